@@ -1,0 +1,1 @@
+"""The client: sessions, fetch and feed mapping, timelines."""

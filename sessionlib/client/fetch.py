@@ -1,0 +1,176 @@
+"""Fetch and feed mapping: from the user's nested structures to flat, unique graph elements.
+
+Like TF's ``_FetchMapper``, a fetch structure (a tensor, a name, an op, or lists, tuples,
+namedtuples and dicts of them, nested) is flattened into a list of unique elements, and after
+the run the same structure is rebuilt around the values. A `FetchPlan` is immutable and cached
+by the session for hashable fetch structures, so a repeated ``run(c)`` maps nothing again.
+
+Types such as `SparseTensor` register how they are fetched and fed with
+`register_session_run_conversion_functions` (TF's API of the same name): a fetch function that
+returns the component tensors and a function that rebuilds the value from their results, and a
+feed function that splits a fed value across the component tensors.
+"""
+
+import collections
+
+from sessionlib.framework.graph import Operation, Tensor
+
+__all__ = ["FetchPlan", "register_session_run_conversion_functions", "expand_feed"]
+
+# (type, fetch_fn, feed_fn, feed_fn_for_partial_run), searched in registration order.
+_conversion_functions = []
+
+
+def register_session_run_conversion_functions(tensor_type, fetch_function, feed_function=None,
+                                              feed_function_for_partial_run=None):
+    """Teaches `Session.run` to fetch and feed objects of `tensor_type`.
+
+    Args:
+      tensor_type: the type to handle.
+      fetch_function: ``fetch_function(obj) -> (list_of_tensors, contraction_fn)``, where
+        ``contraction_fn(list_of_values)`` builds the fetched value.
+      feed_function: ``feed_function(obj, value) -> [(tensor, component_value), ...]``.
+      feed_function_for_partial_run: ``fn(obj) -> list_of_tensors`` for partial run setup.
+
+    Raises:
+      ValueError: if `tensor_type` is already registered.
+    """
+    for registered, *_ in _conversion_functions:
+        if registered is tensor_type:
+            raise ValueError(f"{tensor_type} has already been registered.")
+    _conversion_functions.append((tensor_type, fetch_function, feed_function,
+                                  feed_function_for_partial_run))
+
+
+def _conversion_for(obj):
+    for registered, fetch_fn, feed_fn, partial_fn in _conversion_functions:
+        if isinstance(obj, registered):
+            return fetch_fn, feed_fn, partial_fn
+    return None
+
+
+def expand_feed(key, value):
+    """Splits one feed_dict entry into (key, value) pairs of plain tensors or names.
+
+    Handles registered types (a SparseTensor key) and tuple keys whose value has the same
+    structure (a tuple of Tensors and SparseTensors is a valid key in TF).
+    """
+    conversion = _conversion_for(key)
+    if conversion is not None and conversion[1] is not None:
+        return list(conversion[1](key, value))
+    if isinstance(key, tuple) and not hasattr(key, "_fields"):
+        if not isinstance(value, (tuple, list)) or len(value) != len(key):
+            raise ValueError(f"A tuple feed key needs a value of the same structure, got "
+                             f"{type(value).__name__}")
+        pairs = []
+        for sub_key, sub_value in zip(key, value):
+            pairs.extend(expand_feed(sub_key, sub_value))
+        return pairs
+    return [(key, value)]
+
+
+def feed_tensors_for_partial_run(key):
+    """The plain tensors (or names) a partial_run_setup feed entry stands for."""
+    conversion = _conversion_for(key)
+    if conversion is not None and conversion[2] is not None:
+        return list(conversion[2](key))
+    if isinstance(key, tuple) and not hasattr(key, "_fields"):
+        result = []
+        for sub_key in key:
+            result.extend(feed_tensors_for_partial_run(sub_key))
+        return result
+    return [key]
+
+
+def _resolve_element(graph, fetch):
+    """`fetch` as a Tensor or Operation of `graph`, with TF's error types and messages."""
+    if fetch is None:
+        raise TypeError(f"Fetch argument {fetch!r} has invalid type {type(fetch)!r}")
+    if isinstance(fetch, (Tensor, Operation)):
+        if fetch.graph is not graph:
+            raise ValueError(f"Fetch argument {fetch!r} cannot be interpreted as a Tensor. "
+                             f"({fetch!r} is not an element of this graph.)")
+        return fetch
+    try:
+        return graph.as_graph_element(fetch, allow_tensor=True, allow_operation=True)
+    except TypeError as err:
+        raise TypeError(f"Fetch argument {fetch!r} has invalid type {type(fetch)!r}, must be "
+                        f"a string or Tensor. ({err})") from None
+    except ValueError as err:
+        raise ValueError(f"Fetch argument {fetch!r} cannot be interpreted as a Tensor. "
+                         f"({err})") from None
+    except KeyError as err:
+        raise ValueError(f"Fetch argument {fetch!r} cannot be interpreted as a Tensor. "
+                         f"({err.args[0]})") from None
+
+
+class FetchPlan:
+    """A flattened fetch structure.
+
+    Attributes:
+      tensors: the unique fetched tensors, in first-seen order.
+      targets: the unique fetched operations (they produce None).
+    """
+
+    __slots__ = ("tensors", "targets", "_build")
+
+    def __init__(self, graph, fetches):
+        tensors, targets = [], []
+        tensor_index, target_set = {}, set()
+
+        def element(fetch):
+            """Registers one leaf; returns a function from the values list to its result."""
+            conversion = _conversion_for(fetch)
+            if conversion is not None:
+                components, contract = conversion[0](fetch)
+                builders = [element(component) for component in components]
+                return lambda values: contract([b(values) for b in builders])
+            resolved = _resolve_element(graph, fetch)
+            if isinstance(resolved, Operation):
+                if resolved not in target_set:
+                    target_set.add(resolved)
+                    targets.append(resolved)
+                return lambda values: None
+            index = tensor_index.get(resolved)
+            if index is None:
+                index = tensor_index[resolved] = len(tensors)
+                tensors.append(resolved)
+            return lambda values: values[index]
+
+        def structure(fetch):
+            if isinstance(fetch, (list, tuple)) and _conversion_for(fetch) is None:
+                builders = [structure(item) for item in fetch]
+                if isinstance(fetch, list):
+                    return lambda values: [b(values) for b in builders]
+                if hasattr(fetch, "_fields"):  # a namedtuple
+                    cls = type(fetch)
+                    return lambda values: cls(*[b(values) for b in builders])
+                cls = type(fetch)
+                if cls is tuple:
+                    return lambda values: tuple(b(values) for b in builders)
+                return lambda values: cls(b(values) for b in builders)
+            if isinstance(fetch, collections.abc.Mapping):
+                keys = list(fetch.keys())
+                builders = [structure(fetch[key]) for key in keys]
+                cls = type(fetch)
+
+                def build_mapping(values):
+                    items = [(key, b(values)) for key, b in zip(keys, builders)]
+                    if cls is dict:
+                        return dict(items)
+                    if isinstance(fetch, collections.defaultdict):
+                        result = cls(fetch.default_factory)
+                        result.update(items)
+                        return result
+                    return cls(items)
+
+                return build_mapping
+            return element(fetch)
+
+        self._build = structure(fetches)
+        self.tensors = tuple(tensors)
+        self.targets = tuple(targets)
+
+    def build(self, values):
+        """The user's structure with `values` (one per entry of `tensors`) in place."""
+        return self._build(values)

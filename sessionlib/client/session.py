@@ -1,0 +1,593 @@
+"""`Session` and `InteractiveSession`: TF 1's client API over sessionlib's runtime.
+
+One `Session.run` goes: map the fetches (`fetch.FetchPlan`, cached for hashable structures),
+check and convert the feeds, look the (feeds, fetches, targets) key up in the step cache
+(compiling a `_Step` on a miss or after the graph changed), run the step's plan on the executor,
+and rebuild the fetch structure around the values. Everything the executor sees is flat: a
+plan of integers and a list of buffers.
+"""
+
+import itertools
+import threading
+import time
+import weakref
+
+import numpy as np
+
+from sessionlib import dtypes, errors
+from sessionlib.client import fetch as fetch_lib
+from sessionlib.framework import device_spec
+from sessionlib.framework import graph as graph_lib
+from sessionlib.framework.graph import Operation, Tensor
+from sessionlib.runtime import context as context_lib
+from sessionlib.runtime import executor as executor_lib
+from sessionlib.runtime import placement as placement_lib
+from sessionlib.runtime import plan as plan_lib
+
+__all__ = ["Session", "InteractiveSession", "BaseSession", "get_default_session"]
+
+_DEFAULT_CPU_MEMORY_LIMIT = 268435456  # what TF reports for a host CPU device
+_step_ids = itertools.count(1)
+_live_sessions = weakref.WeakSet()
+_live_sessions_lock = threading.Lock()
+
+
+def _config_protos():
+    from sessionlib.protos import config_pb2
+
+    return config_pb2
+
+
+class _DeviceAttributes:
+    """One entry of `Session.list_devices()`."""
+
+    __slots__ = ("name", "device_type", "memory_limit_bytes", "incarnation", "pid")
+
+    def __init__(self, name, device_type, memory_limit_bytes, incarnation, pid=None):
+        self.name = name
+        self.device_type = device_type
+        self.memory_limit_bytes = memory_limit_bytes
+        self.incarnation = incarnation
+        self.pid = pid
+
+    @property
+    def memory_limit(self):
+        return self.memory_limit_bytes
+
+    def __repr__(self):
+        return (f"_DeviceAttributes({self.name}, {self.device_type}, "
+                f"{self.memory_limit_bytes}, {self.incarnation})")
+
+
+class _Step:
+    """A compiled (feeds, fetches, targets) request: a bound plan plus the slot maps."""
+
+    __slots__ = ("bound", "num_slots", "feed_slots", "fetch_slots", "ops", "devices",
+                 "graph_version", "feed_tensors", "fetch_tensors")
+
+    def __init__(self, bound, num_slots, feed_slots, fetch_slots, ops, devices, graph_version,
+                 feed_tensors, fetch_tensors):
+        self.bound = bound
+        self.num_slots = num_slots
+        self.feed_slots = feed_slots
+        self.fetch_slots = fetch_slots
+        self.ops = ops
+        self.devices = devices
+        self.graph_version = graph_version
+        self.feed_tensors = feed_tensors
+        self.fetch_tensors = fetch_tensors
+
+
+def _fetched_value(array):
+    """What `run` returns for a buffer: numpy scalars for 0-d results (bytes for strings).
+
+    A read-only buffer is shared beyond this run (a constant, a variable's value), so the
+    user gets a copy of it; a fresh kernel output is handed over as it is.
+    """
+    if array.ndim == 0:
+        return array[()]
+    if not array.flags.writeable:
+        return array.copy()
+    return array
+
+
+class BaseSession:
+    """The shared implementation of `Session` and `InteractiveSession`."""
+
+    def __init__(self, target="", graph=None, config=None):
+        if graph is None:
+            graph = graph_lib.get_default_graph()
+        elif not isinstance(graph, graph_lib.Graph):
+            raise TypeError(f"graph must be a tf.Graph, but got {type(graph)}")
+        config_pb2 = _config_protos()
+        if config is None:
+            config = config_pb2.ConfigProto()
+        elif not isinstance(config, config_pb2.ConfigProto):
+            raise TypeError(f"config must be a tf.ConfigProto, but got {type(config)}")
+        if isinstance(target, bytes):
+            target = target.decode("utf-8")
+        elif not isinstance(target, str):
+            raise TypeError(f"target must be a string, but got {type(target)}")
+        if target not in ("", "local"):
+            raise errors.NotFoundError(
+                None, None,
+                f"No session factory registered for the given session options: "
+                f"{{target: \"{target}\" config: {config}}} Registered factories are "
+                f"{{DIRECT_SESSION}}.")
+        device_count = dict(config.device_count)
+        cpu_count = device_count.get("CPU", 1)
+        if cpu_count < 1:
+            raise errors.NotFoundError(None, None, "No CPU devices are available in this "
+                                       "process (ConfigProto.device_count['CPU'] is 0)")
+        self._graph = graph
+        self._config = config
+        self._target = target.encode("utf-8")
+        self._device_names = [device_spec.full_name("CPU", i) for i in range(cpu_count)]
+        self._placer = placement_lib.Placer(self._device_names, config.allow_soft_placement,
+                                            config.log_device_placement)
+        self._executor = executor_lib.get_executor()
+        self._resources = context_lib.ResourceContainer()
+        self._cancellation = context_lib.CancellationManager()
+        self._handle = f"session_{id(self):x}_{next(_step_ids)}"
+        self._lock = threading.Lock()
+        self._step_cache = {}
+        self._fetch_cache = {}
+        self._cache_version = graph.version
+        self._closed = False
+        self._reset = False
+        self._default_timeout_ms = config.operation_timeout_in_ms
+        with _live_sessions_lock:
+            _live_sessions.add(self)
+
+    # ---- properties ----------------------------------------------------------------------
+
+    @property
+    def graph(self):
+        """The graph this session runs."""
+        return self._graph
+
+    @property
+    def graph_def(self):
+        """The session graph as a `GraphDef` proto."""
+        return self._graph.as_graph_def()
+
+    @property
+    def sess_str(self):
+        """The target as bytes (``b''`` for the local target)."""
+        return self._target
+
+    @property
+    def target(self):
+        return self._target
+
+    @property
+    def config(self):
+        return self._config
+
+    def list_devices(self):
+        """The devices of this session, as objects with `name`, `device_type`,
+        `memory_limit` and `memory_limit_bytes`.
+
+        Raises:
+          RuntimeError: if the session is closed.
+        """
+        self._check_open()
+        return [_DeviceAttributes(name, "CPU", _DEFAULT_CPU_MEMORY_LIMIT, index + 1)
+                for index, name in enumerate(self._device_names)]
+
+    # ---- life cycle ----------------------------------------------------------------------
+
+    def _check_open(self):
+        if self._reset:
+            raise errors.CancelledError(None, None, "Session has been reset.")
+        if self._closed:
+            raise RuntimeError("Attempted to use a closed Session.")
+
+    def close(self):
+        """Closes the session: cancels blocked runs and frees its resources.
+
+        Later calls to `run` raise RuntimeError. Closing twice is harmless.
+        """
+        if self._closed:
+            return
+        self._closed = True
+        self._cancellation.cancel()
+        self._resources.clear()
+        self._step_cache = {}
+        self._fetch_cache = {}
+        with _live_sessions_lock:
+            _live_sessions.discard(self)
+
+    def _mark_reset(self):
+        self._reset = True
+        self.close()
+
+    def __del__(self):
+        try:
+            self.close()
+        except Exception:  # noqa: BLE001 - interpreter shutdown may have torn modules down
+            pass
+
+    def as_default(self):
+        """A context manager making this the default session of the current thread.
+
+        It does not close the session on exit.
+        """
+        return _default_session_scope(self)
+
+    def __enter__(self):
+        self._default_graph_context = self._graph.as_default()
+        self._default_graph_context.__enter__()
+        self._default_session_context = self.as_default()
+        self._default_session_context.__enter__()
+        return self
+
+    def __exit__(self, exc_type, exc_value, traceback):
+        try:
+            self._default_session_context.__exit__(exc_type, exc_value, traceback)
+            self._default_graph_context.__exit__(exc_type, exc_value, traceback)
+        finally:
+            self.close()
+        return False
+
+    # ---- run -----------------------------------------------------------------------------
+
+    def run(self, fetches, feed_dict=None, options=None, run_metadata=None):
+        """Runs the ops and evaluates the tensors in `fetches`.
+
+        Args:
+          fetches: a graph element (Tensor, Operation, or a name such as ``'c:0'``), or a
+            nested list, tuple, namedtuple or dict of them.
+          feed_dict: a dict from tensors (or names, or registered types such as SparseTensor)
+            to values that replace what the graph would compute.
+          options: a `RunOptions` proto.
+          run_metadata: a `RunMetadata` proto to fill.
+
+        Returns:
+          The fetched values, in the structure of `fetches` (None for Operations, numpy
+          scalars for 0-d tensors).
+
+        Raises:
+          RuntimeError: if the session is closed.
+          TypeError: for a fetch or feed of the wrong type.
+          ValueError: for a fetch or feed that is not in the graph, or a fed value of an
+            incompatible shape.
+          OpError: when running fails; `.op` is the failing operation.
+        """
+        self._check_open()
+        fetch_plan = self._fetch_plan(fetches)
+        feed_tensors, feed_values = self._convert_feeds(feed_dict)
+        values = self._run_step(feed_tensors, feed_values, fetch_plan.tensors,
+                                fetch_plan.targets, options, run_metadata)
+        return fetch_plan.build(values)
+
+    def _fetch_plan(self, fetches):
+        try:
+            found = self._fetch_cache.get(fetches)
+        except TypeError:  # an unhashable structure (a list or dict): map it each time
+            return fetch_lib.FetchPlan(self._graph, fetches)
+        if found is None:
+            found = fetch_lib.FetchPlan(self._graph, fetches)
+            if len(self._fetch_cache) > 4096:
+                self._fetch_cache.clear()
+            self._fetch_cache[fetches] = found
+        return found
+
+    def _feed_key_tensor(self, key):
+        if isinstance(key, Tensor) and key.graph is self._graph:
+            return key
+        try:
+            return self._graph.as_graph_element(key, allow_tensor=True, allow_operation=False)
+        except Exception as err:  # noqa: BLE001 - every bad key is a TypeError in TF
+            message = err.args[0] if err.args else str(err)
+            raise TypeError(f"Cannot interpret feed_dict key as Tensor: {message}") from None
+
+    def _convert_feeds(self, feed_dict):
+        """Checks the feeds; returns (tensors, numpy values) in feed order."""
+        if not feed_dict:
+            return (), ()
+        if not isinstance(feed_dict, dict):
+            raise TypeError(f"feed_dict must be a dict, got {type(feed_dict).__name__}")
+        tensors, values = [], []
+        for key, value in feed_dict.items():
+            for sub_key, sub_value in fetch_lib.expand_feed(key, value):
+                tensor = self._feed_key_tensor(sub_key)
+                tensors.append(tensor)
+                values.append(convert_feed_value(tensor, sub_value))
+        return tuple(tensors), tuple(values)
+
+    def _step(self, feed_tensors, fetch_tensors, targets):
+        """The compiled step for the request, from the cache or freshly compiled."""
+        graph_version = self._graph.version
+        if graph_version != self._cache_version:
+            self._step_cache = {}
+            self._cache_version = graph_version
+        key = (feed_tensors, fetch_tensors, targets)
+        step = self._step_cache.get(key)
+        if step is None:
+            with self._lock:
+                step = self._step_cache.get(key)
+                if step is None:
+                    step = self._compile(feed_tensors, fetch_tensors, targets)
+                    self._step_cache[key] = step
+        return step
+
+    def _compile(self, feed_tensors, fetch_tensors, targets):
+        if len(set(feed_tensors)) != len(feed_tensors):
+            names = [t.name for t in feed_tensors]
+            duplicate = next(n for n in names if names.count(n) > 1)
+            raise ValueError(f"Tensor {duplicate} is fed more than once.")
+        order = plan_lib.prune(feed_tensors, fetch_tensors, targets)
+        devices = self._placer.place(order)
+        plan, feed_slots, fetch_slots = plan_lib.compile_plan(order, feed_tensors,
+                                                              fetch_tensors)
+        bound = self._executor.bind(plan)
+        return _Step(bound, plan.num_slots, feed_slots, fetch_slots, order, devices,
+                     self._graph.version, feed_tensors, fetch_tensors)
+
+    def _deadline(self, options):
+        timeout_ms = 0
+        if options is not None and options.timeout_in_ms > 0:
+            timeout_ms = options.timeout_in_ms
+        elif self._default_timeout_ms > 0:
+            timeout_ms = self._default_timeout_ms
+        return time.monotonic() + timeout_ms / 1000.0 if timeout_ms else None
+
+    def _run_step(self, feed_tensors, feed_values, fetch_tensors, targets, options,
+                  run_metadata):
+        try:
+            step = self._step(feed_tensors, fetch_tensors, targets)
+        except errors.OpError:
+            raise
+        slots = [None] * step.num_slots
+        for number, value in zip(step.feed_slots, feed_values):
+            slots[number] = value
+        ctx = context_lib.RunContext(self._resources, self._cancellation,
+                                     self._deadline(options), next(_step_ids), self._handle)
+        try:
+            self._executor.run(step.bound, slots, ctx)
+        except executor_lib.NodeFailure as failure:
+            raise _op_error(step.ops[failure.node_index], failure.cause) from None
+        return [_fetched_value(slots[number]) for number in step.fetch_slots]
+
+    # ---- callables -----------------------------------------------------------------------
+
+    def make_callable(self, fetches, feed_list=None, accept_options=False):
+        """Returns a function that runs `fetches`, feeding its arguments to `feed_list`.
+
+        Args:
+          fetches: as for `run`.
+          feed_list: the tensors (or names) that the callable's positional arguments feed.
+          accept_options: if True, the callable takes `options` and `run_metadata` keywords.
+
+        Returns:
+          ``callable(*feed_values, [options=None, run_metadata=None])``.
+
+        Raises:
+          TypeError, ValueError: as `run` does for bad fetches or feed keys.
+        """
+        self._check_open()
+        fetch_plan = fetch_lib.FetchPlan(self._graph, fetches)
+        feed_tensors = tuple(self._feed_key_tensor(key) for key in (feed_list or ()))
+        fetch_tensors, targets = fetch_plan.tensors, fetch_plan.targets
+        self._step(feed_tensors, fetch_tensors, targets)  # compile now, fail early
+        num_feeds = len(feed_tensors)
+
+        def run_callable(*feed_args, **kwargs):
+            if len(feed_args) != num_feeds:
+                raise TypeError(f"Callable takes {num_feeds} positional arguments, got "
+                                f"{len(feed_args)}")
+            options = kwargs.pop("options", None)
+            run_metadata = kwargs.pop("run_metadata", None)
+            if kwargs or ((options is not None or run_metadata is not None)
+                          and not accept_options):
+                raise TypeError("This callable does not accept options or run_metadata"
+                                if not kwargs else f"Unexpected arguments: {list(kwargs)}")
+            self._check_open()
+            values = tuple(convert_feed_value(t, v) for t, v in zip(feed_tensors, feed_args))
+            results = self._run_step(feed_tensors, values, fetch_tensors, targets, options,
+                                     run_metadata)
+            return fetch_plan.build(results)
+
+        return run_callable
+
+    # ---- reset -----------------------------------------------------------------------------
+
+    @staticmethod
+    def reset(target, containers=None, config=None):
+        """Resets resource containers on `target` and closes its sessions.
+
+        Args:
+          target: the execution engine; only the local target ('') is supported.
+          containers: names of resource containers to clear; None clears all and closes
+            every local session (their later runs raise CancelledError).
+          config: an optional `ConfigProto`.
+
+        Raises:
+          NotFoundError: for an unknown target.
+        """
+        if isinstance(target, bytes):
+            target = target.decode("utf-8")
+        if target not in ("", "local"):
+            raise errors.NotFoundError(None, None, f"No session factory registered for "
+                                       f"target {target!r}")
+        with _live_sessions_lock:
+            sessions = list(_live_sessions)
+        for session in sessions:
+            if containers is None:
+                session._mark_reset()
+            else:
+                session._resources.clear_containers(containers)
+
+
+class Session(BaseSession):
+    """A TF 1 session: runs the graph it was made for.
+
+    Args:
+      target: the execution engine; '' (or 'local') is this process.
+      graph: the `Graph` to run; default: the default graph.
+      config: a `ConfigProto`.
+
+    Raises:
+      TypeError: for a `target`, `graph` or `config` of the wrong type.
+      NotFoundError: for an unknown target, or ``device_count={'CPU': 0}``.
+    """
+
+
+class InteractiveSession(BaseSession):
+    """A session that makes itself (and its graph) the default when created, for shells.
+
+    `close()` undoes that.
+    """
+
+    def __init__(self, target="", graph=None, config=None):
+        super().__init__(target, graph, config)
+        self._default_graph_context = self._graph.as_default()
+        self._default_graph_context.__enter__()
+        self._default_session_context = self.as_default()
+        self._default_session_context.__enter__()
+        self._explicitly_closed = False
+
+    def close(self):
+        if not self._closed:
+            try:
+                self._default_session_context.__exit__(None, None, None)
+                self._default_graph_context.__exit__(None, None, None)
+            except Exception:  # noqa: BLE001 - closing from another thread or at shutdown
+                pass
+        super().close()
+
+
+# ---- feeds --------------------------------------------------------------------------------
+
+def convert_feed_value(tensor, value):
+    """`value` as the numpy array fed to `tensor`, with TF's checks.
+
+    Raises:
+      TypeError: if `value` is a Tensor, or a Python int that does not fit the dtype.
+      ValueError: if numpy cannot convert it, or its shape is incompatible with the tensor's
+        static shape.
+    """
+    if isinstance(value, (Tensor, Operation)):
+        raise TypeError("The value of a feed cannot be a tf.Tensor object. Acceptable feed "
+                        "values include Python scalars, strings, lists, numpy ndarrays, or "
+                        "TensorHandles. For reference, the tensor object was "
+                        f"{value} which was passed to the argument `feed_dict` with key "
+                        f"{tensor}.")
+    dtype = tensor.dtype
+    if dtype is dtypes.string:
+        array = _string_array(value)
+    else:
+        np_type = dtype.as_numpy_dtype
+        if type(value) is np.ndarray and value.dtype == np_type:
+            array = value
+        else:
+            if isinstance(value, int) and not isinstance(value, bool) and dtype.is_integer:
+                if not dtype.min <= value <= dtype.max:
+                    raise TypeError(f"Value {value} of the feed for {tensor.name} does not "
+                                    f"fit in dtype {dtype.name}")
+            try:
+                array = np.asarray(value, dtype=np_type)
+            except OverflowError as err:
+                raise TypeError(f"Cannot feed {value!r} to {tensor.name} of dtype "
+                                f"{dtype.name}: {err}") from None
+            except (TypeError, ValueError) as err:
+                raise ValueError(f"Cannot convert the feed for {tensor.name} to a numpy array "
+                                 f"of {dtype.name}: {err}") from None
+    shape = tensor._shape
+    dims = shape._dims
+    if dims is not None:
+        actual = array.shape
+        if len(actual) != len(dims) or any(d is not None and d != a
+                                           for d, a in zip(dims, actual)):
+            raise ValueError(f"Cannot feed value of shape {actual!r} for Tensor "
+                             f"{tensor.name!r}, which has shape {shape}")
+    return array
+
+
+def _string_array(value):
+    from sessionlib.framework import tensor_util
+
+    try:
+        return tensor_util.to_numpy(value, dtypes.string)
+    except TypeError as err:
+        raise ValueError(f"Cannot convert the feed to a string tensor: {err}") from None
+
+
+# ---- errors -------------------------------------------------------------------------------
+
+def _op_error(op, cause):
+    """The OpError raised by `run` when `op`'s kernel raised `cause`."""
+    node_def = op.node_def
+    if isinstance(cause, errors.OpError):
+        error_type, message = type(cause), cause.message
+    elif isinstance(cause, (ValueError, IndexError, TypeError, ZeroDivisionError)):
+        error_type, message = errors.InvalidArgumentError, str(cause)
+    elif isinstance(cause, MemoryError):
+        error_type, message = errors.ResourceExhaustedError, f"OOM: {cause}"
+    else:
+        error_type, message = errors.InternalError, f"{type(cause).__name__}: {cause}"
+    message = f"{message}\n\t [[{{{{node {op.name}}}}}]]"
+    try:
+        return error_type(node_def, op, message)
+    except TypeError:  # a user subclass with another signature
+        return errors.InvalidArgumentError(node_def, op, message)
+
+
+# ---- default sessions ---------------------------------------------------------------------
+
+class _DefaultSessionState(threading.local):
+    def __init__(self):
+        self.stack = []
+
+
+_default_sessions = _DefaultSessionState()
+
+
+class _default_session_scope:
+    """The context manager returned by `Session.as_default()`."""
+
+    def __init__(self, session):
+        self._session = session
+
+    def __enter__(self):
+        _default_sessions.stack.append(self._session)
+        return self._session
+
+    def __exit__(self, *exc):
+        stack = _default_sessions.stack
+        for i in range(len(stack) - 1, -1, -1):
+            if stack[i] is self._session:
+                del stack[i]
+                break
+        return False
+
+
+def get_default_session():
+    """The default session of the current thread, or None (each thread starts without one)."""
+    stack = _default_sessions.stack
+    return stack[-1] if stack else None
+
+
+def _session_for(graph, session, what):
+    if session is None:
+        session = get_default_session()
+        if session is None:
+            raise ValueError(f"Cannot {what} using `{'eval' if 'eval' in what else 'run'}()`: "
+                             "No default session is registered. Use `with sess.as_default()` "
+                             "or pass an explicit session.")
+    if session.graph is not graph:
+        raise ValueError(f"Cannot use the given session to {what}: the graph is different "
+                         "from the session's graph.")
+    return session
+
+
+def _eval_using_default_session(tensors, feed_dict, graph, session=None):
+    session = _session_for(graph, session, "evaluate tensor")
+    return session.run(tensors, feed_dict)
+
+
+def _run_using_default_session(operation, feed_dict, graph, session=None):
+    session = _session_for(graph, session, "execute operation")
+    session.run(operation, feed_dict)
+

@@ -1,0 +1,1 @@
+"""The graph model: graphs, operations, tensors, shapes, devices and the op registry."""

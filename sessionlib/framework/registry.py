@@ -1,0 +1,116 @@
+"""The op registry: one registration per op type, holding everything the system knows about it.
+
+A registration says how many inputs an op takes, how to infer its outputs' dtypes and static
+shapes while the graph is built, whether it is stateful, and which kernels run it: the fast
+kernel (usually Cython, from ``sessionlib._core``) and the reference kernel (plain numpy, the
+living spec). The session, the compiler and the executors never look at an op's type name; they
+ask the registry.
+
+Kernel calling conventions (the executor dispatches on the integer, so that the common
+elementwise case pays for no wrapper call):
+
+* ``KIND_GENERIC``: ``kernel(ctx, inputs, attrs) -> sequence of outputs``. `inputs` is a tuple
+  of numpy arrays, `attrs` the node's plain-value attribute dict (with ``'_name'`` added), and
+  `ctx` the per-run context (resources, cancellation, randomness).
+* ``KIND_UNARY``: ``kernel(x) -> output`` for ops with one input, one output and no attrs the
+  kernel needs.
+* ``KIND_BINARY``: ``kernel(x, y) -> output``, likewise.
+"""
+
+import threading
+
+__all__ = ["OpDef", "register_op", "get", "lookup_id", "all_op_types",
+           "KIND_GENERIC", "KIND_UNARY", "KIND_BINARY"]
+
+KIND_GENERIC = 0
+KIND_UNARY = 1
+KIND_BINARY = 2
+
+
+class OpDef:
+    """Everything about one op type.
+
+    Attributes:
+      type: the op type name, e.g. ``'Add'`` (TF's name where TF has the op).
+      op_id: a small integer, the op's index in the kernel tables.
+      num_inputs: the number of inputs, or None when it varies (``AddN``, ``Pack``).
+      infer: ``infer(inputs, attrs) -> [(dtype, shape), ...]``, called while the graph is
+        built. It raises ValueError for a static shape mismatch and TypeError for bad dtypes.
+      kernel, reference: the fast and the reference kernel; `kind` says how to call both.
+      stateful: True when two runs may give different results (variables, queues, random ops);
+        such ops are never pruned as duplicates or constant-folded.
+      num_outputs_fn: unused attr-dependent arity hooks are expressed through `infer` alone.
+    """
+
+    __slots__ = ("type", "op_id", "num_inputs", "infer", "kernel", "reference", "kind",
+                 "stateful", "doc")
+
+    def __init__(self, op_type, op_id, num_inputs, infer, kernel, reference, kind, stateful,
+                 doc):
+        self.type = op_type
+        self.op_id = op_id
+        self.num_inputs = num_inputs
+        self.infer = infer
+        self.kernel = kernel
+        self.reference = reference
+        self.kind = kind
+        self.stateful = stateful
+        self.doc = doc
+
+    def __repr__(self):
+        return f"OpDef({self.type!r}, id={self.op_id})"
+
+
+_lock = threading.Lock()
+_by_type = {}
+_by_id = []
+
+
+def register_op(op_type, *, infer, kernel=None, reference=None, num_inputs=None,
+                kind=KIND_GENERIC, stateful=False, doc=""):
+    """Registers an op type. Each type is registered exactly once.
+
+    Args:
+      op_type: the type name.
+      infer: the output inference function, see `OpDef`.
+      kernel: the fast kernel; defaults to `reference`.
+      reference: the reference kernel; defaults to `kernel`. At least one must be given.
+      num_inputs: the fixed number of inputs, or None if it varies.
+      kind: the kernel calling convention (``KIND_*``).
+      stateful: whether the op has state or side effects.
+      doc: a one-line description.
+
+    Returns:
+      The new `OpDef`.
+
+    Raises:
+      ValueError: if `op_type` is already registered or no kernel is given.
+    """
+    if kernel is None and reference is None:
+        raise ValueError(f"Op {op_type!r} needs a kernel")
+    with _lock:
+        if op_type in _by_type:
+            raise ValueError(f"Op type {op_type!r} is already registered")
+        opdef = OpDef(op_type, len(_by_id), num_inputs, infer, kernel or reference,
+                      reference or kernel, kind, stateful, doc)
+        _by_type[op_type] = opdef
+        _by_id.append(opdef)
+    return opdef
+
+
+def get(op_type):
+    """The `OpDef` of `op_type`. Raises ValueError for an unknown type."""
+    try:
+        return _by_type[op_type]
+    except KeyError:
+        raise ValueError(f"Op type not registered: {op_type!r}") from None
+
+
+def lookup_id(op_id):
+    """The `OpDef` with kernel-table index `op_id`."""
+    return _by_id[op_id]
+
+
+def all_op_types():
+    """The registered type names, in registration order."""
+    return [opdef.type for opdef in _by_id]

@@ -1,0 +1,1 @@
+"""The runtime: plans, executors, placement, resources (and later devices and shared memory)."""

@@ -1,0 +1,128 @@
+"""Executors run an `ExecPlan` over a list of buffer slots.
+
+Two implementations share one interface:
+
+* `ReferenceExecutor`: a plain Python loop over the plan calling the reference (numpy) kernels.
+  It is the living spec and checks the kernel contract (outputs are ndarrays, counts match).
+* `CythonExecutor`: ``sessionlib._core.executor``, the same loop in Cython with the fast
+  kernels; it trusts the contract.
+
+Both report a failing node by raising `NodeFailure(node_index, cause)`; the session maps the
+index back to its `Operation` and turns the cause into an `OpError` that carries the op.
+Select one with ``SESSIONLIB_EXECUTOR=reference|cython`` or `set_default_executor`.
+"""
+
+import os
+
+import numpy as np
+
+from sessionlib.framework import registry
+from sessionlib.runtime.plan import bind_kernels
+
+__all__ = ["NodeFailure", "ReferenceExecutor", "CythonExecutor", "get_executor",
+           "set_default_executor", "default_executor_name"]
+
+
+class NodeFailure(Exception):
+    """A kernel failed. `node_index` is its position in the plan; `cause` the exception."""
+
+    def __init__(self, node_index, cause):
+        super().__init__(node_index, cause)
+        self.node_index = node_index
+        self.cause = cause
+
+
+class ReferenceExecutor:
+    """Runs plans node by node in Python with the reference kernels."""
+
+    name = "reference"
+
+    def bind(self, plan):
+        """Prepares `plan` for repeated runs; returns an object for `run`."""
+        return plan, bind_kernels(plan, reference=True)
+
+    def run(self, bound, slots, ctx):
+        """Executes the plan; `slots` holds the fed values and receives the outputs.
+
+        Raises:
+          NodeFailure: when a kernel raises.
+        """
+        plan, kernels = bound
+        in_ptr, in_slots = plan.in_ptr.tolist(), plan.in_slots.tolist()
+        out_ptr, out_slots = plan.out_ptr.tolist(), plan.out_slots.tolist()
+        rel_ptr, rel_slots = plan.release_ptr.tolist(), plan.release_slots.tolist()
+        kinds = plan.kinds.tolist()
+        for index, kernel in enumerate(kernels):
+            inputs = tuple(slots[s] for s in in_slots[in_ptr[index]:in_ptr[index + 1]])
+            outputs_wanted = out_slots[out_ptr[index]:out_ptr[index + 1]]
+            try:
+                kind = kinds[index]
+                if kind == registry.KIND_UNARY:
+                    outputs = (kernel(*inputs),)
+                elif kind == registry.KIND_BINARY:
+                    outputs = (kernel(*inputs),)
+                else:
+                    outputs = tuple(kernel(ctx, inputs, plan.attrs[index]))
+                if len(outputs) != len(outputs_wanted):
+                    raise AssertionError(
+                        f"kernel of {plan.names[index]} returned {len(outputs)} outputs, "
+                        f"expected {len(outputs_wanted)}")
+                for value in outputs:
+                    if not isinstance(value, np.ndarray):
+                        raise AssertionError(
+                            f"kernel of {plan.names[index]} returned a "
+                            f"{type(value).__name__}, not an ndarray")
+            except Exception as err:  # noqa: BLE001 - every kernel error becomes an OpError
+                raise NodeFailure(index, err) from err
+            for number, value in zip(outputs_wanted, outputs):
+                slots[number] = value
+            for number in rel_slots[rel_ptr[index]:rel_ptr[index + 1]]:
+                slots[number] = None
+
+
+class CythonExecutor:
+    """Runs plans with ``sessionlib._core.executor`` and the fast kernels."""
+
+    name = "cython"
+
+    def __init__(self):
+        from sessionlib._core import executor as core_executor
+
+        self._core = core_executor
+
+    def bind(self, plan):
+        return self._core.BoundPlan(plan, bind_kernels(plan, reference=False))
+
+    def run(self, bound, slots, ctx):
+        self._core.run_plan(bound, slots, ctx, NodeFailure)
+
+
+_executors = {}
+_default_name = os.environ.get("SESSIONLIB_EXECUTOR", "cython")
+
+
+def get_executor(name=None):
+    """The executor called `name` ('reference' or 'cython'; default: the process default)."""
+    name = name or _default_name
+    executor = _executors.get(name)
+    if executor is None:
+        if name == "reference":
+            executor = ReferenceExecutor()
+        elif name == "cython":
+            executor = CythonExecutor()
+        else:
+            raise ValueError(f"Unknown executor {name!r}; use 'reference' or 'cython'")
+        _executors[name] = executor
+    return executor
+
+
+def set_default_executor(name):
+    """Sets the executor that new sessions use; returns the previous name."""
+    global _default_name
+    get_executor(name)
+    previous, _default_name = _default_name, name
+    return previous
+
+
+def default_executor_name():
+    return _default_name

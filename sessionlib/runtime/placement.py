@@ -1,0 +1,120 @@
+"""Placement: which device runs each op.
+
+Rules, in order (TF's placer, simplified to one task):
+
+1. An explicit device (``tf.device``) is honoured. A spec matching no device of the session is
+   an `InvalidArgumentError` naming the op and the device, unless ``allow_soft_placement`` is
+   set, in which case the op goes to CPU:0.
+2. An op that takes a resource (a variable or queue handle) goes where the resource lives.
+3. Otherwise an op follows its first placed data input, and with no inputs goes to CPU:0.
+
+Placement is cached per op for the session's lifetime: ops never change device once built.
+"""
+
+import logging
+
+from sessionlib import dtypes, errors
+from sessionlib.framework import device_spec
+
+__all__ = ["Placer", "logger"]
+
+logger = logging.getLogger("sessionlib")
+
+
+class Placer:
+    """Places ops on the devices of one session.
+
+    Args:
+      device_names: the full names of the session's devices, e.g.
+        ``['/job:localhost/replica:0/task:0/device:CPU:0', ...]``.
+      allow_soft_placement: place ops with an impossible device on CPU:0 instead of failing.
+      log_device_placement: log (and print) one line per newly placed op.
+    """
+
+    def __init__(self, device_names, allow_soft_placement=False, log_device_placement=False):
+        self._devices = list(device_names)
+        self._parsed = [device_spec.DeviceSpec.from_string(name) for name in self._devices]
+        self._soft = allow_soft_placement
+        self._log = log_device_placement
+        self._placed = {}
+
+    @property
+    def device_names(self):
+        return list(self._devices)
+
+    def _match(self, spec_string):
+        """The first session device matching `spec_string`, or None."""
+        spec = device_spec.DeviceSpec.from_string(spec_string)
+        for name, device in zip(self._devices, self._parsed):
+            if spec.job is not None and spec.job != device.job:
+                continue
+            if spec.replica is not None and spec.replica != device.replica:
+                continue
+            if spec.task is not None and spec.task != device.task:
+                continue
+            if spec.device_type is not None and spec.device_type != device.device_type:
+                continue
+            if spec.device_index is not None and spec.device_index != device.device_index:
+                continue
+            return name
+        return None
+
+    def _explicit(self, op):
+        device = self._match(op.device)
+        if device is not None:
+            return device
+        if self._soft:
+            return self._devices[0]
+        available = ", ".join(self._devices)
+        raise errors.InvalidArgumentError(
+            op.node_def, op,
+            f"Cannot assign a device for operation {op.name}: Could not satisfy explicit "
+            f"device specification '{op.device}' because no devices matching that "
+            f"specification are registered in this process; available devices: {available}")
+
+    def device_of(self, op):
+        """The full device name for `op` (placing its unplaced inputs first).
+
+        Raises:
+          InvalidArgumentError: for an explicit device that does not exist, without soft
+            placement.
+        """
+        found = self._placed.get(op)
+        if found is not None:
+            return found
+        # Iterative depth-first walk, so that long chains do not hit the recursion limit.
+        stack = [op]
+        while stack:
+            current = stack[-1]
+            if current in self._placed:
+                stack.pop()
+                continue
+            if current.device:
+                self._record(current, self._explicit(current))
+                stack.pop()
+                continue
+            unplaced = [t.op for t in current._inputs if t.op not in self._placed]
+            if unplaced:
+                stack.extend(unplaced)
+                continue
+            resource_inputs = [t for t in current._inputs if t.dtype is dtypes.resource]
+            if resource_inputs:
+                device = self._placed[resource_inputs[0].op]
+            elif current._inputs:
+                device = self._placed[current._inputs[0].op]
+            else:
+                device = self._devices[0]
+            self._record(current, device)
+            stack.pop()
+        return self._placed[op]
+
+    def _record(self, op, device):
+        self._placed[op] = device
+        if self._log:
+            line = f"{op.name}: ({op.type}): {device}"
+            logger.info(line)
+            print(line, flush=True)
+
+    def place(self, ops):
+        """The device of each op in `ops`, as a list."""
+        return [self.device_of(op) for op in ops]
