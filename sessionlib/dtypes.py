@@ -207,12 +207,14 @@ def as_dtype(type_value):
         if found is not None:
             return found
         raise TypeError(f"Cannot convert value {type_value!r} to a sessionlib DType.")
-    if type_value in _BY_PYTHON_TYPE:
+    if isinstance(type_value, type) and type_value in _BY_PYTHON_TYPE:
         return _BY_PYTHON_TYPE[type_value]
-    try:
-        np_dtype = np.dtype(type_value)
-    except TypeError:
-        np_dtype = None
+    np_dtype = None
+    if type_value is not None:  # np.dtype(None) would mean float64
+        try:
+            np_dtype = np.dtype(type_value)
+        except (TypeError, ValueError):
+            np_dtype = None
     if np_dtype is not None:
         found = _BY_NUMPY.get(np_dtype)
         if found is not None:
