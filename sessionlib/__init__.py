@@ -14,7 +14,38 @@ from sessionlib.framework.graph_io import import_graph_def
 from sessionlib.framework.tensor_shape import TensorShape
 from sessionlib.ops.array_ops import constant, identity, placeholder, placeholder_with_default
 from sessionlib.ops.control_flow_ops import group, no_op, tuple
+from sessionlib.ops.array_ops import (clip_by_value, concat, expand_dims, fill, gather, newaxis,
+                                     ones, ones_like, range, rank, reshape, shape, size, slice,
+                                     split, squeeze, stack, strided_slice, tile, transpose,
+                                     unstack, where, zeros, zeros_like)
+from sessionlib.ops.math_ops import (abs, add, add_n, arg_max, arg_min, argmax, argmin, cast,
+                                    cos, div, divide, equal, exp, floordiv, floormod, greater,
+                                    greater_equal, less, less_equal, log, log1p, logical_and,
+                                    logical_not, logical_or, matmul, maximum, minimum, mod,
+                                    multiply, negative, not_equal, pow, realdiv, reciprocal,
+                                    reduce_all, reduce_any, reduce_join, reduce_max,
+                                    reduce_mean, reduce_min, reduce_prod, reduce_sum, rsqrt,
+                                    sigmoid, sign, sin, sqrt, square, squared_difference,
+                                    subtract, tanh, to_double, to_float, to_int32, to_int64,
+                                    truediv)
+from sessionlib.ops.nn import nn
+from sessionlib.ops.random_ops import (random_normal, random_uniform, set_random_seed,
+                                      truncated_normal)
 from sessionlib.client.session import (InteractiveSession, Session, get_default_session)
+from sessionlib.framework.sparse_tensor import SparseTensor, SparseTensorValue
+from sessionlib.ops.sparse_ops import (sparse_add, sparse_placeholder, sparse_reduce_sum,
+                                      sparse_tensor_to_dense)
+from sessionlib.ops.session_ops import (delete_session_tensor, get_session_handle,
+                                       get_session_tensor)
+from sessionlib import sparse
+from sessionlib.ops.variables import (Variable, global_variables, global_variables_initializer,
+                                     initialize_all_variables, is_variable_initialized,
+                                     local_variables, local_variables_initializer,
+                                     report_uninitialized_variables, trainable_variables,
+                                     variables_initializer)
+from sessionlib.ops.state_ops import assign, assign_add, assign_sub
+from sessionlib.ops.data_flow_ops import FIFOQueue, QueueBase, RandomShuffleQueue
+from sessionlib.ops.io_ops import IdentityReader, ReaderBase, TextLineReader, WholeFileReader
 from sessionlib.protos import (AttrValue, ConfigProto, GraphDef, GraphOptions, NodeDef,
                                OptimizerOptions, RunMetadata, RunOptions, StepStats,
                                TensorProto, TensorShapeProto)

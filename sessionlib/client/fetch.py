@@ -110,9 +110,11 @@ class FetchPlan:
     Attributes:
       tensors: the unique fetched tensors, in first-seen order.
       targets: the unique fetched operations (they produce None).
+      wrapped: ``(index, fetch_wrapper, tensor)`` for each tensor whose op registered a
+        `fetch_wrapper` (see the registry); `build` applies them. Usually empty.
     """
 
-    __slots__ = ("tensors", "targets", "_build")
+    __slots__ = ("tensors", "targets", "wrapped", "_build")
 
     def __init__(self, graph, fetches):
         tensors, targets = [], []
@@ -170,7 +172,19 @@ class FetchPlan:
         self._build = structure(fetches)
         self.tensors = tuple(tensors)
         self.targets = tuple(targets)
+        self.wrapped = tuple((index, tensor.op._opdef.fetch_wrapper, tensor)
+                             for index, tensor in enumerate(tensors)
+                             if tensor.op._opdef.fetch_wrapper is not None)
 
-    def build(self, values):
-        """The user's structure with `values` (one per entry of `tensors`) in place."""
+    def build(self, values, session=None):
+        """The user's structure with `values` (one per entry of `tensors`) in place.
+
+        Args:
+          values: the fetched arrays, one per entry of `tensors`.
+          session: the session that ran them, handed to fetch wrappers.
+        """
+        if self.wrapped:
+            values = list(values)
+            for index, wrapper, tensor in self.wrapped:
+                values[index] = wrapper(values[index], tensor, session)
         return self._build(values)

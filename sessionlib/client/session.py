@@ -7,7 +7,10 @@ and rebuild the fetch structure around the values. Everything the executor sees 
 plan of integers and a list of buffers.
 """
 
+import collections
+import collections.abc
 import itertools
+import os
 import threading
 import time
 import weakref
@@ -16,6 +19,7 @@ import numpy as np
 
 from sessionlib import dtypes, errors
 from sessionlib.client import fetch as fetch_lib
+from sessionlib.client import partial_run as partial_run_lib
 from sessionlib.framework import device_spec
 from sessionlib.framework import graph as graph_lib
 from sessionlib.framework.graph import Operation, Tensor
@@ -23,6 +27,8 @@ from sessionlib.runtime import context as context_lib
 from sessionlib.runtime import executor as executor_lib
 from sessionlib.runtime import placement as placement_lib
 from sessionlib.runtime import plan as plan_lib
+from sessionlib.runtime import remote as remote_lib
+from sessionlib.runtime import tracing as tracing_lib
 
 __all__ = ["Session", "InteractiveSession", "BaseSession", "get_default_session"]
 
@@ -62,8 +68,8 @@ class _DeviceAttributes:
 class _Step:
     """A compiled (feeds, fetches, targets) request: a bound plan plus the slot maps."""
 
-    __slots__ = ("bound", "num_slots", "feed_slots", "fetch_slots", "ops", "devices",
-                 "graph_version", "feed_tensors", "fetch_tensors")
+    __slots__ = ("bound", "num_slots", "feed_slots", "fetch_slots", "fetch_fed", "ops",
+                 "devices", "graph_version", "feed_tensors", "fetch_tensors")
 
     def __init__(self, bound, num_slots, feed_slots, fetch_slots, ops, devices, graph_version,
                  feed_tensors, fetch_tensors):
@@ -71,11 +77,43 @@ class _Step:
         self.num_slots = num_slots
         self.feed_slots = feed_slots
         self.fetch_slots = fetch_slots
+        # A fetched tensor that is also fed gives back the fed array itself, as in TF (a 0-d
+        # feed stays a 0-d array); the others go through `_fetched_value`.
+        fed = set(feed_tensors)
+        self.fetch_fed = tuple(t in fed for t in fetch_tensors)
         self.ops = ops
         self.devices = devices
         self.graph_version = graph_version
         self.feed_tensors = feed_tensors
         self.fetch_tensors = fetch_tensors
+
+
+def _fetch_cache_key(fetches):
+    """A hashable key that equals another's only for fetches of the same structure and types.
+
+    The fetches themselves are no key: a namedtuple equals the plain tuple of its items, and
+    ``True == 1``, but they must not share a plan. Returns None for structures that are not
+    worth caching (mappings other than dict and OrderedDict).
+    """
+    fetch_type = type(fetches)
+    if fetch_type is Tensor or fetch_type is Operation or fetch_type is str:
+        return fetches
+    if isinstance(fetches, (list, tuple)):
+        items = [_fetch_cache_key(item) for item in fetches]
+        if None in items:
+            return None
+        return (fetch_type, *items)
+    if fetch_type is dict or fetch_type is collections.OrderedDict:
+        items = []
+        for name, value in fetches.items():
+            value_key = _fetch_cache_key(value)
+            if value_key is None:
+                return None
+            items.append((type(name), name, value_key))
+        return (fetch_type, *items)
+    if isinstance(fetches, collections.abc.Mapping):
+        return None
+    return (fetch_type, fetches)
 
 
 def _fetched_value(array):
@@ -129,9 +167,21 @@ class BaseSession:
         self._resources = context_lib.ResourceContainer()
         self._cancellation = context_lib.CancellationManager()
         self._handle = f"session_{id(self):x}_{next(_step_ids)}"
+        # Devices as worker processes (runtime/remote.py): multi-device sessions, or any
+        # session under SESSIONLIB_WORKERS=1. The runtime then plays the executor's part.
+        self._workers = None
+        if remote_lib.use_workers(cpu_count, os.environ):
+            from sessionlib.runtime import devices as devices_lib
+
+            threads = devices_lib.default_threads(cpu_count,
+                                                  config.intra_op_parallelism_threads)
+            self._workers = remote_lib.WorkerRuntime(self._handle, self._device_names,
+                                                     threads, self._executor.name)
+            self._executor = self._workers
         self._lock = threading.Lock()
         self._step_cache = {}
         self._fetch_cache = {}
+        self._partial_runs = partial_run_lib.PartialRuns()
         self._cache_version = graph.version
         self._closed = False
         self._reset = False
@@ -172,8 +222,10 @@ class BaseSession:
           RuntimeError: if the session is closed.
         """
         self._check_open()
-        return [_DeviceAttributes(name, "CPU", _DEFAULT_CPU_MEMORY_LIMIT, index + 1)
-                for index, name in enumerate(self._device_names)]
+        pids = (self._workers.pids() if self._workers is not None
+                else [os.getpid()] * len(self._device_names))
+        return [_DeviceAttributes(name, "CPU", _DEFAULT_CPU_MEMORY_LIMIT, index + 1, pid)
+                for index, (name, pid) in enumerate(zip(self._device_names, pids))]
 
     # ---- life cycle ----------------------------------------------------------------------
 
@@ -193,8 +245,11 @@ class BaseSession:
         self._closed = True
         self._cancellation.cancel()
         self._resources.clear()
+        if self._workers is not None:
+            self._workers.close()
         self._step_cache = {}
         self._fetch_cache = {}
+        self._partial_runs.clear()
         with _live_sessions_lock:
             _live_sessions.discard(self)
 
@@ -255,22 +310,33 @@ class BaseSession:
           OpError: when running fails; `.op` is the failing operation.
         """
         self._check_open()
+        if self._graph._version == 0:
+            raise RuntimeError("The Session graph is empty. Add operations to the graph before "
+                               "calling run().")
         fetch_plan = self._fetch_plan(fetches)
         feed_tensors, feed_values = self._convert_feeds(feed_dict)
         values = self._run_step(feed_tensors, feed_values, fetch_plan.tensors,
                                 fetch_plan.targets, options, run_metadata)
-        return fetch_plan.build(values)
+        return fetch_plan.build(values, self)
 
     def _fetch_plan(self, fetches):
+        """The `FetchPlan` of `fetches`, cached by the structure's exact shape and types."""
+        fetch_type = type(fetches)
+        if fetch_type is Tensor or fetch_type is Operation or fetch_type is str:
+            key = fetches  # the common case: no key to build
+        else:
+            key = _fetch_cache_key(fetches)
+            if key is None:  # a structure we do not cache: map it each time
+                return fetch_lib.FetchPlan(self._graph, fetches)
         try:
-            found = self._fetch_cache.get(fetches)
-        except TypeError:  # an unhashable structure (a list or dict): map it each time
+            found = self._fetch_cache.get(key)
+        except TypeError:  # an unhashable leaf
             return fetch_lib.FetchPlan(self._graph, fetches)
         if found is None:
             found = fetch_lib.FetchPlan(self._graph, fetches)
             if len(self._fetch_cache) > 4096:
                 self._fetch_cache.clear()
-            self._fetch_cache[fetches] = found
+            self._fetch_cache[key] = found
         return found
 
     def _feed_key_tensor(self, key):
@@ -286,15 +352,21 @@ class BaseSession:
         """Checks the feeds; returns (tensors, numpy values) in feed order."""
         if not feed_dict:
             return (), ()
-        if not isinstance(feed_dict, dict):
-            raise TypeError(f"feed_dict must be a dict, got {type(feed_dict).__name__}")
-        tensors, values = [], []
+        if not isinstance(feed_dict, collections.abc.Mapping):
+            raise TypeError(f"feed_dict must be a dictionary or collections.abc.Mapping, not "
+                            f"{type(feed_dict).__name__}")
+        # Keyed by tensor: a tensor fed twice (as a Tensor and by name) takes the later value,
+        # as in TF.
+        converted = {}
+        graph = self._graph
         for key, value in feed_dict.items():
+            if type(key) is Tensor and key._op._graph is graph:  # the common case, no lookups
+                converted[key] = convert_feed_value(key, value)
+                continue
             for sub_key, sub_value in fetch_lib.expand_feed(key, value):
                 tensor = self._feed_key_tensor(sub_key)
-                tensors.append(tensor)
-                values.append(convert_feed_value(tensor, sub_value))
-        return tuple(tensors), tuple(values)
+                converted[tensor] = convert_feed_value(tensor, sub_value)
+        return tuple(converted), tuple(converted.values())
 
     def _step(self, feed_tensors, fetch_tensors, targets):
         """The compiled step for the request, from the cache or freshly compiled."""
@@ -321,7 +393,11 @@ class BaseSession:
         devices = self._placer.place(order)
         plan, feed_slots, fetch_slots = plan_lib.compile_plan(order, feed_tensors,
                                                               fetch_tensors)
-        bound = self._executor.bind(plan)
+        if self._workers is not None:
+            bound = self._workers.bind_step(order, devices, feed_tensors, fetch_tensors,
+                                            feed_slots, fetch_slots)
+        else:
+            bound = self._executor.bind(plan)
         return _Step(bound, plan.num_slots, feed_slots, fetch_slots, order, devices,
                      self._graph.version, feed_tensors, fetch_tensors)
 
@@ -345,10 +421,14 @@ class BaseSession:
         ctx = context_lib.RunContext(self._resources, self._cancellation,
                                      self._deadline(options), next(_step_ids), self._handle)
         try:
-            self._executor.run(step.bound, slots, ctx)
+            if options is not None and tracing_lib.tracing_requested(options):
+                tracing_lib.run_traced(self._executor, step, slots, ctx, options, run_metadata)
+            else:
+                self._executor.run(step.bound, slots, ctx)
         except executor_lib.NodeFailure as failure:
             raise _op_error(step.ops[failure.node_index], failure.cause) from None
-        return [_fetched_value(slots[number]) for number in step.fetch_slots]
+        return [slots[number] if fed else _fetched_value(slots[number])
+                for number, fed in zip(step.fetch_slots, step.fetch_fed)]
 
     # ---- callables -----------------------------------------------------------------------
 
@@ -358,15 +438,22 @@ class BaseSession:
         Args:
           fetches: as for `run`.
           feed_list: the tensors (or names) that the callable's positional arguments feed.
-          accept_options: if True, the callable takes `options` and `run_metadata` keywords.
+          accept_options: documents that the callable takes `options` and `run_metadata`
+            keywords. They are always accepted (TF's callables with a `feed_list` take them
+            too), so this flag changes nothing.
 
         Returns:
-          ``callable(*feed_values, [options=None, run_metadata=None])``.
+          ``callable(*feed_values, options=None, run_metadata=None)``.
 
         Raises:
-          TypeError, ValueError: as `run` does for bad fetches or feed keys.
+          TypeError: if `feed_list` is not a list or tuple; and as `run` does for bad fetches
+            or feed keys.
+          ValueError: as `run` does.
         """
         self._check_open()
+        if feed_list is not None and not isinstance(feed_list, (list, tuple)):
+            raise TypeError(f"Argument `feed_list` must be a list or tuple. Received: "
+                            f"feed_list={feed_list}")
         fetch_plan = fetch_lib.FetchPlan(self._graph, fetches)
         feed_tensors = tuple(self._feed_key_tensor(key) for key in (feed_list or ()))
         fetch_tensors, targets = fetch_plan.tensors, fetch_plan.targets
@@ -379,17 +466,58 @@ class BaseSession:
                                 f"{len(feed_args)}")
             options = kwargs.pop("options", None)
             run_metadata = kwargs.pop("run_metadata", None)
-            if kwargs or ((options is not None or run_metadata is not None)
-                          and not accept_options):
-                raise TypeError("This callable does not accept options or run_metadata"
-                                if not kwargs else f"Unexpected arguments: {list(kwargs)}")
+            if kwargs:
+                raise TypeError(f"Unexpected arguments: {list(kwargs)}")
             self._check_open()
             values = tuple(convert_feed_value(t, v) for t, v in zip(feed_tensors, feed_args))
             results = self._run_step(feed_tensors, values, fetch_tensors, targets, options,
                                      run_metadata)
-            return fetch_plan.build(results)
+            return fetch_plan.build(results, self)
 
         return run_callable
+
+    # ---- partial runs --------------------------------------------------------------------
+
+    def partial_run_setup(self, fetches, feeds=None):
+        """Declares a step that later `partial_run` calls feed and fetch piece by piece.
+
+        Args:
+          fetches: a graph element or a (nested) list of them, as for `run`.
+          feeds: a graph element (a tensor, a name, a SparseTensor) or a list of them.
+
+        Returns:
+          A handle (a string) for `partial_run`.
+
+        Raises:
+          RuntimeError: if the session is closed or the graph is empty.
+          TypeError, ValueError: for fetches or feeds that are not elements of the graph.
+        """
+        self._check_open()
+        return self._partial_runs.setup(self, fetches, feeds)
+
+    def partial_run(self, handle, fetches, feed_dict=None):
+        """Feeds more of the partial run `handle` and computes `fetches` from it.
+
+        Each fetch is computed as soon as the feeds it needs are in; intermediate results
+        carry over between calls, and every op runs at most once per partial run.
+
+        Args:
+          handle: from `partial_run_setup`.
+          fetches: declared fetches, in any structure `run` accepts.
+          feed_dict: values for declared feeds not fed before.
+
+        Returns:
+          The fetched values, in the structure of `fetches`.
+
+        Raises:
+          RuntimeError: if the session is closed.
+          InvalidArgumentError: for a bogus or finished handle, a feed or fetch that setup
+            did not declare or that was already fed or fetched, or a fetch that needs a feed
+            not fed yet.
+          OpError: when running fails.
+        """
+        self._check_open()
+        return self._partial_runs.run(self, handle, fetches, feed_dict)
 
     # ---- reset -----------------------------------------------------------------------------
 
@@ -418,6 +546,8 @@ class BaseSession:
                 session._mark_reset()
             else:
                 session._resources.clear_containers(containers)
+                if session._workers is not None:
+                    session._workers.clear_containers(containers)
 
 
 class Session(BaseSession):
@@ -492,8 +622,10 @@ def convert_feed_value(tensor, value):
                 raise TypeError(f"Cannot feed {value!r} to {tensor.name} of dtype "
                                 f"{dtype.name}: {err}") from None
             except (TypeError, ValueError) as err:
-                raise ValueError(f"Cannot convert the feed for {tensor.name} to a numpy array "
-                                 f"of {dtype.name}: {err}") from None
+                # numpy's own error type is what TF raises: ValueError for a string or a
+                # ragged list, TypeError for an object numpy cannot read as a number.
+                raise type(err)(f"Cannot convert the feed for {tensor.name} to a numpy array "
+                                f"of {dtype.name}: {err}") from None
     shape = tensor._shape
     dims = shape._dims
     if dims is not None:
@@ -511,7 +643,8 @@ def _string_array(value):
     try:
         return tensor_util.to_numpy(value, dtypes.string)
     except TypeError as err:
-        raise ValueError(f"Cannot convert the feed to a string tensor: {err}") from None
+        # TF: a number fed to a string tensor is a TypeError.
+        raise TypeError(f"Cannot convert the feed to a string tensor: {err}") from None
 
 
 # ---- errors -------------------------------------------------------------------------------

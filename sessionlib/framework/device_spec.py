@@ -6,6 +6,7 @@ partial spec such as ``'/device:CPU:1'`` to a full name,
 ``'/job:localhost/replica:0/task:0/device:CPU:1'``.
 """
 
+import functools
 import re
 
 __all__ = ["DeviceSpec", "canonical_name", "merge_device", "full_name", "LOCAL_PREFIX"]
@@ -66,14 +67,17 @@ class DeviceSpec:
         return parsed
 
     def merged_into(self, outer):
-        """This spec with its unspecified parts taken from `outer` (inner scopes win)."""
+        """This spec with its unspecified parts taken from `outer` (inner scopes win).
+
+        Each part is merged on its own, as TF does: ``'/gpu:*'`` inside ``'/cpu:1'`` gives
+        ``'/device:GPU:1'``.
+        """
         return DeviceSpec(
             self.job if self.job is not None else outer.job,
             self.replica if self.replica is not None else outer.replica,
             self.task if self.task is not None else outer.task,
             self.device_type if self.device_type is not None else outer.device_type,
-            self.device_index if self.device_index is not None
-            else (outer.device_index if self.device_type in (None, outer.device_type) else None),
+            self.device_index if self.device_index is not None else outer.device_index,
         )
 
     def to_string(self):
@@ -93,19 +97,26 @@ class DeviceSpec:
         return f"DeviceSpec({self.to_string()!r})"
 
 
+@functools.lru_cache(maxsize=1024)
 def canonical_name(spec):
-    """The canonical spelling of a device name; '' for an empty or None spec."""
+    """The canonical spelling of a device name; '' for an empty or None spec.
+
+    Raises:
+      ValueError: if `spec` is not a device name.
+    """
     if not spec:
         return ""
     return DeviceSpec.from_string(spec).to_string()
 
 
+@functools.lru_cache(maxsize=1024)
 def merge_device(outer, inner):
-    """The device of an op created in scope `inner` nested inside scope `outer` (strings)."""
+    """The device of an op created in scope `inner` nested inside scope `outer` (strings),
+    in canonical form."""
     if not outer:
         return canonical_name(inner)
     if not inner:
-        return outer
+        return canonical_name(outer)
     return DeviceSpec.from_string(inner).merged_into(DeviceSpec.from_string(outer)).to_string()
 
 

@@ -118,7 +118,11 @@ class Tensor:
     def __repr__(self):
         return f"<sessionlib.Tensor '{self._name}' shape={self._shape} dtype={self._dtype.name}>"
 
-    __str__ = __repr__
+    def __str__(self):
+        # TF's spelling, which error messages quote.
+        shape = f", shape={self._shape}" if self._shape.rank is not None else ""
+        device = f", device={self.device}" if self.device else ""
+        return f'Tensor("{self._name}"{shape}, dtype={self._dtype.name}{device})'
 
     def __hash__(self):
         return id(self)
@@ -167,6 +171,7 @@ class Operation:
         self._control_inputs = list(control_inputs)
         self._device = device
         self._id = graph._next_id()
+        self._created_at_version = 0
         self._outputs = tuple(Tensor(self, i, dtype, shape)
                               for i, (dtype, shape) in enumerate(outputs_spec))
 
@@ -250,13 +255,24 @@ class Operation:
         return self is other
 
 
+class _ControlScope:
+    """One ``control_dependencies`` block: its ops, and the ops created inside it."""
+
+    __slots__ = ("ops", "created")
+
+    def __init__(self, ops):
+        self.ops = ops
+        self.created = set()
+
+
 class _ThreadScopes(threading.local):
     """The scopes of one thread inside one graph (TF keeps them per thread too)."""
 
     def __init__(self):
         self.name_stack = ""
         self.device_stack = []
-        self.control_stack = []  # list of lists of ops; None entries reset to no dependencies
+        # `_ControlScope`s, innermost last; a None entry hides the scopes before it.
+        self.control_stack = []
 
 
 class Graph:
@@ -360,6 +376,8 @@ class Graph:
           ValueError: if it belongs to another graph or names something of the wrong kind.
           KeyError: if a name is not found.
         """
+        if isinstance(obj, bytes):
+            obj = obj.decode("utf-8")
         if isinstance(obj, str):
             if ":" in obj and allow_tensor:
                 op_name, _, index = obj.rpartition(":")
@@ -412,25 +430,26 @@ class Graph:
         return self._scopes.name_stack
 
     def unique_name(self, name, mark_as_used=True):
-        """`name` in the current name scope, made unique with a ``_N`` suffix when taken."""
+        """`name` in the current name scope, made unique with a ``_N`` suffix when taken.
+
+        Follows TF's rules exactly: names are compared case-insensitively, and an explicit
+        ``add_1`` reserves that name, so a later third ``add`` becomes ``add_2``.
+        """
         scope = self._scopes.name_stack
         if scope:
             name = f"{scope}/{name}"
-        key = name.lower()
-        count = self._names_in_use.get(key, 0)
+        name_key = name.lower()
+        count = self._names_in_use.get(name_key, 0)
         if mark_as_used:
-            self._names_in_use[key] = count + 1
+            self._names_in_use[name_key] = count + 1
         if count > 0:
-            base = key
-            while True:
-                candidate = f"{name}_{count}"
-                if candidate.lower() not in self._names_in_use:
-                    break
+            base_key = name_key
+            while name_key in self._names_in_use:
+                name_key = f"{base_key}_{count}"
                 count += 1
             if mark_as_used:
-                self._names_in_use[base] = count + 1
-                self._names_in_use[candidate.lower()] = 1
-            return candidate
+                self._names_in_use[name_key] = 1
+            name = f"{name}_{count - 1}"
         return name
 
     @contextlib.contextmanager
@@ -438,22 +457,34 @@ class Graph:
         """Opens a name scope; yields its prefix with a trailing '/' (or '').
 
         A name ending in '/' re-enters that exact scope; None or '' returns to the top level.
+
+        Raises:
+          ValueError: if `name` is not a valid scope name (at the top level, a scope name
+            follows the op name rules: it may not start with '_', '-' or '/').
         """
+        if isinstance(name, bytes):
+            name = name.decode("utf-8")
         old = self._scopes.name_stack
+        if name:
+            if old:
+                if not _VALID_SCOPE_NAME.match(name):
+                    raise ValueError(f"'{name}' is not a valid scope name. A scope name has "
+                                     f"to match the following pattern: "
+                                     f"{_VALID_SCOPE_NAME.pattern}")
+            elif not _VALID_OP_NAME.match(name):
+                raise ValueError(f"'{name}' is not a valid root scope name. A root scope name "
+                                 f"has to match the following pattern: {_VALID_OP_NAME.pattern}")
         if not name:
-            new = ""
+            new, returned = "", ""
         elif name.endswith("/"):
-            new = name[:-1]
-            if not _VALID_SCOPE_NAME.match(new):
-                raise ValueError(f"'{name}' is not a valid scope name")
+            new, returned = name[:-1], name
         else:
-            if not _VALID_SCOPE_NAME.match(name):
-                raise ValueError(f"'{name}' is not a valid scope name")
             with self._lock:
                 new = self.unique_name(name)
+            returned = new + "/"
         self._scopes.name_stack = new
         try:
-            yield f"{new}/" if new else ""
+            yield returned
         finally:
             self._scopes.name_stack = old
 
@@ -463,10 +494,20 @@ class Graph:
     def device(self, device_name_or_function):
         """Sets the device of ops made inside the block.
 
+        ``'/cpu:1'`` gives ops the device ``'/device:CPU:1'`` (the canonical spelling); a
+        partial spec merges part by part with the outer scopes, inner parts winning. See
+        `_device_for` for how functions and strings combine.
+
         Args:
-          device_name_or_function: a device string (partial specs merge with outer scopes),
-            None (clears the device), or a function from Operation to device string.
+          device_name_or_function: a device string or `DeviceSpec`, None (clears the device
+            of outer scopes), or a function from Operation to device string.
+
+        Raises:
+          ValueError: for a string that is not a device name.
+          TypeError: for anything else that is not a function.
         """
+        if isinstance(device_name_or_function, device_spec.DeviceSpec):
+            device_name_or_function = device_name_or_function.to_string()
         if isinstance(device_name_or_function, str):
             device_spec.canonical_name(device_name_or_function)  # raise early on a bad name
         elif device_name_or_function is not None and not callable(device_name_or_function):
@@ -479,16 +520,27 @@ class Graph:
         finally:
             stack.pop()
 
-    def _current_device(self, op=None):
-        current = ""
-        for entry in self._scopes.device_stack:
+    def _device_for(self, op, explicit):
+        """The device of a new `op`, by TF's rules.
+
+        The op starts with `explicit` (a NodeDef's own device, or ''), then the device scopes
+        apply from the innermost outwards: a string scope fills in only the parts the op does
+        not have yet (and spells the result canonically), a device function replaces the
+        device with whatever it returns (kept as written), '' does nothing, and None stops
+        the walk.
+        """
+        current = device_spec.canonical_name(explicit) if explicit else ""
+        for entry in reversed(self._scopes.device_stack):
             if entry is None:
-                current = ""
-            elif callable(entry):
-                if op is not None:
-                    current = device_spec.canonical_name(entry(op) or "")
-            else:
-                current = device_spec.merge_device(current, entry)
+                break
+            if callable(entry):
+                op._device = current
+                chosen = entry(op)
+                if isinstance(chosen, device_spec.DeviceSpec):
+                    chosen = chosen.to_string()
+                current = chosen or ""
+            elif entry:
+                current = device_spec.merge_device(entry, current)
         return current
 
     @contextlib.contextmanager
@@ -506,7 +558,7 @@ class Graph:
         if control_inputs is None:
             entry = None
         else:
-            entry = []
+            ops = []
             for item in control_inputs:
                 if hasattr(item, "_as_graph_element") and not isinstance(item, (Tensor,
                                                                                 Operation)):
@@ -514,12 +566,13 @@ class Graph:
                 if isinstance(item, Tensor):
                     item = item.op
                 if not isinstance(item, Operation):
-                    raise TypeError(f"Control input must be Operation or Tensor: {item!r}")
+                    raise TypeError(f"Can not convert a {type(item).__name__} into a Tensor "
+                                    "or Operation.")
                 if item.graph is not self:
-                    raise ValueError(f"Control input {item.name!r} is not an element of this "
-                                     "graph.")
-                if item not in entry:
-                    entry.append(item)
+                    raise ValueError(f"{item} is not an element of this graph.")
+                if item not in ops:
+                    ops.append(item)
+            entry = _ControlScope(ops)
         stack = self._scopes.control_stack
         stack.append(entry)
         try:
@@ -527,15 +580,28 @@ class Graph:
         finally:
             stack.pop()
 
+    def _active_control_scopes(self):
+        """The control scopes that apply now: those after the innermost None entry."""
+        stack = self._scopes.control_stack
+        for index in range(len(stack) - 1, -1, -1):
+            if stack[index] is None:
+                return stack[index + 1:]
+        return stack
+
     def _current_control_inputs(self, inputs):
-        result = []
-        for entry in self._scopes.control_stack:
-            if entry is None:
-                result = []
-            else:
-                result.extend(op for op in entry if op not in result)
+        """The control inputs of a new op with data `inputs`, by TF's rules.
+
+        A scope is skipped when one of the inputs was itself made inside that scope (the input
+        already waits for the scope's ops), and an op that is already a data input is not
+        added again as a control input.
+        """
         input_ops = {t.op for t in inputs}
-        return [op for op in result if op not in input_ops]
+        result = []
+        for scope in self._active_control_scopes():
+            if any(op in scope.created for op in input_ops):
+                continue
+            result.extend(op for op in scope.ops if op not in input_ops and op not in result)
+        return result
 
     # ---- building ----------------------------------------------------------------------
 
@@ -586,20 +652,22 @@ class Graph:
                 if exact_name in self._ops_by_name:
                     raise ValueError(f"Duplicate node name in graph: '{exact_name}'")
                 name = exact_name
-                self._names_in_use[name.lower()] = self._names_in_use.get(name.lower(), 0) + 1
+                # Like TF: an exact (scope) name is marked used but not counted again, so the
+                # next `name_scope(name)` still gets the `_1` suffix, not `_2`.
+                self._names_in_use.setdefault(name.lower(), 1)
             else:
                 name = self.unique_name(name)
             control_inputs = self._current_control_inputs(inputs)
-            device_name = self._current_device()
-            if device is not None:
-                device_name = device_spec.merge_device(device_name, device)
-            op = Operation(self, name, opdef, inputs, attrs, control_inputs, device_name,
-                           outputs_spec)
-            if any(callable(entry) for entry in self._scopes.device_stack):
-                op._set_device(self._current_device(op))
+            op = Operation(self, name, opdef, inputs, attrs, control_inputs, "", outputs_spec)
+            if self._scopes.device_stack or device:
+                op._device = self._device_for(op, device)
+            if self._scopes.control_stack:
+                for scope in self._active_control_scopes():
+                    scope.created.add(op)
             self._ops.append(op)
             self._ops_by_name[name] = op
             self._version += 1
+            op._created_at_version = self._version
         return op
 
     def _op_by_name_or_none(self, name):
@@ -699,21 +767,85 @@ def reset_default_graph():
     _default_state.base = Graph()
 
 
-def name_scope(name, default_name=None, values=None):
-    """TF 1's ``tf.name_scope(name, default_name=None, values=None)``.
+class name_scope:  # noqa: N801 - TF's public name, used as a function
+    """TF 1's ``tf.name_scope(name, default_name=None, values=None)`` context manager.
 
-    Enters the scope in the graph of `values` (or the default graph) and yields its prefix.
+    Enters the scope `name` (or `default_name` when `name` is None) in the graph of `values`,
+    making that graph the default inside the block when it is not already. ``name=None``
+    without values resets to the top-level scope.
+
+    Args:
+      name: the scope name; a trailing '/' re-enters an existing scope exactly.
+      default_name: the name to use when `name` is None.
+      values: tensors or operations that pick the graph.
+
+    Raises:
+      TypeError: if `default_name` is not a string.
+      ValueError: if values are given but neither name is, if the values come from several
+        graphs, or if the name is not a valid scope name.
     """
-    graph = None
-    for value in values or ():
-        if isinstance(value, (Tensor, Operation)):
-            graph = value.graph
-            break
-    if graph is None:
+
+    def __init__(self, name, default_name=None, values=None):
+        if not (default_name is None or isinstance(default_name, str)):
+            raise TypeError(f"`default_name` type ({type(default_name)}) is not a string type. "
+                            "You likely meant to pass this into the `values` kwarg.")
+        self._name = default_name if name is None else name
+        self._default_name = default_name
+        self._values = values
+        self._graph_context = None
+        self._scope_context = None
+
+    @property
+    def name(self):
+        return self._name
+
+    def __enter__(self):
+        if self._name is None and self._values is not None:
+            raise ValueError(f"At least one of name ({self._name}) and default_name "
+                             f"({self._default_name}) must be provided.")
         graph = get_default_graph()
-    if name is None and default_name is not None:
-        name = default_name
-    return graph.name_scope(name)
+        if self._values:
+            values_graph = _graph_of_values(self._values)
+            if values_graph is not None and values_graph is not graph:
+                graph = values_graph
+                self._graph_context = graph.as_default()
+                self._graph_context.__enter__()
+        try:
+            self._scope_context = graph.name_scope(self._name)
+            return self._scope_context.__enter__()
+        except BaseException:
+            if self._graph_context is not None:
+                self._graph_context.__exit__(None, None, None)
+                self._graph_context = None
+            raise
+
+    def __exit__(self, exc_type, exc_value, traceback):
+        self._scope_context.__exit__(exc_type, exc_value, traceback)
+        if self._graph_context is not None:
+            self._graph_context.__exit__(exc_type, exc_value, traceback)
+            self._graph_context = None
+        return False
+
+
+def _graph_of_values(values):
+    """The graph the graph elements among `values` belong to (None when there are none).
+
+    Raises:
+      ValueError: if they belong to different graphs.
+    """
+    graph, first = None, None
+    for value in values:
+        element = value
+        if not isinstance(element, (Tensor, Operation)):
+            converter = getattr(element, "_as_graph_element", None)
+            element = converter() if converter is not None else None
+        if element is None:
+            continue
+        if graph is None:
+            graph, first = element.graph, element
+        elif element.graph is not graph:
+            raise ValueError(f"{element} must be from the same graph as {first}.")
+    return graph
 
 
 def device(device_name_or_function):

@@ -142,8 +142,10 @@ def graph_def_of(graph, from_version=None, add_shapes=False):
     _, graph_pb2, _ = _protos()
     graph_def = graph_pb2.GraphDef()
     graph_def.versions.producer = GRAPH_DEF_VERSION
-    for index, op in enumerate(graph.get_operations()):
-        if from_version is not None and index < from_version:
+    for op in graph.get_operations():
+        # `version` also grows when a control input is added, so compare the version each op
+        # was created at rather than its position.
+        if from_version is not None and op._created_at_version <= from_version:
             continue
         graph_def.node.add().CopyFrom(node_def_of(op, add_shapes))
     return graph_def
@@ -157,6 +159,53 @@ def _parse_input(name):
     if sep and index.isdigit():
         return op_name, int(index), False
     return name, 0, False
+
+
+def _producers_first(graph_def, nodes, input_map):
+    """The node names of `graph_def` ordered so that every node follows the nodes it reads.
+
+    Nodes are taken in `graph_def` order, each preceded by its not yet placed producers (an
+    iterative depth-first walk: a chain of thousands of nodes must not hit Python's recursion
+    limit). Inputs replaced through `input_map` do not need their producers first.
+
+    Raises:
+      ValueError: if the graph has a cycle.
+    """
+    done, visiting, order = set(), set(), []
+
+    def producers(node):
+        names = []
+        for inp in node.input:
+            op_name, index, is_control = _parse_input(inp)
+            if is_control:
+                if inp in input_map:
+                    continue
+            elif f"{op_name}:{index}" in input_map or (index == 0 and op_name in input_map):
+                continue
+            names.append(op_name)
+        return names
+
+    for root in graph_def.node:
+        if root.name in done:
+            continue
+        stack = [(root.name, iter(producers(root)))]
+        visiting.add(root.name)
+        while stack:
+            node_name, pending = stack[-1]
+            for producer in pending:
+                if producer in done:
+                    continue
+                if producer in visiting:
+                    raise ValueError(f"graph_def contains a cycle through {producer!r}")
+                visiting.add(producer)
+                stack.append((producer, iter(producers(nodes[producer]))))
+                break
+            else:
+                stack.pop()
+                visiting.discard(node_name)
+                done.add(node_name)
+                order.append(node_name)
+    return order
 
 
 def import_graph_def(graph_def, input_map=None, return_elements=None, name=None,
@@ -205,21 +254,14 @@ def import_graph_def(graph_def, input_map=None, return_elements=None, name=None,
     created = {}
     scope = graph.name_scope(prefix) if prefix else graph.name_scope(None)
     with scope:
-        visiting = set()
-
-        def build(node_name):
-            if node_name in created:
-                return created[node_name]
-            if node_name in visiting:
-                raise ValueError(f"graph_def contains a cycle through {node_name!r}")
-            visiting.add(node_name)
+        for node_name in _producers_first(graph_def, nodes, input_map):
             node = nodes[node_name]
             inputs, controls = [], []
             for inp in node.input:
                 op_name, index, is_control = _parse_input(inp)
                 if is_control:
                     mapped = input_map.get(inp)
-                    controls.append(mapped if mapped is not None else build(op_name))
+                    controls.append(mapped if mapped is not None else created[op_name])
                     continue
                 mapped = input_map.get(f"{op_name}:{index}")
                 if mapped is None and index == 0:
@@ -227,18 +269,18 @@ def import_graph_def(graph_def, input_map=None, return_elements=None, name=None,
                 if mapped is not None:
                     inputs.append(graph_lib.convert_to_tensor(mapped))
                 else:
-                    inputs.append(build(op_name).outputs[index])
+                    producer = created[op_name]
+                    if index >= len(producer.outputs):
+                        raise ValueError(f"Node {node.name!r}: input {inp!r} refers to output "
+                                         f"{index} of {op_name!r}, which has "
+                                         f"{len(producer.outputs)} outputs")
+                    inputs.append(producer.outputs[index])
             attrs = {key: python_value_of(value) for key, value in node.attr.items()
                      if key != "_output_shapes"}
             with graph.control_dependencies(controls) if controls else contextlib.nullcontext():
                 op = graph.create_op(node.op, inputs, attrs, name=node.name,
                                      device=node.device or None)
             created[node_name] = op
-            visiting.discard(node_name)
-            return op
-
-        for node in graph_def.node:
-            build(node.name)
     if return_elements is None:
         return None
     results = []

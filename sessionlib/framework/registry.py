@@ -40,13 +40,16 @@ class OpDef:
       stateful: True when two runs may give different results (variables, queues, random ops);
         such ops are never pruned as duplicates or constant-folded.
       num_outputs_fn: unused attr-dependent arity hooks are expressed through `infer` alone.
+      fetch_wrapper: None, or ``fetch_wrapper(value, tensor, session)`` giving what
+        `Session.run` returns when an output of this op is fetched, in place of its array
+        (``GetSessionHandle`` returns a `TensorHandle` this way).
     """
 
     __slots__ = ("type", "op_id", "num_inputs", "infer", "kernel", "reference", "kind",
-                 "stateful", "doc")
+                 "stateful", "doc", "fetch_wrapper")
 
     def __init__(self, op_type, op_id, num_inputs, infer, kernel, reference, kind, stateful,
-                 doc):
+                 doc, fetch_wrapper=None):
         self.type = op_type
         self.op_id = op_id
         self.num_inputs = num_inputs
@@ -56,6 +59,7 @@ class OpDef:
         self.kind = kind
         self.stateful = stateful
         self.doc = doc
+        self.fetch_wrapper = fetch_wrapper
 
     def __repr__(self):
         return f"OpDef({self.type!r}, id={self.op_id})"
@@ -67,7 +71,7 @@ _by_id = []
 
 
 def register_op(op_type, *, infer, kernel=None, reference=None, num_inputs=None,
-                kind=KIND_GENERIC, stateful=False, doc=""):
+                kind=KIND_GENERIC, stateful=False, doc="", fetch_wrapper=None):
     """Registers an op type. Each type is registered exactly once.
 
     Args:
@@ -79,6 +83,7 @@ def register_op(op_type, *, infer, kernel=None, reference=None, num_inputs=None,
       kind: the kernel calling convention (``KIND_*``).
       stateful: whether the op has state or side effects.
       doc: a one-line description.
+      fetch_wrapper: optional, see `OpDef`.
 
     Returns:
       The new `OpDef`.
@@ -92,7 +97,7 @@ def register_op(op_type, *, infer, kernel=None, reference=None, num_inputs=None,
         if op_type in _by_type:
             raise ValueError(f"Op type {op_type!r} is already registered")
         opdef = OpDef(op_type, len(_by_id), num_inputs, infer, kernel or reference,
-                      reference or kernel, kind, stateful, doc)
+                      reference or kernel, kind, stateful, doc, fetch_wrapper)
         _by_type[op_type] = opdef
         _by_id.append(opdef)
     return opdef

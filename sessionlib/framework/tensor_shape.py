@@ -52,7 +52,8 @@ class TensorShape:
                 self._dims = tuple(_as_dim(d) for d in dims)
             except TypeError as err:
                 if "not iterable" in str(err):
-                    raise TypeError(f"A shape must be a list of dimensions, got {dims!r}") from None
+                    raise TypeError(
+                        f"A shape must be a list of dimensions, got {dims!r}") from None
                 raise
 
     @property
@@ -97,8 +98,21 @@ class TensorShape:
         return all(a is None or b is None or a == b for a, b in zip(self._dims, other._dims))
 
     def assert_is_compatible_with(self, other):
+        """Raises ValueError if `other` is not compatible with this shape."""
         if not self.is_compatible_with(other):
             raise ValueError(f"Shapes {self} and {as_shape(other)} are incompatible")
+
+    def assert_same_rank(self, other):
+        """Raises ValueError if both ranks are known and differ."""
+        other = as_shape(other)
+        if self._dims is not None and other._dims is not None and len(self._dims) != len(
+                other._dims):
+            raise ValueError(f"Shapes {self} and {other} must have the same rank")
+
+    def assert_is_fully_defined(self):
+        """Raises ValueError if some dimension (or the rank) is unknown."""
+        if not self.is_fully_defined():
+            raise ValueError(f"Shape {self} is not fully defined")
 
     def merge_with(self, other):
         """The most specific shape compatible with both. Raises ValueError if incompatible."""
@@ -107,7 +121,8 @@ class TensorShape:
             return other
         if other._dims is None:
             return self
-        self.assert_is_compatible_with(other)
+        if not self.is_compatible_with(other):
+            raise ValueError(f"Shapes {self} and {other} are not compatible")
         return TensorShape([a if a is not None else b for a, b in zip(self._dims, other._dims)])
 
     def most_specific_compatible_shape(self, other):
@@ -136,8 +151,15 @@ class TensorShape:
             raise ValueError(f"Shape {self} must have rank {rank}")
 
     def with_rank_at_least(self, rank):
+        """This shape; raises ValueError if its known rank is below `rank`."""
         if self._dims is not None and len(self._dims) < rank:
             raise ValueError(f"Shape {self} must have rank at least {rank}")
+        return self
+
+    def with_rank_at_most(self, rank):
+        """This shape; raises ValueError if its known rank is above `rank`."""
+        if self._dims is not None and len(self._dims) > rank:
+            raise ValueError(f"Shape {self} must have rank at most {rank}")
         return self
 
     def as_proto(self):
@@ -152,9 +174,15 @@ class TensorShape:
                 proto.dim.add(size=-1 if dim is None else dim)
         return proto
 
+    def __add__(self, other):
+        return self.concatenate(other)
+
+    def __radd__(self, other):
+        return as_shape(other).concatenate(self)
+
     def __len__(self):
         if self._dims is None:
-            raise ValueError("Cannot take the length of a shape with unknown rank.")
+            raise ValueError("Cannot take the length of shape with unknown rank.")
         return len(self._dims)
 
     def __bool__(self):

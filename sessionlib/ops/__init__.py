@@ -1,3 +1,5 @@
 """The op families. Importing this package registers every op."""
 
-from sessionlib.ops import array_ops, control_flow_ops  # noqa: F401
+from sessionlib.ops import array_ops, control_flow_ops, math_ops, nn, random_ops  # noqa: F401
+from sessionlib.ops import session_ops, sparse_ops  # noqa: F401
+from sessionlib.ops import data_flow_ops, io_ops, state_ops, variables  # noqa: F401

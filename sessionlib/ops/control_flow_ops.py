@@ -1,5 +1,7 @@
 """Grouping ops: `no_op`, `group` and `tuple`."""
 
+import builtins
+
 from sessionlib.framework import graph as graph_lib
 from sessionlib.framework import registry
 from sessionlib.framework.graph import Operation, Tensor
@@ -51,7 +53,7 @@ def group(*inputs, name=None):
     """
     ops = []
     for item in inputs:
-        for element in (item if isinstance(item, (list, tuple, set)) else [item]):
+        for element in (item if isinstance(item, (list, builtins.tuple, set)) else [item]):
             op = _as_op(element)
             if op not in ops:
                 ops.append(op)
@@ -79,4 +81,6 @@ def tuple(tensors, name=None, control_inputs=None):  # noqa: A001 - TF's public 
     with graph.name_scope(name or "tuple"):
         gate = group(*(present + list(control_inputs or [])))
         with graph.control_dependencies([gate]):
-            return [None if t is None else array_ops.identity(t) for t in tensors]
+            # TF names each gated output "control_dependency" (its with_dependencies helper).
+            return [None if t is None else array_ops.identity(t, name="control_dependency")
+                    for t in tensors]

@@ -117,16 +117,21 @@ class RunContext:
       deadline: a `time.monotonic()` value after which blocking waits fail, or None.
       step_id: a number unique to this run within the process.
       session_handle: a string naming the owning session (for session-tensor handles).
+      rendezvous: in a device worker running one partition of a multi-device step, where the
+        `_Send`/`_Recv` kernels exchange tensors (``partition.RunRendezvous``); else None.
     """
 
-    __slots__ = ("resources", "cancellation", "deadline", "step_id", "session_handle")
+    __slots__ = ("resources", "cancellation", "deadline", "step_id", "session_handle",
+                 "rendezvous")
 
-    def __init__(self, resources, cancellation, deadline, step_id, session_handle):
+    def __init__(self, resources, cancellation, deadline, step_id, session_handle,
+                 rendezvous=None):
         self.resources = resources
         self.cancellation = cancellation
         self.deadline = deadline
         self.step_id = step_id
         self.session_handle = session_handle
+        self.rendezvous = rendezvous
 
     def check_cancelled(self):
         """Raises CancelledError if the session was closed or reset."""

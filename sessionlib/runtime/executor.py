@@ -13,6 +13,7 @@ Select one with ``SESSIONLIB_EXECUTOR=reference|cython`` or `set_default_executo
 """
 
 import os
+import time
 
 import numpy as np
 
@@ -79,6 +80,58 @@ class ReferenceExecutor:
             for number in rel_slots[rel_ptr[index]:rel_ptr[index + 1]]:
                 slots[number] = None
 
+    # The clock of `run_traced`'s timestamps.
+    trace_clock_ns = staticmethod(time.perf_counter_ns)
+
+    def run_traced(self, bound, slots, ctx, times, outputs):
+        """`run`, recording per-node timing and outputs (a separate loop, so that `run`
+        pays nothing for tracing).
+
+        Args:
+          times: an int64 array ``[num_nodes, 4]``; row i receives node i's start, kernel
+            start, kernel end and end, in `trace_clock_ns` nanoseconds.
+          outputs: a list of ``num_nodes`` entries; entry i receives a tuple with
+            ``(dtype, shape, nbytes)`` for each output of node i.
+
+        Raises:
+          NodeFailure: when a kernel raises; the rows of the nodes before it are filled.
+        """
+        plan, kernels = bound
+        clock = time.perf_counter_ns
+        in_ptr, in_slots = plan.in_ptr.tolist(), plan.in_slots.tolist()
+        out_ptr, out_slots = plan.out_ptr.tolist(), plan.out_slots.tolist()
+        rel_ptr, rel_slots = plan.release_ptr.tolist(), plan.release_slots.tolist()
+        kinds = plan.kinds.tolist()
+        for index, kernel in enumerate(kernels):
+            started = clock()
+            inputs = tuple(slots[s] for s in in_slots[in_ptr[index]:in_ptr[index + 1]])
+            outputs_wanted = out_slots[out_ptr[index]:out_ptr[index + 1]]
+            try:
+                kind = kinds[index]
+                kernel_started = clock()
+                if kind == registry.KIND_UNARY or kind == registry.KIND_BINARY:
+                    results = (kernel(*inputs),)
+                else:
+                    results = tuple(kernel(ctx, inputs, plan.attrs[index]))
+                kernel_ended = clock()
+                if len(results) != len(outputs_wanted):
+                    raise AssertionError(
+                        f"kernel of {plan.names[index]} returned {len(results)} outputs, "
+                        f"expected {len(outputs_wanted)}")
+                for value in results:
+                    if not isinstance(value, np.ndarray):
+                        raise AssertionError(
+                            f"kernel of {plan.names[index]} returned a "
+                            f"{type(value).__name__}, not an ndarray")
+            except Exception as err:  # noqa: BLE001 - every kernel error becomes an OpError
+                raise NodeFailure(index, err) from err
+            for number, value in zip(outputs_wanted, results):
+                slots[number] = value
+            outputs[index] = tuple((v.dtype, v.shape, v.nbytes) for v in results)
+            for number in rel_slots[rel_ptr[index]:rel_ptr[index + 1]]:
+                slots[number] = None
+            times[index] = (started, kernel_started, kernel_ended, clock())
+
 
 class CythonExecutor:
     """Runs plans with ``sessionlib._core.executor`` and the fast kernels."""
@@ -95,6 +148,14 @@ class CythonExecutor:
 
     def run(self, bound, slots, ctx):
         self._core.run_plan(bound, slots, ctx, NodeFailure)
+
+    @property
+    def trace_clock_ns(self):
+        return self._core.trace_clock_ns
+
+    def run_traced(self, bound, slots, ctx, times, outputs):
+        """`run` with per-node timing; see `ReferenceExecutor.run_traced`."""
+        self._core.run_plan_traced(bound, slots, ctx, NodeFailure, times, outputs)
 
 
 _executors = {}

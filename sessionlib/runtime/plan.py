@@ -64,7 +64,9 @@ def prune(fed_tensors, fetch_tensors, target_ops):
     """The ops that must run to compute the fetches and targets, given the feeds.
 
     An op runs when a fetch or a later op needs one of its outputs that is not fed, when it is
-    a target, or when a running op names it as a control input.
+    a target, or when a running op names it as a control input. As in TF, feeding output 0 of
+    an op also stands in for the op as a control input (TF moves those control edges to the
+    fed value), so a control dependency on a fed placeholder does not run the placeholder.
 
     Returns:
       The needed ops, in a deterministic topological order (creation order breaks ties).
@@ -81,7 +83,7 @@ def prune(fed_tensors, fetch_tensors, target_ops):
             if tensor not in fed and tensor.op not in needed:
                 stack.append(tensor.op)
         for control in op._control_inputs:
-            if control not in needed:
+            if control not in needed and not (control._outputs and control._outputs[0] in fed):
                 stack.append(control)
     return _topological_order(needed, fed)
 

@@ -1,0 +1,358 @@
+# cython: language_level=3
+"""Shared-memory signalling: atomics, spin-then-futex waits, mailboxes and shared blocks.
+
+Design. A client and its device workers talk through words in shared memory, not through pipes.
+A Python ``multiprocessing.Pipe`` round trip costs ~48 us here; a flag in shared memory is seen
+by a spinning reader in ~0.3 us. Spinning forever would burn a core per idle worker, so every
+wait here spins for a bounded time and then sleeps on a Linux futex (``FUTEX_WAIT`` on the
+shared word, not the private variant, because the word lives in a mapping shared between
+processes). A poster only pays for the ``FUTEX_WAKE`` syscall when a waiter has registered in
+the word's companion waiter count.
+
+Every wait takes a timeout, and callers wait in short slices, so that a Python loop above can
+check liveness (a dead worker), cancellation and Ctrl-C between slices: nothing blocks forever.
+
+`Region` wraps a writable buffer (an ``mmap`` of a shared segment) and offers the primitives by
+byte offset; the layouts (mailboxes, rendezvous entries, lease tables) are defined in
+``sessionlib/runtime/channel.py``. `SharedBlock` exports a sub-range of a mapping through the
+buffer protocol, read-only when asked, and releases its lease when the last view dies.
+"""
+
+from cpython.buffer cimport PyObject_GetBuffer, PyBuffer_Release, PyBUF_WRITABLE, PyBUF_SIMPLE
+from cpython.bytes cimport PyBytes_FromStringAndSize, PyBytes_AS_STRING
+from libc.stdint cimport uint32_t, int32_t, int64_t, uint64_t
+from libc.string cimport memcpy
+
+cdef extern from "<linux/futex.h>":
+    enum:
+        FUTEX_WAIT
+        FUTEX_WAKE
+
+cdef extern from "<sys/syscall.h>":
+    enum:
+        SYS_futex
+
+cdef extern from "<unistd.h>" nogil:
+    long syscall(long number, ...)
+
+cdef extern from "<time.h>" nogil:
+    ctypedef long time_t
+    struct timespec:
+        time_t tv_sec
+        long tv_nsec
+    enum:
+        CLOCK_MONOTONIC
+    int clock_gettime(int clk_id, timespec *tp)
+
+cdef extern from *:
+    """
+    #include <stdint.h>
+    #include <limits.h>
+    static inline uint32_t sl_load32(volatile uint32_t *p) {
+        return __atomic_load_n(p, __ATOMIC_ACQUIRE);
+    }
+    static inline void sl_store32(volatile uint32_t *p, uint32_t v) {
+        __atomic_store_n(p, v, __ATOMIC_SEQ_CST);
+    }
+    static inline uint32_t sl_add32(volatile uint32_t *p, uint32_t v) {
+        return __atomic_add_fetch(p, v, __ATOMIC_SEQ_CST);
+    }
+    static inline uint32_t sl_sub32(volatile uint32_t *p, uint32_t v) {
+        return __atomic_sub_fetch(p, v, __ATOMIC_SEQ_CST);
+    }
+    static inline int sl_cas32(volatile uint32_t *p, uint32_t expected, uint32_t desired) {
+        return __atomic_compare_exchange_n(p, &expected, desired, 0, __ATOMIC_SEQ_CST,
+                                           __ATOMIC_SEQ_CST);
+    }
+    static inline void sl_pause(void) {
+    #if defined(__x86_64__) || defined(__i386__)
+        __builtin_ia32_pause();
+    #endif
+    }
+    static inline void sl_fence(void) { __atomic_thread_fence(__ATOMIC_SEQ_CST); }
+    #define SL_INT_MAX INT_MAX
+    """
+    uint32_t sl_load32(volatile uint32_t *p) nogil
+    void sl_store32(volatile uint32_t *p, uint32_t v) nogil
+    uint32_t sl_add32(volatile uint32_t *p, uint32_t v) nogil
+    uint32_t sl_sub32(volatile uint32_t *p, uint32_t v) nogil
+    int sl_cas32(volatile uint32_t *p, uint32_t expected, uint32_t desired) nogil
+    void sl_pause() nogil
+    void sl_fence() nogil
+    int SL_INT_MAX
+
+cdef extern from "omp.h" nogil:
+    void omp_set_num_threads(int n)
+    int omp_get_max_threads()
+
+
+# Mailbox slot layout (byte offsets from the slot start); the payload follows the header.
+cdef enum:
+    SEQ = 0          # uint32: bumped by the poster after the payload is written (futex word)
+    WAITERS = 4      # uint32: how many waiters sleep on SEQ (the poster wakes only if > 0)
+    LENGTH = 8       # uint32: payload length in bytes
+    HEADER = 64      # one cache line; the payload starts here
+
+SLOT_HEADER = HEADER
+
+
+cdef inline double _now() noexcept nogil:
+    cdef timespec ts
+    clock_gettime(CLOCK_MONOTONIC, &ts)
+    return ts.tv_sec + ts.tv_nsec * 1e-9
+
+
+cdef inline void _futex_wake(volatile uint32_t *word) noexcept nogil:
+    syscall(SYS_futex, word, FUTEX_WAKE, SL_INT_MAX, NULL, NULL, 0)
+
+
+cdef uint32_t _wait_change(volatile uint32_t *word, volatile uint32_t *waiters, uint32_t old,
+                           double spin_s, double timeout_s) noexcept nogil:
+    """Waits until *word != old: spins for `spin_s`, then sleeps on the futex.
+
+    Returns the word's value when it returns; that equals `old` when the timeout passed (or a
+    signal interrupted the sleep), so callers loop in slices.
+    """
+    cdef uint32_t value
+    cdef double start = _now(), deadline_spin = start + spin_s, deadline = start + timeout_s
+    cdef double remaining
+    cdef timespec ts
+    cdef int i
+    while True:
+        for i in range(256):
+            value = sl_load32(word)
+            if value != old:
+                return value
+            sl_pause()
+        if _now() >= deadline_spin:
+            break
+    while True:
+        remaining = deadline - _now()
+        if remaining <= 0:
+            return sl_load32(word)
+        ts.tv_sec = <time_t>remaining
+        ts.tv_nsec = <long>((remaining - ts.tv_sec) * 1e9)
+        sl_add32(waiters, 1)
+        value = sl_load32(word)
+        if value == old:
+            syscall(SYS_futex, word, FUTEX_WAIT, old, &ts, NULL, 0)
+        sl_sub32(waiters, 1)
+        value = sl_load32(word)
+        # One sleep per call: a wake-up, a timeout or a signal hands control back to the
+        # caller, which checks liveness and Ctrl-C before it waits again.
+        return value
+
+
+def set_omp_threads(int count):
+    """Sets the OpenMP thread count of the calling thread's later parallel regions."""
+    if count > 0:
+        omp_set_num_threads(count)
+    return omp_get_max_threads()
+
+
+cdef class Region:
+    """A writable shared mapping, addressed by byte offset.
+
+    Args:
+      buffer: a writable buffer exporter (an ``mmap`` of a shared-memory segment). The region
+        keeps it exported for its own lifetime, so the mapping cannot go away under it.
+    """
+
+    cdef Py_buffer view
+    cdef char *base
+    cdef readonly Py_ssize_t size
+    cdef readonly object owner
+
+    def __cinit__(self, buffer):
+        PyObject_GetBuffer(buffer, &self.view, PyBUF_WRITABLE)
+        self.base = <char *>self.view.buf
+        self.size = self.view.len
+        self.owner = buffer
+
+    def __dealloc__(self):
+        if self.base != NULL:
+            PyBuffer_Release(&self.view)
+            self.base = NULL
+
+    cdef inline volatile uint32_t *_word(self, Py_ssize_t offset) except NULL:
+        if offset < 0 or offset + 4 > self.size or offset & 3:
+            raise IndexError(f"offset {offset} outside the region or misaligned")
+        return <volatile uint32_t *>(self.base + offset)
+
+    @property
+    def address(self):
+        """The mapping's address in this process (for tests and diagnostics)."""
+        return <size_t>self.base
+
+    def load(self, Py_ssize_t offset):
+        """The uint32 at `offset` (acquire load)."""
+        return sl_load32(self._word(offset))
+
+    def store(self, Py_ssize_t offset, uint32_t value):
+        """Stores a uint32 at `offset` (sequentially consistent)."""
+        sl_store32(self._word(offset), value)
+
+    def add(self, Py_ssize_t offset, uint32_t value):
+        """Atomically adds `value`; returns the new value."""
+        return sl_add32(self._word(offset), value)
+
+    def compare_exchange(self, Py_ssize_t offset, uint32_t expected, uint32_t desired):
+        """Atomically replaces `expected` by `desired`; returns whether it did."""
+        return bool(sl_cas32(self._word(offset), expected, desired))
+
+    def wake(self, Py_ssize_t offset):
+        """Wakes every futex waiter on the word at `offset`."""
+        cdef volatile uint32_t *word = self._word(offset)
+        with nogil:
+            _futex_wake(word)
+
+    def signal(self, Py_ssize_t offset, uint32_t value, Py_ssize_t waiters_offset):
+        """Stores `value` at `offset` and wakes its waiters if the count at `waiters_offset`
+        says someone sleeps."""
+        cdef volatile uint32_t *word = self._word(offset)
+        cdef volatile uint32_t *waiters = self._word(waiters_offset)
+        sl_store32(word, value)
+        if sl_load32(waiters):
+            with nogil:
+                _futex_wake(word)
+
+    def wait_change(self, Py_ssize_t offset, uint32_t old, Py_ssize_t waiters_offset,
+                    double spin_s, double timeout_s):
+        """Waits (GIL released) until the word at `offset` differs from `old`, at most about
+        `timeout_s`. Returns the word's value (== `old` on timeout or signal)."""
+        cdef volatile uint32_t *word = self._word(offset)
+        cdef volatile uint32_t *waiters = self._word(waiters_offset)
+        cdef uint32_t value
+        with nogil:
+            value = _wait_change(word, waiters, old, spin_s, timeout_s)
+        return value
+
+    # ---- mailbox slots -----------------------------------------------------------------------
+
+    def post(self, Py_ssize_t slot, bytes payload, Py_ssize_t capacity):
+        """Writes `payload` into the mailbox slot at `slot` and publishes it (bumps SEQ).
+
+        Returns the new sequence number.
+
+        Raises:
+          ValueError: if the payload exceeds the slot's capacity.
+        """
+        cdef Py_ssize_t length = len(payload)
+        cdef volatile uint32_t *seq = self._word(slot + SEQ)
+        cdef uint32_t value
+        if length > capacity or slot + HEADER + length > self.size:
+            raise ValueError(f"message of {length} bytes exceeds the slot ({capacity} bytes)")
+        memcpy(self.base + slot + HEADER, PyBytes_AS_STRING(payload), length)
+        (<uint32_t *>(self.base + slot + LENGTH))[0] = <uint32_t>length
+        value = sl_add32(seq, 1)
+        if sl_load32(self._word(slot + WAITERS)):
+            with nogil:
+                _futex_wake(seq)
+        return value
+
+    def wait_post(self, Py_ssize_t slot, uint32_t last_seq, double spin_s, double timeout_s):
+        """Waits until the slot's SEQ moves past `last_seq`; returns SEQ (== last on timeout)."""
+        cdef volatile uint32_t *seq = self._word(slot + SEQ)
+        cdef volatile uint32_t *waiters = self._word(slot + WAITERS)
+        cdef uint32_t value = sl_load32(seq)
+        if value != last_seq:
+            return value
+        with nogil:
+            value = _wait_change(seq, waiters, last_seq, spin_s, timeout_s)
+        return value
+
+    def read(self, Py_ssize_t slot):
+        """The payload last posted to the slot at `slot`, as bytes."""
+        cdef uint32_t length
+        sl_fence()
+        length = (<uint32_t *>(self.base + slot + LENGTH))[0]
+        if slot + HEADER + length > self.size:
+            raise ValueError("corrupt mailbox length")
+        return PyBytes_FromStringAndSize(self.base + slot + HEADER, length)
+
+    def write(self, Py_ssize_t offset, const unsigned char[::1] data):
+        """Copies `data` to `offset` (no signalling)."""
+        cdef Py_ssize_t length = data.shape[0]
+        if offset < 0 or offset + length > self.size:
+            raise IndexError("write outside the region")
+        if length:
+            memcpy(self.base + offset, &data[0], length)
+
+    def read_bytes(self, Py_ssize_t offset, Py_ssize_t length):
+        """`length` bytes at `offset`, as bytes."""
+        if offset < 0 or length < 0 or offset + length > self.size:
+            raise IndexError("read outside the region")
+        sl_fence()
+        return PyBytes_FromStringAndSize(self.base + offset, length)
+
+    def block(self, Py_ssize_t offset, Py_ssize_t nbytes, bint readonly=True,
+              Region lease_region=None, Py_ssize_t lease_offset=-1):
+        """A `SharedBlock` over ``[offset, offset + nbytes)`` of this region.
+
+        Args:
+          readonly: export the block read-only (consumers of another process's tensor).
+          lease_region, lease_offset: the lease word to decrement when the block's last view
+            dies (at zero the producer may reuse the memory); None for no lease.
+        """
+        if offset < 0 or nbytes < 0 or offset + nbytes > self.size:
+            raise IndexError("block outside the region")
+        cdef SharedBlock result = SharedBlock.__new__(SharedBlock)
+        result.region = self
+        result.ptr = self.base + offset
+        result.nbytes = nbytes
+        result.readonly = readonly
+        if lease_region is not None:
+            result.lease_region = lease_region
+            result.lease = lease_region._word(lease_offset)
+        return result
+
+
+cdef class SharedBlock:
+    """A range of a shared mapping exported through the buffer protocol.
+
+    numpy arrays made with ``np.frombuffer(block)`` (and all their views) keep the block alive;
+    when the last one dies, the block decrements its lease word in the producer's lease table
+    (one count per consumer); at zero, the producer may reuse the memory.
+    """
+
+    cdef Region region
+    cdef Region lease_region
+    cdef volatile uint32_t *lease
+    cdef char *ptr
+    cdef Py_ssize_t nbytes
+    cdef bint readonly
+    cdef Py_ssize_t shape[1]
+    cdef Py_ssize_t strides[1]
+
+    def __getbuffer__(self, Py_buffer *buffer, int flags):
+        if self.readonly and (flags & PyBUF_WRITABLE) == PyBUF_WRITABLE:
+            raise BufferError("this shared block is read-only")
+        self.shape[0] = self.nbytes
+        self.strides[0] = 1
+        buffer.buf = self.ptr
+        buffer.obj = self
+        buffer.len = self.nbytes
+        buffer.readonly = self.readonly
+        buffer.itemsize = 1
+        buffer.format = "B"
+        buffer.ndim = 1
+        buffer.shape = self.shape
+        buffer.strides = self.strides
+        buffer.suboffsets = NULL
+        buffer.internal = NULL
+
+    def __releasebuffer__(self, Py_buffer *buffer):
+        pass
+
+    def release(self):
+        """Gives the lease back now (idempotent); normally done when the block dies."""
+        if self.lease != NULL:
+            sl_sub32(self.lease, 1)
+            self.lease = NULL
+            self.lease_region = None
+
+    def __dealloc__(self):
+        # One count per consumer: the producer recycles the block when the word reaches 0.
+        if self.lease != NULL:
+            sl_sub32(self.lease, 1)
+            self.lease = NULL

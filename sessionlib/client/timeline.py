@@ -1,0 +1,230 @@
+"""Chrome trace (``chrome://tracing``, Perfetto) pictures of a traced step's `StepStats`.
+
+The layout is TF's ``tensorflow/python/client/timeline.py``, so that traces from either library
+look alike: a process named ``Allocators`` for memory counters, and per device two processes,
+``"<device> Compute"`` with one complete ("X") event per executed op (named by its op type,
+with ``args`` holding the node name, the op and its inputs) and ``"<device> Tensors"`` for
+tensor objects when memory is shown. Ops that overlap in time on one device go to separate
+lanes (tids). A flow arrow ("s" to "t") joins a tensor's producer to a consumer on another
+device or lane.
+
+Times are microseconds since the epoch, fractional when the stats carry nanoseconds (sessionlib
+ops are often shorter than a microsecond).
+
+Usage::
+
+    run_metadata = tf.RunMetadata()
+    sess.run(fetches, options=tf.RunOptions(trace_level=tf.RunOptions.FULL_TRACE),
+             run_metadata=run_metadata)
+    trace = Timeline(run_metadata.step_stats).generate_chrome_trace_format()
+"""
+
+import collections
+import json
+import re
+
+__all__ = ["Timeline", "AllocationMaximum", "StepStatsAnalysis"]
+
+AllocationMaximum = collections.namedtuple("AllocationMaximum",
+                                           ["timestamp", "num_bytes", "tensors"])
+StepStatsAnalysis = collections.namedtuple("StepStatsAnalysis",
+                                           ["chrome_trace", "allocator_maximums"])
+
+_LABEL = re.compile(r"(.*) = (.*)\((.*)\)")
+
+
+class _ChromeTrace:
+    """Collects Chrome trace events; metadata ("M") events come first in the output."""
+
+    def __init__(self):
+        self.metadata = []
+        self.events = []
+
+    def process(self, pid, name):
+        self.metadata.append({"name": "process_name", "ph": "M", "pid": pid,
+                              "args": {"name": name}})
+
+    def thread(self, pid, tid, name):
+        self.metadata.append({"name": "thread_name", "ph": "M", "pid": pid, "tid": tid,
+                              "args": {"name": name}})
+
+    def event(self, phase, category, name, pid, tid, timestamp, **fields):
+        event = {"ph": phase, "cat": category, "name": name, "pid": pid, "tid": tid,
+                 "ts": timestamp}
+        event.update(fields)
+        self.events.append(event)
+
+    def as_dict(self):
+        return {"traceEvents": self.metadata + self.events}
+
+
+class _Node:
+    """One NodeExecStats, with what the trace needs already worked out."""
+
+    __slots__ = ("name", "op", "inputs", "start", "end", "lane", "outputs", "stats")
+
+    def __init__(self, stats):
+        self.stats = stats
+        self.name = stats.node_name
+        match = _LABEL.match(stats.timeline_label)
+        if match:
+            self.op = match.group(2)
+            self.inputs = [name for name in match.group(3).split(", ") if name]
+        else:
+            self.op = stats.timeline_label or stats.node_name
+            self.inputs = []
+        if stats.all_start_nanos:
+            self.start = stats.all_start_nanos / 1000.0
+            self.end = (stats.all_start_nanos + stats.all_end_rel_nanos) / 1000.0
+        else:
+            self.start = stats.all_start_micros
+            self.end = stats.all_start_micros + stats.all_end_rel_micros
+        self.lane = 0
+        self.outputs = list(stats.output)
+
+
+class _Tensor:
+    """A produced tensor: where and when it was made, its size, and when it was last read."""
+
+    __slots__ = ("name", "object_id", "pid", "tensors_pid", "lane", "created", "ready",
+                 "last_use", "allocator", "num_bytes")
+
+    def __init__(self, name, object_id, pid, tensors_pid, lane, created, ready, allocator,
+                 num_bytes):
+        self.name = name
+        self.object_id = object_id
+        self.pid = pid
+        self.tensors_pid = tensors_pid
+        self.lane = lane
+        self.created = created  # its memory is taken when the producer starts
+        self.ready = ready  # and its value exists when the producer ends
+        self.last_use = ready
+        self.allocator = allocator
+        self.num_bytes = num_bytes
+
+
+class Timeline:
+    """Turns a `StepStats` into a Chrome trace.
+
+    Args:
+      step_stats: the `StepStats` of a traced run (``run_metadata.step_stats``); it is not
+        modified.
+      graph: unused; accepted for TF compatibility.
+    """
+
+    def __init__(self, step_stats, graph=None):
+        self._step_stats = step_stats
+        self._graph = graph
+
+    def generate_chrome_trace_format(self, show_dataflow=True, show_memory=False,
+                                     op_time="schedule"):
+        """The trace as a JSON string (indented, like TF's).
+
+        Args:
+          show_dataflow: add flow arrows from producers to consumers on other lanes/devices.
+          show_memory: add tensor objects and per-allocator memory counters.
+          op_time: accepted for TF compatibility; only 'schedule' times exist on CPUs.
+        """
+        analysis = self.analyze_step_stats(show_dataflow, show_memory, op_time)
+        return json.dumps(analysis.chrome_trace.as_dict(), indent=4, separators=(",", ": "))
+
+    def analyze_step_stats(self, show_dataflow=True, show_memory=True, op_time="schedule"):
+        """Builds the trace; returns a `StepStatsAnalysis` (trace, per-allocator maximum)."""
+        trace = _ChromeTrace()
+        allocators_pid = 0
+        trace.process(allocators_pid, "Allocators")
+        devices = []
+        next_pid = 1
+        for device_stats in self._step_stats.dev_stats:
+            compute_pid, tensors_pid = next_pid, next_pid + 1
+            next_pid += 2
+            trace.process(compute_pid, f"{device_stats.device} Compute")
+            trace.process(tensors_pid, f"{device_stats.device} Tensors")
+            nodes = [_Node(stats) for stats in device_stats.node_stats]
+            _assign_lanes(nodes)
+            devices.append((compute_pid, tensors_pid, nodes))
+
+        tensors = {}
+        for compute_pid, tensors_pid, nodes in devices:
+            for node in nodes:
+                for index, output in enumerate(node.outputs):
+                    name = node.name if index == 0 else f"{node.name}:{index}"
+                    allocation = output.tensor_description.allocation_description
+                    tensor = _Tensor(name, len(tensors), compute_pid, tensors_pid, node.lane,
+                                     node.start, node.end, allocation.allocator_name,
+                                     allocation.requested_bytes)
+                    tensors[name] = tensor
+                    if show_memory:
+                        trace.event("N", "Tensor", name, tensors_pid, node.lane, node.start,
+                                    id=tensor.object_id)
+                        trace.event("O", "Tensor", name, tensors_pid, node.lane, node.end,
+                                    id=tensor.object_id,
+                                    args={"snapshot": {"tensor_description": str(
+                                        output.tensor_description).replace('"', "")}})
+
+        flow_ids = 0
+        for compute_pid, _, nodes in devices:
+            for node in nodes:
+                args = {"name": node.name, "op": node.op}
+                for index, input_name in enumerate(node.inputs):
+                    args[f"input{index}"] = input_name
+                trace.event("X", "Op", node.op, compute_pid, node.lane, node.start,
+                            dur=node.end - node.start, args=args)
+                for input_name in node.inputs:
+                    tensor = tensors.get(input_name)
+                    if tensor is None:
+                        continue  # a control input, or a fed tensor that no node produced
+                    tensor.last_use = max(tensor.last_use, node.end)
+                    if show_dataflow and (tensor.pid != compute_pid or tensor.lane != node.lane):
+                        trace.event("s", "DataFlow", input_name, tensor.pid, tensor.lane,
+                                    tensor.ready, id=flow_ids)
+                        trace.event("t", "DataFlow", input_name, compute_pid, node.lane,
+                                    node.start, id=flow_ids)
+                        flow_ids += 1
+
+        maximums = {}
+        if show_memory:
+            maximums = _memory_counters(trace, tensors, allocators_pid)
+        return StepStatsAnalysis(trace, maximums)
+
+
+def _assign_lanes(nodes):
+    """Gives each node the first lane that is free when it starts (TF's lane rule)."""
+    lane_ends = []
+    for node in sorted(nodes, key=lambda n: n.start):
+        for lane, end in enumerate(lane_ends):
+            if node.start >= end:
+                node.lane = lane
+                lane_ends[lane] = node.end
+                break
+        else:
+            node.lane = len(lane_ends)
+            lane_ends.append(node.end)
+
+
+def _memory_counters(trace, tensors, allocators_pid):
+    """Emits tensor deletions and a bytes-in-use counter series per allocator; returns each
+    allocator's `AllocationMaximum`."""
+    changes = collections.defaultdict(list)
+    for name, tensor in tensors.items():
+        trace.event("D", "Tensor", name, tensor.tensors_pid, 0, tensor.last_use,
+                    id=tensor.object_id)
+        changes[tensor.allocator].append((tensor.created, tensor.num_bytes, name))
+        changes[tensor.allocator].append((tensor.last_use, -tensor.num_bytes, name))
+    maximums = {}
+    for allocator, events in changes.items():
+        total, live = 0, set()
+        best = AllocationMaximum(timestamp=0, num_bytes=0, tensors=set())
+        for timestamp, num_bytes, name in sorted(events, key=lambda e: e[0]):
+            total += num_bytes
+            if num_bytes < 0:
+                live.discard(name)
+            else:
+                live.add(name)
+            if total > best.num_bytes:
+                best = AllocationMaximum(timestamp=timestamp, num_bytes=total,
+                                         tensors=set(live))
+            trace.event("C", "Memory", allocator, allocators_pid, 0, timestamp,
+                        args={allocator: total})
+        maximums[allocator] = best
+    return maximums

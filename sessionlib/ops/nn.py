@@ -1,0 +1,180 @@
+"""Neural-network ops: ``tf.nn.relu``, ``softmax``, ``sigmoid``, ``tanh``, ``bias_add``.
+
+``import sessionlib as tf`` exposes them as ``tf.nn.<name>``: this module's `nn` object is that
+namespace. ``Sigmoid`` and ``Tanh`` are the math ops; ``Relu`` runs the shared elementwise
+kernels; ``Softmax`` and ``BiasAdd`` are numpy.
+"""
+
+import types
+
+import numpy as np
+
+from sessionlib import dtypes, errors
+from sessionlib._core import elementwise as _fast
+from sessionlib.framework import graph as graph_lib
+from sessionlib.framework import registry
+from sessionlib.ops import _infer, math_ops
+from sessionlib.runtime import reference_kernels as _ref
+
+__all__ = ["nn", "relu", "softmax", "sigmoid", "tanh", "bias_add"]
+
+_FLOATS = dtypes.FLOAT_DTYPES
+
+
+def _relu_infer(inputs, attrs):
+    _infer.check_dtype("Relu", inputs[0], dtypes.NUMERIC_DTYPES, "features")
+    attrs["T"] = inputs[0].dtype
+    return [(inputs[0].dtype, inputs[0].shape)]
+
+
+registry.register_op("Relu", infer=_relu_infer, kernel=_fast.relu, reference=_ref.relu,
+                     num_inputs=1, kind=registry.KIND_UNARY, doc="max(features, 0).")
+
+
+def relu(features, name=None):
+    """max(features, 0) elementwise (op ``Relu``).
+
+    Args:
+      features: a numeric Tensor.
+      name: the op name.
+
+    Returns:
+      A Tensor of `features`' dtype and shape.
+    """
+    return math_ops._make_op("Relu", (features,), ("features",), name).outputs[0]
+
+
+def _softmax_infer(inputs, attrs):
+    logits = inputs[0]
+    _infer.check_dtype("Softmax", logits, _FLOATS, "logits")
+    logits.shape.with_rank_at_least(1)
+    attrs["T"] = logits.dtype
+    return [(logits.dtype, logits.shape)]
+
+
+def _softmax_kernel(ctx, inputs, attrs):
+    logits = inputs[0]
+    if logits.ndim < 1:
+        raise errors.InvalidArgumentError(None, None, "logits must have >= 1 dimension, got "
+                                          f"{list(logits.shape)}")
+    # Subtracting the row maximum keeps exp() from overflowing, as TF's kernel does.
+    shifted = logits - np.max(logits, axis=-1, keepdims=True)
+    exps = np.exp(shifted)
+    return (np.asarray(exps / np.sum(exps, axis=-1, keepdims=True), dtype=logits.dtype),)
+
+
+registry.register_op("Softmax", infer=_softmax_infer, reference=_softmax_kernel, num_inputs=1,
+                     doc="exp(x) / sum(exp(x)) along the last axis.")
+
+
+def softmax(logits, axis=None, name=None, dim=None):
+    """The softmax of `logits` along `axis` (op ``Softmax``, on the last axis).
+
+    Args:
+      logits: a floating Tensor of rank >= 1.
+      axis: the axis to normalize (default -1); other axes are moved last and back.
+      name: the op name.
+      dim: TF 1's spelling of `axis`.
+
+    Returns:
+      A Tensor of `logits`' dtype and shape.
+    """
+    from sessionlib.ops import array_ops
+
+    if axis is None:
+        axis = -1 if dim is None else dim
+    graph = math_ops._find_graph((logits,))
+    tensor = graph_lib.convert_to_tensor(logits)
+    rank = tensor.shape.rank
+    if axis == -1 or (rank is not None and axis == rank - 1):
+        return graph.create_op("Softmax", [tensor], name=name or "Softmax").outputs[0]
+    if rank is None:
+        raise ValueError("softmax over an axis other than the last needs a known rank")
+    axis %= rank
+    perm = list(range(rank))
+    perm[axis], perm[-1] = perm[-1], perm[axis]
+    with graph.as_default(), graph.name_scope(name or "Softmax") as scope:
+        moved = array_ops.transpose(tensor, perm)
+        result = graph.create_op("Softmax", [moved]).outputs[0]
+        return array_ops.transpose(result, perm, name=scope)
+
+
+def _bias_add_infer(inputs, attrs):
+    value, bias = inputs
+    dtype = _infer.same_dtype("BiasAdd", inputs, names=("value", "bias"))
+    _infer.check_dtype("BiasAdd", value, dtypes.NUMERIC_DTYPES, "value")
+    attrs["T"] = dtype
+    data_format = attrs.setdefault("data_format", "NHWC")
+    if data_format not in ("NHWC", "NCHW"):
+        raise ValueError(f"Unknown data_format {data_format!r}")
+    bias.shape.with_rank(1)
+    value.shape.with_rank_at_least(2 if data_format == "NHWC" else 3)
+    if value.shape.rank is not None:
+        channel = -1 if data_format == "NHWC" else 1
+        channels, bias_len = value.shape[channel], bias.shape[0]
+        if channels is not None and bias_len is not None and channels != bias_len:
+            raise ValueError(f"Dimensions must be equal, but are {channels} and {bias_len} "
+                             f"for 'BiasAdd' with input shapes: {value.shape}, {bias.shape}.")
+    return [(dtype, value.shape)]
+
+
+def _bias_add_kernel(add_fn):
+    def kernel(ctx, inputs, attrs):
+        value, bias = inputs
+        nchw = attrs["data_format"] == "NCHW"
+        if bias.ndim != 1 or value.ndim < (3 if nchw else 2):
+            raise errors.InvalidArgumentError(
+                None, None, f"Biases must be 1D and value at least "
+                f"{3 if nchw else 2}D: {list(bias.shape)}, {list(value.shape)}")
+        channels = value.shape[1] if nchw else value.shape[-1]
+        if channels != bias.shape[0]:
+            raise errors.InvalidArgumentError(
+                None, None, f"Must provide as many biases as the channel dimension of the "
+                f"input tensor: {list(bias.shape)} vs. {list(value.shape)}")
+        if nchw:
+            bias = bias.reshape((channels,) + (1,) * (value.ndim - 2))
+        return (add_fn(value, bias),)
+
+    return kernel
+
+
+registry.register_op("BiasAdd", infer=_bias_add_infer, kernel=_bias_add_kernel(_fast.add),
+                     reference=_bias_add_kernel(_ref.add), num_inputs=2,
+                     doc="Adds a 1-D bias along the channel dimension.")
+
+
+def bias_add(value, bias, data_format=None, name=None):
+    """`value` plus the 1-D `bias` along the channel dimension (op ``BiasAdd``).
+
+    Args:
+      value: a numeric Tensor of rank >= 2.
+      bias: a 1-D Tensor whose length is the channel dimension of `value`.
+      data_format: 'NHWC' (channels last, default) or 'NCHW' (channels at dimension 1).
+      name: the op name.
+
+    Returns:
+      A Tensor of `value`'s shape and dtype.
+
+    Raises:
+      ValueError: if the bias length and the channel dimension differ statically.
+      TypeError: if the dtypes differ.
+    """
+    attrs = {"data_format": data_format or "NHWC"}
+    return math_ops._make_op("BiasAdd", (value, bias), ("value", "bias"), name,
+                             attrs).outputs[0]
+
+
+def sigmoid(x, name=None):
+    """1 / (1 + exp(-x)) (op ``Sigmoid``); the same as ``tf.sigmoid``."""
+    return math_ops.sigmoid(x, name=name)
+
+
+def tanh(x, name=None):
+    """The hyperbolic tangent (op ``Tanh``); the same as ``tf.tanh``."""
+    return math_ops.tanh(x, name=name)
+
+
+# The ``tf.nn`` namespace, as a module object so that it reads like TF's in reprs and help().
+nn = types.ModuleType("sessionlib.nn", "Neural-network ops (``tf.nn``).")
+for _name in ("relu", "softmax", "sigmoid", "tanh", "bias_add"):
+    setattr(nn, _name, globals()[_name])

@@ -1,0 +1,405 @@
+"""`Variable` (TF 1's API with resource-variable semantics) and the variable collections.
+
+A `Variable` is a client-side description only: the ops that create its handle, initialize it
+and read it. Its value lives in each session's resource container (see ``state_ops``), so two
+sessions on one graph have independent values, and nothing the kernels touch is shared with
+this object.
+
+Names follow TF's resource variables: for ``Variable(1.0, name='v')`` the handle op is ``v``
+(so ``v.name == 'v:0'``), the initializer ``v/Assign``, the initial value
+``v/Initializer/initial_value`` and the read that `Session.run(v)` fetches
+``v/Read/ReadVariableOp``.
+"""
+
+from sessionlib import dtypes
+from sessionlib.client import fetch as fetch_lib
+from sessionlib.framework import graph as graph_lib
+from sessionlib.framework.graph import GraphKeys
+from sessionlib.framework.tensor_shape import TensorShape, as_shape
+from sessionlib.ops import state_ops
+
+__all__ = ["Variable", "global_variables", "trainable_variables", "local_variables",
+           "variables_initializer", "global_variables_initializer",
+           "local_variables_initializer", "initialize_all_variables",
+           "report_uninitialized_variables", "is_variable_initialized"]
+
+
+class Variable:
+    """A variable: state that persists across `Session.run` calls (``tf.Variable``).
+
+    Args:
+      initial_value: a tensor, a value `convert_to_tensor` takes, or a no-argument callable
+        returning one. Its dtype is the variable's dtype.
+      trainable: add the variable to ``TRAINABLE_VARIABLES`` too (default True).
+      collections: the graph collections to add it to (default ``[GLOBAL_VARIABLES]``).
+      validate_shape: if False, the variable's static shape is unknown.
+      caching_device: unused.
+      name: the name (default 'Variable'), made unique.
+      variable_def, expected_shape, import_scope, constraint, use_resource, synchronization,
+        aggregation: accepted for TF's signature; must be left at their defaults.
+      dtype: the dtype to convert `initial_value` to.
+      shape: the static shape, which must be compatible with `initial_value`'s.
+
+    Raises:
+      ValueError: if `initial_value` is None or `shape` does not fit it.
+      TypeError: if `initial_value` cannot be converted to `dtype`.
+    """
+
+    # Make numpy defer to our operators in ``np.float32(2) * variable``.
+    __array_priority__ = 100
+
+    def __init__(self, initial_value=None, trainable=None, collections=None,
+                 validate_shape=True, caching_device=None, name=None, variable_def=None,
+                 dtype=None, expected_shape=None, import_scope=None, constraint=None,
+                 use_resource=None, synchronization=None, aggregation=None, shape=None):
+        if variable_def is not None:
+            raise NotImplementedError("Variable(variable_def=...) is not supported")
+        if initial_value is None:
+            raise ValueError("initial_value must be specified.")
+        if trainable is None:
+            trainable = True
+        if collections is None:
+            collections = [GraphKeys.GLOBAL_VARIABLES]
+        elif isinstance(collections, str) or not isinstance(collections, (list, tuple, set)):
+            raise ValueError(f"collections argument to Variable constructor must be a list, "
+                             f"tuple, or set. Got {collections} of type {type(collections)}")
+        collections = list(collections)
+        if trainable and GraphKeys.TRAINABLE_VARIABLES not in collections:
+            collections.append(GraphKeys.TRAINABLE_VARIABLES)
+        graph = graph_lib.get_default_graph()
+        self._trainable = trainable
+        self._constraint = constraint
+        # Like TF's init_scope: a variable does not inherit the caller's control dependencies.
+        with graph.control_dependencies(None), graph.name_scope(name or "Variable") as scope:
+            handle_name = scope[:-1]
+            with graph.name_scope("Initializer"):
+                value = initial_value() if callable(initial_value) else initial_value
+                initial = graph_lib.convert_to_tensor(value, dtype=dtype, name="initial_value")
+            if initial.graph is not graph:
+                raise ValueError("initial_value must be from the same graph as the variable")
+            static_shape = initial.shape
+            if shape is not None:
+                shape = as_shape(shape)
+                if not shape.is_compatible_with(static_shape):
+                    raise ValueError(f"The initial value's shape ({static_shape}) is not "
+                                     f"compatible with the explicitly supplied `shape` "
+                                     f"argument ({shape}).")
+                static_shape = shape
+            elif not validate_shape:
+                static_shape = TensorShape(None)
+            self._dtype = initial.dtype
+            self._shape = static_shape
+            self._initial_value = initial
+            self._handle = graph.create_op(
+                "VarHandleOp", [],
+                {"dtype": self._dtype, "shape": static_shape, "container": "",
+                 "shared_name": handle_name, "allowed_devices": []},
+                name=scope).outputs[0]
+            with graph.name_scope("IsInitialized"):
+                self._is_initialized_op = self._resource_op("VarIsInitializedOp", [],
+                                                            "VarIsInitializedOp").outputs[0]
+            with graph.name_scope("Assign") as assign_scope:
+                self._initializer_op = self._resource_op("AssignVariableOp", [initial],
+                                                         assign_scope)
+            with graph.name_scope("Read"):
+                self._graph_element = self._read_op()
+        graph.add_to_collections(collections, self)
+
+    # ---- building blocks ----------------------------------------------------------------
+
+    def _resource_op(self, op_type, inputs, name, attrs=None):
+        attrs = dict(attrs or {})
+        if op_type != "VarIsInitializedOp":
+            attrs.setdefault("dtype", self._dtype)
+        return state_ops.create_resource_op(self._handle.graph, op_type, self._handle, inputs,
+                                            attrs, name)
+
+    def _read_op(self, name="ReadVariableOp"):
+        return self._resource_op("ReadVariableOp", [], name).outputs[0]
+
+    def _convert_value(self, value, what):
+        if isinstance(value, Variable):
+            value = value.value()
+        # Python values become constants in the variable's graph, whatever thread builds.
+        with self.graph.as_default():
+            tensor = graph_lib.convert_to_tensor(value, dtype=self._dtype)
+        if tensor.graph is not self.graph:
+            raise ValueError(f"Cannot {what} variable {self.name} with a tensor from another "
+                             "graph")
+        return tensor
+
+    def _update(self, op_type, value, read_value, name, what):
+        graph = self.graph
+        tensor = self._convert_value(value, what)
+        if op_type == "AssignVariableOp" and not self._shape.is_compatible_with(tensor.shape):
+            raise ValueError(f"Cannot assign value to variable '{self.name}': Shape mismatch."
+                             f"The variable shape {self._shape}, and the assigned value shape "
+                             f"{tensor.shape} are incompatible.")
+        update = self._resource_op(op_type, [tensor], name or op_type)
+        if not read_value:
+            return update
+        # The result reads the variable after the update, as TF's `_lazy_read` does.
+        with graph.control_dependencies([update]):
+            return self._read_op()
+
+    # ---- the public API -------------------------------------------------------------------
+
+    @property
+    def name(self):
+        """The handle's tensor name, e.g. ``'v:0'``."""
+        return self._handle.name
+
+    @property
+    def dtype(self):
+        return self._dtype
+
+    @property
+    def shape(self):
+        """The static `TensorShape`."""
+        return self._shape
+
+    def get_shape(self):
+        return self._shape
+
+    @property
+    def op(self):
+        """The ``VarHandleOp`` operation."""
+        return self._handle.op
+
+    @property
+    def handle(self):
+        """The resource handle tensor."""
+        return self._handle
+
+    @property
+    def device(self):
+        return self._handle.device
+
+    @property
+    def graph(self):
+        return self._handle.graph
+
+    @property
+    def trainable(self):
+        return self._trainable
+
+    @property
+    def constraint(self):
+        return self._constraint
+
+    @property
+    def initializer(self):
+        """The op that assigns the initial value."""
+        return self._initializer_op
+
+    @property
+    def initial_value(self):
+        """The tensor the initializer assigns."""
+        return self._initial_value
+
+    def value(self):
+        """A new tensor reading the variable's current value."""
+        return self._read_op()
+
+    def read_value(self):
+        """A new tensor reading the variable's current value (in a ``Read`` scope)."""
+        with self.graph.name_scope("Read"):
+            return self._read_op()
+
+    def is_initialized(self, name=None):
+        """A bool scalar tensor: whether the variable has a value in the running session."""
+        return self._resource_op("VarIsInitializedOp", [], name or "VarIsInitializedOp"
+                                 ).outputs[0]
+
+    def assign(self, value, use_locking=None, name=None, read_value=True):
+        """Assigns `value` to the variable.
+
+        Args:
+          value: the new value; its static shape must be compatible with the variable's.
+          use_locking: unused; updates are always atomic.
+          name: the name of the assign op.
+          read_value: if True, return a tensor with the new value; else the assign op.
+
+        Returns:
+          A tensor reading the value after the assignment, or the Operation.
+
+        Raises:
+          TypeError: if `value` has another dtype.
+          ValueError: if its static shape is incompatible.
+        """
+        return self._update("AssignVariableOp", value, read_value, name, "assign")
+
+    def assign_add(self, delta, use_locking=None, name=None, read_value=True):
+        """Adds `delta` to the variable; see `assign` for the arguments and result."""
+        return self._update("AssignAddVariableOp", delta, read_value, name, "update")
+
+    def assign_sub(self, delta, use_locking=None, name=None, read_value=True):
+        """Subtracts `delta` from the variable; see `assign` for the arguments and result."""
+        return self._update("AssignSubVariableOp", delta, read_value, name, "update")
+
+    def eval(self, session=None):
+        """The variable's value in `session` (default: the default session).
+
+        Raises:
+          ValueError: if there is no session to use.
+          FailedPreconditionError: if the variable is not initialized.
+        """
+        return self._graph_element.eval(session=session)
+
+    def load(self, value, session=None):
+        """Sets the variable's value in `session` by running its initializer with `value` fed.
+
+        Args:
+          value: the new value, of the initial value's shape.
+          session: the session (default: the default session).
+
+        Raises:
+          ValueError: if there is no session, or `value` has an incompatible shape.
+        """
+        from sessionlib.client import session as session_lib
+
+        if session is None:
+            session = session_lib.get_default_session()
+            if session is None:
+                raise ValueError("Either session argument should be provided or default "
+                                 "session should be established")
+        session.run(self._initializer_op, {self._initializer_op.inputs[1]: value})
+
+    def _as_graph_element(self):
+        """The tensor that `Session.run(variable)` fetches."""
+        return self._graph_element
+
+    def to_tensor(self):
+        return self.value()
+
+    def __repr__(self):
+        shape = self._shape
+        shape_text = "<unknown>" if shape.rank is None else str(tuple(shape.as_list()))
+        return f"<tf.Variable '{self.name}' shape={shape_text} dtype={self._dtype.name}>"
+
+    def __iter__(self):
+        raise TypeError("'Variable' object is not iterable.")
+
+    def __reduce__(self):
+        raise TypeError("A Variable cannot be pickled; fetch its value with Session.run")
+
+
+def _delegate_to_value(method_name):
+    """A Variable operator that reads the variable and applies the Tensor's operator."""
+
+    def method(self, *args):
+        return getattr(self.value(), method_name)(*args)
+
+    method.__name__ = method_name
+    method.__doc__ = f"``Tensor.{method_name}`` applied to the variable's current value."
+    return method
+
+
+# The Tensor operators are attached by the math ops module; reading first means a Variable
+# behaves exactly like its value wherever a Tensor would.
+for _name in ("__add__", "__radd__", "__sub__", "__rsub__", "__mul__", "__rmul__",
+              "__truediv__", "__rtruediv__", "__floordiv__", "__rfloordiv__", "__mod__",
+              "__rmod__", "__pow__", "__rpow__", "__matmul__", "__rmatmul__", "__neg__",
+              "__abs__", "__invert__", "__and__", "__rand__", "__or__", "__ror__", "__xor__",
+              "__rxor__", "__lt__", "__le__", "__gt__", "__ge__", "__getitem__", "__bool__"):
+    setattr(Variable, _name, _delegate_to_value(_name))
+del _name
+
+
+def _variable_to_tensor(variable, dtype=None, name=None):
+    if dtype is not None and dtypes.as_dtype(dtype) is not variable.dtype:
+        raise ValueError(f"Incompatible type conversion requested to type "
+                         f"'{dtypes.as_dtype(dtype).name}' for variable of type "
+                         f"'{variable.dtype.name}' ({variable.name})")
+    return variable.value()
+
+
+graph_lib.register_tensor_conversion_function(Variable, _variable_to_tensor)
+fetch_lib.register_session_run_conversion_functions(
+    Variable,
+    lambda variable: ([variable._graph_element], lambda values: values[0]),
+    lambda variable, value: [(variable._graph_element, value)],
+    lambda variable: [variable._graph_element])
+
+
+# ---- collections and initializers -------------------------------------------------------
+
+def global_variables(scope=None):
+    """The variables in the ``GLOBAL_VARIABLES`` collection of the default graph.
+
+    Args:
+      scope: an optional regex; only variables whose name matches it are returned.
+    """
+    return graph_lib.get_default_graph().get_collection(GraphKeys.GLOBAL_VARIABLES, scope)
+
+
+def trainable_variables(scope=None):
+    """The variables in the ``TRAINABLE_VARIABLES`` collection of the default graph."""
+    return graph_lib.get_default_graph().get_collection(GraphKeys.TRAINABLE_VARIABLES, scope)
+
+
+def local_variables(scope=None):
+    """The variables in the ``LOCAL_VARIABLES`` collection of the default graph."""
+    return graph_lib.get_default_graph().get_collection(GraphKeys.LOCAL_VARIABLES, scope)
+
+
+def variables_initializer(var_list, name="init"):
+    """An op that runs the initializers of `var_list` (a NoOp when the list is empty).
+
+    Args:
+      var_list: a list of `Variable`s.
+      name: the op name.
+    """
+    from sessionlib.ops import control_flow_ops
+
+    var_list = list(var_list)
+    if var_list:
+        return control_flow_ops.group(*[v.initializer for v in var_list], name=name)
+    return control_flow_ops.no_op(name=name)
+
+
+def global_variables_initializer():
+    """An op that initializes every global variable of the default graph (named 'init')."""
+    return variables_initializer(global_variables())
+
+
+def local_variables_initializer():
+    """An op that initializes every local variable of the default graph (named 'init')."""
+    return variables_initializer(local_variables())
+
+
+def initialize_all_variables():
+    """Deprecated TF 1 spelling of `global_variables_initializer`."""
+    return global_variables_initializer()
+
+
+def is_variable_initialized(variable):
+    """A bool scalar tensor: whether `variable` is initialized in the running session."""
+    return state_ops.is_variable_initialized(variable)
+
+
+def report_uninitialized_variables(var_list=None, name="report_uninitialized_variables"):
+    """A string tensor listing the names of the uninitialized variables.
+
+    Args:
+      var_list: the variables to check (default: global and local variables).
+      name: the name scope of the ops.
+
+    Returns:
+      A 1-D string tensor of variable op names (as bytes, like TF), empty when all are
+      initialized.
+    """
+    from sessionlib.ops import array_ops, math_ops
+
+    if var_list is None:
+        var_list = global_variables() + local_variables()
+    var_list = list(var_list)
+    graph = var_list[0].graph if var_list else graph_lib.get_default_graph()
+    with graph.as_default(), graph.control_dependencies(None), graph.name_scope(name):
+        if not var_list:
+            return array_ops.constant([], dtype=dtypes.string, shape=[0])
+        # TF's composition: the names where the stacked is-initialized flags are false.
+        names = array_ops.constant([v.op.name for v in var_list], dtype=dtypes.string)
+        ready = array_ops.stack([v.is_initialized() for v in var_list])
+        missing = array_ops.reshape(array_ops.where(math_ops.logical_not(ready)), [-1])
+        return array_ops.gather(names, missing)

@@ -1,0 +1,212 @@
+"""The client <-> worker control channel and the send/recv rendezvous, in shared memory.
+
+Design. Per run, the client posts one small message to each worker that takes part and waits
+for one small reply. A ``multiprocessing.Pipe`` round trip costs ~48 us; here a message is a
+``memcpy`` into a mailbox slot plus an atomic sequence bump that the other side sees while
+spinning (sub-microsecond), and a futex sleep after a short spin keeps idle workers at 0% CPU.
+The primitives live in ``sessionlib._core.channel`` (`Region`); this module defines layouts.
+
+* A worker's *lane block* (one segment, created by the client) holds `LANES` lanes. A lane is
+  a request slot, a response slot and a cancel word. One worker thread serves each lane, so a
+  worker runs as many steps at once as there are busy lanes (a blocked dequeue in one run does
+  not stop the enqueue of another), and the client gives each running step its own lane.
+* The client's *rendezvous block* has `RUN_SLOTS` run slots of `EDGES_PER_RUN` entries. A run
+  that spans devices borrows one run slot; its cross-device edge ``e`` uses entry ``e``: the
+  producer writes a tensor descriptor there and stores the run's generation number in the
+  entry's state word; the consumer waits for that word to equal its generation (stale values
+  of earlier runs never match). Entry 0 is the slot header: its word holds the generation of
+  an aborted run, which wakes and fails every waiting receiver of that run.
+* Messages are `marshal`-encoded plain values (ints, floats, strings, bytes, tuples, lists):
+  marshal cannot encode arbitrary objects, so no user object can cross by accident. A message
+  too large for its slot spills through the sender's tensor store.
+"""
+
+import marshal
+import time
+
+import numpy as np
+
+from sessionlib import errors
+from sessionlib.runtime import shm
+
+__all__ = ["LANES", "LANE_BYTES", "SLOT_BYTES", "RUN_SLOTS", "EDGES_PER_RUN", "Lane",
+           "LaneBlock", "RendezvousBlock", "encode", "decode"]
+
+LANES = 8                       # concurrent steps per worker
+SLOT_BYTES = 64 << 10           # one mailbox slot: 64-byte header + payload
+LANE_BYTES = 2 * SLOT_BYTES + 64
+_REQUEST, _RESPONSE, _CANCEL = 0, SLOT_BYTES, 2 * SLOT_BYTES
+_PAYLOAD_BYTES = SLOT_BYTES - 64
+
+RUN_SLOTS = 32                  # concurrent multi-device runs per client
+EDGES_PER_RUN = 256             # cross-device edges per step (entry 0 is the header)
+ENTRY_BYTES = 512
+_ENTRY_STATE, _ENTRY_WAITERS, _ENTRY_LENGTH, _ENTRY_PAYLOAD = 0, 4, 8, 64
+_ENTRY_CAPACITY = ENTRY_BYTES - _ENTRY_PAYLOAD
+RUN_SLOT_BYTES = EDGES_PER_RUN * ENTRY_BYTES
+
+# Spin this long before sleeping on the futex: long enough to catch the next request of a loop
+# of small runs, short enough that a waiting thread gives its core back quickly.
+CLIENT_SPIN_S = 200e-6
+WORKER_SPIN_S = 200e-6
+WAIT_SLICE_S = 0.05             # the longest sleep between liveness / cancellation checks
+
+
+def encode(message, store=None):
+    """`message` (plain values) as bytes that fit a mailbox slot, spilling through `store`."""
+    data = marshal.dumps(message)
+    if len(data) < _PAYLOAD_BYTES:
+        return b"M" + data
+    descriptor = (store or shm.store()).publish(np.frombuffer(data, dtype=np.uint8))
+    return b"S" + marshal.dumps(descriptor)
+
+
+def decode(data, store=None):
+    """The message `encode` wrote."""
+    if data[:1] == b"M":
+        return marshal.loads(memoryview(data)[1:])
+    descriptor = marshal.loads(memoryview(data)[1:])
+    return marshal.loads((store or shm.store()).open(descriptor).tobytes())
+
+
+class Lane:
+    """One request/response mailbox pair of a worker's lane block.
+
+    Args:
+      region: the lane block's `Region`.
+      index: the lane number.
+    """
+
+    __slots__ = ("region", "index", "base", "request", "response", "cancel_word",
+                 "last_response")
+
+    def __init__(self, region, index):
+        self.region = region
+        self.index = index
+        self.base = index * LANE_BYTES
+        self.request = self.base + _REQUEST
+        self.response = self.base + _RESPONSE
+        self.cancel_word = self.base + _CANCEL
+        self.last_response = region.load(self.response)
+
+    # client side
+    def post_request(self, data):
+        """Posts a request (bytes from `encode`); clears an earlier cancel."""
+        self.region.store(self.cancel_word, 0)
+        self.region.post(self.request, data, _PAYLOAD_BYTES)
+
+    def wait_response(self, timeout_s, spin_s=CLIENT_SPIN_S):
+        """The response bytes, or None if none came within about `timeout_s`."""
+        seq = self.region.wait_post(self.response, self.last_response, spin_s, timeout_s)
+        if seq == self.last_response:
+            return None
+        self.last_response = seq
+        return self.region.read(self.response)
+
+    def response_ready(self):
+        """Whether a response is waiting (for a lane whose run was abandoned)."""
+        return self.region.load(self.response) != self.last_response
+
+    def cancel(self):
+        self.region.store(self.cancel_word, 1)
+
+    # worker side
+    def cancelled(self):
+        return self.region.load(self.cancel_word) != 0
+
+    def post_response(self, data):
+        self.region.post(self.response, data, _PAYLOAD_BYTES)
+
+
+class LaneBlock:
+    """The lanes of one worker, in one segment.
+
+    Args:
+      name: an existing segment's name (the worker attaches); None creates one (the client).
+    """
+
+    def __init__(self, name=None):
+        self.segment = shm.Segment(LANES * LANE_BYTES) if name is None else shm.Segment(
+            name=name)
+        self.name = self.segment.name
+        self.lanes = [Lane(self.segment.region, i) for i in range(LANES)]
+
+    def unlink(self):
+        self.segment.unlink()
+
+
+class RendezvousBlock:
+    """The send/recv table of the client's multi-device runs.
+
+    Args:
+      name: an existing segment's name (a worker attaches); None creates one (the client).
+    """
+
+    def __init__(self, name=None):
+        self.segment = (shm.Segment(RUN_SLOTS * RUN_SLOT_BYTES) if name is None
+                        else shm.Segment(name=name))
+        self.name = self.segment.name
+        self.region = self.segment.region
+
+    def _entry(self, run_slot, edge):
+        if not 0 < edge < EDGES_PER_RUN:
+            raise errors.UnimplementedError(
+                None, None, f"A step may have at most {EDGES_PER_RUN - 1} cross-device edges")
+        return run_slot * RUN_SLOT_BYTES + edge * ENTRY_BYTES
+
+    def send(self, run_slot, edge, generation, payload):
+        """Publishes `payload` (bytes, a marshalled descriptor) on `edge` of a run."""
+        entry = self._entry(run_slot, edge)
+        if len(payload) > _ENTRY_CAPACITY:
+            raise errors.InternalError(None, None, "tensor descriptor too large for rendezvous")
+        self.region.write(entry + _ENTRY_PAYLOAD, payload)
+        self.region.store(entry + _ENTRY_LENGTH, len(payload))
+        self.region.signal(entry + _ENTRY_STATE, generation, entry + _ENTRY_WAITERS)
+
+    def recv(self, run_slot, edge, generation, check):
+        """Waits for `edge` of a run; returns its payload bytes.
+
+        Args:
+          check: called between wait slices; raises to stop waiting (cancellation, deadline).
+
+        Raises:
+          AbortedError: if the run was aborted (a partition failed, a device died).
+        """
+        region = self.region
+        entry = self._entry(run_slot, edge)
+        header = run_slot * RUN_SLOT_BYTES
+        state = region.load(entry + _ENTRY_STATE)
+        while state != generation:
+            if region.load(header) == generation:
+                raise errors.AbortedError(None, None, "The step was aborted: another device "
+                                          "failed or died while this one waited for a tensor")
+            check()
+            state = region.wait_change(entry + _ENTRY_STATE, state, entry + _ENTRY_WAITERS,
+                                       CLIENT_SPIN_S, WAIT_SLICE_S)
+        length = region.load(entry + _ENTRY_LENGTH)
+        return region.read_bytes(entry + _ENTRY_PAYLOAD, length)
+
+    def abort(self, run_slot, generation, num_edges):
+        """Fails every receiver of the run `generation` in `run_slot`, now and later."""
+        header = run_slot * RUN_SLOT_BYTES
+        self.region.store(header, generation)
+        for edge in range(1, min(num_edges + 1, EDGES_PER_RUN)):
+            entry = header + edge * ENTRY_BYTES
+            if self.region.load(entry + _ENTRY_WAITERS):
+                self.region.wake(entry + _ENTRY_STATE)
+
+    def unlink(self):
+        self.segment.unlink()
+
+
+def deadline_check(deadline, cancelled):
+    """A `check` for `RendezvousBlock.recv` that raises on cancellation or a passed deadline."""
+
+    def check():
+        if cancelled():
+            raise errors.CancelledError(None, None, "The run was cancelled.")
+        if deadline is not None and time.monotonic() > deadline:
+            raise errors.DeadlineExceededError(None, None,
+                                               "Timed out waiting for a tensor from a device")
+
+    return check

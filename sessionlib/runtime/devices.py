@@ -1,0 +1,376 @@
+"""The client's pool of device workers: start, reuse, liveness, lanes and clean-up.
+
+Design. Workers belong to the client process, not to a session (as TF's devices do): the
+pool starts the worker of CPU:k on first need and every later session with that device reuses
+it, so a warm pool makes creating a session nearly free. Workers are keyed by (device index,
+kernel threads), because the thread count is fixed when a worker starts.
+
+* Start: the ``forkserver`` context with sessionlib pre-imported in the server (a worker then
+  costs a fork, not an interpreter start), or ``spawn`` when ``SESSIONLIB_START_METHOD=spawn``;
+  never ``fork``, which would copy a client that may already run threads and OpenMP pools.
+  While a worker starts, ``__main__`` is hidden from multiprocessing so that the child does not
+  re-import the user's script (TF scripts rarely have a ``__main__`` guard).
+* Liveness: a worker's process sentinel (and its control pipe) tell at once when it died. A
+  dead worker's segments are unlinked by the client, its mappings forgotten, and the pool
+  replaces it on the next session; sessions that used it get `UnavailableError`.
+* Exit: workers exit when their control pipe reaches EOF, i.e. when this process exits or dies
+  (plus ``PR_SET_PDEATHSIG``). At exit the pool also asks them to stop and reaps them.
+"""
+
+import atexit
+import contextlib
+import itertools
+import multiprocessing
+import os
+import sys
+import threading
+import time
+import types
+
+from sessionlib import errors
+from sessionlib.runtime import channel, shm
+
+__all__ = ["DevicePool", "WorkerHandle", "pool", "default_threads", "shutdown_pool"]
+
+_START_TIMEOUT_S = 60.0   # a cold start under a loaded parallel test suite can be slow
+_REQUEST_TIMEOUT_S = 60.0
+
+
+def _cores():
+    try:
+        return len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):
+        return os.cpu_count() or 1
+
+
+def default_threads(num_devices, intra_op_threads=0):
+    """Kernel threads per worker: the configured count, else cores / devices (at least 1)."""
+    if intra_op_threads and intra_op_threads > 0:
+        return int(intra_op_threads)
+    return max(1, _cores() // max(1, num_devices))
+
+
+@contextlib.contextmanager
+def _main_hidden():
+    """Hides ``__main__`` from multiprocessing's preparation data while a worker starts."""
+    main = sys.modules.get("__main__")
+    stand_in = types.ModuleType("__main__")
+    sys.modules["__main__"] = stand_in
+    try:
+        yield
+    finally:
+        if main is not None:
+            sys.modules["__main__"] = main
+
+
+def _context():
+    method = os.environ.get("SESSIONLIB_START_METHOD", "forkserver")
+    if method not in ("forkserver", "spawn"):
+        raise ValueError(f"SESSIONLIB_START_METHOD must be forkserver or spawn, not {method!r}")
+    context = multiprocessing.get_context(method)
+    if method == "forkserver":
+        context.set_forkserver_preload(["sessionlib", "sessionlib.runtime.worker",
+                                        "sessionlib.runtime.partition"])
+    return context
+
+
+class WorkerHandle:
+    """The client's side of one worker process.
+
+    Attributes:
+      index: the device index k of CPU:k.
+      threads: the worker's kernel threads.
+      pid: the worker's process id.
+      lanes: the free `channel.Lane`s of the worker.
+    """
+
+    def __init__(self, context, index, threads, rendezvous_name):
+        self.index = index
+        self.threads = threads
+        self.device = f"CPU:{index}"
+        self.lane_block = channel.LaneBlock()
+        self._conn, child_conn = context.Pipe(duplex=True)
+        self.process = context.Process(
+            target=_worker_entry, name=f"sessionlib-worker-CPU:{index}",
+            args=(child_conn, index, threads, self.lane_block.name, rendezvous_name),
+            daemon=True)
+        with _main_hidden():
+            self.process.start()
+        child_conn.close()
+        self.pid = self.process.pid
+        self._conn_lock = threading.Lock()
+        self._lane_lock = threading.Lock()
+        self._free_lanes = list(reversed(self.lane_block.lanes))
+        self._draining = []
+        self._request_ids = itertools.count(1)
+        self.dead = False
+        self.started = False
+
+    def wait_ready(self, timeout_s=_START_TIMEOUT_S):
+        """Waits for the worker's ready message.
+
+        Raises:
+          UnavailableError: if the worker died or did not start in time.
+        """
+        deadline = time.monotonic() + timeout_s
+        while not self._conn.poll(0.05):
+            if not self.alive() or time.monotonic() > deadline:
+                self.mark_dead()
+                raise errors.UnavailableError(
+                    None, None, f"The worker process of device {self.device} failed to start")
+        try:
+            message = self._conn.recv()
+        except (EOFError, OSError):
+            self.mark_dead()
+            raise errors.UnavailableError(
+                None, None, f"The worker process of device {self.device} failed to start"
+            ) from None
+        self.started = message[0] == "ready"
+
+    # ---- liveness ----------------------------------------------------------------------------
+
+    def alive(self):
+        """Whether the worker process still runs (a cheap, non-blocking check)."""
+        if self.dead:
+            return False
+        try:
+            alive = self.process.is_alive()
+        except (ValueError, AssertionError):
+            alive = False
+        if not alive:
+            self.mark_dead()
+        return alive
+
+    def mark_dead(self):
+        """Releases what the worker left behind; later calls fail with UnavailableError."""
+        if self.dead:
+            return
+        self.dead = True
+        try:
+            self.process.join(0)
+        except (ValueError, AssertionError):
+            pass
+        if self.pid is not None:
+            shm.unlink_segments_of(self.pid)
+            shm.store().forget_process(self.pid)
+        self.lane_block.unlink()
+        try:
+            self._conn.close()
+        except OSError:
+            pass
+
+    def unavailable(self, detail=""):
+        """The error for runs that needed this worker after it died."""
+        code = self.process.exitcode
+        how = f" (exit code {code})" if code is not None else ""
+        return errors.UnavailableError(
+            None, None, f"The worker process of device /job:localhost/replica:0/task:0/device:"
+            f"{self.device} (pid {self.pid}) died{how}{': ' + detail if detail else ''}. "
+            "Close this session; a new session starts a fresh worker.")
+
+    # ---- control pipe ------------------------------------------------------------------------
+
+    def request(self, kind, *args, timeout_s=_REQUEST_TIMEOUT_S):
+        """Sends a control message and waits for its reply.
+
+        Raises:
+          UnavailableError: if the worker is dead or dies meanwhile.
+        """
+        if self.dead:
+            raise self.unavailable()
+        request_id = next(self._request_ids)
+        deadline = time.monotonic() + timeout_s
+        with self._conn_lock:
+            try:
+                self._conn.send((request_id, kind) + args)
+                while True:
+                    while not self._conn.poll(0.05):
+                        if not self.alive():
+                            raise self.unavailable()
+                        if time.monotonic() > deadline:
+                            raise errors.DeadlineExceededError(
+                                None, None, f"The worker of {self.device} did not answer "
+                                f"{kind!r} in {timeout_s} s")
+                    reply_id, reply = self._conn.recv()
+                    if reply_id == request_id:  # older replies were abandoned (Ctrl-C)
+                        return reply
+            except (EOFError, OSError, BrokenPipeError):
+                self.mark_dead()
+                raise self.unavailable() from None
+
+    def notify(self, kind, *args):
+        """Sends a control message that has no reply; ignores a dead worker."""
+        if self.dead:
+            return
+        with self._conn_lock:
+            try:
+                self._conn.send((0, kind) + args)
+            except (EOFError, OSError, BrokenPipeError):
+                self.mark_dead()
+
+    # ---- lanes -------------------------------------------------------------------------------
+
+    def acquire_lane(self, timeout_s=30.0):
+        """A free lane of this worker (waits while all are busy).
+
+        Raises:
+          UnavailableError: if the worker died, or no lane came free in time.
+        """
+        deadline = None
+        while True:
+            if self.dead:
+                raise self.unavailable()
+            with self._lane_lock:
+                if self._free_lanes:
+                    return self._free_lanes.pop()
+                for lane in list(self._draining):
+                    if lane.response_ready():
+                        lane.wait_response(0)
+                        self._draining.remove(lane)
+                        return lane
+            if deadline is None:
+                deadline = time.monotonic() + timeout_s
+            elif time.monotonic() > deadline:
+                raise errors.UnavailableError(
+                    None, None, f"All {channel.LANES} lanes of device {self.device} stayed "
+                    "busy; too many concurrent runs")
+            if not self.alive():
+                raise self.unavailable()
+            time.sleep(0.001)
+
+    def release_lane(self, lane):
+        with self._lane_lock:
+            self._free_lanes.append(lane)
+
+    def abandon_lane(self, lane):
+        """Parks a lane whose reply never came; it is reused once the reply arrives."""
+        with self._lane_lock:
+            self._draining.append(lane)
+
+    # ---- shutdown ----------------------------------------------------------------------------
+
+    def shutdown(self, timeout_s=2.0):
+        """Stops the worker (politely, then by force) and releases its resources."""
+        if not self.dead:
+            self.notify("shutdown")
+            try:
+                self._conn.close()
+            except OSError:
+                pass
+            try:
+                self.process.join(timeout_s)
+                if self.process.is_alive():
+                    self.process.kill()
+                    self.process.join(timeout_s)
+            except (ValueError, AssertionError):
+                pass
+        self.mark_dead()
+
+
+def _worker_entry(conn, index, threads, lane_block_name, rendezvous_name):
+    from sessionlib.runtime import worker
+
+    worker.worker_main(conn, index, threads, lane_block_name, rendezvous_name)
+
+
+class DevicePool:
+    """The workers of this client process, shared by its sessions."""
+
+    def __init__(self):
+        self._lock = threading.Lock()
+        self._workers = {}
+        self._context = None
+        self.rendezvous = channel.RendezvousBlock()
+        self._free_run_slots = list(range(channel.RUN_SLOTS - 1, -1, -1))
+        self._slot_lock = threading.Lock()
+        self._generations = itertools.count(1)
+
+    def workers_for(self, count, threads):
+        """The live workers of CPU:0 .. CPU:count-1 with `threads` kernel threads each,
+        starting (in parallel) those that do not run yet.
+
+        Raises:
+          UnavailableError: if a worker fails to start.
+        """
+        with self._lock:
+            if self._context is None:
+                self._context = _context()
+            handles, started = [], []
+            for index in range(count):
+                key = (index, threads)
+                handle = self._workers.get(key)
+                if handle is None or not handle.alive():
+                    handle = WorkerHandle(self._context, index, threads, self.rendezvous.name)
+                    self._workers[key] = handle
+                    started.append(handle)
+                handles.append(handle)
+            for handle in started:
+                handle.wait_ready()
+            return handles
+
+    def workers(self):
+        """Every worker of the pool (alive or not), for diagnostics and tests."""
+        with self._lock:
+            return list(self._workers.values())
+
+    def next_generation(self):
+        """A run number, unique in this client (never 0, wraps at 2**32)."""
+        value = next(self._generations) & 0xFFFFFFFF
+        return value or next(self._generations) & 0xFFFFFFFF
+
+    def acquire_run_slot(self):
+        """A free rendezvous run slot.
+
+        Raises:
+          ResourceExhaustedError: when too many multi-device runs are in flight.
+        """
+        deadline = time.monotonic() + 30.0
+        while True:
+            with self._slot_lock:
+                if self._free_run_slots:
+                    return self._free_run_slots.pop()
+            if time.monotonic() > deadline:
+                raise errors.ResourceExhaustedError(
+                    None, None, f"More than {channel.RUN_SLOTS} multi-device runs in flight")
+            time.sleep(0.001)
+
+    def release_run_slot(self, run_slot):
+        with self._slot_lock:
+            self._free_run_slots.append(run_slot)
+
+    def shutdown(self):
+        """Stops every worker and unlinks the pool's segments."""
+        with self._lock:
+            handles = list(self._workers.values())
+            self._workers.clear()
+        for handle in handles:
+            handle.shutdown()
+        self.rendezvous.unlink()
+
+
+_pool = None
+_pool_lock = threading.Lock()
+_pool_pid = None
+
+
+def pool():
+    """This process's `DevicePool` (created on first use)."""
+    global _pool, _pool_pid
+    if _pool is None or _pool_pid != os.getpid():
+        with _pool_lock:
+            if _pool is None or _pool_pid != os.getpid():
+                _pool = DevicePool()
+                _pool_pid = os.getpid()
+    return _pool
+
+
+def shutdown_pool():
+    """Stops the workers of this process (at exit, or for tests)."""
+    global _pool
+    with _pool_lock:
+        current, _pool = _pool, None
+    if current is not None and _pool_pid == os.getpid():
+        current.shutdown()
+
+
+atexit.register(shutdown_pool)

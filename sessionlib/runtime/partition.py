@@ -1,0 +1,328 @@
+"""Partitioning a placed step into one plan per device, with a `_Send`/`_Recv` pair per edge.
+
+Design. The input is the step's ops in a global topological order and the device of each op.
+Every tensor that a device consumes but another device produces becomes one *edge* (one edge
+per (tensor, consumer device), however many consumers read it there); so does every control
+dependency across devices (a token with no data). Each device's node list is the global order
+restricted to that device, with the `_Send` of an edge right after its producer and the
+`_Recv` right before its first consumer. Because every partition runs its nodes in the
+restriction of one global order, and a send always precedes its receive in that order, the
+partitions can run sequentially and concurrently without deadlock.
+
+The result is plain data (`PartitionPlan`): an `ExecPlan` plus the op type name of every node,
+so that a worker process binds kernels from its own registry by name (op ids are not trusted
+across processes), and the maps from the partition's feed/fetch slots to the step's.
+`_Send` and `_Recv` are ordinary stateful ops: the executor does not know them by name; their
+kernels talk to the run's rendezvous through ``ctx.rendezvous``.
+"""
+
+import collections
+import marshal
+
+import numpy as np
+
+from sessionlib.framework import registry
+from sessionlib.runtime.plan import ExecPlan
+
+__all__ = ["PartitionPlan", "PartitionedStep", "partition", "SEND", "RECV"]
+
+SEND = "_Send"
+RECV = "_Recv"
+
+
+# ---- the _Send / _Recv ops ----------------------------------------------------------------
+
+def _no_infer(inputs, attrs):
+    raise TypeError("_Send and _Recv are inserted by the partitioner, not built in graphs")
+
+
+def _send_kernel(ctx, inputs, attrs):
+    rendezvous = ctx.rendezvous
+    if rendezvous is None:
+        raise RuntimeError("_Send ran outside a multi-device step")
+    rendezvous.send(attrs["edge"], inputs[0] if inputs else None)
+    return ()
+
+
+def _recv_kernel(ctx, inputs, attrs):
+    rendezvous = ctx.rendezvous
+    if rendezvous is None:
+        raise RuntimeError("_Recv ran outside a multi-device step")
+    return (rendezvous.recv(attrs["edge"]),)
+
+
+registry.register_op(SEND, infer=_no_infer, reference=_send_kernel, stateful=True,
+                     doc="Publishes a tensor to another device's partition.")
+registry.register_op(RECV, infer=_no_infer, reference=_recv_kernel, num_inputs=0,
+                     stateful=True, doc="Waits for a tensor from another device's partition.")
+
+
+# ---- plans --------------------------------------------------------------------------------
+
+class PartitionPlan:
+    """One device's share of a step, as plain values (picklable, shipped once per step).
+
+    Attributes:
+      device: the full device name.
+      plan: the `ExecPlan` (op ids are the client's; workers rebind by `op_types`).
+      op_types: the op type name of each node.
+      node_ops: for each node, the index of its op in the step's global order, or -1 for a
+        `_Send`/`_Recv` node.
+      feeds: ``(step feed index, partition slot)`` pairs: the fed values this device reads.
+      fetches: ``(step fetch index, partition slot)`` pairs: the fetches this device produces.
+      num_edges: the number of cross-device edges of the whole step.
+    """
+
+    __slots__ = ("device", "plan", "op_types", "node_ops", "feeds", "fetches", "num_edges")
+
+    def __init__(self, device, plan, op_types, node_ops, feeds, fetches, num_edges):
+        self.device = device
+        self.plan = plan
+        self.op_types = op_types
+        self.node_ops = node_ops
+        self.feeds = feeds
+        self.fetches = fetches
+        self.num_edges = num_edges
+
+    def __getstate__(self):
+        return {name: getattr(self, name) for name in self.__slots__}
+
+    def __setstate__(self, state):
+        for name, value in state.items():
+            setattr(self, name, value)
+
+    def rebind(self):
+        """Re-resolves the op ids and kinds of `plan` from this process's registry.
+
+        Raises:
+          NotFoundError-like ValueError: if an op type is not registered here.
+        """
+        opdefs = [registry.get(op_type) for op_type in self.op_types]
+        self.plan.op_ids = np.asarray([o.op_id for o in opdefs], dtype=np.int32)
+        self.plan.kinds = np.asarray([o.kind for o in opdefs], dtype=np.int32)
+        return self.plan
+
+
+class PartitionedStep:
+    """The partitions of a step.
+
+    Attributes:
+      partitions: the non-empty `PartitionPlan`s, by device order.
+      fed_fetches: ``(step fetch index, step feed index)`` for fetches that are fed (the client
+        returns the fed value without asking a device).
+      num_edges: the number of cross-device edges.
+      edges: per edge, ``(tensor name or '^op' for control, producer device, consumer device)``.
+    """
+
+    def __init__(self, partitions, fed_fetches, num_edges, edges):
+        self.partitions = partitions
+        self.fed_fetches = fed_fetches
+        self.num_edges = num_edges
+        self.edges = edges
+
+
+class _Node:
+    __slots__ = ("op_type", "inputs", "outputs", "attrs", "name", "op_index")
+
+    def __init__(self, op_type, inputs, outputs, attrs, name, op_index):
+        self.op_type = op_type
+        self.inputs = inputs
+        self.outputs = outputs
+        self.attrs = attrs
+        self.name = name
+        self.op_index = op_index
+
+
+def _short_device(device):
+    return device.rsplit("/", 1)[-1].replace("device:", "")
+
+
+def partition(order, devices, feed_tensors, fetch_tensors, device_names):
+    """Splits a placed step into per-device plans.
+
+    Args:
+      order: the step's ops in topological order (from ``plan.prune``).
+      devices: the full device name of each op in `order`.
+      feed_tensors: the fed tensors, in feed order.
+      fetch_tensors: the fetched tensors, in fetch order.
+      device_names: all device names of the session, in device order.
+
+    Returns:
+      A `PartitionedStep`.
+    """
+    device_of = dict(zip(order, devices))
+    position = {op: index for index, op in enumerate(order)}
+    fed = set(feed_tensors)
+    feed_index = {tensor: index for index, tensor in enumerate(feed_tensors)}
+
+    # 1. The edges: (tensor or control op, consumer device) -> edge number (from 1).
+    edge_of = {}
+    edges = []
+    first_consumer = {}
+    sends_after = collections.defaultdict(list)
+    for op in order:
+        device = device_of[op]
+        sources = [(t, t.op) for t in op._inputs if t not in fed]
+        sources += [(None, c) for c in op._control_inputs if c in device_of]
+        for tensor, producer in sources:
+            producer_device = device_of.get(producer)
+            if producer_device is None or producer_device == device:
+                continue
+            key = (tensor if tensor is not None else ("^", producer), device)
+            if key in edge_of:
+                continue
+            number = len(edges) + 1
+            edge_of[key] = number
+            edges.append((tensor.name if tensor is not None else "^" + producer.name,
+                          producer_device, device))
+            first_consumer[number] = op
+            sends_after[producer].append((number, tensor, device))
+
+    recvs_before = collections.defaultdict(list)
+    for key, number in edge_of.items():
+        recvs_before[first_consumer[number]].append((number, key))
+
+    # 2. Each device's node list, in the restriction of the global order.
+    nodes = collections.defaultdict(list)
+    for op in order:
+        device = device_of[op]
+        for number, (source, consumer_device) in sorted(recvs_before.get(op, ()),
+                                                        key=lambda item: item[0]):
+            is_control = isinstance(source, tuple)
+            name = (f"_recv_{source[1].name if is_control else source.name}"
+                    f"_{_short_device(consumer_device)}").replace(":", "_")
+            attrs = {"edge": number, "_name": name, "control": is_control,
+                     "dtype": None if is_control else source.dtype}
+            nodes[device].append(_Node(RECV, [], [("recv", number)], attrs, name, -1))
+        inputs = []
+        for tensor in op._inputs:
+            if tensor in fed or device_of.get(tensor.op) == device:
+                inputs.append(tensor)
+            else:
+                inputs.append(("recv", edge_of[(tensor, device)]))
+        attrs = dict(op._attrs)
+        attrs["_name"] = op.name
+        nodes[device].append(_Node(op.type, inputs, list(op._outputs), attrs, op.name,
+                                   position[op]))
+        for number, tensor, consumer_device in sends_after.get(op, ()):
+            name = (f"_send_{tensor.name if tensor is not None else '^' + op.name}"
+                    f"_{_short_device(consumer_device)}").replace(":", "_")
+            attrs = {"edge": number, "_name": name, "control": tensor is None}
+            nodes[device].append(_Node(SEND, [tensor] if tensor is not None else [], [],
+                                       attrs, name, -1))
+
+    # 3. Compile each device's nodes into a plan.
+    fetch_sets = collections.defaultdict(list)
+    fed_fetches = []
+    for index, tensor in enumerate(fetch_tensors):
+        if tensor in fed:
+            fed_fetches.append((index, feed_index[tensor]))
+        else:
+            fetch_sets[device_of[tensor.op]].append((index, tensor))
+    partitions = []
+    for device in device_names:
+        if not nodes.get(device) and not fetch_sets.get(device):
+            continue
+        partitions.append(_compile(device, nodes[device], fed, feed_index,
+                                   fetch_sets.get(device, []), len(edges)))
+    return PartitionedStep(partitions, fed_fetches, len(edges), edges)
+
+
+def _compile(device, nodes, fed, feed_index, fetches, num_edges):
+    slot_of = {}
+
+    def slot(key):
+        found = slot_of.get(key)
+        if found is None:
+            found = slot_of[key] = len(slot_of)
+        return found
+
+    feeds = []
+    for node in nodes:
+        for key in node.inputs:
+            if key in fed and key not in slot_of:
+                feeds.append((feed_index[key], slot(key)))
+    op_ids, kinds, in_slots, out_slots, in_ptr, out_ptr = ([] for _ in range(6))
+    attrs, names, op_types, node_ops = [], [], [], []
+    last_reader = {}
+    for index, node in enumerate(nodes):
+        opdef = registry.get(node.op_type)
+        op_ids.append(opdef.op_id)
+        kinds.append(opdef.kind)
+        in_ptr.append(len(in_slots))
+        for key in node.inputs:
+            number = slot(key)
+            in_slots.append(number)
+            last_reader[number] = index
+        out_ptr.append(len(out_slots))
+        for key in node.outputs:
+            if key in fed:  # a fed output keeps the fed value; the op writes to scratch
+                out_slots.append(slot(("scratch", len(slot_of))))
+            else:
+                out_slots.append(slot(key))
+        attrs.append(node.attrs)
+        names.append(node.name)
+        op_types.append(node.op_type)
+        node_ops.append(node.op_index)
+    in_ptr.append(len(in_slots))
+    out_ptr.append(len(out_slots))
+    fetch_pairs = [(index, slot(tensor)) for index, tensor in fetches]
+    keep = {number for _, number in feeds} | {number for _, number in fetch_pairs}
+    releases = collections.defaultdict(list)
+    for number, index in last_reader.items():
+        if number not in keep:
+            releases[index].append(number)
+    release_ptr, release_slots = [], []
+    for index in range(len(nodes)):
+        release_ptr.append(len(release_slots))
+        release_slots.extend(sorted(releases.get(index, ())))
+    release_ptr.append(len(release_slots))
+
+    def int_array(values):
+        return np.asarray(values, dtype=np.int32)
+
+    plan = ExecPlan(int_array(op_ids), int_array(kinds), int_array(in_ptr),
+                    int_array(in_slots), int_array(out_ptr), int_array(out_slots),
+                    int_array(release_ptr), int_array(release_slots), attrs, names,
+                    len(slot_of))
+    return PartitionPlan(device, plan, op_types, node_ops, feeds, fetch_pairs, num_edges)
+
+
+# ---- the rendezvous a worker gives its _Send/_Recv kernels ---------------------------------
+
+class RunRendezvous:
+    """The `ctx.rendezvous` of one partition run: sends and receives on the run's slot.
+
+    Args:
+      block: the client's `RendezvousBlock` (mapped in this process).
+      store: this process's `TensorStore`.
+      run_slot, generation: which run.
+      check: raises on cancellation or deadline (called between wait slices).
+    """
+
+    __slots__ = ("block", "store", "run_slot", "generation", "check")
+
+    def __init__(self, block, store, run_slot, generation, check):
+        self.block = block
+        self.store = store
+        self.run_slot = run_slot
+        self.generation = generation
+        self.check = check
+
+    def send(self, edge, value):
+        if value is None:
+            descriptor = ("c",)
+        else:
+            descriptor = self.store.publish(value, inline_limit=256)
+        self.block.send(self.run_slot, edge, self.generation, marshal.dumps(descriptor))
+
+    def recv(self, edge):
+        payload = self.block.recv(self.run_slot, edge, self.generation, self.check)
+        descriptor = marshal.loads(payload)
+        if descriptor[0] == "c":
+            return _CONTROL_TOKEN
+        return self.store.open(descriptor)
+
+
+_CONTROL_TOKEN = np.zeros((), dtype=np.bool_)
+_CONTROL_TOKEN.setflags(write=False)

@@ -1,0 +1,150 @@
+"""Traced runs: `RunOptions.trace_level` and `output_partition_graphs` fill `RunMetadata`.
+
+The session calls `run_traced` instead of the executor's plain `run` only when a run asks for
+tracing, so untraced runs pay nothing. The executor's traced loop records four timestamps per
+node (start, kernel start, kernel end, end) into a preallocated int64 array and a description
+of each output; this module turns them into TF's `StepStats`: one `DeviceStepStats` per device
+that ran something, one `NodeExecStats` per executed node, with TF's `timeline_label`
+(``"name = Op(in1, in2)"``) so that `sessionlib.client.timeline` and TF's own tools read them.
+"""
+
+import threading
+import time
+
+import numpy as np
+
+from sessionlib import dtypes
+from sessionlib.framework import graph_io
+
+__all__ = ["tracing_requested", "run_traced", "timeline_label", "fill_partition_graphs"]
+
+_ALLOCATOR_NAME = "cpu"
+
+
+def tracing_requested(options):
+    """Whether `options` (a `RunOptions` or None) asks for anything `run_traced` provides."""
+    return options is not None and (options.trace_level > 0
+                                    or options.output_partition_graphs)
+
+
+def run_traced(executor, step, slots, ctx, options, run_metadata):
+    """Runs `step` on `executor` as the session would, filling `run_metadata` as `options`
+    asks: `step_stats` for a trace level above NO_TRACE, `partition_graphs` for
+    `output_partition_graphs`.
+
+    Args:
+      executor: the session's executor (it provides `run_traced` and `trace_clock_ns`).
+      step: the session's compiled step (`bound`, `ops`, `devices`).
+      slots: the buffer list, with the feeds in place.
+      ctx: the run's `RunContext`.
+      options: the `RunOptions`.
+      run_metadata: the `RunMetadata` to fill, or None (then nothing is recorded).
+
+    Raises:
+      NodeFailure: as the executor's `run` does; `run_metadata` is then left untouched.
+    """
+    if run_metadata is None or not options.trace_level:
+        executor.run(step.bound, slots, ctx)
+        if run_metadata is not None:
+            run_metadata.Clear()
+            if options.output_partition_graphs:
+                fill_partition_graphs(run_metadata, step)
+        return
+    count = len(step.ops)
+    times = np.zeros((count, 4), dtype=np.int64)
+    outputs = [()] * count
+    run_with_trace = getattr(executor, "run_traced", None)
+    clock = getattr(executor, "trace_clock_ns", time.perf_counter_ns)
+    # The traced loop reads a monotonic clock; this offset turns it into the wall-clock
+    # (epoch) time that TF's all_start_micros holds.
+    epoch_offset_ns = time.time_ns() - clock()
+    if run_with_trace is not None:
+        run_with_trace(step.bound, slots, ctx, times, outputs)
+    else:
+        # An executor without a traced loop (device workers): every node gets the span of
+        # the whole step, so the stats still name each node and its device.
+        started = clock()
+        executor.run(step.bound, slots, ctx)
+        times[:] = (started, started, clock(), clock())
+    run_metadata.Clear()
+    _fill_step_stats(run_metadata.step_stats, step, times, outputs, epoch_offset_ns)
+    if options.output_partition_graphs:
+        fill_partition_graphs(run_metadata, step)
+
+
+def timeline_label(op):
+    """TF's label of a node in traces: ``"name = Op(in1, in2, ^ctrl)"``."""
+    inputs = [graph_io.input_name(t) for t in op._inputs]
+    inputs.extend(f"^{c.name}" for c in op._control_inputs)
+    return f"{op.name} = {op.type}({', '.join(inputs)})"
+
+
+def _datatype_enum(numpy_dtype):
+    if numpy_dtype is None:
+        return 0
+    try:
+        if numpy_dtype == object:
+            return dtypes.string.as_datatype_enum
+        return dtypes.as_dtype(numpy_dtype).as_datatype_enum
+    except (TypeError, ValueError, KeyError):
+        return 0  # DT_INVALID: a dtype without a TF counterpart
+
+
+def _fill_step_stats(step_stats, step, times, outputs, epoch_offset_ns):
+    thread_id = threading.get_native_id() & 0xFFFFFFFF
+    thread_name = threading.current_thread().name
+    by_device = {}
+    for index, (op, device) in enumerate(zip(step.ops, step.devices)):
+        device_stats = by_device.get(device)
+        if device_stats is None:
+            device_stats = by_device[device] = step_stats.dev_stats.add(device=device)
+            device_stats.thread_names[thread_id] = thread_name
+        started, kernel_started, kernel_ended, ended = (int(v) for v in times[index])
+        start_ns = started + epoch_offset_ns
+        stats = device_stats.node_stats.add(
+            node_name=op.name,
+            all_start_micros=start_ns // 1000,
+            op_start_rel_micros=(kernel_started - started) // 1000,
+            op_end_rel_micros=(kernel_ended - started) // 1000,
+            all_end_rel_micros=(ended - started) // 1000,
+            scheduled_micros=start_ns // 1000,
+            all_start_nanos=start_ns,
+            op_start_rel_nanos=kernel_started - started,
+            op_end_rel_nanos=kernel_ended - started,
+            all_end_rel_nanos=ended - started,
+            scheduled_nanos=start_ns,
+            timeline_label=timeline_label(op),
+            thread_id=thread_id,
+        )
+        total_bytes = 0
+        for slot, (numpy_dtype, shape, nbytes) in enumerate(outputs[index]):
+            output = stats.output.add(slot=slot)
+            description = output.tensor_description
+            description.dtype = _datatype_enum(numpy_dtype)
+            description.shape.SetInParent()
+            for size in shape:
+                description.shape.dim.add(size=int(size))
+            allocation = description.allocation_description
+            allocation.requested_bytes = int(nbytes)
+            allocation.allocated_bytes = int(nbytes)
+            allocation.allocator_name = _ALLOCATOR_NAME
+            total_bytes += int(nbytes)
+        if outputs[index]:
+            stats.memory.add(allocator_name=_ALLOCATOR_NAME, total_bytes=total_bytes,
+                             peak_bytes=total_bytes, live_bytes=total_bytes)
+
+
+def fill_partition_graphs(run_metadata, step):
+    """Adds one `GraphDef` per device of `step` to `run_metadata.partition_graphs`, holding
+    the nodes that ran there (with their placed device), in execution order."""
+    from sessionlib.framework.graph import GRAPH_DEF_VERSION
+
+    by_device = {}
+    for op, device in zip(step.ops, step.devices):
+        graph_def = by_device.get(device)
+        if graph_def is None:
+            graph_def = by_device[device] = run_metadata.partition_graphs.add()
+            graph_def.versions.producer = GRAPH_DEF_VERSION
+        node = graph_def.node.add()
+        node.CopyFrom(graph_io.node_def_of(op))
+        node.device = device

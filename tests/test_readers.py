@@ -1,0 +1,221 @@
+"""Readers: records and keys of TextLineReader, WholeFileReader and IdentityReader."""
+
+import threading
+import time
+
+import pytest
+
+import sessionlib as tf
+from sessionlib import errors
+
+BOUNDED = tf.RunOptions(timeout_in_ms=20000)
+
+
+@pytest.fixture
+def files(tmp_path):
+    """Two text files: one with a header, CRLF and empty lines and no final newline."""
+    first = tmp_path / "first.txt"
+    first.write_bytes(b"header\nline 1\r\nline 2\n\nlast")
+    second = tmp_path / "second.txt"
+    second.write_bytes(b"h\nx\ny\n")
+    return str(first).encode(), str(second).encode()
+
+
+def filename_queue(names, close=True):
+    """A FIFOQueue of the filenames and the ops that fill it (and close it)."""
+    queue = tf.FIFOQueue(10, tf.string)
+    ops = [queue.enqueue_many([list(names)])]
+    if close:
+        ops.append(queue.close())
+    return queue, ops
+
+
+def test_text_line_reader_keys_and_values(executor, files):
+    first, second = files
+    queue, fill = filename_queue([first, second])
+    reader = tf.TextLineReader(skip_header_lines=1)
+    key, value = reader.read(queue)
+    assert key.dtype == tf.string and value.dtype == tf.string
+    assert reader.reader_ref.op.type == "TextLineReaderV2"
+    assert key.op.type == "ReaderReadV2"
+    with tf.Session() as sess:
+        for op in fill:
+            sess.run(op)
+        records = [tuple(sess.run([key, value], options=BOUNDED)) for _ in range(6)]
+        assert records == [
+            (first + b":2", b"line 1"),
+            (first + b":3", b"line 2"),
+            (first + b":4", b""),
+            (first + b":5", b"last"),
+            (second + b":2", b"x"),
+            (second + b":3", b"y"),
+        ]
+        assert sess.run(reader.num_records_produced()) == 6
+        assert sess.run(reader.num_work_units_completed()) == 1
+        with pytest.raises(errors.OutOfRangeError):
+            sess.run([key, value], options=BOUNDED)
+        assert sess.run(reader.num_work_units_completed()) == 2
+
+
+def test_text_line_reader_without_header(executor, files):
+    first, _ = files
+    queue, fill = filename_queue([first])
+    reader = tf.TextLineReader()
+    key, value = reader.read(queue)
+    with tf.Session() as sess:
+        for op in fill:
+            sess.run(op)
+        assert sess.run([key, value], options=BOUNDED) == [first + b":1", b"header"]
+
+
+def test_read_up_to_stays_within_one_file(executor, files):
+    first, second = files
+    queue, fill = filename_queue([first, second])
+    reader = tf.TextLineReader(skip_header_lines=1)
+    keys, values = reader.read_up_to(queue, 3)
+    assert keys.shape.as_list() == [None]
+    with tf.Session() as sess:
+        for op in fill:
+            sess.run(op)
+        got_keys, got_values = sess.run([keys, values], options=BOUNDED)
+        assert list(got_keys) == [first + b":2", first + b":3", first + b":4"]
+        assert list(got_values) == [b"line 1", b"line 2", b""]
+        assert list(sess.run(values, options=BOUNDED)) == [b"last"]
+        assert list(sess.run(values, options=BOUNDED)) == [b"x", b"y"]
+        with pytest.raises(errors.OutOfRangeError):
+            sess.run(values, options=BOUNDED)
+
+
+def test_reset(executor, files):
+    first, second = files
+    queue, fill = filename_queue([first, second])
+    reader = tf.TextLineReader()
+    key, _ = reader.read(queue)
+    with tf.Session() as sess:
+        for op in fill:
+            sess.run(op)
+        assert sess.run(key, options=BOUNDED) == first + b":1"
+        sess.run(reader.reset())
+        assert sess.run(reader.num_records_produced()) == 0
+        # The unfinished first file is dropped; reading goes on with the next work unit.
+        assert sess.run(key, options=BOUNDED) == second + b":1"
+
+
+def test_whole_file_reader(executor, files):
+    first, second = files
+    queue, fill = filename_queue([first, second])
+    reader = tf.WholeFileReader()
+    key, value = reader.read(queue)
+    with tf.Session() as sess:
+        for op in fill:
+            sess.run(op)
+        assert sess.run([key, value], options=BOUNDED) == [
+            first, b"header\nline 1\r\nline 2\n\nlast"]
+        assert sess.run([key, value], options=BOUNDED) == [second, b"h\nx\ny\n"]
+        assert sess.run(reader.num_work_units_completed()) == 2
+        assert sess.run(reader.num_records_produced()) == 2
+        with pytest.raises(errors.OutOfRangeError):
+            sess.run(key, options=BOUNDED)
+
+
+def test_identity_reader(executor):
+    queue, fill = filename_queue(["a", "b"])
+    reader = tf.IdentityReader()
+    key, value = reader.read(queue)
+    keys, values = reader.read_up_to(queue, 5)
+    with tf.Session() as sess:
+        for op in fill:
+            sess.run(op)
+        assert sess.run([key, value], options=BOUNDED) == [b"a", b"a"]
+        got_keys, got_values = sess.run([keys, values], options=BOUNDED)
+        assert list(got_keys) == [b"b"] and list(got_values) == [b"b"]
+        assert sess.run(reader.num_work_units_completed()) == 2
+
+
+def test_missing_file_is_not_found(executor, tmp_path, files):
+    missing = str(tmp_path / "missing.txt").encode()
+    first, _ = files
+    queue, fill = filename_queue([missing, first])
+    text_reader = tf.TextLineReader()
+    key, _ = text_reader.read(queue)
+    with tf.Session() as sess:
+        for op in fill:
+            sess.run(op)
+        with pytest.raises(errors.NotFoundError, match="missing.txt"):
+            sess.run(key, options=BOUNDED)
+        # As in TF, the unreadable work unit is skipped by the next read.
+        assert sess.run(key, options=BOUNDED) == first + b":1"
+    queue, fill = filename_queue([missing])
+    whole_reader = tf.WholeFileReader()
+    whole_key, _ = whole_reader.read(queue)
+    with tf.Session() as sess:
+        for op in fill:
+            sess.run(op)
+        with pytest.raises(errors.NotFoundError):
+            sess.run(whole_key, options=BOUNDED)
+
+
+def test_closed_empty_queue_is_out_of_range(executor):
+    queue, fill = filename_queue([])
+    reader = tf.WholeFileReader()
+    key, _ = reader.read(queue)
+    with tf.Session() as sess:
+        for op in fill:
+            sess.run(op)
+        with pytest.raises(errors.OutOfRangeError):
+            sess.run(key, options=BOUNDED)
+
+
+def test_read_blocks_until_a_work_unit_arrives(executor):
+    queue = tf.FIFOQueue(10, tf.string)
+    reader = tf.IdentityReader()
+    key, _ = reader.read(queue)
+    enqueue = queue.enqueue("late")
+    with tf.Session() as sess:
+        with pytest.raises(errors.DeadlineExceededError):
+            sess.run(key, options=tf.RunOptions(timeout_in_ms=100))
+        results = []
+        thread = threading.Thread(
+            target=lambda: results.append(sess.run(key, options=BOUNDED)), daemon=True)
+        thread.start()
+        time.sleep(0.1)
+        sess.run(enqueue)
+        thread.join(30)
+        assert not thread.is_alive()
+        assert results == [b"late"]
+
+
+def test_session_close_cancels_a_blocked_read(executor):
+    queue = tf.FIFOQueue(10, tf.string)
+    reader = tf.TextLineReader()
+    key, _ = reader.read(queue)
+    sess = tf.Session()
+    failures = []
+
+    def read():
+        try:
+            sess.run(key, options=BOUNDED)
+        except Exception as err:  # noqa: BLE001 - inspected below
+            failures.append(err)
+
+    thread = threading.Thread(target=read, daemon=True)
+    thread.start()
+    time.sleep(0.1)
+    sess.close()
+    thread.join(30)
+    assert not thread.is_alive()
+    assert len(failures) == 1 and isinstance(failures[0], errors.CancelledError)
+
+
+def test_readers_are_per_session(executor, files):
+    first, _ = files
+    queue, fill = filename_queue([first, first], close=False)
+    reader = tf.TextLineReader()
+    key, _ = reader.read(queue)
+    with tf.Session() as one, tf.Session() as two:
+        for op in fill:
+            one.run(op)
+            two.run(op)
+        assert one.run(key, options=BOUNDED) == first + b":1"
+        assert one.run(key, options=BOUNDED) == first + b":2"
+        assert two.run(key, options=BOUNDED) == first + b":1"

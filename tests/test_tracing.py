@@ -1,0 +1,269 @@
+"""RunOptions tracing (step_stats, partition_graphs) and the Chrome trace timeline."""
+
+import json
+import threading
+import time
+
+import numpy as np
+import pytest
+
+import sessionlib as tf
+from sessionlib import errors
+from sessionlib.client import timeline
+from sessionlib.protos import types_pb2
+
+CPU0 = "/job:localhost/replica:0/task:0/device:CPU:0"
+CPU1 = "/job:localhost/replica:0/task:0/device:CPU:1"
+
+
+def _small_graph():
+    a = tf.constant([1.0, 2.0], name="a")
+    b = tf.constant([3.0, 4.0], name="b")
+    c = tf.add(a, b, name="c")
+    d = tf.multiply(c, c, name="d")
+    return a, b, c, d
+
+
+def _traced_run(sess, fetches, level=tf.RunOptions.FULL_TRACE, feed_dict=None,
+                **option_fields):
+    options = tf.RunOptions(trace_level=level, **option_fields)
+    metadata = tf.RunMetadata()
+    result = sess.run(fetches, feed_dict=feed_dict, options=options, run_metadata=metadata)
+    return result, metadata
+
+
+def test_full_trace_fills_step_stats(executor):
+    a, b, c, d = _small_graph()
+    with tf.Session() as sess:
+        before_us = time.time() * 1e6
+        result, metadata = _traced_run(sess, d)
+        after_us = time.time() * 1e6
+    np.testing.assert_array_equal(result, [16.0, 36.0])
+    dev_stats = metadata.step_stats.dev_stats
+    assert [stats.device for stats in dev_stats] == [CPU0]
+    nodes = {stats.node_name: stats for stats in dev_stats[0].node_stats}
+    assert set(nodes) == {"a", "b", "c", "d"}
+    assert nodes["c"].timeline_label == f"c = {c.op.type}(a, b)"
+    assert nodes["d"].timeline_label == f"d = {d.op.type}(c, c)"
+    assert nodes["a"].timeline_label == "a = Const()"
+    for stats in nodes.values():
+        assert before_us - 1e6 <= stats.all_start_micros <= after_us + 1e6
+        assert stats.all_start_nanos // 1000 == stats.all_start_micros
+        assert 0 <= stats.op_start_rel_nanos <= stats.op_end_rel_nanos
+        assert stats.op_end_rel_nanos <= stats.all_end_rel_nanos
+        assert stats.thread_id == threading.get_native_id() & 0xFFFFFFFF
+    output = nodes["c"].output[0]
+    assert output.slot == 0
+    assert output.tensor_description.dtype == types_pb2.DT_FLOAT
+    assert [dim.size for dim in output.tensor_description.shape.dim] == [2]
+    assert output.tensor_description.allocation_description.requested_bytes == 8
+
+
+def test_nodes_are_recorded_in_execution_order(executor):
+    a, b, c, d = _small_graph()
+    with tf.Session() as sess:
+        _, metadata = _traced_run(sess, d)
+    node_stats = metadata.step_stats.dev_stats[0].node_stats
+    names = [stats.node_name for stats in node_stats]
+    assert names.index("c") < names.index("d")
+    starts = [stats.all_start_nanos for stats in node_stats]
+    assert starts == sorted(starts)
+
+
+@pytest.mark.parametrize("level", [tf.RunOptions.SOFTWARE_TRACE,
+                                   tf.RunOptions.HARDWARE_TRACE])
+def test_other_trace_levels(executor, level):
+    _, _, _, d = _small_graph()
+    with tf.Session() as sess:
+        _, metadata = _traced_run(sess, d, level=level)
+    assert len(metadata.step_stats.dev_stats[0].node_stats) == 4
+
+
+def test_no_trace_leaves_metadata_empty(executor):
+    _, _, _, d = _small_graph()
+    with tf.Session() as sess:
+        metadata = tf.RunMetadata()
+        sess.run(d, options=tf.RunOptions(), run_metadata=metadata)
+        sess.run(d, run_metadata=metadata)
+        # Tracing without a RunMetadata to fill still runs.
+        result = sess.run(d, options=tf.RunOptions(trace_level=tf.RunOptions.FULL_TRACE))
+    assert not metadata.step_stats.dev_stats
+    np.testing.assert_array_equal(result, [16.0, 36.0])
+
+
+def test_traced_run_with_feeds_and_multiple_outputs(executor):
+    x = tf.placeholder(tf.float32, shape=[None], name="x")
+    doubled = tf.multiply(x, 2.0, name="doubled")
+    parts = tf.split(doubled, 2, name="parts")
+    with tf.Session() as sess:
+        result, metadata = _traced_run(sess, parts, feed_dict={x: [1.0, 2.0, 3.0, 4.0]})
+    np.testing.assert_array_equal(result[1], [6.0, 8.0])
+    nodes = {s.node_name: s for s in metadata.step_stats.dev_stats[0].node_stats}
+    assert "x" not in nodes  # a fed placeholder does not run
+    split = nodes[parts[0].op.name]
+    assert [o.slot for o in split.output] == [0, 1]
+    assert all(o.tensor_description.allocation_description.requested_bytes == 8
+               for o in split.output)
+
+
+def test_metadata_is_replaced_by_each_traced_run(executor):
+    _, _, c, d = _small_graph()
+    with tf.Session() as sess:
+        metadata = tf.RunMetadata()
+        options = tf.RunOptions(trace_level=tf.RunOptions.FULL_TRACE)
+        sess.run(d, options=options, run_metadata=metadata)
+        sess.run(c, options=options, run_metadata=metadata)
+    assert {s.node_name for s in metadata.step_stats.dev_stats[0].node_stats} == {"a", "b",
+                                                                                  "c"}
+
+
+def test_traced_failure_raises_op_error(executor):
+    x = tf.placeholder(tf.float32, shape=[])
+    y = tf.add(x, 1.0)
+    with tf.Session() as sess:
+        with pytest.raises(errors.InvalidArgumentError) as info:
+            _traced_run(sess, y)
+        assert info.value.op is x.op
+        # The session stays usable, traced or not.
+        result, metadata = _traced_run(sess, y, feed_dict={x: 1.0})
+        assert result == np.float32(2.0)
+        assert len(metadata.step_stats.dev_stats[0].node_stats) == 2
+        assert sess.run(y, feed_dict={x: 1.0}) == np.float32(2.0)
+
+
+def test_make_callable_accepts_trace_options(executor):
+    _, _, _, d = _small_graph()
+    with tf.Session() as sess:
+        run_d = sess.make_callable(d, accept_options=True)
+        metadata = tf.RunMetadata()
+        result = run_d(options=tf.RunOptions(trace_level=tf.RunOptions.FULL_TRACE),
+                       run_metadata=metadata)
+    np.testing.assert_array_equal(result, [16.0, 36.0])
+    assert len(metadata.step_stats.dev_stats[0].node_stats) == 4
+
+
+def test_output_partition_graphs(executor):
+    a, b, c, d = _small_graph()
+    with tf.Session() as sess:
+        metadata = tf.RunMetadata()
+        sess.run(d, options=tf.RunOptions(output_partition_graphs=True), run_metadata=metadata)
+        _, traced = _traced_run(sess, d, output_partition_graphs=True)
+    for meta in (metadata, traced):
+        assert len(meta.partition_graphs) == 1
+        nodes = {node.name: node for node in meta.partition_graphs[0].node}
+        assert set(nodes) == {"a", "b", "c", "d"}
+        assert nodes["c"].device == CPU0
+        assert list(nodes["d"].input) == ["c", "c"]
+    assert not metadata.step_stats.dev_stats
+
+
+def test_one_device_step_stats_per_device(executor):
+    with tf.device("/cpu:0"):
+        a = tf.constant([1.0, 2.0], name="a")
+    with tf.device("/cpu:1"):
+        b = tf.add(a, a, name="b")
+    config = tf.ConfigProto(device_count={"CPU": 2})
+    with tf.Session(config=config) as sess:
+        result, metadata = _traced_run(sess, b, output_partition_graphs=True)
+    np.testing.assert_array_equal(result, [2.0, 4.0])
+    devices = {s.device: {n.node_name for n in s.node_stats}
+               for s in metadata.step_stats.dev_stats}
+    assert devices[CPU0] >= {"a"}
+    assert devices[CPU1] >= {"b"}
+    partitions = {graph.node[0].device: {n.name for n in graph.node}
+                  for graph in metadata.partition_graphs}
+    assert "a" in partitions[CPU0] and "b" in partitions[CPU1]
+
+
+# ---- timeline ------------------------------------------------------------------------------
+
+def _events(trace_json, phase):
+    return [event for event in json.loads(trace_json)["traceEvents"] if event["ph"] == phase]
+
+
+def test_timeline_of_a_traced_run(executor):
+    _, _, c, d = _small_graph()
+    with tf.Session() as sess:
+        _, metadata = _traced_run(sess, d)
+    before = metadata.step_stats.SerializeToString()
+    trace = timeline.Timeline(metadata.step_stats).generate_chrome_trace_format()
+    assert metadata.step_stats.SerializeToString() == before  # the stats are not modified
+    process_names = {e["pid"]: e["args"]["name"] for e in _events(trace, "M")
+                     if e["name"] == "process_name"}
+    assert process_names[0] == "Allocators"
+    assert f"{CPU0} Compute" in process_names.values()
+    assert f"{CPU0} Tensors" in process_names.values()
+    compute_pid = next(pid for pid, name in process_names.items()
+                       if name == f"{CPU0} Compute")
+    ops = {e["args"]["name"]: e for e in _events(trace, "X")}
+    assert set(ops) == {"a", "b", "c", "d"}
+    assert ops["c"]["name"] == c.op.type
+    assert ops["c"]["cat"] == "Op"
+    assert ops["c"]["pid"] == compute_pid
+    assert ops["c"]["args"]["op"] == c.op.type
+    assert (ops["c"]["args"]["input0"], ops["c"]["args"]["input1"]) == ("a", "b")
+    assert ops["d"]["ts"] >= ops["c"]["ts"] + ops["c"]["dur"]
+
+
+def _node(device_stats, name, label, start_us, duration_us, num_bytes=0):
+    node = device_stats.node_stats.add(node_name=name, all_start_micros=start_us,
+                                       all_end_rel_micros=duration_us, timeline_label=label)
+    if num_bytes:
+        allocation = node.output.add(slot=0).tensor_description.allocation_description
+        allocation.requested_bytes = num_bytes
+        allocation.allocator_name = "cpu"
+    return node
+
+
+def _two_device_stats():
+    step_stats = tf.StepStats()
+    first = step_stats.dev_stats.add(device=CPU0)
+    second = step_stats.dev_stats.add(device=CPU1)
+    _node(first, "x", "x = Const()", 100, 10, num_bytes=16)
+    _node(first, "y", "y = Neg(x)", 110, 10, num_bytes=16)
+    _node(second, "z", "z = AddV2(x, y, ^w)", 130, 5, num_bytes=16)
+    return step_stats
+
+
+def test_timeline_flows_between_devices():
+    trace = timeline.Timeline(_two_device_stats()).generate_chrome_trace_format(
+        show_dataflow=True)
+    starts, ends = _events(trace, "s"), _events(trace, "t")
+    assert {e["name"] for e in starts} == {"x", "y"}
+    by_id = {e["id"]: e for e in starts}
+    for end in ends:
+        start = by_id[end["id"]]
+        assert start["name"] == end["name"]
+        assert start["pid"] != end["pid"]
+        assert start["ts"] <= end["ts"]
+        assert end["cat"] == start["cat"] == "DataFlow"
+    z = next(e for e in _events(trace, "X") if e["args"]["name"] == "z")
+    assert z["name"] == "AddV2"
+    assert z["args"]["input2"] == "^w"
+    # Producer and consumer in one lane of one device draw no arrow.
+    assert not any(e["name"] == "x" and e["pid"] == z["pid"] - 2 for e in ends)
+    assert not _events(timeline.Timeline(_two_device_stats()).generate_chrome_trace_format(
+        show_dataflow=False), "s")
+
+
+def test_timeline_memory():
+    analysis = timeline.Timeline(_two_device_stats()).analyze_step_stats(show_memory=True)
+    events = analysis.chrome_trace.as_dict()["traceEvents"]
+    counters = [e for e in events if e["ph"] == "C"]
+    assert counters and all(e["name"] == "cpu" for e in counters)
+    assert max(e["args"]["cpu"] for e in counters) == 48
+    assert counters[-1]["args"]["cpu"] == 0
+    assert analysis.allocator_maximums["cpu"].num_bytes == 48
+    assert {e["name"] for e in events if e["ph"] == "N"} == {"x", "y", "z"}
+
+
+def test_timeline_lanes_for_overlapping_ops():
+    step_stats = tf.StepStats()
+    device = step_stats.dev_stats.add(device=CPU0)
+    _node(device, "p", "p = Const()", 100, 50)
+    _node(device, "q", "q = Const()", 120, 10)
+    _node(device, "r", "r = Const()", 200, 10)
+    ops = {e["args"]["name"]: e for e in _events(
+        timeline.Timeline(step_stats).generate_chrome_trace_format(), "X")}
+    assert ops["p"]["tid"] != ops["q"]["tid"]
+    assert ops["r"]["tid"] == ops["p"]["tid"]
