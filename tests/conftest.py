@@ -6,6 +6,9 @@ one): the suite is the spec that both must meet. Every test starts with a fresh 
 
 import pytest
 
+# Checks at the end of every test process that no shared memory or device worker leaked.
+pytest_plugins = ["_leak_check"]
+
 import sessionlib as tf
 from sessionlib.runtime import executor as executor_lib
 

@@ -281,7 +281,7 @@ def test_close_keeps_pending_enqueues(executor):
     with tf.Session() as sess:
         sess.run(queue.enqueue(1))
         pending = Background(lambda: sess.run(enqueue_two, options=BOUNDED))
-        time.sleep(0.1)
+        time.sleep(0.3)  # the enqueue must be pending before the close
         sess.run(queue.close())
         assert sess.run(queue.dequeue(), options=BOUNDED) == 1
         pending.join()
@@ -294,7 +294,7 @@ def test_session_close_cancels_blocked_runs(executor):
     dequeue = queue.dequeue()
     sess = tf.Session()
     blocked = Background(lambda: sess.run(dequeue, options=BOUNDED))
-    time.sleep(0.1)
+    time.sleep(0.3)  # the run must be blocked before the close
     assert blocked.is_alive()
     sess.close()
     blocked.join()

@@ -200,7 +200,7 @@ def test_session_close_cancels_a_blocked_read(executor):
 
     thread = threading.Thread(target=read, daemon=True)
     thread.start()
-    time.sleep(0.1)
+    time.sleep(0.3)  # the read must be blocked before the close
     sess.close()
     thread.join(30)
     assert not thread.is_alive()

@@ -1,5 +1,7 @@
 """Session handles: get_session_handle, get_session_tensor, delete_session_tensor, TensorHandle."""
 
+import os
+
 import numpy as np
 import pytest
 
@@ -153,6 +155,8 @@ def test_string_tensor_handle(executor):
         assert handle.eval().tolist() == [b"a", b"bc"]
 
 
+@pytest.mark.xfail(os.environ.get("SESSIONLIB_WORKERS") == "1",
+                   reason="dead handles are collected in the client's store, not on workers")
 def test_dropped_handles_are_collected(executor):
     handle_op = tf.get_session_handle(tf.constant(2.0))
     with tf.Session() as sess:

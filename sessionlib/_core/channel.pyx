@@ -35,6 +35,9 @@ cdef extern from "<sys/syscall.h>":
 cdef extern from "<unistd.h>" nogil:
     long syscall(long number, ...)
 
+cdef extern from "<sched.h>" nogil:
+    int sched_yield()
+
 cdef extern from "<time.h>" nogil:
     ctypedef long time_t
     struct timespec:
@@ -126,6 +129,9 @@ cdef uint32_t _wait_change(volatile uint32_t *word, volatile uint32_t *waiters, 
             sl_pause()
         if _now() >= deadline_spin:
             break
+        # With more spinners than cores (client + workers on a small machine), yielding lets
+        # the thread that will post the value run instead of being preempted by a spinner.
+        sched_yield()
     while True:
         remaining = deadline - _now()
         if remaining <= 0:

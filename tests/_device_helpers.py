@@ -1,0 +1,49 @@
+"""Helpers shared by the device-runtime tests (workers, shared memory, partitions, faults)."""
+
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import sessionlib as tf
+
+REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def two_devices(**kwargs):
+    """A ConfigProto with CPU:0 and CPU:1."""
+    return tf.ConfigProto(device_count={"CPU": 2}, **kwargs)
+
+
+def wait_until(predicate, timeout_s=10.0, interval_s=0.02):
+    """Polls `predicate` until it is true or `timeout_s` passes; returns its last value."""
+    deadline = time.monotonic() + timeout_s
+    while True:
+        value = predicate()
+        if value or time.monotonic() > deadline:
+            return value
+        time.sleep(interval_s)
+
+
+def pid_alive(pid):
+    """Whether `pid` runs (zombies count as dead)."""
+    try:
+        with open(f"/proc/{pid}/stat") as stat:
+            return stat.read().split(")")[-1].split()[0] != "Z"
+    except FileNotFoundError:
+        return False
+
+
+def run_python(code, timeout_s=60):
+    """Runs `code` in a fresh interpreter with the repo on the path; returns the result."""
+    env = dict(os.environ, PYTHONPATH=REPO + os.pathsep + os.environ.get("PYTHONPATH", ""))
+    return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          timeout=timeout_s, env=env, cwd=REPO)
+
+
+def kill(pid):
+    try:
+        os.kill(pid, signal.SIGKILL)
+    except ProcessLookupError:
+        pass

@@ -1,0 +1,193 @@
+"""Benchmarks of the device runtime: the control channel, step latency through a worker,
+session creation, cross-device transfer, and parallel branches on two devices.
+
+Usage: ``python tools/bench_devices.py`` (prints times and ratios; asserts nothing).
+"""
+
+import multiprocessing
+import os
+import statistics
+import sys
+import time
+
+import numpy as np
+
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+import sessionlib as tf  # noqa: E402
+from sessionlib.runtime import channel  # noqa: E402
+
+
+def _median_time(function, repeat=7, number=1):
+    times = []
+    for _ in range(repeat):
+        start = time.perf_counter()
+        for _ in range(number):
+            function()
+        times.append((time.perf_counter() - start) / number)
+    return statistics.median(times)
+
+
+# ---- 1. control channel vs pipe -----------------------------------------------------------
+
+def _lane_echo(name, count):
+    block = channel.LaneBlock(name)
+    lane = block.lanes[0]
+    last = 0
+    for _ in range(count):
+        while True:
+            seq = lane.region.wait_post(lane.request, last, channel.WORKER_SPIN_S, 0.5)
+            if seq != last:
+                break
+        last = seq
+        lane.post_response(lane.region.read(lane.request))
+
+
+def _pipe_echo(conn, count):
+    for _ in range(count):
+        conn.send_bytes(conn.recv_bytes())
+
+
+def bench_channel(count=20000):
+    context = multiprocessing.get_context("spawn")
+    block = channel.LaneBlock()
+    process = context.Process(target=_lane_echo, args=(block.name, count + 1000))
+    process.start()
+    lane = block.lanes[0]
+
+    def round_trip():
+        lane.post_request(b"Mstep")
+        while lane.wait_response(0.05) is None:
+            pass
+
+    for _ in range(1000):
+        round_trip()
+    start = time.perf_counter()
+    for _ in range(count):
+        round_trip()
+    shm_us = (time.perf_counter() - start) / count * 1e6
+    process.join(10)
+    block.unlink()
+
+    ours, theirs = context.Pipe()
+    process = context.Process(target=_pipe_echo, args=(theirs, count // 4 + 100))
+    process.start()
+    for _ in range(100):
+        ours.send_bytes(b"step")
+        ours.recv_bytes()
+    start = time.perf_counter()
+    for _ in range(count // 4):
+        ours.send_bytes(b"step")
+        ours.recv_bytes()
+    pipe_us = (time.perf_counter() - start) / (count // 4) * 1e6
+    process.join(10)
+    print(f"control channel round trip: shm {shm_us:.2f} us, multiprocessing.Pipe "
+          f"{pipe_us:.2f} us, ratio pipe/shm {pipe_us / shm_us:.0f}x")
+
+
+# ---- 2. step latency -----------------------------------------------------------------------
+
+def bench_step_latency():
+    results = {}
+    for label, flag in (("in-process", "0"), ("through a worker", "1")):
+        os.environ["SESSIONLIB_WORKERS"] = flag
+        graph = tf.Graph()
+        with graph.as_default():
+            a = tf.placeholder(tf.float32, shape=[])
+            c = tf.identity(a)
+        with tf.Session(graph=graph) as sess:
+            for _ in range(2000):
+                sess.run(c, {a: 1.0})
+            run_us = _median_time(lambda: sess.run(c, {a: 1.0}), 7, 2000) * 1e6
+            call = sess.make_callable(c, [a])
+            call_us = _median_time(lambda: call(1.0), 7, 2000) * 1e6
+        results[label] = (run_us, call_us)
+        print(f"step latency {label}: sess.run {run_us:.1f} us, make_callable {call_us:.1f} us")
+    os.environ.pop("SESSIONLIB_WORKERS", None)
+    return results
+
+
+# ---- 3. session creation --------------------------------------------------------------------
+
+def bench_session_creation(cold_seconds):
+    config = tf.ConfigProto(device_count={"CPU": 2})
+    graph = tf.Graph()
+
+    def create():
+        tf.Session(graph=graph, config=config).close()
+
+    warm_ms = _median_time(create, 7, 20) * 1e3
+    print(f"2-device session creation: cold {cold_seconds * 1e3:.0f} ms (worker start), "
+          f"warm {warm_ms:.3f} ms")
+
+
+# ---- 4. 64 MB across devices ---------------------------------------------------------------
+
+def bench_transfer():
+    value = np.ones(16 << 20, dtype=np.float32)  # 64 MB
+    times = {}
+    for consumer in ("/cpu:0", "/cpu:1"):
+        graph = tf.Graph()
+        with graph.as_default():
+            with tf.device("/cpu:0"):
+                made = tf.multiply(tf.constant(value), 2.0)
+            with tf.device(consumer):
+                total = tf.reduce_sum(made)
+        with tf.Session(graph=graph, config=tf.ConfigProto(device_count={"CPU": 2})) as sess:
+            sess.run(total)
+            times[consumer] = _median_time(lambda: sess.run(total), 9) * 1e3
+    print(f"64 MB made on CPU:0, reduced on CPU:0 {times['/cpu:0']:.2f} ms, on CPU:1 "
+          f"{times['/cpu:1']:.2f} ms: transfer adds {times['/cpu:1'] - times['/cpu:0']:.2f} ms")
+
+
+# ---- 5. independent branches ----------------------------------------------------------------
+
+def _elementwise_branch(seed):
+    rng = np.random.default_rng(seed)
+    a, b, c = (tf.constant(rng.random(10_000_000, dtype=np.float32)) for _ in range(3))
+    x = tf.add(tf.multiply(a, b), c)
+    return tf.reduce_sum(tf.exp(tf.negative(tf.square(x))))
+
+
+def _matmul_branch(seed):
+    rng = np.random.default_rng(seed)
+    x = tf.constant(rng.random((1024, 1024), dtype=np.float32) / 1024)
+    w = tf.constant(rng.random((1024, 1024), dtype=np.float32) / 1024)
+    for _ in range(4):
+        x = tf.matmul(x, w)
+    return tf.reduce_sum(x)
+
+
+def bench_branches():
+    for label, branch in (("exp(-(a*b+c)^2) on 10M float32", _elementwise_branch),
+                          ("4 chained 1024x1024 matmuls", _matmul_branch)):
+        times = {}
+        for placement in ("same", "split"):
+            graph = tf.Graph()
+            with graph.as_default():
+                with tf.device("/cpu:0"):
+                    left = branch(1)
+                with tf.device("/cpu:0" if placement == "same" else "/cpu:1"):
+                    right = branch(2)
+            config = tf.ConfigProto(device_count={"CPU": 2}, intra_op_parallelism_threads=1)
+            with tf.Session(graph=graph, config=config) as sess:
+                sess.run([left, right])
+                times[placement] = _median_time(lambda: sess.run([left, right]), 7) * 1e3
+        print(f"two branches of {label}: both on CPU:0 {times['same']:.1f} ms, on CPU:0 + "
+              f"CPU:1 {times['split']:.1f} ms, speed-up {times['same'] / times['split']:.2f}x")
+
+
+def main():
+    print(f"cores: {len(os.sched_getaffinity(0))}")
+    bench_channel()
+    start = time.perf_counter()
+    tf.Session(graph=tf.Graph(), config=tf.ConfigProto(device_count={"CPU": 2})).close()
+    cold = time.perf_counter() - start
+    bench_session_creation(cold)
+    bench_step_latency()
+    bench_transfer()
+    bench_branches()
+
+
+if __name__ == "__main__":
+    main()
