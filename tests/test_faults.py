@@ -1,7 +1,6 @@
 """Faults: killed workers, kernel errors in workers, cancellation. Nothing may hang."""
 
 import os
-import signal
 import threading
 import time
 

@@ -328,7 +328,7 @@ def test_graph_def_op_types_and_attrs():
 
 def test_graph_def_round_trip_runs(executor):
     x = tf.constant(F)
-    total = tf.reduce_sum(tf.matmul(x, x, transpose_b=True) + 1.0, 1, name="total")
+    tf.reduce_sum(tf.matmul(x, x, transpose_b=True) + 1.0, 1, name="total")
     graph_def = tf.get_default_graph().as_graph_def()
     with tf.Graph().as_default():
         (imported,) = tf.import_graph_def(graph_def, return_elements=["total:0"], name="")

@@ -5,12 +5,11 @@ import signal
 import time
 
 import numpy as np
-import pytest
 
 import sessionlib as tf
 from sessionlib.runtime import devices, remote
 
-from _device_helpers import kill, pid_alive, run_python, two_devices, wait_until
+from _device_helpers import pid_alive, run_python, two_devices, wait_until
 
 
 def _graph():

@@ -8,8 +8,14 @@ the node's calling convention, and list stores for outputs and releases. The con
 dispatched on an int so that unary and binary elementwise kernels (Cython functions) are called
 directly with their arrays, with no Python wrapper in between.
 
+Safety: the loop reads slots without bounds checks, so `BoundPlan` validates every index of
+a plan once, when it is bound (a plan may have been shipped from another process).
+
 Errors: any exception from a kernel is re-raised as ``failure_type(node_index, cause)``; the
 session turns that into an OpError that carries the failing Operation.
+
+Tracing: `run_plan_traced` is the same walk with timestamps around each kernel. Both loops
+share the per-node steps below as inline functions, so the untraced loop pays nothing.
 """
 
 from cpython.list cimport PyList_GET_ITEM, PyList_SET_ITEM
@@ -41,18 +47,94 @@ cdef class BoundPlan:
         self.release_slots = plan.release_slots
         self.kernels = kernels
         self.attrs = plan.attrs
+        _validate(plan, self.num_nodes)
 
     @property
     def num_slots(self):
         return self.plan.num_slots
 
 
+cdef _validate(plan, Py_ssize_t num_nodes):
+    """Raises ValueError unless every pointer and slot index of `plan` is in range."""
+    cdef Py_ssize_t num_slots = plan.num_slots
+    for name in ("kinds", "in_ptr", "out_ptr", "release_ptr"):
+        expected = num_nodes if name == "kinds" else num_nodes + 1
+        if len(getattr(plan, name)) != expected:
+            raise ValueError(f"plan.{name} has {len(getattr(plan, name))} entries, "
+                             f"expected {expected}")
+    for ptr_name, slots_name in (("in_ptr", "in_slots"), ("out_ptr", "out_slots"),
+                                 ("release_ptr", "release_slots")):
+        ptr, slots = getattr(plan, ptr_name), getattr(plan, slots_name)
+        if ptr[0] != 0 or ptr[num_nodes] != len(slots) or (len(ptr) > 1 and
+                                                             (ptr[1:] < ptr[:-1]).any()):
+            raise ValueError(f"plan.{ptr_name} is not a valid index into plan.{slots_name}")
+        if len(slots) and (slots.min() < 0 or slots.max() >= num_slots):
+            raise ValueError(f"plan.{slots_name} names a slot outside 0..{num_slots - 1}")
+    kinds = plan.kinds
+    for node in range(num_nodes):
+        arity = plan.in_ptr[node + 1] - plan.in_ptr[node]
+        outs = plan.out_ptr[node + 1] - plan.out_ptr[node]
+        if (kinds[node] == KIND_UNARY and (arity != 1 or outs != 1)) or (
+                kinds[node] == KIND_BINARY and (arity != 2 or outs != 1)):
+            raise ValueError(f"node {node} of kind {kinds[node]} has {arity} inputs and "
+                             f"{outs} outputs")
+
+
 cdef inline void _store(list slots, Py_ssize_t number, object value):
-    """slots[number] = value, without bounds checks (the plan was validated at compile)."""
+    """slots[number] = value, without bounds checks (`_validate` checked the plan)."""
     old = <object>PyList_GET_ITEM(slots, number)
     Py_INCREF(value)
     PyList_SET_ITEM(slots, number, value)
     Py_DECREF(old)
+
+
+cdef inline object _call_kernel(BoundPlan bound, list slots, object ctx, Py_ssize_t node):
+    """Calls `node`'s kernel through its calling convention; returns what the kernel returned
+    (an array for unary and binary kernels, a sequence of arrays for generic ones)."""
+    cdef Py_ssize_t j, start = bound.in_ptr[node], stop
+    cdef int kind = bound.kinds[node]
+    cdef object kernel = <object>PyList_GET_ITEM(bound.kernels, node), value
+    cdef tuple inputs
+    if kind == KIND_BINARY:
+        return kernel(<object>PyList_GET_ITEM(slots, bound.in_slots[start]),
+                      <object>PyList_GET_ITEM(slots, bound.in_slots[start + 1]))
+    if kind == KIND_UNARY:
+        return kernel(<object>PyList_GET_ITEM(slots, bound.in_slots[start]))
+    stop = bound.in_ptr[node + 1]
+    inputs = PyTuple_New(stop - start)
+    for j in range(start, stop):
+        value = <object>PyList_GET_ITEM(slots, bound.in_slots[j])
+        Py_INCREF(value)
+        PyTuple_SET_ITEM(inputs, j - start, value)
+    return kernel(ctx, inputs, <object>PyList_GET_ITEM(bound.attrs, node))
+
+
+cdef inline int _store_outputs(BoundPlan bound, list slots, Py_ssize_t node,
+                               object result) except -1:
+    """Stores `result` (from `_call_kernel`) into `node`'s output slots."""
+    cdef Py_ssize_t j, start = bound.out_ptr[node]
+    cdef Py_ssize_t count = bound.out_ptr[node + 1] - start
+    if bound.kinds[node] != KIND_GENERIC:
+        _store(slots, bound.out_slots[start], result)
+    elif count:
+        if len(result) != count:
+            raise AssertionError(f"kernel returned {len(result)} outputs, expected {count}")
+        for j in range(count):
+            _store(slots, bound.out_slots[start + j], result[j])
+    return 0
+
+
+cdef inline void _release(BoundPlan bound, list slots, Py_ssize_t node):
+    """Drops the slots whose last reader was `node`."""
+    cdef Py_ssize_t j
+    for j in range(bound.release_ptr[node], bound.release_ptr[node + 1]):
+        _store(slots, bound.release_slots[j], None)
+
+
+cdef _check_slots(BoundPlan bound, list slots):
+    if len(slots) < bound.plan.num_slots:
+        raise ValueError(f"slots holds {len(slots)} entries, the plan needs "
+                         f"{bound.plan.num_slots}")
 
 
 def run_plan(BoundPlan bound, list slots, object ctx, object failure_type):
@@ -61,53 +143,21 @@ def run_plan(BoundPlan bound, list slots, object ctx, object failure_type):
     Raises:
       failure_type(node_index, cause): when a kernel raises.
     """
-    cdef Py_ssize_t node, j, start, stop, count, num_slots = len(slots)
-    cdef int kind
-    cdef object kernel, result, value
-    cdef tuple inputs
-    if num_slots < bound.plan.num_slots:
-        raise ValueError(f"slots holds {num_slots} entries, the plan needs "
-                         f"{bound.plan.num_slots}")
+    cdef Py_ssize_t node
+    _check_slots(bound, slots)
     for node in range(bound.num_nodes):
-        kind = bound.kinds[node]
-        kernel = <object>PyList_GET_ITEM(bound.kernels, node)
-        start = bound.in_ptr[node]
         try:
-            if kind == KIND_BINARY:
-                result = kernel(<object>PyList_GET_ITEM(slots, bound.in_slots[start]),
-                                <object>PyList_GET_ITEM(slots, bound.in_slots[start + 1]))
-                _store(slots, bound.out_slots[bound.out_ptr[node]], result)
-            elif kind == KIND_UNARY:
-                result = kernel(<object>PyList_GET_ITEM(slots, bound.in_slots[start]))
-                _store(slots, bound.out_slots[bound.out_ptr[node]], result)
-            else:
-                stop = bound.in_ptr[node + 1]
-                inputs = PyTuple_New(stop - start)
-                for j in range(start, stop):
-                    value = <object>PyList_GET_ITEM(slots, bound.in_slots[j])
-                    Py_INCREF(value)
-                    PyTuple_SET_ITEM(inputs, j - start, value)
-                result = kernel(ctx, inputs, <object>PyList_GET_ITEM(bound.attrs, node))
-                start = bound.out_ptr[node]
-                count = bound.out_ptr[node + 1] - start
-                if count:
-                    if len(result) != count:
-                        raise AssertionError(f"kernel returned {len(result)} outputs, "
-                                             f"expected {count}")
-                    for j in range(count):
-                        _store(slots, bound.out_slots[start + j], result[j])
+            _store_outputs(bound, slots, node, _call_kernel(bound, slots, ctx, node))
         except Exception as err:
             raise failure_type(node, err) from err
-        for j in range(bound.release_ptr[node], bound.release_ptr[node + 1]):
-            _store(slots, bound.release_slots[j], None)
+        _release(bound, slots, node)
 
 
 # ---- the traced loop ------------------------------------------------------------------------
 #
-# A copy of `run_plan` that also records, per node, four CLOCK_MONOTONIC timestamps (before the
-# inputs are gathered, around the kernel call, after outputs are stored and slots released)
-# into a preallocated int64 array, and a description of each output. The session picks it
-# only for runs with RunOptions.trace_level > 0, so `run_plan` itself pays nothing for tracing.
+# The same walk, recording per node four CLOCK_MONOTONIC timestamps (before the inputs are
+# gathered, around the kernel call, after outputs are stored and slots released) into a
+# preallocated int64 array, and a description of each output.
 
 cdef inline int64_t _now_ns() noexcept nogil:
     cdef timespec ts
@@ -141,57 +191,21 @@ def run_plan_traced(BoundPlan bound, list slots, object ctx, object failure_type
     Raises:
       failure_type(node_index, cause): when a kernel raises; rows before it are filled.
     """
-    cdef Py_ssize_t node, j, start, stop, count, num_slots = len(slots)
-    cdef int kind
-    cdef object kernel, result, value
-    cdef tuple inputs
-    if num_slots < bound.plan.num_slots:
-        raise ValueError(f"slots holds {num_slots} entries, the plan needs "
-                         f"{bound.plan.num_slots}")
+    cdef Py_ssize_t node, j
+    cdef object result
+    _check_slots(bound, slots)
     if times.shape[0] < bound.num_nodes or times.shape[1] < 4 or len(outputs) < bound.num_nodes:
         raise ValueError("the trace arrays are smaller than the plan")
     for node in range(bound.num_nodes):
         times[node, 0] = _now_ns()
-        kind = bound.kinds[node]
-        kernel = <object>PyList_GET_ITEM(bound.kernels, node)
-        start = bound.in_ptr[node]
         try:
-            if kind == KIND_BINARY:
-                times[node, 1] = _now_ns()
-                result = kernel(<object>PyList_GET_ITEM(slots, bound.in_slots[start]),
-                                <object>PyList_GET_ITEM(slots, bound.in_slots[start + 1]))
-                times[node, 2] = _now_ns()
-                _store(slots, bound.out_slots[bound.out_ptr[node]], result)
-                outputs[node] = (_describe(result),)
-            elif kind == KIND_UNARY:
-                times[node, 1] = _now_ns()
-                result = kernel(<object>PyList_GET_ITEM(slots, bound.in_slots[start]))
-                times[node, 2] = _now_ns()
-                _store(slots, bound.out_slots[bound.out_ptr[node]], result)
-                outputs[node] = (_describe(result),)
-            else:
-                stop = bound.in_ptr[node + 1]
-                inputs = PyTuple_New(stop - start)
-                for j in range(start, stop):
-                    value = <object>PyList_GET_ITEM(slots, bound.in_slots[j])
-                    Py_INCREF(value)
-                    PyTuple_SET_ITEM(inputs, j - start, value)
-                times[node, 1] = _now_ns()
-                result = kernel(ctx, inputs, <object>PyList_GET_ITEM(bound.attrs, node))
-                times[node, 2] = _now_ns()
-                start = bound.out_ptr[node]
-                count = bound.out_ptr[node + 1] - start
-                if count:
-                    if len(result) != count:
-                        raise AssertionError(f"kernel returned {len(result)} outputs, "
-                                             f"expected {count}")
-                    for j in range(count):
-                        _store(slots, bound.out_slots[start + j], result[j])
-                    outputs[node] = tuple([_describe(result[j]) for j in range(count)])
-                else:
-                    outputs[node] = ()
+            times[node, 1] = _now_ns()
+            result = _call_kernel(bound, slots, ctx, node)
+            times[node, 2] = _now_ns()
+            _store_outputs(bound, slots, node, result)
         except Exception as err:
             raise failure_type(node, err) from err
-        for j in range(bound.release_ptr[node], bound.release_ptr[node + 1]):
-            _store(slots, bound.release_slots[j], None)
+        outputs[node] = tuple([_describe(<object>PyList_GET_ITEM(slots, bound.out_slots[j]))
+                               for j in range(bound.out_ptr[node], bound.out_ptr[node + 1])])
+        _release(bound, slots, node)
         times[node, 3] = _now_ns()

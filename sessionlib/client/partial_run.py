@@ -19,8 +19,6 @@ import threading
 from sessionlib import errors
 from sessionlib.client import fetch as fetch_lib
 from sessionlib.framework.graph import Operation
-from sessionlib.runtime import context as context_lib
-from sessionlib.runtime import executor as executor_lib
 from sessionlib.runtime import plan as plan_lib
 
 __all__ = ["PartialRuns"]
@@ -230,8 +228,6 @@ class PartialRuns:
     @staticmethod
     def _execute(session, run, ops):
         """Runs `ops` (ordered) and keeps all their outputs in `run.values`."""
-        from sessionlib.client import session as session_lib
-
         if not ops:
             return
         produced = {t for op in ops for t in op._outputs}
@@ -242,28 +238,10 @@ class PartialRuns:
                     inputs.append(tensor)
         # A fed output keeps its fed value; the op still runs (its other outputs may matter).
         outputs = [t for op in ops for t in op._outputs if t not in run.fed]
-        plan, feed_slots, fetch_slots = plan_lib.compile_plan(ops, inputs, outputs)
-        executor = session._executor
-        workers = getattr(session, "_workers", None)
-        if workers is not None:
-            # Device workers hold the session's resources: the piece runs there, as `run`'s
-            # steps do.
-            bound = workers.bind_step(ops, session._placer.place(ops), inputs, outputs,
-                                      feed_slots, fetch_slots)
-        else:
-            bound = executor.bind(plan)
-        slots = [None] * plan.num_slots
-        for number, tensor in zip(feed_slots, inputs):
-            slots[number] = run.values[tensor]
-        ctx = context_lib.RunContext(session._resources, session._cancellation,
-                                     session._deadline(None), next(session_lib._step_ids),
-                                     session._handle)
-        try:
-            executor.run(bound, slots, ctx)
-        except executor_lib.NodeFailure as failure:
-            raise session_lib._op_error(ops[failure.node_index], failure.cause) from None
+        step = session._compile_ops(ops, inputs, outputs)
+        slots = session._execute(step, [run.values[tensor] for tensor in inputs])
         run.executed.update(ops)
-        for number, tensor in zip(fetch_slots, outputs):
+        for number, tensor in zip(step.fetch_slots, outputs):
             run.values[tensor] = slots[number]
 
     @staticmethod

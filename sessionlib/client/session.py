@@ -390,6 +390,10 @@ class BaseSession:
             duplicate = next(n for n in names if names.count(n) > 1)
             raise ValueError(f"Tensor {duplicate} is fed more than once.")
         order = plan_lib.prune(feed_tensors, fetch_tensors, targets)
+        return self._compile_ops(order, feed_tensors, fetch_tensors)
+
+    def _compile_ops(self, order, feed_tensors, fetch_tensors):
+        """Places, compiles and binds already-pruned ops `order` into a `_Step`."""
         devices = self._placer.place(order)
         plan, feed_slots, fetch_slots = plan_lib.compile_plan(order, feed_tensors,
                                                               fetch_tensors)
@@ -411,10 +415,17 @@ class BaseSession:
 
     def _run_step(self, feed_tensors, feed_values, fetch_tensors, targets, options,
                   run_metadata):
-        try:
-            step = self._step(feed_tensors, fetch_tensors, targets)
-        except errors.OpError:
-            raise
+        step = self._step(feed_tensors, fetch_tensors, targets)
+        slots = self._execute(step, feed_values, options, run_metadata)
+        return [slots[number] if fed else _fetched_value(slots[number])
+                for number, fed in zip(step.fetch_slots, step.fetch_fed)]
+
+    def _execute(self, step, feed_values, options=None, run_metadata=None):
+        """Runs a compiled step with `feed_values` in its feed slots; returns the slots.
+
+        Raises:
+          OpError: a kernel failed; `.op` is its Operation.
+        """
         slots = [None] * step.num_slots
         for number, value in zip(step.feed_slots, feed_values):
             slots[number] = value
@@ -426,9 +437,9 @@ class BaseSession:
             else:
                 self._executor.run(step.bound, slots, ctx)
         except executor_lib.NodeFailure as failure:
-            raise _op_error(step.ops[failure.node_index], failure.cause) from None
-        return [slots[number] if fed else _fetched_value(slots[number])
-                for number, fed in zip(step.fetch_slots, step.fetch_fed)]
+            op = step.ops[failure.node_index] if failure.node_index >= 0 else None
+            raise _op_error(op, failure.cause) from None
+        return slots
 
     # ---- callables -----------------------------------------------------------------------
 
@@ -650,8 +661,9 @@ def _string_array(value):
 # ---- errors -------------------------------------------------------------------------------
 
 def _op_error(op, cause):
-    """The OpError raised by `run` when `op`'s kernel raised `cause`."""
-    node_def = op.node_def
+    """The OpError raised by `run` when `op`'s kernel raised `cause` (`op` is None for a node
+    the runtime inserted, such as a cross-device receive)."""
+    node_def = op.node_def if op is not None else None
     if isinstance(cause, errors.OpError):
         error_type, message = type(cause), cause.message
     elif isinstance(cause, (ValueError, IndexError, TypeError, ZeroDivisionError)):
@@ -660,7 +672,8 @@ def _op_error(op, cause):
         error_type, message = errors.ResourceExhaustedError, f"OOM: {cause}"
     else:
         error_type, message = errors.InternalError, f"{type(cause).__name__}: {cause}"
-    message = f"{message}\n\t [[{{{{node {op.name}}}}}]]"
+    if op is not None:
+        message = f"{message}\n\t [[{{{{node {op.name}}}}}]]"
     try:
         return error_type(node_def, op, message)
     except TypeError:  # a user subclass with another signature

@@ -17,7 +17,7 @@ import threading
 
 from sessionlib import dtypes
 from sessionlib.framework import device_spec, registry
-from sessionlib.framework.tensor_shape import TensorShape, as_shape
+from sessionlib.framework.tensor_shape import as_shape
 
 __all__ = [
     "Graph", "Operation", "Tensor", "get_default_graph", "reset_default_graph",

@@ -25,7 +25,14 @@ __all__ = ["NodeFailure", "ReferenceExecutor", "CythonExecutor", "get_executor",
 
 
 class NodeFailure(Exception):
-    """A kernel failed. `node_index` is its position in the plan; `cause` the exception."""
+    """A kernel failed.
+
+    Attributes:
+      node_index: the position, in the step's op order, of the graph op the failing node
+        stands for (`ExecPlan.origins`), or -1 for a node the runtime inserted. Executors
+        translate plan positions to this, so that the session maps it to an Operation.
+      cause: the exception the kernel raised.
+    """
 
     def __init__(self, node_index, cause):
         super().__init__(node_index, cause)
@@ -48,44 +55,13 @@ class ReferenceExecutor:
         Raises:
           NodeFailure: when a kernel raises.
         """
-        plan, kernels = bound
-        in_ptr, in_slots = plan.in_ptr.tolist(), plan.in_slots.tolist()
-        out_ptr, out_slots = plan.out_ptr.tolist(), plan.out_slots.tolist()
-        rel_ptr, rel_slots = plan.release_ptr.tolist(), plan.release_slots.tolist()
-        kinds = plan.kinds.tolist()
-        for index, kernel in enumerate(kernels):
-            inputs = tuple(slots[s] for s in in_slots[in_ptr[index]:in_ptr[index + 1]])
-            outputs_wanted = out_slots[out_ptr[index]:out_ptr[index + 1]]
-            try:
-                kind = kinds[index]
-                if kind == registry.KIND_UNARY:
-                    outputs = (kernel(*inputs),)
-                elif kind == registry.KIND_BINARY:
-                    outputs = (kernel(*inputs),)
-                else:
-                    outputs = tuple(kernel(ctx, inputs, plan.attrs[index]))
-                if len(outputs) != len(outputs_wanted):
-                    raise AssertionError(
-                        f"kernel of {plan.names[index]} returned {len(outputs)} outputs, "
-                        f"expected {len(outputs_wanted)}")
-                for value in outputs:
-                    if not isinstance(value, np.ndarray):
-                        raise AssertionError(
-                            f"kernel of {plan.names[index]} returned a "
-                            f"{type(value).__name__}, not an ndarray")
-            except Exception as err:  # noqa: BLE001 - every kernel error becomes an OpError
-                raise NodeFailure(index, err) from err
-            for number, value in zip(outputs_wanted, outputs):
-                slots[number] = value
-            for number in rel_slots[rel_ptr[index]:rel_ptr[index + 1]]:
-                slots[number] = None
+        self._run(bound, slots, ctx, None, None)
 
     # The clock of `run_traced`'s timestamps.
     trace_clock_ns = staticmethod(time.perf_counter_ns)
 
     def run_traced(self, bound, slots, ctx, times, outputs):
-        """`run`, recording per-node timing and outputs (a separate loop, so that `run`
-        pays nothing for tracing).
+        """`run`, recording per-node timing and outputs.
 
         Args:
           times: an int64 array ``[num_nodes, 4]``; row i receives node i's start, kernel
@@ -96,6 +72,12 @@ class ReferenceExecutor:
         Raises:
           NodeFailure: when a kernel raises; the rows of the nodes before it are filled.
         """
+        self._run(bound, slots, ctx, times, outputs)
+
+    @staticmethod
+    def _run(bound, slots, ctx, times, outputs):
+        """The one loop of the spec; it also checks the kernel contract that the Cython
+        executor trusts (output count, ndarray outputs)."""
         plan, kernels = bound
         clock = time.perf_counter_ns
         in_ptr, in_slots = plan.in_ptr.tolist(), plan.in_slots.tolist()
@@ -103,17 +85,16 @@ class ReferenceExecutor:
         rel_ptr, rel_slots = plan.release_ptr.tolist(), plan.release_slots.tolist()
         kinds = plan.kinds.tolist()
         for index, kernel in enumerate(kernels):
-            started = clock()
+            started = clock() if times is not None else 0
             inputs = tuple(slots[s] for s in in_slots[in_ptr[index]:in_ptr[index + 1]])
             outputs_wanted = out_slots[out_ptr[index]:out_ptr[index + 1]]
             try:
-                kind = kinds[index]
-                kernel_started = clock()
-                if kind == registry.KIND_UNARY or kind == registry.KIND_BINARY:
+                kernel_started = clock() if times is not None else 0
+                if kinds[index] in (registry.KIND_UNARY, registry.KIND_BINARY):
                     results = (kernel(*inputs),)
                 else:
                     results = tuple(kernel(ctx, inputs, plan.attrs[index]))
-                kernel_ended = clock()
+                kernel_ended = clock() if times is not None else 0
                 if len(results) != len(outputs_wanted):
                     raise AssertionError(
                         f"kernel of {plan.names[index]} returned {len(results)} outputs, "
@@ -124,13 +105,14 @@ class ReferenceExecutor:
                             f"kernel of {plan.names[index]} returned a "
                             f"{type(value).__name__}, not an ndarray")
             except Exception as err:  # noqa: BLE001 - every kernel error becomes an OpError
-                raise NodeFailure(index, err) from err
+                raise NodeFailure(int(plan.origins[index]), err) from err
             for number, value in zip(outputs_wanted, results):
                 slots[number] = value
-            outputs[index] = tuple((v.dtype, v.shape, v.nbytes) for v in results)
             for number in rel_slots[rel_ptr[index]:rel_ptr[index + 1]]:
                 slots[number] = None
-            times[index] = (started, kernel_started, kernel_ended, clock())
+            if times is not None:
+                outputs[index] = tuple((v.dtype, v.shape, v.nbytes) for v in results)
+                times[index] = (started, kernel_started, kernel_ended, clock())
 
 
 class CythonExecutor:
@@ -147,7 +129,11 @@ class CythonExecutor:
         return self._core.BoundPlan(plan, bind_kernels(plan, reference=False))
 
     def run(self, bound, slots, ctx):
-        self._core.run_plan(bound, slots, ctx, NodeFailure)
+        try:
+            self._core.run_plan(bound, slots, ctx, NodeFailure)
+        except NodeFailure as failure:
+            failure.node_index = int(bound.plan.origins[failure.node_index])
+            raise
 
     @property
     def trace_clock_ns(self):
@@ -155,7 +141,11 @@ class CythonExecutor:
 
     def run_traced(self, bound, slots, ctx, times, outputs):
         """`run` with per-node timing; see `ReferenceExecutor.run_traced`."""
-        self._core.run_plan_traced(bound, slots, ctx, NodeFailure, times, outputs)
+        try:
+            self._core.run_plan_traced(bound, slots, ctx, NodeFailure, times, outputs)
+        except NodeFailure as failure:
+            failure.node_index = int(bound.plan.origins[failure.node_index])
+            raise
 
 
 _executors = {}

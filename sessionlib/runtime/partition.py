@@ -22,7 +22,7 @@ import marshal
 import numpy as np
 
 from sessionlib.framework import registry
-from sessionlib.runtime.plan import ExecPlan
+from sessionlib.runtime.plan import Node, compile_nodes
 
 __all__ = ["PartitionPlan", "PartitionedStep", "partition", "SEND", "RECV"]
 
@@ -64,25 +64,25 @@ class PartitionPlan:
 
     Attributes:
       device: the full device name.
-      plan: the `ExecPlan` (op ids are the client's; workers rebind by `op_types`).
-      op_types: the op type name of each node.
-      node_ops: for each node, the index of its op in the step's global order, or -1 for a
-        `_Send`/`_Recv` node.
+      plan: the `ExecPlan`; its `origins` map nodes to the step's global order (-1 for a
+        `_Send`/`_Recv`), and a worker rebinds its kernels by op type name.
       feeds: ``(step feed index, partition slot)`` pairs: the fed values this device reads.
       fetches: ``(step fetch index, partition slot)`` pairs: the fetches this device produces.
       num_edges: the number of cross-device edges of the whole step.
     """
 
-    __slots__ = ("device", "plan", "op_types", "node_ops", "feeds", "fetches", "num_edges")
+    __slots__ = ("device", "plan", "feeds", "fetches", "num_edges")
 
-    def __init__(self, device, plan, op_types, node_ops, feeds, fetches, num_edges):
+    def __init__(self, device, plan, feeds, fetches, num_edges):
         self.device = device
         self.plan = plan
-        self.op_types = op_types
-        self.node_ops = node_ops
         self.feeds = feeds
         self.fetches = fetches
         self.num_edges = num_edges
+
+    @property
+    def op_types(self):
+        return self.plan.op_types
 
     def __getstate__(self):
         return {name: getattr(self, name) for name in self.__slots__}
@@ -90,17 +90,6 @@ class PartitionPlan:
     def __setstate__(self, state):
         for name, value in state.items():
             setattr(self, name, value)
-
-    def rebind(self):
-        """Re-resolves the op ids and kinds of `plan` from this process's registry.
-
-        Raises:
-          NotFoundError-like ValueError: if an op type is not registered here.
-        """
-        opdefs = [registry.get(op_type) for op_type in self.op_types]
-        self.plan.op_ids = np.asarray([o.op_id for o in opdefs], dtype=np.int32)
-        self.plan.kinds = np.asarray([o.kind for o in opdefs], dtype=np.int32)
-        return self.plan
 
 
 class PartitionedStep:
@@ -119,18 +108,6 @@ class PartitionedStep:
         self.fed_fetches = fed_fetches
         self.num_edges = num_edges
         self.edges = edges
-
-
-class _Node:
-    __slots__ = ("op_type", "inputs", "outputs", "attrs", "name", "op_index")
-
-    def __init__(self, op_type, inputs, outputs, attrs, name, op_index):
-        self.op_type = op_type
-        self.inputs = inputs
-        self.outputs = outputs
-        self.attrs = attrs
-        self.name = name
-        self.op_index = op_index
 
 
 def _short_device(device):
@@ -193,23 +170,20 @@ def partition(order, devices, feed_tensors, fetch_tensors, device_names):
                     f"_{_short_device(consumer_device)}").replace(":", "_")
             attrs = {"edge": number, "_name": name, "control": is_control,
                      "dtype": None if is_control else source.dtype}
-            nodes[device].append(_Node(RECV, [], [("recv", number)], attrs, name, -1))
+            nodes[device].append(Node(RECV, [], [("recv", number)], attrs, name))
         inputs = []
         for tensor in op._inputs:
             if tensor in fed or device_of.get(tensor.op) == device:
                 inputs.append(tensor)
             else:
                 inputs.append(("recv", edge_of[(tensor, device)]))
-        attrs = dict(op._attrs)
-        attrs["_name"] = op.name
-        nodes[device].append(_Node(op.type, inputs, list(op._outputs), attrs, op.name,
-                                   position[op]))
+        nodes[device].append(Node.of_op(op, position[op], inputs))
         for number, tensor, consumer_device in sends_after.get(op, ()):
             name = (f"_send_{tensor.name if tensor is not None else '^' + op.name}"
                     f"_{_short_device(consumer_device)}").replace(":", "_")
             attrs = {"edge": number, "_name": name, "control": tensor is None}
-            nodes[device].append(_Node(SEND, [tensor] if tensor is not None else [], [],
-                                       attrs, name, -1))
+            nodes[device].append(Node(SEND, [tensor] if tensor is not None else [], [],
+                                      attrs, name))
 
     # 3. Compile each device's nodes into a plan.
     fetch_sets = collections.defaultdict(list)
@@ -229,63 +203,17 @@ def partition(order, devices, feed_tensors, fetch_tensors, device_names):
 
 
 def _compile(device, nodes, fed, feed_index, fetches, num_edges):
-    slot_of = {}
-
-    def slot(key):
-        found = slot_of.get(key)
-        if found is None:
-            found = slot_of[key] = len(slot_of)
-        return found
-
-    feeds = []
+    """The `PartitionPlan` of one device's nodes."""
+    used_feeds = []
     for node in nodes:
         for key in node.inputs:
-            if key in fed and key not in slot_of:
-                feeds.append((feed_index[key], slot(key)))
-    op_ids, kinds, in_slots, out_slots, in_ptr, out_ptr = ([] for _ in range(6))
-    attrs, names, op_types, node_ops = [], [], [], []
-    last_reader = {}
-    for index, node in enumerate(nodes):
-        opdef = registry.get(node.op_type)
-        op_ids.append(opdef.op_id)
-        kinds.append(opdef.kind)
-        in_ptr.append(len(in_slots))
-        for key in node.inputs:
-            number = slot(key)
-            in_slots.append(number)
-            last_reader[number] = index
-        out_ptr.append(len(out_slots))
-        for key in node.outputs:
-            if key in fed:  # a fed output keeps the fed value; the op writes to scratch
-                out_slots.append(slot(("scratch", len(slot_of))))
-            else:
-                out_slots.append(slot(key))
-        attrs.append(node.attrs)
-        names.append(node.name)
-        op_types.append(node.op_type)
-        node_ops.append(node.op_index)
-    in_ptr.append(len(in_slots))
-    out_ptr.append(len(out_slots))
-    fetch_pairs = [(index, slot(tensor)) for index, tensor in fetches]
-    keep = {number for _, number in feeds} | {number for _, number in fetch_pairs}
-    releases = collections.defaultdict(list)
-    for number, index in last_reader.items():
-        if number not in keep:
-            releases[index].append(number)
-    release_ptr, release_slots = [], []
-    for index in range(len(nodes)):
-        release_ptr.append(len(release_slots))
-        release_slots.extend(sorted(releases.get(index, ())))
-    release_ptr.append(len(release_slots))
-
-    def int_array(values):
-        return np.asarray(values, dtype=np.int32)
-
-    plan = ExecPlan(int_array(op_ids), int_array(kinds), int_array(in_ptr),
-                    int_array(in_slots), int_array(out_ptr), int_array(out_slots),
-                    int_array(release_ptr), int_array(release_slots), attrs, names,
-                    len(slot_of))
-    return PartitionPlan(device, plan, op_types, node_ops, feeds, fetch_pairs, num_edges)
+            if key in fed and key not in used_feeds:
+                used_feeds.append(key)
+    plan, feed_slots, fetch_slots = compile_nodes(nodes, used_feeds,
+                                                  [tensor for _, tensor in fetches])
+    feeds = [(feed_index[key], number) for key, number in zip(used_feeds, feed_slots)]
+    fetch_pairs = [(index, number) for (index, _), number in zip(fetches, fetch_slots)]
+    return PartitionPlan(device, plan, feeds, fetch_pairs, num_edges)
 
 
 # ---- the rendezvous a worker gives its _Send/_Recv kernels ---------------------------------

@@ -16,7 +16,7 @@ import numpy as np
 
 from sessionlib.framework import registry
 
-__all__ = ["ExecPlan", "prune", "compile_plan"]
+__all__ = ["ExecPlan", "Node", "prune", "compile_plan", "compile_nodes", "bind_kernels"]
 
 
 class ExecPlan:
@@ -30,13 +30,18 @@ class ExecPlan:
       attrs: per node, the plain-value attr dict handed to generic kernels (with ``'_name'``).
       names: per node, the op name (for errors and traces).
       num_slots: the size of the buffer list.
+      op_types: per node, the op type name: another process re-resolves `op_ids` and
+        `kinds` from its own registry by name (`rebind`), never trusting ids across processes.
+      origins: int32, per node, the index of the graph op it stands for in the step's order
+        (-1 for nodes the runtime inserted).
     """
 
     __slots__ = ("op_ids", "kinds", "in_ptr", "in_slots", "out_ptr", "out_slots",
-                 "release_ptr", "release_slots", "attrs", "names", "num_slots")
+                 "release_ptr", "release_slots", "attrs", "names", "num_slots", "op_types",
+                 "origins")
 
     def __init__(self, op_ids, kinds, in_ptr, in_slots, out_ptr, out_slots, release_ptr,
-                 release_slots, attrs, names, num_slots):
+                 release_slots, attrs, names, num_slots, op_types, origins):
         self.op_ids = op_ids
         self.kinds = kinds
         self.in_ptr = in_ptr
@@ -48,6 +53,8 @@ class ExecPlan:
         self.attrs = attrs
         self.names = names
         self.num_slots = num_slots
+        self.op_types = op_types
+        self.origins = origins
 
     def __len__(self):
         return len(self.names)
@@ -58,6 +65,17 @@ class ExecPlan:
     def __setstate__(self, state):
         for name, value in state.items():
             setattr(self, name, value)
+
+    def rebind(self):
+        """Re-resolves `op_ids` and `kinds` from this process's registry by op type name.
+
+        Raises:
+          ValueError: if an op type is not registered in this process.
+        """
+        opdefs = [registry.get(op_type) for op_type in self.op_types]
+        self.op_ids = _int32([o.op_id for o in opdefs])
+        self.kinds = _int32([o.kind for o in opdefs])
+        return self
 
 
 def prune(fed_tensors, fetch_tensors, target_ops):
@@ -117,8 +135,41 @@ def _topological_order(ops, fed):
     return order
 
 
+class Node:
+    """One node of a plan before compilation: a graph op, or a node the runtime inserted.
+
+    Attributes:
+      op_type: the registered op type.
+      inputs, outputs: hashable keys naming values (Tensors for graph ops; any hashable for
+        values the runtime introduces, such as a received edge).
+      attrs: the plain-value attrs the kernel gets (with ``'_name'``).
+      name: the node name (for errors and traces).
+      origin: the index of the graph op it stands for in the step's global order (errors
+        and traces map back through it), or -1 for a node with no op behind it.
+    """
+
+    __slots__ = ("op_type", "inputs", "outputs", "attrs", "name", "origin")
+
+    def __init__(self, op_type, inputs, outputs, attrs, name, origin=-1):
+        self.op_type = op_type
+        self.inputs = inputs
+        self.outputs = outputs
+        self.attrs = attrs
+        self.name = name
+        self.origin = origin
+
+    @classmethod
+    def of_op(cls, op, origin, inputs=None):
+        """The node for graph op `op` (position `origin` in the order); `inputs` overrides
+        the op's own input tensors (the partitioner substitutes received edges)."""
+        attrs = dict(op._attrs)
+        attrs["_name"] = op.name
+        return cls(op.type, list(op._inputs) if inputs is None else inputs, list(op._outputs),
+                   attrs, op.name, origin)
+
+
 def compile_plan(order, fed_tensors, fetch_tensors):
-    """Builds the `ExecPlan` for ops `order` (from `prune`).
+    """Builds the `ExecPlan` for graph ops `order` (from `prune`).
 
     Args:
       order: the ops to run, topologically ordered.
@@ -128,63 +179,68 @@ def compile_plan(order, fed_tensors, fetch_tensors):
     Returns:
       (plan, feed_slots, fetch_slots): the plan, and the slot of each fed and fetched tensor.
     """
+    nodes = [Node.of_op(op, index) for index, op in enumerate(order)]
+    return compile_nodes(nodes, fed_tensors, fetch_tensors)
+
+
+def compile_nodes(nodes, feed_keys, fetch_keys):
+    """Builds the `ExecPlan` of `nodes` (topologically ordered).
+
+    Args:
+      nodes: `Node`s in execution order.
+      feed_keys: the values the caller places in slots before the run. A node output that is
+        also fed keeps the fed value: the node writes its result to a scratch slot.
+      fetch_keys: the values whose slots the caller reads after the run.
+
+    Returns:
+      (plan, feed_slots, fetch_slots).
+    """
     slot_of = {}
 
-    def slot(tensor):
-        found = slot_of.get(tensor)
+    def slot(key):
+        found = slot_of.get(key)
         if found is None:
-            found = slot_of[tensor] = len(slot_of)
+            found = slot_of[key] = len(slot_of)
         return found
 
-    feed_slots = [slot(t) for t in fed_tensors]
-    fed = set(fed_tensors)
-    op_ids, kinds, in_slots, out_slots, in_ptr, out_ptr, attrs, names = ([] for _ in range(8))
+    feed_slots = [slot(key) for key in feed_keys]
+    fed = set(feed_keys)
+    in_slots, out_slots, in_ptr, out_ptr = [], [], [], []
     last_reader = {}
-    for index, op in enumerate(order):
-        opdef = op._opdef
-        op_ids.append(opdef.op_id)
-        kinds.append(opdef.kind)
+    for index, node in enumerate(nodes):
         in_ptr.append(len(in_slots))
-        for tensor in op._inputs:
-            number = slot(tensor)
+        for key in node.inputs:
+            number = slot(key)
             in_slots.append(number)
             last_reader[number] = index
         out_ptr.append(len(out_slots))
-        for tensor in op._outputs:
-            # A fed output keeps the fed value: the op writes its result to a scratch slot.
-            out_slots.append(slot(tensor) if tensor not in fed else _scratch(slot_of))
-        node_attrs = dict(op._attrs)
-        node_attrs["_name"] = op.name
-        attrs.append(node_attrs)
-        names.append(op.name)
+        for key in node.outputs:
+            out_slots.append(slot(key) if key not in fed else slot(object()))
     in_ptr.append(len(in_slots))
     out_ptr.append(len(out_slots))
-    fetch_slots = [slot(t) for t in fetch_tensors]
+    fetch_slots = [slot(key) for key in fetch_keys]
     keep = set(feed_slots) | set(fetch_slots)
     releases = collections.defaultdict(list)
     for number, index in last_reader.items():
         if number not in keep:
             releases[index].append(number)
     release_ptr, release_slots = [], []
-    for index in range(len(order)):
+    for index in range(len(nodes)):
         release_ptr.append(len(release_slots))
         release_slots.extend(sorted(releases.get(index, ())))
     release_ptr.append(len(release_slots))
 
-    def int_array(values):
-        return np.asarray(values, dtype=np.int32)
-
-    plan = ExecPlan(int_array(op_ids), int_array(kinds), int_array(in_ptr),
-                    int_array(in_slots), int_array(out_ptr), int_array(out_slots),
-                    int_array(release_ptr), int_array(release_slots), attrs, names,
-                    len(slot_of))
+    opdefs = [registry.get(node.op_type) for node in nodes]
+    plan = ExecPlan(
+        _int32([o.op_id for o in opdefs]), _int32([o.kind for o in opdefs]), _int32(in_ptr),
+        _int32(in_slots), _int32(out_ptr), _int32(out_slots), _int32(release_ptr),
+        _int32(release_slots), [node.attrs for node in nodes], [node.name for node in nodes],
+        len(slot_of), [node.op_type for node in nodes], _int32([n.origin for n in nodes]))
     return plan, feed_slots, fetch_slots
 
 
-def _scratch(slot_of):
-    key = object()
-    slot_of[key] = len(slot_of)
-    return slot_of[key]
+def _int32(values):
+    return np.asarray(values, dtype=np.int32)
 
 
 def bind_kernels(plan, reference=False):

@@ -24,7 +24,6 @@ Design.
 """
 
 import atexit
-import bisect
 import collections
 import errno
 import marshal

@@ -168,7 +168,7 @@ class Worker:
 
         partition_plan = pickle.loads(payload)
         try:
-            plan = partition_plan.rebind()
+            plan = partition_plan.plan.rebind()
         except ValueError as err:
             return ("error", f"NotFoundError: {err} (on the worker of "
                              f"{partition_plan.device})")
@@ -263,7 +263,7 @@ class Worker:
             if run_slot >= 0:
                 self.rendezvous.abort(run_slot, generation, partition_plan.num_edges)
             code, text = error_code_of(failure.cause)
-            return ("err", code, text, partition_plan.node_ops[failure.node_index])
+            return ("err", code, text, int(partition_plan.plan.origins[failure.node_index]))
         except BaseException:
             if run_slot >= 0:
                 self.rendezvous.abort(run_slot, generation, partition_plan.num_edges)
