@@ -52,19 +52,40 @@ def default_threads(num_devices, intra_op_threads=0):
 
 @contextlib.contextmanager
 def _main_hidden():
-    """Hides ``__main__`` from multiprocessing's preparation data while a worker starts."""
+    """Prepares the client process for starting a worker (or the forkserver).
+
+    * Hides ``__main__`` from multiprocessing's preparation data.
+    * Makes the forkserver import this very copy of sessionlib. Python 3.11's forkserver runs
+      ``python -c ...`` and preloads modules before it applies the parent's ``sys.path``, so a
+      ``sessionlib/`` folder in the current directory (a source checkout, with no compiled
+      extensions) would shadow the installed package. `PYTHONSAFEPATH` keeps the current
+      directory off the server's path, and `PYTHONPATH` puts this package's parent first.
+    """
     main = sys.modules.get("__main__")
     stand_in = types.ModuleType("__main__")
     sys.modules["__main__"] = stand_in
+    package_root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    saved = {key: os.environ.get(key) for key in ("PYTHONSAFEPATH", "PYTHONPATH")}
+    os.environ["PYTHONSAFEPATH"] = "1"
+    os.environ["PYTHONPATH"] = os.pathsep.join(
+        [package_root] + ([saved["PYTHONPATH"]] if saved["PYTHONPATH"] else []))
     try:
         yield
     finally:
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
         if main is not None:
             sys.modules["__main__"] = main
 
 
 def _context():
-    method = os.environ.get("SESSIONLIB_START_METHOD", "forkserver")
+    # Before 3.11 there is no PYTHONSAFEPATH (see `_main_hidden`): spawn applies the parent's
+    # sys.path before it imports anything of ours, so it is the safe default there.
+    default_method = "forkserver" if sys.version_info >= (3, 11) else "spawn"
+    method = os.environ.get("SESSIONLIB_START_METHOD", default_method)
     if method not in ("forkserver", "spawn"):
         raise ValueError(f"SESSIONLIB_START_METHOD must be forkserver or spawn, not {method!r}")
     context = multiprocessing.get_context(method)
