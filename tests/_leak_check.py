@@ -14,6 +14,10 @@ def _leaks():
     pool = devices._pool
     pids = [w.pid for w in pool.workers()] if pool is not None else []
     devices.shutdown_pool()
+    # The tensor store keeps its arena for the life of the process (atexit unlinks it); the
+    # check runs before exit, so it closes the store itself.
+    if shm._store is not None:
+        shm._store.close()
     deadline = time.monotonic() + 10
     prefix = f"{shm.PREFIX}{os.getpid()}_"
 

@@ -68,7 +68,7 @@ def test_mailbox_roundtrip_in_process():
 
 
 def test_encode_plain_values_and_spill():
-    message = ("s", 1, -1, 2, 3, None, [(0, ("i", "<f4", (), b"\0\0\0\0"))])
+    message = (1, -1, 2, 3, None, [(0, ("i", "<f4", (), b"\0\0\0\0"))])
     assert channel.decode(channel.encode(message)) == message
     big = ("x", b"y" * (channel.SLOT_BYTES * 2))
     data = channel.encode(big)

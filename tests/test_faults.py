@@ -122,8 +122,9 @@ def test_close_from_another_thread_cancels_a_blocked_run():
 
     lane = worker.acquire_lane()
     run_slot = pool.acquire_run_slot()
-    lane.post_request(channel.encode((sess._handle, step.bound.key, run_slot,
-                                      pool.next_generation(), 1, None, [])))
+    # A run message: (step key, run slot, generation, step id, deadline, feeds).
+    lane.post_request(channel.encode((step.bound.key, run_slot, pool.next_generation(), 1,
+                                      None, [])))
     assert lane.wait_response(0.2) is None  # blocked in _Recv
     sess.close()
     reply = None

@@ -234,6 +234,52 @@ case("ClipByValue", NUMERIC, lambda f, d: [
     tf.clip_by_value(f((3, 4), d), f((3, 4), d, low=-2, high=0), f((), d, low=1, high=3))])
 
 
+def _fused_program(*instructions):
+    """A `_FusedElementwise` program from (opcode name, dst, a, b) tuples."""
+    from sessionlib.runtime import fusion
+
+    return tuple(v for name, *operands in instructions
+                 for v in (fusion.OPCODES.index(name), *operands))
+
+
+_INT_SAFE_UNARY = ("neg", "abs", "sign", "square", "relu")
+_INT_SAFE_BINARY = ("add", "sub", "mul", "maximum", "minimum", "squared_difference")
+_FLOAT_UNARY = ("sqrt", "rsqrt", "exp", "log", "log1p", "sin", "cos", "tanh", "sigmoid",
+                "reciprocal")
+_FLOAT_BINARY = ("real_div", "floor_div", "floor_mod", "pow")
+
+
+def _fused(feeds, dtype):
+    """Fused programs built directly (the fusion pass makes them from chains): every
+    instruction for the dtype, with a full, a broadcast [4] and a scalar input, and each
+    reduction over trailing, leading and all axes. Inputs are positive (log, sqrt, pow)."""
+    x = feeds((3, 4), dtype, low=1, high=4, positive=True)
+    y = feeds((4,), dtype, low=1, high=3, positive=True, nonzero=True)
+    s = feeds((), dtype, low=1, high=3, positive=True, nonzero=True)
+    graph = tf.get_default_graph()
+    floats = dtype.is_floating
+    outs = []
+
+    def fused(program, num_registers, inputs=(x, y, s), **attrs):
+        attrs.update(program=program, num_registers=num_registers)
+        outs.append(graph.create_op("_FusedElementwise", list(inputs), attrs).outputs[0])
+
+    # 3 inputs, register r0 = operand 3, r1 = operand 4.
+    for name in _INT_SAFE_UNARY + (_FLOAT_UNARY if floats else ()):
+        fused(_fused_program(("mul", 3, 0, 2), (name, -1, 3, -1)), 1)
+    for name in _INT_SAFE_BINARY + (_FLOAT_BINARY if floats else ()):
+        fused(_fused_program(("add", 3, 0, 2), (name, 4, 3, 1), (name, -1, 4, 2)), 2)
+    for code, op_type in enumerate(("Sum", "Mean", "Max", "Min"), start=1):
+        for axes, keep in (((1,), False), ((-1,), True), ((0, 1), False), ((0,), True)):
+            fused(_fused_program(("squared_difference", 3, 0, 1), ("sub", 3, 3, 2)), 1,
+                  reduce=code, reduce_src=3, reduce_axes=axes, keep_dims=keep,
+                  reduce_op=op_type)
+    return outs
+
+
+case("_FusedElementwise", NUMERIC, _fused)
+
+
 def _random(fn, **kwargs):
     def build(feeds, dtype):
         tf.set_random_seed(7)

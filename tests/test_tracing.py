@@ -1,7 +1,6 @@
 """RunOptions tracing (step_stats, partition_graphs) and the Chrome trace timeline."""
 
 import json
-import os
 import threading
 import time
 
@@ -16,10 +15,13 @@ from sessionlib.protos import types_pb2
 CPU0 = "/job:localhost/replica:0/task:0/device:CPU:0"
 CPU1 = "/job:localhost/replica:0/task:0/device:CPU:1"
 
-# Device worker processes do not record per-node timing and outputs yet (the session falls
-# back to whole-step spans there); these tests document that gap when all sessions use them.
-per_node_stats = pytest.mark.xfail(os.environ.get("SESSIONLIB_WORKERS") == "1",
-                                   reason="device workers have no traced loop yet")
+
+
+@pytest.fixture(autouse=True)
+def _no_fusion(monkeypatch):
+    # These tests check the per-op stats of small elementwise graphs, which would otherwise
+    # fuse into one node; traces of fused chains are tested in test_fusion.py.
+    monkeypatch.setenv("SESSIONLIB_FUSION", "0")
 
 
 def _small_graph():
@@ -38,10 +40,10 @@ def _traced_run(sess, fetches, level=tf.RunOptions.FULL_TRACE, feed_dict=None,
     return result, metadata
 
 
-@per_node_stats
 def test_full_trace_fills_step_stats(executor):
     a, b, c, d = _small_graph()
     with tf.Session() as sess:
+        devices = sess.list_devices()
         before_us = time.time() * 1e6
         result, metadata = _traced_run(sess, d)
         after_us = time.time() * 1e6
@@ -58,7 +60,9 @@ def test_full_trace_fills_step_stats(executor):
         assert stats.all_start_nanos // 1000 == stats.all_start_micros
         assert 0 <= stats.op_start_rel_nanos <= stats.op_end_rel_nanos
         assert stats.op_end_rel_nanos <= stats.all_end_rel_nanos
-        assert stats.thread_id == threading.get_native_id() & 0xFFFFFFFF
+        # The thread that ran the node: this one, or the device's worker process.
+        assert stats.thread_id in ({threading.get_native_id() & 0xFFFFFFFF}
+                                   | {device.pid for device in devices})
     output = nodes["c"].output[0]
     assert output.slot == 0
     assert output.tensor_description.dtype == types_pb2.DT_FLOAT
@@ -98,7 +102,6 @@ def test_no_trace_leaves_metadata_empty(executor):
     np.testing.assert_array_equal(result, [16.0, 36.0])
 
 
-@per_node_stats
 def test_traced_run_with_feeds_and_multiple_outputs(executor):
     x = tf.placeholder(tf.float32, shape=[None], name="x")
     doubled = tf.multiply(x, 2.0, name="doubled")
@@ -183,13 +186,144 @@ def test_one_device_step_stats_per_device(executor):
     assert "a" in partitions[CPU0] and "b" in partitions[CPU1]
 
 
+def _three_hop_graph():
+    """a on CPU:0 -> b on CPU:1 -> c on CPU:0: one edge each way."""
+    with tf.device("/cpu:0"):
+        a = tf.constant([1.0, 2.0], name="a")
+    with tf.device("/cpu:1"):
+        b = tf.add(a, a, name="b")
+    with tf.device("/cpu:0"):
+        c = tf.multiply(b, 2.0, name="c")
+    return a, b, c
+
+
+def _op_of_label(label):
+    return label.split(" = ", 1)[1].split("(", 1)[0]
+
+
+def test_two_device_trace_has_per_node_stats_from_each_worker(executor):
+    a, b, c = _three_hop_graph()
+    with tf.Session(config=tf.ConfigProto(device_count={"CPU": 2})) as sess:
+        pids = {device.name: device.pid for device in sess.list_devices()}
+        before_us = time.time() * 1e6
+        result, metadata = _traced_run(sess, c)
+        after_us = time.time() * 1e6
+        # An untraced run afterwards leaves no stats behind and still works.
+        np.testing.assert_array_equal(sess.run(c), [4.0, 8.0])
+    np.testing.assert_array_equal(result, [4.0, 8.0])
+    dev_stats = {stats.device: stats for stats in metadata.step_stats.dev_stats}
+    assert list(dev_stats) == [CPU0, CPU1]
+    graph_nodes = {CPU0: {"a", "c/y", "c"}, CPU1: {"b"}}
+    labels = {}
+    for device, stats in dev_stats.items():
+        ops = {n.node_name: _op_of_label(n.timeline_label) for n in stats.node_stats}
+        labels.update({n.node_name: n.timeline_label for n in stats.node_stats})
+        assert {name for name, op in ops.items() if not op.startswith("_")} == (
+            graph_nodes[device])
+        # One edge each way: each device sends once and receives once.
+        assert sorted(op for op in ops.values() if op.startswith("_")) == ["_Recv", "_Send"]
+        for node in stats.node_stats:
+            # The worker process that ran the node, visible in the trace.
+            assert node.thread_id == pids[device]
+            assert before_us - 1e6 <= node.all_start_micros <= after_us + 1e6
+            assert 0 <= node.op_start_rel_nanos <= node.op_end_rel_nanos
+            assert node.op_end_rel_nanos <= node.all_end_rel_nanos
+        assert str(pids[device]) in stats.thread_names[pids[device]]
+    # b reads the value its device received, and the receive names its send.
+    recv_b = next(n for n in dev_stats[CPU1].node_stats if n.timeline_label.startswith(
+        "_recv") and "_Recv(" in n.timeline_label)
+    assert labels["b"] == f"b = {b.op.type}({recv_b.node_name}, {recv_b.node_name})"
+    send_a = next(n.node_name for n in dev_stats[CPU0].node_stats
+                  if _op_of_label(n.timeline_label) == "_Send")
+    assert recv_b.timeline_label == f"{recv_b.node_name} = _Recv({send_a})"
+    b_stats = next(n for n in dev_stats[CPU1].node_stats if n.node_name == "b")
+    description = b_stats.output[0].tensor_description
+    assert description.dtype == types_pb2.DT_FLOAT
+    assert description.allocation_description.requested_bytes == 8
+
+
+def test_two_device_timeline_has_a_process_per_device_and_flows(executor):
+    _, _, c = _three_hop_graph()
+    with tf.Session(config=tf.ConfigProto(device_count={"CPU": 2})) as sess:
+        _, metadata = _traced_run(sess, c)
+    trace = timeline.Timeline(metadata.step_stats).generate_chrome_trace_format()
+    process_names = {e["args"]["name"]: e["pid"] for e in _events(trace, "M")
+                     if e["name"] == "process_name"}
+    compute = {device: process_names[f"{device} Compute"] for device in (CPU0, CPU1)}
+    ops = _events(trace, "X")
+    assert {e["pid"] for e in ops} == set(compute.values())
+    starts = {e["id"]: e for e in _events(trace, "s")}
+    crossings = {(starts[e["id"]]["pid"], e["pid"]) for e in _events(trace, "t")
+                 if starts[e["id"]]["pid"] != e["pid"]}
+    assert crossings == {(compute[CPU0], compute[CPU1]), (compute[CPU1], compute[CPU0])}
+
+
+def test_two_device_partition_graphs_have_send_and_recv(executor):
+    _, _, c = _three_hop_graph()
+    with tf.Session(config=tf.ConfigProto(device_count={"CPU": 2})) as sess:
+        metadata = tf.RunMetadata()
+        sess.run(c, options=tf.RunOptions(output_partition_graphs=True),
+                 run_metadata=metadata)
+    assert not metadata.step_stats.dev_stats
+    graphs = {graph.node[0].device: graph for graph in metadata.partition_graphs}
+    assert set(graphs) == {CPU0, CPU1}
+    for device, graph in graphs.items():
+        assert {node.device for node in graph.node} == {device}
+    cpu0 = {node.name: node for node in graphs[CPU0].node}
+    cpu1 = {node.name: node for node in graphs[CPU1].node}
+    send_a = next(n for n in cpu0.values() if n.op == "_Send")
+    recv_a = next(n for n in cpu1.values() if n.op == "_Recv")
+    assert list(send_a.input) == ["a"]
+    assert send_a.attr["tensor_name"].s == recv_a.attr["tensor_name"].s == b"a:0"
+    assert send_a.attr["recv_device"].s.decode() == CPU1
+    assert recv_a.attr["send_device"].s.decode() == CPU0
+    assert list(cpu1["b"].input) == [recv_a.name, recv_a.name]
+    recv_b = next(n for n in cpu0.values() if n.op == "_Recv")
+    assert list(cpu0["c"].input) == [recv_b.name, "c/y"]
+    assert set(cpu0) - {send_a.name, recv_b.name} == {"a", "c/y", "c"}
+
+
+def test_two_device_traced_failure_then_success(executor):
+    x = tf.placeholder(tf.float32, shape=[], name="x")
+    with tf.device("/cpu:1"):
+        y = tf.add(x, 1.0, name="y")
+    with tf.device("/cpu:0"):
+        z = tf.multiply(y, 2.0, name="z")
+    with tf.Session(config=tf.ConfigProto(device_count={"CPU": 2})) as sess:
+        with pytest.raises(errors.InvalidArgumentError):
+            _traced_run(sess, z)
+        result, metadata = _traced_run(sess, z, feed_dict={x: 1.0})
+    assert result == np.float32(4.0)
+    names = {n.node_name for s in metadata.step_stats.dev_stats for n in s.node_stats}
+    assert {"y", "z"} <= names and "x" not in names
+
+
+def test_control_edge_across_devices_is_traced(executor):
+    with tf.device("/cpu:1"):
+        first = tf.constant(1.0, name="first")
+    with tf.device("/cpu:0"):
+        with tf.control_dependencies([first]):
+            second = tf.constant(2.0, name="second")
+    with tf.Session(config=tf.ConfigProto(device_count={"CPU": 2})) as sess:
+        result, metadata = _traced_run(sess, second, output_partition_graphs=True)
+    assert result == np.float32(2.0)
+    labels = {n.node_name: n.timeline_label for s in metadata.step_stats.dev_stats
+              for n in s.node_stats}
+    recv = next(name for name, label in labels.items() if "_Recv(" in label)
+    assert labels["second"] == f"second = Const(^{recv})"
+    send = next(name for name, label in labels.items() if "_Send(" in label)
+    assert labels[send] == f"{send} = _Send(^first)"
+    graphs = {graph.node[0].device: graph for graph in metadata.partition_graphs}
+    send_node = next(n for n in graphs[CPU1].node if n.op == "_Send")
+    assert list(send_node.input) == ["^first"]
+
+
 # ---- timeline ------------------------------------------------------------------------------
 
 def _events(trace_json, phase):
     return [event for event in json.loads(trace_json)["traceEvents"] if event["ph"] == phase]
 
 
-@per_node_stats
 def test_timeline_of_a_traced_run(executor):
     _, _, c, d = _small_graph()
     with tf.Session() as sess:

@@ -1,5 +1,6 @@
 """Device workers: one process per device, reused, per-session containers, parent watch."""
 
+import gc
 import os
 import signal
 import time
@@ -182,3 +183,47 @@ def test_unguarded_script_does_not_start_workers_recursively(tmp_path):
                             timeout=60, env=dict(os.environ, PYTHONPATH=REPO))
     assert result.returncode == 0, result.stderr
     assert result.stdout.count("done") == 1
+
+
+def test_plans_of_dropped_steps_leave_the_workers():
+    a, b, c = _graph()
+    sess = tf.Session(config=two_devices())
+    try:
+        sess.run(c, {a: 1.0})
+        worker = sess._workers.workers[1]
+        installed = worker.request("ping")[3]
+        assert installed >= 1
+        for step in range(5):
+            # A graph change drops the session's compiled steps; their plans must not pile
+            # up on the workers.
+            tf.identity(c, name=f"grow{step}")
+            assert sess.run(c, {a: 2.0}) == 2.0
+        gc.collect()
+        sess.run(c, {a: 3.0})  # retired plans are uninstalled before the next run
+        assert worker.request("ping")[3] <= installed
+    finally:
+        sess.close()
+
+
+def test_run_slot_of_an_abandoned_run_waits_until_its_lane_drains():
+    from sessionlib.runtime import channel
+
+    class _Part:
+        def __init__(self, worker):
+            self.worker = worker
+
+    class _Worker:
+        dead = False
+
+    pool = devices.pool()
+    block = channel.LaneBlock()
+    try:
+        lane = block.lanes[0]
+        free_before = pool.free_run_slots()
+        run_slot = pool.acquire_run_slot()
+        pool.quarantine_run_slot(run_slot, [(_Part(_Worker()), lane)])
+        assert pool.free_run_slots() == free_before - 1  # its partition may still write
+        lane.post_response(b"late reply")
+        assert pool.free_run_slots() == free_before
+    finally:
+        block.unlink()

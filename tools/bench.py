@@ -11,6 +11,16 @@ Usage:
   python tools/bench.py                                # sessionlib and numpy
   python tools/bench.py --tf-python /path/to/tf/python # ... and TF in a subprocess
   python tools/bench.py --only step_latency,callable   # a subset
+  python tools/bench.py --tf-python /work/tfenv/bin/python --only fused_y,fused_sum,\
+      fused_fed,add_stream,chain16,peak_rss --repeat 15   # the kernel figures (issue 5)
+
+The kernel figures (``fused_*``, ``add_stream``, ``chain16``, ``peak_rss``) run 10M-element
+float32 graphs. Their numexpr column comes from the TF interpreter too (numexpr is installed
+there, never a sessionlib dependency). ``add_stream`` compares ``a + b`` with a STREAM-add probe
+(numpy ``np.add(a, b, out=c)`` on one thread and on two threads over halves, best taken), and
+reports achieved bandwidth as a share of the probe's; ``chain16`` compares a 16-element chain of
+16 ops fused against the same run with fusion off (``opt_level=L0``). Times are best-of-N: the
+machine is shared and noisy.
 """
 
 import argparse
@@ -32,7 +42,17 @@ FIGURES = {
     "chain200": ("chain of 200 scalar adds, per run (µs)", "<= 57 µs"),
     "build1000": ("build a 1000-op graph (ms)", "<= 35 ms"),
     "first_run1000": ("first run of the 1000-op graph (ms)", "<= 40 ms"),
+    "fused_y": ("exp(-(a*b+c)^2), 10M f32 vars, fetch y (ms)", "<= 6 ms, 0.6x TF"),
+    "fused_sum": ("... fetch reduce_sum(y) (ms)", "<= 5.5 ms"),
+    "fused_fed": ("... a, b, c fed each run (ms)", "<= 0.6x TF"),
+    "add_stream": ("a + b, 10M f32 fed (ms; np: STREAM add)", ">= 70% of STREAM"),
+    "chain16": ("16-op chain on 16 elements (µs; np: unfused)", "fused <= 1.1x"),
+    "peak_rss": ("peak RSS of the fused_y run (MB)", "<= TF"),
 }
+
+# How many timed rounds the kernel figures take the best of (--repeat).
+REPEAT = 10
+N_LARGE = 10_000_000
 
 
 def _best_per_call(fn, number, repeat=7):
@@ -163,6 +183,180 @@ def bench_first_run1000(backend):
     return min(times) * 1e3, None
 
 
+def _chain_inputs(seed=0):
+    rng = np.random.default_rng(seed)
+    return [rng.standard_normal(N_LARGE).astype(np.float32) for _ in range(3)]
+
+
+def _best_ms(fn, repeat=None):
+    fn()
+    times = []
+    for _ in range(repeat or REPEAT):
+        start = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - start)
+    return min(times) * 1e3
+
+
+def _numpy_chain(a, b, c):
+    return np.exp(-np.square(a * b + c))
+
+
+def _numexpr_chain_ms(reduce=False):
+    import numexpr
+
+    a, b, c = _chain_inputs()
+    arrays = {"a": a, "b": b, "c": c}
+    expression = "exp(-(a*b+c)**2)"
+    if reduce:
+        # numexpr reductions run single-threaded; its fastest sum(y) is two passes.
+        return _best_ms(lambda: numexpr.evaluate(expression, local_dict=arrays).sum())
+    return _best_ms(lambda: numexpr.evaluate(expression, local_dict=arrays))
+
+
+def _variables_chain(tf, reduce):
+    a_value, b_value, c_value = _chain_inputs()
+    graph = tf.Graph()
+    with graph.as_default():
+        a, b, c = (tf.Variable(v) for v in (a_value, b_value, c_value))
+        y = tf.exp(-tf.square(a * b + c))
+        fetch = tf.reduce_sum(y) if reduce else y
+        init = tf.global_variables_initializer()
+    return graph, init, fetch
+
+
+def _bench_variables_chain(backend, reduce):
+    if backend == "numexpr":
+        return _numexpr_chain_ms(reduce), None
+    tf = _tf_module(backend)
+    graph, init, fetch = _variables_chain(tf, reduce)
+    with tf.Session(graph=graph) as sess:
+        sess.run(init)
+        ours = _best_ms(lambda: sess.run(fetch))
+    a, b, c = _chain_inputs()
+    if reduce:
+        baseline = _best_ms(lambda: _numpy_chain(a, b, c).sum(), max(3, REPEAT // 3))
+    else:
+        baseline = _best_ms(lambda: _numpy_chain(a, b, c), max(3, REPEAT // 3))
+    return ours, baseline
+
+
+def bench_fused_y(backend):
+    return _bench_variables_chain(backend, reduce=False)
+
+
+def bench_fused_sum(backend):
+    return _bench_variables_chain(backend, reduce=True)
+
+
+def bench_fused_fed(backend):
+    if backend == "numexpr":
+        return _numexpr_chain_ms(), None
+    tf = _tf_module(backend)
+    a_value, b_value, c_value = _chain_inputs()
+    graph = tf.Graph()
+    with graph.as_default():
+        a, b, c = (tf.placeholder(tf.float32, [N_LARGE]) for _ in range(3))
+        y = tf.exp(-tf.square(a * b + c))
+    feeds = {a: a_value, b: b_value, c: c_value}
+    with tf.Session(graph=graph) as sess:
+        ours = _best_ms(lambda: sess.run(y, feeds))
+    return ours, None
+
+
+def _stream_add_ms(a, b):
+    """The STREAM 'add' kernel c = a + b: numpy on one thread, and on two threads over
+    halves (numpy releases the GIL), whichever is faster. The memory-bandwidth probe."""
+    import threading
+
+    out = np.empty_like(a)
+    single = _best_ms(lambda: np.add(a, b, out=out))
+    half = a.size // 2
+
+    def two_threads():
+        worker = threading.Thread(target=np.add, args=(a[half:], b[half:]),
+                                  kwargs={"out": out[half:]})
+        worker.start()
+        np.add(a[:half], b[:half], out=out[:half])
+        worker.join()
+
+    return min(single, _best_ms(two_threads))
+
+
+def bench_add_stream(backend):
+    if backend == "numexpr":
+        import numexpr
+
+        a, b, _ = _chain_inputs()
+        return _best_ms(lambda: numexpr.evaluate("a + b", local_dict={"a": a, "b": b})), None
+    tf = _tf_module(backend)
+    a_value, b_value, _ = _chain_inputs()
+    graph = tf.Graph()
+    with graph.as_default():
+        a, b = (tf.placeholder(tf.float32, [N_LARGE]) for _ in range(2))
+        y = a + b
+    with tf.Session(graph=graph) as sess:
+        ours = _best_ms(lambda: sess.run(y, {a: a_value, b: b_value}))
+    return ours, _stream_add_ms(a_value, b_value)
+
+
+def _chain16(tf):
+    graph = tf.Graph()
+    with graph.as_default():
+        x = tf.placeholder(tf.float32, [16])
+        y = x
+        for step in range(4):
+            y = tf.tanh(y * 0.5 + 0.25) - tf.square(y) * 0.125
+    return graph, x, y
+
+
+def bench_chain16(backend):
+    if backend == "numexpr":
+        return None, None
+    tf = _tf_module(backend)
+    value = np.linspace(-1, 1, 16, dtype=np.float32)
+    graph, x, y = _chain16(tf)
+    with tf.Session(graph=graph) as sess:
+        run = sess.make_callable(y, feed_list=[x])
+        ours = _best_per_call(lambda: run(value), 2000)
+    if backend == "tf":
+        return ours * 1e6, None
+    config = tf.ConfigProto(graph_options=tf.GraphOptions(
+        optimizer_options=tf.OptimizerOptions(opt_level=tf.OptimizerOptions.L0)))
+    with tf.Session(graph=graph, config=config) as sess:
+        run = sess.make_callable(y, feed_list=[x])
+        unfused = _best_per_call(lambda: run(value), 2000)
+    return ours * 1e6, unfused * 1e6
+
+
+_RSS_CHILD = """
+import resource, sys
+sys.path.insert(0, {root!r})
+import importlib.util
+spec = importlib.util.spec_from_file_location("bench", {path!r})
+bench = importlib.util.module_from_spec(spec)
+spec.loader.exec_module(bench)
+tf = bench._tf_module({backend!r})
+graph, init, fetch = bench._variables_chain(tf, reduce=False)
+with tf.Session(graph=graph) as sess:
+    sess.run(init)
+    for _ in range(10):
+        sess.run(fetch)
+print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
+"""
+
+
+def bench_peak_rss(backend):
+    """Peak RSS (MB) of a fresh process that runs the fused_y benchmark ten times."""
+    if backend == "numexpr":
+        return None, None
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    code = _RSS_CHILD.format(root=root, path=os.path.abspath(__file__), backend=backend)
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         env=dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3"), check=True)
+    return float(out.stdout.strip().splitlines()[-1]), None
+
+
 BENCHMARKS = {
     "import": bench_import,
     "step_latency": bench_step_latency,
@@ -171,7 +365,15 @@ BENCHMARKS = {
     "chain200": bench_chain200,
     "build1000": bench_build1000,
     "first_run1000": bench_first_run1000,
+    "fused_y": bench_fused_y,
+    "fused_sum": bench_fused_sum,
+    "fused_fed": bench_fused_fed,
+    "add_stream": bench_add_stream,
+    "chain16": bench_chain16,
+    "peak_rss": bench_peak_rss,
 }
+# Figures measured against the TF interpreter's numexpr as well.
+NUMEXPR_FIGURES = ("fused_y", "fused_sum", "fused_fed", "add_stream")
 
 
 def run_all(backend, names):
@@ -184,9 +386,12 @@ def run_all(backend, names):
     return results
 
 
-def _tf_results(tf_python, names):
-    out = subprocess.run([tf_python, os.path.abspath(__file__), "--backend", "tf", "--json",
-                          "--only", ",".join(names)], capture_output=True, text=True,
+def _tf_results(tf_python, names, backend="tf"):
+    if not names:
+        return {}
+    out = subprocess.run([tf_python, os.path.abspath(__file__), "--backend", backend, "--json",
+                          "--repeat", str(REPEAT), "--only", ",".join(names)],
+                         capture_output=True, text=True,
                          env=dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3",
                                   CUDA_VISIBLE_DEVICES=""))
     if out.returncode != 0:
@@ -200,21 +405,28 @@ def _fmt(value):
 
 
 def main():
+    global REPEAT
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--backend", choices=["sessionlib", "tf"], default="sessionlib")
+    parser.add_argument("--backend", choices=["sessionlib", "tf", "numexpr"],
+                        default="sessionlib")
+    parser.add_argument("--repeat", type=int, default=REPEAT,
+                        help="timed rounds of the kernel figures (best of)")
     parser.add_argument("--tf-python", default=os.environ.get("SESSIONLIB_TF_PYTHON"),
                         help="a Python interpreter that has tensorflow, for the TF column")
     parser.add_argument("--only", default=",".join(BENCHMARKS))
     parser.add_argument("--json", action="store_true", help="print results as JSON")
     args = parser.parse_args()
+    REPEAT = args.repeat
     names = [n for n in args.only.split(",") if n]
     results = run_all(args.backend, names)
     if args.json:
         print(json.dumps(results))
         return
     tf_results = _tf_results(args.tf_python, names) if args.tf_python else {}
+    numexpr_results = (_tf_results(args.tf_python, [n for n in names if n in NUMEXPR_FIGURES],
+                                   "numexpr") if args.tf_python else {})
     print(f"{'figure':44} {'sessionlib':>10} {'numpy':>10} {'ours/np':>8} {'TF':>10} "
-          f"{'ours/TF':>8}  target")
+          f"{'ours/TF':>8} {'numexpr':>10}  target")
     for name in names:
         ours, baseline, *error = results[name]
         description, target = FIGURES[name]
@@ -222,10 +434,15 @@ def main():
             print(f"{description:44} FAILED: {error[0]}")
             continue
         tf_value = tf_results.get(name, [None])[0]
-        vs_np = f"{ours / baseline:8.1f}" if baseline else f"{'-':>8}"
+        numexpr_value = numexpr_results.get(name, [None])[0]
+        vs_np = f"{ours / baseline:8.2f}" if baseline else f"{'-':>8}"
         vs_tf = f"{ours / tf_value:8.2f}" if tf_value else f"{'-':>8}"
         print(f"{description:44} {_fmt(ours)} {_fmt(baseline)} {vs_np} {_fmt(tf_value)} "
-              f"{vs_tf}  {target}")
+              f"{vs_tf} {_fmt(numexpr_value)}  {target}")
+        if name == "add_stream" and baseline:
+            gigabytes = 3 * N_LARGE * 4 / 1e9
+            print(f"{'':44} {gigabytes / ours * 1e3:8.1f} GB/s vs STREAM add "
+                  f"{gigabytes / baseline * 1e3:.1f} GB/s: {baseline / ours:.0%}")
 
 
 if __name__ == "__main__":

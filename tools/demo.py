@@ -15,11 +15,16 @@ import argparse
 import os
 import statistics
 import sys
+import tempfile
 import time
 
 import numpy as np
 
-import sessionlib as tf
+try:
+    import sessionlib as tf
+except ImportError:  # run from a checkout without `pip install .`
+    sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    import sessionlib as tf
 from sessionlib.client import timeline
 
 
@@ -44,13 +49,47 @@ def build_model(size, layers, branch_devices):
 
 
 def time_steps(sess, output, feed, runs):
-    sess.run(output, feed)  # warm up: compile, place and install the step
+    """The median wall time of `runs` steps (after one warm-up step)."""
+    sess.run(output, feed)
     times = []
     for _ in range(runs):
         start = time.perf_counter()
         sess.run(output, feed)
         times.append(time.perf_counter() - start)
     return statistics.median(times)
+
+
+def print_device_timings(step_stats):
+    """Per device: its worker pid, and how long it computed and waited for the other one."""
+    for device_stats in step_stats.dev_stats:
+        nodes = list(device_stats.node_stats)
+        if not nodes:
+            continue
+        ops = [node.timeline_label.split(" = ")[1].split("(")[0] for node in nodes]
+        waiting = sum(node.all_end_rel_nanos for node, op in zip(nodes, ops) if op == "_Recv")
+        computing = sum(node.all_end_rel_nanos for node, op in zip(nodes, ops)
+                        if op != "_Recv")
+        start = min(node.all_start_nanos for node in nodes)
+        end = max(node.all_start_nanos + node.all_end_rel_nanos for node in nodes)
+        transfers = sum(op in ("_Send", "_Recv") for op in ops)
+        print(f"  {device_stats.device}  (worker pid {nodes[0].thread_id})")
+        print(f"      {len(nodes) - transfers} ops and {transfers} _Send/_Recv: computing "
+              f"{computing / 1e6:.2f} ms, waiting for the other device {waiting / 1e6:.2f} ms"
+              f", first op to last {(end - start) / 1e6:.2f} ms")
+
+
+def write_trace(step_stats, path):
+    """Writes the Chrome trace to `path` (or, if that is not writable, to the temp folder);
+    returns the absolute path written."""
+    trace = timeline.Timeline(step_stats).generate_chrome_trace_format()
+    try:
+        with open(path, "w") as handle:
+            handle.write(trace)
+    except OSError:
+        path = os.path.join(tempfile.gettempdir(), os.path.basename(path))
+        with open(path, "w") as handle:
+            handle.write(trace)
+    return os.path.abspath(path)
 
 
 def main():
@@ -61,50 +100,42 @@ def main():
     parser.add_argument("--runs", type=int, default=10)
     args = parser.parse_args()
 
+    # One kernel thread per device, so that the comparison shows what a second device adds.
     config = tf.ConfigProto(device_count={"CPU": 2}, intra_op_parallelism_threads=1)
     feed_value = np.random.default_rng(1).standard_normal((args.size, args.size), np.float32)
 
-    print("== Placement (log_device_placement=True): every op and the device that runs it")
     graph, x, output = build_model(args.size, args.layers, ["/cpu:0", "/cpu:1"])
     logged = tf.ConfigProto()
     logged.CopyFrom(config)
     logged.log_device_placement = True
+    feed = {x: feed_value}
     with tf.Session(graph=graph, config=logged) as sess:
-        print("\n== Devices")
+        print(f"== Devices: each one is a worker process (this script is pid {os.getpid()})")
         for device in sess.list_devices():
-            pid = getattr(device, "pid", None)
-            where = f"worker pid {pid}" if pid else "in-process"
-            print(f"  {device.name}  ({device.device_type}, {where})")
-        feed = {x: feed_value}
+            print(f"  {device.name}  {device.device_type}, worker pid {device.pid}")
+        print("\n== Placement (log_device_placement=True): each op and the device it runs on")
+        sess.run(output, feed)  # the first run places, partitions and installs the step
         split_time = time_steps(sess, output, feed, args.runs)
         options = tf.RunOptions(trace_level=tf.RunOptions.FULL_TRACE)
         metadata = tf.RunMetadata()
         value = sess.run(output, feed, options=options, run_metadata=metadata)
 
     print(f"\n== Result: output = {value:.4f}")
-    print("\n== Per-device timings of one traced step")
-    for device_stats in metadata.step_stats.dev_stats:
-        nodes = list(device_stats.node_stats)
-        if not nodes:
-            continue
-        busy = sum(n.all_end_rel_micros for n in nodes)
-        start = min(n.all_start_micros for n in nodes)
-        end = max(n.all_start_micros + n.all_end_rel_micros for n in nodes)
-        print(f"  {device_stats.device}: {len(nodes)} ops, busy {busy / 1e3:.2f} ms, "
-              f"span {(end - start) / 1e3:.2f} ms")
-    trace = timeline.Timeline(metadata.step_stats).generate_chrome_trace_format()
-    with open(args.trace_file, "w") as handle:
-        handle.write(trace)
-    print(f"  Chrome trace written to {os.path.abspath(args.trace_file)}")
+    print("\n== One traced step, per device (from run_metadata.step_stats)")
+    print_device_timings(metadata.step_stats)
+    trace_path = write_trace(metadata.step_stats, args.trace_file)
+    print(f"  Chrome trace of that step: {trace_path}")
+    print("  (open it in https://ui.perfetto.dev or chrome://tracing; arrows are transfers)")
 
     graph1, x1, output1 = build_model(args.size, args.layers, ["/cpu:0", "/cpu:0"])
     with tf.Session(graph=graph1, config=config) as sess:
         same_time = time_steps(sess, output1, {x1: feed_value}, args.runs)
-    print("\n== Timing (median of {} steps)".format(args.runs))
-    print(f"  both branches on CPU:0          {same_time * 1e3:8.2f} ms")
-    print(f"  branches on CPU:0 and CPU:1     {split_time * 1e3:8.2f} ms")
-    print(f"  speed-up from the second device {same_time / split_time:8.2f}x "
-          f"(on {os.cpu_count()} cores)")
+    cores = len(os.sched_getaffinity(0))
+    print(f"\n== Step time, median of {args.runs} steps")
+    print(f"  both branches on CPU:0       {same_time * 1e3:8.2f} ms")
+    print(f"  branches on CPU:0 and CPU:1  {split_time * 1e3:8.2f} ms")
+    print(f"  speed-up                     {same_time / split_time:8.2f}x  ({cores} cores; "
+          "other work on the machine lowers it)")
     return 0
 
 

@@ -178,6 +178,19 @@ class BaseSession:
             self._workers = remote_lib.WorkerRuntime(self._handle, self._device_names,
                                                      threads, self._executor.name)
             self._executor = self._workers
+            self._resources = self._workers.client_resources
+        else:
+            # In-process kernels (elementwise and fused chains) use intra_op threads, by
+            # default one per core (process-wide, like TF's intra-op pool).
+            from sessionlib._core import elementwise as elementwise_lib
+            from sessionlib.runtime import devices as devices_lib
+
+            elementwise_lib.set_num_threads(
+                devices_lib.default_threads(1, config.intra_op_parallelism_threads))
+        # opt_level L0 ("no optimizations", TF's -1) compiles this session's in-process steps
+        # without elementwise fusion; None leaves it to SESSIONLIB_FUSION (runtime/fusion.py).
+        self._fuse = (False if config.graph_options.optimizer_options.opt_level < 0
+                      else None)
         self._lock = threading.Lock()
         self._step_cache = {}
         self._fetch_cache = {}
@@ -396,7 +409,7 @@ class BaseSession:
         """Places, compiles and binds already-pruned ops `order` into a `_Step`."""
         devices = self._placer.place(order)
         plan, feed_slots, fetch_slots = plan_lib.compile_plan(order, feed_tensors,
-                                                              fetch_tensors)
+                                                              fetch_tensors, self._fuse)
         if self._workers is not None:
             bound = self._workers.bind_step(order, devices, feed_tensors, fetch_tensors,
                                             feed_slots, fetch_slots)

@@ -6,7 +6,8 @@ look alike: a process named ``Allocators`` for memory counters, and per device t
 with ``args`` holding the node name, the op and its inputs) and ``"<device> Tensors"`` for
 tensor objects when memory is shown. Ops that overlap in time on one device go to separate
 lanes (tids). A flow arrow ("s" to "t") joins a tensor's producer to a consumer on another
-device or lane.
+device or lane; in a multi-device step, each `_Recv` is labelled with its `_Send` as input, so
+every transfer between devices is an arrow from the sending to the receiving device.
 
 Times are microseconds since the epoch, fractional when the stats carry nanoseconds (sessionlib
 ops are often shorter than a microsecond).
@@ -145,8 +146,13 @@ class Timeline:
             devices.append((compute_pid, tensors_pid, nodes))
 
         tensors = {}
+        # Nodes without outputs (a `_Send`) still start flow arrows to the nodes that name
+        # them as inputs (its `_Recv` on another device); they hold no memory.
+        flow_sources = {}
         for compute_pid, tensors_pid, nodes in devices:
             for node in nodes:
+                if not node.outputs:
+                    flow_sources[node.name] = (compute_pid, node.lane, node.end)
                 for index, output in enumerate(node.outputs):
                     name = node.name if index == 0 else f"{node.name}:{index}"
                     allocation = output.tensor_description.allocation_description
@@ -172,14 +178,24 @@ class Timeline:
                             dur=node.end - node.start, args=args)
                 for input_name in node.inputs:
                     tensor = tensors.get(input_name)
-                    if tensor is None:
-                        continue  # a control input, or a fed tensor that no node produced
-                    tensor.last_use = max(tensor.last_use, node.end)
-                    if show_dataflow and (tensor.pid != compute_pid or tensor.lane != node.lane):
-                        trace.event("s", "DataFlow", input_name, tensor.pid, tensor.lane,
-                                    tensor.ready, id=flow_ids)
+                    if tensor is not None:
+                        tensor.last_use = max(tensor.last_use, node.end)
+                        source = (tensor.pid, tensor.lane, tensor.ready)
+                    else:
+                        # A control input, a fed tensor that no node produced, or a node
+                        # without outputs.
+                        source = flow_sources.get(input_name)
+                        if source is None:
+                            continue
+                    source_pid, source_lane, ready = source
+                    if show_dataflow and (source_pid != compute_pid or source_lane != node.lane):
+                        trace.event("s", "DataFlow", input_name, source_pid, source_lane,
+                                    ready, id=flow_ids)
+                        # A receiver that waited for its value got it when it was ready:
+                        # the arrow ends there, inside the receiving node's span.
+                        arrival = min(max(node.start, ready), node.end)
                         trace.event("t", "DataFlow", input_name, compute_pid, node.lane,
-                                    node.start, id=flow_ids)
+                                    arrival, id=flow_ids)
                         flow_ids += 1
 
         maximums = {}

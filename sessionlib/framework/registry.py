@@ -43,13 +43,16 @@ class OpDef:
       fetch_wrapper: None, or ``fetch_wrapper(value, tensor, session)`` giving what
         `Session.run` returns when an output of this op is fetched, in place of its array
         (``GetSessionHandle`` returns a `TensorHandle` this way).
+      fusion: None, or the name of the instruction (``'add'``, ``'exp'``, ...) or reduction
+        (``'reduce_sum'``, ...) of ``sessionlib.runtime.fusion`` that computes this op inside
+        a fused elementwise chain; ops without it are never fused.
     """
 
     __slots__ = ("type", "op_id", "num_inputs", "infer", "kernel", "reference", "kind",
-                 "stateful", "doc", "fetch_wrapper")
+                 "stateful", "doc", "fetch_wrapper", "fusion")
 
     def __init__(self, op_type, op_id, num_inputs, infer, kernel, reference, kind, stateful,
-                 doc, fetch_wrapper=None):
+                 doc, fetch_wrapper=None, fusion=None):
         self.type = op_type
         self.op_id = op_id
         self.num_inputs = num_inputs
@@ -60,6 +63,7 @@ class OpDef:
         self.stateful = stateful
         self.doc = doc
         self.fetch_wrapper = fetch_wrapper
+        self.fusion = fusion
 
     def __repr__(self):
         return f"OpDef({self.type!r}, id={self.op_id})"
@@ -71,7 +75,8 @@ _by_id = []
 
 
 def register_op(op_type, *, infer, kernel=None, reference=None, num_inputs=None,
-                kind=KIND_GENERIC, stateful=False, doc="", fetch_wrapper=None):
+                kind=KIND_GENERIC, stateful=False, doc="", fetch_wrapper=None,
+                fusion=None):
     """Registers an op type. Each type is registered exactly once.
 
     Args:
@@ -84,6 +89,7 @@ def register_op(op_type, *, infer, kernel=None, reference=None, num_inputs=None,
       stateful: whether the op has state or side effects.
       doc: a one-line description.
       fetch_wrapper: optional, see `OpDef`.
+      fusion: optional, how the op fuses into elementwise chains; see `OpDef`.
 
     Returns:
       The new `OpDef`.
@@ -97,7 +103,7 @@ def register_op(op_type, *, infer, kernel=None, reference=None, num_inputs=None,
         if op_type in _by_type:
             raise ValueError(f"Op type {op_type!r} is already registered")
         opdef = OpDef(op_type, len(_by_id), num_inputs, infer, kernel or reference,
-                      reference or kernel, kind, stateful, doc, fetch_wrapper)
+                      reference or kernel, kind, stateful, doc, fetch_wrapper, fusion)
         _by_type[op_type] = opdef
         _by_id.append(opdef)
     return opdef

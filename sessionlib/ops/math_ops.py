@@ -119,18 +119,24 @@ def _unary_infer(op_type, allowed, has_t=True):
     return infer
 
 
-def _register_binary(op_type, kernel_name, allowed, out_dtype=None, has_t=True):
+# The arithmetic ops (output dtype = input dtype) fuse into elementwise chains: their
+# `fusion` instruction has the kernel's name (runtime/fusion.py). Comparisons and logical ops
+# change the dtype to bool and stay out of chains.
+
+def _register_binary(op_type, kernel_name, allowed, out_dtype=None, has_t=True, fuses=False):
     registry.register_op(op_type, infer=_binary_infer(op_type, allowed, out_dtype, has_t),
                          kernel=getattr(_fast, kernel_name),
                          reference=getattr(_ref, kernel_name), num_inputs=2,
-                         kind=registry.KIND_BINARY, doc=f"Elementwise {kernel_name}.")
+                         kind=registry.KIND_BINARY, doc=f"Elementwise {kernel_name}.",
+                         fusion=kernel_name if fuses else None)
 
 
-def _register_unary(op_type, kernel_name, allowed, has_t=True):
+def _register_unary(op_type, kernel_name, allowed, has_t=True, fuses=False):
     registry.register_op(op_type, infer=_unary_infer(op_type, allowed, has_t),
                          kernel=getattr(_fast, kernel_name),
                          reference=getattr(_ref, kernel_name), num_inputs=1,
-                         kind=registry.KIND_UNARY, doc=f"Elementwise {kernel_name}.")
+                         kind=registry.KIND_UNARY, doc=f"Elementwise {kernel_name}.",
+                         fusion=kernel_name if fuses else None)
 
 
 for _op_type, _kernel, _allowed in (
@@ -139,7 +145,7 @@ for _op_type, _kernel, _allowed in (
         ("FloorMod", "floor_mod", _NUMERIC), ("Pow", "pow", _NUMERIC),
         ("Maximum", "maximum", _NUMERIC), ("Minimum", "minimum", _NUMERIC),
         ("SquaredDifference", "squared_difference", _NUMERIC)):
-    _register_binary(_op_type, _kernel, _allowed)
+    _register_binary(_op_type, _kernel, _allowed, fuses=True)
 
 for _op_type, _kernel, _allowed in (
         ("Equal", "equal", _NUMERIC_AND_BOOL), ("NotEqual", "not_equal", _NUMERIC_AND_BOOL),
@@ -157,7 +163,7 @@ for _op_type, _kernel, _allowed in (
         ("Exp", "exp", _FLOATS), ("Log", "log", _FLOATS), ("Log1p", "log1p", _FLOATS),
         ("Sin", "sin", _FLOATS), ("Cos", "cos", _FLOATS), ("Tanh", "tanh", _FLOATS),
         ("Sigmoid", "sigmoid", _FLOATS), ("Reciprocal", "reciprocal", _FLOATS)):
-    _register_unary(_op_type, _kernel, _allowed)
+    _register_unary(_op_type, _kernel, _allowed, fuses=True)
 
 
 def _binary(op_type, x, y, name, default_name=None, attrs=None):
@@ -732,6 +738,11 @@ def _mean(value, axis, keepdims):
             return np.zeros_like(total)
         quotient = np.abs(total.astype(np.int64)) // count
         return (np.sign(total) * quotient).astype(value.dtype)
+    if value.size == 0:
+        # np.mean warns on empty slices; TF gives NaN (0 / 0) without a word.
+        total = np.sum(value, axis=axis, dtype=value.dtype, keepdims=keepdims)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            return np.true_divide(total, 0, dtype=value.dtype)
     with np.errstate(invalid="ignore", divide="ignore"):
         return np.mean(value, axis=axis, dtype=value.dtype, keepdims=keepdims)
 
@@ -769,12 +780,17 @@ def _reduction_kernel(op_type):
     return kernel
 
 
+_FUSED_REDUCTIONS = {"Sum": "reduce_sum", "Mean": "reduce_mean", "Max": "reduce_max",
+                     "Min": "reduce_min"}
+
 for _op_type, _allowed in (("Sum", _NUMERIC), ("Prod", _NUMERIC), ("Mean", _NUMERIC),
                            ("Max", _NUMERIC), ("Min", _NUMERIC), ("Any", _BOOL),
                            ("All", _BOOL)):
+    # Sum, Mean, Max and Min over constant axes fuse at the end of an elementwise chain.
     registry.register_op(_op_type, infer=_reduction_infer(_op_type, _allowed),
                          reference=_reduction_kernel(_op_type), num_inputs=2,
-                         doc=f"Reduction: {_op_type}.")
+                         doc=f"Reduction: {_op_type}.",
+                         fusion=_FUSED_REDUCTIONS.get(_op_type))
 
 
 def _reduce_join_kernel(ctx, inputs, attrs):

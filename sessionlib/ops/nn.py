@@ -28,7 +28,8 @@ def _relu_infer(inputs, attrs):
 
 
 registry.register_op("Relu", infer=_relu_infer, kernel=_fast.relu, reference=_ref.relu,
-                     num_inputs=1, kind=registry.KIND_UNARY, doc="max(features, 0).")
+                     num_inputs=1, kind=registry.KIND_UNARY, doc="max(features, 0).",
+                     fusion="relu")
 
 
 def relu(features, name=None):

@@ -16,9 +16,9 @@ The primitives live in ``sessionlib._core.channel`` (`Region`); this module defi
   entry's state word; the consumer waits for that word to equal its generation (stale values
   of earlier runs never match). Entry 0 is the slot header: its word holds the generation of
   an aborted run, which wakes and fails every waiting receiver of that run.
-* Messages are `marshal`-encoded plain values (ints, floats, strings, bytes, tuples, lists):
-  marshal cannot encode arbitrary objects, so no user object can cross by accident. A message
-  too large for its slot spills through the sender's tensor store.
+* Messages are `marshal`-encoded tuples of plain values (ints, floats, strings, bytes, tuples,
+  lists): marshal cannot encode arbitrary objects, so no user object can cross by accident. A
+  message too large for its slot spills through the sender's tensor store.
 """
 
 import marshal
@@ -37,6 +37,7 @@ SLOT_BYTES = 64 << 10           # one mailbox slot: 64-byte header + payload
 LANE_BYTES = 2 * SLOT_BYTES + 64
 _REQUEST, _RESPONSE, _CANCEL = 0, SLOT_BYTES, 2 * SLOT_BYTES
 _PAYLOAD_BYTES = SLOT_BYTES - 64
+PAYLOAD_BYTES = _PAYLOAD_BYTES  # a message this long or longer spills (see `encode`)
 
 RUN_SLOTS = 32                  # concurrent multi-device runs per client
 EDGES_PER_RUN = 256             # cross-device edges per step (entry 0 is the header)
@@ -52,19 +53,23 @@ WORKER_SPIN_S = 200e-6
 WAIT_SLICE_S = 0.05             # the longest sleep between liveness / cancellation checks
 
 
+_SPILLED = ord("S")   # no marshalled tuple starts with it (tuples start with "(" or 0xa9)
+
+
 def encode(message, store=None):
-    """`message` (plain values) as bytes that fit a mailbox slot, spilling through `store`."""
+    """`message` (a tuple of plain values) as bytes that fit a mailbox slot: the marshalled
+    tuple itself, or ``b"S"`` and the descriptor of a copy spilled through `store`."""
     data = marshal.dumps(message)
     if len(data) < _PAYLOAD_BYTES:
-        return b"M" + data
+        return data
     descriptor = (store or shm.store()).publish(np.frombuffer(data, dtype=np.uint8))
     return b"S" + marshal.dumps(descriptor)
 
 
 def decode(data, store=None):
     """The message `encode` wrote."""
-    if data[:1] == b"M":
-        return marshal.loads(memoryview(data)[1:])
+    if data[0] != _SPILLED:
+        return marshal.loads(data)
     descriptor = marshal.loads(memoryview(data)[1:])
     return marshal.loads((store or shm.store()).open(descriptor).tobytes())
 

@@ -7,12 +7,14 @@ waits through `RunContext.wait`, which wakes up for cancellation and deadlines, 
 never hangs a session.
 """
 
+import collections
 import threading
 import time
 
 from sessionlib import errors
 
-__all__ = ["ResourceContainer", "CancellationManager", "RunContext"]
+__all__ = ["ResourceContainer", "ForwardingResourceContainer", "CancellationManager",
+           "RunContext"]
 
 
 class ResourceContainer:
@@ -77,6 +79,36 @@ class ResourceContainer:
             closer = getattr(resource, "release", None)
             if closer is not None:
                 closer()
+
+
+class ForwardingResourceContainer(ResourceContainer):
+    """The client-side container of a session whose resources live on device workers.
+
+    Kernels run on the workers, so this container holds no resources of its own, only
+    client bookkeeping (such as the list of dropped session-tensor handles). A `delete` (how
+    the client drops the stored tensor of a handle the user let go) is also queued, and the
+    session's `WorkerRuntime` forwards the queue to the workers' containers before its next
+    run. `delete` may run inside a garbage-collection callback, so it only appends.
+    """
+
+    def __init__(self, name=""):
+        super().__init__(name)
+        self.forwarded = collections.deque()
+
+    def delete(self, key):
+        found = super().delete(key)
+        self.forwarded.append(key)
+        return found
+
+    def take_forwarded(self):
+        """The keys deleted since the last call, in order."""
+        taken = []
+        while self.forwarded:
+            try:
+                taken.append(self.forwarded.popleft())
+            except IndexError:  # emptied by another thread meanwhile
+                break
+        return taken
 
 
 class CancellationManager:

@@ -102,7 +102,8 @@ class WorkerHandle:
       index: the device index k of CPU:k.
       threads: the worker's kernel threads.
       pid: the worker's process id.
-      lanes: the free `channel.Lane`s of the worker.
+      free_lanes: the free `channel.Lane`s of the worker (a list: its pop and append are
+        atomic, so the run path takes and gives back lanes without the lock).
     """
 
     def __init__(self, context, index, threads, rendezvous_name):
@@ -121,7 +122,7 @@ class WorkerHandle:
         self.pid = self.process.pid
         self._conn_lock = threading.Lock()
         self._lane_lock = threading.Lock()
-        self._free_lanes = list(reversed(self.lane_block.lanes))
+        self.free_lanes = list(reversed(self.lane_block.lanes))
         self._draining = []
         self._request_ids = itertools.count(1)
         self.dead = False
@@ -242,8 +243,8 @@ class WorkerHandle:
             if self.dead:
                 raise self.unavailable()
             with self._lane_lock:
-                if self._free_lanes:
-                    return self._free_lanes.pop()
+                if self.free_lanes:
+                    return self.free_lanes.pop()
                 for lane in list(self._draining):
                     if lane.response_ready():
                         lane.wait_response(0)
@@ -261,7 +262,7 @@ class WorkerHandle:
 
     def release_lane(self, lane):
         with self._lane_lock:
-            self._free_lanes.append(lane)
+            self.free_lanes.append(lane)
 
     def abandon_lane(self, lane):
         """Parks a lane whose reply never came; it is reused once the reply arrives."""
@@ -303,6 +304,7 @@ class DevicePool:
         self._context = None
         self.rendezvous = channel.RendezvousBlock()
         self._free_run_slots = list(range(channel.RUN_SLOTS - 1, -1, -1))
+        self._quarantined = []   # (run slot, lanes of an abandoned run that must drain first)
         self._slot_lock = threading.Lock()
         self._generations = itertools.count(1)
 
@@ -348,6 +350,8 @@ class DevicePool:
         deadline = time.monotonic() + 30.0
         while True:
             with self._slot_lock:
+                if self._quarantined:
+                    self._release_drained_slots()
                 if self._free_run_slots:
                     return self._free_run_slots.pop()
             if time.monotonic() > deadline:
@@ -358,6 +362,38 @@ class DevicePool:
     def release_run_slot(self, run_slot):
         with self._slot_lock:
             self._free_run_slots.append(run_slot)
+
+    def quarantine_run_slot(self, run_slot, posted):
+        """Keeps `run_slot` out of use until the lanes of an abandoned run have drained.
+
+        A partition that did not stop in time (Ctrl-C, a failure elsewhere) may still write
+        to the slot's entries; the slot is reused only once each of its lanes has replied, or
+        its worker is dead.
+
+        Args:
+          posted: the run's ``(part, lane)`` pairs (parts have a ``worker``).
+        """
+        watched = [(part.worker, lane, lane.last_response) for part, lane in posted]
+        with self._slot_lock:
+            self._quarantined.append((run_slot, watched))
+
+    def _release_drained_slots(self):
+        """Frees the quarantined slots whose lanes all replied (lock held)."""
+        still = []
+        for run_slot, watched in self._quarantined:
+            if all(worker.dead or lane.region.load(lane.response) != seq
+                   for worker, lane, seq in watched):
+                self._free_run_slots.append(run_slot)
+            else:
+                still.append((run_slot, watched))
+        self._quarantined = still
+
+    def free_run_slots(self):
+        """How many run slots are free now (for tests and diagnostics)."""
+        with self._slot_lock:
+            if self._quarantined:
+                self._release_drained_slots()
+            return len(self._free_run_slots)
 
     def shutdown(self):
         """Stops every worker and unlinks the pool's segments."""

@@ -21,7 +21,7 @@ import marshal
 
 import numpy as np
 
-from sessionlib.framework import registry
+from sessionlib.framework import graph_io, registry
 from sessionlib.runtime.plan import Node, compile_nodes
 
 __all__ = ["PartitionPlan", "PartitionedStep", "partition", "SEND", "RECV"]
@@ -101,13 +101,107 @@ class PartitionedStep:
         returns the fed value without asking a device).
       num_edges: the number of cross-device edges.
       edges: per edge, ``(tensor name or '^op' for control, producer device, consumer device)``.
+      nodes: per device, the `Node`s its plan was compiled from (client side only: traces
+        and partition graphs are described from them; they are never shipped).
     """
 
-    def __init__(self, partitions, fed_fetches, num_edges, edges):
+    def __init__(self, partitions, fed_fetches, num_edges, edges, nodes=None, edge_of=None,
+                 order=(), node_names=None):
         self.partitions = partitions
         self.fed_fetches = fed_fetches
         self.num_edges = num_edges
         self.edges = edges
+        self.nodes = nodes or {}
+        self._edge_of = edge_of or {}
+        self._order = order
+        self._node_names = node_names or {}   # edge number -> (send name, recv name)
+
+    def _input_names(self, node):
+        """The NodeDef input names of a partition node: a received value is named by its
+        `_Recv` node, as in TF's partitioned graphs."""
+        names = []
+        for key in node.inputs:
+            if isinstance(key, tuple):              # ("recv", edge number)
+                names.append(self._node_names[key[1]][1])
+            else:
+                names.append(graph_io.input_name(key))
+        return names
+
+    def _control_names(self, op, device):
+        names = []
+        for control in op._control_inputs:
+            number = self._edge_of.get((("^", control), device))
+            names.append("^" + (self._node_names[number][1] if number else control.name))
+        return names
+
+    def timeline_labels(self, device):
+        """TF's ``"name = Op(in1, in2)"`` trace label of each node of `device`'s partition.
+
+        A `_Recv` is labelled with its `_Send` as input, so that a timeline draws the
+        transfer between the two devices as a flow arrow.
+        """
+        labels = []
+        for node in self.nodes.get(device, ()):
+            if node.op_type == RECV:
+                inputs = [self._node_names[node.attrs["edge"]][0]]
+            elif node.op_type == SEND:
+                inputs = (self._input_names(node)
+                          or [self.edges[node.attrs["edge"] - 1][0]])     # "^op": a control
+            else:
+                inputs = self._input_names(node)
+                if node.origin >= 0:
+                    inputs += self._control_names(self._order[node.origin], device)
+            labels.append(f"{node.name} = {node.op_type}({', '.join(inputs)})")
+        return self._fused_labels(device, labels)
+
+    def _fused_labels(self, device, labels):
+        """`labels` (one per node before fusion) as one per node of the compiled plan: a fused
+        elementwise node (runtime/fusion.py) lists the ops it holds, ``"fused_0 =
+        _FusedElementwise(mul, add)"``; the other nodes keep their label."""
+        plan = next((p.plan for p in self.partitions if p.device == device), None)
+        if plan is None or len(plan) == len(labels):
+            return labels
+        by_name = {node.name: label for node, label in zip(self.nodes.get(device, ()), labels)}
+        result = []
+        for name, op_type, attrs in zip(plan.names, plan.op_types, plan.attrs):
+            members = attrs.get("fused_ops")
+            result.append(f"{name} = {op_type}({', '.join(members)})" if members
+                          else by_name[name])
+        return result
+
+    def partition_graph(self, device):
+        """The `GraphDef` of `device`'s partition as it runs: its graph ops (inputs that
+        cross devices renamed to their `_Recv`) and the inserted `_Send`/`_Recv` nodes."""
+        from sessionlib.framework.graph import GRAPH_DEF_VERSION
+        from sessionlib.protos import graph_pb2
+
+        graph_def = graph_pb2.GraphDef()
+        graph_def.versions.producer = GRAPH_DEF_VERSION
+        for node in self.nodes.get(device, ()):
+            if node.op_type not in (SEND, RECV):
+                op = self._order[node.origin]
+                node_def = graph_def.node.add()
+                node_def.CopyFrom(graph_io.node_def_of(op))
+                del node_def.input[:]
+                node_def.input.extend(self._input_names(node))
+                node_def.input.extend(self._control_names(op, device))
+                node_def.device = device
+                continue
+            number = node.attrs["edge"]
+            tensor_name, send_device, recv_device = self.edges[number - 1]
+            node_def = graph_def.node.add(name=node.name, op=node.op_type, device=device)
+            if node.op_type == SEND:
+                node_def.input.extend(self._input_names(node) or [tensor_name])  # or "^op"
+            node_def.attr["tensor_name"].s = tensor_name.encode("utf-8")
+            node_def.attr["send_device"].s = send_device.encode("utf-8")
+            node_def.attr["recv_device"].s = recv_device.encode("utf-8")
+            node_def.attr["client_terminated"].b = False
+            dtype = node.attrs.get("dtype") if node.op_type == RECV else (
+                node.inputs[0].dtype if node.inputs else None)
+            if dtype is not None:
+                node_def.attr["T" if node.op_type == SEND else "tensor_type"].type = (
+                    dtype.as_datatype_enum)
+        return graph_def
 
 
 def _short_device(device):
@@ -161,6 +255,7 @@ def partition(order, devices, feed_tensors, fetch_tensors, device_names):
 
     # 2. Each device's node list, in the restriction of the global order.
     nodes = collections.defaultdict(list)
+    send_names, recv_names = {}, {}
     for op in order:
         device = device_of[op]
         for number, (source, consumer_device) in sorted(recvs_before.get(op, ()),
@@ -171,6 +266,7 @@ def partition(order, devices, feed_tensors, fetch_tensors, device_names):
             attrs = {"edge": number, "_name": name, "control": is_control,
                      "dtype": None if is_control else source.dtype}
             nodes[device].append(Node(RECV, [], [("recv", number)], attrs, name))
+            recv_names[number] = name
         inputs = []
         for tensor in op._inputs:
             if tensor in fed or device_of.get(tensor.op) == device:
@@ -184,6 +280,7 @@ def partition(order, devices, feed_tensors, fetch_tensors, device_names):
             attrs = {"edge": number, "_name": name, "control": tensor is None}
             nodes[device].append(Node(SEND, [tensor] if tensor is not None else [], [],
                                       attrs, name))
+            send_names[number] = name
 
     # 3. Compile each device's nodes into a plan.
     fetch_sets = collections.defaultdict(list)
@@ -199,7 +296,9 @@ def partition(order, devices, feed_tensors, fetch_tensors, device_names):
             continue
         partitions.append(_compile(device, nodes[device], fed, feed_index,
                                    fetch_sets.get(device, []), len(edges)))
-    return PartitionedStep(partitions, fed_fetches, len(edges), edges)
+    node_names = {number: (send_names[number], recv_names[number]) for number in send_names}
+    return PartitionedStep(partitions, fed_fetches, len(edges), edges, dict(nodes), edge_of,
+                           list(order), node_names)
 
 
 def _compile(device, nodes, fed, feed_index, fetches, num_edges):

@@ -15,6 +15,7 @@ import collections
 import numpy as np
 
 from sessionlib.framework import registry
+from sessionlib.runtime import fusion
 
 __all__ = ["ExecPlan", "Node", "prune", "compile_plan", "compile_nodes", "bind_kernels"]
 
@@ -168,22 +169,23 @@ class Node:
                    attrs, op.name, origin)
 
 
-def compile_plan(order, fed_tensors, fetch_tensors):
+def compile_plan(order, fed_tensors, fetch_tensors, fuse=None):
     """Builds the `ExecPlan` for graph ops `order` (from `prune`).
 
     Args:
       order: the ops to run, topologically ordered.
       fed_tensors: the tensors whose values the caller places in slots before the run.
       fetch_tensors: the tensors whose slots the caller reads after the run.
+      fuse: whether to fuse elementwise chains (see `compile_nodes`).
 
     Returns:
       (plan, feed_slots, fetch_slots): the plan, and the slot of each fed and fetched tensor.
     """
     nodes = [Node.of_op(op, index) for index, op in enumerate(order)]
-    return compile_nodes(nodes, fed_tensors, fetch_tensors)
+    return compile_nodes(nodes, fed_tensors, fetch_tensors, fuse)
 
 
-def compile_nodes(nodes, feed_keys, fetch_keys):
+def compile_nodes(nodes, feed_keys, fetch_keys, fuse=None):
     """Builds the `ExecPlan` of `nodes` (topologically ordered).
 
     Args:
@@ -191,10 +193,17 @@ def compile_nodes(nodes, feed_keys, fetch_keys):
       feed_keys: the values the caller places in slots before the run. A node output that is
         also fed keeps the fed value: the node writes its result to a scratch slot.
       fetch_keys: the values whose slots the caller reads after the run.
+      fuse: whether chains of elementwise ops become `_FusedElementwise` nodes
+        (``runtime/fusion.py``); None: the process default (``SESSIONLIB_FUSION``, on).
+        Fused plans have fewer nodes than ops; `origins` maps each node to its op.
 
     Returns:
       (plan, feed_slots, fetch_slots).
     """
+    if fuse is None:
+        fuse = fusion.enabled()
+    if fuse:
+        nodes = fusion.fuse(nodes, feed_keys, fetch_keys)
     slot_of = {}
 
     def slot(key):

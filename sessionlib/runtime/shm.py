@@ -341,15 +341,17 @@ class TensorStore:
         Raises:
           ResourceExhaustedError: if ``/dev/shm`` is full.
         """
-        array = np.asarray(array)
-        if array.dtype == object:
+        if type(array) is not np.ndarray:
+            array = np.asarray(array)
+        dtype = array.dtype
+        if dtype.hasobject:
             items = [_as_bytes(item) for item in array.reshape(-1).tolist()]
             if sum(len(item) + 5 for item in items) <= inline_limit:
                 return ("s", array.shape, items)
             packed = np.frombuffer(marshal.dumps(items), dtype=np.uint8)
             return ("S", array.shape, self.publish(packed, 0, consumers))
         if array.nbytes <= inline_limit:
-            return ("i", array.dtype.str, array.shape, array.tobytes())
+            return ("i", _dtype_str(dtype), array.shape, array.tobytes())
         self._ensure_leases()
         self.reclaim()
         with self._lock:
@@ -364,7 +366,7 @@ class TensorStore:
         target = np.ndarray(array.shape, array.dtype, buffer=block.segment.map,
                             offset=block.offset)
         np.copyto(target, array, casting="no")
-        return ("a", block.segment.name, block.offset, array.nbytes, array.dtype.str,
+        return ("a", block.segment.name, block.offset, array.nbytes, _dtype_str(dtype),
                 array.shape, self._leases.name, index)
 
     def cancel(self, descriptor):
@@ -402,9 +404,10 @@ class TensorStore:
         kind = descriptor[0]
         if kind == "i":
             _, dtype, shape, payload = descriptor
-            if writable:
-                return np.frombuffer(bytearray(payload), dtype=dtype).reshape(shape)
-            return np.frombuffer(payload, dtype=dtype).reshape(shape)
+            dtype = _DTYPES.get(dtype) or _parse_dtype(dtype)
+            # A view of the message's bytes is read-only; a caller that owns the value gets
+            # a writable copy.
+            return np.ndarray(shape, dtype, bytearray(payload) if writable else payload)
         if kind in ("s", "S"):
             _, shape, items = descriptor
             if kind == "S":
@@ -413,6 +416,7 @@ class TensorStore:
             array[:] = items
             return array.reshape(shape)
         _, name, offset, nbytes, dtype, shape, lease_name, index = descriptor
+        dtype = _DTYPES.get(dtype) or _parse_dtype(dtype)
         segment = self._segment(name)
         leases = self._segment(lease_name)
         block = segment.region.block(offset, nbytes, not writable, leases.region, index * 4)
@@ -436,6 +440,27 @@ class TensorStore:
             self._free.clear()
             self._outstanding.clear()
             self._mapped.clear()
+
+
+# Descriptors name dtypes by their ``str``; both directions are cached (computing
+# ``dtype.str`` or parsing it costs more than the rest of a tiny tensor's trip).
+_DTYPE_STRS = {}
+_DTYPES = {}
+
+
+def _dtype_str(dtype):
+    found = _DTYPE_STRS.get(dtype)
+    if found is None:
+        found = _DTYPE_STRS[dtype] = dtype.str
+    return found
+
+
+def _parse_dtype(name):
+    dtype = np.dtype(name)
+    if dtype.hasobject:
+        raise ValueError("an inline tensor descriptor cannot name an object dtype")
+    _DTYPES[name] = dtype
+    return dtype
 
 
 def _as_bytes(item):

@@ -16,7 +16,8 @@ import numpy as np
 from sessionlib import dtypes
 from sessionlib.framework import graph_io
 
-__all__ = ["tracing_requested", "run_traced", "timeline_label", "fill_partition_graphs"]
+__all__ = ["tracing_requested", "run_traced", "timeline_label", "fill_partition_graphs",
+           "add_device_stats"]
 
 _ALLOCATOR_NAME = "cpu"
 
@@ -43,6 +44,11 @@ def run_traced(executor, step, slots, ctx, options, run_metadata):
     Raises:
       NodeFailure: as the executor's `run` does; `run_metadata` is then left untouched.
     """
+    run_step_traced = getattr(executor, "run_step_traced", None)
+    if run_step_traced is not None:
+        # Device workers: each runs its partition with the traced loop and reports back.
+        run_step_traced(step, slots, ctx, options, run_metadata)
+        return
     if run_metadata is None or not options.trace_level:
         executor.run(step.bound, slots, ctx)
         if run_metadata is not None:
@@ -50,7 +56,8 @@ def run_traced(executor, step, slots, ctx, options, run_metadata):
             if options.output_partition_graphs:
                 fill_partition_graphs(run_metadata, step)
         return
-    count = len(step.ops)
+    entries = _trace_entries(step)
+    count = len(entries)
     times = np.zeros((count, 4), dtype=np.int64)
     outputs = [()] * count
     run_with_trace = getattr(executor, "run_traced", None)
@@ -67,7 +74,7 @@ def run_traced(executor, step, slots, ctx, options, run_metadata):
         executor.run(step.bound, slots, ctx)
         times[:] = (started, started, clock(), clock())
     run_metadata.Clear()
-    _fill_step_stats(run_metadata.step_stats, step, times, outputs, epoch_offset_ns)
+    _fill_step_stats(run_metadata.step_stats, entries, times, outputs, epoch_offset_ns)
     if options.output_partition_graphs:
         fill_partition_graphs(run_metadata, step)
 
@@ -77,6 +84,35 @@ def timeline_label(op):
     inputs = [graph_io.input_name(t) for t in op._inputs]
     inputs.extend(f"^{c.name}" for c in op._control_inputs)
     return f"{op.name} = {op.type}({', '.join(inputs)})"
+
+
+def _trace_entries(step):
+    """(node_name, timeline_label, device) per executed node of an in-process `step`.
+
+    The plan's nodes may differ from the step's ops: a fused elementwise chain is one node
+    (``runtime/fusion.py``) that lists the ops it holds in ``attrs['fused_ops']`` and is shown
+    as ``"fused_0 = _FusedElementwise(mul, add, exp)"``; other nodes map to their op through
+    `plan.origins`.
+    """
+    bound = step.bound
+    plan = getattr(bound, "plan", None)
+    if plan is None and isinstance(bound, tuple) and bound:
+        plan = bound[0]       # the reference executor binds (plan, kernels)
+    if getattr(plan, "origins", None) is None:
+        return [(op.name, timeline_label(op), device)
+                for op, device in zip(step.ops, step.devices)]
+    entries = []
+    for index, origin in enumerate(plan.origins.tolist()):
+        device = step.devices[origin] if origin >= 0 else ""
+        members = plan.attrs[index].get("fused_ops")
+        if members:
+            name = plan.names[index]
+            label = f"{name} = {plan.op_types[index]}({', '.join(members)})"
+        else:
+            op = step.ops[origin]
+            name, label = op.name, timeline_label(op)
+        entries.append((name, label, device))
+    return entries
 
 
 def _datatype_enum(numpy_dtype):
@@ -90,19 +126,44 @@ def _datatype_enum(numpy_dtype):
         return 0  # DT_INVALID: a dtype without a TF counterpart
 
 
-def _fill_step_stats(step_stats, step, times, outputs, epoch_offset_ns):
+def _fill_step_stats(step_stats, entries, times, outputs, epoch_offset_ns):
     thread_id = threading.get_native_id() & 0xFFFFFFFF
     thread_name = threading.current_thread().name
-    by_device = {}
-    for index, (op, device) in enumerate(zip(step.ops, step.devices)):
-        device_stats = by_device.get(device)
-        if device_stats is None:
-            device_stats = by_device[device] = step_stats.dev_stats.add(device=device)
-            device_stats.thread_names[thread_id] = thread_name
-        started, kernel_started, kernel_ended, ended = (int(v) for v in times[index])
+    rows_of_device = {}
+    for index, (_, _, device) in enumerate(entries):
+        rows_of_device.setdefault(device, []).append(index)
+    for device, rows in rows_of_device.items():
+        add_device_stats(step_stats, device, [entries[index][0] for index in rows],
+                         [entries[index][1] for index in rows], times[rows],
+                         [outputs[index] for index in rows], epoch_offset_ns, thread_id,
+                         thread_name)
+
+
+def add_device_stats(step_stats, device, names, labels, times, outputs, epoch_offset_ns,
+                     thread_id, thread_name):
+    """Appends one `DeviceStepStats` with a `NodeExecStats` per executed node.
+
+    Args:
+      step_stats: the `StepStats` to extend.
+      device: the full device name.
+      names, labels: per node, its name and its ``"name = Op(in1, in2)"`` timeline label.
+      times: int64 ``[nodes, 4]``: start, kernel start, kernel end and end, in nanoseconds of
+        a monotonic clock.
+      outputs: per node, a ``(dtype, shape, nbytes)`` tuple per output (dtype: a numpy dtype,
+        its ``str``, or None for a non-array value).
+      epoch_offset_ns: added to `times` to give epoch (``time.time_ns``) nanoseconds.
+      thread_id, thread_name: the thread (or process) that ran the nodes.
+
+    Returns:
+      The new `DeviceStepStats`.
+    """
+    device_stats = step_stats.dev_stats.add(device=device)
+    device_stats.thread_names[thread_id] = thread_name
+    for name, label, row, node_outputs in zip(names, labels, times.tolist(), outputs):
+        started, kernel_started, kernel_ended, ended = row
         start_ns = started + epoch_offset_ns
         stats = device_stats.node_stats.add(
-            node_name=op.name,
+            node_name=name,
             all_start_micros=start_ns // 1000,
             op_start_rel_micros=(kernel_started - started) // 1000,
             op_end_rel_micros=(kernel_ended - started) // 1000,
@@ -113,14 +174,15 @@ def _fill_step_stats(step_stats, step, times, outputs, epoch_offset_ns):
             op_end_rel_nanos=kernel_ended - started,
             all_end_rel_nanos=ended - started,
             scheduled_nanos=start_ns,
-            timeline_label=timeline_label(op),
+            timeline_label=label,
             thread_id=thread_id,
         )
         total_bytes = 0
-        for slot, (numpy_dtype, shape, nbytes) in enumerate(outputs[index]):
+        for slot, (numpy_dtype, shape, nbytes) in enumerate(node_outputs):
             output = stats.output.add(slot=slot)
             description = output.tensor_description
-            description.dtype = _datatype_enum(numpy_dtype)
+            description.dtype = _datatype_enum(
+                np.dtype(numpy_dtype) if isinstance(numpy_dtype, str) else numpy_dtype)
             description.shape.SetInParent()
             for size in shape:
                 description.shape.dim.add(size=int(size))
@@ -129,9 +191,10 @@ def _fill_step_stats(step_stats, step, times, outputs, epoch_offset_ns):
             allocation.allocated_bytes = int(nbytes)
             allocation.allocator_name = _ALLOCATOR_NAME
             total_bytes += int(nbytes)
-        if outputs[index]:
+        if node_outputs:
             stats.memory.add(allocator_name=_ALLOCATOR_NAME, total_bytes=total_bytes,
                              peak_bytes=total_bytes, live_bytes=total_bytes)
+    return device_stats
 
 
 def fill_partition_graphs(run_metadata, step):

@@ -12,7 +12,8 @@ client, serving every session that uses its device:
   then futex), runs the installed plan named by each small "run" message on the worker's own
   executor, and posts the reply: the fetched tensors' descriptors, or an error code, message
   and the failing node's index in the step, from which the client rebuilds the `OpError` with
-  its `Operation`.
+  its `Operation`. A run that asks for tracing uses the executor's traced loop and adds the
+  per-node times (CLOCK_MONOTONIC) and output descriptions to the reply.
 * Kernels are bound from this process's registry by op type name. Resources live in a
   `ResourceContainer` per session. Feeds and received tensors are read-only views of shared
   memory; fetched tensors are published through this process's `TensorStore`.
@@ -25,7 +26,10 @@ import pickle
 import signal
 import sys
 import threading
+import time
 import traceback
+
+import numpy as np
 
 __all__ = ["worker_main", "error_code_of", "limit_blas_threads"]
 
@@ -113,7 +117,26 @@ class _SessionState:
         self.session_id = session_id
         self.resources = context.ResourceContainer(session_id)
         self.cancellation = context.CancellationManager()
-        self.steps = {}
+        self.keys = set()           # the step keys installed for this session
+        self.lane_contexts = {}     # lane index -> the RunContext its runs reuse
+
+
+class _InstalledStep:
+    """One installed partition, with what each run of it needs looked up in advance."""
+
+    __slots__ = ("state", "partition_plan", "executor", "bound", "run", "num_slots",
+                 "fetches", "num_edges", "origins")
+
+    def __init__(self, state, partition_plan, executor, bound):
+        self.state = state
+        self.partition_plan = partition_plan
+        self.executor = executor
+        self.bound = bound
+        self.run = executor.run
+        self.num_slots = partition_plan.plan.num_slots
+        self.fetches = partition_plan.fetches
+        self.num_edges = partition_plan.num_edges
+        self.origins = partition_plan.plan.origins
 
 
 class Worker:
@@ -129,6 +152,7 @@ class Worker:
         self.lanes = channel.LaneBlock(lane_block_name)
         self.rendezvous = channel.RendezvousBlock(rendezvous_name)
         self.sessions = {}
+        self.installed = {}     # step key (unique in the client) -> _InstalledStep
         self.lock = threading.Lock()
         self.stopping = False
 
@@ -174,22 +198,30 @@ class Worker:
                              f"{partition_plan.device})")
         executor = executor_lib.get_executor(executor_name)
         bound = executor.bind(plan)
-        self._session(session_id).steps[key] = (partition_plan, executor, bound)
+        state = self._session(session_id)
+        with self.lock:
+            state.keys.add(key)
+            self.installed[key] = _InstalledStep(state, partition_plan, executor, bound)
         return ("ok",)
 
-    def _on_uninstall(self, session_id, key):
-        state = self.sessions.get(session_id)
-        if state is not None:
-            state.steps.pop(key, None)
+    def _on_uninstall(self, session_id, keys):
+        """Drops installed steps (the client evicted them from its step cache)."""
+        with self.lock:
+            for key in keys:
+                entry = self.installed.pop(key, None)
+                if entry is not None:
+                    entry.state.keys.discard(key)
         return None
 
     def _on_close_session(self, session_id):
         with self.lock:
             state = self.sessions.pop(session_id, None)
+            if state is not None:
+                for key in state.keys:
+                    self.installed.pop(key, None)
         if state is not None:
             state.cancellation.cancel()
             state.resources.clear()
-            state.steps.clear()
         return None
 
     def _on_clear_containers(self, session_id, containers):
@@ -198,8 +230,15 @@ class Worker:
             state.resources.clear_containers(containers)
         return ("ok",)
 
+    def _on_delete_resources(self, session_id, keys):
+        state = self.sessions.get(session_id)
+        if state is not None:
+            for key in keys:
+                state.resources.delete(key)
+        return ("ok",)
+
     def _on_ping(self):
-        return ("pong", os.getpid(), sorted(self.sessions))
+        return ("pong", os.getpid(), sorted(self.sessions), len(self.installed))
 
     def _on_shutdown(self):
         self.stopping = True
@@ -213,15 +252,16 @@ class Worker:
 
         core_channel.set_omp_threads(self.threads)
         region = lane.region
-        last = region.load(lane.request)
+        request, spin_s, store = lane.request, channel.WORKER_SPIN_S, self.store
+        wait_post, read, decode, run = region.wait_post, region.read, channel.decode, self._run
+        last = region.load(request)
         while not self.stopping:
-            seq = region.wait_post(lane.request, last, channel.WORKER_SPIN_S, 0.5)
+            seq = wait_post(request, last, spin_s, 0.5)
             if seq == last:
                 continue
             last = seq
             try:
-                message = channel.decode(region.read(lane.request), self.store)
-                reply = self._run(lane, *message)
+                reply = run(lane, *decode(read(request), store))
             except BaseException as err:  # noqa: BLE001 - every failure goes back as a reply
                 from sessionlib import errors
 
@@ -230,46 +270,63 @@ class Worker:
                     text += "\n" + traceback.format_exc(limit=5)
                 reply = ("err", code, text, -1)
             try:
-                data = channel.encode(reply, self.store)
+                data = channel.encode(reply, store)
             except BaseException as err:  # noqa: BLE001
                 data = channel.encode(("err", 13, f"cannot encode the reply: {err}", -1))
             lane.post_response(data)
 
-    def _run(self, lane, session_id, key, run_slot, generation, step_id, deadline, feeds):
-        errors, channel, context, partition, NodeFailure = _run_modules()
-        state = self.sessions.get(session_id)
-        entry = None if state is None else state.steps.get(key)
+    def _run(self, lane, key, run_slot, generation, step_id, deadline, feeds, trace=0):
+        """Runs installed step `key` once (the message's fields); returns the reply."""
+        errors, channel, context, partition, NodeFailure = _RUN_MODULES or _run_modules()
+        entry = self.installed.get(key)
         if entry is None:
-            return ("err", errors.CANCELLED if state is None else errors.FAILED_PRECONDITION,
-                    "The session was closed, or this step was not installed on the worker of "
-                    f"CPU:{self.index}", -1)
-        partition_plan, executor, bound = entry
+            return ("err", errors.FAILED_PRECONDITION, "This step is not installed on the "
+                    f"worker of CPU:{self.index}: its session was closed or it was evicted", -1)
+        state = entry.state
         store = self.store
-        store.reclaim()
-        slots = [None] * partition_plan.plan.num_slots
+        if store._outstanding:
+            store.reclaim()
+        slots = [None] * entry.num_slots
         for slot, descriptor in feeds:
             slots[slot] = store.open(descriptor)
-        cancellation = _RunCancellation(state.cancellation, lane)
-        rendezvous = None
+        # One run context per (session, lane), updated per run: a lane runs one step at a
+        # time, and kernels use the context only while they run.
+        ctx = state.lane_contexts.get(lane.index)
+        if ctx is None:
+            ctx = state.lane_contexts[lane.index] = context.RunContext(
+                state.resources, _RunCancellation(state.cancellation, lane), None, 0,
+                state.session_id)
+        ctx.deadline = deadline
+        ctx.step_id = step_id
         if run_slot >= 0:
+            cancellation = ctx.cancellation
             check = channel.deadline_check(deadline, lambda: cancellation.cancelled)
-            rendezvous = partition.RunRendezvous(self.rendezvous, store, run_slot, generation,
-                                                 check)
-        ctx = context.RunContext(state.resources, cancellation, deadline, step_id, session_id,
-                                 rendezvous)
+            ctx.rendezvous = partition.RunRendezvous(self.rendezvous, store, run_slot,
+                                                     generation, check)
+        else:
+            ctx.rendezvous = None
+        times = None
         try:
-            executor.run(bound, slots, ctx)
+            if trace:
+                # Only a traced run pays for the timestamps (the executor's traced loop).
+                count = len(entry.origins)
+                times, outputs = np.zeros((count, 4), dtype=np.int64), [()] * count
+                entry.executor.run_traced(entry.bound, slots, ctx, times, outputs)
+            else:
+                entry.run(entry.bound, slots, ctx)
         except NodeFailure as failure:
             if run_slot >= 0:
-                self.rendezvous.abort(run_slot, generation, partition_plan.num_edges)
+                self.rendezvous.abort(run_slot, generation, entry.num_edges)
             code, text = error_code_of(failure.cause)
-            return ("err", code, text, int(partition_plan.plan.origins[failure.node_index]))
+            return ("err", code, text, failure.node_index)
         except BaseException:
             if run_slot >= 0:
-                self.rendezvous.abort(run_slot, generation, partition_plan.num_edges)
+                self.rendezvous.abort(run_slot, generation, entry.num_edges)
             raise
-        return ("ok", [(index, store.publish(slots[slot]))
-                       for index, slot in partition_plan.fetches])
+        fetched = [(index, store.publish(slots[slot])) for index, slot in entry.fetches]
+        if times is None:
+            return ("ok", fetched)
+        return ("ok", fetched, _trace_reply(entry.executor, times, outputs))
 
 
 def _run_modules():
@@ -285,6 +342,22 @@ def _run_modules():
 
 
 _RUN_MODULES = None
+
+
+def _trace_reply(executor, times, outputs):
+    """A traced run's per-node record as plain values for the client.
+
+    Timestamps are moved to CLOCK_MONOTONIC nanoseconds (``time.monotonic_ns``), which is
+    system-wide on Linux, so the client can put every device's nodes on one time line. The
+    thread is identified by this process's pid and the lane thread's native id.
+    """
+    offset = time.monotonic_ns() - executor.trace_clock_ns()
+    described = [[(None if dtype is None else np.dtype(dtype).str, tuple(map(int, shape)),
+                   int(nbytes)) for dtype, shape, nbytes in node_outputs]
+                 for node_outputs in outputs]
+    thread = threading.current_thread()
+    return (os.getpid(), threading.get_native_id(), thread.name, (times + offset).tobytes(),
+            described)
 
 
 def worker_main(conn, index, threads, lane_block_name, rendezvous_name):

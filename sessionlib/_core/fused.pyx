@@ -1,0 +1,914 @@
+# cython: language_level=3, boundscheck=False, wraparound=False, cdivision=True
+# cython: initializedcheck=False
+"""The fused elementwise kernel: one pass over memory for a chain of elementwise ops.
+
+``sessionlib/runtime/fusion.py`` turns a chain (or tree) of elementwise ops into one
+``_FusedElementwise`` node whose attrs hold a small instruction program; this module runs that
+program. ``fusion.reference_kernel`` is the numpy spec of the same program (it runs each
+instruction through the unfused reference kernel); ``tests/test_fusion.py`` and
+``tests/test_parity.py`` compare both.
+"""
+
+# Design
+# ======
+#
+# Program. ``attrs['program']`` is a flat tuple of int quadruples ``(opcode, dst, a, b)``.
+# Operands 0 .. num_inputs-1 are the node's inputs, num_inputs .. num_inputs+num_registers-1
+# are registers, ``b == -1`` marks a unary instruction and ``dst == -1`` the output. A
+# reduction (``attrs['reduce']``) consumes operand ``attrs['reduce_src']`` instead of writing an
+# output. Programs are interpreted, never compiled: no C is generated at run time (the numexpr
+# idea, inside a graph executor).
+#
+# Blocks. The output's flat index space is cut into blocks of BLOCK elements. Per block, each
+# operand is a pointer to BLOCK contiguous values: a full-size contiguous input is read in
+# place (a const pointer, so read-only and shared-memory buffers work), a scalar input is a
+# register filled once per thread, and an input that broadcasts along leading axes (a bias of
+# shape [C] against [N, C]: its shape is a suffix of the output's) is copied per block into a
+# staging register, periodically. Any other broadcast (e.g. [N, 1] against [N, C]) or a
+# non-contiguous input is first materialised as a contiguous array (a copy, the rare case).
+# Each instruction is then one flat loop ``d[i] = op(a[i], b[i])`` over the block: no strides,
+# no branches, so the compiler vectorises it; registers stay in L1/L2 while the inputs and the
+# output stream through memory once. That is the memory-bandwidth limit for the chain.
+#
+# Threads. Blocks are split over ``elementwise.set_num_threads`` threads (the session sets it
+# from intra_op_parallelism_threads; the default gives devices x threads <= cores) with
+# ``prange`` over contiguous ranges, each thread with its own registers, above
+# PARALLEL_THRESHOLD elements. The GIL is released above NOGIL_THRESHOLD.
+#
+# Reductions. Sum, Mean, Max and Min over trailing axes (full reductions included) consume the
+# last value block by block, so the chain's result is never materialised. Each output element
+# reduces one contiguous row of `inner` values. With few rows (fewer than 4 per thread), threads
+# split the flat range and keep per-thread partial results, combined in thread order at the end
+# (deterministic for a given thread count); with many rows, ranges are row-aligned and each row
+# has one owner. Float sums accumulate in 16 lanes of the element type within a block and in
+# double across blocks; integer sums wrap (uint64 lanes, truncated at the end: wrapping sums are
+# the same mod 2^n). Reductions over other axes run the chain fused and reduce with numpy.
+#
+# Semantics. Every instruction computes what the unfused fast kernel computes (elementwise.pyx;
+# the scalar helpers below are copies of its helpers): integers wrap, floats follow IEEE. Ops
+# that can fail on integers (floor_div, floor_mod, pow) are fused only for floats, so the fused
+# kernel has no run-time errors but incompatible shapes. float16 has no C type: its programs run
+# through the numpy reference.
+#
+# Compiler flags (setup.py): -O3 vectorises the block loops. -fno-math-errno lets libm calls be
+# treated as pure (no errno side effect), so calls in loops vectorise. -fno-trapping-math lets
+# GCC if-convert selects (sigmoid, relu, maximum); we never read FP exception flags. Where glibc
+# has libmvec, _simd_math.h declares expf/logf/sinf/cosf/powf/tanhf/log1pf (and the double
+# versions) as `simd` functions and the module links -lmvec: loops call 4- or 8-wide vector
+# variants (max error 4 ulp vs <= 1 ulp scalar; specials handled per lane by the scalar code).
+# Not used: -ffast-math / -ffinite-math-only / -fassociative-math, which would change inf/nan
+# handling, signed zeros and summation order. So a fused result differs from the unfused one by
+# a few ulps in transcendental ops and by summation order in float reductions: within the usual
+# float tolerance (rtol 1e-5 for float32, tighter for float64), and exactly equal for integers.
+
+cimport numpy as cnp
+from cpython.tuple cimport PyTuple_GET_ITEM, PyTuple_GET_SIZE
+from cython.parallel cimport prange
+from libc cimport math as cmath
+from libc.stdlib cimport free, malloc
+
+from sessionlib._core cimport elementwise as ew
+from sessionlib._core._typedefs cimport (
+    float32_t, float64_t, int8_t, int16_t, int32_t, int64_t, numeric_t, uint8_t, uint32_t,
+    uint64_t,
+)
+
+import numpy as np
+
+cnp.import_array()
+
+cdef extern from "_simd_math.h" nogil:
+    float expf(float)
+    double exp(double)
+    float logf(float)
+    double log(double)
+    float log1pf(float)
+    double log1p(double)
+    float sinf(float)
+    double sin(double)
+    float cosf(float)
+    double cos(double)
+    float tanhf(float)
+    double tanh(double)
+    float powf(float, float)
+    double pow(double, double)
+    int sl_cpu_supported()
+
+cdef extern from "<malloc.h>" nogil:
+    int mallopt(int param, int value)
+    int M_MMAP_THRESHOLD
+    int M_TRIM_THRESHOLD
+
+
+def _keep_large_buffers():
+    """Makes glibc malloc serve large buffers from its heap and keep them after free.
+
+    glibc maps every block above 32 MiB afresh (mmap) and unmaps it on free, so each new
+    10M-element float32 result costs ~10k page faults (~2.5 ms, as much as computing it) when
+    first written. TF's allocator keeps freed buffers for reuse; this does the same through
+    malloc's own knobs: blocks up to 1 GiB come from the heap, and up to 1 GiB of freed heap is
+    kept rather than returned to the OS. Peak memory is unchanged (the same buffers are reused);
+    ``SESSIONLIB_MALLOC_TUNING=0`` leaves malloc alone.
+    """
+    import os
+    import sys
+
+    if sys.platform != "linux" or os.environ.get("SESSIONLIB_MALLOC_TUNING", "1") == "0":
+        return False
+    try:
+        return bool(mallopt(M_MMAP_THRESHOLD, 1 << 30) and mallopt(M_TRIM_THRESHOLD, 1 << 30))
+    except Exception:  # noqa: BLE001 - a libc without these knobs: nothing to tune
+        return False
+
+
+_keep_large_buffers()
+
+if not sl_cpu_supported():
+    raise ImportError("sessionlib._core.fused was compiled for AVX2/FMA (x86-64-v3), which "
+                      "this CPU lacks; rebuild with SESSIONLIB_MARCH= (empty)")
+
+__all__ = ["fused_elementwise", "OPCODE_NAMES", "REDUCTION_NAMES", "BLOCK"]
+
+# Instruction names in Opcode order (fused.pxd); runtime/fusion.py writes programs with them.
+OPCODE_NAMES = (
+    "add", "sub", "mul", "real_div", "floor_div", "floor_mod", "pow", "maximum", "minimum",
+    "squared_difference", "neg", "abs", "sign", "square", "sqrt", "rsqrt", "exp", "log",
+    "log1p", "sin", "cos", "tanh", "sigmoid", "relu", "reciprocal",
+)
+REDUCTION_NAMES = ("", "reduce_sum", "reduce_mean", "reduce_max", "reduce_min")
+
+cdef enum:
+    MAX_DIMS = 64
+    MAX_INPUTS = 64
+    MAX_REGISTERS = 64
+    MAX_INSTRUCTIONS = 512
+    LANES = 16
+
+# Elements per block: 2048 float32 values are 8 KiB, so a few registers and the streamed inputs
+# fit in L1, and the per-block dispatch (one switch per instruction) costs under 1%.
+BLOCK = 2048
+cdef Py_ssize_t _BLOCK = BLOCK
+# Above this many elements a program splits its blocks over threads (when it has several).
+cdef Py_ssize_t PARALLEL_THRESHOLD = 65536
+# Above this many elements the GIL is released around the loop.
+cdef Py_ssize_t NOGIL_THRESHOLD = 8192
+
+assert len(OPCODE_NAMES) == NUM_OPCODES
+
+
+# ---------------------------------------------------------------------------------------------
+# Scalar helpers: the semantics of elementwise.pyx's helpers of the same names.
+
+cdef inline numeric_t _wrapping_add(numeric_t a, numeric_t b) noexcept nogil:
+    if numeric_t is int32_t:
+        return <int32_t>(<uint32_t>a + <uint32_t>b)
+    elif numeric_t is int64_t:
+        return <int64_t>(<uint64_t>a + <uint64_t>b)
+    else:
+        return <numeric_t>(a + b)
+
+
+cdef inline numeric_t _wrapping_sub(numeric_t a, numeric_t b) noexcept nogil:
+    if numeric_t is int32_t:
+        return <int32_t>(<uint32_t>a - <uint32_t>b)
+    elif numeric_t is int64_t:
+        return <int64_t>(<uint64_t>a - <uint64_t>b)
+    else:
+        return <numeric_t>(a - b)
+
+
+cdef inline numeric_t _wrapping_mul(numeric_t a, numeric_t b) noexcept nogil:
+    if numeric_t is int32_t:
+        return <int32_t>(<uint32_t>a * <uint32_t>b)
+    elif numeric_t is int64_t:
+        return <int64_t>(<uint64_t>a * <uint64_t>b)
+    else:
+        return <numeric_t>(a * b)
+
+
+cdef inline numeric_t _wrapping_neg(numeric_t a) noexcept nogil:
+    if numeric_t is int32_t:
+        return <int32_t>(<uint32_t>0 - <uint32_t>a)
+    elif numeric_t is int64_t:
+        return <int64_t>(<uint64_t>0 - <uint64_t>a)
+    else:
+        return <numeric_t>(-a)
+
+
+cdef inline numeric_t _maximum(numeric_t a, numeric_t b) noexcept nogil:
+    if numeric_t is float32_t or numeric_t is float64_t:
+        return a if (a >= b or a != a) else b   # NaN propagates from either side
+    else:
+        return a if a >= b else b
+
+
+cdef inline numeric_t _minimum(numeric_t a, numeric_t b) noexcept nogil:
+    if numeric_t is float32_t or numeric_t is float64_t:
+        return a if (a <= b or a != a) else b
+    else:
+        return a if a <= b else b
+
+
+cdef inline numeric_t _abs(numeric_t a) noexcept nogil:
+    if numeric_t is float32_t:
+        return cmath.fabsf(a)
+    elif numeric_t is float64_t:
+        return cmath.fabs(a)
+    elif numeric_t is uint8_t:
+        return a
+    else:
+        return _wrapping_neg(a) if a < 0 else a
+
+
+cdef inline numeric_t _sign(numeric_t a) noexcept nogil:
+    if numeric_t is float32_t or numeric_t is float64_t:
+        return 1 if a > 0 else (-1 if a < 0 else (0 if a == 0 else a))
+    else:
+        return <numeric_t>((a > 0) - (a < 0))
+
+
+cdef inline numeric_t _relu(numeric_t a) noexcept nogil:
+    if numeric_t is float32_t or numeric_t is float64_t:
+        return a if (a >= 0 or a != a) else 0
+    else:
+        return a if a > 0 else 0
+
+
+cdef inline numeric_t _floor_mod(numeric_t a, numeric_t b) noexcept nogil:
+    # Floats only (the fusion pass never fuses integer floor_mod): numpy's npy_remainder.
+    cdef numeric_t remainder
+    if numeric_t is float32_t:
+        remainder = cmath.fmodf(a, b)
+    else:
+        remainder = <numeric_t>cmath.fmod(a, b)
+    if b == 0:
+        return remainder
+    if remainder != 0:
+        if (b < 0) != (remainder < 0):
+            remainder = remainder + b
+    else:
+        if numeric_t is float32_t:
+            remainder = cmath.copysignf(0, b)
+        else:
+            remainder = <numeric_t>cmath.copysign(0, b)
+    return remainder
+
+
+# ---------------------------------------------------------------------------------------------
+# One instruction over one block: d[i] = op(a[i], b[i]), i < n.
+
+cdef void _apply(int op, numeric_t* d, const numeric_t* a, const numeric_t* b,
+                 Py_ssize_t n) noexcept nogil:
+    cdef Py_ssize_t i
+    cdef numeric_t t
+    if op == OP_ADD:
+        for i in range(n):
+            d[i] = _wrapping_add(a[i], b[i])
+    elif op == OP_SUB:
+        for i in range(n):
+            d[i] = _wrapping_sub(a[i], b[i])
+    elif op == OP_MUL:
+        for i in range(n):
+            d[i] = _wrapping_mul(a[i], b[i])
+    elif op == OP_MAXIMUM:
+        for i in range(n):
+            d[i] = _maximum(a[i], b[i])
+    elif op == OP_MINIMUM:
+        for i in range(n):
+            d[i] = _minimum(a[i], b[i])
+    elif op == OP_SQUARED_DIFFERENCE:
+        for i in range(n):
+            t = _wrapping_sub(a[i], b[i])
+            d[i] = _wrapping_mul(t, t)
+    elif op == OP_NEG:
+        for i in range(n):
+            d[i] = _wrapping_neg(a[i])
+    elif op == OP_ABS:
+        for i in range(n):
+            d[i] = _abs(a[i])
+    elif op == OP_SIGN:
+        for i in range(n):
+            d[i] = _sign(a[i])
+    elif op == OP_SQUARE:
+        for i in range(n):
+            d[i] = _wrapping_mul(a[i], a[i])
+    elif op == OP_RELU:
+        for i in range(n):
+            d[i] = _relu(a[i])
+    elif numeric_t is float32_t:
+        _apply_float32(op, d, a, b, n)
+    elif numeric_t is float64_t:
+        _apply_float64(op, d, a, b, n)
+
+
+# The float-only instructions, written per C type: the libm call must be the float or the
+# double function by name for GCC to find its vector variant.
+
+cdef void _apply_float32(int op, float32_t* d, const float32_t* a, const float32_t* b,
+                         Py_ssize_t n) noexcept nogil:
+    cdef Py_ssize_t i
+    cdef float32_t e
+    if op == OP_REAL_DIV:
+        for i in range(n):
+            d[i] = a[i] / b[i]
+    elif op == OP_FLOOR_DIV:
+        for i in range(n):
+            d[i] = cmath.floorf(a[i] / b[i])
+    elif op == OP_FLOOR_MOD:
+        for i in range(n):
+            d[i] = _floor_mod(a[i], b[i])
+    elif op == OP_POW:
+        for i in range(n):
+            d[i] = powf(a[i], b[i])
+    elif op == OP_SQRT:
+        for i in range(n):
+            d[i] = cmath.sqrtf(a[i])
+    elif op == OP_RSQRT:
+        for i in range(n):
+            d[i] = 1 / cmath.sqrtf(a[i])
+    elif op == OP_EXP:
+        for i in range(n):
+            d[i] = expf(a[i])
+    elif op == OP_LOG:
+        for i in range(n):
+            d[i] = logf(a[i])
+    elif op == OP_LOG1P:
+        for i in range(n):
+            d[i] = log1pf(a[i])
+    elif op == OP_SIN:
+        for i in range(n):
+            d[i] = sinf(a[i])
+    elif op == OP_COS:
+        for i in range(n):
+            d[i] = cosf(a[i])
+    elif op == OP_TANH:
+        for i in range(n):
+            d[i] = tanhf(a[i])
+    elif op == OP_SIGMOID:
+        # exp of a non-positive number never overflows; the limits come out exactly 0 and 1.
+        for i in range(n):
+            e = expf(-cmath.fabsf(a[i]))
+            d[i] = 1 / (1 + e) if a[i] >= 0 else e / (1 + e)
+    elif op == OP_RECIPROCAL:
+        for i in range(n):
+            d[i] = 1 / a[i]
+
+
+cdef void _apply_float64(int op, float64_t* d, const float64_t* a, const float64_t* b,
+                         Py_ssize_t n) noexcept nogil:
+    cdef Py_ssize_t i
+    cdef float64_t e
+    if op == OP_REAL_DIV:
+        for i in range(n):
+            d[i] = a[i] / b[i]
+    elif op == OP_FLOOR_DIV:
+        for i in range(n):
+            d[i] = cmath.floor(a[i] / b[i])
+    elif op == OP_FLOOR_MOD:
+        for i in range(n):
+            d[i] = _floor_mod(a[i], b[i])
+    elif op == OP_POW:
+        for i in range(n):
+            d[i] = pow(a[i], b[i])
+    elif op == OP_SQRT:
+        for i in range(n):
+            d[i] = cmath.sqrt(a[i])
+    elif op == OP_RSQRT:
+        for i in range(n):
+            d[i] = 1 / cmath.sqrt(a[i])
+    elif op == OP_EXP:
+        for i in range(n):
+            d[i] = exp(a[i])
+    elif op == OP_LOG:
+        for i in range(n):
+            d[i] = log(a[i])
+    elif op == OP_LOG1P:
+        for i in range(n):
+            d[i] = log1p(a[i])
+    elif op == OP_SIN:
+        for i in range(n):
+            d[i] = sin(a[i])
+    elif op == OP_COS:
+        for i in range(n):
+            d[i] = cos(a[i])
+    elif op == OP_TANH:
+        for i in range(n):
+            d[i] = tanh(a[i])
+    elif op == OP_SIGMOID:
+        for i in range(n):
+            e = exp(-cmath.fabs(a[i]))
+            d[i] = 1 / (1 + e) if a[i] >= 0 else e / (1 + e)
+    elif op == OP_RECIPROCAL:
+        for i in range(n):
+            d[i] = 1 / a[i]
+
+
+# ---------------------------------------------------------------------------------------------
+# Reductions of one row segment into an accumulator slot (8 bytes: double for float sums,
+# uint64 for integer sums, the element type for max/min).
+
+cdef void _reduce_segment(int reduction, const numeric_t* y, Py_ssize_t n,
+                          char* slot) noexcept nogil:
+    cdef Py_ssize_t i, j, body = n - n % LANES
+    cdef numeric_t lanes[LANES]
+    cdef uint64_t wide[LANES]
+    cdef numeric_t m, v
+    cdef double total = 0
+    cdef uint64_t wrapped = 0
+    cdef bint nan = False
+    if reduction == REDUCE_SUM or reduction == REDUCE_MEAN:
+        if numeric_t is float32_t or numeric_t is float64_t:
+            for j in range(LANES):
+                lanes[j] = 0
+            for i in range(0, body, 16):
+                for j in range(LANES):
+                    lanes[j] = lanes[j] + y[i + j]
+            for j in range(LANES):
+                total += lanes[j]
+            for i in range(body, n):
+                total += y[i]
+            (<double*>slot)[0] += total
+        else:
+            for j in range(LANES):
+                wide[j] = 0
+            for i in range(0, body, 16):
+                for j in range(LANES):
+                    wide[j] = wide[j] + <uint64_t><int64_t>y[i + j]
+            for j in range(LANES):
+                wrapped += wide[j]
+            for i in range(body, n):
+                wrapped += <uint64_t><int64_t>y[i]
+            (<uint64_t*>slot)[0] += wrapped
+        return
+    m = (<numeric_t*>slot)[0]
+    for j in range(LANES):
+        lanes[j] = m
+    if reduction == REDUCE_MAX:
+        for i in range(0, body, 16):
+            for j in range(LANES):
+                v = y[i + j]
+                lanes[j] = v if v > lanes[j] else lanes[j]
+        for i in range(body, n):
+            lanes[0] = y[i] if y[i] > lanes[0] else lanes[0]
+        for j in range(LANES):
+            m = lanes[j] if lanes[j] > m else m
+    else:
+        for i in range(0, body, 16):
+            for j in range(LANES):
+                v = y[i + j]
+                lanes[j] = v if v < lanes[j] else lanes[j]
+        for i in range(body, n):
+            lanes[0] = y[i] if y[i] < lanes[0] else lanes[0]
+        for j in range(LANES):
+            m = lanes[j] if lanes[j] < m else m
+    if numeric_t is float32_t or numeric_t is float64_t:
+        # The comparisons above skip NaN; a NaN anywhere makes the result NaN (numpy, TF).
+        if m == m:
+            for i in range(n):
+                nan = nan | (y[i] != y[i])
+            if nan:
+                m = <numeric_t>cmath.NAN
+    (<numeric_t*>slot)[0] = m
+
+
+cdef void _reduce_init(int reduction, char* slot, numeric_t* marker) noexcept nogil:
+    if reduction == REDUCE_SUM or reduction == REDUCE_MEAN:
+        (<uint64_t*>slot)[0] = 0    # also 0.0 as a double
+    elif reduction == REDUCE_MAX:
+        if numeric_t is float32_t or numeric_t is float64_t:
+            (<numeric_t*>slot)[0] = -cmath.INFINITY
+        elif numeric_t is uint8_t:
+            (<numeric_t*>slot)[0] = 0
+        else:
+            (<numeric_t*>slot)[0] = <numeric_t>(<numeric_t>1 << (sizeof(numeric_t) * 8 - 1))
+    else:
+        if numeric_t is float32_t or numeric_t is float64_t:
+            (<numeric_t*>slot)[0] = cmath.INFINITY
+        elif numeric_t is uint8_t:
+            (<numeric_t*>slot)[0] = 255
+        else:
+            (<numeric_t*>slot)[0] = <numeric_t>~(<numeric_t>1 << (sizeof(numeric_t) * 8 - 1))
+
+
+cdef void _reduce_combine(int reduction, char* into, const char* part,
+                          numeric_t* marker) noexcept nogil:
+    cdef numeric_t a, b
+    if reduction == REDUCE_SUM or reduction == REDUCE_MEAN:
+        if numeric_t is float32_t or numeric_t is float64_t:
+            (<double*>into)[0] += (<const double*>part)[0]
+        else:
+            (<uint64_t*>into)[0] += (<const uint64_t*>part)[0]
+        return
+    a = (<numeric_t*>into)[0]
+    b = (<const numeric_t*>part)[0]
+    if reduction == REDUCE_MAX:
+        (<numeric_t*>into)[0] = a if (a != a or a >= b) else b
+    else:
+        (<numeric_t*>into)[0] = a if (a != a or a <= b) else b
+
+
+cdef void _reduce_finish(int reduction, const char* slot, Py_ssize_t count,
+                         numeric_t* out) noexcept nogil:
+    cdef numeric_t total
+    cdef int64_t signed_total
+    cdef uint64_t magnitude
+    if reduction == REDUCE_SUM:
+        if numeric_t is float32_t or numeric_t is float64_t:
+            out[0] = <numeric_t>(<const double*>slot)[0]
+        else:
+            out[0] = <numeric_t>(<const uint64_t*>slot)[0]
+    elif reduction == REDUCE_MEAN:
+        if numeric_t is float32_t or numeric_t is float64_t:
+            out[0] = <numeric_t>((<const double*>slot)[0] / count)   # 0 / 0 is NaN, as in TF
+        else:
+            # TF divides the wrapped-around sum by the count in the integer type, truncating.
+            total = <numeric_t>(<const uint64_t*>slot)[0]
+            if count == 0:
+                out[0] = 0
+                return
+            signed_total = <int64_t>total
+            if signed_total < 0:
+                magnitude = (<uint64_t>0 - <uint64_t>signed_total) // <uint64_t>count
+                out[0] = <numeric_t>(<uint64_t>0 - magnitude)
+            else:
+                out[0] = <numeric_t>(<uint64_t>signed_total // <uint64_t>count)
+    else:
+        out[0] = (<const numeric_t*>slot)[0]
+
+
+# ---------------------------------------------------------------------------------------------
+# The block loop.
+
+cdef struct Run:
+    const int* code             # num_instructions quadruples (opcode, dst, a, b)
+    int num_instructions
+    int num_inputs
+    int num_registers
+    int reduction
+    int reduce_src
+    int copy_src                # >= 0: copy this operand to the output (no reduction)
+    Py_ssize_t size             # elements of the chain's result y
+    Py_ssize_t inner            # reductions: elements per output row; else 1
+    Py_ssize_t outer            # reductions: output elements
+    Py_ssize_t block            # elements per block (<= BLOCK)
+    const char* data[MAX_INPUTS]
+    Py_ssize_t period[MAX_INPUTS]  # input k at flat index i is data[k][i % period[k]]
+    char* out                   # the output (no reduction) or NULL
+    char* acc                   # reductions: accumulator slots, 8 bytes each
+
+
+cdef int _run_range(numeric_t* marker, const Run* run, Py_ssize_t start, Py_ssize_t stop,
+                    char* acc) noexcept nogil:
+    """Computes y[start:stop] block by block (into the output, or into `acc` rows)."""
+    cdef Py_ssize_t block = run.block, pos, n, k, offset, p, first, i, row, column, seg
+    cdef int j, opcode, dst, a, b, num_inputs = run.num_inputs
+    cdef const numeric_t* operand[MAX_INPUTS + MAX_REGISTERS]
+    cdef const numeric_t* source
+    cdef numeric_t* staging
+    cdef numeric_t* target
+    cdef numeric_t* out = <numeric_t*>run.out
+    cdef numeric_t* scratch = <numeric_t*>malloc(
+        (run.num_registers + num_inputs) * block * sizeof(numeric_t) + 64)
+    if scratch == NULL:
+        return -1
+    for j in range(run.num_registers):
+        operand[num_inputs + j] = scratch + j * block
+    staging = scratch + run.num_registers * block
+    for k in range(num_inputs):
+        if run.period[k] == 1:     # a scalar: fill its register once
+            target = staging + k * block
+            for i in range(block):
+                target[i] = (<const numeric_t*>run.data[k])[0]
+            operand[k] = target
+    pos = start
+    while pos < stop:
+        n = stop - pos
+        if n > block:
+            n = block
+        for k in range(num_inputs):
+            p = run.period[k]
+            source = <const numeric_t*>run.data[k]
+            if p == run.size:
+                operand[k] = source + pos
+            elif p != 1:           # broadcast along leading axes: copy the block periodically
+                target = staging + k * block
+                offset = pos % p
+                first = 0
+                while first < n:
+                    seg = p - offset
+                    if seg > n - first:
+                        seg = n - first
+                    for i in range(seg):
+                        target[first + i] = source[offset + i]
+                    first += seg
+                    offset = 0
+                operand[k] = target
+        for j in range(run.num_instructions):
+            opcode = run.code[4 * j]
+            dst = run.code[4 * j + 1]
+            a = run.code[4 * j + 2]
+            b = run.code[4 * j + 3]
+            target = out + pos if dst < 0 else <numeric_t*>operand[dst]
+            _apply(opcode, target, operand[a], operand[b] if b >= 0 else operand[a], n)
+        if run.copy_src >= 0:
+            source = operand[run.copy_src]
+            for i in range(n):
+                out[pos + i] = source[i]
+        elif run.reduction != REDUCE_NONE:
+            source = operand[run.reduce_src]
+            row = pos // run.inner
+            column = pos - row * run.inner
+            first = 0
+            while first < n:
+                seg = run.inner - column
+                if seg > n - first:
+                    seg = n - first
+                _reduce_segment(run.reduction, source + first, seg, acc + 8 * row)
+                first += seg
+                row += 1
+                column = 0
+        pos += n
+    free(scratch)
+    return 0
+
+
+cdef int _execute(numeric_t* marker, Run* run, int num_threads) noexcept nogil:
+    """Runs the program over all of y on up to `num_threads` threads; -1 if out of memory."""
+    cdef Py_ssize_t size = run.size, chunk, part, start, stop, row, rows_per_part
+    cdef Py_ssize_t num_parts = 1, outer = run.outer
+    cdef int error = 0
+    cdef bint by_rows = False
+    cdef char* acc = run.acc
+    if num_threads > 1 and size >= PARALLEL_THRESHOLD:
+        num_parts = num_threads
+    if run.reduction != REDUCE_NONE:
+        by_rows = num_parts == 1 or outer >= 4 * num_parts
+        if not by_rows:
+            acc = <char*>malloc(8 * outer * num_parts)
+            if acc == NULL:
+                return -1
+        for row in range(outer * (1 if by_rows else num_parts)):
+            _reduce_init(run.reduction, acc + 8 * row, marker)
+    if num_parts == 1:
+        error = _run_range(marker, run, 0, size, acc)
+    elif by_rows:
+        rows_per_part = (outer + num_parts - 1) // num_parts
+        for part in prange(num_parts, num_threads=num_parts, schedule="static"):
+            start = part * rows_per_part * run.inner
+            stop = start + rows_per_part * run.inner
+            if stop > size:
+                stop = size
+            if start < stop:
+                error |= _run_range(marker, run, start, stop, acc)
+    else:
+        chunk = (size + num_parts - 1) // num_parts
+        chunk = (chunk + 63) // 64 * 64     # threads write whole cache lines of the output
+        for part in prange(num_parts, num_threads=num_parts, schedule="static"):
+            start = part * chunk
+            stop = start + chunk
+            if stop > size:
+                stop = size
+            if start < stop:
+                error |= _run_range(marker, run, start, stop,
+                                    acc + (0 if by_rows else 8 * outer * part))
+    if run.reduction != REDUCE_NONE:
+        if not by_rows:
+            for part in range(1, num_parts):
+                for row in range(outer):
+                    _reduce_combine(run.reduction, acc + 8 * row,
+                                    acc + 8 * (outer * part + row), marker)
+        for row in range(outer):
+            _reduce_finish(run.reduction, acc + 8 * row, run.inner,
+                           <numeric_t*>run.out + row)
+        if not by_rows:
+            free(acc)
+    return error
+
+
+cdef int _dispatch(int code, Run* run, int num_threads) noexcept nogil:
+    if code == ew.DT_FLOAT32:
+        return _execute(<float32_t*>NULL, run, num_threads)
+    if code == ew.DT_FLOAT64:
+        return _execute(<float64_t*>NULL, run, num_threads)
+    if code == ew.DT_INT32:
+        return _execute(<int32_t*>NULL, run, num_threads)
+    if code == ew.DT_INT64:
+        return _execute(<int64_t*>NULL, run, num_threads)
+    if code == ew.DT_INT8:
+        return _execute(<int8_t*>NULL, run, num_threads)
+    if code == ew.DT_INT16:
+        return _execute(<int16_t*>NULL, run, num_threads)
+    if code == ew.DT_UINT8:
+        return _execute(<uint8_t*>NULL, run, num_threads)
+    return -2
+
+
+# ---------------------------------------------------------------------------------------------
+# The kernel.
+
+_errors_module = None
+_fusion_module = None
+
+
+def _errors():
+    global _errors_module
+    if _errors_module is None:
+        from sessionlib import errors
+        _errors_module = errors
+    return _errors_module
+
+
+def _fusion():
+    # Imported on first use: runtime/fusion.py imports this module.
+    global _fusion_module
+    if _fusion_module is None:
+        from sessionlib.runtime import fusion
+        _fusion_module = fusion
+    return _fusion_module
+
+
+def _shape_string(shape):
+    return "[" + ",".join(str(dim) for dim in shape) + "]"
+
+
+cdef int _broadcast(tuple arrays, int count, cnp.npy_intp* shape, int* ndim) except -1:
+    """numpy's broadcast shape of the inputs into `shape`; InvalidArgumentError if none."""
+    cdef int k, axis, out_ndim = 0, x_ndim
+    cdef cnp.ndarray x
+    cdef cnp.npy_intp dim
+    for k in range(count):
+        x = <cnp.ndarray>PyTuple_GET_ITEM(arrays, k)
+        if cnp.PyArray_NDIM(x) > out_ndim:
+            out_ndim = cnp.PyArray_NDIM(x)
+    for axis in range(out_ndim):
+        shape[axis] = 1
+    for k in range(count):
+        x = <cnp.ndarray>PyTuple_GET_ITEM(arrays, k)
+        x_ndim = cnp.PyArray_NDIM(x)
+        for axis in range(x_ndim):
+            dim = cnp.PyArray_DIMS(x)[axis]
+            if dim == 1:
+                continue
+            if shape[out_ndim - x_ndim + axis] == 1:
+                shape[out_ndim - x_ndim + axis] = dim
+            elif shape[out_ndim - x_ndim + axis] != dim:
+                raise _errors().InvalidArgumentError(
+                    None, None, "Incompatible shapes: "
+                    + _shape_string([shape[a] for a in range(out_ndim)]) + " vs. "
+                    + _shape_string((<object>x).shape))
+    ndim[0] = out_ndim
+    return 0
+
+
+cdef Py_ssize_t _period(cnp.ndarray x, const cnp.npy_intp* shape, int ndim) noexcept:
+    """How input `x` reads at flat output index i: x[i % period] (period 1: a scalar; the
+    output size: full). 0 when it needs materialising (other broadcasts, non-contiguous)."""
+    cdef Py_ssize_t size = cnp.PyArray_SIZE(x)
+    cdef int x_ndim = cnp.PyArray_NDIM(x), axis, lead = 0
+    if size == 1:
+        return 1
+    if not (cnp.PyArray_IS_C_CONTIGUOUS(x) and cnp.PyArray_ISALIGNED(x)
+            and cnp.PyArray_ISNOTSWAPPED(x)):
+        return 0
+    # Leading length-1 axes of x do not matter; the rest must equal the output's trailing axes.
+    while lead < x_ndim and cnp.PyArray_DIMS(x)[lead] == 1:
+        lead += 1
+    for axis in range(lead, x_ndim):
+        if cnp.PyArray_DIMS(x)[axis] != shape[ndim - x_ndim + axis]:
+            return 0
+    return size
+
+
+cdef object _trailing_reduction(object axes, int ndim, const cnp.npy_intp* shape):
+    """(outer, inner) when `axes` are exactly the last len(axes) axes of the shape, else None
+    (other axes, or invalid ones: the numpy path then reduces, or raises TF's error)."""
+    cdef int count = len(axes), axis
+    cdef Py_ssize_t outer = 1, inner = 1
+    seen = set()
+    for value in axes:
+        if not -ndim <= value < ndim:
+            return None
+        seen.add(value % ndim)
+    if len(seen) != count or (count and min(seen) != ndim - count):
+        return None
+    for axis in range(ndim):
+        if axis < ndim - count:
+            outer *= shape[axis]
+        else:
+            inner *= shape[axis]
+    return outer, inner
+
+
+def fused_elementwise(ctx, tuple inputs, dict attrs):
+    """Runs the fused program in `attrs` over `inputs` (see the module's design note).
+
+    Args:
+      ctx: the run context (unused; reductions over non-trailing axes pass it on).
+      inputs: the node's input arrays (read only; never written).
+      attrs: ``program``, ``num_inputs``, ``num_registers``, ``reduce``, ``reduce_src``,
+        ``reduce_axes``, ``keep_dims``, ``reduce_op`` (see runtime/fusion.py).
+
+    Returns:
+      A 1-tuple with the result: a new C-contiguous array.
+
+    Raises:
+      InvalidArgumentError: for inputs whose shapes do not broadcast.
+    """
+    return _fused(ctx, inputs, attrs, False)
+
+
+cdef tuple _fused(ctx, tuple inputs, dict attrs, bint materialise):
+    """`fused_elementwise`; with `materialise`, the reduction's operand y is returned
+    instead of reduced."""
+    cdef tuple program = attrs["program"]
+    cdef int count = <int>PyTuple_GET_SIZE(inputs), k, ndim, code, error, out_ndim
+    cdef int num_instructions = <int>(PyTuple_GET_SIZE(program) // 4)
+    cdef int reduction = REDUCE_NONE if materialise else attrs["reduce"]
+    cdef int code_buffer[4 * MAX_INSTRUCTIONS]
+    cdef cnp.npy_intp shape[MAX_DIMS]
+    cdef cnp.npy_intp out_shape[MAX_DIMS]
+    cdef cnp.ndarray x, out
+    cdef Run run
+    cdef Py_ssize_t period
+    cdef int num_threads = ew.kernel_num_threads()
+    if count > MAX_INPUTS or num_instructions > MAX_INSTRUCTIONS or (
+            attrs["num_registers"] > MAX_REGISTERS):
+        return _fusion().reference_kernel(ctx, inputs, attrs)
+    arrays = tuple([value if cnp.PyArray_Check(value) else np.asarray(value)
+                    for value in inputs])
+    x = <cnp.ndarray>arrays[0]
+    code = ew.dtype_code(x)
+    for k in range(1, count):
+        if ew.dtype_code(<cnp.ndarray>arrays[k]) != code:
+            raise _errors().InvalidArgumentError(
+                None, None, f"{attrs.get('_name')}: all inputs of a fused chain must have "
+                f"one dtype, got {x.dtype.name} and {arrays[k].dtype.name}")
+    if code not in (ew.DT_FLOAT32, ew.DT_FLOAT64, ew.DT_INT8, ew.DT_INT16, ew.DT_INT32,
+                    ew.DT_INT64, ew.DT_UINT8):
+        # float16 (no C type) and anything unexpected: the numpy spec.
+        return _fusion().reference_kernel(ctx, inputs, attrs)
+    _broadcast(arrays, count, shape, &ndim)
+    run.size = 1
+    for k in range(ndim):
+        run.size *= shape[k]
+    run.reduction = reduction
+    run.copy_src = attrs["reduce_src"] if materialise else -1
+    run.inner = 1
+    run.outer = run.size
+    if reduction != REDUCE_NONE:
+        split = _trailing_reduction(attrs["reduce_axes"], ndim, shape)
+        if split is None:
+            # Other axes: run the chain fused, then the reduction's own kernel.
+            y = _fused(ctx, inputs, attrs, True)[0]
+            axes = np.asarray(attrs["reduce_axes"], dtype=np.int64)
+            return _fusion().reduce_with_kernel(ctx, y, axes, attrs)
+        run.outer, run.inner = split
+        out_ndim = 0
+        for k in range(ndim):
+            if k < ndim - len(attrs["reduce_axes"]):
+                out_shape[out_ndim] = shape[k]
+                out_ndim += 1
+            elif attrs["keep_dims"]:
+                out_shape[out_ndim] = 1
+                out_ndim += 1
+        out = cnp.PyArray_EMPTY(out_ndim, out_shape, cnp.PyArray_TYPE(x), 0)
+        run.reduce_src = attrs["reduce_src"]
+        run.acc = <char*>malloc(8 * run.outer + 8)
+        if run.acc == NULL:
+            raise MemoryError()
+    else:
+        out = cnp.PyArray_EMPTY(ndim, shape, cnp.PyArray_TYPE(x), 0)
+        run.acc = NULL
+        if run.size == 0:
+            return (out,)
+    # Inputs: read in place when full-size or periodic, else materialised once.
+    keep = list(arrays)
+    for k in range(count):
+        x = <cnp.ndarray>keep[k]
+        period = _period(x, shape, ndim) if run.size else 1
+        if period == 0:
+            x = np.ascontiguousarray(np.broadcast_to(x, tuple([shape[a] for a in range(ndim)])))
+            keep[k] = x
+            period = run.size
+        run.data[k] = <const char*>cnp.PyArray_DATA(x)
+        run.period[k] = period
+    for k in range(4 * num_instructions):
+        code_buffer[k] = program[k]
+    run.code = code_buffer
+    run.num_instructions = num_instructions
+    run.num_inputs = count
+    run.num_registers = attrs["num_registers"]
+    run.block = _BLOCK if run.size > _BLOCK else (run.size if run.size > 0 else 1)
+    run.out = <char*>cnp.PyArray_DATA(out)
+    try:
+        if run.size >= NOGIL_THRESHOLD:
+            with nogil:
+                error = _dispatch(code, &run, num_threads)
+        else:
+            error = _dispatch(code, &run, num_threads)
+    finally:
+        if run.acc != NULL:
+            free(run.acc)
+    if error:
+        raise MemoryError("out of memory in a fused elementwise kernel")
+    return (out,)

@@ -1,0 +1,379 @@
+"""Fusion of elementwise chains: a plan pass that turns chains and trees of elementwise ops
+into one ``_FusedElementwise`` node running a small instruction program in one pass over memory.
+
+`fuse` runs inside ``plan.compile_nodes``, so the in-process path and every device partition get
+it. It looks only at registrations: an op fuses when its `OpDef.fusion` names an instruction
+(``'add'``, ``'exp'``, ...; the arithmetic ops of math_ops and nn.relu) or a reduction
+(``'reduce_sum'``, ``'reduce_mean'``, ``'reduce_max'``, ``'reduce_min'``).
+
+What fuses. Walking the nodes backwards, an elementwise node joins the group of its consumer
+when its output
+  * is read by exactly one node, which is itself in a group (an elementwise op, or a reduction
+    reading it as its data input),
+  * is not fetched and not fed (a fed value overrides the op's result; a fetched one must
+    exist),
+so every intermediate result the user or another op can see stays materialised. A reduction
+whose axes are a graph constant (and not fed) may end a group; then the chain's result is never
+materialised either. A group becomes one node when it holds at least two ops. Integer
+floor_div, floor_mod and pow can raise (division by zero, negative powers) and stay unfused, so
+that such an error names its own op.
+
+The node. The fused node stands where the group's last op stood, with that op's `origin` (so
+an error maps to the op whose result the group computes); ``attrs['fused_ops']`` lists the
+member op names, which traces show (``"fused_0 = _FusedElementwise(mul, add, neg, ...)"``).
+Its attrs are plain values and pickle to a device worker:
+  ``program``: a flat tuple of ``(opcode, dst, a, b)`` int quadruples; operands below
+    ``num_inputs`` are the node's inputs, the others registers; ``b == -1`` for unary
+    instructions, ``dst == -1`` for the output;
+  ``num_inputs``, ``num_registers``;
+  ``reduce`` (0 or 1 + the index in REDUCTIONS), ``reduce_src`` (the operand reduced),
+    ``reduce_axes`` (the constant axes, as written), ``keep_dims``, ``reduce_op`` (its type);
+  ``fused_ops``, ``fused_types``: the member op names and types, in execution order.
+
+Switching it off. ``SESSIONLIB_FUSION=0`` in the environment turns fusion off everywhere (device
+workers inherit it); a session with ``graph_options.optimizer_options.opt_level = L0`` (TF's
+"no optimizations") compiles its in-process steps without fusion.
+
+`reference_kernel` is the spec of the program: it runs every instruction through the unfused
+reference kernel of the same name, and the reduction through the reduction's own reference
+kernel, so the reference executor gives exactly the unfused results.
+"""
+
+import collections
+import os
+
+import numpy as np
+
+from sessionlib.framework import registry
+from sessionlib.runtime import reference_kernels as _ref
+
+__all__ = ["OPCODES", "REDUCTIONS", "FUSED_OP_TYPE", "fuse", "enabled", "reference_kernel",
+           "reduce_with_kernel", "describe"]
+
+FUSED_OP_TYPE = "_FusedElementwise"
+
+# The instruction set, in opcode order (sessionlib/_core/fused.pxd numbers them the same way).
+OPCODES = (
+    "add", "sub", "mul", "real_div", "floor_div", "floor_mod", "pow", "maximum", "minimum",
+    "squared_difference", "neg", "abs", "sign", "square", "sqrt", "rsqrt", "exp", "log",
+    "log1p", "sin", "cos", "tanh", "sigmoid", "relu", "reciprocal",
+)
+_OPCODE = {name: index for index, name in enumerate(OPCODES)}
+_BINARY = frozenset(OPCODES[:10])
+# Instructions that raise on integers in the unfused kernels: fused for floats only.
+_RAISES_ON_INTEGERS = frozenset(("floor_div", "floor_mod", "pow"))
+REDUCTIONS = ("reduce_sum", "reduce_mean", "reduce_max", "reduce_min")
+
+# Limits of the fused kernel (a group that would exceed them is split or left alone).
+MAX_MEMBERS = 256
+MAX_INPUTS = 64
+MAX_REGISTERS = 64
+
+
+def enabled():
+    """Whether fusion is on for this process (``SESSIONLIB_FUSION``, default on)."""
+    return os.environ.get("SESSIONLIB_FUSION", "1").strip().lower() not in ("0", "false", "off",
+                                                                           "no")
+
+
+# ---- the pass ---------------------------------------------------------------------------------
+
+def _constant_axes(key, fed):
+    """The constant value of a reduction's axes input, as a tuple of ints, or None."""
+    if key in fed or not hasattr(key, "op"):
+        return None
+    from sessionlib.framework import tensor_util
+
+    value = tensor_util.constant_value(key)
+    if value is None:
+        return None
+    value = np.asarray(value)
+    if value.dtype.kind not in "iu" or value.ndim > 1:
+        return None
+    return tuple(int(v) for v in value.reshape(-1))
+
+
+def _same_key(a, b):
+    # Tensors compare by identity (their == may be overloaded); runtime keys are tuples.
+    return a is b or (type(a) is tuple and type(b) is tuple and a == b)
+
+
+def _fusion_of(node, fed):
+    """('op', name) or ('reduce', name, axes) when `node` can be in a group, else None."""
+    opdef = registry.get(node.op_type)
+    name = opdef.fusion
+    if name is None or len(node.outputs) != 1:
+        return None
+    dtype = node.attrs.get("T")
+    np_dtype = getattr(dtype, "as_numpy_dtype", None)
+    if np_dtype is None:
+        return None
+    kind = np.dtype(np_dtype).kind
+    if kind not in "fiu" or np.dtype(np_dtype).itemsize == 0:
+        return None
+    if name in REDUCTIONS:
+        if len(node.inputs) != 2:
+            return None
+        axes = _constant_axes(node.inputs[1], fed)
+        return None if axes is None else ("reduce", name, axes)
+    if name not in _OPCODE or len(node.inputs) != (2 if name in _BINARY else 1):
+        return None
+    if kind in "iu" and name in _RAISES_ON_INTEGERS:
+        return None
+    return ("op", name)
+
+
+def fuse(nodes, feed_keys, fetch_keys):
+    """Replaces fusable groups of `nodes` with `_FusedElementwise` nodes.
+
+    Args:
+      nodes: `plan.Node`s in execution order (one device).
+      feed_keys, fetch_keys: the fed and fetched values; they are never fused away.
+
+    Returns:
+      The new node list (the input list itself when nothing fused).
+    """
+    from sessionlib.runtime.plan import Node
+
+    fed, fetched = set(feed_keys), set(fetch_keys)
+    readers = collections.defaultdict(set)
+    for index, node in enumerate(nodes):
+        for key in node.inputs:
+            readers[key].add(index)
+    kinds = [_fusion_of(node, fed) for node in nodes]
+    root_of = {}
+    members = collections.defaultdict(list)
+    for index in range(len(nodes) - 1, -1, -1):
+        kind = kinds[index]
+        if kind is None:
+            continue
+        root = index
+        output = nodes[index].outputs[0]
+        if kind[0] == "op" and output not in fed and output not in fetched:
+            users = readers.get(output, ())
+            if len(users) == 1:
+                (user,) = users
+                user_root = root_of.get(user)
+                joins = user_root is not None and len(members[user_root]) < MAX_MEMBERS
+                if joins and kinds[user][0] == "reduce":
+                    # Only as the data input, never as the axes.
+                    data, axes = nodes[user].inputs
+                    joins = _same_key(data, output) and not _same_key(axes, output)
+                if joins:
+                    root = user_root
+        root_of[index] = root
+        members[root].append(index)
+    fused_at = {}
+    dropped = set()
+    for number, (root, group) in enumerate(sorted(members.items())):
+        group.sort()
+        elementwise = [i for i in group if kinds[i][0] == "op"]
+        if not elementwise or len(group) < 2:
+            continue
+        node = _fused_node(Node, nodes, group, kinds, number)
+        if node is None:
+            continue
+        fused_at[root] = node
+        dropped.update(group)
+    if not fused_at:
+        return nodes
+    result = []
+    for index, node in enumerate(nodes):
+        if index in fused_at:
+            result.append(fused_at[index])
+        elif index not in dropped:
+            result.append(node)
+    return result
+
+
+def _fused_node(node_class, nodes, group, kinds, number):
+    """The `_FusedElementwise` node computing `group` (indices, in order), or None when the
+    program exceeds the kernel's limits."""
+    root = group[-1]
+    produced = {nodes[i].outputs[0]: i for i in group}
+    inputs, input_index = [], {}
+    register_of = {}           # member index -> register number
+    free_registers, num_registers = [], 0
+    program = []
+    reduce_spec = None
+
+    def operand(key):
+        member = produced.get(key)
+        if member is not None:
+            return None, member
+        found = input_index.get(key)
+        if found is None:
+            found = input_index[key] = len(inputs)
+            inputs.append(key)
+        return found, None
+
+    # First pass: the inputs, in first-use order, so that register numbers can follow them.
+    for index in group:
+        kind = kinds[index]
+        keys = nodes[index].inputs[:1] if kind[0] == "reduce" else nodes[index].inputs
+        for key in keys:
+            operand(key)
+    num_inputs = len(inputs)
+    if num_inputs > MAX_INPUTS:
+        return None
+
+    def read(key):
+        position, member = operand(key)
+        return position if member is None else num_inputs + register_of[member]
+
+    for index in group:
+        kind = kinds[index]
+        node = nodes[index]
+        if kind[0] == "reduce":
+            reduce_spec = (REDUCTIONS.index(kind[1]) + 1, read(node.inputs[0]), kind[2],
+                           bool(node.attrs.get("keep_dims", False)), node.op_type)
+            continue
+        operands = [read(key) for key in node.inputs]
+        # The destination is never one of the operands: GCC vectorises a loop over distinct
+        # buffers, but runs d[i] = f(d[i]) through its scalar fallback (the alias check
+        # fails), several times slower. Two registers suffice for a chain.
+        if index == root:
+            destination = -1
+        else:
+            if free_registers:
+                register = free_registers.pop()
+            else:
+                register = num_registers
+                num_registers += 1
+            register_of[index] = register
+            destination = num_inputs + register
+        # Each member's result has exactly one reader (this node): its register is free now.
+        for key in set(node.inputs):
+            member = produced.get(key)
+            if member is not None:
+                free_registers.append(register_of.pop(member))
+        program.extend((_OPCODE[kind[1]], destination, operands[0],
+                        operands[1] if len(operands) > 1 else -1))
+    if num_registers > MAX_REGISTERS:
+        return None
+    attrs = {
+        "_name": f"fused_{number}",
+        "program": tuple(program),
+        "num_inputs": num_inputs,
+        "num_registers": num_registers,
+        "reduce": 0, "reduce_src": -1, "reduce_axes": (), "keep_dims": False, "reduce_op": "",
+        "fused_ops": tuple(nodes[i].name for i in group),
+        "fused_types": tuple(nodes[i].op_type for i in group),
+        "T": nodes[root].attrs.get("T"),
+    }
+    if reduce_spec is not None:
+        (attrs["reduce"], attrs["reduce_src"], attrs["reduce_axes"], attrs["keep_dims"],
+         attrs["reduce_op"]) = reduce_spec
+    return node_class(FUSED_OP_TYPE, list(inputs), list(nodes[root].outputs), attrs,
+                      attrs["_name"], nodes[root].origin)
+
+
+def describe(attrs):
+    """The program of a fused node's attrs as readable lines (for debugging and docs)."""
+    num_inputs = attrs["num_inputs"]
+
+    def name(operand):
+        if operand < 0:
+            return "out"
+        return f"in{operand}" if operand < num_inputs else f"r{operand - num_inputs}"
+
+    program = attrs["program"]
+    lines = []
+    for i in range(0, len(program), 4):
+        opcode, dst, a, b = program[i:i + 4]
+        args = name(a) if b < 0 else f"{name(a)}, {name(b)}"
+        lines.append(f"{name(dst)} = {OPCODES[opcode]}({args})")
+    if attrs["reduce"]:
+        lines.append(f"out = {REDUCTIONS[attrs['reduce'] - 1]}({name(attrs['reduce_src'])}, "
+                     f"axes={list(attrs['reduce_axes'])}, keep_dims={attrs['keep_dims']})")
+    return lines
+
+
+# ---- the spec of the kernel ---------------------------------------------------------------------
+
+def reduce_with_kernel(ctx, value, axes, attrs):
+    """Reduces `value` over `axes` with the reference kernel of the fused reduction's op."""
+    reducer = registry.get(attrs["reduce_op"]).reference
+    return tuple(reducer(ctx, (value, axes), {"keep_dims": attrs["keep_dims"],
+                                              "_name": attrs.get("_name")}))
+
+
+def reference_kernel(ctx, inputs, attrs):
+    """Runs a fused program with numpy: each instruction through the unfused reference kernel.
+
+    Args:
+      ctx: the run context.
+      inputs: the input arrays (never written).
+      attrs: the fused node's attrs (see the module docstring).
+
+    Returns:
+      A 1-tuple with the result.
+    """
+    values = [np.asarray(value) for value in inputs]
+    values.extend([None] * attrs["num_registers"])
+    program = attrs["program"]
+    result = None
+    for i in range(0, len(program), 4):
+        opcode, dst, a, b = program[i:i + 4]
+        kernel = getattr(_ref, OPCODES[opcode])
+        value = kernel(values[a]) if b < 0 else kernel(values[a], values[b])
+        if dst < 0:
+            result = value
+        else:
+            values[dst] = value
+    if attrs["reduce"]:
+        source = values[attrs["reduce_src"]]
+        axes = np.asarray(attrs["reduce_axes"], dtype=np.int64)
+        return reduce_with_kernel(ctx, source, axes, attrs)
+    if result is None:
+        raise ValueError(f"{attrs.get('_name')}: a fused program without a reduction must "
+                         "write its output")
+    return (result,)
+
+
+def _fused_infer(inputs, attrs):
+    """Graph-time inference, for a `_FusedElementwise` op built directly (tests, tools)."""
+    from sessionlib.ops import _infer
+
+    dtype = inputs[0].dtype
+    shape = inputs[0].shape
+    for tensor in inputs[1:]:
+        if tensor.dtype != dtype:
+            raise TypeError(f"{FUSED_OP_TYPE}: all inputs must have one dtype, got "
+                            f"{dtype.name} and {tensor.dtype.name}")
+        shape = _infer.broadcast_shapes(shape, tensor.shape, FUSED_OP_TYPE)
+    attrs.setdefault("T", dtype)
+    for key, default in (("reduce", 0), ("reduce_src", -1), ("reduce_axes", ()),
+                         ("keep_dims", False), ("reduce_op", ""), ("num_registers", 0),
+                         ("fused_ops", ()), ("fused_types", ())):
+        attrs.setdefault(key, default)
+    attrs.setdefault("num_inputs", len(inputs))
+    if attrs["reduce"]:
+        from sessionlib.framework.tensor_shape import TensorShape
+
+        axes = attrs["reduce_axes"]
+        if shape.ndims is None:
+            return [(dtype, TensorShape(None))]
+        ndim = shape.ndims
+        reduced = {a % ndim for a in axes} if ndim else set()
+        dims = []
+        for axis, dim in enumerate(shape.as_list()):
+            if axis not in reduced:
+                dims.append(dim)
+            elif attrs["keep_dims"]:
+                dims.append(1)
+        return [(dtype, TensorShape(dims))]
+    return [(dtype, shape)]
+
+
+def _register():
+    from sessionlib._core import fused as _fast
+
+    # The executor runs it like any generic op; `fused_ops` tells traces what it holds.
+    registry.register_op(FUSED_OP_TYPE, infer=_fused_infer, kernel=_fast.fused_elementwise,
+                         reference=reference_kernel,
+                         doc="A fused chain of elementwise ops (runtime/fusion.py).")
+    assert tuple(_fast.OPCODE_NAMES) == OPCODES, "fused.pyx and fusion.py disagree on opcodes"
+
+
+_register()

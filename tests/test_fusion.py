@@ -1,0 +1,384 @@
+"""Fusion of elementwise chains (runtime/fusion.py, _core/fused.pyx) and zero-copy feeds.
+
+Which chains fuse and which values stay materialised; fused results equal the unfused ones on
+both executors for every dtype, with read-only inputs, broadcasting, blocks and threads; fused
+reductions; errors, traces, the off switches; and that feeds are read in place, never written.
+"""
+
+import pickle
+
+import numpy as np
+import pytest
+
+import sessionlib as tf
+from sessionlib import errors
+from sessionlib._core import elementwise, fused
+from sessionlib.client import session as session_lib
+from sessionlib.runtime import fusion
+from sessionlib.runtime import plan as plan_lib
+
+FLOATS = (tf.float16, tf.float32, tf.float64)
+INTS = (tf.int8, tf.int16, tf.int32, tf.int64, tf.uint8)
+NO_FUSION = tf.ConfigProto(graph_options=tf.GraphOptions(
+    optimizer_options=tf.OptimizerOptions(opt_level=tf.OptimizerOptions.L0)))
+
+
+def _plan(fetches, feeds=(), fuse=True):
+    order = plan_lib.prune(list(feeds), list(fetches), [])
+    plan, _, _ = plan_lib.compile_plan(order, list(feeds), list(fetches), fuse)
+    return plan
+
+
+def _fused_nodes(plan):
+    return [attrs for attrs, op_type in zip(plan.attrs, plan.op_types)
+            if op_type == fusion.FUSED_OP_TYPE]
+
+
+def _values(shape, dtype, seed, low=-3, high=4):
+    rng = np.random.default_rng(seed)
+    np_dtype = np.dtype(dtype.as_numpy_dtype)
+    if dtype.is_floating:
+        array = rng.uniform(low, high, shape).astype(np_dtype)
+    else:
+        array = rng.integers(max(low, 0) if dtype.is_unsigned else low, high,
+                             shape).astype(np_dtype)
+    array.setflags(write=False)
+    return array
+
+
+def _run_both(fetches, feed_dict):
+    """(fused, unfused) results of one run on the default graph."""
+    with tf.Session() as sess:
+        fused_result = sess.run(fetches, feed_dict)
+    with tf.Session(config=NO_FUSION) as sess:
+        plain_result = sess.run(fetches, feed_dict)
+    return fused_result, plain_result
+
+
+def _assert_close(actual, expected, dtype):
+    actual, expected = np.asarray(actual), np.asarray(expected)
+    assert actual.shape == expected.shape and actual.dtype == expected.dtype
+    if expected.dtype.kind == "f":
+        tolerance = {2: 1e-3, 4: 1e-5, 8: 1e-12}[expected.dtype.itemsize]
+        np.testing.assert_allclose(actual, expected, rtol=tolerance, atol=tolerance,
+                                   equal_nan=True)
+    else:
+        np.testing.assert_array_equal(actual, expected)
+
+
+# ---- which chains fuse ----------------------------------------------------------------------
+
+def test_opcode_tables_agree():
+    assert tuple(fused.OPCODE_NAMES) == fusion.OPCODES
+    assert tuple(fused.REDUCTION_NAMES[1:]) == fusion.REDUCTIONS
+
+
+def test_a_chain_becomes_one_node_that_names_its_ops():
+    a, b, c = (tf.placeholder(tf.float32, [None], name=n) for n in "abc")
+    y = tf.exp(-tf.square(a * b + c), name="y")
+    plan = _plan([y], [a, b, c])
+    assert list(plan.op_types) == [fusion.FUSED_OP_TYPE]
+    (attrs,) = _fused_nodes(plan)
+    assert attrs["fused_ops"] == ("mul", "add", "Square", "Neg", "y")
+    assert attrs["fused_types"] == ("Mul", "AddV2", "Square", "Neg", "Exp")
+    # Two registers: an instruction never writes one of its operands (see fusion.py).
+    assert attrs["num_inputs"] == 3 and attrs["num_registers"] == 2
+    # The node stands for the chain's last op: errors and traces map back to it.
+    assert plan.origins.tolist() == [4]
+    assert fusion.describe(attrs) == ["r0 = mul(in0, in1)", "r1 = add(r0, in2)",
+                                      "r0 = square(r1)", "r1 = neg(r0)", "out = exp(r1)"]
+
+
+def test_a_single_op_is_not_fused():
+    a = tf.placeholder(tf.float32, [None])
+    plan = _plan([a + 1.0], [a])
+    assert fusion.FUSED_OP_TYPE not in plan.op_types
+
+
+def test_fetched_intermediates_stay_materialised():
+    a, b = tf.placeholder(tf.float32, [None]), tf.placeholder(tf.float32, [None])
+    t = a * b
+    y = tf.exp(tf.negative(t))
+    plan = _plan([t, y], [a, b])
+    assert list(plan.op_types) == ["Mul", fusion.FUSED_OP_TYPE]
+    assert _fused_nodes(plan)[0]["fused_types"] == ("Neg", "Exp")
+
+
+def test_fed_intermediates_are_not_fused():
+    a, b = tf.placeholder(tf.float32, [None]), tf.placeholder(tf.float32, [None])
+    t = tf.square(a * b)
+    y = tf.exp(tf.negative(t))
+    plan = _plan([y], [a, b, t])
+    assert [attrs["fused_types"] for attrs in _fused_nodes(plan)] == [("Neg", "Exp")]
+    a_value = np.ones(3, np.float32)
+    t_value = np.array([0.0, 1.0, 2.0], np.float32)
+    with tf.Session() as sess:
+        result = sess.run(y, {a: a_value, b: a_value, t: t_value})
+    np.testing.assert_allclose(result, np.exp(-t_value), rtol=1e-6)
+
+
+def test_multi_consumer_intermediates_stay_materialised():
+    a = tf.placeholder(tf.float32, [None])
+    t = a * 2.0
+    y = tf.exp(t) + tf.sin(t)
+    plan = _plan([y], [a])
+    assert "Mul" in plan.op_types
+    assert _fused_nodes(plan)[0]["fused_types"] == ("Exp", "Sin", "AddV2")
+    value = np.linspace(-1, 1, 7, dtype=np.float32)
+    with tf.Session() as sess:
+        np.testing.assert_allclose(sess.run(y, {a: value}),
+                                   np.exp(2 * value) + np.sin(2 * value), rtol=1e-6)
+
+
+def test_trees_fuse_and_shared_inputs_are_read_once():
+    a, b = tf.placeholder(tf.float32, [None]), tf.placeholder(tf.float32, [None])
+    y = tf.maximum(tf.square(a - b), tf.sqrt(tf.abs(a * b))) * (a + b)
+    plan = _plan([y], [a, b])
+    (attrs,) = _fused_nodes(plan)
+    assert attrs["num_inputs"] == 2 and len(attrs["fused_ops"]) == 8
+
+
+def test_comparisons_and_integer_division_do_not_fuse():
+    a = tf.placeholder(tf.int32, [None])
+    y = tf.floordiv(a * 3, 2) + 1
+    plan = _plan([y], [a])
+    assert fusion.FUSED_OP_TYPE not in plan.op_types
+    x = tf.placeholder(tf.float32, [None])
+    mask = tf.greater(x * 2.0, 1.0)
+    assert fusion.FUSED_OP_TYPE not in _plan([mask], [x]).op_types
+    z = tf.floordiv(x * 3.0, 2.0) + 1.0
+    assert _fused_nodes(_plan([z], [x]))[0]["fused_types"] == ("Mul", "FloorDiv", "AddV2")
+
+
+def test_reductions_with_constant_axes_end_a_chain():
+    a = tf.placeholder(tf.float32, [None, 5])
+    total = tf.reduce_sum(tf.exp(a * a), axis=1)
+    plan = _plan([total], [a])
+    (attrs,) = _fused_nodes(plan)
+    assert attrs["fused_types"] == ("Mul", "Exp", "Sum")
+    assert attrs["reduce_axes"] == (1,) and attrs["reduce_op"] == "Sum"
+    # Axes that are fed or computed at run time keep the reduction separate.
+    axes = tf.placeholder(tf.int32, [None])
+    plan = _plan([tf.reduce_max(tf.exp(a * a), axis=axes)], [a, axes])
+    assert _fused_nodes(plan)[0]["reduce"] == 0 and "Max" in plan.op_types
+    const_axes = tf.constant([1])
+    fed = tf.reduce_min(tf.exp(a * a), axis=const_axes)
+    plan = _plan([fed], [a, const_axes])
+    assert "Min" in plan.op_types
+    # A reduction of a value used elsewhere does not absorb it.
+    y = tf.exp(a)
+    plan = _plan([tf.reduce_mean(y), y], [a])
+    assert "Mean" in plan.op_types
+
+
+def test_plans_with_fused_nodes_pickle_and_rebind():
+    a, b = tf.placeholder(tf.float32, [None]), tf.placeholder(tf.float32, [None])
+    y = tf.reduce_sum(tf.sigmoid(a * b), keepdims=True)
+    plan = _plan([y], [a, b])
+    copy = pickle.loads(pickle.dumps(plan)).rebind()
+    assert copy.op_types == plan.op_types and copy.attrs[-1]["program"] == \
+        plan.attrs[-1]["program"]
+
+
+# ---- results equal the unfused ones ---------------------------------------------------------
+
+def _int_chain(x, y, s):
+    return tf.maximum(tf.abs(x * y - s), tf.square(x + s)) - tf.nn.relu(tf.negative(y))
+
+
+def _float_chain(x, y, s):
+    return tf.exp(-tf.square(x * y + s)) + tf.sigmoid(x) * tf.tanh(y) - tf.sqrt(tf.abs(x) + s)
+
+
+@pytest.mark.parametrize("dtype", FLOATS + INTS, ids=lambda d: d.name)
+def test_fused_chains_equal_unfused_for_every_dtype(executor, dtype):
+    x = tf.placeholder(dtype, None)
+    y = tf.placeholder(dtype, None)
+    s = tf.placeholder(dtype, None)
+    chain = _float_chain if dtype.is_floating else _int_chain
+    fetches = [chain(x, y, s),                      # full, trailing broadcast, scalar
+               chain(y, x, s),
+               tf.reduce_sum(chain(x, y, s), axis=[-1]),
+               tf.reduce_max(chain(x, y, s)),
+               tf.reduce_min(chain(x, y, s), axis=1, keepdims=True),
+               tf.reduce_mean(chain(x, y, s), axis=0)]
+    feeds = {x: _values((3, 4), dtype, 1), y: _values((4,), dtype, 2, low=1),
+             s: _values((), dtype, 3, low=1)}
+    assert all(not value.flags.writeable for value in feeds.values())
+    fused_result, plain_result = _run_both(fetches, feeds)
+    for actual, expected in zip(fused_result, plain_result):
+        _assert_close(actual, expected, dtype)
+
+
+@pytest.mark.parametrize("dtype", (tf.float32, tf.float64, tf.int32, tf.uint8, tf.int64),
+                         ids=lambda d: d.name)
+@pytest.mark.parametrize("threads", (1, 2))
+def test_large_tensors_across_blocks_and_threads(dtype, threads):
+    previous = elementwise.get_num_threads()
+    rows, columns = 1237, 173     # 214k elements: many blocks, none aligned with a row
+    x = tf.placeholder(dtype, [rows, columns])
+    bias = tf.placeholder(dtype, [columns])
+    column = tf.placeholder(dtype, [rows, 1])
+    chain = _float_chain if dtype.is_floating else _int_chain
+    y = chain(x, bias, column)
+    fetches = [y, tf.reduce_sum(chain(x, bias, column)),
+               tf.reduce_max(chain(x, bias, column), axis=1),
+               tf.reduce_mean(chain(x, bias, column), axis=-1, keepdims=True),
+               tf.reduce_min(chain(x, bias, column), axis=0)]
+    feeds = {x: _values((rows, columns), dtype, 4), bias: _values((columns,), dtype, 5),
+             column: _values((rows, 1), dtype, 6, low=1)}
+    try:
+        fused_result, plain_result = _run_both(fetches, feeds)
+        elementwise.set_num_threads(threads)   # the session set it; override for the kernel
+        with tf.Session() as sess:
+            elementwise.set_num_threads(threads)
+            again = sess.run(fetches, feeds)
+    finally:
+        elementwise.set_num_threads(previous)
+    for actual, repeated, expected in zip(fused_result, again, plain_result):
+        if dtype.is_floating and expected.ndim < 2:
+            # Sums over ~10^5 values: summation order differs from numpy's pairwise sum.
+            np.testing.assert_allclose(actual, expected, rtol=1e-4)
+            np.testing.assert_allclose(repeated, expected, rtol=1e-4)
+        else:
+            _assert_close(actual, expected, dtype)
+            _assert_close(repeated, expected, dtype)
+
+
+def test_special_values_follow_ieee(executor):
+    x = tf.placeholder(tf.float32, [None])
+    specials = np.array([np.nan, np.inf, -np.inf, 0.0, -0.0, 1e30, -1e30, 88.0, -104.0],
+                        np.float32)
+    fetches = [tf.exp(x * 1.0), tf.tanh(x + 0.0), tf.sigmoid(-x), tf.log(tf.abs(x) * 1.0),
+               tf.reduce_max(x * 1.0), tf.reduce_min(tf.abs(x) * 1.0)]
+    fused_result, plain_result = _run_both(fetches, {x: specials})
+    for actual, expected in zip(fused_result, plain_result):
+        _assert_close(actual, expected, tf.float32)
+    assert np.isnan(fused_result[4]) and np.isnan(fused_result[5])
+
+
+def test_empty_tensors_and_reductions(executor):
+    x = tf.placeholder(tf.float32, [None, 3])
+    n = tf.placeholder(tf.int32, [None, 3])
+    fetches = [tf.exp(x * 2.0), tf.reduce_sum(tf.exp(x * 2.0), axis=1),
+               tf.reduce_max(tf.exp(x * 2.0)), tf.reduce_mean(tf.exp(x * 2.0)),
+               tf.reduce_mean(n * 2, axis=0), tf.reduce_min(n * 2)]
+    feeds = {x: np.zeros((0, 3), np.float32), n: np.zeros((0, 3), np.int32)}
+    fused_result, plain_result = _run_both(fetches, feeds)
+    for actual, expected in zip(fused_result, plain_result):
+        _assert_close(actual, expected, tf.float32 if expected.dtype.kind == "f" else tf.int32)
+
+
+def test_integer_sums_and_means_wrap_like_tf(executor):
+    x = tf.placeholder(tf.int8, [None])
+    values = np.full(300, 100, np.int8)
+    fetches = [tf.reduce_sum(x * 1), tf.reduce_mean(x + 0), tf.reduce_mean(-x * 1)]
+    fused_result, plain_result = _run_both(fetches, {x: values})
+    for actual, expected in zip(fused_result, plain_result):
+        _assert_close(actual, expected, tf.int8)
+
+
+def test_fused_results_are_fresh_writable_arrays(executor):
+    x = tf.placeholder(tf.float32, [None])
+    value = np.arange(5, dtype=np.float32)
+    with tf.Session() as sess:
+        result = sess.run(tf.exp(x * 2.0), {x: value})
+    assert result.flags.writeable and result.flags.c_contiguous
+    assert not np.shares_memory(result, value)
+
+
+# ---- errors, traces, switches -----------------------------------------------------------------
+
+def test_shape_errors_name_the_chain(executor):
+    a, b = tf.placeholder(tf.float32, None), tf.placeholder(tf.float32, None)
+    y = tf.exp(a * b, name="y")
+    with tf.Session() as sess, pytest.raises(errors.InvalidArgumentError,
+                                             match="Incompatible shapes") as info:
+        sess.run(y, {a: np.ones(3, np.float32), b: np.ones(4, np.float32)})
+    assert info.value.op is y.op
+
+
+def test_traces_show_one_node_listing_its_ops(executor):
+    a = tf.placeholder(tf.float32, [None], name="a")
+    y = tf.exp(-tf.square(a * 2.0, name="sq"), name="y")
+    options = tf.RunOptions(trace_level=tf.RunOptions.FULL_TRACE)
+    metadata = tf.RunMetadata()
+    with tf.Session() as sess:
+        sess.run(y, {a: np.ones(4, np.float32)}, options=options, run_metadata=metadata)
+    (device_stats,) = metadata.step_stats.dev_stats
+    labels = {stats.node_name: stats.timeline_label for stats in device_stats.node_stats}
+    fused_names = [name for name in labels if name.startswith("fused_")]
+    assert len(fused_names) == 1
+    name = fused_names[0]
+    assert labels[name] == f"{name} = _FusedElementwise(mul, sq, Neg, y)"
+    stats = next(s for s in device_stats.node_stats if s.node_name == name)
+    assert [dim.size for dim in stats.output[0].tensor_description.shape.dim] == [4]
+    from sessionlib.client import timeline
+
+    trace = timeline.Timeline(metadata.step_stats).generate_chrome_trace_format()
+    assert "_FusedElementwise" in trace
+
+
+def test_fusion_can_be_switched_off(monkeypatch):
+    a = tf.placeholder(tf.float32, [None])
+    y = tf.exp(a * 2.0)
+    assert fusion.FUSED_OP_TYPE in _plan([y], [a]).op_types
+    monkeypatch.setenv("SESSIONLIB_FUSION", "0")
+    assert not fusion.enabled()
+    assert fusion.FUSED_OP_TYPE not in _plan([y], [a], fuse=None).op_types
+    monkeypatch.delenv("SESSIONLIB_FUSION")
+    with tf.Session(config=NO_FUSION) as sess:
+        step = sess._step((a,), (y,), ())
+        assert step.num_slots == 4     # a, the constant, the product and the result
+        np.testing.assert_allclose(sess.run(y, {a: np.ones(2, np.float32)}), np.exp([2, 2]),
+                                   rtol=1e-6)
+
+
+def test_fusion_in_a_device_partition():
+    config = tf.ConfigProto(device_count={"CPU": 2})
+    a = tf.placeholder(tf.float32, [None])
+    with tf.device("/cpu:1"):
+        y = tf.reduce_sum(tf.exp(-tf.square(a * 0.5)))
+        z = tf.sigmoid(a * 2.0) + 1.0
+    value = np.linspace(-2, 2, 1001, dtype=np.float32)
+    options = tf.RunOptions(trace_level=tf.RunOptions.FULL_TRACE)
+    metadata = tf.RunMetadata()
+    with tf.Session(config=config) as sess:
+        y_value, z_value = sess.run([y, z], {a: value}, options=options,
+                                    run_metadata=metadata)
+    np.testing.assert_allclose(y_value, np.exp(-np.square(value * 0.5)).sum(), rtol=1e-5)
+    np.testing.assert_allclose(z_value, 1 / (1 + np.exp(-2 * value)) + 1, rtol=1e-6)
+    labels = [stats.timeline_label for device_stats in metadata.step_stats.dev_stats
+              for stats in device_stats.node_stats]
+    assert any("_FusedElementwise(" in label for label in labels)
+
+
+# ---- zero-copy feeds and fetches ------------------------------------------------------------
+
+def test_exact_dtype_contiguous_feeds_are_used_in_place():
+    x = tf.placeholder(tf.float32, [None])
+    value = np.arange(4, dtype=np.float32)
+    assert session_lib.convert_feed_value(x, value) is value
+    # Other dtypes, lists and scalars are converted once.
+    converted = session_lib.convert_feed_value(x, np.arange(4, dtype=np.float64))
+    assert converted.dtype == np.float32
+    with tf.Session() as sess:
+        assert sess.run(x, {x: value}) is value      # a fetched feed is the fed array (TF)
+
+
+def test_no_kernel_writes_into_a_feed(executor):
+    x = tf.placeholder(tf.float32, [None])
+    delta = tf.placeholder(tf.float32, [None])
+    variable = tf.Variable(np.zeros(4, np.float32))
+    fetches = [tf.exp(x * 2.0), tf.reduce_sum(x * x), tf.identity(x), x + delta,
+               variable.assign(x), variable.assign_add(delta), tf.nn.relu(-x)]
+    value = np.arange(4, dtype=np.float32)
+    value.setflags(write=False)          # any write into the feed would raise
+    step = np.ones(4, np.float32)
+    step.setflags(write=False)
+    with tf.Session() as sess:
+        sess.run(variable.initializer)
+        for _ in range(2):
+            sess.run(fetches, {x: value, delta: step})
+        np.testing.assert_array_equal(value, np.arange(4, dtype=np.float32))
+        np.testing.assert_array_equal(sess.run(variable.read_value()), [1, 2, 3, 4])
