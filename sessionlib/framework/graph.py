@@ -124,15 +124,9 @@ class Tensor:
         device = f", device={self.device}" if self.device else ""
         return f'Tensor("{self._name}"{shape}, dtype={self._dtype.name}{device})'
 
-    def __hash__(self):
-        return id(self)
-
-    def __eq__(self, other):
-        # Graph tensors compare by identity in TF's graph mode; tf.equal is elementwise.
-        return self is other
-
-    def __ne__(self, other):
-        return self is not other
+    # Graph tensors compare and hash by identity, as in TF's graph mode (tf.equal is the
+    # elementwise comparison). object's own __eq__/__hash__ do exactly that, in C: tensors are
+    # dict keys on every run's hot path, so no Python-level override is defined here.
 
     def __bool__(self):
         raise TypeError("Using a `sessionlib.Tensor` as a Python `bool` is not allowed. Use "
@@ -248,11 +242,7 @@ class Operation:
     def __repr__(self):
         return f"<sessionlib.Operation '{self._name}' type={self.type}>"
 
-    def __hash__(self):
-        return id(self)
-
-    def __eq__(self, other):
-        return self is other
+    # Operations compare and hash by identity: object's C-level defaults (see Tensor).
 
 
 class _ControlScope:
