@@ -6,7 +6,11 @@ Rules, in order (TF's placer, simplified to one task):
    an `InvalidArgumentError` naming the op and the device, unless ``allow_soft_placement`` is
    set, in which case the op goes to CPU:0.
 2. An op that takes a resource (a variable or queue handle) goes where the resource lives.
-3. Otherwise an op follows its first placed data input, and with no inputs goes to CPU:0.
+3. Otherwise an op follows its first data input that is not a *generator*, and with no such
+   input goes to CPU:0. A generator is an op without inputs, explicit device or state (a
+   constant, a placeholder): it is placed with its first consumer instead (TF colocates
+   generators the same way), so ``tf.reduce_sum(x_on_cpu1)`` does not make its axis constant
+   on CPU:0 and ship it over.
 
 Placement is cached per op for the session's lifetime: ops never change device once built.
 """
@@ -19,6 +23,11 @@ from sessionlib.framework import device_spec
 __all__ = ["Placer", "logger"]
 
 logger = logging.getLogger("sessionlib")
+
+
+def _is_generator(op):
+    """An op that can go wherever its consumer goes: no inputs, no device, no state."""
+    return not op._inputs and not op.device and not op._opdef.stateful
 
 
 class Placer:
@@ -93,18 +102,24 @@ class Placer:
                 self._record(current, self._explicit(current))
                 stack.pop()
                 continue
-            unplaced = [t.op for t in current._inputs if t.op not in self._placed]
+            leaders = [t for t in current._inputs if not _is_generator(t.op)]
+            unplaced = [t.op for t in leaders if t.op not in self._placed]
             if unplaced:
                 stack.extend(unplaced)
                 continue
             resource_inputs = [t for t in current._inputs if t.dtype is dtypes.resource]
-            if resource_inputs:
+            if resource_inputs and resource_inputs[0].op in self._placed:
                 device = self._placed[resource_inputs[0].op]
-            elif current._inputs:
+            elif leaders:
+                device = self._placed[leaders[0].op]
+            elif current._inputs and current._inputs[0].op in self._placed:
                 device = self._placed[current._inputs[0].op]
             else:
                 device = self._devices[0]
             self._record(current, device)
+            for tensor in current._inputs:
+                if tensor.op not in self._placed:  # an unplaced generator joins its consumer
+                    self._record(tensor.op, device)
             stack.pop()
         return self._placed[op]
 
@@ -116,5 +131,12 @@ class Placer:
             print(line, flush=True)
 
     def place(self, ops):
-        """The device of each op in `ops`, as a list."""
+        """The device of each op in `ops`, as a list.
+
+        Consumers are placed before generators, so that each generator can join its first
+        consumer (a generator nobody in `ops` consumes goes to CPU:0).
+        """
+        for op in ops:
+            if not _is_generator(op):
+                self.device_of(op)
         return [self.device_of(op) for op in ops]
