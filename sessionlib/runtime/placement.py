@@ -99,27 +99,26 @@ class Placer:
                 stack.pop()
                 continue
             if current.device:
-                self._record(current, self._explicit(current))
-                stack.pop()
-                continue
-            leaders = [t for t in current._inputs if not _is_generator(t.op)]
-            unplaced = [t.op for t in leaders if t.op not in self._placed]
-            if unplaced:
-                stack.extend(unplaced)
-                continue
-            resource_inputs = [t for t in current._inputs if t.dtype is dtypes.resource]
-            if resource_inputs and resource_inputs[0].op in self._placed:
-                device = self._placed[resource_inputs[0].op]
-            elif leaders:
-                device = self._placed[leaders[0].op]
-            elif current._inputs and current._inputs[0].op in self._placed:
-                device = self._placed[current._inputs[0].op]
+                device = self._explicit(current)
             else:
-                device = self._devices[0]
+                leaders = [t for t in current._inputs if not _is_generator(t.op)]
+                unplaced = [t.op for t in leaders if t.op not in self._placed]
+                if unplaced:
+                    stack.extend(unplaced)
+                    continue
+                resource_inputs = [t for t in current._inputs if t.dtype is dtypes.resource]
+                if resource_inputs and resource_inputs[0].op in self._placed:
+                    device = self._placed[resource_inputs[0].op]
+                elif leaders:
+                    device = self._placed[leaders[0].op]
+                elif current._inputs and current._inputs[0].op in self._placed:
+                    device = self._placed[current._inputs[0].op]
+                else:
+                    device = self._devices[0]
             self._record(current, device)
             for tensor in current._inputs:
-                if tensor.op not in self._placed:  # an unplaced generator joins its consumer
-                    self._record(tensor.op, device)
+                if tensor.op not in self._placed and _is_generator(tensor.op):
+                    self._record(tensor.op, device)  # an unplaced generator joins its consumer
             stack.pop()
         return self._placed[op]
 
