@@ -6,14 +6,17 @@ The model has two independent branches (a stack of dense layers each), one pinne
 one to CPU:1, joined on CPU:0. sessionlib runs each device in its own worker process, so the two
 branches really run at the same time; the demo compares the step time against the same model
 with both branches on CPU:0, prints the placement log and the per-device timings from the
-step's trace, and writes a Chrome trace (open it in Perfetto or chrome://tracing).
+step's trace, and writes a Chrome trace (open it in Perfetto or chrome://tracing) and a
+Graphviz picture of the placement.
 
 Usage: python tools/demo.py [--trace-file PATH] [--size N] [--layers K] [--runs R]
 """
 
 import argparse
 import os
+import shutil
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
@@ -25,7 +28,7 @@ try:
 except ImportError:  # run from a checkout without `pip install .`
     sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
     import sessionlib as tf
-from sessionlib.client import timeline
+from sessionlib.client import placement_graph, timeline
 
 
 def build_model(size, layers, branch_devices):
@@ -78,23 +81,34 @@ def print_device_timings(step_stats):
               f", first op to last {(end - start) / 1e6:.2f} ms")
 
 
-def write_trace(step_stats, path):
-    """Writes the Chrome trace to `path` (or, if that is not writable, to the temp folder);
-    returns the absolute path written."""
-    trace = timeline.Timeline(step_stats).generate_chrome_trace_format()
+def write_text(path, text):
+    """Writes `text` to `path` (or, if that is not writable, to the temp folder); returns the
+    absolute path written."""
     try:
         with open(path, "w") as handle:
-            handle.write(trace)
+            handle.write(text)
     except OSError:
         path = os.path.join(tempfile.gettempdir(), os.path.basename(path))
         with open(path, "w") as handle:
-            handle.write(trace)
+            handle.write(text)
     return os.path.abspath(path)
+
+
+def write_placement_picture(run_metadata, path):
+    """Writes the placement as Graphviz DOT, plus an SVG when Graphviz is installed; returns
+    the paths written."""
+    written = [write_text(path, placement_graph.to_dot(run_metadata, "demo model placement"))]
+    if shutil.which("dot"):
+        svg = os.path.splitext(written[0])[0] + ".svg"
+        if subprocess.run(["dot", "-Tsvg", written[0], "-o", svg]).returncode == 0:
+            written.append(svg)
+    return written
 
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--trace-file", default="sessionlib_demo_trace.json")
+    parser.add_argument("--placement-file", default="sessionlib_demo_placement.dot")
     parser.add_argument("--size", type=int, default=768)
     parser.add_argument("--layers", type=int, default=4)
     parser.add_argument("--runs", type=int, default=10)
@@ -116,16 +130,21 @@ def main():
         print("\n== Placement (log_device_placement=True): each op and the device it runs on")
         sess.run(output, feed)  # the first run places, partitions and installs the step
         split_time = time_steps(sess, output, feed, args.runs)
-        options = tf.RunOptions(trace_level=tf.RunOptions.FULL_TRACE)
+        options = tf.RunOptions(trace_level=tf.RunOptions.FULL_TRACE,
+                                output_partition_graphs=True)
         metadata = tf.RunMetadata()
         value = sess.run(output, feed, options=options, run_metadata=metadata)
 
     print(f"\n== Result: output = {value:.4f}")
     print("\n== One traced step, per device (from run_metadata.step_stats)")
     print_device_timings(metadata.step_stats)
-    trace_path = write_trace(metadata.step_stats, args.trace_file)
-    print(f"  Chrome trace of that step: {trace_path}")
+    trace = timeline.Timeline(metadata.step_stats).generate_chrome_trace_format()
+    print(f"  Chrome trace of that step: {write_text(args.trace_file, trace)}")
     print("  (open it in https://ui.perfetto.dev or chrome://tracing; arrows are transfers)")
+    pictures = write_placement_picture(metadata, args.placement_file)
+    print(f"  Placement picture (Graphviz): {', '.join(pictures)}")
+    if len(pictures) == 1:
+        print(f"  (render it with: dot -Tsvg {pictures[0]} -o placement.svg)")
 
     graph1, x1, output1 = build_model(args.size, args.layers, ["/cpu:0", "/cpu:0"])
     with tf.Session(graph=graph1, config=config) as sess:
