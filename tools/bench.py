@@ -13,6 +13,15 @@ Usage:
   python tools/bench.py --only step_latency,callable   # a subset
   python tools/bench.py --tf-python /work/tfenv/bin/python --only fused_y,fused_sum,\
       fused_fed,add_stream,chain16,peak_rss --repeat 15   # the kernel figures (issue 5)
+  python tools/bench.py --only assign_add,worker_latency,worker_callable,branches_exp,\
+      branches_matmul,transfer64                        # state and device figures (3, 4)
+
+The baseline column is what each figure is a ratio against: numpy doing the same work for
+the core and kernel figures, numpy's in-place add for ``assign_add``, the in-process session
+for the worker latencies, and the same graph on one device for the two-device figures (so
+``ours/base`` below 1 is the speed-up from the second device, and for ``transfer64`` it is
+the cost of crossing devices). ``tools/bench_devices.py`` has the device runtime's own probes
+(channel round trip against a pipe, session creation warm and cold).
 
 The kernel figures (``fused_*``, ``add_stream``, ``chain16``, ``peak_rss``) run 10M-element
 float32 graphs. Their numexpr column comes from the TF interpreter too (numexpr is installed
@@ -48,6 +57,16 @@ FIGURES = {
     "add_stream": ("a + b, 10M f32 fed (ms; np: STREAM add)", ">= 70% of STREAM"),
     "chain16": ("16-op chain on 16 elements (µs; np: unfused)", "fused <= 1.1x"),
     "peak_rss": ("peak RSS of the fused_y run (MB)", "<= TF"),
+    # Issue 3 (state): the baseline column is numpy's in-place `a += b`.
+    "assign_add": ("assign_add of a fed 1M f32 array (µs)", "<= 160 µs"),
+    # Issue 4 (devices): the baseline column is the same graph on one device (or in-process).
+    "worker_latency": ("sess.run(c, {a: scalar}) via a worker (µs; base: in-proc)",
+                       "<= 15 µs"),
+    "worker_callable": ("make_callable via a worker (µs; base: in-proc)", "<= 10 µs"),
+    "branches_exp": ("2 exp chains 10M f32, CPU:0|CPU:1 (ms; base: both CPU:0)",
+                     ">= 1.8x, <= TF"),
+    "branches_matmul": ("2x4 matmuls 1024^2, CPU:0|CPU:1 (ms; base: both CPU:0)", ">= 1.8x"),
+    "transfer64": ("64 MB made on CPU:0, summed on CPU:1 (ms; base: same dev)", "<= +1 ms"),
 }
 
 # How many timed rounds the kernel figures take the best of (--repeat).
@@ -362,6 +381,118 @@ def bench_peak_rss(backend):
     return float(out.stdout.strip().splitlines()[-1]), None
 
 
+def bench_assign_add(backend):
+    tf = _tf_module(backend)
+    graph = tf.Graph()
+    with graph.as_default():
+        delta = tf.placeholder(tf.float32, [1_000_000])
+        variable = tf.Variable(tf.zeros([1_000_000]))
+        update = variable.assign_add(delta)
+    value = np.ones(1_000_000, np.float32)
+    with tf.Session(graph=graph) as sess:
+        sess.run(variable.initializer)
+        sess.run(update.op, {delta: value})
+        ours = _best_per_call(lambda: sess.run(update.op, {delta: value}), 200)
+    target = np.zeros(1_000_000, np.float32)
+
+    def numpy_add():
+        target.__iadd__(value)
+
+    return ours * 1e6, _best_per_call(numpy_add, 200) * 1e6
+
+
+def _two_device_config(tf, threads=1):
+    return tf.ConfigProto(device_count={"CPU": 2}, intra_op_parallelism_threads=threads,
+                          inter_op_parallelism_threads=2)
+
+
+def _worker_latency(backend, use_callable):
+    tf = _tf_module(backend)
+    times = []
+    for config in (_two_device_config(tf), None):
+        graph = tf.Graph()
+        with graph.as_default(), tf.device("/cpu:0"):
+            a = tf.placeholder(tf.float32, [])
+            c = a * tf.constant(3.0)
+        with tf.Session(graph=graph, config=config) as sess:
+            run = (sess.make_callable(c, feed_list=[a]) if use_callable
+                   else (lambda value: sess.run(c, {a: value})))
+            run(1.0)
+            times.append(_best_per_call(lambda: run(2.0), 2000) * 1e6)
+    return times[0], times[1]
+
+
+def bench_worker_latency(backend):
+    return _worker_latency(backend, use_callable=False)
+
+
+def bench_worker_callable(backend):
+    return _worker_latency(backend, use_callable=True)
+
+
+def _two_branches(backend, build_branch, repeat):
+    """Step time of two independent branches split over CPU:0 and CPU:1, and both on CPU:0."""
+    tf = _tf_module(backend)
+    times = []
+    for devices in (("/cpu:0", "/cpu:1"), ("/cpu:0", "/cpu:0")):
+        graph = tf.Graph()
+        with graph.as_default():
+            outputs, initializers = [], []
+            for index, device in enumerate(devices):
+                with tf.device(device):
+                    output, init = build_branch(tf, index)
+                outputs.append(output)
+                initializers.extend(init)
+        with tf.Session(graph=graph, config=_two_device_config(tf)) as sess:
+            sess.run(initializers)
+            sess.run(outputs)
+            times.append(_best_ms(lambda: sess.run(outputs), repeat))
+    return times[0], times[1]
+
+
+def _exp_branch(tf, index):
+    variables = [tf.Variable(tf.random_uniform([N_LARGE], seed=index * 3 + k))
+                 for k in range(3)]
+    a, b, c = variables
+    return tf.reduce_sum(tf.exp(-tf.square(a * b + c))), [v.initializer for v in variables]
+
+
+def _matmul_branch(tf, index):
+    weights = [tf.Variable(tf.random_uniform([1024, 1024], seed=index * 5 + k) / 512.0)
+               for k in range(5)]
+    h = weights[0]
+    for w in weights[1:]:
+        h = tf.matmul(h, w)
+    return tf.reduce_sum(h), [w.initializer for w in weights]
+
+
+def bench_branches_exp(backend):
+    return _two_branches(backend, _exp_branch, REPEAT)
+
+
+def bench_branches_matmul(backend):
+    return _two_branches(backend, _matmul_branch, REPEAT)
+
+
+def bench_transfer64(backend):
+    """A 64 MB tensor made on CPU:0 and summed on CPU:1, against the same graph on CPU:0."""
+    tf = _tf_module(backend)
+    times = []
+    for consumer in ("/cpu:1", "/cpu:0"):
+        graph = tf.Graph()
+        with graph.as_default():
+            with tf.device("/cpu:0"):
+                source = tf.Variable(tf.random_uniform([16 * 1024 * 1024], seed=1))
+                made = source * 1.0  # a fresh 64 MB tensor each run
+            with tf.device(consumer):
+                total = tf.reduce_sum(made)
+        with tf.Session(graph=graph, config=_two_device_config(tf)) as sess:
+            sess.run(source.initializer)
+            sess.run(total)
+            times.append(_best_ms(lambda: sess.run(total), REPEAT))
+    return times[0], times[1]
+
+
 BENCHMARKS = {
     "import": bench_import,
     "step_latency": bench_step_latency,
@@ -376,6 +507,12 @@ BENCHMARKS = {
     "add_stream": bench_add_stream,
     "chain16": bench_chain16,
     "peak_rss": bench_peak_rss,
+    "assign_add": bench_assign_add,
+    "worker_latency": bench_worker_latency,
+    "worker_callable": bench_worker_callable,
+    "branches_exp": bench_branches_exp,
+    "branches_matmul": bench_branches_matmul,
+    "transfer64": bench_transfer64,
 }
 # Figures measured against the TF interpreter's numexpr as well.
 NUMEXPR_FIGURES = ("fused_y", "fused_sum", "fused_fed", "add_stream")
@@ -430,23 +567,23 @@ def main():
     tf_results = _tf_results(args.tf_python, names) if args.tf_python else {}
     numexpr_results = (_tf_results(args.tf_python, [n for n in names if n in NUMEXPR_FIGURES],
                                    "numexpr") if args.tf_python else {})
-    print(f"{'figure':44} {'sessionlib':>10} {'numpy':>10} {'ours/np':>8} {'TF':>10} "
+    print(f"{'figure':56} {'sessionlib':>10} {'baseline':>10} {'ours/base':>9} {'TF':>10} "
           f"{'ours/TF':>8} {'numexpr':>10}  target")
     for name in names:
         ours, baseline, *error = results[name]
         description, target = FIGURES[name]
         if error:
-            print(f"{description:44} FAILED: {error[0]}")
+            print(f"{description:56} FAILED: {error[0]}")
             continue
         tf_value = tf_results.get(name, [None])[0]
         numexpr_value = numexpr_results.get(name, [None])[0]
-        vs_np = f"{ours / baseline:8.2f}" if baseline else f"{'-':>8}"
+        vs_np = f"{ours / baseline:9.2f}" if baseline else f"{'-':>9}"
         vs_tf = f"{ours / tf_value:8.2f}" if tf_value else f"{'-':>8}"
-        print(f"{description:44} {_fmt(ours)} {_fmt(baseline)} {vs_np} {_fmt(tf_value)} "
+        print(f"{description:56} {_fmt(ours)} {_fmt(baseline)} {vs_np} {_fmt(tf_value)} "
               f"{vs_tf} {_fmt(numexpr_value)}  {target}")
         if name == "add_stream" and baseline:
             gigabytes = 3 * N_LARGE * 4 / 1e9
-            print(f"{'':44} {gigabytes / ours * 1e3:8.1f} GB/s vs STREAM add "
+            print(f"{'':56} {gigabytes / ours * 1e3:8.1f} GB/s vs STREAM add "
                   f"{gigabytes / baseline * 1e3:.1f} GB/s: {baseline / ours:.0%}")
 
 
