@@ -382,3 +382,31 @@ def test_no_kernel_writes_into_a_feed(executor):
             sess.run(fetches, {x: value, delta: step})
         np.testing.assert_array_equal(value, np.arange(4, dtype=np.float32))
         np.testing.assert_array_equal(sess.run(variable.read_value()), [1, 2, 3, 4])
+
+
+def _program_attrs(program, num_inputs=1, num_registers=1, reduce=0, reduce_src=-1):
+    return {"program": tuple(program), "num_inputs": num_inputs,
+            "num_registers": num_registers, "reduce": reduce, "reduce_src": reduce_src,
+            "reduce_axes": (), "keep_dims": False, "reduce_op": "", "_name": "f"}
+
+
+@pytest.mark.parametrize("program, reduce, reduce_src", [
+    ((fused.OPCODE_NAMES.index("neg"), 0, 0, -1), 0, -1),      # writes into input 0
+    ((fused.OPCODE_NAMES.index("neg"), 1000, 0, -1), 0, -1),   # no such register
+    ((fused.OPCODE_NAMES.index("add"), -1, 0, 77), 0, -1),     # no such operand
+    ((999, -1, 0, -1), 0, -1),                                 # no such opcode
+    ((fused.OPCODE_NAMES.index("neg"), 1, 0, -1), 1, 9),       # reduces no such operand
+    ((fused.OPCODE_NAMES.index("neg"), -1, 0, -1), 1, 0),      # writes a reduction's output
+    ((fused.OPCODE_NAMES.index("neg"), -1, 0), 0, -1),         # not quadruples
+])
+def test_a_malformed_program_is_rejected_before_it_touches_memory(program, reduce, reduce_src):
+    # The kernel trusts operand indices in its C loop; a program shipped in a plan (another
+    # process, a hand-built node) must not write into a read-only input or out of bounds.
+    x = np.arange(1.0, 6.0, dtype=np.float32)
+    x.setflags(write=False)
+    attrs = _program_attrs(program, reduce=reduce, reduce_src=reduce_src)
+    if reduce:
+        attrs["reduce_axes"] = (0,)
+    with pytest.raises(ValueError, match="program"):
+        fused.fused_elementwise(None, (x,), attrs)
+    np.testing.assert_array_equal(x, np.arange(1.0, 6.0, dtype=np.float32))

@@ -247,3 +247,19 @@ def test_setup_rejects_elements_of_other_graphs():
             sess.partial_run_setup([a], [foreign])
         with pytest.raises(ValueError):
             sess.partial_run_setup([foreign], [a])
+
+
+def test_control_dependency_on_a_declared_feed(executor):
+    # As in `run`, feeding a placeholder stands in for it as a control input: the partial
+    # run must not try to run the placeholder (it used to fail with a bare KeyError).
+    p = tf.placeholder(tf.float32, [], name="p")
+    q = tf.placeholder(tf.float32, [], name="q")
+    with tf.control_dependencies([p]):
+        x = tf.identity(q)
+    with tf.Session() as sess:
+        assert sess.run(x, {p: 1.0, q: 2.0}) == np.float32(2.0)
+        handle = sess.partial_run_setup([x], [p, q])
+        assert sess.partial_run(handle, x, {p: 1.0, q: 2.0}) == np.float32(2.0)
+        handle = sess.partial_run_setup([x], [p, q])
+        with pytest.raises(errors.InvalidArgumentError, match="can't be computed"):
+            sess.partial_run(handle, x, {q: 2.0})  # p is declared but not fed yet

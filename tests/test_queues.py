@@ -5,13 +5,14 @@ joined with a timeout, so a bug fails a test instead of hanging the suite.
 """
 
 import threading
-import time
 
 import numpy as np
 import pytest
 
 import sessionlib as tf
 from sessionlib import errors
+
+from _blocking import wait_until_blocked
 
 BOUNDED = tf.RunOptions(timeout_in_ms=20000)
 SHORT = tf.RunOptions(timeout_in_ms=200)
@@ -168,7 +169,7 @@ def test_blocked_dequeue_is_released_by_an_enqueue_from_another_run(executor):
     enqueue = queue.enqueue(42)
     with tf.Session() as sess:
         blocked = Background(lambda: sess.run(dequeue, options=BOUNDED))
-        time.sleep(0.1)
+        wait_until_blocked(sess)
         assert blocked.is_alive()
         # The blocked run does not stall other runs of the same session.
         assert sess.run(queue.size()) == 0
@@ -187,7 +188,7 @@ def test_full_queue_blocks_enqueue_until_a_dequeue(executor):
         sess.run(enqueue, {value: 1})
         sess.run(enqueue, {value: 2})
         blocked = Background(lambda: sess.run(enqueue, {value: 3}, options=BOUNDED))
-        time.sleep(0.1)
+        wait_until_blocked(sess)
         assert blocked.is_alive()
         assert sess.run(dequeue, options=BOUNDED) == 1
         blocked.join()
@@ -256,7 +257,7 @@ def test_close_releases_blocked_dequeue(executor):
     dequeue = queue.dequeue()
     with tf.Session() as sess:
         blocked = Background(lambda: sess.run(dequeue, options=BOUNDED))
-        time.sleep(0.1)
+        wait_until_blocked(sess)
         sess.run(queue.close())
         blocked.join()
         assert isinstance(blocked.error, errors.OutOfRangeError)
@@ -268,7 +269,7 @@ def test_close_with_cancel_pending_enqueues(executor):
     with tf.Session() as sess:
         sess.run(queue.enqueue(1))
         blocked = Background(lambda: sess.run(enqueue_two, options=BOUNDED))
-        time.sleep(0.1)
+        wait_until_blocked(sess)
         sess.run(queue.close(cancel_pending_enqueues=True))
         blocked.join()
         assert isinstance(blocked.error, errors.CancelledError)
@@ -281,7 +282,7 @@ def test_close_keeps_pending_enqueues(executor):
     with tf.Session() as sess:
         sess.run(queue.enqueue(1))
         pending = Background(lambda: sess.run(enqueue_two, options=BOUNDED))
-        time.sleep(0.3)  # the enqueue must be pending before the close
+        wait_until_blocked(sess)  # the enqueue must be pending before the close
         sess.run(queue.close())
         assert sess.run(queue.dequeue(), options=BOUNDED) == 1
         pending.join()
@@ -294,7 +295,7 @@ def test_session_close_cancels_blocked_runs(executor):
     dequeue = queue.dequeue()
     sess = tf.Session()
     blocked = Background(lambda: sess.run(dequeue, options=BOUNDED))
-    time.sleep(0.3)  # the run must be blocked before the close
+    wait_until_blocked(sess)  # the run must be blocked before the close
     assert blocked.is_alive()
     sess.close()
     blocked.join()

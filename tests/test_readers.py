@@ -1,12 +1,13 @@
 """Readers: records and keys of TextLineReader, WholeFileReader and IdentityReader."""
 
 import threading
-import time
 
 import pytest
 
 import sessionlib as tf
 from sessionlib import errors
+
+from _blocking import wait_until_blocked
 
 BOUNDED = tf.RunOptions(timeout_in_ms=20000)
 
@@ -178,7 +179,7 @@ def test_read_blocks_until_a_work_unit_arrives(executor):
         thread = threading.Thread(
             target=lambda: results.append(sess.run(key, options=BOUNDED)), daemon=True)
         thread.start()
-        time.sleep(0.1)
+        wait_until_blocked(sess)
         sess.run(enqueue)
         thread.join(30)
         assert not thread.is_alive()
@@ -200,7 +201,7 @@ def test_session_close_cancels_a_blocked_read(executor):
 
     thread = threading.Thread(target=read, daemon=True)
     thread.start()
-    time.sleep(0.3)  # the read must be blocked before the close
+    wait_until_blocked(sess)  # the read must be blocked before the close
     sess.close()
     thread.join(30)
     assert not thread.is_alive()

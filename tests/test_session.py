@@ -5,6 +5,9 @@ Fetch and feed mapping has its own file (test_fetch_feed.py); threads too
 """
 
 import logging
+import subprocess
+import sys
+import textwrap
 
 import numpy as np
 import pytest
@@ -403,3 +406,24 @@ def test_no_placement_log_by_default(executor, capsys):
     with tf.Session() as sess:
         sess.run(a)
     assert capsys.readouterr().out == ""
+
+
+def test_a_session_collected_inside_the_live_sessions_lock_does_not_deadlock():
+    # `__del__` closes the session, and close() takes the registry lock; a garbage
+    # collection can run while this very thread holds it (any allocation inside the block).
+    code = textwrap.dedent("""
+        import gc
+        import sessionlib as tf
+        from sessionlib.client import session as session_lib
+        tf.constant(1.0)
+        sess = tf.Session()
+        sess.cycle = sess
+        del sess
+        gc.disable()
+        with session_lib._live_sessions_lock:
+            gc.collect()
+        print("ok")
+    """)
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                            timeout=60)
+    assert result.stdout.strip() == "ok", result.stderr

@@ -1,6 +1,7 @@
 """Sessions and threads: per-thread defaults, and many threads running one session at once."""
 
 import threading
+import time
 from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
@@ -8,6 +9,8 @@ import pytest
 
 import sessionlib as tf
 from sessionlib import errors
+
+from _blocking import wait_until_blocked
 
 
 def _in_thread(function):
@@ -207,8 +210,44 @@ def test_close_cancels_a_run_blocked_in_another_thread(executor):
     worker = threading.Thread(target=blocked)
     worker.start()
     started.wait(10)
-    worker.join(0.2)
+    wait_until_blocked(sess)  # closing before the run starts would be a RuntimeError
     sess.close()
     worker.join(10)
     assert not worker.is_alive()
     assert isinstance(outcome.get("error"), errors.CancelledError)
+
+
+def test_a_step_compiled_while_the_graph_changes_is_not_cached_as_current(executor):
+    # A compile that starts before a graph change and is stored after another thread has
+    # already noticed the change must not be served as the step of the new graph version.
+    counter = tf.Variable(0, name="counter")
+    bump = counter.assign_add(1)
+    x = tf.constant(1.0)
+    y = tf.identity(x)
+    other = tf.constant(2.0)
+    with tf.Session() as sess:
+        sess.run(counter.initializer)
+        sess.run(other)
+        compile_ops = sess._compile_ops
+        state = {"done": False}
+
+        def compile_ops_while_graph_changes(order, feeds, fetches):
+            step = compile_ops(order, feeds, fetches)
+            if not state["done"]:
+                state["done"] = True
+                y.op._add_control_input(bump.op if hasattr(bump, "op") else bump)
+                # Another thread sees the new version (and resets the cache) meanwhile.
+                seen = threading.Thread(target=sess.run, args=(other,))
+                seen.start()
+                deadline = time.monotonic() + 10
+                while sess._cache_version != sess.graph.version:
+                    assert time.monotonic() < deadline
+                    time.sleep(0.001)
+                state["thread"] = seen
+            return step
+
+        sess._compile_ops = compile_ops_while_graph_changes
+        sess.run(y)
+        state["thread"].join(10)
+        sess.run(y)  # must run with the new control input
+        assert sess.run(counter) == 1

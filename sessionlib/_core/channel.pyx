@@ -243,6 +243,9 @@ cdef class Region:
         Raises:
           ValueError: if the payload exceeds the slot's capacity.
         """
+        return self._post(slot, payload, capacity)
+
+    cdef uint32_t _post(self, Py_ssize_t slot, bytes payload, Py_ssize_t capacity) except? 0:
         cdef Py_ssize_t length = len(payload)
         cdef volatile uint32_t *seq = self._word(slot + SEQ)
         cdef uint32_t value
@@ -258,6 +261,10 @@ cdef class Region:
 
     def wait_post(self, Py_ssize_t slot, uint32_t last_seq, double spin_s, double timeout_s):
         """Waits until the slot's SEQ moves past `last_seq`; returns SEQ (== last on timeout)."""
+        return self._wait_post(slot, last_seq, spin_s, timeout_s)
+
+    cdef uint32_t _wait_post(self, Py_ssize_t slot, uint32_t last_seq, double spin_s,
+                             double timeout_s) except? 0:
         cdef volatile uint32_t *seq = self._word(slot + SEQ)
         cdef volatile uint32_t *waiters = self._word(slot + WAITERS)
         cdef uint32_t value = sl_load32(seq)
@@ -269,7 +276,12 @@ cdef class Region:
 
     def read(self, Py_ssize_t slot):
         """The payload last posted to the slot at `slot`, as bytes."""
+        return self._read(slot)
+
+    cdef bytes _read(self, Py_ssize_t slot):
         cdef uint32_t length
+        if slot < 0 or slot + HEADER > self.size:
+            raise IndexError(f"slot {slot} outside the region")
         sl_fence()
         length = (<uint32_t *>(self.base + slot + LENGTH))[0]
         if slot + HEADER + length > self.size:
@@ -362,3 +374,73 @@ cdef class SharedBlock:
         if self.lease != NULL:
             sl_sub32(self.lease, 1)
             self.lease = NULL
+
+
+cdef class Lane:
+    """One request/response mailbox pair of a worker's lane block, plus a cancel word.
+
+    The per-run calls of both sides (post a request, wait for and read the response; wait for
+    and read a request, post the response) are single C-level calls here: a loop of tiny steps
+    spends a good part of its time in Python frames, so these stay out of them.
+
+    Args:
+      region: the lane block's `Region`.
+      index: the lane number.
+      lane_bytes: the size of one lane; request_offset, response_offset, cancel_offset: the
+        positions of its two mailbox slots and its cancel word within it.
+      capacity: the payload capacity of a slot.
+      spin_s: how long `wait_response` spins before it sleeps, by default.
+    """
+
+    cdef readonly Region region
+    cdef readonly Py_ssize_t index, base, request, response, cancel_word, capacity
+    cdef public uint32_t last_response
+    cdef public double spin_s
+
+    def __init__(self, Region region, Py_ssize_t index, Py_ssize_t lane_bytes,
+                 Py_ssize_t request_offset, Py_ssize_t response_offset,
+                 Py_ssize_t cancel_offset, Py_ssize_t capacity, double spin_s=200e-6):
+        self.region = region
+        self.index = index
+        self.base = index * lane_bytes
+        self.request = self.base + request_offset
+        self.response = self.base + response_offset
+        self.cancel_word = self.base + cancel_offset
+        self.capacity = capacity
+        self.spin_s = spin_s
+        if self.base + lane_bytes > region.size:
+            raise IndexError(f"lane {index} lies outside the lane block")
+        self.last_response = sl_load32(region._word(self.response + SEQ))
+
+    # ---- client side -------------------------------------------------------------------------
+
+    def post_request(self, bytes data):
+        """Posts a request (bytes from ``channel.encode``); clears an earlier cancel."""
+        sl_store32(self.region._word(self.cancel_word), 0)
+        return self.region._post(self.request, data, self.capacity)
+
+    def wait_response(self, double timeout_s, double spin_s=-1.0):
+        """The response bytes, or None if none came within about `timeout_s` (spinning for
+        `spin_s` first; by default the lane's `spin_s`)."""
+        cdef uint32_t seq = self.region._wait_post(
+            self.response, self.last_response, self.spin_s if spin_s < 0 else spin_s,
+            timeout_s)
+        if seq == self.last_response:
+            return None
+        self.last_response = seq
+        return self.region._read(self.response)
+
+    def response_ready(self):
+        """Whether a response is waiting (for a lane whose run was abandoned)."""
+        return sl_load32(self.region._word(self.response + SEQ)) != self.last_response
+
+    def cancel(self):
+        sl_store32(self.region._word(self.cancel_word), 1)
+
+    # ---- worker side -------------------------------------------------------------------------
+
+    def cancelled(self):
+        return sl_load32(self.region._word(self.cancel_word)) != 0
+
+    def post_response(self, bytes data):
+        return self.region._post(self.response, data, self.capacity)

@@ -64,6 +64,10 @@ from sessionlib._core._typedefs cimport (
     bool_t, float32_t, float64_t, int8_t, int16_t, int32_t, int64_t, numeric_t, uint8_t,
     uint32_t, uint64_t,
 )
+from sessionlib._core._scalar cimport (
+    _abs, _maximum, _minimum, _relu, _sign, _wrapping_add, _wrapping_mul, _wrapping_neg,
+    _wrapping_sub,
+)
 
 import numpy as np
 
@@ -381,43 +385,8 @@ cdef inline Py_ssize_t _block_size(Py_ssize_t size, int parts) noexcept nogil:
 
 
 # ---------------------------------------------------------------------------------------------
-# Scalar helpers. Integer arithmetic wraps; float math picks the float or double libm call.
-
-cdef inline numeric_t _wrapping_add(numeric_t a, numeric_t b) noexcept nogil:
-    if numeric_t is int32_t:
-        return <int32_t>(<uint32_t>a + <uint32_t>b)
-    elif numeric_t is int64_t:
-        return <int64_t>(<uint64_t>a + <uint64_t>b)
-    else:
-        return <numeric_t>(a + b)  # int8/int16/uint8 compute in int: no overflow before the cast
-
-
-cdef inline numeric_t _wrapping_sub(numeric_t a, numeric_t b) noexcept nogil:
-    if numeric_t is int32_t:
-        return <int32_t>(<uint32_t>a - <uint32_t>b)
-    elif numeric_t is int64_t:
-        return <int64_t>(<uint64_t>a - <uint64_t>b)
-    else:
-        return <numeric_t>(a - b)
-
-
-cdef inline numeric_t _wrapping_mul(numeric_t a, numeric_t b) noexcept nogil:
-    if numeric_t is int32_t:
-        return <int32_t>(<uint32_t>a * <uint32_t>b)
-    elif numeric_t is int64_t:
-        return <int64_t>(<uint64_t>a * <uint64_t>b)
-    else:
-        return <numeric_t>(a * b)
-
-
-cdef inline numeric_t _wrapping_neg(numeric_t a) noexcept nogil:
-    if numeric_t is int32_t:
-        return <int32_t>(<uint32_t>0 - <uint32_t>a)
-    elif numeric_t is int64_t:
-        return <int64_t>(<uint64_t>0 - <uint64_t>a)
-    else:
-        return <numeric_t>(-a)
-
+# Scalar helpers (the wrapping arithmetic, min/max, abs, sign and relu are in _scalar.pxd,
+# shared with fused.pyx). Float math picks the float or double libm call.
 
 cdef inline numeric_t _floor_div(numeric_t a, numeric_t b, int* error) noexcept nogil:
     cdef numeric_t quotient, remainder
@@ -492,46 +461,6 @@ cdef inline numeric_t _power(numeric_t base, numeric_t exponent, int* error) noe
             exponent = exponent >> 1
             base = _wrapping_mul(base, base)
         return result
-
-
-cdef inline numeric_t _maximum(numeric_t a, numeric_t b) noexcept nogil:
-    if numeric_t is float32_t or numeric_t is float64_t:
-        return a if (a >= b or a != a) else b   # numpy: NaN propagates from either side
-    else:
-        return a if a >= b else b
-
-
-cdef inline numeric_t _minimum(numeric_t a, numeric_t b) noexcept nogil:
-    if numeric_t is float32_t or numeric_t is float64_t:
-        return a if (a <= b or a != a) else b
-    else:
-        return a if a <= b else b
-
-
-cdef inline numeric_t _abs(numeric_t a) noexcept nogil:
-    if numeric_t is float32_t:
-        return cmath.fabsf(a)
-    elif numeric_t is float64_t:
-        return cmath.fabs(a)
-    elif numeric_t is uint8_t:
-        return a
-    else:
-        return _wrapping_neg(a) if a < 0 else a
-
-
-cdef inline numeric_t _sign(numeric_t a) noexcept nogil:
-    if numeric_t is float32_t or numeric_t is float64_t:
-        # numpy's rule: NaN stays NaN, -0.0 gives +0.0.
-        return 1 if a > 0 else (-1 if a < 0 else (0 if a == 0 else a))
-    else:
-        return <numeric_t>((a > 0) - (a < 0))
-
-
-cdef inline numeric_t _relu(numeric_t a) noexcept nogil:
-    if numeric_t is float32_t or numeric_t is float64_t:
-        return a if (a >= 0 or a != a) else 0   # = numpy maximum(x, 0): NaN propagates
-    else:
-        return a if a > 0 else 0
 
 
 # Float-only helpers. The integer specialisations exist only to keep every fused combination

@@ -3,6 +3,7 @@
 cdef class BoundPlan:
     cdef readonly object plan
     cdef Py_ssize_t num_nodes
+    cdef readonly Py_ssize_t num_slots
     cdef const int[::1] kinds
     cdef const int[::1] in_ptr
     cdef const int[::1] in_slots

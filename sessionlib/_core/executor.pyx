@@ -8,8 +8,9 @@ the node's calling convention, and list stores for outputs and releases. The con
 dispatched on an int so that unary and binary elementwise kernels (Cython functions) are called
 directly with their arrays, with no Python wrapper in between.
 
-Safety: the loop reads slots without bounds checks, so `BoundPlan` validates every index of
-a plan once, when it is bound (a plan may have been shipped from another process).
+Safety: the loop reads slots, kernels and attrs without bounds checks, so `BoundPlan` takes
+private copies of the plan's arrays and lists and validates every index once, when it is bound
+(a plan may have been shipped from another process, and the caller may change it afterwards).
 
 Errors: any exception from a kernel is re-raised as ``failure_type(node_index, cause)``; the
 session turns that into an OpError that carries the failing Operation.
@@ -24,6 +25,8 @@ from cpython.tuple cimport PyTuple_New, PyTuple_SET_ITEM
 from libc.stdint cimport int64_t
 from posix.time cimport CLOCK_MONOTONIC, clock_gettime, timespec
 
+import numpy as np
+
 cdef enum:
     KIND_GENERIC = 0
     KIND_UNARY = 1
@@ -34,49 +37,59 @@ cdef class BoundPlan:
     """An `ExecPlan` with its kernels resolved, ready to run many times."""
 
     def __init__(self, plan, list kernels):
-        if len(kernels) != len(plan):
-            raise ValueError("one kernel per node is required")
         self.plan = plan
         self.num_nodes = len(kernels)
-        self.kinds = plan.kinds
-        self.in_ptr = plan.in_ptr
-        self.in_slots = plan.in_slots
-        self.out_ptr = plan.out_ptr
-        self.out_slots = plan.out_slots
-        self.release_ptr = plan.release_ptr
-        self.release_slots = plan.release_slots
-        self.kernels = kernels
-        self.attrs = plan.attrs
-        _validate(plan, self.num_nodes)
+        self.num_slots = plan.num_slots
+        # Private copies: the loop trusts them after `_validate`, so later changes to `plan`
+        # or `kernels` must not reach it.
+        self.kinds = _int_array(plan.kinds)
+        self.in_ptr = _int_array(plan.in_ptr)
+        self.in_slots = _int_array(plan.in_slots)
+        self.out_ptr = _int_array(plan.out_ptr)
+        self.out_slots = _int_array(plan.out_slots)
+        self.release_ptr = _int_array(plan.release_ptr)
+        self.release_slots = _int_array(plan.release_slots)
+        self.kernels = list(kernels)
+        self.attrs = list(plan.attrs)
+        _validate(self)
 
-    @property
-    def num_slots(self):
-        return self.plan.num_slots
+
+cdef object _int_array(object values):
+    return np.array(values, dtype=np.intc, copy=True)
 
 
-cdef _validate(plan, Py_ssize_t num_nodes):
-    """Raises ValueError unless every pointer and slot index of `plan` is in range."""
-    cdef Py_ssize_t num_slots = plan.num_slots
-    for name in ("kinds", "in_ptr", "out_ptr", "release_ptr"):
-        expected = num_nodes if name == "kinds" else num_nodes + 1
-        if len(getattr(plan, name)) != expected:
-            raise ValueError(f"plan.{name} has {len(getattr(plan, name))} entries, "
-                             f"expected {expected}")
-    for ptr_name, slots_name in (("in_ptr", "in_slots"), ("out_ptr", "out_slots"),
-                                 ("release_ptr", "release_slots")):
-        ptr, slots = getattr(plan, ptr_name), getattr(plan, slots_name)
-        if ptr[0] != 0 or ptr[num_nodes] != len(slots) or (len(ptr) > 1 and
-                                                             (ptr[1:] < ptr[:-1]).any()):
-            raise ValueError(f"plan.{ptr_name} is not a valid index into plan.{slots_name}")
-        if len(slots) and (slots.min() < 0 or slots.max() >= num_slots):
-            raise ValueError(f"plan.{slots_name} names a slot outside 0..{num_slots - 1}")
-    kinds = plan.kinds
+cdef _validate(BoundPlan bound):
+    """Raises ValueError unless every pointer and slot index of `bound` is in range."""
+    cdef Py_ssize_t num_nodes = bound.num_nodes, num_slots = bound.num_slots, node
+    cdef const int[::1] ptr
+    cdef const int[::1] slots
+    if num_slots < 0:
+        raise ValueError(f"plan.num_slots is negative ({num_slots})")
+    for name, count in (("attrs", len(bound.attrs)), ("kinds", len(bound.kinds)),
+                        ("in_ptr", len(bound.in_ptr) - 1), ("out_ptr", len(bound.out_ptr) - 1),
+                        ("release_ptr", len(bound.release_ptr) - 1)):
+        if count != num_nodes:
+            raise ValueError(f"plan.{name} has {count} node entries, expected one per kernel "
+                             f"({num_nodes})")
+    for ptr_name, ptr, slots in (("in_ptr", bound.in_ptr, bound.in_slots),
+                                 ("out_ptr", bound.out_ptr, bound.out_slots),
+                                 ("release_ptr", bound.release_ptr, bound.release_slots)):
+        if ptr[0] != 0 or ptr[num_nodes] != slots.shape[0]:
+            raise ValueError(f"plan.{ptr_name} is not a valid index into its slot array")
+        for node in range(num_nodes):
+            if ptr[node + 1] < ptr[node]:
+                raise ValueError(f"plan.{ptr_name} is not a valid index into its slot array")
+        for node in range(slots.shape[0]):
+            if slots[node] < 0 or slots[node] >= num_slots:
+                raise ValueError(f"plan.{ptr_name[:-4]}_slots names a slot outside "
+                                 f"0..{num_slots - 1}")
     for node in range(num_nodes):
-        arity = plan.in_ptr[node + 1] - plan.in_ptr[node]
-        outs = plan.out_ptr[node + 1] - plan.out_ptr[node]
-        if (kinds[node] == KIND_UNARY and (arity != 1 or outs != 1)) or (
-                kinds[node] == KIND_BINARY and (arity != 2 or outs != 1)):
-            raise ValueError(f"node {node} of kind {kinds[node]} has {arity} inputs and "
+        arity = bound.in_ptr[node + 1] - bound.in_ptr[node]
+        outs = bound.out_ptr[node + 1] - bound.out_ptr[node]
+        kind = bound.kinds[node]
+        if (kind == KIND_UNARY and (arity != 1 or outs != 1)) or (
+                kind == KIND_BINARY and (arity != 2 or outs != 1)):
+            raise ValueError(f"node {node} of kind {kind} has {arity} inputs and "
                              f"{outs} outputs")
 
 
@@ -132,9 +145,9 @@ cdef inline void _release(BoundPlan bound, list slots, Py_ssize_t node):
 
 
 cdef _check_slots(BoundPlan bound, list slots):
-    if len(slots) < bound.plan.num_slots:
+    if len(slots) < bound.num_slots:
         raise ValueError(f"slots holds {len(slots)} entries, the plan needs "
-                         f"{bound.plan.num_slots}")
+                         f"{bound.num_slots}")
 
 
 def run_plan(BoundPlan bound, list slots, object ctx, object failure_type):

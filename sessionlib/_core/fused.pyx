@@ -45,7 +45,7 @@ instruction through the unfused reference kernel); ``tests/test_fusion.py`` and
 # the same mod 2^n). Reductions over other axes run the chain fused and reduce with numpy.
 #
 # Semantics. Every instruction computes what the unfused fast kernel computes (elementwise.pyx;
-# the scalar helpers below are copies of its helpers): integers wrap, floats follow IEEE. Ops
+# both cimport the scalar helpers of _scalar.pxd): integers wrap, floats follow IEEE. Ops
 # that can fail on integers (floor_div, floor_mod, pow) are fused only for floats, so the fused
 # kernel has no run-time errors but incompatible shapes. float16 has no C type: its programs run
 # through the numpy reference.
@@ -71,6 +71,10 @@ from sessionlib._core cimport elementwise as ew
 from sessionlib._core._typedefs cimport (
     float32_t, float64_t, int8_t, int16_t, int32_t, int64_t, numeric_t, uint8_t, uint32_t,
     uint64_t,
+)
+from sessionlib._core._scalar cimport (
+    _abs, _maximum, _minimum, _relu, _sign, _wrapping_add, _wrapping_mul, _wrapping_neg,
+    _wrapping_sub,
 )
 
 import numpy as np
@@ -100,34 +104,43 @@ cdef extern from "<malloc.h>" nogil:
     int M_TRIM_THRESHOLD
 
 
-def _keep_large_buffers():
+_malloc_tuning = None  # None until `tune_malloc` ran, then whether it changed malloc
+
+
+def tune_malloc():
     """Makes glibc malloc serve large buffers from its heap and keep them after free.
 
     glibc maps every block above 32 MiB afresh (mmap) and unmaps it on free, so each new
     10M-element float32 result costs ~10k page faults (~2.5 ms, as much as computing it) when
     first written. TF's allocator keeps freed buffers for reuse; this does the same through
     malloc's own knobs: blocks up to 1 GiB come from the heap, and up to 1 GiB of freed heap is
-    kept rather than returned to the OS. Peak memory is unchanged (the same buffers are reused);
-    ``SESSIONLIB_MALLOC_TUNING=0`` leaves malloc alone.
+    kept rather than returned to the OS. Peak memory is unchanged (the same buffers are reused).
+
+    The setting is process-wide, so importing sessionlib does not make it: the executors call
+    this once, when the first session (or device worker) needs one. ``SESSIONLIB_MALLOC_TUNING=0``
+    leaves malloc alone.
+
+    Returns:
+      Whether malloc was tuned (False off Linux, under the opt-out, or without the knobs).
     """
-    import os
-    import sys
+    global _malloc_tuning
+    if _malloc_tuning is None:
+        import os
+        import sys
 
-    if sys.platform != "linux" or os.environ.get("SESSIONLIB_MALLOC_TUNING", "1") == "0":
-        return False
-    try:
-        return bool(mallopt(M_MMAP_THRESHOLD, 1 << 30) and mallopt(M_TRIM_THRESHOLD, 1 << 30))
-    except Exception:  # noqa: BLE001 - a libc without these knobs: nothing to tune
-        return False
+        tuned = False
+        if sys.platform == "linux" and os.environ.get("SESSIONLIB_MALLOC_TUNING", "1") != "0":
+            tuned = bool(mallopt(M_MMAP_THRESHOLD, 1 << 30) and
+                         mallopt(M_TRIM_THRESHOLD, 1 << 30))
+        _malloc_tuning = tuned
+    return _malloc_tuning
 
-
-_keep_large_buffers()
 
 if not sl_cpu_supported():
     raise ImportError("sessionlib._core.fused was compiled for AVX2/FMA (x86-64-v3), which "
                       "this CPU lacks; rebuild with SESSIONLIB_MARCH= (empty)")
 
-__all__ = ["fused_elementwise", "OPCODE_NAMES", "REDUCTION_NAMES", "BLOCK"]
+__all__ = ["fused_elementwise", "tune_malloc", "OPCODE_NAMES", "REDUCTION_NAMES", "BLOCK"]
 
 # Instruction names in Opcode order (fused.pxd); runtime/fusion.py writes programs with them.
 OPCODE_NAMES = (
@@ -157,82 +170,7 @@ assert len(OPCODE_NAMES) == NUM_OPCODES
 
 
 # ---------------------------------------------------------------------------------------------
-# Scalar helpers: the semantics of elementwise.pyx's helpers of the same names.
-
-cdef inline numeric_t _wrapping_add(numeric_t a, numeric_t b) noexcept nogil:
-    if numeric_t is int32_t:
-        return <int32_t>(<uint32_t>a + <uint32_t>b)
-    elif numeric_t is int64_t:
-        return <int64_t>(<uint64_t>a + <uint64_t>b)
-    else:
-        return <numeric_t>(a + b)
-
-
-cdef inline numeric_t _wrapping_sub(numeric_t a, numeric_t b) noexcept nogil:
-    if numeric_t is int32_t:
-        return <int32_t>(<uint32_t>a - <uint32_t>b)
-    elif numeric_t is int64_t:
-        return <int64_t>(<uint64_t>a - <uint64_t>b)
-    else:
-        return <numeric_t>(a - b)
-
-
-cdef inline numeric_t _wrapping_mul(numeric_t a, numeric_t b) noexcept nogil:
-    if numeric_t is int32_t:
-        return <int32_t>(<uint32_t>a * <uint32_t>b)
-    elif numeric_t is int64_t:
-        return <int64_t>(<uint64_t>a * <uint64_t>b)
-    else:
-        return <numeric_t>(a * b)
-
-
-cdef inline numeric_t _wrapping_neg(numeric_t a) noexcept nogil:
-    if numeric_t is int32_t:
-        return <int32_t>(<uint32_t>0 - <uint32_t>a)
-    elif numeric_t is int64_t:
-        return <int64_t>(<uint64_t>0 - <uint64_t>a)
-    else:
-        return <numeric_t>(-a)
-
-
-cdef inline numeric_t _maximum(numeric_t a, numeric_t b) noexcept nogil:
-    if numeric_t is float32_t or numeric_t is float64_t:
-        return a if (a >= b or a != a) else b   # NaN propagates from either side
-    else:
-        return a if a >= b else b
-
-
-cdef inline numeric_t _minimum(numeric_t a, numeric_t b) noexcept nogil:
-    if numeric_t is float32_t or numeric_t is float64_t:
-        return a if (a <= b or a != a) else b
-    else:
-        return a if a <= b else b
-
-
-cdef inline numeric_t _abs(numeric_t a) noexcept nogil:
-    if numeric_t is float32_t:
-        return cmath.fabsf(a)
-    elif numeric_t is float64_t:
-        return cmath.fabs(a)
-    elif numeric_t is uint8_t:
-        return a
-    else:
-        return _wrapping_neg(a) if a < 0 else a
-
-
-cdef inline numeric_t _sign(numeric_t a) noexcept nogil:
-    if numeric_t is float32_t or numeric_t is float64_t:
-        return 1 if a > 0 else (-1 if a < 0 else (0 if a == 0 else a))
-    else:
-        return <numeric_t>((a > 0) - (a < 0))
-
-
-cdef inline numeric_t _relu(numeric_t a) noexcept nogil:
-    if numeric_t is float32_t or numeric_t is float64_t:
-        return a if (a >= 0 or a != a) else 0
-    else:
-        return a if a > 0 else 0
-
+# Scalar helpers beyond the shared ones of _scalar.pxd: the float-only fused floor_mod.
 
 cdef inline numeric_t _floor_mod(numeric_t a, numeric_t b) noexcept nogil:
     # Floats only (the fusion pass never fuses integer floor_mod): numpy's npy_remainder.
@@ -817,6 +755,32 @@ def fused_elementwise(ctx, tuple inputs, dict attrs):
     return _fused(ctx, inputs, attrs, False)
 
 
+cdef int _check_program(tuple program, int num_inputs, int num_registers, int reduction,
+                        int reduce_src) except -1:
+    """Raises ValueError unless every index of `program` is one the C loop may use.
+
+    The loop trusts them: an operand outside the inputs and registers, or a destination that
+    is an input (a read-only or shared buffer), would read or write arbitrary memory.
+    """
+    cdef Py_ssize_t size = PyTuple_GET_SIZE(program), j
+    cdef int opcode, dst, a, b, operands = num_inputs + num_registers
+    if size % 4 or num_registers < 0:
+        raise ValueError(f"fused program: {size} ints is not a list of (opcode, dst, a, b) "
+                         f"quadruples, or {num_registers} registers is negative")
+    for j in range(0, size, 4):
+        opcode, dst, a, b = program[j], program[j + 1], program[j + 2], program[j + 3]
+        if not (0 <= opcode < NUM_OPCODES and 0 <= a < operands and -1 <= b < operands
+                and (num_inputs <= dst < operands or (dst == -1 and reduction == REDUCE_NONE))):
+            raise ValueError(f"fused program: instruction {j // 4} {program[j:j + 4]} is "
+                             f"invalid for {num_inputs} inputs and {num_registers} registers"
+                             + (" with a reduction" if reduction != REDUCE_NONE else ""))
+    if not REDUCE_NONE <= reduction <= REDUCE_MIN or (
+            reduction != REDUCE_NONE and not 0 <= reduce_src < operands):
+        raise ValueError(f"fused program: reduction {reduction} of operand {reduce_src} is "
+                         "invalid")
+    return 0
+
+
 cdef tuple _fused(ctx, tuple inputs, dict attrs, bint materialise):
     """`fused_elementwise`; with `materialise`, the reduction's operand y is returned
     instead of reduced."""
@@ -834,6 +798,8 @@ cdef tuple _fused(ctx, tuple inputs, dict attrs, bint materialise):
     if count > MAX_INPUTS or num_instructions > MAX_INSTRUCTIONS or (
             attrs["num_registers"] > MAX_REGISTERS):
         return _fusion().reference_kernel(ctx, inputs, attrs)
+    _check_program(program, count, attrs["num_registers"], attrs["reduce"],
+                   attrs["reduce_src"])
     arrays = tuple([value if cnp.PyArray_Check(value) else np.asarray(value)
                     for value in inputs])
     x = <cnp.ndarray>arrays[0]

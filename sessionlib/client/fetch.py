@@ -12,6 +12,7 @@ feed function that splits a fed value across the component tensors.
 """
 
 import collections
+import collections.abc
 
 from sessionlib.framework.graph import Operation, Tensor
 

@@ -13,6 +13,7 @@ Misuse is an `InvalidArgumentError` with TF's messages, raised before anything i
 so a rejected call leaves the partial run as it was. A kernel failure ends the partial run.
 """
 
+import collections.abc
 import itertools
 import threading
 
@@ -179,8 +180,9 @@ class PartialRuns:
         new_feeds = {}
         if not feed_dict:
             return new_feeds
-        if not isinstance(feed_dict, dict):
-            raise TypeError(f"feed_dict must be a dict, got {type(feed_dict).__name__}")
+        if not isinstance(feed_dict, collections.abc.Mapping):
+            raise TypeError(f"feed_dict must be a dictionary or collections.abc.Mapping, not "
+                            f"{type(feed_dict).__name__}")
         for key, value in feed_dict.items():
             for sub_key, sub_value in fetch_lib.expand_feed(key, value):
                 tensor = session._feed_key_tensor(sub_key)
@@ -199,30 +201,12 @@ class PartialRuns:
         Raises:
           InvalidArgumentError: if they need a declared feed that has not been fed.
         """
-        needed = set()
-        stack = []
+        def unfed(tensor):
+            raise _invalid(f"Fetch {tensor.name} can't be computed from the feeds that "
+                           "have been fed so far.")
 
-        def need_tensor(tensor):
-            if tensor in available:
-                return
-            if tensor in run.declared_feeds:
-                raise _invalid(f"Fetch {tensor.name} can't be computed from the feeds that "
-                               "have been fed so far.")
-            if tensor.op not in run.executed:
-                stack.append(tensor.op)
-
-        for tensor in fetch_tensors:
-            need_tensor(tensor)
-        stack.extend(op for op in target_ops if op not in run.executed)
-        while stack:
-            op = stack.pop()
-            if op in needed:
-                continue
-            needed.add(op)
-            for tensor in op._inputs:
-                need_tensor(tensor)
-            stack.extend(c for c in op._control_inputs
-                         if c not in run.executed and c not in needed)
+        needed = plan_lib.needed_ops(fetch_tensors, target_ops, available, run.executed,
+                                     run.declared_feeds, unfed)
         return sorted(needed, key=run.position.__getitem__)
 
     @staticmethod

@@ -35,7 +35,9 @@ __all__ = ["Session", "InteractiveSession", "BaseSession", "get_default_session"
 _DEFAULT_CPU_MEMORY_LIMIT = 268435456  # what TF reports for a host CPU device
 _step_ids = itertools.count(1)
 _live_sessions = weakref.WeakSet()
-_live_sessions_lock = threading.Lock()
+# Reentrant: `close()` takes it, and `__del__` (a garbage collection inside a locked block
+# of this very thread) may call `close()`.
+_live_sessions_lock = threading.RLock()
 
 
 def _config_protos():
@@ -187,8 +189,9 @@ class BaseSession:
 
             elementwise_lib.set_num_threads(
                 devices_lib.default_threads(1, config.intra_op_parallelism_threads))
-        # opt_level L0 ("no optimizations", TF's -1) compiles this session's in-process steps
-        # without elementwise fusion; None leaves it to SESSIONLIB_FUSION (runtime/fusion.py).
+        # opt_level L0 ("no optimizations", TF's -1) compiles this session's steps, in-process
+        # or partitioned on workers, without elementwise fusion; None leaves it to
+        # SESSIONLIB_FUSION (runtime/fusion.py).
         self._fuse = (False if config.graph_options.optimizer_options.opt_level < 0
                       else None)
         self._lock = threading.Lock()
@@ -383,18 +386,22 @@ class BaseSession:
 
     def _step(self, feed_tensors, fetch_tensors, targets):
         """The compiled step for the request, from the cache or freshly compiled."""
-        graph_version = self._graph.version
+        graph_version = self._graph._version
         if graph_version != self._cache_version:
             self._step_cache = {}
             self._cache_version = graph_version
         key = (feed_tensors, fetch_tensors, targets)
         step = self._step_cache.get(key)
-        if step is None:
+        # A step records the version it was compiled from: one compiled while the graph
+        # changed (and stored after another thread reset the cache) is never served as new.
+        if step is None or step.graph_version != graph_version:
             with self._lock:
-                step = self._step_cache.get(key)
-                if step is None:
+                cache = self._step_cache
+                step = cache.get(key)
+                if step is None or step.graph_version != graph_version:
                     step = self._compile(feed_tensors, fetch_tensors, targets)
-                    self._step_cache[key] = step
+                    step.graph_version = graph_version
+                    cache[key] = step
         return step
 
     def _compile(self, feed_tensors, fetch_tensors, targets):
@@ -412,11 +419,11 @@ class BaseSession:
                                                               fetch_tensors, self._fuse)
         if self._workers is not None:
             bound = self._workers.bind_step(order, devices, feed_tensors, fetch_tensors,
-                                            feed_slots, fetch_slots)
+                                            feed_slots, fetch_slots, self._fuse)
         else:
             bound = self._executor.bind(plan)
         return _Step(bound, plan.num_slots, feed_slots, fetch_slots, order, devices,
-                     self._graph.version, feed_tensors, fetch_tensors)
+                     self._graph._version, feed_tensors, fetch_tensors)
 
     def _deadline(self, options):
         timeout_ms = 0

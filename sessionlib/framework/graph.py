@@ -311,7 +311,8 @@ class Graph:
         return self._id_counter
 
     def _bump_version(self):
-        self._version += 1
+        with self._lock:  # `+=` is no atomic step: concurrent bumps must not collapse
+            self._version += 1
 
     @contextlib.contextmanager
     def as_default(self):

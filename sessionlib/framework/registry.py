@@ -39,7 +39,7 @@ class OpDef:
       kernel, reference: the fast and the reference kernel; `kind` says how to call both.
       stateful: True when two runs may give different results (variables, queues, random ops);
         such ops are never pruned as duplicates or constant-folded.
-      num_outputs_fn: unused attr-dependent arity hooks are expressed through `infer` alone.
+      doc: a one-line description.
       fetch_wrapper: None, or ``fetch_wrapper(value, tensor, session)`` giving what
         `Session.run` returns when an output of this op is fetched, in place of its array
         (``GetSessionHandle`` returns a `TensorHandle` this way).

@@ -255,13 +255,19 @@ def _enqueue_elements(ctx, queue, elements, attrs):
             resources.changed.notify_all()
 
 
-def _enqueue_kernel(ctx, inputs, attrs):
+def _queue_and_components(ctx, inputs):
+    """The queue of an enqueue's handle input, and its component inputs (checked count)."""
     queue = _lookup_queue(ctx, inputs[0])
     components = inputs[1:]
     if len(components) != len(queue.component_types):
         raise errors.InvalidArgumentError(
             None, None, f"Enqueue of {len(components)} components into a queue of "
             f"{len(queue.component_types)}")
+    return queue, components
+
+
+def _enqueue_kernel(ctx, inputs, attrs):
+    queue, components = _queue_and_components(ctx, inputs)
     for index, array in enumerate(components):
         _check_component(queue, index, array, array.shape)
     _enqueue_elements(ctx, queue, [tuple(_snapshot(a) for a in components)], attrs)
@@ -269,12 +275,7 @@ def _enqueue_kernel(ctx, inputs, attrs):
 
 
 def _enqueue_many_kernel(ctx, inputs, attrs):
-    queue = _lookup_queue(ctx, inputs[0])
-    components = inputs[1:]
-    if len(components) != len(queue.component_types):
-        raise errors.InvalidArgumentError(
-            None, None, f"Enqueue of {len(components)} components into a queue of "
-            f"{len(queue.component_types)}")
+    queue, components = _queue_and_components(ctx, inputs)
     batch = None
     for index, array in enumerate(components):
         if array.ndim == 0:
@@ -437,12 +438,7 @@ def dequeue_work_unit(ctx, queue_handle, attrs):
 # ---- size, close, is_closed -----------------------------------------------------------------
 
 def _handle_only_infer(dtype):
-    def infer(inputs, attrs):
-        if inputs[0].dtype is not dtypes.resource:
-            raise TypeError("This op takes a queue handle")
-        return [] if dtype is None else [(dtype, TensorShape([]))]
-
-    return infer
+    return state_ops.handle_only_infer("queue", dtype)
 
 
 def _size_kernel(ctx, inputs, attrs):

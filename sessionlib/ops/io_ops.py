@@ -279,12 +279,7 @@ registry.register_op("ReaderReadUpToV2", infer=_read_up_to_infer, reference=_rea
 # ---- counters and reset -----------------------------------------------------------------------
 
 def _reader_only_infer(dtype):
-    def infer(inputs, attrs):
-        if inputs[0].dtype is not dtypes.resource:
-            raise TypeError("This op takes a reader handle")
-        return [] if dtype is None else [(dtype, TensorShape([]))]
-
-    return infer
+    return state_ops.handle_only_infer("reader", dtype)
 
 
 def _num_records_kernel(ctx, inputs, attrs):

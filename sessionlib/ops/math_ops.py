@@ -428,6 +428,31 @@ mul = multiply
 neg = negative
 
 
+def _document(functions, arity, returns):
+    """Appends the Args/Returns/Raises every elementwise wrapper shares to its summary."""
+    if arity == 1:
+        args = "x: a Tensor, or a value convertible to one."
+        raises = "TypeError: if the op does not support the dtype of `x`."
+    else:
+        args = "x, y: Tensors, or values convertible to them, of one dtype."
+        raises = ("TypeError: if the dtypes differ or the op does not support them.\n"
+                  "  ValueError: if the static shapes cannot broadcast.")
+    for function in functions:
+        if function.__doc__ is None:  # python -OO
+            continue
+        function.__doc__ += (f"\n\nArgs:\n  {args}\n  name: the op name (optional).\n\n"
+                             f"Returns:\n  A Tensor of {returns}.\n\nRaises:\n  {raises}\n")
+
+
+_document([abs, cos, exp, log, log1p, negative, reciprocal, rsqrt, sigmoid, sign, sin, sqrt,
+           square, tanh], 1, "the dtype and shape of `x`")
+_document([logical_not], 1, "bool, with the shape of `x`")
+_document([divide, mod, pow, maximum, minimum, squared_difference], 2,
+          "the inputs' dtype (float for `divide` of integers), with the broadcast shape")
+_document([equal, not_equal, less, less_equal, greater, greater_equal, logical_and,
+           logical_or], 2, "bool, with the broadcast shape")
+
+
 # ---- Cast -----------------------------------------------------------------------------------
 
 _CASTABLE = _NUMERIC_AND_BOOL

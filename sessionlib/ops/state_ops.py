@@ -37,7 +37,7 @@ from sessionlib.framework.tensor_shape import TensorShape, as_shape
 
 __all__ = ["assign", "assign_add", "assign_sub", "is_variable_initialized", "make_handle",
            "handle_key", "resource_key", "split_key", "acquire_lock",
-           "create_resource_op"]
+           "create_resource_op", "handle_only_infer"]
 
 
 # ---- handles (shared by variables, queues and readers) -----------------------------------
@@ -88,6 +88,17 @@ def acquire_lock(ctx, lock, what):
 
 def _scalar_handle_infer(inputs, attrs):
     return [(dtypes.resource, TensorShape([]))]
+
+
+def handle_only_infer(what, dtype):
+    """The infer function of an op whose only input is a `what` handle ('queue', 'reader')
+    and whose output is a scalar of `dtype` (no output when `dtype` is None)."""
+    def infer(inputs, attrs):
+        if inputs[0].dtype is not dtypes.resource:
+            raise TypeError(f"This op takes a {what} handle")
+        return [] if dtype is None else [(dtype, TensorShape([]))]
+
+    return infer
 
 
 def _check_handle(op_type, tensor):

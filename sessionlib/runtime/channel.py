@@ -27,6 +27,7 @@ import time
 import numpy as np
 
 from sessionlib import errors
+from sessionlib._core import channel as _core_channel
 from sessionlib.runtime import shm
 
 __all__ = ["LANES", "LANE_BYTES", "SLOT_BYTES", "RUN_SLOTS", "EDGES_PER_RUN", "Lane",
@@ -54,6 +55,7 @@ WAIT_SLICE_S = 0.05             # the longest sleep between liveness / cancellat
 
 
 _SPILLED = ord("S")   # no marshalled tuple starts with it (tuples start with "(" or 0xa9)
+SPILLED = _SPILLED    # the first byte of a spilled message (see `encode`)
 
 
 def encode(message, store=None):
@@ -74,53 +76,21 @@ def decode(data, store=None):
     return marshal.loads((store or shm.store()).open(descriptor).tobytes())
 
 
-class Lane:
-    """One request/response mailbox pair of a worker's lane block.
+class Lane(_core_channel.Lane):
+    """One request/response mailbox pair of a worker's lane block (the methods are in
+    ``sessionlib._core.channel.Lane``: post_request, wait_response, response_ready, cancel on
+    the client side; cancelled, post_response on the worker's).
 
     Args:
       region: the lane block's `Region`.
       index: the lane number.
     """
 
-    __slots__ = ("region", "index", "base", "request", "response", "cancel_word",
-                 "last_response")
+    __slots__ = ()
 
     def __init__(self, region, index):
-        self.region = region
-        self.index = index
-        self.base = index * LANE_BYTES
-        self.request = self.base + _REQUEST
-        self.response = self.base + _RESPONSE
-        self.cancel_word = self.base + _CANCEL
-        self.last_response = region.load(self.response)
-
-    # client side
-    def post_request(self, data):
-        """Posts a request (bytes from `encode`); clears an earlier cancel."""
-        self.region.store(self.cancel_word, 0)
-        self.region.post(self.request, data, _PAYLOAD_BYTES)
-
-    def wait_response(self, timeout_s, spin_s=CLIENT_SPIN_S):
-        """The response bytes, or None if none came within about `timeout_s`."""
-        seq = self.region.wait_post(self.response, self.last_response, spin_s, timeout_s)
-        if seq == self.last_response:
-            return None
-        self.last_response = seq
-        return self.region.read(self.response)
-
-    def response_ready(self):
-        """Whether a response is waiting (for a lane whose run was abandoned)."""
-        return self.region.load(self.response) != self.last_response
-
-    def cancel(self):
-        self.region.store(self.cancel_word, 1)
-
-    # worker side
-    def cancelled(self):
-        return self.region.load(self.cancel_word) != 0
-
-    def post_response(self, data):
-        self.region.post(self.response, data, _PAYLOAD_BYTES)
+        super().__init__(region, index, LANE_BYTES, _REQUEST, _RESPONSE, _CANCEL,
+                         _PAYLOAD_BYTES, CLIENT_SPIN_S)
 
 
 class LaneBlock:

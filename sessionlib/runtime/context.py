@@ -116,7 +116,9 @@ class CancellationManager:
 
     def __init__(self):
         self._cancelled = False
-        self._conditions = set()
+        # condition -> number of waits on it: several runs may wait on one condition (two
+        # dequeues of one queue), and one leaving must not unregister the others.
+        self._conditions = collections.Counter()
         self._lock = threading.Lock()
 
     @property
@@ -133,11 +135,15 @@ class CancellationManager:
 
     def _register(self, condition):
         with self._lock:
-            self._conditions.add(condition)
+            self._conditions[condition] += 1
 
     def _unregister(self, condition):
         with self._lock:
-            self._conditions.discard(condition)
+            count = self._conditions[condition] - 1
+            if count > 0:
+                self._conditions[condition] = count
+            else:
+                del self._conditions[condition]
 
 
 class RunContext:

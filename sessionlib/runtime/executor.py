@@ -45,9 +45,14 @@ class ReferenceExecutor:
 
     name = "reference"
 
-    def bind(self, plan):
-        """Prepares `plan` for repeated runs; returns an object for `run`."""
-        return plan, bind_kernels(plan, reference=True)
+    def bind(self, plan, kernels=None):
+        """Prepares `plan` for repeated runs; returns an object for `run`.
+
+        Args:
+          kernels: the per-node callables to use instead of the registry's (a device worker
+            wraps some of them).
+        """
+        return plan, kernels if kernels is not None else bind_kernels(plan, reference=True)
 
     def run(self, bound, slots, ctx):
         """Executes the plan; `slots` holds the fed values and receives the outputs.
@@ -125,8 +130,10 @@ class CythonExecutor:
 
         self._core = core_executor
 
-    def bind(self, plan):
-        return self._core.BoundPlan(plan, bind_kernels(plan, reference=False))
+    def bind(self, plan, kernels=None):
+        """Prepares `plan` for repeated runs (`kernels`: as `ReferenceExecutor.bind`)."""
+        return self._core.BoundPlan(plan, kernels if kernels is not None
+                                    else bind_kernels(plan, reference=False))
 
     def run(self, bound, slots, ctx):
         try:
@@ -153,10 +160,20 @@ _default_name = os.environ.get("SESSIONLIB_EXECUTOR", "cython")
 
 
 def get_executor(name=None):
-    """The executor called `name` ('reference' or 'cython'; default: the process default)."""
+    """The executor called `name` ('reference' or 'cython'; default: the process default).
+
+    The first call also tunes malloc for large buffers (``fused.tune_malloc``): a process-wide
+    setting that belongs to the first session or device worker, not to ``import sessionlib``.
+
+    Raises:
+      ValueError: for an unknown name.
+    """
     name = name or _default_name
     executor = _executors.get(name)
     if executor is None:
+        from sessionlib._core import fused
+
+        fused.tune_malloc()
         if name == "reference":
             executor = ReferenceExecutor()
         elif name == "cython":

@@ -22,6 +22,7 @@ import marshal
 import numpy as np
 
 from sessionlib.framework import graph_io, registry
+from sessionlib.runtime import fusion
 from sessionlib.runtime.plan import Node, compile_nodes
 
 __all__ = ["PartitionPlan", "PartitionedStep", "partition", "SEND", "RECV"]
@@ -101,8 +102,9 @@ class PartitionedStep:
         returns the fed value without asking a device).
       num_edges: the number of cross-device edges.
       edges: per edge, ``(tensor name or '^op' for control, producer device, consumer device)``.
-      nodes: per device, the `Node`s its plan was compiled from (client side only: traces
-        and partition graphs are described from them; they are never shipped).
+      nodes: per device, the `Node`s of its plan as it runs, fused elementwise nodes
+        included (client side only: traces and partition graphs are described from them;
+        they are never shipped).
     """
 
     def __init__(self, partitions, fed_fetches, num_edges, edges, nodes=None, edge_of=None,
@@ -115,6 +117,7 @@ class PartitionedStep:
         self._edge_of = edge_of or {}
         self._order = order
         self._node_names = node_names or {}   # edge number -> (send name, recv name)
+        self._op_by_name = None
 
     def _input_names(self, node):
         """The NodeDef input names of a partition node: a received value is named by its
@@ -142,6 +145,10 @@ class PartitionedStep:
         """
         labels = []
         for node in self.nodes.get(device, ()):
+            members = node.attrs.get("fused_ops")
+            if members:    # "fused_0 = _FusedElementwise(mul, add)": the ops it holds
+                labels.append(f"{node.name} = {node.op_type}({', '.join(members)})")
+                continue
             if node.op_type == RECV:
                 inputs = [self._node_names[node.attrs["edge"]][0]]
             elif node.op_type == SEND:
@@ -152,32 +159,22 @@ class PartitionedStep:
                 if node.origin >= 0:
                     inputs += self._control_names(self._order[node.origin], device)
             labels.append(f"{node.name} = {node.op_type}({', '.join(inputs)})")
-        return self._fused_labels(device, labels)
-
-    def _fused_labels(self, device, labels):
-        """`labels` (one per node before fusion) as one per node of the compiled plan: a fused
-        elementwise node (runtime/fusion.py) lists the ops it holds, ``"fused_0 =
-        _FusedElementwise(mul, add)"``; the other nodes keep their label."""
-        plan = next((p.plan for p in self.partitions if p.device == device), None)
-        if plan is None or len(plan) == len(labels):
-            return labels
-        by_name = {node.name: label for node, label in zip(self.nodes.get(device, ()), labels)}
-        result = []
-        for name, op_type, attrs in zip(plan.names, plan.op_types, plan.attrs):
-            members = attrs.get("fused_ops")
-            result.append(f"{name} = {op_type}({', '.join(members)})" if members
-                          else by_name[name])
-        return result
+        return labels
 
     def partition_graph(self, device):
         """The `GraphDef` of `device`'s partition as it runs: its graph ops (inputs that
-        cross devices renamed to their `_Recv`) and the inserted `_Send`/`_Recv` nodes."""
+        cross devices renamed to their `_Recv`), the inserted `_Send`/`_Recv` nodes, and a
+        ``_FusedElementwise`` node for each fused chain, whose ``fused_ops`` and
+        ``fused_types`` attrs list the ops it holds."""
         from sessionlib.framework.graph import GRAPH_DEF_VERSION
         from sessionlib.protos import graph_pb2
 
         graph_def = graph_pb2.GraphDef()
         graph_def.versions.producer = GRAPH_DEF_VERSION
         for node in self.nodes.get(device, ()):
+            if node.attrs.get("fused_ops"):
+                self._add_fused_node(graph_def, node, device)
+                continue
             if node.op_type not in (SEND, RECV):
                 op = self._order[node.origin]
                 node_def = graph_def.node.add()
@@ -204,11 +201,32 @@ class PartitionedStep:
         return graph_def
 
 
+    def _add_fused_node(self, graph_def, node, device):
+        """A fused node as a NodeDef: its inputs, the control inputs of its members, and its
+        members' names and types."""
+        if self._op_by_name is None:
+            self._op_by_name = {op.name: op for op in self._order}
+        node_def = graph_def.node.add(name=node.name, op=node.op_type, device=device)
+        node_def.input.extend(self._input_names(node))
+        controls = []
+        for member in node.attrs["fused_ops"]:
+            op = self._op_by_name.get(member)
+            if op is not None:
+                controls += [c for c in self._control_names(op, device) if c not in controls]
+        node_def.input.extend(controls)
+        for key in ("fused_ops", "fused_types"):
+            node_def.attr[key].list.s.extend(
+                item.encode("utf-8") for item in node.attrs[key])
+        dtype = node.attrs.get("T")
+        if dtype is not None and hasattr(dtype, "as_datatype_enum"):
+            node_def.attr["T"].type = dtype.as_datatype_enum
+
+
 def _short_device(device):
     return device.rsplit("/", 1)[-1].replace("device:", "")
 
 
-def partition(order, devices, feed_tensors, fetch_tensors, device_names):
+def partition(order, devices, feed_tensors, fetch_tensors, device_names, fuse=None):
     """Splits a placed step into per-device plans.
 
     Args:
@@ -217,6 +235,8 @@ def partition(order, devices, feed_tensors, fetch_tensors, device_names):
       feed_tensors: the fed tensors, in feed order.
       fetch_tensors: the fetched tensors, in fetch order.
       device_names: all device names of the session, in device order.
+      fuse: whether elementwise chains are fused within each partition (the session's
+        ``opt_level``); None: the process default (``runtime/fusion.py``).
 
     Returns:
       A `PartitionedStep`.
@@ -294,25 +314,30 @@ def partition(order, devices, feed_tensors, fetch_tensors, device_names):
     for device in device_names:
         if not nodes.get(device) and not fetch_sets.get(device):
             continue
-        partitions.append(_compile(device, nodes[device], fed, feed_index,
-                                   fetch_sets.get(device, []), len(edges)))
+        plan, nodes[device] = _compile(device, nodes[device], fed, feed_index,
+                                       fetch_sets.get(device, []), len(edges), fuse)
+        partitions.append(plan)
     node_names = {number: (send_names[number], recv_names[number]) for number in send_names}
     return PartitionedStep(partitions, fed_fetches, len(edges), edges, dict(nodes), edge_of,
                            list(order), node_names)
 
 
-def _compile(device, nodes, fed, feed_index, fetches, num_edges):
-    """The `PartitionPlan` of one device's nodes."""
+def _compile(device, nodes, fed, feed_index, fetches, num_edges, fuse):
+    """(the `PartitionPlan` of one device's nodes, the nodes as they run)."""
     used_feeds = []
     for node in nodes:
         for key in node.inputs:
             if key in fed and key not in used_feeds:
                 used_feeds.append(key)
-    plan, feed_slots, fetch_slots = compile_nodes(nodes, used_feeds,
-                                                  [tensor for _, tensor in fetches])
+    fetch_keys = [tensor for _, tensor in fetches]
+    # Fusion runs here rather than inside compile_nodes, so that the partition's graph and
+    # trace labels describe the fused nodes that really run.
+    if fusion.enabled() if fuse is None else fuse:
+        nodes = fusion.fuse(nodes, used_feeds, fetch_keys)
+    plan, feed_slots, fetch_slots = compile_nodes(nodes, used_feeds, fetch_keys, fuse=False)
     feeds = [(feed_index[key], number) for key, number in zip(used_feeds, feed_slots)]
     fetch_pairs = [(index, number) for (index, _), number in zip(fetches, fetch_slots)]
-    return PartitionPlan(device, plan, feeds, fetch_pairs, num_edges)
+    return PartitionPlan(device, plan, feeds, fetch_pairs, num_edges), nodes
 
 
 # ---- the rendezvous a worker gives its _Send/_Recv kernels ---------------------------------
@@ -340,7 +365,9 @@ class RunRendezvous:
         if value is None:
             descriptor = ("c",)
         else:
-            descriptor = self.store.publish(value, inline_limit=256)
+            # In place when the producing kernel allocated `value` in the arena (the worker
+            # wraps the kernels that feed a _Send): a large tensor crosses with no copy.
+            descriptor = self.store.publish(value, inline_limit=256, in_place=True)
         self.block.send(self.run_slot, edge, self.generation, marshal.dumps(descriptor))
 
     def recv(self, edge):

@@ -3,7 +3,7 @@
 The plan is the contract between the Python front end and the executors. It holds no graph
 objects: op ids (indices into the registry's kernel tables), calling conventions, buffer slot
 numbers and the plain-value attrs of each node. So the same plan runs in the reference executor,
-in the Cython executor, and (later) inside a device worker process it was shipped to.
+in the Cython executor, and inside a device worker process it was shipped to.
 
 Slots: every tensor the step produces or is fed gets a slot in a flat list of buffers. After the
 last node that reads a slot, the slot is released (set to None), so a long chain keeps only its
@@ -17,7 +17,7 @@ import numpy as np
 from sessionlib.framework import registry
 from sessionlib.runtime import fusion
 
-__all__ = ["ExecPlan", "Node", "prune", "compile_plan", "compile_nodes", "bind_kernels"]
+__all__ = ["ExecPlan", "Node", "prune", "needed_ops", "compile_plan", "compile_nodes", "bind_kernels"]
 
 
 class ExecPlan:
@@ -82,29 +82,58 @@ class ExecPlan:
 def prune(fed_tensors, fetch_tensors, target_ops):
     """The ops that must run to compute the fetches and targets, given the feeds.
 
-    An op runs when a fetch or a later op needs one of its outputs that is not fed, when it is
-    a target, or when a running op names it as a control input. As in TF, feeding output 0 of
-    an op also stands in for the op as a control input (TF moves those control edges to the
-    fed value), so a control dependency on a fed placeholder does not run the placeholder.
-
     Returns:
-      The needed ops, in a deterministic topological order (creation order breaks ties).
+      The `needed_ops`, in a deterministic topological order (creation order breaks ties).
     """
     fed = set(fed_tensors)
+    return _topological_order(needed_ops(fetch_tensors, target_ops, fed), fed)
+
+
+def needed_ops(fetch_tensors, target_ops, known, ran=frozenset(), unfed=frozenset(),
+               on_unfed=None):
+    """The set of ops that must (still) run to compute `fetch_tensors` and run `target_ops`.
+
+    An op runs when a fetch or a later op needs one of its outputs whose value is not
+    `known`, when it is a target, or when a running op names it as a control input. As in TF,
+    feeding output 0 of an op also stands in for the op as a control input (TF moves those
+    control edges to the fed value), so a control dependency on a fed placeholder does not
+    run the placeholder.
+
+    Args:
+      fetch_tensors, target_ops: what the step computes and runs.
+      known: the tensors whose values the step has (fed, or kept from earlier partial runs).
+      ran: ops that already ran in this step (a partial run's earlier calls).
+      unfed: tensors that will be fed but are not known yet (a partial run's declared feeds).
+      on_unfed: called with a tensor of `unfed` that is needed; it must raise.
+    """
     needed = set()
-    stack = [t.op for t in fetch_tensors if t not in fed] + list(target_ops)
+    stack = []
+
+    def need(tensor):
+        if tensor in known:
+            return
+        if tensor in unfed:
+            on_unfed(tensor)
+        if tensor.op not in ran and tensor.op not in needed:
+            stack.append(tensor.op)
+
+    for tensor in fetch_tensors:
+        need(tensor)
+    stack.extend(op for op in target_ops if op not in ran)
     while stack:
         op = stack.pop()
         if op in needed:
             continue
         needed.add(op)
         for tensor in op._inputs:
-            if tensor not in fed and tensor.op not in needed:
-                stack.append(tensor.op)
+            need(tensor)
         for control in op._control_inputs:
-            if control not in needed and not (control._outputs and control._outputs[0] in fed):
+            stand_in = control._outputs[0] if control._outputs else None
+            if stand_in is not None and (stand_in in known or stand_in in unfed):
+                need(stand_in)
+            elif control not in ran and control not in needed:
                 stack.append(control)
-    return _topological_order(needed, fed)
+    return needed
 
 
 def _topological_order(ops, fed):

@@ -91,8 +91,12 @@ class WorkerRuntime:
         return [worker.pid for worker in self.workers]
 
     def bind_step(self, order, devices_of_ops, feed_tensors, fetch_tensors, feed_slots,
-                  fetch_slots):
+                  fetch_slots, fuse=None):
         """Partitions a placed step and installs it on the workers.
+
+        Args:
+          fuse: whether the partitions fuse elementwise chains (False for a session with
+            ``opt_level=L0``); None: the process default.
 
         Returns:
           A `DistributedStep` for `run`.
@@ -102,7 +106,7 @@ class WorkerRuntime:
           NotFoundError: if a worker does not know an op type of the step.
         """
         parted = partition.partition(order, devices_of_ops, feed_tensors, fetch_tensors,
-                                     self.device_names)
+                                     self.device_names, fuse)
         if parted.num_edges >= channel.EDGES_PER_RUN:
             raise errors.UnimplementedError(
                 None, None, f"This step has {parted.num_edges} cross-device edges; at most "

@@ -21,6 +21,15 @@ Design.
   when its last numpy view dies (``SharedBlock`` in ``sessionlib._core.channel``), and the
   producer recycles released blocks lazily (`reclaim`). Consumers see read-only views unless
   the producer handed the tensor over for good.
+* Zero copy (``publish(..., in_place=True)``, used by `_Send`): a worker allocates the outputs
+  of kernels that feed a `_Send` through a numpy allocation hook (``sessionlib._core.shmalloc``)
+  that puts large arrays in *zero-copy blocks* of this store. Such an array is published where
+  it lies: the descriptor names its block, the array is marked read-only (the producer must not
+  change what a consumer reads), and the block is *pinned* until the consumer's lease is
+  released; it is reused only when the array is freed too. When the array is not in such a
+  block (the hook found no free block of its size, or the kernel returned an older array), the
+  copy path runs, and the store provisions a block of the missed size for the next run
+  (`provision`), within `_MAX_ZERO_COPY_BYTES`.
 """
 
 import atexit
@@ -53,6 +62,7 @@ _SLAB_BYTES = 4 << 20          # small blocks (< 1 MB) are carved from slabs of 
 _LARGE_BYTES = 1 << 20         # from here on, a block is a segment of its own
 _LEASE_ENTRIES = 1 << 16       # concurrent outstanding leases per process
 _MAX_CACHED_FREE = 1 << 30     # free arena bytes kept for reuse before segments are dropped
+_MAX_ZERO_COPY_BYTES = 1 << 30  # zero-copy blocks (kernel outputs allocated in the arena)
 
 _live_lock = threading.Lock()
 _live_names = set()            # names this process created and has not unlinked yet
@@ -228,6 +238,26 @@ def _size_class(nbytes):
     return -(-nbytes // _LARGE_BYTES) * _LARGE_BYTES
 
 
+def _shmalloc():
+    from sessionlib._core import shmalloc
+
+    return shmalloc
+
+
+# Zero-copy segments of closed stores stay mapped until exit: numpy arrays allocated in them
+# do not reference the mapping, so unmapping it could leave them pointing at nothing.
+_ZERO_COPY_MAPPINGS = []
+
+
+class _Pinned:
+    """What an in-place publication keeps alive: a pin on a zero-copy block."""
+
+    __slots__ = ("index",)
+
+    def __init__(self, index):
+        self.index = index
+
+
 class _Block:
     __slots__ = ("segment", "offset", "size")
 
@@ -255,7 +285,8 @@ class TensorStore:
         self._free_leases = []
         self._outstanding = {}                       # lease index -> what it keeps alive
         self._mapped = {}                            # peer segment name -> Segment
-        self._base_index = []                        # sorted (address, end, segment) of ours
+        self._zero_copy = {}                         # shmalloc block index -> Segment
+        self._zero_copy_bytes = 0
 
     # ---- producing ---------------------------------------------------------------------------
 
@@ -330,13 +361,78 @@ class TensorStore:
                 self._free_leases.append(index)
                 if isinstance(kept, _Block):
                     self._release(kept)
+                elif isinstance(kept, _Pinned):
+                    _shmalloc().unpin(kept.index)
 
-    def publish(self, array, inline_limit=INLINE_BYTES, consumers=1):
+    def provision(self):
+        """Adds zero-copy blocks for the allocations the arena hook could not serve.
+
+        Stops quietly at `_MAX_ZERO_COPY_BYTES` or when ``/dev/shm`` is full: those arrays
+        keep taking the copy path.
+        """
+        shmalloc = _shmalloc()
+        for nbytes in shmalloc.take_misses():
+            size = _size_class(nbytes)
+            if self._zero_copy_bytes + size > _MAX_ZERO_COPY_BYTES:
+                return
+            try:
+                # Leave at least as much room again for the copy path (a zero-copy block is
+                # an optimisation; a copy that finds /dev/shm full is an error).
+                if _free_bytes() < 2 * size:
+                    return
+                segment = Segment(size)
+            except (errors.ResourceExhaustedError, OSError):
+                return
+            index = shmalloc.add_block(segment.region.address, size)
+            if index < 0:
+                segment.unlink()
+                return
+            with self._lock:
+                self._zero_copy[index] = segment
+                self._zero_copy_bytes += size
+
+    def _publish_in_place(self, array, consumers):
+        """The descriptor of `array` published where it lies, or None when it is not in a
+        zero-copy block (then the caller copies)."""
+        if not array.flags.c_contiguous:
+            return None
+        shmalloc = _shmalloc()
+        address = array.__array_interface__["data"][0]
+        block = shmalloc.pin(address, array.nbytes)
+        if block < 0:
+            if shmalloc.has_misses():
+                self.provision()
+            return None
+        segment = self._zero_copy.get(block)
+        if segment is None:   # the store was closed (at exit)
+            shmalloc.unpin(block)
+            return None
+        # The producer must not change what consumers read: the array and every array it is a
+        # view of become read-only.
+        owner = array
+        while isinstance(owner, np.ndarray):
+            owner.flags.writeable = False
+            owner = owner.base
+        with self._lock:
+            if not self._free_leases:
+                shmalloc.unpin(block)
+                raise errors.ResourceExhaustedError(
+                    None, None, "Too many shared tensors are still referenced by consumers")
+            index = self._free_leases.pop()
+            self._outstanding[index] = _Pinned(block)
+            self._lease_words[index] = consumers
+        return ("a", segment.name, address - segment.region.address, array.nbytes,
+                _dtype_str(array.dtype), array.shape, self._leases.name, index)
+
+    def publish(self, array, inline_limit=INLINE_BYTES, consumers=1, in_place=False):
         """A plain-value descriptor of `array` that another process can `open`.
 
         Arrays up to `inline_limit` bytes travel inline; others are copied into an arena block
         that stays reserved until the consumer's views are gone. String tensors travel as
         marshalled lists of bytes. `consumers` processes may open the descriptor once each.
+        With `in_place`, an array that lies in a zero-copy block is published where it is
+        (and becomes read-only) instead of being copied; consumers then always get read-only
+        views, so use it only for values that are not handed over for good.
 
         Raises:
           ResourceExhaustedError: if ``/dev/shm`` is full.
@@ -354,6 +450,10 @@ class TensorStore:
             return ("i", _dtype_str(dtype), array.shape, array.tobytes())
         self._ensure_leases()
         self.reclaim()
+        if in_place and array.nbytes >= _LARGE_BYTES:
+            descriptor = self._publish_in_place(array, consumers)
+            if descriptor is not None:
+                return descriptor
         with self._lock:
             block = self._allocate(array.nbytes)
             if not self._free_leases:
@@ -436,6 +536,16 @@ class TensorStore:
                 segment.unlink()
             if self._leases is not None:
                 self._leases.unlink()
+            if self._zero_copy:
+                shmalloc = _shmalloc()
+                for index, segment in self._zero_copy.items():
+                    segment.unlink()
+                    _ZERO_COPY_MAPPINGS.append(segment)   # arrays may still live in it
+                    # A block an array still owns stays registered (its mapping stays valid
+                    # until exit), but it is never published again.
+                    shmalloc.remove_block(index)
+                self._zero_copy.clear()
+                self._zero_copy_bytes = 0
             self._segments = []
             self._free.clear()
             self._outstanding.clear()

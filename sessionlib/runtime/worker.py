@@ -17,10 +17,17 @@ client, serving every session that uses its device:
 * Kernels are bound from this process's registry by op type name. Resources live in a
   `ResourceContainer` per session. Feeds and received tensors are read-only views of shared
   memory; fetched tensors are published through this process's `TensorStore`.
+* Zero copy: the kernels whose outputs feed a `_Send` are wrapped at install time
+  (``_core/shmalloc.pyx``'s `ArenaKernel`), so their large outputs are allocated in this
+  process's shared arena and `_Send` publishes them in place (``runtime/shm.py``).
+* Threads: the pool gives each worker ``intra_op_parallelism_threads``, else cores / devices;
+  the worker sets its OpenMP, BLAS and elementwise-kernel thread counts from it, so that
+  devices x threads never oversubscribes the cores. The ``stats`` request reports them.
 * SIGINT is ignored: the client's Ctrl-C cancels runs through the lanes' cancel words.
 """
 
 import ctypes
+import marshal
 import os
 import pickle
 import signal
@@ -34,6 +41,7 @@ import numpy as np
 __all__ = ["worker_main", "error_code_of", "limit_blas_threads"]
 
 _PR_SET_PDEATHSIG = 1
+_M_ARENA_MAX = -8
 
 
 def error_code_of(cause):
@@ -77,6 +85,23 @@ def limit_blas_threads(count):
                 done = True
                 break
     return done
+
+
+def _single_malloc_arena():
+    """Makes every thread of the worker allocate from glibc's main heap.
+
+    Kernels run on lane threads, and glibc gives each thread its own arena, whose heaps are at
+    most 64 MiB: a larger buffer is then always mmapped afresh and page-faulted on first write,
+    whatever ``fused.tune_malloc`` asked for. One arena lets the main heap recycle such
+    buffers (the GIL serialises most allocations anyway). ``SESSIONLIB_MALLOC_TUNING=0``
+    leaves malloc alone.
+    """
+    if sys.platform != "linux" or os.environ.get("SESSIONLIB_MALLOC_TUNING", "1") == "0":
+        return
+    try:
+        ctypes.CDLL(None).mallopt(ctypes.c_int(_M_ARENA_MAX), ctypes.c_int(1))
+    except (OSError, AttributeError):
+        pass
 
 
 def _watch_parent_death():
@@ -197,7 +222,7 @@ class Worker:
             return ("error", f"NotFoundError: {err} (on the worker of "
                              f"{partition_plan.device})")
         executor = executor_lib.get_executor(executor_name)
-        bound = executor.bind(plan)
+        bound = executor.bind(plan, _arena_kernels(plan, executor.name == "reference"))
         state = self._session(session_id)
         with self.lock:
             state.keys.add(key)
@@ -240,6 +265,14 @@ class Worker:
     def _on_ping(self):
         return ("pong", os.getpid(), sorted(self.sessions), len(self.installed))
 
+    def _on_stats(self):
+        """Diagnostics for tests and learners: the kernel threads and the zero-copy arena."""
+        from sessionlib._core import elementwise, shmalloc
+
+        return ("stats", {"pid": os.getpid(), "threads": self.threads,
+                          "kernel_threads": elementwise.get_num_threads(),
+                          "arena": shmalloc.stats()})
+
     def _on_shutdown(self):
         self.stopping = True
         return None
@@ -254,6 +287,11 @@ class Worker:
         region = lane.region
         request, spin_s, store = lane.request, channel.WORKER_SPIN_S, self.store
         wait_post, read, decode, run = region.wait_post, region.read, channel.decode, self._run
+        # `channel.encode`/`decode` inlined for the common unspilled message (a Python call
+        # is a measurable share of a tiny step).
+        loads, dumps, spilled, limit = (marshal.loads, marshal.dumps, channel.SPILLED,
+                                        channel.PAYLOAD_BYTES)
+        post_response = lane.post_response
         last = region.load(request)
         while not self.stopping:
             seq = wait_post(request, last, spin_s, 0.5)
@@ -261,7 +299,8 @@ class Worker:
                 continue
             last = seq
             try:
-                reply = run(lane, *decode(read(request), store))
+                data = read(request)
+                reply = run(lane, *(loads(data) if data[0] != spilled else decode(data, store)))
             except BaseException as err:  # noqa: BLE001 - every failure goes back as a reply
                 from sessionlib import errors
 
@@ -270,10 +309,12 @@ class Worker:
                     text += "\n" + traceback.format_exc(limit=5)
                 reply = ("err", code, text, -1)
             try:
-                data = channel.encode(reply, store)
+                data = dumps(reply)
+                if len(data) >= limit:
+                    data = channel.encode(reply, store)
             except BaseException as err:  # noqa: BLE001
                 data = channel.encode(("err", 13, f"cannot encode the reply: {err}", -1))
-            lane.post_response(data)
+            post_response(data)
 
     def _run(self, lane, key, run_slot, generation, step_id, deadline, feeds, trace=0):
         """Runs installed step `key` once (the message's fields); returns the reply."""
@@ -329,6 +370,32 @@ class Worker:
         return ("ok", fetched, _trace_reply(entry.executor, times, outputs))
 
 
+def _arena_kernels(plan, reference):
+    """The plan's kernels, those whose outputs feed a `_Send` wrapped so that they allocate
+    large outputs in this process's shared arena (``_core/shmalloc.pyx``): `_Send` then
+    publishes them in place instead of copying them."""
+    from sessionlib._core import shmalloc
+    from sessionlib.runtime import partition
+    from sessionlib.runtime.plan import bind_kernels
+
+    kernels = bind_kernels(plan, reference)
+    producer = {}
+    out_ptr, out_slots = plan.out_ptr.tolist(), plan.out_slots.tolist()
+    for node in range(len(plan)):
+        for slot in out_slots[out_ptr[node]:out_ptr[node + 1]]:
+            producer[slot] = node
+    in_ptr, in_slots = plan.in_ptr.tolist(), plan.in_slots.tolist()
+    for node, op_type in enumerate(plan.op_types):
+        if op_type != partition.SEND:
+            continue
+        for slot in in_slots[in_ptr[node]:in_ptr[node + 1]]:
+            source = producer.get(slot)    # None: a fed value
+            if (source is not None and plan.op_types[source] != partition.RECV
+                    and not isinstance(kernels[source], shmalloc.ArenaKernel)):
+                kernels[source] = shmalloc.ArenaKernel(kernels[source])
+    return kernels
+
+
 def _run_modules():
     """The modules `_run` needs, imported once (an import statement per run costs ~1 us)."""
     global _RUN_MODULES
@@ -378,6 +445,12 @@ def worker_main(conn, index, threads, lane_block_name, rendezvous_name):
     try:
         import sessionlib  # noqa: F401 - fills the op registry
         import sessionlib.runtime.partition  # noqa: F401
+        from sessionlib._core import elementwise
+
+        # The elementwise and fused kernels split large tensors over this many OpenMP
+        # threads (prange); the pool chose `threads` so that devices x threads <= cores.
+        elementwise.set_num_threads(threads)
+        _single_malloc_arena()
 
         worker = Worker(conn, index, threads, lane_block_name, rendezvous_name)
         worker.serve()
