@@ -495,12 +495,14 @@ class BaseSession:
             if len(feed_args) != num_feeds:
                 raise TypeError(f"Callable takes {num_feeds} positional arguments, got "
                                 f"{len(feed_args)}")
-            options = kwargs.pop("options", None)
-            run_metadata = kwargs.pop("run_metadata", None)
-            if kwargs:
-                raise TypeError(f"Unexpected arguments: {list(kwargs)}")
+            options = run_metadata = None
+            if kwargs:  # the common call has none: skip the dict work
+                options = kwargs.pop("options", None)
+                run_metadata = kwargs.pop("run_metadata", None)
+                if kwargs:
+                    raise TypeError(f"Unexpected arguments: {list(kwargs)}")
             self._check_open()
-            values = tuple(convert_feed_value(t, v) for t, v in zip(feed_tensors, feed_args))
+            values = [convert_feed_value(t, v) for t, v in zip(feed_tensors, feed_args)]
             results = self._run_step(feed_tensors, values, fetch_tensors, targets, options,
                                      run_metadata)
             return fetch_plan.build(results, self)
