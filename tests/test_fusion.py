@@ -257,6 +257,77 @@ def test_special_values_follow_ieee(executor):
     assert np.isnan(fused_result[4]) and np.isnan(fused_result[5])
 
 
+@pytest.fixture
+def block_size():
+    """Sets the fused kernel's block size for one test (see fused._set_block)."""
+    previous = fused._set_block(fused.BLOCK)
+    yield fused._set_block
+    fused._set_block(previous)
+
+
+@pytest.mark.parametrize("block", (1, 3, 7, 64))
+@pytest.mark.parametrize("dtype", (tf.float32, tf.float64, tf.int32, tf.uint8),
+                         ids=lambda d: d.name)
+def test_block_boundaries_fall_inside_rows_and_broadcasts(block_size, block, dtype):
+    block_size(block)
+    rows, columns = 37, 11        # rows of 11 never line up with blocks of 3, 7 or 64
+    x = tf.placeholder(dtype, [rows, columns])
+    bias = tf.placeholder(dtype, [columns])
+    column = tf.placeholder(dtype, [rows, 1])
+    chain = _float_chain if dtype.is_floating else _int_chain
+    fetches = [chain(x, bias, column), tf.reduce_sum(chain(x, bias, column)),
+               tf.reduce_max(chain(x, bias, column), axis=1),
+               tf.reduce_mean(chain(x, bias, column), axis=-1, keepdims=True)]
+    feeds = {x: _values((rows, columns), dtype, 7), bias: _values((columns,), dtype, 8),
+             column: _values((rows, 1), dtype, 9, low=1)}
+    fused_result, plain_result = _run_both(fetches, feeds)
+    for actual, expected in zip(fused_result, plain_result):
+        _assert_close(actual, expected, dtype)
+
+
+def _ulps(actual, exact):
+    """|actual - exact| in units of float32's spacing at `exact` (a float64 array)."""
+    spacing = np.spacing(np.abs(exact).astype(np.float32)).astype(np.float64)
+    return np.abs(actual.astype(np.float64) - exact) / spacing
+
+
+def test_float32_exp_and_sigmoid_are_within_two_ulps():
+    # The fused kernel inlines its own float32 exp where a block is in range (_simd_math.h).
+    rng = np.random.default_rng(11)
+    values = np.concatenate([np.linspace(-87, 87, 1_000_003, dtype=np.float32),
+                             rng.uniform(-87, 87, 200_000).astype(np.float32),
+                             rng.uniform(-1, 1, 200_000).astype(np.float32)])
+    x = tf.placeholder(tf.float32, [None])
+    with tf.Session() as sess:
+        exp_result, sigmoid_result = sess.run([tf.exp(x * 1.0), tf.sigmoid(x * 1.0)],
+                                              {x: values})
+    exact = np.exp(values.astype(np.float64))
+    assert _ulps(exp_result, exact).max() <= 2
+    assert _ulps(sigmoid_result, 1 / (1 + np.exp(-values.astype(np.float64)))).max() <= 3
+
+
+@pytest.mark.parametrize("special", [np.nan, np.inf, -np.inf, 87.5, 88.8, -87.5, -100.0,
+                                     -104.0, 1e30])
+def test_a_special_lane_sends_only_its_block_to_libm(block_size, special):
+    block_size(64)
+    values = np.random.default_rng(12).uniform(-20, 20, 1000).astype(np.float32)
+    values[[5, 300, 999]] = special
+    x = tf.placeholder(tf.float32, [None])
+    with tf.Session() as sess:
+        exp_result, sigmoid_result = sess.run([tf.exp(x * 1.0), tf.sigmoid(x * 1.0)],
+                                              {x: values})
+    with np.errstate(over="ignore"):
+        expected_exp = np.exp(values)
+        expected_sigmoid = (1 / (1 + np.exp(-values.astype(np.float64)))).astype(np.float32)
+    special_lanes = [5, 300, 999]
+    # Special lanes equal numpy's float32 exp exactly (inf, 0, nan) or to libm's accuracy.
+    np.testing.assert_allclose(exp_result[special_lanes], expected_exp[special_lanes],
+                               rtol=1e-6, atol=0, equal_nan=True)
+    np.testing.assert_allclose(exp_result, expected_exp, rtol=1e-6, equal_nan=True)
+    np.testing.assert_allclose(sigmoid_result, expected_sigmoid, rtol=1e-6, atol=1e-30,
+                               equal_nan=True)
+
+
 def test_empty_tensors_and_reductions(executor):
     x = tf.placeholder(tf.float32, [None, 3])
     n = tf.placeholder(tf.int32, [None, 3])

@@ -27,8 +27,10 @@ instruction through the unfused reference kernel); ``tests/test_fusion.py`` and
 # staging register, periodically. Any other broadcast (e.g. [N, 1] against [N, C]) or a
 # non-contiguous input is first materialised as a contiguous array (a copy, the rare case).
 # Each instruction is then one flat loop ``d[i] = op(a[i], b[i])`` over the block: no strides,
-# no branches, so the compiler vectorises it; registers stay in L1/L2 while the inputs and the
-# output stream through memory once. That is the memory-bandwidth limit for the chain.
+# no branches, so the compiler vectorises it; registers (64-byte aligned) stay in L1 while the
+# inputs and the output stream through memory once. That is the memory-bandwidth limit for the
+# chain, once the per-element compute of all instructions is below it: on two threads,
+# exp(-(a*b+c)^2) over 10M float32 computes in about the time it takes to read a, b and c.
 #
 # Threads. Blocks are split over ``elementwise.set_num_threads`` threads (the session sets it
 # from intra_op_parallelism_threads; the default gives devices x threads <= cores) with
@@ -40,7 +42,7 @@ instruction through the unfused reference kernel); ``tests/test_fusion.py`` and
 # reduces one contiguous row of `inner` values. With few rows (fewer than 4 per thread), threads
 # split the flat range and keep per-thread partial results, combined in thread order at the end
 # (deterministic for a given thread count); with many rows, ranges are row-aligned and each row
-# has one owner. Float sums accumulate in 16 lanes of the element type within a block and in
+# has one owner. Float sums accumulate in 32 lanes of the element type within a block and in
 # double across blocks; integer sums wrap (uint64 lanes, truncated at the end: wrapping sums are
 # the same mod 2^n). Reductions over other axes run the chain fused and reduce with numpy.
 #
@@ -56,6 +58,10 @@ instruction through the unfused reference kernel); ``tests/test_fusion.py`` and
 # has libmvec, _simd_math.h declares expf/logf/sinf/cosf/powf/tanhf/log1pf (and the double
 # versions) as `simd` functions and the module links -lmvec: loops call 4- or 8-wide vector
 # variants (max error 4 ulp vs <= 1 ulp scalar; specials handled per lane by the scalar code).
+# float32 exp (and sigmoid, through it) is the exception: libmvec's call per 8 lanes cost half of
+# a whole exp chain, so _simd_math.h has an inlined exp (0.94 ulp max, checked against float64
+# exp) that the loop uses when every lane of the block is in [-87, 87]; other blocks (nan, inf,
+# overflow, subnormal results) take libm's path, so specials stay exact.
 # Not used: -ffast-math / -ffinite-math-only / -fassociative-math, which would change inf/nan
 # handling, signed zeros and summation order. So a fused result differs from the unfused one by
 # a few ulps in transcendental ops and by summation order in float reductions: within the usual
@@ -96,6 +102,8 @@ cdef extern from "_simd_math.h" nogil:
     double tanh(double)
     float powf(float, float)
     double pow(double, double)
+    float sl_expf_fast(float)
+    bint sl_expf_in_fast_range(const float*, Py_ssize_t)
     int sl_cpu_supported()
 
 cdef extern from "<malloc.h>" nogil:
@@ -155,12 +163,30 @@ cdef enum:
     MAX_INPUTS = 64
     MAX_REGISTERS = 64
     MAX_INSTRUCTIONS = 512
-    LANES = 16
+    LANES = 32
 
-# Elements per block: 2048 float32 values are 8 KiB, so a few registers and the streamed inputs
-# fit in L1, and the per-block dispatch (one switch per instruction) costs under 1%.
-BLOCK = 2048
+# Elements per block. Every instruction stores its block into a register and the next one
+# loads it back, so the registers and the streamed input blocks must stay in L1 (32 KiB). At
+# 256 float32 values (1 KiB) they do, for programs with dozens of operands; 2048 spilled to L2
+# and took 1.6x as long on exp(-(a*b+c)^2) over 10M elements, while 128 starts to pay for the
+# per-block dispatch.
+BLOCK = 256
 cdef Py_ssize_t _BLOCK = BLOCK
+
+
+def _set_block(Py_ssize_t elements):
+    """Sets the elements per block and returns the previous value (tests and benchmarks only).
+
+    Small blocks let tests cross block boundaries with small tensors.
+    """
+    global _BLOCK
+    if elements < 1:
+        raise ValueError(f"a block needs at least one element, not {elements}")
+    previous = _BLOCK
+    _BLOCK = elements
+    return previous
+
+
 # Above this many elements a program splits its blocks over threads (when it has several).
 cdef Py_ssize_t PARALLEL_THRESHOLD = 65536
 # Above this many elements the GIL is released around the loop.
@@ -265,8 +291,13 @@ cdef void _apply_float32(int op, float32_t* d, const float32_t* a, const float32
         for i in range(n):
             d[i] = 1 / cmath.sqrtf(a[i])
     elif op == OP_EXP:
-        for i in range(n):
-            d[i] = expf(a[i])
+        # The inlined exp where the whole block allows it; libm handles specials (_simd_math.h).
+        if sl_expf_in_fast_range(a, n):
+            for i in range(n):
+                d[i] = sl_expf_fast(a[i])
+        else:
+            for i in range(n):
+                d[i] = expf(a[i])
     elif op == OP_LOG:
         for i in range(n):
             d[i] = logf(a[i])
@@ -284,9 +315,14 @@ cdef void _apply_float32(int op, float32_t* d, const float32_t* a, const float32
             d[i] = tanhf(a[i])
     elif op == OP_SIGMOID:
         # exp of a non-positive number never overflows; the limits come out exactly 0 and 1.
-        for i in range(n):
-            e = expf(-cmath.fabsf(a[i]))
-            d[i] = 1 / (1 + e) if a[i] >= 0 else e / (1 + e)
+        if sl_expf_in_fast_range(a, n):
+            for i in range(n):
+                e = sl_expf_fast(-cmath.fabsf(a[i]))
+                d[i] = 1 / (1 + e) if a[i] >= 0 else e / (1 + e)
+        else:
+            for i in range(n):
+                e = expf(-cmath.fabsf(a[i]))
+                d[i] = 1 / (1 + e) if a[i] >= 0 else e / (1 + e)
     elif op == OP_RECIPROCAL:
         for i in range(n):
             d[i] = 1 / a[i]
@@ -347,7 +383,7 @@ cdef void _apply_float64(int op, float64_t* d, const float64_t* a, const float64
 
 cdef void _reduce_segment(int reduction, const numeric_t* y, Py_ssize_t n,
                           char* slot) noexcept nogil:
-    cdef Py_ssize_t i, j, body = n - n % LANES
+    cdef Py_ssize_t i, j, chunk, width, body = n - n % LANES
     cdef numeric_t lanes[LANES]
     cdef uint64_t wide[LANES]
     cdef numeric_t m, v
@@ -358,18 +394,25 @@ cdef void _reduce_segment(int reduction, const numeric_t* y, Py_ssize_t n,
         if numeric_t is float32_t or numeric_t is float64_t:
             for j in range(LANES):
                 lanes[j] = 0
-            for i in range(0, body, 16):
+            for chunk in range(body // LANES):
+                i = chunk * LANES
                 for j in range(LANES):
                     lanes[j] = lanes[j] + y[i + j]
-            for j in range(LANES):
-                total += lanes[j]
+            # Fold the lanes pairwise (a few vector adds, where a serial sum would wait on each).
+            width = LANES // 2
+            while width > 0:
+                for j in range(width):
+                    lanes[j] = lanes[j] + lanes[j + width]
+                width = width // 2
+            total = lanes[0]
             for i in range(body, n):
                 total += y[i]
             (<double*>slot)[0] += total
         else:
             for j in range(LANES):
                 wide[j] = 0
-            for i in range(0, body, 16):
+            for chunk in range(body // LANES):
+                i = chunk * LANES
                 for j in range(LANES):
                     wide[j] = wide[j] + <uint64_t><int64_t>y[i + j]
             for j in range(LANES):
@@ -382,7 +425,8 @@ cdef void _reduce_segment(int reduction, const numeric_t* y, Py_ssize_t n,
     for j in range(LANES):
         lanes[j] = m
     if reduction == REDUCE_MAX:
-        for i in range(0, body, 16):
+        for chunk in range(body // LANES):
+            i = chunk * LANES
             for j in range(LANES):
                 v = y[i + j]
                 lanes[j] = v if v > lanes[j] else lanes[j]
@@ -391,7 +435,8 @@ cdef void _reduce_segment(int reduction, const numeric_t* y, Py_ssize_t n,
         for j in range(LANES):
             m = lanes[j] if lanes[j] > m else m
     else:
-        for i in range(0, body, 16):
+        for chunk in range(body // LANES):
+            i = chunk * LANES
             for j in range(LANES):
                 v = y[i + j]
                 lanes[j] = v if v < lanes[j] else lanes[j]
@@ -505,16 +550,20 @@ cdef int _run_range(numeric_t* marker, const Run* run, Py_ssize_t start, Py_ssiz
     cdef numeric_t* staging
     cdef numeric_t* target
     cdef numeric_t* out = <numeric_t*>run.out
-    cdef numeric_t* scratch = <numeric_t*>malloc(
-        (run.num_registers + num_inputs) * block * sizeof(numeric_t) + 64)
-    if scratch == NULL:
+    # Registers start on cache lines: a 32-byte access that straddles two lines costs extra,
+    # and every instruction stores a whole block into one of them.
+    cdef Py_ssize_t stride = (block * <Py_ssize_t>sizeof(numeric_t) + 63) // 64 * 64
+    cdef char* allocation = <char*>malloc((run.num_registers + num_inputs) * stride + 64)
+    cdef char* scratch
+    if allocation == NULL:
         return -1
+    scratch = allocation + (64 - <size_t>allocation % 64)
     for j in range(run.num_registers):
-        operand[num_inputs + j] = scratch + j * block
-    staging = scratch + run.num_registers * block
+        operand[num_inputs + j] = <numeric_t*>(scratch + j * stride)
+    staging = <numeric_t*>(scratch + run.num_registers * stride)
     for k in range(num_inputs):
         if run.period[k] == 1:     # a scalar: fill its register once
-            target = staging + k * block
+            target = <numeric_t*>(scratch + (run.num_registers + k) * stride)
             for i in range(block):
                 target[i] = (<const numeric_t*>run.data[k])[0]
             operand[k] = target
@@ -529,7 +578,7 @@ cdef int _run_range(numeric_t* marker, const Run* run, Py_ssize_t start, Py_ssiz
             if p == run.size:
                 operand[k] = source + pos
             elif p != 1:           # broadcast along leading axes: copy the block periodically
-                target = staging + k * block
+                target = <numeric_t*>(<char*>staging + k * stride)
                 offset = pos % p
                 first = 0
                 while first < n:
@@ -566,7 +615,7 @@ cdef int _run_range(numeric_t* marker, const Run* run, Py_ssize_t start, Py_ssiz
                 row += 1
                 column = 0
         pos += n
-    free(scratch)
+    free(allocation)
     return 0
 
 
