@@ -16,7 +16,6 @@ import os
 import sys
 import time
 
-
 try:
     import sessionlib as tf
 except ImportError:  # run from a checkout without `pip install .`
