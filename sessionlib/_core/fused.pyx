@@ -271,7 +271,7 @@ cdef void _apply(int op, numeric_t* d, const numeric_t* a, const numeric_t* b,
 cdef void _apply_float32(int op, float32_t* d, const float32_t* a, const float32_t* b,
                          Py_ssize_t n) noexcept nogil:
     cdef Py_ssize_t i
-    cdef float32_t e
+    cdef float32_t e, t
     if op == OP_REAL_DIV:
         for i in range(n):
             d[i] = a[i] / b[i]
@@ -315,14 +315,18 @@ cdef void _apply_float32(int op, float32_t* d, const float32_t* a, const float32
             d[i] = tanhf(a[i])
     elif op == OP_SIGMOID:
         # exp of a non-positive number never overflows; the limits come out exactly 0 and 1.
+        # e / (1 + e) is e times the reciprocal already computed: one division per lane, since
+        # the vector loop evaluates both sides of the select.
         if sl_expf_in_fast_range(a, n):
             for i in range(n):
                 e = sl_expf_fast(-cmath.fabsf(a[i]))
-                d[i] = 1 / (1 + e) if a[i] >= 0 else e / (1 + e)
+                t = 1 / (1 + e)
+                d[i] = t if a[i] >= 0 else e * t
         else:
             for i in range(n):
                 e = expf(-cmath.fabsf(a[i]))
-                d[i] = 1 / (1 + e) if a[i] >= 0 else e / (1 + e)
+                t = 1 / (1 + e)
+                d[i] = t if a[i] >= 0 else e * t
     elif op == OP_RECIPROCAL:
         for i in range(n):
             d[i] = 1 / a[i]
@@ -331,7 +335,7 @@ cdef void _apply_float32(int op, float32_t* d, const float32_t* a, const float32
 cdef void _apply_float64(int op, float64_t* d, const float64_t* a, const float64_t* b,
                          Py_ssize_t n) noexcept nogil:
     cdef Py_ssize_t i
-    cdef float64_t e
+    cdef float64_t e, t
     if op == OP_REAL_DIV:
         for i in range(n):
             d[i] = a[i] / b[i]
@@ -370,8 +374,9 @@ cdef void _apply_float64(int op, float64_t* d, const float64_t* a, const float64
             d[i] = tanh(a[i])
     elif op == OP_SIGMOID:
         for i in range(n):
-            e = exp(-cmath.fabs(a[i]))
-            d[i] = 1 / (1 + e) if a[i] >= 0 else e / (1 + e)
+            e = exp(-cmath.fabs(a[i]))      # as for float32
+            t = 1 / (1 + e)
+            d[i] = t if a[i] >= 0 else e * t
     elif op == OP_RECIPROCAL:
         for i in range(n):
             d[i] = 1 / a[i]
