@@ -32,18 +32,18 @@ instruction through the unfused reference kernel); ``tests/test_fusion.py`` and
 # chain, once the per-element compute of all instructions is below it: on two threads,
 # exp(-(a*b+c)^2) over 10M float32 computes in about the time it takes to read a, b and c.
 #
-# Threads. Blocks are split over ``elementwise.set_num_threads`` threads (the session sets it
-# from intra_op_parallelism_threads; the default gives devices x threads <= cores) with
-# ``prange`` over contiguous ranges, each thread with its own registers, above
-# PARALLEL_THRESHOLD elements. The GIL is released above NOGIL_THRESHOLD.
+# Threads. Above PARALLEL_THRESHOLD elements the range is cut into contiguous parts, a few per
+# thread, which ``prange`` hands out dynamically over ``elementwise.set_num_threads`` threads
+# (the session sets it from intra_op_parallelism_threads; the default gives devices x threads
+# <= cores). Each part has its own registers. The GIL is released above NOGIL_THRESHOLD.
 #
 # Reductions. Sum, Mean, Max and Min over trailing axes (full reductions included) consume the
 # last value block by block, so the chain's result is never materialised. Each output element
-# reduces one contiguous row of `inner` values. With few rows (fewer than 4 per thread), threads
-# split the flat range and keep per-thread partial results, combined in thread order at the end
-# (deterministic for a given thread count); with many rows, ranges are row-aligned and each row
-# has one owner. Float sums accumulate in 32 lanes of the element type within a block and in
-# double across blocks; integer sums wrap (uint64 lanes, truncated at the end: wrapping sums are
+# reduces one contiguous row of `inner` values. With few rows (fewer than 4 per part), parts
+# split the flat range and keep per-part partial results, combined in part order at the end
+# (deterministic for a given size and thread count, whichever thread ran a part); with many
+# rows, parts are row-aligned and each row has one owner. Float sums accumulate in 32 lanes of
+# the element type within a block and in double across blocks; integer sums wrap (uint64 lanes, truncated at the end: wrapping sums are
 # the same mod 2^n). Reductions over other axes run the chain fused and reduce with numpy.
 #
 # Semantics. Every instruction computes what the unfused fast kernel computes (elementwise.pyx;
@@ -189,6 +189,10 @@ def _set_block(Py_ssize_t elements):
 
 # Above this many elements a program splits its blocks over threads (when it has several).
 cdef Py_ssize_t PARALLEL_THRESHOLD = 65536
+# A parallel program cuts its range into up to PARTS_PER_THREAD parts per thread, each of at
+# least MIN_PART_SIZE elements (so a part's setup stays negligible).
+cdef Py_ssize_t PARTS_PER_THREAD = 8
+cdef Py_ssize_t MIN_PART_SIZE = 32768
 # Above this many elements the GIL is released around the loop.
 cdef Py_ssize_t NOGIL_THRESHOLD = 8192
 
@@ -632,7 +636,13 @@ cdef int _execute(numeric_t* marker, Run* run, int num_threads) noexcept nogil:
     cdef bint by_rows = False
     cdef char* acc = run.acc
     if num_threads > 1 and size >= PARALLEL_THRESHOLD:
-        num_parts = num_threads
+        # More parts than threads, handed out dynamically: when another process holds a core
+        # for a while, the other threads take over its share instead of waiting for it.
+        num_parts = size // MIN_PART_SIZE
+        if num_parts > num_threads * PARTS_PER_THREAD:
+            num_parts = num_threads * PARTS_PER_THREAD
+        if num_parts < num_threads:
+            num_parts = num_threads
     if run.reduction != REDUCE_NONE:
         by_rows = num_parts == 1 or outer >= 4 * num_parts
         if not by_rows:
@@ -645,7 +655,7 @@ cdef int _execute(numeric_t* marker, Run* run, int num_threads) noexcept nogil:
         error = _run_range(marker, run, 0, size, acc)
     elif by_rows:
         rows_per_part = (outer + num_parts - 1) // num_parts
-        for part in prange(num_parts, num_threads=num_parts, schedule="static"):
+        for part in prange(num_parts, num_threads=num_threads, schedule="dynamic"):
             start = part * rows_per_part * run.inner
             stop = start + rows_per_part * run.inner
             if stop > size:
@@ -655,7 +665,7 @@ cdef int _execute(numeric_t* marker, Run* run, int num_threads) noexcept nogil:
     else:
         chunk = (size + num_parts - 1) // num_parts
         chunk = (chunk + 63) // 64 * 64     # threads write whole cache lines of the output
-        for part in prange(num_parts, num_threads=num_parts, schedule="static"):
+        for part in prange(num_parts, num_threads=num_threads, schedule="dynamic"):
             start = part * chunk
             stop = start + chunk
             if stop > size:
