@@ -43,8 +43,9 @@ instruction through the unfused reference kernel); ``tests/test_fusion.py`` and
 # split the flat range and keep per-part partial results, combined in part order at the end
 # (deterministic for a given size and thread count, whichever thread ran a part); with many
 # rows, parts are row-aligned and each row has one owner. Float sums accumulate in 32 lanes of
-# the element type within a block and in double across blocks; integer sums wrap (uint64 lanes, truncated at the end: wrapping sums are
-# the same mod 2^n). Reductions over other axes run the chain fused and reduce with numpy.
+# the element type within a block and in double across blocks; integer sums wrap (uint64
+# lanes, truncated at the end: wrapping sums are the same mod 2^n). Reductions over other axes
+# run the chain fused and reduce with numpy.
 #
 # Semantics. Every instruction computes what the unfused fast kernel computes (elementwise.pyx;
 # both cimport the scalar helpers of _scalar.pxd): integers wrap, floats follow IEEE. Ops
