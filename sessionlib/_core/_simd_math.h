@@ -65,7 +65,7 @@ SL_SIMD double log1p(double);
 static inline float sl_expf_fast(float x) {
     const float log2e = 1.44269504088896341f;
     const float shifter = 12582912.0f;              /* 1.5 * 2^23 */
-    const float ln2_hi = 0.693145751953125f;        /* ln2's leading 16 bits: n * ln2_hi is exact */
+    const float ln2_hi = 0.693145751953125f;        /* ln2 to 16 bits: n * ln2_hi is exact */
     const float ln2_lo = 1.42860682030941723e-06f;  /* ln2 - ln2_hi */
     float shifted = x * log2e + shifter;
     float n = shifted - shifter;
