@@ -518,14 +518,41 @@ def test_large_threaded_division_by_zero_raises(fast, threads, kernel):
         getattr(fast, kernel)(np.ones(200_000, np.int32), y)
 
 
+@pytest.mark.parametrize("dtype", [np.float32, np.float64], ids=lambda d: np.dtype(d).name)
 @pytest.mark.parametrize(
-    "kernel", ["neg", "sqrt", "sigmoid", "relu", "logical_not", "exp", "log", "sin", "tanh"])
-def test_large_unary_parity_threaded(ref, fast, threads, kernel):
-    dtype = np.dtype(np.bool_) if kernel == "logical_not" else np.dtype(np.float32)
+    "kernel", ["neg", "sqrt", "sigmoid", "relu", "logical_not", "exp", "log", "log1p", "sin",
+               "cos", "tanh"])
+def test_large_unary_parity_threaded(ref, fast, threads, kernel, dtype):
+    # 120k elements: the transcendentals take the fused kernel's vector math (fused.unary).
+    dtype = np.dtype(np.bool_) if kernel == "logical_not" else np.dtype(dtype)
     x = sample(dtype, (300, 400), np.random.default_rng(5))
     assert_same(getattr(fast, kernel)(x), getattr(ref, kernel)(x), kernel)
     assert_same(getattr(fast, kernel)(x.T), getattr(ref, kernel)(x.T), kernel)
     assert_same(fast.cast(x, np.float64), ref.cast(x, np.float64), "cast")
+
+
+@pytest.mark.filterwarnings("error")
+@pytest.mark.parametrize("size", [1500, 100_000])   # sigmoid's two vector paths
+@pytest.mark.parametrize("dtype", FLOATS, ids=str)
+def test_large_sigmoid_and_exp_keep_exact_limits(fast, size, dtype):
+    x = np.linspace(-30, 30, size).astype(dtype)
+    lanes = [0, 7, size // 2, size - 9, size - 5, size - 4, size - 3, size - 1]
+    x[lanes] = np.array([-np.inf, -1e4, -100.0, 0.0, 100.0, 1e4, np.inf, np.nan], dtype)
+    minus_inf, minus_big, _, zero, _, plus_big, plus_inf, nan = lanes   # +-100: checked below
+    sigmoid, exp = fast.sigmoid(x), fast.exp(x)
+    np.testing.assert_array_equal(sigmoid[[minus_inf, minus_big, plus_big, plus_inf]],
+                                  [0, 0, 1, 1])
+    assert sigmoid[zero] == 0.5 and np.isnan(sigmoid[nan])
+    np.testing.assert_array_equal(exp[[minus_inf, minus_big, plus_big, plus_inf]],
+                                  [0, 0, np.inf, np.inf])
+    assert exp[zero] == 1 and np.isnan(exp[nan])
+    finite = np.isfinite(x) & (np.abs(x) <= 100)
+    with np.errstate(over="ignore", under="ignore"):
+        exact_exp = np.exp(x[finite].astype(np.float64)).astype(dtype)
+        exact_sigmoid = (1 / (1 + np.exp(-x[finite].astype(np.float64)))).astype(dtype)
+    tolerance = {2: 2e-3, 4: 4e-7, 8: 1e-15}[np.dtype(dtype).itemsize]   # half: 2 ulps
+    np.testing.assert_allclose(exp[finite], exact_exp, rtol=tolerance)
+    np.testing.assert_allclose(sigmoid[finite], exact_sigmoid, rtol=tolerance)
 
 
 def test_thread_count_does_not_change_results(fast):

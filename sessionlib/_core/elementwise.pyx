@@ -49,7 +49,10 @@ Both modules export the same names with the same behaviour; the reference is the
 # Transcendentals. glibc's scalar expf/logf/sinf/... cost ~4 ns an element, numpy's SIMD
 # versions ~0.5 ns. From NUMPY_TRANSCENDENTAL_THRESHOLD elements on, exp/log/log1p/sin/cos/tanh
 # write numpy's result straight into our output (the ufunc call costs ~1.5 us, so small tensors
-# stay in C). Both are accurate to a few ulps, so the last bits of such a result may depend
+# stay in C). From FUSED_TRANSCENDENTAL_THRESHOLD on they run as a one-instruction program of
+# the fused kernel (fused.unary): vector math on every thread, where numpy uses one. sigmoid,
+# which numpy lacks, takes that path from NUMPY_TRANSCENDENTAL_THRESHOLD on (its scalar loop
+# cost 5 ns an element). Both are accurate to a few ulps, so the last bits of such a result may depend
 # on the tensor's size, as they do in Eigen's packet-vs-scalar paths.
 #
 # float16. C has no half type. float16 inputs are handed to the numpy reference kernels, whose
@@ -94,6 +97,7 @@ cdef enum:
 
 # From this many elements on, exp/log/log1p/sin/cos/tanh call numpy's vectorised ufuncs.
 cdef Py_ssize_t NUMPY_TRANSCENDENTAL_THRESHOLD = 1024
+cdef Py_ssize_t FUSED_TRANSCENDENTAL_THRESHOLD = 65536
 
 # Error flags raised from inside the loops.
 cdef enum:
@@ -211,6 +215,16 @@ _NUMPY_UFUNCS = {
 
 _errors_module = None
 _reference_module = None
+_fused_module_ref = None
+
+
+def _fused_module():
+    # Imported on first use: fused cimports this module.
+    global _fused_module_ref
+    if _fused_module_ref is None:
+        from sessionlib._core import fused
+        _fused_module_ref = fused
+    return _fused_module_ref
 
 
 def _errors():
@@ -977,9 +991,15 @@ cdef object _unary_entry(unary_tag_t tag, int kernel, object x_value):
     if plan.size == 0:
         return out
     if (unary_tag_t is ExpTag or unary_tag_t is LogTag or unary_tag_t is Log1pTag
-            or unary_tag_t is SinTag or unary_tag_t is CosTag or unary_tag_t is TanhTag):
-        if plan.size >= NUMPY_TRANSCENDENTAL_THRESHOLD:
-            # numpy's SIMD exp/log/sin/... beat a scalar libm loop ~8x (see the design note).
+            or unary_tag_t is SinTag or unary_tag_t is CosTag or unary_tag_t is TanhTag
+            or unary_tag_t is SigmoidTag):
+        # Vector math instead of a scalar libm loop (see the design note).
+        # (float32 tanh stays with numpy, whose tanhf is 2x faster than libmvec's.)
+        if (plan.size >= FUSED_TRANSCENDENTAL_THRESHOLD
+                and not (unary_tag_t is TanhTag and code == DT_FLOAT32)) or (
+                unary_tag_t is SigmoidTag and plan.size >= NUMPY_TRANSCENDENTAL_THRESHOLD):
+            return _fused_module().unary(KERNEL_NAMES[kernel], x)
+        if unary_tag_t is not SigmoidTag and plan.size >= NUMPY_TRANSCENDENTAL_THRESHOLD:
             with np.errstate(all="ignore"):
                 _NUMPY_UFUNCS[kernel](x, out=out)
             return out

@@ -149,7 +149,7 @@ if not sl_cpu_supported():
     raise ImportError("sessionlib._core.fused was compiled for AVX2/FMA (x86-64-v3), which "
                       "this CPU lacks; rebuild with SESSIONLIB_MARCH= (empty)")
 
-__all__ = ["fused_elementwise", "tune_malloc", "OPCODE_NAMES", "REDUCTION_NAMES", "BLOCK"]
+__all__ = ["fused_elementwise", "unary", "tune_malloc", "OPCODE_NAMES", "REDUCTION_NAMES", "BLOCK"]
 
 # Instruction names in Opcode order (fused.pxd); runtime/fusion.py writes programs with them.
 OPCODE_NAMES = (
@@ -818,6 +818,31 @@ def fused_elementwise(ctx, tuple inputs, dict attrs):
       InvalidArgumentError: for inputs whose shapes do not broadcast.
     """
     return _fused(ctx, inputs, attrs, False)
+
+
+_UNARY_ATTRS = {}
+
+
+def unary(str name, x):
+    """Runs one unary instruction over `x`: the unfused kernels' path for large float tensors.
+
+    A single op gets the fused kernel's threads, vector math and inlined exp this way, without
+    being a fused node in the plan (traces still show the op itself).
+
+    Args:
+      name: a unary entry of OPCODE_NAMES, e.g. ``"exp"`` or ``"sigmoid"``.
+      x: a float32 or float64 array (any layout; read only).
+
+    Returns:
+      A new C-contiguous array of x's shape and dtype.
+    """
+    attrs = _UNARY_ATTRS.get(name)
+    if attrs is None:
+        attrs = {"program": (OPCODE_NAMES.index(name), -1, 0, -1), "num_inputs": 1,
+                 "num_registers": 0, "reduce": REDUCE_NONE, "reduce_src": -1,
+                 "reduce_axes": (), "keep_dims": False, "reduce_op": "", "_name": name}
+        _UNARY_ATTRS[name] = attrs
+    return _fused(None, (x,), attrs, False)[0]
 
 
 cdef int _check_program(tuple program, int num_inputs, int num_registers, int reduction,
