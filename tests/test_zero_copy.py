@@ -131,3 +131,70 @@ def test_partition_graphs_show_fused_nodes_and_opt_level_l0_turns_fusion_off(opt
         # The consumer's fused node reads the received tensor through its _Recv.
         recv_names = {node.name for node in nodes if node.op == "_Recv"}
         assert any(set(node.input) & recv_names for node in fused)
+
+
+def _worker_graph():
+    base = np.arange(N, dtype=np.float32) % 5
+    scale = tf.placeholder(tf.float32, shape=[], name="scale")
+    with tf.device("/cpu:1"):
+        made = tf.multiply(tf.constant(base), scale, name="made")
+    return base, scale, made
+
+
+def test_large_fetch_from_a_worker_is_handed_over_in_place():
+    base, scale, made = _worker_graph()
+    with tf.Session(config=two_devices()) as sess:
+        sess.run(made, {scale: 1.0})             # provisions the arena block
+        before = _stats(sess, 1)["arena"]["hits"]
+        for step in range(1, 5):
+            value = sess.run(made, {scale: float(step)})
+            assert value.flags.writeable and value.base is not None   # a view of shared memory
+            np.testing.assert_array_equal(value, base * step)
+            value[:] = -1                        # the caller owns its result
+        # The kernel wrote each result in the worker's arena and the client mapped it there.
+        assert _stats(sess, 1)["arena"]["hits"] - before >= 3
+        # Results held across runs stay intact (each holds its block; more are provisioned).
+        kept = [sess.run(made, {scale: float(step)}) for step in range(1, 5)]
+        for step, value in enumerate(kept, start=1):
+            np.testing.assert_array_equal(value, base * step)
+        np.testing.assert_array_equal(sess.run(made, {scale: 3.0}), base * 3)
+        pinned = sum(pins for _, _, pins in _stats(sess, 1)["arena"]["blocks"])
+        assert pinned >= 1
+        del kept, value
+        sess.run(made, {scale: 1.0})             # the worker reclaims dropped leases
+        assert sum(pins for _, _, pins in _stats(sess, 1)["arena"]["blocks"]) < pinned
+
+
+def test_a_fetched_value_a_worker_keeps_is_copied():
+    """Values a worker keeps (a variable's value, one just assigned) reach the client as
+    copies: writing the fetched array must not change them."""
+    base, scale, made = _worker_graph()
+    with tf.device("/cpu:1"):
+        variable = tf.Variable(tf.zeros([N]), name="kept")
+        assigned = variable.assign(made)
+        read = variable.read_value()
+    with tf.Session(config=two_devices()) as sess:
+        sess.run(variable.initializer)
+        for step in range(1, 4):
+            fetched_made, fetched_assigned = sess.run([made, assigned], {scale: float(step)})
+            fetched_read = sess.run(read)
+            for value in (fetched_made, fetched_assigned, fetched_read):
+                assert value.flags.writeable
+                value[:] = -1
+            np.testing.assert_array_equal(sess.run(read), base * step)
+
+
+def test_a_fetched_value_another_device_keeps_is_copied():
+    """`made` is sent in place to a queue on CPU:0 that keeps it, and fetched from CPU:1: the
+    fetch must not hand the caller a writable view of what the queue holds."""
+    base, scale, made = _worker_graph()
+    with tf.device("/cpu:0"):
+        queue = tf.FIFOQueue(10, [tf.float32], shapes=[[N]])
+        enqueue = queue.enqueue([made])
+        dequeued = queue.dequeue()
+    with tf.Session(config=two_devices()) as sess:
+        for step in range(1, 4):
+            fetched, _ = sess.run([made, enqueue], {scale: float(step)})
+            fetched[:] = -1
+        for step in range(1, 4):
+            np.testing.assert_array_equal(sess.run(dequeued), base * step)

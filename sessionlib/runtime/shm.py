@@ -424,15 +424,19 @@ class TensorStore:
         return ("a", segment.name, address - segment.region.address, array.nbytes,
                 _dtype_str(array.dtype), array.shape, self._leases.name, index)
 
-    def publish(self, array, inline_limit=INLINE_BYTES, consumers=1, in_place=False):
+    def publish(self, array, inline_limit=INLINE_BYTES, consumers=1, in_place=False,
+                hand_over=False):
         """A plain-value descriptor of `array` that another process can `open`.
 
         Arrays up to `inline_limit` bytes travel inline; others are copied into an arena block
         that stays reserved until the consumer's views are gone. String tensors travel as
         marshalled lists of bytes. `consumers` processes may open the descriptor once each.
         With `in_place`, an array that lies in a zero-copy block is published where it is
-        (and becomes read-only) instead of being copied; consumers then always get read-only
-        views, so use it only for values that are not handed over for good.
+        (and becomes read-only here) instead of being copied. Consumers that share a value
+        open it read-only. With `hand_over`, the one consumer takes the value for good and may
+        open it writable: then only an array this process may give away is published in
+        place, one that is writable (a step's own result: whatever a resource keeps is frozen
+        or copied, as a value fetched in process may be written by the user too).
 
         Raises:
           ResourceExhaustedError: if ``/dev/shm`` is full.
@@ -450,7 +454,8 @@ class TensorStore:
             return ("i", _dtype_str(dtype), array.shape, array.tobytes())
         self._ensure_leases()
         self.reclaim()
-        if in_place and array.nbytes >= _LARGE_BYTES:
+        if (in_place and array.nbytes >= _LARGE_BYTES
+                and (array.flags.writeable or not hand_over)):
             descriptor = self._publish_in_place(array, consumers)
             if descriptor is not None:
                 return descriptor

@@ -222,7 +222,8 @@ class Worker:
             return ("error", f"NotFoundError: {err} (on the worker of "
                              f"{partition_plan.device})")
         executor = executor_lib.get_executor(executor_name)
-        bound = executor.bind(plan, _arena_kernels(plan, executor.name == "reference"))
+        bound = executor.bind(plan, _arena_kernels(plan, executor.name == "reference",
+                                                   [slot for _, slot in partition_plan.fetches]))
         state = self._session(session_id)
         with self.lock:
             state.keys.add(key)
@@ -364,16 +365,20 @@ class Worker:
             if run_slot >= 0:
                 self.rendezvous.abort(run_slot, generation, entry.num_edges)
             raise
-        fetched = [(index, store.publish(slots[slot])) for index, slot in entry.fetches]
+        # A fetched array the step owns (writable) that lies in the arena goes to the client
+        # where it is; anything else is copied (runtime/shm.py, `publish`).
+        fetched = [(index, store.publish(slots[slot], in_place=True, hand_over=True))
+                   for index, slot in entry.fetches]
         if times is None:
             return ("ok", fetched)
         return ("ok", fetched, _trace_reply(entry.executor, times, outputs))
 
 
-def _arena_kernels(plan, reference):
-    """The plan's kernels, those whose outputs feed a `_Send` wrapped so that they allocate
-    large outputs in this process's shared arena (``_core/shmalloc.pyx``): `_Send` then
-    publishes them in place instead of copying them."""
+def _arena_kernels(plan, reference, fetch_slots=()):
+    """The plan's kernels, those whose outputs feed a `_Send` or are fetched wrapped so that
+    they allocate large outputs in this process's shared arena (``_core/shmalloc.pyx``):
+    `_Send` then publishes them in place, and a fetch hands them to the client, instead of
+    copying them."""
     from sessionlib._core import shmalloc
     from sessionlib.runtime import partition
     from sessionlib.runtime.plan import bind_kernels
@@ -384,15 +389,16 @@ def _arena_kernels(plan, reference):
     for node in range(len(plan)):
         for slot in out_slots[out_ptr[node]:out_ptr[node + 1]]:
             producer[slot] = node
+    shared_slots = list(fetch_slots)
     in_ptr, in_slots = plan.in_ptr.tolist(), plan.in_slots.tolist()
     for node, op_type in enumerate(plan.op_types):
-        if op_type != partition.SEND:
-            continue
-        for slot in in_slots[in_ptr[node]:in_ptr[node + 1]]:
-            source = producer.get(slot)    # None: a fed value
-            if (source is not None and plan.op_types[source] != partition.RECV
-                    and not isinstance(kernels[source], shmalloc.ArenaKernel)):
-                kernels[source] = shmalloc.ArenaKernel(kernels[source])
+        if op_type == partition.SEND:
+            shared_slots.extend(in_slots[in_ptr[node]:in_ptr[node + 1]])
+    for slot in shared_slots:
+        source = producer.get(slot)    # None: a fed value
+        if (source is not None and plan.op_types[source] != partition.RECV
+                and not isinstance(kernels[source], shmalloc.ArenaKernel)):
+            kernels[source] = shmalloc.ArenaKernel(kernels[source])
     return kernels
 
 
