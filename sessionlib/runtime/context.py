@@ -133,6 +133,11 @@ class CancellationManager:
             with condition:
                 condition.notify_all()
 
+    def waiting(self):
+        """How many waits of this session's runs are blocked right now (tests, diagnostics)."""
+        with self._lock:
+            return sum(self._conditions.values())
+
     def _register(self, condition):
         with self._lock:
             self._conditions[condition] += 1

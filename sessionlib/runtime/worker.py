@@ -267,12 +267,16 @@ class Worker:
         return ("pong", os.getpid(), sorted(self.sessions), len(self.installed))
 
     def _on_stats(self):
-        """Diagnostics for tests and learners: the kernel threads and the zero-copy arena."""
+        """Diagnostics for tests and learners: the kernel threads, the zero-copy arena and how
+        many waits of runs are blocked (a dequeue on an empty queue, ...)."""
         from sessionlib._core import elementwise, shmalloc
 
+        with self.lock:
+            sessions = list(self.sessions.values())
         return ("stats", {"pid": os.getpid(), "threads": self.threads,
                           "kernel_threads": elementwise.get_num_threads(),
-                          "arena": shmalloc.stats()})
+                          "arena": shmalloc.stats(),
+                          "waiting": sum(state.cancellation.waiting() for state in sessions)})
 
     def _on_shutdown(self):
         self.stopping = True
