@@ -21,15 +21,18 @@ Design.
   when its last numpy view dies (``SharedBlock`` in ``sessionlib._core.channel``), and the
   producer recycles released blocks lazily (`reclaim`). Consumers see read-only views unless
   the producer handed the tensor over for good.
-* Zero copy (``publish(..., in_place=True)``, used by `_Send`): a worker allocates the outputs
-  of kernels that feed a `_Send` through a numpy allocation hook (``sessionlib._core.shmalloc``)
-  that puts large arrays in *zero-copy blocks* of this store. Such an array is published where
+* Zero copy (``publish(..., in_place=True)``, used by `_Send` and, with ``hand_over``, by
+  fetches): a worker allocates the outputs of kernels that feed a `_Send` or are fetched
+  through a numpy allocation hook (``sessionlib._core.shmalloc``) that puts large arrays in
+  *zero-copy blocks* of this store. Such an array is published where
   it lies: the descriptor names its block, the array is marked read-only (the producer must not
   change what a consumer reads), and the block is *pinned* until the consumer's lease is
   released; it is reused only when the array is freed too. When the array is not in such a
   block (the hook found no free block of its size, or the kernel returned an older array), the
   copy path runs, and the store provisions a block of the missed size for the next run
-  (`provision`), within `_MAX_ZERO_COPY_BYTES`.
+  (`provision`), within `_MAX_ZERO_COPY_BYTES`. A fetch hands a writable array (one the
+  step owns) over in place, and the client maps it writable; a read-only array (one that a
+  resource or another device keeps) is copied.
 """
 
 import atexit

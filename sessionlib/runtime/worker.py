@@ -17,9 +17,10 @@ client, serving every session that uses its device:
 * Kernels are bound from this process's registry by op type name. Resources live in a
   `ResourceContainer` per session. Feeds and received tensors are read-only views of shared
   memory; fetched tensors are published through this process's `TensorStore`.
-* Zero copy: the kernels whose outputs feed a `_Send` are wrapped at install time
-  (``_core/shmalloc.pyx``'s `ArenaKernel`), so their large outputs are allocated in this
-  process's shared arena and `_Send` publishes them in place (``runtime/shm.py``).
+* Zero copy: the kernels whose outputs feed a `_Send` or are fetched are wrapped at install
+  time (``_core/shmalloc.pyx``'s `ArenaKernel`), so their large outputs are allocated in this
+  process's shared arena; `_Send` publishes them in place, and a fetch hands them to the
+  client in place when the step owns them (``runtime/shm.py``).
 * Threads: the pool gives each worker ``intra_op_parallelism_threads``, else cores / devices;
   the worker sets its OpenMP, BLAS and elementwise-kernel thread counts from it, so that
   devices x threads never oversubscribes the cores. The ``stats`` request reports them.
