@@ -50,10 +50,11 @@ Both modules export the same names with the same behaviour; the reference is the
 # versions ~0.5 ns. From NUMPY_TRANSCENDENTAL_THRESHOLD elements on, exp/log/log1p/sin/cos/tanh
 # write numpy's result straight into our output (the ufunc call costs ~1.5 us, so small tensors
 # stay in C). From FUSED_TRANSCENDENTAL_THRESHOLD on they run as a one-instruction program of
-# the fused kernel (fused.unary): vector math on every thread, where numpy uses one. sigmoid,
-# which numpy lacks, takes that path from NUMPY_TRANSCENDENTAL_THRESHOLD on (its scalar loop
-# cost 5 ns an element). Both are accurate to a few ulps, so the last bits of such a result may depend
-# on the tensor's size, as they do in Eigen's packet-vs-scalar paths.
+# the fused kernel (fused.unary): vector math on every thread, where numpy uses one (float32
+# tanh excepted: numpy's is twice as fast as libmvec's). sigmoid, which numpy lacks, takes
+# that path from NUMPY_TRANSCENDENTAL_THRESHOLD on (its scalar loop costs 5 ns an element).
+# All are accurate to a few ulps, so the last bits of such a result may depend on the
+# tensor's size, as they do in Eigen's packet-vs-scalar paths.
 #
 # float16. C has no half type. float16 inputs are handed to the numpy reference kernels, whose
 # per-step rounding to half is what TF's Eigen::half does; only the dispatch is shared.
@@ -215,16 +216,16 @@ _NUMPY_UFUNCS = {
 
 _errors_module = None
 _reference_module = None
-_fused_module_ref = None
+_fused_module = None
 
 
-def _fused_module():
+def _fused():
     # Imported on first use: fused cimports this module.
-    global _fused_module_ref
-    if _fused_module_ref is None:
+    global _fused_module
+    if _fused_module is None:
         from sessionlib._core import fused
-        _fused_module_ref = fused
-    return _fused_module_ref
+        _fused_module = fused
+    return _fused_module
 
 
 def _errors():
@@ -977,6 +978,7 @@ cdef object _unary_entry(unary_tag_t tag, int kernel, object x_value):
     cdef int out_ndim, num_threads = _num_threads
     cdef BroadcastPlan plan
     cdef cnp.npy_intp out_shape[MAX_DIMS]
+    cdef bint use_fused
 
     if not (_SUPPORTED_MASK[kernel] >> code) & 1:
         _raise_unsupported(kernel, x.dtype)
@@ -994,11 +996,14 @@ cdef object _unary_entry(unary_tag_t tag, int kernel, object x_value):
             or unary_tag_t is SinTag or unary_tag_t is CosTag or unary_tag_t is TanhTag
             or unary_tag_t is SigmoidTag):
         # Vector math instead of a scalar libm loop (see the design note).
-        # (float32 tanh stays with numpy, whose tanhf is 2x faster than libmvec's.)
-        if (plan.size >= FUSED_TRANSCENDENTAL_THRESHOLD
-                and not (unary_tag_t is TanhTag and code == DT_FLOAT32)) or (
-                unary_tag_t is SigmoidTag and plan.size >= NUMPY_TRANSCENDENTAL_THRESHOLD):
-            return _fused_module().unary(KERNEL_NAMES[kernel], x)
+        if unary_tag_t is SigmoidTag:
+            use_fused = plan.size >= NUMPY_TRANSCENDENTAL_THRESHOLD
+        elif unary_tag_t is TanhTag and code == DT_FLOAT32:
+            use_fused = False
+        else:
+            use_fused = plan.size >= FUSED_TRANSCENDENTAL_THRESHOLD
+        if use_fused:
+            return _fused().unary(KERNEL_NAMES[kernel], x)
         if unary_tag_t is not SigmoidTag and plan.size >= NUMPY_TRANSCENDENTAL_THRESHOLD:
             with np.errstate(all="ignore"):
                 _NUMPY_UFUNCS[kernel](x, out=out)

@@ -17,7 +17,8 @@ import numpy as np
 from sessionlib.framework import registry
 from sessionlib.runtime import fusion
 
-__all__ = ["ExecPlan", "Node", "prune", "needed_ops", "compile_plan", "compile_nodes", "bind_kernels"]
+__all__ = ["ExecPlan", "Node", "prune", "needed_ops", "compile_plan", "compile_nodes",
+           "bind_kernels"]
 
 
 class ExecPlan:

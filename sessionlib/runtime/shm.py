@@ -24,10 +24,10 @@ Design.
 * Zero copy (``publish(..., in_place=True)``, used by `_Send` and, with ``hand_over``, by
   fetches): a worker allocates the outputs of kernels that feed a `_Send` or are fetched
   through a numpy allocation hook (``sessionlib._core.shmalloc``) that puts large arrays in
-  *zero-copy blocks* of this store. Such an array is published where
-  it lies: the descriptor names its block, the array is marked read-only (the producer must not
-  change what a consumer reads), and the block is *pinned* until the consumer's lease is
-  released; it is reused only when the array is freed too. When the array is not in such a
+  *zero-copy blocks* of this store. Such an array is published where it lies: the descriptor
+  names its block, the array is marked read-only (the producer must not change what a
+  consumer reads), and the block is *pinned* until the consumer's lease is released; it is
+  reused only when the array is freed too. When the array is not in such a
   block (the hook found no free block of its size, or the kernel returned an older array), the
   copy path runs, and the store provisions a block of the missed size for the next run
   (`provision`), within `_MAX_ZERO_COPY_BYTES`. A fetch hands a writable array (one the
