@@ -481,3 +481,12 @@ def test_a_malformed_program_is_rejected_before_it_touches_memory(program, reduc
     with pytest.raises(ValueError, match="program"):
         fused.fused_elementwise(None, (x,), attrs)
     np.testing.assert_array_equal(x, np.arange(1.0, 6.0, dtype=np.float32))
+
+
+def test_fused_unary_runs_one_instruction_on_floats_only():
+    x = np.linspace(-3, 3, 70_000, dtype=np.float64)
+    np.testing.assert_allclose(fused.unary("exp", x), np.exp(x), rtol=1e-14)
+    np.testing.assert_allclose(fused.unary("sigmoid", x[::-1]), 1 / (1 + np.exp(x)),
+                               rtol=1e-14)
+    with pytest.raises(TypeError, match="float array"):
+        fused.unary("exp", np.arange(5))

@@ -573,7 +573,7 @@ cdef int _run_range(numeric_t* marker, const Run* run, Py_ssize_t start, Py_ssiz
     staging = <numeric_t*>(scratch + run.num_registers * stride)
     for k in range(num_inputs):
         if run.period[k] == 1:     # a scalar: fill its register once
-            target = <numeric_t*>(scratch + (run.num_registers + k) * stride)
+            target = <numeric_t*>(<char*>staging + k * stride)
             for i in range(block):
                 target[i] = (<const numeric_t*>run.data[k])[0]
             operand[k] = target
@@ -835,7 +835,13 @@ def unary(str name, x):
 
     Returns:
       A new C-contiguous array of x's shape and dtype.
+
+    Raises:
+      TypeError: for an array that is not of a float dtype.
     """
+    x = np.asarray(x)
+    if x.dtype.kind != "f":
+        raise TypeError(f"fused.unary({name!r}) takes a float array, not {x.dtype}")
     attrs = _UNARY_ATTRS.get(name)
     if attrs is None:
         attrs = {"program": (OPCODE_NAMES.index(name), -1, 0, -1), "num_inputs": 1,
