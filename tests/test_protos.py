@@ -65,6 +65,7 @@ def test_every_proto_has_its_generated_module():
         "error_codes",
         "graph",
         "node_def",
+        "reader_base",
         "resource_handle",
         "step_stats",
         "tensor",
@@ -195,6 +196,12 @@ def test_graph_def_and_node_def_field_numbers():
         "producer": 1,
         "min_consumer": 2,
         "bad_consumers": 3,
+    }
+    assert field_numbers(protos.ReaderBaseState) == {
+        "work_started": 1,
+        "work_finished": 2,
+        "num_records_produced": 3,
+        "current_work": 4,
     }
 
 

@@ -220,3 +220,81 @@ def test_readers_are_per_session(executor, files):
         assert one.run(key, options=BOUNDED) == first + b":1"
         assert one.run(key, options=BOUNDED) == first + b":2"
         assert two.run(key, options=BOUNDED) == first + b":1"
+
+
+# ---- state serialization ------------------------------------------------------------------
+
+def test_identity_reader_state_round_trips_and_matches_tf_bytes(executor):
+    queue, fill = filename_queue([b"a", b"b", b"c", b"d"])
+    reader = tf.IdentityReader()
+    assert reader.supports_serialize
+    key, _ = reader.read(queue)
+    state = reader.serialize_state()
+    assert state.dtype == tf.string and state.op.type == "ReaderSerializeStateV2"
+    with tf.Session() as sess:
+        for op in fill:
+            sess.run(op)
+        assert sess.run(key) == b"a"
+        saved = sess.run(state)
+        # TF's ReaderBaseState: work_started 1, work_finished 1, records 1, current_work "a".
+        assert saved == b"\x08\x01\x10\x01\x18\x01\x22\x01a"
+        assert tf.protos.ReaderBaseState.FromString(saved).current_work == b"a"
+        assert [sess.run(key) for _ in range(2)] == [b"b", b"c"]
+        sess.run(reader.restore_state(saved))
+        assert sess.run([reader.num_records_produced(),
+                         reader.num_work_units_completed()]) == [1, 1]
+        assert sess.run(key) == b"d"     # the queue is not the reader's state
+        assert sess.run(reader.num_records_produced()) == 2
+
+
+@pytest.mark.parametrize("state, message", [
+    (b"\xff\xff", "Could not parse state for IdentityReader"),
+    (tf.protos.ReaderBaseState(work_started=2, work_finished=1).SerializeToString(),
+     "Inconsistent work started vs. finished"),
+    (tf.protos.ReaderBaseState(num_records_produced=-1).SerializeToString(),
+     "Unexpected negative value"),
+])
+def test_a_bad_state_is_rejected_and_resets_the_reader(executor, state, message):
+    queue, fill = filename_queue([b"a", b"b"])
+    reader = tf.IdentityReader()
+    key, _ = reader.read(queue)
+    with tf.Session() as sess:
+        for op in fill:
+            sess.run(op)
+        sess.run(key)
+        with pytest.raises(errors.InvalidArgumentError, match=message):
+            sess.run(reader.restore_state(state))
+        assert sess.run([reader.num_records_produced(),
+                         reader.num_work_units_completed()]) == [0, 0]
+
+
+def test_whole_file_reader_serializes_and_text_line_reader_cannot(executor, files):
+    first, second = files
+    queue, fill = filename_queue([first, second])
+    whole, lines = tf.WholeFileReader(), tf.TextLineReader()
+    assert whole.supports_serialize and not lines.supports_serialize
+    whole_key, _ = whole.read(queue)
+    lines_key, _ = lines.read(queue)
+    with tf.Session() as sess:
+        for op in fill:
+            sess.run(op)
+        assert sess.run(whole_key) == first
+        saved = sess.run(whole.serialize_state())
+        assert tf.protos.ReaderBaseState.FromString(saved) == tf.protos.ReaderBaseState(
+            work_started=1, work_finished=1, num_records_produced=1, current_work=first)
+        sess.run(whole.restore_state(saved))
+        assert sess.run(lines_key) == second + b":1"
+        with pytest.raises(errors.UnimplementedError, match="Reader SerializeState"):
+            sess.run(lines.serialize_state())
+        with pytest.raises(errors.UnimplementedError, match="Reader RestoreState"):
+            sess.run(lines.restore_state(saved))
+        # As in TF, a failed restore resets even a reader that cannot restore.
+        assert sess.run(lines.num_records_produced()) == 0
+
+
+def test_restore_state_takes_a_scalar_string():
+    reader = tf.IdentityReader()
+    with pytest.raises(ValueError, match="requested dtype string"):   # as TF's conversion
+        reader.restore_state(tf.constant(1))
+    with pytest.raises(ValueError, match="scalar"):
+        reader.restore_state(tf.constant([b"a", b"b"]))

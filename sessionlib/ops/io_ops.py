@@ -12,6 +12,11 @@ unit at its end.
 
 Keys are TF's: ``b'<file>:<line number>'`` for `TextLineReader` (header lines count), the
 filename for `WholeFileReader`, and the work unit itself for `IdentityReader`.
+
+State. ``ReaderSerializeStateV2`` and ``ReaderRestoreStateV2`` save and restore a reader as a
+``ReaderBaseState`` proto (TF's field numbers, so TF parses it too). As in TF, only readers whose
+whole state is that base state support it, `IdentityReader` and `WholeFileReader`; a
+`TextLineReader` (an open file, a line position) raises UnimplementedError.
 """
 
 import collections
@@ -25,6 +30,7 @@ from sessionlib.framework import graph as graph_lib
 from sessionlib.framework import registry
 from sessionlib.framework.tensor_shape import TensorShape
 from sessionlib.ops import data_flow_ops, state_ops
+from sessionlib.protos import reader_base_pb2
 
 __all__ = ["ReaderBase", "IdentityReader", "TextLineReader", "WholeFileReader"]
 
@@ -37,6 +43,11 @@ class ReaderResource:
     Subclasses implement `start_work`, `read_record` and `finish_work`. `lock` serialises the
     reads of one reader; it is taken before the container's lock, never after.
     """
+
+    # TF's name of the reader kind, for messages; and whether the base state is all there is
+    # to save (one record per work unit), which is what serialize_state needs.
+    kind = "Reader"
+    state_is_base_state = False
 
     def __init__(self, container, name):
         self.container = container
@@ -68,6 +79,47 @@ class ReaderResource:
     def release(self):
         self.finish_work()
 
+    def serialize_state(self):
+        """The reader's state as a serialized ReaderBaseState (TF's SaveBaseState)."""
+        if not self.state_is_base_state:
+            raise errors.UnimplementedError(None, None, "Reader SerializeState")
+        return reader_base_pb2.ReaderBaseState(
+            work_started=self.work_started, work_finished=self.work_finished,
+            num_records_produced=self.records_produced,
+            current_work=self.work).SerializeToString()
+
+    def restore_state(self, data):
+        """Restores a state from `serialize_state`. Any failure resets the reader (as TF's
+        RestoreState does, even for a reader that cannot restore) and raises."""
+        if not self.state_is_base_state:
+            self.reset()
+            raise errors.UnimplementedError(None, None, "Reader RestoreState")
+        where = f"{self.kind} '{self.name}'"
+        state = reader_base_pb2.ReaderBaseState()
+        try:
+            state.ParseFromString(data)
+        except Exception:  # noqa: BLE001 - protobuf's DecodeError differs between runtimes
+            self.reset()
+            raise errors.InvalidArgumentError(
+                None, None, f"Could not parse state for {where}: {data!r}") from None
+        if min(state.work_started, state.work_finished, state.num_records_produced) < 0:
+            problem = "Unexpected negative value"
+        elif state.work_started > state.work_finished:
+            problem = "Inconsistent work started vs. finished"
+        else:
+            self.finish_work()
+            self.work_started, self.work_finished = state.work_started, state.work_finished
+            self.records_produced = state.num_records_produced
+            self.work = state.current_work
+            return
+        self.reset()
+        raise errors.InvalidArgumentError(
+            None, None, f"{problem} when restoring in {where}: {_text_of(state)}")
+
+
+def _text_of(state):
+    return " ".join(str(state).split())
+
 
 def _file_error(path, err):
     name = path.decode("utf-8", "replace") if isinstance(path, bytes) else str(path)
@@ -81,12 +133,18 @@ def _file_error(path, err):
 class IdentityReaderResource(ReaderResource):
     """Each work unit is one record whose key and value are the work unit."""
 
+    kind = "IdentityReader"
+    state_is_base_state = True
+
     def read_record(self):
         return self.work, self.work, True
 
 
 class WholeFileReaderResource(ReaderResource):
     """Each work unit (a filename) is one record: the filename and the whole file."""
+
+    kind = "WholeFileReader"
+    state_is_base_state = True
 
     def read_record(self):
         try:
@@ -99,6 +157,8 @@ class WholeFileReaderResource(ReaderResource):
 
 class TextLineReaderResource(ReaderResource):
     """Each line of a file (without its line ending) is a record; header lines are skipped."""
+
+    kind = "TextLineReader"
 
     def __init__(self, container, name, skip_header_lines=0):
         super().__init__(container, name)
@@ -311,6 +371,50 @@ registry.register_op("ReaderResetV2", infer=_reader_only_infer(None), reference=
                      num_inputs=1, stateful=True, doc="Restores a reader to its initial state.")
 
 
+# ---- state serialization ---------------------------------------------------------------------
+
+def _serialize_state_kernel(ctx, inputs, attrs):
+    reader = _lookup_reader(ctx, inputs[0])
+    state_ops.acquire_lock(ctx, reader.lock, f"reader {reader.name}")
+    try:
+        return (_scalar_string(reader.serialize_state()),)
+    finally:
+        reader.lock.release()
+
+
+def _restore_state_infer(inputs, attrs):
+    if inputs[0].dtype is not dtypes.resource:
+        raise TypeError("ReaderRestoreStateV2 takes a reader handle")
+    if inputs[1].dtype is not dtypes.string:
+        raise TypeError(f"state must be a string tensor, not {inputs[1].dtype.name}")
+    if inputs[1].shape.ndims not in (None, 0):
+        raise ValueError(f"state must be a scalar, not of shape {inputs[1].shape}")
+    return []
+
+
+def _restore_state_kernel(ctx, inputs, attrs):
+    reader = _lookup_reader(ctx, inputs[0])
+    state = inputs[1]
+    if np.ndim(state) != 0:
+        raise errors.InvalidArgumentError(
+            None, None, f"Reader state must be a scalar, got shape {list(np.shape(state))}")
+    state = state.item() if isinstance(state, np.ndarray) else state
+    state_ops.acquire_lock(ctx, reader.lock, f"reader {reader.name}")
+    try:
+        reader.restore_state(state.encode() if isinstance(state, str) else bytes(state))
+    finally:
+        reader.lock.release()
+    return ()
+
+
+registry.register_op("ReaderSerializeStateV2", infer=_reader_only_infer(dtypes.string),
+                     reference=_serialize_state_kernel, num_inputs=1, stateful=True,
+                     doc="A reader's state, as a serialized ReaderBaseState.")
+registry.register_op("ReaderRestoreStateV2", infer=_restore_state_infer,
+                     reference=_restore_state_kernel, num_inputs=2, stateful=True,
+                     doc="Restores a reader's state from ReaderSerializeStateV2's output.")
+
+
 # ---- the Python classes ------------------------------------------------------------------------
 
 ReadResult = collections.namedtuple("ReaderReadV2", ["key", "value"])
@@ -331,7 +435,7 @@ class ReaderBase:
 
     Args:
       reader_ref: the reader's resource handle tensor.
-      supports_serialize: whether `serialize_state` is supported (it is not, here).
+      supports_serialize: whether the reader can `serialize_state` and `restore_state`.
     """
 
     def __init__(self, reader_ref, supports_serialize=False):
@@ -398,10 +502,28 @@ class ReaderBase:
         return self._op("ReaderResetV2", [], name or "ReaderResetV2")
 
     def serialize_state(self, name=None):
-        raise NotImplementedError("Reader state serialization is not supported")
+        """A scalar string tensor: the reader's state, a serialized ReaderBaseState.
+
+        Running it raises UnimplementedError for a reader that cannot (`supports_serialize`
+        is False), as in TF.
+        """
+        return self._op("ReaderSerializeStateV2", [],
+                        name or "ReaderSerializeStateV2").outputs[0]
 
     def restore_state(self, state, name=None):
-        raise NotImplementedError("Reader state serialization is not supported")
+        """An op that restores the reader to `state` (from `serialize_state`).
+
+        Args:
+          state: a scalar string tensor or value.
+          name: the op name.
+
+        Returns:
+          The op. Running it raises InvalidArgumentError for a state that does not parse or is
+          inconsistent (the reader is then reset), UnimplementedError for a reader that cannot.
+        """
+        with self._reader_ref.graph.as_default():
+            state = graph_lib.convert_to_tensor(state, dtype=dtypes.string)
+        return self._op("ReaderRestoreStateV2", [state], name or "ReaderRestoreStateV2")
 
 
 def _create_reader(op_type, attrs, name):
@@ -418,7 +540,7 @@ class IdentityReader(ReaderBase):
     """
 
     def __init__(self, name=None):
-        super().__init__(_create_reader("IdentityReaderV2", {}, name))
+        super().__init__(_create_reader("IdentityReaderV2", {}, name), supports_serialize=True)
 
 
 class WholeFileReader(ReaderBase):
@@ -429,7 +551,7 @@ class WholeFileReader(ReaderBase):
     """
 
     def __init__(self, name=None):
-        super().__init__(_create_reader("WholeFileReaderV2", {}, name))
+        super().__init__(_create_reader("WholeFileReaderV2", {}, name), supports_serialize=True)
 
 
 class TextLineReader(ReaderBase):

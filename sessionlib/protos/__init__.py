@@ -13,6 +13,7 @@ from sessionlib.protos import config_pb2
 from sessionlib.protos import error_codes_pb2
 from sessionlib.protos import graph_pb2
 from sessionlib.protos import node_def_pb2
+from sessionlib.protos import reader_base_pb2
 from sessionlib.protos import resource_handle_pb2
 from sessionlib.protos import step_stats_pb2
 from sessionlib.protos import tensor_description_pb2
@@ -38,6 +39,7 @@ from sessionlib.protos.config_pb2 import (
 from sessionlib.protos.error_codes_pb2 import Code
 from sessionlib.protos.graph_pb2 import GraphDef
 from sessionlib.protos.node_def_pb2 import NodeDef
+from sessionlib.protos.reader_base_pb2 import ReaderBaseState
 from sessionlib.protos.resource_handle_pb2 import ResourceHandleProto
 from sessionlib.protos.step_stats_pb2 import (
     AllocationRecord,
@@ -62,6 +64,7 @@ __all__ = [
     "error_codes_pb2",
     "graph_pb2",
     "node_def_pb2",
+    "reader_base_pb2",
     "resource_handle_pb2",
     "step_stats_pb2",
     "tensor_description_pb2",
@@ -88,6 +91,7 @@ __all__ = [
     "NodeExecStats",
     "NodeOutput",
     "OptimizerOptions",
+    "ReaderBaseState",
     "ResourceHandleProto",
     "RunMetadata",
     "RunOptions",
