@@ -20,6 +20,7 @@ whole state is that base state support it, `IdentityReader` and `WholeFileReader
 """
 
 import collections
+import contextlib
 import errno
 import threading
 
@@ -245,6 +246,16 @@ def _lookup_reader(ctx, handle):
     return reader
 
 
+@contextlib.contextmanager
+def _locked(ctx, reader):
+    """Holds `reader`'s lock; the wait for it honours cancellation and deadlines."""
+    state_ops.acquire_lock(ctx, reader.lock, f"reader {reader.name}")
+    try:
+        yield
+    finally:
+        reader.lock.release()
+
+
 def _next_work(ctx, reader, queue_handle, attrs):
     """Dequeues and starts the next work unit (TF's GetNextWorkLocked + OnWorkStartedLocked)."""
     reader.work = data_flow_ops.dequeue_work_unit(ctx, queue_handle, attrs)
@@ -267,8 +278,7 @@ def _read_infer(inputs, attrs):
 
 def _read_kernel(ctx, inputs, attrs):
     reader = _lookup_reader(ctx, inputs[0])
-    state_ops.acquire_lock(ctx, reader.lock, f"reader {reader.name}")
-    try:
+    with _locked(ctx, reader):
         while True:
             if not reader.work_in_progress():
                 _next_work(ctx, reader, inputs[1], attrs)
@@ -278,8 +288,6 @@ def _read_kernel(ctx, inputs, attrs):
             if key is not None:
                 reader.records_produced += 1
                 return (_scalar_string(key), _scalar_string(value))
-    finally:
-        reader.lock.release()
 
 
 def _scalar_string(value):
@@ -303,8 +311,7 @@ def _read_up_to_kernel(ctx, inputs, attrs):
         raise errors.InvalidArgumentError(None, None,
                                           f"num_records must be positive, got {wanted}")
     keys, values = [], []
-    state_ops.acquire_lock(ctx, reader.lock, f"reader {reader.name}")
-    try:
+    with _locked(ctx, reader):
         # TF's ReaderBase::ReadUpTo: records may come from one work unit only; a call that
         # reaches the end of a unit after producing records returns them.
         while len(keys) < wanted:
@@ -319,8 +326,6 @@ def _read_up_to_kernel(ctx, inputs, attrs):
                 _finish_work(reader)
                 if keys:
                     break
-    finally:
-        reader.lock.release()
     return (_string_vector(keys), _string_vector(values))
 
 
@@ -353,11 +358,8 @@ def _num_work_units_kernel(ctx, inputs, attrs):
 
 def _reset_kernel(ctx, inputs, attrs):
     reader = _lookup_reader(ctx, inputs[0])
-    state_ops.acquire_lock(ctx, reader.lock, f"reader {reader.name}")
-    try:
+    with _locked(ctx, reader):
         reader.reset()
-    finally:
-        reader.lock.release()
     return ()
 
 
@@ -375,11 +377,8 @@ registry.register_op("ReaderResetV2", infer=_reader_only_infer(None), reference=
 
 def _serialize_state_kernel(ctx, inputs, attrs):
     reader = _lookup_reader(ctx, inputs[0])
-    state_ops.acquire_lock(ctx, reader.lock, f"reader {reader.name}")
-    try:
+    with _locked(ctx, reader):
         return (_scalar_string(reader.serialize_state()),)
-    finally:
-        reader.lock.release()
 
 
 def _restore_state_infer(inputs, attrs):
@@ -399,11 +398,8 @@ def _restore_state_kernel(ctx, inputs, attrs):
         raise errors.InvalidArgumentError(
             None, None, f"Reader state must be a scalar, got shape {list(np.shape(state))}")
     state = state.item() if isinstance(state, np.ndarray) else state
-    state_ops.acquire_lock(ctx, reader.lock, f"reader {reader.name}")
-    try:
+    with _locked(ctx, reader):
         reader.restore_state(state.encode() if isinstance(state, str) else bytes(state))
-    finally:
-        reader.lock.release()
     return ()
 
 
