@@ -1,27 +1,23 @@
-"""The op registry: one registration per op type, holding everything the system knows about it.
+"""The op registry: one registration per op type, holding everything the graph knows about it.
 
 A registration says how many inputs an op takes, how to infer its outputs' dtypes and static
-shapes while the graph is built, whether it is stateful, and which kernels run it: the fast
-kernel (usually Cython, from ``sessionlib._core``) and the reference kernel (plain numpy, the
-living spec). The session, the compiler and the executors never look at an op's type name; they
-ask the registry.
+shapes while the graph is built, whether it is stateful, how it fuses, and the *name* of the
+kernel that runs it. The kernels themselves live in the runtime's kernel table
+(``sessionlib/runtime/kernel_table.py``), which binds each name to a Cython and a reference
+kernel: the graph model never imports a kernel, and a device worker binds kernels by name
+without importing the op library. The session, the compiler and the executors never look at
+an op's type name; they ask the registry.
 
-Kernel calling conventions (the executor dispatches on the integer, so that the common
-elementwise case pays for no wrapper call):
-
-* ``KIND_GENERIC``: ``kernel(ctx, inputs, attrs) -> sequence of outputs``. `inputs` is a tuple
-  of numpy arrays, `attrs` the node's plain-value attribute dict (with ``'_name'`` added), and
-  `ctx` the per-run context (resources, cancellation, randomness).
-* ``KIND_UNARY``: ``kernel(x) -> output`` for ops with one input, one output and no attrs the
-  kernel needs.
-* ``KIND_BINARY``: ``kernel(x, y) -> output``, likewise.
+This module must stay free of execution: no runtime, no compiled code.
 """
 
 import threading
 
-__all__ = ["OpDef", "register_op", "get", "lookup_id", "all_op_types",
+__all__ = ["OpDef", "register_op", "get", "find", "lookup_id", "all_op_types",
            "KIND_GENERIC", "KIND_UNARY", "KIND_BINARY"]
 
+# TRANSITIONAL: the calling conventions of kernels that an unconverted op family still hands
+# to `register_op` (their one definition is ``runtime/kernel_table.py``; the values match).
 KIND_GENERIC = 0
 KIND_UNARY = 1
 KIND_BINARY = 2
@@ -32,11 +28,12 @@ class OpDef:
 
     Attributes:
       type: the op type name, e.g. ``'Add'`` (TF's name where TF has the op).
-      op_id: a small integer, the op's index in the kernel tables.
+      op_id: a small integer, the op's index in the registry.
       num_inputs: the number of inputs, or None when it varies (``AddN``, ``Pack``).
       infer: ``infer(inputs, attrs) -> [(dtype, shape), ...]``, called while the graph is
         built. It raises ValueError for a static shape mismatch and TypeError for bad dtypes.
-      kernel, reference: the fast and the reference kernel; `kind` says how to call both.
+      kernel: the name of the kernel that runs it, in the runtime's kernel table
+        (``runtime/kernel_table.py``); by default the op type.
       stateful: True when two runs may give different results (variables, queues, random ops);
         such ops are never pruned as duplicates or constant-folded.
       doc: a one-line description.
@@ -48,22 +45,23 @@ class OpDef:
         a fused elementwise chain; ops without it are never fused.
     """
 
-    __slots__ = ("type", "op_id", "num_inputs", "infer", "kernel", "reference", "kind",
-                 "stateful", "doc", "fetch_wrapper", "fusion")
+    __slots__ = ("type", "op_id", "num_inputs", "infer", "kernel", "stateful", "doc",
+                 "fetch_wrapper", "fusion", "legacy_kernels")
 
-    def __init__(self, op_type, op_id, num_inputs, infer, kernel, reference, kind, stateful,
-                 doc, fetch_wrapper=None, fusion=None):
+    def __init__(self, op_type, op_id, num_inputs, infer, kernel, stateful, doc,
+                 fetch_wrapper=None, fusion=None, legacy_kernels=None):
         self.type = op_type
         self.op_id = op_id
         self.num_inputs = num_inputs
         self.infer = infer
         self.kernel = kernel
-        self.reference = reference
-        self.kind = kind
         self.stateful = stateful
         self.doc = doc
         self.fetch_wrapper = fetch_wrapper
         self.fusion = fusion
+        # TRANSITIONAL: (fast, reference, kind) of an op family not yet moved to
+        # runtime/kernels; the kernel table adopts them under the op type's name.
+        self.legacy_kernels = legacy_kernels
 
     def __repr__(self):
         return f"OpDef({self.type!r}, id={self.op_id})"
@@ -82,10 +80,11 @@ def register_op(op_type, *, infer, kernel=None, reference=None, num_inputs=None,
     Args:
       op_type: the type name.
       infer: the output inference function, see `OpDef`.
-      kernel: the fast kernel; defaults to `reference`.
-      reference: the reference kernel; defaults to `kernel`. At least one must be given.
+      kernel: the name of its kernel in the runtime's kernel table; default: `op_type`.
+        TRANSITIONAL: an unconverted family may still pass callables as `kernel` and
+        `reference`, with `kind`; the kernel table adopts them.
+      reference, kind: see `kernel`.
       num_inputs: the fixed number of inputs, or None if it varies.
-      kind: the kernel calling convention (``KIND_*``).
       stateful: whether the op has state or side effects.
       doc: a one-line description.
       fetch_wrapper: optional, see `OpDef`.
@@ -95,15 +94,21 @@ def register_op(op_type, *, infer, kernel=None, reference=None, num_inputs=None,
       The new `OpDef`.
 
     Raises:
-      ValueError: if `op_type` is already registered or no kernel is given.
+      ValueError: if `op_type` is already registered, or `kernel` is not a name.
     """
-    if kernel is None and reference is None:
-        raise ValueError(f"Op {op_type!r} needs a kernel")
+    legacy = None
+    if callable(kernel) or reference is not None:
+        legacy = (kernel or reference, reference or kernel, kind)
+        kernel = op_type
+    elif kernel is None:
+        kernel = op_type
+    elif not isinstance(kernel, str):
+        raise ValueError(f"Op {op_type!r}: `kernel` must be a kernel name, got {kernel!r}")
     with _lock:
         if op_type in _by_type:
             raise ValueError(f"Op type {op_type!r} is already registered")
-        opdef = OpDef(op_type, len(_by_id), num_inputs, infer, kernel or reference,
-                      reference or kernel, kind, stateful, doc, fetch_wrapper, fusion)
+        opdef = OpDef(op_type, len(_by_id), num_inputs, infer, kernel, stateful, doc,
+                      fetch_wrapper, fusion, legacy)
         _by_type[op_type] = opdef
         _by_id.append(opdef)
     return opdef
@@ -115,6 +120,11 @@ def get(op_type):
         return _by_type[op_type]
     except KeyError:
         raise ValueError(f"Op type not registered: {op_type!r}") from None
+
+
+def find(op_type):
+    """The `OpDef` of `op_type`, or None when it is not registered."""
+    return _by_type.get(op_type)
 
 
 def lookup_id(op_id):

@@ -17,7 +17,7 @@ import time
 
 import numpy as np
 
-from sessionlib.framework import registry
+from sessionlib.runtime import kernel_table
 from sessionlib.runtime.plan import bind_kernels
 
 __all__ = ["NodeFailure", "ReferenceExecutor", "CythonExecutor", "get_executor",
@@ -49,7 +49,7 @@ class ReferenceExecutor:
         """Prepares `plan` for repeated runs; returns an object for `run`.
 
         Args:
-          kernels: the per-node callables to use instead of the registry's (a device worker
+          kernels: the per-node callables to use instead of the kernel table's (a device worker
             wraps some of them).
         """
         return plan, kernels if kernels is not None else bind_kernels(plan, reference=True)
@@ -95,7 +95,7 @@ class ReferenceExecutor:
             outputs_wanted = out_slots[out_ptr[index]:out_ptr[index + 1]]
             try:
                 kernel_started = clock() if times is not None else 0
-                if kinds[index] in (registry.KIND_UNARY, registry.KIND_BINARY):
+                if kinds[index] in (kernel_table.KIND_UNARY, kernel_table.KIND_BINARY):
                     results = (kernel(*inputs),)
                 else:
                     results = tuple(kernel(ctx, inputs, plan.attrs[index]))

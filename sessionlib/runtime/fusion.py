@@ -45,6 +45,7 @@ import os
 import numpy as np
 
 from sessionlib.framework import registry
+from sessionlib.runtime import kernel_table
 from sessionlib.runtime import reference_kernels as _ref
 
 __all__ = ["OPCODES", "REDUCTIONS", "FUSED_OP_TYPE", "fuse", "enabled", "reference_kernel",
@@ -293,7 +294,7 @@ def describe(attrs):
 
 def reduce_with_kernel(ctx, value, axes, attrs):
     """Reduces `value` over `axes` with the reference kernel of the fused reduction's op."""
-    reducer = registry.get(attrs["reduce_op"]).reference
+    reducer = kernel_table.lookup(registry.get(attrs["reduce_op"]).kernel).reference
     return tuple(reducer(ctx, (value, axes), {"keep_dims": attrs["keep_dims"],
                                               "_name": attrs.get("_name")}))
 
@@ -370,8 +371,9 @@ def _register():
     from sessionlib._core import fused as _fast
 
     # The executor runs it like any generic op; `fused_ops` tells traces what it holds.
-    registry.register_op(FUSED_OP_TYPE, infer=_fused_infer, kernel=_fast.fused_elementwise,
-                         reference=reference_kernel,
+    kernel_table.register_kernel(FUSED_OP_TYPE, fast=_fast.fused_elementwise,
+                                 reference=reference_kernel)
+    registry.register_op(FUSED_OP_TYPE, infer=_fused_infer, kernel=FUSED_OP_TYPE,
                          doc="A fused chain of elementwise ops (runtime/fusion.py).")
     assert tuple(_fast.OPCODE_NAMES) == OPCODES, "fused.pyx and fusion.py disagree on opcodes"
 

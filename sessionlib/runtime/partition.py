@@ -22,7 +22,7 @@ import marshal
 import numpy as np
 
 from sessionlib.framework import graph_io, registry
-from sessionlib.runtime import fusion
+from sessionlib.runtime import fusion, kernel_table
 from sessionlib.runtime.plan import Node, compile_nodes
 
 __all__ = ["PartitionPlan", "PartitionedStep", "partition", "SEND", "RECV"]
@@ -52,9 +52,11 @@ def _recv_kernel(ctx, inputs, attrs):
     return (rendezvous.recv(attrs["edge"]),)
 
 
-registry.register_op(SEND, infer=_no_infer, reference=_send_kernel, stateful=True,
+kernel_table.register_kernel(SEND, reference=_send_kernel)
+kernel_table.register_kernel(RECV, reference=_recv_kernel)
+registry.register_op(SEND, infer=_no_infer, kernel=SEND, stateful=True,
                      doc="Publishes a tensor to another device's partition.")
-registry.register_op(RECV, infer=_no_infer, reference=_recv_kernel, num_inputs=0,
+registry.register_op(RECV, infer=_no_infer, kernel=RECV, num_inputs=0,
                      stateful=True, doc="Waits for a tensor from another device's partition.")
 
 

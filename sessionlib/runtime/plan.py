@@ -1,8 +1,8 @@
 """Compiling a (feeds, fetches, targets) request into an `ExecPlan`: flat integer arrays.
 
 The plan is the contract between the Python front end and the executors. It holds no graph
-objects: op ids (indices into the registry's kernel tables), calling conventions, buffer slot
-numbers and the plain-value attrs of each node. So the same plan runs in the reference executor,
+objects: kernel ids (indices into the runtime's kernel table, ``runtime/kernel_table.py``) and
+kernel names, calling conventions, buffer slot numbers and the plain-value attrs of each node. So the same plan runs in the reference executor,
 in the Cython executor, and inside a device worker process it was shipped to.
 
 Slots: every tensor the step produces or is fed gets a slot in a flat list of buffers. After the
@@ -15,7 +15,7 @@ import collections
 import numpy as np
 
 from sessionlib.framework import registry
-from sessionlib.runtime import fusion
+from sessionlib.runtime import fusion, kernel_table
 
 __all__ = ["ExecPlan", "Node", "prune", "needed_ops", "compile_plan", "compile_nodes",
            "bind_kernels"]
@@ -25,26 +25,29 @@ class ExecPlan:
     """A topologically ordered step, as flat arrays.
 
     Attributes:
-      op_ids, kinds: int32 arrays, one entry per node.
+      kernel_ids, kinds: int32 arrays, one entry per node: the kernel's index in this
+        process's kernel table and its calling convention.
       in_ptr, out_ptr, release_ptr: int32 arrays of length nodes + 1; node i reads slots
         ``in_slots[in_ptr[i]:in_ptr[i + 1]]`` and likewise writes and releases.
       in_slots, out_slots, release_slots: int32 arrays of slot numbers.
       attrs: per node, the plain-value attr dict handed to generic kernels (with ``'_name'``).
       names: per node, the op name (for errors and traces).
       num_slots: the size of the buffer list.
-      op_types: per node, the op type name: another process re-resolves `op_ids` and
-        `kinds` from its own registry by name (`rebind`), never trusting ids across processes.
+      op_types: per node, the op type name (for traces and partition graphs).
+      kernel_names: per node, the kernel name: another process re-resolves `kernel_ids` and
+        `kinds` from its own kernel table by name (`rebind`), never trusting ids across
+        processes.
       origins: int32, per node, the index of the graph op it stands for in the step's order
         (-1 for nodes the runtime inserted).
     """
 
-    __slots__ = ("op_ids", "kinds", "in_ptr", "in_slots", "out_ptr", "out_slots",
+    __slots__ = ("kernel_ids", "kinds", "in_ptr", "in_slots", "out_ptr", "out_slots",
                  "release_ptr", "release_slots", "attrs", "names", "num_slots", "op_types",
-                 "origins")
+                 "kernel_names", "origins")
 
-    def __init__(self, op_ids, kinds, in_ptr, in_slots, out_ptr, out_slots, release_ptr,
-                 release_slots, attrs, names, num_slots, op_types, origins):
-        self.op_ids = op_ids
+    def __init__(self, kernel_ids, kinds, in_ptr, in_slots, out_ptr, out_slots, release_ptr,
+                 release_slots, attrs, names, num_slots, op_types, kernel_names, origins):
+        self.kernel_ids = kernel_ids
         self.kinds = kinds
         self.in_ptr = in_ptr
         self.in_slots = in_slots
@@ -56,6 +59,7 @@ class ExecPlan:
         self.names = names
         self.num_slots = num_slots
         self.op_types = op_types
+        self.kernel_names = kernel_names
         self.origins = origins
 
     def __len__(self):
@@ -69,14 +73,14 @@ class ExecPlan:
             setattr(self, name, value)
 
     def rebind(self):
-        """Re-resolves `op_ids` and `kinds` from this process's registry by op type name.
+        """Re-resolves `kernel_ids` and `kinds` from this process's kernel table by name.
 
         Raises:
-          ValueError: if an op type is not registered in this process.
+          KeyError: if a kernel is not registered in this process.
         """
-        opdefs = [registry.get(op_type) for op_type in self.op_types]
-        self.op_ids = _int32([o.op_id for o in opdefs])
-        self.kinds = _int32([o.kind for o in opdefs])
+        kernel_defs = [kernel_table.lookup(name) for name in self.kernel_names]
+        self.kernel_ids = _int32([k.kernel_id for k in kernel_defs])
+        self.kinds = _int32([k.kind for k in kernel_defs])
         return self
 
 
@@ -269,12 +273,13 @@ def compile_nodes(nodes, feed_keys, fetch_keys, fuse=None):
         release_slots.extend(sorted(releases.get(index, ())))
     release_ptr.append(len(release_slots))
 
-    opdefs = [registry.get(node.op_type) for node in nodes]
+    kernel_defs = [kernel_table.lookup(registry.get(node.op_type).kernel) for node in nodes]
     plan = ExecPlan(
-        _int32([o.op_id for o in opdefs]), _int32([o.kind for o in opdefs]), _int32(in_ptr),
-        _int32(in_slots), _int32(out_ptr), _int32(out_slots), _int32(release_ptr),
-        _int32(release_slots), [node.attrs for node in nodes], [node.name for node in nodes],
-        len(slot_of), [node.op_type for node in nodes], _int32([n.origin for n in nodes]))
+        _int32([k.kernel_id for k in kernel_defs]), _int32([k.kind for k in kernel_defs]),
+        _int32(in_ptr), _int32(in_slots), _int32(out_ptr), _int32(out_slots),
+        _int32(release_ptr), _int32(release_slots), [node.attrs for node in nodes],
+        [node.name for node in nodes], len(slot_of), [node.op_type for node in nodes],
+        [k.name for k in kernel_defs], _int32([n.origin for n in nodes]))
     return plan, feed_slots, fetch_slots
 
 
@@ -283,7 +288,8 @@ def _int32(values):
 
 
 def bind_kernels(plan, reference=False):
-    """The per-node kernel callables of `plan`, from the registry's fast or reference table."""
+    """The per-node kernel callables of `plan`: the kernel table's fast or reference ones."""
+    by_id = kernel_table.by_id
     if reference:
-        return [registry.lookup_id(op_id).reference for op_id in plan.op_ids.tolist()]
-    return [registry.lookup_id(op_id).kernel for op_id in plan.op_ids.tolist()]
+        return [by_id(kernel_id).reference for kernel_id in plan.kernel_ids.tolist()]
+    return [by_id(kernel_id).fast for kernel_id in plan.kernel_ids.tolist()]

@@ -219,8 +219,8 @@ class Worker:
         partition_plan = pickle.loads(payload)
         try:
             plan = partition_plan.plan.rebind()
-        except ValueError as err:
-            return ("error", f"NotFoundError: {err} (on the worker of "
+        except KeyError as err:
+            return ("error", f"NotFoundError: {err.args[0]} (on the worker of "
                              f"{partition_plan.device})")
         executor = executor_lib.get_executor(executor_name)
         bound = executor.bind(plan, _arena_kernels(plan, executor.name == "reference",

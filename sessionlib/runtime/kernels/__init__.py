@@ -1,0 +1,7 @@
+"""The kernel families: importing this package fills the runtime's kernel table.
+
+Each module registers the kernels of one op family (``register_kernel`` of
+``runtime/kernel_table.py``), mirroring ``sessionlib/ops``: the op modules name kernels, these
+modules implement them. Kernel modules import the compiled core, the framework (dtypes, errors,
+shapes) and the runtime, never the op library, so a device worker loads them without it.
+"""
