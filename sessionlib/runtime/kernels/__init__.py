@@ -5,3 +5,16 @@ Each module registers the kernels of one op family (``register_kernel`` of
 modules implement them. Kernel modules import the compiled core, the framework (dtypes, errors,
 shapes) and the runtime, never the op library, so a device worker loads them without it.
 """
+
+from sessionlib.runtime.kernels import (  # noqa: F401 - each module registers its kernels
+    array_kernels,
+    control_flow_kernels,
+    data_flow_kernels,
+    io_kernels,
+    math_kernels,
+    nn_kernels,
+    random_kernels,
+    session_handles_kernels,
+    sparse_kernels,
+    state_kernels,
+)
