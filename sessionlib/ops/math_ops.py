@@ -1,9 +1,9 @@
 """Math ops: elementwise arithmetic and comparisons, reductions, matmul, casts, Tensor operators.
 
 Each op is one `register_op` call plus its public wrapper, with TF's op type and attr names so
-that ``as_graph_def()`` reads like TF's. Elementwise ops run the shared kernels of
-``sessionlib._core.elementwise`` (fast) and ``sessionlib.runtime.reference_kernels`` (spec);
-the other kernels are numpy, which already runs at the limit for them.
+that ``as_graph_def()`` reads like TF's. A registration names its kernel (the op type), which
+the kernel table binds (``math_kernels.py``, the math family of kernels); this module never
+imports a kernel: a device worker binds kernels by name without the op library.
 
 Dtype rules follow TF graph mode: both inputs of a binary op must have one dtype; a Python or
 numpy value next to a Tensor is converted to the Tensor's dtype (so ``t_int32 + 1.5`` is a
@@ -12,14 +12,12 @@ TypeError), and two Tensors of different dtypes are a TypeError while the graph 
 
 import numpy as np
 
-from sessionlib import dtypes, errors
-from sessionlib._core import elementwise as _fast
+from sessionlib import dtypes
 from sessionlib.framework import graph as graph_lib
 from sessionlib.framework import registry
 from sessionlib.framework.graph import Tensor
 from sessionlib.framework.tensor_shape import TensorShape
 from sessionlib.ops import _infer
-from sessionlib.runtime import reference_kernels as _ref
 
 __all__ = [
     "add", "subtract", "multiply", "divide", "truediv", "floordiv", "mod", "floormod", "pow",
@@ -119,51 +117,49 @@ def _unary_infer(op_type, allowed, has_t=True):
     return infer
 
 
-# The arithmetic ops (output dtype = input dtype) fuse into elementwise chains: their
-# `fusion` instruction has the kernel's name (runtime/fusion.py). Comparisons and logical ops
-# change the dtype to bool and stay out of chains.
+# Each elementwise op's kernel is registered under its op type. The arithmetic ops (output
+# dtype = input dtype) fuse into elementwise chains: their `fusion` instruction (fusion.py) is
+# named like the elementwise function, which also names the op in its doc. Comparisons and
+# logical ops change the dtype to bool and stay out of chains.
 
-def _register_binary(op_type, kernel_name, allowed, out_dtype=None, has_t=True, fuses=False):
+def _register_binary(op_type, elementwise_name, allowed, out_dtype=None, has_t=True,
+                     fuses=False):
     registry.register_op(op_type, infer=_binary_infer(op_type, allowed, out_dtype, has_t),
-                         kernel=getattr(_fast, kernel_name),
-                         reference=getattr(_ref, kernel_name), num_inputs=2,
-                         kind=registry.KIND_BINARY, doc=f"Elementwise {kernel_name}.",
-                         fusion=kernel_name if fuses else None)
+                         kernel=op_type, num_inputs=2, doc=f"Elementwise {elementwise_name}.",
+                         fusion=elementwise_name if fuses else None)
 
 
-def _register_unary(op_type, kernel_name, allowed, has_t=True, fuses=False):
+def _register_unary(op_type, elementwise_name, allowed, has_t=True, fuses=False):
     registry.register_op(op_type, infer=_unary_infer(op_type, allowed, has_t),
-                         kernel=getattr(_fast, kernel_name),
-                         reference=getattr(_ref, kernel_name), num_inputs=1,
-                         kind=registry.KIND_UNARY, doc=f"Elementwise {kernel_name}.",
-                         fusion=kernel_name if fuses else None)
+                         kernel=op_type, num_inputs=1, doc=f"Elementwise {elementwise_name}.",
+                         fusion=elementwise_name if fuses else None)
 
 
-for _op_type, _kernel, _allowed in (
+for _op_type, _elementwise, _allowed in (
         ("AddV2", "add", _NUMERIC), ("Sub", "sub", _NUMERIC), ("Mul", "mul", _NUMERIC),
         ("RealDiv", "real_div", _FLOATS), ("FloorDiv", "floor_div", _NUMERIC),
         ("FloorMod", "floor_mod", _NUMERIC), ("Pow", "pow", _NUMERIC),
         ("Maximum", "maximum", _NUMERIC), ("Minimum", "minimum", _NUMERIC),
         ("SquaredDifference", "squared_difference", _NUMERIC)):
-    _register_binary(_op_type, _kernel, _allowed, fuses=True)
+    _register_binary(_op_type, _elementwise, _allowed, fuses=True)
 
-for _op_type, _kernel, _allowed in (
+for _op_type, _elementwise, _allowed in (
         ("Equal", "equal", _NUMERIC_AND_BOOL), ("NotEqual", "not_equal", _NUMERIC_AND_BOOL),
         ("Less", "less", _NUMERIC), ("LessEqual", "less_equal", _NUMERIC),
         ("Greater", "greater", _NUMERIC), ("GreaterEqual", "greater_equal", _NUMERIC)):
-    _register_binary(_op_type, _kernel, _allowed, out_dtype=dtypes.bool)
+    _register_binary(_op_type, _elementwise, _allowed, out_dtype=dtypes.bool)
 
 _register_binary("LogicalAnd", "logical_and", _BOOL, has_t=False)
 _register_binary("LogicalOr", "logical_or", _BOOL, has_t=False)
 _register_unary("LogicalNot", "logical_not", _BOOL, has_t=False)
 
-for _op_type, _kernel, _allowed in (
+for _op_type, _elementwise, _allowed in (
         ("Neg", "neg", _NUMERIC), ("Abs", "abs", _NUMERIC), ("Sign", "sign", _NUMERIC),
         ("Square", "square", _NUMERIC), ("Sqrt", "sqrt", _FLOATS), ("Rsqrt", "rsqrt", _FLOATS),
         ("Exp", "exp", _FLOATS), ("Log", "log", _FLOATS), ("Log1p", "log1p", _FLOATS),
         ("Sin", "sin", _FLOATS), ("Cos", "cos", _FLOATS), ("Tanh", "tanh", _FLOATS),
         ("Sigmoid", "sigmoid", _FLOATS), ("Reciprocal", "reciprocal", _FLOATS)):
-    _register_unary(_op_type, _kernel, _allowed, fuses=True)
+    _register_unary(_op_type, _elementwise, _allowed, fuses=True)
 
 
 def _binary(op_type, x, y, name, default_name=None, attrs=None):
@@ -469,15 +465,7 @@ def _cast_infer(inputs, attrs):
     return [(target, inputs[0].shape)]
 
 
-def _cast_kernel(cast_fn):
-    def kernel(ctx, inputs, attrs):
-        return (cast_fn(inputs[0], np.dtype(attrs["DstT"].as_numpy_dtype)),)
-
-    return kernel
-
-
-registry.register_op("Cast", infer=_cast_infer, kernel=_cast_kernel(_fast.cast),
-                     reference=_cast_kernel(_ref.cast), num_inputs=1,
+registry.register_op("Cast", infer=_cast_infer, kernel="Cast", num_inputs=1,
                      doc="Converts to another dtype.")
 
 
@@ -550,26 +538,8 @@ def _add_n_infer(inputs, attrs):
     return [(dtype, shape)]
 
 
-def _add_n_kernel(add_fn):
-    def kernel(ctx, inputs, attrs):
-        shape = inputs[0].shape
-        for value in inputs[1:]:
-            if value.shape != shape:
-                raise errors.InvalidArgumentError(
-                    None, None, f"Inputs to operation AddN must have the same size and shape. "
-                    f"Input 0: {list(shape)} != input: {list(value.shape)}")
-        if len(inputs) == 1:
-            return (np.array(inputs[0]),)
-        total = add_fn(inputs[0], inputs[1])
-        for value in inputs[2:]:
-            total = add_fn(total, value)
-        return (total,)
-
-    return kernel
-
-
-registry.register_op("AddN", infer=_add_n_infer, kernel=_add_n_kernel(_fast.add),
-                     reference=_add_n_kernel(_ref.add), doc="The sum of N same-shape tensors.")
+registry.register_op("AddN", infer=_add_n_infer, kernel="AddN",
+                     doc="The sum of N same-shape tensors.")
 
 
 def add_n(inputs, name=None):
@@ -621,22 +591,7 @@ def _matmul_infer(inputs, attrs):
     return [(dtype, TensorShape([rows, cols]))]
 
 
-def _matmul_kernel(ctx, inputs, attrs):
-    a, b = inputs
-    if a.ndim != 2 or b.ndim != 2:
-        raise errors.InvalidArgumentError(None, None, "In[0] and In[1] must be matrices")
-    if attrs["transpose_a"]:
-        a = a.T
-    if attrs["transpose_b"]:
-        b = b.T
-    if a.shape[1] != b.shape[0]:
-        raise errors.InvalidArgumentError(
-            None, None, f"Matrix size-incompatible: In[0]: {list(a.shape)}, In[1]: "
-            f"{list(b.shape)}")
-    return (np.asarray(np.matmul(a, b)),)
-
-
-registry.register_op("MatMul", infer=_matmul_infer, reference=_matmul_kernel, num_inputs=2,
+registry.register_op("MatMul", infer=_matmul_infer, kernel="MatMul", num_inputs=2,
                      doc="A matrix product (numpy / BLAS).")
 
 
@@ -662,26 +617,7 @@ def _batch_matmul_infer(inputs, attrs):
     return [(dtype, batch.concatenate([rows, cols]))]
 
 
-def _batch_matmul_kernel(ctx, inputs, attrs):
-    x, y = inputs
-    if x.ndim < 2 or y.ndim < 2:
-        raise errors.InvalidArgumentError(None, None, "In[0] and In[1] must have rank >= 2")
-    if attrs["adj_x"]:
-        x = np.swapaxes(x, -1, -2)
-    if attrs["adj_y"]:
-        y = np.swapaxes(y, -1, -2)
-    if x.shape[-1] != y.shape[-2]:
-        raise errors.InvalidArgumentError(
-            None, None, f"Matrix size-incompatible: In[0]: {list(x.shape)}, In[1]: "
-            f"{list(y.shape)}")
-    try:
-        return (np.asarray(np.matmul(x, y)),)
-    except ValueError as err:
-        raise errors.InvalidArgumentError(None, None, f"Incompatible batch dimensions: "
-                                          f"{err}") from None
-
-
-registry.register_op("BatchMatMulV2", infer=_batch_matmul_infer, reference=_batch_matmul_kernel,
+registry.register_op("BatchMatMulV2", infer=_batch_matmul_infer, kernel="BatchMatMulV2",
                      num_inputs=2, doc="Batched matrix products with broadcasting.")
 
 
@@ -721,24 +657,6 @@ def matmul(a, b, transpose_a=False, transpose_b=False, adjoint_a=False, adjoint_
 
 # ---- reductions -----------------------------------------------------------------------------
 
-def _reduction_axes(value, axes):
-    """The normalized, sorted tuple of axes; InvalidArgumentError for bad ones."""
-    rank = value.ndim
-    result = []
-    for axis in np.asarray(axes).reshape(-1).tolist():
-        if not -rank <= axis < rank:
-            raise errors.InvalidArgumentError(
-                None, None, f"Invalid reduction dimension ({axis} for input with {rank} "
-                f"dimension(s)")
-        axis %= rank
-        if axis in result:
-            raise errors.InvalidArgumentError(
-                None, None, f"Invalid reduction arguments: Axes contains duplicate dimension: "
-                f"{axis}")
-        result.append(axis)
-    return tuple(result)
-
-
 def _reduction_infer(op_type, allowed):
     def infer(inputs, attrs):
         value, axes = inputs
@@ -754,57 +672,6 @@ def _reduction_infer(op_type, allowed):
     return infer
 
 
-def _mean(value, axis, keepdims):
-    if value.dtype.kind in "iu":
-        # TF divides the wrapped-around sum by the count in the integer type, truncating.
-        total = np.sum(value, axis=axis, dtype=value.dtype, keepdims=keepdims)
-        count = int(np.prod([value.shape[a] for a in axis]))
-        if count == 0:
-            return np.zeros_like(total)
-        quotient = np.abs(total.astype(np.int64)) // count
-        return (np.sign(total) * quotient).astype(value.dtype)
-    if value.size == 0:
-        # np.mean warns on empty slices; TF gives NaN (0 / 0) without a word.
-        total = np.sum(value, axis=axis, dtype=value.dtype, keepdims=keepdims)
-        with np.errstate(invalid="ignore", divide="ignore"):
-            return np.true_divide(total, 0, dtype=value.dtype)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        return np.mean(value, axis=axis, dtype=value.dtype, keepdims=keepdims)
-
-
-def _lowest(dtype):
-    return -np.inf if dtype.kind == "f" else np.iinfo(dtype).min
-
-
-def _highest(dtype):
-    return np.inf if dtype.kind == "f" else np.iinfo(dtype).max
-
-
-_REDUCERS = {
-    "Sum": lambda v, a, k: np.sum(v, axis=a, dtype=v.dtype, keepdims=k),
-    "Prod": lambda v, a, k: np.prod(v, axis=a, dtype=v.dtype, keepdims=k),
-    "Mean": _mean,
-    # Empty reductions give the identity (-inf / +inf, or the integer limits), as in TF.
-    "Max": lambda v, a, k: np.max(v, axis=a, keepdims=k, initial=_lowest(v.dtype)),
-    "Min": lambda v, a, k: np.min(v, axis=a, keepdims=k, initial=_highest(v.dtype)),
-    "Any": lambda v, a, k: np.any(v, axis=a, keepdims=k),
-    "All": lambda v, a, k: np.all(v, axis=a, keepdims=k),
-}
-
-
-def _reduction_kernel(op_type):
-    reducer = _REDUCERS[op_type]
-
-    def kernel(ctx, inputs, attrs):
-        value, axes = inputs
-        axis = _reduction_axes(value, axes)
-        with np.errstate(over="ignore", invalid="ignore"):
-            result = reducer(value, axis, attrs["keep_dims"])
-        return (np.asarray(result, dtype=value.dtype),)
-
-    return kernel
-
-
 _FUSED_REDUCTIONS = {"Sum": "reduce_sum", "Mean": "reduce_mean", "Max": "reduce_max",
                      "Min": "reduce_min"}
 
@@ -813,45 +680,13 @@ for _op_type, _allowed in (("Sum", _NUMERIC), ("Prod", _NUMERIC), ("Mean", _NUME
                            ("All", _BOOL)):
     # Sum, Mean, Max and Min over constant axes fuse at the end of an elementwise chain.
     registry.register_op(_op_type, infer=_reduction_infer(_op_type, _allowed),
-                         reference=_reduction_kernel(_op_type), num_inputs=2,
+                         kernel=_op_type, num_inputs=2,
                          doc=f"Reduction: {_op_type}.",
                          fusion=_FUSED_REDUCTIONS.get(_op_type))
 
 
-def _reduce_join_kernel(ctx, inputs, attrs):
-    value, axes = inputs
-    rank = value.ndim
-    order = []
-    for axis in np.asarray(axes).reshape(-1).tolist():
-        if not -rank <= axis < rank:
-            raise errors.InvalidArgumentError(
-                None, None, f"Invalid reduction dimension {axis} for input with {rank} "
-                "dimensions")
-        axis %= rank
-        if axis in order:
-            raise errors.InvalidArgumentError(None, None, f"Duplicate reduction dimension "
-                                              f"{axis}")
-        order.append(axis)
-    separator = attrs.get("separator", "")
-    if isinstance(separator, str):
-        separator = separator.encode("utf-8")
-    # TF joins the reduced axes in the order given: reduce them one at a time, keeping dims.
-    result = value
-    for axis in order:
-        moved = np.moveaxis(result, axis, -1)
-        joined = np.empty(moved.shape[:-1], dtype=object)
-        flat_in = moved.reshape(-1, moved.shape[-1]) if moved.shape[-1] else None
-        flat_out = joined.reshape(-1)
-        for index in range(flat_out.size):
-            flat_out[index] = separator.join(flat_in[index]) if flat_in is not None else b""
-        result = np.expand_dims(joined, axis)
-    if not attrs["keep_dims"]:
-        result = result.reshape([d for i, d in enumerate(result.shape) if i not in order])
-    return (np.asarray(result, dtype=object),)
-
-
 registry.register_op("ReduceJoin", infer=_reduction_infer("ReduceJoin", (dtypes.string,)),
-                     reference=_reduce_join_kernel, num_inputs=2,
+                     kernel="ReduceJoin", num_inputs=2,
                      doc="Joins strings across dimensions.")
 
 
@@ -1002,28 +837,10 @@ def _arg_infer(op_type):
     return infer
 
 
-def _arg_kernel(numpy_fn):
-    def kernel(ctx, inputs, attrs):
-        value, dimension = inputs
-        axis = int(dimension)
-        rank = value.ndim
-        if not -rank <= axis < rank:
-            raise errors.InvalidArgumentError(
-                None, None, f"Expected dimension in the range [{-rank}, {rank}), but got "
-                f"{axis}")
-        if value.shape[axis] == 0:
-            raise errors.InvalidArgumentError(
-                None, None, f"Reduction axis {axis} is empty in shape {list(value.shape)}")
-        out_dtype = attrs["output_type"].as_numpy_dtype
-        return (np.asarray(numpy_fn(value, axis=axis), dtype=out_dtype),)
-
-    return kernel
-
-
-registry.register_op("ArgMax", infer=_arg_infer("ArgMax"), reference=_arg_kernel(np.argmax),
-                     num_inputs=2, doc="The index of the largest value along an axis.")
-registry.register_op("ArgMin", infer=_arg_infer("ArgMin"), reference=_arg_kernel(np.argmin),
-                     num_inputs=2, doc="The index of the smallest value along an axis.")
+registry.register_op("ArgMax", infer=_arg_infer("ArgMax"), kernel="ArgMax", num_inputs=2,
+                     doc="The index of the largest value along an axis.")
+registry.register_op("ArgMin", infer=_arg_infer("ArgMin"), kernel="ArgMin", num_inputs=2,
+                     doc="The index of the smallest value along an axis.")
 
 
 def _arg(op_type, input, axis, name, dimension, output_type):  # noqa: A002

@@ -1,1 +1,253 @@
-"""Kernels of the math ops (filled as the op family moves here from sessionlib/ops)."""
+"""Kernels of the math ops (``sessionlib/ops/math_ops.py``): elementwise, Cast, AddN, matmul,
+reductions and ArgMax/ArgMin.
+
+Design. Each kernel is registered under its op's type name. The elementwise kernels are bound
+straight to the shared functions of ``sessionlib._core.elementwise`` (fast) and
+``sessionlib.runtime.reference_kernels`` (spec) with the unary/binary calling conventions, so
+the executor calls them with no wrapper in between. Cast and AddN wrap those same functions;
+the rest (matmul, reductions, arg reductions, string joins) are numpy on both sides, since numpy
+and BLAS already run at the limit for them. Errors are the ones a TF kernel raises at run time
+(`InvalidArgumentError`); graph-time checks belong to the ops' `infer` functions, never here.
+"""
+
+import numpy as np
+
+from sessionlib import errors
+from sessionlib._core import elementwise as _fast
+from sessionlib.runtime import reference_kernels as _ref
+from sessionlib.runtime.kernel_table import KIND_BINARY, KIND_UNARY, register_kernel
+
+# ---- elementwise --------------------------------------------------------------------------
+
+# (op type, the function of the same name in _core.elementwise and reference_kernels).
+_BINARY_KERNELS = (
+    ("AddV2", "add"), ("Sub", "sub"), ("Mul", "mul"), ("RealDiv", "real_div"),
+    ("FloorDiv", "floor_div"), ("FloorMod", "floor_mod"), ("Pow", "pow"),
+    ("Maximum", "maximum"), ("Minimum", "minimum"), ("SquaredDifference", "squared_difference"),
+    ("Equal", "equal"), ("NotEqual", "not_equal"), ("Less", "less"),
+    ("LessEqual", "less_equal"), ("Greater", "greater"), ("GreaterEqual", "greater_equal"),
+    ("LogicalAnd", "logical_and"), ("LogicalOr", "logical_or"),
+)
+_UNARY_KERNELS = (
+    ("LogicalNot", "logical_not"), ("Neg", "neg"), ("Abs", "abs"), ("Sign", "sign"),
+    ("Square", "square"), ("Sqrt", "sqrt"), ("Rsqrt", "rsqrt"), ("Exp", "exp"), ("Log", "log"),
+    ("Log1p", "log1p"), ("Sin", "sin"), ("Cos", "cos"), ("Tanh", "tanh"),
+    ("Sigmoid", "sigmoid"), ("Reciprocal", "reciprocal"),
+)
+
+for _name, _function in _BINARY_KERNELS:
+    register_kernel(_name, fast=getattr(_fast, _function), reference=getattr(_ref, _function),
+                    kind=KIND_BINARY)
+for _name, _function in _UNARY_KERNELS:
+    register_kernel(_name, fast=getattr(_fast, _function), reference=getattr(_ref, _function),
+                    kind=KIND_UNARY)
+
+
+# ---- Cast ---------------------------------------------------------------------------------
+
+def _cast_kernel(cast_fn):
+    def kernel(ctx, inputs, attrs):
+        return (cast_fn(inputs[0], np.dtype(attrs["DstT"].as_numpy_dtype)),)
+
+    return kernel
+
+
+register_kernel("Cast", fast=_cast_kernel(_fast.cast), reference=_cast_kernel(_ref.cast))
+
+
+# ---- AddN ---------------------------------------------------------------------------------
+
+def _add_n_kernel(add_fn):
+    def kernel(ctx, inputs, attrs):
+        shape = inputs[0].shape
+        for value in inputs[1:]:
+            if value.shape != shape:
+                raise errors.InvalidArgumentError(
+                    None, None, f"Inputs to operation AddN must have the same size and shape. "
+                    f"Input 0: {list(shape)} != input: {list(value.shape)}")
+        if len(inputs) == 1:
+            return (np.array(inputs[0]),)
+        total = add_fn(inputs[0], inputs[1])
+        for value in inputs[2:]:
+            total = add_fn(total, value)
+        return (total,)
+
+    return kernel
+
+
+register_kernel("AddN", fast=_add_n_kernel(_fast.add), reference=_add_n_kernel(_ref.add))
+
+
+# ---- MatMul, BatchMatMulV2 ----------------------------------------------------------------
+
+def _matmul_kernel(ctx, inputs, attrs):
+    a, b = inputs
+    if a.ndim != 2 or b.ndim != 2:
+        raise errors.InvalidArgumentError(None, None, "In[0] and In[1] must be matrices")
+    if attrs["transpose_a"]:
+        a = a.T
+    if attrs["transpose_b"]:
+        b = b.T
+    if a.shape[1] != b.shape[0]:
+        raise errors.InvalidArgumentError(
+            None, None, f"Matrix size-incompatible: In[0]: {list(a.shape)}, In[1]: "
+            f"{list(b.shape)}")
+    return (np.asarray(np.matmul(a, b)),)
+
+
+def _batch_matmul_kernel(ctx, inputs, attrs):
+    x, y = inputs
+    if x.ndim < 2 or y.ndim < 2:
+        raise errors.InvalidArgumentError(None, None, "In[0] and In[1] must have rank >= 2")
+    if attrs["adj_x"]:
+        x = np.swapaxes(x, -1, -2)
+    if attrs["adj_y"]:
+        y = np.swapaxes(y, -1, -2)
+    if x.shape[-1] != y.shape[-2]:
+        raise errors.InvalidArgumentError(
+            None, None, f"Matrix size-incompatible: In[0]: {list(x.shape)}, In[1]: "
+            f"{list(y.shape)}")
+    try:
+        return (np.asarray(np.matmul(x, y)),)
+    except ValueError as err:
+        raise errors.InvalidArgumentError(None, None, f"Incompatible batch dimensions: "
+                                          f"{err}") from None
+
+
+register_kernel("MatMul", reference=_matmul_kernel)
+register_kernel("BatchMatMulV2", reference=_batch_matmul_kernel)
+
+
+# ---- reductions ---------------------------------------------------------------------------
+
+def _reduction_axes(value, axes):
+    """The normalized, sorted tuple of axes; InvalidArgumentError for bad ones."""
+    rank = value.ndim
+    result = []
+    for axis in np.asarray(axes).reshape(-1).tolist():
+        if not -rank <= axis < rank:
+            raise errors.InvalidArgumentError(
+                None, None, f"Invalid reduction dimension ({axis} for input with {rank} "
+                f"dimension(s)")
+        axis %= rank
+        if axis in result:
+            raise errors.InvalidArgumentError(
+                None, None, f"Invalid reduction arguments: Axes contains duplicate dimension: "
+                f"{axis}")
+        result.append(axis)
+    return tuple(result)
+
+
+def _mean(value, axis, keepdims):
+    if value.dtype.kind in "iu":
+        # TF divides the wrapped-around sum by the count in the integer type, truncating.
+        total = np.sum(value, axis=axis, dtype=value.dtype, keepdims=keepdims)
+        count = int(np.prod([value.shape[a] for a in axis]))
+        if count == 0:
+            return np.zeros_like(total)
+        quotient = np.abs(total.astype(np.int64)) // count
+        return (np.sign(total) * quotient).astype(value.dtype)
+    if value.size == 0:
+        # np.mean warns on empty slices; TF gives NaN (0 / 0) without a word.
+        total = np.sum(value, axis=axis, dtype=value.dtype, keepdims=keepdims)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            return np.true_divide(total, 0, dtype=value.dtype)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.mean(value, axis=axis, dtype=value.dtype, keepdims=keepdims)
+
+
+def _lowest(dtype):
+    return -np.inf if dtype.kind == "f" else np.iinfo(dtype).min
+
+
+def _highest(dtype):
+    return np.inf if dtype.kind == "f" else np.iinfo(dtype).max
+
+
+_REDUCERS = {
+    "Sum": lambda v, a, k: np.sum(v, axis=a, dtype=v.dtype, keepdims=k),
+    "Prod": lambda v, a, k: np.prod(v, axis=a, dtype=v.dtype, keepdims=k),
+    "Mean": _mean,
+    # Empty reductions give the identity (-inf / +inf, or the integer limits), as in TF.
+    "Max": lambda v, a, k: np.max(v, axis=a, keepdims=k, initial=_lowest(v.dtype)),
+    "Min": lambda v, a, k: np.min(v, axis=a, keepdims=k, initial=_highest(v.dtype)),
+    "Any": lambda v, a, k: np.any(v, axis=a, keepdims=k),
+    "All": lambda v, a, k: np.all(v, axis=a, keepdims=k),
+}
+
+
+def _reduction_kernel(op_type):
+    reducer = _REDUCERS[op_type]
+
+    def kernel(ctx, inputs, attrs):
+        value, axes = inputs
+        axis = _reduction_axes(value, axes)
+        with np.errstate(over="ignore", invalid="ignore"):
+            result = reducer(value, axis, attrs["keep_dims"])
+        return (np.asarray(result, dtype=value.dtype),)
+
+    return kernel
+
+
+# The fused reductions of runtime/fusion.py call these reference kernels, by the op's name.
+for _name in _REDUCERS:
+    register_kernel(_name, reference=_reduction_kernel(_name))
+
+
+def _reduce_join_kernel(ctx, inputs, attrs):
+    value, axes = inputs
+    rank = value.ndim
+    order = []
+    for axis in np.asarray(axes).reshape(-1).tolist():
+        if not -rank <= axis < rank:
+            raise errors.InvalidArgumentError(
+                None, None, f"Invalid reduction dimension {axis} for input with {rank} "
+                "dimensions")
+        axis %= rank
+        if axis in order:
+            raise errors.InvalidArgumentError(None, None, f"Duplicate reduction dimension "
+                                              f"{axis}")
+        order.append(axis)
+    separator = attrs.get("separator", "")
+    if isinstance(separator, str):
+        separator = separator.encode("utf-8")
+    # TF joins the reduced axes in the order given: reduce them one at a time, keeping dims.
+    result = value
+    for axis in order:
+        moved = np.moveaxis(result, axis, -1)
+        joined = np.empty(moved.shape[:-1], dtype=object)
+        flat_in = moved.reshape(-1, moved.shape[-1]) if moved.shape[-1] else None
+        flat_out = joined.reshape(-1)
+        for index in range(flat_out.size):
+            flat_out[index] = separator.join(flat_in[index]) if flat_in is not None else b""
+        result = np.expand_dims(joined, axis)
+    if not attrs["keep_dims"]:
+        result = result.reshape([d for i, d in enumerate(result.shape) if i not in order])
+    return (np.asarray(result, dtype=object),)
+
+
+register_kernel("ReduceJoin", reference=_reduce_join_kernel)
+
+
+# ---- ArgMax / ArgMin ----------------------------------------------------------------------
+
+def _arg_kernel(numpy_fn):
+    def kernel(ctx, inputs, attrs):
+        value, dimension = inputs
+        axis = int(dimension)
+        rank = value.ndim
+        if not -rank <= axis < rank:
+            raise errors.InvalidArgumentError(
+                None, None, f"Expected dimension in the range [{-rank}, {rank}), but got "
+                f"{axis}")
+        if value.shape[axis] == 0:
+            raise errors.InvalidArgumentError(
+                None, None, f"Reduction axis {axis} is empty in shape {list(value.shape)}")
+        out_dtype = attrs["output_type"].as_numpy_dtype
+        return (np.asarray(numpy_fn(value, axis=axis), dtype=out_dtype),)
+
+    return kernel
+
+
+register_kernel("ArgMax", reference=_arg_kernel(np.argmax))
+register_kernel("ArgMin", reference=_arg_kernel(np.argmin))
