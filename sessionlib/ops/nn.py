@@ -1,20 +1,16 @@
 """Neural-network ops: ``tf.nn.relu``, ``softmax``, ``sigmoid``, ``tanh``, ``bias_add``.
 
 ``import sessionlib as tf`` exposes them as ``tf.nn.<name>``: this module's `nn` object is that
-namespace. ``Sigmoid`` and ``Tanh`` are the math ops; ``Relu`` runs the shared elementwise
-kernels; ``Softmax`` and ``BiasAdd`` are numpy.
+namespace. ``Sigmoid`` and ``Tanh`` are the math ops. Each registration names its kernel (the
+op type), which the kernel table binds (``nn_kernels.py``); this module imports no kernel.
 """
 
 import types
 
-import numpy as np
-
-from sessionlib import dtypes, errors
-from sessionlib._core import elementwise as _fast
+from sessionlib import dtypes
 from sessionlib.framework import graph as graph_lib
 from sessionlib.framework import registry
 from sessionlib.ops import _infer, math_ops
-from sessionlib.runtime import reference_kernels as _ref
 
 __all__ = ["nn", "relu", "softmax", "sigmoid", "tanh", "bias_add"]
 
@@ -27,9 +23,8 @@ def _relu_infer(inputs, attrs):
     return [(inputs[0].dtype, inputs[0].shape)]
 
 
-registry.register_op("Relu", infer=_relu_infer, kernel=_fast.relu, reference=_ref.relu,
-                     num_inputs=1, kind=registry.KIND_UNARY, doc="max(features, 0).",
-                     fusion="relu")
+registry.register_op("Relu", infer=_relu_infer, kernel="Relu", num_inputs=1,
+                     doc="max(features, 0).", fusion="relu")
 
 
 def relu(features, name=None):
@@ -53,18 +48,7 @@ def _softmax_infer(inputs, attrs):
     return [(logits.dtype, logits.shape)]
 
 
-def _softmax_kernel(ctx, inputs, attrs):
-    logits = inputs[0]
-    if logits.ndim < 1:
-        raise errors.InvalidArgumentError(None, None, "logits must have >= 1 dimension, got "
-                                          f"{list(logits.shape)}")
-    # Subtracting the row maximum keeps exp() from overflowing, as TF's kernel does.
-    shifted = logits - np.max(logits, axis=-1, keepdims=True)
-    exps = np.exp(shifted)
-    return (np.asarray(exps / np.sum(exps, axis=-1, keepdims=True), dtype=logits.dtype),)
-
-
-registry.register_op("Softmax", infer=_softmax_infer, reference=_softmax_kernel, num_inputs=1,
+registry.register_op("Softmax", infer=_softmax_infer, kernel="Softmax", num_inputs=1,
                      doc="exp(x) / sum(exp(x)) along the last axis.")
 
 
@@ -119,28 +103,7 @@ def _bias_add_infer(inputs, attrs):
     return [(dtype, value.shape)]
 
 
-def _bias_add_kernel(add_fn):
-    def kernel(ctx, inputs, attrs):
-        value, bias = inputs
-        nchw = attrs["data_format"] == "NCHW"
-        if bias.ndim != 1 or value.ndim < (3 if nchw else 2):
-            raise errors.InvalidArgumentError(
-                None, None, f"Biases must be 1D and value at least "
-                f"{3 if nchw else 2}D: {list(bias.shape)}, {list(value.shape)}")
-        channels = value.shape[1] if nchw else value.shape[-1]
-        if channels != bias.shape[0]:
-            raise errors.InvalidArgumentError(
-                None, None, f"Must provide as many biases as the channel dimension of the "
-                f"input tensor: {list(bias.shape)} vs. {list(value.shape)}")
-        if nchw:
-            bias = bias.reshape((channels,) + (1,) * (value.ndim - 2))
-        return (add_fn(value, bias),)
-
-    return kernel
-
-
-registry.register_op("BiasAdd", infer=_bias_add_infer, kernel=_bias_add_kernel(_fast.add),
-                     reference=_bias_add_kernel(_ref.add), num_inputs=2,
+registry.register_op("BiasAdd", infer=_bias_add_infer, kernel="BiasAdd", num_inputs=2,
                      doc="Adds a 1-D bias along the channel dimension.")
 
 
