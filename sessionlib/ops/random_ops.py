@@ -5,14 +5,14 @@ container, keyed by the op's name: every run continues that op's sequence (diffe
 each run), and a new session starts it again. With a graph-level seed (`set_random_seed`) or an
 op seed, a new session reproduces the same sequence; with neither, the generator is seeded
 from the OS. The seeds follow TF's ``get_seed`` rules and are recorded as the ops' ``seed`` and
-``seed2`` attrs, so an imported GraphDef draws the same numbers.
+``seed2`` attrs, so an imported GraphDef draws the same numbers. The generators and the draws
+are the kernels' business (``random_kernels.py``, bound by the kernel table to the op types
+named here); this module only builds graphs.
 """
-
-import threading
 
 import numpy as np
 
-from sessionlib import dtypes, errors
+from sessionlib import dtypes
 from sessionlib.framework import graph as graph_lib
 from sessionlib.framework import registry
 from sessionlib.framework.graph import Tensor
@@ -58,36 +58,6 @@ def get_seed(op_seed):
     return None, None
 
 
-class _OpGenerator:
-    """One random op's generator and the lock that keeps concurrent runs from sharing it."""
-
-    __slots__ = ("rng", "lock")
-
-    def __init__(self, seed, seed2):
-        if seed == 0 and seed2 == 0:
-            self.rng = np.random.default_rng()
-        else:
-            self.rng = np.random.default_rng([seed & 0xFFFFFFFFFFFFFFFF,
-                                              seed2 & 0xFFFFFFFFFFFFFFFF])
-        self.lock = threading.Lock()
-
-
-def _generator(ctx, attrs):
-    seed, seed2 = int(attrs["seed"]), int(attrs["seed2"])
-    return ctx.resources.get_or_create(("random_op_generator", attrs["_name"]),
-                                       lambda: _OpGenerator(seed, seed2))
-
-
-def _shape_arg(shape_t):
-    if shape_t.ndim != 1:
-        raise errors.InvalidArgumentError(None, None, "shape must be a vector of {int32,int64}"
-                                          f", got shape {list(shape_t.shape)}")
-    dims = [int(d) for d in shape_t.tolist()]
-    if any(d < 0 for d in dims):
-        raise errors.InvalidArgumentError(None, None, f"Dimension -1 must be >= 0: {dims}")
-    return dims
-
-
 def _random_infer(op_type):
     def infer(inputs, attrs):
         _infer.check_index_dtype(op_type, inputs[0], "shape")
@@ -103,50 +73,14 @@ def _random_infer(op_type):
     return infer
 
 
-def _draw_uniform(rng, dims, np_dtype):
-    if np_dtype == np.float16:
-        # Rounding a float32 draw to half can give 1.0; keep the interval half-open.
-        values = rng.random(dims, dtype=np.float32).astype(np.float16)
-        return np.minimum(values, np.float16(np.nextafter(np.float16(1), np.float16(0))))
-    return rng.random(dims, dtype=np_dtype)
-
-
-def _draw_normal(rng, dims, np_dtype):
-    if np_dtype == np.float16:
-        return rng.standard_normal(dims, dtype=np.float32).astype(np.float16)
-    return rng.standard_normal(dims, dtype=np_dtype)
-
-
-def _draw_truncated(rng, dims, np_dtype):
-    draw_dtype = np.float32 if np_dtype == np.float16 else np_dtype
-    values = rng.standard_normal(dims, dtype=draw_dtype)
-    # Redraw values more than two standard deviations out, as TF does.
-    outside = np.abs(values) > 2
-    while outside.any():
-        values[outside] = rng.standard_normal(int(outside.sum()), dtype=draw_dtype)
-        outside = np.abs(values) > 2
-    return values.astype(np_dtype, copy=False)
-
-
-def _random_kernel(draw):
-    def kernel(ctx, inputs, attrs):
-        dims = _shape_arg(inputs[0])
-        state = _generator(ctx, attrs)
-        np_dtype = np.dtype(attrs["dtype"].as_numpy_dtype)
-        with state.lock:
-            return (np.asarray(draw(state.rng, dims, np_dtype)),)
-
-    return kernel
-
-
 registry.register_op("RandomUniform", infer=_random_infer("RandomUniform"),
-                     reference=_random_kernel(_draw_uniform), num_inputs=1, stateful=True,
+                     kernel="RandomUniform", num_inputs=1, stateful=True,
                      doc="Uniform floats in [0, 1).")
 registry.register_op("RandomStandardNormal", infer=_random_infer("RandomStandardNormal"),
-                     reference=_random_kernel(_draw_normal), num_inputs=1, stateful=True,
+                     kernel="RandomStandardNormal", num_inputs=1, stateful=True,
                      doc="Standard normal floats.")
 registry.register_op("TruncatedNormal", infer=_random_infer("TruncatedNormal"),
-                     reference=_random_kernel(_draw_truncated), num_inputs=1, stateful=True,
+                     kernel="TruncatedNormal", num_inputs=1, stateful=True,
                      doc="Standard normal floats within two standard deviations.")
 
 
@@ -166,19 +100,8 @@ def _random_int_infer(inputs, attrs):
     return [(dtype, _infer.shape_from_tensor(shape_t))]
 
 
-def _random_int_kernel(ctx, inputs, attrs):
-    shape_t, low, high = inputs
-    dims = _shape_arg(shape_t)
-    low, high = int(low), int(high)
-    if low >= high:
-        raise errors.InvalidArgumentError(None, None, f"Need minval < maxval: {low} >= {high}")
-    state = _generator(ctx, attrs)
-    with state.lock:
-        return (np.asarray(state.rng.integers(low, high, dims, dtype=inputs[1].dtype)),)
-
-
 registry.register_op("RandomUniformInt", infer=_random_int_infer,
-                     reference=_random_int_kernel, num_inputs=3, stateful=True,
+                     kernel="RandomUniformInt", num_inputs=3, stateful=True,
                      doc="Uniform integers in [minval, maxval).")
 
 
