@@ -1,6 +1,9 @@
 """Array ops: constants, placeholders, identity, and (below) shape manipulation and creation.
 
-Each op is one `register_op` call (signature, inference, kernels) plus its public wrapper.
+Each op is one `register_op` call (signature, inference, the name of its kernel) plus its public
+wrapper. The kernel table binds the names to the kernels of the array family
+(``kernels/array_kernels.py``); rules that inference and kernels share (range lengths,
+strided-slice specs) are in ``framework/indexing.py``.
 """
 
 # `range`, `slice` and `shape` are TF's public names in this module; builtins stay reachable.
@@ -8,9 +11,9 @@ import builtins as _builtins
 
 import numpy as np
 
-from sessionlib import dtypes, errors
+from sessionlib import dtypes
 from sessionlib.framework import graph as graph_lib
-from sessionlib.framework import registry
+from sessionlib.framework import indexing, registry
 from sessionlib.framework.graph import Tensor as _Tensor
 from sessionlib.framework.tensor_shape import TensorShape, as_shape
 from sessionlib.ops import _infer
@@ -32,11 +35,7 @@ def _const_infer(inputs, attrs):
     return [(attrs["dtype"], TensorShape(value.shape))]
 
 
-def _const_kernel(ctx, inputs, attrs):
-    return (attrs["value"],)
-
-
-registry.register_op("Const", infer=_const_infer, reference=_const_kernel, num_inputs=0,
+registry.register_op("Const", infer=_const_infer, kernel="Const", num_inputs=0,
                      doc="A constant tensor.")
 
 
@@ -93,25 +92,7 @@ def _placeholder_infer(inputs, attrs):
     return [(attrs["dtype"], attrs["shape"])]
 
 
-def _shape_string(shape):
-    if shape.rank is None:
-        return "<unknown>"
-    return "[" + ",".join("?" if d is None else str(d) for d in shape.as_list()) + "]"
-
-
-_TF_TYPE_NAMES = {"float32": "float", "float64": "double", "float16": "half"}
-
-
-def _placeholder_kernel(ctx, inputs, attrs):
-    dtype = attrs["dtype"]
-    raise errors.InvalidArgumentError(
-        None, None,
-        f"You must feed a value for placeholder tensor '{attrs['_name']}' with dtype "
-        f"{_TF_TYPE_NAMES.get(dtype.name, dtype.name)}"
-        + ("" if attrs["shape"].rank is None else f" and shape {_shape_string(attrs['shape'])}"))
-
-
-registry.register_op("Placeholder", infer=_placeholder_infer, reference=_placeholder_kernel,
+registry.register_op("Placeholder", infer=_placeholder_infer, kernel="Placeholder",
                      num_inputs=0, doc="A value that must be fed.")
 
 
@@ -140,12 +121,8 @@ def _placeholder_with_default_infer(inputs, attrs):
     return [(inputs[0].dtype, shape)]
 
 
-def _identity_kernel(ctx, inputs, attrs):
-    return (inputs[0],)
-
-
 registry.register_op("PlaceholderWithDefault", infer=_placeholder_with_default_infer,
-                     reference=_identity_kernel, num_inputs=1,
+                     kernel="Identity", num_inputs=1,
                      doc="Its input, unless a value is fed.")
 
 
@@ -171,7 +148,7 @@ def _identity_infer(inputs, attrs):
     return [(inputs[0].dtype, inputs[0].shape)]
 
 
-registry.register_op("Identity", infer=_identity_infer, reference=_identity_kernel,
+registry.register_op("Identity", infer=_identity_infer, kernel="Identity",
                      num_inputs=1, doc="Its input, unchanged.")
 
 
@@ -186,20 +163,15 @@ def identity(input, name=None):  # noqa: A002 - TF's argument name
 #
 # Index-like inputs (shapes, axes, multiples, begin/size) are int32 or int64 tensors, as in TF;
 # the infer functions fold them when they are known while the graph is built, so static shapes
-# stay as specific as TF's. Kernels are numpy, check their arguments, and raise
-# InvalidArgumentError for what only the run can reveal.
+# stay as specific as TF's. What only the run can reveal, the kernels (numpy) check and report
+# as InvalidArgumentError.
 # =============================================================================================
 
 newaxis = None
 
-_ALL = tuple(d for d in dtypes.ALL_DTYPES if d is not dtypes.resource)
 _NUMERIC = dtypes.NUMERIC_DTYPES
 _NUMERIC_AND_BOOL = dtypes.NUMERIC_DTYPES + (dtypes.bool,)
 _INDEX = (dtypes.int32, dtypes.int64)
-
-
-def _invalid(message):
-    return errors.InvalidArgumentError(None, None, message)
 
 
 def _graph_of(*values):
@@ -247,10 +219,6 @@ def _index_tensor(value, name, graph):
     return tensor
 
 
-def _to_ints(array):
-    return [int(v) for v in np.asarray(array).reshape(-1).tolist()]
-
-
 # ---- Shape, Size, Rank ------------------------------------------------------------------------
 
 def _shape_infer(inputs, attrs):
@@ -261,10 +229,6 @@ def _shape_infer(inputs, attrs):
     return [(out_type, TensorShape([inputs[0].shape.rank]))]
 
 
-def _shape_kernel(ctx, inputs, attrs):
-    return (np.asarray(inputs[0].shape, dtype=attrs["out_type"].as_numpy_dtype),)
-
-
 def _size_infer(inputs, attrs):
     attrs["T"] = inputs[0].dtype
     out_type = attrs.setdefault("out_type", dtypes.int32)
@@ -273,24 +237,16 @@ def _size_infer(inputs, attrs):
     return [(out_type, TensorShape([]))]
 
 
-def _size_kernel(ctx, inputs, attrs):
-    return (np.asarray(inputs[0].size, dtype=attrs["out_type"].as_numpy_dtype),)
-
-
 def _rank_infer(inputs, attrs):
     attrs["T"] = inputs[0].dtype
     return [(dtypes.int32, TensorShape([]))]
 
 
-def _rank_kernel(ctx, inputs, attrs):
-    return (np.asarray(inputs[0].ndim, dtype=np.int32),)
-
-
-registry.register_op("Shape", infer=_shape_infer, reference=_shape_kernel, num_inputs=1,
+registry.register_op("Shape", infer=_shape_infer, kernel="Shape", num_inputs=1,
                      doc="The shape of a tensor, as a 1-D int tensor.")
-registry.register_op("Size", infer=_size_infer, reference=_size_kernel, num_inputs=1,
+registry.register_op("Size", infer=_size_infer, kernel="Size", num_inputs=1,
                      doc="The number of elements of a tensor.")
-registry.register_op("Rank", infer=_rank_infer, reference=_rank_kernel, num_inputs=1,
+registry.register_op("Rank", infer=_rank_infer, kernel="Rank", num_inputs=1,
                      doc="The number of dimensions of a tensor.")
 
 
@@ -361,7 +317,7 @@ def _reshape_infer(inputs, attrs):
     wanted = _infer.folded_value(shape_t)
     if wanted is None:
         return [(tensor.dtype, _infer.shape_from_tensor(shape_t))]
-    dims = _to_ints(wanted)
+    dims = indexing.to_ints(wanted)
     if wanted.ndim > 1:
         raise ValueError(f"Shape must be rank 1 but is rank {wanted.ndim} for 'Reshape'")
     unknown = [i for i, d in enumerate(dims) if d == -1]
@@ -387,27 +343,7 @@ def _reshape_infer(inputs, attrs):
     return [(tensor.dtype, TensorShape(dims))]
 
 
-def _reshape_kernel(ctx, inputs, attrs):
-    tensor, shape_t = inputs
-    if shape_t.ndim != 1:
-        raise _invalid(f"shape must be a vector, got shape {list(shape_t.shape)}")
-    dims = _to_ints(shape_t)
-    unknown = [i for i, d in enumerate(dims) if d == -1]
-    if len(unknown) > 1 or any(d < -1 for d in dims):
-        raise _invalid(f"Only one input size may be -1, not both; shape {dims}")
-    known_product = int(np.prod([d for d in dims if d != -1]))
-    if unknown:
-        if known_product == 0 or tensor.size % known_product:
-            raise _invalid(f"Input to reshape is a tensor with {tensor.size} values, but the "
-                           f"requested shape requires a multiple of {known_product}")
-        dims[unknown[0]] = tensor.size // known_product
-    elif known_product != tensor.size:
-        raise _invalid(f"Input to reshape is a tensor with {tensor.size} values, but the "
-                       f"requested shape has {known_product}")
-    return (tensor.reshape(dims),)
-
-
-registry.register_op("Reshape", infer=_reshape_infer, reference=_reshape_kernel, num_inputs=2,
+registry.register_op("Reshape", infer=_reshape_infer, kernel="Reshape", num_inputs=2,
                      doc="The same values in another shape.")
 
 
@@ -447,7 +383,7 @@ def _transpose_infer(inputs, attrs):
         if perm_t.shape.rank == 1 and perm_t.shape[0] is not None:
             return [(value.dtype, TensorShape([None] * perm_t.shape[0]))]
         return [(value.dtype, TensorShape(None))]
-    perm = _to_ints(perm)
+    perm = indexing.to_ints(perm)
     if in_shape.rank is not None and len(perm) != in_shape.rank:
         raise ValueError(f"Dimension must be {in_shape.rank} but is {len(perm)} for "
                          f"'Transpose' with input shapes: {in_shape}, [{len(perm)}].")
@@ -460,20 +396,7 @@ def _transpose_infer(inputs, attrs):
     return [(value.dtype, TensorShape([dims[p] for p in perm]))]
 
 
-def _transpose_kernel(ctx, inputs, attrs):
-    value, perm_t = inputs
-    perm = _to_ints(perm_t)
-    if len(perm) != value.ndim:
-        raise _invalid(f"transpose expects a vector of size {value.ndim}. But input(1) is a "
-                       f"vector of size {len(perm)}")
-    if sorted(p % value.ndim if -value.ndim <= p < value.ndim else -1 for p in perm) != list(
-            _builtins.range(value.ndim)):
-        raise _invalid(f"{perm} is not a valid permutation")
-    # TF materializes the result; a contiguous copy also keeps later kernels on fast paths.
-    return (np.ascontiguousarray(np.transpose(value, perm)),)
-
-
-registry.register_op("Transpose", infer=_transpose_infer, reference=_transpose_kernel,
+registry.register_op("Transpose", infer=_transpose_infer, kernel="Transpose",
                      num_inputs=2, doc="Permutes dimensions.")
 
 
@@ -532,19 +455,7 @@ def _expand_dims_infer(inputs, attrs):
     return [(value.dtype, TensorShape(dims))]
 
 
-def _expand_dims_kernel(ctx, inputs, attrs):
-    value, dim_t = inputs
-    if dim_t.size != 1:
-        raise _invalid(f"'dim' must be a tensor with a single value, got {dim_t.size}")
-    axis = int(dim_t.reshape(-1)[0])
-    rank_out = value.ndim + 1
-    if not -rank_out <= axis < rank_out:
-        raise _invalid(f"Tried to expand dim index {axis} for tensor with {value.ndim} "
-                       "dimensions.")
-    return (np.expand_dims(value, axis % rank_out),)
-
-
-registry.register_op("ExpandDims", infer=_expand_dims_infer, reference=_expand_dims_kernel,
+registry.register_op("ExpandDims", infer=_expand_dims_infer, kernel="ExpandDims",
                      num_inputs=2, doc="Inserts a dimension of length 1.")
 
 
@@ -600,25 +511,7 @@ def _squeeze_infer(inputs, attrs):
     return [(value.dtype, TensorShape([d for i, d in enumerate(dims) if i not in wanted]))]
 
 
-def _squeeze_kernel(ctx, inputs, attrs):
-    value = inputs[0]
-    squeeze_dims = [int(d) for d in attrs["squeeze_dims"]]
-    if not squeeze_dims:
-        return (value.reshape([d for d in value.shape if d != 1]),)
-    axes = set()
-    for axis in squeeze_dims:
-        if not -value.ndim <= axis < value.ndim:
-            raise _invalid(f"Tried to squeeze dim index {axis} for tensor with {value.ndim} "
-                           "dimensions.")
-        axis %= value.ndim
-        if value.shape[axis] != 1:
-            raise _invalid(f"Can not squeeze dim[{axis}], expected a dimension of 1, got "
-                           f"{value.shape[axis]}")
-        axes.add(axis)
-    return (value.reshape([d for i, d in enumerate(value.shape) if i not in axes]),)
-
-
-registry.register_op("Squeeze", infer=_squeeze_infer, reference=_squeeze_kernel, num_inputs=1,
+registry.register_op("Squeeze", infer=_squeeze_infer, kernel="Squeeze", num_inputs=1,
                      doc="Removes dimensions of length 1.")
 
 
@@ -701,23 +594,7 @@ def _concat_infer(inputs, attrs):
     return [(dtype, TensorShape(dims))]
 
 
-def _concat_kernel(ctx, inputs, attrs):
-    values, axis = inputs[:-1], int(inputs[-1])
-    rank_in = values[0].ndim
-    if not -rank_in <= axis < rank_in or rank_in == 0:
-        raise _invalid(f"ConcatOp : Expected concatenating dimensions in the range "
-                       f"[{-rank_in}, {rank_in}), but got {axis}")
-    axis %= rank_in
-    for i, value in enumerate(values[1:], 1):
-        if value.ndim != rank_in or any(a != b for j, (a, b) in
-                                        enumerate(zip(value.shape, values[0].shape))
-                                        if j != axis):
-            raise _invalid(f"ConcatOp : Dimension mismatch in input {i}: shape "
-                           f"{list(values[0].shape)} vs. shape {list(value.shape)}")
-    return (np.concatenate(values, axis=axis),)
-
-
-registry.register_op("ConcatV2", infer=_concat_infer, reference=_concat_kernel,
+registry.register_op("ConcatV2", infer=_concat_infer, kernel="ConcatV2",
                      doc="Joins tensors along an existing dimension.")
 
 
@@ -774,20 +651,7 @@ def _pack_infer(inputs, attrs):
     return [(dtype, TensorShape(dims))]
 
 
-def _pack_kernel(ctx, inputs, attrs):
-    first = inputs[0].shape
-    for i, value in enumerate(inputs[1:], 1):
-        if value.shape != first:
-            raise _invalid(f"Shapes of all inputs must match: values[0].shape = {list(first)}"
-                           f" != values[{i}].shape = {list(value.shape)}")
-    rank_out = len(first) + 1
-    axis = int(attrs["axis"])
-    if not -rank_out <= axis < rank_out:
-        raise _invalid(f"axis = {axis} not in [{-rank_out}, {rank_out})")
-    return (np.stack(inputs, axis=axis % rank_out),)
-
-
-registry.register_op("Pack", infer=_pack_infer, reference=_pack_kernel,
+registry.register_op("Pack", infer=_pack_infer, kernel="Pack",
                      doc="Stacks tensors along a new dimension.")
 
 
@@ -831,20 +695,7 @@ def _unpack_infer(inputs, attrs):
     return [(value.dtype, TensorShape(dims))] * num
 
 
-def _unpack_kernel(ctx, inputs, attrs):
-    value = inputs[0]
-    num, axis = int(attrs["num"]), int(attrs["axis"])
-    if not -value.ndim <= axis < value.ndim:
-        raise _invalid(f"axis = {axis} not in [{-value.ndim}, {value.ndim})")
-    axis %= value.ndim
-    if value.shape[axis] != num:
-        raise _invalid(f"Input shape axis {axis} must equal {num}, got shape "
-                       f"{list(value.shape)}")
-    moved = np.moveaxis(value, axis, 0)
-    return tuple(np.asarray(moved[i]) for i in _builtins.range(num))
-
-
-registry.register_op("Unpack", infer=_unpack_infer, reference=_unpack_kernel, num_inputs=1,
+registry.register_op("Unpack", infer=_unpack_infer, kernel="Unpack", num_inputs=1,
                      doc="Splits a tensor into its slices along a dimension.")
 
 
@@ -904,22 +755,7 @@ def _split_infer(inputs, attrs):
     return [(value.dtype, TensorShape(dims))] * num
 
 
-def _split_kernel(ctx, inputs, attrs):
-    axis_t, value = inputs
-    num = int(attrs["num_split"])
-    axis = int(axis_t)
-    if not -value.ndim <= axis < value.ndim:
-        raise _invalid(f"-input rank(-{value.ndim}) <= split_dim < input rank ({value.ndim})"
-                       f" but got {axis}")
-    axis %= value.ndim
-    if value.shape[axis] % num:
-        raise _invalid(f"Number of ways to split should evenly divide the split dimension, "
-                       f"but got split_dim {axis} (size = {value.shape[axis]}) and num_split "
-                       f"{num}")
-    return tuple(np.split(value, num, axis=axis))
-
-
-registry.register_op("Split", infer=_split_infer, reference=_split_kernel, num_inputs=2,
+registry.register_op("Split", infer=_split_infer, kernel="Split", num_inputs=2,
                      doc="Splits a tensor into equal parts.")
 
 
@@ -945,7 +781,7 @@ def _split_v_infer(inputs, attrs):
     if sizes is None:
         parts = [None] * num
     else:
-        parts = _to_ints(sizes)
+        parts = indexing.to_ints(sizes)
         if len(parts) != num:
             raise ValueError(f"size_splits has {len(parts)} entries but num_split is {num}")
         unknown = [i for i, s in enumerate(parts) if s == -1]
@@ -973,33 +809,7 @@ def _split_v_infer(inputs, attrs):
     return outputs
 
 
-def _split_v_kernel(ctx, inputs, attrs):
-    value, sizes_t, axis_t = inputs
-    axis = int(axis_t)
-    if not -value.ndim <= axis < value.ndim:
-        raise _invalid(f"-input rank(-{value.ndim}) <= split_dim < input rank ({value.ndim})"
-                       f" but got {axis}")
-    axis %= value.ndim
-    sizes = _to_ints(sizes_t)
-    length = value.shape[axis]
-    unknown = [i for i, s in enumerate(sizes) if s == -1]
-    known_total = sum(s for s in sizes if s != -1)
-    if len(unknown) > 1 or any(s < -1 for s in sizes):
-        raise _invalid(f"Invalid size_splits {sizes}")
-    if unknown:
-        if known_total > length:
-            raise _invalid(f"The specified sizes {sizes} exceed the dimension {length}")
-        sizes[unknown[0]] = length - known_total
-    elif known_total != length:
-        raise _invalid(f"Determined shape must either match input shape along split_dim "
-                       f"exactly if fully specified, or be less than the size of the input "
-                       f"along split_dim if not fully specified.  Got: {known_total} vs. "
-                       f"{length}")
-    bounds = np.cumsum(sizes)[:-1]
-    return tuple(np.split(value, bounds, axis=axis))
-
-
-registry.register_op("SplitV", infer=_split_v_infer, reference=_split_v_kernel, num_inputs=3,
+registry.register_op("SplitV", infer=_split_v_infer, kernel="SplitV", num_inputs=3,
                      doc="Splits a tensor into parts of given sizes.")
 
 
@@ -1066,8 +876,8 @@ def _slice_infer(inputs, attrs):
         return [(value.dtype, TensorShape([None] * rank_in))]
     dims = value.shape.as_list() if value.shape.rank is not None else [None] * rank_in
     out = []
-    for i, wanted in enumerate(_to_ints(sizes)):
-        start = None if begin is None else _to_ints(begin)[i]
+    for i, wanted in enumerate(indexing.to_ints(sizes)):
+        start = None if begin is None else indexing.to_ints(begin)[i]
         if start is not None and (start < 0 or (dims[i] is not None and start > dims[i])):
             raise ValueError(f"Expected begin[{i}] in [0, {dims[i]}], but got {start} for "
                              "'Slice'")
@@ -1083,27 +893,7 @@ def _slice_infer(inputs, attrs):
     return [(value.dtype, TensorShape(out))]
 
 
-def _slice_kernel(ctx, inputs, attrs):
-    value, begin_t, size_t = inputs
-    begin, sizes = _to_ints(begin_t), _to_ints(size_t)
-    if len(begin) != value.ndim or len(sizes) != value.ndim:
-        raise _invalid(f"Expected begin and size arguments to be 1-D tensors of size "
-                       f"{value.ndim}, but got shapes {list(begin_t.shape)} and "
-                       f"{list(size_t.shape)} instead.")
-    index = []
-    for i, (start, wanted) in enumerate(zip(begin, sizes)):
-        length = value.shape[i]
-        if wanted == -1:
-            wanted = length - start
-        if not 0 <= start <= length or not 0 <= wanted or start + wanted > length:
-            raise _invalid(f"Expected size[{i}] in [0, {length - start}], but got {wanted}"
-                           if 0 <= start <= length else
-                           f"Expected begin[{i}] in [0, {length}], but got {start}")
-        index.append(_builtins.slice(start, start + wanted))
-    return (value[tuple(index)],)
-
-
-registry.register_op("Slice", infer=_slice_infer, reference=_slice_kernel, num_inputs=3,
+registry.register_op("Slice", infer=_slice_infer, kernel="Slice", num_inputs=3,
                      doc="A contiguous block of a tensor.")
 
 
@@ -1132,9 +922,6 @@ def slice(input_, begin, size, name=None):  # noqa: A001 - TF's public name
 
 # ---- StridedSlice (Tensor.__getitem__) --------------------------------------------------------
 
-_MASK_NAMES = ("begin_mask", "end_mask", "ellipsis_mask", "new_axis_mask", "shrink_axis_mask")
-
-
 # Marks a begin/end/stride entry whose value is not known while the graph is built.
 _UNKNOWN = object()
 
@@ -1146,7 +933,7 @@ def _known_entries(vector, count):
     """
     folded = _infer.folded_value(vector)
     if folded is not None:
-        return _to_ints(folded)
+        return indexing.to_ints(folded)
     if vector.op.type == "Pack" and len(vector.op.inputs) == count:
         entries = []
         for part in vector.op.inputs:
@@ -1156,39 +943,19 @@ def _known_entries(vector, count):
     return [_UNKNOWN] * count
 
 
-def _slice_spec_entries(begin, end, strides, attrs):
-    """Yields ``(kind, begin, end, stride)`` for each entry of a strided-slice spec.
-
-    `kind` is 'ellipsis', 'newaxis', 'index' (a shrinking integer index) or 'slice'; a masked
-    begin or end is None, as in a Python slice.
-    """
-    masks = {name: int(attrs.get(name, 0)) for name in _MASK_NAMES}
-    for i in _builtins.range(len(strides)):
-        bit = 1 << i
-        if masks["ellipsis_mask"] & bit:
-            yield "ellipsis", None, None, None
-        elif masks["new_axis_mask"] & bit:
-            yield "newaxis", None, None, None
-        elif masks["shrink_axis_mask"] & bit:
-            yield "index", begin[i], None, None
-        else:
-            yield ("slice", None if masks["begin_mask"] & bit else begin[i],
-                   None if masks["end_mask"] & bit else end[i], strides[i])
-
-
 def _strided_slice_infer(inputs, attrs):
     value, begin_t, end_t, strides_t = inputs
     for tensor, arg in ((begin_t, "begin"), (end_t, "end"), (strides_t, "strides")):
         _infer.check_index_dtype("StridedSlice", tensor, arg)
     attrs["T"] = value.dtype
     attrs["Index"] = begin_t.dtype
-    for mask in _MASK_NAMES:
+    for mask in indexing.STRIDED_SLICE_MASKS:
         attrs.setdefault(mask, 0)
     if strides_t.shape.rank != 1 or strides_t.shape[0] is None or value.shape.rank is None:
         return [(value.dtype, TensorShape(None))]
     count = strides_t.shape[0]
     known = [_known_entries(tensor, count) for tensor in (begin_t, end_t, strides_t)]
-    entries = list(_slice_spec_entries(*known, attrs))
+    entries = list(indexing.strided_slice_entries(*known, attrs))
     dims_in = value.shape.as_list()
     consumed = sum(1 for kind, *_ in entries if kind in ("index", "slice"))
     has_ellipsis = any(kind == "ellipsis" for kind, *_ in entries)
@@ -1228,34 +995,8 @@ def _strided_slice_infer(inputs, attrs):
     return [(value.dtype, TensorShape(dims_out))]
 
 
-def _strided_slice_kernel(ctx, inputs, attrs):
-    value, begin_t, end_t, strides_t = inputs
-    begin, end, strides = _to_ints(begin_t), _to_ints(end_t), _to_ints(strides_t)
-    if not len(begin) == len(end) == len(strides):
-        raise _invalid(f"Expected begin, end, and strides to be 1D equal size tensors, but got"
-                       f" shapes {list(begin_t.shape)}, {list(end_t.shape)}, and "
-                       f"{list(strides_t.shape)} instead.")
-    index = []
-    for kind, start, stop, stride in _slice_spec_entries(begin, end, strides, attrs):
-        if kind == "ellipsis":
-            if Ellipsis not in index:
-                index.append(Ellipsis)
-        elif kind == "newaxis":
-            index.append(None)
-        elif kind == "index":
-            index.append(start)
-        else:
-            if stride == 0:
-                raise _invalid("strides[i] must be non-zero")
-            index.append(_builtins.slice(start, stop, stride))
-    try:
-        return (np.asarray(value[tuple(index)]),)
-    except IndexError as err:
-        raise _invalid(f"slice index out of bounds: {err}") from None
-
-
 registry.register_op("StridedSlice", infer=_strided_slice_infer,
-                     reference=_strided_slice_kernel, num_inputs=4,
+                     kernel="StridedSlice", num_inputs=4,
                      doc="Basic Python slicing: t[1:3], t[0], t[..., ::-1].")
 
 
@@ -1313,7 +1054,7 @@ def _slice_helper(tensor, slice_spec):
     if not isinstance(slice_spec, tuple):
         slice_spec = (slice_spec,)
     begin, end, strides = [], [], []
-    masks = dict.fromkeys(_MASK_NAMES, 0)
+    masks = dict.fromkeys(indexing.STRIDED_SLICE_MASKS, 0)
     for index, item in enumerate(slice_spec):
         bit = 1 << index
         if isinstance(item, _builtins.slice):
@@ -1384,24 +1125,7 @@ def _gather_infer(inputs, attrs):
                                        + dims[axis + 1:]))]
 
 
-def _gather_kernel(ctx, inputs, attrs):
-    params, indices, axis_t = inputs
-    axis = int(axis_t)
-    if not -params.ndim <= axis < params.ndim:
-        raise _invalid(f"Expected axis in the range [{-params.ndim}, {params.ndim}), but got "
-                       f"{axis}")
-    axis %= params.ndim
-    limit = params.shape[axis]
-    if indices.size:
-        bad = (indices < 0) | (indices >= limit)
-        if bad.any():
-            position = tuple(int(i) for i in np.argwhere(bad)[0])
-            raise _invalid(f"indices{list(position)} = {int(indices[position])} is not in "
-                           f"[0, {limit})")
-    return (np.asarray(np.take(params, indices, axis=axis)),)
-
-
-registry.register_op("GatherV2", infer=_gather_infer, reference=_gather_kernel, num_inputs=3,
+registry.register_op("GatherV2", infer=_gather_infer, kernel="GatherV2", num_inputs=3,
                      doc="Gathers slices by index along an axis.")
 
 
@@ -1443,7 +1167,7 @@ def _tile_infer(inputs, attrs):
         if rank_in is None and multiples_t.shape.rank == 1:
             rank_in = multiples_t.shape[0]
         return [(value.dtype, TensorShape(None if rank_in is None else [None] * rank_in))]
-    multiples = _to_ints(multiples)
+    multiples = indexing.to_ints(multiples)
     if rank_in is not None and len(multiples) != rank_in:
         raise ValueError(f"Shape must be rank {rank_in} but is rank {len(multiples)} for "
                          f"'Tile' with input shapes: {value.shape}, [{len(multiples)}].")
@@ -1455,18 +1179,7 @@ def _tile_infer(inputs, attrs):
                                        zip(value.shape.as_list(), multiples)]))]
 
 
-def _tile_kernel(ctx, inputs, attrs):
-    value, multiples_t = inputs
-    multiples = _to_ints(multiples_t)
-    if len(multiples) != value.ndim:
-        raise _invalid(f"Expected multiples argument to be a vector of length {value.ndim} "
-                       f"but got length {len(multiples)}")
-    if any(m < 0 for m in multiples):
-        raise _invalid(f"Expected multiples to be non-negative, got {multiples}")
-    return (np.tile(value, multiples),)
-
-
-registry.register_op("Tile", infer=_tile_infer, reference=_tile_kernel, num_inputs=2,
+registry.register_op("Tile", infer=_tile_infer, kernel="Tile", num_inputs=2,
                      doc="Repeats a tensor along each dimension.")
 
 
@@ -1495,19 +1208,7 @@ def _fill_infer(inputs, attrs):
     return [(value.dtype, _infer.shape_from_tensor(dims_t))]
 
 
-def _fill_kernel(ctx, inputs, attrs):
-    dims_t, value = inputs
-    if dims_t.ndim != 1:
-        raise _invalid(f"dims must be a vector, got shape {list(dims_t.shape)}")
-    if value.ndim != 0:
-        raise _invalid(f"value must be a scalar, got shape {list(value.shape)}")
-    dims = _to_ints(dims_t)
-    if any(d < 0 for d in dims):
-        raise _invalid(f"dims must be non-negative, got {dims}")
-    return (np.full(dims, value, dtype=value.dtype),)
-
-
-registry.register_op("Fill", infer=_fill_infer, reference=_fill_kernel, num_inputs=2,
+registry.register_op("Fill", infer=_fill_infer, kernel="Fill", num_inputs=2,
                      doc="A tensor of one value.")
 
 
@@ -1587,16 +1288,9 @@ def _like_infer(op_type):
     return infer
 
 
-def _like_kernel(fill_value):
-    def kernel(ctx, inputs, attrs):
-        return (np.full(inputs[0].shape, fill_value, dtype=inputs[0].dtype),)
-
-    return kernel
-
-
-registry.register_op("ZerosLike", infer=_like_infer("ZerosLike"), reference=_like_kernel(0),
+registry.register_op("ZerosLike", infer=_like_infer("ZerosLike"), kernel="ZerosLike",
                      num_inputs=1, doc="Zeros with the shape and dtype of the input.")
-registry.register_op("OnesLike", infer=_like_infer("OnesLike"), reference=_like_kernel(1),
+registry.register_op("OnesLike", infer=_like_infer("OnesLike"), kernel="OnesLike",
                      num_inputs=1, doc="Ones with the shape and dtype of the input.")
 
 
@@ -1640,18 +1334,6 @@ def ones_like(tensor, dtype=None, name=None, optimize=True):
 _RANGE_DTYPES = (dtypes.int32, dtypes.int64, dtypes.float32, dtypes.float64)
 
 
-def _range_size(start, limit, delta, is_integer):
-    if delta == 0:
-        raise ValueError("Requires delta != 0")
-    if delta > 0 and start > limit:
-        raise ValueError(f"Requires start <= limit when delta > 0: {start}/{limit}")
-    if delta < 0 and start < limit:
-        raise ValueError(f"Requires start >= limit when delta < 0: {start}/{limit}")
-    if is_integer:
-        return (_builtins.abs(limit - start) + _builtins.abs(delta) - 1) // _builtins.abs(delta)
-    return int(np.ceil(_builtins.abs((limit - start) / delta)))
-
-
 def _range_infer(inputs, attrs):
     dtype = _infer.same_dtype("Range", inputs, names=("start", "limit", "delta"))
     _infer.check_dtype("Range", inputs[0], _RANGE_DTYPES, "start")
@@ -1664,20 +1346,11 @@ def _range_infer(inputs, attrs):
     if any(v is None for v in values):
         return [(dtype, TensorShape([None]))]
     start, limit, delta = (v.item() for v in values)
-    return [(dtype, TensorShape([_range_size(start, limit, delta, dtype.is_integer)]))]
+    count = indexing.range_size(start, limit, delta, dtype.is_integer)
+    return [(dtype, TensorShape([count]))]
 
 
-def _range_kernel(ctx, inputs, attrs):
-    start, limit, delta = (v.item() for v in inputs)
-    dtype = inputs[0].dtype
-    try:
-        count = _range_size(start, limit, delta, dtype.kind in "iu")
-    except ValueError as err:
-        raise _invalid(str(err)) from None
-    return (np.asarray(start + delta * np.arange(count), dtype=dtype),)
-
-
-registry.register_op("Range", infer=_range_infer, reference=_range_kernel, num_inputs=3,
+registry.register_op("Range", infer=_range_infer, kernel="Range", num_inputs=3,
                      doc="A sequence of numbers.")
 
 
@@ -1738,11 +1411,7 @@ def _where_infer(inputs, attrs):
     return [(dtypes.int64, TensorShape([None, inputs[0].shape.rank]))]
 
 
-def _where_kernel(ctx, inputs, attrs):
-    return (np.argwhere(inputs[0]).astype(np.int64, copy=False),)
-
-
-registry.register_op("Where", infer=_where_infer, reference=_where_kernel, num_inputs=1,
+registry.register_op("Where", infer=_where_infer, kernel="Where", num_inputs=1,
                      doc="The coordinates of the true (non-zero) elements.")
 
 
@@ -1773,31 +1442,10 @@ def _select_infer(op_type):
     return infer
 
 
-def _select_kernel(op_type):
-    def kernel(ctx, inputs, attrs):
-        condition, x, y = inputs
-        if op_type == "Select":
-            if x.shape != y.shape:
-                raise _invalid(f"'then' and 'else' must have the same size.  but received: "
-                               f"{list(x.shape)} vs. {list(y.shape)}")
-            if condition.shape != x.shape:
-                if condition.ndim != 1 or x.ndim < 1 or condition.shape[0] != x.shape[0]:
-                    raise _invalid(f"'condition' must be a vector or have the same shape as "
-                                   f"'then', got {list(condition.shape)} vs. "
-                                   f"{list(x.shape)}")
-                condition = condition.reshape(condition.shape + (1,) * (x.ndim - 1))
-        try:
-            return (np.asarray(np.where(condition, x, y), dtype=x.dtype),)
-        except ValueError as err:
-            raise _invalid(f"Incompatible shapes: {err}") from None
-
-    return kernel
-
-
-registry.register_op("Select", infer=_select_infer("Select"), reference=_select_kernel("Select"),
+registry.register_op("Select", infer=_select_infer("Select"), kernel="Select",
                      num_inputs=3, doc="Picks from x or y by a condition (TF 1 rules).")
 registry.register_op("SelectV2", infer=_select_infer("SelectV2"),
-                     reference=_select_kernel("SelectV2"), num_inputs=3,
+                     kernel="SelectV2", num_inputs=3,
                      doc="Picks from x or y by a condition, with broadcasting.")
 
 
@@ -1860,31 +1508,8 @@ def _clip_infer(inputs, attrs):
     return [(dtype, value.shape)]
 
 
-def _clip_kernel(minimum_fn, maximum_fn):
-    def kernel(ctx, inputs, attrs):
-        value, low, high = inputs
-        # TF 1 clips as maximum(minimum(t, max), min): with min > max the result is min.
-        clipped = maximum_fn(minimum_fn(value, high), low)
-        if clipped.shape != value.shape:
-            raise _invalid(f"clip_value_min and clip_value_max must be scalars or have the "
-                           f"shape of t {list(value.shape)}")
-        return (clipped,)
-
-    return kernel
-
-
-def _register_clip():
-    from sessionlib._core import elementwise
-    from sessionlib.runtime import reference_kernels
-
-    registry.register_op(
-        "ClipByValue", infer=_clip_infer,
-        kernel=_clip_kernel(elementwise.minimum, elementwise.maximum),
-        reference=_clip_kernel(reference_kernels.minimum, reference_kernels.maximum),
-        num_inputs=3, doc="Clips values to [min, max].")
-
-
-_register_clip()
+registry.register_op("ClipByValue", infer=_clip_infer, kernel="ClipByValue", num_inputs=3,
+                     doc="Clips values to [min, max].")
 
 
 def clip_by_value(t, clip_value_min, clip_value_max, name=None):

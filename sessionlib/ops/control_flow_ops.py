@@ -13,11 +13,7 @@ def _no_outputs(inputs, attrs):
     return []
 
 
-def _no_op_kernel(ctx, inputs, attrs):
-    return ()
-
-
-registry.register_op("NoOp", infer=_no_outputs, reference=_no_op_kernel, num_inputs=0,
+registry.register_op("NoOp", infer=_no_outputs, kernel="NoOp", num_inputs=0,
                      doc="Does nothing; a target for control dependencies.")
 
 

@@ -3,15 +3,15 @@
 Each op is one `register_op` call plus its public wrapper, with TF's op types and inputs
 (``SparseToDense``, ``SparseAdd``, ``SparseTensorDenseAdd``, ``SparseReduceSum``), so that
 ``as_graph_def()`` reads like TF's. A `SparseTensor` is three tensors; the ops take them as
-three separate inputs. Kernels are numpy: scatter, lexicographic sort and ``np.add.at`` already
-run at the limit for these.
+three separate inputs. The registrations name their kernels; the kernel table binds the names
+to the kernels of the sparse family (``kernels/sparse_kernels.py``).
 """
 
 import numpy as np
 
 from sessionlib import dtypes, errors
 from sessionlib.framework import graph as graph_lib
-from sessionlib.framework import registry, tensor_util
+from sessionlib.framework import indexing, registry, tensor_util
 from sessionlib.framework.sparse_tensor import (SparseTensor, SparseTensorValue,
                                                 convert_to_sparse_tensor)
 from sessionlib.framework.tensor_shape import TensorShape, as_shape
@@ -23,79 +23,6 @@ __all__ = ["sparse_placeholder", "sparse_tensor_to_dense", "sparse_add", "sparse
 
 # ---- helpers ------------------------------------------------------------------------------
 
-def _invalid(message):
-    return errors.InvalidArgumentError(None, None, message)
-
-
-def _format_index(row):
-    return "[" + ",".join(str(int(v)) for v in row) + "]"
-
-
-def _dense_shape_of(shape_array, what="dense_shape"):
-    """A fed or computed shape vector as a tuple of ints, rejecting negative sizes."""
-    shape = tuple(int(d) for d in np.asarray(shape_array).reshape(-1))
-    if any(d < 0 for d in shape):
-        raise _invalid(f"{what} has a negative dimension: {_format_index(shape)}")
-    return shape
-
-
-def _as_index_matrix(indices, rank):
-    """`indices` as an ``[N, rank]`` int64 matrix (TF accepts 0-D and 1-D for rank <= 1)."""
-    indices = np.asarray(indices, dtype=np.int64)
-    if indices.ndim == 2:
-        matrix = indices
-    elif indices.ndim == 1 and rank == 1:
-        matrix = indices.reshape(-1, 1)
-    elif indices.ndim == 0:
-        matrix = indices.reshape(1, 1)
-    else:
-        raise _invalid(f"indices must be a matrix, got shape {list(indices.shape)}")
-    if matrix.shape[1] != rank:
-        raise _invalid(f"indices has {matrix.shape[1]} columns, but the dense shape has rank "
-                       f"{rank}")
-    return matrix
-
-
-def _check_bounds(indices, shape):
-    """Raises InvalidArgumentError naming the first index outside `shape`."""
-    if not len(indices):
-        return
-    limits = np.asarray(shape, dtype=np.int64)
-    outside = np.any((indices < 0) | (indices >= limits), axis=1)
-    if outside.any():
-        first = int(np.argmax(outside))
-        raise _invalid(f"indices[{first}] = {_format_index(indices[first])} is out of bounds: "
-                       f"need 0 <= index < {_format_index(shape)}")
-
-
-def _check_sorted_unique(indices, shape):
-    """Raises InvalidArgumentError unless the rows of `indices` strictly increase
-    lexicographically, as TF's validating sparse kernels require.
-
-    Rows are already in bounds, so comparing their row-major flat positions compares them
-    lexicographically.
-    """
-    if len(indices) < 2:
-        return
-    flat = np.ravel_multi_index(tuple(indices.T), shape) if shape else np.zeros(len(indices))
-    steps = np.diff(flat)
-    bad = steps <= 0
-    if bad.any():
-        first = int(np.argmax(bad)) + 1
-        row = _format_index(indices[first])
-        if steps[first - 1] == 0:
-            raise _invalid(f"indices[{first}] = {row} is repeated")
-        raise _invalid(f"indices[{first}] = {row} is out of order. Many sparse ops require "
-                       "sorted indices.\n    Use `tf.sparse.reorder` to create a correctly "
-                       "ordered copy.\n\n")
-
-
-def _check_values_length(values, count):
-    if values.ndim != 1 or values.shape[0] != count:
-        raise _invalid(f"values must be a vector of {count} elements (one per index), got "
-                       f"shape {list(values.shape)}")
-
-
 def _static_dense_shape(shape_tensor):
     """The static shape described by a shape-vector tensor (its value when it is constant)."""
     value = tensor_util.constant_value(shape_tensor)
@@ -105,14 +32,6 @@ def _static_dense_shape(shape_tensor):
     if vector.rank == 1 and vector[0] is not None:
         return TensorShape([None] * vector[0])
     return TensorShape(None)
-
-
-def _scatter_sum(indices, values, shape, dtype):
-    """A dense array of `shape` with `values` summed in at `indices` (duplicates add up)."""
-    dense = np.zeros(shape, dtype=dtype)
-    if len(indices):
-        np.add.at(dense, tuple(indices.T), values)
-    return dense
 
 
 # ---- SparseToDense ------------------------------------------------------------------------
@@ -127,27 +46,8 @@ def _sparse_to_dense_infer(inputs, attrs):
     return [(values.dtype, _static_dense_shape(output_shape))]
 
 
-def _sparse_to_dense_kernel(ctx, inputs, attrs):
-    indices, output_shape, values, default_value = inputs
-    shape = _dense_shape_of(output_shape, "output_shape")
-    if default_value.ndim != 0:
-        raise _invalid(f"default_value should be a scalar, got shape "
-                       f"{list(default_value.shape)}")
-    matrix = _as_index_matrix(indices, len(shape))
-    if values.ndim == 0:
-        values = np.broadcast_to(values, (len(matrix),))
-    _check_values_length(values, len(matrix))
-    _check_bounds(matrix, shape)
-    if attrs.get("validate_indices", True):
-        _check_sorted_unique(matrix, shape)
-    dense = np.full(shape, default_value, dtype=values.dtype)
-    if len(matrix):
-        dense[tuple(matrix.T)] = values
-    return (dense,)
-
-
 registry.register_op("SparseToDense", infer=_sparse_to_dense_infer,
-                     reference=_sparse_to_dense_kernel, num_inputs=4,
+                     kernel="SparseToDense", num_inputs=4,
                      doc="A dense tensor from sparse indices and values.")
 
 
@@ -200,45 +100,7 @@ def _sparse_add_infer(inputs, attrs):
             (dtypes.int64, a_shape.shape)]
 
 
-def _check_same_shape(a_shape, b_shape):
-    if len(a_shape) != len(b_shape):
-        raise _invalid(f"Operands do not have the same ranks; got shapes: "
-                       f"{_format_index(a_shape)} and {_format_index(b_shape)}")
-    if a_shape != b_shape:
-        raise _invalid(f"Operands' shapes do not match: got {_format_index(a_shape)} and "
-                       f"{_format_index(b_shape)}")
-
-
-def _sparse_add_kernel(ctx, inputs, attrs):
-    a_indices, a_values, a_shape, b_indices, b_values, b_shape, threshold = inputs
-    shape_a = _dense_shape_of(a_shape)
-    shape_b = _dense_shape_of(b_shape)
-    _check_same_shape(shape_a, shape_b)
-    rank = len(shape_a)
-    a_matrix = _as_index_matrix(a_indices, rank)
-    b_matrix = _as_index_matrix(b_indices, rank)
-    _check_values_length(a_values, len(a_matrix))
-    _check_values_length(b_values, len(b_matrix))
-    _check_bounds(a_matrix, shape_a)
-    _check_bounds(b_matrix, shape_b)
-    indices = np.concatenate([a_matrix, b_matrix])
-    values = np.concatenate([a_values, b_values])
-    if not len(indices):
-        return (indices.reshape(0, rank), values, np.asarray(shape_a, dtype=np.int64))
-    # Sum the values of equal positions, in lexicographic order of the positions.
-    unique, inverse, counts = np.unique(indices, axis=0, return_inverse=True,
-                                        return_counts=True)
-    inverse = inverse.reshape(-1)
-    sums = np.zeros(len(unique), dtype=values.dtype)
-    np.add.at(sums, inverse, values)
-    # TF drops a summed pair whose magnitude falls below the threshold; an entry present in
-    # only one operand is always kept.
-    keep = (counts == 1) | (np.abs(sums) >= threshold)
-    return (np.ascontiguousarray(unique[keep]), sums[keep],
-            np.asarray(shape_a, dtype=np.int64))
-
-
-registry.register_op("SparseAdd", infer=_sparse_add_infer, reference=_sparse_add_kernel,
+registry.register_op("SparseAdd", infer=_sparse_add_infer, kernel="SparseAdd",
                      num_inputs=7, doc="The sum of two SparseTensors, as a SparseTensor.")
 
 
@@ -252,24 +114,8 @@ def _sparse_dense_add_infer(inputs, attrs):
     return [(dense.dtype, dense.shape)]
 
 
-def _sparse_dense_add_kernel(ctx, inputs, attrs):
-    a_indices, a_values, a_shape, dense = inputs
-    shape = _dense_shape_of(a_shape)
-    if shape != dense.shape:
-        raise _invalid(f"Dimension mismatch: the SparseTensor has dense shape "
-                       f"{_format_index(shape)} but the dense operand has shape "
-                       f"{_format_index(dense.shape)}")
-    matrix = _as_index_matrix(a_indices, len(shape))
-    _check_values_length(a_values, len(matrix))
-    _check_bounds(matrix, shape)
-    result = np.array(dense, copy=True)
-    if len(matrix):
-        np.add.at(result, tuple(matrix.T), a_values)
-    return (result,)
-
-
 registry.register_op("SparseTensorDenseAdd", infer=_sparse_dense_add_infer,
-                     reference=_sparse_dense_add_kernel, num_inputs=4,
+                     kernel="SparseTensorDenseAdd", num_inputs=4,
                      doc="The sum of a SparseTensor and a dense tensor, as a dense tensor.")
 
 
@@ -326,17 +172,6 @@ def sparse_add(a, b, threshold=None, thresh=None, name=None):
 
 # ---- SparseReduceSum ----------------------------------------------------------------------
 
-def _normalized_axes(axes, rank):
-    """Axes as sorted non-negative ints; raises InvalidArgumentError for one out of range."""
-    result = set()
-    for axis in np.asarray(axes).reshape(-1).tolist():
-        if not -rank <= axis < rank:
-            raise _invalid(f"Invalid reduction dimension {axis}, for input with {rank} "
-                           "dimensions.")
-        result.add(axis % rank)
-    return tuple(sorted(result))
-
-
 def _reduced_static_shape(shape, axes, keep_dims, reduce_all):
     if shape.rank is None:
         return TensorShape(None)
@@ -347,7 +182,7 @@ def _reduced_static_shape(shape, axes, keep_dims, reduce_all):
         return TensorShape(None)
     else:
         try:
-            axes = _normalized_axes(axes, rank)
+            axes = indexing.normalized_axes(axes, rank)
         except errors.InvalidArgumentError:
             return TensorShape(None)  # as in TF, a bad axis is a run-time error
     dims = shape.as_list()
@@ -365,23 +200,8 @@ def _sparse_reduce_sum_infer(inputs, attrs):
                                                  attrs.get("reduce_all", False)))]
 
 
-def _sparse_reduce_sum_kernel(ctx, inputs, attrs):
-    indices, values, shape_vector, axes = inputs
-    shape = _dense_shape_of(shape_vector, "input_shape")
-    matrix = _as_index_matrix(indices, len(shape))
-    _check_values_length(values, len(matrix))
-    _check_bounds(matrix, shape)
-    if attrs.get("reduce_all", False):
-        axes = tuple(range(len(shape)))
-    else:
-        axes = _normalized_axes(axes, len(shape))
-    dense = _scatter_sum(matrix, values, shape, values.dtype)
-    result = np.sum(dense, axis=axes, keepdims=bool(attrs["keep_dims"]), dtype=values.dtype)
-    return (np.asarray(result),)
-
-
 registry.register_op("SparseReduceSum", infer=_sparse_reduce_sum_infer,
-                     reference=_sparse_reduce_sum_kernel, num_inputs=4,
+                     kernel="SparseReduceSum", num_inputs=4,
                      doc="The sum of a SparseTensor's elements along some axes, dense.")
 
 
