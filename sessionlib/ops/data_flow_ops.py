@@ -4,9 +4,8 @@ Design. A queue is a resource in the session's container: the queue op (``FIFOQu
 ``RandomShuffleQueueV2``) creates it on first run and outputs its handle; the enqueue, dequeue,
 size and close ops take that handle as input 0. This module registers those ops (signature,
 shape inference, kernel name) and holds the classes users build them with. The queue resource
-and its kernels (blocking, ordering, cancellation) live in
-``runtime/kernels/data_flow_kernels.py``; this module must never import the runtime or the
-compiled core.
+and its kernels (blocking, ordering, cancellation) live in the ``data_flow_kernels`` family of
+the kernel table; this module names kernels and must never import them or the compiled code.
 """
 
 from sessionlib import dtypes

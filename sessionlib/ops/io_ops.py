@@ -8,9 +8,9 @@ container: ``TextLineReaderV2`` & co. create it on first run and output its hand
 ``ReaderRestoreStateV2`` take the handle as input 0 (so they run on the reader's device).
 
 This module registers those ops (signature, shape inference, kernel name) and holds the classes
-users build them with. The reader resources and the reading loop live in
-``runtime/kernels/io_kernels.py``; this module must never import the runtime or the compiled
-core.
+users build them with. The reader resources and the reading loop live in the ``io_kernels``
+family of the kernel table; this module names kernels and must never import them or the
+compiled code.
 """
 
 import collections

@@ -6,8 +6,8 @@ handle (dtype `resource`): ``VarHandleOp`` produces it, and ``ReadVariableOp``,
 ``VarIsInitializedOp`` take it as input 0. This module registers those ops (signature, shape
 inference, kernel name) and offers the helpers that the queue and reader wrappers share
 (`create_resource_op`, `handle_only_infer`). The kernels, the variable resource and its
-copy-on-write rules live in ``runtime/kernels/state_kernels.py``; this module must never import
-the runtime or the compiled core.
+copy-on-write rules live in the ``state_kernels`` family of the kernel table; this module names
+kernels and must never import them or the compiled code.
 """
 
 from sessionlib import dtypes
