@@ -4,202 +4,24 @@ A reader turns *work units* (filenames, strings dequeued from a queue) into reco
 value strings), one record per `read`. Like queues, a reader is a resource in the session's
 container: ``TextLineReaderV2`` & co. create it on first run and output its handle, and
 ``ReaderReadV2``, ``ReaderReadUpToV2``, ``ReaderNumRecordsProducedV2``,
-``ReaderNumWorkUnitsCompletedV2`` and ``ReaderResetV2`` take the handle as input 0 (so they run
-on the reader's device). The reading loop is TF's ``ReaderBase``: take the next work unit from
-the queue when none is in progress (blocking, with cancellation and deadlines, through
-``data_flow_ops.dequeue_work_unit``), start it (open the file), read a record, and finish the
-unit at its end.
+``ReaderNumWorkUnitsCompletedV2``, ``ReaderResetV2``, ``ReaderSerializeStateV2`` and
+``ReaderRestoreStateV2`` take the handle as input 0 (so they run on the reader's device).
 
-Keys are TF's: ``b'<file>:<line number>'`` for `TextLineReader` (header lines count), the
-filename for `WholeFileReader`, and the work unit itself for `IdentityReader`.
-
-State. ``ReaderSerializeStateV2`` and ``ReaderRestoreStateV2`` save and restore a reader as a
-``ReaderBaseState`` proto (TF's field numbers, so TF parses it too). As in TF, only readers whose
-whole state is that base state support it, `IdentityReader` and `WholeFileReader`; a
-`TextLineReader` (an open file, a line position) raises UnimplementedError.
+This module registers those ops (signature, shape inference, kernel name) and holds the classes
+users build them with. The reader resources and the reading loop live in the ``io_kernels``
+family of the kernel table; this module names kernels and must never import them or the
+compiled code.
 """
 
 import collections
-import contextlib
-import errno
-import threading
 
-import numpy as np
-
-from sessionlib import dtypes, errors
+from sessionlib import dtypes
 from sessionlib.framework import graph as graph_lib
 from sessionlib.framework import registry
 from sessionlib.framework.tensor_shape import TensorShape
-from sessionlib.ops import data_flow_ops, state_ops
-from sessionlib.protos import reader_base_pb2
+from sessionlib.ops import state_ops
 
 __all__ = ["ReaderBase", "IdentityReader", "TextLineReader", "WholeFileReader"]
-
-
-# ---- the reader resources -------------------------------------------------------------------
-
-class ReaderResource:
-    """A reader's state: the work unit in progress and the counters of TF's ReaderBase.
-
-    Subclasses implement `start_work`, `read_record` and `finish_work`. `lock` serialises the
-    reads of one reader; it is taken before the container's lock, never after.
-    """
-
-    # TF's name of the reader kind, for messages; and whether the base state is all there is
-    # to save (one record per work unit), which is what serialize_state needs.
-    kind = "Reader"
-    state_is_base_state = False
-
-    def __init__(self, container, name):
-        self.container = container
-        self.name = name
-        self.lock = threading.Lock()
-        self.work = b""
-        self.work_started = 0
-        self.work_finished = 0
-        self.records_produced = 0
-
-    def work_in_progress(self):
-        return self.work_finished < self.work_started
-
-    def start_work(self):
-        """Prepares to read `self.work`."""
-
-    def read_record(self):
-        """Returns (key, value, at_end); key is None when no record was produced."""
-        raise NotImplementedError
-
-    def finish_work(self):
-        """Releases what `start_work` acquired."""
-
-    def reset(self):
-        self.finish_work()
-        self.work = b""
-        self.work_started = self.work_finished = self.records_produced = 0
-
-    def release(self):
-        self.finish_work()
-
-    def serialize_state(self):
-        """The reader's state as a serialized ReaderBaseState (TF's SaveBaseState)."""
-        if not self.state_is_base_state:
-            raise errors.UnimplementedError(None, None, "Reader SerializeState")
-        return reader_base_pb2.ReaderBaseState(
-            work_started=self.work_started, work_finished=self.work_finished,
-            num_records_produced=self.records_produced,
-            current_work=self.work).SerializeToString()
-
-    def restore_state(self, data):
-        """Restores a state from `serialize_state`. Any failure resets the reader (as TF's
-        RestoreState does, even for a reader that cannot restore) and raises."""
-        if not self.state_is_base_state:
-            self.reset()
-            raise errors.UnimplementedError(None, None, "Reader RestoreState")
-        where = f"{self.kind} '{self.name}'"
-        state = reader_base_pb2.ReaderBaseState()
-        try:
-            state.ParseFromString(data)
-        except Exception:  # noqa: BLE001 - protobuf's DecodeError differs between runtimes
-            self.reset()
-            raise errors.InvalidArgumentError(
-                None, None, f"Could not parse state for {where}: {data!r}") from None
-        if min(state.work_started, state.work_finished, state.num_records_produced) < 0:
-            problem = "Unexpected negative value"
-        elif state.work_started > state.work_finished:
-            problem = "Inconsistent work started vs. finished"
-        else:
-            self.finish_work()
-            self.work_started, self.work_finished = state.work_started, state.work_finished
-            self.records_produced = state.num_records_produced
-            self.work = state.current_work
-            return
-        self.reset()
-        raise errors.InvalidArgumentError(
-            None, None, f"{problem} when restoring in {where}: {_text_of(state)}")
-
-
-def _text_of(state):
-    return " ".join(str(state).split())
-
-
-def _file_error(path, err):
-    name = path.decode("utf-8", "replace") if isinstance(path, bytes) else str(path)
-    if err.errno == errno.ENOENT:
-        return errors.NotFoundError(None, None, f"{name}; No such file or directory")
-    if err.errno in (errno.EACCES, errno.EPERM):
-        return errors.PermissionDeniedError(None, None, f"{name}; Permission denied")
-    return errors.UnknownError(None, None, f"{name}; {err.strerror}")
-
-
-class IdentityReaderResource(ReaderResource):
-    """Each work unit is one record whose key and value are the work unit."""
-
-    kind = "IdentityReader"
-    state_is_base_state = True
-
-    def read_record(self):
-        return self.work, self.work, True
-
-
-class WholeFileReaderResource(ReaderResource):
-    """Each work unit (a filename) is one record: the filename and the whole file."""
-
-    kind = "WholeFileReader"
-    state_is_base_state = True
-
-    def read_record(self):
-        try:
-            with open(self.work, "rb") as handle:
-                contents = handle.read()
-        except OSError as err:
-            raise _file_error(self.work, err) from None
-        return self.work, contents, True
-
-
-class TextLineReaderResource(ReaderResource):
-    """Each line of a file (without its line ending) is a record; header lines are skipped."""
-
-    kind = "TextLineReader"
-
-    def __init__(self, container, name, skip_header_lines=0):
-        super().__init__(container, name)
-        self.skip_header_lines = skip_header_lines
-        self.file = None
-        self.line_number = 0
-
-    def start_work(self):
-        self.line_number = 0
-        try:
-            self.file = open(self.work, "rb")
-        except OSError as err:
-            raise _file_error(self.work, err) from None
-        while self.line_number < self.skip_header_lines:
-            if not self.file.readline():
-                return  # TF ignores a file shorter than its header
-            self.line_number += 1
-
-    def read_record(self):
-        line = self.file.readline()
-        self.line_number += 1
-        if not line:
-            return None, None, True
-        if line.endswith(b"\n"):
-            line = line[:-1]
-        if line.endswith(b"\r"):
-            line = line[:-1]
-        return b"%s:%d" % (self.work, self.line_number), line, False
-
-    def finish_work(self):
-        if self.file is not None:
-            self.file.close()
-            self.file = None
-
-
-_RESOURCE_CLASSES = {
-    "IdentityReaderV2": IdentityReaderResource,
-    "WholeFileReaderV2": WholeFileReaderResource,
-    "TextLineReaderV2": TextLineReaderResource,
-}
 
 
 # ---- reader creation ops --------------------------------------------------------------------
@@ -210,62 +32,12 @@ def _reader_infer(inputs, attrs):
     return [(dtypes.resource, TensorShape([]))]
 
 
-def _reader_kernel(op_type):
-    resource_class = _RESOURCE_CLASSES[op_type]
-
-    def kernel(ctx, inputs, attrs):
-        # Without a shared name, each session gets one reader per op (TF's per-kernel name).
-        name = attrs["shared_name"] or attrs["_name"]
-        key = state_ops.resource_key("reader", attrs["container"], name)
-        extra = ({"skip_header_lines": int(attrs.get("skip_header_lines", 0))}
-                 if op_type == "TextLineReaderV2" else {})
-        reader = ctx.resources.get_or_create(
-            key, lambda: resource_class(attrs["container"], name, **extra))
-        if type(reader) is not resource_class:
-            raise errors.InvalidArgumentError(
-                None, None, f"Shared reader '{name}' is of another type than {op_type}")
-        return (state_ops.make_handle(key),)
-
-    return kernel
-
-
 for _op_type, _doc in (("IdentityReaderV2", "A reader whose records are its work units."),
                        ("WholeFileReaderV2", "A reader of whole files."),
                        ("TextLineReaderV2", "A reader of the lines of text files.")):
-    registry.register_op(_op_type, infer=_reader_infer, reference=_reader_kernel(_op_type),
-                         num_inputs=0, stateful=True, doc=_doc)
+    registry.register_op(_op_type, infer=_reader_infer, kernel=_op_type, num_inputs=0,
+                         stateful=True, doc=_doc)
 del _op_type, _doc
-
-
-def _lookup_reader(ctx, handle):
-    key = state_ops.handle_key(handle)
-    reader = ctx.resources.lookup(key)
-    if not isinstance(reader, ReaderResource):
-        raise errors.NotFoundError(None, None,
-                                   f"Reader {state_ops.display_name(key)} does not exist.")
-    return reader
-
-
-@contextlib.contextmanager
-def _locked(ctx, reader):
-    """Holds `reader`'s lock; the wait for it honours cancellation and deadlines."""
-    state_ops.acquire_lock(ctx, reader.lock, f"reader {reader.name}")
-    try:
-        yield
-    finally:
-        reader.lock.release()
-
-
-def _next_work(ctx, reader, queue_handle, attrs):
-    """Dequeues and starts the next work unit (TF's GetNextWorkLocked + OnWorkStartedLocked)."""
-    reader.work = data_flow_ops.dequeue_work_unit(ctx, queue_handle, attrs)
-    reader.start_work()  # a failure leaves the unit unstarted, so the next read skips it
-    reader.work_started += 1
-
-
-def _finish_work(reader):
-    reader.finish_work()
-    reader.work_finished = reader.work_started
 
 
 # ---- ReaderReadV2 / ReaderReadUpToV2 -----------------------------------------------------------
@@ -276,26 +48,6 @@ def _read_infer(inputs, attrs):
     return [(dtypes.string, TensorShape([])), (dtypes.string, TensorShape([]))]
 
 
-def _read_kernel(ctx, inputs, attrs):
-    reader = _lookup_reader(ctx, inputs[0])
-    with _locked(ctx, reader):
-        while True:
-            if not reader.work_in_progress():
-                _next_work(ctx, reader, inputs[1], attrs)
-            key, value, at_end = reader.read_record()
-            if at_end:
-                _finish_work(reader)
-            if key is not None:
-                reader.records_produced += 1
-                return (_scalar_string(key), _scalar_string(value))
-
-
-def _scalar_string(value):
-    array = np.empty((), dtype=object)
-    array[()] = value
-    return array
-
-
 def _read_up_to_infer(inputs, attrs):
     if inputs[0].dtype is not dtypes.resource or inputs[1].dtype is not dtypes.resource:
         raise TypeError("ReaderReadUpToV2 takes a reader handle and a queue handle")
@@ -304,40 +56,9 @@ def _read_up_to_infer(inputs, attrs):
     return [(dtypes.string, TensorShape([None])), (dtypes.string, TensorShape([None]))]
 
 
-def _read_up_to_kernel(ctx, inputs, attrs):
-    reader = _lookup_reader(ctx, inputs[0])
-    wanted = int(inputs[2])
-    if wanted <= 0:
-        raise errors.InvalidArgumentError(None, None,
-                                          f"num_records must be positive, got {wanted}")
-    keys, values = [], []
-    with _locked(ctx, reader):
-        # TF's ReaderBase::ReadUpTo: records may come from one work unit only; a call that
-        # reaches the end of a unit after producing records returns them.
-        while len(keys) < wanted:
-            if not reader.work_in_progress():
-                _next_work(ctx, reader, inputs[1], attrs)
-            key, value, at_end = reader.read_record()
-            if key is not None:
-                keys.append(key)
-                values.append(value)
-                reader.records_produced += 1
-            if at_end:
-                _finish_work(reader)
-                if keys:
-                    break
-    return (_string_vector(keys), _string_vector(values))
-
-
-def _string_vector(items):
-    array = np.empty(len(items), dtype=object)
-    array[:] = items
-    return array
-
-
-registry.register_op("ReaderReadV2", infer=_read_infer, reference=_read_kernel, num_inputs=2,
+registry.register_op("ReaderReadV2", infer=_read_infer, kernel="ReaderReadV2", num_inputs=2,
                      stateful=True, doc="The next record (key, value) of a reader.")
-registry.register_op("ReaderReadUpToV2", infer=_read_up_to_infer, reference=_read_up_to_kernel,
+registry.register_op("ReaderReadUpToV2", infer=_read_up_to_infer, kernel="ReaderReadUpToV2",
                      num_inputs=3, stateful=True, doc="Up to n records of a reader.")
 
 
@@ -347,39 +68,17 @@ def _reader_only_infer(dtype):
     return state_ops.handle_only_infer("reader", dtype)
 
 
-def _num_records_kernel(ctx, inputs, attrs):
-    # Plain int reads are atomic; no need to wait for a read blocked on its queue.
-    return (np.array(_lookup_reader(ctx, inputs[0]).records_produced, dtype=np.int64),)
-
-
-def _num_work_units_kernel(ctx, inputs, attrs):
-    return (np.array(_lookup_reader(ctx, inputs[0]).work_finished, dtype=np.int64),)
-
-
-def _reset_kernel(ctx, inputs, attrs):
-    reader = _lookup_reader(ctx, inputs[0])
-    with _locked(ctx, reader):
-        reader.reset()
-    return ()
-
-
 registry.register_op("ReaderNumRecordsProducedV2", infer=_reader_only_infer(dtypes.int64),
-                     reference=_num_records_kernel, num_inputs=1, stateful=True,
+                     kernel="ReaderNumRecordsProducedV2", num_inputs=1, stateful=True,
                      doc="How many records a reader has produced.")
 registry.register_op("ReaderNumWorkUnitsCompletedV2", infer=_reader_only_infer(dtypes.int64),
-                     reference=_num_work_units_kernel, num_inputs=1, stateful=True,
+                     kernel="ReaderNumWorkUnitsCompletedV2", num_inputs=1, stateful=True,
                      doc="How many work units a reader has finished.")
-registry.register_op("ReaderResetV2", infer=_reader_only_infer(None), reference=_reset_kernel,
+registry.register_op("ReaderResetV2", infer=_reader_only_infer(None), kernel="ReaderResetV2",
                      num_inputs=1, stateful=True, doc="Restores a reader to its initial state.")
 
 
 # ---- state serialization ---------------------------------------------------------------------
-
-def _serialize_state_kernel(ctx, inputs, attrs):
-    reader = _lookup_reader(ctx, inputs[0])
-    with _locked(ctx, reader):
-        return (_scalar_string(reader.serialize_state()),)
-
 
 def _restore_state_infer(inputs, attrs):
     if inputs[0].dtype is not dtypes.resource:
@@ -391,23 +90,11 @@ def _restore_state_infer(inputs, attrs):
     return []
 
 
-def _restore_state_kernel(ctx, inputs, attrs):
-    reader = _lookup_reader(ctx, inputs[0])
-    state = inputs[1]
-    if np.ndim(state) != 0:
-        raise errors.InvalidArgumentError(
-            None, None, f"Reader state must be a scalar, got shape {list(np.shape(state))}")
-    state = state.item() if isinstance(state, np.ndarray) else state
-    with _locked(ctx, reader):
-        reader.restore_state(state.encode() if isinstance(state, str) else bytes(state))
-    return ()
-
-
 registry.register_op("ReaderSerializeStateV2", infer=_reader_only_infer(dtypes.string),
-                     reference=_serialize_state_kernel, num_inputs=1, stateful=True,
+                     kernel="ReaderSerializeStateV2", num_inputs=1, stateful=True,
                      doc="A reader's state, as a serialized ReaderBaseState.")
 registry.register_op("ReaderRestoreStateV2", infer=_restore_state_infer,
-                     reference=_restore_state_kernel, num_inputs=2, stateful=True,
+                     kernel="ReaderRestoreStateV2", num_inputs=2, stateful=True,
                      doc="Restores a reader's state from ReaderSerializeStateV2's output.")
 
 

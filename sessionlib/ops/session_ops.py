@@ -9,9 +9,13 @@ drops it. Stored tensors live as long as their session: `close()` clears the con
 
 As in TF, a `TensorHandle` that is garbage collected without `delete()` is recorded as dead,
 and every tenth dead handle triggers the deletion of the stored tensors of all dead ones.
+
+This module registers the ops (signature, inference, kernel name) and holds the wrappers and
+`TensorHandle`. The kernels live in the ``session_handles_kernels`` family of the kernel table
+and the store's layout, which both sides use, in ``framework/session_tensor_store.py``; this
+module names kernels and must never import them or the compiled code.
 """
 
-import itertools
 import weakref
 
 import numpy as np
@@ -20,69 +24,18 @@ from sessionlib import dtypes, errors
 from sessionlib.framework import device_spec
 from sessionlib.framework import graph as graph_lib
 from sessionlib.framework import registry
+from sessionlib.framework import session_tensor_store as store
 from sessionlib.framework.tensor_shape import TensorShape
 from sessionlib.ops import array_ops
 
 __all__ = ["TensorHandle", "get_session_handle", "get_session_tensor", "delete_session_tensor"]
-
-# Keys in the session's ResourceContainer. Tuples never clash with the string names that
-# variables, queues and readers use.
-_STORE_KEY = "session_tensor"
-_ID_COUNTER_KEY = ("session_tensor_ids",)
-_DEAD_HANDLES_KEY = ("session_tensor_dead_handles",)
-_DEAD_HANDLES_THRESHOLD = 10
-
-_DEFAULT_DEVICE = device_spec.full_name("CPU", 0)
-
-
-class _StoredTensor:
-    """A value kept in the session store. `container` None: `Session.reset(containers)`
-    leaves it alone; only closing the session (or a delete) drops it."""
-
-    __slots__ = ("value",)
-    container = None
-
-    def __init__(self, value):
-        self.value = value
-
-
-class _HandleIds:
-    """The session's counter of handle ids (kept by `Session.reset(containers)`, so that a
-    handle string is never given out twice in one session)."""
-
-    __slots__ = ("_counter",)
-    container = None
-
-    def __init__(self):
-        self._counter = itertools.count()
-
-    def next(self):
-        return next(self._counter)
-
-
-def _store_key(handle):
-    return (_STORE_KEY, handle)
 
 
 def _handle_string(handle):
     """`handle` (str, bytes, a 0-d array or a TensorHandle) as a str."""
     if isinstance(handle, TensorHandle):
         return handle.handle
-    if isinstance(handle, np.ndarray):
-        handle = handle.reshape(-1)[0] if handle.size == 1 else handle
-    if isinstance(handle, bytes):
-        return handle.decode("utf-8")
-    if isinstance(handle, str):
-        return handle
-    raise TypeError(f"A session tensor handle is a string, got {type(handle).__name__}")
-
-
-def _lookup(resources, handle):
-    stored = resources.lookup(_store_key(handle))
-    if stored is None:
-        raise errors.InvalidArgumentError(
-            None, None, f"The tensor with handle '{handle}' is not in the session store.")
-    return stored.value
+    return store.handle_string(handle)
 
 
 # ---- GetSessionHandle ---------------------------------------------------------------------
@@ -92,28 +45,13 @@ def _get_session_handle_infer(inputs, attrs):
     return [(dtypes.string, TensorShape([]))]
 
 
-def _get_session_handle_kernel(ctx, inputs, attrs):
-    value = inputs[0]
-    if value.flags.writeable:
-        # The run may hand the same array to the user, who may write to it: keep a frozen
-        # copy so that the stored tensor cannot change behind the handle.
-        value = value.copy()
-        value.setflags(write=False)
-    resources = ctx.resources
-    _collect_dead_handles(resources)
-    number = resources.get_or_create(_ID_COUNTER_KEY, _HandleIds).next()
-    handle = f"{attrs['_name']};{number};{_DEFAULT_DEVICE}"
-    resources.put(_store_key(handle), _StoredTensor(value))
-    return (np.array(handle.encode("utf-8"), dtype=object),)
-
-
 def _wrap_fetched_handle(value, tensor, session):
     """What fetching a GetSessionHandle output gives: a `TensorHandle`."""
     return TensorHandle(value, tensor.op.inputs[0].dtype, session)
 
 
 registry.register_op("GetSessionHandle", infer=_get_session_handle_infer,
-                     reference=_get_session_handle_kernel, num_inputs=1, stateful=True,
+                     kernel="GetSessionHandle", num_inputs=1, stateful=True,
                      fetch_wrapper=_wrap_fetched_handle,
                      doc="Stores its input in the session; outputs the handle string.")
 
@@ -146,20 +84,8 @@ def _get_session_tensor_infer(inputs, attrs):
     return [(attrs["dtype"], TensorShape(None))]
 
 
-def _get_session_tensor_kernel(ctx, inputs, attrs):
-    handle = _handle_string(inputs[0])
-    value = _lookup(ctx.resources, handle)
-    wanted = attrs["dtype"]
-    if wanted.as_numpy_dtype != value.dtype and not (wanted is dtypes.string
-                                                     and value.dtype == object):
-        raise errors.InvalidArgumentError(
-            None, None, f"The tensor with handle '{handle}' has dtype "
-            f"{dtypes.as_dtype(value.dtype).name}, not {wanted.name}")
-    return (value,)
-
-
 registry.register_op("GetSessionTensor", infer=_get_session_tensor_infer,
-                     reference=_get_session_tensor_kernel, num_inputs=1, stateful=True,
+                     kernel="GetSessionTensor", num_inputs=1, stateful=True,
                      doc="The session-stored tensor of a handle.")
 
 
@@ -199,16 +125,8 @@ def _no_outputs(inputs, attrs):
     return []
 
 
-def _delete_session_tensor_kernel(ctx, inputs, attrs):
-    handle = _handle_string(inputs[0])
-    if not ctx.resources.delete(_store_key(handle)):
-        raise errors.InvalidArgumentError(
-            None, None, f"The tensor with handle '{handle}' is not in the session store.")
-    return ()
-
-
 registry.register_op("DeleteSessionTensor", infer=_no_outputs,
-                     reference=_delete_session_tensor_kernel, num_inputs=1, stateful=True,
+                     kernel="DeleteSessionTensor", num_inputs=1, stateful=True,
                      doc="Drops the session-stored tensor of a handle.")
 
 
@@ -256,17 +174,6 @@ def _deleter_for(graph, handle):
         with graph.as_default():
             found = cache[key] = delete_session_tensor(handle)
     return found
-
-
-def _collect_dead_handles(resources):
-    """Deletes the stored tensors of dead handles once there are enough of them."""
-    dead = resources.lookup(_DEAD_HANDLES_KEY)
-    if not dead or len(dead) < _DEAD_HANDLES_THRESHOLD:
-        return
-    with resources.lock:
-        doomed, dead[:] = list(dead), []
-    for handle in doomed:
-        resources.delete(_store_key(handle))
 
 
 class TensorHandle:
@@ -341,12 +248,10 @@ class TensorHandle:
         # TensorHandle feeds the tensor it names.
         if dtype is None or np.dtype(dtype) == object:
             return self.to_numpy_array()
-        stored = None
         resources = getattr(self._session, "_resources", None)
-        if resources is not None:
-            stored = resources.lookup(_store_key(self._handle))
+        stored = None if resources is None else store.stored_value(resources, self._handle)
         if stored is not None:
-            return np.asarray(stored.value, dtype=dtype)
+            return np.asarray(stored, dtype=dtype)
         # Not in this process (device workers keep the store): read it with a run.
         try:
             return np.asarray(self.eval(), dtype=dtype)
@@ -357,9 +262,6 @@ class TensorHandle:
         if not getattr(self, "_auto_gc_enabled", False):
             return
         try:
-            resources = self._session._resources
-            with resources.lock:
-                resources.get_or_create(_DEAD_HANDLES_KEY, list).append(self._handle)
-            _collect_dead_handles(resources)
+            store.record_dead_handle(self._session._resources, self._handle)
         except Exception:  # noqa: BLE001 - at interpreter shutdown anything may be gone
             pass

@@ -1,9 +1,9 @@
 """`Variable` (TF 1's API with resource-variable semantics) and the variable collections.
 
 A `Variable` is a client-side description only: the ops that create its handle, initialize it
-and read it. Its value lives in each session's resource container (see ``state_ops``), so two
-sessions on one graph have independent values, and nothing the kernels touch is shared with
-this object.
+and read it. Its value lives in each session's resource container (see the ``state_kernels``
+family of the kernel table), so two sessions on one graph have independent values, and nothing
+the kernels touch is shared with this object.
 
 Names follow TF's resource variables: for ``Variable(1.0, name='v')`` the handle op is ``v``
 (so ``v.name == 'v:0'``), the initializer ``v/Assign``, the initial value
