@@ -15,6 +15,7 @@ import pytest
 import sessionlib as tf
 from sessionlib.framework import registry
 from sessionlib.runtime import executor as executor_lib
+from sessionlib.runtime import kernel_table
 
 # Ops whose parity is not this suite's business, with the reason.
 EXCLUDED = {
@@ -304,6 +305,20 @@ def _tested_op_types():
             continue
         types.append(op_type)
     return types
+
+
+def test_every_op_names_a_kernel_with_both_implementations():
+    """The op library names kernels; the runtime's table must bind each name to a fast and a
+    reference kernel (the parity cases below then prove that they agree)."""
+    unbound = []
+    for op_type in registry.all_op_types():
+        try:
+            kernel_def = kernel_table.lookup(registry.get(op_type).kernel)
+        except KeyError:
+            unbound.append(op_type)
+            continue
+        assert callable(kernel_def.fast) and callable(kernel_def.reference), op_type
+    assert not unbound, f"ops whose kernel name the kernel table does not know: {unbound}"
 
 
 def test_every_op_has_a_parity_case():

@@ -13,14 +13,7 @@ This module must stay free of execution: no runtime, no compiled code.
 
 import threading
 
-__all__ = ["OpDef", "register_op", "get", "find", "lookup_id", "all_op_types",
-           "KIND_GENERIC", "KIND_UNARY", "KIND_BINARY"]
-
-# TRANSITIONAL: the calling conventions of kernels that an unconverted op family still hands
-# to `register_op` (their one definition is ``runtime/kernel_table.py``; the values match).
-KIND_GENERIC = 0
-KIND_UNARY = 1
-KIND_BINARY = 2
+__all__ = ["OpDef", "register_op", "get", "find", "lookup_id", "all_op_types"]
 
 
 class OpDef:
@@ -46,10 +39,10 @@ class OpDef:
     """
 
     __slots__ = ("type", "op_id", "num_inputs", "infer", "kernel", "stateful", "doc",
-                 "fetch_wrapper", "fusion", "legacy_kernels")
+                 "fetch_wrapper", "fusion")
 
     def __init__(self, op_type, op_id, num_inputs, infer, kernel, stateful, doc,
-                 fetch_wrapper=None, fusion=None, legacy_kernels=None):
+                 fetch_wrapper=None, fusion=None):
         self.type = op_type
         self.op_id = op_id
         self.num_inputs = num_inputs
@@ -59,9 +52,6 @@ class OpDef:
         self.doc = doc
         self.fetch_wrapper = fetch_wrapper
         self.fusion = fusion
-        # TRANSITIONAL: (fast, reference, kind) of an op family not yet moved to
-        # runtime/kernels; the kernel table adopts them under the op type's name.
-        self.legacy_kernels = legacy_kernels
 
     def __repr__(self):
         return f"OpDef({self.type!r}, id={self.op_id})"
@@ -72,18 +62,14 @@ _by_type = {}
 _by_id = []
 
 
-def register_op(op_type, *, infer, kernel=None, reference=None, num_inputs=None,
-                kind=KIND_GENERIC, stateful=False, doc="", fetch_wrapper=None,
-                fusion=None):
+def register_op(op_type, *, infer, kernel=None, num_inputs=None, stateful=False, doc="",
+                fetch_wrapper=None, fusion=None):
     """Registers an op type. Each type is registered exactly once.
 
     Args:
       op_type: the type name.
       infer: the output inference function, see `OpDef`.
       kernel: the name of its kernel in the runtime's kernel table; default: `op_type`.
-        TRANSITIONAL: an unconverted family may still pass callables as `kernel` and
-        `reference`, with `kind`; the kernel table adopts them.
-      reference, kind: see `kernel`.
       num_inputs: the fixed number of inputs, or None if it varies.
       stateful: whether the op has state or side effects.
       doc: a one-line description.
@@ -96,11 +82,7 @@ def register_op(op_type, *, infer, kernel=None, reference=None, num_inputs=None,
     Raises:
       ValueError: if `op_type` is already registered, or `kernel` is not a name.
     """
-    legacy = None
-    if callable(kernel) or reference is not None:
-        legacy = (kernel or reference, reference or kernel, kind)
-        kernel = op_type
-    elif kernel is None:
+    if kernel is None:
         kernel = op_type
     elif not isinstance(kernel, str):
         raise ValueError(f"Op {op_type!r}: `kernel` must be a kernel name, got {kernel!r}")
@@ -108,7 +90,7 @@ def register_op(op_type, *, infer, kernel=None, reference=None, num_inputs=None,
         if op_type in _by_type:
             raise ValueError(f"Op type {op_type!r} is already registered")
         opdef = OpDef(op_type, len(_by_id), num_inputs, infer, kernel, stateful, doc,
-                      fetch_wrapper, fusion, legacy)
+                      fetch_wrapper, fusion)
         _by_type[op_type] = opdef
         _by_id.append(opdef)
     return opdef

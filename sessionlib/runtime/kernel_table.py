@@ -117,27 +117,9 @@ def lookup(name):
     found = _by_name.get(name)
     if found is None:
         _load_families()
-        found = _by_name.get(name) or _adopt_unconverted(name)
-        if found is None:
-            raise KeyError(f"No kernel registered under the name {name!r}")
-    return found
-
-
-def _adopt_unconverted(name):
-    """TRANSITIONAL: an op family not yet moved to ``runtime/kernels`` still hands its
-    callables to `register_op`; they are bound here under the op's type name. Removed once
-    every family names its kernel."""
-    from sessionlib.framework import registry
-
-    opdef = registry.find(name)
-    legacy = getattr(opdef, "legacy_kernels", None) if opdef is not None else None
-    if legacy is None:
-        return None
-    fast, reference, kind = legacy
-    with _lock:
         found = _by_name.get(name)
         if found is None:
-            found = register_kernel(name, reference=reference, fast=fast, kind=kind)
+            raise KeyError(f"No kernel registered under the name {name!r}")
     return found
 
 
