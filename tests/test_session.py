@@ -292,15 +292,15 @@ def test_step_cache_reuses_and_graph_changes_invalidate(executor):
     sess = tf.Session()
     assert sess.run(out, {p: 1.0}) == 1.0
     assert sess.run(out, {p: 2.0}) == 2.0
-    assert len(sess._step_cache) == 1
-    (step,) = sess._step_cache.values()
+    assert len(sess._runtime.cached_steps()) == 1
+    (step,) = sess._runtime.cached_steps()
     sess.run(out, {p: 3.0})
-    assert next(iter(sess._step_cache.values())) is step
+    assert next(iter(sess._runtime.cached_steps())) is step
     more = tf.identity(out)  # the graph's version changes
     assert sess.run([out, more], {p: 4.0}) == [4.0, 4.0]
-    assert step not in sess._step_cache.values()
+    assert step not in sess._runtime.cached_steps()
     assert all(s.graph_version == tf.get_default_graph().version
-               for s in sess._step_cache.values())
+               for s in sess._runtime.cached_steps())
     sess.close()
 
 
@@ -311,7 +311,7 @@ def test_step_cache_keys_on_feeds_fetches_and_targets(executor):
         sess.run(out, {p: 1.0})
         sess.run([out, noop], {p: 1.0})
         sess.run(out, {out.op.inputs[0]: 1.0})
-        assert len(sess._step_cache) == 3
+        assert len(sess._runtime.cached_steps()) == 3
 
 
 def test_a_control_input_added_later_invalidates_the_cache(executor):
@@ -381,8 +381,8 @@ def test_an_existing_second_cpu_is_used(executor):
     config = tf.ConfigProto(device_count={"CPU": 2})
     with tf.Session(config=config) as sess:
         assert sess.run(b) == 1
-        assert sess._placer.device_of(a.op).endswith("/device:CPU:1")
-        assert sess._placer.device_of(b.op).endswith("/device:CPU:1")  # follows its input
+        assert sess._runtime.place([a.op])[0].endswith("/device:CPU:1")
+        assert sess._runtime.place([b.op])[0].endswith("/device:CPU:1")  # follows its input
 
 
 def test_log_device_placement(executor, caplog, capsys):
