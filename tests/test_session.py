@@ -66,6 +66,17 @@ def test_list_devices(count):
         assert device.memory_limit == device.memory_limit_bytes
 
 
+def test_list_devices_of_a_closed_session_raises_cancelled():
+    # TF 1's SessionRef answers ListDevices on a closed session with CANCELLED.
+    sess = tf.Session()
+    sess.close()
+    with pytest.raises(errors.CancelledError) as caught:
+        sess.list_devices()
+    assert isinstance(caught.value, errors.OpError)
+    assert not isinstance(caught.value, RuntimeError)
+    assert caught.value.message == "Session has been closed."
+
+
 def test_session_graph_defaults_to_the_default_graph():
     graph = tf.Graph()
     with graph.as_default():
@@ -195,8 +206,8 @@ def test_close(executor):
         call(1.0)
     with pytest.raises(RuntimeError, match="closed"):
         sess.make_callable(out, [p])
-    with pytest.raises(RuntimeError, match="closed"):
-        sess.list_devices()
+    with pytest.raises(errors.CancelledError, match="closed"):
+        sess.list_devices()  # an OpError, as TF's (and its docstring's) ListDevices
     if hasattr(sess, "partial_run_setup"):
         with pytest.raises(RuntimeError):
             sess.partial_run_setup([out], [p])

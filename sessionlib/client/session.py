@@ -139,9 +139,13 @@ class BaseSession:
         `memory_limit` and `memory_limit_bytes` (and `pid`, the process that runs the device).
 
         Raises:
-          RuntimeError: if the session is closed.
+          CancelledError: if the session is closed or reset. TF 1's sessions answer a closed
+            session's `ListDevices` with a CANCELLED status ("Session has been closed."),
+            which is the `OpError` its docstring promises, unlike `run`'s RuntimeError.
         """
-        self._check_open()
+        if self._reset or self._closed:
+            raise errors.CancelledError(None, None, "Session has been reset." if self._reset
+                                        else "Session has been closed.")
         return self._runtime.list_devices()
 
     # ---- life cycle ----------------------------------------------------------------------
