@@ -37,8 +37,7 @@ def make_runtime(request, monkeypatch, executor):
 
 
 def _context(rt, deadline=None):
-    return context.RunContext(rt.resources, context.CancellationManager(), deadline, 1,
-                              "test_runtime")
+    return context.RunContext(rt.resources, context.CancellationManager(), deadline, 1)
 
 
 def _two_devices():

@@ -297,7 +297,7 @@ class BaseSession:
         return context_lib.RunContext(
             self._resources, self._cancellation,
             time.monotonic() + timeout_ms / 1000.0 if timeout_ms > 0 else None,
-            next(_step_ids), self._handle)
+            next(_step_ids))
 
     # ---- callables -----------------------------------------------------------------------
 

@@ -129,7 +129,6 @@ class _SessionState:
     def __init__(self, session_id):
         from sessionlib.runtime import context
 
-        self.session_id = session_id
         self.resources = context.ResourceContainer(session_id)
         self.cancellation = context.CancellationManager()
         self.keys = set()           # the step keys installed for this session
@@ -330,8 +329,7 @@ class Worker:
         ctx = state.lane_contexts.get(lane.index)
         if ctx is None:
             ctx = state.lane_contexts[lane.index] = context.RunContext(
-                state.resources, _RunCancellation(state.cancellation, lane), None, 0,
-                state.session_id)
+                state.resources, _RunCancellation(state.cancellation, lane), None, 0)
         ctx.deadline = deadline
         ctx.step_id = step_id
         if run_slot >= 0:
