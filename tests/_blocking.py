@@ -4,10 +4,11 @@ import time
 
 
 def _waiting(sess):
-    if sess._workers is None:
+    workers = getattr(sess._runtime, "workers", None)
+    if workers is None:
         return sess._cancellation.waiting()
     # SESSIONLIB_WORKERS=1: the session's device runs in a worker process.
-    return sum(worker.request("stats")[1]["waiting"] for worker in sess._workers.workers)
+    return sum(worker.request("stats")[1]["waiting"] for worker in workers)
 
 
 def wait_until_blocked(sess, count=1, timeout_s=20.0):

@@ -40,8 +40,8 @@ def test_cython_bound_plan_does_not_follow_later_changes_to_the_plan():
     slots = [None] * num_slots
     slots[0] = np.ones(2, np.float32)
     ctx = context_lib.RunContext(context_lib.ResourceContainer(),
-                                 context_lib.CancellationManager(), None, 1, "s")
-    executor_lib.get_executor("cython").run(bound, slots, ctx)
+                                 context_lib.CancellationManager(), None, 1)
+    executor_lib.get_executor("cython").run_plan(bound, slots, ctx, RuntimeError)
     assert any(isinstance(v, np.ndarray) and v.shape == (4,) for v in slots)
 
 

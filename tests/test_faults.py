@@ -114,16 +114,16 @@ def test_close_from_another_thread_cancels_a_blocked_run():
     a, c = _cross_graph()
     sess = tf.Session(config=two_devices())
     sess.run(c, {a: 1.0})
-    step = next(iter(sess._step_cache.values()))
+    step = next(iter(sess._runtime.cached_steps()))
     # Post only CPU:1's half by hand, so that its _Recv waits forever; then close.
-    worker = step.bound.parts[1].worker
-    pool = sess._workers.pool
+    worker = step.parts[1].worker
+    pool = sess._runtime.pool
     from sessionlib.runtime import channel
 
     lane = worker.acquire_lane()
     run_slot = pool.acquire_run_slot()
     # A run message: (step key, run slot, generation, step id, deadline, feeds).
-    lane.post_request(channel.encode((step.bound.key, run_slot, pool.next_generation(), 1,
+    lane.post_request(channel.encode((step.key, run_slot, pool.next_generation(), 1,
                                       None, [])))
     assert lane.wait_response(0.2) is None  # blocked in _Recv
     sess.close()

@@ -399,8 +399,9 @@ def test_fusion_can_be_switched_off(monkeypatch):
     assert fusion.FUSED_OP_TYPE not in _plan([y], [a], fuse=None).op_types
     monkeypatch.delenv("SESSIONLIB_FUSION")
     with tf.Session(config=NO_FUSION) as sess:
-        step = sess._step((a,), (y,), ())
-        assert step.num_slots == 4     # a, the constant, the product and the result
+        step = sess._runtime.compile((a,), (y,), ())
+        plans = [part.plan.plan for part in step.parts] if hasattr(step, "parts") else [step.plan]
+        assert [plan.num_slots for plan in plans] == [4]  # a, the constant, product, result
         np.testing.assert_allclose(sess.run(y, {a: np.ones(2, np.float32)}), np.exp([2, 2]),
                                    rtol=1e-6)
 

@@ -39,6 +39,31 @@ def test_send_recv_pair_on_each_cross_device_edge():
     assert sorted(sends) == sorted(recvs) == [1, 2]
 
 
+def test_shared_slots_are_the_values_a_partition_produces_for_others():
+    x = tf.placeholder(tf.float32, [], name="x")
+    with tf.device("/cpu:0"):
+        made = tf.identity(x, name="made")
+        kept = tf.identity(made, name="kept")
+    with tf.device("/cpu:1"):
+        used = tf.identity(made, name="used")
+        passed = tf.identity(used, name="passed")
+    parted = _partitioned([x, kept, passed, used], [x])
+    first, second = parted.partitions
+
+    def slots_of(plan, names):
+        slots = set()
+        for index, name in enumerate(plan.plan.names):
+            if name in names:
+                ptr = plan.plan.out_ptr
+                slots.update(plan.plan.out_slots[ptr[index]:ptr[index + 1]].tolist())
+        return slots
+
+    # CPU:0 sends `made` and produces the fetch `kept`; CPU:1 produces both its fetches. The
+    # fed `x` and CPU:1's received `made` are not produced there, so they are not shared.
+    assert set(first.shared_slots) == slots_of(first, {"made", "kept"})
+    assert set(second.shared_slots) == slots_of(second, {"used", "passed"})
+
+
 def test_same_device_graph_has_no_send_recv():
     a = tf.constant(1.0)
     b = tf.identity(a)

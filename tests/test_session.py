@@ -66,6 +66,17 @@ def test_list_devices(count):
         assert device.memory_limit == device.memory_limit_bytes
 
 
+def test_list_devices_of_a_closed_session_raises_cancelled():
+    # TF 1's SessionRef answers ListDevices on a closed session with CANCELLED.
+    sess = tf.Session()
+    sess.close()
+    with pytest.raises(errors.CancelledError) as caught:
+        sess.list_devices()
+    assert isinstance(caught.value, errors.OpError)
+    assert not isinstance(caught.value, RuntimeError)
+    assert caught.value.message == "Session has been closed."
+
+
 def test_session_graph_defaults_to_the_default_graph():
     graph = tf.Graph()
     with graph.as_default():
@@ -195,8 +206,8 @@ def test_close(executor):
         call(1.0)
     with pytest.raises(RuntimeError, match="closed"):
         sess.make_callable(out, [p])
-    with pytest.raises(RuntimeError, match="closed"):
-        sess.list_devices()
+    with pytest.raises(errors.CancelledError, match="closed"):
+        sess.list_devices()  # an OpError, as TF's (and its docstring's) ListDevices
     if hasattr(sess, "partial_run_setup"):
         with pytest.raises(RuntimeError):
             sess.partial_run_setup([out], [p])
@@ -292,15 +303,15 @@ def test_step_cache_reuses_and_graph_changes_invalidate(executor):
     sess = tf.Session()
     assert sess.run(out, {p: 1.0}) == 1.0
     assert sess.run(out, {p: 2.0}) == 2.0
-    assert len(sess._step_cache) == 1
-    (step,) = sess._step_cache.values()
+    assert len(sess._runtime.cached_steps()) == 1
+    (step,) = sess._runtime.cached_steps()
     sess.run(out, {p: 3.0})
-    assert next(iter(sess._step_cache.values())) is step
+    assert next(iter(sess._runtime.cached_steps())) is step
     more = tf.identity(out)  # the graph's version changes
     assert sess.run([out, more], {p: 4.0}) == [4.0, 4.0]
-    assert step not in sess._step_cache.values()
+    assert step not in sess._runtime.cached_steps()
     assert all(s.graph_version == tf.get_default_graph().version
-               for s in sess._step_cache.values())
+               for s in sess._runtime.cached_steps())
     sess.close()
 
 
@@ -311,7 +322,7 @@ def test_step_cache_keys_on_feeds_fetches_and_targets(executor):
         sess.run(out, {p: 1.0})
         sess.run([out, noop], {p: 1.0})
         sess.run(out, {out.op.inputs[0]: 1.0})
-        assert len(sess._step_cache) == 3
+        assert len(sess._runtime.cached_steps()) == 3
 
 
 def test_a_control_input_added_later_invalidates_the_cache(executor):
@@ -381,8 +392,8 @@ def test_an_existing_second_cpu_is_used(executor):
     config = tf.ConfigProto(device_count={"CPU": 2})
     with tf.Session(config=config) as sess:
         assert sess.run(b) == 1
-        assert sess._placer.device_of(a.op).endswith("/device:CPU:1")
-        assert sess._placer.device_of(b.op).endswith("/device:CPU:1")  # follows its input
+        assert sess._runtime.place([a.op])[0].endswith("/device:CPU:1")
+        assert sess._runtime.place([b.op])[0].endswith("/device:CPU:1")  # follows its input
 
 
 def test_log_device_placement(executor, caplog, capsys):

@@ -147,7 +147,7 @@ def test_concurrent_first_runs_of_many_different_steps(executor):
 
     with ThreadPoolExecutor(max_workers=8) as pool:
         assert all(pool.map(work, range(8)))
-    assert len(sess._step_cache) == len(outputs)
+    assert len(sess._runtime.cached_steps()) == len(outputs)
     sess.close()
 
 
@@ -228,11 +228,12 @@ def test_a_step_compiled_while_the_graph_changes_is_not_cached_as_current(execut
     with tf.Session() as sess:
         sess.run(counter.initializer)
         sess.run(other)
-        compile_ops = sess._compile_ops
+        runtime = sess._runtime
+        compile_placed = runtime._compile_placed
         state = {"done": False}
 
-        def compile_ops_while_graph_changes(order, feeds, fetches):
-            step = compile_ops(order, feeds, fetches)
+        def compile_ops_while_graph_changes(*args):
+            step = compile_placed(*args)
             if not state["done"]:
                 state["done"] = True
                 y.op._add_control_input(bump.op if hasattr(bump, "op") else bump)
@@ -240,13 +241,13 @@ def test_a_step_compiled_while_the_graph_changes_is_not_cached_as_current(execut
                 seen = threading.Thread(target=sess.run, args=(other,))
                 seen.start()
                 deadline = time.monotonic() + 10
-                while sess._cache_version != sess.graph.version:
+                while runtime._cache_version != sess.graph.version:
                     assert time.monotonic() < deadline
                     time.sleep(0.001)
                 state["thread"] = seen
             return step
 
-        sess._compile_ops = compile_ops_while_graph_changes
+        runtime._compile_placed = compile_ops_while_graph_changes
         sess.run(y)
         state["thread"].join(10)
         sess.run(y)  # must run with the new control input

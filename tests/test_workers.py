@@ -8,7 +8,8 @@ import time
 import numpy as np
 
 import sessionlib as tf
-from sessionlib.runtime import devices, remote
+from sessionlib import runtime
+from sessionlib.runtime import devices
 
 from _device_helpers import pid_alive, run_python, two_devices, wait_until
 
@@ -44,7 +45,7 @@ def test_workers_are_reused_across_sessions():
 def test_single_device_session_stays_in_process_by_default(monkeypatch):
     monkeypatch.delenv("SESSIONLIB_WORKERS", raising=False)
     with tf.Session() as sess:
-        assert sess._workers is None
+        assert not hasattr(sess._runtime, "workers")
         assert sess.list_devices()[0].pid == os.getpid()
 
 
@@ -53,11 +54,11 @@ def test_workers_switch_for_one_device(monkeypatch):
     a = tf.placeholder(tf.float32, shape=[2])
     b = tf.identity(a)
     with tf.Session() as sess:
-        assert sess._workers is not None
+        assert hasattr(sess._runtime, "workers")
         assert sess.list_devices()[0].pid != os.getpid()
         np.testing.assert_array_equal(sess.run(b, {a: [1.0, 2.0]}), [1.0, 2.0])
-    assert remote.use_workers(2, {}) and not remote.use_workers(1, {})
-    assert not remote.use_workers(2, {"SESSIONLIB_WORKERS": "0"})
+    assert runtime.use_workers(2, {}) and not runtime.use_workers(1, {})
+    assert not runtime.use_workers(2, {"SESSIONLIB_WORKERS": "0"})
 
 
 def test_each_session_has_its_own_container_on_each_worker():
@@ -67,7 +68,7 @@ def test_each_session_has_its_own_container_on_each_worker():
     try:
         first.run(c, {a: 1.0})
         second.run(c, {a: 1.0})
-        worker = first._workers.workers[1]
+        worker = first._runtime.workers[1]
         sessions = worker.request("ping")[2]
         assert first._handle in sessions and second._handle in sessions
         first.close()
@@ -190,7 +191,7 @@ def test_plans_of_dropped_steps_leave_the_workers():
     sess = tf.Session(config=two_devices())
     try:
         sess.run(c, {a: 1.0})
-        worker = sess._workers.workers[1]
+        worker = sess._runtime.workers[1]
         installed = worker.request("ping")[3]
         assert installed >= 1
         for step in range(5):

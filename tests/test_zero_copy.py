@@ -14,7 +14,7 @@ N = 1 << 20          # 4 MB of float32: above the arena hook's 1 MB threshold
 
 
 def _stats(sess, index):
-    reply = sess._workers.workers[index].request("stats")
+    reply = sess._runtime.workers[index].request("stats")
     assert reply[0] == "stats"
     return reply[1]
 

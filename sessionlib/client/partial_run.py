@@ -3,8 +3,9 @@
 ``partial_run_setup(fetches, feeds)`` declares everything the step may feed and fetch and
 prunes the graph once, like TF's ``PRunSetup``. Each ``partial_run(handle, fetches, feeds)``
 then feeds some of the declared feeds and computes the requested fetches from what is known so
-far: the ops it needs that have not run yet are compiled into a small plan and executed on the
-session's executor. Every op output of the step is kept until no later op or pending fetch can
+far: the ops it needs that have not run yet are compiled by the session's runtime into a step
+(``compile(..., ops=...)``, cached like any other step, so a partial run that repeats reuses its
+pieces) and run. Every op output of the step is kept until no later op or pending fetch can
 read it, so intermediate results carry over between calls, and each op (a stateful one
 included) runs at most once per partial run. When every declared fetch has been fetched the
 handle is finished and forgotten.
@@ -21,6 +22,7 @@ from sessionlib import errors
 from sessionlib.client import fetch as fetch_lib
 from sessionlib.framework.graph import Operation
 from sessionlib.runtime import plan as plan_lib
+from sessionlib.runtime.interface import fetched_value
 
 __all__ = ["PartialRuns"]
 
@@ -107,7 +109,7 @@ class PartialRuns:
                     feed_tensors.append(tensor)
         fetch_plan = fetch_lib.FetchPlan(graph, fetches)
         order = plan_lib.prune(feed_tensors, fetch_plan.tensors, fetch_plan.targets)
-        session._placer.place(order)  # fail now for ops on devices that do not exist
+        session._runtime.place(order)  # fail now for ops on devices that do not exist
         run = _PartialRun(feed_tensors, fetch_plan.tensors + fetch_plan.targets, order)
         handle = f"{session._handle};partial_run_{next(_handle_numbers)}"
         with self._lock:
@@ -129,8 +131,6 @@ class PartialRuns:
           TypeError, ValueError: for feed keys or values `Session.run` would reject.
           OpError: when a kernel fails (the partial run is then over).
         """
-        from sessionlib.client import session as session_lib
-
         with self._lock:
             run = self._runs.get(handle) if isinstance(handle, str) else None
         if run is None:
@@ -166,8 +166,7 @@ class PartialRuns:
                 if tensor in run.values and value.flags.writeable:
                     # Later calls still read this value: the caller gets a copy to change.
                     value = value.copy()
-                results.append(value if tensor in run.fed
-                               else session_lib._fetched_value(value))
+                results.append(value if tensor in run.fed else fetched_value(value))
             if run.finished:
                 with self._lock:
                     self._runs.pop(handle, None)
@@ -221,12 +220,11 @@ class PartialRuns:
                 if tensor not in produced and tensor not in inputs:
                     inputs.append(tensor)
         # A fed output keeps its fed value; the op still runs (its other outputs may matter).
-        outputs = [t for op in ops for t in op._outputs if t not in run.fed]
-        step = session._compile_ops(ops, inputs, outputs)
-        slots = session._execute(step, [run.values[tensor] for tensor in inputs])
+        outputs = tuple(t for op in ops for t in op._outputs if t not in run.fed)
+        step = session._runtime.compile(tuple(inputs), outputs, (), ops=tuple(ops))
+        values = step.run([run.values[tensor] for tensor in inputs], session._run_context(None))
         run.executed.update(ops)
-        for number, tensor in zip(step.fetch_slots, outputs):
-            run.values[tensor] = slots[number]
+        run.values.update(zip(outputs, values))
 
     @staticmethod
     def _release_dead_values(run):

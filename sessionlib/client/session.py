@@ -1,16 +1,17 @@
 """`Session` and `InteractiveSession`: TF 1's client API over sessionlib's runtime.
 
 One `Session.run` goes: map the fetches (`fetch.FetchPlan`, cached for hashable structures),
-check and convert the feeds, look the (feeds, fetches, targets) key up in the step cache
-(compiling a `_Step` on a miss or after the graph changed), run the step's plan on the executor,
-and rebuild the fetch structure around the values. Everything the executor sees is flat: a
-plan of integers and a list of buffers.
+check and convert the feeds, ask the session's runtime for the compiled step of the (feeds,
+fetches, targets) key (the runtime's step cache answers, or compiles it), run the step with a
+`RunContext` holding the session's resources, cancellation, deadline and a fresh step id, and
+rebuild the fetch structure around the values. The session never asks which runtime it has
+(``sessionlib/runtime/__init__.py`` describes the interface); it keeps the front end: mapping,
+validation, life cycle and run defaults.
 """
 
 import collections
 import collections.abc
 import itertools
-import os
 import threading
 import time
 import weakref
@@ -18,21 +19,16 @@ import weakref
 import numpy as np
 
 from sessionlib import dtypes, errors
+from sessionlib import runtime as runtime_lib
 from sessionlib.client import fetch as fetch_lib
 from sessionlib.client import partial_run as partial_run_lib
-from sessionlib.framework import device_spec
 from sessionlib.framework import graph as graph_lib
 from sessionlib.framework.graph import Operation, Tensor
 from sessionlib.runtime import context as context_lib
-from sessionlib.runtime import executor as executor_lib
-from sessionlib.runtime import placement as placement_lib
-from sessionlib.runtime import plan as plan_lib
-from sessionlib.runtime import remote as remote_lib
 from sessionlib.runtime import tracing as tracing_lib
 
 __all__ = ["Session", "InteractiveSession", "BaseSession", "get_default_session"]
 
-_DEFAULT_CPU_MEMORY_LIMIT = 268435456  # what TF reports for a host CPU device
 _step_ids = itertools.count(1)
 _live_sessions = weakref.WeakSet()
 # Reentrant: `close()` takes it, and `__del__` (a garbage collection inside a locked block
@@ -44,50 +40,6 @@ def _config_protos():
     from sessionlib.protos import config_pb2
 
     return config_pb2
-
-
-class _DeviceAttributes:
-    """One entry of `Session.list_devices()`."""
-
-    __slots__ = ("name", "device_type", "memory_limit_bytes", "incarnation", "pid")
-
-    def __init__(self, name, device_type, memory_limit_bytes, incarnation, pid=None):
-        self.name = name
-        self.device_type = device_type
-        self.memory_limit_bytes = memory_limit_bytes
-        self.incarnation = incarnation
-        self.pid = pid
-
-    @property
-    def memory_limit(self):
-        return self.memory_limit_bytes
-
-    def __repr__(self):
-        return (f"_DeviceAttributes({self.name}, {self.device_type}, "
-                f"{self.memory_limit_bytes}, {self.incarnation})")
-
-
-class _Step:
-    """A compiled (feeds, fetches, targets) request: a bound plan plus the slot maps."""
-
-    __slots__ = ("bound", "num_slots", "feed_slots", "fetch_slots", "fetch_fed", "ops",
-                 "devices", "graph_version", "feed_tensors", "fetch_tensors")
-
-    def __init__(self, bound, num_slots, feed_slots, fetch_slots, ops, devices, graph_version,
-                 feed_tensors, fetch_tensors):
-        self.bound = bound
-        self.num_slots = num_slots
-        self.feed_slots = feed_slots
-        self.fetch_slots = fetch_slots
-        # A fetched tensor that is also fed gives back the fed array itself, as in TF (a 0-d
-        # feed stays a 0-d array); the others go through `_fetched_value`.
-        fed = set(feed_tensors)
-        self.fetch_fed = tuple(t in fed for t in fetch_tensors)
-        self.ops = ops
-        self.devices = devices
-        self.graph_version = graph_version
-        self.feed_tensors = feed_tensors
-        self.fetch_tensors = fetch_tensors
 
 
 def _fetch_cache_key(fetches):
@@ -118,19 +70,6 @@ def _fetch_cache_key(fetches):
     return (fetch_type, fetches)
 
 
-def _fetched_value(array):
-    """What `run` returns for a buffer: numpy scalars for 0-d results (bytes for strings).
-
-    A read-only buffer is shared beyond this run (a constant, a variable's value), so the
-    user gets a copy of it; a fresh kernel output is handed over as it is.
-    """
-    if array.ndim == 0:
-        return array[()]
-    if not array.flags.writeable:
-        return array.copy()
-    return array
-
-
 class BaseSession:
     """The shared implementation of `Session` and `InteractiveSession`."""
 
@@ -154,51 +93,16 @@ class BaseSession:
                 f"No session factory registered for the given session options: "
                 f"{{target: \"{target}\" config: {config}}} Registered factories are "
                 f"{{DIRECT_SESSION}}.")
-        device_count = dict(config.device_count)
-        cpu_count = device_count.get("CPU", 1)
-        if cpu_count < 1:
-            raise errors.NotFoundError(None, None, "No CPU devices are available in this "
-                                       "process (ConfigProto.device_count['CPU'] is 0)")
         self._graph = graph
         self._config = config
         self._target = target.encode("utf-8")
-        self._device_names = [device_spec.full_name("CPU", i) for i in range(cpu_count)]
-        self._placer = placement_lib.Placer(self._device_names, config.allow_soft_placement,
-                                            config.log_device_placement)
-        self._executor = executor_lib.get_executor()
-        self._resources = context_lib.ResourceContainer()
-        self._cancellation = context_lib.CancellationManager()
         self._handle = f"session_{id(self):x}_{next(_step_ids)}"
-        # Devices as worker processes (runtime/remote.py): multi-device sessions, or any
-        # session under SESSIONLIB_WORKERS=1. The runtime then plays the executor's part.
-        self._workers = None
-        if remote_lib.use_workers(cpu_count, os.environ):
-            from sessionlib.runtime import devices as devices_lib
-
-            threads = devices_lib.default_threads(cpu_count,
-                                                  config.intra_op_parallelism_threads)
-            self._workers = remote_lib.WorkerRuntime(self._handle, self._device_names,
-                                                     threads, self._executor.name)
-            self._executor = self._workers
-            self._resources = self._workers.client_resources
-        else:
-            # In-process kernels (elementwise and fused chains) use intra_op threads, by
-            # default one per core (process-wide, like TF's intra-op pool).
-            from sessionlib._core import elementwise as elementwise_lib
-            from sessionlib.runtime import devices as devices_lib
-
-            elementwise_lib.set_num_threads(
-                devices_lib.default_threads(1, config.intra_op_parallelism_threads))
-        # opt_level L0 ("no optimizations", TF's -1) compiles this session's steps, in-process
-        # or partitioned on workers, without elementwise fusion; None leaves it to
-        # SESSIONLIB_FUSION (runtime/fusion.py).
-        self._fuse = (False if config.graph_options.optimizer_options.opt_level < 0
-                      else None)
-        self._lock = threading.Lock()
-        self._step_cache = {}
+        self._runtime = runtime_lib.create_runtime(graph, config, self._handle)
+        # Read by every run (its RunContext) and by session handles.
+        self._resources = self._runtime.resources
+        self._cancellation = context_lib.CancellationManager()
         self._fetch_cache = {}
         self._partial_runs = partial_run_lib.PartialRuns()
-        self._cache_version = graph.version
         self._closed = False
         self._reset = False
         self._default_timeout_ms = config.operation_timeout_in_ms
@@ -232,16 +136,17 @@ class BaseSession:
 
     def list_devices(self):
         """The devices of this session, as objects with `name`, `device_type`,
-        `memory_limit` and `memory_limit_bytes`.
+        `memory_limit` and `memory_limit_bytes` (and `pid`, the process that runs the device).
 
         Raises:
-          RuntimeError: if the session is closed.
+          CancelledError: if the session is closed or reset. TF 1's sessions answer a closed
+            session's `ListDevices` with a CANCELLED status ("Session has been closed."),
+            which is the `OpError` its docstring promises, unlike `run`'s RuntimeError.
         """
-        self._check_open()
-        pids = (self._workers.pids() if self._workers is not None
-                else [os.getpid()] * len(self._device_names))
-        return [_DeviceAttributes(name, "CPU", _DEFAULT_CPU_MEMORY_LIMIT, index + 1, pid)
-                for index, (name, pid) in enumerate(zip(self._device_names, pids))]
+        if self._reset or self._closed:
+            raise errors.CancelledError(None, None, "Session has been reset." if self._reset
+                                        else "Session has been closed.")
+        return self._runtime.list_devices()
 
     # ---- life cycle ----------------------------------------------------------------------
 
@@ -260,10 +165,7 @@ class BaseSession:
             return
         self._closed = True
         self._cancellation.cancel()
-        self._resources.clear()
-        if self._workers is not None:
-            self._workers.close()
-        self._step_cache = {}
+        self._runtime.close()
         self._fetch_cache = {}
         self._partial_runs.clear()
         with _live_sessions_lock:
@@ -331,8 +233,10 @@ class BaseSession:
                                "calling run().")
         fetch_plan = self._fetch_plan(fetches)
         feed_tensors, feed_values = self._convert_feeds(feed_dict)
-        values = self._run_step(feed_tensors, feed_values, fetch_plan.tensors,
-                                fetch_plan.targets, options, run_metadata)
+        step = self._runtime.compile(feed_tensors, fetch_plan.tensors, fetch_plan.targets)
+        values = step.run(feed_values, self._run_context(options),
+                          None if options is None
+                          else tracing_lib.trace_request(options, run_metadata))
         return fetch_plan.build(values, self)
 
     def _fetch_plan(self, fetches):
@@ -384,82 +288,16 @@ class BaseSession:
                 converted[tensor] = convert_feed_value(tensor, sub_value)
         return tuple(converted), tuple(converted.values())
 
-    def _step(self, feed_tensors, fetch_tensors, targets):
-        """The compiled step for the request, from the cache or freshly compiled."""
-        graph_version = self._graph._version
-        if graph_version != self._cache_version:
-            self._step_cache = {}
-            self._cache_version = graph_version
-        key = (feed_tensors, fetch_tensors, targets)
-        step = self._step_cache.get(key)
-        # A step records the version it was compiled from: one compiled while the graph
-        # changed (and stored after another thread reset the cache) is never served as new.
-        if step is None or step.graph_version != graph_version:
-            with self._lock:
-                cache = self._step_cache
-                step = cache.get(key)
-                if step is None or step.graph_version != graph_version:
-                    step = self._compile(feed_tensors, fetch_tensors, targets)
-                    step.graph_version = graph_version
-                    cache[key] = step
-        return step
-
-    def _compile(self, feed_tensors, fetch_tensors, targets):
-        if len(set(feed_tensors)) != len(feed_tensors):
-            names = [t.name for t in feed_tensors]
-            duplicate = next(n for n in names if names.count(n) > 1)
-            raise ValueError(f"Tensor {duplicate} is fed more than once.")
-        order = plan_lib.prune(feed_tensors, fetch_tensors, targets)
-        return self._compile_ops(order, feed_tensors, fetch_tensors)
-
-    def _compile_ops(self, order, feed_tensors, fetch_tensors):
-        """Places, compiles and binds already-pruned ops `order` into a `_Step`."""
-        devices = self._placer.place(order)
-        plan, feed_slots, fetch_slots = plan_lib.compile_plan(order, feed_tensors,
-                                                              fetch_tensors, self._fuse)
-        if self._workers is not None:
-            bound = self._workers.bind_step(order, devices, feed_tensors, fetch_tensors,
-                                            feed_slots, fetch_slots, self._fuse)
-        else:
-            bound = self._executor.bind(plan)
-        return _Step(bound, plan.num_slots, feed_slots, fetch_slots, order, devices,
-                     self._graph._version, feed_tensors, fetch_tensors)
-
-    def _deadline(self, options):
-        timeout_ms = 0
+    def _run_context(self, options):
+        """The `RunContext` of one run: the session's resources and cancellation, a fresh
+        step id, and the deadline of `options` or of the session's default timeout."""
+        timeout_ms = self._default_timeout_ms
         if options is not None and options.timeout_in_ms > 0:
             timeout_ms = options.timeout_in_ms
-        elif self._default_timeout_ms > 0:
-            timeout_ms = self._default_timeout_ms
-        return time.monotonic() + timeout_ms / 1000.0 if timeout_ms else None
-
-    def _run_step(self, feed_tensors, feed_values, fetch_tensors, targets, options,
-                  run_metadata):
-        step = self._step(feed_tensors, fetch_tensors, targets)
-        slots = self._execute(step, feed_values, options, run_metadata)
-        return [slots[number] if fed else _fetched_value(slots[number])
-                for number, fed in zip(step.fetch_slots, step.fetch_fed)]
-
-    def _execute(self, step, feed_values, options=None, run_metadata=None):
-        """Runs a compiled step with `feed_values` in its feed slots; returns the slots.
-
-        Raises:
-          OpError: a kernel failed; `.op` is its Operation.
-        """
-        slots = [None] * step.num_slots
-        for number, value in zip(step.feed_slots, feed_values):
-            slots[number] = value
-        ctx = context_lib.RunContext(self._resources, self._cancellation,
-                                     self._deadline(options), next(_step_ids), self._handle)
-        try:
-            if options is not None and tracing_lib.tracing_requested(options):
-                tracing_lib.run_traced(self._executor, step, slots, ctx, options, run_metadata)
-            else:
-                self._executor.run(step.bound, slots, ctx)
-        except executor_lib.NodeFailure as failure:
-            op = step.ops[failure.node_index] if failure.node_index >= 0 else None
-            raise _op_error(op, failure.cause) from None
-        return slots
+        return context_lib.RunContext(
+            self._resources, self._cancellation,
+            time.monotonic() + timeout_ms / 1000.0 if timeout_ms > 0 else None,
+            next(_step_ids))
 
     # ---- callables -----------------------------------------------------------------------
 
@@ -487,24 +325,34 @@ class BaseSession:
                             f"feed_list={feed_list}")
         fetch_plan = fetch_lib.FetchPlan(self._graph, fetches)
         feed_tensors = tuple(self._feed_key_tensor(key) for key in (feed_list or ()))
+        if len(set(feed_tensors)) != len(feed_tensors):
+            names = [t.name for t in feed_tensors]
+            duplicate = next(n for n in names if names.count(n) > 1)
+            raise ValueError(f"Tensor {duplicate} is fed more than once.")
         fetch_tensors, targets = fetch_plan.tensors, fetch_plan.targets
-        self._step(feed_tensors, fetch_tensors, targets)  # compile now, fail early
+        runtime, graph = self._runtime, self._graph
+        step = runtime.compile(feed_tensors, fetch_tensors, targets)  # now, to fail early
         num_feeds = len(feed_tensors)
 
         def run_callable(*feed_args, **kwargs):
+            nonlocal step
             if len(feed_args) != num_feeds:
                 raise TypeError(f"Callable takes {num_feeds} positional arguments, got "
                                 f"{len(feed_args)}")
             options = run_metadata = None
+            trace = None
             if kwargs:  # the common call has none: skip the dict work
                 options = kwargs.pop("options", None)
                 run_metadata = kwargs.pop("run_metadata", None)
                 if kwargs:
                     raise TypeError(f"Unexpected arguments: {list(kwargs)}")
+                if options is not None:
+                    trace = tracing_lib.trace_request(options, run_metadata)
             self._check_open()
             values = [convert_feed_value(t, v) for t, v in zip(feed_tensors, feed_args)]
-            results = self._run_step(feed_tensors, values, fetch_tensors, targets, options,
-                                     run_metadata)
+            if step.graph_version != graph._version:  # the graph changed: recompile
+                step = runtime.compile(feed_tensors, fetch_tensors, targets)
+            results = step.run(values, self._run_context(options), trace)
             return fetch_plan.build(results, self)
 
         return run_callable
@@ -578,9 +426,7 @@ class BaseSession:
             if containers is None:
                 session._mark_reset()
             else:
-                session._resources.clear_containers(containers)
-                if session._workers is not None:
-                    session._workers.clear_containers(containers)
+                session._runtime.clear_containers(containers)
 
 
 class Session(BaseSession):
@@ -609,7 +455,6 @@ class InteractiveSession(BaseSession):
         self._default_graph_context.__enter__()
         self._default_session_context = self.as_default()
         self._default_session_context.__enter__()
-        self._explicitly_closed = False
 
     def close(self):
         if not self._closed:
@@ -678,28 +523,6 @@ def _string_array(value):
     except TypeError as err:
         # TF: a number fed to a string tensor is a TypeError.
         raise TypeError(f"Cannot convert the feed to a string tensor: {err}") from None
-
-
-# ---- errors -------------------------------------------------------------------------------
-
-def _op_error(op, cause):
-    """The OpError raised by `run` when `op`'s kernel raised `cause` (`op` is None for a node
-    the runtime inserted, such as a cross-device receive)."""
-    node_def = op.node_def if op is not None else None
-    if isinstance(cause, errors.OpError):
-        error_type, message = type(cause), cause.message
-    elif isinstance(cause, (ValueError, IndexError, TypeError, ZeroDivisionError)):
-        error_type, message = errors.InvalidArgumentError, str(cause)
-    elif isinstance(cause, MemoryError):
-        error_type, message = errors.ResourceExhaustedError, f"OOM: {cause}"
-    else:
-        error_type, message = errors.InternalError, f"{type(cause).__name__}: {cause}"
-    if op is not None:
-        message = f"{message}\n\t [[{{{{node {op.name}}}}}]]"
-    try:
-        return error_type(node_def, op, message)
-    except TypeError:  # a user subclass with another signature
-        return errors.InvalidArgumentError(node_def, op, message)
 
 
 # ---- default sessions ---------------------------------------------------------------------

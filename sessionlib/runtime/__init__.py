@@ -1,1 +1,118 @@
-"""The runtime: plans, executors, placement, resources (and later devices and shared memory)."""
+"""The runtime: compiles a session's requests into steps and runs them on its devices.
+
+The runtime interface
+---------------------
+A session talks to one `Runtime` (``runtime/interface.py``), made by `create_runtime`, and never
+asks which implementation it got:
+
+* ``Runtime.compile(feeds, fetches, targets, ops=None) -> Step`` prunes the graph for the
+  request (or takes a partial run's pre-pruned ``ops``), places the ops, and compiles the step
+  once: one plan in process, or one plan per device partition, each fused once. The runtime
+  owns the step cache: keyed on the request (and ``ops``), invalidated when the graph version
+  changes, safe to call from many threads. A hit costs one version check and one dict lookup.
+* ``Step.run(feed_values, run_context, trace=None) -> values`` runs the step once: the feeds
+  are numpy arrays in the compiled feed order, the values come back in fetch order. A failing
+  kernel raises the `OpError` built by ``runtime/failures.py``, carrying the op and naming its
+  device. ``trace`` (a `tracing.TraceRequest`) asks the step to fill `RunMetadata`; each
+  implementation records step stats and partition graphs its own way.
+* ``Runtime.place(ops)``, ``list_devices()``, ``clear_containers(names)`` (`Session.reset`),
+  ``close()``, and ``resources`` (the client-side resource container) complete it.
+
+The session keeps what belongs to the front end: fetch and feed mapping and validation, the
+session's life cycle, and the run defaults (deadline, step ids, cancellation, which it passes
+in the `context.RunContext`).
+
+Implementations
+---------------
+* ``local_runtime.LocalRuntime``: one process; every device runs in the client on the
+  executor (Cython or reference). The default for one device.
+* ``worker_runtime.WorkerRuntime``: each device is a worker process of the client's
+  `devices.DevicePool` (several devices, or any session under ``SESSIONLIB_WORKERS=1``).
+* A cluster backend (devices as Ray actors) implements the same two classes; the client does
+  not change.
+
+What a device backend provides
+------------------------------
+A runtime that spreads a step over devices needs, per device, five things, and nothing that
+assumes the devices share a machine (plans and buffers cross as plain values and raw bytes,
+never as pickles of user objects):
+
+1. *install a partition*: take a `partition.PartitionPlan` (plain data, kernels named, not
+   numbered) once per step, bind its kernels from the device's own kernel table, and forget it
+   when the step is dropped;
+2. *run a step*: on a small message (step key, run number, step id, deadline, where the feeds
+   are), run the installed partition and answer with where the fetches are, or with a status
+   code, message and the failing node's plan position;
+3. *move buffers*: publish feeds and fetches, and carry each cross-device edge from a `_Send`
+   to its `_Recv` within one run;
+4. *resource containers*: keep each session's resources (variables, queues, readers, stored
+   handles) in a container of its own, deletable by key and clearable by TF container name;
+5. *close*: cancel the session's runs and drop its container and plans.
+
+The worker-process backend does these with a control pipe (1, 4, 5), shared-memory lanes
+(2) and shared-memory segments plus a rendezvous block (3); see ``runtime/devices.py``,
+``runtime/worker.py``, ``runtime/channel.py`` and ``runtime/shm.py``.
+"""
+
+import os
+
+__all__ = ["create_runtime", "use_workers"]
+
+
+def use_workers(cpu_count, environ):
+    """Whether a session with `cpu_count` devices runs on worker processes.
+
+    Args:
+      cpu_count: the session's number of CPU devices.
+      environ: the environment (``SESSIONLIB_WORKERS=1`` forces workers, ``0`` forbids them).
+    """
+    flag = environ.get("SESSIONLIB_WORKERS", "")
+    if flag == "0":
+        return False
+    return cpu_count > 1 or flag == "1"
+
+
+def create_runtime(graph, config, session_handle):
+    """The runtime for a session of `graph` under `config`.
+
+    Args:
+      graph: the session's `Graph`.
+      config: the session's `ConfigProto`: ``device_count``, soft placement, placement
+        logging, ``intra_op_parallelism_threads``, and ``opt_level`` (L0 turns fusion off).
+      session_handle: a string unique to the session (its resource containers).
+
+    Returns:
+      A `interface.Runtime`: in process, or on worker processes (see `use_workers`).
+
+    Raises:
+      NotFoundError: for ``device_count={'CPU': 0}``.
+      UnavailableError: if a device worker cannot be started.
+    """
+    from sessionlib import errors
+    from sessionlib.framework import device_spec
+    from sessionlib.runtime import devices, placement
+    from sessionlib.runtime import executor as executor_lib
+
+    cpu_count = dict(config.device_count).get("CPU", 1)
+    if cpu_count < 1:
+        raise errors.NotFoundError(None, None, "No CPU devices are available in this process "
+                                   "(ConfigProto.device_count['CPU'] is 0)")
+    device_names = [device_spec.full_name("CPU", i) for i in range(cpu_count)]
+    placer = placement.Placer(device_names, config.allow_soft_placement,
+                              config.log_device_placement)
+    # opt_level L0 ("no optimizations", TF's -1) compiles the session's steps without
+    # elementwise fusion; None leaves it to SESSIONLIB_FUSION (runtime/fusion.py).
+    fuse = False if config.graph_options.optimizer_options.opt_level < 0 else None
+    executor = executor_lib.get_executor()
+    threads = config.intra_op_parallelism_threads
+    if use_workers(cpu_count, os.environ):
+        from sessionlib.runtime import worker_runtime
+
+        return worker_runtime.WorkerRuntime(graph, placer, fuse, session_handle,
+                                            devices.default_threads(cpu_count, threads),
+                                            executor.name)
+    from sessionlib.runtime import local_runtime
+
+    # In-process kernels use intra_op threads, by default one per core.
+    return local_runtime.LocalRuntime(graph, placer, fuse, executor,
+                                      devices.default_threads(1, threads))

@@ -159,21 +159,17 @@ class RunContext:
       cancellation: the session's `CancellationManager`.
       deadline: a `time.monotonic()` value after which blocking waits fail, or None.
       step_id: a number unique to this run within the process.
-      session_handle: a string naming the owning session (for session-tensor handles).
       rendezvous: in a device worker running one partition of a multi-device step, where the
         `_Send`/`_Recv` kernels exchange tensors (``partition.RunRendezvous``); else None.
     """
 
-    __slots__ = ("resources", "cancellation", "deadline", "step_id", "session_handle",
-                 "rendezvous")
+    __slots__ = ("resources", "cancellation", "deadline", "step_id", "rendezvous")
 
-    def __init__(self, resources, cancellation, deadline, step_id, session_handle,
-                 rendezvous=None):
+    def __init__(self, resources, cancellation, deadline, step_id, rendezvous=None):
         self.resources = resources
         self.cancellation = cancellation
         self.deadline = deadline
         self.step_id = step_id
-        self.session_handle = session_handle
         self.rendezvous = rendezvous
 
     def check_cancelled(self):

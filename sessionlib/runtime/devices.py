@@ -126,7 +126,6 @@ class WorkerHandle:
         self._draining = []
         self._request_ids = itertools.count(1)
         self.dead = False
-        self.started = False
 
     def wait_ready(self, timeout_s=_START_TIMEOUT_S):
         """Waits for the worker's ready message.
@@ -141,13 +140,12 @@ class WorkerHandle:
                 raise errors.UnavailableError(
                     None, None, f"The worker process of device {self.device} failed to start")
         try:
-            message = self._conn.recv()
+            self._conn.recv()   # ("ready", pid)
         except (EOFError, OSError):
             self.mark_dead()
             raise errors.UnavailableError(
                 None, None, f"The worker process of device {self.device} failed to start"
             ) from None
-        self.started = message[0] == "ready"
 
     # ---- liveness ----------------------------------------------------------------------------
 

@@ -9,11 +9,12 @@ restricted to that device, with the `_Send` of an edge right after its producer 
 restriction of one global order, and a send always precedes its receive in that order, the
 partitions can run sequentially and concurrently without deadlock.
 
-The result is plain data (`PartitionPlan`): an `ExecPlan` plus the op type name of every node,
-so that a worker process binds kernels from its own registry by name (op ids are not trusted
-across processes), and the maps from the partition's feed/fetch slots to the step's.
-`_Send` and `_Recv` are ordinary stateful ops: the executor does not know them by name; their
-kernels talk to the run's rendezvous through ``ctx.rendezvous``.
+The result is plain data (`PartitionPlan`): an `ExecPlan` with the kernel name of every node,
+so that a worker process binds kernels from its own kernel table by name (kernel ids are not
+trusted across processes), the maps from the partition's feed/fetch slots to the step's, and
+the slots whose values leave the partition (`shared_slots`). `_Send` and `_Recv` are ordinary
+stateful ops: neither the executor nor the worker knows them by name (only this module does);
+their kernels talk to the run's rendezvous through ``ctx.rendezvous``.
 """
 
 import collections
@@ -68,20 +69,26 @@ class PartitionPlan:
     Attributes:
       device: the full device name.
       plan: the `ExecPlan`; its `origins` map nodes to the step's global order (-1 for a
-        `_Send`/`_Recv`), and a worker rebinds its kernels by op type name.
+        `_Send`/`_Recv`), and a worker rebinds its kernels by kernel name.
       feeds: ``(step feed index, partition slot)`` pairs: the fed values this device reads.
-      fetches: ``(step fetch index, partition slot)`` pairs: the fetches this device produces.
+      fetches: ``(step fetch index, partition slot)`` pairs: the fetches this device produces,
+        in fetch order.
       num_edges: the number of cross-device edges of the whole step.
+      shared_slots: the slots whose values a kernel of this partition produces and that leave
+        it (sent to another device, or fetched): a device that can, allocates them where the
+        reader can map them (a worker's shared arena). Fed and received values are not
+        produced here, so they are not listed.
     """
 
-    __slots__ = ("device", "plan", "feeds", "fetches", "num_edges")
+    __slots__ = ("device", "plan", "feeds", "fetches", "num_edges", "shared_slots")
 
-    def __init__(self, device, plan, feeds, fetches, num_edges):
+    def __init__(self, device, plan, feeds, fetches, num_edges, shared_slots):
         self.device = device
         self.plan = plan
         self.feeds = feeds
         self.fetches = fetches
         self.num_edges = num_edges
+        self.shared_slots = shared_slots
 
     @property
     def op_types(self):
@@ -339,7 +346,22 @@ def _compile(device, nodes, fed, feed_index, fetches, num_edges, fuse):
     plan, feed_slots, fetch_slots = compile_nodes(nodes, used_feeds, fetch_keys, fuse=False)
     feeds = [(feed_index[key], number) for key, number in zip(used_feeds, feed_slots)]
     fetch_pairs = [(index, number) for (index, _), number in zip(fetches, fetch_slots)]
-    return PartitionPlan(device, plan, feeds, fetch_pairs, num_edges), nodes
+    return PartitionPlan(device, plan, feeds, fetch_pairs, num_edges,
+                         _shared_slots(plan, nodes, feed_slots, fetch_slots)), nodes
+
+
+def _shared_slots(plan, nodes, feed_slots, fetch_slots):
+    """The slots of `plan` that its own kernels fill and that leave the partition: the inputs
+    of its `_Send` nodes and its fetches, less the fed and the received values."""
+    in_ptr, in_slots = plan.in_ptr.tolist(), plan.in_slots.tolist()
+    out_ptr, out_slots = plan.out_ptr.tolist(), plan.out_slots.tolist()
+    leaving, received = set(fetch_slots), set()
+    for index, node in enumerate(nodes):
+        if node.op_type == SEND:
+            leaving.update(in_slots[in_ptr[index]:in_ptr[index + 1]])
+        elif node.op_type == RECV:
+            received.update(out_slots[out_ptr[index]:out_ptr[index + 1]])
+    return sorted(leaving - received - set(feed_slots))
 
 
 # ---- the rendezvous a worker gives its _Send/_Recv kernels ---------------------------------

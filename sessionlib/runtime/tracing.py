@@ -1,82 +1,56 @@
 """Traced runs: `RunOptions.trace_level` and `output_partition_graphs` fill `RunMetadata`.
 
-The session calls `run_traced` instead of the executor's plain `run` only when a run asks for
-tracing, so untraced runs pay nothing. The executor's traced loop records four timestamps per
-node (start, kernel start, kernel end, end) into a preallocated int64 array and a description
-of each output; this module turns them into TF's `StepStats`: one `DeviceStepStats` per device
-that ran something, one `NodeExecStats` per executed node, with TF's `timeline_label`
-(``"name = Op(in1, in2)"``) so that `sessionlib.client.timeline` and TF's own tools read them.
+A run that asks for tracing hands its step a `TraceRequest` (`trace_request`); an untraced run
+hands None and pays nothing. Each runtime fills the request its own way: the in-process step
+runs the executor's traced loop, device workers run it in their processes and report back.
+The traced loop records four timestamps per node (start, kernel start, kernel end, end) into a
+preallocated int64 array and a description of each output; this module turns them into TF's
+`StepStats`: one `DeviceStepStats` per device that ran something, one `NodeExecStats` per
+executed node, with TF's `timeline_label` (``"name = Op(in1, in2)"``) so that
+`sessionlib.client.timeline` and TF's own tools read them.
 """
 
 import threading
-import time
 
 import numpy as np
 
 from sessionlib import dtypes
 from sessionlib.framework import graph_io
 
-__all__ = ["tracing_requested", "run_traced", "timeline_label", "fill_partition_graphs",
-           "add_device_stats"]
+__all__ = ["TraceRequest", "trace_request", "timeline_label", "plan_entries",
+           "fill_step_stats", "add_device_stats", "fill_partition_graphs"]
 
 _ALLOCATOR_NAME = "cpu"
 
 
-def tracing_requested(options):
-    """Whether `options` (a `RunOptions` or None) asks for anything `run_traced` provides."""
-    return options is not None and (options.trace_level > 0
-                                    or options.output_partition_graphs)
+class TraceRequest:
+    """What a traced run records, and where.
+
+    Attributes:
+      run_metadata: the `RunMetadata` to fill; a step clears it only after the run succeeded.
+      step_stats: record per-node `step_stats` (a trace level above NO_TRACE).
+      partition_graphs: record each device's partition as a `GraphDef`.
+    """
+
+    __slots__ = ("run_metadata", "step_stats", "partition_graphs")
+
+    def __init__(self, run_metadata, step_stats, partition_graphs):
+        self.run_metadata = run_metadata
+        self.step_stats = step_stats
+        self.partition_graphs = partition_graphs
 
 
-def run_traced(executor, step, slots, ctx, options, run_metadata):
-    """Runs `step` on `executor` as the session would, filling `run_metadata` as `options`
-    asks: `step_stats` for a trace level above NO_TRACE, `partition_graphs` for
-    `output_partition_graphs`.
+def trace_request(options, run_metadata):
+    """The `TraceRequest` of a run, or None when it records nothing.
 
     Args:
-      executor: the session's executor (it provides `run_traced` and `trace_clock_ns`).
-      step: the session's compiled step (`bound`, `ops`, `devices`).
-      slots: the buffer list, with the feeds in place.
-      ctx: the run's `RunContext`.
-      options: the `RunOptions`.
-      run_metadata: the `RunMetadata` to fill, or None (then nothing is recorded).
-
-    Raises:
-      NodeFailure: as the executor's `run` does; `run_metadata` is then left untouched.
+      options: the run's `RunOptions`.
+      run_metadata: the `RunMetadata` the caller passed, or None (then nothing is recorded).
     """
-    run_step_traced = getattr(executor, "run_step_traced", None)
-    if run_step_traced is not None:
-        # Device workers: each runs its partition with the traced loop and reports back.
-        run_step_traced(step, slots, ctx, options, run_metadata)
-        return
-    if run_metadata is None or not options.trace_level:
-        executor.run(step.bound, slots, ctx)
-        if run_metadata is not None:
-            run_metadata.Clear()
-            if options.output_partition_graphs:
-                fill_partition_graphs(run_metadata, step)
-        return
-    entries = _trace_entries(step)
-    count = len(entries)
-    times = np.zeros((count, 4), dtype=np.int64)
-    outputs = [()] * count
-    run_with_trace = getattr(executor, "run_traced", None)
-    clock = getattr(executor, "trace_clock_ns", time.perf_counter_ns)
-    # The traced loop reads a monotonic clock; this offset turns it into the wall-clock
-    # (epoch) time that TF's all_start_micros holds.
-    epoch_offset_ns = time.time_ns() - clock()
-    if run_with_trace is not None:
-        run_with_trace(step.bound, slots, ctx, times, outputs)
-    else:
-        # An executor without a traced loop (device workers): every node gets the span of
-        # the whole step, so the stats still name each node and its device.
-        started = clock()
-        executor.run(step.bound, slots, ctx)
-        times[:] = (started, started, clock(), clock())
-    run_metadata.Clear()
-    _fill_step_stats(run_metadata.step_stats, entries, times, outputs, epoch_offset_ns)
-    if options.output_partition_graphs:
-        fill_partition_graphs(run_metadata, step)
+    if run_metadata is None or not (options.trace_level > 0
+                                    or options.output_partition_graphs):
+        return None
+    return TraceRequest(run_metadata, options.trace_level > 0, options.output_partition_graphs)
 
 
 def timeline_label(op):
@@ -86,30 +60,27 @@ def timeline_label(op):
     return f"{op.name} = {op.type}({', '.join(inputs)})"
 
 
-def _trace_entries(step):
-    """(node_name, timeline_label, device) per executed node of an in-process `step`.
+def plan_entries(plan, ops, devices):
+    """(node_name, timeline_label, device) per node of an in-process `plan`.
 
     The plan's nodes may differ from the step's ops: a fused elementwise chain is one node
     (``runtime/fusion.py``) that lists the ops it holds in ``attrs['fused_ops']`` and is shown
     as ``"fused_0 = _FusedElementwise(mul, add, exp)"``; other nodes map to their op through
     `plan.origins`.
+
+    Args:
+      plan: the `ExecPlan` compiled from `ops`.
+      ops, devices: the step's ops in order, and the device of each.
     """
-    bound = step.bound
-    plan = getattr(bound, "plan", None)
-    if plan is None and isinstance(bound, tuple) and bound:
-        plan = bound[0]       # the reference executor binds (plan, kernels)
-    if getattr(plan, "origins", None) is None:
-        return [(op.name, timeline_label(op), device)
-                for op, device in zip(step.ops, step.devices)]
     entries = []
     for index, origin in enumerate(plan.origins.tolist()):
-        device = step.devices[origin] if origin >= 0 else ""
+        device = devices[origin] if origin >= 0 else ""
         members = plan.attrs[index].get("fused_ops")
         if members:
             name = plan.names[index]
             label = f"{name} = {plan.op_types[index]}({', '.join(members)})"
         else:
-            op = step.ops[origin]
+            op = ops[origin]
             name, label = op.name, timeline_label(op)
         entries.append((name, label, device))
     return entries
@@ -126,7 +97,14 @@ def _datatype_enum(numpy_dtype):
         return 0  # DT_INVALID: a dtype without a TF counterpart
 
 
-def _fill_step_stats(step_stats, entries, times, outputs, epoch_offset_ns):
+def fill_step_stats(step_stats, entries, times, outputs, epoch_offset_ns):
+    """Appends the stats of one in-process traced run: one `DeviceStepStats` per device.
+
+    Args:
+      entries: `plan_entries` of the plan that ran.
+      times, outputs: as the traced loop filled them.
+      epoch_offset_ns: added to `times` to give epoch nanoseconds.
+    """
     thread_id = threading.get_native_id() & 0xFFFFFFFF
     thread_name = threading.current_thread().name
     rows_of_device = {}
@@ -197,13 +175,17 @@ def add_device_stats(step_stats, device, names, labels, times, outputs, epoch_of
     return device_stats
 
 
-def fill_partition_graphs(run_metadata, step):
-    """Adds one `GraphDef` per device of `step` to `run_metadata.partition_graphs`, holding
-    the nodes that ran there (with their placed device), in execution order."""
+def fill_partition_graphs(run_metadata, ops, devices):
+    """Adds one `GraphDef` per device to `run_metadata.partition_graphs`, holding the nodes of
+    `ops` that ran there (with their placed device), in execution order.
+
+    Args:
+      ops, devices: the step's ops in order, and the device of each.
+    """
     from sessionlib.framework.graph import GRAPH_DEF_VERSION
 
     by_device = {}
-    for op, device in zip(step.ops, step.devices):
+    for op, device in zip(ops, devices):
         graph_def = by_device.get(device)
         if graph_def is None:
             graph_def = by_device[device] = run_metadata.partition_graphs.add()

@@ -11,16 +11,18 @@ client, serving every session that uses its device:
 * One thread per *lane* (see ``runtime/channel.py``) waits on its shared-memory mailbox (spin,
   then futex), runs the installed plan named by each small "run" message on the worker's own
   executor, and posts the reply: the fetched tensors' descriptors, or an error code, message
-  and the failing node's index in the step, from which the client rebuilds the `OpError` with
-  its `Operation`. A run that asks for tracing uses the executor's traced loop and adds the
+  and the failing node's position in the partition's plan, from which the client rebuilds the
+  `OpError` with its `Operation` and device (``runtime/failures.py``). A run that asks for tracing uses the executor's traced loop and adds the
   per-node times (CLOCK_MONOTONIC) and output descriptions to the reply.
-* Kernels are bound from this process's registry by op type name. Resources live in a
+* Kernels are bound from this process's kernel table by kernel name. Resources live in a
   `ResourceContainer` per session. Feeds and received tensors are read-only views of shared
   memory; fetched tensors are published through this process's `TensorStore`.
-* Zero copy: the kernels whose outputs feed a `_Send` or are fetched are wrapped at install
-  time (``_core/shmalloc.pyx``'s `ArenaKernel`), so their large outputs are allocated in this
+* Zero copy: the kernels that produce the partition's shared slots (values sent to another
+  device or fetched: `PartitionPlan.shared_slots`) are wrapped at install time
+  (``_core/shmalloc.pyx``'s `ArenaKernel`), so their large outputs are allocated in this
   process's shared arena; `_Send` publishes them in place, and a fetch hands them to the
-  client in place when the step owns them (``runtime/shm.py``).
+  client in place when the step owns them (``runtime/shm.py``). The worker never tests op
+  types: the partitioner says which slots are shared.
 * Threads: the pool gives each worker ``intra_op_parallelism_threads``, else cores / devices;
   the worker sets its OpenMP, BLAS and elementwise-kernel thread counts from it, so that
   devices x threads never oversubscribes the cores. The ``stats`` request reports them.
@@ -39,23 +41,10 @@ import traceback
 
 import numpy as np
 
-__all__ = ["worker_main", "error_code_of", "limit_blas_threads"]
+__all__ = ["worker_main", "limit_blas_threads"]
 
 _PR_SET_PDEATHSIG = 1
 _M_ARENA_MAX = -8
-
-
-def error_code_of(cause):
-    """(code, message) for a kernel exception, with the same mapping as the session's."""
-    from sessionlib import errors
-
-    if isinstance(cause, errors.OpError):
-        return cause.error_code, cause.message
-    if isinstance(cause, (ValueError, IndexError, TypeError, ZeroDivisionError)):
-        return errors.INVALID_ARGUMENT, str(cause)
-    if isinstance(cause, MemoryError):
-        return errors.RESOURCE_EXHAUSTED, f"OOM: {cause}"
-    return errors.INTERNAL, f"{type(cause).__name__}: {cause}"
 
 
 def limit_blas_threads(count):
@@ -140,7 +129,6 @@ class _SessionState:
     def __init__(self, session_id):
         from sessionlib.runtime import context
 
-        self.session_id = session_id
         self.resources = context.ResourceContainer(session_id)
         self.cancellation = context.CancellationManager()
         self.keys = set()           # the step keys installed for this session
@@ -150,19 +138,18 @@ class _SessionState:
 class _InstalledStep:
     """One installed partition, with what each run of it needs looked up in advance."""
 
-    __slots__ = ("state", "partition_plan", "executor", "bound", "run", "num_slots",
-                 "fetches", "num_edges", "origins")
+    __slots__ = ("state", "executor", "bound", "run_plan", "num_slots", "num_nodes",
+                 "fetches", "num_edges")
 
     def __init__(self, state, partition_plan, executor, bound):
         self.state = state
-        self.partition_plan = partition_plan
         self.executor = executor
         self.bound = bound
-        self.run = executor.run
+        self.run_plan = executor.run_plan
         self.num_slots = partition_plan.plan.num_slots
+        self.num_nodes = len(partition_plan.plan)
         self.fetches = partition_plan.fetches
         self.num_edges = partition_plan.num_edges
-        self.origins = partition_plan.plan.origins
 
 
 class Worker:
@@ -214,7 +201,7 @@ class Worker:
 
     def _on_install(self, session_id, key, payload, executor_name):
         from sessionlib.runtime import executor as executor_lib
-        import sessionlib.runtime.partition  # noqa: F401 - registers _Send/_Recv
+        import sessionlib.runtime.partition  # noqa: F401 - registers the _Send/_Recv kernels
 
         partition_plan = pickle.loads(payload)
         try:
@@ -224,7 +211,7 @@ class Worker:
                              f"{partition_plan.device})")
         executor = executor_lib.get_executor(executor_name)
         bound = executor.bind(plan, _arena_kernels(plan, executor.name == "reference",
-                                                   [slot for _, slot in partition_plan.fetches]))
+                                                   partition_plan.shared_slots))
         state = self._session(session_id)
         with self.lock:
             state.keys.add(key)
@@ -309,6 +296,7 @@ class Worker:
                 reply = run(lane, *(loads(data) if data[0] != spilled else decode(data, store)))
             except BaseException as err:  # noqa: BLE001 - every failure goes back as a reply
                 from sessionlib import errors
+                from sessionlib.runtime.failures import error_code_of
 
                 code, text = error_code_of(err)
                 if code == errors.INTERNAL:
@@ -324,7 +312,7 @@ class Worker:
 
     def _run(self, lane, key, run_slot, generation, step_id, deadline, feeds, trace=0):
         """Runs installed step `key` once (the message's fields); returns the reply."""
-        errors, channel, context, partition, NodeFailure = _RUN_MODULES or _run_modules()
+        errors, channel, context, partition, failures = _RUN_MODULES or _run_modules()
         entry = self.installed.get(key)
         if entry is None:
             return ("err", errors.FAILED_PRECONDITION, "This step is not installed on the "
@@ -341,8 +329,7 @@ class Worker:
         ctx = state.lane_contexts.get(lane.index)
         if ctx is None:
             ctx = state.lane_contexts[lane.index] = context.RunContext(
-                state.resources, _RunCancellation(state.cancellation, lane), None, 0,
-                state.session_id)
+                state.resources, _RunCancellation(state.cancellation, lane), None, 0)
         ctx.deadline = deadline
         ctx.step_id = step_id
         if run_slot >= 0:
@@ -356,16 +343,17 @@ class Worker:
         try:
             if trace:
                 # Only a traced run pays for the timestamps (the executor's traced loop).
-                count = len(entry.origins)
+                count = entry.num_nodes
                 times, outputs = np.zeros((count, 4), dtype=np.int64), [()] * count
-                entry.executor.run_traced(entry.bound, slots, ctx, times, outputs)
+                entry.executor.run_plan_traced(entry.bound, slots, ctx, failures.NodeFailure,
+                                               times, outputs)
             else:
-                entry.run(entry.bound, slots, ctx)
-        except NodeFailure as failure:
+                entry.run_plan(entry.bound, slots, ctx, failures.NodeFailure)
+        except failures.NodeFailure as failure:
             if run_slot >= 0:
                 self.rendezvous.abort(run_slot, generation, entry.num_edges)
-            code, text = error_code_of(failure.cause)
-            return ("err", code, text, failure.node_index)
+            code, text = failures.error_code_of(failure.cause)
+            return ("err", code, text, failure.plan_node)
         except BaseException:
             if run_slot >= 0:
                 self.rendezvous.abort(run_slot, generation, entry.num_edges)
@@ -379,13 +367,11 @@ class Worker:
         return ("ok", fetched, _trace_reply(entry.executor, times, outputs))
 
 
-def _arena_kernels(plan, reference, fetch_slots=()):
-    """The plan's kernels, those whose outputs feed a `_Send` or are fetched wrapped so that
-    they allocate large outputs in this process's shared arena (``_core/shmalloc.pyx``):
-    `_Send` then publishes them in place, and a fetch hands them to the client, instead of
-    copying them."""
+def _arena_kernels(plan, reference, shared_slots):
+    """The plan's kernels, those that produce `shared_slots` wrapped so that they allocate
+    large outputs in this process's shared arena (``_core/shmalloc.pyx``): `_Send` then
+    publishes them in place, and a fetch hands them to the client, instead of copying them."""
     from sessionlib._core import shmalloc
-    from sessionlib.runtime import partition
     from sessionlib.runtime.plan import bind_kernels
 
     kernels = bind_kernels(plan, reference)
@@ -394,15 +380,9 @@ def _arena_kernels(plan, reference, fetch_slots=()):
     for node in range(len(plan)):
         for slot in out_slots[out_ptr[node]:out_ptr[node + 1]]:
             producer[slot] = node
-    shared_slots = list(fetch_slots)
-    in_ptr, in_slots = plan.in_ptr.tolist(), plan.in_slots.tolist()
-    for node, op_type in enumerate(plan.op_types):
-        if op_type == partition.SEND:
-            shared_slots.extend(in_slots[in_ptr[node]:in_ptr[node + 1]])
     for slot in shared_slots:
-        source = producer.get(slot)    # None: a fed value
-        if (source is not None and plan.op_types[source] != partition.RECV
-                and not isinstance(kernels[source], shmalloc.ArenaKernel)):
+        source = producer[slot]
+        if not isinstance(kernels[source], shmalloc.ArenaKernel):
             kernels[source] = shmalloc.ArenaKernel(kernels[source])
     return kernels
 
@@ -412,10 +392,9 @@ def _run_modules():
     global _RUN_MODULES
     if _RUN_MODULES is None:
         from sessionlib import errors
-        from sessionlib.runtime import channel, context, partition
-        from sessionlib.runtime.executor import NodeFailure
+        from sessionlib.runtime import channel, context, failures, partition
 
-        _RUN_MODULES = (errors, channel, context, partition, NodeFailure)
+        _RUN_MODULES = (errors, channel, context, partition, failures)
     return _RUN_MODULES
 
 

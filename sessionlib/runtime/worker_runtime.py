@@ -1,29 +1,32 @@
-"""Running a session's steps on device workers: `WorkerRuntime` and `DistributedStep`.
+"""The worker-process runtime: a session's devices are device worker processes.
 
-Design. A session that uses workers owns one `WorkerRuntime`. It plays the executor's part in
-the session (``bind_step`` at compile time, ``run(bound, slots, ctx)`` per run), so the session
-front end does not change: feeds arrive in slots, fetched values leave in slots.
+Design. A session that uses workers owns one `WorkerRuntime`, its share of the client's
+`devices.DevicePool`. It implements the runtime interface (``runtime/interface.py``) with the
+worker processes as the device backend:
 
-* Compile (once per step key): partition the placed step (``runtime/partition.py``) and
-  install each device's plan on its worker over the control pipe (pickled plain values, the
-  only pickles that cross processes).
-* Run: borrow a rendezvous run slot when the step has cross-device edges, post one small
-  marshalled message per partition to a free lane of its worker (step key, run slot,
-  generation, step id, deadline, feed descriptors, and a trace flag only when tracing), then
-  gather the replies: spin, then futex sleep in slices, checking between slices whether a
+* Compile (once per step key): prune, place and partition the step (``runtime/partition.py``,
+  which compiles and fuses each partition once), and install each device's plan on its worker
+  over the control pipe (pickled plain values, the only pickles that cross processes).
+* Run (`WorkerStep.run`): borrow a rendezvous run slot when the step has cross-device edges,
+  post one small marshalled message per partition to a free lane of its worker (step key, run
+  slot, generation, step id, deadline, feed descriptors, and a trace flag only when tracing),
+  then gather the replies: spin, then futex sleep in slices, checking between slices whether a
   worker died (then the run is aborted and fails with `UnavailableError` naming the device),
   whether the session was closed, and Ctrl-C (which cancels the run on the workers and leaves
-  them usable). A step with one partition and no edge (the latency case) takes a short path:
-  no run slot, no generation, a lane taken without the lock.
+  them usable). A step with one partition, no edge and no fed fetch (the latency case) takes a
+  short path: no run slot, no generation, a lane taken without the lock.
+* Buffers move through shared memory (``runtime/shm.py``): feeds are published by the client,
+  fetched tensors by the workers, cross-device values by `_Send` kernels.
 * Traced runs: the workers run the executor's traced loop and send back per-node
-  CLOCK_MONOTONIC times and output descriptions; `run_step_traced` turns them into one
-  `DeviceStepStats` per device (see ``runtime/tracing.py``) and the partition graphs.
+  CLOCK_MONOTONIC times and output descriptions, which become one `DeviceStepStats` per device
+  (see ``runtime/tracing.py``), and the partition graphs.
 * Clean-up: steps the session dropped (garbage collected) are uninstalled from the workers
   before the next run; a run slot whose run was abandoned is reused only after its lanes
   drained; deletions in the client container (dropped session handles) reach the workers.
-* Errors: a worker reports (code, message, index of the failing op in the step); the runtime
-  rebuilds the `OpError` and raises ``NodeFailure`` so that the session attaches the Operation.
-  Of several failures the root cause wins: a kernel error over the aborts it caused.
+* Errors: a worker reports (code, message, position of the failing node in its partition's
+  plan); the step rebuilds the `OpError` with its `Operation` and device
+  (``runtime/failures.py``). Of several failures the root cause wins: a kernel error over the
+  aborts it caused.
 """
 
 import collections
@@ -36,10 +39,11 @@ import weakref
 import numpy as np
 
 from sessionlib import errors
-from sessionlib.runtime import channel, context, devices, partition, shm, tracing
-from sessionlib.runtime.executor import NodeFailure
+from sessionlib.runtime import (channel, context, devices, failures, interface, partition, shm,
+                                tracing)
+from sessionlib.runtime.interface import fetched_value
 
-__all__ = ["WorkerRuntime", "DistributedStep", "use_workers"]
+__all__ = ["WorkerRuntime", "WorkerStep"]
 
 _GRACE_S = 1.0     # how long the other partitions may take to stop after one failed
 # `channel.encode`/`decode`, inlined on the latency path (a function call is ~5% of a step).
@@ -49,20 +53,12 @@ _SPILLED = ord("S")
 _step_keys = itertools.count(1)
 
 
-def use_workers(cpu_count, environ):
-    """Whether a session with `cpu_count` devices runs on worker processes."""
-    flag = environ.get("SESSIONLIB_WORKERS", "")
-    if flag == "0":
-        return False
-    return cpu_count > 1 or flag == "1"
-
-
-class WorkerRuntime:
+class WorkerRuntime(interface.Runtime):
     """A session's share of the device pool.
 
     Args:
+      graph, placer, fuse: as for `interface.Runtime`.
       session_id: a string unique to the session (its resource containers on the workers).
-      device_names: the session's full device names, CPU:0 .. CPU:n-1.
       threads: kernel threads per worker.
       executor_name: the executor the workers run plans with ('cython' or 'reference').
 
@@ -70,43 +66,33 @@ class WorkerRuntime:
       UnavailableError: if a worker cannot be started.
     """
 
-    name = "workers"
-
-    def __init__(self, session_id, device_names, threads, executor_name):
+    def __init__(self, graph, placer, fuse, session_id, threads, executor_name):
+        super().__init__(graph, placer, fuse)
         self.session_id = session_id
-        self.device_names = list(device_names)
         self.executor_name = executor_name
         self.pool = devices.pool()
-        self.workers = self.pool.workers_for(len(device_names), threads)
+        self.workers = self.pool.workers_for(len(self.device_names), threads)
         self.worker_of = dict(zip(self.device_names, self.workers))
         self.closed = False
         # The session's client-side container: deletions in it go on to the workers.
-        self.client_resources = context.ForwardingResourceContainer(session_id)
-        # Keys of steps that were garbage collected (the session's step cache dropped them
-        # after the graph changed): uninstalled from the workers at the next run or compile.
+        self.resources = context.ForwardingResourceContainer(session_id)
+        # Keys of steps that were garbage collected (the step cache dropped them after the
+        # graph changed): uninstalled from the workers at the next run or compile.
         self.retired_keys = collections.deque()
 
-    def pids(self):
-        """The worker pid of each device, in device order."""
+    def _device_pids(self):
         return [worker.pid for worker in self.workers]
 
-    def bind_step(self, order, devices_of_ops, feed_tensors, fetch_tensors, feed_slots,
-                  fetch_slots, fuse=None):
+    def _compile_placed(self, order, devices_of_ops, feed_tensors, fetch_tensors, raw):
         """Partitions a placed step and installs it on the workers.
-
-        Args:
-          fuse: whether the partitions fuse elementwise chains (False for a session with
-            ``opt_level=L0``); None: the process default.
-
-        Returns:
-          A `DistributedStep` for `run`.
 
         Raises:
           UnavailableError: if a worker died.
-          NotFoundError: if a worker does not know an op type of the step.
+          NotFoundError: if a worker does not know a kernel of the step.
+          UnimplementedError: for more cross-device edges than a run slot holds.
         """
         parted = partition.partition(order, devices_of_ops, feed_tensors, fetch_tensors,
-                                     self.device_names, fuse)
+                                     self.device_names, self._fuse)
         if parted.num_edges >= channel.EDGES_PER_RUN:
             raise errors.UnimplementedError(
                 None, None, f"This step has {parted.num_edges} cross-device edges; at most "
@@ -131,42 +117,8 @@ class WorkerRuntime:
         except BaseException:
             self.retired_keys.append(key)  # the partitions installed so far
             raise
-        return DistributedStep(self, key, parts, parted, feed_slots, fetch_slots)
-
-    def run(self, bound, slots, ctx):
-        """The executor interface: runs `bound` (a `DistributedStep`) over `slots`."""
-        bound.run_untraced(slots, ctx)
-
-    def run_step_traced(self, step, slots, ctx, options, run_metadata):
-        """Runs the session's `step` and fills `run_metadata` as `options` asks.
-
-        Only with a trace level above NO_TRACE do the workers run the traced loop; each
-        reports its nodes' times (CLOCK_MONOTONIC, comparable across processes) and outputs,
-        and `run_metadata.step_stats` gets one `DeviceStepStats` per device that ran
-        something, `_Send`/`_Recv` nodes included. `output_partition_graphs` adds each
-        device's partition as a `GraphDef`, with its send/recv nodes.
-
-        Raises:
-          As `run`; `run_metadata` is then left untouched.
-        """
-        distributed = step.bound
-        want_stats = run_metadata is not None and options.trace_level > 0
-        traces = distributed.run(slots, ctx, trace=want_stats)
-        if run_metadata is None:
-            return
-        run_metadata.Clear()
-        if want_stats:
-            epoch_offset_ns = time.time_ns() - time.monotonic_ns()
-            for part, (pid, thread_id, thread_name, times, outputs) in traces or ():
-                times = np.frombuffer(times, dtype=np.int64).reshape(-1, 4)
-                tracing.add_device_stats(
-                    run_metadata.step_stats, part.device, part.plan.plan.names,
-                    distributed.parted.timeline_labels(part.device), times, outputs,
-                    epoch_offset_ns, pid, f"worker pid {pid} ({thread_name}, tid {thread_id})")
-        if options.output_partition_graphs:
-            for part in distributed.parts:
-                run_metadata.partition_graphs.add().CopyFrom(
-                    distributed.parted.partition_graph(part.device))
+        return WorkerStep(self, key, parts, parted, len(fetch_tensors), order, devices_of_ops,
+                          raw)
 
     def uninstall_retired(self):
         """Drops the plans of collected steps from the workers (no reply is awaited)."""
@@ -183,7 +135,7 @@ class WorkerRuntime:
     def forward_deletions(self):
         """Deletes, on every worker, the resources the client deleted since the last call
         (the stored tensors of dropped session handles)."""
-        keys = self.client_resources.take_forwarded()
+        keys = self.resources.take_forwarded()
         if not keys:
             return
         for worker in self.workers:
@@ -194,7 +146,8 @@ class WorkerRuntime:
                     pass  # a dead worker took its resources with it
 
     def clear_containers(self, containers):
-        """Clears the named resource containers of this session on every worker."""
+        """Clears the named resource containers of this session, here and on every worker."""
+        self.resources.clear_containers(containers)
         for worker in self.workers:
             if not worker.dead:
                 try:
@@ -207,73 +160,94 @@ class WorkerRuntime:
         if self.closed:
             return
         self.closed = True
+        self.resources.clear()
         for worker in self.workers:
             worker.notify("close_session", self.session_id)
+        self._forget_steps()
 
 
 class _Part:
-    __slots__ = ("worker", "plan", "feeds", "fetches", "device", "step_feeds")
+    """One installed partition of a `WorkerStep`: the worker that runs it, and its plan."""
+
+    __slots__ = ("worker", "plan", "device", "feeds")
 
     def __init__(self, worker, plan):
         self.worker = worker
         self.plan = plan
-        self.feeds = plan.feeds
-        self.fetches = plan.fetches
         self.device = plan.device
+        self.feeds = plan.feeds
 
 
-class DistributedStep:
-    """A step installed on its workers; `run` executes it once."""
+class WorkerStep(interface.Step):
+    """A step installed on its workers; `run` executes it once.
 
-    def __init__(self, runtime, key, parts, parted, feed_slots, fetch_slots):
+    Attributes:
+      key: the step's key on the workers (unique in this client).
+      parts: the installed partitions, in device order.
+      parted: the `partition.PartitionedStep` (traces and partition graphs describe it).
+      ops, devices: the step's ops in order, and the device of each (errors name them).
+    """
+
+    def __init__(self, runtime, key, parts, parted, num_fetches, ops, devices_of_ops, raw):
         self.runtime = runtime
         self.key = key
         self.parts = parts
-        self.num_edges = parted.num_edges
-        self.edges = parted.edges
         self.parted = parted
-        self.feed_slots = list(feed_slots)
-        self.fetch_slots = list(fetch_slots)
+        self.ops = ops
+        self.devices = devices_of_ops
+        self.num_edges = parted.num_edges
+        self.num_fetches = num_fetches
+        self.fed_fetches = parted.fed_fetches
+        self.raw = raw
         # How many partitions read each feed: a shared feed block is leased once per reader.
         self.feed_readers = {}
         for part in parts:
             for feed_index, _ in part.feeds:
                 self.feed_readers[feed_index] = self.feed_readers.get(feed_index, 0) + 1
-            part.step_feeds = [(self.feed_slots[feed_index], slot)
-                               for feed_index, slot in part.feeds]
-        # The latency case gets its own path (`_run_single`).
-        self.single = parts[0] if len(parts) == 1 and not self.num_edges else None
-        self.run_untraced = self._run_single if self.single is not None else self.run
         self.store = shm.store()
+        # The latency case: one partition holds every fetch, in fetch order (see `_run_single`).
+        if len(parts) == 1 and not self.num_edges and not self.fed_fetches:
+            self.single = parts[0]
+            self.run = self._run_single
+        else:
+            self.single = None
         # Nobody can run a collected step, so its plans are retired then, not before.
         weakref.finalize(self, runtime.retired_keys.append, key)
 
-    def run(self, slots, ctx, trace=False):
-        """Runs the step: feeds from `slots`, fetched values into `slots`.
-
-        Args:
-          trace: have the workers run the traced loop.
-
-        Returns:
-          With `trace`, ``[(part, trace record)]`` (see ``worker._trace_reply``); else None.
+    def run(self, feed_values, run_context, trace=None):
+        """Runs the step (see `interface.Step.run`).
 
         Raises:
-          NodeFailure: a kernel failed (with the rebuilt OpError as its cause).
-          UnavailableError: a worker died; AbortedError, CancelledError, ...: as reported.
+          OpError: a kernel failed (with its op and device), a worker died
+            (`UnavailableError`), or as reported (AbortedError, CancelledError, ...).
           KeyboardInterrupt: after the run was cancelled on the workers.
         """
         runtime = self.runtime
         if runtime.closed:
             raise errors.CancelledError(None, None, "Session has been closed.")
-        if runtime.client_resources.forwarded:
+        if runtime.resources.forwarded:
             runtime.forward_deletions()
         if runtime.retired_keys:
             runtime.uninstall_retired()
-        if self.single is not None and not trace:
-            return self._run_single(slots, ctx)  # the checks above made it take the fast path
+        if self.single is not None and trace is None:
+            # The checks above made it take the fast path.
+            return self._run_single(feed_values, run_context)
+        want_stats = trace is not None and trace.step_stats
+        replies = self._post_and_gather(feed_values, run_context, want_stats)
+        values, traces = self._finish(replies, feed_values)
+        if trace is not None:
+            self._fill_trace(trace, traces)
+        return values
+
+    def _post_and_gather(self, feed_values, ctx, want_stats):
+        """Posts the run to every partition and gathers their replies.
+
+        Returns:
+          ``[(part, reply or exception)]``.
+        """
         if not self.parts:
-            return None
-        pool = runtime.pool
+            return []
+        pool = self.runtime.pool
         store = self.store
         generation = pool.next_generation() if self.num_edges else 0
         run_slot = pool.acquire_run_slot() if self.num_edges else -1
@@ -282,13 +256,13 @@ class DistributedStep:
         replies = None
         try:
             for feed_index, readers in self.feed_readers.items():
-                published[feed_index] = store.publish(slots[self.feed_slots[feed_index]],
+                published[feed_index] = store.publish(feed_values[feed_index],
                                                       consumers=readers)
             for part in self.parts:
                 lane = part.worker.acquire_lane()
                 feeds = [(slot, published[feed_index]) for feed_index, slot in part.feeds]
                 message = (self.key, run_slot, generation, ctx.step_id, ctx.deadline, feeds)
-                if trace:
+                if want_stats:
                     message += (1,)
                 try:
                     lane.post_request(channel.encode(message, store))
@@ -307,19 +281,21 @@ class DistributedStep:
                     pool.release_run_slot(run_slot)
                 else:
                     pool.quarantine_run_slot(run_slot, posted)
-        return self._finish(replies, slots)
+        return replies
 
-    def _run_single(self, slots, ctx):
-        """`run` for a step with one partition and no cross-device edge, the latency case:
-        no rendezvous slot, no generation, one message out and one back."""
+    def _run_single(self, feed_values, run_context, trace=None):
+        """`run` for a step with one partition, no cross-device edge and no fed fetch, the
+        latency case: no rendezvous slot, no generation, one message out and one back."""
         runtime = self.runtime
-        if runtime.closed or runtime.client_resources.forwarded or runtime.retired_keys:
-            return self.run(slots, ctx)  # the checks and clean-ups of the general path
+        if (trace is not None or runtime.closed or runtime.resources.forwarded
+                or runtime.retired_keys):
+            # The checks and clean-ups of the general path.
+            return WorkerStep.run(self, feed_values, run_context, trace)
         part = self.single
         worker = part.worker
         store = self.store
         publish = store.publish
-        feeds = [(slot, publish(slots[step_slot])) for step_slot, slot in part.step_feeds]
+        feeds = [(slot, publish(feed_values[feed_index])) for feed_index, slot in part.feeds]
         try:
             lane = worker.free_lanes.pop()   # atomic; acquire_lane waits when none is free
         except IndexError:
@@ -327,10 +303,10 @@ class DistributedStep:
         try:
             if lane is None:
                 lane = worker.acquire_lane()
-            data = _dumps((self.key, -1, 0, ctx.step_id, ctx.deadline, feeds))
+            message = (self.key, -1, 0, run_context.step_id, run_context.deadline, feeds)
+            data = _dumps(message)
             if len(data) >= _INLINE_MESSAGE_BYTES:  # a large feed list spills
-                data = channel.encode((self.key, -1, 0, ctx.step_id, ctx.deadline, feeds),
-                                      store)
+                data = channel.encode(message, store)
             lane.post_request(data)
         except BaseException:
             if lane is not None:
@@ -344,19 +320,21 @@ class DistributedStep:
         except KeyboardInterrupt as interrupt:
             data, interrupted = None, interrupt
         if data is None:  # a long run: wait in slices, watching liveness and cancellation
-            replies, _ = self._gather([(part, lane)], ctx, -1, 0, interrupted)
-            return self._finish(replies, slots)
+            replies, _ = self._gather([(part, lane)], run_context, -1, 0, interrupted)
+            return self._finish(replies, feed_values)[0]
         worker.free_lanes.append(lane)
         reply = _loads(data) if data[0] != _SPILLED else channel.decode(data)
         if reply[0] != "ok":
-            return self._finish([(part, reply)], slots)
-        fetch_slots = self.fetch_slots
+            return self._finish([(part, reply)], feed_values)[0]
         open_tensor = store.open
-        for fetch_index, descriptor in reply[1]:
-            # A 0-d result becomes a numpy scalar: it needs no writable copy of its bytes.
-            slots[fetch_slots[fetch_index]] = open_tensor(
-                descriptor, descriptor[0] != "i" or bool(descriptor[2]))
-        return None
+        # The fetches come in fetch order. An inline 0-d result is opened read-only: it
+        # becomes a numpy scalar, or is only read by later pieces, so it needs no copy.
+        if self.raw:
+            return [open_tensor(descriptor, descriptor[0] != "i" or bool(descriptor[2]))
+                    for _, descriptor in reply[1]]
+        return [fetched_value(open_tensor(descriptor,
+                                          descriptor[0] != "i" or bool(descriptor[2])))
+                for _, descriptor in reply[1]]
 
     def _abandon(self, posted, published, run_slot, generation):
         """Cleans up after posting failed or was interrupted before the replies were
@@ -446,35 +424,71 @@ class DistributedStep:
                     except errors.OpError:
                         pass
 
-    def _finish(self, replies, slots):
+    def _finish(self, replies, feed_values):
+        """The fetched values and the trace records of a run's replies.
+
+        Returns:
+          ``(values, traces)``: `values` as `run` returns them; `traces`, when the workers
+          traced, ``[(part, trace record)]`` in device order (see ``worker._trace_reply``),
+          else None.
+
+        Raises:
+          The root failure among the replies.
+        """
         store = self.store
+        values = [None] * self.num_fetches
+        for fetch_index, feed_index in self.fed_fetches:
+            values[fetch_index] = feed_values[feed_index]
         failure = None
         rank_of_failure = -1
         traces = None
         for part, reply in replies:
             if isinstance(reply, BaseException):
-                error, node, rank = reply, -1, 2
+                error, rank = reply, 2
             elif reply[0] == "ok":
                 for fetch_index, descriptor in reply[1]:
-                    slots[self.fetch_slots[fetch_index]] = store.open(descriptor, writable=True)
+                    value = store.open(descriptor, writable=True)
+                    values[fetch_index] = value if self.raw else fetched_value(value)
                 if len(reply) > 2:
                     traces = traces or []
                     traces.append((part, reply[2]))
                 continue
             else:
-                _, code, message, node = reply
+                _, code, message, plan_node = reply
                 error = errors.make_op_error(code, message)
-                # The root cause wins: a kernel error, then a dead device, then the aborts,
-                # cancellations and deadlines they caused elsewhere.
-                rank = 3 if node >= 0 else (
+                if plan_node >= 0:
+                    error = failures.node_error(part.plan.plan, plan_node, self.ops,
+                                                self.devices, error)
+                # The root cause wins: a graph op's kernel error, then a dead device, then
+                # the aborts, cancellations and deadlines they caused elsewhere (a `_Recv`,
+                # which stands for no op, only waited).
+                rank = 3 if error.op is not None else (
                     0 if code in (errors.ABORTED, errors.CANCELLED) else 1)
             if rank > rank_of_failure:
-                failure, failure_node, rank_of_failure = error, node, rank
-        if failure is None:
-            if traces is not None:  # in device order, as the partitions are
-                order = {id(part): index for index, part in enumerate(self.parts)}
-                traces.sort(key=lambda item: order[id(item[0])])
-            return traces
-        if failure_node >= 0:
-            raise NodeFailure(failure_node, failure)
-        raise failure
+                failure, rank_of_failure = error, rank
+        if failure is not None:
+            raise failure
+        if traces is not None:  # in device order, as the partitions are
+            order = {id(part): index for index, part in enumerate(self.parts)}
+            traces.sort(key=lambda item: order[id(item[0])])
+        return values, traces
+
+    def _fill_trace(self, trace, traces):
+        """Fills `trace.run_metadata` after a successful run: one `DeviceStepStats` per device
+        that ran something (`_Send`/`_Recv` nodes included) from the workers' records (their
+        times are CLOCK_MONOTONIC, comparable across processes), and each device's partition
+        as a `GraphDef`, with its send/recv nodes."""
+        run_metadata = trace.run_metadata
+        run_metadata.Clear()
+        if trace.step_stats:
+            epoch_offset_ns = time.time_ns() - time.monotonic_ns()
+            for part, (pid, thread_id, thread_name, times, outputs) in traces or ():
+                times = np.frombuffer(times, dtype=np.int64).reshape(-1, 4)
+                tracing.add_device_stats(
+                    run_metadata.step_stats, part.device, part.plan.plan.names,
+                    self.parted.timeline_labels(part.device), times, outputs,
+                    epoch_offset_ns, pid, f"worker pid {pid} ({thread_name}, tid {thread_id})")
+        if trace.partition_graphs:
+            for part in self.parts:
+                run_metadata.partition_graphs.add().CopyFrom(
+                    self.parted.partition_graph(part.device))
