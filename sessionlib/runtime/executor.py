@@ -12,12 +12,11 @@ index back to its `Operation` and turns the cause into an `OpError` that carries
 Select one with ``SESSIONLIB_EXECUTOR=reference|cython`` or `set_default_executor`.
 """
 
-import os
 import time
 
 import numpy as np
 
-from sessionlib.runtime import kernel_table
+from sessionlib.runtime import kernel_table, settings
 from sessionlib.runtime.plan import bind_kernels
 
 __all__ = ["NodeFailure", "ReferenceExecutor", "CythonExecutor", "get_executor",
@@ -156,7 +155,7 @@ class CythonExecutor:
 
 
 _executors = {}
-_default_name = os.environ.get("SESSIONLIB_EXECUTOR", "cython")
+_default_name = settings.executor_name()
 
 
 def get_executor(name=None):
@@ -173,7 +172,7 @@ def get_executor(name=None):
     if executor is None:
         from sessionlib._core import fused
 
-        fused.tune_malloc()
+        fused.tune_malloc(settings.malloc_tuning())
         if name == "reference":
             executor = ReferenceExecutor()
         elif name == "cython":
