@@ -245,6 +245,9 @@ def set_fallback(kernels):
     Args:
       kernels: an object with one attribute per name in KERNEL_NAMES, each taking the same
         arguments as this module's kernel of that name (the reference kernel module).
+
+    Raises:
+      ValueError: if `kernels` lacks one of them.
     """
     global _fallback
     missing = [name for name in KERNEL_NAMES if not callable(getattr(kernels, name, None))]
