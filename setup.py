@@ -67,6 +67,9 @@ def _extensions():
     omp_compile, omp_link = _openmp_flags()
     compile_args = ["-O3", "-fno-math-errno", "-Wno-unused-function", "-Wno-unreachable-code"]
     mvec_macros, mvec_link = _libmvec_flags()
+    # The C headers beside the modules (declared in the .pxd files of the same name): a change
+    # to one recompiles the modules, and the sdist ships them.
+    headers = sorted(glob.glob(os.path.join("sessionlib", "_core", "*.h")))
     extensions = []
     for source in sorted(glob.glob(os.path.join("sessionlib", "_core", "*.pyx"))):
         module = os.path.splitext(source)[0].replace(os.sep, ".")
@@ -75,6 +78,7 @@ def _extensions():
             Extension(
                 module,
                 [source],
+                depends=headers,
                 include_dirs=[numpy.get_include(), os.path.join("sessionlib", "_core")],
                 define_macros=[("NPY_NO_DEPRECATED_API", "NPY_1_7_API_VERSION")]
                 + (mvec_macros if is_fused else []),

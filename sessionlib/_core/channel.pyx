@@ -11,6 +11,11 @@ the word's companion waiter count.
 
 Every wait takes a timeout, and callers wait in short slices, so that a Python loop above can
 check liveness (a dead worker), cancellation and Ctrl-C between slices: nothing blocks forever.
+The C pieces live beside this file: the atomics in ``_atomics.h`` (declared in
+``_atomics.pxd``), the system calls in ``_channel_system.pxd``.
+
+Never: block without a timeout, hold the GIL while sleeping, or import the runtime (the
+layouts are handed in as byte offsets).
 
 `Region` wraps a writable buffer (an ``mmap`` of a shared segment) and offers the primitives by
 byte offset; the layouts (mailboxes, rendezvous entries, lease tables) are defined in
@@ -23,70 +28,13 @@ from cpython.bytes cimport PyBytes_FromStringAndSize, PyBytes_AS_STRING
 from libc.stdint cimport uint32_t, int32_t, int64_t, uint64_t
 from libc.string cimport memcpy
 
-cdef extern from "<linux/futex.h>":
-    enum:
-        FUTEX_WAIT
-        FUTEX_WAKE
-
-cdef extern from "<sys/syscall.h>":
-    enum:
-        SYS_futex
-
-cdef extern from "<unistd.h>" nogil:
-    long syscall(long number, ...)
-
-cdef extern from "<sched.h>" nogil:
-    int sched_yield()
-
-cdef extern from "<time.h>" nogil:
-    ctypedef long time_t
-    struct timespec:
-        time_t tv_sec
-        long tv_nsec
-    enum:
-        CLOCK_MONOTONIC
-    int clock_gettime(int clk_id, timespec *tp)
-
-cdef extern from *:
-    """
-    #include <stdint.h>
-    #include <limits.h>
-    static inline uint32_t sl_load32(volatile uint32_t *p) {
-        return __atomic_load_n(p, __ATOMIC_ACQUIRE);
-    }
-    static inline void sl_store32(volatile uint32_t *p, uint32_t v) {
-        __atomic_store_n(p, v, __ATOMIC_SEQ_CST);
-    }
-    static inline uint32_t sl_add32(volatile uint32_t *p, uint32_t v) {
-        return __atomic_add_fetch(p, v, __ATOMIC_SEQ_CST);
-    }
-    static inline uint32_t sl_sub32(volatile uint32_t *p, uint32_t v) {
-        return __atomic_sub_fetch(p, v, __ATOMIC_SEQ_CST);
-    }
-    static inline int sl_cas32(volatile uint32_t *p, uint32_t expected, uint32_t desired) {
-        return __atomic_compare_exchange_n(p, &expected, desired, 0, __ATOMIC_SEQ_CST,
-                                           __ATOMIC_SEQ_CST);
-    }
-    static inline void sl_pause(void) {
-    #if defined(__x86_64__) || defined(__i386__)
-        __builtin_ia32_pause();
-    #endif
-    }
-    static inline void sl_fence(void) { __atomic_thread_fence(__ATOMIC_SEQ_CST); }
-    #define SL_INT_MAX INT_MAX
-    """
-    uint32_t sl_load32(volatile uint32_t *p) nogil
-    void sl_store32(volatile uint32_t *p, uint32_t v) nogil
-    uint32_t sl_add32(volatile uint32_t *p, uint32_t v) nogil
-    uint32_t sl_sub32(volatile uint32_t *p, uint32_t v) nogil
-    int sl_cas32(volatile uint32_t *p, uint32_t expected, uint32_t desired) nogil
-    void sl_pause() nogil
-    void sl_fence() nogil
-    int SL_INT_MAX
-
-cdef extern from "omp.h" nogil:
-    void omp_set_num_threads(int n)
-    int omp_get_max_threads()
+from sessionlib._core._atomics cimport (
+    SL_INT_MAX, sl_add32, sl_cas32, sl_fence, sl_load32, sl_pause, sl_store32, sl_sub32,
+)
+from sessionlib._core._channel_system cimport (
+    CLOCK_MONOTONIC, FUTEX_WAIT, FUTEX_WAKE, SYS_futex, clock_gettime, omp_get_max_threads,
+    omp_set_num_threads, sched_yield, syscall, time_t, timespec,
+)
 
 
 # Mailbox slot layout (byte offsets from the slot start); the payload follows the header.

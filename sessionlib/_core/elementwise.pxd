@@ -4,7 +4,7 @@
 #     from sessionlib._core cimport elementwise as ew
 #     result = ew.binary_kernel(ew.K_ADD, x, y)
 #
-# Kernel numbers are stable only within one build; Python code uses the kernel names.
+# This file is also the one definition of the elementwise instruction set (KernelId below).
 
 cimport numpy as cnp
 
@@ -22,9 +22,18 @@ cdef enum DTypeCode:
     DT_FLOAT64 = 8
     DT_UNSUPPORTED = 9
 
-# One number per public kernel; KERNEL_NAMES in elementwise.pyx lists the names in this order.
-cdef enum KernelId:
-    # binary, output has the input dtype
+# The elementwise instruction set: one number per public kernel. This enum is its only
+# definition; the rest derives from it:
+#   * elementwise.KERNEL_NAMES, the Python names in this order (K_REAL_DIV -> "real_div");
+#   * the fused kernel's opcodes (fused.pyx): a fused program's instruction is the number of
+#     the kernel it computes, and the fused kernel runs the arithmetic prefix
+#     [0, NUM_OPCODES), binary ones below FIRST_UNARY_OPCODE;
+#   * runtime/fusion.py's OPCODES, read from fused.OPCODE_NAMES.
+# So the arithmetic kernels come first, binary then unary, and the kernels that never fuse
+# (comparisons, logical ops, cast) after them. Numbers are stable only within one build
+# (fused programs are made in the same build that runs them); Python code uses the names.
+cpdef enum KernelId:
+    # arithmetic, binary (fused opcodes)
     K_ADD = 0
     K_SUB
     K_MUL
@@ -35,17 +44,7 @@ cdef enum KernelId:
     K_MAXIMUM
     K_MINIMUM
     K_SQUARED_DIFFERENCE
-    # binary, output is bool
-    K_EQUAL
-    K_NOT_EQUAL
-    K_LESS
-    K_LESS_EQUAL
-    K_GREATER
-    K_GREATER_EQUAL
-    K_LOGICAL_AND
-    K_LOGICAL_OR
-    # unary, output has the input dtype
-    K_LOGICAL_NOT
+    # arithmetic, unary (fused opcodes)
     K_NEG
     K_ABS
     K_SIGN
@@ -61,9 +60,23 @@ cdef enum KernelId:
     K_SIGMOID
     K_RELU
     K_RECIPROCAL
-    # conversion
+    # binary, output is bool (never fused)
+    K_EQUAL
+    K_NOT_EQUAL
+    K_LESS
+    K_LESS_EQUAL
+    K_GREATER
+    K_GREATER_EQUAL
+    K_LOGICAL_AND
+    K_LOGICAL_OR
+    # unary on bool, and conversion (never fused)
+    K_LOGICAL_NOT
     K_CAST
-    NUM_KERNELS
+
+cdef enum:
+    FIRST_UNARY_OPCODE = K_NEG
+    NUM_OPCODES = K_RECIPROCAL + 1
+    NUM_KERNELS = K_CAST + 1
 
 # The numpy dtype code of an array (DT_UNSUPPORTED for anything the kernels do not know).
 cdef int dtype_code(cnp.ndarray array) noexcept

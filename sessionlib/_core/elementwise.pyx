@@ -57,7 +57,12 @@ Both modules export the same names with the same behaviour; the reference is the
 # tensor's size, as they do in Eigen's packet-vs-scalar paths.
 #
 # float16. C has no half type. float16 inputs are handed to the numpy reference kernels, whose
-# per-step rounding to half is what TF's Eigen::half does; only the dispatch is shared.
+# per-step rounding to half is what TF's Eigen::half does; only the dispatch is shared. The
+# runtime hands those kernels to this module (`set_fallback`) when it imports them.
+#
+# Never: write an input, warn, or import the runtime (the core sits below it; what the core
+# needs from above is handed to it). The instruction numbers are defined once, in
+# elementwise.pxd; nothing here restates them.
 
 cimport numpy as cnp
 from cython.parallel cimport prange
@@ -121,16 +126,9 @@ _NUMERIC = _FLOATS + _INTEGERS
 _BOOL = (np.dtype(np.bool_),)
 _ALL = _NUMERIC + _BOOL
 
-# Kernel names in KernelId order (see elementwise.pxd).
-KERNEL_NAMES = (
-    "add", "sub", "mul", "real_div", "floor_div", "floor_mod", "pow", "maximum", "minimum",
-    "squared_difference",
-    "equal", "not_equal", "less", "less_equal", "greater", "greater_equal",
-    "logical_and", "logical_or",
-    "logical_not", "neg", "abs", "sign", "square", "sqrt", "rsqrt", "exp", "log", "log1p",
-    "sin", "cos", "tanh", "sigmoid", "relu", "reciprocal",
-    "cast",
-)
+# Kernel names in KernelId order, derived from the enum (elementwise.pxd): K_REAL_DIV is
+# "real_div", the name of its Python function here and in the reference kernels.
+KERNEL_NAMES = tuple(kernel.name[2:].lower() for kernel in KernelId)
 
 SUPPORTED_DTYPES = {
     "add": _NUMERIC, "sub": _NUMERIC, "mul": _NUMERIC, "real_div": _FLOATS,
@@ -206,8 +204,8 @@ def _init_tables():
 _init_tables()
 
 _NUMPY_UFUNCS = {
-    K_EXP: np.exp, K_LOG: np.log, K_LOG1P: np.log1p, K_SIN: np.sin, K_COS: np.cos,
-    K_TANH: np.tanh,
+    <int>K_EXP: np.exp, <int>K_LOG: np.log, <int>K_LOG1P: np.log1p, <int>K_SIN: np.sin,
+    <int>K_COS: np.cos, <int>K_TANH: np.tanh,
 }
 
 
@@ -215,8 +213,9 @@ _NUMPY_UFUNCS = {
 # Errors (slow paths, out of line).
 
 _errors_module = None
-_reference_module = None
 _fused_module = None
+# The kernels float16 is delegated to (see set_fallback); None until the runtime hands them.
+_fallback = None
 
 
 def _fused():
@@ -237,12 +236,34 @@ def _errors():
     return _errors_module
 
 
-def _reference():
-    global _reference_module
-    if _reference_module is None:
-        from sessionlib.runtime import reference_kernels
-        _reference_module = reference_kernels
-    return _reference_module
+def set_fallback(kernels):
+    """Hands this module the kernels it delegates float16 to (C has no half type).
+
+    The compiled core sits below the runtime and never imports it: the runtime's numpy
+    kernels (``sessionlib/runtime/reference_kernels.py``) hand themselves over when imported.
+
+    Args:
+      kernels: an object with one attribute per name in KERNEL_NAMES, each taking the same
+        arguments as this module's kernel of that name (the reference kernel module).
+
+    Raises:
+      ValueError: if `kernels` lacks one of them.
+    """
+    global _fallback
+    missing = [name for name in KERNEL_NAMES if not callable(getattr(kernels, name, None))]
+    if missing:
+        raise ValueError(f"the fallback kernels lack {', '.join(missing)}")
+    _fallback = kernels
+
+
+cdef object _fallback_kernel(int kernel):
+    """The handed-over kernel of number `kernel` (float16 inputs or outputs)."""
+    if _fallback is None:
+        raise RuntimeError(
+            f"{KERNEL_NAMES[kernel]}: float16 runs through the numpy reference kernels, which "
+            "were not handed to sessionlib._core.elementwise (importing "
+            "sessionlib.runtime.reference_kernels does it)")
+    return getattr(_fallback, KERNEL_NAMES[kernel])
 
 
 def _shape_string(shape):
@@ -835,7 +856,7 @@ cdef object _binary_entry(binary_tag_t tag, int kernel, object x_value, object y
     if not (_SUPPORTED_MASK[kernel] >> code) & 1:
         _raise_unsupported(kernel, x.dtype)
     if code == DT_FLOAT16:
-        return getattr(_reference(), KERNEL_NAMES[kernel])(x, y)
+        return _fallback_kernel(kernel)(x, y)
     if not (_is_well_behaved(x) and _is_well_behaved(y)):
         x = _native_copy(x)
         y = _native_copy(y)
@@ -983,7 +1004,7 @@ cdef object _unary_entry(unary_tag_t tag, int kernel, object x_value):
     if not (_SUPPORTED_MASK[kernel] >> code) & 1:
         _raise_unsupported(kernel, x.dtype)
     if code == DT_FLOAT16:
-        return getattr(_reference(), KERNEL_NAMES[kernel])(x)
+        return _fallback_kernel(kernel)(x)
     if not _is_well_behaved(x):
         x = _native_copy(x)
     _plan_broadcast(
@@ -1128,7 +1149,7 @@ cdef object cast_kernel(object x_value, object dtype):
     if not (_SUPPORTED_MASK[<int>K_CAST] >> target) & 1:
         _raise_unsupported(K_CAST, target_dtype)
     if source == DT_FLOAT16 or target == DT_FLOAT16:
-        return _reference().cast(x, target_dtype)
+        return _fallback_kernel(K_CAST)(x, target_dtype)
     if not _is_well_behaved(x):
         x = _native_copy(x)
     _plan_broadcast(

@@ -17,6 +17,12 @@ session turns that into an OpError that carries the failing Operation.
 
 Tracing: `run_plan_traced` is the same walk with timestamps around each kernel. Both loops
 share the per-node steps below as inline functions, so the untraced loop pays nothing.
+
+The calling conventions (``KIND_*``) are defined once, in executor.pxd; this module exports
+them and ``runtime/kernel_table.py`` re-exports them.
+
+Never: import the runtime, ops or graph objects (the plan is plain arrays and the kernels are
+handed in already bound), or index the plan without `_validate` having checked it.
 """
 
 from cpython.list cimport PyList_GET_ITEM, PyList_SET_ITEM
@@ -26,12 +32,6 @@ from libc.stdint cimport int64_t
 from posix.time cimport CLOCK_MONOTONIC, clock_gettime, timespec
 
 import numpy as np
-
-cdef enum:
-    KIND_GENERIC = 0
-    KIND_UNARY = 1
-    KIND_BINARY = 2
-
 
 cdef class BoundPlan:
     """An `ExecPlan` with its kernels resolved, ready to run many times."""

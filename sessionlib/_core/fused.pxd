@@ -1,40 +1,22 @@
-# C-level interface of sessionlib._core.fused: the instruction set of fused elementwise
-# programs. The numbering is part of the program format that ``sessionlib/runtime/fusion.py``
-# writes (its OPCODES tuple lists the names in this order; tests/test_fusion.py checks that
-# both agree with fused.OPCODE_NAMES).
+# C-level interface of sessionlib._core.fused: what a fused elementwise program may hold.
+#
+# The instructions are the arithmetic kernels of elementwise.pxd (an opcode is the KernelId of
+# the kernel it computes, below NUM_OPCODES). The reductions and the limits below are defined
+# here only; fused.pyx exports them to Python (REDUCTION_NAMES, MAX_INPUTS, ...), and
+# runtime/fusion.py reads them from there.
 
-cdef enum Opcode:
-    OP_ADD = 0
-    OP_SUB
-    OP_MUL
-    OP_REAL_DIV
-    OP_FLOOR_DIV
-    OP_FLOOR_MOD
-    OP_POW
-    OP_MAXIMUM
-    OP_MINIMUM
-    OP_SQUARED_DIFFERENCE
-    OP_NEG
-    OP_ABS
-    OP_SIGN
-    OP_SQUARE
-    OP_SQRT
-    OP_RSQRT
-    OP_EXP
-    OP_LOG
-    OP_LOG1P
-    OP_SIN
-    OP_COS
-    OP_TANH
-    OP_SIGMOID
-    OP_RELU
-    OP_RECIPROCAL
-    NUM_OPCODES
-
-# The reduction that ends a program (0: none, the program writes its last value).
-cdef enum Reduction:
+# The reduction that ends a program (REDUCE_NONE: the program writes its last value).
+# REDUCE_SUM is "reduce_sum" in a program's Python description, and so on.
+cpdef enum Reduction:
     REDUCE_NONE = 0
     REDUCE_SUM
     REDUCE_MEAN
     REDUCE_MAX
     REDUCE_MIN
+
+# Limits of one program, sizing the kernel's stack arrays. A node beyond them runs through the
+# reference kernel; the fusion pass never builds one.
+cpdef enum:
+    MAX_INPUTS = 64
+    MAX_REGISTERS = 64
+    MAX_INSTRUCTIONS = 512

@@ -6,18 +6,21 @@
 ``_FusedElementwise`` node whose attrs hold a small instruction program; this module runs that
 program. ``fusion.reference_kernel`` is the numpy spec of the same program (it runs each
 instruction through the unfused reference kernel); ``tests/test_fusion.py`` and
-``tests/test_parity.py`` compare both.
+``tests/test_parity.py`` compare both. fusion.py hands that spec to this module
+(`set_fallbacks`) for the programs the C loop does not run.
 """
 
 # Design
 # ======
 #
 # Program. ``attrs['program']`` is a flat tuple of int quadruples ``(opcode, dst, a, b)``.
+# An opcode is the number of the elementwise kernel the instruction computes (KernelId,
+# elementwise.pxd: the arithmetic kernels come first, so opcodes are 0 .. NUM_OPCODES-1).
 # Operands 0 .. num_inputs-1 are the node's inputs, num_inputs .. num_inputs+num_registers-1
 # are registers, ``b == -1`` marks a unary instruction and ``dst == -1`` the output. A
-# reduction (``attrs['reduce']``) consumes operand ``attrs['reduce_src']`` instead of writing an
-# output. Programs are interpreted, never compiled: no C is generated at run time (the numexpr
-# idea, inside a graph executor).
+# reduction (``attrs['reduce']``, a Reduction of fused.pxd) consumes operand
+# ``attrs['reduce_src']`` instead of writing an output. Programs are interpreted, never
+# compiled: no C is generated at run time (the numexpr idea, inside a graph executor).
 #
 # Blocks. The output's flat index space is cut into blocks of BLOCK elements. Per block, each
 # operand is a pointer to BLOCK contiguous values: a full-size contiguous input is read in
@@ -34,7 +37,7 @@ instruction through the unfused reference kernel); ``tests/test_fusion.py`` and
 #
 # Threads. Above PARALLEL_THRESHOLD elements the range is cut into contiguous parts, a few per
 # thread, which ``prange`` hands out dynamically over ``elementwise.set_num_threads`` threads
-# (the session sets it from intra_op_parallelism_threads; the default gives devices x threads
+# (set from the session's intra_op_parallelism_threads; the default gives devices x threads
 # <= cores). Each part has its own registers. The GIL is released above NOGIL_THRESHOLD.
 #
 # Reductions. Sum, Mean, Max and Min over trailing axes (full reductions included) consume the
@@ -51,7 +54,7 @@ instruction through the unfused reference kernel); ``tests/test_fusion.py`` and
 # both cimport the scalar helpers of _scalar.pxd): integers wrap, floats follow IEEE. Ops
 # that can fail on integers (floor_div, floor_mod, pow) are fused only for floats, so the fused
 # kernel has no run-time errors but incompatible shapes. float16 has no C type: its programs run
-# through the numpy reference.
+# through the numpy reference, as do programs beyond the limits of fused.pxd.
 #
 # Compiler flags (setup.py): -O3 vectorises the block loops. -fno-math-errno lets libm calls be
 # treated as pure (no errno side effect), so calls in loops vectorise. -fno-trapping-math lets
@@ -67,6 +70,10 @@ instruction through the unfused reference kernel); ``tests/test_fusion.py`` and
 # handling, signed zeros and summation order. So a fused result differs from the unfused one by
 # a few ulps in transcendental ops and by summation order in float reductions: within the usual
 # float tolerance (rtol 1e-5 for float32, tighter for float64), and exactly equal for integers.
+#
+# Never: write an input (inputs may be read-only or shared memory), trust a program it has not
+# checked (`_check_program`: an index outside the operands would touch arbitrary memory), or
+# import the runtime (the core sits below it; the numpy fallbacks are handed over).
 
 cimport numpy as cnp
 from cpython.tuple cimport PyTuple_GET_ITEM, PyTuple_GET_SIZE
@@ -75,6 +82,7 @@ from libc cimport math as cmath
 from libc.stdlib cimport free, malloc
 
 from sessionlib._core cimport elementwise as ew
+from sessionlib._core._malloc cimport M_MMAP_THRESHOLD, M_TRIM_THRESHOLD, mallopt
 from sessionlib._core._typedefs cimport (
     float32_t, float64_t, int8_t, int16_t, int32_t, int64_t, numeric_t, uint8_t, uint32_t,
     uint64_t,
@@ -83,40 +91,22 @@ from sessionlib._core._scalar cimport (
     _abs, _maximum, _minimum, _relu, _sign, _wrapping_add, _wrapping_mul, _wrapping_neg,
     _wrapping_sub,
 )
+from sessionlib._core._simd_math cimport (
+    cos, cosf, exp, expf, log, log1p, log1pf, logf, pow, powf, sin, sinf, sl_cpu_supported,
+    sl_expf_fast, sl_expf_in_fast_range, tanh, tanhf,
+)
 
 import numpy as np
 
+from sessionlib._core.elementwise import KERNEL_NAMES
+
 cnp.import_array()
-
-cdef extern from "_simd_math.h" nogil:
-    float expf(float)
-    double exp(double)
-    float logf(float)
-    double log(double)
-    float log1pf(float)
-    double log1p(double)
-    float sinf(float)
-    double sin(double)
-    float cosf(float)
-    double cos(double)
-    float tanhf(float)
-    double tanh(double)
-    float powf(float, float)
-    double pow(double, double)
-    float sl_expf_fast(float)
-    bint sl_expf_in_fast_range(const float*, Py_ssize_t)
-    int sl_cpu_supported()
-
-cdef extern from "<malloc.h>" nogil:
-    int mallopt(int param, int value)
-    int M_MMAP_THRESHOLD
-    int M_TRIM_THRESHOLD
 
 
 _malloc_tuning = None  # None until `tune_malloc` ran, then whether it changed malloc
 
 
-def tune_malloc():
+def tune_malloc(bint enabled):
     """Makes glibc malloc serve large buffers from its heap and keep them after free.
 
     glibc maps every block above 32 MiB afresh (mmap) and unmaps it on free, so each new
@@ -125,20 +115,22 @@ def tune_malloc():
     malloc's own knobs: blocks up to 1 GiB come from the heap, and up to 1 GiB of freed heap is
     kept rather than returned to the OS. Peak memory is unchanged (the same buffers are reused).
 
-    The setting is process-wide, so importing sessionlib does not make it: the executors call
-    this once, when the first session (or device worker) needs one. ``SESSIONLIB_MALLOC_TUNING=0``
-    leaves malloc alone.
+    The setting is process-wide, so importing sessionlib does not make it: the runtime calls
+    this once, when the first session (or device worker) needs an executor, and passes its
+    ``SESSIONLIB_MALLOC_TUNING`` setting (``runtime/settings.py``); only the first call counts.
+
+    Args:
+      enabled: False leaves malloc alone (the user opted out).
 
     Returns:
-      Whether malloc was tuned (False off Linux, under the opt-out, or without the knobs).
+      Whether malloc was tuned (False off Linux, when not enabled, or without the knobs).
     """
     global _malloc_tuning
     if _malloc_tuning is None:
-        import os
         import sys
 
         tuned = False
-        if sys.platform == "linux" and os.environ.get("SESSIONLIB_MALLOC_TUNING", "1") != "0":
+        if enabled and sys.platform == "linux":
             tuned = bool(mallopt(M_MMAP_THRESHOLD, 1 << 30) and
                          mallopt(M_TRIM_THRESHOLD, 1 << 30))
         _malloc_tuning = tuned
@@ -149,21 +141,22 @@ if not sl_cpu_supported():
     raise ImportError("sessionlib._core.fused was compiled for AVX2/FMA (x86-64-v3), which "
                       "this CPU lacks; rebuild with SESSIONLIB_MARCH= (empty)")
 
-__all__ = ["fused_elementwise", "unary", "tune_malloc", "OPCODE_NAMES", "REDUCTION_NAMES", "BLOCK"]
+__all__ = ["fused_elementwise", "unary", "tune_malloc", "set_fallbacks", "OPCODE_NAMES",
+           "BINARY_OPCODE_NAMES", "REDUCTION_NAMES", "MAX_INPUTS", "MAX_REGISTERS",
+           "MAX_INSTRUCTIONS", "BLOCK"]
 
-# Instruction names in Opcode order (fused.pxd); runtime/fusion.py writes programs with them.
-OPCODE_NAMES = (
-    "add", "sub", "mul", "real_div", "floor_div", "floor_mod", "pow", "maximum", "minimum",
-    "squared_difference", "neg", "abs", "sign", "square", "sqrt", "rsqrt", "exp", "log",
-    "log1p", "sin", "cos", "tanh", "sigmoid", "relu", "reciprocal",
-)
-REDUCTION_NAMES = ("", "reduce_sum", "reduce_mean", "reduce_max", "reduce_min")
+# Instruction names in opcode order: the arithmetic prefix of elementwise's kernels (an opcode
+# is a KernelId, elementwise.pxd); runtime/fusion.py writes programs with them.
+OPCODE_NAMES = KERNEL_NAMES[:ew.NUM_OPCODES]
+# The instructions that take two operands (the others take one).
+BINARY_OPCODE_NAMES = OPCODE_NAMES[:ew.FIRST_UNARY_OPCODE]
+# Reduction names in Reduction order (fused.pxd), "" for REDUCE_NONE: REDUCE_SUM is
+# "reduce_sum", the `fusion` name of the ops that reduce so.
+REDUCTION_NAMES = ("",) + tuple(reduction.name.lower() for reduction in Reduction
+                                if reduction != REDUCE_NONE)
 
 cdef enum:
     MAX_DIMS = 64
-    MAX_INPUTS = 64
-    MAX_REGISTERS = 64
-    MAX_INSTRUCTIONS = 512
     LANES = 32
 
 # Elements per block. Every instruction stores its block into a register and the next one
@@ -197,8 +190,6 @@ cdef Py_ssize_t MIN_PART_SIZE = 32768
 # Above this many elements the GIL is released around the loop.
 cdef Py_ssize_t NOGIL_THRESHOLD = 8192
 
-assert len(OPCODE_NAMES) == NUM_OPCODES
-
 
 # ---------------------------------------------------------------------------------------------
 # Scalar helpers beyond the shared ones of _scalar.pxd: the float-only fused floor_mod.
@@ -230,38 +221,38 @@ cdef void _apply(int op, numeric_t* d, const numeric_t* a, const numeric_t* b,
                  Py_ssize_t n) noexcept nogil:
     cdef Py_ssize_t i
     cdef numeric_t t
-    if op == OP_ADD:
+    if op == ew.K_ADD:
         for i in range(n):
             d[i] = _wrapping_add(a[i], b[i])
-    elif op == OP_SUB:
+    elif op == ew.K_SUB:
         for i in range(n):
             d[i] = _wrapping_sub(a[i], b[i])
-    elif op == OP_MUL:
+    elif op == ew.K_MUL:
         for i in range(n):
             d[i] = _wrapping_mul(a[i], b[i])
-    elif op == OP_MAXIMUM:
+    elif op == ew.K_MAXIMUM:
         for i in range(n):
             d[i] = _maximum(a[i], b[i])
-    elif op == OP_MINIMUM:
+    elif op == ew.K_MINIMUM:
         for i in range(n):
             d[i] = _minimum(a[i], b[i])
-    elif op == OP_SQUARED_DIFFERENCE:
+    elif op == ew.K_SQUARED_DIFFERENCE:
         for i in range(n):
             t = _wrapping_sub(a[i], b[i])
             d[i] = _wrapping_mul(t, t)
-    elif op == OP_NEG:
+    elif op == ew.K_NEG:
         for i in range(n):
             d[i] = _wrapping_neg(a[i])
-    elif op == OP_ABS:
+    elif op == ew.K_ABS:
         for i in range(n):
             d[i] = _abs(a[i])
-    elif op == OP_SIGN:
+    elif op == ew.K_SIGN:
         for i in range(n):
             d[i] = _sign(a[i])
-    elif op == OP_SQUARE:
+    elif op == ew.K_SQUARE:
         for i in range(n):
             d[i] = _wrapping_mul(a[i], a[i])
-    elif op == OP_RELU:
+    elif op == ew.K_RELU:
         for i in range(n):
             d[i] = _relu(a[i])
     elif numeric_t is float32_t:
@@ -277,25 +268,25 @@ cdef void _apply_float32(int op, float32_t* d, const float32_t* a, const float32
                          Py_ssize_t n) noexcept nogil:
     cdef Py_ssize_t i
     cdef float32_t e, t
-    if op == OP_REAL_DIV:
+    if op == ew.K_REAL_DIV:
         for i in range(n):
             d[i] = a[i] / b[i]
-    elif op == OP_FLOOR_DIV:
+    elif op == ew.K_FLOOR_DIV:
         for i in range(n):
             d[i] = cmath.floorf(a[i] / b[i])
-    elif op == OP_FLOOR_MOD:
+    elif op == ew.K_FLOOR_MOD:
         for i in range(n):
             d[i] = _floor_mod(a[i], b[i])
-    elif op == OP_POW:
+    elif op == ew.K_POW:
         for i in range(n):
             d[i] = powf(a[i], b[i])
-    elif op == OP_SQRT:
+    elif op == ew.K_SQRT:
         for i in range(n):
             d[i] = cmath.sqrtf(a[i])
-    elif op == OP_RSQRT:
+    elif op == ew.K_RSQRT:
         for i in range(n):
             d[i] = 1 / cmath.sqrtf(a[i])
-    elif op == OP_EXP:
+    elif op == ew.K_EXP:
         # The inlined exp where the whole block allows it; libm handles specials (_simd_math.h).
         if sl_expf_in_fast_range(a, n):
             for i in range(n):
@@ -303,22 +294,22 @@ cdef void _apply_float32(int op, float32_t* d, const float32_t* a, const float32
         else:
             for i in range(n):
                 d[i] = expf(a[i])
-    elif op == OP_LOG:
+    elif op == ew.K_LOG:
         for i in range(n):
             d[i] = logf(a[i])
-    elif op == OP_LOG1P:
+    elif op == ew.K_LOG1P:
         for i in range(n):
             d[i] = log1pf(a[i])
-    elif op == OP_SIN:
+    elif op == ew.K_SIN:
         for i in range(n):
             d[i] = sinf(a[i])
-    elif op == OP_COS:
+    elif op == ew.K_COS:
         for i in range(n):
             d[i] = cosf(a[i])
-    elif op == OP_TANH:
+    elif op == ew.K_TANH:
         for i in range(n):
             d[i] = tanhf(a[i])
-    elif op == OP_SIGMOID:
+    elif op == ew.K_SIGMOID:
         # exp of a non-positive number never overflows; the limits come out exactly 0 and 1.
         # e / (1 + e) is e times the reciprocal already computed: one division per lane, since
         # the vector loop evaluates both sides of the select.
@@ -332,7 +323,7 @@ cdef void _apply_float32(int op, float32_t* d, const float32_t* a, const float32
                 e = expf(-cmath.fabsf(a[i]))
                 t = 1 / (1 + e)
                 d[i] = t if a[i] >= 0 else e * t
-    elif op == OP_RECIPROCAL:
+    elif op == ew.K_RECIPROCAL:
         for i in range(n):
             d[i] = 1 / a[i]
 
@@ -341,48 +332,48 @@ cdef void _apply_float64(int op, float64_t* d, const float64_t* a, const float64
                          Py_ssize_t n) noexcept nogil:
     cdef Py_ssize_t i
     cdef float64_t e, t
-    if op == OP_REAL_DIV:
+    if op == ew.K_REAL_DIV:
         for i in range(n):
             d[i] = a[i] / b[i]
-    elif op == OP_FLOOR_DIV:
+    elif op == ew.K_FLOOR_DIV:
         for i in range(n):
             d[i] = cmath.floor(a[i] / b[i])
-    elif op == OP_FLOOR_MOD:
+    elif op == ew.K_FLOOR_MOD:
         for i in range(n):
             d[i] = _floor_mod(a[i], b[i])
-    elif op == OP_POW:
+    elif op == ew.K_POW:
         for i in range(n):
             d[i] = pow(a[i], b[i])
-    elif op == OP_SQRT:
+    elif op == ew.K_SQRT:
         for i in range(n):
             d[i] = cmath.sqrt(a[i])
-    elif op == OP_RSQRT:
+    elif op == ew.K_RSQRT:
         for i in range(n):
             d[i] = 1 / cmath.sqrt(a[i])
-    elif op == OP_EXP:
+    elif op == ew.K_EXP:
         for i in range(n):
             d[i] = exp(a[i])
-    elif op == OP_LOG:
+    elif op == ew.K_LOG:
         for i in range(n):
             d[i] = log(a[i])
-    elif op == OP_LOG1P:
+    elif op == ew.K_LOG1P:
         for i in range(n):
             d[i] = log1p(a[i])
-    elif op == OP_SIN:
+    elif op == ew.K_SIN:
         for i in range(n):
             d[i] = sin(a[i])
-    elif op == OP_COS:
+    elif op == ew.K_COS:
         for i in range(n):
             d[i] = cos(a[i])
-    elif op == OP_TANH:
+    elif op == ew.K_TANH:
         for i in range(n):
             d[i] = tanh(a[i])
-    elif op == OP_SIGMOID:
+    elif op == ew.K_SIGMOID:
         for i in range(n):
             e = exp(-cmath.fabs(a[i]))      # as for float32
             t = 1 / (1 + e)
             d[i] = t if a[i] >= 0 else e * t
-    elif op == OP_RECIPROCAL:
+    elif op == ew.K_RECIPROCAL:
         for i in range(n):
             d[i] = 1 / a[i]
 
@@ -710,7 +701,31 @@ cdef int _dispatch(int code, Run* run, int num_threads) noexcept nogil:
 # The kernel.
 
 _errors_module = None
-_fusion_module = None
+# The numpy spec of a program and the reduction kernel for non-trailing axes, handed over by
+# runtime/fusion.py (set_fallbacks); None until then.
+_reference_kernel = None
+_reduce_kernel = None
+
+
+def set_fallbacks(reference_kernel, reduce_kernel):
+    """Hands this module the kernels it delegates to (the core never imports the runtime).
+
+    runtime/fusion.py, which owns both, calls this when it is imported.
+
+    Args:
+      reference_kernel: ``(ctx, inputs, attrs) -> (result,)``, the numpy spec of a program:
+        it runs float16 programs and programs beyond the limits (MAX_INPUTS, ...).
+      reduce_kernel: ``(ctx, value, axes, attrs) -> (result,)``: reduces `value` over `axes`
+        with the kernel of the program's reduction op (``attrs['reduce_op']``); used for
+        reductions over axes that are not the trailing ones.
+
+    Raises:
+      ValueError: if either is not callable.
+    """
+    global _reference_kernel, _reduce_kernel
+    if not callable(reference_kernel) or not callable(reduce_kernel):
+        raise ValueError("the fallback kernels must be callable")
+    _reference_kernel, _reduce_kernel = reference_kernel, reduce_kernel
 
 
 def _errors():
@@ -721,13 +736,12 @@ def _errors():
     return _errors_module
 
 
-def _fusion():
-    # Imported on first use: runtime/fusion.py imports this module.
-    global _fusion_module
-    if _fusion_module is None:
-        from sessionlib.runtime import fusion
-        _fusion_module = fusion
-    return _fusion_module
+cdef object _handed(object kernel):
+    """`kernel`, a fallback from set_fallbacks; RuntimeError when none was handed over."""
+    if kernel is None:
+        raise RuntimeError("sessionlib._core.fused: the numpy fallbacks were not handed over "
+                           "(importing sessionlib.runtime.fusion does it)")
+    return kernel
 
 
 def _shape_string(shape):
@@ -845,7 +859,7 @@ def unary(str name, x):
     attrs = _UNARY_ATTRS.get(name)
     if attrs is None:
         attrs = {"program": (OPCODE_NAMES.index(name), -1, 0, -1), "num_inputs": 1,
-                 "num_registers": 0, "reduce": REDUCE_NONE, "reduce_src": -1,
+                 "num_registers": 0, "reduce": <int>REDUCE_NONE, "reduce_src": -1,
                  "reduce_axes": (), "keep_dims": False, "reduce_op": "", "_name": name}
         _UNARY_ATTRS[name] = attrs
     return _fused(None, (x,), attrs, False)[0]
@@ -865,7 +879,7 @@ cdef int _check_program(tuple program, int num_inputs, int num_registers, int re
                          f"quadruples, or {num_registers} registers is negative")
     for j in range(0, size, 4):
         opcode, dst, a, b = program[j], program[j + 1], program[j + 2], program[j + 3]
-        if not (0 <= opcode < NUM_OPCODES and 0 <= a < operands and -1 <= b < operands
+        if not (0 <= opcode < ew.NUM_OPCODES and 0 <= a < operands and -1 <= b < operands
                 and (num_inputs <= dst < operands or (dst == -1 and reduction == REDUCE_NONE))):
             raise ValueError(f"fused program: instruction {j // 4} {program[j:j + 4]} is "
                              f"invalid for {num_inputs} inputs and {num_registers} registers"
@@ -893,7 +907,7 @@ cdef tuple _fused(ctx, tuple inputs, dict attrs, bint materialise):
     cdef int num_threads = ew.kernel_num_threads()
     if count > MAX_INPUTS or num_instructions > MAX_INSTRUCTIONS or (
             attrs["num_registers"] > MAX_REGISTERS):
-        return _fusion().reference_kernel(ctx, inputs, attrs)
+        return _handed(_reference_kernel)(ctx, inputs, attrs)
     _check_program(program, count, attrs["num_registers"], attrs["reduce"],
                    attrs["reduce_src"])
     arrays = tuple([value if cnp.PyArray_Check(value) else np.asarray(value)
@@ -908,7 +922,7 @@ cdef tuple _fused(ctx, tuple inputs, dict attrs, bint materialise):
     if code not in (ew.DT_FLOAT32, ew.DT_FLOAT64, ew.DT_INT8, ew.DT_INT16, ew.DT_INT32,
                     ew.DT_INT64, ew.DT_UINT8):
         # float16 (no C type) and anything unexpected: the numpy spec.
-        return _fusion().reference_kernel(ctx, inputs, attrs)
+        return _handed(_reference_kernel)(ctx, inputs, attrs)
     _broadcast(arrays, count, shape, &ndim)
     run.size = 1
     for k in range(ndim):
@@ -923,7 +937,7 @@ cdef tuple _fused(ctx, tuple inputs, dict attrs, bint materialise):
             # Other axes: run the chain fused, then the reduction's own kernel.
             y = _fused(ctx, inputs, attrs, True)[0]
             axes = np.asarray(attrs["reduce_axes"], dtype=np.int64)
-            return _fusion().reduce_with_kernel(ctx, y, axes, attrs)
+            return _handed(_reduce_kernel)(ctx, y, axes, attrs)
         run.outer, run.inner = split
         out_ndim = 0
         for k in range(ndim):

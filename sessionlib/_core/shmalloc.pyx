@@ -1,17 +1,22 @@
 # cython: language_level=3
 """A numpy allocation hook (NEP 49) that puts large arrays in this process's shared arena.
 
-Design. A tensor that crosses devices must be in shared memory. The copy path
-(``TensorStore.publish``) copies it into an arena block: ~4 ms for 64 MB. Here the producing
-kernel allocates its output in an arena block to begin with, so `_Send` can publish the array
-in place, with no copy at all:
+Design. A tensor that crosses processes (a `_Send`'s input, bound for another device, or a
+value a worker hands to the client as a fetch) must be in shared memory. The copy path
+(``TensorStore.publish``) copies it into a block of the store's arena: ~4 ms for 64 MB. Here
+the producing kernel allocates its output in a shared *zero-copy block* to begin with, so the
+store publishes the array where it lies (``publish(..., in_place=True)``) and the consumer
+maps that block: no copy on either side. The first run that needs a block of a new size copies
+(a miss, below); later runs find the block (while the store has room for it, see
+``runtime/shm.py``) and copy nothing.
 
-* The worker wraps the kernels whose outputs feed a `_Send` in `ArenaKernel`, which installs
-  this module's `PyDataMem_Handler` (``PyDataMem_SetHandler``; numpy keeps the handler in a
-  context variable, so only the calling thread's allocations see it) for the duration of the
-  call. Every other allocation, and every allocation below `threshold` bytes, goes to the C
-  library: numpy stores the handler in each array, so the array's ``free`` comes back here and
-  a pointer that is not an arena block is handed to ``free()``.
+* The worker wraps the kernels whose outputs feed a `_Send` or are fetched in `ArenaKernel`
+  (``runtime/worker.py``), which installs this module's `PyDataMem_Handler`
+  (``PyDataMem_SetHandler``; numpy keeps the handler in a context variable, so only the
+  calling thread's allocations see it) for the duration of the call. Every other allocation,
+  and every allocation below `threshold` bytes, goes to the C library: numpy stores the
+  handler in each array, so the array's ``free`` comes back here and a pointer that is not an
+  arena block is handed to ``free()``.
 * Blocks are registered by the Python `TensorStore` (which owns and maps their segments) with
   `add_block`. A request takes the smallest free registered block that fits (and is at most
   about twice its size); when none fits, the size is recorded as a *miss* (`take_misses`) and
@@ -24,166 +29,19 @@ in place, with no copy at all:
   recycled memory, and the producer never overwrites memory a consumer still reads (the
   store also marks a published array read-only).
 * One pthread mutex guards the table: numpy may free arrays from any thread, and lane threads
-  allocate concurrently. The table is small (`MAX_BLOCKS`) and scanned linearly.
+  allocate concurrently. The table is small (`MAX_BLOCKS`) and scanned linearly. The C side
+  is ``_shm_arena.h`` (declared in ``_shm_arena.pxd``).
+
+Never: call into Python from the allocation functions (numpy calls them on any thread), hand
+out a block that an array or a pin still holds, or map or unmap memory (the store owns the
+segments; this module only lends out what it was given).
 """
 
-cdef extern from *:
-    """
-    #define NPY_TARGET_VERSION NPY_1_22_API_VERSION
-    #include <numpy/arrayobject.h>
-    #include <pthread.h>
-    #include <stdlib.h>
-    #include <string.h>
-    #include <stdint.h>
-
-    #define SL_MAX_BLOCKS 256
-    #define SL_MAX_MISSES 32
-
-    typedef struct {
-        char *base;
-        size_t size;
-        int live;    /* registered (and mapped by the store) */
-        int used;    /* a numpy array owns the block */
-        int pins;    /* consumers' leases on memory of the block */
-    } sl_block;
-
-    static sl_block sl_blocks[SL_MAX_BLOCKS];
-    static int sl_nblocks = 0;
-    static size_t sl_threshold = 1 << 20;
-    static size_t sl_misses[SL_MAX_MISSES];
-    static int sl_nmisses = 0;
-    static long sl_hits = 0, sl_fallbacks = 0;
-    static pthread_mutex_t sl_lock = PTHREAD_MUTEX_INITIALIZER;
-
-    static int sl_import_numpy(void) {
-        import_array1(-1);
-        return 0;
-    }
-
-    /* The index of the block that starts at `ptr`, or -1 (lock held). */
-    static int sl_find(const void *ptr) {
-        int i;
-        for (i = 0; i < sl_nblocks; i++)
-            if (sl_blocks[i].live && sl_blocks[i].base == (const char *)ptr)
-                return i;
-        return -1;
-    }
-
-    /* A free block for `size` bytes, or NULL after recording a miss (lock held). */
-    static void *sl_take(size_t size) {
-        int i, best = -1;
-        for (i = 0; i < sl_nblocks; i++) {
-            sl_block *b = &sl_blocks[i];
-            if (b->live && !b->used && !b->pins && b->size >= size && b->size / 2 <= size
-                    && (best < 0 || b->size < sl_blocks[best].size))
-                best = i;
-        }
-        if (best >= 0) {
-            sl_blocks[best].used = 1;
-            sl_hits++;
-            return sl_blocks[best].base;
-        }
-        sl_fallbacks++;
-        if (sl_nmisses < SL_MAX_MISSES)
-            sl_misses[sl_nmisses++] = size;
-        return NULL;
-    }
-
-    static void *sl_malloc(void *ctx, size_t size) {
-        void *p = NULL;
-        if (size >= sl_threshold) {
-            pthread_mutex_lock(&sl_lock);
-            p = sl_take(size);
-            pthread_mutex_unlock(&sl_lock);
-        }
-        return p ? p : malloc(size);
-    }
-
-    static void *sl_calloc(void *ctx, size_t count, size_t elsize) {
-        void *p = NULL;
-        size_t size;
-        if (elsize && count > SIZE_MAX / elsize)
-            return NULL;
-        size = count * elsize;
-        if (size >= sl_threshold) {
-            pthread_mutex_lock(&sl_lock);
-            p = sl_take(size);
-            pthread_mutex_unlock(&sl_lock);
-        }
-        if (p) {
-            memset(p, 0, size);   /* a recycled block holds an earlier run's data */
-            return p;
-        }
-        return calloc(count, elsize);
-    }
-
-    static void sl_free(void *ctx, void *ptr, size_t size) {
-        int i;
-        if (ptr == NULL)
-            return;
-        pthread_mutex_lock(&sl_lock);
-        i = sl_find(ptr);
-        if (i >= 0)
-            sl_blocks[i].used = 0;   /* reusable once its pins are gone too */
-        pthread_mutex_unlock(&sl_lock);
-        if (i < 0)
-            free(ptr);
-    }
-
-    static void *sl_realloc(void *ctx, void *ptr, size_t new_size) {
-        int i;
-        size_t old;
-        void *q;
-        if (ptr == NULL)
-            return sl_malloc(ctx, new_size);
-        pthread_mutex_lock(&sl_lock);
-        i = sl_find(ptr);
-        old = i >= 0 ? sl_blocks[i].size : 0;
-        pthread_mutex_unlock(&sl_lock);
-        if (i < 0)
-            return realloc(ptr, new_size);
-        if (new_size <= old)
-            return ptr;
-        q = malloc(new_size);
-        if (q == NULL)
-            return NULL;
-        memcpy(q, ptr, old);
-        sl_free(ctx, ptr, old);
-        return q;
-    }
-
-    static PyDataMem_Handler sl_handler = {
-        "sessionlib_shared_arena",
-        1,
-        {NULL, sl_malloc, sl_calloc, sl_realloc, sl_free}
-    };
-
-    static PyObject *sl_handler_capsule(void) {
-        return PyCapsule_New(&sl_handler, "mem_handler", NULL);
-    }
-
-    static void sl_lock_table(void) { pthread_mutex_lock(&sl_lock); }
-    static void sl_unlock_table(void) { pthread_mutex_unlock(&sl_lock); }
-    """
-    ctypedef struct sl_block:
-        char *base
-        size_t size
-        int live
-        int used
-        int pins
-    sl_block sl_blocks[256]
-    int sl_nblocks
-    size_t sl_threshold
-    size_t sl_misses[32]
-    int sl_nmisses
-    long sl_hits
-    long sl_fallbacks
-    int SL_MAX_BLOCKS
-    int sl_import_numpy() except -1
-    object sl_handler_capsule()
-    object PyDataMem_SetHandler(object handler)
-    void sl_lock_table()
-    void sl_unlock_table()
+from sessionlib._core._shm_arena cimport (
+    PyDataMem_SetHandler, SL_MAX_BLOCKS, sl_blocks, sl_fallbacks, sl_handler_capsule, sl_hits,
+    sl_import_numpy, sl_lock_table, sl_misses, sl_nblocks, sl_nmisses, sl_threshold,
+    sl_unlock_table,
+)
 
 sl_import_numpy()
 

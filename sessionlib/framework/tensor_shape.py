@@ -4,7 +4,7 @@ Dimensions are plain ints or None (TF 2's shape behaviour, which `tf.compat.v1` 
 so ``t.shape[0]`` is an int. A shape of unknown rank has ``dims is None``.
 """
 
-__all__ = ["TensorShape", "as_shape", "unknown_shape", "scalar"]
+__all__ = ["TensorShape", "as_shape", "unknown_shape", "scalar", "broadcast_shapes"]
 
 
 def _as_dim(value):
@@ -245,3 +245,38 @@ def unknown_shape(rank=None):
 
 def scalar():
     return TensorShape(())
+
+
+def broadcast_shapes(a, b, what="broadcast"):
+    """The numpy broadcast of two static shapes.
+
+    Args:
+      a, b: `TensorShape`s; an unknown dimension broadcasts against anything.
+      what: the op named in the error message.
+
+    Returns:
+      The broadcast `TensorShape` (of unknown rank if either shape's rank is unknown).
+
+    Raises:
+      ValueError: when the shapes cannot broadcast.
+    """
+    if a.rank is None or b.rank is None:
+        return TensorShape(None)
+    x, y = a.as_list(), b.as_list()
+    rank = max(len(x), len(y))
+    x = [1] * (rank - len(x)) + x
+    y = [1] * (rank - len(y)) + y
+    result = []
+    for dx, dy in zip(x, y):
+        if dx == 1:
+            result.append(dy)
+        elif dy == 1:
+            result.append(dx)
+        elif dx is None or dy is None:
+            result.append(dx if dy is None else dy)
+        elif dx == dy:
+            result.append(dx)
+        else:
+            raise ValueError(f"Dimensions must be equal, but are {dx} and {dy} for "
+                             f"'{what}' with input shapes: {a}, {b}.")
+    return TensorShape(result)

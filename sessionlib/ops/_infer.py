@@ -6,7 +6,7 @@ a ValueError, both raised while the graph is built, with TF's wording where it h
 """
 
 from sessionlib import dtypes
-from sessionlib.framework.tensor_shape import TensorShape
+from sessionlib.framework.tensor_shape import TensorShape, broadcast_shapes
 
 __all__ = ["check_dtype", "same_dtype", "broadcast_shapes", "unary", "binary", "constant_of",
            "folded_value", "shape_from_tensor", "check_index_dtype", "normalize_axis",
@@ -30,30 +30,6 @@ def same_dtype(op_type, inputs, names=("x", "y")):
                             f"that does not match type {first.name} of argument "
                             f"'{names[0]}'.")
     return first
-
-
-def broadcast_shapes(a, b, what="broadcast"):
-    """The numpy-broadcast of two static shapes; ValueError when they cannot broadcast."""
-    if a.rank is None or b.rank is None:
-        return TensorShape(None)
-    x, y = a.as_list(), b.as_list()
-    rank = max(len(x), len(y))
-    x = [1] * (rank - len(x)) + x
-    y = [1] * (rank - len(y)) + y
-    result = []
-    for dx, dy in zip(x, y):
-        if dx == 1:
-            result.append(dy)
-        elif dy == 1:
-            result.append(dx)
-        elif dx is None or dy is None:
-            result.append(dx if dy is None else dy)
-        elif dx == dy:
-            result.append(dx)
-        else:
-            raise ValueError(f"Dimensions must be equal, but are {dx} and {dy} for "
-                             f"'{what}' with input shapes: {a}, {b}.")
-    return TensorShape(result)
 
 
 def unary(allowed, out_dtype=None):

@@ -28,7 +28,7 @@ import time
 import types
 
 from sessionlib import errors
-from sessionlib.runtime import channel, shm
+from sessionlib.runtime import channel, settings, shm
 
 __all__ = ["DevicePool", "WorkerHandle", "pool", "default_threads", "shutdown_pool"]
 
@@ -85,7 +85,7 @@ def _context():
     # Before 3.11 there is no PYTHONSAFEPATH (see `_main_hidden`): spawn applies the parent's
     # sys.path before it imports anything of ours, so it is the safe default there.
     default_method = "forkserver" if sys.version_info >= (3, 11) else "spawn"
-    method = os.environ.get("SESSIONLIB_START_METHOD", default_method)
+    method = settings.start_method(default_method)
     if method not in ("forkserver", "spawn"):
         raise ValueError(f"SESSIONLIB_START_METHOD must be forkserver or spawn, not {method!r}")
     context = multiprocessing.get_context(method)

@@ -16,12 +16,11 @@ plan turns that into an `OpError` (``runtime/failures.py``). Select an executor 
 ``SESSIONLIB_EXECUTOR=reference|cython`` or `set_default_executor`.
 """
 
-import os
 import time
 
 import numpy as np
 
-from sessionlib.runtime import kernel_table
+from sessionlib.runtime import kernel_table, settings
 from sessionlib.runtime.plan import bind_kernels
 
 __all__ = ["ReferenceExecutor", "CythonExecutor", "get_executor", "set_default_executor",
@@ -146,7 +145,7 @@ class CythonExecutor:
 
 
 _executors = {}
-_default_name = os.environ.get("SESSIONLIB_EXECUTOR", "cython")
+_default_name = settings.executor_name()
 
 
 def get_executor(name=None):
@@ -163,7 +162,7 @@ def get_executor(name=None):
     if executor is None:
         from sessionlib._core import fused
 
-        fused.tune_malloc()
+        fused.tune_malloc(settings.malloc_tuning())
         if name == "reference":
             executor = ReferenceExecutor()
         elif name == "cython":

@@ -1,10 +1,14 @@
 """Fusion of elementwise chains: a plan pass that turns chains and trees of elementwise ops
 into one ``_FusedElementwise`` node running a small instruction program in one pass over memory.
 
-`fuse` runs inside ``plan.compile_nodes``, so the in-process path and every device partition get
-it. It looks only at registrations: an op fuses when its `OpDef.fusion` names an instruction
-(``'add'``, ``'exp'``, ...; the arithmetic ops of math_ops and nn.relu) or a reduction
-(``'reduce_sum'``, ``'reduce_mean'``, ``'reduce_max'``, ``'reduce_min'``).
+Where it runs. `fuse` rewrites one device's node list when a step is compiled, before slots are
+assigned, and never per run. ``plan.compile_nodes`` runs it for a step that runs in process;
+for a step partitioned over devices, ``partition._compile`` runs it on each device's nodes
+(then compiles them with ``fuse=False``), so that the partition graphs and traces describe
+the fused nodes that really run. It looks only at registrations: an op fuses when its
+`OpDef.fusion` names an instruction (``'add'``, ``'exp'``, ...; the arithmetic ops of math_ops
+and nn.relu) or a reduction (``'reduce_sum'``, ``'reduce_mean'``, ``'reduce_max'``,
+``'reduce_min'``).
 
 What fuses. Walking the nodes backwards, an elementwise node joins the group of its consumer
 when its output
@@ -30,22 +34,28 @@ Its attrs are plain values and pickle to a device worker:
     ``reduce_axes`` (the constant axes, as written), ``keep_dims``, ``reduce_op`` (its type);
   ``fused_ops``, ``fused_types``: the member op names and types, in execution order.
 
-Switching it off. ``SESSIONLIB_FUSION=0`` in the environment turns fusion off everywhere (device
-workers inherit it); a session with ``graph_options.optimizer_options.opt_level = L0`` (TF's
-"no optimizations") compiles its in-process steps without fusion.
+The instruction set is the compiled kernel's (``sessionlib._core.fused``): OPCODES,
+REDUCTIONS and the limits are read from it, never restated here.
+
+Switching it off. ``SESSIONLIB_FUSION=0`` in the environment (``runtime/settings.py``) turns
+fusion off for every session. ``graph_options.optimizer_options.opt_level = L0`` (TF's "no
+optimizations") turns it off for one session: all its steps compile without fusion, those that
+run in process and the partitions it runs on device workers alike.
 
 `reference_kernel` is the spec of the program: it runs every instruction through the unfused
 reference kernel of the same name, and the reduction through the reduction's own reference
-kernel, so the reference executor gives exactly the unfused results.
+kernel, so the reference executor gives exactly the unfused results. This module hands it to
+the compiled kernel (``fused.set_fallbacks``) for the programs its C loop does not run.
 """
 
 import collections
-import os
 
 import numpy as np
 
+from sessionlib._core import fused as _fused_kernel
 from sessionlib.framework import registry
-from sessionlib.runtime import kernel_table
+from sessionlib.framework.tensor_shape import TensorShape, broadcast_shapes
+from sessionlib.runtime import kernel_table, settings
 from sessionlib.runtime import reference_kernels as _ref
 
 __all__ = ["OPCODES", "REDUCTIONS", "FUSED_OP_TYPE", "fuse", "enabled", "reference_kernel",
@@ -53,28 +63,26 @@ __all__ = ["OPCODES", "REDUCTIONS", "FUSED_OP_TYPE", "fuse", "enabled", "referen
 
 FUSED_OP_TYPE = "_FusedElementwise"
 
-# The instruction set, in opcode order (sessionlib/_core/fused.pxd numbers them the same way).
-OPCODES = (
-    "add", "sub", "mul", "real_div", "floor_div", "floor_mod", "pow", "maximum", "minimum",
-    "squared_difference", "neg", "abs", "sign", "square", "sqrt", "rsqrt", "exp", "log",
-    "log1p", "sin", "cos", "tanh", "sigmoid", "relu", "reciprocal",
-)
+# The instruction set, in opcode order, and the reductions, in the order of a program's
+# ``reduce`` attr (1 + the index here): the compiled kernel's own tables.
+OPCODES = _fused_kernel.OPCODE_NAMES
 _OPCODE = {name: index for index, name in enumerate(OPCODES)}
-_BINARY = frozenset(OPCODES[:10])
+_BINARY = frozenset(_fused_kernel.BINARY_OPCODE_NAMES)
 # Instructions that raise on integers in the unfused kernels: fused for floats only.
 _RAISES_ON_INTEGERS = frozenset(("floor_div", "floor_mod", "pow"))
-REDUCTIONS = ("reduce_sum", "reduce_mean", "reduce_max", "reduce_min")
+REDUCTIONS = _fused_kernel.REDUCTION_NAMES[1:]
 
-# Limits of the fused kernel (a group that would exceed them is split or left alone).
+# Limits of the fused kernel (a group that would exceed them is split or left alone). A group
+# of at most MAX_MEMBERS ops has at most that many instructions, within the kernel's
+# MAX_INSTRUCTIONS.
 MAX_MEMBERS = 256
-MAX_INPUTS = 64
-MAX_REGISTERS = 64
+MAX_INPUTS = _fused_kernel.MAX_INPUTS
+MAX_REGISTERS = _fused_kernel.MAX_REGISTERS
 
 
 def enabled():
-    """Whether fusion is on for this process (``SESSIONLIB_FUSION``, default on)."""
-    return os.environ.get("SESSIONLIB_FUSION", "1").strip().lower() not in ("0", "false", "off",
-                                                                           "no")
+    """Whether fusion is on for this process by default (``settings.fusion_enabled``)."""
+    return settings.fusion_enabled()
 
 
 # ---- the pass ---------------------------------------------------------------------------------
@@ -334,15 +342,13 @@ def reference_kernel(ctx, inputs, attrs):
 
 def _fused_infer(inputs, attrs):
     """Graph-time inference, for a `_FusedElementwise` op built directly (tests, tools)."""
-    from sessionlib.ops import _infer
-
     dtype = inputs[0].dtype
     shape = inputs[0].shape
     for tensor in inputs[1:]:
         if tensor.dtype != dtype:
             raise TypeError(f"{FUSED_OP_TYPE}: all inputs must have one dtype, got "
                             f"{dtype.name} and {tensor.dtype.name}")
-        shape = _infer.broadcast_shapes(shape, tensor.shape, FUSED_OP_TYPE)
+        shape = broadcast_shapes(shape, tensor.shape, FUSED_OP_TYPE)
     attrs.setdefault("T", dtype)
     for key, default in (("reduce", 0), ("reduce_src", -1), ("reduce_axes", ()),
                          ("keep_dims", False), ("reduce_op", ""), ("num_registers", 0),
@@ -350,8 +356,6 @@ def _fused_infer(inputs, attrs):
         attrs.setdefault(key, default)
     attrs.setdefault("num_inputs", len(inputs))
     if attrs["reduce"]:
-        from sessionlib.framework.tensor_shape import TensorShape
-
         axes = attrs["reduce_axes"]
         if shape.ndims is None:
             return [(dtype, TensorShape(None))]
@@ -368,14 +372,13 @@ def _fused_infer(inputs, attrs):
 
 
 def _register():
-    from sessionlib._core import fused as _fast
-
     # The executor runs it like any generic op; `fused_ops` tells traces what it holds.
-    kernel_table.register_kernel(FUSED_OP_TYPE, fast=_fast.fused_elementwise,
+    kernel_table.register_kernel(FUSED_OP_TYPE, fast=_fused_kernel.fused_elementwise,
                                  reference=reference_kernel)
     registry.register_op(FUSED_OP_TYPE, infer=_fused_infer, kernel=FUSED_OP_TYPE,
                          doc="A fused chain of elementwise ops (runtime/fusion.py).")
-    assert tuple(_fast.OPCODE_NAMES) == OPCODES, "fused.pyx and fusion.py disagree on opcodes"
+    # The compiled kernel never imports the runtime: it is handed its numpy fallbacks.
+    _fused_kernel.set_fallbacks(reference_kernel, reduce_with_kernel)
 
 
 _register()

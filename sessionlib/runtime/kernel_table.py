@@ -28,12 +28,13 @@ This module must stay free of graph objects: the table is read inside worker pro
 
 import threading
 
+# The calling conventions are defined once, in the compiled executor that dispatches on them
+# (sessionlib/_core/executor.pxd); this table re-exports them.
+from sessionlib._core.executor import KIND_BINARY, KIND_GENERIC, KIND_UNARY
+
 __all__ = ["KernelDef", "register_kernel", "lookup", "by_id", "all_kernel_names",
            "KIND_GENERIC", "KIND_UNARY", "KIND_BINARY"]
 
-KIND_GENERIC = 0
-KIND_UNARY = 1
-KIND_BINARY = 2
 _KINDS = (KIND_GENERIC, KIND_UNARY, KIND_BINARY)
 
 

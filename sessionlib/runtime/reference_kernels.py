@@ -12,11 +12,17 @@ Conventions shared by all kernels:
   * an unsupported dtype raises UnimplementedError naming the kernel and the dtype;
   * numpy never warns: floats give inf/nan like TF, integers wrap around;
   * integer division or modulo by zero and negative integer powers raise InvalidArgumentError.
+
+The Cython kernels run float16 (which has no C type) through these: this module hands itself
+to ``sessionlib._core.elementwise`` when imported (the compiled core never imports the runtime).
 """
+
+import sys
 
 import numpy as np
 
 from sessionlib import errors
+from sessionlib._core import elementwise as _fast_kernels
 
 __all__ = [
     "add", "sub", "mul", "real_div", "floor_div", "floor_mod", "pow", "maximum", "minimum",
@@ -364,3 +370,9 @@ def cast(x, dtype):
     _check_supported("cast", target)
     with np.errstate(all="ignore"):
         return x.astype(target, order="C")  # astype(bool) is x != 0, NaN included
+
+
+# ---------------------------------------------------------------------------------------------
+# The fast kernels delegate float16 to these (see the module docstring).
+
+_fast_kernels.set_fallback(sys.modules[__name__])

@@ -1,0 +1,95 @@
+"""The run-time settings: every ``SESSIONLIB_*`` environment variable sessionlib reads.
+
+Design. Each setting is one small function here, and no other module of the package reads a
+``SESSIONLIB_*`` variable, so this file (and the table in the README's "Settings" section) is
+the complete list. The functions read the environment when called, not at import: a test or a
+tool may change a variable, and device workers inherit the client's environment. Callers
+decide when to read (the executor choice, for one, is read once per process by
+``runtime/executor.py``). The compiled core never reads them: the runtime passes the values
+down (e.g. ``fused.tune_malloc(malloc_tuning())``).
+
+Build-time settings (``SESSIONLIB_MARCH``, ``SESSIONLIB_NO_OPENMP``, ``SESSIONLIB_NO_LIBMVEC``)
+are read by ``setup.py`` and are listed in the README's table too.
+
+This module must stay a leaf: it imports nothing of sessionlib, so anything may import it.
+"""
+
+import os
+
+__all__ = ["fusion_enabled", "executor_name", "start_method", "worker_processes",
+           "malloc_tuning"]
+
+_OFF = ("0", "false", "off", "no")
+
+
+def _get(name, environ):
+    return (os.environ if environ is None else environ).get(name)
+
+
+def fusion_enabled(environ=None):
+    """Whether elementwise fusion is on (``SESSIONLIB_FUSION``; default on).
+
+    Args:
+      environ: the mapping to read instead of ``os.environ`` (tests).
+
+    Returns:
+      False when the variable is ``0``, ``false``, ``off`` or ``no`` (any case), else True.
+    """
+    value = _get("SESSIONLIB_FUSION", environ)
+    return value is None or value.strip().lower() not in _OFF
+
+
+def executor_name(environ=None):
+    """The executor sessions use unless told otherwise (``SESSIONLIB_EXECUTOR``).
+
+    Args:
+      environ: the mapping to read instead of ``os.environ`` (tests).
+
+    Returns:
+      ``'cython'`` (the default) or whatever the variable names (``'reference'``); an unknown
+      name is reported by ``runtime/executor.py`` when it is used.
+    """
+    return _get("SESSIONLIB_EXECUTOR", environ) or "cython"
+
+
+def start_method(default, environ=None):
+    """How device worker processes start (``SESSIONLIB_START_METHOD``).
+
+    Args:
+      default: the method when the variable is unset (``runtime/devices.py`` picks it).
+      environ: the mapping to read instead of ``os.environ`` (tests).
+
+    Returns:
+      The variable's value, or `default`. Only ``'forkserver'`` and ``'spawn'`` are valid;
+      ``runtime/devices.py`` rejects the rest.
+    """
+    return _get("SESSIONLIB_START_METHOD", environ) or default
+
+
+def worker_processes(environ=None):
+    """Whether a session runs its devices in worker processes (``SESSIONLIB_WORKERS``).
+
+    Args:
+      environ: the mapping to read instead of ``os.environ`` (tests).
+
+    Returns:
+      True for ``1`` (even one device runs in a worker), False for ``0`` (never), and None
+      otherwise: the default, worker processes only for a session with several devices.
+    """
+    value = _get("SESSIONLIB_WORKERS", environ)
+    return True if value == "1" else False if value == "0" else None
+
+
+def malloc_tuning(environ=None):
+    """Whether sessionlib may tune glibc malloc (``SESSIONLIB_MALLOC_TUNING``; default on).
+
+    Large buffers are kept in the heap for reuse (``fused.tune_malloc``) and a device worker
+    uses one malloc arena; ``0`` leaves malloc alone.
+
+    Args:
+      environ: the mapping to read instead of ``os.environ`` (tests).
+
+    Returns:
+      False when the variable is ``0``, else True.
+    """
+    return _get("SESSIONLIB_MALLOC_TUNING", environ) != "0"
