@@ -3,16 +3,28 @@
 Everything declarative lives in pyproject.toml; this file only knows how to turn each
 ``sessionlib/_core/*.pyx`` into an extension module. Every hot module is compiled with -O3 and
 OpenMP, so that ``prange`` loops run on several threads inside one device worker.
+
+Build caching. pip builds an editable install (``pip install -e .``) in a new temporary folder
+each time, so a plain build_ext recompiles every module (80-110 s on 2 cores) even when the
+modules built in place by the previous install are current. `BuildExtReusingInPlace` reuses
+those instead: see its docstring for when a module counts as current.
 """
 
 import ctypes.util
 import glob
+import json
 import os
 import sys
 
 import numpy
 from Cython.Build import cythonize
 from setuptools import Extension, setup
+from setuptools.command.build_ext import build_ext
+
+_CORE_DIR = os.path.join("sessionlib", "_core")
+# The flags each in-place module was built with, so that changed flags (SESSIONLIB_MARCH, ...)
+# rebuild it. Ignored by git, never shipped.
+_FLAGS_STAMP = os.path.join(_CORE_DIR, ".inplace-build-flags.json")
 
 
 def _openmp_flags():
@@ -67,26 +79,96 @@ def _extensions():
     omp_compile, omp_link = _openmp_flags()
     compile_args = ["-O3", "-fno-math-errno", "-Wno-unused-function", "-Wno-unreachable-code"]
     mvec_macros, mvec_link = _libmvec_flags()
+    # Every module depends on every header of the package: cheaper to rebuild a module too many
+    # than to track which header includes which.
+    headers = sorted(glob.glob(os.path.join(_CORE_DIR, "*.h")))
     extensions = []
-    for source in sorted(glob.glob(os.path.join("sessionlib", "_core", "*.pyx"))):
+    for source in sorted(glob.glob(os.path.join(_CORE_DIR, "*.pyx"))):
         module = os.path.splitext(source)[0].replace(os.sep, ".")
         is_fused = module == "sessionlib._core.fused"
         extensions.append(
             Extension(
                 module,
                 [source],
-                include_dirs=[numpy.get_include(), os.path.join("sessionlib", "_core")],
+                include_dirs=[numpy.get_include(), _CORE_DIR],
                 define_macros=[("NPY_NO_DEPRECATED_API", "NPY_1_7_API_VERSION")]
                 + (mvec_macros if is_fused else []),
                 extra_compile_args=compile_args + omp_compile
                 + _MODULE_COMPILE_ARGS.get(module, []),
                 extra_link_args=omp_link + (mvec_link if is_fused else []),
+                depends=headers,
             )
         )
     return extensions
 
 
+def _flags_signature(extension):
+    """What, besides its sources, decides the code of a built module: its compiler flags."""
+    return repr((extension.extra_compile_args, extension.extra_link_args,
+                 extension.define_macros, extension.undef_macros, extension.libraries))
+
+
+class BuildExtReusingInPlace(build_ext):
+    """build_ext that reuses a module built in place when it is current, instead of compiling.
+
+    A module beside its sources (``sessionlib/_core/*.so``) is current when it is newer than
+    its C source, the project's headers it depends on and this file, and was built with the
+    same flags (`_FLAGS_STAMP`). A changed .pyx or .pxd is caught too: cythonize, which runs
+    before any build command, regenerates the C source of every module that depends on it.
+    Dependencies outside the project (numpy's and Python's headers) are left out: pip installs
+    a fresh copy of them for every isolated build, so their times say nothing.
+    ``--force`` compiles everything.
+    """
+
+    def run(self):
+        # setuptools' run() turns `inplace` off while it builds into build_lib, then copies the
+        # modules next to their sources; remember whether this build lands there.
+        self._lands_in_place = self.inplace
+        self._recorded_flags = _read_flags_stamp()
+        super().run()
+        if self._lands_in_place:
+            _write_flags_stamp(self._recorded_flags)
+
+    def build_extension(self, ext):
+        in_place = self.get_ext_filename(self.get_ext_fullname(ext.name))
+        if not self.force and self._is_current(ext, in_place):
+            self.announce(f"reusing {in_place} (up to date)", level=3)
+            target = self.get_ext_fullpath(ext.name)
+            self.mkpath(os.path.dirname(target))
+            self.copy_file(in_place, target)
+            return
+        super().build_extension(ext)
+        if self._lands_in_place:
+            self._recorded_flags[ext.name] = _flags_signature(ext)
+
+    def _is_current(self, ext, in_place):
+        if self._recorded_flags.get(ext.name) != _flags_signature(ext):
+            return False
+        project_root = os.path.abspath(os.curdir)
+        inputs = [path for path in list(ext.sources) + list(ext.depends) + ["setup.py"]
+                  if os.path.abspath(path).startswith(project_root + os.sep)]
+        try:
+            built = os.path.getmtime(in_place)
+            return all(os.path.getmtime(path) < built for path in inputs)
+        except OSError:  # no in-place module, or a source is missing: let build_ext decide
+            return False
+
+
+def _read_flags_stamp():
+    try:
+        with open(_FLAGS_STAMP) as stamp:
+            return json.load(stamp)
+    except (OSError, ValueError):
+        return {}
+
+
+def _write_flags_stamp(flags):
+    with open(_FLAGS_STAMP, "w") as stamp:
+        json.dump(flags, stamp, indent=1, sort_keys=True)
+
+
 setup(
+    cmdclass={"build_ext": BuildExtReusingInPlace},
     ext_modules=cythonize(
         _extensions(),
         language_level=3,
