@@ -4,10 +4,15 @@ Everything declarative lives in pyproject.toml; this file only knows how to turn
 ``sessionlib/_core/*.pyx`` into an extension module. Every hot module is compiled with -O3 and
 OpenMP, so that ``prange`` loops run on several threads inside one device worker.
 
-Build caching. pip builds an editable install (``pip install -e .``) in a new temporary folder
-each time, so a plain build_ext recompiles every module (80-110 s on 2 cores) even when the
-modules built in place by the previous install are current. `BuildExtReusingInPlace` reuses
-those instead: see its docstring for when a module counts as current.
+Build caching. pip builds each install in an isolated environment with fresh copies of Cython
+and numpy, and an editable install (``pip install -e .``) in a new temporary folder, so plain
+cythonize and build_ext would regenerate and recompile every module on every install (80-110 s
+on 2 cores), even right after the previous install built the same modules in place. Two steps
+avoid that, and only look at the project's own files, whose times mean something:
+`_cythonize_stale` keeps a C source that is newer than the .pyx, .pxd and .pxi files it was
+generated from, and `BuildExtReusingInPlace` keeps a module built in place that is newer than
+its C source, the package's headers and this file, and was built with the same flags. A changed
+.pyx, .pxd or .h therefore rebuilds what depends on it; ``--force`` rebuilds everything.
 """
 
 import ctypes.util
@@ -18,6 +23,7 @@ import sys
 
 import numpy
 from Cython.Build import cythonize
+from Cython.Build.Dependencies import create_dependency_tree, create_extension_list
 from setuptools import Extension, setup
 from setuptools.command.build_ext import build_ext
 
@@ -96,10 +102,49 @@ def _extensions():
                 extra_compile_args=compile_args + omp_compile
                 + _MODULE_COMPILE_ARGS.get(module, []),
                 extra_link_args=omp_link + (mvec_link if is_fused else []),
-                depends=headers,
+                depends=list(headers),
             )
         )
     return extensions
+
+
+def _is_in_project(path):
+    return os.path.abspath(path).startswith(os.path.abspath(os.curdir) + os.sep)
+
+
+def _newer_than_all(target, sources):
+    """Whether `target` exists and is newer than every one of `sources` that is in the project
+    (files outside it, such as the isolated build environment's, are installed afresh for every
+    build, so their times say nothing)."""
+    try:
+        built = os.path.getmtime(target)
+        return all(os.path.getmtime(source) < built for source in sources
+                   if _is_in_project(source))
+    except OSError:  # no target yet, or a source is missing: build, and let that report it
+        return False
+
+
+def _cythonize_stale(extensions, **options):
+    """`cythonize(extensions, **options)` that leaves current C sources alone.
+
+    cythonize would regenerate every module here: each one cimports a .pxd of Cython or numpy,
+    which pip has just installed afresh. A module whose C source is newer than every project
+    file it was generated from (per Cython's own dependency tree) is compiled from that source.
+    """
+    dependencies = create_dependency_tree()
+    stale, current = [], []
+    for extension in extensions:
+        pyx = extension.sources[0]
+        c_source = os.path.splitext(pyx)[0] + ".c"
+        if _newer_than_all(c_source, dependencies.all_dependencies(pyx)):
+            current.append(extension)
+        else:
+            stale.append(extension)
+    # create_extension_list applies a module's `# distutils:` comments, as cythonize would.
+    current = create_extension_list(current, quiet=True)[0] if current else []
+    for extension in current:
+        extension.sources[0] = os.path.splitext(extension.sources[0])[0] + ".c"
+    return cythonize(stale, **options) + current
 
 
 def _flags_signature(extension):
@@ -112,12 +157,8 @@ class BuildExtReusingInPlace(build_ext):
     """build_ext that reuses a module built in place when it is current, instead of compiling.
 
     A module beside its sources (``sessionlib/_core/*.so``) is current when it is newer than
-    its C source, the project's headers it depends on and this file, and was built with the
-    same flags (`_FLAGS_STAMP`). A changed .pyx or .pxd is caught too: cythonize, which runs
-    before any build command, regenerates the C source of every module that depends on it.
-    Dependencies outside the project (numpy's and Python's headers) are left out: pip installs
-    a fresh copy of them for every isolated build, so their times say nothing.
-    ``--force`` compiles everything.
+    its C source, the package's headers and this file, and was built with the same flags
+    (recorded in `_FLAGS_STAMP`, so that SESSIONLIB_MARCH and the like rebuild it).
     """
 
     def run(self):
@@ -131,7 +172,8 @@ class BuildExtReusingInPlace(build_ext):
 
     def build_extension(self, ext):
         in_place = self.get_ext_filename(self.get_ext_fullname(ext.name))
-        if not self.force and self._is_current(ext, in_place):
+        if (not self.force and self._recorded_flags.get(ext.name) == _flags_signature(ext)
+                and _newer_than_all(in_place, ext.sources + ext.depends + ["setup.py"])):
             self.announce(f"reusing {in_place} (up to date)", level=3)
             target = self.get_ext_fullpath(ext.name)
             self.mkpath(os.path.dirname(target))
@@ -140,18 +182,6 @@ class BuildExtReusingInPlace(build_ext):
         super().build_extension(ext)
         if self._lands_in_place:
             self._recorded_flags[ext.name] = _flags_signature(ext)
-
-    def _is_current(self, ext, in_place):
-        if self._recorded_flags.get(ext.name) != _flags_signature(ext):
-            return False
-        project_root = os.path.abspath(os.curdir)
-        inputs = [path for path in list(ext.sources) + list(ext.depends) + ["setup.py"]
-                  if os.path.abspath(path).startswith(project_root + os.sep)]
-        try:
-            built = os.path.getmtime(in_place)
-            return all(os.path.getmtime(path) < built for path in inputs)
-        except OSError:  # no in-place module, or a source is missing: let build_ext decide
-            return False
 
 
 def _read_flags_stamp():
@@ -169,7 +199,7 @@ def _write_flags_stamp(flags):
 
 setup(
     cmdclass={"build_ext": BuildExtReusingInPlace},
-    ext_modules=cythonize(
+    ext_modules=_cythonize_stale(
         _extensions(),
         language_level=3,
         compiler_directives={
