@@ -23,7 +23,7 @@ import sys
 
 import numpy
 from Cython.Build import cythonize
-from Cython.Build.Dependencies import create_dependency_tree, create_extension_list
+from Cython.Build.Dependencies import create_dependency_tree
 from setuptools import Extension, setup
 from setuptools.command.build_ext import build_ext
 
@@ -124,26 +124,40 @@ def _newer_than_all(target, sources):
         return False
 
 
+def _has_distutils_settings(path):
+    """Whether a Cython file opens with ``# distutils: ...`` settings (sources, libraries...)."""
+    with open(path) as source:
+        for line in source:
+            if not line.strip():
+                continue
+            if not line.lstrip().startswith("#"):
+                return False
+            if line.lstrip("# \t").startswith("distutils:"):
+                return True
+    return False
+
+
 def _cythonize_stale(extensions, **options):
     """`cythonize(extensions, **options)` that leaves current C sources alone.
 
     cythonize would regenerate every module here: each one cimports a .pxd of Cython or numpy,
     which pip has just installed afresh. A module whose C source is newer than every project
-    file it was generated from (per Cython's own dependency tree) is compiled from that source.
+    file it is generated from (per Cython's own dependency tree) is compiled from that source
+    as it is. Only cythonize reads ``# distutils:`` settings, so a module whose files carry
+    some always goes through it; keep build settings in `_extensions` instead.
     """
     dependencies = create_dependency_tree()
     stale, current = [], []
     for extension in extensions:
         pyx = extension.sources[0]
         c_source = os.path.splitext(pyx)[0] + ".c"
-        if _newer_than_all(c_source, dependencies.all_dependencies(pyx)):
+        own_files = [path for path in dependencies.all_dependencies(pyx) if _is_in_project(path)]
+        if (_newer_than_all(c_source, own_files)
+                and not any(_has_distutils_settings(path) for path in own_files)):
+            extension.sources[0] = c_source
             current.append(extension)
         else:
             stale.append(extension)
-    # create_extension_list applies a module's `# distutils:` comments, as cythonize would.
-    current = create_extension_list(current, quiet=True)[0] if current else []
-    for extension in current:
-        extension.sources[0] = os.path.splitext(extension.sources[0])[0] + ".c"
     return cythonize(stale, **options) + current
 
 
