@@ -18,6 +18,7 @@ its C source, the package's headers and this file, and was built with the same f
 import ctypes.util
 import glob
 import json
+import logging
 import os
 import sys
 
@@ -186,14 +187,21 @@ class BuildExtReusingInPlace(build_ext):
 
     def build_extension(self, ext):
         in_place = self.get_ext_filename(self.get_ext_fullname(ext.name))
-        if (not self.force and self._recorded_flags.get(ext.name) == _flags_signature(ext)
+        same_flags = self._recorded_flags.get(ext.name) == _flags_signature(ext)
+        if (not self.force and same_flags
                 and _newer_than_all(in_place, ext.sources + ext.depends + ["setup.py"])):
-            self.announce(f"reusing {in_place} (up to date)", level=3)
+            self.announce(f"reusing {in_place} (up to date)", level=logging.INFO)
             target = self.get_ext_fullpath(ext.name)
             self.mkpath(os.path.dirname(target))
             self.copy_file(in_place, target)
             return
-        super().build_extension(ext)
+        # New flags leave every file's time as it was, so build_ext's own up-to-date check
+        # (against build/, which `setup.py build_ext --inplace` keeps) must not skip it.
+        forced, self.force = self.force, self.force or not same_flags
+        try:
+            super().build_extension(ext)
+        finally:
+            self.force = forced
         if self._lands_in_place:
             self._recorded_flags[ext.name] = _flags_signature(ext)
 
