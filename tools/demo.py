@@ -139,7 +139,7 @@ def speedup_verdict(quartiles, cores, capacity):
         return ("NOT MEANINGFUL: the ratios spread too widely (the machine's load changed "
                 "during the measurement). Rerun on an idle machine.")
     return (f"Meaningful: two free cores (probe {capacity:.1f}) and a narrow spread. The split "
-            f"can reach at most 2x: each branch is half the work.")
+            "can reach at most 2x: each branch is half the work.")
 
 
 def print_device_timings(step_stats):
