@@ -38,10 +38,11 @@ except ImportError:  # run from a checkout without `pip install`
     import sessionlib as tf
 from sessionlib.client import placement_graph, timeline
 
-# The verdict's thresholds. On an idle 2-core machine the probe measures 1.9-2.0 and the
-# ratios' interquartile range is within a few percent of their median.
+# The verdict's thresholds. On a quiet 2-core machine the probe measures 1.9-2.0 and the
+# ratios' interquartile range is 10-20 % of their median; other work that comes and goes
+# during the measurement widens it.
 _MIN_PARALLEL_CAPACITY = 1.6  # below this, the second core is largely taken by other work
-_MAX_RELATIVE_IQR = 0.15  # above this, the load changed too much during the measurement
+_MAX_RELATIVE_IQR = 0.3  # above this, the load changed too much during the measurement
 
 
 def build_model(size, layers, branch_devices):
@@ -128,6 +129,7 @@ def speedup_verdict(quartiles, cores, capacity):
       capacity: what `parallel_capacity` measured.
     """
     first_quartile, median, third_quartile = quartiles
+    spread = (third_quartile - first_quartile) / median
     if cores < 2:
         return ("NOT MEANINGFUL: this process may use only one core, so the two devices take "
                 "turns and no speed-up is possible here.")
@@ -135,11 +137,13 @@ def speedup_verdict(quartiles, cores, capacity):
         return (f"NOT MEANINGFUL: the machine is busy. Two threads got {capacity:.1f} cores' "
                 "worth of CPU (2.0 when two cores are free), so other work holds the second "
                 "device's core. Rerun on an idle machine.")
-    if third_quartile - first_quartile > _MAX_RELATIVE_IQR * median:
-        return ("NOT MEANINGFUL: the ratios spread too widely (the machine's load changed "
-                "during the measurement). Rerun on an idle machine.")
-    return (f"Meaningful: two free cores (probe {capacity:.1f}) and a narrow spread. The split "
-            "can reach at most 2x: each branch is half the work.")
+    if spread > _MAX_RELATIVE_IQR:
+        return (f"NOT MEANINGFUL: the middle half of the ratios spans {spread:.0%} of their "
+                "median (the machine's load changed during the measurement). Rerun on an idle "
+                "machine.")
+    return (f"Meaningful: two free cores (probe {capacity:.1f}), and the middle half of the "
+            f"ratios spans {spread:.0%} of their median. The split can reach at most 2x: each "
+            "branch is half the work.")
 
 
 def print_device_timings(step_stats):
