@@ -4,31 +4,45 @@ where every op ran and how long each device worked.
 
 The model has two independent branches (a stack of dense layers each), one pinned to CPU:0 and
 one to CPU:1, joined on CPU:0. sessionlib runs each device in its own worker process, so the two
-branches really run at the same time; the demo compares the step time against the same model
-with both branches on CPU:0, prints the placement log and the per-device timings from the
-step's trace, and writes a Chrome trace (open it in Perfetto or chrome://tracing) and a
-Graphviz picture of the placement.
+branches really run at the same time. The demo prints the placement log and the per-device
+timings from one step's trace, writes a Chrome trace (open it in Perfetto or chrome://tracing)
+and a Graphviz picture of the placement into its output folder, and compares the step time
+against the same model with both branches on CPU:0.
 
-Usage: python tools/demo.py [--trace-file PATH] [--size N] [--layers K] [--runs R]
+Measuring on a shared machine. Other work on the machine slows whichever steps it overlaps, so
+the comparison alternates the two placements step by step (both see the same load), reports
+the median ratio with its spread, and says plainly when the figure means nothing: when this
+process may use a single core, when a probe finds the second core taken by other work, or
+when the ratios spread too widely.
+
+Usage: python tools/demo.py [--out DIR] [--size N] [--layers K] [--runs R]
 """
 
 import argparse
+import hashlib
 import os
 import shutil
 import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 
 import numpy as np
 
 try:
     import sessionlib as tf
-except ImportError:  # run from a checkout without `pip install .`
+except ImportError:  # run from a checkout without `pip install`
     sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
     import sessionlib as tf
 from sessionlib.client import placement_graph, timeline
+
+# The verdict's thresholds. On a quiet 2-core machine the probe measures 1.9-2.0 and the
+# ratios' interquartile range is 10-20 % of their median; other work that comes and goes
+# during the measurement widens it.
+_MIN_PARALLEL_CAPACITY = 1.6  # below this, the second core is largely taken by other work
+_MAX_RELATIVE_IQR = 0.3  # above this, the load changed too much during the measurement
 
 
 def build_model(size, layers, branch_devices):
@@ -51,15 +65,85 @@ def build_model(size, layers, branch_devices):
     return graph, x, output
 
 
-def time_steps(sess, output, feed, runs):
-    """The median wall time of `runs` steps (after one warm-up step)."""
+def timed_step(sess, output, feed):
+    """The wall time of one step, in seconds."""
+    start = time.perf_counter()
     sess.run(output, feed)
-    times = []
-    for _ in range(runs):
+    return time.perf_counter() - start
+
+
+def interleaved_step_times(one_device, two_devices, runs):
+    """Times `runs` steps of each placement, alternating them (and which goes first).
+
+    Args:
+      one_device, two_devices: (session, output, feed) of each placement, already warmed up.
+      runs: the number of steps of each.
+
+    Returns:
+      (one_device_times, two_device_times), lists of seconds; entry i of each comes from the
+      same round, so their ratio compares two steps that ran under the same load.
+    """
+    one_times, two_times = [], []
+    for round_index in range(runs):
+        if round_index % 2 == 0:
+            one_times.append(timed_step(*one_device))
+            two_times.append(timed_step(*two_devices))
+        else:
+            two_times.append(timed_step(*two_devices))
+            one_times.append(timed_step(*one_device))
+    return one_times, two_times
+
+
+def parallel_capacity(attempts=3):
+    """How many cores' worth of CPU two threads get right now: about 2.0 on an idle machine
+    with two free cores, about 1.0 when other work holds the second one.
+
+    Each thread hashes a buffer (hashlib releases the GIL for large inputs), once alone and
+    once beside a second thread; the best of `attempts` tries is kept, so a brief hiccup does
+    not count as a busy machine.
+    """
+    buffer = bytes(4 << 20)
+
+    def hash_repeatedly():
+        for _ in range(8):
+            hashlib.sha256(buffer).digest()
+
+    def wall_time(thread_count):
+        threads = [threading.Thread(target=hash_repeatedly) for _ in range(thread_count)]
         start = time.perf_counter()
-        sess.run(output, feed)
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        return time.perf_counter() - start
+
+    return max(2 * wall_time(1) / wall_time(2) for _ in range(attempts))
+
+
+def speedup_verdict(quartiles, cores, capacity):
+    """One sentence on whether the median speed-up means anything on this machine.
+
+    Args:
+      quartiles: (first quartile, median, third quartile) of the step-pair ratios.
+      cores: the number of cores this process may use.
+      capacity: what `parallel_capacity` measured.
+    """
+    first_quartile, median, third_quartile = quartiles
+    spread = (third_quartile - first_quartile) / median
+    if cores < 2:
+        return ("NOT MEANINGFUL: this process may use only one core, so the two devices take "
+                "turns and no speed-up is possible here.")
+    if capacity < _MIN_PARALLEL_CAPACITY:
+        return (f"NOT MEANINGFUL: the machine is busy. Two threads got {capacity:.1f} cores' "
+                "worth of CPU (2.0 when two cores are free), so other work holds the second "
+                "device's core. Rerun on an idle machine.")
+    if spread > _MAX_RELATIVE_IQR:
+        return (f"NOT MEANINGFUL: the middle half of the ratios spans {spread:.0%} of their "
+                "median (the machine's load changed during the measurement). Rerun on an idle "
+                "machine.")
+    return (f"Meaningful: two free cores (probe {capacity:.1f}), and the middle half of the "
+            f"ratios spans {spread:.0%} of their median. The split can reach at most 2x: each "
+            "branch is half the work.")
 
 
 def print_device_timings(step_stats):
@@ -81,80 +165,99 @@ def print_device_timings(step_stats):
               f", first op to last {(end - start) / 1e6:.2f} ms")
 
 
-def write_text(path, text):
-    """Writes `text` to `path` (or, if that is not writable, to the temp folder); returns the
-    absolute path written."""
+def output_folder(requested):
+    """The folder the demo writes into: `requested`, created if needed, or a new temporary
+    folder when `requested` cannot be written (a read-only checkout)."""
     try:
-        with open(path, "w") as handle:
-            handle.write(text)
+        os.makedirs(requested, exist_ok=True)
+        if os.access(requested, os.W_OK):
+            return os.path.abspath(requested)
     except OSError:
-        path = os.path.join(tempfile.gettempdir(), os.path.basename(path))
-        with open(path, "w") as handle:
-            handle.write(text)
-    return os.path.abspath(path)
+        pass
+    fallback = tempfile.mkdtemp(prefix="sessionlib_demo_")
+    print(f"  ({requested!r} is not writable; writing into {fallback} instead)")
+    return fallback
 
 
-def write_placement_picture(run_metadata, path):
+def write_placement_picture(run_metadata, folder):
     """Writes the placement as Graphviz DOT, plus an SVG when Graphviz is installed; returns
     the paths written."""
-    written = [write_text(path, placement_graph.to_dot(run_metadata, "demo model placement"))]
+    dot_path = os.path.join(folder, "placement.dot")
+    with open(dot_path, "w") as handle:
+        handle.write(placement_graph.to_dot(run_metadata, "demo model placement"))
+    written = [dot_path]
     if shutil.which("dot"):
-        svg = os.path.splitext(written[0])[0] + ".svg"
-        if subprocess.run(["dot", "-Tsvg", written[0], "-o", svg]).returncode == 0:
-            written.append(svg)
+        svg_path = os.path.join(folder, "placement.svg")
+        if subprocess.run(["dot", "-Tsvg", dot_path, "-o", svg_path]).returncode == 0:
+            written.append(svg_path)
     return written
 
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--trace-file", default="sessionlib_demo_trace.json")
-    parser.add_argument("--placement-file", default="sessionlib_demo_placement.dot")
+    parser.add_argument("--out", default="demo_output",
+                        help="folder for the trace and the placement picture "
+                             "(default: demo_output, ignored by git)")
     parser.add_argument("--size", type=int, default=768)
     parser.add_argument("--layers", type=int, default=4)
-    parser.add_argument("--runs", type=int, default=10)
+    parser.add_argument("--runs", type=int, default=12,
+                        help="timed steps of each placement, alternated")
     args = parser.parse_args()
+    if args.runs < 2:
+        parser.error("--runs must be at least 2 (the spread needs two ratios)")
 
     # One kernel thread per device, so that the comparison shows what a second device adds.
     config = tf.ConfigProto(device_count={"CPU": 2}, intra_op_parallelism_threads=1)
-    feed_value = np.random.default_rng(1).standard_normal((args.size, args.size), np.float32)
-
-    graph, x, output = build_model(args.size, args.layers, ["/cpu:0", "/cpu:1"])
     logged = tf.ConfigProto()
     logged.CopyFrom(config)
     logged.log_device_placement = True
-    feed = {x: feed_value}
-    with tf.Session(graph=graph, config=logged) as sess:
+    feed_value = np.random.default_rng(1).standard_normal((args.size, args.size), np.float32)
+
+    graph, x, output = build_model(args.size, args.layers, ["/cpu:0", "/cpu:1"])
+    graph1, x1, output1 = build_model(args.size, args.layers, ["/cpu:0", "/cpu:0"])
+    feed, feed1 = {x: feed_value}, {x1: feed_value}
+    with tf.Session(graph=graph, config=logged) as sess, \
+            tf.Session(graph=graph1, config=config) as sess1:
         print(f"== Devices: each one is a worker process (this script is pid {os.getpid()})")
         for device in sess.list_devices():
             print(f"  {device.name}  {device.device_type}, worker pid {device.pid}")
         print("\n== Placement (log_device_placement=True): each op and the device it runs on")
         sess.run(output, feed)  # the first run places, partitions and installs the step
-        split_time = time_steps(sess, output, feed, args.runs)
+        sess1.run(output1, feed1)
         options = tf.RunOptions(trace_level=tf.RunOptions.FULL_TRACE,
                                 output_partition_graphs=True)
         metadata = tf.RunMetadata()
         value = sess.run(output, feed, options=options, run_metadata=metadata)
 
+        capacity_before = parallel_capacity()
+        one_times, two_times = interleaved_step_times((sess1, output1, feed1),
+                                                      (sess, output, feed), args.runs)
+        capacity = min(capacity_before, parallel_capacity())
+
     print(f"\n== Result: output = {value:.4f}")
     print("\n== One traced step, per device (from run_metadata.step_stats)")
     print_device_timings(metadata.step_stats)
-    trace = timeline.Timeline(metadata.step_stats).generate_chrome_trace_format()
-    print(f"  Chrome trace of that step: {write_text(args.trace_file, trace)}")
+    folder = output_folder(args.out)
+    trace_path = os.path.join(folder, "trace.json")
+    with open(trace_path, "w") as handle:
+        handle.write(timeline.Timeline(metadata.step_stats).generate_chrome_trace_format())
+    print(f"  Chrome trace of that step: {trace_path}")
     print("  (open it in https://ui.perfetto.dev or chrome://tracing; arrows are transfers)")
-    pictures = write_placement_picture(metadata, args.placement_file)
+    pictures = write_placement_picture(metadata, folder)
     print(f"  Placement picture (Graphviz): {', '.join(pictures)}")
     if len(pictures) == 1:
         print(f"  (render it with: dot -Tsvg {pictures[0]} -o placement.svg)")
 
-    graph1, x1, output1 = build_model(args.size, args.layers, ["/cpu:0", "/cpu:0"])
-    with tf.Session(graph=graph1, config=config) as sess:
-        same_time = time_steps(sess, output1, {x1: feed_value}, args.runs)
+    ratios = [one / two for one, two in zip(one_times, two_times)]
+    quartiles = statistics.quantiles(ratios, n=4)
     cores = len(os.sched_getaffinity(0))
-    print(f"\n== Step time, median of {args.runs} steps")
-    print(f"  both branches on CPU:0       {same_time * 1e3:8.2f} ms")
-    print(f"  branches on CPU:0 and CPU:1  {split_time * 1e3:8.2f} ms")
-    print(f"  speed-up                     {same_time / split_time:8.2f}x  ({cores} cores; "
-          "other work on the machine lowers it)")
+    print(f"\n== Step time: {args.runs} steps of each placement, alternated; medians")
+    print(f"  both branches on CPU:0       {statistics.median(one_times) * 1e3:8.2f} ms")
+    print(f"  branches on CPU:0 and CPU:1  {statistics.median(two_times) * 1e3:8.2f} ms")
+    print(f"  speed-up                     {quartiles[1]:8.2f}x  (median of the {args.runs} "
+          f"step pairs; middle half {quartiles[0]:.2f}-{quartiles[2]:.2f}x, "
+          f"all {min(ratios):.2f}-{max(ratios):.2f}x; {cores} cores)")
+    print(f"  {speedup_verdict(quartiles, cores, capacity)}")
     return 0
 
 
