@@ -98,7 +98,6 @@ def _extensions():
             Extension(
                 module,
                 [source],
-                depends=headers,
                 include_dirs=[numpy.get_include(), _CORE_DIR],
                 define_macros=[("NPY_NO_DEPRECATED_API", "NPY_1_7_API_VERSION")]
                 + (mvec_macros if is_fused else []),
