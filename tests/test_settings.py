@@ -50,11 +50,6 @@ def test_malloc_tuning(value, expected):
 
 
 _READ = re.compile(r"""(?:environ(?:\.get)?|getenv)\s*[\[(]\s*["'](SESSIONLIB_\w+)""")
-# TRANSITIONAL: the lead moves these two reads onto settings.worker_processes and
-# settings.malloc_tuning; then this set is empty.
-_NOT_YET_CONVERTED = {("runtime/remote.py", "SESSIONLIB_WORKERS"),
-                      ("runtime/worker.py", "SESSIONLIB_MALLOC_TUNING")}
-
 
 def test_only_the_settings_module_reads_the_environment():
     package = ROOT / "sessionlib"
@@ -64,7 +59,7 @@ def test_only_the_settings_module_reads_the_environment():
             continue
         for name in _READ.findall(path.read_text()):
             readers.add((path.relative_to(package).as_posix(), name))
-    assert readers <= _NOT_YET_CONVERTED
+    assert not readers, readers
 
 
 def test_the_readme_lists_every_setting():

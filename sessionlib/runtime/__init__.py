@@ -54,22 +54,21 @@ The worker-process backend does these with a control pipe (1, 4, 5), shared-memo
 ``runtime/worker.py``, ``runtime/channel.py`` and ``runtime/shm.py``.
 """
 
-import os
+from sessionlib.runtime import settings
 
 __all__ = ["create_runtime", "use_workers"]
 
 
-def use_workers(cpu_count, environ):
+def use_workers(cpu_count, environ=None):
     """Whether a session with `cpu_count` devices runs on worker processes.
 
     Args:
       cpu_count: the session's number of CPU devices.
-      environ: the environment (``SESSIONLIB_WORKERS=1`` forces workers, ``0`` forbids them).
+      environ: the environment to read instead of ``os.environ`` (``SESSIONLIB_WORKERS=1``
+        forces workers, ``0`` forbids them; see `settings.worker_processes`).
     """
-    flag = environ.get("SESSIONLIB_WORKERS", "")
-    if flag == "0":
-        return False
-    return cpu_count > 1 or flag == "1"
+    forced = settings.worker_processes(environ)
+    return cpu_count > 1 if forced is None else forced
 
 
 def create_runtime(graph, config, session_handle):
@@ -105,7 +104,7 @@ def create_runtime(graph, config, session_handle):
     fuse = False if config.graph_options.optimizer_options.opt_level < 0 else None
     executor = executor_lib.get_executor()
     threads = config.intra_op_parallelism_threads
-    if use_workers(cpu_count, os.environ):
+    if use_workers(cpu_count):
         from sessionlib.runtime import worker_runtime
 
         return worker_runtime.WorkerRuntime(graph, placer, fuse, session_handle,

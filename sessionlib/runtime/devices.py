@@ -90,8 +90,10 @@ def _context():
         raise ValueError(f"SESSIONLIB_START_METHOD must be forkserver or spawn, not {method!r}")
     context = multiprocessing.get_context(method)
     if method == "forkserver":
-        context.set_forkserver_preload(["sessionlib", "sessionlib.runtime.worker",
-                                        "sessionlib.runtime.partition"])
+        # What a worker needs: its loop, the send/recv kernels and the kernel table.
+        context.set_forkserver_preload(["sessionlib.runtime.worker",
+                                        "sessionlib.runtime.partition",
+                                        "sessionlib.runtime.kernels"])
     return context
 
 

@@ -86,7 +86,9 @@ def _single_malloc_arena():
     buffers (the GIL serialises most allocations anyway). ``SESSIONLIB_MALLOC_TUNING=0``
     leaves malloc alone.
     """
-    if sys.platform != "linux" or os.environ.get("SESSIONLIB_MALLOC_TUNING", "1") == "0":
+    from sessionlib.runtime import settings
+
+    if sys.platform != "linux" or not settings.malloc_tuning():
         return
     try:
         ctypes.CDLL(None).mallopt(ctypes.c_int(_M_ARENA_MAX), ctypes.c_int(1))
@@ -433,8 +435,9 @@ def worker_main(conn, index, threads, lane_block_name, rendezvous_name):
     limit_blas_threads(threads)
     worker = None
     try:
-        import sessionlib  # noqa: F401 - fills the op registry
-        import sessionlib.runtime.partition  # noqa: F401
+        # Plans arrive with kernel names: the kernel table is all a worker binds from.
+        import sessionlib.runtime.kernels  # noqa: F401 - fills the kernel table
+        import sessionlib.runtime.partition  # noqa: F401 - the _Send/_Recv kernels
         from sessionlib._core import elementwise
 
         # The elementwise and fused kernels split large tensors over this many OpenMP
