@@ -12,8 +12,9 @@ Safety: the loop reads slots, kernels and attrs without bounds checks, so `Bound
 private copies of the plan's arrays and lists and validates every index once, when it is bound
 (a plan may have been shipped from another process, and the caller may change it afterwards).
 
-Errors: any exception from a kernel is re-raised as ``failure_type(node_index, cause)``; the
-session turns that into an OpError that carries the failing Operation.
+Errors: any exception from a kernel is re-raised as ``failure_type(plan_node, cause)``, where
+`plan_node` is the node's position in the plan; the runtime (``runtime/failures.py``) maps it
+to the failing Operation and its device and raises the OpError.
 
 Tracing: `run_plan_traced` is the same walk with timestamps around each kernel. Both loops
 share the per-node steps below as inline functions, so the untraced loop pays nothing.
@@ -154,7 +155,7 @@ def run_plan(BoundPlan bound, list slots, object ctx, object failure_type):
     """Executes `bound` over `slots` (length `num_slots`, fed values already stored).
 
     Raises:
-      failure_type(node_index, cause): when a kernel raises.
+      failure_type(plan_node, cause): when a kernel raises.
     """
     cdef Py_ssize_t node
     _check_slots(bound, slots)
@@ -202,7 +203,7 @@ def run_plan_traced(BoundPlan bound, list slots, object ctx, object failure_type
         ``(dtype, shape, nbytes)``, one per output of node i.
 
     Raises:
-      failure_type(node_index, cause): when a kernel raises; rows before it are filled.
+      failure_type(plan_node, cause): when a kernel raises; rows before it are filled.
     """
     cdef Py_ssize_t node, j
     cdef object result
