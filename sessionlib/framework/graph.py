@@ -16,7 +16,7 @@ import re
 import threading
 
 from sessionlib import dtypes
-from sessionlib.framework import device_spec, registry
+from sessionlib.framework import default_session, device_spec, registry
 from sessionlib.framework.tensor_shape import as_shape
 
 __all__ = [
@@ -111,9 +111,8 @@ class Tensor:
         Raises:
           ValueError: if there is no session to use.
         """
-        from sessionlib.client import session as session_lib
-
-        return session_lib._eval_using_default_session(self, feed_dict, self.graph, session)
+        return default_session.eval_using_default_session(self, feed_dict, self.graph,
+                                                          session)
 
     def __repr__(self):
         return f"<sessionlib.Tensor '{self._name}' shape={self._shape} dtype={self._dtype.name}>"
@@ -235,9 +234,7 @@ class Operation:
 
     def run(self, feed_dict=None, session=None):
         """Runs this op in `session` (default: the default session)."""
-        from sessionlib.client import session as session_lib
-
-        session_lib._run_using_default_session(self, feed_dict, self.graph, session)
+        default_session.run_using_default_session(self, feed_dict, self.graph, session)
 
     def __repr__(self):
         return f"<sessionlib.Operation '{self._name}' type={self.type}>"

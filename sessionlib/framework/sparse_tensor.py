@@ -10,6 +10,7 @@ import collections
 
 from sessionlib import dtypes
 from sessionlib.client import fetch as fetch_lib
+from sessionlib.framework import default_session
 from sessionlib.framework import graph as graph_lib
 from sessionlib.framework import tensor_util
 from sessionlib.framework.tensor_shape import TensorShape, as_shape
@@ -115,9 +116,8 @@ class SparseTensor:
 
     def eval(self, feed_dict=None, session=None):
         """The `SparseTensorValue` of this tensor in `session` (default: the default one)."""
-        from sessionlib.client import session as session_lib
-
-        return session_lib._eval_using_default_session(self, feed_dict, self.graph, session)
+        return default_session.eval_using_default_session(self, feed_dict, self.graph,
+                                                          session)
 
     def consumers(self):
         return sorted(set(self._indices.consumers() + self._values.consumers()

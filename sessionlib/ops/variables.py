@@ -13,6 +13,7 @@ Names follow TF's resource variables: for ``Variable(1.0, name='v')`` the handle
 
 from sessionlib import dtypes
 from sessionlib.client import fetch as fetch_lib
+from sessionlib.framework import default_session
 from sessionlib.framework import graph as graph_lib
 from sessionlib.framework.graph import GraphKeys
 from sessionlib.framework.tensor_shape import TensorShape, as_shape
@@ -256,10 +257,8 @@ class Variable:
         Raises:
           ValueError: if there is no session, or `value` has an incompatible shape.
         """
-        from sessionlib.client import session as session_lib
-
         if session is None:
-            session = session_lib.get_default_session()
+            session = default_session.get_default_session()
             if session is None:
                 raise ValueError("Either session argument should be provided or default "
                                  "session should be established")
