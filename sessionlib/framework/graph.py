@@ -165,8 +165,9 @@ class Operation:
         self._device = device
         self._id = graph._next_id()
         self._created_at_version = 0
-        self._outputs = tuple(Tensor(self, i, dtype, shape)
-                              for i, (dtype, shape) in enumerate(outputs_spec))
+        # A list comprehension: building a tuple from a generator costs more, on every op.
+        self._outputs = tuple([Tensor(self, i, dtype, shape)
+                               for i, (dtype, shape) in enumerate(outputs_spec)])
 
     @property
     def name(self):
@@ -645,11 +646,14 @@ class Graph:
                 self._names_in_use.setdefault(name.lower(), 1)
             else:
                 name = self.unique_name(name)
-            control_inputs = self._current_control_inputs(inputs)
+            # Most ops are built outside any control_dependencies block: skip the work then.
+            scopes = self._scopes
+            in_control_scope = bool(scopes.control_stack)
+            control_inputs = self._current_control_inputs(inputs) if in_control_scope else ()
             op = Operation(self, name, opdef, inputs, attrs, control_inputs, "", outputs_spec)
-            if self._scopes.device_stack or device:
+            if scopes.device_stack or device:
                 op._device = self._device_for(op, device)
-            if self._scopes.control_stack:
+            if in_control_scope:
                 for scope in self._active_control_scopes():
                     scope.created.add(op)
             self._ops.append(op)
