@@ -31,7 +31,8 @@ from sessionlib.ops.math_ops import (abs, add, add_n, arg_max, arg_min, argmax, 
 from sessionlib.ops.nn import nn
 from sessionlib.ops.random_ops import (random_normal, random_uniform, set_random_seed,
                                       truncated_normal)
-from sessionlib.client.session import (InteractiveSession, Session, get_default_session)
+from sessionlib.client.session import InteractiveSession, Session
+from sessionlib.framework.default_session import get_default_session
 from sessionlib.framework.sparse_tensor import SparseTensor, SparseTensorValue
 from sessionlib.ops.sparse_ops import (sparse_add, sparse_placeholder, sparse_reduce_sum,
                                       sparse_tensor_to_dense)

@@ -5,49 +5,20 @@ namedtuples and dicts of them, nested) is flattened into a list of unique elemen
 the run the same structure is rebuilt around the values. A `FetchPlan` is immutable and cached
 by the session for hashable fetch structures, so a repeated ``run(c)`` maps nothing again.
 
-Types such as `SparseTensor` register how they are fetched and fed with
-`register_session_run_conversion_functions` (TF's API of the same name): a fetch function that
-returns the component tensors and a function that rebuilds the value from their results, and a
-feed function that splits a fed value across the component tensors.
+Types such as `SparseTensor` register how they are fetched and fed in the framework's
+`run_conversions` registry (TF's `register_session_run_conversion_functions`): a fetch function
+that returns the component tensors and a function that rebuilds the value from their results,
+and a feed function that splits a fed value across the component tensors. This module only
+looks them up.
 """
 
 import collections
 import collections.abc
 
 from sessionlib.framework.graph import Operation, Tensor
+from sessionlib.framework.run_conversions import conversion_for
 
-__all__ = ["FetchPlan", "register_session_run_conversion_functions", "expand_feed"]
-
-# (type, fetch_fn, feed_fn, feed_fn_for_partial_run), searched in registration order.
-_conversion_functions = []
-
-
-def register_session_run_conversion_functions(tensor_type, fetch_function, feed_function=None,
-                                              feed_function_for_partial_run=None):
-    """Teaches `Session.run` to fetch and feed objects of `tensor_type`.
-
-    Args:
-      tensor_type: the type to handle.
-      fetch_function: ``fetch_function(obj) -> (list_of_tensors, contraction_fn)``, where
-        ``contraction_fn(list_of_values)`` builds the fetched value.
-      feed_function: ``feed_function(obj, value) -> [(tensor, component_value), ...]``.
-      feed_function_for_partial_run: ``fn(obj) -> list_of_tensors`` for partial run setup.
-
-    Raises:
-      ValueError: if `tensor_type` is already registered.
-    """
-    for registered, *_ in _conversion_functions:
-        if registered is tensor_type:
-            raise ValueError(f"{tensor_type} has already been registered.")
-    _conversion_functions.append((tensor_type, fetch_function, feed_function,
-                                  feed_function_for_partial_run))
-
-
-def _conversion_for(obj):
-    for registered, fetch_fn, feed_fn, partial_fn in _conversion_functions:
-        if isinstance(obj, registered):
-            return fetch_fn, feed_fn, partial_fn
-    return None
+__all__ = ["FetchPlan", "expand_feed"]
 
 
 def expand_feed(key, value):
@@ -56,7 +27,7 @@ def expand_feed(key, value):
     Handles registered types (a SparseTensor key) and tuple keys whose value has the same
     structure (a tuple of Tensors and SparseTensors is a valid key in TF).
     """
-    conversion = _conversion_for(key)
+    conversion = conversion_for(key)
     if conversion is not None and conversion[1] is not None:
         return list(conversion[1](key, value))
     if isinstance(key, tuple) and not hasattr(key, "_fields"):
@@ -72,7 +43,7 @@ def expand_feed(key, value):
 
 def feed_tensors_for_partial_run(key):
     """The plain tensors (or names) a partial_run_setup feed entry stands for."""
-    conversion = _conversion_for(key)
+    conversion = conversion_for(key)
     if conversion is not None and conversion[2] is not None:
         return list(conversion[2](key))
     if isinstance(key, tuple) and not hasattr(key, "_fields"):
@@ -123,7 +94,7 @@ class FetchPlan:
 
         def element(fetch):
             """Registers one leaf; returns a function from the values list to its result."""
-            conversion = _conversion_for(fetch)
+            conversion = conversion_for(fetch)
             if conversion is not None:
                 components, contract = conversion[0](fetch)
                 builders = [element(component) for component in components]
@@ -141,7 +112,7 @@ class FetchPlan:
             return lambda values: values[index]
 
         def structure(fetch):
-            if isinstance(fetch, (list, tuple)) and _conversion_for(fetch) is None:
+            if isinstance(fetch, (list, tuple)) and conversion_for(fetch) is None:
                 builders = [structure(item) for item in fetch]
                 if isinstance(fetch, list):
                     return lambda values: [b(values) for b in builders]

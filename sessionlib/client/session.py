@@ -22,12 +22,13 @@ from sessionlib import dtypes, errors
 from sessionlib import runtime as runtime_lib
 from sessionlib.client import fetch as fetch_lib
 from sessionlib.client import partial_run as partial_run_lib
+from sessionlib.framework import default_session as default_session_lib
 from sessionlib.framework import graph as graph_lib
 from sessionlib.framework.graph import Operation, Tensor
 from sessionlib.runtime import context as context_lib
 from sessionlib.runtime import tracing as tracing_lib
 
-__all__ = ["Session", "InteractiveSession", "BaseSession", "get_default_session"]
+__all__ = ["Session", "InteractiveSession", "BaseSession"]
 
 _step_ids = itertools.count(1)
 _live_sessions = weakref.WeakSet()
@@ -186,7 +187,7 @@ class BaseSession:
 
         It does not close the session on exit.
         """
-        return _default_session_scope(self)
+        return default_session_lib.default_session_scope(self)
 
     def __enter__(self):
         self._default_graph_context = self._graph.as_default()
@@ -523,62 +524,3 @@ def _string_array(value):
     except TypeError as err:
         # TF: a number fed to a string tensor is a TypeError.
         raise TypeError(f"Cannot convert the feed to a string tensor: {err}") from None
-
-
-# ---- default sessions ---------------------------------------------------------------------
-
-class _DefaultSessionState(threading.local):
-    def __init__(self):
-        self.stack = []
-
-
-_default_sessions = _DefaultSessionState()
-
-
-class _default_session_scope:
-    """The context manager returned by `Session.as_default()`."""
-
-    def __init__(self, session):
-        self._session = session
-
-    def __enter__(self):
-        _default_sessions.stack.append(self._session)
-        return self._session
-
-    def __exit__(self, *exc):
-        stack = _default_sessions.stack
-        for i in range(len(stack) - 1, -1, -1):
-            if stack[i] is self._session:
-                del stack[i]
-                break
-        return False
-
-
-def get_default_session():
-    """The default session of the current thread, or None (each thread starts without one)."""
-    stack = _default_sessions.stack
-    return stack[-1] if stack else None
-
-
-def _session_for(graph, session, what):
-    if session is None:
-        session = get_default_session()
-        if session is None:
-            raise ValueError(f"Cannot {what} using `{'eval' if 'eval' in what else 'run'}()`: "
-                             "No default session is registered. Use `with sess.as_default()` "
-                             "or pass an explicit session.")
-    if session.graph is not graph:
-        raise ValueError(f"Cannot use the given session to {what}: the graph is different "
-                         "from the session's graph.")
-    return session
-
-
-def _eval_using_default_session(tensors, feed_dict, graph, session=None):
-    session = _session_for(graph, session, "evaluate tensor")
-    return session.run(tensors, feed_dict)
-
-
-def _run_using_default_session(operation, feed_dict, graph, session=None):
-    session = _session_for(graph, session, "execute operation")
-    session.run(operation, feed_dict)
-

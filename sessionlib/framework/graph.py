@@ -4,7 +4,9 @@ A `Graph` owns its operations and the scopes under which new ones are made (name
 and control dependencies; those scopes are per thread, as in TF). Every op is built through
 `Graph.create_op`, which asks the op registry to check the inputs and infer the outputs, so a
 static shape or dtype error surfaces while the graph is built. `Graph.version` counts the ops
-added; a session's step cache compares it to know when a compiled step is stale.
+added; a session's step cache compares it to know when a compiled step is stale. Each op also
+records the line of the user's code that built it (`op_traceback`), for `Operation.traceback`
+and the "defined at" of error messages.
 
 Operations keep their attributes as plain Python values (numbers, strings, `DType`,
 `TensorShape`, numpy arrays), which is what kernels receive and what crosses process boundaries;
@@ -16,7 +18,7 @@ import re
 import threading
 
 from sessionlib import dtypes
-from sessionlib.framework import device_spec, registry
+from sessionlib.framework import default_session, device_spec, op_traceback, registry
 from sessionlib.framework.tensor_shape import as_shape
 
 __all__ = [
@@ -111,9 +113,8 @@ class Tensor:
         Raises:
           ValueError: if there is no session to use.
         """
-        from sessionlib.client import session as session_lib
-
-        return session_lib._eval_using_default_session(self, feed_dict, self.graph, session)
+        return default_session.eval_using_default_session(self, feed_dict, self.graph,
+                                                          session)
 
     def __repr__(self):
         return f"<sessionlib.Tensor '{self._name}' shape={self._shape} dtype={self._dtype.name}>"
@@ -166,8 +167,11 @@ class Operation:
         self._device = device
         self._id = graph._next_id()
         self._created_at_version = 0
-        self._outputs = tuple(Tensor(self, i, dtype, shape)
-                              for i, (dtype, shape) in enumerate(outputs_spec))
+        # A list comprehension: building a tuple from a generator costs more, on every op.
+        self._outputs = tuple([Tensor(self, i, dtype, shape)
+                               for i, (dtype, shape) in enumerate(outputs_spec)])
+        # The search starts above this frame and `Graph.create_op`'s, at the op function.
+        self._creation_site = op_traceback.capture(2)
 
     @property
     def name(self):
@@ -221,6 +225,27 @@ class Operation:
         except KeyError:
             raise ValueError(f"Operation {self._name!r} has no attr named {name!r}.") from None
 
+    @property
+    def traceback(self):
+        """Where this op was created (TF's attribute): the user's frame that built it.
+
+        Returns:
+          A list of ``(filename, lineno, name, line)`` tuples (`op_traceback.Frame`),
+          outermost first. Unlike TF, which keeps the whole stack, it holds only the innermost
+          frame outside sessionlib, the user's line that built the op, to keep graph building
+          fast (see `op_traceback`); it is empty if sessionlib built the op from no user code.
+          An op made by `import_graph_def` gives the line that imported it.
+        """
+        return op_traceback.frames(self._creation_site)
+
+    def _defined_at(self):
+        """``"filename:lineno"`` of the user's line that built this op (for error messages).
+
+        Returns:
+          The innermost frame of `traceback` as text, or None when no frame is the user's.
+        """
+        return op_traceback.defined_at(self._creation_site)
+
     def _add_control_input(self, op):
         if op not in self._control_inputs:
             self._control_inputs.append(op)
@@ -235,9 +260,7 @@ class Operation:
 
     def run(self, feed_dict=None, session=None):
         """Runs this op in `session` (default: the default session)."""
-        from sessionlib.client import session as session_lib
-
-        session_lib._run_using_default_session(self, feed_dict, self.graph, session)
+        default_session.run_using_default_session(self, feed_dict, self.graph, session)
 
     def __repr__(self):
         return f"<sessionlib.Operation '{self._name}' type={self.type}>"
@@ -648,11 +671,14 @@ class Graph:
                 self._names_in_use.setdefault(name.lower(), 1)
             else:
                 name = self.unique_name(name)
-            control_inputs = self._current_control_inputs(inputs)
+            # Most ops are built outside any control_dependencies block: skip the work then.
+            scopes = self._scopes
+            in_control_scope = bool(scopes.control_stack)
+            control_inputs = self._current_control_inputs(inputs) if in_control_scope else ()
             op = Operation(self, name, opdef, inputs, attrs, control_inputs, "", outputs_spec)
-            if self._scopes.device_stack or device:
+            if scopes.device_stack or device:
                 op._device = self._device_for(op, device)
-            if self._scopes.control_stack:
+            if in_control_scope:
                 for scope in self._active_control_scopes():
                     scope.created.add(op)
             self._ops.append(op)

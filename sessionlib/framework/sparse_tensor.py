@@ -9,7 +9,7 @@ and feeding one splits a `SparseTensorValue` (or any 3-sequence) across the thre
 import collections
 
 from sessionlib import dtypes
-from sessionlib.client import fetch as fetch_lib
+from sessionlib.framework import default_session, run_conversions
 from sessionlib.framework import graph as graph_lib
 from sessionlib.framework import tensor_util
 from sessionlib.framework.tensor_shape import TensorShape, as_shape
@@ -115,9 +115,8 @@ class SparseTensor:
 
     def eval(self, feed_dict=None, session=None):
         """The `SparseTensorValue` of this tensor in `session` (default: the default one)."""
-        from sessionlib.client import session as session_lib
-
-        return session_lib._eval_using_default_session(self, feed_dict, self.graph, session)
+        return default_session.eval_using_default_session(self, feed_dict, self.graph,
+                                                          session)
 
     def consumers(self):
         return sorted(set(self._indices.consumers() + self._values.consumers()
@@ -175,5 +174,5 @@ def _partial_run_components(sparse):
     return [sparse.indices, sparse.values, sparse.dense_shape]
 
 
-fetch_lib.register_session_run_conversion_functions(
+run_conversions.register_session_run_conversion_functions(
     SparseTensor, _fetch_components, _feed_components, _partial_run_components)

@@ -12,7 +12,7 @@ Names follow TF's resource variables: for ``Variable(1.0, name='v')`` the handle
 """
 
 from sessionlib import dtypes
-from sessionlib.client import fetch as fetch_lib
+from sessionlib.framework import default_session, run_conversions
 from sessionlib.framework import graph as graph_lib
 from sessionlib.framework.graph import GraphKeys
 from sessionlib.framework.tensor_shape import TensorShape, as_shape
@@ -256,10 +256,8 @@ class Variable:
         Raises:
           ValueError: if there is no session, or `value` has an incompatible shape.
         """
-        from sessionlib.client import session as session_lib
-
         if session is None:
-            session = session_lib.get_default_session()
+            session = default_session.get_default_session()
             if session is None:
                 raise ValueError("Either session argument should be provided or default "
                                  "session should be established")
@@ -315,7 +313,7 @@ def _variable_to_tensor(variable, dtype=None, name=None):
 
 
 graph_lib.register_tensor_conversion_function(Variable, _variable_to_tensor)
-fetch_lib.register_session_run_conversion_functions(
+run_conversions.register_session_run_conversion_functions(
     Variable,
     lambda variable: ([variable._graph_element], lambda values: values[0]),
     lambda variable, value: [(variable._graph_element, value)],
