@@ -5,6 +5,8 @@ Each test makes its runtime with `runtime.create_runtime`, as a session does, un
 `Runtime.compile` and `Step.run` directly.
 """
 
+import sys
+
 import numpy as np
 import pytest
 
@@ -140,7 +142,10 @@ def test_errors_carry_the_op_and_name_its_device(make_runtime):
         step.run([], _context(rt))
     assert caught.value.op is unfed.op
     assert caught.value.node_def.name == "unfed"
-    assert caught.value.message.endswith(f"[[{{{{node unfed}}}} on {CPU1}]]")
+    # The placeholder was built on the line above `out`: the message names that line.
+    line = out.op.traceback[-1].lineno - 1
+    assert caught.value.message.endswith(
+        f"[[{{{{node unfed}}}} (defined at {__file__}:{line}) on {CPU1}]]")
 
 
 def test_a_failing_kernel_on_another_device_is_the_error_not_the_abort(make_runtime):
@@ -190,8 +195,10 @@ def test_one_mapping_between_exceptions_and_codes():
 
 def test_op_error_names_the_node_and_its_device():
     op = tf.constant(1.0, name="c").op
+    line = sys._getframe().f_lineno - 1
     error = failures.op_error(op, CPU1, ValueError("went wrong"))
     assert type(error) is errors.InvalidArgumentError
     assert error.op is op and error.node_def.name == "c"
-    assert error.message == f"went wrong\n\t [[{{{{node c}}}} on {CPU1}]]"
+    assert error.message == (f"went wrong\n\t [[{{{{node c}}}} (defined at {__file__}:{line}) "
+                             f"on {CPU1}]]")
     assert failures.op_error(None, None, ValueError("inserted")).message == "inserted"

@@ -69,7 +69,8 @@ def op_error(op, device, cause):
 
     Returns:
       The exception (not raised), carrying `op` and its NodeDef; its message ends with
-      ``[[{{node NAME}} on DEVICE]]``.
+      ``[[{{node NAME}} (defined at FILE:LINE) on DEVICE]]``, where FILE:LINE is the user's
+      line that built the op (`Operation.traceback`), left out when none is known.
     """
     code, message = error_code_of(cause)
     error_type = (type(cause) if isinstance(cause, errors.OpError)
@@ -77,7 +78,9 @@ def op_error(op, device, cause):
     node_def = None
     if op is not None:
         node_def = op.node_def
-        message = f"{message}\n\t [[{{{{node {op.name}}}}} on {device}]]"
+        defined_at = op._defined_at()
+        where = f" (defined at {defined_at})" if defined_at else ""
+        message = f"{message}\n\t [[{{{{node {op.name}}}}}{where} on {device}]]"
     try:
         return error_type(node_def, op, message)
     except TypeError:  # a user subclass with another signature
