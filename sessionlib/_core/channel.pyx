@@ -392,3 +392,107 @@ cdef class Lane:
 
     def post_response(self, bytes data):
         return self.region._post(self.response, data, self.capacity)
+
+
+
+# ---- checking messages before marshal reads them --------------------------------------------
+#
+# Lanes are writable by any process of the user, so a message is untrusted input. marshal
+# allocates a container of the size its header declares before reading the items: five bytes
+# ``b"((((("`` ask for a 673-million-item tuple. `checked` walks the bytes first, in C (about
+# as fast as a function call for the common small message), and accepts only the plain types
+# the runtime sends, at most `MARSHAL_MAX_DEPTH` deep, with every declared count and length
+# backed by bytes that are really there. marshal then allocates at most a small multiple of
+# the message's size.
+
+cdef enum:
+    MAX_DEPTH = 32
+    FLAG_REF = 0x80
+
+MARSHAL_MAX_DEPTH = MAX_DEPTH
+
+
+cdef inline int64_t _le32(const unsigned char *p) noexcept nogil:
+    return <int32_t>(<uint32_t>p[0] | (<uint32_t>p[1] << 8) | (<uint32_t>p[2] << 16)
+                     | (<uint32_t>p[3] << 24))
+
+
+cdef Py_ssize_t _skip_value(const unsigned char *data, Py_ssize_t pos, Py_ssize_t end,
+                            int depth) noexcept nogil:
+    """The position after the marshalled value at `pos`; -1 if it is malformed, truncated,
+    of a type messages never carry (code objects, ...) or nested deeper than MAX_DEPTH."""
+    cdef unsigned char code
+    cdef int64_t count
+    if pos >= end or depth > MAX_DEPTH:
+        return -1
+    code = data[pos] & ~FLAG_REF
+    pos += 1
+    if code == c'N' or code == c'F' or code == c'T' or code == c'.':
+        return pos
+    if code == c'i' or code == c'r':   # int32; a back-reference (marshal checks its index)
+        return pos + 4 if pos + 4 <= end else -1
+    if code == c'g':                   # binary float
+        return pos + 8 if pos + 8 <= end else -1
+    if code == c'y':                   # binary complex
+        return pos + 16 if pos + 16 <= end else -1
+    if code == c'{':                   # dict: key, value pairs up to a '0'
+        while True:
+            if pos >= end:
+                return -1
+            if data[pos] == c'0':
+                return pos + 1
+            pos = _skip_value(data, pos, end, depth + 1)
+            if pos < 0:
+                return -1
+            pos = _skip_value(data, pos, end, depth + 1)
+            if pos < 0:
+                return -1
+    # The rest start with a count: one byte for the short forms, four for the others.
+    if code == c'z' or code == c'Z' or code == c')':
+        if pos + 1 > end:
+            return -1
+        count = data[pos]
+        pos += 1
+    else:
+        if pos + 4 > end:
+            return -1
+        count = _le32(data + pos)
+        pos += 4
+    if code == c'l':                   # long: |count| 15-bit digits of two bytes
+        if count < 0:
+            count = -count
+        return pos + 2 * count if 2 * count <= end - pos else -1
+    if (code == c's' or code == c't' or code == c'u' or code == c'a' or code == c'A'
+            or code == c'z' or code == c'Z'):
+        return pos + count if 0 <= count <= end - pos else -1
+    if code == c'(' or code == c')' or code == c'[' or code == c'<' or code == c'>':
+        # Each item takes at least one byte: a count the bytes cannot back is a lie.
+        if count < 0 or count > end - pos:
+            return -1
+        while count > 0:
+            pos = _skip_value(data, pos, end, depth + 1)
+            if pos < 0:
+                return -1
+            count -= 1
+        return pos
+    return -1
+
+
+def checked(bytes data not None):
+    """`data` itself, once it is known to be one marshalled value that is safe to load.
+
+    Args:
+      data: a message read from a lane, a rendezvous entry or a spilled copy.
+
+    Returns:
+      `data`, for ``marshal.loads(checked(data))``.
+
+    Raises:
+      ValueError: if `data` is truncated, holds a type that messages never carry, declares a
+        count or length that its bytes do not back, or nests deeper than `MARSHAL_MAX_DEPTH`.
+    """
+    cdef Py_ssize_t end = len(data)
+    if _skip_value(<const unsigned char *>PyBytes_AS_STRING(data), 0, end, 0) < 0:
+        raise ValueError(f"malformed message ({end} bytes): not a marshalled value of plain "
+                         f"types at most {MAX_DEPTH} deep")
+    return data

@@ -19,6 +19,11 @@ The primitives live in ``sessionlib._core.channel`` (`Region`); this module defi
 * Messages are `marshal`-encoded tuples of plain values (ints, floats, strings, bytes, tuples,
   lists): marshal cannot encode arbitrary objects, so no user object can cross by accident. A
   message too large for its slot spills through the sender's tensor store.
+* Messages are untrusted: any process of the user can write to a lane. Every decode goes
+  through `checked` (``sessionlib._core.channel``), which walks the bytes in C before marshal
+  allocates anything: plain types only, nesting and counts bounded by the bytes really there;
+  a spilled message is at most `MAX_MESSAGE_BYTES`. A bad message raises ValueError, which a
+  worker answers with an INVALID_ARGUMENT reply (it never dies of it).
 """
 
 import marshal
@@ -31,7 +36,9 @@ from sessionlib._core import channel as _core_channel
 from sessionlib.runtime import shm
 
 __all__ = ["LANES", "LANE_BYTES", "SLOT_BYTES", "RUN_SLOTS", "EDGES_PER_RUN", "Lane",
-           "LaneBlock", "RendezvousBlock", "encode", "decode"]
+           "LaneBlock", "RendezvousBlock", "encode", "decode", "checked", "MAX_MESSAGE_BYTES"]
+
+checked = _core_channel.checked    # `data` itself once it is safe for marshal.loads
 
 LANES = 8                       # concurrent steps per worker
 SLOT_BYTES = 64 << 10           # one mailbox slot: 64-byte header + payload
@@ -39,6 +46,10 @@ LANE_BYTES = 2 * SLOT_BYTES + 64
 _REQUEST, _RESPONSE, _CANCEL = 0, SLOT_BYTES, 2 * SLOT_BYTES
 _PAYLOAD_BYTES = SLOT_BYTES - 64
 PAYLOAD_BYTES = _PAYLOAD_BYTES  # a message this long or longer spills (see `encode`)
+
+# The largest spilled message a decode accepts (a run's feed or fetch list; tensors travel
+# apart, so real messages stay far below it).
+MAX_MESSAGE_BYTES = 64 << 20
 
 RUN_SLOTS = 32                  # concurrent multi-device runs per client
 EDGES_PER_RUN = 256             # cross-device edges per step (entry 0 is the header)
@@ -69,11 +80,22 @@ def encode(message, store=None):
 
 
 def decode(data, store=None):
-    """The message `encode` wrote."""
+    """The message `encode` wrote.
+
+    Raises:
+      ValueError: if `data` is not such a message (see `checked`), or spills more than
+        `MAX_MESSAGE_BYTES`.
+    """
+    if not data:
+        raise ValueError("empty message")
     if data[0] != _SPILLED:
-        return marshal.loads(data)
-    descriptor = marshal.loads(memoryview(data)[1:])
-    return marshal.loads((store or shm.store()).open(descriptor).tobytes())
+        return marshal.loads(checked(data))
+    descriptor = marshal.loads(checked(data[1:]))
+    if (type(descriptor) is not tuple or len(descriptor) < 4 or descriptor[0] != "a"
+            or type(descriptor[3]) is not int or not 0 <= descriptor[3] <= MAX_MESSAGE_BYTES):
+        raise ValueError(f"a spilled message must be a tensor descriptor of at most "
+                         f"{MAX_MESSAGE_BYTES} bytes")
+    return marshal.loads(checked((store or shm.store()).open(descriptor).tobytes()))
 
 
 class Lane(_core_channel.Lane):
@@ -139,7 +161,7 @@ class RendezvousBlock:
         self.region.signal(entry + _ENTRY_STATE, generation, entry + _ENTRY_WAITERS)
 
     def recv(self, run_slot, edge, generation, check):
-        """Waits for `edge` of a run; returns its payload bytes.
+        """Waits for `edge` of a run; returns its payload bytes (untrusted: see `checked`).
 
         Args:
           check: called between wait slices; raises to stop waiting (cancellation, deadline).
@@ -159,7 +181,7 @@ class RendezvousBlock:
             state = region.wait_change(entry + _ENTRY_STATE, state, entry + _ENTRY_WAITERS,
                                        CLIENT_SPIN_S, WAIT_SLICE_S)
         length = region.load(entry + _ENTRY_LENGTH)
-        return region.read_bytes(entry + _ENTRY_PAYLOAD, length)
+        return region.read_bytes(entry + _ENTRY_PAYLOAD, min(length, _ENTRY_CAPACITY))
 
     def abort(self, run_slot, generation, num_edges):
         """Fails every receiver of the run `generation` in `run_slot`, now and later."""

@@ -23,7 +23,7 @@ import marshal
 import numpy as np
 
 from sessionlib.framework import graph_io, registry
-from sessionlib.runtime import fusion, kernel_table
+from sessionlib.runtime import channel, fusion, kernel_table
 from sessionlib.runtime.plan import Node, compile_nodes
 
 __all__ = ["PartitionPlan", "PartitionedStep", "partition", "SEND", "RECV"]
@@ -396,7 +396,7 @@ class RunRendezvous:
 
     def recv(self, edge):
         payload = self.block.recv(self.run_slot, edge, self.generation, self.check)
-        descriptor = marshal.loads(payload)
+        descriptor = marshal.loads(channel.checked(payload))   # untrusted bytes
         if descriptor[0] == "c":
             return _CONTROL_TOKEN
         return self.store.open(descriptor)

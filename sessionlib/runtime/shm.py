@@ -43,6 +43,7 @@ import mmap
 import os
 import re
 import secrets
+import stat
 import threading
 import weakref
 
@@ -173,6 +174,8 @@ class Segment:
     Raises:
       ResourceExhaustedError: if ``/dev/shm`` has no room for a new segment.
       FileNotFoundError: when attaching to a segment that does not exist.
+      ValueError: when attaching by a name that is not a sessionlib segment's, or to something
+        that is not a regular file.
     """
 
     def __init__(self, size=0, name=None):
@@ -205,9 +208,17 @@ class Segment:
             os.close(fd)
             self._finalizer = weakref.finalize(self, _unlink, name)
         else:
-            fd = os.open(os.path.join(SHM_DIR, name), os.O_RDWR)
+            # The name comes from a message: it must be one of ours, a plain file in SHM_DIR
+            # (no path separator, no symlink), or a peer could make us map any file.
+            if type(name) is not str or _NAME_RE.fullmatch(name) is None:
+                raise ValueError(f"{name!r} is not a sessionlib shared-memory segment name")
+            fd = os.open(os.path.join(SHM_DIR, name),
+                         os.O_RDWR | os.O_NOFOLLOW | os.O_CLOEXEC | os.O_NONBLOCK)
             try:
-                size = os.fstat(fd).st_size
+                status = os.fstat(fd)
+                if not stat.S_ISREG(status.st_mode):
+                    raise ValueError(f"{name!r} is not a regular file in {SHM_DIR}")
+                size = status.st_size
                 self.map = mmap.mmap(fd, size, flags=mmap.MAP_SHARED)
             finally:
                 os.close(fd)
@@ -519,12 +530,21 @@ class TensorStore:
         if kind in ("s", "S"):
             _, shape, items = descriptor
             if kind == "S":
-                items = marshal.loads(self.open(items).tobytes())
+                items = marshal.loads(_channel().checked(self.open(items).tobytes()))
+            if type(items) is not list or not all(type(item) is bytes for item in items):
+                raise ValueError("a string tensor descriptor must carry a list of bytes")
             array = np.empty(len(items), dtype=object)
             array[:] = items
             return array.reshape(shape)
         _, name, offset, nbytes, dtype, shape, lease_name, index = descriptor
         dtype = _DTYPES.get(dtype) or _parse_dtype(dtype)
+        # Checked before anything is mapped or a lease is taken: the block's bounds against
+        # the segment's real size are checked by `Region.block`, the lease word's by the lease
+        # table's region.
+        if (type(nbytes) is not int or type(index) is not int or type(shape) is not tuple
+                or nbytes != dtype.itemsize * _element_count(shape)):
+            raise ValueError(f"tensor descriptor: {nbytes!r} bytes do not hold a {dtype} "
+                             f"tensor of shape {shape!r}")
         segment = self._segment(name)
         leases = self._segment(lease_name)
         block = segment.region.block(offset, nbytes, not writable, leases.region, index * 4)
@@ -579,6 +599,16 @@ def _parse_dtype(name):
         raise ValueError("an inline tensor descriptor cannot name an object dtype")
     _DTYPES[name] = dtype
     return dtype
+
+
+def _element_count(shape):
+    """The number of elements of `shape`, a tuple of non-negative ints (ValueError if not)."""
+    count = 1
+    for dim in shape:
+        if type(dim) is not int or dim < 0:
+            raise ValueError(f"tensor descriptor: bad shape {shape!r}")
+        count *= dim
+    return count
 
 
 def _as_bytes(item):

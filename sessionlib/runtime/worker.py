@@ -283,9 +283,11 @@ class Worker:
         request, spin_s, store = lane.request, channel.WORKER_SPIN_S, self.store
         wait_post, read, decode, run = region.wait_post, region.read, channel.decode, self._run
         # `channel.encode`/`decode` inlined for the common unspilled message (a Python call
-        # is a measurable share of a tiny step).
+        # is a measurable share of a tiny step). The lane is writable by any process of the
+        # user: `checked` (C) makes sure marshal cannot be made to allocate without bound.
         loads, dumps, spilled, limit = (marshal.loads, marshal.dumps, channel.SPILLED,
                                         channel.PAYLOAD_BYTES)
+        checked = core_channel.checked
         post_response = lane.post_response
         last = region.load(request)
         while not self.stopping:
@@ -295,7 +297,8 @@ class Worker:
             last = seq
             try:
                 data = read(request)
-                reply = run(lane, *(loads(data) if data[0] != spilled else decode(data, store)))
+                reply = run(lane, *(loads(checked(data)) if data[0] != spilled
+                                    else decode(data, store)))
             except BaseException as err:  # noqa: BLE001 - every failure goes back as a reply
                 from sessionlib import errors
                 from sessionlib.runtime.failures import error_code_of

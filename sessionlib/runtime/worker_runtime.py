@@ -47,7 +47,7 @@ __all__ = ["WorkerRuntime", "WorkerStep"]
 
 _GRACE_S = 1.0     # how long the other partitions may take to stop after one failed
 # `channel.encode`/`decode`, inlined on the latency path (a function call is ~5% of a step).
-_dumps, _loads = marshal.dumps, marshal.loads
+_dumps, _loads, _checked = marshal.dumps, marshal.loads, channel.checked
 _INLINE_MESSAGE_BYTES = channel.PAYLOAD_BYTES
 _SPILLED = ord("S")
 _step_keys = itertools.count(1)
@@ -323,7 +323,7 @@ class WorkerStep(interface.Step):
             replies, _ = self._gather([(part, lane)], run_context, -1, 0, interrupted)
             return self._finish(replies, feed_values)[0]
         worker.free_lanes.append(lane)
-        reply = _loads(data) if data[0] != _SPILLED else channel.decode(data)
+        reply = _loads(_checked(data)) if data[0] != _SPILLED else channel.decode(data)
         if reply[0] != "ok":
             return self._finish([(part, reply)], feed_values)[0]
         open_tensor = store.open
