@@ -15,7 +15,8 @@ import pytest
 import sessionlib as tf
 from sessionlib import errors
 from sessionlib._core import channel as core_channel
-from sessionlib.runtime import channel, shm
+from sessionlib._core import fused
+from sessionlib.runtime import channel, fusion, shm
 
 from _device_helpers import pid_alive, two_devices
 
@@ -195,3 +196,49 @@ def test_worker_answers_malformed_messages_and_lives_on(outside_file):
         assert pid_alive(pid)
         assert sess.run(c, {a: 2.0}) == 2.0
     assert _content(path) == before
+
+
+# ---- the fused kernel's program check -----------------------------------------------------
+
+def _fused_attrs(program, num_registers=1, reduce=0, reduce_src=-1):
+    return {"program": tuple(program), "num_inputs": 1, "num_registers": num_registers,
+            "reduce": reduce, "reduce_src": reduce_src, "reduce_axes": (0,) if reduce else (),
+            "keep_dims": False, "reduce_op": "", "_name": "f"}
+
+
+_NEG, _ADD = fused.OPCODE_NAMES.index("neg"), fused.OPCODE_NAMES.index("add")
+
+
+@pytest.mark.parametrize("program, reduce, reduce_src", [
+    ((_NEG, -1, 1, -1), 0, -1),                       # reads register 0, never written
+    ((_NEG, 1, 0, -1, _ADD, -1, 0, 2), 0, -1),        # reads register 1, only 0 was written
+    ((_NEG, 1, 1, -1, _NEG, -1, 1, -1), 0, -1),       # reads register 0 to write it
+    ((_NEG, 1, 0, -1), 1, 2),                         # reduces register 1, never written
+    ((_NEG, 1, 0, -1), 0, -1),                        # never writes the output
+    ((), 0, -1),                                      # nothing at all
+], ids=["unwritten", "other-register", "self", "reduce-unwritten", "no-output", "empty"])
+def test_fused_program_reading_an_unwritten_register_is_rejected(program, reduce, reduce_src):
+    x = np.arange(1.0, 6.0, dtype=np.float32)
+    with pytest.raises(ValueError, match="program"):
+        fused.fused_elementwise(None, (x,), _fused_attrs(program, 2, reduce, reduce_src))
+
+
+def test_fused_programs_that_write_before_reading_still_run():
+    x = np.arange(1.0, 6.0, dtype=np.float32)
+    program = (_NEG, 1, 0, -1, _ADD, -1, 1, 0)         # -x + x
+    result = fused.fused_elementwise(None, (x,), _fused_attrs(program))[0]
+    np.testing.assert_array_equal(result, np.zeros(5, np.float32))
+    total = fused.fused_elementwise(None, (x,), _fused_attrs((_NEG, 1, 0, -1), 1, 1, 1))[0]
+    assert total == -15.0
+
+
+def test_fused_node_built_by_hand_that_reads_a_stale_register_fails_the_run():
+    graph = tf.Graph()
+    with graph.as_default():
+        x = tf.placeholder(tf.float32, shape=[5], name="x")
+        attrs = _fused_attrs((_NEG, -1, 1, -1))
+        del attrs["_name"]
+        node = graph.create_op(fusion.FUSED_OP_TYPE, [x], attrs=attrs, name="stale")
+    with tf.Session(graph=graph) as sess:
+        with pytest.raises(errors.InvalidArgumentError, match="register"):
+            sess.run(node.outputs[0], {x: np.ones(5, np.float32)})

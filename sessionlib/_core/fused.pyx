@@ -870,13 +870,18 @@ cdef int _check_program(tuple program, int num_inputs, int num_registers, int re
     """Raises ValueError unless every index of `program` is one the C loop may use.
 
     The loop trusts them: an operand outside the inputs and registers, or a destination that
-    is an input (a read-only or shared buffer), would read or write arbitrary memory.
+    is an input (a read-only or shared buffer), would read or write arbitrary memory. A
+    register read before any instruction wrote it, or an output no instruction writes, would
+    return whatever the memory held (a previous run's data).
     """
     cdef Py_ssize_t size = PyTuple_GET_SIZE(program), j
     cdef int opcode, dst, a, b, operands = num_inputs + num_registers
-    if size % 4 or num_registers < 0:
+    cdef uint64_t written = 0         # bit r: register r holds a value of this run
+    cdef bint output_written = False
+    if size % 4 or not 0 <= num_registers <= MAX_REGISTERS:
         raise ValueError(f"fused program: {size} ints is not a list of (opcode, dst, a, b) "
-                         f"quadruples, or {num_registers} registers is negative")
+                         f"quadruples, or {num_registers} registers is outside "
+                         f"0..{MAX_REGISTERS}")
     for j in range(0, size, 4):
         opcode, dst, a, b = program[j], program[j + 1], program[j + 2], program[j + 3]
         if not (0 <= opcode < ew.NUM_OPCODES and 0 <= a < operands and -1 <= b < operands
@@ -884,11 +889,27 @@ cdef int _check_program(tuple program, int num_inputs, int num_registers, int re
             raise ValueError(f"fused program: instruction {j // 4} {program[j:j + 4]} is "
                              f"invalid for {num_inputs} inputs and {num_registers} registers"
                              + (" with a reduction" if reduction != REDUCE_NONE else ""))
+        if not (_holds_value(a, num_inputs, written) and (b == -1
+                                                          or _holds_value(b, num_inputs, written))):
+            raise ValueError(f"fused program: instruction {j // 4} {program[j:j + 4]} reads a "
+                             "register before any instruction wrote it")
+        if dst == -1:
+            output_written = True
+        else:
+            written |= (<uint64_t>1) << (dst - num_inputs)
     if not REDUCE_NONE <= reduction <= REDUCE_MIN or (
-            reduction != REDUCE_NONE and not 0 <= reduce_src < operands):
+            reduction != REDUCE_NONE and not (0 <= reduce_src < operands
+                                              and _holds_value(reduce_src, num_inputs, written))):
         raise ValueError(f"fused program: reduction {reduction} of operand {reduce_src} is "
-                         "invalid")
+                         "invalid, or reads a register no instruction wrote")
+    if reduction == REDUCE_NONE and not output_written:
+        raise ValueError("fused program: no instruction writes the output")
     return 0
+
+
+cdef inline bint _holds_value(int operand, int num_inputs, uint64_t written) noexcept:
+    """Whether `operand` (an index checked to be in range) is an input or a written register."""
+    return operand < num_inputs or (written >> (operand - num_inputs)) & 1
 
 
 cdef tuple _fused(ctx, tuple inputs, dict attrs, bint materialise):
