@@ -181,7 +181,7 @@ def test_the_seed_imports_cleanly():
         tf.import_graph_def(_SEED)
 
 
-@settings(max_examples=600, deadline=None, database=None,
+@settings(max_examples=1000, deadline=None, database=None,
           suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 @given(steps=_mutations(), name=st.sampled_from([None, "", "imp"]))
 def test_mutated_graph_defs_fail_only_with_documented_errors_and_atomically(steps, name):

@@ -170,7 +170,7 @@ _VALUE_FIELDS = {"float16": "half_val", "float32": "float_val", "float64": "doub
                  "int64": "int64_val", "bool": "bool_val"}
 
 
-def _proto_shape(proto, dtype):
+def _proto_shape(proto):
     """The shape a `TensorProto` declares, checked: (shape, element count).
 
     Raises:
@@ -212,7 +212,7 @@ def make_ndarray(proto):
         asks for a fill beyond `MAX_FILLED_TENSOR_BYTES`.
     """
     dtype = dtypes.as_dtype(proto.dtype)
-    shape, count = _proto_shape(proto, dtype)
+    shape, count = _proto_shape(proto)
     if dtype is dtypes.string:
         values = list(proto.string_val)
         if len(values) > count:
