@@ -43,6 +43,18 @@ def _config_protos():
     return config_pb2
 
 
+def _check_run_protos(options, run_metadata):
+    """Raises TypeError unless `options` is a `RunOptions` (or None) and `run_metadata` a
+    `RunMetadata` (or None). Callers skip it when both are None, so a plain run pays nothing.
+    """
+    config_pb2 = _config_protos()
+    if options is not None and not isinstance(options, config_pb2.RunOptions):
+        raise TypeError(f"options must be a RunOptions proto, got {type(options).__name__}")
+    if run_metadata is not None and not isinstance(run_metadata, config_pb2.RunMetadata):
+        raise TypeError(f"run_metadata must be a RunMetadata proto, got "
+                        f"{type(run_metadata).__name__}")
+
+
 def _fetch_cache_key(fetches):
     """A hashable key that equals another's only for fetches of the same structure and types.
 
@@ -223,12 +235,15 @@ class BaseSession:
 
         Raises:
           RuntimeError: if the session is closed.
-          TypeError: for a fetch or feed of the wrong type.
+          TypeError: for a fetch or feed of the wrong type, or `options` / `run_metadata`
+            that are not a `RunOptions` / `RunMetadata` proto.
           ValueError: for a fetch or feed that is not in the graph, or a fed value of an
             incompatible shape.
           OpError: when running fails; `.op` is the failing operation.
         """
         self._check_open()
+        if options is not None or run_metadata is not None:
+            _check_run_protos(options, run_metadata)
         if self._graph._version == 0:
             raise RuntimeError("The Session graph is empty. Add operations to the graph before "
                                "calling run().")
@@ -347,6 +362,7 @@ class BaseSession:
                 run_metadata = kwargs.pop("run_metadata", None)
                 if kwargs:
                     raise TypeError(f"Unexpected arguments: {list(kwargs)}")
+                _check_run_protos(options, run_metadata)
                 if options is not None:
                     trace = tracing_lib.trace_request(options, run_metadata)
             self._check_open()

@@ -304,6 +304,8 @@ class Graph:
         self._finalized = False
         self._collections = {}
         self._scopes = _ThreadScopes()
+        # Inside `_all_or_nothing`: the version the ops made so far would bring the graph to.
+        self._staged_version = None
         self.seed = None
         self._building_function = False
 
@@ -683,9 +685,51 @@ class Graph:
                     scope.created.add(op)
             self._ops.append(op)
             self._ops_by_name[name] = op
-            self._version += 1
-            op._created_at_version = self._version
+            if self._staged_version is None:
+                self._version += 1
+                op._created_at_version = self._version
+            else:
+                self._staged_version += 1
+                op._created_at_version = self._staged_version
         return op
+
+    @contextlib.contextmanager
+    def _all_or_nothing(self):
+        """Adds the ops made in the block all together, or none of them if the block raises.
+
+        `import_graph_def` builds through this: a GraphDef from outside may fail half way, and
+        the graph must then be as it was. The block holds the graph lock, so other threads'
+        ops wait for it, and `version` moves only when the block succeeds: a session never
+        compiles a step against a half-imported graph, and a failed block leaves `version`
+        unchanged (a step cached at it stays valid, since the graph is the same).
+
+        Raises:
+          RuntimeError: if the graph is finalized.
+        """
+        with self._lock:
+            self._check_not_finalized()
+            if self._staged_version is not None:  # nested: the outer block decides
+                yield
+                return
+            first_new = len(self._ops)
+            names_in_use = dict(self._names_in_use)
+            self._staged_version = self._version
+            try:
+                yield
+            except BaseException:
+                removed = self._ops[first_new:]
+                del self._ops[first_new:]
+                for op in removed:
+                    self._ops_by_name.pop(op.name, None)
+                for scope in self._scopes.control_stack:
+                    if scope is not None:
+                        scope.created.difference_update(removed)
+                self._names_in_use = names_in_use
+                raise
+            else:
+                self._version = self._staged_version
+            finally:
+                self._staged_version = None
 
     def _op_by_name_or_none(self, name):
         return self._ops_by_name.get(name)

@@ -156,9 +156,79 @@ def _parse_input(name):
     if name.startswith("^"):
         return name[1:], None, True
     op_name, sep, index = name.rpartition(":")
-    if sep and index.isdigit():
+    if sep and index.isascii() and index.isdigit():
         return op_name, int(index), False
     return name, 0, False
+
+
+# What an imported attr must hold, by attr name, for the names that ops and kernels read.
+# GraphDefs come from outside: a `dtype` given as a plain int would otherwise import and fail
+# deep inside a kernel at run time.
+_TYPE, _TYPE_LIST, _SHAPE, _SHAPE_LIST, _TENSOR, _BOOL, _INT, _INT_LIST = (
+    "a type", "a list of types", "a shape", "a list of shapes", "a tensor", "a bool",
+    "an int", "a list of ints")
+_ATTR_KINDS = {
+    **dict.fromkeys(["T", "dtype", "DstT", "SrcT", "out_type", "output_type", "index_type",
+                     "Index", "Tidx", "Tindices", "Tshape", "Treal", "Tperm", "Tparams",
+                     "Tout", "Tmultiples", "Tlen", "Tdim", "Taxis"], _TYPE),
+    **dict.fromkeys(["component_types", "Tcomponents"], _TYPE_LIST),
+    "shape": _SHAPE, "shapes": _SHAPE_LIST, "value": _TENSOR,
+    **dict.fromkeys(["keep_dims", "transpose_a", "transpose_b", "adj_x", "adj_y",
+                     "validate_indices", "cancel_pending_enqueues"], _BOOL),
+    **dict.fromkeys(["N", "num_split", "num", "axis", "seed", "seed2", "capacity",
+                     "min_after_dequeue", "skip_header_lines"], _INT),
+    "squeeze_dims": _INT_LIST,
+}
+
+# TF's defaults for attrs that a NodeDef may leave out (a Placeholder's shape is unknown).
+_ATTR_DEFAULTS = {"Placeholder": {"shape": TensorShape(None)}}
+
+
+def _holds(kind, value):
+    """Whether `value` (a plain attr value) is of `kind` (an `_ATTR_KINDS` entry)."""
+    if kind == _TYPE:
+        return isinstance(value, dtypes.DType)
+    if kind == _SHAPE:
+        return isinstance(value, TensorShape)
+    if kind == _TENSOR:
+        return isinstance(value, np.ndarray)
+    if kind == _BOOL:
+        return isinstance(value, bool)
+    if kind == _INT:
+        return isinstance(value, int) and not isinstance(value, bool)
+    item_kind = {_TYPE_LIST: _TYPE, _SHAPE_LIST: _SHAPE, _INT_LIST: _INT}[kind]
+    return isinstance(value, list) and all(_holds(item_kind, item) for item in value)
+
+
+def _imported_attrs(node):
+    """The plain attrs of an imported `NodeDef`, checked against `_ATTR_KINDS`.
+
+    Raises:
+      TypeError: for an attr of the wrong kind (a `dtype` that is not a type).
+      ValueError: for an attr value that cannot be read (a tensor whose shape disagrees
+        with its content), or a Const whose `dtype` is not the type of its `value`.
+    """
+    attrs = dict(_ATTR_DEFAULTS.get(node.op, ()))
+    for key, attr in node.attr.items():
+        if key == "_output_shapes":
+            continue
+        try:
+            value = python_value_of(attr)
+        except (ValueError, TypeError) as err:
+            raise ValueError(f"Node {node.name!r} ({node.op}): attr {key!r} is invalid: "
+                             f"{err}") from None
+        kind = _ATTR_KINDS.get(key)
+        if kind is not None and not _holds(kind, value):
+            raise TypeError(f"Node {node.name!r} ({node.op}): attr {key!r} must be {kind}, "
+                            f"got {value!r}"[:400])
+        attrs[key] = value
+    if node.op == "Const" and "value" in attrs and "dtype" in attrs:
+        value_dtype = (dtypes.string if attrs["value"].dtype == object
+                       else dtypes.as_dtype(attrs["value"].dtype))
+        if value_dtype is not attrs["dtype"]:
+            raise ValueError(f"Node {node.name!r} (Const): attr 'dtype' is "
+                             f"{attrs['dtype'].name} but attr 'value' holds {value_dtype.name}")
+    return attrs
 
 
 def _producers_first(graph_def, nodes, input_map):
@@ -210,7 +280,14 @@ def _producers_first(graph_def, nodes, input_map):
 
 def import_graph_def(graph_def, input_map=None, return_elements=None, name=None,
                      op_dict=None, producer_op_list=None):
-    """Imports the ops of a `GraphDef` into the default graph.
+    """Imports the ops of a `GraphDef` into the default graph, all of them or none.
+
+    A GraphDef may come from anywhere, so it is checked as untrusted input: on any failure
+    the graph is left as it was (no op added, `version` unchanged), and only the errors below
+    come out, naming the node (and the attr) at fault. Attrs that ops read must be of the
+    right kind (`dtype` a type, `shape` a shape, ...); a tensor attr's shape must agree with
+    the values it holds, and may be filled from a single value only up to
+    `tensor_util.MAX_FILLED_TENSOR_BYTES`.
 
     Args:
       graph_def: a `GraphDef` proto.
@@ -224,12 +301,15 @@ def import_graph_def(graph_def, input_map=None, return_elements=None, name=None,
       The imported elements named in `return_elements`, or None.
 
     Raises:
-      TypeError: if `graph_def` is not a GraphDef or `input_map` is not a dict.
-      ValueError: for a reference to an unknown node, an unknown op type, a cycle, or an
-        `input_map` key that is not in the graph.
+      TypeError: if `graph_def` is not a GraphDef, `input_map` is not a dict of names, or an
+        attr or input has the wrong type.
+      ValueError: for a duplicate node name, a reference to an unknown node or output, an
+        unknown op type, a cycle, a missing or invalid attr, an `input_map` key that is not
+        in the graph, or any other node the graph cannot take.
+      InvalidArgumentError: where an op's own checks raise it.
+      RuntimeError: if the default graph is finalized.
     """
     from sessionlib.framework import graph as graph_lib
-    from sessionlib.framework import registry
 
     _, graph_pb2, _ = _protos()
     if not isinstance(graph_def, graph_pb2.GraphDef):
@@ -237,8 +317,39 @@ def import_graph_def(graph_def, input_map=None, return_elements=None, name=None,
     if input_map is not None and not isinstance(input_map, dict):
         raise TypeError("input_map must be a dictionary mapping strings to Tensor objects.")
     input_map = dict(input_map or {})
+    if not all(isinstance(key, str) for key in input_map):
+        raise TypeError("input_map must be a dictionary mapping strings to Tensor objects.")
+    if return_elements is not None and (
+            isinstance(return_elements, str)
+            or not all(isinstance(element, str) for element in return_elements)):
+        raise TypeError("return_elements must be a list of strings.")
+    nodes = _checked_nodes(graph_def, input_map)
     graph = graph_lib.get_default_graph()
-    nodes = {node.name: node for node in graph_def.node}
+    prefix = "import" if name is None else name
+    created = {}
+    with graph._all_or_nothing():
+        with graph.name_scope(prefix) if prefix else graph.name_scope(None):
+            for node_name in _producers_first(graph_def, nodes, input_map):
+                created[node_name] = _import_node(graph, nodes[node_name], input_map, created)
+        if return_elements is None:
+            return None
+        return [_return_element(element, created) for element in return_elements]
+
+
+def _checked_nodes(graph_def, input_map):
+    """The nodes of `graph_def` by name, after the checks that need no graph.
+
+    Raises:
+      ValueError: for a duplicate node name, an unknown op type, an input that names no node,
+        or an `input_map` key that names no node.
+    """
+    from sessionlib.framework import registry
+
+    nodes = {}
+    for node in graph_def.node:
+        if node.name in nodes:
+            raise ValueError(f"Duplicate node name in graph_def: {node.name!r}")
+        nodes[node.name] = node
     for node in graph_def.node:
         registry.get(node.op)  # ValueError for an unknown op type, before anything is added
         for inp in node.input:
@@ -250,47 +361,61 @@ def import_graph_def(graph_def, input_map=None, return_elements=None, name=None,
         if op_name not in nodes:
             raise ValueError(f"Attempted to map inputs that were not found in graph_def: "
                              f"[{key}]")
-    prefix = "import" if name is None else name
-    created = {}
-    scope = graph.name_scope(prefix) if prefix else graph.name_scope(None)
-    with scope:
-        for node_name in _producers_first(graph_def, nodes, input_map):
-            node = nodes[node_name]
-            inputs, controls = [], []
-            for inp in node.input:
-                op_name, index, is_control = _parse_input(inp)
-                if is_control:
-                    mapped = input_map.get(inp)
-                    controls.append(mapped if mapped is not None else created[op_name])
-                    continue
-                mapped = input_map.get(f"{op_name}:{index}")
-                if mapped is None and index == 0:
-                    mapped = input_map.get(op_name)
-                if mapped is not None:
-                    inputs.append(graph_lib.convert_to_tensor(mapped))
-                else:
-                    producer = created[op_name]
-                    if index >= len(producer.outputs):
-                        raise ValueError(f"Node {node.name!r}: input {inp!r} refers to output "
-                                         f"{index} of {op_name!r}, which has "
-                                         f"{len(producer.outputs)} outputs")
-                    inputs.append(producer.outputs[index])
-            attrs = {key: python_value_of(value) for key, value in node.attr.items()
-                     if key != "_output_shapes"}
-            with graph.control_dependencies(controls) if controls else contextlib.nullcontext():
-                op = graph.create_op(node.op, inputs, attrs, name=node.name,
-                                     device=node.device or None)
-            created[node_name] = op
-    if return_elements is None:
-        return None
-    results = []
-    for element in return_elements:
-        op_name, index, _ = _parse_input(element)
-        if op_name not in created:
-            raise ValueError(f"Requested return_element {element!r} not found in graph_def.")
-        if ":" in element:
-            results.append(created[op_name].outputs[index])
-        else:
-            results.append(created[op_name])
-    return results
+    return nodes
 
+
+def _import_node(graph, node, input_map, created):
+    """Creates the op of one `NodeDef` whose producers are in `created`; returns it.
+
+    Whatever the op's inference raises for a malformed node is reported as ValueError or
+    TypeError naming the node: a missing attr is no KeyError, a wrong value no AttributeError.
+    """
+    from sessionlib import errors
+    from sessionlib.framework import graph as graph_lib
+
+    inputs, controls = [], []
+    for inp in node.input:
+        op_name, index, is_control = _parse_input(inp)
+        if is_control:
+            mapped = input_map.get(inp)
+            controls.append(mapped if mapped is not None else created[op_name])
+            continue
+        mapped = input_map.get(f"{op_name}:{index}")
+        if mapped is None and index == 0:
+            mapped = input_map.get(op_name)
+        if mapped is not None:
+            inputs.append(graph_lib.convert_to_tensor(mapped))
+            continue
+        producer = created[op_name]
+        if index >= len(producer.outputs):
+            raise ValueError(f"Node {node.name!r}: input {inp!r} refers to output {index} of "
+                             f"{op_name!r}, which has {len(producer.outputs)} outputs")
+        inputs.append(producer.outputs[index])
+    attrs = _imported_attrs(node)
+    where = f"Node {node.name!r} ({node.op})"
+    try:
+        with graph.control_dependencies(controls) if controls else contextlib.nullcontext():
+            return graph.create_op(node.op, inputs, attrs, name=node.name,
+                                   device=node.device or None)
+    except errors.OpError:
+        raise
+    except KeyError as err:
+        raise ValueError(f"{where}: missing attr {err.args[0]!r}") from None
+    except TypeError as err:
+        raise TypeError(f"{where}: {err}") from None
+    except Exception as err:  # noqa: BLE001 - a malformed node is a ValueError, whatever broke
+        raise ValueError(f"{where}: {type(err).__name__}: {err}") from None
+
+
+def _return_element(element, created):
+    """The op (``'name'``) or tensor (``'name:i'``) of an imported node."""
+    op_name, index, _ = _parse_input(element)
+    op = created.get(op_name)
+    if op is None:
+        raise ValueError(f"Requested return_element {element!r} not found in graph_def.")
+    if ":" not in element:
+        return op
+    if index is None or index >= len(op.outputs):
+        raise ValueError(f"Requested return_element {element!r}: {op_name!r} has "
+                         f"{len(op.outputs)} outputs.")
+    return op.outputs[index]

@@ -5,13 +5,15 @@ does not fit), while numpy arrays keep their own dtype. A value that cannot be r
 requested dtype is a `TypeError`, as in TF.
 """
 
+import math
 import numbers
 
 import numpy as np
 
 from sessionlib import dtypes
 
-__all__ = ["to_numpy", "make_tensor_proto", "make_ndarray", "constant_value"]
+__all__ = ["to_numpy", "make_tensor_proto", "make_ndarray", "constant_value",
+           "MAX_FILLED_TENSOR_BYTES"]
 
 _INT32_MIN, _INT32_MAX = -(2 ** 31), 2 ** 31 - 1
 
@@ -154,33 +156,97 @@ def make_tensor_proto(values, dtype=None, shape=None):
     return proto
 
 
+# The most bytes a `TensorProto` may ask `make_ndarray` to fill beyond the values it holds
+# (TF's broadcast of a single value, or zeros for a proto with no values). Protos come from
+# files and other processes: their declared shape must not make us allocate memory that
+# their bytes do not back.
+MAX_FILLED_TENSOR_BYTES = 1 << 30
+
+# The most dimensions a tensor may have (TF's `TensorShape` limit is 254; numpy's is 64).
+_MAX_DIMS = 64
+
+# The typed value field of a `TensorProto` that holds each dtype, when not packed.
+_VALUE_FIELDS = {"float16": "half_val", "float32": "float_val", "float64": "double_val",
+                 "int64": "int64_val", "bool": "bool_val"}
+
+
+def _proto_shape(proto):
+    """The shape a `TensorProto` declares, checked: (shape, element count).
+
+    Raises:
+      ValueError: for an unknown rank, a negative size, too many dimensions, or more
+        elements than `MAX_FILLED_TENSOR_BYTES` allows to hold even one byte each.
+    """
+    if proto.tensor_shape.unknown_rank:
+        raise ValueError("a tensor value must have a known shape")
+    shape = tuple(int(d.size) for d in proto.tensor_shape.dim)
+    if len(shape) > _MAX_DIMS:
+        raise ValueError(f"a tensor value may have at most {_MAX_DIMS} dimensions, "
+                         f"got {len(shape)}")
+    if any(size < 0 for size in shape):
+        raise ValueError(f"a tensor value needs non-negative sizes, got shape {list(shape)}")
+    return shape, math.prod(shape)
+
+
+def _check_fill(count, itemsize, held, dtype, shape):
+    """Raises ValueError when filling `count` elements from `held` values would allocate more
+    than `MAX_FILLED_TENSOR_BYTES` that the proto's own bytes do not back."""
+    if count > held and count * itemsize > MAX_FILLED_TENSOR_BYTES:
+        raise ValueError(f"a {dtype.name} tensor value of shape {list(shape)} holds {held} "
+                         f"values; filling the other {count - held} would take more than "
+                         f"MAX_FILLED_TENSOR_BYTES ({MAX_FILLED_TENSOR_BYTES}) bytes")
+
+
 def make_ndarray(proto):
-    """The numpy array that a `TensorProto` holds (packed content or the typed `*_val` lists)."""
+    """The numpy array that a `TensorProto` holds (packed content or the typed `*_val` lists).
+
+    As in TF, a proto may hold fewer values than its shape has elements: the last value is
+    repeated to fill it, or zeros fill it when it holds none. Such a fill may take at most
+    `MAX_FILLED_TENSOR_BYTES`; packed `tensor_content` must hold exactly the elements of the
+    shape. The proto may come from outside (an imported GraphDef), so nothing is allocated
+    from a size that its bytes do not back.
+
+    Raises:
+      TypeError: for a dtype that has no numpy form.
+      ValueError: for a shape that is invalid, that disagrees with the values held, or that
+        asks for a fill beyond `MAX_FILLED_TENSOR_BYTES`.
+    """
     dtype = dtypes.as_dtype(proto.dtype)
-    shape = tuple(d.size for d in proto.tensor_shape.dim)
-    count = int(np.prod(shape)) if shape else 1
+    shape, count = _proto_shape(proto)
     if dtype is dtypes.string:
         values = list(proto.string_val)
+        if len(values) > count:
+            raise ValueError(f"a string tensor value of shape {list(shape)} holds "
+                             f"{len(values)} values")
+        _check_fill(count, 8, len(values), dtype, shape)
         array = np.empty(count, dtype=object)
-        if values:
-            array[:] = values if len(values) == count else [values[-1]] * count
+        if count:
+            array[:] = values if len(values) == count else [values[-1] if values else b""]
         return array.reshape(shape)
-    np_dtype = np.dtype(dtype.as_numpy_dtype)
+    try:
+        np_dtype = np.dtype(dtype.as_numpy_dtype)
+    except (AttributeError, TypeError):
+        raise TypeError(f"a tensor value of dtype {dtype.name} has no numpy form") from None
     if proto.tensor_content:
+        if len(proto.tensor_content) != count * np_dtype.itemsize:
+            raise ValueError(f"a {dtype.name} tensor value of shape {list(shape)} needs "
+                             f"{count * np_dtype.itemsize} bytes of tensor_content, got "
+                             f"{len(proto.tensor_content)}")
         return np.frombuffer(proto.tensor_content, dtype=np_dtype.newbyteorder("<")).astype(
             np_dtype).reshape(shape)
+    field = _VALUE_FIELDS.get(dtype.name, "int_val")
+    held = getattr(proto, field)
+    if len(held) > count:
+        raise ValueError(f"a {dtype.name} tensor value of shape {list(shape)} holds "
+                         f"{len(held)} values in {field}")
+    _check_fill(count, np_dtype.itemsize, len(held), dtype, shape)
     if dtype is dtypes.float16:
-        values = np.asarray(proto.half_val, dtype=np.uint16).view(np.float16)
-    elif dtype is dtypes.float32:
-        values = np.asarray(proto.float_val, dtype=np_dtype)
-    elif dtype is dtypes.float64:
-        values = np.asarray(proto.double_val, dtype=np_dtype)
-    elif dtype is dtypes.int64:
-        values = np.asarray(proto.int64_val, dtype=np_dtype)
-    elif dtype is dtypes.bool:
-        values = np.asarray(proto.bool_val, dtype=np_dtype)
+        values = np.asarray(held, dtype=np.uint16).view(np.float16)
     else:
-        values = np.asarray(proto.int_val, dtype=np_dtype)
+        try:
+            values = np.asarray(held, dtype=np_dtype)
+        except OverflowError:
+            raise ValueError(f"a value in {field} does not fit in {dtype.name}") from None
     if values.size == count:
         return values.reshape(shape)
     if values.size == 0:
