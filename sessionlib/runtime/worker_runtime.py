@@ -46,6 +46,11 @@ from sessionlib.runtime.interface import fetched_value
 __all__ = ["WorkerRuntime", "WorkerStep"]
 
 _GRACE_S = 1.0     # how long the other partitions may take to stop after one failed
+# How long after the run's deadline a device that has not answered is given up on. A worker
+# blocked in a wait fails the run itself at the deadline, with the op that waited (a better
+# error); this margin lets that reply arrive first. A stopped worker, or one stuck in a long
+# kernel, never replies in time: the client then fails the run without it.
+_DEADLINE_MARGIN_S = 0.25
 # `channel.encode`/`decode`, inlined on the latency path (a function call is ~5% of a step).
 _dumps, _loads = marshal.dumps, marshal.loads
 _INLINE_MESSAGE_BYTES = channel.PAYLOAD_BYTES
@@ -250,7 +255,8 @@ class WorkerStep(interface.Step):
         pool = self.runtime.pool
         store = self.store
         generation = pool.next_generation() if self.num_edges else 0
-        run_slot = pool.acquire_run_slot() if self.num_edges else -1
+        run_slot = (pool.acquire_run_slot(ctx.deadline, ctx.cancellation) if self.num_edges
+                    else -1)
         published = {}
         posted = []
         replies = None
@@ -259,7 +265,7 @@ class WorkerStep(interface.Step):
                 published[feed_index] = store.publish(feed_values[feed_index],
                                                       consumers=readers)
             for part in self.parts:
-                lane = part.worker.acquire_lane()
+                lane = part.worker.acquire_lane(ctx.deadline, ctx.cancellation)
                 feeds = [(slot, published[feed_index]) for feed_index, slot in part.feeds]
                 message = (self.key, run_slot, generation, ctx.step_id, ctx.deadline, feeds)
                 if want_stats:
@@ -302,7 +308,7 @@ class WorkerStep(interface.Step):
             lane = None
         try:
             if lane is None:
-                lane = worker.acquire_lane()
+                lane = worker.acquire_lane(run_context.deadline, run_context.cancellation)
             message = (self.key, -1, 0, run_context.step_id, run_context.deadline, feeds)
             data = _dumps(message)
             if len(data) >= _INLINE_MESSAGE_BYTES:  # a large feed list spills
@@ -355,6 +361,13 @@ class WorkerStep(interface.Step):
     def _gather(self, posted, ctx, run_slot, generation, interrupted=None):
         """The replies of all posted partitions (a reply or an exception per part).
 
+        Waits for the replies in slices; between slices it checks whether a worker died,
+        whether the run was cancelled or interrupted, and whether the run's deadline passed.
+        A device that has not answered by the deadline (plus `_DEADLINE_MARGIN_S`), or within
+        `_GRACE_S` after the run failed or was cancelled, is given up on: its lane is cancelled
+        (a worker that resumes stops the run) and abandoned (reused once its late reply came,
+        which is then discarded), and its reply becomes an error that names it.
+
         Args:
           interrupted: a KeyboardInterrupt that already arrived (cancel the run, re-raise it).
 
@@ -366,6 +379,12 @@ class WorkerStep(interface.Step):
         pending = list(posted)
         grace_deadline = None
         cancelled = False
+
+        def take(part, lane, data):
+            pending.remove((part, lane))
+            part.worker.release_lane(lane)
+            replies[id(part)] = (part, channel.decode(data))
+
         while pending:
             part, lane = pending[0]
             try:
@@ -374,9 +393,7 @@ class WorkerStep(interface.Step):
                 interrupted = interrupt
                 data = None
             if data is not None:
-                pending.pop(0)
-                part.worker.release_lane(lane)
-                replies[id(part)] = (part, channel.decode(data))
+                take(part, lane, data)
                 if replies[id(part)][1][0] != "ok" and len(pending) and grace_deadline is None:
                     grace_deadline = time.monotonic() + _GRACE_S
                 continue
@@ -398,16 +415,31 @@ class WorkerStep(interface.Step):
                     self.runtime.pool.rendezvous.abort(run_slot, generation, self.num_edges)
                 if grace_deadline is None:
                     grace_deadline = time.monotonic() + _GRACE_S
-            if grace_deadline is not None and time.monotonic() > grace_deadline:
-                for other_part, other_lane in pending:
-                    other_part.worker.abandon_lane(other_lane)
-                    replies[id(other_part)] = (other_part, errors.AbortedError(
-                        None, None, f"Device {other_part.device} did not stop in time after "
-                        "the step failed or was cancelled"))
-                if interrupted is not None:
-                    self._discard(replies.values())
-                    raise interrupted
-                return list(replies.values()), False
+            now = time.monotonic()
+            if ctx.deadline is not None and now > ctx.deadline + _DEADLINE_MARGIN_S:
+                late_error, why = errors.DeadlineExceededError, (
+                    "did not answer before the run's deadline (its worker may be stopped or "
+                    "busy in a long kernel); its late answer will be discarded")
+            elif grace_deadline is not None and now > grace_deadline:
+                late_error, why = errors.AbortedError, (
+                    "did not stop in time after the step failed or was cancelled")
+            else:
+                continue
+            for other_part, other_lane in list(pending):
+                data = other_lane.wait_response(0)   # it may have answered meanwhile
+                if data is not None:
+                    take(other_part, other_lane, data)
+                    continue
+                other_lane.cancel()
+                other_part.worker.abandon_lane(other_lane)
+                replies[id(other_part)] = (other_part, late_error(
+                    None, None, f"Device {other_part.device} {why}"))
+            if run_slot >= 0:  # wakes the partitions that wait for a tensor of a late one
+                self.runtime.pool.rendezvous.abort(run_slot, generation, self.num_edges)
+            if interrupted is not None:
+                self._discard(replies.values())
+                raise interrupted
+            return list(replies.values()), not pending
         if interrupted is not None:
             self._discard(replies.values())
             raise interrupted
