@@ -142,3 +142,70 @@ def test_a_run_waiting_for_a_run_slot_honours_its_deadline():
             for run_slot in taken:
                 pool.release_run_slot(run_slot)
         np.testing.assert_equal(sess.run(c, {a: 3.0}), 3.0)
+
+
+def test_close_of_a_session_whose_device_is_stopped_returns_and_frees_the_run():
+    a = tf.placeholder(tf.float32, shape=[], name="a")
+    with tf.device("/cpu:0"):
+        b = tf.identity(a, name="b")
+    with tf.device("/cpu:1"):
+        c = tf.identity(b, name="c")
+    sess = _session()
+    pid = sess.list_devices()[1].pid
+    stopped = False
+    try:
+        assert sess.run(c, {a: 1.0}) == 1.0
+        os.kill(pid, signal.SIGSTOP)
+        stopped = True
+        run = {}
+        runner = threading.Thread(
+            target=lambda: run.setdefault("outcome", _call(lambda: sess.run(c, {a: 2.0}))),
+            daemon=True)
+        runner.start()
+        runner.join(0.3)  # the run (no deadline) now waits for CPU:1
+        assert _call(sess.close) == ("ok", None)
+        runner.join(_JOIN_S)
+        assert not runner.is_alive(), "the run outlived its session's close"
+        outcome, error = run["outcome"]
+        assert outcome == "error" and isinstance(
+            error, (errors.CancelledError, errors.AbortedError)), error
+    finally:
+        if stopped:
+            os.kill(pid, signal.SIGCONT)
+        sess.close()
+    with _session() as fresh:
+        assert fresh.list_devices()[1].pid == pid
+        for value in (3.0, 4.0):
+            assert fresh.run(c, {a: value}) == value
+
+
+def test_an_interrupted_run_gives_each_lane_back_once_and_frees_its_run_slot(monkeypatch):
+    a = tf.placeholder(tf.float32, shape=[], name="a")
+    with tf.device("/cpu:0"):
+        b = tf.identity(a, name="b")
+    with tf.device("/cpu:1"):
+        c = tf.identity(b, name="c")
+    with _session() as sess:
+        assert sess.run(c, {a: 1.0}) == 1.0
+        pool = sess._runtime.pool
+        slots_before = pool.free_run_slots()
+        original = channel.Lane.wait_response
+        calls = {"n": 0}
+
+        def interrupted_once(self, timeout_s, spin_s=channel.CLIENT_SPIN_S):
+            calls["n"] += 1
+            if calls["n"] == 1:
+                raise KeyboardInterrupt
+            return original(self, timeout_s, spin_s)
+
+        monkeypatch.setattr(channel.Lane, "wait_response", interrupted_once)
+        with pytest.raises(KeyboardInterrupt):
+            sess.run(c, {a: 2.0})
+        monkeypatch.setattr(channel.Lane, "wait_response", original)
+        # Both partitions answered (cancelled): their lanes are free, and not also parked
+        # as abandoned (which would hand one lane to two runs), and the run slot is free.
+        for worker in sess._runtime.workers:
+            assert not {id(lane) for lane in worker._draining} & {
+                id(lane) for lane in worker.free_lanes}
+        assert pool.free_run_slots() == slots_before
+        assert sess.run(c, {a: 3.0}) == 3.0
