@@ -16,8 +16,9 @@ worker processes as the device backend:
   them usable), and whether the run's deadline passed: a device that has not answered by then
   (stopped, or in a long kernel) fails the run with `DeadlineExceededError` naming it, and its
   lane is abandoned until the late reply comes. Waits for a free lane or run slot honour the
-  deadline and the session's cancellation too. A step with one partition, no edge and no fed fetch (the latency case) takes a
-  short path: no run slot, no generation, a lane taken without the lock.
+  deadline and the session's cancellation too. A step with one partition, no edge and no fed
+  fetch (the latency case) takes a short path: no run slot, no generation, a lane taken
+  without the lock.
 * Buffers move through shared memory (``runtime/shm.py``): feeds are published by the client,
   fetched tensors by the workers, cross-device values by `_Send` kernels.
 * Traced runs: the workers run the executor's traced loop and send back per-node
