@@ -39,6 +39,24 @@ def _call(function):
     return ("ok", result["ok"]) if "ok" in result else ("error", result["error"])
 
 
+def _stop(pid):
+    """SIGSTOPs `pid` and waits until each of its threads is stopped (the signal is
+    delivered asynchronously: a lane thread still spinning could answer one more run)."""
+    os.kill(pid, signal.SIGSTOP)
+
+    def all_stopped():
+        for task in os.listdir(f"/proc/{pid}/task"):
+            try:
+                with open(f"/proc/{pid}/task/{task}/stat") as stat:
+                    if stat.read().split(")")[-1].split()[0] not in ("T", "t"):
+                        return False
+            except FileNotFoundError:
+                pass   # a thread that ended
+        return True
+
+    assert wait_until(all_stopped)
+
+
 def _options(timeout_ms):
     return tf.RunOptions(timeout_in_ms=timeout_ms)
 
@@ -66,8 +84,8 @@ def test_stopped_worker_fails_the_run_at_its_deadline_and_the_session_lives_on(s
     stopped = False
     try:
         assert sess.run(y, feeds(1.0)) == 2.0
-        os.kill(pid, signal.SIGSTOP)
         stopped = True
+        _stop(pid)
         outcome, error = _call(lambda: sess.run(y, feeds(2.0), options=_options(500)))
         assert outcome == "error" and isinstance(error, errors.DeadlineExceededError), error
         assert "CPU:1" in error.message
@@ -155,8 +173,8 @@ def test_close_of_a_session_whose_device_is_stopped_returns_and_frees_the_run():
     stopped = False
     try:
         assert sess.run(c, {a: 1.0}) == 1.0
-        os.kill(pid, signal.SIGSTOP)
         stopped = True
+        _stop(pid)
         run = {}
         runner = threading.Thread(
             target=lambda: run.setdefault("outcome", _call(lambda: sess.run(c, {a: 2.0}))),
