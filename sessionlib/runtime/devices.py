@@ -34,6 +34,9 @@ __all__ = ["DevicePool", "WorkerHandle", "pool", "default_threads", "shutdown_po
 
 _START_TIMEOUT_S = 60.0   # a cold start under a loaded parallel test suite can be slow
 _REQUEST_TIMEOUT_S = 60.0
+# How long a run without a deadline waits for a free lane or run slot before it fails; a run
+# with a deadline waits until its deadline instead.
+_BUSY_WAIT_S = 30.0
 
 
 def _cores():
@@ -232,13 +235,20 @@ class WorkerHandle:
 
     # ---- lanes -------------------------------------------------------------------------------
 
-    def acquire_lane(self, timeout_s=30.0):
+    def acquire_lane(self, deadline=None, cancellation=None):
         """A free lane of this worker (waits while all are busy).
 
+        Args:
+          deadline: the run's `time.monotonic()` deadline, or None (then the wait gives up
+            after `_BUSY_WAIT_S`).
+          cancellation: the run's session `CancellationManager`, or None.
+
         Raises:
-          UnavailableError: if the worker died, or no lane came free in time.
+          DeadlineExceededError: if the deadline passed while every lane was busy.
+          CancelledError: if the session was cancelled (closed) meanwhile.
+          UnavailableError: if the worker died, or (without a deadline) no lane came free.
         """
-        deadline = None
+        give_up_at = None
         while True:
             if self.dead:
                 raise self.unavailable()
@@ -247,18 +257,16 @@ class WorkerHandle:
                     return self.free_lanes.pop()
                 for lane in list(self._draining):
                     if lane.response_ready():
-                        lane.wait_response(0)
+                        _discard_late_reply(lane.wait_response(0))
                         self._draining.remove(lane)
                         return lane
-            if deadline is None:
-                deadline = time.monotonic() + timeout_s
-            elif time.monotonic() > deadline:
-                raise errors.UnavailableError(
-                    None, None, f"All {channel.LANES} lanes of device {self.device} stayed "
-                    "busy; too many concurrent runs")
+            if give_up_at is None:
+                give_up_at = time.monotonic() + _BUSY_WAIT_S
             if not self.alive():
                 raise self.unavailable()
-            time.sleep(0.001)
+            _wait_turn(deadline, cancellation, give_up_at,
+                       f"all {channel.LANES} lanes of device {self.device} were busy (too "
+                       "many concurrent runs on it)", errors.UnavailableError)
 
     def release_lane(self, lane):
         with self._lane_lock:
@@ -287,6 +295,35 @@ class WorkerHandle:
             except (ValueError, AssertionError):
                 pass
         self.mark_dead()
+
+
+def _wait_turn(deadline, cancellation, give_up_at, busy, busy_error):
+    """One turn of a run's wait for a busy resource (a lane, a run slot): raises when the run
+    was cancelled or its deadline passed, or, for a run without a deadline, when `give_up_at`
+    passed (`busy_error`, saying `busy`); else sleeps a millisecond."""
+    if cancellation is not None and cancellation.cancelled:
+        raise errors.CancelledError(None, None, f"The run was cancelled while {busy}")
+    now = time.monotonic()
+    if deadline is not None:
+        if now > deadline:
+            raise errors.DeadlineExceededError(
+                None, None, f"The run's deadline passed while {busy}")
+    elif now > give_up_at:
+        raise busy_error(None, None, f"Gave up after {_BUSY_WAIT_S:g} s: {busy}")
+    time.sleep(0.001)
+
+
+def _discard_late_reply(data):
+    """Releases what the late reply of an abandoned run holds in this process: a spilled
+    message and fetched tensors stay leased by their producer until opened and dropped."""
+    try:
+        reply = channel.decode(data)
+        if reply[0] == "ok":
+            store = shm.store()
+            for _, descriptor in reply[1]:
+                store.open(descriptor)
+    except (errors.OpError, ValueError, TypeError, IndexError, EOFError):
+        pass  # nobody waits for this reply: a broken one only means nothing to release
 
 
 def _worker_entry(conn, index, threads, lane_block_name, rendezvous_name):
@@ -341,23 +378,27 @@ class DevicePool:
         value = next(self._generations) & 0xFFFFFFFF
         return value or next(self._generations) & 0xFFFFFFFF
 
-    def acquire_run_slot(self):
-        """A free rendezvous run slot.
+    def acquire_run_slot(self, deadline=None, cancellation=None):
+        """A free rendezvous run slot (waits while all are taken).
+
+        Args:
+          deadline, cancellation: the run's, as for `WorkerHandle.acquire_lane`.
 
         Raises:
-          ResourceExhaustedError: when too many multi-device runs are in flight.
+          DeadlineExceededError: if the deadline passed while every slot was taken.
+          CancelledError: if the session was cancelled (closed) meanwhile.
+          ResourceExhaustedError: (without a deadline) if no slot came free in `_BUSY_WAIT_S`.
         """
-        deadline = time.monotonic() + 30.0
+        give_up_at = time.monotonic() + _BUSY_WAIT_S
         while True:
             with self._slot_lock:
                 if self._quarantined:
                     self._release_drained_slots()
                 if self._free_run_slots:
                     return self._free_run_slots.pop()
-            if time.monotonic() > deadline:
-                raise errors.ResourceExhaustedError(
-                    None, None, f"More than {channel.RUN_SLOTS} multi-device runs in flight")
-            time.sleep(0.001)
+            _wait_turn(deadline, cancellation, give_up_at,
+                       f"more than {channel.RUN_SLOTS} multi-device runs were in flight",
+                       errors.ResourceExhaustedError)
 
     def release_run_slot(self, run_slot):
         with self._slot_lock:

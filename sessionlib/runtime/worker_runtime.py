@@ -13,8 +13,12 @@ worker processes as the device backend:
   then gather the replies: spin, then futex sleep in slices, checking between slices whether a
   worker died (then the run is aborted and fails with `UnavailableError` naming the device),
   whether the session was closed, and Ctrl-C (which cancels the run on the workers and leaves
-  them usable). A step with one partition, no edge and no fed fetch (the latency case) takes a
-  short path: no run slot, no generation, a lane taken without the lock.
+  them usable), and whether the run's deadline passed: a device that has not answered by then
+  (stopped, or in a long kernel) fails the run with `DeadlineExceededError` naming it, and its
+  lane is abandoned until the late reply comes. Waits for a free lane or run slot honour the
+  deadline and the session's cancellation too. A step with one partition, no edge and no fed
+  fetch (the latency case) takes a short path: no run slot, no generation, a lane taken
+  without the lock.
 * Buffers move through shared memory (``runtime/shm.py``): feeds are published by the client,
   fetched tensors by the workers, cross-device values by `_Send` kernels.
 * Traced runs: the workers run the executor's traced loop and send back per-node
@@ -46,6 +50,11 @@ from sessionlib.runtime.interface import fetched_value
 __all__ = ["WorkerRuntime", "WorkerStep"]
 
 _GRACE_S = 1.0     # how long the other partitions may take to stop after one failed
+# How long after the run's deadline a device that has not answered is given up on. A worker
+# blocked in a wait fails the run itself at the deadline, with the op that waited (a better
+# error); this margin lets that reply arrive first. A stopped worker, or one stuck in a long
+# kernel, never replies in time: the client then fails the run without it.
+_DEADLINE_MARGIN_S = 0.25
 # `channel.encode`/`decode`, inlined on the latency path (a function call is ~5% of a step).
 _dumps, _loads, _checked = marshal.dumps, marshal.loads, channel.checked
 _INLINE_MESSAGE_BYTES = channel.PAYLOAD_BYTES
@@ -250,16 +259,27 @@ class WorkerStep(interface.Step):
         pool = self.runtime.pool
         store = self.store
         generation = pool.next_generation() if self.num_edges else 0
-        run_slot = pool.acquire_run_slot() if self.num_edges else -1
+        run_slot = (pool.acquire_run_slot(ctx.deadline, ctx.cancellation) if self.num_edges
+                    else -1)
         published = {}
         posted = []
-        replies = None
+        abandoned = []   # posted parts whose reply may still come: the run slot waits for them
+        gathering = False
+        lanes = []
         try:
+            # Every lane first: a run that cannot get one (deadline, cancellation) has then
+            # published nothing that a partition would have to consume.
+            try:
+                for part in self.parts:
+                    lanes.append(part.worker.acquire_lane(ctx.deadline, ctx.cancellation))
+            except BaseException:
+                for part, lane in zip(self.parts, lanes):
+                    part.worker.release_lane(lane)
+                raise
             for feed_index, readers in self.feed_readers.items():
                 published[feed_index] = store.publish(feed_values[feed_index],
                                                       consumers=readers)
-            for part in self.parts:
-                lane = part.worker.acquire_lane()
+            for part_index, (part, lane) in enumerate(zip(self.parts, lanes)):
                 feeds = [(slot, published[feed_index]) for feed_index, slot in part.feeds]
                 message = (self.key, run_slot, generation, ctx.step_id, ctx.deadline, feeds)
                 if want_stats:
@@ -267,21 +287,24 @@ class WorkerStep(interface.Step):
                 try:
                     lane.post_request(channel.encode(message, store))
                 except BaseException:
-                    part.worker.release_lane(lane)
+                    for unposted_part, unposted_lane in zip(self.parts[part_index:],
+                                                            lanes[part_index:]):
+                        unposted_part.worker.release_lane(unposted_lane)
                     raise
                 posted.append((part, lane))
-            replies, clean = self._gather(posted, ctx, run_slot, generation)
+            gathering = True
+            return self._gather(posted, ctx, run_slot, generation, abandoned)
         except BaseException:
-            if replies is None:
-                clean = self._abandon(posted, published, run_slot, generation)
+            if not gathering:  # (the gather gives back or abandons each lane itself)
+                self._abandon(posted, published, run_slot, generation)
+                abandoned = posted
             raise
         finally:
             if run_slot >= 0:
-                if clean:
-                    pool.release_run_slot(run_slot)
+                if abandoned:
+                    pool.quarantine_run_slot(run_slot, abandoned)
                 else:
-                    pool.quarantine_run_slot(run_slot, posted)
-        return replies
+                    pool.release_run_slot(run_slot)
 
     def _run_single(self, feed_values, run_context, trace=None):
         """`run` for a step with one partition, no cross-device edge and no fed fetch, the
@@ -302,7 +325,7 @@ class WorkerStep(interface.Step):
             lane = None
         try:
             if lane is None:
-                lane = worker.acquire_lane()
+                lane = worker.acquire_lane(run_context.deadline, run_context.cancellation)
             message = (self.key, -1, 0, run_context.step_id, run_context.deadline, feeds)
             data = _dumps(message)
             if len(data) >= _INLINE_MESSAGE_BYTES:  # a large feed list spills
@@ -320,7 +343,7 @@ class WorkerStep(interface.Step):
         except KeyboardInterrupt as interrupt:
             data, interrupted = None, interrupt
         if data is None:  # a long run: wait in slices, watching liveness and cancellation
-            replies, _ = self._gather([(part, lane)], run_context, -1, 0, interrupted)
+            replies = self._gather([(part, lane)], run_context, -1, 0, [], interrupted)
             return self._finish(replies, feed_values)[0]
         worker.free_lanes.append(lane)
         reply = _loads(_checked(data)) if data[0] != _SPILLED else channel.decode(data)
@@ -339,33 +362,46 @@ class WorkerStep(interface.Step):
     def _abandon(self, posted, published, run_slot, generation):
         """Cleans up after posting failed or was interrupted before the replies were
         gathered: cancels the posted parts (their lanes drain later) and takes back the
-        feeds no worker will open. Returns whether the run slot may be reused at once."""
+        feeds no worker will open."""
         store = self.store
         if not posted:
             for descriptor in published.values():
                 store.cancel(descriptor)
-            return True
+            return
         for part, lane in posted:
             lane.cancel()
             part.worker.abandon_lane(lane)
         if run_slot >= 0:
             self.runtime.pool.rendezvous.abort(run_slot, generation, self.num_edges)
-        return False
 
-    def _gather(self, posted, ctx, run_slot, generation, interrupted=None):
+    def _gather(self, posted, ctx, run_slot, generation, abandoned, interrupted=None):
         """The replies of all posted partitions (a reply or an exception per part).
 
+        Waits for the replies in slices; between slices it checks whether a worker died,
+        whether the run was cancelled or interrupted, and whether the run's deadline passed.
+        A device that has not answered by the deadline (plus `_DEADLINE_MARGIN_S`), or within
+        `_GRACE_S` after the run failed or was cancelled, is given up on: its lane is cancelled
+        (a worker that resumes stops the run) and abandoned (reused once its late reply came,
+        which is then discarded), and its reply becomes an error that names it.
+
         Args:
+          abandoned: a list; gets the ``(part, lane)`` of each part given up on (its run slot
+            must not be reused until the lane drains), also when this raises.
           interrupted: a KeyboardInterrupt that already arrived (cancel the run, re-raise it).
 
         Returns:
-          (replies, clean): clean is False when a lane was abandoned, so its run slot must
-          not be reused until the lane drains.
+          ``[(part, reply or exception)]``; every lane is given back or abandoned.
         """
         replies = {}
         pending = list(posted)
         grace_deadline = None
         cancelled = False
+
+        def take(part, lane, data):
+            pending.remove((part, lane))
+            part.worker.release_lane(lane)
+            replies[id(part)] = (part, channel.decode(data))
+
         while pending:
             part, lane = pending[0]
             try:
@@ -374,9 +410,7 @@ class WorkerStep(interface.Step):
                 interrupted = interrupt
                 data = None
             if data is not None:
-                pending.pop(0)
-                part.worker.release_lane(lane)
-                replies[id(part)] = (part, channel.decode(data))
+                take(part, lane, data)
                 if replies[id(part)][1][0] != "ok" and len(pending) and grace_deadline is None:
                     grace_deadline = time.monotonic() + _GRACE_S
                 continue
@@ -398,20 +432,36 @@ class WorkerStep(interface.Step):
                     self.runtime.pool.rendezvous.abort(run_slot, generation, self.num_edges)
                 if grace_deadline is None:
                     grace_deadline = time.monotonic() + _GRACE_S
-            if grace_deadline is not None and time.monotonic() > grace_deadline:
-                for other_part, other_lane in pending:
-                    other_part.worker.abandon_lane(other_lane)
-                    replies[id(other_part)] = (other_part, errors.AbortedError(
-                        None, None, f"Device {other_part.device} did not stop in time after "
-                        "the step failed or was cancelled"))
-                if interrupted is not None:
-                    self._discard(replies.values())
-                    raise interrupted
-                return list(replies.values()), False
+            now = time.monotonic()
+            if ctx.deadline is not None and now > ctx.deadline + _DEADLINE_MARGIN_S:
+                late_error, why = errors.DeadlineExceededError, (
+                    "did not answer before the run's deadline (its worker may be stopped or "
+                    "busy in a long kernel); its late answer will be discarded")
+            elif grace_deadline is not None and now > grace_deadline:
+                late_error, why = errors.AbortedError, (
+                    "did not stop in time after the step failed or was cancelled")
+            else:
+                continue
+            for other_part, other_lane in list(pending):
+                data = other_lane.wait_response(0)   # it may have answered meanwhile
+                if data is not None:
+                    take(other_part, other_lane, data)
+                    continue
+                other_lane.cancel()
+                other_part.worker.abandon_lane(other_lane)
+                abandoned.append((other_part, other_lane))
+                replies[id(other_part)] = (other_part, late_error(
+                    None, None, f"Device {other_part.device} {why}"))
+            if run_slot >= 0:  # wakes the partitions that wait for a tensor of a late one
+                self.runtime.pool.rendezvous.abort(run_slot, generation, self.num_edges)
+            if interrupted is not None:
+                self._discard(replies.values())
+                raise interrupted
+            return list(replies.values())
         if interrupted is not None:
             self._discard(replies.values())
             raise interrupted
-        return list(replies.values()), True
+        return list(replies.values())
 
     def _discard(self, replies):
         """Releases the fetched tensors of replies that will not be used (their producers
