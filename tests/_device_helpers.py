@@ -16,6 +16,17 @@ def two_devices(**kwargs):
     return tf.ConfigProto(device_count={"CPU": 2}, **kwargs)
 
 
+def cross_device_graph():
+    """(a, c): a fed scalar `a` read on CPU:0 and passed on to `c` on CPU:1, so that running
+    `c` crosses one device edge."""
+    a = tf.placeholder(tf.float32, shape=[], name="a")
+    with tf.device("/cpu:0"):
+        b = tf.identity(a, name="b")
+    with tf.device("/cpu:1"):
+        c = tf.identity(b, name="c")
+    return a, c
+
+
 def wait_until(predicate, timeout_s=10.0, interval_s=0.02):
     """Polls `predicate` until it is true or `timeout_s` passes; returns its last value."""
     deadline = time.monotonic() + timeout_s

@@ -16,7 +16,7 @@ import sessionlib as tf
 from sessionlib import errors
 from sessionlib.runtime import channel
 
-from _device_helpers import two_devices, wait_until
+from _device_helpers import cross_device_graph, two_devices, wait_until
 
 _THREADS = 7    # workers of these tests only (the pool keys workers by thread count)
 _JOIN_S = 20.0  # far beyond any deadline here; a hang fails the test instead
@@ -141,11 +141,7 @@ def test_a_run_waiting_for_a_lane_honours_its_deadline_and_cancellation():
 
 
 def test_a_run_waiting_for_a_run_slot_honours_its_deadline():
-    a = tf.placeholder(tf.float32, shape=[], name="a")
-    with tf.device("/cpu:0"):
-        b = tf.identity(a, name="b")
-    with tf.device("/cpu:1"):
-        c = tf.identity(b, name="c")
+    a, c = cross_device_graph()
     with _session() as sess:
         assert sess.run(c, {a: 1.0}) == 1.0
         pool = sess._runtime.pool
@@ -163,11 +159,7 @@ def test_a_run_waiting_for_a_run_slot_honours_its_deadline():
 
 
 def test_close_of_a_session_whose_device_is_stopped_returns_and_frees_the_run():
-    a = tf.placeholder(tf.float32, shape=[], name="a")
-    with tf.device("/cpu:0"):
-        b = tf.identity(a, name="b")
-    with tf.device("/cpu:1"):
-        c = tf.identity(b, name="c")
+    a, c = cross_device_graph()
     sess = _session()
     pid = sess.list_devices()[1].pid
     stopped = False
@@ -198,11 +190,7 @@ def test_close_of_a_session_whose_device_is_stopped_returns_and_frees_the_run():
 
 
 def test_an_interrupted_run_gives_each_lane_back_once_and_frees_its_run_slot(monkeypatch):
-    a = tf.placeholder(tf.float32, shape=[], name="a")
-    with tf.device("/cpu:0"):
-        b = tf.identity(a, name="b")
-    with tf.device("/cpu:1"):
-        c = tf.identity(b, name="c")
+    a, c = cross_device_graph()
     with _session() as sess:
         assert sess.run(c, {a: 1.0}) == 1.0
         pool = sess._runtime.pool

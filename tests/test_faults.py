@@ -10,20 +10,11 @@ import pytest
 import sessionlib as tf
 from sessionlib import errors
 
-from _device_helpers import kill, pid_alive, two_devices, wait_until
-
-
-def _cross_graph():
-    a = tf.placeholder(tf.float32, shape=[], name="a")
-    with tf.device("/cpu:0"):
-        b = tf.identity(a, name="b")
-    with tf.device("/cpu:1"):
-        c = tf.identity(b, name="c")
-    return a, c
+from _device_helpers import cross_device_graph, kill, pid_alive, two_devices, wait_until
 
 
 def test_killed_worker_between_runs_gives_unavailable_and_new_session_works():
-    a, c = _cross_graph()
+    a, c = cross_device_graph()
     sess = tf.Session(config=two_devices())
     sess.run(c, {a: 1.0})
     pid = sess.list_devices()[1].pid
@@ -111,7 +102,7 @@ def test_kernel_error_aborts_the_waiting_partition():
 
 
 def test_close_from_another_thread_cancels_a_blocked_run():
-    a, c = _cross_graph()
+    a, c = cross_device_graph()
     sess = tf.Session(config=two_devices())
     sess.run(c, {a: 1.0})
     step = next(iter(sess._runtime.cached_steps()))
@@ -138,7 +129,7 @@ def test_close_from_another_thread_cancels_a_blocked_run():
 
 
 def test_keyboard_interrupt_cancels_run_and_keeps_workers_usable(monkeypatch):
-    a, c = _cross_graph()
+    a, c = cross_device_graph()
     with tf.Session(config=two_devices()) as sess:
         sess.run(c, {a: 1.0})
         pids = [d.pid for d in sess.list_devices()]

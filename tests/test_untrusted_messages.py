@@ -18,7 +18,7 @@ from sessionlib._core import channel as core_channel
 from sessionlib._core import fused
 from sessionlib.runtime import channel, fusion, shm
 
-from _device_helpers import pid_alive, two_devices
+from _device_helpers import cross_device_graph, pid_alive, two_devices
 
 
 # ---- the decode check ---------------------------------------------------------------------
@@ -152,15 +152,6 @@ def test_string_descriptor_must_carry_bytes():
 
 # ---- a worker answers and lives on --------------------------------------------------------
 
-def _cross_graph():
-    a = tf.placeholder(tf.float32, shape=[], name="a")
-    with tf.device("/cpu:0"):
-        b = tf.identity(a, name="b")
-    with tf.device("/cpu:1"):
-        c = tf.identity(b, name="c")
-    return a, c
-
-
 def _post(worker, data):
     """Posts raw bytes on a free lane of `worker`; returns the decoded reply."""
     lane = worker.acquire_lane()
@@ -179,7 +170,7 @@ def _post(worker, data):
 def test_worker_answers_malformed_messages_and_lives_on(outside_file):
     path, relative = outside_file
     before = _content(path)
-    a, c = _cross_graph()
+    a, c = cross_device_graph()
     with tf.Session(config=two_devices()) as sess:
         assert sess.run(c, {a: 1.0}) == 1.0
         step = next(iter(sess._runtime.cached_steps()))
