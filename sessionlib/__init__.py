@@ -29,6 +29,9 @@ from sessionlib.ops.math_ops import (abs, add, add_n, arg_max, arg_min, argmax, 
                                     subtract, tanh, to_double, to_float, to_int32, to_int64,
                                     truediv)
 from sessionlib.ops.nn import nn
+from sessionlib.framework.indexed_slices import IndexedSlices, IndexedSlicesValue
+from sessionlib.ops.gradients import (NotDifferentiable, RegisterGradient, gradients,
+                                     no_gradient, stop_gradient)
 from sessionlib.ops.random_ops import (random_normal, random_uniform, set_random_seed,
                                       truncated_normal)
 from sessionlib.client.session import InteractiveSession, Session

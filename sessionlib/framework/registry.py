@@ -13,7 +13,14 @@ This module must stay free of execution: no runtime, no compiled code.
 
 import threading
 
-__all__ = ["OpDef", "register_op", "get", "find", "lookup_id", "all_op_types"]
+__all__ = ["OpDef", "register_op", "register_gradient", "not_differentiable",
+           "NOT_DIFFERENTIABLE", "get", "find", "lookup_id", "all_op_types"]
+
+# The `gradient` of an op that has no gradient by design (comparisons, random ops, queues,
+# shapes, ...): `tf.gradients` passes no gradient through it, and the gradient coverage test
+# accepts it. An op whose `gradient` is None has simply not been given one yet, which
+# `tf.gradients` reports as a LookupError, as TF does.
+NOT_DIFFERENTIABLE = "NotDifferentiable"
 
 
 class OpDef:
@@ -36,13 +43,19 @@ class OpDef:
       fusion: None, or the name of the instruction (``'add'``, ``'exp'``, ...) or reduction
         (``'reduce_sum'``, ...) of ``sessionlib.runtime.fusion`` that computes this op inside
         a fused elementwise chain; ops without it are never fused.
+      gradient: the op's gradient function, `NOT_DIFFERENTIABLE`, or None (not given yet).
+        ``gradient(op, *output_grads) -> [input_grad, ...]`` builds graph ops, like a function
+        registered with TF's ``RegisterGradient``: it gets the forward `Operation` and one
+        gradient per output (a Tensor, an `IndexedSlices`, or None where no gradient reaches
+        that output and the output is not floating point), and returns one gradient per input
+        (None for an input that gets none).
     """
 
     __slots__ = ("type", "op_id", "num_inputs", "infer", "kernel", "stateful", "doc",
-                 "fetch_wrapper", "fusion")
+                 "fetch_wrapper", "fusion", "gradient")
 
     def __init__(self, op_type, op_id, num_inputs, infer, kernel, stateful, doc,
-                 fetch_wrapper=None, fusion=None):
+                 fetch_wrapper=None, fusion=None, gradient=None):
         self.type = op_type
         self.op_id = op_id
         self.num_inputs = num_inputs
@@ -52,6 +65,7 @@ class OpDef:
         self.doc = doc
         self.fetch_wrapper = fetch_wrapper
         self.fusion = fusion
+        self.gradient = gradient
 
     def __repr__(self):
         return f"OpDef({self.type!r}, id={self.op_id})"
@@ -63,7 +77,7 @@ _by_id = []
 
 
 def register_op(op_type, *, infer, kernel=None, num_inputs=None, stateful=False, doc="",
-                fetch_wrapper=None, fusion=None):
+                fetch_wrapper=None, fusion=None, gradient=None):
     """Registers an op type. Each type is registered exactly once.
 
     Args:
@@ -75,6 +89,7 @@ def register_op(op_type, *, infer, kernel=None, num_inputs=None, stateful=False,
       doc: a one-line description.
       fetch_wrapper: optional, see `OpDef`.
       fusion: optional, how the op fuses into elementwise chains; see `OpDef`.
+      gradient: optional, the gradient function or `NOT_DIFFERENTIABLE`; see `OpDef`.
 
     Returns:
       The new `OpDef`.
@@ -90,10 +105,53 @@ def register_op(op_type, *, infer, kernel=None, num_inputs=None, stateful=False,
         if op_type in _by_type:
             raise ValueError(f"Op type {op_type!r} is already registered")
         opdef = OpDef(op_type, len(_by_id), num_inputs, infer, kernel, stateful, doc,
-                      fetch_wrapper, fusion)
+                      fetch_wrapper, fusion, gradient)
         _by_type[op_type] = opdef
         _by_id.append(opdef)
     return opdef
+
+
+def register_gradient(op_type):
+    """A decorator giving `op_type` its gradient function (TF's ``RegisterGradient``).
+
+    Prefer ``register_op(..., gradient=...)``; this is for an op whose gradient is written in
+    another module, and for user code. An op has one gradient: a second one is an error.
+
+    Args:
+      op_type: a registered op type.
+
+    Returns:
+      A decorator that stores the function in the op's `OpDef` and returns it unchanged.
+
+    Raises:
+      ValueError: if `op_type` is not registered or already has a gradient.
+      TypeError: if the decorated object is not callable.
+    """
+    opdef = get(op_type)
+
+    def decorate(function):
+        if not callable(function):
+            raise TypeError(f"A gradient must be callable, got {function!r}")
+        _set_gradient(opdef, function)
+        return function
+
+    return decorate
+
+
+def not_differentiable(op_type):
+    """Declares that `op_type` has no gradient (TF's ``NotDifferentiable``/``no_gradient``).
+
+    Raises:
+      ValueError: if `op_type` is not registered or already has a gradient function.
+    """
+    _set_gradient(get(op_type), NOT_DIFFERENTIABLE)
+
+
+def _set_gradient(opdef, gradient):
+    with _lock:
+        if opdef.gradient is not None and opdef.gradient != gradient:
+            raise ValueError(f"Op type {opdef.type!r} already has a gradient")
+        opdef.gradient = gradient
 
 
 def get(op_type):

@@ -149,7 +149,8 @@ def _identity_infer(inputs, attrs):
 
 
 registry.register_op("Identity", infer=_identity_infer, kernel="Identity",
-                     num_inputs=1, doc="Its input, unchanged.")
+                     num_inputs=1, doc="Its input, unchanged.",
+                     gradient=lambda op, grad: [grad])
 
 
 def identity(input, name=None):  # noqa: A002 - TF's argument name

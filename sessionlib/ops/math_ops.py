@@ -149,6 +149,23 @@ for _op_type, _elementwise, _allowed in (
         ("Greater", "greater", _NUMERIC), ("GreaterEqual", "greater_equal", _NUMERIC)):
     _register_binary(_op_type, _elementwise, _allowed, out_dtype=dtypes.bool)
 
+def _sum_grad(op, grad):
+    # A first version for constant axes and a known input shape: the incoming gradient,
+    # reshaped to the kept-dims shape, broadcast back over the input.
+    from sessionlib.framework import tensor_util
+    from sessionlib.ops import array_ops
+
+    value, axes = op.inputs
+    axes_value = tensor_util.constant_value(axes)
+    if axes_value is None or not value.shape.is_fully_defined():
+        raise NotImplementedError("Sum gradient with dynamic axes or shape")
+    rank = value.shape.rank
+    reduced = {int(a) % rank for a in np.atleast_1d(axes_value)} if rank else set()
+    kept_shape = [1 if d in reduced else n for d, n in enumerate(value.shape.as_list())]
+    reshaped = array_ops.reshape(grad, kept_shape)
+    return [multiply(reshaped, array_ops.ones_like(value)), None]
+
+
 _register_binary("LogicalAnd", "logical_and", _BOOL, has_t=False)
 _register_binary("LogicalOr", "logical_or", _BOOL, has_t=False)
 _register_unary("LogicalNot", "logical_not", _BOOL, has_t=False)
@@ -160,6 +177,37 @@ for _op_type, _elementwise, _allowed in (
         ("Sin", "sin", _FLOATS), ("Cos", "cos", _FLOATS), ("Tanh", "tanh", _FLOATS),
         ("Sigmoid", "sigmoid", _FLOATS), ("Reciprocal", "reciprocal", _FLOATS)):
     _register_unary(_op_type, _elementwise, _allowed, fuses=True)
+
+
+def _neg_grad(op, grad):
+    return [negative(grad)]
+
+
+def _square_grad(op, grad):
+    # d(x^2) = 2x; the product is built after the incoming gradient is known, as TF does, so
+    # that its ops wait for it.
+    with graph_lib.control_dependencies([grad]):
+        two_x = multiply(op.inputs[0], _scalar(2, op.inputs[0].dtype))
+    return [multiply(grad, two_x)]
+
+
+def _mul_grad(op, grad):
+    # A first version for equal static shapes; broadcasting inputs are reduced back to their
+    # shapes by the general binary-op gradient.
+    x, y = op.inputs
+    if not (x.shape.is_fully_defined() and x.shape == y.shape):
+        raise NotImplementedError("Mul gradient with broadcasting")
+    return [multiply(grad, y), multiply(grad, x)]
+
+
+registry.register_gradient("Mul")(_mul_grad)
+registry.register_gradient("Neg")(_neg_grad)
+registry.register_gradient("Square")(_square_grad)
+
+
+def _scalar(value, dtype):
+    """A scalar constant of `dtype`, in the default graph."""
+    return graph_lib.convert_to_tensor(value, dtype=dtype)
 
 
 def _binary(op_type, x, y, name, default_name=None, attrs=None):
@@ -539,7 +587,8 @@ def _add_n_infer(inputs, attrs):
 
 
 registry.register_op("AddN", infer=_add_n_infer, kernel="AddN",
-                     doc="The sum of N same-shape tensors.")
+                     doc="The sum of N same-shape tensors.",
+                     gradient=lambda op, grad: [grad] * len(op.inputs))
 
 
 def add_n(inputs, name=None):
@@ -684,6 +733,7 @@ for _op_type, _allowed in (("Sum", _NUMERIC), ("Prod", _NUMERIC), ("Mean", _NUME
                          doc=f"Reduction: {_op_type}.",
                          fusion=_FUSED_REDUCTIONS.get(_op_type))
 
+registry.register_gradient("Sum")(_sum_grad)
 
 registry.register_op("ReduceJoin", infer=_reduction_infer("ReduceJoin", (dtypes.string,)),
                      kernel="ReduceJoin", num_inputs=2,

@@ -66,8 +66,11 @@ def _read_infer(inputs, attrs):
     return [(attrs["dtype"], variable_shape_of_handle(inputs[0]))]
 
 
+# The gradient of a read goes to the variable's handle: `tf.gradients(loss, variable)` sums
+# the gradients of all reads of the variable there.
 registry.register_op("ReadVariableOp", infer=_read_infer, kernel="ReadVariableOp",
-                     num_inputs=1, stateful=True, doc="The current value of a variable.")
+                     num_inputs=1, stateful=True, doc="The current value of a variable.",
+                     gradient=lambda op, grad: [grad])
 
 
 # ---- AssignVariableOp -----------------------------------------------------------------------

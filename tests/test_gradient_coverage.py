@@ -1,0 +1,46 @@
+"""Every registered op has a gradient that a numeric check proves, or is not differentiable.
+
+This is the gradient twin of the kernel parity test: adding an op without either fails here.
+The numeric cases live in the ``test_grad*.py`` modules (see ``_gradient_check.py``).
+"""
+
+import importlib
+import pathlib
+
+import pytest
+
+import sessionlib  # noqa: F401 - registers every op
+from sessionlib.framework import registry
+
+# Op types whose gradient is proved by a dedicated test rather than a numeric case, and why.
+PROVED_ELSEWHERE = {
+    "ReadVariableOp": "its gradient goes to a resource handle; test_gradients.py checks "
+                      "gradients with respect to Variables",
+}
+
+
+def _numeric_cases():
+    cases = []
+    for path in sorted(pathlib.Path(__file__).parent.glob("test_grad*.py")):
+        module = importlib.import_module(path.stem)
+        cases.extend(getattr(module, "GRADIENT_CASES", []))
+    return cases
+
+
+def test_every_op_has_a_gradient_or_is_declared_not_differentiable():
+    missing = [op_type for op_type in registry.all_op_types()
+               if registry.get(op_type).gradient is None]
+    assert not missing, f"ops with neither a gradient nor NotDifferentiable: {missing}"
+
+
+def test_every_gradient_function_has_a_numeric_check():
+    covered = {case.op_type for case in _numeric_cases()}
+    unchecked = [op_type for op_type in registry.all_op_types()
+                 if callable(registry.get(op_type).gradient)
+                 and op_type not in covered and op_type not in PROVED_ELSEWHERE]
+    assert not unchecked, f"gradient functions without a numeric check: {unchecked}"
+
+
+def test_a_second_gradient_for_an_op_is_refused():
+    with pytest.raises(ValueError, match="already has a gradient"):
+        registry.register_gradient("Identity")(lambda op, grad: [grad])
