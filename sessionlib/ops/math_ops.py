@@ -1272,3 +1272,98 @@ def _invert_operator(self):
 Tensor.__neg__ = _neg_operator
 Tensor.__abs__ = _abs_operator
 Tensor.__invert__ = _invert_operator
+
+
+# ---- UnsortedSegmentSum ---------------------------------------------------------------------
+
+def _unsorted_segment_sum_infer(inputs, attrs):
+    data, segment_ids, num_segments = inputs
+    _infer.check_dtype("UnsortedSegmentSum", data, _NUMERIC, "data")
+    _infer.check_index_dtype("UnsortedSegmentSum", segment_ids, "segment_ids")
+    _infer.check_index_dtype("UnsortedSegmentSum", num_segments, "num_segments")
+    if num_segments.shape.rank not in (0, None):
+        raise ValueError(f"Shape must be rank 0 but is rank {num_segments.shape.rank} for "
+                         "'UnsortedSegmentSum' (num_segments)")
+    attrs["T"] = data.dtype
+    attrs["Tindices"] = segment_ids.dtype
+    attrs["Tnumsegments"] = num_segments.dtype
+    count = _infer.folded_value(num_segments)
+    count = None if count is None else int(count)
+    if data.shape.rank is None or segment_ids.shape.rank is None:
+        return [(data.dtype, TensorShape(None))]
+    ids_rank = segment_ids.shape.rank
+    if ids_rank > data.shape.rank or not TensorShape(
+            data.shape.as_list()[:ids_rank]).is_compatible_with(segment_ids.shape):
+        raise ValueError(f"segment_ids.shape = {segment_ids.shape} must be a prefix of "
+                         f"data.shape = {data.shape} for 'UnsortedSegmentSum'")
+    return [(data.dtype, TensorShape([count] + data.shape.as_list()[ids_rank:]))]
+
+
+def _unsorted_segment_sum_grad(op, grad):
+    # Each data row received the sum of its segment: its gradient is that segment's row.
+    # Ids outside [0, num_segments) were dropped, so their rows get zero.
+    from sessionlib.ops import array_ops
+
+    data, segment_ids, num_segments = op.inputs
+    ids = segment_ids
+    valid = logical_and(greater_equal(ids, array_ops.zeros_like(ids)),
+                        less(ids, cast(num_segments, ids.dtype)))
+    safe_ids = array_ops.where(valid, ids, array_ops.zeros_like(ids))
+    gathered = array_ops.gather(grad, safe_ids)
+    mask = valid
+    extra = data.shape.rank - ids.shape.rank if (
+        data.shape.rank is not None and ids.shape.rank is not None) else None
+    if extra is None:
+        raise NotImplementedError("The gradient of UnsortedSegmentSum needs known ranks")
+    if extra:
+        mask = array_ops.reshape(mask, _known_dims(ids) + [1] * extra)
+    zeros = array_ops.zeros_like(gathered)
+    picked = op.graph.create_op("SelectV2", [mask, gathered, zeros]).outputs[0]
+    return [picked, None, None]
+
+
+def _known_dims(tensor):
+    from sessionlib.ops import array_ops
+
+    dims = tensor.shape.as_list()
+    if sum(d is None for d in dims) <= 1:
+        return [-1 if d is None else d for d in dims]
+    return array_ops.shape(tensor)
+
+
+registry.register_op("UnsortedSegmentSum", infer=_unsorted_segment_sum_infer,
+                     kernel="UnsortedSegmentSum", num_inputs=3,
+                     gradient=_unsorted_segment_sum_grad,
+                     doc="Sums of the rows of data by segment id, in any order.")
+
+
+def unsorted_segment_sum(data, segment_ids, num_segments, name=None):
+    """Sums the slices of `data` by segment: ``out[i] = sum(data[j] for segment_ids[j] == i)``.
+
+    Args:
+      data: a numeric Tensor.
+      segment_ids: an int32/int64 Tensor whose shape is a prefix of `data`'s; ids outside
+        ``[0, num_segments)`` are dropped, as in TF.
+      num_segments: a scalar int Tensor or int: the number of segments.
+      name: the op name.
+
+    Returns:
+      A Tensor of shape ``[num_segments] + data.shape[segment_ids.rank:]`` (op
+      ``UnsortedSegmentSum``); segments without rows are 0.
+
+    Raises:
+      ValueError: if the shape of `segment_ids` is statically not a prefix of `data`'s.
+      TypeError: for non-integer ids or an unsupported dtype.
+    """
+    graph = _find_graph((data, segment_ids, num_segments))
+    with graph.as_default(), graph.name_scope(name or "UnsortedSegmentSum") as scope:
+        data_t = graph_lib.convert_to_tensor(data, name="data")
+        ids_t = graph_lib.convert_to_tensor(segment_ids, name="segment_ids")
+        count_t = num_segments if isinstance(num_segments, Tensor) else (
+            graph_lib.convert_to_tensor(np.asarray(num_segments, dtype=np.int32),
+                                        name="num_segments"))
+        return graph.create_op("UnsortedSegmentSum", [data_t, ids_t, count_t],
+                               name=scope).outputs[0]
+
+
+__all__.append("unsorted_segment_sum")

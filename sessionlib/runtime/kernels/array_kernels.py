@@ -243,8 +243,8 @@ def _slice_kernel(ctx, inputs, attrs):
     return (value[tuple(index)],)
 
 
-def _strided_slice_kernel(ctx, inputs, attrs):
-    value, begin_t, end_t, strides_t = inputs
+def _strided_index(begin_t, end_t, strides_t, attrs):
+    """The numpy index tuple of a strided slice spec (shared by StridedSlice and its grad)."""
     begin, end, strides = to_ints(begin_t), to_ints(end_t), to_ints(strides_t)
     if not len(begin) == len(end) == len(strides):
         raise invalid_argument(
@@ -264,10 +264,35 @@ def _strided_slice_kernel(ctx, inputs, attrs):
             if stride == 0:
                 raise invalid_argument("strides[i] must be non-zero")
             index.append(slice(start, stop, stride))
+    return tuple(index)
+
+
+def _strided_slice_kernel(ctx, inputs, attrs):
+    value, begin_t, end_t, strides_t = inputs
+    index = _strided_index(begin_t, end_t, strides_t, attrs)
     try:
-        return (np.asarray(value[tuple(index)]),)
+        return (np.asarray(value[index]),)
     except IndexError as err:
         raise invalid_argument(f"slice index out of bounds: {err}") from None
+
+
+def _strided_slice_grad_kernel(ctx, inputs, attrs):
+    # Zeros of the forward input's shape, with the incoming gradient written into the slice.
+    shape_t, begin_t, end_t, strides_t, dy = inputs
+    index = _strided_index(begin_t, end_t, strides_t, attrs)
+    dims = to_ints(shape_t)
+    if any(d < 0 for d in dims):
+        raise invalid_argument(f"StridedSliceGrad: bad shape {dims}")
+    result = np.zeros(dims, dtype=dy.dtype)
+    try:
+        target = result[index]
+        if target.shape != dy.shape:
+            raise invalid_argument(f"StridedSliceGrad: dy has shape {list(dy.shape)}, but the "
+                                   f"slice has shape {list(target.shape)}")
+        result[index] = dy
+    except IndexError as err:
+        raise invalid_argument(f"slice index out of bounds: {err}") from None
+    return (result,)
 
 
 def _gather_kernel(ctx, inputs, attrs):
@@ -437,3 +462,4 @@ def _invert_permutation_kernel(ctx, inputs, attrs):
 
 register_kernel("BroadcastGradientArgs", reference=_broadcast_gradient_args_kernel)
 register_kernel("InvertPermutation", reference=_invert_permutation_kernel)
+register_kernel("StridedSliceGrad", reference=_strided_slice_grad_kernel)
