@@ -222,3 +222,112 @@ def test_known_shapes_need_no_shape_ops():
         tf.gradients(loss, [w, b])
         new_types = {op.type for op in graph.get_operations() if op not in before}
         assert "BroadcastGradientArgs" not in new_types, new_types
+
+
+def test_y_that_is_an_x_gets_its_seed():
+    with tf.Graph().as_default():
+        x = tf.placeholder(tf.float64, [2])
+        y = tf.square(x)
+        grad_x, grad_y = tf.gradients([y, x], [x, y])
+        got = _run([grad_x, grad_y], {x: [1.0, 2.0]})
+        np.testing.assert_allclose(got[0], [3.0, 5.0])
+        np.testing.assert_allclose(got[1], [1.0, 1.0])
+        (same,) = tf.gradients(x, x)
+        np.testing.assert_allclose(_run(same, {x: [1.0, 2.0]}), [1.0, 1.0])
+
+
+def test_tensors_from_another_graph_are_a_value_error():
+    other = tf.Graph()
+    with other.as_default():
+        foreign = tf.constant(1.0)
+    with tf.Graph().as_default():
+        x = tf.placeholder(tf.float32, [2])
+        with pytest.raises(ValueError, match="same graph"):
+            tf.gradients(tf.square(x), foreign)
+        with pytest.raises(ValueError, match="same graph"):
+            tf.gradients(tf.square(x), x, stop_gradients=[foreign])
+
+
+def test_indexed_slices_from_two_gathers_are_concatenated():
+    with tf.Graph().as_default():
+        params = tf.Variable(np.arange(6.0).reshape(3, 2))
+        loss = tf.reduce_sum(tf.gather(params, [0, 2])) + tf.reduce_sum(
+            tf.gather(params, [2]) * 3.0)
+        (grad,) = tf.gradients(loss, params)
+        assert isinstance(grad, tf.IndexedSlices)
+        value = _run(grad)
+        assert isinstance(value, tf.IndexedSlicesValue)
+        assert sorted(value.indices.tolist()) == [0, 2, 2]
+        np.testing.assert_array_equal(value.dense_shape, [3, 2])
+        np.testing.assert_allclose(_run(tf.convert_to_tensor(grad)),
+                                   [[1, 1], [0, 0], [4, 4]])
+
+
+def test_indexed_slices_with_a_dense_part_are_densified():
+    with tf.Graph().as_default():
+        params = tf.placeholder(tf.float64, [3, 2])
+        loss = tf.reduce_sum(tf.gather(params, [1, 1])) + tf.reduce_sum(params * 2.0)
+        (grad,) = tf.gradients(loss, params)
+        assert isinstance(grad, tf.Tensor)
+        np.testing.assert_allclose(_run(grad, {params: np.ones((3, 2))}),
+                                   [[2, 2], [4, 4], [2, 2]])
+
+
+def test_indexed_slices_flow_through_identity_and_into_dense_ops():
+    with tf.Graph().as_default():
+        params = tf.placeholder(tf.float64, [3, 2])
+        scaled = tf.identity(params * 2.0)
+        (grad,) = tf.gradients(tf.reduce_sum(tf.gather(scaled, [0])), params)
+        np.testing.assert_allclose(_run(grad, {params: np.ones((3, 2))}),
+                                   [[2, 2], [0, 0], [0, 0]])
+
+
+def test_hessians():
+    with tf.Graph().as_default():
+        x = tf.placeholder(tf.float64, [2, 2])
+        a = tf.constant([[1.0, 2.0], [3.0, 4.0]], tf.float64)
+        y = tf.reduce_sum(tf.square(x) * a) + x[0, 0] * x[1, 1]
+        (hessian,) = tf.hessians(y, x)
+        assert hessian.shape.as_list() == [2, 2, 2, 2]
+        got = _run(hessian, {x: np.ones((2, 2))}).reshape(4, 4)
+        expected = np.diag([2.0, 4.0, 6.0, 8.0])
+        expected[0, 3] = expected[3, 0] = 1.0
+        np.testing.assert_allclose(got, expected)
+        other = tf.placeholder(tf.float64, [2])
+        assert tf.hessians(y, [x, other])[1] is None
+        with pytest.raises(ValueError, match="fully defined"):
+            tf.hessians(y, tf.placeholder(tf.float64, [None]))
+
+
+def test_a_model_split_over_two_devices_computes_its_gradients_split():
+    rng = np.random.RandomState(0)
+    with tf.Graph().as_default() as graph:
+        x = tf.placeholder(tf.float64, [4, 3])
+        with tf.device("/cpu:0"):
+            w1 = tf.Variable(rng.uniform(-1, 1, (3, 5)))
+            hidden = tf.nn.relu(tf.matmul(x, w1, name="layer1"))
+        with tf.device("/cpu:1"):
+            w2 = tf.Variable(rng.uniform(-1, 1, (5, 2)))
+            out = tf.matmul(hidden, w2, name="layer2")
+            loss = tf.reduce_mean(tf.square(out))
+        grads = tf.gradients(loss, [w1, w2], colocate_gradients_with_ops=True)
+        layer1 = [op for op in graph.get_operations()
+                  if op.name.startswith("gradients/layer1_grad/")]
+        layer2 = [op for op in graph.get_operations()
+                  if op.name.startswith("gradients/layer2_grad/")]
+        assert layer1 and all(op.device.endswith("CPU:0") for op in layer1)
+        assert layer2 and all(op.device.endswith("CPU:1") for op in layer2)
+        feed = {x: rng.uniform(-1, 1, (4, 3))}
+        options = tf.RunOptions(trace_level=tf.RunOptions.FULL_TRACE)
+        metadata = tf.RunMetadata()
+        with tf.Session(config=tf.ConfigProto(device_count={"CPU": 2})) as sess:
+            sess.run(tf.global_variables_initializer())
+            split = sess.run(grads, feed, options=options, run_metadata=metadata)
+        devices = {stats.device for stats in metadata.step_stats.dev_stats}
+        assert any(d.endswith("CPU:0") for d in devices)
+        assert any(d.endswith("CPU:1") for d in devices)
+        with tf.Session(config=tf.ConfigProto(allow_soft_placement=True)) as sess:
+            sess.run(tf.global_variables_initializer())
+            local = sess.run(grads, feed)
+    for a, b in zip(split, local):
+        np.testing.assert_allclose(a, b, rtol=1e-12)
