@@ -58,6 +58,30 @@ with _OTHER_GRAPH.as_default():
     _OTHER_SPARSE = tf.sparse_placeholder(tf.float32, name="sp")
 
 
+class _Nested(list):
+    """A list nested too deep to print (hypothesis prints what it draws)."""
+
+    def __repr__(self):
+        return f"<a list nested {self.what}>"
+
+    def _repr_pretty_(self, printer, cycle):
+        printer.text(repr(self))
+
+
+def _deep(depth, leaf):
+    value = leaf
+    for _ in range(depth - 1):
+        value = [value]
+    value = _Nested([value])
+    value.what = f"{depth} deep"
+    return value
+
+
+_CYCLIC = _Nested()
+_CYCLIC.append(_CYCLIC)
+_CYCLIC.what = "in itself"
+
+
 class _Bad:
     """A model value that says: this input is an error (of one of `allowed`)."""
 
@@ -86,7 +110,7 @@ def _matrix_feeds(draw):
     """(value, model) for a float32 [None, 3] tensor."""
     kind = draw(st.sampled_from(["array", "list", "object", "broadcast", "readonly",
                                  "columns", "rank", "string", "ragged", "objects", "none",
-                                 "huge"]))
+                                 "huge", "deep"]))
     if kind in ("array", "list", "object", "readonly"):
         array = draw(_float_matrices(3))
         value = array
@@ -117,6 +141,8 @@ def _matrix_feeds(draw):
         return np.array([[object(), 1, 2]], dtype=object), _PRE
     if kind == "none":
         return None, _PRE
+    if kind == "deep":
+        return draw(st.sampled_from([_deep(3000, 1.0), _CYCLIC, _deep(40, [1.0] * 3)])), _PRE
     # A dimension beyond what the static shape allows, never allocated (strides of 0).
     return np.broadcast_to(np.float32(0), (2 ** 40, 3, 1)), _PRE
 
@@ -150,7 +176,8 @@ def _int_feeds(draw):
 @st.composite
 def _string_feeds(draw):
     """(value, model) for a string [None] tensor."""
-    kind = draw(st.sampled_from(["bytes", "str", "array", "numbers", "scalar", "nested"]))
+    kind = draw(st.sampled_from(["bytes", "str", "array", "numbers", "scalar", "nested",
+                                 "deep"]))
     items = draw(st.lists(st.text(alphabet="ab\u00e9", max_size=3), max_size=4))
     expected = np.array([item.encode("utf-8") for item in items], dtype=object)
     if kind == "bytes":
@@ -163,6 +190,8 @@ def _string_feeds(draw):
         return [1, 2], _PRE
     if kind == "scalar":
         return "abc", _PRE
+    if kind == "deep":
+        return draw(st.sampled_from([_deep(3000, b"a"), _CYCLIC])), _PRE
     return [["a"], ["b"]], _PRE
 
 
@@ -292,7 +321,8 @@ _GOOD_LEAVES = [(_E["x"], "x"), ("x:0", "x"), (_E["z"], "z"), ("z:0", "z"), (_E[
                 (_E["tj"], "tj"), (_E["y"], "y"), (_E["w"].op, "op:w"), ("yy", "op:yy"),
                 (_E["d"].op, "op:d")]
 _BAD_LEAVES = [3, None, 2.5, "nope:0", "z:9", "z:", ":0", _OTHER_TENSOR, _OTHER_TENSOR.op,
-               _OTHER_SPARSE, object(), {1, 2}, np.float32(1)]
+               _OTHER_SPARSE, object(), {1, 2}, np.float32(1), _deep(3000, _E["c"]), _CYCLIC,
+               _deep(500, {"a": "c:0"})]
 
 _LEAVES = st.one_of(st.sampled_from(_GOOD_LEAVES), st.sampled_from(_BAD_LEAVES).map(
     lambda fetch: (fetch, _PRE)))
@@ -384,11 +414,8 @@ def _predict(node, feed_entries, callable_):
     leaf_models = _leaves_of(node)
     pre = [model for model in leaf_models if isinstance(model, _Bad)]
     pre += [model for _, _, model in feed_entries if isinstance(model, _Bad)]
-    if callable_:
-        sparse_keys = [key for key, _, _ in feed_entries if not _plain_key(key)]
-        if sparse_keys:
-            pre.append(_Bad(TypeError))
-        names = [_key_name(key) for key, _, _ in feed_entries]
+    if callable_:   # a feed_list may name a tensor once (run takes the later value)
+        names = [name for key, _, _ in feed_entries for name in _key_names(key)]
         if len(set(names)) != len(names):
             pre.append(_Bad(ValueError))
     if pre:
@@ -400,12 +427,13 @@ def _predict(node, feed_entries, callable_):
     return _rebuild(node, fed)
 
 
-def _plain_key(key):
-    return isinstance(key, (str, tf.Tensor))
-
-
-def _key_name(key):
-    return key.name if isinstance(key, tf.Tensor) else key
+def _key_names(key):
+    """The names of the tensors a feed key stands for."""
+    if isinstance(key, tf.SparseTensor):
+        return [key.indices.name, key.values.name, key.dense_shape.name]
+    if isinstance(key, tuple):
+        return [name for item in key for name in _key_names(item)]
+    return [key.name if isinstance(key, tf.Tensor) else key]
 
 
 def _rebuild(node, fed):
@@ -571,3 +599,81 @@ def test_run_gives_right_values_or_documented_errors(session, node, feeds, proto
 @given(node=_structures(_LEAVES), feeds=st.lists(_FEED_ENTRIES, max_size=4), protos=_PROTOS)
 def test_callables_give_right_values_or_documented_errors(session, node, feeds, protos):
     _check_one(session, node, feeds, protos, callable_=True)
+
+
+# ---- what the fuzz found ----------------------------------------------------------------------
+
+def _plain_deep(depth, leaf):
+    for _ in range(depth):
+        leaf = [leaf]
+    return leaf
+
+
+_PLAIN_CYCLIC = []
+_PLAIN_CYCLIC.append(_PLAIN_CYCLIC)
+
+
+@pytest.mark.parametrize("fetches", [_plain_deep(3000, _E["c"]), _PLAIN_CYCLIC,
+                                     _plain_deep(200, {"a": "c:0"})],
+                         ids=["deep-list", "cyclic", "deep-dict"])
+def test_fetch_structure_too_deep_is_a_value_error_not_a_recursion_error(session, fetches):
+    with pytest.raises(ValueError, match="nests more than 128 levels"):
+        session.run(fetches)
+    with pytest.raises(ValueError, match="nests more than 128 levels"):
+        session.make_callable(fetches)
+    # 128 levels are fine.
+    value = session.run(_plain_deep(128, _E["c"]))
+    for _ in range(128):
+        (value,) = value
+    np.testing.assert_array_equal(value, [1.0, 2.0])
+    _check_usable(session)
+
+
+def test_feed_key_tuple_too_deep_is_a_type_error(session):
+    key = _E["x"]
+    for _ in range(3000):
+        key = (key,)
+    with pytest.raises(TypeError, match="nested more than 128 levels"):
+        session.run(_E["w"], {key: _plain_deep(3000, 1.0)})
+    _check_usable(session)
+
+
+@pytest.mark.parametrize("value", [_plain_deep(3000, b"a"), _PLAIN_CYCLIC],
+                         ids=["deep", "cyclic"])
+def test_string_feed_nested_too_deep_is_a_type_error_with_a_short_message(session, value):
+    with pytest.raises(TypeError, match=r"Expected string, got \[\[\[") as info:
+        session.run(_E["tj"], {_E["t"]: value})
+    assert len(str(info.value)) < 300
+    _check_usable(session)
+
+
+def test_feed_that_overflows_names_a_short_repr_of_the_value(session):
+    value = [[2 ** 1100, 0, 0]] * 10000
+    with pytest.raises(TypeError, match="Cannot feed .* to x:0 of dtype float32") as info:
+        session.run(_E["w"], {_E["x"]: value})
+    assert len(str(info.value)) < 600     # not the 3 MB repr of the value
+
+
+def test_make_callable_takes_sparse_and_tuple_feed_keys_as_run_does(session):
+    sp = _E["sp"]
+    indices = np.array([[0, 1], [2, 0]], np.int64)
+    values = np.float32([5.0, 7.0])
+    shape = np.array([3, 2], np.int64)
+    expected = np.float32([[0, 5], [0, 0], [7, 0]])
+    x = np.float32([[1, 2, 3]])
+    function = session.make_callable([_E["d"], _E["w"]], [sp, _E["x"]])
+    result = function(tf.SparseTensorValue(indices, values, shape), x)
+    np.testing.assert_array_equal(result[0], expected)
+    np.testing.assert_array_equal(result[1], [15.0])
+    # A tuple key takes a value of its structure; the same tensors run gives.
+    function = session.make_callable(_E["d"], [(sp.indices, (sp.values, sp.dense_shape))])
+    np.testing.assert_array_equal(function((indices, (values, shape))), expected)
+    np.testing.assert_array_equal(
+        session.run(_E["d"], {(sp.indices, (sp.values, sp.dense_shape)): (indices,
+                                                                           (values, shape))}),
+        expected)
+    with pytest.raises(ValueError, match="3 parts"):
+        session.make_callable(_E["d"], [sp])((indices, values))
+    with pytest.raises(ValueError, match="fed more than once"):
+        session.make_callable(_E["d"], [sp, sp.values])
+    _check_usable(session)
