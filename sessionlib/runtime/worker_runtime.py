@@ -379,9 +379,11 @@ class WorkerStep(interface.Step):
         worker.free_lanes.append(lane)
         try:
             reply = _loads(_checked(data)) if data[0] != _SPILLED else channel.decode(data)
+            # The fast path reads the fetches by position (they come in fetch order), so
+            # only their number is checked here; each item is unpacked and its descriptor
+            # checked as it is opened.
             ok = (type(reply) is tuple and len(reply) == 2 and reply[0] == "ok"
-                  and type(reply[1]) is list
-                  and [item[0] for item in reply[1]] == part.fetch_indices)
+                  and type(reply[1]) is list and len(reply[1]) == self.num_fetches)
         except (ValueError, TypeError, IndexError, KeyError) as err:
             raise _malformed_reply(part, err) from None
         if not ok:
