@@ -165,3 +165,24 @@ def test_bad_return_elements_and_input_map_keys():
     with pytest.raises(ValueError, match="not in the graph_def"):
         _node(graph_def, "b", "Identity", ["a:\u00b2"], T=_type_attr(tf.float32))
         tf.import_graph_def(graph_def)
+
+
+@pytest.mark.parametrize("size", [-2, -5, -(2 ** 40)])
+def test_placeholder_shape_below_minus_one_is_a_value_error(size):
+    graph_def = tf.GraphDef()
+    shape = tf.AttrValue()
+    shape.shape.dim.add(size=size)
+    shape.shape.dim.add(size=3)
+    _node(graph_def, "p", "Placeholder", dtype=_type_attr(tf.float32), shape=shape)
+    _import_fails(graph_def, ValueError,
+                  rf"Node 'p' \(Placeholder\): attr 'shape' is invalid: Dimension {size}")
+
+
+def test_placeholder_shape_of_minus_one_is_unknown():
+    graph_def = tf.GraphDef()
+    shape = tf.AttrValue()
+    shape.shape.dim.add(size=-1)
+    shape.shape.dim.add(size=3)
+    _node(graph_def, "p", "Placeholder", dtype=_type_attr(tf.float32), shape=shape)
+    p, = tf.import_graph_def(graph_def, return_elements=["p:0"], name="")
+    assert p.shape.as_list() == [None, 3]

@@ -137,3 +137,25 @@ def test_as_shape_and_pickle():
     assert as_shape([2, None]) == shape
     assert pickle.loads(pickle.dumps(shape)) == shape
     assert tf.TensorShape(shape) == shape
+
+
+def _shape_proto(*sizes):
+    proto = tf.TensorShapeProto()
+    for size in sizes:
+        proto.dim.add(size=size)
+    return proto
+
+
+def test_proto_size_minus_one_is_unknown_and_below_it_an_error():
+    assert tf.TensorShape(_shape_proto(-1, 3)).as_list() == [None, 3]
+    for size in (-2, -5, -(2 ** 62)):
+        with pytest.raises(ValueError, match=f"Dimension {size} must be >= 0"):
+            tf.TensorShape(_shape_proto(2, size))
+
+
+def test_placeholder_shape_below_minus_one_is_a_value_error():
+    with pytest.raises(ValueError, match="Dimension -5"):
+        tf.placeholder(tf.float32, shape=_shape_proto(-5, 3))
+    with pytest.raises(ValueError, match="Dimension -5"):
+        tf.placeholder(tf.float32, shape=[-5, 3])
+    assert tf.placeholder(tf.float32, shape=_shape_proto(-1, 3)).shape.as_list() == [None, 3]

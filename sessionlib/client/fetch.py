@@ -18,38 +18,57 @@ import collections.abc
 from sessionlib.framework.graph import Operation, Tensor
 from sessionlib.framework.run_conversions import conversion_for
 
-__all__ = ["FetchPlan", "expand_feed"]
+__all__ = ["FetchPlan", "expand_feed", "MAX_FETCH_DEPTH"]
+
+# How deep a fetch structure may nest. Mapping and rebuilding recurse once per level, so a
+# structure that nests deeper (or contains itself) would end in a RecursionError; it is a
+# ValueError instead. Real fetch structures nest a few levels.
+MAX_FETCH_DEPTH = 128
 
 
-def expand_feed(key, value):
+def expand_feed(key, value, depth=0):
     """Splits one feed_dict entry into (key, value) pairs of plain tensors or names.
 
     Handles registered types (a SparseTensor key) and tuple keys whose value has the same
     structure (a tuple of Tensors and SparseTensors is a valid key in TF).
+
+    Raises:
+      TypeError: for a tuple key nested more than `MAX_FETCH_DEPTH` deep.
+      ValueError: for a tuple key whose value has another structure.
     """
     conversion = conversion_for(key)
     if conversion is not None and conversion[1] is not None:
         return list(conversion[1](key, value))
     if isinstance(key, tuple) and not hasattr(key, "_fields"):
+        if depth >= MAX_FETCH_DEPTH:
+            raise TypeError(f"Cannot interpret feed_dict key as Tensor: a tuple nested more "
+                            f"than {MAX_FETCH_DEPTH} levels deep")
         if not isinstance(value, (tuple, list)) or len(value) != len(key):
             raise ValueError(f"A tuple feed key needs a value of the same structure, got "
                              f"{type(value).__name__}")
         pairs = []
         for sub_key, sub_value in zip(key, value):
-            pairs.extend(expand_feed(sub_key, sub_value))
+            pairs.extend(expand_feed(sub_key, sub_value, depth + 1))
         return pairs
     return [(key, value)]
 
 
-def feed_tensors_for_partial_run(key):
-    """The plain tensors (or names) a partial_run_setup feed entry stands for."""
+def feed_tensors_for_partial_run(key, depth=0):
+    """The plain tensors (or names) a partial_run_setup feed entry stands for.
+
+    Raises:
+      TypeError: for a tuple key nested more than `MAX_FETCH_DEPTH` deep.
+    """
     conversion = conversion_for(key)
     if conversion is not None and conversion[2] is not None:
         return list(conversion[2](key))
     if isinstance(key, tuple) and not hasattr(key, "_fields"):
+        if depth >= MAX_FETCH_DEPTH:
+            raise TypeError(f"Cannot interpret feed key as Tensor: a tuple nested more than "
+                            f"{MAX_FETCH_DEPTH} levels deep")
         result = []
         for sub_key in key:
-            result.extend(feed_tensors_for_partial_run(sub_key))
+            result.extend(feed_tensors_for_partial_run(sub_key, depth + 1))
         return result
     return [key]
 
@@ -111,9 +130,12 @@ class FetchPlan:
                 tensors.append(resolved)
             return lambda values: values[index]
 
-        def structure(fetch):
+        def structure(fetch, depth=0):
+            if depth > MAX_FETCH_DEPTH:
+                raise ValueError(f"The fetch structure nests more than {MAX_FETCH_DEPTH} "
+                                 f"levels deep (or contains itself)")
             if isinstance(fetch, (list, tuple)) and conversion_for(fetch) is None:
-                builders = [structure(item) for item in fetch]
+                builders = [structure(item, depth + 1) for item in fetch]
                 if isinstance(fetch, list):
                     return lambda values: [b(values) for b in builders]
                 if hasattr(fetch, "_fields"):  # a namedtuple
@@ -125,7 +147,7 @@ class FetchPlan:
                 return lambda values: cls(b(values) for b in builders)
             if isinstance(fetch, collections.abc.Mapping):
                 keys = list(fetch.keys())
-                builders = [structure(fetch[key]) for key in keys]
+                builders = [structure(fetch[key], depth + 1) for key in keys]
                 cls = type(fetch)
 
                 def build_mapping(values):

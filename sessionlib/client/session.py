@@ -24,6 +24,7 @@ from sessionlib.client import fetch as fetch_lib
 from sessionlib.client import partial_run as partial_run_lib
 from sessionlib.framework import default_session as default_session_lib
 from sessionlib.framework import graph as graph_lib
+from sessionlib.framework import tensor_util
 from sessionlib.framework.graph import Operation, Tensor
 from sessionlib.runtime import context as context_lib
 from sessionlib.runtime import tracing as tracing_lib
@@ -55,25 +56,28 @@ def _check_run_protos(options, run_metadata):
                         f"{type(run_metadata).__name__}")
 
 
-def _fetch_cache_key(fetches):
+def _fetch_cache_key(fetches, depth=0):
     """A hashable key that equals another's only for fetches of the same structure and types.
 
     The fetches themselves are no key: a namedtuple equals the plain tuple of its items, and
     ``True == 1``, but they must not share a plan. Returns None for structures that are not
-    worth caching (mappings other than dict and OrderedDict).
+    worth caching (mappings other than dict and OrderedDict), or that nest too deep for a
+    `FetchPlan` (which then says so).
     """
     fetch_type = type(fetches)
     if fetch_type is Tensor or fetch_type is Operation or fetch_type is str:
         return fetches
+    if depth > fetch_lib.MAX_FETCH_DEPTH:
+        return None
     if isinstance(fetches, (list, tuple)):
-        items = [_fetch_cache_key(item) for item in fetches]
+        items = [_fetch_cache_key(item, depth + 1) for item in fetches]
         if None in items:
             return None
         return (fetch_type, *items)
     if fetch_type is dict or fetch_type is collections.OrderedDict:
         items = []
         for name, value in fetches.items():
-            value_key = _fetch_cache_key(value)
+            value_key = _fetch_cache_key(value, depth + 1)
             if value_key is None:
                 return None
             items.append((type(name), name, value_key))
@@ -322,7 +326,9 @@ class BaseSession:
 
         Args:
           fetches: as for `run`.
-          feed_list: the tensors (or names) that the callable's positional arguments feed.
+          feed_list: the feed keys that the callable's positional arguments feed: tensors,
+            names, or what `run` takes as a key for several tensors (a SparseTensor, a tuple
+            of tensors), whose argument is then a value of the same structure.
           accept_options: documents that the callable takes `options` and `run_metadata`
             keywords. They are always accepted (TF's callables with a `feed_list` take them
             too), so this flag changes nothing.
@@ -340,7 +346,15 @@ class BaseSession:
             raise TypeError(f"Argument `feed_list` must be a list or tuple. Received: "
                             f"feed_list={feed_list}")
         fetch_plan = fetch_lib.FetchPlan(self._graph, fetches)
-        feed_tensors = tuple(self._feed_key_tensor(key) for key in (feed_list or ()))
+        # As in `run`, a key may stand for several tensors (a SparseTensor, a tuple of
+        # tensors); its argument is then split across them at each call.
+        feed_tensors, composite = [], False
+        for key in feed_list or ():
+            components = fetch_lib.feed_tensors_for_partial_run(key)
+            composite = composite or len(components) != 1 or components[0] is not key
+            feed_tensors.extend(self._feed_key_tensor(component) for component in components)
+        feed_tensors = tuple(feed_tensors)
+        composite_keys = tuple(feed_list) if composite else None
         if len(set(feed_tensors)) != len(feed_tensors):
             names = [t.name for t in feed_tensors]
             duplicate = next(n for n in names if names.count(n) > 1)
@@ -348,13 +362,16 @@ class BaseSession:
         fetch_tensors, targets = fetch_plan.tensors, fetch_plan.targets
         runtime, graph = self._runtime, self._graph
         step = runtime.compile(feed_tensors, fetch_tensors, targets)  # now, to fail early
-        num_feeds = len(feed_tensors)
+        num_feeds = len(feed_list or ())
 
         def run_callable(*feed_args, **kwargs):
             nonlocal step
             if len(feed_args) != num_feeds:
                 raise TypeError(f"Callable takes {num_feeds} positional arguments, got "
                                 f"{len(feed_args)}")
+            if composite_keys is not None:
+                feed_args = [value for key, arg in zip(composite_keys, feed_args)
+                             for _, value in fetch_lib.expand_feed(key, arg)]
             options = run_metadata = None
             trace = None
             if kwargs:  # the common call has none: skip the dict work
@@ -514,8 +531,8 @@ def convert_feed_value(tensor, value):
             try:
                 array = np.asarray(value, dtype=np_type)
             except OverflowError as err:
-                raise TypeError(f"Cannot feed {value!r} to {tensor.name} of dtype "
-                                f"{dtype.name}: {err}") from None
+                raise TypeError(f"Cannot feed {tensor_util.short_repr(value)} to {tensor.name} "
+                                f"of dtype {dtype.name}: {err}") from None
             except (TypeError, ValueError) as err:
                 # numpy's own error type is what TF raises: ValueError for a string or a
                 # ragged list, TypeError for an object numpy cannot read as a number.
@@ -533,8 +550,6 @@ def convert_feed_value(tensor, value):
 
 
 def _string_array(value):
-    from sessionlib.framework import tensor_util
-
     try:
         return tensor_util.to_numpy(value, dtypes.string)
     except TypeError as err:

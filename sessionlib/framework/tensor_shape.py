@@ -30,7 +30,11 @@ class TensorShape:
 
     Args:
       dims: None (unknown rank), or an iterable of ints / None, or another `TensorShape`, or a
-        `TensorShapeProto`.
+        `TensorShapeProto` (where a size of -1 is an unknown dimension).
+
+    Raises:
+      TypeError: for a dimension that is not an integer or None.
+      ValueError: for a negative dimension (below -1 in a proto).
     """
 
     __slots__ = ("_dims",)
@@ -44,7 +48,9 @@ class TensorShape:
             if dims.unknown_rank:
                 self._dims = None
             else:
-                self._dims = tuple(None if d.size < 0 else d.size for d in dims.dim)
+                # -1 is the proto's unknown dimension; anything below it is no dimension (TF
+                # raises too), and must not pass as unknown into a placeholder's shape.
+                self._dims = tuple(None if d.size == -1 else _as_dim(d.size) for d in dims.dim)
         elif isinstance(dims, (int,)) and not isinstance(dims, bool):
             self._dims = (_as_dim(dims),)
         else:

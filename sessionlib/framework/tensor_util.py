@@ -7,6 +7,7 @@ requested dtype is a `TypeError`, as in TF.
 
 import math
 import numbers
+import reprlib
 
 import numpy as np
 
@@ -22,6 +23,12 @@ def _is_string_value(value):
     return isinstance(value, (str, bytes))
 
 
+def short_repr(value):
+    """A bounded repr of a user's value for error messages: a deeply nested or self-containing
+    list must give a message, not a RecursionError (``reprlib`` limits depth and length)."""
+    return reprlib.repr(value)
+
+
 def _to_bytes_array(value):
     """An object array of bytes, encoding `str` as UTF-8 (TF's string tensors hold bytes)."""
     array = np.asarray(value, dtype=object)
@@ -32,7 +39,8 @@ def _to_bytes_array(value):
         elif isinstance(item, np.bytes_):
             flat[i] = bytes(item)
         elif not isinstance(item, bytes):
-            raise TypeError(f"Expected string, got {item!r} of type '{type(item).__name__}'")
+            raise TypeError(f"Expected string, got {short_repr(item)} of type "
+                            f"'{type(item).__name__}'")
     return array
 
 
@@ -56,7 +64,8 @@ def _infer_dtype(value):
         kinds = [_infer_dtype(item) for item in value]
         if any(k is dtypes.string for k in kinds):
             if not all(k is dtypes.string for k in kinds):
-                raise TypeError(f"Cannot mix strings and numbers in one tensor: {value!r}")
+                raise TypeError(f"Cannot mix strings and numbers in one tensor: "
+                                f"{short_repr(value)}")
             return dtypes.string
         if any(k.is_floating for k in kinds):
             return dtypes.float32 if all(k in (dtypes.float32, dtypes.int32, dtypes.int64,
@@ -66,7 +75,8 @@ def _infer_dtype(value):
         if all(k is dtypes.bool for k in kinds):
             return dtypes.bool
         return dtypes.int32
-    raise TypeError(f"Cannot convert {value!r} of type '{type(value).__name__}' to a tensor")
+    raise TypeError(f"Cannot convert {short_repr(value)} of type '{type(value).__name__}' to "
+                    f"a tensor")
 
 
 def _check_python_ints_fit(value, dtype):
@@ -82,7 +92,7 @@ def _check_python_ints_fit(value, dtype):
             raise TypeError(f"Value {value} does not fit in dtype {dtype.name}")
     elif isinstance(value, numbers.Real) and not isinstance(value, numbers.Integral):
         if dtype.is_integer or dtype.is_bool:
-            raise TypeError(f"Expected {dtype.name}, got {value!r} of type "
+            raise TypeError(f"Expected {dtype.name}, got {short_repr(value)} of type "
                             f"'{type(value).__name__}' instead.")
 
 
@@ -119,9 +129,11 @@ def to_numpy(value, dtype=None):
     try:
         return np.asarray(value, dtype=dtype.as_numpy_dtype)
     except OverflowError as err:
-        raise TypeError(f"Value {value!r} does not fit in dtype {dtype.name}: {err}") from None
+        raise TypeError(f"Value {short_repr(value)} does not fit in dtype {dtype.name}: "
+                        f"{err}") from None
     except ValueError as err:
-        raise TypeError(f"Cannot convert {value!r} to a tensor of {dtype.name}: {err}") from None
+        raise TypeError(f"Cannot convert {short_repr(value)} to a tensor of {dtype.name}: "
+                        f"{err}") from None
 
 
 def make_tensor_proto(values, dtype=None, shape=None):

@@ -326,8 +326,13 @@ class Worker:
         store = self.store
         if store._outstanding:
             store.reclaim()
-        slots = [None] * entry.num_slots
+        num_slots = entry.num_slots
+        slots = [None] * num_slots
         for slot, descriptor in feeds:
+            # The message is untrusted: a negative index would silently fill a slot from
+            # the end (an INVALID_ARGUMENT reply follows the ValueError).
+            if type(slot) is not int or not 0 <= slot < num_slots:
+                raise ValueError(f"feed slot {slot!r} out of range [0, {num_slots})")
             slots[slot] = store.open(descriptor)
         # One run context per (session, lane), updated per run: a lane runs one step at a
         # time, and kernels use the context only while they run.

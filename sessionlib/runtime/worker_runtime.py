@@ -37,6 +37,7 @@ import collections
 import itertools
 import marshal
 import pickle
+import reprlib
 import time
 import weakref
 
@@ -175,16 +176,46 @@ class WorkerRuntime(interface.Runtime):
         self._forget_steps()
 
 
+def _malformed_reply(part, cause):
+    """The error of a run whose device `part` answered with something that is not a reply
+    of the runtime (a lane is writable by any process of the user; see ``channel.py``)."""
+    return errors.InternalError(None, None, f"Device {part.device} sent a malformed reply: "
+                                f"{cause}")
+
+
+def _checked_reply(part, reply):
+    """`reply` (decoded) if it is a well-formed reply of `part`, else the `InternalError`
+    that names its device: ``("ok", [(fetch index, descriptor), ...][, trace])`` with the
+    partition's fetch indices in order, or ``("err", code, message, plan node or -1)``.
+    Descriptors are checked when they are opened (``shm.TensorStore.open``)."""
+    if type(reply) is tuple and reply:
+        if reply[0] == "ok" and len(reply) in (2, 3) and type(reply[1]) is list:
+            fetched = reply[1]
+            if (len(fetched) == len(part.fetch_indices)
+                    and all(type(item) is tuple and len(item) == 2 and item[0] == index
+                            for item, index in zip(fetched, part.fetch_indices))
+                    and (len(reply) == 2 or (type(reply[2]) is tuple and len(reply[2]) == 5))):
+                return reply
+        elif (reply[0] == "err" and len(reply) == 4 and type(reply[1]) is int
+              and errors.OK < reply[1] <= errors.UNAUTHENTICATED and type(reply[2]) is str
+              and type(reply[3]) is int and -1 <= reply[3] < len(part.plan.plan)):
+            return reply
+    return _malformed_reply(part, reprlib.repr(reply))
+
+
 class _Part:
     """One installed partition of a `WorkerStep`: the worker that runs it, and its plan."""
 
-    __slots__ = ("worker", "plan", "device", "feeds")
+    __slots__ = ("worker", "plan", "device", "feeds", "fetch_indices")
 
     def __init__(self, worker, plan):
         self.worker = worker
         self.plan = plan
         self.device = plan.device
         self.feeds = plan.feeds
+        # The fetch indices of this partition's "ok" replies, in the order the worker sends
+        # them (`_checked_reply` holds a reply to it).
+        self.fetch_indices = [index for index, _ in plan.fetches]
 
 
 class WorkerStep(interface.Step):
@@ -346,18 +377,29 @@ class WorkerStep(interface.Step):
             replies = self._gather([(part, lane)], run_context, -1, 0, [], interrupted)
             return self._finish(replies, feed_values)[0]
         worker.free_lanes.append(lane)
-        reply = _loads(_checked(data)) if data[0] != _SPILLED else channel.decode(data)
-        if reply[0] != "ok":
-            return self._finish([(part, reply)], feed_values)[0]
+        try:
+            reply = _loads(_checked(data)) if data[0] != _SPILLED else channel.decode(data)
+            # The fast path reads the fetches by position (they come in fetch order), so
+            # only their number is checked here; each item is unpacked and its descriptor
+            # checked as it is opened.
+            ok = (type(reply) is tuple and len(reply) == 2 and reply[0] == "ok"
+                  and type(reply[1]) is list and len(reply[1]) == self.num_fetches)
+        except (ValueError, TypeError, IndexError, KeyError) as err:
+            raise _malformed_reply(part, err) from None
+        if not ok:
+            return self._finish([(part, _checked_reply(part, reply))], feed_values)[0]
         open_tensor = store.open
         # The fetches come in fetch order. An inline 0-d result is opened read-only: it
         # becomes a numpy scalar, or is only read by later pieces, so it needs no copy.
-        if self.raw:
-            return [open_tensor(descriptor, descriptor[0] != "i" or bool(descriptor[2]))
+        try:
+            if self.raw:
+                return [open_tensor(descriptor, descriptor[0] != "i" or bool(descriptor[2]))
+                        for _, descriptor in reply[1]]
+            return [fetched_value(open_tensor(descriptor,
+                                              descriptor[0] != "i" or bool(descriptor[2])))
                     for _, descriptor in reply[1]]
-        return [fetched_value(open_tensor(descriptor,
-                                          descriptor[0] != "i" or bool(descriptor[2])))
-                for _, descriptor in reply[1]]
+        except (ValueError, TypeError, IndexError, KeyError) as err:
+            raise _malformed_reply(part, err) from None
 
     def _abandon(self, posted, published, run_slot, generation):
         """Cleans up after posting failed or was interrupted before the replies were
@@ -400,7 +442,11 @@ class WorkerStep(interface.Step):
         def take(part, lane, data):
             pending.remove((part, lane))
             part.worker.release_lane(lane)
-            replies[id(part)] = (part, channel.decode(data))
+            try:
+                reply = _checked_reply(part, channel.decode(data))
+            except ValueError as err:
+                reply = _malformed_reply(part, err)
+            replies[id(part)] = (part, reply)
 
         while pending:
             part, lane = pending[0]
@@ -411,7 +457,9 @@ class WorkerStep(interface.Step):
                 data = None
             if data is not None:
                 take(part, lane, data)
-                if replies[id(part)][1][0] != "ok" and len(pending) and grace_deadline is None:
+                reply = replies[id(part)][1]
+                if ((isinstance(reply, BaseException) or reply[0] != "ok") and len(pending)
+                        and grace_deadline is None):
                     grace_deadline = time.monotonic() + _GRACE_S
                 continue
             # A slice passed without this reply: check the world before waiting again.
@@ -496,9 +544,15 @@ class WorkerStep(interface.Step):
             if isinstance(reply, BaseException):
                 error, rank = reply, 2
             elif reply[0] == "ok":
-                for fetch_index, descriptor in reply[1]:
-                    value = store.open(descriptor, writable=True)
-                    values[fetch_index] = value if self.raw else fetched_value(value)
+                try:
+                    for fetch_index, descriptor in reply[1]:
+                        value = store.open(descriptor, writable=True)
+                        values[fetch_index] = value if self.raw else fetched_value(value)
+                except (ValueError, TypeError, IndexError, KeyError) as err:
+                    error, rank = _malformed_reply(part, err), 2
+                    if rank > rank_of_failure:
+                        failure, rank_of_failure = error, rank
+                    continue
                 if len(reply) > 2:
                     traces = traces or []
                     traces.append((part, reply[2]))
