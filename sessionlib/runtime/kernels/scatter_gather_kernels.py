@@ -22,7 +22,8 @@ def _flat_rows(indices, leading, what):
       what: 'param shape' or 'shape', for the error message.
     """
     depth = indices.shape[-1]
-    coords = indices.reshape(-1, depth).astype(np.int64, copy=False)
+    count = int(np.prod(indices.shape[:-1], dtype=np.int64))
+    coords = indices.reshape(count, depth).astype(np.int64, copy=False)
     if coords.shape[0] == 0 or depth == 0:
         return np.zeros(coords.shape[0], dtype=np.int64)
     bad = ((coords < 0) | (coords >= np.asarray(leading, dtype=np.int64))).any(axis=1)
