@@ -7,7 +7,6 @@ import numpy as np
 import pytest
 
 import sessionlib as tf
-from sessionlib.framework import registry
 
 from _gradient_check import GradCase, case_ids, check_case
 
@@ -52,6 +51,8 @@ GRADIENT_CASES = [
     GradCase("GatherNd", lambda x: tf.gather_nd(x, [[1, 0], [0, 2], [1, 0]]), [_floats(2, 3)]),
     GradCase("GatherNd", lambda x: tf.gather_nd(x, [[[1], [0]], [[1], [1]]]), [_floats(2, 3)],
              id="GatherNd-slices"),
+    GradCase("GatherNd", lambda x: tf.gather_nd(x, [[2], [0], [2]]), [_floats(3, 2)],
+             id="GatherNd-rows-as-IndexedSlices"),
     GradCase("ScatterNd", lambda u: tf.scatter_nd([[3], [1], [3]], u, [5, 2]),
              [_floats(3, 2)]),
     GradCase("SegmentSum", lambda x: _fixed(tf.segment_sum(x, [0, 0, 2, 3]), [4, 2]),
@@ -69,32 +70,39 @@ def test_gradient(case):
     check_case(case)
 
 
-# Composites: (case, the op types whose gradients they need). Until every one of those has a
-# gradient (the basic math gradients are another part of issue 11), the case is skipped.
+def test_gather_nd_of_rows_has_a_sparse_gradient():
+    params = tf.placeholder(tf.float64, [4, 2])
+    grad = tf.gradients(tf.reduce_sum(tf.gather_nd(params, [[3], [1]])), [params])[0]
+    assert isinstance(grad, tf.IndexedSlices)
+    with tf.Session() as session:
+        values, indices = session.run([grad.values, grad.indices], {params: np.ones((4, 2))})
+    assert indices.tolist() == [3, 1] and values.tolist() == [[1, 1], [1, 1]]
+
+
+# Composites: their gradients come from the ops they are made of; each case names one of them.
 COMPOSITE_CASES = [
-    (GradCase("Log", lambda x: tf.reduce_logsumexp(x, axis=1), [_floats(2, 3)],
-              id="reduce_logsumexp"), ["Log", "Exp", "Sub", "AddV2", "Sum", "Reshape"]),
-    (GradCase("Log", lambda x: tf.reduce_logsumexp(x + 800.0, keepdims=True), [_floats(2, 3)],
-              id="reduce_logsumexp-large", tolerance=1e-5),
-     ["Log", "Exp", "Sub", "AddV2", "Sum"]),
-    (GradCase("MatMul", lambda a, b: tf.einsum("ij,jk->ik", a, b),
-              [_floats(2, 3), _floats(3, 2)], id="einsum-matmul"), ["MatMul"]),
-    (GradCase("BatchMatMulV2", lambda a, b: tf.einsum("bij,bkj->bki", a, b),
-              [_floats(2, 2, 3), _floats(2, 2, 3)], id="einsum-batch"),
-     ["BatchMatMulV2", "Transpose"]),
-    (GradCase("Sum", lambda a: tf.einsum("ii->i", a), [_floats(3, 3)], id="einsum-diagonal"),
-     ["Sum", "Mul"]),
-    (GradCase("Transpose", lambda a: tf.matrix_transpose(a), [_floats(2, 3, 2)],
-              id="matrix_transpose"), ["Transpose"]),
-    (GradCase("GatherV2", lambda x: _fixed(tf.boolean_mask(x, [True, False, True]), [2, 2]),
-              [_floats(3, 2)], id="boolean_mask"), ["GatherV2", "Reshape"]),
+    GradCase("Log", lambda x: tf.reduce_logsumexp(x, axis=1), [_floats(2, 3)],
+             id="reduce_logsumexp"),
+    GradCase("Log", lambda x: tf.reduce_logsumexp(x + 800.0, keepdims=True), [_floats(2, 3)],
+             id="reduce_logsumexp-large", tolerance=1e-5),
+    GradCase("MatMul", lambda a, b: tf.einsum("ij,jk->ik", a, b),
+             [_floats(2, 3), _floats(3, 2)], id="einsum-matmul"),
+    GradCase("BatchMatMulV2", lambda a, b: tf.einsum("bij,bkj->bki", a, b),
+             [_floats(2, 2, 3), _floats(2, 2, 3)], id="einsum-batch"),
+    GradCase("MatMul", lambda a, b, c: tf.einsum("ij,jk,kl->il", a, b, c),
+             [_floats(2, 3), _floats(3, 2), _floats(2, 2)], id="einsum-chain"),
+    GradCase("MatMul", lambda a, b: tf.einsum("i,j->ij", a, b), [_floats(3), _floats(2)],
+             id="einsum-outer"),
+    GradCase("Sum", lambda a: tf.einsum("ii->i", a), [_floats(3, 3)], id="einsum-diagonal"),
+    GradCase("Transpose", lambda a: tf.matrix_transpose(a), [_floats(2, 3, 2)],
+             id="matrix_transpose"),
+    GradCase("GatherV2", lambda x: _fixed(tf.boolean_mask(x, [True, False, True]), [2, 2]),
+             [_floats(3, 2)], id="boolean_mask"),
+    GradCase("GatherV2", lambda x: _fixed(tf.boolean_mask(x, [False, True], axis=1), [3, 1]),
+             [_floats(3, 2)], id="boolean_mask-axis"),
 ]
 
 
-@pytest.mark.parametrize("case, needs", COMPOSITE_CASES,
-                         ids=[c.id for c, _ in COMPOSITE_CASES])
-def test_composite_gradient(case, needs):
-    missing = [op_type for op_type in needs if registry.get(op_type).gradient is None]
-    if missing:
-        pytest.skip(f"needs the gradients of {missing}, not on this branch yet")
+@pytest.mark.parametrize("case", COMPOSITE_CASES, ids=case_ids(COMPOSITE_CASES))
+def test_composite_gradient(case):
     check_case(case)

@@ -11,6 +11,7 @@ from sessionlib import dtypes
 from sessionlib.framework import graph as graph_lib
 from sessionlib.framework import registry
 from sessionlib.framework.graph import Tensor
+from sessionlib.framework.indexed_slices import IndexedSlices
 from sessionlib.framework.tensor_shape import TensorShape
 from sessionlib.ops import _infer, array_ops, math_ops
 
@@ -37,6 +38,10 @@ def _gather_nd_infer(inputs, attrs):
 def _gather_nd_grad(op, grad):
     params, indices = op.inputs
     shape = array_ops.shape(params, out_type=indices.dtype)
+    if indices.shape.rank == 2 and indices.shape[-1] == 1:
+        # Whole rows gathered by a list of row numbers: a sparse gradient, as for `gather`,
+        # so that an optimizer updates only those rows (TF does the same).
+        return [IndexedSlices(grad, array_ops.squeeze(indices, axis=[-1]), shape), None]
     return [scatter_nd(indices, grad, shape), None]
 
 
