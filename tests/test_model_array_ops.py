@@ -419,3 +419,41 @@ def test_not_differentiable_ops_give_no_gradient():
     assert tf.gradients([hot], [x]) == [None]
     for op_type in ("Multinomial", "RandomShuffle", "OneHot"):
         assert registry.get(op_type).gradient == registry.NOT_DIFFERENTIABLE
+
+
+def test_multinomial_keeps_rows_apart(executor):
+    # Each row can only draw its own class: one vectorized search over all rows must not let
+    # a draw fall into a neighbouring row.
+    logits = np.full((50, 3), -np.inf)
+    logits[np.arange(50), np.arange(50) % 3] = 0.0
+    samples = run(tf.multinomial(logits, 20, seed=5))
+    np.testing.assert_array_equal(samples, np.repeat((np.arange(50) % 3)[:, None], 20, 1))
+
+
+def test_ops_and_gradients_run_on_a_worker_device():
+    rng = np.random.default_rng(3)
+    data = rng.standard_normal((4, 3))
+    x = tf.placeholder(tf.float64, [4, 3])
+    with tf.device("/cpu:1"):
+        summed = tf.segment_sum(tf.cumsum(x, 1), [0, 0, 1, 1])
+        picked = tf.gather_nd(tf.pad(x, [[1, 0], [0, 0]], "SYMMETRIC"), [[0, 2], [4, 1]])
+        parts = tf.dynamic_partition(x, [1, 0, 1, 0], 2)
+        drawn = tf.multinomial(x[:2], 3, seed=1)
+        loss = tf.reduce_sum(summed) + tf.reduce_sum(picked) + tf.reduce_sum(parts[1])
+    grad = tf.gradients(loss, [x])[0]
+    backward = [op for op in tf.get_default_graph().get_operations()
+                if op.name.startswith(("gradients/Cumsum_grad/", "gradients/MirrorPad_grad/"))]
+    assert backward and all(op.device == "/device:CPU:1" for op in backward)
+    with tf.Session(config=tf.ConfigProto(device_count={"CPU": 2})) as session:
+        outs = session.run([summed, picked, parts, drawn, grad], {x: data})
+    cums = np.cumsum(data, 1)
+    np.testing.assert_allclose(outs[0], [cums[:2].sum(0), cums[2:].sum(0)])
+    padded = np.pad(data, [[1, 0], [0, 0]], "symmetric")
+    np.testing.assert_allclose(outs[1], [padded[0, 2], padded[4, 1]])
+    np.testing.assert_allclose(outs[2][1], data[[0, 2]])
+    assert outs[3].shape == (2, 3)
+    expected = np.tile([3.0, 2.0, 1.0], (4, 1))  # d sum(cumsum) / dx
+    expected[0, 2] += 1  # padded[0] mirrors data[0]
+    expected[3, 1] += 1  # padded[4] is data[3]
+    expected[[0, 2]] += 1  # partition 1
+    np.testing.assert_allclose(outs[4], expected)

@@ -5,7 +5,7 @@ generator in the session's resource container, seeded from its ``seed``/``seed2`
 draws under that generator's lock. A shuffle is one permutation and a ``np.take``. A
 categorical draw is inverse-CDF sampling: the softmax of each row (computed in float64 after
 subtracting the row maximum, so that large logits do not overflow and ``-inf`` logits get
-probability 0), its cumulative sum, and ``searchsorted`` of uniform draws. The reference
+probability 0), its cumulative sum, and one ``searchsorted`` of the uniform draws for all rows. The reference
 kernels are the fast ones: both are numpy either way.
 """
 
@@ -52,12 +52,15 @@ def _multinomial_kernel(ctx, inputs, attrs):
     cdf = np.cumsum(weights, axis=1)
     with state.lock:
         uniforms = state.rng.random((batch, count))
-    samples = np.empty((batch, count), dtype=np.int64)
-    for row in range(batch):
-        total = cdf[row, -1]
-        samples[row] = np.searchsorted(cdf[row], uniforms[row] * total, side="right")
-    # Round-off can put a draw at the very end; it belongs to the last class.
-    np.minimum(samples, classes - 1, out=samples)
+    # One searchsorted for all rows: row r's normalized CDF, shifted by r, lies in [r, r + 1],
+    # so the concatenated rows are sorted and each draw r + u lands in its own row.
+    offsets = np.arange(batch, dtype=np.float64)[:, None]
+    shifted = (cdf / cdf[:, -1:] + offsets).reshape(-1)
+    positions = np.searchsorted(shifted, (uniforms + offsets).reshape(-1), side="right")
+    samples = positions.reshape(batch, count) - (offsets * classes).astype(np.int64)
+    # Round-off can put a draw just past its row's end; it belongs to the last class. (A row
+    # without a finite positive weight has no distribution; its draws stay in range.)
+    np.clip(samples, 0, classes - 1, out=samples)
     return (samples.astype(out_dtype, copy=False),)
 
 

@@ -2,9 +2,11 @@
 
 Design. Both turn the K coordinates of each index into one flat row number of the first K
 dimensions (``np.ravel_multi_index`` after a range check), then gather rows with ``np.take``
-or add them with ``np.add.at`` on a ``[rows, slice]`` view: numpy's fancy indexing runs at
-memory speed, so the reference kernel is also the fast one. An index out of range is TF's
-InvalidArgumentError naming the first bad index.
+or add them with ``np.add.at``. Gathering is numpy's fancy indexing at memory speed, so its
+reference kernel is also the fast one. Scattering has two: the reference adds whole slices
+(``np.add.at`` on a ``[rows, slice]`` view, the spec), the fast kernel adds the same elements in
+the same order over flat element numbers, which takes numpy's much faster 1-D path. An index
+out of range is TF's InvalidArgumentError naming the first bad index.
 """
 
 import numpy as np
@@ -55,7 +57,8 @@ def _gather_nd_kernel(ctx, inputs, attrs):
     return (np.take(table, rows, axis=0).reshape(out_shape),)
 
 
-def _scatter_nd_kernel(ctx, inputs, attrs):
+def _scatter_nd_checks(inputs):
+    """The flat row of each update, the output's shape and the updates as ``[rows, slice]``."""
     indices, updates, shape_t = inputs
     if shape_t.ndim != 1:
         raise invalid_argument(f"Shape must be a vector, got shape {list(shape_t.shape)}")
@@ -77,12 +80,32 @@ def _scatter_nd_kernel(ctx, inputs, attrs):
                                f"{list(expected)}")
     leading = shape[:depth]
     rows = _flat_rows(indices, leading, "shape")
-    out = np.zeros((int(np.prod(leading, dtype=np.int64)),) + shape[depth:],
-                   dtype=updates.dtype)
-    # Duplicate indices add up (np.add.at is unbuffered, unlike out[rows] += ...).
-    np.add.at(out, rows, updates.reshape((rows.shape[0],) + shape[depth:]))
+    table_rows = int(np.prod(leading, dtype=np.int64))
+    return rows, shape, table_rows, updates.reshape((rows.shape[0],) + shape[depth:])
+
+
+def _scatter_nd_reference(ctx, inputs, attrs):
+    """The spec: each update slice added at its row, in order (np.add.at is unbuffered, so
+    duplicate indices add up)."""
+    rows, shape, table_rows, slices = _scatter_nd_checks(inputs)
+    out = np.zeros((table_rows,) + slices.shape[1:], dtype=slices.dtype)
+    np.add.at(out, rows, slices)
+    return (out.reshape(shape),)
+
+
+def _scatter_nd_fast(ctx, inputs, attrs):
+    """The same sums, in the same order, as one np.add.at over flat element numbers: numpy's
+    fast path for 1-D targets, some 4x faster than adding whole slices."""
+    rows, shape, table_rows, slices = _scatter_nd_checks(inputs)
+    width = int(np.prod(slices.shape[1:], dtype=np.int64))
+    out = np.zeros(table_rows * width, dtype=slices.dtype)
+    if width == 1:
+        np.add.at(out, rows, slices.reshape(-1))
+    elif width:
+        positions = (rows[:, None] * width + np.arange(width, dtype=np.int64)).reshape(-1)
+        np.add.at(out, positions, slices.reshape(-1))
     return (out.reshape(shape),)
 
 
 register_kernel("GatherNd", reference=_gather_nd_kernel)
-register_kernel("ScatterNd", reference=_scatter_nd_kernel)
+register_kernel("ScatterNd", fast=_scatter_nd_fast, reference=_scatter_nd_reference)
