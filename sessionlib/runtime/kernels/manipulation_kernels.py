@@ -28,9 +28,13 @@ def _one_hot_kernel(ctx, inputs, attrs):
     if not -1 <= axis <= indices.ndim:
         raise invalid_argument(f"Expected axis to be -1 or between [0, {indices.ndim}).  But "
                                f"received: {axis}")
-    # An index outside [0, depth) matches no position and gives a row of off_value.
-    hot = indices[..., None] == np.arange(depth, dtype=np.int64)
-    result = np.where(hot, on_value, off_value).astype(on_value.dtype, copy=False)
+    # One fill with off_value and one scatter of on_value (not a compare-and-select over
+    # the whole output); an index outside [0, depth) marks nothing and leaves off_value.
+    flat = indices.reshape(-1).astype(np.int64, copy=False)
+    result = np.full((flat.shape[0], depth), off_value, dtype=on_value.dtype)
+    hot = np.flatnonzero((flat >= 0) & (flat < depth))
+    result[hot, flat[hot]] = on_value
+    result = result.reshape(indices.shape + (depth,))
     if axis != -1 and axis != indices.ndim:
         result = np.ascontiguousarray(np.moveaxis(result, -1, axis))
     return (result,)
