@@ -457,3 +457,25 @@ def test_ops_and_gradients_run_on_a_worker_device():
     expected[3, 1] += 1  # padded[4] is data[3]
     expected[[0, 2]] += 1  # partition 1
     np.testing.assert_allclose(outs[4], expected)
+
+
+def test_graph_def_round_trip_of_every_op():
+    graph = tf.Graph()
+    with graph.as_default():
+        x = tf.constant(np.arange(12.0).reshape(3, 4))
+        outs = [tf.cumsum(x, 1, exclusive=True, reverse=True), tf.one_hot([0, 2], 3, axis=0),
+                tf.multinomial(x, 3, seed=1), tf.dynamic_partition(x, [0, 1, 0], 2)[1],
+                tf.dynamic_stitch([[1], [0]], [x[:1], x[1:2]]), tf.segment_sum(x, [0, 0, 1]),
+                tf.gather_nd(x, [[1, 1]]), tf.scatter_nd([[1]], [[1.0, 2, 3, 4]], [2, 4]),
+                tf.reverse(x, [1]), tf.pad(x, [[1, 1], [0, 0]], constant_values=2.0),
+                tf.pad(x, [[1, 1], [0, 0]], "SYMMETRIC"), tf.random_shuffle(x, seed=2),
+                tf.einsum("ij,kj->ik", x, x)]
+        names = [out.name for out in outs]
+        with tf.Session() as session:
+            expected = session.run(outs)
+    with tf.Graph().as_default() as imported:
+        tf.import_graph_def(graph.as_graph_def(), name="")
+        with tf.Session() as session:
+            got = session.run([imported.get_tensor_by_name(name) for name in names])
+    for name, want, have in zip(names, expected, got):
+        np.testing.assert_array_equal(have, want, err_msg=name)
