@@ -58,4 +58,12 @@ from sessionlib.protos import (AttrValue, ConfigProto, GraphDef, GraphOptions, N
                                OptimizerOptions, RunMetadata, RunOptions, StepStats,
                                TensorProto, TensorShapeProto)
 
+# Issue 11, math and array ops for models (i11-array).
+from sessionlib.ops.cumulative_ops import cumsum, reduce_logsumexp
+from sessionlib.ops.manipulation_ops import (boolean_mask, einsum, matrix_transpose, one_hot,
+                                            pad, reverse, reverse_v2, sequence_mask)
+from sessionlib.ops.sampling_ops import multinomial, random, random_shuffle
+from sessionlib.ops.scatter_gather_ops import gather_nd, scatter_nd
+from sessionlib.ops.segment_ops import dynamic_partition, dynamic_stitch, segment_sum
+
 __version__ = "0.1.0"

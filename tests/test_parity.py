@@ -9,6 +9,9 @@ The op list comes from the registry, so an op added without a parity case here f
 `test_every_op_has_a_parity_case`.
 """
 
+import importlib
+import pathlib
+
 import numpy as np
 import pytest
 
@@ -317,6 +320,11 @@ case("RandomUniform", FLOATS, _random(tf.random_uniform))
 case("RandomStandardNormal", FLOATS, _random(tf.random_normal))
 case("TruncatedNormal", FLOATS, _random(tf.truncated_normal))
 case("RandomUniformInt", INDEX, _random(tf.random_uniform, minval=-5, maxval=9))
+
+# Op families may keep their cases in a module of their own, ``tests/_parity_<family>.py`` with
+# ``add_cases(case)``, so that families written at the same time merge without conflicts.
+for _path in sorted(pathlib.Path(__file__).parent.glob("_parity_*.py")):
+    importlib.import_module(_path.stem).add_cases(case)
 
 
 def _tested_op_types():

@@ -1,0 +1,40 @@
+"""Kernels of the cumulative ops (``sessionlib/ops/cumulative_ops.py``): Cumsum.
+
+Design. ``np.cumsum`` is one sequential pass over memory, the way TF's scan runs on a CPU, so
+the reference kernel is also the fast one. Exclusive and reverse sums are views around it
+(a flip, a shift by one), never a second pass of arithmetic, so an exclusive integer sum is
+exact. Integer sums wrap like TF's.
+"""
+
+import numpy as np
+
+from sessionlib.runtime.kernel_table import register_kernel
+from sessionlib.runtime.kernels.array_kernels import invalid_argument
+
+
+def _cumsum_kernel(ctx, inputs, attrs):
+    value, axis_t = inputs
+    if axis_t.ndim != 0:
+        raise invalid_argument(f"ScanOp: axis must be a scalar, not {list(axis_t.shape)}")
+    axis = int(axis_t)
+    if not -value.ndim <= axis < value.ndim:
+        raise invalid_argument(f"ScanOp: Expected scan axis in the range [{-value.ndim}, "
+                               f"{value.ndim}), but got {axis}")
+    axis %= value.ndim
+    source = np.flip(value, axis) if attrs["reverse"] else value
+    with np.errstate(over="ignore"):
+        sums = np.cumsum(source, axis=axis, dtype=value.dtype)
+    if attrs["exclusive"]:
+        shifted = np.zeros_like(sums)
+        body = [slice(None)] * value.ndim
+        head = list(body)
+        body[axis] = slice(1, None)
+        head[axis] = slice(None, -1)
+        shifted[tuple(body)] = sums[tuple(head)]
+        sums = shifted
+    if attrs["reverse"]:
+        sums = np.ascontiguousarray(np.flip(sums, axis))
+    return (sums,)
+
+
+register_kernel("Cumsum", reference=_cumsum_kernel)
