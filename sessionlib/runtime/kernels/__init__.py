@@ -13,6 +13,7 @@ from sessionlib.runtime.kernels import (  # noqa: F401 - each module registers i
     io_kernels,
     math_kernels,
     nn_kernels,
+    nn_model_kernels,
     random_kernels,
     session_handles_kernels,
     sparse_kernels,
