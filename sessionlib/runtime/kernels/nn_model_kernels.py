@@ -129,7 +129,8 @@ def _relu6_grad_kernel(g, x):
 
 def _leaky_kernel(function):
     def kernel(ctx, inputs, attrs):
-        alpha = attrs["alpha"]
+        # TF's float attrs are float32: alpha = 0.2 is float32's 0.2 even for float64 data.
+        alpha = float(np.float32(attrs["alpha"]))
         if len(inputs) == 1:
             return (_float_unary(lambda x: function(x, alpha))(inputs[0]),)
         return (_float_binary(lambda g, x: function(g, x, alpha))(*inputs),)
