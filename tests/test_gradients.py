@@ -144,3 +144,81 @@ def test_an_op_without_a_gradient_is_a_lookup_error():
         z = tf.get_default_graph().create_op(op_type, [y]).outputs[0]
         with pytest.raises(LookupError, match="No gradient defined"):
             tf.gradients(z, x)
+
+
+@pytest.mark.parametrize("build, second", [
+    (tf.tanh, lambda x: -2 * np.tanh(x) * (1 - np.tanh(x) ** 2)),
+    (tf.sigmoid, lambda x: (lambda s: s * (1 - s) * (1 - 2 * s))(1 / (1 + np.exp(-x)))),
+    (tf.exp, np.exp),
+    (tf.sin, lambda x: -np.sin(x)),
+    (tf.sqrt, lambda x: -0.25 * x ** -1.5),
+    (tf.rsqrt, lambda x: 0.75 * x ** -2.5),
+    (tf.reciprocal, lambda x: 2 / x ** 3),
+    (tf.log, lambda x: -1 / x ** 2),
+    (lambda x: x * x * x, lambda x: 6 * x),
+    (lambda x: x / (x + 1.0), lambda x: -2 / (x + 1) ** 3),
+    (lambda x: tf.pow(x, 3.0), lambda x: 6 * x),
+    (lambda x: tf.reduce_sum(tf.square(tf.reshape(x, [3, 1]) * tf.ones([3, 2], tf.float64)),
+                             1), lambda x: 4 * np.ones_like(x)),
+], ids=["tanh", "sigmoid", "exp", "sin", "sqrt", "rsqrt", "reciprocal", "log", "cube", "div",
+        "pow", "broadcast-sum"])
+def test_second_derivatives_of_elementwise_ops(build, second):
+    values = np.array([0.5, 1.25, 2.0])
+    with tf.Graph().as_default():
+        x = tf.placeholder(tf.float64, [3])
+        (first,) = tf.gradients(build(x), x)
+        (second_grad,) = tf.gradients(first, x)
+        np.testing.assert_allclose(_run(second_grad, {x: values}), second(values), rtol=1e-10)
+
+
+def test_second_order_through_matmul_relu_and_softmax():
+    # The Hessian-vector product of a small MLP loss, against central differences of the
+    # symbolic first gradient.
+    rng = np.random.RandomState(3)
+    w_value = rng.uniform(-1, 1, (3, 2))
+    with tf.Graph().as_default():
+        w = tf.placeholder(tf.float64, [3, 2])
+        v = tf.constant(rng.uniform(-1, 1, (3, 2)))
+        data = tf.constant(rng.uniform(-1, 1, (4, 3)))
+        b = tf.constant([0.1, -0.2], tf.float64)
+        hidden = tf.nn.relu(tf.nn.bias_add(tf.matmul(data, w), b))
+        loss = tf.reduce_mean(tf.square(tf.nn.softmax(tf.tanh(hidden))))
+        (grad,) = tf.gradients(loss, w)
+        (hvp,) = tf.gradients(tf.reduce_sum(grad * v), w)
+        with tf.Session() as sess:
+            got = sess.run(hvp, {w: w_value})
+            eps = 1e-6
+            up = sess.run(grad, {w: w_value + eps * sess.run(v)})
+            down = sess.run(grad, {w: w_value - eps * sess.run(v)})
+        np.testing.assert_allclose(got, (up - down) / (2 * eps), rtol=1e-5, atol=1e-8)
+
+
+def test_float32_gradients_stay_float32():
+    with tf.Graph().as_default():
+        x = tf.placeholder(tf.float32, [None, 3])
+        w = tf.Variable(np.ones((3, 2), np.float32))
+        b = tf.Variable(np.zeros(2, np.float32))
+        logits = tf.nn.bias_add(tf.matmul(x, w), b)
+        loss = tf.reduce_mean(tf.reduce_sum(tf.square(tf.nn.softmax(tf.nn.relu(logits))
+                                                      - 0.5), 1))
+        grads = tf.gradients(loss, [x, w, b])
+        assert all(g.dtype == tf.float32 for g in grads)
+        assert grads[1].shape.as_list() == [3, 2] and grads[2].shape.as_list() == [2]
+        values = _run(grads, {x: np.ones((4, 3), np.float32)})
+        assert all(v.dtype == np.float32 for v in values)
+        assert [v.shape for v in values] == [(4, 3), (3, 2), (2,)]
+        assert np.all(np.isfinite(values[1]))
+
+
+def test_known_shapes_need_no_shape_ops():
+    # A training graph with a known batch: the broadcast and reduction gradients are
+    # decided while the graph is built.
+    with tf.Graph().as_default() as graph:
+        x = tf.placeholder(tf.float32, [None, 3])
+        w = tf.Variable(np.ones((3, 2), np.float32))
+        b = tf.Variable(np.zeros(2, np.float32))
+        loss = tf.reduce_mean(tf.square(tf.matmul(x, w) + b))
+        before = set(graph.get_operations())
+        tf.gradients(loss, [w, b])
+        new_types = {op.type for op in graph.get_operations() if op not in before}
+        assert "BroadcastGradientArgs" not in new_types, new_types

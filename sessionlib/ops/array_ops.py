@@ -121,9 +121,10 @@ def _placeholder_with_default_infer(inputs, attrs):
     return [(inputs[0].dtype, shape)]
 
 
+# When not fed it is its input, so the gradient passes through, as TF's does.
 registry.register_op("PlaceholderWithDefault", infer=_placeholder_with_default_infer,
                      kernel="Identity", num_inputs=1,
-                     doc="Its input, unless a value is fed.")
+                     doc="Its input, unless a value is fed.", gradient=lambda op, grad: [grad])
 
 
 def placeholder_with_default(input, shape, name=None):  # noqa: A002 - TF's argument name
@@ -344,8 +345,22 @@ def _reshape_infer(inputs, attrs):
     return [(tensor.dtype, TensorShape(dims))]
 
 
+def _reshape_grad(op, grad):
+    # Reshape, ExpandDims and Squeeze only move values: the gradient takes the input's shape.
+    return [reshape(grad, _known_shape(op.inputs[0]))] + [None] * (len(op.inputs) - 1)
+
+
+def _known_shape(tensor):
+    """`tensor`'s shape for a Reshape: a list when at most one dimension is unknown."""
+    if tensor.shape.rank is not None:
+        dims = tensor.shape.as_list()
+        if sum(d is None for d in dims) <= 1:
+            return [-1 if d is None else d for d in dims]
+    return shape(tensor)
+
+
 registry.register_op("Reshape", infer=_reshape_infer, kernel="Reshape", num_inputs=2,
-                     doc="The same values in another shape.")
+                     doc="The same values in another shape.", gradient=_reshape_grad)
 
 
 def reshape(tensor, shape, name=None):  # noqa: F811 - `shape` is TF's argument name
@@ -397,8 +412,17 @@ def _transpose_infer(inputs, attrs):
     return [(value.dtype, TensorShape([dims[p] for p in perm]))]
 
 
+def _transpose_grad(op, grad):
+    perm = _infer.folded_value(op.inputs[1])
+    if perm is not None:
+        entries = indexing.to_ints(perm)
+        inverse = np.argsort([p % len(entries) for p in entries]).astype(np.int32)
+        return [transpose(grad, inverse), None]
+    return [transpose(grad, invert_permutation(op.inputs[1])), None]
+
+
 registry.register_op("Transpose", infer=_transpose_infer, kernel="Transpose",
-                     num_inputs=2, doc="Permutes dimensions.")
+                     num_inputs=2, doc="Permutes dimensions.", gradient=_transpose_grad)
 
 
 def transpose(a, perm=None, name="transpose", conjugate=False):
@@ -457,7 +481,8 @@ def _expand_dims_infer(inputs, attrs):
 
 
 registry.register_op("ExpandDims", infer=_expand_dims_infer, kernel="ExpandDims",
-                     num_inputs=2, doc="Inserts a dimension of length 1.")
+                     num_inputs=2, doc="Inserts a dimension of length 1.",
+                     gradient=_reshape_grad)
 
 
 def expand_dims(input, axis=None, name=None, dim=None):  # noqa: A002 - TF's argument name
@@ -513,7 +538,7 @@ def _squeeze_infer(inputs, attrs):
 
 
 registry.register_op("Squeeze", infer=_squeeze_infer, kernel="Squeeze", num_inputs=1,
-                     doc="Removes dimensions of length 1.")
+                     doc="Removes dimensions of length 1.", gradient=_reshape_grad)
 
 
 def squeeze(input, axis=None, name=None, squeeze_dims=None):  # noqa: A002
@@ -1180,8 +1205,26 @@ def _tile_infer(inputs, attrs):
                                        zip(value.shape.as_list(), multiples)]))]
 
 
+def _tile_grad(op, grad):
+    # The tiled gradient, viewed as [multiples[0], dim[0], multiples[1], dim[1], ...], summed
+    # over the multiples' axes.
+    from sessionlib.ops import math_ops
+
+    value, multiples_t = op.inputs
+    multiples = _infer.folded_value(multiples_t)
+    if multiples is not None and value.shape.is_fully_defined():
+        dims = value.shape.as_list()
+        split = [n for pair in zip(indexing.to_ints(multiples), dims) for n in pair]
+        axes = list(_builtins.range(0, len(split), 2))
+        return [math_ops.reduce_sum(reshape(grad, split), axes), None]
+    input_shape = shape(value, out_type=multiples_t.dtype)
+    split = reshape(transpose(stack([multiples_t, input_shape])), [-1])
+    axes = range(0, size(split), 2)
+    return [reshape(math_ops.reduce_sum(reshape(grad, split), axes), input_shape), None]
+
+
 registry.register_op("Tile", infer=_tile_infer, kernel="Tile", num_inputs=2,
-                     doc="Repeats a tensor along each dimension.")
+                     doc="Repeats a tensor along each dimension.", gradient=_tile_grad)
 
 
 def tile(input, multiples, name=None):  # noqa: A002 - TF's argument name
@@ -1537,3 +1580,64 @@ def clip_by_value(t, clip_value_min, clip_value_max, name=None):
         tensors = math_ops._convert_operands((t, clip_value_min, clip_value_max),
                                              ("t", "clip_value_min", "clip_value_max"), graph)
         return graph.create_op("ClipByValue", tensors, name=scope).outputs[0]
+
+
+# ---- ops for gradients: BroadcastGradientArgs, InvertPermutation ------------------------------
+
+def _broadcast_gradient_args_infer(inputs, attrs):
+    s0, s1 = inputs
+    _infer.check_index_dtype("BroadcastGradientArgs", s0, "s0")
+    dtype = _infer.same_dtype("BroadcastGradientArgs", inputs, names=("s0", "s1"))
+    attrs["T"] = dtype
+    return [(dtype, TensorShape([None])), (dtype, TensorShape([None]))]
+
+
+registry.register_op("BroadcastGradientArgs", infer=_broadcast_gradient_args_infer,
+                     kernel="BroadcastGradientArgs", num_inputs=2,
+                     gradient=registry.NOT_DIFFERENTIABLE,
+                     doc="The axes to sum each operand's gradient over, for a broadcast.")
+
+
+def broadcast_gradient_args(s0, s1, name=None):
+    """The reduction axes that undo a numpy broadcast of shapes `s0` and `s1`.
+
+    Args:
+      s0, s1: 1-D int32/int64 Tensors: the shapes of a broadcasting op's two inputs.
+      name: the op name.
+
+    Returns:
+      A pair ``(r0, r1)`` of 1-D Tensors: the axes of the broadcast shape to sum the
+      gradient over to get each input's (before reshaping to it).
+    """
+    graph = _graph_of(s0, s1)
+    with graph.as_default(), graph.name_scope(name or "BroadcastGradientArgs") as scope:
+        s0_t = _index_tensor(s0, "s0", graph)
+        s1_t = _index_tensor(s1, "s1", graph)
+        return tuple(graph.create_op("BroadcastGradientArgs", [s0_t, s1_t],
+                                     name=scope).outputs)
+
+
+def _invert_permutation_infer(inputs, attrs):
+    _infer.check_index_dtype("InvertPermutation", inputs[0], "x")
+    attrs["T"] = inputs[0].dtype
+    inputs[0].shape.with_rank(1)
+    return [(inputs[0].dtype, inputs[0].shape)]
+
+
+registry.register_op("InvertPermutation", infer=_invert_permutation_infer,
+                     kernel="InvertPermutation", num_inputs=1,
+                     gradient=registry.NOT_DIFFERENTIABLE,
+                     doc="The inverse of a permutation vector.")
+
+
+def invert_permutation(x, name=None):
+    """The inverse permutation of the 1-D int Tensor `x` (op ``InvertPermutation``).
+
+    Raises:
+      ValueError: if `x` is statically not a vector. A vector that is not a permutation is an
+        InvalidArgumentError when the graph runs.
+    """
+    graph = _graph_of(x)
+    value = _index_tensor(x, "x", graph)
+    return graph.create_op("InvertPermutation", [value],
+                           name=name or "InvertPermutation").outputs[0]

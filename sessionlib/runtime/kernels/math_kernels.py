@@ -251,3 +251,28 @@ def _arg_kernel(numpy_fn):
 
 register_kernel("ArgMax", reference=_arg_kernel(np.argmax))
 register_kernel("ArgMin", reference=_arg_kernel(np.argmin))
+
+
+# ---- ProdOthers (the gradient of Prod) ------------------------------------------------------
+
+def _prod_others_kernel(ctx, inputs, attrs):
+    """Each element's product of the other elements along the reduced axes: the product of
+    an exclusive cumulative product from each side, so that zeros need no division."""
+    value, axes = inputs
+    axis = _reduction_axes(value, axes)
+    rest = [i for i in range(value.ndim) if i not in axis]
+    perm = list(axis) + rest
+    moved = np.transpose(value, perm)
+    count = int(np.prod([value.shape[i] for i in axis], dtype=np.int64))
+    flat = moved.reshape(count, int(np.prod(moved.shape[len(axis):], dtype=np.int64)))
+    with np.errstate(over="ignore", invalid="ignore"):
+        left = np.ones_like(flat)
+        right = np.ones_like(flat)
+        if count > 1:
+            left[1:] = np.cumprod(flat[:-1], axis=0, dtype=flat.dtype)
+            right[:-1] = np.cumprod(flat[:0:-1], axis=0, dtype=flat.dtype)[::-1]
+        others = (left * right).reshape(moved.shape)
+    return (np.ascontiguousarray(np.transpose(others, np.argsort(perm))),)
+
+
+register_kernel("ProdOthers", reference=_prod_others_kernel)
