@@ -412,8 +412,11 @@ for _op_type, _function in _REFERENCE_UNARY.items():
     _ref_kernel = _float_unary(_function)
     register_kernel(_op_type, reference=_ref_kernel,
                     fast=_fast_or(_function.__name__, _ref_kernel), kind=KIND_UNARY)
+# The reference binary kernels by op type; the fast kernels hand them what they do not take.
+REFERENCE_BINARY_KERNELS = {op_type: _float_binary(function)
+                            for op_type, function in _REFERENCE_BINARY.items()}
 for _op_type, _function in _REFERENCE_BINARY.items():
-    _ref_kernel = _float_binary(_function)
+    _ref_kernel = REFERENCE_BINARY_KERNELS[_op_type]
     register_kernel(_op_type, reference=_ref_kernel,
                     fast=_fast_or(_function.__name__, _ref_kernel), kind=KIND_BINARY)
 
