@@ -14,7 +14,7 @@ bad label is handed to the reference kernel, which raises TF's error. Inputs are
 import numpy as np
 cimport numpy as cnp
 from cython.parallel cimport prange
-from libc.math cimport exp, expm1, log, log1p, fabs
+from libc.math cimport exp, expm1, log, log1p, fabs, expf, expm1f, log1pf
 from libc.stdint cimport int32_t, int64_t
 
 from sessionlib._core import elementwise as _elementwise
@@ -57,66 +57,118 @@ cdef inline int _threads(Py_ssize_t size) noexcept:
     return max(1, <int>_elementwise.get_num_threads())
 
 
-cdef inline double _unary_value(int op, double x, double alpha) noexcept nogil:
-    if op == ELU:
-        return expm1(x) if x < 0 else x
-    if op == SELU:
-        return SELU_SCALE * SELU_ALPHA * expm1(x) if x < 0 else SELU_SCALE * x
-    if op == SOFTPLUS:
-        return (x if x > 0 else 0.0) + log1p(exp(-fabs(x)))
-    if op == SOFTSIGN:
-        return x / (1 + fabs(x))
-    if op == RELU6:
-        if x > 6:
-            return 6.0
-        if x <= 0:
-            return 0.0
-        return x  # including NaN, which stays NaN as in the reference
-    return x if x > 0 else x * alpha
+# float32 data calls libm's float functions (about twice as fast as the double ones).
+cdef inline real_t _exp(real_t v) noexcept nogil:
+    if real_t is float:
+        return expf(v)
+    else:
+        return exp(v)
 
 
-cdef inline double _binary_value(int op, double g, double x, double alpha) noexcept nogil:
-    cdef double e
-    if op == ELU_GRAD:
-        return g * (x + 1) if x < 0 else g
-    if op == SELU_GRAD:
-        return g * (x + SELU_SCALE * SELU_ALPHA) if x < 0 else g * SELU_SCALE
-    if op == SOFTPLUS_GRAD:
-        e = exp(-fabs(x))
-        return g / (1 + e) if x >= 0 else g * e / (1 + e)
-    if op == SOFTSIGN_GRAD:
-        e = 1 + fabs(x)
-        return g / (e * e)
-    if op == RELU6_GRAD:
-        return g if (x > 0 and x < 6) else 0.0
-    return g if x > 0 else g * alpha
+cdef inline real_t _expm1(real_t v) noexcept nogil:
+    if real_t is float:
+        return expm1f(v)
+    else:
+        return expm1(v)
 
 
-cdef void _unary_loop(const real_t[::1] x, real_t[::1] out, int op, double alpha,
+cdef inline real_t _log1p(real_t v) noexcept nogil:
+    if real_t is float:
+        return log1pf(v)
+    else:
+        return log1p(v)
+
+
+# Each op has a loop of its own (the switch is outside the loops), so that GCC can vectorize
+# the cheap ones; the transcendental ones call libm per element.
+
+cdef void _unary_loop(const real_t[::1] x, real_t[::1] out, int op, real_t alpha,
                       int threads) noexcept nogil:
     cdef Py_ssize_t i, n = x.shape[0]
-    if threads > 1:
+    cdef real_t v, zero = 0, one = 1, six = 6
+    cdef real_t selu_scale = <real_t>SELU_SCALE
+    cdef real_t selu_neg = <real_t>(SELU_SCALE * SELU_ALPHA)
+    if op == ELU:
         for i in prange(n, num_threads=threads, schedule="static"):
-            out[i] = <real_t>_unary_value(op, x[i], alpha)
+            v = x[i]
+            out[i] = _expm1(v) if v < zero else v
+    elif op == SELU:
+        for i in prange(n, num_threads=threads, schedule="static"):
+            v = x[i]
+            out[i] = selu_neg * _expm1(v) if v < zero else selu_scale * v
+    elif op == SOFTPLUS:
+        for i in prange(n, num_threads=threads, schedule="static"):
+            v = x[i]
+            out[i] = (v if v > zero else zero) + _log1p(_exp(-(v if v >= zero else -v)))
+    elif op == SOFTSIGN:
+        for i in prange(n, num_threads=threads, schedule="static"):
+            v = x[i]
+            out[i] = v / (one + (v if v >= zero else -v))
+    elif op == RELU6:
+        # NaN fails both tests and stays NaN, as in the reference.
+        for i in prange(n, num_threads=threads, schedule="static"):
+            v = x[i]
+            out[i] = six if v > six else (zero if v <= zero else v)
     else:
-        for i in range(n):
-            out[i] = <real_t>_unary_value(op, x[i], alpha)
+        for i in prange(n, num_threads=threads, schedule="static"):
+            v = x[i]
+            out[i] = v if v > zero else v * alpha
 
 
 cdef void _binary_loop(const real_t[::1] g, const real_t[::1] x, real_t[::1] out, int op,
-                       double alpha, int threads) noexcept nogil:
+                       real_t alpha, int threads) noexcept nogil:
     cdef Py_ssize_t i, n = x.shape[0]
-    if threads > 1:
+    cdef real_t v, e, zero = 0, one = 1, six = 6
+    cdef real_t selu_scale = <real_t>SELU_SCALE
+    cdef real_t selu_neg = <real_t>(SELU_SCALE * SELU_ALPHA)
+    if op == ELU_GRAD:
         for i in prange(n, num_threads=threads, schedule="static"):
-            out[i] = <real_t>_binary_value(op, g[i], x[i], alpha)
+            v = x[i]
+            out[i] = g[i] * (v + one) if v < zero else g[i]
+    elif op == SELU_GRAD:
+        for i in prange(n, num_threads=threads, schedule="static"):
+            v = x[i]
+            out[i] = g[i] * (v + selu_neg) if v < zero else g[i] * selu_scale
+    elif op == SOFTPLUS_GRAD:
+        for i in prange(n, num_threads=threads, schedule="static"):
+            v = x[i]
+            e = _exp(-(v if v >= zero else -v))
+            out[i] = g[i] / (one + e) if v >= zero else g[i] * e / (one + e)
+    elif op == SOFTSIGN_GRAD:
+        for i in prange(n, num_threads=threads, schedule="static"):
+            v = x[i]
+            e = one + (v if v >= zero else -v)
+            out[i] = g[i] / (e * e)
+    elif op == RELU6_GRAD:
+        for i in prange(n, num_threads=threads, schedule="static"):
+            v = x[i]
+            out[i] = g[i] if (v > zero and v < six) else zero
     else:
-        for i in range(n):
-            out[i] = <real_t>_binary_value(op, g[i], x[i], alpha)
+        for i in prange(n, num_threads=threads, schedule="static"):
+            out[i] = g[i] if x[i] > zero else g[i] * alpha
 
 
-cdef object _reference():
-    from sessionlib.runtime.kernels import nn_model_kernels
-    return nn_model_kernels
+# The reference kernels, handed in by ``runtime/kernels/nn_model_kernels.py`` (`set_fallbacks`):
+# the compiled core never imports the runtime.
+cdef dict _fallbacks = {}
+
+
+def set_fallbacks(kernels):
+    """Sets the reference kernels that take what these loops do not (other dtypes, errors).
+
+    Args:
+      kernels: a dict from kernel name (``'Relu6'``, ``'EluGrad'``, ...) to the reference
+        kernel, in the kernel table's calling convention.
+    """
+    _fallbacks.update(kernels)
+
+
+cdef object _fallback(str name):
+    try:
+        return _fallbacks[name]
+    except KeyError:
+        raise RuntimeError(f"nn_model: no fallback kernel for {name}; "
+                           "sessionlib.runtime.kernels.nn_model_kernels sets them") from None
 
 
 cdef object _unary(object value, int op, double alpha, object fallback):
@@ -185,34 +237,34 @@ def softsign(x):
 
 def relu6(x):
     """Relu6; integer dtypes go to the reference kernel."""
-    return _unary(x, RELU6, 0, _reference()._relu6_kernel)
+    return _unary(x, RELU6, 0, _fallback("Relu6"))
 
 
 def elu_grad(g, y):
     """EluGrad(gradients, outputs)."""
-    return _binary(g, y, ELU_GRAD, 0, _reference().REFERENCE_BINARY_KERNELS["EluGrad"])
+    return _binary(g, y, ELU_GRAD, 0, _fallback("EluGrad"))
 
 
 def selu_grad(g, y):
     """SeluGrad(gradients, outputs)."""
-    return _binary(g, y, SELU_GRAD, 0, _reference().REFERENCE_BINARY_KERNELS["SeluGrad"])
+    return _binary(g, y, SELU_GRAD, 0, _fallback("SeluGrad"))
 
 
 def softplus_grad(g, x):
     """SoftplusGrad(gradients, features)."""
     return _binary(g, x, SOFTPLUS_GRAD, 0,
-                   _reference().REFERENCE_BINARY_KERNELS["SoftplusGrad"])
+                   _fallback("SoftplusGrad"))
 
 
 def softsign_grad(g, x):
     """SoftsignGrad(gradients, features)."""
     return _binary(g, x, SOFTSIGN_GRAD, 0,
-                   _reference().REFERENCE_BINARY_KERNELS["SoftsignGrad"])
+                   _fallback("SoftsignGrad"))
 
 
 def relu6_grad(g, x):
     """Relu6Grad(gradients, features); integer dtypes go to the reference kernel."""
-    return _binary(g, x, RELU6_GRAD, 0, _reference()._relu6_grad_kernel)
+    return _binary(g, x, RELU6_GRAD, 0, _fallback("Relu6Grad"))
 
 
 cdef double _alpha(dict attrs):
@@ -229,7 +281,7 @@ def leaky_relu_kernel(ctx, inputs, attrs):
 def leaky_relu_grad_kernel(ctx, inputs, attrs):
     """LeakyReluGrad(gradients, features)."""
     cdef double alpha = _alpha(attrs)
-    reference = _reference()._leaky_kernel(_reference().leaky_relu_grad)
+    reference = _fallback("LeakyReluGrad")
     return (_binary(inputs[0], inputs[1], LEAKY_GRAD, alpha,
                     lambda g, x: reference(ctx, (g, x), attrs)[0]),)
 
@@ -311,7 +363,7 @@ def softmax_xent_kernel(ctx, inputs, attrs):
     cdef cnp.ndarray labels = np.asarray(inputs[1])
     if (not _fast_matrix(logits) or labels.dtype != logits.dtype
             or (<object>labels).shape != (<object>logits).shape):
-        return _reference().softmax_xent(logits, labels)
+        return _fallback("SoftmaxCrossEntropyWithLogits")(ctx, (logits, labels), attrs)
     logits = np.ascontiguousarray(logits)
     labels = np.ascontiguousarray(labels)
     cdef cnp.ndarray loss = np.empty(logits.shape[0], logits.dtype)
@@ -330,7 +382,8 @@ def sparse_softmax_xent_kernel(ctx, inputs, attrs):
     cdef cnp.ndarray labels = np.asarray(inputs[1])
     if (not _fast_matrix(logits) or labels.ndim != 1 or labels.shape[0] != logits.shape[0]
             or (labels.dtype != np.int32 and labels.dtype != np.int64)):
-        return _reference().sparse_softmax_xent(logits, labels)
+        return _fallback("SparseSoftmaxCrossEntropyWithLogits")(ctx, (logits, labels),
+                                                                attrs)
     logits = np.ascontiguousarray(logits)
     labels = np.ascontiguousarray(labels)
     cdef cnp.ndarray loss = np.empty(logits.shape[0], logits.dtype)
@@ -348,6 +401,7 @@ def sparse_softmax_xent_kernel(ctx, inputs, attrs):
         else:
             bad = _sparse_rows[double, int64_t](logits, labels, loss, backprop, threads)
     if bad:
-        return _reference().sparse_softmax_xent(logits, labels)  # raises TF's error
+        # The reference raises TF's error.
+        return _fallback("SparseSoftmaxCrossEntropyWithLogits")(ctx, (logits, labels), attrs)
     return (loss, backprop)
 
