@@ -6,3 +6,5 @@ from sessionlib.ops import data_flow_ops, io_ops, state_ops, variables  # noqa: 
 from sessionlib.ops import gradients  # noqa: F401
 from sessionlib.ops import cumulative_ops, manipulation_ops, sampling_ops  # noqa: F401
 from sessionlib.ops import scatter_gather_ops, segment_ops  # noqa: F401
+from sessionlib.ops import nn_activation_ops, nn_loss_ops  # noqa: F401
+from sessionlib.ops import nn_lookup_ops, nn_normalization_ops  # noqa: F401

@@ -15,6 +15,7 @@ from sessionlib.runtime.kernels import (  # noqa: F401 - each module registers i
     manipulation_kernels,
     math_kernels,
     nn_kernels,
+    nn_model_kernels,
     random_kernels,
     sampling_kernels,
     scatter_gather_kernels,
