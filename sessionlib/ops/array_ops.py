@@ -16,7 +16,7 @@ from sessionlib.framework import graph as graph_lib
 from sessionlib.framework import indexing, registry
 from sessionlib.framework.graph import Tensor as _Tensor
 from sessionlib.framework.tensor_shape import TensorShape, as_shape
-from sessionlib.ops import _infer
+from sessionlib.ops import _infer, gradients
 
 __all__ = [
     "constant", "placeholder", "placeholder_with_default", "identity",
@@ -126,7 +126,7 @@ def _placeholder_with_default_infer(inputs, attrs):
 # When not fed it is its input, so the gradient passes through, as TF's does.
 registry.register_op("PlaceholderWithDefault", infer=_placeholder_with_default_infer,
                      kernel="Identity", num_inputs=1,
-                     doc="Its input, unless a value is fed.", gradient=lambda op, grad: [grad])
+                     doc="Its input, unless a value is fed.", gradient=gradients.pass_through_gradient)
 
 
 def placeholder_with_default(input, shape, name=None):  # noqa: A002 - TF's argument name
@@ -153,7 +153,7 @@ def _identity_infer(inputs, attrs):
 
 registry.register_op("Identity", infer=_identity_infer, kernel="Identity",
                      num_inputs=1, doc="Its input, unchanged.",
-                     gradient=lambda op, grad: [grad])
+                     gradient=gradients.pass_through_gradient)
 
 
 def identity(input, name=None):  # noqa: A002 - TF's argument name

@@ -59,6 +59,24 @@ def stop_gradient(input, name=None):  # noqa: A002 - TF's argument name
                                   name=name or "StopGradient").outputs[0]
 
 
+def accepts_indexed_slices(function):
+    """Marks a gradient function that takes `IndexedSlices` output gradients as they are.
+
+    Most gradient functions build dense ops from their output gradients, so the walk densifies
+    a sparse gradient before calling them. A function that only passes a gradient on (the
+    identity, a variable read, AddN) is marked with this, so that the gradient of an
+    ``embedding_lookup`` reaches the variable still sparse, as in TF.
+    """
+    function.accepts_indexed_slices = True
+    return function
+
+
+@accepts_indexed_slices
+def pass_through_gradient(op, grad):
+    """The gradient of an op whose output is its one input: the output's gradient."""
+    return [grad]
+
+
 class RegisterGradient:
     """A decorator that gives an op type its gradient function (TF's ``RegisterGradient``).
 
@@ -434,6 +452,9 @@ def _backprop_op(op, grads, stop_ops):
                 # An output that got no gradient counts as zero for an op whose other outputs
                 # got one (a split, an unstack), as in TF.
                 grad = array_ops.zeros_like(output)
+            if isinstance(grad, IndexedSlices) and not getattr(
+                    gradient, "accepts_indexed_slices", False):
+                grad = graph_lib.convert_to_tensor(grad)
             out_grads.append(grad)
         input_grads = gradient(op, *out_grads)
     if not isinstance(input_grads, (list, tuple)):

@@ -17,7 +17,7 @@ from sessionlib.framework import graph as graph_lib
 from sessionlib.framework import registry
 from sessionlib.framework.graph import Tensor
 from sessionlib.framework.tensor_shape import TensorShape
-from sessionlib.ops import _infer
+from sessionlib.ops import _infer, gradients
 
 __all__ = [
     "add", "subtract", "multiply", "divide", "truediv", "floordiv", "mod", "floormod", "pow",
@@ -723,9 +723,13 @@ def _add_n_infer(inputs, attrs):
     return [(dtype, shape)]
 
 
+@gradients.accepts_indexed_slices
+def _add_n_grad(op, grad):
+    return [grad] * len(op.inputs)
+
 registry.register_op("AddN", infer=_add_n_infer, kernel="AddN",
                      doc="The sum of N same-shape tensors.",
-                     gradient=lambda op, grad: [grad] * len(op.inputs))
+                     gradient=_add_n_grad)
 
 
 def add_n(inputs, name=None):

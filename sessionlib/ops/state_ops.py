@@ -13,6 +13,7 @@ kernels and must never import them or the compiled code.
 from sessionlib import dtypes
 from sessionlib.framework import registry
 from sessionlib.framework.tensor_shape import TensorShape, as_shape
+from sessionlib.ops import gradients
 
 __all__ = ["assign", "assign_add", "assign_sub", "is_variable_initialized",
            "create_resource_op", "handle_only_infer"]
@@ -71,7 +72,7 @@ def _read_infer(inputs, attrs):
 # the gradients of all reads of the variable there.
 registry.register_op("ReadVariableOp", infer=_read_infer, kernel="ReadVariableOp",
                      num_inputs=1, stateful=True, doc="The current value of a variable.",
-                     gradient=lambda op, grad: [grad])
+                     gradient=gradients.pass_through_gradient)
 
 
 # ---- AssignVariableOp -----------------------------------------------------------------------
@@ -141,7 +142,7 @@ registry.register_op("VarIsInitializedOp", infer=_is_initialized_infer,
 # ---- module functions ---------------------------------------------------------------------
 
 def _as_variable(ref, what):
-    from sessionlib.ops import variables
+    from sessionlib.ops import gradients, variables
 
     if isinstance(ref, variables.Variable):
         return ref
