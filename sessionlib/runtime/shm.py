@@ -11,7 +11,8 @@ Design.
 * Clean-up has three layers: a segment is unlinked when its owner closes or collects it
   (weakref finalizer), when the creating process exits (atexit), and, for a creator that was
   killed, by the start-up `sweep` of any later sessionlib process (names carry the pid), or by
-  the client when it notices that a worker died.
+  the client when it notices that a worker died. The start-up sweep also removes the
+  ``/tmp/pymp-*`` folders of dead forkservers (`sweep_forkserver_dirs`).
 * Each process has one `TensorStore`: an arena of reusable, pre-faulted blocks (size classes,
   free lists; growing by adding segments) and a lease table. Creating and touching a fresh 1 MB
   segment costs ~1 ms, a memcpy 19 us, so blocks are recycled across runs.
@@ -56,8 +57,8 @@ import numpy as np
 
 from sessionlib import errors
 
-__all__ = ["SHM_DIR", "PREFIX", "Segment", "sweep", "own_segments", "TensorStore",
-           "unlink_segments_of", "INLINE_BYTES"]
+__all__ = ["SHM_DIR", "PREFIX", "Segment", "sweep", "sweep_forkserver_dirs", "own_segments",
+           "TensorStore", "unlink_segments_of", "INLINE_BYTES"]
 
 SHM_DIR = "/dev/shm"
 PREFIX = "sessionlib_"
@@ -134,6 +135,79 @@ def sweep():
                 removed.append(name)
             except (FileNotFoundError, PermissionError):
                 pass
+    return removed
+
+
+def _bound_unix_paths():
+    """The paths of the Unix sockets bound by live processes (from /proc/net/unix)."""
+    paths = set()
+    with open("/proc/net/unix") as table:
+        next(table)
+        for line in table:
+            fields = line.split(None, 7)
+            if len(fields) == 8:
+                paths.add(fields[7].rstrip("\n"))
+    return paths
+
+
+def sweep_forkserver_dirs():
+    """Removes the ``pymp-*`` temporary folders that dead forkservers left behind.
+
+    `multiprocessing` makes one such folder per process for the forkserver's listening
+    socket (``listener-*``) and removes it at a clean exit only; a killed client leaves it.
+    A folder is removed only when it is ours (this user's, not this process's own), holds
+    nothing but ``listener-*`` sockets, and no live process has any of them bound: then its
+    forkserver is dead. The folder is listed before the live sockets are read, so a socket
+    bound in between counts as live.
+
+    Returns:
+      The paths removed.
+    """
+    import multiprocessing.process
+    import tempfile
+
+    removed = []
+    root = tempfile.gettempdir()
+    own = multiprocessing.process.current_process()._config.get("tempdir")
+    candidates = []
+    try:
+        names = os.listdir(root)
+    except OSError:
+        return removed
+    uid = os.getuid()
+    for name in names:
+        if not name.startswith("pymp-"):
+            continue
+        path = os.path.join(root, name)
+        try:
+            status = os.lstat(path)
+            if (not stat.S_ISDIR(status.st_mode) or status.st_uid != uid
+                    or path == own):
+                continue
+            entries = [os.path.join(path, entry) for entry in os.listdir(path)]
+            if not entries or not all(
+                    os.path.basename(entry).startswith("listener-")
+                    and stat.S_ISSOCK(os.lstat(entry).st_mode) for entry in entries):
+                continue
+        except OSError:
+            continue
+        candidates.append((path, entries))
+    if not candidates:
+        return removed
+    try:
+        live = _bound_unix_paths()
+    except (OSError, StopIteration):
+        return removed   # without the socket table, nobody can tell a dead forkserver
+    for path, entries in candidates:
+        if any(entry in live for entry in entries):
+            continue
+        try:
+            for entry in entries:
+                os.unlink(entry)
+            os.rmdir(path)
+            removed.append(path)
+        except OSError:
+            pass
     return removed
 
 
@@ -730,5 +804,6 @@ def store():
     return _store
 
 
-# The start-up sweep: segments left behind by killed sessionlib processes.
+# The start-up sweep: segments and forkserver folders left behind by killed processes.
 sweep()
+sweep_forkserver_dirs()
