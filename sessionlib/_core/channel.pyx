@@ -27,6 +27,7 @@ from cpython.buffer cimport PyObject_GetBuffer, PyBuffer_Release, PyBUF_WRITABLE
 from cpython.bytes cimport PyBytes_FromStringAndSize, PyBytes_AS_STRING
 from libc.stdint cimport uint32_t, int32_t, int64_t, uint64_t
 from libc.string cimport memcpy
+from posix.mman cimport MADV_REMOVE, madvise
 
 from sessionlib._core._atomics cimport (
     SL_INT_MAX, sl_add32, sl_cas32, sl_fence, sl_load32, sl_pause, sl_store32, sl_sub32,
@@ -255,7 +256,7 @@ cdef class Region:
 
     def block(self, Py_ssize_t offset, Py_ssize_t nbytes, bint readonly=True,
               Region lease_region=None, Py_ssize_t lease_offset=-1,
-              Py_ssize_t ring_offset=-1, uint32_t ring_value=0):
+              Py_ssize_t ring_offset=-1, uint32_t ring_value=0, Py_ssize_t punch_bytes=0):
         """A `SharedBlock` over ``[offset, offset + nbytes)`` of this region.
 
         Args:
@@ -265,6 +266,10 @@ cdef class Region:
           ring_offset, ring_value: the release ring in `lease_region` (see `drain`) onto which
             the view that drops the lease word to zero pushes `ring_value` (non-zero), so
             that the producer finds released leases without scanning; -1 for none.
+          punch_bytes: when non-zero, the view that drops the lease word to zero also frees
+            the pages of ``[offset, offset + punch_bytes)`` (``MADV_REMOVE``, page-aligned):
+            a block its producer will not reuse goes back to the system at once, even while
+            the producer is idle (a small /dev/shm).
         """
         if offset < 0 or nbytes < 0 or offset + nbytes > self.size:
             raise IndexError("block outside the region")
@@ -274,6 +279,11 @@ cdef class Region:
         result.ptr = self.base + offset
         result.nbytes = nbytes
         result.readonly = readonly
+        if punch_bytes:
+            if (punch_bytes < 0 or offset % 4096 or offset + punch_bytes > self.size
+                    or lease_region is None):
+                raise IndexError("punched range outside the region")
+            result.punch_bytes = punch_bytes
         if lease_region is not None:
             result.lease = lease_region._word(lease_offset)
             if ring_offset >= 0:
@@ -327,11 +337,16 @@ cdef uint32_t _ring_mask(Region region, Py_ssize_t ring_offset) except? 0xFFFFFF
 
 
 cdef inline void _give_back(volatile uint32_t *lease, volatile uint32_t *ring, uint32_t mask,
-                            uint32_t value) noexcept nogil:
-    """Drops one count of a lease; the view that drops it to zero pushes `value` onto the
-    producer's release ring (one slot per lease of the table, so the ring cannot overflow)."""
+                            uint32_t value, char *punch, size_t punch_bytes) noexcept nogil:
+    """Drops one count of a lease; the view that drops it to zero frees the block's pages
+    when asked to, then pushes `value` onto the producer's release ring (one slot per lease
+    of the table, so the ring cannot overflow)."""
     cdef uint32_t position
-    if sl_sub32(lease, 1) == 0 and ring != NULL:
+    if sl_sub32(lease, 1) == 0:
+        if punch_bytes:
+            madvise(punch, punch_bytes, MADV_REMOVE)   # (best effort: the producer drops it)
+        if ring == NULL:
+            return
         position = sl_add32(ring, 1) - 1
         sl_store32(<volatile uint32_t *>(<char *>ring + RING_HEADER) + (position & mask),
                    value)
@@ -351,6 +366,7 @@ cdef class SharedBlock:
     cdef volatile uint32_t *ring
     cdef uint32_t ring_mask
     cdef uint32_t ring_value
+    cdef Py_ssize_t punch_bytes
     cdef char *ptr
     cdef Py_ssize_t nbytes
     cdef bint readonly
@@ -380,7 +396,8 @@ cdef class SharedBlock:
     def release(self):
         """Gives the lease back now (idempotent); normally done when the block dies."""
         if self.lease != NULL:
-            _give_back(self.lease, self.ring, self.ring_mask, self.ring_value)
+            _give_back(self.lease, self.ring, self.ring_mask, self.ring_value, self.ptr,
+                       self.punch_bytes)
             self.lease = NULL
             self.ring = NULL
             self.lease_region = None
@@ -388,7 +405,8 @@ cdef class SharedBlock:
     def __dealloc__(self):
         # One count per consumer: the producer recycles the block when the word reaches 0.
         if self.lease != NULL:
-            _give_back(self.lease, self.ring, self.ring_mask, self.ring_value)
+            _give_back(self.lease, self.ring, self.ring_mask, self.ring_value, self.ptr,
+                       self.punch_bytes)
             self.lease = NULL
 
 

@@ -50,6 +50,7 @@ import os
 import re
 import secrets
 import stat
+import sys
 import threading
 import weakref
 
@@ -71,6 +72,7 @@ _PAGE = mmap.PAGESIZE
 _SLAB_BYTES = 4 << 20          # small blocks (< 1 MB) are carved from slabs of this size
 _LARGE_BYTES = 1 << 20         # from here on, a block is a segment of its own
 _LEASE_ENTRIES = 1 << 16       # leases per lease table (a process adds tables as needed)
+_FIRST_LEASE_ENTRIES = 1 << 12  # leases in a process's first lease table
 _RING_HEADER = 64              # a lease table's release ring header (channel.RING_HEADER)
 _MAX_CACHED_FREE = 1 << 30     # free arena bytes kept for reuse before segments are dropped
 _MAX_ZERO_COPY_BYTES = 1 << 30  # zero-copy blocks (kernel outputs allocated in the arena)
@@ -231,16 +233,78 @@ def _free_bytes():
     return stats.f_bavail * stats.f_frsize
 
 
-def _exhausted(size, detail=""):
+def _total_bytes():
+    stats = os.statvfs(SHM_DIR)
+    return stats.f_blocks * stats.f_frsize
+
+
+def _mib(nbytes):
+    return f"{nbytes / (1 << 20):.1f} MiB"
+
+
+def _process_label(pid):
+    """What process `pid` is, as far as this process knows: a device or the client."""
+    import multiprocessing
+
+    if pid == os.getpid():
+        name = multiprocessing.current_process().name
+        return name.rpartition("-")[2] if name.startswith("sessionlib-worker-") else "client"
+    devices = sys.modules.get("sessionlib.runtime.devices")
+    pool = getattr(devices, "_pool", None)
+    if pool is not None:
+        try:
+            for worker in pool.workers():
+                if worker.pid == pid:
+                    return worker.device
+        except Exception:  # noqa: BLE001 - a description must not fail the error it explains
+            pass
+    return None
+
+
+def _usage_by_process():
+    """The bytes of /dev/shm that each process's sessionlib segments take: ``{pid: bytes}``."""
+    usage = {}
     try:
-        free = _free_bytes()
+        names = os.listdir(SHM_DIR)
     except OSError:
-        free = -1
+        return usage
+    for name in names:
+        match = _NAME_RE.match(name)
+        if match is None:
+            continue
+        try:
+            blocks = os.stat(os.path.join(SHM_DIR, name)).st_blocks
+        except OSError:
+            continue
+        pid = int(match.group(1))
+        usage[pid] = usage.get(pid, 0) + blocks * 512
+    return usage
+
+
+def _exhausted(size, detail=""):
+    """The ResourceExhaustedError for a segment of `size` bytes that /dev/shm cannot hold: how
+    big /dev/shm is, what is free, what each sessionlib process holds, and the fix."""
+    try:
+        total, free = _total_bytes(), _free_bytes()
+        room = f"{SHM_DIR} is too small: {_mib(total)}, {_mib(free)} free"
+    except OSError:
+        room = f"{SHM_DIR} is too small"
+    held = []
+    for pid, nbytes in sorted(_usage_by_process().items(), key=lambda item: -item[1]):
+        label = _process_label(pid)
+        this = ", this process" if pid == os.getpid() else ""
+        held.append(f"{label + ' ' if label else ''}(pid {pid}{this}) {_mib(nbytes)}")
+    store = _store
+    mine = ""
+    if store is not None:
+        mine = (f"; this process has {_mib(store.live_bytes())} live (leased to consumers) "
+                f"and {_mib(store._free_bytes)} free for reuse")
     return errors.ResourceExhaustedError(
         None, None,
-        f"OOM when allocating a shared-memory segment of {size} bytes: {SHM_DIR} is too small "
-        f"({free} bytes free). Tensors that cross devices and fetched results live in "
-        f"{SHM_DIR}; enlarge it (e.g. `docker run --shm-size=2g`) or use fewer devices."
+        f"OOM when allocating a shared-memory segment of {_mib(size)} ({size} bytes): {room}. "
+        f"Tensors that cross devices and fetched results live in {SHM_DIR}; live there now: "
+        f"{'; '.join(held) or 'nothing of sessionlib'}{mine}. Enlarge it (e.g. `docker run "
+        f"--shm-size=1g`), or use smaller tensors (a smaller batch) or fewer devices."
         + (f" ({detail})" if detail else ""))
 
 
@@ -413,6 +477,17 @@ class TensorStore:
         self._mapped = {}                            # peer segment name -> Segment
         self._zero_copy = {}                         # shmalloc block index -> Segment
         self._zero_copy_bytes = 0
+        # A small /dev/shm (Docker's 64 MiB) is shared by the client and every device: keep
+        # little of it for reuse, and carve small blocks from small slabs.
+        try:
+            total = _total_bytes()
+        except OSError:
+            total = 1 << 40
+        self._shm_total = total
+        self._max_cached = min(_MAX_CACHED_FREE, total // 16)
+        self._max_zero_copy = min(_MAX_ZERO_COPY_BYTES, total // 8)
+        self._punch_above = max(self._max_zero_copy, self._max_cached)
+        self._slab_bytes = max(_LARGE_BYTES, min(_SLAB_BYTES, total // 64))
 
     # ---- producing ---------------------------------------------------------------------------
 
@@ -431,7 +506,11 @@ class TensorStore:
     def _add_lease_table(self):
         """Adds a table of `_LEASE_ENTRIES` leases (lock held): the number of results that
         consumers hold is limited by memory only."""
-        table = _LeaseTable(len(self._tables), _LEASE_ENTRIES)
+        # The first table is small (a process rarely has many results out at once, and a
+        # small /dev/shm is shared by all); later ones have `_LEASE_ENTRIES` each.
+        entries = (_LEASE_ENTRIES if self._tables
+                   else min(_LEASE_ENTRIES, _FIRST_LEASE_ENTRIES))
+        table = _LeaseTable(len(self._tables), entries)
         first = table.first
         self._free_leases.extend(range(first + table.entries - 1, first - 1, -1))
         self._table_of[table.segment.name] = table
@@ -465,7 +544,7 @@ class TensorStore:
             segment = self._new_segment(size)
             return _Block(segment, 0, size)
         if self._slab is None or self._slab_used + size > self._slab.size:
-            self._slab = self._new_segment(_SLAB_BYTES)
+            self._slab = self._new_segment(self._slab_bytes)
             self._slab_used = 0
         block = _Block(self._slab, self._slab_used, size)
         self._slab_used += size
@@ -475,13 +554,23 @@ class TensorStore:
         try:
             segment = Segment(size)
         except errors.ResourceExhaustedError:
+            # This process's own cache and idle zero-copy blocks first; what is live stays.
+            dropped = self._drop_idle_zero_copy()
+            if not self._free_bytes and not dropped:
+                raise
             self._drop_cached_free()
             segment = Segment(size)
         self._segments.append(segment)
         return segment
 
     def _drop_cached_free(self, keep=0):
-        """Unlinks cached free large blocks until at most `keep` bytes stay cached."""
+        """Gives cached free large blocks back to the system until at most `keep` bytes stay
+        cached (lock held).
+
+        The pages are freed at once (``MADV_REMOVE`` punches them out of the file), even
+        though consumers keep their mappings of the segment: unlinking alone would leave them
+        allocated until every peer unmapped it.
+        """
         for size in sorted(self._free, reverse=True):
             if size < _LARGE_BYTES:
                 continue
@@ -489,14 +578,60 @@ class TensorStore:
             while blocks and self._free_bytes > keep:
                 block = blocks.pop()
                 self._free_bytes -= size
-                block.segment.unlink()
-                self._segments.remove(block.segment)
+                segment = block.segment
+                try:
+                    segment.map.madvise(mmap.MADV_REMOVE, 0, segment.size)
+                except (OSError, ValueError, AttributeError):
+                    pass   # (then the pages go when the last mapping does)
+                segment.unlink()
+                self._segments.remove(segment)
+
+    def _drop_idle_zero_copy(self):
+        """Gives back the zero-copy blocks that no array and no consumer holds (lock held).
+
+        Returns:
+          The bytes given back.
+        """
+        if not self._zero_copy:
+            return 0
+        shmalloc = _shmalloc()
+        dropped = 0
+        for index, segment in list(self._zero_copy.items()):
+            if shmalloc.remove_block(index):   # (atomically: no allocation can take it now)
+                del self._zero_copy[index]
+                self._zero_copy_bytes -= segment.size
+                dropped += segment.size
+                try:
+                    segment.map.madvise(mmap.MADV_REMOVE, 0, segment.size)
+                except (OSError, ValueError, AttributeError):
+                    pass
+                segment.unlink()
+        return dropped
 
     def _release(self, block):
         self._free[block.size].append(block)
         self._free_bytes += block.size
-        if self._free_bytes > _MAX_CACHED_FREE:
-            self._drop_cached_free(_MAX_CACHED_FREE // 2)
+        if self._free_bytes > self._max_cached:
+            self._drop_cached_free(self._max_cached // 2)
+        elif block.size >= _LARGE_BYTES and _free_bytes() < self._shm_total // 4:
+            # Under pressure every freed large block goes back: another process may need it.
+            self._drop_cached_free()
+
+    def trim(self):
+        """Gives every cached free large block back to the system (blocks still leased to
+        consumers stay)."""
+        self.reclaim()
+        with self._lock:
+            self._drop_cached_free()
+
+    def live_bytes(self):
+        """The bytes of this store's blocks still leased to consumers (read without the lock:
+        the error of a failed allocation, which holds it, reports this)."""
+        try:
+            return sum(kept.size for kept in list(self._outstanding.values())
+                       if isinstance(kept, _Block))
+        except RuntimeError:   # changed by another thread meanwhile
+            return 0
 
     def reclaim(self):
         """Recycles the blocks whose consumers have released their leases.
@@ -552,12 +687,14 @@ class TensorStore:
         shmalloc = _shmalloc()
         for nbytes in shmalloc.take_misses():
             size = _size_class(nbytes)
-            if self._zero_copy_bytes + size > _MAX_ZERO_COPY_BYTES:
+            if self._zero_copy_bytes + size > self._max_zero_copy:
                 return
             try:
-                # Leave at least as much room again for the copy path (a zero-copy block is
-                # an optimisation; a copy that finds /dev/shm full is an error).
-                if _free_bytes() < 2 * size:
+                # Leave at least as much room again for the copy path, and half of /dev/shm
+                # for the other processes (a zero-copy block is an optimisation; a copy that
+                # finds /dev/shm full is an error).
+                free = _free_bytes()
+                if free < 2 * size or free - size < self._shm_total // 2:
                     return
                 segment = Segment(size)
             except (errors.ResourceExhaustedError, OSError):
@@ -715,9 +852,15 @@ class TensorStore:
         leases = self._segment(lease_name)
         # The release ring follows the lease words (see `_LeaseTable`); its bounds are
         # checked by `Region.block`.
+        # A copy-path block larger than any zero-copy block and than what a producer caches
+        # (both limits follow from the size of /dev/shm, the same for both processes) will be
+        # dropped by its producer: the last view punches its pages out at once, since the
+        # producer may be idle until its next run (a small /dev/shm cannot wait).
+        punch = (segment.size if offset == 0 and nbytes > self._punch_above
+                 and nbytes <= segment.size else 0)
         block = segment.region.block(offset, nbytes, not writable, leases.region, index * 4,
                                      (leases.size - _RING_HEADER) >> 1,
-                                     (index + 1) & 0xFFFFFFFF)
+                                     (index + 1) & 0xFFFFFFFF, punch)
         return np.frombuffer(block, dtype=dtype).reshape(shape)
 
     def forget_process(self, pid):
