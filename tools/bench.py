@@ -67,6 +67,9 @@ FIGURES = {
                      ">= 1.8x, <= TF"),
     "branches_matmul": ("2x4 matmuls 1024^2, CPU:0|CPU:1 (ms; base: both CPU:0)", ">= 1.8x"),
     "transfer64": ("64 MB made on CPU:0, summed on CPU:1 (ms; base: same dev)", "<= +1 ms"),
+    # Issue 10 (flat costs): the baseline column is the same run with no result held.
+    "held_results": ("run via a worker, 20k 4 KB results held (µs; base: 0 held)",
+                     "<= 1.1x"),
 }
 
 # How many timed rounds the kernel figures take the best of (--repeat).
@@ -522,6 +525,35 @@ def bench_transfer64(backend):
     return times[0], times[1]
 
 
+def bench_held_results(backend, held=20_000):
+    """Per-run time of a worker run that fetches a 4 KB result (an arena block leased to the
+    client), with `held` such results still referenced by the user, against none held.
+
+    Every fetched result keeps a lease in the worker's store until the client drops it, so
+    this shows whether a publish costs more the more leases are outstanding.
+    """
+    tf = _tf_module(backend)
+    graph = tf.Graph()
+    with graph.as_default(), tf.device("/cpu:0"):
+        a = tf.placeholder(tf.float32, [])
+        result = tf.fill([1024], a) * tf.constant(2.0)
+    with tf.Session(graph=graph, config=_two_device_config(tf)) as sess:
+        run = sess.make_callable(result, feed_list=[a])
+        run(1.0)
+
+        def timed():
+            # Interleaved rounds, best of each: the machine is shared and noisy.
+            return _best_per_call(lambda: run(2.0), 500, repeat=REPEAT) * 1e6
+
+        empty = timed()
+        kept = [run(float(i)) for i in range(held)]
+        loaded = timed()
+        assert kept[-1][0] == 2.0 * (held - 1)
+        del kept
+        empty = min(empty, timed())
+    return loaded, empty
+
+
 BENCHMARKS = {
     "import": bench_import,
     "step_latency": bench_step_latency,
@@ -542,6 +574,7 @@ BENCHMARKS = {
     "branches_exp": bench_branches_exp,
     "branches_matmul": bench_branches_matmul,
     "transfer64": bench_transfer64,
+    "held_results": bench_held_results,
 }
 # Figures measured against the TF interpreter's numexpr as well.
 NUMEXPR_FIGURES = ("fused_y", "fused_sum", "fused_fed", "add_stream")

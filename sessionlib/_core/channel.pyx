@@ -27,6 +27,7 @@ from cpython.buffer cimport PyObject_GetBuffer, PyBuffer_Release, PyBUF_WRITABLE
 from cpython.bytes cimport PyBytes_FromStringAndSize, PyBytes_AS_STRING
 from libc.stdint cimport uint32_t, int32_t, int64_t, uint64_t
 from libc.string cimport memcpy
+from posix.mman cimport MADV_REMOVE, madvise
 
 from sessionlib._core._atomics cimport (
     SL_INT_MAX, sl_add32, sl_cas32, sl_fence, sl_load32, sl_pause, sl_store32, sl_sub32,
@@ -43,8 +44,10 @@ cdef enum:
     WAITERS = 4      # uint32: how many waiters sleep on SEQ (the poster wakes only if > 0)
     LENGTH = 8       # uint32: payload length in bytes
     HEADER = 64      # one cache line; the payload starts here
+    RING_HEADER = 64  # a release ring's push counter and mask; its entries start here
 
 SLOT_HEADER = HEADER
+RING_HEADER_BYTES = RING_HEADER
 
 
 cdef inline double _now() noexcept nogil:
@@ -252,25 +255,101 @@ cdef class Region:
         return PyBytes_FromStringAndSize(self.base + offset, length)
 
     def block(self, Py_ssize_t offset, Py_ssize_t nbytes, bint readonly=True,
-              Region lease_region=None, Py_ssize_t lease_offset=-1):
+              Region lease_region=None, Py_ssize_t lease_offset=-1,
+              Py_ssize_t ring_offset=-1, uint32_t ring_value=0, Py_ssize_t punch_bytes=0):
         """A `SharedBlock` over ``[offset, offset + nbytes)`` of this region.
 
         Args:
           readonly: export the block read-only (consumers of another process's tensor).
           lease_region, lease_offset: the lease word to decrement when the block's last view
             dies (at zero the producer may reuse the memory); None for no lease.
+          ring_offset, ring_value: the release ring in `lease_region` (see `drain`) onto which
+            the view that drops the lease word to zero pushes `ring_value` (non-zero), so
+            that the producer finds released leases without scanning; -1 for none.
+          punch_bytes: when non-zero, the view that drops the lease word to zero also frees
+            the pages of ``[offset, offset + punch_bytes)`` (``MADV_REMOVE``, page-aligned):
+            a block its producer will not reuse goes back to the system at once, even while
+            the producer is idle (a small /dev/shm).
         """
         if offset < 0 or nbytes < 0 or offset + nbytes > self.size:
             raise IndexError("block outside the region")
         cdef SharedBlock result = SharedBlock.__new__(SharedBlock)
+        cdef uint32_t mask
         result.region = self
         result.ptr = self.base + offset
         result.nbytes = nbytes
         result.readonly = readonly
+        if punch_bytes:
+            if (punch_bytes < 0 or offset % 4096 or offset + punch_bytes > self.size
+                    or lease_region is None):
+                raise IndexError("punched range outside the region")
+            result.punch_bytes = punch_bytes
         if lease_region is not None:
-            result.lease_region = lease_region
             result.lease = lease_region._word(lease_offset)
+            if ring_offset >= 0:
+                # The mask is read once, here, and checked against the region's size: the
+                # producer's memory may change later, a push must stay inside the mapping.
+                mask = _ring_mask(lease_region, ring_offset)
+                if ring_value == 0:
+                    raise ValueError("a ring value must be non-zero")
+                result.ring = <volatile uint32_t *>(lease_region.base + ring_offset)
+                result.ring_mask = mask
+                result.ring_value = ring_value
+            result.lease_region = lease_region
         return result
+
+    def drain(self, Py_ssize_t ring_offset, uint32_t head):
+        """Takes the values pushed onto the release ring at `ring_offset` since `head`.
+
+        The ring (one producer's, in its lease table) is a header of `RING_HEADER` bytes (a
+        uint32 push counter, then the uint32 mask, a power of two minus one) and ``mask + 1``
+        uint32 entries. Releasers push with `SharedBlock`; the owner alone drains, and zeroes
+        each entry it takes. An entry still zero is a push in progress: draining stops there.
+
+        Returns:
+          ``(values, head)``: the values in push order and the new head; ``values`` is None
+          when nothing was pushed.
+        """
+        cdef uint32_t mask = _ring_mask(self, ring_offset)
+        cdef volatile uint32_t *entries = <volatile uint32_t *>(
+            self.base + ring_offset + RING_HEADER)
+        cdef uint32_t value = sl_load32(&entries[head & mask])
+        if value == 0:
+            return None, head
+        values = []
+        while value != 0:
+            values.append(value)
+            sl_store32(&entries[head & mask], 0)
+            head += 1
+            value = sl_load32(&entries[head & mask])
+        return values, head
+
+
+cdef uint32_t _ring_mask(Region region, Py_ssize_t ring_offset) except? 0xFFFFFFFF:
+    """The checked mask of the release ring at `ring_offset` of `region`."""
+    if ring_offset < 0 or ring_offset + RING_HEADER > region.size:
+        raise IndexError("release ring outside the region")
+    cdef uint32_t mask = sl_load32(<volatile uint32_t *>(region.base + ring_offset + 4))
+    if (mask & (mask + 1)) != 0 or ring_offset + RING_HEADER + 4 * (<Py_ssize_t>mask + 1) \
+            > region.size:
+        raise IndexError("release ring outside the region")
+    return mask
+
+
+cdef inline void _give_back(volatile uint32_t *lease, volatile uint32_t *ring, uint32_t mask,
+                            uint32_t value, char *punch, size_t punch_bytes) noexcept nogil:
+    """Drops one count of a lease; the view that drops it to zero frees the block's pages
+    when asked to, then pushes `value` onto the producer's release ring (one slot per lease
+    of the table, so the ring cannot overflow)."""
+    cdef uint32_t position
+    if sl_sub32(lease, 1) == 0:
+        if punch_bytes:
+            madvise(punch, punch_bytes, MADV_REMOVE)   # (best effort: the producer drops it)
+        if ring == NULL:
+            return
+        position = sl_add32(ring, 1) - 1
+        sl_store32(<volatile uint32_t *>(<char *>ring + RING_HEADER) + (position & mask),
+                   value)
 
 
 cdef class SharedBlock:
@@ -284,6 +363,10 @@ cdef class SharedBlock:
     cdef Region region
     cdef Region lease_region
     cdef volatile uint32_t *lease
+    cdef volatile uint32_t *ring
+    cdef uint32_t ring_mask
+    cdef uint32_t ring_value
+    cdef Py_ssize_t punch_bytes
     cdef char *ptr
     cdef Py_ssize_t nbytes
     cdef bint readonly
@@ -313,14 +396,17 @@ cdef class SharedBlock:
     def release(self):
         """Gives the lease back now (idempotent); normally done when the block dies."""
         if self.lease != NULL:
-            sl_sub32(self.lease, 1)
+            _give_back(self.lease, self.ring, self.ring_mask, self.ring_value, self.ptr,
+                       self.punch_bytes)
             self.lease = NULL
+            self.ring = NULL
             self.lease_region = None
 
     def __dealloc__(self):
         # One count per consumer: the producer recycles the block when the word reaches 0.
         if self.lease != NULL:
-            sl_sub32(self.lease, 1)
+            _give_back(self.lease, self.ring, self.ring_mask, self.ring_value, self.ptr,
+                       self.punch_bytes)
             self.lease = NULL
 
 

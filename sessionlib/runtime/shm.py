@@ -11,16 +11,22 @@ Design.
 * Clean-up has three layers: a segment is unlinked when its owner closes or collects it
   (weakref finalizer), when the creating process exits (atexit), and, for a creator that was
   killed, by the start-up `sweep` of any later sessionlib process (names carry the pid), or by
-  the client when it notices that a worker died.
+  the client when it notices that a worker died. The start-up sweep also removes the
+  ``/tmp/pymp-*`` folders of dead forkservers (`sweep_forkserver_dirs`).
 * Each process has one `TensorStore`: an arena of reusable, pre-faulted blocks (size classes,
   free lists; growing by adding segments) and a lease table. Creating and touching a fresh 1 MB
   segment costs ~1 ms, a memcpy 19 us, so blocks are recycled across runs.
 * `publish(array)` gives a small plain-value descriptor another process can `open`: tiny arrays
   travel inline in the descriptor, others are copied into an arena block. The producer keeps
-  the block while a *lease* word in its lease table is non-zero; the consumer's view zeroes it
-  when its last numpy view dies (``SharedBlock`` in ``sessionlib._core.channel``), and the
+  the block while a *lease* word in its lease tables is non-zero; the consumer's view zeroes
+  it when its last numpy view dies (``SharedBlock`` in ``sessionlib._core.channel``), and the
   producer recycles released blocks lazily (`reclaim`). Consumers see read-only views unless
   the producer handed the tensor over for good.
+* Reclaiming costs O(1) per released lease, however many results the user still holds: the
+  view that zeroes a lease word also pushes the lease onto a *release ring* behind the words
+  (`_LeaseTable`), which the producer drains, instead of scanning every outstanding word
+  (that scan made a run 90x slower with 20,000 results held). Lease tables of 64 Ki entries
+  are added as needed, so the number of held results is bounded by memory only.
 * Zero copy (``publish(..., in_place=True)``, used by `_Send` and, with ``hand_over``, by
   fetches): a worker allocates the outputs of kernels that feed a `_Send` or are fetched
   through a numpy allocation hook (``sessionlib._core.shmalloc``) that puts large arrays in
@@ -44,6 +50,7 @@ import os
 import re
 import secrets
 import stat
+import sys
 import threading
 import weakref
 
@@ -51,8 +58,8 @@ import numpy as np
 
 from sessionlib import errors
 
-__all__ = ["SHM_DIR", "PREFIX", "Segment", "sweep", "own_segments", "TensorStore",
-           "unlink_segments_of", "INLINE_BYTES"]
+__all__ = ["SHM_DIR", "PREFIX", "Segment", "sweep", "sweep_forkserver_dirs", "own_segments",
+           "TensorStore", "unlink_segments_of", "INLINE_BYTES"]
 
 SHM_DIR = "/dev/shm"
 PREFIX = "sessionlib_"
@@ -64,7 +71,9 @@ INLINE_BYTES = 2048
 _PAGE = mmap.PAGESIZE
 _SLAB_BYTES = 4 << 20          # small blocks (< 1 MB) are carved from slabs of this size
 _LARGE_BYTES = 1 << 20         # from here on, a block is a segment of its own
-_LEASE_ENTRIES = 1 << 16       # concurrent outstanding leases per process
+_LEASE_ENTRIES = 1 << 16       # leases per lease table (a process adds tables as needed)
+_FIRST_LEASE_ENTRIES = 1 << 12  # leases in a process's first lease table
+_RING_HEADER = 64              # a lease table's release ring header (channel.RING_HEADER)
 _MAX_CACHED_FREE = 1 << 30     # free arena bytes kept for reuse before segments are dropped
 _MAX_ZERO_COPY_BYTES = 1 << 30  # zero-copy blocks (kernel outputs allocated in the arena)
 
@@ -131,6 +140,79 @@ def sweep():
     return removed
 
 
+def _bound_unix_paths():
+    """The paths of the Unix sockets bound by live processes (from /proc/net/unix)."""
+    paths = set()
+    with open("/proc/net/unix") as table:
+        next(table)
+        for line in table:
+            fields = line.split(None, 7)
+            if len(fields) == 8:
+                paths.add(fields[7].rstrip("\n"))
+    return paths
+
+
+def sweep_forkserver_dirs():
+    """Removes the ``pymp-*`` temporary folders that dead forkservers left behind.
+
+    `multiprocessing` makes one such folder per process for the forkserver's listening
+    socket (``listener-*``) and removes it at a clean exit only; a killed client leaves it.
+    A folder is removed only when it is ours (this user's, not this process's own), holds
+    nothing but ``listener-*`` sockets, and no live process has any of them bound: then its
+    forkserver is dead. The folder is listed before the live sockets are read, so a socket
+    bound in between counts as live.
+
+    Returns:
+      The paths removed.
+    """
+    import multiprocessing.process
+    import tempfile
+
+    removed = []
+    root = tempfile.gettempdir()
+    own = multiprocessing.process.current_process()._config.get("tempdir")
+    candidates = []
+    try:
+        names = os.listdir(root)
+    except OSError:
+        return removed
+    uid = os.getuid()
+    for name in names:
+        if not name.startswith("pymp-"):
+            continue
+        path = os.path.join(root, name)
+        try:
+            status = os.lstat(path)
+            if (not stat.S_ISDIR(status.st_mode) or status.st_uid != uid
+                    or path == own):
+                continue
+            entries = [os.path.join(path, entry) for entry in os.listdir(path)]
+            if not entries or not all(
+                    os.path.basename(entry).startswith("listener-")
+                    and stat.S_ISSOCK(os.lstat(entry).st_mode) for entry in entries):
+                continue
+        except OSError:
+            continue
+        candidates.append((path, entries))
+    if not candidates:
+        return removed
+    try:
+        live = _bound_unix_paths()
+    except (OSError, StopIteration):
+        return removed   # without the socket table, nobody can tell a dead forkserver
+    for path, entries in candidates:
+        if any(entry in live for entry in entries):
+            continue
+        try:
+            for entry in entries:
+                os.unlink(entry)
+            os.rmdir(path)
+            removed.append(path)
+        except OSError:
+            pass
+    return removed
+
+
 def unlink_segments_of(pid):
     """Unlinks every segment created by `pid` (a worker that died without cleaning up)."""
     prefix = f"{PREFIX}{pid}_"
@@ -151,16 +233,78 @@ def _free_bytes():
     return stats.f_bavail * stats.f_frsize
 
 
-def _exhausted(size, detail=""):
+def _total_bytes():
+    stats = os.statvfs(SHM_DIR)
+    return stats.f_blocks * stats.f_frsize
+
+
+def _mib(nbytes):
+    return f"{nbytes / (1 << 20):.1f} MiB"
+
+
+def _process_label(pid):
+    """What process `pid` is, as far as this process knows: a device or the client."""
+    import multiprocessing
+
+    if pid == os.getpid():
+        name = multiprocessing.current_process().name
+        return name.rpartition("-")[2] if name.startswith("sessionlib-worker-") else "client"
+    devices = sys.modules.get("sessionlib.runtime.devices")
+    pool = getattr(devices, "_pool", None)
+    if pool is not None:
+        try:
+            for worker in pool.workers():
+                if worker.pid == pid:
+                    return worker.device
+        except Exception:  # noqa: BLE001 - a description must not fail the error it explains
+            pass
+    return None
+
+
+def _usage_by_process():
+    """The bytes of /dev/shm that each process's sessionlib segments take: ``{pid: bytes}``."""
+    usage = {}
     try:
-        free = _free_bytes()
+        names = os.listdir(SHM_DIR)
     except OSError:
-        free = -1
+        return usage
+    for name in names:
+        match = _NAME_RE.match(name)
+        if match is None:
+            continue
+        try:
+            blocks = os.stat(os.path.join(SHM_DIR, name)).st_blocks
+        except OSError:
+            continue
+        pid = int(match.group(1))
+        usage[pid] = usage.get(pid, 0) + blocks * 512
+    return usage
+
+
+def _exhausted(size, detail=""):
+    """The ResourceExhaustedError for a segment of `size` bytes that /dev/shm cannot hold: how
+    big /dev/shm is, what is free, what each sessionlib process holds, and the fix."""
+    try:
+        total, free = _total_bytes(), _free_bytes()
+        room = f"{SHM_DIR} is too small: {_mib(total)}, {_mib(free)} free"
+    except OSError:
+        room = f"{SHM_DIR} is too small"
+    held = []
+    for pid, nbytes in sorted(_usage_by_process().items(), key=lambda item: -item[1]):
+        label = _process_label(pid)
+        this = ", this process" if pid == os.getpid() else ""
+        held.append(f"{label + ' ' if label else ''}(pid {pid}{this}) {_mib(nbytes)}")
+    store = _store
+    mine = ""
+    if store is not None:
+        mine = (f"; this process has {_mib(store.live_bytes())} live (leased to consumers) "
+                f"and {_mib(store._free_bytes)} free for reuse")
     return errors.ResourceExhaustedError(
         None, None,
-        f"OOM when allocating a shared-memory segment of {size} bytes: {SHM_DIR} is too small "
-        f"({free} bytes free). Tensors that cross devices and fetched results live in "
-        f"{SHM_DIR}; enlarge it (e.g. `docker run --shm-size=2g`) or use fewer devices."
+        f"OOM when allocating a shared-memory segment of {_mib(size)} ({size} bytes): {room}. "
+        f"Tensors that cross devices and fetched results live in {SHM_DIR}; live there now: "
+        f"{'; '.join(held) or 'nothing of sessionlib'}{mine}. Enlarge it (e.g. `docker run "
+        f"--shm-size=1g`), or use smaller tensors (a smaller batch) or fewer devices."
         + (f" ({detail})" if detail else ""))
 
 
@@ -281,6 +425,37 @@ class _Block:
         self.size = size
 
 
+# Lease keys: table number * _TABLE_STRIDE + index in the table.
+_TABLE_STRIDE = 1 << 32
+
+
+class _LeaseTable:
+    """One segment of lease words and the release ring behind them.
+
+    Layout: ``entries`` uint32 lease words (a descriptor names its word by index), then the
+    release ring (``channel.Region.drain``): a `_RING_HEADER`-byte header (push counter,
+    mask) and ``entries`` uint32 slots. A lease is pushed at most once per use and is only
+    reused after the owner drained it, so the ring never holds more than ``entries`` values.
+    Consumers find the ring from the segment's size: ``(size - _RING_HEADER) / 2``.
+    """
+
+    __slots__ = ("segment", "region", "words", "entries", "first", "ring_offset", "head",
+                 "outstanding")
+
+    def __init__(self, number, entries):
+        if entries & (entries - 1) or not 0 < entries < _TABLE_STRIDE:
+            raise ValueError(f"a lease table's size must be a power of two, not {entries}")
+        self.segment = Segment(8 * entries + _RING_HEADER)
+        self.region = self.segment.region
+        self.words = np.frombuffer(self.segment.map, dtype=np.uint32, count=entries)
+        self.entries = entries
+        self.first = number * _TABLE_STRIDE
+        self.ring_offset = 4 * entries
+        self.region.store(self.ring_offset + 4, entries - 1)
+        self.head = 0
+        self.outstanding = 0
+
+
 class TensorStore:
     """This process's arena of shared blocks, its lease table, and its map of peers' segments.
 
@@ -294,29 +469,68 @@ class TensorStore:
         self._slab = None
         self._slab_used = 0
         self._segments = []                          # every arena segment (kept mapped)
-        self._leases = None                          # Segment with the uint32 lease words
-        self._lease_words = None                     # numpy view of them
-        self._free_leases = []
-        self._outstanding = {}                       # lease index -> what it keeps alive
+        self._tables = []                            # _LeaseTable, one per 64 Ki leases
+        self._table_of = {}                          # lease segment name -> _LeaseTable
+        self._free_leases = []                       # free lease keys (see _LeaseTable)
+        self._outstanding = {}                       # lease key -> what it keeps alive
+        self._cancelled = []                         # keys whose words `cancel` zeroed
         self._mapped = {}                            # peer segment name -> Segment
         self._zero_copy = {}                         # shmalloc block index -> Segment
         self._zero_copy_bytes = 0
+        # A small /dev/shm (Docker's 64 MiB) is shared by the client and every device: keep
+        # little of it for reuse, and carve small blocks from small slabs.
+        try:
+            total = _total_bytes()
+        except OSError:
+            total = 1 << 40
+        self._shm_total = total
+        self._max_cached = min(_MAX_CACHED_FREE, total // 16)
+        self._max_zero_copy = min(_MAX_ZERO_COPY_BYTES, total // 8)
+        self._punch_above = max(self._max_zero_copy, self._max_cached)
+        self._slab_bytes = max(_LARGE_BYTES, min(_SLAB_BYTES, total // 64))
 
     # ---- producing ---------------------------------------------------------------------------
 
     @property
     def lease_segment_name(self):
+        """The name of this store's first lease table (created on first use)."""
         self._ensure_leases()
-        return self._leases.name
+        return self._tables[0].segment.name
 
     def _ensure_leases(self):
-        if self._leases is None:
+        if not self._tables:
             with self._lock:
-                if self._leases is None:
-                    segment = Segment(_LEASE_ENTRIES * 4)
-                    self._lease_words = np.frombuffer(segment.map, dtype=np.uint32)
-                    self._free_leases = list(range(_LEASE_ENTRIES - 1, -1, -1))
-                    self._leases = segment
+                if not self._tables:
+                    self._add_lease_table()
+
+    def _add_lease_table(self):
+        """Adds a table of `_LEASE_ENTRIES` leases (lock held): the number of results that
+        consumers hold is limited by memory only."""
+        # The first table is small (a process rarely has many results out at once, and a
+        # small /dev/shm is shared by all); later ones have `_LEASE_ENTRIES` each.
+        entries = (_LEASE_ENTRIES if self._tables
+                   else min(_LEASE_ENTRIES, _FIRST_LEASE_ENTRIES))
+        table = _LeaseTable(len(self._tables), entries)
+        first = table.first
+        self._free_leases.extend(range(first + table.entries - 1, first - 1, -1))
+        self._table_of[table.segment.name] = table
+        self._tables.append(table)
+
+    def _lease(self, kept, consumers):
+        """A free lease for `kept`, its word set to `consumers` (lock held).
+
+        Returns:
+          ``(table, index)``.
+        """
+        if not self._free_leases:
+            self._add_lease_table()
+        key = self._free_leases.pop()
+        table = self._tables[key // _TABLE_STRIDE]
+        index = key - table.first
+        self._outstanding[key] = kept
+        table.outstanding += 1
+        table.words[index] = consumers
+        return table, index
 
     def _allocate(self, nbytes):
         """A free block of at least `nbytes` (lock held)."""
@@ -330,7 +544,7 @@ class TensorStore:
             segment = self._new_segment(size)
             return _Block(segment, 0, size)
         if self._slab is None or self._slab_used + size > self._slab.size:
-            self._slab = self._new_segment(_SLAB_BYTES)
+            self._slab = self._new_segment(self._slab_bytes)
             self._slab_used = 0
         block = _Block(self._slab, self._slab_used, size)
         self._slab_used += size
@@ -340,13 +554,23 @@ class TensorStore:
         try:
             segment = Segment(size)
         except errors.ResourceExhaustedError:
+            # This process's own cache and idle zero-copy blocks first; what is live stays.
+            dropped = self._drop_idle_zero_copy()
+            if not self._free_bytes and not dropped:
+                raise
             self._drop_cached_free()
             segment = Segment(size)
         self._segments.append(segment)
         return segment
 
     def _drop_cached_free(self, keep=0):
-        """Unlinks cached free large blocks until at most `keep` bytes stay cached."""
+        """Gives cached free large blocks back to the system until at most `keep` bytes stay
+        cached (lock held).
+
+        The pages are freed at once (``MADV_REMOVE`` punches them out of the file), even
+        though consumers keep their mappings of the segment: unlinking alone would leave them
+        allocated until every peer unmapped it.
+        """
         for size in sorted(self._free, reverse=True):
             if size < _LARGE_BYTES:
                 continue
@@ -354,29 +578,105 @@ class TensorStore:
             while blocks and self._free_bytes > keep:
                 block = blocks.pop()
                 self._free_bytes -= size
-                block.segment.unlink()
-                self._segments.remove(block.segment)
+                segment = block.segment
+                try:
+                    segment.map.madvise(mmap.MADV_REMOVE, 0, segment.size)
+                except (OSError, ValueError, AttributeError):
+                    pass   # (then the pages go when the last mapping does)
+                segment.unlink()
+                self._segments.remove(segment)
+
+    def _drop_idle_zero_copy(self):
+        """Gives back the zero-copy blocks that no array and no consumer holds (lock held).
+
+        Returns:
+          The bytes given back.
+        """
+        if not self._zero_copy:
+            return 0
+        shmalloc = _shmalloc()
+        dropped = 0
+        for index, segment in list(self._zero_copy.items()):
+            if shmalloc.remove_block(index):   # (atomically: no allocation can take it now)
+                del self._zero_copy[index]
+                self._zero_copy_bytes -= segment.size
+                dropped += segment.size
+                try:
+                    segment.map.madvise(mmap.MADV_REMOVE, 0, segment.size)
+                except (OSError, ValueError, AttributeError):
+                    pass
+                segment.unlink()
+        return dropped
 
     def _release(self, block):
         self._free[block.size].append(block)
         self._free_bytes += block.size
-        if self._free_bytes > _MAX_CACHED_FREE:
-            self._drop_cached_free(_MAX_CACHED_FREE // 2)
+        if self._free_bytes > self._max_cached:
+            self._drop_cached_free(self._max_cached // 2)
+        elif block.size >= _LARGE_BYTES and _free_bytes() < self._shm_total // 4:
+            # Under pressure every freed large block goes back: another process may need it.
+            self._drop_cached_free()
+
+    def trim(self):
+        """Gives every cached free large block back to the system (blocks still leased to
+        consumers stay)."""
+        self.reclaim()
+        with self._lock:
+            self._drop_cached_free()
+
+    def live_bytes(self):
+        """The bytes of this store's blocks still leased to consumers (read without the lock:
+        the error of a failed allocation, which holds it, reports this)."""
+        try:
+            return sum(kept.size for kept in list(self._outstanding.values())
+                       if isinstance(kept, _Block))
+        except RuntimeError:   # changed by another thread meanwhile
+            return 0
 
     def reclaim(self):
-        """Recycles the blocks whose consumers have released their leases."""
+        """Recycles the blocks whose consumers have released their leases.
+
+        Costs O(1) per released lease, whatever the number still held: releasers push the
+        lease onto their producer's release ring (``channel.SharedBlock``), and this drains
+        the rings instead of scanning the lease words.
+        """
         if not self._outstanding:
             return
         with self._lock:
-            words = self._lease_words
-            done = [index for index in self._outstanding if not words[index]]
-            for index in done:
-                kept = self._outstanding.pop(index)
-                self._free_leases.append(index)
-                if isinstance(kept, _Block):
-                    self._release(kept)
-                elif isinstance(kept, _Pinned):
-                    _shmalloc().unpin(kept.index)
+            for table in self._tables:
+                if not table.outstanding:
+                    continue
+                values, table.head = table.region.drain(table.ring_offset, table.head)
+                if values is not None:
+                    self._recycle(table, [value - 1 for value in values])
+            if self._cancelled:
+                cancelled, self._cancelled = self._cancelled, []
+                for key in cancelled:
+                    table = self._tables[key // _TABLE_STRIDE]
+                    self._recycle(table, [key - table.first])
+
+    def _recycle(self, table, indices):
+        """Frees the leases `indices` of `table` that are really released (lock held).
+
+        A pushed value comes from another process: one that is out of range, not outstanding
+        or whose word is not zero (a stale or forged push) is ignored.
+        """
+        words = table.words
+        first = table.first
+        entries = table.entries
+        released = []
+        for index in indices:
+            if 0 <= index < entries and not words[index]:
+                kept = self._outstanding.pop(first + index, None)
+                if kept is not None:
+                    table.outstanding -= 1
+                    self._free_leases.append(first + index)
+                    if isinstance(kept, _Pinned):
+                        _shmalloc().unpin(kept.index)
+                    else:
+                        released.append(kept)
+        for block in released:
+            self._release(block)
 
     def provision(self):
         """Adds zero-copy blocks for the allocations the arena hook could not serve.
@@ -387,12 +687,14 @@ class TensorStore:
         shmalloc = _shmalloc()
         for nbytes in shmalloc.take_misses():
             size = _size_class(nbytes)
-            if self._zero_copy_bytes + size > _MAX_ZERO_COPY_BYTES:
+            if self._zero_copy_bytes + size > self._max_zero_copy:
                 return
             try:
-                # Leave at least as much room again for the copy path (a zero-copy block is
-                # an optimisation; a copy that finds /dev/shm full is an error).
-                if _free_bytes() < 2 * size:
+                # Leave at least as much room again for the copy path, and half of /dev/shm
+                # for the other processes (a zero-copy block is an optimisation; a copy that
+                # finds /dev/shm full is an error).
+                free = _free_bytes()
+                if free < 2 * size or free - size < self._shm_total // 2:
                     return
                 segment = Segment(size)
             except (errors.ResourceExhaustedError, OSError):
@@ -428,15 +730,13 @@ class TensorStore:
             owner.flags.writeable = False
             owner = owner.base
         with self._lock:
-            if not self._free_leases:
+            try:
+                table, index = self._lease(_Pinned(block), consumers)
+            except BaseException:
                 shmalloc.unpin(block)
-                raise errors.ResourceExhaustedError(
-                    None, None, "Too many shared tensors are still referenced by consumers")
-            index = self._free_leases.pop()
-            self._outstanding[index] = _Pinned(block)
-            self._lease_words[index] = consumers
+                raise
         return ("a", segment.name, address - segment.region.address, array.nbytes,
-                _dtype_str(array.dtype), array.shape, self._leases.name, index)
+                _dtype_str(array.dtype), array.shape, table.segment.name, index)
 
     def publish(self, array, inline_limit=INLINE_BYTES, consumers=1, in_place=False,
                 hand_over=False):
@@ -464,10 +764,12 @@ class TensorStore:
                 return ("s", array.shape, items)
             packed = np.frombuffer(marshal.dumps(items), dtype=np.uint8)
             return ("S", array.shape, self.publish(packed, 0, consumers))
+        if self._outstanding:
+            # Also before inline results: a client whose runs feed only small values must
+            # still give back the large blocks its workers have released (small /dev/shm).
+            self.reclaim()
         if array.nbytes <= inline_limit:
             return ("i", _dtype_str(dtype), array.shape, array.tobytes())
-        self._ensure_leases()
-        self.reclaim()
         if (in_place and array.nbytes >= _LARGE_BYTES
                 and (array.flags.writeable or not hand_over)):
             descriptor = self._publish_in_place(array, consumers)
@@ -475,23 +777,24 @@ class TensorStore:
                 return descriptor
         with self._lock:
             block = self._allocate(array.nbytes)
-            if not self._free_leases:
+            try:
+                table, index = self._lease(block, consumers)
+            except BaseException:
                 self._release(block)
-                raise errors.ResourceExhaustedError(
-                    None, None, "Too many shared tensors are still referenced by consumers")
-            index = self._free_leases.pop()
-            self._outstanding[index] = block
-            self._lease_words[index] = consumers
+                raise
         target = np.ndarray(array.shape, array.dtype, buffer=block.segment.map,
                             offset=block.offset)
         np.copyto(target, array, casting="no")
         return ("a", block.segment.name, block.offset, array.nbytes, _dtype_str(dtype),
-                array.shape, self._leases.name, index)
+                array.shape, table.segment.name, index)
 
     def cancel(self, descriptor):
         """Takes back a published descriptor that will never be opened."""
         if descriptor[0] == "a":
-            self._lease_words[descriptor[7]] = 0
+            table = self._table_of[descriptor[6]]
+            table.words[descriptor[7]] = 0
+            with self._lock:
+                self._cancelled.append(table.first + descriptor[7])
         elif descriptor[0] == "S":
             self.cancel(descriptor[2])
 
@@ -547,7 +850,17 @@ class TensorStore:
                              f"tensor of shape {shape!r}")
         segment = self._segment(name)
         leases = self._segment(lease_name)
-        block = segment.region.block(offset, nbytes, not writable, leases.region, index * 4)
+        # The release ring follows the lease words (see `_LeaseTable`); its bounds are
+        # checked by `Region.block`.
+        # A copy-path block larger than any zero-copy block and than what a producer caches
+        # (both limits follow from the size of /dev/shm, the same for both processes) will be
+        # dropped by its producer: the last view punches its pages out at once, since the
+        # producer may be idle until its next run (a small /dev/shm cannot wait).
+        punch = (segment.size if offset == 0 and nbytes > self._punch_above
+                 and nbytes <= segment.size else 0)
+        block = segment.region.block(offset, nbytes, not writable, leases.region, index * 4,
+                                     (leases.size - _RING_HEADER) >> 1,
+                                     (index + 1) & 0xFFFFFFFF, punch)
         return np.frombuffer(block, dtype=dtype).reshape(shape)
 
     def forget_process(self, pid):
@@ -562,8 +875,8 @@ class TensorStore:
         with self._lock:
             for segment in self._segments:
                 segment.unlink()
-            if self._leases is not None:
-                self._leases.unlink()
+            for table in self._tables:
+                table.segment.unlink()
             if self._zero_copy:
                 shmalloc = _shmalloc()
                 for index, segment in self._zero_copy.items():
@@ -577,6 +890,7 @@ class TensorStore:
             self._segments = []
             self._free.clear()
             self._outstanding.clear()
+            self._cancelled = []
             self._mapped.clear()
 
 
@@ -633,5 +947,6 @@ def store():
     return _store
 
 
-# The start-up sweep: segments left behind by killed sessionlib processes.
+# The start-up sweep: segments and forkserver folders left behind by killed processes.
 sweep()
+sweep_forkserver_dirs()

@@ -571,6 +571,11 @@ class WorkerStep(interface.Step):
             if rank > rank_of_failure:
                 failure, rank_of_failure = error, rank
         if failure is not None:
+            # The fetched values of the parts that succeeded go now (the list and the loop's
+            # last one): the error's traceback keeps this frame (a cycle, through `failure`)
+            # until a garbage collection, and their blocks would stay leased in /dev/shm.
+            values.clear()
+            value = None
             raise failure
         if traces is not None:  # in device order, as the partitions are
             order = {id(part): index for index, part in enumerate(self.parts)}
