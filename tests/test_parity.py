@@ -296,6 +296,12 @@ case("RandomStandardNormal", FLOATS, _random(tf.random_normal))
 case("TruncatedNormal", FLOATS, _random(tf.truncated_normal))
 case("RandomUniformInt", INDEX, _random(tf.random_uniform, minval=-5, maxval=9))
 
+# Convolutions and pooling (issue 11): their cases live beside their other tests.
+from test_convolution import PARITY_CASES as _CONVOLUTION_CASES  # noqa: E402
+
+for _name, (_dtypes, _build) in _CONVOLUTION_CASES.items():
+    case(_name, _dtypes, _build)
+
 
 def _tested_op_types():
     types = []

@@ -243,6 +243,7 @@ def _depthwise_args(inputs, attrs):
     x, w = inputs
     _check_rank(x, "input")
     _check_rank(w, "filter")
+    _check_nhwc(attrs, False)
     if x.shape[3] != w.shape[2]:
         raise _invalid(f"input and filter must have the same depth: {x.shape[3]} vs "
                        f"{w.shape[2]}")
