@@ -383,8 +383,9 @@ def test_fast_kernels_give_the_same_values_on_several_threads(monkeypatch):
     from sessionlib._core import convolution
 
     rng = np.random.RandomState(2)
-    x = rng.randn(9, 11, 10, 5)
-    w = rng.randn(3, 3, 5, 6)
+    # Big enough for every kernel to pass its one-thread threshold.
+    x = rng.randn(16, 20, 18, 8)
+    w = rng.randn(3, 3, 8, 6)
     attrs = {"strides": [1, 2, 1, 1], "dilations": [1, 1, 2, 1], "padding": "SAME",
              "data_format": "NHWC", "explicit_paddings": []}
     pool_attrs = {"strides": [1, 2, 2, 1], "ksize": [1, 3, 3, 1], "padding": "SAME",

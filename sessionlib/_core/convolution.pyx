@@ -60,6 +60,8 @@ __all__ = ["conv2d", "conv2d_backprop_input", "conv2d_backprop_filter", "depthwi
 
 # The column matrix of one chunk of images is at most this big (at least one image a chunk).
 COL_CHUNK_BYTES = 8 << 20
+# Below this many multiply-adds (or copies) a kernel runs on one thread.
+cdef double PARALLEL_WORK = 1 << 16
 
 ctypedef fused real_t:
     float32_t
@@ -93,7 +95,11 @@ cdef inline Py_ssize_t _floor_div(Py_ssize_t a, Py_ssize_t b) noexcept nogil:
     return -((-a + b - 1) // b)
 
 
-cdef int _threads() noexcept nogil:
+cdef int _threads(double work) noexcept nogil:
+    # Waking an OpenMP team costs microseconds (much more on a busy machine): small tensors
+    # stay on the calling thread.
+    if work < PARALLEL_WORK:
+        return 1
     return ew.kernel_num_threads()
 
 
@@ -183,7 +189,7 @@ def _conv2d(const real_t[:, :, :, ::1] x, const real_t[:, :, :, ::1] w_mv, objec
             Py_ssize_t ow):
     cdef Py_ssize_t n = x.shape[0], c = x.shape[3], oc = w_mv.shape[3], k = kh * kw * c
     cdef Py_ssize_t n0, images, chunk
-    cdef int threads = _threads()
+    cdef int threads = _threads(<double>n * oh * ow * kh * kw * c)
     dtype = x_arr.dtype
     out = np.zeros((n, oh, ow, oc), dtype=dtype)
     if out.size == 0 or k == 0:
@@ -220,7 +226,7 @@ def _conv2d_backprop_input(const real_t[:, :, :, ::1] dy, object w_arr, object d
                            Py_ssize_t pt, Py_ssize_t pl, Py_ssize_t oh, Py_ssize_t ow):
     cdef Py_ssize_t n = dy.shape[0], c = w_arr.shape[2], oc = w_arr.shape[3]
     cdef Py_ssize_t k = kh * kw * c, n0, images, chunk
-    cdef int threads = _threads()
+    cdef int threads = _threads(<double>n * oh * ow * kh * kw * c)
     dtype = dy_arr.dtype
     dx = np.zeros((n, h, w, c), dtype=dtype)
     if dy_arr.size == 0 or dx.size == 0:
@@ -260,7 +266,7 @@ def _conv2d_backprop_filter(const real_t[:, :, :, ::1] x, object x_arr, object d
                             Py_ssize_t sw, Py_ssize_t dh, Py_ssize_t dw, Py_ssize_t pt,
                             Py_ssize_t pl, Py_ssize_t oh, Py_ssize_t ow):
     cdef Py_ssize_t n = x.shape[0], c = x.shape[3], k = kh * kw * c, n0, images, chunk
-    cdef int threads = _threads()
+    cdef int threads = _threads(<double>n * oh * ow * kh * kw * c)
     dtype = x_arr.dtype
     dw2d = np.zeros((k, oc), dtype=dtype)
     if dy_arr.size == 0 or dw2d.size == 0:
@@ -310,7 +316,7 @@ def _depthwise(const real_t[:, :, :, ::1] x, const real_t[:, :, :, ::1] f, real_
     cdef real_t* dst
     cdef const real_t* src
     cdef const real_t* taps
-    cdef int threads = _threads()
+    cdef int threads = _threads(<double>n * oh * ow * kh * kw * c * m)
     with nogil:
         for r in prange(n * oh, num_threads=threads, schedule="static"):
             b = r // oh
@@ -360,7 +366,7 @@ def _depthwise_backprop_input(const real_t[:, :, :, ::1] f, const real_t[:, :, :
     cdef real_t* dst
     cdef const real_t* src
     cdef const real_t* taps
-    cdef int threads = _threads()
+    cdef int threads = _threads(<double>n * h * w * kh * kw * c * m)
     with nogil:
         for r in prange(n * h, num_threads=threads, schedule="static"):
             b = r // h
@@ -421,7 +427,7 @@ def _depthwise_backprop_filter(const real_t[:, :, :, ::1] x, const real_t[:, :, 
     cdef real_t* dst
     cdef const real_t* src
     cdef const real_t* grad
-    cdef int threads = _threads()
+    cdef int threads = _threads(<double>n * oh * ow * kh * kw * c * m)
     with nogil:
         # Each tap owns df[ky, kx]: no two threads write the same element.
         for t in prange(kh * kw, num_threads=threads, schedule="dynamic"):
@@ -472,7 +478,7 @@ def _max_pool(const pool_t[:, :, :, ::1] x, pool_t[:, :, :, ::1] out, pool_t low
     cdef pool_t v
     cdef pool_t* dst
     cdef const pool_t* src
-    cdef int threads = _threads()
+    cdef int threads = _threads(<double>n * oh * ow * kh * kw * c)
     with nogil:
         for r in prange(n * oh, num_threads=threads, schedule="static"):
             b = r // oh
@@ -526,7 +532,7 @@ def _max_pool_grad(const real_t[:, :, :, ::1] x, const real_t[:, :, :, ::1] grad
     cdef real_t* best
     cdef Py_ssize_t* index
     cdef const real_t* src
-    cdef int threads = _threads()
+    cdef int threads = _threads(<double>n * oh * ow * kh * kw * c)
     with nogil, parallel(num_threads=threads):
         best = <real_t*>malloc(c * sizeof(real_t))
         index = <Py_ssize_t*>malloc(c * sizeof(Py_ssize_t))
@@ -580,7 +586,7 @@ def _avg_pool(const real_t[:, :, :, ::1] x, real_t[:, :, :, ::1] out, Py_ssize_t
     cdef real_t count
     cdef real_t* dst
     cdef const real_t* src
-    cdef int threads = _threads()
+    cdef int threads = _threads(<double>n * oh * ow * kh * kw * c)
     with nogil:
         for r in prange(n * oh, num_threads=threads, schedule="static"):
             b = r // oh
@@ -624,7 +630,7 @@ def _avg_pool_grad(const real_t[:, :, :, ::1] grad, real_t[:, :, :, ::1] dx, Py_
     cdef real_t scale
     cdef real_t* dst
     cdef const real_t* src
-    cdef int threads = _threads()
+    cdef int threads = _threads(<double>n * h * w * kh * kw * c)
     with nogil:
         for r in prange(n * h, num_threads=threads, schedule="static"):
             b = r // h
