@@ -14,9 +14,11 @@ geometry and call these functions with plain ints.
 #   forward          out2d = col @ w2d
 #   backprop filter  dw2d  = col.T @ dy2d
 #   backprop input   dcol  = dy2d @ w2d.T, then ``_col2im`` adds dcol back onto the input
-# and every GEMM goes through numpy's BLAS (np.dot with ``out=``, no copy). The copies are C
-# loops with nogil/prange over rows of output pixels, on ``elementwise.set_num_threads``
-# threads (the session's intra_op_parallelism_threads); BLAS runs on its own threads.
+# and every GEMM goes through numpy's BLAS (np.dot with ``out=``, no copy), which runs on all
+# the cores BLAS is given. The copies are C loops (nogil, prange-ready over rows of output
+# pixels) that run on ONE thread: an OpenMP team that keeps spinning after the copy takes the
+# cores from BLAS's own threads; measured on 2 cores, a 2-thread im2col made the conv step
+# 2-20x slower, while the serial copy costs ~2 ms of a 14 ms layer (64x14x14x32, 5x5x64).
 #   * im2col copies whole filter rows at once: with dilation 1 a row of the window is
 #     ``kw * c`` contiguous input values (one memcpy); positions in the padding are zeros.
 #   * col2im is written as a *gather*: each input row (n, iy) sums the column entries of the
@@ -29,9 +31,10 @@ geometry and call these functions with plain ints.
 #   * A 1x1 convolution with stride 1 and no padding needs no im2col: the input is already the
 #     column matrix.
 # Depthwise convolutions and pooling are direct loops (a depthwise tap is an elementwise
-# product per channel, no GEMM to feed): forward ops parallel over output rows, input
-# gradients as gathers over input rows, the depthwise filter gradient parallel over filter
-# taps (each tap owns its slice of the result).
+# product per channel, no GEMM to feed), on ``elementwise.set_num_threads`` threads (the
+# session's intra_op_parallelism_threads) from 64K multiply-adds: forward ops parallel over
+# output rows, input gradients as gathers over input rows, the depthwise filter gradient
+# parallel over filter taps (each tap owns its slice of the result).
 # MaxPoolGrad routes each window's gradient to its first maximum in (ky, kx) order, as TF's
 # CPU kernel; windows overlap when strides < ksize, so it runs parallel over images (each
 # image's scatter is serial). MaxPool propagates NaN (``v > best or v != v``), like the
@@ -189,7 +192,9 @@ def _conv2d(const real_t[:, :, :, ::1] x, const real_t[:, :, :, ::1] w_mv, objec
             Py_ssize_t ow):
     cdef Py_ssize_t n = x.shape[0], c = x.shape[3], oc = w_mv.shape[3], k = kh * kw * c
     cdef Py_ssize_t n0, images, chunk
-    cdef int threads = _threads(<double>n * oh * ow * kh * kw * c)
+    # One thread: BLAS runs the GEMM on every core, and an OpenMP team that spins after
+    # the copy would take those cores from it (measured: 20x slower copies under load).
+    cdef int threads = 1
     dtype = x_arr.dtype
     out = np.zeros((n, oh, ow, oc), dtype=dtype)
     if out.size == 0 or k == 0:
@@ -226,7 +231,9 @@ def _conv2d_backprop_input(const real_t[:, :, :, ::1] dy, object w_arr, object d
                            Py_ssize_t pt, Py_ssize_t pl, Py_ssize_t oh, Py_ssize_t ow):
     cdef Py_ssize_t n = dy.shape[0], c = w_arr.shape[2], oc = w_arr.shape[3]
     cdef Py_ssize_t k = kh * kw * c, n0, images, chunk
-    cdef int threads = _threads(<double>n * oh * ow * kh * kw * c)
+    # One thread: BLAS runs the GEMM on every core, and an OpenMP team that spins after
+    # the copy would take those cores from it (measured: 20x slower copies under load).
+    cdef int threads = 1
     dtype = dy_arr.dtype
     dx = np.zeros((n, h, w, c), dtype=dtype)
     if dy_arr.size == 0 or dx.size == 0:
@@ -266,7 +273,9 @@ def _conv2d_backprop_filter(const real_t[:, :, :, ::1] x, object x_arr, object d
                             Py_ssize_t sw, Py_ssize_t dh, Py_ssize_t dw, Py_ssize_t pt,
                             Py_ssize_t pl, Py_ssize_t oh, Py_ssize_t ow):
     cdef Py_ssize_t n = x.shape[0], c = x.shape[3], k = kh * kw * c, n0, images, chunk
-    cdef int threads = _threads(<double>n * oh * ow * kh * kw * c)
+    # One thread: BLAS runs the GEMM on every core, and an OpenMP team that spins after
+    # the copy would take those cores from it (measured: 20x slower copies under load).
+    cdef int threads = 1
     dtype = x_arr.dtype
     dw2d = np.zeros((k, oc), dtype=dtype)
     if dy_arr.size == 0 or dw2d.size == 0:
