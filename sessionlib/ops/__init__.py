@@ -8,3 +8,4 @@ from sessionlib.ops import cumulative_ops, manipulation_ops, sampling_ops  # noq
 from sessionlib.ops import scatter_gather_ops, segment_ops  # noqa: F401
 from sessionlib.ops import nn_activation_ops, nn_loss_ops  # noqa: F401
 from sessionlib.ops import nn_lookup_ops, nn_normalization_ops  # noqa: F401
+from sessionlib.ops import nn_convolution_ops  # noqa: F401

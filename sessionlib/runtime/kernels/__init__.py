@@ -9,6 +9,7 @@ shapes) and the runtime, never the op library, so a device worker loads them wit
 from sessionlib.runtime.kernels import (  # noqa: F401 - each module registers its kernels
     array_kernels,
     control_flow_kernels,
+    convolution_kernels,
     cumulative_kernels,
     data_flow_kernels,
     io_kernels,
