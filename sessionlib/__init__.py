@@ -54,4 +54,17 @@ from sessionlib.protos import (AttrValue, ConfigProto, GraphDef, GraphOptions, N
                                OptimizerOptions, RunMetadata, RunOptions, StepStats,
                                TensorProto, TensorShapeProto)
 
+# ---- training (issue 11, i11-train): tf.train, clipping, numerics checks ----
+from sessionlib import train
+from sessionlib.ops.clip_ops import clip_by_global_norm, clip_by_norm, global_norm
+from sessionlib.ops.numerics_ops import (add_check_numerics_ops, check_numerics,
+                                        verify_tensor_all_finite)
+import types as _types
+
+debugging = _types.ModuleType("sessionlib.debugging", "Debugging ops (``tf.debugging``).")
+debugging.check_numerics = check_numerics
+debugging.assert_all_finite = verify_tensor_all_finite
+del _types
+# ---- end of the training block ----
+
 __version__ = "0.1.0"

@@ -4,3 +4,4 @@ from sessionlib.ops import array_ops, control_flow_ops, math_ops, nn, random_ops
 from sessionlib.ops import session_ops, sparse_ops  # noqa: F401
 from sessionlib.ops import data_flow_ops, io_ops, state_ops, variables  # noqa: F401
 from sessionlib.ops import gradients  # noqa: F401
+from sessionlib.ops import clip_ops, numerics_ops, training_ops  # noqa: F401
