@@ -32,6 +32,10 @@ from sessionlib.ops.nn import nn
 from sessionlib.framework.indexed_slices import IndexedSlices, IndexedSlicesValue
 from sessionlib.ops.gradients import (NotDifferentiable, RegisterGradient, gradients,
                                      no_gradient, stop_gradient)
+# ---- issue 11, gradients (i11-grads) ----
+from sessionlib.ops.gradients import hessians
+from sessionlib.ops.math_ops import unsorted_segment_sum
+# ---- end i11-grads ----
 from sessionlib.ops.random_ops import (random_normal, random_uniform, set_random_seed,
                                       truncated_normal)
 from sessionlib.client.session import InteractiveSession, Session

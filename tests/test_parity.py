@@ -20,13 +20,13 @@ from sessionlib.runtime import kernel_table
 # Ops whose parity is not this suite's business, with the reason.
 EXCLUDED = {
     # No kernel arithmetic: constants and feeds, tested by the graph and session suites.
-    "Const", "Placeholder", "PlaceholderWithDefault", "Identity", "NoOp",
+    "Const", "Placeholder", "PlaceholderWithDefault", "Identity", "StopGradient", "NoOp",
     # Session-handle ops: resources of one session, tested by tests of session handles.
     "GetSessionHandle", "GetSessionTensor", "DeleteSessionTensor",
     # Variable bookkeeping (stateless, but about resources): tested by the variable suite.
     "UninitializedVariableNames",
     # Sparse ops: owned and tested (on both executors) by the sparse suite.
-    "SparseToDense", "SparseAdd", "SparseTensorDenseAdd", "SparseReduceSum",
+    "SparseToDense", "SparseAdd", "SparseTensorDenseAdd", "SparseReduceSum", "SparseAddGrad",
 }
 # Our own stateful ops; every other stateful op (variables, queues, readers) holds a
 # resource that its owner's suite tests, so it is excluded too.
@@ -234,6 +234,28 @@ case("ClipByValue", NUMERIC, lambda f, d: [
     tf.clip_by_value(f((3, 4), d), f((), d, low=-2, high=0), f((), d, low=1, high=3)),
     tf.clip_by_value(f((3, 4), d), f((3, 4), d, low=-2, high=0), f((), d, low=1, high=3))])
 
+
+# ---- gradient helper ops (i11-grads) ----
+case("BroadcastGradientArgs", INDEX, lambda f, d: _graph_op(
+    "BroadcastGradientArgs", [tf.constant([2, 1, 3], d), tf.constant([4, 1, 1, 3], d)])
+    + _graph_op("BroadcastGradientArgs", [tf.constant([1, 3], d), tf.constant([], d)]))
+case("InvertPermutation", INDEX, lambda f, d: _graph_op(
+    "InvertPermutation", [tf.constant([2, 0, 3, 1], d)]))
+case("ProdOthers", NUMERIC, lambda f, d: _graph_op(
+    "ProdOthers", [f((3, 2, 2), d, low=-2, high=3), tf.constant([0, 2])]) + _graph_op(
+    "ProdOthers", [f((3, 4), d, low=-2, high=3), tf.constant([1])]))
+case("ReluGrad", NUMERIC, lambda f, d: _graph_op("ReluGrad", [f((3, 4), d), f((3, 4), d)]))
+case("StridedSliceGrad", _SHAPE_DTYPES, lambda f, d: _graph_op("StridedSliceGrad", [
+    tf.constant([3, 4]), tf.constant([1, 0]), tf.constant([3, 4]), tf.constant([1, 2]),
+    f((2, 2), d)]))
+case("UnsortedSegmentSum", NUMERIC, lambda f, d: [
+    tf.unsorted_segment_sum(f((5, 3), d), tf.constant([2, 0, 2, 7, -1]), 4),
+    tf.unsorted_segment_sum(f((2, 3, 2), d), tf.constant([[1, 1, 0], [0, 1, 1]], tf.int64),
+                            tf.constant(3, tf.int64)),
+    tf.unsorted_segment_sum(f((0, 2), d), tf.zeros([0], tf.int32), 2)])
+case("BiasAddGrad", NUMERIC, lambda f, d: _graph_op("BiasAddGrad", [f((2, 3, 4), d)],
+                                                    {"data_format": "NHWC"}) + _graph_op(
+    "BiasAddGrad", [f((2, 3, 4), d)], {"data_format": "NCHW"}))
 
 def _fused_program(*instructions):
     """A `_FusedElementwise` program from (opcode name, dst, a, b) tuples."""

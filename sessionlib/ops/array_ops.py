@@ -36,7 +36,8 @@ def _const_infer(inputs, attrs):
 
 
 registry.register_op("Const", infer=_const_infer, kernel="Const", num_inputs=0,
-                     doc="A constant tensor.")
+                     doc="A constant tensor.",
+                     gradient=registry.NOT_DIFFERENTIABLE)
 
 
 def constant(value, dtype=None, shape=None, name="Const", verify_shape=False):
@@ -93,7 +94,8 @@ def _placeholder_infer(inputs, attrs):
 
 
 registry.register_op("Placeholder", infer=_placeholder_infer, kernel="Placeholder",
-                     num_inputs=0, doc="A value that must be fed.")
+                     num_inputs=0, doc="A value that must be fed.",
+                     gradient=registry.NOT_DIFFERENTIABLE)
 
 
 def placeholder(dtype, shape=None, name=None):
@@ -121,9 +123,10 @@ def _placeholder_with_default_infer(inputs, attrs):
     return [(inputs[0].dtype, shape)]
 
 
+# When not fed it is its input, so the gradient passes through, as TF's does.
 registry.register_op("PlaceholderWithDefault", infer=_placeholder_with_default_infer,
                      kernel="Identity", num_inputs=1,
-                     doc="Its input, unless a value is fed.")
+                     doc="Its input, unless a value is fed.", gradient=lambda op, grad: [grad])
 
 
 def placeholder_with_default(input, shape, name=None):  # noqa: A002 - TF's argument name
@@ -244,11 +247,14 @@ def _rank_infer(inputs, attrs):
 
 
 registry.register_op("Shape", infer=_shape_infer, kernel="Shape", num_inputs=1,
-                     doc="The shape of a tensor, as a 1-D int tensor.")
+                     doc="The shape of a tensor, as a 1-D int tensor.",
+                     gradient=registry.NOT_DIFFERENTIABLE)
 registry.register_op("Size", infer=_size_infer, kernel="Size", num_inputs=1,
-                     doc="The number of elements of a tensor.")
+                     doc="The number of elements of a tensor.",
+                     gradient=registry.NOT_DIFFERENTIABLE)
 registry.register_op("Rank", infer=_rank_infer, kernel="Rank", num_inputs=1,
-                     doc="The number of dimensions of a tensor.")
+                     doc="The number of dimensions of a tensor.",
+                     gradient=registry.NOT_DIFFERENTIABLE)
 
 
 def shape(input, name=None, out_type=dtypes.int32):  # noqa: A002 - TF's argument name
@@ -344,8 +350,22 @@ def _reshape_infer(inputs, attrs):
     return [(tensor.dtype, TensorShape(dims))]
 
 
+def _reshape_grad(op, grad):
+    # Reshape, ExpandDims and Squeeze only move values: the gradient takes the input's shape.
+    return [reshape(grad, _known_shape(op.inputs[0]))] + [None] * (len(op.inputs) - 1)
+
+
+def _known_shape(tensor):
+    """`tensor`'s shape for a Reshape: a list when at most one dimension is unknown."""
+    if tensor.shape.rank is not None:
+        dims = tensor.shape.as_list()
+        if sum(d is None for d in dims) <= 1:
+            return [-1 if d is None else d for d in dims]
+    return shape(tensor)
+
+
 registry.register_op("Reshape", infer=_reshape_infer, kernel="Reshape", num_inputs=2,
-                     doc="The same values in another shape.")
+                     doc="The same values in another shape.", gradient=_reshape_grad)
 
 
 def reshape(tensor, shape, name=None):  # noqa: F811 - `shape` is TF's argument name
@@ -397,8 +417,17 @@ def _transpose_infer(inputs, attrs):
     return [(value.dtype, TensorShape([dims[p] for p in perm]))]
 
 
+def _transpose_grad(op, grad):
+    perm = _infer.folded_value(op.inputs[1])
+    if perm is not None:
+        entries = indexing.to_ints(perm)
+        inverse = np.argsort([p % len(entries) for p in entries]).astype(np.int32)
+        return [transpose(grad, inverse), None]
+    return [transpose(grad, invert_permutation(op.inputs[1])), None]
+
+
 registry.register_op("Transpose", infer=_transpose_infer, kernel="Transpose",
-                     num_inputs=2, doc="Permutes dimensions.")
+                     num_inputs=2, doc="Permutes dimensions.", gradient=_transpose_grad)
 
 
 def transpose(a, perm=None, name="transpose", conjugate=False):
@@ -457,7 +486,8 @@ def _expand_dims_infer(inputs, attrs):
 
 
 registry.register_op("ExpandDims", infer=_expand_dims_infer, kernel="ExpandDims",
-                     num_inputs=2, doc="Inserts a dimension of length 1.")
+                     num_inputs=2, doc="Inserts a dimension of length 1.",
+                     gradient=_reshape_grad)
 
 
 def expand_dims(input, axis=None, name=None, dim=None):  # noqa: A002 - TF's argument name
@@ -513,7 +543,7 @@ def _squeeze_infer(inputs, attrs):
 
 
 registry.register_op("Squeeze", infer=_squeeze_infer, kernel="Squeeze", num_inputs=1,
-                     doc="Removes dimensions of length 1.")
+                     doc="Removes dimensions of length 1.", gradient=_reshape_grad)
 
 
 def squeeze(input, axis=None, name=None, squeeze_dims=None):  # noqa: A002
@@ -595,8 +625,38 @@ def _concat_infer(inputs, attrs):
     return [(dtype, TensorShape(dims))]
 
 
+def _concat_grad(op, grad):
+    # The gradient is split along the axis into pieces of the inputs' sizes.
+    values, axis_t = op.inputs[:-1], op.inputs[-1]
+    axis = _infer.folded_value(axis_t)
+    rank = values[0].shape.rank
+    if axis is not None and rank is not None:
+        axis = int(axis) % rank
+        known = [v.shape[axis] for v in values]
+        if all(d is not None for d in known):
+            sizes = constant(np.asarray(known, dtype=np.int32))
+        else:
+            sizes = stack([shape(v)[axis] for v in values])
+        axis_value = constant(np.int32(axis))
+    else:
+        axis_value = _normalized_axis(axis_t, values[0])
+        sizes = stack([gather(shape(v, out_type=axis_t.dtype), axis_value) for v in values])
+    pieces = graph_lib.get_default_graph().create_op(
+        "SplitV", [grad, sizes, axis_value], {"num_split": len(values)}).outputs
+    return list(pieces) + [None]
+
+
+def _normalized_axis(axis_t, value):
+    """`axis_t` (possibly negative) as an index in ``[0, rank(value))``, built as ops."""
+    from sessionlib.ops import math_ops
+
+    rank_t = math_ops.cast(rank(value), axis_t.dtype)
+    return math_ops.mod(math_ops.add(axis_t, rank_t), rank_t)
+
+
 registry.register_op("ConcatV2", infer=_concat_infer, kernel="ConcatV2",
-                     doc="Joins tensors along an existing dimension.")
+                     doc="Joins tensors along an existing dimension.",
+                     gradient=_concat_grad)
 
 
 def concat(values, axis, name="concat"):
@@ -652,8 +712,13 @@ def _pack_infer(inputs, attrs):
     return [(dtype, TensorShape(dims))]
 
 
+def _pack_grad(op, grad):
+    return unstack(grad, num=len(op.inputs), axis=op.get_attr("axis"))
+
+
 registry.register_op("Pack", infer=_pack_infer, kernel="Pack",
-                     doc="Stacks tensors along a new dimension.")
+                     doc="Stacks tensors along a new dimension.",
+                     gradient=_pack_grad)
 
 
 def stack(values, axis=0, name="stack"):
@@ -696,8 +761,13 @@ def _unpack_infer(inputs, attrs):
     return [(value.dtype, TensorShape(dims))] * num
 
 
+def _unpack_grad(op, *grads):
+    return [stack(list(grads), axis=op.get_attr("axis"))]
+
+
 registry.register_op("Unpack", infer=_unpack_infer, kernel="Unpack", num_inputs=1,
-                     doc="Splits a tensor into its slices along a dimension.")
+                     doc="Splits a tensor into its slices along a dimension.",
+                     gradient=_unpack_grad)
 
 
 def unstack(value, num=None, axis=0, name="unstack"):
@@ -756,8 +826,13 @@ def _split_infer(inputs, attrs):
     return [(value.dtype, TensorShape(dims))] * num
 
 
+def _split_grad(op, *grads):
+    return [None, concat(list(grads), op.inputs[0])]
+
+
 registry.register_op("Split", infer=_split_infer, kernel="Split", num_inputs=2,
-                     doc="Splits a tensor into equal parts.")
+                     doc="Splits a tensor into equal parts.",
+                     gradient=_split_grad)
 
 
 def _split_v_infer(inputs, attrs):
@@ -810,8 +885,13 @@ def _split_v_infer(inputs, attrs):
     return outputs
 
 
+def _split_v_grad(op, *grads):
+    return [concat(list(grads), op.inputs[2]), None, None]
+
+
 registry.register_op("SplitV", infer=_split_v_infer, kernel="SplitV", num_inputs=3,
-                     doc="Splits a tensor into parts of given sizes.")
+                     doc="Splits a tensor into parts of given sizes.",
+                     gradient=_split_v_grad)
 
 
 def split(value, num_or_size_splits, axis=0, num=None, name="split"):
@@ -894,8 +974,26 @@ def _slice_infer(inputs, attrs):
     return [(value.dtype, TensorShape(out))]
 
 
+def _slice_grad(op, grad):
+    # The gradient lands in zeros of the input's shape at the slice (StridedSliceGrad).
+    from sessionlib.ops import math_ops
+
+    value, begin_t, size_t = op.inputs
+    input_shape = shape(value, out_type=begin_t.dtype)
+    sizes = _infer.folded_value(size_t)
+    if sizes is not None and all(int(n) >= 0 for n in sizes.reshape(-1)):
+        end = math_ops.add(begin_t, size_t)
+    else:
+        # size -1 means "to the end of the dimension".
+        end = where(math_ops.equal(size_t, constant(np.asarray(-1, size_t.dtype.as_numpy_dtype))),
+                    input_shape, math_ops.add(begin_t, size_t))
+    strides = ones_like(begin_t, optimize=False)
+    return [_strided_slice_grad(input_shape, begin_t, end, strides, grad, {}), None, None]
+
+
 registry.register_op("Slice", infer=_slice_infer, kernel="Slice", num_inputs=3,
-                     doc="A contiguous block of a tensor.")
+                     doc="A contiguous block of a tensor.",
+                     gradient=_slice_grad)
 
 
 def slice(input_, begin, size, name=None):  # noqa: A001 - TF's public name
@@ -996,9 +1094,30 @@ def _strided_slice_infer(inputs, attrs):
     return [(value.dtype, TensorShape(dims_out))]
 
 
+def _strided_slice_grad(input_shape, begin, end, strides, grad, masks):
+    attrs = {mask: int(masks.get(mask, 0)) for mask in indexing.STRIDED_SLICE_MASKS}
+    return grad.graph.create_op("StridedSliceGrad", [input_shape, begin, end, strides, grad],
+                                attrs).outputs[0]
+
+
+def _strided_slice_op_grad(op, grad):
+    value, begin, end, strides = op.inputs
+    masks = {mask: op.get_attr(mask) for mask in indexing.STRIDED_SLICE_MASKS}
+    input_shape = _known_shape_vector(value, begin.dtype)
+    return [_strided_slice_grad(input_shape, begin, end, strides, grad, masks), None, None,
+            None]
+
+
+def _known_shape_vector(value, dtype):
+    if value.shape.is_fully_defined():
+        return constant(np.asarray(value.shape.as_list(), dtype=dtype.as_numpy_dtype))
+    return shape(value, out_type=dtype)
+
+
 registry.register_op("StridedSlice", infer=_strided_slice_infer,
                      kernel="StridedSlice", num_inputs=4,
-                     doc="Basic Python slicing: t[1:3], t[0], t[..., ::-1].")
+                     doc="Basic Python slicing: t[1:3], t[0], t[..., ::-1].",
+                     gradient=_strided_slice_op_grad)
 
 
 def strided_slice(input_, begin, end, strides=None, begin_mask=0, end_mask=0, ellipsis_mask=0,
@@ -1126,8 +1245,54 @@ def _gather_infer(inputs, attrs):
                                        + dims[axis + 1:]))]
 
 
+def _gather_grad(op, grad):
+    # Along axis 0 the gradient is sparse, as TF's: the incoming rows at the gathered
+    # indices, in an IndexedSlices of the params' shape. Other axes are summed into a dense
+    # gradient with UnsortedSegmentSum.
+    from sessionlib.framework.indexed_slices import IndexedSlices
+    from sessionlib.ops import math_ops
+
+    params, indices, axis_t = op.inputs
+    axis = _infer.folded_value(axis_t)
+    params_shape = _known_shape_vector(params, dtypes.int64) if params.shape.rank != 0 else None
+    grad = graph_lib.convert_to_tensor(grad)
+    if axis is not None and params.shape.rank is not None:
+        axis = int(axis) % params.shape.rank
+    if axis == 0:
+        flat_indices = reshape(indices, [-1])
+        inner = params.shape.as_list()[1:] if params.shape.rank is not None else None
+        if inner is not None and all(d is not None for d in inner):
+            values_shape = [-1] + inner
+        else:
+            values_shape = concat([constant(np.asarray([-1], np.int64)), params_shape[1:]], 0)
+        values = reshape(grad, values_shape)
+        return [IndexedSlices(values, flat_indices, params_shape), None, None]
+    if axis is None or indices.shape.rank is None or params.shape.rank is None:
+        raise NotImplementedError("The gradient of gather along a dynamic axis needs known "
+                                  "ranks and a constant axis")
+    # grad has shape params[:axis] + indices.shape + params[axis + 1:]: bring the indices'
+    # dimensions first, flatten them, sum rows by index, and move the axis back.
+    index_rank = indices.shape.rank
+    grad_rank = params.shape.rank - 1 + index_rank
+    order = (list(_builtins.range(axis, axis + index_rank)) + list(_builtins.range(axis))
+             + list(_builtins.range(axis + index_rank, grad_rank)))
+    moved = transpose(grad, order)
+    rest = [d for i, d in enumerate(params.shape.as_list()) if i != axis]
+    if all(d is not None for d in rest):
+        moved = reshape(moved, [-1] + rest)
+    else:
+        moved = reshape(moved, concat([constant(np.asarray([-1], np.int32)),
+                                       shape(moved)[index_rank:]], 0))
+    num = params.shape[axis] if params.shape[axis] is not None else shape(params)[axis]
+    summed = math_ops.unsorted_segment_sum(moved, reshape(indices, [-1]), num)
+    back = list(_builtins.range(1, axis + 1)) + [0] + list(
+        _builtins.range(axis + 1, params.shape.rank))
+    return [transpose(summed, back), None, None]
+
+
 registry.register_op("GatherV2", infer=_gather_infer, kernel="GatherV2", num_inputs=3,
-                     doc="Gathers slices by index along an axis.")
+                     doc="Gathers slices by index along an axis.",
+                     gradient=_gather_grad)
 
 
 def gather(params, indices, validate_indices=None, name=None, axis=None, batch_dims=0):
@@ -1180,8 +1345,26 @@ def _tile_infer(inputs, attrs):
                                        zip(value.shape.as_list(), multiples)]))]
 
 
+def _tile_grad(op, grad):
+    # The tiled gradient, viewed as [multiples[0], dim[0], multiples[1], dim[1], ...], summed
+    # over the multiples' axes.
+    from sessionlib.ops import math_ops
+
+    value, multiples_t = op.inputs
+    multiples = _infer.folded_value(multiples_t)
+    if multiples is not None and value.shape.is_fully_defined():
+        dims = value.shape.as_list()
+        split = [n for pair in zip(indexing.to_ints(multiples), dims) for n in pair]
+        axes = list(_builtins.range(0, len(split), 2))
+        return [math_ops.reduce_sum(reshape(grad, split), axes), None]
+    input_shape = shape(value, out_type=multiples_t.dtype)
+    split = reshape(transpose(stack([multiples_t, input_shape])), [-1])
+    axes = range(0, size(split), 2)
+    return [reshape(math_ops.reduce_sum(reshape(grad, split), axes), input_shape), None]
+
+
 registry.register_op("Tile", infer=_tile_infer, kernel="Tile", num_inputs=2,
-                     doc="Repeats a tensor along each dimension.")
+                     doc="Repeats a tensor along each dimension.", gradient=_tile_grad)
 
 
 def tile(input, multiples, name=None):  # noqa: A002 - TF's argument name
@@ -1209,8 +1392,15 @@ def _fill_infer(inputs, attrs):
     return [(value.dtype, _infer.shape_from_tensor(dims_t))]
 
 
+def _fill_grad(op, grad):
+    from sessionlib.ops import math_ops
+
+    return [None, math_ops.reduce_sum(grad)]
+
+
 registry.register_op("Fill", infer=_fill_infer, kernel="Fill", num_inputs=2,
-                     doc="A tensor of one value.")
+                     doc="A tensor of one value.",
+                     gradient=_fill_grad)
 
 
 def fill(dims, value, name=None):
@@ -1290,9 +1480,11 @@ def _like_infer(op_type):
 
 
 registry.register_op("ZerosLike", infer=_like_infer("ZerosLike"), kernel="ZerosLike",
-                     num_inputs=1, doc="Zeros with the shape and dtype of the input.")
+                     num_inputs=1, doc="Zeros with the shape and dtype of the input.",
+                     gradient=registry.NOT_DIFFERENTIABLE)
 registry.register_op("OnesLike", infer=_like_infer("OnesLike"), kernel="OnesLike",
-                     num_inputs=1, doc="Ones with the shape and dtype of the input.")
+                     num_inputs=1, doc="Ones with the shape and dtype of the input.",
+                     gradient=registry.NOT_DIFFERENTIABLE)
 
 
 def _filled_like(op_type, tensor, dtype, name, optimize, default_name, one):
@@ -1352,7 +1544,8 @@ def _range_infer(inputs, attrs):
 
 
 registry.register_op("Range", infer=_range_infer, kernel="Range", num_inputs=3,
-                     doc="A sequence of numbers.")
+                     doc="A sequence of numbers.",
+                     gradient=registry.NOT_DIFFERENTIABLE)
 
 
 def range(start, limit=None, delta=1, dtype=None, name="range"):  # noqa: A001 - TF's name
@@ -1413,7 +1606,8 @@ def _where_infer(inputs, attrs):
 
 
 registry.register_op("Where", infer=_where_infer, kernel="Where", num_inputs=1,
-                     doc="The coordinates of the true (non-zero) elements.")
+                     doc="The coordinates of the true (non-zero) elements.",
+                     gradient=registry.NOT_DIFFERENTIABLE)
 
 
 def _select_infer(op_type):
@@ -1443,11 +1637,41 @@ def _select_infer(op_type):
     return infer
 
 
+def _select_grad(op, grad):
+    # TF 1's Select: equal shapes, or a vector condition along the first dimension.
+    condition, x, y = op.inputs
+    zeros = zeros_like(grad)
+    select = grad.graph.create_op
+    return [None, select("Select", [condition, grad, zeros]).outputs[0],
+            select("Select", [condition, zeros, grad]).outputs[0]]
+
+
+def _select_v2_grad(op, grad):
+    from sessionlib.ops import _grad_util
+
+    condition, x, y = op.inputs
+    zeros = zeros_like(grad)
+    select = grad.graph.create_op
+    grad_x = select("SelectV2", [condition, grad, zeros]).outputs[0]
+    grad_y = select("SelectV2", [condition, zeros, grad]).outputs[0]
+    # The output broadcasts all three: sum each branch back to its shape.
+    return [None, _reduce_to_shape(grad_x, x, op.outputs[0]),
+            _reduce_to_shape(grad_y, y, op.outputs[0])]
+
+
+def _reduce_to_shape(grad, x, out):
+    from sessionlib.ops import _grad_util
+
+    return _grad_util.reduce_to_input(grad, x, out)
+
+
 registry.register_op("Select", infer=_select_infer("Select"), kernel="Select",
-                     num_inputs=3, doc="Picks from x or y by a condition (TF 1 rules).")
+                     num_inputs=3, doc="Picks from x or y by a condition (TF 1 rules).",
+                     gradient=_select_grad)
 registry.register_op("SelectV2", infer=_select_infer("SelectV2"),
                      kernel="SelectV2", num_inputs=3,
-                     doc="Picks from x or y by a condition, with broadcasting.")
+                     doc="Picks from x or y by a condition, with broadcasting.",
+                     gradient=_select_v2_grad)
 
 
 def where(condition, x=None, y=None, name=None):
@@ -1509,8 +1733,27 @@ def _clip_infer(inputs, attrs):
     return [(dtype, value.shape)]
 
 
+def _clip_by_value_grad(op, grad):
+    # The gradient passes where the value is inside the bounds; outside, it goes to the
+    # bound that was taken (summed back to the bound's shape), as TF's.
+    from sessionlib.ops import _grad_util, math_ops
+
+    value, low, high = op.inputs
+    zeros = zeros_like(grad)
+    select = grad.graph.create_op
+    below = math_ops.less(value, low)
+    above = math_ops.greater(value, high)
+    outside = math_ops.logical_or(below, above)
+    grad_value = select("SelectV2", [outside, zeros, grad]).outputs[0]
+    grad_low = select("SelectV2", [below, grad, zeros]).outputs[0]
+    grad_high = select("SelectV2", [above, grad, zeros]).outputs[0]
+    return [grad_value, _grad_util.reduce_to_input(grad_low, low, value),
+            _grad_util.reduce_to_input(grad_high, high, value)]
+
+
 registry.register_op("ClipByValue", infer=_clip_infer, kernel="ClipByValue", num_inputs=3,
-                     doc="Clips values to [min, max].")
+                     doc="Clips values to [min, max].",
+                     gradient=_clip_by_value_grad)
 
 
 def clip_by_value(t, clip_value_min, clip_value_max, name=None):
@@ -1537,3 +1780,88 @@ def clip_by_value(t, clip_value_min, clip_value_max, name=None):
         tensors = math_ops._convert_operands((t, clip_value_min, clip_value_max),
                                              ("t", "clip_value_min", "clip_value_max"), graph)
         return graph.create_op("ClipByValue", tensors, name=scope).outputs[0]
+
+
+# ---- ops for gradients: BroadcastGradientArgs, InvertPermutation ------------------------------
+
+def _broadcast_gradient_args_infer(inputs, attrs):
+    s0, s1 = inputs
+    _infer.check_index_dtype("BroadcastGradientArgs", s0, "s0")
+    dtype = _infer.same_dtype("BroadcastGradientArgs", inputs, names=("s0", "s1"))
+    attrs["T"] = dtype
+    return [(dtype, TensorShape([None])), (dtype, TensorShape([None]))]
+
+
+registry.register_op("BroadcastGradientArgs", infer=_broadcast_gradient_args_infer,
+                     kernel="BroadcastGradientArgs", num_inputs=2,
+                     gradient=registry.NOT_DIFFERENTIABLE,
+                     doc="The axes to sum each operand's gradient over, for a broadcast.")
+
+
+def broadcast_gradient_args(s0, s1, name=None):
+    """The reduction axes that undo a numpy broadcast of shapes `s0` and `s1`.
+
+    Args:
+      s0, s1: 1-D int32/int64 Tensors: the shapes of a broadcasting op's two inputs.
+      name: the op name.
+
+    Returns:
+      A pair ``(r0, r1)`` of 1-D Tensors: the axes of the broadcast shape to sum the
+      gradient over to get each input's (before reshaping to it).
+    """
+    graph = _graph_of(s0, s1)
+    with graph.as_default(), graph.name_scope(name or "BroadcastGradientArgs") as scope:
+        s0_t = _index_tensor(s0, "s0", graph)
+        s1_t = _index_tensor(s1, "s1", graph)
+        return tuple(graph.create_op("BroadcastGradientArgs", [s0_t, s1_t],
+                                     name=scope).outputs)
+
+
+def _invert_permutation_infer(inputs, attrs):
+    _infer.check_index_dtype("InvertPermutation", inputs[0], "x")
+    attrs["T"] = inputs[0].dtype
+    inputs[0].shape.with_rank(1)
+    return [(inputs[0].dtype, inputs[0].shape)]
+
+
+registry.register_op("InvertPermutation", infer=_invert_permutation_infer,
+                     kernel="InvertPermutation", num_inputs=1,
+                     gradient=registry.NOT_DIFFERENTIABLE,
+                     doc="The inverse of a permutation vector.")
+
+
+def invert_permutation(x, name=None):
+    """The inverse permutation of the 1-D int Tensor `x` (op ``InvertPermutation``).
+
+    Raises:
+      ValueError: if `x` is statically not a vector. A vector that is not a permutation is an
+        InvalidArgumentError when the graph runs.
+    """
+    graph = _graph_of(x)
+    value = _index_tensor(x, "x", graph)
+    return graph.create_op("InvertPermutation", [value],
+                           name=name or "InvertPermutation").outputs[0]
+
+
+def _strided_slice_grad_infer(inputs, attrs):
+    shape_t, begin_t, end_t, strides_t, dy = inputs
+    _infer.check_index_dtype("StridedSliceGrad", shape_t, "shape")
+    attrs["T"] = dy.dtype
+    attrs["Index"] = shape_t.dtype
+    for mask in indexing.STRIDED_SLICE_MASKS:
+        attrs.setdefault(mask, 0)
+    return [(dy.dtype, _infer.shape_from_tensor(shape_t))]
+
+
+def _strided_slice_grad_grad(op, grad):
+    # StridedSliceGrad is linear in dy: its gradient is the same slice of the incoming one.
+    _, begin, end, strides, _ = op.inputs
+    attrs = {mask: op.get_attr(mask) for mask in indexing.STRIDED_SLICE_MASKS}
+    sliced = grad.graph.create_op("StridedSlice", [grad, begin, end, strides], attrs)
+    return [None, None, None, None, sliced.outputs[0]]
+
+
+registry.register_op("StridedSliceGrad", infer=_strided_slice_grad_infer,
+                     kernel="StridedSliceGrad", num_inputs=5,
+                     gradient=_strided_slice_grad_grad,
+                     doc="The gradient of StridedSlice: dy written into zeros of the shape.")

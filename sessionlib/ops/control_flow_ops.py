@@ -14,7 +14,8 @@ def _no_outputs(inputs, attrs):
 
 
 registry.register_op("NoOp", infer=_no_outputs, kernel="NoOp", num_inputs=0,
-                     doc="Does nothing; a target for control dependencies.")
+                     doc="Does nothing; a target for control dependencies.",
+                     gradient=registry.NOT_DIFFERENTIABLE)
 
 
 def no_op(name=None):

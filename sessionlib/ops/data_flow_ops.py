@@ -29,10 +29,12 @@ def _queue_infer(inputs, attrs):
 
 
 registry.register_op("FIFOQueueV2", infer=_queue_infer, kernel="FIFOQueueV2",
-                     num_inputs=0, stateful=True, doc="A first-in first-out queue.")
+                     num_inputs=0, stateful=True, doc="A first-in first-out queue.",
+                     gradient=registry.NOT_DIFFERENTIABLE)
 registry.register_op("RandomShuffleQueueV2", infer=_queue_infer,
                      kernel="RandomShuffleQueueV2", num_inputs=0,
-                     stateful=True, doc="A queue that dequeues elements in random order.")
+                     stateful=True, doc="A queue that dequeues elements in random order.",
+                     gradient=registry.NOT_DIFFERENTIABLE)
 
 
 # ---- enqueue ----------------------------------------------------------------------------------
@@ -50,10 +52,12 @@ def _enqueue_infer(op_type):
 
 registry.register_op("QueueEnqueueV2", infer=_enqueue_infer("QueueEnqueueV2"),
                      kernel="QueueEnqueueV2", stateful=True,
-                     doc="Adds one element to a queue.")
+                     doc="Adds one element to a queue.",
+                     gradient=registry.NOT_DIFFERENTIABLE)
 registry.register_op("QueueEnqueueManyV2", infer=_enqueue_infer("QueueEnqueueManyV2"),
                      kernel="QueueEnqueueManyV2", stateful=True,
-                     doc="Adds the slices of a batch to a queue.")
+                     doc="Adds the slices of a batch to a queue.",
+                     gradient=registry.NOT_DIFFERENTIABLE)
 
 
 # ---- dequeue ----------------------------------------------------------------------------------
@@ -68,13 +72,16 @@ def _dequeue_infer(inputs, attrs):
 
 
 registry.register_op("QueueDequeueV2", infer=_dequeue_infer, kernel="QueueDequeueV2",
-                     num_inputs=1, stateful=True, doc="Takes one element from a queue.")
+                     num_inputs=1, stateful=True, doc="Takes one element from a queue.",
+                     gradient=registry.NOT_DIFFERENTIABLE)
 registry.register_op("QueueDequeueManyV2", infer=_dequeue_infer,
                      kernel="QueueDequeueManyV2", num_inputs=2, stateful=True,
-                     doc="Takes n elements from a queue, as a batch.")
+                     doc="Takes n elements from a queue, as a batch.",
+                     gradient=registry.NOT_DIFFERENTIABLE)
 registry.register_op("QueueDequeueUpToV2", infer=_dequeue_infer,
                      kernel="QueueDequeueUpToV2", num_inputs=2, stateful=True,
-                     doc="Takes up to n elements from a queue once it is closed.")
+                     doc="Takes up to n elements from a queue once it is closed.",
+                     gradient=registry.NOT_DIFFERENTIABLE)
 
 
 # ---- size, close, is_closed -----------------------------------------------------------------
@@ -90,12 +97,15 @@ def _close_infer(inputs, attrs):
 
 registry.register_op("QueueSizeV2", infer=_handle_only_infer(dtypes.int32),
                      kernel="QueueSizeV2", num_inputs=1, stateful=True,
-                     doc="The number of elements in a queue.")
+                     doc="The number of elements in a queue.",
+                     gradient=registry.NOT_DIFFERENTIABLE)
 registry.register_op("QueueIsClosedV2", infer=_handle_only_infer(dtypes.bool),
                      kernel="QueueIsClosedV2", num_inputs=1, stateful=True,
-                     doc="Whether a queue is closed.")
+                     doc="Whether a queue is closed.",
+                     gradient=registry.NOT_DIFFERENTIABLE)
 registry.register_op("QueueCloseV2", infer=_close_infer, kernel="QueueCloseV2",
-                     num_inputs=1, stateful=True, doc="Closes a queue.")
+                     num_inputs=1, stateful=True, doc="Closes a queue.",
+                     gradient=registry.NOT_DIFFERENTIABLE)
 
 
 # ---- the Python classes ------------------------------------------------------------------------

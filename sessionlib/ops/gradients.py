@@ -27,7 +27,7 @@ from sessionlib.framework import graph as graph_lib
 from sessionlib.framework import registry, run_conversions
 from sessionlib.framework.indexed_slices import IndexedSlices, IndexedSlicesValue
 
-__all__ = ["gradients", "stop_gradient", "RegisterGradient", "NotDifferentiable",
+__all__ = ["gradients", "hessians", "stop_gradient", "RegisterGradient", "NotDifferentiable",
            "no_gradient"]
 
 
@@ -281,7 +281,7 @@ def gradients(ys, xs, grad_ys=None, name="gradients", colocate_gradients_with_op
         raise ValueError(f"Unknown value for unconnected_gradients: {unconnected_gradients!r}")
     ys_list = _as_list(ys)
     xs_list = _as_list(xs)
-    graph = _graph_of(ys_list + xs_list)
+    graph = _graph_of(ys_list + xs_list + _as_list(grad_ys) + _as_list(stop_gradients))
     with graph.as_default(), graph.name_scope(name) as scope:
         ys_list = [graph_lib.convert_to_tensor(y) for y in ys_list]
         targets = [_as_target(x, graph) for x in xs_list]
@@ -334,11 +334,76 @@ def gradients(ys, xs, grad_ys=None, name="gradients", colocate_gradients_with_op
 
 
 def _graph_of(values):
+    """The one graph of `values` (Tensors, Variables, IndexedSlices; others are ignored).
+
+    Raises:
+      ValueError: if they come from different graphs, as TF's gradients does.
+    """
+    graph, first = None, None
     for value in values:
-        graph = getattr(value, "graph", None)
-        if graph is not None:
-            return graph
-    return graph_lib.get_default_graph()
+        other = getattr(value, "graph", None)
+        if other is None:
+            continue
+        if graph is None:
+            graph, first = other, value
+        elif other is not graph:
+            raise ValueError(f"Tensor {_describe(value)} must be from the same graph as "
+                             f"Tensor {_describe(first)}.")
+    return graph if graph is not None else graph_lib.get_default_graph()
+
+
+def _describe(value):
+    return getattr(value, "name", None) or repr(value)
+
+
+def hessians(ys, xs, name="hessians", colocate_gradients_with_ops=False,
+             gate_gradients=False, aggregation_method=None):
+    """The Hessian of ``sum(ys)`` with respect to each x of `xs` (``tf.hessians``).
+
+    Each Hessian is built as the gradients of every element of the first gradient, so an x
+    must have a fully defined static shape; keep them small, as the graph grows with
+    ``x.size`` gradient computations.
+
+    Args:
+      ys: a Tensor or list of Tensors.
+      xs: a Tensor or list of Tensors.
+      name: the name scope of the ops.
+      colocate_gradients_with_ops, gate_gradients, aggregation_method: as for `gradients`.
+
+    Returns:
+      A list with one Tensor of shape ``x.shape + x.shape`` per x (None where ys do not
+      depend on x).
+
+    Raises:
+      ValueError: if an x does not have a fully defined shape.
+    """
+    from sessionlib.ops import array_ops
+
+    del colocate_gradients_with_ops, gate_gradients, aggregation_method
+    xs_list = _as_list(xs)
+    graph = _graph_of(_as_list(ys) + xs_list)
+    results = []
+    with graph.as_default(), graph.name_scope(name):
+        firsts = gradients(ys, xs_list)
+        for x, first in zip(xs_list, firsts):
+            x = _as_target(x, graph) if not hasattr(x, "_read_op") else x
+            shape = graph_lib.convert_to_tensor(x).shape
+            if not shape.is_fully_defined():
+                raise ValueError(f"tf.hessians needs a fully defined shape for {x}, got "
+                                 f"{shape}")
+            if first is None:
+                results.append(None)
+                continue
+            first = graph_lib.convert_to_tensor(first)
+            flat = array_ops.reshape(first, [-1])
+            count = shape.num_elements()
+            rows = []
+            for index in range(count):
+                (row,) = gradients(flat[index], x, unconnected_gradients="zero")
+                rows.append(array_ops.reshape(graph_lib.convert_to_tensor(row), [-1]))
+            dims = shape.as_list()
+            results.append(array_ops.reshape(array_ops.stack(rows), dims + dims))
+    return results
 
 
 def _backprop_op(op, grads, stop_ops):

@@ -36,7 +36,8 @@ for _op_type, _doc in (("IdentityReaderV2", "A reader whose records are its work
                        ("WholeFileReaderV2", "A reader of whole files."),
                        ("TextLineReaderV2", "A reader of the lines of text files.")):
     registry.register_op(_op_type, infer=_reader_infer, kernel=_op_type, num_inputs=0,
-                         stateful=True, doc=_doc)
+                         stateful=True, doc=_doc,
+                         gradient=registry.NOT_DIFFERENTIABLE)
 del _op_type, _doc
 
 
@@ -57,9 +58,11 @@ def _read_up_to_infer(inputs, attrs):
 
 
 registry.register_op("ReaderReadV2", infer=_read_infer, kernel="ReaderReadV2", num_inputs=2,
-                     stateful=True, doc="The next record (key, value) of a reader.")
+                     stateful=True, doc="The next record (key, value) of a reader.",
+                     gradient=registry.NOT_DIFFERENTIABLE)
 registry.register_op("ReaderReadUpToV2", infer=_read_up_to_infer, kernel="ReaderReadUpToV2",
-                     num_inputs=3, stateful=True, doc="Up to n records of a reader.")
+                     num_inputs=3, stateful=True, doc="Up to n records of a reader.",
+                     gradient=registry.NOT_DIFFERENTIABLE)
 
 
 # ---- counters and reset -----------------------------------------------------------------------
@@ -70,12 +73,15 @@ def _reader_only_infer(dtype):
 
 registry.register_op("ReaderNumRecordsProducedV2", infer=_reader_only_infer(dtypes.int64),
                      kernel="ReaderNumRecordsProducedV2", num_inputs=1, stateful=True,
-                     doc="How many records a reader has produced.")
+                     doc="How many records a reader has produced.",
+                     gradient=registry.NOT_DIFFERENTIABLE)
 registry.register_op("ReaderNumWorkUnitsCompletedV2", infer=_reader_only_infer(dtypes.int64),
                      kernel="ReaderNumWorkUnitsCompletedV2", num_inputs=1, stateful=True,
-                     doc="How many work units a reader has finished.")
+                     doc="How many work units a reader has finished.",
+                     gradient=registry.NOT_DIFFERENTIABLE)
 registry.register_op("ReaderResetV2", infer=_reader_only_infer(None), kernel="ReaderResetV2",
-                     num_inputs=1, stateful=True, doc="Restores a reader to its initial state.")
+                     num_inputs=1, stateful=True, doc="Restores a reader to its initial state.",
+                     gradient=registry.NOT_DIFFERENTIABLE)
 
 
 # ---- state serialization ---------------------------------------------------------------------
@@ -92,10 +98,12 @@ def _restore_state_infer(inputs, attrs):
 
 registry.register_op("ReaderSerializeStateV2", infer=_reader_only_infer(dtypes.string),
                      kernel="ReaderSerializeStateV2", num_inputs=1, stateful=True,
-                     doc="A reader's state, as a serialized ReaderBaseState.")
+                     doc="A reader's state, as a serialized ReaderBaseState.",
+                     gradient=registry.NOT_DIFFERENTIABLE)
 registry.register_op("ReaderRestoreStateV2", infer=_restore_state_infer,
                      kernel="ReaderRestoreStateV2", num_inputs=2, stateful=True,
-                     doc="Restores a reader's state from ReaderSerializeStateV2's output.")
+                     doc="Restores a reader's state from ReaderSerializeStateV2's output.",
+                     gradient=registry.NOT_DIFFERENTIABLE)
 
 
 # ---- the Python classes ------------------------------------------------------------------------

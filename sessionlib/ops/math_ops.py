@@ -123,60 +123,101 @@ def _unary_infer(op_type, allowed, has_t=True):
 # logical ops change the dtype to bool and stay out of chains.
 
 def _register_binary(op_type, elementwise_name, allowed, out_dtype=None, has_t=True,
-                     fuses=False):
+                     fuses=False, gradient=registry.NOT_DIFFERENTIABLE):
     registry.register_op(op_type, infer=_binary_infer(op_type, allowed, out_dtype, has_t),
                          kernel=op_type, num_inputs=2, doc=f"Elementwise {elementwise_name}.",
-                         fusion=elementwise_name if fuses else None)
+                         fusion=elementwise_name if fuses else None, gradient=gradient)
 
 
-def _register_unary(op_type, elementwise_name, allowed, has_t=True, fuses=False):
+def _register_unary(op_type, elementwise_name, allowed, has_t=True, fuses=False,
+                    gradient=registry.NOT_DIFFERENTIABLE):
     registry.register_op(op_type, infer=_unary_infer(op_type, allowed, has_t),
                          kernel=op_type, num_inputs=1, doc=f"Elementwise {elementwise_name}.",
-                         fusion=elementwise_name if fuses else None)
+                         fusion=elementwise_name if fuses else None, gradient=gradient)
 
 
-for _op_type, _elementwise, _allowed in (
-        ("AddV2", "add", _NUMERIC), ("Sub", "sub", _NUMERIC), ("Mul", "mul", _NUMERIC),
-        ("RealDiv", "real_div", _FLOATS), ("FloorDiv", "floor_div", _NUMERIC),
-        ("FloorMod", "floor_mod", _NUMERIC), ("Pow", "pow", _NUMERIC),
-        ("Maximum", "maximum", _NUMERIC), ("Minimum", "minimum", _NUMERIC),
-        ("SquaredDifference", "squared_difference", _NUMERIC)):
-    _register_binary(_op_type, _elementwise, _allowed, fuses=True)
+# ---- gradients of the elementwise ops ------------------------------------------------------
+#
+# Each builds graph ops from the forward op's inputs and outputs, so gradients of gradients
+# work: every op used here has a gradient itself. A broadcasting op's input gradients are
+# summed back to the inputs' shapes (``_grad_util.reduce_to_input``), statically when the
+# shapes allow.
 
-for _op_type, _elementwise, _allowed in (
-        ("Equal", "equal", _NUMERIC_AND_BOOL), ("NotEqual", "not_equal", _NUMERIC_AND_BOOL),
-        ("Less", "less", _NUMERIC), ("LessEqual", "less_equal", _NUMERIC),
-        ("Greater", "greater", _NUMERIC), ("GreaterEqual", "greater_equal", _NUMERIC)):
-    _register_binary(_op_type, _elementwise, _allowed, out_dtype=dtypes.bool)
+def _binary_grads(op, grad_x, grad_y):
+    from sessionlib.ops import _grad_util
 
-def _sum_grad(op, grad):
-    # A first version for constant axes and a known input shape: the incoming gradient,
-    # reshaped to the kept-dims shape, broadcast back over the input.
-    from sessionlib.framework import tensor_util
+    x, y = op.inputs
+    return [_grad_util.reduce_to_input(grad_x, x, y), _grad_util.reduce_to_input(grad_y, y, x)]
+
+
+def _add_grad(op, grad):
+    return _binary_grads(op, grad, grad)
+
+
+def _sub_grad(op, grad):
+    return _binary_grads(op, grad, negative(grad))
+
+
+def _mul_grad(op, grad):
+    x, y = op.inputs
+    return _binary_grads(op, multiply(grad, y), multiply(x, grad))
+
+
+def _real_div_grad(op, grad):
+    x, y = op.inputs
+    return _binary_grads(op, realdiv(grad, y),
+                         multiply(grad, realdiv(realdiv(negative(x), y), y)))
+
+
+def _floor_mod_grad(op, grad):
+    # x mod y = x - floor(x / y) * y, with floor(x / y) piecewise constant (TF's gradient).
+    x, y = op.inputs
+    return _binary_grads(op, grad, multiply(grad, negative(floordiv(x, y))))
+
+
+def _pow_grad(op, grad):
     from sessionlib.ops import array_ops
 
-    value, axes = op.inputs
-    axes_value = tensor_util.constant_value(axes)
-    if axes_value is None or not value.shape.is_fully_defined():
-        raise NotImplementedError("Sum gradient with dynamic axes or shape")
-    rank = value.shape.rank
-    reduced = {int(a) % rank for a in np.atleast_1d(axes_value)} if rank else set()
-    kept_shape = [1 if d in reduced else n for d, n in enumerate(value.shape.as_list())]
-    reshaped = array_ops.reshape(grad, kept_shape)
-    return [multiply(reshaped, array_ops.ones_like(value)), None]
+    x, y = op.inputs
+    z = op.outputs[0]
+    one = _scalar(1, y.dtype)
+    grad_x = multiply(grad, multiply(y, pow(x, subtract(y, one))))
+    # log(x) only where x > 0: elsewhere TF takes the gradient with respect to y as 0.
+    positive = greater(x, array_ops.zeros_like(x))
+    safe_x = _select_v2(positive, x, array_ops.ones_like(x))
+    log_x = _select_v2(positive, log(safe_x), array_ops.zeros_like(x))
+    return _binary_grads(op, grad_x, multiply(grad, multiply(z, log_x)))
 
 
-_register_binary("LogicalAnd", "logical_and", _BOOL, has_t=False)
-_register_binary("LogicalOr", "logical_or", _BOOL, has_t=False)
-_register_unary("LogicalNot", "logical_not", _BOOL, has_t=False)
+def _select_v2(condition, x, y):
+    """SelectV2 (numpy broadcasting of all three), built directly: `array_ops.where` builds
+    TF 1's Select for a vector condition, which picks rows instead of broadcasting."""
+    return condition.graph.create_op("SelectV2", [condition, x, y]).outputs[0]
 
-for _op_type, _elementwise, _allowed in (
-        ("Neg", "neg", _NUMERIC), ("Abs", "abs", _NUMERIC), ("Sign", "sign", _NUMERIC),
-        ("Square", "square", _NUMERIC), ("Sqrt", "sqrt", _FLOATS), ("Rsqrt", "rsqrt", _FLOATS),
-        ("Exp", "exp", _FLOATS), ("Log", "log", _FLOATS), ("Log1p", "log1p", _FLOATS),
-        ("Sin", "sin", _FLOATS), ("Cos", "cos", _FLOATS), ("Tanh", "tanh", _FLOATS),
-        ("Sigmoid", "sigmoid", _FLOATS), ("Reciprocal", "reciprocal", _FLOATS)):
-    _register_unary(_op_type, _elementwise, _allowed, fuses=True)
+
+def _select_mask_grads(op, grad, mask):
+    from sessionlib.ops import array_ops
+
+    zeros = array_ops.zeros_like(grad)
+    return _binary_grads(op, _select_v2(mask, grad, zeros), _select_v2(mask, zeros, grad))
+
+
+def _maximum_grad(op, grad):
+    x, y = op.inputs
+    return _select_mask_grads(op, grad, greater_equal(x, y))
+
+
+def _minimum_grad(op, grad):
+    x, y = op.inputs
+    return _select_mask_grads(op, grad, less_equal(x, y))
+
+
+def _squared_difference_grad(op, grad):
+    x, y = op.inputs
+    with graph_lib.control_dependencies([grad]):
+        two_diff = multiply(_scalar(2, x.dtype), subtract(x, y))
+    grad_x = multiply(grad, two_diff)
+    return _binary_grads(op, grad_x, negative(grad_x))
 
 
 def _neg_grad(op, grad):
@@ -191,18 +232,106 @@ def _square_grad(op, grad):
     return [multiply(grad, two_x)]
 
 
-def _mul_grad(op, grad):
-    # A first version for equal static shapes; broadcasting inputs are reduced back to their
-    # shapes by the general binary-op gradient.
-    x, y = op.inputs
-    if not (x.shape.is_fully_defined() and x.shape == y.shape):
-        raise NotImplementedError("Mul gradient with broadcasting")
-    return [multiply(grad, y), multiply(grad, x)]
+def _abs_grad(op, grad):
+    return [multiply(grad, sign(op.inputs[0]))]
 
 
-registry.register_gradient("Mul")(_mul_grad)
-registry.register_gradient("Neg")(_neg_grad)
-registry.register_gradient("Square")(_square_grad)
+def _sign_grad(op, grad):
+    from sessionlib.ops import array_ops
+
+    return [array_ops.zeros_like(op.inputs[0])]
+
+
+def _sqrt_grad(op, grad):
+    # d sqrt(x) = 0.5 / sqrt(x): from the output, like TF's SqrtGrad.
+    y = op.outputs[0]
+    return [realdiv(multiply(grad, _scalar(0.5, y.dtype)), y)]
+
+
+def _rsqrt_grad(op, grad):
+    # d x^-1/2 = -0.5 * y^3.
+    y = op.outputs[0]
+    return [multiply(grad, multiply(_scalar(-0.5, y.dtype), multiply(square(y), y)))]
+
+
+def _reciprocal_grad(op, grad):
+    # d (1/x) = -y^2.
+    y = op.outputs[0]
+    return [multiply(grad, negative(square(y)))]
+
+
+def _exp_grad(op, grad):
+    return [multiply(grad, op.outputs[0])]
+
+
+def _log_grad(op, grad):
+    return [multiply(grad, reciprocal(op.inputs[0]))]
+
+
+def _log1p_grad(op, grad):
+    x = op.inputs[0]
+    return [multiply(grad, reciprocal(add(_scalar(1, x.dtype), x)))]
+
+
+def _sin_grad(op, grad):
+    return [multiply(grad, cos(op.inputs[0]))]
+
+
+def _cos_grad(op, grad):
+    return [negative(multiply(grad, sin(op.inputs[0])))]
+
+
+def _tanh_grad(op, grad):
+    y = op.outputs[0]
+    return [multiply(grad, subtract(_scalar(1, y.dtype), square(y)))]
+
+
+def _sigmoid_grad(op, grad):
+    y = op.outputs[0]
+    return [multiply(grad, multiply(y, subtract(_scalar(1, y.dtype), y)))]
+
+
+_BINARY_GRADIENTS = {
+    "AddV2": _add_grad, "Sub": _sub_grad, "Mul": _mul_grad, "RealDiv": _real_div_grad,
+    "FloorMod": _floor_mod_grad, "Pow": _pow_grad, "Maximum": _maximum_grad,
+    "Minimum": _minimum_grad, "SquaredDifference": _squared_difference_grad,
+}
+_UNARY_GRADIENTS = {
+    "Neg": _neg_grad, "Abs": _abs_grad, "Sign": _sign_grad, "Square": _square_grad,
+    "Sqrt": _sqrt_grad, "Rsqrt": _rsqrt_grad, "Exp": _exp_grad, "Log": _log_grad,
+    "Log1p": _log1p_grad, "Sin": _sin_grad, "Cos": _cos_grad, "Tanh": _tanh_grad,
+    "Sigmoid": _sigmoid_grad, "Reciprocal": _reciprocal_grad,
+}
+
+
+for _op_type, _elementwise, _allowed in (
+        ("AddV2", "add", _NUMERIC), ("Sub", "sub", _NUMERIC), ("Mul", "mul", _NUMERIC),
+        ("RealDiv", "real_div", _FLOATS), ("FloorDiv", "floor_div", _NUMERIC),
+        ("FloorMod", "floor_mod", _NUMERIC), ("Pow", "pow", _NUMERIC),
+        ("Maximum", "maximum", _NUMERIC), ("Minimum", "minimum", _NUMERIC),
+        ("SquaredDifference", "squared_difference", _NUMERIC)):
+    # FloorDiv is piecewise constant: TF gives it no gradient.
+    _register_binary(_op_type, _elementwise, _allowed, fuses=True,
+                     gradient=_BINARY_GRADIENTS.get(_op_type, registry.NOT_DIFFERENTIABLE))
+
+for _op_type, _elementwise, _allowed in (
+        ("Equal", "equal", _NUMERIC_AND_BOOL), ("NotEqual", "not_equal", _NUMERIC_AND_BOOL),
+        ("Less", "less", _NUMERIC), ("LessEqual", "less_equal", _NUMERIC),
+        ("Greater", "greater", _NUMERIC), ("GreaterEqual", "greater_equal", _NUMERIC)):
+    _register_binary(_op_type, _elementwise, _allowed, out_dtype=dtypes.bool)
+
+_register_binary("LogicalAnd", "logical_and", _BOOL, has_t=False)
+_register_binary("LogicalOr", "logical_or", _BOOL, has_t=False)
+_register_unary("LogicalNot", "logical_not", _BOOL, has_t=False)
+
+for _op_type, _elementwise, _allowed in (
+        ("Neg", "neg", _NUMERIC), ("Abs", "abs", _NUMERIC), ("Sign", "sign", _NUMERIC),
+        ("Square", "square", _NUMERIC), ("Sqrt", "sqrt", _FLOATS), ("Rsqrt", "rsqrt", _FLOATS),
+        ("Exp", "exp", _FLOATS), ("Log", "log", _FLOATS), ("Log1p", "log1p", _FLOATS),
+        ("Sin", "sin", _FLOATS), ("Cos", "cos", _FLOATS), ("Tanh", "tanh", _FLOATS),
+        ("Sigmoid", "sigmoid", _FLOATS), ("Reciprocal", "reciprocal", _FLOATS)):
+    _register_unary(_op_type, _elementwise, _allowed, fuses=True,
+                    gradient=_UNARY_GRADIENTS[_op_type])
 
 
 def _scalar(value, dtype):
@@ -513,8 +642,16 @@ def _cast_infer(inputs, attrs):
     return [(target, inputs[0].shape)]
 
 
+def _cast_grad(op, grad):
+    # Only float-to-float casts pass a gradient, converted back to the source dtype, as TF.
+    source = op.inputs[0].dtype
+    if source.is_floating and op.outputs[0].dtype.is_floating and grad is not None:
+        return [cast(grad, source)]
+    return [None]
+
+
 registry.register_op("Cast", infer=_cast_infer, kernel="Cast", num_inputs=1,
-                     doc="Converts to another dtype.")
+                     doc="Converts to another dtype.", gradient=_cast_grad)
 
 
 def cast(x, dtype, name=None):
@@ -640,8 +777,30 @@ def _matmul_infer(inputs, attrs):
     return [(dtype, TensorShape([rows, cols]))]
 
 
+def _matmul_grads(build, a, b, grad, transpose_a, transpose_b):
+    """The gradients of ``a @ b`` (with transposes) through `build(x, y, tx, ty)`."""
+    if not transpose_a and not transpose_b:
+        return build(grad, b, False, True), build(a, grad, True, False)
+    if not transpose_a and transpose_b:
+        return build(grad, b, False, False), build(grad, a, True, False)
+    if transpose_a and not transpose_b:
+        return build(b, grad, False, True), build(a, grad, False, False)
+    return build(b, grad, True, True), build(grad, a, True, True)
+
+
+def _matmul_grad(op, grad):
+    a, b = op.inputs
+
+    def build(x, y, tx, ty):
+        return op.graph.create_op("MatMul", [x, y], {"transpose_a": tx, "transpose_b": ty}
+                                  ).outputs[0]
+
+    return list(_matmul_grads(build, a, b, grad, op.get_attr("transpose_a"),
+                              op.get_attr("transpose_b")))
+
+
 registry.register_op("MatMul", infer=_matmul_infer, kernel="MatMul", num_inputs=2,
-                     doc="A matrix product (numpy / BLAS).")
+                     doc="A matrix product (numpy / BLAS).", gradient=_matmul_grad)
 
 
 def _batch_matmul_infer(inputs, attrs):
@@ -666,8 +825,24 @@ def _batch_matmul_infer(inputs, attrs):
     return [(dtype, batch.concatenate([rows, cols]))]
 
 
+def _batch_matmul_grad(op, grad):
+    from sessionlib.ops import _grad_util
+
+    x, y = op.inputs
+
+    def build(a, b, ta, tb):
+        return op.graph.create_op("BatchMatMulV2", [a, b], {"adj_x": ta, "adj_y": tb}
+                                  ).outputs[0]
+
+    grad_x, grad_y = _matmul_grads(build, x, y, grad, op.get_attr("adj_x"),
+                                   op.get_attr("adj_y"))
+    # Batch dimensions that broadcast are summed back to each input's.
+    return [_grad_util.sum_to_batch(grad_x, x, y), _grad_util.sum_to_batch(grad_y, y, x)]
+
+
 registry.register_op("BatchMatMulV2", infer=_batch_matmul_infer, kernel="BatchMatMulV2",
-                     num_inputs=2, doc="Batched matrix products with broadcasting.")
+                     num_inputs=2, doc="Batched matrix products with broadcasting.",
+                     gradient=_batch_matmul_grad)
 
 
 def matmul(a, b, transpose_a=False, transpose_b=False, adjoint_a=False, adjoint_b=False,
@@ -724,6 +899,57 @@ def _reduction_infer(op_type, allowed):
 _FUSED_REDUCTIONS = {"Sum": "reduce_sum", "Mean": "reduce_mean", "Max": "reduce_max",
                      "Min": "reduce_min"}
 
+
+def _sum_grad(op, grad):
+    from sessionlib.ops import _grad_util
+
+    value, axes = op.inputs
+    return [_grad_util.broadcast_reduced(grad, value, axes, op.get_attr("keep_dims")), None]
+
+
+def _mean_grad(op, grad):
+    from sessionlib.ops import array_ops
+
+    value, axes = op.inputs
+    summed = _sum_grad(op, grad)[0]
+    out = op.outputs[0]
+    if value.shape.is_fully_defined() and out.shape.is_fully_defined():
+        count = max(value.shape.num_elements() // max(out.shape.num_elements(), 1), 1)
+        return [realdiv(summed, _scalar(count, value.dtype)), None]
+    count = floordiv(array_ops.size(value), maximum(array_ops.size(out), 1))
+    return [realdiv(summed, cast(count, value.dtype)), None]
+
+
+def _min_or_max_grad(op, grad):
+    # The gradient goes to the elements equal to the extreme, split evenly among ties (TF).
+    from sessionlib.ops import _grad_util, array_ops
+
+    value, axes = op.inputs
+    out = op.outputs[0]
+    keep_dims = op.get_attr("keep_dims")
+    if not keep_dims:
+        kept = _grad_util.reduced_shape(value, axes)
+        out = array_ops.reshape(out, kept)
+        grad = array_ops.reshape(grad, kept)
+    indicators = cast(equal(value, out), value.dtype)
+    count = reduce_sum(indicators, axes, keepdims=True)
+    return [multiply(realdiv(indicators, count), grad), None]
+
+
+def _prod_grad(op, grad):
+    # d prod / d x_i is the product of the other elements, which the helper op computes
+    # without dividing (so zeros are handled), as TF's exclusive cumulative products do.
+    from sessionlib.ops import _grad_util
+
+    value, axes = op.inputs
+    spread = _grad_util.broadcast_reduced(grad, value, axes, op.get_attr("keep_dims"))
+    others = op.graph.create_op("ProdOthers", [value, axes]).outputs[0]
+    return [multiply(spread, others), None]
+
+
+_REDUCTION_GRADIENTS = {"Sum": _sum_grad, "Mean": _mean_grad, "Max": _min_or_max_grad,
+                        "Min": _min_or_max_grad, "Prod": _prod_grad}
+
 for _op_type, _allowed in (("Sum", _NUMERIC), ("Prod", _NUMERIC), ("Mean", _NUMERIC),
                            ("Max", _NUMERIC), ("Min", _NUMERIC), ("Any", _BOOL),
                            ("All", _BOOL)):
@@ -731,12 +957,27 @@ for _op_type, _allowed in (("Sum", _NUMERIC), ("Prod", _NUMERIC), ("Mean", _NUME
     registry.register_op(_op_type, infer=_reduction_infer(_op_type, _allowed),
                          kernel=_op_type, num_inputs=2,
                          doc=f"Reduction: {_op_type}.",
-                         fusion=_FUSED_REDUCTIONS.get(_op_type))
+                         fusion=_FUSED_REDUCTIONS.get(_op_type),
+                         gradient=_REDUCTION_GRADIENTS.get(_op_type,
+                                                           registry.NOT_DIFFERENTIABLE))
 
-registry.register_gradient("Sum")(_sum_grad)
+
+def _prod_others_infer(inputs, attrs):
+    value, axes = inputs
+    _infer.check_dtype("ProdOthers", value, _NUMERIC, "input")
+    _infer.check_index_dtype("ProdOthers", axes, "reduction_indices")
+    attrs["T"] = value.dtype
+    attrs["Tidx"] = axes.dtype
+    return [(value.dtype, value.shape)]
+
+
+# A gradient helper: no second-order gradient of reduce_prod through it.
+registry.register_op("ProdOthers", infer=_prod_others_infer, kernel="ProdOthers",
+                     num_inputs=2, gradient=registry.NOT_DIFFERENTIABLE,
+                     doc="For each element, the product of the others along the axes.")
 
 registry.register_op("ReduceJoin", infer=_reduction_infer("ReduceJoin", (dtypes.string,)),
-                     kernel="ReduceJoin", num_inputs=2,
+                     kernel="ReduceJoin", num_inputs=2, gradient=registry.NOT_DIFFERENTIABLE,
                      doc="Joins strings across dimensions.")
 
 
@@ -888,9 +1129,11 @@ def _arg_infer(op_type):
 
 
 registry.register_op("ArgMax", infer=_arg_infer("ArgMax"), kernel="ArgMax", num_inputs=2,
-                     doc="The index of the largest value along an axis.")
+                     doc="The index of the largest value along an axis.",
+                     gradient=registry.NOT_DIFFERENTIABLE)
 registry.register_op("ArgMin", infer=_arg_infer("ArgMin"), kernel="ArgMin", num_inputs=2,
-                     doc="The index of the smallest value along an axis.")
+                     doc="The index of the smallest value along an axis.",
+                     gradient=registry.NOT_DIFFERENTIABLE)
 
 
 def _arg(op_type, input, axis, name, dimension, output_type):  # noqa: A002
@@ -1029,3 +1272,98 @@ def _invert_operator(self):
 Tensor.__neg__ = _neg_operator
 Tensor.__abs__ = _abs_operator
 Tensor.__invert__ = _invert_operator
+
+
+# ---- UnsortedSegmentSum ---------------------------------------------------------------------
+
+def _unsorted_segment_sum_infer(inputs, attrs):
+    data, segment_ids, num_segments = inputs
+    _infer.check_dtype("UnsortedSegmentSum", data, _NUMERIC, "data")
+    _infer.check_index_dtype("UnsortedSegmentSum", segment_ids, "segment_ids")
+    _infer.check_index_dtype("UnsortedSegmentSum", num_segments, "num_segments")
+    if num_segments.shape.rank not in (0, None):
+        raise ValueError(f"Shape must be rank 0 but is rank {num_segments.shape.rank} for "
+                         "'UnsortedSegmentSum' (num_segments)")
+    attrs["T"] = data.dtype
+    attrs["Tindices"] = segment_ids.dtype
+    attrs["Tnumsegments"] = num_segments.dtype
+    count = _infer.folded_value(num_segments)
+    count = None if count is None else int(count)
+    if data.shape.rank is None or segment_ids.shape.rank is None:
+        return [(data.dtype, TensorShape(None))]
+    ids_rank = segment_ids.shape.rank
+    if ids_rank > data.shape.rank or not TensorShape(
+            data.shape.as_list()[:ids_rank]).is_compatible_with(segment_ids.shape):
+        raise ValueError(f"segment_ids.shape = {segment_ids.shape} must be a prefix of "
+                         f"data.shape = {data.shape} for 'UnsortedSegmentSum'")
+    return [(data.dtype, TensorShape([count] + data.shape.as_list()[ids_rank:]))]
+
+
+def _unsorted_segment_sum_grad(op, grad):
+    # Each data row received the sum of its segment: its gradient is that segment's row.
+    # Ids outside [0, num_segments) were dropped, so their rows get zero.
+    from sessionlib.ops import array_ops
+
+    data, segment_ids, num_segments = op.inputs
+    ids = segment_ids
+    valid = logical_and(greater_equal(ids, array_ops.zeros_like(ids)),
+                        less(ids, cast(num_segments, ids.dtype)))
+    safe_ids = array_ops.where(valid, ids, array_ops.zeros_like(ids))
+    gathered = array_ops.gather(grad, safe_ids)
+    mask = valid
+    extra = data.shape.rank - ids.shape.rank if (
+        data.shape.rank is not None and ids.shape.rank is not None) else None
+    if extra is None:
+        raise NotImplementedError("The gradient of UnsortedSegmentSum needs known ranks")
+    if extra:
+        mask = array_ops.reshape(mask, _known_dims(ids) + [1] * extra)
+    zeros = array_ops.zeros_like(gathered)
+    picked = op.graph.create_op("SelectV2", [mask, gathered, zeros]).outputs[0]
+    return [picked, None, None]
+
+
+def _known_dims(tensor):
+    from sessionlib.ops import array_ops
+
+    dims = tensor.shape.as_list()
+    if sum(d is None for d in dims) <= 1:
+        return [-1 if d is None else d for d in dims]
+    return array_ops.shape(tensor)
+
+
+registry.register_op("UnsortedSegmentSum", infer=_unsorted_segment_sum_infer,
+                     kernel="UnsortedSegmentSum", num_inputs=3,
+                     gradient=_unsorted_segment_sum_grad,
+                     doc="Sums of the rows of data by segment id, in any order.")
+
+
+def unsorted_segment_sum(data, segment_ids, num_segments, name=None):
+    """Sums the slices of `data` by segment: ``out[i] = sum(data[j] for segment_ids[j] == i)``.
+
+    Args:
+      data: a numeric Tensor.
+      segment_ids: an int32/int64 Tensor whose shape is a prefix of `data`'s; ids outside
+        ``[0, num_segments)`` are dropped, as in TF.
+      num_segments: a scalar int Tensor or int: the number of segments.
+      name: the op name.
+
+    Returns:
+      A Tensor of shape ``[num_segments] + data.shape[segment_ids.rank:]`` (op
+      ``UnsortedSegmentSum``); segments without rows are 0.
+
+    Raises:
+      ValueError: if the shape of `segment_ids` is statically not a prefix of `data`'s.
+      TypeError: for non-integer ids or an unsupported dtype.
+    """
+    graph = _find_graph((data, segment_ids, num_segments))
+    with graph.as_default(), graph.name_scope(name or "UnsortedSegmentSum") as scope:
+        data_t = graph_lib.convert_to_tensor(data, name="data")
+        ids_t = graph_lib.convert_to_tensor(segment_ids, name="segment_ids")
+        count_t = num_segments if isinstance(num_segments, Tensor) else (
+            graph_lib.convert_to_tensor(np.asarray(num_segments, dtype=np.int32),
+                                        name="num_segments"))
+        return graph.create_op("UnsortedSegmentSum", [data_t, ids_t, count_t],
+                               name=scope).outputs[0]
+
+
+__all__.append("unsorted_segment_sum")

@@ -10,6 +10,7 @@ import types
 from sessionlib import dtypes
 from sessionlib.framework import graph as graph_lib
 from sessionlib.framework import registry
+from sessionlib.framework.tensor_shape import TensorShape
 from sessionlib.ops import _infer, math_ops
 
 __all__ = ["nn", "relu", "softmax", "sigmoid", "tanh", "bias_add"]
@@ -23,8 +24,38 @@ def _relu_infer(inputs, attrs):
     return [(inputs[0].dtype, inputs[0].shape)]
 
 
+def _relu_grad(op, grad):
+    return [_relu_grad_op(grad, op.outputs[0])]
+
+
+def _relu_grad_op(gradients, features):
+    return gradients.graph.create_op("ReluGrad", [gradients, features]).outputs[0]
+
+
 registry.register_op("Relu", infer=_relu_infer, kernel="Relu", num_inputs=1,
-                     doc="max(features, 0).", fusion="relu")
+                     doc="max(features, 0).", fusion="relu", gradient=_relu_grad)
+
+
+def _relu_grad_infer(inputs, attrs):
+    dtype = _infer.same_dtype("ReluGrad", inputs, names=("gradients", "features"))
+    _infer.check_dtype("ReluGrad", inputs[0], dtypes.NUMERIC_DTYPES, "gradients")
+    if not inputs[0].shape.is_compatible_with(inputs[1].shape):
+        raise ValueError(f"Shapes {inputs[0].shape} and {inputs[1].shape} are incompatible "
+                         "for 'ReluGrad'")
+    attrs["T"] = dtype
+    return [(dtype, inputs[0].shape.merge_with(inputs[1].shape))]
+
+
+def _relu_grad_grad(op, grad):
+    # ReluGrad is linear in `gradients` with the same mask; `features` only pick the mask.
+    from sessionlib.ops import array_ops
+
+    return [_relu_grad_op(grad, op.inputs[1]), array_ops.zeros_like(op.inputs[1])]
+
+
+# TF's ReluGrad: the gradients where features > 0 (Relu's output or input), else 0.
+registry.register_op("ReluGrad", infer=_relu_grad_infer, kernel="ReluGrad", num_inputs=2,
+                     doc="The gradient of Relu.", gradient=_relu_grad_grad)
 
 
 def relu(features, name=None):
@@ -48,8 +79,15 @@ def _softmax_infer(inputs, attrs):
     return [(logits.dtype, logits.shape)]
 
 
+def _softmax_grad(op, grad):
+    # (grad - sum(grad * y, -1)) * y, from the output y, as TF.
+    y = op.outputs[0]
+    dot = math_ops.reduce_sum(math_ops.multiply(grad, y), -1, keepdims=True)
+    return [math_ops.multiply(math_ops.subtract(grad, dot), y)]
+
+
 registry.register_op("Softmax", infer=_softmax_infer, kernel="Softmax", num_inputs=1,
-                     doc="exp(x) / sum(exp(x)) along the last axis.")
+                     doc="exp(x) / sum(exp(x)) along the last axis.", gradient=_softmax_grad)
 
 
 def softmax(logits, axis=None, name=None, dim=None):
@@ -103,8 +141,46 @@ def _bias_add_infer(inputs, attrs):
     return [(dtype, value.shape)]
 
 
+def _bias_add_grad(op, grad):
+    data_format = op.get_attr("data_format")
+    bias_grad = grad.graph.create_op("BiasAddGrad", [grad], {"data_format": data_format}
+                                     ).outputs[0]
+    return [grad, bias_grad]
+
+
 registry.register_op("BiasAdd", infer=_bias_add_infer, kernel="BiasAdd", num_inputs=2,
-                     doc="Adds a 1-D bias along the channel dimension.")
+                     doc="Adds a 1-D bias along the channel dimension.", gradient=_bias_add_grad)
+
+
+def _bias_add_grad_infer(inputs, attrs):
+    value = inputs[0]
+    _infer.check_dtype("BiasAddGrad", value, dtypes.NUMERIC_DTYPES, "out_backprop")
+    attrs["T"] = value.dtype
+    data_format = attrs.setdefault("data_format", "NHWC")
+    if data_format not in ("NHWC", "NCHW"):
+        raise ValueError(f"Unknown data_format {data_format!r}")
+    value.shape.with_rank_at_least(2 if data_format == "NHWC" else 3)
+    if value.shape.rank is None:
+        return [(value.dtype, TensorShape([None]))]
+    return [(value.dtype, TensorShape([value.shape[-1 if data_format == "NHWC" else 1]]))]
+
+
+def _bias_add_grad_grad(op, grad):
+    # BiasAddGrad sums over all but the channel dimension: its gradient spreads `grad` back.
+    from sessionlib.ops import array_ops
+
+    backprop = op.inputs[0]
+    if op.get_attr("data_format") == "NCHW":
+        rank = backprop.shape.rank
+        if rank is None:
+            raise ValueError("The gradient of BiasAddGrad (NCHW) needs a known rank")
+        grad = array_ops.reshape(grad, [-1] + [1] * (rank - 2))
+    return [math_ops.multiply(grad, array_ops.ones_like(backprop, optimize=False))]
+
+
+registry.register_op("BiasAddGrad", infer=_bias_add_grad_infer, kernel="BiasAddGrad",
+                     num_inputs=1, doc="The gradient of BiasAdd for the bias: a sum over all "
+                     "but the channel dimension.", gradient=_bias_add_grad_grad)
 
 
 def bias_add(value, bias, data_format=None, name=None):

@@ -75,13 +75,16 @@ def _random_infer(op_type):
 
 registry.register_op("RandomUniform", infer=_random_infer("RandomUniform"),
                      kernel="RandomUniform", num_inputs=1, stateful=True,
-                     doc="Uniform floats in [0, 1).")
+                     doc="Uniform floats in [0, 1).",
+                     gradient=registry.NOT_DIFFERENTIABLE)
 registry.register_op("RandomStandardNormal", infer=_random_infer("RandomStandardNormal"),
                      kernel="RandomStandardNormal", num_inputs=1, stateful=True,
-                     doc="Standard normal floats.")
+                     doc="Standard normal floats.",
+                     gradient=registry.NOT_DIFFERENTIABLE)
 registry.register_op("TruncatedNormal", infer=_random_infer("TruncatedNormal"),
                      kernel="TruncatedNormal", num_inputs=1, stateful=True,
-                     doc="Standard normal floats within two standard deviations.")
+                     doc="Standard normal floats within two standard deviations.",
+                     gradient=registry.NOT_DIFFERENTIABLE)
 
 
 def _random_int_infer(inputs, attrs):
@@ -102,7 +105,8 @@ def _random_int_infer(inputs, attrs):
 
 registry.register_op("RandomUniformInt", infer=_random_int_infer,
                      kernel="RandomUniformInt", num_inputs=3, stateful=True,
-                     doc="Uniform integers in [minval, maxval).")
+                     doc="Uniform integers in [minval, maxval).",
+                     gradient=registry.NOT_DIFFERENTIABLE)
 
 
 def _seed_attrs(seed):

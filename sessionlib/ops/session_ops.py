@@ -53,7 +53,8 @@ def _wrap_fetched_handle(value, tensor, session):
 registry.register_op("GetSessionHandle", infer=_get_session_handle_infer,
                      kernel="GetSessionHandle", num_inputs=1, stateful=True,
                      fetch_wrapper=_wrap_fetched_handle,
-                     doc="Stores its input in the session; outputs the handle string.")
+                     doc="Stores its input in the session; outputs the handle string.",
+                     gradient=registry.NOT_DIFFERENTIABLE)
 
 
 def get_session_handle(data, name=None):
@@ -86,7 +87,8 @@ def _get_session_tensor_infer(inputs, attrs):
 
 registry.register_op("GetSessionTensor", infer=_get_session_tensor_infer,
                      kernel="GetSessionTensor", num_inputs=1, stateful=True,
-                     doc="The session-stored tensor of a handle.")
+                     doc="The session-stored tensor of a handle.",
+                     gradient=registry.NOT_DIFFERENTIABLE)
 
 
 def _device_of_handle(handle):
@@ -127,7 +129,8 @@ def _no_outputs(inputs, attrs):
 
 registry.register_op("DeleteSessionTensor", infer=_no_outputs,
                      kernel="DeleteSessionTensor", num_inputs=1, stateful=True,
-                     doc="Drops the session-stored tensor of a handle.")
+                     doc="Drops the session-stored tensor of a handle.",
+                     gradient=registry.NOT_DIFFERENTIABLE)
 
 
 def delete_session_tensor(handle, name=None):

@@ -34,6 +34,96 @@ def _static_dense_shape(shape_tensor):
     return TensorShape(None)
 
 
+
+# ---- gradient helpers -----------------------------------------------------------------------
+#
+# The gradients of the values of a SparseTensor are the dense gradient read at its indices
+# (TF's gather_nd), built here from ops that have gradients themselves: the indices become
+# row-major linear positions, which gather from the flattened dense gradient.
+
+def _gather_at(dense, indices, dense_shape):
+    """`dense[indices[k]]` for each row k of the [nnz, rank] int `indices` (of `dense_shape`)."""
+    from sessionlib.ops import math_ops
+
+    if indices.shape.rank in (0, 1):
+        return array_ops.gather(dense, indices)
+    rank = indices.shape[1] if indices.shape.rank == 2 else None
+    if rank is None:
+        raise NotImplementedError("Sparse gradients need indices of a known rank")
+    shape64 = math_ops.cast(dense_shape, dtypes.int64)
+    strides = array_ops.stack([math_ops.reduce_prod(shape64[i + 1:]) for i in range(rank)])
+    linear = math_ops.reduce_sum(math_ops.multiply(math_ops.cast(indices, dtypes.int64),
+                                                   strides), 1)
+    return array_ops.gather(array_ops.reshape(dense, [-1]), linear)
+
+
+def _attr_or(op, name, default):
+    try:
+        return op.get_attr(name)
+    except ValueError:
+        return default
+
+
+def _sparse_to_dense_grad(op, grad):
+    indices, output_shape, _, _ = op.inputs
+    return [None, None, _gather_at(grad, indices, output_shape), None]
+
+
+def _sparse_dense_add_grad(op, grad):
+    a_indices, _, a_shape, _ = op.inputs
+    return [None, _gather_at(grad, a_indices, a_shape), None, grad]
+
+
+def _sparse_reduce_sum_grad(op, grad):
+    # The output gradient, reshaped with the reduced axes kept as 1, read at each index with
+    # the reduced coordinates set to 0 (TF's indices // scale trick).
+    from sessionlib.ops import math_ops
+
+    indices, _, sp_shape, axes = op.inputs
+    rank = sp_shape.shape[0] if sp_shape.shape.rank == 1 else None
+    if rank is None:
+        raise NotImplementedError("The gradient of sparse_reduce_sum needs a known rank")
+    shape64 = math_ops.cast(sp_shape, dtypes.int64)
+    if _attr_or(op, "reduce_all", False):
+        reduced = array_ops.constant(np.ones(rank, dtype=bool))
+    else:
+        positions = array_ops.expand_dims(array_ops.range(0, rank, 1), 1)
+        flat_axes = array_ops.reshape(math_ops.cast(axes, dtypes.int32), [-1])
+        flat_axes = math_ops.mod(math_ops.add(flat_axes, rank), rank)
+        reduced = math_ops.reduce_any(math_ops.equal(positions, flat_axes), axis=1)
+    kept = array_ops.where(reduced, array_ops.ones_like(shape64), shape64)
+    grad_kept = array_ops.reshape(grad, kept)
+    scale = math_ops.floordiv(shape64, math_ops.maximum(kept, array_ops.ones_like(kept)))
+    coordinates = math_ops.floordiv(math_ops.cast(indices, dtypes.int64),
+                                    math_ops.maximum(scale, array_ops.ones_like(scale)))
+    return [None, _gather_at(grad_kept, coordinates, kept), None, None]
+
+
+def _sparse_add_grad(op, *grads):
+    # Each operand's value gets the gradient of the sum's value at the same index, or 0
+    # where the threshold dropped it (SparseAddGrad).
+    a_indices, _, _, b_indices, _, _, _ = op.inputs
+    sum_indices = op.outputs[0]
+    values_grad = grads[1]
+    a_grad, b_grad = op.graph.create_op(
+        "SparseAddGrad", [values_grad, a_indices, b_indices, sum_indices]).outputs
+    return [None, a_grad, None, None, b_grad, None, None]
+
+
+def _sparse_add_grad_infer(inputs, attrs):
+    backprop, a_indices, b_indices, sum_indices = inputs
+    attrs["T"] = backprop.dtype
+    return [(backprop.dtype, TensorShape([a_indices.shape[0] if a_indices.shape.rank == 2
+                                          else None])),
+            (backprop.dtype, TensorShape([b_indices.shape[0] if b_indices.shape.rank == 2
+                                          else None]))]
+
+
+registry.register_op("SparseAddGrad", infer=_sparse_add_grad_infer, kernel="SparseAddGrad",
+                     num_inputs=4, gradient=registry.NOT_DIFFERENTIABLE,
+                     doc="The gradients of SparseAdd's two value vectors.")
+
+
 # ---- SparseToDense ------------------------------------------------------------------------
 
 def _sparse_to_dense_infer(inputs, attrs):
@@ -47,7 +137,7 @@ def _sparse_to_dense_infer(inputs, attrs):
 
 
 registry.register_op("SparseToDense", infer=_sparse_to_dense_infer,
-                     kernel="SparseToDense", num_inputs=4,
+                     kernel="SparseToDense", num_inputs=4, gradient=_sparse_to_dense_grad,
                      doc="A dense tensor from sparse indices and values.")
 
 
@@ -101,7 +191,8 @@ def _sparse_add_infer(inputs, attrs):
 
 
 registry.register_op("SparseAdd", infer=_sparse_add_infer, kernel="SparseAdd",
-                     num_inputs=7, doc="The sum of two SparseTensors, as a SparseTensor.")
+                     num_inputs=7, doc="The sum of two SparseTensors, as a SparseTensor.",
+                     gradient=_sparse_add_grad)
 
 
 def _sparse_dense_add_infer(inputs, attrs):
@@ -116,6 +207,7 @@ def _sparse_dense_add_infer(inputs, attrs):
 
 registry.register_op("SparseTensorDenseAdd", infer=_sparse_dense_add_infer,
                      kernel="SparseTensorDenseAdd", num_inputs=4,
+                     gradient=_sparse_dense_add_grad,
                      doc="The sum of a SparseTensor and a dense tensor, as a dense tensor.")
 
 
@@ -202,6 +294,7 @@ def _sparse_reduce_sum_infer(inputs, attrs):
 
 registry.register_op("SparseReduceSum", infer=_sparse_reduce_sum_infer,
                      kernel="SparseReduceSum", num_inputs=4,
+                     gradient=_sparse_reduce_sum_grad,
                      doc="The sum of a SparseTensor's elements along some axes, dense.")
 
 

@@ -48,7 +48,8 @@ def _var_handle_infer(inputs, attrs):
 
 
 registry.register_op("VarHandleOp", infer=_var_handle_infer, kernel="VarHandleOp",
-                     num_inputs=0, stateful=True, doc="The handle of a resource variable.")
+                     num_inputs=0, stateful=True, doc="The handle of a resource variable.",
+                     gradient=registry.NOT_DIFFERENTIABLE)
 
 
 def variable_shape_of_handle(handle):
@@ -88,7 +89,8 @@ def _assign_infer(inputs, attrs):
 
 
 registry.register_op("AssignVariableOp", infer=_assign_infer, kernel="AssignVariableOp",
-                     num_inputs=2, stateful=True, doc="Sets a variable's value.")
+                     num_inputs=2, stateful=True, doc="Sets a variable's value.",
+                     gradient=registry.NOT_DIFFERENTIABLE)
 
 
 # ---- AssignAddVariableOp / AssignSubVariableOp ---------------------------------------------
@@ -115,10 +117,12 @@ def _update_infer(op_type):
 
 registry.register_op("AssignAddVariableOp", infer=_update_infer("AssignAddVariableOp"),
                      kernel="AssignAddVariableOp", num_inputs=2, stateful=True,
-                     doc="Adds to a variable's value.")
+                     doc="Adds to a variable's value.",
+                     gradient=registry.NOT_DIFFERENTIABLE)
 registry.register_op("AssignSubVariableOp", infer=_update_infer("AssignSubVariableOp"),
                      kernel="AssignSubVariableOp", num_inputs=2, stateful=True,
-                     doc="Subtracts from a variable's value.")
+                     doc="Subtracts from a variable's value.",
+                     gradient=registry.NOT_DIFFERENTIABLE)
 
 
 # ---- VarIsInitializedOp ---------------------------------------------------------------------
@@ -130,7 +134,8 @@ def _is_initialized_infer(inputs, attrs):
 
 registry.register_op("VarIsInitializedOp", infer=_is_initialized_infer,
                      kernel="VarIsInitializedOp", num_inputs=1, stateful=True,
-                     doc="Whether a variable has a value.")
+                     doc="Whether a variable has a value.",
+                     gradient=registry.NOT_DIFFERENTIABLE)
 
 
 # ---- module functions ---------------------------------------------------------------------

@@ -376,7 +376,8 @@ def _register():
     kernel_table.register_kernel(FUSED_OP_TYPE, fast=_fused_kernel.fused_elementwise,
                                  reference=reference_kernel)
     registry.register_op(FUSED_OP_TYPE, infer=_fused_infer, kernel=FUSED_OP_TYPE,
-                         doc="A fused chain of elementwise ops (runtime/fusion.py).")
+                         doc="A fused chain of elementwise ops (runtime/fusion.py).",
+                         gradient=registry.NOT_DIFFERENTIABLE)
     # The compiled kernel never imports the runtime: it is handed its numpy fallbacks.
     _fused_kernel.set_fallbacks(reference_kernel, reduce_with_kernel)
 

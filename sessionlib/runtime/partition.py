@@ -56,9 +56,11 @@ def _recv_kernel(ctx, inputs, attrs):
 kernel_table.register_kernel(SEND, reference=_send_kernel)
 kernel_table.register_kernel(RECV, reference=_recv_kernel)
 registry.register_op(SEND, infer=_no_infer, kernel=SEND, stateful=True,
-                     doc="Publishes a tensor to another device's partition.")
+                     doc="Publishes a tensor to another device's partition.",
+                     gradient=registry.NOT_DIFFERENTIABLE)
 registry.register_op(RECV, infer=_no_infer, kernel=RECV, num_inputs=0,
-                     stateful=True, doc="Waits for a tensor from another device's partition.")
+                     stateful=True, doc="Waits for a tensor from another device's partition.",
+                     gradient=registry.NOT_DIFFERENTIABLE)
 
 
 # ---- plans --------------------------------------------------------------------------------

@@ -243,8 +243,8 @@ def _slice_kernel(ctx, inputs, attrs):
     return (value[tuple(index)],)
 
 
-def _strided_slice_kernel(ctx, inputs, attrs):
-    value, begin_t, end_t, strides_t = inputs
+def _strided_index(begin_t, end_t, strides_t, attrs):
+    """The numpy index tuple of a strided slice spec (shared by StridedSlice and its grad)."""
     begin, end, strides = to_ints(begin_t), to_ints(end_t), to_ints(strides_t)
     if not len(begin) == len(end) == len(strides):
         raise invalid_argument(
@@ -264,10 +264,35 @@ def _strided_slice_kernel(ctx, inputs, attrs):
             if stride == 0:
                 raise invalid_argument("strides[i] must be non-zero")
             index.append(slice(start, stop, stride))
+    return tuple(index)
+
+
+def _strided_slice_kernel(ctx, inputs, attrs):
+    value, begin_t, end_t, strides_t = inputs
+    index = _strided_index(begin_t, end_t, strides_t, attrs)
     try:
-        return (np.asarray(value[tuple(index)]),)
+        return (np.asarray(value[index]),)
     except IndexError as err:
         raise invalid_argument(f"slice index out of bounds: {err}") from None
+
+
+def _strided_slice_grad_kernel(ctx, inputs, attrs):
+    # Zeros of the forward input's shape, with the incoming gradient written into the slice.
+    shape_t, begin_t, end_t, strides_t, dy = inputs
+    index = _strided_index(begin_t, end_t, strides_t, attrs)
+    dims = to_ints(shape_t)
+    if any(d < 0 for d in dims):
+        raise invalid_argument(f"StridedSliceGrad: bad shape {dims}")
+    result = np.zeros(dims, dtype=dy.dtype)
+    try:
+        target = result[index]
+        if target.shape != dy.shape:
+            raise invalid_argument(f"StridedSliceGrad: dy has shape {list(dy.shape)}, but the "
+                                   f"slice has shape {list(target.shape)}")
+        result[index] = dy
+    except IndexError as err:
+        raise invalid_argument(f"slice index out of bounds: {err}") from None
+    return (result,)
 
 
 def _gather_kernel(ctx, inputs, attrs):
@@ -400,3 +425,41 @@ register_kernel("SelectV2", reference=_select_kernel("SelectV2"))
 register_kernel("ClipByValue",
                 fast=_clip_kernel(elementwise.minimum, elementwise.maximum),
                 reference=_clip_kernel(reference_kernels.minimum, reference_kernels.maximum))
+
+
+# ---- kernels of gradient helper ops ------------------------------------------------------------
+
+def _broadcast_gradient_args_kernel(ctx, inputs, attrs):
+    s0, s1 = (to_ints(s) for s in inputs)
+    dtype = inputs[0].dtype
+    rank = max(len(s0), len(s1))
+    x = [1] * (rank - len(s0)) + s0
+    y = [1] * (rank - len(s1)) + s1
+    r0, r1 = [], []
+    for axis, (dx, dy) in enumerate(zip(x, y)):
+        if dx != dy and dx != 1 and dy != 1:
+            raise invalid_argument(f"Incompatible shapes: {s0} vs. {s1}")
+        # A length-1 dimension of both is summed for both, as TF does (a harmless no-op).
+        if dx == 1 and not (dy == 1 and axis >= rank - len(s0)):
+            r0.append(axis)
+        if dy == 1 and not (dx == 1 and axis >= rank - len(s1)):
+            r1.append(axis)
+    return (np.asarray(r0, dtype=dtype), np.asarray(r1, dtype=dtype))
+
+
+def _invert_permutation_kernel(ctx, inputs, attrs):
+    perm = inputs[0]
+    if perm.ndim != 1:
+        raise invalid_argument(f"invert_permutation expects a 1D vector, got shape "
+                               f"{list(perm.shape)}")
+    n = perm.shape[0]
+    if sorted(perm.tolist()) != list(range(n)):
+        raise invalid_argument(f"{perm.tolist()} is not a permutation of 0..{n - 1}")
+    inverse = np.empty_like(perm)
+    inverse[perm] = np.arange(n, dtype=perm.dtype)
+    return (inverse,)
+
+
+register_kernel("BroadcastGradientArgs", reference=_broadcast_gradient_args_kernel)
+register_kernel("InvertPermutation", reference=_invert_permutation_kernel)
+register_kernel("StridedSliceGrad", reference=_strided_slice_grad_kernel)

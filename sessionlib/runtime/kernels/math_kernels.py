@@ -251,3 +251,84 @@ def _arg_kernel(numpy_fn):
 
 register_kernel("ArgMax", reference=_arg_kernel(np.argmax))
 register_kernel("ArgMin", reference=_arg_kernel(np.argmin))
+
+
+# ---- ProdOthers (the gradient of Prod) ------------------------------------------------------
+
+def _prod_others_kernel(ctx, inputs, attrs):
+    """Each element's product of the other elements along the reduced axes: the product of
+    an exclusive cumulative product from each side, so that zeros need no division."""
+    value, axes = inputs
+    axis = _reduction_axes(value, axes)
+    rest = [i for i in range(value.ndim) if i not in axis]
+    perm = list(axis) + rest
+    moved = np.transpose(value, perm)
+    count = int(np.prod([value.shape[i] for i in axis], dtype=np.int64))
+    flat = moved.reshape(count, int(np.prod(moved.shape[len(axis):], dtype=np.int64)))
+    with np.errstate(over="ignore", invalid="ignore"):
+        left = np.ones_like(flat)
+        right = np.ones_like(flat)
+        if count > 1:
+            left[1:] = np.cumprod(flat[:-1], axis=0, dtype=flat.dtype)
+            right[:-1] = np.cumprod(flat[:0:-1], axis=0, dtype=flat.dtype)[::-1]
+        others = (left * right).reshape(moved.shape)
+    return (np.ascontiguousarray(np.transpose(others, np.argsort(perm))),)
+
+
+register_kernel("ProdOthers", reference=_prod_others_kernel)
+
+
+# ---- UnsortedSegmentSum ---------------------------------------------------------------------
+
+def _segment_checks(data, segment_ids, num_segments):
+    if np.ndim(num_segments) != 0:
+        raise errors.InvalidArgumentError(None, None, "num_segments should be a scalar, got "
+                                          f"shape {list(np.shape(num_segments))}")
+    count = int(num_segments)
+    if count < 0:
+        raise errors.InvalidArgumentError(None, None, f"num_segments must be >= 0, got {count}")
+    if data.shape[:segment_ids.ndim] != segment_ids.shape:
+        raise errors.InvalidArgumentError(
+            None, None, f"segment_ids.shape = {list(segment_ids.shape)} does not start "
+            f"data.shape = {list(data.shape)}")
+    return count
+
+
+def _unsorted_segment_sum_reference(ctx, inputs, attrs):
+    """The spec: np.add.at of each row into its segment; ids out of range are dropped."""
+    data, segment_ids, num_segments = inputs
+    count = _segment_checks(data, segment_ids, num_segments)
+    inner = data.shape[segment_ids.ndim:]
+    result = np.zeros((count,) + inner, dtype=data.dtype)
+    ids = segment_ids.reshape(-1)
+    rows = data.reshape((ids.size,) + inner)
+    keep = (ids >= 0) & (ids < count)
+    with np.errstate(over="ignore"):
+        np.add.at(result, ids[keep], rows[keep])
+    return (result,)
+
+
+def _unsorted_segment_sum_fast(ctx, inputs, attrs):
+    """Rows sorted by id and summed by runs (np.add.reduceat): one pass at memory speed,
+    where np.add.at is a slow per-element loop."""
+    data, segment_ids, num_segments = inputs
+    count = _segment_checks(data, segment_ids, num_segments)
+    inner = data.shape[segment_ids.ndim:]
+    ids = segment_ids.reshape(-1)
+    rows = data.reshape((ids.size, -1) if ids.size else (0, int(np.prod(inner, dtype=np.int64))))
+    keep = (ids >= 0) & (ids < count)
+    if not keep.all():
+        ids, rows = ids[keep], rows[keep]
+    result = np.zeros((count, rows.shape[1]), dtype=data.dtype)
+    if ids.size:
+        order = np.argsort(ids, kind="stable")
+        sorted_ids = ids[order]
+        starts = np.flatnonzero(np.r_[True, sorted_ids[1:] != sorted_ids[:-1]])
+        with np.errstate(over="ignore"):
+            sums = np.add.reduceat(rows[order], starts, axis=0, dtype=data.dtype)
+        result[sorted_ids[starts]] = sums
+    return (result.reshape((count,) + inner),)
+
+
+register_kernel("UnsortedSegmentSum", fast=_unsorted_segment_sum_fast,
+                reference=_unsorted_segment_sum_reference)

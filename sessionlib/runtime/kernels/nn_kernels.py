@@ -52,3 +52,32 @@ def _bias_add_kernel(add_fn):
 
 register_kernel("BiasAdd", fast=_bias_add_kernel(_fast.add),
                 reference=_bias_add_kernel(_ref.add))
+
+
+# ---- gradient kernels -----------------------------------------------------------------------
+
+def _relu_grad_kernel(ctx, inputs, attrs):
+    gradients, features = inputs
+    if gradients.shape != features.shape:
+        raise errors.InvalidArgumentError(
+            None, None, f"ReluGrad: gradients and features must have the same shape: "
+            f"{list(gradients.shape)} vs. {list(features.shape)}")
+    return (np.where(features > 0, gradients, np.zeros((), gradients.dtype)),)
+
+
+def _bias_add_grad_kernel(ctx, inputs, attrs):
+    backprop = inputs[0]
+    nchw = attrs["data_format"] == "NCHW"
+    if backprop.ndim < (3 if nchw else 2):
+        raise errors.InvalidArgumentError(
+            None, None, f"Input tensor must be at least {3 if nchw else 2}D: "
+            f"{list(backprop.shape)}")
+    channel = 1 if nchw else backprop.ndim - 1
+    axes = tuple(i for i in range(backprop.ndim) if i != channel)
+    with np.errstate(over="ignore"):
+        return (np.asarray(np.sum(backprop, axis=axes, dtype=backprop.dtype),
+                           dtype=backprop.dtype),)
+
+
+register_kernel("ReluGrad", reference=_relu_grad_kernel)
+register_kernel("BiasAddGrad", reference=_bias_add_grad_kernel)

@@ -187,3 +187,26 @@ register_kernel("SparseToDense", reference=_sparse_to_dense_kernel)
 register_kernel("SparseAdd", reference=_sparse_add_kernel)
 register_kernel("SparseTensorDenseAdd", reference=_sparse_dense_add_kernel)
 register_kernel("SparseReduceSum", reference=_sparse_reduce_sum_kernel)
+
+
+def _sparse_add_grad_kernel(ctx, inputs, attrs):
+    """Each operand index's position among the sum's indices picks its gradient (0 if the
+    threshold dropped it)."""
+    backprop, a_indices, b_indices, sum_indices = inputs
+    if backprop.shape[:1] != sum_indices.shape[:1]:
+        raise invalid_argument(f"backprop_val_grad has {backprop.shape[0]} values, but the sum "
+                               f"has {sum_indices.shape[0]} indices")
+    rows = {tuple(row): k for k, row in enumerate(np.asarray(sum_indices).tolist())}
+
+    def pick(indices):
+        out = np.zeros(indices.shape[0], dtype=backprop.dtype)
+        for k, row in enumerate(np.asarray(indices).tolist()):
+            position = rows.get(tuple(row))
+            if position is not None:
+                out[k] = backprop[position]
+        return out
+
+    return (pick(a_indices), pick(b_indices))
+
+
+register_kernel("SparseAddGrad", reference=_sparse_add_grad_kernel)
