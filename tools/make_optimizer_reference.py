@@ -2,7 +2,9 @@
 
 Run with a TensorFlow install (TF 2.x, used through ``tf.compat.v1`` in graph mode)::
 
-    /work/tfref/bin/python tools/make_optimizer_reference.py [tests/data/optimizer_trajectories.npz]
+    python tools/make_optimizer_reference.py [tests/data/optimizer_trajectories.npz]
+
+(here: ``/work/tfref/bin/python``).
 
 It writes a small ``.npz`` that ``tests/test_optimizers.py`` and
 ``tests/test_learning_rate_schedules.py`` compare sessionlib against; no test needs TF.

@@ -315,7 +315,9 @@ def _check_numerics_kernel(ctx, inputs, attrs):
     (tensor,) = inputs
     # One pass when all is well (the usual case): the sum of a tensor with a NaN or an Inf is
     # not finite; only then look for which.
-    if tensor.size and not np.isfinite(np.sum(tensor, dtype=np.float64)):
+    with np.errstate(all="ignore"):  # kernels never warn; a huge sum is checked below
+        total = np.sum(tensor, dtype=np.float64) if tensor.size else 0.0
+    if not np.isfinite(total):
         has_nan = bool(np.isnan(tensor).any())
         has_inf = bool(np.isinf(tensor).any())
         if has_nan or has_inf:
