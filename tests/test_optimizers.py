@@ -511,3 +511,33 @@ def test_logistic_regression_trains(executor, make_optimizer):
     assert first == pytest.approx(np.log(2), rel=1e-4)
     assert last < 0.2
     assert accuracy > 0.95
+
+
+@pytest.mark.parametrize("make_optimizer", [lambda: tf.train.AdagradOptimizer(0.5),
+                                            lambda: tf.train.MomentumOptimizer(0.5, 0.9),
+                                            lambda: tf.train.RMSPropOptimizer(0.1)],
+                         ids=["adagrad", "momentum", "rmsprop"])
+def test_gather_gradient_is_applied_sparsely_like_its_dense_twin(executor, make_optimizer):
+    """A gather's gradient (IndexedSlices, repeated ids) gives the dense update's values."""
+    start = START["emb"].astype(np.float32)
+    ids = tf.constant([1, 3, 1, 1])
+    weights = tf.constant(np.linspace(0.5, 2.0, 8).reshape(4, 2).astype(np.float32))
+    sparse_emb = tf.Variable(start, name="sparse_emb")
+    dense_emb = tf.Variable(start, name="dense_emb")
+    sparse_loss = tf.reduce_sum(tf.gather(sparse_emb, ids) * weights)
+    one_hot = tf.constant(np.eye(5, dtype=np.float32)[[1, 3, 1, 1]])
+    dense_loss = tf.reduce_sum(tf.matmul(one_hot, dense_emb) * weights)
+    sparse_step = make_optimizer().minimize(sparse_loss, var_list=[sparse_emb])
+    dense_step = make_optimizer().minimize(dense_loss, var_list=[dense_emb])
+    types = {op.type for op in tf.get_default_graph().get_operations()}
+    assert any(t.startswith("ResourceSparseApply") for t in types)
+    with tf.Session() as sess:
+        sess.run(tf.global_variables_initializer())
+        for _ in range(3):
+            sess.run([sparse_step, dense_step])
+        sparse_value, dense_value = sess.run([sparse_emb, dense_emb])
+    # These optimizers move a row with a zero gradient only through slots that are zero
+    # there, so untouched rows stay put in both. (Not so Ftrl, whose dense step recomputes
+    # every row from its slots, or Adam, whose moments decay everywhere.)
+    np.testing.assert_allclose(sparse_value, dense_value, rtol=1e-5, atol=1e-6)
+    np.testing.assert_array_equal(sparse_value[[0, 2, 4]], start[[0, 2, 4]])
