@@ -175,3 +175,43 @@ def test_every_update_op_runs_the_same_on_both_executors(op_type, dtype):
         np.testing.assert_allclose(got, want, **tolerance)
     start = np.random.RandomState(7).uniform(0.5, 1.0, (4, 3)).astype(dtype)
     assert not np.array_equal(reference[0], start), "the step changed nothing"
+
+
+def test_update_ops_check_dtypes_and_shapes_while_building():
+    w = tf.Variable(np.zeros((2, 3), np.float32), name="w")
+    accum = tf.Variable(np.zeros((2, 3), np.float32), name="accum")
+    wide = tf.Variable(np.zeros((2, 4), np.float32), name="wide")
+    lr = tf.constant(0.1)
+    with pytest.raises(TypeError, match="variable of float32"):
+        training_ops.apply_op("ResourceApplyGradientDescent",
+                              [w, tf.constant(0.1, tf.float64), tf.zeros([2, 3], tf.float64)])
+    with pytest.raises(TypeError, match="does not match type float32"):
+        training_ops.apply_op("ResourceApplyMomentum",
+                              [w, accum, tf.constant(0.1, tf.float64), tf.zeros([2, 3]), lr])
+    with pytest.raises(ValueError, match="Shapes must be equal"):
+        training_ops.apply_op("ResourceApplyGradientDescent", [w, lr, tf.zeros([3, 2])])
+    with pytest.raises(ValueError, match="Shapes must be equal"):
+        training_ops.apply_op("ResourceApplyAdagrad", [w, wide, lr, tf.zeros([2, 3])])
+    with pytest.raises(ValueError, match="rank 0"):
+        training_ops.apply_op("ResourceApplyGradientDescent", [w, tf.constant([0.1]),
+                                                               tf.zeros([2, 3])])
+    with pytest.raises(ValueError, match="same number of rows"):
+        training_ops.apply_op("ResourceSparseApplyAdagrad",
+                              [w, accum, lr, tf.zeros([2, 3]), tf.constant([0, 1, 1])])
+    with pytest.raises(TypeError, match="int32 or int64"):
+        training_ops.apply_op("ResourceSparseApplyAdagrad",
+                              [w, accum, lr, tf.zeros([1, 3]), tf.constant([0.0])])
+    with pytest.raises(TypeError):
+        training_ops.apply_op("ResourceApplyGradientDescent",
+                              [w, tf.constant(1), tf.zeros([2, 3], tf.int32)])
+
+
+def test_update_op_run_time_shape_error(executor):
+    w = tf.Variable(np.zeros((2, 3), np.float32), name="w", validate_shape=False)
+    grad = tf.placeholder(tf.float32)
+    update = training_ops.apply_op("ResourceApplyGradientDescent", [w, tf.constant(0.1), grad])
+    with tf.Session() as sess:
+        sess.run(w.initializer)
+        with pytest.raises(tf.errors.InvalidArgumentError,
+                           match=r"var and grad do not have the same shape\[2, 3\] \[3\]"):
+            sess.run(update, {grad: np.ones(3, np.float32)})

@@ -116,6 +116,10 @@ def _make_infer(op_type, inputs, extra_attrs):
                     raise TypeError(f"Input '{name}' of '{op_type}' Op has type "
                                     f"{tensor.dtype.name} that does not match expected type "
                                     "of resource.")
+                if tensor.op.type == "VarHandleOp" and tensor.op.get_attr("dtype") is not dtype:
+                    raise TypeError(f"Input '{name}' of '{op_type}' Op is a variable of "
+                                    f"{tensor.op.get_attr('dtype').name}, but the update is "
+                                    f"{dtype.name}")
                 slot_shape = state_ops.variable_shape_of_handle(tensor)
                 if not slot_shape.is_compatible_with(var_shape):
                     raise ValueError(f"Shapes must be equal for '{op_type}': var {var_shape} "
