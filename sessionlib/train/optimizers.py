@@ -236,14 +236,19 @@ class AdamOptimizer(Optimizer):
         self._beta1_t = self._hyper(self._beta1, "beta1")
         self._beta2_t = self._hyper(self._beta2, "beta2")
         self._epsilon_t = self._hyper(self._epsilon, "epsilon")
+        # One read of each power for all the updates of this step (TF reads them once per
+        # variable; the values are the same, since the powers change only after the updates).
+        beta1_power, beta2_power = self._get_beta_accumulators()
+        self._beta_powers_t = []
+        for power in (beta1_power, beta2_power):
+            with _device_scope(power):
+                self._beta_powers_t.append(power.value())
 
     def _inputs(self, grad, var):
         dtype = grad.dtype
-        beta1_power, beta2_power = self._get_beta_accumulators()
         return [var, self.get_slot(var, "m"), self.get_slot(var, "v")] + [
-            self._cast(t, dtype) for t in (beta1_power.value(), beta2_power.value(),
-                                           self._lr_t, self._beta1_t, self._beta2_t,
-                                           self._epsilon_t)] + [grad]
+            self._cast(t, dtype) for t in (*self._beta_powers_t, self._lr_t, self._beta1_t,
+                                           self._beta2_t, self._epsilon_t)] + [grad]
 
     def _resource_apply_dense(self, grad, var):
         return training_ops.apply_op("ResourceApplyAdam", self._inputs(grad, var),
@@ -261,8 +266,7 @@ class AdamOptimizer(Optimizer):
         graph = graph_lib.get_default_graph()
         beta1_power, beta2_power = self._get_beta_accumulators()
         with graph.control_dependencies(update_ops):
-            device = graph.device(beta1_power.device) if beta1_power.device else _NoScope()
-            with device:
+            with _device_scope(beta1_power):
                 update_beta1 = beta1_power.assign(beta1_power * self._beta1_t,
                                                   read_value=False)
                 update_beta2 = beta2_power.assign(beta2_power * self._beta2_t,
@@ -277,6 +281,13 @@ class _NoScope:
 
     def __exit__(self, *exc):
         return False
+
+
+def _device_scope(variable):
+    """The device scope of `variable` (none when it has no device)."""
+    from sessionlib.framework import graph as graph_lib
+
+    return graph_lib.device(variable.device) if variable.device else _NoScope()
 
 
 class AdadeltaOptimizer(Optimizer):

@@ -27,9 +27,8 @@ from sessionlib import dtypes, errors
 from sessionlib._core import elementwise as _elementwise
 from sessionlib._core import training as _training
 from sessionlib.runtime.kernel_table import register_kernel
-from sessionlib.runtime.kernels.state_kernels import (_SOLE_OWNER_REFCOUNT, _lookup_variable,
-                                                      _uninitialized_error, display_name,
-                                                      handle_key)
+from sessionlib.runtime.kernels.state_kernels import (_SOLE_OWNER_REFCOUNT,
+                                                      _uninitialized_error, display_name)
 
 __all__ = ["KINDS", "reference_dense", "reference_sparse", "reference_sparse_adam"]
 
@@ -232,62 +231,68 @@ def _make_kernel(op_type, fast):
         params = []
         for position in scalar_at:
             value = inputs[position]
-            if value.ndim != 0:
+            if value.ndim:
                 raise _invalid(f"{op_type}: hyper-parameter {len(params)} is not a scalar: "
                                f"{list(value.shape)}")
             params.append(float(value))
         if ftrl_v1:
             params.insert(3, 0.0)
         params = tuple(params)
-        flag = int(bool(attrs.get(flag_attr, False))) if flag_attr else 0
+        flag = 1 if flag_attr and attrs.get(flag_attr) else 0
         grad = inputs[grad_at]
-        handles = [inputs[i] for i in resource_at]
-        keys = [handle_key(h) for h in handles]
-        resources = [_lookup_variable(ctx, h) for h in handles]
-        for resource, key in zip(resources, keys):
+        lookup = ctx.resources.lookup
+        keys, resources = [], []
+        for position in resource_at:
+            key = inputs[position][()]   # handle_key, inlined: this runs once per variable
+            resource = lookup(key)
+            if resource is None or resource.value is None:
+                raise _uninitialized_error(key)
             if resource.dtype is not dtype:
                 raise _invalid(f"{op_type}: variable {display_name(key)} holds "
                                f"{resource.dtype.name}, the update is {dtype.name}")
-        locks = []
-        for index in sorted(range(len(resources)), key=keys.__getitem__):
-            if all(resources[index] is not resources[j] for j in locks):
-                locks.append(index)
-        for index in locks:
-            resources[index].lock.acquire()
+            keys.append(key)
+            resources.append(resource)
+        # Locks in key order (no two updates deadlock), each resource once.
+        locks = sorted({key: resource.lock for key, resource in zip(keys, resources)}.items())
+        for _, lock in locks:
+            lock.acquire()
         try:
+            values = []
             for resource, key in zip(resources, keys):
                 if resource.value is None:
                     raise _uninitialized_error(key)
-            values = [_private_value(resource) for resource in resources]
+                values.append(_private_value(resource))
             var = values[0]
+            shape = var.shape
             for name, slot in zip(slot_names, values[1:]):
-                if slot.shape != var.shape:
+                if slot.shape != shape:
                     raise _invalid(f"var and {name} do not have the same shape"
-                                   f"{list(var.shape)} {list(slot.shape)}")
+                                   f"{list(shape)} {list(slot.shape)}")
             numpy_path = not fast or dtype is dtypes.float16
             threads = _elementwise.get_num_threads()
             flat = [value.reshape(-1) for value in values]
             if not sparse:
-                if grad.shape != var.shape:
+                if grad.shape != shape:
                     raise _invalid(f"var and grad do not have the same shape"
-                                   f"{list(var.shape)} {list(grad.shape)}")
-                g = np.ascontiguousarray(grad).reshape(-1)
+                                   f"{list(shape)} {list(grad.shape)}")
+                g = grad.reshape(-1) if grad.flags.c_contiguous else np.ascontiguousarray(
+                    grad).reshape(-1)
                 dense = reference_dense if numpy_path else update_dense
                 dense(kind, flat[0], flat[1:], g, params, flag, threads)
                 return ()
             indices = inputs[indices_at]
             if var.ndim < 1:
-                raise _invalid(f"var must be at least 1 dimensional: {list(var.shape)}")
+                raise _invalid(f"var must be at least 1 dimensional: {list(shape)}")
             if indices.ndim != 1:
                 raise _invalid(f"indices must be one-dimensional: {list(indices.shape)}")
-            if grad.ndim != var.ndim or grad.shape[1:] != var.shape[1:]:
+            if grad.ndim != var.ndim or grad.shape[1:] != shape[1:]:
                 raise _invalid(f"var and grad must match in every dimension but the first: "
-                               f"{list(var.shape)} {list(grad.shape)}")
+                               f"{list(shape)} {list(grad.shape)}")
             if grad.shape[0] != indices.shape[0]:
                 raise _invalid(f"grad must be the same size as indices in the first "
                                f"dimension: {list(grad.shape)} {list(indices.shape)}")
-            inner = int(np.prod(var.shape[1:], dtype=np.int64))
-            rows, g = _dedup(grad, indices, var.shape[0], inner)
+            inner = int(np.prod(shape[1:], dtype=np.int64))
+            rows, g = _dedup(grad, indices, shape[0], inner)
             if kind == _ADAM:
                 adam = reference_sparse_adam if numpy_path else update_sparse_adam
                 adam(flat[0], flat[1], flat[2], g, rows, inner, params, threads)
@@ -296,8 +301,8 @@ def _make_kernel(op_type, fast):
                 update(kind, flat[0], flat[1:], g, rows, inner, params, flag, threads)
             return ()
         finally:
-            for index in locks:
-                resources[index].lock.release()
+            for _, lock in locks:
+                lock.release()
 
     kernel.__name__ = f"{op_type}_{'fast' if fast else 'reference'}"
     return kernel
