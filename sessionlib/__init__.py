@@ -65,5 +65,11 @@ from sessionlib.ops.manipulation_ops import (boolean_mask, einsum, matrix_transp
 from sessionlib.ops.sampling_ops import multinomial, random, random_shuffle
 from sessionlib.ops.scatter_gather_ops import gather_nd, scatter_nd
 from sessionlib.ops.segment_ops import dynamic_partition, dynamic_stitch, segment_sum
+# ---- training (issue 11, i11-train): tf.train, clipping, numerics checks ----
+from sessionlib import train
+from sessionlib.ops.clip_ops import clip_by_global_norm, clip_by_norm, global_norm
+from sessionlib.ops.numerics_ops import (add_check_numerics_ops, check_numerics, debugging,
+                                        verify_tensor_all_finite)
+# ---- end of the training block ----
 
 __version__ = "0.1.0"

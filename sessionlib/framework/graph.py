@@ -39,6 +39,8 @@ class GraphKeys:
     QUEUE_RUNNERS = "queue_runners"
     INIT_OP = "init_op"
     READY_OP = "ready_op"
+    GLOBAL_STEP = "global_step"
+    TRAIN_OP = "train_op"
 
 
 class Tensor:

@@ -1,0 +1,355 @@
+# cython: language_level=3
+"""The optimizers' fused update loops: one in-place pass over a variable and its slots.
+
+Design. Each optimizer's step is an elementwise function of the variable, its slots (at most
+three: centered RMSProp's mg, ms and mom) and the gradient, with scalar hyper-parameters. One
+`cdef inline` loop per optimizer (`_loop`, dispatching on `kind` once, outside the loop) runs
+over a contiguous range of elements and writes every array in place, so a step reads and
+writes each element of each array exactly once, where a composition of elementwise ops would
+make a temporary per operation. The same loops serve the dense ops (the whole flat array, split
+into one block per thread above PARALLEL_THRESHOLD elements) and the sparse ops (one call per
+touched row, rows split over threads: the caller has made the rows unique, so no two threads
+write one row).
+
+The formulas are TF's kernels (``tensorflow/core/kernels/training_ops.cc``), computed in the
+variable's type, as Eigen does; the hyper-parameters arrive as doubles holding values of that
+type and are cast back, exactly. The numpy spec is ``runtime/kernels/training_kernels.py``;
+``tests/test_training_parity.py`` compares the two. float16 never reaches this module (the
+kernel family hands it to the numpy kernels, as the elementwise kernels do).
+
+The kind numbers and the order of `params` are defined here and re-exported (`KINDS`); the
+kernel family builds its calls from them.
+
+Never: read a gradient through a writable buffer (gradients may be read-only shared memory:
+``const`` memoryviews), or import the runtime.
+"""
+
+from cython.parallel cimport prange
+from libc.math cimport fabs, pow as cpow, sqrt as csqrt
+
+from sessionlib._core._typedefs cimport float32_t, float64_t, int64_t
+
+import numpy as np
+
+__all__ = ["apply_dense", "apply_sparse", "apply_sparse_adam", "KINDS"]
+
+# Optimizer kinds, and the order of their `params`.
+cdef enum:
+    K_GRADIENT_DESCENT = 0   # lr
+    K_MOMENTUM = 1           # lr, momentum                           flag: use_nesterov
+    K_ADAGRAD = 2            # lr                                     flag: update_slots
+    K_RMSPROP = 3            # lr, rho, momentum, epsilon
+    K_CENTERED_RMSPROP = 4   # lr, rho, momentum, epsilon              slots: mg, ms, mom
+    K_ADAM = 5               # beta1_power, beta2_power, lr, beta1, beta2, epsilon; nesterov
+    K_ADADELTA = 6           # lr, rho, epsilon
+    K_FTRL = 7               # lr, l1, l2, l2_shrinkage, lr_power
+
+KINDS = {"GradientDescent": K_GRADIENT_DESCENT, "Momentum": K_MOMENTUM,
+         "Adagrad": K_ADAGRAD, "RMSProp": K_RMSPROP, "CenteredRMSProp": K_CENTERED_RMSPROP,
+         "Adam": K_ADAM, "Adadelta": K_ADADELTA, "Ftrl": K_FTRL}
+
+# The number of params and slots of each kind, checked before any loop runs.
+_NUM_PARAMS = (1, 2, 1, 4, 4, 6, 3, 5)
+_NUM_SLOTS = (0, 1, 1, 2, 3, 2, 2, 2)
+
+# Above this many elements a dense update splits its loop over threads (when it has several);
+# a sparse update splits its rows when rows x row length exceeds it.
+cdef Py_ssize_t PARALLEL_THRESHOLD = 65536
+
+ctypedef fused floating:
+    float32_t
+    float64_t
+
+
+cdef inline floating _sqrt(floating x) noexcept nogil:
+    return <floating>csqrt(x)
+
+
+cdef inline floating _pow(floating x, floating y) noexcept nogil:
+    return <floating>cpow(x, y)
+
+
+cdef inline void _loop(int kind, floating* var, floating* s0, floating* s1, floating* s2,
+                       const floating* g, Py_ssize_t n, const double* p,
+                       int flag) noexcept nogil:
+    """Applies `kind`'s update to elements [0, n) of the arrays."""
+    cdef Py_ssize_t i
+    cdef floating lr, a, b, c, d, gi, upd, denom, new_accum, lin, lr_power, x, y
+    cdef floating one = 1
+    if kind == K_GRADIENT_DESCENT:
+        lr = <floating>p[0]
+        for i in range(n):
+            var[i] -= g[i] * lr
+    elif kind == K_MOMENTUM:
+        lr = <floating>p[0]
+        a = <floating>p[1]
+        if flag:
+            for i in range(n):
+                s0[i] = s0[i] * a + g[i]
+                var[i] -= g[i] * lr + s0[i] * a * lr
+        else:
+            for i in range(n):
+                s0[i] = s0[i] * a + g[i]
+                var[i] -= s0[i] * lr
+    elif kind == K_ADAGRAD:
+        lr = <floating>p[0]
+        for i in range(n):
+            gi = g[i]
+            if flag:
+                s0[i] += gi * gi
+            var[i] -= gi * lr / _sqrt(s0[i])
+    elif kind == K_RMSPROP:
+        lr = <floating>p[0]
+        a = one - <floating>p[1]
+        b = <floating>p[2]
+        c = <floating>p[3]
+        for i in range(n):
+            gi = g[i]
+            s0[i] += (gi * gi - s0[i]) * a
+            s1[i] = s1[i] * b + gi * lr / _sqrt(s0[i] + c)
+            var[i] -= s1[i]
+    elif kind == K_CENTERED_RMSPROP:
+        lr = <floating>p[0]
+        a = one - <floating>p[1]
+        b = <floating>p[2]
+        c = <floating>p[3]
+        for i in range(n):
+            gi = g[i]
+            s1[i] += (gi * gi - s1[i]) * a
+            s0[i] += (gi - s0[i]) * a
+            denom = s1[i] - s0[i] * s0[i] + c
+            s2[i] = s2[i] * b + gi * lr / _sqrt(denom)
+            var[i] -= s2[i]
+    elif kind == K_ADAM:
+        # alpha = lr * sqrt(1 - beta2^t) / (1 - beta1^t): the "epsilon hat" form.
+        lr = <floating>p[2] * _sqrt(one - <floating>p[1]) / (one - <floating>p[0])
+        a = <floating>p[3]
+        b = <floating>p[4]
+        c = <floating>p[5]
+        for i in range(n):
+            gi = g[i]
+            s0[i] += (gi - s0[i]) * (one - a)
+            s1[i] += (gi * gi - s1[i]) * (one - b)
+            if flag:
+                var[i] -= (gi * (one - a) + a * s0[i]) * lr / (_sqrt(s1[i]) + c)
+            else:
+                var[i] -= s0[i] * lr / (_sqrt(s1[i]) + c)
+    elif kind == K_ADADELTA:
+        lr = <floating>p[0]
+        a = <floating>p[1]
+        c = <floating>p[2]
+        for i in range(n):
+            gi = g[i]
+            s0[i] = s0[i] * a + gi * gi * (one - a)
+            upd = _sqrt(s1[i] + c) / _sqrt(s0[i] + c) * gi
+            s1[i] = s1[i] * a + upd * upd * (one - a)
+            var[i] -= upd * lr
+    elif kind == K_FTRL:
+        lr = <floating>p[0]
+        a = <floating>p[1]           # l1
+        b = <floating>p[2]           # l2
+        c = <floating>p[3]           # l2 shrinkage
+        lr_power = <floating>p[4]
+        for i in range(n):
+            gi = g[i]
+            new_accum = s0[i] + gi * gi
+            if lr_power == <floating>-0.5:
+                d = _sqrt(new_accum)
+                lin = s1[i] + (gi + 2 * c * var[i]) - (d - _sqrt(s0[i])) / lr * var[i]
+            else:
+                d = _pow(new_accum, -lr_power)
+                lin = (s1[i] + (gi + 2 * c * var[i])
+                       - (d - _pow(s0[i], -lr_power)) / lr * var[i])
+            s1[i] = lin
+            # x = clip(linear, -l1, l1) - linear: zero when |linear| <= l1.
+            x = (a if lin > a else (-a if lin < -a else lin)) - lin
+            y = d / lr + 2 * b
+            var[i] = x / y
+            s0[i] = new_accum
+
+
+cdef inline Py_ssize_t _block(Py_ssize_t n, int parts) noexcept nogil:
+    return (n + parts - 1) // parts
+
+
+cdef void _dense(int kind, floating* var, floating* s0, floating* s1, floating* s2,
+                 const floating* g, Py_ssize_t n, const double* p, int flag,
+                 int num_threads) noexcept nogil:
+    cdef Py_ssize_t part, start, block
+    if num_threads <= 1 or n < PARALLEL_THRESHOLD:
+        _loop(kind, var, s0, s1, s2, g, n, p, flag)
+        return
+    block = _block(n, num_threads)
+    for part in prange(num_threads, num_threads=num_threads, schedule="static"):
+        start = part * block
+        if start < n:
+            _loop(kind, var + start, s0 + start, s1 + start, s2 + start, g + start,
+                  min(block, n - start), p, flag)
+
+
+cdef void _sparse(int kind, floating* var, floating* s0, floating* s1, floating* s2,
+                  const floating* g, const int64_t* rows, Py_ssize_t num_rows,
+                  Py_ssize_t inner, const double* p, int flag,
+                  int num_threads) noexcept nogil:
+    cdef Py_ssize_t r, at
+    if num_threads <= 1 or num_rows * inner < PARALLEL_THRESHOLD or num_rows < 2:
+        for r in range(num_rows):
+            at = rows[r] * inner
+            _loop(kind, var + at, s0 + at, s1 + at, s2 + at, g + r * inner, inner, p, flag)
+        return
+    for r in prange(num_rows, num_threads=num_threads, schedule="static"):
+        at = rows[r] * inner
+        _loop(kind, var + at, s0 + at, s1 + at, s2 + at, g + r * inner, inner, p, flag)
+
+
+cdef void _check(int kind, list slots, tuple params, Py_ssize_t n, object grad) except *:
+    if kind < 0 or kind > K_FTRL:
+        raise ValueError(f"Unknown optimizer kind {kind}")
+    if len(params) != _NUM_PARAMS[kind] or len(slots) != _NUM_SLOTS[kind]:
+        raise ValueError(f"Optimizer kind {kind} takes {_NUM_PARAMS[kind]} params and "
+                         f"{_NUM_SLOTS[kind]} slots, got {len(params)} and {len(slots)}")
+    for slot in slots:
+        if slot.shape[0] != n:
+            raise ValueError("A slot's size differs from the variable's")
+
+
+def _dense_typed(int kind, floating[::1] var, list slots, const floating[::1] grad,
+                 tuple params, int flag, int num_threads):
+    cdef Py_ssize_t n = var.shape[0]
+    cdef double p[8]
+    cdef floating[::1] s0 = slots[0] if len(slots) > 0 else var
+    cdef floating[::1] s1 = slots[1] if len(slots) > 1 else var
+    cdef floating[::1] s2 = slots[2] if len(slots) > 2 else var
+    cdef int i
+    _check(kind, slots, params, n, grad)
+    if grad.shape[0] != n:
+        raise ValueError("The gradient's size differs from the variable's")
+    for i in range(len(params)):
+        p[i] = params[i]
+    if n == 0:
+        return
+    with nogil:
+        _dense(kind, &var[0], &s0[0], &s1[0], &s2[0], &grad[0], n, p, flag, num_threads)
+
+
+def _sparse_typed(int kind, floating[::1] var, list slots, const floating[::1] grad,
+                  const int64_t[::1] rows, Py_ssize_t inner, tuple params, int flag,
+                  int num_threads):
+    cdef Py_ssize_t n = var.shape[0], num_rows = rows.shape[0], r
+    cdef Py_ssize_t dim0 = n // inner if inner > 0 else 0
+    cdef double p[8]
+    cdef floating[::1] s0 = slots[0] if len(slots) > 0 else var
+    cdef floating[::1] s1 = slots[1] if len(slots) > 1 else var
+    cdef floating[::1] s2 = slots[2] if len(slots) > 2 else var
+    cdef int i
+    _check(kind, slots, params, n, grad)
+    if grad.shape[0] != num_rows * inner:
+        raise ValueError("The gradient's size is not rows x row length")
+    # The loops trust the rows: check them all first (the caller has, this is the last line).
+    for r in range(num_rows):
+        if rows[r] < 0 or rows[r] >= dim0:
+            raise IndexError(f"row {rows[r]} is not in [0, {dim0})")
+    for i in range(len(params)):
+        p[i] = params[i]
+    if num_rows == 0 or inner == 0:
+        return
+    with nogil:
+        _sparse(kind, &var[0], &s0[0], &s1[0], &s2[0], &grad[0], &rows[0], num_rows, inner,
+                p, flag, num_threads)
+
+
+def apply_dense(int kind, var, list slots, grad, tuple params, int flag=0,
+                int num_threads=1):
+    """Updates `var` and `slots` in place with one step of optimizer `kind`.
+
+    Args:
+      kind: a value of `KINDS`.
+      var: the variable, a writable, C-contiguous 1-D float32 or float64 array.
+      slots: the slots in the kind's order, arrays like `var`.
+      grad: the gradient, a 1-D contiguous array of `var`'s dtype and size (may be read-only).
+      params: the hyper-parameters in the kind's order (see the enum), as floats.
+      flag: use_nesterov (Momentum, Adam) or update_slots (Adagrad).
+      num_threads: the most threads to use.
+
+    Raises:
+      ValueError: for sizes, counts or kinds that do not fit.
+      TypeError: for a dtype other than float32/float64 or mixed dtypes.
+    """
+    if var.dtype == np.float32:
+        _dense_typed(kind, var, slots, grad, params, flag, num_threads)
+    elif var.dtype == np.float64:
+        _dense_typed(kind, var, slots, grad, params, flag, num_threads)
+    else:
+        raise TypeError(f"Fused optimizer updates take float32 or float64, got {var.dtype}")
+
+
+def apply_sparse(int kind, var, list slots, grad, rows, Py_ssize_t inner, tuple params,
+                 int flag=0, int num_threads=1):
+    """Updates rows `rows` of `var` and `slots` in place with one step of optimizer `kind`.
+
+    Args:
+      kind, slots, params, flag, num_threads: as for `apply_dense`.
+      var: the variable flattened, a writable, C-contiguous 1-D array of ``dim0 * inner``.
+      grad: the rows' gradients flattened, ``len(rows) * inner`` elements.
+      rows: unique int64 row numbers in [0, dim0).
+      inner: the number of elements in one row.
+
+    Raises:
+      IndexError: for a row out of range.
+      ValueError, TypeError: as for `apply_dense`.
+    """
+    if var.dtype == np.float32:
+        _sparse_typed(kind, var, slots, grad, rows, inner, params, flag,
+                                 num_threads)
+    elif var.dtype == np.float64:
+        _sparse_typed(kind, var, slots, grad, rows, inner, params, flag,
+                                 num_threads)
+    else:
+        raise TypeError(f"Fused optimizer updates take float32 or float64, got {var.dtype}")
+
+
+def _sparse_adam_typed(floating[::1] var, floating[::1] m, floating[::1] v,
+                       const floating[::1] grad, const int64_t[::1] rows, Py_ssize_t inner,
+                       tuple params, int num_threads):
+    cdef Py_ssize_t n = var.shape[0], num_rows = rows.shape[0], r, j, at, i
+    cdef Py_ssize_t dim0 = n // inner if inner > 0 else 0
+    cdef floating b1p = <floating>params[0], b2p = <floating>params[1]
+    cdef floating lr = <floating>params[2], b1 = <floating>params[3]
+    cdef floating b2 = <floating>params[4], eps = <floating>params[5], one = 1, gi
+    cdef floating alpha = lr * _sqrt(one - b2p) / (one - b1p)
+    if m.shape[0] != n or v.shape[0] != n or grad.shape[0] != num_rows * inner:
+        raise ValueError("Sizes of var, m, v, grad and rows do not fit")
+    for r in range(num_rows):
+        if rows[r] < 0 or rows[r] >= dim0:
+            raise IndexError(f"row {rows[r]} is not in [0, {dim0})")
+    with nogil:
+        # TF's sparse Adam: every row decays, the touched rows get the new moments, and every
+        # row of the variable moves.
+        for i in range(n):
+            m[i] = m[i] * b1
+            v[i] = v[i] * b2
+        for r in range(num_rows):
+            at = rows[r] * inner
+            for j in range(inner):
+                gi = grad[r * inner + j]
+                m[at + j] += gi * (one - b1)
+                v[at + j] += gi * gi * (one - b2)
+        for i in range(n):
+            var[i] -= alpha * m[i] / (_sqrt(v[i]) + eps)
+
+
+def apply_sparse_adam(var, m, v, grad, rows, Py_ssize_t inner, tuple params,
+                      int num_threads=1):
+    """One step of TF's sparse Adam on flattened `var`, `m`, `v` (see `apply_sparse`).
+
+    `params` are (beta1_power, beta2_power, lr, beta1, beta2, epsilon); `rows` are unique.
+
+    Raises:
+      IndexError, ValueError, TypeError: as for `apply_sparse`.
+    """
+    if var.dtype == np.float32:
+        _sparse_adam_typed(var, m, v, grad, rows, inner, params, num_threads)
+    elif var.dtype == np.float64:
+        _sparse_adam_typed(var, m, v, grad, rows, inner, params, num_threads)
+    else:
+        raise TypeError(f"Fused optimizer updates take float32 or float64, got {var.dtype}")

@@ -1,0 +1,200 @@
+"""The optimizers' update ops: TF's ``ResourceApply*`` and ``ResourceSparseApply*``.
+
+Each op takes the resource handles of a variable and its slots, the optimizer's scalar
+hyper-parameters and a gradient, and updates the variable and the slots in place, in one pass
+over memory (the ``training_kernels`` family of the kernel table; the loops are Cython,
+``sessionlib/_core/training.pyx``). The ops have no outputs and are stateful; none is
+differentiable.
+
+Dense ops take a gradient of the variable's shape. Sparse ops take ``grad`` rows and a 1-D
+``indices``: row ``indices[i]`` of the variable gets ``grad[i]``. Repeated indices are summed
+first, which is what TF's optimizers do before they call these ops (``Optimizer.
+_resource_apply_sparse_duplicate_indices``), so an optimizer step gives TF's values for any
+`IndexedSlices` gradient.
+
+Two sparse ops are sessionlib's own fused forms of what TF's optimizers build from several
+ops: ``ResourceSparseApplyGradientDescent`` (TF: a ``ResourceScatterAdd`` of ``-lr * grad``)
+and ``ResourceSparseApplyAdam`` (TF: decay all of ``m`` and ``v``, scatter-add the new
+moments, update every row of the variable; Adam's sparse step touches every row).
+
+This module names kernels and must never import them or the compiled code.
+"""
+
+from sessionlib import dtypes
+from sessionlib.framework import registry
+from sessionlib.framework.tensor_shape import TensorShape
+from sessionlib.ops import state_ops
+
+__all__ = ["APPLY_OPS", "apply_op"]
+
+# Input kinds: a resource handle, a scalar hyper-parameter of dtype T, the gradient (dtype T,
+# the variable's shape, or rows of it for a sparse op), and the sparse op's row indices.
+_RES, _SCALAR, _GRAD, _INDICES = "resource", "scalar", "grad", "indices"
+
+_VALID_DTYPES = (dtypes.float16, dtypes.float32, dtypes.float64)
+
+# op type -> (inputs as (name, kind) in TF's order, extra bool attrs with their defaults).
+APPLY_OPS = {}
+
+
+def _spec(op_type, inputs, extra_attrs=None):
+    APPLY_OPS[op_type] = ([tuple(item.split(":")) for item in inputs.split()],
+                          dict(extra_attrs or {}))
+
+
+_spec("ResourceApplyGradientDescent", "var:resource alpha:scalar delta:grad")
+_spec("ResourceApplyMomentum",
+      "var:resource accum:resource lr:scalar grad:grad momentum:scalar",
+      {"use_nesterov": False})
+_spec("ResourceApplyAdagrad", "var:resource accum:resource lr:scalar grad:grad",
+      {"update_slots": True})
+_spec("ResourceApplyRMSProp",
+      "var:resource ms:resource mom:resource lr:scalar rho:scalar momentum:scalar "
+      "epsilon:scalar grad:grad")
+_spec("ResourceApplyCenteredRMSProp",
+      "var:resource mg:resource ms:resource mom:resource lr:scalar rho:scalar "
+      "momentum:scalar epsilon:scalar grad:grad")
+_spec("ResourceApplyAdam",
+      "var:resource m:resource v:resource beta1_power:scalar beta2_power:scalar lr:scalar "
+      "beta1:scalar beta2:scalar epsilon:scalar grad:grad", {"use_nesterov": False})
+_spec("ResourceApplyAdadelta",
+      "var:resource accum:resource accum_update:resource lr:scalar rho:scalar "
+      "epsilon:scalar grad:grad")
+_spec("ResourceApplyFtrl",
+      "var:resource accum:resource linear:resource grad:grad lr:scalar l1:scalar l2:scalar "
+      "lr_power:scalar", {"multiply_linear_by_lr": False})
+_spec("ResourceApplyFtrlV2",
+      "var:resource accum:resource linear:resource grad:grad lr:scalar l1:scalar l2:scalar "
+      "l2_shrinkage:scalar lr_power:scalar", {"multiply_linear_by_lr": False})
+
+_spec("ResourceSparseApplyGradientDescent",
+      "var:resource alpha:scalar grad:grad indices:indices")
+_spec("ResourceSparseApplyMomentum",
+      "var:resource accum:resource lr:scalar grad:grad indices:indices momentum:scalar",
+      {"use_nesterov": False})
+_spec("ResourceSparseApplyAdagrad",
+      "var:resource accum:resource lr:scalar grad:grad indices:indices",
+      {"update_slots": True})
+_spec("ResourceSparseApplyRMSProp",
+      "var:resource ms:resource mom:resource lr:scalar rho:scalar momentum:scalar "
+      "epsilon:scalar grad:grad indices:indices")
+_spec("ResourceSparseApplyCenteredRMSProp",
+      "var:resource mg:resource ms:resource mom:resource lr:scalar rho:scalar "
+      "momentum:scalar epsilon:scalar grad:grad indices:indices")
+_spec("ResourceSparseApplyAdam",
+      "var:resource m:resource v:resource beta1_power:scalar beta2_power:scalar lr:scalar "
+      "beta1:scalar beta2:scalar epsilon:scalar grad:grad indices:indices",
+      {"use_nesterov": False})
+_spec("ResourceSparseApplyAdadelta",
+      "var:resource accum:resource accum_update:resource lr:scalar rho:scalar "
+      "epsilon:scalar grad:grad indices:indices")
+_spec("ResourceSparseApplyFtrl",
+      "var:resource accum:resource linear:resource grad:grad indices:indices lr:scalar "
+      "l1:scalar l2:scalar lr_power:scalar", {"multiply_linear_by_lr": False})
+_spec("ResourceSparseApplyFtrlV2",
+      "var:resource accum:resource linear:resource grad:grad indices:indices lr:scalar "
+      "l1:scalar l2:scalar l2_shrinkage:scalar lr_power:scalar",
+      {"multiply_linear_by_lr": False})
+
+
+def _make_infer(op_type, inputs, extra_attrs):
+    sparse = any(kind == _INDICES for _, kind in inputs)
+
+    def infer(tensors, attrs):
+        if len(tensors) != len(inputs):
+            raise ValueError(f"{op_type} takes {len(inputs)} inputs, got {len(tensors)}")
+        named = {name: tensor for (name, _), tensor in zip(inputs, tensors)}
+        grad = named["grad" if "grad" in named else "delta"]
+        dtype = grad.dtype
+        if dtype not in _VALID_DTYPES:
+            raise TypeError(f"Value passed to parameter 'grad' has DataType {dtype.name} not in "
+                            f"list of allowed values: float16, float32, float64 (op {op_type})")
+        var_shape = state_ops.variable_shape_of_handle(named["var"])
+        for (name, kind), tensor in zip(inputs, tensors):
+            if kind == _RES:
+                if tensor.dtype is not dtypes.resource:
+                    raise TypeError(f"Input '{name}' of '{op_type}' Op has type "
+                                    f"{tensor.dtype.name} that does not match expected type "
+                                    "of resource.")
+                if tensor.op.type == "VarHandleOp" and tensor.op.get_attr("dtype") is not dtype:
+                    raise TypeError(f"Input '{name}' of '{op_type}' Op is a variable of "
+                                    f"{tensor.op.get_attr('dtype').name}, but the update is "
+                                    f"{dtype.name}")
+                slot_shape = state_ops.variable_shape_of_handle(tensor)
+                if not slot_shape.is_compatible_with(var_shape):
+                    raise ValueError(f"Shapes must be equal for '{op_type}': var {var_shape} "
+                                     f"and {name} {slot_shape}")
+            elif kind == _SCALAR:
+                if tensor.dtype is not dtype:
+                    raise TypeError(f"Input '{name}' of '{op_type}' Op has type "
+                                    f"{tensor.dtype.name} that does not match type "
+                                    f"{dtype.name} of argument 'var'.")
+                if not tensor.shape.is_compatible_with(TensorShape([])):
+                    raise ValueError(f"Shape must be rank 0 but is rank {tensor.shape.rank} "
+                                     f"for '{op_type}' input '{name}': {tensor.shape}")
+            elif kind == _INDICES:
+                if tensor.dtype not in (dtypes.int32, dtypes.int64):
+                    raise TypeError(f"Input 'indices' of '{op_type}' Op has type "
+                                    f"{tensor.dtype.name}; expected int32 or int64")
+                tensor.shape.with_rank(1)
+                attrs["Tindices"] = tensor.dtype
+        if sparse:
+            indices = named["indices"]
+            grad.shape.with_rank_at_least(1)
+            if grad.shape.rank is not None and var_shape.rank is not None:
+                if grad.shape.rank != var_shape.rank or not TensorShape(
+                        grad.shape.dims[1:]).is_compatible_with(TensorShape(var_shape.dims[1:])):
+                    raise ValueError(f"var and grad do not have the same shape apart from the "
+                                     f"first dimension for '{op_type}': {var_shape} vs. "
+                                     f"{grad.shape}")
+            if not TensorShape([grad.shape[0] if grad.shape.rank else None]).is_compatible_with(
+                    indices.shape):
+                raise ValueError(f"grad and indices do not have the same number of rows for "
+                                 f"'{op_type}': {grad.shape} vs. {indices.shape}")
+        elif not var_shape.is_compatible_with(grad.shape):
+            raise ValueError(f"Shapes must be equal for '{op_type}': var {var_shape} and grad "
+                             f"{grad.shape}")
+        attrs["T"] = dtype
+        attrs["use_locking"] = bool(attrs.get("use_locking", False))
+        for key, default in extra_attrs.items():
+            attrs[key] = bool(attrs.get(key, default))
+        return []
+
+    return infer
+
+
+for _op_type, (_inputs, _extra) in APPLY_OPS.items():
+    registry.register_op(_op_type, infer=_make_infer(_op_type, _inputs, _extra),
+                         kernel=_op_type, num_inputs=len(_inputs), stateful=True,
+                         gradient=registry.NOT_DIFFERENTIABLE,
+                         doc="Updates a variable and its slots in place (an optimizer step).")
+del _op_type, _inputs, _extra
+
+
+def apply_op(op_type, inputs, attrs=None, name=None):
+    """Creates the update op `op_type` on the variable's device.
+
+    Args:
+      op_type: a key of `APPLY_OPS`.
+      inputs: the inputs in the op's order; Variables stand for their handles.
+      attrs: the extra attributes (``use_nesterov``, ...).
+      name: the op name (default: the op type).
+
+    Returns:
+      The new Operation.
+
+    Raises:
+      TypeError, ValueError: for inputs of the wrong dtype or static shape.
+    """
+    from sessionlib.framework import graph as graph_lib
+
+    spec, _ = APPLY_OPS[op_type]
+    tensors = []
+    for (_, kind), value in zip(spec, inputs):
+        if kind == _RES:
+            value = getattr(value, "handle", value)
+        tensors.append(value if isinstance(value, graph_lib.Tensor)
+                       else graph_lib.convert_to_tensor(value))
+    handle = tensors[0]
+    return state_ops.create_resource_op(handle.graph, op_type, handle, tensors[1:],
+                                        dict(attrs or {}), name or op_type)

@@ -1,0 +1,20 @@
+"""``tf.train``: optimizers, the global step, learning-rate schedules.
+
+Built from ops and run through a Session (see DESIGN.md): nothing here executes anything.
+"""
+
+from sessionlib.train.learning_rate_decay import (cosine_decay, exponential_decay,
+                                                  inverse_time_decay, piecewise_constant,
+                                                  polynomial_decay)
+from sessionlib.train.optimizer import Optimizer
+from sessionlib.train.optimizers import (AdadeltaOptimizer, AdagradOptimizer, AdamOptimizer,
+                                         FtrlOptimizer, GradientDescentOptimizer,
+                                         MomentumOptimizer, RMSPropOptimizer)
+from sessionlib.train.training_util import (assert_global_step, create_global_step,
+                                            get_global_step, get_or_create_global_step)
+
+__all__ = ["Optimizer", "GradientDescentOptimizer", "MomentumOptimizer", "AdagradOptimizer",
+           "RMSPropOptimizer", "AdamOptimizer", "AdadeltaOptimizer", "FtrlOptimizer",
+           "get_global_step", "create_global_step", "get_or_create_global_step",
+           "assert_global_step", "exponential_decay", "piecewise_constant", "polynomial_decay",
+           "inverse_time_decay", "cosine_decay"]
