@@ -50,7 +50,7 @@ never as pickles of user objects):
 5. *close*: cancel the session's runs and drop its container and plans.
 
 The worker-process backend does these with a control pipe (1, 4, 5), shared-memory lanes
-(2) and shared-memory segments plus a rendezvous block (3); see ``runtime/devices.py``,
+(2), both added on demand, and shared-memory segments plus rendezvous blocks (3); see ``runtime/devices.py``,
 ``runtime/worker.py``, ``runtime/channel.py`` and ``runtime/shm.py``.
 """
 
