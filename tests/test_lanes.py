@@ -219,3 +219,29 @@ def test_beyond_the_run_slot_limit_a_run_fails_with_a_clear_error(monkeypatch):
             for run_slots in taken:
                 pool.release_run_slots(run_slots)
         assert sess.run(c, {a: 3.0}) == 3.0
+
+
+def test_a_worker_rejects_run_slots_it_does_not_know_and_lives_on():
+    a, c = cross_device_graph()
+    with _session() as sess:
+        assert sess.run(c, {a: 1.0}) == 1.0
+        (step,) = sess._runtime.cached_steps()
+        worker = step.parts[1].worker
+        known = sess._runtime.pool.rendezvous.num_slots
+        for run_slots in (-1, (), (known,), (-1,), (0, 0), [0], (1.0,), "0"):
+            lane = worker.acquire_lane()
+            try:
+                # A run message: (step key, run slots, generation, step id, deadline, feeds).
+                lane.post_request(channel.encode((step.key, run_slots, 1, 1, None, [])))
+                reply = None
+                for _ in range(600):   # 30 s at most
+                    reply = lane.wait_response(0.05)
+                    if reply is not None:
+                        break
+                assert reply is not None, "the worker did not answer"
+                reply = channel.decode(reply)
+                assert reply[:2] == ("err", errors.INVALID_ARGUMENT), (run_slots, reply)
+                assert "run slots" in reply[2]
+            finally:
+                worker.release_lane(lane)
+        assert sess.run(c, {a: 2.0}) == 2.0

@@ -246,6 +246,9 @@ class Rendezvous:
             for `num_edges` edges.
         """
         limit = self.num_slots
+        if (type(run_slots) is tuple and len(run_slots) == 1 and num_edges <= EDGES_PER_SLOT
+                and type(run_slots[0]) is int and 0 <= run_slots[0] < limit):
+            return   # the common case, checked without a generator
         if (type(run_slots) is not tuple or len(run_slots) * EDGES_PER_SLOT < num_edges
                 or len(set(run_slots)) != len(run_slots)
                 or not all(type(s) is int and 0 <= s < limit for s in run_slots)):

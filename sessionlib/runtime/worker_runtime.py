@@ -266,10 +266,12 @@ class WorkerStep(interface.Step):
         gathering = False
         lanes = []
         try:
-            if run_slots:   # the workers map the run slots' blocks (new ones, rarely)
+            if run_slots:   # workers map the blocks of run slots added since their last run
+                blocks = len(pool.rendezvous.names)
                 for part in self.parts:
-                    part.worker.attach_rendezvous(pool.rendezvous, ctx.deadline,
-                                                  ctx.cancellation)
+                    if part.worker.rendezvous_known < blocks:
+                        part.worker.attach_rendezvous(pool.rendezvous, ctx.deadline,
+                                                      ctx.cancellation)
             # Every lane first: a run that cannot get one (deadline, cancellation) has then
             # published nothing that a partition would have to consume.
             try:
