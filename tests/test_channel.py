@@ -113,20 +113,79 @@ def test_mailbox_roundtrip_across_processes():
 
 
 def test_rendezvous_send_recv_and_abort():
-    block = channel.RendezvousBlock()
+    block = channel.Rendezvous()
     try:
-        block.send(2, 5, 77, b"payload")
-        assert block.recv(2, 5, 77, lambda: None) == b"payload"
+        block.send((2,), 5, 77, b"payload")
+        assert block.recv((2,), 5, 77, lambda: None) == b"payload"
         # A stale generation is never taken for the current run.
-        block.abort(2, 78, 5)
+        block.abort((2,), 78, 5)
         with pytest.raises(errors.AbortedError):
-            block.recv(2, 5, 78, lambda: None)
+            block.recv((2,), 5, 78, lambda: None)
 
         def cancel():
             raise errors.CancelledError(None, None, "stop")
 
         with pytest.raises(errors.CancelledError):
-            block.recv(3, 1, 99, cancel)
+            block.recv((3,), 1, 99, cancel)
+    finally:
+        block.unlink()
+
+
+def test_rendezvous_edges_span_run_slots_in_several_blocks():
+    rendezvous = channel.Rendezvous()
+    try:
+        rendezvous.grow()
+        assert rendezvous.num_slots == 2 * channel.SLOTS_PER_BLOCK
+        edges = 2 * channel.EDGES_PER_SLOT + 1     # three slots, the last in the new block
+        run_slots = (5, 0, channel.SLOTS_PER_BLOCK + 7)
+        assert channel.slots_for_edges(edges) == 3
+        for edge in range(1, edges + 1):
+            rendezvous.send(run_slots, edge, 9, b"e%d" % edge)
+        assert [rendezvous.recv(run_slots, edge, 9, lambda: None)
+                for edge in range(1, edges + 1)] == [b"e%d" % e for e in range(1, edges + 1)]
+        # The run's slots do not share entries: slot 5's edges are not slot 0's.
+        assert rendezvous.recv((0,), 1, 9, lambda: None) == b"e%d" % (
+            channel.EDGES_PER_SLOT + 1)
+        with pytest.raises(errors.InternalError):
+            rendezvous.send(run_slots, edges + channel.EDGES_PER_SLOT, 9, b"x")
+        # An abort reaches the receivers of every slot of the run.
+        rendezvous.abort(run_slots, 10, edges)
+        with pytest.raises(errors.AbortedError):
+            rendezvous.recv(run_slots, edges, 10, lambda: None)
+        # A worker maps the blocks by name and checks the slots a message names.
+        attached = channel.Rendezvous(rendezvous.name)
+        with pytest.raises(ValueError):
+            attached.check_slots(run_slots, edges)
+        attached.attach(1, rendezvous.names[1:])
+        attached.check_slots(run_slots, edges)
+        assert attached.recv(run_slots, 2, 9, lambda: None) == b"e2"
+        for bad in ((5, 0), (5, 5, 0), (-1, 0, 1), [5, 0, 1], (5, 0, 2.0), (0, 1, 10 ** 6)):
+            with pytest.raises(ValueError):
+                attached.check_slots(bad, edges)
+        with pytest.raises(ValueError):
+            attached.attach(3, rendezvous.names)   # a gap in the numbering
+    finally:
+        rendezvous.unlink()
+
+
+def test_lane_blocks_with_small_slots_spill_longer_messages():
+    block = channel.LaneBlock(count=3, slot_bytes=channel.GROWN_SLOT_BYTES)
+    try:
+        lane = block.lanes[2]
+        assert lane.capacity == channel.GROWN_SLOT_BYTES - 64
+        message = ("x", b"y" * channel.GROWN_SLOT_BYTES)
+        data = channel.encode(message, None, lane.capacity)
+        assert data[:1] == b"S"
+        lane.post_request(data)
+        assert channel.decode(lane.region.read(lane.request)) == message
+        with pytest.raises(ValueError):
+            lane.post_request(b"x" * channel.GROWN_SLOT_BYTES)
+        attached = channel.LaneBlock(block.name, 3, channel.GROWN_SLOT_BYTES)
+        assert attached.lanes[2].request == lane.request
+        for count, slot_bytes in ((4, channel.GROWN_SLOT_BYTES), (3, 100), (0, 4096),
+                                  (3, channel.SLOT_BYTES * 2)):
+            with pytest.raises(ValueError):
+                channel.LaneBlock(block.name, count, slot_bytes)
     finally:
         block.unlink()
 

@@ -1,4 +1,4 @@
-"""Deadlines hold whatever a device does: a stopped worker, busy lanes, busy run slots.
+"""Deadlines hold whatever a device does: a stopped worker, a worker that must add lanes.
 
 Each test uses workers of its own (an unusual kernel thread count keys them apart in the
 client's shared pool), resumes every worker it stopped in a `finally`, and runs each call that
@@ -98,7 +98,7 @@ def test_stopped_worker_fails_the_run_at_its_deadline_and_the_session_lives_on(s
         # lane of CPU:1 (the abandoned one last, once drained), then give them back.
         worker = sess._runtime.worker_of[sess._runtime.device_names[1]]
         assert wait_until(lambda: any(lane.response_ready() for lane in worker._draining))
-        lanes = [worker.acquire_lane() for _ in range(channel.LANES)]
+        lanes = [worker.acquire_lane() for _ in range(worker.num_lanes)]
         for lane in lanes:
             worker.release_lane(lane)
         assert not worker._draining
@@ -112,49 +112,63 @@ def test_stopped_worker_fails_the_run_at_its_deadline_and_the_session_lives_on(s
         sess.close()
 
 
-def test_a_run_waiting_for_a_lane_honours_its_deadline_and_cancellation():
+def test_a_run_that_must_add_lanes_to_a_stopped_worker_honours_its_deadline_and_cancellation():
     with tf.device("/cpu:1"):
         x = tf.placeholder(tf.float32, shape=[], name="x")
         y = tf.add(x, 1.0, name="y")
     sess = _session()
+    pid = sess.list_devices()[1].pid
+    stopped = False
     try:
         assert sess.run(y, {x: 1.0}) == 2.0
         worker = sess._runtime.worker_of[sess._runtime.device_names[1]]
-        taken = [worker.acquire_lane() for _ in range(channel.LANES)]  # every lane is busy
+        # Every lane is busy, so a run asks the worker for more; the worker does not answer.
+        taken = [worker.acquire_lane() for _ in range(len(worker.free_lanes))]
+        lanes_before = worker.num_lanes
         try:
+            stopped = True
+            _stop(pid)
             outcome, error = _call(lambda: sess.run(y, {x: 2.0}, options=_options(300)))
             assert outcome == "error" and isinstance(error, errors.DeadlineExceededError)
-            assert "lanes of device CPU:1" in error.message
+            assert "CPU:1 added lanes" in error.message
             # Without a deadline the run waits, until its session is closed.
             closer = threading.Timer(0.3, sess.close)
             closer.start()
             outcome, error = _call(lambda: sess.run(y, {x: 3.0}))
             closer.join(_JOIN_S)
             assert outcome == "error" and isinstance(error, errors.CancelledError), error
+            assert worker.num_lanes == lanes_before
         finally:
+            if stopped:
+                os.kill(pid, signal.SIGCONT)
+                stopped = False
             for lane in taken:
                 worker.release_lane(lane)
     finally:
+        if stopped:
+            os.kill(pid, signal.SIGCONT)
         sess.close()
+    # The worker answers the abandoned requests late; they are skipped, and it serves on.
     with _session() as fresh:
+        assert fresh.list_devices()[1].pid == pid
         assert fresh.run(y, {x: 4.0}) == 5.0
 
 
-def test_a_run_waiting_for_a_run_slot_honours_its_deadline():
+def test_a_multi_device_run_finds_run_slots_when_every_slot_is_taken():
     a, c = cross_device_graph()
     with _session() as sess:
         assert sess.run(c, {a: 1.0}) == 1.0
         pool = sess._runtime.pool
         taken = []
         try:
-            while pool.free_run_slots():
-                taken.append(pool.acquire_run_slot())
-            outcome, error = _call(lambda: sess.run(c, {a: 2.0}, options=_options(300)))
-            assert outcome == "error" and isinstance(error, errors.DeadlineExceededError)
-            assert "multi-device runs" in error.message
+            while pool.free_run_slots():   # (the old code waited 30 s, then failed)
+                taken.append(pool.acquire_run_slots(1))
+            assert _call(lambda: sess.run(c, {a: 2.0}, options=_options(5000))) == ("ok", 2.0)
+            workers = sess._runtime.workers
+            assert all(w.rendezvous_known == len(pool.rendezvous.names) >= 2 for w in workers)
         finally:
-            for run_slot in taken:
-                pool.release_run_slot(run_slot)
+            for run_slots in taken:
+                pool.release_run_slots(run_slots)
         np.testing.assert_equal(sess.run(c, {a: 3.0}), 3.0)
 
 

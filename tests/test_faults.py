@@ -112,9 +112,9 @@ def test_close_from_another_thread_cancels_a_blocked_run():
     from sessionlib.runtime import channel
 
     lane = worker.acquire_lane()
-    run_slot = pool.acquire_run_slot()
-    # A run message: (step key, run slot, generation, step id, deadline, feeds).
-    lane.post_request(channel.encode((step.key, run_slot, pool.next_generation(), 1,
+    run_slots = pool.acquire_run_slots(step.num_edges)
+    # A run message: (step key, run slots, generation, step id, deadline, feeds).
+    lane.post_request(channel.encode((step.key, run_slots, pool.next_generation(), 1,
                                       None, [])))
     assert lane.wait_response(0.2) is None  # blocked in _Recv
     sess.close()
@@ -125,7 +125,7 @@ def test_close_from_another_thread_cancels_a_blocked_run():
     assert reply is not None
     assert channel.decode(reply)[1] == errors.CANCELLED
     worker.release_lane(lane)
-    pool.release_run_slot(run_slot)
+    pool.release_run_slots(run_slots)
 
 
 def test_keyboard_interrupt_cancels_run_and_keeps_workers_usable(monkeypatch):

@@ -180,7 +180,7 @@ def test_worker_answers_malformed_messages_and_lives_on(outside_file):
         for data in [b"(" * 5000,
                      b"[" + (1 << 30).to_bytes(4, "little") + b"N",
                      marshal.dumps(compile("1", "f", "eval")),
-                     marshal.dumps((step.key, -1, 0, 1, None, [(0, bad_feed)]))]:
+                     marshal.dumps((step.key, (0,), 0, 1, None, [(0, bad_feed)]))]:
             reply = _post(worker, data)
             assert reply[0] == "err"
             assert reply[1] == errors.INVALID_ARGUMENT

@@ -221,8 +221,8 @@ def test_run_slot_of_an_abandoned_run_waits_until_its_lane_drains():
     try:
         lane = block.lanes[0]
         free_before = pool.free_run_slots()
-        run_slot = pool.acquire_run_slot()
-        pool.quarantine_run_slot(run_slot, [(_Part(_Worker()), lane)])
+        run_slots = pool.acquire_run_slots(1)
+        pool.quarantine_run_slots(run_slots, [(_Part(_Worker()), lane)])
         assert pool.free_run_slots() == free_before - 1  # its partition may still write
         lane.post_response(b"late reply")
         assert pool.free_run_slots() == free_before

@@ -50,8 +50,9 @@ never as pickles of user objects):
 5. *close*: cancel the session's runs and drop its container and plans.
 
 The worker-process backend does these with a control pipe (1, 4, 5), shared-memory lanes
-(2) and shared-memory segments plus a rendezvous block (3); see ``runtime/devices.py``,
-``runtime/worker.py``, ``runtime/channel.py`` and ``runtime/shm.py``.
+(2), and shared-memory segments plus rendezvous blocks (3), lanes and rendezvous blocks added
+on demand; see ``runtime/devices.py``, ``runtime/worker.py``, ``runtime/channel.py`` and
+``runtime/shm.py``.
 """
 
 from sessionlib.runtime import settings

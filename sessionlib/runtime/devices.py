@@ -15,6 +15,25 @@ kernel threads), because the thread count is fixed when a worker starts.
   replaces it on the next session; sessions that used it get `UnavailableError`.
 * Exit: workers exit when their control pipe reaches EOF, i.e. when this process exits or dies
   (plus ``PR_SET_PDEATHSIG``). At exit the pool also asks them to stop and reaps them.
+* Lanes grow on demand. Each run in flight on a device holds one lane of its worker (a
+  mailbox pair with a worker thread behind it, ``runtime/channel.py``), also while one of its
+  ops blocks (a dequeue on an empty queue). When every lane of a worker is busy, the next run
+  adds a block of lanes (as many again as the worker has, 8 to 128 at a time), up to
+  ``SESSIONLIB_MAX_LANES`` (1024) per device; beyond that a run fails at once with
+  `ResourceExhaustedError` naming the limit. So blocked runs of one session cannot starve
+  another session, and no run fails because others are blocked. We grow lanes rather than have
+  a blocked op give its lane up because a blocked kernel sits on its lane thread's stack in
+  the middle of the executor's loop: giving the lane up would need kernels that suspend and
+  resume (TF's async kernels), a second wake-up path for every blocking op and a reply that
+  may come on another mailbox. Growth changes nothing on the run path (a free lane is still
+  one list pop), costs one control-pipe round trip when a block is added, and a parked thread
+  that sleeps on a futex (the added lanes' mailboxes are small, `channel.GROWN_SLOT_BYTES`).
+  Lanes are not given back: a worker keeps the peak it saw.
+* Run slots grow too: a multi-device run borrows rendezvous run slots (one per 31 edges);
+  when none is free the pool adds a block of 256 (`channel.MAX_RUN_SLOTS` in all), and each
+  worker maps a new block when it first takes part in a run after it was added. A run that
+  would pass the limit fails with `ResourceExhaustedError`. No wait for a lane or a run slot
+  has a fixed time-out; only a run's deadline and its session's cancellation end one.
 """
 
 import atexit
@@ -34,9 +53,7 @@ __all__ = ["DevicePool", "WorkerHandle", "pool", "default_threads", "shutdown_po
 
 _START_TIMEOUT_S = 60.0   # a cold start under a loaded parallel test suite can be slow
 _REQUEST_TIMEOUT_S = 60.0
-# How long a run without a deadline waits for a free lane or run slot before it fails; a run
-# with a deadline waits until its deadline instead.
-_BUSY_WAIT_S = 30.0
+_MAX_LANE_GROWTH = 128    # lanes added at once at most (each holds two 16 KiB mailboxes)
 
 
 def _cores():
@@ -109,17 +126,19 @@ class WorkerHandle:
       pid: the worker's process id.
       free_lanes: the free `channel.Lane`s of the worker (a list: its pop and append are
         atomic, so the run path takes and gives back lanes without the lock).
+      num_lanes: how many lanes the worker has (they grow on demand, see the module doc).
+      rendezvous_known: how many of the pool's rendezvous blocks the worker has mapped.
     """
 
     def __init__(self, context, index, threads, rendezvous_name):
         self.index = index
         self.threads = threads
         self.device = f"CPU:{index}"
-        self.lane_block = channel.LaneBlock()
+        self.lane_blocks = [channel.LaneBlock()]
         self._conn, child_conn = context.Pipe(duplex=True)
         self.process = context.Process(
             target=_worker_entry, name=f"sessionlib-worker-CPU:{index}",
-            args=(child_conn, index, threads, self.lane_block.name, rendezvous_name),
+            args=(child_conn, index, threads, self.lane_blocks[0].name, rendezvous_name),
             daemon=True)
         with _main_hidden():
             self.process.start()
@@ -127,7 +146,10 @@ class WorkerHandle:
         self.pid = self.process.pid
         self._conn_lock = threading.Lock()
         self._lane_lock = threading.Lock()
-        self.free_lanes = list(reversed(self.lane_block.lanes))
+        self.free_lanes = list(reversed(self.lane_blocks[0].lanes))
+        self.num_lanes = len(self.free_lanes)
+        self._grow_lock = threading.Lock()
+        self.rendezvous_known = 1
         self._draining = []
         self._request_ids = itertools.count(1)
         self.dead = False
@@ -178,7 +200,8 @@ class WorkerHandle:
         if self.pid is not None:
             shm.unlink_segments_of(self.pid)
             shm.store().forget_process(self.pid)
-        self.lane_block.unlink()
+        for block in self.lane_blocks:
+            block.unlink()
         try:
             self._conn.close()
         except OSError:
@@ -200,28 +223,61 @@ class WorkerHandle:
 
         Raises:
           UnavailableError: if the worker is dead or dies meanwhile.
+          DeadlineExceededError: if no reply came within `timeout_s`.
         """
+        return self._exchange(kind, args, time.monotonic() + timeout_s, None,
+                              lambda: errors.DeadlineExceededError(
+                                  None, None, f"The worker of {self.device} did not answer "
+                                  f"{kind!r} in {timeout_s} s"))
+
+    def _run_request(self, kind, args, deadline, cancellation, doing):
+        """A control request made for a run: waits as long as the run may (until its
+        deadline, or without one until its session is cancelled or the worker dies).
+
+        Args:
+          doing: what the run waits for, for the errors ("device CPU:1 added lanes").
+
+        Raises:
+          DeadlineExceededError, CancelledError, UnavailableError.
+        """
+        return self._exchange(kind, args, deadline, cancellation,
+                              lambda: errors.DeadlineExceededError(
+                                  None, None, f"The run's deadline passed while {doing}"),
+                              doing)
+
+    def _exchange(self, kind, args, deadline, cancellation, late, doing=""):
+        """Sends ``(request id, kind, *args)`` and returns the reply; `late()` is the error
+        once `deadline` (monotonic, or None) passed. The wait for the pipe's lock honours the
+        deadline and cancellation too: another request may hold it while its worker is
+        stopped."""
+
+        def check():
+            if not self.alive():
+                raise self.unavailable()
+            if cancellation is not None and cancellation.cancelled:
+                raise errors.CancelledError(None, None,
+                                            f"The run was cancelled while {doing or kind}")
+            if deadline is not None and time.monotonic() > deadline:
+                raise late()
+
         if self.dead:
             raise self.unavailable()
         request_id = next(self._request_ids)
-        deadline = time.monotonic() + timeout_s
-        with self._conn_lock:
-            try:
-                self._conn.send((request_id, kind) + args)
-                while True:
-                    while not self._conn.poll(0.05):
-                        if not self.alive():
-                            raise self.unavailable()
-                        if time.monotonic() > deadline:
-                            raise errors.DeadlineExceededError(
-                                None, None, f"The worker of {self.device} did not answer "
-                                f"{kind!r} in {timeout_s} s")
-                    reply_id, reply = self._conn.recv()
-                    if reply_id == request_id:  # older replies were abandoned (Ctrl-C)
-                        return reply
-            except (EOFError, OSError, BrokenPipeError):
-                self.mark_dead()
-                raise self.unavailable() from None
+        while not self._conn_lock.acquire(timeout=channel.WAIT_SLICE_S):
+            check()
+        try:
+            self._conn.send((request_id, kind) + tuple(args))
+            while True:
+                while not self._conn.poll(channel.WAIT_SLICE_S):
+                    check()
+                reply_id, reply = self._conn.recv()
+                if reply_id == request_id:  # older replies were abandoned (Ctrl-C, deadline)
+                    return reply
+        except (EOFError, OSError, BrokenPipeError):
+            self.mark_dead()
+            raise self.unavailable() from None
+        finally:
+            self._conn_lock.release()
 
     def notify(self, kind, *args):
         """Sends a control message that has no reply; ignores a dead worker."""
@@ -236,19 +292,18 @@ class WorkerHandle:
     # ---- lanes -------------------------------------------------------------------------------
 
     def acquire_lane(self, deadline=None, cancellation=None):
-        """A free lane of this worker (waits while all are busy).
+        """A free lane of this worker; adds lanes when all are busy (see the module doc).
 
         Args:
-          deadline: the run's `time.monotonic()` deadline, or None (then the wait gives up
-            after `_BUSY_WAIT_S`).
+          deadline: the run's `time.monotonic()` deadline, or None.
           cancellation: the run's session `CancellationManager`, or None.
 
         Raises:
-          DeadlineExceededError: if the deadline passed while every lane was busy.
+          ResourceExhaustedError: if the worker has `settings.max_lanes()` lanes, all busy.
+          DeadlineExceededError: if the deadline passed while lanes were being added.
           CancelledError: if the session was cancelled (closed) meanwhile.
-          UnavailableError: if the worker died, or (without a deadline) no lane came free.
+          UnavailableError: if the worker died.
         """
-        give_up_at = None
         while True:
             if self.dead:
                 raise self.unavailable()
@@ -260,13 +315,65 @@ class WorkerHandle:
                         _discard_late_reply(lane.wait_response(0))
                         self._draining.remove(lane)
                         return lane
-            if give_up_at is None:
-                give_up_at = time.monotonic() + _BUSY_WAIT_S
             if not self.alive():
                 raise self.unavailable()
-            _wait_turn(deadline, cancellation, give_up_at,
-                       f"all {channel.LANES} lanes of device {self.device} were busy (too "
-                       "many concurrent runs on it)", errors.UnavailableError)
+            if self._grow_lock.acquire(blocking=False):
+                try:
+                    if not self.free_lanes:   # (another run may have given one back)
+                        self._add_lanes(deadline, cancellation)
+                finally:
+                    self._grow_lock.release()
+            else:   # another run adds lanes: wait for them
+                _wait_turn(deadline, cancellation, f"device {self.device} added lanes")
+
+    def _add_lanes(self, deadline, cancellation):
+        """Gives the worker a block of new lanes (grow lock held).
+
+        Raises:
+          ResourceExhaustedError: at the limit, or if /dev/shm has no room for the block.
+          And as `_run_request`.
+        """
+        limit = settings.max_lanes()
+        if self.num_lanes >= limit:
+            raise errors.ResourceExhaustedError(
+                None, None, f"All {self.num_lanes} lanes of device {self.device} are busy: at "
+                f"most {limit} runs can be in flight on one device at once (a run holds a lane "
+                "also while it is blocked, e.g. in a dequeue). Set SESSIONLIB_MAX_LANES to "
+                "allow more.")
+        count = min(self.num_lanes, _MAX_LANE_GROWTH, limit - self.num_lanes)
+        block = channel.LaneBlock(count=count, slot_bytes=channel.GROWN_SLOT_BYTES)
+        try:
+            reply = self._run_request("add_lanes", (block.name, count, channel.GROWN_SLOT_BYTES),
+                                      deadline, cancellation,
+                                      f"device {self.device} added lanes (all were busy)")
+            if reply[0] != "ok":
+                raise errors.InternalError(None, None, f"The worker of {self.device} could "
+                                           f"not add lanes: {reply[1]}")
+        except BaseException:
+            block.unlink()   # (a worker that attached late keeps only idle threads)
+            raise
+        with self._lane_lock:
+            self.lane_blocks.append(block)
+            self.num_lanes += count
+            self.free_lanes[:0] = reversed(block.lanes)
+
+    def attach_rendezvous(self, rendezvous, deadline=None, cancellation=None):
+        """Makes sure the worker has mapped every block of the pool's `rendezvous` (called
+        before a multi-device run is posted to it).
+
+        Raises:
+          As `_run_request`; InternalError if the worker refused a block.
+        """
+        names = list(rendezvous.names)
+        known = self.rendezvous_known
+        if known >= len(names):
+            return
+        reply = self._run_request("add_rendezvous", (known, names[known:]), deadline,
+                                  cancellation, f"device {self.device} mapped run slots")
+        if reply[0] != "ok":
+            raise errors.InternalError(None, None, f"The worker of {self.device} could not "
+                                       f"map the rendezvous: {reply[1]}")
+        self.rendezvous_known = max(self.rendezvous_known, len(names))
 
     def release_lane(self, lane):
         with self._lane_lock:
@@ -297,19 +404,15 @@ class WorkerHandle:
         self.mark_dead()
 
 
-def _wait_turn(deadline, cancellation, give_up_at, busy, busy_error):
-    """One turn of a run's wait for a busy resource (a lane, a run slot): raises when the run
-    was cancelled or its deadline passed, or, for a run without a deadline, when `give_up_at`
-    passed (`busy_error`, saying `busy`); else sleeps a millisecond."""
+def _wait_turn(deadline, cancellation, busy):
+    """One turn of a run's wait for another run to finish adding lanes: raises when the run
+    was cancelled or its deadline passed (saying it waited while `busy`), else sleeps a
+    millisecond."""
     if cancellation is not None and cancellation.cancelled:
         raise errors.CancelledError(None, None, f"The run was cancelled while {busy}")
-    now = time.monotonic()
-    if deadline is not None:
-        if now > deadline:
-            raise errors.DeadlineExceededError(
-                None, None, f"The run's deadline passed while {busy}")
-    elif now > give_up_at:
-        raise busy_error(None, None, f"Gave up after {_BUSY_WAIT_S:g} s: {busy}")
+    if deadline is not None and time.monotonic() > deadline:
+        raise errors.DeadlineExceededError(
+            None, None, f"The run's deadline passed while {busy}")
     time.sleep(0.001)
 
 
@@ -339,9 +442,9 @@ class DevicePool:
         self._lock = threading.Lock()
         self._workers = {}
         self._context = None
-        self.rendezvous = channel.RendezvousBlock()
-        self._free_run_slots = list(range(channel.RUN_SLOTS - 1, -1, -1))
-        self._quarantined = []   # (run slot, lanes of an abandoned run that must drain first)
+        self.rendezvous = channel.Rendezvous()
+        self._free_run_slots = list(range(channel.SLOTS_PER_BLOCK - 1, -1, -1))
+        self._quarantined = []   # (run slots, lanes of an abandoned run that must drain first)
         self._slot_lock = threading.Lock()
         self._generations = itertools.count(1)
 
@@ -378,59 +481,69 @@ class DevicePool:
         value = next(self._generations) & 0xFFFFFFFF
         return value or next(self._generations) & 0xFFFFFFFF
 
-    def acquire_run_slot(self, deadline=None, cancellation=None):
-        """A free rendezvous run slot (waits while all are taken).
-
-        Args:
-          deadline, cancellation: the run's, as for `WorkerHandle.acquire_lane`.
+    def acquire_run_slots(self, num_edges):
+        """The rendezvous run slots of a run with `num_edges` cross-device edges (a tuple;
+        see `channel.Rendezvous`). Adds a block of slots when too few are free; the workers
+        of the run must then map it (`WorkerHandle.attach_rendezvous`).
 
         Raises:
-          DeadlineExceededError: if the deadline passed while every slot was taken.
-          CancelledError: if the session was cancelled (closed) meanwhile.
-          ResourceExhaustedError: (without a deadline) if no slot came free in `_BUSY_WAIT_S`.
+          ResourceExhaustedError: if the step has more than `channel.MAX_EDGES_PER_STEP`
+            edges, or the runs in flight would need more than `channel.MAX_RUN_SLOTS`, or
+            /dev/shm has no room for another block.
         """
-        give_up_at = time.monotonic() + _BUSY_WAIT_S
-        while True:
-            with self._slot_lock:
-                if self._quarantined:
-                    self._release_drained_slots()
-                if self._free_run_slots:
-                    return self._free_run_slots.pop()
-            _wait_turn(deadline, cancellation, give_up_at,
-                       f"more than {channel.RUN_SLOTS} multi-device runs were in flight",
-                       errors.ResourceExhaustedError)
-
-    def release_run_slot(self, run_slot):
+        if num_edges > channel.MAX_EDGES_PER_STEP:
+            raise too_many_edges(num_edges)
+        count = channel.slots_for_edges(num_edges)
         with self._slot_lock:
-            self._free_run_slots.append(run_slot)
+            if self._quarantined:
+                self._release_drained_slots()
+            free = self._free_run_slots
+            while len(free) < count:
+                first = self.rendezvous.num_slots
+                if first >= channel.MAX_RUN_SLOTS:
+                    raise errors.ResourceExhaustedError(
+                        None, None, f"All {first} rendezvous run slots of this process are "
+                        f"taken ({len(free)} free, this run needs {count}): the multi-device "
+                        f"runs in flight use at most {channel.MAX_RUN_SLOTS} (one per "
+                        f"{channel.EDGES_PER_SLOT} cross-device edges of a run)")
+                self.rendezvous.grow()
+                # The new slots go under the old ones: the stack reuses the old first.
+                free[:0] = range(first + channel.SLOTS_PER_BLOCK - 1, first - 1, -1)
+            taken = tuple(free[-count:])
+            del free[-count:]
+            return taken
 
-    def quarantine_run_slot(self, run_slot, posted):
-        """Keeps `run_slot` out of use until the lanes of an abandoned run have drained.
+    def release_run_slots(self, run_slots):
+        with self._slot_lock:
+            self._free_run_slots.extend(run_slots)
+
+    def quarantine_run_slots(self, run_slots, posted):
+        """Keeps `run_slots` out of use until the lanes of an abandoned run have drained.
 
         A partition that did not stop in time (Ctrl-C, a failure elsewhere) may still write
-        to the slot's entries; the slot is reused only once each of its lanes has replied, or
-        its worker is dead.
+        to the slots' entries; they are reused only once each of the run's lanes has replied,
+        or its worker is dead.
 
         Args:
           posted: the run's ``(part, lane)`` pairs (parts have a ``worker``).
         """
         watched = [(part.worker, lane, lane.last_response) for part, lane in posted]
         with self._slot_lock:
-            self._quarantined.append((run_slot, watched))
+            self._quarantined.append((run_slots, watched))
 
     def _release_drained_slots(self):
         """Frees the quarantined slots whose lanes all replied (lock held)."""
         still = []
-        for run_slot, watched in self._quarantined:
+        for run_slots, watched in self._quarantined:
             if all(worker.dead or lane.region.load(lane.response) != seq
                    for worker, lane, seq in watched):
-                self._free_run_slots.append(run_slot)
+                self._free_run_slots.extend(run_slots)
             else:
-                still.append((run_slot, watched))
+                still.append((run_slots, watched))
         self._quarantined = still
 
     def free_run_slots(self):
-        """How many run slots are free now (for tests and diagnostics)."""
+        """How many run slots of the blocks made so far are free now (tests, diagnostics)."""
         with self._slot_lock:
             if self._quarantined:
                 self._release_drained_slots()
@@ -444,6 +557,13 @@ class DevicePool:
         for handle in handles:
             handle.shutdown()
         self.rendezvous.unlink()
+
+
+def too_many_edges(num_edges):
+    """The error for a step with more than `channel.MAX_EDGES_PER_STEP` cross-device edges."""
+    return errors.ResourceExhaustedError(
+        None, None, f"This step has {num_edges} cross-device edges; at most "
+        f"{channel.MAX_EDGES_PER_STEP} are supported (place more of its ops on one device)")
 
 
 _pool = None

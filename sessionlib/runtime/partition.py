@@ -369,21 +369,21 @@ def _shared_slots(plan, nodes, feed_slots, fetch_slots):
 # ---- the rendezvous a worker gives its _Send/_Recv kernels ---------------------------------
 
 class RunRendezvous:
-    """The `ctx.rendezvous` of one partition run: sends and receives on the run's slot.
+    """The `ctx.rendezvous` of one partition run: sends and receives on the run's slots.
 
     Args:
-      block: the client's `RendezvousBlock` (mapped in this process).
+      block: the client's `channel.Rendezvous` (mapped in this process).
       store: this process's `TensorStore`.
-      run_slot, generation: which run.
+      run_slots, generation: which run.
       check: raises on cancellation or deadline (called between wait slices).
     """
 
-    __slots__ = ("block", "store", "run_slot", "generation", "check")
+    __slots__ = ("block", "store", "run_slots", "generation", "check")
 
-    def __init__(self, block, store, run_slot, generation, check):
+    def __init__(self, block, store, run_slots, generation, check):
         self.block = block
         self.store = store
-        self.run_slot = run_slot
+        self.run_slots = run_slots
         self.generation = generation
         self.check = check
 
@@ -394,10 +394,10 @@ class RunRendezvous:
             # In place when the producing kernel allocated `value` in the arena (the worker
             # wraps the kernels that feed a _Send): a large tensor crosses with no copy.
             descriptor = self.store.publish(value, inline_limit=256, in_place=True)
-        self.block.send(self.run_slot, edge, self.generation, marshal.dumps(descriptor))
+        self.block.send(self.run_slots, edge, self.generation, marshal.dumps(descriptor))
 
     def recv(self, edge):
-        payload = self.block.recv(self.run_slot, edge, self.generation, self.check)
+        payload = self.block.recv(self.run_slots, edge, self.generation, self.check)
         descriptor = marshal.loads(channel.checked(payload))   # untrusted bytes
         if descriptor[0] == "c":
             return _CONTROL_TOKEN

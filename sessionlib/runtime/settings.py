@@ -17,7 +17,7 @@ This module must stay a leaf: it imports nothing of sessionlib, so anything may 
 import os
 
 __all__ = ["fusion_enabled", "executor_name", "start_method", "worker_processes",
-           "malloc_tuning"]
+           "malloc_tuning", "max_lanes", "DEFAULT_MAX_LANES"]
 
 _OFF = ("0", "false", "off", "no")
 
@@ -93,3 +93,34 @@ def malloc_tuning(environ=None):
       False when the variable is ``0``, else True.
     """
     return _get("SESSIONLIB_MALLOC_TUNING", environ) != "0"
+
+
+DEFAULT_MAX_LANES = 1024
+
+
+def max_lanes(environ=None):
+    """How many runs may be in flight on one device worker at once (``SESSIONLIB_MAX_LANES``).
+
+    Each run in flight on a device holds one of its worker's lanes, also while it is blocked
+    (a dequeue on an empty queue); the lanes grow on demand up to this many, and a run beyond
+    it fails with ResourceExhaustedError. Read by the client when a worker needs more lanes.
+
+    Args:
+      environ: the mapping to read instead of ``os.environ`` (tests).
+
+    Returns:
+      The variable's value, or `DEFAULT_MAX_LANES` (1024) when it is unset or empty.
+
+    Raises:
+      ValueError: if the value is not a positive integer.
+    """
+    value = _get("SESSIONLIB_MAX_LANES", environ)
+    if value is None or not value.strip():
+        return DEFAULT_MAX_LANES
+    try:
+        count = int(value)
+    except ValueError:
+        count = 0
+    if count < 1:
+        raise ValueError(f"SESSIONLIB_MAX_LANES must be a positive integer, not {value!r}")
+    return count

@@ -12,8 +12,11 @@ client, serving every session that uses its device:
   then futex), runs the installed plan named by each small "run" message on the worker's own
   executor, and posts the reply: the fetched tensors' descriptors, or an error code, message
   and the failing node's position in the partition's plan, from which the client rebuilds the
-  `OpError` with its `Operation` and device (``runtime/failures.py``). A run that asks for tracing uses the executor's traced loop and adds the
-  per-node times (CLOCK_MONOTONIC) and output descriptions to the reply.
+  `OpError` with its `Operation` and device (``runtime/failures.py``). A run that asks for
+  tracing uses the executor's traced loop and adds the per-node times (CLOCK_MONOTONIC) and
+  output descriptions to the reply. The client adds lanes when all are busy (``add_lanes``
+  on the control pipe: a new lane block, with a thread per lane) and blocks of rendezvous run
+  slots (``add_rendezvous``) before the first run that uses them.
 * Kernels are bound from this process's kernel table by kernel name. Resources live in a
   `ResourceContainer` per session. Feeds and received tensors are read-only views of shared
   memory; fetched tensors are published through this process's `TensorStore`.
@@ -134,7 +137,7 @@ class _SessionState:
         self.resources = context.ResourceContainer(session_id)
         self.cancellation = context.CancellationManager()
         self.keys = set()           # the step keys installed for this session
-        self.lane_contexts = {}     # lane index -> the RunContext its runs reuse
+        self.lane_contexts = {}     # lane -> the RunContext its runs reuse
 
 
 class _InstalledStep:
@@ -164,8 +167,8 @@ class Worker:
         self.index = index
         self.threads = threads
         self.store = shm.store()
-        self.lanes = channel.LaneBlock(lane_block_name)
-        self.rendezvous = channel.RendezvousBlock(rendezvous_name)
+        self.lane_blocks = [channel.LaneBlock(lane_block_name)]
+        self.rendezvous = channel.Rendezvous(rendezvous_name)
         self.sessions = {}
         self.installed = {}     # step key (unique in the client) -> _InstalledStep
         self.lock = threading.Lock()
@@ -173,10 +176,14 @@ class Worker:
 
     # ---- control pipe ------------------------------------------------------------------------
 
-    def serve(self):
-        for lane in self.lanes.lanes:
+    def _start_lanes(self, block):
+        first = sum(len(other.lanes) for other in self.lane_blocks) - len(block.lanes)
+        for lane in block.lanes:
             threading.Thread(target=self._serve_lane, args=(lane,), daemon=True,
-                             name=f"lane-{lane.index}").start()
+                             name=f"lane-{first + lane.index}").start()
+
+    def serve(self):
+        self._start_lanes(self.lane_blocks[0])
         self.conn.send(("ready", os.getpid()))
         while True:
             try:
@@ -253,6 +260,20 @@ class Worker:
                 state.resources.delete(key)
         return ("ok",)
 
+    def _on_add_lanes(self, name, count, slot_bytes):
+        """Serves `count` more lanes, in the client's new lane block `name`."""
+        from sessionlib.runtime import channel
+
+        block = channel.LaneBlock(name, count, slot_bytes)
+        self.lane_blocks.append(block)
+        self._start_lanes(block)
+        return ("ok",)
+
+    def _on_add_rendezvous(self, first, names):
+        """Maps the client's rendezvous blocks `names`, numbered from `first`."""
+        self.rendezvous.attach(first, names)
+        return ("ok",)
+
     def _on_ping(self):
         return ("pong", os.getpid(), sorted(self.sessions), len(self.installed))
 
@@ -288,6 +309,7 @@ class Worker:
         loads, dumps, spilled, limit = (marshal.loads, marshal.dumps, channel.SPILLED,
                                         channel.PAYLOAD_BYTES)
         checked = core_channel.checked
+        limit = lane.capacity   # (the lanes added on demand have smaller mailboxes)
         post_response = lane.post_response
         last = region.load(request)
         while not self.stopping:
@@ -310,12 +332,13 @@ class Worker:
             try:
                 data = dumps(reply)
                 if len(data) >= limit:
-                    data = channel.encode(reply, store)
+                    data = channel.encode(reply, store, limit)
             except BaseException as err:  # noqa: BLE001
-                data = channel.encode(("err", 13, f"cannot encode the reply: {err}", -1))
+                data = channel.encode(("err", 13, f"cannot encode the reply: {err}", -1),
+                                      None, limit)
             post_response(data)
 
-    def _run(self, lane, key, run_slot, generation, step_id, deadline, feeds, trace=0):
+    def _run(self, lane, key, run_slots, generation, step_id, deadline, feeds, trace=0):
         """Runs installed step `key` once (the message's fields); returns the reply."""
         errors, channel, context, partition, failures = _RUN_MODULES or _run_modules()
         entry = self.installed.get(key)
@@ -323,6 +346,8 @@ class Worker:
             return ("err", errors.FAILED_PRECONDITION, "This step is not installed on the "
                     f"worker of CPU:{self.index}: its session was closed or it was evicted", -1)
         state = entry.state
+        if run_slots or entry.num_edges:   # untrusted: slots we have mapped, enough of them
+            self.rendezvous.check_slots(run_slots, entry.num_edges)
         store = self.store
         if store._outstanding:
             store.reclaim()
@@ -336,16 +361,16 @@ class Worker:
             slots[slot] = store.open(descriptor)
         # One run context per (session, lane), updated per run: a lane runs one step at a
         # time, and kernels use the context only while they run.
-        ctx = state.lane_contexts.get(lane.index)
+        ctx = state.lane_contexts.get(lane)
         if ctx is None:
-            ctx = state.lane_contexts[lane.index] = context.RunContext(
+            ctx = state.lane_contexts[lane] = context.RunContext(
                 state.resources, _RunCancellation(state.cancellation, lane), None, 0)
         ctx.deadline = deadline
         ctx.step_id = step_id
-        if run_slot >= 0:
+        if run_slots:
             cancellation = ctx.cancellation
             check = channel.deadline_check(deadline, lambda: cancellation.cancelled)
-            ctx.rendezvous = partition.RunRendezvous(self.rendezvous, store, run_slot,
+            ctx.rendezvous = partition.RunRendezvous(self.rendezvous, store, run_slots,
                                                      generation, check)
         else:
             ctx.rendezvous = None
@@ -360,13 +385,13 @@ class Worker:
             else:
                 entry.run_plan(entry.bound, slots, ctx, failures.NodeFailure)
         except failures.NodeFailure as failure:
-            if run_slot >= 0:
-                self.rendezvous.abort(run_slot, generation, entry.num_edges)
+            if run_slots:
+                self.rendezvous.abort(run_slots, generation, entry.num_edges)
             code, text = failures.error_code_of(failure.cause)
             return ("err", code, text, failure.plan_node)
         except BaseException:
-            if run_slot >= 0:
-                self.rendezvous.abort(run_slot, generation, entry.num_edges)
+            if run_slots:
+                self.rendezvous.abort(run_slots, generation, entry.num_edges)
             raise
         # A fetched array the step owns (writable) that lies in the arena goes to the client
         # where it is; anything else is copied (runtime/shm.py, `publish`).

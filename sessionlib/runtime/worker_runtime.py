@@ -7,18 +7,20 @@ worker processes as the device backend:
 * Compile (once per step key): prune, place and partition the step (``runtime/partition.py``,
   which compiles and fuses each partition once), and install each device's plan on its worker
   over the control pipe (pickled plain values, the only pickles that cross processes).
-* Run (`WorkerStep.run`): borrow a rendezvous run slot when the step has cross-device edges,
-  post one small marshalled message per partition to a free lane of its worker (step key, run
-  slot, generation, step id, deadline, feed descriptors, and a trace flag only when tracing),
+* Run (`WorkerStep.run`): borrow rendezvous run slots when the step has cross-device edges
+  (one per 31 edges; the workers map a block of slots added since their last such run), post
+  one small marshalled message per partition to a free lane of its worker (step key, run
+  slots, generation, step id, deadline, feed descriptors, and a trace flag only when tracing),
   then gather the replies: spin, then futex sleep in slices, checking between slices whether a
   worker died (then the run is aborted and fails with `UnavailableError` naming the device),
   whether the session was closed, and Ctrl-C (which cancels the run on the workers and leaves
   them usable), and whether the run's deadline passed: a device that has not answered by then
   (stopped, or in a long kernel) fails the run with `DeadlineExceededError` naming it, and its
-  lane is abandoned until the late reply comes. Waits for a free lane or run slot honour the
-  deadline and the session's cancellation too. A step with one partition, no edge and no fed
-  fetch (the latency case) takes a short path: no run slot, no generation, a lane taken
-  without the lock.
+  lane is abandoned until the late reply comes. Lanes and run slots grow on demand
+  (``runtime/devices.py``); the control requests that add them honour the deadline and the
+  session's cancellation too. A step with one partition, no edge and no fed fetch (the
+  latency case) takes a short path: no run slot, no generation, a lane taken without the
+  lock.
 * Buffers move through shared memory (``runtime/shm.py``): feeds are published by the client,
   fetched tensors by the workers, cross-device values by `_Send` kernels.
 * Traced runs: the workers run the executor's traced loop and send back per-node
@@ -58,7 +60,6 @@ _GRACE_S = 1.0     # how long the other partitions may take to stop after one fa
 _DEADLINE_MARGIN_S = 0.25
 # `channel.encode`/`decode`, inlined on the latency path (a function call is ~5% of a step).
 _dumps, _loads, _checked = marshal.dumps, marshal.loads, channel.checked
-_INLINE_MESSAGE_BYTES = channel.PAYLOAD_BYTES
 _SPILLED = ord("S")
 _step_keys = itertools.count(1)
 
@@ -99,14 +100,13 @@ class WorkerRuntime(interface.Runtime):
         Raises:
           UnavailableError: if a worker died.
           NotFoundError: if a worker does not know a kernel of the step.
-          UnimplementedError: for more cross-device edges than a run slot holds.
+          ResourceExhaustedError: for more than `channel.MAX_EDGES_PER_STEP` cross-device
+            edges.
         """
         parted = partition.partition(order, devices_of_ops, feed_tensors, fetch_tensors,
                                      self.device_names, self._fuse)
-        if parted.num_edges >= channel.EDGES_PER_RUN:
-            raise errors.UnimplementedError(
-                None, None, f"This step has {parted.num_edges} cross-device edges; at most "
-                f"{channel.EDGES_PER_RUN - 1} are supported")
+        if parted.num_edges > channel.MAX_EDGES_PER_STEP:
+            raise devices.too_many_edges(parted.num_edges)
         if self.retired_keys:
             self.uninstall_retired()
         key = next(_step_keys)
@@ -290,14 +290,19 @@ class WorkerStep(interface.Step):
         pool = self.runtime.pool
         store = self.store
         generation = pool.next_generation() if self.num_edges else 0
-        run_slot = (pool.acquire_run_slot(ctx.deadline, ctx.cancellation) if self.num_edges
-                    else -1)
+        run_slots = pool.acquire_run_slots(self.num_edges) if self.num_edges else ()
         published = {}
         posted = []
         abandoned = []   # posted parts whose reply may still come: the run slot waits for them
         gathering = False
         lanes = []
         try:
+            if run_slots:   # workers map the blocks of run slots added since their last run
+                blocks = len(pool.rendezvous.names)
+                for part in self.parts:
+                    if part.worker.rendezvous_known < blocks:
+                        part.worker.attach_rendezvous(pool.rendezvous, ctx.deadline,
+                                                      ctx.cancellation)
             # Every lane first: a run that cannot get one (deadline, cancellation) has then
             # published nothing that a partition would have to consume.
             try:
@@ -312,11 +317,11 @@ class WorkerStep(interface.Step):
                                                       consumers=readers)
             for part_index, (part, lane) in enumerate(zip(self.parts, lanes)):
                 feeds = [(slot, published[feed_index]) for feed_index, slot in part.feeds]
-                message = (self.key, run_slot, generation, ctx.step_id, ctx.deadline, feeds)
+                message = (self.key, run_slots, generation, ctx.step_id, ctx.deadline, feeds)
                 if want_stats:
                     message += (1,)
                 try:
-                    lane.post_request(channel.encode(message, store))
+                    lane.post_request(channel.encode(message, store, lane.capacity))
                 except BaseException:
                     for unposted_part, unposted_lane in zip(self.parts[part_index:],
                                                             lanes[part_index:]):
@@ -324,18 +329,18 @@ class WorkerStep(interface.Step):
                     raise
                 posted.append((part, lane))
             gathering = True
-            return self._gather(posted, ctx, run_slot, generation, abandoned)
+            return self._gather(posted, ctx, run_slots, generation, abandoned)
         except BaseException:
             if not gathering:  # (the gather gives back or abandons each lane itself)
-                self._abandon(posted, published, run_slot, generation)
+                self._abandon(posted, published, run_slots, generation)
                 abandoned = posted
             raise
         finally:
-            if run_slot >= 0:
+            if run_slots:
                 if abandoned:
-                    pool.quarantine_run_slot(run_slot, abandoned)
+                    pool.quarantine_run_slots(run_slots, abandoned)
                 else:
-                    pool.release_run_slot(run_slot)
+                    pool.release_run_slots(run_slots)
 
     def _run_single(self, feed_values, run_context, trace=None):
         """`run` for a step with one partition, no cross-device edge and no fed fetch, the
@@ -357,10 +362,10 @@ class WorkerStep(interface.Step):
         try:
             if lane is None:
                 lane = worker.acquire_lane(run_context.deadline, run_context.cancellation)
-            message = (self.key, -1, 0, run_context.step_id, run_context.deadline, feeds)
+            message = (self.key, (), 0, run_context.step_id, run_context.deadline, feeds)
             data = _dumps(message)
-            if len(data) >= _INLINE_MESSAGE_BYTES:  # a large feed list spills
-                data = channel.encode(message, store)
+            if len(data) >= lane.capacity:  # a large feed list spills
+                data = channel.encode(message, store, lane.capacity)
             lane.post_request(data)
         except BaseException:
             if lane is not None:
@@ -374,7 +379,7 @@ class WorkerStep(interface.Step):
         except KeyboardInterrupt as interrupt:
             data, interrupted = None, interrupt
         if data is None:  # a long run: wait in slices, watching liveness and cancellation
-            replies = self._gather([(part, lane)], run_context, -1, 0, [], interrupted)
+            replies = self._gather([(part, lane)], run_context, (), 0, [], interrupted)
             return self._finish(replies, feed_values)[0]
         worker.free_lanes.append(lane)
         try:
@@ -401,7 +406,7 @@ class WorkerStep(interface.Step):
         except (ValueError, TypeError, IndexError, KeyError) as err:
             raise _malformed_reply(part, err) from None
 
-    def _abandon(self, posted, published, run_slot, generation):
+    def _abandon(self, posted, published, run_slots, generation):
         """Cleans up after posting failed or was interrupted before the replies were
         gathered: cancels the posted parts (their lanes drain later) and takes back the
         feeds no worker will open."""
@@ -413,10 +418,10 @@ class WorkerStep(interface.Step):
         for part, lane in posted:
             lane.cancel()
             part.worker.abandon_lane(lane)
-        if run_slot >= 0:
-            self.runtime.pool.rendezvous.abort(run_slot, generation, self.num_edges)
+        if run_slots:
+            self.runtime.pool.rendezvous.abort(run_slots, generation, self.num_edges)
 
-    def _gather(self, posted, ctx, run_slot, generation, abandoned, interrupted=None):
+    def _gather(self, posted, ctx, run_slots, generation, abandoned, interrupted=None):
         """The replies of all posted partitions (a reply or an exception per part).
 
         Waits for the replies in slices; between slices it checks whether a worker died,
@@ -427,7 +432,8 @@ class WorkerStep(interface.Step):
         which is then discarded), and its reply becomes an error that names it.
 
         Args:
-          abandoned: a list; gets the ``(part, lane)`` of each part given up on (its run slot
+          run_slots: the run's rendezvous run slots (empty for a run without edges).
+          abandoned: a list; gets the ``(part, lane)`` of each part given up on (its run slots
             must not be reused until the lane drains), also when this raises.
           interrupted: a KeyboardInterrupt that already arrived (cancel the run, re-raise it).
 
@@ -467,17 +473,17 @@ class WorkerStep(interface.Step):
                 if not other_part.worker.alive():
                     pending.remove((other_part, other_lane))
                     replies[id(other_part)] = (other_part, other_part.worker.unavailable())
-                    if run_slot >= 0:
+                    if run_slots:
                         runtime_rdv = self.runtime.pool.rendezvous
-                        runtime_rdv.abort(run_slot, generation, self.num_edges)
+                        runtime_rdv.abort(run_slots, generation, self.num_edges)
                     if grace_deadline is None:
                         grace_deadline = time.monotonic() + _GRACE_S
             if (interrupted is not None or ctx.cancellation.cancelled) and not cancelled:
                 cancelled = True
                 for _, other_lane in pending:
                     other_lane.cancel()
-                if run_slot >= 0:
-                    self.runtime.pool.rendezvous.abort(run_slot, generation, self.num_edges)
+                if run_slots:
+                    self.runtime.pool.rendezvous.abort(run_slots, generation, self.num_edges)
                 if grace_deadline is None:
                     grace_deadline = time.monotonic() + _GRACE_S
             now = time.monotonic()
@@ -500,8 +506,8 @@ class WorkerStep(interface.Step):
                 abandoned.append((other_part, other_lane))
                 replies[id(other_part)] = (other_part, late_error(
                     None, None, f"Device {other_part.device} {why}"))
-            if run_slot >= 0:  # wakes the partitions that wait for a tensor of a late one
-                self.runtime.pool.rendezvous.abort(run_slot, generation, self.num_edges)
+            if run_slots:  # wakes the partitions that wait for a tensor of a late one
+                self.runtime.pool.rendezvous.abort(run_slots, generation, self.num_edges)
             if interrupted is not None:
                 self._discard(replies.values())
                 raise interrupted
