@@ -70,6 +70,14 @@ FIGURES = {
     # Issue 10 (flat costs): the baseline column is the same run with no result held.
     "held_results": ("run via a worker, 20k 4 KB results held (µs; base: 0 held)",
                      "<= 1.1x"),
+    # Issue 11 (training): TF's column is the same code on tf.compat.v1; the MLP's baseline is
+    # the same step written in numpy, the floor of any runtime.
+    "train_mlp": ("MLP 784-256-256-10 Adam step, batch 128 (ms; base: numpy)", "<= 0.6x TF"),
+    "train_cnn": ("CNN conv32-pool-conv64-pool-fc1024-fc10 Adam, b64 (ms)", "<= 1.0x TF"),
+    "build_mlp": ("build the MLP training graph with minimize (ms)", "<= 0.2x TF"),
+    "build_cnn": ("build the CNN training graph with minimize (ms)", "<= 0.2x TF"),
+    "train_vars": ("GD step on 400 scalar variables (µs; base: 10 variables)",
+                   "overhead flat"),
 }
 
 # How many timed rounds the kernel figures take the best of (--repeat).
@@ -554,6 +562,163 @@ def bench_held_results(backend, held=20_000):
     return loaded, empty
 
 
+# ---- training steps (issue 11) -----------------------------------------------------------------
+# The same graph-building code runs on sessionlib and, for the TF column, on TF 1's API.
+
+def _dense(tf, rng, x, n_in, n_out, name, activation=None):
+    with tf.variable_scope(name) if hasattr(tf, "variable_scope") else tf.name_scope(name):
+        w = tf.Variable(rng.standard_normal((n_in, n_out)).astype(np.float32)
+                        * np.float32((2.0 / n_in) ** 0.5), name="w")
+        b = tf.Variable(np.zeros(n_out, np.float32), name="b")
+    y = tf.nn.bias_add(tf.matmul(x, w), b)
+    return activation(y) if activation else y
+
+
+def _mlp_training_graph(tf, batch=128):
+    """MLP 784-256-256-10, ReLU, sparse softmax cross-entropy, Adam."""
+    rng = np.random.default_rng(0)
+    graph = tf.Graph()
+    with graph.as_default():
+        x = tf.placeholder(tf.float32, [batch, 784], name="x")
+        labels = tf.placeholder(tf.int32, [batch], name="labels")
+        h = _dense(tf, rng, x, 784, 256, "fc1", tf.nn.relu)
+        h = _dense(tf, rng, h, 256, 256, "fc2", tf.nn.relu)
+        logits = _dense(tf, rng, h, 256, 10, "out")
+        loss = tf.reduce_mean(tf.nn.sparse_softmax_cross_entropy_with_logits(
+            labels=labels, logits=logits))
+        train = tf.train.AdamOptimizer(1e-3).minimize(loss)
+        init = tf.global_variables_initializer()
+    feeds = {x: rng.standard_normal((batch, 784)).astype(np.float32),
+             labels: rng.integers(0, 10, batch).astype(np.int32)}
+    return graph, init, train, loss, feeds
+
+
+def _cnn_training_graph(tf, batch=64):
+    """conv5x5x32 -> maxpool -> conv5x5x64 -> maxpool -> fc1024 -> dropout -> fc10, Adam."""
+    rng = np.random.default_rng(0)
+    graph = tf.Graph()
+    with graph.as_default():
+        tf.set_random_seed(0)
+        x = tf.placeholder(tf.float32, [batch, 28, 28, 1], name="x")
+        labels = tf.placeholder(tf.int32, [batch], name="labels")
+        h = x
+        for index, (c_in, c_out) in enumerate(((1, 32), (32, 64))):
+            kernel = tf.Variable(rng.standard_normal((5, 5, c_in, c_out)).astype(np.float32)
+                                 * np.float32((2.0 / (25 * c_in)) ** 0.5), name=f"conv{index}")
+            bias = tf.Variable(np.zeros(c_out, np.float32), name=f"conv{index}_b")
+            h = tf.nn.relu(tf.nn.bias_add(
+                tf.nn.conv2d(h, kernel, strides=[1, 1, 1, 1], padding="SAME"), bias))
+            h = tf.nn.max_pool(h, ksize=[1, 2, 2, 1], strides=[1, 2, 2, 1], padding="SAME")
+        h = tf.reshape(h, [batch, 7 * 7 * 64])
+        h = _dense(tf, rng, h, 7 * 7 * 64, 1024, "fc1", tf.nn.relu)
+        h = tf.nn.dropout(h, keep_prob=0.5)
+        logits = _dense(tf, rng, h, 1024, 10, "out")
+        loss = tf.reduce_mean(tf.nn.sparse_softmax_cross_entropy_with_logits(
+            labels=labels, logits=logits))
+        train = tf.train.AdamOptimizer(1e-4).minimize(loss)
+        init = tf.global_variables_initializer()
+    feeds = {x: rng.standard_normal((batch, 28, 28, 1)).astype(np.float32),
+             labels: rng.integers(0, 10, batch).astype(np.int32)}
+    return graph, init, train, loss, feeds
+
+
+def _training_step_ms(tf, build):
+    graph, init, train, _, feeds = build(tf)
+    with tf.Session(graph=graph) as sess:
+        sess.run(init)
+        for _ in range(3):
+            sess.run(train, feeds)
+        return _best_ms(lambda: sess.run(train, feeds))
+
+
+def _numpy_mlp_step(batch=128):
+    """The MLP step in plain numpy (forward, backward, Adam): the floor for any runtime."""
+    rng = np.random.default_rng(0)
+    sizes = ((784, 256), (256, 256), (256, 10))
+    params = []
+    for n_in, n_out in sizes:
+        params += [rng.standard_normal((n_in, n_out)).astype(np.float32) * 0.05,
+                   np.zeros(n_out, np.float32)]
+    slots = [[np.zeros_like(p), np.zeros_like(p)] for p in params]
+    x = rng.standard_normal((batch, 784)).astype(np.float32)
+    labels = rng.integers(0, 10, batch)
+    state = {"t": 0}
+
+    def step():
+        acts = [x]
+        for layer in range(3):
+            z = acts[-1] @ params[2 * layer] + params[2 * layer + 1]
+            acts.append(np.maximum(z, 0) if layer < 2 else z)
+        logits = acts[-1]
+        e = np.exp(logits - logits.max(1, keepdims=True))
+        probs = e / e.sum(1, keepdims=True)
+        grad = probs
+        grad[np.arange(batch), labels] -= 1
+        grad /= batch
+        grads = [None] * 6
+        for layer in (2, 1, 0):
+            grads[2 * layer] = acts[layer].T @ grad
+            grads[2 * layer + 1] = grad.sum(0)
+            if layer:
+                grad = (grad @ params[2 * layer].T) * (acts[layer] > 0)
+        state["t"] += 1
+        lr = 1e-3 * (1 - 0.999 ** state["t"]) ** 0.5 / (1 - 0.9 ** state["t"])
+        for p, g, (m, v) in zip(params, grads, slots):
+            m *= 0.9
+            m += 0.1 * g
+            v *= 0.999
+            v += 0.001 * g * g
+            p -= lr * m / (np.sqrt(v) + 1e-8)
+
+    return step
+
+
+def bench_train_mlp(backend):
+    tf = _tf_module(backend)
+    ours = _training_step_ms(tf, _mlp_training_graph)
+    return ours, _best_ms(_numpy_mlp_step())
+
+
+def bench_train_cnn(backend):
+    tf = _tf_module(backend)
+    return _training_step_ms(tf, _cnn_training_graph), None
+
+
+def _build_ms(tf, build):
+    times = []
+    for _ in range(5):
+        start = time.perf_counter()
+        build(tf)
+        times.append(time.perf_counter() - start)
+    return min(times) * 1e3
+
+
+def bench_build_mlp(backend):
+    return _build_ms(_tf_module(backend), _mlp_training_graph), None
+
+
+def bench_build_cnn(backend):
+    return _build_ms(_tf_module(backend), _cnn_training_graph), None
+
+
+def _many_variables_step_us(tf, count):
+    graph = tf.Graph()
+    with graph.as_default():
+        variables = [tf.Variable(np.float32(k), name=f"v{k}") for k in range(count)]
+        loss = tf.add_n([tf.square(v) for v in variables])
+        train = tf.train.GradientDescentOptimizer(0.01).minimize(loss)
+        init = tf.global_variables_initializer()
+    with tf.Session(graph=graph) as sess:
+        sess.run(init)
+        sess.run(train)
+        return _best_ms(lambda: sess.run(train)) * 1e3
+
+
+def bench_train_vars(backend):
+    tf = _tf_module(backend)
+    return _many_variables_step_us(tf, 400), _many_variables_step_us(tf, 10)
+
+
 BENCHMARKS = {
     "import": bench_import,
     "step_latency": bench_step_latency,
@@ -575,6 +740,11 @@ BENCHMARKS = {
     "branches_matmul": bench_branches_matmul,
     "transfer64": bench_transfer64,
     "held_results": bench_held_results,
+    "train_mlp": bench_train_mlp,
+    "train_cnn": bench_train_cnn,
+    "build_mlp": bench_build_mlp,
+    "build_cnn": bench_build_cnn,
+    "train_vars": bench_train_vars,
 }
 # Figures measured against the TF interpreter's numexpr as well.
 NUMEXPR_FIGURES = ("fused_y", "fused_sum", "fused_fed", "add_stream")
