@@ -565,10 +565,23 @@ def bench_held_results(backend, held=20_000):
 # ---- training steps (issue 11) -----------------------------------------------------------------
 # The same graph-building code runs on sessionlib and, for the TF column, on TF 1's API.
 
+_INITIAL_VALUES = {}
+
+
+def _initial_value(shape, fan_in):
+    """He-initialized float32 weights of `shape`, drawn once per process: the graph-building
+    figures time building, not numpy's random numbers."""
+    key = (tuple(shape), fan_in)
+    if key not in _INITIAL_VALUES:
+        rng = np.random.default_rng(len(_INITIAL_VALUES))
+        _INITIAL_VALUES[key] = (rng.standard_normal(shape).astype(np.float32)
+                                * np.float32((2.0 / fan_in) ** 0.5))
+    return _INITIAL_VALUES[key]
+
+
 def _dense(tf, rng, x, n_in, n_out, name, activation=None):
     with tf.variable_scope(name) if hasattr(tf, "variable_scope") else tf.name_scope(name):
-        w = tf.Variable(rng.standard_normal((n_in, n_out)).astype(np.float32)
-                        * np.float32((2.0 / n_in) ** 0.5), name="w")
+        w = tf.Variable(_initial_value((n_in, n_out), n_in), name="w")
         b = tf.Variable(np.zeros(n_out, np.float32), name="b")
     y = tf.nn.bias_add(tf.matmul(x, w), b)
     return activation(y) if activation else y
@@ -603,8 +616,8 @@ def _cnn_training_graph(tf, batch=64):
         labels = tf.placeholder(tf.int32, [batch], name="labels")
         h = x
         for index, (c_in, c_out) in enumerate(((1, 32), (32, 64))):
-            kernel = tf.Variable(rng.standard_normal((5, 5, c_in, c_out)).astype(np.float32)
-                                 * np.float32((2.0 / (25 * c_in)) ** 0.5), name=f"conv{index}")
+            kernel = tf.Variable(_initial_value((5, 5, c_in, c_out), 25 * c_in),
+                                 name=f"conv{index}")
             bias = tf.Variable(np.zeros(c_out, np.float32), name=f"conv{index}_b")
             h = tf.nn.relu(tf.nn.bias_add(
                 tf.nn.conv2d(h, kernel, strides=[1, 1, 1, 1], padding="SAME"), bias))
