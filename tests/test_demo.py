@@ -29,5 +29,17 @@ def test_demo_writes_its_trace_and_picture_into_its_folder(tmp_path):
     assert "branch1/MatMul: (MatMul): /job:localhost/replica:0/task:0/device:CPU:1" in lines
     assert any(line.lstrip().startswith("speed-up") and "median of the 4 step pairs" in line
                for line in lines)
-    verdict = lines[-1].lstrip()
+    verdict = next(line.lstrip() for line in lines if "MEANINGFUL" in line
+                   or line.lstrip().startswith("Meaningful:"))
     assert verdict.startswith(("Meaningful:", "NOT MEANINGFUL:")), verdict
+
+    # The split classifier trains: its loss falls, and each device runs the gradients and the
+    # Adam updates of its own layer.
+    losses = [float(line.split("loss")[1].split()[0]) for line in lines
+              if line.lstrip().startswith("step ") and "loss" in line]
+    assert len(losses) >= 2 and losses[-1] < 0.8 * losses[0], losses
+    assert any(line.strip().startswith("CPU:0:") and "(of layer1)" in line
+               and "layer1/w" in line for line in lines), lines
+    assert any(line.strip().startswith("CPU:1:") and "(of layer2)" in line
+               and "layer2/w" in line for line in lines), lines
+    assert lines[-1].lstrip().startswith("The loss fell from")
