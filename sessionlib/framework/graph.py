@@ -41,6 +41,7 @@ class GraphKeys:
     READY_OP = "ready_op"
     GLOBAL_STEP = "global_step"
     TRAIN_OP = "train_op"
+    MOVING_AVERAGE_VARIABLES = "moving_average_variables"
 
 
 class Tensor:

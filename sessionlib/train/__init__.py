@@ -6,6 +6,7 @@ Built from ops and run through a Session (see DESIGN.md): nothing here executes 
 from sessionlib.train.learning_rate_decay import (cosine_decay, exponential_decay,
                                                   inverse_time_decay, piecewise_constant,
                                                   polynomial_decay)
+from sessionlib.train.moving_averages import ExponentialMovingAverage
 from sessionlib.train.optimizer import Optimizer
 from sessionlib.train.optimizers import (AdadeltaOptimizer, AdagradOptimizer, AdamOptimizer,
                                          FtrlOptimizer, GradientDescentOptimizer,
@@ -17,4 +18,4 @@ __all__ = ["Optimizer", "GradientDescentOptimizer", "MomentumOptimizer", "Adagra
            "RMSPropOptimizer", "AdamOptimizer", "AdadeltaOptimizer", "FtrlOptimizer",
            "get_global_step", "create_global_step", "get_or_create_global_step",
            "assert_global_step", "exponential_decay", "piecewise_constant", "polynomial_decay",
-           "inverse_time_decay", "cosine_decay"]
+           "inverse_time_decay", "cosine_decay", "ExponentialMovingAverage"]
