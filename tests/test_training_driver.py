@@ -5,7 +5,8 @@ case (resources found, initialized, of the op's dtype, named once; float32/float
 gradient) itself and hands every other case to the general Python driver. These tests call the
 kernels directly with a resource container: values, copy on write (in place with no reader, a
 fresh array under a reader), and the declined cases, which must give the reference kernel's
-values or errors.
+values or errors. The other per-variable kernels' fast versions (a cached VarHandleOp
+handle, ReadVariableOp's common case in C) are checked the same way at the end.
 """
 
 import types
@@ -159,3 +160,49 @@ def test_driver_checks_its_plan():
         training.DenseApply(99, [0], [1], 2, None, False, None, None)
     with pytest.raises(ValueError, match="takes 6 params and 2 slots"):
         training.DenseApply(training.KINDS["Adam"], [0], [1], 2, None, False, None, None)
+
+
+# ---- the other per-variable kernels: VarHandleOp and ReadVariableOp ----------------------------
+
+@pytest.mark.parametrize("dtype", [np.bool_, np.int32, np.float16, np.float32, np.float64])
+def test_fast_read_matches_the_reference_and_is_a_snapshot(dtype):
+    found = kernel_table.lookup("ReadVariableOp")
+    tf_dtype = dtypes.as_dtype(np.dtype(dtype))
+    ctx, (handle,) = _context({"w": np.arange(6).reshape(2, 3).astype(dtype)}, tf_dtype)
+    handle.flags.writeable = False
+    (fast,) = found.fast(ctx, (handle,), {"dtype": tf_dtype})
+    (want,) = found.reference(ctx, (handle,), {"dtype": tf_dtype})
+    assert fast.dtype == want.dtype and fast.shape == want.shape == (2, 3)
+    np.testing.assert_array_equal(fast, want)
+    assert not fast.flags.writeable
+    # The snapshot is a view of the current value: the next update copies on write.
+    assert fast.base is _value(ctx, "w")
+    if dtype in (np.float32, np.float64):
+        gd, _ = _kernels("ResourceApplyGradientDescent")
+        gd(ctx, (handle, _scalar(1, dtype), np.ones((2, 3), dtype)), {"T": tf_dtype})
+        np.testing.assert_array_equal(fast, want)
+        np.testing.assert_array_equal(_value(ctx, "w"), want - 1)
+
+
+def test_fast_read_declines_to_the_general_errors():
+    fast = kernel_table.lookup("ReadVariableOp").fast
+    ctx, (handle,) = _context({"w": None})
+    with pytest.raises(errors.FailedPreconditionError, match="Could not find variable w"):
+        fast(ctx, (handle,), {"dtype": dtypes.float32})
+    ctx, (handle,) = _context({"w": np.ones(2)}, dtypes.float64)
+    with pytest.raises(errors.InvalidArgumentError, match="with dtype float32, but the "
+                                                          "variable holds float64"):
+        fast(ctx, (handle,), {"dtype": dtypes.float32})
+    missing = make_handle(resource_key("var", "", "nowhere"))
+    with pytest.raises(errors.FailedPreconditionError, match="Could not find variable nowhere"):
+        fast(ctx, (missing,), {"dtype": dtypes.float64})
+
+
+def test_fast_var_handle_is_made_once_and_read_only():
+    found = kernel_table.lookup("VarHandleOp")
+    attrs = {"container": "c", "shared_name": "probe_handle", "dtype": dtypes.float32}
+    (first,) = found.fast(None, (), attrs)
+    (again,) = found.fast(None, (), dict(attrs))
+    (want,) = found.reference(None, (), attrs)
+    assert first is again and first[()] == want[()] == "var:c/probe_handle"
+    assert first.shape == () and first.dtype == object and not first.flags.writeable
