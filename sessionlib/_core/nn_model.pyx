@@ -49,6 +49,7 @@ cdef enum:
     SOFTSIGN_GRAD = 3
     RELU6_GRAD = 4
     LEAKY_GRAD = 5
+    RELU_GRAD = 6
 
 
 cdef inline int _threads(Py_ssize_t size) noexcept:
@@ -115,6 +116,17 @@ cdef void _unary_loop(const real_t[::1] x, real_t[::1] out, int op, real_t alpha
             out[i] = v if v > zero else v * alpha
 
 
+cdef inline void _relu_grad_serial(const real_t* g, const real_t* x, real_t* out,
+                                   Py_ssize_t n) noexcept nogil:
+    # Both loads unconditional and a select, not a branch: the signs of features are random, so
+    # a branch mispredicts half the time (5 ns an element).
+    cdef Py_ssize_t i
+    cdef real_t gi, zero = 0
+    for i in range(n):
+        gi = g[i]
+        out[i] = gi if x[i] > zero else zero
+
+
 cdef void _binary_loop(const real_t[::1] g, const real_t[::1] x, real_t[::1] out, int op,
                        real_t alpha, int threads) noexcept nogil:
     cdef Py_ssize_t i, n = x.shape[0]
@@ -143,6 +155,13 @@ cdef void _binary_loop(const real_t[::1] g, const real_t[::1] x, real_t[::1] out
         for i in prange(n, num_threads=threads, schedule="static"):
             v = x[i]
             out[i] = g[i] if (v > zero and v < six) else zero
+    elif op == RELU_GRAD:
+        if threads <= 1 and n > 0:
+            # Plain pointers: GCC vectorises this one (not the prange form), ~10x faster.
+            _relu_grad_serial(&g[0], &x[0], &out[0], n)
+            return
+        for i in prange(n, num_threads=threads, schedule="static"):
+            out[i] = g[i] if x[i] > zero else zero
     else:
         for i in prange(n, num_threads=threads, schedule="static"):
             out[i] = g[i] if x[i] > zero else g[i] * alpha
@@ -171,6 +190,11 @@ cdef object _fallback(str name):
                            "sessionlib.runtime.kernels.nn_model_kernels sets them") from None
 
 
+cdef inline cnp.ndarray _contiguous(cnp.ndarray x):
+    # Not np.ascontiguousarray: it turns a 0-d array into a 1-d one.
+    return x if cnp.PyArray_IS_C_CONTIGUOUS(x) else np.ascontiguousarray(x)
+
+
 cdef object _unary(object value, int op, double alpha, object fallback):
     cdef cnp.ndarray x = np.asarray(value)
     cdef cnp.ndarray out
@@ -179,7 +203,7 @@ cdef object _unary(object value, int op, double alpha, object fallback):
         return _unary(x.astype(np.float32), op, alpha, fallback).astype(np.float16)
     if dtype != np.float32 and dtype != np.float64:
         return fallback(x)
-    x = np.ascontiguousarray(x)
+    x = _contiguous(x)
     out = np.empty_like(x)
     cdef int threads = _threads(x.size)
     if dtype == np.float32:
@@ -201,8 +225,8 @@ cdef object _binary(object grads, object features, int op, double alpha, object 
                        fallback).astype(np.float16)
     if dtype != np.float32 and dtype != np.float64:
         return fallback(g, x)
-    g = np.ascontiguousarray(g)
-    x = np.ascontiguousarray(x)
+    g = _contiguous(g)
+    x = _contiguous(x)
     out = np.empty_like(x)
     cdef int threads = _threads(x.size)
     if dtype == np.float32:
@@ -260,6 +284,12 @@ def softsign_grad(g, x):
     """SoftsignGrad(gradients, features)."""
     return _binary(g, x, SOFTSIGN_GRAD, 0,
                    _fallback("SoftsignGrad"))
+
+
+def relu_grad(g, x):
+    """ReluGrad(gradients, features): one pass (numpy's `where` makes a mask and a select);
+    integer dtypes and mismatched shapes go to the reference kernel."""
+    return _binary(g, x, RELU_GRAD, 0, _fallback("ReluGrad"))
 
 
 def relu6_grad(g, x):

@@ -24,14 +24,19 @@ Never: read a gradient through a writable buffer (gradients may be read-only sha
 ``const`` memoryviews), or import the runtime.
 """
 
+from cpython.ref cimport PyObject, Py_REFCNT
 from cython.parallel cimport prange
 from libc.math cimport fabs, pow as cpow, sqrt as csqrt
+
+cimport numpy as cnp
 
 from sessionlib._core._typedefs cimport float32_t, float64_t, int64_t
 
 import numpy as np
 
-__all__ = ["apply_dense", "apply_sparse", "apply_sparse_adam", "KINDS"]
+cnp.import_array()
+
+__all__ = ["apply_dense", "apply_sparse", "apply_sparse_adam", "DenseApply", "KINDS"]
 
 # Optimizer kinds, and the order of their `params`.
 cdef enum:
@@ -353,3 +358,203 @@ def apply_sparse_adam(var, m, v, grad, rows, Py_ssize_t inner, tuple params,
         _sparse_adam_typed(var, m, v, grad, rows, inner, params, num_threads)
     else:
         raise TypeError(f"Fused optimizer updates take float32 or float64, got {var.dtype}")
+
+
+# ---- the dense ops' driver ----------------------------------------------------------------------
+#
+# A dense update op (one variable, its slots, scalar hyper-parameters) runs once per variable
+# per step, so on models with many small variables its Python overhead is the step's cost. The
+# driver below is the kernel family's general driver (``training_kernels._make_kernel``) for the
+# common case only, in C: it takes the resources duck-typed (``.value``, ``.dtype``, ``.lock``,
+# found through ``ctx.resources.lookup``) and never raises for bad input. Whatever it does not
+# handle (an unknown or uninitialized variable, a dtype or shape that does not fit, float16,
+# a resource named twice, a non-scalar hyper-parameter, ...) it hands, untouched, to the
+# general driver, which raises TF's errors.
+
+cdef enum:
+    MAX_RESOURCES = 4
+    MAX_SCALARS = 8
+
+
+cdef inline bint _is_scalar_of(object value, int typenum):
+    return (cnp.PyArray_CheckExact(value) and cnp.PyArray_NDIM(<cnp.ndarray>value) == 0
+            and cnp.PyArray_TYPE(<cnp.ndarray>value) == typenum)
+
+
+cdef inline bint _fits(object value, int typenum, cnp.ndarray var):
+    """Whether `value` is a C-contiguous, aligned array of `typenum` with `var`'s shape."""
+    cdef cnp.ndarray array
+    cdef int d
+    if not cnp.PyArray_CheckExact(value):
+        return False
+    array = <cnp.ndarray>value
+    if (cnp.PyArray_TYPE(array) != typenum or not cnp.PyArray_IS_C_CONTIGUOUS(array)
+            or not cnp.PyArray_ISALIGNED(array)
+            or cnp.PyArray_NDIM(array) != cnp.PyArray_NDIM(var)):
+        return False
+    for d in range(cnp.PyArray_NDIM(var)):
+        if cnp.PyArray_DIM(array, d) != cnp.PyArray_DIM(var, d):
+            return False
+    return True
+
+
+cdef class DenseApply:
+    """The fast kernel of one dense ``ResourceApply*`` op type: ``kernel(ctx, inputs, attrs)``.
+
+    Args:
+      kind: a value of `KINDS`.
+      resource_at: the input positions of the variable, then its slots.
+      scalar_at: the input positions of the hyper-parameters, in the kind's order.
+      grad_at: the input position of the gradient.
+      flag_attr: the attr that sets `flag` (use_nesterov, update_slots), or None.
+      ftrl_v1: whether a 0 l2 shrinkage goes in as the fourth hyper-parameter.
+      general: the general kernel, called (with the same arguments) for every case this one
+        declines; it raises the errors.
+      get_num_threads: returns the thread budget, asked only for large variables.
+    """
+
+    cdef int kind, num_resources, num_scalars, grad_at, ftrl_v1
+    cdef int resource_at[MAX_RESOURCES]
+    cdef int scalar_at[MAX_SCALARS]
+    cdef object flag_attr, general, get_num_threads
+    cdef readonly object __name__
+
+    def __init__(self, int kind, resource_at, scalar_at, int grad_at, flag_attr, bint ftrl_v1,
+                 general, get_num_threads):
+        cdef int i
+        if kind < 0 or kind > K_FTRL:
+            raise ValueError(f"Unknown optimizer kind {kind}")
+        if (len(resource_at) != _NUM_SLOTS[kind] + 1
+                or len(scalar_at) + ftrl_v1 != _NUM_PARAMS[kind]):
+            raise ValueError(f"Optimizer kind {kind} takes {_NUM_PARAMS[kind]} params and "
+                             f"{_NUM_SLOTS[kind]} slots")
+        self.kind = kind
+        self.num_resources = len(resource_at)
+        self.num_scalars = len(scalar_at)
+        for i in range(self.num_resources):
+            self.resource_at[i] = resource_at[i]
+        for i in range(self.num_scalars):
+            self.scalar_at[i] = scalar_at[i]
+        self.grad_at = grad_at
+        self.flag_attr = flag_attr
+        self.ftrl_v1 = ftrl_v1
+        self.general = general
+        self.get_num_threads = get_num_threads
+        self.__name__ = getattr(general, "__name__", "DenseApply")
+
+    def __call__(self, ctx, tuple inputs, dict attrs):
+        if self._try_apply(ctx, inputs, attrs):
+            return ()
+        return self.general(ctx, inputs, attrs)
+
+    cdef bint _try_apply(self, object ctx, tuple inputs, dict attrs) except -1:
+        """Applies the update and returns True, or returns False having changed nothing
+        observable (at most a copy on write)."""
+        cdef object dtype = attrs["T"], lookup, handle, key, resource, value
+        cdef list keys = [], resources = [], locks = []
+        cdef void* data[MAX_RESOURCES]
+        cdef cnp.ndarray var, grad, array
+        cdef double p[MAX_SCALARS]
+        cdef int i, j, k, typenum, flag = 0, num_threads = 1, held = 0
+        cdef int n_res = self.num_resources
+        cdef Py_ssize_t n
+        cdef bint done = False
+        if inputs.__len__() <= self.grad_at:
+            return False
+        grad_obj = inputs[self.grad_at]
+        if not cnp.PyArray_CheckExact(grad_obj):
+            return False
+        grad = <cnp.ndarray>grad_obj
+        typenum = cnp.PyArray_TYPE(grad)
+        if typenum != cnp.NPY_FLOAT32 and typenum != cnp.NPY_FLOAT64:
+            return False   # float16 and the rest: the numpy path
+        # The hyper-parameters, exactly as `float(value)` gives them.
+        j = 0
+        for i in range(self.num_scalars):
+            if self.ftrl_v1 and j == 3:
+                p[j] = 0.0
+                j += 1
+            value = inputs[self.scalar_at[i]]
+            if not _is_scalar_of(value, typenum):
+                return False
+            if typenum == cnp.NPY_FLOAT32:
+                p[j] = (<float32_t*>cnp.PyArray_DATA(<cnp.ndarray>value))[0]
+            else:
+                p[j] = (<float64_t*>cnp.PyArray_DATA(<cnp.ndarray>value))[0]
+            j += 1
+        if self.flag_attr is not None and attrs.get(self.flag_attr):
+            flag = 1
+        # The resources: each found, of the op's dtype, named once.
+        lookup = ctx.resources.lookup
+        for i in range(n_res):
+            handle = inputs[self.resource_at[i]]
+            if (not cnp.PyArray_CheckExact(handle) or cnp.PyArray_NDIM(<cnp.ndarray>handle) != 0
+                    or cnp.PyArray_TYPE(<cnp.ndarray>handle) != cnp.NPY_OBJECT):
+                return False
+            key = <object>(<PyObject**>cnp.PyArray_DATA(<cnp.ndarray>handle))[0]
+            if key is None:
+                return False
+            if type(key) is not str:
+                return False
+            if i and key in keys:
+                return False
+            resource = lookup(key)
+            if resource is None or resource.dtype is not dtype:
+                return False
+            keys.append(key)
+            resources.append(resource)
+            locks.append(resource.lock)
+        # Locks in key order (the general driver's order: no two updates deadlock).
+        for i in range(1, n_res):
+            k = i
+            while k > 0 and keys[k] < keys[k - 1]:
+                keys[k], keys[k - 1] = keys[k - 1], keys[k]
+                locks[k], locks[k - 1] = locks[k - 1], locks[k]
+                k -= 1
+        try:
+            for i in range(n_res):
+                locks[i].acquire()
+                held += 1
+            var = None
+            for i in range(n_res):
+                resource = resources[i]
+                value = resource.value
+                if value is None or not cnp.PyArray_CheckExact(value):
+                    return False
+                # Copy on write: the resource's attribute and `value` are the only references
+                # when no reader holds the array (a reader's view references it too).
+                if Py_REFCNT(value) != 2:
+                    value = value.copy()
+                    resource.value = value
+                array = <cnp.ndarray>value
+                if i == 0:
+                    var = array
+                    if (cnp.PyArray_TYPE(var) != typenum or not cnp.PyArray_ISWRITEABLE(var)
+                            or not _fits(var, typenum, var) or not _fits(grad, typenum, var)):
+                        return False
+                elif not _fits(array, typenum, var) or not cnp.PyArray_ISWRITEABLE(array):
+                    return False
+                data[i] = cnp.PyArray_DATA(array)
+            for i in range(n_res, MAX_RESOURCES):
+                data[i] = data[0]
+            n = cnp.PyArray_SIZE(var)
+            if n >= PARALLEL_THRESHOLD:
+                num_threads = self.get_num_threads()
+            if n:
+                if typenum == cnp.NPY_FLOAT32:
+                    with nogil:
+                        _dense(self.kind, <float32_t*>data[0], <float32_t*>data[1],
+                               <float32_t*>data[2], <float32_t*>data[3],
+                               <const float32_t*>cnp.PyArray_DATA(grad), n, p, flag,
+                               num_threads)
+                else:
+                    with nogil:
+                        _dense(self.kind, <float64_t*>data[0], <float64_t*>data[1],
+                               <float64_t*>data[2], <float64_t*>data[3],
+                               <const float64_t*>cnp.PyArray_DATA(grad), n, p, flag,
+                               num_threads)
+            done = True
+        finally:
+            for i in range(held):
+                locks[i].release()
+        return done

@@ -10,8 +10,9 @@ import numpy as np
 
 from sessionlib import errors
 from sessionlib._core import elementwise as _fast
+from sessionlib._core import nn_model as _nn_model
 from sessionlib.runtime import reference_kernels as _ref
-from sessionlib.runtime.kernel_table import KIND_UNARY, register_kernel
+from sessionlib.runtime.kernel_table import KIND_BINARY, KIND_UNARY, register_kernel
 
 register_kernel("Relu", fast=_fast.relu, reference=_ref.relu, kind=KIND_UNARY)
 
@@ -56,13 +57,12 @@ register_kernel("BiasAdd", fast=_bias_add_kernel(_fast.add),
 
 # ---- gradient kernels -----------------------------------------------------------------------
 
-def _relu_grad_kernel(ctx, inputs, attrs):
-    gradients, features = inputs
+def _relu_grad_kernel(gradients, features):
     if gradients.shape != features.shape:
         raise errors.InvalidArgumentError(
             None, None, f"ReluGrad: gradients and features must have the same shape: "
             f"{list(gradients.shape)} vs. {list(features.shape)}")
-    return (np.where(features > 0, gradients, np.zeros((), gradients.dtype)),)
+    return np.where(features > 0, gradients, np.zeros((), gradients.dtype))
 
 
 def _bias_add_grad_kernel(ctx, inputs, attrs):
@@ -79,5 +79,8 @@ def _bias_add_grad_kernel(ctx, inputs, attrs):
                            dtype=backprop.dtype),)
 
 
-register_kernel("ReluGrad", reference=_relu_grad_kernel)
+# The Cython loop takes float16/32/64 of equal shapes; the rest (and the errors) come back here.
+_nn_model.set_fallbacks({"ReluGrad": _relu_grad_kernel})
+register_kernel("ReluGrad", reference=_relu_grad_kernel, fast=_nn_model.relu_grad,
+                kind=KIND_BINARY)
 register_kernel("BiasAddGrad", reference=_bias_add_grad_kernel)

@@ -35,6 +35,7 @@ import threading
 import numpy as np
 
 from sessionlib import dtypes, errors
+from sessionlib._core import variables as _variables
 from sessionlib.runtime.kernel_table import register_kernel
 
 __all__ = ["resource_key", "make_handle", "handle_key", "split_key", "display_name",
@@ -146,6 +147,25 @@ def _var_handle_kernel(ctx, inputs, attrs):
     return (make_handle(resource_key("var", attrs["container"], attrs["shared_name"])),)
 
 
+# (container, shared_name) -> the outputs of VarHandleOp: a handle is an immutable value, so the
+# fast kernel makes each one once (read-only) instead of once per run. Bounded, so that a
+# process making endless variable names keeps a bounded cache.
+_HANDLES = {}
+_HANDLES_LIMIT = 1 << 16
+
+
+def _var_handle_fast(ctx, inputs, attrs):
+    names = (attrs["container"], attrs["shared_name"])
+    outputs = _HANDLES.get(names)
+    if outputs is None:
+        handle = make_handle(resource_key("var", *names))
+        handle.flags.writeable = False
+        if len(_HANDLES) >= _HANDLES_LIMIT:
+            _HANDLES.clear()
+        outputs = _HANDLES[names] = (handle,)
+    return outputs
+
+
 def _read_kernel(ctx, inputs, attrs):
     resource = _lookup_variable(ctx, inputs[0])
     with resource.lock:
@@ -214,9 +234,12 @@ def _is_initialized_kernel(ctx, inputs, attrs):
     return (np.array(resource is not None and resource.value is not None),)
 
 
-# These kernels only move resources and numpy arrays: the reference kernel is the fast one.
-register_kernel("VarHandleOp", reference=_var_handle_kernel)
-register_kernel("ReadVariableOp", reference=_read_kernel)
+# These kernels only move resources and numpy arrays. VarHandleOp and ReadVariableOp run once
+# per variable per step, so their fast kernels skip the per-run work: a cached handle, and the
+# read's common case in C (``_core/variables.pyx``, which hands the rest to `_read_kernel`).
+register_kernel("VarHandleOp", reference=_var_handle_kernel, fast=_var_handle_fast)
+register_kernel("ReadVariableOp", reference=_read_kernel,
+                fast=_variables.ReadVariable(_read_kernel))
 register_kernel("AssignVariableOp", reference=_assign_kernel)
 register_kernel("AssignAddVariableOp", reference=_assign_add_kernel)
 register_kernel("AssignSubVariableOp", reference=_assign_sub_kernel)

@@ -305,6 +305,11 @@ def _make_kernel(op_type, fast):
                 lock.release()
 
     kernel.__name__ = f"{op_type}_{'fast' if fast else 'reference'}"
+    if fast and not sparse:
+        # The common case in C (one call per variable per step); it hands everything else,
+        # errors included, to `kernel`.
+        return _training.DenseApply(kind, resource_at, scalar_at, grad_at, flag_attr,
+                                    ftrl_v1, kernel, _elementwise.get_num_threads)
     return kernel
 
 
