@@ -407,6 +407,26 @@ def test_max_pool_grad_picks_the_first_maximum_on_several_threads(dtype, window,
     assert np.count_nonzero(want) > 0
 
 
+@pytest.mark.parametrize("channels", [1, 32])
+@pytest.mark.parametrize("dilation", [1, 2])
+def test_im2col_rows_short_and_long_match_the_reference(channels, dilation):
+    """im2col copies a window row by a loop when it is short (one channel) and by memcpy when
+    it is long (32 channels), whole rows inside the input, pixel by pixel at its border."""
+    rng = np.random.RandomState(4)
+    x = _read_only(rng.randn(3, 9, 8, channels))
+    w = _read_only(rng.randn(5, 5, channels, 4))
+    attrs = {"strides": [1, 1, 1, 1], "dilations": [1, dilation, dilation, 1],
+             "padding": "SAME", "data_format": "NHWC", "explicit_paddings": []}
+    expected = ck._ref_conv2d(None, (x, w), attrs)[0]
+    np.testing.assert_allclose(ck._fast_conv2d(None, (x, w), attrs)[0], expected, rtol=1e-10,
+                               atol=1e-10)
+    dy = _read_only(rng.randn(*expected.shape))
+    sizes = _read_only(np.array(w.shape, np.int32))
+    np.testing.assert_allclose(
+        ck._fast_conv2d_backprop_filter(None, (x, sizes, dy), attrs)[0],
+        ck._ref_conv2d_backprop_filter(None, (x, sizes, dy), attrs)[0], rtol=1e-10, atol=1e-10)
+
+
 def test_fast_kernels_give_the_same_values_on_several_threads(monkeypatch):
     """The prange loops (im2col, col2im gathers, pooling) split rows between threads; the
     column matrix is built in chunks of images: neither may change a value."""
