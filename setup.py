@@ -79,8 +79,7 @@ def _fused_arch_flags():
 # Per-module extra flags. fused: -fno-trapping-math lets GCC if-convert the selects of
 # sigmoid/relu/maximum in vectorised loops (no code reads FP exception flags); libmvec gives
 # vector exp/log/tanh/... Neither changes results beyond the few-ulp note in fused.pyx.
-_MODULE_COMPILE_ARGS = {"sessionlib._core.fused": ["-fno-trapping-math"] + _fused_arch_flags(),
-                        "sessionlib._core.convolution": ["-fno-trapping-math"]}
+_MODULE_COMPILE_ARGS = {"sessionlib._core.fused": ["-fno-trapping-math"] + _fused_arch_flags()}
 
 
 def _extensions():
