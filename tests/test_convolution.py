@@ -377,6 +377,56 @@ def test_max_pool_propagates_nan_on_both_kernels():
     assert np.isnan(ck._fast_max_pool(None, (x,), attrs)[0]).all()
 
 
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("window, stride, padding", [(2, 2, "SAME"), (2, 3, "VALID"),
+                                                     (3, 2, "SAME"), (3, 1, "VALID")])
+def test_max_pool_grad_picks_the_first_maximum_on_several_threads(dtype, window, stride,
+                                                                  padding):
+    """MaxPoolGrad's vectorized argmax: ties go to the first tap in (ky, kx) order, NaN never
+    wins, with windows that overlap (one image a thread) or not (rows of windows split)."""
+    rng = np.random.RandomState(3)
+    # Few distinct values make ties common; 19 channels leave a remainder after the vector
+    # lanes; the batch passes the one-thread threshold.
+    x = rng.randint(-2, 3, size=(9, 13, 12, 19)).astype(dtype)
+    x[rng.rand(*x.shape) < 0.05] = np.nan
+    x[0, :3, :3, 0] = np.nan  # a window of NaN only: its gradient goes nowhere
+    x = _read_only(x)
+    attrs = {"strides": [1, stride, stride, 1], "ksize": [1, window, window, 1],
+             "padding": padding, "data_format": "NHWC", "explicit_paddings": []}
+    pooled = ck._ref_max_pool(None, (x,), attrs)[0]
+    grad = _read_only(rng.rand(*pooled.shape).astype(dtype) + 1)
+    want = ck._ref_max_pool_grad(None, (x, pooled, grad), attrs)[0]
+    previous = elementwise.get_num_threads()
+    try:
+        for threads in (1, 3):
+            elementwise.set_num_threads(threads)
+            got = ck._fast_max_pool_grad(None, (x, pooled, grad), attrs)[0]
+            np.testing.assert_array_equal(got, want, err_msg=f"{threads} threads")
+    finally:
+        elementwise.set_num_threads(previous)
+    assert np.count_nonzero(want) > 0
+
+
+@pytest.mark.parametrize("channels", [1, 32])
+@pytest.mark.parametrize("dilation", [1, 2])
+def test_im2col_rows_short_and_long_match_the_reference(channels, dilation):
+    """im2col copies a window row by a loop when it is short (one channel) and by memcpy when
+    it is long (32 channels), whole rows inside the input, pixel by pixel at its border."""
+    rng = np.random.RandomState(4)
+    x = _read_only(rng.randn(3, 9, 8, channels))
+    w = _read_only(rng.randn(5, 5, channels, 4))
+    attrs = {"strides": [1, 1, 1, 1], "dilations": [1, dilation, dilation, 1],
+             "padding": "SAME", "data_format": "NHWC", "explicit_paddings": []}
+    expected = ck._ref_conv2d(None, (x, w), attrs)[0]
+    np.testing.assert_allclose(ck._fast_conv2d(None, (x, w), attrs)[0], expected, rtol=1e-10,
+                               atol=1e-10)
+    dy = _read_only(rng.randn(*expected.shape))
+    sizes = _read_only(np.array(w.shape, np.int32))
+    np.testing.assert_allclose(
+        ck._fast_conv2d_backprop_filter(None, (x, sizes, dy), attrs)[0],
+        ck._ref_conv2d_backprop_filter(None, (x, sizes, dy), attrs)[0], rtol=1e-10, atol=1e-10)
+
+
 def test_fast_kernels_give_the_same_values_on_several_threads(monkeypatch):
     """The prange loops (im2col, col2im gathers, pooling) split rows between threads; the
     column matrix is built in chunks of images: neither may change a value."""
