@@ -129,7 +129,7 @@ cdef inline void _relu_grad_serial(const real_t* g, const real_t* x, real_t* out
 
 cdef void _binary_loop(const real_t[::1] g, const real_t[::1] x, real_t[::1] out, int op,
                        real_t alpha, int threads) noexcept nogil:
-    cdef Py_ssize_t i, n = x.shape[0]
+    cdef Py_ssize_t i, n = x.shape[0], chunk, part, start, stop
     cdef real_t v, e, zero = 0, one = 1, six = 6
     cdef real_t selu_scale = <real_t>SELU_SCALE
     cdef real_t selu_neg = <real_t>(SELU_SCALE * SELU_ALPHA)
@@ -156,12 +156,22 @@ cdef void _binary_loop(const real_t[::1] g, const real_t[::1] x, real_t[::1] out
             v = x[i]
             out[i] = g[i] if (v > zero and v < six) else zero
     elif op == RELU_GRAD:
-        if threads <= 1 and n > 0:
+        if n == 0:
+            return
+        if threads <= 1:
             # Plain pointers: GCC vectorises this one (not the prange form), ~10x faster.
             _relu_grad_serial(&g[0], &x[0], &out[0], n)
             return
-        for i in prange(n, num_threads=threads, schedule="static"):
-            out[i] = g[i] if x[i] > zero else zero
+        # On several threads, each takes one contiguous chunk through the same vectorised
+        # loop (a prange over elements would compile to the slow, branching form).
+        chunk = (n + threads - 1) // threads
+        for part in prange(threads, num_threads=threads, schedule="static"):
+            start = part * chunk
+            stop = start + chunk
+            if stop > n:
+                stop = n
+            if stop > start:
+                _relu_grad_serial(&g[start], &x[start], &out[start], stop - start)
     else:
         for i in prange(n, num_threads=threads, schedule="static"):
             out[i] = g[i] if x[i] > zero else g[i] * alpha
