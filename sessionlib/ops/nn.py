@@ -90,6 +90,34 @@ registry.register_op("Softmax", infer=_softmax_infer, kernel="Softmax", num_inpu
                      doc="exp(x) / sum(exp(x)) along the last axis.", gradient=_softmax_grad)
 
 
+def along_axis(op_type, logits, axis, name, dim):
+    """Builds `op_type` (an op over the last axis: ``Softmax``, ``LogSoftmax``) along `axis`.
+
+    Another axis is swapped with the last one before the op and back after it, as TF does.
+
+    Raises:
+      ValueError: for an axis other than the last when the rank is unknown, or out of range.
+    """
+    from sessionlib.ops import array_ops
+
+    if axis is None:
+        axis = -1 if dim is None else dim
+    graph = math_ops._find_graph((logits,))
+    with graph.as_default():
+        tensor = graph_lib.convert_to_tensor(logits, name="logits")
+    rank = tensor.shape.rank
+    if axis == -1 or (rank is not None and axis == rank - 1):
+        return graph.create_op(op_type, [tensor], name=name or op_type).outputs[0]
+    if rank is None:
+        raise ValueError(f"{op_type} over an axis other than the last needs a known rank")
+    axis = _infer.normalize_axis(axis, rank, op_type)
+    perm = list(range(rank))
+    perm[axis], perm[-1] = perm[-1], perm[axis]
+    with graph.as_default(), graph.name_scope(name or op_type) as scope:
+        result = graph.create_op(op_type, [array_ops.transpose(tensor, perm)]).outputs[0]
+        return array_ops.transpose(result, perm, name=scope)
+
+
 def softmax(logits, axis=None, name=None, dim=None):
     """The softmax of `logits` along `axis` (op ``Softmax``, on the last axis).
 
@@ -101,25 +129,11 @@ def softmax(logits, axis=None, name=None, dim=None):
 
     Returns:
       A Tensor of `logits`' dtype and shape.
-    """
-    from sessionlib.ops import array_ops
 
-    if axis is None:
-        axis = -1 if dim is None else dim
-    graph = math_ops._find_graph((logits,))
-    tensor = graph_lib.convert_to_tensor(logits)
-    rank = tensor.shape.rank
-    if axis == -1 or (rank is not None and axis == rank - 1):
-        return graph.create_op("Softmax", [tensor], name=name or "Softmax").outputs[0]
-    if rank is None:
-        raise ValueError("softmax over an axis other than the last needs a known rank")
-    axis %= rank
-    perm = list(range(rank))
-    perm[axis], perm[-1] = perm[-1], perm[axis]
-    with graph.as_default(), graph.name_scope(name or "Softmax") as scope:
-        moved = array_ops.transpose(tensor, perm)
-        result = graph.create_op("Softmax", [moved]).outputs[0]
-        return array_ops.transpose(result, perm, name=scope)
+    Raises:
+      ValueError: for an axis other than the last when the rank is unknown.
+    """
+    return along_axis("Softmax", logits, axis, name, dim)
 
 
 def _bias_add_infer(inputs, attrs):

@@ -13,7 +13,7 @@ from sessionlib.framework import graph as graph_lib
 from sessionlib.framework import registry
 from sessionlib.framework.tensor_shape import TensorShape
 from sessionlib.ops import _infer, array_ops, gradients, math_ops
-from sessionlib.ops.nn import nn
+from sessionlib.ops.nn import along_axis, nn
 
 __all__ = ["softmax_cross_entropy_with_logits", "softmax_cross_entropy_with_logits_v2",
            "sparse_softmax_cross_entropy_with_logits", "sigmoid_cross_entropy_with_logits",
@@ -392,22 +392,7 @@ def log_softmax(logits, axis=None, name=None, dim=None):
     Returns:
       A Tensor of `logits`' dtype and shape.
     """
-    if axis is None:
-        axis = -1 if dim is None else dim
-    graph = math_ops._find_graph((logits,))
-    with graph.as_default():
-        tensor = graph_lib.convert_to_tensor(logits, name="logits")
-    rank = tensor.shape.rank
-    if axis == -1 or (rank is not None and axis == rank - 1):
-        return _log_softmax_op(tensor, name)
-    if rank is None:
-        raise ValueError("log_softmax over an axis other than the last needs a known rank")
-    axis = _infer.normalize_axis(axis, rank, "LogSoftmax")
-    perm = list(range(rank))
-    perm[axis], perm[-1] = perm[-1], perm[axis]
-    with graph.as_default(), graph.name_scope(name or "LogSoftmax") as scope:
-        result = _log_softmax_op(array_ops.transpose(tensor, perm))
-        return array_ops.transpose(result, perm, name=scope)
+    return along_axis("LogSoftmax", logits, axis, name, dim)
 
 
 def _l2_loss_infer(inputs, attrs):

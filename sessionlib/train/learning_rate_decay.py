@@ -43,6 +43,18 @@ def _start(learning_rate, global_step):
     return rate, rate.dtype, step
 
 
+def _decay_periods(learning_rate, global_step, decay_steps, decay_rate, staircase):
+    """(rate, decay_rate, periods): the rate and decay in the rate's dtype, and the decay
+    periods elapsed, ``global_step / decay_steps`` (whole periods only under `staircase`)."""
+    from sessionlib.ops import math_ops
+
+    rate, dtype, step = _start(learning_rate, global_step)
+    periods = step / math_ops.cast(decay_steps, dtype)
+    if staircase:
+        periods = _floor(periods)
+    return rate, math_ops.cast(decay_rate, dtype), periods
+
+
 def exponential_decay(learning_rate, global_step, decay_steps, decay_rate, staircase=False,
                       name=None):
     """``learning_rate * decay_rate ** (global_step / decay_steps)``.
@@ -67,12 +79,8 @@ def exponential_decay(learning_rate, global_step, decay_steps, decay_rate, stair
     with graph_lib.name_scope(name, "ExponentialDecay",
                               _values(learning_rate, global_step, decay_steps,
                                       decay_rate)) as scope:
-        rate, dtype, step = _start(learning_rate, global_step)
-        decay_steps = math_ops.cast(decay_steps, dtype)
-        decay_rate = math_ops.cast(decay_rate, dtype)
-        p = step / decay_steps
-        if staircase:
-            p = _floor(p)
+        rate, decay_rate, p = _decay_periods(learning_rate, global_step, decay_steps,
+                                             decay_rate, staircase)
         return math_ops.multiply(rate, math_ops.pow(decay_rate, p), name=scope)
 
 
@@ -183,12 +191,8 @@ def inverse_time_decay(learning_rate, global_step, decay_steps, decay_rate, stai
     with graph_lib.name_scope(name, "InverseTimeDecay",
                               _values(learning_rate, global_step, decay_steps,
                                       decay_rate)) as scope:
-        rate, dtype, step = _start(learning_rate, global_step)
-        decay_steps = math_ops.cast(decay_steps, dtype)
-        decay_rate = math_ops.cast(decay_rate, dtype)
-        p = step / decay_steps
-        if staircase:
-            p = _floor(p)
+        rate, decay_rate, p = _decay_periods(learning_rate, global_step, decay_steps,
+                                             decay_rate, staircase)
         denominator = 1.0 + decay_rate * p
         return math_ops.divide(rate, denominator, name=scope)
 
