@@ -134,7 +134,13 @@ def train_split_model(config, steps):
         sess.run(train_op, feed, options=options, run_metadata=metadata)
     print("  One training step, per device: its gradient ops and variable updates")
     for device_stats in metadata.step_stats.dev_stats:
-        names = [node.node_name for node in device_stats.node_stats]
+        names = []
+        for node in device_stats.node_stats:
+            names.append(node.node_name)
+            # A group of independent updates runs as one node, which lists its members:
+            # "grouped_update_0 = _GroupedUpdate(Adam/update_w/..., Adam/update_b/...)".
+            if "= _GroupedUpdate(" in node.timeline_label:
+                names += node.timeline_label.split("(", 1)[1].rstrip(")").split(", ")
         gradients = [n for n in names if n.startswith("gradients/") and "_grad/" in n]
         kinds = sorted({n.split("/")[1] for n in gradients})
         updates = [n.split("/")[1][len("update_"):] + "/" + n.split("/")[2] for n in names

@@ -24,6 +24,7 @@ Never: read a gradient through a writable buffer (gradients may be read-only sha
 ``const`` memoryviews), or import the runtime.
 """
 
+from cpython.mem cimport PyMem_Free, PyMem_Malloc
 from cpython.ref cimport PyObject, Py_REFCNT
 from cython.parallel cimport prange
 from libc.math cimport fabs, pow as cpow, sqrt as csqrt
@@ -36,7 +37,8 @@ import numpy as np
 
 cnp.import_array()
 
-__all__ = ["apply_dense", "apply_sparse", "apply_sparse_adam", "DenseApply", "KINDS"]
+__all__ = ["apply_dense", "apply_sparse", "apply_sparse_adam", "apply_group", "DenseApply",
+           "KINDS"]
 
 # Optimizer kinds, and the order of their `params`.
 cdef enum:
@@ -398,6 +400,30 @@ cdef inline bint _fits(object value, int typenum, cnp.ndarray var):
     return True
 
 
+cdef struct _Update:
+    # One dense update, resolved and bound: what the loops need, and nothing Python.
+    int kind
+    int flag
+    int typenum
+    double p[MAX_SCALARS]
+    void* data[MAX_RESOURCES]
+    const void* grad
+    Py_ssize_t n
+
+
+cdef void _run_update(const _Update* u, Py_ssize_t start, Py_ssize_t stop,
+                      int num_threads) noexcept nogil:
+    """Elements [start, stop) of update `u`, on at most `num_threads` threads."""
+    if u.typenum == cnp.NPY_FLOAT32:
+        _dense(u.kind, <float32_t*>u.data[0] + start, <float32_t*>u.data[1] + start,
+               <float32_t*>u.data[2] + start, <float32_t*>u.data[3] + start,
+               <const float32_t*>u.grad + start, stop - start, u.p, u.flag, num_threads)
+    else:
+        _dense(u.kind, <float64_t*>u.data[0] + start, <float64_t*>u.data[1] + start,
+               <float64_t*>u.data[2] + start, <float64_t*>u.data[3] + start,
+               <const float64_t*>u.grad + start, stop - start, u.p, u.flag, num_threads)
+
+
 cdef class DenseApply:
     """The fast kernel of one dense ``ResourceApply*`` op type: ``kernel(ctx, inputs, attrs)``.
 
@@ -411,9 +437,14 @@ cdef class DenseApply:
       general: the general kernel, called (with the same arguments) for every case this one
         declines; it raises the errors.
       get_num_threads: returns the thread budget, asked only for large variables.
+
+    An update runs in three phases, which `apply_group` also uses to run many updates under
+    one set of locks: `_resolve` (read the inputs, find the resources; no lock), `_bind` (under
+    the resources' locks: copy on write, check the arrays, take their pointers) and
+    `_run_update` (the loop, without the GIL).
     """
 
-    cdef int kind, num_resources, num_scalars, grad_at, ftrl_v1
+    cdef int kind, num_resources, num_scalars, grad_at, ftrl_v1, num_inputs
     cdef int resource_at[MAX_RESOURCES]
     cdef int scalar_at[MAX_SCALARS]
     cdef object flag_attr, general, get_num_threads
@@ -436,6 +467,8 @@ cdef class DenseApply:
         for i in range(self.num_scalars):
             self.scalar_at[i] = scalar_at[i]
         self.grad_at = grad_at
+        # The op's arity as far as this driver reads it (a group checks each member's range).
+        self.num_inputs = 1 + max([grad_at] + list(resource_at) + list(scalar_at))
         self.flag_attr = flag_attr
         self.ftrl_v1 = ftrl_v1
         self.general = general
@@ -447,114 +480,271 @@ cdef class DenseApply:
             return ()
         return self.general(ctx, inputs, attrs)
 
-    cdef bint _try_apply(self, object ctx, tuple inputs, dict attrs) except -1:
-        """Applies the update and returns True, or returns False having changed nothing
-        observable (at most a copy on write)."""
+    cdef bint _resolve(self, object ctx, tuple inputs, Py_ssize_t base, dict attrs,
+                       _Update* u, list keys, list resources) except -1:
+        """Reads this op's inputs (``inputs[base:]``) into `u` (kind, flag, hyper-parameters,
+        gradient) and appends its resources' keys and resources; False when the general
+        driver must run it instead. Takes no lock and changes nothing."""
         cdef object dtype = attrs["T"], lookup, handle, key, resource, value
-        cdef list keys = [], resources = [], locks = []
-        cdef void* data[MAX_RESOURCES]
-        cdef cnp.ndarray var, grad, array
-        cdef double p[MAX_SCALARS]
-        cdef int i, j, k, typenum, flag = 0, num_threads = 1, held = 0
-        cdef int n_res = self.num_resources
-        cdef Py_ssize_t n
-        cdef bint done = False
-        if inputs.__len__() <= self.grad_at:
+        cdef cnp.ndarray grad
+        cdef int i, j, typenum
+        if inputs.__len__() <= base + self.grad_at:
             return False
-        grad_obj = inputs[self.grad_at]
+        grad_obj = inputs[base + self.grad_at]
         if not cnp.PyArray_CheckExact(grad_obj):
             return False
         grad = <cnp.ndarray>grad_obj
         typenum = cnp.PyArray_TYPE(grad)
         if typenum != cnp.NPY_FLOAT32 and typenum != cnp.NPY_FLOAT64:
             return False   # float16 and the rest: the numpy path
+        u.kind = self.kind
+        u.typenum = typenum
+        u.grad = cnp.PyArray_DATA(grad)
         # The hyper-parameters, exactly as `float(value)` gives them.
         j = 0
         for i in range(self.num_scalars):
             if self.ftrl_v1 and j == 3:
-                p[j] = 0.0
+                u.p[j] = 0.0
                 j += 1
-            value = inputs[self.scalar_at[i]]
+            value = inputs[base + self.scalar_at[i]]
             if not _is_scalar_of(value, typenum):
                 return False
             if typenum == cnp.NPY_FLOAT32:
-                p[j] = (<float32_t*>cnp.PyArray_DATA(<cnp.ndarray>value))[0]
+                u.p[j] = (<float32_t*>cnp.PyArray_DATA(<cnp.ndarray>value))[0]
             else:
-                p[j] = (<float64_t*>cnp.PyArray_DATA(<cnp.ndarray>value))[0]
+                u.p[j] = (<float64_t*>cnp.PyArray_DATA(<cnp.ndarray>value))[0]
             j += 1
-        if self.flag_attr is not None and attrs.get(self.flag_attr):
-            flag = 1
+        u.flag = 1 if self.flag_attr is not None and attrs.get(self.flag_attr) else 0
         # The resources: each found, of the op's dtype, named once.
         lookup = ctx.resources.lookup
-        for i in range(n_res):
-            handle = inputs[self.resource_at[i]]
+        for i in range(self.num_resources):
+            handle = inputs[base + self.resource_at[i]]
             if (not cnp.PyArray_CheckExact(handle) or cnp.PyArray_NDIM(<cnp.ndarray>handle) != 0
                     or cnp.PyArray_TYPE(<cnp.ndarray>handle) != cnp.NPY_OBJECT):
                 return False
             key = <object>(<PyObject**>cnp.PyArray_DATA(<cnp.ndarray>handle))[0]
-            if key is None:
+            if key is None or type(key) is not str:
                 return False
-            if type(key) is not str:
-                return False
-            if i and key in keys:
+            if i and key in keys[len(keys) - i:]:
                 return False
             resource = lookup(key)
             if resource is None or resource.dtype is not dtype:
                 return False
             keys.append(key)
             resources.append(resource)
-            locks.append(resource.lock)
+        return True
+
+    cdef bint _bind(self, _Update* u, list resources, Py_ssize_t first,
+                    object grad_obj) except -1:
+        """Under the locks of ``resources[first:first + num_resources]``: makes each value
+        private (copy on write), checks it fits the gradient, and stores its pointer in `u`.
+        False when the general driver must run the op instead, having changed nothing
+        observable (at most a copy on write)."""
+        cdef object resource, value
+        cdef cnp.ndarray var = None, array
+        cdef cnp.ndarray grad = <cnp.ndarray>grad_obj
+        cdef int i, typenum = u.typenum
+        for i in range(self.num_resources):
+            resource = resources[first + i]
+            value = resource.value
+            if value is None or not cnp.PyArray_CheckExact(value):
+                return False
+            # Copy on write: the resource's attribute and `value` are the only references
+            # when no reader holds the array (a reader's view references it too).
+            if Py_REFCNT(value) != 2:
+                value = value.copy()
+                resource.value = value
+            array = <cnp.ndarray>value
+            if i == 0:
+                var = array
+                if (cnp.PyArray_TYPE(var) != typenum or not cnp.PyArray_ISWRITEABLE(var)
+                        or not _fits(var, typenum, var) or not _fits(grad, typenum, var)):
+                    return False
+            elif not _fits(array, typenum, var) or not cnp.PyArray_ISWRITEABLE(array):
+                return False
+            u.data[i] = cnp.PyArray_DATA(array)
+        for i in range(self.num_resources, MAX_RESOURCES):
+            u.data[i] = u.data[0]
+        u.n = cnp.PyArray_SIZE(var)
+        return True
+
+    cdef bint _try_apply(self, object ctx, tuple inputs, dict attrs) except -1:
+        """Applies the update and returns True, or returns False having changed nothing
+        observable (at most a copy on write)."""
+        cdef _Update u
+        cdef list keys = [], resources = [], locks
+        cdef int i, k, held = 0, num_threads = 1
+        cdef bint done = False
+        if not self._resolve(ctx, inputs, 0, attrs, &u, keys, resources):
+            return False
+        locks = [resource.lock for resource in resources]
         # Locks in key order (the general driver's order: no two updates deadlock).
-        for i in range(1, n_res):
+        for i in range(1, self.num_resources):
             k = i
             while k > 0 and keys[k] < keys[k - 1]:
                 keys[k], keys[k - 1] = keys[k - 1], keys[k]
                 locks[k], locks[k - 1] = locks[k - 1], locks[k]
                 k -= 1
         try:
-            for i in range(n_res):
+            for i in range(self.num_resources):
                 locks[i].acquire()
                 held += 1
-            var = None
-            for i in range(n_res):
-                resource = resources[i]
-                value = resource.value
-                if value is None or not cnp.PyArray_CheckExact(value):
-                    return False
-                # Copy on write: the resource's attribute and `value` are the only references
-                # when no reader holds the array (a reader's view references it too).
-                if Py_REFCNT(value) != 2:
-                    value = value.copy()
-                    resource.value = value
-                array = <cnp.ndarray>value
-                if i == 0:
-                    var = array
-                    if (cnp.PyArray_TYPE(var) != typenum or not cnp.PyArray_ISWRITEABLE(var)
-                            or not _fits(var, typenum, var) or not _fits(grad, typenum, var)):
-                        return False
-                elif not _fits(array, typenum, var) or not cnp.PyArray_ISWRITEABLE(array):
-                    return False
-                data[i] = cnp.PyArray_DATA(array)
-            for i in range(n_res, MAX_RESOURCES):
-                data[i] = data[0]
-            n = cnp.PyArray_SIZE(var)
-            if n >= PARALLEL_THRESHOLD:
+            if not self._bind(&u, resources, 0, inputs[self.grad_at]):
+                return False
+            if u.n >= PARALLEL_THRESHOLD:
                 num_threads = self.get_num_threads()
-            if n:
-                if typenum == cnp.NPY_FLOAT32:
-                    with nogil:
-                        _dense(self.kind, <float32_t*>data[0], <float32_t*>data[1],
-                               <float32_t*>data[2], <float32_t*>data[3],
-                               <const float32_t*>cnp.PyArray_DATA(grad), n, p, flag,
-                               num_threads)
-                else:
-                    with nogil:
-                        _dense(self.kind, <float64_t*>data[0], <float64_t*>data[1],
-                               <float64_t*>data[2], <float64_t*>data[3],
-                               <const float64_t*>cnp.PyArray_DATA(grad), n, p, flag,
-                               num_threads)
+            if u.n:
+                with nogil:
+                    _run_update(&u, 0, u.n, num_threads)
             done = True
         finally:
             for i in range(held):
                 locks[i].release()
         return done
+
+
+# ---- many independent updates in one call ------------------------------------------------------
+#
+# A training step updates many variables, each through its own op, and no update reads
+# another's result. The runtime groups such ops into one node (``runtime/update_grouping.py``)
+# whose kernel calls `apply_group`: it resolves every member, takes all their locks, binds
+# them, and runs all the loops in one parallel region, over work items that are whole small
+# variables or blocks of a large one, so the cores stay busy whether the step has one large
+# variable or hundreds of small ones. Whatever a member declines (the general driver's cases, a
+# resource that another member also updates) it leaves to the caller, which runs those members
+# one by one through their own kernels.
+#
+# Locks without deadlock, and without sorting hundreds of keys per step: the group only tries
+# each lock (no waiting). If one is held elsewhere (another thread's step on the same
+# variables), it releases what it took and leaves every member to the caller, whose per-op
+# drivers take their few locks in key order, as ungrouped ops do.
+
+# A variable larger than this is split into blocks of about this many elements, so that one
+# large variable never leaves the other threads idle at the end of the region.
+cdef Py_ssize_t GROUP_BLOCK = 32768
+
+
+def apply_group(ctx, tuple inputs, dict attrs, list kernels, get_num_threads):
+    """Runs the dense updates of a group node whose members' fast kernels are `kernels`.
+
+    Args:
+      ctx: the run context (``ctx.resources.lookup`` finds the variables).
+      inputs: every member's inputs, concatenated in member order.
+      attrs: the group node's attrs: ``member_starts`` (where each member's inputs begin in
+        `inputs`, and their end) and ``member_attrs`` (each member's attrs).
+      kernels: each member's fast kernel; those that are `DenseApply` run here.
+      get_num_threads: returns the thread budget, asked only when the group is large.
+
+    Returns:
+      The indices of the members it did not run, in member order: the caller runs each
+      through its own kernel, which raises the member's errors.
+    """
+    cdef tuple starts = attrs["member_starts"], member_attrs = attrs["member_attrs"]
+    cdef Py_ssize_t m = len(kernels), k, i, j, num_items = 0, total = 0, start, block, first
+    cdef Py_ssize_t item, held = 0
+    cdef int num_threads = 1
+    cdef list declined = [], keys = [], resources = [], firsts = [], locks = []
+    cdef dict member_of_key = {}
+    cdef DenseApply kernel
+    cdef _Update* updates
+    cdef Py_ssize_t* item_update = NULL
+    cdef Py_ssize_t* item_start
+    cdef Py_ssize_t* item_stop
+    cdef bint* accepted
+    cdef bint independent
+    if len(starts) != m + 1 or len(member_attrs) != m:
+        raise ValueError(f"a group of {m} updates has {len(starts) - 1} input ranges and "
+                         f"{len(member_attrs)} attr dicts")
+    if m == 0:
+        return declined
+    updates = <_Update*>PyMem_Malloc(m * sizeof(_Update))
+    accepted = <bint*>PyMem_Malloc(m * sizeof(bint))
+    if updates == NULL or accepted == NULL:
+        PyMem_Free(updates)
+        PyMem_Free(accepted)
+        raise MemoryError()
+    try:
+        for k in range(m):
+            accepted[k] = False
+            first = len(resources)
+            firsts.append(first)
+            if type(kernels[k]) is not DenseApply:
+                continue
+            kernel = <DenseApply>kernels[k]
+            if (starts[k + 1] - starts[k] < kernel.num_inputs
+                    or not kernel._resolve(ctx, inputs, starts[k], member_attrs[k],
+                                           &updates[k], keys, resources)):
+                del keys[first:], resources[first:]
+                continue
+            # Two members on one resource are not independent: the later one runs alone.
+            independent = True
+            for i in range(first, len(keys)):
+                if keys[i] in member_of_key:
+                    independent = False
+                    break
+            if not independent:
+                del keys[first:], resources[first:]
+                continue
+            for i in range(first, len(keys)):
+                member_of_key[keys[i]] = k
+            accepted[k] = True
+        try:
+            for i in range(len(resources)):
+                lock = resources[i].lock
+                if not lock.acquire(False):
+                    # Busy elsewhere: everything goes to the per-op drivers.
+                    for k in range(m):
+                        accepted[k] = False
+                    break
+                locks.append(lock)
+                held += 1
+            for k in range(m):
+                if accepted[k]:
+                    kernel = <DenseApply>kernels[k]
+                    accepted[k] = kernel._bind(&updates[k], resources, firsts[k],
+                                               inputs[starts[k] + kernel.grad_at])
+                    if accepted[k]:
+                        total += updates[k].n
+            if total >= PARALLEL_THRESHOLD:
+                num_threads = get_num_threads()
+            if num_threads <= 1:
+                with nogil:
+                    for k in range(m):
+                        if accepted[k] and updates[k].n:
+                            _run_update(&updates[k], 0, updates[k].n, 1)
+            else:
+                for k in range(m):
+                    if accepted[k]:
+                        num_items += (updates[k].n + GROUP_BLOCK - 1) // GROUP_BLOCK
+                item_update = <Py_ssize_t*>PyMem_Malloc(3 * num_items * sizeof(Py_ssize_t))
+                if item_update == NULL:
+                    raise MemoryError()
+                item_start = item_update + num_items
+                item_stop = item_start + num_items
+                item = 0
+                for k in range(m):
+                    if not accepted[k]:
+                        continue
+                    start = 0
+                    while start < updates[k].n:
+                        block = min(GROUP_BLOCK, updates[k].n - start)
+                        item_update[item] = k
+                        item_start[item] = start
+                        item_stop[item] = start + block
+                        start += block
+                        item += 1
+                with nogil:
+                    for item in prange(num_items, num_threads=num_threads, schedule="dynamic"):
+                        _run_update(&updates[item_update[item]], item_start[item],
+                                    item_stop[item], 1)
+        finally:
+            for i in range(held):
+                locks[i].release()
+        for k in range(m):
+            if not accepted[k]:
+                declined.append(k)
+        return declined
+    finally:
+        PyMem_Free(updates)
+        PyMem_Free(accepted)
+        PyMem_Free(item_update)

@@ -42,7 +42,9 @@ class OpDef:
         (``GetSessionHandle`` returns a `TensorHandle` this way).
       fusion: None, or the name of the instruction (``'add'``, ``'exp'``, ...) or reduction
         (``'reduce_sum'``, ...) of ``sessionlib.runtime.fusion`` that computes this op inside
-        a fused elementwise chain; ops without it are never fused.
+        a fused elementwise chain; or ``'independent_update'`` for an op whose only effect is
+        on its own resources, which ``sessionlib.runtime.update_grouping`` may run together
+        with other such ops of a step, in parallel. Ops without it are never fused.
       gradient: the op's gradient function, `NOT_DIFFERENTIABLE`, or None (not given yet).
         ``gradient(op, *output_grads) -> [input_grad, ...]`` builds graph ops, like a function
         registered with TF's ``RegisterGradient``: it gets the forward `Operation` and one

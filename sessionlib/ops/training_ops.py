@@ -163,10 +163,15 @@ def _make_infer(op_type, inputs, extra_attrs):
     return infer
 
 
+# A dense update touches only its own variable and slots: a step's updates of different
+# variables may run together, in parallel (the runtime's update grouping). The sparse ops
+# stay alone: their rows are deduplicated in Python, one op at a time.
 for _op_type, (_inputs, _extra) in APPLY_OPS.items():
     registry.register_op(_op_type, infer=_make_infer(_op_type, _inputs, _extra),
                          kernel=_op_type, num_inputs=len(_inputs), stateful=True,
                          gradient=registry.NOT_DIFFERENTIABLE,
+                         fusion=(None if _op_type.startswith("ResourceSparse")
+                                 else "independent_update"),
                          doc="Updates a variable and its slots in place (an optimizer step).")
 del _op_type, _inputs, _extra
 

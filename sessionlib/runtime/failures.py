@@ -30,12 +30,15 @@ class NodeFailure(Exception):
       plan_node: the failing node's position in the `ExecPlan` that ran (not an op index:
         `node_error` translates it).
       cause: the exception the kernel raised.
+      origin: the op index of the failing member of a node that runs several ops
+        (``runtime/update_grouping.py`` sets ``cause.member_origin``), else -1.
     """
 
     def __init__(self, plan_node, cause):
         super().__init__(plan_node, cause)
         self.plan_node = plan_node
         self.cause = cause
+        self.origin = getattr(cause, "member_origin", -1)
 
 
 def error_code_of(cause):
@@ -87,7 +90,7 @@ def op_error(op, device, cause):
         return errors.InvalidArgumentError(node_def, op, message)
 
 
-def node_error(plan, plan_node, ops, devices, cause):
+def node_error(plan, plan_node, ops, devices, cause, origin=-1):
     """`op_error` for node `plan_node` of `plan`, a plan compiled from the step's `ops`.
 
     Args:
@@ -95,8 +98,11 @@ def node_error(plan, plan_node, ops, devices, cause):
       plan_node: the failing node's position in `plan` (`NodeFailure.plan_node`).
       ops, devices: the step's ops in its order, and the device of each.
       cause: the kernel's exception.
+      origin: the failing op's index when the node runs several ops and knows which failed
+        (`NodeFailure.origin`); -1: the node's own origin.
     """
-    origin = int(plan.origins[plan_node])
+    if not 0 <= origin < len(ops):
+        origin = int(plan.origins[plan_node])
     if origin < 0:      # a node the runtime inserted: no op stands behind it
         return op_error(None, None, cause)
     return op_error(ops[origin], devices[origin], cause)

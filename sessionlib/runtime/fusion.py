@@ -273,8 +273,11 @@ def _fused_node(node_class, nodes, group, kinds, number):
     if reduce_spec is not None:
         (attrs["reduce"], attrs["reduce_src"], attrs["reduce_axes"], attrs["keep_dims"],
          attrs["reduce_op"]) = reduce_spec
+    controls = []
+    for i in group:
+        controls.extend(c for c in nodes[i].controls if c not in controls)
     return node_class(FUSED_OP_TYPE, list(inputs), list(nodes[root].outputs), attrs,
-                      attrs["_name"], nodes[root].origin)
+                      attrs["_name"], nodes[root].origin, tuple(controls))
 
 
 def describe(attrs):

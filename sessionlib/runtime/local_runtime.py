@@ -61,7 +61,7 @@ class LocalStep(interface.Step):
                 self._run_traced(slots, run_context, trace)
         except NodeFailure as failure:
             raise failures.node_error(self.plan, failure.plan_node, self.ops, self.devices,
-                                      failure.cause) from None
+                                      failure.cause, failure.origin) from None
         return [slots[number] if kept else fetched_value(slots[number])
                 for number, kept in self._fetches]
 

@@ -24,7 +24,7 @@ import numpy as np
 
 from sessionlib.framework import graph_io, registry
 from sessionlib.runtime import channel, fusion, kernel_table
-from sessionlib.runtime.plan import Node, compile_nodes
+from sessionlib.runtime.plan import Node, compile_nodes, rewrite
 
 __all__ = ["PartitionPlan", "PartitionedStep", "partition", "SEND", "RECV"]
 
@@ -309,8 +309,9 @@ def partition(order, devices, feed_tensors, fetch_tensors, device_names, fuse=No
             name = (f"_send_{tensor.name if tensor is not None else '^' + op.name}"
                     f"_{_short_device(consumer_device)}").replace(":", "_")
             attrs = {"edge": number, "_name": name, "control": tensor is None}
+            # A control edge's send reads nothing: its control input keeps it after `op`.
             nodes[device].append(Node(SEND, [tensor] if tensor is not None else [], [],
-                                      attrs, name))
+                                      attrs, name, controls=(op.name,)))
             send_names[number] = name
 
     # 3. Compile each device's nodes into a plan.
@@ -341,10 +342,10 @@ def _compile(device, nodes, fed, feed_index, fetches, num_edges, fuse):
             if key in fed and key not in used_feeds:
                 used_feeds.append(key)
     fetch_keys = [tensor for _, tensor in fetches]
-    # Fusion runs here rather than inside compile_nodes, so that the partition's graph and
+    # The rewrites run here rather than inside compile_nodes, so that the partition's graph and
     # trace labels describe the fused nodes that really run.
     if fusion.enabled() if fuse is None else fuse:
-        nodes = fusion.fuse(nodes, used_feeds, fetch_keys)
+        nodes = rewrite(nodes, used_feeds, fetch_keys)
     plan, feed_slots, fetch_slots = compile_nodes(nodes, used_feeds, fetch_keys, fuse=False)
     feeds = [(feed_index[key], number) for key, number in zip(used_feeds, feed_slots)]
     fetch_pairs = [(index, number) for (index, _), number in zip(fetches, fetch_slots)]

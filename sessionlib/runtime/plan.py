@@ -15,10 +15,10 @@ import collections
 import numpy as np
 
 from sessionlib.framework import registry
-from sessionlib.runtime import fusion, kernel_table
+from sessionlib.runtime import fusion, kernel_table, update_grouping
 
 __all__ = ["ExecPlan", "Node", "prune", "needed_ops", "compile_plan", "compile_nodes",
-           "bind_kernels"]
+           "rewrite", "bind_kernels"]
 
 
 class ExecPlan:
@@ -181,17 +181,21 @@ class Node:
       name: the node name (for errors and traces).
       origin: the index of the graph op it stands for in the step's global order (errors
         and traces map back through it), or -1 for a node with no op behind it.
+      controls: the names of the ops this node must run after although it reads none of
+        their outputs (its control inputs): the passes that move nodes
+        (``runtime/update_grouping.py``) must keep them after those ops.
     """
 
-    __slots__ = ("op_type", "inputs", "outputs", "attrs", "name", "origin")
+    __slots__ = ("op_type", "inputs", "outputs", "attrs", "name", "origin", "controls")
 
-    def __init__(self, op_type, inputs, outputs, attrs, name, origin=-1):
+    def __init__(self, op_type, inputs, outputs, attrs, name, origin=-1, controls=()):
         self.op_type = op_type
         self.inputs = inputs
         self.outputs = outputs
         self.attrs = attrs
         self.name = name
         self.origin = origin
+        self.controls = controls
 
     @classmethod
     def of_op(cls, op, origin, inputs=None):
@@ -200,7 +204,7 @@ class Node:
         attrs = dict(op._attrs)
         attrs["_name"] = op.name
         return cls(op.type, list(op._inputs) if inputs is None else inputs, list(op._outputs),
-                   attrs, op.name, origin)
+                   attrs, op.name, origin, tuple(c.name for c in op._control_inputs))
 
 
 def compile_plan(order, fed_tensors, fetch_tensors, fuse=None):
@@ -228,8 +232,9 @@ def compile_nodes(nodes, feed_keys, fetch_keys, fuse=None):
         also fed keeps the fed value: the node writes its result to a scratch slot.
       fetch_keys: the values whose slots the caller reads after the run.
       fuse: whether chains of elementwise ops become `_FusedElementwise` nodes
-        (``runtime/fusion.py``); None: the process default (``SESSIONLIB_FUSION``, on).
-        Fused plans have fewer nodes than ops; `origins` maps each node to its op.
+        (``runtime/fusion.py``) and independent updates `_GroupedUpdate` nodes
+        (``runtime/update_grouping.py``); None: the process default (``SESSIONLIB_FUSION``,
+        on). Such plans have fewer nodes than ops; `origins` maps each node to its op.
 
     Returns:
       (plan, feed_slots, fetch_slots).
@@ -237,7 +242,7 @@ def compile_nodes(nodes, feed_keys, fetch_keys, fuse=None):
     if fuse is None:
         fuse = fusion.enabled()
     if fuse:
-        nodes = fusion.fuse(nodes, feed_keys, fetch_keys)
+        nodes = rewrite(nodes, feed_keys, fetch_keys)
     slot_of = {}
 
     def slot(key):
@@ -281,6 +286,13 @@ def compile_nodes(nodes, feed_keys, fetch_keys, fuse=None):
         [node.name for node in nodes], len(slot_of), [node.op_type for node in nodes],
         [k.name for k in kernel_defs], _int32([n.origin for n in nodes]))
     return plan, feed_slots, fetch_slots
+
+
+def rewrite(nodes, feed_keys, fetch_keys):
+    """The compile-time rewrites of one device's nodes: elementwise fusion, then update
+    grouping (`compile_nodes` and ``partition`` both run them, when fusion is on)."""
+    nodes = fusion.fuse(nodes, feed_keys, fetch_keys)
+    return update_grouping.group(nodes)
 
 
 def _int32(values):

@@ -388,7 +388,7 @@ class Worker:
             if run_slots:
                 self.rendezvous.abort(run_slots, generation, entry.num_edges)
             code, text = failures.error_code_of(failure.cause)
-            return ("err", code, text, failure.plan_node)
+            return ("err", code, text, failure.plan_node, failure.origin)
         except BaseException:
             if run_slots:
                 self.rendezvous.abort(run_slots, generation, entry.num_edges)

@@ -186,7 +186,9 @@ def _malformed_reply(part, cause):
 def _checked_reply(part, reply):
     """`reply` (decoded) if it is a well-formed reply of `part`, else the `InternalError`
     that names its device: ``("ok", [(fetch index, descriptor), ...][, trace])`` with the
-    partition's fetch indices in order, or ``("err", code, message, plan node or -1)``.
+    partition's fetch indices in order, or ``("err", code, message, plan node or -1[, op
+    index])``, the last the failing member of a node that runs several ops (made -1 when
+    absent).
     Descriptors are checked when they are opened (``shm.TensorStore.open``)."""
     if type(reply) is tuple and reply:
         if reply[0] == "ok" and len(reply) in (2, 3) and type(reply[1]) is list:
@@ -196,10 +198,11 @@ def _checked_reply(part, reply):
                             for item, index in zip(fetched, part.fetch_indices))
                     and (len(reply) == 2 or (type(reply[2]) is tuple and len(reply[2]) == 5))):
                 return reply
-        elif (reply[0] == "err" and len(reply) == 4 and type(reply[1]) is int
+        elif (reply[0] == "err" and len(reply) in (4, 5) and type(reply[1]) is int
               and errors.OK < reply[1] <= errors.UNAUTHENTICATED and type(reply[2]) is str
-              and type(reply[3]) is int and -1 <= reply[3] < len(part.plan.plan)):
-            return reply
+              and type(reply[3]) is int and -1 <= reply[3] < len(part.plan.plan)
+              and (len(reply) == 4 or type(reply[4]) is int)):
+            return reply if len(reply) == 5 else reply + (-1,)
     return _malformed_reply(part, reprlib.repr(reply))
 
 
@@ -564,11 +567,11 @@ class WorkerStep(interface.Step):
                     traces.append((part, reply[2]))
                 continue
             else:
-                _, code, message, plan_node = reply
+                _, code, message, plan_node, origin = reply
                 error = errors.make_op_error(code, message)
                 if plan_node >= 0:
                     error = failures.node_error(part.plan.plan, plan_node, self.ops,
-                                                self.devices, error)
+                                                self.devices, error, origin)
                 # The root cause wins: a graph op's kernel error, then a dead device, then
                 # the aborts, cancellations and deadlines they caused elsewhere (a `_Recv`,
                 # which stands for no op, only waited).
