@@ -78,6 +78,12 @@ FIGURES = {
     "build_cnn": ("build the CNN training graph with minimize (ms)", "<= 0.2x TF"),
     "train_vars": ("GD step on 400 scalar variables (µs; base: 10 variables)",
                    "overhead flat"),
+    # Issue 12 (model building): the baseline column is the same model written with tf.nn
+    # and tf.Variable, in the same run; TF's column runs the tf.layers code (tf-keras).
+    "train_cnn_layers": ("the CNN step written with tf.layers (ms; base: tf.nn)",
+                         "<= 1.05x base"),
+    "train_bn_mlp": ("BN MLP 784-256-256-10 Adam step, tf.layers (ms; base: tf.nn)",
+                     "<= 1.05x base"),
 }
 
 # How many timed rounds the kernel figures take the best of (--repeat).
@@ -732,6 +738,114 @@ def bench_train_vars(backend):
     return _many_variables_step_us(tf, 400), _many_variables_step_us(tf, 10)
 
 
+# ---- model building (issue 12) ------------------------------------------------------------------
+# The same models written with tf.layers, against tf.nn + tf.Variable versions in the same run:
+# layers add graph structure, not run time.
+
+def _cnn_layers_training_graph(tf, batch=64):
+    """`_cnn_training_graph` written with tf.layers (same shapes, same optimizer)."""
+    rng = np.random.default_rng(0)
+    graph = tf.Graph()
+    with graph.as_default():
+        tf.set_random_seed(0)
+        x = tf.placeholder(tf.float32, [batch, 28, 28, 1], name="x")
+        labels = tf.placeholder(tf.int32, [batch], name="labels")
+        h = x
+        for filters in (32, 64):
+            h = tf.layers.conv2d(h, filters, 5, padding="same", activation=tf.nn.relu)
+            h = tf.layers.max_pooling2d(h, 2, 2, padding="same")
+        h = tf.layers.flatten(h)
+        h = tf.layers.dense(h, 1024, activation=tf.nn.relu)
+        h = tf.layers.dropout(h, rate=0.5, training=True)
+        logits = tf.layers.dense(h, 10)
+        loss = tf.losses.sparse_softmax_cross_entropy(labels=labels, logits=logits)
+        train = tf.train.AdamOptimizer(1e-4).minimize(loss)
+        init = tf.global_variables_initializer()
+    feeds = {x: rng.standard_normal((batch, 28, 28, 1)).astype(np.float32),
+             labels: rng.integers(0, 10, batch).astype(np.int32)}
+    return graph, init, train, loss, feeds
+
+
+def _bn_mlp_training_graph(tf, batch=128, use_layers=True):
+    """MLP 784-256-256-10 with batch normalization after each hidden dense layer (batch
+    statistics, moving averages updated each step), Adam; written with tf.layers, or with
+    tf.nn.moments / tf.nn.batch_normalization and tf.Variable."""
+    rng = np.random.default_rng(0)
+    graph = tf.Graph()
+    with graph.as_default():
+        x = tf.placeholder(tf.float32, [batch, 784], name="x")
+        labels = tf.placeholder(tf.int32, [batch], name="labels")
+        h = x
+        for index, (n_in, n_out) in enumerate(((784, 256), (256, 256))):
+            if use_layers:
+                h = tf.layers.dense(h, n_out, use_bias=False)
+                h = tf.nn.relu(tf.layers.batch_normalization(h, training=True))
+                continue
+            w = tf.Variable(_initial_value((n_in, n_out), n_in), name=f"w{index}")
+            gamma = tf.Variable(np.ones(n_out, np.float32), name=f"gamma{index}")
+            beta = tf.Variable(np.zeros(n_out, np.float32), name=f"beta{index}")
+            moving_mean = tf.Variable(np.zeros(n_out, np.float32), trainable=False)
+            moving_var = tf.Variable(np.ones(n_out, np.float32), trainable=False)
+            z = tf.matmul(h, w)
+            mean, variance = tf.nn.moments(z, axes=[0])
+            tf.add_to_collection(tf.GraphKeys.UPDATE_OPS,
+                                 moving_mean.assign_sub((moving_mean - mean) * 0.01))
+            tf.add_to_collection(tf.GraphKeys.UPDATE_OPS,
+                                 moving_var.assign_sub((moving_var - variance) * 0.01))
+            h = tf.nn.relu(tf.nn.batch_normalization(z, mean, variance, beta, gamma, 1e-3))
+        logits = (tf.layers.dense(h, 10) if use_layers
+                  else _dense(tf, rng, h, 256, 10, "out"))
+        loss = tf.reduce_mean(tf.nn.sparse_softmax_cross_entropy_with_logits(
+            labels=labels, logits=logits))
+        with tf.control_dependencies(tf.get_collection(tf.GraphKeys.UPDATE_OPS)):
+            train = tf.train.AdamOptimizer(1e-3).minimize(loss)
+        init = tf.global_variables_initializer()
+    feeds = {x: rng.standard_normal((batch, 784)).astype(np.float32),
+             labels: rng.integers(0, 10, batch).astype(np.int32)}
+    return graph, init, train, loss, feeds
+
+
+def _interleaved_steps_ms(tf, builds):
+    """The best step time of each graph of `builds`, measured in alternating rounds, so that
+    a noisy moment of the machine hits both alike."""
+    entries = []
+    try:
+        for build in builds:
+            graph, init, train, _, feeds = build(tf)
+            sess = tf.Session(graph=graph)
+            entries.append((sess, train, feeds))
+            sess.run(init)
+            for _ in range(3):
+                sess.run(train, feeds)
+        best = [float("inf")] * len(entries)
+        for _ in range(3 * REPEAT):
+            for index, (sess, train, feeds) in enumerate(entries):
+                start = time.perf_counter()
+                sess.run(train, feeds)
+                best[index] = min(best[index], time.perf_counter() - start)
+        return [value * 1e3 for value in best]
+    finally:
+        for sess, _, _ in entries:
+            sess.close()
+
+
+def bench_train_cnn_layers(backend):
+    tf = _tf_module(backend)
+    if backend == "tf":
+        return _training_step_ms(tf, _cnn_layers_training_graph), None
+    return tuple(_interleaved_steps_ms(tf, [_cnn_layers_training_graph,
+                                            _cnn_training_graph]))
+
+
+def bench_train_bn_mlp(backend):
+    tf = _tf_module(backend)
+    if backend == "tf":
+        return _training_step_ms(tf, _bn_mlp_training_graph), None
+    return tuple(_interleaved_steps_ms(tf, [
+        _bn_mlp_training_graph,
+        lambda module: _bn_mlp_training_graph(module, use_layers=False)]))
+
+
 BENCHMARKS = {
     "import": bench_import,
     "step_latency": bench_step_latency,
@@ -758,6 +872,8 @@ BENCHMARKS = {
     "build_mlp": bench_build_mlp,
     "build_cnn": bench_build_cnn,
     "train_vars": bench_train_vars,
+    "train_cnn_layers": bench_train_cnn_layers,
+    "train_bn_mlp": bench_train_bn_mlp,
 }
 # Figures measured against the TF interpreter's numexpr as well.
 NUMEXPR_FIGURES = ("fused_y", "fused_sum", "fused_fed", "add_stream")
@@ -780,7 +896,9 @@ def _tf_results(tf_python, names, backend="tf"):
                           "--repeat", str(REPEAT), "--only", ",".join(names)],
                          capture_output=True, text=True,
                          env=dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3",
-                                  CUDA_VISIBLE_DEVICES=""))
+                                  CUDA_VISIBLE_DEVICES="",
+                                  # tf.compat.v1.layers needs the legacy tf-keras package.
+                                  TF_USE_LEGACY_KERAS="1"))
     if out.returncode != 0:
         print(f"(TF run failed: {out.stderr.strip().splitlines()[-1:]})", file=sys.stderr)
         return {}
