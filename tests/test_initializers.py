@@ -149,7 +149,7 @@ def test_orthogonal(shape):
                                "be at least two-dimensional. Received shape=[3]")
 
 
-# ---- seeding -------------------------------------------------------------------------------------
+# ---- seeding --------------------------------------------------------------------------------
 
 def _draw(graph_seed, op_seed, factory=tf.random_normal_initializer):
     graph = tf.Graph()

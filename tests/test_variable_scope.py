@@ -470,3 +470,24 @@ def test_scopes_are_per_thread():
         thread.start()
         thread.join()
     assert names["thread"] == ""
+
+
+def test_threads_asking_for_one_new_variable_share_it():
+    import threading
+
+    graph = tf.get_default_graph()
+    results = []
+    barrier = threading.Barrier(8)
+
+    def build():
+        with graph.as_default(), tf.variable_scope("shared", reuse=tf.AUTO_REUSE):
+            barrier.wait()
+            results.append(tf.get_variable("w", [4, 4]))
+
+    threads = [threading.Thread(target=build) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert len(results) == 8 and all(v is results[0] for v in results)
+    assert [v.name for v in tf.global_variables()] == ["shared/w:0"]

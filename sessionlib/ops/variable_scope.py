@@ -25,6 +25,7 @@ chain, the error messages) follow TF's ``variable_scope.py``, checked against TF
 import enum
 import functools
 import inspect
+import threading
 
 from sessionlib import dtypes
 from sessionlib.framework import graph as graph_lib
@@ -79,6 +80,9 @@ class _VariableStore:
     def __init__(self):
         self._vars = {}
         self._partitioned_vars = {}
+        # Look-up and creation are one step, so two threads asking for one new name get one
+        # variable (the second under AUTO_REUSE) rather than two.
+        self._lock = threading.RLock()
 
     def get_variable(self, name, shape=None, dtype=dtypes.float32, initializer=None,
                      regularizer=None, reuse=None, trainable=None, collections=None,
@@ -99,6 +103,13 @@ class _VariableStore:
                          use_resource=None, constraint=None,
                          synchronization=VariableSynchronization.AUTO,
                          aggregation=VariableAggregation.NONE):
+            with self._lock:
+                return _locked_getter(name, shape, dtype, initializer, regularizer, reuse,
+                                      trainable, collections, partitioner, validate_shape,
+                                      constraint)
+
+        def _locked_getter(name, shape, dtype, initializer, regularizer, reuse, trainable,
+                           collections, partitioner, validate_shape, constraint):
             is_scalar = isinstance(shape, (list, tuple)) and not shape
             if partitioner is not None and not is_scalar:
                 if not callable(partitioner):
