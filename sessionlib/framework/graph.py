@@ -24,6 +24,7 @@ from sessionlib.framework.tensor_shape import as_shape
 __all__ = [
     "Graph", "Operation", "Tensor", "get_default_graph", "reset_default_graph",
     "name_scope", "device", "control_dependencies", "convert_to_tensor", "GraphKeys",
+    "add_to_collection", "add_to_collections", "get_collection", "get_collection_ref",
 ]
 
 _VALID_OP_NAME = re.compile(r"^[A-Za-z0-9.][A-Za-z0-9_.\\/>-]*$")
@@ -31,17 +32,47 @@ _VALID_SCOPE_NAME = re.compile(r"^[A-Za-z0-9_.\\/>-]*$")
 
 
 class GraphKeys:
-    """Standard collection names, as in TF."""
+    """Standard collection names, with TF's string values (checked against TF 2.21)."""
 
     GLOBAL_VARIABLES = "variables"
+    VARIABLES = "variables"  # TF 1's deprecated spelling of GLOBAL_VARIABLES
     LOCAL_VARIABLES = "local_variables"
+    METRIC_VARIABLES = "metric_variables"
+    MODEL_VARIABLES = "model_variables"
     TRAINABLE_VARIABLES = "trainable_variables"
-    QUEUE_RUNNERS = "queue_runners"
-    INIT_OP = "init_op"
-    READY_OP = "ready_op"
-    GLOBAL_STEP = "global_step"
-    TRAIN_OP = "train_op"
+    TRAINABLE_RESOURCE_VARIABLES = "trainable_resource_variables"
     MOVING_AVERAGE_VARIABLES = "moving_average_variables"
+    CONCATENATED_VARIABLES = "concatenated_variables"
+    SUMMARIES = "summaries"
+    SUMMARY_OP = "summary_op"
+    QUEUE_RUNNERS = "queue_runners"
+    TABLE_INITIALIZERS = "table_initializer"
+    ASSET_FILEPATHS = "asset_filepaths"
+    SAVEABLE_OBJECTS = "saveable_objects"
+    REGULARIZATION_LOSSES = "regularization_losses"
+    LOSSES = "losses"
+    ACTIVATIONS = "activations"
+    WEIGHTS = "weights"
+    BIASES = "biases"
+    RESOURCES = "resources"
+    LOCAL_RESOURCES = "local_resources"
+    SAVERS = "savers"
+    INIT_OP = "init_op"
+    LOCAL_INIT_OP = "local_init_op"
+    READY_OP = "ready_op"
+    READY_FOR_LOCAL_INIT_OP = "ready_for_local_init_op"
+    TRAIN_OP = "train_op"
+    GLOBAL_STEP = "global_step"
+    EVAL_STEP = "eval_step"
+    UPDATE_OPS = "update_ops"
+    COND_CONTEXT = "cond_context"
+    WHILE_CONTEXT = "while_context"
+    _SUMMARY_COLLECTION = "_SUMMARY_V2"
+    _STREAMING_MODEL_PORTS = "streaming_model_ports"
+    # The collections that hold variables (TF's list, in its order).
+    _VARIABLE_COLLECTIONS = [GLOBAL_VARIABLES, LOCAL_VARIABLES, METRIC_VARIABLES,
+                             MODEL_VARIABLES, TRAINABLE_VARIABLES, MOVING_AVERAGE_VARIABLES,
+                             CONCATENATED_VARIABLES, TRAINABLE_RESOURCE_VARIABLES]
 
 
 class Tensor:
@@ -757,34 +788,62 @@ class Graph:
         return versions_pb2.VersionDef(producer=GRAPH_DEF_VERSION, min_consumer=0)
 
     # ---- collections -------------------------------------------------------------------
+    # Keys are usually `GraphKeys` strings; library state (the variable store) uses tuple
+    # keys, which `get_all_collection_keys` leaves out, as TF does.
 
     def add_to_collection(self, name, value):
+        """Appends `value` to the collection `name`.
+
+        Raises:
+          RuntimeError: if the graph is finalized.
+        """
+        self._check_not_finalized()
         with self._lock:
             self._collections.setdefault(name, []).append(value)
 
     def add_to_collections(self, names, value):
-        for name in ([names] if isinstance(names, str) else names):
+        """Appends `value` to each collection in `names` (a string is one name) once."""
+        names = (names,) if isinstance(names, str) else dict.fromkeys(names)
+        for name in names:
             self.add_to_collection(name, value)
 
     def get_collection_ref(self, name):
+        """The list of collection `name` itself (created empty if missing), to edit in place."""
         with self._lock:
             return self._collections.setdefault(name, [])
 
     def get_collection(self, name, scope=None):
-        """A copy of collection `name`, optionally filtered by a name-scope regex."""
+        """A copy of collection `name`.
+
+        Args:
+          name: the key.
+          scope: if given, keep only the items with a ``name`` that `re.match`es it (so
+            ``'enc'`` also matches ``'encoder/w'``; use ``'enc/'`` for one scope).
+        """
         with self._lock:
             items = list(self._collections.get(name, []))
         if scope is None:
             return items
         pattern = re.compile(scope)
-        return [item for item in items
-                if hasattr(item, "name") and pattern.match(item.name)]
+        result = []
+        for item in items:
+            item_name = getattr(item, "name", None)
+            if isinstance(item_name, str) and pattern.match(item_name):
+                result.append(item)
+        return result
 
     def get_all_collection_keys(self):
+        """The string keys of the collections used in this graph (empty ones included)."""
         with self._lock:
-            return [key for key, items in self._collections.items() if items]
+            return [key for key in self._collections if isinstance(key, str)]
 
     def clear_collection(self, name):
+        """Removes the collection `name`.
+
+        Raises:
+          RuntimeError: if the graph is finalized.
+        """
+        self._check_not_finalized()
         with self._lock:
             self._collections.pop(name, None)
 
@@ -925,6 +984,26 @@ def control_dependencies(control_inputs):
 # ---- conversion of values to tensors ---------------------------------------------------
 
 _conversion_functions = []
+
+
+def add_to_collection(name, value):
+    """`Graph.add_to_collection` on the default graph."""
+    get_default_graph().add_to_collection(name, value)
+
+
+def add_to_collections(names, value):
+    """`Graph.add_to_collections` on the default graph."""
+    get_default_graph().add_to_collections(names, value)
+
+
+def get_collection(key, scope=None):
+    """`Graph.get_collection` on the default graph: a filtered copy of collection `key`."""
+    return get_default_graph().get_collection(key, scope)
+
+
+def get_collection_ref(key):
+    """`Graph.get_collection_ref` on the default graph: the list itself."""
+    return get_default_graph().get_collection_ref(key)
 
 
 def register_tensor_conversion_function(base_type, conversion_func):
