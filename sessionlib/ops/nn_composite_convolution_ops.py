@@ -41,7 +41,7 @@ def _get_sequence_1d(value, name, default=None):
 
 
 def _layout_1d(data_format, op_name):
-    """(2-D data format, the width axis of the 1-D input, the inserted axis for Squeeze)."""
+    """(the 2-D data format, the axis where the pools insert the height: 1 NWC, 2 NCW)."""
     if data_format is None or data_format in ("NWC", "NHWC"):
         return "NHWC", 1
     if data_format in ("NCW", "NCHW"):
