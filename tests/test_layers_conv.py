@@ -1,0 +1,207 @@
+"""tf.layers convolutions and pooling: outputs against numpy with constant initializers, the
+variables' names and shapes, static output shapes and channels_first.
+
+The names and static shapes were checked against TF 2.21 (legacy tf-keras layers).
+"""
+
+import itertools
+import math
+
+import numpy as np
+import pytest
+
+import sessionlib as tf
+
+
+def _run(fetches, feed_dict=None):
+    with tf.Session() as sess:
+        sess.run(tf.global_variables_initializer())
+        return sess.run(fetches, feed_dict)
+
+
+def _pads(size, kernel, stride, dilation, padding):
+    effective = (kernel - 1) * dilation + 1
+    if padding == "same":
+        out = math.ceil(size / stride)
+        total = max((out - 1) * stride + effective - size, 0)
+        return out, total // 2, total - total // 2
+    return math.ceil((size - effective + 1) / stride), 0, 0
+
+
+def np_conv(x, w, strides, padding, dilations=None):
+    """N-D convolution, channels last: x [N, *spatial, C], w [*kernel, C, F]."""
+    rank = x.ndim - 2
+    dilations = dilations or (1,) * rank
+    geometry = [_pads(x.shape[1 + i], w.shape[i], strides[i], dilations[i], padding)
+                for i in range(rank)]
+    xp = np.pad(x, [(0, 0)] + [(lo, hi) for _, lo, hi in geometry] + [(0, 0)])
+    out = np.zeros((x.shape[0],) + tuple(g[0] for g in geometry) + (w.shape[-1],))
+    for offset in itertools.product(*[range(k) for k in w.shape[:rank]]):
+        index = tuple(slice(offset[i] * dilations[i],
+                            offset[i] * dilations[i] + (geometry[i][0] - 1) * strides[i] + 1,
+                            strides[i]) for i in range(rank))
+        out += np.tensordot(xp[(slice(None),) + index], w[offset], axes=([-1], [0]))
+    return out
+
+
+def np_conv2d_transpose(x, w, stride, padding):
+    """x [N, H, W, C], w [kh, kw, F, C] -> [N, H', W', F] (the transpose of np_conv)."""
+    n, h, wd, _ = x.shape
+    kh, kw, f, _ = w.shape
+    sizes = []
+    for size, k in ((h, kh), (wd, kw)):
+        out = size * stride if padding == "same" else size * stride + max(k - stride, 0)
+        total = max((size - 1) * stride + k - out, 0)
+        sizes.append((out, total // 2))
+    full = np.zeros((n, (h - 1) * stride + kh, (wd - 1) * stride + kw, f))
+    for i, j in itertools.product(range(h), range(wd)):
+        full[:, i * stride:i * stride + kh, j * stride:j * stride + kw, :] += np.einsum(
+            "nc,abfc->nabf", x[:, i, j, :], w)
+    (oh, top), (ow, left) = sizes
+    return full[:, top:top + oh, left:left + ow, :]
+
+
+def np_pool(x, size, stride, padding, kind):
+    """2-D pooling, channels last; padding never counts."""
+    (oh, top, _), (ow, left, _) = [_pads(x.shape[1 + i], size[i], stride[i], 1, padding)
+                                   for i in range(2)]
+    out = np.zeros((x.shape[0], oh, ow, x.shape[3]))
+    for i, j in itertools.product(range(oh), range(ow)):
+        r0, c0 = i * stride[0] - top, j * stride[1] - left
+        window = x[:, max(r0, 0):r0 + size[0], max(c0, 0):c0 + size[1], :]
+        out[:, i, j] = window.max((1, 2)) if kind == "max" else window.mean((1, 2))
+    return out
+
+
+def _kernel(shape, seed=0):
+    return np.random.RandomState(seed).randn(*shape).astype(np.float32) * 0.5
+
+
+# ---- Conv2D -------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("padding,strides,dilation", [("valid", 1, 1), ("SAME", 2, 1),
+                                                      ("same", 1, 2), ("Valid", (2, 1), 1)])
+def test_conv2d_matches_numpy(padding, strides, dilation):
+    x = np.random.RandomState(1).randn(2, 7, 6, 3).astype(np.float32)
+    kernel = _kernel((3, 2, 3, 4))
+    bias = np.array([0.1, -0.1, 0.2, 0.0], np.float32)
+    out = tf.layers.conv2d(tf.constant(x), 4, (3, 2), strides=strides, padding=padding,
+                           dilation_rate=dilation, activation=tf.nn.relu,
+                           kernel_initializer=tf.constant_initializer(kernel),
+                           bias_initializer=tf.constant_initializer(bias))
+    strides = (strides, strides) if isinstance(strides, int) else strides
+    expected = np.maximum(np_conv(x, kernel, strides, padding.lower(), (dilation,) * 2) + bias,
+                          0)
+    assert out.shape.as_list() == list(expected.shape)
+    np.testing.assert_allclose(_run(out), expected, rtol=1e-4, atol=1e-5)
+
+
+def test_conv2d_names_and_shapes():
+    x = tf.placeholder(tf.float32, [None, 5, 5, 2])
+    out = tf.layers.conv2d(x, 3, 3, padding="same", activation=tf.nn.relu)
+    assert out.name == "conv2d/Relu:0"
+    assert out.shape.as_list() == [None, 5, 5, 3]
+    assert tf.get_default_graph().get_operation_by_name("conv2d/Conv2D").type == "Conv2D"
+    layer = tf.layers.Conv2D(4, (2, 3), strides=2, name="c")
+    layer(x)
+    assert [(v.name, v.shape.as_list()) for v in tf.global_variables()] == [
+        ("conv2d/kernel:0", [3, 3, 2, 3]), ("conv2d/bias:0", [3]),
+        ("c/kernel:0", [2, 3, 2, 4]), ("c/bias:0", [4])]
+    assert layer.compute_output_shape([None, 5, 5, 2]).as_list() == [None, 2, 2, 4]
+
+
+def test_conv2d_argument_errors():
+    x = tf.zeros([1, 4, 4, 2])
+    with pytest.raises(ValueError, match="padding"):
+        tf.layers.conv2d(x, 2, 3, padding="full")
+    with pytest.raises(ValueError, match="data_format"):
+        tf.layers.conv2d(x, 2, 3, data_format="NHWC")
+    with pytest.raises(ValueError, match="kernel_size"):
+        tf.layers.conv2d(x, 2, (1, 2, 3))
+    with pytest.raises(ValueError, match="channel dimension"):
+        tf.layers.conv2d(tf.placeholder(tf.float32, [None, 4, 4, None]), 2, 3)
+    with pytest.raises(ValueError, match="ndim"):
+        tf.layers.conv2d(tf.zeros([4, 4, 2]), 2, 3)
+
+
+def test_conv2d_reuse_and_trained_kernel_moves():
+    x = tf.constant(np.random.RandomState(2).randn(2, 4, 4, 1).astype(np.float32))
+    out = tf.layers.conv2d(x, 2, 2, name="c")
+    again = tf.layers.conv2d(x, 2, 2, name="c", reuse=True)
+    loss = tf.reduce_sum(tf.square(out))
+    train = tf.train.GradientDescentOptimizer(0.01).minimize(loss)
+    with tf.Session() as sess:
+        sess.run(tf.global_variables_initializer())
+        a, b = sess.run([out, again])
+        np.testing.assert_array_equal(a, b)
+        before = sess.run(loss)
+        for _ in range(3):
+            sess.run(train)
+        assert sess.run(loss) < before
+
+
+# ---- Conv2DTranspose ---------------------------------------------------------------------
+
+@pytest.mark.parametrize("padding,stride", [("same", 2), ("valid", 2), ("same", 1),
+                                            ("valid", 3)])
+def test_conv2d_transpose_matches_numpy(padding, stride):
+    x = np.random.RandomState(3).randn(2, 3, 4, 2).astype(np.float32)
+    kernel = _kernel((3, 3, 5, 2), seed=4)
+    inputs = tf.placeholder(tf.float32, [None, 3, 4, 2])
+    out = tf.layers.conv2d_transpose(inputs, 5, 3, strides=stride, padding=padding,
+                                     kernel_initializer=tf.constant_initializer(kernel),
+                                     bias_initializer=tf.constant_initializer(0.5))
+    expected = np_conv2d_transpose(x, kernel, stride, padding) + 0.5
+    assert out.shape.as_list() == [None] + list(expected.shape[1:])
+    assert [v.shape.as_list() for v in tf.global_variables()] == [[3, 3, 5, 2], [5]]
+    assert tf.global_variables()[0].name == "conv2d_transpose/kernel:0"
+    np.testing.assert_allclose(_run(out, {inputs: x}), expected, rtol=1e-4, atol=1e-5)
+
+
+def test_conv2d_transpose_with_unknown_spatial_sizes():
+    x = np.random.RandomState(5).randn(1, 3, 3, 2).astype(np.float32)
+    inputs = tf.placeholder(tf.float32, [None, None, None, 2])
+    kernel = _kernel((2, 2, 1, 2), seed=6)
+    out = tf.layers.Conv2DTranspose(1, 2, strides=2, padding="same",
+                                    kernel_initializer=tf.constant_initializer(kernel))(inputs)
+    assert out.shape.as_list() == [None, None, None, 1]
+    value = _run(out, {inputs: x})
+    np.testing.assert_allclose(value, np_conv2d_transpose(x, kernel, 2, "same"), rtol=1e-4,
+                               atol=1e-5)
+
+
+# ---- pooling ------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("kind", ["max", "avg"])
+@pytest.mark.parametrize("size,stride,padding", [(2, 2, "valid"), (3, 2, "same"),
+                                                 ((2, 3), (1, 2), "VALID")])
+def test_pooling2d_matches_numpy(kind, size, stride, padding):
+    x = np.random.RandomState(7).randn(2, 6, 7, 3).astype(np.float32)
+    function = tf.layers.max_pooling2d if kind == "max" else tf.layers.average_pooling2d
+    out = function(tf.constant(x), size, stride, padding=padding)
+    size = (size, size) if isinstance(size, int) else size
+    stride = (stride, stride) if isinstance(stride, int) else stride
+    expected = np_pool(x, size, stride, padding.lower(), kind)
+    assert out.shape.as_list() == list(expected.shape)
+    assert out.op.type == ("MaxPool" if kind == "max" else "AvgPool")
+    np.testing.assert_allclose(_run(out), expected, rtol=1e-5, atol=1e-6)
+
+
+@pytest.mark.parametrize("kind", ["max", "avg"])
+def test_pooling1d_matches_numpy(kind):
+    x = np.random.RandomState(8).randn(2, 7, 3).astype(np.float32)
+    layer_class = tf.layers.MaxPooling1D if kind == "max" else tf.layers.AveragePooling1D
+    out = layer_class(3, 2)(tf.constant(x))
+    expected = np_pool(x[:, :, None, :], (3, 1), (2, 1), "valid", kind)[:, :, 0, :]
+    assert out.shape.as_list() == [2, 3, 3]
+    assert out.name == ("max_pooling1d/Squeeze:0" if kind == "max"
+                        else "average_pooling1d/Squeeze:0")
+    np.testing.assert_allclose(_run(out), expected, rtol=1e-5, atol=1e-6)
+
+
+def test_pooling_aliases_and_no_variables():
+    x = tf.zeros([1, 4, 4, 1])
+    assert tf.layers.MaxPool2D is tf.layers.MaxPooling2D
+    assert tf.layers.AvgPool1D is tf.layers.AveragePooling1D
+    tf.layers.MaxPool2D(2, 2)(x)
+    assert tf.global_variables() == []
