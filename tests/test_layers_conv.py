@@ -205,3 +205,86 @@ def test_pooling_aliases_and_no_variables():
     assert tf.layers.AvgPool1D is tf.layers.AveragePooling1D
     tf.layers.MaxPool2D(2, 2)(x)
     assert tf.global_variables() == []
+
+
+# ---- Conv1D, Conv3D, SeparableConv2D --------------------------------------------------------
+
+@pytest.mark.parametrize("padding,stride,dilation", [("valid", 1, 1), ("same", 2, 1),
+                                                     ("same", 1, 2)])
+def test_conv1d_matches_numpy(padding, stride, dilation):
+    x = np.random.RandomState(9).randn(2, 9, 3).astype(np.float32)
+    kernel = _kernel((3, 3, 4), seed=10)
+    out = tf.layers.conv1d(tf.constant(x), 4, 3, strides=stride, padding=padding,
+                           dilation_rate=dilation,
+                           kernel_initializer=tf.constant_initializer(kernel),
+                           bias_initializer=tf.constant_initializer(0.25))
+    expected = np_conv(x, kernel, (stride,), padding, (dilation,)) + 0.25
+    assert out.shape.as_list() == list(expected.shape)
+    assert [v.name for v in tf.global_variables()] == ["conv1d/kernel:0", "conv1d/bias:0"]
+    np.testing.assert_allclose(_run(out), expected, rtol=1e-4, atol=1e-5)
+
+
+@pytest.mark.parametrize("padding,strides", [("valid", 1), ("same", 2)])
+def test_conv3d_matches_numpy(padding, strides):
+    x = np.random.RandomState(11).randn(2, 5, 4, 5, 2).astype(np.float32)
+    kernel = _kernel((2, 3, 2, 2, 3), seed=12)
+    out = tf.layers.conv3d(tf.constant(x), 3, (2, 3, 2), strides=strides, padding=padding,
+                           kernel_initializer=tf.constant_initializer(kernel))
+    expected = np_conv(x, kernel, (strides,) * 3, padding)
+    assert out.shape.as_list() == list(expected.shape)
+    assert tf.global_variables()[0].name == "conv3d/kernel:0"
+    np.testing.assert_allclose(_run(out), expected, rtol=1e-4, atol=1e-5)
+
+
+def test_separable_conv2d_matches_numpy():
+    x = np.random.RandomState(13).randn(2, 6, 5, 3).astype(np.float32)
+    depthwise = _kernel((3, 3, 3, 2), seed=14)
+    pointwise = _kernel((1, 1, 6, 4), seed=15)
+    out = tf.layers.separable_conv2d(
+        tf.constant(x), 4, 3, padding="same", depth_multiplier=2,
+        depthwise_initializer=tf.constant_initializer(depthwise),
+        pointwise_initializer=tf.constant_initializer(pointwise),
+        bias_initializer=tf.constant_initializer(0.1))
+    assert [(v.name, v.shape.as_list()) for v in tf.global_variables()] == [
+        ("separable_conv2d/depthwise_kernel:0", [3, 3, 3, 2]),
+        ("separable_conv2d/pointwise_kernel:0", [1, 1, 6, 4]),
+        ("separable_conv2d/bias:0", [4])]
+    # Depthwise: input channel c times multiplier m gives output channel c * 2 + m.
+    depth = np.concatenate(
+        [np_conv(x[..., c:c + 1], depthwise[:, :, c:c + 1, :], (1, 1), "same")
+         for c in range(3)], axis=-1)
+    expected = np.tensordot(depth, pointwise[0, 0], axes=([-1], [0])) + 0.1
+    assert out.shape.as_list() == [2, 6, 5, 4]
+    np.testing.assert_allclose(_run(out), expected, rtol=1e-4, atol=1e-5)
+
+
+# ---- channels_first -------------------------------------------------------------------------
+
+def _to_first(x):
+    return np.moveaxis(x, -1, 1)
+
+
+@pytest.mark.parametrize("build", ["conv1d", "conv2d", "conv3d", "conv2d_transpose",
+                                   "separable_conv2d", "max_pooling1d", "max_pooling2d",
+                                   "average_pooling1d", "average_pooling2d"])
+def test_channels_first_equals_channels_last_transposed(build):
+    rank = 1 if build.endswith("1d") else 3 if build.endswith("3d") else 2
+    x = np.random.RandomState(16).randn(*([2] + [5] * rank + [3])).astype(np.float32)
+    function = getattr(tf.layers, build)
+    if "pooling" in build:
+        def make(data, data_format):
+            return function(tf.constant(data), 2, 2, padding="same", data_format=data_format)
+    else:
+        initializers = {("depthwise_initializer" if "separable" in build
+                         else "kernel_initializer"): tf.constant_initializer(0.3)}
+        if "separable" in build:
+            initializers["pointwise_initializer"] = tf.constant_initializer(-0.2)
+
+        def make(data, data_format):
+            return function(tf.constant(data), 4, 2, padding="same", data_format=data_format,
+                            bias_initializer=tf.constant_initializer(0.5), **initializers)
+    last = make(x, "channels_last")
+    first = make(_to_first(x), "channels_first")
+    assert first.shape.as_list() == list(_to_first(np.zeros(last.shape.as_list())).shape)
+    last_value, first_value = _run([last, first])
+    np.testing.assert_allclose(first_value, _to_first(last_value), rtol=1e-5, atol=1e-5)
