@@ -144,6 +144,10 @@ def test_regularizers_and_fused_errors():
         tf.layers.batch_normalization(x, fused=True)
     with pytest.raises(NotImplementedError, match="renorm"):
         tf.layers.batch_normalization(x, renorm=True)
+    with pytest.raises(ValueError, match="virtual_batch_size"):
+        tf.layers.batch_normalization(x, virtual_batch_size=0)
+    with pytest.raises(ValueError, match="adjustment cannot"):
+        tf.layers.batch_normalization(x, virtual_batch_size=2, adjustment=lambda s: (1, 0))
     with pytest.raises(ValueError, match="Invalid axis"):
         tf.layers.batch_normalization(x, axis=4)
 
@@ -173,3 +177,45 @@ def test_training_a_batch_normalized_model_with_update_ops():
         eval_loss = sess.run(loss, {x: data})
     assert last < first * 0.5
     assert np.isfinite(eval_loss)
+
+
+def test_virtual_batches_normalize_ghost_batches_separately():
+    # TF 2.21 (checked with these formulas): the batch is reshaped to [virtual, -1, ...], so
+    # ghost batch g holds rows g, g + 3, ...; the weights are [1, 1, C] and the moving averages
+    # follow the mean of the ghost batches' moments.
+    x = np.random.RandomState(4).randn(6, 3).astype(np.float32)
+    out = tf.layers.batch_normalization(tf.constant(x), virtual_batch_size=2, momentum=0.5,
+                                        training=True)
+    assert [v.shape.as_list() for v in tf.global_variables()] == [[1, 1, 3]] * 4
+    assert out.shape.as_list() == [6, 3]
+    moving = tf.global_variables()[2:]
+    with tf.Session() as sess:
+        sess.run(tf.global_variables_initializer())
+        value, _ = sess.run([out, _update_ops()])
+        moving_mean, moving_var = sess.run(moving)
+    ghosts = x.reshape(2, 3, 3)
+    mean, var = ghosts.mean(0, keepdims=True), ghosts.var(0, keepdims=True)
+    np.testing.assert_allclose(value, _normalize(ghosts, mean, var).reshape(6, 3), rtol=1e-4,
+                               atol=1e-5)
+    np.testing.assert_allclose(moving_mean, 0.5 * mean.mean(1, keepdims=True), rtol=1e-5,
+                               atol=1e-6)
+    np.testing.assert_allclose(moving_var, 0.5 + 0.5 * var.mean(1, keepdims=True), rtol=1e-5)
+
+
+def test_adjustment_applies_in_training_only():
+    x = np.random.RandomState(5).randn(6, 3).astype(np.float32)
+    training = tf.placeholder(tf.bool, [])
+    out = tf.layers.batch_normalization(
+        tf.constant(x), training=training,
+        adjustment=lambda shape: (tf.fill([3], 2.0), tf.fill([3], 0.5)),
+        gamma_initializer=tf.constant_initializer(3.0),
+        beta_initializer=tf.constant_initializer(1.0))
+    with tf.Session() as sess:
+        sess.run(tf.global_variables_initializer())
+        trained, inferred = sess.run(out, {training: True}), sess.run(out, {training: False})
+    normalized = (x - x.mean(0)) / np.sqrt(x.var(0) + EPS)
+    # gamma * adj_scale and beta + gamma * adj_bias, as TF 2.21 composes them.
+    np.testing.assert_allclose(trained, normalized * 6.0 + 0.5 * 3.0 + 1.0, rtol=1e-4,
+                               atol=1e-5)
+    np.testing.assert_allclose(inferred, _normalize(x, 0.0, 1.0, 3.0, 1.0), rtol=1e-4,
+                               atol=1e-5)

@@ -47,11 +47,17 @@ class BatchNormalization(base.Layer):
         raises NotImplementedError).
       fused: None (the fused op where it applies), True (it must apply) or False.
       trainable: add gamma and beta to ``TRAINABLE_VARIABLES``.
-      virtual_batch_size, adjustment: not supported (must be None).
+      virtual_batch_size: normalize each of ``batch / virtual_batch_size`` "ghost" batches by
+        its own statistics (which must divide the batch); the weights then have shape
+        ``[1, 1, ..., channels]`` and the moving averages follow the mean of the ghost
+        batches' statistics, as in TF.
+      adjustment: a function from the input's dynamic shape to ``(scale, bias)`` applied after
+        normalization in training only (``gamma * scale``, ``beta + gamma * bias``).
       name: the layer's name.
 
     Raises:
-      NotImplementedError: for renorm, virtual_batch_size or adjustment.
+      NotImplementedError: for renorm.
+      ValueError: for a virtual batch size that is not positive or comes with `adjustment`.
     """
 
     def __init__(self, axis=-1, momentum=0.99, epsilon=1e-3, center=True, scale=True,
@@ -68,11 +74,16 @@ class BatchNormalization(base.Layer):
             raise NotImplementedError("BatchNormalization(renorm=True) is not supported by "
                                       "sessionlib")
         if virtual_batch_size is not None:
-            raise NotImplementedError("BatchNormalization(virtual_batch_size=...) is not "
-                                      "supported by sessionlib")
-        if adjustment is not None:
-            raise NotImplementedError("BatchNormalization(adjustment=...) is not supported by "
-                                      "sessionlib")
+            if virtual_batch_size <= 0:
+                raise ValueError("`virtual_batch_size` must be a positive integer that divides "
+                                 "the true batch size of the input tensor. Received: "
+                                 f"virtual_batch_size={virtual_batch_size}")
+            if adjustment is not None:
+                raise ValueError("When using `virtual_batch_size`, adjustment cannot be "
+                                 f"specified. Received: adjustment={adjustment}")
+            if fused:
+                raise ValueError("Passing `fused=True` is not supported with "
+                                 "`virtual_batch_size`")
         del renorm_clipping, renorm_momentum
         self.axis = list(axis) if isinstance(axis, (list, tuple)) else axis
         self.momentum = momentum
@@ -89,8 +100,8 @@ class BatchNormalization(base.Layer):
         self.gamma_constraint = gamma_constraint
         self.fused = fused
         self.renorm = False
-        self.virtual_batch_size = None
-        self.adjustment = None
+        self.virtual_batch_size = virtual_batch_size
+        self.adjustment = adjustment
         self.gamma = self.beta = self.moving_mean = self.moving_variance = None
 
     def _param_dtype(self):
@@ -116,7 +127,11 @@ class BatchNormalization(base.Layer):
         if len(set(normalized)) != len(normalized):
             raise ValueError(f"Duplicate axis: {self.axis}")
         self.axis = normalized
-        can_fuse = ndims == 4 and self.axis in ([1], [3])
+        if self.virtual_batch_size is not None and 0 in self.axis:
+            raise ValueError("When using `virtual_batch_size`, the batch dimension must be 0 "
+                             f"and thus axis cannot include 0. Received axis={self.axis}")
+        can_fuse = (ndims == 4 and self.axis in ([1], [3]) and self.virtual_batch_size is None
+                    and self.adjustment is None)
         if self.fused is None:
             self.fused = can_fuse
         elif self.fused and not can_fuse:
@@ -131,10 +146,14 @@ class BatchNormalization(base.Layer):
                 raise ValueError(f"Input has undefined `axis` dimension. Received input with "
                                  f"shape {input_shape} and axis={axis}")
         self.input_spec = base.InputSpec(ndim=ndims, axes=sizes)
-        if len(self.axis) == 1:
+        if len(self.axis) == 1 and self.virtual_batch_size is None:
             param_shape = [int(sizes[self.axis[0]])]
         else:
             param_shape = [int(sizes[i]) if i in sizes else 1 for i in range(ndims)]
+            if self.virtual_batch_size is not None:
+                # The ghost-batch dimension is inserted at 1: the feature axes move by one.
+                param_shape.insert(1, 1)
+                self.axis = [axis + 1 for axis in self.axis]
         param_dtype = self._param_dtype()
         if self.scale:
             self.gamma = self.add_weight("gamma", shape=param_shape, dtype=param_dtype,
@@ -180,6 +199,23 @@ class BatchNormalization(base.Layer):
         training = training_value(training)
         if self.fused:
             outputs = self._fused_batch_norm(inputs, training)
+        elif self.virtual_batch_size is not None:
+            # [batch, ...] -> [virtual_batch_size, batch / virtual_batch_size, ...] and back.
+            static = inputs.shape.as_list()
+            if all(size is not None for size in static[1:]):
+                rest = static[1:]
+                expanded = array_ops.reshape(inputs, [self.virtual_batch_size, -1] + rest)
+            else:
+                rest = array_ops.shape(inputs)[1:]
+                expanded = array_ops.reshape(inputs, array_ops.concat(
+                    [[self.virtual_batch_size, -1], rest], 0))
+            ghost = static[0] // self.virtual_batch_size if static[0] is not None else None
+            expanded.set_shape([self.virtual_batch_size, ghost] + static[1:])
+            outputs = self._batch_norm(expanded, training)
+            if isinstance(rest, list):
+                outputs = array_ops.reshape(outputs, [-1] + rest)
+            else:
+                outputs = array_ops.reshape(outputs, array_ops.concat([[-1], rest], 0))
         else:
             outputs = self._batch_norm(inputs, training)
         outputs.set_shape(inputs.shape)
@@ -218,10 +254,14 @@ class BatchNormalization(base.Layer):
     def _batch_norm(self, inputs, training):
         ndims = inputs.shape.rank
         reduction_axes = [i for i in range(ndims) if i not in self.axis]
+        virtual = self.virtual_batch_size is not None
+        if virtual:
+            del reduction_axes[1]  # each ghost batch keeps its own statistics
         broadcast_shape = [1] * ndims
         for axis in self.axis:
             broadcast_shape[axis] = int(inputs.shape[axis])
-        needs_broadcast = len(self.axis) == 1 and reduction_axes != list(range(ndims - 1))
+        needs_broadcast = (len(self.axis) == 1 and not virtual
+                           and reduction_axes != list(range(ndims - 1)))
 
         def broadcast(value):
             if value is not None and needs_broadcast:
@@ -236,11 +276,17 @@ class BatchNormalization(base.Layer):
             stats_input = inputs if inputs.dtype.base_dtype is param_dtype else \
                 math_ops.cast(inputs, param_dtype)
             batch_mean, batch_variance = nn_normalization_ops.moments(
-                stats_input, reduction_axes, keep_dims=len(self.axis) > 1)
+                stats_input, reduction_axes, keep_dims=virtual or len(self.axis) > 1)
             mean = smart_select(training, lambda: batch_mean, self.moving_mean.value)
             variance = smart_select(training, lambda: batch_variance,
                                     self.moving_variance.value)
-            self._add_moving_updates(mean, variance, training)
+            if virtual:
+                # TF updates the moving averages once, with the ghost batches' mean moments.
+                self._add_moving_updates(math_ops.reduce_mean(mean, 1, keepdims=True),
+                                         math_ops.reduce_mean(variance, 1, keepdims=True),
+                                         training)
+            else:
+                self._add_moving_updates(mean, variance, training)
         if inputs.dtype.base_dtype is not param_dtype:
             mean = math_ops.cast(mean, inputs.dtype)
             variance = math_ops.cast(variance, inputs.dtype)
@@ -250,9 +296,25 @@ class BatchNormalization(base.Layer):
             gamma = math_ops.cast(gamma, inputs.dtype)
         if beta is not None and beta.dtype.base_dtype is not inputs.dtype.base_dtype:
             beta = math_ops.cast(beta, inputs.dtype)
+        gamma, beta = broadcast(gamma), broadcast(beta)
+        if self.adjustment is not None and training is not False:
+            gamma, beta = self._adjust(inputs, gamma, beta, training)
         return nn_normalization_ops.batch_normalization(
-            inputs, broadcast(mean), broadcast(variance), broadcast(beta), broadcast(gamma),
-            self.epsilon)
+            inputs, broadcast(mean), broadcast(variance), beta, gamma, self.epsilon)
+
+    def _adjust(self, inputs, gamma, beta, training):
+        """TF's adjustment: ``(adj_scale, adj_bias)`` composed after gamma and beta, in
+        training only."""
+        adj_scale, adj_bias = self.adjustment(array_ops.shape(inputs))
+        adj_scale = smart_select(training, lambda: adj_scale,
+                                 lambda: array_ops.ones_like(adj_scale))
+        adj_bias = smart_select(training, lambda: adj_bias,
+                                lambda: array_ops.zeros_like(adj_bias))
+        scale = adj_scale if gamma is None else math_ops.multiply(adj_scale, gamma)
+        offset = adj_bias if gamma is None else math_ops.multiply(adj_bias, gamma)
+        if beta is not None:
+            offset = math_ops.add(offset, beta)
+        return scale, offset
 
     def compute_output_shape(self, input_shape):
         return TensorShape(input_shape)
