@@ -72,4 +72,18 @@ from sessionlib.ops.numerics_ops import (add_check_numerics_ops, check_numerics,
                                         verify_tensor_all_finite)
 # ---- end of the training block ----
 
+# ---- issue 12, variable scopes and initializers (i12-scopes) ----
+from sessionlib import initializers
+from sessionlib.ops.init_ops import (constant_initializer, glorot_normal_initializer,
+                                     glorot_uniform_initializer, ones_initializer,
+                                     orthogonal_initializer, random_normal_initializer,
+                                     random_uniform_initializer, truncated_normal_initializer,
+                                     uniform_unit_scaling_initializer,
+                                     variance_scaling_initializer, zeros_initializer)
+from sessionlib.ops.variable_scope import (AUTO_REUSE, VariableAggregation, VariableScope,
+                                           VariableSynchronization, get_local_variable,
+                                           get_variable, get_variable_scope, no_regularizer,
+                                           variable_scope)
+# ---- end i12-scopes ----
+
 __version__ = "0.1.0"

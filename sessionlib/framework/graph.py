@@ -31,17 +31,47 @@ _VALID_SCOPE_NAME = re.compile(r"^[A-Za-z0-9_.\\/>-]*$")
 
 
 class GraphKeys:
-    """Standard collection names, as in TF."""
+    """Standard collection names, with TF's string values (checked against TF 2.21)."""
 
     GLOBAL_VARIABLES = "variables"
+    VARIABLES = "variables"  # TF 1's deprecated spelling of GLOBAL_VARIABLES
     LOCAL_VARIABLES = "local_variables"
+    METRIC_VARIABLES = "metric_variables"
+    MODEL_VARIABLES = "model_variables"
     TRAINABLE_VARIABLES = "trainable_variables"
-    QUEUE_RUNNERS = "queue_runners"
-    INIT_OP = "init_op"
-    READY_OP = "ready_op"
-    GLOBAL_STEP = "global_step"
-    TRAIN_OP = "train_op"
+    TRAINABLE_RESOURCE_VARIABLES = "trainable_resource_variables"
     MOVING_AVERAGE_VARIABLES = "moving_average_variables"
+    CONCATENATED_VARIABLES = "concatenated_variables"
+    SUMMARIES = "summaries"
+    SUMMARY_OP = "summary_op"
+    QUEUE_RUNNERS = "queue_runners"
+    TABLE_INITIALIZERS = "table_initializer"
+    ASSET_FILEPATHS = "asset_filepaths"
+    SAVEABLE_OBJECTS = "saveable_objects"
+    REGULARIZATION_LOSSES = "regularization_losses"
+    LOSSES = "losses"
+    ACTIVATIONS = "activations"
+    WEIGHTS = "weights"
+    BIASES = "biases"
+    RESOURCES = "resources"
+    LOCAL_RESOURCES = "local_resources"
+    SAVERS = "savers"
+    INIT_OP = "init_op"
+    LOCAL_INIT_OP = "local_init_op"
+    READY_OP = "ready_op"
+    READY_FOR_LOCAL_INIT_OP = "ready_for_local_init_op"
+    TRAIN_OP = "train_op"
+    GLOBAL_STEP = "global_step"
+    EVAL_STEP = "eval_step"
+    UPDATE_OPS = "update_ops"
+    COND_CONTEXT = "cond_context"
+    WHILE_CONTEXT = "while_context"
+    _SUMMARY_COLLECTION = "_SUMMARY_V2"
+    _STREAMING_MODEL_PORTS = "streaming_model_ports"
+    # The collections that hold variables (TF's list, in its order).
+    _VARIABLE_COLLECTIONS = [GLOBAL_VARIABLES, LOCAL_VARIABLES, METRIC_VARIABLES,
+                             MODEL_VARIABLES, TRAINABLE_VARIABLES, MOVING_AVERAGE_VARIABLES,
+                             CONCATENATED_VARIABLES, TRAINABLE_RESOURCE_VARIABLES]
 
 
 class Tensor:
