@@ -85,5 +85,8 @@ from sessionlib.ops.variable_scope import (AUTO_REUSE, VariableAggregation, Vari
                                            get_variable, get_variable_scope, no_regularizer,
                                            variable_scope)
 # ---- end i12-scopes ----
+# ---- issue 12, tf.layers (i12-layers) ----
+from sessionlib import layers
+# ---- end i12-layers ----
 
 __version__ = "0.1.0"
