@@ -9,5 +9,6 @@ from sessionlib.ops import scatter_gather_ops, segment_ops  # noqa: F401
 from sessionlib.ops import nn_activation_ops, nn_loss_ops  # noqa: F401
 from sessionlib.ops import nn_lookup_ops, nn_normalization_ops  # noqa: F401
 from sessionlib.ops import nn_convolution_ops  # noqa: F401
+from sessionlib.ops import nn_composite_convolution_ops  # noqa: F401
 from sessionlib.ops import clip_ops, numerics_ops, training_ops  # noqa: F401
 from sessionlib.ops import init_ops, variable_scope  # noqa: F401 - issue 12 (i12-scopes)

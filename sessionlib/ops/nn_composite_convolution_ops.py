@@ -1,0 +1,215 @@
+"""Convolutions TF builds from other ops: ``tf.nn.conv1d``, ``max_pool1d``, ``avg_pool1d`` and
+``separable_conv2d``.
+
+None of these is an op of its own in TF, and none is here: they are graphs of the 2-D ops of
+``nn_convolution_ops.py``, named as TF names them, so a graph reads the same and every gradient
+is already there (ExpandDims and Squeeze are reshapes).
+
+* The 1-D ops insert a dimension of length 1 before the width (``NWC`` -> ``NHWC`` with H = 1,
+  ``NCW`` -> ``NCHW``), run the 2-D op with a window, stride and dilation of 1 on it and
+  squeeze it out again: ``conv1d/ExpandDims``, ``conv1d/ExpandDims_1`` (the filter, at axis 0),
+  the ``Conv2D`` named ``conv1d`` and ``conv1d/Squeeze``; the pools likewise under
+  ``MaxPool1d`` and ``AvgPool1D``.
+* ``separable_conv2d`` is a depthwise convolution (``separable_conv2d/depthwise``) followed by
+  a 1x1 ``Conv2D`` with VALID padding (``separable_conv2d``). TF builds a `rate` above 1 from
+  SpaceToBatchND and BatchToSpaceND around the depthwise op; this passes it as the depthwise
+  op's `dilations`, which computes the same values in one op (as ``depthwise_conv2d`` does).
+"""
+
+from sessionlib.framework import graph as graph_lib
+from sessionlib.ops import array_ops, math_ops
+from sessionlib.ops import nn_convolution_ops as conv_ops
+from sessionlib.ops.nn import nn
+
+__all__ = ["conv1d", "max_pool1d", "avg_pool1d", "separable_conv2d"]
+
+
+def _get_sequence_1d(value, name, default=None):
+    """An int or 1 value, as one int (TF's ``_get_sequence`` with one spatial dimension)."""
+    if value is None:
+        value = default
+    if isinstance(value, int):
+        return int(value)
+    value = [int(v) for v in value]
+    if len(value) == 1:
+        return value[0]
+    if len(value) == 3:
+        # TF accepts the full [1, w, 1] (NWC) or [1, 1, w] (NCW) form too; the caller picks.
+        return value
+    raise ValueError(f"{name} should be of length 1 or 3. Received: {name}={value} of length "
+                     f"{len(value)}")
+
+
+def _layout_1d(data_format, op_name):
+    """(2-D data format, the width axis of the 1-D input, the inserted axis for Squeeze)."""
+    if data_format is None or data_format in ("NWC", "NHWC"):
+        return "NHWC", 1
+    if data_format in ("NCW", "NCHW"):
+        return "NCHW", 2
+    raise ValueError(f"{op_name}: data_format must be \"NWC\" or \"NCW\", got {data_format!r}")
+
+
+def _full_1d(value, name, data_format_2d, default=None):
+    """A 1-D stride, window or dilation as the 4 values of the 2-D op (1 in the height)."""
+    value = _get_sequence_1d(value, name, default)
+    width_axis = 2 if data_format_2d == "NHWC" else 3
+    if isinstance(value, list):
+        # [1, w, 1] (NWC) or [1, 1, w] (NCW): the batch and channel entries kept as given.
+        full = [value[0], 1, 1, 1]
+        channel = 3 if data_format_2d == "NHWC" else 1
+        full[width_axis] = value[1 if data_format_2d == "NHWC" else 2]
+        full[channel] = value[2 if data_format_2d == "NHWC" else 1]
+        return full
+    full = [1, 1, 1, 1]
+    full[width_axis] = value
+    return full
+
+
+def conv1d(value=None, filters=None, stride=None, padding=None, use_cudnn_on_gpu=None,
+           data_format=None, name=None, input=None, dilations=None):  # noqa: A002 - TF's
+    """1-D convolution, TF 1's ``tf.nn.conv1d``: a ``Conv2D`` over a height of 1.
+
+    ``output[b, i, k] = sum_{dj, q} value[b, s*i + d*dj - pad_left, q] * filters[dj, q, k]``
+    (``NWC``).
+
+    Args:
+      value: a float Tensor ``[batch, width, in_channels]`` (NWC) or
+        ``[batch, in_channels, width]`` (NCW).
+      filters: a Tensor ``[filter_width, in_channels, out_channels]``.
+      stride: an int (or a list of 1 or 3 ints): the window step.
+      padding: 'SAME' or 'VALID'.
+      use_cudnn_on_gpu: kept for TF compatibility (no effect here).
+      data_format: 'NWC' (default) or 'NCW'.
+      name: the name scope; default 'conv1d'. The Conv2D op takes the scope's name, as in TF.
+      input: TF 2's name of `value`.
+      dilations: an int (or 1 or 3 ints): the filter's dilation rate (default 1).
+
+    Returns:
+      A Tensor ``[batch, out_width, out_channels]`` (NWC) or ``[batch, out_channels,
+      out_width]`` (NCW) of `value`'s dtype.
+
+    Raises:
+      ValueError: for an unknown data format, ranks other than 3, or bad attrs.
+    """
+    value = input if value is None else value
+    if value is None or filters is None or stride is None or padding is None:
+        raise TypeError("conv1d() needs value, filters, stride and padding")
+    data_format_2d, width_axis = _layout_1d(data_format, "conv1d")
+    # TF inserts the height before the width from the end: -3 (NWC) or -2 (NCW).
+    spatial_start = -3 if data_format_2d == "NHWC" else -2
+    graph = math_ops._find_graph((value, filters))
+    with graph.as_default(), graph.name_scope(name or "conv1d") as scope:
+        value_t = graph_lib.convert_to_tensor(value, name="value")
+        filters_t = graph_lib.convert_to_tensor(filters, name="filters")
+        value_t.shape.with_rank(3)
+        filters_t.shape.with_rank(3)
+        expanded = array_ops.expand_dims(value_t, spatial_start)
+        kernel = array_ops.expand_dims(filters_t, 0)
+        attrs = conv_ops._conv_op_attrs(_full_1d(stride, "stride", data_format_2d), padding,
+                                        data_format_2d,
+                                        _full_1d(dilations, "dilations", data_format_2d, 1))
+        attrs["use_cudnn_on_gpu"] = True if use_cudnn_on_gpu is None else bool(use_cudnn_on_gpu)
+        result = graph.create_op("Conv2D", [expanded, kernel], attrs, name=scope).outputs[0]
+        return array_ops.squeeze(result, [spatial_start])
+
+
+def _pool1d(op_type, scope_name, value, ksize, strides, padding, data_format, name):
+    data_format_2d, width_axis = _layout_1d(data_format, scope_name)
+    graph = math_ops._find_graph((value,))
+    with graph.as_default(), graph.name_scope(name or scope_name) as scope:
+        value_t = graph_lib.convert_to_tensor(value, name="input")
+        value_t.shape.with_rank(3)
+        # TF inserts the height at 1 (NWC) or 2 (NCW), counted from the front for the pools.
+        expanding = width_axis
+        expanded = array_ops.expand_dims(value_t, expanding)
+        pooled = conv_ops._pool(op_type, expanded, _full_1d(ksize, "ksize", data_format_2d),
+                                _full_1d(strides, "strides", data_format_2d), padding,
+                                data_format_2d, scope, op_type == "MaxPool")
+        return array_ops.squeeze(pooled, [expanding])
+
+
+def max_pool1d(input, ksize, strides, padding, data_format="NWC", name=None):  # noqa: A002
+    """1-D max pooling, ``tf.nn.max_pool1d``: a ``MaxPool`` over a height of 1.
+
+    Args:
+      input: a Tensor ``[batch, width, channels]`` (NWC) or ``[batch, channels, width]`` (NCW).
+      ksize: an int (or 1 or 3 ints): the window size.
+      strides: an int (or 1 or 3 ints): the window step.
+      padding: 'SAME' or 'VALID'.
+      data_format: 'NWC' (default) or 'NCW'.
+      name: the name scope; default 'MaxPool1d'.
+
+    Returns:
+      A Tensor of `input`'s dtype and rank, the width pooled.
+    """
+    return _pool1d("MaxPool", "MaxPool1d", input, ksize, strides, padding, data_format, name)
+
+
+def avg_pool1d(input, ksize, strides, padding, data_format="NWC", name=None):  # noqa: A002
+    """1-D average pooling, ``tf.nn.avg_pool1d``: an ``AvgPool`` over a height of 1.
+
+    Padding is not counted in a window's mean.
+
+    Args:
+      input, ksize, strides, padding, data_format: as for `max_pool1d`.
+      name: the name scope; default 'AvgPool1D' (TF's spelling).
+
+    Returns:
+      A float Tensor of `input`'s dtype and rank, the width pooled.
+    """
+    return _pool1d("AvgPool", "AvgPool1D", input, ksize, strides, padding, data_format, name)
+
+
+def separable_conv2d(input, depthwise_filter, pointwise_filter, strides,  # noqa: A002
+                     padding, rate=None, name=None, data_format=None, dilations=None):
+    """Depthwise then pointwise convolution, ``tf.nn.separable_conv2d``.
+
+    ``depthwise_conv2d`` of `input` with `depthwise_filter` (per channel), then a 1x1 ``Conv2D``
+    with `pointwise_filter` mixing the channels.
+
+    Args:
+      input: a float Tensor ``[batch, height, width, in_channels]`` (NHWC) or NCHW.
+      depthwise_filter: ``[fh, fw, in_channels, channel_multiplier]``.
+      pointwise_filter: ``[1, 1, in_channels * channel_multiplier, out_channels]``.
+      strides: 4 ints (or 1 or 2): the depthwise step.
+      padding: 'SAME' or 'VALID' (of the depthwise step; the pointwise one is VALID).
+      rate: 2 ints (or one): the depthwise dilation; default 1.
+      name: the name scope; default 'separable_conv2d'. The pointwise Conv2D takes it.
+      data_format: 'NHWC' (default) or 'NCHW'.
+      dilations: TF 2's name of `rate`.
+
+    Returns:
+      A Tensor ``[batch, out_h, out_w, out_channels]`` (NHWC) of `input`'s dtype.
+
+    Raises:
+      ValueError: if the pointwise filter is not 1x1, its input depth is not the depthwise
+        output depth, or a rate above 1 is combined with strides above 1.
+    """
+    data_format = data_format or "NHWC"
+    rate = dilations if rate is None else rate
+    graph = math_ops._find_graph((input, depthwise_filter, pointwise_filter))
+    with graph.as_default(), graph.name_scope(name or "separable_conv2d") as scope:
+        input_t = graph_lib.convert_to_tensor(input, name="input")
+        depthwise_t = graph_lib.convert_to_tensor(depthwise_filter, name="depthwise_filter")
+        pointwise_t = graph_lib.convert_to_tensor(pointwise_filter, name="pointwise_filter")
+        depthwise_t.shape.with_rank(4)
+        pointwise_shape = pointwise_t.shape.with_rank(4)
+        for dim in pointwise_shape.as_list()[:2]:
+            if dim is not None and dim != 1:
+                raise ValueError(f"Dimensions {dim} and 1 are not compatible")
+        rates = conv_ops._get_sequence(rate, "rate", data_format, default=1)
+        steps = conv_ops._get_sequence(strides, "strides", data_format)
+        if any(r > 1 for r in rates) and any(s > 1 for s in steps):
+            raise ValueError(f"When dilation rate is greater than 1, then all values of "
+                             f"strides must be 1. Received: dilation rate {rates} and strides "
+                             f"{steps}")
+        depthwise = conv_ops.depthwise_conv2d_native(input_t, depthwise_t, steps, padding,
+                                                     data_format, rates, name="depthwise")
+        attrs = conv_ops._conv_op_attrs([1, 1, 1, 1], "VALID", data_format, None)
+        attrs["use_cudnn_on_gpu"] = True
+        return graph.create_op("Conv2D", [depthwise, pointwise_t], attrs,
+                               name=scope).outputs[0]
+
+
+for _name in __all__:
+    setattr(nn, _name, globals()[_name])
