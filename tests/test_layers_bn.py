@@ -63,7 +63,7 @@ def test_without_center_and_scale_only_moving_statistics():
 
 @pytest.mark.parametrize("shape,axis", [((6, 3), -1), ((3, 2, 2, 3), -1), ((4, 3, 5), 1),
                                         ((2, 3, 2, 2), 1)])
-def test_training_and_moving_averages_against_numpy(shape, axis):
+def test_training_and_moving_averages_against_numpy(shape, axis, executor):
     rng = np.random.RandomState(1)
     batches = [rng.randn(*shape).astype(np.float32) * 2 + 1 for _ in range(3)]
     inputs = tf.placeholder(tf.float32, shape)
@@ -99,7 +99,7 @@ def test_training_and_moving_averages_against_numpy(shape, axis):
 
 
 @pytest.mark.parametrize("shape", [(5, 3), (2, 2, 2, 3)])
-def test_bool_tensor_training(shape):
+def test_bool_tensor_training(shape, executor):
     rng = np.random.RandomState(2)
     x = rng.randn(*shape).astype(np.float32)
     training = tf.placeholder(tf.bool, [])

@@ -81,7 +81,7 @@ def _kernel(shape, seed=0):
 
 @pytest.mark.parametrize("padding,strides,dilation", [("valid", 1, 1), ("SAME", 2, 1),
                                                       ("same", 1, 2), ("Valid", (2, 1), 1)])
-def test_conv2d_matches_numpy(padding, strides, dilation):
+def test_conv2d_matches_numpy(padding, strides, dilation, executor):
     x = np.random.RandomState(1).randn(2, 7, 6, 3).astype(np.float32)
     kernel = _kernel((3, 2, 3, 4))
     bias = np.array([0.1, -0.1, 0.2, 0.0], np.float32)
@@ -144,7 +144,7 @@ def test_conv2d_reuse_and_trained_kernel_moves():
 
 @pytest.mark.parametrize("padding,stride", [("same", 2), ("valid", 2), ("same", 1),
                                             ("valid", 3)])
-def test_conv2d_transpose_matches_numpy(padding, stride):
+def test_conv2d_transpose_matches_numpy(padding, stride, executor):
     x = np.random.RandomState(3).randn(2, 3, 4, 2).astype(np.float32)
     kernel = _kernel((3, 3, 5, 2), seed=4)
     inputs = tf.placeholder(tf.float32, [None, 3, 4, 2])

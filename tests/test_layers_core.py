@@ -1,4 +1,4 @@
-"""tf.layers: the base Layer, Dense, Dropout and Flatten.
+"""tf.layers: the base Layer, Dense, Dropout and Flatten (value tests on both executors).
 
 Values are checked against numpy with constant initializers. The names, the reuse behaviour and
 the regularization-loss names were checked against TF 2.21 (tf.compat.v1.layers with tf-keras'
@@ -29,7 +29,7 @@ def _kernel(rows, cols, offset=0.0):
 
 # ---- Dense: values ----------------------------------------------------------------------
 
-def test_dense_matches_numpy():
+def test_dense_matches_numpy(executor):
     x = np.random.RandomState(0).randn(5, 4).astype(np.float32)
     kernel, bias = _kernel(4, 3), np.array([0.1, -0.2, 0.3], np.float32)
     inputs = tf.placeholder(tf.float32, [None, 4])
