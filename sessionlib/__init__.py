@@ -84,6 +84,9 @@ from sessionlib.ops.variable_scope import (AUTO_REUSE, VariableAggregation, Vari
                                            VariableSynchronization, get_local_variable,
                                            get_variable, get_variable_scope, no_regularizer,
                                            variable_scope)
+from sessionlib.framework.graph import (add_to_collection, add_to_collections, get_collection,
+                                        get_collection_ref)
+from sessionlib.ops.variables import model_variables, moving_average_variables
 # ---- end i12-scopes ----
 # ---- issue 12, tf.layers (i12-layers) ----
 from sessionlib import layers

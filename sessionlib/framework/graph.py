@@ -24,6 +24,7 @@ from sessionlib.framework.tensor_shape import as_shape
 __all__ = [
     "Graph", "Operation", "Tensor", "get_default_graph", "reset_default_graph",
     "name_scope", "device", "control_dependencies", "convert_to_tensor", "GraphKeys",
+    "add_to_collection", "add_to_collections", "get_collection", "get_collection_ref",
 ]
 
 _VALID_OP_NAME = re.compile(r"^[A-Za-z0-9.][A-Za-z0-9_.\\/>-]*$")
@@ -787,34 +788,62 @@ class Graph:
         return versions_pb2.VersionDef(producer=GRAPH_DEF_VERSION, min_consumer=0)
 
     # ---- collections -------------------------------------------------------------------
+    # Keys are usually `GraphKeys` strings; library state (the variable store) uses tuple
+    # keys, which `get_all_collection_keys` leaves out, as TF does.
 
     def add_to_collection(self, name, value):
+        """Appends `value` to the collection `name`.
+
+        Raises:
+          RuntimeError: if the graph is finalized.
+        """
+        self._check_not_finalized()
         with self._lock:
             self._collections.setdefault(name, []).append(value)
 
     def add_to_collections(self, names, value):
-        for name in ([names] if isinstance(names, str) else names):
+        """Appends `value` to each collection in `names` (a string is one name) once."""
+        names = (names,) if isinstance(names, str) else dict.fromkeys(names)
+        for name in names:
             self.add_to_collection(name, value)
 
     def get_collection_ref(self, name):
+        """The list of collection `name` itself (created empty if missing), to edit in place."""
         with self._lock:
             return self._collections.setdefault(name, [])
 
     def get_collection(self, name, scope=None):
-        """A copy of collection `name`, optionally filtered by a name-scope regex."""
+        """A copy of collection `name`.
+
+        Args:
+          name: the key.
+          scope: if given, keep only the items with a ``name`` that `re.match`es it (so
+            ``'enc'`` also matches ``'encoder/w'``; use ``'enc/'`` for one scope).
+        """
         with self._lock:
             items = list(self._collections.get(name, []))
         if scope is None:
             return items
         pattern = re.compile(scope)
-        return [item for item in items
-                if hasattr(item, "name") and pattern.match(item.name)]
+        result = []
+        for item in items:
+            item_name = getattr(item, "name", None)
+            if isinstance(item_name, str) and pattern.match(item_name):
+                result.append(item)
+        return result
 
     def get_all_collection_keys(self):
+        """The string keys of the collections used in this graph (empty ones included)."""
         with self._lock:
-            return [key for key, items in self._collections.items() if items]
+            return [key for key in self._collections if isinstance(key, str)]
 
     def clear_collection(self, name):
+        """Removes the collection `name`.
+
+        Raises:
+          RuntimeError: if the graph is finalized.
+        """
+        self._check_not_finalized()
         with self._lock:
             self._collections.pop(name, None)
 
@@ -955,6 +984,26 @@ def control_dependencies(control_inputs):
 # ---- conversion of values to tensors ---------------------------------------------------
 
 _conversion_functions = []
+
+
+def add_to_collection(name, value):
+    """`Graph.add_to_collection` on the default graph."""
+    get_default_graph().add_to_collection(name, value)
+
+
+def add_to_collections(names, value):
+    """`Graph.add_to_collections` on the default graph."""
+    get_default_graph().add_to_collections(names, value)
+
+
+def get_collection(key, scope=None):
+    """`Graph.get_collection` on the default graph: a filtered copy of collection `key`."""
+    return get_default_graph().get_collection(key, scope)
+
+
+def get_collection_ref(key):
+    """`Graph.get_collection_ref` on the default graph: the list itself."""
+    return get_default_graph().get_collection_ref(key)
 
 
 def register_tensor_conversion_function(base_type, conversion_func):

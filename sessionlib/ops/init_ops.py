@@ -376,8 +376,11 @@ class Orthogonal(Initializer):
         flat_shape = (num_cols, num_rows) if num_rows < num_cols else (num_rows, num_cols)
         a = random_ops.random_normal(flat_shape, dtype=dtype, seed=self.seed)
         q, r = linalg_ops.qr(a, full_matrices=False)
-        # Make the decomposition unique (and the distribution uniform) as TF does.
-        d = linalg_ops.matrix_diag_part(r)
+        # Make the decomposition unique (and the distribution uniform) as TF does: scale the
+        # columns of q by the signs of r's diagonal (r is square here; its diagonal is every
+        # (n + 1)-th element of the flattened matrix).
+        n = flat_shape[1]
+        d = array_ops.gather(array_ops.reshape(r, [-1]), list(range(0, n * n, n + 1)))
         q = q * math_ops.sign(d)
         if num_rows < num_cols:
             q = manipulation_ops.matrix_transpose(q)

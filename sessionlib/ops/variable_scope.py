@@ -141,14 +141,17 @@ class _VariableStore:
         if shape is not None and initializing_from_value:
             raise ValueError("If initializer is a constant, do not specify shape.")
         dtype = dtypes.as_dtype(dtype)
-        shape = as_shape(shape)
+        if shape is not None:
+            shape = as_shape(shape)
 
         if name in self._vars:
             found = self._vars[name]
-            if reuse is False or reuse is None:
+            # Like TF only False refuses: scopes turn "no reuse" into False, and a bare
+            # VariableScope(reuse=None) reuses.
+            if reuse is False:
                 raise ValueError(f"Variable {name} already exists, disallowed. Did you mean to "
                                  f"set reuse=True or reuse=tf.AUTO_REUSE in VarScope?")
-            if not shape.is_compatible_with(found.get_shape()):
+            if shape is not None and not shape.is_compatible_with(found.get_shape()):
                 raise ValueError(f"Trying to share variable {name}, but specified shape "
                                  f"{shape} and found shape {found.get_shape()}.")
             if not dtype.is_compatible_with(found.dtype):
@@ -162,6 +165,9 @@ class _VariableStore:
                              f"VarScope?")
 
         if initializer is None:
+            if shape is None:
+                raise ValueError(f"Variable {name} did not get an initializer, so its `shape` "
+                                 f"argument must be specified.")
             initializer, initializing_from_value = _default_initializer(name, dtype)
         graph = graph_lib.get_default_graph()
         if initializing_from_value:
@@ -169,7 +175,7 @@ class _VariableStore:
         else:
             if inspect.isclass(initializer):
                 initializer = initializer()
-            if shape.is_fully_defined():
+            if shape is not None and shape.is_fully_defined():
                 if _accepts_argument(initializer, "partition_info", keyword_only=False):
                     initial_value = functools.partial(initializer, shape.as_list(),
                                                       dtype=dtype,
@@ -190,7 +196,8 @@ class _VariableStore:
             var = variables.Variable(initial_value=initial_value, name=name,
                                      trainable=trainable, collections=collections,
                                      dtype=variable_dtype, validate_shape=validate_shape,
-                                     constraint=constraint)
+                                     constraint=constraint, shape=shape)
+            self._vars[name] = var
             if regularizer:
                 # TF builds the loss lazily in ``name/Regularizer/``; building it now gives
                 # the same names, and a regularizer that returns None adds nothing.
@@ -198,7 +205,6 @@ class _VariableStore:
                     loss = regularizer(var)
                 if loss is not None:
                     graph.add_to_collection(GraphKeys.REGULARIZATION_LOSSES, loss)
-        self._vars[name] = var
         return var
 
     def _get_partitioned_variable(self, name, partitioner, shape, dtype, initializer,

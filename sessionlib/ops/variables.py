@@ -19,6 +19,7 @@ from sessionlib.framework.tensor_shape import TensorShape, as_shape
 from sessionlib.ops import state_ops
 
 __all__ = ["Variable", "global_variables", "trainable_variables", "local_variables",
+           "model_variables", "moving_average_variables",
            "variables_initializer", "global_variables_initializer",
            "local_variables_initializer", "initialize_all_variables",
            "report_uninitialized_variables", "is_variable_initialized"]
@@ -339,6 +340,18 @@ def trainable_variables(scope=None):
 def local_variables(scope=None):
     """The variables in the ``LOCAL_VARIABLES`` collection of the default graph."""
     return graph_lib.get_default_graph().get_collection(GraphKeys.LOCAL_VARIABLES, scope)
+
+
+def model_variables(scope=None):
+    """The variables in the ``MODEL_VARIABLES`` collection of the default graph."""
+    return graph_lib.get_default_graph().get_collection(GraphKeys.MODEL_VARIABLES, scope)
+
+
+def moving_average_variables(scope=None):
+    """The variables in ``MOVING_AVERAGE_VARIABLES`` (those `ExponentialMovingAverage`
+    averages) of the default graph."""
+    return graph_lib.get_default_graph().get_collection(GraphKeys.MOVING_AVERAGE_VARIABLES,
+                                                        scope)
 
 
 def variables_initializer(var_list, name="init"):

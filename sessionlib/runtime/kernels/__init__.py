@@ -13,6 +13,7 @@ from sessionlib.runtime.kernels import (  # noqa: F401 - each module registers i
     cumulative_kernels,
     data_flow_kernels,
     io_kernels,
+    linalg_kernels,
     manipulation_kernels,
     math_kernels,
     nn_kernels,
