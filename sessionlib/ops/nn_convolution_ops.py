@@ -6,10 +6,11 @@ Each op is registered once, with TF's name, inputs and attrs (``strides``, ``pad
 and its gradient. The kernels are bound by name in
 ``runtime/kernels/convolution_kernels.py``; this module imports none.
 
-Layout. Like TF's CPU kernels, the kernels run NHWC only: an ``NCHW`` op builds (its shapes are
-inferred in that layout, as TF does) and fails when it runs (`UnimplementedError` for the
-convolutions, `InvalidArgumentError` for pooling, TF's codes). Strides, dilations and window
-sizes other than 1 in the batch or depth dimension are likewise run-time errors.
+Layout. Every op takes ``data_format`` 'NHWC' or 'NCHW' (shapes inferred in that layout, as
+TF does). TF's CPU kernels refuse NCHW; the kernels here run it (as transposes around the NHWC
+loops), so a channels_first graph runs and its gradients, built from the same ops with the
+same attrs, too. Strides, dilations and window sizes other than 1 in the batch or depth
+dimension are run-time errors (`UnimplementedError`), as in TF.
 
 Geometry (TF's ``GetWindowedOutputSize``), with the effective window ``(k - 1) * d + 1``:
 ``VALID`` gives ``ceil((in - eff + 1) / s)``, ``SAME`` gives ``ceil(in / s)`` with
@@ -485,7 +486,7 @@ def conv2d(input, filter=None, strides=None, padding=None,  # noqa: A002 - TF's 
       strides: an int or 1, 2 or 4 ints: the window step per dimension.
       padding: 'SAME', 'VALID', or explicit ``[[0, 0], [top, bottom], [left, right], [0, 0]]``.
       use_cudnn_on_gpu: kept for TF compatibility (an attr; no effect here).
-      data_format: 'NHWC' (default) or 'NCHW' (builds, but the CPU kernel refuses it, as TF's).
+      data_format: 'NHWC' (default) or 'NCHW' (TF's CPU kernel refuses it; this one runs it).
       dilations: an int or 1, 2 or 4 ints: the filter's dilation rates (default 1).
       name: the op name.
       filters: TF 2's name of `filter`.
@@ -703,7 +704,7 @@ def max_pool(value=None, ksize=None, strides=None, padding=None, data_format="NH
       ksize: an int or 1, 2 or 4 ints: the window size.
       strides: an int or 1, 2 or 4 ints: the window step.
       padding: 'SAME' or 'VALID' (padding never wins a maximum).
-      data_format: 'NHWC' (default) or 'NCHW' (refused when run, as on TF's CPU).
+      data_format: 'NHWC' (default) or 'NCHW' (TF's CPU kernel refuses it; this one runs it).
       name: the op name.
       input: TF 2's name of `value`.
 

@@ -9,9 +9,13 @@ pooling, threads from ``intra_op_parallelism_threads``). Both share this module'
 checks and geometry, so they differ only in arithmetic.
 
 float16 runs in float32 and is rounded once at the end, on both sides. Errors are TF's CPU
-ones: ``NCHW`` convolutions and strides/dilations in the batch or depth dimension give
-`UnimplementedError`, ``NCHW`` pooling, bad ranks, channel mismatches and windows larger than a
-``VALID`` input give `InvalidArgumentError`.
+ones: strides/dilations in the batch or depth dimension give `UnimplementedError`, bad ranks,
+channel mismatches and windows larger than a ``VALID`` input give `InvalidArgumentError`.
+
+Layout. The loops run NHWC. ``NCHW``, which TF's CPU kernels refuse, runs here (so that a
+channels_first model runs): `_nchw` wraps every kernel in transposes of its image inputs and
+output (one copy each; the filters are HWIO in both layouts), so its results are exactly the
+NHWC ones transposed.
 """
 
 import numpy as np
@@ -449,17 +453,82 @@ def _fast_avg_pool_grad(ctx, inputs, attrs):
     return (dx.astype(grad.dtype, copy=False),)
 
 
-register_kernel("Conv2D", fast=_fast_conv2d, reference=_ref_conv2d)
-register_kernel("Conv2DBackpropInput", fast=_fast_conv2d_backprop_input,
-                reference=_ref_conv2d_backprop_input)
-register_kernel("Conv2DBackpropFilter", fast=_fast_conv2d_backprop_filter,
-                reference=_ref_conv2d_backprop_filter)
-register_kernel("DepthwiseConv2dNative", fast=_fast_depthwise, reference=_ref_depthwise)
-register_kernel("DepthwiseConv2dNativeBackpropInput", fast=_fast_depthwise_backprop_input,
-                reference=_ref_depthwise_backprop_input)
-register_kernel("DepthwiseConv2dNativeBackpropFilter", fast=_fast_depthwise_backprop_filter,
-                reference=_ref_depthwise_backprop_filter)
-register_kernel("MaxPool", fast=_fast_max_pool, reference=_ref_max_pool)
-register_kernel("MaxPoolGrad", fast=_fast_max_pool_grad, reference=_ref_max_pool_grad)
-register_kernel("AvgPool", fast=_fast_avg_pool, reference=_ref_avg_pool)
-register_kernel("AvgPoolGrad", fast=_fast_avg_pool_grad, reference=_ref_avg_pool_grad)
+# ---- NCHW: transposes around the NHWC kernels -------------------------------------------------
+
+_TO_NHWC = (0, 2, 3, 1)
+_TO_NCHW = (0, 3, 1, 2)
+
+
+def _nhwc_attrs(attrs):
+    """`attrs` of an NCHW op as those of the same op in NHWC (4-value lists permuted)."""
+    out = dict(attrs)
+    out["data_format"] = "NHWC"
+    for name in ("strides", "dilations", "ksize"):
+        if attrs.get(name) is not None:
+            values = list(attrs[name])
+            out[name] = [values[i] for i in _TO_NHWC] if len(values) == 4 else values
+    explicit = list(attrs.get("explicit_paddings") or [])
+    if len(explicit) == 8:
+        out["explicit_paddings"] = [p for i in _TO_NHWC for p in explicit[2 * i:2 * i + 2]]
+    return out
+
+
+def _nchw(kernel, images=(0,), sizes=None, image_output=True):
+    """`kernel` (NHWC) extended to ``data_format='NCHW'``: the image inputs (indexes `images`)
+    are transposed to NHWC, a shape input (index `sizes`) permuted, and an image output
+    transposed back; filters are HWIO in both layouts and pass as they are.
+
+    TF's CPU kernels refuse NCHW; these run it, at the price of one copy per image, so that a
+    channels_first model runs here and gives the NHWC results transposed.
+    """
+    def run(ctx, inputs, attrs):
+        if attrs.get("data_format", "NHWC") != "NCHW":
+            return kernel(ctx, inputs, attrs)
+        inputs = list(inputs)
+        for index in images:
+            _check_rank(inputs[index], "input" if index == 0 else "out_backprop")
+            inputs[index] = np.transpose(inputs[index], _TO_NHWC)
+        if sizes is not None:
+            shape = np.asarray(inputs[sizes])
+            if shape.shape == (4,):
+                inputs[sizes] = shape[list(_TO_NHWC)]
+        outputs = kernel(ctx, inputs, _nhwc_attrs(attrs))
+        if image_output:
+            outputs = tuple(np.ascontiguousarray(np.transpose(out, _TO_NCHW)) for out in outputs)
+        return outputs
+
+    run.__name__ = kernel.__name__
+    run.__doc__ = kernel.__doc__
+    return run
+
+
+# (image inputs, shape input, image output) of each op, for `_nchw`.
+_LAYOUTS = {
+    "Conv2D": ((0,), None, True),
+    "Conv2DBackpropInput": ((2,), 0, True),
+    "Conv2DBackpropFilter": ((0, 2), None, False),
+    "DepthwiseConv2dNative": ((0,), None, True),
+    "DepthwiseConv2dNativeBackpropInput": ((2,), 0, True),
+    "DepthwiseConv2dNativeBackpropFilter": ((0, 2), None, False),
+    "MaxPool": ((0,), None, True),
+    "MaxPoolGrad": ((0, 1, 2), None, True),
+    "AvgPool": ((0,), None, True),
+    "AvgPoolGrad": ((1,), 0, True),
+}
+_KERNELS = {
+    "Conv2D": (_fast_conv2d, _ref_conv2d),
+    "Conv2DBackpropInput": (_fast_conv2d_backprop_input, _ref_conv2d_backprop_input),
+    "Conv2DBackpropFilter": (_fast_conv2d_backprop_filter, _ref_conv2d_backprop_filter),
+    "DepthwiseConv2dNative": (_fast_depthwise, _ref_depthwise),
+    "DepthwiseConv2dNativeBackpropInput": (_fast_depthwise_backprop_input,
+                                           _ref_depthwise_backprop_input),
+    "DepthwiseConv2dNativeBackpropFilter": (_fast_depthwise_backprop_filter,
+                                            _ref_depthwise_backprop_filter),
+    "MaxPool": (_fast_max_pool, _ref_max_pool),
+    "MaxPoolGrad": (_fast_max_pool_grad, _ref_max_pool_grad),
+    "AvgPool": (_fast_avg_pool, _ref_avg_pool),
+    "AvgPoolGrad": (_fast_avg_pool_grad, _ref_avg_pool_grad),
+}
+for _op_type, (_fast_kernel, _ref_kernel) in _KERNELS.items():
+    register_kernel(_op_type, fast=_nchw(_fast_kernel, *_LAYOUTS[_op_type]),
+                    reference=_nchw(_ref_kernel, *_LAYOUTS[_op_type]))
