@@ -14,10 +14,6 @@ import sessionlib as tf
 EPS = 1e-3
 
 
-def _collection(key):
-    return tf.get_default_graph().get_collection(key)
-
-
 def _normalize(x, mean, var, gamma=1.0, beta=0.0, eps=EPS):
     return (x - mean) / np.sqrt(var + eps) * gamma + beta
 
@@ -30,7 +26,7 @@ def _moving(stat_values, momentum, start):
 
 
 def _update_ops():
-    return _collection(tf.GraphKeys.UPDATE_OPS)
+    return tf.get_collection(tf.GraphKeys.UPDATE_OPS)
 
 
 def test_variables_collections_and_update_names():
@@ -141,7 +137,7 @@ def test_regularizers_and_fused_errors():
     x = tf.zeros([2, 3])
     tf.layers.batch_normalization(x, gamma_regularizer=lambda g: tf.reduce_sum(g),
                                   beta_regularizer=lambda b: tf.reduce_sum(b))
-    losses = _collection(tf.GraphKeys.REGULARIZATION_LOSSES)
+    losses = tf.get_collection(tf.GraphKeys.REGULARIZATION_LOSSES)
     assert [t.name.split("/")[1:3] for t in losses] == [["gamma", "Regularizer"],
                                                         ["beta", "Regularizer"]]
     with pytest.raises(ValueError, match="fused"):
@@ -168,7 +164,7 @@ def test_training_a_batch_normalized_model_with_update_ops():
     hidden = tf.layers.batch_normalization(hidden, training=training, momentum=0.8)
     pred = tf.layers.dense(hidden, 1, kernel_initializer=tf.constant_initializer(0.1))
     loss = tf.reduce_mean(tf.square(pred - target))
-    with tf.control_dependencies(_collection(tf.GraphKeys.UPDATE_OPS)):
+    with tf.control_dependencies(tf.get_collection(tf.GraphKeys.UPDATE_OPS)):
         train = tf.train.AdamOptimizer(0.05).minimize(loss)
     moving_mean = [v for v in tf.global_variables() if "moving_mean" in v.name][0]
     with tf.Session() as sess:

@@ -12,10 +12,6 @@ import sessionlib as tf
 from sessionlib import layers
 
 
-def _collection(key):
-    return tf.get_default_graph().get_collection(key)
-
-
 def _run(fetches, feed_dict=None):
     with tf.Session() as sess:
         sess.run(tf.global_variables_initializer())
@@ -182,7 +178,7 @@ def test_regularizers_add_named_losses_with_values():
             bias_regularizer=lambda b: tf.reduce_sum(b),
             activity_regularizer=lambda a: tf.reduce_sum(a))
         out = layer(tf.constant(x))
-    losses = _collection(tf.GraphKeys.REGULARIZATION_LOSSES)
+    losses = tf.get_collection(tf.GraphKeys.REGULARIZATION_LOSSES)
     # TF 2.21's names: ['enc/dense/kernel/Regularizer/mul:0', 'enc/dense/bias/Regularizer/Sum:0',
     # 'enc/dense/ActivityRegularizer/truediv:0'] (the last name is the same here).
     assert [t.name.split("/")[:4] for t in losses] == [
@@ -202,7 +198,7 @@ def test_a_reused_layer_adds_its_weight_regularizer_once():
     regularizer = lambda w: tf.reduce_sum(w)  # noqa: E731
     tf.layers.dense(x, 2, kernel_regularizer=regularizer, name="d")
     tf.layers.dense(x, 2, kernel_regularizer=regularizer, name="d", reuse=True)
-    assert len(_collection(tf.GraphKeys.REGULARIZATION_LOSSES)) == 1
+    assert len(tf.get_collection(tf.GraphKeys.REGULARIZATION_LOSSES)) == 1
 
 
 # ---- a custom Layer -----------------------------------------------------------------------
@@ -226,7 +222,7 @@ def test_custom_layer_weights_updates_and_names():
     out = layer(tf.constant([[1.0, 2.0]]))
     assert [v.name for v in layer.trainable_variables] == ["scale_layer/w:0"]
     assert [v.name for v in layer.non_trainable_variables] == ["scale_layer/steps:0"]
-    assert _collection(tf.GraphKeys.UPDATE_OPS) == layer.updates
+    assert tf.get_collection(tf.GraphKeys.UPDATE_OPS) == layer.updates
     assert layer.count_params() == 3
     with tf.Session() as sess:
         sess.run(tf.global_variables_initializer())

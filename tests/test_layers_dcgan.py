@@ -11,10 +11,6 @@ import sessionlib as tf
 BATCH, LATENT = 16, 8
 
 
-def _collection(key):
-    return tf.get_default_graph().get_collection(key)
-
-
 def generator(z, training):
     with tf.variable_scope("generator"):
         net = tf.layers.dense(z, 4 * 4 * 8)
@@ -62,7 +58,7 @@ def test_dcgan_trains_with_two_scopes_and_two_optimizers():
     assert "generator/batch_normalization/gamma:0" in [v.name for v in g_vars]
     assert "generator/conv2d_transpose_1/kernel:0" in [v.name for v in g_vars]
     assert len(g_vars) + len(d_vars) == len(tf.trainable_variables())
-    updates = _collection(tf.GraphKeys.UPDATE_OPS)
+    updates = tf.get_collection(tf.GraphKeys.UPDATE_OPS)
     assert len(updates) == 4
     with tf.control_dependencies(updates):
         g_train = tf.train.AdamOptimizer(0.01, beta1=0.5).minimize(g_loss, var_list=g_vars)
