@@ -10,5 +10,6 @@ from sessionlib.ops import nn_activation_ops, nn_loss_ops  # noqa: F401
 from sessionlib.ops import nn_lookup_ops, nn_normalization_ops  # noqa: F401
 from sessionlib.ops import nn_convolution_ops  # noqa: F401
 from sessionlib.ops import nn_composite_convolution_ops  # noqa: F401
+from sessionlib.ops import nn_convolution3d_ops  # noqa: F401
 from sessionlib.ops import clip_ops, numerics_ops, training_ops  # noqa: F401
 from sessionlib.ops import init_ops, linalg_ops, variable_scope  # noqa: F401 - i12-scopes
