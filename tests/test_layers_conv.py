@@ -44,21 +44,27 @@ def np_conv(x, w, strides, padding, dilations=None):
     return out
 
 
-def np_conv2d_transpose(x, w, stride, padding):
-    """x [N, H, W, C], w [kh, kw, F, C] -> [N, H', W', F] (the transpose of np_conv)."""
-    n, h, wd, _ = x.shape
-    kh, kw, f, _ = w.shape
+def np_conv_transpose(x, w, stride, padding):
+    """N-D transposed convolution: x [N, *spatial, C], w [*kernel, F, C] -> [N, *out, F]
+    (the adjoint of np_conv)."""
+    rank = x.ndim - 2
+    kernel = w.shape[:rank]
     sizes = []
-    for size, k in ((h, kh), (wd, kw)):
+    for size, k in zip(x.shape[1:-1], kernel):
         out = size * stride if padding == "same" else size * stride + max(k - stride, 0)
         total = max((size - 1) * stride + k - out, 0)
         sizes.append((out, total // 2))
-    full = np.zeros((n, (h - 1) * stride + kh, (wd - 1) * stride + kw, f))
-    for i, j in itertools.product(range(h), range(wd)):
-        full[:, i * stride:i * stride + kh, j * stride:j * stride + kw, :] += np.einsum(
-            "nc,abfc->nabf", x[:, i, j, :], w)
-    (oh, top), (ow, left) = sizes
-    return full[:, top:top + oh, left:left + ow, :]
+    full = np.zeros((x.shape[0],) + tuple((size - 1) * stride + k for size, k
+                                          in zip(x.shape[1:-1], kernel)) + (w.shape[-2],))
+    for index in itertools.product(*[range(size) for size in x.shape[1:-1]]):
+        window = tuple(slice(i * stride, i * stride + k) for i, k in zip(index, kernel))
+        full[(slice(None),) + window] += np.tensordot(x[(slice(None),) + index], w,
+                                                      axes=([-1], [-1]))
+    return full[(slice(None),) + tuple(slice(lo, lo + out) for out, lo in sizes)]
+
+
+def np_conv2d_transpose(x, w, stride, padding):
+    return np_conv_transpose(x, w, stride, padding)
 
 
 def np_pool(x, size, stride, padding, kind):
@@ -258,6 +264,42 @@ def test_separable_conv2d_matches_numpy():
     np.testing.assert_allclose(_run(out), expected, rtol=1e-4, atol=1e-5)
 
 
+@pytest.mark.parametrize("padding,stride", [("same", 2), ("valid", 1)])
+def test_conv3d_transpose_matches_numpy(padding, stride):
+    x = np.random.RandomState(17).randn(2, 2, 3, 2, 2).astype(np.float32)
+    kernel = _kernel((2, 3, 2, 3, 2), seed=18)
+    out = tf.layers.conv3d_transpose(tf.constant(x), 3, (2, 3, 2), strides=stride,
+                                     padding=padding,
+                                     kernel_initializer=tf.constant_initializer(kernel),
+                                     bias_initializer=tf.constant_initializer(-0.5))
+    expected = np_conv_transpose(x, kernel, stride, padding) - 0.5
+    assert out.shape.as_list() == list(expected.shape)
+    assert [(v.name, v.shape.as_list()) for v in tf.global_variables()] == [
+        ("conv3d_transpose/kernel:0", [2, 3, 2, 3, 2]), ("conv3d_transpose/bias:0", [3])]
+    np.testing.assert_allclose(_run(out), expected, rtol=1e-4, atol=1e-5)
+
+
+@pytest.mark.parametrize("padding,stride", [("same", 1), ("valid", 2)])
+def test_separable_conv1d_matches_numpy(padding, stride):
+    x = np.random.RandomState(19).randn(2, 9, 2).astype(np.float32)
+    depthwise = _kernel((3, 2, 2), seed=20)
+    pointwise = _kernel((1, 4, 3), seed=21)
+    out = tf.layers.separable_conv1d(
+        tf.constant(x), 3, 3, strides=stride, padding=padding, depth_multiplier=2,
+        depthwise_initializer=tf.constant_initializer(depthwise),
+        pointwise_initializer=tf.constant_initializer(pointwise))
+    assert [(v.name, v.shape.as_list()) for v in tf.global_variables()] == [
+        ("separable_conv1d/depthwise_kernel:0", [3, 2, 2]),
+        ("separable_conv1d/pointwise_kernel:0", [1, 4, 3]),
+        ("separable_conv1d/bias:0", [3])]
+    depth = np.concatenate(
+        [np_conv(x[..., c:c + 1], depthwise[:, c:c + 1, :], (stride,), padding)
+         for c in range(2)], axis=-1)
+    expected = np.tensordot(depth, pointwise[0], axes=([-1], [0]))
+    assert out.shape.as_list() == list(expected.shape)
+    np.testing.assert_allclose(_run(out), expected, rtol=1e-4, atol=1e-5)
+
+
 # ---- channels_first -------------------------------------------------------------------------
 
 def _to_first(x):
@@ -265,10 +307,11 @@ def _to_first(x):
 
 
 @pytest.mark.parametrize("build", ["conv1d", "conv2d", "conv3d", "conv2d_transpose",
-                                   "separable_conv2d", "max_pooling1d", "max_pooling2d",
-                                   "average_pooling1d", "average_pooling2d"])
+                                   "conv3d_transpose", "separable_conv1d", "separable_conv2d",
+                                   "max_pooling1d", "max_pooling2d", "average_pooling1d",
+                                   "average_pooling2d"])
 def test_channels_first_equals_channels_last_transposed(build):
-    rank = 1 if build.endswith("1d") else 3 if build.endswith("3d") else 2
+    rank = 1 if "1d" in build else 3 if "3d" in build else 2
     x = np.random.RandomState(16).randn(*([2] + [5] * rank + [3])).astype(np.float32)
     function = getattr(tf.layers, build)
     if "pooling" in build:
