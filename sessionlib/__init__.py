@@ -87,6 +87,9 @@ from sessionlib.ops.variable_scope import (AUTO_REUSE, VariableAggregation, Vari
 from sessionlib.framework.graph import (add_to_collection, add_to_collections, get_collection,
                                         get_collection_ref)
 from sessionlib.ops.variables import model_variables, moving_average_variables
+from sessionlib.ops.partitioned_variables import (fixed_size_partitioner,
+                                                  min_max_variable_partitioner,
+                                                  variable_axis_size_partitioner)
 # ---- end i12-scopes ----
 # ---- issue 12, tf.layers (i12-layers) ----
 from sessionlib import layers

@@ -360,9 +360,80 @@ def test_scope_collections():
     assert len(tf.global_variables("enc")) == 3  # a regex match on the name, as TF
 
 
-def test_partitioner_is_not_supported_yet():
-    with pytest.raises(NotImplementedError, match="partition"):
-        tf.get_variable("p", [4, 2], partitioner=lambda shape, dtype: [2, 1])
+# ---- partitioned variables (names, shapes and messages as TF 2.21) ---------------------------
+
+def test_partitioned_variable_shards_and_names():
+    with tf.variable_scope("s", partitioner=tf.fixed_size_partitioner(3)):
+        pv = tf.get_variable("p", [7, 2])
+        pc = tf.get_variable("pc", initializer=tf.constant(np.arange(10.0).reshape(5, 2),
+                                                           dtype=tf.float32))
+    assert pv.name == "s/p" and len(pv) == 3 and pv.get_shape().as_list() == [7, 2]
+    assert [v.name for v in pv] == ["s/p/part_0:0", "s/p/part_1:0", "s/p/part_2:0"]
+    # The first len % shards shards get one more row.
+    assert [v.shape.as_list() for v in pv] == [[3, 2], [2, 2], [2, 2]]
+    assert [v.name for v in tf.global_variables()] == [
+        "s/p/part_0:0", "s/p/part_1:0", "s/p/part_2:0",
+        "s/pc/part_0:0", "s/pc/part_1:0", "s/pc/part_2:0"]
+    names = [op.name for op in tf.get_default_graph().get_operations()]
+    assert "s/pc/part_0/PartitionedInitializer/Slice" in names
+    whole = tf.convert_to_tensor(pc)
+    assert whole.name == "s/pc:0"
+    product = tf.matmul(tf.ones([1, 5]), pc)
+    with tf.Session() as session:
+        session.run(tf.global_variables_initializer())
+        np.testing.assert_array_equal(session.run(whole), np.arange(10.0).reshape(5, 2))
+        np.testing.assert_array_equal(session.run(product), [[20.0, 25.0]])
+        session.run(pv.assign(np.ones((7, 2), np.float32)))
+        assert session.run(pv.as_tensor()).sum() == 14.0
+
+
+def test_partitioned_variable_reuse_and_errors():
+    with tf.variable_scope("s", partitioner=tf.fixed_size_partitioner(3)):
+        pv = tf.get_variable("p", [7, 2])
+    with tf.variable_scope("s", reuse=True):
+        assert tf.get_variable("p", [7, 2]) is pv
+        assert tf.get_variable("p", [7, 2], partitioner=tf.fixed_size_partitioner(3)) is pv
+    cases = [
+        (lambda: tf.get_variable("s/p", [7, 2], partitioner=tf.fixed_size_partitioner(3)),
+         "Partitioned variable with name s/p already exists. Did you mean to set reuse=True "
+         "or reuse=tf.AUTO_REUSE in VarScope?"),
+        (lambda: tf.get_variable("s/p", [7, 2]),
+         "No partitioner was provided, but a partitioned version of the variable was found: "
+         "s/p/part_0. Perhaps a variable of the same name was already created with "
+         "partitioning?"),
+        (lambda: tf.get_variable("q", [4, 4], partitioner=lambda shape, dtype: [2, 2]),
+         "Can only slice a variable along one dimension: shape: (4, 4), partitioning: [2, 2]"),
+        (lambda: tf.get_variable("q2", [4], partitioner=lambda shape, dtype: [0]),
+         "Partitioner returned zero partitions for some axes: [0]"),
+    ]
+    for make, message in cases:
+        with pytest.raises(ValueError) as info:
+            make()
+        assert str(info.value) == message
+
+
+def test_partitioners():
+    shape = tf.TensorShape([10, 8])
+    assert tf.fixed_size_partitioner(4, axis=1)(shape=shape, dtype=tf.float32) == [1, 4]
+    assert tf.fixed_size_partitioner(20)(shape=shape, dtype=tf.float32) == [10, 1]
+    # TF 2.21 gives [4, 1] and [5, 1].
+    assert tf.variable_axis_size_partitioner(100)(shape, tf.float32) == [4, 1]
+    assert tf.min_max_variable_partitioner(max_partitions=5, min_slice_size=64)(
+        shape, tf.float32) == [5, 1]
+    assert tf.variable_axis_size_partitioner(100, max_shards=2)(shape, tf.float32) == [2, 1]
+    assert tf.min_max_variable_partitioner(max_partitions=8, axis=1)(shape, tf.float32) == [1, 1]
+
+
+def test_partitioned_initializer_sees_the_full_shape():
+    with tf.variable_scope("g", partitioner=tf.fixed_size_partitioner(2)):
+        pv = tf.get_variable("w", [600, 400], initializer=tf.glorot_uniform_initializer(seed=1))
+    with tf.Session() as session:
+        session.run(tf.global_variables_initializer())
+        parts = session.run(list(pv))
+    limit = np.sqrt(6.0 / 1000)  # the fans of [600, 400], not of a [300, 400] shard
+    for part in parts:
+        assert part.shape == (300, 400)
+        assert 0.99 * limit < np.abs(part).max() <= limit
 
 
 def test_variable_store_is_per_graph():

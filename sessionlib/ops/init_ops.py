@@ -38,7 +38,8 @@ _TRUNCATED_NORMAL_STDDEV = 0.87962566103423978
 def _assert_float_dtype(dtype):
     dtype = dtypes.as_dtype(dtype)
     if not dtype.is_floating:
-        raise ValueError(f"Expected floating point type, got {dtype}.")
+        raise ValueError(f"Argument `dtype` is expected to be floating point. Received: "
+                         f"{dtype}.")
     return dtype
 
 
@@ -157,8 +158,9 @@ class Constant(Initializer):
 
     def __init__(self, value=0, dtype=dtypes.float32, verify_shape=False):
         if not (np.isscalar(value) or isinstance(value, (list, tuple, np.ndarray))):
-            raise TypeError(f"Invalid type for initial value: {type(value)} (expected Python "
-                            f"scalar, list or tuple of values, or numpy.ndarray).")
+            raise TypeError(f"Invalid type for initial value={value} of type: "
+                            f"{type(value).__name__}. Expected Python scalar, list or tuple of "
+                            f"values, or numpy.ndarray.")
         self.value = value
         self.dtype = dtypes.as_dtype(dtype)
         self._verify_shape = verify_shape
@@ -289,12 +291,16 @@ class VarianceScaling(Initializer):
     def __init__(self, scale=1.0, mode="fan_in", distribution="truncated_normal", seed=None,
                  dtype=dtypes.float32):
         if scale <= 0.0:
-            raise ValueError("`scale` must be positive float.")
+            raise ValueError(f"Argument `scale` must be a positive float. Received: {scale}")
         if mode not in {"fan_in", "fan_out", "fan_avg"}:
-            raise ValueError("Invalid `mode` argument:", mode)
+            raise ValueError(f"Argument `mode` should be one of ('fan_in', 'fan_out', "
+                             f"'fan_avg'). Received: {mode}")
         distribution = distribution.lower()
         if distribution not in {"normal", "uniform", "truncated_normal", "untruncated_normal"}:
-            raise ValueError("Invalid `distribution` argument:", distribution)
+            # TF's message, its missing quote included.
+            raise ValueError(f"Argument `distribution` should be one of ('normal', uniform', "
+                             f"'truncated_normal', 'untruncated_normal'). Received: "
+                             f"{distribution}")
         self.scale = scale
         self.mode = mode
         self.distribution = distribution
@@ -368,7 +374,8 @@ class Orthogonal(Initializer):
         dtype = dtypes.as_dtype(dtype or self.dtype)
         shape = _shape_list(shape)
         if len(shape) < 2:
-            raise ValueError("The tensor to initialize must be at least two-dimensional")
+            raise ValueError(f"The tensor to initialize, specified by argument `shape` must be "
+                             f"at least two-dimensional. Received shape={shape}")
         num_rows = 1
         for dim in shape[:-1]:
             num_rows *= dim
@@ -405,7 +412,9 @@ class Identity(Initializer):
         dtype = dtypes.as_dtype(dtype or self.dtype)
         full_shape = _shape_list(shape if partition_info is None else partition_info.full_shape)
         if len(full_shape) != 2:
-            raise ValueError("Identity matrix initializer can only be used for 2D matrices.")
+            # TF's message (it says "at least", though only 2-D is accepted).
+            raise ValueError(f"The tensor to initialize, specified by argument `shape` must be "
+                             f"at least two-dimensional. Received shape={shape}")
         matrix = np.eye(*full_shape) * self.gain
         if partition_info is not None:
             part = _shape_list(shape)

@@ -30,7 +30,7 @@ from sessionlib import dtypes
 from sessionlib.framework import graph as graph_lib
 from sessionlib.framework.graph import GraphKeys
 from sessionlib.framework.tensor_shape import as_shape
-from sessionlib.ops import init_ops, variables
+from sessionlib.ops import init_ops, partitioned_variables, variables
 
 __all__ = ["variable_scope", "get_variable", "get_local_variable", "get_variable_scope",
            "VariableScope", "AUTO_REUSE", "no_regularizer", "VariableSynchronization",
@@ -210,9 +210,90 @@ class _VariableStore:
     def _get_partitioned_variable(self, name, partitioner, shape, dtype, initializer,
                                   regularizer, reuse, trainable, collections, validate_shape,
                                   constraint):
-        raise NotImplementedError(
-            f"get_variable('{name}', partitioner=...): partitioned variables are not supported "
-            "by sessionlib yet")
+        """Gets or creates the shards ``name/part_<k>`` and their `PartitionedVariable`."""
+        from sessionlib.framework.graph import Tensor
+        from sessionlib.ops import array_ops
+
+        initializing_from_value = isinstance(initializer, Tensor)
+        if name in self._vars:
+            raise ValueError(f"A partitioner was provided, but an unpartitioned version of the "
+                             f"variable was found: {name}.  Perhaps a variable of the same "
+                             f"name was already created without partitioning?")
+        shape = as_shape(shape)
+        if initializing_from_value:
+            shape = shape.merge_with(initializer.shape)
+        dtype = dtypes.as_dtype(dtype)
+        partitions = None
+        if not reuse or partitioner:
+            partitions = partitioned_variables.call_partitioner(partitioner, shape, dtype)
+
+        if name in self._partitioned_vars:
+            if reuse is False:
+                raise ValueError(f"Partitioned variable with name {name} already exists. Did "
+                                 f"you mean to set reuse=True or reuse=tf.AUTO_REUSE in "
+                                 f"VarScope?")
+            existing = self._partitioned_vars[name]
+            if not shape.is_compatible_with(existing.get_shape()):
+                raise ValueError(f"Trying to reuse partitioned variable {name}, but specified "
+                                 f"shape {shape} and found shape {existing.get_shape()}.")
+            if not dtype.is_compatible_with(existing.dtype):
+                raise ValueError(f"Trying to reuse partitioned variable {name}, but specified "
+                                 f"dtype {dtype.name} and found dtype {existing.dtype.name}.")
+            if partitions is not None and existing._get_partitions() != partitions:
+                raise ValueError(f"Trying to reuse partitioned variable {name}, but specified "
+                                 f"partitions {partitions} and found partitions "
+                                 f"{existing._get_partitions()}.")
+            return existing
+        if reuse is True:
+            raise ValueError(f"PartitionedVariable {name} does not exist, or was not created "
+                             f"with tf.get_variable(). Did you mean to set reuse=False or "
+                             f"reuse=tf.AUTO_REUSE in VarScope?")
+
+        slice_dim, num_slices = partitioned_variables.slice_dim_and_num_slices(partitions)
+        if f"{name}/part_0" in self._vars:
+            if f"{name}/part_{num_slices - 1}" not in self._vars:
+                raise ValueError(f"Partitioner returned a different partitioning than what was "
+                                 f"already found.  Partitioner returned {num_slices} shards, "
+                                 f"and shard {name}/part_0 was found, but "
+                                 f"{name}/part_{num_slices - 1} was not.")
+            if f"{name}/part_{num_slices}" in self._vars:
+                raise ValueError(f"Partitioner returned a different partitioning than what was "
+                                 f"already found.  Partitioner returned {num_slices} shards, "
+                                 f"and shard {name}/part_0 was found, but so was the extra "
+                                 f"shard {name}/part_{num_slices}.")
+
+        graph = graph_lib.get_default_graph()
+        parts, offsets = [], []
+        full_shape = shape.as_list()
+        for i, (offset, part_shape) in enumerate(
+                partitioned_variables.iter_slices(full_shape, num_slices, slice_dim)):
+            info = init_ops.PartitionInfo(full_shape=full_shape, var_offset=offset)
+            part_name = f"{name}/part_{i}"
+            with graph.name_scope(part_name + "/PartitionedInitializer"):
+                if initializer is None:
+                    init, from_value = _default_initializer(name, dtype)
+                    init_shape = None if from_value else part_shape
+                elif callable(initializer):
+                    init, init_shape = initializer, part_shape
+                elif initializing_from_value:
+                    init = array_ops.slice(initializer, offset, part_shape)
+                    dtype = init.dtype.base_dtype
+                    init_shape = None
+                else:
+                    init = graph_lib.convert_to_tensor(initializer, dtype=dtype)
+                    init = array_ops.slice(init, offset, part_shape)
+                    init_shape = None
+            with graph.name_scope(None):
+                var = self._get_single_variable(
+                    part_name, init_shape, dtype, init, regularizer, reuse, trainable,
+                    collections, validate_shape, constraint, partition_info=info)
+            parts.append(var)
+            offsets.append(offset)
+        result = partitioned_variables.PartitionedVariable(
+            name=name, shape=full_shape, dtype=dtype, variable_list=parts,
+            partitions=partitions, offsets=offsets)
+        self._partitioned_vars[name] = result
+        return result
 
 
 def _accepts_argument(function, argument, keyword_only=None):
@@ -686,13 +767,15 @@ def get_variable(name, shape=None, dtype=None, initializer=None, regularizer=Non
       trainable: add to TRAINABLE_VARIABLES (default True).
       collections: the collections (default [GLOBAL_VARIABLES]).
       caching_device, use_resource, synchronization, aggregation: accepted for TF's signature.
-      partitioner: a partitioner (not supported yet: raises NotImplementedError).
+      partitioner: a function ``(shape, dtype) -> partitions`` (such as
+        `fixed_size_partitioner`); the result is then a `PartitionedVariable` of shards
+        ``<name>/part_<k>``.
       validate_shape: if False, the variable's static shape is unknown.
       custom_getter: ``getter(getter, name, *args, **kwargs)`` wrapping the creation.
       constraint: stored on the variable.
 
     Returns:
-      The `Variable`.
+      The `Variable` (a `PartitionedVariable` with a partitioner).
 
     Raises:
       ValueError: with TF's messages when the variable exists but reuse is off, is missing

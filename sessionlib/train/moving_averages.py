@@ -52,7 +52,12 @@ class ExponentialMovingAverage:
 
         Raises:
           TypeError: if an entry is not float16, float32 or float64.
-          ValueError: if an entry already has a moving average here.
+
+        Shadows are made as TF makes them, by `get_variable` in the variable scope
+        ``<value op name>/<name>`` inside the current variable scope, starting at the
+        variable's initial value (TF starts at its current value when it is already
+        initialized, through ``cond``, which sessionlib lacks). Applying to a value that
+        already has a shadow reuses it.
         """
         from sessionlib.ops import array_ops, control_flow_ops, math_ops, variables
 
@@ -63,23 +68,22 @@ class ExponentialMovingAverage:
             if value.dtype not in _FLOATS:
                 raise TypeError("The variables must be half, float, or double: "
                                 f"{value.name}")
-            if _key(value) in self._averages:
-                raise ValueError(f"Moving average already computed for: {value.name}")
         graph = var_list[0].graph if var_list else graph_lib.get_default_graph()
         zero_debiased = set()
         with graph.as_default():
             for value in var_list:
+                if _key(value) in self._averages:
+                    # As TF 2.21: applying again reuses the shadow and adds another update.
+                    continue
                 is_variable = isinstance(value, variables.Variable)
-                with graph.control_dependencies(None), graph.name_scope(None), \
-                        _device_of(value):
+                with graph.control_dependencies(None), _device_of(value):
                     if is_variable:
                         initial = value.initial_value
                     else:
                         initial = (array_ops.zeros(value.shape.as_list(), value.dtype)
                                    if value.shape.is_fully_defined()
                                    else array_ops.zeros_like(value))
-                    shadow = variables.Variable(initial, trainable=False,
-                                                name=self.average_name(value))
+                    shadow = _create_slot(value, initial, self._name)
                 if is_variable:  # as TF: the collection holds variables only
                     graph.add_to_collection(GraphKeys.MOVING_AVERAGE_VARIABLES, value)
                 self._averages[_key(value)] = shadow
@@ -88,7 +92,8 @@ class ExponentialMovingAverage:
             with graph.name_scope(self._name) as scope:
                 decay = graph_lib.convert_to_tensor(self._decay, dtypes.float32, name="decay")
                 if self._num_updates is not None:
-                    updates = math_ops.cast(self._num_updates, dtypes.float32)
+                    updates = math_ops.cast(self._num_updates, dtypes.float32,
+                                            name="num_updates")
                     decay = math_ops.minimum(decay, (1.0 + updates) / (10.0 + updates))
                 update_ops = []
                 for value in var_list:
@@ -97,9 +102,7 @@ class ExponentialMovingAverage:
                         if _key(value) in zero_debiased:
                             update_ops.append(self._debiased_update(shadow, value, decay))
                         else:
-                            step = (shadow.value() - value) * math_ops.cast(
-                                1.0 - decay, value.dtype)
-                            update_ops.append(shadow.assign_sub(step, read_value=False))
+                            update_ops.append(_assign_moving_average(shadow, value, decay))
                 return control_flow_ops.group(*update_ops, name=scope)
 
     def _debiased_update(self, shadow, value, decay):
@@ -125,8 +128,16 @@ class ExponentialMovingAverage:
         return self._averages.get(_key(var))
 
     def average_name(self, var):
-        """The name of `var`'s shadow variable: ``<var op name>/<this object's name>``."""
-        return f"{var.op.name}/{self._name}"
+        """The name of `var`'s shadow variable (without ``:0``).
+
+        Once `apply` made the shadow, its name; before, the name it would get if made now:
+        ``<var name>/<this object's name>`` in the current name scope, as TF computes it.
+        """
+        shadow = self._averages.get(_key(var))
+        if shadow is not None:
+            return shadow.name[:-len(":0")]
+        return graph_lib.get_default_graph().unique_name(
+            f"{var.name[:-len(':0')]}/{self._name}", mark_as_used=False)
 
     def variables_to_restore(self, moving_avg_variables=None):
         """A name-to-variable map for a Saver that restores the averages into the variables.
@@ -151,6 +162,30 @@ class ExponentialMovingAverage:
             if _key(var) not in averaged and var.op.name not in result:
                 result[var.op.name] = var
         return result
+
+def _create_slot(primary, initial, name):
+    """The shadow of `primary`, made as TF's ``slot_creator.create_slot`` makes it: by
+    `get_variable` in a new variable scope ``<primary op name>/<name>`` (uniquified, inside the
+    current variable scope), so the shadow is ``[scope/]<primary>/<name>``."""
+    from sessionlib.ops import variable_scope
+
+    with variable_scope.variable_scope(None, default_name=f"{primary.op.name}/{name}"):
+        # The empty name makes the variable the scope itself, as in TF.
+        return variable_scope.get_variable("", initializer=initial, trainable=False,
+                                           validate_shape=initial.shape.is_fully_defined())
+
+
+def _assign_moving_average(shadow, value, decay):
+    """``shadow -= (shadow - value) * (1 - decay)``, with TF's op names."""
+    from sessionlib.ops import math_ops
+
+    graph = shadow.graph
+    with graph.name_scope("AssignMovingAvg"):
+        one_minus_decay = graph_lib.convert_to_tensor(1.0 - decay, name="decay")
+        if one_minus_decay.dtype != shadow.dtype:
+            one_minus_decay = math_ops.cast(one_minus_decay, shadow.dtype)
+        return shadow.assign_sub((shadow - value) * one_minus_decay)
+
 
 def _key(value):
     return (value.graph, value.name)
