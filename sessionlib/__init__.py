@@ -91,5 +91,8 @@ from sessionlib.ops.partitioned_variables import (fixed_size_partitioner,
                                                   min_max_variable_partitioner,
                                                   variable_axis_size_partitioner)
 # ---- end i12-scopes ----
+# ---- issue 12, tf.layers (i12-layers) ----
+from sessionlib import layers
+# ---- end i12-layers ----
 
 __version__ = "0.1.0"
