@@ -15,6 +15,7 @@ from sessionlib.runtime.kernels import (  # noqa: F401 - each module registers i
     io_kernels,
     manipulation_kernels,
     math_kernels,
+    metrics_kernels,
     nn_kernels,
     nn_model_kernels,
     random_kernels,
