@@ -74,6 +74,6 @@ from sessionlib.ops.numerics_ops import (add_check_numerics_ops, check_numerics,
 
 __version__ = "0.1.0"
 # ---- issue 12, tf.losses and tf.metrics (i12-losses) ----
-from sessionlib import losses
+from sessionlib import losses, metrics
 from sessionlib.ops.metrics_ops import confusion_matrix, div_no_nan
 # ---- end i12-losses ----
