@@ -42,7 +42,8 @@ LOSS_CASES = [
     GradCase("Minimum", lambda p: tf.losses.huber_loss(tf.constant(np.zeros((2, 3))), p,
                                                        delta=0.5,
                                                        reduction=tf.losses.Reduction.SUM),
-             [np.array([[0.1, -0.2, 0.8], [-1.5, 0.3, 2.0]])], id="huber_loss", delta=1e-2, tolerance=2e-3),
+             [np.array([[0.1, -0.2, 0.8], [-1.5, 0.3, 2.0]])], id="huber_loss", delta=1e-2,
+             tolerance=2e-3),
 ]
 
 

@@ -17,7 +17,7 @@ from sessionlib import dtypes
 from sessionlib.framework import graph as graph_lib
 from sessionlib.framework import registry
 from sessionlib.framework.graph import Tensor
-from sessionlib.ops import _grad_util, _infer, array_ops, math_ops
+from sessionlib.ops import _grad_util, array_ops, math_ops
 
 __all__ = ["div_no_nan", "confusion_matrix"]
 
