@@ -96,3 +96,7 @@ from sessionlib import layers
 # ---- end i12-layers ----
 
 __version__ = "0.1.0"
+# ---- issue 12, tf.losses and tf.metrics (i12-losses) ----
+from sessionlib import losses, metrics
+from sessionlib.ops.metrics_ops import confusion_matrix, div_no_nan
+# ---- end i12-losses ----

@@ -17,6 +17,7 @@ from sessionlib.runtime.kernels import (  # noqa: F401 - each module registers i
     linalg_kernels,
     manipulation_kernels,
     math_kernels,
+    metrics_kernels,
     nn_kernels,
     nn_model_kernels,
     random_kernels,
