@@ -1,4 +1,4 @@
-"""The V2 checkpoint format (``runtime/tensor_bundle.py``): round trips of every dtype, the
+"""The V2 checkpoint format (``framework/tensor_bundle.py``): round trips of every dtype, the
 table format, CRC32C checksums, and corrupt or truncated files giving DataLossError.
 
 The byte-level expectations (masked CRC values, the table footer, the string encoding) come
@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 
 import sessionlib as tf
-from sessionlib.runtime import tensor_bundle as tb
+from sessionlib.framework import tensor_bundle as tb
 
 TF_CHECKPOINT = os.path.join(os.path.dirname(__file__), "data", "tf_checkpoint", "model-7")
 

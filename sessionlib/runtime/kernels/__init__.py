@@ -10,6 +10,7 @@ from sessionlib.runtime.kernels import (  # noqa: F401 - each module registers i
     array_kernels,
     control_flow_kernels,
     convolution_kernels,
+    checkpoint_kernels,
     cumulative_kernels,
     data_flow_kernels,
     io_kernels,

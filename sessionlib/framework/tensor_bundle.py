@@ -16,9 +16,11 @@ A checkpoint with prefix ``P`` is two kinds of files:
 Both sides are checked against TensorFlow 2.21: TF reads what `BundleWriter` writes and
 `BundleReader` reads what TF writes (``tests/data/tf_checkpoint``).
 
-Why here. The ``SaveV2``/``RestoreV2`` kernels run inside device workers, which import only the
-runtime, so the format lives in the runtime; the client-side utilities (``tf.train.Saver``,
-``tf.train.load_checkpoint``) import it too.
+Why here. Both sides need the format: the ``SaveV2``/``RestoreV2`` kernels, which run in
+the runtime (inside device workers, which import the runtime and the framework), and the
+client-side utilities of ``tf.train`` (`load_checkpoint`, `list_variables`), which may not
+import the runtime. The framework is the layer both import; this module is plain file I/O and
+knows nothing of graphs or execution.
 
 Faults. A writer writes to temporary files and renames them into place when finished, data
 first and index last, so an index exists only for a complete checkpoint and a crash mid-save
