@@ -199,3 +199,28 @@ def test_merge_rejects_duplicates(tmp_path):
     second = _write(str(tmp_path / "p1"), {"a": np.arange(3)})
     with pytest.raises(tf.errors.InvalidArgumentError, match="Duplicate"):
         tb.merge_bundles([first, second], str(tmp_path / "m"))
+
+
+def test_overwriting_a_checkpoint_replaces_it_and_cleans_up(tmp_path):
+    import threading
+
+    prefix = _write(str(tmp_path / "c"), {"a": np.arange(10.0)})
+    _write(prefix, {"a": np.arange(3.0), "b": np.ones(2, np.int32)})
+    for thread in threading.enumerate():
+        if thread.name == "checkpoint-cleanup":
+            thread.join()
+    assert sorted(os.listdir(tmp_path)) == ["c.data-00000-of-00001", "c.index"]
+    with tb.BundleReader(prefix) as reader:
+        np.testing.assert_array_equal(reader.read("a"), [0.0, 1.0, 2.0])
+        np.testing.assert_array_equal(reader.read("b"), [1, 1])
+
+
+def test_large_tensor_spans_many_checksum_chunks(tmp_path):
+    value = np.arange(3 * (1 << 20) // 8 + 5, dtype=np.float64)
+    prefix = _write(str(tmp_path / "c"), {"big": value})
+    with tb.BundleReader(prefix) as reader:
+        np.testing.assert_array_equal(reader.read("big"), value)
+    # The last chunk is partial: corrupting its final byte is caught.
+    _flip(tb.data_filename(prefix, 0, 1), value.nbytes - 1)
+    with pytest.raises(tf.errors.DataLossError, match="big is corrupt"):
+        tb.BundleReader(prefix).read("big")

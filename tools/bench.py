@@ -78,6 +78,9 @@ FIGURES = {
     "build_cnn": ("build the CNN training graph with minimize (ms)", "<= 0.2x TF"),
     "train_vars": ("GD step on 400 scalar variables (µs; base: 10 variables)",
                    "overhead flat"),
+    # Issue 13 (checkpoints): the baseline column is np.save + np.load of the same arrays.
+    "save_restore": ("Saver save+restore of a 100 MB model (ms; base: np.save+load)",
+                     "<= 1.5x np, <= 0.5x TF"),
 }
 
 # How many timed rounds the kernel figures take the best of (--repeat).
@@ -732,6 +735,50 @@ def bench_train_vars(backend):
     return _many_variables_step_us(tf, 400), _many_variables_step_us(tf, 10)
 
 
+def _model_arrays(total_mb=100, count=10):
+    """`count` float32 arrays of `total_mb` MB in all: the variables of the checkpoint figure."""
+    size = total_mb * 1_000_000 // 4 // count
+    rng = np.random.default_rng(0)
+    return [rng.standard_normal(size, dtype=np.float32) for _ in range(count)]
+
+
+def bench_save_restore(backend):
+    import shutil
+    import tempfile
+
+    tf = _tf_module(backend)
+    arrays = _model_arrays()
+    directory = tempfile.mkdtemp(prefix="bench_ckpt_")
+    try:
+        graph = tf.Graph()
+        with graph.as_default():
+            # Initialised from placeholders, so that the graph holds no 100 MB constants.
+            feeds = [tf.placeholder(tf.float32, a.shape) for a in arrays]
+            variables = [tf.Variable(feed, name=f"w{k}") for k, feed in enumerate(feeds)]
+            saver = tf.train.Saver(variables, max_to_keep=1)
+        prefix = os.path.join(directory, "model")
+        with tf.Session(graph=graph) as sess:
+            sess.run([v.initializer for v in variables], dict(zip(feeds, arrays)))
+
+            def save_restore():
+                saver.save(sess, prefix, write_meta_graph=False)
+                saver.restore(sess, prefix)
+
+            ours = _best_ms(save_restore, repeat=5)
+        if backend != "sessionlib":
+            return ours, None
+        paths = [os.path.join(directory, f"np{k}.npy") for k in range(len(arrays))]
+
+        def numpy_save_load():
+            for path, array in zip(paths, arrays):
+                np.save(path, array)
+            return [np.load(path) for path in paths]
+
+        return ours, _best_ms(numpy_save_load, repeat=5)
+    finally:
+        shutil.rmtree(directory, ignore_errors=True)
+
+
 BENCHMARKS = {
     "import": bench_import,
     "step_latency": bench_step_latency,
@@ -758,6 +805,7 @@ BENCHMARKS = {
     "build_mlp": bench_build_mlp,
     "build_cnn": bench_build_cnn,
     "train_vars": bench_train_vars,
+    "save_restore": bench_save_restore,
 }
 # Figures measured against the TF interpreter's numexpr as well.
 NUMEXPR_FIGURES = ("fused_y", "fused_sum", "fused_fed", "add_stream")
