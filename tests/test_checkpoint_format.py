@@ -224,3 +224,30 @@ def test_large_tensor_spans_many_checksum_chunks(tmp_path):
     _flip(tb.data_filename(prefix, 0, 1), value.nbytes - 1)
     with pytest.raises(tf.errors.DataLossError, match="big is corrupt"):
         tb.BundleReader(prefix).read("big")
+
+
+def test_checkpoint_protos_have_tfs_field_numbers():
+    # From TF's tensor_bundle.proto, tensor_slice.proto, saver.proto and
+    # checkpoint_state.proto.
+    from sessionlib.protos import (checkpoint_state_pb2, saver_pb2, tensor_bundle_pb2,
+                                   tensor_slice_pb2)
+
+    def numbers(message):
+        return {name: field.number for name, field in message.DESCRIPTOR.fields_by_name.items()}
+
+    assert numbers(tensor_bundle_pb2.BundleHeaderProto) == {
+        "num_shards": 1, "endianness": 2, "version": 3}
+    assert numbers(tensor_bundle_pb2.BundleEntryProto) == {
+        "dtype": 1, "shape": 2, "shard_id": 3, "offset": 4, "size": 5, "crc32c": 6,
+        "slices": 7}
+    assert numbers(tensor_slice_pb2.TensorSliceProto.Extent) == {"start": 1, "length": 2}
+    assert numbers(saver_pb2.SaverDef) == {
+        "filename_tensor_name": 1, "save_tensor_name": 2, "restore_op_name": 3,
+        "max_to_keep": 4, "sharded": 5, "keep_checkpoint_every_n_hours": 6, "version": 7}
+    assert saver_pb2.SaverDef.V2 == 2
+    assert numbers(checkpoint_state_pb2.CheckpointState) == {
+        "model_checkpoint_path": 1, "all_model_checkpoint_paths": 2,
+        "all_model_checkpoint_timestamps": 3, "last_preserved_timestamp": 4}
+    # The TF-written header record: num_shards 1, version.producer 1.
+    header = tensor_bundle_pb2.BundleHeaderProto.FromString(b"\x08\x01\x1a\x02\x08\x01")
+    assert header.num_shards == 1 and header.version.producer == 1
