@@ -137,3 +137,8 @@ def test_init_from_tf_written_checkpoint():
         with tf.Session() as sess:
             sess.run(v.initializer)
             np.testing.assert_array_equal(sess.run(v), [1, -2, 2147483647])
+
+
+def test_new_checkpoint_reader():
+    reader = tf.train.NewCheckpointReader(TF_PREFIX)
+    assert reader.get_tensor("scalar_f32") == np.float32(3.5)

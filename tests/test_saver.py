@@ -363,3 +363,27 @@ def test_restores_tf_written_checkpoint():
             continue
         assert got[name].dtype == np.asarray(value).dtype, name
         np.testing.assert_array_equal(got[name], value)
+
+
+def test_meta_graph_only_through_the_exporter(tmp_path, monkeypatch):
+    from sessionlib import train
+
+    with tf.Graph().as_default():
+        _model()
+        saver = tf.train.Saver()
+        with tf.Session() as sess:
+            sess.run(tf.global_variables_initializer())
+            if getattr(train, "export_meta_graph", None) is None:
+                # No exporter yet: write_meta_graph=True writes no .meta.
+                saver.save(sess, str(tmp_path / "m"))
+                assert not (tmp_path / "m.meta").exists()
+                with pytest.raises(NotImplementedError):
+                    saver.export_meta_graph(str(tmp_path / "x.meta"))
+            calls = []
+            monkeypatch.setattr(train, "export_meta_graph",
+                                lambda **kwargs: calls.append(kwargs), raising=False)
+            saver.save(sess, str(tmp_path / "m"), global_step=3, meta_graph_suffix="mg")
+            saver.save(sess, str(tmp_path / "m"), write_meta_graph=False)
+    assert len(calls) == 1
+    assert calls[0]["filename"] == str(tmp_path / "m-3.mg")
+    assert calls[0]["saver_def"] is saver.saver_def

@@ -7,10 +7,9 @@ Run with TensorFlow 2.21 (not a sessionlib dependency), from the repository root
 
 It builds a TF1 graph with one variable per dtype the tests read (float32, float64, int32,
 int64, bool, string), a scalar and a 2-D one, saves them with ``tf.compat.v1.train.Saver``
-(global_step=7, so the prefix is ``model-7``) and writes the values next to them as
-``expected.npz``-free Python literals in ``tests/test_saver.py`` (the values are fixed here).
-The ``checkpoint`` state file TF writes holds an absolute path; it is rewritten relative so
-that the directory can move.
+(global_step=7, so the prefix is ``model-7``). The values are fixed here, and
+``tests/test_saver.py`` (``TF_VALUES``) repeats them as literals. The ``checkpoint`` state
+file TF writes holds an absolute path; it is rewritten relative so the directory can move.
 """
 
 import os

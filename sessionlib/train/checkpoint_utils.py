@@ -18,8 +18,8 @@ from sessionlib.ops import array_ops, checkpoint_ops
 from sessionlib.ops import variables as variables_lib
 from sessionlib.train import checkpoint_management
 
-__all__ = ["CheckpointReader", "load_checkpoint", "list_variables", "load_variable",
-           "init_from_checkpoint"]
+__all__ = ["CheckpointReader", "NewCheckpointReader", "load_checkpoint", "list_variables",
+           "load_variable", "init_from_checkpoint"]
 
 
 def _prefix_of(ckpt_dir_or_file):
@@ -83,6 +83,11 @@ def load_checkpoint(ckpt_dir_or_file):
       NotFoundError: if the prefix names no checkpoint.
     """
     return CheckpointReader(_prefix_of(ckpt_dir_or_file))
+
+
+def NewCheckpointReader(filepattern):  # noqa: N802 - TF's name
+    """TF1's ``tf.train.NewCheckpointReader``: a `CheckpointReader` for a prefix."""
+    return CheckpointReader(filepattern)
 
 
 def list_variables(ckpt_dir_or_file):

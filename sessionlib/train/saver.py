@@ -46,6 +46,13 @@ SaverDef = saver_pb2.SaverDef
 _SAVERS_COLLECTION = "savers"
 
 
+def _meta_graph_exporter():
+    """``sessionlib.train.export_meta_graph`` when it exists, else None."""
+    from sessionlib import train  # the package imports this module: import late
+
+    return getattr(train, "export_meta_graph", None)
+
+
 def _var_name(variable):
     return variable.op.name
 
@@ -176,7 +183,7 @@ class Saver:
         for name, variable in by_name.items():
             groups.setdefault(variable.device or "", []).append((name, variable))
         sharded = self._sharded or len(groups) > 1
-        with graph.control_dependencies(None), graph.name_scope(self._name or "save") as scope:
+        with graph.control_dependencies(None), graph.name_scope(self._name or "save"):
             filename = array_ops.constant(self._filename or "model", dtype=dtypes.string,
                                           name="Const")
             if sharded:
@@ -193,7 +200,6 @@ class Saver:
                                   keep_checkpoint_every_n_hours=(
                                       self._keep_checkpoint_every_n_hours),
                                   version=self._write_version)
-        del scope
         graph.add_to_collection(_SAVERS_COLLECTION, self)
 
     def _save_inputs(self, items):
@@ -393,13 +399,32 @@ class Saver:
                 last_preserved_timestamp=self._last_preserved_timestamp,
                 save_relative_paths=self._save_relative_paths)
             self._maybe_delete_old_checkpoints(meta_graph_suffix)
-        if write_meta_graph:
-            from sessionlib import train
-            exporter = getattr(train, "export_meta_graph", None)
-            if exporter is not None:
-                exporter(f"{checkpoint_file}.{meta_graph_suffix}", graph=graph,
-                         saver_def=self.saver_def, strip_default_attrs=strip_default_attrs)
+        if write_meta_graph and _meta_graph_exporter() is not None:
+            self.export_meta_graph(f"{checkpoint_file}.{meta_graph_suffix}",
+                                   strip_default_attrs=strip_default_attrs,
+                                   save_debug_info=save_debug_info)
         return written
+
+    def export_meta_graph(self, filename=None, collection_list=None, as_text=False,
+                          export_scope=None, clear_devices=False, clear_extra_defaults=False,
+                          strip_default_attrs=False, save_debug_info=False):
+        """Writes the graph and this saver's SaverDef as a MetaGraphDef (TF's method).
+
+        Delegates to ``sessionlib.train.export_meta_graph``, which belongs to the meta-graph
+        part of the work.
+
+        Raises:
+          NotImplementedError: while ``tf.train.export_meta_graph`` does not exist.
+        """
+        exporter = _meta_graph_exporter()
+        if exporter is None:
+            raise NotImplementedError("tf.train.export_meta_graph is not available yet")
+        return exporter(filename=filename, saver_def=self.saver_def,
+                        collection_list=collection_list, as_text=as_text, graph=self._graph,
+                        export_scope=export_scope, clear_devices=clear_devices,
+                        clear_extra_defaults=clear_extra_defaults,
+                        strip_default_attrs=strip_default_attrs,
+                        save_debug_info=save_debug_info)
 
     def restore(self, sess, save_path):
         """Restores the variables from a checkpoint.
