@@ -84,6 +84,9 @@ FIGURES = {
                          "<= 1.05x base"),
     "train_bn_mlp": ("BN MLP 784-256-256-10 Adam step, tf.layers (ms; base: tf.nn)",
                      "<= 1.05x base"),
+    # Issue 13 (checkpoints): the baseline column is np.save + np.load of the same arrays.
+    "save_restore": ("Saver save+restore of a 100 MB model (ms; base: np.save+load)",
+                     "<= 1.5x np, <= 0.5x TF"),
 }
 
 # How many timed rounds the kernel figures take the best of (--repeat).
@@ -844,6 +847,48 @@ def bench_train_bn_mlp(backend):
     return tuple(_interleaved_steps_ms(tf, [
         _bn_mlp_training_graph,
         lambda module: _bn_mlp_training_graph(module, use_layers=False)]))
+def _model_arrays(total_mb=100, count=10):
+    """`count` float32 arrays of `total_mb` MB in all: the variables of the checkpoint figure."""
+    size = total_mb * 1_000_000 // 4 // count
+    rng = np.random.default_rng(0)
+    return [rng.standard_normal(size, dtype=np.float32) for _ in range(count)]
+
+
+def bench_save_restore(backend):
+    import shutil
+    import tempfile
+
+    tf = _tf_module(backend)
+    arrays = _model_arrays()
+    directory = tempfile.mkdtemp(prefix="bench_ckpt_")
+    try:
+        graph = tf.Graph()
+        with graph.as_default():
+            # Initialised from placeholders, so that the graph holds no 100 MB constants.
+            feeds = [tf.placeholder(tf.float32, a.shape) for a in arrays]
+            variables = [tf.Variable(feed, name=f"w{k}") for k, feed in enumerate(feeds)]
+            saver = tf.train.Saver(variables, max_to_keep=1)
+        prefix = os.path.join(directory, "model")
+        with tf.Session(graph=graph) as sess:
+            sess.run([v.initializer for v in variables], dict(zip(feeds, arrays)))
+
+            def save_restore():
+                saver.save(sess, prefix, write_meta_graph=False)
+                saver.restore(sess, prefix)
+
+            ours = _best_ms(save_restore, repeat=5)
+        if backend != "sessionlib":
+            return ours, None
+        paths = [os.path.join(directory, f"np{k}.npy") for k in range(len(arrays))]
+
+        def numpy_save_load():
+            for path, array in zip(paths, arrays):
+                np.save(path, array)
+            return [np.load(path) for path in paths]
+
+        return ours, _best_ms(numpy_save_load, repeat=5)
+    finally:
+        shutil.rmtree(directory, ignore_errors=True)
 
 
 BENCHMARKS = {
@@ -874,6 +919,7 @@ BENCHMARKS = {
     "train_vars": bench_train_vars,
     "train_cnn_layers": bench_train_cnn_layers,
     "train_bn_mlp": bench_train_bn_mlp,
+    "save_restore": bench_save_restore,
 }
 # Figures measured against the TF interpreter's numexpr as well.
 NUMEXPR_FIGURES = ("fused_y", "fused_sum", "fused_fed", "add_stream")

@@ -1,4 +1,4 @@
-"""``tf.train``: optimizers, the global step, learning-rate schedules.
+"""``tf.train``: optimizers, the global step, learning-rate schedules, checkpoints (Saver).
 
 Built from ops and run through a Session (see DESIGN.md): nothing here executes anything.
 """
@@ -11,6 +11,13 @@ from sessionlib.train.optimizer import Optimizer
 from sessionlib.train.optimizers import (AdadeltaOptimizer, AdagradOptimizer, AdamOptimizer,
                                          FtrlOptimizer, GradientDescentOptimizer,
                                          MomentumOptimizer, RMSPropOptimizer)
+from sessionlib.train.checkpoint_management import (checkpoint_exists, get_checkpoint_mtimes,
+                                                    get_checkpoint_state, latest_checkpoint,
+                                                    remove_checkpoint, update_checkpoint_state)
+from sessionlib.train.checkpoint_utils import (CheckpointReader, NewCheckpointReader,
+                                               init_from_checkpoint, list_variables,
+                                               load_checkpoint, load_variable)
+from sessionlib.train.saver import Saver, SaverDef
 from sessionlib.train.training_util import (assert_global_step, create_global_step,
                                             get_global_step, get_or_create_global_step)
 
@@ -19,3 +26,8 @@ __all__ = ["Optimizer", "GradientDescentOptimizer", "MomentumOptimizer", "Adagra
            "get_global_step", "create_global_step", "get_or_create_global_step",
            "assert_global_step", "exponential_decay", "piecewise_constant", "polynomial_decay",
            "inverse_time_decay", "cosine_decay", "ExponentialMovingAverage"]
+# Checkpoints (issue 13, i13-ckpt).
+__all__ += ["Saver", "SaverDef", "CheckpointReader", "NewCheckpointReader",
+            "latest_checkpoint", "get_checkpoint_state", "update_checkpoint_state",
+            "checkpoint_exists", "get_checkpoint_mtimes", "remove_checkpoint", "list_variables",
+            "load_variable", "load_checkpoint", "init_from_checkpoint"]

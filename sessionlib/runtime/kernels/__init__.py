@@ -11,6 +11,7 @@ from sessionlib.runtime.kernels import (  # noqa: F401 - each module registers i
     control_flow_kernels,
     convolution_kernels,
     convolution3d_kernels,
+    checkpoint_kernels,
     cumulative_kernels,
     data_flow_kernels,
     io_kernels,
