@@ -72,4 +72,11 @@ from sessionlib.ops.numerics_ops import (add_check_numerics_ops, check_numerics,
                                         verify_tensor_all_finite)
 # ---- end of the training block ----
 
+# ---- summaries and event files (issue 13, i13-events): tf.summary, TFRecord files ----
+from sessionlib import summary
+from sessionlib.lib_io import io, python_io
+from sessionlib.protos import (Event, HistogramProto, LogMessage, SessionLog, Summary,
+                               SummaryMetadata)
+# ---- end of the summaries block ----
+
 __version__ = "0.1.0"

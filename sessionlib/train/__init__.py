@@ -19,3 +19,7 @@ __all__ = ["Optimizer", "GradientDescentOptimizer", "MomentumOptimizer", "Adagra
            "get_global_step", "create_global_step", "get_or_create_global_step",
            "assert_global_step", "exponential_decay", "piecewise_constant", "polynomial_decay",
            "inverse_time_decay", "cosine_decay", "ExponentialMovingAverage"]
+
+# Event files (i13-events): `tf.train.summary_iterator` reads what `tf.summary.FileWriter` wrote.
+from sessionlib.summary.summary_iterator import summary_iterator  # noqa: E402
+__all__ += ["summary_iterator"]
