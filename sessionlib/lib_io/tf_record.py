@@ -17,7 +17,6 @@ at <offset>"), so a half-written file is never read as if it were whole. Both si
 Python file I/O: records are small and the CRCs run in C (``runtime/crc32c.py``).
 """
 
-import gzip
 import struct
 import zlib
 
@@ -133,6 +132,8 @@ class TFRecordWriter:
         kind = _compression_kind(options)
         raw = open(path, "wb")
         if kind == TFRecordCompressionType.GZIP:
+            import gzip  # deferred, like every use of gzip here: most files are not compressed
+
             level = _level(options)
             self._file = gzip.GzipFile(fileobj=raw, mode="wb",
                                        compresslevel=9 if level < 0 else level)
@@ -186,6 +187,8 @@ class TFRecordWriter:
 
 def _decompressed(data, kind):
     if kind == TFRecordCompressionType.GZIP:
+        import gzip
+
         return gzip.decompress(data)
     if kind == TFRecordCompressionType.ZLIB:
         return zlib.decompress(data)

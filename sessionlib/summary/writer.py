@@ -24,7 +24,6 @@ graph view can colour nodes by device. `add_run_metadata` stores a step's `RunMe
 
 import os
 import queue
-import socket
 import threading
 import time
 import warnings
@@ -48,6 +47,8 @@ def event_file_name(wall_time, suffix=""):
     Returns:
       ``events.out.tfevents.<%010d seconds>.<hostname><suffix>``.
     """
+    import socket  # deferred: only a writer needs it, and it costs `import sessionlib` ~5 ms
+
     return "events.out.tfevents.%010d.%s%s" % (int(wall_time), socket.gethostname(),
                                                 suffix or "")
 
