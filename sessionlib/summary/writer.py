@@ -277,13 +277,14 @@ class FileWriter:
             return self.add_summary(summary.item(), global_step)
         else:
             summary = summary_pb2.Summary.FromString(summary.SerializeToString())
-        for value in summary.value:
-            if not value.HasField("metadata"):
-                continue
-            if value.tag in self._seen_summary_tags:
-                value.ClearField("metadata")
-                continue
-            self._seen_summary_tags.add(value.tag)
+        with self._lock:  # several threads may add summaries (e.g. hooks and the loop)
+            for value in summary.value:
+                if not value.HasField("metadata"):
+                    continue
+                if value.tag in self._seen_summary_tags:
+                    value.ClearField("metadata")
+                    continue
+                self._seen_summary_tags.add(value.tag)
         self._add_event(event_pb2.Event(summary=summary), global_step)
 
     def add_session_log(self, session_log, global_step=None):
@@ -371,9 +372,10 @@ class FileWriter:
         Raises:
           ValueError: if `tag` was used before.
         """
-        if tag in self._session_run_tags:
-            raise ValueError("The provided tag was already used for this event type")
-        self._session_run_tags.add(tag)
+        with self._lock:
+            if tag in self._session_run_tags:
+                raise ValueError("The provided tag was already used for this event type")
+            self._session_run_tags.add(tag)
         tagged = event_pb2.TaggedRunMetadata(tag=tag,
                                              run_metadata=run_metadata.SerializeToString())
         self._add_event(event_pb2.Event(tagged_run_metadata=tagged), global_step)
