@@ -272,3 +272,20 @@ def test_summary_iterator_stops_at_corruption(tmp_path):
     with pytest.raises(errors.DataLossError, match=f"corrupted record at "
                                                    f"{sizes[0] + sizes[1]}"):
         next(iterator)
+
+
+def test_a_huge_length_with_a_valid_crc_is_truncation_not_an_allocation(tmp_path):
+    path = str(tmp_path / "data.tfrecord")
+    length = struct.pack("<Q", 1 << 60)
+    with open(path, "wb") as f:
+        f.write(length + struct.pack("<I", crc32c.masked(length)) + b"short")
+    with pytest.raises(errors.DataLossError, match="truncated record at 0"):
+        list(tf_record.tf_record_iterator(path))
+
+
+def test_a_corrupt_compressed_stream_is_data_loss(tmp_path):
+    path = str(tmp_path / "data.tfrecord.gz")
+    with open(path, "wb") as f:
+        f.write(b"\x1f\x8b this is not gzip data")
+    with pytest.raises(errors.DataLossError, match="corrupted compressed data"):
+        list(tf_record.tf_record_iterator(path, options="GZIP"))

@@ -14,7 +14,7 @@ whole-file compression (``GZIP`` or ``ZLIB``) wraps the framed stream, as in TF.
 The reader checks both CRCs of every record: a flipped bit raises `DataLossError` ("corrupted
 record at <offset>"), and a file cut inside a record raises `DataLossError` ("truncated record
 at <offset>"), so a half-written file is never read as if it were whole. Both sides are plain
-Python file I/O: records are small and the CRCs run in C (``runtime/crc32c.py``).
+Python file I/O, streamed record by record; the CRCs run in C (``runtime/crc32c.py``).
 """
 
 import struct
@@ -185,21 +185,27 @@ class TFRecordWriter:
         self.close()
 
 
-def _decompressed(data, kind):
-    if kind == TFRecordCompressionType.GZIP:
-        import gzip
+def _read_exactly(stream, count):
+    """Up to `count` bytes of `stream` (fewer only at its end), read in bounded chunks so that
+    a corrupt length field cannot make us allocate more than the file holds."""
+    chunks, left = [], count
+    while left > 0:
+        chunk = stream.read(min(left, _READ_CHUNK))
+        if not chunk:
+            break
+        chunks.append(chunk)
+        left -= len(chunk)
+    return chunks[0] if len(chunks) == 1 else b"".join(chunks)
 
-        return gzip.decompress(data)
-    if kind == TFRecordCompressionType.ZLIB:
-        return zlib.decompress(data)
-    return data
+
+_READ_CHUNK = 16 << 20
 
 
-def read_records(data, path="<bytes>"):
-    """Yields the records of an uncompressed TFRecord byte string, checking every CRC.
+def read_records(stream, path="<stream>"):
+    """Yields the records of an uncompressed TFRecord stream, checking every CRC.
 
     Args:
-      data: the file's bytes.
+      stream: a binary file-like object positioned at a record boundary, or bytes.
       path: the file's name, for messages.
 
     Yields:
@@ -208,25 +214,31 @@ def read_records(data, path="<bytes>"):
     Raises:
       DataLossError: at the first record whose CRC is wrong or which the data cuts short.
     """
-    view = memoryview(data)
-    offset, end = 0, len(view)
-    while offset < end:
-        if end - offset < _HEADER_SIZE:
+    if isinstance(stream, (bytes, bytearray, memoryview)):
+        import io as io_lib
+
+        stream = io_lib.BytesIO(bytes(stream))
+    offset = 0
+    while True:
+        header = _read_exactly(stream, _HEADER_SIZE)
+        if not header:
+            return
+        if len(header) < _HEADER_SIZE:
             raise _data_loss("truncated", offset, path)
-        header = view[offset:offset + _LENGTH.size]
-        (length,) = _LENGTH.unpack(header)
-        (length_crc,) = _CRC.unpack_from(view, offset + _LENGTH.size)
-        if crc32c.masked(header) != length_crc:
+        length_bytes = header[:_LENGTH.size]
+        (length,) = _LENGTH.unpack(length_bytes)
+        (length_crc,) = _CRC.unpack_from(header, _LENGTH.size)
+        if crc32c.masked(length_bytes) != length_crc:
             raise _data_loss("corrupted", offset, path)
-        start = offset + _HEADER_SIZE
-        if end - start < length + _CRC.size:
+        body = _read_exactly(stream, length + _CRC.size)
+        if len(body) < length + _CRC.size:
             raise _data_loss("truncated", offset, path)
-        record = bytes(view[start:start + length])
-        (data_crc,) = _CRC.unpack_from(view, start + length)
+        record = body[:length]
+        (data_crc,) = _CRC.unpack_from(body, length)
         if crc32c.masked(record) != data_crc:
             raise _data_loss("corrupted", offset, path)
         yield record
-        offset = start + length + _CRC.size
+        offset += _HEADER_SIZE + length + _CRC.size
 
 
 def _data_loss(kind, offset, path):
@@ -249,13 +261,22 @@ def tf_record_iterator(path, options=None):
     """
     kind = _compression_kind(options)
     try:
-        with open(path, "rb") as f:
-            data = f.read()
+        raw = open(path, "rb")
     except FileNotFoundError:
         raise errors.NotFoundError(None, None, f"{path}; No such file or directory") from None
-    try:
-        data = _decompressed(data, kind)
-    except (OSError, EOFError, zlib.error) as error:
-        raise errors.DataLossError(None, None, f"corrupted compressed data in {path}: "
-                                               f"{error}") from None
-    yield from read_records(data, path)
+    with raw:
+        try:
+            if kind == TFRecordCompressionType.GZIP:
+                import gzip
+
+                stream = gzip.GzipFile(fileobj=raw, mode="rb")
+            elif kind == TFRecordCompressionType.ZLIB:
+                import io as io_lib
+
+                stream = io_lib.BytesIO(zlib.decompress(raw.read()))
+            else:
+                stream = raw
+            yield from read_records(stream, path)
+        except (OSError, EOFError, zlib.error) as error:
+            raise errors.DataLossError(None, None, f"corrupted compressed data in {path}: "
+                                                   f"{error}") from None
