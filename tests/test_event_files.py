@@ -289,3 +289,31 @@ def test_a_corrupt_compressed_stream_is_data_loss(tmp_path):
         f.write(b"\x1f\x8b this is not gzip data")
     with pytest.raises(errors.DataLossError, match="corrupted compressed data"):
         list(tf_record.tf_record_iterator(path, options="GZIP"))
+
+
+def _field_numbers(message):
+    return {field.name: field.number for field in message.DESCRIPTOR.fields}
+
+
+def test_event_and_summary_protos_have_tfs_field_numbers():
+    # TF's event.proto and summary.proto (as in TF 2.21 and tensorboard's compat protos).
+    assert _field_numbers(tf.Event) == {
+        "wall_time": 1, "step": 2, "file_version": 3, "graph_def": 4, "summary": 5,
+        "log_message": 6, "session_log": 7, "tagged_run_metadata": 8, "meta_graph_def": 9,
+        "source_metadata": 10}
+    assert _field_numbers(tf.Summary.Value) == {
+        "node_name": 7, "tag": 1, "metadata": 9, "simple_value": 2,
+        "obsolete_old_style_histogram": 3, "image": 4, "histo": 5, "audio": 6, "tensor": 8}
+    assert _field_numbers(tf.HistogramProto) == {
+        "min": 1, "max": 2, "num": 3, "sum": 4, "sum_squares": 5, "bucket_limit": 6,
+        "bucket": 7}
+    assert _field_numbers(tf.Summary.Image) == {
+        "height": 1, "width": 2, "colorspace": 3, "encoded_image_string": 4}
+    assert _field_numbers(tf.Summary.Audio) == {
+        "sample_rate": 1, "num_channels": 2, "length_frames": 3, "encoded_audio_string": 4,
+        "content_type": 5}
+    assert _field_numbers(tf.SummaryMetadata) == {
+        "plugin_data": 1, "display_name": 2, "summary_description": 3, "data_class": 4}
+    assert _field_numbers(tf.SessionLog) == {"status": 1, "checkpoint_path": 2, "msg": 3}
+    assert (tf.SessionLog.START, tf.SessionLog.STOP, tf.SessionLog.CHECKPOINT) == (1, 2, 3)
+    assert _field_numbers(tf.summary.TaggedRunMetadata) == {"tag": 1, "run_metadata": 2}
