@@ -94,6 +94,12 @@ from sessionlib.ops.partitioned_variables import (fixed_size_partitioner,
 # ---- issue 12, tf.layers (i12-layers) ----
 from sessionlib import layers
 # ---- end i12-layers ----
+# ---- summaries and event files (issue 13, i13-events): tf.summary, TFRecord files ----
+from sessionlib import summary
+from sessionlib.lib_io import io, python_io
+from sessionlib.protos import (Event, HistogramProto, LogMessage, SessionLog, Summary,
+                               SummaryMetadata)
+# ---- end of the summaries block ----
 
 __version__ = "0.1.0"
 # ---- issue 12, tf.losses and tf.metrics (i12-losses) ----

@@ -15,3 +15,4 @@ from sessionlib.ops import clip_ops, numerics_ops, training_ops  # noqa: F401
 from sessionlib.ops import init_ops, linalg_ops, variable_scope  # noqa: F401 - i12-scopes
 from sessionlib.ops import metrics_ops  # noqa: F401
 from sessionlib.ops import checkpoint_ops  # noqa: F401
+from sessionlib.ops import summary_ops  # noqa: F401

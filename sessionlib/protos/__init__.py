@@ -11,11 +11,13 @@ from sessionlib.protos import allocation_description_pb2
 from sessionlib.protos import attr_value_pb2
 from sessionlib.protos import config_pb2
 from sessionlib.protos import error_codes_pb2
+from sessionlib.protos import event_pb2
 from sessionlib.protos import graph_pb2
 from sessionlib.protos import node_def_pb2
 from sessionlib.protos import reader_base_pb2
 from sessionlib.protos import resource_handle_pb2
 from sessionlib.protos import step_stats_pb2
+from sessionlib.protos import summary_pb2
 from sessionlib.protos import tensor_description_pb2
 from sessionlib.protos import tensor_pb2
 from sessionlib.protos import tensor_shape_pb2
@@ -37,6 +39,13 @@ from sessionlib.protos.config_pb2 import (
     ThreadPoolOptionProto,
 )
 from sessionlib.protos.error_codes_pb2 import Code
+from sessionlib.protos.event_pb2 import (
+    Event,
+    LogMessage,
+    SessionLog,
+    SourceMetadata,
+    TaggedRunMetadata,
+)
 from sessionlib.protos.graph_pb2 import GraphDef
 from sessionlib.protos.node_def_pb2 import NodeDef
 from sessionlib.protos.reader_base_pb2 import ReaderBaseState
@@ -50,6 +59,13 @@ from sessionlib.protos.step_stats_pb2 import (
     NodeOutput,
     StepStats,
 )
+from sessionlib.protos.summary_pb2 import (
+    DataClass,
+    HistogramProto,
+    Summary,
+    SummaryDescription,
+    SummaryMetadata,
+)
 from sessionlib.protos.tensor_description_pb2 import TensorDescription
 from sessionlib.protos.tensor_pb2 import TensorProto, VariantTensorDataProto
 from sessionlib.protos.tensor_shape_pb2 import TensorShapeProto
@@ -62,11 +78,13 @@ __all__ = [
     "attr_value_pb2",
     "config_pb2",
     "error_codes_pb2",
+    "event_pb2",
     "graph_pb2",
     "node_def_pb2",
     "reader_base_pb2",
     "resource_handle_pb2",
     "step_stats_pb2",
+    "summary_pb2",
     "tensor_description_pb2",
     "tensor_pb2",
     "tensor_shape_pb2",
@@ -80,11 +98,15 @@ __all__ = [
     "CallableOptions",
     "Code",
     "ConfigProto",
+    "DataClass",
     "DataType",
     "DeviceStepStats",
+    "Event",
     "GPUOptions",
     "GraphDef",
     "GraphOptions",
+    "HistogramProto",
+    "LogMessage",
     "MemoryStats",
     "NameAttrList",
     "NodeDef",
@@ -96,8 +118,14 @@ __all__ = [
     "RunMetadata",
     "RunOptions",
     "SerializedDType",
+    "SessionLog",
     "SessionMetadata",
+    "SourceMetadata",
     "StepStats",
+    "Summary",
+    "SummaryDescription",
+    "SummaryMetadata",
+    "TaggedRunMetadata",
     "TensorConnection",
     "TensorDescription",
     "TensorProto",

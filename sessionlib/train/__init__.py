@@ -31,3 +31,7 @@ __all__ += ["Saver", "SaverDef", "CheckpointReader", "NewCheckpointReader",
             "latest_checkpoint", "get_checkpoint_state", "update_checkpoint_state",
             "checkpoint_exists", "get_checkpoint_mtimes", "remove_checkpoint", "list_variables",
             "load_variable", "load_checkpoint", "init_from_checkpoint"]
+
+# Event files (i13-events): `tf.train.summary_iterator` reads what `tf.summary.FileWriter` wrote.
+from sessionlib.summary.summary_iterator import summary_iterator  # noqa: E402
+__all__ += ["summary_iterator"]
