@@ -10,4 +10,4 @@ from sessionlib.ops import nn_activation_ops, nn_loss_ops  # noqa: F401
 from sessionlib.ops import nn_lookup_ops, nn_normalization_ops  # noqa: F401
 from sessionlib.ops import nn_convolution_ops  # noqa: F401
 from sessionlib.ops import clip_ops, numerics_ops, training_ops  # noqa: F401
-from sessionlib.ops import input_ops  # noqa: F401 - i13-input
+from sessionlib.ops import dataset_ops, input_ops  # noqa: F401 - i13-input

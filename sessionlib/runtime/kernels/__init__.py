@@ -12,6 +12,7 @@ from sessionlib.runtime.kernels import (  # noqa: F401 - each module registers i
     convolution_kernels,
     cumulative_kernels,
     data_flow_kernels,
+    dataset_kernels,  # i13-input
     input_kernels,  # i13-input
     io_kernels,
     manipulation_kernels,
