@@ -353,3 +353,42 @@ def test_training_loop_until_out_of_range(executor):
                 sess.run(train)
                 steps += 1
     assert steps == 12
+
+
+def test_batches_of_slices_across_epochs_and_elementwise_maps(executor):
+    # These pipelines take the slab path (whole slices, one map call per batch); the values
+    # must be those of mapping and stacking element by element (numpy below).
+    data = np.arange(5, dtype=np.int32)
+    labels = data * 10
+    ds = Dataset.from_tensor_slices((data, labels)).repeat(3)
+    mapped = ds.map(lambda x, y: (tf.cast(x, tf.float32) * 0.5 + 1.0, y))
+    for drop in (False, True):
+        got = _values(mapped.batch(4, drop_remainder=drop))
+        flat = np.tile(data, 3)
+        expected = [flat[i:i + 4] for i in range(0, 15, 4)]
+        if drop:
+            expected = expected[:-1]
+        assert [len(b[0]) for b in got] == [len(e) for e in expected]
+        for (x, y), e in zip(got, expected):
+            np.testing.assert_allclose(x, e.astype(np.float32) * 0.5 + 1.0)
+            np.testing.assert_array_equal(y, e * 10)
+    # Not elementwise (a reduction, a broadcast against a vector): element by element.
+    matrix = np.arange(12, dtype=np.float32).reshape(4, 3)
+    summed = Dataset.from_tensor_slices(matrix).map(lambda r: tf.reduce_sum(r)).batch(3)
+    assert [b.tolist() for b in _values(summed)] == [[3.0, 12.0, 21.0], [30.0]]
+    shifted = Dataset.from_tensor_slices(matrix).map(lambda r: r - [1.0, 2.0, 3.0]).batch(4)
+    np.testing.assert_array_equal(_values(shifted)[0], matrix - [1.0, 2.0, 3.0])
+    scalars = Dataset.from_tensor_slices(np.arange(3.0)).map(lambda x: x + [1.0, 2.0]).batch(3)
+    np.testing.assert_array_equal(_values(scalars)[0],
+                                  np.arange(3.0)[:, None] + [1.0, 2.0])
+
+
+def test_parallel_map_threads_end_with_the_session():
+    ds = Dataset.range(1000).map(lambda x: x * 2, num_parallel_calls=3).prefetch(4)
+    next_element = tf.data.make_one_shot_iterator(ds).get_next()
+    sess = tf.Session()
+    assert [int(sess.run(next_element)) for _ in range(5)] == [0, 2, 4, 6, 8]
+    sess.close()
+    for thread in _dataset_threads():
+        thread.join(10)
+    assert not _dataset_threads()

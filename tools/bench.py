@@ -78,6 +78,9 @@ FIGURES = {
     "build_cnn": ("build the CNN training graph with minimize (ms)", "<= 0.2x TF"),
     "train_vars": ("GD step on 400 scalar variables (µs; base: 10 variables)",
                    "overhead flat"),
+    # Issue 13 (input pipelines): the baseline column is the same step fed by feed_dict.
+    "input_pipeline": ("MLP step fed by slices->map->batch128->prefetch (ms; base: feed)",
+                       "<= 1.1x"),
 }
 
 # How many timed rounds the kernel figures take the best of (--repeat).
@@ -732,6 +735,39 @@ def bench_train_vars(backend):
     return _many_variables_step_us(tf, 400), _many_variables_step_us(tf, 10)
 
 
+def _pipeline_mlp_graph(tf, batch=128, examples=128 * 16):
+    """The MLP of `_mlp_training_graph`, fed by from_tensor_slices -> map -> batch ->
+    prefetch over `examples` uint8 images (the map scales them to [0, 1) float32)."""
+    rng = np.random.default_rng(0)
+    images = rng.integers(0, 256, (examples, 784)).astype(np.uint8)
+    labels = rng.integers(0, 10, examples).astype(np.int32)
+    graph = tf.Graph()
+    with graph.as_default():
+        dataset = tf.data.Dataset.from_tensor_slices((images, labels)).repeat()
+        dataset = dataset.map(lambda x, y: (tf.cast(x, tf.float32) * (1.0 / 255), y))
+        dataset = dataset.batch(batch, drop_remainder=True).prefetch(2)
+        x, y = tf.data.make_one_shot_iterator(dataset).get_next()
+        h = _dense(tf, rng, x, 784, 256, "fc1", tf.nn.relu)
+        h = _dense(tf, rng, h, 256, 256, "fc2", tf.nn.relu)
+        logits = _dense(tf, rng, h, 256, 10, "out")
+        loss = tf.reduce_mean(tf.nn.sparse_softmax_cross_entropy_with_logits(
+            labels=y, logits=logits))
+        train = tf.train.AdamOptimizer(1e-3).minimize(loss)
+        init = tf.global_variables_initializer()
+    return graph, init, train
+
+
+def bench_input_pipeline(backend):
+    tf = _tf_module(backend)
+    graph, init, train = _pipeline_mlp_graph(tf)
+    with tf.Session(graph=graph) as sess:
+        sess.run(init)
+        for _ in range(20):  # starts the prefetch thread and fills its buffer
+            sess.run(train)
+        fed_from_pipeline = _best_ms(lambda: sess.run(train))
+    return fed_from_pipeline, _training_step_ms(tf, _mlp_training_graph)
+
+
 BENCHMARKS = {
     "import": bench_import,
     "step_latency": bench_step_latency,
@@ -758,6 +794,7 @@ BENCHMARKS = {
     "build_mlp": bench_build_mlp,
     "build_cnn": bench_build_cnn,
     "train_vars": bench_train_vars,
+    "input_pipeline": bench_input_pipeline,
 }
 # Figures measured against the TF interpreter's numexpr as well.
 NUMEXPR_FIGURES = ("fused_y", "fused_sum", "fused_fed", "add_stream")

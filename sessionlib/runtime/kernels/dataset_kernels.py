@@ -35,6 +35,8 @@ import threading
 import numpy as np
 
 from sessionlib import dtypes, errors
+from sessionlib.framework import registry
+from sessionlib.runtime import fusion
 from sessionlib.runtime import plan as plan_lib
 from sessionlib.runtime.executor import get_executor, default_executor_name
 from sessionlib.runtime.failures import NodeFailure, node_error
@@ -67,6 +69,7 @@ class _Function:
         executor = get_executor(default_executor_name())
         self._bound = executor.bind(self._plan)
         self._run_plan = executor.run_plan
+        self.vectorizable = _is_elementwise(order, self._inputs, self._outputs)
 
     def __call__(self, element):
         slots = [None] * self._plan.num_slots
@@ -79,6 +82,50 @@ class _Function:
             raise node_error(self._plan, failure.plan_node, self._ops, devices, failure.cause,
                              failure.origin) from None
         return tuple(slots[number] for number in self._fetch_slots)
+
+
+# Elementwise ops that have no `fusion` name in the registry.
+_ELEMENTWISE_EXTRA = frozenset(("Cast", "Identity"))
+
+
+def _is_elementwise_op(op):
+    if op.type in _ELEMENTWISE_EXTRA:
+        return True
+    name = registry.get(op.type).fusion
+    return name in fusion.OPCODES and name not in fusion.REDUCTIONS
+
+
+def _is_elementwise(order, inputs, outputs):
+    """Whether the function maps a batch of elements as it maps each one: every op is
+    elementwise, its only non-element inputs are scalar constants, and element-derived inputs
+    of one op have one fully defined shape (so no broadcasting mixes elements). Then `map`
+    followed by `batch` runs the function once per batch (the same values, computed once)."""
+    derived = set(inputs)
+    for tensor in inputs:
+        if tensor.shape.rank is None:
+            return False
+    for op in order:
+        if op.type == "Placeholder" and all(t in derived for t in op.outputs):
+            continue
+        if op.type == "Const":
+            if any(t.shape.rank != 0 for t in op.outputs):
+                return False
+            continue
+        if not _is_elementwise_op(op) or len(op.outputs) != 1 or op._control_inputs:
+            return False
+        element_inputs = [t for t in op.inputs if t in derived]
+        constants = [t for t in op.inputs if t not in derived]
+        if any(t.op.type != "Const" or t.shape.rank != 0 for t in constants):
+            return False
+        if not element_inputs:
+            return False
+        if len(element_inputs) > 1:
+            shapes = {tuple(t.shape.as_list()) if t.shape.is_fully_defined() else None
+                      for t in element_inputs}
+            if None in shapes or len(shapes) != 1:
+                return False
+        derived.add(op.outputs[0])
+    return all(t in derived for t in outputs)
 
 
 class _Env:
@@ -119,10 +166,52 @@ def _readonly(array):
 
 
 class _Node:
-    """One dataset of a pipeline; `iterate()` starts a pass over its elements."""
+    """One dataset of a pipeline; `iterate()` starts a pass over its elements.
+
+    `batches(size, drop_remainder)` starts a pass over its elements stacked `size` at a time
+    (what `batch` yields). By default it stacks the elements one by one; the sources that can
+    cut whole slabs (tensor slices), and the nodes that keep slabs whole (`repeat`, an
+    elementwise `map`), override it, so that a `from_tensor_slices -> map -> batch` pipeline
+    does a few numpy calls per batch instead of Python work per element.
+    """
 
     def iterate(self):
         raise NotImplementedError
+
+    def batches(self, size, drop_remainder):
+        elements = []
+        for element in self.iterate():
+            elements.append(element)
+            if len(elements) == size:
+                yield _stack(elements)
+                elements = []
+        if elements and not drop_remainder:
+            yield _stack(elements)
+
+
+def _slab_length(slab):
+    return slab[0].shape[0]
+
+
+def _rebatch(slabs, size, drop_remainder):
+    """Slabs of any length (an iterator) cut and joined into slabs of exactly `size`."""
+    pending, count = [], 0
+    for slab in slabs:
+        length = _slab_length(slab)
+        if not pending and length == size:
+            yield slab
+            continue
+        pending.append(slab)
+        count += length
+        while count >= size:
+            joined = (pending[0] if len(pending) == 1 else
+                      tuple(np.concatenate(parts) for parts in zip(*pending)))
+            yield tuple(c[:size] for c in joined)
+            count -= size
+            pending = [tuple(c[size:] for c in joined)] if count else []
+    if pending and not drop_remainder:
+        yield (pending[0] if len(pending) == 1 else
+               tuple(np.concatenate(parts) for parts in zip(*pending)))
 
 
 class _TensorSlices(_Node):
@@ -139,6 +228,13 @@ class _TensorSlices(_Node):
         components = self.components
         for index in range(self.size):
             yield tuple(c[index, ...] for c in components)
+
+    def batches(self, size, drop_remainder):
+        components = self.components
+        for start in range(0, self.size, size):
+            if drop_remainder and start + size > self.size:
+                return
+            yield tuple(c[start:start + size] for c in components)
 
 
 class _Tensors(_Node):
@@ -266,6 +362,12 @@ class _Map(_Node):
         finally:
             stop()
 
+    def batches(self, size, drop_remainder):
+        if not self.function.vectorizable:
+            return super().batches(size, drop_remainder)
+        function = self.function
+        return (function(slab) for slab in self.child.batches(size, drop_remainder))
+
 
 class _Filter(_Node):
     def __init__(self, child, predicate):
@@ -304,9 +406,6 @@ class _Batch(_Node):
         self.child, self.size, self.drop_remainder = child, size, drop_remainder
         self.pad = pad  # None, or (padded_shapes, padding_values) for padded_batch
 
-    def _make(self, elements):
-        return _stack(elements) if self.pad is None else self._padded(elements)
-
     def _padded(self, elements):
         shapes, values = self.pad
         batch = []
@@ -335,14 +434,17 @@ class _Batch(_Node):
         return tuple(batch)
 
     def iterate(self):
+        if self.pad is None:
+            yield from self.child.batches(self.size, self.drop_remainder)
+            return
         elements = []
         for element in self.child.iterate():
             elements.append(element)
             if len(elements) == self.size:
-                yield self._make(elements)
+                yield self._padded(elements)
                 elements = []
         if elements and not self.drop_remainder:
-            yield self._make(elements)
+            yield self._padded(elements)
 
 
 class _Shuffle(_Node):
@@ -388,6 +490,20 @@ class _Repeat(_Node):
             if not produced:  # an empty input repeated forever is still empty
                 return
             epoch += 1
+
+    def batches(self, size, drop_remainder):
+        def slabs():
+            epoch = 0
+            while self.count < 0 or epoch < self.count:
+                produced = False
+                for slab in self.child.batches(size, False):
+                    produced = True
+                    yield slab
+                if not produced:
+                    return
+                epoch += 1
+
+        return _rebatch(slabs(), size, drop_remainder)
 
 
 class _Take(_Node):
