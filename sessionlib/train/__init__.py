@@ -12,6 +12,7 @@ from sessionlib.train.optimizers import (AdadeltaOptimizer, AdagradOptimizer, Ad
                                          FtrlOptimizer, GradientDescentOptimizer,
                                          MomentumOptimizer, RMSPropOptimizer)
 # ---- i13-input: threads and queue-based input pipelines ----
+from sessionlib.train import queue_runner  # tf.train.queue_runner.QueueRunner & co.
 from sessionlib.train.coordinator import Coordinator, LooperThread
 from sessionlib.train.input import (batch, batch_join, input_producer, limit_epochs,
                                     maybe_batch, range_input_producer, shuffle_batch,

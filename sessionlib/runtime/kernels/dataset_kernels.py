@@ -17,6 +17,14 @@ compiler and runs it on the session's executor with the iterator's run context, 
 kernels (and its errors) are the session's own; it runs on whatever thread pulls elements
 (the caller's, a `prefetch` thread or a parallel `map` worker).
 
+Batches. `batch` asks its input for whole slabs (`_Node.batches`): tensor slices cut them
+with one slice per component, `repeat` joins them across epochs, and a `map` whose function
+is elementwise (every op elementwise, only scalar constants besides the element) maps a whole
+slab in one call, which gives the values of mapping element by element. Other nodes stack
+elements one by one. This keeps the per-batch Python work of the common
+``from_tensor_slices -> map -> batch -> prefetch`` pipeline small and constant, which matters
+because the pipeline thread shares the GIL with the training step.
+
 Life cycle. A pipeline is a chain of `_Node`s made per initialization; `iterate()` on a node
 starts a fresh pass over it (a new epoch for `repeat`), with Python generators doing the
 work. `prefetch` and parallel `map` start threads; they stop when the pipeline is replaced
@@ -141,6 +149,12 @@ class _Env:
     def on_stop(self, stopper):
         with self._lock:
             self._stoppers.append(stopper)
+
+    def forget(self, stopper):
+        """Drops a stopper whose threads already ended (a pass inside `repeat` finished)."""
+        with self._lock:
+            if stopper in self._stoppers:
+                self._stoppers.remove(stopper)
 
     def stop(self):
         self.stopped.set()
@@ -361,6 +375,7 @@ class _Map(_Node):
                 yield pending.popleft().result()
         finally:
             stop()
+            self.env.forget(stop)
 
     def batches(self, size, drop_remainder):
         if not self.function.vectorizable:
@@ -424,7 +439,7 @@ class _Batch(_Node):
                     dim = longest
                 elif longest > dim:
                     raise errors.InvalidArgumentError(
-                        None, None, f"Attempted to pad to a smaller size than the input "
+                        None, None, "Attempted to pad to a smaller size than the input "
                         f"element.")
                 full.append(dim)
             out = np.full([len(parts)] + full, value, dtype=parts[0].dtype)
@@ -597,6 +612,7 @@ class _Prefetch(_Node):
                 yield item
         finally:
             stop.set()
+            self.env.forget(stop.set)
 
 
 class _Interleave(_Node):
