@@ -392,3 +392,35 @@ def test_parallel_map_threads_end_with_the_session():
     for thread in _dataset_threads():
         thread.join(10)
     assert not _dataset_threads()
+
+
+def test_concurrent_get_next_hands_out_each_element_once():
+    next_element = tf.data.make_one_shot_iterator(Dataset.range(600).prefetch(5)).get_next()
+    got = []
+    with tf.Session() as sess:
+        def consume():
+            try:
+                while True:
+                    got.append(int(sess.run(next_element)))
+            except tf.errors.OutOfRangeError:
+                pass
+
+        threads = [threading.Thread(target=consume) for _ in range(3)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(60)
+    assert sorted(got) == list(range(600))
+
+
+def test_generator_errors_reach_the_caller():
+    def generator():
+        yield 1
+        raise RuntimeError("generator broke")
+
+    next_element = tf.data.make_one_shot_iterator(
+        Dataset.from_generator(generator, tf.int32, [])).get_next()
+    with tf.Session() as sess:
+        assert sess.run(next_element) == 1
+        with pytest.raises(tf.errors.OpError, match="generator broke"):
+            sess.run(next_element)

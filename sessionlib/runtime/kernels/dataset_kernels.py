@@ -440,7 +440,7 @@ class _Batch(_Node):
                 elif longest > dim:
                     raise errors.InvalidArgumentError(
                         None, None, "Attempted to pad to a smaller size than the input "
-                        f"element.")
+                        "element.")
                 full.append(dim)
             out = np.full([len(parts)] + full, value, dtype=parts[0].dtype)
             for number, part in enumerate(parts):
