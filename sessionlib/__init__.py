@@ -71,6 +71,7 @@ from sessionlib.ops.clip_ops import clip_by_global_norm, clip_by_norm, global_no
 from sessionlib.ops.numerics_ops import (add_check_numerics_ops, check_numerics, debugging,
                                         verify_tensor_all_finite)
 # ---- end of the training block ----
+from sessionlib import data  # i13-input: tf.data
 
 # ---- issue 12, variable scopes and initializers (i12-scopes) ----
 from sessionlib import initializers

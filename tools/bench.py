@@ -87,6 +87,9 @@ FIGURES = {
     # Issue 13 (checkpoints): the baseline column is np.save + np.load of the same arrays.
     "save_restore": ("Saver save+restore of a 100 MB model (ms; base: np.save+load)",
                      "<= 1.5x np, <= 0.5x TF"),
+    # Issue 13 (input pipelines): the baseline column is the same step fed by feed_dict.
+    "input_pipeline": ("MLP step fed by slices->map->batch128->prefetch (ms; base: feed)",
+                       "<= 1.1x"),
 }
 
 # How many timed rounds the kernel figures take the best of (--repeat).
@@ -889,6 +892,37 @@ def bench_save_restore(backend):
         return ours, _best_ms(numpy_save_load, repeat=5)
     finally:
         shutil.rmtree(directory, ignore_errors=True)
+def _pipeline_mlp_graph(tf, batch=128, examples=128 * 16):
+    """The MLP of `_mlp_training_graph`, fed by from_tensor_slices -> map -> batch ->
+    prefetch over `examples` uint8 images (the map scales them to [0, 1) float32)."""
+    rng = np.random.default_rng(0)
+    images = rng.integers(0, 256, (examples, 784)).astype(np.uint8)
+    labels = rng.integers(0, 10, examples).astype(np.int32)
+    graph = tf.Graph()
+    with graph.as_default():
+        dataset = tf.data.Dataset.from_tensor_slices((images, labels)).repeat()
+        dataset = dataset.map(lambda x, y: (tf.cast(x, tf.float32) * (1.0 / 255), y))
+        dataset = dataset.batch(batch, drop_remainder=True).prefetch(2)
+        x, y = tf.data.make_one_shot_iterator(dataset).get_next()
+        h = _dense(tf, rng, x, 784, 256, "fc1", tf.nn.relu)
+        h = _dense(tf, rng, h, 256, 256, "fc2", tf.nn.relu)
+        logits = _dense(tf, rng, h, 256, 10, "out")
+        loss = tf.reduce_mean(tf.nn.sparse_softmax_cross_entropy_with_logits(
+            labels=y, logits=logits))
+        train = tf.train.AdamOptimizer(1e-3).minimize(loss)
+        init = tf.global_variables_initializer()
+    return graph, init, train
+
+
+def bench_input_pipeline(backend):
+    tf = _tf_module(backend)
+    graph, init, train = _pipeline_mlp_graph(tf)
+    with tf.Session(graph=graph) as sess:
+        sess.run(init)
+        for _ in range(20):  # starts the prefetch thread and fills its buffer
+            sess.run(train)
+        fed_from_pipeline = _best_ms(lambda: sess.run(train))
+    return fed_from_pipeline, _training_step_ms(tf, _mlp_training_graph)
 
 
 BENCHMARKS = {
@@ -920,6 +954,7 @@ BENCHMARKS = {
     "train_cnn_layers": bench_train_cnn_layers,
     "train_bn_mlp": bench_train_bn_mlp,
     "save_restore": bench_save_restore,
+    "input_pipeline": bench_input_pipeline,
 }
 # Figures measured against the TF interpreter's numexpr as well.
 NUMEXPR_FIGURES = ("fused_y", "fused_sum", "fused_fed", "add_stream")

@@ -16,3 +16,4 @@ from sessionlib.ops import init_ops, linalg_ops, variable_scope  # noqa: F401 - 
 from sessionlib.ops import metrics_ops  # noqa: F401
 from sessionlib.ops import checkpoint_ops  # noqa: F401
 from sessionlib.ops import summary_ops  # noqa: F401
+from sessionlib.ops import dataset_ops, input_ops  # noqa: F401 - i13-input

@@ -18,6 +18,16 @@ from sessionlib.train.checkpoint_utils import (CheckpointReader, NewCheckpointRe
                                                init_from_checkpoint, list_variables,
                                                load_checkpoint, load_variable)
 from sessionlib.train.saver import Saver, SaverDef
+# ---- i13-input: threads and queue-based input pipelines ----
+from sessionlib.train import queue_runner  # tf.train.queue_runner.QueueRunner & co.
+from sessionlib.train.coordinator import Coordinator, LooperThread
+from sessionlib.train.input import (batch, batch_join, input_producer, limit_epochs,
+                                    maybe_batch, range_input_producer, shuffle_batch,
+                                    shuffle_batch_join, slice_input_producer,
+                                    string_input_producer)
+from sessionlib.train.queue_runner import (QueueRunner, add_queue_runner,
+                                           start_queue_runners)
+# ---- end i13-input ----
 from sessionlib.train.training_util import (assert_global_step, create_global_step,
                                             get_global_step, get_or_create_global_step)
 
@@ -25,7 +35,12 @@ __all__ = ["Optimizer", "GradientDescentOptimizer", "MomentumOptimizer", "Adagra
            "RMSPropOptimizer", "AdamOptimizer", "AdadeltaOptimizer", "FtrlOptimizer",
            "get_global_step", "create_global_step", "get_or_create_global_step",
            "assert_global_step", "exponential_decay", "piecewise_constant", "polynomial_decay",
-           "inverse_time_decay", "cosine_decay", "ExponentialMovingAverage"]
+           "inverse_time_decay", "cosine_decay", "ExponentialMovingAverage",
+           # i13-input
+           "Coordinator", "LooperThread", "QueueRunner", "add_queue_runner",
+           "start_queue_runners", "limit_epochs", "input_producer", "string_input_producer",
+           "range_input_producer", "slice_input_producer", "batch", "maybe_batch",
+           "batch_join", "shuffle_batch", "shuffle_batch_join"]
 # Checkpoints (issue 13, i13-ckpt).
 __all__ += ["Saver", "SaverDef", "CheckpointReader", "NewCheckpointReader",
             "latest_checkpoint", "get_checkpoint_state", "update_checkpoint_state",

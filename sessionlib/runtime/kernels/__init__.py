@@ -14,6 +14,8 @@ from sessionlib.runtime.kernels import (  # noqa: F401 - each module registers i
     checkpoint_kernels,
     cumulative_kernels,
     data_flow_kernels,
+    dataset_kernels,  # i13-input
+    input_kernels,  # i13-input
     io_kernels,
     linalg_kernels,
     manipulation_kernels,
