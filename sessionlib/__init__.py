@@ -95,6 +95,7 @@ from sessionlib.ops.partitioned_variables import (fixed_size_partitioner,
 # ---- issue 12, tf.layers (i12-layers) ----
 from sessionlib import layers
 # ---- end i12-layers ----
+from sessionlib import contrib  # legacy spellings: contrib.layers, contrib.framework
 # ---- summaries and event files (issue 13, i13-events): tf.summary, TFRecord files ----
 from sessionlib import summary
 from sessionlib.lib_io import io, python_io

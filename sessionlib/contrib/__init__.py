@@ -1,0 +1,32 @@
+"""``tf.contrib``: the few legacy names that TF 1 tutorials import most, so that such code runs
+unchanged.
+
+This is not a second API. Each name is a thin alias of sessionlib's own implementation, with the
+names and defaults that contrib gave it (``fully_connected/weights``, ``Conv/biases``,
+``BatchNorm/moving_mean``, contrib's Xavier and variance-scaling formulas):
+
+* `layers`: ``flatten``, ``fully_connected``, ``conv2d``, ``xavier_initializer``,
+  ``variance_scaling_initializer``, ``l1_regularizer``, ``l2_regularizer``, ``batch_norm``;
+* `framework`: ``get_or_create_global_step``.
+
+Anything else under ``contrib`` raises `AttributeError` naming what is supported.
+"""
+
+from sessionlib.contrib import framework, layers
+
+__all__ = ["framework", "layers"]
+
+SUPPORTED = ("contrib.layers: " + ", ".join(layers.__all__)
+             + "; contrib.framework: " + ", ".join(framework.__all__))
+
+
+def unsupported(name):
+    """The AttributeError for a contrib name that sessionlib does not provide."""
+    return AttributeError(f"sessionlib.contrib has no attribute {name!r}: tf.contrib is gone "
+                          f"from TensorFlow, and sessionlib keeps only the names TF 1 tutorials "
+                          f"use most ({SUPPORTED}). Use the core API (tf.layers, tf.losses, "
+                          f"tf.train, tf.nn) for the rest.")
+
+
+def __getattr__(name):
+    raise unsupported(name)
