@@ -322,3 +322,19 @@ def test_dense_trained_with_gradient_descent_matches_numpy():
     np.testing.assert_allclose(got_kernel, kernel, rtol=1e-4, atol=1e-6)
     np.testing.assert_allclose(got_bias, bias, rtol=1e-4, atol=1e-6)
     assert losses[-1] < losses[0]
+
+
+def test_optimizers_apply_a_kernel_constraint_after_each_update():
+    with tf.Graph().as_default():
+        x = tf.ones([1, 3])
+        y = tf.layers.dense(x, 2, kernel_initializer=tf.ones_initializer(),
+                            kernel_constraint=lambda w: tf.clip_by_value(w, -0.5, 0.5))
+        train = tf.train.GradientDescentOptimizer(0.1).minimize(tf.reduce_sum(y))
+        kernel, bias = tf.trainable_variables()
+        with tf.Session() as sess:
+            sess.run(tf.global_variables_initializer())
+            sess.run(train)
+            # The kernel moved to 0.9 and was projected back into [-0.5, 0.5]; the
+            # unconstrained bias just moved.
+            np.testing.assert_allclose(sess.run(kernel), np.full((3, 2), 0.5, np.float32))
+            np.testing.assert_allclose(sess.run(bias), [-0.1, -0.1], rtol=1e-6)

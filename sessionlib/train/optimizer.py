@@ -236,10 +236,16 @@ class Optimizer:
                         continue
                     with graph.name_scope("update_" + var.op.name), _device_of(var):
                         if isinstance(grad, IndexedSlices):
-                            update_ops.append(self._resource_apply_sparse_duplicate_indices(
-                                grad.values, var, grad.indices))
+                            update = self._resource_apply_sparse_duplicate_indices(
+                                grad.values, var, grad.indices)
                         else:
-                            update_ops.append(self._resource_apply_dense(grad, var))
+                            update = self._resource_apply_dense(grad, var)
+                        constraint = getattr(var, "constraint", None)
+                        if constraint is not None:
+                            # As TF 1: the projection runs after the update, as its op.
+                            with graph.control_dependencies([update]):
+                                update = var.assign(constraint(var)).op
+                        update_ops.append(update)
                 if global_step is None:
                     apply_updates = self._finish(update_ops, scope)
                 else:
