@@ -12,6 +12,13 @@ import numpy as np
 import pytest
 
 import sessionlib as tf
+from sessionlib.runtime import settings
+
+# A pipeline's dataset description and traced functions are Python objects that stay in the
+# client: tf.data runs in in-process sessions only (see test_pipelines_refuse_worker_devices).
+pytestmark = pytest.mark.skipif(
+    bool(settings.worker_processes()),
+    reason="tf.data pipelines run only in in-process sessions (SESSIONLIB_WORKERS=1 is set)")
 
 Dataset = tf.data.Dataset
 
@@ -424,3 +431,14 @@ def test_generator_errors_reach_the_caller():
         assert sess.run(next_element) == 1
         with pytest.raises(tf.errors.OpError, match="generator broke"):
             sess.run(next_element)
+
+
+def test_pipelines_refuse_worker_devices_with_a_clear_error():
+    with tf.Graph().as_default():
+        dataset = tf.data.Dataset.range(3).map(lambda x: x * 2)
+        element = dataset.make_one_shot_iterator().get_next()
+        config = tf.ConfigProto(device_count={"CPU": 2})
+        with tf.Session(config=config) as sess:
+            with pytest.raises(tf.errors.UnimplementedError,
+                               match="OneShotIterator.*run only in a session whose one device"):
+                sess.run(element)

@@ -115,7 +115,7 @@ class WorkerRuntime(interface.Runtime):
             for plan in parted.partitions:
                 worker = self.worker_of[plan.device]
                 reply = worker.request("install", self.session_id, key,
-                                       pickle.dumps(plan, 5), self.executor_name)
+                                       _plan_bytes(plan), self.executor_name)
                 if reply[0] != "ok":
                     message = reply[1]
                     if message.startswith("NotFoundError: "):
@@ -181,6 +181,34 @@ def _malformed_reply(part, cause):
     of the runtime (a lane is writable by any process of the user; see ``channel.py``)."""
     return errors.InternalError(None, None, f"Device {part.device} sent a malformed reply: "
                                 f"{cause}")
+
+
+def _plan_bytes(plan):
+    """`plan` pickled for a worker.
+
+    Raises:
+      UnimplementedError: when a node's attrs hold a Python object that cannot cross to a
+        process (a tf.data pipeline's dataset description, its traced functions): such steps
+        run only in an in-process session.
+    """
+    try:
+        return pickle.dumps(plan, 5)
+    except (TypeError, AttributeError, pickle.PicklingError) as err:
+        names = [name for name, attrs in zip(plan.plan.names, plan.plan.attrs)
+                 if not _picklable(attrs)]
+        raise errors.UnimplementedError(
+            None, None, f"The step's ops {names[:5]} hold Python objects that cannot be sent "
+            f"to the device worker of {plan.device} ({err}). Such ops (tf.data iterators) run "
+            "only in a session whose one device runs in the client: device_count "
+            "{'CPU': 1}, with SESSIONLIB_WORKERS unset.") from None
+
+
+def _picklable(value):
+    try:
+        pickle.dumps(value, 5)
+        return True
+    except Exception:  # noqa: BLE001 - any failure means "cannot cross"
+        return False
 
 
 def _checked_reply(part, reply):
