@@ -169,7 +169,10 @@ def test_batch_join_reads_every_input():
     a = tf.train.range_input_producer(6, num_epochs=1, shuffle=False).dequeue()
     b = tf.train.range_input_producer(6, num_epochs=1, shuffle=False).dequeue() + 100
     batch = tf.train.batch_join([[a], [b]], 4, allow_smaller_final_batch=True)
-    shuffled = tf.train.shuffle_batch_join([(a,), (b,)], 4, capacity=10, min_after_dequeue=2,
+    # Its own producers: sharing a and b, its runner would take elements from `batch`'s.
+    c = tf.train.range_input_producer(6, num_epochs=1, shuffle=False).dequeue()
+    d = tf.train.range_input_producer(6, num_epochs=1, shuffle=False).dequeue()
+    shuffled = tf.train.shuffle_batch_join([(c,), (d,)], 4, capacity=10, min_after_dequeue=2,
                                            seed=2, allow_smaller_final_batch=True)
     with pytest.raises(TypeError, match="consistent"):
         tf.train.batch_join([[a], [tf.cast(b, tf.float32)]], 2)
