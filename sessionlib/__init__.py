@@ -99,6 +99,7 @@ from sessionlib import contrib  # legacy spellings: contrib.layers, contrib.fram
 # ---- summaries and event files (issue 13, i13-events): tf.summary, TFRecord files ----
 from sessionlib import summary
 from sessionlib.lib_io import io, python_io
+io.write_graph = train.write_graph  # tf.io.write_graph, TF 2's spelling
 from sessionlib.protos import (Event, HistogramProto, LogMessage, SessionLog, Summary,
                                SummaryMetadata)
 # ---- end of the summaries block ----

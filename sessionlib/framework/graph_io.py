@@ -419,3 +419,50 @@ def _return_element(element, created):
         raise ValueError(f"Requested return_element {element!r}: {op_name!r} has "
                          f"{len(op.outputs)} outputs.")
     return op.outputs[index]
+
+
+def write_graph(graph_or_graph_def, logdir, name, as_text=True):
+    """Writes a graph's `GraphDef` to ``logdir/name`` (``tf.train.write_graph``, ``tf.io``).
+
+    The file is written under a temporary name and renamed into place, so a reader never sees
+    half of it.
+
+    Args:
+      graph_or_graph_def: a `Graph` (its `as_graph_def()` is written) or a `GraphDef`.
+      logdir: the directory, created when missing.
+      name: the file name.
+      as_text: text format (TF's ``.pbtxt``) or the binary serialization.
+
+    Returns:
+      The path written.
+
+    Raises:
+      TypeError: if `graph_or_graph_def` is neither a Graph nor a GraphDef.
+    """
+    import os
+    import tempfile
+
+    from google.protobuf import text_format
+
+    graph_def = graph_or_graph_def
+    if hasattr(graph_def, "as_graph_def"):
+        graph_def = graph_def.as_graph_def()
+    if not (hasattr(graph_def, "node") and hasattr(graph_def, "SerializeToString")):
+        raise TypeError(f"write_graph takes a Graph or a GraphDef, got "
+                        f"{type(graph_or_graph_def).__name__}")
+    logdir = os.fspath(logdir)
+    os.makedirs(logdir, exist_ok=True)
+    path = os.path.join(logdir, name)
+    data = (text_format.MessageToString(graph_def).encode("utf-8") if as_text
+            else graph_def.SerializeToString(deterministic=True))
+    handle, temporary = tempfile.mkstemp(dir=os.path.dirname(path) or ".",
+                                         prefix=".tmp-write_graph-")
+    try:
+        with os.fdopen(handle, "wb") as out:
+            out.write(data)
+        os.replace(temporary, path)
+    except BaseException:
+        if os.path.exists(temporary):
+            os.remove(temporary)
+        raise
+    return path

@@ -50,3 +50,7 @@ __all__ += ["Saver", "SaverDef", "CheckpointReader", "NewCheckpointReader",
 # Event files (i13-events): `tf.train.summary_iterator` reads what `tf.summary.FileWriter` wrote.
 from sessionlib.summary.summary_iterator import summary_iterator  # noqa: E402
 __all__ += ["summary_iterator"]
+
+# Graph files (issue 13): `tf.train.write_graph` (also `tf.io.write_graph`).
+from sessionlib.framework.graph_io import write_graph  # noqa: E402
+__all__ += ["write_graph"]
