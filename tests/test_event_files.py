@@ -12,7 +12,7 @@ import pytest
 import sessionlib as tf
 from sessionlib import errors
 from sessionlib.lib_io import tf_record
-from sessionlib.runtime import crc32c
+from sessionlib.framework import crc32c
 
 
 # ---- CRC32C ---------------------------------------------------------------------------------

@@ -43,6 +43,7 @@ import numpy as np
 from google.protobuf.message import DecodeError
 
 from sessionlib import dtypes, errors
+from sessionlib.framework import crc32c
 from sessionlib.protos import tensor_bundle_pb2
 
 __all__ = ["BundleWriter", "BundleReader", "merge_bundles", "data_filename", "index_filename",
@@ -56,23 +57,15 @@ _BLOCK_TRAILER_SIZE = 5
 _RESTART_INTERVAL = 16
 # TF's table::Options default; a block is closed once it reaches this size.
 _BLOCK_SIZE = 256 * 1024
-_MASK_DELTA = 0xa282ead8
 _HEADER_KEY = b""
 _CRC_CHUNK = 1 << 20
 
 # ---- checksums and varints ------------------------------------------------------------------
 
-def masked_crc32c(data):
-    """The masked CRC32C of `data`, as TF stores it (a checksum of data holding checksums
-    stays meaningful).
-
-    Args:
-      data: a bytes-like object.
-
-    Returns:
-      The masked checksum, an int in [0, 2**32).
-    """
-    return _mask(google_crc32c.value(data))
+# The masked checksum as TF stores it (a checksum of data holding checksums stays
+# meaningful), and its inverse.
+masked_crc32c = crc32c.masked
+unmask_crc32c = crc32c.unmask
 
 
 def _crc32c(data, out=None):
@@ -90,16 +83,6 @@ def _crc32c(data, out=None):
         if out is not None:
             out.write(chunk)
     return crc
-
-
-def _mask(crc):
-    return ((((crc >> 15) | (crc << 17)) & 0xffffffff) + _MASK_DELTA) & 0xffffffff
-
-
-def unmask_crc32c(masked):
-    """Inverts `masked_crc32c`'s masking: the plain CRC32C."""
-    rot = (masked - _MASK_DELTA) & 0xffffffff
-    return ((rot >> 17) | (rot << 15)) & 0xffffffff
 
 
 def _varint(value):
@@ -229,7 +212,7 @@ class _BlockBuilder:
 def _write_block(out, contents, offset):
     """Writes a block and its trailer at `offset`; returns (handle bytes, new offset)."""
     trailer_type = b"\x00"
-    crc = _mask(google_crc32c.extend(google_crc32c.value(contents), trailer_type))
+    crc = crc32c.mask(google_crc32c.extend(google_crc32c.value(contents), trailer_type))
     out.write(contents)
     out.write(trailer_type + struct.pack("<I", crc))
     handle = _varint(offset) + _varint(len(contents))
@@ -342,7 +325,7 @@ def _read_block_in(body, handle_bytes, what):
     contents = body[offset:end]
     trailer_type = body[end:end + 1]
     (stored,) = struct.unpack_from("<I", body, end + 1)
-    if stored != _mask(google_crc32c.extend(google_crc32c.value(contents), trailer_type)):
+    if stored != crc32c.mask(google_crc32c.extend(google_crc32c.value(contents), trailer_type)):
         raise _data_loss(f"block checksum mismatch in {what}")
     if trailer_type != b"\x00":
         raise _data_loss(f"unsupported block compression type {trailer_type[0]} in {what}")
@@ -367,7 +350,7 @@ def _encode_strings(flat):
     fixed = b"".join(struct.pack("<I", len(item)) if len(item) < 1 << 32
                      else struct.pack("<Q", len(item)) for item in items)
     crc = google_crc32c.value(fixed)
-    checksum = struct.pack("<I", _mask(crc))
+    checksum = struct.pack("<I", crc32c.mask(crc))
     crc = google_crc32c.extend(crc, checksum)
     body = b"".join(items)
     crc = google_crc32c.extend(crc, body)
@@ -386,7 +369,7 @@ def _decode_strings(buffer, count, name, expected_crc):
     if pos + 4 > len(buffer):
         raise _data_loss(f"truncated string tensor {name}")
     (stored,) = struct.unpack_from("<I", buffer, pos)
-    if stored != _mask(crc):
+    if stored != crc32c.mask(crc):
         raise _data_loss(f"checksum mismatch in the lengths of string tensor {name}")
     pos += 4
     if pos + sum(lengths) != len(buffer):
@@ -394,7 +377,7 @@ def _decode_strings(buffer, count, name, expected_crc):
                          f"{pos + sum(lengths)}")
     crc = google_crc32c.extend(crc, bytes(buffer[pos - 4:pos]))
     crc = google_crc32c.extend(crc, bytes(buffer[pos:]))
-    if _mask(crc) != expected_crc:
+    if crc32c.mask(crc) != expected_crc:
         raise _data_loss(f"Checksum does not match: tensor {name} is corrupt")
     out = np.empty(count, dtype=object)
     for i, length in enumerate(lengths):
@@ -470,7 +453,7 @@ class BundleWriter:
         entry.shape.SetInParent()
         _shape_proto(array.shape, entry.shape)
         entry.size = size
-        entry.crc32c = _mask(crc)
+        entry.crc32c = crc32c.mask(crc)
         self._offset += size
         self._entries[key] = entry
 
@@ -637,7 +620,7 @@ class BundleReader:
                 raise _truncated(name, entry)
             crc = google_crc32c.extend(crc, chunk)
             buffer[start:start + len(chunk)] = np.frombuffer(chunk, dtype=np.uint8)
-        if _mask(crc) != entry.crc32c:
+        if crc32c.mask(crc) != entry.crc32c:
             raise _data_loss(f"Checksum does not match: tensor {name} is corrupt")
         array = buffer.view(_numpy_dtype(dtype)).reshape(shape)
         return array.astype(dtype.as_numpy_dtype, copy=False)

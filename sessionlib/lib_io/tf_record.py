@@ -14,14 +14,14 @@ whole-file compression (``GZIP`` or ``ZLIB``) wraps the framed stream, as in TF.
 The reader checks both CRCs of every record: a flipped bit raises `DataLossError` ("corrupted
 record at <offset>"), and a file cut inside a record raises `DataLossError` ("truncated record
 at <offset>"), so a half-written file is never read as if it were whole. Both sides are plain
-Python file I/O, streamed record by record; the CRCs run in C (``runtime/crc32c.py``).
+Python file I/O, streamed record by record; the CRCs run in C (``framework/crc32c.py``).
 """
 
 import struct
 import zlib
 
 from sessionlib import errors
-from sessionlib.runtime import crc32c
+from sessionlib.framework import crc32c
 
 __all__ = ["TFRecordCompressionType", "TFRecordOptions", "TFRecordWriter", "tf_record_iterator",
            "encode_record", "read_records"]

@@ -4,8 +4,9 @@ TFRecord files (event files) and V2 checkpoints both checksum their bytes with C
 store it *masked* (rotated and offset) so that a CRC of data that itself contains CRCs does not
 degenerate. The checksum comes from the ``google-crc32c`` package: Google's maintained C
 implementation (hardware CRC instructions where the CPU has them), with a pure-Python fallback
-when no wheel fits. This module lives in the runtime because checkpoint kernels run inside
-device workers, which import only the runtime.
+when no wheel fits. It is the one place that masks checksums: the checkpoint format
+(``framework/tensor_bundle.py``, used by kernels in device workers and by ``tf.train``
+readers alike) and the TFRecord files (``lib_io``) both use it.
 """
 
 import google_crc32c
