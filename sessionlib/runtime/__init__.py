@@ -78,7 +78,8 @@ def create_runtime(graph, config, session_handle):
     Args:
       graph: the session's `Graph`.
       config: the session's `ConfigProto`: ``device_count``, soft placement, placement
-        logging, ``intra_op_parallelism_threads``, and ``opt_level`` (L0 turns fusion off).
+        logging, ``intra_op_parallelism_threads``, ``opt_level`` (L0 turns fusion and the
+        graph rewrites off) and ``rewrite_options``.
       session_handle: a string unique to the session (its resource containers).
 
     Returns:
@@ -90,7 +91,7 @@ def create_runtime(graph, config, session_handle):
     """
     from sessionlib import errors
     from sessionlib.framework import device_spec
-    from sessionlib.runtime import devices, placement
+    from sessionlib.runtime import devices, optimizer, placement
     from sessionlib.runtime import executor as executor_lib
 
     cpu_count = dict(config.device_count).get("CPU", 1)
@@ -103,6 +104,8 @@ def create_runtime(graph, config, session_handle):
     # opt_level L0 ("no optimizations", TF's -1) compiles the session's steps without
     # elementwise fusion; None leaves it to SESSIONLIB_FUSION (runtime/fusion.py).
     fuse = False if config.graph_options.optimizer_options.opt_level < 0 else None
+    # The graph rewrites follow rewrite_options (and opt_level L0 turns them off too).
+    rewrites = optimizer.RewriteOptions.from_config(config)
     executor = executor_lib.get_executor()
     threads = config.intra_op_parallelism_threads
     if use_workers(cpu_count):
@@ -110,9 +113,9 @@ def create_runtime(graph, config, session_handle):
 
         return worker_runtime.WorkerRuntime(graph, placer, fuse, session_handle,
                                             devices.default_threads(cpu_count, threads),
-                                            executor.name)
+                                            executor.name, rewrites)
     from sessionlib.runtime import local_runtime
 
     # In-process kernels use intra_op threads, by default one per core.
     return local_runtime.LocalRuntime(graph, placer, fuse, executor,
-                                      devices.default_threads(1, threads))
+                                      devices.default_threads(1, threads), rewrites)

@@ -95,6 +95,7 @@ class Runtime:
       graph: the session's `Graph`.
       placer: the session's `placement.Placer` (it knows the devices).
       fuse: whether steps fuse elementwise chains; None leaves it to ``SESSIONLIB_FUSION``.
+      rewrites: the `optimizer.RewriteOptions` of the steps' graph rewrites; None: all.
 
     Attributes:
       device_names: the full names of the session's devices, in device order.
@@ -102,8 +103,9 @@ class Runtime:
         their `RunContext`; session handles keep their bookkeeping in it).
     """
 
-    def __init__(self, graph, placer, fuse):
+    def __init__(self, graph, placer, fuse, rewrites=None):
         self.device_names = placer.device_names
+        self._rewrites = rewrites
         self._graph = graph
         self._placer = placer
         self._fuse = fuse

@@ -98,15 +98,16 @@ class LocalRuntime(interface.Runtime):
       threads: the kernel threads of the in-process elementwise kernels.
     """
 
-    def __init__(self, graph, placer, fuse, executor, threads):
-        super().__init__(graph, placer, fuse)
+    def __init__(self, graph, placer, fuse, executor, threads, rewrites=None):
+        super().__init__(graph, placer, fuse, rewrites)
         elementwise.set_num_threads(threads)
         self._executor = executor
         self.resources = context.ResourceContainer()
 
     def _compile_placed(self, order, devices, feed_tensors, fetch_tensors, raw):
         plan, feed_slots, fetch_slots = plan_lib.compile_plan(order, feed_tensors,
-                                                              fetch_tensors, self._fuse)
+                                                              fetch_tensors, self._fuse,
+                                                              self._rewrites)
         fed = set(feed_tensors)
         fetch_kept = [raw or tensor in fed for tensor in fetch_tensors]
         return LocalStep(self._executor, plan, feed_slots, fetch_slots, fetch_kept, order,

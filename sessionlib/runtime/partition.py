@@ -23,7 +23,7 @@ import marshal
 import numpy as np
 
 from sessionlib.framework import graph_io, registry
-from sessionlib.runtime import channel, fusion, kernel_table
+from sessionlib.runtime import channel, kernel_table, optimizer
 from sessionlib.runtime.plan import Node, compile_nodes, rewrite
 
 __all__ = ["PartitionPlan", "PartitionedStep", "partition", "SEND", "RECV"]
@@ -237,7 +237,8 @@ def _short_device(device):
     return device.rsplit("/", 1)[-1].replace("device:", "")
 
 
-def partition(order, devices, feed_tensors, fetch_tensors, device_names, fuse=None):
+def partition(order, devices, feed_tensors, fetch_tensors, device_names, fuse=None,
+              rewrites=None):
     """Splits a placed step into per-device plans.
 
     Args:
@@ -248,6 +249,7 @@ def partition(order, devices, feed_tensors, fetch_tensors, device_names, fuse=No
       device_names: all device names of the session, in device order.
       fuse: whether elementwise chains are fused within each partition (the session's
         ``opt_level``); None: the process default (``runtime/fusion.py``).
+      rewrites: the `optimizer.RewriteOptions` of each partition's graph rewrites; None: all.
 
     Returns:
       A `PartitionedStep`.
@@ -327,14 +329,15 @@ def partition(order, devices, feed_tensors, fetch_tensors, device_names, fuse=No
         if not nodes.get(device) and not fetch_sets.get(device):
             continue
         plan, nodes[device] = _compile(device, nodes[device], fed, feed_index,
-                                       fetch_sets.get(device, []), len(edges), fuse)
+                                       fetch_sets.get(device, []), len(edges), fuse,
+                                       rewrites)
         partitions.append(plan)
     node_names = {number: (send_names[number], recv_names[number]) for number in send_names}
     return PartitionedStep(partitions, fed_fetches, len(edges), edges, dict(nodes), edge_of,
                            list(order), node_names)
 
 
-def _compile(device, nodes, fed, feed_index, fetches, num_edges, fuse):
+def _compile(device, nodes, fed, feed_index, fetches, num_edges, fuse, rewrites):
     """(the `PartitionPlan` of one device's nodes, the nodes as they run)."""
     used_feeds = []
     for node in nodes:
@@ -343,10 +346,10 @@ def _compile(device, nodes, fed, feed_index, fetches, num_edges, fuse):
                 used_feeds.append(key)
     fetch_keys = [tensor for _, tensor in fetches]
     # The rewrites run here rather than inside compile_nodes, so that the partition's graph and
-    # trace labels describe the fused nodes that really run.
-    if fusion.enabled() if fuse is None else fuse:
-        nodes = rewrite(nodes, used_feeds, fetch_keys)
-    plan, feed_slots, fetch_slots = compile_nodes(nodes, used_feeds, fetch_keys, fuse=False)
+    # trace labels describe the rewritten and fused nodes that really run.
+    nodes = rewrite(nodes, used_feeds, fetch_keys, fuse, rewrites)
+    plan, feed_slots, fetch_slots = compile_nodes(nodes, used_feeds, fetch_keys, fuse=False,
+                                                  rewrites=optimizer.NONE)
     feeds = [(feed_index[key], number) for key, number in zip(used_feeds, feed_slots)]
     fetch_pairs = [(index, number) for (index, _), number in zip(fetches, fetch_slots)]
     return PartitionPlan(device, plan, feeds, fetch_pairs, num_edges,

@@ -15,7 +15,7 @@ import collections
 import numpy as np
 
 from sessionlib.framework import registry
-from sessionlib.runtime import fusion, kernel_table, update_grouping
+from sessionlib.runtime import fusion, kernel_table, optimizer, update_grouping
 
 __all__ = ["ExecPlan", "Node", "prune", "needed_ops", "compile_plan", "compile_nodes",
            "rewrite", "bind_kernels"]
@@ -207,7 +207,7 @@ class Node:
                    attrs, op.name, origin, tuple(c.name for c in op._control_inputs))
 
 
-def compile_plan(order, fed_tensors, fetch_tensors, fuse=None):
+def compile_plan(order, fed_tensors, fetch_tensors, fuse=None, rewrites=None):
     """Builds the `ExecPlan` for graph ops `order` (from `prune`).
 
     Args:
@@ -215,15 +215,16 @@ def compile_plan(order, fed_tensors, fetch_tensors, fuse=None):
       fed_tensors: the tensors whose values the caller places in slots before the run.
       fetch_tensors: the tensors whose slots the caller reads after the run.
       fuse: whether to fuse elementwise chains (see `compile_nodes`).
+      rewrites: the graph rewrites to run (see `compile_nodes`).
 
     Returns:
       (plan, feed_slots, fetch_slots): the plan, and the slot of each fed and fetched tensor.
     """
     nodes = [Node.of_op(op, index) for index, op in enumerate(order)]
-    return compile_nodes(nodes, fed_tensors, fetch_tensors, fuse)
+    return compile_nodes(nodes, fed_tensors, fetch_tensors, fuse, rewrites)
 
 
-def compile_nodes(nodes, feed_keys, fetch_keys, fuse=None):
+def compile_nodes(nodes, feed_keys, fetch_keys, fuse=None, rewrites=None):
     """Builds the `ExecPlan` of `nodes` (topologically ordered).
 
     Args:
@@ -235,14 +236,13 @@ def compile_nodes(nodes, feed_keys, fetch_keys, fuse=None):
         (``runtime/fusion.py``) and independent updates `_GroupedUpdate` nodes
         (``runtime/update_grouping.py``); None: the process default (``SESSIONLIB_FUSION``,
         on). Such plans have fewer nodes than ops; `origins` maps each node to its op.
+      rewrites: the `optimizer.RewriteOptions` of the graph rewrites that run first
+        (``runtime/optimizer``); None: all of them.
 
     Returns:
       (plan, feed_slots, fetch_slots).
     """
-    if fuse is None:
-        fuse = fusion.enabled()
-    if fuse:
-        nodes = rewrite(nodes, feed_keys, fetch_keys)
+    nodes = rewrite(nodes, feed_keys, fetch_keys, fuse, rewrites)
     slot_of = {}
 
     def slot(key):
@@ -288,11 +288,21 @@ def compile_nodes(nodes, feed_keys, fetch_keys, fuse=None):
     return plan, feed_slots, fetch_slots
 
 
-def rewrite(nodes, feed_keys, fetch_keys):
-    """The compile-time rewrites of one device's nodes: elementwise fusion, then update
-    grouping (`compile_nodes` and ``partition`` both run them, when fusion is on)."""
-    nodes = fusion.fuse(nodes, feed_keys, fetch_keys)
-    return update_grouping.group(nodes)
+def rewrite(nodes, feed_keys, fetch_keys, fuse=None, rewrites=None):
+    """The compile-time rewrites of one device's nodes (`compile_nodes` and ``partition`` both
+    run them): the graph optimizer's passes (``runtime/optimizer``), then, when fusion is on,
+    elementwise fusion and update grouping.
+
+    Args:
+      nodes, feed_keys, fetch_keys: as for `compile_nodes`.
+      fuse: whether to fuse; None: the process default (``SESSIONLIB_FUSION``).
+      rewrites: an `optimizer.RewriteOptions`; None: all rewrites.
+    """
+    nodes = optimizer.optimize(nodes, feed_keys, fetch_keys, rewrites)
+    if fusion.enabled() if fuse is None else fuse:
+        nodes = fusion.fuse(nodes, feed_keys, fetch_keys)
+        nodes = update_grouping.group(nodes)
+    return nodes
 
 
 def _int32(values):

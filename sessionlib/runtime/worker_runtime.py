@@ -77,8 +77,9 @@ class WorkerRuntime(interface.Runtime):
       UnavailableError: if a worker cannot be started.
     """
 
-    def __init__(self, graph, placer, fuse, session_id, threads, executor_name):
-        super().__init__(graph, placer, fuse)
+    def __init__(self, graph, placer, fuse, session_id, threads, executor_name,
+                 rewrites=None):
+        super().__init__(graph, placer, fuse, rewrites)
         self.session_id = session_id
         self.executor_name = executor_name
         self.pool = devices.pool()
@@ -104,7 +105,8 @@ class WorkerRuntime(interface.Runtime):
             edges.
         """
         parted = partition.partition(order, devices_of_ops, feed_tensors, fetch_tensors,
-                                     self.device_names, self._fuse)
+                                     self.device_names, self._fuse,
+                                     self._rewrites)
         if parted.num_edges > channel.MAX_EDGES_PER_STEP:
             raise devices.too_many_edges(parted.num_edges)
         if self.retired_keys:
