@@ -66,7 +66,10 @@ def test_every_proto_has_its_generated_module():
         "error_codes",
         "event",
         "graph",
+        "meta_graph",
         "node_def",
+        "op_def",
+        "queue_runner",
         "reader_base",
         "resource_handle",
         "saver",
@@ -78,6 +81,7 @@ def test_every_proto_has_its_generated_module():
         "tensor_shape",
         "tensor_slice",
         "types",
+        "variable",
         "versions",
     ]
     for stem in stems:
