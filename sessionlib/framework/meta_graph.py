@@ -316,8 +316,8 @@ def _scoped_node_def(node, export_scope, unbound_inputs, clear_devices):
     new.CopyFrom(node)
     for index, name in enumerate(node.input):
         if export_scope and not _in_scope(name, export_scope):
-            unbound = re.sub(r"([\^]|^)(.*)", r"\1" + re.escape(_UNBOUND_INPUT_PREFIX) + r"\2",
-                             name, count=1)
+            control = "^" if name.startswith("^") else ""
+            unbound = f"{control}{_UNBOUND_INPUT_PREFIX}{name[len(control):]}"
             new.input[index] = unbound
             unbound_inputs.append(unbound)
         else:
