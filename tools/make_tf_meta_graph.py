@@ -15,11 +15,15 @@ results for it after the restore: ``logits``, ``loss``, and ``loss_after_step`` 
 after one more training step), which ``tests/test_meta_graph.py`` compares with what
 sessionlib computes from only the ``.meta`` and the checkpoint.
 
-The other direction was checked by hand (a throwaway script, not a test: no test may need TF):
-TF 2.21's ``tf.compat.v1.train.import_meta_graph`` reads a ``.meta`` that sessionlib's
-``Saver.save`` wrote for the same model, its Saver restores sessionlib's checkpoint, and
-``sess.run('logits:0', {'x:0': ...})`` gives sessionlib's values; see the outcome noted in
-``check_tf_imports_ours`` below, which is that script.
+The other direction is checked by hand (no test may need TF): sessionlib writes the same model
+(``get_variable``, ``GradientDescentOptimizer``, ``Saver.save`` + ``export_meta_graph`` into a
+directory DIR, with ``expected.npz`` holding its ``x``, ``y`` and ``logits``; a few lines run
+with sessionlib's Python), then ``/work/tfref/bin/python tools/make_tf_meta_graph.py
+--check-ours DIR`` runs `check_tf_imports_ours`. Outcome with TF 2.21 (binary and text
+``.meta``): ``tf.compat.v1.train.import_meta_graph`` imports sessionlib's meta graph (its
+variables come back as TF ``ResourceVariable``s in the global, trainable and global-step
+collections), the returned Saver restores sessionlib's checkpoint, ``logits:0`` equals
+sessionlib's values, and the ``train_op`` collection's op trains (the loss falls).
 """
 
 import argparse
@@ -89,11 +93,9 @@ def check_tf_imports_ours(directory):
     """TF imports a sessionlib-written ``.meta`` and restores its checkpoint (by hand).
 
     `directory` holds ``model.meta`` and the checkpoint ``model`` that sessionlib wrote for
-    the same model (``tests/test_meta_graph.py``'s ``_write_sessionlib_model`` does, through
-    ``python tools/make_tf_meta_graph.py --write-ours DIR``), and ``expected.npz`` with
-    sessionlib's ``x`` and ``logits``.
+    the same model, and ``expected.npz`` with sessionlib's ``x``, ``y`` and ``logits``.
 
-    Outcome (TF 2.21, checked by hand): see the module docstring and the report.
+    Outcome (TF 2.21, checked by hand): passes; see the module docstring.
     """
     import tensorflow.compat.v1 as tf
 

@@ -44,8 +44,9 @@ from sessionlib.framework import graph_io, registry
 
 __all__ = ["register_proto_function", "get_collection_proto_type", "get_to_proto_function",
            "get_from_proto_function", "prepend_name_scope", "strip_name_scope",
-           "read_meta_graph_file", "write_meta_graph_file", "create_meta_graph_def", "export_scoped_meta_graph",
-           "import_scoped_meta_graph", "import_scoped_meta_graph_with_return_elements"]
+           "read_meta_graph_file", "write_meta_graph_file", "add_collection_def",
+           "create_meta_graph_def", "export_scoped_meta_graph", "import_scoped_meta_graph",
+           "import_scoped_meta_graph_with_return_elements"]
 
 _log = logging.getLogger(__name__)
 

@@ -116,9 +116,11 @@ class Saver:
         several devices).
       max_to_keep: how many recent checkpoints to keep (None or 0: all).
       keep_checkpoint_every_n_hours: also keep one checkpoint every this many hours.
-      name: the name scope of the saver's ops (default ``'save'``).
+      name: the name scope of the saver's ops (default ``'save'``); with `saver_def`, the
+        scope its names were imported under (they are prefixed with it, as in TF).
       restore_sequentially: accepted; restores of one device run as one op.
-      saver_def: an existing ``SaverDef`` to use instead of building ops.
+      saver_def: an existing ``SaverDef`` to use instead of building ops: the saver runs the
+        ops it names (``tf.train.import_meta_graph`` makes its Saver so).
       builder: must be None (TF's custom builders are not supported).
       defer_build: build the ops only when `build` is called.
       allow_empty: allow saving nothing (`save` then returns None).
@@ -383,8 +385,7 @@ class Saver:
           global_step: appended as ``-N``: an int, or a tensor or variable evaluated in `sess`.
           latest_filename: the state file's name (default ``'checkpoint'``).
           meta_graph_suffix: the meta graph file's suffix.
-          write_meta_graph: also write ``<prefix>.<suffix>`` (when the meta graph exporter
-            exists; see the module docstring).
+          write_meta_graph: also write the meta graph, ``<prefix>.<suffix>``.
           write_state: update `last_checkpoints`, the state file, and delete old checkpoints.
           strip_default_attrs, save_debug_info: passed to the meta graph exporter.
 
