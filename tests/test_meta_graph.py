@@ -487,3 +487,22 @@ def test_import_without_saver_def_makes_a_new_saver(tmp_path):
         with tf.Session() as sess:
             saver.restore(sess, prefix)
             assert sess.run(tf.global_variables()[0]) == np.float32(2.5)
+
+
+def test_meta_info_def_and_another_graph(tmp_path):
+    graph = tf.Graph()
+    with graph.as_default():
+        tf.constant(1.0, name="c")
+        tf.add_to_collection("consts", graph.get_tensor_by_name("c:0"))
+    info = meta_graph_pb2.MetaGraphDef.MetaInfoDef(meta_graph_version="v7", tags=["serve"])
+    with tf.Graph().as_default():  # the default graph is another one
+        meta = tf.train.export_meta_graph(str(tmp_path / "m.meta"), meta_info_def=info,
+                                          graph=graph)
+    assert meta.meta_info_def.meta_graph_version == "v7"
+    assert list(meta.meta_info_def.tags) == ["serve"]
+    assert [op.name for op in meta.meta_info_def.stripped_op_list.op] == ["Const"]
+    assert [node.name for node in meta.graph_def.node] == ["c"]
+    assert meta.collection_def["consts"].node_list.value == ["c:0"]
+    assert meta_graph.read_meta_graph_file(str(tmp_path / "m.meta")) == meta
+    with pytest.raises(TypeError, match="MetaInfoDef"):
+        tf.train.export_meta_graph(meta_info_def=meta.graph_def, graph=graph)
