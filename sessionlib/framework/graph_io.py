@@ -350,18 +350,34 @@ def _checked_nodes(graph_def, input_map):
         if node.name in nodes:
             raise ValueError(f"Duplicate node name in graph_def: {node.name!r}")
         nodes[node.name] = node
+    used_keys = set()
     for node in graph_def.node:
         registry.get(node.op)  # ValueError for an unknown op type, before anything is added
         for inp in node.input:
-            op_name, _, _ = _parse_input(inp)
-            if op_name not in nodes:
+            op_name, index, is_control = _parse_input(inp)
+            # An input that input_map replaces need not be in the graph_def (as in TF: a
+            # meta graph exported for one scope names its outside inputs "$unbound_inputs_x").
+            key = _mapped_key(inp, op_name, index, is_control, input_map)
+            if key is not None:
+                used_keys.add(key)
+            elif op_name not in nodes:
                 raise ValueError(f"Node {node.name!r}: input {inp!r} is not in the graph_def")
     for key in input_map:
         op_name, _, _ = _parse_input(key)
-        if op_name not in nodes:
+        if op_name not in nodes and key not in used_keys:
             raise ValueError(f"Attempted to map inputs that were not found in graph_def: "
                              f"[{key}]")
     return nodes
+
+
+def _mapped_key(inp, op_name, index, is_control, input_map):
+    """The `input_map` key that replaces NodeDef input `inp`, or None."""
+    if is_control:
+        return inp if inp in input_map else None
+    for key in (f"{op_name}:{index}", op_name if index == 0 else None):
+        if key is not None and key in input_map:
+            return key
+    return None
 
 
 def _import_node(graph, node, input_map, created):

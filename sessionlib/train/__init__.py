@@ -54,3 +54,7 @@ __all__ += ["summary_iterator"]
 # Graph files (issue 13): `tf.train.write_graph` (also `tf.io.write_graph`).
 from sessionlib.framework.graph_io import write_graph  # noqa: E402
 __all__ += ["write_graph"]
+
+# Meta graphs (issue 13, i13-meta): `.meta` files with the graph, collections and SaverDef.
+from sessionlib.train.meta_graph_io import export_meta_graph, import_meta_graph  # noqa: E402
+__all__ += ["export_meta_graph", "import_meta_graph"]
