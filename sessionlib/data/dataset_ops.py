@@ -489,15 +489,17 @@ class Dataset:
                        (self,), self._structure)
 
     def cache(self, filename=""):
-        """Keeps the elements of the first complete pass in memory and replays them after.
+        """Caches the elements of the first complete pass; later passes replay them.
 
-        Raises:
-          NotImplementedError: for a file cache (a non-empty `filename`).
+        Args:
+          filename: a string (or string tensor). Empty: the cache is in memory, for this
+            iterator. Otherwise the prefix of cache files (TF's format: ``<filename>.index``
+            and ``<filename>.data-00000-of-00001``), written when a pass completes and read
+            by every later pass, of this iterator or any other, instead of the input.
         """
-        if filename:
-            raise NotImplementedError("Dataset.cache(filename) to a file is not supported; "
-                                      "use the in-memory cache (no filename)")
-        return Dataset("cache", {}, (self,), self._structure)
+        return Dataset("cache", {"filename": _as_tensor(filename, dtypes.string, "filename"),
+                                 "num_components": len(flatten(self._structure))},
+                       (self,), self._structure)
 
     def apply(self, transformation_func):
         """``transformation_func(self)``, which must return a Dataset."""

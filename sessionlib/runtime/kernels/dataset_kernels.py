@@ -43,7 +43,7 @@ import threading
 import numpy as np
 
 from sessionlib import dtypes, errors
-from sessionlib.framework import registry
+from sessionlib.framework import registry, tensor_bundle
 from sessionlib.runtime import fusion
 from sessionlib.runtime import plan as plan_lib
 from sessionlib.runtime.executor import get_executor, default_executor_name
@@ -566,6 +566,78 @@ class _Cache(_Node):
         self.cached = recorded
 
 
+class _FileCache(_Node):
+    """`cache(filename)`: the first complete pass is written to files at prefix `filename`,
+    and every later pass (a later epoch, another iterator, another session or program) reads
+    them instead of the input.
+
+    The files are TF's own cache format: a tensor bundle (``framework/tensor_bundle.py``, the
+    checkpoint format) whose tensor named by `_cache_key` is one component of one element, so
+    TF reads our cache files and we read TF's. The writer streams elements to a temporary data
+    file and renames it into place with the index when the pass ends: a pass that stops early
+    (or fails) leaves no cache, as TF discards a partial one, and a reader only ever sees a
+    complete cache.
+    """
+
+    def __init__(self, child, filename, num_components, env):
+        self.child, self.env = child, env
+        self.prefix = filename.decode() if isinstance(filename, bytes) else str(filename)
+        self.keys = _CacheKeys(num_components)
+
+    def iterate(self):
+        if tensor_bundle.bundle_exists(self.prefix):
+            yield from self._read()
+            return
+        try:
+            writer = tensor_bundle.BundleWriter(self.prefix)
+        except OSError as error:
+            raise errors.NotFoundError(
+                None, None, f"Failed to create the cache file {self.prefix}: "
+                f"{error.strerror}") from None
+        finished = False
+        try:
+            for index, element in enumerate(self.child.iterate()):
+                for component, value in enumerate(element):
+                    writer.add(self.keys(index, component), value)
+                yield element
+            writer.finish()
+            finished = True
+        finally:
+            if not finished:
+                writer.abort()
+
+    def _read(self):
+        reader = tensor_bundle.BundleReader(self.prefix)
+        keys = self.keys
+        try:
+            index = 0
+            while reader.has_tensor(keys(index, 0)):
+                self.env.check()
+                element = []
+                for component in range(keys.num_components):
+                    if not reader.has_tensor(keys(index, component)):
+                        raise errors.InvalidArgumentError(
+                            None, None, f"The cache file {self.prefix} does not match the "
+                            f"dataset: its element {index} lacks component {component}")
+                    element.append(_readonly(reader.read(keys(index, component))))
+                yield tuple(element)
+                index += 1
+        finally:
+            reader.close()
+
+
+class _CacheKeys:
+    """The tensor names of a cache file, TF's: the element index right-aligned in 7 columns,
+    ``_``, and the component index right-aligned as wide as the largest one."""
+
+    def __init__(self, num_components):
+        self.num_components = num_components
+        self.width = len(str(max(num_components - 1, 0)))
+
+    def __call__(self, index, component):
+        return "%7d_%*d" % (index, self.width, component)
+
+
 class _Prefetch(_Node):
     """Fills a bounded buffer from a background thread, so input overlaps the consumer."""
 
@@ -728,6 +800,9 @@ def build(description, captures, env):
     if kind == "skip":
         return _Skip(children[0], int(captures[args["count"]]))
     if kind == "cache":
+        filename = captures[args["filename"]][()] if "filename" in args else b""
+        if filename:
+            return _FileCache(children[0], filename, args["num_components"], env)
         return _Cache(children[0])
     if kind == "prefetch":
         return _Prefetch(children[0], int(captures[args["buffer_size"]]), env)
