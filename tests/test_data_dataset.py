@@ -155,9 +155,10 @@ def test_map_function_errors_reach_the_caller():
         assert sess.run(next_element) == 1.0
         with pytest.raises(tf.errors.InvalidArgumentError, match="bad sqrt"):
             sess.run(next_element)
-    outer = tf.constant(2.0)
-    with pytest.raises(ValueError):
-        ds.map(lambda x: x * outer)  # an outer-graph tensor inside a function
+    with tf.Graph().as_default():
+        foreign = tf.constant(2.0)
+    with pytest.raises(ValueError, match="must be from the same graph"):
+        ds.map(lambda x: x * foreign)  # a tensor of an unrelated graph (outer ones: captured)
 
 
 def test_filter():

@@ -164,3 +164,95 @@ def test_cache_keys_pad_the_component_index_as_tf_does(tmp_path):
     with tensor_bundle.BundleReader(prefix) as reader:
         assert reader.names()[:3] == ["      0_ 0", "      0_ 1", "      0_ 2"]
         assert reader.names()[-1] == "      0_10"
+
+
+# ---- functions that capture outer tensors ------------------------------------------------------
+
+def _floats(values):
+    return [float(v) for v in values]
+
+
+def test_map_captures_a_constant_on_either_side(executor):
+    scale = tf.constant(2.0)
+    ds = Dataset.from_tensor_slices(np.arange(4, dtype=np.float32))
+    with tf.Session() as sess:
+        for mapped in (ds.map(lambda x: x * scale), ds.map(lambda x: scale * x)):
+            values = _values(tf.data.make_one_shot_iterator(mapped).get_next(), sess)
+            assert _floats(values) == [0.0, 2.0, 4.0, 6.0]  # TF 2.21 too
+
+
+def test_map_captures_a_placeholder_fed_to_the_initializer(executor):
+    offset = tf.placeholder(tf.float32, [])
+    iterator = tf.data.make_initializable_iterator(
+        Dataset.from_tensor_slices(np.arange(3, dtype=np.float32)).map(lambda x: x + offset))
+    next_element = iterator.get_next()
+    with tf.Session() as sess:
+        sess.run(iterator.initializer, {offset: 5.0})
+        assert _floats(_values(next_element, sess)) == [5.0, 6.0, 7.0]  # TF 2.21 too
+        sess.run(iterator.initializer, {offset: -1.0})  # evaluated at each initialization
+        assert _floats(_values(next_element, sess)) == [-1.0, 0.0, 1.0]
+        sess.run(iterator.initializer, {offset: 0.5})
+        # No feed needed afterwards: the value was taken when the iterator was initialized.
+        assert float(sess.run(next_element)) == 0.5
+
+
+def test_map_reads_a_captured_variable_at_each_call():
+    weight = tf.Variable(3.0)
+    iterator = tf.data.make_initializable_iterator(
+        Dataset.from_tensor_slices(np.arange(4, dtype=np.float32)).map(lambda x: x * weight))
+    next_element = iterator.get_next()
+    with tf.Session() as sess:
+        sess.run(tf.global_variables_initializer())
+        sess.run(iterator.initializer)
+        values = [sess.run(next_element)]
+        sess.run(weight.assign(10.0))
+        values += [sess.run(next_element) for _ in range(3)]
+    # TF 2.21 gives [0, 3, 20, 30]: it had computed element 1 ahead, before the assign.
+    assert _floats(values) == [0.0, 10.0, 20.0, 30.0]
+
+
+def test_filter_captures_a_threshold():
+    threshold = tf.placeholder(tf.int64, [])
+    iterator = tf.data.make_initializable_iterator(
+        Dataset.range(10).filter(lambda x: x > threshold))
+    next_element = iterator.get_next()
+    with tf.Session() as sess:
+        sess.run(iterator.initializer, {threshold: 6})
+        assert [int(v) for v in _values(next_element, sess)] == [7, 8, 9]
+        sess.run(iterator.initializer, {threshold: 8})
+        assert [int(v) for v in _values(next_element, sess)] == [9]
+
+
+def test_nested_function_captures_through_its_enclosing_function():
+    offset = tf.constant(100, tf.int64)
+    ds = Dataset.range(3).flat_map(
+        lambda x: Dataset.range(2).map(lambda y: y + x * 10 + offset))
+    with tf.Session() as sess:
+        values = _values(tf.data.make_one_shot_iterator(ds).get_next(), sess)
+    assert [int(v) for v in values] == [100, 101, 110, 111, 120, 121]
+
+
+def test_captured_scalars_keep_the_batched_map_and_parallel_map_exact():
+    scale, offset = tf.constant(2.0), tf.placeholder(tf.float32, [])
+    data = np.arange(10, dtype=np.float32)
+    batched = Dataset.from_tensor_slices(data).map(lambda x: scale * x + offset).batch(4)
+    parallel = Dataset.from_tensor_slices(data).map(lambda x: x * scale - offset,
+                                                    num_parallel_calls=3)
+    with tf.Session() as sess:
+        for dataset, expected in ((batched, np.split(data * 2 + 1, [4, 8])),
+                                  (parallel, list(data * 2 - 1))):
+            iterator = tf.data.make_initializable_iterator(dataset)
+            next_element = iterator.get_next()
+            sess.run(iterator.initializer, {offset: 1.0})
+            values = _values(next_element, sess)
+            assert len(values) == len(expected)
+            for value, want in zip(values, expected):
+                np.testing.assert_array_equal(value, want)
+
+
+def test_capture_leaves_the_outer_graph_as_it_was():
+    scale = tf.constant(2.0)
+    numbers = Dataset.range(3)
+    before = [op.name for op in tf.get_default_graph().get_operations()]
+    numbers.map(lambda x: scale * tf.cast(x, tf.float32))  # its ops go to the function
+    assert [op.name for op in tf.get_default_graph().get_operations()] == before
