@@ -256,3 +256,15 @@ def test_capture_leaves_the_outer_graph_as_it_was():
     before = [op.name for op in tf.get_default_graph().get_operations()]
     numbers.map(lambda x: scale * tf.cast(x, tf.float32))  # its ops go to the function
     assert [op.name for op in tf.get_default_graph().get_operations()] == before
+
+
+def test_one_shot_iterator_refuses_a_captured_placeholder():
+    # TF 2.21 raises this ValueError too: a one-shot iterator has no initializer to feed.
+    offset = tf.placeholder(tf.float32, [], name="offset")
+    ds = Dataset.range(3).map(lambda x: tf.cast(x, tf.float32) + offset)
+    with pytest.raises(ValueError, match=r"Cannot capture a placeholder \(name:offset, "
+                                         r"type:Placeholder\) by value"):
+        tf.data.make_one_shot_iterator(ds)
+    with pytest.raises(ValueError, match="Cannot capture a placeholder"):
+        tf.data.make_one_shot_iterator(Dataset.from_tensor_slices(offset * [1.0, 2.0]))
+    tf.data.make_initializable_iterator(ds)  # which can be fed
