@@ -2,6 +2,7 @@
 
 import json
 import os
+import shlex
 import subprocess
 import sys
 
@@ -68,7 +69,7 @@ def test_demo_log_directory_is_read_by_tensorboard(demo_run):
     _, out, result = demo_run
     logdir = out / "tensorboard"
     lines = result.stdout.splitlines()
-    assert lines[-1].strip() == f"tensorboard --logdir {logdir}"
+    assert lines[-1].strip() == f"tensorboard --logdir {shlex.quote(str(logdir))}"
     assert sorted(os.listdir(logdir)) == ["placement", "training"]  # TensorBoard's two runs
     devices = {"/device:CPU:0", "/device:CPU:1"}
 

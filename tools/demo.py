@@ -31,6 +31,7 @@ Usage: python tools/demo.py [--out DIR] [--size N] [--layers K] [--runs R] [--tr
 import argparse
 import hashlib
 import os
+import shlex
 import shutil
 import statistics
 import subprocess
@@ -410,7 +411,7 @@ def main():
 
     print("\n== TensorBoard: the graphs coloured by device, the traced steps and the loss")
     print(f"  Log directory: {tensorboard_dir} (runs \"placement\" and \"training\")")
-    print(f"  tensorboard --logdir {tensorboard_dir}")
+    print(f"  tensorboard --logdir {shlex.quote(tensorboard_dir)}")
     return 0
 
 
