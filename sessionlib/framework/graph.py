@@ -653,6 +653,23 @@ class Graph:
             result.extend(op for op in scope.ops if op not in input_ops and op not in result)
         return result
 
+    # ---- functions: graphs that capture tensors of outer graphs -----------------------
+
+    def _captures_from(self, graph):
+        """Whether this graph captures the tensors of `graph` that its ops use (a function
+        graph traced inside `graph`). A plain graph captures nothing."""
+        return False
+
+    def _capture(self, tensor, op_type, name):
+        """The tensor of this graph that stands for `tensor` of another graph, as an input of
+        a new `op_type` op.
+
+        Raises:
+          ValueError: always, for a plain graph (function graphs override this).
+        """
+        raise ValueError(f"Tensor {tensor.name} must be from the same graph as the other "
+                         f"inputs of {op_type} ({name or op_type}).")
+
     # ---- building ----------------------------------------------------------------------
 
     def create_op(self, op_type, inputs, attrs=None, name=None, device=None):
@@ -677,12 +694,19 @@ class Graph:
         opdef = registry.get(op_type)
         attrs = dict(attrs or {})
         inputs = list(inputs)
-        for tensor in inputs:
+        for index, tensor in enumerate(inputs):
             if not isinstance(tensor, Tensor):
                 raise TypeError(f"Input to {op_type} must be a Tensor, got {tensor!r}")
             if tensor.graph is not self:
-                raise ValueError(f"Tensor {tensor.name} must be from the same graph as the "
-                                 f"other inputs of {op_type} ({name or op_type}).")
+                tracing = get_default_graph()
+                if tracing is not self and tracing._captures_from(self):
+                    # A function being traced (tf.data's map) used a tensor of this graph as
+                    # its first input: the op belongs to the function's graph, which captures
+                    # this graph's tensors. (A name ending in '/' was scoped in this graph.)
+                    if name is not None and str(name).endswith("/"):
+                        name = str(name)[:-1]
+                    return tracing.create_op(op_type, inputs, attrs, name=name, device=device)
+                inputs[index] = self._capture(tensor, op_type, name)
         if opdef.num_inputs is not None and len(inputs) != opdef.num_inputs:
             raise ValueError(f"{op_type} takes {opdef.num_inputs} inputs, got {len(inputs)}")
         exact_name = None
