@@ -458,6 +458,8 @@ class CheckpointSaverHook(SessionRunHook):
             self._save(session, last_step)
         for listener in self._listeners:
             listener.end(session, last_step)
+        # Not in TF: flush, so that the last CHECKPOINT event is on disk when training ends.
+        self._summary_writer.flush()
 
     def _save(self, session, step):
         """Saves at `step`; returns whether a listener asked to stop."""
