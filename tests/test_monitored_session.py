@@ -7,7 +7,9 @@ against TF 2.21's tf.compat.v1.train.MonitoredTrainingSession with the same mode
 GradientDescent step on ``(w * x) ** 2``, w = 1, x = 1, learning rate 0.1): checkpoints at
 0, 3, 6, 7 for ``save_checkpoint_steps=3`` and ``StopAtStepHook(last_step=7)``; summaries at
 1, 3, 5, 7 for ``save_summaries_steps=2``; ``global_step/sec`` at 3, 5, 7 for
-``log_step_count_steps=2``. Every test counts steps, never time.
+``log_step_count_steps=2``; a restart from step 7 with ``StopAtStepHook(num_steps=3)`` keeping
+checkpoints 0, 3, 6, 7, 10; and a CheckpointSaverListener's calls. Every test counts steps,
+never time.
 """
 
 import logging
