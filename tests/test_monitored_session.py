@@ -642,3 +642,27 @@ def test_monitored_session_recovers_from_an_aborted_run():
     with tf.train.MonitoredSession(session_creator=creator, hooks=[AbortOnce()]) as sess:
         assert sess.run(c) == 3.0
     assert creator.created == 2
+
+
+def test_a_hooks_run_options_trace_the_run_it_sees():
+    c = tf.constant(2.0) * 3.0
+
+    class TraceHook(tf.train.SessionRunHook):
+        def before_run(self, run_context):
+            return tf.train.SessionRunArgs(
+                None, options=tf.RunOptions(trace_level=tf.RunOptions.FULL_TRACE))
+
+        def after_run(self, run_context, run_values):
+            self.trace_level = run_values.options.trace_level
+            self.nodes = sum(len(d.node_stats) for d in run_values.run_metadata.step_stats
+                             .dev_stats)
+
+    hook = TraceHook()
+    plain = RecordingHook()
+    with tf.train.MonitoredSession(hooks=[hook]) as sess:
+        assert sess.run(c) == 6.0
+    assert hook.trace_level == tf.RunOptions.FULL_TRACE and hook.nodes > 0
+    # Without options the run is not traced, and the hooks still get the protos.
+    with tf.train.MonitoredSession(hooks=[plain]) as sess:
+        sess.run(c)
+    assert plain.calls.count("after_run") == 1

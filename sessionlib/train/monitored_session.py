@@ -481,6 +481,7 @@ class _HookedSession(_WrappedSession):
         super().__init__(sess)
         self._hooks = hooks
         self._should_stop = False
+        self._hook_options_merged = False
 
     def _check_stop(self):
         return self._should_stop
@@ -491,11 +492,17 @@ class _HookedSession(_WrappedSession):
         actual_fetches = {"caller": fetches}
         run_context = SessionRunContext(original_args=SessionRunArgs(fetches, feed_dict),
                                         session=self._sess)
+        # Default options ask for nothing: then the session gets none (it skips their checks),
+        # while the hooks still see the RunOptions and RunMetadata objects, as in TF.
+        pass_protos = options is not None or run_metadata is not None
         options = options or config_pb2.RunOptions()
+        self._hook_options_merged = False
         feed_dict = self._call_hook_before_run(run_context, actual_fetches, feed_dict, options)
+        pass_protos = pass_protos or self._hook_options_merged
         run_metadata = run_metadata or config_pb2.RunMetadata()
-        outputs = super().run(fetches=actual_fetches, feed_dict=feed_dict, options=options,
-                              run_metadata=run_metadata)
+        outputs = super().run(fetches=actual_fetches, feed_dict=feed_dict,
+                              options=options if pass_protos else None,
+                              run_metadata=run_metadata if pass_protos else None)
         for hook in self._hooks:
             hook.after_run(run_context, SessionRunValues(
                 results=outputs[hook] if hook in outputs else None, options=options,
@@ -522,6 +529,7 @@ class _HookedSession(_WrappedSession):
                 hook_feeds.update(request.feed_dict)
             if request.options:
                 self._merge_run_options(options, request.options)
+                self._hook_options_merged = True
         if not hook_feeds:
             return user_feed_dict
         if not user_feed_dict:
