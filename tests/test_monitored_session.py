@@ -569,15 +569,15 @@ def test_second_or_step_timer():
 
 @pytest.mark.skipif(bool(settings.worker_processes()),
                     reason="tf.data pipelines run only in in-process sessions")
-def test_out_of_range_from_a_dataset_ends_the_loop_cleanly():
-    # Without checkpoint_dir: a graph with tf.data ops cannot be written as a GraphDef yet,
-    # which the checkpoint hook and the summary writers do.
+def test_out_of_range_from_a_dataset_ends_the_loop_cleanly(tmp_path):
+    # A graph with tf.data ops has no GraphDef yet: the hooks write no graph, and say so.
     global_step = tf.train.get_or_create_global_step()
     element = tf.data.make_one_shot_iterator(tf.data.Dataset.range(4)).get_next()
     total = tf.Variable(0, dtype=tf.int64, name="total")
     train_op = tf.group(total.assign_add(element), global_step.assign_add(1))
     final = tf.train.FinalOpsHook(total.value())
-    with tf.train.MonitoredTrainingSession(hooks=[final]) as sess:
+    with tf.train.MonitoredTrainingSession(checkpoint_dir=str(tmp_path), hooks=[final],
+                                           save_checkpoint_steps=2) as sess:
         runs = 0
         while not sess.should_stop():
             sess.run(train_op)
@@ -586,6 +586,8 @@ def test_out_of_range_from_a_dataset_ends_the_loop_cleanly():
     assert runs == 4 and sess.should_stop()
     # The hooks' end ran (the error was the clean end of the input).
     assert final.final_ops_values == 0 + 1 + 2 + 3
+    assert tf.train.load_variable(str(tmp_path), "total") == 6
+    assert "graph.pbtxt" not in os.listdir(tmp_path)
 
 
 def test_out_of_range_from_a_queue_ends_the_loop_and_stops_the_threads(tmp_path):

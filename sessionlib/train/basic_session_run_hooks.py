@@ -26,7 +26,7 @@ from sessionlib import errors
 from sessionlib.framework import graph as graph_lib
 from sessionlib.framework.graph import GraphKeys
 from sessionlib.protos import event_pb2, summary_pb2
-from sessionlib.summary.writer import FileWriterCache
+from sessionlib.summary.writer import FileWriter, FileWriterCache
 from sessionlib.train import training_util
 from sessionlib.train.session_run_hook import SessionRunArgs, SessionRunHook
 
@@ -39,6 +39,26 @@ _log = logging.getLogger(__name__)
 
 # TF's name for the per-directory writer cache in tf.train (`summary_io.SummaryWriterCache`).
 SummaryWriterCache = FileWriterCache
+
+
+def _cached_writer(logdir):
+    """`SummaryWriterCache.get(logdir)`, or, when the default graph cannot be written as a
+    GraphDef, a cached writer without the graph.
+
+    A graph whose ops hold Python objects (tf.data pipelines keep their description in attrs)
+    has no GraphDef yet; the hooks' summaries and checkpoints should not fail for it.
+    """
+    try:
+        return SummaryWriterCache.get(logdir)
+    except TypeError as err:
+        _log.warning("The graph cannot be written to the event file, which goes without it: "
+                     "%s", err)
+        with FileWriterCache._lock:
+            writer = FileWriterCache._cache.get(logdir)
+            if writer is None:
+                writer = FileWriter(logdir)
+                FileWriterCache._cache[logdir] = writer
+            return writer
 
 
 def _global_step_read(hook_name):
@@ -408,7 +428,7 @@ class CheckpointSaverHook(SessionRunHook):
         self._steps_per_run = steps_per_run
 
     def begin(self):
-        self._summary_writer = SummaryWriterCache.get(self._checkpoint_dir)
+        self._summary_writer = _cached_writer(self._checkpoint_dir)
         self._global_step_tensor = _global_step_read("CheckpointSaverHook")
         for listener in self._listeners:
             listener.begin()
@@ -427,7 +447,12 @@ class CheckpointSaverHook(SessionRunHook):
         from sessionlib.framework.graph_io import write_graph
 
         graph = graph_lib.get_default_graph()
-        write_graph(graph.as_graph_def(add_shapes=True), self._checkpoint_dir, "graph.pbtxt")
+        try:
+            graph_def = graph.as_graph_def(add_shapes=True)
+        except TypeError as err:  # see _cached_writer
+            _log.warning("The graph cannot be written to %s: %s", self._checkpoint_dir, err)
+            return
+        write_graph(graph_def, self._checkpoint_dir, "graph.pbtxt")
         with warnings.catch_warnings():
             # The cached writer wrote the graph of `begin` time; this later one (with the
             # scaffold's ops) is meant to replace it, as in TF: no "more than one graph" noise.
@@ -533,7 +558,7 @@ class StepCounterHook(SessionRunHook):
 
     def begin(self):
         if self._summary_writer is None and self._output_dir:
-            self._summary_writer = SummaryWriterCache.get(self._output_dir)
+            self._summary_writer = _cached_writer(self._output_dir)
         self._global_step_tensor = _global_step_read("StepCounterHook")
         self._summary_tag = training_util.get_global_step().op.name + "/sec"
 
@@ -605,7 +630,7 @@ class SummarySaverHook(SessionRunHook):
 
     def begin(self):
         if self._summary_writer is None and self._output_dir:
-            self._summary_writer = SummaryWriterCache.get(self._output_dir)
+            self._summary_writer = _cached_writer(self._output_dir)
         self._next_step = None
         self._global_step_tensor = _global_step_read("SummarySaverHook")
 
