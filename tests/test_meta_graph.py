@@ -112,7 +112,7 @@ def test_restore_from_meta_and_checkpoint_and_train_on(tmp_path):
         saver = tf.train.import_meta_graph(prefix + ".meta")
         assert isinstance(saver, tf.train.Saver)
         assert sorted(graph.get_all_collection_keys()) == [
-            "global_step", "savers", "train_op", "trainable_variables", "variables"]
+            "global_step", "train_op", "trainable_variables", "variables"]
         with tf.Session() as sess:
             saver.restore(sess, prefix)
             np.testing.assert_array_equal(sess.run("logits:0", {"x:0": X}), logits)
@@ -458,6 +458,11 @@ def test_clear_extraneous_savers():
         tf.Variable(1.0, name="v")
         first = tf.train.Saver()
         second = tf.train.Saver()
+        # As in TF, a Saver does not add itself to the "savers" collection; a Scaffold or the
+        # user does.
+        assert tf.get_collection("savers") == []
+        tf.add_to_collection("savers", first)
+        tf.add_to_collection("savers", second)
         assert second.saver_def.restore_op_name == "save_1/restore_all"
         full = second.export_meta_graph()
         assert len(full.collection_def["savers"].bytes_list.value) == 2

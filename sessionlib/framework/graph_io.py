@@ -120,16 +120,34 @@ def input_name(tensor):
     return f"{tensor.op.name}:{tensor.value_index}"
 
 
+# The attr listing the attrs of a node that held Python objects (a tf.data pipeline's traced
+# functions) and were left out of its NodeDef: the graph can still be written for TensorBoard
+# and in meta graphs, and importing such a node says why it cannot be rebuilt.
+PYTHON_ATTRS_ATTR = "_python_attrs"
+
+
 def node_def_of(op, add_shapes=False):
-    """The `NodeDef` of an `Operation`."""
+    """The `NodeDef` of an `Operation`.
+
+    Attrs with no `AttrValue` form (Python objects: the functions of a tf.data pipeline) are
+    left out and named in the ``_python_attrs`` attr, so that writing a graph never fails;
+    `import_graph_def` refuses such a node with a ValueError naming them.
+    """
     _, _, node_def_pb2 = _protos()
     node = node_def_pb2.NodeDef(name=op.name, op=op.type, device=op.device)
     node.input.extend(input_name(t) for t in op._inputs)
     node.input.extend(f"^{c.name}" for c in op._control_inputs)
+    python_attrs = []
     for key, value in op._attrs.items():
         if value is None:
             continue
-        node.attr[key].CopyFrom(attr_value_of(value))
+        try:
+            node.attr[key].CopyFrom(attr_value_of(value))
+        except TypeError:
+            del node.attr[key]
+            python_attrs.append(key)
+    if python_attrs:
+        node.attr[PYTHON_ATTRS_ATTR].list.s.extend(k.encode("utf-8") for k in python_attrs)
     if add_shapes:
         node.attr["_output_shapes"].CopyFrom(attr_value_of([t.shape for t in op._outputs]))
     return node
@@ -407,8 +425,13 @@ def _import_node(graph, node, input_map, created):
             raise ValueError(f"Node {node.name!r}: input {inp!r} refers to output {index} of "
                              f"{op_name!r}, which has {len(producer.outputs)} outputs")
         inputs.append(producer.outputs[index])
-    attrs = _imported_attrs(node)
     where = f"Node {node.name!r} ({node.op})"
+    if PYTHON_ATTRS_ATTR in node.attr:
+        names = [item.decode("utf-8", "replace") for item in node.attr[PYTHON_ATTRS_ATTR].list.s]
+        raise ValueError(f"{where} was written without its attrs {names}, which held Python "
+                         "objects (such as a tf.data pipeline's functions) that a GraphDef "
+                         "cannot carry; build this part of the graph in Python instead")
+    attrs = _imported_attrs(node)
     try:
         with graph.control_dependencies(controls) if controls else contextlib.nullcontext():
             return graph.create_op(node.op, inputs, attrs, name=node.name,

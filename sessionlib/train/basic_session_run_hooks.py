@@ -26,7 +26,7 @@ from sessionlib import errors
 from sessionlib.framework import graph as graph_lib
 from sessionlib.framework.graph import GraphKeys
 from sessionlib.protos import event_pb2, summary_pb2
-from sessionlib.summary.writer import FileWriter, FileWriterCache
+from sessionlib.summary.writer import FileWriterCache
 from sessionlib.train import training_util
 from sessionlib.train.session_run_hook import SessionRunArgs, SessionRunHook
 
@@ -42,23 +42,8 @@ SummaryWriterCache = FileWriterCache
 
 
 def _cached_writer(logdir):
-    """`SummaryWriterCache.get(logdir)`, or, when the default graph cannot be written as a
-    GraphDef, a cached writer without the graph.
-
-    A graph whose ops hold Python objects (tf.data pipelines keep their description in attrs)
-    has no GraphDef yet; the hooks' summaries and checkpoints should not fail for it.
-    """
-    try:
-        return SummaryWriterCache.get(logdir)
-    except TypeError as err:
-        _log.warning("The graph cannot be written to the event file, which goes without it: "
-                     "%s", err)
-        with FileWriterCache._lock:
-            writer = FileWriterCache._cache.get(logdir)
-            if writer is None:
-                writer = FileWriter(logdir)
-                FileWriterCache._cache[logdir] = writer
-            return writer
+    """`SummaryWriterCache.get(logdir)`: the per-directory writer, with the default graph."""
+    return SummaryWriterCache.get(logdir)
 
 
 def _global_step_read(hook_name):
@@ -447,11 +432,7 @@ class CheckpointSaverHook(SessionRunHook):
         from sessionlib.framework.graph_io import write_graph
 
         graph = graph_lib.get_default_graph()
-        try:
-            graph_def = graph.as_graph_def(add_shapes=True)
-        except TypeError as err:  # see _cached_writer
-            _log.warning("The graph cannot be written to %s: %s", self._checkpoint_dir, err)
-            return
+        graph_def = graph.as_graph_def(add_shapes=True)
         write_graph(graph_def, self._checkpoint_dir, "graph.pbtxt")
         with warnings.catch_warnings():
             # The cached writer wrote the graph of `begin` time; this later one (with the

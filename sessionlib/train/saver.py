@@ -220,7 +220,6 @@ class Saver:
                                   keep_checkpoint_every_n_hours=(
                                       self._keep_checkpoint_every_n_hours),
                                   version=self._write_version)
-        graph.add_to_collection(_SAVERS_COLLECTION, self)
 
     def _save_inputs(self, items):
         names = [name for name, _ in items]
