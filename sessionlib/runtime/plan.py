@@ -15,7 +15,7 @@ import collections
 import numpy as np
 
 from sessionlib.framework import registry
-from sessionlib.runtime import fusion, kernel_table, update_grouping
+from sessionlib.runtime import fusion, kernel_table, ref_reads, update_grouping
 
 __all__ = ["ExecPlan", "Node", "prune", "needed_ops", "compile_plan", "compile_nodes",
            "rewrite", "bind_kernels"]
@@ -241,6 +241,8 @@ def compile_nodes(nodes, feed_keys, fetch_keys, fuse=None):
     """
     if fuse is None:
         fuse = fusion.enabled()
+    # Reads of reference variables come first and always (a partition has them already).
+    nodes, fetch_keys = ref_reads.insert_reads(nodes, feed_keys, fetch_keys)
     if fuse:
         nodes = rewrite(nodes, feed_keys, fetch_keys)
     slot_of = {}
