@@ -725,7 +725,7 @@ class Graph:
                     scope.created.add(op)
             self._ops.append(op)
             self._ops_by_name[name] = op
-            if not self._has_refs:
+            if opdef.stateful and not self._has_refs:   # every op making references is
                 self._has_refs = any(t._dtype._base is not t._dtype for t in op._outputs)
             if self._staged_version is None:
                 self._version += 1

@@ -301,7 +301,7 @@ def _scatter_function(op_type, function_name):
     def function(ref, indices, updates, use_locking=None, name=None):
         return _scatter(op_type, ref, indices, updates, use_locking, name)
 
-    function.__name__ = function_name
+    function.__name__ = function.__qualname__ = function_name
     function.__doc__ = (
         f"``tf.{function_name}``: TF's ``{op_type}`` on a reference variable.\n\n"
         f"    Args:\n"
