@@ -321,8 +321,10 @@ def import_graph_def(graph_def, input_map=None, return_elements=None, name=None,
     Raises:
       TypeError: if `graph_def` is not a GraphDef, `input_map` is not a dict of names, or an
         attr or input has the wrong type.
-      ValueError: for a duplicate node name, a reference to an unknown node or output, an
-        unknown op type, a cycle, a missing or invalid attr, an `input_map` key that is not
+      NotFoundError: for op types that sessionlib lacks (as TF raises for an unregistered
+        op); the message lists every missing type, sorted, with a node of each.
+      ValueError: for a duplicate node name, a reference to an unknown node or output, a
+        cycle, a missing or invalid attr, an `input_map` key that is not
         in the graph, or any other node the graph cannot take.
       InvalidArgumentError: where an op's own checks raise it.
       RuntimeError: if the default graph is finalized.
@@ -358,8 +360,9 @@ def _checked_nodes(graph_def, input_map):
     """The nodes of `graph_def` by name, after the checks that need no graph.
 
     Raises:
-      ValueError: for a duplicate node name, an unknown op type, an input that names no node,
-        or an `input_map` key that names no node.
+      NotFoundError: for op types that are not registered (all of them listed).
+      ValueError: for a duplicate node name, an input that names no node, or an
+        `input_map` key that names no node.
     """
     from sessionlib.framework import registry
 
@@ -369,8 +372,20 @@ def _checked_nodes(graph_def, input_map):
             raise ValueError(f"Duplicate node name in graph_def: {node.name!r}")
         nodes[node.name] = node
     used_keys = set()
+    missing = {}
     for node in graph_def.node:
-        registry.get(node.op)  # ValueError for an unknown op type, before anything is added
+        if registry.find(node.op) is None:
+            missing.setdefault(node.op, node.name)
+    if missing:
+        # Every missing type at once, sorted: a graph from elsewhere may need several.
+        from sessionlib import errors
+
+        listed = ", ".join(f"'{op_type}' (node '{missing[op_type]}')"
+                           for op_type in sorted(missing))
+        raise errors.NotFoundError(
+            None, None, f"Op type not registered in sessionlib: {len(missing)} op type(s) of "
+                        f"the graph_def are missing: {listed}")
+    for node in graph_def.node:
         for inp in node.input:
             op_name, index, is_control = _parse_input(inp)
             # An input that input_map replaces need not be in the graph_def (as in TF: a

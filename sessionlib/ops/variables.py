@@ -37,11 +37,13 @@ class Variable:
       validate_shape: if False, the variable's static shape is unknown.
       caching_device: unused.
       name: the name (default 'Variable'), made unique.
+      use_resource: False makes TF 1's reference variable (a `RefVariable`: ``VariableV2``,
+        dtype ``float32_ref``); None or True a resource variable.
       variable_def: a ``VariableDef`` naming the ops of a variable already in the graph (an
         imported meta graph's): the Variable is rebuilt from them and nothing is added.
       import_scope: with `variable_def`, the name scope its names were imported under.
-      expected_shape, constraint, use_resource, synchronization, aggregation: accepted for
-        TF's signature; must be left at their defaults.
+      expected_shape, constraint, synchronization, aggregation: accepted for TF's signature;
+        must be left at their defaults.
       dtype: the dtype to convert `initial_value` to.
       shape: the static shape, which must be compatible with `initial_value`'s.
 
@@ -52,6 +54,14 @@ class Variable:
 
     # Make numpy defer to our operators in ``np.float32(2) * variable``.
     __array_priority__ = 100
+
+    def __new__(cls, *args, use_resource=None, **kwargs):
+        # ``use_resource=False`` asks for TF 1's reference variable (ops/ref_variables.py).
+        if cls is Variable and use_resource is False:
+            from sessionlib.ops import ref_variables
+
+            cls = ref_variables.RefVariable
+        return super().__new__(cls)
 
     def __init__(self, initial_value=None, trainable=None, collections=None,
                  validate_shape=True, caching_device=None, name=None, variable_def=None,
@@ -378,7 +388,7 @@ del _name
 
 
 def _variable_to_tensor(variable, dtype=None, name=None):
-    if dtype is not None and dtypes.as_dtype(dtype) is not variable.dtype:
+    if dtype is not None and dtypes.as_dtype(dtype).base_dtype is not variable.dtype.base_dtype:
         raise ValueError(f"Incompatible type conversion requested to type "
                          f"'{dtypes.as_dtype(dtype).name}' for variable of type "
                          f"'{variable.dtype.name}' ({variable.name})")

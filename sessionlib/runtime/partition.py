@@ -23,7 +23,7 @@ import marshal
 import numpy as np
 
 from sessionlib.framework import graph_io, registry
-from sessionlib.runtime import channel, kernel_table, optimizer
+from sessionlib.runtime import channel, kernel_table, optimizer, ref_reads
 from sessionlib.runtime.plan import Node, compile_nodes, rewrite
 
 __all__ = ["PartitionPlan", "PartitionedStep", "partition", "SEND", "RECV"]
@@ -137,6 +137,8 @@ class PartitionedStep:
         for key in node.inputs:
             if isinstance(key, tuple):              # ("recv", edge number)
                 names.append(self._node_names[key[1]][1])
+            elif isinstance(key, ref_reads.ReadKey):  # a reference variable's read
+                names.append(key.node_name)
             else:
                 names.append(graph_io.input_name(key))
         return names
@@ -160,7 +162,9 @@ class PartitionedStep:
             if members:    # "fused_0 = _FusedElementwise(mul, add)": the ops it holds
                 labels.append(f"{node.name} = {node.op_type}({', '.join(members)})")
                 continue
-            if node.op_type == RECV:
+            if node.op_type == ref_reads.REF_READ:
+                inputs = self._input_names(node)
+            elif node.op_type == RECV:
                 inputs = [self._node_names[node.attrs["edge"]][0]]
             elif node.op_type == SEND:
                 inputs = (self._input_names(node)
@@ -185,6 +189,10 @@ class PartitionedStep:
         for node in self.nodes.get(device, ()):
             if node.attrs.get("fused_ops"):
                 self._add_fused_node(graph_def, node, device)
+                continue
+            if node.op_type == ref_reads.REF_READ:
+                node_def = graph_def.node.add(name=node.name, op=node.op_type, device=device)
+                node_def.input.extend(self._input_names(node))
                 continue
             if node.op_type not in (SEND, RECV):
                 op = self._order[node.origin]
@@ -297,7 +305,7 @@ def partition(order, devices, feed_tensors, fetch_tensors, device_names, fuse=No
             name = (f"_recv_{source[1].name if is_control else source.name}"
                     f"_{_short_device(consumer_device)}").replace(":", "_")
             attrs = {"edge": number, "_name": name, "control": is_control,
-                     "dtype": None if is_control else source.dtype}
+                     "dtype": None if is_control else source.dtype.base_dtype}
             nodes[device].append(Node(RECV, [], [("recv", number)], attrs, name))
             recv_names[number] = name
         inputs = []
@@ -345,6 +353,8 @@ def _compile(device, nodes, fed, feed_index, fetches, num_edges, fuse, rewrites)
             if key in fed and key not in used_feeds:
                 used_feeds.append(key)
     fetch_keys = [tensor for _, tensor in fetches]
+    # Reads of reference variables, before a _Send too (TF's Send dereferences).
+    nodes, fetch_keys = ref_reads.insert_reads(nodes, used_feeds, fetch_keys)
     # The rewrites run here rather than inside compile_nodes, so that the partition's graph and
     # trace labels describe the rewritten and fused nodes that really run.
     nodes = rewrite(nodes, used_feeds, fetch_keys, fuse, rewrites)

@@ -79,6 +79,9 @@ def plan_entries(plan, ops, devices):
         if members:
             name = plan.names[index]
             label = f"{name} = {plan.op_types[index]}({', '.join(members)})"
+        elif "ref_name" in plan.attrs[index]:   # a reference variable's read (ref_reads.py)
+            name = plan.names[index]
+            label = f"{name} = {plan.op_types[index]}({plan.attrs[index]['ref_name']})"
         else:
             op = ops[origin]
             name, label = op.name, timeline_label(op)

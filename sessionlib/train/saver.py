@@ -262,7 +262,7 @@ class Saver:
         specs = ["" if self._reshape else _shape_spec(variable) for _, variable in items]
         with graph.device(device or None):
             restored = checkpoint_ops.restore_v2(filename, names, specs,
-                                                 [variable.dtype for _, variable in items],
+                                                 [variable.dtype.base_dtype for _, variable in items],
                                                  name="RestoreV2")
         assigns = []
         for (name, variable), value in zip(items, restored):

@@ -24,6 +24,7 @@ from sessionlib.runtime.kernels import (  # noqa: F401 - each module registers i
     nn_kernels,
     nn_model_kernels,
     random_kernels,
+    ref_kernels,  # i13-ref
     sampling_kernels,
     scatter_gather_kernels,
     segment_kernels,
