@@ -163,15 +163,23 @@ def test_write_meta_graph_false_and_meta_graph_suffix(tmp_path):
 
 # ---- TF's meta graph ---------------------------------------------------------------------
 
-def test_import_tf_meta_graph_restore_and_run():
-    expected = np.load(os.path.join(TF_META_GRAPH_DIR, "expected.npz"))
+# The same model with TF 1's reference variables (``make_tf_meta_graph.py --ref``).
+TF1_REF_META_GRAPH_DIR = os.path.join(os.path.dirname(__file__), "data", "tf1_ref_meta_graph")
+
+
+@pytest.mark.parametrize("directory, variable_dtype", [
+    (TF_META_GRAPH_DIR, tf.float32), (TF1_REF_META_GRAPH_DIR, tf.float32_ref)],
+    ids=["resource", "reference"])
+def test_import_tf_meta_graph_restore_and_run(directory, variable_dtype):
+    expected = np.load(os.path.join(directory, "expected.npz"))
     with tf.Graph().as_default():
-        saver = tf.train.import_meta_graph(os.path.join(TF_META_GRAPH_DIR, "model-3.meta"))
-        prefix = tf.train.latest_checkpoint(TF_META_GRAPH_DIR)
-        assert prefix == os.path.join(TF_META_GRAPH_DIR, "model-3")
+        saver = tf.train.import_meta_graph(os.path.join(directory, "model-3.meta"))
+        prefix = tf.train.latest_checkpoint(directory)
+        assert prefix == os.path.join(directory, "model-3")
         assert saver.saver_def.restore_op_name == "save/restore_all"
         assert [v.name for v in tf.trainable_variables()] == [
             "layer1/w:0", "layer1/b:0", "layer2/w:0", "layer2/b:0"]
+        assert [v.dtype for v in tf.trainable_variables()] == [variable_dtype] * 4
         with tf.Session() as sess:
             saver.restore(sess, prefix)
             feed = {"x:0": expected["x"], "y:0": expected["y"]}

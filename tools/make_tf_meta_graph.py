@@ -5,8 +5,8 @@ Run with TensorFlow 2.21 (not a sessionlib dependency), from the repository root
 
     /work/tfref/bin/python tools/make_tf_meta_graph.py
 
-It builds a TF1 graph with resource variables (``get_variable(use_resource=True)``): a
-two-layer perceptron ``logits = relu(x @ w1 + b1) @ w2 + b2`` with a mean squared error loss,
+It builds a TF1 graph with resource variables (``get_variable(use_resource=True)``; with
+``--ref``, reference variables, into ``tests/data/tf1_ref_meta_graph/``): a two-layer perceptron ``logits = relu(x @ w1 + b1) @ w2 + b2`` with a mean squared error loss,
 trained by ``GradientDescentOptimizer`` with a global step. It trains three steps on fixed
 data (`minimize` puts the train op in the ``train_op`` collection), and saves with
 ``tf.compat.v1.train.Saver`` (global_step=3: ``model-3.meta``, ``model-3.index``,
@@ -23,7 +23,10 @@ with sessionlib's Python), then ``/work/tfref/bin/python tools/make_tf_meta_grap
 ``.meta``): ``tf.compat.v1.train.import_meta_graph`` imports sessionlib's meta graph (its
 variables come back as TF ``ResourceVariable``s in the global, trainable and global-step
 collections), the returned Saver restores sessionlib's checkpoint, ``logits:0`` equals
-sessionlib's values, and the ``train_op`` collection's op trains (the loss falls).
+sessionlib's values, and the ``train_op`` collection's op trains (the loss falls). The same
+holds for sessionlib's model with reference variables (``get_variable(use_resource=False)``):
+TF imports its ``VariableV2``/``Assign`` graph and ref ``ApplyGradientDescent`` train op,
+restores, matches the logits and trains (checked by hand with TF 2.21, 2026-12-04).
 """
 
 import argparse
@@ -33,7 +36,11 @@ import sys
 
 import numpy as np
 
-OUT = pathlib.Path(__file__).resolve().parent.parent / "tests" / "data" / "tf_meta_graph"
+DATA = pathlib.Path(__file__).resolve().parent.parent / "tests" / "data"
+OUT = DATA / "tf_meta_graph"
+# `--ref`: the same model with TF 1's reference variables (VariableV2, Assign, ApplyGradient-
+# Descent on refs; the global step too), as most TF 1 meta graphs have them.
+REF_OUT = DATA / "tf1_ref_meta_graph"
 
 
 def _data():
@@ -43,14 +50,18 @@ def _data():
     return x, y
 
 
-def make():
-    """Trains and saves the TF model, writes expected.npz."""
+def make(ref=False):
+    """Trains and saves the TF model, writes expected.npz (reference variables with `ref`)."""
     import tensorflow.compat.v1 as tf
 
     tf.disable_v2_behavior()
-    # Resource variables throughout, the global step included (get_or_create_global_step
-    # would otherwise make a reference variable).
-    tf.enable_resource_variables()
+    out = REF_OUT if ref else OUT
+    use_resource = not ref
+    if use_resource:
+        # Resource variables throughout, the global step included (get_or_create_global_step
+        # would otherwise make a reference variable).
+        tf.enable_resource_variables()
+    OUT = out
     OUT.mkdir(parents=True, exist_ok=True)
     for path in OUT.iterdir():
         path.unlink()
@@ -60,13 +71,13 @@ def make():
         x = tf.placeholder(tf.float32, [None, 4], name="x")
         y = tf.placeholder(tf.float32, [None, 3], name="y")
         with tf.variable_scope("layer1"):
-            w1 = tf.get_variable("w", [4, 5], use_resource=True)
+            w1 = tf.get_variable("w", [4, 5], use_resource=use_resource)
             b1 = tf.get_variable("b", [5], initializer=tf.zeros_initializer(),
-                                 use_resource=True)
+                                 use_resource=use_resource)
         with tf.variable_scope("layer2"):
-            w2 = tf.get_variable("w", [5, 3], use_resource=True)
+            w2 = tf.get_variable("w", [5, 3], use_resource=use_resource)
             b2 = tf.get_variable("b", [3], initializer=tf.zeros_initializer(),
-                                 use_resource=True)
+                                 use_resource=use_resource)
         hidden = tf.nn.relu(tf.matmul(x, w1) + b1, name="hidden")
         logits = tf.add(tf.matmul(hidden, w2), b2, name="logits")
         loss = tf.reduce_mean(tf.square(logits - y), name="loss")
@@ -116,13 +127,16 @@ def check_tf_imports_ours(directory):
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--ref", action="store_true",
+                        help="write the reference-variable model into tests/data/"
+                             "tf1_ref_meta_graph instead")
     parser.add_argument("--check-ours", metavar="DIR",
                         help="instead: check that TF imports the sessionlib model in DIR")
     options = parser.parse_args(argv)
     if options.check_ours:
         check_tf_imports_ours(options.check_ours)
     else:
-        make()
+        make(ref=options.ref)
     return 0
 
 

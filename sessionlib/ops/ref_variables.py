@@ -16,6 +16,7 @@ ops on a variable goes through `_resource_op`, which this class maps to the refe
 """
 
 from sessionlib.framework import graph as graph_lib
+from sessionlib.framework import meta_graph
 from sessionlib.framework.graph import GraphKeys
 from sessionlib.framework.tensor_shape import TensorShape, as_shape
 from sessionlib.ops import variables
@@ -37,7 +38,10 @@ class RefVariable(variables.Variable):
                  dtype=None, expected_shape=None, import_scope=None, constraint=None,
                  use_resource=None, synchronization=None, aggregation=None, shape=None):
         if variable_def is not None:
-            raise NotImplementedError("Variable(variable_def=...) is not supported")
+            if initial_value is not None:
+                raise ValueError("variable_def and initial_value are mutually exclusive.")
+            self._init_from_proto(variable_def, import_scope)
+            return
         if initial_value is None:
             raise ValueError("initial_value must be specified.")
         if trainable is None:
@@ -90,6 +94,45 @@ class RefVariable(variables.Variable):
                                                  name="read").outputs[0]
         self._graph_element = self._variable
         graph.add_to_collections(collections, self)
+
+    def _init_from_proto(self, variable_def, import_scope=None):
+        """Rebuilds the variable from the ops a ``VariableDef`` names (a TF 1 meta graph's):
+        its ``VariableV2``, initializer, initial value and ``read`` snapshot."""
+        from sessionlib.framework import meta_graph
+
+        graph = graph_lib.get_default_graph()
+
+        def element(name, **kwargs):
+            return graph.as_graph_element(meta_graph.prepend_name_scope(name, import_scope),
+                                          **kwargs)
+
+        self._variable = self._handle = element(variable_def.variable_name,
+                                                allow_operation=False)
+        variable_op = self._variable.op
+        self._dtype = variable_op.get_attr("dtype").base_dtype
+        self._shape = as_shape(variable_op.get_attr("shape"))
+        self._trainable = variable_def.trainable
+        self._constraint = None
+        self._synchronization = variable_def.synchronization
+        self._aggregation = variable_def.aggregation
+        self._initializer_op = element(variable_def.initializer_name)
+        self._initial_value = (element(variable_def.initial_value_name)
+                               if variable_def.initial_value_name else None)
+        self._snapshot = (element(variable_def.snapshot_name, allow_operation=False)
+                          if variable_def.snapshot_name else self._variable)
+        self._graph_element = self._variable
+
+    def to_proto(self, export_scope=None):
+        """This variable's ``VariableDef`` (``is_resource`` False, the snapshot ``v/read``).
+
+        Returns:
+          The proto, or None when the variable is not under `export_scope`.
+        """
+        variable_def = super().to_proto(export_scope)
+        if variable_def is not None:
+            variable_def.snapshot_name = meta_graph.strip_name_scope(self._snapshot.name,
+                                                                      export_scope)
+        return variable_def
 
     # ---- building blocks ----------------------------------------------------------------
 

@@ -55,9 +55,12 @@ class Variable:
     # Make numpy defer to our operators in ``np.float32(2) * variable``.
     __array_priority__ = 100
 
-    def __new__(cls, *args, use_resource=None, **kwargs):
-        # ``use_resource=False`` asks for TF 1's reference variable (ops/ref_variables.py).
-        if cls is Variable and use_resource is False:
+    def __new__(cls, *args, use_resource=None, variable_def=None, **kwargs):
+        # ``use_resource=False`` asks for TF 1's reference variable (ops/ref_variables.py), and
+        # so does a VariableDef that is not a resource variable's (a TF 1 meta graph).
+        is_ref = use_resource is False or (variable_def is not None
+                                           and not variable_def.is_resource)
+        if cls is Variable and is_ref:
             from sessionlib.ops import ref_variables
 
             cls = ref_variables.RefVariable
@@ -126,10 +129,6 @@ class Variable:
     def _init_from_proto(self, variable_def, import_scope=None):
         """Rebuilds the Variable from the ops a ``VariableDef`` names (TF's resource variable
         ``_init_from_proto``): the handle, the initializer, the initial value and the read."""
-        if not variable_def.is_resource:
-            raise NotImplementedError(f"The variable {variable_def.variable_name} is a "
-                                      f"reference variable; only resource variables can be "
-                                      f"rebuilt from a VariableDef")
         graph = graph_lib.get_default_graph()
 
         def element(name, **kwargs):
