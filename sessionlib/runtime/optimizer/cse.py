@@ -31,6 +31,9 @@ In-process steps of a multi-device session are one node list: nodes of two devic
 the process may merge there; a worker's partition holds one device only.
 """
 
+import numpy as np
+
+from sessionlib import dtypes
 from sessionlib.framework import registry
 from sessionlib.framework.tensor_shape import TensorShape
 from sessionlib.runtime.optimizer import register_pass
@@ -58,32 +61,29 @@ class _NotComparable(Exception):
 
 def _frozen(value):
     """A hashable form of an attr value that is equal only for values that compute alike."""
-    import numpy as np
-
-    from sessionlib import dtypes
-
-    if value is None or isinstance(value, str):
+    kind = type(value)
+    if kind is str or value is None:
         return value
-    if isinstance(value, (bool, np.bool_)):
-        return ("b", bool(value))
-    if isinstance(value, (int, np.integer)):
-        return ("i", int(value))
-    if isinstance(value, (float, np.floating)):
-        return ("f", float(value).hex())
-    if isinstance(value, bytes):
-        return ("y", value)
-    if isinstance(value, dtypes.DType):
+    if kind is dtypes.DType:
         return ("t", value.as_datatype_enum)
-    if isinstance(value, TensorShape):
-        return ("s", None if value.rank is None else tuple(value.as_list()))
-    if isinstance(value, np.ndarray):
+    if kind is bool or kind is np.bool_:
+        return ("b", bool(value))
+    if kind is int or isinstance(value, np.integer):
+        return ("i", int(value))
+    if kind is float or isinstance(value, np.floating):
+        return ("f", float(value).hex())
+    if kind is bytes:
+        return ("y", value)
+    if kind is np.ndarray:
         if value.dtype == object:
             if value.size > 1024:
                 raise _NotComparable
             return ("o", value.shape, tuple(_frozen(item) for item in value.reshape(-1)))
         if value.nbytes > MAX_COMPARED_BYTES:
             raise _NotComparable
-        return ("a", value.dtype.str, value.shape, np.ascontiguousarray(value).tobytes())
+        return ("a", value.dtype.str, value.shape, value.tobytes())
+    if isinstance(value, TensorShape):
+        return ("s", None if value.rank is None else tuple(value.as_list()))
     if isinstance(value, (list, tuple)):
         return ("l", tuple(_frozen(item) for item in value))
     if isinstance(value, dict):
@@ -94,15 +94,20 @@ def _frozen(value):
 def _signature(node):
     """The node's signature (see the module doc), or None when it has no comparable form."""
     try:
-        attrs = tuple(sorted((key, _frozen(value)) for key, value in node.attrs.items()
-                             if key not in _BOOKKEEPING))
+        # In the attrs' own order: nodes of one op type list them alike, and two that do not
+        # only miss a merge.
+        attrs = tuple([(key, _frozen(value)) for key, value in node.attrs.items()
+                       if key not in _BOOKKEEPING])
     except (_NotComparable, TypeError):
         return None
     inputs = tuple(node.inputs)
-    if node.op_type in _COMMUTATIVE and len(inputs) == 2:
+    if len(inputs) == 2 and node.op_type in _COMMUTATIVE:
         # Unordered: the pair as a frozenset, with a flag for x op x (a set of one).
         inputs = (frozenset(inputs), inputs[0] is inputs[1])
-    return (node.op_type, inputs, attrs, tuple(sorted(node.controls)), len(node.outputs))
+    controls = node.controls
+    if len(controls) > 1:
+        controls = tuple(sorted(controls))
+    return (node.op_type, inputs, attrs, controls, len(node.outputs))
 
 
 @register_pass("common_subgraph_elimination")
@@ -124,12 +129,16 @@ def eliminate_common_subexpressions(nodes, step):
     kept = {}               # signature -> the kept node
     result = []
     for node in nodes:
-        if redirect and any(key in redirect for key in node.inputs):
-            node = Node(node.op_type, [redirect.get(key, key) for key in node.inputs],
-                        node.outputs, node.attrs, node.name, node.origin, node.controls)
+        if redirect:
+            for key in node.inputs:
+                if key in redirect:
+                    node = Node(node.op_type, [redirect.get(k, k) for k in node.inputs],
+                                node.outputs, node.attrs, node.name, node.origin,
+                                node.controls)
+                    break
         opdef = registry.find(node.op_type)
         if (opdef is None or opdef.stateful or node.op_type in _NEVER_MERGED
-                or not node.outputs or any(key in fed for key in node.outputs)):
+                or not node.outputs or not fed.isdisjoint(node.outputs)):
             result.append(node)
             continue
         signature = _signature(node)
@@ -140,8 +149,7 @@ def eliminate_common_subexpressions(nodes, step):
         if first is None:
             kept[signature] = node
             result.append(node)
-        elif (node.name in control_names
-              or any(key in fetched for key in node.outputs)):
+        elif node.name in control_names or not fetched.isdisjoint(node.outputs):
             result.append(node)
         else:
             redirect.update(zip(node.outputs, first.outputs))
