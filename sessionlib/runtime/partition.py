@@ -147,6 +147,14 @@ class PartitionedStep:
                 names.append(producers.get(key) or graph_io.input_name(key))
         return names
 
+    def _is_its_op(self, node):
+        """Whether `node` is its graph op unchanged: not a `_Send`/`_Recv`, and not a node a
+        graph rewrite (``attrs['_rewritten_from']``) or another runtime pass made."""
+        if node.op_type in (SEND, RECV):
+            return True          # described from its edge
+        return (tracing.REWRITTEN_FROM not in node.attrs and node.origin >= 0
+                and self._order[node.origin].name == node.name)
+
     def _control_names(self, op, device):
         names = []
         for control in op._control_inputs:
@@ -166,7 +174,7 @@ class PartitionedStep:
             if members:    # "fused_0 = _FusedElementwise(mul, add)": the ops it holds
                 labels.append(f"{node.name} = {node.op_type}({', '.join(members)})")
                 continue
-            if tracing.REWRITTEN_FROM in node.attrs:   # "y/_rewrite_0 = Const() [folded: ..]"
+            if not self._is_its_op(node):   # "y/_rewrite_0 = Const() [folded: ..]"
                 labels.append(tracing.rewritten_label(node, self._input_names(node, device)))
                 continue
             if node.op_type == RECV:
@@ -197,7 +205,7 @@ class PartitionedStep:
             if node.attrs.get("fused_ops"):
                 self._add_fused_node(graph_def, node, device)
                 continue
-            if tracing.REWRITTEN_FROM in node.attrs:
+            if not self._is_its_op(node):
                 graph_def.node.add().CopyFrom(tracing.rewritten_node_def(
                     node, self._input_names(node, device), device))
                 continue

@@ -89,7 +89,7 @@ def plan_entries(plan, ops, devices, nodes=None):
         if members:
             name = plan.names[index]
             label = f"{name} = {plan.op_types[index]}({', '.join(members)})"
-        elif REWRITTEN_FROM in attrs and nodes is not None:
+        elif nodes is not None and not _is_its_op(nodes[index], ops):
             node = nodes[index]
             name = node.name
             label = rewritten_label(node, input_names(node, producers))
@@ -98,6 +98,12 @@ def plan_entries(plan, ops, devices, nodes=None):
             name, label = op.name, timeline_label(op)
         entries.append((name, label, device))
     return entries
+
+
+def _is_its_op(node, ops):
+    """Whether `node` is its graph op unchanged (not a node a rewrite or the runtime made)."""
+    return (REWRITTEN_FROM not in node.attrs and node.origin >= 0
+            and ops[node.origin].name == node.name)
 
 
 def value_names(nodes):
@@ -126,21 +132,25 @@ def input_names(node, producers):
 
 
 def _rewrite_note(node):
-    """``"[folded: a, b, mul]"``: what a rewritten node replaced."""
+    """``" [folded: a, b, mul]"``: what a rewritten node replaced ('' for another node)."""
+    if REWRITTEN_FROM not in node.attrs:
+        return ""
     kind = node.attrs.get("_rewrite_kind") or ("folded" if node.op_type == "Const"
                                                else "rewritten")
-    return f"[{kind}: {', '.join(node.attrs[REWRITTEN_FROM])}]"
+    return f" [{kind}: {', '.join(node.attrs[REWRITTEN_FROM])}]"
 
 
 def rewritten_label(node, inputs):
-    """The trace label of a node a graph rewrite made: TF's ``"name = Op(in1, in2)"`` and what
-    it replaced, e.g. ``"y/_rewrite_0 = Const() [folded: a, b, mul, y]"``."""
-    return f"{node.name} = {node.op_type}({', '.join(inputs)}) {_rewrite_note(node)}"
+    """The trace label of a node a graph rewrite (or the runtime) made: TF's
+    ``"name = Op(in1, in2)"`` and what it replaced, e.g.
+    ``"y/_rewrite_0 = Const() [folded: a, b, mul, y]"``."""
+    return f"{node.name} = {node.op_type}({', '.join(inputs)}){_rewrite_note(node)}"
 
 
 def rewritten_node_def(node, inputs, device):
-    """The `NodeDef` of a node a graph rewrite made: its own op type, inputs and attrs (those
-    with an `AttrValue` form), and ``_rewritten_from``, the names of the ops it replaced."""
+    """The `NodeDef` of a node a graph rewrite (or the runtime) made: its own op type, inputs
+    and attrs (those with an `AttrValue` form), and ``_rewritten_from``, the names of the ops
+    it replaced."""
     from sessionlib.protos import node_def_pb2
 
     node_def = node_def_pb2.NodeDef(name=node.name, op=node.op_type, device=device)
@@ -153,8 +163,9 @@ def rewritten_node_def(node, inputs, device):
             node_def.attr[key].CopyFrom(graph_io.attr_value_of(value))
         except (TypeError, ValueError):
             del node_def.attr[key]      # a runtime-only value: the op type says enough
-    node_def.attr[REWRITTEN_FROM].list.s.extend(
-        name.encode("utf-8") for name in node.attrs[REWRITTEN_FROM])
+    if REWRITTEN_FROM in node.attrs:
+        node_def.attr[REWRITTEN_FROM].list.s.extend(
+            name.encode("utf-8") for name in node.attrs[REWRITTEN_FROM])
     return node_def
 
 
@@ -303,7 +314,7 @@ def fill_partition_graphs(run_metadata, ops, devices, nodes=None):
                     inputs += [f"^{c.name}" for c in op._control_inputs
                                if f"^{c.name}" not in inputs]
             graph_of(device).node.add().CopyFrom(fused_node_def(node, inputs, device))
-        elif REWRITTEN_FROM in node.attrs:
+        elif not _is_its_op(node, ops):
             graph_of(device).node.add().CopyFrom(
                 rewritten_node_def(node, input_names(node, producers), device))
         else:
