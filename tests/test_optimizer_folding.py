@@ -250,3 +250,21 @@ def test_folding_in_a_two_device_session():
     assert devices == {"CPU:0", "CPU:1"}       # y on CPU:0; 1.0 * 3.0 on CPU:1
     assert any(node.op == "_Recv" for node in nodes.values())
     assert sum(label.endswith("]") and "[folded:" in label for label in labels.values()) == 2
+
+
+def test_in_process_partition_graphs_show_what_runs(monkeypatch):
+    """An in-process step's partition graph holds its nodes as they run: fused chains and
+    folded constants, each read by the name of the node that computes it."""
+    monkeypatch.setenv("SESSIONLIB_WORKERS", "0")
+    x = tf.placeholder(tf.float32, [3], name="x")
+    scale = tf.exp(tf.constant([0.0, 1.0, 2.0], name="k"), name="scale")
+    z = tf.add(tf.exp(x * 2.0, name="e"), scale, name="z")
+    feeds = {x: np.array([0.0, 0.5, 1.0], np.float32)}
+    (value,), nodes, labels = _run([z], feeds)
+    np.testing.assert_allclose(value, np.exp(feeds[x] * 2) + np.exp([0.0, 1.0, 2.0]),
+                               rtol=1e-6)
+    (folded,) = _folded(nodes)
+    (fused,) = [node for node in nodes.values() if node.op == "_FusedElementwise"]
+    assert folded in list(fused.input) and "x" in list(fused.input)
+    assert [item.decode() for item in fused.attr["fused_ops"].list.s] == ["mul", "e", "z"]
+    assert labels[folded] == f"{folded} = Const() [folded: k, scale]"
