@@ -218,7 +218,7 @@ def test_errors_of_ops_that_cannot_fold_still_name_the_op(mode):
     assert info.value.op is picked.op
 
 
-# ---- switches ------------------------------------------------------------------------------------
+# ---- switches ----------------------------------------------------------------------------------
 
 @pytest.mark.parametrize("switch", ["default", "constant_folding", "disable_meta_optimizer",
                                     "min_graph_nodes", "L0"])
