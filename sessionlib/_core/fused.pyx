@@ -92,8 +92,8 @@ from sessionlib._core._scalar cimport (
     _wrapping_sub,
 )
 from sessionlib._core._simd_math cimport (
-    cos, cosf, exp, expf, log, log1p, log1pf, logf, pow, powf, sin, sinf, sl_cpu_supported,
-    sl_expf_fast, sl_expf_in_fast_range, tanh, tanhf,
+    cos, cosf, exp, expf, log, log1p, log1pf, logf, sin, sinf, sl_cpu_supported,
+    sl_expf_fast, sl_expf_in_fast_range, sl_pow_signed, sl_powf_signed, tanh, tanhf,
 )
 
 import numpy as np
@@ -279,7 +279,7 @@ cdef void _apply_float32(int op, float32_t* d, const float32_t* a, const float32
             d[i] = _floor_mod(a[i], b[i])
     elif op == ew.K_POW:
         for i in range(n):
-            d[i] = powf(a[i], b[i])
+            d[i] = sl_powf_signed(a[i], b[i])   # vector pow for negative bases too
     elif op == ew.K_SQRT:
         for i in range(n):
             d[i] = cmath.sqrtf(a[i])
@@ -343,7 +343,7 @@ cdef void _apply_float64(int op, float64_t* d, const float64_t* a, const float64
             d[i] = _floor_mod(a[i], b[i])
     elif op == ew.K_POW:
         for i in range(n):
-            d[i] = pow(a[i], b[i])
+            d[i] = sl_pow_signed(a[i], b[i])
     elif op == ew.K_SQRT:
         for i in range(n):
             d[i] = cmath.sqrt(a[i])
