@@ -193,6 +193,16 @@ def test_a_feed_wins_over_the_rewrite(executor):
     assert _op_types([power], [x, exponent]) == ["Pow"]
     got = _run(ON_CONFIG, [power], {x: value, exponent: np.float32(3.0)})[0]
     np.testing.assert_allclose(got, value ** 3)
+    # A fed reshape target: the reshape to x's own static shape is no longer a no-op.
+    matrix = tf.placeholder(tf.float32, [4, 3])
+    shape = tf.constant([4, 3], name="shape")
+    reshaped = tf.reshape(matrix, shape) * 2.0
+    assert _op_types([reshaped], [matrix, shape]) == ["Reshape", "Const", "Mul"]
+    assert _op_types([reshaped], [matrix]) == ["Const", "Mul"]
+    matrix_value = _rng_values([4, 3])
+    got = _run(ON_CONFIG, [reshaped], {matrix: matrix_value,
+                                       shape: np.array([2, 6], np.int32)})[0]
+    np.testing.assert_array_equal(got, matrix_value.reshape(2, 6) * 2)
     # A fed pow result is the result.
     total = power + 1.0
     got = _run(ON_CONFIG, [total], {x: value, power: fed_inner})[0]

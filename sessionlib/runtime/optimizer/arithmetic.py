@@ -437,7 +437,8 @@ def _reshape(walk, node):
     x, shape_key = node.inputs
     (out,) = node.outputs
     x_shape, out_shape = _shape_of(x), _shape_of(out)
-    if (x_shape is not None and out_shape is not None and x_shape.is_fully_defined()
+    # A fed shape is not the one the static shape was inferred from: the feed wins.
+    if (shape_key not in walk.fed and x_shape is not None and out_shape is not None and x_shape.is_fully_defined()
             and out_shape.is_fully_defined() and x_shape.as_list() == out_shape.as_list()):
         return x
     inner = walk.source(x)
