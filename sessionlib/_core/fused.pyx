@@ -62,6 +62,9 @@ instruction through the unfused reference kernel); ``tests/test_fusion.py`` and
 # has libmvec, _simd_math.h declares expf/logf/sinf/cosf/powf/tanhf/log1pf (and the double
 # versions) as `simd` functions and the module links -lmvec: loops call 4- or 8-wide vector
 # variants (max error 4 ulp vs <= 1 ulp scalar; specials handled per lane by the scalar code).
+# pow is the exception among them: libmvec recomputes every negative-base lane with the scalar
+# pow (a chain with a sign-changing base ran ~3x slower), so the loop calls the vector pow on
+# |a| and puts the sign, or the nan, back by C's rules (sl_powf_signed, _simd_math.h).
 # float32 exp (and sigmoid, through it) is the exception: libmvec's call per 8 lanes cost half of
 # a whole exp chain, so _simd_math.h has an inlined exp (0.94 ulp max, checked against float64
 # exp) that the loop uses when every lane of the block is in [-87, 87]; other blocks (nan, inf,

@@ -228,7 +228,15 @@ class _Walk:
         opdef = registry.find(node.op_type)
         if opdef is None or opdef.stateful:
             return None
-        return rule(self, node)
+        answer = rule(self, node)
+        if answer is None or isinstance(answer, list):
+            return answer
+        # An alias must be the very value: never one of another dtype (an Identity of a ref
+        # tensor is its value, not the ref).
+        want, have = _dtype_of(node.outputs[0], node), _dtype_of(answer)
+        if want is not None and have is not None and want != have:
+            return None
+        return answer
 
 
 def _with_inputs(node, inputs):
