@@ -47,9 +47,9 @@ they are unknown, nothing changes):
     dtype: TF's constant push-down. Float results may differ by rounding.
 
 What is never rewritten: a node whose output is fed (the fed value wins; nothing is looked at
-through a fed key, and a fed "constant" is no constant), stateful ops, and a node whose
-output another device's step reads only through this node list's keys (all readers are in the
-list: a partition's sends are nodes too).
+through a fed key, and a fed "constant" is no constant), stateful ops, and an alias to a value
+of another dtype. Every reader of a value is in the list (a partition's ``_Send`` nodes too),
+so rewiring readers never misses one on another device.
 """
 
 import numpy as np
