@@ -13,6 +13,8 @@ Usage:
   python tools/bench.py --only step_latency,callable   # a subset
   python tools/bench.py --tf-python /work/tfenv/bin/python --only fused_y,fused_sum,\
       fused_fed,add_stream,chain16,peak_rss --repeat 15   # the kernel figures (issue 5)
+  python tools/bench.py --tf-python /work/tfref/bin/python --only pow_chain_vars,\
+      pow_chain_sum,pow_chain_square,pow_chain_fed        # the rewrite figures (issue 14)
   python tools/bench.py --only assign_add,worker_latency,worker_callable,branches_exp,\
       branches_matmul,transfer64                        # state and device figures (3, 4)
 
@@ -93,6 +95,15 @@ FIGURES = {
     # Issue 14 (graph rewrites): the baseline column is the same graph with the rewrite off.
     "fold_const": ("exp(-(a*b+c)**2), 10M f32 constants, fetch y (ms; base: no folding)",
                    "<= 1.0x TF"),
+    # Issue 14 (graph rewrites): y = exp(-(a*b+c) ** 2) as users write it, with a, b in [0, 1)
+    # and c in [-0.5, 0.5) (negative bases); the baseline is numpy, or for pow_chain_square
+    # the same chain written with tf.square, in the same run.
+    "pow_chain_vars": ("exp(-(a*b+c)**2), 10M f32 vars, fetch y (ms; base: numpy)",
+                       "<= 0.5x TF"),
+    "pow_chain_sum": ("... fetch reduce_sum(y) (ms; base: numpy)", "<= 0.5x TF"),
+    "pow_chain_square": ("... ** 2 against tf.square, fetch y (ms; base: tf.square)",
+                         "<= 1.1x base"),
+    "pow_chain_fed": ("... a, b, c fed each run (ms)", "<= 0.3x TF"),
 }
 
 # How many timed rounds the kernel figures take the best of (--repeat).
@@ -309,6 +320,75 @@ def bench_fused_fed(backend):
         a, b, c = (tf.placeholder(tf.float32, [N_LARGE]) for _ in range(3))
         y = tf.exp(-tf.square(a * b + c))
     feeds = {a: a_value, b: b_value, c: c_value}
+    with tf.Session(graph=graph) as sess:
+        ours = _best_ms(lambda: sess.run(y, feeds))
+    return ours, None
+
+
+def _pow_chain_inputs(seed=0):
+    """a, b uniform in [0, 1) and c in [-0.5, 0.5), as the issue measured them."""
+    rng = np.random.default_rng(seed)
+    a, b = (rng.random(N_LARGE, dtype=np.float32) for _ in range(2))
+    c = rng.random(N_LARGE, dtype=np.float32) - np.float32(0.5)
+    return a, b, c
+
+
+def _pow_chain(tf, a, b, c, square=False):
+    base = a * b + c
+    return tf.exp(-(tf.square(base) if square else base ** 2))
+
+
+def _bench_pow_chain_vars(backend, reduce):
+    tf = _tf_module(backend)
+    values = _pow_chain_inputs()
+    graph = tf.Graph()
+    with graph.as_default():
+        a, b, c = (tf.Variable(v) for v in values)
+        y = _pow_chain(tf, a, b, c)
+        fetch = tf.reduce_sum(y) if reduce else y
+        init = tf.global_variables_initializer()
+    with tf.Session(graph=graph) as sess:
+        sess.run(init)
+        ours = _best_ms(lambda: sess.run(fetch))
+    a, b, c = values
+    if reduce:
+        baseline = _best_ms(lambda: _numpy_chain(a, b, c).sum(), max(3, REPEAT // 3))
+    else:
+        baseline = _best_ms(lambda: _numpy_chain(a, b, c), max(3, REPEAT // 3))
+    return ours, baseline
+
+
+def bench_pow_chain_vars(backend):
+    return _bench_pow_chain_vars(backend, reduce=False)
+
+
+def bench_pow_chain_sum(backend):
+    return _bench_pow_chain_vars(backend, reduce=True)
+
+
+def bench_pow_chain_square(backend):
+    tf = _tf_module(backend)
+    graph = tf.Graph()
+    with graph.as_default():
+        a, b, c = (tf.Variable(v) for v in _pow_chain_inputs())
+        y_pow = _pow_chain(tf, a, b, c)
+        y_square = _pow_chain(tf, a, b, c, square=True)
+        init = tf.global_variables_initializer()
+    with tf.Session(graph=graph) as sess:
+        sess.run(init)
+        ours, baseline = _interleaved_best_ms([lambda: sess.run(y_pow),
+                                               lambda: sess.run(y_square)])
+    return ours, baseline
+
+
+def bench_pow_chain_fed(backend):
+    tf = _tf_module(backend)
+    values = _pow_chain_inputs()
+    graph = tf.Graph()
+    with graph.as_default():
+        a, b, c = (tf.placeholder(tf.float32, [N_LARGE]) for _ in range(3))
+        y = _pow_chain(tf, a, b, c)
+    feeds = dict(zip((a, b, c), values))
     with tf.Session(graph=graph) as sess:
         ours = _best_ms(lambda: sess.run(y, feeds))
     return ours, None
@@ -990,6 +1070,10 @@ BENCHMARKS = {
     "save_restore": bench_save_restore,
     "input_pipeline": bench_input_pipeline,
     "fold_const": bench_fold_const,
+    "pow_chain_vars": bench_pow_chain_vars,
+    "pow_chain_sum": bench_pow_chain_sum,
+    "pow_chain_square": bench_pow_chain_square,
+    "pow_chain_fed": bench_pow_chain_fed,
 }
 # Figures measured against the TF interpreter's numexpr as well.
 NUMEXPR_FIGURES = ("fused_y", "fused_sum", "fused_fed", "add_stream")

@@ -62,6 +62,9 @@ instruction through the unfused reference kernel); ``tests/test_fusion.py`` and
 # has libmvec, _simd_math.h declares expf/logf/sinf/cosf/powf/tanhf/log1pf (and the double
 # versions) as `simd` functions and the module links -lmvec: loops call 4- or 8-wide vector
 # variants (max error 4 ulp vs <= 1 ulp scalar; specials handled per lane by the scalar code).
+# pow is the exception among them: libmvec recomputes every negative-base lane with the scalar
+# pow (a chain with a sign-changing base ran ~3x slower), so the loop calls the vector pow on
+# |a| and puts the sign, or the nan, back by C's rules (sl_powf_signed, _simd_math.h).
 # float32 exp (and sigmoid, through it) is the exception: libmvec's call per 8 lanes cost half of
 # a whole exp chain, so _simd_math.h has an inlined exp (0.94 ulp max, checked against float64
 # exp) that the loop uses when every lane of the block is in [-87, 87]; other blocks (nan, inf,
@@ -92,8 +95,8 @@ from sessionlib._core._scalar cimport (
     _wrapping_sub,
 )
 from sessionlib._core._simd_math cimport (
-    cos, cosf, exp, expf, log, log1p, log1pf, logf, pow, powf, sin, sinf, sl_cpu_supported,
-    sl_expf_fast, sl_expf_in_fast_range, tanh, tanhf,
+    cos, cosf, exp, expf, log, log1p, log1pf, logf, sin, sinf, sl_cpu_supported,
+    sl_expf_fast, sl_expf_in_fast_range, sl_pow_signed, sl_powf_signed, tanh, tanhf,
 )
 
 import numpy as np
@@ -279,7 +282,7 @@ cdef void _apply_float32(int op, float32_t* d, const float32_t* a, const float32
             d[i] = _floor_mod(a[i], b[i])
     elif op == ew.K_POW:
         for i in range(n):
-            d[i] = powf(a[i], b[i])
+            d[i] = sl_powf_signed(a[i], b[i])   # vector pow for negative bases too
     elif op == ew.K_SQRT:
         for i in range(n):
             d[i] = cmath.sqrtf(a[i])
@@ -343,7 +346,7 @@ cdef void _apply_float64(int op, float64_t* d, const float64_t* a, const float64
             d[i] = _floor_mod(a[i], b[i])
     elif op == ew.K_POW:
         for i in range(n):
-            d[i] = pow(a[i], b[i])
+            d[i] = sl_pow_signed(a[i], b[i])
     elif op == ew.K_SQRT:
         for i in range(n):
             d[i] = cmath.sqrt(a[i])
