@@ -21,6 +21,8 @@ def _config(devices=1, opt_level=None, **rewrite_fields):
     config = tf.ConfigProto(device_count={"CPU": devices})
     # Folding would turn the constant-only graphs below into single Consts.
     rewrite_fields.setdefault("constant_folding", OFF)
+    # And the arithmetic rewrites would simplify some of them away (x + 0 is x).
+    rewrite_fields.setdefault("arithmetic_optimization", OFF)
     config.graph_options.rewrite_options.CopyFrom(
         rewriter_config_pb2.RewriterConfig(**rewrite_fields))
     if opt_level is not None:

@@ -241,13 +241,13 @@ def test_folding_in_a_two_device_session():
     with tf.device("/cpu:0"):
         _, _, _, y = _chain_graph()
     with tf.device("/cpu:1"):
-        z = tf.add(y * 2.0, tf.constant(1.0) * 3.0, name="z")
+        z = tf.add(y * 2.0, tf.constant(2.0) * 3.0, name="z")
     folded, nodes, labels = _run([z], config=_config(devices=2))
     unfolded, _, _ = _run([z], config=_config(devices=2, **NO_FOLDING))
     _assert_same(folded, unfolded, rtol=1e-6)
     names = _folded(nodes)
     devices = {nodes[name].device[-5:] for name in names}
-    assert devices == {"CPU:0", "CPU:1"}       # y on CPU:0; 1.0 * 3.0 on CPU:1
+    assert devices == {"CPU:0", "CPU:1"}       # y on CPU:0; 2.0 * 3.0 on CPU:1
     assert any(node.op == "_Recv" for node in nodes.values())
     assert sum(label.endswith("]") and "[folded:" in label for label in labels.values()) == 2
 
