@@ -17,3 +17,4 @@ from sessionlib.ops import metrics_ops  # noqa: F401
 from sessionlib.ops import checkpoint_ops  # noqa: F401
 from sessionlib.ops import summary_ops  # noqa: F401
 from sessionlib.ops import dataset_ops, input_ops  # noqa: F401 - i13-input
+from sessionlib.ops import nn_fused_ops  # noqa: F401 - i14-remap
