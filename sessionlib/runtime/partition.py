@@ -157,7 +157,8 @@ class PartitionedStep:
         labels = []
         for node in self.nodes.get(device, ()):
             members = node.attrs.get("fused_ops")
-            if members:    # "fused_0 = _FusedElementwise(mul, add)": the ops it holds
+            if members and not node.attrs.get("_rewritten_from"):
+                # "fused_0 = _FusedElementwise(mul, add)": the ops it holds
                 labels.append(f"{node.name} = {node.op_type}({', '.join(members)})")
                 continue
             if node.op_type == RECV:
@@ -183,6 +184,9 @@ class PartitionedStep:
         graph_def = graph_pb2.GraphDef()
         graph_def.versions.producer = GRAPH_DEF_VERSION
         for node in self.nodes.get(device, ()):
+            if node.attrs.get("_rewritten_from"):     # a node the graph optimizer made
+                self._add_rewritten_node(graph_def, node, device)
+                continue
             if node.attrs.get("fused_ops"):
                 self._add_fused_node(graph_def, node, device)
                 continue
@@ -211,6 +215,26 @@ class PartitionedStep:
                     dtype.as_datatype_enum)
         return graph_def
 
+
+    def _add_rewritten_node(self, graph_def, node, device):
+        """A node made by a graph rewrite (``runtime/optimizer``) as a NodeDef: its own op,
+        inputs and attrs, the control inputs of the ops it replaced, and their names in
+        ``_rewritten_from``."""
+        if self._op_by_name is None:
+            self._op_by_name = {op.name: op for op in self._order}
+        node_def = graph_def.node.add(name=node.name, op=node.op_type, device=device)
+        node_def.input.extend(self._input_names(node))
+        controls = []
+        for member in node.attrs["_rewritten_from"]:
+            op = self._op_by_name.get(member)
+            if op is not None:
+                controls += [c for c in self._control_names(op, device) if c not in controls]
+        node_def.input.extend(controls)
+        for key, value in node.attrs.items():
+            if key != "_rewritten_from" and not key.startswith("_") and value is not None:
+                node_def.attr[key].CopyFrom(graph_io.attr_value_of(value))
+        node_def.attr["_rewritten_from"].list.s.extend(
+            name.encode("utf-8") for name in node.attrs["_rewritten_from"])
 
     def _add_fused_node(self, graph_def, node, device):
         """A fused node as a NodeDef: its inputs, the control inputs of its members, and its

@@ -112,8 +112,11 @@ def _fast_kernel(op_type, contraction):
             _check_bias(value, bias, nchw)
             if not (value.flags.c_contiguous and value.flags.writeable):
                 value = np.array(value, order="C")
-            _epilogue.bias_activation(value, bias, ACTIVATION_CODES.get(activation, 0),
-                                      float(attrs.get("leakyrelu_alpha", 0.2)), not nchw)
+            # TF's float attrs are float32: the slope is float32's 0.2 even for float64 data,
+            # as in the LeakyRelu kernels.
+            alpha = float(np.float32(attrs.get("leakyrelu_alpha", 0.2)))
+            _epilogue.bias_activation(value, bias, ACTIVATION_CODES.get(activation, 0), alpha,
+                                      not nchw)
             return (value,)
         bias_def = _kernel("BiasAdd")
         value = _call(bias_def, bias_def.fast, ctx, (value, bias), _bias_attrs(attrs))

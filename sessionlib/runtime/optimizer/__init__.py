@@ -189,3 +189,4 @@ def optimize(nodes, feed_keys, fetch_keys, options=None):
 
 
 # The pass modules register themselves on import (each adds one line here).
+from sessionlib.runtime.optimizer import remapper  # noqa: E402,F401
