@@ -25,7 +25,7 @@ two or three more times (BiasAdd, then Relu), each a separate kernel call with i
 # bias + activation is rounded exactly as BiasAdd then the activation kernel round it.
 #
 # Activations, and how each compares to the unfused fast kernel:
-#   Relu, Relu6, LeakyRelu: the same selects as elementwise.relu / nn_model: bit-identical;
+#   Relu, Relu6, LeakyRelu: the values of elementwise.relu / nn_model's selects: bit-identical;
 #   Elu: libm expm1 per element, as nn_model.elu: bit-identical;
 #   Tanh: tanh from _simd_math.h (libmvec's vector variant where glibc has it, <= 4 ulp);
 #   Sigmoid: the fused kernel's formula (float32: the inlined exp where a block is in range).
@@ -41,16 +41,18 @@ two or three more times (BiasAdd, then Relu), each a separate kernel call with i
 # work); the output must be a writable, C-contiguous float32 or float64 array that the caller
 # owns (the fresh product). Other dtypes are the caller's business (numpy reference path).
 
+cimport numpy as cnp
 from cython.parallel cimport prange
 from libc cimport math as cmath
 
 from sessionlib._core cimport elementwise as ew
-from sessionlib._core._scalar cimport _relu
 from sessionlib._core._simd_math cimport (
     exp, expf, sl_cpu_supported, sl_expf_fast, sl_expf_in_fast_range, tanh, tanhf,
 )
 
 import numpy as np
+
+cnp.import_array()
 
 if not sl_cpu_supported():
     raise ImportError("sessionlib._core.epilogue was compiled for AVX2/FMA (x86-64-v3), which "
@@ -71,6 +73,7 @@ cdef enum:
     ACT_TANH = 4
     ACT_SIGMOID = 5
     ACT_LEAKY_RELU = 6
+    ACT_COUNT = 7
 
 # The op type of each code ("" for none): the runtime maps a fused_ops entry to its index here.
 ACTIVATIONS = ("", "Relu", "Relu6", "Elu", "Tanh", "Sigmoid", "LeakyRelu")
@@ -88,8 +91,11 @@ cdef inline void _activate(real_t* d, Py_ssize_t n, int activation, real_t alpha
     cdef Py_ssize_t i
     cdef real_t v, e, t, zero = 0, one = 1, six = 6
     if activation == ACT_RELU:
+        # _relu's value (NaN and -0.0 stay) as one compare and select, which vectorises; the
+        # short-circuit form compiles to a branch per element here, mispredicted on mixed signs.
         for i in range(n):
-            d[i] = _relu(d[i])
+            v = d[i]
+            d[i] = zero if v < zero else v
     elif activation == ACT_RELU6:
         # NaN fails both tests and stays NaN, as in nn_model.relu6.
         for i in range(n):
@@ -201,10 +207,9 @@ cdef void _run(real_t* out, const real_t* bias, Py_ssize_t segments, Py_ssize_t 
                 _planes(out, bias, first, last, channels, inner, activation, alpha)
 
 
-cdef void _dispatch(real_t[::1] flat, const real_t[::1] bias, Py_ssize_t segments,
+cdef void _dispatch(real_t* out, const real_t[::1] bias, Py_ssize_t segments,
                     Py_ssize_t channels, Py_ssize_t inner, bint channels_last, int activation,
                     real_t alpha, int threads, bint release) noexcept:
-    cdef real_t* out = &flat[0]
     cdef const real_t* b = &bias[0]
     if release:
         with nogil:
@@ -213,14 +218,15 @@ cdef void _dispatch(real_t[::1] flat, const real_t[::1] bias, Py_ssize_t segment
         _run(out, b, segments, channels, inner, channels_last, activation, alpha, threads)
 
 
-def bias_activation(out, bias, int activation, double alpha=0.2, bint channels_last=True):
+def bias_activation(cnp.ndarray out, cnp.ndarray bias, int activation, double alpha=0.2,
+                    bint channels_last=True):
     """Adds `bias` along the channel axis of `out` and applies an activation, in place.
 
     Args:
       out: a writable C-contiguous float32 or float64 array of rank >= 1 (rank >= 3 when not
         `channels_last`), which this call overwrites.
       bias: a 1-D array of `out`'s dtype whose length is the channel dimension (the last axis,
-        or axis 1 when not `channels_last`). It is only read.
+        or axis 1 when not `channels_last`). It is only read (through a const memoryview).
       activation: an index into ACTIVATIONS (0: the bias add alone).
       alpha: LeakyRelu's slope for negative values.
       channels_last: whether the channels are the last axis (NHWC, matrices) or axis 1 (NCHW).
@@ -232,28 +238,31 @@ def bias_activation(out, bias, int activation, double alpha=0.2, bint channels_l
       ValueError: for a dtype, layout or bias length this loop does not take (the caller
         checks shapes first and raises TF's errors).
     """
-    if not 0 <= activation < len(ACTIVATIONS):
-        raise ValueError(f"unknown activation code {activation}")
-    if out.dtype != np.float32 and out.dtype != np.float64:
-        raise ValueError(f"bias_activation takes float32 or float64, got {out.dtype}")
-    if bias.dtype != out.dtype or bias.ndim != 1:
-        raise ValueError("the bias must be 1-D with the output's dtype")
-    if not out.flags.c_contiguous or not out.flags.writeable:
-        raise ValueError("the output must be writable and C-contiguous")
-    cdef Py_ssize_t size = out.size
+    cdef int typenum = cnp.PyArray_TYPE(out)
+    cdef int ndim = cnp.PyArray_NDIM(out)
+    cdef Py_ssize_t size = cnp.PyArray_SIZE(out)
     cdef Py_ssize_t channels, inner, segments
+    if activation < 0 or activation >= ACT_COUNT:
+        raise ValueError(f"unknown activation code {activation}")
+    if typenum != cnp.NPY_FLOAT32 and typenum != cnp.NPY_FLOAT64:
+        raise ValueError(f"bias_activation takes float32 or float64, got {out.dtype}")
+    if cnp.PyArray_TYPE(bias) != typenum or cnp.PyArray_NDIM(bias) != 1:
+        raise ValueError("the bias must be 1-D with the output's dtype")
+    if not cnp.PyArray_IS_C_CONTIGUOUS(out) or not cnp.PyArray_ISWRITEABLE(out):
+        raise ValueError("the output must be writable and C-contiguous")
     if channels_last:
-        if out.ndim < 1:
+        if ndim < 1:
             raise ValueError("the output needs a channel axis")
-        channels = out.shape[out.ndim - 1]
+        channels = cnp.PyArray_DIM(out, ndim - 1)
         inner = 1
     else:
-        if out.ndim < 3:
+        if ndim < 3:
             raise ValueError("a channels-first output has rank >= 3")
-        channels = out.shape[1]
-        inner = size // (out.shape[0] * channels) if out.shape[0] * channels else 0
-    if bias.shape[0] != channels:
-        raise ValueError(f"the bias has {bias.shape[0]} values for {channels} channels")
+        channels = cnp.PyArray_DIM(out, 1)
+        inner = size // (cnp.PyArray_DIM(out, 0) * channels) if size else 0
+    if cnp.PyArray_DIM(bias, 0) != channels:
+        raise ValueError(f"the bias has {cnp.PyArray_DIM(bias, 0)} values for {channels} "
+                         "channels")
     if size == 0:
         return out
     segments = size // channels if channels_last else size // inner
@@ -262,13 +271,11 @@ def bias_activation(out, bias, int activation, double alpha=0.2, bint channels_l
         threads = ew.kernel_num_threads()
         if threads > segments:
             threads = <int>segments
-    bias = np.ascontiguousarray(bias)
     cdef bint release = size >= NOGIL_THRESHOLD
-    flat = out.reshape(-1)
-    if out.dtype == np.float32:
-        _dispatch[float](flat, bias, segments, channels, inner, channels_last, activation,
-                         <float>alpha, threads, release)
+    if typenum == cnp.NPY_FLOAT32:
+        _dispatch[float](<float*>cnp.PyArray_DATA(out), bias, segments, channels, inner,
+                         channels_last, activation, <float>alpha, threads, release)
     else:
-        _dispatch[double](flat, bias, segments, channels, inner, channels_last, activation,
-                          alpha, threads, release)
+        _dispatch[double](<double*>cnp.PyArray_DATA(out), bias, segments, channels, inner,
+                          channels_last, activation, alpha, threads, release)
     return out

@@ -50,17 +50,29 @@ def _call(kernel_def, function, ctx, inputs, attrs):
     return function(ctx, inputs, attrs)[0]
 
 
+# fused_ops (as the node holds them) -> (activation op type or None, epilogue code): parsed once.
+_FUSIONS = {}
+
+
 def _fusion(op_type, inputs, attrs):
-    """(bias, activation op type or None) of a fused node; InvalidArgumentError when the node
-    is not one of the supported fusions (an imported graph can hold anything)."""
-    fused_ops = tuple(op.decode() if isinstance(op, bytes) else op
-                      for op in attrs.get("fused_ops", ()))
-    if (len(inputs) != 3 or not fused_ops or fused_ops[0] != "BiasAdd" or len(fused_ops) > 2
-            or (len(fused_ops) == 2 and fused_ops[1] not in ACTIVATION_CODES)):
+    """(bias, activation op type or None, epilogue code) of a fused node; UnimplementedError
+    when it is not one of the supported fusions (an imported graph can hold anything)."""
+    key = attrs.get("fused_ops", ())
+    found = _FUSIONS.get(key) if type(key) is tuple else None
+    if found is None:
+        fused_ops = tuple(op.decode() if isinstance(op, bytes) else op for op in key)
+        if (not fused_ops or fused_ops[0] != "BiasAdd" or len(fused_ops) > 2
+                or (len(fused_ops) == 2 and fused_ops[1] not in ACTIVATION_CODES)):
+            raise errors.UnimplementedError(
+                None, None, f"{op_type}: fusion {list(fused_ops)} is not implemented")
+        activation = fused_ops[1] if len(fused_ops) == 2 else None
+        found = (activation, ACTIVATION_CODES.get(activation, 0))
+        if type(key) is tuple:
+            _FUSIONS[key] = found
+    if len(inputs) != 3:
         raise errors.UnimplementedError(
-            None, None, f"{op_type}: fusion {list(fused_ops)} with {len(inputs) - 2} "
-            "arguments is not implemented")
-    return inputs[2], (fused_ops[1] if len(fused_ops) == 2 else None)
+            None, None, f"{op_type}: a BiasAdd fusion takes one argument, got {len(inputs) - 2}")
+    return (inputs[2],) + found
 
 
 def _bias_attrs(attrs):
@@ -73,7 +85,7 @@ def _activation_attrs(attrs):
 
 def _reference_kernel(op_type, contraction):
     def kernel(ctx, inputs, attrs):
-        bias, activation = _fusion(op_type, inputs, attrs)
+        bias, activation, _ = _fusion(op_type, inputs, attrs)
         product_def = _kernel(contraction)
         value = _call(product_def, product_def.reference, ctx, tuple(inputs[:2]), attrs)
         bias_def = _kernel("BiasAdd")
@@ -102,21 +114,23 @@ def _check_bias(value, bias, nchw):
 
 def _fast_kernel(op_type, contraction):
     def kernel(ctx, inputs, attrs):
-        bias, activation = _fusion(op_type, inputs, attrs)
+        bias, activation, code = _fusion(op_type, inputs, attrs)
         product_def = _kernel(contraction)
-        value = _call(product_def, product_def.fast, ctx, tuple(inputs[:2]), attrs)
-        value = np.asarray(value)
-        bias = np.asarray(bias)
+        value = _call(product_def, product_def.fast, ctx, (inputs[0], inputs[1]), attrs)
+        if type(value) is not np.ndarray:
+            value = np.asarray(value)
+        if type(bias) is not np.ndarray:
+            bias = np.asarray(bias)
         if value.dtype in _FAST_DTYPES and bias.dtype == value.dtype:
-            nchw = attrs.get("data_format", "NHWC") == "NCHW"
+            nchw = attrs.get("data_format") == "NCHW"
             _check_bias(value, bias, nchw)
-            if not (value.flags.c_contiguous and value.flags.writeable):
+            flags = value.flags
+            if not (flags.c_contiguous and flags.writeable):
                 value = np.array(value, order="C")
             # TF's float attrs are float32: the slope is float32's 0.2 even for float64 data,
             # as in the LeakyRelu kernels.
-            alpha = float(np.float32(attrs.get("leakyrelu_alpha", 0.2)))
-            _epilogue.bias_activation(value, bias, ACTIVATION_CODES.get(activation, 0), alpha,
-                                      not nchw)
+            alpha = float(np.float32(attrs.get("leakyrelu_alpha", 0.2))) if code else 0.2
+            _epilogue.bias_activation(value, bias, code, alpha, not nchw)
             return (value,)
         bias_def = _kernel("BiasAdd")
         value = _call(bias_def, bias_def.fast, ctx, (value, bias), _bias_attrs(attrs))
