@@ -338,3 +338,66 @@ def test_switches_turn_remapping_off():
                      run_metadata=metadata)
         ops = [n.op for g in metadata.partition_graphs for n in g.node]
         assert "_FusedMatMul" not in ops and {"MatMul", "BiasAdd", "Relu"} <= set(ops)
+
+
+def test_conv_training_step_fuses_and_equals(executor):
+    rng = np.random.default_rng(10)
+    x = tf.placeholder(tf.float32, [4, 8, 8, 2])
+    kernel = tf.Variable(rng.standard_normal((3, 3, 2, 4)).astype(np.float32) * 0.3)
+    bias = tf.Variable(rng.standard_normal(4).astype(np.float32) * 0.1)
+    h = tf.nn.relu(tf.nn.bias_add(tf.nn.conv2d(x, kernel, [1, 1, 1, 1], "SAME"), bias))
+    h = tf.nn.max_pool(h, [1, 2, 2, 1], [1, 2, 2, 1], "SAME")
+    loss = tf.reduce_sum(tf.square(h - 0.5))
+    train = tf.train.GradientDescentOptimizer(0.01).minimize(loss)
+    feed = {x: rng.standard_normal((4, 8, 8, 2)).astype(np.float32)}
+    results = []
+    for remapping in (False, True):
+        with tf.Session(config=_config(remapping)) as sess:
+            sess.run(tf.global_variables_initializer())
+            losses = [sess.run([loss, train], feed)[0] for _ in range(2)]
+            results.append(losses + sess.run([kernel, bias]))
+    for off, on in zip(*results):
+        np.testing.assert_array_equal(on, off)
+    nodes = _partition_nodes(train, feed, tf.global_variables_initializer())
+    # MaxPoolGrad reads the Relu output, the chain's last value: the whole chain fuses.
+    assert [_fused_ops(n) for n in nodes if n.op == "_FusedConv2D"] == [["BiasAdd", "Relu"]]
+
+
+def test_imported_fused_matmul_runs(executor):
+    # A GraphDef holding TF's _FusedMatMul (TF writes them into optimized graphs) imports and
+    # runs: fused_ops arrive as bytes.
+    weights = np.arange(12, dtype=np.float32).reshape(3, 4) - 5
+    biases = np.array([1, -1, 0.5, -30], np.float32)
+    source = tf.Graph()
+    with source.as_default():
+        tf.placeholder(tf.float32, [2, 3], name="x")
+        tf.constant(weights, name="w")
+        tf.constant(biases, name="b")
+    graph_def = source.as_graph_def()
+    node = graph_def.node.add(name="fused", op="_FusedMatMul")
+    node.input.extend(["x", "w", "b"])
+    node.attr["T"].type = tf.float32.as_datatype_enum
+    node.attr["num_args"].i = 1
+    node.attr["fused_ops"].list.s.extend([b"BiasAdd", b"Relu"])
+    with tf.Graph().as_default() as graph:
+        tf.import_graph_def(graph_def, name="")
+        y = graph.get_tensor_by_name("fused:0")
+        assert y.op.get_attr("fused_ops") == ("BiasAdd", "Relu")
+        assert y.shape.as_list() == [2, 4]
+        value = np.random.default_rng(11).standard_normal((2, 3)).astype(np.float32)
+        with tf.Session() as sess:
+            result = sess.run(y, {"x:0": value})
+    np.testing.assert_allclose(result, np.maximum(value @ weights + biases, 0), rtol=1e-6)
+
+
+def test_unsupported_fusions_are_rejected():
+    a = tf.placeholder(tf.float32, [2, 3])
+    b = tf.placeholder(tf.float32, [3, 4])
+    bias = tf.placeholder(tf.float32, [4])
+    graph = tf.get_default_graph()
+    for fused_ops in (("Relu",), ("BiasAdd", "Softplus"), ("BiasAdd", "Relu", "Relu")):
+        with pytest.raises(ValueError, match="unsupported fusion"):
+            graph.create_op("_FusedMatMul", [a, b, bias], {"fused_ops": fused_ops})
+    with pytest.raises(ValueError, match="Dimensions must be equal"):
+        graph.create_op("_FusedMatMul", [a, b, tf.placeholder(tf.float32, [5])],
+                        {"fused_ops": ("BiasAdd",)})
