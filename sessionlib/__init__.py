@@ -109,3 +109,11 @@ __version__ = "0.1.0"
 from sessionlib import losses, metrics
 from sessionlib.ops.metrics_ops import confusion_matrix, div_no_nan
 # ---- end i12-losses ----
+# ---- issue 13, reference variables (i13-ref): TF 1's VariableV2 family ----
+from sessionlib.dtypes import (bool_ref, float16_ref, float32_ref, float64_ref, int8_ref,
+                               int16_ref, int32_ref, int64_ref, string_ref, uint8_ref)
+from sessionlib.ops.ref_variable_ops import (scatter_add, scatter_div, scatter_max,
+                                             scatter_min, scatter_mul, scatter_nd_add,
+                                             scatter_nd_sub, scatter_nd_update, scatter_sub,
+                                             scatter_update)
+# ---- end i13-ref ----

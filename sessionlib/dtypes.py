@@ -14,6 +14,8 @@ __all__ = [
     "DType", "as_dtype",
     "float16", "half", "float32", "float64", "double", "int8", "int16", "int32", "int64",
     "uint8", "bool", "string", "resource",
+    "float16_ref", "float32_ref", "float64_ref", "int8_ref", "int16_ref", "int32_ref",
+    "int64_ref", "uint8_ref", "bool_ref", "string_ref",
 ]
 
 # TensorFlow's DataType enum values (types.proto).
@@ -29,6 +31,8 @@ DT_INT64 = 9
 DT_BOOL = 10
 DT_HALF = 19
 DT_RESOURCE = 20
+# A reference type's enum is its base type's plus this (types.proto: DT_FLOAT_REF = 101).
+_REF_OFFSET = 100
 
 
 class DType:
@@ -38,12 +42,16 @@ class DType:
     A DType also compares equal to anything `as_dtype` maps to it (``tf.float32 == np.float32``).
     """
 
-    __slots__ = ("_enum", "_name", "_np")
+    __slots__ = ("_enum", "_name", "_np", "_base", "_ref")
 
-    def __init__(self, enum, name, np_type):
+    def __init__(self, enum, name, np_type, base=None):
         self._enum = enum
         self._name = name
         self._np = np_type
+        # A reference type (``float32_ref``, the dtype of a TF 1 reference variable's tensor)
+        # points at its base type, and a base type at its reference type (set below).
+        self._base = self if base is None else base
+        self._ref = None
 
     @property
     def name(self):
@@ -62,27 +70,38 @@ class DType:
 
     @property
     def base_dtype(self):
-        return self
+        """The non-reference type: ``float32`` for both ``float32`` and ``float32_ref``."""
+        return self._base
 
     @property
     def real_dtype(self):
         return self
 
     @property
+    def _is_ref_dtype(self):
+        """Whether this is a reference type (TF's private name, which TF 1 code reads)."""
+        return self._base is not self
+
+    @property
+    def _as_ref(self):
+        """The reference type of this type's base (TF's private name)."""
+        return self._base._ref
+
+    @property
     def is_floating(self):
-        return self._enum in (DT_HALF, DT_FLOAT, DT_DOUBLE)
+        return self._base._enum in (DT_HALF, DT_FLOAT, DT_DOUBLE)
 
     @property
     def is_integer(self):
-        return self._enum in (DT_INT8, DT_INT16, DT_INT32, DT_INT64, DT_UINT8)
+        return self._base._enum in (DT_INT8, DT_INT16, DT_INT32, DT_INT64, DT_UINT8)
 
     @property
     def is_unsigned(self):
-        return self._enum == DT_UINT8
+        return self._base._enum == DT_UINT8
 
     @property
     def is_bool(self):
-        return self._enum == DT_BOOL
+        return self._base._enum == DT_BOOL
 
     @property
     def is_numeric(self):
@@ -126,7 +145,10 @@ class DType:
         raise TypeError(f"Cannot find maximum value of {self._name}.")
 
     def is_compatible_with(self, other):
-        return self is as_dtype(other)
+        """TF's rule: `other` fits when it is this type, or this type's reference type
+        (``float32.is_compatible_with(float32_ref)`` holds, the converse does not)."""
+        other = as_dtype(other)
+        return other is self or (not self._is_ref_dtype and other._base is self)
 
     def __eq__(self, other):
         if other is self:
@@ -168,13 +190,36 @@ bool = DType(DT_BOOL, "bool", np.bool_)  # noqa: A001 - TF's public name
 string = DType(DT_STRING, "string", object)
 resource = DType(DT_RESOURCE, "resource", object)
 
+
+
+def _make_ref(base):
+    ref = DType(base.as_datatype_enum + _REF_OFFSET, base.name + "_ref", base.as_numpy_dtype,
+                base)
+    base._ref = ref
+    return ref
+
+
+float16_ref = _make_ref(float16)
+float32_ref = _make_ref(float32)
+float64_ref = _make_ref(float64)
+int8_ref = _make_ref(int8)
+int16_ref = _make_ref(int16)
+int32_ref = _make_ref(int32)
+int64_ref = _make_ref(int64)
+uint8_ref = _make_ref(uint8)
+bool_ref = _make_ref(bool)
+string_ref = _make_ref(string)
+
 ALL_DTYPES = (float16, float32, float64, int8, int16, int32, int64, uint8, bool, string, resource)
 NUMERIC_DTYPES = (float16, float32, float64, int8, int16, int32, int64, uint8)
 FLOAT_DTYPES = (float16, float32, float64)
 INTEGER_DTYPES = (int8, int16, int32, int64, uint8)
 
-_BY_ENUM = {d.as_datatype_enum: d for d in ALL_DTYPES}
-_BY_NAME = {d.name: d for d in ALL_DTYPES}
+REF_DTYPES = (float16_ref, float32_ref, float64_ref, int8_ref, int16_ref, int32_ref,
+              int64_ref, uint8_ref, bool_ref, string_ref)
+
+_BY_ENUM = {d.as_datatype_enum: d for d in ALL_DTYPES + REF_DTYPES}
+_BY_NAME = {d.name: d for d in ALL_DTYPES + REF_DTYPES}
 # TF 1.x spellings that old code still passes as strings.
 _BY_NAME.update({"float": float32, "double": float64, "half": float16, "int": int32,
                  "long": int64, "str": string, "bytes": string})

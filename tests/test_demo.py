@@ -2,25 +2,36 @@
 
 import json
 import os
+import shlex
 import subprocess
 import sys
+
+import numpy as np
+import pytest
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
-def test_demo_writes_its_trace_and_picture_into_its_folder(tmp_path):
-    out = tmp_path / "pictures"
+@pytest.fixture(scope="module")
+def demo_run(tmp_path_factory):
+    """Runs the demo once (small) for this module's tests: (its cwd, its --out, the result)."""
+    cwd = tmp_path_factory.mktemp("demo")
+    out = cwd / "pictures"
     result = subprocess.run(
         [sys.executable, os.path.join(ROOT, "tools", "demo.py"), "--size", "32", "--layers", "1",
          "--runs", "4", "--out", str(out)],
-        cwd=tmp_path, capture_output=True, text=True, timeout=180,
+        cwd=cwd, capture_output=True, text=True, timeout=180,
         env={**os.environ, "PYTHONPATH": ROOT})
     assert result.returncode == 0, result.stdout + result.stderr
+    return cwd, out, result
 
+
+def test_demo_writes_its_trace_and_picture_into_its_folder(demo_run):
+    tmp_path, out, result = demo_run
     assert sorted(os.listdir(tmp_path)) == ["pictures"]  # nothing in the current folder
     written = set(os.listdir(out))
-    assert {"trace.json", "placement.dot"} <= written <= {"trace.json", "placement.dot",
-                                                          "placement.svg"}
+    assert {"trace.json", "placement.dot", "tensorboard"} <= written <= {
+        "trace.json", "placement.dot", "placement.svg", "tensorboard"}
     events = json.loads((out / "trace.json").read_text())["traceEvents"]
     assert any("MatMul" in event.get("name", "") for event in events)
     assert (out / "placement.dot").read_text().startswith("digraph placement {")
@@ -42,4 +53,59 @@ def test_demo_writes_its_trace_and_picture_into_its_folder(tmp_path):
                and "layer1/w" in line for line in lines), lines
     assert any(line.strip().startswith("CPU:1:") and "(of layer2)" in line
                and "layer2/w" in line for line in lines), lines
-    assert lines[-1].lstrip().startswith("The loss fell from")
+    assert any(line.lstrip().startswith("The loss fell from") for line in lines)
+
+
+def _printed_losses(lines):
+    """{step: loss} of the demo's training lines ("step   30   loss  0.9999   ...")."""
+    return {int(line.split()[1]): float(line.split("loss")[1].split()[0]) for line in lines
+            if line.lstrip().startswith("step ") and "loss" in line}
+
+
+def test_demo_log_directory_is_read_by_tensorboard(demo_run):
+    event_accumulator = pytest.importorskip(
+        "tensorboard.backend.event_processing.event_accumulator",
+        reason="tensorboard is in the test extra (pip install tensorboard)")
+    _, out, result = demo_run
+    logdir = out / "tensorboard"
+    lines = result.stdout.splitlines()
+    assert lines[-1].strip() == f"tensorboard --logdir {shlex.quote(str(logdir))}"
+    assert sorted(os.listdir(logdir)) == ["placement", "training"]  # TensorBoard's two runs
+    devices = {"/device:CPU:0", "/device:CPU:1"}
+
+    # The two-branch model: every node has a device, each branch its own; its traced step.
+    placement = event_accumulator.EventAccumulator(str(logdir / "placement"))
+    placement.Reload()
+    assert placement.Tags()["graph"] and placement.Tags()["run_metadata"] == ["step_1"]
+    nodes = {node.name: node.device for node in placement.Graph().node}
+    assert set(nodes.values()) == devices
+    assert nodes["branch0/MatMul"] == "/device:CPU:0"
+    assert nodes["branch1/MatMul"] == "/device:CPU:1"
+    step_stats = placement.RunMetadata("step_1").step_stats
+    ran = {dev.device.split("/")[-1][len("device:"):]: {n.node_name for n in dev.node_stats}
+           for dev in step_stats.dev_stats}
+    assert "branch0/MatMul" in ran["CPU:0"] and "branch1/MatMul" in ran["CPU:1"]
+
+    # The training run: the classifier's graph split over both devices (the session's
+    # placement fills in the nodes without an explicit device), the loss of every step,
+    # and one traced step.
+    training = event_accumulator.EventAccumulator(
+        str(logdir / "training"), size_guidance={event_accumulator.SCALARS: 0})
+    training.Reload()
+    tags = training.Tags()
+    assert tags["graph"] and tags["run_metadata"] == ["step_150"]
+    assert tags["scalars"] == ["loss"]
+    nodes = {node.name: node.device for node in training.Graph().node}
+    assert set(nodes.values()) == devices
+    assert nodes["layer1/w"] == "/device:CPU:0" and nodes["layer2/loss"] == "/device:CPU:1"
+    assert {dev.device[-5:] for dev in
+            training.RunMetadata("step_150").step_stats.dev_stats} == {"CPU:0", "CPU:1"}
+
+    scalars = training.Scalars("loss")
+    assert [s.step for s in scalars] == list(range(150))
+    losses = [s.value for s in scalars]
+    # Each scalar is the loss the demo printed for that step (before the step's update).
+    for step, printed in _printed_losses(lines).items():
+        if step < 150:
+            assert round(losses[step], 4) == printed, (step, losses[step], printed)
+    assert np.mean(losses[-10:]) < 0.6 * np.mean(losses[:10]), losses

@@ -133,7 +133,7 @@ def test_import_errors():
         tf.import_graph_def(graph_def, return_elements=["zz:0"])
     bad = tf.GraphDef()
     bad.node.add(name="x", op="NoSuchOp")
-    with pytest.raises(ValueError):
+    with pytest.raises(tf.errors.NotFoundError):  # TF's type for an unregistered op
         tf.import_graph_def(bad)
     dangling = tf.GraphDef()
     dangling.node.add(name="x", op="Identity", input=["missing"])

@@ -401,3 +401,22 @@ def test_unsupported_fusions_are_rejected():
     with pytest.raises(ValueError, match="Dimensions must be equal"):
         graph.create_op("_FusedMatMul", [a, b, tf.placeholder(tf.float32, [5])],
                         {"fused_ops": ("BiasAdd",)})
+
+
+def test_in_process_partition_graph_and_trace_show_the_fused_node():
+    _, _, _, y, feed = _layer()
+    with tf.Session(config=_config()) as sess:
+        metadata = tf.RunMetadata()
+        sess.run(y, feed, options=tf.RunOptions(trace_level=tf.RunOptions.FULL_TRACE,
+                                                output_partition_graphs=True),
+                 run_metadata=metadata)
+    nodes = [n for g in metadata.partition_graphs for n in g.node]
+    (fused,) = [n for n in nodes if n.op == "_FusedMatMul"]
+    assert _fused_ops(fused) == ["BiasAdd", "Relu"]
+    assert [s.decode() for s in fused.attr["_rewritten_from"].list.s] == [
+        "MatMul", "BiasAdd", "Relu"]
+    assert list(fused.input)[0] == "x" and not fused.attr["transpose_a"].b
+    assert not {"MatMul", "BiasAdd", "Relu"} & {n.op for n in nodes}
+    labels = [s.timeline_label for d in metadata.step_stats.dev_stats for s in d.node_stats]
+    assert any(label.startswith(f"{fused.name} = _FusedMatMul(x, ")
+               and label.endswith("[fused: MatMul, BiasAdd, Relu]") for label in labels)

@@ -107,3 +107,20 @@ def test_quickstart_is_two_commands_demo_then_tests():
     assert len(commands) == 2
     assert commands[0].startswith("pip install -e ") and "python tools/demo.py" in commands[0]
     assert commands[1].startswith("pip install -e ") and "pytest -n auto" in commands[1]
+
+
+def test_save_restore_watch_example_is_one_of_the_run_examples():
+    """The "Save, restore, watch in TensorBoard" section keeps its example, which
+    test_readme_example_runs_and_prints_what_it_says runs: a FileWriter, a Saver's save, a
+    restore into a new session and from the .meta alone, a MonitoredTrainingSession that
+    resumes, and the tensorboard command."""
+    text = open(README).read()
+    section = re.search(r"^## Save, restore, watch in TensorBoard\n(.*?)^## ", text,
+                        re.M | re.S)
+    assert section, "the README lost its save, restore, watch section"
+    blocks = "\n".join(source for _, source in PYTHON_BLOCKS if source in section.group(1))
+    for call in ("tf.summary.FileWriter(", "tf.train.Saver(", "saver.save(", "saver.restore(",
+                 "tf.train.latest_checkpoint(", "tf.train.import_meta_graph(",
+                 "tf.train.MonitoredTrainingSession("):
+        assert call in blocks, call
+    assert "tensorboard --logdir" in section.group(1)

@@ -33,7 +33,7 @@ def test_save_and_restore_round_trip(tmp_path):
             prefix = saver.save(sess, str(tmp_path / "model"))
             assert prefix == str(tmp_path / "model")
             assert _files(tmp_path) == ["checkpoint", "model.data-00000-of-00001",
-                                        "model.index"]
+                                        "model.index", "model.meta"]
             sess.run([v.assign(np.zeros((2, 3))), w.assign(0),
                       s.assign(np.array([b"", b""], dtype=object))])
             saver.restore(sess, prefix)
@@ -97,7 +97,8 @@ def test_max_to_keep_deletes_old_checkpoints(tmp_path):
                 keep_all.save(sess, str(tmp_path / "m"), global_step=step)
     assert saver.last_checkpoints == [str(tmp_path / "a" / "m-2"), str(tmp_path / "a" / "m-3")]
     assert _files(tmp_path / "a") == ["checkpoint", "m-2.data-00000-of-00001", "m-2.index",
-                                      "m-3.data-00000-of-00001", "m-3.index"]
+                                      "m-2.meta", "m-3.data-00000-of-00001", "m-3.index",
+                                      "m-3.meta"]
     # max_to_keep=None keeps every file and, as in TF, records none.
     assert keep_all.last_checkpoints == []
     assert len([name for name in _files(tmp_path) if name.endswith(".index")]) == 4
@@ -308,7 +309,7 @@ def test_two_device_session_saves_one_shard_per_device(tmp_path):
             sess.run(tf.global_variables_initializer())
             prefix = saver.save(sess, str(tmp_path / "m"), global_step=1)
             assert _files(tmp_path) == ["checkpoint", "m-1.data-00000-of-00002",
-                                        "m-1.data-00001-of-00002", "m-1.index"]
+                                        "m-1.data-00001-of-00002", "m-1.index", "m-1.meta"]
             sess.run([a.assign(np.zeros(4, np.float32)), b.assign(0)])
             saver.restore(sess, prefix)
             got = sess.run([a, b, c])
@@ -326,7 +327,8 @@ def test_sharded_on_one_device(tmp_path):
         with tf.Session() as sess:
             sess.run(tf.global_variables_initializer())
             prefix = saver.save(sess, str(tmp_path / "m"))
-            assert _files(tmp_path) == ["checkpoint", "m.data-00000-of-00001", "m.index"]
+            assert _files(tmp_path) == ["checkpoint", "m.data-00000-of-00001", "m.index",
+                                        "m.meta"]
             sess.run(v.assign(np.zeros((2, 3))))
             saver.restore(sess, prefix)
             np.testing.assert_array_equal(sess.run(v), np.arange(6.0).reshape(2, 3))

@@ -112,3 +112,20 @@ def test_event_accumulator_reads_a_reopened_writer_and_session_logs(tmp_path):
     writer.close()
     scalars = _accumulator(logdir).Scalars("a")
     assert [(s.step, s.value) for s in scalars] == [(0, 0.0), (1, 1.0), (2, 2.0), (3, 7.0)]
+
+
+def test_placed_devices_are_spelled_as_explicit_ones(tmp_path):
+    """TensorBoard colours nodes by their device string: a node the session placed on CPU:1
+    must read '/device:CPU:1', as one placed there by `tf.device`, not the full local name."""
+    graph = tf.Graph()
+    with graph.as_default():
+        with tf.device("/cpu:1"):
+            a = tf.constant(1.0, name="a")
+        tf.identity(a, name="b")  # no device: the session places it (beside its input)
+        with tf.Session(config=tf.ConfigProto(device_count={"CPU": 2})) as sess:
+            writer = tf.summary.FileWriter(str(tmp_path), graph, session=sess)
+            writer.close()
+    accumulator = _accumulator(str(tmp_path))
+    devices = {node.name: node.device for node in accumulator.Graph().node}
+    assert devices["a"] == "/device:CPU:1"
+    assert devices["b"].startswith("/device:CPU:")  # no "/job:localhost/..." prefix

@@ -10,7 +10,7 @@ import pytest
 import sessionlib as tf
 from sessionlib import errors
 from sessionlib.client import timeline
-from sessionlib.protos import types_pb2
+from sessionlib.protos import rewriter_config_pb2, types_pb2
 
 CPU0 = "/job:localhost/replica:0/task:0/device:CPU:0"
 CPU1 = "/job:localhost/replica:0/task:0/device:CPU:1"
@@ -22,6 +22,14 @@ def _no_fusion(monkeypatch):
     # These tests check the per-op stats of small elementwise graphs, which would otherwise
     # fuse into one node; traces of fused chains are tested in test_fusion.py.
     monkeypatch.setenv("SESSIONLIB_FUSION", "0")
+
+
+# The small graphs below are all constants, which constant folding would turn into one node;
+# these tests check per-op stats, so their sessions keep the ops (folding has its own tests,
+# tests/test_optimizer_folding.py).
+NO_FOLDING = tf.ConfigProto(graph_options=tf.GraphOptions(
+    rewrite_options=rewriter_config_pb2.RewriterConfig(
+        constant_folding=rewriter_config_pb2.RewriterConfig.OFF)))
 
 
 def _small_graph():
@@ -42,7 +50,7 @@ def _traced_run(sess, fetches, level=tf.RunOptions.FULL_TRACE, feed_dict=None,
 
 def test_full_trace_fills_step_stats(executor):
     a, b, c, d = _small_graph()
-    with tf.Session() as sess:
+    with tf.Session(config=NO_FOLDING) as sess:
         devices = sess.list_devices()
         before_us = time.time() * 1e6
         result, metadata = _traced_run(sess, d)
@@ -72,7 +80,7 @@ def test_full_trace_fills_step_stats(executor):
 
 def test_nodes_are_recorded_in_execution_order(executor):
     a, b, c, d = _small_graph()
-    with tf.Session() as sess:
+    with tf.Session(config=NO_FOLDING) as sess:
         _, metadata = _traced_run(sess, d)
     node_stats = metadata.step_stats.dev_stats[0].node_stats
     names = [stats.node_name for stats in node_stats]
@@ -85,14 +93,14 @@ def test_nodes_are_recorded_in_execution_order(executor):
                                    tf.RunOptions.HARDWARE_TRACE])
 def test_other_trace_levels(executor, level):
     _, _, _, d = _small_graph()
-    with tf.Session() as sess:
+    with tf.Session(config=NO_FOLDING) as sess:
         _, metadata = _traced_run(sess, d, level=level)
     assert len(metadata.step_stats.dev_stats[0].node_stats) == 4
 
 
 def test_no_trace_leaves_metadata_empty(executor):
     _, _, _, d = _small_graph()
-    with tf.Session() as sess:
+    with tf.Session(config=NO_FOLDING) as sess:
         metadata = tf.RunMetadata()
         sess.run(d, options=tf.RunOptions(), run_metadata=metadata)
         sess.run(d, run_metadata=metadata)
@@ -119,7 +127,7 @@ def test_traced_run_with_feeds_and_multiple_outputs(executor):
 
 def test_metadata_is_replaced_by_each_traced_run(executor):
     _, _, c, d = _small_graph()
-    with tf.Session() as sess:
+    with tf.Session(config=NO_FOLDING) as sess:
         metadata = tf.RunMetadata()
         options = tf.RunOptions(trace_level=tf.RunOptions.FULL_TRACE)
         sess.run(d, options=options, run_metadata=metadata)
@@ -144,7 +152,7 @@ def test_traced_failure_raises_op_error(executor):
 
 def test_make_callable_accepts_trace_options(executor):
     _, _, _, d = _small_graph()
-    with tf.Session() as sess:
+    with tf.Session(config=NO_FOLDING) as sess:
         run_d = sess.make_callable(d, accept_options=True)
         metadata = tf.RunMetadata()
         result = run_d(options=tf.RunOptions(trace_level=tf.RunOptions.FULL_TRACE),
@@ -155,7 +163,7 @@ def test_make_callable_accepts_trace_options(executor):
 
 def test_output_partition_graphs(executor):
     a, b, c, d = _small_graph()
-    with tf.Session() as sess:
+    with tf.Session(config=NO_FOLDING) as sess:
         metadata = tf.RunMetadata()
         sess.run(d, options=tf.RunOptions(output_partition_graphs=True), run_metadata=metadata)
         _, traced = _traced_run(sess, d, output_partition_graphs=True)
@@ -326,7 +334,7 @@ def _events(trace_json, phase):
 
 def test_timeline_of_a_traced_run(executor):
     _, _, c, d = _small_graph()
-    with tf.Session() as sess:
+    with tf.Session(config=NO_FOLDING) as sess:
         _, metadata = _traced_run(sess, d)
     before = metadata.step_stats.SerializeToString()
     trace = timeline.Timeline(metadata.step_stats).generate_chrome_trace_format()

@@ -93,6 +93,9 @@ FIGURES = {
     # Issue 13 (input pipelines): the baseline column is the same step fed by feed_dict.
     "input_pipeline": ("MLP step fed by slices->map->batch128->prefetch (ms; base: feed)",
                        "<= 1.1x"),
+    # Issue 14 (graph rewrites): the baseline column is the same graph with the rewrite off.
+    "fold_const": ("exp(-(a*b+c)**2), 10M f32 constants, fetch y (ms; base: no folding)",
+                   "<= 1.0x TF"),
 }
 
 # How many timed rounds the kernel figures take the best of (--repeat).
@@ -958,6 +961,37 @@ def bench_input_pipeline(backend):
     return fed_from_pipeline, _training_step_ms(tf, _mlp_training_graph)
 
 
+def _rewriter_config_pb2(backend):
+    if backend == "tf":
+        from tensorflow.core.protobuf import rewriter_config_pb2
+    else:
+        from sessionlib.protos import rewriter_config_pb2
+    return rewriter_config_pb2
+
+
+def bench_fold_const(backend):
+    """The issue's chain on constants (a, b uniform in [0, 1), c in [-0.5, 0.5)): folded once,
+    each run only fetches the result; the baseline runs the chain with folding off."""
+    tf = _tf_module(backend)
+    rng = np.random.default_rng(0)
+    values = [rng.random(N_LARGE, dtype=np.float32), rng.random(N_LARGE, dtype=np.float32),
+              rng.random(N_LARGE, dtype=np.float32) - np.float32(0.5)]
+    rewriter_config = _rewriter_config_pb2(backend).RewriterConfig
+
+    def best_ms(config):
+        graph = tf.Graph()
+        with graph.as_default():
+            a, b, c = (tf.constant(value) for value in values)
+            y = tf.exp(-(a * b + c) ** 2)
+        with tf.Session(graph=graph, config=config) as sess:
+            return _best_ms(lambda: sess.run(y))
+
+    ours = best_ms(None)
+    off = tf.ConfigProto(graph_options=tf.GraphOptions(
+        rewrite_options=rewriter_config(constant_folding=rewriter_config.OFF)))
+    return ours, best_ms(off)
+
+
 BENCHMARKS = {
     "import": bench_import,
     "step_latency": bench_step_latency,
@@ -989,6 +1023,7 @@ BENCHMARKS = {
     "train_bn_mlp": bench_train_bn_mlp,
     "save_restore": bench_save_restore,
     "input_pipeline": bench_input_pipeline,
+    "fold_const": bench_fold_const,
 }
 # Figures measured against the TF interpreter's numexpr as well.
 NUMEXPR_FIGURES = ("fused_y", "fused_sum", "fused_fed", "add_stream")

@@ -11,6 +11,14 @@ against the same model with both branches on CPU:0. Last, it trains a small clas
 first layer lives on CPU:0 and second on CPU:1, and prints the loss falling: the gradients and
 the optimizer's updates run on the device of the layer they belong to.
 
+It also writes a TensorBoard log directory (<out>/tensorboard) with two runs, in TF's event
+file format: "placement", the two-branch model's graph and its traced step, and "training", the
+classifier's graph, its loss at every step and one traced training step. Each graph carries the
+device of every node (the session's placement fills in the nodes without an explicit one), so
+TensorBoard's graph view colours nodes by device ("Color: Device"), and the traced steps add
+each node's compute time ("Session runs"). Writing them costs the demo a few milliseconds: the
+events go to a background thread, and the loss summary rides along in the training step.
+
 Measuring on a shared machine. Other work on the machine slows whichever steps it overlaps, so
 the comparison alternates the two placements step by step (both see the same load), reports
 the median ratio with its spread, and says plainly when the figure means nothing: when this
@@ -23,6 +31,7 @@ Usage: python tools/demo.py [--out DIR] [--size N] [--layers K] [--runs R] [--tr
 import argparse
 import hashlib
 import os
+import shlex
 import shutil
 import statistics
 import subprocess
@@ -52,7 +61,8 @@ def build_model(size, layers, branch_devices):
     rng = np.random.default_rng(0)
     graph = tf.Graph()
     with graph.as_default():
-        x = tf.placeholder(tf.float32, [None, size], name="x")
+        with tf.device("/cpu:0"):  # every node has a device, for TensorBoard's colours
+            x = tf.placeholder(tf.float32, [None, size], name="x")
         branches = []
         for branch, device in enumerate(branch_devices):
             with tf.device(device), tf.name_scope(f"branch{branch}"):
@@ -106,8 +116,14 @@ def synthetic_classes(count, features, classes, seed=1):
     return points, labels
 
 
-def train_split_model(config, steps):
+def train_split_model(config, steps, logdir):
     """Trains the classifier over CPU:0 and CPU:1, printing the loss as it falls.
+
+    Args:
+      config: the session's `ConfigProto` (two devices).
+      steps: the number of training steps.
+      logdir: the TensorBoard run to write: the graph with each node's device, the loss of
+        every step (tag "loss") and one traced step (tag "step_<steps>").
 
     Returns the (first, last) loss.
     """
@@ -116,9 +132,13 @@ def train_split_model(config, steps):
     graph, x, labels, loss, accuracy, train_op = build_classifier(features, hidden, classes)
     with graph.as_default():
         init = tf.global_variables_initializer()
+        loss_summary = tf.summary.scalar("loss", loss)
     every = max(1, steps // 5)
     with tf.Session(graph=graph, config=config) as sess:
         sess.run(init)
+        # With the session, the writer records the device it placed each node on.
+        clear_old_events(logdir)
+        writer = tf.summary.FileWriter(logdir, graph, session=sess)
         losses = []
         for step in range(steps + 1):
             start = (step * batch) % len(points)
@@ -128,10 +148,14 @@ def train_split_model(config, steps):
                 losses.append(value)
                 print(f"  step {step:4d}   loss {value:7.4f}   batch accuracy {acc:6.1%}")
             if step < steps:
-                sess.run(train_op, feed)
+                # The summary holds the loss before this step's update, as printed above.
+                summary, _ = sess.run([loss_summary, train_op], feed)
+                writer.add_summary(summary, global_step=step)
         options = tf.RunOptions(trace_level=tf.RunOptions.FULL_TRACE)
         metadata = tf.RunMetadata()
         sess.run(train_op, feed, options=options, run_metadata=metadata)
+        writer.add_run_metadata(metadata, f"step_{steps}", global_step=steps)
+        writer.close()
     print("  One training step, per device: its gradient ops and variable updates")
     for device_stats in metadata.step_stats.dev_stats:
         names = []
@@ -278,10 +302,41 @@ def write_placement_picture(run_metadata, folder):
     return written
 
 
+def write_placement_run(logdir, graph, run_metadata):
+    """Writes the two-branch model's TensorBoard run: its graph, in which every node has an
+    explicit device, and the traced step `run_metadata` (tag "step_1").
+
+    The weights are constants of several MB; TensorBoard's graph view drops attributes over
+    1 KB anyway, so each large constant keeps its dtype and shape only, and the run metadata
+    keeps only its step stats (not the partition graphs): the run is tens of KB instead of
+    twice the weights.
+    """
+    graph_def = graph.as_graph_def(add_shapes=True)
+    for node in graph_def.node:
+        value = node.attr["value"].tensor if node.op == "Const" else None
+        if value is not None and value.ByteSize() > 1024:
+            value.ClearField("tensor_content")
+    clear_old_events(logdir)
+    writer = tf.summary.FileWriter(logdir)
+    writer.add_graph(graph_def)
+    writer.add_run_metadata(tf.RunMetadata(step_stats=run_metadata.step_stats), "step_1",
+                            global_step=1)
+    writer.close()
+
+
+def clear_old_events(logdir):
+    """Removes the event files an earlier demo run wrote into `logdir`: TensorBoard would
+    show their steps beside this run's (and only one of the graphs)."""
+    if os.path.isdir(logdir):
+        for name in os.listdir(logdir):
+            if name.startswith("events.out.tfevents."):
+                os.remove(os.path.join(logdir, name))
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", default="demo_output",
-                        help="folder for the trace and the placement picture "
+                        help="folder for the trace, the placement picture and the TensorBoard logs "
                              "(default: demo_output, ignored by git)")
     parser.add_argument("--size", type=int, default=768)
     parser.add_argument("--layers", type=int, default=4)
@@ -299,6 +354,8 @@ def main():
     logged.CopyFrom(config)
     logged.log_device_placement = True
     feed_value = np.random.default_rng(1).standard_normal((args.size, args.size), np.float32)
+    folder = output_folder(args.out)
+    tensorboard_dir = os.path.join(folder, "tensorboard")
 
     graph, x, output = build_model(args.size, args.layers, ["/cpu:0", "/cpu:1"])
     graph1, x1, output1 = build_model(args.size, args.layers, ["/cpu:0", "/cpu:0"])
@@ -315,6 +372,7 @@ def main():
                                 output_partition_graphs=True)
         metadata = tf.RunMetadata()
         value = sess.run(output, feed, options=options, run_metadata=metadata)
+        write_placement_run(os.path.join(tensorboard_dir, "placement"), graph, metadata)
 
         capacity_before = parallel_capacity()
         one_times, two_times = interleaved_step_times((sess1, output1, feed1),
@@ -324,7 +382,6 @@ def main():
     print(f"\n== Result: output = {value:.4f}")
     print("\n== One traced step, per device (from run_metadata.step_stats)")
     print_device_timings(metadata.step_stats)
-    folder = output_folder(args.out)
     trace_path = os.path.join(folder, "trace.json")
     with open(trace_path, "w") as handle:
         handle.write(timeline.Timeline(metadata.step_stats).generate_chrome_trace_format())
@@ -348,8 +405,13 @@ def main():
 
     print(f"\n== Training: a classifier with layer 1 on CPU:0 and layer 2 on CPU:1, Adam, "
           f"{args.train_steps} steps")
-    first, last = train_split_model(config, args.train_steps)
+    first, last = train_split_model(config, args.train_steps,
+                                    os.path.join(tensorboard_dir, "training"))
     print(f"  The loss fell from {first:.4f} to {last:.4f}.")
+
+    print("\n== TensorBoard: the graphs coloured by device, the traced steps and the loss")
+    print(f"  Log directory: {tensorboard_dir} (runs \"placement\" and \"training\")")
+    print(f"  tensorboard --logdir {shlex.quote(tensorboard_dir)}")
     return 0
 
 

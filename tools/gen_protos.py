@@ -54,9 +54,13 @@ def generate(output_root):
         raise RuntimeError(f"no .proto files found in {PROTO_DIR}")
     output_root = pathlib.Path(output_root)
     (output_root / PROTO_PACKAGE_DIR).mkdir(parents=True, exist_ok=True)
+    # protoc's well-known types (google/protobuf/any.proto, used by meta_graph.proto) ship
+    # with grpc_tools; `protoc.main` does not add them to the include path by itself.
+    well_known = pathlib.Path(protoc.__file__).resolve().parent / "_proto"
     arguments = [
         "grpc_tools.protoc",
         f"-I{REPO_ROOT}",
+        f"-I{well_known}",
         f"--python_out={output_root}",
         f"--pyi_out={output_root}",
         *[str(REPO_ROOT / source) for source in sources],

@@ -18,10 +18,14 @@ and the ``dataset_kernels`` family of the runtime executes:
   executor, one call per element. A function returning a dataset (`interleave`, `flat_map`)
   has that dataset's captures as its outputs and its description in ``args["dataset"]``.
 
-So a function sees only its arguments and constants: a tensor of the outer graph cannot be
-used inside it (a ``ValueError`` says so), unlike TF, which captures it. Pass such values
-through the dataset (`zip` them in) instead. Pipelines run in the client process; a graph with
-iterators has no GraphDef form (the description is a Python object).
+A function may use tensors of the outer graph, as in TF: the private graph (`_FunctionGraph`)
+*captures* each one, giving the function a placeholder for it, and the outer tensor becomes a
+capture of the dataset like its other tensors (``args["function"]["captured"]``), so its value
+is computed when the iterator is initialized: a constant, a placeholder fed to the
+initializer. A variable is read at each call instead, as TF reads a resource variable. An op
+whose first input is the outer tensor (``scale * x``) is built by the outer graph, which hands
+it to the function's graph (``Graph.create_op``). Pipelines run in the client process; a graph
+with iterators has no GraphDef form (the description is a Python object).
 
 Nesting follows ``tf.nest`` for tuples, namedtuples and dicts (dicts flatten by sorted key); a
 list given as data is one tensor, as in TF; a list returned by a function is a tuple.
@@ -161,6 +165,64 @@ def _convert_components(tensors):
     return convert(tensors)
 
 
+class _FunctionGraph(graph_lib.Graph):
+    """The private graph a user function is traced into, which captures outer tensors.
+
+    When an op of the function uses a tensor of an enclosing graph (`outer`, or the graphs
+    `outer` captures from: a `map` inside an `interleave` function), the function gets a
+    placeholder for it instead, and the outer tensor becomes an input of the iterator op, as
+    TF captures it: its value is computed when the iterator is initialized, so a placeholder
+    can be fed to the initializer. A variable's value is read at each call, as TF reads a
+    resource variable: for the read of a variable, the function captures the variable's handle
+    and reads it itself.
+
+    Attributes:
+      outer: the graph that was the default when tracing began.
+      captured: the outer tensors, in the order first used.
+      capture_inputs: the placeholder of each, in the same order.
+    """
+
+    def __init__(self, outer):
+        super().__init__()
+        self.outer = outer
+        self.captured = []
+        self.capture_inputs = []
+        self._placeholders = {}
+
+    def _captures_from(self, graph):
+        outer = self.outer
+        while outer is not None:
+            if outer is graph:
+                return True
+            outer = getattr(outer, "outer", None)
+        return False
+
+    def _capture(self, tensor, op_type, name):
+        if not self._captures_from(tensor.graph):
+            return super()._capture(tensor, op_type, name)
+        if tensor.op.type == "ReadVariableOp" and op_type != "ReadVariableOp":
+            # Read the variable here, at each call, not once at initialization.
+            handle = self._capture(tensor.op.inputs[0], "ReadVariableOp", None)
+            with self.control_dependencies(None):
+                return self.create_op("ReadVariableOp", [handle],
+                                      {"dtype": tensor.dtype}).outputs[0]
+        placeholder = self._placeholders.get(tensor)
+        if placeholder is None:
+            if tensor.graph is not self.outer:
+                # Through the enclosing function, which captures it from its own outer graph.
+                outer_tensor = self.outer._capture(tensor, op_type, name)
+            else:
+                outer_tensor = tensor
+            with self.control_dependencies(None), self.device(None):
+                placeholder = self.create_op(
+                    "Placeholder", [], {"dtype": tensor.dtype, "shape": tensor.shape},
+                    name="captured").outputs[0]
+            self._placeholders[tensor] = placeholder
+            self.captured.append(outer_tensor)
+            self.capture_inputs.append(placeholder)
+        return placeholder
+
+
 class _TracedFunction:
     """A user function traced on placeholders into a private graph (see the module doc).
 
@@ -172,7 +234,7 @@ class _TracedFunction:
     """
 
     def __init__(self, function, input_structure, what):
-        graph = graph_lib.Graph()
+        graph = _FunctionGraph(graph_lib.get_default_graph())
         with graph.as_default():
             placeholders = [array_ops.placeholder(spec.dtype, spec.shape, name=f"arg{index}")
                             for index, spec in enumerate(flatten(input_structure))]
@@ -197,7 +259,14 @@ class _TracedFunction:
                 result = map_structure(lambda v: _as_tensor(v), result)
                 outputs = flatten(result)
                 self.output_structure = map_structure(_spec_of, result)
-        self.spec = {"graph": graph, "inputs": placeholders, "outputs": outputs}
+        self.spec = {"graph": graph, "inputs": placeholders, "outputs": outputs,
+                     "capture_inputs": graph.capture_inputs}
+        self.captured = graph.captured
+
+    def lower(self, captures):
+        """The description's function dict: `spec`, with ``"captured"`` the indices in
+        `captures` of the outer tensors whose values feed ``"capture_inputs"``."""
+        return dict(self.spec, captured=[captures.add(t) for t in self.captured])
 
 
 # ---- Dataset --------------------------------------------------------------------------------
@@ -253,7 +322,7 @@ class Dataset:
                     isinstance(v, graph_lib.Tensor) for v in value):
                 args[key] = [captures.add(v) for v in value]
             elif isinstance(value, _TracedFunction):
-                args[key] = value.spec
+                args[key] = value.lower(captures)
                 if value.dataset_description is not None:
                     args["dataset"] = value.dataset_description
             else:
@@ -489,15 +558,17 @@ class Dataset:
                        (self,), self._structure)
 
     def cache(self, filename=""):
-        """Keeps the elements of the first complete pass in memory and replays them after.
+        """Caches the elements of the first complete pass; later passes replay them.
 
-        Raises:
-          NotImplementedError: for a file cache (a non-empty `filename`).
+        Args:
+          filename: a string (or string tensor). Empty: the cache is in memory, for this
+            iterator. Otherwise the prefix of cache files (TF's format: ``<filename>.index``
+            and ``<filename>.data-00000-of-00001``), written when a pass completes and read
+            by every later pass, of this iterator or any other, instead of the input.
         """
-        if filename:
-            raise NotImplementedError("Dataset.cache(filename) to a file is not supported; "
-                                      "use the in-memory cache (no filename)")
-        return Dataset("cache", {}, (self,), self._structure)
+        return Dataset("cache", {"filename": _as_tensor(filename, dtypes.string, "filename"),
+                                 "num_components": len(flatten(self._structure))},
+                       (self,), self._structure)
 
     def apply(self, transformation_func):
         """``transformation_func(self)``, which must return a Dataset."""

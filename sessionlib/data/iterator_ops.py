@@ -146,17 +146,40 @@ def make_one_shot_iterator(dataset):
 
     Returns:
       An `Iterator` without an initializer.
+
+    Raises:
+      ValueError: if the dataset (or a function of it) uses a placeholder, as in TF: only an
+        initializable iterator can be fed.
     """
     graph = graph_lib.get_default_graph()
     types, shapes = _signature(dataset._structure)
     captures = dataset_ops._Captures(graph)
     description = dataset._lower(captures)
+    _check_no_placeholder(captures.tensors)
     with graph.control_dependencies(None):
         handle = graph.create_op(
             "OneShotIterator", captures.tensors,
             {"dataset": description, "output_types": types, "output_shapes": shapes,
              "shared_name": "", "container": ""}, name="OneShotIterator").outputs[0]
     return Iterator(handle, None, dataset._structure)
+
+
+def _check_no_placeholder(tensors):
+    """Raises TF's ValueError when `tensors` (a one-shot iterator's captures) depend on a
+    placeholder: nothing can feed it, since a one-shot iterator has no initializer (and
+    every step would have to feed it, as the iterator op's input).
+    """
+    seen, pending = set(), [t.op for t in tensors]
+    while pending:
+        op = pending.pop()
+        if op in seen:
+            continue
+        seen.add(op)
+        if op.type in ("Placeholder", "PlaceholderV2"):
+            raise ValueError(f"Cannot capture a placeholder (name:{op.name}, "
+                             f"type:{op.type}) by value.")
+        pending.extend(t.op for t in op.inputs)
+        pending.extend(op.control_inputs)
 
 
 def make_initializable_iterator(dataset, shared_name=None):

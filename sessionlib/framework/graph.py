@@ -342,6 +342,9 @@ class Graph:
         self._staged_version = None
         self.seed = None
         self._building_function = False
+        # Whether an op made a reference tensor (a TF 1 reference variable's): until one
+        # does, `create_op` skips the search for reference inputs.
+        self._has_refs = False
 
     # ---- life cycle -------------------------------------------------------------------
 
@@ -653,6 +656,23 @@ class Graph:
             result.extend(op for op in scope.ops if op not in input_ops and op not in result)
         return result
 
+    # ---- functions: graphs that capture tensors of outer graphs -----------------------
+
+    def _captures_from(self, graph):
+        """Whether this graph captures the tensors of `graph` that its ops use (a function
+        graph traced inside `graph`). A plain graph captures nothing."""
+        return False
+
+    def _capture(self, tensor, op_type, name):
+        """The tensor of this graph that stands for `tensor` of another graph, as an input of
+        a new `op_type` op.
+
+        Raises:
+          ValueError: always, for a plain graph (function graphs override this).
+        """
+        raise ValueError(f"Tensor {tensor.name} must be from the same graph as the other "
+                         f"inputs of {op_type} ({name or op_type}).")
+
     # ---- building ----------------------------------------------------------------------
 
     def create_op(self, op_type, inputs, attrs=None, name=None, device=None):
@@ -677,12 +697,19 @@ class Graph:
         opdef = registry.get(op_type)
         attrs = dict(attrs or {})
         inputs = list(inputs)
-        for tensor in inputs:
+        for index, tensor in enumerate(inputs):
             if not isinstance(tensor, Tensor):
                 raise TypeError(f"Input to {op_type} must be a Tensor, got {tensor!r}")
             if tensor.graph is not self:
-                raise ValueError(f"Tensor {tensor.name} must be from the same graph as the "
-                                 f"other inputs of {op_type} ({name or op_type}).")
+                tracing = get_default_graph()
+                if tracing is not self and tracing._captures_from(self):
+                    # A function being traced (tf.data's map) used a tensor of this graph as
+                    # its first input: the op belongs to the function's graph, which captures
+                    # this graph's tensors. (A name ending in '/' was scoped in this graph.)
+                    if name is not None and str(name).endswith("/"):
+                        name = str(name)[:-1]
+                    return tracing.create_op(op_type, inputs, attrs, name=name, device=device)
+                inputs[index] = self._capture(tensor, op_type, name)
         if opdef.num_inputs is not None and len(inputs) != opdef.num_inputs:
             raise ValueError(f"{op_type} takes {opdef.num_inputs} inputs, got {len(inputs)}")
         exact_name = None
@@ -695,7 +722,10 @@ class Graph:
                 exact_name = name[:-1]
             if not _VALID_OP_NAME.match(exact_name or name):
                 raise ValueError(f"'{name}' is not a valid node name")
-        outputs_spec = [(dtype, as_shape(shape)) for dtype, shape in opdef.infer(inputs, attrs)]
+        seen = inputs
+        if self._has_refs:
+            seen = _dereferenced_view(inputs, opdef.ref_inputs)
+        outputs_spec = [(dtype, as_shape(shape)) for dtype, shape in opdef.infer(seen, attrs)]
         with self._lock:
             self._check_not_finalized()
             if exact_name is not None:
@@ -719,6 +749,8 @@ class Graph:
                     scope.created.add(op)
             self._ops.append(op)
             self._ops_by_name[name] = op
+            if opdef.stateful and not self._has_refs:   # every op making references is
+                self._has_refs = any(t._dtype._base is not t._dtype for t in op._outputs)
             if self._staged_version is None:
                 self._version += 1
                 op._created_at_version = self._version
@@ -846,6 +878,23 @@ class Graph:
         self._check_not_finalized()
         with self._lock:
             self._collections.pop(name, None)
+
+
+def _dereferenced_view(inputs, ref_inputs):
+    """`inputs` as an op's `infer` sees them: a reference tensor at an input that does not
+    take a reference stands as a tensor of its base dtype (TF reads the variable there).
+
+    The stand-in is a detached `Tensor` of the same op, index and shape; the operation keeps
+    the real input.
+    """
+    seen = None
+    for index, tensor in enumerate(inputs):
+        dtype = tensor._dtype
+        if dtype._base is not dtype and index not in ref_inputs:
+            if seen is None:
+                seen = list(inputs)
+            seen[index] = Tensor(tensor._op, tensor._value_index, dtype._base, tensor._shape)
+    return inputs if seen is None else seen
 
 
 # TF's GraphDef producer version that our graphs claim to be compatible with.
@@ -1028,7 +1077,8 @@ def convert_to_tensor(value, dtype=None, name=None, graph=None):
       ValueError: if a Tensor has a dtype other than `dtype`.
     """
     if isinstance(value, Tensor):
-        if dtype is not None and value.dtype is not dtypes.as_dtype(dtype):
+        # A reference tensor converts as its value (its consumers read the variable).
+        if dtype is not None and value.dtype._base is not dtypes.as_dtype(dtype)._base:
             raise ValueError(f"Tensor conversion requested dtype {dtypes.as_dtype(dtype).name} "
                              f"for Tensor with dtype {value.dtype.name}: {value!r}")
         return value

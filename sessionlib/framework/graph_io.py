@@ -120,16 +120,34 @@ def input_name(tensor):
     return f"{tensor.op.name}:{tensor.value_index}"
 
 
+# The attr listing the attrs of a node that held Python objects (a tf.data pipeline's traced
+# functions) and were left out of its NodeDef: the graph can still be written for TensorBoard
+# and in meta graphs, and importing such a node says why it cannot be rebuilt.
+PYTHON_ATTRS_ATTR = "_python_attrs"
+
+
 def node_def_of(op, add_shapes=False):
-    """The `NodeDef` of an `Operation`."""
+    """The `NodeDef` of an `Operation`.
+
+    Attrs with no `AttrValue` form (Python objects: the functions of a tf.data pipeline) are
+    left out and named in the ``_python_attrs`` attr, so that writing a graph never fails;
+    `import_graph_def` refuses such a node with a ValueError naming them.
+    """
     _, _, node_def_pb2 = _protos()
     node = node_def_pb2.NodeDef(name=op.name, op=op.type, device=op.device)
     node.input.extend(input_name(t) for t in op._inputs)
     node.input.extend(f"^{c.name}" for c in op._control_inputs)
+    python_attrs = []
     for key, value in op._attrs.items():
         if value is None:
             continue
-        node.attr[key].CopyFrom(attr_value_of(value))
+        try:
+            node.attr[key].CopyFrom(attr_value_of(value))
+        except TypeError:
+            del node.attr[key]
+            python_attrs.append(key)
+    if python_attrs:
+        node.attr[PYTHON_ATTRS_ATTR].list.s.extend(k.encode("utf-8") for k in python_attrs)
     if add_shapes:
         node.attr["_output_shapes"].CopyFrom(attr_value_of([t.shape for t in op._outputs]))
     return node
@@ -303,8 +321,10 @@ def import_graph_def(graph_def, input_map=None, return_elements=None, name=None,
     Raises:
       TypeError: if `graph_def` is not a GraphDef, `input_map` is not a dict of names, or an
         attr or input has the wrong type.
-      ValueError: for a duplicate node name, a reference to an unknown node or output, an
-        unknown op type, a cycle, a missing or invalid attr, an `input_map` key that is not
+      NotFoundError: for op types that sessionlib lacks (as TF raises for an unregistered
+        op); the message lists every missing type, sorted, with a node of each.
+      ValueError: for a duplicate node name, a reference to an unknown node or output, a
+        cycle, a missing or invalid attr, an `input_map` key that is not
         in the graph, or any other node the graph cannot take.
       InvalidArgumentError: where an op's own checks raise it.
       RuntimeError: if the default graph is finalized.
@@ -340,8 +360,9 @@ def _checked_nodes(graph_def, input_map):
     """The nodes of `graph_def` by name, after the checks that need no graph.
 
     Raises:
-      ValueError: for a duplicate node name, an unknown op type, an input that names no node,
-        or an `input_map` key that names no node.
+      NotFoundError: for op types that are not registered (all of them listed).
+      ValueError: for a duplicate node name, an input that names no node, or an
+        `input_map` key that names no node.
     """
     from sessionlib.framework import registry
 
@@ -350,18 +371,46 @@ def _checked_nodes(graph_def, input_map):
         if node.name in nodes:
             raise ValueError(f"Duplicate node name in graph_def: {node.name!r}")
         nodes[node.name] = node
+    used_keys = set()
+    missing = {}
     for node in graph_def.node:
-        registry.get(node.op)  # ValueError for an unknown op type, before anything is added
+        if registry.find(node.op) is None:
+            missing.setdefault(node.op, node.name)
+    if missing:
+        # Every missing type at once, sorted: a graph from elsewhere may need several.
+        from sessionlib import errors
+
+        listed = ", ".join(f"'{op_type}' (node '{missing[op_type]}')"
+                           for op_type in sorted(missing))
+        raise errors.NotFoundError(
+            None, None, f"Op type not registered in sessionlib: {len(missing)} op type(s) of "
+                        f"the graph_def are missing: {listed}")
+    for node in graph_def.node:
         for inp in node.input:
-            op_name, _, _ = _parse_input(inp)
-            if op_name not in nodes:
+            op_name, index, is_control = _parse_input(inp)
+            # An input that input_map replaces need not be in the graph_def (as in TF: a
+            # meta graph exported for one scope names its outside inputs "$unbound_inputs_x").
+            key = _mapped_key(inp, op_name, index, is_control, input_map)
+            if key is not None:
+                used_keys.add(key)
+            elif op_name not in nodes:
                 raise ValueError(f"Node {node.name!r}: input {inp!r} is not in the graph_def")
     for key in input_map:
         op_name, _, _ = _parse_input(key)
-        if op_name not in nodes:
+        if op_name not in nodes and key not in used_keys:
             raise ValueError(f"Attempted to map inputs that were not found in graph_def: "
                              f"[{key}]")
     return nodes
+
+
+def _mapped_key(inp, op_name, index, is_control, input_map):
+    """The `input_map` key that replaces NodeDef input `inp`, or None."""
+    if is_control:
+        return inp if inp in input_map else None
+    for key in (f"{op_name}:{index}", op_name if index == 0 else None):
+        if key is not None and key in input_map:
+            return key
+    return None
 
 
 def _import_node(graph, node, input_map, created):
@@ -391,8 +440,13 @@ def _import_node(graph, node, input_map, created):
             raise ValueError(f"Node {node.name!r}: input {inp!r} refers to output {index} of "
                              f"{op_name!r}, which has {len(producer.outputs)} outputs")
         inputs.append(producer.outputs[index])
-    attrs = _imported_attrs(node)
     where = f"Node {node.name!r} ({node.op})"
+    if PYTHON_ATTRS_ATTR in node.attr:
+        names = [item.decode("utf-8", "replace") for item in node.attr[PYTHON_ATTRS_ATTR].list.s]
+        raise ValueError(f"{where} was written without its attrs {names}, which held Python "
+                         "objects (such as a tf.data pipeline's functions) that a GraphDef "
+                         "cannot carry; build this part of the graph in Python instead")
+    attrs = _imported_attrs(node)
     try:
         with graph.control_dependencies(controls) if controls else contextlib.nullcontext():
             return graph.create_op(node.op, inputs, attrs, name=node.name,

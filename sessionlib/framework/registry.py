@@ -51,13 +51,18 @@ class OpDef:
         gradient per output (a Tensor, an `IndexedSlices`, or None where no gradient reaches
         that output and the output is not floating point), and returns one gradient per input
         (None for an input that gets none).
+      ref_inputs: the indices of the inputs that take a *reference* (TF 1's ``Ref(T)``
+        inputs: ``Assign`` takes its variable at input 0). A reference tensor (dtype
+        ``float32_ref`` & co.) at any other input is read: its op's `infer` sees the base
+        dtype there, and the runtime reads the variable's value for it
+        (``runtime/ref_reads.py``). Empty for most ops.
     """
 
     __slots__ = ("type", "op_id", "num_inputs", "infer", "kernel", "stateful", "doc",
-                 "fetch_wrapper", "fusion", "gradient")
+                 "fetch_wrapper", "fusion", "gradient", "ref_inputs")
 
     def __init__(self, op_type, op_id, num_inputs, infer, kernel, stateful, doc,
-                 fetch_wrapper=None, fusion=None, gradient=None):
+                 fetch_wrapper=None, fusion=None, gradient=None, ref_inputs=()):
         self.type = op_type
         self.op_id = op_id
         self.num_inputs = num_inputs
@@ -68,6 +73,7 @@ class OpDef:
         self.fetch_wrapper = fetch_wrapper
         self.fusion = fusion
         self.gradient = gradient
+        self.ref_inputs = frozenset(ref_inputs)
 
     def __repr__(self):
         return f"OpDef({self.type!r}, id={self.op_id})"
@@ -79,7 +85,7 @@ _by_id = []
 
 
 def register_op(op_type, *, infer, kernel=None, num_inputs=None, stateful=False, doc="",
-                fetch_wrapper=None, fusion=None, gradient=None):
+                fetch_wrapper=None, fusion=None, gradient=None, ref_inputs=()):
     """Registers an op type. Each type is registered exactly once.
 
     Args:
@@ -92,6 +98,7 @@ def register_op(op_type, *, infer, kernel=None, num_inputs=None, stateful=False,
       fetch_wrapper: optional, see `OpDef`.
       fusion: optional, how the op fuses into elementwise chains; see `OpDef`.
       gradient: optional, the gradient function or `NOT_DIFFERENTIABLE`; see `OpDef`.
+      ref_inputs: optional, the indices of the inputs that take a reference; see `OpDef`.
 
     Returns:
       The new `OpDef`.
@@ -107,7 +114,7 @@ def register_op(op_type, *, infer, kernel=None, num_inputs=None, stateful=False,
         if op_type in _by_type:
             raise ValueError(f"Op type {op_type!r} is already registered")
         opdef = OpDef(op_type, len(_by_id), num_inputs, infer, kernel, stateful, doc,
-                      fetch_wrapper, fusion, gradient)
+                      fetch_wrapper, fusion, gradient, ref_inputs)
         _by_type[op_type] = opdef
         _by_id.append(opdef)
     return opdef

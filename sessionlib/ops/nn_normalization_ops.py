@@ -152,6 +152,37 @@ registry.register_op("FusedBatchNormV3", infer=_fused_bn_infer, num_inputs=5,
                      doc="Batch normalization of NHWC/NCHW images over N, H and W.")
 
 
+# ---- FusedBatchNorm (V1: TF 1's op, still in frozen graphs of that era) -----------------------
+
+def _fused_bn_v1_infer(inputs, attrs):
+    # V1 is V3 with one dtype T for every input and no reserve_space_3 output (i13-ref).
+    _infer.same_dtype("FusedBatchNorm", list(inputs), names=("x", "scale", "offset", "mean",
+                                                              "variance"))
+    outputs = _fused_bn_infer(inputs, attrs)
+    del attrs["U"]
+    return outputs[:5]
+
+
+def _fused_bn_v1_grad(op, grad_y, *unused_output_grads):
+    # V3's gradient op; V1 has no reserve_space_3, which that op does not read.
+    x, scale = op.inputs[0], op.inputs[1]
+    is_training = op.get_attr("is_training")
+    saved = (op.outputs[3], op.outputs[4]) if is_training else (op.inputs[3], op.inputs[4])
+    reserve = array_ops.zeros([0], dtype=scale.dtype)
+    attrs = {"epsilon": op.get_attr("epsilon"), "data_format": op.get_attr("data_format"),
+             "is_training": is_training}
+    grad_op = op.graph.create_op(
+        "FusedBatchNormGradV3",
+        [graph_lib.convert_to_tensor(grad_y), x, scale, saved[0], saved[1], reserve], attrs,
+        name="FusedBatchNormGradV3")
+    return [grad_op.outputs[0], grad_op.outputs[1], grad_op.outputs[2], None, None]
+
+
+registry.register_op("FusedBatchNorm", infer=_fused_bn_v1_infer, num_inputs=5,
+                     kernel="FusedBatchNorm", gradient=_fused_bn_v1_grad,
+                     doc="FusedBatchNormV3's TF 1 form: one dtype, five outputs.")
+
+
 def _fused_bn_grad_infer(inputs, attrs):
     y_backprop, x, scale = inputs[:3]
     _infer.same_dtype("FusedBatchNormGradV3", [y_backprop, x], names=("y_backprop", "x"))

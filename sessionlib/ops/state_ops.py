@@ -153,9 +153,11 @@ def assign(ref, value, validate_shape=None, use_locking=None, name=None):
     """Assigns `value` to variable `ref` (``tf.assign``).
 
     Args:
-      ref: a `Variable`.
+      ref: a `Variable`, or a TF 1 reference variable or reference tensor (then TF's
+        ``Assign`` op, whose output is the reference).
       value: the new value (a tensor or anything `convert_to_tensor` takes).
-      validate_shape: unused; kept for TF's signature.
+      validate_shape: for a reference: whether shapes must match (default True); for a
+        resource variable unused.
       use_locking: unused; updates are always atomic.
       name: the name of the assign op.
 
@@ -166,6 +168,11 @@ def assign(ref, value, validate_shape=None, use_locking=None, name=None):
       TypeError: if `ref` is not a Variable or `value` has the wrong dtype.
       ValueError: if `value`'s static shape is incompatible with the variable's.
     """
+    from sessionlib.ops import ref_variable_ops
+
+    if ref_variable_ops.is_reference(ref):
+        return ref_variable_ops.update("Assign", ref, value, {"validate_shape": validate_shape,
+                                                              "use_locking": use_locking}, name)
     return _as_variable(ref, "assign").assign(value, use_locking=use_locking, name=name)
 
 
@@ -175,6 +182,11 @@ def assign_add(ref, value, use_locking=None, name=None):
     Raises:
       TypeError: if `ref` is not a Variable or `value` has the wrong dtype.
     """
+    from sessionlib.ops import ref_variable_ops
+
+    if ref_variable_ops.is_reference(ref):
+        return ref_variable_ops.update("AssignAdd", ref, value, {"use_locking": use_locking},
+                                       name)
     return _as_variable(ref, "assign_add").assign_add(value, use_locking=use_locking, name=name)
 
 
@@ -184,6 +196,11 @@ def assign_sub(ref, value, use_locking=None, name=None):
     Raises:
       TypeError: if `ref` is not a Variable or `value` has the wrong dtype.
     """
+    from sessionlib.ops import ref_variable_ops
+
+    if ref_variable_ops.is_reference(ref):
+        return ref_variable_ops.update("AssignSub", ref, value, {"use_locking": use_locking},
+                                       name)
     return _as_variable(ref, "assign_sub").assign_sub(value, use_locking=use_locking, name=name)
 
 

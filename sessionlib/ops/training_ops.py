@@ -25,7 +25,7 @@ from sessionlib.framework import registry
 from sessionlib.framework.tensor_shape import TensorShape
 from sessionlib.ops import state_ops
 
-__all__ = ["APPLY_OPS", "apply_op"]
+__all__ = ["APPLY_OPS", "REF_APPLY_OPS", "apply_op"]
 
 # Input kinds: a resource handle, a scalar hyper-parameter of dtype T, the gradient (dtype T,
 # the variable's shape, or rows of it for a sparse op), and the sparse op's row indices.
@@ -97,7 +97,9 @@ _spec("ResourceSparseApplyFtrlV2",
       {"multiply_linear_by_lr": False})
 
 
-def _make_infer(op_type, inputs, extra_attrs):
+def _make_infer(op_type, inputs, extra_attrs, ref=False):
+    """The infer function of `op_type`; `ref`: TF 1's reference form, whose variable and slots
+    are reference tensors and whose output is the variable's reference."""
     sparse = any(kind == _INDICES for _, kind in inputs)
 
     def infer(tensors, attrs):
@@ -109,9 +111,21 @@ def _make_infer(op_type, inputs, extra_attrs):
         if dtype not in _VALID_DTYPES:
             raise TypeError(f"Value passed to parameter 'grad' has DataType {dtype.name} not in "
                             f"list of allowed values: float16, float32, float64 (op {op_type})")
-        var_shape = state_ops.variable_shape_of_handle(named["var"])
+        var_shape = (named["var"].shape if ref
+                     else state_ops.variable_shape_of_handle(named["var"]))
         for (name, kind), tensor in zip(inputs, tensors):
-            if kind == _RES:
+            if kind == _RES and ref:
+                if not tensor.dtype._is_ref_dtype:
+                    raise TypeError(f"'{op_type}' Op requires that input '{name}' be a mutable "
+                                    f"tensor (e.g.: a tf.Variable), got {tensor.dtype.name}")
+                if tensor.dtype.base_dtype is not dtype:
+                    raise TypeError(f"Input '{name}' of '{op_type}' Op has type "
+                                    f"{tensor.dtype.name} that does not match type "
+                                    f"{dtype.name} of argument 'grad'.")
+                if not tensor.shape.is_compatible_with(var_shape):
+                    raise ValueError(f"Shapes must be equal for '{op_type}': var {var_shape} "
+                                     f"and {name} {tensor.shape}")
+            elif kind == _RES:
                 if tensor.dtype is not dtypes.resource:
                     raise TypeError(f"Input '{name}' of '{op_type}' Op has type "
                                     f"{tensor.dtype.name} that does not match expected type "
@@ -158,7 +172,7 @@ def _make_infer(op_type, inputs, extra_attrs):
         attrs["use_locking"] = bool(attrs.get("use_locking", False))
         for key, default in extra_attrs.items():
             attrs[key] = bool(attrs.get(key, default))
-        return []
+        return [(named["var"].dtype, var_shape)] if ref else []
 
     return infer
 
@@ -173,7 +187,22 @@ for _op_type, (_inputs, _extra) in APPLY_OPS.items():
                          fusion=(None if _op_type.startswith("ResourceSparse")
                                  else "independent_update"),
                          doc="Updates a variable and its slots in place (an optimizer step).")
-del _op_type, _inputs, _extra
+
+# TF 1's reference forms (``ApplyGradientDescent`` for ``ResourceApplyGradientDescent``, ...):
+# the same update on reference variables, with the variable's reference as output. Their
+# kernels run the resource forms' (a reference's run-time value is its variable's handle).
+# ``SparseApplyGradientDescent`` and ``SparseApplyAdam`` are sessionlib's own, as their
+# resource forms are.
+REF_APPLY_OPS = {}
+for _op_type, (_inputs, _extra) in APPLY_OPS.items():
+    _ref_type = _op_type[len("Resource"):]
+    REF_APPLY_OPS[_ref_type] = _op_type
+    registry.register_op(_ref_type, infer=_make_infer(_ref_type, _inputs, _extra, ref=True),
+                         kernel=_ref_type, num_inputs=len(_inputs), stateful=True,
+                         ref_inputs=[i for i, (_, kind) in enumerate(_inputs) if kind == _RES],
+                         gradient=registry.NOT_DIFFERENTIABLE,
+                         doc="Updates a reference variable and its slots (an optimizer step).")
+del _op_type, _inputs, _extra, _ref_type
 
 
 def apply_op(op_type, inputs, attrs=None, name=None):
@@ -201,5 +230,8 @@ def apply_op(op_type, inputs, attrs=None, name=None):
         tensors.append(value if isinstance(value, graph_lib.Tensor)
                        else graph_lib.convert_to_tensor(value))
     handle = tensors[0]
+    if handle.dtype._is_ref_dtype:
+        # A reference variable (its `handle` is its reference): TF 1's reference form.
+        op_type = op_type[len("Resource"):]
     return state_ops.create_resource_op(handle.graph, op_type, handle, tensors[1:],
                                         dict(attrs or {}), name or op_type)

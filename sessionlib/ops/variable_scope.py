@@ -106,10 +106,11 @@ class _VariableStore:
             with self._lock:
                 return _locked_getter(name, shape, dtype, initializer, regularizer, reuse,
                                       trainable, collections, partitioner, validate_shape,
-                                      constraint)
+                                      constraint, use_resource)
 
         def _locked_getter(name, shape, dtype, initializer, regularizer, reuse, trainable,
-                           collections, partitioner, validate_shape, constraint):
+                           collections, partitioner, validate_shape, constraint,
+                           use_resource=None):
             is_scalar = isinstance(shape, (list, tuple)) and not shape
             if partitioner is not None and not is_scalar:
                 if not callable(partitioner):
@@ -128,7 +129,7 @@ class _VariableStore:
                                  f"of the same name was already created with partitioning?")
             return self._get_single_variable(
                 name, shape, dtype, initializer, regularizer, reuse, trainable, collections,
-                validate_shape, constraint)
+                validate_shape, constraint, use_resource=use_resource)
 
         if trainable is None:
             trainable = synchronization is not VariableSynchronization.ON_READ
@@ -147,7 +148,7 @@ class _VariableStore:
 
     def _get_single_variable(self, name, shape, dtype, initializer, regularizer, reuse,
                              trainable, collections, validate_shape, constraint,
-                             partition_info=None):
+                             partition_info=None, use_resource=None):
         initializing_from_value = initializer is not None and not callable(initializer)
         if shape is not None and initializing_from_value:
             raise ValueError("If initializer is a constant, do not specify shape.")
@@ -207,7 +208,8 @@ class _VariableStore:
             var = variables.Variable(initial_value=initial_value, name=name,
                                      trainable=trainable, collections=collections,
                                      dtype=variable_dtype, validate_shape=validate_shape,
-                                     constraint=constraint, shape=shape)
+                                     constraint=constraint, shape=shape,
+                                     use_resource=use_resource)  # False: TF 1's ref variable
             self._vars[name] = var
             if regularizer:
                 # TF builds the loss lazily in ``name/Regularizer/``; building it now gives

@@ -12,11 +12,12 @@ Names follow TF's resource variables: for ``Variable(1.0, name='v')`` the handle
 """
 
 from sessionlib import dtypes
-from sessionlib.framework import default_session, run_conversions
+from sessionlib.framework import default_session, meta_graph, run_conversions
 from sessionlib.framework import graph as graph_lib
 from sessionlib.framework.graph import GraphKeys
 from sessionlib.framework.tensor_shape import TensorShape, as_shape
 from sessionlib.ops import state_ops
+from sessionlib.protos import variable_pb2
 
 __all__ = ["Variable", "global_variables", "trainable_variables", "local_variables",
            "model_variables", "moving_average_variables",
@@ -36,8 +37,13 @@ class Variable:
       validate_shape: if False, the variable's static shape is unknown.
       caching_device: unused.
       name: the name (default 'Variable'), made unique.
-      variable_def, expected_shape, import_scope, constraint, use_resource, synchronization,
-        aggregation: accepted for TF's signature; must be left at their defaults.
+      use_resource: False makes TF 1's reference variable (a `RefVariable`: ``VariableV2``,
+        dtype ``float32_ref``); None or True a resource variable.
+      variable_def: a ``VariableDef`` naming the ops of a variable already in the graph (an
+        imported meta graph's): the Variable is rebuilt from them and nothing is added.
+      import_scope: with `variable_def`, the name scope its names were imported under.
+      expected_shape, constraint, synchronization, aggregation: accepted for TF's signature;
+        must be left at their defaults.
       dtype: the dtype to convert `initial_value` to.
       shape: the static shape, which must be compatible with `initial_value`'s.
 
@@ -49,12 +55,26 @@ class Variable:
     # Make numpy defer to our operators in ``np.float32(2) * variable``.
     __array_priority__ = 100
 
+    def __new__(cls, *args, use_resource=None, variable_def=None, **kwargs):
+        # ``use_resource=False`` asks for TF 1's reference variable (ops/ref_variables.py), and
+        # so does a VariableDef that is not a resource variable's (a TF 1 meta graph).
+        is_ref = use_resource is False or (variable_def is not None
+                                           and not variable_def.is_resource)
+        if cls is Variable and is_ref:
+            from sessionlib.ops import ref_variables
+
+            cls = ref_variables.RefVariable
+        return super().__new__(cls)
+
     def __init__(self, initial_value=None, trainable=None, collections=None,
                  validate_shape=True, caching_device=None, name=None, variable_def=None,
                  dtype=None, expected_shape=None, import_scope=None, constraint=None,
                  use_resource=None, synchronization=None, aggregation=None, shape=None):
         if variable_def is not None:
-            raise NotImplementedError("Variable(variable_def=...) is not supported")
+            if initial_value is not None:
+                raise ValueError("variable_def and initial_value are mutually exclusive.")
+            self._init_from_proto(variable_def, import_scope)
+            return
         if initial_value is None:
             raise ValueError("initial_value must be specified.")
         if trainable is None:
@@ -105,6 +125,67 @@ class Variable:
             with graph.name_scope("Read"):
                 self._graph_element = self._read_op()
         graph.add_to_collections(collections, self)
+
+    def _init_from_proto(self, variable_def, import_scope=None):
+        """Rebuilds the Variable from the ops a ``VariableDef`` names (TF's resource variable
+        ``_init_from_proto``): the handle, the initializer, the initial value and the read."""
+        graph = graph_lib.get_default_graph()
+
+        def element(name, **kwargs):
+            return graph.as_graph_element(meta_graph.prepend_name_scope(name, import_scope),
+                                          **kwargs)
+
+        self._handle = element(variable_def.variable_name, allow_operation=False)
+        handle_op = self._handle.op
+        self._dtype = handle_op.get_attr("dtype")
+        self._shape = as_shape(handle_op.get_attr("shape"))
+        self._trainable = variable_def.trainable
+        self._constraint = None
+        self._synchronization = variable_def.synchronization
+        self._aggregation = variable_def.aggregation
+        self._initializer_op = element(variable_def.initializer_name)
+        self._initial_value = (element(variable_def.initial_value_name)
+                               if variable_def.initial_value_name else None)
+        if variable_def.snapshot_name:
+            # The snapshot may be an Identity of the read (TF's cached value): use the read.
+            snapshot = element(variable_def.snapshot_name)
+            while snapshot.op.inputs and snapshot.op.inputs[0].dtype is not dtypes.resource:
+                snapshot = snapshot.op.inputs[0]
+        else:
+            snapshot = graph.get_tensor_by_name(f"{handle_op.name}/Read/ReadVariableOp:0")
+        self._graph_element = snapshot
+        is_initialized = graph._op_by_name_or_none(
+            f"{handle_op.name}/IsInitialized/VarIsInitializedOp")
+        self._is_initialized_op = is_initialized.outputs[0] if is_initialized else None
+
+    @staticmethod
+    def from_proto(variable_def, import_scope=None):
+        """The Variable whose ops a ``VariableDef`` names (see `Variable`'s `variable_def`)."""
+        return Variable(variable_def=variable_def, import_scope=import_scope)
+
+    def to_proto(self, export_scope=None):
+        """This variable's ``VariableDef``: the names of its ops, without `export_scope`.
+
+        Returns:
+          The proto, or None when the variable is not under `export_scope`.
+        """
+        if export_scope and not self._handle.name.startswith(export_scope):
+            return None
+
+        def strip(name):
+            return meta_graph.strip_name_scope(name, export_scope)
+
+        variable_def = variable_pb2.VariableDef(
+            variable_name=strip(self._handle.name),
+            initializer_name=strip(self._initializer_op.name),
+            snapshot_name=strip(self._graph_element.name),
+            is_resource=self._handle.dtype is dtypes.resource,
+            trainable=bool(self._trainable),
+            synchronization=getattr(self, "_synchronization", 0),
+            aggregation=getattr(self, "_aggregation", 0))
+        if self._initial_value is not None:
+            variable_def.initial_value_name = strip(self._initial_value.name)
+        return variable_def
 
     # ---- building blocks ----------------------------------------------------------------
 
@@ -306,7 +387,7 @@ del _name
 
 
 def _variable_to_tensor(variable, dtype=None, name=None):
-    if dtype is not None and dtypes.as_dtype(dtype) is not variable.dtype:
+    if dtype is not None and dtypes.as_dtype(dtype).base_dtype is not variable.dtype.base_dtype:
         raise ValueError(f"Incompatible type conversion requested to type "
                          f"'{dtypes.as_dtype(dtype).name}' for variable of type "
                          f"'{variable.dtype.name}' ({variable.name})")
@@ -414,3 +495,24 @@ def report_uninitialized_variables(var_list=None, name="report_uninitialized_var
         ready = array_ops.stack([v.is_initialized() for v in var_list])
         missing = array_ops.reshape(array_ops.where(math_ops.logical_not(ready)), [-1])
         return array_ops.gather(names, missing)
+
+
+# ---- meta graphs ------------------------------------------------------------------------
+# The variable collections are written to a MetaGraphDef as VariableDef protos and rebuilt as
+# Variables on import (TF registers the same collections).
+
+def _variable_to_proto(variable, export_scope=None):
+    return variable.to_proto(export_scope=export_scope)
+
+
+def _variable_from_proto(variable_def, import_scope=None):
+    return Variable.from_proto(variable_def, import_scope=import_scope)
+
+
+for _key in (GraphKeys.GLOBAL_VARIABLES, GraphKeys.TRAINABLE_VARIABLES,
+             GraphKeys.MOVING_AVERAGE_VARIABLES, GraphKeys.LOCAL_VARIABLES,
+             GraphKeys.MODEL_VARIABLES, GraphKeys.GLOBAL_STEP, GraphKeys.METRIC_VARIABLES):
+    meta_graph.register_proto_function(_key, proto_type=variable_pb2.VariableDef,
+                                       to_proto=_variable_to_proto,
+                                       from_proto=_variable_from_proto)
+del _key

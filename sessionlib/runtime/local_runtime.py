@@ -17,7 +17,7 @@ import time
 import numpy as np
 
 from sessionlib._core import elementwise
-from sessionlib.runtime import context, failures, interface, tracing
+from sessionlib.runtime import context, failures, interface, optimizer, tracing
 from sessionlib.runtime import plan as plan_lib
 from sessionlib.runtime.failures import NodeFailure
 from sessionlib.runtime.interface import fetched_value
@@ -31,16 +31,20 @@ class LocalStep(interface.Step):
     Attributes:
       plan: the `ExecPlan` (its `origins` map nodes to `ops`).
       ops, devices: the step's ops in order, and the device of each.
+      nodes: the `plan.Node`s the plan was compiled from, after the rewrites and fusion
+        (traces and partition graphs describe them).
       num_slots: the size of the slot list a run uses.
     """
 
-    __slots__ = ("graph_version", "plan", "ops", "devices", "num_slots", "_executor",
+    __slots__ = ("graph_version", "plan", "ops", "devices", "nodes", "num_slots", "_executor",
                  "_bound", "_run_plan", "_feed_slots", "_fetches")
 
-    def __init__(self, executor, plan, feed_slots, fetch_slots, fetch_kept, ops, devices):
+    def __init__(self, executor, plan, feed_slots, fetch_slots, fetch_kept, ops, devices,
+                 nodes=None):
         self.plan = plan
         self.ops = ops
         self.devices = devices
+        self.nodes = nodes
         self.num_slots = plan.num_slots
         self._executor = executor
         self._bound = executor.bind(plan)
@@ -74,7 +78,7 @@ class LocalStep(interface.Step):
             run_metadata.Clear()
         else:
             executor = self._executor
-            entries = tracing.plan_entries(self.plan, self.ops, self.devices)
+            entries = tracing.plan_entries(self.plan, self.ops, self.devices, self.nodes)
             times = np.zeros((len(entries), 4), dtype=np.int64)
             outputs = [()] * len(entries)
             # The traced loop reads a monotonic clock; this offset turns it into the
@@ -86,7 +90,7 @@ class LocalStep(interface.Step):
             tracing.fill_step_stats(run_metadata.step_stats, entries, times, outputs,
                                     epoch_offset_ns)
         if trace.partition_graphs:
-            tracing.fill_partition_graphs(run_metadata, self.ops, self.devices)
+            tracing.fill_partition_graphs(run_metadata, self.ops, self.devices, self.nodes)
 
 
 class LocalRuntime(interface.Runtime):
@@ -105,13 +109,17 @@ class LocalRuntime(interface.Runtime):
         self.resources = context.ResourceContainer()
 
     def _compile_placed(self, order, devices, feed_tensors, fetch_tensors, raw):
-        plan, feed_slots, fetch_slots = plan_lib.compile_plan(order, feed_tensors,
-                                                              fetch_tensors, self._fuse,
-                                                              self._rewrites)
+        # The rewrites run here rather than inside compile_plan, so that the step keeps the
+        # nodes that really run: traces and partition graphs describe them.
+        nodes = [plan_lib.Node.of_op(op, index) for index, op in enumerate(order)]
+        nodes = plan_lib.rewrite(nodes, feed_tensors, fetch_tensors, self._fuse,
+                                 self._rewrites)
+        plan, feed_slots, fetch_slots = plan_lib.compile_nodes(
+            nodes, feed_tensors, fetch_tensors, fuse=False, rewrites=optimizer.NONE)
         fed = set(feed_tensors)
         fetch_kept = [raw or tensor in fed for tensor in fetch_tensors]
         return LocalStep(self._executor, plan, feed_slots, fetch_slots, fetch_kept, order,
-                         devices)
+                         devices, nodes)
 
     def clear_containers(self, containers):
         self.resources.clear_containers(containers)

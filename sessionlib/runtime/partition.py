@@ -23,7 +23,7 @@ import marshal
 import numpy as np
 
 from sessionlib.framework import graph_io, registry
-from sessionlib.runtime import channel, kernel_table, optimizer
+from sessionlib.runtime import channel, kernel_table, optimizer, ref_reads, tracing
 from sessionlib.runtime.plan import Node, compile_nodes, rewrite
 
 __all__ = ["PartitionPlan", "PartitionedStep", "partition", "SEND", "RECV"]
@@ -129,17 +129,33 @@ class PartitionedStep:
         self._order = order
         self._node_names = node_names or {}   # edge number -> (send name, recv name)
         self._op_by_name = None
+        self._producers = {}   # device -> its `tracing.value_names`
 
-    def _input_names(self, node):
+    def _input_names(self, node, device):
         """The NodeDef input names of a partition node: a received value is named by its
-        `_Recv` node, as in TF's partitioned graphs."""
+        `_Recv` node, as in TF's partitioned graphs, and a rewritten value by the node that
+        computes it (`tracing.value_names`)."""
+        producers = self._producers.get(device)
+        if producers is None:
+            producers = self._producers[device] = tracing.value_names(
+                self.nodes.get(device, ()))
         names = []
         for key in node.inputs:
             if isinstance(key, tuple):              # ("recv", edge number)
                 names.append(self._node_names[key[1]][1])
+            elif isinstance(key, ref_reads.ReadKey):  # a reference variable's read
+                names.append(key.node_name)
             else:
-                names.append(graph_io.input_name(key))
+                names.append(producers.get(key) or graph_io.input_name(key))
         return names
+
+    def _is_its_op(self, node):
+        """Whether `node` is its graph op unchanged: not a `_Send`/`_Recv`, and not a node a
+        graph rewrite (``attrs['_rewritten_from']``) or another runtime pass made."""
+        if node.op_type in (SEND, RECV):
+            return True          # described from its edge
+        return (tracing.REWRITTEN_FROM not in node.attrs and node.origin >= 0
+                and self._order[node.origin].name == node.name)
 
     def _control_names(self, op, device):
         names = []
@@ -157,17 +173,20 @@ class PartitionedStep:
         labels = []
         for node in self.nodes.get(device, ()):
             members = node.attrs.get("fused_ops")
-            if members and not node.attrs.get("_rewritten_from"):
+            if members and tracing.REWRITTEN_FROM not in node.attrs:
                 # "fused_0 = _FusedElementwise(mul, add)": the ops it holds
                 labels.append(f"{node.name} = {node.op_type}({', '.join(members)})")
+                continue
+            if not self._is_its_op(node):   # "y/_rewrite_0 = Const() [folded: ..]"
+                labels.append(tracing.rewritten_label(node, self._input_names(node, device)))
                 continue
             if node.op_type == RECV:
                 inputs = [self._node_names[node.attrs["edge"]][0]]
             elif node.op_type == SEND:
-                inputs = (self._input_names(node)
+                inputs = (self._input_names(node, device)
                           or [self.edges[node.attrs["edge"] - 1][0]])     # "^op": a control
             else:
-                inputs = self._input_names(node)
+                inputs = self._input_names(node, device)
                 if node.origin >= 0:
                     inputs += self._control_names(self._order[node.origin], device)
             labels.append(f"{node.name} = {node.op_type}({', '.join(inputs)})")
@@ -175,27 +194,31 @@ class PartitionedStep:
 
     def partition_graph(self, device):
         """The `GraphDef` of `device`'s partition as it runs: its graph ops (inputs that
-        cross devices renamed to their `_Recv`), the inserted `_Send`/`_Recv` nodes, and a
+        cross devices renamed to their `_Recv`), the inserted `_Send`/`_Recv` nodes, a
         ``_FusedElementwise`` node for each fused chain, whose ``fused_ops`` and
-        ``fused_types`` attrs list the ops it holds."""
+        ``fused_types`` attrs list the ops it holds, and each node a graph rewrite made, with
+        its own op type, inputs and attrs and a ``_rewritten_from`` attr listing the ops it
+        replaced (`tracing.rewritten_node_def`)."""
         from sessionlib.framework.graph import GRAPH_DEF_VERSION
         from sessionlib.protos import graph_pb2
 
         graph_def = graph_pb2.GraphDef()
         graph_def.versions.producer = GRAPH_DEF_VERSION
         for node in self.nodes.get(device, ()):
-            if node.attrs.get("_rewritten_from"):     # a node the graph optimizer made
-                self._add_rewritten_node(graph_def, node, device)
-                continue
-            if node.attrs.get("fused_ops"):
+            # (A rewritten node may have TF's own fused_ops attr, as _FusedMatMul does.)
+            if node.attrs.get("fused_ops") and tracing.REWRITTEN_FROM not in node.attrs:
                 self._add_fused_node(graph_def, node, device)
+                continue
+            if not self._is_its_op(node):
+                graph_def.node.add().CopyFrom(tracing.rewritten_node_def(
+                    node, self._input_names(node, device), device))
                 continue
             if node.op_type not in (SEND, RECV):
                 op = self._order[node.origin]
                 node_def = graph_def.node.add()
                 node_def.CopyFrom(graph_io.node_def_of(op))
                 del node_def.input[:]
-                node_def.input.extend(self._input_names(node))
+                node_def.input.extend(self._input_names(node, device))
                 node_def.input.extend(self._control_names(op, device))
                 node_def.device = device
                 continue
@@ -203,7 +226,8 @@ class PartitionedStep:
             tensor_name, send_device, recv_device = self.edges[number - 1]
             node_def = graph_def.node.add(name=node.name, op=node.op_type, device=device)
             if node.op_type == SEND:
-                node_def.input.extend(self._input_names(node) or [tensor_name])  # or "^op"
+                node_def.input.extend(self._input_names(node, device)
+                                      or [tensor_name])  # or "^op"
             node_def.attr["tensor_name"].s = tensor_name.encode("utf-8")
             node_def.attr["send_device"].s = send_device.encode("utf-8")
             node_def.attr["recv_device"].s = recv_device.encode("utf-8")
@@ -216,45 +240,18 @@ class PartitionedStep:
         return graph_def
 
 
-    def _add_rewritten_node(self, graph_def, node, device):
-        """A node made by a graph rewrite (``runtime/optimizer``) as a NodeDef: its own op,
-        inputs and attrs, the control inputs of the ops it replaced, and their names in
-        ``_rewritten_from``."""
-        if self._op_by_name is None:
-            self._op_by_name = {op.name: op for op in self._order}
-        node_def = graph_def.node.add(name=node.name, op=node.op_type, device=device)
-        node_def.input.extend(self._input_names(node))
-        controls = []
-        for member in node.attrs["_rewritten_from"]:
-            op = self._op_by_name.get(member)
-            if op is not None:
-                controls += [c for c in self._control_names(op, device) if c not in controls]
-        node_def.input.extend(controls)
-        for key, value in node.attrs.items():
-            if key != "_rewritten_from" and not key.startswith("_") and value is not None:
-                node_def.attr[key].CopyFrom(graph_io.attr_value_of(value))
-        node_def.attr["_rewritten_from"].list.s.extend(
-            name.encode("utf-8") for name in node.attrs["_rewritten_from"])
-
     def _add_fused_node(self, graph_def, node, device):
         """A fused node as a NodeDef: its inputs, the control inputs of its members, and its
         members' names and types."""
         if self._op_by_name is None:
             self._op_by_name = {op.name: op for op in self._order}
-        node_def = graph_def.node.add(name=node.name, op=node.op_type, device=device)
-        node_def.input.extend(self._input_names(node))
+        inputs = self._input_names(node, device)
         controls = []
         for member in node.attrs["fused_ops"]:
             op = self._op_by_name.get(member)
             if op is not None:
                 controls += [c for c in self._control_names(op, device) if c not in controls]
-        node_def.input.extend(controls)
-        for key in ("fused_ops", "fused_types"):
-            node_def.attr[key].list.s.extend(
-                item.encode("utf-8") for item in node.attrs[key])
-        dtype = node.attrs.get("T")
-        if dtype is not None and hasattr(dtype, "as_datatype_enum"):
-            node_def.attr["T"].type = dtype.as_datatype_enum
+        graph_def.node.add().CopyFrom(tracing.fused_node_def(node, inputs + controls, device))
 
 
 def _short_device(device):
@@ -321,7 +318,7 @@ def partition(order, devices, feed_tensors, fetch_tensors, device_names, fuse=No
             name = (f"_recv_{source[1].name if is_control else source.name}"
                     f"_{_short_device(consumer_device)}").replace(":", "_")
             attrs = {"edge": number, "_name": name, "control": is_control,
-                     "dtype": None if is_control else source.dtype}
+                     "dtype": None if is_control else source.dtype.base_dtype}
             nodes[device].append(Node(RECV, [], [("recv", number)], attrs, name))
             recv_names[number] = name
         inputs = []
@@ -369,6 +366,8 @@ def _compile(device, nodes, fed, feed_index, fetches, num_edges, fuse, rewrites)
             if key in fed and key not in used_feeds:
                 used_feeds.append(key)
     fetch_keys = [tensor for _, tensor in fetches]
+    # Reads of reference variables, before a _Send too (TF's Send dereferences).
+    nodes, fetch_keys = ref_reads.insert_reads(nodes, used_feeds, fetch_keys)
     # The rewrites run here rather than inside compile_nodes, so that the partition's graph and
     # trace labels describe the rewritten and fused nodes that really run.
     nodes = rewrite(nodes, used_feeds, fetch_keys, fuse, rewrites)

@@ -5,7 +5,8 @@ Rules, in order (TF's placer, simplified to one task):
 1. An explicit device (``tf.device``) is honoured. A spec matching no device of the session is
    an `InvalidArgumentError` naming the op and the device, unless ``allow_soft_placement`` is
    set, in which case the op goes to CPU:0.
-2. An op that takes a resource (a variable or queue handle) goes where the resource lives.
+2. An op that takes a resource (a variable or queue handle) or a reference tensor (a TF 1
+   reference variable's) goes where the resource or the variable lives.
 3. Otherwise an op follows its first data input that is not a *generator*, and with no such
    input goes to CPU:0. A generator is an op without inputs, explicit device or state (a
    constant, a placeholder): it is placed with its first consumer instead (TF colocates
@@ -106,7 +107,8 @@ class Placer:
                 if unplaced:
                     stack.extend(unplaced)
                     continue
-                resource_inputs = [t for t in current._inputs if t.dtype is dtypes.resource]
+                resource_inputs = [t for t in current._inputs if t.dtype is dtypes.resource
+                                   or t.dtype._is_ref_dtype]
                 if resource_inputs and resource_inputs[0].op in self._placed:
                     device = self._placed[resource_inputs[0].op]
                 elif leaders:

@@ -15,7 +15,7 @@ import collections
 import numpy as np
 
 from sessionlib.framework import registry
-from sessionlib.runtime import fusion, kernel_table, optimizer, update_grouping
+from sessionlib.runtime import fusion, kernel_table, optimizer, ref_reads, update_grouping
 
 __all__ = ["ExecPlan", "Node", "prune", "needed_ops", "compile_plan", "compile_nodes",
            "rewrite", "bind_kernels"]
@@ -242,6 +242,8 @@ def compile_nodes(nodes, feed_keys, fetch_keys, fuse=None, rewrites=None):
     Returns:
       (plan, feed_slots, fetch_slots).
     """
+    # Reads of reference variables come first and always (a partition has them already).
+    nodes, fetch_keys = ref_reads.insert_reads(nodes, feed_keys, fetch_keys)
     nodes = rewrite(nodes, feed_keys, fetch_keys, fuse, rewrites)
     slot_of = {}
 

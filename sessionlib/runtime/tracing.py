@@ -18,7 +18,13 @@ from sessionlib import dtypes
 from sessionlib.framework import graph_io
 
 __all__ = ["TraceRequest", "trace_request", "timeline_label", "plan_entries",
-           "fill_step_stats", "add_device_stats", "fill_partition_graphs"]
+           "fill_step_stats", "add_device_stats", "fill_partition_graphs", "REWRITTEN_FROM",
+           "rewritten_label", "rewritten_node_def", "fused_node_def", "value_names",
+           "input_names"]
+
+# The attr of a node that a graph rewrite made (``runtime/optimizer``): the names of the ops
+# it replaced.
+REWRITTEN_FROM = "_rewritten_from"
 
 _ALLOCATOR_NAME = "cpu"
 
@@ -60,30 +66,125 @@ def timeline_label(op):
     return f"{op.name} = {op.type}({', '.join(inputs)})"
 
 
-def plan_entries(plan, ops, devices):
+def plan_entries(plan, ops, devices, nodes=None):
     """(node_name, timeline_label, device) per node of an in-process `plan`.
 
     The plan's nodes may differ from the step's ops: a fused elementwise chain is one node
     (``runtime/fusion.py``) that lists the ops it holds in ``attrs['fused_ops']`` and is shown
-    as ``"fused_0 = _FusedElementwise(mul, add, exp)"``; other nodes map to their op through
-    `plan.origins`.
+    as ``"fused_0 = _FusedElementwise(mul, add, exp)"``; a node a graph rewrite made names what
+    it replaced (``"y/_rewrite_0 = Const() [folded: a, b, mul, y]"``); other nodes map to their
+    op through `plan.origins`.
 
     Args:
       plan: the `ExecPlan` compiled from `ops`.
       ops, devices: the step's ops in order, and the device of each.
+      nodes: the `plan.Node`s the plan was compiled from (needed to label rewritten nodes).
     """
+    producers = value_names(nodes) if nodes is not None else {}
     entries = []
     for index, origin in enumerate(plan.origins.tolist()):
         device = devices[origin] if origin >= 0 else ""
-        members = plan.attrs[index].get("fused_ops")
-        if members:
+        attrs = plan.attrs[index]
+        members = attrs.get("fused_ops")
+        if members and REWRITTEN_FROM not in attrs:   # (_FusedMatMul has TF's fused_ops)
             name = plan.names[index]
             label = f"{name} = {plan.op_types[index]}({', '.join(members)})"
+        elif nodes is not None and not _is_its_op(nodes[index], ops):
+            node = nodes[index]
+            name = node.name
+            label = rewritten_label(node, input_names(node, producers))
+        elif "ref_name" in plan.attrs[index]:   # a reference variable's read (ref_reads.py)
+            name = plan.names[index]
+            label = f"{name} = {plan.op_types[index]}({plan.attrs[index]['ref_name']})"
         else:
             op = ops[origin]
             name, label = op.name, timeline_label(op)
         entries.append((name, label, device))
     return entries
+
+
+def _is_its_op(node, ops):
+    """Whether `node` is its graph op unchanged (not a node a rewrite or the runtime made)."""
+    return (REWRITTEN_FROM not in node.attrs and node.origin >= 0
+            and ops[node.origin].name == node.name)
+
+
+def value_names(nodes):
+    """The `NodeDef` input name of each value that no graph op of its tensor's name produces
+    in `nodes`: the outputs of rewritten nodes (``'y/_rewrite_0'``) and the values a rewrite
+    introduced (`optimizer.RewrittenValue`), whichever node computes them."""
+    names = {}
+    for node in nodes:
+        rewritten = REWRITTEN_FROM in node.attrs
+        for index, key in enumerate(node.outputs):
+            if rewritten or not (hasattr(key, "op") or isinstance(key, tuple)):
+                names[key] = node.name if index == 0 else f"{node.name}:{index}"
+    return names
+
+
+def input_names(node, producers):
+    """The `NodeDef` input names of `node`'s graph-valued inputs (`producers`: from
+    `value_names`; received values, tuples, are the partitioner's to name)."""
+    names = []
+    for key in node.inputs:
+        found = producers.get(key)
+        if found is None:
+            found = graph_io.input_name(key) if hasattr(key, "op") else str(key)
+        names.append(found)
+    return names
+
+
+def _rewrite_note(node):
+    """``" [folded: a, b, mul]"``: what a rewritten node replaced ('' for another node)."""
+    if REWRITTEN_FROM not in node.attrs:
+        return ""
+    kind = node.attrs.get("_rewrite_kind") or ("folded" if node.op_type == "Const"
+                                               else "rewritten")
+    return f" [{kind}: {', '.join(node.attrs[REWRITTEN_FROM])}]"
+
+
+def rewritten_label(node, inputs):
+    """The trace label of a node a graph rewrite (or the runtime) made: TF's
+    ``"name = Op(in1, in2)"`` and what it replaced, e.g.
+    ``"y/_rewrite_0 = Const() [folded: a, b, mul, y]"``."""
+    return f"{node.name} = {node.op_type}({', '.join(inputs)}){_rewrite_note(node)}"
+
+
+def rewritten_node_def(node, inputs, device):
+    """The `NodeDef` of a node a graph rewrite (or the runtime) made: its own op type, inputs
+    and attrs (those with an `AttrValue` form), and ``_rewritten_from``, the names of the ops
+    it replaced."""
+    from sessionlib.protos import node_def_pb2
+
+    node_def = node_def_pb2.NodeDef(name=node.name, op=node.op_type, device=device)
+    node_def.input.extend(inputs)
+    node_def.input.extend(f"^{name}" for name in node.controls)
+    for key, value in node.attrs.items():
+        if key.startswith("_") or value is None:
+            continue
+        try:
+            node_def.attr[key].CopyFrom(graph_io.attr_value_of(value))
+        except (TypeError, ValueError):
+            del node_def.attr[key]      # a runtime-only value: the op type says enough
+    if REWRITTEN_FROM in node.attrs:
+        node_def.attr[REWRITTEN_FROM].list.s.extend(
+            name.encode("utf-8") for name in node.attrs[REWRITTEN_FROM])
+    return node_def
+
+
+def fused_node_def(node, inputs, device):
+    """The `NodeDef` of a ``_FusedElementwise`` node: its inputs (control inputs included),
+    and its members' names and types (``fused_ops``, ``fused_types``)."""
+    from sessionlib.protos import node_def_pb2
+
+    node_def = node_def_pb2.NodeDef(name=node.name, op=node.op_type, device=device)
+    node_def.input.extend(inputs)
+    for key in ("fused_ops", "fused_types"):
+        node_def.attr[key].list.s.extend(item.encode("utf-8") for item in node.attrs[key])
+    dtype = node.attrs.get("T")
+    if dtype is not None and hasattr(dtype, "as_datatype_enum"):
+        node_def.attr["T"].type = dtype.as_datatype_enum
+    return node_def
 
 
 def _datatype_enum(numpy_dtype):
@@ -175,21 +276,55 @@ def add_device_stats(step_stats, device, names, labels, times, outputs, epoch_of
     return device_stats
 
 
-def fill_partition_graphs(run_metadata, ops, devices):
-    """Adds one `GraphDef` per device to `run_metadata.partition_graphs`, holding the nodes of
-    `ops` that ran there (with their placed device), in execution order.
+def fill_partition_graphs(run_metadata, ops, devices, nodes=None):
+    """Adds one `GraphDef` per device to `run_metadata.partition_graphs`, holding the nodes
+    that ran there (with their placed device), in execution order.
 
     Args:
       ops, devices: the step's ops in order, and the device of each.
+      nodes: the `plan.Node`s of the in-process plan as it runs; then a fused chain is one
+        ``_FusedElementwise`` node and a rewritten node is written as it runs (see
+        `rewritten_node_def`). None: the ops themselves.
     """
     from sessionlib.framework.graph import GRAPH_DEF_VERSION
 
     by_device = {}
-    for op, device in zip(ops, devices):
+
+    def graph_of(device):
         graph_def = by_device.get(device)
         if graph_def is None:
             graph_def = by_device[device] = run_metadata.partition_graphs.add()
             graph_def.versions.producer = GRAPH_DEF_VERSION
-        node = graph_def.node.add()
-        node.CopyFrom(graph_io.node_def_of(op))
-        node.device = device
+        return graph_def
+
+    if nodes is None:
+        for op, device in zip(ops, devices):
+            node_def = graph_of(device).node.add()
+            node_def.CopyFrom(graph_io.node_def_of(op))
+            node_def.device = device
+        return
+    producers = value_names(nodes)
+    op_by_name = None
+    for node in nodes:
+        device = devices[node.origin] if node.origin >= 0 else ""
+        if node.attrs.get("fused_ops") and REWRITTEN_FROM not in node.attrs:
+            if op_by_name is None:
+                op_by_name = {op.name: op for op in ops}
+            inputs = input_names(node, producers)
+            for member in node.attrs["fused_ops"]:
+                op = op_by_name.get(member)
+                if op is not None:
+                    inputs += [f"^{c.name}" for c in op._control_inputs
+                               if f"^{c.name}" not in inputs]
+            graph_of(device).node.add().CopyFrom(fused_node_def(node, inputs, device))
+        elif not _is_its_op(node, ops):
+            graph_of(device).node.add().CopyFrom(
+                rewritten_node_def(node, input_names(node, producers), device))
+        else:
+            op = ops[node.origin]
+            node_def = graph_of(device).node.add()
+            node_def.CopyFrom(graph_io.node_def_of(op))
+            del node_def.input[:]
+            node_def.input.extend(input_names(node, producers))
+            node_def.input.extend(f"^{c.name}" for c in op._control_inputs)
+            node_def.device = device

@@ -16,9 +16,9 @@ Two writers never clobber each other's file: when the name for this second is ta
 next free second is used (TF would truncate the older file).
 
 The graph: `add_graph` writes the GraphDef with every node's device. Nodes without an
-explicit device get the device the session placed them on, when the writer knows the session
-(``session=``, or the default session when its graph is the one written), so TensorBoard's
-graph view can colour nodes by device. `add_run_metadata` stores a step's `RunMetadata`
+explicit device get the device the session placed them on, spelled as an explicit one
+(``/device:CPU:1``), when the writer knows the session (``session=``, or the default session
+when its graph is the one written), so TensorBoard's graph view can colour nodes by device. `add_run_metadata` stores a step's `RunMetadata`
 (step stats, partition graphs), which TensorBoard shows as compute time and memory.
 """
 
@@ -28,6 +28,7 @@ import threading
 import time
 import warnings
 
+from sessionlib.framework import device_spec
 from sessionlib.framework import graph as graph_lib
 from sessionlib.lib_io import tf_record
 from sessionlib.protos import event_pb2, summary_pb2
@@ -340,8 +341,14 @@ class FileWriter:
         except Exception:  # noqa: BLE001 - a graph that cannot be placed keeps its own devices
             return
         for node in graph_def.node:
-            if not node.device and devices.get(node.name):
-                node.device = devices[node.name]
+            device = devices.get(node.name)
+            if not node.device and device:
+                # Spelled as `tf.device` scopes spell it ('/device:CPU:0'): TensorBoard colours
+                # nodes by their device string, and every device of a session is local, so the
+                # full name would give one device two colours beside explicitly placed nodes.
+                if device.startswith(device_spec.LOCAL_PREFIX + "/"):
+                    device = device[len(device_spec.LOCAL_PREFIX):]
+                node.device = device
 
     def add_meta_graph(self, meta_graph_def, global_step=None):
         """Adds a `MetaGraphDef` (any proto with ``SerializeToString``).

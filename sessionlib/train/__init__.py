@@ -54,3 +54,26 @@ __all__ += ["summary_iterator"]
 # Graph files (issue 13): `tf.train.write_graph` (also `tf.io.write_graph`).
 from sessionlib.framework.graph_io import write_graph  # noqa: E402
 __all__ += ["write_graph"]
+
+# Meta graphs (issue 13, i13-meta): `.meta` files with the graph, collections and SaverDef.
+from sessionlib.train.meta_graph_io import export_meta_graph, import_meta_graph  # noqa: E402
+__all__ += ["export_meta_graph", "import_meta_graph"]
+
+# Training loops (i13-monitored): MonitoredSession, Scaffold, SessionRunHook and TF's hooks.
+from sessionlib.train.session_run_hook import (SessionRunArgs, SessionRunContext,  # noqa: E402
+                                               SessionRunHook, SessionRunValues)
+from sessionlib.train.session_manager import SessionManager  # noqa: E402
+from sessionlib.train.basic_session_run_hooks import (  # noqa: E402
+    CheckpointSaverHook, CheckpointSaverListener, FeedFnHook, FinalOpsHook,
+    GlobalStepWaiterHook, LoggingTensorHook, NanLossDuringTrainingError, NanTensorHook,
+    SecondOrStepTimer, StepCounterHook, StopAtStepHook, SummarySaverHook, SummaryWriterCache)
+from sessionlib.train.monitored_session import (  # noqa: E402
+    ChiefSessionCreator, MonitoredSession, MonitoredTrainingSession, Scaffold, SessionCreator,
+    SingularMonitoredSession, WorkerSessionCreator)
+__all__ += ["SessionRunHook", "SessionRunArgs", "SessionRunContext", "SessionRunValues",
+            "SessionManager", "CheckpointSaverHook", "CheckpointSaverListener", "FeedFnHook",
+            "FinalOpsHook", "GlobalStepWaiterHook", "LoggingTensorHook",
+            "NanLossDuringTrainingError", "NanTensorHook", "SecondOrStepTimer",
+            "StepCounterHook", "StopAtStepHook", "SummarySaverHook", "SummaryWriterCache",
+            "ChiefSessionCreator", "MonitoredSession", "MonitoredTrainingSession", "Scaffold",
+            "SessionCreator", "SingularMonitoredSession", "WorkerSessionCreator"]

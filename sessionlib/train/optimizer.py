@@ -29,6 +29,12 @@ def _is_variable(value):
     return isinstance(value, variables.Variable)
 
 
+def _use_resource(var):
+    """None (the default kind) for a resource variable, False for a reference variable: an
+    optimizer's own variables are of the kind of the variable they serve, as in TF."""
+    return False if var.dtype._is_ref_dtype else None
+
+
 def _var_key(var):
     """The key of a variable in the slot dicts (TF keys by (graph, op name))."""
     return (var.graph, var.op.name)
@@ -221,7 +227,7 @@ class Optimizer:
                              f"{[str(v) for _, v in converted]}.")
         self._assert_valid_dtypes(var_list)
         for g, v in converted:
-            if g is not None and g.dtype is not v.dtype:
+            if g is not None and g.dtype is not v.dtype.base_dtype:
                 raise ValueError(f"Gradient of type {g.dtype.name} for variable {v.name} of "
                                  f"type {v.dtype.name}")
         graph = var_list[0].graph
@@ -285,7 +291,7 @@ class Optimizer:
     def _assert_valid_dtypes(self, tensors):
         valid = self._valid_dtypes()
         for t in tensors:
-            if t.dtype not in valid:
+            if t.dtype.base_dtype not in valid:
                 names = ", ".join(f"tf.{d.name}" for d in valid)
                 raise ValueError(f"Invalid type tf.{t.dtype.name} for {t.name}, expected: "
                                  f"[{names}].")
@@ -344,9 +350,11 @@ class Optimizer:
             graph = var.graph
             with graph.as_default(), graph.control_dependencies(None), \
                     graph.name_scope(None), _device_of(var):
+                # A reference variable's slots are reference variables, as in TF.
                 named[key] = variables.Variable(make_initial_value, trainable=False,
                                                 name=f"{var.op.name}/{op_name}",
-                                                dtype=var.dtype)
+                                                dtype=var.dtype.base_dtype,
+                                                use_resource=_use_resource(var))
         return named[key]
 
     def _zeros_slot(self, var, slot_name, op_name):
@@ -355,12 +363,14 @@ class Optimizer:
     def _constant_slot(self, var, value, slot_name, op_name):
         from sessionlib.ops import array_ops
 
+        dtype = var.dtype.base_dtype
+
         def initial_value():
             if var.shape.is_fully_defined():
                 return array_ops.fill(var.shape.as_list(),
-                                      graph_lib.convert_to_tensor(value, dtype=var.dtype))
+                                      graph_lib.convert_to_tensor(value, dtype=dtype))
             return array_ops.zeros_like(var.initial_value) + graph_lib.convert_to_tensor(
-                value, dtype=var.dtype)
+                value, dtype=dtype)
 
         return self._get_or_make_slot(var, initial_value, slot_name, op_name)
 
@@ -374,7 +384,8 @@ class Optimizer:
         if found is None:
             with graph.as_default(), graph.control_dependencies(None), \
                     graph.name_scope(None), _device_of(colocate_with):
-                found = variables.Variable(initial_value, name=name, trainable=False)
+                found = variables.Variable(initial_value, name=name, trainable=False,
+                                           use_resource=_use_resource(colocate_with))
             self._non_slot_dict[key] = found
         return found
 
@@ -420,5 +431,5 @@ def _increment(global_step, scope):
     if not global_step.dtype.is_integer:
         raise TypeError(f"global_step must be an integer Variable, got "
                         f"{global_step.dtype.name}")
-    one = graph_lib.convert_to_tensor(1, dtype=global_step.dtype)
+    one = graph_lib.convert_to_tensor(1, dtype=global_step.dtype.base_dtype)
     return global_step.assign_add(one, name=scope, read_value=False)

@@ -40,6 +40,9 @@ class QueueRunner:
         ``queue.close(cancel_pending_enqueues=True)``.
       queue_closed_exception_types: the errors that mean "the input is exhausted, stop
         cleanly"; default ``(tf.errors.OutOfRangeError,)``.
+      queue_runner_def: a ``QueueRunnerDef`` naming the queue and ops of a runner already in
+        the graph (an imported meta graph's); the other arguments must then be None.
+      import_scope: with `queue_runner_def`, the name scope its names were imported under.
 
     Raises:
       ValueError: without a queue or enqueue ops.
@@ -47,8 +50,15 @@ class QueueRunner:
 
     def __init__(self, queue=None, enqueue_ops=None, close_op=None, cancel_op=None,
                  queue_closed_exception_types=None, queue_runner_def=None, import_scope=None):
+        self._lock = threading.Lock()
+        # Session -> enqueue threads still running for it (weak: a dropped session is gone).
+        self._runs_per_session = weakref.WeakKeyDictionary()
+        self._exceptions_raised = []
         if queue_runner_def is not None:
-            raise NotImplementedError("QueueRunner from a QueueRunnerDef is not supported")
+            if queue or enqueue_ops:
+                raise ValueError("queue_runner_def and queue are mutually exclusive.")
+            self._init_from_proto(queue_runner_def, import_scope)
+            return
         if queue is None:
             raise ValueError("Either queue_runner_def or queue must be specified.")
         if not enqueue_ops:
@@ -68,10 +78,50 @@ class QueueRunner:
                                 "of tf.error types, but saw: "
                                 f"{queue_closed_exception_types}")
             self._queue_closed_exception_types = types
-        self._lock = threading.Lock()
-        # Session -> enqueue threads still running for it (weak: a dropped session is gone).
-        self._runs_per_session = weakref.WeakKeyDictionary()
-        self._exceptions_raised = []
+
+    def _init_from_proto(self, queue_runner_def, import_scope=None):
+        """Finds the queue and ops a ``QueueRunnerDef`` names in the default graph. The queue
+        is then its Operation (as in TF), which is all a runner needs of it: its name."""
+        from sessionlib.framework import meta_graph
+
+        graph = graph_lib.get_default_graph()
+
+        def element(name):
+            return graph.as_graph_element(meta_graph.prepend_name_scope(name, import_scope))
+
+        self._queue = element(queue_runner_def.queue_name)
+        self._enqueue_ops = [element(name) for name in queue_runner_def.enqueue_op_name]
+        self._close_op = element(queue_runner_def.close_op_name)
+        self._cancel_op = element(queue_runner_def.cancel_op_name)
+        codes = list(queue_runner_def.queue_closed_exception_types)
+        self._queue_closed_exception_types = (
+            tuple(errors.exception_type_from_error_code(code) for code in codes) if codes
+            else (errors.OutOfRangeError,))
+
+    @staticmethod
+    def from_proto(queue_runner_def, import_scope=None):
+        """The QueueRunner whose queue and ops a ``QueueRunnerDef`` names."""
+        return QueueRunner(queue_runner_def=queue_runner_def, import_scope=import_scope)
+
+    def to_proto(self, export_scope=None):
+        """This runner's ``QueueRunnerDef``: the names of its queue and ops without
+        `export_scope`, or None when the queue is not under it."""
+        from sessionlib.framework import meta_graph
+        from sessionlib.protos import queue_runner_pb2
+
+        if export_scope and not self.name.startswith(export_scope):
+            return None
+
+        def strip(name):
+            return meta_graph.strip_name_scope(name, export_scope)
+
+        return queue_runner_pb2.QueueRunnerDef(
+            queue_name=strip(self.name),
+            enqueue_op_name=[strip(op.name) for op in self._enqueue_ops],
+            close_op_name=strip(self._close_op.name),
+            cancel_op_name=strip(self._cancel_op.name),
+            queue_closed_exception_types=[errors.error_code_from_exception_type(t)
+                                          for t in self._queue_closed_exception_types])
 
     @property
     def queue(self):
@@ -216,3 +266,17 @@ def start_queue_runners(sess=None, coord=None, daemon=True, start=True,
         for qr in sess.graph.get_collection(collection):
             threads.extend(qr.create_threads(sess, coord=coord, daemon=daemon, start=start))
     return threads
+
+
+def _register_meta_graph_functions():
+    """Queue runners go into a MetaGraphDef as QueueRunnerDef protos (as TF registers them)."""
+    from sessionlib.framework import meta_graph
+    from sessionlib.protos import queue_runner_pb2
+
+    meta_graph.register_proto_function(
+        GraphKeys.QUEUE_RUNNERS, proto_type=queue_runner_pb2.QueueRunnerDef,
+        to_proto=lambda runner, export_scope=None: runner.to_proto(export_scope),
+        from_proto=QueueRunner.from_proto)
+
+
+_register_meta_graph_functions()

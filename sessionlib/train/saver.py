@@ -23,9 +23,12 @@ Retention. `save` records the checkpoint in `last_checkpoints` and the directory
 ``checkpoint`` state file (text proto) and deletes the files of checkpoints beyond
 `max_to_keep`, except one every `keep_checkpoint_every_n_hours`.
 
-Meta graphs. ``write_meta_graph=True`` writes ``<prefix>.meta`` only when
-``sessionlib.train.export_meta_graph`` exists (it belongs to another part of the work);
-until then it behaves as ``write_meta_graph=False``.
+Meta graphs. ``write_meta_graph=True`` writes ``<prefix>.meta`` through
+``sessionlib.train.export_meta_graph`` (``train/meta_graph_io.py``), with this saver's
+``SaverDef``. A Saver made from a ``SaverDef`` (``Saver(saver_def=...)``, as
+``tf.train.import_meta_graph`` makes one) builds nothing: it runs the ops the proto names, in
+the name scope `name` when given (the import scope). Savers in the ``savers`` collection are
+written to a meta graph as ``SaverDef`` protos and rebuilt on import.
 """
 
 import numbers
@@ -35,6 +38,7 @@ import uuid
 
 from sessionlib import dtypes
 from sessionlib.framework import graph as graph_lib
+from sessionlib.framework import meta_graph
 from sessionlib.ops import array_ops, checkpoint_ops, control_flow_ops
 from sessionlib.ops import variables as variables_lib
 from sessionlib.protos import saver_pb2
@@ -81,6 +85,17 @@ def _variables_by_name(var_list):
     return by_name
 
 
+def _scoped_saver_def(saver_def, scope):
+    """A copy of `saver_def` with its names under name scope `scope`."""
+    scoped = SaverDef()
+    scoped.CopyFrom(saver_def)
+    scoped.filename_tensor_name = meta_graph.prepend_name_scope(
+        saver_def.filename_tensor_name, scope)
+    scoped.save_tensor_name = meta_graph.prepend_name_scope(saver_def.save_tensor_name, scope)
+    scoped.restore_op_name = meta_graph.prepend_name_scope(saver_def.restore_op_name, scope)
+    return scoped
+
+
 def _shape_spec(variable):
     """TF's ``"<full shape> <full slice>"`` spec of a variable, or "" when it cannot say."""
     shape = variable.shape
@@ -101,9 +116,11 @@ class Saver:
         several devices).
       max_to_keep: how many recent checkpoints to keep (None or 0: all).
       keep_checkpoint_every_n_hours: also keep one checkpoint every this many hours.
-      name: the name scope of the saver's ops (default ``'save'``).
+      name: the name scope of the saver's ops (default ``'save'``); with `saver_def`, the
+        scope its names were imported under (they are prefixed with it, as in TF).
       restore_sequentially: accepted; restores of one device run as one op.
-      saver_def: an existing ``SaverDef`` to use instead of building ops.
+      saver_def: an existing ``SaverDef`` to use instead of building ops: the saver runs the
+        ops it names (``tf.train.import_meta_graph`` makes its Saver so).
       builder: must be None (TF's custom builders are not supported).
       defer_build: build the ops only when `build` is called.
       allow_empty: allow saving nothing (`save` then returns None).
@@ -152,6 +169,9 @@ class Saver:
         self._last_preserved_timestamp = None
         self._graph = None
         if saver_def is not None:
+            if name:
+                # `name` is the import scope of the ops the SaverDef names (TF's overloading).
+                self.saver_def = _scoped_saver_def(saver_def, name)
             self._check_saver_def()
             self._is_built = True
             self._is_empty = False
@@ -200,7 +220,6 @@ class Saver:
                                   keep_checkpoint_every_n_hours=(
                                       self._keep_checkpoint_every_n_hours),
                                   version=self._write_version)
-        graph.add_to_collection(_SAVERS_COLLECTION, self)
 
     def _save_inputs(self, items):
         names = [name for name, _ in items]
@@ -243,7 +262,7 @@ class Saver:
         specs = ["" if self._reshape else _shape_spec(variable) for _, variable in items]
         with graph.device(device or None):
             restored = checkpoint_ops.restore_v2(filename, names, specs,
-                                                 [variable.dtype for _, variable in items],
+                                                 [variable.dtype.base_dtype for _, variable in items],
                                                  name="RestoreV2")
         assigns = []
         for (name, variable), value in zip(items, restored):
@@ -269,10 +288,28 @@ class Saver:
         return self.saver_def
 
     def to_proto(self, export_scope=None):
-        """The ``SaverDef`` (export scopes are not supported)."""
-        if export_scope:
-            raise NotImplementedError("export_scope is not supported")
-        return self.saver_def
+        """The ``SaverDef``, with `export_scope` stripped from its names.
+
+        Returns:
+          The proto, or None when the saver's ops are not all under `export_scope`.
+        """
+        if not export_scope:
+            return self.saver_def
+        names = (self.saver_def.filename_tensor_name, self.saver_def.save_tensor_name,
+                 self.saver_def.restore_op_name)
+        if not all(name.startswith(export_scope) for name in names):
+            return None
+        saver_def = SaverDef()
+        saver_def.CopyFrom(self.saver_def)
+        saver_def.filename_tensor_name = meta_graph.strip_name_scope(names[0], export_scope)
+        saver_def.save_tensor_name = meta_graph.strip_name_scope(names[1], export_scope)
+        saver_def.restore_op_name = meta_graph.strip_name_scope(names[2], export_scope)
+        return saver_def
+
+    @staticmethod
+    def from_proto(saver_def, import_scope=None):
+        """A Saver running the ops `saver_def` names, under `import_scope`."""
+        return Saver(saver_def=saver_def, name=import_scope)
 
     # ---- checkpoints kept -------------------------------------------------------------------
 
@@ -347,8 +384,7 @@ class Saver:
           global_step: appended as ``-N``: an int, or a tensor or variable evaluated in `sess`.
           latest_filename: the state file's name (default ``'checkpoint'``).
           meta_graph_suffix: the meta graph file's suffix.
-          write_meta_graph: also write ``<prefix>.<suffix>`` (when the meta graph exporter
-            exists; see the module docstring).
+          write_meta_graph: also write the meta graph, ``<prefix>.<suffix>``.
           write_state: update `last_checkpoints`, the state file, and delete old checkpoints.
           strip_default_attrs, save_debug_info: passed to the meta graph exporter.
 
@@ -406,15 +442,17 @@ class Saver:
         return written
 
     def export_meta_graph(self, filename=None, collection_list=None, as_text=False,
-                          export_scope=None, clear_devices=False, clear_extra_defaults=False,
+                          export_scope=None, clear_devices=False, clear_extraneous_savers=False,
                           strip_default_attrs=False, save_debug_info=False):
         """Writes the graph and this saver's SaverDef as a MetaGraphDef (TF's method).
 
-        Delegates to ``sessionlib.train.export_meta_graph``, which belongs to the meta-graph
-        part of the work.
+        Args:
+          filename: the file to write (binary, or text with `as_text`); None writes nothing.
+          collection_list, as_text, export_scope, clear_devices, clear_extraneous_savers,
+            strip_default_attrs, save_debug_info: as ``tf.train.export_meta_graph``'s.
 
-        Raises:
-          NotImplementedError: while ``tf.train.export_meta_graph`` does not exist.
+        Returns:
+          The ``MetaGraphDef``.
         """
         exporter = _meta_graph_exporter()
         if exporter is None:
@@ -422,7 +460,7 @@ class Saver:
         return exporter(filename=filename, saver_def=self.saver_def,
                         collection_list=collection_list, as_text=as_text, graph=self._graph,
                         export_scope=export_scope, clear_devices=clear_devices,
-                        clear_extra_defaults=clear_extra_defaults,
+                        clear_extraneous_savers=clear_extraneous_savers,
                         strip_default_attrs=strip_default_attrs,
                         save_debug_info=save_debug_info)
 
@@ -451,3 +489,10 @@ class Saver:
         filename_tensor = graph.get_tensor_by_name(self.saver_def.filename_tensor_name)
         sess.run(graph.get_operation_by_name(self.saver_def.restore_op_name),
                  {filename_tensor: save_path})
+
+
+# Savers go into a MetaGraphDef's "savers" collection as SaverDef protos (as in TF).
+meta_graph.register_proto_function(
+    _SAVERS_COLLECTION, proto_type=SaverDef,
+    to_proto=lambda saver, export_scope=None: saver.to_proto(export_scope=export_scope),
+    from_proto=Saver.from_proto)

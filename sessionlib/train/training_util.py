@@ -87,3 +87,50 @@ def get_or_create_global_step(graph=None):
     if step is None:
         step = create_global_step(graph)
     return step
+
+
+# ---- the global step's read tensor (i13-monitored: hooks share it, as TF's do) -------------
+
+GLOBAL_STEP_READ_KEY = "global_step_read_op_cache"
+
+
+def _get_global_step_read(graph=None):
+    """The cached read tensor of the global step of `graph`, or None.
+
+    Raises:
+      RuntimeError: if the cache collection holds more than one tensor.
+    """
+    graph = graph or graph_lib.get_default_graph()
+    found = graph.get_collection(GLOBAL_STEP_READ_KEY)
+    if len(found) > 1:
+        raise RuntimeError(f"There are multiple items in collection {GLOBAL_STEP_READ_KEY}. "
+                           f"There should be only one.")
+    return found[0] if found else None
+
+
+def _get_or_create_global_step_read(graph=None):
+    """A tensor holding a copy of the global step (``global_step/add:0``), made once per graph.
+
+    Hooks fetch it in every run: a copy (``+ 0``) rather than the variable, so a fetch never
+    aliases the variable that the train op updates in the same run. TF wraps the read in a
+    ``cond`` on ``is_variable_initialized``; sessionlib has no ``cond``, and the hooks only
+    fetch it after the monitored session initialized the variables.
+
+    Returns:
+      The tensor, or None when the graph has no global step.
+    """
+    graph = graph or graph_lib.get_default_graph()
+    read = _get_global_step_read(graph)
+    if read is not None:
+        return read
+    step = get_global_step(graph)
+    if step is None:
+        return None
+    from sessionlib.ops import variables
+
+    with graph.as_default(), graph.control_dependencies(None), graph.name_scope(None):
+        with graph.name_scope(step.op.name + "/"):
+            value = step.read_value() if isinstance(step, variables.Variable) else step
+            read = value + 0
+    graph.add_to_collection(GLOBAL_STEP_READ_KEY, read)
+    return read

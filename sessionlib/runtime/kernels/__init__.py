@@ -25,6 +25,7 @@ from sessionlib.runtime.kernels import (  # noqa: F401 - each module registers i
     nn_model_kernels,
     nn_fused_kernels,  # i14-remap
     random_kernels,
+    ref_kernels,  # i13-ref
     sampling_kernels,
     scatter_gather_kernels,
     segment_kernels,

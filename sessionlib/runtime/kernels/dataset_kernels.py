@@ -43,7 +43,7 @@ import threading
 import numpy as np
 
 from sessionlib import dtypes, errors
-from sessionlib.framework import registry
+from sessionlib.framework import registry, tensor_bundle
 from sessionlib.runtime import fusion
 from sessionlib.runtime import plan as plan_lib
 from sessionlib.runtime.executor import get_executor, default_executor_name
@@ -64,11 +64,19 @@ def _end_of_sequence():
 # ---- functions ------------------------------------------------------------------------------
 
 class _Function:
-    """A traced user function: its sub-graph compiled once into a plan, run per element."""
+    """A traced user function: its sub-graph compiled once into a plan, run per element.
 
-    def __init__(self, spec, env):
+    Its inputs are the element's components, then the tensors it captured from the outer
+    graph (``spec["capture_inputs"]``), whose values `captures` holds from the iterator's
+    initialization (``spec["captured"]`` indexes them): they are fed with every element.
+    """
+
+    def __init__(self, spec, env, captures):
         self._env = env
-        self._inputs = list(spec["inputs"])
+        element_inputs = list(spec["inputs"])
+        capture_inputs = list(spec.get("capture_inputs", ()))
+        self._inputs = element_inputs + capture_inputs
+        self._captured = tuple(captures[index] for index in spec.get("captured", ()))
         self._outputs = list(spec["outputs"])
         order = plan_lib.prune(self._inputs, self._outputs, ())
         self._plan, self._feed_slots, self._fetch_slots = plan_lib.compile_plan(
@@ -77,11 +85,16 @@ class _Function:
         executor = get_executor(default_executor_name())
         self._bound = executor.bind(self._plan)
         self._run_plan = executor.run_plan
-        self.vectorizable = _is_elementwise(order, self._inputs, self._outputs)
+        # A captured scalar is a constant of the function, as far as mapping a batch goes.
+        scalars = {tensor for tensor, value in zip(capture_inputs, self._captured)
+                   if np.ndim(value) == 0 and not isinstance(value, bytes)
+                   and tensor.dtype is not dtypes.resource}
+        self.vectorizable = len(scalars) == len(capture_inputs) and _is_elementwise(
+            order, element_inputs, self._outputs, scalars)
 
     def __call__(self, element):
         slots = [None] * self._plan.num_slots
-        for number, value in zip(self._feed_slots, element):
+        for number, value in zip(self._feed_slots, element + self._captured):
             slots[number] = value
         try:
             self._run_plan(self._bound, slots, self._env.ctx, NodeFailure)
@@ -103,17 +116,18 @@ def _is_elementwise_op(op):
     return name in fusion.OPCODES and name not in fusion.REDUCTIONS
 
 
-def _is_elementwise(order, inputs, outputs):
+def _is_elementwise(order, inputs, outputs, scalars=frozenset()):
     """Whether the function maps a batch of elements as it maps each one: every op is
-    elementwise, its only non-element inputs are scalar constants, and element-derived inputs
-    of one op have one fully defined shape (so no broadcasting mixes elements). Then `map`
-    followed by `batch` runs the function once per batch (the same values, computed once)."""
+    elementwise, its only non-element inputs are scalar constants (or `scalars`, captured
+    scalars), and element-derived inputs of one op have one fully defined shape (so no
+    broadcasting mixes elements). Then `map` followed by `batch` runs the function once per
+    batch (the same values, computed once)."""
     derived = set(inputs)
     for tensor in inputs:
         if tensor.shape.rank is None:
             return False
     for op in order:
-        if op.type == "Placeholder" and all(t in derived for t in op.outputs):
+        if op.type == "Placeholder" and all(t in derived or t in scalars for t in op.outputs):
             continue
         if op.type == "Const":
             if any(t.shape.rank != 0 for t in op.outputs):
@@ -123,7 +137,8 @@ def _is_elementwise(order, inputs, outputs):
             return False
         element_inputs = [t for t in op.inputs if t in derived]
         constants = [t for t in op.inputs if t not in derived]
-        if any(t.op.type != "Const" or t.shape.rank != 0 for t in constants):
+        if any(t not in scalars and (t.op.type != "Const" or t.shape.rank != 0)
+               for t in constants):
             return False
         if not element_inputs:
             return False
@@ -566,6 +581,78 @@ class _Cache(_Node):
         self.cached = recorded
 
 
+class _FileCache(_Node):
+    """`cache(filename)`: the first complete pass is written to files at prefix `filename`,
+    and every later pass (a later epoch, another iterator, another session or program) reads
+    them instead of the input.
+
+    The files are TF's own cache format: a tensor bundle (``framework/tensor_bundle.py``, the
+    checkpoint format) whose tensor named by `_cache_key` is one component of one element, so
+    TF reads our cache files and we read TF's. The writer streams elements to a temporary data
+    file and renames it into place with the index when the pass ends: a pass that stops early
+    (or fails) leaves no cache, as TF discards a partial one, and a reader only ever sees a
+    complete cache.
+    """
+
+    def __init__(self, child, filename, num_components, env):
+        self.child, self.env = child, env
+        self.prefix = filename.decode() if isinstance(filename, bytes) else str(filename)
+        self.keys = _CacheKeys(num_components)
+
+    def iterate(self):
+        if tensor_bundle.bundle_exists(self.prefix):
+            yield from self._read()
+            return
+        try:
+            writer = tensor_bundle.BundleWriter(self.prefix)
+        except OSError as error:
+            raise errors.NotFoundError(
+                None, None, f"Failed to create the cache file {self.prefix}: "
+                f"{error.strerror}") from None
+        finished = False
+        try:
+            for index, element in enumerate(self.child.iterate()):
+                for component, value in enumerate(element):
+                    writer.add(self.keys(index, component), value)
+                yield element
+            writer.finish()
+            finished = True
+        finally:
+            if not finished:
+                writer.abort()
+
+    def _read(self):
+        reader = tensor_bundle.BundleReader(self.prefix)
+        keys = self.keys
+        try:
+            index = 0
+            while reader.has_tensor(keys(index, 0)):
+                self.env.check()
+                element = []
+                for component in range(keys.num_components):
+                    if not reader.has_tensor(keys(index, component)):
+                        raise errors.InvalidArgumentError(
+                            None, None, f"The cache file {self.prefix} does not match the "
+                            f"dataset: its element {index} lacks component {component}")
+                    element.append(_readonly(reader.read(keys(index, component))))
+                yield tuple(element)
+                index += 1
+        finally:
+            reader.close()
+
+
+class _CacheKeys:
+    """The tensor names of a cache file, TF's: the element index right-aligned in 7 columns,
+    ``_``, and the component index right-aligned as wide as the largest one."""
+
+    def __init__(self, num_components):
+        self.num_components = num_components
+        self.width = len(str(max(num_components - 1, 0)))
+
+    def __call__(self, index, component):
+        return "%7d_%*d" % (index, self.width, component)
+
+
 class _Prefetch(_Node):
     """Fills a bounded buffer from a background thread, so input overlaps the consumer."""
 
@@ -706,10 +793,10 @@ def build(description, captures, env):
     if kind == "concatenate":
         return _Concatenate(children)
     if kind == "map":
-        return _Map(children[0], _Function(args["function"], env),
+        return _Map(children[0], _Function(args["function"], env, captures),
                     args["num_parallel_calls"], env)
     if kind == "filter":
-        return _Filter(children[0], _Function(args["function"], env))
+        return _Filter(children[0], _Function(args["function"], env, captures))
     if kind == "batch":
         return _Batch(children[0], int(captures[args["batch_size"]]),
                       bool(captures[args["drop_remainder"]]))
@@ -728,11 +815,14 @@ def build(description, captures, env):
     if kind == "skip":
         return _Skip(children[0], int(captures[args["count"]]))
     if kind == "cache":
+        filename = captures[args["filename"]][()] if "filename" in args else b""
+        if filename:
+            return _FileCache(children[0], filename, args["num_components"], env)
         return _Cache(children[0])
     if kind == "prefetch":
         return _Prefetch(children[0], int(captures[args["buffer_size"]]), env)
     if kind == "interleave":
-        function = _Function(args["function"], env)
+        function = _Function(args["function"], env, captures)
         inner = args["dataset"]
 
         def make_dataset(element):

@@ -451,6 +451,10 @@ register_kernel("SparseSoftmaxCrossEntropyWithLogits",
 register_kernel("LogSoftmax", reference=_log_softmax_kernel)
 register_kernel("L2Loss", reference=_l2_loss_kernel)
 register_kernel("FusedBatchNormV3", reference=_fused_batch_norm_kernel)
+# TF 1's FusedBatchNorm: V3 without reserve_space_3 (i13-ref).
+register_kernel("FusedBatchNorm",
+                reference=lambda ctx, inputs, attrs: _fused_batch_norm_kernel(
+                    ctx, inputs, attrs)[:5])
 register_kernel("FusedBatchNormGradV3", reference=_fused_batch_norm_grad_kernel)
 register_kernel("LRN", reference=_lrn_kernel)
 register_kernel("LRNGrad", reference=_lrn_grad_kernel)

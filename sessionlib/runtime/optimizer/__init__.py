@@ -189,4 +189,6 @@ def optimize(nodes, feed_keys, fetch_keys, options=None):
 
 
 # The pass modules register themselves on import (each adds one line here).
+from sessionlib.runtime.optimizer import constant_folding  # noqa: E402,F401
+from sessionlib.runtime.optimizer import cse  # noqa: E402,F401
 from sessionlib.runtime.optimizer import remapper  # noqa: E402,F401

@@ -142,6 +142,7 @@ def _fused_node(node_class, graph, chain):
         attrs.update(TArgs=(contraction.attrs["T"],), num_host_args=0, filter_format="HWIO")
     attrs["_name"] = name
     attrs["_rewritten_from"] = tuple(nodes[i].name for i in chain)
+    attrs["_rewrite_kind"] = "fused"     # traces: "y/_rewrite_0 = _FusedMatMul(..) [fused: ..]"
     controls = []
     for i in chain:
         controls.extend(c for c in nodes[i].controls if c not in controls)
