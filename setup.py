@@ -80,6 +80,11 @@ def _fused_arch_flags():
 # sigmoid/relu/maximum in vectorised loops (no code reads FP exception flags); libmvec gives
 # vector exp/log/tanh/... Neither changes results beyond the few-ulp note in fused.pyx.
 _MODULE_COMPILE_ARGS = {"sessionlib._core.fused": ["-fno-trapping-math"] + _fused_arch_flags()}
+# epilogue (the bias + activation pass of _FusedMatMul/_FusedConv2D) shares fused's vector math;
+# -ffp-contract=off keeps bias add and activation rounded as two separate kernels would.
+_MODULE_COMPILE_ARGS["sessionlib._core.epilogue"] = (_MODULE_COMPILE_ARGS["sessionlib._core.fused"]
+                                                     + ["-ffp-contract=off"])
+_VECTOR_MATH_MODULES = ("sessionlib._core.fused", "sessionlib._core.epilogue")
 
 
 def _extensions():
@@ -93,7 +98,7 @@ def _extensions():
     extensions = []
     for source in sorted(glob.glob(os.path.join(_CORE_DIR, "*.pyx"))):
         module = os.path.splitext(source)[0].replace(os.sep, ".")
-        is_fused = module == "sessionlib._core.fused"
+        is_fused = module in _VECTOR_MATH_MODULES
         extensions.append(
             Extension(
                 module,

@@ -76,6 +76,9 @@ FIGURES = {
     # the same step written in numpy, the floor of any runtime.
     "train_mlp": ("MLP 784-256-256-10 Adam step, batch 128 (ms; base: numpy)", "<= 0.6x TF"),
     "train_cnn": ("CNN conv32-pool-conv64-pool-fc1024-fc10 Adam, b64 (ms)", "<= 1.0x TF"),
+    # Issue 14 (remapping): the train_mlp step with the remapping rewrite on, against the same
+    # step with it off (RewriterConfig.remapping = OFF), in alternating rounds of one run.
+    "train_mlp_remap": ("the MLP step, remapping on (ms; base: remapping off)", "< 1.0x base"),
     "build_mlp": ("build the MLP training graph with minimize (ms)", "<= 0.2x TF"),
     "build_cnn": ("build the CNN training graph with minimize (ms)", "<= 0.2x TF"),
     "train_vars": ("GD step on 400 scalar variables (µs; base: 10 variables)",
@@ -787,6 +790,36 @@ def bench_train_mlp(backend):
     return ours, _best_ms(_numpy_mlp_step())
 
 
+def _remapping_config(tf, on):
+    config = tf.ConfigProto()
+    if not on:
+        config.graph_options.rewrite_options.remapping = 2   # RewriterConfig.OFF
+    return config
+
+
+def bench_train_mlp_remap(backend):
+    """The MLP step with remapping on and off, in alternating rounds (one graph, two
+    sessions), so that a noisy moment of the machine hits both alike."""
+    tf = _tf_module(backend)
+    graph, init, train, _, feeds = _mlp_training_graph(tf)
+    sessions = [tf.Session(graph=graph, config=_remapping_config(tf, on)) for on in (True, False)]
+    try:
+        for sess in sessions:
+            sess.run(init)
+            for _ in range(3):
+                sess.run(train, feeds)
+        best = [float("inf")] * len(sessions)
+        for _ in range(3 * REPEAT):
+            for index, sess in enumerate(sessions):
+                start = time.perf_counter()
+                sess.run(train, feeds)
+                best[index] = min(best[index], time.perf_counter() - start)
+        return tuple(value * 1e3 for value in best)
+    finally:
+        for sess in sessions:
+            sess.close()
+
+
 def bench_train_cnn(backend):
     tf = _tf_module(backend)
     return _training_step_ms(tf, _cnn_training_graph), None
@@ -1062,6 +1095,7 @@ BENCHMARKS = {
     "held_results": bench_held_results,
     "train_mlp": bench_train_mlp,
     "train_cnn": bench_train_cnn,
+    "train_mlp_remap": bench_train_mlp_remap,
     "build_mlp": bench_build_mlp,
     "build_cnn": bench_build_cnn,
     "train_vars": bench_train_vars,

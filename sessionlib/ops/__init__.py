@@ -18,3 +18,4 @@ from sessionlib.ops import checkpoint_ops  # noqa: F401
 from sessionlib.ops import summary_ops  # noqa: F401
 from sessionlib.ops import dataset_ops, input_ops  # noqa: F401 - i13-input
 from sessionlib.ops import ref_variable_ops  # noqa: F401 - i13-ref
+from sessionlib.ops import nn_fused_ops  # noqa: F401 - i14-remap

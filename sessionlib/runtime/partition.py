@@ -173,7 +173,8 @@ class PartitionedStep:
         labels = []
         for node in self.nodes.get(device, ()):
             members = node.attrs.get("fused_ops")
-            if members:    # "fused_0 = _FusedElementwise(mul, add)": the ops it holds
+            if members and tracing.REWRITTEN_FROM not in node.attrs:
+                # "fused_0 = _FusedElementwise(mul, add)": the ops it holds
                 labels.append(f"{node.name} = {node.op_type}({', '.join(members)})")
                 continue
             if not self._is_its_op(node):   # "y/_rewrite_0 = Const() [folded: ..]"
@@ -204,7 +205,8 @@ class PartitionedStep:
         graph_def = graph_pb2.GraphDef()
         graph_def.versions.producer = GRAPH_DEF_VERSION
         for node in self.nodes.get(device, ()):
-            if node.attrs.get("fused_ops"):
+            # (A rewritten node may have TF's own fused_ops attr, as _FusedMatMul does.)
+            if node.attrs.get("fused_ops") and tracing.REWRITTEN_FROM not in node.attrs:
                 self._add_fused_node(graph_def, node, device)
                 continue
             if not self._is_its_op(node):

@@ -86,7 +86,7 @@ def plan_entries(plan, ops, devices, nodes=None):
         device = devices[origin] if origin >= 0 else ""
         attrs = plan.attrs[index]
         members = attrs.get("fused_ops")
-        if members:
+        if members and REWRITTEN_FROM not in attrs:   # (_FusedMatMul has TF's fused_ops)
             name = plan.names[index]
             label = f"{name} = {plan.op_types[index]}({', '.join(members)})"
         elif nodes is not None and not _is_its_op(nodes[index], ops):
@@ -307,7 +307,7 @@ def fill_partition_graphs(run_metadata, ops, devices, nodes=None):
     op_by_name = None
     for node in nodes:
         device = devices[node.origin] if node.origin >= 0 else ""
-        if node.attrs.get("fused_ops"):
+        if node.attrs.get("fused_ops") and REWRITTEN_FROM not in node.attrs:
             if op_by_name is None:
                 op_by_name = {op.name: op for op in ops}
             inputs = input_names(node, producers)

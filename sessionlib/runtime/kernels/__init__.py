@@ -23,6 +23,7 @@ from sessionlib.runtime.kernels import (  # noqa: F401 - each module registers i
     metrics_kernels,
     nn_kernels,
     nn_model_kernels,
+    nn_fused_kernels,  # i14-remap
     random_kernels,
     ref_kernels,  # i13-ref
     sampling_kernels,

@@ -192,3 +192,4 @@ def optimize(nodes, feed_keys, fetch_keys, options=None):
 from sessionlib.runtime.optimizer import arithmetic  # noqa: E402,F401
 from sessionlib.runtime.optimizer import constant_folding  # noqa: E402,F401
 from sessionlib.runtime.optimizer import cse  # noqa: E402,F401
+from sessionlib.runtime.optimizer import remapper  # noqa: E402,F401
