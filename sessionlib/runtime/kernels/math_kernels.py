@@ -14,6 +14,7 @@ import numpy as np
 
 from sessionlib import errors
 from sessionlib._core import elementwise as _fast
+from sessionlib.runtime import cores as _cores
 from sessionlib.runtime import reference_kernels as _ref
 from sessionlib.runtime.kernel_table import KIND_BINARY, KIND_UNARY, register_kernel
 
@@ -92,7 +93,8 @@ def _matmul_kernel(ctx, inputs, attrs):
         raise errors.InvalidArgumentError(
             None, None, f"Matrix size-incompatible: In[0]: {list(a.shape)}, In[1]: "
             f"{list(b.shape)}")
-    return (np.asarray(np.matmul(a, b)),)
+    # A big product leases BLAS threads from the core budget (runtime/cores.py).
+    return (np.asarray(_cores.blas_matmul(a, b, _fast.get_num_threads())),)
 
 
 def _batch_matmul_kernel(ctx, inputs, attrs):
