@@ -17,6 +17,8 @@ Usage:
       pow_chain_sum,pow_chain_square,pow_chain_fed        # the rewrite figures (issue 14)
   python tools/bench.py --only assign_add,worker_latency,worker_callable,branches_exp,\
       branches_matmul,transfer64                        # state and device figures (3, 4)
+  python tools/bench.py --tf-python /work/tfref/bin/python --only xdev_64mb,fetch_64mb,\
+      matmul_chain_idle,matmul_chain_two                # the core budget (issue 14)
 
 The baseline column is what each figure is a ratio against: numpy doing the same work for
 the core and kernel figures, numpy's in-place add for ``assign_add``, the in-process session
@@ -69,6 +71,16 @@ FIGURES = {
                      ">= 1.8x, <= TF"),
     "branches_matmul": ("2x4 matmuls 1024^2, CPU:0|CPU:1 (ms; base: both CPU:0)", ">= 1.8x"),
     "transfer64": ("64 MB made on CPU:0, summed on CPU:1 (ms; base: same dev)", "<= +1 ms"),
+    # Issue 14 (the core budget): default 2-device configs (no intra_op threads), so a busy
+    # device may borrow the idle one's core; TF's column is the same code on TF.
+    "xdev_64mb": ("64 MB made on CPU:0, reduced on CPU:1 (ms; base: both on CPU:0)",
+                  "<= 1.0x TF, <= 1.3x base"),
+    "fetch_64mb": ("fetch a 64 MB tensor made on CPU:0 (ms; base: numpy makes it)",
+                   "<= 1.0x TF"),
+    "matmul_chain_idle": ("4 matmuls 1024^2 on CPU:0, CPU:1 idle (ms; base: numpy)",
+                          "<= 1.1x TF"),
+    "matmul_chain_two": ("2x4 matmuls 1024^2, CPU:0|CPU:1 (ms; base: both CPU:0)",
+                         ">= 1.8x"),
     # Issue 10 (flat costs): the baseline column is the same run with no result held.
     "held_results": ("run via a worker, 20k 4 KB results held (µs; base: 0 held)",
                      "<= 1.1x"),
@@ -631,6 +643,99 @@ def bench_transfer64(backend):
     return times[0], times[1]
 
 
+def _default_two_devices(tf):
+    return tf.ConfigProto(device_count={"CPU": 2})
+
+
+def _made_64mb(tf, consumer):
+    """A 64 MB float32 tensor made on CPU:0 from a variable (a fresh buffer each run), and its
+    sum on `consumer`."""
+    with tf.device("/cpu:0"):
+        v = tf.Variable(tf.random_uniform([16 * 1024 * 1024], seed=7))
+        made = v * 2.0
+    with tf.device(consumer):
+        total = tf.reduce_sum(made)
+    return v, made, total
+
+
+def bench_xdev_64mb(backend):
+    """The 64 MB tensor made on CPU:0 and reduced on CPU:1, against the same graph with the
+    reduction on CPU:0, both in a default 2-device session."""
+    tf = _tf_module(backend)
+    times = []
+    for consumer in ("/cpu:1", "/cpu:0"):
+        graph = tf.Graph()
+        with graph.as_default():
+            v, _, total = _made_64mb(tf, consumer)
+        with tf.Session(graph=graph, config=_default_two_devices(tf)) as sess:
+            sess.run(v.initializer)
+            times.append(_best_ms(lambda: sess.run(total), REPEAT))
+    return times[0], times[1]
+
+
+def bench_fetch_64mb(backend):
+    """Fetching the 64 MB tensor made on CPU:0 of a 2-device session; base: numpy making it."""
+    tf = _tf_module(backend)
+    graph = tf.Graph()
+    with graph.as_default():
+        v, made, _ = _made_64mb(tf, "/cpu:0")
+    with tf.Session(graph=graph, config=_default_two_devices(tf)) as sess:
+        sess.run(v.initializer)
+        value = sess.run(v)
+        ours = _best_ms(lambda: sess.run(made), REPEAT)
+    return ours, _best_ms(lambda: value * 2.0, REPEAT)
+
+
+def _matmul_chain(tf, index, links=4):
+    weights = [tf.Variable(tf.random_uniform([1024, 1024], seed=index * 5 + k) / 512.0)
+               for k in range(links + 1)]
+    h = weights[0]
+    for w in weights[1:]:
+        h = tf.matmul(h, w)
+    return h, weights
+
+
+def bench_matmul_chain_idle(backend):
+    """4 chained 1024^2 matmuls on CPU:0 of a default 2-device session (CPU:1 idle); base:
+    numpy's chain in this process (its BLAS on every core)."""
+    tf = _tf_module(backend)
+    graph = tf.Graph()
+    with graph.as_default(), tf.device("/cpu:0"):
+        h, weights = _matmul_chain(tf, 0)
+        total = tf.reduce_sum(h)
+    with tf.Session(graph=graph, config=_default_two_devices(tf)) as sess:
+        sess.run([w.initializer for w in weights])
+        values = sess.run(weights)
+        ours = _best_ms(lambda: sess.run(total), REPEAT)
+
+    def numpy_chain():
+        out = values[0]
+        for w in values[1:]:
+            out = out @ w
+        return out.sum()
+
+    return ours, _best_ms(numpy_chain, REPEAT)
+
+
+def bench_matmul_chain_two(backend):
+    """Two such chains on CPU:0 and CPU:1 against both on CPU:0 (default 2-device config)."""
+    tf = _tf_module(backend)
+    times = []
+    for devices in (("/cpu:0", "/cpu:1"), ("/cpu:0", "/cpu:0")):
+        graph = tf.Graph()
+        with graph.as_default():
+            outputs, initializers = [], []
+            for index, device in enumerate(devices):
+                with tf.device(device):
+                    h, weights = _matmul_chain(tf, index)
+                    outputs.append(tf.reduce_sum(h))
+                initializers.extend(w.initializer for w in weights)
+        with tf.Session(graph=graph, config=_default_two_devices(tf)) as sess:
+            sess.run(initializers)
+            times.append(_best_ms(lambda: sess.run(outputs), REPEAT))
+    return times[0], times[1]
+
+
 def bench_held_results(backend, held=20_000):
     """Per-run time of a worker run that fetches a 4 KB result (an arena block leased to the
     client), with `held` such results still referenced by the user, against none held.
@@ -1093,6 +1198,10 @@ BENCHMARKS = {
     "branches_matmul": bench_branches_matmul,
     "transfer64": bench_transfer64,
     "held_results": bench_held_results,
+    "xdev_64mb": bench_xdev_64mb,
+    "fetch_64mb": bench_fetch_64mb,
+    "matmul_chain_idle": bench_matmul_chain_idle,
+    "matmul_chain_two": bench_matmul_chain_two,
     "train_mlp": bench_train_mlp,
     "train_cnn": bench_train_cnn,
     "train_mlp_remap": bench_train_mlp_remap,

@@ -14,8 +14,8 @@ geometry and call these functions with plain ints.
 #   forward          out2d = col @ w2d
 #   backprop filter  dw2d  = col.T @ dy2d
 #   backprop input   dcol  = dy2d @ w2d.T, then ``_col2im`` adds dcol back onto the input
-# and every GEMM goes through numpy's BLAS (np.dot with ``out=``, no copy), which runs on all
-# the cores BLAS is given. The copies are C loops (nogil, prange-ready over rows of output
+# and every GEMM goes through numpy's BLAS (np.dot with ``out=``, no copy), which runs on the
+# threads the core budget lends the convolution (``cores.blas_lease``, runtime/cores.py). The copies are C loops (nogil, prange-ready over rows of output
 # pixels) that run on ONE thread: an OpenMP team that keeps spinning after the copy takes the
 # cores from BLAS's own threads; measured on 2 cores, a 2-thread im2col made the conv step
 # 2-20x slower, while the serial copy costs ~2 ms of a 14 ms layer (64x14x14x32, 5x5x64).
@@ -48,6 +48,8 @@ import numpy as np
 
 cimport numpy as cnp
 from cython.parallel cimport parallel, prange
+
+from sessionlib._core cimport cores
 from libc.math cimport INFINITY
 from libc.stdlib cimport free, malloc
 from libc.string cimport memcpy, memset
@@ -128,9 +130,11 @@ cdef inline Py_ssize_t _floor_div(Py_ssize_t a, Py_ssize_t b) noexcept nogil:
 cdef int _threads(double work) noexcept nogil:
     # Waking an OpenMP team costs microseconds (much more on a busy machine): small tensors
     # stay on the calling thread.
+    # Parallel loops lease their threads from the core budget (runtime/cores.py); each caller
+    # gives them back (`cores.release`, a no-op for 1) when its nogil block ends.
     if work < PARALLEL_WORK:
         return 1
-    return ew.kernel_num_threads()
+    return cores.lease(ew.kernel_num_threads())
 
 
 # ---- im2col / col2im -------------------------------------------------------------------------
@@ -268,9 +272,14 @@ def _conv2d(const real_t[:, :, :, ::1] x, const real_t[:, :, :, ::1] w_mv, objec
 def conv2d(x, w, Py_ssize_t kh, Py_ssize_t kw, Py_ssize_t sh, Py_ssize_t sw, Py_ssize_t dh,
            Py_ssize_t dw, Py_ssize_t pt, Py_ssize_t pl, Py_ssize_t oh, Py_ssize_t ow):
     """Conv2D of C-contiguous NHWC `x` and HWIO `w` (same float dtype); see the design note."""
-    if x.dtype == np.float32:
+    blas = cores.blas_lease(<double>x.shape[0] * oh * ow * kh * kw * x.shape[3] * w.shape[3],
+                            ew.kernel_num_threads())
+    try:
+        if x.dtype == np.float32:
+            return _conv2d(x, w, x, w, kh, kw, sh, sw, dh, dw, pt, pl, oh, ow)
         return _conv2d(x, w, x, w, kh, kw, sh, sw, dh, dw, pt, pl, oh, ow)
-    return _conv2d(x, w, x, w, kh, kw, sh, sw, dh, dw, pt, pl, oh, ow)
+    finally:
+        cores.blas_release(blas)
 
 
 def _conv2d_backprop_input(const real_t[:, :, :, ::1] dy, object w_arr, object dy_arr,
@@ -309,11 +318,16 @@ def conv2d_backprop_input(w, dy, Py_ssize_t h, Py_ssize_t width, Py_ssize_t kh, 
                           Py_ssize_t sh, Py_ssize_t sw, Py_ssize_t dh, Py_ssize_t dw,
                           Py_ssize_t pt, Py_ssize_t pl, Py_ssize_t oh, Py_ssize_t ow):
     """The input gradient of Conv2D: `dy` (NHWC, oc channels) through HWIO `w`."""
-    if dy.dtype == np.float32:
-        return _conv2d_backprop_input(dy, w, dy, h, width, kh, kw, sh, sw, dh, dw,
-                                                 pt, pl, oh, ow)
-    return _conv2d_backprop_input(dy, w, dy, h, width, kh, kw, sh, sw, dh, dw, pt,
-                                             pl, oh, ow)
+    blas = cores.blas_lease(<double>dy.shape[0] * oh * ow * kh * kw * w.shape[2] * w.shape[3],
+                            ew.kernel_num_threads())
+    try:
+        if dy.dtype == np.float32:
+            return _conv2d_backprop_input(dy, w, dy, h, width, kh, kw, sh, sw, dh, dw,
+                                                     pt, pl, oh, ow)
+        return _conv2d_backprop_input(dy, w, dy, h, width, kh, kw, sh, sw, dh, dw, pt,
+                                                 pl, oh, ow)
+    finally:
+        cores.blas_release(blas)
 
 
 def _conv2d_backprop_filter(const real_t[:, :, :, ::1] x, object x_arr, object dy_arr,
@@ -355,11 +369,16 @@ def conv2d_backprop_filter(x, dy, Py_ssize_t oc, Py_ssize_t kh, Py_ssize_t kw, P
                            Py_ssize_t sw, Py_ssize_t dh, Py_ssize_t dw, Py_ssize_t pt,
                            Py_ssize_t pl, Py_ssize_t oh, Py_ssize_t ow):
     """The filter gradient of Conv2D: ``[kh, kw, c, oc]`` from NHWC `x` and `dy`."""
-    if x.dtype == np.float32:
-        return _conv2d_backprop_filter(x, x, dy, oc, kh, kw, sh, sw, dh, dw, pt,
-                                                  pl, oh, ow)
-    return _conv2d_backprop_filter(x, x, dy, oc, kh, kw, sh, sw, dh, dw, pt, pl,
-                                              oh, ow)
+    blas = cores.blas_lease(<double>x.shape[0] * oh * ow * kh * kw * x.shape[3] * oc,
+                            ew.kernel_num_threads())
+    try:
+        if x.dtype == np.float32:
+            return _conv2d_backprop_filter(x, x, dy, oc, kh, kw, sh, sw, dh, dw, pt,
+                                                      pl, oh, ow)
+        return _conv2d_backprop_filter(x, x, dy, oc, kh, kw, sh, sw, dh, dw, pt, pl,
+                                                  oh, ow)
+    finally:
+        cores.blas_release(blas)
 
 
 # ---- depthwise -------------------------------------------------------------------------------
@@ -398,6 +417,7 @@ def _depthwise(const real_t[:, :, :, ::1] x, const real_t[:, :, :, ::1] f, real_
                                 v = src[ch]
                                 for q in range(m):
                                     dst[ch * m + q] = dst[ch * m + q] + v * taps[ch * m + q]
+    cores.release(threads)
 
 
 def depthwise_conv2d(x, f, Py_ssize_t kh, Py_ssize_t kw, Py_ssize_t sh, Py_ssize_t sw,
@@ -455,6 +475,7 @@ def _depthwise_backprop_input(const real_t[:, :, :, ::1] f, const real_t[:, :, :
                                 for q in range(m):
                                     acc = acc + src[ch * m + q] * taps[ch * m + q]
                                 dst[ch] = dst[ch] + acc
+    cores.release(threads)
 
 
 def depthwise_conv2d_backprop_input(f, dy, Py_ssize_t n, Py_ssize_t h, Py_ssize_t w,
@@ -510,6 +531,7 @@ def _depthwise_backprop_filter(const real_t[:, :, :, ::1] x, const real_t[:, :, 
                                 v = src[ch]
                                 for q in range(m):
                                     dst[ch * m + q] = dst[ch * m + q] + v * grad[ch * m + q]
+    cores.release(threads)
 
 
 def depthwise_conv2d_backprop_filter(x, dy, Py_ssize_t m, Py_ssize_t kh, Py_ssize_t kw,
@@ -563,6 +585,7 @@ def _max_pool(const pool_t[:, :, :, ::1] x, pool_t[:, :, :, ::1] out, pool_t low
                         src = base + ((b * h + iy) * w + ix) * c
                         for ch in range(c):
                             dst[ch] = _pool_max(dst[ch], src[ch])
+    cores.release(threads)
 
 
 def max_pool(x, Py_ssize_t kh, Py_ssize_t kw, Py_ssize_t sh, Py_ssize_t sw, Py_ssize_t dh,
@@ -649,6 +672,7 @@ def _max_pool_grad(const real_t[:, :, :, ::1] x, const real_t[:, :, :, ::1] grad
         free(best)
         free(tap32)
         free(tap64)
+    cores.release(threads)
 
 
 def max_pool_grad(x, grad, Py_ssize_t kh, Py_ssize_t kw, Py_ssize_t sh, Py_ssize_t sw,
@@ -693,6 +717,7 @@ def _avg_pool(const real_t[:, :, :, ::1] x, real_t[:, :, :, ::1] out, Py_ssize_t
                 count = (y1 - y0) * (x1 - x0)
                 for ch in range(c):
                     dst[ch] = dst[ch] / count
+    cores.release(threads)
 
 
 def avg_pool(x, Py_ssize_t kh, Py_ssize_t kw, Py_ssize_t sh, Py_ssize_t sw, Py_ssize_t dh,
@@ -739,6 +764,7 @@ def _avg_pool_grad(const real_t[:, :, :, ::1] grad, real_t[:, :, :, ::1] dx, Py_
                         src = &grad[b, oy, ox, 0]
                         for ch in range(c):
                             dst[ch] = dst[ch] + src[ch] * scale
+    cores.release(threads)
 
 
 def avg_pool_grad(grad, Py_ssize_t h, Py_ssize_t w, Py_ssize_t kh, Py_ssize_t kw,

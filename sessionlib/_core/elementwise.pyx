@@ -37,7 +37,8 @@ Both modules export the same names with the same behaviour; the reference is the
 # takes one contiguous block of output elements, seeks the odometer to its first element and
 # runs the same row loop (``_binary_run``). Threads are used only above PARALLEL_THRESHOLD
 # elements and only when ``set_num_threads(n)`` was given n > 1 (default 1: the session decides
-# devices x threads so that workers never oversubscribe the cores). The GIL is released above
+# devices x threads so that workers never oversubscribe the cores), and each parallel loop
+# leases its threads from the core budget (``cores.pyx``, policy in runtime/cores.py). The GIL is released above
 # NOGIL_THRESHOLD elements; below it, releasing and taking it back costs more than the loop.
 #
 # Errors. Kernels never warn: floats follow IEEE (inf/nan, no traps) and integers wrap. Signed
@@ -73,6 +74,7 @@ from sessionlib._core._typedefs cimport (
     bool_t, float32_t, float64_t, int8_t, int16_t, int32_t, int64_t, numeric_t, uint8_t,
     uint32_t, uint64_t,
 )
+from sessionlib._core cimport cores
 from sessionlib._core._scalar cimport (
     _abs, _maximum, _minimum, _relu, _sign, _wrapping_add, _wrapping_mul, _wrapping_neg,
     _wrapping_sub,
@@ -875,7 +877,11 @@ cdef object _binary_entry(binary_tag_t tag, int kernel, object x_value, object y
     cdef char* out_data = <char*>cnp.PyArray_DATA(out)
     if plan.size >= NOGIL_THRESHOLD:
         with nogil:
+            if plan.size >= PARALLEL_THRESHOLD:   # (the core budget: runtime/cores.py)
+                num_threads = cores.lease(num_threads)
             error = _binary_dispatch(tag, code, x_data, y_data, out_data, &plan, num_threads)
+            if plan.size >= PARALLEL_THRESHOLD:
+                cores.release(num_threads)
     else:
         error = _binary_dispatch(tag, code, x_data, y_data, out_data, &plan, num_threads)
     if error:
@@ -1033,7 +1039,11 @@ cdef object _unary_entry(unary_tag_t tag, int kernel, object x_value):
     cdef char* out_data = <char*>cnp.PyArray_DATA(out)
     if plan.size >= NOGIL_THRESHOLD:
         with nogil:
+            if plan.size >= PARALLEL_THRESHOLD:
+                num_threads = cores.lease(num_threads)
             _unary_dispatch(tag, code, x_data, out_data, &plan, num_threads)
+            if plan.size >= PARALLEL_THRESHOLD:
+                cores.release(num_threads)
     else:
         _unary_dispatch(tag, code, x_data, out_data, &plan, num_threads)
     return out
@@ -1162,7 +1172,11 @@ cdef object cast_kernel(object x_value, object dtype):
     cdef char* out_data = <char*>cnp.PyArray_DATA(out)
     if plan.size >= NOGIL_THRESHOLD:
         with nogil:
+            if plan.size >= PARALLEL_THRESHOLD:
+                num_threads = cores.lease(num_threads)
             _cast_dispatch(source, target, x_data, out_data, &plan, num_threads)
+            if plan.size >= PARALLEL_THRESHOLD:
+                cores.release(num_threads)
     else:
         _cast_dispatch(source, target, x_data, out_data, &plan, num_threads)
     return out

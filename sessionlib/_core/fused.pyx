@@ -84,6 +84,7 @@ from cython.parallel cimport prange
 from libc cimport math as cmath
 from libc.stdlib cimport free, malloc
 
+from sessionlib._core cimport cores
 from sessionlib._core cimport elementwise as ew
 from sessionlib._core._malloc cimport M_MMAP_THRESHOLD, M_TRIM_THRESHOLD, mallopt
 from sessionlib._core._typedefs cimport (
@@ -627,7 +628,7 @@ cdef int _execute(numeric_t* marker, Run* run, int num_threads) noexcept nogil:
     """Runs the program over all of y on up to `num_threads` threads; -1 if out of memory."""
     cdef Py_ssize_t size = run.size, chunk, part, start, stop, row, rows_per_part
     cdef Py_ssize_t num_parts = 1, outer = run.outer
-    cdef int error = 0
+    cdef int error = 0, threads = 1
     cdef bint by_rows = False
     cdef char* acc = run.acc
     if num_threads > 1 and size >= PARALLEL_THRESHOLD:
@@ -646,11 +647,15 @@ cdef int _execute(numeric_t* marker, Run* run, int num_threads) noexcept nogil:
                 return -1
         for row in range(outer * (1 if by_rows else num_parts)):
             _reduce_init(run.reduction, acc + 8 * row, marker)
+    # The parts follow the cap (`num_threads`), not the threads leased from the core budget
+    # (runtime/cores.py), so a reduction adds in the same order whatever the lease.
+    if num_parts > 1:
+        threads = cores.lease(num_threads)
     if num_parts == 1:
         error = _run_range(marker, run, 0, size, acc)
     elif by_rows:
         rows_per_part = (outer + num_parts - 1) // num_parts
-        for part in prange(num_parts, num_threads=num_threads, schedule="dynamic"):
+        for part in prange(num_parts, num_threads=threads, schedule="dynamic"):
             start = part * rows_per_part * run.inner
             stop = start + rows_per_part * run.inner
             if stop > size:
@@ -660,7 +665,7 @@ cdef int _execute(numeric_t* marker, Run* run, int num_threads) noexcept nogil:
     else:
         chunk = (size + num_parts - 1) // num_parts
         chunk = (chunk + 63) // 64 * 64     # threads write whole cache lines of the output
-        for part in prange(num_parts, num_threads=num_threads, schedule="dynamic"):
+        for part in prange(num_parts, num_threads=threads, schedule="dynamic"):
             start = part * chunk
             stop = start + chunk
             if stop > size:
@@ -668,6 +673,8 @@ cdef int _execute(numeric_t* marker, Run* run, int num_threads) noexcept nogil:
             if start < stop:
                 error |= _run_range(marker, run, start, stop,
                                     acc + (0 if by_rows else 8 * outer * part))
+    if num_parts > 1:
+        cores.release(threads)
     if run.reduction != REDUCE_NONE:
         if not by_rows:
             for part in range(1, num_parts):

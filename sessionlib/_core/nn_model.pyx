@@ -17,6 +17,8 @@ from cython.parallel cimport prange
 from libc.math cimport exp, expm1, log, log1p, fabs, expf, expm1f, log1pf
 from libc.stdint cimport int32_t, int64_t
 
+from sessionlib._core cimport cores
+
 from sessionlib._core import elementwise as _elementwise
 
 cnp.import_array()
@@ -53,9 +55,11 @@ cdef enum:
 
 
 cdef inline int _threads(Py_ssize_t size) noexcept:
+    # Parallel loops lease their threads from the core budget (runtime/cores.py); every
+    # caller gives them back with `cores.release` (a no-op for 1).
     if size < PARALLEL_THRESHOLD:
         return 1
-    return max(1, <int>_elementwise.get_num_threads())
+    return cores.lease(max(1, <int>_elementwise.get_num_threads()))
 
 
 # float32 data calls libm's float functions (about twice as fast as the double ones).
@@ -216,10 +220,13 @@ cdef object _unary(object value, int op, double alpha, object fallback):
     x = _contiguous(x)
     out = np.empty_like(x)
     cdef int threads = _threads(x.size)
-    if dtype == np.float32:
-        _unary_loop[float](x.reshape(-1), out.reshape(-1), op, alpha, threads)
-    else:
-        _unary_loop[double](x.reshape(-1), out.reshape(-1), op, alpha, threads)
+    try:
+        if dtype == np.float32:
+            _unary_loop[float](x.reshape(-1), out.reshape(-1), op, alpha, threads)
+        else:
+            _unary_loop[double](x.reshape(-1), out.reshape(-1), op, alpha, threads)
+    finally:
+        cores.release(threads)
     return out
 
 
@@ -239,11 +246,15 @@ cdef object _binary(object grads, object features, int op, double alpha, object 
     x = _contiguous(x)
     out = np.empty_like(x)
     cdef int threads = _threads(x.size)
-    if dtype == np.float32:
-        _binary_loop[float](g.reshape(-1), x.reshape(-1), out.reshape(-1), op, alpha, threads)
-    else:
-        _binary_loop[double](g.reshape(-1), x.reshape(-1), out.reshape(-1), op, alpha,
-                             threads)
+    try:
+        if dtype == np.float32:
+            _binary_loop[float](g.reshape(-1), x.reshape(-1), out.reshape(-1), op, alpha,
+                                threads)
+        else:
+            _binary_loop[double](g.reshape(-1), x.reshape(-1), out.reshape(-1), op, alpha,
+                                 threads)
+    finally:
+        cores.release(threads)
     return out
 
 
@@ -409,10 +420,13 @@ def softmax_xent_kernel(ctx, inputs, attrs):
     cdef cnp.ndarray loss = np.empty(logits.shape[0], logits.dtype)
     cdef cnp.ndarray backprop = np.empty_like(logits)
     cdef int threads = _threads(logits.size)
-    if logits.dtype == np.float32:
-        _xent_rows[float](logits, labels, loss, backprop, threads)
-    else:
-        _xent_rows[double](logits, labels, loss, backprop, threads)
+    try:
+        if logits.dtype == np.float32:
+            _xent_rows[float](logits, labels, loss, backprop, threads)
+        else:
+            _xent_rows[double](logits, labels, loss, backprop, threads)
+    finally:
+        cores.release(threads)
     return (loss, backprop)
 
 
@@ -430,16 +444,19 @@ def sparse_softmax_xent_kernel(ctx, inputs, attrs):
     cdef cnp.ndarray backprop = np.empty_like(logits)
     cdef int threads = _threads(logits.size)
     cdef int bad
-    if logits.dtype == np.float32:
-        if labels.dtype == np.int32:
-            bad = _sparse_rows[float, int32_t](logits, labels, loss, backprop, threads)
+    try:
+        if logits.dtype == np.float32:
+            if labels.dtype == np.int32:
+                bad = _sparse_rows[float, int32_t](logits, labels, loss, backprop, threads)
+            else:
+                bad = _sparse_rows[float, int64_t](logits, labels, loss, backprop, threads)
         else:
-            bad = _sparse_rows[float, int64_t](logits, labels, loss, backprop, threads)
-    else:
-        if labels.dtype == np.int32:
-            bad = _sparse_rows[double, int32_t](logits, labels, loss, backprop, threads)
-        else:
-            bad = _sparse_rows[double, int64_t](logits, labels, loss, backprop, threads)
+            if labels.dtype == np.int32:
+                bad = _sparse_rows[double, int32_t](logits, labels, loss, backprop, threads)
+            else:
+                bad = _sparse_rows[double, int64_t](logits, labels, loss, backprop, threads)
+    finally:
+        cores.release(threads)
     if bad:
         # The reference raises TF's error.
         return _fallback("SparseSoftmaxCrossEntropyWithLogits")(ctx, (logits, labels), attrs)

@@ -31,6 +31,7 @@ from libc.math cimport fabs, pow as cpow, sqrt as csqrt
 
 cimport numpy as cnp
 
+from sessionlib._core cimport cores
 from sessionlib._core._typedefs cimport float32_t, float64_t, int64_t
 
 import numpy as np
@@ -186,12 +187,16 @@ cdef void _dense(int kind, floating* var, floating* s0, floating* s1, floating* 
     if num_threads <= 1 or n < PARALLEL_THRESHOLD:
         _loop(kind, var, s0, s1, s2, g, n, p, flag)
         return
+    # The threads are leased from the core budget (runtime/cores.py); elementwise, so the
+    # result does not depend on how many.
+    num_threads = cores.lease(num_threads)
     block = _block(n, num_threads)
     for part in prange(num_threads, num_threads=num_threads, schedule="static"):
         start = part * block
         if start < n:
             _loop(kind, var + start, s0 + start, s1 + start, s2 + start, g + start,
                   min(block, n - start), p, flag)
+    cores.release(num_threads)
 
 
 cdef void _sparse(int kind, floating* var, floating* s0, floating* s1, floating* s2,
@@ -204,9 +209,11 @@ cdef void _sparse(int kind, floating* var, floating* s0, floating* s1, floating*
             at = rows[r] * inner
             _loop(kind, var + at, s0 + at, s1 + at, s2 + at, g + r * inner, inner, p, flag)
         return
+    num_threads = cores.lease(num_threads)
     for r in prange(num_rows, num_threads=num_threads, schedule="static"):
         at = rows[r] * inner
         _loop(kind, var + at, s0 + at, s1 + at, s2 + at, g + r * inner, inner, p, flag)
+    cores.release(num_threads)
 
 
 cdef void _check(int kind, list slots, tuple params, Py_ssize_t n, object grad) except *:
@@ -734,9 +741,12 @@ def apply_group(ctx, tuple inputs, dict attrs, list kernels, get_num_threads):
                         start += block
                         item += 1
                 with nogil:
+                    # (leased from the core budget: runtime/cores.py)
+                    num_threads = cores.lease(num_threads)
                     for item in prange(num_items, num_threads=num_threads, schedule="dynamic"):
                         _run_update(&updates[item_update[item]], item_start[item],
                                     item_stop[item], 1)
+                    cores.release(num_threads)
         finally:
             for i in range(held):
                 locks[i].release()

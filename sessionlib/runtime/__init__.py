@@ -111,9 +111,12 @@ def create_runtime(graph, config, session_handle):
     if use_workers(cpu_count):
         from sessionlib.runtime import worker_runtime
 
+        # Without intra_op_parallelism_threads, workers lease threads from the pool's core
+        # budget (runtime/cores.py): a busy device borrows the cores of idle ones.
+        worker_threads = (devices.default_threads(cpu_count, threads)
+                          if threads > 0 or not settings.core_budget() else devices.BUDGETED)
         return worker_runtime.WorkerRuntime(graph, placer, fuse, session_handle,
-                                            devices.default_threads(cpu_count, threads),
-                                            executor.name, rewrites)
+                                            worker_threads, executor.name, rewrites)
     from sessionlib.runtime import local_runtime
 
     # In-process kernels use intra_op threads, by default one per core.

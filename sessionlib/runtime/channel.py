@@ -41,6 +41,7 @@ import numpy as np
 
 from sessionlib import errors
 from sessionlib._core import channel as _core_channel
+from sessionlib._core import cores as _cores
 from sessionlib.runtime import shm
 
 __all__ = ["LANES", "LANE_BYTES", "SLOT_BYTES", "GROWN_SLOT_BYTES", "SLOTS_PER_BLOCK",
@@ -285,13 +286,22 @@ class Rendezvous:
         """
         region, header, entry = self._entry(run_slots, edge)
         state = region.load(entry + _ENTRY_STATE)
-        while state != generation:
-            if region.load(header) == generation:
-                raise errors.AbortedError(None, None, "The step was aborted: another device "
-                                          "failed or died while this one waited for a tensor")
-            check()
-            state = region.wait_change(entry + _ENTRY_STATE, state, entry + _ENTRY_WAITERS,
-                                       CLIENT_SPIN_S, WAIT_SLICE_S)
+        if state != generation:
+            # While this device waits for another's tensor, its core is free to borrow
+            # (runtime/cores.py): the producer is likely the one with the work.
+            _cores.lane_asleep()
+            try:
+                while state != generation:
+                    if region.load(header) == generation:
+                        raise errors.AbortedError(
+                            None, None, "The step was aborted: another device failed or died "
+                            "while this one waited for a tensor")
+                    check()
+                    state = region.wait_change(entry + _ENTRY_STATE, state,
+                                               entry + _ENTRY_WAITERS, CLIENT_SPIN_S,
+                                               WAIT_SLICE_S)
+            finally:
+                _cores.lane_awake()
         length = region.load(entry + _ENTRY_LENGTH)
         return region.read_bytes(entry + _ENTRY_PAYLOAD, min(length, _ENTRY_CAPACITY))
 

@@ -29,6 +29,9 @@ kernel threads), because the thread count is fixed when a worker starts.
   one list pop), costs one control-pipe round trip when a block is added, and a parked thread
   that sleeps on a futex (the added lanes' mailboxes are small, `channel.GROWN_SLOT_BYTES`).
   Lanes are not given back: a worker keeps the peak it saw.
+* Threads: workers of a session that does not set ``intra_op_parallelism_threads`` lease their
+  kernel threads from the pool's core budget (``runtime/cores.py``: a busy device borrows the
+  cores of idle ones); the pool gives each a budget slot and clears it when the worker dies.
 * Run slots grow too: a multi-device run borrows rendezvous run slots (one per 31 edges);
   when none is free the pool adds a block of 256 (`channel.MAX_RUN_SLOTS` in all), and each
   worker maps a new block when it first takes part in a run after it was added. A run that
@@ -47,7 +50,7 @@ import time
 import types
 
 from sessionlib import errors
-from sessionlib.runtime import channel, settings, shm
+from sessionlib.runtime import channel, cores, settings, shm
 
 __all__ = ["DevicePool", "WorkerHandle", "pool", "default_threads", "shutdown_pool"]
 
@@ -57,10 +60,7 @@ _MAX_LANE_GROWTH = 128    # lanes added at once at most (each holds two 16 KiB m
 
 
 def _cores():
-    try:
-        return len(os.sched_getaffinity(0))
-    except (AttributeError, OSError):
-        return os.cpu_count() or 1
+    return cores.machine_cores()
 
 
 def default_threads(num_devices, intra_op_threads=0):
@@ -68,6 +68,11 @@ def default_threads(num_devices, intra_op_threads=0):
     if intra_op_threads and intra_op_threads > 0:
         return int(intra_op_threads)
     return max(1, _cores() // max(1, num_devices))
+
+
+# `workers_for`'s thread count for workers that lease their threads from the pool's core
+# budget (``runtime/cores.py``) instead of having a fixed count.
+BUDGETED = 0
 
 
 @contextlib.contextmanager
@@ -130,15 +135,22 @@ class WorkerHandle:
       rendezvous_known: how many of the pool's rendezvous blocks the worker has mapped.
     """
 
-    def __init__(self, context, index, threads, rendezvous_name):
+    def __init__(self, context, index, threads, rendezvous_name, budget=None, static_threads=1):
         self.index = index
         self.threads = threads
+        # A budgeted worker's slot in the pool's `cores.CoreBudget` (-1: none, it runs on
+        # `static_threads`).
+        self.budget = budget
+        self.core_slot = budget.assign_slot() if budget is not None else -1
+        budget_args = ((budget.name, self.core_slot, static_threads) if budget is not None
+                       else None)
         self.device = f"CPU:{index}"
         self.lane_blocks = [channel.LaneBlock()]
         self._conn, child_conn = context.Pipe(duplex=True)
         self.process = context.Process(
             target=_worker_entry, name=f"sessionlib-worker-CPU:{index}",
-            args=(child_conn, index, threads, self.lane_blocks[0].name, rendezvous_name),
+            args=(child_conn, index, threads, self.lane_blocks[0].name, rendezvous_name,
+                  budget_args),
             daemon=True)
         with _main_hidden():
             self.process.start()
@@ -202,6 +214,10 @@ class WorkerHandle:
             shm.store().forget_process(self.pid)
         for block in self.lane_blocks:
             block.unlink()
+        if self.core_slot > 0:
+            # The cores it leased come back (it may have died mid-kernel).
+            self.budget.reclaim(self.core_slot)
+            self.core_slot = -1
         try:
             self._conn.close()
         except OSError:
@@ -429,10 +445,10 @@ def _discard_late_reply(data):
         pass  # nobody waits for this reply: a broken one only means nothing to release
 
 
-def _worker_entry(conn, index, threads, lane_block_name, rendezvous_name):
+def _worker_entry(conn, index, threads, lane_block_name, rendezvous_name, budget=None):
     from sessionlib.runtime import worker
 
-    worker.worker_main(conn, index, threads, lane_block_name, rendezvous_name)
+    worker.worker_main(conn, index, threads, lane_block_name, rendezvous_name, budget)
 
 
 class DevicePool:
@@ -447,23 +463,31 @@ class DevicePool:
         self._quarantined = []   # (run slots, lanes of an abandoned run that must drain first)
         self._slot_lock = threading.Lock()
         self._generations = itertools.count(1)
+        self.budget = None   # the `cores.CoreBudget`, made with the first budgeted worker
 
     def workers_for(self, count, threads):
-        """The live workers of CPU:0 .. CPU:count-1 with `threads` kernel threads each,
-        starting (in parallel) those that do not run yet.
+        """The live workers of CPU:0 .. CPU:count-1 with `threads` kernel threads each (or
+        `BUDGETED`: leased from the pool's core budget), starting (in parallel) those that do
+        not run yet.
 
         Raises:
           UnavailableError: if a worker fails to start.
+          ResourceExhaustedError: if /dev/shm has no room for the core budget.
         """
         with self._lock:
             if self._context is None:
                 self._context = _context()
+            if threads == BUDGETED and self.budget is None:
+                self.budget = cores.CoreBudget()
             handles, started = [], []
             for index in range(count):
                 key = (index, threads)
                 handle = self._workers.get(key)
                 if handle is None or not handle.alive():
-                    handle = WorkerHandle(self._context, index, threads, self.rendezvous.name)
+                    handle = WorkerHandle(
+                        self._context, index, threads, self.rendezvous.name,
+                        self.budget if threads == BUDGETED else None,
+                        default_threads(count))
                     self._workers[key] = handle
                     started.append(handle)
                 handles.append(handle)
@@ -557,6 +581,9 @@ class DevicePool:
         for handle in handles:
             handle.shutdown()
         self.rendezvous.unlink()
+        if self.budget is not None:
+            self.budget.close()
+            self.budget = None
 
 
 def too_many_edges(num_edges):

@@ -95,6 +95,19 @@ def malloc_tuning(environ=None):
     return _get("SESSIONLIB_MALLOC_TUNING", environ) != "0"
 
 
+def core_budget(environ=None):
+    """Whether device workers lease kernel threads from a shared core budget
+    (``SESSIONLIB_CORE_BUDGET``; default on; ``runtime/cores.py``).
+
+    ``0`` gives each worker a fixed cores / devices threads instead (the split before the
+    budget; for comparisons).
+
+    Args:
+      environ: the mapping to read instead of ``os.environ`` (tests).
+    """
+    return _get("SESSIONLIB_CORE_BUDGET", environ) != "0"
+
+
 DEFAULT_MAX_LANES = 1024
 
 

@@ -26,9 +26,13 @@ client, serving every session that uses its device:
   process's shared arena; `_Send` publishes them in place, and a fetch hands them to the
   client in place when the step owns them (``runtime/shm.py``). The worker never tests op
   types: the partitioner says which slots are shared.
-* Threads: the pool gives each worker ``intra_op_parallelism_threads``, else cores / devices;
-  the worker sets its OpenMP, BLAS and elementwise-kernel thread counts from it, so that
-  devices x threads never oversubscribes the cores. The ``stats`` request reports them.
+* Threads: a worker of a session that sets ``intra_op_parallelism_threads`` runs its kernels
+  on that many threads. Otherwise it joins the pool's core budget (``runtime/cores.py``): its
+  parallel kernels may use every core and lease their threads, BLAS runs on one thread unless
+  a GEMM leases more, and a lane tells the budget when it falls asleep on its futex or waits
+  for another device's tensor (its core is then free to borrow) and when it wakes. A worker
+  that found no free budget slot keeps the static split (cores / devices). The ``stats``
+  request reports them.
 * SIGINT is ignored: the client's Ctrl-C cancels runs through the lanes' cancel words.
 """
 
@@ -160,12 +164,14 @@ class _InstalledStep:
 class Worker:
     """The state of one worker process (see the module docstring)."""
 
-    def __init__(self, conn, index, threads, lane_block_name, rendezvous_name):
+    def __init__(self, conn, index, threads, lane_block_name, rendezvous_name,
+                 kernel_threads=None):
         from sessionlib.runtime import channel, shm
 
         self.conn = conn
         self.index = index
         self.threads = threads
+        self.kernel_threads = kernel_threads or threads   # the cap of a parallel kernel
         self.store = shm.store()
         self.lane_blocks = [channel.LaneBlock(lane_block_name)]
         self.rendezvous = channel.Rendezvous(rendezvous_name)
@@ -280,12 +286,13 @@ class Worker:
     def _on_stats(self):
         """Diagnostics for tests and learners: the kernel threads, the zero-copy arena and how
         many waits of runs are blocked (a dequeue on an empty queue, ...)."""
-        from sessionlib._core import elementwise, shmalloc
+        from sessionlib._core import cores, elementwise, shmalloc
 
         with self.lock:
             sessions = list(self.sessions.values())
         return ("stats", {"pid": os.getpid(), "threads": self.threads,
                           "kernel_threads": elementwise.get_num_threads(),
+                          "cores": cores.stats(),
                           "arena": shmalloc.stats(),
                           "waiting": sum(state.cancellation.waiting() for state in sessions)})
 
@@ -299,7 +306,9 @@ class Worker:
         from sessionlib._core import channel as core_channel
         from sessionlib.runtime import channel
 
-        core_channel.set_omp_threads(self.threads)
+        from sessionlib._core import cores
+
+        core_channel.set_omp_threads(self.kernel_threads)
         region = lane.region
         request, spin_s, store = lane.request, channel.WORKER_SPIN_S, self.store
         wait_post, read, decode, run = region.wait_post, region.read, channel.decode, self._run
@@ -311,11 +320,22 @@ class Worker:
         checked = core_channel.checked
         limit = lane.capacity   # (the lanes added on demand have smaller mailboxes)
         post_response = lane.post_response
+        lane_awake, lane_asleep = cores.lane_awake, cores.lane_asleep
         last = region.load(request)
+        lane_awake()
         while not self.stopping:
-            seq = wait_post(request, last, spin_s, 0.5)
+            # Spin first (the core stays ours: back-to-back runs never touch the budget),
+            # then sleep on the futex with the core given back to the budget.
+            seq = wait_post(request, last, spin_s, 0.0)
             if seq == last:
-                continue
+                lane_asleep()
+                try:
+                    while seq == last and not self.stopping:
+                        seq = wait_post(request, last, 0.0, 0.5)
+                finally:
+                    lane_awake()
+                if seq == last:
+                    continue
             last = seq
             try:
                 data = read(request)
@@ -452,20 +472,33 @@ def _trace_reply(executor, times, outputs):
             described)
 
 
-def worker_main(conn, index, threads, lane_block_name, rendezvous_name):
+def worker_main(conn, index, threads, lane_block_name, rendezvous_name, budget=None):
     """The worker process's entry point (the `multiprocessing.Process` target).
 
     Args:
       conn: the worker's end of the control pipe.
       index: the device index k of CPU:k.
-      threads: the kernel (OpenMP and BLAS) threads of this worker.
+      threads: the kernel (OpenMP and BLAS) threads of this worker, or 0 (`devices.BUDGETED`)
+        to lease them from the client's core budget.
       lane_block_name, rendezvous_name: the client's shared-memory segments.
+      budget: for a budgeted worker, ``(segment name, slot, static threads)``: the client's
+        core budget and this worker's slot in it (-1: none free, use the static threads).
     """
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     _watch_parent_death()
+    join = None
+    if threads == 0:
+        name, slot, static = budget
+        if slot >= 0:
+            from sessionlib.runtime import cores
+
+            join = (name, slot)
+            threads = cores.machine_cores()   # the cap; leases decide the actual count
+        else:
+            threads = static
     for variable in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
-        os.environ[variable] = str(threads)
-    limit_blas_threads(threads)
+        os.environ[variable] = str(1 if join else threads)
+    limit_blas_threads(1 if join else threads)
     worker = None
     try:
         # Plans arrive with kernel names: the kernel table is all a worker binds from.
@@ -477,8 +510,13 @@ def worker_main(conn, index, threads, lane_block_name, rendezvous_name):
         # threads (prange); the pool chose `threads` so that devices x threads <= cores.
         elementwise.set_num_threads(threads)
         _single_malloc_arena()
+        if join is not None:
+            from sessionlib.runtime import cores
 
-        worker = Worker(conn, index, threads, lane_block_name, rendezvous_name)
+            cores.join(*join)
+
+        worker = Worker(conn, index, 0 if join else threads, lane_block_name, rendezvous_name,
+                        threads)
         worker.serve()
     except BaseException:  # noqa: BLE001 - report start-up failures on stderr
         traceback.print_exc()

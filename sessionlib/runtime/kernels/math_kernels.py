@@ -14,6 +14,8 @@ import numpy as np
 
 from sessionlib import errors
 from sessionlib._core import elementwise as _fast
+from sessionlib._core import fused as _fused
+from sessionlib.runtime import cores as _cores
 from sessionlib.runtime import reference_kernels as _ref
 from sessionlib.runtime.kernel_table import KIND_BINARY, KIND_UNARY, register_kernel
 
@@ -92,7 +94,8 @@ def _matmul_kernel(ctx, inputs, attrs):
         raise errors.InvalidArgumentError(
             None, None, f"Matrix size-incompatible: In[0]: {list(a.shape)}, In[1]: "
             f"{list(b.shape)}")
-    return (np.asarray(np.matmul(a, b)),)
+    # A big product leases BLAS threads from the core budget (runtime/cores.py).
+    return (np.asarray(_cores.blas_matmul(a, b, _fast.get_num_threads())),)
 
 
 def _batch_matmul_kernel(ctx, inputs, attrs):
@@ -189,9 +192,40 @@ def _reduction_kernel(op_type):
     return kernel
 
 
+# A float Sum or Mean of this many elements or more over trailing axes (a full reduction
+# included) runs as a fused program with no instructions: the fused kernel's parallel,
+# budget-leasing reduction (runtime/cores.py) instead of numpy's one thread. It adds in double
+# precision (numpy adds float32 pairwise in float32), so the last bits may differ from the
+# reference; smaller tensors keep numpy's.
+_FUSED_REDUCE_SIZE = 1 << 16
+_FUSED_REDUCE = ("Sum", "Mean")
+_FLOAT_TYPES = (np.dtype(np.float32), np.dtype(np.float64))
+
+
+def _fast_reduction_kernel(op_type):
+    reference = _reduction_kernel(op_type)
+    code = _fused.REDUCTION_NAMES.index("reduce_" + op_type.lower())
+
+    def kernel(ctx, inputs, attrs):
+        value, axes = inputs
+        if (type(value) is np.ndarray and value.size >= _FUSED_REDUCE_SIZE
+                and value.dtype in _FLOAT_TYPES):
+            axis = _reduction_axes(value, axes)
+            if axis and axis == tuple(range(value.ndim - len(axis), value.ndim)):
+                return _fused.fused_elementwise(ctx, (value,), {
+                    "program": (), "num_inputs": 1, "num_registers": 0, "reduce": code,
+                    "reduce_src": 0, "reduce_axes": axis,
+                    "keep_dims": bool(attrs["keep_dims"]), "reduce_op": op_type,
+                    "_name": attrs.get("_name", op_type)})
+        return reference(ctx, inputs, attrs)
+
+    return kernel
+
+
 # The fused reductions of runtime/fusion.py call these reference kernels, by the op's name.
 for _name in _REDUCERS:
-    register_kernel(_name, reference=_reduction_kernel(_name))
+    register_kernel(_name, reference=_reduction_kernel(_name),
+                    fast=_fast_reduction_kernel(_name) if _name in _FUSED_REDUCE else None)
 
 
 def _reduce_join_kernel(ctx, inputs, attrs):

@@ -1,0 +1,200 @@
+"""The core budget: devices that borrow idle cores, and never oversubscribe busy ones.
+
+Policy.
+
+* A client's device workers (and the client's own in-process kernels) share one *core
+  budget*: the cores this process may run on (its affinity mask), at most
+  `_cores.MAX_CORES`. The client creates it with its device pool, in a shared-memory segment
+  named like every other (``sessionlib_<pid>_...``, so a killed client's is swept on start-up).
+* A kernel that goes parallel (a fused chain, a big elementwise op or cast, a convolution's
+  loops, the grouped variable updates, a big BLAS matmul) first *leases* threads from the
+  budget and gives them back when its loop ends; a kernel below its size threshold never
+  touches the budget and runs on its calling thread, as before.
+* A lease gets min(the kernel's cap, its fair share, the free cores), and at least one. The
+  cap is ``intra_op_parallelism_threads`` when the session sets it, else all the cores. The
+  fair share is the total divided by the processes that are *awake*: a device is awake while
+  one of its lane threads runs or spins, and asleep while they all sleep on their futex or
+  wait for a tensor from another device. So one busy device on a 2-core machine runs its
+  kernels on 2 threads, two busy devices get 1 each, and a device that waits for another's
+  tensor lends its core to the producer. When nothing is free a lease waits for a release
+  (holders never block while they hold cores), so the threads of leased kernels never exceed
+  the cores; the high-water mark in `state()` shows it.
+* A worker's leases are recorded in its own slot of the budget. When the client sees that a
+  worker died (killed mid-kernel, say), it clears the worker's slot, so its cores come back,
+  and gives the slot to the worker that replaces it. Workers beyond the budget's slots (more
+  than `_cores.NUM_SLOTS` - 1 live at once) keep the old static split (cores / devices).
+* A session that sets ``intra_op_parallelism_threads`` gets workers with exactly that many
+  threads, outside the budget (the configuration is explicit, as in TF).
+* BLAS follows the budget: a budgeted worker's OpenBLAS runs on one thread, and a matmul big
+  enough to gain from more (`BLAS_PARALLEL_WORK` multiply-adds) leases threads and sets
+  OpenBLAS's thread count for the call (its C API, found in this process's mappings; numpy
+  calls BLAS with the GIL released, so other lanes keep running). We chose this over splitting
+  the GEMM into row blocks ourselves: OpenBLAS's own threading packs the shared operand once,
+  and no BLAS is a dependency of the compiled core.
+
+Why a shared word and not a static split: a static cores / devices split leaves half of a
+2-core machine idle whenever one device has the work (a 64 MB tensor made on CPU:0 and
+reduced on CPU:1 spends most of its step on one device at a time); TF's one shared pool uses
+every core but cannot run two devices' kernels in parallel. The budget keeps both.
+"""
+
+import ctypes
+import os
+import threading
+
+import numpy as np
+
+from sessionlib._core import cores as _cores
+from sessionlib.runtime import shm
+
+__all__ = ["CoreBudget", "machine_cores", "join", "blas_matmul", "install_blas",
+           "BLAS_PARALLEL_WORK"]
+
+# A GEMM below this many multiply-adds runs on the process's base BLAS threads without
+# leasing (setting OpenBLAS's thread count costs a microsecond or two).
+BLAS_PARALLEL_WORK = _cores.BLAS_PARALLEL_WORK
+
+
+def machine_cores():
+    """The cores this process may run on (its affinity mask)."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):
+        return os.cpu_count() or 1
+
+
+class CoreBudget:
+    """The client's core budget: its segment, and which worker holds which slot.
+
+    Args:
+      total: the cores of the budget (default: `machine_cores`, at most `_cores.MAX_CORES`).
+    """
+
+    def __init__(self, total=None):
+        total = min(total or machine_cores(), _cores.MAX_CORES)
+        self.total = total
+        self.segment = shm.Segment(_cores.SEGMENT_BYTES)
+        self.name = self.segment.name
+        self._lock = threading.Lock()
+        # Slot 0 is the client's own; a freed slot is reused last (a dead worker's is cleared
+        # before it goes back on the list).
+        self._free_slots = list(range(_cores.NUM_SLOTS - 1, 0, -1))
+        self.reclaimed = 0   # cores given back for workers that died holding them
+        _cores.attach(self.segment.map, 0, total)
+        install_blas()
+
+    def assign_slot(self):
+        """A free slot for a worker, or -1 when all are taken (the worker runs unbudgeted)."""
+        with self._lock:
+            return self._free_slots.pop() if self._free_slots else -1
+
+    def reclaim(self, slot):
+        """Gives back what the (dead or stopped) worker in `slot` held, and frees the slot.
+
+        Returns:
+          The cores given back.
+        """
+        if slot < 1:
+            return 0
+        returned = _cores.reclaim(self.segment.map, slot)
+        with self._lock:
+            self.reclaimed += returned
+            if slot not in self._free_slots:
+                self._free_slots.insert(0, slot)
+        return returned
+
+    def state(self):
+        """The budget now: ``{'total', 'free', 'held', 'awake', 'high_water'}`` (per slot)."""
+        return _cores.budget(self.segment.map)
+
+    def reset_high_water(self):
+        """Restarts the high-water mark from the cores held now (tests, benchmarks)."""
+        _cores.reset_high_water(self.segment.map)
+
+    def close(self):
+        """Detaches this process and unlinks the segment."""
+        _cores.detach()
+        self.segment.unlink()
+
+
+_joined = None   # the segment a worker attached to (kept mapped while it runs)
+
+
+def join(name, slot):
+    """Attaches this (worker) process to the client's budget `name` as `slot`; its BLAS runs
+    on one thread unless a GEMM leases more."""
+    global _joined
+    segment = shm.Segment(name=name)
+    _cores.attach(segment.map, slot)
+    _joined = segment
+    install_blas(1)
+
+
+# ---- BLAS ------------------------------------------------------------------------------------
+
+_SETTERS = ("scipy_openblas_set_num_threads64_", "scipy_openblas_set_num_threads",
+            "openblas_set_num_threads64_", "openblas_set_num_threads")
+_GETTERS = ("scipy_openblas_get_num_threads64_", "scipy_openblas_get_num_threads",
+            "openblas_get_num_threads64_", "openblas_get_num_threads")
+
+
+def _blas_functions():
+    """(set, get) of the thread count of the OpenBLAS numpy loaded (ctypes functions), or
+    None if this process has none."""
+    try:
+        with open("/proc/self/maps") as maps:
+            paths = sorted({line.split()[-1] for line in maps
+                            if "blas" in line.lower() and ".so" in line})
+    except OSError:
+        return None
+    for path in paths:
+        if not path.startswith("/"):
+            continue
+        try:
+            library = ctypes.CDLL(path)
+        except OSError:
+            continue
+        setter = next((getattr(library, n) for n in _SETTERS if hasattr(library, n)), None)
+        getter = next((getattr(library, n) for n in _GETTERS if hasattr(library, n)), None)
+        if setter is not None and getter is not None:
+            setter.argtypes, setter.restype = [ctypes.c_int], None
+            getter.argtypes, getter.restype = [], ctypes.c_int
+            return setter, getter
+    return None
+
+
+def install_blas(base=None):
+    """Lets leased GEMMs set numpy's OpenBLAS thread count (`_cores.blas_lease`).
+
+    Args:
+      base: the count to set now and to go back to after each leased GEMM; None keeps the
+        library's current count.
+
+    Returns:
+      Whether a BLAS library was found.
+    """
+    functions = _blas_functions()
+    if functions is None:
+        return False
+    setter, getter = functions
+    if base is None:
+        base = getter()
+    setter(int(base))
+    _cores.set_blas_functions(ctypes.cast(setter, ctypes.c_void_p).value, int(base))
+    return True
+
+
+def blas_matmul(a, b, cap):
+    """``np.matmul(a, b)`` for 2-D `a` and `b`, on as many BLAS threads as the budget lends
+    (at most `cap`) when the product has `BLAS_PARALLEL_WORK` multiply-adds or more.
+
+    Raises:
+      As `np.matmul`.
+    """
+    threads = _cores.blas_lease_threads(float(a.shape[0]) * a.shape[1] * b.shape[1], cap)
+    if not threads:
+        return np.matmul(a, b)
+    try:
+        return np.matmul(a, b)
+    finally:
+        _cores.blas_release_threads(threads)
