@@ -277,8 +277,9 @@ def _mlp(activation="Relu", seed=6):
 
 
 @pytest.mark.parametrize("devices", [1, 2], ids=["in-process", "workers"])
-def test_training_steps_equal(executor, devices):
-    loss, train, feed = _mlp()
+@pytest.mark.parametrize("activation", ["Relu", "Relu6"])
+def test_training_steps_equal(executor, devices, activation):
+    loss, train, feed = _mlp(activation)
     variables = tf.trainable_variables()
     results = []
     for remapping in (False, True):
@@ -304,12 +305,14 @@ def test_training_step_fuses_the_forward_layers():
     assert len(replaced) == 3 and rewritten.attr["T"].type == tf.float32.as_datatype_enum
 
 
-def test_training_step_with_relu6_keeps_the_activation_apart():
-    # Relu6Grad reads the Relu6 input (the BiasAdd result): only MatMul + BiasAdd fuse.
+def test_training_step_with_relu6_fuses_the_activation_too():
+    # Relu6Grad reads the Relu6 output, as in TF, so the pre-activation is read only by the
+    # activation and the whole layer fuses; the logits layer fuses MatMul + BiasAdd.
     loss, train, feed = _mlp("Relu6")
     nodes = _partition_nodes(train, feed, tf.global_variables_initializer())
-    assert sorted(_fused_ops(n) for n in nodes if n.op == "_FusedMatMul") == [["BiasAdd"]] * 3
-    assert len([n for n in nodes if n.op == "Relu6"]) == 2
+    assert sorted(_fused_ops(n) for n in nodes if n.op == "_FusedMatMul") == [
+        ["BiasAdd"], ["BiasAdd", "Relu6"], ["BiasAdd", "Relu6"]]
+    assert not [n for n in nodes if n.op == "Relu6"]
 
 
 def test_layers_across_devices_equal(executor):

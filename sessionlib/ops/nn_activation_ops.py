@@ -214,7 +214,10 @@ def softsign(features, name=None):
 # ---- Relu6 ------------------------------------------------------------------------------
 
 def _relu6_grad(op, grad):
-    return [_grad_op("Relu6Grad", grad, op.inputs[0])]
+    # The output gives the same mask as the input (0 < relu6(x) < 6 exactly when 0 < x < 6)
+    # and, as in TF, reading it leaves the pre-activation free, so a training graph's
+    # MatMul + BiasAdd + Relu6 can still become one fused op (runtime/optimizer/remapper.py).
+    return [_grad_op("Relu6Grad", grad, op.outputs[0])]
 
 
 def _relu6_grad_grad(op, grad):
