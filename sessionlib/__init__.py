@@ -11,6 +11,7 @@ from sessionlib.framework.graph import (Graph, GraphKeys, Operation, Tensor,
                                         control_dependencies, convert_to_tensor, device,
                                         get_default_graph, name_scope, reset_default_graph)
 from sessionlib.framework.graph_io import import_graph_def
+from sessionlib.framework.graph import colocate_with  # issue 15 (h15-place)
 from sessionlib.framework.tensor_shape import TensorShape
 from sessionlib.ops.array_ops import constant, identity, placeholder, placeholder_with_default
 from sessionlib.ops.control_flow_ops import group, no_op, tuple

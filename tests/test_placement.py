@@ -14,13 +14,15 @@ def _placer(**kwargs):
     return placement.Placer(DEVICES, **kwargs)
 
 
-def test_explicit_device_is_honoured_and_others_follow_their_input():
+def test_explicit_device_is_honoured_and_others_go_to_the_default_device():
+    # TF 2.21: an op without a device goes to CPU:0, not after its input; the placeholder, a
+    # generator whose only consumer is on CPU:1, joins it.
     x = tf.placeholder(tf.float32, [3])
     with tf.device("/cpu:1"):
         y = tf.exp(x)
     z = y * 2.0
     placer = _placer()
-    assert placer.place([x.op, y.op, z.op]) == [CPU1, CPU1, CPU1]
+    assert placer.place([x.op, y.op, z.op]) == [CPU1, CPU1, CPU0]
 
 
 def test_unplaced_ops_without_placed_inputs_go_to_cpu0():
@@ -33,7 +35,7 @@ def test_generators_join_their_first_consumer():
     x = tf.placeholder(tf.float32, [4])
     with tf.device("/cpu:1"):
         y = tf.exp(x)
-    total = tf.reduce_sum(y)  # its axis is a Const generator
+        total = tf.reduce_sum(y)  # its axis is a Const generator
     axis_op = total.op.inputs[1].op
     assert axis_op.type == "Const"
     placer = _placer()

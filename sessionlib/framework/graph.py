@@ -23,9 +23,14 @@ from sessionlib.framework.tensor_shape import as_shape
 
 __all__ = [
     "Graph", "Operation", "Tensor", "get_default_graph", "reset_default_graph",
-    "name_scope", "device", "control_dependencies", "convert_to_tensor", "GraphKeys",
+    "name_scope", "device", "colocate_with", "control_dependencies", "convert_to_tensor",
+    "GraphKeys",
     "add_to_collection", "add_to_collections", "get_collection", "get_collection_ref",
 ]
+
+# The attr listing an op's colocation groups, and the prefix of each group's name (TF's).
+COLOCATION_ATTR = "_class"
+COLOCATION_PREFIX = "loc:@"
 
 _VALID_OP_NAME = re.compile(r"^[A-Za-z0-9.][A-Za-z0-9_.\\/>-]*$")
 _VALID_SCOPE_NAME = re.compile(r"^[A-Za-z0-9_.\\/>-]*$")
@@ -280,6 +285,13 @@ class Operation:
         """
         return op_traceback.defined_at(self._creation_site)
 
+    def colocation_groups(self):
+        """The colocation groups of this op (TF's ``loc:@name`` strings): those of its
+        ``_class`` attr, or ``['loc:@<its own name>']`` when it has none."""
+        groups = [g for g in self._attrs.get(COLOCATION_ATTR) or ()
+                  if isinstance(g, str) and g.startswith(COLOCATION_PREFIX)]
+        return groups or [COLOCATION_PREFIX + self._name]
+
     def _add_control_input(self, op):
         if op not in self._control_inputs:
             self._control_inputs.append(op)
@@ -320,6 +332,8 @@ class _ThreadScopes(threading.local):
         self.device_stack = []
         # `_ControlScope`s, innermost last; a None entry hides the scopes before it.
         self.control_stack = []
+        # The ops of the enclosing `colocate_with` blocks, innermost last.
+        self.colocation_stack = []
 
 
 class Graph:
@@ -597,6 +611,55 @@ class Graph:
         return current
 
     @contextlib.contextmanager
+    def colocate_with(self, op, ignore_existing=False):
+        """Ops made inside the block are placed with `op` (``tf.colocate_with``).
+
+        As in TF, each new op gets the ``_class`` attr ``['loc:@<op>']`` (the union of the
+        groups of every enclosing block's op, sorted), which the placer honours, and the device
+        of the innermost block's op that has one; the device scopes of enclosing blocks do not
+        apply inside (a ``tf.device`` opened inside still does, unless `op` has a device).
+
+        Args:
+          op: an Operation, Tensor or Variable (a variable's ``VariableV2`` or
+            ``VarHandleOp``), or None with `ignore_existing` to clear the enclosing blocks.
+          ignore_existing: forget the enclosing `colocate_with` blocks inside this one.
+
+        Raises:
+          ValueError: for None without `ignore_existing`, or an op of another graph.
+        """
+        if op is None and not ignore_existing:
+            raise ValueError("Trying to reset colocation (op is None) but ignore_existing is "
+                             "not True")
+        op = _op_to_colocate_with(op)
+        if op is not None and op.graph is not self:
+            raise ValueError(f"{op} is not an element of this graph.")
+        scopes = self._scopes
+        saved_devices, saved_colocation = scopes.device_stack, scopes.colocation_stack
+        # Colocation is stronger than the device scopes around it: TF empties their stack.
+        scopes.device_stack = []
+        if ignore_existing:
+            scopes.colocation_stack = []
+        if op is not None:
+            scopes.colocation_stack = scopes.colocation_stack + [op]
+        try:
+            yield
+        finally:
+            scopes.device_stack = saved_devices
+            scopes.colocation_stack = saved_colocation
+
+    def _apply_colocation(self, op, stack):
+        """Gives a new `op` the ``_class`` attr and device of the `colocate_with` blocks."""
+        groups = set()
+        device = None
+        for other in reversed(stack):
+            groups.update(other.colocation_groups())
+            if device is None and other.device:
+                device = other.device
+        if device is not None:
+            op._device = device
+        op._attrs[COLOCATION_ATTR] = sorted(groups)
+
+    @contextlib.contextmanager
     def control_dependencies(self, control_inputs):
         """Ops made inside the block run only after every op in `control_inputs`.
 
@@ -744,6 +807,8 @@ class Graph:
             op = Operation(self, name, opdef, inputs, attrs, control_inputs, "", outputs_spec)
             if scopes.device_stack or device:
                 op._device = self._device_for(op, device)
+            if scopes.colocation_stack:
+                self._apply_colocation(op, scopes.colocation_stack)
             if in_control_scope:
                 for scope in self._active_control_scopes():
                     scope.created.add(op)
@@ -1023,6 +1088,28 @@ def _graph_of_values(values):
 def device(device_name_or_function):
     """``tf.device``: sets the device of ops built in the block, in the default graph."""
     return get_default_graph().device(device_name_or_function)
+
+
+def colocate_with(op, ignore_existing=False):
+    """``tf.colocate_with``: ops built in the block go with `op` (see `Graph.colocate_with`)."""
+    graph = op.graph if isinstance(op, (Operation, Tensor)) else get_default_graph()
+    return graph.colocate_with(op, ignore_existing)
+
+
+def _op_to_colocate_with(value):
+    """The op that `colocate_with(value)` means: a variable's handle op, a tensor's op."""
+    if value is None or isinstance(value, Operation):
+        return value
+    handle = getattr(value, "handle", None)
+    if isinstance(handle, Tensor):
+        return handle.op
+    if isinstance(value, Tensor):
+        return value.op
+    converter = getattr(value, "_as_graph_element", None)
+    if converter is not None:
+        element = converter()
+        return element.op if isinstance(element, Tensor) else element
+    return convert_to_tensor(value).op
 
 
 def control_dependencies(control_inputs):

@@ -351,9 +351,28 @@ def import_graph_def(graph_def, input_map=None, return_elements=None, name=None,
         with graph.name_scope(prefix) if prefix else graph.name_scope(None):
             for node_name in _producers_first(graph_def, nodes, input_map):
                 created[node_name] = _import_node(graph, nodes[node_name], input_map, created)
+        _rename_colocation_groups(created)
         if return_elements is None:
             return None
         return [_return_element(element, created) for element in return_elements]
+
+
+def _rename_colocation_groups(created):
+    """Points the ``_class`` attrs (``loc:@name``) of imported ops at the imported names, as
+    TF's importer does when it adds a prefix: ``loc:@v`` becomes ``loc:@import/v``."""
+    prefix = "loc:@"
+    for op in created.values():
+        groups = op._attrs.get("_class")
+        if not isinstance(groups, list):
+            continue
+        renamed = []
+        for group in groups:
+            if isinstance(group, str) and group.startswith(prefix):
+                target = created.get(group[len(prefix):])
+                if target is not None:
+                    group = prefix + target.name
+            renamed.append(group)
+        op._attrs["_class"] = renamed
 
 
 def _checked_nodes(graph_def, input_map):

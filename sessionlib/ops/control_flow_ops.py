@@ -55,7 +55,11 @@ def group(*inputs, name=None):
             if op not in ops:
                 ops.append(op)
     graph = ops[0].graph if ops else graph_lib.get_default_graph()
-    with graph.control_dependencies(ops):
+    # As TF: when every input is on one (requested) device, the NoOp asks for it too, so that
+    # the placer puts `train` or `init` with the variables' updates.
+    devices = {op.device for op in ops}
+    shared = devices.pop() if len(devices) == 1 else ""
+    with graph.control_dependencies(ops), graph.device(shared or ""):
         return graph.create_op("NoOp", [], name=name or "group_deps")
 
 

@@ -85,11 +85,13 @@ class RefVariable(variables.Variable):
                                    "container": "", "shared_name": ""},
                 name=scope).outputs[0]
             self._handle = self._variable
-            self._initializer_op = graph.create_op(
-                "Assign", [self._variable, initial],
-                {"validate_shape": bool(validate_shape), "use_locking": True},
-                name="Assign", device=self._variable.device or None)
-            with graph.device(self._variable.device or None):
+            # As TF: the initializer and the snapshot are colocated with the variable (their
+            # `_class` attr), so the placer keeps them on its device.
+            with graph.colocate_with(self._variable.op):
+                self._initializer_op = graph.create_op(
+                    "Assign", [self._variable, initial],
+                    {"validate_shape": bool(validate_shape), "use_locking": True},
+                    name="Assign")
                 self._snapshot = graph.create_op("Identity", [self._variable],
                                                  name="read").outputs[0]
         self._graph_element = self._variable

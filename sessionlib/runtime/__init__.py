@@ -94,6 +94,7 @@ def create_runtime(graph, config, session_handle):
     from sessionlib.runtime import devices, optimizer, placement
     from sessionlib.runtime import executor as executor_lib
 
+    placement.warn_unknown_device_count_keys(config.device_count)
     cpu_count = dict(config.device_count).get("CPU", 1)
     if cpu_count < 1:
         raise errors.NotFoundError(None, None, "No CPU devices are available in this process "
