@@ -625,3 +625,27 @@ def test_an_lstm_classifier_trains_with_static_rnn():
         last, predicted = sess.run([loss, tf.argmax(logits, 1)], feed)
     assert last < 0.5 * first
     assert (predicted == labels).mean() > 0.85
+
+
+def test_device_wrapper_runs_a_cell_on_another_device():
+    xs_np = _inputs()
+    xs = [tf.constant(x) for x in xs_np]
+    cell = rc.MultiRNNCell([rc.BasicRNNCell(3), rc.DeviceWrapper(rc.GRUCell(2), "/cpu:1")])
+    outputs, state = tf.nn.static_rnn(cell, xs, dtype=tf.float32)
+    assert outputs[-1].op.device == "/device:CPU:1"
+    config = tf.ConfigProto(device_count={"CPU": 2})
+    with tf.Session(config=config) as sess:
+        sess.run(tf.global_variables_initializer())
+        w = _load_weights(sess, "rnn/multi_rnn_cell/")
+        out_v = sess.run(outputs)
+    rnn_w = {k.split("/", 2)[2]: v for k, v in w.items() if k.startswith("cell_0/")}
+    gru_w = {k.split("/", 2)[2]: v for k, v in w.items() if k.startswith("cell_1/")}
+
+    def step(x, s):
+        h1, _ = np_basic_rnn(rnn_w, x, s[0])
+        h2, _ = np_gru(gru_w, h1, s[1])
+        return h2, (h1, h2)
+
+    expected, _ = np_static_rnn(step, xs_np, (Z3, Z2))
+    for actual, value in zip(out_v, expected):
+        _close(actual, value)
