@@ -97,6 +97,7 @@ from sessionlib.ops.partitioned_variables import (fixed_size_partitioner,
 from sessionlib import layers
 # ---- end i12-layers ----
 from sessionlib import contrib  # legacy spellings: contrib.layers, contrib.framework
+from sessionlib.layers import rnn_cell_impl  # noqa: F401 - h16-rnn: tf.nn.rnn_cell, static_rnn
 # ---- summaries and event files (issue 13, i13-events): tf.summary, TFRecord files ----
 from sessionlib import summary
 from sessionlib.lib_io import io, python_io

@@ -7,17 +7,20 @@ names and defaults that contrib gave it (``fully_connected/weights``, ``Conv/bia
 
 * `layers`: ``flatten``, ``fully_connected``, ``conv2d``, ``xavier_initializer``,
   ``variance_scaling_initializer``, ``l1_regularizer``, ``l2_regularizer``, ``batch_norm``;
-* `framework`: ``get_or_create_global_step``.
+* `framework`: ``get_or_create_global_step``;
+* `rnn`: the RNN cells of ``tf.nn.rnn_cell``, ``static_rnn`` and ``static_bidirectional_rnn``.
 
 Anything else under ``contrib`` raises `AttributeError` naming what is supported.
 """
 
 from sessionlib.contrib import framework, layers
+from sessionlib.contrib import rnn  # h16-rnn
 
-__all__ = ["framework", "layers"]
+__all__ = ["framework", "layers", "rnn"]
 
 SUPPORTED = ("contrib.layers: " + ", ".join(layers.__all__)
-             + "; contrib.framework: " + ", ".join(framework.__all__))
+             + "; contrib.framework: " + ", ".join(framework.__all__)
+             + "; contrib.rnn: " + ", ".join(rnn.__all__))
 
 
 def unsupported(name):

@@ -1,0 +1,272 @@
+"""Static (unrolled) RNNs: ``tf.nn.static_rnn`` and ``tf.nn.static_bidirectional_rnn``.
+
+A static RNN builds one copy of the cell per time step, so it needs no control flow: the graph
+is a chain of ordinary ops, run and differentiated like any other. The cell is anything that
+looks like an ``RNNCell`` (``output_size``, ``state_size``, ``zero_state``, callable); the cells
+themselves are in ``sessionlib.layers.rnn_cell_impl`` because they are layers.
+
+Variables are TF 1's: everything is built under ``variable_scope(scope or "rnn")`` and that
+scope reuses its variables from the second step on, so one set of weights serves every step
+(``rnn/basic_lstm_cell/kernel``).
+
+``sequence_length``: TF's ``_rnn_step`` picks, per batch row, the new output and state while
+``time < sequence_length`` and zeros (output) or the previous state after it, with a ``Select``
+per step; around that it puts two ``cond`` shortcuts (skip the cell once every row is done,
+skip the select while none is). sessionlib has no ``cond``, so the cell always runs and the
+select always decides. The values are the same: past ``max(sequence_length)`` the select takes
+zeros and the old state for every row, which is what the shortcut returns.
+
+The backward half of ``static_bidirectional_rnn`` reverses each sequence within its length
+(TF's ``ReverseSequence``); here that is one ``GatherNd`` over the stacked steps with indices
+``len - 1 - t`` for ``t < len`` and ``t`` after it, which is the same permutation and has a
+gradient already.
+"""
+
+from sessionlib import dtypes
+from sessionlib.framework import graph as graph_lib
+from sessionlib.framework.tensor_shape import TensorShape
+from sessionlib.ops import _nest, array_ops, math_ops
+from sessionlib.ops import variable_scope as vs
+from sessionlib.ops.nn import nn
+from sessionlib.ops.scatter_gather_ops import gather_nd
+
+__all__ = ["static_rnn", "static_bidirectional_rnn", "assert_like_rnncell"]
+
+
+def _hasattr(obj, name):
+    try:
+        getattr(obj, name)
+    except AttributeError:
+        return False
+    return True
+
+
+def assert_like_rnncell(cell_name, cell):
+    """Raises TypeError (TF's wording) unless `cell` has what an RNN needs of a cell.
+
+    Args:
+      cell_name: the argument's name, for the message.
+      cell: the object to check.
+
+    Raises:
+      TypeError: naming each missing part.
+    """
+    conditions = [_hasattr(cell, "output_size"), _hasattr(cell, "state_size"),
+                  _hasattr(cell, "get_initial_state") or _hasattr(cell, "zero_state"),
+                  callable(cell)]
+    messages = ["'output_size' property is missing", "'state_size' property is missing",
+                "either 'zero_state' or 'get_initial_state' method is required",
+                "is not callable"]
+    if not all(conditions):
+        missing = [m for m, ok in zip(messages, conditions) if not ok]
+        raise TypeError(f"The argument {cell_name!r} ({cell}) is not an RNNCell: "
+                        f"{', '.join(missing)}.")
+
+
+def _static_batch_size(inputs):
+    # TF's checks: every input of rank >= 2 with known feature sizes; the batch size where
+    # it is static, else the first input's dynamic one.
+    first_input = inputs
+    while _nest.is_sequence(first_input):
+        first_input = _nest.flatten(first_input)[0]
+    first_input = graph_lib.convert_to_tensor(first_input)
+    if first_input.shape.rank != 1:
+        fixed_batch_size = first_input.shape.with_rank_at_least(2)[0]
+        for flat_input in _nest.flatten(inputs[0]):
+            input_shape = graph_lib.convert_to_tensor(flat_input).shape.with_rank_at_least(2)
+            batch, feature = input_shape[0], input_shape[1:]
+            if fixed_batch_size is None:
+                fixed_batch_size = batch
+            elif batch is not None and batch != fixed_batch_size:
+                raise ValueError(f"Dimensions {fixed_batch_size} and {batch} are not "
+                                 "compatible")
+            for i, size in enumerate(feature.as_list()):
+                if size is None:
+                    raise ValueError(f"Input size (dimension {i} of inputs) must be accessible "
+                                     "via shape inference, but saw value None.")
+    else:
+        fixed_batch_size = first_input.shape.with_rank_at_least(1)[0]
+    if fixed_batch_size:
+        return fixed_batch_size, first_input
+    return array_ops.shape(first_input)[0], first_input
+
+
+def _zeros_for(batch_size, size, dtype):
+    # A [batch_size] + size tensor of zeros, with the static shape set where known.
+    suffix = TensorShape(size).as_list()
+    if isinstance(batch_size, graph_lib.Tensor):
+        shape = array_ops.concat([array_ops.expand_dims(batch_size, 0),
+                                  array_ops.constant(suffix, dtype=dtypes.int32)], 0)
+        zeros = array_ops.zeros(shape, dtype)
+        zeros.set_shape(TensorShape([None] + suffix))
+        return zeros
+    return array_ops.zeros([batch_size] + suffix, dtype)
+
+
+def _rnn_step(time, sequence_length, zero_output, state, call_cell):
+    """One step with `sequence_length` masking: rows whose sequence has ended get a zero
+    output and keep their state (TF's ``_rnn_step``, with selects in place of its conds)."""
+    new_output, new_state = call_cell()
+    _nest.assert_same_structure(zero_output, new_output)
+    _nest.assert_same_structure(state, new_state)
+    # time >= sequence_length, spelled as TF builds it (``LessEqual``).
+    copy_cond = math_ops.less_equal(sequence_length, time)
+
+    def copy_one_through(old, new):
+        result = array_ops.where(copy_cond, old, new)
+        result.set_shape(new.shape)
+        return result
+
+    flat_output = [copy_one_through(zero, new) for zero, new in
+                   zip(_nest.flatten(zero_output), _nest.flatten(new_output))]
+    flat_state = [copy_one_through(old, new) for old, new in
+                  zip(_nest.flatten(state), _nest.flatten(new_state))]
+    return (_nest.pack_sequence_as(new_output, flat_output),
+            _nest.pack_sequence_as(new_state, flat_state))
+
+
+def static_rnn(cell, inputs, initial_state=None, dtype=None, sequence_length=None, scope=None):
+    """Runs `cell` over the list `inputs`, one copy of the cell per step (``tf.nn.static_rnn``).
+
+    Args:
+      cell: an ``RNNCell`` (or anything like one).
+      inputs: a list of T tensors (or nested structures of them), each ``[batch, input_size]``.
+      initial_state: the first state, matching ``cell.state_size``; default: the cell's zero
+        state, which needs `dtype`.
+      dtype: the dtype of the zero state.
+      sequence_length: an int vector ``[batch]``: past its row's length, a step's output is
+        zero and the state is carried through unchanged.
+      scope: the variable scope (default ``"rnn"``).
+
+    Returns:
+      ``(outputs, state)``: the list of T outputs and the final state.
+
+    Raises:
+      TypeError: if `cell` is not like an RNNCell or `inputs` is not a sequence.
+      ValueError: if `inputs` is empty, an input size is unknown, neither `initial_state`
+        nor `dtype` is given, or `sequence_length` is not a vector.
+    """
+    assert_like_rnncell("cell", cell)
+    if not _nest.is_sequence(inputs):
+        raise TypeError("inputs must be a sequence")
+    if not inputs:
+        raise ValueError("inputs must not be empty")
+    outputs = []
+    with vs.variable_scope(scope or "rnn") as varscope:
+        batch_size, _ = _static_batch_size(inputs)
+        if initial_state is not None:
+            state = initial_state
+        else:
+            if not dtype:
+                raise ValueError("If no initial_state is provided, dtype must be specified")
+            if getattr(cell, "get_initial_state", None) is not None:
+                state = cell.get_initial_state(inputs=None, batch_size=batch_size, dtype=dtype)
+            else:
+                state = cell.zero_state(batch_size, dtype)
+        if sequence_length is not None:
+            sequence_length = graph_lib.convert_to_tensor(sequence_length,
+                                                          name="sequence_length")
+            if sequence_length.shape.rank not in (None, 1):
+                raise ValueError("sequence_length must be a vector of length batch_size")
+            output_dtype = _nest.flatten(state)[0].dtype
+            zero_output = _nest.map_structure(
+                lambda size: _zeros_for(batch_size, size, output_dtype), cell.output_size)
+            if sequence_length.dtype != dtypes.int32:
+                sequence_length = math_ops.cast(sequence_length, dtypes.int32)
+        for time, input_ in enumerate(inputs):
+            if time > 0:
+                varscope.reuse_variables()
+
+            def call_cell(input_=input_, state=state):
+                return cell(input_, state)
+
+            if sequence_length is not None:
+                output, state = _rnn_step(time, sequence_length, zero_output, state, call_cell)
+            else:
+                output, state = call_cell()
+            outputs.append(output)
+        return outputs, state
+
+
+def _reverse_seq(input_seq, lengths):
+    """Reverses each row of the list `input_seq` within its length (TF's ``_reverse_seq``)."""
+    if lengths is None:
+        return list(reversed(input_seq))
+    steps = len(input_seq)
+    flat_input_seq = [_nest.flatten(input_) for input_ in input_seq]
+    flat_results = [[] for _ in range(steps)]
+    lengths = graph_lib.convert_to_tensor(lengths)
+    if lengths.dtype != dtypes.int32:
+        lengths = math_ops.cast(lengths, dtypes.int32)
+    with graph_lib.get_default_graph().name_scope("ReverseSequence"):
+        # source[t, b]: the step that row b's output t comes from.
+        time = array_ops.reshape(array_ops.range(steps), [steps, 1])
+        row_lengths = array_ops.expand_dims(lengths, 0)
+        source = array_ops.where(math_ops.less(time, row_lengths),
+                                 math_ops.subtract(math_ops.subtract(row_lengths, 1), time),
+                                 math_ops.add(time, array_ops.zeros_like(row_lengths)))
+        batch = array_ops.range(array_ops.shape(lengths)[0])
+        rows = math_ops.add(array_ops.expand_dims(batch, 0), array_ops.zeros_like(source))
+        indices = array_ops.stack([source, rows], axis=-1)
+    for sequence in zip(*flat_input_seq):
+        input_shape = TensorShape(None)
+        for input_ in sequence:
+            input_shape = input_shape.merge_with(input_.shape)
+        reversed_steps = array_ops.unstack(gather_nd(array_ops.stack(sequence), indices),
+                                           num=steps)
+        for step, flat_result in zip(reversed_steps, flat_results):
+            step.set_shape(input_shape)
+            flat_result.append(step)
+    return [_nest.pack_sequence_as(input_, flat_result)
+            for input_, flat_result in zip(input_seq, flat_results)]
+
+
+def static_bidirectional_rnn(cell_fw, cell_bw, inputs, initial_state_fw=None,
+                             initial_state_bw=None, dtype=None, sequence_length=None,
+                             scope=None):
+    """A forward and a backward static RNN over `inputs`, their outputs concatenated
+    (``tf.nn.static_bidirectional_rnn``).
+
+    The backward cell reads each sequence reversed within its length, and its outputs are
+    reversed back, so that output t of both directions belongs to input t.
+
+    Args:
+      cell_fw, cell_bw: the forward and backward ``RNNCell``.
+      inputs: a list of T tensors ``[batch, input_size]``.
+      initial_state_fw, initial_state_bw: first states (default: zero states, with `dtype`).
+      dtype: the dtype of the zero states.
+      sequence_length: an int vector ``[batch]`` of the sequences' lengths.
+      scope: the variable scope (default ``"bidirectional_rnn"``; the cells go under ``fw``
+        and ``bw``).
+
+    Returns:
+      ``(outputs, output_state_fw, output_state_bw)``: T outputs of size
+      ``fw.output_size + bw.output_size`` and the two final states.
+
+    Raises:
+      TypeError: if a cell is not like an RNNCell or `inputs` is not a sequence.
+      ValueError: if `inputs` is empty.
+    """
+    assert_like_rnncell("cell_fw", cell_fw)
+    assert_like_rnncell("cell_bw", cell_bw)
+    if not _nest.is_sequence(inputs):
+        raise TypeError("inputs must be a sequence")
+    if not inputs:
+        raise ValueError("inputs must not be empty")
+    with vs.variable_scope(scope or "bidirectional_rnn"):
+        with vs.variable_scope("fw") as fw_scope:
+            output_fw, output_state_fw = static_rnn(cell_fw, inputs, initial_state_fw, dtype,
+                                                    sequence_length, scope=fw_scope)
+        with vs.variable_scope("bw") as bw_scope:
+            reversed_inputs = _reverse_seq(inputs, sequence_length)
+            tmp, output_state_bw = static_rnn(cell_bw, reversed_inputs, initial_state_bw,
+                                              dtype, sequence_length, scope=bw_scope)
+    output_bw = _reverse_seq(tmp, sequence_length)
+    outputs = [_nest.pack_sequence_as(fw, [array_ops.concat([f, b], 1) for f, b in
+                                           zip(_nest.flatten(fw), _nest.flatten(bw))])
+               for fw, bw in zip(output_fw, output_bw)]
+    return outputs, output_state_fw, output_state_bw
+
+
+for _name in ("static_rnn", "static_bidirectional_rnn"):
+    setattr(nn, _name, globals()[_name])
