@@ -13,6 +13,14 @@ Rules, in order (TF's placer, simplified to one task):
    generators the same way), so ``tf.reduce_sum(x_on_cpu1)`` does not make its axis constant
    on CPU:0 and ship it over.
 
+Device types (emulated GPUs, ``runtime/devices.py``). An op may run on a GPU only where TF has
+a GPU kernel for it (``kernel_table.supports_device``): pinned to a GPU, an op without one is
+TF's ``InvalidArgumentError`` ("no supported kernel for GPU devices is available") unless
+``allow_soft_placement`` moves it to the CPU. An op with no device of its own goes to
+`Placer.preferred_device`: TF's device-type priority, GPU before CPU, among the types that can
+run it (so variables created without a device land on GPU:0, as in TF), where rule 3 would
+otherwise send it to CPU:0 or to a device that cannot run it.
+
 Placement is cached per op for the session's lifetime: ops never change device once built.
 """
 
@@ -20,10 +28,22 @@ import logging
 
 from sessionlib import dtypes, errors
 from sessionlib.framework import device_spec
+from sessionlib.runtime import kernel_table
 
 __all__ = ["Placer", "logger"]
 
 logger = logging.getLogger("sessionlib")
+
+
+# TF's device-type priority for an op with no device of its own: the first type of this list
+# that has the op's kernel wins.
+DEVICE_TYPE_PRIORITY = ("GPU", "CPU")
+
+
+def _dtype_name(op):
+    """The name of `op`'s ``dtype`` attribute ('int32'), or None."""
+    dtype = op._attrs.get("dtype") if hasattr(op, "_attrs") else None
+    return getattr(dtype, "name", None) if dtype is not None else None
 
 
 def _is_generator(op):
@@ -52,6 +72,27 @@ class Placer:
     def device_names(self):
         return list(self._devices)
 
+    def supports(self, op, device):
+        """Whether full device name `device` (a device of this session) has `op`'s kernel."""
+        device_type = self._parsed[self._devices.index(device)].device_type
+        return kernel_table.supports_device(op._opdef.kernel, device_type, _dtype_name(op))
+
+    def preferred_device(self, op):
+        """The device for `op` when nothing else decides: the first device of the
+        highest-priority type (`DEVICE_TYPE_PRIORITY`, GPU first) that has the op's kernel.
+        An op whose kernel TF prefers on the CPU (``kernel_table.prefers_cpu``) goes to CPU:0.
+        Without GPUs this is CPU:0."""
+        kernel = op._opdef.kernel
+        dtype_name = _dtype_name(op)
+        for device_type in (("CPU",) if kernel_table.prefers_cpu(kernel)
+                            else DEVICE_TYPE_PRIORITY):
+            if not kernel_table.supports_device(kernel, device_type, dtype_name):
+                continue
+            for name, device in zip(self._devices, self._parsed):
+                if device.device_type == device_type:
+                    return name
+        return self._devices[0]
+
     def _match(self, spec_string):
         """The first session device matching `spec_string`, or None."""
         spec = device_spec.DeviceSpec.from_string(spec_string)
@@ -71,16 +112,28 @@ class Placer:
 
     def _explicit(self, op):
         device = self._match(op.device)
-        if device is not None:
+        if device is not None and self.supports(op, device):
             return device
         if self._soft:
-            return self._devices[0]
-        available = ", ".join(self._devices)
+            return self.preferred_device(op)
+        if device is not None:   # the device exists but cannot run the op (TF's text)
+            device_type = self._parsed[self._devices.index(device)].device_type
+            raise errors.InvalidArgumentError(
+                op.node_def, op,
+                f"Cannot assign a device for operation {op.name}: Could not satisfy explicit "
+                f"device specification '{op.device}' because no supported kernel for "
+                f"{device_type} devices is available.\nRegistered kernels:\n  device='CPU'")
+        available = ", ".join(sorted(self._devices))
+        hint = ""
+        if device_spec.DeviceSpec.from_string(op.device).device_type == "GPU":
+            hint = (" The requested device appears to be a GPU, but this session has no "
+                    "such GPU: set SESSIONLIB_EMULATED_GPUS or ConfigProto.device_count "
+                    "{'GPU': k} to emulate GPUs.")
         raise errors.InvalidArgumentError(
             op.node_def, op,
-            f"Cannot assign a device for operation {op.name}: Could not satisfy explicit "
-            f"device specification '{op.device}' because no devices matching that "
-            f"specification are registered in this process; available devices: {available}")
+            f"Cannot assign a device for operation {op.name}: {{{{node {op.name}}}}} was "
+            f"explicitly assigned to {op.device} but available devices are [ {available} ]. "
+            f"Make sure the device specification refers to a valid device.{hint}")
 
     def device_of(self, op):
         """The full device name for `op` (placing its unplaced inputs first).
@@ -116,7 +169,9 @@ class Placer:
                 elif current._inputs and current._inputs[0].op in self._placed:
                     device = self._placed[current._inputs[0].op]
                 else:
-                    device = self._devices[0]
+                    device = self.preferred_device(current)
+                if not self.supports(current, device):   # e.g. a string op after a GPU op
+                    device = self.preferred_device(current)
             self._record(current, device)
             for tensor in current._inputs:
                 if tensor.op not in self._placed and _is_generator(tensor.op):

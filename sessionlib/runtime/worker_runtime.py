@@ -83,7 +83,8 @@ class WorkerRuntime(interface.Runtime):
         self.session_id = session_id
         self.executor_name = executor_name
         self.pool = devices.pool()
-        self.workers = self.pool.workers_for(len(self.device_names), threads)
+        self.workers = self.pool.workers_for(
+            [devices.type_and_index(name) for name in self.device_names], threads)
         self.worker_of = dict(zip(self.device_names, self.workers))
         self.closed = False
         # The session's client-side container: deletions in it go on to the workers.
