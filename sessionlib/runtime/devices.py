@@ -40,8 +40,11 @@ kernel threads), because the thread count is fixed when a worker starts.
 * Device types: a worker runs a ``CPU`` or an emulated ``GPU`` device (``device_count
   {'GPU': k}`` or ``SESSIONLIB_EMULATED_GPUS``). Both run the same kernels on the host's cores
   and lease threads from the same core budget; a GPU differs in its name, its memory limit
-  (`default_memory_limit`) and the kernels the placer lets it run
-  (``kernel_table.supports_device``). Workers are keyed by (device type, index, threads).
+  (`default_memory_limit`), the kernels the placer lets it run
+  (``kernel_table.supports_device``), and its kernels' core cap: a GPU's kernel leases at
+  most its share of the cores (cores / GPUs of the session, `gpu_core_cap`), since a real GPU
+  cannot borrow another's compute; so two towers on two GPUs run about twice as fast as both
+  on one, as on a machine with GPUs. Workers are keyed by (device type, index, threads, cap).
 """
 
 import atexit
@@ -244,7 +247,7 @@ class WorkerHandle:
     """
 
     def __init__(self, context, index, threads, rendezvous_name, budget=None, static_threads=1,
-                 device_type="CPU"):
+                 device_type="CPU", core_cap=0):
         self.index = index
         self.device_type = device_type
         self.threads = threads
@@ -252,7 +255,8 @@ class WorkerHandle:
         # `static_threads`).
         self.budget = budget
         self.core_slot = budget.assign_slot() if budget is not None else -1
-        budget_args = ((budget.name, self.core_slot, static_threads) if budget is not None
+        budget_args = ((budget.name, self.core_slot, static_threads, core_cap)
+                       if budget is not None
                        else None)
         self.device = f"{device_type}:{index}"
         self.lane_blocks = [channel.LaneBlock()]
@@ -577,7 +581,7 @@ class DevicePool:
         self._generations = itertools.count(1)
         self.budget = None   # the `cores.CoreBudget`, made with the first budgeted worker
 
-    def workers_for(self, count, threads):
+    def workers_for(self, count, threads, gpu_core_cap=0):
         """The live workers of CPU:0 .. CPU:count-1 with `threads` kernel threads each (or
         `BUDGETED`: leased from the pool's core budget), starting (in parallel) those that do
         not run yet.
@@ -586,6 +590,10 @@ class DevicePool:
           count: the number of CPU devices, or a list of ``(device type, index)`` pairs
             (``[('CPU', 0), ('GPU', 0), ('GPU', 1)]``), one per device of the session.
           threads: as above.
+          gpu_core_cap: for budgeted workers, the most cores one emulated GPU's kernel may
+            lease (0: all). A real GPU cannot borrow another GPU's compute, so a session
+            gives each GPU its share of the cores (`gpu_core_cap`), and a tower on one GPU
+            runs at one GPU's speed, as on a machine with GPUs.
 
         Raises:
           UnavailableError: if a worker fails to start.
@@ -600,13 +608,14 @@ class DevicePool:
                       else list(count))
             handles, started = [], []
             for device_type, index in wanted:
-                key = (device_type, index, threads)
+                cap = gpu_core_cap if device_type == "GPU" and threads == BUDGETED else 0
+                key = (device_type, index, threads, cap)
                 handle = self._workers.get(key)
                 if handle is None or not handle.alive():
                     handle = WorkerHandle(
                         self._context, index, threads, self.rendezvous.name,
                         self.budget if threads == BUDGETED else None,
-                        default_threads(len(wanted)), device_type)
+                        default_threads(len(wanted)), device_type, cap)
                     self._workers[key] = handle
                     started.append(handle)
                 handles.append(handle)

@@ -485,19 +485,21 @@ def worker_main(conn, index, threads, lane_block_name, rendezvous_name, budget=N
       threads: the kernel (OpenMP and BLAS) threads of this worker, or 0 (`devices.BUDGETED`)
         to lease them from the client's core budget.
       lane_block_name, rendezvous_name: the client's shared-memory segments.
-      budget: for a budgeted worker, ``(segment name, slot, static threads)``: the client's
-        core budget and this worker's slot in it (-1: none free, use the static threads).
+      budget: for a budgeted worker, ``(segment name, slot, static threads, core cap)``: the
+        client's core budget, this worker's slot in it (-1: none free, use the static
+        threads), and the most threads one kernel may lease (0: every core).
     """
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     _watch_parent_death()
     join = None
     if threads == 0:
-        name, slot, static = budget
+        name, slot, static, core_cap = budget
         if slot >= 0:
             from sessionlib.runtime import cores
 
             join = (name, slot)
-            threads = cores.machine_cores()   # the cap; leases decide the actual count
+            # The cap (an emulated GPU's share, or every core); leases decide the count.
+            threads = core_cap or cores.machine_cores()
         else:
             threads = static
     for variable in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
