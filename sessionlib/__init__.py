@@ -119,3 +119,6 @@ from sessionlib.ops.ref_variable_ops import (scatter_add, scatter_div, scatter_m
                                              scatter_nd_sub, scatter_nd_update, scatter_sub,
                                              scatter_update)
 # ---- end i13-ref ----
+# ---- issue 15, emulated GPUs (h15-gpu): tf.config and tf.test's GPU queries ----
+from sessionlib import config, test
+# ---- end h15-gpu ----

@@ -81,6 +81,10 @@ FIGURES = {
                           "<= 1.1x TF"),
     "matmul_chain_two": ("2x4 matmuls 1024^2, CPU:0|CPU:1 (ms; base: both CPU:0)",
                          ">= 1.8x"),
+    # Issue 15 (emulated GPUs): TF's multi-GPU tutorial, its towers on two emulated GPUs
+    # against both on GPU:0 (TF has no GPU on this machine: no TF column).
+    "gpu_tutorial": ("tutorial: 2 towers matmul 2048^2 -> add_n, GPU:0|GPU:1 (ms; base: GPU:0)",
+                     ">= 1.7x"),
     # Issue 10 (flat costs): the baseline column is the same run with no result held.
     "held_results": ("run via a worker, 20k 4 KB results held (µs; base: 0 held)",
                      "<= 1.1x"),
@@ -736,6 +740,33 @@ def bench_matmul_chain_two(backend):
     return times[0], times[1]
 
 
+def bench_gpu_tutorial(backend, size=2048):
+    """The classic "Using multiple GPUs" tutorial with large matrices, on a session with two
+    emulated GPUs: one matmul tower per GPU, summed with add_n on the CPU; base: both towers
+    on GPU:0. The operands are variables, so no constant folding can skip the matmuls."""
+    if backend == "tf":
+        return None, None
+    tf = _tf_module(backend)
+    times = []
+    for devices in (("/gpu:0", "/gpu:1"), ("/gpu:0", "/gpu:0")):
+        graph = tf.Graph()
+        with graph.as_default():
+            towers, initializers = [], []
+            for index, device in enumerate(devices):
+                with tf.device(device):
+                    a = tf.Variable(tf.random_uniform([size, size], seed=2 * index))
+                    b = tf.Variable(tf.random_uniform([size, size], seed=2 * index + 1))
+                    towers.append(tf.matmul(a, b))
+                initializers += [a.initializer, b.initializer]
+            with tf.device("/cpu:0"):
+                total = tf.add_n(towers)
+        with tf.Session(graph=graph, config=tf.ConfigProto(device_count={"GPU": 2})) as sess:
+            sess.run(initializers)
+            sess.run(total)
+            times.append(_best_ms(lambda: sess.run(total), REPEAT))
+    return times[0], times[1]
+
+
 def bench_held_results(backend, held=20_000):
     """Per-run time of a worker run that fetches a 4 KB result (an arena block leased to the
     client), with `held` such results still referenced by the user, against none held.
@@ -1202,6 +1233,7 @@ BENCHMARKS = {
     "fetch_64mb": bench_fetch_64mb,
     "matmul_chain_idle": bench_matmul_chain_idle,
     "matmul_chain_two": bench_matmul_chain_two,
+    "gpu_tutorial": bench_gpu_tutorial,
     "train_mlp": bench_train_mlp,
     "train_cnn": bench_train_cnn,
     "train_mlp_remap": bench_train_mlp_remap,

@@ -64,7 +64,7 @@ def use_workers(cpu_count, environ=None):
     """Whether a session with `cpu_count` devices runs on worker processes.
 
     Args:
-      cpu_count: the session's number of CPU devices.
+      cpu_count: the session's number of devices (CPUs and emulated GPUs).
       environ: the environment to read instead of ``os.environ`` (``SESSIONLIB_WORKERS=1``
         forces workers, ``0`` forbids them; see `settings.worker_processes`).
     """
@@ -87,21 +87,18 @@ def create_runtime(graph, config, session_handle):
 
     Raises:
       NotFoundError: for ``device_count={'CPU': 0}``.
+      InvalidArgumentError: for a bad ``gpu_options.visible_device_list``.
       UnavailableError: if a device worker cannot be started.
     """
-    from sessionlib import errors
-    from sessionlib.framework import device_spec
     from sessionlib.runtime import devices, optimizer, placement
     from sessionlib.runtime import executor as executor_lib
 
     placement.warn_unknown_device_count_keys(config.device_count)
-    cpu_count = dict(config.device_count).get("CPU", 1)
-    if cpu_count < 1:
-        raise errors.NotFoundError(None, None, "No CPU devices are available in this process "
-                                   "(ConfigProto.device_count['CPU'] is 0)")
-    device_names = [device_spec.full_name("CPU", i) for i in range(cpu_count)]
+    # CPUs, then emulated GPUs (device_count, SESSIONLIB_EMULATED_GPUS, visible_device_list).
+    device_names = devices.session_devices(config)
+    cpu_count = len(device_names)
     placer = placement.Placer(device_names, config.allow_soft_placement,
-                              config.log_device_placement)
+                              config.log_device_placement, placement.kernel_device_types)
     # opt_level L0 ("no optimizations", TF's -1) compiles the session's steps without
     # elementwise fusion; None leaves it to SESSIONLIB_FUSION (runtime/fusion.py).
     fuse = False if config.graph_options.optimizer_options.opt_level < 0 else None

@@ -37,6 +37,14 @@ kernel threads), because the thread count is fixed when a worker starts.
   worker maps a new block when it first takes part in a run after it was added. A run that
   would pass the limit fails with `ResourceExhaustedError`. No wait for a lane or a run slot
   has a fixed time-out; only a run's deadline and its session's cancellation end one.
+* Device types: a worker runs a ``CPU`` or an emulated ``GPU`` device (``device_count
+  {'GPU': k}`` or ``SESSIONLIB_EMULATED_GPUS``). Both run the same kernels on the host's cores
+  and lease threads from the same core budget; a GPU differs in its name, its memory limit
+  (`default_memory_limit`), the kernels the placer lets it run
+  (``kernel_table.supports_device``), and its kernels' core cap: a GPU's kernel leases at
+  most its share of the cores (cores / GPUs of the session, `gpu_core_cap`), since a real GPU
+  cannot borrow another's compute; so two towers on two GPUs run about twice as fast as both
+  on one, as on a machine with GPUs. Workers are keyed by (device type, index, threads, cap).
 """
 
 import atexit
@@ -52,7 +60,8 @@ import types
 from sessionlib import errors
 from sessionlib.runtime import channel, cores, settings, shm
 
-__all__ = ["DevicePool", "WorkerHandle", "pool", "default_threads", "shutdown_pool"]
+__all__ = ["DevicePool", "WorkerHandle", "pool", "default_threads", "shutdown_pool",
+           "default_memory_limit", "DEVICE_TYPES", "session_devices", "type_and_index"]
 
 _START_TIMEOUT_S = 60.0   # a cold start under a loaded parallel test suite can be slow
 _REQUEST_TIMEOUT_S = 60.0
@@ -68,6 +77,107 @@ def default_threads(num_devices, intra_op_threads=0):
     if intra_op_threads and intra_op_threads > 0:
         return int(intra_op_threads)
     return max(1, _cores() // max(1, num_devices))
+
+
+# The device types a session can have, in TF's listing order (CPUs first, then GPUs).
+DEVICE_TYPES = ("CPU", "GPU")
+
+# What TF reports as the memory limit of a host CPU device.
+_CPU_MEMORY_LIMIT = 268435456
+# An emulated GPU's default share of the machine's physical memory (TF gives a real GPU nearly
+# all of its own memory; an emulated one shares the host's, so it gets a quarter: two GPUs
+# can hold half of the machine).
+GPU_MEMORY_SHARE = 0.25
+
+
+def _machine_memory():
+    try:
+        return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    except (AttributeError, ValueError, OSError):
+        return 8 << 30
+
+
+def default_memory_limit(device_type):
+    """The default memory limit of a device of `device_type`, in bytes.
+
+    ``CPU``: 256 MiB, the figure TF reports for a host CPU device. ``GPU`` (emulated):
+    `GPU_MEMORY_SHARE` of the machine's physical memory, rounded down to whole MiB. This is
+    the one place the defaults live: `Session.list_devices` reports them and the memory limits
+    of the devices start from them.
+    """
+    if device_type == "GPU":
+        return int(_machine_memory() * GPU_MEMORY_SHARE) >> 20 << 20
+    return _CPU_MEMORY_LIMIT
+
+
+def _visible_gpus(visible_device_list, physical):
+    """The physical GPU ids `visible_device_list` selects, in order (TF's parse and checks).
+
+    Raises:
+      InvalidArgumentError: with TF's messages, for an entry that is not a number, an id
+        beyond the machine's `physical` GPUs, or a repeated id.
+    """
+    if not visible_device_list:
+        return list(range(physical))
+    order = []
+    for entry in visible_device_list.split(","):
+        try:
+            gpu_id = int(entry)
+        except ValueError:
+            raise errors.InvalidArgumentError(
+                None, None, f"Could not parse entry in 'visible_device_list': '{entry}'. "
+                f"visible_device_list = {visible_device_list}") from None
+        if not 0 <= gpu_id < physical:
+            raise errors.InvalidArgumentError(
+                None, None, f"'visible_device_list' listed an invalid Device id '{gpu_id}' but "
+                f"visible device count is {physical}")
+        order.append(gpu_id)
+    if len(set(order)) != len(order):
+        raise errors.InvalidArgumentError(
+            None, None, f"visible_device_list contained a duplicate entry: "
+            f"{visible_device_list}")
+    return order
+
+
+def session_devices(config, environ=None):
+    """The full names of a session's devices under `config`: CPUs first, then GPUs (TF's
+    order), e.g. ``[.../device:CPU:0, .../device:GPU:0, .../device:GPU:1]``.
+
+    The emulated machine has ``SESSIONLIB_EMULATED_GPUS`` GPUs (default none), or as many as
+    ``device_count['GPU']`` asks when that is more: a config that asks for k GPUs gets k even
+    without the variable, and ``{'GPU': 0}`` turns the variable's GPUs off. As in TF,
+    ``gpu_options.visible_device_list`` ("1,0") selects and orders the machine's GPUs (visible
+    GPU:0 is machine GPU 1) and the session gets min(device_count['GPU'], visible) of them;
+    emulated GPUs are all alike, so the order changes nothing else.
+
+    Args:
+      config: the session's `ConfigProto`.
+      environ: the mapping to read instead of ``os.environ`` (tests).
+
+    Raises:
+      NotFoundError: for ``device_count={'CPU': 0}``.
+      InvalidArgumentError: for a bad ``visible_device_list`` (TF's messages).
+    """
+    from sessionlib.framework import device_spec
+
+    counts = dict(config.device_count)
+    cpu_count = counts.get("CPU", 1)
+    if cpu_count < 1:
+        raise errors.NotFoundError(None, None, "No CPU devices are available in this process "
+                                   "(ConfigProto.device_count['CPU'] is 0)")
+    machine_gpus = settings.emulated_gpus(environ)
+    if "GPU" in counts:
+        machine_gpus = max(machine_gpus, counts["GPU"])
+    visible = _visible_gpus(config.gpu_options.visible_device_list, machine_gpus)
+    gpu_count = min(counts.get("GPU", len(visible)), len(visible))
+    return ([device_spec.full_name("CPU", i) for i in range(cpu_count)]
+            + [device_spec.full_name("GPU", i) for i in range(max(0, gpu_count))])
+
+
+def type_and_index(device_name):
+    """``('GPU', 1)`` for ``'/job:localhost/replica:0/task:0/device:GPU:1'``."""
+    device_type, index = device_name.rsplit("/device:", 1)[1].split(":")
+    return device_type, int(index)
 
 
 # `workers_for`'s thread count for workers that lease their threads from the pool's core
@@ -126,7 +236,8 @@ class WorkerHandle:
     """The client's side of one worker process.
 
     Attributes:
-      index: the device index k of CPU:k.
+      index: the device index k of CPU:k (or GPU:k).
+      device_type: ``'CPU'`` or ``'GPU'``.
       threads: the worker's kernel threads.
       pid: the worker's process id.
       free_lanes: the free `channel.Lane`s of the worker (a list: its pop and append are
@@ -135,22 +246,25 @@ class WorkerHandle:
       rendezvous_known: how many of the pool's rendezvous blocks the worker has mapped.
     """
 
-    def __init__(self, context, index, threads, rendezvous_name, budget=None, static_threads=1):
+    def __init__(self, context, index, threads, rendezvous_name, budget=None, static_threads=1,
+                 device_type="CPU", core_cap=0):
         self.index = index
+        self.device_type = device_type
         self.threads = threads
         # A budgeted worker's slot in the pool's `cores.CoreBudget` (-1: none, it runs on
         # `static_threads`).
         self.budget = budget
         self.core_slot = budget.assign_slot() if budget is not None else -1
-        budget_args = ((budget.name, self.core_slot, static_threads) if budget is not None
+        budget_args = ((budget.name, self.core_slot, static_threads, core_cap)
+                       if budget is not None
                        else None)
-        self.device = f"CPU:{index}"
+        self.device = f"{device_type}:{index}"
         self.lane_blocks = [channel.LaneBlock()]
         self._conn, child_conn = context.Pipe(duplex=True)
         self.process = context.Process(
-            target=_worker_entry, name=f"sessionlib-worker-CPU:{index}",
+            target=_worker_entry, name=f"sessionlib-worker-{self.device}",
             args=(child_conn, index, threads, self.lane_blocks[0].name, rendezvous_name,
-                  budget_args),
+                  budget_args, device_type),
             daemon=True)
         with _main_hidden():
             self.process.start()
@@ -445,10 +559,12 @@ def _discard_late_reply(data):
         pass  # nobody waits for this reply: a broken one only means nothing to release
 
 
-def _worker_entry(conn, index, threads, lane_block_name, rendezvous_name, budget=None):
+def _worker_entry(conn, index, threads, lane_block_name, rendezvous_name, budget=None,
+                  device_type="CPU"):
     from sessionlib.runtime import worker
 
-    worker.worker_main(conn, index, threads, lane_block_name, rendezvous_name, budget)
+    worker.worker_main(conn, index, threads, lane_block_name, rendezvous_name, budget,
+                       device_type)
 
 
 class DevicePool:
@@ -465,10 +581,19 @@ class DevicePool:
         self._generations = itertools.count(1)
         self.budget = None   # the `cores.CoreBudget`, made with the first budgeted worker
 
-    def workers_for(self, count, threads):
+    def workers_for(self, count, threads, gpu_core_cap=0):
         """The live workers of CPU:0 .. CPU:count-1 with `threads` kernel threads each (or
         `BUDGETED`: leased from the pool's core budget), starting (in parallel) those that do
         not run yet.
+
+        Args:
+          count: the number of CPU devices, or a list of ``(device type, index)`` pairs
+            (``[('CPU', 0), ('GPU', 0), ('GPU', 1)]``), one per device of the session.
+          threads: as above.
+          gpu_core_cap: for budgeted workers, the most cores one emulated GPU's kernel may
+            lease (0: all). A real GPU cannot borrow another GPU's compute, so a session
+            gives each GPU its share of the cores (`gpu_core_cap`), and a tower on one GPU
+            runs at one GPU's speed, as on a machine with GPUs.
 
         Raises:
           UnavailableError: if a worker fails to start.
@@ -479,15 +604,18 @@ class DevicePool:
                 self._context = _context()
             if threads == BUDGETED and self.budget is None:
                 self.budget = cores.CoreBudget()
+            wanted = ([("CPU", index) for index in range(count)] if isinstance(count, int)
+                      else list(count))
             handles, started = [], []
-            for index in range(count):
-                key = (index, threads)
+            for device_type, index in wanted:
+                cap = gpu_core_cap if device_type == "GPU" and threads == BUDGETED else 0
+                key = (device_type, index, threads, cap)
                 handle = self._workers.get(key)
                 if handle is None or not handle.alive():
                     handle = WorkerHandle(
                         self._context, index, threads, self.rendezvous.name,
                         self.budget if threads == BUDGETED else None,
-                        default_threads(count))
+                        default_threads(len(wanted)), device_type, cap)
                     self._workers[key] = handle
                     started.append(handle)
                 handles.append(handle)

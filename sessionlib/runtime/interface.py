@@ -19,9 +19,6 @@ from sessionlib.runtime import plan as plan_lib
 
 __all__ = ["Runtime", "Step", "DeviceAttributes", "fetched_value"]
 
-_DEFAULT_CPU_MEMORY_LIMIT = 268435456  # what TF reports for a host CPU device
-
-
 def fetched_value(array):
     """What a run hands out for a fetched buffer: numpy scalars for 0-d results (bytes for
     strings), and a copy of a read-only buffer.
@@ -167,9 +164,16 @@ class Runtime:
     def list_devices(self):
         """The session's devices as `DeviceAttributes`, with the pid of the process that runs
         each one."""
+        from sessionlib.runtime import devices
+
         pids = self._device_pids()
-        return [DeviceAttributes(name, "CPU", _DEFAULT_CPU_MEMORY_LIMIT, index + 1, pid)
-                for index, (name, pid) in enumerate(zip(self.device_names, pids))]
+        listed = []
+        for index, (name, pid) in enumerate(zip(self.device_names, pids)):
+            device_type = devices.type_and_index(name)[0]
+            listed.append(DeviceAttributes(name, device_type,
+                                           devices.default_memory_limit(device_type),
+                                           index + 1, pid))
+        return listed
 
     def _forget_steps(self):
         """Drops every compiled step (the session is closing)."""

@@ -23,6 +23,16 @@ case pays for no wrapper call):
 * ``KIND_UNARY``: ``kernel(x) -> output`` for kernels with one input, one output and no attrs.
 * ``KIND_BINARY``: ``kernel(x, y) -> output``, likewise.
 
+Device types. Every kernel runs on a CPU device and on an emulated GPU device (both run on the
+host's cores). But TF has no GPU kernel for some ops, and the placer follows TF
+(``runtime/placement.py``): such an op pinned to a GPU is an error unless soft placement moves
+it to the CPU, and an unpinned one never lands on a GPU. `supports_device` answers from
+`CPU_ONLY_KERNELS` (string ops, summaries, checkpoint IO, readers, queues, ...: the ops of
+ours that TF 2.21 registers for the CPU only) and `_GPU_DTYPE_EXCLUSIONS` (variables of the
+types TF's GPU kernels lack, int32 among them). `CPU_PREFERRED_KERNELS` have a GPU kernel in TF
+with a lower priority than the CPU one (the tf.data iterator ops): an unpinned one goes to the
+CPU. These are facts about kernels, so they live here, not in the op registry.
+
 This module must stay free of graph objects: the table is read inside worker processes.
 """
 
@@ -33,6 +43,7 @@ import threading
 from sessionlib._core.executor import KIND_BINARY, KIND_GENERIC, KIND_UNARY
 
 __all__ = ["KernelDef", "register_kernel", "lookup", "by_id", "all_kernel_names",
+           "supports_device", "prefers_cpu", "CPU_ONLY_KERNELS", "CPU_PREFERRED_KERNELS",
            "KIND_GENERIC", "KIND_UNARY", "KIND_BINARY"]
 
 _KINDS = (KIND_GENERIC, KIND_UNARY, KIND_BINARY)
@@ -133,3 +144,65 @@ def all_kernel_names():
     """Every registered kernel name, in registration order."""
     _load_families()
     return [kernel_def.name for kernel_def in _by_id]
+
+
+# Kernels TF 2.21 registers for the CPU only (checked against TF's REGISTER_KERNEL_BUILDER
+# calls): an op running one of them cannot be placed on a GPU.
+CPU_ONLY_KERNELS = frozenset({
+    # strings
+    "StringJoin", "ReduceJoin",
+    # summaries
+    "ScalarSummary", "HistogramSummary", "ImageSummary", "AudioSummaryV2", "TensorSummaryV2",
+    "MergeSummary",
+    # checkpoints
+    "SaveV2", "RestoreV2", "MergeV2Checkpoints", "ShardedFilename",
+    # readers
+    "IdentityReaderV2", "TextLineReaderV2", "WholeFileReaderV2", "ReaderReadV2",
+    "ReaderReadUpToV2", "ReaderNumRecordsProducedV2", "ReaderNumWorkUnitsCompletedV2",
+    "ReaderResetV2", "ReaderRestoreStateV2", "ReaderSerializeStateV2",
+    # queues
+    "FIFOQueueV2", "RandomShuffleQueueV2", "QueueEnqueueV2", "QueueEnqueueManyV2",
+    "QueueDequeueV2", "QueueDequeueManyV2", "QueueDequeueUpToV2", "QueueCloseV2",
+    "QueueSizeV2", "QueueIsClosedV2",
+    # sparse ops without a GPU kernel
+    "SparseAdd", "SparseAddGrad", "SparseReduceSum",
+    # others
+    "RandomShuffle", "ResourceCountUpTo", "OneShotIterator",
+})
+
+# Kernels with a GPU version whose CPU version TF registers with a higher priority: an
+# unpinned op goes to the CPU, a pinned one may run on a GPU.
+CPU_PREFERRED_KERNELS = frozenset({"IteratorV2", "MakeIterator", "IteratorGetNext"})
+
+# Variables: TF registers the GPU kernels of VariableV2 and VarHandleOp for the float, bool,
+# complex and int64 types only (TF_CALL_GPU_ALL_TYPES + int64), not for int32 (kept in host
+# memory), the small integers or strings: `tf.Variable(0)` lives on the CPU.
+_NO_GPU_VARIABLE_TYPES = frozenset({"int32", "int16", "int8", "uint8", "string"})
+_GPU_DTYPE_EXCLUSIONS = {"VariableV2": _NO_GPU_VARIABLE_TYPES,
+                         "VarHandleOp": _NO_GPU_VARIABLE_TYPES}
+
+
+def supports_device(kernel_name, device_type, dtype_name=None):
+    """Whether an op running kernel `kernel_name` may be placed on a `device_type` device.
+
+    Args:
+      kernel_name: the op's kernel name (its registration's ``kernel``).
+      device_type: ``'CPU'`` or ``'GPU'`` (any other type is treated like a GPU).
+      dtype_name: the op's ``dtype`` attribute's name (``'int32'``), for the kernels whose
+        GPU version covers some types only; None when the op has none.
+
+    Returns:
+      True when TF has a kernel of that name for that device type.
+    """
+    if device_type == "CPU":
+        return True
+    if kernel_name in CPU_ONLY_KERNELS:
+        return False
+    excluded = _GPU_DTYPE_EXCLUSIONS.get(kernel_name)
+    return excluded is None or dtype_name not in excluded
+
+
+def prefers_cpu(kernel_name):
+    """Whether an unpinned op running `kernel_name` goes to the CPU although a GPU could run
+    it (TF's kernel priorities)."""
+    return kernel_name in CPU_PREFERRED_KERNELS or kernel_name in CPU_ONLY_KERNELS

@@ -39,7 +39,11 @@ another device; compiled steps are dropped when the graph changes anyway). TF fa
 for any op of the graph that cannot be placed; here only a step that needs such an op fails.
 
 Device types. `kernel_device_types` (an argument of `Placer`) says which device types have a
-kernel for an op; by default every type does. The preference for a type is
+kernel for an op; by default every type does. A session passes the module's
+`kernel_device_types`: an emulated GPU (``runtime/devices.py``) runs only the ops TF has a GPU
+kernel for, so such an op pinned to a GPU is TF's "no supported kernel for GPU devices"
+``InvalidArgumentError`` unless soft placement moves it, and variables made without a device
+land on GPU:0, as in TF. The preference for a type is
 `device_type_priority`, as TF's device factories' priorities: GPU, then CPU.
 """
 
@@ -48,9 +52,10 @@ import threading
 
 from sessionlib import dtypes, errors
 from sessionlib.framework import device_spec
+from sessionlib.runtime import kernel_table
 
 __all__ = ["Placer", "logger", "device_type_priority", "warn_unknown_device_count_keys",
-           "METADATA_OPS"]
+           "kernel_device_types", "METADATA_OPS"]
 
 logger = logging.getLogger("sessionlib")
 
@@ -71,6 +76,22 @@ def device_type_priority(device_type):
     """How strongly the placer prefers `device_type` for an op with no requested device (TF's
     device factory priorities: a GPU before the CPU)."""
     return _TYPE_PRIORITY.get(device_type, 0)
+
+
+def kernel_device_types(op):
+    """The device types with a kernel for `op`, as TF registers them (the `Placer`'s
+    ``kernel_device_types`` of a session): every op runs on the CPU; on an emulated GPU only
+    where TF has a GPU kernel (``kernel_table.supports_device``, which knows the CPU-only
+    kernels and the dtypes a GPU variable lacks). An op whose kernel TF prefers on the CPU
+    (``kernel_table.prefers_cpu``: the tf.data iterator ops) is kept there.
+    """
+    kernel = op._opdef.kernel
+    if kernel_table.prefers_cpu(kernel):
+        return ("CPU",)
+    dtype = op._attrs.get("dtype")
+    dtype_name = getattr(dtype, "name", None)
+    return tuple(device_type for device_type in KNOWN_DEVICE_TYPES
+                 if kernel_table.supports_device(kernel, device_type, dtype_name))
 
 
 def warn_unknown_device_count_keys(device_count):

@@ -17,7 +17,7 @@ This module must stay a leaf: it imports nothing of sessionlib, so anything may 
 import os
 
 __all__ = ["fusion_enabled", "executor_name", "start_method", "worker_processes",
-           "malloc_tuning", "max_lanes", "DEFAULT_MAX_LANES"]
+           "malloc_tuning", "max_lanes", "DEFAULT_MAX_LANES", "emulated_gpus"]
 
 _OFF = ("0", "false", "off", "no")
 
@@ -136,4 +136,34 @@ def max_lanes(environ=None):
         count = 0
     if count < 1:
         raise ValueError(f"SESSIONLIB_MAX_LANES must be a positive integer, not {value!r}")
+    return count
+
+
+def emulated_gpus(environ=None):
+    """How many emulated GPUs the machine has (``SESSIONLIB_EMULATED_GPUS``; default 0).
+
+    A program written for a machine with GPUs sets no GPU count: TF uses every GPU it finds.
+    With this variable every session of the process sees that many GPU devices (each a worker
+    process, ``runtime/devices.py``) unless its ``ConfigProto.device_count['GPU']`` says
+    otherwise; ``tf.test.is_gpu_available()`` and ``tf.config`` report them too.
+
+    Args:
+      environ: the mapping to read instead of ``os.environ`` (tests).
+
+    Returns:
+      The variable's value, or 0 when it is unset or empty.
+
+    Raises:
+      ValueError: if the value is not a non-negative integer.
+    """
+    value = _get("SESSIONLIB_EMULATED_GPUS", environ)
+    if value is None or not value.strip():
+        return 0
+    try:
+        count = int(value)
+    except ValueError:
+        count = -1
+    if count < 0:
+        raise ValueError(f"SESSIONLIB_EMULATED_GPUS must be a non-negative integer, not "
+                         f"{value!r}")
     return count

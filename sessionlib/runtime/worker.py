@@ -165,11 +165,12 @@ class Worker:
     """The state of one worker process (see the module docstring)."""
 
     def __init__(self, conn, index, threads, lane_block_name, rendezvous_name,
-                 kernel_threads=None):
+                 kernel_threads=None, device_type="CPU"):
         from sessionlib.runtime import channel, shm
 
         self.conn = conn
         self.index = index
+        self.device_type = device_type
         self.threads = threads
         self.kernel_threads = kernel_threads or threads   # the cap of a parallel kernel
         self.store = shm.store()
@@ -364,7 +365,8 @@ class Worker:
         entry = self.installed.get(key)
         if entry is None:
             return ("err", errors.FAILED_PRECONDITION, "This step is not installed on the "
-                    f"worker of CPU:{self.index}: its session was closed or it was evicted", -1)
+                    f"worker of {self.device_type}:{self.index}: its session was closed or it "
+                    "was evicted", -1)
         state = entry.state
         if run_slots or entry.num_edges:   # untrusted: slots we have mapped, enough of them
             self.rendezvous.check_slots(run_slots, entry.num_edges)
@@ -472,28 +474,32 @@ def _trace_reply(executor, times, outputs):
             described)
 
 
-def worker_main(conn, index, threads, lane_block_name, rendezvous_name, budget=None):
+def worker_main(conn, index, threads, lane_block_name, rendezvous_name, budget=None,
+                device_type="CPU"):
     """The worker process's entry point (the `multiprocessing.Process` target).
 
     Args:
       conn: the worker's end of the control pipe.
-      index: the device index k of CPU:k.
+      index: the device index k of CPU:k (or of GPU:k, `device_type` 'GPU': an emulated
+        GPU runs the same kernels on the host's cores).
       threads: the kernel (OpenMP and BLAS) threads of this worker, or 0 (`devices.BUDGETED`)
         to lease them from the client's core budget.
       lane_block_name, rendezvous_name: the client's shared-memory segments.
-      budget: for a budgeted worker, ``(segment name, slot, static threads)``: the client's
-        core budget and this worker's slot in it (-1: none free, use the static threads).
+      budget: for a budgeted worker, ``(segment name, slot, static threads, core cap)``: the
+        client's core budget, this worker's slot in it (-1: none free, use the static
+        threads), and the most threads one kernel may lease (0: every core).
     """
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     _watch_parent_death()
     join = None
     if threads == 0:
-        name, slot, static = budget
+        name, slot, static, core_cap = budget
         if slot >= 0:
             from sessionlib.runtime import cores
 
             join = (name, slot)
-            threads = cores.machine_cores()   # the cap; leases decide the actual count
+            # The cap (an emulated GPU's share, or every core); leases decide the count.
+            threads = core_cap or cores.machine_cores()
         else:
             threads = static
     for variable in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
@@ -516,7 +522,7 @@ def worker_main(conn, index, threads, lane_block_name, rendezvous_name, budget=N
             cores.join(*join)
 
         worker = Worker(conn, index, 0 if join else threads, lane_block_name, rendezvous_name,
-                        threads)
+                        threads, device_type)
         worker.serve()
     except BaseException:  # noqa: BLE001 - report start-up failures on stderr
         traceback.print_exc()

@@ -83,7 +83,11 @@ class WorkerRuntime(interface.Runtime):
         self.session_id = session_id
         self.executor_name = executor_name
         self.pool = devices.pool()
-        self.workers = self.pool.workers_for(len(self.device_names), threads)
+        wanted = [devices.type_and_index(name) for name in self.device_names]
+        gpus = sum(1 for device_type, _ in wanted if device_type == "GPU")
+        # Each emulated GPU leases at most its share of the cores (see devices.workers_for).
+        gpu_cap = max(1, devices.cores.machine_cores() // gpus) if gpus else 0
+        self.workers = self.pool.workers_for(wanted, threads, gpu_cap)
         self.worker_of = dict(zip(self.device_names, self.workers))
         self.closed = False
         # The session's client-side container: deletions in it go on to the workers.
