@@ -34,9 +34,12 @@ node:
    through the ``sessionlib`` logger, once.
 
 Growth. When the graph grows, TF places it again and keeps only its stateful ops where they
-were; so does `Placer` (a stateless op may move, e.g. a constant that gained a consumer on
-another device; compiled steps are dropped when the graph changes anyway). TF fails the run
-for any op of the graph that cannot be placed; here only a step that needs such an op fails.
+were; `Placer` does the same when a step asks for an op it has not placed yet (a stateless op
+may then move, e.g. a constant that gained a consumer on another device; compiled steps are
+dropped when the graph changes anyway). Steps whose ops are all placed keep their devices
+however much the graph grew meanwhile, so a graph that grows while steps run is not placed
+again on every run. TF fails the run for any op of the graph that cannot be placed; here only
+a step that needs such an op fails.
 
 Device types. `kernel_device_types` (an argument of `Placer`) says which device types have a
 kernel for an op; by default every type does. A session passes the module's
@@ -268,8 +271,11 @@ class Placer:
             return []
         with self._lock:
             graph = ops[0].graph
-            if (graph is not self._graph or graph.version != self._version
-                    or any(op not in self._placed and op not in self._errors for op in ops)):
+            # The graph is placed again only when an op asked for has no device yet: a graph
+            # that grows while steps run (another thread adding ops) must not make every run
+            # place the whole graph again, which would be quadratic in its size.
+            if graph is not self._graph or any(
+                    op not in self._placed and op not in self._errors for op in ops):
                 self._place_graph(graph, ops)
             result = []
             for op in ops:
