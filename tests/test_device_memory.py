@@ -141,3 +141,30 @@ def test_human_bytes_as_tf_writes_them():
     assert memory.human_bytes(1024) == "1.00KiB"
     assert memory.human_bytes(4000000) == "3.81MiB"
     assert memory.human_bytes(3 << 30) == "3.00GiB"
+
+
+def test_memory_in_step_stats_and_the_chrome_trace(mode):
+    from sessionlib.client import timeline
+
+    graph = tf.Graph()
+    with graph.as_default(), tf.device(_device(mode)):
+        x = tf.placeholder(tf.float32, [None, 256], name="x")
+        product = tf.matmul(x, tf.ones([256, 512]), name="product")   # 1024 x 512: 2 MiB
+        total = tf.reduce_sum(product)
+    sess, device = _session(mode, graph, 64)
+    with sess:
+        metadata = tf.RunMetadata()
+        sess.run(total, {x: np.ones((1024, 256), np.float32)},
+                 options=tf.RunOptions(trace_level=tf.RunOptions.FULL_TRACE),
+                 run_metadata=metadata)
+    stats = {node.node_name: node for dev in metadata.step_stats.dev_stats
+             if dev.device == device for node in dev.node_stats}
+    node = stats["product"]
+    (used,) = node.memory
+    assert used.allocator_name == "cpu"
+    assert used.peak_bytes >= 2 * MIB and used.total_bytes >= 2 * MIB
+    allocation = node.output[0].tensor_description.allocation_description
+    assert allocation.requested_bytes == 2 * MIB and allocation.allocator_name == "cpu"
+    trace = timeline.Timeline(metadata.step_stats).generate_chrome_trace_format(
+        show_memory=True)
+    assert '"cpu"' in trace and '"ph": "C"' in trace
