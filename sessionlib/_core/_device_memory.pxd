@@ -14,3 +14,4 @@ cdef extern from "_device_memory.h":
     sl_mem *sl_mem_of(object capsule) except NULL
     int sl_mem_import_numpy() except -1
     object PyDataMem_SetHandler(object handler)
+    object PyDataMem_GetHandler()

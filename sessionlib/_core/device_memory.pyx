@@ -23,7 +23,7 @@ handler (the capsule owns it and numpy holds the capsule).
 """
 
 from sessionlib._core._device_memory cimport (
-    PyDataMem_SetHandler, sl_mem, sl_mem_import_numpy, sl_mem_new, sl_mem_of,
+    PyDataMem_GetHandler, PyDataMem_SetHandler, sl_mem, sl_mem_import_numpy, sl_mem_new, sl_mem_of,
 )
 
 sl_mem_import_numpy()
@@ -33,6 +33,14 @@ def set_handler(handler):
     """Installs `handler` (a capsule, e.g. `DeviceMemory.handler`) for this thread's numpy
     allocations; returns the previous one (give it back to `set_handler` afterwards)."""
     return PyDataMem_SetHandler(handler)
+
+
+def use_handler(handler):
+    """Makes `handler` this thread's numpy allocation handler unless it already is, and does
+    not give the previous one back: for a device worker's lane threads, which only run
+    kernels, so that back-to-back runs of one session switch nothing."""
+    if PyDataMem_GetHandler() is not handler:
+        PyDataMem_SetHandler(handler)
 
 
 cdef class DeviceMemory:

@@ -424,7 +424,9 @@ class Worker:
             ctx.rendezvous = None
         times = None
         account = state.memory
-        previous = _set_handler(account.handler)
+        # The lane thread keeps the session's handler after the run (it only runs kernels):
+        # back-to-back runs of a session switch nothing.
+        _use_handler(account.handler)
         try:
             if trace:
                 # Only a traced run pays for the timestamps (the executor's traced loop).
@@ -449,8 +451,6 @@ class Worker:
             if run_slots:
                 self.rendezvous.abort(run_slots, generation, entry.num_edges)
             raise
-        finally:
-            _set_handler(previous)
         # A fetched array the step owns (writable) that lies in the arena goes to the client
         # where it is; anything else is copied (runtime/shm.py, `publish`).
         fetched = [(index, store.publish(slots[slot], in_place=True, hand_over=True))
@@ -460,12 +460,12 @@ class Worker:
         return ("ok", fetched, _trace_reply(entry.executor, times, outputs))
 
 
-def _set_handler(handler):
-    global _set_handler
+def _use_handler(handler):
+    global _use_handler
     from sessionlib._core import device_memory
 
-    _set_handler = device_memory.set_handler
-    return _set_handler(handler)
+    _use_handler = device_memory.use_handler
+    return _use_handler(handler)
 
 
 def _arena_kernels(plan, reference, shared_slots, handler=None):
