@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <stdint.h>
+#include "_device_memory.h"
 
 #define SL_MAX_BLOCKS 256
 #define SL_MAX_MISSES 32
@@ -69,14 +70,27 @@ static void *sl_take(size_t size) {
     return NULL;
 }
 
+/* With a device account as ctx (sl_arena_handler_capsule), every allocation is charged to
+ * it: an arena block by the requested size (numpy frees it with the same size), a malloc'd
+ * fallback by its usable size, as _device_memory.h does. */
 static void *sl_malloc(void *ctx, size_t size) {
     void *p = NULL;
+    if (ctx && !sl_mem_admit((sl_mem *)ctx, size))
+        return NULL;
     if (size >= sl_threshold) {
         pthread_mutex_lock(&sl_lock);
         p = sl_take(size);
         pthread_mutex_unlock(&sl_lock);
     }
-    return p ? p : malloc(size);
+    if (p) {
+        if (ctx)
+            sl_mem_charge((sl_mem *)ctx, (int64_t)size);
+        return p;
+    }
+    p = malloc(size);
+    if (p && ctx)
+        sl_mem_charge((sl_mem *)ctx, (int64_t)malloc_usable_size(p));
+    return p;
 }
 
 static void *sl_calloc(void *ctx, size_t count, size_t elsize) {
@@ -85,6 +99,8 @@ static void *sl_calloc(void *ctx, size_t count, size_t elsize) {
     if (elsize && count > SIZE_MAX / elsize)
         return NULL;
     size = count * elsize;
+    if (ctx && !sl_mem_admit((sl_mem *)ctx, size))
+        return NULL;
     if (size >= sl_threshold) {
         pthread_mutex_lock(&sl_lock);
         p = sl_take(size);
@@ -92,9 +108,14 @@ static void *sl_calloc(void *ctx, size_t count, size_t elsize) {
     }
     if (p) {
         memset(p, 0, size);   /* a recycled block holds an earlier run's data */
+        if (ctx)
+            sl_mem_charge((sl_mem *)ctx, (int64_t)size);
         return p;
     }
-    return calloc(count, elsize);
+    p = calloc(count, elsize);
+    if (p && ctx)
+        sl_mem_charge((sl_mem *)ctx, (int64_t)malloc_usable_size(p));
+    return p;
 }
 
 static void sl_free(void *ctx, void *ptr, size_t size) {
@@ -106,6 +127,8 @@ static void sl_free(void *ctx, void *ptr, size_t size) {
     if (i >= 0)
         sl_blocks[i].used = 0;   /* reusable once its pins are gone too */
     pthread_mutex_unlock(&sl_lock);
+    if (ctx)
+        sl_mem_credit((sl_mem *)ctx, i >= 0 ? (int64_t)size : (int64_t)malloc_usable_size(ptr));
     if (i < 0)
         free(ptr);
 }
@@ -120,11 +143,20 @@ static void *sl_realloc(void *ctx, void *ptr, size_t new_size) {
     i = sl_find(ptr);
     old = i >= 0 ? sl_blocks[i].size : 0;
     pthread_mutex_unlock(&sl_lock);
-    if (i < 0)
-        return realloc(ptr, new_size);
+    if (i < 0) {
+        size_t before = ctx ? malloc_usable_size(ptr) : 0;
+        if (ctx && new_size > before && !sl_mem_admit((sl_mem *)ctx, new_size - before))
+            return NULL;
+        q = realloc(ptr, new_size);
+        if (q && ctx) {
+            sl_mem_credit((sl_mem *)ctx, (int64_t)before);
+            sl_mem_charge((sl_mem *)ctx, (int64_t)malloc_usable_size(q));
+        }
+        return q;
+    }
     if (new_size <= old)
         return ptr;
-    q = malloc(new_size);
+    q = sl_malloc(ctx, new_size);
     if (q == NULL)
         return NULL;
     memcpy(q, ptr, old);
@@ -140,6 +172,33 @@ static PyDataMem_Handler sl_handler = {
 
 static PyObject *sl_handler_capsule(void) {
     return PyCapsule_New(&sl_handler, "mem_handler", NULL);
+}
+
+/* The arena handler charging the account of `account` (a capsule of _device_memory.h), as a
+ * capsule that keeps `account` alive. */
+static void sl_arena_destroy(PyObject *capsule) {
+    Py_XDECREF((PyObject *)PyCapsule_GetContext(capsule));
+    free(PyCapsule_GetPointer(capsule, "mem_handler"));
+}
+
+static PyObject *sl_arena_handler_capsule(PyObject *account) {
+    PyDataMem_Handler *h = (PyDataMem_Handler *)malloc(sizeof(PyDataMem_Handler));
+    PyObject *capsule;
+    sl_mem *m = sl_mem_of(account);
+    if (m == NULL)
+        return NULL;
+    if (h == NULL)
+        return PyErr_NoMemory();
+    memcpy(h, &sl_handler, sizeof(PyDataMem_Handler));
+    h->allocator.ctx = m;
+    capsule = PyCapsule_New(h, "mem_handler", sl_arena_destroy);
+    if (capsule == NULL) {
+        free(h);
+        return NULL;
+    }
+    Py_INCREF(account);
+    PyCapsule_SetContext(capsule, account);
+    return capsule;
 }
 
 static void sl_lock_table(void) { pthread_mutex_lock(&sl_lock); }

@@ -17,6 +17,7 @@ cdef extern from "_shm_arena.h":
     int SL_MAX_BLOCKS
     int sl_import_numpy() except -1
     object sl_handler_capsule()
+    object sl_arena_handler_capsule(object account)
     object PyDataMem_SetHandler(object handler)
     void sl_lock_table()
     void sl_unlock_table()

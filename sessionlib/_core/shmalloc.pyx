@@ -38,7 +38,8 @@ segments; this module only lends out what it was given).
 """
 
 from sessionlib._core._shm_arena cimport (
-    PyDataMem_SetHandler, SL_MAX_BLOCKS, sl_blocks, sl_fallbacks, sl_handler_capsule, sl_hits,
+    PyDataMem_SetHandler, SL_MAX_BLOCKS, sl_arena_handler_capsule, sl_blocks, sl_fallbacks,
+    sl_handler_capsule, sl_hits,
     sl_import_numpy, sl_lock_table, sl_misses, sl_nblocks, sl_nmisses, sl_threshold,
     sl_unlock_table,
 )
@@ -158,20 +159,32 @@ def stats():
     return result
 
 
+def charging_handler(account):
+    """The arena's handler that also charges every allocation to a device's memory account.
+
+    Args:
+      account: the handler capsule of a ``device_memory.DeviceMemory`` (its ``handler``).
+    """
+    return sl_arena_handler_capsule(account)
+
+
 cdef class ArenaKernel:
     """A kernel wrapper whose call allocates large numpy arrays in the arena.
 
     Args:
       kernel: the wrapped callable (any calling convention: the arguments are passed on).
+      handler: the handler to install (`charging_handler`); None: the plain arena handler.
     """
 
     cdef readonly object kernel
+    cdef object handler
 
-    def __init__(self, kernel):
+    def __init__(self, kernel, handler=None):
         self.kernel = kernel
+        self.handler = _capsule if handler is None else handler
 
     def __call__(self, *args):
-        previous = PyDataMem_SetHandler(_capsule)
+        previous = PyDataMem_SetHandler(self.handler)
         try:
             return self.kernel(*args)
         finally:

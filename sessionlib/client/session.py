@@ -254,9 +254,13 @@ class BaseSession:
         fetch_plan = self._fetch_plan(fetches)
         feed_tensors, feed_values = self._convert_feeds(feed_dict)
         step = self._runtime.compile(feed_tensors, fetch_plan.tensors, fetch_plan.targets)
-        values = step.run(feed_values, self._run_context(options),
-                          None if options is None
-                          else tracing_lib.trace_request(options, run_metadata))
+        try:
+            values = step.run(feed_values, self._run_context(options),
+                              None if options is None
+                              else tracing_lib.trace_request(options, run_metadata))
+        except errors.ResourceExhaustedError as err:
+            _finish_oom(err, options)
+            raise
         return fetch_plan.build(values, self)
 
     def _fetch_plan(self, fetches):
@@ -555,3 +559,15 @@ def _string_array(value):
     except TypeError as err:
         # TF: a number fed to a string tensor is a TypeError.
         raise TypeError(f"Cannot convert the feed to a string tensor: {err}") from None
+
+
+def _finish_oom(err, options):
+    """Completes a device OOM message in place: the live-tensor report when
+    ``options.report_tensor_allocations_upon_oom`` asks for it, else TF's hint."""
+    from sessionlib.runtime import memory
+
+    message = err.message
+    if memory.REPORT_MARK in message:
+        err._message = memory.finish_message(
+            message, options is not None and options.report_tensor_allocations_upon_oom)
+        err.args = (err._message,)

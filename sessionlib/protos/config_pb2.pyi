@@ -11,7 +11,21 @@ from typing import ClassVar as _ClassVar, Optional as _Optional, Union as _Union
 DESCRIPTOR: _descriptor.FileDescriptor
 
 class GPUOptions(_message.Message):
-    __slots__ = ("per_process_gpu_memory_fraction", "allow_growth", "allocator_type", "deferred_deletion_bytes", "visible_device_list", "polling_active_delay_usecs", "polling_inactive_delay_msecs", "force_gpu_compatible")
+    __slots__ = ("per_process_gpu_memory_fraction", "allow_growth", "allocator_type", "deferred_deletion_bytes", "visible_device_list", "polling_active_delay_usecs", "polling_inactive_delay_msecs", "force_gpu_compatible", "experimental")
+    class Experimental(_message.Message):
+        __slots__ = ("virtual_devices",)
+        class VirtualDevices(_message.Message):
+            __slots__ = ("memory_limit_mb", "priority", "device_ordinal")
+            MEMORY_LIMIT_MB_FIELD_NUMBER: _ClassVar[int]
+            PRIORITY_FIELD_NUMBER: _ClassVar[int]
+            DEVICE_ORDINAL_FIELD_NUMBER: _ClassVar[int]
+            memory_limit_mb: _containers.RepeatedScalarFieldContainer[float]
+            priority: _containers.RepeatedScalarFieldContainer[int]
+            device_ordinal: _containers.RepeatedScalarFieldContainer[int]
+            def __init__(self, memory_limit_mb: _Optional[_Iterable[float]] = ..., priority: _Optional[_Iterable[int]] = ..., device_ordinal: _Optional[_Iterable[int]] = ...) -> None: ...
+        VIRTUAL_DEVICES_FIELD_NUMBER: _ClassVar[int]
+        virtual_devices: _containers.RepeatedCompositeFieldContainer[GPUOptions.Experimental.VirtualDevices]
+        def __init__(self, virtual_devices: _Optional[_Iterable[_Union[GPUOptions.Experimental.VirtualDevices, _Mapping]]] = ...) -> None: ...
     PER_PROCESS_GPU_MEMORY_FRACTION_FIELD_NUMBER: _ClassVar[int]
     ALLOW_GROWTH_FIELD_NUMBER: _ClassVar[int]
     ALLOCATOR_TYPE_FIELD_NUMBER: _ClassVar[int]
@@ -20,6 +34,7 @@ class GPUOptions(_message.Message):
     POLLING_ACTIVE_DELAY_USECS_FIELD_NUMBER: _ClassVar[int]
     POLLING_INACTIVE_DELAY_MSECS_FIELD_NUMBER: _ClassVar[int]
     FORCE_GPU_COMPATIBLE_FIELD_NUMBER: _ClassVar[int]
+    EXPERIMENTAL_FIELD_NUMBER: _ClassVar[int]
     per_process_gpu_memory_fraction: float
     allow_growth: bool
     allocator_type: str
@@ -28,7 +43,8 @@ class GPUOptions(_message.Message):
     polling_active_delay_usecs: int
     polling_inactive_delay_msecs: int
     force_gpu_compatible: bool
-    def __init__(self, per_process_gpu_memory_fraction: _Optional[float] = ..., allow_growth: _Optional[bool] = ..., allocator_type: _Optional[str] = ..., deferred_deletion_bytes: _Optional[int] = ..., visible_device_list: _Optional[str] = ..., polling_active_delay_usecs: _Optional[int] = ..., polling_inactive_delay_msecs: _Optional[int] = ..., force_gpu_compatible: _Optional[bool] = ...) -> None: ...
+    experimental: GPUOptions.Experimental
+    def __init__(self, per_process_gpu_memory_fraction: _Optional[float] = ..., allow_growth: _Optional[bool] = ..., allocator_type: _Optional[str] = ..., deferred_deletion_bytes: _Optional[int] = ..., visible_device_list: _Optional[str] = ..., polling_active_delay_usecs: _Optional[int] = ..., polling_inactive_delay_msecs: _Optional[int] = ..., force_gpu_compatible: _Optional[bool] = ..., experimental: _Optional[_Union[GPUOptions.Experimental, _Mapping]] = ...) -> None: ...
 
 class OptimizerOptions(_message.Message):
     __slots__ = ("do_common_subexpression_elimination", "do_constant_folding", "max_folded_constant_in_bytes", "do_function_inlining", "opt_level", "global_jit_level", "cpu_global_jit")

@@ -90,7 +90,7 @@ def create_runtime(graph, config, session_handle):
       InvalidArgumentError: for a bad ``gpu_options.visible_device_list``.
       UnavailableError: if a device worker cannot be started.
     """
-    from sessionlib.runtime import devices, optimizer, placement
+    from sessionlib.runtime import devices, memory, optimizer, placement
     from sessionlib.runtime import executor as executor_lib
 
     placement.warn_unknown_device_count_keys(config.device_count)
@@ -113,10 +113,14 @@ def create_runtime(graph, config, session_handle):
         # budget (runtime/cores.py): a busy device borrows the cores of idle ones.
         worker_threads = (devices.default_threads(cpu_count, threads)
                           if threads > 0 or not settings.core_budget() else devices.BUDGETED)
-        return worker_runtime.WorkerRuntime(graph, placer, fuse, session_handle,
-                                            worker_threads, executor.name, rewrites)
-    from sessionlib.runtime import local_runtime
+        runtime = worker_runtime.WorkerRuntime(graph, placer, fuse, session_handle,
+                                               worker_threads, executor.name, rewrites)
+    else:
+        from sessionlib.runtime import local_runtime
 
-    # In-process kernels use intra_op threads, by default one per core.
-    return local_runtime.LocalRuntime(graph, placer, fuse, executor,
-                                      devices.default_threads(1, threads), rewrites)
+        # In-process kernels use intra_op threads, by default one per core.
+        runtime = local_runtime.LocalRuntime(graph, placer, fuse, executor,
+                                             devices.default_threads(1, threads), rewrites)
+    # Device memory limits from gpu_options / pluggable_device_options (runtime/memory.py).
+    runtime.configure_memory(memory.memory_limits(config, runtime.device_names))
+    return runtime

@@ -82,32 +82,12 @@ def default_threads(num_devices, intra_op_threads=0):
 # The device types a session can have, in TF's listing order (CPUs first, then GPUs).
 DEVICE_TYPES = ("CPU", "GPU")
 
-# What TF reports as the memory limit of a host CPU device.
-_CPU_MEMORY_LIMIT = 268435456
-# An emulated GPU's default share of the machine's physical memory (TF gives a real GPU nearly
-# all of its own memory; an emulated one shares the host's, so it gets a quarter: two GPUs
-# can hold half of the machine).
-GPU_MEMORY_SHARE = 0.25
+def default_memory_limit(device_type, num_devices=1):
+    """The default memory limit of a device of `device_type`, in bytes: the one policy
+    (``runtime/memory.py``, which enforces it), here for the callers that list devices."""
+    from sessionlib.runtime import memory
 
-
-def _machine_memory():
-    try:
-        return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
-    except (AttributeError, ValueError, OSError):
-        return 8 << 30
-
-
-def default_memory_limit(device_type):
-    """The default memory limit of a device of `device_type`, in bytes.
-
-    ``CPU``: 256 MiB, the figure TF reports for a host CPU device. ``GPU`` (emulated):
-    `GPU_MEMORY_SHARE` of the machine's physical memory, rounded down to whole MiB. This is
-    the one place the defaults live: `Session.list_devices` reports them and the memory limits
-    of the devices start from them.
-    """
-    if device_type == "GPU":
-        return int(_machine_memory() * GPU_MEMORY_SHARE) >> 20 << 20
-    return _CPU_MEMORY_LIMIT
+    return memory.default_memory_limit(device_type, num_devices)
 
 
 def _visible_gpus(visible_device_list, physical):

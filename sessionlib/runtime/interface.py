@@ -36,9 +36,13 @@ def fetched_value(array):
 class DeviceAttributes:
     """One entry of `Session.list_devices()`."""
 
-    __slots__ = ("name", "device_type", "memory_limit_bytes", "incarnation", "pid")
+    __slots__ = ("name", "device_type", "memory_limit_bytes", "incarnation", "pid",
+                 "bytes_in_use", "peak_bytes_in_use")
 
     def __init__(self, name, device_type, memory_limit_bytes, incarnation, pid=None):
+        # bytes_in_use, peak_bytes_in_use: the device's memory account now (sessionlib's
+        # addition: what the session's tensors on the device take, and the most they took).
+        self.bytes_in_use = self.peak_bytes_in_use = None
         self.name = name
         self.device_type = device_type
         self.memory_limit_bytes = memory_limit_bytes
@@ -173,6 +177,11 @@ class Runtime:
             listed.append(DeviceAttributes(name, device_type,
                                            devices.default_memory_limit(device_type),
                                            index + 1, pid))
+        # The devices' memory accounts (runtime/memory.py): the limit in force, and usage.
+        usage = self._memory_usage()
+        for device, (in_use, peak, limit) in zip(listed, usage or ()):
+            device.memory_limit_bytes = limit
+            device.bytes_in_use, device.peak_bytes_in_use = in_use, peak
         return listed
 
     def _forget_steps(self):
@@ -194,6 +203,13 @@ class Runtime:
     def _device_pids(self):
         """The pid of the process that runs each device, in device order."""
         return [os.getpid()] * len(self.device_names)
+
+    def configure_memory(self, limits):
+        """Sets each device's memory limit in bytes (``runtime/memory.py``), in device order."""
+
+    def _memory_usage(self):
+        """``(in_use, peak, limit)`` bytes of each device, in device order, or None."""
+        return None
 
     def clear_containers(self, containers):
         """Drops the resources of the named TF containers, on every device (`Session.reset`)."""

@@ -16,8 +16,8 @@ import time
 
 import numpy as np
 
-from sessionlib._core import elementwise
-from sessionlib.runtime import context, failures, interface, optimizer, tracing
+from sessionlib._core import device_memory, elementwise
+from sessionlib.runtime import context, failures, interface, memory, optimizer, tracing
 from sessionlib.runtime import plan as plan_lib
 from sessionlib.runtime.failures import NodeFailure
 from sessionlib.runtime.interface import fetched_value
@@ -37,10 +37,10 @@ class LocalStep(interface.Step):
     """
 
     __slots__ = ("graph_version", "plan", "ops", "devices", "nodes", "num_slots", "_executor",
-                 "_bound", "_run_plan", "_feed_slots", "_fetches")
+                 "_bound", "_run_plan", "_feed_slots", "_fetches", "_memory", "_handler")
 
     def __init__(self, executor, plan, feed_slots, fetch_slots, fetch_kept, ops, devices,
-                 nodes=None):
+                 nodes=None, account=None):
         self.plan = plan
         self.ops = ops
         self.devices = devices
@@ -53,19 +53,30 @@ class LocalStep(interface.Step):
         # Per fetch: its slot, and whether its buffer is handed out as it is (a fed fetch, or
         # any fetch of a raw step) rather than through `fetched_value`.
         self._fetches = tuple(zip(fetch_slots, fetch_kept))
+        # The device's memory account: its handler charges every array the kernels allocate.
+        self._memory = account
+        self._handler = None if account is None else account.handler
 
     def run(self, feed_values, run_context, trace=None):
         slots = [None] * self.num_slots
         for number, value in zip(self._feed_slots, feed_values):
             slots[number] = value
+        previous = _set_handler(self._handler) if self._handler is not None else None
         try:
             if trace is None:
                 self._run_plan(self._bound, slots, run_context, NodeFailure)
             else:
                 self._run_traced(slots, run_context, trace)
         except NodeFailure as failure:
+            cause = failure.cause
+            if isinstance(cause, MemoryError) and self._memory is not None:
+                cause = memory.oom_error(self._memory, cause, memory.live_tensors(
+                    self.plan, slots, run_context.resources)) or cause
             raise failures.node_error(self.plan, failure.plan_node, self.ops, self.devices,
-                                      failure.cause, failure.origin) from None
+                                      cause, failure.origin) from None
+        finally:
+            if self._handler is not None:
+                _set_handler(previous)
         return [slots[number] if kept else fetched_value(slots[number])
                 for number, kept in self._fetches]
 
@@ -93,6 +104,9 @@ class LocalStep(interface.Step):
             tracing.fill_partition_graphs(run_metadata, self.ops, self.devices, self.nodes)
 
 
+_set_handler = device_memory.set_handler
+
+
 class LocalRuntime(interface.Runtime):
     """Runs a session's steps in this process.
 
@@ -107,6 +121,17 @@ class LocalRuntime(interface.Runtime):
         elementwise.set_num_threads(threads)
         self._executor = executor
         self.resources = context.ResourceContainer()
+        # One account for the session's devices (an in-process session has one device).
+        device = self.device_names[0]
+        self.memory = device_memory.DeviceMemory(
+            device, memory.default_memory_limit(memory.device_type(device)),
+            memory.allocator_name(device))
+
+    def configure_memory(self, limits):
+        self.memory.limit = limits[0]
+
+    def _memory_usage(self):
+        return [self.memory.stats()] * len(self.device_names)
 
     def _compile_placed(self, order, devices, feed_tensors, fetch_tensors, raw):
         # The rewrites run here rather than inside compile_plan, so that the step keeps the
@@ -119,7 +144,7 @@ class LocalRuntime(interface.Runtime):
         fed = set(feed_tensors)
         fetch_kept = [raw or tensor in fed for tensor in fetch_tensors]
         return LocalStep(self._executor, plan, feed_slots, fetch_slots, fetch_kept, order,
-                         devices, nodes)
+                         devices, nodes, self.memory)
 
     def clear_containers(self, containers):
         self.resources.clear_containers(containers)

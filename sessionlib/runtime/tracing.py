@@ -238,6 +238,9 @@ def add_device_stats(step_stats, device, names, labels, times, outputs, epoch_of
     """
     device_stats = step_stats.dev_stats.add(device=device)
     device_stats.thread_names[thread_id] = thread_name
+    from sessionlib.runtime import memory
+
+    allocator = memory.allocator_name(device) if device else _ALLOCATOR_NAME   # GPU_<i>_bfc
     for name, label, row, node_outputs in zip(names, labels, times.tolist(), outputs):
         started, kernel_started, kernel_ended, ended = row
         start_ns = started + epoch_offset_ns
@@ -268,10 +271,10 @@ def add_device_stats(step_stats, device, names, labels, times, outputs, epoch_of
             allocation = description.allocation_description
             allocation.requested_bytes = int(nbytes)
             allocation.allocated_bytes = int(nbytes)
-            allocation.allocator_name = _ALLOCATOR_NAME
+            allocation.allocator_name = allocator
             total_bytes += int(nbytes)
         if node_outputs:
-            stats.memory.add(allocator_name=_ALLOCATOR_NAME, total_bytes=total_bytes,
+            stats.memory.add(allocator_name=allocator, total_bytes=total_bytes,
                              peak_bytes=total_bytes, live_bytes=total_bytes)
     return device_stats
 

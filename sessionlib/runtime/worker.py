@@ -135,10 +135,17 @@ class _RunCancellation:
 
 
 class _SessionState:
-    def __init__(self, session_id):
-        from sessionlib.runtime import context
+    def __init__(self, session_id, index):
+        from sessionlib._core import device_memory, shmalloc
+        from sessionlib.runtime import context, memory
 
         self.resources = context.ResourceContainer(session_id)
+        # The session's memory account on this device (the client sets its name and limit
+        # with a "memory_limit" request); the arena handler charges it too.
+        device = f"/job:localhost/replica:0/task:0/device:CPU:{index}"
+        self.memory = device_memory.DeviceMemory(device, memory.default_memory_limit("CPU"),
+                                                 memory.allocator_name(device))
+        self.arena_handler = shmalloc.charging_handler(self.memory.handler)
         self.cancellation = context.CancellationManager()
         self.keys = set()           # the step keys installed for this session
         self.lane_contexts = {}     # lane -> the RunContext its runs reuse
@@ -212,7 +219,7 @@ class Worker:
         with self.lock:
             state = self.sessions.get(session_id)
             if state is None:
-                state = self.sessions[session_id] = _SessionState(session_id)
+                state = self.sessions[session_id] = _SessionState(session_id, self.index)
             return state
 
     def _on_install(self, session_id, key, payload, executor_name):
@@ -226,9 +233,10 @@ class Worker:
             return ("error", f"NotFoundError: {err.args[0]} (on the worker of "
                              f"{partition_plan.device})")
         executor = executor_lib.get_executor(executor_name)
-        bound = executor.bind(plan, _arena_kernels(plan, executor.name == "reference",
-                                                   partition_plan.shared_slots))
         state = self._session(session_id)
+        bound = executor.bind(plan, _arena_kernels(plan, executor.name == "reference",
+                                                   partition_plan.shared_slots,
+                                                   state.arena_handler))
         with self.lock:
             state.keys.add(key)
             self.installed[key] = _InstalledStep(state, partition_plan, executor, bound)
@@ -266,6 +274,26 @@ class Worker:
             for key in keys:
                 state.resources.delete(key)
         return ("ok",)
+
+    def _on_memory_limit(self, session_id, device, limit):
+        """Names this device for the session's memory account and sets its limit."""
+        from sessionlib._core import device_memory
+        from sessionlib.runtime import memory
+
+        state = self._session(session_id)
+        if state.memory.device != device:
+            from sessionlib._core import shmalloc
+
+            state.memory = device_memory.DeviceMemory(device, limit,
+                                                      memory.allocator_name(device))
+            state.arena_handler = shmalloc.charging_handler(state.memory.handler)
+        state.memory.limit = limit
+        return ("ok",)
+
+    def _on_memory(self, session_id):
+        """``(in_use, peak, limit)`` bytes of the session's account on this device."""
+        state = self.sessions.get(session_id)
+        return ("memory", None if state is None else state.memory.stats())
 
     def _on_add_lanes(self, name, count, slot_bytes):
         """Serves `count` more lanes, in the client's new lane block `name`."""
@@ -397,6 +425,10 @@ class Worker:
         else:
             ctx.rendezvous = None
         times = None
+        account = state.memory
+        # The lane thread keeps the session's handler after the run (it only runs kernels):
+        # back-to-back runs of a session switch nothing.
+        _use_handler(account.handler)
         try:
             if trace:
                 # Only a traced run pays for the timestamps (the executor's traced loop).
@@ -409,7 +441,13 @@ class Worker:
         except failures.NodeFailure as failure:
             if run_slots:
                 self.rendezvous.abort(run_slots, generation, entry.num_edges)
-            code, text = failures.error_code_of(failure.cause)
+            cause = failure.cause
+            if isinstance(cause, MemoryError):
+                from sessionlib.runtime import memory
+
+                cause = memory.oom_error(account, cause, memory.live_tensors(
+                    entry.bound.plan, slots, state.resources)) or cause
+            code, text = failures.error_code_of(cause)
             return ("err", code, text, failure.plan_node, failure.origin)
         except BaseException:
             if run_slots:
@@ -424,7 +462,15 @@ class Worker:
         return ("ok", fetched, _trace_reply(entry.executor, times, outputs))
 
 
-def _arena_kernels(plan, reference, shared_slots):
+def _use_handler(handler):
+    global _use_handler
+    from sessionlib._core import device_memory
+
+    _use_handler = device_memory.use_handler
+    return _use_handler(handler)
+
+
+def _arena_kernels(plan, reference, shared_slots, handler=None):
     """The plan's kernels, those that produce `shared_slots` wrapped so that they allocate
     large outputs in this process's shared arena (``_core/shmalloc.pyx``): `_Send` then
     publishes them in place, and a fetch hands them to the client, instead of copying them."""
@@ -440,7 +486,7 @@ def _arena_kernels(plan, reference, shared_slots):
     for slot in shared_slots:
         source = producer[slot]
         if not isinstance(kernels[source], shmalloc.ArenaKernel):
-            kernels[source] = shmalloc.ArenaKernel(kernels[source])
+            kernels[source] = shmalloc.ArenaKernel(kernels[source], handler)
     return kernels
 
 

@@ -99,6 +99,17 @@ class WorkerRuntime(interface.Runtime):
     def _device_pids(self):
         return [worker.pid for worker in self.workers]
 
+    def configure_memory(self, limits):
+        for name, limit in zip(self.device_names, limits):
+            self.worker_of[name].request("memory_limit", self.session_id, name, int(limit))
+
+    def _memory_usage(self):
+        usage = []
+        for name in self.device_names:
+            reply = self.worker_of[name].request("memory", self.session_id)
+            usage.append(reply[1] if reply[0] == "memory" and reply[1] else (0, 0, 0))
+        return usage
+
     def _compile_placed(self, order, devices_of_ops, feed_tensors, fetch_tensors, raw):
         """Partitions a placed step and installs it on the workers.
 
