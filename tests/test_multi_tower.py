@@ -144,3 +144,40 @@ def test_two_towers_exchange_variables_and_gradients_across_devices():
     assert len(recvs["CPU:1"]) == 4      # the four variables' values
     # The four gradients, and the second tower's loss for the mean loss.
     assert len(recvs["CPU:0"]) == 5
+
+
+def test_each_device_sends_early_and_waits_late():
+    """The partitions' order (runtime/partition.py): CPU:0 sends the second tower its
+    variables before it starts its own tower, and waits for the second tower's gradients only
+    after its own tower's last gradient; CPU:1 sends each gradient as soon as it has it."""
+    graph, init, _, placeholders, _, train = _build(["/cpu:0", "/cpu:1"],
+                                                    lambda: tf.train.AdamOptimizer(0.01))
+    x_value, label_value = _batch()
+    rows = BATCH // 2
+    feed = {}
+    for index, (x, labels) in enumerate(placeholders):
+        feed[x] = x_value[index * rows:(index + 1) * rows]
+        feed[labels] = label_value[index * rows:(index + 1) * rows]
+    with tf.Session(graph=graph, config=two_devices()) as sess:
+        sess.run(init)
+        metadata = tf.RunMetadata()
+        sess.run(train, feed, options=tf.RunOptions(output_partition_graphs=True),
+                 run_metadata=metadata)
+    cpu0, cpu1 = ([(node.op, node.name) for node in partition_graph.node]
+                  for partition_graph in metadata.partition_graphs)
+
+    def positions(nodes, predicate):
+        return [index for index, (op, name) in enumerate(nodes) if predicate(op, name)]
+
+    sends = positions(cpu0, lambda op, name: op == "_Send")
+    tower0 = positions(cpu0, lambda op, name: name.startswith("tower0/") and "MatMul" in op)
+    recvs = positions(cpu0, lambda op, name: op == "_Recv")
+    assert len(sends) == 4 and len(recvs) == 4
+    assert max(sends) < min(tower0) and max(tower0) < min(recvs)
+    # CPU:1: every gradient's _Send comes right after the node that made it (their
+    # producers' order), not all at the end.
+    sent = positions(cpu1, lambda op, name: op == "_Send")
+    assert len(sent) == 4 and sent[0] < len(cpu1) - 4
+    for index in sent:
+        produced = cpu1[index][1][len("_send_"):].rsplit("_0_CPU_0", 1)[0]
+        assert cpu1[index - 1][1] == produced
