@@ -124,6 +124,8 @@ FIGURES = {
     # CPU:0 in the same 2-device session, in alternating rounds. TF's column is its split.
     "multi_tower": ("MLP Adam step, 2 towers of 128, CPU:0|CPU:1 (ms; base: both CPU:0)",
                     ">= 1.7x, <= 0.6x TF"),
+    "multi_tower_nobudget": ("... with SESSIONLIB_CORE_BUDGET=0 (ms; base: both CPU:0)",
+                             "(explains multi_tower)"),
 }
 
 # How many timed rounds the kernel figures take the best of (--repeat).
@@ -972,6 +974,22 @@ def bench_multi_tower(backend):
     return split, same
 
 
+def bench_multi_tower_nobudget(backend):
+    """`multi_tower` with the core budget off (a fresh process: the budget is chosen when the
+    device pool starts). Each device then keeps its static share, one core of two, so the
+    same-device baseline cannot borrow the idle device's core for its matmuls as it does
+    with the budget on; the gap between the two figures is what that borrowing is worth."""
+    if backend != "sessionlib":
+        return None, None
+    code = ("import sys; sys.path.insert(0, sys.argv[1]); import bench; "
+            "bench.REPEAT = int(sys.argv[2]); print(*bench.bench_multi_tower('sessionlib'))")
+    env = dict(os.environ, SESSIONLIB_CORE_BUDGET="0")
+    out = subprocess.run([sys.executable, "-c", code, os.path.dirname(os.path.abspath(__file__)),
+                          str(REPEAT)], capture_output=True, text=True, env=env, check=True)
+    split, same = map(float, out.stdout.split())
+    return split, same
+
+
 def bench_train_mlp(backend):
     tf = _tf_module(backend)
     ours = _training_step_ms(tf, _mlp_training_graph)
@@ -1301,6 +1319,7 @@ BENCHMARKS = {
     "pow_chain_square": bench_pow_chain_square,
     "pow_chain_fed": bench_pow_chain_fed,
     "multi_tower": bench_multi_tower,
+    "multi_tower_nobudget": bench_multi_tower_nobudget,
 }
 # Figures measured against the TF interpreter's numexpr as well.
 NUMEXPR_FIGURES = ("fused_y", "fused_sum", "fused_fed", "add_stream")
