@@ -19,6 +19,8 @@ Usage:
       branches_matmul,transfer64                        # state and device figures (3, 4)
   python tools/bench.py --tf-python /work/tfref/bin/python --only xdev_64mb,fetch_64mb,\
       matmul_chain_idle,matmul_chain_two                # the core budget (issue 14)
+  python tools/bench.py --tf-python /work/tfref/bin/python --only multi_tower,\
+      multi_tower_nobudget --repeat 30                  # multi-tower training (issue 15)
 
 The baseline column is what each figure is a ratio against: numpy doing the same work for
 the core and kernel figures, numpy's in-place add for ``assign_add``, the in-process session
