@@ -44,22 +44,29 @@ def test_demo_writes_its_trace_and_picture_into_its_folder(demo_run):
                    or line.lstrip().startswith("Meaningful:"))
     assert verdict.startswith(("Meaningful:", "NOT MEANINGFUL:")), verdict
 
-    # The split classifier trains: its loss falls, and each device runs the gradients and the
-    # Adam updates of its own layer.
-    losses = [float(line.split("loss")[1].split()[0]) for line in lines
-              if line.lstrip().startswith("step ") and "loss" in line]
-    assert len(losses) >= 2 and losses[-1] < 0.8 * losses[0], losses
-    assert any(line.strip().startswith("CPU:0:") and "(of layer1)" in line
-               and "layer1/w" in line for line in lines), lines
-    assert any(line.strip().startswith("CPU:1:") and "(of layer2)" in line
-               and "layer2/w" in line for line in lines), lines
-    assert any(line.lstrip().startswith("The loss fell from") for line in lines)
+    # The headline: the same two-tower training on one device and on two. The loss falls,
+    # the same on both; each tower ran on its own device, and CPU:0 (the variables' device)
+    # applied the averaged gradients; both step times are printed.
+    printed = _printed_losses(lines)
+    assert len(printed) >= 2 and printed[150][1] < 0.8 * printed[0][1], printed
+    for one_device, two_devices in printed.values():
+        assert one_device == pytest.approx(two_devices, rel=1e-3, abs=1e-4)
+    assert any(line.strip().startswith("CPU:0: tower0 (") and "layer1/w" in line
+               for line in lines), lines
+    assert any(line.strip().startswith("CPU:1: tower1 (") and "Adam" not in line
+               for line in lines), lines
+    assert any(line.lstrip().startswith("The loss fell from")
+               and line.endswith("the same on one device and on two.") for line in lines)
+    step_time = next(line.strip() for line in lines if line.lstrip().startswith("Step time"))
+    assert "one device" in step_time and "two devices" in step_time and "as fast on two" \
+        in step_time
 
 
 def _printed_losses(lines):
-    """{step: loss} of the demo's training lines ("step   30   loss  0.9999   ...")."""
-    return {int(line.split()[1]): float(line.split("loss")[1].split()[0]) for line in lines
-            if line.lstrip().startswith("step ") and "loss" in line}
+    """{step: (loss on one device, loss on two devices)} of the demo's training lines
+    ("step   30   loss  0.9999  0.9999   ...")."""
+    return {int(line.split()[1]): tuple(map(float, line.split("loss")[1].split()[:2]))
+            for line in lines if line.lstrip().startswith("step ") and "loss" in line}
 
 
 def test_demo_log_directory_is_read_by_tensorboard(demo_run):
@@ -86,9 +93,8 @@ def test_demo_log_directory_is_read_by_tensorboard(demo_run):
            for dev in step_stats.dev_stats}
     assert "branch0/MatMul" in ran["CPU:0"] and "branch1/MatMul" in ran["CPU:1"]
 
-    # The training run: the classifier's graph split over both devices (the session's
-    # placement fills in the nodes without an explicit device), the loss of every step,
-    # and one traced step.
+    # The training run: the two-device training's graph (the session's placement fills in
+    # the nodes without an explicit device), the loss of every step, and one traced step.
     training = event_accumulator.EventAccumulator(
         str(logdir / "training"), size_guidance={event_accumulator.SCALARS: 0})
     training.Reload()
@@ -97,15 +103,17 @@ def test_demo_log_directory_is_read_by_tensorboard(demo_run):
     assert tags["scalars"] == ["loss"]
     nodes = {node.name: node.device for node in training.Graph().node}
     assert set(nodes.values()) == devices
-    assert nodes["layer1/w"] == "/device:CPU:0" and nodes["layer2/loss"] == "/device:CPU:1"
+    assert nodes["layer1/w"] == "/device:CPU:0" and nodes["tower0/loss"] == "/device:CPU:0"
+    assert nodes["tower1/loss"] == "/device:CPU:1"
     assert {dev.device[-5:] for dev in
             training.RunMetadata("step_150").step_stats.dev_stats} == {"CPU:0", "CPU:1"}
 
     scalars = training.Scalars("loss")
     assert [s.step for s in scalars] == list(range(150))
     losses = [s.value for s in scalars]
-    # Each scalar is the loss the demo printed for that step (before the step's update).
-    for step, printed in _printed_losses(lines).items():
+    # Each scalar is the two-device loss the demo printed for that step (before the step's
+    # update).
+    for step, (_, printed) in _printed_losses(lines).items():
         if step < 150:
             assert round(losses[step], 4) == printed, (step, losses[step], printed)
     assert np.mean(losses[-10:]) < 0.6 * np.mean(losses[:10]), losses

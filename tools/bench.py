@@ -19,6 +19,8 @@ Usage:
       branches_matmul,transfer64                        # state and device figures (3, 4)
   python tools/bench.py --tf-python /work/tfref/bin/python --only xdev_64mb,fetch_64mb,\
       matmul_chain_idle,matmul_chain_two                # the core budget (issue 14)
+  python tools/bench.py --tf-python /work/tfref/bin/python --only multi_tower,\
+      multi_tower_nobudget --repeat 30                  # multi-tower training (issue 15)
 
 The baseline column is what each figure is a ratio against: numpy doing the same work for
 the core and kernel figures, numpy's in-place add for ``assign_add``, the in-process session
@@ -123,6 +125,13 @@ FIGURES = {
     "pow_chain_square": ("... ** 2 against tf.square, fetch y (ms; base: tf.square)",
                          "<= 1.1x base"),
     "pow_chain_fed": ("... a, b, c fed each run (ms)", "<= 0.3x TF"),
+    # Issue 15 (multi-tower training): the MLP's Adam step on a batch of 256 as two towers of
+    # 128, variables on CPU:0, towers on CPU:0 and CPU:1; the baseline is both towers on
+    # CPU:0 in the same 2-device session, in alternating rounds. TF's column is its split.
+    "multi_tower": ("MLP Adam step, 2 towers of 128, CPU:0|CPU:1 (ms; base: both CPU:0)",
+                    ">= 1.7x, <= 0.6x TF"),
+    "multi_tower_nobudget": ("... with SESSIONLIB_CORE_BUDGET=0 (ms; base: both CPU:0)",
+                             "(explains multi_tower)"),
 }
 
 # How many timed rounds the kernel figures take the best of (--repeat).
@@ -920,6 +929,100 @@ def _numpy_mlp_step(batch=128):
     return step
 
 
+def _multi_tower_graph(tf, tower_devices, batch=256):
+    """The MLP 784-256-256-10 trained data-parallel, as TF1's multi-GPU tutorials do.
+
+    The variables (and Adam's slots) live on CPU:0; tower i, on `tower_devices[i]`, gets its
+    own slice of the batch (a placeholder of batch / towers rows, fed straight to its device),
+    computes its loss and its gradients; the gradients are averaged on CPU:0 and applied once.
+    Returns (graph, init, train, loss, feeds); `loss` is the towers' mean loss.
+    """
+    rng = np.random.default_rng(0)
+    towers = len(tower_devices)
+    rows = batch // towers
+    graph = tf.Graph()
+    with graph.as_default():
+        with tf.device("/cpu:0"):
+            params = []
+            for name, (n_in, n_out) in zip(("fc1", "fc2", "out"),
+                                           ((784, 256), (256, 256), (256, 10))):
+                params += [tf.Variable(_initial_value((n_in, n_out), n_in), name=f"{name}_w"),
+                           tf.Variable(np.zeros(n_out, np.float32), name=f"{name}_b")]
+            optimizer = tf.train.AdamOptimizer(1e-3)
+        feeds, losses, tower_grads = {}, [], []
+        for index, device in enumerate(tower_devices):
+            with tf.device(device), tf.name_scope(f"tower{index}"):
+                x = tf.placeholder(tf.float32, [rows, 784], name="x")
+                labels = tf.placeholder(tf.int32, [rows], name="labels")
+                h = x
+                for layer in range(3):
+                    h = tf.nn.bias_add(tf.matmul(h, params[2 * layer]), params[2 * layer + 1])
+                    if layer < 2:
+                        h = tf.nn.relu(h)
+                loss = tf.reduce_mean(tf.nn.sparse_softmax_cross_entropy_with_logits(
+                    labels=labels, logits=h))
+                losses.append(loss)
+                tower_grads.append(tf.gradients(loss, params))
+            feeds[x] = rng.standard_normal((rows, 784)).astype(np.float32)
+            feeds[labels] = rng.integers(0, 10, rows).astype(np.int32)
+        with tf.device("/cpu:0"):
+            averaged = [tf.add_n(list(grads)) / float(towers) for grads in zip(*tower_grads)]
+            train = optimizer.apply_gradients(zip(averaged, params))
+            mean_loss = tf.add_n(losses) / float(towers)
+            init = tf.global_variables_initializer()
+    return graph, init, train, mean_loss, feeds
+
+
+def multi_tower_step_ms(tf, config, placements, rounds):
+    """The best step time (ms) of the multi-tower graph for each of `placements` (tuples of
+    tower devices), each in its own session of `config`, measured in alternating rounds."""
+    entries = []
+    try:
+        for devices in placements:
+            graph, init, train, _, feeds = _multi_tower_graph(tf, devices)
+            sess = tf.Session(graph=graph, config=config)
+            entries.append((sess, train, feeds))
+            sess.run(init)
+            for _ in range(3):
+                sess.run(train, feeds)
+        best = [float("inf")] * len(entries)
+        for _ in range(rounds):
+            for index, (sess, train, feeds) in enumerate(entries):
+                start = time.perf_counter()
+                sess.run(train, feeds)
+                best[index] = min(best[index], time.perf_counter() - start)
+        return [value * 1e3 for value in best]
+    finally:
+        for sess, _, _ in entries:
+            sess.close()
+
+
+def bench_multi_tower(backend):
+    """The two-tower step with the towers on CPU:0 and CPU:1, against both on CPU:0, in a
+    default 2-device session (TF: device_count CPU 2, the same split)."""
+    tf = _tf_module(backend)
+    config = tf.ConfigProto(device_count={"CPU": 2})
+    placements = [("/cpu:0", "/cpu:1"), ("/cpu:0", "/cpu:0")]
+    split, same = multi_tower_step_ms(tf, config, placements, 3 * REPEAT)
+    return split, same
+
+
+def bench_multi_tower_nobudget(backend):
+    """`multi_tower` with the core budget off (a fresh process: the budget is chosen when the
+    device pool starts). Each device then keeps its static share, one core of two, so the
+    same-device baseline cannot borrow the idle device's core for its matmuls as it does
+    with the budget on; the gap between the two figures is what that borrowing is worth."""
+    if backend != "sessionlib":
+        return None, None
+    code = ("import sys; sys.path.insert(0, sys.argv[1]); import bench; "
+            "bench.REPEAT = int(sys.argv[2]); print(*bench.bench_multi_tower('sessionlib'))")
+    env = dict(os.environ, SESSIONLIB_CORE_BUDGET="0")
+    out = subprocess.run([sys.executable, "-c", code, os.path.dirname(os.path.abspath(__file__)),
+                          str(REPEAT)], capture_output=True, text=True, env=env, check=True)
+    split, same = map(float, out.stdout.split())
+    return split, same
+
+
 def bench_train_mlp(backend):
     tf = _tf_module(backend)
     ours = _training_step_ms(tf, _mlp_training_graph)
@@ -1249,6 +1352,8 @@ BENCHMARKS = {
     "pow_chain_sum": bench_pow_chain_sum,
     "pow_chain_square": bench_pow_chain_square,
     "pow_chain_fed": bench_pow_chain_fed,
+    "multi_tower": bench_multi_tower,
+    "multi_tower_nobudget": bench_multi_tower_nobudget,
 }
 # Figures measured against the TF interpreter's numexpr as well.
 NUMEXPR_FIGURES = ("fused_y", "fused_sum", "fused_fed", "add_stream")

@@ -1,19 +1,27 @@
 #!/usr/bin/env python3
 """The main job: build a small model, place it on two emulated devices, run it, and show
-where every op ran and how long each device worked; then train a model split the same way.
+where every op ran and how long each device worked; then train the same model on one device
+and on two, data-parallel, and compare.
 
 The model has two independent branches (a stack of dense layers each), one pinned to CPU:0 and
 one to CPU:1, joined on CPU:0. sessionlib runs each device in its own worker process, so the two
 branches really run at the same time. The demo prints the placement log and the per-device
 timings from one step's trace, writes a Chrome trace (open it in Perfetto or chrome://tracing)
 and a Graphviz picture of the placement into its output folder, and compares the step time
-against the same model with both branches on CPU:0. Last, it trains a small classifier whose
-first layer lives on CPU:0 and second on CPU:1, and prints the loss falling: the gradients and
-the optimizer's updates run on the device of the layer they belong to.
+against the same model with both branches on CPU:0.
+
+The headline is training: a classifier trained with TF1's multi-tower (multi-GPU) pattern, the
+variables on CPU:0, a batch of 512 cut into two towers of 256 that each compute the loss and
+the gradients of their half, and CPU:0 averaging the gradients and applying them once (Adam).
+The same training runs twice side by side, both towers on CPU:0 (one device) and one tower
+each on CPU:0 and CPU:1 (two devices), from the same initial values on the same batches: the
+demo prints both losses (the same, to float rounding), each device's share of a step, and the
+median step time of each. Each device has one kernel thread (intra_op_parallelism_threads=1),
+so the comparison shows what the second device adds: about 2x on an idle 2-core machine.
 
 It also writes a TensorBoard log directory (<out>/tensorboard) with two runs, in TF's event
 file format: "placement", the two-branch model's graph and its traced step, and "training", the
-classifier's graph, its loss at every step and one traced training step. Each graph carries the
+two-device training's graph, its loss at every step and one traced training step. Each graph carries the
 device of every node (the session's placement fills in the nodes without an explicit one), so
 TensorBoard's graph view colours nodes by device ("Color: Device"), and the traced steps add
 each node's compute time ("Session runs"). Writing them costs the demo a few milliseconds: the
@@ -77,86 +85,150 @@ def build_model(size, layers, branch_devices):
     return graph, x, output
 
 
-def build_classifier(features, hidden, classes, seed=0):
-    """A two-layer classifier with layer 1 on CPU:0 and layer 2 (and the loss) on CPU:1.
+def build_towers(features, hidden, classes, batch, tower_devices, seed=0):
+    """A two-layer classifier trained data-parallel, TF1's multi-GPU pattern.
 
-    Returns (graph, x, labels, loss, accuracy, train_op). `tf.gradients` (inside `minimize`)
-    puts each gradient op on the device of the op it differentiates, and each Adam update on
-    its variable's device, so training runs split over both devices too.
+    The variables (and Adam's slots) live on CPU:0. Tower i, on `tower_devices[i]`, gets its
+    own slice of the batch (placeholders ``tower<i>/x`` and ``tower<i>/labels``, fed straight
+    to its device) and computes its loss and its gradients; CPU:0 averages the gradients and
+    applies them once. With both towers on CPU:0 this is the same training on one device:
+    the same variables, data and updates, so the same losses (to float rounding).
+
+    Returns (graph, placeholders [(x, labels) per tower], loss, accuracy, train_op): `loss`
+    and `accuracy` are the means over the towers, i.e. over the whole batch.
     """
     rng = np.random.default_rng(seed)
+    rows = batch // len(tower_devices)
     graph = tf.Graph()
     with graph.as_default():
-        x = tf.placeholder(tf.float32, [None, features], name="x")
-        labels = tf.placeholder(tf.int32, [None], name="labels")
-        with tf.device("/cpu:0"), tf.name_scope("layer1"):
-            w1 = tf.Variable(rng.standard_normal((features, hidden)).astype(np.float32)
-                             * np.float32((2.0 / features) ** 0.5), name="w")
-            b1 = tf.Variable(np.zeros(hidden, np.float32), name="b")
-            h = tf.nn.relu(tf.nn.bias_add(tf.matmul(x, w1), b1))
-        with tf.device("/cpu:1"), tf.name_scope("layer2"):
-            w2 = tf.Variable(rng.standard_normal((hidden, classes)).astype(np.float32)
-                             * np.float32((1.0 / hidden) ** 0.5), name="w")
-            b2 = tf.Variable(np.zeros(classes, np.float32), name="b")
-            logits = tf.nn.bias_add(tf.matmul(h, w2), b2)
-            loss = tf.reduce_mean(tf.nn.sparse_softmax_cross_entropy_with_logits(
-                labels=labels, logits=logits), name="loss")
-            correct = tf.equal(tf.cast(tf.argmax(logits, 1), tf.int32), labels)
-            accuracy = tf.reduce_mean(tf.cast(correct, tf.float32), name="accuracy")
-        train_op = tf.train.AdamOptimizer(0.002).minimize(loss)
-    return graph, x, labels, loss, accuracy, train_op
+        with tf.device("/cpu:0"):
+            with tf.name_scope("layer1"):
+                w1 = tf.Variable(rng.standard_normal((features, hidden)).astype(np.float32)
+                                 * np.float32((2.0 / features) ** 0.5), name="w")
+                b1 = tf.Variable(np.zeros(hidden, np.float32), name="b")
+            with tf.name_scope("layer2"):
+                w2 = tf.Variable(rng.standard_normal((hidden, classes)).astype(np.float32)
+                                 * np.float32((1.0 / hidden) ** 0.5), name="w")
+                b2 = tf.Variable(np.zeros(classes, np.float32), name="b")
+            params = [w1, b1, w2, b2]
+            optimizer = tf.train.AdamOptimizer(0.002)
+        placeholders, losses, accuracies, tower_grads = [], [], [], []
+        for index, device in enumerate(tower_devices):
+            with tf.device(device), tf.name_scope(f"tower{index}"):
+                x = tf.placeholder(tf.float32, [rows, features], name="x")
+                labels = tf.placeholder(tf.int32, [rows], name="labels")
+                h = tf.nn.relu(tf.nn.bias_add(tf.matmul(x, w1), b1))
+                logits = tf.nn.bias_add(tf.matmul(h, w2), b2)
+                loss = tf.reduce_mean(tf.nn.sparse_softmax_cross_entropy_with_logits(
+                    labels=labels, logits=logits), name="loss")
+                correct = tf.equal(tf.cast(tf.argmax(logits, 1), tf.int32), labels)
+                accuracies.append(tf.reduce_mean(tf.cast(correct, tf.float32)))
+                losses.append(loss)
+                tower_grads.append(optimizer.compute_gradients(loss, params))
+                placeholders.append((x, labels))
+        with tf.device("/cpu:0"), tf.name_scope("average"):
+            towers = float(len(tower_devices))
+            averaged = [(tf.add_n([grad for grad, _ in pairs]) / towers, pairs[0][1])
+                        for pairs in zip(*tower_grads)]
+            mean_loss = tf.add_n(losses) / towers
+            accuracy = tf.add_n(accuracies) / towers
+        with tf.device("/cpu:0"):
+            train_op = optimizer.apply_gradients(averaged)
+    return graph, placeholders, mean_loss, accuracy, train_op
 
 
-def synthetic_classes(count, features, classes, seed=1):
-    """`count` points around `classes` random centres, and their class labels."""
+def synthetic_classes(count, features, classes, seed=1, spread=0.35):
+    """`count` points around `classes` random centres (`spread` times a standard normal
+    each, the points' noise being 1), and their class labels."""
     rng = np.random.default_rng(seed)
-    centres = rng.standard_normal((classes, features)).astype(np.float32) * 0.35
+    centres = rng.standard_normal((classes, features)).astype(np.float32) * spread
     labels = rng.integers(0, classes, count).astype(np.int32)
     points = centres[labels] + rng.standard_normal((count, features)).astype(np.float32)
     return points, labels
 
 
-def train_split_model(config, steps, logdir):
-    """Trains the classifier over CPU:0 and CPU:1, printing the loss as it falls.
+def tower_feed(placeholders, points, labels):
+    """The feed of one step: the batch `points`, `labels` cut into one equal slice per tower."""
+    rows = len(points) // len(placeholders)
+    feed = {}
+    for index, (x, y) in enumerate(placeholders):
+        feed[x] = points[index * rows:(index + 1) * rows]
+        feed[y] = labels[index * rows:(index + 1) * rows]
+    return feed
+
+
+def train_one_and_two_devices(config, steps, logdir):
+    """Trains the two-tower classifier twice, side by side: both towers on CPU:0 (one device)
+    and one tower each on CPU:0 and CPU:1 (two devices), from the same initial values on the
+    same batches. Prints both losses as they fall, and each device's share of one step.
+
+    Steps alternate between the two sessions (which runs first too), so both see the same
+    load of the machine; each step's wall time is recorded.
 
     Args:
       config: the session's `ConfigProto` (two devices).
       steps: the number of training steps.
-      logdir: the TensorBoard run to write: the graph with each node's device, the loss of
-        every step (tag "loss") and one traced step (tag "step_<steps>").
+      logdir: the TensorBoard run to write for the two-device training: the graph with each
+        node's device, the loss of every step (tag "loss") and one traced step (tag
+        "step_<steps>").
 
-    Returns the (first, last) loss.
+    Returns:
+      ((first, last) loss on two devices, whether the printed losses agree on one device and
+      two to float rounding, one-device step times, two-device step times), times in seconds.
     """
-    features, hidden, classes, batch = 32, 64, 4, 128
-    points, point_labels = synthetic_classes(2048, features, classes)
-    graph, x, labels, loss, accuracy, train_op = build_classifier(features, hidden, classes)
-    with graph.as_default():
-        init = tf.global_variables_initializer()
-        loss_summary = tf.summary.scalar("loss", loss)
+    features, hidden, classes, batch = 256, 512, 10, 512
+    # Centres close enough for the loss to fall over the whole run, not in ten steps.
+    points, point_labels = synthetic_classes(batch * 8, features, classes, spread=0.06)
+    runs = []
+    for devices in (["/cpu:0", "/cpu:0"], ["/cpu:0", "/cpu:1"]):
+        graph, placeholders, loss, accuracy, train_op = build_towers(
+            features, hidden, classes, batch, devices)
+        with graph.as_default():
+            init = tf.global_variables_initializer()
+            loss_summary = tf.summary.scalar("loss", loss)
+        runs.append((graph, placeholders, loss, accuracy, train_op, init, loss_summary))
     every = max(1, steps // 5)
-    with tf.Session(graph=graph, config=config) as sess:
+    (graph1, places1, loss1, _, train1, init1, _), \
+        (graph, places, loss, accuracy, train, init, loss_summary) = runs
+    times1, times2, losses, losses1 = [], [], [], []
+    with tf.Session(graph=graph1, config=config) as sess1, \
+            tf.Session(graph=graph, config=config) as sess:
+        sess1.run(init1)
         sess.run(init)
         # With the session, the writer records the device it placed each node on.
         clear_old_events(logdir)
         writer = tf.summary.FileWriter(logdir, graph, session=sess)
-        losses = []
+        print("                loss: one device, two devices")
         for step in range(steps + 1):
             start = (step * batch) % len(points)
-            feed = {x: points[start:start + batch], labels: point_labels[start:start + batch]}
+            batch_points = points[start:start + batch]
+            batch_labels = point_labels[start:start + batch]
+            feed1 = tower_feed(places1, batch_points, batch_labels)
+            feed = tower_feed(places, batch_points, batch_labels)
             if step % every == 0 or step == steps:
+                value1 = sess1.run(loss1, feed1)
                 value, acc = sess.run([loss, accuracy], feed)
                 losses.append(value)
-                print(f"  step {step:4d}   loss {value:7.4f}   batch accuracy {acc:6.1%}")
-            if step < steps:
-                # The summary holds the loss before this step's update, as printed above.
-                summary, _ = sess.run([loss_summary, train_op], feed)
-                writer.add_summary(summary, global_step=step)
+                losses1.append(value1)
+                print(f"  step {step:4d}   loss {value1:7.4f} {value:7.4f}   "
+                      f"batch accuracy {acc:6.1%}")
+            if step == steps:
+                break
+            # The summary holds the loss before this step's update, as printed above.
+            results = {}
+            order = [(sess1, train1, feed1, times1), (sess, [loss_summary, train], feed, times2)]
+            for session, fetches, step_feed, times in order[::1 if step % 2 else -1]:
+                begin = time.perf_counter()
+                results[session] = session.run(fetches, step_feed)
+                times.append(time.perf_counter() - begin)
+            writer.add_summary(results[sess][0], global_step=step)
         options = tf.RunOptions(trace_level=tf.RunOptions.FULL_TRACE)
         metadata = tf.RunMetadata()
-        sess.run(train_op, feed, options=options, run_metadata=metadata)
+        sess.run(train, feed, options=options, run_metadata=metadata)
         writer.add_run_metadata(metadata, f"step_{steps}", global_step=steps)
         writer.close()
-    print("  One training step, per device: its gradient ops and variable updates")
+    print("  One two-device step, per device: its tower, and the averaging and the Adam "
+          "updates")
     for device_stats in metadata.step_stats.dev_stats:
         names = []
         for node in device_stats.node_stats:
@@ -165,13 +237,19 @@ def train_split_model(config, steps, logdir):
             # "grouped_update_0 = _GroupedUpdate(Adam/update_w/..., Adam/update_b/...)".
             if "= _GroupedUpdate(" in node.timeline_label:
                 names += node.timeline_label.split("(", 1)[1].rstrip(")").split(", ")
-        gradients = [n for n in names if n.startswith("gradients/") and "_grad/" in n]
-        kinds = sorted({n.split("/")[1] for n in gradients})
+        towers = sorted({n.split("/")[0] for n in names if n.startswith("tower")
+                         and "_grad/" in n})
+        gradients = [n for n in names if n.startswith("tower") and "_grad/" in n]
         updates = [n.split("/")[1][len("update_"):] + "/" + n.split("/")[2] for n in names
                    if n.startswith("Adam/update_")]
-        print(f"    {device_stats.device[-5:]}: {len(gradients)} gradient ops (of "
-              f"{', '.join(kinds)}); Adam updates of {', '.join(updates)}")
-    return losses[0], losses[-1]
+        transfers = sum(n.startswith(("_send_", "_recv_")) for n in names)
+        line = (f"    {device_stats.device[-5:]}: {', '.join(towers)} ({len(gradients)} "
+                f"gradient ops)")
+        if updates:
+            line += f"; Adam updates of {', '.join(updates)}"
+        print(line + f"; {transfers} transfers")
+    same = np.allclose(losses1, losses, rtol=1e-4, atol=1e-5)
+    return (losses[0], losses[-1]), same, times1, times2
 
 
 def timed_step(sess, output, feed):
@@ -343,7 +421,7 @@ def main():
     parser.add_argument("--runs", type=int, default=12,
                         help="timed steps of each placement, alternated")
     parser.add_argument("--train-steps", type=int, default=150,
-                        help="training steps of the split classifier")
+                        help="training steps of the classifier (on one device and on two)")
     args = parser.parse_args()
     if args.runs < 2:
         parser.error("--runs must be at least 2 (the spread needs two ratios)")
@@ -403,11 +481,20 @@ def main():
           f"all {min(ratios):.2f}-{max(ratios):.2f}x; {cores} cores)")
     print(f"  {speedup_verdict(quartiles, cores, capacity)}")
 
-    print(f"\n== Training: a classifier with layer 1 on CPU:0 and layer 2 on CPU:1, Adam, "
-          f"{args.train_steps} steps")
-    first, last = train_split_model(config, args.train_steps,
-                                    os.path.join(tensorboard_dir, "training"))
-    print(f"  The loss fell from {first:.4f} to {last:.4f}.")
+    print(f"\n== Training on one device and on two: a classifier, Adam, {args.train_steps} "
+          f"steps, batch 512 as two towers of 256")
+    print("  (TF1's multi-tower pattern: the variables on CPU:0, each tower computes the loss "
+          "and gradients\n   of its half of the batch, CPU:0 averages the gradients and "
+          "applies them once)")
+    (first, last), same, one_times, two_times = train_one_and_two_devices(
+        config, args.train_steps, os.path.join(tensorboard_dir, "training"))
+    one_ms = statistics.median(one_times) * 1e3
+    two_ms = statistics.median(two_times) * 1e3
+    print(f"  The loss fell from {first:.4f} to {last:.4f}, "
+          + ("the same on one device and on two." if same else
+             "BUT one device and two disagree (they should not)."))
+    print(f"  Step time (median of {len(two_times)}): one device {one_ms:.2f} ms, two devices "
+          f"{two_ms:.2f} ms: {one_ms / two_ms:.2f}x as fast on two.")
 
     print("\n== TensorBoard: the graphs coloured by device, the traced steps and the loss")
     print(f"  Log directory: {tensorboard_dir} (runs \"placement\" and \"training\")")

@@ -18,6 +18,7 @@ their kernels talk to the run's rendezvous through ``ctx.rendezvous``.
 """
 
 import collections
+import heapq
 import marshal
 
 import numpy as np
@@ -307,10 +308,11 @@ def partition(order, devices, feed_tensors, fetch_tensors, device_names, fuse=No
     for key, number in edge_of.items():
         recvs_before[first_consumer[number]].append((number, key))
 
-    # 2. Each device's node list, in the restriction of the global order.
+    # 2. Each device's node list, in the restriction of the global order (re-ranked so that
+    # each device sends early and waits late, see `_transfer_aware_order`).
     nodes = collections.defaultdict(list)
     send_names, recv_names = {}, {}
-    for op in order:
+    for op in _transfer_aware_order(order, device_of, fed) if edges else order:
         device = device_of[op]
         for number, (source, consumer_device) in sorted(recvs_before.get(op, ()),
                                                         key=lambda item: item[0]):
@@ -356,6 +358,75 @@ def partition(order, devices, feed_tensors, fetch_tensors, device_names, fuse=No
     node_names = {number: (send_names[number], recv_names[number]) for number in send_names}
     return PartitionedStep(partitions, fed_fetches, len(edges), edges, dict(nodes), edge_of,
                            list(order), node_names)
+
+
+def _transfer_aware_order(order, device_of, fed):
+    """`order` re-ranked for the partitions: a topological order of the same ops in which, of
+    the ops ready at each point, those that feed another device come first and those that
+    wait for another device come last.
+
+    Why. Each partition runs its nodes one after the other in the restriction of this order,
+    and a `_Recv` blocks its device until the value arrives. In the plain creation order a
+    device would happily run a long kernel of its own before the cheap op whose value another
+    device waits for (the second tower's read of a variable on CPU:0 comes after the first
+    tower's matmul), or block in a `_Recv` while it still has work of its own (the gradient
+    average before its own tower's backward pass). So the ready ops are ranked:
+
+    0. *feeders*: ops with a consumer on another device, and their ancestors (on any device);
+       of these, the ones that wait for no other device come first;
+    1. everything else, in `order`;
+    2. ops that read a value from another device and feed none, by when that value is
+       produced (the position of its producer in this order), so a device takes its inputs in
+       the order the other device sends them.
+
+    Ties keep `order`'s positions, so a step with no cross-device edge keeps `order` exactly.
+    The result is still one global topological order, so the partitions cannot deadlock.
+    """
+    position = {op: index for index, op in enumerate(order)}
+    in_step = set(order)
+
+    def producers(op):
+        found = [t.op for t in op._inputs if t not in fed and t.op in in_step]
+        return found + [c for c in op._control_inputs if c in in_step]
+
+    consumers = collections.defaultdict(list)
+    remote_input = set()
+    for op in order:
+        for producer in producers(op):
+            consumers[producer].append(op)
+            if device_of[producer] != device_of[op]:
+                remote_input.add(op)
+    feeder = set()
+    for op in reversed(order):   # consumers before producers
+        if any(device_of[c] != device_of[op] or c in feeder for c in consumers[op]):
+            feeder.add(op)
+
+    scheduled = {}
+    pending = {op: len(producers(op)) for op in order}
+
+    def rank(op):
+        if op in feeder:
+            return (0, int(op in remote_input), position[op])
+        if op in remote_input:
+            produced = max(scheduled[p] for p in producers(op)
+                           if device_of[p] != device_of[op])
+            return (2, produced, position[op])
+        return (1, 0, position[op])
+
+    ready = [(rank(op), op._id, op) for op in order if pending[op] == 0]
+    heapq.heapify(ready)
+    result = []
+    while ready:
+        _, _, op = heapq.heappop(ready)
+        scheduled[op] = len(result)
+        result.append(op)
+        for consumer in consumers[op]:
+            pending[consumer] -= 1
+            if pending[consumer] == 0:
+                heapq.heappush(ready, (rank(consumer), consumer._id, consumer))
+    if len(result) != len(order):   # cannot happen for a topological `order`; stay safe
+        return order
+    return result
 
 
 def _compile(device, nodes, fed, feed_index, fetches, num_edges, fuse, rewrites):
