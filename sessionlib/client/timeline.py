@@ -18,6 +18,7 @@ Usage::
     sess.run(fetches, options=tf.RunOptions(trace_level=tf.RunOptions.FULL_TRACE),
              run_metadata=run_metadata)
     trace = Timeline(run_metadata.step_stats).generate_chrome_trace_format()
+    open("step.svg", "w").write(Timeline(run_metadata.step_stats).generate_svg())
 """
 
 import collections
@@ -128,6 +129,25 @@ class Timeline:
         """
         analysis = self.analyze_step_stats(show_dataflow, show_memory, op_time)
         return json.dumps(analysis.chrome_trace.as_dict(), indent=4, separators=(",", ": "))
+
+    def generate_svg(self, width=1000, show_memory=None, title=None):
+        """The step as a self-contained SVG Gantt chart (`timeline_svg.render_svg`): a lane
+        per device, a bar per op coloured by op type, an arrow per transfer between devices,
+        and a memory line under each lane when the stats carry memory.
+
+        Args:
+          width: the picture's width in pixels.
+          show_memory: None: a memory line when the stats carry memory figures; True: also
+            estimated from tensor lifetimes otherwise; False: none.
+          title: the caption; None: the devices and the step's length.
+
+        Returns:
+          The SVG document, a string.
+        """
+        from sessionlib.client import timeline_svg
+
+        return timeline_svg.render_svg(self._step_stats, width=width, show_memory=show_memory,
+                                       title=title)
 
     def analyze_step_stats(self, show_dataflow=True, show_memory=True, op_time="schedule"):
         """Builds the trace; returns a `StepStatsAnalysis` (trace, per-allocator maximum)."""
