@@ -31,10 +31,10 @@ from xml.sax.saxutils import escape, quoteattr
 __all__ = ["render_svg"]
 
 # Op colours: the most time-consuming op types get these, in order; the rest share _OTHER.
-_PALETTE = ("#4e79a7", "#f28e2b", "#59a14f", "#b07aa1", "#edc948", "#76b7b2", "#ff9da7",
+_PALETTE = ("#4e79a7", "#f28e2b", "#59a14f", "#b07aa1", "#edc948", "#76b7b2", "#2f4b7c",
             "#9c755f", "#8cd17d", "#bab0ac", "#86bcb6", "#d4a6c8")
 _OTHER = "#c7c7c7"
-_TRANSFER_COLOURS = {"_Send": "#e15759", "_Recv": "#f1a3a4"}
+_TRANSFER_COLOURS = {"_Send": "#e15759", "_Recv": "#f6c9c9"}
 _ARROW = "#c0392b"
 _MEMORY = "#1f5f8b"
 
@@ -193,9 +193,15 @@ def _bar_svg(bar, colour, start):
     fits = int((width - 4) / _CHAR)
     if fits >= 3:
         text = node.name if len(node.name) <= fits else node.name[:fits - 1] + "\u2026"
-        parts.append(f'<text x="{bar.x0 + 2:.2f}" y="{bar.y + 12}">{escape(text)}</text>')
+        ink = "" if _is_dark(colour) else ' style="fill:#222"'   # readable on light bars
+        parts.append(f'<text x="{bar.x0 + 2:.2f}" y="{bar.y + 12}"{ink}>{escape(text)}</text>')
     parts.append("</g>")
     return "".join(parts)
+
+
+def _is_dark(colour):
+    red, green, blue = (int(colour[i:i + 2], 16) for i in (1, 3, 5))
+    return 0.299 * red + 0.587 * green + 0.114 * blue < 160
 
 
 def _nice_step(span, target=8):
