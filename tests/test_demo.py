@@ -5,6 +5,7 @@ import os
 import shlex
 import subprocess
 import sys
+import xml.etree.ElementTree as ET
 
 import numpy as np
 import pytest
@@ -30,8 +31,16 @@ def test_demo_writes_its_trace_and_picture_into_its_folder(demo_run):
     tmp_path, out, result = demo_run
     assert sorted(os.listdir(tmp_path)) == ["pictures"]  # nothing in the current folder
     written = set(os.listdir(out))
-    assert {"trace.json", "placement.dot", "tensorboard"} <= written <= {
-        "trace.json", "placement.dot", "placement.svg", "tensorboard"}
+    assert {"trace.json", "placement.dot", "tensorboard", "training_step.svg",
+            "training_placement.dot"} <= written <= {
+        "trace.json", "placement.dot", "placement.svg", "tensorboard", "training_step.svg",
+        "training_placement.dot", "training_placement.svg"}   # (the .svg: with Graphviz)
+    # The training step's timeline: a lane per device and the transfers between them.
+    svg = ET.fromstring((out / "training_step.svg").read_text())
+    lanes = [g.get("data-device")[-5:] for g in svg.iter() if g.get("class") == "lane"]
+    assert lanes == ["CPU:0", "CPU:1"]
+    assert any(element.get("class") == "transfer" for element in svg.iter())
+    assert "feed x:0" in (out / "training_placement.dot").read_text()
     events = json.loads((out / "trace.json").read_text())["traceEvents"]
     assert any("MatMul" in event.get("name", "") for event in events)
     assert (out / "placement.dot").read_text().startswith("digraph placement {")

@@ -237,13 +237,15 @@ def test_two_device_trace_has_per_node_stats_from_each_worker(executor):
             assert 0 <= node.op_start_rel_nanos <= node.op_end_rel_nanos
             assert node.op_end_rel_nanos <= node.all_end_rel_nanos
         assert str(pids[device]) in stats.thread_names[pids[device]]
-    # b reads the value its device received, and the receive names its send.
-    recv_b = next(n for n in dev_stats[CPU1].node_stats if n.timeline_label.startswith(
-        "_recv") and "_Recv(" in n.timeline_label)
-    assert labels["b"] == f"b = {b.op.type}({recv_b.node_name}, {recv_b.node_name})"
-    send_a = next(n.node_name for n in dev_stats[CPU0].node_stats
-                  if _op_of_label(n.timeline_label) == "_Send")
-    assert recv_b.timeline_label == f"{recv_b.node_name} = _Recv({send_a})"
+    # b reads the value its device received. Sends and receives are named as TF's
+    # partitioner names them ("a/_0", "a/_1": the producer and a step-wide number), and a
+    # receive names the tensor it receives, so that TF's Timeline draws the same arrows.
+    recv_b = next(n for n in dev_stats[CPU1].node_stats if "_Recv(" in n.timeline_label)
+    assert recv_b.node_name == "a/_1"
+    assert labels["b"] == f"b = {b.op.type}(a/_1, a/_1)"
+    assert recv_b.timeline_label == "a/_1 = _Recv(a)"
+    assert labels["a/_0"] == "a/_0 = _Send(a)"
+    assert labels["b/_3"] == "b/_3 = _Recv(b)" and labels["b/_2"] == "b/_2 = _Send(b)"
     b_stats = next(n for n in dev_stats[CPU1].node_stats if n.node_name == "b")
     description = b_stats.output[0].tensor_description
     assert description.dtype == types_pb2.DT_FLOAT

@@ -222,9 +222,12 @@ def train_one_and_two_devices(config, steps, logdir):
                 results[session] = session.run(fetches, step_feed)
                 times.append(time.perf_counter() - begin)
             writer.add_summary(results[sess][0], global_step=step)
-        options = tf.RunOptions(trace_level=tf.RunOptions.FULL_TRACE)
+        options = tf.RunOptions(trace_level=tf.RunOptions.FULL_TRACE,
+                                output_partition_graphs=True)
         metadata = tf.RunMetadata()
         sess.run(train, feed, options=options, run_metadata=metadata)
+        # The traced step's pictures go beside the trace (logdir is <out>/tensorboard/...).
+        write_step_pictures(metadata, os.path.dirname(os.path.dirname(logdir)), [train])
         writer.add_run_metadata(metadata, f"step_{steps}", global_step=steps)
         writer.close()
     print("  One two-device step, per device: its tower, and the averaging and the Adam "
@@ -232,6 +235,8 @@ def train_one_and_two_devices(config, steps, logdir):
     for device_stats in metadata.step_stats.dev_stats:
         names = []
         for node in device_stats.node_stats:
+            if " = _Send(" in node.timeline_label or " = _Recv(" in node.timeline_label:
+                continue   # named after the op whose tensor they carry ("Adam/update_w/_5")
             names.append(node.node_name)
             # A group of independent updates runs as one node, which lists its members:
             # "grouped_update_0 = _GroupedUpdate(Adam/update_w/..., Adam/update_b/...)".
@@ -378,6 +383,26 @@ def write_placement_picture(run_metadata, folder):
         if subprocess.run(["dot", "-Tsvg", dot_path, "-o", svg_path]).returncode == 0:
             written.append(svg_path)
     return written
+
+
+def write_step_pictures(run_metadata, folder, fetches):
+    """Writes a traced two-device step's pictures: its SVG timeline (a lane per device, the
+    transfers as arrows) and its placement as Graphviz DOT, plus SVG when Graphviz is
+    installed; prints the paths."""
+    svg_path = os.path.join(folder, "training_step.svg")
+    with open(svg_path, "w") as handle:
+        handle.write(timeline.Timeline(run_metadata.step_stats).generate_svg(
+            title="One training step on two devices (layer 1 on CPU:0, layer 2 on CPU:1)"))
+    dot_path = os.path.join(folder, "training_placement.dot")
+    with open(dot_path, "w") as handle:
+        handle.write(placement_graph.to_dot(run_metadata, "training step placement",
+                                            fetches=fetches))
+    written = [svg_path, dot_path]
+    if shutil.which("dot"):
+        placement_svg = os.path.join(folder, "training_placement.svg")
+        if subprocess.run(["dot", "-Tsvg", dot_path, "-o", placement_svg]).returncode == 0:
+            written.append(placement_svg)
+    print(f"  Pictures of one training step: {', '.join(written)}")
 
 
 def write_placement_run(logdir, graph, run_metadata):

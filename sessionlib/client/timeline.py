@@ -6,8 +6,10 @@ look alike: a process named ``Allocators`` for memory counters, and per device t
 with ``args`` holding the node name, the op and its inputs) and ``"<device> Tensors"`` for
 tensor objects when memory is shown. Ops that overlap in time on one device go to separate
 lanes (tids). A flow arrow ("s" to "t") joins a tensor's producer to a consumer on another
-device or lane; in a multi-device step, each `_Recv` is labelled with its `_Send` as input, so
-every transfer between devices is an arrow from the sending to the receiving device.
+device or lane; in a multi-device step, each `_Recv` is labelled with the tensor it receives
+(``"y/_3 = _Recv(y)"``, node names as TF's partitioner gives them), so every transfer between
+devices is an arrow from the producer to the receiving device, in our trace and in the one
+TF's own `Timeline` makes of the same `RunMetadata` (tools/compare_tf_timeline.py checks it).
 
 Times are microseconds since the epoch, fractional when the stats carry nanoseconds (sessionlib
 ops are often shorter than a microsecond).
@@ -18,6 +20,7 @@ Usage::
     sess.run(fetches, options=tf.RunOptions(trace_level=tf.RunOptions.FULL_TRACE),
              run_metadata=run_metadata)
     trace = Timeline(run_metadata.step_stats).generate_chrome_trace_format()
+    open("step.svg", "w").write(Timeline(run_metadata.step_stats).generate_svg())
 """
 
 import collections
@@ -129,6 +132,25 @@ class Timeline:
         analysis = self.analyze_step_stats(show_dataflow, show_memory, op_time)
         return json.dumps(analysis.chrome_trace.as_dict(), indent=4, separators=(",", ": "))
 
+    def generate_svg(self, width=1000, show_memory=None, title=None):
+        """The step as a self-contained SVG Gantt chart (`timeline_svg.render_svg`): a lane
+        per device, a bar per op coloured by op type, an arrow per transfer between devices,
+        and a memory line under each lane when the stats carry memory.
+
+        Args:
+          width: the picture's width in pixels.
+          show_memory: None: a memory line when the stats carry memory figures; True: also
+            estimated from tensor lifetimes otherwise; False: none.
+          title: the caption; None: the devices and the step's length.
+
+        Returns:
+          The SVG document, a string.
+        """
+        from sessionlib.client import timeline_svg
+
+        return timeline_svg.render_svg(self._step_stats, width=width, show_memory=show_memory,
+                                       title=title)
+
     def analyze_step_stats(self, show_dataflow=True, show_memory=True, op_time="schedule"):
         """Builds the trace; returns a `StepStatsAnalysis` (trace, per-allocator maximum)."""
         trace = _ChromeTrace()
@@ -146,13 +168,13 @@ class Timeline:
             devices.append((compute_pid, tensors_pid, nodes))
 
         tensors = {}
-        # Nodes without outputs (a `_Send`) still start flow arrows to the nodes that name
-        # them as inputs (its `_Recv` on another device); they hold no memory.
-        flow_sources = {}
+        # Where each node ran and ended: a `_Recv` of a control edge ("_Recv(^first)") and
+        # one labelled with its `_Send` (older sessionlib traces) draw their arrow from that
+        # node, which may have no output.
+        node_ends = {}
         for compute_pid, tensors_pid, nodes in devices:
             for node in nodes:
-                if not node.outputs:
-                    flow_sources[node.name] = (compute_pid, node.lane, node.end)
+                node_ends[node.name] = (compute_pid, node.lane, node.end)
                 for index, output in enumerate(node.outputs):
                     name = node.name if index == 0 else f"{node.name}:{index}"
                     allocation = output.tensor_description.allocation_description
@@ -178,15 +200,21 @@ class Timeline:
                             dur=node.end - node.start, args=args)
                 for input_name in node.inputs:
                     tensor = tensors.get(input_name)
+                    if tensor is None and not input_name.startswith("^"):
+                        # TF's rule: a received input "y/_3" that no node produced stands for
+                        # the tensor "y" on the other device (TF traces no local _Recv).
+                        index = input_name.rfind("/_")
+                        if index > 0 and input_name[index + 2:].isdigit():
+                            tensor = tensors.get(input_name[:index])
                     if tensor is not None:
                         tensor.last_use = max(tensor.last_use, node.end)
                         source = (tensor.pid, tensor.lane, tensor.ready)
-                    else:
-                        # A control input, a fed tensor that no node produced, or a node
-                        # without outputs.
-                        source = flow_sources.get(input_name)
+                    elif node.op == "_Recv":
+                        source = node_ends.get(input_name.lstrip("^"))
                         if source is None:
                             continue
+                    else:
+                        continue   # a control input, or a fed tensor that no node produced
                     source_pid, source_lane, ready = source
                     if show_dataflow and (source_pid != compute_pid or source_lane != node.lane):
                         trace.event("s", "DataFlow", input_name, source_pid, source_lane,

@@ -23,6 +23,7 @@ import marshal
 
 import numpy as np
 
+from sessionlib._core.executor import trace_clock_ns as _trace_clock_ns
 from sessionlib.framework import graph_io, registry
 from sessionlib.runtime import channel, kernel_table, optimizer, ref_reads, tracing
 from sessionlib.runtime.plan import Node, compile_nodes, rewrite
@@ -168,8 +169,8 @@ class PartitionedStep:
     def timeline_labels(self, device):
         """TF's ``"name = Op(in1, in2)"`` trace label of each node of `device`'s partition.
 
-        A `_Recv` is labelled with its `_Send` as input, so that a timeline draws the
-        transfer between the two devices as a flow arrow.
+        A `_Recv` is labelled with the tensor it receives (``"y/_3 = _Recv(y)"``), so that
+        a timeline, ours or TF's, draws the transfer as a flow arrow from its producer.
         """
         labels = []
         for node in self.nodes.get(device, ()):
@@ -182,7 +183,11 @@ class PartitionedStep:
                 labels.append(tracing.rewritten_label(node, self._input_names(node, device)))
                 continue
             if node.op_type == RECV:
-                inputs = [self._node_names[node.attrs["edge"]][0]]
+                # The tensor it receives, named as a timeline names the producer's output
+                # ("y", "y:1"; "^y" for a control edge): TF's Timeline then draws the
+                # transfer as an arrow from the producer on the other device, as ours does.
+                tensor = self.edges[node.attrs["edge"] - 1][0]
+                inputs = [tensor[:-2] if tensor.endswith(":0") else tensor]
             elif node.op_type == SEND:
                 inputs = (self._input_names(node, device)
                           or [self.edges[node.attrs["edge"] - 1][0]])     # "^op": a control
@@ -255,10 +260,6 @@ class PartitionedStep:
         graph_def.node.add().CopyFrom(tracing.fused_node_def(node, inputs + controls, device))
 
 
-def _short_device(device):
-    return device.rsplit("/", 1)[-1].replace("device:", "")
-
-
 def partition(order, devices, feed_tensors, fetch_tensors, device_names, fuse=None,
               rewrites=None):
     """Splits a placed step into per-device plans.
@@ -312,13 +313,14 @@ def partition(order, devices, feed_tensors, fetch_tensors, device_names, fuse=No
     # each device sends early and waits late, see `_transfer_aware_order`).
     nodes = collections.defaultdict(list)
     send_names, recv_names = {}, {}
+    taken = {op.name for op in order}
     for op in _transfer_aware_order(order, device_of, fed) if edges else order:
         device = device_of[op]
         for number, (source, consumer_device) in sorted(recvs_before.get(op, ()),
                                                         key=lambda item: item[0]):
             is_control = isinstance(source, tuple)
-            name = (f"_recv_{source[1].name if is_control else source.name}"
-                    f"_{_short_device(consumer_device)}").replace(":", "_")
+            name = _transfer_name(source[1] if is_control else source.op, 2 * number - 1,
+                                  taken)
             attrs = {"edge": number, "_name": name, "control": is_control,
                      "dtype": None if is_control else source.dtype.base_dtype}
             nodes[device].append(Node(RECV, [], [("recv", number)], attrs, name))
@@ -331,8 +333,7 @@ def partition(order, devices, feed_tensors, fetch_tensors, device_names, fuse=No
                 inputs.append(("recv", edge_of[(tensor, device)]))
         nodes[device].append(Node.of_op(op, position[op], inputs))
         for number, tensor, consumer_device in sends_after.get(op, ()):
-            name = (f"_send_{tensor.name if tensor is not None else '^' + op.name}"
-                    f"_{_short_device(consumer_device)}").replace(":", "_")
+            name = _transfer_name(op, 2 * number - 2, taken)
             attrs = {"edge": number, "_name": name, "control": tensor is None}
             # A control edge's send reads nothing: its control input keeps it after `op`.
             nodes[device].append(Node(SEND, [tensor] if tensor is not None else [], [],
@@ -429,6 +430,18 @@ def _transfer_aware_order(order, device_of, fed):
     return result
 
 
+def _transfer_name(producer, index, taken):
+    """TF's name of a `_Send` or `_Recv` node: its producer's name and a step-wide number,
+    ``"y/_2"`` (sends even, receives odd), as TF's graph partitioner names them. TF's
+    Timeline reads a received input ``"y/_3"`` as the tensor ``"y"``, so its arrows and ours
+    join the same nodes."""
+    name = f"{producer.name}/_{index}"
+    while name in taken:   # a graph op of that very name
+        name += "_"
+    taken.add(name)
+    return name
+
+
 def _compile(device, nodes, fed, feed_index, fetches, num_edges, fuse, rewrites):
     """(the `PartitionPlan` of one device's nodes, the nodes as they run)."""
     used_feeds = []
@@ -476,7 +489,7 @@ class RunRendezvous:
       check: raises on cancellation or deadline (called between wait slices).
     """
 
-    __slots__ = ("block", "store", "run_slots", "generation", "check")
+    __slots__ = ("block", "store", "run_slots", "generation", "check", "handed_over")
 
     def __init__(self, block, store, run_slots, generation, check):
         self.block = block
@@ -484,6 +497,8 @@ class RunRendezvous:
         self.run_slots = run_slots
         self.generation = generation
         self.check = check
+        # A traced run sets a dict: edge -> when its tensor was handed over (`trace_clock`).
+        self.handed_over = None
 
     def send(self, edge, value):
         if value is None:
@@ -492,7 +507,12 @@ class RunRendezvous:
             # In place when the producing kernel allocated `value` in the arena (the worker
             # wraps the kernels that feed a _Send): a large tensor crosses with no copy.
             descriptor = self.store.publish(value, inline_limit=256, in_place=True)
-        self.block.send(self.run_slots, edge, self.generation, marshal.dumps(descriptor))
+        payload = marshal.dumps(descriptor)
+        if self.handed_over is not None:
+            # Read before the receiver is woken: once it is, it may finish its _Recv before
+            # this process runs again, and a _Send span ending after its _Recv would lie.
+            self.handed_over[edge] = _trace_clock_ns()
+        self.block.send(self.run_slots, edge, self.generation, payload)
 
     def recv(self, edge):
         payload = self.block.recv(self.run_slots, edge, self.generation, self.check)

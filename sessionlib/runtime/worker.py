@@ -155,7 +155,7 @@ class _InstalledStep:
     """One installed partition, with what each run of it needs looked up in advance."""
 
     __slots__ = ("state", "executor", "bound", "run_plan", "num_slots", "num_nodes",
-                 "fetches", "num_edges")
+                 "fetches", "num_edges", "sends")
 
     def __init__(self, state, partition_plan, executor, bound):
         self.state = state
@@ -166,6 +166,10 @@ class _InstalledStep:
         self.num_nodes = len(partition_plan.plan)
         self.fetches = partition_plan.fetches
         self.num_edges = partition_plan.num_edges
+        plan = partition_plan.plan
+        # (plan node, edge) of each _Send: a traced run ends its span at the hand-over.
+        self.sends = [(node, plan.attrs[node]["edge"]) for node, op_type in
+                      enumerate(plan.op_types) if op_type == "_Send"]
 
 
 class Worker:
@@ -434,8 +438,12 @@ class Worker:
                 # Only a traced run pays for the timestamps (the executor's traced loop).
                 count = entry.num_nodes
                 times, outputs = np.zeros((count, 4), dtype=np.int64), [()] * count
+                if ctx.rendezvous is not None:
+                    ctx.rendezvous.handed_over = {}
                 entry.executor.run_plan_traced(entry.bound, slots, ctx, failures.NodeFailure,
                                                times, outputs)
+                if entry.sends:
+                    _end_sends_at_hand_over(times, entry.sends, ctx.rendezvous.handed_over)
             else:
                 entry.run_plan(entry.bound, slots, ctx, failures.NodeFailure)
         except failures.NodeFailure as failure:
@@ -502,6 +510,17 @@ def _run_modules():
 
 
 _RUN_MODULES = None
+
+
+def _end_sends_at_hand_over(times, sends, handed_over):
+    """Ends each `_Send`'s kernel and span when its tensor was handed over, not when the
+    traced loop got the CPU back: the receiving device may have used the tensor in between,
+    and a trace showing the send finish after its receive would be wrong."""
+    for node, edge in sends:
+        moment = handed_over.get(edge)
+        if moment is not None:
+            times[node, 2] = min(times[node, 2], max(moment, times[node, 1]))
+            times[node, 3] = min(times[node, 3], max(moment, times[node, 1]))
 
 
 def _trace_reply(executor, times, outputs):
