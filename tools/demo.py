@@ -234,9 +234,11 @@ def train_one_and_two_devices(config, steps, logdir):
           "updates")
     for device_stats in metadata.step_stats.dev_stats:
         names = []
+        transfers = 0
         for node in device_stats.node_stats:
             if " = _Send(" in node.timeline_label or " = _Recv(" in node.timeline_label:
-                continue   # named after the op whose tensor they carry ("Adam/update_w/_5")
+                transfers += 1   # named after the op whose tensor they carry ("w/_5")
+                continue
             names.append(node.node_name)
             # A group of independent updates runs as one node, which lists its members:
             # "grouped_update_0 = _GroupedUpdate(Adam/update_w/..., Adam/update_b/...)".
@@ -247,7 +249,6 @@ def train_one_and_two_devices(config, steps, logdir):
         gradients = [n for n in names if n.startswith("tower") and "_grad/" in n]
         updates = [n.split("/")[1][len("update_"):] + "/" + n.split("/")[2] for n in names
                    if n.startswith("Adam/update_")]
-        transfers = sum(n.startswith(("_send_", "_recv_")) for n in names)
         line = (f"    {device_stats.device[-5:]}: {', '.join(towers)} ({len(gradients)} "
                 f"gradient ops)")
         if updates:
