@@ -40,7 +40,8 @@ def test_demo_writes_its_trace_and_picture_into_its_folder(demo_run):
     lanes = [g.get("data-device")[-5:] for g in svg.iter() if g.get("class") == "lane"]
     assert lanes == ["CPU:0", "CPU:1"]
     assert any(element.get("class") == "transfer" for element in svg.iter())
-    assert "feed x:0" in (out / "training_placement.dot").read_text()
+    dot = (out / "training_placement.dot").read_text()
+    assert "feed tower0/x:0" in dot and "feed tower1/x:0" in dot   # each tower's half batch
     events = json.loads((out / "trace.json").read_text())["traceEvents"]
     assert any("MatMul" in event.get("name", "") for event in events)
     assert (out / "placement.dot").read_text().startswith("digraph placement {")

@@ -179,5 +179,5 @@ def test_each_device_sends_early_and_waits_late():
     sent = positions(cpu1, lambda op, name: op == "_Send")
     assert len(sent) == 4 and sent[0] < len(cpu1) - 4
     for index in sent:
-        produced = cpu1[index][1][len("_send_"):].rsplit("_0_CPU_0", 1)[0]
+        produced = cpu1[index][1].rsplit("/_", 1)[0]     # TF's send name: "<producer>/_N"
         assert cpu1[index - 1][1] == produced
