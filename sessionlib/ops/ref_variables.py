@@ -17,7 +17,6 @@ ops on a variable goes through `_resource_op`, which this class maps to the refe
 
 from sessionlib.framework import graph as graph_lib
 from sessionlib.framework import meta_graph
-from sessionlib.framework.graph import GraphKeys
 from sessionlib.framework.tensor_shape import TensorShape, as_shape
 from sessionlib.ops import variables
 
@@ -42,18 +41,8 @@ class RefVariable(variables.Variable):
                 raise ValueError("variable_def and initial_value are mutually exclusive.")
             self._init_from_proto(variable_def, import_scope)
             return
-        if initial_value is None:
-            raise ValueError("initial_value must be specified.")
-        if trainable is None:
-            trainable = True
-        if collections is None:
-            collections = [GraphKeys.GLOBAL_VARIABLES]
-        elif isinstance(collections, str) or not isinstance(collections, (list, tuple, set)):
-            raise ValueError(f"collections argument to Variable constructor must be a list, "
-                             f"tuple, or set. Got {collections} of type {type(collections)}")
-        collections = list(collections)
-        if trainable and GraphKeys.TRAINABLE_VARIABLES not in collections:
-            collections.append(GraphKeys.TRAINABLE_VARIABLES)
+        trainable, collections = variables._checked_arguments(initial_value, trainable,
+                                                              collections)
         graph = graph_lib.get_default_graph()
         self._trainable = trainable
         self._constraint = constraint

@@ -75,18 +75,7 @@ class Variable:
                 raise ValueError("variable_def and initial_value are mutually exclusive.")
             self._init_from_proto(variable_def, import_scope)
             return
-        if initial_value is None:
-            raise ValueError("initial_value must be specified.")
-        if trainable is None:
-            trainable = True
-        if collections is None:
-            collections = [GraphKeys.GLOBAL_VARIABLES]
-        elif isinstance(collections, str) or not isinstance(collections, (list, tuple, set)):
-            raise ValueError(f"collections argument to Variable constructor must be a list, "
-                             f"tuple, or set. Got {collections} of type {type(collections)}")
-        collections = list(collections)
-        if trainable and GraphKeys.TRAINABLE_VARIABLES not in collections:
-            collections.append(GraphKeys.TRAINABLE_VARIABLES)
+        trainable, collections = _checked_arguments(initial_value, trainable, collections)
         graph = graph_lib.get_default_graph()
         self._trainable = trainable
         self._constraint = constraint
@@ -362,6 +351,30 @@ class Variable:
 
     def __reduce__(self):
         raise TypeError("A Variable cannot be pickled; fetch its value with Session.run")
+
+
+def _checked_arguments(initial_value, trainable, collections):
+    """(trainable, collections) of a new variable, TF's defaults filled in: a variable is
+    trainable unless told otherwise, and goes into GLOBAL_VARIABLES (and TRAINABLE_VARIABLES
+    when trainable). Shared by resource and reference variables.
+
+    Raises:
+      ValueError: without an initial value, or for collections that are not a list, tuple or
+        set.
+    """
+    if initial_value is None:
+        raise ValueError("initial_value must be specified.")
+    if trainable is None:
+        trainable = True
+    if collections is None:
+        collections = [GraphKeys.GLOBAL_VARIABLES]
+    elif isinstance(collections, str) or not isinstance(collections, (list, tuple, set)):
+        raise ValueError(f"collections argument to Variable constructor must be a list, "
+                         f"tuple, or set. Got {collections} of type {type(collections)}")
+    collections = list(collections)
+    if trainable and GraphKeys.TRAINABLE_VARIABLES not in collections:
+        collections.append(GraphKeys.TRAINABLE_VARIABLES)
+    return trainable, collections
 
 
 def _delegate_to_value(method_name):
