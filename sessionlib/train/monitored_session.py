@@ -256,7 +256,28 @@ class SessionCreator:
                                   f"{type(self).__name__}.")
 
 
-class ChiefSessionCreator(SessionCreator):
+class _ScaffoldSessionCreator(SessionCreator):
+    """What the chief's and the workers' session creators share: a scaffold, the session
+    target and config, and a `SessionManager` built from the scaffold's ops on first use."""
+
+    def __init__(self, scaffold, master, config):
+        self._scaffold = scaffold or Scaffold()
+        self._session_manager = None
+        self._master = master
+        self._config = config
+
+    def _get_session_manager(self):
+        if self._session_manager is None:
+            self._session_manager = sm.SessionManager(
+                local_init_op=self._scaffold.local_init_op,
+                local_init_feed_dict=self._scaffold.local_init_feed_dict,
+                ready_op=self._scaffold.ready_op,
+                ready_for_local_init_op=self._scaffold.ready_for_local_init_op,
+                graph=graph_lib.get_default_graph())
+        return self._session_manager
+
+
+class ChiefSessionCreator(_ScaffoldSessionCreator):
     """Creates a session that restores the latest checkpoint or initializes the model
     (``tf.train.ChiefSessionCreator``).
 
@@ -270,22 +291,9 @@ class ChiefSessionCreator(SessionCreator):
 
     def __init__(self, scaffold=None, master="", config=None, checkpoint_dir=None,
                  checkpoint_filename_with_path=None):
+        super().__init__(scaffold, master, config)
         self._checkpoint_dir = checkpoint_dir
         self._checkpoint_filename_with_path = checkpoint_filename_with_path
-        self._scaffold = scaffold or Scaffold()
-        self._session_manager = None
-        self._master = master
-        self._config = config
-
-    def _get_session_manager(self):
-        if self._session_manager is None:
-            self._session_manager = sm.SessionManager(
-                local_init_op=self._scaffold.local_init_op,
-                local_init_feed_dict=self._scaffold.local_init_feed_dict,
-                ready_op=self._scaffold.ready_op,
-                ready_for_local_init_op=self._scaffold.ready_for_local_init_op,
-                graph=graph_lib.get_default_graph())
-        return self._session_manager
 
     def create_session(self):
         self._scaffold.finalize()
@@ -296,7 +304,7 @@ class ChiefSessionCreator(SessionCreator):
             init_feed_dict=self._scaffold.init_feed_dict, init_fn=self._scaffold.init_fn)
 
 
-class WorkerSessionCreator(SessionCreator):
+class WorkerSessionCreator(_ScaffoldSessionCreator):
     """Creates a session that waits until the chief made the model ready
     (``tf.train.WorkerSessionCreator``).
 
@@ -308,21 +316,8 @@ class WorkerSessionCreator(SessionCreator):
     """
 
     def __init__(self, scaffold=None, master="", config=None, max_wait_secs=30 * 60):
-        self._scaffold = scaffold or Scaffold()
-        self._session_manager = None
-        self._master = master
-        self._config = config
+        super().__init__(scaffold, master, config)
         self._max_wait_secs = max_wait_secs
-
-    def _get_session_manager(self):
-        if self._session_manager is None:
-            self._session_manager = sm.SessionManager(
-                local_init_op=self._scaffold.local_init_op,
-                local_init_feed_dict=self._scaffold.local_init_feed_dict,
-                ready_op=self._scaffold.ready_op,
-                ready_for_local_init_op=self._scaffold.ready_for_local_init_op,
-                graph=graph_lib.get_default_graph())
-        return self._session_manager
 
     def create_session(self):
         self._scaffold.finalize()
