@@ -241,3 +241,21 @@ def test_tf_test_and_tf_config_see_the_emulated_gpus(monkeypatch):
                                                        ("/device:GPU:1", "GPU")]
     assert [d.name for d in tf.config.list_physical_devices("GPU")] == [
         "/physical_device:GPU:0", "/physical_device:GPU:1"]
+
+
+def test_saver_saves_and_restores_variables_that_live_on_gpus(tmp_path):
+    # Checkpoint IO has no GPU kernel: as TF's set_cpu0, a GPU's variables are written and
+    # read by the CPU's SaveV2/RestoreV2, their values crossing through shared memory.
+    v = tf.Variable([1.0, 2.0], name="v")                  # unpinned: GPU:0, as in TF
+    with tf.device("/gpu:1"):
+        w = tf.Variable([3.0], name="w")
+    saver = tf.train.Saver()
+    with tf.Session(config=_gpus(2)) as sess:
+        sess.run(tf.global_variables_initializer())
+        assert sess._runtime.place([v.op, w.op]) == [GPU0, GPU1]
+        prefix = saver.save(sess, str(tmp_path / "model"))
+        sess.run([v.assign([5.0, 6.0]), w.assign([0.0])])
+        saver.restore(sess, prefix)
+        np.testing.assert_array_equal(sess.run(v), [1.0, 2.0])
+        np.testing.assert_array_equal(sess.run(w), [3.0])
+    assert tf.train.list_variables(str(tmp_path)) == [("v", [2]), ("w", [1])]

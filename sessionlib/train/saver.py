@@ -13,6 +13,8 @@ device's variables to ``<prefix>_temp_<uuid>/part-0000i-of-0000N`` from the devi
 worker, ``MergeV2Checkpoints`` (on the first group's device) renames the data files into place
 and writes one index, and each device's ``RestoreV2`` reads only its own variables. No
 variable's value travels through the client. ``sharded=True`` with one device writes one shard.
+Variables on an emulated GPU are saved and restored by the CPU of their task, as TF's
+``set_cpu0`` does: checkpoint IO has no GPU kernel.
 
 Shapes. The restore passes each variable's full shape as TF's ``shape_and_slices`` spec
 (``"2 3 -:-"``), so a checkpoint tensor of another shape fails with InvalidArgumentError; a
@@ -37,6 +39,7 @@ import time
 import uuid
 
 from sessionlib import dtypes
+from sessionlib.framework import device_spec
 from sessionlib.framework import graph as graph_lib
 from sessionlib.framework import meta_graph
 from sessionlib.ops import array_ops, checkpoint_ops, control_flow_ops
@@ -103,6 +106,20 @@ def _shape_spec(variable):
         return ""
     dims = [int(dim) for dim in shape.as_list()]
     return " ".join(str(dim) for dim in dims) + " " + ":".join("-" for _ in dims)
+
+
+def _save_device(device):
+    """The device whose ``SaveV2``/``RestoreV2`` handle a variable on `device` (TF's
+    ``set_cpu0``): the variable's own device when it is a CPU (each CPU worker writes its own
+    variables), else the CPU:0 of its task, since checkpoint IO has no GPU kernel; the values
+    of an emulated GPU's variables reach it through shared memory, never the client."""
+    if not device:
+        return ""
+    spec = device_spec.DeviceSpec.from_string(device)
+    if spec.device_type is None or spec.device_type.upper() == "CPU":
+        return device
+    return device_spec.DeviceSpec(job=spec.job, replica=spec.replica, task=spec.task,
+                                  device_type="CPU", device_index=0).to_string()
 
 
 class Saver:
@@ -198,10 +215,11 @@ class Saver:
                 return
             raise ValueError("No variables to save")
         self._is_empty = False
-        # Group by device, keeping the first-seen order of devices and of variables.
+        # Group by the device that saves them, keeping the first-seen order of devices and of
+        # variables.
         groups = {}
         for name, variable in by_name.items():
-            groups.setdefault(variable.device or "", []).append((name, variable))
+            groups.setdefault(_save_device(variable.device), []).append((name, variable))
         sharded = self._sharded or len(groups) > 1
         with graph.control_dependencies(None), graph.name_scope(self._name or "save"):
             filename = array_ops.constant(self._filename or "model", dtype=dtypes.string,
