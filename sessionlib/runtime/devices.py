@@ -155,9 +155,11 @@ def session_devices(config, environ=None):
 
 
 def type_and_index(device_name):
-    """``('GPU', 1)`` for ``'/job:localhost/replica:0/task:0/device:GPU:1'``."""
-    device_type, index = device_name.rsplit("/device:", 1)[1].split(":")
-    return device_type, int(index)
+    """``('GPU', 1)`` for ``'/job:localhost/replica:0/task:0/device:GPU:1'`` (also for the
+    short ``'gpu:1'`` a worker knows its device by before the client names it)."""
+    tail = device_name.rsplit("device:", 1)[-1]
+    device_type, _, index = tail.partition(":")
+    return device_type.upper(), int(index or 0)
 
 
 # `workers_for`'s thread count for workers that lease their threads from the pool's core

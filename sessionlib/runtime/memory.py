@@ -29,6 +29,7 @@ import os
 import numpy as np
 
 from sessionlib import errors
+from sessionlib.runtime import devices
 
 __all__ = ["default_memory_limit", "memory_limits", "allocator_name", "oom_error",
            "live_tensors", "finish_message", "REPORT_MARK", "human_bytes"]
@@ -70,14 +71,7 @@ def default_memory_limit(device_type, num_devices=1):
 
 def device_type(name):
     """The type (``CPU``, ``GPU``) of a full device name."""
-    return _parse(name)[0]
-
-
-def _parse(name):
-    """(device type, index) of a full device name."""
-    tail = name.rsplit("device:", 1)[-1]
-    kind, _, index = tail.partition(":")
-    return kind.upper(), int(index or 0)
+    return devices.type_and_index(name)[0]
 
 
 def _limits_from(options, count, default):
@@ -106,7 +100,7 @@ def memory_limits(config, device_names):
       config: the session's `ConfigProto` (None: the defaults).
       device_names: full device names.
     """
-    parsed = [_parse(name) for name in device_names]
+    parsed = [devices.type_and_index(name) for name in device_names]
     counts = {}
     for kind, _ in parsed:
         counts[kind] = counts.get(kind, 0) + 1
@@ -129,7 +123,7 @@ def memory_limits(config, device_names):
 
 def allocator_name(device_name):
     """TF's name of a device's allocator: ``cpu``, or ``GPU_<i>_bfc``."""
-    kind, index = _parse(device_name)
+    kind, index = devices.type_and_index(device_name)
     return f"GPU_{index}_bfc" if kind == "GPU" else "cpu"
 
 
