@@ -174,3 +174,17 @@ def test_a_dead_workers_leased_cores_come_back():
         assert sess._runtime.workers[0].pid != pid
         assert _stats(sess, 0)["most"] == budget.total
     assert budget.state()["free"] == budget.total
+
+
+def test_workers_start_with_openblas_threads_that_sleep_when_idle(monkeypatch):
+    # Spinning BLAS threads would hold cores the budget has lent to another device, so
+    # workers (and the forkserver) start with OpenBLAS's shortest idle timeout. The client's
+    # own environment is left as it was, and a value the user set is kept.
+    monkeypatch.delenv("OPENBLAS_THREAD_TIMEOUT", raising=False)
+    with devices._main_hidden():
+        assert os.environ["OPENBLAS_THREAD_TIMEOUT"] == str(devices.BLAS_THREAD_TIMEOUT) == "4"
+    assert "OPENBLAS_THREAD_TIMEOUT" not in os.environ
+    monkeypatch.setenv("OPENBLAS_THREAD_TIMEOUT", "10")
+    with devices._main_hidden():
+        assert os.environ["OPENBLAS_THREAD_TIMEOUT"] == "10"
+    assert os.environ["OPENBLAS_THREAD_TIMEOUT"] == "10"

@@ -167,6 +167,10 @@ def type_and_index(device_name):
 BUDGETED = 0
 
 
+# What workers get as ``OPENBLAS_THREAD_TIMEOUT`` (see `_main_hidden`).
+BLAS_THREAD_TIMEOUT = 4
+
+
 @contextlib.contextmanager
 def _main_hidden():
     """Prepares the client process for starting a worker (or the forkserver).
@@ -177,13 +181,25 @@ def _main_hidden():
       ``sessionlib/`` folder in the current directory (a source checkout, with no compiled
       extensions) would shadow the installed package. `PYTHONSAFEPATH` keeps the current
       directory off the server's path, and `PYTHONPATH` puts this package's parent first.
+    * Makes OpenBLAS's idle threads sleep at once (`OPENBLAS_THREAD_TIMEOUT`, unless the user
+      set it). By default a BLAS thread spins for about 2**28 cycles after each call. The
+      core budget (``runtime/cores.py``) counts a GEMM's threads only while the call runs, so
+      those spinning threads took cores that the budget had lent to another device. On a
+      16-core machine, two towers' 25M-FLOP matmuls then took 30-50 ms instead of 0.2 ms.
+      With the timeout the step took 2.4 ms (tools/bench.py multi_tower, budget on). The
+      variable is read when OpenBLAS loads, so it must be in the environment of the
+      forkserver or spawned worker.
     """
     main = sys.modules.get("__main__")
     stand_in = types.ModuleType("__main__")
     sys.modules["__main__"] = stand_in
     package_root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-    saved = {key: os.environ.get(key) for key in ("PYTHONSAFEPATH", "PYTHONPATH")}
+    saved = {key: os.environ.get(key)
+             for key in ("PYTHONSAFEPATH", "PYTHONPATH", "OPENBLAS_THREAD_TIMEOUT")}
     os.environ["PYTHONSAFEPATH"] = "1"
+    if saved["OPENBLAS_THREAD_TIMEOUT"] is None:
+        # 2**4 cycles: the smallest timeout OpenBLAS accepts.
+        os.environ["OPENBLAS_THREAD_TIMEOUT"] = str(BLAS_THREAD_TIMEOUT)
     os.environ["PYTHONPATH"] = os.pathsep.join(
         [package_root] + ([saved["PYTHONPATH"]] if saved["PYTHONPATH"] else []))
     try:
