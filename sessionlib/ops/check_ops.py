@@ -395,9 +395,12 @@ _BINARY_DOC = """Asserts `x {sym} y` element-wise (``tf.{name}``, TF 1's form).
 
 def _binary(sym, default_name, op_func, static_func):
     def check(x, y, data=None, summarize=None, message=None, name=None):
-        if default_name == "assert_equal" and x is y:
-            with graph_lib.name_scope(name, default_name, _graph_values([x])):
-                return control_flow_ops.no_op()
+        if default_name == "assert_equal":
+            # TF enters the scope once to short-cut `x is y`, then again to build the check:
+            # the check's scope is the next unique one (``assert_equal_1``), as in TF.
+            with graph_lib.name_scope(name, default_name, _graph_values([x, y])):
+                if x is y:
+                    return control_flow_ops.no_op()
         return _binary_assert(sym, default_name, op_func, static_func, x, y, data, summarize,
                               message, name)
 
@@ -423,6 +426,10 @@ def _unary(sym, default_name, zero_on_left, binary_check):
             if data is None:
                 data = [message, f"Condition x {sym} 0 did not hold element-wise:",
                         f"x ({x.name}) = ", x]
+                if default_name == "assert_non_positive":
+                    # TF 1's assert_non_positive joins these two (a missing comma in TF's
+                    # list); kept, since messages are matched on.
+                    data[1:3] = [data[1] + data[2]]
             zero = graph_lib.convert_to_tensor(np.zeros((), x.dtype.as_numpy_dtype),
                                                dtype=x.dtype)
             pair = (zero, x) if zero_on_left else (x, zero)
