@@ -108,7 +108,7 @@ debugging.check_numerics = check_numerics
 debugging.assert_all_finite = verify_tensor_all_finite
 
 # h16-assert: tf.debugging's assertions (sessionlib/ops/check_ops.py).
-from sessionlib.ops import check_ops as _check_ops  # noqa: E402 - check_ops imports this module's peers
+from sessionlib.ops import check_ops as _check_ops  # noqa: E402 - an additive block
 
 for _name in ("Assert", "assert_equal", "assert_none_equal", "assert_less",
               "assert_less_equal", "assert_greater", "assert_greater_equal", "assert_positive",
