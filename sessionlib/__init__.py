@@ -122,3 +122,14 @@ from sessionlib.ops.ref_variable_ops import (scatter_add, scatter_div, scatter_m
 # ---- issue 15, emulated GPUs (h15-gpu): tf.config and tf.test's GPU queries ----
 from sessionlib import config, test
 # ---- end h15-gpu ----
+# ---- issue 16, assertions and printing (h16-assert): tf.Assert, tf.assert_*, tf.Print ----
+from sessionlib.ops.check_ops import (Assert, Print, assert_equal, assert_greater,
+                                      assert_greater_equal, assert_integer, assert_less,
+                                      assert_less_equal, assert_near, assert_negative,
+                                      assert_non_negative, assert_non_positive,
+                                      assert_none_equal, assert_positive, assert_rank,
+                                      assert_rank_at_least, assert_rank_in, assert_scalar,
+                                      assert_type, identity_n, is_non_decreasing,
+                                      is_numeric_tensor, is_strictly_increasing, strings)
+from sessionlib.ops.check_ops import print_v2 as print  # noqa: A001 - TF's tf.print
+# ---- end h16-assert ----

@@ -198,6 +198,9 @@ _ATTR_KINDS = {
     "squeeze_dims": _INT_LIST,
 }
 
+# Ops whose attr of a common name has another kind (h16-assert: ``T`` is a list of types).
+_OP_ATTR_KINDS = {op: {"T": _TYPE_LIST} for op in ("Assert", "IdentityN", "StringFormat")}
+
 # TF's defaults for attrs that a NodeDef may leave out (a Placeholder's shape is unknown).
 _ATTR_DEFAULTS = {"Placeholder": {"shape": TensorShape(None)}}
 
@@ -235,7 +238,7 @@ def _imported_attrs(node):
         except (ValueError, TypeError) as err:
             raise ValueError(f"Node {node.name!r} ({node.op}): attr {key!r} is invalid: "
                              f"{err}") from None
-        kind = _ATTR_KINDS.get(key)
+        kind = _OP_ATTR_KINDS.get(node.op, {}).get(key, _ATTR_KINDS.get(key))
         if kind is not None and not _holds(kind, value):
             raise TypeError(f"Node {node.name!r} ({node.op}): attr {key!r} must be {kind}, "
                             f"got {value!r}"[:400])

@@ -106,3 +106,15 @@ def add_check_numerics_ops():
 debugging = types.ModuleType("sessionlib.debugging", "Debugging ops (``tf.debugging``).")
 debugging.check_numerics = check_numerics
 debugging.assert_all_finite = verify_tensor_all_finite
+
+# h16-assert: tf.debugging's assertions (sessionlib/ops/check_ops.py).
+from sessionlib.ops import check_ops as _check_ops  # noqa: E402 - an additive block
+
+for _name in ("Assert", "assert_equal", "assert_none_equal", "assert_less",
+              "assert_less_equal", "assert_greater", "assert_greater_equal", "assert_positive",
+              "assert_negative", "assert_non_negative", "assert_non_positive", "assert_near",
+              "assert_rank", "assert_rank_at_least", "assert_rank_in", "assert_type",
+              "assert_integer", "assert_scalar", "is_numeric_tensor", "is_non_decreasing",
+              "is_strictly_increasing"):
+    setattr(debugging, _name, getattr(_check_ops, _name))
+del _name

@@ -168,6 +168,8 @@ CPU_ONLY_KERNELS = frozenset({
     "SparseAdd", "SparseAddGrad", "SparseReduceSum",
     # others
     "RandomShuffle", "ResourceCountUpTo", "OneShotIterator",
+    # printing (h16-assert); TF's Assert and IdentityN run on any device
+    "Print", "PrintV2", "StringFormat",
 })
 
 # Kernels with a GPU version whose CPU version TF registers with a higher priority: an

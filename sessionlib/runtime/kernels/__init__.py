@@ -8,6 +8,7 @@ shapes) and the runtime, never the op library, so a device worker loads them wit
 
 from sessionlib.runtime.kernels import (  # noqa: F401 - each module registers its kernels
     array_kernels,
+    check_kernels,  # h16-assert
     control_flow_kernels,
     convolution_kernels,
     convolution3d_kernels,
