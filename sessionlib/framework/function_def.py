@@ -133,14 +133,15 @@ def output_arg_name(op, flat_index):
     return f"output:{flat_index}"
 
 
-def body_graph_def(fdef):
+def body_graph_def(fdef, input_types=None):
     """The body of `fdef` as a plain GraphDef, with its input and output names.
 
     Returns:
       ``(graph_def, arg_names, output_names, control_names)``: ``graph_def`` holds a
       ``Placeholder`` per input arg (named by the arg; dtype from the signature, shape from
       the arg's ``_output_shapes`` attr) and the body's nodes with inputs spelled
-      ``"node:flat_index"``; ``output_names`` are the tensors (``"node:i"``) of the output
+      ``"node:flat_index"`` (an arg with no type, as raised TF 1 control flow writes,
+      takes it from `input_types`); ``output_names`` are the tensors (``"node:i"``) of the output
       args in signature order; ``control_names`` the nodes of ``control_ret``.
 
     Raises:
@@ -157,7 +158,10 @@ def body_graph_def(fdef):
             raise errors.UnimplementedError(
                 None, None, f"Function {signature.name!r}: input arg {arg.name!r} has a "
                             "polymorphic type; only functions with concrete types import")
-        node.attr["dtype"].type = arg.type
+        if arg.type == 0 and input_types is not None:
+            node.attr["dtype"].type = input_types[i].as_datatype_enum
+        else:
+            node.attr["dtype"].type = arg.type
         arg_attrs = fdef.arg_attr[i].attr if i in fdef.arg_attr else {}
         shapes = arg_attrs.get("_output_shapes")
         if shapes is not None and len(shapes.list.shape) == 1:
@@ -218,8 +222,11 @@ class Library:
     def __contains__(self, name):
         return name in self._defs
 
-    def function(self, ref, outer):
+    def function(self, ref, outer, input_types=None):
         """The `GraphFunction` of `ref` (a `FunctionRef`), built in a FuncGraph over `outer`.
+
+        `input_types` (the calling op's input dtypes; the last ones feed the function) type
+        the args that the FunctionDef leaves untyped.
 
         Raises:
           ValueError: if the library has no such function, or it calls itself.
@@ -236,20 +243,24 @@ class Library:
                              "import")
         self._building.add(name)
         try:
-            built = function_from_def(fdef, outer, self)
+            if input_types is not None:
+                input_types = list(input_types)[-len(fdef.signature.input_arg):] \
+                    if fdef.signature.input_arg else []
+            built = function_from_def(fdef, outer, self, input_types)
         finally:
             self._building.discard(name)
         self._functions[name] = built
         return built
 
 
-def function_from_def(fdef, outer, library):
+def function_from_def(fdef, outer, library, input_types=None):
     """The `GraphFunction` of a `FunctionDef`, in a new `FuncGraph` over `outer`.
 
     Args:
       fdef: the `FunctionDef`.
       outer: the graph the function is used in.
       library: the `Library` that resolves the func attrs of its nodes.
+      input_types: dtypes for untyped args (see `body_graph_def`).
 
     Raises:
       ValueError, TypeError, NotFoundError: as `import_graph_def` raises for a bad node,
@@ -258,7 +269,7 @@ def function_from_def(fdef, outer, library):
     from sessionlib.framework import function as function_lib
     from sessionlib.framework import graph_io
 
-    graph_def, arg_names, output_names, control_names = body_graph_def(fdef)
+    graph_def, arg_names, output_names, control_names = body_graph_def(fdef, input_types)
     name = fdef.signature.name
     graph = function_lib.FuncGraph(name, outer=outer)
     with graph.as_default():

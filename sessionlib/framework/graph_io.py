@@ -374,6 +374,11 @@ def import_graph_def(graph_def, input_map=None, return_elements=None, name=None,
             isinstance(return_elements, str)
             or not all(isinstance(element, str) for element in return_elements)):
         raise TypeError("return_elements must be a list of strings.")
+    from sessionlib.framework import control_flow_import
+
+    if control_flow_import.needs_raising(graph_def):
+        # TF 1 Switch/Merge/Enter/Exit control flow becomes If/While (see that module).
+        graph_def = control_flow_import.raise_control_flow(graph_def)
     nodes = _checked_nodes(graph_def, input_map)
     if library is None:
         library = function_def.Library(graph_def.library if graph_def.HasField("library")
@@ -501,13 +506,19 @@ def _import_node(graph, node, input_map, created, library):
                          "objects (such as a tf.data pipeline's functions) that a GraphDef "
                          "cannot carry; build this part of the graph in Python instead")
     attrs = _imported_attrs(node)
+    input_types = [t.dtype for t in inputs]
+    functions = {}
     for key, value in attrs.items():
         # Func attrs become GraphFunctions, built from the library over this graph.
         if isinstance(value, function_def.FunctionRef):
-            attrs[key] = library.function(value, graph)
+            attrs[key] = functions[key] = library.function(value, graph, input_types)
         elif isinstance(value, list) and value and isinstance(value[0],
                                                               function_def.FunctionRef):
-            attrs[key] = [library.function(item, graph) for item in value]
+            attrs[key] = [library.function(item, graph, input_types) for item in value]
+    from sessionlib.framework import control_flow_import
+
+    if attrs.get(control_flow_import.RAISED_ATTR):
+        control_flow_import.complete_raised_attrs(attrs, inputs, functions)
     try:
         with graph.control_dependencies(controls) if controls else contextlib.nullcontext():
             return graph.create_op(node.op, inputs, attrs, name=node.name,
