@@ -174,7 +174,15 @@ def test_run_metadata_and_callable_options_field_numbers():
 
 
 def test_graph_def_and_node_def_field_numbers():
-    assert field_numbers(GraphDef) == {"node": 1, "version": 3, "versions": 4}
+    assert field_numbers(GraphDef) == {"node": 1, "library": 2, "version": 3, "versions": 4}
+    # TF 2.21's function.proto field numbers (read from TF's descriptors).
+    from sessionlib.protos import function_pb2
+
+    assert field_numbers(function_pb2.FunctionDefLibrary) == {
+        "function": 1, "gradient": 2, "registered_gradients": 3}
+    assert field_numbers(function_pb2.FunctionDef) == {
+        "signature": 1, "attr": 5, "arg_attr": 7, "resource_arg_unique_id": 8, "node_def": 3,
+        "ret": 4, "control_ret": 6}
     assert GraphDef.DESCRIPTOR.fields_by_name["version"].GetOptions().deprecated
     assert field_numbers(NodeDef) == {
         "name": 1,

@@ -9,7 +9,7 @@ import contextlib
 import numpy as np
 
 from sessionlib import dtypes
-from sessionlib.framework import tensor_util
+from sessionlib.framework import function_def, tensor_util
 from sessionlib.framework.tensor_shape import TensorShape
 
 __all__ = ["attr_value_of", "python_value_of", "node_def_of", "graph_def_of",
@@ -46,6 +46,10 @@ def attr_value_of(value):
         attr.s = value
     elif isinstance(value, np.ndarray):
         attr.tensor.CopyFrom(tensor_util.make_tensor_proto(value))
+    elif function_def.is_graph_function(value) or isinstance(value, function_def.FunctionRef):
+        # A function (an If's branch, a While's body) is stored by name; graph_def_of puts
+        # its FunctionDef in the library.
+        attr.func.name = value.name
     elif isinstance(value, (list, tuple)):
         items = list(value)
         attr.list.SetInParent()
@@ -66,6 +70,9 @@ def attr_value_of(value):
                 attr.list.s.append(item)
             elif isinstance(item, np.ndarray):
                 attr.list.tensor.add().CopyFrom(tensor_util.make_tensor_proto(item))
+            elif (function_def.is_graph_function(item)
+                  or isinstance(item, function_def.FunctionRef)):
+                attr.list.func.add().name = item.name
             else:
                 raise TypeError(f"Cannot store {item!r} in an attr list")
     else:
@@ -93,6 +100,10 @@ def python_value_of(attr):
             return attr.s
     if which == "tensor":
         return tensor_util.make_ndarray(attr.tensor)
+    if which == "func":
+        # Resolved into a GraphFunction through the GraphDef's library by import_graph_def.
+        attrs = {key: python_value_of(value) for key, value in attr.func.attr.items()}
+        return function_def.FunctionRef(attr.func.name, attrs)
     if which == "list":
         lst = attr.list
         if lst.type:
@@ -109,6 +120,8 @@ def python_value_of(attr):
             return [s.decode("utf-8") for s in lst.s]
         if lst.tensor:
             return [tensor_util.make_ndarray(t) for t in lst.tensor]
+        if lst.func:
+            return [function_def.FunctionRef(f.name) for f in lst.func]
         return []
     return None
 
@@ -154,18 +167,27 @@ def node_def_of(op, add_shapes=False):
 
 
 def graph_def_of(graph, from_version=None, add_shapes=False):
-    """The `GraphDef` of `graph` (ops added after `from_version` only, when given)."""
+    """The `GraphDef` of `graph` (ops added after `from_version` only, when given).
+
+    The functions that func-valued attrs name (the branches of ``If``, the cond and body of
+    ``While``), nested ones too, go to ``library`` as `FunctionDef` s, each once.
+    """
     from sessionlib.framework.graph import GRAPH_DEF_VERSION
 
     _, graph_pb2, _ = _protos()
     graph_def = graph_pb2.GraphDef()
     graph_def.versions.producer = GRAPH_DEF_VERSION
+    written = []
     for op in graph.get_operations():
         # `version` also grows when a control input is added, so compare the version each op
         # was created at rather than its position.
         if from_version is not None and op._created_at_version <= from_version:
             continue
         graph_def.node.add().CopyFrom(node_def_of(op, add_shapes))
+        written.append(op)
+    library = function_def.library_of(written)
+    if library is not None:
+        graph_def.library.CopyFrom(library)
     return graph_def
 
 
@@ -188,7 +210,9 @@ _TYPE, _TYPE_LIST, _SHAPE, _SHAPE_LIST, _TENSOR, _BOOL, _INT, _INT_LIST = (
 _ATTR_KINDS = {
     **dict.fromkeys(["T", "dtype", "DstT", "SrcT", "out_type", "output_type", "index_type",
                      "Index", "Tidx", "Tindices", "Tshape", "Treal", "Tperm", "Tparams",
-                     "Tout", "Tmultiples", "Tlen", "Tdim", "Taxis"], _TYPE),
+                     "Tmultiples", "Tlen", "Tdim", "Taxis"], _TYPE),
+    # A type for most ops, a list of types for functional ones (If, PartitionedCall).
+    "Tout": (_TYPE, _TYPE_LIST), "Tcond": _TYPE, "Tin": _TYPE_LIST,
     **dict.fromkeys(["component_types", "Tcomponents"], _TYPE_LIST),
     "shape": _SHAPE, "shapes": _SHAPE_LIST, "value": _TENSOR,
     **dict.fromkeys(["keep_dims", "transpose_a", "transpose_b", "adj_x", "adj_y",
@@ -206,7 +230,10 @@ _ATTR_DEFAULTS = {"Placeholder": {"shape": TensorShape(None)}}
 
 
 def _holds(kind, value):
-    """Whether `value` (a plain attr value) is of `kind` (an `_ATTR_KINDS` entry)."""
+    """Whether `value` (a plain attr value) is of `kind` (an `_ATTR_KINDS` entry, or a tuple
+    of kinds any of which will do)."""
+    if isinstance(kind, tuple):
+        return any(_holds(k, value) for k in kind)
     if kind == _TYPE:
         return isinstance(value, dtypes.DType)
     if kind == _SHAPE:
@@ -240,6 +267,8 @@ def _imported_attrs(node):
                              f"{err}") from None
         kind = _OP_ATTR_KINDS.get(node.op, {}).get(key, _ATTR_KINDS.get(key))
         if kind is not None and not _holds(kind, value):
+            if isinstance(kind, tuple):
+                kind = " or ".join(kind)
             raise TypeError(f"Node {node.name!r} ({node.op}): attr {key!r} must be {kind}, "
                             f"got {value!r}"[:400])
         attrs[key] = value
@@ -300,7 +329,7 @@ def _producers_first(graph_def, nodes, input_map):
 
 
 def import_graph_def(graph_def, input_map=None, return_elements=None, name=None,
-                     op_dict=None, producer_op_list=None):
+                     op_dict=None, producer_op_list=None, library=None):
     """Imports the ops of a `GraphDef` into the default graph, all of them or none.
 
     A GraphDef may come from anywhere, so it is checked as untrusted input: on any failure
@@ -317,6 +346,8 @@ def import_graph_def(graph_def, input_map=None, return_elements=None, name=None,
       return_elements: names of ops or tensors in `graph_def` to return.
       name: a prefix for the imported names (default ``'import'``; '' for none).
       op_dict, producer_op_list: accepted for TF compatibility and ignored.
+      library: a `function_def.Library` resolving func attrs (used when importing a
+        function body); default: the functions of ``graph_def.library``.
 
     Returns:
       The imported elements named in `return_elements`, or None.
@@ -346,14 +377,23 @@ def import_graph_def(graph_def, input_map=None, return_elements=None, name=None,
             isinstance(return_elements, str)
             or not all(isinstance(element, str) for element in return_elements)):
         raise TypeError("return_elements must be a list of strings.")
+    from sessionlib.framework import control_flow_import
+
+    if control_flow_import.needs_raising(graph_def):
+        # TF 1 Switch/Merge/Enter/Exit control flow becomes If/While (see that module).
+        graph_def = control_flow_import.raise_control_flow(graph_def)
     nodes = _checked_nodes(graph_def, input_map)
+    if library is None:
+        library = function_def.Library(graph_def.library if graph_def.HasField("library")
+                                       else None)
     graph = graph_lib.get_default_graph()
     prefix = "import" if name is None else name
     created = {}
     with graph._all_or_nothing():
         with graph.name_scope(prefix) if prefix else graph.name_scope(None):
             for node_name in _producers_first(graph_def, nodes, input_map):
-                created[node_name] = _import_node(graph, nodes[node_name], input_map, created)
+                created[node_name] = _import_node(graph, nodes[node_name], input_map, created,
+                                                  library)
         _rename_colocation_groups(created)
         if return_elements is None:
             return None
@@ -435,7 +475,7 @@ def _mapped_key(inp, op_name, index, is_control, input_map):
     return None
 
 
-def _import_node(graph, node, input_map, created):
+def _import_node(graph, node, input_map, created, library):
     """Creates the op of one `NodeDef` whose producers are in `created`; returns it.
 
     Whatever the op's inference raises for a malformed node is reported as ValueError or
@@ -469,6 +509,19 @@ def _import_node(graph, node, input_map, created):
                          "objects (such as a tf.data pipeline's functions) that a GraphDef "
                          "cannot carry; build this part of the graph in Python instead")
     attrs = _imported_attrs(node)
+    input_types = [t.dtype for t in inputs]
+    functions = {}
+    for key, value in attrs.items():
+        # Func attrs become GraphFunctions, built from the library over this graph.
+        if isinstance(value, function_def.FunctionRef):
+            attrs[key] = functions[key] = library.function(value, graph, input_types)
+        elif isinstance(value, list) and value and isinstance(value[0],
+                                                              function_def.FunctionRef):
+            attrs[key] = [library.function(item, graph, input_types) for item in value]
+    from sessionlib.framework import control_flow_import
+
+    if attrs.get(control_flow_import.RAISED_ATTR):
+        control_flow_import.complete_raised_attrs(attrs, inputs, functions)
     try:
         with graph.control_dependencies(controls) if controls else contextlib.nullcontext():
             return graph.create_op(node.op, inputs, attrs, name=node.name,

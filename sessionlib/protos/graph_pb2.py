@@ -22,11 +22,12 @@ _runtime_version.ValidateProtobufRuntimeVersion(
 _sym_db = _symbol_database.Default()
 
 
+from sessionlib.protos import function_pb2 as sessionlib_dot_protos_dot_function__pb2
 from sessionlib.protos import node_def_pb2 as sessionlib_dot_protos_dot_node__def__pb2
 from sessionlib.protos import versions_pb2 as sessionlib_dot_protos_dot_versions__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1dsessionlib/protos/graph.proto\x12\nsessionlib\x1a sessionlib/protos/node_def.proto\x1a sessionlib/protos/versions.proto\"l\n\x08GraphDef\x12!\n\x04node\x18\x01 \x03(\x0b\x32\x13.sessionlib.NodeDef\x12(\n\x08versions\x18\x04 \x01(\x0b\x32\x16.sessionlib.VersionDef\x12\x13\n\x07version\x18\x03 \x01(\x05\x42\x02\x18\x01\x62\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1dsessionlib/protos/graph.proto\x12\nsessionlib\x1a sessionlib/protos/function.proto\x1a sessionlib/protos/node_def.proto\x1a sessionlib/protos/versions.proto\"\x9d\x01\n\x08GraphDef\x12!\n\x04node\x18\x01 \x03(\x0b\x32\x13.sessionlib.NodeDef\x12(\n\x08versions\x18\x04 \x01(\x0b\x32\x16.sessionlib.VersionDef\x12\x13\n\x07version\x18\x03 \x01(\x05\x42\x02\x18\x01\x12/\n\x07library\x18\x02 \x01(\x0b\x32\x1e.sessionlib.FunctionDefLibraryb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -35,6 +36,6 @@ if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
   _globals['_GRAPHDEF'].fields_by_name['version']._loaded_options = None
   _globals['_GRAPHDEF'].fields_by_name['version']._serialized_options = b'\030\001'
-  _globals['_GRAPHDEF']._serialized_start=113
-  _globals['_GRAPHDEF']._serialized_end=221
+  _globals['_GRAPHDEF']._serialized_start=148
+  _globals['_GRAPHDEF']._serialized_end=305
 # @@protoc_insertion_point(module_scope)
