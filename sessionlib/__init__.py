@@ -122,3 +122,7 @@ from sessionlib.ops.ref_variable_ops import (scatter_add, scatter_div, scatter_m
 # ---- issue 15, emulated GPUs (h15-gpu): tf.config and tf.test's GPU queries ----
 from sessionlib import config, test
 # ---- end h15-gpu ----
+# ---- issue 16, TensorLists (h16-list): tf.variant and tf.TensorArray ----
+from sessionlib.dtypes import variant
+from sessionlib.ops.tensor_array_ops import TensorArray
+# ---- end h16-list ----
