@@ -240,3 +240,9 @@ def test_a_variant_never_crosses_devices():
             same = list_ops.tensor_list_get_item(
                 list_ops.tensor_list_from_tensor(X, element_shape=[2]), 2, tf.float32)
         assert sess.run(same).tolist() == X[2].tolist()
+
+
+def test_string_lists_read_unset_elements_as_empty_strings(executor):
+    reserved = list_ops.tensor_list_reserve([], 2, tf.string)
+    updated = list_ops.tensor_list_set_item(reserved, 1, tf.constant("b"))
+    assert _run(list_ops.tensor_list_stack(updated, tf.string)).tolist() == [b"", b"b"]

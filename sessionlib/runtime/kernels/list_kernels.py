@@ -101,6 +101,13 @@ def _fully_defined(partial):
     return partial is not None and all(d >= 0 for d in partial)
 
 
+def _zeros(shape, element_dtype):
+    """The value of an unset element: zeros (empty strings for a string list)."""
+    if element_dtype is dtypes.string:
+        return np.full(shape, b"", dtype=object)
+    return np.zeros(shape, dtype=element_dtype.as_numpy_dtype)
+
+
 def _frozen(array):
     """`array` as a read-only array the list may keep (a view when it is writable)."""
     if array.flags.writeable:
@@ -257,13 +264,12 @@ def _read(tensor_list, index, element_shape):
     if not _fully_defined(shape):
         raise _invalid(f"Trying to read an uninitialized tensor but element_shape is not "
                        f"fully defined: {shape_string(shape)} and no list element is set.")
-    return np.zeros(shape, dtype=tensor_list.element_dtype.as_numpy_dtype)
+    return _zeros(shape, tensor_list.element_dtype)
 
 
 def _stacked(tensor_list, indices, element_shape, op_name):
     """The elements at `indices` stacked along a new axis 0 (unset ones as zeros)."""
     shape = merge_shapes(tensor_list.element_shape, element_shape)
-    np_type = tensor_list.element_dtype.as_numpy_dtype
     chosen = [tensor_list.item(i) for i in indices]
     if not _fully_defined(shape):
         # The shape of a set element fills in what the declared shapes leave open.
@@ -279,13 +285,13 @@ def _stacked(tensor_list, indices, element_shape, op_name):
     parts = []
     for item in chosen:
         if item is None:
-            item = np.zeros(shape, dtype=np_type)
+            item = _zeros(shape, tensor_list.element_dtype)
         elif item.shape != shape:
             raise _invalid(f"Tried to {op_name} elements with incompatible shapes: "
                            f"{list(item.shape)} and {list(shape)}")
         parts.append(item)
     if not parts:
-        return np.zeros((0,) + shape, dtype=np_type)
+        return _zeros((0,) + shape, tensor_list.element_dtype)
     return np.stack(parts)
 
 
@@ -460,7 +466,6 @@ def _concat_kernel(ctx, inputs, attrs):
     tensor_list = list_of(inputs[0], attrs["element_dtype"])
     element_shape = merge_shapes(tensor_list.element_shape, shape_from_array(inputs[1]))
     leading = inputs[2].reshape(-1).tolist()
-    np_type = tensor_list.element_dtype.as_numpy_dtype
     if element_shape is not None and len(element_shape) == 0:
         raise _invalid("Concat requires elements to be at least vectors, found scalars "
                        "instead.")
@@ -486,7 +491,7 @@ def _concat_kernel(ctx, inputs, attrs):
             if not leading:
                 raise _invalid(f"Concat saw an uninitialized element at index {index} and "
                                "no leading_dims to size it")
-            item = np.zeros((leading[index],) + inner, dtype=np_type)
+            item = _zeros((leading[index],) + inner, tensor_list.element_dtype)
         parts.append(item)
     lengths = np.asarray([part.shape[0] for part in parts], dtype=np.int64)
     if not parts:
@@ -494,7 +499,7 @@ def _concat_kernel(ctx, inputs, attrs):
             raise _invalid("All except the first dimension must be fully defined when "
                            f"concating an empty tensor list. element_shape: "
                            f"{shape_string(element_shape)}")
-        return np.zeros((0,) + inner, dtype=np_type), lengths
+        return _zeros((0,) + inner, tensor_list.element_dtype), lengths
     try:
         return np.concatenate(parts), lengths
     except ValueError:
