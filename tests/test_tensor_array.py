@@ -137,3 +137,15 @@ def test_gradients_through_a_tensor_array(executor):
     assert got[2].tolist() == [[0, 1], [2, 3], [4, 5]]
     # A gather with a repeated index: TF's gradient scatters and keeps one of the rows.
     assert tf.gradients(gathered, x)[0] is not None
+
+
+def test_graph_def_round_trip(executor):
+    # The list ops keep TF's names, inputs and attrs: a GraphDef of a TensorArray imports
+    # and runs (and imports into TF 2.21, checked by hand).
+    ta = tf.TensorArray(tf.float32, size=3).unstack(X).write(1, [9.0, 9.0])
+    tf.identity(ta.stack(), name="out")
+    graph_def = tf.get_default_graph().as_graph_def()
+    with tf.Graph().as_default():
+        tf.import_graph_def(graph_def, name="")
+        got = _run("out:0")
+    assert got.tolist() == [[0, 1], [9, 9], [4, 5]]
