@@ -133,3 +133,7 @@ from sessionlib.ops.check_ops import (Assert, Print, assert_equal, assert_greate
                                       is_numeric_tensor, is_strictly_increasing, strings)
 from sessionlib.ops.check_ops import print_v2 as print  # noqa: A001 - TF's tf.print
 # ---- end h16-assert ----
+# ---- issue 16, TensorLists (h16-list): tf.variant and tf.TensorArray ----
+from sessionlib.dtypes import variant
+from sessionlib.ops.tensor_array_ops import TensorArray
+# ---- end h16-list ----

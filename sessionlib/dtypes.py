@@ -13,7 +13,7 @@ _PY_BOOL = type(True)
 __all__ = [
     "DType", "as_dtype",
     "float16", "half", "float32", "float64", "double", "int8", "int16", "int32", "int64",
-    "uint8", "bool", "string", "resource",
+    "uint8", "bool", "string", "resource", "variant",
     "float16_ref", "float32_ref", "float64_ref", "int8_ref", "int16_ref", "int32_ref",
     "int64_ref", "uint8_ref", "bool_ref", "string_ref",
 ]
@@ -31,6 +31,7 @@ DT_INT64 = 9
 DT_BOOL = 10
 DT_HALF = 19
 DT_RESOURCE = 20
+DT_VARIANT = 21
 # A reference type's enum is its base type's plus this (types.proto: DT_FLOAT_REF = 101).
 _REF_OFFSET = 100
 
@@ -189,6 +190,10 @@ uint8 = DType(DT_UINT8, "uint8", np.uint8)
 bool = DType(DT_BOOL, "bool", np.bool_)  # noqa: A001 - TF's public name
 string = DType(DT_STRING, "string", object)
 resource = DType(DT_RESOURCE, "resource", object)
+# A variant tensor holds one opaque, immutable Python object per element; sessionlib's only
+# variant is the `TensorList` of ``runtime/kernels/list_kernels.py`` (TF's DT_VARIANT, which
+# also carries TensorLists). A value is a 0-d numpy object array holding it.
+variant = DType(DT_VARIANT, "variant", object)
 
 
 
@@ -210,7 +215,8 @@ uint8_ref = _make_ref(uint8)
 bool_ref = _make_ref(bool)
 string_ref = _make_ref(string)
 
-ALL_DTYPES = (float16, float32, float64, int8, int16, int32, int64, uint8, bool, string, resource)
+ALL_DTYPES = (float16, float32, float64, int8, int16, int32, int64, uint8, bool, string, resource,
+              variant)
 NUMERIC_DTYPES = (float16, float32, float64, int8, int16, int32, int64, uint8)
 FLOAT_DTYPES = (float16, float32, float64)
 INTEGER_DTYPES = (int8, int16, int32, int64, uint8)

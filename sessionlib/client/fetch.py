@@ -15,6 +15,7 @@ looks them up.
 import collections
 import collections.abc
 
+from sessionlib import dtypes, errors
 from sessionlib.framework.graph import Operation, Tensor
 from sessionlib.framework.run_conversions import conversion_for
 
@@ -124,6 +125,11 @@ class FetchPlan:
                     target_set.add(resolved)
                     targets.append(resolved)
                 return lambda values: None
+            if resolved.dtype is dtypes.variant:
+                # A variant (a TensorList) has no numpy form; TF fails the same way.
+                raise errors.InternalError(
+                    None, None, f"Tensorflow type 21 not convertible to numpy dtype (fetching "
+                    f"variant tensor {resolved.name}).")
             index = tensor_index.get(resolved)
             if index is None:
                 index = tensor_index[resolved] = len(tensors)

@@ -21,3 +21,5 @@ from sessionlib.ops import ref_variable_ops  # noqa: F401 - i13-ref
 from sessionlib.ops import nn_fused_ops  # noqa: F401 - i14-remap
 from sessionlib.ops import rnn  # noqa: F401 - h16-rnn: tf.nn.static_rnn
 from sessionlib.ops import check_ops  # noqa: F401 - h16-assert: Assert, Print, IdentityN
+from sessionlib.ops import list_ops  # noqa: F401 - h16-list: TensorList ops
+from sessionlib.ops import tensor_array_ops  # noqa: F401 - h16-list: tf.TensorArray

@@ -1471,8 +1471,11 @@ def ones(shape, dtype=dtypes.float32, name=None):
 
 
 def _like_infer(op_type):
+    # ZerosLike of a variant (a TensorList) is a list of zeros, as in TF (list gradients).
+    allowed = _NUMERIC_AND_BOOL + ((dtypes.variant,) if op_type == "ZerosLike" else ())
+
     def infer(inputs, attrs):
-        _infer.check_dtype(op_type, inputs[0], _NUMERIC_AND_BOOL)
+        _infer.check_dtype(op_type, inputs[0], allowed)
         attrs["T"] = inputs[0].dtype
         return [(inputs[0].dtype, inputs[0].shape)]
 
@@ -1492,7 +1495,7 @@ def _filled_like(op_type, tensor, dtype, name, optimize, default_name, one):
     with graph.as_default(), graph.name_scope(name or default_name) as scope:
         value = _tensor(tensor, "tensor", graph)
         target = value.dtype if dtype is None else dtypes.as_dtype(dtype)
-        if optimize and value.shape.is_fully_defined():
+        if optimize and value.shape.is_fully_defined() and value.dtype is not dtypes.variant:
             return constant(np.full(value.shape.as_list(), _zero_or_one(target, one),
                                     dtype=None if target is dtypes.string
                                     else target.as_numpy_dtype),

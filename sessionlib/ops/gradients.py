@@ -158,7 +158,8 @@ run_conversions.register_session_run_conversion_functions(
 # ---- the walk --------------------------------------------------------------------------------
 
 def _is_differentiable_dtype(dtype):
-    return dtype.is_floating or dtype.is_complex
+    # A variant (a TensorList) carries the gradients of its elements, as in TF.
+    return dtype.is_floating or dtype.is_complex or dtype is dtypes.variant
 
 
 def _as_target(x, graph):

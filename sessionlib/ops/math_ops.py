@@ -711,7 +711,8 @@ def _add_n_infer(inputs, attrs):
         raise ValueError("AddN needs at least one input")
     dtype = _infer.same_dtype("AddN", inputs, names=[f"inputs[{i}]"
                                                      for i in range(len(inputs))])
-    _infer.check_dtype("AddN", inputs[0], _NUMERIC)
+    # AddN of variants (TensorLists) adds them element-wise, as in TF (list gradients).
+    _infer.check_dtype("AddN", inputs[0], _NUMERIC + (dtypes.variant,))
     shape = inputs[0].shape
     for tensor in inputs[1:]:
         if not shape.is_compatible_with(tensor.shape):

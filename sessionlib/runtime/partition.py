@@ -23,6 +23,7 @@ import marshal
 
 import numpy as np
 
+from sessionlib import dtypes, errors
 from sessionlib._core.executor import trace_clock_ns as _trace_clock_ns
 from sessionlib.framework import graph_io, registry
 from sessionlib.runtime import channel, kernel_table, optimizer, ref_reads, tracing
@@ -295,6 +296,13 @@ def partition(order, devices, feed_tensors, fetch_tensors, device_names, fuse=No
             producer_device = device_of.get(producer)
             if producer_device is None or producer_device == device:
                 continue
+            if tensor is not None and tensor.dtype is dtypes.variant:
+                # A variant (a TensorList of Python objects) has no wire form, and TF's
+                # functional control flow keeps lists with the loop that makes them.
+                raise errors.InvalidArgumentError(
+                    None, op, f"Variant tensor {tensor.name} (a TensorList) is produced on "
+                    f"{producer_device} but consumed on {device} by {op.name}: variant "
+                    "tensors cannot cross devices; place the ops of one list on one device")
             key = (tensor if tensor is not None else ("^", producer), device)
             if key in edge_of:
                 continue

@@ -19,6 +19,7 @@ from sessionlib.runtime.kernels import (  # noqa: F401 - each module registers i
     input_kernels,  # i13-input
     io_kernels,
     linalg_kernels,
+    list_kernels,  # h16-list
     manipulation_kernels,
     math_kernels,
     metrics_kernels,

@@ -339,7 +339,14 @@ def _fill_kernel(ctx, inputs, attrs):
 
 def _like_kernel(fill_value):
     def kernel(ctx, inputs, attrs):
-        return (np.full(inputs[0].shape, fill_value, dtype=inputs[0].dtype),)
+        value = inputs[0]
+        if value.dtype == object and value.ndim == 0 and hasattr(value[()], "zeros_like"):
+            # A variant (a TensorList, list_kernels.py) makes its own zeros, as TF's variant
+            # ZerosLike does: the gradient of a list output that got none.
+            zeros = np.empty((), dtype=object)
+            zeros[()] = value[()].zeros_like()
+            return (zeros,)
+        return (np.full(value.shape, fill_value, dtype=value.dtype),)
 
     return kernel
 

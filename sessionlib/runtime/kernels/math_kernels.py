@@ -61,6 +61,14 @@ register_kernel("Cast", fast=_cast_kernel(_fast.cast), reference=_cast_kernel(_r
 
 def _add_n_kernel(add_fn):
     def kernel(ctx, inputs, attrs):
+        if inputs[0].dtype == object and inputs[0].ndim == 0 and hasattr(inputs[0][()], "add"):
+            # Variants (TensorLists, list_kernels.py) add themselves, element-wise.
+            total = inputs[0][()]
+            for value in inputs[1:]:
+                total = total.add(value[()])
+            result = np.empty((), dtype=object)
+            result[()] = total
+            return (result,)
         shape = inputs[0].shape
         for value in inputs[1:]:
             if value.shape != shape:
