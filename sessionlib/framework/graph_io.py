@@ -46,6 +46,8 @@ def attr_value_of(value):
         attr.s = value
     elif isinstance(value, np.ndarray):
         attr.tensor.CopyFrom(tensor_util.make_tensor_proto(value))
+    elif getattr(value, "is_graph_function", False):  # issue 16: If/While functions
+        attr.func.name = value.name
     elif isinstance(value, (list, tuple)):
         items = list(value)
         attr.list.SetInParent()

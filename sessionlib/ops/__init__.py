@@ -20,3 +20,4 @@ from sessionlib.ops import dataset_ops, input_ops  # noqa: F401 - i13-input
 from sessionlib.ops import ref_variable_ops  # noqa: F401 - i13-ref
 from sessionlib.ops import nn_fused_ops  # noqa: F401 - i14-remap
 from sessionlib.ops import rnn  # noqa: F401 - h16-rnn: tf.nn.static_rnn
+from sessionlib.ops import functional_ops, cond_v2, while_v2  # noqa: F401 - h16-core

@@ -6,7 +6,7 @@ from sessionlib.framework import graph as graph_lib
 from sessionlib.framework import registry
 from sessionlib.framework.graph import Operation, Tensor
 
-__all__ = ["no_op", "group", "tuple"]
+__all__ = ["no_op", "group", "tuple", "Assert"]
 
 
 def _no_outputs(inputs, attrs):
@@ -85,3 +85,44 @@ def tuple(tensors, name=None, control_inputs=None):  # noqa: A001 - TF's public 
             # TF names each gated output "control_dependency" (its with_dependencies helper).
             return [None if t is None else array_ops.identity(t, name="control_dependency")
                     for t in tensors]
+
+
+# ---- Assert (issue 16: tf.case(exclusive=True), tf.debugging.Assert) -------------------------
+
+def _assert_infer(inputs, attrs):
+    from sessionlib import dtypes
+
+    if inputs[0].dtype._base is not dtypes.bool:
+        raise TypeError(f"Assert's condition must be bool, got {inputs[0].dtype.name}")
+    if inputs[0].shape.rank not in (None, 0):
+        raise ValueError(f"Shape must be rank 0 but is rank {inputs[0].shape.rank} for the "
+                         "condition of Assert")
+    return []
+
+
+registry.register_op("Assert", infer=_assert_infer, kernel="Assert", stateful=True,
+                     doc="Fails the run with InvalidArgumentError when its condition is false.",
+                     gradient=registry.NOT_DIFFERENTIABLE)
+
+
+def Assert(condition, data, summarize=None, name=None):  # noqa: N802 - TF's public name
+    """An op failing the run with InvalidArgumentError when `condition` is false
+    (``tf.debugging.Assert``); the message lists `data` (at most `summarize` entries each).
+
+    Args:
+      condition: a scalar bool Tensor.
+      data: the tensors (or Python values) to print when it fails.
+      summarize: how many entries of each tensor to print (default 3).
+      name: the op name.
+
+    Returns:
+      The Assert Operation (use it in control dependencies).
+    """
+    graph = graph_lib.get_default_graph()
+    with graph.name_scope(name or "Assert"):
+        condition = graph_lib.convert_to_tensor(condition)
+        tensors = [graph_lib.convert_to_tensor(item) for item in data]
+        return graph.create_op("Assert", [condition] + tensors,
+                               {"T": [t.dtype._base for t in tensors],
+                                "summarize": 3 if summarize is None else int(summarize)},
+                               name="Assert")
