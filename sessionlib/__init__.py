@@ -15,6 +15,9 @@ from sessionlib.framework.graph import colocate_with  # issue 15 (h15-place)
 from sessionlib.framework.tensor_shape import TensorShape
 from sessionlib.ops.array_ops import constant, identity, placeholder, placeholder_with_default
 from sessionlib.ops.control_flow_ops import group, no_op, tuple
+from sessionlib.ops.cond_v2 import case, cond  # issue 16 (h16-core)
+from sessionlib.ops.while_v2 import while_loop  # issue 16 (h16-core)
+from sessionlib.framework.function import init_scope  # issue 16 (h16-core)
 from sessionlib.ops.array_ops import (clip_by_value, concat, expand_dims, fill, gather, newaxis,
                                      ones, ones_like, range, rank, reshape, shape, size, slice,
                                      split, squeeze, stack, strided_slice, tile, transpose,

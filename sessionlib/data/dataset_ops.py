@@ -13,12 +13,12 @@ and the ``dataset_kernels`` family of the runtime executes:
   the iterator op's inputs, so a placeholder can feed a dataset at initialization time, as in
   TF (``make_initializable_iterator`` and ``feed_dict`` on its ``initializer``);
 * the functions of `map`, `filter`, `interleave` and `flat_map` are traced once, when the
-  transformation is built, on placeholders in a private `Graph`: ``args["function"]`` holds
+  transformation is built, on placeholders in a private `FuncGraph`: ``args["function"]`` holds
   that graph and its input and output tensors, and the kernel runs it through the session's
   executor, one call per element. A function returning a dataset (`interleave`, `flat_map`)
   has that dataset's captures as its outputs and its description in ``args["dataset"]``.
 
-A function may use tensors of the outer graph, as in TF: the private graph (`_FunctionGraph`)
+A function may use tensors of the outer graph, as in TF: the private graph (a `FuncGraph`)
 *captures* each one, giving the function a placeholder for it, and the outer tensor becomes a
 capture of the dataset like its other tensors (``args["function"]["captured"]``), so its value
 is computed when the iterator is initialized: a constant, a placeholder fed to the
@@ -36,6 +36,7 @@ import os
 import numpy as np
 
 from sessionlib import dtypes
+from sessionlib.framework import function as function_lib
 from sessionlib.framework import graph as graph_lib
 from sessionlib.framework import tensor_util
 from sessionlib.framework.tensor_shape import TensorShape, as_shape
@@ -165,64 +166,6 @@ def _convert_components(tensors):
     return convert(tensors)
 
 
-class _FunctionGraph(graph_lib.Graph):
-    """The private graph a user function is traced into, which captures outer tensors.
-
-    When an op of the function uses a tensor of an enclosing graph (`outer`, or the graphs
-    `outer` captures from: a `map` inside an `interleave` function), the function gets a
-    placeholder for it instead, and the outer tensor becomes an input of the iterator op, as
-    TF captures it: its value is computed when the iterator is initialized, so a placeholder
-    can be fed to the initializer. A variable's value is read at each call, as TF reads a
-    resource variable: for the read of a variable, the function captures the variable's handle
-    and reads it itself.
-
-    Attributes:
-      outer: the graph that was the default when tracing began.
-      captured: the outer tensors, in the order first used.
-      capture_inputs: the placeholder of each, in the same order.
-    """
-
-    def __init__(self, outer):
-        super().__init__()
-        self.outer = outer
-        self.captured = []
-        self.capture_inputs = []
-        self._placeholders = {}
-
-    def _captures_from(self, graph):
-        outer = self.outer
-        while outer is not None:
-            if outer is graph:
-                return True
-            outer = getattr(outer, "outer", None)
-        return False
-
-    def _capture(self, tensor, op_type, name):
-        if not self._captures_from(tensor.graph):
-            return super()._capture(tensor, op_type, name)
-        if tensor.op.type == "ReadVariableOp" and op_type != "ReadVariableOp":
-            # Read the variable here, at each call, not once at initialization.
-            handle = self._capture(tensor.op.inputs[0], "ReadVariableOp", None)
-            with self.control_dependencies(None):
-                return self.create_op("ReadVariableOp", [handle],
-                                      {"dtype": tensor.dtype}).outputs[0]
-        placeholder = self._placeholders.get(tensor)
-        if placeholder is None:
-            if tensor.graph is not self.outer:
-                # Through the enclosing function, which captures it from its own outer graph.
-                outer_tensor = self.outer._capture(tensor, op_type, name)
-            else:
-                outer_tensor = tensor
-            with self.control_dependencies(None), self.device(None):
-                placeholder = self.create_op(
-                    "Placeholder", [], {"dtype": tensor.dtype, "shape": tensor.shape},
-                    name="captured").outputs[0]
-            self._placeholders[tensor] = placeholder
-            self.captured.append(outer_tensor)
-            self.capture_inputs.append(placeholder)
-        return placeholder
-
-
 class _TracedFunction:
     """A user function traced on placeholders into a private graph (see the module doc).
 
@@ -234,7 +177,8 @@ class _TracedFunction:
     """
 
     def __init__(self, function, input_structure, what):
-        graph = _FunctionGraph(graph_lib.get_default_graph())
+        graph = function_lib.FuncGraph(function_lib.unique_function_name("", "dataset_fn"),
+                                       graph_lib.get_default_graph())
         with graph.as_default():
             placeholders = [array_ops.placeholder(spec.dtype, spec.shape, name=f"arg{index}")
                             for index, spec in enumerate(flatten(input_structure))]

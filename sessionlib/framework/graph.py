@@ -390,9 +390,22 @@ class Graph:
         with self._lock:  # `+=` is no atomic step: concurrent bumps must not collapse
             self._version += 1
 
-    @contextlib.contextmanager
     def as_default(self):
-        """Makes this graph the default graph of the current thread inside the block."""
+        """Makes this graph the default graph of the current thread inside the block.
+
+        While a function is being traced in this graph (the default graph is a function
+        graph capturing from it: a cond branch, a loop body), the function's graph stays the
+        default, as TF's ``_get_graph_from_inputs`` rule has it: an op helper that enters the
+        graph of its (outer) inputs builds into the function, which captures them.
+        """
+        current = get_default_graph()
+        if current is not self and current._captures_from(self):
+            return current._as_default_exactly()
+        return self._as_default_exactly()
+
+    @contextlib.contextmanager
+    def _as_default_exactly(self):
+        """`as_default` without the function rule (``init_scope`` leaves functions so)."""
         stack = _default_graph_stack()
         stack.append(self)
         try:
@@ -757,6 +770,17 @@ class Graph:
           RuntimeError: if the graph is finalized.
         """
         self._check_not_finalized()
+        tracing = get_default_graph()
+        if tracing is not self and tracing._captures_from(self):
+            # A function is being traced in this graph (a cond branch, a loop body, tf.data's
+            # map) and an op helper built on the graph of its inputs: the op belongs to the
+            # function's graph, which captures this graph's tensors. (A name ending in '/' was
+            # scoped in this graph, whose name scope the function's graph shares.)
+            if name is not None and str(name).endswith("/"):
+                name = str(name)[:-1]
+                if tracing._op_by_name_or_none(name) is not None:  # named in another scope
+                    name = name.rsplit("/", 1)[-1]
+            return tracing.create_op(op_type, inputs, attrs, name=name, device=device)
         opdef = registry.get(op_type)
         attrs = dict(attrs or {})
         inputs = list(inputs)
@@ -764,14 +788,6 @@ class Graph:
             if not isinstance(tensor, Tensor):
                 raise TypeError(f"Input to {op_type} must be a Tensor, got {tensor!r}")
             if tensor.graph is not self:
-                tracing = get_default_graph()
-                if tracing is not self and tracing._captures_from(self):
-                    # A function being traced (tf.data's map) used a tensor of this graph as
-                    # its first input: the op belongs to the function's graph, which captures
-                    # this graph's tensors. (A name ending in '/' was scoped in this graph.)
-                    if name is not None and str(name).endswith("/"):
-                        name = str(name)[:-1]
-                    return tracing.create_op(op_type, inputs, attrs, name=name, device=device)
                 inputs[index] = self._capture(tensor, op_type, name)
         if opdef.num_inputs is not None and len(inputs) != opdef.num_inputs:
             raise ValueError(f"{op_type} takes {opdef.num_inputs} inputs, got {len(inputs)}")
@@ -1043,7 +1059,10 @@ class name_scope:  # noqa: N801 - TF's public name, used as a function
         graph = get_default_graph()
         if self._values:
             values_graph = _graph_of_values(self._values)
-            if values_graph is not None and values_graph is not graph:
+            # A function being traced in the values' graph (a cond branch) stays the default:
+            # its ops capture the values.
+            if values_graph is not None and values_graph is not graph and \
+                    not graph._captures_from(values_graph):
                 graph = values_graph
                 self._graph_context = graph.as_default()
                 self._graph_context.__enter__()

@@ -59,10 +59,11 @@ class OpDef:
     """
 
     __slots__ = ("type", "op_id", "num_inputs", "infer", "kernel", "stateful", "doc",
-                 "fetch_wrapper", "fusion", "gradient", "ref_inputs")
+                 "fetch_wrapper", "fusion", "gradient", "ref_inputs", "function_attrs")
 
     def __init__(self, op_type, op_id, num_inputs, infer, kernel, stateful, doc,
-                 fetch_wrapper=None, fusion=None, gradient=None, ref_inputs=()):
+                 fetch_wrapper=None, fusion=None, gradient=None, ref_inputs=(),
+                 function_attrs=()):
         self.type = op_type
         self.op_id = op_id
         self.num_inputs = num_inputs
@@ -74,6 +75,7 @@ class OpDef:
         self.fusion = fusion
         self.gradient = gradient
         self.ref_inputs = frozenset(ref_inputs)
+        self.function_attrs = tuple(function_attrs)
 
     def __repr__(self):
         return f"OpDef({self.type!r}, id={self.op_id})"
@@ -85,7 +87,8 @@ _by_id = []
 
 
 def register_op(op_type, *, infer, kernel=None, num_inputs=None, stateful=False, doc="",
-                fetch_wrapper=None, fusion=None, gradient=None, ref_inputs=()):
+                fetch_wrapper=None, fusion=None, gradient=None, ref_inputs=(),
+                function_attrs=()):
     """Registers an op type. Each type is registered exactly once.
 
     Args:
@@ -99,6 +102,7 @@ def register_op(op_type, *, infer, kernel=None, num_inputs=None, stateful=False,
       fusion: optional, how the op fuses into elementwise chains; see `OpDef`.
       gradient: optional, the gradient function or `NOT_DIFFERENTIABLE`; see `OpDef`.
       ref_inputs: optional, the indices of the inputs that take a reference; see `OpDef`.
+      function_attrs: optional, the names of the func-valued attrs; see `OpDef`.
 
     Returns:
       The new `OpDef`.
@@ -114,7 +118,7 @@ def register_op(op_type, *, infer, kernel=None, num_inputs=None, stateful=False,
         if op_type in _by_type:
             raise ValueError(f"Op type {op_type!r} is already registered")
         opdef = OpDef(op_type, len(_by_id), num_inputs, infer, kernel, stateful, doc,
-                      fetch_wrapper, fusion, gradient, ref_inputs)
+                      fetch_wrapper, fusion, gradient, ref_inputs, function_attrs)
         _by_type[op_type] = opdef
         _by_id.append(opdef)
     return opdef

@@ -23,3 +23,4 @@ from sessionlib.ops import rnn  # noqa: F401 - h16-rnn: tf.nn.static_rnn
 from sessionlib.ops import check_ops  # noqa: F401 - h16-assert: Assert, Print, IdentityN
 from sessionlib.ops import list_ops  # noqa: F401 - h16-list: TensorList ops
 from sessionlib.ops import tensor_array_ops  # noqa: F401 - h16-list: tf.TensorArray
+from sessionlib.ops import functional_ops, cond_v2, while_v2  # noqa: F401 - h16-core

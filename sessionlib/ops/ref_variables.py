@@ -16,6 +16,7 @@ ops on a variable goes through `_resource_op`, which this class maps to the refe
 """
 
 from sessionlib.framework import graph as graph_lib
+from sessionlib.framework import function as function_lib
 from sessionlib.framework import meta_graph
 from sessionlib.framework.tensor_shape import TensorShape, as_shape
 from sessionlib.ops import variables
@@ -41,6 +42,13 @@ class RefVariable(variables.Variable):
                 raise ValueError("variable_def and initial_value are mutually exclusive.")
             self._init_from_proto(variable_def, import_scope)
             return
+        with function_lib.init_scope():
+            self._init_from_args(initial_value, trainable, collections, validate_shape,
+                                 name, dtype, constraint, shape)
+
+    def _init_from_args(self, initial_value, trainable, collections, validate_shape, name,
+                        dtype, constraint, shape):
+        # Inside `init_scope`: made in a cond branch or loop body, it lives in the outer graph.
         trainable, collections = variables._checked_arguments(initial_value, trainable,
                                                               collections)
         graph = graph_lib.get_default_graph()

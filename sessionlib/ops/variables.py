@@ -13,6 +13,7 @@ Names follow TF's resource variables: for ``Variable(1.0, name='v')`` the handle
 
 from sessionlib import dtypes
 from sessionlib.framework import default_session, meta_graph, run_conversions
+from sessionlib.framework import function as function_lib
 from sessionlib.framework import graph as graph_lib
 from sessionlib.framework.graph import GraphKeys
 from sessionlib.framework.tensor_shape import TensorShape, as_shape
@@ -75,6 +76,14 @@ class Variable:
                 raise ValueError("variable_def and initial_value are mutually exclusive.")
             self._init_from_proto(variable_def, import_scope)
             return
+        with function_lib.init_scope():
+            self._init_from_args(initial_value, trainable, collections, validate_shape,
+                                 name, dtype, constraint, shape)
+
+    def _init_from_args(self, initial_value, trainable, collections, validate_shape, name,
+                        dtype, constraint, shape):
+        # Inside `init_scope`: a variable made in a cond branch or a loop body lives in the
+        # outermost graph, as in TF.
         trainable, collections = _checked_arguments(initial_value, trainable, collections)
         graph = graph_lib.get_default_graph()
         self._trainable = trainable
@@ -182,25 +191,32 @@ class Variable:
         attrs = dict(attrs or {})
         if op_type != "VarIsInitializedOp":
             attrs.setdefault("dtype", self._dtype)
-        return state_ops.create_resource_op(self._handle.graph, op_type, self._handle, inputs,
-                                            attrs, name)
+        # Inside a function traced in the variable's graph (a cond branch, a loop body) the
+        # op belongs to the function, which captures the handle.
+        graph = function_lib.building_graph_for(self._handle.graph)
+        return state_ops.create_resource_op(graph, op_type, self._handle, inputs, attrs, name)
 
     def _read_op(self, name="ReadVariableOp"):
-        return self._resource_op("ReadVariableOp", [], name).outputs[0]
+        read = self._resource_op("ReadVariableOp", [], name).outputs[0]
+        # In a function the handle is a captured placeholder that knows no shape.
+        read.set_shape(self._shape)
+        return read
 
     def _convert_value(self, value, what):
         if isinstance(value, Variable):
             value = value.value()
-        # Python values become constants in the variable's graph, whatever thread builds.
-        with self.graph.as_default():
+        # Python values become constants in the variable's graph (or the function being
+        # traced in it), whatever thread builds.
+        graph = function_lib.building_graph_for(self.graph)
+        with graph.as_default():
             tensor = graph_lib.convert_to_tensor(value, dtype=self._dtype)
-        if tensor.graph is not self.graph:
+        if tensor.graph is not graph and not graph._captures_from(tensor.graph):
             raise ValueError(f"Cannot {what} variable {self.name} with a tensor from another "
                              "graph")
         return tensor
 
     def _update(self, op_type, value, read_value, name, what):
-        graph = self.graph
+        graph = function_lib.building_graph_for(self.graph)
         tensor = self._convert_value(value, what)
         if op_type == "AssignVariableOp" and not self._shape.is_compatible_with(tensor.shape):
             raise ValueError(f"Cannot assign value to variable '{self.name}': Shape mismatch."

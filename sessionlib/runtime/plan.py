@@ -8,6 +8,20 @@ in the Cython executor, and inside a device worker process it was shipped to.
 Slots: every tensor the step produces or is fed gets a slot in a flat list of buffers. After the
 last node that reads a slot, the slot is released (set to None), so a long chain keeps only its
 live intermediate results in memory. Fed and fetched slots are never released.
+
+Control flow is functional (TF 2's ``If``/``While``), not TF 1's dataflow frames
+(Switch/Merge/Enter/Exit/NextIteration with dead tensors). Why: this executor is a linear walk
+over a flat plan, and a functional op keeps it so: a branch or a loop body is a compiled
+sub-plan (`FunctionPlan`) that the op's kernel runs, once per call or per iteration, in a
+C loop for the Cython executor (``_core/control_flow.pyx``: no Python per iteration when the
+body's kernels are Cython) and in a Python loop for the reference executor, with the same
+sub-plans. Plans stay plain values that ship to device workers, no tensor is ever "dead",
+and TF 2.21's own graphs use exactly these ops (TF 1 frame graphs are raised into them when
+imported). `compile_nodes` compiles every func-valued attr (`OpDef.function_attrs`) into a
+`FunctionPlan`, once per `GraphFunction` and graph version, nested functions recursively;
+kernels bind a sub-plan lazily, once per executor. Placement: the whole body runs on the
+device of its ``If``/``While`` op ("placed with the loop"); device annotations inside a body
+are ignored, and its ops never exchange tensors with other devices per iteration.
 """
 
 import collections
@@ -17,7 +31,7 @@ import numpy as np
 from sessionlib.framework import registry
 from sessionlib.runtime import fusion, kernel_table, optimizer, ref_reads, update_grouping
 
-__all__ = ["ExecPlan", "Node", "prune", "needed_ops", "compile_plan", "compile_nodes",
+__all__ = ["ExecPlan", "FunctionPlan", "compile_function", "Node", "prune", "needed_ops", "compile_plan", "compile_nodes",
            "rewrite", "bind_kernels"]
 
 
@@ -281,10 +295,11 @@ def compile_nodes(nodes, feed_keys, fetch_keys, fuse=None, rewrites=None):
     release_ptr.append(len(release_slots))
 
     kernel_defs = [kernel_table.lookup(registry.get(node.op_type).kernel) for node in nodes]
+    attrs = [_with_function_plans(node) for node in nodes]
     plan = ExecPlan(
         _int32([k.kernel_id for k in kernel_defs]), _int32([k.kind for k in kernel_defs]),
         _int32(in_ptr), _int32(in_slots), _int32(out_ptr), _int32(out_slots),
-        _int32(release_ptr), _int32(release_slots), [node.attrs for node in nodes],
+        _int32(release_ptr), _int32(release_slots), attrs,
         [node.name for node in nodes], len(slot_of), [node.op_type for node in nodes],
         [k.name for k in kernel_defs], _int32([n.origin for n in nodes]))
     return plan, feed_slots, fetch_slots
@@ -305,6 +320,86 @@ def rewrite(nodes, feed_keys, fetch_keys, fuse=None, rewrites=None):
         nodes = fusion.fuse(nodes, feed_keys, fetch_keys)
         nodes = update_grouping.group(nodes)
     return nodes
+
+
+class FunctionPlan:
+    """A function (an ``If`` branch, a ``While`` cond or body) compiled for a kernel to run.
+
+    Plain values, so it pickles to device workers with the plan that holds it.
+
+    Attributes:
+      name: the function's name.
+      plan: its `ExecPlan`.
+      feed_slots: the slot of each function input, in order.
+      fetch_slots: the slot of each function output, in order.
+      op_names: the names of the function's ops, in the plan's origin order (errors name
+        the failing inner op through them).
+    """
+
+    __slots__ = ("name", "plan", "feed_slots", "fetch_slots", "op_names", "_bound")
+
+    def __init__(self, name, plan, feed_slots, fetch_slots, op_names):
+        self.name = name
+        self.plan = plan
+        self.feed_slots = list(feed_slots)
+        self.fetch_slots = list(fetch_slots)
+        self.op_names = list(op_names)
+        self._bound = {}
+
+    def __getstate__(self):
+        return (self.name, self.plan, self.feed_slots, self.fetch_slots, self.op_names)
+
+    def __setstate__(self, state):
+        self.name, self.plan, self.feed_slots, self.fetch_slots, self.op_names = state
+        self._bound = {}
+
+    def bound(self, executor):
+        """The plan bound for `executor` (an executor object of ``runtime/executor.py``),
+        bound on first use: kernel ids are re-resolved by name in this process."""
+        found = self._bound.get(executor.name)
+        if found is None:
+            self.plan.rebind()
+            found = self._bound[executor.name] = executor.bind(self.plan)
+        return found
+
+    def op_name(self, plan_node):
+        """The name of the function op behind node `plan_node` of `plan`."""
+        origin = int(self.plan.origins[plan_node])
+        if 0 <= origin < len(self.op_names):
+            return self.op_names[origin]
+        return self.plan.names[plan_node]
+
+    def __repr__(self):
+        return f"<FunctionPlan {self.name}: {len(self.plan)} nodes>"
+
+
+def compile_function(function):
+    """The `FunctionPlan` of `function` (a ``framework.function.GraphFunction``), compiled
+    once per function and graph version (later runs and steps reuse it)."""
+    version = function.graph.version
+    cached = function._plan_cache
+    if cached is not None and cached[0] == version:
+        return cached[1]
+    fed = list(function.inputs)
+    order = prune(fed, function.outputs, function.control_outputs)
+    plan, feed_slots, fetch_slots = compile_plan(order, fed, function.outputs)
+    compiled = FunctionPlan(function.name, plan, feed_slots, fetch_slots,
+                            [op.name for op in order])
+    function._plan_cache = (version, compiled)
+    return compiled
+
+
+def _with_function_plans(node):
+    """`node.attrs`, with each func-valued attr compiled into a `FunctionPlan`."""
+    names = registry.get(node.op_type).function_attrs
+    if not names:
+        return node.attrs
+    attrs = dict(node.attrs)
+    for name in names:
+        value = attrs.get(name)
+        if value is not None and not isinstance(value, FunctionPlan):
+            attrs[name] = compile_function(value)
+    return attrs
 
 
 def _int32(values):

@@ -59,6 +59,7 @@ def _fold_context():
 def _foldable(node, fed, control_names):
     opdef = registry.find(node.op_type)
     if (opdef is None or opdef.stateful or node.op_type in _NEVER_FOLDED
+            or opdef.function_attrs
             or opdef.fetch_wrapper is not None
             or not node.inputs or not node.outputs or node.controls
             or node.name in control_names):
