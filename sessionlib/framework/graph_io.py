@@ -222,8 +222,9 @@ _ATTR_KINDS = {
     "squeeze_dims": _INT_LIST,
 }
 
-# Ops whose attr of a common name has another kind (h16-assert: ``T`` is a list of types).
-_OP_ATTR_KINDS = {op: {"T": _TYPE_LIST} for op in ("Assert", "IdentityN", "StringFormat")}
+# Ops whose attr of a common name has another kind: their ``T`` is a list of types.
+_OP_ATTR_KINDS = {op: {"T": _TYPE_LIST} for op in ("Assert", "IdentityN", "StringFormat",
+                                                  "While", "StatelessWhile")}
 
 # TF's defaults for attrs that a NodeDef may leave out (a Placeholder's shape is unknown).
 _ATTR_DEFAULTS = {"Placeholder": {"shape": TensorShape(None)}}
