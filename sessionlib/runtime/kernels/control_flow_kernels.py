@@ -72,9 +72,7 @@ def inner_error(function, failure):
 def _run_function(executor, function, ctx, args):
     """Runs `function` on `args` with `executor`; returns its outputs as a list."""
     bound = function.bound(executor)
-    slots = [None] * function.plan.num_slots
-    for number, value in zip(function.feed_slots, args):
-        slots[number] = value
+    slots = function.fresh_slots(args)
     try:
         executor.run_plan(bound, slots, ctx, NodeFailure)
     except NodeFailure as failure:
@@ -125,8 +123,8 @@ def _while_fast(ctx, inputs, attrs):
     cond, body = attrs["cond"], attrs["body"]
     try:
         values, _ = core_control_flow.run_while(
-            cond.bound(executor), cond.feed_slots, cond.fetch_slots[0],
-            body.bound(executor), body.feed_slots, body.fetch_slots,
+            cond.bound(executor), cond.template(), cond.feed_slots, cond.fetch_slots[0],
+            body.bound(executor), body.template(), body.feed_slots, body.fetch_slots,
             list(inputs), ctx, NodeFailure, executor.run_plan,
             -1.0 if ctx.deadline is None else ctx.deadline)
     except core_control_flow.LoopFailure as failure:
