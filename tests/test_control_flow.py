@@ -362,3 +362,15 @@ def test_loop_pinned_to_another_device(executor):
     with tf.Session(config=two_devices()) as sess:
         np.testing.assert_allclose(sess.run(chosen, {p: True}), [18.0, 36.0])
         np.testing.assert_allclose(sess.run(chosen, {p: False}), [9.0, 18.0])
+
+
+def test_initialized_value_initializes_another_variable(executor):
+    v = tf.Variable(3.0, name="v")
+    w = tf.Variable(v.initialized_value() * 2.0, name="w")
+    with tf.Session() as sess:
+        sess.run(w.initializer)     # v is not initialized: its initial value is used
+        assert sess.run(w.value()) == 6.0
+        sess.run(v.initializer)
+        sess.run(v.assign(5.0))
+        sess.run(w.initializer)
+        assert sess.run(w.value()) == 10.0

@@ -407,7 +407,10 @@ def compile_function(function):
     The function's nodes go through the same rewrites as a step's (``rewrite``), then its
     constant source nodes are computed now and become `FunctionPlan.constants`.
     """
-    version = function.graph.version
+    # The key also names the inputs and outputs: the gradient machinery may add outputs to a
+    # traced function (exposing intermediates) without a new op in its graph.
+    version = (function.graph.version, tuple(map(id, function.inputs)),
+               tuple(map(id, function.outputs)), tuple(map(id, function.control_outputs)))
     cached = function._plan_cache
     if cached is not None and cached[0] == version:
         return cached[1]
