@@ -387,3 +387,20 @@ def test_traced_run_shows_the_loop_with_its_iterations(executor):
               for node in dev.node_stats if node.node_name == "loop"]
     assert len(labels) == 1 and labels[0].startswith("loop = StatelessWhile(")
     assert labels[0].endswith("[25 iterations]")
+
+
+def test_loop_reading_a_variable_goes_to_the_variable(executor):
+    with tf.device("/cpu:0"):
+        v = tf.Variable([1.0, 2.0])
+    with tf.device("/cpu:1"):
+        # A loop that captures the variable's handle is placed with the variable, as any
+        # op taking a resource is; its body reads the variable at each iteration.
+        _, out = tf.while_loop(lambda i, a: i < 3,
+                               lambda i, a: (i + 1, a + v + tf.cond(i > 0, lambda: v,
+                                                                    lambda: v * 0.0)),
+                               [tf.constant(0), tf.zeros([2])])
+    with tf.Session(config=two_devices()) as sess:
+        sess.run(tf.global_variables_initializer())
+        np.testing.assert_allclose(sess.run(out), [5.0, 10.0])
+        sess.run(v.assign([0.0, 1.0]))
+        np.testing.assert_allclose(sess.run(out), [0.0, 5.0])
