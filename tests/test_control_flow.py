@@ -404,3 +404,26 @@ def test_loop_reading_a_variable_goes_to_the_variable(executor):
         np.testing.assert_allclose(sess.run(out), [5.0, 10.0])
         sess.run(v.assign([0.0, 1.0]))
         np.testing.assert_allclose(sess.run(out), [0.0, 5.0])
+
+
+def test_scopes_opened_on_the_outer_graph_apply_inside_a_branch(executor):
+    p = tf.placeholder(tf.bool, [])
+    x = tf.constant([1.0, 2.0, 3.0, 4.0])
+    v = tf.Variable(0)
+    outer = tf.get_default_graph()
+
+    def true_fn():
+        with tf.name_scope("inner"):
+            shaped = tf.reshape(x, [2, 2])       # built through x's (outer) graph
+        with outer.control_dependencies([v.assign_add(1)]):
+            (gated,) = tf.tuple([x])
+        return tf.reduce_sum(shaped) + tf.reduce_sum(gated)
+
+    y = tf.cond(p, true_fn, lambda: tf.constant(0.0))
+    names = [op.name for op in y.op.get_attr("then_branch").graph.get_operations()]
+    assert "cond/inner/Reshape" in names
+    assert not any(op.type == "Reshape" for op in outer.get_operations())
+    with tf.Session() as sess:
+        sess.run(tf.global_variables_initializer())
+        assert sess.run(y, {p: True}) == 20.0
+        assert sess.run(v.value()) == 1
