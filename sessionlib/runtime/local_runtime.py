@@ -90,13 +90,15 @@ class LocalStep(interface.Step):
         else:
             executor = self._executor
             entries = tracing.plan_entries(self.plan, self.ops, self.devices, self.nodes)
-            times = np.zeros((len(entries), 4), dtype=np.int64)
+            measure = self._memory
+            times = np.zeros((len(entries), 4 if measure is None else tracing.MEMORY_COLUMNS),
+                             dtype=np.int64)
             outputs = [()] * len(entries)
             # The traced loop reads a monotonic clock; this offset turns it into the
             # wall-clock (epoch) time that TF's all_start_micros holds.
             epoch_offset_ns = time.time_ns() - executor.trace_clock_ns()
             executor.run_plan_traced(self._bound, slots, run_context, NodeFailure, times,
-                                     outputs)
+                                     outputs, measure)
             run_metadata.Clear()
             tracing.fill_step_stats(run_metadata.step_stats, entries, times, outputs,
                                     epoch_offset_ns)
