@@ -151,3 +151,70 @@ def test_untraced_steps_do_not_measure(mode):
                  run_metadata=metadata)
         assert not metadata.step_stats.dev_stats
         assert sess.run(y) == 32.0
+
+
+# ---- tensors received from another device count against the receiver's limit ---------------
+
+def _receiving_session(gpu):
+    """A session where the first device fills an ``[n, 1024]`` float tensor and the second,
+    whose limit is 4 MiB, sums it; returns ``(session, n, sum, receiver's name)``."""
+    config = tf.ConfigProto()
+    if gpu:
+        config.device_count["GPU"] = 1
+        config.gpu_options.experimental.virtual_devices.add().memory_limit_mb.extend([4])
+        sender, receiver = "/cpu:0", "GPU:0"
+    else:
+        config.device_count["CPU"] = 2
+        config.pluggable_device_options.experimental.virtual_devices.add().memory_limit_mb.extend(
+            [64, 4])
+        sender, receiver = "/cpu:0", "CPU:1"
+    graph = tf.Graph()
+    with graph.as_default():
+        n = tf.placeholder(tf.int32, [], name="n")
+        with tf.device(sender):
+            big = tf.fill(tf.stack([n, 1024]), 1.0, name="big")
+        with tf.device(receiver):
+            total = tf.reduce_sum(big, name="total")
+    return tf.Session(graph=graph, config=config), n, total, PREFIX + receiver
+
+
+@pytest.mark.parametrize("gpu", [False, True], ids=["cpu", "gpu"])
+def test_a_receive_over_the_limit_is_tf_oom_and_the_session_survives(gpu, monkeypatch):
+    monkeypatch.delenv("SESSIONLIB_EMULATED_GPUS", raising=False)
+    sess, n, total, receiver = _receiving_session(gpu)
+    with sess:
+        assert sess.run(total, {n: 256}) == 256 * 1024          # 1 MiB crosses: fits
+        with pytest.raises(tf.errors.ResourceExhaustedError) as caught:
+            sess.run(total, {n: 2048})                          # 8 MiB would not
+        message = caught.value.message
+        allocator = "GPU_0_bfc" if gpu else "cpu"
+        # TF's OOM text (the figures: 4 MiB limit, 8 MiB requested).
+        assert message.startswith(
+            f"OOM when allocating tensor with shape[2048,1024] and type float on {receiver} "
+            f"by allocator {allocator}\n")
+        assert (f"Limit: 4194304 bytes (4.00MiB), requested: 8388608 bytes (8.00MiB)"
+                in message)
+        assert "report_tensor_allocations_upon_oom" in message
+        # The session and both workers go on; nothing stays charged.
+        assert sess.run(total, {n: 512}) == 512 * 1024
+        usage = {device.name: device.bytes_in_use for device in sess.list_devices()}
+        assert usage[receiver] == 0
+
+
+def test_a_received_tensor_is_charged_while_held(monkeypatch):
+    monkeypatch.delenv("SESSIONLIB_EMULATED_GPUS", raising=False)
+    sess, n, total, receiver = _receiving_session(gpu=False)
+    with sess:
+        metadata = tf.RunMetadata()
+        sess.run(total, {n: 512}, options=tf.RunOptions(trace_level=tf.RunOptions.FULL_TRACE),
+                 run_metadata=metadata)
+        (device_stats,) = [dev for dev in metadata.step_stats.dev_stats
+                           if dev.device == receiver]
+        (received,) = [node for node in device_stats.node_stats
+                       if node.timeline_label.endswith("_Recv(big)")]
+        # The _Recv holds the 2 MiB it received (exactly: charged by hand, not by malloc).
+        assert received.memory[0].total_bytes == 2 * MIB
+        assert timeline.peak_memory(metadata.step_stats)[receiver] >= 2 * MIB
+        # Given back once the step dropped it.
+        usage = {device.name: device.bytes_in_use for device in sess.list_devices()}
+        assert usage[receiver] == 0

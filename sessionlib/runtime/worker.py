@@ -425,7 +425,7 @@ class Worker:
             cancellation = ctx.cancellation
             check = channel.deadline_check(deadline, lambda: cancellation.cancelled)
             ctx.rendezvous = partition.RunRendezvous(self.rendezvous, store, run_slots,
-                                                     generation, check)
+                                                     generation, check, state.memory)
         else:
             ctx.rendezvous = None
         times = None
