@@ -17,7 +17,7 @@ import time
 import numpy as np
 
 from sessionlib._core import device_memory, elementwise
-from sessionlib.runtime import context, failures, interface, memory, optimizer, tracing
+from sessionlib.runtime import context, cores, failures, interface, memory, optimizer, tracing
 from sessionlib.runtime import plan as plan_lib
 from sessionlib.runtime.failures import NodeFailure
 from sessionlib.runtime.interface import fetched_value
@@ -121,6 +121,8 @@ class LocalRuntime(interface.Runtime):
     def __init__(self, graph, placer, fuse, executor, threads, rewrites=None):
         super().__init__(graph, placer, fuse, rewrites)
         elementwise.set_num_threads(threads)
+        # GEMMs too: below OpenBLAS's own count (all cores), a matmul runs on `threads`.
+        cores.ensure_blas()
         self._executor = executor
         self.resources = context.ResourceContainer()
         # One account for the session's devices (an in-process session has one device).
