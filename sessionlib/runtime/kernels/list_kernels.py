@@ -210,7 +210,7 @@ class TensorList:
                 raise _invalid(f"Trying to add two tensors with incompatible element shapes. "
                                f"One is {list(a.shape)} and the other is {list(b.shape)}")
             else:
-                summed.append(a + b)
+                summed.append(np.asarray(a + b))   # 0-d arrays add to a numpy scalar
         return self._derived(summed, element_shape=merge_shapes(self.element_shape,
                                                                 other.element_shape))
 
@@ -415,7 +415,7 @@ def _from_tensor_kernel(ctx, inputs, attrs):
                        f"tensor with shape {list(tensor.shape)}")
     tensor = _frozen(tensor)
     return (variant_value(TensorList(attrs["element_dtype"], element_shape,
-                                     [tensor[i] for i in range(tensor.shape[0])])),)
+                                     [tensor[i, ...] for i in range(tensor.shape[0])])),)
 
 
 def _scatter_items(tensor, indices_t):
@@ -433,7 +433,7 @@ def _scatter_items(tensor, indices_t):
         raise _invalid("Indices in TensorListScatter must all be non-negative.")
     # A repeated index keeps its last row, as TF's kernel does.
     tensor = _frozen(tensor)
-    return {index: tensor[row] for row, index in enumerate(indices)}
+    return {index: tensor[row, ...] for row, index in enumerate(indices)}   # 0-d rows stay arrays
 
 
 def _scatter_kernel(ctx, inputs, attrs):
