@@ -10,6 +10,8 @@ import pytest
 
 import sessionlib as tf
 
+from _gradient_check import GradCase, case_ids, check_case
+
 A = np.arange(12, dtype=np.float32).reshape(4, 3)
 B = np.array([3, -1, 4, 2], np.int32)
 
@@ -186,3 +188,33 @@ def test_initialized_value_inside_a_loop_body_is_built_outside(executor):
     assert seen == [tf.get_default_graph()]
     with tf.Session() as sess:
         assert sess.run(result) == 8.0
+
+
+# ---- gradients (numeric checks) -----------------------------------------------------------
+
+GRADIENT_CASES = [
+    GradCase("StatelessWhile", lambda x: tf.map_fn(lambda r: tf.sin(r) * tf.reduce_sum(r), x),
+             [np.random.RandomState(0).randn(4, 3)], id="map_fn"),
+    GradCase("StatelessWhile",
+             lambda x, y: tf.map_fn(lambda t: (t[0] * t[1], tf.exp(t[0])), (x, y)),
+             [np.random.RandomState(1).randn(3, 2), np.random.RandomState(2).randn(3, 2)],
+             id="map_fn_nested"),
+    GradCase("StatelessWhile",
+             lambda x, a0: tf.scan(lambda a, r: a * r + tf.tanh(a), x, initializer=a0),
+             [np.random.RandomState(3).randn(5, 2), np.random.RandomState(4).randn(2)],
+             id="scan"),
+    GradCase("StatelessWhile",
+             lambda x: tf.scan(lambda a, r: a * tf.cos(r), x, reverse=True),
+             [np.random.RandomState(5).randn(4, 2)], id="scan_reverse"),
+    GradCase("StatelessWhile", lambda x: tf.foldl(lambda a, r: a * r + 1.0, x),
+             [np.random.RandomState(6).randn(4, 2)], id="foldl"),
+    GradCase("StatelessWhile",
+             lambda x, a: tf.foldr(lambda acc, r: tf.sin(acc) + r, x, initializer=a),
+             [np.random.RandomState(7).randn(4, 2), np.random.RandomState(8).randn(2)],
+             id="foldr"),
+]
+
+
+@pytest.mark.parametrize("case", GRADIENT_CASES, ids=case_ids(GRADIENT_CASES))
+def test_gradients_match_numeric(case, executor):
+    check_case(case)

@@ -284,26 +284,6 @@ class Variable:
         """The tensor the initializer assigns."""
         return self._initial_value
 
-    def initialized_value(self):
-        """The variable's value, or its initial value while it has none (TF 1's
-        ``Variable.initialized_value``).
-
-        A ``cond`` on `is_initialized` (built in the outermost graph, as TF's ``init_scope``
-        does): it reads the variable once initialized, else it computes the initial value.
-        So another variable may start from this one's value,
-        ``tf.Variable(w.initialized_value() * 2)``, and one
-        ``global_variables_initializer()`` run initializes both, in any order.
-
-        Returns:
-          A Tensor of the variable's dtype and shape.
-        """
-        from sessionlib.framework import function as function_lib
-        from sessionlib.ops import cond_v2
-
-        with function_lib.init_scope():
-            return cond_v2.cond(self.is_initialized(), self.read_value,
-                                lambda: self.initial_value)
-
     def value(self):
         """A new tensor reading the variable's current value."""
         return self._read_op()
@@ -318,8 +298,8 @@ class Variable:
         ``initialized_value``: a `cond`, built outside any function being traced), for
         initializing another variable from this one.
 
-        A reference variable's cond reads the variable as the ``If``'s input, so it fails on
-        an uninitialized reference variable; a resource variable reads inside the branch.
+        A resource variable reads inside the branch; a reference variable's branch reads it
+        through a resource handle (`RefVariable.initialized_value`).
         """
         from sessionlib.ops import cond_v2
 
