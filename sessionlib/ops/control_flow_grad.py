@@ -362,7 +362,9 @@ def _while_grad(op, *grads):
                 continue
             total = _placeholder(graph, grad.dtype, grad.shape, "grad_sum")
             sum_inputs.append(total)
-            sums.append(math_ops.add_n([total, grad]))   # AddN adds lists too
+            # A captured TensorList's gradient is a list: AddN adds lists (AddV2 does not).
+            sums.append(math_ops.add_n([total, grad]) if grad.dtype._base is dtypes.variant
+                        else math_ops.add(total, grad))
             summed.append((k, grad))
         next_counter = math_ops.add(counter, 1)
     # The accumulators popped while differentiating are loop variables too; the captures
@@ -388,9 +390,7 @@ def _while_grad(op, *grads):
         for k, grad in summed:
             outer = _dense(grads[k])
             if outer is None:
-                if grad.dtype._base is dtypes.variant:
-                    outer = array_ops.zeros_like(op.inputs[k])   # a list of zeros
-                elif grad.shape.is_fully_defined():
+                if grad.shape.is_fully_defined() and grad.dtype._base is not dtypes.variant:
                     outer = array_ops.zeros(grad.shape, grad.dtype)
                 elif op.inputs[k].dtype._base is dtypes.resource:
                     value = build.create_op("ReadVariableOp", [op.inputs[k]],

@@ -414,6 +414,7 @@ def _from_tensor_kernel(ctx, inputs, attrs):
         raise _invalid(f"Specified a list with shape {shape_string(element_shape)} from a "
                        f"tensor with shape {list(tensor.shape)}")
     tensor = _frozen(tensor)
+    # `[i, ...]`: a row of a vector is a 0-d array, not a numpy scalar.
     return (variant_value(TensorList(attrs["element_dtype"], element_shape,
                                      [tensor[i, ...] for i in range(tensor.shape[0])])),)
 
@@ -433,7 +434,8 @@ def _scatter_items(tensor, indices_t):
         raise _invalid("Indices in TensorListScatter must all be non-negative.")
     # A repeated index keeps its last row, as TF's kernel does.
     tensor = _frozen(tensor)
-    return {index: tensor[row, ...] for row, index in enumerate(indices)}   # 0-d rows stay arrays
+    # `[row, ...]`: a row of a vector is a 0-d array, not a numpy scalar.
+    return {index: tensor[row, ...] for row, index in enumerate(indices)}
 
 
 def _scatter_kernel(ctx, inputs, attrs):
