@@ -167,12 +167,11 @@ def test_tensor_array_built_in_a_loop(executor):
     x = tf.placeholder(tf.float64, [4])
     array = tf.TensorArray(tf.float64, size=4)
 
-    def body(i, flow):
-        written = tf.TensorArray(tf.float64, flow=flow).write(i, tf.square(x[i]))
-        return i + 1, written.flow
+    def body(i, elements):
+        return i + 1, elements.write(i, tf.square(x[i]))
 
-    _, flow = tf.while_loop(lambda i, f: i < 4, body, [0, array.flow])
-    total = tf.reduce_sum(tf.TensorArray(tf.float64, flow=flow).stack())   # sum of squares
+    _, array = tf.while_loop(lambda i, a: i < 4, body, [0, array])
+    total = tf.reduce_sum(array.stack())   # the sum of squares
     (gx,) = tf.gradients(total, x)
     xv = np.array([1.0, -2.0, 0.5, 3.0])
     with tf.Session() as sess:
