@@ -1,4 +1,5 @@
-"""Gradients of the functional control flow ops: ``If``/``StatelessIf``, ``While``/``StatelessWhile``.
+"""Gradients of the functional control flow ops:
+``If``/``StatelessIf``, ``While``/``StatelessWhile``.
 
 Design: TF 2's (cond_v2 and while_v2 gradients), written for this library's graph model.
 
@@ -22,8 +23,9 @@ each such tensor through a *resolver* that says what stands for it in the gradie
     ``While`` (an ``EmptyTensorList`` input, a ``TensorListPushBack`` of the value in the
     body), and the backward body pops one element per iteration, in reverse.
 
-Changing a forward op in place (extra outputs, extra loop variables: `Operation._add_outputs`,
-``_add_inputs``, ``_set_attr``) bumps the versions of its graph and of its functions' graphs, so compiled steps and `FunctionPlan`s are rebuilt. The
+Changing a forward op in place (extra outputs, extra loop variables:
+`Operation._add_outputs`, ``_add_inputs``, ``_set_attr``) bumps the versions of its graph
+and of its functions' graphs, so compiled steps and `FunctionPlan`s are rebuilt. The
 intermediates a forward op hands out are remembered on it (``_grad_intermediates``), so a
 second `tf.gradients` reuses them.
 
