@@ -362,3 +362,28 @@ def test_loop_pinned_to_another_device(executor):
     with tf.Session(config=two_devices()) as sess:
         np.testing.assert_allclose(sess.run(chosen, {p: True}), [18.0, 36.0])
         np.testing.assert_allclose(sess.run(chosen, {p: False}), [9.0, 18.0])
+
+
+def test_initialized_value_initializes_another_variable(executor):
+    v = tf.Variable(3.0, name="v")
+    w = tf.Variable(v.initialized_value() * 2.0, name="w")
+    with tf.Session() as sess:
+        sess.run(w.initializer)     # v is not initialized: its initial value is used
+        assert sess.run(w.value()) == 6.0
+        sess.run(v.initializer)
+        sess.run(v.assign(5.0))
+        sess.run(w.initializer)
+        assert sess.run(w.value()) == 10.0
+
+
+def test_traced_run_shows_the_loop_with_its_iterations(executor):
+    _, total = tf.while_loop(lambda i, x: i < 25, lambda i, x: (i + 1, x + 2.0),
+                             [tf.constant(0), tf.constant(0.0)], name="loop")
+    options = tf.RunOptions(trace_level=tf.RunOptions.FULL_TRACE)
+    metadata = tf.RunMetadata()
+    with tf.Session() as sess:
+        assert sess.run(total, options=options, run_metadata=metadata) == 50.0
+    labels = [node.timeline_label for dev in metadata.step_stats.dev_stats
+              for node in dev.node_stats if node.node_name == "loop"]
+    assert len(labels) == 1 and labels[0].startswith("loop = StatelessWhile(")
+    assert labels[0].endswith("[25 iterations]")

@@ -132,6 +132,11 @@ FIGURES = {
                     ">= 1.7x, <= 0.6x TF"),
     "multi_tower_nobudget": ("... with SESSIONLIB_CORE_BUDGET=0 (ms; base: both CPU:0)",
                              "(explains multi_tower)"),
+    # Issue 16 (control flow): the executor's per-iteration overhead, and a cond's cost.
+    "while_loop_1000": ("while_loop, 1000 iterations of a scalar add, per run (ms)",
+                        "<= 0.3x TF"),
+    "cond_10M": ("cond on a fed bool, 10M f32 branches, sum (ms; base: branch alone)",
+                 "<= 1.1x base"),
 }
 
 # How many timed rounds the kernel figures take the best of (--repeat).
@@ -1311,6 +1316,48 @@ def bench_fold_const(backend):
     return ours, best_ms(off)
 
 
+def bench_while_loop_1000(backend):
+    tf = _tf_module(backend)
+    graph = tf.Graph()
+    with graph.as_default():
+        _, total = tf.while_loop(lambda i, x: i < 1000, lambda i, x: (i + 1, x + 1.0),
+                                 [tf.constant(0), tf.constant(0.0)])
+    with tf.Session(graph=graph) as sess:
+        sess.run(total)
+        ours = _best_per_call(lambda: sess.run(total), 5, repeat=REPEAT)
+
+    def numpy_loop():
+        i, x, one = 0, np.float32(0.0), np.float32(1.0)
+        while i < 1000:
+            i, x = i + 1, x + one
+        return x
+
+    return ours * 1e3, _best_per_call(numpy_loop, 20) * 1e3
+
+
+def bench_cond_10M(backend):
+    tf = _tf_module(backend)
+    graph = tf.Graph()
+    with graph.as_default():
+        x = tf.Variable(tf.random_uniform([N_LARGE], seed=1))
+        p = tf.placeholder(tf.bool, [])
+
+        def heavy():
+            return tf.reduce_sum(tf.exp(-(x * 2.0 + 1.0) ** 2))
+
+        def light():
+            return tf.reduce_sum(x * 3.0 - 1.0)
+
+        chosen = tf.cond(p, heavy, light)
+        alone = heavy()
+    with tf.Session(graph=graph) as sess:
+        sess.run(x.initializer)
+        sess.run([chosen, alone], {p: True})
+        ours, base = _interleaved_best_ms([lambda: sess.run(chosen, {p: True}),
+                                           lambda: sess.run(alone)])
+    return ours, base
+
+
 BENCHMARKS = {
     "import": bench_import,
     "step_latency": bench_step_latency,
@@ -1353,6 +1400,8 @@ BENCHMARKS = {
     "pow_chain_square": bench_pow_chain_square,
     "pow_chain_fed": bench_pow_chain_fed,
     "multi_tower": bench_multi_tower,
+    "while_loop_1000": bench_while_loop_1000,
+    "cond_10M": bench_cond_10M,
     "multi_tower_nobudget": bench_multi_tower_nobudget,
 }
 # Figures measured against the TF interpreter's numexpr as well.

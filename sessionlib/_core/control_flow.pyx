@@ -20,7 +20,7 @@ are handed in).
 """
 
 from cpython.list cimport PyList_GET_ITEM, PyList_SET_ITEM, PyList_New
-from cpython.ref cimport Py_INCREF
+from cpython.ref cimport Py_DECREF, Py_INCREF
 from libc.stdint cimport int64_t
 from posix.time cimport CLOCK_MONOTONIC, clock_gettime, timespec
 
@@ -56,21 +56,37 @@ cdef bint _truth(object value) except -1:
     return value.size > 0
 
 
-cdef list _fresh_slots(Py_ssize_t count, list feed_slots, list values):
-    cdef list slots = [None] * count
+cdef list _fresh_slots(list template, const int[::1] feed_slots, list values):
+    """A copy of `template` with `values` stored at `feed_slots`."""
+    cdef list slots = template[:]
     cdef Py_ssize_t j
-    for j in range(len(feed_slots)):
-        slots[<Py_ssize_t>feed_slots[j]] = values[j]
+    for j in range(feed_slots.shape[0]):
+        _store(slots, feed_slots[j], <object>PyList_GET_ITEM(values, j))
     return slots
 
 
-def run_while(cond_bound, list cond_feed, Py_ssize_t cond_fetch, body_bound, list body_feed,
-              list body_fetch, list values, object ctx, object failure_type, object run_plan,
-              double deadline):
+cdef inline void _store(list slots, Py_ssize_t number, object value):
+    old = <object>PyList_GET_ITEM(slots, number)
+    Py_INCREF(value)
+    PyList_SET_ITEM(slots, number, value)
+    Py_DECREF(old)
+
+
+cdef object _slot_array(list numbers, Py_ssize_t limit, str what):
+    array = np.array(numbers, dtype=np.intc)
+    if array.size and (array.min() < 0 or array.max() >= limit):
+        raise ValueError(f"{what} names a slot outside 0..{limit - 1}")
+    return array
+
+
+def run_while(cond_bound, list cond_template, list cond_feed, Py_ssize_t cond_fetch,
+              body_bound, list body_template, list body_feed, list body_fetch, list values,
+              object ctx, object failure_type, object run_plan, double deadline):
     """Runs the loop; returns ``(final values, iteration count)``.
 
     Args:
       cond_bound, body_bound: the bound plans of cond and body (of the Cython executor).
+      cond_template, body_template: the slot list each call starts from (a copy of it).
       cond_feed, body_feed: the slot of each loop variable in each plan.
       cond_fetch: the slot of the cond's bool output.
       body_fetch: the slot of each next loop variable in the body plan.
@@ -84,31 +100,39 @@ def run_while(cond_bound, list cond_feed, Py_ssize_t cond_fetch, body_bound, lis
       LoopFailure: a node failed.
       LoopDeadline: the deadline passed.
       The context's CancelledError: the run was cancelled.
+      ValueError: the slots or values do not fit the plans.
     """
     cdef Py_ssize_t iterations = 0, j, count = len(body_fetch)
-    cdef Py_ssize_t cond_slots = cond_bound.num_slots, body_slots = body_bound.num_slots
+    cdef Py_ssize_t n_cond = len(cond_template), n_body = len(body_template)
+    cdef const int[::1] c_feed = _slot_array(cond_feed, n_cond, "cond_feed")
+    cdef const int[::1] b_feed = _slot_array(body_feed, n_body, "body_feed")
+    cdef const int[::1] b_fetch = _slot_array(body_fetch, n_body, "body_fetch")
     cdef list slots, next_values
+    if not 0 <= cond_fetch < n_cond:
+        raise ValueError("cond_fetch names a slot outside the cond's slots")
+    if len(values) != c_feed.shape[0] or len(values) != b_feed.shape[0] or count != len(values):
+        raise ValueError("the loop variables do not match the cond's and body's feeds")
     cancellation = ctx.cancellation
     while True:
         if deadline >= 0 and _monotonic() > deadline:
             raise LoopDeadline()
         if iterations % _CANCEL_CHECK_EVERY == 0 and cancellation.cancelled:
             ctx.check_cancelled()
-        slots = _fresh_slots(cond_slots, cond_feed, values)
+        slots = _fresh_slots(cond_template, c_feed, values)
         try:
             run_plan(cond_bound, slots, ctx, failure_type)
         except failure_type as failure:
             raise LoopFailure(failure, True) from None
         if not _truth(<object>PyList_GET_ITEM(slots, cond_fetch)):
             return values, iterations
-        slots = _fresh_slots(body_slots, body_feed, values)
+        slots = _fresh_slots(body_template, b_feed, values)
         try:
             run_plan(body_bound, slots, ctx, failure_type)
         except failure_type as failure:
             raise LoopFailure(failure, False) from None
         next_values = PyList_New(count)
         for j in range(count):
-            value = <object>PyList_GET_ITEM(slots, <Py_ssize_t>body_fetch[j])
+            value = <object>PyList_GET_ITEM(slots, b_fetch[j])
             Py_INCREF(value)
             PyList_SET_ITEM(next_values, j, value)
         values = next_values

@@ -293,6 +293,20 @@ class Variable:
         with self.graph.name_scope("Read"):
             return self._read_op()
 
+    def initialized_value(self):
+        """The variable's value if it is initialized, else its initial value (TF's
+        ``initialized_value``: a `cond`, built outside any function being traced), for
+        initializing another variable from this one.
+
+        A reference variable's cond reads the variable as the ``If``'s input, so it fails on
+        an uninitialized reference variable; a resource variable reads inside the branch.
+        """
+        from sessionlib.ops import cond_v2
+
+        with function_lib.init_scope():
+            return cond_v2.cond(self.is_initialized(), self.read_value,
+                                lambda: self.initial_value)
+
     def is_initialized(self, name=None):
         """A bool scalar tensor: whether the variable has a value in the running session."""
         return self._resource_op("VarIsInitializedOp", [], name or "VarIsInitializedOp"

@@ -163,9 +163,13 @@ class RunContext:
       step_id: a number unique to this run within the process.
       rendezvous: in a device worker running one partition of a multi-device step, where the
         `_Send`/`_Recv` kernels exchange tensors (``partition.RunRendezvous``); else None.
+      annotations: in a traced run, a dict where a kernel may note something about its node
+        for the trace (``{node name: text}``: a ``While`` notes its iteration count), which
+        the step stats add to the node's timeline label; else None.
     """
 
-    __slots__ = ("resources", "cancellation", "deadline", "step_id", "rendezvous")
+    __slots__ = ("resources", "cancellation", "deadline", "step_id", "rendezvous",
+                 "annotations")
 
     def __init__(self, resources, cancellation, deadline, step_id, rendezvous=None):
         self.resources = resources
@@ -173,6 +177,7 @@ class RunContext:
         self.deadline = deadline
         self.step_id = step_id
         self.rendezvous = rendezvous
+        self.annotations = None
 
     def check_cancelled(self):
         """Raises CancelledError if the session was closed or reset."""

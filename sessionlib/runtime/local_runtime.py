@@ -95,11 +95,13 @@ class LocalStep(interface.Step):
             # The traced loop reads a monotonic clock; this offset turns it into the
             # wall-clock (epoch) time that TF's all_start_micros holds.
             epoch_offset_ns = time.time_ns() - executor.trace_clock_ns()
+            run_context.annotations = {}
             executor.run_plan_traced(self._bound, slots, run_context, NodeFailure, times,
                                      outputs)
             run_metadata.Clear()
-            tracing.fill_step_stats(run_metadata.step_stats, entries, times, outputs,
-                                    epoch_offset_ns)
+            tracing.fill_step_stats(run_metadata.step_stats,
+                                    tracing.annotated(entries, run_context.annotations),
+                                    times, outputs, epoch_offset_ns)
         if trace.partition_graphs:
             tracing.fill_partition_graphs(run_metadata, self.ops, self.devices, self.nodes)
 

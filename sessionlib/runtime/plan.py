@@ -334,24 +334,34 @@ class FunctionPlan:
       fetch_slots: the slot of each function output, in order.
       op_names: the names of the function's ops, in the plan's origin order (errors name
         the failing inner op through them).
+      constants: ``(slot, value)`` pairs: the outputs of the function's source nodes that
+        compute the same value at every call (``Const``: stateless, no inputs), computed once
+        when the function is compiled; every call starts from slots holding them
+        (`fresh_slots`), so a loop body runs no constant nodes per iteration.
     """
 
-    __slots__ = ("name", "plan", "feed_slots", "fetch_slots", "op_names", "_bound")
+    __slots__ = ("name", "plan", "feed_slots", "fetch_slots", "op_names", "constants",
+                 "_bound", "_template")
 
-    def __init__(self, name, plan, feed_slots, fetch_slots, op_names):
+    def __init__(self, name, plan, feed_slots, fetch_slots, op_names, constants=()):
         self.name = name
         self.plan = plan
         self.feed_slots = list(feed_slots)
         self.fetch_slots = list(fetch_slots)
         self.op_names = list(op_names)
+        self.constants = list(constants)
         self._bound = {}
+        self._template = None
 
     def __getstate__(self):
-        return (self.name, self.plan, self.feed_slots, self.fetch_slots, self.op_names)
+        return (self.name, self.plan, self.feed_slots, self.fetch_slots, self.op_names,
+                self.constants)
 
     def __setstate__(self, state):
-        self.name, self.plan, self.feed_slots, self.fetch_slots, self.op_names = state
+        (self.name, self.plan, self.feed_slots, self.fetch_slots, self.op_names,
+         self.constants) = state
         self._bound = {}
+        self._template = None
 
     def bound(self, executor):
         """The plan bound for `executor` (an executor object of ``runtime/executor.py``),
@@ -361,6 +371,23 @@ class FunctionPlan:
             self.plan.rebind()
             found = self._bound[executor.name] = executor.bind(self.plan)
         return found
+
+    def template(self):
+        """The slot list every call starts from (a copy of it): the constants in place."""
+        template = self._template
+        if template is None:
+            template = [None] * self.plan.num_slots
+            for number, value in self.constants:
+                template[number] = value
+            self._template = template
+        return template
+
+    def fresh_slots(self, args):
+        """A new slot list for one call with `args` fed."""
+        slots = self.template()[:]
+        for number, value in zip(self.feed_slots, args):
+            slots[number] = value
+        return slots
 
     def op_name(self, plan_node):
         """The name of the function op behind node `plan_node` of `plan`."""
@@ -375,18 +402,57 @@ class FunctionPlan:
 
 def compile_function(function):
     """The `FunctionPlan` of `function` (a ``framework.function.GraphFunction``), compiled
-    once per function and graph version (later runs and steps reuse it)."""
-    version = function.graph.version
+    once per function and graph version (later runs and steps reuse it).
+
+    The function's nodes go through the same rewrites as a step's (``rewrite``), then its
+    constant source nodes are computed now and become `FunctionPlan.constants`.
+    """
+    # The key also names the inputs and outputs: the gradient machinery may add outputs to a
+    # traced function (exposing intermediates) without a new op in its graph.
+    version = (function.graph.version, tuple(map(id, function.inputs)),
+               tuple(map(id, function.outputs)), tuple(map(id, function.control_outputs)))
     cached = function._plan_cache
     if cached is not None and cached[0] == version:
         return cached[1]
     fed = list(function.inputs)
-    order = prune(fed, function.outputs, function.control_outputs)
-    plan, feed_slots, fetch_slots = compile_plan(order, fed, function.outputs)
-    compiled = FunctionPlan(function.name, plan, feed_slots, fetch_slots,
-                            [op.name for op in order])
+    outputs = list(function.outputs)
+    order = prune(fed, outputs, function.control_outputs)
+    nodes = [Node.of_op(op, index) for index, op in enumerate(order)]
+    nodes = rewrite(nodes, fed, outputs)
+    kept, constants = [], []
+    for node in nodes:
+        value = _constant_value(node)
+        if value is None:
+            kept.append(node)
+        else:
+            constants.append((node.outputs[0], value))
+    plan, feed_slots, fetch_slots = compile_nodes(
+        kept, fed + [key for key, _ in constants], outputs, fuse=False,
+        rewrites=optimizer.NONE)
+    const_slots = feed_slots[len(fed):]
+    compiled = FunctionPlan(function.name, plan, feed_slots[:len(fed)], fetch_slots,
+                            [op.name for op in order],
+                            [(number, value) for number, (_, value)
+                             in zip(const_slots, constants)])
     function._plan_cache = (version, compiled)
     return compiled
+
+
+def _constant_value(node):
+    """The value of `node` when it is a constant source (stateless, no inputs, no control
+    inputs, one output, a generic kernel), computed by its reference kernel; else None."""
+    opdef = registry.get(node.op_type)
+    if node.inputs or node.controls or len(node.outputs) != 1 or opdef.stateful \
+            or opdef.function_attrs:
+        return None
+    kernel_def = kernel_table.lookup(opdef.kernel)
+    if kernel_def.kind != kernel_table.KIND_GENERIC:
+        return None
+    try:
+        (value,) = kernel_def.reference(None, (), node.attrs)
+    except Exception:  # noqa: BLE001 - left to fail (or not) at run time, as it would
+        return None
+    return value if isinstance(value, np.ndarray) else None
 
 
 def _with_function_plans(node):

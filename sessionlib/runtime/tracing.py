@@ -18,7 +18,7 @@ from sessionlib import dtypes
 from sessionlib.framework import graph_io
 
 __all__ = ["TraceRequest", "trace_request", "timeline_label", "plan_entries",
-           "fill_step_stats", "add_device_stats", "fill_partition_graphs", "REWRITTEN_FROM",
+           "fill_step_stats", "annotated", "add_device_stats", "fill_partition_graphs", "REWRITTEN_FROM",
            "rewritten_label", "rewritten_node_def", "fused_node_def", "value_names",
            "input_names"]
 
@@ -196,6 +196,15 @@ def _datatype_enum(numpy_dtype):
         return dtypes.as_dtype(numpy_dtype).as_datatype_enum
     except (TypeError, ValueError, KeyError):
         return 0  # DT_INVALID: a dtype without a TF counterpart
+
+
+def annotated(entries, annotations):
+    """`entries` (from `plan_entries`) with each kernel's run-time note (``RunContext.
+    annotations``) added to its node's label: ``"while = While(...) [1000 iterations]"``."""
+    if not annotations:
+        return entries
+    return [(name, f"{label} [{annotations[name]}]" if name in annotations else label, device)
+            for name, label, device in entries]
 
 
 def fill_step_stats(step_stats, entries, times, outputs, epoch_offset_ns):

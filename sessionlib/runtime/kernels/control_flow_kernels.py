@@ -12,6 +12,10 @@ loop itself in C (``_core/control_flow.pyx``). Both check the run's cancellation
 once per iteration: a loop past ``RunOptions.timeout_in_ms`` fails with
 DeadlineExceededError. An error inside a function is re-raised with the inner op's name
 (``[[{{node cond/add}}]]``); the step then adds the ``If``/``While`` op's own.
+
+Tracing: a loop is one node of the step stats (its body's nodes run inside it), whose label
+ends with its iteration count (``[1000 iterations]``, through ``RunContext.annotations``) in
+an in-process traced run.
 """
 
 import time
@@ -51,9 +55,7 @@ def inner_error(function, failure):
 def _run_function(executor, function, ctx, args):
     """Runs `function` on `args` with `executor`; returns its outputs as a list."""
     bound = function.bound(executor)
-    slots = [None] * function.plan.num_slots
-    for number, value in zip(function.feed_slots, args):
-        slots[number] = value
+    slots = function.fresh_slots(args)
     try:
         executor.run_plan(bound, slots, ctx, NodeFailure)
     except NodeFailure as failure:
@@ -92,20 +94,29 @@ def _while_reference(ctx, inputs, attrs):
     cond, body = attrs["cond"], attrs["body"]
     values = list(inputs)
     what = f"the loop {attrs.get('_name', 'While')}"
+    iterations = 0
     while True:
         check_run(ctx, what)
         if not truth(_run_function(executor, cond, ctx, values)[0]):
+            _note_iterations(ctx, attrs, iterations)
             return values
         values = _run_function(executor, body, ctx, values)
+        iterations += 1
+
+
+def _note_iterations(ctx, attrs, iterations):
+    """In a traced run, the loop's iteration count goes into its step stats' label."""
+    if ctx.annotations is not None:
+        ctx.annotations[attrs.get("_name", "While")] = f"{iterations} iterations"
 
 
 def _while_fast(ctx, inputs, attrs):
     executor = get_executor("cython")
     cond, body = attrs["cond"], attrs["body"]
     try:
-        values, _ = core_control_flow.run_while(
-            cond.bound(executor), cond.feed_slots, cond.fetch_slots[0],
-            body.bound(executor), body.feed_slots, body.fetch_slots,
+        values, iterations = core_control_flow.run_while(
+            cond.bound(executor), cond.template(), cond.feed_slots, cond.fetch_slots[0],
+            body.bound(executor), body.template(), body.feed_slots, body.fetch_slots,
             list(inputs), ctx, NodeFailure, executor.run_plan,
             -1.0 if ctx.deadline is None else ctx.deadline)
     except core_control_flow.LoopFailure as failure:
@@ -115,6 +126,7 @@ def _while_fast(ctx, inputs, attrs):
     except core_control_flow.LoopDeadline:
         raise errors.DeadlineExceededError(
             None, None, f"Timed out running the loop {attrs.get('_name', 'While')}") from None
+    _note_iterations(ctx, attrs, iterations)
     return values
 
 
