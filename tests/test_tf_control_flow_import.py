@@ -39,10 +39,9 @@ _DATA = os.path.join(os.path.dirname(__file__), "data", "tf_control_flow")
 
 # Graphs sessionlib runs to TF's values.
 RUNNABLE = ["v2_cond", "v2_while", "v2_nested", "v2_rnn", "v2_grad",
-            "v1_cond", "v1_while", "v1_nested"]
+            "v1_cond", "v1_while", "v1_nested", "v1_rnn"]
 # TF 1 graphs whose control flow is not raised: (name, node the error names).
-REFUSED = [("v1_rnn", "rnn_model/rnn/while/TensorArrayReadV3"),
-           ("v1_grad", "gradients/cond")]
+REFUSED = [("v1_grad", "gradients/cond")]
 
 
 def _graph_def(name):
@@ -67,6 +66,8 @@ def _called_functions(graph_def):
 
 
 def _missing_ops(graph_def):
+    if control_flow_import.needs_raising(graph_def):
+        graph_def = control_flow_import.raise_control_flow(graph_def)
     ops = {n.op for n in graph_def.node}
     ops |= {n.op for f in graph_def.library.function for n in f.node_def}
     ops |= {"StatelessIf", "StatelessWhile", "If", "While"}
@@ -108,7 +109,7 @@ def test_multi_output_arg_names_map_to_flat_indices():
         function_def.flat_output_index(split, "output", 3)
 
 
-@pytest.mark.parametrize("name", ["v1_cond", "v1_while", "v1_nested"])
+@pytest.mark.parametrize("name", ["v1_cond", "v1_while", "v1_nested", "v1_rnn"])
 def test_tf1_control_flow_is_raised(name):
     graph_def = _graph_def(name)
     assert control_flow_import.needs_raising(graph_def)
@@ -129,11 +130,74 @@ def test_unraisable_tf1_control_flow_is_unimplemented(name, where):
         control_flow_import.raise_control_flow(_graph_def(name))
 
 
+def test_tf1_tensor_arrays_are_lifted_onto_lists():
+    raised = control_flow_import.raise_control_flow(_graph_def("v1_rnn"))
+    ops = {n.op for n in raised.node}
+    ops |= {n.op for f in raised.library.function for n in f.node_def}
+    assert not {op for op in ops if op.startswith("TensorArray")}
+    assert {"TensorListReserve", "TensorListScatterIntoExistingList", "TensorListGetItem",
+            "TensorListSetItem", "TensorListGather"} <= ops
+    body = next(f for f in raised.library.function if "body" in f.signature.name)
+    assert sum(arg.type == 0 for arg in body.signature.input_arg) == len(
+        body.signature.input_arg)  # typed at import, from the While's inputs
+
+
+def _tensor_array_graph(extra):
+    """A TF 1 GraphDef (no loop) of a TensorArray written, read, and `extra(nodes)`."""
+    from sessionlib.protos import node_def_pb2
+
+    graph_def = graph_pb2.GraphDef()
+
+    def node(name, op, inputs=(), **attrs):
+        made = node_def_pb2.NodeDef(name=name, op=op, input=list(inputs))
+        for key, value in attrs.items():
+            made.attr[key].CopyFrom(value)
+        graph_def.node.append(made)
+        return made
+
+    from sessionlib.framework import graph_io
+
+    def const(name, value):
+        return node(name, "Const", dtype=graph_io.attr_value_of(tf.as_dtype(value.dtype)),
+                    value=graph_io.attr_value_of(value))
+
+    const("size", np.array(2, np.int32))
+    const("i", np.array(1, np.int32))
+    const("v", np.array([1.5, 2.5], np.float32))
+    node("ta", "TensorArrayV3", ["size"], dtype=graph_io.attr_value_of(tf.float32),
+         element_shape=graph_io.attr_value_of(tf.TensorShape([2])),
+         dynamic_size=graph_io.attr_value_of(False))
+    node("write", "TensorArrayWriteV3", ["ta", "i", "v", "ta:1"],
+         T=graph_io.attr_value_of(tf.float32))
+    node("read", "TensorArrayReadV3", ["ta", "i", "write"],
+         dtype=graph_io.attr_value_of(tf.float32))
+    node("size_of", "TensorArraySizeV3", ["ta", "write"])
+    extra(node)
+    return graph_def
+
+
+def test_tf1_tensor_array_outside_loops_runs(executor):
+    graph_def = _tensor_array_graph(lambda node: None)
+    assert control_flow_import.needs_raising(graph_def)
+    with tf.Graph().as_default():
+        tf.import_graph_def(graph_def, name="")
+        with tf.Session() as sess:
+            read, size = sess.run(["read:0", "size_of:0"])
+    np.testing.assert_array_equal(read, [1.5, 2.5])
+    assert size == 2
+
+
+def test_tf1_tensor_array_gradients_are_unimplemented():
+    graph_def = _tensor_array_graph(
+        lambda node: node("grad", "TensorArrayGradV3", ["ta", "write"]))
+    with pytest.raises(errors.UnimplementedError, match="Cannot import TF 1 control flow at "
+                                                        "node 'grad'.*gradients"):
+        control_flow_import.raise_control_flow(graph_def)
+
+
 def _run_case(name):
     graph_def = _graph_def(name)
-    missing = _missing_ops(graph_def)
-    if missing:
-        pytest.skip(f"ops not registered yet: {missing}")
+    assert not _missing_ops(graph_def)
     data = np.load(os.path.join(_DATA, name + ".npz"))
     feeds = [str(n) for n in data["feed_names"]]
     fetches = [str(n) for n in data["fetch_names"]]
@@ -156,9 +220,7 @@ def test_tf_graph_runs_to_tfs_values(name, executor):
 @pytest.mark.parametrize("name", RUNNABLE)
 def test_export_import_round_trip(name, executor):
     graph_def = _graph_def(name)
-    missing = _missing_ops(graph_def)
-    if missing:
-        pytest.skip(f"ops not registered yet: {missing}")
+    assert not _missing_ops(graph_def)
     with tf.Graph().as_default() as graph:
         tf.import_graph_def(graph_def, name="")
         exported = graph.as_graph_def()
