@@ -187,6 +187,29 @@ def test_tf1_tensor_array_outside_loops_runs(executor):
     assert size == 2
 
 
+def test_tf1_tensor_array_split_concat_close(executor):
+    def extra(node):
+        from sessionlib.framework import graph_io
+
+        node("lengths", "Const", dtype=graph_io.attr_value_of(tf.int64),
+             value=graph_io.attr_value_of(np.array([1, 3], np.int64)))
+        node("rows", "Const", dtype=graph_io.attr_value_of(tf.float32),
+             value=graph_io.attr_value_of(np.arange(4, dtype=np.float32)))
+        node("split", "TensorArraySplitV3", ["ta", "rows", "lengths", "write"],
+             T=graph_io.attr_value_of(tf.float32))
+        node("concat", "TensorArrayConcatV3", ["ta", "split"],
+             dtype=graph_io.attr_value_of(tf.float32))
+        node("close", "TensorArrayCloseV3", ["ta", "^concat"])
+
+    with tf.Graph().as_default():
+        tf.import_graph_def(_tensor_array_graph(extra), name="")
+        with tf.Session() as sess:
+            value, lengths = sess.run(["concat:0", "concat:1"])
+            sess.run("close")
+    np.testing.assert_array_equal(value, [0, 1, 2, 3])
+    np.testing.assert_array_equal(lengths, [1, 3])
+
+
 def test_tf1_tensor_array_gradients_are_unimplemented():
     graph_def = _tensor_array_graph(
         lambda node: node("grad", "TensorArrayGradV3", ["ta", "write"]))
