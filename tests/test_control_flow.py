@@ -387,3 +387,43 @@ def test_traced_run_shows_the_loop_with_its_iterations(executor):
               for node in dev.node_stats if node.node_name == "loop"]
     assert len(labels) == 1 and labels[0].startswith("loop = StatelessWhile(")
     assert labels[0].endswith("[25 iterations]")
+
+
+def test_loop_reading_a_variable_goes_to_the_variable(executor):
+    with tf.device("/cpu:0"):
+        v = tf.Variable([1.0, 2.0])
+    with tf.device("/cpu:1"):
+        # A loop that captures the variable's handle is placed with the variable, as any
+        # op taking a resource is; its body reads the variable at each iteration.
+        _, out = tf.while_loop(lambda i, a: i < 3,
+                               lambda i, a: (i + 1, a + v + tf.cond(i > 0, lambda: v,
+                                                                    lambda: v * 0.0)),
+                               [tf.constant(0), tf.zeros([2])])
+    with tf.Session(config=two_devices()) as sess:
+        sess.run(tf.global_variables_initializer())
+        np.testing.assert_allclose(sess.run(out), [5.0, 10.0])
+        sess.run(v.assign([0.0, 1.0]))
+        np.testing.assert_allclose(sess.run(out), [0.0, 5.0])
+
+
+def test_scopes_opened_on_the_outer_graph_apply_inside_a_branch(executor):
+    p = tf.placeholder(tf.bool, [])
+    x = tf.constant([1.0, 2.0, 3.0, 4.0])
+    v = tf.Variable(0)
+    outer = tf.get_default_graph()
+
+    def true_fn():
+        with tf.name_scope("inner"):
+            shaped = tf.reshape(x, [2, 2])       # built through x's (outer) graph
+        with outer.control_dependencies([v.assign_add(1)]):
+            (gated,) = tf.tuple([x])
+        return tf.reduce_sum(shaped) + tf.reduce_sum(gated)
+
+    y = tf.cond(p, true_fn, lambda: tf.constant(0.0))
+    names = [op.name for op in y.op.get_attr("then_branch").graph.get_operations()]
+    assert "cond/inner/Reshape" in names
+    assert not any(op.type == "Reshape" for op in outer.get_operations())
+    with tf.Session() as sess:
+        sess.run(tf.global_variables_initializer())
+        assert sess.run(y, {p: True}) == 20.0
+        assert sess.run(v.value()) == 1

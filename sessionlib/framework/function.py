@@ -127,11 +127,17 @@ class FuncGraph(graph_lib.Graph):
             self.capture_inputs.append(placeholder)
         return placeholder
 
-    @contextlib.contextmanager
     def control_dependencies(self, control_inputs):
         """`Graph.control_dependencies`; outer ops go to `outer_control_inputs` instead."""
+        function = self._tracing_function()
+        if function is not None:
+            return function.control_dependencies(control_inputs)
+        return self._control_dependencies_here(control_inputs)
+
+    @contextlib.contextmanager
+    def _control_dependencies_here(self, control_inputs):
         if control_inputs is None:
-            with super().control_dependencies(None):
+            with self._control_dependencies(None):
                 yield
             return
         inner = []
@@ -147,7 +153,7 @@ class FuncGraph(graph_lib.Graph):
                 self._add_outer_control(op)
             else:
                 inner.append(item)
-        with super().control_dependencies(inner):
+        with self._control_dependencies(inner):
             yield
 
     def _add_outer_control(self, op):

@@ -398,9 +398,9 @@ class Graph:
         default, as TF's ``_get_graph_from_inputs`` rule has it: an op helper that enters the
         graph of its (outer) inputs builds into the function, which captures them.
         """
-        current = get_default_graph()
-        if current is not self and current._captures_from(self):
-            return current._as_default_exactly()
+        function = self._tracing_function()
+        if function is not None:
+            return function._as_default_exactly()
         return self._as_default_exactly()
 
     @contextlib.contextmanager
@@ -532,8 +532,27 @@ class Graph:
             name = f"{name}_{count - 1}"
         return name
 
-    @contextlib.contextmanager
+    def _tracing_function(self):
+        """The function graph being traced in this graph (the default graph, when it captures
+        from this one), else None: scopes opened on this graph then belong to it."""
+        current = get_default_graph()
+        if current is not self and current._captures_from(self):
+            return current
+        return None
+
     def name_scope(self, name):
+        """Opens a name scope; yields its prefix with a trailing '/' (or '').
+
+        While a function is traced in this graph, the scope opens in the function's graph,
+        where the ops built in it go (see `as_default`).
+        """
+        function = self._tracing_function()
+        if function is not None:
+            return function.name_scope(name)
+        return self._name_scope(name)
+
+    @contextlib.contextmanager
+    def _name_scope(self, name):
         """Opens a name scope; yields its prefix with a trailing '/' (or '').
 
         A name ending in '/' re-enters that exact scope; None or '' returns to the top level.
@@ -672,8 +691,19 @@ class Graph:
             op._device = device
         op._attrs[COLOCATION_ATTR] = sorted(groups)
 
-    @contextlib.contextmanager
     def control_dependencies(self, control_inputs):
+        """Ops made inside the block run only after every op in `control_inputs`.
+
+        While a function is traced in this graph, the block applies to the function's graph,
+        where the ops built in it go (see `as_default`).
+        """
+        function = self._tracing_function()
+        if function is not None:
+            return function.control_dependencies(control_inputs)
+        return self._control_dependencies(control_inputs)
+
+    @contextlib.contextmanager
+    def _control_dependencies(self, control_inputs):
         """Ops made inside the block run only after every op in `control_inputs`.
 
         Args:
@@ -775,11 +805,10 @@ class Graph:
             # A function is being traced in this graph (a cond branch, a loop body, tf.data's
             # map) and an op helper built on the graph of its inputs: the op belongs to the
             # function's graph, which captures this graph's tensors. (A name ending in '/' was
-            # scoped in this graph, whose name scope the function's graph shares.)
-            if name is not None and str(name).endswith("/"):
-                name = str(name)[:-1]
-                if tracing._op_by_name_or_none(name) is not None:  # named in another scope
-                    name = name.rsplit("/", 1)[-1]
+            # scoped in the function's graph too: `name_scope` opens there meanwhile.)
+            if name is not None and str(name).endswith("/") and \
+                    tracing._op_by_name_or_none(str(name)[:-1]) is not None:
+                name = str(name)[:-1].rsplit("/", 1)[-1]
             return tracing.create_op(op_type, inputs, attrs, name=name, device=device)
         opdef = registry.get(op_type)
         attrs = dict(attrs or {})

@@ -425,7 +425,7 @@ class Worker:
             cancellation = ctx.cancellation
             check = channel.deadline_check(deadline, lambda: cancellation.cancelled)
             ctx.rendezvous = partition.RunRendezvous(self.rendezvous, store, run_slots,
-                                                     generation, check)
+                                                     generation, check, state.memory)
         else:
             ctx.rendezvous = None
         times = None
@@ -437,11 +437,12 @@ class Worker:
             if trace:
                 # Only a traced run pays for the timestamps (the executor's traced loop).
                 count = entry.num_nodes
-                times, outputs = np.zeros((count, 4), dtype=np.int64), [()] * count
+                # Seven columns: the timestamps and the account's figures per node.
+                times, outputs = np.zeros((count, 7), dtype=np.int64), [()] * count
                 if ctx.rendezvous is not None:
                     ctx.rendezvous.handed_over = {}
                 entry.executor.run_plan_traced(entry.bound, slots, ctx, failures.NodeFailure,
-                                               times, outputs)
+                                               times, outputs, account)
                 if entry.sends:
                     _end_sends_at_hand_over(times, entry.sends, ctx.rendezvous.handed_over)
             else:
@@ -535,8 +536,8 @@ def _trace_reply(executor, times, outputs):
                    int(nbytes)) for dtype, shape, nbytes in node_outputs]
                  for node_outputs in outputs]
     thread = threading.current_thread()
-    return (os.getpid(), threading.get_native_id(), thread.name, (times + offset).tobytes(),
-            described)
+    times[:, :4] += offset     # (the other columns are memory figures)
+    return (os.getpid(), threading.get_native_id(), thread.name, times.tobytes(), described)
 
 
 def worker_main(conn, index, threads, lane_block_name, rendezvous_name, budget=None,
