@@ -15,7 +15,9 @@ imported and ran every graph as written, rejecting nothing:
   (``TensorListReserve``/``SetItem``/``Stack``); a cond with a stateful op in a branch
   (``If``); a resource variable read in a cond and ``assign_add``-ed in a loop body
   (``If``/``While``, the reads captured as the variable's handle);
-* `_own_control_flow_graph` below, all of that in one graph, to the values the test asserts.
+* `_own_control_flow_graph` below, all of that in one graph, to the values the test asserts;
+* sessionlib's re-export of every runnable graph here (the v2 ones, v2_grad's Optional ops
+  included, and the raised v1 ones, v1_rnn's TensorArrays as TensorLists), to TF's values.
 What sessionlib writes differs from TF's own in two harmless ways: no
 ``_lower_using_switch_merge`` attr (TF then runs the functional ops as they are instead of
 lowering them to Switch/Merge), and arg names made from placeholder names (``arg0_1``,
