@@ -1136,8 +1136,12 @@ class name_scope:  # noqa: N801 - TF's public name, used as a function
 def _graph_of_values(values):
     """The graph the graph elements among `values` belong to (None when there are none).
 
+    A function graph (a cond branch, a loop body) captures the tensors of the graphs it is
+    traced in, so values of a function graph and of its enclosing graphs belong to the
+    function graph, as TF picks the innermost graph of an op's inputs.
+
     Raises:
-      ValueError: if they belong to different graphs.
+      ValueError: if they belong to unrelated graphs.
     """
     graph, first = None, None
     for value in values:
@@ -1150,7 +1154,10 @@ def _graph_of_values(values):
         if graph is None:
             graph, first = element.graph, element
         elif element.graph is not graph:
-            raise ValueError(f"{element} must be from the same graph as {first}.")
+            if element.graph._captures_from(graph):
+                graph, first = element.graph, element
+            elif not graph._captures_from(element.graph):
+                raise ValueError(f"{element} must be from the same graph as {first}.")
     return graph
 
 
