@@ -292,6 +292,27 @@ class Operation:
                   if isinstance(g, str) and g.startswith(COLOCATION_PREFIX)]
         return groups or [COLOCATION_PREFIX + self._name]
 
+    # ---- in-place changes (the control-flow gradients expose a function's intermediates as
+    # extra outputs and loop variables of the op calling it); each bumps the graph version,
+    # so compiled steps are rebuilt.
+
+    def _add_outputs(self, specs):
+        """Appends outputs of ``(dtype, TensorShape)`` `specs`; returns the new Tensors."""
+        start = len(self._outputs)
+        new = [Tensor(self, start + i, dtype, shape) for i, (dtype, shape) in enumerate(specs)]
+        self._outputs = self._outputs + tuple(new)
+        self._graph._bump_version()
+        return new
+
+    def _add_inputs(self, tensors):
+        """Appends input `tensors` (of this op's graph)."""
+        self._inputs = self._inputs + tuple(tensors)
+        self._graph._bump_version()
+
+    def _set_attr(self, name, value):
+        self._attrs[name] = value
+        self._graph._bump_version()
+
     def _add_control_input(self, op):
         if op not in self._control_inputs:
             self._control_inputs.append(op)

@@ -1,4 +1,5 @@
-"""Gradients of the functional control flow ops: ``If``/``StatelessIf``, ``While``/``StatelessWhile``.
+"""Gradients of the functional control flow ops:
+``If``/``StatelessIf``, ``While``/``StatelessWhile``.
 
 Design: TF 2's (cond_v2 and while_v2 gradients), written for this library's graph model.
 
@@ -22,8 +23,9 @@ each such tensor through a *resolver* that says what stands for it in the gradie
     ``While`` (an ``EmptyTensorList`` input, a ``TensorListPushBack`` of the value in the
     body), and the backward body pops one element per iteration, in reverse.
 
-Changing a forward op in place (extra outputs, extra loop variables) bumps the versions of its
-graph and of its functions' graphs, so compiled steps and `FunctionPlan`s are rebuilt. The
+Changing a forward op in place (extra outputs, extra loop variables:
+`Operation._add_outputs`, ``_add_inputs``, ``_set_attr``) bumps the versions of its graph
+and of its functions' graphs, so compiled steps and `FunctionPlan`s are rebuilt. The
 intermediates a forward op hands out are remembered on it (``_grad_intermediates``), so a
 second `tf.gradients` reuses them.
 
@@ -104,15 +106,6 @@ def _bump(*graphs):
         graph._bump_version()
 
 
-def _set_outputs(op, specs):
-    """Appends outputs of (dtype, shape) `specs` to `op`, in place; returns the new Tensors."""
-    start = len(op._outputs)
-    new = [graph_lib.Tensor(op, start + i, dtype, shape) for i, (dtype, shape) in
-           enumerate(specs)]
-    op._outputs = op._outputs + tuple(new)
-    return new
-
-
 def _intermediates(op):
     cache = getattr(op, "_grad_intermediates", None)
     if cache is None:
@@ -151,9 +144,9 @@ def _if_output_of(op, branch_index, tensor):
                                 else _scalar_dummy(function.graph, tensor))
     own, other = functions[branch_index].outputs[-1], functions[1 - branch_index].outputs[-1]
     shape = own.shape.most_specific_compatible_shape(other.shape)
-    op._attrs["Tout"] = list(op._attrs["Tout"]) + [tensor.dtype._base]
-    op._attrs["output_shapes"] = list(op._attrs["output_shapes"]) + [shape]
-    (output,) = _set_outputs(op, [(tensor.dtype._base, shape)])
+    op._set_attr("Tout", list(op.get_attr("Tout")) + [tensor.dtype._base])
+    op._set_attr("output_shapes", list(op.get_attr("output_shapes")) + [shape])
+    (output,) = op._add_outputs([(tensor.dtype._base, shape)])
     cache[key] = output.value_index
     _bump(op.graph, functions[0].graph, functions[1].graph)
     return output
@@ -269,10 +262,10 @@ def _while_accumulator(op, tensor):
     body.inputs.append(handle)
     body.outputs.append(pushed)
     cond.inputs.append(cond_arg)
-    op._inputs = op._inputs + (empty,)
-    op._attrs["T"] = list(op._attrs["T"]) + [dtypes.variant]
-    op._attrs["output_shapes"] = list(op._attrs["output_shapes"]) + [TensorShape([])]
-    (output,) = _set_outputs(op, [(dtypes.variant, TensorShape([]))])
+    op._add_inputs([empty])
+    op._set_attr("T", list(op.get_attr("T")) + [dtypes.variant])
+    op._set_attr("output_shapes", list(op.get_attr("output_shapes")) + [TensorShape([])])
+    (output,) = op._add_outputs([(dtypes.variant, TensorShape([]))])
     list_ops.set_handle_data(output, dtype, tensor.shape)
     cache[tensor] = output.value_index
     _bump(outer, body_graph, cond.graph)

@@ -18,6 +18,11 @@ Only floating-point (and complex) tensors carry gradients; an integer output get
 so does an input reached only through ``StopGradient``, `stop_gradients` or an op declared
 not differentiable. A Variable in `xs` stands for its resource handle: every read of it
 passes its gradient back to the handle, and the gradients of all reads are summed.
+
+Inside a function being traced (a loop body, a cond branch), the gradient ops are built in
+that function, which captures what they use; the control-flow gradients
+(``ops/control_flow_grad.py``) rely on this to differentiate a forward function from within
+its gradient function.
 """
 
 import collections

@@ -210,7 +210,7 @@ class TensorList:
                 raise _invalid(f"Trying to add two tensors with incompatible element shapes. "
                                f"One is {list(a.shape)} and the other is {list(b.shape)}")
             else:
-                summed.append(a + b)
+                summed.append(np.asarray(a + b))   # 0-d arrays add to a numpy scalar
         return self._derived(summed, element_shape=merge_shapes(self.element_shape,
                                                                 other.element_shape))
 
