@@ -11,6 +11,8 @@ import pytest
 
 import sessionlib as tf
 
+from _gradient_check import GradCase, case_ids, check_case
+
 from test_rnn_cells import (_np_reverse, _run_rnn, np_basic_lstm, np_basic_rnn, np_gru,
                             np_static_rnn)
 
@@ -214,3 +216,118 @@ def test_errors():
     with pytest.raises(TypeError, match="is not an RNNCell"):
         tf.nn.dynamic_rnn(object(), x, dtype=tf.float32)
 
+
+
+# ---- gradients and training ---------------------------------------------------------------
+
+def _seeded_initializer(seed):
+    """Initializes each variable with seeded normal values of its shape (scaled by 0.5)."""
+    rng = np.random.RandomState(seed)
+
+    def initializer(shape, dtype=None, partition_info=None):
+        return tf.constant(rng.randn(*shape) * 0.5, dtype=dtype)
+
+    return initializer
+
+
+class _TensorLSTMCell(rc.RNNCell):
+    """BasicLSTMCell's arithmetic on given weight tensors (which the loop captures), so that
+    the numeric check can differentiate with respect to the weights too."""
+
+    def __init__(self, kernel, bias):
+        super().__init__()
+        self._weights = kernel, bias
+
+    @property
+    def state_size(self):
+        return rc.LSTMStateTuple(3, 3)
+
+    @property
+    def output_size(self):
+        return 3
+
+    def call(self, inputs, state):
+        kernel, bias = self._weights
+        z = tf.matmul(tf.concat([inputs, state.h], 1), kernel) + bias
+        i, j, f, o = tf.split(z, 4, axis=1)
+        c = state.c * tf.sigmoid(f + 1.0) + tf.sigmoid(i) * tf.tanh(j)
+        h = tf.tanh(c) * tf.sigmoid(o)
+        return h, rc.LSTMStateTuple(c, h)
+
+
+def _dynamic_lstm(x, c, h, kernel, bias):
+    outputs, state = tf.nn.dynamic_rnn(_TensorLSTMCell(kernel, bias), x,
+                                       sequence_length=[4, 2, 0],
+                                       initial_state=rc.LSTMStateTuple(c, h))
+    return [outputs, state.c, state.h]
+
+
+_RNG = np.random.RandomState(0)
+GRADIENT_CASES = [
+    GradCase("StatelessWhile", _dynamic_lstm,
+             [_RNG.randn(3, 4, 2), _RNG.randn(3, 3), _RNG.randn(3, 3), _RNG.randn(5, 12) * 0.5,
+              _RNG.randn(12) * 0.1], id="dynamic_rnn_inputs_state_weights"),
+]
+
+
+@pytest.mark.parametrize("case", GRADIENT_CASES, ids=case_ids(GRADIENT_CASES))
+def test_gradients_match_numeric(case, executor):
+    check_case(case)
+
+
+def test_weight_gradients_equal_static_rnns(executor):
+    # static_rnn's gradients are checked numerically in test_grad_* / test_rnn_cells; the
+    # loop's must equal them for the same cell and weights.
+    x_np = _batch_major(steps=5)
+    x = tf.constant(x_np)
+    lengths = [5, 3, 0, 2]
+    cell = rc.GRUCell(3)
+    with tf.variable_scope("w", initializer=_seeded_initializer(4)):
+        outputs, state = tf.nn.dynamic_rnn(cell, x, sequence_length=lengths, dtype=tf.float32)
+        static_out, static_state = tf.nn.static_rnn(cell, tf.unstack(x, 5, axis=1),
+                                                    sequence_length=lengths, dtype=tf.float32,
+                                                    scope="rnn")
+    weights = tf.trainable_variables()
+    assert len(weights) == 4
+    loss = tf.reduce_sum(tf.sin(outputs)) + tf.reduce_sum(state * state)
+    static_loss = (tf.reduce_sum(tf.sin(tf.stack(static_out, 1)))
+                   + tf.reduce_sum(static_state * static_state))
+    grads = tf.gradients(loss, weights + [x])
+    static_grads = tf.gradients(static_loss, weights + [x])
+    with tf.Session() as sess:
+        sess.run(tf.global_variables_initializer())
+        got, expected = sess.run([grads, static_grads])
+    for g, e in zip(got, expected):
+        np.testing.assert_allclose(g, e, rtol=1e-4, atol=1e-5)
+
+
+def _sequence_data(count=256, steps=6, depth=3, seed=0):
+    rng = np.random.default_rng(seed)
+    data = rng.standard_normal((count, steps, depth)).astype(np.float32)
+    return data, (data[:, :, 0].sum(axis=1) > 0).astype(np.int64)
+
+
+@pytest.mark.parametrize("kind", ["dynamic", "static"])
+def test_an_lstm_classifier_trains(executor, kind):
+    data, labels = _sequence_data()
+    tf.set_random_seed(1)
+    x = tf.placeholder(tf.float32, [None, 6, 3])
+    y = tf.placeholder(tf.int64, [None])
+    lengths = tf.placeholder(tf.int32, [None])
+    cell = rc.BasicLSTMCell(16)
+    if kind == "dynamic":
+        outputs, state = tf.nn.dynamic_rnn(cell, x, sequence_length=lengths, dtype=tf.float32)
+    else:
+        outputs, state = tf.nn.static_rnn(cell, tf.unstack(x, 6, axis=1),
+                                          sequence_length=lengths, dtype=tf.float32)
+    logits = tf.layers.dense(state.h, 2)
+    loss = tf.losses.sparse_softmax_cross_entropy(y, logits)
+    train = tf.train.AdamOptimizer(0.02).minimize(loss)
+    feed = {x: data, y: labels, lengths: np.full(len(data), 6, np.int32)}
+    with tf.Session() as sess:
+        sess.run(tf.global_variables_initializer())
+        before = sess.run(loss, feed)
+        for _ in range(40):
+            sess.run(train, feed)
+        after = sess.run(loss, feed)
+    assert after < 0.5 * before, (before, after)
