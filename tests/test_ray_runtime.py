@@ -143,3 +143,17 @@ def test_a_killed_actor_fails_the_run_and_the_next_session_recreates_it():
     with tf.Session(TARGET, config=devices(3)) as fresh:
         assert fresh.list_devices()[2].pid != old_pid
         assert fresh.run(c, {a: 3.0}) == 12.0
+
+
+def test_readme_scale_out_example(capsys):
+    """The README's "Scale out" block (a ```py block: test_readme.py runs ```python blocks
+    without Ray) runs here, on the module's instance, and prints what it says."""
+    import re
+
+    readme = open(os.path.join(os.path.dirname(__file__), "..", "README.md")).read()
+    section = re.search(r"^## Scale out\n(.*?)^## ", readme, re.M | re.S).group(1)
+    source = re.search(r"^```py\n(.*?)^```", section, re.M | re.S).group(1)
+    exec(compile(source, "README.md scale out", "exec"), {"__name__": "__main__"})
+    lines = capsys.readouterr().out.splitlines()
+    assert [line.split()[0] for line in lines[:2]] == [WORKER.format(0), WORKER.format(1)]
+    assert lines[2] == "41.0"
