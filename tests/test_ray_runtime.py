@@ -157,3 +157,60 @@ def test_readme_scale_out_example(capsys):
     lines = capsys.readouterr().out.splitlines()
     assert [line.split()[0] for line in lines[:2]] == [WORKER.format(0), WORKER.format(1)]
     assert lines[2] == "41.0"
+
+
+def test_close_cancels_a_run_in_flight_on_the_actors():
+    import threading
+
+    with tf.device(WORKER.format(1)):
+        queue = tf.FIFOQueue(2, tf.float32, name="close_q")
+        take = queue.dequeue()
+    sess = tf.Session(TARGET, config=devices(2))
+    outcome = []
+
+    def blocked_run():
+        try:
+            sess.run(take)
+            outcome.append("returned")
+        except Exception as err:  # noqa: BLE001 - the test checks which
+            outcome.append(err)
+
+    runner = threading.Thread(target=blocked_run)
+    runner.start()
+    time.sleep(1.0)
+    start = time.monotonic()
+    sess.close()
+    runner.join(10)
+    assert not runner.is_alive() and time.monotonic() - start < 5
+    assert isinstance(outcome[0], errors.CancelledError), outcome
+
+
+def test_a_device_killed_during_a_run_fails_the_devices_that_wait_for_it():
+    # CPU:3 blocks in a dequeue; CPU:0 waits for its value. CPU:3's actor is killed meanwhile.
+    with tf.device(WORKER.format(3)):
+        queue = tf.FIFOQueue(2, tf.float32, name="kill_q")
+        taken = queue.dequeue()
+    with tf.device(WORKER.format(0)):
+        out = taken + 1.0
+    import threading
+
+    sess = tf.Session(TARGET, config=devices(4))
+    outcome = []
+    runner = threading.Thread(target=lambda: outcome.append(_error_of(sess.run, out)))
+    runner.start()
+    time.sleep(1.0)
+    ray.kill(ray.get_actor("device" + WORKER.format(3), namespace=ray_runtime.NAMESPACE))
+    start = time.monotonic()
+    runner.join(10)
+    assert not runner.is_alive() and time.monotonic() - start < 5
+    assert isinstance(outcome[0], (errors.UnavailableError, errors.AbortedError)), outcome
+    assert "CPU:3" in str(outcome[0])
+    sess.close()
+
+
+def _error_of(function, *args):
+    try:
+        function(*args)
+    except Exception as err:  # noqa: BLE001 - the caller checks which
+        return err
+    return None
