@@ -150,7 +150,13 @@ class RayDevice:
 
         if threads:
             from sessionlib._core import elementwise
+            from sessionlib.runtime import worker
 
+            # The node's cores are shared by its devices: OpenMP kernels and BLAS get this
+            # device's share (numpy, so BLAS, is loaded already: its own setter is used).
+            for variable in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+                os.environ[variable] = str(threads)
+            worker.limit_blas_threads(threads)
             elementwise.set_num_threads(threads)
         self.name = name
         self.resources = context.ResourceContainer(name)
