@@ -83,3 +83,31 @@ def _child_env():
     root = __file__.rsplit("/tests/", 1)[0]
     env["PYTHONPATH"] = root + (":" + env["PYTHONPATH"] if env.get("PYTHONPATH") else "")
     return env
+
+
+def test_cluster_def_has_tfs_wire_format():
+    config = tf.ConfigProto()
+    job = config.cluster_def.job.add(name="worker")
+    job.tasks[0] = "a:1"
+    job.tasks[1] = "b:2"
+    # The bytes of TF 2.21's ConfigProto(cluster_def=tf.train.ClusterSpec(
+    # {'worker': ['a:1', 'b:2']}).as_cluster_def()).SerializeToString().
+    tf_bytes = b"r\x1c\n\x1a\n\x06worker\x12\x07\x08\x01\x12\x03b:2\x12\x07\x08\x00\x12\x03a:1"
+    parsed = tf.ConfigProto.FromString(tf_bytes)
+    assert dict(parsed.cluster_def.job[0].tasks) == {0: "a:1", 1: "b:2"}
+    assert parsed == config
+
+
+def test_cluster_devices_follow_device_count_and_cluster_def():
+    from sessionlib.runtime import ray_runtime
+
+    config = tf.ConfigProto(device_count={"CPU": 2})
+    assert ray_runtime.device_names(config) == [
+        "/job:worker/replica:0/task:0/device:CPU:0", "/job:worker/replica:0/task:0/device:CPU:1"]
+    job = config.cluster_def.job.add(name="worker")
+    job.tasks[0], job.tasks[3] = "x:1", "y:1"
+    assert ray_runtime.device_names(config)[2:] == [
+        "/job:worker/replica:0/task:3/device:CPU:0", "/job:worker/replica:0/task:3/device:CPU:1"]
+    config.cluster_def.job[0].name = "ps"
+    with pytest.raises(errors.InvalidArgumentError, match="job 'worker'"):
+        ray_runtime.device_names(config)

@@ -169,10 +169,11 @@ class RayDevice:
     # ---- control ---------------------------------------------------------------------------
 
     def describe(self):
-        """``(pid, node address)`` of this actor."""
+        """``(pid, node address, node id)`` of this actor."""
         import ray
 
-        return os.getpid(), ray.util.get_node_ip_address()
+        return (os.getpid(), ray.util.get_node_ip_address(),
+                ray.get_runtime_context().get_node_id())
 
     def install(self, session, key, payload, executor_name, peers):
         """Installs a partition plan under `key` (see the module docstring).

@@ -12,8 +12,8 @@ optional extra (``pip install 'sessionlib[ray]'``) and is imported only for such
   set, else `DEFAULT_CONNECT_TIMEOUT_S`. The address is probed with a TCP connect first, and
   ``ray.init`` runs in a helper thread that the client stops waiting for at the timeout, so
   a cluster that accepts the connection but never answers does not hang the session either.
-* Devices. TF's distributed names, ``/job:worker/replica:0/task:<k>/device:CPU:<j>``; this
-  first slice puts ``device_count['CPU']`` devices on task 0. Each device is one actor of
+* Devices. TF's distributed names, ``/job:worker/replica:0/task:<k>/device:CPU:<j>``:
+  ``device_count['CPU']`` devices on each task (see Tasks below). Each device is one actor of
   `ray_device.RayDevice`, named after the device in the `NAMESPACE` namespace, detached, and
   made on first need (``get_if_exists``): later sessions, from this client or another one,
   reuse it, and with it the resources in its containers (variables live on their actor, as
@@ -33,8 +33,10 @@ optional extra (``pip install 'sessionlib[ray]'``) and is imported only for such
 * Reset. `reset` clears the named containers (or all of them) on every device actor of the
   cluster; the client closes the sessions on the target.
 
-Not done yet (see the task notes): several tasks (one per node, or per placement-group
-bundle) and ``cluster_def``, emulated GPUs, step stats in traces (partition graphs are
+Tasks. ``ConfigProto.cluster_def`` (its job "worker") says how many tasks: task k runs on the
+k-th alive node, the client's node first (on a one-node cluster every task shares the node).
+
+Not done yet (see the task notes): placement-group bundles for tasks, emulated GPUs, step stats in traces (partition graphs are
 filled), memory accounting, session-handle tensors kept on the devices, Saver on the
 cluster, and the benchmarks.
 
@@ -60,6 +62,9 @@ __all__ = ["SCHEME", "NAMESPACE", "DEFAULT_CONNECT_TIMEOUT_S", "is_ray_target", 
 SCHEME = "ray://"
 NAMESPACE = "sessionlib"
 DEFAULT_CONNECT_TIMEOUT_S = 30.0
+# Starting a device actor starts a Python process on its node, which takes seconds on a busy
+# node: the wait for a new actor is at least this long, whatever the connect timeout.
+START_TIMEOUT_S = 120.0
 JOB = "worker"
 _WAIT_SLICE_S = 0.1
 _GRACE_S = 1.0            # how long the other devices may take to stop after one failed
@@ -192,29 +197,61 @@ def shutdown():
 
 
 def device_names(config):
-    """The devices of a session on the cluster: ``device_count['CPU']`` CPUs on task 0."""
+    """The devices of a session on the cluster: ``device_count['CPU']`` CPUs on each task of
+    the job "worker" of ``config.cluster_def`` (one task, task 0, without a cluster_def).
+
+    Raises:
+      NotFoundError: for ``device_count={'CPU': 0}``.
+      InvalidArgumentError: for a cluster_def without a job "worker", or without tasks.
+    """
     count = dict(config.device_count).get("CPU", 1)
     if count < 1:
         raise errors.NotFoundError(None, None, "No CPU devices are available "
                                    "(ConfigProto.device_count['CPU'] is 0)")
-    return [f"/job:{JOB}/replica:0/task:0/device:CPU:{index}" for index in range(count)]
+    tasks = [0]
+    if config.cluster_def.job:
+        jobs = {job.name: job for job in config.cluster_def.job}
+        if JOB not in jobs or not jobs[JOB].tasks:
+            raise errors.InvalidArgumentError(
+                None, None, f"On a Ray cluster, ConfigProto.cluster_def must have a job "
+                f"'{JOB}' with its tasks; it has {sorted(jobs)}")
+        tasks = sorted(jobs[JOB].tasks)
+    return [f"/job:{JOB}/replica:0/task:{task}/device:CPU:{index}"
+            for task in tasks for index in range(count)]
+
+
+def _task_of(device):
+    return int(device.split("/task:", 1)[1].split("/", 1)[0])
+
+
+def _task_nodes(ray):
+    """The alive nodes of the cluster in task order, as ``(node id, CPUs)``: the driver's
+    node first (task 0 runs beside the client when it can), then by node id."""
+    here = ray.get_runtime_context().get_node_id()
+    nodes = [(node["NodeID"], int(node["Resources"].get("CPU", 1)))
+             for node in ray.nodes() if node.get("Alive")]
+    return sorted(nodes, key=lambda node: (node[0] != here, node[0]))
 
 
 def _actor_name(device):
     return "device" + device
 
 
-def _device_actor(ray, device, threads):
-    """The actor of `device`: the running one, or a new one (named and detached)."""
+def _device_actor(ray, device, threads, node_id):
+    """The actor of `device`: the running one, or a new one (named and detached) on the node
+    `node_id`."""
     global _actor_class
+    from ray.util.scheduling_strategies import NodeAffinitySchedulingStrategy
+
     if _actor_class is None:
         from sessionlib.runtime import ray_device
 
         _actor_class = ray.remote(ray_device.RayDevice)
     return _actor_class.options(
         name=_actor_name(device), namespace=NAMESPACE, lifetime="detached",
-        get_if_exists=True, max_concurrency=_MAX_CONCURRENCY, num_cpus=0,
-        max_restarts=0).remote(device, threads)
+        get_if_exists=True, max_concurrency=_MAX_CONCURRENCY, num_cpus=0, max_restarts=0,
+        scheduling_strategy=NodeAffinitySchedulingStrategy(node_id, soft=False)
+    ).remote(device, threads)
 
 
 def _unavailable(device, cause):
@@ -238,9 +275,10 @@ def _ask(ray, calls, timeout_s, what):
 
 
 class ClusterDeviceAttributes(interface.DeviceAttributes):
-    """A device of `Session.list_devices()` on a cluster: also its node's address."""
+    """A device of `Session.list_devices()` on a cluster: also its node's address and Ray
+    node id."""
 
-    __slots__ = ("address",)
+    __slots__ = ("address", "node_id")
 
 
 class RayRuntime(interface.Runtime):
@@ -259,20 +297,28 @@ class RayRuntime(interface.Runtime):
     def __init__(self, graph, placer, fuse, session_id, executor_name, rewrites=None,
                  timeout_s=DEFAULT_CONNECT_TIMEOUT_S):
         super().__init__(graph, placer, fuse, rewrites)
-        import os
-
         self.ray = ray = _ray()
         self.session_id = f"{_CLIENT}/{session_id}"
         self.executor_name = executor_name
         self.timeout_s = timeout_s
-        # Kernel threads per device: the node's cores shared by its devices (one node now).
-        threads = max(1, (os.cpu_count() or 1) // len(self.device_names))
-        self.actors = [_device_actor(ray, name, threads) for name in self.device_names]
+        # Task k runs on the k-th node (modulo the nodes there are: on a one-node cluster all
+        # tasks share it); its devices share the node's cores for their kernel threads.
+        nodes = _task_nodes(ray)
+        tasks = [_task_of(name) for name in self.device_names]
+        task_rank = {task: rank for rank, task in enumerate(sorted(set(tasks)))}
+        placed = [nodes[task_rank[task] % len(nodes)] for task in tasks]
+        per_node = {}
+        for node_id, _ in placed:
+            per_node[node_id] = per_node.get(node_id, 0) + 1
+        self.actors = [_device_actor(ray, name, max(1, cpus // per_node[node_id]), node_id)
+                       for name, (node_id, cpus) in zip(self.device_names, placed)]
         self.actor_of = dict(zip(self.device_names, self.actors))
         described = _ask(ray, [(name, actor.describe.remote()) for name, actor
-                               in zip(self.device_names, self.actors)], timeout_s, "start")
-        self.pids = [pid for pid, _ in described]
-        self.addresses = [address for _, address in described]
+                               in zip(self.device_names, self.actors)],
+                         max(timeout_s, START_TIMEOUT_S), "start")
+        self.pids = [pid for pid, _, _ in described]
+        self.addresses = [address for _, address, _ in described]
+        self.nodes = [node for _, _, node in described]
         self.closed = False
         # Client-side bookkeeping only: the resources live on the actors.
         self.resources = context.ResourceContainer(session_id)
@@ -283,11 +329,12 @@ class RayRuntime(interface.Runtime):
 
     def list_devices(self):
         listed = []
-        for device, address in zip(super().list_devices(), self.addresses):
+        for device, address, node_id in zip(super().list_devices(), self.addresses,
+                                            self.nodes):
             entry = ClusterDeviceAttributes(device.name, device.device_type,
                                             device.memory_limit_bytes, device.incarnation,
                                             device.pid)
-            entry.address = address
+            entry.address, entry.node_id = address, node_id
             listed.append(entry)
         return listed
 
