@@ -214,3 +214,30 @@ def _error_of(function, *args):
     except Exception as err:  # noqa: BLE001 - the caller checks which
         return err
     return None
+
+
+def test_small_and_large_values_of_each_kind_cross_intact():
+    # Small arrays travel inside the messages, large ones and strings as Ray objects.
+    feeds = {
+        "f32": np.arange(6, dtype=np.float32).reshape(2, 3),
+        "i64": np.array([1 << 40, -3], np.int64),
+        "flag": np.array([True, False]),
+        "empty": np.zeros((0, 4), np.float64),
+        "big": np.arange(20000, dtype=np.int32),
+        "text": np.array([b"ab", b"cde"], dtype=object),
+    }
+    holders, outs = {}, {}
+    for name, value in feeds.items():
+        dtype = tf.string if value.dtype == object else tf.as_dtype(value.dtype)
+        holders[name] = tf.placeholder(dtype, shape=value.shape, name=name)
+        with tf.device(WORKER.format(0)):
+            first = tf.identity(holders[name])
+        with tf.device(WORKER.format(1)):
+            outs[name] = tf.identity(first)
+    with tf.Session(TARGET, config=devices(2)) as sess:
+        got = sess.run(outs, {holders[name]: value for name, value in feeds.items()})
+        fed_back = sess.run(holders["i64"], {holders["i64"]: feeds["i64"]})
+    for name, value in feeds.items():
+        assert got[name].dtype == value.dtype and got[name].shape == value.shape, name
+        np.testing.assert_array_equal(got[name], value)
+    np.testing.assert_array_equal(fed_back, feeds["i64"])

@@ -55,6 +55,23 @@ def _timed(run, steps):
     return statistics.median(times) * 1e3, min(times) * 1e3
 
 
+class _Empty:
+    def call(self, value):
+        return value
+
+
+def ray_floor(steps):
+    """One round trip to an actor that does nothing: what any Ray runtime pays per step."""
+    import ray
+
+    actor = ray.remote(_Empty).options(num_cpus=0).remote()
+    for _ in range(50):
+        ray.get(actor.call.remote(1.0))
+    result = _timed(lambda: ray.get(actor.call.remote(1.0)), steps)
+    ray.kill(actor)
+    return result
+
+
 def latency(steps):
     graph = tf.Graph()
     with graph.as_default():
@@ -108,6 +125,9 @@ def main():
     start = time.monotonic()
     ray_runtime.connect(TARGET, 120)
     print(f"ray://local started in {time.monotonic() - start:.1f} s")
+    floor = ray_floor(args.steps)
+    print(f"latency, Ray's floor (an empty actor call): median {floor[0]:.3f} ms, "
+          f"min {floor[1]:.3f} ms")
     median, best = latency(args.steps)
     print(f"latency, sessionlib on Ray: median {median:.3f} ms, min {best:.3f} ms")
     if args.tf_python:

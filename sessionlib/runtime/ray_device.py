@@ -38,10 +38,32 @@ import threading
 import time
 import traceback
 
-__all__ = ["RayDevice"]
+__all__ = ["RayDevice", "pack", "unpack", "INLINE_BYTES"]
 
 _WAIT_SLICE_S = 0.1
+# Arrays up to this size travel inside the run message and its reply, as (dtype, shape, bytes)
+# in one marshalled blob: each separate argument costs Ray a serialization (a numpy array
+# more than most), which the latency of a small step would pay. Larger arrays are separate
+# arguments and results, which Ray moves through the object store without copies.
+INLINE_BYTES = 1 << 14
 _FINISHED_RUNS_KEPT = 4096   # late deliveries to runs this recent are dropped, not kept
+
+
+def pack(array):
+    """``(dtype str, shape, bytes)`` of a small array of a plain dtype, else None."""
+    import numpy as np
+
+    dtype = array.dtype
+    if dtype.hasobject or array.nbytes > INLINE_BYTES or np.dtype(dtype.str) != dtype:
+        return None
+    return (dtype.str, array.shape, array.tobytes())
+
+
+def unpack(dtype, shape, data):
+    """The read-only array of a `pack`ed one."""
+    import numpy as np
+
+    return np.frombuffer(data, dtype).reshape(shape)
 
 
 class _Mailbox:
@@ -249,11 +271,25 @@ class RayDevice:
                 mailbox.aborted = reason
                 self.changed.notify_all()
 
-    def run(self, key, run_id, step_id, time_left, feed_slots, *feed_values):
-        """Runs installed step `key` once (see the module docstring); returns the reply."""
+    def run(self, message, *feed_values):
+        """Runs an installed step once (see the module docstring); returns the reply.
+
+        Args:
+          message: marshalled ``(step key, run id, step id, time left or None, small feeds
+            as (slot, dtype, shape, bytes), slots of the other feeds)``.
+          feed_values: the other feeds, in the order of their slots.
+
+        Returns:
+          ``("ok", fetched)`` (marshalled when every fetched array is small): per fetch
+          ``(fetch index, dtype, shape, bytes)`` or ``(fetch index, array)``; or ``("err",
+          code, message, plan node, op index)``.
+        """
+        import marshal
+
         from sessionlib import errors
         from sessionlib.runtime import context, failures
 
+        key, run_id, step_id, time_left, small_feeds, feed_slots = marshal.loads(message)
         entry = self.installed.get(key)
         if entry is None:
             return ("err", errors.FAILED_PRECONDITION, f"This step is not installed on "
@@ -263,6 +299,8 @@ class RayDevice:
             mailbox = self._mailbox(run_id) or _Mailbox()
         deadline = None if time_left is None else time.monotonic() + time_left
         slots = [None] * entry.num_slots
+        for slot, dtype, shape, data in small_feeds:
+            slots[slot] = unpack(dtype, shape, data)
         for slot, value in zip(feed_slots, feed_values):
             slots[slot] = value
         ctx = context.RunContext(self.resources, _Cancellation(mailbox), deadline, step_id,
@@ -283,4 +321,14 @@ class RayDevice:
                 self.finished[run_id] = None
                 while len(self.finished) > _FINISHED_RUNS_KEPT:
                     self.finished.popitem(last=False)
-        return ("ok", [(index, slots[slot]) for index, slot in entry.fetches])
+        fetched = []
+        inline = True
+        for index, slot in entry.fetches:
+            value = slots[slot]
+            packed = pack(value)
+            if packed is None:
+                fetched.append((index, value))
+                inline = False
+            else:
+                fetched.append((index,) + packed)
+        return marshal.dumps(("ok", fetched)) if inline else ("ok", fetched)

@@ -46,6 +46,7 @@ resource containers, and close; `ray_device.RayDevice` is that list written for 
 """
 
 import itertools
+import marshal
 import socket
 import threading
 import time
@@ -55,6 +56,7 @@ import weakref
 from sessionlib import errors
 from sessionlib.runtime import context, interface, partition
 from sessionlib.runtime.interface import fetched_value
+from sessionlib.runtime.ray_device import pack as _pack, unpack as _unpack
 
 __all__ = ["SCHEME", "NAMESPACE", "DEFAULT_CONNECT_TIMEOUT_S", "is_ray_target", "connect",
            "shutdown", "device_names", "RayRuntime", "RayStep", "reset"]
@@ -73,6 +75,7 @@ _MAX_CONCURRENCY = 64     # runs, deliveries and aborts an actor serves at once
 
 # A prefix unique to this client process: step keys and run ids are unique in the cluster.
 _CLIENT = uuid.uuid4().hex[:12]
+_dumps, _loads = marshal.dumps, marshal.loads
 _step_keys = itertools.count(1)
 _run_ids = itertools.count(1)
 _lock = threading.Lock()
@@ -441,15 +444,37 @@ class RayStep(interface.Step):
         deadline = run_context.deadline
         time_left = None if deadline is None else max(0.0, deadline - time.monotonic())
         values = list(feed_values)
+        packed = [_pack(value) for value in values]
         for index in self.shared_feeds:
-            values[index] = ray.put(values[index])
+            if packed[index] is None:     # large, and read by several devices: stored once
+                values[index] = ray.put(values[index])
         pending = {}
         for part in self.parts:
-            ref = part.actor.run.remote(self.key, run_id, run_context.step_id, time_left,
-                                        [slot for _, slot in part.feeds],
-                                        *[values[index] for index, _ in part.feeds])
-            pending[ref] = part
-        replies = self._gather(ray, run_id, pending, run_context)
+            small, slots, large = [], [], []
+            for index, slot in part.feeds:
+                if packed[index] is None:
+                    slots.append(slot)
+                    large.append(values[index])
+                else:
+                    small.append((slot,) + packed[index])
+            message = _dumps((self.key, run_id, run_context.step_id, time_left, small, slots))
+            pending[part.actor.run.remote(message, *large)] = part
+        if len(pending) == 1:
+            # The latency case, one device: wait on the one reply (no ray.wait round).
+            (ref, part), = pending.items()
+            try:
+                reply = ray.get(ref, timeout=_WAIT_SLICE_S)
+            except ray.exceptions.GetTimeoutError:
+                replies = self._gather(ray, run_id, pending, run_context)
+            except ray.exceptions.RayActorError as err:
+                replies = [(part, _unavailable(part.device, err))]
+            except ray.exceptions.RayError as err:
+                replies = [(part, errors.InternalError(None, None, f"Device {part.device} "
+                                                       f"failed: {err}"))]
+            else:
+                replies = [(part, reply)]
+        else:
+            replies = self._gather(ray, run_id, pending, run_context)
         fetched = self._finish(replies, feed_values)
         if trace is not None:
             trace.run_metadata.Clear()
@@ -482,7 +507,8 @@ class RayStep(interface.Step):
                     reply = errors.InternalError(None, None, f"Device {part.device} failed: "
                                                  f"{err}")
                 replies.append((part, reply))
-                if isinstance(reply, BaseException) or reply[0] != "ok":
+                if isinstance(reply, BaseException) or (type(reply) is not bytes
+                                                        and reply[0] != "ok"):
                     if not aborted and pending:
                         aborted = True
                         abort(f"The step failed on {part.device}")
@@ -519,9 +545,12 @@ class RayStep(interface.Step):
         for part, reply in replies:
             if isinstance(reply, BaseException):
                 error, rank = reply, 2
-            elif reply[0] == "ok":
-                for fetch_index, value in reply[1]:
-                    values[fetch_index] = value if self.raw else fetched_value(value)
+            elif type(reply) is bytes or reply[0] == "ok":
+                if type(reply) is bytes:
+                    reply = _loads(reply)
+                for item in reply[1]:
+                    value = item[1] if len(item) == 2 else _unpack(*item[1:])
+                    values[item[0]] = value if self.raw else fetched_value(value)
                 continue
             else:
                 _, code, message, plan_node, origin = reply
