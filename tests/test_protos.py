@@ -101,6 +101,7 @@ def test_config_proto_field_numbers():
         "graph_options": 10,
         "operation_timeout_in_ms": 11,
         "session_inter_op_thread_pool": 12,
+        "cluster_def": 14,
         "isolate_session_state": 15,
         "experimental": 16,
         "share_cluster_devices_in_session": 17,

@@ -104,7 +104,7 @@ class BaseSession:
             target = target.decode("utf-8")
         elif not isinstance(target, str):
             raise TypeError(f"target must be a string, but got {type(target)}")
-        if target not in ("", "local"):
+        if target not in ("", "local") and not runtime_lib.is_cluster_target(target):
             raise errors.NotFoundError(
                 None, None,
                 f"No session factory registered for the given session options: "
@@ -114,7 +114,7 @@ class BaseSession:
         self._config = config
         self._target = target.encode("utf-8")
         self._handle = f"session_{id(self):x}_{next(_step_ids)}"
-        self._runtime = runtime_lib.create_runtime(graph, config, self._handle)
+        self._runtime = runtime_lib.create_runtime(graph, config, self._handle, target)
         # Read by every run (its RunContext) and by session handles.
         self._resources = self._runtime.resources
         self._cancellation = context_lib.CancellationManager()
@@ -445,7 +445,9 @@ class BaseSession:
         """Resets resource containers on `target` and closes its sessions.
 
         Args:
-          target: the execution engine; only the local target ('') is supported.
+          target: the execution engine: the local target (''), or a Ray cluster
+            (``ray://<address>``: the containers are cleared on every device of the cluster,
+            and the sessions on the target are closed, as TF's distributed reset does).
           containers: names of resource containers to clear; None clears all and closes
             every local session (their later runs raise CancelledError).
           config: an optional `ConfigProto`.
@@ -455,6 +457,15 @@ class BaseSession:
         """
         if isinstance(target, bytes):
             target = target.decode("utf-8")
+        if runtime_lib.is_cluster_target(target):
+            # As TF's distributed reset: the containers go on every device of the cluster,
+            # and the sessions on the target are closed.
+            with _live_sessions_lock:
+                sessions = [s for s in _live_sessions if s._target == target.encode("utf-8")]
+            for session in sessions:
+                session._mark_reset()
+            runtime_lib.reset_cluster(target, containers, config)
+            return
         if target not in ("", "local"):
             raise errors.NotFoundError(None, None, f"No session factory registered for "
                                        f"target {target!r}")

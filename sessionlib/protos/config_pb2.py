@@ -22,12 +22,13 @@ _runtime_version.ValidateProtobufRuntimeVersion(
 _sym_db = _symbol_database.Default()
 
 
+from sessionlib.protos import cluster_pb2 as sessionlib_dot_protos_dot_cluster__pb2
 from sessionlib.protos import graph_pb2 as sessionlib_dot_protos_dot_graph__pb2
 from sessionlib.protos import rewriter_config_pb2 as sessionlib_dot_protos_dot_rewriter__config__pb2
 from sessionlib.protos import step_stats_pb2 as sessionlib_dot_protos_dot_step__stats__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1esessionlib/protos/config.proto\x12\nsessionlib\x1a\x1dsessionlib/protos/graph.proto\x1a\'sessionlib/protos/rewriter_config.proto\x1a\"sessionlib/protos/step_stats.proto\"\xf7\x03\n\nGPUOptions\x12\'\n\x1fper_process_gpu_memory_fraction\x18\x01 \x01(\x01\x12\x14\n\x0c\x61llow_growth\x18\x04 \x01(\x08\x12\x16\n\x0e\x61llocator_type\x18\x02 \x01(\t\x12\x1f\n\x17\x64\x65\x66\x65rred_deletion_bytes\x18\x03 \x01(\x03\x12\x1b\n\x13visible_device_list\x18\x05 \x01(\t\x12\"\n\x1apolling_active_delay_usecs\x18\x06 \x01(\x05\x12$\n\x1cpolling_inactive_delay_msecs\x18\x07 \x01(\x05\x12\x1c\n\x14\x66orce_gpu_compatible\x18\x08 \x01(\x08\x12\x39\n\x0c\x65xperimental\x18\t \x01(\x0b\x32#.sessionlib.GPUOptions.Experimental\x1a\xb0\x01\n\x0c\x45xperimental\x12K\n\x0fvirtual_devices\x18\x01 \x03(\x0b\x32\x32.sessionlib.GPUOptions.Experimental.VirtualDevices\x1aS\n\x0eVirtualDevices\x12\x17\n\x0fmemory_limit_mb\x18\x01 \x03(\x02\x12\x10\n\x08priority\x18\x02 \x03(\x05\x12\x16\n\x0e\x64\x65vice_ordinal\x18\x03 \x03(\x05\"\x9d\x03\n\x10OptimizerOptions\x12+\n#do_common_subexpression_elimination\x18\x01 \x01(\x08\x12\x1b\n\x13\x64o_constant_folding\x18\x02 \x01(\x08\x12$\n\x1cmax_folded_constant_in_bytes\x18\x06 \x01(\x03\x12\x1c\n\x14\x64o_function_inlining\x18\x04 \x01(\x08\x12\x35\n\topt_level\x18\x03 \x01(\x0e\x32\".sessionlib.OptimizerOptions.Level\x12\x45\n\x10global_jit_level\x18\x05 \x01(\x0e\x32+.sessionlib.OptimizerOptions.GlobalJitLevel\x12\x16\n\x0e\x63pu_global_jit\x18\x07 \x01(\x08\" \n\x05Level\x12\x06\n\x02L1\x10\x00\x12\x0f\n\x02L0\x10\xff\xff\xff\xff\xff\xff\xff\xff\xff\x01\"C\n\x0eGlobalJitLevel\x12\x0b\n\x07\x44\x45\x46\x41ULT\x10\x00\x12\x10\n\x03OFF\x10\xff\xff\xff\xff\xff\xff\xff\xff\xff\x01\x12\x08\n\x04ON_1\x10\x01\x12\x08\n\x04ON_2\x10\x02\"\xee\x02\n\x0cGraphOptions\x12\x1e\n\x16\x65nable_recv_scheduling\x18\x02 \x01(\x08\x12\x37\n\x11optimizer_options\x18\x03 \x01(\x0b\x32\x1c.sessionlib.OptimizerOptions\x12\x18\n\x10\x62uild_cost_model\x18\x04 \x01(\x03\x12\x1e\n\x16\x62uild_cost_model_after\x18\t \x01(\x03\x12\x14\n\x0cinfer_shapes\x18\x05 \x01(\x08\x12\x1a\n\x12place_pruned_graph\x18\x06 \x01(\x08\x12 \n\x18\x65nable_bfloat16_sendrecv\x18\x07 \x01(\x08\x12\x15\n\rtimeline_step\x18\x08 \x01(\x05\x12\x33\n\x0frewrite_options\x18\n \x01(\x0b\x32\x1a.sessionlib.RewriterConfigJ\x04\x08\x01\x10\x02R%skip_common_subexpression_elimination\"A\n\x15ThreadPoolOptionProto\x12\x13\n\x0bnum_threads\x18\x01 \x01(\x05\x12\x13\n\x0bglobal_name\x18\x02 \x01(\t\"0\n\x0fSessionMetadata\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x0f\n\x07version\x18\x02 \x01(\x03\"\xc9\x0b\n\x0b\x43onfigProto\x12>\n\x0c\x64\x65vice_count\x18\x01 \x03(\x0b\x32(.sessionlib.ConfigProto.DeviceCountEntry\x12$\n\x1cintra_op_parallelism_threads\x18\x02 \x01(\x05\x12$\n\x1cinter_op_parallelism_threads\x18\x05 \x01(\x05\x12\x1f\n\x17use_per_session_threads\x18\t \x01(\x08\x12G\n\x1csession_inter_op_thread_pool\x18\x0c \x03(\x0b\x32!.sessionlib.ThreadPoolOptionProto\x12\x18\n\x10placement_period\x18\x03 \x01(\x05\x12\x16\n\x0e\x64\x65vice_filters\x18\x04 \x03(\t\x12+\n\x0bgpu_options\x18\x06 \x01(\x0b\x32\x16.sessionlib.GPUOptions\x12\x38\n\x18pluggable_device_options\x18\x12 \x01(\x0b\x32\x16.sessionlib.GPUOptions\x12\x1c\n\x14\x61llow_soft_placement\x18\x07 \x01(\x08\x12\x1c\n\x14log_device_placement\x18\x08 \x01(\x08\x12/\n\rgraph_options\x18\n \x01(\x0b\x32\x18.sessionlib.GraphOptions\x12\x1f\n\x17operation_timeout_in_ms\x18\x0b \x01(\x03\x12\x1d\n\x15isolate_session_state\x18\x0f \x01(\x08\x12(\n share_cluster_devices_in_session\x18\x11 \x01(\x08\x12:\n\x0c\x65xperimental\x18\x10 \x01(\x0b\x32$.sessionlib.ConfigProto.Experimental\x1a\x32\n\x10\x44\x65viceCountEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\x05:\x02\x38\x01\x1a\xe3\x05\n\x0c\x45xperimental\x12\x1f\n\x17\x63ollective_group_leader\x18\x01 \x01(\t\x12\x15\n\rexecutor_type\x18\x03 \x01(\t\x12\x1a\n\x12recv_buf_max_chunk\x18\x04 \x01(\x05\x12\x19\n\x11use_numa_affinity\x18\x05 \x01(\x08\x12\x35\n-collective_deterministic_sequential_execution\x18\x06 \x01(\x08\x12\x17\n\x0f\x63ollective_nccl\x18\x07 \x01(\x08\x12\x36\n.share_session_state_in_clusterspec_propagation\x18\x08 \x01(\x08\x12\x1f\n\x17\x64isable_thread_spinning\x18\t \x01(\x08\x12(\n share_cluster_devices_in_session\x18\n \x01(\x08\x12\x35\n\x10session_metadata\x18\x0b \x01(\x0b\x32\x1b.sessionlib.SessionMetadata\x12!\n\x19optimize_for_static_graph\x18\x0c \x01(\x08\x12\x1a\n\x12\x65nable_mlir_bridge\x18\r \x01(\x08\x12\'\n\x1f\x64isable_output_partition_graphs\x18\x0e \x01(\x08\x12#\n\x1bxla_fusion_autotuner_thresh\x18\x0f \x01(\x03\x12&\n\x1e\x65nable_mlir_graph_optimization\x18\x10 \x01(\x08\x12\x10\n\x08use_tfrt\x18\x12 \x01(\x08\x12\'\n\x1f\x64isable_functional_ops_lowering\x18\x15 \x01(\x08\x12\'\n\x1fxla_prefer_single_graph_cluster\x18\x16 \x01(\x08\x12)\n!disable_optimize_for_static_graph\x18\x18 \x01(\x08J\x04\x08\x02\x10\x03J\x04\x08\x13\x10\x14J\x04\x08\x14\x10\x15J\x04\x08\x19\x10\x1a\"\xb0\x04\n\nRunOptions\x12\x36\n\x0btrace_level\x18\x01 \x01(\x0e\x32!.sessionlib.RunOptions.TraceLevel\x12\x15\n\rtimeout_in_ms\x18\x02 \x01(\x03\x12\x1c\n\x14inter_op_thread_pool\x18\x03 \x01(\x05\x12\x1f\n\x17output_partition_graphs\x18\x05 \x01(\x08\x12*\n\"report_tensor_allocations_upon_oom\x18\x07 \x01(\x08\x12\x39\n\x0c\x65xperimental\x18\x08 \x01(\x0b\x32#.sessionlib.RunOptions.Experimental\x1a\xd2\x01\n\x0c\x45xperimental\x12\x1c\n\x14\x63ollective_graph_key\x18\x01 \x01(\x03\x12\x1c\n\x14use_run_handler_pool\x18\x02 \x01(\x08\x12[\n\x18run_handler_pool_options\x18\x03 \x01(\x0b\x32\x39.sessionlib.RunOptions.Experimental.RunHandlerPoolOptions\x1a)\n\x15RunHandlerPoolOptions\x12\x10\n\x08priority\x18\x01 \x01(\x03\"R\n\nTraceLevel\x12\x0c\n\x08NO_TRACE\x10\x00\x12\x12\n\x0eSOFTWARE_TRACE\x10\x01\x12\x12\n\x0eHARDWARE_TRACE\x10\x02\x12\x0e\n\nFULL_TRACE\x10\x03J\x04\x08\x04\x10\x05\"\x90\x03\n\x0bRunMetadata\x12)\n\nstep_stats\x18\x01 \x01(\x0b\x32\x15.sessionlib.StepStats\x12.\n\x10partition_graphs\x18\x03 \x03(\x0b\x32\x14.sessionlib.GraphDef\x12?\n\x0f\x66unction_graphs\x18\x04 \x03(\x0b\x32&.sessionlib.RunMetadata.FunctionGraphs\x12\x35\n\x10session_metadata\x18\x05 \x01(\x0b\x32\x1b.sessionlib.SessionMetadata\x1a\xad\x01\n\x0e\x46unctionGraphs\x12.\n\x10partition_graphs\x18\x01 \x03(\x0b\x32\x14.sessionlib.GraphDef\x12\x34\n\x16pre_optimization_graph\x18\x02 \x01(\x0b\x32\x14.sessionlib.GraphDef\x12\x35\n\x17post_optimization_graph\x18\x03 \x01(\x0b\x32\x14.sessionlib.GraphDef\":\n\x10TensorConnection\x12\x13\n\x0b\x66rom_tensor\x18\x01 \x01(\t\x12\x11\n\tto_tensor\x18\x02 \x01(\t\"\xb0\x03\n\x0f\x43\x61llableOptions\x12\x0c\n\x04\x66\x65\x65\x64\x18\x01 \x03(\t\x12\r\n\x05\x66\x65tch\x18\x02 \x03(\t\x12\x0e\n\x06target\x18\x03 \x03(\t\x12+\n\x0brun_options\x18\x04 \x01(\x0b\x32\x16.sessionlib.RunOptions\x12\x37\n\x11tensor_connection\x18\x05 \x03(\x0b\x32\x1c.sessionlib.TensorConnection\x12\x42\n\x0c\x66\x65\x65\x64_devices\x18\x06 \x03(\x0b\x32,.sessionlib.CallableOptions.FeedDevicesEntry\x12\x44\n\rfetch_devices\x18\x07 \x03(\x0b\x32-.sessionlib.CallableOptions.FetchDevicesEntry\x12\x17\n\x0f\x66\x65tch_skip_sync\x18\x08 \x01(\x08\x1a\x32\n\x10\x46\x65\x65\x64\x44\x65vicesEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\x1a\x33\n\x11\x46\x65tchDevicesEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\x62\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1esessionlib/protos/config.proto\x12\nsessionlib\x1a\x1fsessionlib/protos/cluster.proto\x1a\x1dsessionlib/protos/graph.proto\x1a\'sessionlib/protos/rewriter_config.proto\x1a\"sessionlib/protos/step_stats.proto\"\xf7\x03\n\nGPUOptions\x12\'\n\x1fper_process_gpu_memory_fraction\x18\x01 \x01(\x01\x12\x14\n\x0c\x61llow_growth\x18\x04 \x01(\x08\x12\x16\n\x0e\x61llocator_type\x18\x02 \x01(\t\x12\x1f\n\x17\x64\x65\x66\x65rred_deletion_bytes\x18\x03 \x01(\x03\x12\x1b\n\x13visible_device_list\x18\x05 \x01(\t\x12\"\n\x1apolling_active_delay_usecs\x18\x06 \x01(\x05\x12$\n\x1cpolling_inactive_delay_msecs\x18\x07 \x01(\x05\x12\x1c\n\x14\x66orce_gpu_compatible\x18\x08 \x01(\x08\x12\x39\n\x0c\x65xperimental\x18\t \x01(\x0b\x32#.sessionlib.GPUOptions.Experimental\x1a\xb0\x01\n\x0c\x45xperimental\x12K\n\x0fvirtual_devices\x18\x01 \x03(\x0b\x32\x32.sessionlib.GPUOptions.Experimental.VirtualDevices\x1aS\n\x0eVirtualDevices\x12\x17\n\x0fmemory_limit_mb\x18\x01 \x03(\x02\x12\x10\n\x08priority\x18\x02 \x03(\x05\x12\x16\n\x0e\x64\x65vice_ordinal\x18\x03 \x03(\x05\"\x9d\x03\n\x10OptimizerOptions\x12+\n#do_common_subexpression_elimination\x18\x01 \x01(\x08\x12\x1b\n\x13\x64o_constant_folding\x18\x02 \x01(\x08\x12$\n\x1cmax_folded_constant_in_bytes\x18\x06 \x01(\x03\x12\x1c\n\x14\x64o_function_inlining\x18\x04 \x01(\x08\x12\x35\n\topt_level\x18\x03 \x01(\x0e\x32\".sessionlib.OptimizerOptions.Level\x12\x45\n\x10global_jit_level\x18\x05 \x01(\x0e\x32+.sessionlib.OptimizerOptions.GlobalJitLevel\x12\x16\n\x0e\x63pu_global_jit\x18\x07 \x01(\x08\" \n\x05Level\x12\x06\n\x02L1\x10\x00\x12\x0f\n\x02L0\x10\xff\xff\xff\xff\xff\xff\xff\xff\xff\x01\"C\n\x0eGlobalJitLevel\x12\x0b\n\x07\x44\x45\x46\x41ULT\x10\x00\x12\x10\n\x03OFF\x10\xff\xff\xff\xff\xff\xff\xff\xff\xff\x01\x12\x08\n\x04ON_1\x10\x01\x12\x08\n\x04ON_2\x10\x02\"\xee\x02\n\x0cGraphOptions\x12\x1e\n\x16\x65nable_recv_scheduling\x18\x02 \x01(\x08\x12\x37\n\x11optimizer_options\x18\x03 \x01(\x0b\x32\x1c.sessionlib.OptimizerOptions\x12\x18\n\x10\x62uild_cost_model\x18\x04 \x01(\x03\x12\x1e\n\x16\x62uild_cost_model_after\x18\t \x01(\x03\x12\x14\n\x0cinfer_shapes\x18\x05 \x01(\x08\x12\x1a\n\x12place_pruned_graph\x18\x06 \x01(\x08\x12 \n\x18\x65nable_bfloat16_sendrecv\x18\x07 \x01(\x08\x12\x15\n\rtimeline_step\x18\x08 \x01(\x05\x12\x33\n\x0frewrite_options\x18\n \x01(\x0b\x32\x1a.sessionlib.RewriterConfigJ\x04\x08\x01\x10\x02R%skip_common_subexpression_elimination\"A\n\x15ThreadPoolOptionProto\x12\x13\n\x0bnum_threads\x18\x01 \x01(\x05\x12\x13\n\x0bglobal_name\x18\x02 \x01(\t\"0\n\x0fSessionMetadata\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x0f\n\x07version\x18\x02 \x01(\x03\"\xf6\x0b\n\x0b\x43onfigProto\x12>\n\x0c\x64\x65vice_count\x18\x01 \x03(\x0b\x32(.sessionlib.ConfigProto.DeviceCountEntry\x12$\n\x1cintra_op_parallelism_threads\x18\x02 \x01(\x05\x12$\n\x1cinter_op_parallelism_threads\x18\x05 \x01(\x05\x12\x1f\n\x17use_per_session_threads\x18\t \x01(\x08\x12G\n\x1csession_inter_op_thread_pool\x18\x0c \x03(\x0b\x32!.sessionlib.ThreadPoolOptionProto\x12\x18\n\x10placement_period\x18\x03 \x01(\x05\x12\x16\n\x0e\x64\x65vice_filters\x18\x04 \x03(\t\x12+\n\x0bgpu_options\x18\x06 \x01(\x0b\x32\x16.sessionlib.GPUOptions\x12\x38\n\x18pluggable_device_options\x18\x12 \x01(\x0b\x32\x16.sessionlib.GPUOptions\x12\x1c\n\x14\x61llow_soft_placement\x18\x07 \x01(\x08\x12\x1c\n\x14log_device_placement\x18\x08 \x01(\x08\x12/\n\rgraph_options\x18\n \x01(\x0b\x32\x18.sessionlib.GraphOptions\x12\x1f\n\x17operation_timeout_in_ms\x18\x0b \x01(\x03\x12+\n\x0b\x63luster_def\x18\x0e \x01(\x0b\x32\x16.sessionlib.ClusterDef\x12\x1d\n\x15isolate_session_state\x18\x0f \x01(\x08\x12(\n share_cluster_devices_in_session\x18\x11 \x01(\x08\x12:\n\x0c\x65xperimental\x18\x10 \x01(\x0b\x32$.sessionlib.ConfigProto.Experimental\x1a\x32\n\x10\x44\x65viceCountEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\x05:\x02\x38\x01\x1a\xe3\x05\n\x0c\x45xperimental\x12\x1f\n\x17\x63ollective_group_leader\x18\x01 \x01(\t\x12\x15\n\rexecutor_type\x18\x03 \x01(\t\x12\x1a\n\x12recv_buf_max_chunk\x18\x04 \x01(\x05\x12\x19\n\x11use_numa_affinity\x18\x05 \x01(\x08\x12\x35\n-collective_deterministic_sequential_execution\x18\x06 \x01(\x08\x12\x17\n\x0f\x63ollective_nccl\x18\x07 \x01(\x08\x12\x36\n.share_session_state_in_clusterspec_propagation\x18\x08 \x01(\x08\x12\x1f\n\x17\x64isable_thread_spinning\x18\t \x01(\x08\x12(\n share_cluster_devices_in_session\x18\n \x01(\x08\x12\x35\n\x10session_metadata\x18\x0b \x01(\x0b\x32\x1b.sessionlib.SessionMetadata\x12!\n\x19optimize_for_static_graph\x18\x0c \x01(\x08\x12\x1a\n\x12\x65nable_mlir_bridge\x18\r \x01(\x08\x12\'\n\x1f\x64isable_output_partition_graphs\x18\x0e \x01(\x08\x12#\n\x1bxla_fusion_autotuner_thresh\x18\x0f \x01(\x03\x12&\n\x1e\x65nable_mlir_graph_optimization\x18\x10 \x01(\x08\x12\x10\n\x08use_tfrt\x18\x12 \x01(\x08\x12\'\n\x1f\x64isable_functional_ops_lowering\x18\x15 \x01(\x08\x12\'\n\x1fxla_prefer_single_graph_cluster\x18\x16 \x01(\x08\x12)\n!disable_optimize_for_static_graph\x18\x18 \x01(\x08J\x04\x08\x02\x10\x03J\x04\x08\x13\x10\x14J\x04\x08\x14\x10\x15J\x04\x08\x19\x10\x1a\"\xb0\x04\n\nRunOptions\x12\x36\n\x0btrace_level\x18\x01 \x01(\x0e\x32!.sessionlib.RunOptions.TraceLevel\x12\x15\n\rtimeout_in_ms\x18\x02 \x01(\x03\x12\x1c\n\x14inter_op_thread_pool\x18\x03 \x01(\x05\x12\x1f\n\x17output_partition_graphs\x18\x05 \x01(\x08\x12*\n\"report_tensor_allocations_upon_oom\x18\x07 \x01(\x08\x12\x39\n\x0c\x65xperimental\x18\x08 \x01(\x0b\x32#.sessionlib.RunOptions.Experimental\x1a\xd2\x01\n\x0c\x45xperimental\x12\x1c\n\x14\x63ollective_graph_key\x18\x01 \x01(\x03\x12\x1c\n\x14use_run_handler_pool\x18\x02 \x01(\x08\x12[\n\x18run_handler_pool_options\x18\x03 \x01(\x0b\x32\x39.sessionlib.RunOptions.Experimental.RunHandlerPoolOptions\x1a)\n\x15RunHandlerPoolOptions\x12\x10\n\x08priority\x18\x01 \x01(\x03\"R\n\nTraceLevel\x12\x0c\n\x08NO_TRACE\x10\x00\x12\x12\n\x0eSOFTWARE_TRACE\x10\x01\x12\x12\n\x0eHARDWARE_TRACE\x10\x02\x12\x0e\n\nFULL_TRACE\x10\x03J\x04\x08\x04\x10\x05\"\x90\x03\n\x0bRunMetadata\x12)\n\nstep_stats\x18\x01 \x01(\x0b\x32\x15.sessionlib.StepStats\x12.\n\x10partition_graphs\x18\x03 \x03(\x0b\x32\x14.sessionlib.GraphDef\x12?\n\x0f\x66unction_graphs\x18\x04 \x03(\x0b\x32&.sessionlib.RunMetadata.FunctionGraphs\x12\x35\n\x10session_metadata\x18\x05 \x01(\x0b\x32\x1b.sessionlib.SessionMetadata\x1a\xad\x01\n\x0e\x46unctionGraphs\x12.\n\x10partition_graphs\x18\x01 \x03(\x0b\x32\x14.sessionlib.GraphDef\x12\x34\n\x16pre_optimization_graph\x18\x02 \x01(\x0b\x32\x14.sessionlib.GraphDef\x12\x35\n\x17post_optimization_graph\x18\x03 \x01(\x0b\x32\x14.sessionlib.GraphDef\":\n\x10TensorConnection\x12\x13\n\x0b\x66rom_tensor\x18\x01 \x01(\t\x12\x11\n\tto_tensor\x18\x02 \x01(\t\"\xb0\x03\n\x0f\x43\x61llableOptions\x12\x0c\n\x04\x66\x65\x65\x64\x18\x01 \x03(\t\x12\r\n\x05\x66\x65tch\x18\x02 \x03(\t\x12\x0e\n\x06target\x18\x03 \x03(\t\x12+\n\x0brun_options\x18\x04 \x01(\x0b\x32\x16.sessionlib.RunOptions\x12\x37\n\x11tensor_connection\x18\x05 \x03(\x0b\x32\x1c.sessionlib.TensorConnection\x12\x42\n\x0c\x66\x65\x65\x64_devices\x18\x06 \x03(\x0b\x32,.sessionlib.CallableOptions.FeedDevicesEntry\x12\x44\n\rfetch_devices\x18\x07 \x03(\x0b\x32-.sessionlib.CallableOptions.FetchDevicesEntry\x12\x17\n\x0f\x66\x65tch_skip_sync\x18\x08 \x01(\x08\x1a\x32\n\x10\x46\x65\x65\x64\x44\x65vicesEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\x1a\x33\n\x11\x46\x65tchDevicesEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\x62\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -40,48 +41,48 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_CALLABLEOPTIONS_FEEDDEVICESENTRY']._serialized_options = b'8\001'
   _globals['_CALLABLEOPTIONS_FETCHDEVICESENTRY']._loaded_options = None
   _globals['_CALLABLEOPTIONS_FETCHDEVICESENTRY']._serialized_options = b'8\001'
-  _globals['_GPUOPTIONS']._serialized_start=155
-  _globals['_GPUOPTIONS']._serialized_end=658
-  _globals['_GPUOPTIONS_EXPERIMENTAL']._serialized_start=482
-  _globals['_GPUOPTIONS_EXPERIMENTAL']._serialized_end=658
-  _globals['_GPUOPTIONS_EXPERIMENTAL_VIRTUALDEVICES']._serialized_start=575
-  _globals['_GPUOPTIONS_EXPERIMENTAL_VIRTUALDEVICES']._serialized_end=658
-  _globals['_OPTIMIZEROPTIONS']._serialized_start=661
-  _globals['_OPTIMIZEROPTIONS']._serialized_end=1074
-  _globals['_OPTIMIZEROPTIONS_LEVEL']._serialized_start=973
-  _globals['_OPTIMIZEROPTIONS_LEVEL']._serialized_end=1005
-  _globals['_OPTIMIZEROPTIONS_GLOBALJITLEVEL']._serialized_start=1007
-  _globals['_OPTIMIZEROPTIONS_GLOBALJITLEVEL']._serialized_end=1074
-  _globals['_GRAPHOPTIONS']._serialized_start=1077
-  _globals['_GRAPHOPTIONS']._serialized_end=1443
-  _globals['_THREADPOOLOPTIONPROTO']._serialized_start=1445
-  _globals['_THREADPOOLOPTIONPROTO']._serialized_end=1510
-  _globals['_SESSIONMETADATA']._serialized_start=1512
-  _globals['_SESSIONMETADATA']._serialized_end=1560
-  _globals['_CONFIGPROTO']._serialized_start=1563
-  _globals['_CONFIGPROTO']._serialized_end=3044
-  _globals['_CONFIGPROTO_DEVICECOUNTENTRY']._serialized_start=2252
-  _globals['_CONFIGPROTO_DEVICECOUNTENTRY']._serialized_end=2302
-  _globals['_CONFIGPROTO_EXPERIMENTAL']._serialized_start=2305
-  _globals['_CONFIGPROTO_EXPERIMENTAL']._serialized_end=3044
-  _globals['_RUNOPTIONS']._serialized_start=3047
-  _globals['_RUNOPTIONS']._serialized_end=3607
-  _globals['_RUNOPTIONS_EXPERIMENTAL']._serialized_start=3307
-  _globals['_RUNOPTIONS_EXPERIMENTAL']._serialized_end=3517
-  _globals['_RUNOPTIONS_EXPERIMENTAL_RUNHANDLERPOOLOPTIONS']._serialized_start=3476
-  _globals['_RUNOPTIONS_EXPERIMENTAL_RUNHANDLERPOOLOPTIONS']._serialized_end=3517
-  _globals['_RUNOPTIONS_TRACELEVEL']._serialized_start=3519
-  _globals['_RUNOPTIONS_TRACELEVEL']._serialized_end=3601
-  _globals['_RUNMETADATA']._serialized_start=3610
-  _globals['_RUNMETADATA']._serialized_end=4010
-  _globals['_RUNMETADATA_FUNCTIONGRAPHS']._serialized_start=3837
-  _globals['_RUNMETADATA_FUNCTIONGRAPHS']._serialized_end=4010
-  _globals['_TENSORCONNECTION']._serialized_start=4012
-  _globals['_TENSORCONNECTION']._serialized_end=4070
-  _globals['_CALLABLEOPTIONS']._serialized_start=4073
-  _globals['_CALLABLEOPTIONS']._serialized_end=4505
-  _globals['_CALLABLEOPTIONS_FEEDDEVICESENTRY']._serialized_start=4402
-  _globals['_CALLABLEOPTIONS_FEEDDEVICESENTRY']._serialized_end=4452
-  _globals['_CALLABLEOPTIONS_FETCHDEVICESENTRY']._serialized_start=4454
-  _globals['_CALLABLEOPTIONS_FETCHDEVICESENTRY']._serialized_end=4505
+  _globals['_GPUOPTIONS']._serialized_start=188
+  _globals['_GPUOPTIONS']._serialized_end=691
+  _globals['_GPUOPTIONS_EXPERIMENTAL']._serialized_start=515
+  _globals['_GPUOPTIONS_EXPERIMENTAL']._serialized_end=691
+  _globals['_GPUOPTIONS_EXPERIMENTAL_VIRTUALDEVICES']._serialized_start=608
+  _globals['_GPUOPTIONS_EXPERIMENTAL_VIRTUALDEVICES']._serialized_end=691
+  _globals['_OPTIMIZEROPTIONS']._serialized_start=694
+  _globals['_OPTIMIZEROPTIONS']._serialized_end=1107
+  _globals['_OPTIMIZEROPTIONS_LEVEL']._serialized_start=1006
+  _globals['_OPTIMIZEROPTIONS_LEVEL']._serialized_end=1038
+  _globals['_OPTIMIZEROPTIONS_GLOBALJITLEVEL']._serialized_start=1040
+  _globals['_OPTIMIZEROPTIONS_GLOBALJITLEVEL']._serialized_end=1107
+  _globals['_GRAPHOPTIONS']._serialized_start=1110
+  _globals['_GRAPHOPTIONS']._serialized_end=1476
+  _globals['_THREADPOOLOPTIONPROTO']._serialized_start=1478
+  _globals['_THREADPOOLOPTIONPROTO']._serialized_end=1543
+  _globals['_SESSIONMETADATA']._serialized_start=1545
+  _globals['_SESSIONMETADATA']._serialized_end=1593
+  _globals['_CONFIGPROTO']._serialized_start=1596
+  _globals['_CONFIGPROTO']._serialized_end=3122
+  _globals['_CONFIGPROTO_DEVICECOUNTENTRY']._serialized_start=2330
+  _globals['_CONFIGPROTO_DEVICECOUNTENTRY']._serialized_end=2380
+  _globals['_CONFIGPROTO_EXPERIMENTAL']._serialized_start=2383
+  _globals['_CONFIGPROTO_EXPERIMENTAL']._serialized_end=3122
+  _globals['_RUNOPTIONS']._serialized_start=3125
+  _globals['_RUNOPTIONS']._serialized_end=3685
+  _globals['_RUNOPTIONS_EXPERIMENTAL']._serialized_start=3385
+  _globals['_RUNOPTIONS_EXPERIMENTAL']._serialized_end=3595
+  _globals['_RUNOPTIONS_EXPERIMENTAL_RUNHANDLERPOOLOPTIONS']._serialized_start=3554
+  _globals['_RUNOPTIONS_EXPERIMENTAL_RUNHANDLERPOOLOPTIONS']._serialized_end=3595
+  _globals['_RUNOPTIONS_TRACELEVEL']._serialized_start=3597
+  _globals['_RUNOPTIONS_TRACELEVEL']._serialized_end=3679
+  _globals['_RUNMETADATA']._serialized_start=3688
+  _globals['_RUNMETADATA']._serialized_end=4088
+  _globals['_RUNMETADATA_FUNCTIONGRAPHS']._serialized_start=3915
+  _globals['_RUNMETADATA_FUNCTIONGRAPHS']._serialized_end=4088
+  _globals['_TENSORCONNECTION']._serialized_start=4090
+  _globals['_TENSORCONNECTION']._serialized_end=4148
+  _globals['_CALLABLEOPTIONS']._serialized_start=4151
+  _globals['_CALLABLEOPTIONS']._serialized_end=4583
+  _globals['_CALLABLEOPTIONS_FEEDDEVICESENTRY']._serialized_start=4480
+  _globals['_CALLABLEOPTIONS_FEEDDEVICESENTRY']._serialized_end=4530
+  _globals['_CALLABLEOPTIONS_FETCHDEVICESENTRY']._serialized_start=4532
+  _globals['_CALLABLEOPTIONS_FETCHDEVICESENTRY']._serialized_end=4583
 # @@protoc_insertion_point(module_scope)

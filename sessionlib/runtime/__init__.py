@@ -28,8 +28,9 @@ Implementations
   executor (Cython or reference). The default for one device.
 * ``worker_runtime.WorkerRuntime``: each device is a worker process of the client's
   `devices.DevicePool` (several devices, or any session under ``SESSIONLIB_WORKERS=1``).
-* A cluster backend (devices as Ray actors) implements the same two classes; the client does
-  not change.
+* ``ray_runtime.RayRuntime``: each device is a named, detached Ray actor on a cluster
+  (``Session(target='ray://...')``; Ray is the optional extra ``sessionlib[ray]``). It
+  implements the same two classes; the client only routes the target.
 
 What a device backend provides
 ------------------------------
@@ -57,7 +58,7 @@ on demand; see ``runtime/devices.py``, ``runtime/worker.py``, ``runtime/channel.
 
 from sessionlib.runtime import settings
 
-__all__ = ["create_runtime", "use_workers"]
+__all__ = ["create_runtime", "use_workers", "is_cluster_target", "reset_cluster"]
 
 
 def use_workers(cpu_count, environ=None):
@@ -72,7 +73,24 @@ def use_workers(cpu_count, environ=None):
     return cpu_count > 1 if forced is None else forced
 
 
-def create_runtime(graph, config, session_handle):
+def is_cluster_target(target):
+    """Whether `target` (a str) names a cluster runtime (``ray://...``)."""
+    return target.startswith("ray://")
+
+
+def reset_cluster(target, containers, config=None):
+    """Clears the named containers (all for None) on every device of the cluster `target`.
+
+    Raises:
+      UnimplementedError: Ray is not installed.
+      UnavailableError: the cluster cannot be reached.
+    """
+    from sessionlib.runtime import ray_runtime
+
+    ray_runtime.reset(target, containers, config)
+
+
+def create_runtime(graph, config, session_handle, target=""):
     """The runtime for a session of `graph` under `config`.
 
     Args:
@@ -81,19 +99,24 @@ def create_runtime(graph, config, session_handle):
         logging, ``intra_op_parallelism_threads``, ``opt_level`` (L0 turns fusion and the
         graph rewrites off) and ``rewrite_options``.
       session_handle: a string unique to the session (its resource containers).
+      target: the session's target; ``ray://<address>`` runs on a Ray cluster.
 
     Returns:
-      A `interface.Runtime`: in process, or on worker processes (see `use_workers`).
+      A `interface.Runtime`: in process, or on worker processes (see `use_workers`), or on
+      a Ray cluster.
 
     Raises:
       NotFoundError: for ``device_count={'CPU': 0}``.
       InvalidArgumentError: for a bad ``gpu_options.visible_device_list``.
-      UnavailableError: if a device worker cannot be started.
+      UnavailableError: if a device worker cannot be started, or the cluster reached.
+      UnimplementedError: for a ``ray://`` target without Ray installed.
     """
     from sessionlib.runtime import devices, memory, optimizer, placement
     from sessionlib.runtime import executor as executor_lib
 
     placement.warn_unknown_device_count_keys(config.device_count)
+    if is_cluster_target(target):
+        return _cluster_runtime(graph, config, session_handle, target)
     # CPUs, then emulated GPUs (device_count, SESSIONLIB_EMULATED_GPUS, visible_device_list).
     device_names = devices.session_devices(config)
     cpu_count = len(device_names)
@@ -124,3 +147,18 @@ def create_runtime(graph, config, session_handle):
     # Device memory limits from gpu_options / pluggable_device_options (runtime/memory.py).
     runtime.configure_memory(memory.memory_limits(config, runtime.device_names))
     return runtime
+
+
+def _cluster_runtime(graph, config, session_handle, target):
+    """The `ray_runtime.RayRuntime` of a session on the cluster `target`."""
+    from sessionlib.runtime import executor as executor_lib
+    from sessionlib.runtime import optimizer, placement, ray_runtime
+
+    timeout_s = ray_runtime.connect_timeout_s(config)
+    ray_runtime.connect(target, timeout_s)
+    placer = placement.Placer(ray_runtime.device_names(config), config.allow_soft_placement,
+                              config.log_device_placement, placement.kernel_device_types)
+    fuse = False if config.graph_options.optimizer_options.opt_level < 0 else None
+    return ray_runtime.RayRuntime(graph, placer, fuse, session_handle,
+                                  executor_lib.get_executor().name,
+                                  optimizer.RewriteOptions.from_config(config), timeout_s)

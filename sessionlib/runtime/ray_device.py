@@ -1,0 +1,334 @@
+"""One device of a Ray cluster: the state and methods of a device actor.
+
+Design. ``runtime/ray_runtime.py`` makes this class a Ray actor (one named, detached actor per
+device, so that it outlives the sessions and clients that use it, as TF's workers do). This
+module does not import Ray at import time: it is the device backend's worker side and sees
+Ray only where a tensor leaves for another device. It imports nothing but the runtime (and its
+kernels), as a worker process does.
+
+The five things a device backend provides (``runtime/__init__.py``):
+
+1. *install*: `install` takes a pickled `partition.PartitionPlan` (plain values, kernels named,
+   the same bytes a worker process gets) once per compiled step, rebinds its kernels from this
+   process's kernel table, and keeps it under a key unique in the cluster; `uninstall` drops
+   keys.
+2. *run*: `run` gets one small message per step run: the step key, the run id, the step id,
+   the time left before the run's deadline (clocks are not shared between hosts), the slots of
+   its feeds, and the feed values themselves (numpy arrays that Ray resolved from the client's
+   object references: large ones are read-only, zero-copy views of the node's object store).
+   It answers ``("ok", [(fetch index, array), ...])`` or ``("err", code, message, plan node,
+   op index)``, from which the client rebuilds the `OpError` with its op and device.
+3. *move buffers*: a `_Send` calls the consumer device's `deliver` (Ray moves the array
+   through the object store; through Ray's transfer between nodes), and a `_Recv` waits for
+   the delivery under the run id (`_Mailbox`). A delivery may arrive before the receiving
+   partition started: the mailbox is made by whichever comes first.
+4. *resource containers*: one `ResourceContainer` per device, shared by every session on the
+   target (TF's distributed sessions share the default container of a worker); `clear`
+   drops named containers or all of them (`Session.reset`).
+5. *close*: `abort` fails a run's waits here (another device failed, the client cancelled
+   the run or gave up); `close_session` drops a session's plans.
+
+The actor is threaded (Ray's ``max_concurrency``): a run blocked in a `_Recv` must not keep
+`deliver`, `abort` or another session's run from being served.
+"""
+
+import collections
+import os
+import threading
+import time
+import traceback
+
+__all__ = ["RayDevice", "pack", "unpack", "INLINE_BYTES"]
+
+_WAIT_SLICE_S = 0.1
+# Arrays up to this size travel inside the run message and its reply, as (dtype, shape, bytes)
+# in one marshalled blob: each separate argument costs Ray a serialization (a numpy array
+# more than most), which the latency of a small step would pay. Larger arrays are separate
+# arguments and results, which Ray moves through the object store without copies.
+INLINE_BYTES = 1 << 14
+_FINISHED_RUNS_KEPT = 4096   # late deliveries to runs this recent are dropped, not kept
+
+
+def pack(array):
+    """``(dtype str, shape, bytes)`` of a small array of a plain dtype, else None."""
+    import numpy as np
+
+    dtype = array.dtype
+    if dtype.hasobject or array.nbytes > INLINE_BYTES or np.dtype(dtype.str) != dtype:
+        return None
+    return (dtype.str, array.shape, array.tobytes())
+
+
+def unpack(dtype, shape, data):
+    """The read-only array of a `pack`ed one."""
+    import numpy as np
+
+    return np.frombuffer(data, dtype).reshape(shape)
+
+
+class _Mailbox:
+    """The tensors delivered to one run of one partition, by edge."""
+
+    __slots__ = ("values", "aborted")
+
+    def __init__(self):
+        self.values = {}
+        self.aborted = None    # the reason, once the run was aborted
+
+
+class _Rendezvous:
+    """The `ctx.rendezvous` of one partition run on a device actor."""
+
+    __slots__ = ("device", "run_id", "peers", "mailbox", "deadline")
+
+    def __init__(self, device, run_id, peers, mailbox, deadline):
+        self.device = device
+        self.run_id = run_id
+        self.peers = peers          # edge -> the consumer device's actor handle
+        self.mailbox = mailbox
+        self.deadline = deadline
+
+    def send(self, edge, value):
+        # Fire and forget: Ray keeps the order of calls from one caller to one actor, and a
+        # lost consumer fails its own run (the client sees the dead actor).
+        self.peers[edge].deliver.remote(self.run_id, edge, value)
+
+    def recv(self, edge):
+        from sessionlib import errors
+
+        device = self.device
+        mailbox = self.mailbox
+        with device.changed:
+            while edge not in mailbox.values:
+                if mailbox.aborted is not None:
+                    raise errors.AbortedError(None, None, mailbox.aborted)
+                timeout = _WAIT_SLICE_S
+                if self.deadline is not None:
+                    remaining = self.deadline - time.monotonic()
+                    if remaining <= 0:
+                        raise errors.DeadlineExceededError(
+                            None, None, f"Timed out waiting for a tensor on {device.name}")
+                    timeout = min(timeout, remaining)
+                device.changed.wait(timeout)
+            value = mailbox.values.pop(edge)
+        return _control_token() if value is None else value
+
+
+def _control_token():
+    """What a `_Recv` of a control edge yields: a read-only boolean scalar (as locally)."""
+    import numpy as np
+
+    token = np.zeros((), dtype=np.bool_)
+    token.setflags(write=False)
+    return token
+
+
+class _Cancellation:
+    """The cancellation a run's kernels see: its abort flag (a `CancellationManager` shape)."""
+
+    __slots__ = ("mailbox",)
+
+    def __init__(self, mailbox):
+        self.mailbox = mailbox
+
+    @property
+    def cancelled(self):
+        return self.mailbox.aborted is not None
+
+    def cancel(self):
+        pass
+
+    def _register(self, condition):
+        pass
+
+    def _unregister(self, condition):
+        pass
+
+
+class _Installed:
+    __slots__ = ("session", "executor", "bound", "num_slots", "fetches", "peers")
+
+    def __init__(self, session, executor, bound, num_slots, fetches, peers):
+        self.session = session
+        self.executor = executor
+        self.bound = bound
+        self.num_slots = num_slots
+        self.fetches = fetches
+        self.peers = peers
+
+
+class RayDevice:
+    """A device of the cluster (see the module docstring); Ray makes it an actor.
+
+    Args:
+      name: the device's full name, ``/job:worker/replica:0/task:<k>/device:CPU:<j>``.
+      threads: the kernel threads of this device (OpenMP and BLAS), or 0 to leave them.
+    """
+
+    def __init__(self, name, threads=0):
+        import sessionlib.runtime.kernels  # noqa: F401 - fills the kernel table
+        import sessionlib.runtime.partition  # noqa: F401 - the _Send/_Recv kernels
+        from sessionlib.runtime import context
+
+        if threads:
+            from sessionlib._core import elementwise
+            from sessionlib.runtime import worker
+
+            # The node's cores are shared by its devices: OpenMP kernels and BLAS get this
+            # device's share (numpy, so BLAS, is loaded already: its own setter is used).
+            for variable in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+                os.environ[variable] = str(threads)
+            worker.limit_blas_threads(threads)
+            elementwise.set_num_threads(threads)
+        self.name = name
+        self.resources = context.ResourceContainer(name)
+        self.lock = threading.RLock()
+        self.changed = threading.Condition(self.lock)
+        self.installed = {}          # step key -> _Installed
+        self.mailboxes = {}          # run id -> _Mailbox
+        self.finished = collections.OrderedDict()   # run ids done here (late deliveries)
+
+    # ---- control ---------------------------------------------------------------------------
+
+    def describe(self):
+        """``(pid, node address, node id)`` of this actor."""
+        import ray
+
+        return (os.getpid(), ray.util.get_node_ip_address(),
+                ray.get_runtime_context().get_node_id())
+
+    def install(self, session, key, payload, executor_name, peers):
+        """Installs a partition plan under `key` (see the module docstring).
+
+        Args:
+          session: the client session's handle (`close_session` drops its keys).
+          payload: the pickled `PartitionPlan`.
+          executor_name: 'cython' or 'reference'.
+          peers: ``{edge: actor handle}``, the consumer of each edge this partition sends.
+
+        Returns:
+          ``("ok",)``, or ``("error", message)``.
+        """
+        import pickle
+
+        from sessionlib.runtime import executor as executor_lib
+        from sessionlib.runtime.plan import bind_kernels
+
+        partition_plan = pickle.loads(payload)
+        try:
+            plan = partition_plan.plan.rebind()
+        except KeyError as err:
+            return ("error", f"NotFoundError: {err.args[0]} (on the actor of {self.name})")
+        executor = executor_lib.get_executor(executor_name)
+        bound = executor.bind(plan, bind_kernels(plan, executor.name == "reference"))
+        with self.lock:
+            self.installed[key] = _Installed(session, executor, bound, plan.num_slots,
+                                             partition_plan.fetches, peers)
+        return ("ok",)
+
+    def uninstall(self, keys):
+        with self.lock:
+            for key in keys:
+                self.installed.pop(key, None)
+
+    def close_session(self, session):
+        """Drops the plans of a closed session (its resources stay: they are shared)."""
+        with self.lock:
+            for key in [key for key, entry in self.installed.items()
+                        if entry.session == session]:
+                del self.installed[key]
+
+    def clear(self, containers):
+        """Drops the resources of the named containers (all of them for None)."""
+        self.resources.clear_containers(None if containers is None else list(containers))
+        return ("ok",)
+
+    def ping(self):
+        return ("ok",)
+
+    # ---- runs ------------------------------------------------------------------------------
+
+    def _mailbox(self, run_id):
+        """The mailbox of `run_id` (made now if needed), or None for a finished run."""
+        mailbox = self.mailboxes.get(run_id)
+        if mailbox is None and run_id not in self.finished:
+            mailbox = self.mailboxes[run_id] = _Mailbox()
+        return mailbox
+
+    def deliver(self, run_id, edge, value):
+        """A tensor of `edge` for the run `run_id` (None for a control edge)."""
+        with self.changed:
+            mailbox = self._mailbox(run_id)
+            if mailbox is not None:
+                mailbox.values[edge] = value
+                self.changed.notify_all()
+
+    def abort(self, run_id, reason):
+        """Fails the waits of run `run_id` on this device with AbortedError(`reason`)."""
+        with self.changed:
+            mailbox = self._mailbox(run_id)
+            if mailbox is not None and mailbox.aborted is None:
+                mailbox.aborted = reason
+                self.changed.notify_all()
+
+    def run(self, message, *feed_values):
+        """Runs an installed step once (see the module docstring); returns the reply.
+
+        Args:
+          message: marshalled ``(step key, run id, step id, time left or None, small feeds
+            as (slot, dtype, shape, bytes), slots of the other feeds)``.
+          feed_values: the other feeds, in the order of their slots.
+
+        Returns:
+          ``("ok", fetched)`` (marshalled when every fetched array is small): per fetch
+          ``(fetch index, dtype, shape, bytes)`` or ``(fetch index, array)``; or ``("err",
+          code, message, plan node, op index)``.
+        """
+        import marshal
+
+        from sessionlib import errors
+        from sessionlib.runtime import context, failures
+
+        key, run_id, step_id, time_left, small_feeds, feed_slots = marshal.loads(message)
+        entry = self.installed.get(key)
+        if entry is None:
+            return ("err", errors.FAILED_PRECONDITION, f"This step is not installed on "
+                    f"{self.name}: its session was closed, or the device actor restarted",
+                    -1, -1)
+        with self.lock:
+            mailbox = self._mailbox(run_id) or _Mailbox()
+        deadline = None if time_left is None else time.monotonic() + time_left
+        slots = [None] * entry.num_slots
+        for slot, dtype, shape, data in small_feeds:
+            slots[slot] = unpack(dtype, shape, data)
+        for slot, value in zip(feed_slots, feed_values):
+            slots[slot] = value
+        ctx = context.RunContext(self.resources, _Cancellation(mailbox), deadline, step_id,
+                                 _Rendezvous(self, run_id, entry.peers, mailbox, deadline))
+        try:
+            entry.executor.run_plan(entry.bound, slots, ctx, failures.NodeFailure)
+        except failures.NodeFailure as failure:
+            code, text = failures.error_code_of(failure.cause)
+            return ("err", code, text, failure.plan_node, failure.origin)
+        except Exception as err:  # noqa: BLE001 - reported to the client
+            code, text = failures.error_code_of(err)
+            if code == errors.INTERNAL:
+                text += "\n" + traceback.format_exc(limit=5)
+            return ("err", code, text, -1, -1)
+        finally:
+            with self.lock:
+                self.mailboxes.pop(run_id, None)
+                self.finished[run_id] = None
+                while len(self.finished) > _FINISHED_RUNS_KEPT:
+                    self.finished.popitem(last=False)
+        fetched = []
+        inline = True
+        for index, slot in entry.fetches:
+            value = slots[slot]
+            packed = pack(value)
+            if packed is None:
+                fetched.append((index, value))
+                inline = False
+            else:
+                fetched.append((index,) + packed)
+        return marshal.dumps(("ok", fetched)) if inline else ("ok", fetched)

@@ -1,0 +1,153 @@
+"""Benchmarks of the Ray runtime (issue 17), against a one-node local Ray instance.
+
+* latency: ``sess.run(c, {a: scalar})`` on one device, per step (median and spread), beside
+  TF's own distributed target (``tf.distribute.Server.create_local_server()``) when
+  ``--tf-python`` names an interpreter with TensorFlow;
+* transfer: a 64 MB tensor from CPU:0 to CPU:1, on Ray and on the local worker processes
+  (shared memory);
+* branches: two independent compute branches on two devices, against both on one.
+
+Usage: python tools/bench_ray.py [--steps N] [--tf-python PATH]. Not a test: timings depend
+on the machine and what else runs on it.
+"""
+
+import argparse
+import os
+import statistics
+import subprocess
+import sys
+import time
+
+import numpy as np
+
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+import sessionlib as tf  # noqa: E402
+from sessionlib.runtime import ray_runtime  # noqa: E402
+
+TARGET = "ray://local"
+
+_TF_LATENCY = """
+import sys, time, statistics
+import tensorflow.compat.v1 as tf
+tf.disable_v2_behavior()
+server = tf.distribute.Server.create_local_server()
+a = tf.placeholder(tf.float32, [])
+c = a * 2.0 + 1.0
+with tf.Session(server.target) as sess:
+    for _ in range(200):
+        sess.run(c, {a: 1.0})
+    times = []
+    for _ in range(int(sys.argv[1])):
+        start = time.perf_counter()
+        sess.run(c, {a: 1.0})
+        times.append(time.perf_counter() - start)
+print(statistics.median(times) * 1e3, min(times) * 1e3)
+"""
+
+
+def _timed(run, steps):
+    times = []
+    for _ in range(steps):
+        start = time.perf_counter()
+        run()
+        times.append(time.perf_counter() - start)
+    return statistics.median(times) * 1e3, min(times) * 1e3
+
+
+class _Empty:
+    def call(self, value):
+        return value
+
+
+def ray_floor(steps):
+    """One round trip to an actor that does nothing: what any Ray runtime pays per step."""
+    import ray
+
+    actor = ray.remote(_Empty).options(num_cpus=0).remote()
+    for _ in range(50):
+        ray.get(actor.call.remote(1.0))
+    result = _timed(lambda: ray.get(actor.call.remote(1.0)), steps)
+    ray.kill(actor)
+    return result
+
+
+def latency(steps):
+    graph = tf.Graph()
+    with graph.as_default():
+        a = tf.placeholder(tf.float32, [])
+        c = a * 2.0 + 1.0
+    with tf.Session(TARGET, graph=graph) as sess:
+        for _ in range(50):
+            sess.run(c, {a: 1.0})
+        return _timed(lambda: sess.run(c, {a: 1.0}), steps)
+
+
+def transfer(target, steps):
+    graph = tf.Graph()
+    with graph.as_default():
+        with tf.device("/cpu:0"):
+            big = tf.Variable(np.ones(16 << 20, np.float32))   # 64 MB
+            moved = tf.identity(big)
+        with tf.device("/cpu:1"):
+            total = tf.reduce_sum(moved)
+    with tf.Session(target, graph=graph, config=tf.ConfigProto(
+            device_count={"CPU": 2})) as sess:
+        sess.run(big.initializer)
+        sess.run(total)
+        return _timed(lambda: sess.run(total), steps)
+
+
+def branches(devices, steps):
+    graph = tf.Graph()
+    with graph.as_default():
+        # Fed, so that constant folding cannot compute the branches at compile time.
+        x = tf.placeholder(tf.float32, [600, 600])
+        outs = []
+        for k in range(2):
+            with tf.device(f"/cpu:{k % devices}"):
+                y = x
+                for _ in range(20):
+                    y = tf.tanh(tf.matmul(y, x))
+                outs.append(tf.reduce_sum(y))
+    with tf.Session(TARGET, graph=graph, config=tf.ConfigProto(
+            device_count={"CPU": 2})) as sess:
+        feed = {x: np.random.RandomState(0).rand(600, 600).astype(np.float32) / 600}
+        sess.run(outs, feed)
+        return _timed(lambda: sess.run(outs, feed), steps)
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--steps", type=int, default=500)
+    parser.add_argument("--tf-python", default=os.environ.get("SESSIONLIB_TF_PYTHON"))
+    args = parser.parse_args()
+    start = time.monotonic()
+    ray_runtime.connect(TARGET, 120)
+    print(f"ray://local started in {time.monotonic() - start:.1f} s")
+    floor = ray_floor(args.steps)
+    print(f"latency, Ray's floor (an empty actor call): median {floor[0]:.3f} ms, "
+          f"min {floor[1]:.3f} ms")
+    median, best = latency(args.steps)
+    print(f"latency, sessionlib on Ray: median {median:.3f} ms, min {best:.3f} ms")
+    if args.tf_python:
+        out = subprocess.run([args.tf_python, "-c", _TF_LATENCY, str(args.steps)],
+                             capture_output=True, text=True, timeout=600)
+        if out.returncode == 0:
+            median, best = map(float, out.stdout.split()[-2:])
+            print(f"latency, TF local server:   median {median:.3f} ms, min {best:.3f} ms")
+        else:
+            print("TF latency failed:", out.stderr[-500:])
+    ray_median, _ = transfer(TARGET, 20)
+    local_median, _ = transfer("", 20)
+    print(f"64 MB CPU:0 -> CPU:1: Ray {ray_median:.1f} ms, local workers {local_median:.1f} ms"
+          f" ({ray_median / local_median:.2f} x)")
+    one, _ = branches(1, 10)
+    two, _ = branches(2, 10)
+    print(f"two branches: one device {one:.1f} ms, two devices {two:.1f} ms "
+          f"(speedup {one / two:.2f})")
+    ray_runtime.shutdown()
+
+
+if __name__ == "__main__":
+    main()
