@@ -8,8 +8,10 @@ with the executor's traced loop (`run_plan_traced`). Each executed function node
 row of the step stats, on the device of the function op, named as the function's op is
 (``loop/add``: repeated once per iteration, as TF 1's step stats repeat a node per execution
 in a frame), with TF's timeline label plus where it ran:
-``"loop/add = AddV2(loop/x, loop/add/y) (loop iteration 3)"``; nested calls name every
-enclosing call (``"(loop iteration 3; loop/cond then branch)"``). The rows carry the
+``"loop/add = AddV2(loop/x, loop/add/y) [loop iteration 3]"``; nested calls name every
+enclosing call (``"[loop iteration 3; loop/cond then branch]"``). Brackets, as the loop's own
+``[25 iterations]`` note: TF's Timeline parses ``"name = Op(inputs)"`` greedily up to the
+last parenthesis, so it reads these labels right too. The rows carry the
 executor's trace clock, as the step's own rows do, so the loop's row spans its iterations'
 rows and a timeline can draw the loop as one group (``client/timeline.py``).
 
@@ -83,8 +85,8 @@ class FunctionTrace:
             annotations = ctx.annotations
             ctx.annotations = outer_annotations
             self.frames.pop()
-        suffix = " (" + "; ".join(f"{name} {where}" for name, where in self.frames
-                                  + [frame]) + ")"
+        suffix = " [" + "; ".join(f"{name} {where}" for name, where in self.frames
+                                  + [frame]) + "]"
         names = function.plan.names
         labels = function.labels
         for index in range(count):

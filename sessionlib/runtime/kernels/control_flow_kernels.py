@@ -17,8 +17,9 @@ Tracing: a loop is one node of the step stats whose label ends with its iteratio
 (``[1000 iterations]``, through ``RunContext.annotations``). In a traced run the context also
 carries a `function_trace.FunctionTrace`: the kernels then run their functions with the
 executor's traced loop and the step stats get a row per executed function node, named and
-labelled with the loop iteration or branch it ran in (``runtime/function_trace.py``; the first
-`LOOP_ITERATIONS_TRACED` iterations of each loop call, then a count). Only traced runs take
+labelled with the loop iteration or branch it ran in (``[loop iteration 3]``,
+``runtime/function_trace.py``; the first `LOOP_ITERATIONS_TRACED` iterations of each loop
+call, then a count). Only traced runs take
 that path: the fast ``While`` hands `run_while` a recording `run_plan` then, and the
 executor's own otherwise, so an untraced loop runs exactly as before.
 """
