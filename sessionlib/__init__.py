@@ -17,6 +17,7 @@ from sessionlib.ops.array_ops import constant, identity, placeholder, placeholde
 from sessionlib.ops.control_flow_ops import group, no_op, tuple
 from sessionlib.ops.cond_v2 import case, cond  # issue 16 (h16-core)
 from sessionlib.ops.while_v2 import while_loop  # issue 16 (h16-core)
+from sessionlib.ops.map_fn_ops import foldl, foldr, map_fn, scan  # issue 16 (h16-rnn)
 from sessionlib.framework.function import init_scope  # issue 16 (h16-core)
 from sessionlib.ops.array_ops import (clip_by_value, concat, expand_dims, fill, gather, newaxis,
                                      ones, ones_like, range, rank, reshape, shape, size, slice,

@@ -428,3 +428,22 @@ def test_scopes_opened_on_the_outer_graph_apply_inside_a_branch(executor):
         sess.run(tf.global_variables_initializer())
         assert sess.run(y, {p: True}) == 20.0
         assert sess.run(v.value()) == 1
+
+
+def test_assert_on_outer_tensors_inside_a_branch(executor):
+    # The assert's data mixes a branch tensor and an outer one: the op belongs to the branch,
+    # which captures the outer tensor, and it only runs when that branch is taken.
+    x = tf.placeholder(tf.float32, [])
+
+    def checked():
+        check = tf.Assert(x > 0, ["x must be positive:", x])
+        with tf.control_dependencies([check]):
+            return tf.identity(x)
+
+    y = tf.cond(x < 10, checked, lambda: x * 2)
+    with tf.Session() as sess:
+        assert sess.run(y, {x: 3.0}) == 3.0
+        assert sess.run(y, {x: 30.0}) == 60.0
+        with pytest.raises(errors.InvalidArgumentError,
+                           match=r"assertion failed: \[x must be positive:\] \[-1\]"):
+            sess.run(y, {x: -1.0})

@@ -21,11 +21,6 @@ PROVED_ELSEWHERE = {
 }
 
 
-# Issue 16: the functional control flow ops get their gradients from h16-grad
-# (ops/functional_ops.FUNCTIONAL_GRADIENTS); until then they have none. Remove with it.
-AWAITING_GRADIENT = frozenset({"If", "StatelessIf", "While", "StatelessWhile"})
-
-
 def _numeric_cases():
     cases = []
     for path in sorted(pathlib.Path(__file__).parent.glob("test_grad*.py")):
@@ -36,7 +31,7 @@ def _numeric_cases():
 
 def test_every_op_has_a_gradient_or_is_declared_not_differentiable():
     missing = [op_type for op_type in registry.all_op_types()
-               if registry.get(op_type).gradient is None and op_type not in AWAITING_GRADIENT]
+               if registry.get(op_type).gradient is None]
     assert not missing, f"ops with neither a gradient nor NotDifferentiable: {missing}"
 
 

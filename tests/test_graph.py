@@ -267,6 +267,30 @@ def test_group_and_tuple():
     assert _control_names(gated[0]) == ["tuple/group_deps"]
 
 
+def test_group_over_devices_gathers_each_device_first():
+    # TF 2.21 builds this tree (checked with tf.compat.v1): one NoOp per device, in device
+    # order, under the group's name scope, and the root depends on them only.
+    a = tf.constant(1.0, name="a")
+    with tf.device("/cpu:0"):
+        x = tf.identity(a, name="x")
+    with tf.device("/cpu:1"):
+        y = tf.identity(a, name="y")
+    z = tf.identity(a, name="z")
+    root = tf.group(x, y, z)
+    assert root.name == "group_deps" and root.device == ""
+    gathered = root.control_inputs
+    assert [op.name for op in gathered] == ["group_deps/NoOp", "group_deps/NoOp_1",
+                                            "group_deps/NoOp_2"]
+    assert [op.device for op in gathered] == ["", "/device:CPU:0", "/device:CPU:1"]
+    assert [_control_names(op) for op in gathered] == [["z"], ["x"], ["y"]]
+    train = tf.group(x, y, name="train")
+    assert [op.name for op in train.control_inputs] == ["train/NoOp", "train/NoOp_1"]
+    one_device = tf.group(x)
+    assert one_device.device == "/device:CPU:0" and _control_names(one_device) == ["x"]
+    with tf.Session(config=tf.ConfigProto(device_count={"CPU": 2})) as sess:
+        assert sess.run(root) is None
+
+
 # ---- devices ----------------------------------------------------------------------------
 
 def _device_under(*specs):

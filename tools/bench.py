@@ -21,6 +21,8 @@ Usage:
       matmul_chain_idle,matmul_chain_two                # the core budget (issue 14)
   python tools/bench.py --tf-python /work/tfref/bin/python --only multi_tower,\
       multi_tower_nobudget --repeat 30                  # multi-tower training (issue 15)
+  python tools/bench.py --tf-python /work/tfref/bin/python --only while_loop_1000,cond_10M,\
+      lstm_train --repeat 3                             # control flow and RNNs (issue 16)
 
 The baseline column is what each figure is a ratio against: numpy doing the same work for
 the core and kernel figures, numpy's in-place add for ``assign_add``, the in-process session
@@ -137,6 +139,9 @@ FIGURES = {
                         "<= 0.3x TF"),
     "cond_10M": ("cond on a fed bool, 10M f32 branches, sum (ms; base: branch alone)",
                  "<= 1.1x base"),
+    # An LSTM training step: dynamic_rnn against the same cell unrolled by static_rnn.
+    "lstm_train": ("dynamic_rnn LSTM 128, 28 steps, batch 128, Adam (ms; base: static)",
+                   "<= 1.0x TF"),
 }
 
 # How many timed rounds the kernel figures take the best of (--repeat).
@@ -1358,6 +1363,36 @@ def bench_cond_10M(backend):
     return ours, base
 
 
+def _lstm_training_graph(tf, dynamic, batch=128, steps=28, depth=28, units=128):
+    """A BasicLSTMCell classifier over [batch, steps, depth]: dynamic_rnn (or static_rnn),
+    a dense layer on the last output, sparse softmax cross-entropy, Adam."""
+    rng = np.random.default_rng(0)
+    graph = tf.Graph()
+    with graph.as_default():
+        x = tf.placeholder(tf.float32, [batch, steps, depth], name="x")
+        labels = tf.placeholder(tf.int32, [batch], name="labels")
+        cell = tf.nn.rnn_cell.BasicLSTMCell(units)
+        if dynamic:
+            outputs, _ = tf.nn.dynamic_rnn(cell, x, dtype=tf.float32)
+            last = outputs[:, -1]
+        else:
+            last = tf.nn.static_rnn(cell, tf.unstack(x, steps, axis=1), dtype=tf.float32)[0][-1]
+        logits = _dense(tf, rng, last, units, 10, "out")
+        loss = tf.reduce_mean(tf.nn.sparse_softmax_cross_entropy_with_logits(
+            labels=labels, logits=logits))
+        train = tf.train.AdamOptimizer(1e-3).minimize(loss)
+        init = tf.global_variables_initializer()
+    feeds = {x: rng.standard_normal((batch, steps, depth)).astype(np.float32),
+             labels: rng.integers(0, 10, batch).astype(np.int32)}
+    return graph, init, train, loss, feeds
+
+
+def bench_lstm_train(backend):
+    tf = _tf_module(backend)
+    ours = _training_step_ms(tf, lambda tf: _lstm_training_graph(tf, dynamic=True))
+    return ours, _training_step_ms(tf, lambda tf: _lstm_training_graph(tf, dynamic=False))
+
+
 BENCHMARKS = {
     "import": bench_import,
     "step_latency": bench_step_latency,
@@ -1402,6 +1437,7 @@ BENCHMARKS = {
     "multi_tower": bench_multi_tower,
     "while_loop_1000": bench_while_loop_1000,
     "cond_10M": bench_cond_10M,
+    "lstm_train": bench_lstm_train,
     "multi_tower_nobudget": bench_multi_tower_nobudget,
 }
 # Figures measured against the TF interpreter's numexpr as well.

@@ -226,6 +226,12 @@ cdef void _set_awake() noexcept nogil:
 # and sets the count for its call, then sets it back to the process's base (1 in a budgeted
 # worker). Lanes of one worker that run GEMMs at the same moment may see each other's count;
 # the leases stay right, only a GEMM's thread count may be off for that call.
+#
+# A cap below the base (``intra_op_parallelism_threads=1`` in an in-process session, whose
+# base is OpenBLAS's own default: every core) sets the count to the cap for the call and back
+# to the base after, with no lease: TF runs such a session's matmuls on that many threads.
+# It is returned as -cap, which `blas_release` knows. Products too small for OpenBLAS to
+# thread (`_blas_single_work`) skip both calls; an uncapped call pays one comparison more.
 
 ctypedef void (*blas_set_t)(int) noexcept nogil
 ctypedef int (*blas_get_t)() noexcept nogil
@@ -233,13 +239,27 @@ ctypedef int (*blas_get_t)() noexcept nogil
 cdef blas_set_t _blas_set = NULL
 cdef int _blas_base = 1
 cdef double _blas_work = 2097152.0     # BLAS_PARALLEL_WORK
+# OpenBLAS runs a GEMM of up to 65536 * GEMM_MULTITHREAD_THRESHOLD (4) multiply-adds on one
+# thread whatever its count: a capped call below this changes nothing.
+cdef double _blas_single_work = 262144.0
+cdef int _blas_capped_calls = 0
 
 BLAS_PARALLEL_WORK = 2097152   # multiply-adds from which a GEMM leases BLAS threads
 
 
 cdef int blas_lease(double work, int want) noexcept nogil:
     cdef int threads
-    if _blas_set == NULL or _state == NULL or want <= 1 or work < _blas_work:
+    if _blas_set == NULL:
+        return 0
+    if want < _blas_base:
+        if work < _blas_single_work:
+            return 0
+        if want < 1:
+            want = 1
+        _blas_set(want)
+        sl_add_int(&_blas_capped_calls, 1)
+        return -want
+    if _state == NULL or want <= 1 or work < _blas_work:
         return 0
     threads = lease(want)
     _blas_set(threads)
@@ -251,7 +271,8 @@ cdef void blas_release(int threads) noexcept nogil:
         return
     if _blas_set != NULL:
         _blas_set(_blas_base)
-    release(threads)
+    if threads > 0:     # (a capped call, -cap, leased nothing)
+        release(threads)
 
 
 def set_blas_functions(size_t set_address, int base):
@@ -260,6 +281,16 @@ def set_blas_functions(size_t set_address, int base):
     global _blas_set, _blas_base
     _blas_base = max(1, base)
     _blas_set = <blas_set_t><void*>set_address
+
+
+def blas_base():
+    """The BLAS thread count calls go back to (0: no BLAS hook installed)."""
+    return _blas_base if _blas_set != NULL else 0
+
+
+def blas_capped_calls():
+    """How many calls ran BLAS on fewer threads than the base, for a cap below it."""
+    return sl_add_int(&_blas_capped_calls, 0)
 
 
 def blas_lease_threads(double work, int want):

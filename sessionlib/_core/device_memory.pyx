@@ -20,10 +20,15 @@ handler of ``shmalloc.pyx`` places in shared memory are charged to the same acco
 
 Never: call into Python from the handler, or free the account while an array still holds its
 handler (the capsule owns it and numpy holds the capsule).
+
+Memory that numpy does not allocate but the device holds (a tensor received from another
+device is a view of the sender's shared memory) is charged by hand: `DeviceMemory.charge`
+admits it under the same limit, and `credit` gives it back when the device lets it go.
 """
 
 from sessionlib._core._device_memory cimport (
-    PyDataMem_GetHandler, PyDataMem_SetHandler, sl_mem, sl_mem_import_numpy, sl_mem_new, sl_mem_of,
+    PyDataMem_GetHandler, PyDataMem_SetHandler, sl_mem, sl_mem_admit, sl_mem_charge,
+    sl_mem_credit, sl_mem_import_numpy, sl_mem_new, sl_mem_of,
 )
 
 sl_mem_import_numpy()
@@ -95,6 +100,19 @@ cdef class DeviceMemory:
     def reset_step_peak(self):
         """Starts a new step's peak at the bytes in use now."""
         self.m.step_peak = self.m.in_use
+
+    def charge(self, long long nbytes):
+        """Charges `nbytes` that the device holds outside numpy's allocator (a received
+        tensor): returns False, and records the refused size for `take_failed`, when they
+        would take the account over its limit (then nothing is charged)."""
+        if nbytes < 0 or not sl_mem_admit(self.m, <size_t>nbytes):
+            return False
+        sl_mem_charge(self.m, nbytes)
+        return True
+
+    def credit(self, long long nbytes):
+        """Gives back `nbytes` charged by `charge`."""
+        sl_mem_credit(self.m, nbytes)
 
     def take_failed(self):
         """The size of the last request refused for the limit (0: none), and forgets it."""

@@ -193,25 +193,35 @@ cdef tuple _describe(object value):
 
 
 def run_plan_traced(BoundPlan bound, list slots, object ctx, object failure_type,
-                    int64_t[:, ::1] times, list outputs):
+                    int64_t[:, ::1] times, list outputs, object memory=None):
     """`run_plan`, recording per-node timing into `times` and outputs into `outputs`.
 
     Args:
-      times: an int64 array of shape ``[num_nodes, 4]``; row i receives node i's start,
-        kernel start, kernel end and end, in `trace_clock_ns` nanoseconds.
+      times: an int64 array of shape ``[num_nodes, 4]`` (``[num_nodes, 7]`` with `memory`);
+        row i receives node i's start, kernel start, kernel end and end, in `trace_clock_ns`
+        nanoseconds, then the device's bytes in use when the node started, once its outputs
+        were stored (before its dead inputs were released), and the most in use in between.
       outputs: a list of length ``num_nodes``; entry i receives a tuple of
         ``(dtype, shape, nbytes)``, one per output of node i.
+      memory: the device's memory account (``device_memory.DeviceMemory``), or None. Its
+        step peak is restarted at each node, so it holds the node's peak (this loop is the
+        only user of the step peak, and only traced runs pay for it).
 
     Raises:
       failure_type(plan_node, cause): when a kernel raises; rows before it are filled.
     """
     cdef Py_ssize_t node, j
     cdef object result
+    cdef bint measure = memory is not None
     _check_slots(bound, slots)
-    if times.shape[0] < bound.num_nodes or times.shape[1] < 4 or len(outputs) < bound.num_nodes:
+    if (times.shape[0] < bound.num_nodes or times.shape[1] < (7 if measure else 4)
+            or len(outputs) < bound.num_nodes):
         raise ValueError("the trace arrays are smaller than the plan")
     for node in range(bound.num_nodes):
         times[node, 0] = _now_ns()
+        if measure:
+            memory.reset_step_peak()
+            times[node, 4] = memory.in_use
         try:
             times[node, 1] = _now_ns()
             result = _call_kernel(bound, slots, ctx, node)
@@ -219,6 +229,9 @@ def run_plan_traced(BoundPlan bound, list slots, object ctx, object failure_type
             _store_outputs(bound, slots, node, result)
         except Exception as err:
             raise failure_type(node, err) from err
+        if measure:
+            times[node, 5] = memory.in_use
+            times[node, 6] = memory.step_peak
         outputs[node] = tuple([_describe(<object>PyList_GET_ITEM(slots, bound.out_slots[j]))
                                for j in range(bound.out_ptr[node], bound.out_ptr[node + 1])])
         _release(bound, slots, node)

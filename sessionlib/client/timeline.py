@@ -14,6 +14,13 @@ device or lane; in a multi-device step, each `_Recv` is labelled with the tensor
 devices is an arrow from the producer to the receiving device, in our trace and in the one
 TF's own `Timeline` makes of the same `RunMetadata` (tools/compare_tf_timeline.py checks it).
 
+With ``show_memory=True`` the ``Allocators`` process also gets TF's per-allocator counter of
+the tensors' lifetimes and, where the stats carry the devices' own figures
+(``AllocatorMemoryUsed.allocator_bytes_in_use``, which sessionlib fills from each device's
+memory account), one ``"<device> memory"`` counter per device: bytes in use after each node,
+and the peak within the node (``memory_stats.temp_memory_size`` above it) at its start.
+`peak_memory` gives each device's peak of the step from the same fields.
+
 Times are microseconds since the epoch, fractional when the stats carry nanoseconds (sessionlib
 ops are often shorter than a microsecond).
 
@@ -30,7 +37,7 @@ import collections
 import json
 import re
 
-__all__ = ["Timeline", "AllocationMaximum", "StepStatsAnalysis"]
+__all__ = ["Timeline", "AllocationMaximum", "StepStatsAnalysis", "peak_memory"]
 
 AllocationMaximum = collections.namedtuple("AllocationMaximum",
                                            ["timestamp", "num_bytes", "tensors"])
@@ -236,7 +243,58 @@ class Timeline:
         maximums = {}
         if show_memory:
             maximums = _memory_counters(trace, tensors, allocators_pid)
+            for device_stats, (_, _, nodes) in zip(self._step_stats.dev_stats, devices):
+                _device_counters(trace, device_stats.device, nodes, allocators_pid)
         return StepStatsAnalysis(trace, maximums)
+
+
+def _device_figures(stats):
+    """``(in_use, peak)`` of the device during a node, from its `NodeExecStats`, or None when
+    the stats carry no device figures."""
+    for used in stats.memory:
+        if used.allocator_bytes_in_use:
+            in_use = used.allocator_bytes_in_use
+            return in_use, in_use + stats.memory_stats.temp_memory_size
+    return None
+
+
+def peak_memory(step_stats):
+    """Each device's peak bytes in use during a traced step.
+
+    sessionlib fills, for each node, the device's bytes in use after it
+    (``AllocatorMemoryUsed.allocator_bytes_in_use``) and what the node took and gave back
+    (``memory_stats.temp_memory_size``); the device's peak during the node is their sum, and
+    the step's peak is the largest of these. TF's CPU stats carry no such figures.
+
+    Args:
+      step_stats: a `StepStats` (``RunMetadata.step_stats``).
+
+    Returns:
+      A dict from device name to bytes; devices without figures are left out.
+    """
+    peaks = {}
+    for device_stats in step_stats.dev_stats:
+        for stats in device_stats.node_stats:
+            figures = _device_figures(stats)
+            if figures is not None:
+                peaks[device_stats.device] = max(peaks.get(device_stats.device, 0),
+                                                 figures[1])
+    return peaks
+
+
+def _device_counters(trace, device, nodes, allocators_pid):
+    """A ``"<device> memory"`` counter: the device's peak within each node at the node's
+    start, and its bytes in use at the node's end."""
+    points = []
+    for node in nodes:
+        figures = _device_figures(node.stats)
+        if figures is not None:
+            points.append((node.start, figures[1]))
+            points.append((node.end, figures[0]))
+    name = f"{device} memory"
+    for timestamp, num_bytes in sorted(points, key=lambda point: point[0]):
+        trace.event("C", "Memory", name, allocators_pid, 0, timestamp,
+                    args={"bytes in use": num_bytes})
 
 
 def _assign_lanes(nodes):

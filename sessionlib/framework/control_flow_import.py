@@ -26,15 +26,21 @@ functions leave their arg types unset (a GraphDef has no dtypes): `complete_rais
 takes them from the calling op's inputs at import, when those are built.
 
 What does not raise is refused with `errors.UnimplementedError` naming a node, never run
-wrongly: TF 1 gradient loops (stacks, ``ControlTrigger``), v1 ``TensorArrayV3`` ops, a
-branch or body tensor used outside its construct, a Merge's ``value_index`` output.
+wrongly: TF 1 gradient loops (stacks, ``ControlTrigger``, TensorArray gradients), a branch
+or body tensor used outside its construct, a Merge's ``value_index`` output.
+
+TF 1 TensorArrays (``TensorArrayV3`` and its Read/Write/Scatter/Gather... ops, as
+``dynamic_rnn`` and TF 1 ``map_fn`` write them) are first lifted onto TensorList ops the way
+TF 2 builds a TensorArray in a graph (`lift_tensor_arrays`): the flow tensor carries the list
+and the resource handle goes, so the loops around them raise like any other.
 """
 
 from sessionlib import dtypes, errors
 from sessionlib.framework import registry
 from sessionlib.framework.op_output_args import OUTPUT_ARGS
 
-__all__ = ["needs_raising", "raise_control_flow", "complete_raised_attrs", "RAISED_ATTR"]
+__all__ = ["needs_raising", "raise_control_flow", "lift_tensor_arrays", "complete_raised_attrs",
+           "RAISED_ATTR"]
 
 _PRIMITIVES = frozenset(["Switch", "Merge", "Enter", "Exit", "NextIteration", "LoopCond",
                          "RefSwitch", "RefMerge", "RefEnter", "RefExit", "RefNextIteration"])
@@ -43,8 +49,8 @@ RAISED_ATTR = "_raised_from_v1_control_flow"
 
 
 def needs_raising(graph_def):
-    """Whether `graph_def` holds TF 1 control-flow primitives."""
-    return any(node.op in _PRIMITIVES for node in graph_def.node)
+    """Whether `graph_def` holds TF 1 control-flow primitives or TF 1 TensorArrays."""
+    return any(node.op in _PRIMITIVES or node.op in _TENSOR_ARRAY_OPS for node in graph_def.node)
 
 
 def _parse(name):
@@ -485,12 +491,13 @@ def _output_arg_name(node, flat_index):
 
 
 def raise_control_flow(graph_def):
-    """A copy of `graph_def` with its TF 1 conds and loops raised into If/While ops.
+    """A copy of `graph_def` with its TF 1 TensorArrays lifted onto TensorLists and its TF 1
+    conds and loops raised into If/While ops.
 
     Raises:
       UnimplementedError: naming a node of a structure that cannot be raised.
     """
-    return _Raiser(graph_def).run()
+    return _Raiser(lift_tensor_arrays(graph_def)).run()
 
 
 def complete_raised_attrs(attrs, inputs, functions):
@@ -512,3 +519,188 @@ def complete_raised_attrs(attrs, inputs, functions):
         attrs["Tin"] = [t.dtype for t in inputs[1:]]
         attrs["Tout"] = functions["then_branch"].output_types
         attrs["output_shapes"] = [TensorShape(None) for _ in attrs["Tout"]]
+
+
+# ---- TF 1 TensorArrays onto TensorLists ------------------------------------------------------
+
+# The ops that pass a tensor on unchanged (a flow's type follows through them).
+_PASS_ON = frozenset(["Enter", "Merge", "Switch", "Exit", "NextIteration", "Identity",
+                      "RefEnter", "RefMerge", "RefSwitch", "RefExit", "RefNextIteration"])
+_TENSOR_ARRAY_OPS = frozenset([
+    "TensorArrayV3", "TensorArrayReadV3", "TensorArrayWriteV3", "TensorArrayScatterV3",
+    "TensorArrayGatherV3", "TensorArraySizeV3", "TensorArrayCloseV3", "TensorArrayConcatV3",
+    "TensorArraySplitV3", "TensorArrayGradV3", "TensorArrayGradWithShape"])
+
+
+def _element_shape_value(shape_proto):
+    """The int32 element_shape input of a list for a TensorShapeProto (-1: unknown)."""
+    import numpy as np
+
+    if shape_proto.unknown_rank:
+        return np.asarray(-1, np.int32)
+    return np.asarray([d.size for d in shape_proto.dim], np.int32).reshape(-1)
+
+
+def lift_tensor_arrays(graph_def):
+    """A copy of `graph_def` whose TF 1 TensorArrays (``TensorArrayV3`` and the ops on it) are
+    TensorList ops, as TF 2 builds a TensorArray in a graph: the flow tensor carries the list.
+
+    A ``TensorArrayV3`` becomes ``TensorListReserve`` (its ``size``, ``dtype`` and
+    ``element_shape``) under its own name, and its flow output (``:1``) that list (``:0``).
+    Each op on the array drops the handle and works on its flow input: Write ->
+    ``TensorListSetItem`` (resizing when the array has ``dynamic_size``), Read ->
+    ``TensorListGetItem``, Scatter -> ``TensorListScatterIntoExistingList``, Gather ->
+    ``TensorListGather``, Size -> ``TensorListLength``, Concat -> ``TensorListConcatV2``, Split
+    -> ``TensorListSplit``, Close -> ``NoOp``, each under its old name with its outputs where
+    they were. The handle and the ``Enter`` s that bring it into loops go; the flow's
+    ``Enter``/``Merge``/``Switch``/``Exit``/``NextIteration``/``Identity`` s become variant, so
+    the loops then raise like any other. ``clear_after_read`` is dropped, as TF 2 does.
+
+    Raises:
+      UnimplementedError: for TensorArray gradients (``TensorArrayGradV3``: TF 1 gradient
+        loops are not raised either) and a handle used other than by the array's ops.
+    """
+    import numpy as np
+
+    from sessionlib.protos import attr_value_pb2, node_def_pb2
+
+    arrays = {n.name: n for n in graph_def.node if n.op == "TensorArrayV3"}
+    if not arrays:
+        return graph_def
+    from sessionlib.protos import graph_pb2
+
+    out = graph_pb2.GraphDef()
+    out.CopyFrom(graph_def)
+    nodes = {n.name: n for n in out.node}
+    # The nodes whose output 0 is an array's handle: the array, and Enters/Identities of it.
+    handle_of = dict(arrays)
+    grown = True
+    while grown:
+        grown = False
+        for node in out.node:
+            if node.name not in handle_of and node.op in _PASS_ON and node.input:
+                op, index = _parse(node.input[0])
+                if index == 0 and op in handle_of and not node.input[0].startswith("^"):
+                    handle_of[node.name] = handle_of[op]
+                    grown = True
+    variant = dtypes.variant.as_datatype_enum
+    new_nodes, flows = [], set()  # flows: names of nodes whose output 0 is now a list
+
+    def const(node, suffix, value, anchor):
+        from sessionlib.framework import tensor_util
+
+        made = node_def_pb2.NodeDef(name=f"{node.name}/{suffix}", op="Const")
+        made.attr["dtype"].type = dtypes.as_dtype(value.dtype).as_datatype_enum
+        made.attr["value"].tensor.CopyFrom(tensor_util.make_tensor_proto(value))
+        # In the frame of the op it feeds (a loop body's constants hang off its inputs).
+        made.input.append("^" + _parse(anchor)[0])
+        new_nodes.append(made)
+        return made.name
+
+    def shape_const(node, shape_proto, anchor):
+        return const(node, "element_shape", _element_shape_value(shape_proto), anchor)
+
+    def flow(name):
+        op, index = _parse(name)
+        return op if op in arrays and index == 1 else name
+
+    for node in list(out.node):
+        if node.op not in _TENSOR_ARRAY_OPS or node.op == "TensorArrayV3":
+            continue
+        array = handle_of.get(_parse(node.input[0])[0]) if node.input else None
+        if node.op in ("TensorArrayGradV3", "TensorArrayGradWithShape"):
+            raise _unimplemented(node, "TF 1 TensorArray gradients are not raised; export "
+                                       "the graph with control flow v2")
+        if array is None or _parse(node.input[0])[1] != 0:
+            raise _unimplemented(node, "its TensorArray handle does not come from a "
+                                       "TensorArrayV3")
+        dtype = array.attr["dtype"]
+        shape = array.attr["element_shape"].shape
+        data = [flow(i) for i in node.input[1:] if not i.startswith("^")]
+        controls = [i for i in node.input[1:] if i.startswith("^")
+                    and _parse(i)[0] not in handle_of]
+        new = node_def_pb2.NodeDef(name=node.name, device=node.device)
+        if node.op == "TensorArrayWriteV3":  # (index, value, flow_in) -> flow_out
+            index, value, flow_in = data
+            new.op, new.input[:] = "TensorListSetItem", [flow_in, index, value]
+            new.attr["element_dtype"].CopyFrom(dtype)
+            new.attr["resize_if_index_out_of_bounds"].b = array.attr["dynamic_size"].b
+            flows.add(node.name)
+        elif node.op == "TensorArrayReadV3":  # (index, flow_in) -> value
+            index, flow_in = data
+            new.op = "TensorListGetItem"
+            new.input[:] = [flow_in, index, shape_const(node, shape, index)]
+            new.attr["element_dtype"].CopyFrom(dtype)
+        elif node.op == "TensorArrayScatterV3":  # (indices, value, flow_in) -> flow_out
+            indices, value, flow_in = data
+            new.op, new.input[:] = "TensorListScatterIntoExistingList", [flow_in, value,
+                                                                         indices]
+            new.attr["element_dtype"].CopyFrom(dtype)
+            flows.add(node.name)
+        elif node.op == "TensorArrayGatherV3":  # (indices, flow_in) -> value
+            indices, flow_in = data
+            new.op = "TensorListGather"
+            new.input[:] = [flow_in, indices, shape_const(node, shape, indices)]
+            new.attr["element_dtype"].CopyFrom(dtype)
+        elif node.op == "TensorArraySizeV3":  # (flow_in) -> size
+            new.op, new.input[:] = "TensorListLength", data
+        elif node.op == "TensorArrayConcatV3":  # (flow_in) -> value, lengths
+            (flow_in,) = data
+            unknown = attr_value_pb2.AttrValue()
+            unknown.shape.unknown_rank = True
+            new.op = "TensorListConcatV2"
+            new.input[:] = [flow_in, shape_const(node, unknown.shape, flow_in),
+                            const(node, "leading_dims", np.zeros([0], np.int64), flow_in)]
+            new.attr["element_dtype"].CopyFrom(dtype)
+        elif node.op == "TensorArraySplitV3":  # (value, lengths, flow_in) -> flow_out
+            value, lengths, flow_in = data
+            unknown = attr_value_pb2.AttrValue()
+            unknown.shape.unknown_rank = True
+            new.op = "TensorListSplit"
+            new.input[:] = [value, shape_const(node, unknown.shape, value), lengths]
+            new.input.append("^" + _parse(flow_in)[0])
+            flows.add(node.name)
+        elif node.op == "TensorArrayCloseV3":
+            new.op = "NoOp"
+            new.input[:] = ["^" + _parse(i)[0] for i in data]
+        new.input.extend(controls)
+        nodes[node.name] = new
+    for name, array in arrays.items():
+        reserve = node_def_pb2.NodeDef(name=name, op="TensorListReserve", device=array.device)
+        (size,) = [i for i in array.input if not i.startswith("^")]
+        reserve.input[:] = [shape_const(array, array.attr["element_shape"].shape, size), size]
+        reserve.input.extend(i for i in array.input if i.startswith("^"))
+        reserve.attr["element_dtype"].CopyFrom(array.attr["dtype"])
+        nodes[name] = reserve
+        flows.add(name)
+    removed = set(handle_of) - set(arrays)
+    rewritten = {n.name for n in graph_def.node if n.op in _TENSOR_ARRAY_OPS}
+    for node in nodes.values():
+        if node.name in removed or node.name in rewritten:
+            continue
+        for i, inp in enumerate(node.input):
+            op, index = _parse(inp)
+            if not inp.startswith("^") and index == 0 and (op in removed or op in arrays):
+                raise _unimplemented(node, f"uses the TensorArray handle {inp!r} other than "
+                                           "through a TensorArray op")
+            node.input[i] = flow(inp)
+        node.input[:] = [i for i in node.input if not (i.startswith("^")
+                                                        and _parse(i)[0] in removed)]
+    # The flows' pass-through ops now carry a variant.
+    users = {}
+    for node in nodes.values():
+        for inp in node.input:
+            if not inp.startswith("^"):
+                users.setdefault(_parse(inp)[0], []).append(node)
+    stack = list(flows)
+    while stack:
+        for user in users.get(stack.pop(), ()):
+            if user.op in _PASS_ON and user.name not in flows and user.name not in removed:
+                user.attr["T"].type = variant
+                flows.add(user.name)
+                stack.append(user.name)
+    del out.node[:]
+    out.node.extend(n for name, n in nodes.items() if name not in removed)
+    out.node.extend(new_nodes)
+    return out
+

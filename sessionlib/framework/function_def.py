@@ -195,7 +195,10 @@ def body_graph_def(fdef, input_types=None):
     for arg in signature.output_arg:
         if arg.name not in fdef.ret:
             raise ValueError(f"{where}: output arg {arg.name!r} has no ret")
-        outputs.append(resolve(fdef.ret[arg.name]))
+        output = resolve(fdef.ret[arg.name])
+        # A bare name (an arg passed through, or TF's node shorthand) is output 0; spelled
+        # "name:0" so that `return_elements` gives a Tensor, not the Operation.
+        outputs.append(output if ":" in output else output + ":0")
     controls = [fdef.control_ret[name] for name in signature.control_output
                 if name in fdef.control_ret]
     return graph_def, [arg.name for arg in signature.input_arg], outputs, controls

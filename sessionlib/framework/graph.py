@@ -292,6 +292,27 @@ class Operation:
                   if isinstance(g, str) and g.startswith(COLOCATION_PREFIX)]
         return groups or [COLOCATION_PREFIX + self._name]
 
+    # ---- in-place changes (the control-flow gradients expose a function's intermediates as
+    # extra outputs and loop variables of the op calling it); each bumps the graph version,
+    # so compiled steps are rebuilt.
+
+    def _add_outputs(self, specs):
+        """Appends outputs of ``(dtype, TensorShape)`` `specs`; returns the new Tensors."""
+        start = len(self._outputs)
+        new = [Tensor(self, start + i, dtype, shape) for i, (dtype, shape) in enumerate(specs)]
+        self._outputs = self._outputs + tuple(new)
+        self._graph._bump_version()
+        return new
+
+    def _add_inputs(self, tensors):
+        """Appends input `tensors` (of this op's graph)."""
+        self._inputs = self._inputs + tuple(tensors)
+        self._graph._bump_version()
+
+    def _set_attr(self, name, value):
+        self._attrs[name] = value
+        self._graph._bump_version()
+
     def _add_control_input(self, op):
         if op not in self._control_inputs:
             self._control_inputs.append(op)
@@ -1115,8 +1136,12 @@ class name_scope:  # noqa: N801 - TF's public name, used as a function
 def _graph_of_values(values):
     """The graph the graph elements among `values` belong to (None when there are none).
 
+    A function graph (a cond branch, a loop body) captures the tensors of the graphs it is
+    traced in, so values of a function graph and of its enclosing graphs belong to the
+    function graph, as TF picks the innermost graph of an op's inputs.
+
     Raises:
-      ValueError: if they belong to different graphs.
+      ValueError: if they belong to unrelated graphs.
     """
     graph, first = None, None
     for value in values:
@@ -1129,7 +1154,10 @@ def _graph_of_values(values):
         if graph is None:
             graph, first = element.graph, element
         elif element.graph is not graph:
-            raise ValueError(f"{element} must be from the same graph as {first}.")
+            if element.graph._captures_from(graph):
+                graph, first = element.graph, element
+            elif not graph._captures_from(element.graph):
+                raise ValueError(f"{element} must be from the same graph as {first}.")
     return graph
 
 

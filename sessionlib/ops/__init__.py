@@ -24,3 +24,5 @@ from sessionlib.ops import check_ops  # noqa: F401 - h16-assert: Assert, Print, 
 from sessionlib.ops import list_ops  # noqa: F401 - h16-list: TensorList ops
 from sessionlib.ops import tensor_array_ops  # noqa: F401 - h16-list: tf.TensorArray
 from sessionlib.ops import functional_ops, cond_v2, while_v2  # noqa: F401 - h16-core
+from sessionlib.ops import control_flow_grad  # noqa: F401 - h16-grad: If/While gradients
+from sessionlib.ops import optional_ops  # noqa: F401 - h16-import: Optional (v2 cond grads)

@@ -46,7 +46,10 @@ def group(*inputs, name=None):
       name: the op name.
 
     Returns:
-      A NoOp with a control input on each input op.
+      A NoOp that runs after every input op. As in TF, when the inputs are on one (requested)
+      device the NoOp asks for that device and depends on them directly; when they span
+      devices, one NoOp per device (``<name>/NoOp``, ``<name>/NoOp_1``, ..., in device order)
+      gathers that device's inputs, so only one control edge per device crosses to the root.
     """
     ops = []
     for item in inputs:
@@ -55,12 +58,21 @@ def group(*inputs, name=None):
             if op not in ops:
                 ops.append(op)
     graph = ops[0].graph if ops else graph_lib.get_default_graph()
-    # As TF: when every input is on one (requested) device, the NoOp asks for it too, so that
-    # the placer puts `train` or `init` with the variables' updates.
-    devices = {op.device for op in ops}
-    shared = devices.pop() if len(devices) == 1 else ""
-    with graph.control_dependencies(ops), graph.device(shared or ""):
-        return graph.create_op("NoOp", [], name=name or "group_deps")
+    by_device = {}
+    for op in ops:
+        by_device.setdefault(op.device, []).append(op)
+    if len(by_device) <= 1:
+        # Placing the NoOp with its inputs puts `train` or `init` with the variables' updates.
+        shared = next(iter(by_device), "")
+        with graph.control_dependencies(ops), graph.device(shared):
+            return graph.create_op("NoOp", [], name=name or "group_deps")
+    with graph_lib.name_scope(name, "group_deps") as scope:
+        gathered = []
+        for device in sorted(by_device):
+            with graph.control_dependencies(by_device[device]), graph.device(device):
+                gathered.append(graph.create_op("NoOp", [], name="NoOp"))
+        with graph.control_dependencies(gathered):
+            return graph.create_op("NoOp", [], name=scope)
 
 
 def tuple(tensors, name=None, control_inputs=None):  # noqa: A001 - TF's public name

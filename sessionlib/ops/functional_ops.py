@@ -18,8 +18,7 @@ be merged as duplicates by the graph rewrites. No control flow op is ever consta
 (`OpDef.function_attrs`).
 
 Gradients: TF 2's (an ``If`` over the branch gradients, a backward ``While`` over saved
-intermediates) come with issue 16's gradient work; `FUNCTIONAL_GRADIENTS` below is the one
-place that registers them.
+intermediates), in ``ops/control_flow_grad.py``.
 """
 
 from sessionlib.framework import registry
@@ -53,7 +52,8 @@ def _while_infer(inputs, attrs):
     return list(zip(attrs["T"], attrs["output_shapes"]))
 
 
-# The gradients of the four ops (None: not given yet; issue 16's gradient work sets them).
+# The gradients of the four ops: None here; ops/control_flow_grad.py registers them with
+# registry.register_gradient (it builds on cond_v2, which imports this module).
 FUNCTIONAL_GRADIENTS = {"If": None, "StatelessIf": None, "While": None,
                         "StatelessWhile": None}
 

@@ -18,6 +18,11 @@ Only floating-point (and complex) tensors carry gradients; an integer output get
 so does an input reached only through ``StopGradient``, `stop_gradients` or an op declared
 not differentiable. A Variable in `xs` stands for its resource handle: every read of it
 passes its gradient back to the handle, and the gradients of all reads are summed.
+
+Inside a function being traced (a loop body, a cond branch), the gradient ops are built in
+that function, which captures what they use; the control-flow gradients
+(``ops/control_flow_grad.py``) rely on this to differentiate a forward function from within
+its gradient function.
 """
 
 import collections
@@ -68,6 +73,14 @@ def accepts_indexed_slices(function):
     ``embedding_lookup`` reaches the variable still sparse, as in TF.
     """
     function.accepts_indexed_slices = True
+    return function
+
+
+def accepts_none(function):
+    """Marks a gradient function that takes None for an output no gradient reached, instead of
+    zeros of its shape: the control-flow gradients leave such outputs out of the function
+    they differentiate (``ops/control_flow_grad.py``)."""
+    function.accepts_none = True
     return function
 
 
@@ -353,11 +366,21 @@ def gradients(ys, xs, grad_ys=None, name="gradients", colocate_gradients_with_op
 
 
 def _graph_of(values):
-    """The one graph of `values` (Tensors, Variables, IndexedSlices; others are ignored).
+    """The graph to build the gradient in: the one graph of `values` (Tensors, Variables,
+    IndexedSlices; others are ignored), or the function graph being traced when it captures
+    from theirs.
+
+    Inside a function being traced (a loop body, a cond branch, the gradient function of
+    one), the gradient ops belong to that function, which captures what they use, as in TF.
+    That also lets the control-flow gradients (``ops/control_flow_grad.py``) differentiate a
+    forward function's outputs with seeds of the enclosing graph: the values then come from
+    several graphs, all of which the function being traced captures from.
 
     Raises:
-      ValueError: if they come from different graphs, as TF's gradients does.
+      ValueError: if they come from different graphs that no function being traced captures
+        from, as TF's gradients does.
     """
+    default = graph_lib.get_default_graph()
     graph, first = None, None
     for value in values:
         other = getattr(value, "graph", None)
@@ -366,9 +389,14 @@ def _graph_of(values):
         if graph is None:
             graph, first = other, value
         elif other is not graph:
+            if all(g is default or default._captures_from(g) for g in (graph, other)):
+                graph = default
+                continue
             raise ValueError(f"Tensor {_describe(value)} must be from the same graph as "
                              f"Tensor {_describe(first)}.")
-    return graph if graph is not None else graph_lib.get_default_graph()
+    if graph is None:
+        return default
+    return default if default is not graph and default._captures_from(graph) else graph
 
 
 def _describe(value):
@@ -443,13 +471,15 @@ def _backprop_op(op, grads, stop_ops):
         raise LookupError(f"No gradient defined for operation '{op.name}' (op type: "
                           f"{op.type}). In general every operation must have an associated "
                           "gradient function, or be declared not differentiable.")
-    graph = op.graph
+    # The graph being built: `op`'s, or a function's that differentiates `op`'s.
+    graph = graph_lib.get_default_graph()
     device = graph.device(op.device) if op.device else _nothing()
     with graph.name_scope(op.name + "_grad"), device:
         out_grads = []
         for index, output in enumerate(op.outputs):
             grad = _aggregate(op_grads.get(index, []), f"AddN_{index}" if index else "AddN")
-            if grad is None and _is_differentiable_dtype(output.dtype):
+            if grad is None and _is_differentiable_dtype(output.dtype) and not getattr(
+                    gradient, "accepts_none", False):
                 # An output that got no gradient counts as zero for an op whose other outputs
                 # got one (a split, an unstack), as in TF.
                 grad = array_ops.zeros_like(output)

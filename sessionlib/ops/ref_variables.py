@@ -185,6 +185,39 @@ class RefVariable(variables.Variable):
         """A new read of the variable (an ``Identity`` named ``read``)."""
         return self._read_op()
 
+    def initialized_value(self):
+        """The variable's value, or its initial value while it has none (TF 1's
+        ``RefVariable.initialized_value``; see `Variable.initialized_value`).
+
+        A function captures a reference tensor as its value (``framework/function.py``), so a
+        ``cond`` could not test the variable before reading it. The branches use a resource
+        handle to the same variable instead: at run time a reference is that handle, and a
+        ``VarHandleOp`` with the ``VariableV2``'s container and shared name (its node name
+        when empty, as TF shares) addresses the same resource.
+        """
+        from sessionlib.framework import function as function_lib
+        from sessionlib.ops import cond_v2
+
+        with function_lib.init_scope():
+            graph = self.graph
+            op = self._variable.op
+            with graph.colocate_with(op), graph.name_scope(op.name + "/"):
+                handle = graph.create_op(
+                    "VarHandleOp", [],
+                    {"dtype": self._dtype, "shape": self._shape,
+                     "container": op.get_attr("container"),
+                     "shared_name": op.get_attr("shared_name") or op.name,
+                     "allowed_devices": []}, name="resource_view").outputs[0]
+
+            def read():
+                value = graph_lib.get_default_graph().create_op(
+                    "ReadVariableOp", [handle], {"dtype": self._dtype},
+                    name="ReadVariableOp").outputs[0]
+                value.set_shape(self._shape)
+                return value
+
+            return cond_v2.cond(self.is_initialized(), read, lambda: self.initial_value)
+
     def is_initialized(self, name=None):
         """A bool scalar tensor: whether the variable has a value in the running session."""
         return self._ref_op("IsVariableInitialized", [], {},

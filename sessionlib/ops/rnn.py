@@ -270,3 +270,260 @@ def static_bidirectional_rnn(cell_fw, cell_bw, inputs, initial_state_fw=None,
 
 for _name in ("static_rnn", "static_bidirectional_rnn"):
     setattr(nn, _name, globals()[_name])
+
+
+# ---- dynamic RNNs: a while_loop over time ---------------------------------------------------
+
+def _transpose_batch_time(x):
+    """Swaps axes 0 and 1 of a rank >= 2 tensor, keeping the static shape."""
+    x = graph_lib.convert_to_tensor(x)
+    rank = x.shape.rank
+    if rank is not None and rank < 2:
+        return x
+    if rank is None:
+        perm = array_ops.concat([[1, 0], array_ops.range(2, array_ops.rank(x))], 0)
+    else:
+        perm = [1, 0] + list(range(2, rank))
+    result = array_ops.transpose(x, perm)
+    if rank is not None:
+        dims = x.shape.as_list()
+        result.set_shape([dims[1], dims[0]] + dims[2:])
+    return result
+
+
+def _best_effort_batch_size(flat_input):
+    # Axis 1 of the time-major inputs: static where any input knows it, else dynamic.
+    for input_ in flat_input:
+        shape = input_.shape
+        if shape.rank is None:
+            continue
+        if shape.rank < 2:
+            raise ValueError(f"Input tensor should have rank at least 2, got {shape.rank}")
+        if shape.as_list()[1] is not None:
+            return shape.as_list()[1]
+    return array_ops.shape(flat_input[0])[1]
+
+
+def _dynamic_rnn_loop(cell, inputs, initial_state, parallel_iterations, sequence_length,
+                      dtype):
+    """TF's ``_dynamic_rnn_loop``: time-major `inputs` -> time-major outputs, final state."""
+    flat_input = _nest.flatten(inputs)
+    flat_output_size = _nest.flatten(cell.output_size)
+    time_steps = array_ops.shape(flat_input[0])[0]
+    batch_size = _best_effort_batch_size(flat_input)
+    got_shapes = [input_.shape.with_rank_at_least(3) for input_ in flat_input]
+    const_time_steps, const_batch_size = got_shapes[0].as_list()[:2]
+    for shape in got_shapes:
+        if not shape[2:].is_fully_defined():
+            raise ValueError("Input size (depth of inputs) must be accessible via shape "
+                             "inference, but saw value None.")
+        if shape.as_list()[0] != const_time_steps:
+            raise ValueError("Time steps is not the same for all the elements in the input "
+                             "in a batch.")
+        if shape.as_list()[1] != const_batch_size:
+            raise ValueError("Batch_size is not the same for all the elements in the input.")
+    state_dtype = dtype or _nest.flatten(initial_state)[0].dtype
+    zero_output = _nest.pack_sequence_as(
+        cell.output_size,
+        [_zeros_for(batch_size, size, state_dtype) for size in flat_output_size])
+    if sequence_length is not None:
+        max_sequence_length = math_ops.reduce_max(sequence_length)
+    else:
+        max_sequence_length = time_steps
+    time = array_ops.constant(0, dtype=dtypes.int32, name="time")
+    from sessionlib.ops.tensor_array_ops import TensorArray
+
+    output_ta = tuple(
+        TensorArray(state_dtype, size=time_steps,
+                    element_shape=TensorShape([const_batch_size]).concatenate(
+                        TensorShape(size)))
+        for size in flat_output_size)
+    input_ta = tuple(
+        TensorArray(input_.dtype.base_dtype, size=time_steps, element_shape=input_.shape[1:])
+        .unstack(input_) for input_ in flat_input)
+
+    def time_step(time, output_ta_t, state):
+        input_t = [ta.read(time) for ta in input_ta]
+        for input_, shape in zip(input_t, got_shapes):
+            input_.set_shape(shape[1:])
+        input_t = _nest.pack_sequence_as(inputs, input_t)
+
+        def call_cell():
+            return cell(input_t, state)
+
+        if sequence_length is not None:
+            output, new_state = _rnn_step(time, sequence_length, zero_output, state,
+                                          call_cell)
+        else:
+            output, new_state = call_cell()
+        output_ta_t = tuple(ta.write(time, out)
+                            for ta, out in zip(output_ta_t, _nest.flatten(output)))
+        return time + 1, output_ta_t, new_state
+
+    # At least one step, so that the arrays learn their element shapes (TF's bound).
+    loop_bound = math_ops.minimum(time_steps, math_ops.maximum(1, max_sequence_length))
+    from sessionlib.ops.while_v2 import while_loop
+
+    _, output_final_ta, final_state = while_loop(
+        lambda time, *_: math_ops.less(time, loop_bound), time_step,
+        (time, output_ta, initial_state), parallel_iterations=parallel_iterations,
+        maximum_iterations=time_steps)
+    final_outputs = [ta.stack() for ta in output_final_ta]
+    for output, size in zip(final_outputs, flat_output_size):
+        output.set_shape(TensorShape([const_time_steps, const_batch_size]).concatenate(
+            TensorShape(size)))
+    return _nest.pack_sequence_as(cell.output_size, final_outputs), final_state
+
+
+def dynamic_rnn(cell, inputs, sequence_length=None, initial_state=None, dtype=None,
+                parallel_iterations=None, swap_memory=False, time_major=False, scope=None):
+    """Runs `cell` over the time axis of `inputs` in a ``while_loop`` (``tf.nn.dynamic_rnn``).
+
+    One ``While`` op runs the steps; the inputs are read from, and the outputs written to,
+    TensorArrays (TF 1's construction, so the graph holds one copy of the cell whatever the
+    sequence length). Variables are created once, under ``scope or "rnn"``, in the outer
+    graph (``rnn/basic_lstm_cell/kernel``).
+
+    Args:
+      cell: an ``RNNCell`` (or anything like one).
+      inputs: a Tensor ``[batch, time, ...]`` (``[time, batch, ...]`` if `time_major`) or a
+        nested structure of them.
+      sequence_length: an int vector ``[batch]``: past its row's length the output is zero
+        and the state is carried through unchanged; the loop stops after the longest.
+      initial_state: the first state, matching ``cell.state_size``; default: the cell's zero
+        state, which needs `dtype`.
+      dtype: the dtype of the zero state and the outputs.
+      parallel_iterations: recorded on the loop (default 32); steps run in order.
+      swap_memory: accepted for TF compatibility.
+      time_major: whether `inputs` and the outputs are ``[time, batch, ...]``.
+      scope: the variable scope (default ``"rnn"``).
+
+    Returns:
+      ``(outputs, state)``: outputs ``[batch, time, cell.output_size]`` (time major if
+      asked), in the structure of ``cell.output_size``, and the final state.
+
+    Raises:
+      TypeError: if `cell` is not like an RNNCell.
+      ValueError: if neither `initial_state` nor `dtype` is given, an input's depth is
+        unknown, or `sequence_length` is not a vector.
+    """
+    del swap_memory
+    assert_like_rnncell("cell", cell)
+    with vs.variable_scope(scope or "rnn"):
+        flat_input = [graph_lib.convert_to_tensor(input_) for input_ in _nest.flatten(inputs)]
+        if not time_major:
+            flat_input = [_transpose_batch_time(input_) for input_ in flat_input]
+        parallel_iterations = parallel_iterations or 32
+        if sequence_length is not None:
+            sequence_length = graph_lib.convert_to_tensor(sequence_length)
+            if sequence_length.dtype.base_dtype != dtypes.int32:
+                sequence_length = math_ops.cast(sequence_length, dtypes.int32)
+            if sequence_length.shape.rank not in (None, 1):
+                raise ValueError(f"sequence_length must be a vector of length batch_size, "
+                                 f"but saw shape: {sequence_length.shape}")
+            sequence_length = array_ops.identity(sequence_length, name="sequence_length")
+        batch_size = _best_effort_batch_size(flat_input)
+        if initial_state is not None:
+            state = initial_state
+        else:
+            if not dtype:
+                raise ValueError("If there is no initial_state, you must give a dtype.")
+            if getattr(cell, "get_initial_state", None) is not None:
+                state = cell.get_initial_state(inputs=None, batch_size=batch_size, dtype=dtype)
+            else:
+                state = cell.zero_state(batch_size, dtype)
+        inputs = _nest.pack_sequence_as(inputs, flat_input)
+        outputs, final_state = _dynamic_rnn_loop(cell, inputs, state, parallel_iterations,
+                                                 sequence_length, dtype)
+        if not time_major:
+            outputs = _nest.map_structure(_transpose_batch_time, outputs)
+        return outputs, final_state
+
+
+def _reverse_sequence(input_, lengths, seq_axis, batch_axis):
+    """Reverses each row of `input_` along `seq_axis` within its length, the rest kept
+    (TF's ``reverse_sequence`` for the two leading axes), as one ``GatherNd``."""
+    input_ = graph_lib.convert_to_tensor(input_)
+    lengths = graph_lib.convert_to_tensor(lengths)
+    if lengths.dtype.base_dtype != dtypes.int32:
+        lengths = math_ops.cast(lengths, dtypes.int32)
+    with graph_lib.get_default_graph().name_scope("ReverseSequence"):
+        shape = array_ops.shape(input_)
+        steps, batch = shape[seq_axis], shape[batch_axis]
+        # source[t, b]: the step that row b's position t comes from.
+        time = array_ops.expand_dims(array_ops.range(steps), 1)
+        row_lengths = array_ops.expand_dims(lengths, 0)
+        source = array_ops.where(math_ops.less(time, row_lengths),
+                                 math_ops.subtract(math_ops.subtract(row_lengths, 1), time),
+                                 math_ops.add(time, array_ops.zeros_like(row_lengths)))
+        rows = math_ops.add(array_ops.expand_dims(array_ops.range(batch), 0),
+                            array_ops.zeros_like(source))
+        if seq_axis == 0:
+            indices = array_ops.stack([source, rows], axis=-1)
+        else:
+            indices = array_ops.stack([array_ops.transpose(rows), array_ops.transpose(source)],
+                                      axis=-1)
+        result = gather_nd(input_, indices)
+    result.set_shape(input_.shape)
+    return result
+
+
+def bidirectional_dynamic_rnn(cell_fw, cell_bw, inputs, sequence_length=None,
+                              initial_state_fw=None, initial_state_bw=None, dtype=None,
+                              parallel_iterations=None, swap_memory=False, time_major=False,
+                              scope=None):
+    """A forward and a backward dynamic RNN over `inputs` (``tf.nn.bidirectional_dynamic_rnn``).
+
+    The backward cell reads each sequence reversed within its length (all of it without
+    `sequence_length`), and its outputs are reversed back, so output t of both directions
+    belongs to input t.
+
+    Args:
+      cell_fw, cell_bw: the forward and backward ``RNNCell``.
+      inputs: a Tensor ``[batch, time, ...]`` (``[time, batch, ...]`` if `time_major`), or a
+        nested structure of them.
+      sequence_length: an int vector ``[batch]`` of the sequences' lengths.
+      initial_state_fw, initial_state_bw: first states (default: zero states, with `dtype`).
+      dtype: the dtype of the zero states.
+      parallel_iterations, swap_memory, time_major: as for `dynamic_rnn`.
+      scope: the variable scope (default ``"bidirectional_rnn"``; the cells go under ``fw``
+        and ``bw``).
+
+    Returns:
+      ``((output_fw, output_bw), (output_state_fw, output_state_bw))``.
+
+    Raises:
+      TypeError: if a cell is not like an RNNCell.
+    """
+    assert_like_rnncell("cell_fw", cell_fw)
+    assert_like_rnncell("cell_bw", cell_bw)
+    time_axis, batch_axis = (0, 1) if time_major else (1, 0)
+
+    def reverse(input_):
+        if sequence_length is None:
+            from sessionlib.ops.manipulation_ops import reverse as reverse_op
+
+            return reverse_op(input_, axis=[time_axis])
+        return _reverse_sequence(input_, sequence_length, time_axis, batch_axis)
+
+    with vs.variable_scope(scope or "bidirectional_rnn"):
+        with vs.variable_scope("fw") as fw_scope:
+            output_fw, output_state_fw = dynamic_rnn(
+                cell_fw, inputs, sequence_length=sequence_length,
+                initial_state=initial_state_fw, dtype=dtype,
+                parallel_iterations=parallel_iterations, swap_memory=swap_memory,
+                time_major=time_major, scope=fw_scope)
+        with vs.variable_scope("bw") as bw_scope:
+            inputs_reverse = _nest.map_structure(reverse, inputs)
+            tmp, output_state_bw = dynamic_rnn(
+                cell_bw, inputs_reverse, sequence_length=sequence_length,
+                initial_state=initial_state_bw, dtype=dtype,
+                parallel_iterations=parallel_iterations, swap_memory=swap_memory,
+                time_major=time_major, scope=bw_scope)
+    output_bw = _nest.map_structure(reverse, tmp)
+    return (output_fw, output_bw), (output_state_fw, output_state_bw)
+
+
+__all__ += ["dynamic_rnn", "bidirectional_dynamic_rnn"]
+for _name in ("dynamic_rnn", "bidirectional_dynamic_rnn"):
+    setattr(nn, _name, globals()[_name])

@@ -144,6 +144,14 @@ class TensorArray:
         new._element_shape = self._element_shape
         return new
 
+    # The loop-variable protocol of ``while_v2``: a loop carries the flow and rebuilds the
+    # array around the body's and the loop's flows.
+    def _as_loop_tensor(self):
+        return self._flow
+
+    def _from_loop_tensor(self, flow):
+        return self._with_flow(flow)
+
     def _check_element_shape(self, shape):
         if not shape.is_compatible_with(self.element_shape):
             raise ValueError(f"Inconsistent shapes: saw {shape} but expected "

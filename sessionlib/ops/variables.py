@@ -298,8 +298,8 @@ class Variable:
         ``initialized_value``: a `cond`, built outside any function being traced), for
         initializing another variable from this one.
 
-        A reference variable's cond reads the variable as the ``If``'s input, so it fails on
-        an uninitialized reference variable; a resource variable reads inside the branch.
+        A resource variable reads inside the branch; a reference variable's branch reads it
+        through a resource handle (`RefVariable.initialized_value`).
         """
         from sessionlib.ops import cond_v2
 

@@ -99,7 +99,9 @@ def while_loop(cond, body, loop_vars, shape_invariants=None, parallel_iterations
       shape_invariants: the shape each variable keeps across iterations (same structure);
         default: its initial static shape.
       parallel_iterations: recorded (TF's attr); iterations run in order.
-      back_prop, swap_memory: accepted for TF compatibility.
+      back_prop: if False, no gradient flows back through the loop (its results pass a
+        ``StopGradient``).
+      swap_memory: accepted for TF compatibility.
       name: the name scope (default ``while``).
       maximum_iterations: an optional int32 bound on the iterations.
       return_same_structure: if False, a single loop variable comes back unwrapped.
@@ -215,7 +217,14 @@ def while_loop(cond, body, loop_vars, shape_invariants=None, parallel_iterations
         with graph.control_dependencies(controls):
             op = graph.create_op("While" if stateful else "StatelessWhile", inputs, attrs,
                                  name=scope)
-    results = [_from_tensor(leaf, t) for leaf, t in zip(leaves, op.outputs[2:2 + len(flat)])]
+    outputs = op.outputs[2:2 + len(flat)]
+    if not back_prop:
+        # No gradient flows back through the loop (TF 2's while_v2 does the same).
+        from sessionlib.ops import gradients
+
+        with graph.name_scope(scope):
+            outputs = [gradients.stop_gradient(t) for t in outputs]
+    results = [_from_tensor(leaf, t) for leaf, t in zip(leaves, outputs)]
     result = _nest.pack_sequence_as(structure, results)
     if not return_same_structure and len(results) == 1:
         return results[0]

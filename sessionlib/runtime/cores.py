@@ -25,6 +25,9 @@ Policy.
   than `_cores.NUM_SLOTS` - 1 live at once) keep the old static split (cores / devices).
 * A session that sets ``intra_op_parallelism_threads`` gets workers with exactly that many
   threads, outside the budget (the configuration is explicit, as in TF).
+* An in-process session's GEMMs follow its ``intra_op_parallelism_threads`` as TF's do: below
+  the process's OpenBLAS count, a GEMM (and a convolution's) sets the count to it for the
+  call and back after (`ensure_blas` installs the hook; `_cores.blas_capped_calls` counts).
 * BLAS follows the budget: a budgeted worker's OpenBLAS runs on one thread, and a matmul big
   enough to gain from more (`BLAS_PARALLEL_WORK` multiply-adds) leases threads and sets
   OpenBLAS's thread count for the call (its C API, found in this process's mappings; numpy
@@ -47,7 +50,7 @@ import numpy as np
 from sessionlib._core import cores as _cores
 from sessionlib.runtime import shm
 
-__all__ = ["CoreBudget", "machine_cores", "join", "blas_matmul", "install_blas",
+__all__ = ["CoreBudget", "machine_cores", "join", "blas_matmul", "install_blas", "ensure_blas",
            "BLAS_PARALLEL_WORK"]
 
 # A GEMM below this many multiply-adds runs on the process's base BLAS threads without
@@ -163,6 +166,19 @@ def _blas_functions():
     return None
 
 
+def ensure_blas():
+    """Installs the BLAS hook with the library's current count as the base, unless it is
+    installed already: an in-process session whose ``intra_op_parallelism_threads`` is below
+    that count runs its GEMMs on that many threads (`_cores.blas_lease` caps them)."""
+    global _blas_ensured
+    if not _blas_ensured and not _cores.blas_base():
+        install_blas()
+    _blas_ensured = True   # (once: a process without OpenBLAS looks for it once)
+
+
+_blas_ensured = False
+
+
 def install_blas(base=None):
     """Lets leased GEMMs set numpy's OpenBLAS thread count (`_cores.blas_lease`).
 
@@ -186,7 +202,8 @@ def install_blas(base=None):
 
 def blas_matmul(a, b, cap):
     """``np.matmul(a, b)`` for 2-D `a` and `b`, on as many BLAS threads as the budget lends
-    (at most `cap`) when the product has `BLAS_PARALLEL_WORK` multiply-adds or more.
+    (at most `cap`) when the product has `BLAS_PARALLEL_WORK` multiply-adds or more, and on
+    at most `cap` threads when `cap` is below the process's base count.
 
     Raises:
       As `np.matmul`.

@@ -65,12 +65,17 @@ class ReferenceExecutor:
         _run(bound, slots, ctx, failure_type, None, None)
 
     @staticmethod
-    def run_plan_traced(bound, slots, ctx, failure_type, times, outputs):
+    def run_plan_traced(bound, slots, ctx, failure_type, times, outputs, memory=None):
         """`run_plan`, recording per-node timing and outputs.
 
         Args:
-          times: an int64 array ``[num_nodes, 4]``; row i receives node i's start, kernel
-            start, kernel end and end, in `trace_clock_ns` nanoseconds.
+          times: an int64 array ``[num_nodes, 4]`` (``[num_nodes, 7]`` with `memory`); row i
+            receives node i's start, kernel start, kernel end and end, in `trace_clock_ns`
+            nanoseconds, then the device's bytes in use when the node started, once its
+            outputs were stored (before its dead inputs were released), and the most in use
+            in between.
+          memory: the device's memory account (``device_memory.DeviceMemory``), or None; its
+            step peak is restarted at each node.
           outputs: a list of ``num_nodes`` entries; entry i receives a tuple with
             ``(dtype, shape, nbytes)`` for each output of node i.
 
@@ -78,10 +83,10 @@ class ReferenceExecutor:
           failure_type(plan_node, cause): when a kernel raises; the rows of the nodes before
             it are filled.
         """
-        _run(bound, slots, ctx, failure_type, times, outputs)
+        _run(bound, slots, ctx, failure_type, times, outputs, memory)
 
 
-def _run(bound, slots, ctx, failure_type, times, outputs):
+def _run(bound, slots, ctx, failure_type, times, outputs, memory=None):
     """The one loop of the spec; it also checks the kernel contract that the Cython executor
     trusts (output count, ndarray outputs)."""
     plan, kernels = bound.plan, bound.kernels
@@ -92,6 +97,9 @@ def _run(bound, slots, ctx, failure_type, times, outputs):
     kinds = plan.kinds.tolist()
     for index, kernel in enumerate(kernels):
         started = clock() if times is not None else 0
+        if memory is not None:
+            memory.reset_step_peak()
+            in_use_before = memory.in_use
         inputs = tuple(slots[s] for s in in_slots[in_ptr[index]:in_ptr[index + 1]])
         outputs_wanted = out_slots[out_ptr[index]:out_ptr[index + 1]]
         try:
@@ -114,11 +122,13 @@ def _run(bound, slots, ctx, failure_type, times, outputs):
             raise failure_type(index, err) from err
         for number, value in zip(outputs_wanted, results):
             slots[number] = value
+        if memory is not None:
+            times[index, 4:7] = (in_use_before, memory.in_use, memory.step_peak)
         for number in rel_slots[rel_ptr[index]:rel_ptr[index + 1]]:
             slots[number] = None
         if times is not None:
             outputs[index] = tuple((v.dtype, v.shape, v.nbytes) for v in results)
-            times[index] = (started, kernel_started, kernel_ended, clock())
+            times[index, :4] = (started, kernel_started, kernel_ended, clock())
 
 
 class CythonExecutor:

@@ -15,6 +15,10 @@ last parenthesis, so it reads these labels right too. The rows carry the
 executor's trace clock, as the step's own rows do, so the loop's row spans its iterations'
 rows and a timeline can draw the loop as one group (``client/timeline.py``).
 
+Function rows carry timing and output descriptions, not the device's memory figures: the
+traced loop measures memory per step node (restarting the account's peak at each), so the
+loop's own row holds the peak over its whole run.
+
 Caps keep a long loop's trace small: each loop call records its first
 `LOOP_ITERATIONS_TRACED` iterations in full and only counts the rest (the loop's label says
 ``[1000000 iterations, first 100 traced]``), and one run records at most
@@ -119,7 +123,8 @@ def merged_rows(names, labels, times, outputs, function_trace, offset_ns=0, owne
     """A device's rows with its function rows among them, in start order.
 
     Args:
-      names, labels, times, outputs: the step's own rows (`times`: int64 ``[n, 4]``).
+      names, labels, times, outputs: the step's own rows (`times`: int64 ``[n, 4]``, or
+        ``[n, 7]`` with memory figures: the function rows get zeros there).
       function_trace: a `FunctionTrace`, or None (then the rows come back unchanged).
       offset_ns: added to the function rows' times (to bring them to the clock of `times`).
       owners: when given, only the function rows whose outermost op is in this set (those
@@ -139,8 +144,10 @@ def merged_rows(names, labels, times, outputs, function_trace, offset_ns=0, owne
     all_names = list(names) + [function_trace.names[i] for i in rows]
     all_labels = list(labels) + [function_trace.labels[i] for i in rows]
     all_outputs = list(outputs) + [function_trace.outputs[i] for i in rows]
-    all_times = np.concatenate([np.asarray(times, dtype=np.int64).reshape(-1, 4),
-                                function_trace.times_array()[rows] + offset_ns])
+    times = np.asarray(times, dtype=np.int64)
+    function_times = np.zeros((len(rows), times.shape[1]), dtype=np.int64)
+    function_times[:, :4] = function_trace.times_array()[rows] + offset_ns
+    all_times = np.concatenate([times, function_times])
     # Start order; among equal starts the longer row (the enclosing one) first.
     order = np.lexsort((-(all_times[:, 3] - all_times[:, 0]), all_times[:, 0])).tolist()
     return ([all_names[i] for i in order], [all_labels[i] for i in order], all_times[order],

@@ -37,12 +37,16 @@ class DeviceAttributes:
     """One entry of `Session.list_devices()`."""
 
     __slots__ = ("name", "device_type", "memory_limit_bytes", "incarnation", "pid",
-                 "bytes_in_use", "peak_bytes_in_use")
+                 "bytes_in_use", "peak_bytes_in_use", "physical_device_desc")
 
     def __init__(self, name, device_type, memory_limit_bytes, incarnation, pid=None):
         # bytes_in_use, peak_bytes_in_use: the device's memory account now (sessionlib's
         # addition: what the session's tensors on the device take, and the most they took).
         self.bytes_in_use = self.peak_bytes_in_use = None
+        # TF's DeviceAttributes.physical_device_desc: '' for a CPU, and for a GPU TF's layout
+        # ("device: 0, name: ..., pci bus id: ..., compute capability: ...") saying honestly
+        # that it is emulated (`physical_description`).
+        self.physical_device_desc = physical_description(name, device_type, pid)
         self.name = name
         self.device_type = device_type
         self.memory_limit_bytes = memory_limit_bytes
@@ -56,6 +60,21 @@ class DeviceAttributes:
     def __repr__(self):
         return (f"_DeviceAttributes({self.name}, {self.device_type}, "
                 f"{self.memory_limit_bytes}, {self.incarnation})")
+
+
+def physical_description(name, device_type, pid=None):
+    """TF's ``physical_device_desc`` of a device: empty for a CPU (as TF's); for an emulated
+    GPU, TF's fields with what stands behind it, e.g. ``"device: 1, name: sessionlib emulated
+    GPU (a worker process on the host's CPU cores), pci bus id: none, compute capability:
+    none, pid: 4242"``."""
+    if device_type != "GPU":
+        return ""
+    from sessionlib.runtime import devices
+
+    index = devices.type_and_index(name)[1]
+    text = (f"device: {index}, name: sessionlib emulated GPU (a worker process on the host's "
+            "CPU cores), pci bus id: none, compute capability: none")
+    return text if pid is None else f"{text}, pid: {pid}"
 
 
 class Step:

@@ -17,7 +17,7 @@ import time
 import numpy as np
 
 from sessionlib._core import device_memory, elementwise
-from sessionlib.runtime import context, failures, function_trace, interface, memory
+from sessionlib.runtime import context, cores, failures, function_trace, interface, memory
 from sessionlib.runtime import optimizer, tracing
 from sessionlib.runtime import plan as plan_lib
 from sessionlib.runtime.failures import NodeFailure
@@ -91,7 +91,9 @@ class LocalStep(interface.Step):
         else:
             executor = self._executor
             entries = tracing.plan_entries(self.plan, self.ops, self.devices, self.nodes)
-            times = np.zeros((len(entries), 4), dtype=np.int64)
+            measure = self._memory
+            times = np.zeros((len(entries), 4 if measure is None else tracing.MEMORY_COLUMNS),
+                             dtype=np.int64)
             outputs = [()] * len(entries)
             # The traced loop reads a monotonic clock; this offset turns it into the
             # wall-clock (epoch) time that TF's all_start_micros holds.
@@ -99,7 +101,7 @@ class LocalStep(interface.Step):
             run_context.annotations = {}
             run_context.function_trace = function_trace.FunctionTrace()
             executor.run_plan_traced(self._bound, slots, run_context, NodeFailure, times,
-                                     outputs)
+                                     outputs, measure)
             run_metadata.Clear()
             tracing.fill_step_stats(run_metadata.step_stats,
                                     tracing.annotated(entries, run_context.annotations),
@@ -124,6 +126,8 @@ class LocalRuntime(interface.Runtime):
     def __init__(self, graph, placer, fuse, executor, threads, rewrites=None):
         super().__init__(graph, placer, fuse, rewrites)
         elementwise.set_num_threads(threads)
+        # GEMMs too: below OpenBLAS's own count (all cores), a matmul runs on `threads`.
+        cores.ensure_blas()
         self._executor = executor
         self.resources = context.ResourceContainer()
         # One account for the session's devices (an in-process session has one device).

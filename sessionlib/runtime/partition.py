@@ -20,6 +20,7 @@ their kernels talk to the run's rendezvous through ``ctx.rendezvous``.
 import collections
 import heapq
 import marshal
+import weakref
 
 import numpy as np
 
@@ -498,14 +499,19 @@ class RunRendezvous:
       check: raises on cancellation or deadline (called between wait slices).
     """
 
-    __slots__ = ("block", "store", "run_slots", "generation", "check", "handed_over")
+    __slots__ = ("block", "store", "run_slots", "generation", "check", "handed_over",
+                 "account")
 
-    def __init__(self, block, store, run_slots, generation, check):
+    def __init__(self, block, store, run_slots, generation, check, account=None):
         self.block = block
         self.store = store
         self.run_slots = run_slots
         self.generation = generation
         self.check = check
+        # The receiving device's memory account (``runtime/memory.py``): a received tensor is
+        # a view of the sender's shared memory that numpy's handler never sees, so `recv`
+        # charges it by hand for as long as the device holds it.
+        self.account = account
         # A traced run sets a dict: edge -> when its tensor was handed over (`trace_clock`).
         self.handed_over = None
 
@@ -528,7 +534,40 @@ class RunRendezvous:
         descriptor = marshal.loads(channel.checked(payload))   # untrusted bytes
         if descriptor[0] == "c":
             return _CONTROL_TOKEN
-        return self.store.open(descriptor)
+        value = self.store.open(descriptor)
+        if descriptor[0] == "a" and self.account is not None:
+            # Shared-memory views only: inline values (<= 256 bytes) are copies numpy made.
+            if not self.account.charge(value.nbytes):
+                shape, dtype = value.shape, value.dtype
+                del value   # the sender's lease ends now, not when the error is dropped
+                raise _refused(shape, dtype)
+            owner = value
+            while isinstance(owner.base, np.ndarray):
+                owner = owner.base
+            # Every view of the value keeps `owner` alive: the bytes come back when the last
+            # one is gone. (A weak reference kept in `_HELD` costs half a `weakref.finalize`.)
+            held = weakref.ref(owner, _credit_when_dropped(self.account.credit, value.nbytes))
+            _HELD[id(held)] = held
+        return value
+
+
+# The weak references of the received tensors still charged to their device, by id.
+_HELD = {}
+
+
+def _credit_when_dropped(credit, nbytes):
+    def dropped(held):
+        del _HELD[id(held)]
+        credit(nbytes)
+    return dropped
+
+
+def _refused(shape, dtype):
+    """The MemoryError of a received tensor over the device's limit, with the `shape` and
+    `dtype` that numpy's own carries (``memory.oom_error`` builds TF's message from it)."""
+    error = MemoryError(f"Unable to hold a received tensor of shape {shape} and dtype {dtype}")
+    error.shape, error.dtype = shape, dtype
+    return error
 
 
 _CONTROL_TOKEN = np.zeros((), dtype=np.bool_)

@@ -20,13 +20,17 @@ from sessionlib.framework import graph_io
 __all__ = ["TraceRequest", "trace_request", "timeline_label", "plan_entries",
            "function_labels", "fill_step_stats", "annotated", "add_device_stats",
            "fill_partition_graphs", "REWRITTEN_FROM", "rewritten_label", "rewritten_node_def",
-           "fused_node_def", "value_names", "input_names"]
+           "fused_node_def", "value_names", "input_names", "node_memory", "MEMORY_COLUMNS"]
 
 # The attr of a node that a graph rewrite made (``runtime/optimizer``): the names of the ops
 # it replaced.
 REWRITTEN_FROM = "_rewritten_from"
 
 _ALLOCATOR_NAME = "cpu"
+
+# The width of a traced run's `times` rows with the memory figures (`node_memory`): four
+# timestamps, then the device's bytes in use at the node's start and end, and its peak between.
+MEMORY_COLUMNS = 7
 
 
 class TraceRequest:
@@ -268,7 +272,9 @@ def add_device_stats(step_stats, device, names, labels, times, outputs, epoch_of
       device: the full device name.
       names, labels: per node, its name and its ``"name = Op(in1, in2)"`` timeline label.
       times: int64 ``[nodes, 4]``: start, kernel start, kernel end and end, in nanoseconds of
-        a monotonic clock.
+        a monotonic clock; or ``[nodes, 7]``, with the device's memory figures of each node
+        (bytes in use at its start, once its outputs were stored, and the most in between;
+        see `node_memory`).
       outputs: per node, a ``(dtype, shape, nbytes)`` tuple per output (dtype: a numpy dtype,
         its ``str``, or None for a non-array value).
       epoch_offset_ns: added to `times` to give epoch (``time.time_ns``) nanoseconds.
@@ -282,8 +288,9 @@ def add_device_stats(step_stats, device, names, labels, times, outputs, epoch_of
     from sessionlib.runtime import memory
 
     allocator = memory.allocator_name(device) if device else _ALLOCATOR_NAME   # GPU_<i>_bfc
+    measured = times.shape[1] >= 7
     for name, label, row, node_outputs in zip(names, labels, times.tolist(), outputs):
-        started, kernel_started, kernel_ended, ended = row
+        started, kernel_started, kernel_ended, ended = row[:4]
         start_ns = started + epoch_offset_ns
         stats = device_stats.node_stats.add(
             node_name=name,
@@ -314,10 +321,39 @@ def add_device_stats(step_stats, device, names, labels, times, outputs, epoch_of
             allocation.allocated_bytes = int(nbytes)
             allocation.allocator_name = allocator
             total_bytes += int(nbytes)
-        if node_outputs:
+        if measured:
+            held, peak, temp, in_use = node_memory(*row[4:7])
+            stats.memory_stats.temp_memory_size = temp
+            if peak:
+                stats.memory.add(allocator_name=allocator, total_bytes=held, peak_bytes=peak,
+                                 live_bytes=held, allocator_bytes_in_use=in_use)
+        elif node_outputs:
             stats.memory.add(allocator_name=allocator, total_bytes=total_bytes,
                              peak_bytes=total_bytes, live_bytes=total_bytes)
     return device_stats
+
+
+def node_memory(before, after, peak):
+    """A node's memory figures in TF's fields, from its device account's figures.
+
+    Args:
+      before, after, peak: the device's bytes in use when the node started, once its outputs
+        were stored (its inputs not yet released), and the most in use in between.
+
+    Returns:
+      ``(held, node_peak, temp, in_use)``: the bytes the node allocated and still held at its
+      end (`AllocatorMemoryUsed.total_bytes` and ``live_bytes``; an output that aliases an
+      input holds nothing, as in TF), the most it held at once (``peak_bytes``), what it took
+      and gave back (`MemoryStats.temp_memory_size`: ``node_peak - held``), and the device's
+      bytes in use after it (``allocator_bytes_in_use``). The device's peak during the node
+      is ``in_use + temp``, so the step's peak per device is the maximum of that over its
+      nodes (`sessionlib.client.timeline.peak_memory`). Frees by other threads during the
+      node can make ``after`` lower than ``before``: the figures never go negative.
+    """
+    peak = max(peak, before, after)
+    held = max(after - before, 0)
+    node_peak = max(peak - before, held)
+    return held, node_peak, node_peak - held, after
 
 
 def fill_partition_graphs(run_metadata, ops, devices, nodes=None):

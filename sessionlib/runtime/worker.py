@@ -425,7 +425,7 @@ class Worker:
             cancellation = ctx.cancellation
             check = channel.deadline_check(deadline, lambda: cancellation.cancelled)
             ctx.rendezvous = partition.RunRendezvous(self.rendezvous, store, run_slots,
-                                                     generation, check)
+                                                     generation, check, state.memory)
         else:
             ctx.rendezvous = None
         times = None
@@ -437,7 +437,8 @@ class Worker:
             if trace:
                 # Only a traced run pays for the timestamps (the executor's traced loop).
                 count = entry.num_nodes
-                times, outputs = np.zeros((count, 4), dtype=np.int64), [()] * count
+                # Seven columns: the timestamps and the account's figures per node.
+                times, outputs = np.zeros((count, 7), dtype=np.int64), [()] * count
                 if ctx.rendezvous is not None:
                     ctx.rendezvous.handed_over = {}
                 # The nodes function ops (If, While) run inside, and their notes.
@@ -446,7 +447,8 @@ class Worker:
                 ctx.annotations, ctx.function_trace = {}, function_trace.FunctionTrace()
                 try:
                     entry.executor.run_plan_traced(entry.bound, slots, ctx,
-                                                   failures.NodeFailure, times, outputs)
+                                                   failures.NodeFailure, times, outputs,
+                                                   account)
                     functions = (ctx.annotations, ctx.function_trace)
                 finally:   # the lane's context serves its later runs
                     ctx.annotations = ctx.function_trace = None
@@ -548,7 +550,8 @@ def _trace_reply(executor, times, outputs, annotations=None, function_trace=None
                      list(function_trace.labels),
                      (function_trace.times_array() + offset).tobytes(),
                      _described(function_trace.outputs))
-    return (os.getpid(), threading.get_native_id(), thread.name, (times + offset).tobytes(),
+    times[:, :4] += offset     # (the other columns are memory figures)
+    return (os.getpid(), threading.get_native_id(), thread.name, times.tobytes(),
             _described(outputs), functions)
 
 

@@ -649,7 +649,8 @@ class WorkerStep(interface.Step):
         if trace.step_stats:
             epoch_offset_ns = time.time_ns() - time.monotonic_ns()
             for part, (pid, thread_id, thread_name, times, outputs, functions) in traces or ():
-                times = np.frombuffer(times, dtype=np.int64).reshape(-1, 4)
+                times = np.frombuffer(times, dtype=np.int64).reshape(
+                    -1, tracing.MEMORY_COLUMNS)
                 rows = (part.plan.plan.names, self.parted.timeline_labels(part.device), times,
                         outputs)
                 if functions is not None:   # what its If/While ops noted and ran

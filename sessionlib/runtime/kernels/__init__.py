@@ -26,6 +26,7 @@ from sessionlib.runtime.kernels import (  # noqa: F401 - each module registers i
     nn_kernels,
     nn_model_kernels,
     nn_fused_kernels,  # i14-remap
+    optional_kernels,  # h16-import
     random_kernels,
     ref_kernels,  # i13-ref
     sampling_kernels,

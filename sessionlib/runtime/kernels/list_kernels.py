@@ -210,7 +210,7 @@ class TensorList:
                 raise _invalid(f"Trying to add two tensors with incompatible element shapes. "
                                f"One is {list(a.shape)} and the other is {list(b.shape)}")
             else:
-                summed.append(a + b)
+                summed.append(np.asarray(a + b))   # 0-d arrays add to a numpy scalar
         return self._derived(summed, element_shape=merge_shapes(self.element_shape,
                                                                 other.element_shape))
 
@@ -414,8 +414,9 @@ def _from_tensor_kernel(ctx, inputs, attrs):
         raise _invalid(f"Specified a list with shape {shape_string(element_shape)} from a "
                        f"tensor with shape {list(tensor.shape)}")
     tensor = _frozen(tensor)
+    # `[i, ...]`: a row of a vector is a 0-d array, not a numpy scalar.
     return (variant_value(TensorList(attrs["element_dtype"], element_shape,
-                                     [tensor[i] for i in range(tensor.shape[0])])),)
+                                     [tensor[i, ...] for i in range(tensor.shape[0])])),)
 
 
 def _scatter_items(tensor, indices_t):
@@ -433,7 +434,8 @@ def _scatter_items(tensor, indices_t):
         raise _invalid("Indices in TensorListScatter must all be non-negative.")
     # A repeated index keeps its last row, as TF's kernel does.
     tensor = _frozen(tensor)
-    return {index: tensor[row] for row, index in enumerate(indices)}
+    # `[row, ...]`: a row of a vector is a 0-d array, not a numpy scalar.
+    return {index: tensor[row, ...] for row, index in enumerate(indices)}
 
 
 def _scatter_kernel(ctx, inputs, attrs):
