@@ -9,7 +9,8 @@ lanes (tids), except a node that runs inside another on the same thread (a loop'
 inside its ``While``, a branch's inside its ``If``: a thread runs one node at a time, so a
 span holding another's on its thread is its caller): it goes to its caller's lane, where the
 trace viewer nests it, so a loop shows as one parent slice over its iterations. A flow
-arrow ("s" to "t") joins a tensor's producer to a consumer on another device or lane; in a multi-device step, each `_Recv` is labelled with the tensor it receives
+arrow ("s" to "t") joins a tensor's producer to a consumer on another device or lane; in a
+multi-device step, each `_Recv` is labelled with the tensor it receives
 (``"y/_3 = _Recv(y)"``, node names as TF's partitioner gives them), so every transfer between
 devices is an arrow from the producer to the receiving device, in our trace and in the one
 TF's own `Timeline` makes of the same `RunMetadata` (tools/compare_tf_timeline.py checks it).
