@@ -113,11 +113,12 @@ def test_group_tuple_and_identity_inside_branches(executor):
         return tf.constant(0), tf.no_op()
 
     total, op = tf.cond(p, true_fn, false_fn)
-    assert isinstance(op, tf.Operation)
+    # TF 1 (2.21, v1 control flow): an Operation output is a bool tensor, pred's value.
+    assert op.dtype == tf.bool
     with tf.Session() as sess:
         sess.run(tf.global_variables_initializer())
         assert sess.run(total, {p: True}) == 3
-        sess.run(op, {p: False})
+        assert sess.run(op, {p: False}) == False  # noqa: E712
         assert sess.run(v.value()) == 1
 
 

@@ -5,8 +5,12 @@ look alike: a process named ``Allocators`` for memory counters, and per device t
 ``"<device> Compute"`` with one complete ("X") event per executed op (named by its op type,
 with ``args`` holding the node name, the op and its inputs) and ``"<device> Tensors"`` for
 tensor objects when memory is shown. Ops that overlap in time on one device go to separate
-lanes (tids). A flow arrow ("s" to "t") joins a tensor's producer to a consumer on another
-device or lane; in a multi-device step, each `_Recv` is labelled with the tensor it receives
+lanes (tids), except a node that runs inside another on the same thread (a loop's body node
+inside its ``While``, a branch's inside its ``If``: a thread runs one node at a time, so a
+span holding another's on its thread is its caller): it goes to its caller's lane, where the
+trace viewer nests it, so a loop shows as one parent slice over its iterations. A flow
+arrow ("s" to "t") joins a tensor's producer to a consumer on another device or lane; in a
+multi-device step, each `_Recv` is labelled with the tensor it receives
 (``"y/_3 = _Recv(y)"``, node names as TF's partitioner gives them), so every transfer between
 devices is an arrow from the producer to the receiving device, in our trace and in the one
 TF's own `Timeline` makes of the same `RunMetadata` (tools/compare_tf_timeline.py checks it).
@@ -72,7 +76,8 @@ class _ChromeTrace:
 class _Node:
     """One NodeExecStats, with what the trace needs already worked out."""
 
-    __slots__ = ("name", "op", "inputs", "start", "end", "lane", "outputs", "stats")
+    __slots__ = ("name", "op", "inputs", "start", "end", "lane", "outputs", "stats", "thread",
+                 "depth", "parent")
 
     def __init__(self, stats):
         self.stats = stats
@@ -92,6 +97,9 @@ class _Node:
             self.end = stats.all_start_micros + stats.all_end_rel_micros
         self.lane = 0
         self.outputs = list(stats.output)
+        self.thread = stats.thread_id
+        self.depth = 0          # how many nodes it runs inside (see `_assign_lanes`)
+        self.parent = None      # the node it runs inside, or None
 
 
 class _Tensor:
@@ -291,17 +299,30 @@ def _device_counters(trace, device, nodes, allocators_pid):
 
 
 def _assign_lanes(nodes):
-    """Gives each node the first lane that is free when it starts (TF's lane rule)."""
-    lane_ends = []
-    for node in sorted(nodes, key=lambda n: n.start):
-        for lane, end in enumerate(lane_ends):
-            if node.start >= end:
-                node.lane = lane
-                lane_ends[lane] = node.end
+    """Gives each node a lane: the lane of the node it runs inside (one that holds its span
+    on the same thread, when the stats name threads; then `depth` and `parent` say so), else
+    the first lane that is free when it starts (TF's lane rule)."""
+    lanes = []   # per lane, the nodes open at the current start time, outermost first
+    for node in sorted(nodes, key=lambda n: (n.start, -n.end)):   # callers first
+        node.depth, node.parent = 0, None
+        free = None
+        for lane, open_nodes in enumerate(lanes):
+            while open_nodes and open_nodes[-1].end <= node.start:
+                open_nodes.pop()
+            if not open_nodes:
+                free = lane if free is None else free
+                continue
+            caller = open_nodes[-1]
+            if node.thread and caller.thread == node.thread and node.end <= caller.end:
+                node.lane, node.depth, node.parent = lane, caller.depth + 1, caller
+                open_nodes.append(node)
                 break
         else:
-            node.lane = len(lane_ends)
-            lane_ends.append(node.end)
+            if free is None:
+                free = len(lanes)
+                lanes.append([])
+            node.lane = free
+            lanes[free].append(node)
 
 
 def _memory_counters(trace, tensors, allocators_pid):

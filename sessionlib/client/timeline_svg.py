@@ -6,6 +6,9 @@ where a class wants to see at a glance what ran where:
 
 * one lane per device (the devices of ``step_stats.dev_stats``, in order), split into rows
   where ops overlapped in time (the Chrome trace's lane rule);
+* a node that ran inside another (a loop's iterations inside its ``While``, a branch inside
+  its ``If``) sits in a row under it, and the caller gets a band (class ``group``) from its
+  bar down to its deepest callee, so a loop reads as one group;
 * one bar per executed node, coloured by op type, with a legend; each bar holds a ``<title>``
   (the node name, op, start and duration), which browsers show on hover, and its name when
   the bar is wide enough;
@@ -98,9 +101,10 @@ def render_svg(step_stats, width=1000, show_memory=None, title=None):
     y = _AXIS
     for index, (device, nodes) in enumerate(devices.items()):
         timeline._assign_lanes(nodes)
-        rows = 1 + max(node.lane for node in nodes)
+        row_of_lane = _rows_of_lanes(nodes)
+        rows = max(row_of_lane[node.lane] + node.depth for node in nodes) + 1
         lane_height = rows * _ROW + 2 * _LANE_PAD
-        busy = sum(node.end - node.start for node in nodes)
+        busy = sum(node.end - node.start for node in nodes if node.parent is None)
         body.append(f'<g class="lane" data-device={quoteattr(device)}>')
         body.append(f'<rect x="0" y="{y}" width="{width}" height="{lane_height}" '
                     f'fill="{"#f5f7fa" if index % 2 == 0 else "#ffffff"}"/>')
@@ -108,11 +112,13 @@ def render_svg(step_stats, width=1000, show_memory=None, title=None):
                     f'{escape(_short_device(device))}</text>')
         body.append(f'<text x="8" y="{y + lane_height / 2 + 11:.1f}" class="small">'
                     f'{len(nodes)} ops, busy {escape(_duration(busy))}</text>')
+        body.extend(_group_svg(node, deepest, x_of, y + _LANE_PAD + row_of_lane[node.lane]
+                               * _ROW) for node, deepest in _groups(nodes).items())
         for node in sorted(nodes, key=lambda n: n.start):
             bar = _Bar(node, device)
             bar.x0 = x_of(node.start)
             bar.x1 = max(x_of(node.end), bar.x0 + 1.0)
-            bar.y = y + _LANE_PAD + node.lane * _ROW
+            bar.y = y + _LANE_PAD + (row_of_lane[node.lane] + node.depth) * _ROW
             bars.setdefault(node.name, []).append(bar)
             body.append(_bar_svg(bar, colours.get(node.op, _OTHER), start))
         body.append("</g>")
@@ -147,6 +153,41 @@ def render_svg(step_stats, width=1000, show_memory=None, title=None):
     parts.append(legend)
     parts.append("</svg>")
     return "\n".join(parts) + "\n"
+
+
+def _rows_of_lanes(nodes):
+    """The first row of each lane: a lane takes a row per nesting depth of its nodes."""
+    depth_of_lane = {}
+    for node in nodes:
+        depth_of_lane[node.lane] = max(depth_of_lane.get(node.lane, 0), node.depth)
+    rows, first = {}, 0
+    for lane in sorted(depth_of_lane):
+        rows[lane] = first
+        first += depth_of_lane[lane] + 1
+    return rows
+
+
+def _groups(nodes):
+    """{node that others ran inside: the depth of its deepest callee}."""
+    deepest = {}
+    for node in nodes:
+        caller = node.parent
+        while caller is not None:
+            if deepest.get(caller, -1) >= node.depth:
+                break
+            deepest[caller] = node.depth
+            caller = caller.parent
+    return deepest
+
+
+def _group_svg(node, deepest, x_of, lane_top):
+    """The band behind a group: from its node's row down to its deepest callee's."""
+    x0, x1 = x_of(node.start), x_of(node.end)
+    top = lane_top + node.depth * _ROW - 2
+    height = (deepest - node.depth + 1) * _ROW
+    return (f'<rect class="group" data-node={quoteattr(node.name)} x="{x0 - 1:.2f}" '
+            f'y="{top}" width="{max(x1 - x0, 1.0) + 2:.2f}" height="{height}" rx="3" '
+            f'fill="#dfe6ee" stroke="#8a9bb0" stroke-width="0.8"/>')
 
 
 def _count(number, noun):

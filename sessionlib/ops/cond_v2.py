@@ -8,8 +8,9 @@ capture only the other uses). At run time the kernel runs the taken branch only,
 untaken branch's side effects (an ``assign_add``) do not happen, and `pred` may be fed.
 
 Branch results are nested structures (``ops/_nest.py``) that must match. A branch may return
-Operations (``tf.group``) where the other returns one too: they run with the branch, and the
-cond returns the ``If`` op in their place. Every stateful op of a branch runs when the branch
+Operations (``tf.group``): as in TF 1's cond, each stands for a bool tensor that depends on
+it, the branch's truth (the then branch gives True, the else branch False), so the cond
+returns `pred`'s value there once the op ran. Every stateful op of a branch runs when the branch
 runs, whether or not an output needs it (TF 2's automatic control dependencies).
 
 `case` is nested conds, as TF 1 builds it; ``exclusive=True`` adds a run-time check
@@ -19,7 +20,7 @@ runs, whether or not an output needs it (TF 2's automatic control dependencies).
 from sessionlib import dtypes
 from sessionlib.framework import function as function_lib
 from sessionlib.framework import graph as graph_lib
-from sessionlib.ops import _nest, functional_ops
+from sessionlib.ops import _nest, array_ops, functional_ops
 
 __all__ = ["cond", "case"]
 
@@ -30,7 +31,11 @@ def _branch_outputs(result, what):
         raise ValueError(f"{what} must have a return value.")
     flat = []
     for leaf in _nest.flatten(result):
-        if isinstance(leaf, graph_lib.Operation) or leaf is None:
+        if isinstance(leaf, graph_lib.Operation):
+            # TF 1 returns the branch's pivot (pred as this branch sees it) gated on the op.
+            with graph_lib.control_dependencies([leaf]):
+                flat.append(array_ops.constant(what == "true_fn"))
+        elif leaf is None:
             flat.append(leaf)
         else:
             converter = getattr(leaf, "_as_graph_element", None)

@@ -166,10 +166,12 @@ class RunContext:
       annotations: in a traced run, a dict where a kernel may note something about its node
         for the trace (``{node name: text}``: a ``While`` notes its iteration count), which
         the step stats add to the node's timeline label; else None.
+      function_trace: in a traced run, the `function_trace.FunctionTrace` that records the
+        nodes function ops (``If``, ``While``) run inside; else None.
     """
 
     __slots__ = ("resources", "cancellation", "deadline", "step_id", "rendezvous",
-                 "annotations")
+                 "annotations", "function_trace")
 
     def __init__(self, resources, cancellation, deadline, step_id, rendezvous=None):
         self.resources = resources
@@ -178,6 +180,7 @@ class RunContext:
         self.step_id = step_id
         self.rendezvous = rendezvous
         self.annotations = None
+        self.function_trace = None
 
     def check_cancelled(self):
         """Raises CancelledError if the session was closed or reset."""

@@ -17,7 +17,8 @@ import time
 import numpy as np
 
 from sessionlib._core import device_memory, elementwise
-from sessionlib.runtime import context, cores, failures, interface, memory, optimizer, tracing
+from sessionlib.runtime import context, cores, failures, function_trace, interface, memory
+from sessionlib.runtime import optimizer, tracing
 from sessionlib.runtime import plan as plan_lib
 from sessionlib.runtime.failures import NodeFailure
 from sessionlib.runtime.interface import fetched_value
@@ -98,12 +99,14 @@ class LocalStep(interface.Step):
             # wall-clock (epoch) time that TF's all_start_micros holds.
             epoch_offset_ns = time.time_ns() - executor.trace_clock_ns()
             run_context.annotations = {}
+            run_context.function_trace = function_trace.FunctionTrace()
             executor.run_plan_traced(self._bound, slots, run_context, NodeFailure, times,
                                      outputs, measure)
             run_metadata.Clear()
             tracing.fill_step_stats(run_metadata.step_stats,
                                     tracing.annotated(entries, run_context.annotations),
-                                    times, outputs, epoch_offset_ns)
+                                    times, outputs, epoch_offset_ns,
+                                    run_context.function_trace)
         if trace.partition_graphs:
             tracing.fill_partition_graphs(run_metadata, self.ops, self.devices, self.nodes)
 
@@ -146,7 +149,8 @@ class LocalRuntime(interface.Runtime):
         nodes = plan_lib.rewrite(nodes, feed_tensors, fetch_tensors, self._fuse,
                                  self._rewrites)
         plan, feed_slots, fetch_slots = plan_lib.compile_nodes(
-            nodes, feed_tensors, fetch_tensors, fuse=False, rewrites=optimizer.NONE)
+            nodes, feed_tensors, fetch_tensors, fuse=False, rewrites=optimizer.NONE,
+            function_options=(self._fuse, self._rewrites))
         fed = set(feed_tensors)
         fetch_kept = [raw or tensor in fed for tensor in fetch_tensors]
         return LocalStep(self._executor, plan, feed_slots, fetch_slots, fetch_kept, order,

@@ -465,7 +465,8 @@ def _compile(device, nodes, fed, feed_index, fetches, num_edges, fuse, rewrites)
     # trace labels describe the rewritten and fused nodes that really run.
     nodes = rewrite(nodes, used_feeds, fetch_keys, fuse, rewrites)
     plan, feed_slots, fetch_slots = compile_nodes(nodes, used_feeds, fetch_keys, fuse=False,
-                                                  rewrites=optimizer.NONE)
+                                                  rewrites=optimizer.NONE,
+                                                  function_options=(fuse, rewrites))
     feeds = [(feed_index[key], number) for key, number in zip(used_feeds, feed_slots)]
     fetch_pairs = [(index, number) for (index, _), number in zip(fetches, fetch_slots)]
     return PartitionPlan(device, plan, feeds, fetch_pairs, num_edges,

@@ -238,7 +238,8 @@ def compile_plan(order, fed_tensors, fetch_tensors, fuse=None, rewrites=None):
     return compile_nodes(nodes, fed_tensors, fetch_tensors, fuse, rewrites)
 
 
-def compile_nodes(nodes, feed_keys, fetch_keys, fuse=None, rewrites=None):
+def compile_nodes(nodes, feed_keys, fetch_keys, fuse=None, rewrites=None,
+                  function_options=None):
     """Builds the `ExecPlan` of `nodes` (topologically ordered).
 
     Args:
@@ -252,6 +253,8 @@ def compile_nodes(nodes, feed_keys, fetch_keys, fuse=None, rewrites=None):
         on). Such plans have fewer nodes than ops; `origins` maps each node to its op.
       rewrites: the `optimizer.RewriteOptions` of the graph rewrites that run first
         (``runtime/optimizer``); None: all of them.
+      function_options: ``(fuse, rewrites)`` for the functions of func-valued attrs (a
+        session's options, when its caller ran the rewrites itself); None: the defaults.
 
     Returns:
       (plan, feed_slots, fetch_slots).
@@ -295,7 +298,7 @@ def compile_nodes(nodes, feed_keys, fetch_keys, fuse=None, rewrites=None):
     release_ptr.append(len(release_slots))
 
     kernel_defs = [kernel_table.lookup(registry.get(node.op_type).kernel) for node in nodes]
-    attrs = [_with_function_plans(node) for node in nodes]
+    attrs = [_with_function_plans(node, function_options) for node in nodes]
     plan = ExecPlan(
         _int32([k.kernel_id for k in kernel_defs]), _int32([k.kind for k in kernel_defs]),
         _int32(in_ptr), _int32(in_slots), _int32(out_ptr), _int32(out_slots),
@@ -338,28 +341,32 @@ class FunctionPlan:
         compute the same value at every call (``Const``: stateless, no inputs), computed once
         when the function is compiled; every call starts from slots holding them
         (`fresh_slots`), so a loop body runs no constant nodes per iteration.
+      labels: per plan node, its timeline label (``"loop/add = AddV2(loop/x, loop/y)"``)
+        for the rows a traced run records (``runtime/function_trace.py``); may be empty.
     """
 
     __slots__ = ("name", "plan", "feed_slots", "fetch_slots", "op_names", "constants",
-                 "_bound", "_template")
+                 "labels", "_bound", "_template")
 
-    def __init__(self, name, plan, feed_slots, fetch_slots, op_names, constants=()):
+    def __init__(self, name, plan, feed_slots, fetch_slots, op_names, constants=(),
+                 labels=()):
         self.name = name
         self.plan = plan
         self.feed_slots = list(feed_slots)
         self.fetch_slots = list(fetch_slots)
         self.op_names = list(op_names)
         self.constants = list(constants)
+        self.labels = list(labels)
         self._bound = {}
         self._template = None
 
     def __getstate__(self):
         return (self.name, self.plan, self.feed_slots, self.fetch_slots, self.op_names,
-                self.constants)
+                self.constants, self.labels)
 
     def __setstate__(self, state):
         (self.name, self.plan, self.feed_slots, self.fetch_slots, self.op_names,
-         self.constants) = state
+         self.constants, self.labels) = state
         self._bound = {}
         self._template = None
 
@@ -400,17 +407,22 @@ class FunctionPlan:
         return f"<FunctionPlan {self.name}: {len(self.plan)} nodes>"
 
 
-def compile_function(function):
+def compile_function(function, fuse=None, rewrites=None):
     """The `FunctionPlan` of `function` (a ``framework.function.GraphFunction``), compiled
     once per function and graph version (later runs and steps reuse it).
 
-    The function's nodes go through the same rewrites as a step's (``rewrite``), then its
-    constant source nodes are computed now and become `FunctionPlan.constants`.
+    The function's nodes go through the same rewrites as a step's (``rewrite``, with the
+    session's `fuse` and `rewrites`: a session at ``opt_level`` L0 rewrites and fuses no
+    function body either), then its constant source nodes are computed now and become
+    `FunctionPlan.constants`. Nested functions get the same options.
     """
     # The key also names the inputs and outputs: the gradient machinery may add outputs to a
     # traced function (exposing intermediates) without a new op in its graph.
+    options = (fuse, None if rewrites is None
+               else (rewrites.enabled, rewrites.min_graph_nodes))
     version = (function.graph.version, tuple(map(id, function.inputs)),
-               tuple(map(id, function.outputs)), tuple(map(id, function.control_outputs)))
+               tuple(map(id, function.outputs)), tuple(map(id, function.control_outputs)),
+               options)
     cached = function._plan_cache
     if cached is not None and cached[0] == version:
         return cached[1]
@@ -418,7 +430,7 @@ def compile_function(function):
     outputs = list(function.outputs)
     order = prune(fed, outputs, function.control_outputs)
     nodes = [Node.of_op(op, index) for index, op in enumerate(order)]
-    nodes = rewrite(nodes, fed, outputs)
+    nodes = rewrite(nodes, fed, outputs, fuse, rewrites)
     kept, constants = [], []
     for node in nodes:
         value = _constant_value(node)
@@ -428,12 +440,15 @@ def compile_function(function):
             constants.append((node.outputs[0], value))
     plan, feed_slots, fetch_slots = compile_nodes(
         kept, fed + [key for key, _ in constants], outputs, fuse=False,
-        rewrites=optimizer.NONE)
+        rewrites=optimizer.NONE, function_options=(fuse, rewrites))
     const_slots = feed_slots[len(fed):]
+    from sessionlib.runtime import tracing   # (it reads graph objects; plans stay plain)
+
     compiled = FunctionPlan(function.name, plan, feed_slots[:len(fed)], fetch_slots,
                             [op.name for op in order],
                             [(number, value) for number, (_, value)
-                             in zip(const_slots, constants)])
+                             in zip(const_slots, constants)],
+                            tracing.function_labels(plan, order))
     function._plan_cache = (version, compiled)
     return compiled
 
@@ -455,8 +470,9 @@ def _constant_value(node):
     return value if isinstance(value, np.ndarray) else None
 
 
-def _with_function_plans(node):
-    """`node.attrs`, with each func-valued attr compiled into a `FunctionPlan`."""
+def _with_function_plans(node, function_options=None):
+    """`node.attrs`, with each func-valued attr compiled into a `FunctionPlan`
+    (`function_options`: ``(fuse, rewrites)`` for `compile_function`, or None)."""
     names = registry.get(node.op_type).function_attrs
     if not names:
         return node.attrs
@@ -464,7 +480,7 @@ def _with_function_plans(node):
     for name in names:
         value = attrs.get(name)
         if value is not None and not isinstance(value, FunctionPlan):
-            attrs[name] = compile_function(value)
+            attrs[name] = compile_function(value, *(function_options or ()))
     return attrs
 
 

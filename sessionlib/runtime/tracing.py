@@ -18,9 +18,9 @@ from sessionlib import dtypes
 from sessionlib.framework import graph_io
 
 __all__ = ["TraceRequest", "trace_request", "timeline_label", "plan_entries",
-           "fill_step_stats", "annotated", "add_device_stats", "fill_partition_graphs", "REWRITTEN_FROM",
-           "rewritten_label", "rewritten_node_def", "fused_node_def", "value_names",
-           "input_names", "node_memory", "MEMORY_COLUMNS"]
+           "function_labels", "fill_step_stats", "annotated", "add_device_stats",
+           "fill_partition_graphs", "REWRITTEN_FROM", "rewritten_label", "rewritten_node_def",
+           "fused_node_def", "value_names", "input_names", "node_memory", "MEMORY_COLUMNS"]
 
 # The attr of a node that a graph rewrite made (``runtime/optimizer``): the names of the ops
 # it replaced.
@@ -105,6 +105,30 @@ def plan_entries(plan, ops, devices, nodes=None):
             name, label = op.name, timeline_label(op)
         entries.append((name, label, device))
     return entries
+
+
+def function_labels(plan, ops):
+    """The timeline label of each node of a function's `plan` compiled from graph ops `ops`
+    (``plan.compile_function``): the op's own label, a fused chain's members, or for a node
+    the rewrites made, its name and type and what it replaced."""
+    labels = []
+    for index, origin in enumerate(plan.origins.tolist()):
+        attrs = plan.attrs[index]
+        name = plan.names[index]
+        members = attrs.get("fused_ops")
+        if members and REWRITTEN_FROM not in attrs:
+            labels.append(f"{name} = {plan.op_types[index]}({', '.join(members)})")
+        elif 0 <= origin < len(ops) and ops[origin].name == name \
+                and REWRITTEN_FROM not in attrs:
+            labels.append(timeline_label(ops[origin]))
+        elif REWRITTEN_FROM in attrs:
+            kind = attrs.get("_rewrite_kind") or ("folded" if plan.op_types[index] == "Const"
+                                                  else "rewritten")
+            labels.append(f"{name} = {plan.op_types[index]}() "
+                          f"[{kind}: {', '.join(attrs[REWRITTEN_FROM])}]")
+        else:
+            labels.append(f"{name} = {plan.op_types[index]}()")
+    return labels
 
 
 def _is_its_op(node, ops):
@@ -211,23 +235,31 @@ def annotated(entries, annotations):
             for name, label, device in entries]
 
 
-def fill_step_stats(step_stats, entries, times, outputs, epoch_offset_ns):
+def fill_step_stats(step_stats, entries, times, outputs, epoch_offset_ns,
+                    function_trace=None):
     """Appends the stats of one in-process traced run: one `DeviceStepStats` per device.
 
     Args:
       entries: `plan_entries` of the plan that ran.
       times, outputs: as the traced loop filled them.
       epoch_offset_ns: added to `times` to give epoch nanoseconds.
+      function_trace: the run's `function_trace.FunctionTrace` (the nodes its ``If`` and
+        ``While`` ops ran), or None; its rows go to the device of their function op.
     """
+    from sessionlib.runtime import function_trace as function_trace_lib
+
     thread_id = threading.get_native_id() & 0xFFFFFFFF
     thread_name = threading.current_thread().name
     rows_of_device = {}
     for index, (_, _, device) in enumerate(entries):
         rows_of_device.setdefault(device, []).append(index)
     for device, rows in rows_of_device.items():
-        add_device_stats(step_stats, device, [entries[index][0] for index in rows],
-                         [entries[index][1] for index in rows], times[rows],
-                         [outputs[index] for index in rows], epoch_offset_ns, thread_id,
+        names = [entries[index][0] for index in rows]
+        merged = function_trace_lib.merged_rows(
+            names, [entries[index][1] for index in rows], times[rows],
+            [outputs[index] for index in rows], function_trace,
+            owners=set(names) if len(rows_of_device) > 1 else None)
+        add_device_stats(step_stats, device, *merged, epoch_offset_ns, thread_id,
                          thread_name)
 
 

@@ -441,8 +441,17 @@ class Worker:
                 times, outputs = np.zeros((count, 7), dtype=np.int64), [()] * count
                 if ctx.rendezvous is not None:
                     ctx.rendezvous.handed_over = {}
-                entry.executor.run_plan_traced(entry.bound, slots, ctx, failures.NodeFailure,
-                                               times, outputs, account)
+                # The nodes function ops (If, While) run inside, and their notes.
+                from sessionlib.runtime import function_trace
+
+                ctx.annotations, ctx.function_trace = {}, function_trace.FunctionTrace()
+                try:
+                    entry.executor.run_plan_traced(entry.bound, slots, ctx,
+                                                   failures.NodeFailure, times, outputs,
+                                                   account)
+                    functions = (ctx.annotations, ctx.function_trace)
+                finally:   # the lane's context serves its later runs
+                    ctx.annotations = ctx.function_trace = None
                 if entry.sends:
                     _end_sends_at_hand_over(times, entry.sends, ctx.rendezvous.handed_over)
             else:
@@ -468,7 +477,7 @@ class Worker:
                    for index, slot in entry.fetches]
         if times is None:
             return ("ok", fetched)
-        return ("ok", fetched, _trace_reply(entry.executor, times, outputs))
+        return ("ok", fetched, _trace_reply(entry.executor, times, outputs, *functions))
 
 
 def _use_handler(handler):
@@ -524,20 +533,33 @@ def _end_sends_at_hand_over(times, sends, handed_over):
             times[node, 3] = min(times[node, 3], max(moment, times[node, 1]))
 
 
-def _trace_reply(executor, times, outputs):
+def _trace_reply(executor, times, outputs, annotations=None, function_trace=None):
     """A traced run's per-node record as plain values for the client.
 
     Timestamps are moved to CLOCK_MONOTONIC nanoseconds (``time.monotonic_ns``), which is
     system-wide on Linux, so the client can put every device's nodes on one time line. The
-    thread is identified by this process's pid and the lane thread's native id.
+    thread is identified by this process's pid and the lane thread's native id. The sixth
+    item holds what the function ops (``If``, ``While``) noted and ran: ``(annotations,
+    names, labels, times, outputs)`` of the function rows (``runtime/function_trace.py``).
     """
     offset = time.monotonic_ns() - executor.trace_clock_ns()
-    described = [[(None if dtype is None else np.dtype(dtype).str, tuple(map(int, shape)),
-                   int(nbytes)) for dtype, shape, nbytes in node_outputs]
-                 for node_outputs in outputs]
     thread = threading.current_thread()
+    functions = None
+    if annotations or (function_trace is not None and function_trace.names):
+        functions = (dict(annotations or {}), list(function_trace.names),
+                     list(function_trace.labels),
+                     (function_trace.times_array() + offset).tobytes(),
+                     _described(function_trace.outputs))
     times[:, :4] += offset     # (the other columns are memory figures)
-    return (os.getpid(), threading.get_native_id(), thread.name, times.tobytes(), described)
+    return (os.getpid(), threading.get_native_id(), thread.name, times.tobytes(),
+            _described(outputs), functions)
+
+
+def _described(outputs):
+    """Output descriptions as plain values: ``(dtype str, shape, nbytes)`` per output."""
+    return [[(None if dtype is None else np.dtype(dtype).str, tuple(map(int, shape)),
+              int(nbytes)) for dtype, shape, nbytes in node_outputs]
+            for node_outputs in outputs]
 
 
 def worker_main(conn, index, threads, lane_block_name, rendezvous_name, budget=None,

@@ -46,8 +46,8 @@ import weakref
 import numpy as np
 
 from sessionlib import errors
-from sessionlib.runtime import (channel, context, devices, failures, interface, partition, shm,
-                                tracing)
+from sessionlib.runtime import (channel, context, devices, failures, function_trace, interface,
+                                partition, shm, tracing)
 from sessionlib.runtime.interface import fetched_value
 
 __all__ = ["WorkerRuntime", "WorkerStep"]
@@ -241,7 +241,10 @@ def _checked_reply(part, reply):
             if (len(fetched) == len(part.fetch_indices)
                     and all(type(item) is tuple and len(item) == 2 and item[0] == index
                             for item, index in zip(fetched, part.fetch_indices))
-                    and (len(reply) == 2 or (type(reply[2]) is tuple and len(reply[2]) == 5))):
+                    and (len(reply) == 2 or (type(reply[2]) is tuple and len(reply[2]) == 6
+                                             and (reply[2][5] is None
+                                                  or (type(reply[2][5]) is tuple
+                                                      and len(reply[2][5]) == 5))))):
                 return reply
         elif (reply[0] == "err" and len(reply) in (4, 5) and type(reply[1]) is int
               and errors.OK < reply[1] <= errors.UNAUTHENTICATED and type(reply[2]) is str
@@ -645,12 +648,15 @@ class WorkerStep(interface.Step):
         run_metadata.Clear()
         if trace.step_stats:
             epoch_offset_ns = time.time_ns() - time.monotonic_ns()
-            for part, (pid, thread_id, thread_name, times, outputs) in traces or ():
+            for part, (pid, thread_id, thread_name, times, outputs, functions) in traces or ():
                 times = np.frombuffer(times, dtype=np.int64).reshape(
                     -1, tracing.MEMORY_COLUMNS)
+                rows = (part.plan.plan.names, self.parted.timeline_labels(part.device), times,
+                        outputs)
+                if functions is not None:   # what its If/While ops noted and ran
+                    rows = function_trace.rows_of_reply(*rows, functions)
                 tracing.add_device_stats(
-                    run_metadata.step_stats, part.device, part.plan.plan.names,
-                    self.parted.timeline_labels(part.device), times, outputs,
+                    run_metadata.step_stats, part.device, *rows,
                     epoch_offset_ns, pid, f"worker pid {pid} ({thread_name}, tid {thread_id})")
         if trace.partition_graphs:
             for part in self.parts:

@@ -13,9 +13,15 @@ once per iteration: a loop past ``RunOptions.timeout_in_ms`` fails with
 DeadlineExceededError. An error inside a function is re-raised with the inner op's name
 (``[[{{node cond/add}}]]``); the step then adds the ``If``/``While`` op's own.
 
-Tracing: a loop is one node of the step stats (its body's nodes run inside it), whose label
-ends with its iteration count (``[1000 iterations]``, through ``RunContext.annotations``) in
-an in-process traced run.
+Tracing: a loop is one node of the step stats whose label ends with its iteration count
+(``[1000 iterations]``, through ``RunContext.annotations``). In a traced run the context also
+carries a `function_trace.FunctionTrace`: the kernels then run their functions with the
+executor's traced loop and the step stats get a row per executed function node, named and
+labelled with the loop iteration or branch it ran in (``[loop iteration 3]``,
+``runtime/function_trace.py``; the first `LOOP_ITERATIONS_TRACED` iterations of each loop
+call, then a count). Only traced runs take
+that path: the fast ``While`` hands `run_while` a recording `run_plan` then, and the
+executor's own otherwise, so an untraced loop runs exactly as before.
 """
 
 import time
@@ -26,6 +32,7 @@ from sessionlib import errors
 from sessionlib._core import control_flow as core_control_flow
 from sessionlib.runtime.executor import get_executor
 from sessionlib.runtime.failures import NodeFailure, error_code_of
+from sessionlib.runtime.function_trace import LOOP_ITERATIONS_TRACED
 from sessionlib.runtime.kernel_table import register_kernel
 
 
@@ -52,12 +59,21 @@ def inner_error(function, failure):
         return errors.InvalidArgumentError(None, None, message)
 
 
-def _run_function(executor, function, ctx, args):
-    """Runs `function` on `args` with `executor`; returns its outputs as a list."""
+def _run_function(executor, function, ctx, args, frame=None):
+    """Runs `function` on `args` with `executor`; returns its outputs as a list.
+
+    In a traced run, `frame` (``(op name, where)``) records the call's nodes under it, and
+    None runs it untraced (a loop iteration past the cap)."""
     bound = function.bound(executor)
     slots = function.fresh_slots(args)
+    trace = ctx.function_trace
     try:
-        executor.run_plan(bound, slots, ctx, NodeFailure)
+        if trace is None:
+            executor.run_plan(bound, slots, ctx, NodeFailure)
+        elif frame is not None and trace.recording():
+            trace.run(executor, function, bound, slots, ctx, NodeFailure, frame)
+        else:
+            trace.run_untraced(executor, bound, slots, ctx, NodeFailure)
     except NodeFailure as failure:
         raise inner_error(function, failure) from failure.cause
     return [slots[number] for number in function.fetch_slots]
@@ -83,8 +99,10 @@ def check_run(ctx, what):
 def _make_if(executor_name):
     def if_kernel(ctx, inputs, attrs):
         executor = get_executor(executor_name)
-        branch = attrs["then_branch"] if truth(inputs[0]) else attrs["else_branch"]
-        return _run_function(executor, branch, ctx, inputs[1:])
+        taken = truth(inputs[0])
+        branch = attrs["then_branch"] if taken else attrs["else_branch"]
+        frame = (attrs.get("_name", "If"), "then branch" if taken else "else branch")
+        return _run_function(executor, branch, ctx, inputs[1:], frame)
 
     return if_kernel
 
@@ -93,31 +111,72 @@ def _while_reference(ctx, inputs, attrs):
     executor = get_executor("reference")
     cond, body = attrs["cond"], attrs["body"]
     values = list(inputs)
-    what = f"the loop {attrs.get('_name', 'While')}"
+    name = attrs.get("_name", "While")
+    what = f"the loop {name}"
+    traced = ctx.function_trace is not None
     iterations = 0
     while True:
         check_run(ctx, what)
-        if not truth(_run_function(executor, cond, ctx, values)[0]):
+        frame = ((name, f"iteration {iterations}")
+                 if traced and iterations < LOOP_ITERATIONS_TRACED else None)
+        if not truth(_run_function(executor, cond, ctx, values, frame)[0]):
             _note_iterations(ctx, attrs, iterations)
             return values
-        values = _run_function(executor, body, ctx, values)
+        values = _run_function(executor, body, ctx, values, frame)
         iterations += 1
 
 
 def _note_iterations(ctx, attrs, iterations):
-    """In a traced run, the loop's iteration count goes into its step stats' label."""
+    """In a traced run, the loop's iteration count goes into its step stats' label (with
+    how many were traced in full, when the cap cut them)."""
     if ctx.annotations is not None:
-        ctx.annotations[attrs.get("_name", "While")] = f"{iterations} iterations"
+        note = f"{iterations} iterations"
+        if ctx.function_trace is not None and iterations > LOOP_ITERATIONS_TRACED:
+            note += f", first {LOOP_ITERATIONS_TRACED} traced"
+        ctx.annotations[attrs.get("_name", "While")] = note
+
+
+class _TracedLoop:
+    """The `run_plan` the fast ``While`` hands `run_while` in a traced run: it records the
+    cond and body calls of the first `LOOP_ITERATIONS_TRACED` iterations."""
+
+    __slots__ = ("executor", "trace", "cond", "body", "cond_bound", "name", "iteration")
+
+    def __init__(self, executor, trace, cond, body, cond_bound, name):
+        self.executor = executor
+        self.trace = trace
+        self.cond = cond
+        self.body = body
+        self.cond_bound = cond_bound
+        self.name = name
+        self.iteration = 0
+
+    def __call__(self, bound, slots, ctx, failure_type):
+        in_cond = bound is self.cond_bound
+        iteration = self.iteration
+        if not in_cond:
+            self.iteration += 1
+        trace = self.trace
+        if iteration < LOOP_ITERATIONS_TRACED and trace.recording():
+            trace.run(self.executor, self.cond if in_cond else self.body, bound, slots, ctx,
+                      failure_type, (self.name, f"iteration {iteration}"))
+        else:
+            trace.run_untraced(self.executor, bound, slots, ctx, failure_type)
 
 
 def _while_fast(ctx, inputs, attrs):
     executor = get_executor("cython")
     cond, body = attrs["cond"], attrs["body"]
+    cond_bound = cond.bound(executor)
+    run_plan = executor.run_plan
+    if ctx.function_trace is not None:
+        run_plan = _TracedLoop(executor, ctx.function_trace, cond, body, cond_bound,
+                               attrs.get("_name", "While"))
     try:
         values, iterations = core_control_flow.run_while(
-            cond.bound(executor), cond.template(), cond.feed_slots, cond.fetch_slots[0],
+            cond_bound, cond.template(), cond.feed_slots, cond.fetch_slots[0],
             body.bound(executor), body.template(), body.feed_slots, body.fetch_slots,
-            list(inputs), ctx, NodeFailure, executor.run_plan,
+            list(inputs), ctx, NodeFailure, run_plan,
             -1.0 if ctx.deadline is None else ctx.deadline)
     except core_control_flow.LoopFailure as failure:
         function = cond if failure.in_cond else body
