@@ -106,3 +106,27 @@ def node_error(plan, plan_node, ops, devices, cause, origin=-1):
     if origin < 0:      # a node the runtime inserted: no op stands behind it
         return op_error(None, None, cause)
     return op_error(ops[origin], devices[origin], cause)
+
+
+def ranked_error_of_reply(reply, plan, ops, devices):
+    """The `OpError` a device's failure reply stands for, and its rank among the step's
+    failures: the root cause wins, so a graph op's kernel error (3) ranks over a dead device
+    or a lost connection (1), which ranks over the aborts, cancellations and deadlines they
+    caused elsewhere (0: a `_Recv`, which stands for no op, only waited).
+
+    Args:
+      reply: ``(tag, code, message, plan_node, origin)`` from a device (``plan_node`` is -1
+        when the failure belongs to no node).
+      plan: the partition's `ExecPlan`.
+      ops, devices: the step's ops in its order, and the device of each.
+
+    Returns:
+      (error, rank).
+    """
+    _, code, message, plan_node, origin = reply
+    error = errors.make_op_error(code, message)
+    if plan_node >= 0:
+        error = node_error(plan, plan_node, ops, devices, error, origin)
+    rank = 3 if error.op is not None else (
+        0 if code in (errors.ABORTED, errors.CANCELLED) else 1)
+    return error, rank

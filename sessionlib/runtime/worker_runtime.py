@@ -615,16 +615,8 @@ class WorkerStep(interface.Step):
                     traces.append((part, reply[2]))
                 continue
             else:
-                _, code, message, plan_node, origin = reply
-                error = errors.make_op_error(code, message)
-                if plan_node >= 0:
-                    error = failures.node_error(part.plan.plan, plan_node, self.ops,
-                                                self.devices, error, origin)
-                # The root cause wins: a graph op's kernel error, then a dead device, then
-                # the aborts, cancellations and deadlines they caused elsewhere (a `_Recv`,
-                # which stands for no op, only waited).
-                rank = 3 if error.op is not None else (
-                    0 if code in (errors.ABORTED, errors.CANCELLED) else 1)
+                error, rank = failures.ranked_error_of_reply(reply, part.plan.plan, self.ops,
+                                                             self.devices)
             if rank > rank_of_failure:
                 failure, rank_of_failure = error, rank
         if failure is not None:
