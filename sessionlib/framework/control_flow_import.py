@@ -480,14 +480,7 @@ def _output_arg_name(node, flat_index):
     """``"arg:index"`` for output `flat_index` of a NodeDef (see function_def)."""
     from sessionlib.framework import function_def
 
-    counts = function_def._arg_counts(node.op, node.attr)
-    if counts is not None:
-        offset = 0
-        for name, count in counts:
-            if flat_index < offset + count:
-                return f"{name}:{flat_index - offset}"
-            offset += count
-    return f"output:{flat_index}"
+    return function_def.arg_name_of_output(node.op, node.attr, flat_index)
 
 
 def raise_control_flow(graph_def):

@@ -123,7 +123,13 @@ def flat_output_index(node, arg_name, index):
 
 def output_arg_name(op, flat_index):
     """``"arg:index"`` naming output `flat_index` of `op` (an Operation) in a function body."""
-    counts = _arg_counts(op.type, op._attrs)
+    return arg_name_of_output(op.type, op._attrs, flat_index)
+
+
+def arg_name_of_output(op_type, attrs, flat_index):
+    """``"arg:index"`` naming output `flat_index` of an `op_type` node with `attrs` (plain
+    values or `AttrValue` protos); ``"output:i"`` for an op whose output args are unknown."""
+    counts = _arg_counts(op_type, attrs)
     if counts is not None:
         offset = 0
         for name, count in counts:
