@@ -11,14 +11,14 @@ from sessionlib.framework.graph import (Graph, GraphKeys, Operation, Tensor,
                                         control_dependencies, convert_to_tensor, device,
                                         get_default_graph, name_scope, reset_default_graph)
 from sessionlib.framework.graph_io import import_graph_def
-from sessionlib.framework.graph import colocate_with  # issue 15 (h15-place)
+from sessionlib.framework.graph import colocate_with
 from sessionlib.framework.tensor_shape import TensorShape
 from sessionlib.ops.array_ops import constant, identity, placeholder, placeholder_with_default
 from sessionlib.ops.control_flow_ops import group, no_op, tuple
-from sessionlib.ops.cond_v2 import case, cond  # issue 16 (h16-core)
-from sessionlib.ops.while_v2 import while_loop  # issue 16 (h16-core)
-from sessionlib.ops.map_fn_ops import foldl, foldr, map_fn, scan  # issue 16 (h16-rnn)
-from sessionlib.framework.function import init_scope  # issue 16 (h16-core)
+from sessionlib.ops.cond_v2 import case, cond
+from sessionlib.ops.while_v2 import while_loop
+from sessionlib.ops.map_fn_ops import foldl, foldr, map_fn, scan
+from sessionlib.framework.function import init_scope
 from sessionlib.ops.array_ops import (clip_by_value, concat, expand_dims, fill, gather, newaxis,
                                      ones, ones_like, range, rank, reshape, shape, size, slice,
                                      split, squeeze, stack, strided_slice, tile, transpose,
@@ -37,10 +37,9 @@ from sessionlib.ops.nn import nn
 from sessionlib.framework.indexed_slices import IndexedSlices, IndexedSlicesValue
 from sessionlib.ops.gradients import (NotDifferentiable, RegisterGradient, gradients,
                                      no_gradient, stop_gradient)
-# ---- issue 11, gradients (i11-grads) ----
+# ---- issue 11, gradients ----
 from sessionlib.ops.gradients import hessians
 from sessionlib.ops.math_ops import unsorted_segment_sum
-# ---- end i11-grads ----
 from sessionlib.ops.random_ops import (random_normal, random_uniform, set_random_seed,
                                       truncated_normal)
 from sessionlib.client.session import InteractiveSession, Session
@@ -63,22 +62,22 @@ from sessionlib.protos import (AttrValue, ConfigProto, GraphDef, GraphOptions, N
                                OptimizerOptions, RunMetadata, RunOptions, StepStats,
                                TensorProto, TensorShapeProto)
 
-# Issue 11, math and array ops for models (i11-array).
+# Issue 11, math and array ops for models.
 from sessionlib.ops.cumulative_ops import cumsum, reduce_logsumexp
 from sessionlib.ops.manipulation_ops import (boolean_mask, einsum, matrix_transpose, one_hot,
                                             pad, reverse, reverse_v2, sequence_mask)
 from sessionlib.ops.sampling_ops import multinomial, random, random_shuffle
 from sessionlib.ops.scatter_gather_ops import gather_nd, scatter_nd
 from sessionlib.ops.segment_ops import dynamic_partition, dynamic_stitch, segment_sum
-# ---- training (issue 11, i11-train): tf.train, clipping, numerics checks ----
+# ---- training (issue 11): tf.train, clipping, numerics checks ----
 from sessionlib import train
 from sessionlib.ops.clip_ops import clip_by_global_norm, clip_by_norm, global_norm
 from sessionlib.ops.numerics_ops import (add_check_numerics_ops, check_numerics, debugging,
                                         verify_tensor_all_finite)
 # ---- end of the training block ----
-from sessionlib import data  # i13-input: tf.data
+from sessionlib import data  # tf.data
 
-# ---- issue 12, variable scopes and initializers (i12-scopes) ----
+# ---- issue 12, variable scopes and initializers ----
 from sessionlib import initializers
 from sessionlib.ops.init_ops import (constant_initializer, glorot_normal_initializer,
                                      glorot_uniform_initializer, ones_initializer,
@@ -96,13 +95,11 @@ from sessionlib.ops.variables import model_variables, moving_average_variables
 from sessionlib.ops.partitioned_variables import (fixed_size_partitioner,
                                                   min_max_variable_partitioner,
                                                   variable_axis_size_partitioner)
-# ---- end i12-scopes ----
-# ---- issue 12, tf.layers (i12-layers) ----
+# ---- issue 12, tf.layers ----
 from sessionlib import layers
-# ---- end i12-layers ----
 from sessionlib import contrib  # legacy spellings: contrib.layers, contrib.framework
-from sessionlib.layers import rnn_cell_impl  # noqa: F401 - h16-rnn: tf.nn.rnn_cell, static_rnn
-# ---- summaries and event files (issue 13, i13-events): tf.summary, TFRecord files ----
+from sessionlib.layers import rnn_cell_impl  # noqa: F401 - tf.nn.rnn_cell, static_rnn
+# ---- summaries and event files (issue 13): tf.summary, TFRecord files ----
 from sessionlib import summary
 from sessionlib.lib_io import io, python_io
 io.write_graph = train.write_graph  # tf.io.write_graph, TF 2's spelling
@@ -111,22 +108,19 @@ from sessionlib.protos import (Event, HistogramProto, LogMessage, SessionLog, Su
 # ---- end of the summaries block ----
 
 __version__ = "0.1.0"
-# ---- issue 12, tf.losses and tf.metrics (i12-losses) ----
+# ---- issue 12, tf.losses and tf.metrics ----
 from sessionlib import losses, metrics
 from sessionlib.ops.metrics_ops import confusion_matrix, div_no_nan
-# ---- end i12-losses ----
-# ---- issue 13, reference variables (i13-ref): TF 1's VariableV2 family ----
+# ---- issue 13, reference variables: TF 1's VariableV2 family ----
 from sessionlib.dtypes import (bool_ref, float16_ref, float32_ref, float64_ref, int8_ref,
                                int16_ref, int32_ref, int64_ref, string_ref, uint8_ref)
 from sessionlib.ops.ref_variable_ops import (scatter_add, scatter_div, scatter_max,
                                              scatter_min, scatter_mul, scatter_nd_add,
                                              scatter_nd_sub, scatter_nd_update, scatter_sub,
                                              scatter_update)
-# ---- end i13-ref ----
-# ---- issue 15, emulated GPUs (h15-gpu): tf.config and tf.test's GPU queries ----
+# ---- issue 15, emulated GPUs: tf.config and tf.test's GPU queries ----
 from sessionlib import config, test
-# ---- end h15-gpu ----
-# ---- issue 16, assertions and printing (h16-assert): tf.Assert, tf.assert_*, tf.Print ----
+# ---- issue 16, assertions and printing: tf.Assert, tf.assert_*, tf.Print ----
 from sessionlib.ops.check_ops import (Assert, Print, assert_equal, assert_greater,
                                       assert_greater_equal, assert_integer, assert_less,
                                       assert_less_equal, assert_near, assert_negative,
@@ -136,8 +130,6 @@ from sessionlib.ops.check_ops import (Assert, Print, assert_equal, assert_greate
                                       assert_type, identity_n, is_non_decreasing,
                                       is_numeric_tensor, is_strictly_increasing, strings)
 from sessionlib.ops.check_ops import print_v2 as print  # noqa: A001 - TF's tf.print
-# ---- end h16-assert ----
-# ---- issue 16, TensorLists (h16-list): tf.variant and tf.TensorArray ----
+# ---- issue 16, TensorLists: tf.variant and tf.TensorArray ----
 from sessionlib.dtypes import variant
 from sessionlib.ops.tensor_array_ops import TensorArray
-# ---- end h16-list ----

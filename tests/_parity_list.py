@@ -1,4 +1,4 @@
-"""Parity cases (see test_parity.py) of the TensorList ops (issue 16, h16-list): every element
+"""Parity cases (see test_parity.py) of the TensorList ops (issue 16): every element
 dtype, the elements fed as read-only arrays (which lists keep without copying). A list cannot
 be fetched, so each case reads its lists back into dense tensors."""
 

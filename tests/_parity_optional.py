@@ -1,4 +1,4 @@
-"""Parity cases (see test_parity.py) of the Optional ops (issue 16, h16-import): every dtype as a
+"""Parity cases (see test_parity.py) of the Optional ops (issue 16): every dtype as a
 component, next to a second component of another dtype. An Optional cannot be fetched, so each
 case reads it back with OptionalGetValue / OptionalHasValue."""
 

@@ -1,4 +1,4 @@
-"""Parity cases (see test_parity.py) of the i13-ref ops that are not stateful: TF 1's
+"""Parity cases (see test_parity.py) of the reference-variable ops that are not stateful: TF 1's
 ``FusedBatchNorm`` (V1), which runs V3's kernel (its one dtype T is float32 in TF)."""
 
 import sessionlib as tf

@@ -1,4 +1,4 @@
-"""Gradients through tf.cond, tf.case and tf.while_loop (issue 16, h16-grad) on both executors.
+"""Gradients through tf.cond, tf.case and tf.while_loop (issue 16) on both executors.
 
 Expectations are closed forms (d/dx x**n = n x**(n-1)) or central differences of a numpy
 reimplementation of the forward computation; none needs TF. The numeric cases that prove each

@@ -1,4 +1,4 @@
-"""Numeric gradient checks of the functional control flow ops (issue 16, h16-grad): ``If`` and
+"""Numeric gradient checks of the functional control flow ops (issue 16): ``If`` and
 ``While`` and their stateless twins, through tf.cond and tf.while_loop. A branch or body that
 holds an ``Assert`` (stateful) makes the stateful op type. The end-to-end cases (fed
 predicates, nested loops, TensorArrays, an RNN's weights, training) are in

@@ -1,4 +1,4 @@
-"""Numeric gradient checks of the TensorList ops (issue 16, h16-list), through chains that
+"""Numeric gradient checks of the TensorList ops (issue 16), through chains that
 start and end in dense tensors (a list is made from a tensor and read back into one), as TF's
 list gradients are tested. Two reads of one list check that list gradients add (``AddN`` of
 variants); a pop whose list output is unused checks ``ZerosLike`` of a variant."""

@@ -124,7 +124,7 @@ _OWN = {"Elu", "EluGrad", "Selu", "SeluGrad", "Softplus", "SoftplusGrad", "Softs
 
 
 def _with_basic_gradients(check):
-    """Runs `check`; skips when it needs a gradient of a basic op that i11-grads has not
+    """Runs `check`; skips when it needs a gradient of a basic op that has none yet
     written yet (the composites differentiate through the math and array ops)."""
     try:
         check()
@@ -132,7 +132,7 @@ def _with_basic_gradients(check):
         missing = str(error).split("op type: ")[-1].split(")")[0]
         if missing in _OWN or registry.find(missing) is None:
             raise
-        pytest.skip(f"the gradient of the basic op {missing} is not there yet (i11-grads)")
+        pytest.skip(f"the gradient of the basic op {missing} is not there yet")
 
 
 @pytest.mark.parametrize("case", GRADIENT_CASES, ids=case_ids(GRADIENT_CASES))

@@ -1,4 +1,4 @@
-"""Numeric gradient checks of the Optional ops (issue 16, h16-import): wrapping and unwrapping
+"""Numeric gradient checks of the Optional ops (issue 16): wrapping and unwrapping
 mirror each other, as in TF's cond gradients. One case leaves a component unused (its gradient
 is zeros), one reads an Optional twice (the two gradients add with ``AddN`` of Optionals)."""
 

@@ -17,7 +17,7 @@ PROVED_ELSEWHERE = {
     "ReadVariableOp": "its gradient goes to a resource handle; test_gradients.py checks "
                       "gradients with respect to Variables",
     "RefIdentity": "its input is a reference variable, which no placeholder can stand for; "
-                   "test_ref_variables.py checks gradients through it",  # i13-ref
+                   "test_ref_variables.py checks gradients through it",
 }
 
 

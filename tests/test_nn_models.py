@@ -299,7 +299,7 @@ def test_embedding_lookup_errors_and_out_of_range():
 
 def test_embedding_lookup_gradient_is_sparse():
     if registry.get("GatherV2").gradient is None:
-        pytest.skip("GatherV2's gradient (i11-grads) is not there yet")
+        pytest.skip("GatherV2's gradient is not there yet")
     with tf.Graph().as_default():
         params = tf.Variable(np.arange(12.0).reshape(6, 2))
         ids = tf.constant([4, 1, 4])

@@ -1,4 +1,4 @@
-"""The Optional ops (issue 16, h16-import), on both executors: values, TF 2.21's errors (the
+"""The Optional ops (issue 16), on both executors: values, TF 2.21's errors (the
 messages were checked against TF 2.21 with ``gen_optional_ops``), and the generic variant ops
 ``ZerosLike`` and ``AddN`` on Optionals, which gradients use."""
 

@@ -238,7 +238,7 @@ case("ClipByValue", NUMERIC, lambda f, d: [
     tf.clip_by_value(f((3, 4), d), f((3, 4), d, low=-2, high=0), f((), d, low=1, high=3))])
 
 
-# ---- gradient helper ops (i11-grads) ----
+# ---- gradient helper ops ----
 case("BroadcastGradientArgs", INDEX, lambda f, d: _graph_op(
     "BroadcastGradientArgs", [tf.constant([2, 1, 3], d), tf.constant([4, 1, 1, 3], d)])
     + _graph_op("BroadcastGradientArgs", [tf.constant([1, 3], d), tf.constant([], d)]))

@@ -14,7 +14,7 @@ Anything else under ``contrib`` raises `AttributeError` naming what is supported
 """
 
 from sessionlib.contrib import framework, layers
-from sessionlib.contrib import rnn  # h16-rnn
+from sessionlib.contrib import rnn
 
 __all__ = ["framework", "layers", "rnn"]
 

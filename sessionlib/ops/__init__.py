@@ -12,17 +12,17 @@ from sessionlib.ops import nn_convolution_ops  # noqa: F401
 from sessionlib.ops import nn_composite_convolution_ops  # noqa: F401
 from sessionlib.ops import nn_convolution3d_ops  # noqa: F401
 from sessionlib.ops import clip_ops, numerics_ops, training_ops  # noqa: F401
-from sessionlib.ops import init_ops, linalg_ops, variable_scope  # noqa: F401 - i12-scopes
+from sessionlib.ops import init_ops, linalg_ops, variable_scope  # noqa: F401
 from sessionlib.ops import metrics_ops  # noqa: F401
 from sessionlib.ops import checkpoint_ops  # noqa: F401
 from sessionlib.ops import summary_ops  # noqa: F401
-from sessionlib.ops import dataset_ops, input_ops  # noqa: F401 - i13-input
-from sessionlib.ops import ref_variable_ops  # noqa: F401 - i13-ref
-from sessionlib.ops import nn_fused_ops  # noqa: F401 - i14-remap
-from sessionlib.ops import rnn  # noqa: F401 - h16-rnn: tf.nn.static_rnn
-from sessionlib.ops import check_ops  # noqa: F401 - h16-assert: Assert, Print, IdentityN
-from sessionlib.ops import list_ops  # noqa: F401 - h16-list: TensorList ops
-from sessionlib.ops import tensor_array_ops  # noqa: F401 - h16-list: tf.TensorArray
-from sessionlib.ops import functional_ops, cond_v2, while_v2  # noqa: F401 - h16-core
-from sessionlib.ops import control_flow_grad  # noqa: F401 - h16-grad: If/While gradients
-from sessionlib.ops import optional_ops  # noqa: F401 - h16-import: Optional (v2 cond grads)
+from sessionlib.ops import dataset_ops, input_ops  # noqa: F401
+from sessionlib.ops import ref_variable_ops  # noqa: F401
+from sessionlib.ops import nn_fused_ops  # noqa: F401
+from sessionlib.ops import rnn  # noqa: F401 - tf.nn.static_rnn
+from sessionlib.ops import check_ops  # noqa: F401 - Assert, Print, IdentityN
+from sessionlib.ops import list_ops  # noqa: F401 - TensorList ops
+from sessionlib.ops import tensor_array_ops  # noqa: F401 - tf.TensorArray
+from sessionlib.ops import functional_ops, cond_v2, while_v2  # noqa: F401
+from sessionlib.ops import control_flow_grad  # noqa: F401 - If/While gradients
+from sessionlib.ops import optional_ops  # noqa: F401 - Optional (v2 cond grads)

@@ -155,7 +155,7 @@ registry.register_op("FusedBatchNormV3", infer=_fused_bn_infer, num_inputs=5,
 # ---- FusedBatchNorm (V1: TF 1's op, still in frozen graphs of that era) -----------------------
 
 def _fused_bn_v1_infer(inputs, attrs):
-    # V1 is V3 with one dtype T for every input and no reserve_space_3 output (i13-ref).
+    # V1 is V3 with one dtype T for every input and no reserve_space_3 output.
     _infer.same_dtype("FusedBatchNorm", list(inputs), names=("x", "scale", "offset", "mean",
                                                               "variance"))
     outputs = _fused_bn_infer(inputs, attrs)

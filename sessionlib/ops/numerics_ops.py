@@ -107,7 +107,7 @@ debugging = types.ModuleType("sessionlib.debugging", "Debugging ops (``tf.debugg
 debugging.check_numerics = check_numerics
 debugging.assert_all_finite = verify_tensor_all_finite
 
-# h16-assert: tf.debugging's assertions (sessionlib/ops/check_ops.py).
+# tf.debugging's assertions (sessionlib/ops/check_ops.py).
 from sessionlib.ops import check_ops as _check_ops  # noqa: E402 - an additive block
 
 for _name in ("Assert", "assert_equal", "assert_none_equal", "assert_less",

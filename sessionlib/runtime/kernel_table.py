@@ -168,7 +168,7 @@ CPU_ONLY_KERNELS = frozenset({
     "SparseAdd", "SparseAddGrad", "SparseReduceSum",
     # others
     "RandomShuffle", "ResourceCountUpTo", "OneShotIterator",
-    # printing (h16-assert); TF's Assert and IdentityN run on any device
+    # printing; TF's Assert and IdentityN run on any device
     "Print", "PrintV2", "StringFormat",
 })
 

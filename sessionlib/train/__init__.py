@@ -18,7 +18,7 @@ from sessionlib.train.checkpoint_utils import (CheckpointReader, NewCheckpointRe
                                                init_from_checkpoint, list_variables,
                                                load_checkpoint, load_variable)
 from sessionlib.train.saver import Saver, SaverDef
-# ---- i13-input: threads and queue-based input pipelines ----
+# ---- threads and queue-based input pipelines ----
 from sessionlib.train import queue_runner  # tf.train.queue_runner.QueueRunner & co.
 from sessionlib.train.coordinator import Coordinator, LooperThread
 from sessionlib.train.input import (batch, batch_join, input_producer, limit_epochs,
@@ -27,7 +27,6 @@ from sessionlib.train.input import (batch, batch_join, input_producer, limit_epo
                                     string_input_producer)
 from sessionlib.train.queue_runner import (QueueRunner, add_queue_runner,
                                            start_queue_runners)
-# ---- end i13-input ----
 from sessionlib.train.training_util import (assert_global_step, create_global_step,
                                             get_global_step, get_or_create_global_step)
 
@@ -36,18 +35,18 @@ __all__ = ["Optimizer", "GradientDescentOptimizer", "MomentumOptimizer", "Adagra
            "get_global_step", "create_global_step", "get_or_create_global_step",
            "assert_global_step", "exponential_decay", "piecewise_constant", "polynomial_decay",
            "inverse_time_decay", "cosine_decay", "ExponentialMovingAverage",
-           # i13-input
+
            "Coordinator", "LooperThread", "QueueRunner", "add_queue_runner",
            "start_queue_runners", "limit_epochs", "input_producer", "string_input_producer",
            "range_input_producer", "slice_input_producer", "batch", "maybe_batch",
            "batch_join", "shuffle_batch", "shuffle_batch_join"]
-# Checkpoints (issue 13, i13-ckpt).
+# Checkpoints (issue 13).
 __all__ += ["Saver", "SaverDef", "CheckpointReader", "NewCheckpointReader",
             "latest_checkpoint", "get_checkpoint_state", "update_checkpoint_state",
             "checkpoint_exists", "get_checkpoint_mtimes", "remove_checkpoint", "list_variables",
             "load_variable", "load_checkpoint", "init_from_checkpoint"]
 
-# Event files (i13-events): `tf.train.summary_iterator` reads what `tf.summary.FileWriter` wrote.
+# Event files: `tf.train.summary_iterator` reads what `tf.summary.FileWriter` wrote.
 from sessionlib.summary.summary_iterator import summary_iterator  # noqa: E402
 __all__ += ["summary_iterator"]
 
@@ -55,11 +54,11 @@ __all__ += ["summary_iterator"]
 from sessionlib.framework.graph_io import write_graph  # noqa: E402
 __all__ += ["write_graph"]
 
-# Meta graphs (issue 13, i13-meta): `.meta` files with the graph, collections and SaverDef.
+# Meta graphs (issue 13): `.meta` files with the graph, collections and SaverDef.
 from sessionlib.train.meta_graph_io import export_meta_graph, import_meta_graph  # noqa: E402
 __all__ += ["export_meta_graph", "import_meta_graph"]
 
-# Training loops (i13-monitored): MonitoredSession, Scaffold, SessionRunHook and TF's hooks.
+# Training loops: MonitoredSession, Scaffold, SessionRunHook and TF's hooks.
 from sessionlib.train.session_run_hook import (SessionRunArgs, SessionRunContext,  # noqa: E402
                                                SessionRunHook, SessionRunValues)
 from sessionlib.train.session_manager import SessionManager  # noqa: E402

@@ -89,7 +89,7 @@ def get_or_create_global_step(graph=None):
     return step
 
 
-# ---- the global step's read tensor (i13-monitored: hooks share it, as TF's do) -------------
+# ---- the global step's read tensor (hooks share it, as TF's do) ----------------------------
 
 GLOBAL_STEP_READ_KEY = "global_step_read_op_cache"
 

@@ -8,27 +8,27 @@ shapes) and the runtime, never the op library, so a device worker loads them wit
 
 from sessionlib.runtime.kernels import (  # noqa: F401 - each module registers its kernels
     array_kernels,
-    check_kernels,  # h16-assert
+    check_kernels,
     control_flow_kernels,
     convolution_kernels,
     convolution3d_kernels,
     checkpoint_kernels,
     cumulative_kernels,
     data_flow_kernels,
-    dataset_kernels,  # i13-input
-    input_kernels,  # i13-input
+    dataset_kernels,
+    input_kernels,
     io_kernels,
     linalg_kernels,
-    list_kernels,  # h16-list
+    list_kernels,
     manipulation_kernels,
     math_kernels,
     metrics_kernels,
     nn_kernels,
     nn_model_kernels,
-    nn_fused_kernels,  # i14-remap
-    optional_kernels,  # h16-import
+    nn_fused_kernels,
+    optional_kernels,
     random_kernels,
-    ref_kernels,  # i13-ref
+    ref_kernels,
     sampling_kernels,
     scatter_gather_kernels,
     segment_kernels,

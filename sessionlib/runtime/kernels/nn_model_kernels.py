@@ -451,7 +451,7 @@ register_kernel("SparseSoftmaxCrossEntropyWithLogits",
 register_kernel("LogSoftmax", reference=_log_softmax_kernel)
 register_kernel("L2Loss", reference=_l2_loss_kernel)
 register_kernel("FusedBatchNormV3", reference=_fused_batch_norm_kernel)
-# TF 1's FusedBatchNorm: V3 without reserve_space_3 (i13-ref).
+# TF 1's FusedBatchNorm: V3 without reserve_space_3.
 register_kernel("FusedBatchNorm",
                 reference=lambda ctx, inputs, attrs: _fused_batch_norm_kernel(
                     ctx, inputs, attrs)[:5])
