@@ -220,7 +220,8 @@ def test_assert_fails_with_invalid_argument(executor):
         y = tf.identity(x)
     with tf.Session() as sess:
         assert sess.run(y, {x: 2.0}) == 2.0
-        with pytest.raises(errors.InvalidArgumentError, match=r"assertion failed: \[x must be positive:\] \[-1\]"):
+        with pytest.raises(errors.InvalidArgumentError,
+                           match=r"assertion failed: \[x must be positive:\] \[-1\]"):
             sess.run(y, {x: -1.0})
 
 

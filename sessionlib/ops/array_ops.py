@@ -126,7 +126,8 @@ def _placeholder_with_default_infer(inputs, attrs):
 # When not fed it is its input, so the gradient passes through, as TF's does.
 registry.register_op("PlaceholderWithDefault", infer=_placeholder_with_default_infer,
                      kernel="Identity", num_inputs=1,
-                     doc="Its input, unless a value is fed.", gradient=gradients.pass_through_gradient)
+                     doc="Its input, unless a value is fed.",
+                     gradient=gradients.pass_through_gradient)
 
 
 def placeholder_with_default(input, shape, name=None):  # noqa: A002 - TF's argument name

@@ -2,8 +2,9 @@
 
 The plan is the contract between the Python front end and the executors. It holds no graph
 objects: kernel ids (indices into the runtime's kernel table, ``runtime/kernel_table.py``) and
-kernel names, calling conventions, buffer slot numbers and the plain-value attrs of each node. So the same plan runs in the reference executor,
-in the Cython executor, and inside a device worker process it was shipped to.
+kernel names, calling conventions, buffer slot numbers and the plain-value attrs of each
+node. So the same plan runs in the reference executor, in the Cython executor, and inside a
+device worker process it was shipped to.
 
 Slots: every tensor the step produces or is fed gets a slot in a flat list of buffers. After the
 last node that reads a slot, the slot is released (set to None), so a long chain keeps only its
@@ -31,7 +32,8 @@ import numpy as np
 from sessionlib.framework import registry
 from sessionlib.runtime import fusion, kernel_table, optimizer, ref_reads, update_grouping
 
-__all__ = ["ExecPlan", "FunctionPlan", "compile_function", "Node", "prune", "needed_ops", "compile_plan", "compile_nodes",
+__all__ = ["ExecPlan", "FunctionPlan", "compile_function", "Node", "prune", "needed_ops",
+           "compile_plan", "compile_nodes",
            "rewrite", "bind_kernels"]
 
 

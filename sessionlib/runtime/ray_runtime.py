@@ -36,9 +36,9 @@ optional extra (``pip install 'sessionlib[ray]'``) and is imported only for such
 Tasks. ``ConfigProto.cluster_def`` (its job "worker") says how many tasks: task k runs on the
 k-th alive node, the client's node first (on a one-node cluster every task shares the node).
 
-Not done yet (see the task notes): placement-group bundles for tasks, emulated GPUs, step stats in traces (partition graphs are
-filled), memory accounting, session-handle tensors kept on the devices, Saver on the
-cluster, and the benchmarks.
+Not done yet: placement-group bundles for tasks, emulated GPUs, step stats in traces
+(partition graphs are filled), memory accounting, and session-handle tensors kept on the
+devices.
 
 A fourth backend would provide the same five device operations (``runtime/__init__.py``):
 install a plan, run it on a small message, move a tensor from a `_Send` to its `_Recv`,
