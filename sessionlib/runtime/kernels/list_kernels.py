@@ -533,14 +533,135 @@ def _split_kernel(ctx, inputs, attrs):
     return (variant_value(TensorList(attrs["element_dtype"], element_shape, items)),)
 
 
+# ---- fast kernels ---------------------------------------------------------------------------
+#
+# A loop that writes a TensorArray and the accumulators of a loop's gradient run the pointer
+# moves below once per iteration per list (an LSTM's training step: ~500 a step), so their
+# fixed cost counts. Each fast kernel handles the common case (the list's dtype is the op's,
+# the item's shape is the list's fully known one, no element limit) with no checks beyond
+# those, no partial-shape parsing and no intermediate lists, and hands anything else to its
+# reference kernel, which raises TF's errors. Results are the same objects the reference
+# kernels build.
+
+_new_list = TensorList.__new__
+
+
+def _fast_list(element_dtype, element_shape, items, length, max_num_elements):
+    made = _new_list(TensorList)
+    made.element_dtype = element_dtype
+    made.element_shape = element_shape
+    made.max_num_elements = max_num_elements
+    made._items = items
+    made._length = length
+    return made
+
+
+def _held(value):
+    """The TensorList a variant input holds, or None (the reference kernel then raises)."""
+    if type(value) is np.ndarray and value.ndim == 0:
+        held = value[()]
+        if type(held) is TensorList:
+            return held
+    return None
+
+
+def _variant(tensor_list):
+    value = np.empty((), dtype=object)
+    value[()] = tensor_list
+    return value
+
+
+def _valid_shape_input(value):
+    """Whether an ``element_shape`` input is one `shape_from_array` accepts (the reference
+    kernels parse it, and so reject a bad one, even where the element is set)."""
+    if value.ndim == 0:
+        return value == -1
+    return value.ndim == 1 and (not value.size or min(value.tolist()) >= -1)
+
+
+def _push_back_fast(ctx, inputs, attrs):
+    held = _held(inputs[0])
+    item = inputs[1]
+    if (held is None or held.element_dtype is not attrs["element_dtype"]
+            or held.max_num_elements != -1 or type(item) is not np.ndarray
+            or held.element_shape != item.shape):
+        return _push_back_kernel(ctx, inputs, attrs)
+    if item.flags.writeable:
+        item = item.view()
+        item.flags.writeable = False
+    items, length = held._items, held._length
+    if length == len(items):
+        items.append(item)     # as `TensorList.push_back`: a longer view of shared storage
+    else:
+        items = items[:length]
+        items.append(item)
+    return (_variant(_fast_list(held.element_dtype, held.element_shape, items, length + 1,
+                                -1)),)
+
+
+def _pop_back_fast(ctx, inputs, attrs):
+    held = _held(inputs[0])
+    if (held is None or held.element_dtype is not attrs["element_dtype"] or not held._length
+            or not _valid_shape_input(inputs[1])):
+        return _pop_back_kernel(ctx, inputs, attrs)
+    length = held._length - 1
+    item = held._items[length]
+    if item is None:
+        return _pop_back_kernel(ctx, inputs, attrs)
+    return (_variant(_fast_list(held.element_dtype, held.element_shape, held._items, length,
+                                held.max_num_elements)), item)
+
+
+def _get_item_fast(ctx, inputs, attrs):
+    held = _held(inputs[0])
+    index = inputs[1]
+    if (held is None or held.element_dtype is not attrs["element_dtype"] or index.ndim
+            or not _valid_shape_input(inputs[2])):
+        return _get_item_kernel(ctx, inputs, attrs)
+    index = int(index)
+    item = held._items[index] if 0 <= index < held._length else None
+    if item is None:
+        return _get_item_kernel(ctx, inputs, attrs)
+    return (item,)
+
+
+def _set_item_fast(ctx, inputs, attrs):
+    held = _held(inputs[0])
+    index, item = inputs[1], inputs[2]
+    if (held is None or held.element_dtype is not attrs["element_dtype"] or index.ndim
+            or type(item) is not np.ndarray or held.element_shape != item.shape):
+        return _set_item_kernel(ctx, inputs, attrs)
+    index = int(index)
+    if not 0 <= index < held._length:
+        return _set_item_kernel(ctx, inputs, attrs)
+    if item.flags.writeable:
+        item = item.view()
+        item.flags.writeable = False
+    items = held._items[:held._length]
+    items[index] = item
+    return (_variant(_fast_list(held.element_dtype, held.element_shape, items, len(items),
+                                held.max_num_elements)),)
+
+
+def _reserve_fast(ctx, inputs, attrs):
+    element_shape_t, count_t = inputs
+    if element_shape_t.ndim != 1 or count_t.ndim:
+        return _reserve_kernel(ctx, inputs, attrs)
+    shape = tuple(element_shape_t.tolist())
+    count = int(count_t)
+    if count < 0 or any(d < 0 for d in shape):
+        return _reserve_kernel(ctx, inputs, attrs)
+    return (_variant(_fast_list(attrs["element_dtype"], shape, [None] * count, count, -1)),)
+
+
 register_kernel("EmptyTensorList", reference=_empty_tensor_list_kernel)
-register_kernel("TensorListReserve", reference=_reserve_kernel)
-register_kernel("TensorListPushBack", reference=_push_back_kernel)
-register_kernel("TensorListPopBack", reference=_pop_back_kernel)
+register_kernel("TensorListReserve", reference=_reserve_kernel, fast=_reserve_fast)
+register_kernel("TensorListPushBack", reference=_push_back_kernel, fast=_push_back_fast)
+register_kernel("TensorListPopBack", reference=_pop_back_kernel, fast=_pop_back_fast)
 register_kernel("TensorListLength", reference=_length_kernel)
 register_kernel("TensorListElementShape", reference=_element_shape_kernel)
-register_kernel("TensorListGetItem", reference=_get_item_kernel)
-register_kernel("TensorListSetItem", reference=_set_item_kernel)
+register_kernel("TensorListGetItem", reference=_get_item_kernel, fast=_get_item_fast)
+register_kernel("TensorListSetItem", reference=_set_item_kernel, fast=_set_item_fast)
 register_kernel("TensorListResize", reference=_resize_kernel)
 register_kernel("TensorListStack", reference=_stack_kernel)
 register_kernel("TensorListGather", reference=_gather_kernel)
