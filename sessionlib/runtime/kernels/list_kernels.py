@@ -189,9 +189,21 @@ class TensorList:
     # ---- what the generic ops ZerosLike and AddN do with a list ------------------------------
 
     def zeros_like(self):
-        """A list of the same length with zeros for each set element (unset ones stay)."""
-        return self._derived([None if item is None else np.zeros_like(item)
-                              for item in self.items()])
+        """A list of the same length with zeros for each set element (unset ones stay).
+
+        Elements of one shape and dtype share one read-only zeros array (items are never
+        written), so a loop's gradient seeded with zeros for a long list allocates once."""
+        zeros = {}
+        items = []
+        for item in self.items():
+            if item is not None:
+                key = (item.shape, item.dtype)
+                found = zeros.get(key)
+                if found is None:
+                    found = zeros[key] = _frozen(np.zeros_like(item))
+                item = found
+            items.append(item)
+        return self._derived(items)
 
     def add(self, other):
         """The element-wise sum of two lists of one length (an unset element counts as 0)."""
