@@ -271,3 +271,64 @@ def test_gradients_inside_a_loop_body(executor):
     xv = np.array([0.5, -1.0])
     with tf.Session() as sess:
         np.testing.assert_allclose(sess.run(out, {x: xv}), 3 * (3 * xv ** 2) ** 2)
+
+
+def _backward_body_op_types(graph):
+    """The op types that the compiled bodies of `graph`'s gradient loops run."""
+    from sessionlib.runtime import plan as plan_lib
+
+    types = []
+    for op in graph.get_operations():
+        if op.type in ("While", "StatelessWhile") and "_grad" in op.name:
+            types += plan_lib.compile_function(op.get_attr("body")).plan.op_types
+    return types
+
+
+def test_read_gradient_of_a_captured_list_is_added_at_its_index(executor):
+    # Reads of a loop-captured TensorArray: each backward iteration adds the read's gradient
+    # at its index of the running total (no AddN of whole lists, no list per iteration); a
+    # second read of one index adds to what the first left there.
+    x = tf.placeholder(tf.float64, [2, 3])
+    array = tf.TensorArray(tf.float64, size=2).unstack(x)
+
+    def body(i, total):
+        return i + 1, total + array.read(i % 2) * tf.cast(i + 1, tf.float64)
+
+    _, total = tf.while_loop(lambda i, t: i < 4, body, [0, tf.zeros([3], tf.float64)])
+    loss = tf.reduce_sum(total * total)
+    (gx,) = tf.gradients(loss, x)
+    types = _backward_body_op_types(tf.get_default_graph())
+    assert "TensorListReserve" not in types and "AddN" not in types
+    xv = RNG.uniform(-1, 1, [2, 3])
+
+    def loss_numpy(v):
+        total = sum(v[i % 2] * (i + 1) for i in range(4))
+        return np.sum(total * total)
+
+    with tf.Session() as sess:
+        np.testing.assert_allclose(sess.run(gx, {x: xv}), _numeric(loss_numpy, xv), atol=1e-7)
+
+
+def test_read_gradient_at_an_unset_element_of_a_captured_list(executor):
+    # Element 2 was never written: it reads as zeros, and its gradient slot starts unset.
+    a = tf.placeholder(tf.float64, [3])
+    b = tf.placeholder(tf.float64, [3])
+    array = tf.TensorArray(tf.float64, size=3, element_shape=[3]).write(0, a).write(1, b)
+
+    def body(i, total):
+        return i + 1, total * 0.5 + array.read(i) * tf.cast(i + 1, tf.float64)
+
+    _, total = tf.while_loop(lambda i, t: i < 3, body, [0, tf.ones([3], tf.float64)])
+    ga, gb = tf.gradients(tf.reduce_sum(total * total), [a, b])
+    av, bv = RNG.uniform(-1, 1, [3]), RNG.uniform(-1, 1, [3])
+
+    def loss_numpy(va, vb):
+        total = np.ones(3)
+        for i, row in enumerate((va, vb, np.zeros(3))):
+            total = total * 0.5 + row * (i + 1)
+        return np.sum(total * total)
+
+    with tf.Session() as sess:
+        got_a, got_b = sess.run([ga, gb], {a: av, b: bv})
+    np.testing.assert_allclose(got_a, _numeric(lambda v: loss_numpy(v, bv), av), atol=1e-7)
+    np.testing.assert_allclose(got_b, _numeric(lambda v: loss_numpy(av, v), bv), atol=1e-7)

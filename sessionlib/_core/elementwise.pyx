@@ -51,9 +51,10 @@ Both modules export the same names with the same behaviour; the reference is the
 # versions ~0.5 ns. From NUMPY_TRANSCENDENTAL_THRESHOLD elements on, exp/log/log1p/sin/cos/tanh
 # write numpy's result straight into our output (the ufunc call costs ~1.5 us, so small tensors
 # stay in C). From FUSED_TRANSCENDENTAL_THRESHOLD on they run as a one-instruction program of
-# the fused kernel (fused.unary): vector math on every thread, where numpy uses one (float32
-# tanh excepted: numpy's is twice as fast as libmvec's). sigmoid, which numpy lacks, takes
-# that path from NUMPY_TRANSCENDENTAL_THRESHOLD on (its scalar loop costs 5 ns an element).
+# the fused kernel (fused.unary): vector math on every thread, where numpy uses one. sigmoid,
+# which numpy lacks, and float32 tanh (the fused kernel builds both on its inlined exp, 3x
+# faster than numpy's tanh) take that path from NUMPY_TRANSCENDENTAL_THRESHOLD on (a scalar
+# loop costs 5 ns an element).
 # All are accurate to a few ulps, so the last bits of such a result may depend on the
 # tensor's size, as they do in Eigen's packet-vs-scalar paths.
 #
@@ -1023,10 +1024,8 @@ cdef object _unary_entry(unary_tag_t tag, int kernel, object x_value):
             or unary_tag_t is SinTag or unary_tag_t is CosTag or unary_tag_t is TanhTag
             or unary_tag_t is SigmoidTag):
         # Vector math instead of a scalar libm loop (see the design note).
-        if unary_tag_t is SigmoidTag:
+        if unary_tag_t is SigmoidTag or (unary_tag_t is TanhTag and code == DT_FLOAT32):
             use_fused = plan.size >= NUMPY_TRANSCENDENTAL_THRESHOLD
-        elif unary_tag_t is TanhTag and code == DT_FLOAT32:
-            use_fused = False
         else:
             use_fused = plan.size >= FUSED_TRANSCENDENTAL_THRESHOLD
         if use_fused:

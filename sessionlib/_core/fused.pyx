@@ -65,8 +65,8 @@ instruction through the unfused reference kernel); ``tests/test_fusion.py`` and
 # pow is the exception among them: libmvec recomputes every negative-base lane with the scalar
 # pow (a chain with a sign-changing base ran ~3x slower), so the loop calls the vector pow on
 # |a| and puts the sign, or the nan, back by C's rules (sl_powf_signed, _simd_math.h).
-# float32 exp (and sigmoid, through it) is the exception: libmvec's call per 8 lanes cost half of
-# a whole exp chain, so _simd_math.h has an inlined exp (0.94 ulp max, checked against float64
+# float32 exp (and sigmoid and tanh, through it) is the exception: libmvec's call per 8 lanes cost
+# half of a whole exp chain, so _simd_math.h has an inlined exp (0.94 ulp max, checked against float64
 # exp) that the loop uses when every lane of the block is in [-87, 87]; other blocks (nan, inf,
 # overflow, subnormal results) take libm's path, so specials stay exact.
 # Not used: -ffast-math / -ffinite-math-only / -fassociative-math, which would change inf/nan
@@ -268,10 +268,22 @@ cdef void _apply(int op, numeric_t* d, const numeric_t* a, const numeric_t* b,
 # The float-only instructions, written per C type: the libm call must be the float or the
 # double function by name for GCC to find its vector variant.
 
+# tanh's Taylor coefficients (x - x^3/3 + 2x^5/15 - ...), for |x| < 0.55 in _apply_float32;
+# compile-time constants, so the vector loop keeps them in registers.
+DEF _TANH_C3 = -0.3333333333333333  # -1/3
+DEF _TANH_C5 = 0.13333333333333333  # 2/15
+DEF _TANH_C7 = -0.05396825396825397  # -17/315
+DEF _TANH_C9 = 0.021869488536155203  # 62/2835
+DEF _TANH_C11 = -0.008863235529902197  # -1382/155925
+DEF _TANH_C13 = 0.003592128036572481  # 21844/6081075
+DEF _TANH_C15 = -0.0014558343870513183  # -929569/638512875
+DEF _TANH_C17 = 0.000590027440945586  # 6404582/10854718875
+
+
 cdef void _apply_float32(int op, float32_t* d, const float32_t* a, const float32_t* b,
                          Py_ssize_t n) noexcept nogil:
     cdef Py_ssize_t i
-    cdef float32_t e, t
+    cdef float32_t e, t, z, p
     if op == ew.K_REAL_DIV:
         for i in range(n):
             d[i] = a[i] / b[i]
@@ -311,8 +323,31 @@ cdef void _apply_float32(int op, float32_t* d, const float32_t* a, const float32
         for i in range(n):
             d[i] = cosf(a[i])
     elif op == ew.K_TANH:
-        for i in range(n):
-            d[i] = tanhf(a[i])
+        # With the inlined exp where the block allows it (libmvec's tanhf is slower than
+        # numpy's): sign(x) (1 - e) / (1 + e), e = exp(-2|x|) (|x| clamped to 9, where tanh
+        # rounds to 1; a select, not fminf, so the loop vectorises), cancels nothing where |x| >= 0.55 (e <= 1/3); below that, tanh's odd
+        # Taylor series to x^17 (truncation < 0.1 ulp there). Both sides run in the vector
+        # loop and a select picks one; a block with nan or inf takes libm's tanhf.
+        if sl_expf_in_fast_range(a, n):
+            for i in range(n):
+                z = cmath.fabsf(a[i])
+                e = sl_expf_fast(-2 * (z if z < 9 else <float32_t>9))
+                t = (1 - e) / (1 + e)
+                z = a[i] * a[i]
+                p = <float32_t>_TANH_C17
+                p = p * z + <float32_t>_TANH_C15
+                p = p * z + <float32_t>_TANH_C13
+                p = p * z + <float32_t>_TANH_C11
+                p = p * z + <float32_t>_TANH_C9
+                p = p * z + <float32_t>_TANH_C7
+                p = p * z + <float32_t>_TANH_C5
+                p = p * z + <float32_t>_TANH_C3
+                p = a[i] + a[i] * z * p
+                # (copysign keeps tanh(-0) = -0, which the series' rounding may flip.)
+                d[i] = cmath.copysignf(p if cmath.fabsf(a[i]) < <float32_t>0.55 else t, a[i])
+        else:
+            for i in range(n):
+                d[i] = tanhf(a[i])
     elif op == ew.K_SIGMOID:
         # exp of a non-positive number never overflows; the limits come out exactly 0 and 1.
         # e / (1 + e) is e times the reciprocal already computed: one division per lane, since

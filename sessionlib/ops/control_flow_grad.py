@@ -37,7 +37,9 @@ where one branch has a gradient and the other none, the other returns zeros.
 (its ``loop_counter`` output, given as the backward loop's ``maximum_iterations``), carrying
 the gradients of the loop variables that change, and summing the gradients of the ones the
 body passes through unchanged (captured tensors and variable handles: an RNN's weights), each
-iteration. Nested functions (a cond in a loop, a loop in a loop) need nothing more: the inner
+iteration. A captured TensorList that the body reads one element of (a ``dynamic_rnn``'s
+input TensorArray) sums its gradient at that element (`_read_gradient`, `_add_at`): no list
+is made and no whole lists are added per iteration. Nested functions (a cond in a loop, a loop in a loop) need nothing more: the inner
 op's gradient is built while the outer gradient function is being traced, and what it takes
 from the outer forward function is resolved by the outer `_GradGraph` in turn.
 """
@@ -315,6 +317,40 @@ def _carries_gradient(dtype):
     return dtype.is_floating or dtype.is_complex or dtype is dtypes.variant
 
 
+def _read_gradient(graph, grad, captured):
+    """``(index, value)`` when `grad`, the gradient of loop-captured list `captured` (a
+    forward body input) in one backward iteration, is the gradient of one read of it: a list
+    of `captured`'s length holding only `value` at `index` (``TensorListGetItem``'s gradient:
+    ``SetItem(Reserve(ElementShape(c), Length(c)), index, value)``, `c` standing for
+    `captured` in `graph`); else None.
+
+    Why: summing such a list into the running total with ``AddN`` makes and adds whole lists
+    every iteration (a ``dynamic_rnn`` reads its input this way, once per step); adding
+    `value` at `index` (`_add_at`) is the same sum, element by element.
+    """
+    stand_in = graph._resolved.get(captured)
+    set_item = grad.op
+    if (stand_in is None or set_item.type != "TensorListSetItem"
+            or set_item.get_attr("resize_if_index_out_of_bounds")):
+        return None
+    reserve = set_item.inputs[0].op
+    if reserve.type != "TensorListReserve":
+        return None
+    shape_op, length_op = reserve.inputs[0].op, reserve.inputs[1].op
+    if (shape_op.type != "TensorListElementShape" or length_op.type != "TensorListLength"
+            or shape_op.inputs[0] is not stand_in or length_op.inputs[0] is not stand_in):
+        return None
+    return set_item.inputs[1], set_item.inputs[2]
+
+
+def _add_at(total, index, value):
+    """List `total` with `value` added to its element `index` (an unset one reads as zeros of
+    `value`'s shape): what ``AddN`` of `total` and a list holding only `value` there gives."""
+    current = list_ops.tensor_list_get_item(total, index, value.dtype._base,
+                                            element_shape=array_ops.shape(value))
+    return list_ops.tensor_list_set_item(total, index, math_ops.add(current, value))
+
+
 @gradients_lib.accepts_none
 def _while_grad(op, *grads):
     """TF 2's while_loop gradient: a backward ``While`` over the forward iteration count."""
@@ -355,9 +391,17 @@ def _while_grad(op, *grads):
                 continue
             total = _placeholder(graph, grad.dtype, grad.shape, "grad_sum")
             sum_inputs.append(total)
-            # A captured TensorList's gradient is a list: AddN adds lists (AddV2 does not).
-            sums.append(math_ops.add_n([total, grad]) if grad.dtype._base is dtypes.variant
-                        else math_ops.add(total, grad))
+            if grad.dtype._base is not dtypes.variant:
+                sums.append(math_ops.add(total, grad))
+            else:
+                data = list_ops.handle_data(op.inputs[k])
+                if data:
+                    list_ops.set_handle_data(total, *data)
+                # A captured TensorList's gradient is a list: AddN adds lists (AddV2 does not),
+                # unless it is one read's (`_read_gradient`), added at its index in place.
+                read = _read_gradient(graph, grad, body_inputs[k])
+                sums.append(math_ops.add_n([total, grad]) if read is None
+                            else _add_at(total, *read))
             summed.append((k, grad))
         next_counter = math_ops.add(counter, 1)
     # The accumulators popped while differentiating are loop variables too; the captures
