@@ -85,7 +85,8 @@ cdef extern from *:
     int sched_yield() nogil
 
 __all__ = ["set_blas_functions", "blas_lease_threads", "blas_release_threads",
-           "BLAS_PARALLEL_WORK", "attach", "detach", "attached", "lease_threads", "release_threads", "lane_awake",
+           "BLAS_PARALLEL_WORK", "attach", "detach", "attached", "lease_threads",
+           "release_threads", "lane_awake",
            "lane_asleep", "reclaim", "budget", "stats", "reset_stats", "NUM_SLOTS",
            "MAX_CORES", "SEGMENT_BYTES"]
 
