@@ -986,25 +986,9 @@ def _multi_tower_graph(tf, tower_devices, batch=256):
 def multi_tower_step_ms(tf, config, placements, rounds):
     """The best step time (ms) of the multi-tower graph for each of `placements` (tuples of
     tower devices), each in its own session of `config`, measured in alternating rounds."""
-    entries = []
-    try:
-        for devices in placements:
-            graph, init, train, _, feeds = _multi_tower_graph(tf, devices)
-            sess = tf.Session(graph=graph, config=config)
-            entries.append((sess, train, feeds))
-            sess.run(init)
-            for _ in range(3):
-                sess.run(train, feeds)
-        best = [float("inf")] * len(entries)
-        for _ in range(rounds):
-            for index, (sess, train, feeds) in enumerate(entries):
-                start = time.perf_counter()
-                sess.run(train, feeds)
-                best[index] = min(best[index], time.perf_counter() - start)
-        return [value * 1e3 for value in best]
-    finally:
-        for sess, _, _ in entries:
-            sess.close()
+    builds = [lambda tf, devices=devices: _multi_tower_graph(tf, devices)
+              for devices in placements]
+    return _interleaved_steps_ms(tf, builds, config, rounds)
 
 
 def bench_multi_tower(backend):
@@ -1176,20 +1160,21 @@ def _bn_mlp_training_graph(tf, batch=128, use_layers=True):
     return graph, init, train, loss, feeds
 
 
-def _interleaved_steps_ms(tf, builds):
-    """The best step time of each graph of `builds`, measured in alternating rounds, so that
-    a noisy moment of the machine hits both alike."""
+def _interleaved_steps_ms(tf, builds, config=None, rounds=None):
+    """The best step time (ms) of each graph of `builds`, each in its own session of
+    `config`, measured in `rounds` (default ``3 * REPEAT``) alternating rounds, so that a
+    noisy moment of the machine hits both alike."""
     entries = []
     try:
         for build in builds:
             graph, init, train, _, feeds = build(tf)
-            sess = tf.Session(graph=graph)
+            sess = tf.Session(graph=graph, config=config)
             entries.append((sess, train, feeds))
             sess.run(init)
             for _ in range(3):
                 sess.run(train, feeds)
         best = [float("inf")] * len(entries)
-        for _ in range(3 * REPEAT):
+        for _ in range(3 * REPEAT if rounds is None else rounds):
             for index, (sess, train, feeds) in enumerate(entries):
                 start = time.perf_counter()
                 sess.run(train, feeds)
