@@ -187,6 +187,17 @@ class RunContext:
         if self.cancellation.cancelled:
             raise errors.CancelledError(None, None, "Session has been closed or reset.")
 
+    def check_running(self, what):
+        """Raises CancelledError if the session was closed or reset, or DeadlineExceededError
+        if the run's deadline has passed: a long kernel (a loop) calls it as it goes.
+
+        Args:
+          what: a description of the work for the error message, e.g. "the loop while".
+        """
+        self.check_cancelled()
+        if self.deadline is not None and time.monotonic() > self.deadline:
+            raise errors.DeadlineExceededError(None, None, f"Timed out running {what}")
+
     def wait(self, condition, predicate, what):
         """Blocks on `condition` (held by the caller) until `predicate()` is true.
 

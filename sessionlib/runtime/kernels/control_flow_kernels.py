@@ -24,8 +24,6 @@ that path: the fast ``While`` hands `run_while` a recording `run_plan` then, and
 executor's own otherwise, so an untraced loop runs exactly as before.
 """
 
-import time
-
 import numpy as np
 
 from sessionlib import errors
@@ -89,13 +87,6 @@ def truth(value):
     return array.size > 0
 
 
-def check_run(ctx, what):
-    """Raises CancelledError or DeadlineExceededError when the run must stop."""
-    ctx.check_cancelled()
-    if ctx.deadline is not None and time.monotonic() > ctx.deadline:
-        raise errors.DeadlineExceededError(None, None, f"Timed out running {what}")
-
-
 def _make_if(executor_name):
     def if_kernel(ctx, inputs, attrs):
         executor = get_executor(executor_name)
@@ -116,7 +107,7 @@ def _while_reference(ctx, inputs, attrs):
     traced = ctx.function_trace is not None
     iterations = 0
     while True:
-        check_run(ctx, what)
+        ctx.check_running(what)
         frame = ((name, f"iteration {iterations}")
                  if traced and iterations < LOOP_ITERATIONS_TRACED else None)
         if not truth(_run_function(executor, cond, ctx, values, frame)[0]):
