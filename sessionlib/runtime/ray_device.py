@@ -124,16 +124,18 @@ def _control_token():
 
 
 class _Cancellation:
-    """The cancellation a run's kernels see: its abort flag (a `CancellationManager` shape)."""
+    """The cancellation a run's kernels see: its abort flag (a `CancellationManager` shape),
+    and `also` (a callable: the same-node path's cancel word and client liveness) if given."""
 
-    __slots__ = ("mailbox",)
+    __slots__ = ("mailbox", "also")
 
-    def __init__(self, mailbox):
+    def __init__(self, mailbox, also=None):
         self.mailbox = mailbox
+        self.also = also
 
     @property
     def cancelled(self):
-        return self.mailbox.aborted is not None
+        return self.mailbox.aborted is not None or (self.also is not None and self.also())
 
     def cancel(self):
         pass
@@ -146,15 +148,16 @@ class _Cancellation:
 
 
 class _Installed:
-    __slots__ = ("session", "executor", "bound", "num_slots", "fetches", "peers")
+    __slots__ = ("session", "executor", "bound", "num_slots", "fetches", "peers", "num_edges")
 
-    def __init__(self, session, executor, bound, num_slots, fetches, peers):
+    def __init__(self, session, executor, bound, num_slots, fetches, peers, num_edges):
         self.session = session
         self.executor = executor
         self.bound = bound
         self.num_slots = num_slots
         self.fetches = fetches
         self.peers = peers
+        self.num_edges = num_edges
 
 
 class RayDevice:
@@ -212,7 +215,7 @@ class RayDevice:
         import pickle
 
         from sessionlib.runtime import executor as executor_lib
-        from sessionlib.runtime.plan import bind_kernels
+        from sessionlib.runtime.worker import _arena_kernels
 
         partition_plan = pickle.loads(payload)
         try:
@@ -220,10 +223,15 @@ class RayDevice:
         except KeyError as err:
             return ("error", f"NotFoundError: {err.args[0]} (on the actor of {self.name})")
         executor = executor_lib.get_executor(executor_name)
-        bound = executor.bind(plan, bind_kernels(plan, executor.name == "reference"))
+        # The kernels whose outputs leave the device allocate large arrays in this process's
+        # shared arena, as in a worker process: the same-node path (``ray_fastpath.py``)
+        # then hands them to the consumer where they lie.
+        bound = executor.bind(plan, _arena_kernels(plan, executor.name == "reference",
+                                                   partition_plan.shared_slots))
         with self.lock:
             self.installed[key] = _Installed(session, executor, bound, plan.num_slots,
-                                             partition_plan.fetches, peers)
+                                             partition_plan.fetches, peers,
+                                             partition_plan.num_edges)
         return ("ok",)
 
     def uninstall(self, keys):
@@ -245,6 +253,23 @@ class RayDevice:
 
     def ping(self):
         return ("ok",)
+
+    def attach_lanes(self, client_pid, block_name, count, slot_bytes, rendezvous_name):
+        """Serves a client on this node through shared memory (``ray_fastpath.py``).
+
+        Returns:
+          ``("ok", pid)``, or ``("error", message)`` (the client then keeps to Ray).
+        """
+        from sessionlib.runtime import ray_fastpath
+
+        return ray_fastpath.serve(self, client_pid, block_name, count, slot_bytes,
+                                  rendezvous_name)
+
+    def fast_path_stats(self):
+        """Counters of the same-node path in this actor (``ray_fastpath.actor_stats``)."""
+        from sessionlib.runtime import ray_fastpath
+
+        return ray_fastpath.actor_stats()
 
     # ---- runs ------------------------------------------------------------------------------
 
@@ -286,10 +311,42 @@ class RayDevice:
         """
         import marshal
 
+        key, run_id, step_id, time_left, small_feeds, feed_slots = marshal.loads(message)
+        feeds = [(slot, unpack(dtype, shape, data)) for slot, dtype, shape, data in small_feeds]
+        feeds.extend(zip(feed_slots, feed_values))
+        reply = self.run_step(key, run_id, step_id, time_left, feeds)
+        if reply[0] != "ok":
+            return reply
+        fetched = []
+        inline = True
+        for index, value in reply[1]:
+            packed = pack(value)
+            if packed is None:
+                fetched.append((index, value))
+                inline = False
+            else:
+                fetched.append((index,) + packed)
+        return marshal.dumps(("ok", fetched)) if inline else ("ok", fetched)
+
+    def run_step(self, key, run_id, step_id, time_left, feeds, rendezvous=None, also=None):
+        """Runs an installed step once: the part of a run that the Ray path and the same-node
+        path (``ray_fastpath.py``) share.
+
+        Args:
+          key, run_id, step_id, time_left: as in a run message.
+          feeds: ``[(slot, array)]``.
+          rendezvous: ``(entry, deadline, cancellation) -> ctx.rendezvous``; None: tensors
+            cross through Ray (`deliver`).
+          also: a callable that says the run is cancelled, besides an `abort` (see
+            `_Cancellation`).
+
+        Returns:
+          ``("ok", [(fetch index, array)])`` or ``("err", code, message, plan node, op
+          index)``.
+        """
         from sessionlib import errors
         from sessionlib.runtime import context, failures
 
-        key, run_id, step_id, time_left, small_feeds, feed_slots = marshal.loads(message)
         entry = self.installed.get(key)
         if entry is None:
             return ("err", errors.FAILED_PRECONDITION, f"This step is not installed on "
@@ -299,13 +356,18 @@ class RayDevice:
             mailbox = self._mailbox(run_id) or _Mailbox()
         deadline = None if time_left is None else time.monotonic() + time_left
         slots = [None] * entry.num_slots
-        for slot, dtype, shape, data in small_feeds:
-            slots[slot] = unpack(dtype, shape, data)
-        for slot, value in zip(feed_slots, feed_values):
-            slots[slot] = value
-        ctx = context.RunContext(self.resources, _Cancellation(mailbox), deadline, step_id,
-                                 _Rendezvous(self, run_id, entry.peers, mailbox, deadline))
         try:
+            for slot, value in feeds:
+                # A same-node message is untrusted (any process of the user may write a
+                # lane): a negative slot would fill one from the end.
+                if type(slot) is not int or not 0 <= slot < entry.num_slots:
+                    raise ValueError(f"feed slot {slot!r} out of range [0, {entry.num_slots})")
+                slots[slot] = value
+            cancellation = _Cancellation(mailbox, also)
+            ctx = context.RunContext(
+                self.resources, cancellation, deadline, step_id,
+                _Rendezvous(self, run_id, entry.peers, mailbox, deadline) if rendezvous is None
+                else rendezvous(entry, deadline, cancellation))
             entry.executor.run_plan(entry.bound, slots, ctx, failures.NodeFailure)
         except failures.NodeFailure as failure:
             code, text = failures.error_code_of(failure.cause)
@@ -321,14 +383,4 @@ class RayDevice:
                 self.finished[run_id] = None
                 while len(self.finished) > _FINISHED_RUNS_KEPT:
                     self.finished.popitem(last=False)
-        fetched = []
-        inline = True
-        for index, slot in entry.fetches:
-            value = slots[slot]
-            packed = pack(value)
-            if packed is None:
-                fetched.append((index, value))
-                inline = False
-            else:
-                fetched.append((index,) + packed)
-        return marshal.dumps(("ok", fetched)) if inline else ("ok", fetched)
+        return ("ok", [(index, slots[slot]) for index, slot in entry.fetches])
