@@ -1,11 +1,16 @@
 """Benchmarks of the Ray runtime (issue 17), against a one-node local Ray instance.
 
-* latency: ``sess.run(c, {a: scalar})`` on one device, per step (median and spread), beside
-  TF's own distributed target (``tf.distribute.Server.create_local_server()``) when
-  ``--tf-python`` names an interpreter with TensorFlow;
-* transfer: a 64 MB tensor from CPU:0 to CPU:1, on Ray and on the local worker processes
-  (shared memory);
+* latency: ``sess.run(c, {a: scalar})`` on one device, per step (median and min), beside
+  one empty Ray actor call and, when ``--tf-python`` names an interpreter with TensorFlow,
+  TF's own distributed target (``tf.distribute.Server.create_local_server()``);
+* transfer: a 64 MB tensor from CPU:0 to CPU:1, beside the local worker processes (shared
+  memory) and Ray's own put + get of 64 MB;
 * branches: two independent compute branches on two devices, against both on one.
+
+Each figure is given for the same-node path (``runtime/ray_fastpath.py``, what a client on a
+device's node uses) and for the Ray path (``SESSIONLIB_RAY_FAST_PATH=0``: what a client on
+another node uses), with ratios to the baselines measured in the same run: compare those, not
+figures of different runs.
 
 Usage: python tools/bench_ray.py [--steps N] [--tf-python PATH]. Not a test: timings depend
 on the machine and what else runs on it.
@@ -23,7 +28,7 @@ import numpy as np
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 import sessionlib as tf  # noqa: E402
-from sessionlib.runtime import ray_runtime  # noqa: E402
+from sessionlib.runtime import ray_fastpath, ray_runtime  # noqa: E402
 
 TARGET = "ray://local"
 
@@ -72,6 +77,31 @@ def ray_floor(steps):
     return result
 
 
+def ray_put_get(steps):
+    """Ray's own move of 64 MB through the object store: a put and a get."""
+    import ray
+
+    value = np.ones(16 << 20, np.float32)
+
+    def round_trip():
+        ray.get(ray.put(value)).sum()   # the sum touches the pages, as the step's does
+
+    round_trip()
+    return _timed(round_trip, steps)
+
+
+def on_paths(measure, *args):
+    """``{path: measure(*args)}`` for the same-node path and the Ray path."""
+    results = {}
+    for path, enabled in (("same-node", True), ("Ray", False)):
+        ray_fastpath.ENABLED = enabled
+        try:
+            results[path] = measure(*args)
+        finally:
+            ray_fastpath.ENABLED = True
+    return results
+
+
 def latency(steps):
     graph = tf.Graph()
     with graph.as_default():
@@ -106,7 +136,9 @@ def branches(devices, steps):
         outs = []
         for k in range(2):
             with tf.device(f"/cpu:{k % devices}"):
-                y = x
+                # Distinct branches: two identical ones on one device would be merged into
+                # one (common subexpressions), and that device would do half the work.
+                y = x + float(k)
                 for _ in range(20):
                     y = tf.tanh(tf.matmul(y, x))
                 outs.append(tf.reduce_sum(y))
@@ -126,26 +158,31 @@ def main():
     ray_runtime.connect(TARGET, 120)
     print(f"ray://local started in {time.monotonic() - start:.1f} s")
     floor = ray_floor(args.steps)
-    print(f"latency, Ray's floor (an empty actor call): median {floor[0]:.3f} ms, "
-          f"min {floor[1]:.3f} ms")
-    median, best = latency(args.steps)
-    print(f"latency, sessionlib on Ray: median {median:.3f} ms, min {best:.3f} ms")
+    print(f"latency, one empty Ray actor call: median {floor[0]:.3f} ms, min {floor[1]:.3f} ms")
+    tf_median = None
     if args.tf_python:
         out = subprocess.run([args.tf_python, "-c", _TF_LATENCY, str(args.steps)],
                              capture_output=True, text=True, timeout=600)
         if out.returncode == 0:
-            median, best = map(float, out.stdout.split()[-2:])
-            print(f"latency, TF local server:   median {median:.3f} ms, min {best:.3f} ms")
+            tf_median, tf_best = map(float, out.stdout.split()[-2:])
+            print(f"latency, TF local server: median {tf_median:.3f} ms, min {tf_best:.3f} ms")
         else:
             print("TF latency failed:", out.stderr[-500:])
-    ray_median, _ = transfer(TARGET, 20)
+    for path, (median, best) in on_paths(latency, args.steps).items():
+        versus = f", {median / tf_median:.2f} x TF" if tf_median else ""
+        print(f"latency, sessionlib {path} path: median {median:.3f} ms, min {best:.3f} ms "
+              f"({median / floor[0]:.2f} x a Ray call{versus})")
     local_median, _ = transfer("", 20)
-    print(f"64 MB CPU:0 -> CPU:1: Ray {ray_median:.1f} ms, local workers {local_median:.1f} ms"
-          f" ({ray_median / local_median:.2f} x)")
-    one, _ = branches(1, 10)
-    two, _ = branches(2, 10)
-    print(f"two branches: one device {one:.1f} ms, two devices {two:.1f} ms "
-          f"(speedup {one / two:.2f})")
+    put_get, _ = ray_put_get(20)
+    print(f"64 MB CPU:0 -> CPU:1, local workers (shared memory): {local_median:.1f} ms; "
+          f"Ray put + get of 64 MB: {put_get:.1f} ms")
+    for path, (median, _) in on_paths(transfer, TARGET, 20).items():
+        print(f"64 MB CPU:0 -> CPU:1, sessionlib {path} path: {median:.1f} ms "
+              f"({median / local_median:.2f} x local workers)")
+    for path, (one, two) in on_paths(
+            lambda: (branches(1, 10)[0], branches(2, 10)[0])).items():
+        print(f"two branches, {path} path: one device {one:.1f} ms, two devices {two:.1f} ms "
+              f"(speedup {one / two:.2f}; {os.cpu_count()} cores)")
     ray_runtime.shutdown()
 
 

@@ -215,6 +215,8 @@ class RayDevice:
         import pickle
 
         from sessionlib.runtime import executor as executor_lib
+        from sessionlib.runtime import ray_fastpath
+        from sessionlib.runtime.plan import bind_kernels
         from sessionlib.runtime.worker import _arena_kernels
 
         partition_plan = pickle.loads(payload)
@@ -223,11 +225,13 @@ class RayDevice:
         except KeyError as err:
             return ("error", f"NotFoundError: {err.args[0]} (on the actor of {self.name})")
         executor = executor_lib.get_executor(executor_name)
-        # The kernels whose outputs leave the device allocate large arrays in this process's
-        # shared arena, as in a worker process: the same-node path (``ray_fastpath.py``)
-        # then hands them to the consumer where they lie.
-        bound = executor.bind(plan, _arena_kernels(plan, executor.name == "reference",
-                                                   partition_plan.shared_slots))
+        # For a client on this node, the kernels whose outputs leave the device allocate
+        # large arrays in this process's shared arena, as in a worker process: the same-node
+        # path (``ray_fastpath.py``) then hands them over where they lie. (Only then: a
+        # device that only Ray serves keeps nothing in /dev/shm.)
+        reference = executor.name == "reference"
+        bound = executor.bind(plan, _arena_kernels(plan, reference, partition_plan.shared_slots)
+                              if ray_fastpath.serving() else bind_kernels(plan, reference))
         with self.lock:
             self.installed[key] = _Installed(session, executor, bound, plan.num_slots,
                                              partition_plan.fetches, peers,

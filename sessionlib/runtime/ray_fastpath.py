@@ -36,6 +36,7 @@ names and finds the actors, detects their failures, and carries everything acros
   slots of a run the client gave up on are reused only once the actor answered them.
 """
 
+import atexit
 import collections
 import itertools
 import os
@@ -45,8 +46,8 @@ import time
 from sessionlib import errors
 from sessionlib.runtime import channel, partition, shm
 
-__all__ = ["ENABLED", "LANES", "links_for", "forget_all", "run_step", "serve", "client_stats",
-           "actor_stats"]
+__all__ = ["ENABLED", "LANES", "links_for", "forget_all", "run_step", "serve", "serving",
+           "client_stats", "actor_stats"]
 
 # SESSIONLIB_RAY_FAST_PATH=0 keeps every step on Ray (benchmarks compare the two paths).
 ENABLED = os.environ.get("SESSIONLIB_RAY_FAST_PATH", "1") != "0"
@@ -78,6 +79,11 @@ def client_stats():
     ``ray_runs`` (steps of sessions with links that ran on Ray)."""
     with _lock:
         return dict(_client_counts)
+
+
+def serving():
+    """Whether this actor serves a client through shared memory now."""
+    return bool(_served)
 
 
 def actor_stats():
@@ -220,18 +226,40 @@ def links_for(ray, devices, actors, pids, nodes, timeout_s):
     return found
 
 
-def forget_all():
-    """Drops every link (the client left the cluster): unlinks the lane blocks."""
+def forget_all(actors_ended=False, wait_s=5.0):
+    """Drops every link (the client left the cluster): unlinks the lane blocks.
+
+    Args:
+      actors_ended: the client stopped its own Ray instance, which kills the actors without
+        letting them clean up: their segments are unlinked too once they are gone (waiting
+        up to `wait_s` for that).
+    """
     global _hub
     with _lock:
         links = list(_links.values())
         _links.clear()
         hub, _hub = _hub, None
+    give_up = time.monotonic() + wait_s
     for link in links:
         link.dead = True
         link.block.unlink()
+        if actors_ended:
+            while _alive(link.pid) and time.monotonic() < give_up:
+                time.sleep(0.01)
+            if not _alive(link.pid):
+                shm.unlink_segments_of(link.pid)
     if hub is not None:
         hub.rendezvous.unlink()
+
+
+def _unlink_segments_of_dead_actors():
+    """At exit: the segments of linked actors that died while no run noticed."""
+    for link in list(_links.values()):
+        if not _alive(link.pid):
+            shm.unlink_segments_of(link.pid)
+
+
+atexit.register(_unlink_segments_of_dead_actors)
 
 
 def run_step(step, feed_values, ctx, run_id):

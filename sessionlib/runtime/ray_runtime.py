@@ -194,10 +194,11 @@ def shutdown():
             import ray
         except ImportError:
             return
+        own_instance = _connected == "local"
         if ray.is_initialized():
             ray.shutdown()
         _connected = None
-    ray_fastpath.forget_all()
+    ray_fastpath.forget_all(actors_ended=own_instance)
 
 
 def device_names(config):

@@ -1,0 +1,215 @@
+"""The same-node path of the Ray runtime (``runtime/ray_fastpath.py``) on a real local Ray
+instance: which route a step takes (by the counters of the client and the actors, never by
+timing), and that dead actors and dead clients leave no wait hanging and nothing in /dev/shm.
+
+One Ray instance serves the module and is shut down at its end. Skipped without Ray.
+"""
+
+import os
+import subprocess
+import sys
+import threading
+import time
+
+import numpy as np
+import pytest
+
+ray = pytest.importorskip("ray")
+
+import sessionlib as tf  # noqa: E402
+from sessionlib import errors  # noqa: E402
+from sessionlib.runtime import channel, ray_fastpath, ray_runtime, shm  # noqa: E402
+
+TARGET = "ray://local"
+WORKER = "/job:worker/replica:0/task:0/device:CPU:{}"
+
+
+@pytest.fixture(scope="module", autouse=True)
+def local_cluster():
+    ray_runtime.shutdown()
+    ray_runtime.connect(TARGET, 120)
+    yield
+    ray_runtime.shutdown()
+
+
+def devices(count):
+    return tf.ConfigProto(device_count={"CPU": count})
+
+
+def _actor(device):
+    return ray.get_actor("device" + device, namespace=ray_runtime.NAMESPACE)
+
+
+def _actor_stats(device):
+    return ray.get(_actor(device).fast_path_stats.remote(), timeout=30)
+
+
+def _segments_of(pid):
+    prefix = f"{shm.PREFIX}{pid}_"
+    return sorted(name for name in os.listdir(shm.SHM_DIR) if name.startswith(prefix))
+
+
+def _wait_until(condition, timeout_s=10.0):
+    give_up = time.monotonic() + timeout_s
+    while not condition() and time.monotonic() < give_up:
+        time.sleep(0.02)
+    return condition()
+
+
+def _cross_device_graph():
+    a = tf.placeholder(tf.float32, shape=[None], name="a")
+    with tf.device(WORKER.format(0)):
+        b = tf.square(a)
+    with tf.device(WORKER.format(1)):
+        c = b + a
+        total = tf.reduce_sum(c)
+    return a, c, total
+
+
+def test_steps_on_the_clients_node_run_through_lanes_and_shared_memory():
+    a, c, total = _cross_device_graph()
+    big = np.linspace(-1, 1, 1 << 20).astype(np.float32)   # 4 MB: an arena block, no copy
+    with tf.Session(TARGET, config=devices(2)) as sess:
+        before = ray_fastpath.client_stats().get("lane_runs", 0)
+        sends = _actor_stats(WORKER.format(0)).get("shm_sends", 0)
+        out, s = sess.run([c, total], {a: big})
+        np.testing.assert_allclose(out, big * big + big, rtol=1e-6)
+        assert s == pytest.approx(float(np.sum(big * big + big)), rel=1e-4)
+        out[0] = 7.0              # a fetched array is the caller's to write
+        small = np.arange(4, dtype=np.float32)
+        np.testing.assert_array_equal(sess.run(c, {a: small}), small * small + small)
+        assert ray_fastpath.client_stats()["lane_runs"] == before + 2
+        # CPU:0 sent `b` to CPU:1 through the rendezvous, once per run (not through Ray).
+        assert _actor_stats(WORKER.format(0))["shm_sends"] == sends + 2
+        assert _actor_stats(WORKER.format(1))["clients"] >= 1
+
+
+def test_with_the_same_node_path_off_steps_run_on_ray(monkeypatch):
+    monkeypatch.setattr(ray_fastpath, "ENABLED", False)
+    a, c, total = _cross_device_graph()
+    values = np.arange(5, dtype=np.float32)
+    with tf.Session(TARGET, config=devices(2)) as sess:
+        before = ray_fastpath.client_stats().get("lane_runs", 0)
+        sends = _actor_stats(WORKER.format(0)).get("shm_sends", 0)
+        out, s = sess.run([c, total], {a: values})
+        np.testing.assert_array_equal(out, values * values + values)
+        assert s == float(np.sum(values * values + values))
+        assert ray_fastpath.client_stats().get("lane_runs", 0) == before
+        assert _actor_stats(WORKER.format(0)).get("shm_sends", 0) == sends
+
+
+def test_errors_deadlines_and_state_on_the_same_node_path():
+    x = tf.placeholder(tf.float32, shape=[None], name="x")
+    with tf.device(WORKER.format(0)):
+        v = tf.Variable(1.0, name="fast_v")
+        bump = tf.assign_add(v, 1.0)
+        y = x * 2.0
+    with tf.device(WORKER.format(1)):
+        z = tf.reshape(y, [3], name="fast_reshape")
+        queue = tf.FIFOQueue(2, tf.float32, name="fast_q")
+        take = queue.dequeue()
+    with tf.Session(TARGET, config=devices(2)) as sess:
+        before = ray_fastpath.client_stats().get("lane_runs", 0)
+        sess.run(v.initializer)
+        assert sess.run(bump) == 2.0 and sess.run(v) == 2.0
+        with pytest.raises(errors.InvalidArgumentError) as caught:
+            sess.run(z, {x: np.ones(4, np.float32)})
+        assert caught.value.op.name == "fast_reshape" and "CPU:1" in str(caught.value)
+        np.testing.assert_array_equal(sess.run(z, {x: np.ones(3, np.float32)}), [2, 2, 2])
+        with pytest.raises(errors.DeadlineExceededError):
+            sess.run(take, options=tf.RunOptions(timeout_in_ms=300))
+        assert ray_fastpath.client_stats()["lane_runs"] >= before + 6
+
+
+def _kill(device, pid):
+    ray.kill(_actor(device))
+    assert _wait_until(lambda: not ray_fastpath._alive(pid), 30)
+
+
+def test_a_device_killed_mid_run_fails_the_run_and_its_segments_go():
+    # CPU:3 blocks in a dequeue and CPU:0 waits for its value, both on lanes; CPU:3 dies.
+    with tf.device(WORKER.format(3)):
+        queue = tf.FIFOQueue(2, tf.float32, name="fast_kill_q")
+        taken = queue.dequeue()
+        big = tf.fill([1 << 20], 2.0)
+    with tf.device(WORKER.format(0)):
+        out = taken + 1.0
+        total = tf.reduce_sum(big)
+    sess = tf.Session(TARGET, config=devices(4))
+    assert sess.run(total) == float(2 << 20)   # CPU:3's arena now has segments
+    pid = sess.list_devices()[3].pid
+    assert _segments_of(pid)
+    outcome = []
+    runner = threading.Thread(target=lambda: outcome.append(_error_of(sess.run, out)))
+    runner.start()
+    time.sleep(0.5)
+    before = ray_fastpath.client_stats()["lane_runs"]
+    _kill(WORKER.format(3), pid)
+    start = time.monotonic()
+    runner.join(10)
+    assert not runner.is_alive() and time.monotonic() - start < 5
+    assert isinstance(outcome[0], errors.UnavailableError), outcome
+    assert "CPU:3" in str(outcome[0])
+    assert _segments_of(pid) == []      # the client removed what the dead actor left
+    # The session now goes to Ray for that device, which names it too.
+    with pytest.raises((errors.UnavailableError, errors.AbortedError), match="CPU:3"):
+        sess.run(out)
+    assert ray_fastpath.client_stats()["lane_runs"] == before
+    sess.close()
+    with tf.Session(TARGET, config=devices(4)) as fresh:
+        assert fresh.list_devices()[3].pid != pid
+        assert fresh.run(total) == float(2 << 20)
+        assert ray_fastpath.client_stats()["lane_runs"] == before + 1
+
+
+def _error_of(function, *args):
+    try:
+        function(*args)
+    except Exception as err:  # noqa: BLE001 - the caller checks which
+        return err
+    return None
+
+
+_FAKE_CLIENT = """
+import sys
+from sessionlib.runtime import channel
+block, rendezvous = channel.LaneBlock(None, 2, channel.GROWN_SLOT_BYTES), channel.Rendezvous()
+print(block.name, rendezvous.name, flush=True)
+sys.stdin.read()
+"""
+
+
+def test_an_actor_drops_a_killed_client_and_unlinks_its_segments():
+    with tf.Session(TARGET, config=devices(2)) as sess:
+        sess.run(tf.constant(1.0))      # the actors of CPU:0 and CPU:1 run
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join(sys.path))
+    client = subprocess.Popen([sys.executable, "-c", _FAKE_CLIENT], stdin=subprocess.PIPE,
+                              stdout=subprocess.PIPE, text=True, env=env)
+    try:
+        block_name, rendezvous_name = client.stdout.readline().split()
+        device = WORKER.format(1)
+        clients = _actor_stats(device)["clients"]
+        reply = ray.get(_actor(device).attach_lanes.remote(
+            client.pid, block_name, 2, channel.GROWN_SLOT_BYTES, rendezvous_name), timeout=30)
+        assert reply[0] == "ok"
+        assert _actor_stats(device)["clients"] == clients + 1
+        assert len(_segments_of(client.pid)) == 2
+        client.kill()
+        client.wait(10)
+        # The actor notices within its check interval, stops serving and cleans up.
+        assert _wait_until(lambda: _actor_stats(device)["clients"] == clients)
+        assert _wait_until(lambda: _segments_of(client.pid) == [])
+    finally:
+        if client.poll() is None:
+            client.kill()
+            client.wait(10)
+        shm.unlink_segments_of(client.pid)
+
+
+def test_an_actor_refuses_lanes_it_cannot_map():
+    with tf.Session(TARGET, config=devices(1)) as sess:
+        sess.run(tf.constant(1.0))
+    reply = ray.get(_actor(WORKER.format(0)).attach_lanes.remote(
+        os.getpid(), f"{shm.PREFIX}{os.getpid()}_0badc0de", 2, channel.GROWN_SLOT_BYTES,
+        f"{shm.PREFIX}{os.getpid()}_0badc0df"), timeout=30)
+    assert reply[0] == "error"
