@@ -46,6 +46,25 @@ def pid_alive(pid):
         return False
 
 
+def error_of(function, *args):
+    """The exception `function(*args)` raises, or None (for runs in a thread)."""
+    try:
+        function(*args)
+    except Exception as err:  # noqa: BLE001 - the caller checks which
+        return err
+    return None
+
+
+def kill_ray_device(device, pid, namespace):
+    """Kills the Ray actor of `device` (named in `namespace`) and waits until its process
+    `pid` is gone: `ray.kill` only asks Ray to end it, and on the same-node path a device is
+    lost when its process is (a run posted in between is still served)."""
+    import ray
+
+    ray.kill(ray.get_actor("device" + device, namespace=namespace))
+    assert wait_until(lambda: not pid_alive(pid), 30), f"actor {pid} of {device} still runs"
+
+
 def run_python(code, timeout_s=60):
     """Runs `code` in a fresh interpreter with the repo on the path; returns the result."""
     env = dict(os.environ, PYTHONPATH=REPO + os.pathsep + os.environ.get("PYTHONPATH", ""))

@@ -19,6 +19,7 @@ ray = pytest.importorskip("ray")
 import sessionlib as tf  # noqa: E402
 from sessionlib import errors  # noqa: E402
 from sessionlib.runtime import channel, ray_fastpath, ray_runtime, shm  # noqa: E402
+from _device_helpers import error_of, kill_ray_device, wait_until  # noqa: E402
 
 TARGET = "ray://local"
 WORKER = "/job:worker/replica:0/task:0/device:CPU:{}"
@@ -47,13 +48,6 @@ def _actor_stats(device):
 def _segments_of(pid):
     prefix = f"{shm.PREFIX}{pid}_"
     return sorted(name for name in os.listdir(shm.SHM_DIR) if name.startswith(prefix))
-
-
-def _wait_until(condition, timeout_s=10.0):
-    give_up = time.monotonic() + timeout_s
-    while not condition() and time.monotonic() < give_up:
-        time.sleep(0.02)
-    return condition()
 
 
 def _cross_device_graph():
@@ -121,11 +115,6 @@ def test_errors_deadlines_and_state_on_the_same_node_path():
         assert ray_fastpath.client_stats()["lane_runs"] >= before + 6
 
 
-def _kill(device, pid):
-    ray.kill(_actor(device))
-    assert _wait_until(lambda: not ray_fastpath._alive(pid), 30)
-
-
 def test_a_device_killed_mid_run_fails_the_run_and_its_segments_go():
     # CPU:3 blocks in a dequeue and CPU:0 waits for its value, both on lanes; CPU:3 dies.
     with tf.device(WORKER.format(3)):
@@ -140,11 +129,11 @@ def test_a_device_killed_mid_run_fails_the_run_and_its_segments_go():
     pid = sess.list_devices()[3].pid
     assert _segments_of(pid)
     outcome = []
-    runner = threading.Thread(target=lambda: outcome.append(_error_of(sess.run, out)))
+    runner = threading.Thread(target=lambda: outcome.append(error_of(sess.run, out)))
     runner.start()
     time.sleep(0.5)
     before = ray_fastpath.client_stats()["lane_runs"]
-    _kill(WORKER.format(3), pid)
+    kill_ray_device(WORKER.format(3), pid, ray_runtime.NAMESPACE)
     start = time.monotonic()
     runner.join(10)
     assert not runner.is_alive() and time.monotonic() - start < 5
@@ -160,14 +149,6 @@ def test_a_device_killed_mid_run_fails_the_run_and_its_segments_go():
         assert fresh.list_devices()[3].pid != pid
         assert fresh.run(total) == float(2 << 20)
         assert ray_fastpath.client_stats()["lane_runs"] == before + 1
-
-
-def _error_of(function, *args):
-    try:
-        function(*args)
-    except Exception as err:  # noqa: BLE001 - the caller checks which
-        return err
-    return None
 
 
 _FAKE_CLIENT = """
@@ -197,8 +178,8 @@ def test_an_actor_drops_a_killed_client_and_unlinks_its_segments():
         client.kill()
         client.wait(10)
         # The actor notices within its check interval, stops serving and cleans up.
-        assert _wait_until(lambda: _actor_stats(device)["clients"] == clients)
-        assert _wait_until(lambda: _segments_of(client.pid) == [])
+        assert wait_until(lambda: _actor_stats(device)["clients"] == clients)
+        assert wait_until(lambda: _segments_of(client.pid) == [])
     finally:
         if client.poll() is None:
             client.kill()

@@ -17,6 +17,7 @@ ray = pytest.importorskip("ray")
 import sessionlib as tf  # noqa: E402
 from sessionlib import errors  # noqa: E402
 from sessionlib.runtime import ray_runtime  # noqa: E402
+from _device_helpers import error_of, kill_ray_device  # noqa: E402
 
 TARGET = "ray://local"
 WORKER = "/job:worker/replica:0/task:0/device:CPU:{}"
@@ -134,7 +135,7 @@ def test_a_killed_actor_fails_the_run_and_the_next_session_recreates_it():
     sess = tf.Session(TARGET, config=devices(3))
     assert sess.run(c, {a: 1.0}) == 6.0
     old_pid = sess.list_devices()[2].pid
-    _kill_device(WORKER.format(2), old_pid)
+    kill_ray_device(WORKER.format(2), old_pid, ray_runtime.NAMESPACE)
     start = time.monotonic()
     with pytest.raises((errors.UnavailableError, errors.AbortedError), match="CPU:2"):
         sess.run(c, {a: 2.0})
@@ -196,7 +197,7 @@ def test_a_device_killed_during_a_run_fails_the_devices_that_wait_for_it():
 
     sess = tf.Session(TARGET, config=devices(4))
     outcome = []
-    runner = threading.Thread(target=lambda: outcome.append(_error_of(sess.run, out)))
+    runner = threading.Thread(target=lambda: outcome.append(error_of(sess.run, out)))
     runner.start()
     time.sleep(1.0)
     ray.kill(ray.get_actor("device" + WORKER.format(3), namespace=ray_runtime.NAMESPACE))
@@ -206,30 +207,6 @@ def test_a_device_killed_during_a_run_fails_the_devices_that_wait_for_it():
     assert isinstance(outcome[0], (errors.UnavailableError, errors.AbortedError)), outcome
     assert "CPU:3" in str(outcome[0])
     sess.close()
-
-
-def _kill_device(device, pid):
-    """Kills the actor of `device` and waits until its process `pid` is gone: `ray.kill`
-    only asks Ray to end it, and on the same-node path a device is lost when its process is
-    (a run posted in between is still served)."""
-    ray.kill(ray.get_actor("device" + device, namespace=ray_runtime.NAMESPACE))
-    give_up = time.monotonic() + 30
-    while time.monotonic() < give_up:
-        try:
-            with open(f"/proc/{pid}/stat", "rb") as stat:
-                if stat.read().rpartition(b")")[2][1:2] == b"Z":
-                    return    # killed; its parent has not reaped it yet
-        except FileNotFoundError:
-            return
-        time.sleep(0.01)
-
-
-def _error_of(function, *args):
-    try:
-        function(*args)
-    except Exception as err:  # noqa: BLE001 - the caller checks which
-        return err
-    return None
 
 
 def test_small_and_large_values_of_each_kind_cross_intact():

@@ -34,6 +34,9 @@ names and finds the actors, detects their failures, and carries everything acros
   cancellation: when the client dies the actor ends the run, stops serving it and unlinks its
   segments (names carry the creator's pid; shm's start-up sweep is the backup). Lanes or run
   slots of a run the client gave up on are reused only once the actor answered them.
+
+Not done: actors that share a node but serve a client on another node still move tensors
+between them through Ray (the rendezvous belongs to a client on their node).
 """
 
 import atexit
@@ -46,8 +49,8 @@ import time
 from sessionlib import errors
 from sessionlib.runtime import channel, partition, shm
 
-__all__ = ["ENABLED", "LANES", "links_for", "forget_all", "run_step", "serve", "serving",
-           "client_stats", "actor_stats"]
+__all__ = ["ENABLED", "LANES", "links_for", "forget_all", "run_step", "overdue", "serve",
+           "serving", "client_stats", "actor_stats"]
 
 # SESSIONLIB_RAY_FAST_PATH=0 keeps every step on Ray (benchmarks compare the two paths).
 ENABLED = os.environ.get("SESSIONLIB_RAY_FAST_PATH", "1") != "0"
@@ -335,6 +338,18 @@ def _reply(part, data, store):
                                     f"reply ({type(err).__name__}: {err})")
 
 
+def overdue(ctx, now, grace_deadline):
+    """``(error class, what)`` once the client stops waiting for a run's partitions (on
+    either path): the run's deadline, with a margin, or the grace after a failure passed;
+    else None."""
+    if ctx.deadline is not None and now > ctx.deadline + _DEADLINE_MARGIN_S:
+        return errors.DeadlineExceededError, "did not answer before the run's deadline"
+    if grace_deadline is not None and now > grace_deadline:
+        return errors.AbortedError, ("did not stop in time after the step failed or was "
+                                     "cancelled")
+    return None
+
+
 def _gather(pending, ctx, hub, run_slots, generation, num_edges, store):
     """``([(part, reply or exception)], [(link, lane) abandoned])``: waits in slices for
     every partition, stopping the others when one fails, dies, is cancelled or is late."""
@@ -388,12 +403,8 @@ def _gather(pending, ctx, hub, run_slots, generation, num_edges, store):
             grace_deadline = now + _GRACE_S
         if not pending:
             break
-        if ctx.deadline is not None and now > ctx.deadline + _DEADLINE_MARGIN_S:
-            late = errors.DeadlineExceededError, "did not answer before the run's deadline"
-        elif grace_deadline is not None and now > grace_deadline:
-            late = errors.AbortedError, ("did not stop in time after the step failed or was "
-                                         "cancelled")
-        else:
+        late = overdue(ctx, now, grace_deadline)
+        if late is None:
             continue
         if not aborted:
             abort()
