@@ -128,7 +128,7 @@ def transfer(target, steps):
         return _timed(lambda: sess.run(total), steps)
 
 
-def branches(devices, steps):
+def branches(devices, steps, target=TARGET):
     graph = tf.Graph()
     with graph.as_default():
         # Fed, so that constant folding cannot compute the branches at compile time.
@@ -142,7 +142,7 @@ def branches(devices, steps):
                 for _ in range(20):
                     y = tf.tanh(tf.matmul(y, x))
                 outs.append(tf.reduce_sum(y))
-    with tf.Session(TARGET, graph=graph, config=tf.ConfigProto(
+    with tf.Session(target, graph=graph, config=tf.ConfigProto(
             device_count={"CPU": 2})) as sess:
         feed = {x: np.random.RandomState(0).rand(600, 600).astype(np.float32) / 600}
         sess.run(outs, feed)
@@ -179,10 +179,13 @@ def main():
     for path, (median, _) in on_paths(transfer, TARGET, 20).items():
         print(f"64 MB CPU:0 -> CPU:1, sessionlib {path} path: {median:.1f} ms "
               f"({median / local_median:.2f} x local workers)")
+    one, two = branches(1, 10, "")[0], branches(2, 10, "")[0]
+    print(f"two branches, local workers: one device {one:.1f} ms, two devices {two:.1f} ms "
+          f"(speedup {one / two:.2f}; {os.cpu_count()} cores)")
     for path, (one, two) in on_paths(
             lambda: (branches(1, 10)[0], branches(2, 10)[0])).items():
-        print(f"two branches, {path} path: one device {one:.1f} ms, two devices {two:.1f} ms "
-              f"(speedup {one / two:.2f}; {os.cpu_count()} cores)")
+        print(f"two branches, sessionlib {path} path: one device {one:.1f} ms, two devices "
+              f"{two:.1f} ms (speedup {one / two:.2f})")
     ray_runtime.shutdown()
 
 

@@ -66,6 +66,7 @@ _hub = None            # the client's rendezvous and run slots
 _client_counts = collections.Counter()
 _actor_counts = collections.Counter()
 _served = {}           # client pid -> _Client (actor side)
+_left_actors = set()   # pids of linked actors still alive when the client left their cluster
 
 
 def _alive(pid):
@@ -249,17 +250,23 @@ def forget_all(actors_ended=False, wait_s=5.0):
         if actors_ended:
             while _alive(link.pid) and time.monotonic() < give_up:
                 time.sleep(0.01)
-            if not _alive(link.pid):
-                shm.unlink_segments_of(link.pid)
+        if _alive(link.pid):
+            # Its cluster may stop after the client left it (a test's cluster does): the
+            # actor's segments are looked at again at exit.
+            with _lock:
+                _left_actors.add(link.pid)
+        else:
+            shm.unlink_segments_of(link.pid)
     if hub is not None:
         hub.rendezvous.unlink()
 
 
 def _unlink_segments_of_dead_actors():
-    """At exit: the segments of linked actors that died while no run noticed."""
-    for link in list(_links.values()):
-        if not _alive(link.pid):
-            shm.unlink_segments_of(link.pid)
+    """At exit: the segments of the actors this client used that died since (while no run
+    noticed, or after the client left their cluster)."""
+    for pid in {link.pid for link in list(_links.values())} | _left_actors:
+        if not _alive(pid):
+            shm.unlink_segments_of(pid)
 
 
 atexit.register(_unlink_segments_of_dead_actors)
@@ -465,6 +472,10 @@ def serve(device, client_pid, block_name, count, slot_bytes, rendezvous_name):
         with _lock:
             client = _served.get(client_pid)
         if client is None or client.rendezvous.name != rendezvous_name:
+            if client is not None:
+                # The client left the cluster and came back with a new rendezvous: the lanes
+                # of its old one (unlinked by now) stop.
+                client.dead = True
             client = _Client(client_pid, channel.Rendezvous(rendezvous_name))
             with _lock:
                 _served[client_pid] = client
