@@ -194,3 +194,38 @@ def test_an_actor_refuses_lanes_it_cannot_map():
         os.getpid(), f"{shm.PREFIX}{os.getpid()}_0badc0de", 2, channel.GROWN_SLOT_BYTES,
         f"{shm.PREFIX}{os.getpid()}_0badc0df"), timeout=30)
     assert reply[0] == "error"
+    # ... and the lanes it serves this client on stay: the next steps still take them.
+    with tf.Session(TARGET, config=devices(1)) as sess:
+        before = ray_fastpath.client_stats()["lane_runs"]
+        assert sess.run(tf.constant(2.0) * 3.0) == 6.0
+        assert ray_fastpath.client_stats()["lane_runs"] == before + 1
+
+
+def test_runs_beyond_the_lanes_of_a_device_go_to_ray():
+    # More concurrent runs than a device has lanes: the extra ones (and the enqueues, while
+    # every lane waits in a dequeue) run on Ray, and every value arrives once.
+    with tf.device(WORKER.format(0)):
+        queue = tf.FIFOQueue(16, tf.float32, name="fast_many_q")
+        value = tf.placeholder(tf.float32, [], name="fast_many_v")
+        put = queue.enqueue(value)
+        take = queue.dequeue()
+    count = ray_fastpath.LANES + 2
+    with tf.Session(TARGET, config=devices(1)) as sess:
+        stats = ray_fastpath.client_stats()
+        lane_runs, ray_runs = stats.get("lane_runs", 0), stats.get("ray_runs", 0)
+        taken = []
+        runners = [threading.Thread(target=lambda: taken.append(float(sess.run(take))))
+                   for _ in range(count)]
+        for runner in runners:
+            runner.start()
+        assert wait_until(lambda: ray_fastpath.client_stats().get("lane_runs", 0)
+                          >= lane_runs + ray_fastpath.LANES)
+        for index in range(count):
+            sess.run(put, {value: float(index)})
+        for runner in runners:
+            runner.join(30)
+        assert not any(runner.is_alive() for runner in runners)
+        assert sorted(taken) == [float(index) for index in range(count)]
+        stats = ray_fastpath.client_stats()
+        assert stats["ray_runs"] >= ray_runs + 2
+        assert stats["lane_runs"] >= lane_runs + ray_fastpath.LANES

@@ -17,6 +17,8 @@ on the machine and what else runs on it.
 """
 
 import argparse
+import contextlib
+import functools
 import os
 import statistics
 import subprocess
@@ -113,7 +115,35 @@ def latency(steps):
         return _timed(lambda: sess.run(c, {a: 1.0}), steps)
 
 
-def transfer(target, steps):
+# (name, target, same-node path on) of the configurations compared in one run.
+PATHS = (("local workers", "", True), ("sessionlib same-node path", TARGET, True),
+         ("sessionlib Ray path", TARGET, False))
+
+
+def _session(target, graph, same_node):
+    """A session of `graph` on CPU:0 and CPU:1 of `target`, with the same-node path on or
+    off (it is chosen when the session starts)."""
+    ray_fastpath.ENABLED = same_node
+    try:
+        return tf.Session(target, graph=graph, config=tf.ConfigProto(device_count={"CPU": 2}))
+    finally:
+        ray_fastpath.ENABLED = True
+
+
+def interleaved(runs, rounds):
+    """``{name: median ms}`` of the callables `runs`, run in alternation `rounds` times each:
+    a change of the machine's load then hits every configuration alike."""
+    times = {name: [] for name in runs}
+    for _ in range(rounds):
+        for name, run in runs.items():
+            start = time.perf_counter()
+            run()
+            times[name].append(time.perf_counter() - start)
+    return {name: statistics.median(spans) * 1e3 for name, spans in times.items()}
+
+
+def transfer(stack, rounds):
+    """A 64 MB variable of CPU:0 summed on CPU:1, per configuration of `PATHS`."""
     graph = tf.Graph()
     with graph.as_default():
         with tf.device("/cpu:0"):
@@ -121,32 +151,50 @@ def transfer(target, steps):
             moved = tf.identity(big)
         with tf.device("/cpu:1"):
             total = tf.reduce_sum(moved)
-    with tf.Session(target, graph=graph, config=tf.ConfigProto(
-            device_count={"CPU": 2})) as sess:
+    runs = {}
+    for name, target, same_node in PATHS:
+        sess = stack.enter_context(_session(target, graph, same_node))
         sess.run(big.initializer)
         sess.run(total)
-        return _timed(lambda: sess.run(total), steps)
+        runs[name] = functools.partial(sess.run, total)
+    return interleaved(runs, rounds)
 
 
-def branches(devices, steps, target=TARGET):
-    graph = tf.Graph()
-    with graph.as_default():
-        # Fed, so that constant folding cannot compute the branches at compile time.
-        x = tf.placeholder(tf.float32, [600, 600])
-        outs = []
-        for k in range(2):
-            with tf.device(f"/cpu:{k % devices}"):
-                # Distinct branches: two identical ones on one device would be merged into
-                # one (common subexpressions), and that device would do half the work.
-                y = x + float(k)
-                for _ in range(20):
-                    y = tf.tanh(tf.matmul(y, x))
-                outs.append(tf.reduce_sum(y))
-    with tf.Session(target, graph=graph, config=tf.ConfigProto(
-            device_count={"CPU": 2})) as sess:
-        feed = {x: np.random.RandomState(0).rand(600, 600).astype(np.float32) / 600}
-        sess.run(outs, feed)
-        return _timed(lambda: sess.run(outs, feed), steps)
+def branches(stack, rounds):
+    """Two independent branches on one device and on two, per configuration of `PATHS`."""
+    runs = {}
+    feed_value = np.random.RandomState(0).rand(600, 600).astype(np.float32) / 600
+    for devices in (1, 2):
+        graph = tf.Graph()
+        with graph.as_default():
+            # Fed, so that constant folding cannot compute the branches at compile time.
+            x = tf.placeholder(tf.float32, [600, 600])
+            outs = []
+            for k in range(2):
+                with tf.device(f"/cpu:{k % devices}"):
+                    # Distinct branches: two identical ones on one device would be merged
+                    # into one (common subexpressions), and it would do half the work.
+                    y = x + float(k)
+                    for _ in range(20):
+                        y = tf.tanh(tf.matmul(y, x))
+                    outs.append(tf.reduce_sum(y))
+        for name, target, same_node in PATHS:
+            sess = stack.enter_context(_session(target, graph, same_node))
+            sess.run(outs, {x: feed_value})
+            runs[name, devices] = functools.partial(sess.run, outs, {x: feed_value})
+    return interleaved(runs, rounds)
+
+
+def _tf_latency(tf_python, steps):
+    """TF's median ms per step on its local server (printed), or None if it failed."""
+    out = subprocess.run([tf_python, "-c", _TF_LATENCY, str(steps)], capture_output=True,
+                         text=True, timeout=600)
+    if out.returncode != 0:
+        print("TF latency failed:", out.stderr[-500:])
+        return None
+    median, best = map(float, out.stdout.split()[-2:])
+    print(f"latency, TF local server: median {median:.3f} ms, min {best:.3f} ms")
+    return median
 
 
 def main():
@@ -159,33 +207,33 @@ def main():
     print(f"ray://local started in {time.monotonic() - start:.1f} s")
     floor = ray_floor(args.steps)
     print(f"latency, one empty Ray actor call: median {floor[0]:.3f} ms, min {floor[1]:.3f} ms")
-    tf_median = None
+    # TF runs before and after sessionlib (load changes over a run); the ratio is to the
+    # better of its two figures.
+    tf_medians = [_tf_latency(args.tf_python, args.steps)] if args.tf_python else []
+    ours = on_paths(latency, args.steps)
     if args.tf_python:
-        out = subprocess.run([args.tf_python, "-c", _TF_LATENCY, str(args.steps)],
-                             capture_output=True, text=True, timeout=600)
-        if out.returncode == 0:
-            tf_median, tf_best = map(float, out.stdout.split()[-2:])
-            print(f"latency, TF local server: median {tf_median:.3f} ms, min {tf_best:.3f} ms")
-        else:
-            print("TF latency failed:", out.stderr[-500:])
-    for path, (median, best) in on_paths(latency, args.steps).items():
+        tf_medians.append(_tf_latency(args.tf_python, args.steps))
+    tf_medians = [median for median in tf_medians if median is not None]
+    tf_median = min(tf_medians) if tf_medians else None
+    for path, (median, best) in ours.items():
         versus = f", {median / tf_median:.2f} x TF" if tf_median else ""
         print(f"latency, sessionlib {path} path: median {median:.3f} ms, min {best:.3f} ms "
               f"({median / floor[0]:.2f} x a Ray call{versus})")
-    local_median, _ = transfer("", 20)
     put_get, _ = ray_put_get(20)
-    print(f"64 MB CPU:0 -> CPU:1, local workers (shared memory): {local_median:.1f} ms; "
+    with contextlib.ExitStack() as stack:
+        moved = transfer(stack, 20)
+    local = moved.pop(PATHS[0][0])
+    print(f"64 MB CPU:0 -> CPU:1, local workers (shared memory): {local:.1f} ms; "
           f"Ray put + get of 64 MB: {put_get:.1f} ms")
-    for path, (median, _) in on_paths(transfer, TARGET, 20).items():
-        print(f"64 MB CPU:0 -> CPU:1, sessionlib {path} path: {median:.1f} ms "
-              f"({median / local_median:.2f} x local workers)")
-    one, two = branches(1, 10, "")[0], branches(2, 10, "")[0]
-    print(f"two branches, local workers: one device {one:.1f} ms, two devices {two:.1f} ms "
-          f"(speedup {one / two:.2f}; {os.cpu_count()} cores)")
-    for path, (one, two) in on_paths(
-            lambda: (branches(1, 10)[0], branches(2, 10)[0])).items():
-        print(f"two branches, sessionlib {path} path: one device {one:.1f} ms, two devices "
-              f"{two:.1f} ms (speedup {one / two:.2f})")
+    for name, median in moved.items():
+        print(f"64 MB CPU:0 -> CPU:1, {name}: {median:.1f} ms ({median / local:.2f} x local "
+              f"workers)")
+    with contextlib.ExitStack() as stack:
+        timed = branches(stack, 10)
+    for name, _, _ in PATHS:
+        one, two = timed[name, 1], timed[name, 2]
+        print(f"two branches, {name}: one device {one:.1f} ms, two devices {two:.1f} ms "
+              f"(speedup {one / two:.2f}; {os.cpu_count()} cores)")
     ray_runtime.shutdown()
 
 

@@ -471,17 +471,21 @@ def serve(device, client_pid, block_name, count, slot_bytes, rendezvous_name):
             return ("error", f"client {client_pid!r} is not a live process here")
         with _lock:
             client = _served.get(client_pid)
+        rendezvous = None
         if client is None or client.rendezvous.name != rendezvous_name:
-            if client is not None:
-                # The client left the cluster and came back with a new rendezvous: the lanes
-                # of its old one (unlinked by now) stop.
-                client.dead = True
-            client = _Client(client_pid, channel.Rendezvous(rendezvous_name))
-            with _lock:
-                _served[client_pid] = client
+            rendezvous = channel.Rendezvous(rendezvous_name)
         block = channel.LaneBlock(block_name, count, slot_bytes)
     except (OSError, ValueError, errors.OpError) as err:
         return ("error", f"{type(err).__name__}: {err}")
+    if rendezvous is not None:
+        # Only once the new segments are mapped: a bad request changes nothing.
+        if client is not None:
+            # The client left the cluster and came back with a new rendezvous: the lanes
+            # of its old one (unlinked by now) stop.
+            client.dead = True
+        client = _Client(client_pid, rendezvous)
+        with _lock:
+            _served[client_pid] = client
     client.blocks.append(block)
     threads = int(os.environ.get("OMP_NUM_THREADS", "0") or 0)
     for lane in block.lanes:
