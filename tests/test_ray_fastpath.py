@@ -229,3 +229,23 @@ def test_runs_beyond_the_lanes_of_a_device_go_to_ray():
         stats = ray_fastpath.client_stats()
         assert stats["ray_runs"] >= ray_runs + 2
         assert stats["lane_runs"] >= lane_runs + ray_fastpath.LANES
+
+
+def test_a_run_that_records_step_stats_takes_rays_path():
+    a, c, _ = _cross_device_graph()
+    values = np.arange(3, dtype=np.float32)
+    with tf.Session(TARGET, config=devices(2)) as sess:
+        before = ray_fastpath.client_stats().get("lane_runs", 0)
+        metadata = tf.RunMetadata()
+        out = sess.run(c, {a: values}, options=tf.RunOptions(
+            trace_level=tf.RunOptions.FULL_TRACE, output_partition_graphs=True),
+            run_metadata=metadata)
+        np.testing.assert_array_equal(out, values * values + values)
+        assert len(metadata.partition_graphs) == 2
+        assert ray_fastpath.client_stats().get("lane_runs", 0) == before
+        # Partition graphs alone do not need Ray's path.
+        metadata = tf.RunMetadata()
+        sess.run(c, {a: values}, options=tf.RunOptions(output_partition_graphs=True),
+                 run_metadata=metadata)
+        assert len(metadata.partition_graphs) == 2
+        assert ray_fastpath.client_stats()["lane_runs"] == before + 1

@@ -23,7 +23,8 @@ names and finds the actors, detects their failures, and carries everything acros
   processes: the producer's arena block (its kernels allocate outputs that leave the device
   there, ``ray_device.install``) is published in place and the consumer maps it, so a 64 MB
   tensor is not copied at all. A step that finds no free lane or run slot, or that has a
-  partition on another node, runs on Ray as before; nothing else differs.
+  partition on another node, runs on Ray as before, and so does a run that records step
+  stats (Ray's path gathers them; a traced run is not a latency case); nothing else differs.
 * Faults and clean-up. Every wait is a slice of `_WAIT_SLICE_S`: between slices the client
   checks the pids of the actors it waits for (``/proc``: a zombie counts as dead), its
   cancellation and the run's deadline. A dead actor fails the run with UnavailableError naming

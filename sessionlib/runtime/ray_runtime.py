@@ -458,7 +458,9 @@ class RayStep(interface.Step):
         run_id = f"{_CLIENT}:{next(_run_ids)}"
         deadline = run_context.deadline
         time_left = None if deadline is None else max(0.0, deadline - time.monotonic())
-        replies = ray_fastpath.run_step(self, feed_values, run_context, run_id)
+        # A run that records step stats takes Ray's path, which gathers them.
+        replies = (None if trace is not None and trace.step_stats
+                   else ray_fastpath.run_step(self, feed_values, run_context, run_id))
         if replies is not None:
             return self._done(replies, feed_values, trace)
         values = list(feed_values)
