@@ -313,23 +313,44 @@ def run_step(step, feed_values, ctx, run_id):
     store = shm.store()
     deadline = ctx.deadline
     time_left = None if deadline is None else max(0.0, deadline - time.monotonic())
-    pending = []
-    for part, link, lane in zip(step.parts, chosen, lanes):
-        feeds = [(slot, store.publish(feed_values[index])) for index, slot in part.feeds]
-        message = (step.key, run_id, ctx.step_id, time_left, feeds, run_slots, generation)
-        lane.post_request(channel.encode(message, store, lane.capacity))
-        pending.append((part, link, lane, feeds))
-    if len(pending) == 1:
-        # The latency case: one reply, waited for on the lane with no other bookkeeping.
-        part, link, lane, _ = pending[0]
-        data = lane.wait_response(_WAIT_SLICE_S)
-        if data is not None:
+    pending = []   # (part, link, lane, feeds) posted and not answered yet
+    try:
+        for part, link, lane in zip(step.parts, chosen, lanes):
+            feeds = [(slot, store.publish(feed_values[index])) for index, slot in part.feeds]
+            message = (step.key, run_id, ctx.step_id, time_left, feeds, run_slots,
+                       generation)
+            lane.post_request(channel.encode(message, store, lane.capacity))
+            pending.append((part, link, lane, feeds))
+        if len(pending) == 1:
+            # The latency case: one reply, waited for on the lane with no other bookkeeping.
+            part, link, lane, _ = pending[0]
+            data = lane.wait_response(_WAIT_SLICE_S)
+            if data is not None:
+                pending.clear()
+                link.release(lane)
+                return [(part, _reply(part, data, store))]
+        replies = _gather(pending, ctx, hub, run_slots, generation, num_edges, store)
+    except BaseException:
+        # (Ctrl-C, or /dev/shm full): the lanes posted go back once they answered, those
+        # not posted at once, and the partitions that run are stopped.
+        for link, lane in zip(chosen[len(pending):], lanes[len(pending):]):
             link.release(lane)
-            return [(part, _reply(part, data, store))]
-    replies, abandoned = _gather(pending, ctx, hub, run_slots, generation, num_edges, store)
-    if run_slots:
-        hub.release(run_slots, abandoned)
+        _abandon(pending, hub, run_slots, generation, num_edges)
+        raise
+    finally:
+        if run_slots:
+            hub.release(run_slots, [(link, lane) for _, link, lane, _ in pending])
     return replies
+
+
+def _abandon(pending, hub, run_slots, generation, num_edges):
+    """Stops the partitions of `pending` (their lanes' cancel words, the run's rendezvous
+    slots) and leaves their lanes to drain."""
+    for _, link, lane, _ in pending:
+        lane.cancel()
+        link.abandon(lane)
+    if run_slots:
+        hub.rendezvous.abort(run_slots, generation, num_edges)
 
 
 def _reply(part, data, store):
@@ -341,6 +362,8 @@ def _reply(part, data, store):
             return reply
         return ("ok", [(index, store.open(descriptor, writable=True))
                        for index, descriptor in reply[1]])
+    except errors.OpError as err:    # a fetched tensor's segment is gone
+        return err
     except (ValueError, TypeError, IndexError, KeyError) as err:
         return errors.InternalError(None, None, f"Device {part.device} sent a malformed "
                                     f"reply ({type(err).__name__}: {err})")
@@ -359,9 +382,9 @@ def overdue(ctx, now, grace_deadline):
 
 
 def _gather(pending, ctx, hub, run_slots, generation, num_edges, store):
-    """``([(part, reply or exception)], [(link, lane) abandoned])``: waits in slices for
-    every partition, stopping the others when one fails, dies, is cancelled or is late."""
-    pending = list(pending)
+    """``[(part, reply or exception)]``: waits in slices for every partition, stopping the
+    others when one fails, dies, is cancelled or is late. `pending` keeps the partitions
+    given up on (their lanes are left to drain)."""
     replies = []
     aborted = False
     grace_deadline = None
@@ -414,16 +437,11 @@ def _gather(pending, ctx, hub, run_slots, generation, num_edges, store):
         late = overdue(ctx, now, grace_deadline)
         if late is None:
             continue
-        if not aborted:
-            abort()
         for part, _, _, _ in pending:
             replies.append((part, late[0](None, None, f"Device {part.device} {late[1]}")))
+        _abandon(pending, hub, run_slots, generation, num_edges)
         break
-    abandoned = []
-    for _, link, lane, _ in pending:
-        link.abandon(lane)
-        abandoned.append((link, lane))
-    return replies, abandoned
+    return replies
 
 
 # ---- actor side ------------------------------------------------------------------------------
