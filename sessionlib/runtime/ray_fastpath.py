@@ -17,9 +17,11 @@ names and finds the actors, detects their failures, and carries everything acros
   new pid gets a new one.
 * Run. A step whose partitions all have links runs here (`run_step`): each partition gets one
   lane message ``(step key, run id, step id, time left, feed descriptors, run slots,
-  generation)``; feeds are published through the client's `TensorStore` (small ones inline),
-  fetches come back as descriptors of the actor's store, handed over in place when the step
-  owns them. Cross-device tensors go through the client's rendezvous as between worker
+  generation, kernel threads)``; feeds are published through the client's `TensorStore`
+  (small ones inline), fetches come back as descriptors of the actor's store, handed over in
+  place when the step owns them. The kernel threads are the node's cores shared by the
+  session's devices there: an actor outlives the session that made it, and the share it got
+  then (all cores, for a one-device session) would oversubscribe the node now. Cross-device tensors go through the client's rendezvous as between worker
   processes: the producer's arena block (its kernels allocate outputs that leave the device
   there, ``ray_device.install``) is published in place and the consumer maps it, so a 64 MB
   tensor is not copied at all. A step that finds no free lane or run slot, or that has a
@@ -67,6 +69,7 @@ _hub = None            # the client's rendezvous and run slots
 _client_counts = collections.Counter()
 _actor_counts = collections.Counter()
 _served = {}           # client pid -> _Client (actor side)
+_process_threads = 0   # the elementwise and BLAS threads of this actor process, once set
 _left_actors = set()   # pids of linked actors still alive when the client left their cluster
 
 
@@ -195,12 +198,15 @@ def _discard(data):
 
 
 def links_for(ray, devices, actors, pids, nodes, timeout_s):
-    """``{device: link}`` for the devices whose actors run on this client's node and serve
-    it through shared memory (attached now when new); the others stay on Ray."""
+    """``({device: link}, threads)``: the links of the devices whose actors run on this
+    client's node and serve it through shared memory (attached now when new; the others
+    stay on Ray), and the kernel threads each of them gets in this session's runs (the
+    node's cores shared by the session's devices there)."""
     global _hub
-    if not ENABLED:
-        return {}
     here = ray.get_runtime_context().get_node_id()
+    threads = max(1, (os.cpu_count() or 1) // max(1, sum(node == here for node in nodes)))
+    if not ENABLED:
+        return {}, threads
     for link in list(_links.values()):
         link.alive()        # forgets the actors that died since (and their segments)
     found, asked = {}, []
@@ -228,7 +234,7 @@ def links_for(ray, devices, actors, pids, nodes, timeout_s):
                 _links[(device, pid)] = link
         else:
             block.unlink()
-    return found
+    return found, threads
 
 
 def forget_all(actors_ended=False, wait_s=5.0):
@@ -318,7 +324,7 @@ def run_step(step, feed_values, ctx, run_id):
         for part, link, lane in zip(step.parts, chosen, lanes):
             feeds = [(slot, store.publish(feed_values[index])) for index, slot in part.feeds]
             message = (step.key, run_id, ctx.step_id, time_left, feeds, run_slots,
-                       generation)
+                       generation, step.runtime.fast_threads)
             lane.post_request(channel.encode(message, store, lane.capacity))
             pending.append((part, link, lane, feeds))
         if len(pending) == 1:
@@ -506,20 +512,17 @@ def serve(device, client_pid, block_name, count, slot_bytes, rendezvous_name):
         with _lock:
             _served[client_pid] = client
     client.blocks.append(block)
-    threads = int(os.environ.get("OMP_NUM_THREADS", "0") or 0)
     for lane in block.lanes:
-        threading.Thread(target=_serve_lane, args=(device, client, lane, threads),
+        threading.Thread(target=_serve_lane, args=(device, client, lane),
                          name=f"sessionlib-lane-{client_pid}-{lane.index}",
                          daemon=True).start()
     return ("ok", os.getpid())
 
 
-def _serve_lane(device, client, lane, threads):
-    from sessionlib._core import channel as core_channel
+def _serve_lane(device, client, lane):
     from sessionlib.runtime import failures
 
-    if threads:
-        core_channel.set_omp_threads(threads)   # a per-thread setting in OpenMP
+    threads = [0]     # the OpenMP threads of this lane's thread (a per-thread setting)
     region, request, store = lane.region, lane.request, shm.store()
     last = region.load(request)
     while True:
@@ -530,8 +533,8 @@ def _serve_lane(device, client, lane, threads):
             seq = region.wait_post(request, last, 0.0, _CLIENT_CHECK_S)
         last = seq
         try:
-            reply = _run(device, client, lane, store, *channel.decode(region.read(request),
-                                                                      store))
+            reply = _run(device, client, lane, store, threads,
+                         *channel.decode(region.read(request), store))
         except BaseException as err:  # noqa: BLE001 - every failure goes back as a reply
             code, text = failures.error_code_of(err)
             reply = ("err", code, text, -1, -1)
@@ -543,9 +546,39 @@ def _serve_lane(device, client, lane, threads):
         lane.post_response(data)
 
 
-def _run(device, client, lane, store, key, run_id, step_id, time_left, feeds, run_slots,
-         generation):
+def _use_threads(count, lane_threads):
+    """Gives this lane thread's kernels `count` threads (OpenMP, the elementwise kernels and,
+    for the process, BLAS), where they have another count now.
+
+    Raises:
+      ValueError: for a count that is not an int from 1 to 1024 (an untrusted message).
+    """
+    global _process_threads
+    if count == lane_threads[0]:
+        return
+    if type(count) is not int or not 1 <= count <= 1024:
+        raise ValueError(f"bad kernel thread count {count!r}")
+    from sessionlib._core import channel as core_channel
+    from sessionlib._core import elementwise
+
+    core_channel.set_omp_threads(count)
+    lane_threads[0] = count
+    with _lock:
+        if count == _process_threads:
+            return
+        _process_threads = count
+    from sessionlib.runtime import worker
+
+    elementwise.set_num_threads(count)
+    worker.limit_blas_threads(count)
+
+
+def _run(device, client, lane, store, lane_threads, key, run_id, step_id, time_left, feeds,
+         run_slots, generation, threads):
     """One lane message: runs the step through `RayDevice.run_step`; returns the reply."""
+    # The session says how many threads its devices on this node get (the cores shared by
+    # them): an actor made by an earlier session with fewer devices would take too many.
+    _use_threads(threads, lane_threads)
     with _lock:
         _actor_counts["lane_runs"] += 1
     if store._outstanding:

@@ -335,8 +335,8 @@ class RayRuntime(interface.Runtime):
         self.addresses = [address for _, address, _ in described]
         self.nodes = [node for _, _, node in described]
         # The devices on this client's node also serve it through shared memory.
-        self.fast_links = ray_fastpath.links_for(ray, self.device_names, self.actors,
-                                                 self.pids, self.nodes, self.timeout_s)
+        self.fast_links, self.fast_threads = ray_fastpath.links_for(
+            ray, self.device_names, self.actors, self.pids, self.nodes, self.timeout_s)
         self.closed = False
         # Client-side bookkeeping only: the resources live on the actors.
         self.resources = context.ResourceContainer(session_id)
