@@ -21,10 +21,11 @@ names and finds the actors, detects their failures, and carries everything acros
   (small ones inline), fetches come back as descriptors of the actor's store, handed over in
   place when the step owns them. The kernel threads are the node's cores shared by the
   session's devices there: an actor outlives the session that made it, and the share it got
-  then (all cores, for a one-device session) would oversubscribe the node now. Cross-device tensors go through the client's rendezvous as between worker
-  processes: the producer's arena block (its kernels allocate outputs that leave the device
-  there, ``ray_device.install``) is published in place and the consumer maps it, so a 64 MB
-  tensor is not copied at all. A step that finds no free lane or run slot, or that has a
+  then (all cores, for a one-device session) would oversubscribe the node now.
+  Cross-device tensors go through the client's rendezvous as between worker processes: the
+  producer's arena block (its kernels allocate outputs that leave the device there,
+  ``ray_device.install``) is published in place and the consumer maps it, so a 64 MB tensor
+  is not copied at all. A step that finds no free lane or run slot, or that has a
   partition on another node, runs on Ray as before, and so does a run that records step
   stats (Ray's path gathers them; a traced run is not a latency case); nothing else differs.
 * Faults and clean-up. Every wait is a slice of `_WAIT_SLICE_S`: between slices the client
