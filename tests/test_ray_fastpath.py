@@ -21,6 +21,9 @@ from sessionlib import errors  # noqa: E402
 from sessionlib.runtime import channel, ray_fastpath, ray_runtime, shm  # noqa: E402
 from _device_helpers import error_of, kill_ray_device, wait_until  # noqa: E402
 
+# (SESSIONLIB_RAY_FAST_PATH=0 runs the other Ray tests on Ray's path alone.)
+pytestmark = pytest.mark.skipif(not ray_fastpath.ENABLED, reason="the same-node path is off")
+
 TARGET = "ray://local"
 WORKER = "/job:worker/replica:0/task:0/device:CPU:{}"
 
