@@ -82,6 +82,66 @@ def test_saver_writes_each_tasks_shard_and_restores_them(cluster, tmp_path):
     np.testing.assert_array_equal(reader.get_tensor("v1"), np.full(3, 7.0, np.float32))
 
 
+def _task_groups():
+    """``{task: (state, node id)}`` of the tasks' placement groups that are not removed."""
+    groups = {}
+    for entry in ray.util.placement_group_table().values():
+        if entry["name"].startswith(ray_runtime.GROUP_PREFIX) and entry["state"] != "REMOVED":
+            groups[int(entry["name"][len(ray_runtime.GROUP_PREFIX):])] = (
+                entry["state"], entry["bundles_to_node_id"].get(0))
+    return groups
+
+
+def test_each_task_is_a_placement_group_on_its_own_node(cluster):
+    target = cluster[0]
+    with tf.Session(target, config=two_tasks()) as sess:
+        listed = sess.list_devices()
+    here = ray.get_runtime_context().get_node_id()
+    groups = _task_groups()
+    # Task 0 beside the client, task 1 on the other node: one bundle each, detached (they
+    # outlive the session, as the devices in them do).
+    assert groups[0] == ("CREATED", here)
+    assert groups[1][0] == "CREATED" and groups[1][1] != here
+    assert [d.node_id for d in listed] == [groups[0][1], groups[1][1]]
+    assert listed[0].placement_group != listed[1].placement_group
+    table = ray.util.placement_group_table()
+    assert [table[d.placement_group]["name"] for d in listed] == [
+        ray_runtime.GROUP_PREFIX + "0", ray_runtime.GROUP_PREFIX + "1"]
+    assert all(d.pid and d.address for d in listed)
+
+
+def test_multi_tower_training_on_two_nodes_trains_like_one_tower(cluster):
+    """tests/test_multi_tower.py's training with only the target and the device names
+    changed: the variables on task 0, one tower per task (each on its node) computing the
+    gradients of half the batch, averaged and applied once on task 0."""
+    from _multi_tower import batch, initial_params, numpy_loss, train
+
+    target = cluster[0]
+    variables = "/job:worker/task:0/device:CPU:0"
+    towers = [variables, "/job:worker/task:1/device:CPU:0"]
+    optimizer_fn = lambda: tf.train.AdamOptimizer(0.01)   # noqa: E731
+    split_losses, split_params, metadata = train(
+        towers, optimizer_fn, trace=True, variable_device=variables, target=target,
+        config=two_tasks(), trace_options=tf.RunOptions(output_partition_graphs=True))
+    one_losses, one_params, _ = train(towers[:1], optimizer_fn, variable_device=variables,
+                                      target=target, config=two_tasks())
+
+    x_value, label_value = batch()
+    expected = numpy_loss(x_value, label_value, initial_params())
+    np.testing.assert_allclose(split_losses[0], expected, rtol=1e-5)
+    np.testing.assert_allclose(split_losses, one_losses, rtol=1e-5, atol=1e-6)
+    assert split_losses[-1] < split_losses[0]
+    for split, one, initial in zip(split_params, one_params, initial_params()):
+        np.testing.assert_allclose(split, one, rtol=1e-5, atol=1e-6)
+        assert not np.allclose(split, initial)     # the updates were applied
+    # Task 1's partition computed the second tower's matmuls and nothing of the first's.
+    task1 = [graph for graph in metadata.partition_graphs
+             if graph.node and "task:1" in graph.node[0].device]
+    assert len(task1) == 1
+    names = [node.name for node in task1[0].node if node.op == "MatMul"]
+    assert names and all(name.startswith("tower1/") for name in names)
+
+
 def test_a_lost_node_fails_the_run_naming_its_device(cluster):
     target, made, second = cluster
     a = tf.placeholder(tf.float32, shape=[], name="a")
@@ -108,3 +168,18 @@ def test_a_lost_node_fails_the_run_naming_its_device(cluster):
     assert isinstance(failure, (errors.UnavailableError, errors.AbortedError)), failure
     assert "task:1" in str(failure)
     print(f"node loss: runs fail after {elapsed:.1f} s")
+    # Once Ray has declared the node dead, the next session replaces task 1's placement
+    # group, lost with the node, by one on the node that is left, and starts task 1's device
+    # there anew.
+    lost_group = _task_groups()[1]
+    start = time.monotonic()
+    while time.monotonic() - start < 90 and any(
+            node["Alive"] for node in ray.nodes() if node["NodeID"] == lost_group[1]):
+        time.sleep(0.2)
+    print(f"node loss: the node is declared dead after {time.monotonic() - start:.1f} s more")
+    with tf.Session(target, config=two_tasks()) as fresh:
+        assert fresh.run(c, {a: 2.0}) == 6.0
+        sess_group = _task_groups()[1]
+        here = ray.get_runtime_context().get_node_id()
+        assert [d.node_id for d in fresh.list_devices()] == [here, here]
+    assert sess_group == ("CREATED", here) and lost_group[1] != here

@@ -111,3 +111,25 @@ def test_cluster_devices_follow_device_count_and_cluster_def():
     config.cluster_def.job[0].name = "ps"
     with pytest.raises(errors.InvalidArgumentError, match="job 'worker'"):
         ray_runtime.device_names(config)
+
+
+def test_cluster_devices_have_the_emulated_gpus_on_every_task(monkeypatch):
+    from sessionlib.runtime import ray_runtime
+
+    monkeypatch.setenv("SESSIONLIB_EMULATED_GPUS", "2")
+    config = tf.ConfigProto(device_count={"CPU": 1})
+    job = config.cluster_def.job.add(name="worker")
+    job.tasks[0], job.tasks[1] = "x:1", "y:1"
+    names = [name.split("/", 3)[3] for name in ray_runtime.device_names(config)]
+    assert names == ["task:0/device:CPU:0", "task:0/device:GPU:0", "task:0/device:GPU:1",
+                     "task:1/device:CPU:0", "task:1/device:GPU:0", "task:1/device:GPU:1"]
+    # device_count and visible_device_list choose among them, as in a local session.
+    config.device_count["GPU"] = 0
+    assert len(ray_runtime.device_names(config)) == 2
+    del config.device_count["GPU"]
+    config.gpu_options.visible_device_list = "1"
+    assert ray_runtime.device_names(config)[1].endswith("task:0/device:GPU:0")
+    assert len(ray_runtime.device_names(config)) == 4
+    config.gpu_options.visible_device_list = "5"
+    with pytest.raises(errors.InvalidArgumentError, match="visible_device_list"):
+        ray_runtime.device_names(config)

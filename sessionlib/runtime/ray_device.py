@@ -197,6 +197,13 @@ class RayDevice:
         return (os.getpid(), ray.util.get_node_ip_address(),
                 ray.get_runtime_context().get_node_id())
 
+    def placement_group(self):
+        """The hex id of the placement group this actor runs in (its task's), or None."""
+        import ray
+
+        group = ray.get_runtime_context().get_placement_group_id()
+        return group or None
+
     def install(self, session, key, payload, executor_name, peers):
         """Installs a partition plan under `key` (see the module docstring).
 

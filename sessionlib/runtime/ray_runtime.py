@@ -12,8 +12,13 @@ optional extra (``pip install 'sessionlib[ray]'``) and is imported only for such
   set, else `DEFAULT_CONNECT_TIMEOUT_S`. The address is probed with a TCP connect first, and
   ``ray.init`` runs in a helper thread that the client stops waiting for at the timeout, so
   a cluster that accepts the connection but never answers does not hang the session either.
-* Devices. TF's distributed names, ``/job:worker/replica:0/task:<k>/device:CPU:<j>``:
-  ``device_count['CPU']`` devices on each task (see Tasks below). Each device is one actor of
+* Devices. TF's distributed names, ``/job:worker/replica:0/task:<k>/device:CPU:<j>`` and
+  ``.../device:GPU:<j>``: on each task (see Tasks below) the CPUs and emulated GPUs that a
+  local session of the config would have (``device_count``, ``SESSIONLIB_EMULATED_GPUS``,
+  ``gpu_options.visible_device_list``; ``runtime/devices.py``). An emulated GPU is an actor
+  like a CPU; the placer's rules (GPU kernels, soft placement) are the local ones, and the
+  GPUs of a task share its memory as a machine's do (``memory.memory_limits``, per task).
+  Each device is one actor of
   `ray_device.RayDevice`, named after the device in the `NAMESPACE` namespace, detached, and
   made on first need (``get_if_exists``): later sessions, from this client or another one,
   reuse it, and with it the resources in its containers (variables live on their actor, as
@@ -33,11 +38,29 @@ optional extra (``pip install 'sessionlib[ray]'``) and is imported only for such
 * Reset. `reset` clears the named containers (or all of them) on every device actor of the
   cluster; the client closes the sessions on the target.
 
-Tasks. ``ConfigProto.cluster_def`` (its job "worker") says how many tasks: task k runs on the
-k-th alive node, the client's node first (on a one-node cluster every task shares the node).
+Tasks. ``ConfigProto.cluster_def`` (its job "worker") says how many tasks. Task k is a
+placement group of one bundle, named ``GROUP_PREFIX + "k"`` and detached like the devices, and
+the task's device actors are scheduled into that bundle. The group is made on first need on
+the node ``k mod n`` of the n alive nodes, the client's node first, then by node id (a label
+selector on the node's id pins the bundle): task k is the k-th node, and on a one-node cluster
+the tasks are bundles side by side on it. The bundle reserves `TASK_BUNDLE` (1 MiB of Ray's
+"memory" resource, so that a task fits on any node, also one whose CPUs Ray tasks hold).
 
-Not done yet: placement-group bundles for tasks, emulated GPUs, step stats in traces
-(partition graphs are filled), memory accounting, and session-handle tensors kept on the
+* One group per task rather than one group of all the tasks (STRICT_SPREAD, or PACK on one
+  node): tasks outlive sessions and are shared by sessions with different task lists, and a
+  placement group cannot grow; a group per task gives each task its place once, whatever the
+  session that first needs it. Spreading comes from the pinning, which also keeps task 0
+  beside the client (STRICT_SPREAD picks the nodes itself).
+* A task stays where its group was made (its state lives there), also when nodes join later.
+  A group that lost its node (Ray reschedules it, or its node is dead) is removed by the next
+  session, which makes a new one on an alive node and starts the task's devices anew.
+* `release` ends the device actors and removes the groups (a cluster's shutdown ends both);
+  `reset` keeps them and clears the containers.
+* Two clients that make a task's group at the same moment make two; both put new devices
+  into the one with the lower id, and the spare one holds its bundle until `release`.
+
+Not done yet: step stats in traces (partition graphs are filled), memory accounting on the
+devices (their limits are listed, not enforced), and session-handle tensors kept on the
 devices.
 
 A fourth backend would provide the same five device operations (``runtime/__init__.py``):
@@ -58,8 +81,9 @@ from sessionlib.runtime import context, interface, partition
 from sessionlib.runtime.interface import fetched_value
 from sessionlib.runtime.ray_device import pack as _pack, unpack as _unpack
 
-__all__ = ["SCHEME", "NAMESPACE", "DEFAULT_CONNECT_TIMEOUT_S", "is_ray_target", "connect",
-           "shutdown", "device_names", "RayRuntime", "RayStep", "reset"]
+__all__ = ["SCHEME", "NAMESPACE", "DEFAULT_CONNECT_TIMEOUT_S", "GROUP_PREFIX", "TASK_BUNDLE",
+           "is_ray_target", "connect", "shutdown", "device_names", "RayRuntime", "RayStep",
+           "reset", "release"]
 
 SCHEME = "ray://"
 NAMESPACE = "sessionlib"
@@ -72,6 +96,13 @@ _WAIT_SLICE_S = 0.1
 _GRACE_S = 1.0            # how long the other devices may take to stop after one failed
 _DEADLINE_MARGIN_S = 0.25  # a device's own deadline error (naming its op) arrives first
 _MAX_CONCURRENCY = 64     # runs, deliveries and aborts an actor serves at once
+# Task k is the placement group named GROUP_PREFIX + "k" (see Tasks in the docstring).
+GROUP_PREFIX = "sessionlib/task:"
+# What a task's one bundle reserves on its node. A bundle must hold some resource: every node
+# has "memory", which busy clusters rarely exhaust (a fraction of a CPU would wait for a free
+# core on a node whose CPUs Ray tasks hold). The device actors take none of it (num_cpus=0);
+# Ray charges each a thousandth of the bundle's own marker, so a task holds 1000 devices.
+TASK_BUNDLE = {"memory": 1 << 20}
 
 # A prefix unique to this client process: step keys and run ids are unique in the cluster.
 _CLIENT = uuid.uuid4().hex[:12]
@@ -79,6 +110,7 @@ _dumps, _loads = marshal.dumps, marshal.loads
 _step_keys = itertools.count(1)
 _run_ids = itertools.count(1)
 _lock = threading.Lock()
+_groups_lock = threading.Lock()
 _connected = None        # the address this process joined ('local' for its own instance)
 _actor_class = None
 
@@ -200,17 +232,20 @@ def shutdown():
 
 
 def device_names(config):
-    """The devices of a session on the cluster: ``device_count['CPU']`` CPUs on each task of
-    the job "worker" of ``config.cluster_def`` (one task, task 0, without a cluster_def).
+    """The devices of a session on the cluster: on each task of the job "worker" of
+    ``config.cluster_def`` (one task, task 0, without a cluster_def), the CPUs and emulated
+    GPUs that a local session of `config` has (``device_count``, ``SESSIONLIB_EMULATED_GPUS``
+    and ``gpu_options.visible_device_list``, as `devices.session_devices` reads them), CPUs
+    first.
 
     Raises:
       NotFoundError: for ``device_count={'CPU': 0}``.
-      InvalidArgumentError: for a cluster_def without a job "worker", or without tasks.
+      InvalidArgumentError: for a cluster_def without a job "worker", or without tasks; for a
+        bad ``visible_device_list``.
     """
-    count = dict(config.device_count).get("CPU", 1)
-    if count < 1:
-        raise errors.NotFoundError(None, None, "No CPU devices are available "
-                                   "(ConfigProto.device_count['CPU'] is 0)")
+    from sessionlib.runtime import devices
+
+    kinds = [name.rsplit("/device:", 1)[1] for name in devices.session_devices(config)]
     tasks = [0]
     if config.cluster_def.job:
         jobs = {job.name: job for job in config.cluster_def.job}
@@ -219,8 +254,8 @@ def device_names(config):
                 None, None, f"On a Ray cluster, ConfigProto.cluster_def must have a job "
                 f"'{JOB}' with its tasks; it has {sorted(jobs)}")
         tasks = sorted(jobs[JOB].tasks)
-    return [f"/job:{JOB}/replica:0/task:{task}/device:CPU:{index}"
-            for task in tasks for index in range(count)]
+    return [f"/job:{JOB}/replica:0/task:{task}/device:{kind}"
+            for task in tasks for kind in kinds]
 
 
 def _task_of(device):
@@ -236,15 +271,87 @@ def _task_nodes(ray):
     return sorted(nodes, key=lambda node: (node[0] != here, node[0]))
 
 
+def _group_task(name):
+    """The task of a placement group named `name`, or None for a group not of a task."""
+    if name.startswith(GROUP_PREFIX) and name[len(GROUP_PREFIX):].isdigit():
+        return int(name[len(GROUP_PREFIX):])
+    return None
+
+
+def _group_of(ray, group_id):
+    """The `PlacementGroup` of the hex id `group_id` (as the placement group table has it)."""
+    from ray.util.placement_group import PlacementGroup
+
+    return PlacementGroup(ray.PlacementGroupID.from_hex(group_id))
+
+
+def _new_group(ray, task, node_id):
+    """A new placement group for `task`: one bundle of `TASK_BUNDLE`, detached, on the node
+    `node_id` (a label selector on the node's id)."""
+    from ray.util import placement_group
+
+    options = dict(strategy="STRICT_PACK", name=f"{GROUP_PREFIX}{task}", lifetime="detached")
+    try:
+        return placement_group([dict(TASK_BUNDLE)], bundle_label_selector=[
+            {"ray.io/node-id": node_id}], **options)
+    except TypeError:
+        # A Ray without bundle label selectors takes the node as a (soft) hint instead.
+        return placement_group([dict(TASK_BUNDLE)], _soft_target_node_id=node_id, **options)
+
+
+def _task_groups(ray, tasks, nodes, timeout_s):
+    """``{task: (placement group, node id)}``: the placement group of each of `tasks`, made
+    now on the node ``nodes[task % len(nodes)]`` for a task that has none (or waited for,
+    when another client is making it). A group that lost its node is removed and replaced.
+
+    Raises:
+      UnavailableError: a new group could not be placed within `timeout_s`.
+    """
+    from ray.util import placement_group_table, remove_placement_group
+
+    alive = set(nodes)
+    placed, waiting = {}, {}
+    # Sorted by id: two clients that see two groups of one task (they made them at the same
+    # time) both put new devices into the same one.
+    for group_id, entry in sorted(placement_group_table().items()):
+        task = _group_task(entry.get("name", ""))
+        if task is None or entry["state"] == "REMOVED":
+            continue
+        node = entry["bundles_to_node_id"].get(0)
+        if entry["state"] == "CREATED" and node in alive:
+            placed.setdefault(task, (_group_of(ray, group_id), node))
+        elif entry["state"] == "PENDING" and task not in waiting:
+            waiting[task] = _group_of(ray, group_id)
+        elif entry["state"] != "PENDING":
+            # Rescheduling, or on a node that is gone: its node was lost, and with it the
+            # task's devices (they do not restart); a new group takes the task.
+            remove_placement_group(_group_of(ray, group_id))
+    made = {task: waiting.get(task) or _new_group(ray, task, nodes[task % len(nodes)])
+            for task in sorted(set(tasks)) if task not in placed}
+    if made:
+        ready = [group.ready() for group in made.values()]
+        done, _ = ray.wait(ready, num_returns=len(ready), timeout=timeout_s)
+        if len(done) < len(ready):
+            late = [task for task, ref in zip(made, ready) if ref not in done]
+            for task in late:
+                remove_placement_group(made[task])
+            raise errors.UnavailableError(
+                None, None, f"The placement group of task {late[0]} could not be placed "
+                f"within {timeout_s:g} s (each task reserves {TASK_BUNDLE} on its node)")
+        for task, group in made.items():
+            placed[task] = (group, placement_group_table(group)["bundles_to_node_id"][0])
+    return placed
+
+
 def _actor_name(device):
     return "device" + device
 
 
-def _device_actor(ray, device, threads, node_id):
-    """The actor of `device`: the running one, or a new one (named and detached) on the node
-    `node_id`."""
+def _device_actor(ray, device, threads, group):
+    """The actor of `device`: the running one, or a new one (named and detached) in the
+    placement group `group` of its task."""
     global _actor_class
-    from ray.util.scheduling_strategies import NodeAffinitySchedulingStrategy
+    from ray.util.scheduling_strategies import PlacementGroupSchedulingStrategy
 
     if _actor_class is None:
         from sessionlib.runtime import ray_device
@@ -253,7 +360,7 @@ def _device_actor(ray, device, threads, node_id):
     return _actor_class.options(
         name=_actor_name(device), namespace=NAMESPACE, lifetime="detached",
         get_if_exists=True, max_concurrency=_MAX_CONCURRENCY, num_cpus=0, max_restarts=0,
-        scheduling_strategy=NodeAffinitySchedulingStrategy(node_id, soft=False)
+        scheduling_strategy=PlacementGroupSchedulingStrategy(group, 0)
     ).remote(device, threads)
 
 
@@ -278,10 +385,10 @@ def _ask(ray, calls, timeout_s, what):
 
 
 class ClusterDeviceAttributes(interface.DeviceAttributes):
-    """A device of `Session.list_devices()` on a cluster: also its node's address and Ray
-    node id."""
+    """A device of `Session.list_devices()` on a cluster: also its node's address, Ray node
+    id, and the hex id of its task's placement group."""
 
-    __slots__ = ("address", "node_id")
+    __slots__ = ("address", "node_id", "placement_group")
 
 
 class RayRuntime(interface.Runtime):
@@ -304,17 +411,23 @@ class RayRuntime(interface.Runtime):
         self.session_id = f"{_CLIENT}/{session_id}"
         self.executor_name = executor_name
         self.timeout_s = timeout_s
-        # Task k runs on the k-th node (modulo the nodes there are: on a one-node cluster all
-        # tasks share it); its devices share the node's cores for their kernel threads.
+        # Task k runs in its placement group, on the k-th node (modulo the nodes there are:
+        # on a one-node cluster all tasks share it); the devices of a session on one node
+        # share its cores for their kernel threads.
         nodes = _task_nodes(ray)
+        cpus_of = dict(nodes)
         tasks = [_task_of(name) for name in self.device_names]
-        task_rank = {task: rank for rank, task in enumerate(sorted(set(tasks)))}
-        placed = [nodes[task_rank[task] % len(nodes)] for task in tasks]
+        with _groups_lock:   # (two sessions of this client make one group per task)
+            groups = _task_groups(ray, tasks, [node for node, _ in nodes], timeout_s)
         per_node = {}
-        for node_id, _ in placed:
-            per_node[node_id] = per_node.get(node_id, 0) + 1
-        self.actors = [_device_actor(ray, name, max(1, cpus // per_node[node_id]), node_id)
-                       for name, (node_id, cpus) in zip(self.device_names, placed)]
+        for task in tasks:
+            per_node[groups[task][1]] = per_node.get(groups[task][1], 0) + 1
+        self.actors = []
+        for name, task in zip(self.device_names, tasks):
+            group, node_id = groups[task]
+            threads = max(1, cpus_of.get(node_id, 1) // per_node[node_id])
+            self.actors.append(_device_actor(ray, name, threads, group))
+        self.memory_limits = None
         self.actor_of = dict(zip(self.device_names, self.actors))
         described = _ask(ray, [(name, actor.describe.remote()) for name, actor
                                in zip(self.device_names, self.actors)],
@@ -330,14 +443,25 @@ class RayRuntime(interface.Runtime):
     def _device_pids(self):
         return list(self.pids)
 
+    def configure_memory(self, limits):
+        # Listed by `list_devices`. (The actors do not enforce them yet.)
+        self.memory_limits = list(limits)
+
     def list_devices(self):
         listed = []
-        for device, address, node_id in zip(super().list_devices(), self.addresses,
-                                            self.nodes):
+        limits = self.memory_limits or [None] * len(self.device_names)
+        try:
+            groups = _ask(self.ray, [(name, actor.placement_group.remote()) for name, actor
+                                     in zip(self.device_names, self.actors)], self.timeout_s,
+                          "say its placement group")
+        except errors.UnavailableError:
+            groups = [None] * len(self.device_names)   # (a device died: listed all the same)
+        for device, address, node_id, limit, group in zip(
+                super().list_devices(), self.addresses, self.nodes, limits, groups):
             entry = ClusterDeviceAttributes(device.name, device.device_type,
-                                            device.memory_limit_bytes, device.incarnation,
-                                            device.pid)
-            entry.address, entry.node_id = address, node_id
+                                            limit or device.memory_limit_bytes,
+                                            device.incarnation, device.pid)
+            entry.address, entry.node_id, entry.placement_group = address, node_id, group
             listed.append(entry)
         return listed
 
@@ -581,3 +705,40 @@ def reset(target, containers=None, config=None):
         _ask(ray, calls, timeout_s, "reset")
     except errors.UnavailableError:
         pass  # a dead device has no containers left to clear
+
+
+def release(target, config=None):
+    """Ends every device actor of the cluster and removes the tasks' placement groups, which
+    free what they reserved. The devices' state is lost; the next session starts them anew.
+    (`reset` keeps the devices and clears their containers.) Returns once the devices' names
+    are free.
+
+    Raises:
+      UnimplementedError, UnavailableError: as `connect`; UnavailableError also when the
+        devices do not end within the connect timeout.
+    """
+    from ray.util import placement_group_table, remove_placement_group
+
+    timeout_s = connect_timeout_s(config)
+    ray = connect(target, timeout_s)
+
+    def devices():
+        return [entry["name"] for entry in ray.util.list_named_actors(all_namespaces=True)
+                if entry.get("namespace") == NAMESPACE and entry["name"].startswith("device/")]
+
+    for name in devices():
+        try:
+            ray.kill(ray.get_actor(name, namespace=NAMESPACE))
+        except ValueError:
+            pass   # (it ended meanwhile)
+    with _groups_lock:
+        for group_id, entry in placement_group_table().items():
+            if (_group_task(entry.get("name", "")) is not None
+                    and entry["state"] != "REMOVED"):
+                remove_placement_group(_group_of(ray, group_id))
+    deadline = time.monotonic() + timeout_s
+    while devices():
+        if time.monotonic() > deadline:
+            raise errors.UnavailableError(None, None, f"The devices of {target!r} did not "
+                                          f"end within {timeout_s:g} s")
+        time.sleep(_WAIT_SLICE_S)
