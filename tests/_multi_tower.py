@@ -97,3 +97,19 @@ def numpy_loss(x, labels, params):
     shifted = logits - logits.max(1, keepdims=True)
     log_probs = shifted - np.log(np.exp(shifted).sum(1, keepdims=True))
     return -log_probs[np.arange(len(labels)), labels].mean()
+
+
+def check_trains_like_one_tower(split_losses, split_params, one_losses, one_params):
+    """Asserts that a multi-tower training (its losses before each step and its final
+    parameters) trained like one tower on the whole batch, and from the initial model's loss
+    on the whole batch (numpy's)."""
+    x_value, label_value = batch()
+    expected = numpy_loss(x_value, label_value, initial_params())
+    np.testing.assert_allclose(split_losses[0], expected, rtol=1e-5)
+    np.testing.assert_allclose(one_losses[0], expected, rtol=1e-5)
+    # Each later loss, and the parameters after the updates, agree with one tower.
+    np.testing.assert_allclose(split_losses, one_losses, rtol=1e-5, atol=1e-6)
+    assert split_losses[-1] < split_losses[0]
+    for split, one, initial in zip(split_params, one_params, initial_params()):
+        np.testing.assert_allclose(split, one, rtol=1e-5, atol=1e-6)
+        assert not np.allclose(split, initial)  # the updates were applied

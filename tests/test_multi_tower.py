@@ -8,13 +8,12 @@ batch's gradient, so the multi-tower step must train exactly like one tower on t
 the full batch in the same kind of session, and from numpy for the first loss.
 """
 
-import numpy as np
 import pytest
 
 import sessionlib as tf
 
 from _device_helpers import two_devices
-from _multi_tower import BATCH, batch, build, initial_params, numpy_loss, train
+from _multi_tower import BATCH, batch, build, check_trains_like_one_tower, train
 
 
 @pytest.mark.parametrize("optimizer_fn", [
@@ -26,17 +25,7 @@ def test_two_towers_train_like_one_tower_on_the_full_batch(optimizer_fn):
                                                  trace=True)
     one_losses, one_params, _ = train(["/cpu:0"], optimizer_fn)
 
-    # The first loss is the initial model's loss on the whole batch.
-    x_value, label_value = batch()
-    expected = numpy_loss(x_value, label_value, initial_params())
-    np.testing.assert_allclose(split_losses[0], expected, rtol=1e-5)
-    np.testing.assert_allclose(one_losses[0], expected, rtol=1e-5)
-    # Each later loss, and the parameters after three updates, agree with one tower.
-    np.testing.assert_allclose(split_losses, one_losses, rtol=1e-5, atol=1e-6)
-    assert split_losses[-1] < split_losses[0]
-    for split, one, initial in zip(split_params, one_params, initial_params()):
-        np.testing.assert_allclose(split, one, rtol=1e-5, atol=1e-6)
-        assert not np.allclose(split, initial)  # the updates were applied
+    check_trains_like_one_tower(split_losses, split_params, one_losses, one_params)
 
     # Each tower ran on its own device; the update ran on the variables' device, CPU:0.
     # (The towers' reads of the variables run on CPU:0, with their resource, as in TF.)
