@@ -173,6 +173,21 @@ def test_tasks_on_one_node_are_bundles_of_their_own_placement_groups():
     assert len({d.pid for d in listed}) == 2
 
 
+def test_a_task_that_cannot_be_placed_is_unavailable_within_the_timeout(monkeypatch):
+    # A bundle no node can hold: the session gives up at the operation timeout, and leaves
+    # no group behind.
+    monkeypatch.setattr(ray_runtime, "TASK_BUNDLE", {"memory": float(1 << 60)})
+    config = tf.ConfigProto(operation_timeout_in_ms=1000)
+    config.cluster_def.job.add(name="worker").tasks[7] = "nowhere:0"
+    start = time.monotonic()
+    with pytest.raises(errors.UnavailableError, match="placement group of task 7"):
+        tf.Session(TARGET, config=config)
+    assert time.monotonic() - start < 10
+    assert not [entry for entry in ray.util.placement_group_table().values()
+                if entry["name"] == ray_runtime.GROUP_PREFIX + "7"
+                and entry["state"] != "REMOVED"]
+
+
 GPU_TASK1 = "/job:worker/replica:0/task:1/device:GPU:{}"
 
 

@@ -328,18 +328,17 @@ def _task_groups(ray, tasks, nodes, timeout_s):
             remove_placement_group(_group_of(ray, group_id))
     made = {task: waiting.get(task) or _new_group(ray, task, nodes[task % len(nodes)])
             for task in sorted(set(tasks)) if task not in placed}
-    if made:
-        ready = [group.ready() for group in made.values()]
-        done, _ = ray.wait(ready, num_returns=len(ready), timeout=timeout_s)
-        if len(done) < len(ready):
-            late = [task for task, ref in zip(made, ready) if ref not in done]
-            for task in late:
-                remove_placement_group(made[task])
-            raise errors.UnavailableError(
-                None, None, f"The placement group of task {late[0]} could not be placed "
-                f"within {timeout_s:g} s (each task reserves {TASK_BUNDLE} on its node)")
-        for task, group in made.items():
-            placed[task] = (group, placement_group_table(group)["bundles_to_node_id"][0])
+    deadline = time.monotonic() + timeout_s
+    late = [task for task, group in made.items()
+            if not group.wait(max(0.0, deadline - time.monotonic()))]
+    if late:
+        for task in late:
+            remove_placement_group(made[task])
+        raise errors.UnavailableError(
+            None, None, f"The placement group of task {late[0]} could not be placed within "
+            f"{timeout_s:g} s (each task reserves {TASK_BUNDLE} on its node)")
+    for task, group in made.items():
+        placed[task] = (group, placement_group_table(group)["bundles_to_node_id"][0])
     return placed
 
 
