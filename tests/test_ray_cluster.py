@@ -37,8 +37,8 @@ def cluster():
         made.shutdown()
 
 
-def two_tasks():
-    config = tf.ConfigProto(device_count={"CPU": 1})
+def two_tasks(gpus=0):
+    config = tf.ConfigProto(device_count={"CPU": 1, "GPU": gpus})
     job = config.cluster_def.job.add(name="worker")
     job.tasks[0] = "node0:0"   # (addresses are informational on Ray: task k is node k)
     job.tasks[1] = "node1:0"
@@ -110,28 +110,33 @@ def test_each_task_is_a_placement_group_on_its_own_node(cluster):
     assert all(d.pid and d.address for d in listed)
 
 
-def test_multi_tower_training_on_two_nodes_trains_like_one_tower(cluster):
+@pytest.mark.parametrize("tower_type", ["CPU", "GPU"])
+def test_multi_tower_training_on_two_nodes_trains_like_one_tower(cluster, tower_type):
     """tests/test_multi_tower.py's training with only the target and the device names
-    changed: the variables on task 0, one tower per task (each on its node) computing the
-    gradients of half the batch, averaged and applied once on task 0."""
+    changed: the variables on task 0, one tower per task (each on its node; on its CPU, or on
+    its emulated GPU as in TF's multi-GPU tutorial) computing the gradients of half the
+    batch, averaged and applied once on task 0."""
     from _multi_tower import check_trains_like_one_tower, train
 
     target = cluster[0]
+    config = two_tasks(gpus=1 if tower_type == "GPU" else 0)
     variables = "/job:worker/task:0/device:CPU:0"
-    towers = [variables, "/job:worker/task:1/device:CPU:0"]
+    towers = [f"/job:worker/task:{task}/device:{tower_type}:0" for task in (0, 1)]
     optimizer_fn = lambda: tf.train.AdamOptimizer(0.01)   # noqa: E731
     split_losses, split_params, metadata = train(
         towers, optimizer_fn, trace=True, variable_device=variables, target=target,
-        config=two_tasks(), trace_options=tf.RunOptions(output_partition_graphs=True))
+        config=config, trace_options=tf.RunOptions(output_partition_graphs=True))
     one_losses, one_params, _ = train(towers[:1], optimizer_fn, variable_device=variables,
-                                      target=target, config=two_tasks())
+                                      target=target, config=config)
     check_trains_like_one_tower(split_losses, split_params, one_losses, one_params)
-    # Task 1's partition computed the second tower's matmuls and nothing of the first's.
-    task1 = [graph for graph in metadata.partition_graphs
-             if graph.node and "task:1" in graph.node[0].device]
-    assert len(task1) == 1
-    names = [node.name for node in task1[0].node if node.op == "MatMul"]
-    assert names and all(name.startswith("tower1/") for name in names)
+    # Each tower's matmuls ran on its task's device of the tower type.
+    matmuls = {}
+    for graph in metadata.partition_graphs:
+        for node in graph.node:
+            if node.op == "MatMul":
+                matmuls.setdefault(node.device, set()).add(node.name.split("/")[0])
+    assert matmuls == {f"/job:worker/replica:0/task:{task}/device:{tower_type}:0":
+                       {f"tower{task}"} for task in (0, 1)}
 
 
 def test_a_lost_node_fails_the_run_naming_its_device(cluster):
