@@ -5,8 +5,16 @@ the runtime interface (``runtime/interface.py``); the client does not change. Ra
 optional extra (``pip install 'sessionlib[ray]'``) and is imported only for such a target.
 
 * Target. ``ray://local`` starts a Ray instance for this process (no dashboard, quiet logs,
-  every core of the machine); ``ray://auto`` and ``ray://<host>:<port>`` join a running
-  cluster (what ``ray.init(address=...)`` accepts). A process joins one cluster: a second,
+  every core of the machine). Otherwise the target is ``ray://`` and what
+  ``ray.init(address=...)`` accepts, unchanged: ``ray://auto`` and ``ray://<host>:<port>``
+  join a running cluster as a driver; a Ray Client address keeps its own scheme, so
+  ``ray://ray://<head>:10001`` connects through the head's Ray Client server (the client
+  extra, grpcio; the port defaults to 10001). One rule, no guessing: ``ray://head:10001``
+  names a cluster's GCS port, and its connection error says which target a Ray Client port
+  takes. Under Ray Client the client's calls and its feeds and fetches go through the
+  server's proxy, while tensors between devices still go from actor to actor inside the
+  cluster. A token Ray keeps for its token authentication (``~/.ray/auth_token``) is used as
+  ``ray start`` uses it (`_use_token_if_available`). A process joins one cluster: a second,
   different address fails with FailedPreconditionError. An unreachable address fails with
   UnavailableError within the connect timeout: ``ConfigProto.operation_timeout_in_ms`` when
   set, else `DEFAULT_CONNECT_TIMEOUT_S`. The address is probed with a TCP connect first, and
@@ -81,13 +89,14 @@ from sessionlib.runtime import context, interface, partition
 from sessionlib.runtime.interface import fetched_value
 from sessionlib.runtime.ray_device import pack as _pack, unpack as _unpack
 
-__all__ = ["SCHEME", "NAMESPACE", "DEFAULT_CONNECT_TIMEOUT_S", "GROUP_PREFIX", "TASK_BUNDLE",
-           "is_ray_target", "connect", "shutdown", "device_names", "RayRuntime", "RayStep",
-           "reset", "release"]
+__all__ = ["SCHEME", "NAMESPACE", "DEFAULT_CONNECT_TIMEOUT_S", "CLIENT_PORT", "GROUP_PREFIX",
+           "TASK_BUNDLE", "is_ray_target", "is_client_address", "connect", "shutdown",
+           "device_names", "RayRuntime", "RayStep", "reset", "release"]
 
 SCHEME = "ray://"
 NAMESPACE = "sessionlib"
 DEFAULT_CONNECT_TIMEOUT_S = 30.0
+CLIENT_PORT = 10001       # Ray's default Ray Client server port (``ray://host`` means it)
 # Starting a device actor starts a Python process on its node, which takes seconds on a busy
 # node: the wait for a new actor is at least this long, whatever the connect timeout.
 START_TIMEOUT_S = 120.0
@@ -141,7 +150,8 @@ def connect(target, timeout_s=DEFAULT_CONNECT_TIMEOUT_S):
     """Joins the Ray cluster of `target` (once per process); returns the ``ray`` module.
 
     Args:
-      target: ``'ray://local'``, ``'ray://auto'`` or ``'ray://<host>:<port>'``.
+      target: ``'ray://local'``, ``'ray://auto'``, ``'ray://<host>:<port>'``, or ``'ray://'``
+        and a Ray Client address (``'ray://ray://<host>:<port>'``).
       timeout_s: how long to try to reach the cluster.
 
     Raises:
@@ -157,7 +167,7 @@ def connect(target, timeout_s=DEFAULT_CONNECT_TIMEOUT_S):
         raise errors.InvalidArgumentError(None, None, f"Target {target!r} names no cluster: "
                                           "use ray://local, ray://auto or ray://host:port")
     if address not in ("local", "auto"):
-        _probe(address, timeout_s, target)   # an unreachable address fails fast, always
+        _probe(_probed_address(address), timeout_s, target)   # unreachable: fails at once
     with _lock:
         if ray.is_initialized():
             if _connected is None or _connected == address:
@@ -174,9 +184,25 @@ def connect(target, timeout_s=DEFAULT_CONNECT_TIMEOUT_S):
             ray.init(address="local", include_dashboard=False, num_cpus=os.cpu_count(),
                      logging_level=logging.ERROR, log_to_driver=False)
         else:
+            _use_token_if_available()
             _init_within(ray, address, timeout_s, target)
         _connected = address
     return ray
+
+
+def is_client_address(address):
+    """Whether `address` (a target without its ``ray://``) is a Ray Client address: one with
+    a scheme of its own, as ``ray://head:10001`` (target ``ray://ray://head:10001``)."""
+    return "://" in address
+
+
+def _probed_address(address):
+    """The ``host:port`` that the TCP probe of `address` connects to: the address itself,
+    or a Ray Client address's server (its port defaults to `CLIENT_PORT`, as in Ray)."""
+    if not is_client_address(address):
+        return address
+    location = address.split("://", 1)[1].split("/", 1)[0]
+    return location if ":" in location.rsplit("]", 1)[-1] else f"{location}:{CLIENT_PORT}"
 
 
 def _probe(address, timeout_s, target):
@@ -188,10 +214,24 @@ def _probe(address, timeout_s, target):
         raise errors.InvalidArgumentError(None, None, f"Target {target!r}: expected "
                                           "ray://host:port") from None
     try:
-        socket.create_connection((host or "127.0.0.1", port), timeout=timeout_s).close()
+        socket.create_connection((host.strip("[]") or "127.0.0.1", port),
+                                 timeout=timeout_s).close()
     except OSError as err:
         raise errors.UnavailableError(None, None, f"Cannot reach the Ray cluster at "
                                       f"{address} ({err})") from None
+
+
+def _use_token_if_available():
+    """Turns Ray's token authentication on for this process when a token is available
+    (``~/.ray/auth_token`` or ``RAY_AUTH_TOKEN``) and ``RAY_AUTH_MODE`` is unset, as Ray's
+    ``ray start`` does: a cluster started so refuses clients without the token, and
+    ``ray.init`` does not turn it on for a Ray Client address (the connection would time out
+    instead). A Ray without token authentication skips this."""
+    try:
+        from ray._private.authentication import authentication_token_setup as token_setup
+    except ImportError:
+        return
+    token_setup.maybe_enable_token_auth_if_token_available(warn_if_disabled=False)
 
 
 def _init_within(ray, address, timeout_s, target):
@@ -210,12 +250,15 @@ def _init_within(ray, address, timeout_s, target):
     helper = threading.Thread(target=join, name="sessionlib-ray-connect", daemon=True)
     helper.start()
     helper.join(timeout_s)
+    # A Ray Client server's port (10001) is not a cluster's: say which target reaches it.
+    hint = ("" if is_client_address(address) else
+            f" (if that is a Ray Client server's port, the target is 'ray://ray://{address}')")
     if not outcome:
         raise errors.UnavailableError(None, None, f"The Ray cluster at {target!r} did not "
-                                      f"answer within {timeout_s:g} s")
+                                      f"answer within {timeout_s:g} s{hint}")
     if outcome[0] is not None:
         raise errors.UnavailableError(None, None, f"Cannot join the Ray cluster at "
-                                      f"{target!r}: {outcome[0]}") from None
+                                      f"{target!r}: {outcome[0]}{hint}") from None
 
 
 def shutdown():
