@@ -26,6 +26,8 @@ import sessionlib as tf  # noqa: E402
 from sessionlib import errors  # noqa: E402
 from sessionlib.runtime import ray_runtime  # noqa: E402
 
+from _ray_helpers import check_cross_device_step  # noqa: E402
+
 WORKER = "/job:worker/replica:0/task:0/device:CPU:{}"
 _START_TIMEOUT_S = 120
 _actor_pids = set()      # the device actors the tests saw: the teardown checks them too
@@ -141,28 +143,14 @@ def test_client_address_syntax():
 
 
 def test_devices_and_steps_through_ray_client(head):
-    a = tf.placeholder(tf.float32, shape=[None], name="a")
-    with tf.device(WORKER.format(0)):
-        b = tf.square(a)
-    with tf.device(WORKER.format(1)):
-        c = b + a            # `a` is fed to both devices, `b` crosses from CPU:0 to CPU:1
-        total = tf.reduce_sum(c)
-    small = np.arange(5, dtype=np.float32)
-    big = np.linspace(-1, 1, 1 << 20).astype(np.float32)   # 4 MB: through the object store
     with tf.Session(head, config=tf.ConfigProto(device_count={"CPU": 2})) as sess:
         listed = sess.list_devices()
-        assert [d.name for d in listed] == [WORKER.format(0), WORKER.format(1)]
-        pids = [d.pid for d in listed]
-        assert len(set(pids)) == 2 and os.getpid() not in pids
-        _actor_pids.update(pids)
-        assert all(d.address for d in listed)
-        out, s = sess.run([c, total], {a: small})
-        np.testing.assert_allclose(out, small * small + small)
-        assert s == pytest.approx(float(np.sum(small * small + small)))
-        out = sess.run(c, {a: big})
-        np.testing.assert_allclose(out, big * big + big, rtol=1e-6)
-        out[0] = 5.0         # a fetched array is the caller's to write
-        assert sess.run(b, {a: small})[4] == 16.0
+    assert [d.name for d in listed] == [WORKER.format(0), WORKER.format(1)]
+    pids = [d.pid for d in listed]
+    assert len(set(pids)) == 2 and os.getpid() not in pids
+    _actor_pids.update(pids)
+    assert all(d.address for d in listed)
+    check_cross_device_step(head)
 
 
 def test_state_outlives_client_sessions_until_reset(head):
@@ -184,3 +172,25 @@ def test_state_outlives_client_sessions_until_reset(head):
 def test_a_second_address_is_refused_while_joined_through_the_client(head):
     with pytest.raises(errors.FailedPreconditionError, match="already runs on the Ray"):
         tf.Session("ray://local")
+
+
+def test_traced_run_and_memory_through_ray_client(head):
+    a = tf.placeholder(tf.float32, shape=[256], name="a")
+    with tf.device(WORKER.format(0)):
+        b = tf.multiply(a, 2.0, name="b")
+    with tf.device(WORKER.format(1)):
+        total = tf.reduce_sum(b, name="total")
+    metadata = tf.RunMetadata()
+    with tf.Session(head, config=tf.ConfigProto(device_count={"CPU": 2})) as sess:
+        assert sess.run(total, {a: np.ones(256, np.float32)}, run_metadata=metadata,
+                        options=tf.RunOptions(trace_level=tf.RunOptions.FULL_TRACE)) == 512.0
+        listed = sess.list_devices()
+    assert sorted(stats.device for stats in metadata.step_stats.dev_stats) == [
+        WORKER.format(0), WORKER.format(1)]
+    (node,) = [node for stats in metadata.step_stats.dev_stats for node in stats.node_stats
+               if node.node_name == "b"]
+    assert node.timeline_label == "b = Mul(a, b/y)"
+    assert node.output[0].tensor_description.allocation_description.requested_bytes == 1024
+    assert node.memory[0].allocator_bytes_in_use >= 1024
+    assert all(device.memory_limit_bytes > 0 and device.peak_bytes_in_use >= 0
+               for device in listed)

@@ -18,16 +18,10 @@ import sessionlib as tf  # noqa: E402
 from sessionlib import errors  # noqa: E402
 from sessionlib.runtime import ray_runtime  # noqa: E402
 
+from _ray_helpers import check_cross_device_step, local_cluster  # noqa: E402,F401
+
 TARGET = "ray://local"
 WORKER = "/job:worker/replica:0/task:0/device:CPU:{}"
-
-
-@pytest.fixture(scope="module", autouse=True)
-def local_cluster():
-    ray_runtime.shutdown()   # (a test module before this one may have left it connected)
-    ray_runtime.connect(TARGET, 120)
-    yield
-    ray_runtime.shutdown()
 
 
 def devices(count=2, **kwargs):
@@ -48,22 +42,7 @@ def test_list_devices_names_each_actor_with_its_pid_and_address():
 
 
 def test_cross_device_step_moves_tensors_between_actors():
-    a = tf.placeholder(tf.float32, shape=[None], name="a")
-    with tf.device("/job:worker/task:0/device:CPU:0"):
-        b = tf.square(a)
-    with tf.device("/job:worker/task:0/device:CPU:1"):
-        c = b + a            # `a` is fed to both devices, `b` crosses from CPU:0
-        total = tf.reduce_sum(c)
-    small = np.arange(5, dtype=np.float32)
-    big = np.linspace(-1, 1, 1 << 20).astype(np.float32)    # 4 MB: the object store path
-    with tf.Session(TARGET, config=devices(2)) as sess:
-        out, s = sess.run([c, total], {a: small})
-        np.testing.assert_allclose(out, small * small + small)
-        assert s == pytest.approx(float(np.sum(small * small + small)))
-        out = sess.run(c, {a: big})
-        np.testing.assert_allclose(out, big * big + big, rtol=1e-6)
-        out[0] = 5.0         # a fetched array is the caller's to write
-        assert sess.run(b, {a: small})[3] == 9.0
+    check_cross_device_step(TARGET)
 
 
 def test_a_control_dependency_across_devices():

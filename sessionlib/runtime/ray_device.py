@@ -17,7 +17,11 @@ The five things a device backend provides (``runtime/__init__.py``):
    its feeds, and the feed values themselves (numpy arrays that Ray resolved from the client's
    object references: large ones are read-only, zero-copy views of the node's object store).
    It answers ``("ok", [(fetch index, array), ...])`` or ``("err", code, message, plan node,
-   op index)``, from which the client rebuilds the `OpError` with its op and device.
+   op index)``, from which the client rebuilds the `OpError` with its op and device. A traced
+   run (a trace flag ends the message) runs the executor's traced loop and adds the worker
+   processes' trace record (epoch times, output descriptions, memory figures). The device's
+   memory account (``runtime/memory.py``) charges what its kernels allocate and what it
+   receives, as a worker's does; a request over its limit fails with TF's OOM.
 3. *move buffers*: a `_Send` calls the consumer device's `deliver` (Ray moves the array
    through the object store; through Ray's transfer between nodes), and a `_Recv` waits for
    the delivery under the run id (`_Mailbox`). A delivery may arrive before the receiving
@@ -79,7 +83,7 @@ class _Mailbox:
 class _Rendezvous:
     """The `ctx.rendezvous` of one partition run on a device actor."""
 
-    __slots__ = ("device", "run_id", "peers", "mailbox", "deadline")
+    __slots__ = ("device", "run_id", "peers", "mailbox", "deadline", "handed_over")
 
     def __init__(self, device, run_id, peers, mailbox, deadline):
         self.device = device
@@ -87,8 +91,14 @@ class _Rendezvous:
         self.peers = peers          # edge -> the consumer device's actor handle
         self.mailbox = mailbox
         self.deadline = deadline
+        # A traced run sets a dict: edge -> when its tensor was handed over (trace clock).
+        self.handed_over = None
 
     def send(self, edge, value):
+        if self.handed_over is not None:
+            from sessionlib._core.executor import trace_clock_ns
+
+            self.handed_over[edge] = trace_clock_ns()
         # Fire and forget: Ray keeps the order of calls from one caller to one actor, and a
         # lost consumer fails its own run (the client sees the dead actor).
         self.peers[edge].deliver.remote(self.run_id, edge, value)
@@ -111,7 +121,34 @@ class _Rendezvous:
                     timeout = min(timeout, remaining)
                 device.changed.wait(timeout)
             value = mailbox.values.pop(edge)
-        return _control_token() if value is None else value
+        if value is None:
+            return _control_token()
+        _charge_received(device.memory, value)
+        return value
+
+
+def _charge_received(account, value):
+    """Charges a received tensor to the device's memory account while the device holds it:
+    Ray made its buffer (a view of the object store, or of the message), which numpy's
+    allocation handler never saw, as a worker's received shared-memory views.
+
+    Raises:
+      MemoryError: the tensor would take the device over its limit (OOM, as locally).
+    """
+    import numpy as np
+
+    from sessionlib.runtime import partition
+
+    if not isinstance(value, np.ndarray) or not value.nbytes:
+        return
+    owner = value
+    while isinstance(owner.base, np.ndarray):
+        owner = owner.base
+    if owner.flags.owndata:      # numpy allocated it: the handler of its thread charged it
+        return
+    if not account.charge(value.nbytes):
+        raise partition.refused(value.shape, value.dtype)
+    partition.hold_charged(account, value)
 
 
 def _control_token():
@@ -180,8 +217,17 @@ class RayDevice:
                 os.environ[variable] = str(threads)
             worker.limit_blas_threads(threads)
             elementwise.set_num_threads(threads)
+        from sessionlib._core import device_memory
+        from sessionlib.runtime import memory
+
         self.name = name
         self.resources = context.ResourceContainer(name)
+        # The device's memory account (``runtime/memory.py``), shared by the sessions on the
+        # target as the resources are: what the device's kernels allocate and the tensors it
+        # received count against its limit (the last session to set one wins).
+        self.memory = device_memory.DeviceMemory(
+            name, memory.default_memory_limit(memory.device_type(name)),
+            memory.allocator_name(name))
         self.lock = threading.RLock()
         self.changed = threading.Condition(self.lock)
         self.installed = {}          # step key -> _Installed
@@ -253,6 +299,15 @@ class RayDevice:
     def ping(self):
         return ("ok",)
 
+    def set_memory_limit(self, limit):
+        """Sets the device's memory limit in bytes."""
+        self.memory.limit = int(limit)
+        return ("ok",)
+
+    def memory_stats(self):
+        """``(in_use, peak, limit)`` bytes of the device's memory account."""
+        return self.memory.stats()
+
     # ---- runs ------------------------------------------------------------------------------
 
     def _mailbox(self, run_id):
@@ -283,20 +338,24 @@ class RayDevice:
 
         Args:
           message: marshalled ``(step key, run id, step id, time left or None, small feeds
-            as (slot, dtype, shape, bytes), slots of the other feeds)``.
+            as (slot, dtype, shape, bytes), slots of the other feeds[, 1])``; the last item
+            only when the client asks for step stats.
           feed_values: the other feeds, in the order of their slots.
 
         Returns:
-          ``("ok", fetched)`` (marshalled when every fetched array is small): per fetch
-          ``(fetch index, dtype, shape, bytes)`` or ``(fetch index, array)``; or ``("err",
-          code, message, plan node, op index)``.
+          ``("ok", fetched[, trace record])`` (marshalled when every fetched array is small):
+          per fetch ``(fetch index, dtype, shape, bytes)`` or ``(fetch index, array)``, and
+          for a traced run `_run_traced`'s record; or ``("err", code, message, plan node, op
+          index)``. A kernel refused by the device's memory limit fails with TF's OOM
+          (``memory.oom_error``).
         """
         import marshal
 
         from sessionlib import errors
         from sessionlib.runtime import context, failures
 
-        key, run_id, step_id, time_left, small_feeds, feed_slots = marshal.loads(message)
+        key, run_id, step_id, time_left, small_feeds, feed_slots, *traced = marshal.loads(
+            message)
         entry = self.installed.get(key)
         if entry is None:
             return ("err", errors.FAILED_PRECONDITION, f"This step is not installed on "
@@ -312,10 +371,23 @@ class RayDevice:
             slots[slot] = value
         ctx = context.RunContext(self.resources, _Cancellation(mailbox), deadline, step_id,
                                  _Rendezvous(self, run_id, entry.peers, mailbox, deadline))
+        record = None
+        # The kernels' arrays are charged to the device; the thread is Ray's, and serves
+        # other calls afterwards: its own handler comes back.
+        previous = _set_handler(self.memory.handler)
         try:
-            entry.executor.run_plan(entry.bound, slots, ctx, failures.NodeFailure)
+            if traced and traced[0]:
+                record = _run_traced(entry, slots, ctx, self.memory)
+            else:
+                entry.executor.run_plan(entry.bound, slots, ctx, failures.NodeFailure)
         except failures.NodeFailure as failure:
-            code, text = failures.error_code_of(failure.cause)
+            cause = failure.cause
+            if isinstance(cause, MemoryError):
+                from sessionlib.runtime import memory
+
+                cause = memory.oom_error(self.memory, cause, memory.live_tensors(
+                    entry.bound.plan, slots, self.resources)) or cause
+            code, text = failures.error_code_of(cause)
             return ("err", code, text, failure.plan_node, failure.origin)
         except Exception as err:  # noqa: BLE001 - reported to the client
             code, text = failures.error_code_of(err)
@@ -323,6 +395,7 @@ class RayDevice:
                 text += "\n" + traceback.format_exc(limit=5)
             return ("err", code, text, -1, -1)
         finally:
+            _set_handler(previous)
             with self.lock:
                 self.mailboxes.pop(run_id, None)
                 self.finished[run_id] = None
@@ -338,4 +411,34 @@ class RayDevice:
                 inline = False
             else:
                 fetched.append((index,) + packed)
-        return marshal.dumps(("ok", fetched)) if inline else ("ok", fetched)
+        reply = ("ok", fetched) if record is None else ("ok", fetched, record)
+        return marshal.dumps(reply) if inline else reply
+
+
+def _set_handler(handler):
+    from sessionlib._core import device_memory
+
+    return device_memory.set_handler(handler)
+
+
+def _run_traced(entry, slots, ctx, account):
+    """Runs the plan with the executor's traced loop; returns the run's trace record
+    (``worker._trace_reply``), its times in epoch nanoseconds: the devices' hosts share no
+    monotonic clock, and TF's step stats hold epoch times anyway."""
+    import numpy as np
+
+    from sessionlib.runtime import failures, function_trace, tracing, worker
+
+    plan = entry.bound.plan
+    times = np.zeros((len(plan), tracing.MEMORY_COLUMNS), dtype=np.int64)
+    outputs = [()] * len(plan)
+    ctx.rendezvous.handed_over = {}
+    ctx.annotations, ctx.function_trace = {}, function_trace.FunctionTrace()
+    entry.executor.run_plan_traced(entry.bound, slots, ctx, failures.NodeFailure, times,
+                                   outputs, account)
+    sends = [(node, plan.attrs[node]["edge"]) for node, op_type in enumerate(plan.op_types)
+             if op_type == "_Send"]
+    if sends:
+        worker._end_sends_at_hand_over(times, sends, ctx.rendezvous.handed_over)
+    return worker._trace_reply(entry.executor, times, outputs, ctx.annotations,
+                               ctx.function_trace, clock=time.time_ns)

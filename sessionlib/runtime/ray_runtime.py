@@ -45,6 +45,19 @@ optional extra (``pip install 'sessionlib[ray]'``) and is imported only for such
   AbortedError), given `_GRACE_S` to answer, and then given up on.
 * Reset. `reset` clears the named containers (or all of them) on every device actor of the
   cluster; the client closes the sessions on the target.
+* Traces. A run that asks for step stats adds a flag to each message; the actors run the
+  executor's traced loop and answer with the worker processes' trace record
+  (``worker._trace_reply``), but in epoch nanoseconds, since hosts share no monotonic clock
+  (TF's step stats hold epoch times, and a cluster's clocks are NTP-synchronised).
+  `worker_runtime.fill_trace` turns the records into one `DeviceStepStats` per device, with
+  TF's distributed device names, and the partition graphs, as for worker processes.
+* Memory. Each actor keeps a memory account (``runtime/memory.py``) for its device, shared by
+  the sessions on the target as its containers are: it charges what the kernels allocate and
+  the tensors the device receives, fails a request over the limit with TF's OOM
+  (ResourceExhaustedError, with the live-tensor report), and gives traces their memory
+  figures and `list_devices` its usage. A session sets the limits from its ConfigProto as
+  locally (`configure_memory`; the latest session's limits hold); the defaults are computed
+  from the client's machine memory.
 
 Tasks. ``ConfigProto.cluster_def`` (its job "worker") says how many tasks. Task k is a
 placement group of one bundle, named ``GROUP_PREFIX + "k"`` and detached like the devices, and
@@ -67,9 +80,7 @@ the tasks are bundles side by side on it. The bundle reserves `TASK_BUNDLE` (1 M
 * Two clients that make a task's group at the same moment make two; both put new devices
   into the one with the lower id, and the spare one holds its bundle until `release`.
 
-Not done yet: step stats in traces (partition graphs are filled), memory accounting on the
-devices (their limits are listed, not enforced), and session-handle tensors kept on the
-devices.
+Not done yet: session-handle tensors kept on the devices.
 
 A fourth backend would provide the same five device operations (``runtime/__init__.py``):
 install a plan, run it on a small message, move a tensor from a `_Send` to its `_Recv`,
@@ -469,7 +480,6 @@ class RayRuntime(interface.Runtime):
             group, node_id = groups[task]
             threads = max(1, cpus_of.get(node_id, 1) // per_node[node_id])
             self.actors.append(_device_actor(ray, name, threads, group))
-        self.memory_limits = None
         self.actor_of = dict(zip(self.device_names, self.actors))
         described = _ask(ray, [(name, actor.describe.remote()) for name, actor
                                in zip(self.device_names, self.actors)],
@@ -485,27 +495,39 @@ class RayRuntime(interface.Runtime):
     def _device_pids(self):
         return list(self.pids)
 
-    def configure_memory(self, limits):
-        # Listed by `list_devices`. (The actors do not enforce them yet.)
-        self.memory_limits = list(limits)
-
     def list_devices(self):
         listed = []
-        limits = self.memory_limits or [None] * len(self.device_names)
         try:
             groups = _ask(self.ray, [(name, actor.placement_group.remote()) for name, actor
                                      in zip(self.device_names, self.actors)], self.timeout_s,
                           "say its placement group")
         except errors.UnavailableError:
             groups = [None] * len(self.device_names)   # (a device died: listed all the same)
-        for device, address, node_id, limit, group in zip(
-                super().list_devices(), self.addresses, self.nodes, limits, groups):
+        for device, address, node_id, group in zip(
+                super().list_devices(), self.addresses, self.nodes, groups):
             entry = ClusterDeviceAttributes(device.name, device.device_type,
-                                            limit or device.memory_limit_bytes,
-                                            device.incarnation, device.pid)
+                                            device.memory_limit_bytes, device.incarnation,
+                                            device.pid)
+            entry.bytes_in_use = device.bytes_in_use
+            entry.peak_bytes_in_use = device.peak_bytes_in_use
             entry.address, entry.node_id, entry.placement_group = address, node_id, group
             listed.append(entry)
         return listed
+
+    def configure_memory(self, limits):
+        """Sets each device actor's memory limit (the devices are shared: the latest session
+        on the target sets it)."""
+        _ask(self.ray, [(name, actor.set_memory_limit.remote(int(limit))) for name, actor, limit
+                        in zip(self.device_names, self.actors, limits)], self.timeout_s,
+             "set its memory limit")
+
+    def _memory_usage(self):
+        try:
+            return _ask(self.ray, [(name, actor.memory_stats.remote()) for name, actor
+                                   in zip(self.device_names, self.actors)], self.timeout_s,
+                        "report its memory")
+        except errors.UnavailableError:
+            return None    # (a device died: the devices are listed all the same)
 
     def _compile_placed(self, order, devices_of_ops, feed_tensors, fetch_tensors, raw):
         """Partitions a placed step and installs each partition on its device's actor.
@@ -614,6 +636,7 @@ class RayStep(interface.Step):
         for index in self.shared_feeds:
             if packed[index] is None:     # large, and read by several devices: stored once
                 values[index] = ray.put(values[index])
+        want_stats = trace is not None and trace.step_stats
         pending = {}
         for part in self.parts:
             small, slots, large = [], [], []
@@ -623,7 +646,8 @@ class RayStep(interface.Step):
                     large.append(values[index])
                 else:
                     small.append((slot,) + packed[index])
-            message = _dumps((self.key, run_id, run_context.step_id, time_left, small, slots))
+            fields = (self.key, run_id, run_context.step_id, time_left, small, slots)
+            message = _dumps(fields + (1,) if want_stats else fields)
             pending[part.actor.run.remote(message, *large)] = part
         if len(pending) == 1:
             # The latency case, one device: wait on the one reply (no ray.wait round).
@@ -641,13 +665,12 @@ class RayStep(interface.Step):
                 replies = [(part, reply)]
         else:
             replies = self._gather(ray, run_id, pending, run_context)
-        fetched = self._finish(replies, feed_values)
+        fetched, traces = self._finish(replies, feed_values)
         if trace is not None:
-            trace.run_metadata.Clear()
-            if trace.partition_graphs:
-                for part in self.parts:
-                    trace.run_metadata.partition_graphs.add().CopyFrom(
-                        self.parted.partition_graph(part.device))
+            from sessionlib.runtime import worker_runtime
+
+            # The actors' records hold epoch times (hosts share no monotonic clock).
+            worker_runtime.fill_trace(trace, self, traces, 0, "actor")
         return fetched
 
     def _gather(self, ray, run_id, pending, ctx):
@@ -701,9 +724,11 @@ class RayStep(interface.Step):
         return replies
 
     def _finish(self, replies, feed_values):
-        """The fetched values, or the root failure among the replies (raised)."""
+        """``(fetched values, [(part, trace record)] in device order or None)``, or the root
+        failure among the replies (raised)."""
         from sessionlib.runtime import failures
 
+        traces = None
         values = [None] * self.num_fetches
         for fetch_index, feed_index in self.fed_fetches:
             values[fetch_index] = feed_values[feed_index]
@@ -717,6 +742,9 @@ class RayStep(interface.Step):
                 for item in reply[1]:
                     value = item[1] if len(item) == 2 else _unpack(*item[1:])
                     values[item[0]] = value if self.raw else fetched_value(value)
+                if len(reply) > 2:
+                    traces = traces or []
+                    traces.append((part, reply[2]))
                 continue
             else:
                 error, rank = failures.ranked_error_of_reply(reply, part.plan.plan, self.ops,
@@ -725,7 +753,10 @@ class RayStep(interface.Step):
                 failure, rank_of_failure = error, rank
         if failure is not None:
             raise failure
-        return values
+        if traces is not None:
+            order = {id(part): index for index, part in enumerate(self.parts)}
+            traces.sort(key=lambda item: order[id(item[0])])
+        return values, traces
 
 
 def reset(target, containers=None, config=None):

@@ -533,16 +533,18 @@ def _end_sends_at_hand_over(times, sends, handed_over):
             times[node, 3] = min(times[node, 3], max(moment, times[node, 1]))
 
 
-def _trace_reply(executor, times, outputs, annotations=None, function_trace=None):
+def _trace_reply(executor, times, outputs, annotations=None, function_trace=None,
+                 clock=time.monotonic_ns):
     """A traced run's per-node record as plain values for the client.
 
     Timestamps are moved to CLOCK_MONOTONIC nanoseconds (``time.monotonic_ns``), which is
-    system-wide on Linux, so the client can put every device's nodes on one time line. The
+    system-wide on Linux, so the client can put every device's nodes on one time line (a
+    device on another host passes ``clock=time.time_ns``: epoch nanoseconds). The
     thread is identified by this process's pid and the lane thread's native id. The sixth
     item holds what the function ops (``If``, ``While``) noted and ran: ``(annotations,
     names, labels, times, outputs)`` of the function rows (``runtime/function_trace.py``).
     """
-    offset = time.monotonic_ns() - executor.trace_clock_ns()
+    offset = clock() - executor.trace_clock_ns()
     thread = threading.current_thread()
     functions = None
     if annotations or (function_trace is not None and function_trace.names):
