@@ -194,3 +194,30 @@ def test_traced_run_and_memory_through_ray_client(head):
     assert node.memory[0].allocator_bytes_in_use >= 1024
     assert all(device.memory_limit_bytes > 0 and device.peak_bytes_in_use >= 0
                for device in listed)
+
+
+def test_faults_and_deadlines_through_ray_client(head):
+    a = tf.placeholder(tf.float32, shape=[], name="a")
+    with tf.device(WORKER.format(0)):
+        b = a + 1.0
+        queue = tf.FIFOQueue(2, tf.float32, shared_name="client_empty_queue")
+        take = queue.dequeue()
+    with tf.device(WORKER.format(2)):
+        c = b * 3.0
+    config = tf.ConfigProto(device_count={"CPU": 3})
+    sess = tf.Session(head, config=config)
+    assert sess.run(c, {a: 1.0}) == 6.0
+    old_pid = sess.list_devices()[2].pid
+    _actor_pids.add(old_pid)
+    # A run blocked on a device ends at its deadline, across the proxy too.
+    with pytest.raises(errors.DeadlineExceededError):
+        sess.run(take, options=tf.RunOptions(timeout_in_ms=500))
+    ray.kill(ray.get_actor("device" + WORKER.format(2), namespace=ray_runtime.NAMESPACE))
+    with pytest.raises((errors.UnavailableError, errors.AbortedError), match="CPU:2"):
+        sess.run(c, {a: 2.0})
+    sess.close()
+    with tf.Session(head, config=config) as fresh:   # a new actor, its state lost
+        new_pid = fresh.list_devices()[2].pid
+        _actor_pids.add(new_pid)
+        assert new_pid != old_pid
+        assert fresh.run(c, {a: 3.0}) == 12.0

@@ -649,22 +649,16 @@ class RayStep(interface.Step):
             fields = (self.key, run_id, run_context.step_id, time_left, small, slots)
             message = _dumps(fields + (1,) if want_stats else fields)
             pending[part.actor.run.remote(message, *large)] = part
-        if len(pending) == 1:
-            # The latency case, one device: wait on the one reply (no ray.wait round).
-            (ref, part), = pending.items()
-            try:
-                reply = ray.get(ref, timeout=_WAIT_SLICE_S)
-            except ray.exceptions.GetTimeoutError:
-                replies = self._gather(ray, run_id, pending, run_context)
-            except ray.exceptions.RayActorError as err:
-                replies = [(part, _unavailable(part.device, err))]
-            except ray.exceptions.RayError as err:
-                replies = [(part, errors.InternalError(None, None, f"Device {part.device} "
-                                                       f"failed: {err}"))]
-            else:
-                replies = [(part, reply)]
-        else:
+        # The common case, every device answering at once: one `ray.get` of all the replies
+        # (one round trip, which under Ray Client crosses the proxy). Otherwise, or on an
+        # error, `_gather` waits in slices and names the device that failed.
+        refs = list(pending)
+        try:
+            got = ray.get(refs, timeout=_WAIT_SLICE_S)
+        except ray.exceptions.RayError:   # (GetTimeoutError included)
             replies = self._gather(ray, run_id, pending, run_context)
+        else:
+            replies = [(pending[ref], reply) for ref, reply in zip(refs, got)]
         fetched, traces = self._finish(replies, feed_values)
         if trace is not None:
             from sessionlib.runtime import worker_runtime
