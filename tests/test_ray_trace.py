@@ -164,3 +164,14 @@ def test_memory_limits_usage_and_oom_on_the_actors():
     # The next session sets the default limits again, and the step runs.
     with tf.Session(TARGET, config=two_devices()) as sess:
         assert sess.run(total, feed) == pytest.approx(2.0 * MIB)
+
+
+def test_a_default_limit_is_the_devices_own_nodes():
+    from sessionlib.runtime import ray_device
+
+    # (The device class itself, as its actor runs it on its node.)
+    gpu = ray_device.RayDevice("/job:worker/replica:0/task:1/device:GPU:0")
+    gpu.set_memory_limit(None, 3)    # its task has three GPUs: each gets 1/6 of the node
+    assert gpu.memory_stats()[2] == memory.machine_memory() // 6
+    gpu.set_memory_limit(5 * MIB)
+    assert gpu.memory_stats() == (0, 0, 5 * MIB)

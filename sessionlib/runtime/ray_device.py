@@ -299,8 +299,14 @@ class RayDevice:
     def ping(self):
         return ("ok",)
 
-    def set_memory_limit(self, limit):
-        """Sets the device's memory limit in bytes."""
+    def set_memory_limit(self, limit, devices_of_kind=1):
+        """Sets the device's memory limit in bytes; None: this node's default for a device
+        of its kind, of which its task has `devices_of_kind` (``memory.default_memory_limit``).
+        """
+        from sessionlib.runtime import memory
+
+        if limit is None:
+            limit = memory.default_memory_limit(memory.device_type(self.name), devices_of_kind)
         self.memory.limit = int(limit)
         return ("ok",)
 

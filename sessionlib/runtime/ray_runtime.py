@@ -56,8 +56,8 @@ optional extra (``pip install 'sessionlib[ray]'``) and is imported only for such
   the tensors the device receives, fails a request over the limit with TF's OOM
   (ResourceExhaustedError, with the live-tensor report), and gives traces their memory
   figures and `list_devices` its usage. A session sets the limits from its ConfigProto as
-  locally (`configure_memory`; the latest session's limits hold); the defaults are computed
-  from the client's machine memory.
+  locally (`configure_memory`; the latest session's limits hold); a default limit is the
+  device's node's (`memory.default_memory_limit` of the node's memory and its task's devices).
 
 Tasks. ``ConfigProto.cluster_def`` (its job "worker") says how many tasks. Task k is a
 placement group of one bundle, named ``GROUP_PREFIX + "k"`` and detached like the devices, and
@@ -516,10 +516,19 @@ class RayRuntime(interface.Runtime):
 
     def configure_memory(self, limits):
         """Sets each device actor's memory limit (the devices are shared: the latest session
-        on the target sets it)."""
-        _ask(self.ray, [(name, actor.set_memory_limit.remote(int(limit))) for name, actor, limit
-                        in zip(self.device_names, self.actors, limits)], self.timeout_s,
-             "set its memory limit")
+        on the target sets it). A limit the config left at its default becomes the default
+        of the device's own node (its memory, shared by its task's devices of the kind)."""
+        from sessionlib.runtime import devices, memory
+
+        defaults = memory.memory_limits(None, self.device_names)
+        kinds = [(_task_of(name), devices.type_and_index(name)[0])
+                 for name in self.device_names]
+        calls = []
+        for name, actor, limit, default, kind in zip(self.device_names, self.actors, limits,
+                                                     defaults, kinds):
+            limit = None if limit == default else int(limit)
+            calls.append((name, actor.set_memory_limit.remote(limit, kinds.count(kind))))
+        _ask(self.ray, calls, self.timeout_s, "set its memory limit")
 
     def _memory_usage(self):
         try:
