@@ -100,6 +100,8 @@ def head():
     leader = subprocess.Popen(
         [sys.executable, "-m", "ray.scripts.scripts", "start", "--head", "--block",
          f"--port={_free_port()}", f"--ray-client-server-port={client_port}",
+         # (The dashboard agent's HTTP port is fixed by default: other clusters may hold it.)
+         f"--dashboard-agent-listen-port={_free_port()}",
          "--num-cpus=1", "--include-dashboard=false", "--disable-usage-stats",
          f"--temp-dir={temp_dir}", "--object-store-memory=200000000"],
         env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
