@@ -39,10 +39,12 @@ optional extra (``pip install 'sessionlib[ray]'``) and is imported only for such
   partition gets one call (step key, run id, step id, time left, feed slots, feed values or
   refs). Cross-device tensors go from the producing actor straight to the consuming one
   (``RayDevice.deliver``; Ray moves them through the object store), never through the
-  client. The client waits for the replies in slices, watching the session's cancellation and
-  the run's deadline; a dead actor makes the run fail with UnavailableError naming the
-  device, and the other devices of the run are told to abort (their `_Recv`s fail with
-  AbortedError), given `_GRACE_S` to answer, and then given up on.
+  client. The client takes all the replies with one ``ray.get`` when they come within a wait
+  slice (one round trip, also through a Ray Client proxy), else waits for them in slices,
+  watching the session's cancellation and the run's deadline; a dead actor makes the run
+  fail with UnavailableError naming the device, and the other devices of the run are told
+  to abort (their `_Recv`s fail with AbortedError), given `_GRACE_S` to answer, and then
+  given up on.
 * Reset. `reset` clears the named containers (or all of them) on every device actor of the
   cluster; the client closes the sessions on the target.
 * Traces. A run that asks for step stats adds a flag to each message; the actors run the
