@@ -244,7 +244,12 @@ def _use_token_if_available():
         from ray._private.authentication import authentication_token_setup as token_setup
     except ImportError:
         return
-    token_setup.maybe_enable_token_auth_if_token_available(warn_if_disabled=False)
+    enable = getattr(token_setup, "maybe_enable_token_auth_if_token_available", None)
+    if enable is not None:   # (a private helper of Ray's: absent or changed in some versions)
+        try:
+            enable(warn_if_disabled=False)
+        except TypeError:
+            enable()
 
 
 def _init_within(ray, address, timeout_s, target):
