@@ -17,7 +17,8 @@ This module must stay a leaf: it imports nothing of sessionlib, so anything may 
 import os
 
 __all__ = ["fusion_enabled", "executor_name", "start_method", "worker_processes",
-           "malloc_tuning", "max_lanes", "DEFAULT_MAX_LANES", "emulated_gpus"]
+           "malloc_tuning", "max_lanes", "DEFAULT_MAX_LANES", "emulated_gpus",
+           "emulated_gpu_cores"]
 
 _OFF = ("0", "false", "off", "no")
 
@@ -165,5 +166,34 @@ def emulated_gpus(environ=None):
         count = -1
     if count < 0:
         raise ValueError(f"SESSIONLIB_EMULATED_GPUS must be a non-negative integer, not "
+                         f"{value!r}")
+    return count
+
+
+def emulated_gpu_cores(environ=None):
+    """The cores each emulated GPU has as its own (``SESSIONLIB_EMULATED_GPU_CORES``).
+
+    An emulated GPU models one fixed accelerator: its kernels lease at most this many cores
+    from the core budget (``runtime/cores.py``). By default (unset or empty) the budget's
+    cores are divided among a session's GPUs, at least one each (`cores.gpu_cores`).
+
+    Args:
+      environ: the mapping to read instead of ``os.environ`` (tests).
+
+    Returns:
+      The variable's value, or None when it is unset or empty.
+
+    Raises:
+      ValueError: if the value is not a positive integer.
+    """
+    value = _get("SESSIONLIB_EMULATED_GPU_CORES", environ)
+    if value is None or not value.strip():
+        return None
+    try:
+        count = int(value)
+    except ValueError:
+        count = 0
+    if count < 1:
+        raise ValueError(f"SESSIONLIB_EMULATED_GPU_CORES must be a positive integer, not "
                          f"{value!r}")
     return count
