@@ -27,6 +27,25 @@ def _get(name, environ):
     return (os.environ if environ is None else environ).get(name)
 
 
+def _count(name, environ, default, minimum):
+    """The integer value of variable `name`, or `default` when it is unset or empty.
+
+    Raises:
+      ValueError: if the value is not an integer of at least `minimum` (0 or 1).
+    """
+    value = _get(name, environ)
+    if value is None or not value.strip():
+        return default
+    try:
+        count = int(value)
+    except ValueError:
+        count = minimum - 1
+    if count < minimum:
+        kind = "positive" if minimum > 0 else "non-negative"
+        raise ValueError(f"{name} must be a {kind} integer, not {value!r}")
+    return count
+
+
 def fusion_enabled(environ=None):
     """Whether elementwise fusion is on (``SESSIONLIB_FUSION``; default on).
 
@@ -128,16 +147,7 @@ def max_lanes(environ=None):
     Raises:
       ValueError: if the value is not a positive integer.
     """
-    value = _get("SESSIONLIB_MAX_LANES", environ)
-    if value is None or not value.strip():
-        return DEFAULT_MAX_LANES
-    try:
-        count = int(value)
-    except ValueError:
-        count = 0
-    if count < 1:
-        raise ValueError(f"SESSIONLIB_MAX_LANES must be a positive integer, not {value!r}")
-    return count
+    return _count("SESSIONLIB_MAX_LANES", environ, DEFAULT_MAX_LANES, 1)
 
 
 def emulated_gpus(environ=None):
@@ -157,17 +167,7 @@ def emulated_gpus(environ=None):
     Raises:
       ValueError: if the value is not a non-negative integer.
     """
-    value = _get("SESSIONLIB_EMULATED_GPUS", environ)
-    if value is None or not value.strip():
-        return 0
-    try:
-        count = int(value)
-    except ValueError:
-        count = -1
-    if count < 0:
-        raise ValueError(f"SESSIONLIB_EMULATED_GPUS must be a non-negative integer, not "
-                         f"{value!r}")
-    return count
+    return _count("SESSIONLIB_EMULATED_GPUS", environ, 0, 0)
 
 
 def emulated_gpu_cores(environ=None):
@@ -186,14 +186,4 @@ def emulated_gpu_cores(environ=None):
     Raises:
       ValueError: if the value is not a positive integer.
     """
-    value = _get("SESSIONLIB_EMULATED_GPU_CORES", environ)
-    if value is None or not value.strip():
-        return None
-    try:
-        count = int(value)
-    except ValueError:
-        count = 0
-    if count < 1:
-        raise ValueError(f"SESSIONLIB_EMULATED_GPU_CORES must be a positive integer, not "
-                         f"{value!r}")
-    return count
+    return _count("SESSIONLIB_EMULATED_GPU_CORES", environ, None, 1)
