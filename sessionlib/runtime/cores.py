@@ -54,9 +54,11 @@ Why an emulated GPU does not borrow: it stands for one accelerator, and a real G
 another GPU's compute. A program that moves one of two towers to a second GPU expects about
 twice the speed, as on a machine with two real GPUs. If GPU:0 could borrow GPU:1's idle cores,
 both towers on GPU:0 would already run on every core, and moving a tower to GPU:1 would gain
-almost nothing (the multi-GPU tutorial's two-GPU part ran 1.05-1.6x as fast as its one-GPU
-part on 2 cores), teaching the wrong lesson. With each GPU held to its share, one GPU runs at
-one GPU's speed and two at twice that. No ConfigProto field says how fast a GPU is (TF's
+almost nothing, teaching the wrong lesson. On 2 cores (tools/bench.py gpu_tutorial, two
+2048^2 matmul towers), the two-GPU part ran 1.0x as fast as the one-GPU part when each GPU
+could use both cores (``SESSIONLIB_EMULATED_GPU_CORES=2``), and 1.9x with one core each, the
+default. With each GPU held to its share, one GPU runs at one GPU's speed and two at twice
+that. No ConfigProto field says how fast a GPU is (TF's
 ``gpu_options`` set memory, visible devices and streams, not compute), so the share is an
 environment setting rather than an invented proto field.
 """
