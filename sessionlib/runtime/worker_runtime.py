@@ -85,8 +85,8 @@ class WorkerRuntime(interface.Runtime):
         self.pool = devices.pool()
         wanted = [devices.type_and_index(name) for name in self.device_names]
         gpus = sum(1 for device_type, _ in wanted if device_type == "GPU")
-        # Each emulated GPU leases at most its share of the cores (see devices.workers_for).
-        gpu_cap = max(1, devices.cores.machine_cores() // gpus) if gpus else 0
+        # Each emulated GPU has a fixed share of the cores (runtime/cores.py says why).
+        gpu_cap = devices.cores.gpu_cores(gpus)
         self.workers = self.pool.workers_for(wanted, threads, gpu_cap)
         self.worker_of = dict(zip(self.device_names, self.workers))
         self.closed = False
@@ -98,6 +98,11 @@ class WorkerRuntime(interface.Runtime):
 
     def _device_pids(self):
         return [worker.pid for worker in self.workers]
+
+    def _device_cores(self):
+        # A GPU worker's cap (budgeted) or its fixed threads; CPU workers share the budget.
+        return [(worker.core_cap or worker.threads or None) if worker.device_type == "GPU"
+                else None for worker in self.workers]
 
     def configure_memory(self, limits):
         for name, limit in zip(self.device_names, limits):
