@@ -37,8 +37,8 @@ def cluster():
         made.shutdown()
 
 
-def two_tasks():
-    config = tf.ConfigProto(device_count={"CPU": 1})
+def two_tasks(gpus=0):
+    config = tf.ConfigProto(device_count={"CPU": 1, "GPU": gpus})
     job = config.cluster_def.job.add(name="worker")
     job.tasks[0] = "node0:0"   # (addresses are informational on Ray: task k is node k)
     job.tasks[1] = "node1:0"
@@ -82,6 +82,63 @@ def test_saver_writes_each_tasks_shard_and_restores_them(cluster, tmp_path):
     np.testing.assert_array_equal(reader.get_tensor("v1"), np.full(3, 7.0, np.float32))
 
 
+def _task_groups():
+    """``{task: (state, node id)}`` of the tasks' placement groups that are not removed."""
+    groups = {}
+    for entry in ray.util.placement_group_table().values():
+        if entry["name"].startswith(ray_runtime.GROUP_PREFIX) and entry["state"] != "REMOVED":
+            groups[int(entry["name"][len(ray_runtime.GROUP_PREFIX):])] = (
+                entry["state"], entry["bundles_to_node_id"].get(0))
+    return groups
+
+
+def test_each_task_is_a_placement_group_on_its_own_node(cluster):
+    target = cluster[0]
+    with tf.Session(target, config=two_tasks()) as sess:
+        listed = sess.list_devices()
+    here = ray.get_runtime_context().get_node_id()
+    groups = _task_groups()
+    # Task 0 beside the client, task 1 on the other node: one bundle each, detached (they
+    # outlive the session, as the devices in them do).
+    assert groups[0] == ("CREATED", here)
+    assert groups[1][0] == "CREATED" and groups[1][1] != here
+    assert [d.node_id for d in listed] == [groups[0][1], groups[1][1]]
+    assert listed[0].placement_group != listed[1].placement_group
+    table = ray.util.placement_group_table()
+    assert [table[d.placement_group]["name"] for d in listed] == [
+        ray_runtime.GROUP_PREFIX + "0", ray_runtime.GROUP_PREFIX + "1"]
+    assert all(d.pid and d.address for d in listed)
+
+
+@pytest.mark.parametrize("tower_type", ["CPU", "GPU"])
+def test_multi_tower_training_on_two_nodes_trains_like_one_tower(cluster, tower_type):
+    """tests/test_multi_tower.py's training with only the target and the device names
+    changed: the variables on task 0, one tower per task (each on its node; on its CPU, or on
+    its emulated GPU as in TF's multi-GPU tutorial) computing the gradients of half the
+    batch, averaged and applied once on task 0."""
+    from _multi_tower import check_trains_like_one_tower, train
+
+    target = cluster[0]
+    config = two_tasks(gpus=1 if tower_type == "GPU" else 0)
+    variables = "/job:worker/task:0/device:CPU:0"
+    towers = [f"/job:worker/task:{task}/device:{tower_type}:0" for task in (0, 1)]
+    optimizer_fn = lambda: tf.train.AdamOptimizer(0.01)   # noqa: E731
+    split_losses, split_params, metadata = train(
+        towers, optimizer_fn, trace=True, variable_device=variables, target=target,
+        config=config, trace_options=tf.RunOptions(output_partition_graphs=True))
+    one_losses, one_params, _ = train(towers[:1], optimizer_fn, variable_device=variables,
+                                      target=target, config=config)
+    check_trains_like_one_tower(split_losses, split_params, one_losses, one_params)
+    # Each tower's matmuls ran on its task's device of the tower type.
+    matmuls = {}
+    for graph in metadata.partition_graphs:
+        for node in graph.node:
+            if node.op == "MatMul":
+                matmuls.setdefault(node.device, set()).add(node.name.split("/")[0])
+    assert matmuls == {f"/job:worker/replica:0/task:{task}/device:{tower_type}:0":
+                       {f"tower{task}"} for task in (0, 1)}
+
+
 def test_a_lost_node_fails_the_run_naming_its_device(cluster):
     target, made, second = cluster
     a = tf.placeholder(tf.float32, shape=[], name="a")
@@ -108,3 +165,17 @@ def test_a_lost_node_fails_the_run_naming_its_device(cluster):
     assert isinstance(failure, (errors.UnavailableError, errors.AbortedError)), failure
     assert "task:1" in str(failure)
     print(f"node loss: runs fail after {elapsed:.1f} s")
+    # Once Ray has declared the node dead, the next session replaces task 1's placement
+    # group, lost with the node, by one on the node that is left, and starts task 1's device
+    # there anew.
+    lost_group = _task_groups()[1]
+    start = time.monotonic()
+    while time.monotonic() - start < 90 and any(
+            node["Alive"] for node in ray.nodes() if node["NodeID"] == lost_group[1]):
+        time.sleep(0.2)
+    print(f"node loss: the node is declared dead after {time.monotonic() - start:.1f} s more")
+    with tf.Session(target, config=two_tasks()) as fresh:
+        assert fresh.run(c, {a: 2.0}) == 6.0
+        here = ray.get_runtime_context().get_node_id()
+        assert [d.node_id for d in fresh.list_devices()] == [here, here]
+    assert _task_groups()[1] == ("CREATED", here) and lost_group[1] != here

@@ -20,20 +20,13 @@ import sessionlib as tf  # noqa: E402
 from sessionlib import errors  # noqa: E402
 from sessionlib.runtime import channel, ray_fastpath, ray_runtime, shm  # noqa: E402
 from _device_helpers import error_of, kill_ray_device, wait_until  # noqa: E402
+from _ray_helpers import local_cluster  # noqa: E402,F401 - the module's Ray instance
 
 # (SESSIONLIB_RAY_FAST_PATH=0 runs the other Ray tests on Ray's path alone.)
 pytestmark = pytest.mark.skipif(not ray_fastpath.ENABLED, reason="the same-node path is off")
 
 TARGET = "ray://local"
 WORKER = "/job:worker/replica:0/task:0/device:CPU:{}"
-
-
-@pytest.fixture(scope="module", autouse=True)
-def local_cluster():
-    ray_runtime.shutdown()
-    ray_runtime.connect(TARGET, 120)
-    yield
-    ray_runtime.shutdown()
 
 
 def devices(count):

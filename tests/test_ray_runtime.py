@@ -19,16 +19,10 @@ from sessionlib import errors  # noqa: E402
 from sessionlib.runtime import ray_runtime  # noqa: E402
 from _device_helpers import error_of, kill_ray_device  # noqa: E402
 
+from _ray_helpers import check_cross_device_step, local_cluster  # noqa: E402,F401
+
 TARGET = "ray://local"
 WORKER = "/job:worker/replica:0/task:0/device:CPU:{}"
-
-
-@pytest.fixture(scope="module", autouse=True)
-def local_cluster():
-    ray_runtime.shutdown()   # (a test module before this one may have left it connected)
-    ray_runtime.connect(TARGET, 120)
-    yield
-    ray_runtime.shutdown()
 
 
 def devices(count=2, **kwargs):
@@ -49,22 +43,7 @@ def test_list_devices_names_each_actor_with_its_pid_and_address():
 
 
 def test_cross_device_step_moves_tensors_between_actors():
-    a = tf.placeholder(tf.float32, shape=[None], name="a")
-    with tf.device("/job:worker/task:0/device:CPU:0"):
-        b = tf.square(a)
-    with tf.device("/job:worker/task:0/device:CPU:1"):
-        c = b + a            # `a` is fed to both devices, `b` crosses from CPU:0
-        total = tf.reduce_sum(c)
-    small = np.arange(5, dtype=np.float32)
-    big = np.linspace(-1, 1, 1 << 20).astype(np.float32)    # 4 MB: the object store path
-    with tf.Session(TARGET, config=devices(2)) as sess:
-        out, s = sess.run([c, total], {a: small})
-        np.testing.assert_allclose(out, small * small + small)
-        assert s == pytest.approx(float(np.sum(small * small + small)))
-        out = sess.run(c, {a: big})
-        np.testing.assert_allclose(out, big * big + big, rtol=1e-6)
-        out[0] = 5.0         # a fetched array is the caller's to write
-        assert sess.run(b, {a: small})[3] == 9.0
+    check_cross_device_step(TARGET)
 
 
 def test_a_control_dependency_across_devices():
@@ -144,6 +123,97 @@ def test_a_killed_actor_fails_the_run_and_the_next_session_recreates_it():
     with tf.Session(TARGET, config=devices(3)) as fresh:
         assert fresh.list_devices()[2].pid != old_pid
         assert fresh.run(c, {a: 3.0}) == 12.0
+
+
+def two_tasks(**kwargs):
+    config = tf.ConfigProto(**kwargs)
+    job = config.cluster_def.job.add(name="worker")
+    job.tasks[0], job.tasks[1] = "here:0", "here:1"
+    return config
+
+
+def test_tasks_on_one_node_are_bundles_of_their_own_placement_groups():
+    a = tf.placeholder(tf.float32, shape=[], name="a")
+    with tf.device("/job:worker/task:1"):
+        b = a * 10.0
+    with tf.device("/job:worker/task:0"):
+        c = b + 1.0
+    with tf.Session(TARGET, config=two_tasks(device_count={"CPU": 1})) as sess:
+        listed = sess.list_devices()
+        assert sess.run(c, {a: 4.0}) == 41.0
+    here = ray.get_runtime_context().get_node_id()
+    assert [d.node_id for d in listed] == [here, here]
+    table = ray.util.placement_group_table()
+    groups = [table[d.placement_group] for d in listed]
+    assert [group["name"] for group in groups] == [ray_runtime.GROUP_PREFIX + "0",
+                                                  ray_runtime.GROUP_PREFIX + "1"]
+    for group in groups:    # detached: they stay after the session, as their devices do
+        assert group["state"] == "CREATED" and group["bundles_to_node_id"] == {0: here}
+        assert group["bundles"] == {0: ray_runtime.TASK_BUNDLE}
+    assert len({d.pid for d in listed}) == 2
+
+
+def test_a_task_that_cannot_be_placed_is_unavailable_within_the_timeout(monkeypatch):
+    # A bundle no node can hold: the session gives up at the operation timeout, and leaves
+    # no group behind.
+    monkeypatch.setattr(ray_runtime, "TASK_BUNDLE", {"memory": float(1 << 60)})
+    config = tf.ConfigProto(operation_timeout_in_ms=1000)
+    config.cluster_def.job.add(name="worker").tasks[7] = "nowhere:0"
+    start = time.monotonic()
+    with pytest.raises(errors.UnavailableError, match="placement group of task 7"):
+        tf.Session(TARGET, config=config)
+    assert time.monotonic() - start < 10
+    assert not [entry for entry in ray.util.placement_group_table().values()
+                if entry["name"] == ray_runtime.GROUP_PREFIX + "7"
+                and entry["state"] != "REMOVED"]
+
+
+GPU_TASK1 = "/job:worker/replica:0/task:1/device:GPU:{}"
+
+
+def test_emulated_gpus_on_every_task_list_place_and_run():
+    from sessionlib.runtime import memory
+
+    config = two_tasks(device_count={"CPU": 1, "GPU": 2})
+    with tf.device("/job:worker/task:1/device:GPU:0"):
+        x = tf.constant(np.arange(6, dtype=np.float32).reshape(2, 3), name="x")
+        product = tf.matmul(x, x, transpose_b=True, name="product")
+    with tf.device("/job:worker/task:0/device:GPU:1"):
+        total = tf.reduce_sum(product, name="total")
+    with tf.Session(TARGET, config=config) as sess:
+        listed = sess.list_devices()
+        assert [d.name for d in listed] == [
+            WORKER.format(0), "/job:worker/replica:0/task:0/device:GPU:0",
+            "/job:worker/replica:0/task:0/device:GPU:1",
+            "/job:worker/replica:0/task:1/device:CPU:0", GPU_TASK1.format(0),
+            GPU_TASK1.format(1)]
+        assert [d.device_type for d in listed] == ["CPU", "GPU", "GPU"] * 2
+        # Each task's GPUs share its machine's memory, as a local session's GPUs do.
+        gpu_limit = memory.default_memory_limit("GPU", 2)
+        assert [d.memory_limit_bytes for d in listed if d.device_type == "GPU"] == [
+            gpu_limit] * 4
+        assert len({d.pid for d in listed}) == 6
+        value = np.arange(6, dtype=np.float32).reshape(2, 3)
+        assert sess.run(total) == pytest.approx(float(np.sum(value @ value.T)))
+        assert sess._runtime.place([product.op, total.op]) == [
+            GPU_TASK1.format(0), "/job:worker/replica:0/task:0/device:GPU:1"]
+
+
+def test_ops_without_gpu_kernels_follow_the_local_soft_placement_rules():
+    with tf.device("/job:worker/task:1/device:GPU:0"):
+        joined = tf.reduce_join(tf.constant(["a", "b"]), name="joined")
+        doubled = tf.multiply(tf.constant(2.0), 3.0, name="doubled")
+    unpinned = tf.Variable(0, name="count")      # int32: no GPU kernel, as in TF
+    gpus = {"CPU": 1, "GPU": 1}
+    with tf.Session(TARGET, config=two_tasks(device_count=gpus)) as sess:
+        with pytest.raises(errors.InvalidArgumentError, match="no supported kernel for GPU"):
+            sess.run(joined)
+    soft = two_tasks(device_count=gpus, allow_soft_placement=True)
+    with tf.Session(TARGET, config=soft) as sess:
+        assert sess.run([joined, doubled]) == [b"ab", 6.0]
+        assert sess._runtime.place([joined.op, doubled.op, unpinned.op]) == [
+            "/job:worker/replica:0/task:1/device:CPU:0", GPU_TASK1.format(0),
+            WORKER.format(0)]
 
 
 def test_readme_scale_out_example(capsys):
@@ -234,3 +304,24 @@ def test_small_and_large_values_of_each_kind_cross_intact():
         assert got[name].dtype == value.dtype and got[name].shape == value.shape, name
         np.testing.assert_array_equal(got[name], value)
     np.testing.assert_array_equal(fed_back, feeds["i64"])
+
+
+def test_release_ends_the_devices_and_their_placement_groups():
+    with tf.device(WORKER.format(0)):
+        v = tf.Variable(3.0, name="released_v")
+    with tf.Session(TARGET, config=two_tasks(device_count={"CPU": 1})) as sess:
+        sess.run(v.initializer)
+        old_pids = [d.pid for d in sess.list_devices()]
+    ray_runtime.release(TARGET)
+    assert not [entry for entry in ray.util.list_named_actors(all_namespaces=True)
+                if entry["namespace"] == ray_runtime.NAMESPACE]
+    assert all(entry["state"] == "REMOVED"
+               for entry in ray.util.placement_group_table().values()
+               if entry["name"].startswith(ray_runtime.GROUP_PREFIX))
+    # The next session starts the devices anew, in new groups; their state is gone.
+    with tf.Session(TARGET, config=two_tasks(device_count={"CPU": 1})) as sess:
+        listed = sess.list_devices()
+        assert not set(d.pid for d in listed) & set(old_pids)
+        assert all(d.placement_group for d in listed)
+        with pytest.raises(errors.FailedPreconditionError, match="released_v"):
+            sess.run(v)

@@ -37,9 +37,11 @@ def _closed_port():
         return probe.getsockname()[1]     # nothing listens there once the socket closes
 
 
-def test_unreachable_address_is_unavailable_at_once():
+@pytest.mark.parametrize("client", [False, True], ids=["cluster", "ray-client"])
+def test_unreachable_address_is_unavailable_at_once(client):
     pytest.importorskip("ray")
-    target = f"ray://127.0.0.1:{_closed_port()}"
+    # A Ray Client address is the target's address with a scheme: ray://ray://host:port.
+    target = f"ray://{'ray://' if client else ''}127.0.0.1:{_closed_port()}"
     start = time.monotonic()
     with pytest.raises(errors.UnavailableError, match="Cannot reach the Ray cluster"):
         tf.Session(target)
@@ -48,7 +50,8 @@ def test_unreachable_address_is_unavailable_at_once():
     assert time.monotonic() - start < 5
 
 
-def test_a_silent_server_is_unavailable_within_the_operation_timeout(tmp_path):
+@pytest.mark.parametrize("client", [False, True], ids=["cluster", "ray-client"])
+def test_a_silent_server_is_unavailable_within_the_operation_timeout(client):
     pytest.importorskip("ray")
     # A listener that accepts and never answers: ray.init would wait for it; the session
     # gives up at operation_timeout_in_ms. In a child process, since the abandoned ray.init
@@ -64,11 +67,12 @@ def test_a_silent_server_is_unavailable_within_the_operation_timeout(tmp_path):
         config = tf.ConfigProto(operation_timeout_in_ms=2000)
         start = time.monotonic()
         try:
-            tf.Session(f"ray://127.0.0.1:{port}", config=config)
+            tf.Session(f"ray://{PREFIX}127.0.0.1:{port}", config=config)
             print("no error")
         except errors.UnavailableError as err:
             print("UnavailableError", round(time.monotonic() - start, 1), err.message)
     """)
+    script = script.replace("{PREFIX}", "ray://" if client else "")
     done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
                           timeout=120, env=_child_env())
     line = done.stdout.strip().splitlines()[-1] if done.stdout.strip() else done.stderr[-2000:]
@@ -110,4 +114,26 @@ def test_cluster_devices_follow_device_count_and_cluster_def():
         "/job:worker/replica:0/task:3/device:CPU:0", "/job:worker/replica:0/task:3/device:CPU:1"]
     config.cluster_def.job[0].name = "ps"
     with pytest.raises(errors.InvalidArgumentError, match="job 'worker'"):
+        ray_runtime.device_names(config)
+
+
+def test_cluster_devices_have_the_emulated_gpus_on_every_task(monkeypatch):
+    from sessionlib.runtime import ray_runtime
+
+    monkeypatch.setenv("SESSIONLIB_EMULATED_GPUS", "2")
+    config = tf.ConfigProto(device_count={"CPU": 1})
+    job = config.cluster_def.job.add(name="worker")
+    job.tasks[0], job.tasks[1] = "x:1", "y:1"
+    names = [name.split("/", 3)[3] for name in ray_runtime.device_names(config)]
+    assert names == ["task:0/device:CPU:0", "task:0/device:GPU:0", "task:0/device:GPU:1",
+                     "task:1/device:CPU:0", "task:1/device:GPU:0", "task:1/device:GPU:1"]
+    # device_count and visible_device_list choose among them, as in a local session.
+    config.device_count["GPU"] = 0
+    assert len(ray_runtime.device_names(config)) == 2
+    del config.device_count["GPU"]
+    config.gpu_options.visible_device_list = "1"
+    assert ray_runtime.device_names(config)[1].endswith("task:0/device:GPU:0")
+    assert len(ray_runtime.device_names(config)) == 4
+    config.gpu_options.visible_device_list = "5"
+    with pytest.raises(errors.InvalidArgumentError, match="visible_device_list"):
         ray_runtime.device_names(config)

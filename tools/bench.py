@@ -20,7 +20,7 @@ Usage:
   python tools/bench.py --tf-python /work/tfref/bin/python --only xdev_64mb,fetch_64mb,\
       matmul_chain_idle,matmul_chain_two                # the core budget (issue 14)
   python tools/bench.py --tf-python /work/tfref/bin/python --only multi_tower,\
-      multi_tower_nobudget --repeat 30                  # multi-tower training (issue 15)
+      multi_tower_gpu,multi_tower_nobudget,gpu_tutorial --repeat 10  # multi-tower (issue 15)
   python tools/bench.py --tf-python /work/tfref/bin/python --only while_loop_1000,cond_10M,\
       lstm_train --repeat 3                             # control flow and RNNs (issue 16)
 
@@ -134,6 +134,11 @@ FIGURES = {
                     ">= 1.7x, <= 0.6x TF"),
     "multi_tower_nobudget": ("... with SESSIONLIB_CORE_BUDGET=0 (ms; base: both CPU:0)",
                              "(explains multi_tower)"),
+    # The same towers on two emulated GPUs (variables on CPU:0), against both on GPU:0: each
+    # GPU has its share of the cores as its own (runtime/cores.py), as a real GPU has its own
+    # compute. TF has no GPU here: its column is its CPU:0|CPU:1 split, as for multi_tower.
+    "multi_tower_gpu": ("MLP Adam step, 2 towers of 128, GPU:0|GPU:1 (ms; base: both GPU:0)",
+                        ">= 1.7x, <= 0.6x TF"),
     # Issue 16 (control flow): the executor's per-iteration overhead, and a cond's cost.
     "while_loop_1000": ("while_loop, 1000 iterations of a scalar add, per run (ms)",
                         "<= 0.3x TF"),
@@ -1001,6 +1006,19 @@ def bench_multi_tower(backend):
     return split, same
 
 
+def bench_multi_tower_gpu(backend):
+    """The two-tower step with the towers on GPU:0 and GPU:1 of a session with two emulated
+    GPUs, against both on GPU:0 (variables on CPU:0 in both). TF, which has no GPU on this
+    machine, measures its CPU split instead (`bench_multi_tower`), the column to beat."""
+    if backend == "tf":
+        return bench_multi_tower(backend)
+    tf = _tf_module(backend)
+    config = tf.ConfigProto(device_count={"GPU": 2})
+    placements = [("/gpu:0", "/gpu:1"), ("/gpu:0", "/gpu:0")]
+    split, same = multi_tower_step_ms(tf, config, placements, 3 * REPEAT)
+    return split, same
+
+
 def bench_multi_tower_nobudget(backend):
     """`multi_tower` with the core budget off (a fresh process: the budget is chosen when the
     device pool starts). Each device then keeps its static share, one core of two, so the
@@ -1420,6 +1438,7 @@ BENCHMARKS = {
     "pow_chain_square": bench_pow_chain_square,
     "pow_chain_fed": bench_pow_chain_fed,
     "multi_tower": bench_multi_tower,
+    "multi_tower_gpu": bench_multi_tower_gpu,
     "while_loop_1000": bench_while_loop_1000,
     "cond_10M": bench_cond_10M,
     "lstm_train": bench_lstm_train,

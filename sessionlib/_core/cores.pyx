@@ -23,13 +23,19 @@ Python call.
 #
 # Leasing. A parallel kernel asks for `want` threads (its cap: the session's thread count)
 # and gets min(want, its fair share, the free cores), where the fair share is the total
-# divided by the awake processes (the caller counted as awake). It gets at least one: when
+# divided by the awake processes (the caller counted as awake), and never more than the
+# process's own *cap* when it has one (an emulated GPU's fixed share of the cores; `attach`
+# records it in the segment, so the client sees each worker's cap). It gets at least one: when
 # nothing is free it waits (yield, then 20 us sleeps) for a release, and only after
 # WAIT_LIMIT_S takes one core anyway (counted in `stats()['forced']`, visible in the
 # high-water mark): a holder never blocks while it holds cores (kernels lease around their
 # compute loops only), so a long wait means the holder died and the client has not noticed
 # yet. A thread that already holds a lease (a kernel calling another) gets 1 without touching
 # the budget, so nested leases cannot wait on themselves.
+#
+# Beside the word, the segment keeps what the client reads but no lease decides on: each
+# slot's cap (a byte each) and each slot's high-water mark (a byte each of a second word,
+# raised by a CAS after a lease, so tests can check a worker's leases without timing them).
 #
 # Cost. Only parallel-sized work leases (callers check their size threshold first), and a
 # lease is one load and one CAS (~20-100 ns against a kernel of >= 64K elements). The awake
@@ -96,10 +102,12 @@ SEGMENT_BYTES = 64
 
 # The segment's layout (bytes).
 cdef enum:
-    STATE = 0            # uint64: the budget word (see the design note)
-    HIGH_WATER = 8       # uint64: the most cores held at once since the last reset
-    TOTAL = 16           # uint32: the cores of the budget
-    MAGIC_AT = 20        # uint32: MAGIC once initialised
+    STATE = 0             # uint64: the budget word (see the design note)
+    HIGH_WATER = 8        # uint64: the most cores held at once since the last reset
+    TOTAL = 16            # uint32: the cores of the budget
+    MAGIC_AT = 20         # uint32: MAGIC once initialised
+    CAPS = 24             # 8 x uint8: each slot's lease cap (0: none)
+    SLOT_HIGH_WATER = 32  # uint64, a byte per slot: the most cores each slot held at once
 
 cdef uint32_t MAGIC = 0x53434f52   # "SCOR"
 cdef uint64_t AWAKE_BITS = 0x8080808080808080ULL
@@ -109,6 +117,8 @@ cdef volatile uint64_t *_state = NULL
 cdef volatile uint64_t *_high_water = NULL
 cdef int _total = 0
 cdef int _slot = 0
+cdef int _cap = 0                 # this process's lease cap (0: none)
+cdef volatile uint64_t *_slot_high_water = NULL
 cdef object _view = None          # keeps the mapping's buffer alive while attached
 cdef volatile int _awake_lanes = 0
 
@@ -125,6 +135,17 @@ cdef inline void _note_high_water(int used) noexcept nogil:
         if sl_cas64(_high_water, seen, <uint64_t>used):
             return
         seen = sl_load64(_high_water)
+
+
+cdef inline void _note_slot_high_water(int held) noexcept nogil:
+    # This slot's byte of the per-slot high-water word (only this process raises it).
+    cdef int shift = 8 * _slot
+    cdef uint64_t seen = sl_load64(_slot_high_water)
+    while <uint64_t>held > ((seen >> shift) & 0xff):
+        if sl_cas64(_slot_high_water, seen,
+                    (seen & ~(<uint64_t>0xff << shift)) | (<uint64_t>held << shift)):
+            return
+        seen = sl_load64(_slot_high_water)
 
 
 cdef inline void _note_most(int threads) noexcept nogil:
@@ -148,13 +169,18 @@ cdef int lease(int want) noexcept nogil:
         return 1
     if state == NULL:
         return want
+    if _cap > 0 and want > _cap:
+        # An emulated GPU's share; a cap of 1 still leases, so the budget sees its core held.
+        want = _cap
     shift = 8 * _slot
     while True:
         word = sl_load64(state)
         used = sl_byte_sum(word)
         mine = (word >> shift) & 0xff
         awake = sl_popcount64(word & AWAKE_BITS) + (0 if mine & 0x80 else 1)
-        share = _total // awake
+        # (at least 1: with more awake processes than cores, each lease may take one core
+        # while one is free, instead of waiting for a process to fall asleep)
+        share = _total // awake if awake < _total else 1
         take = want
         if take > share:
             take = share
@@ -176,9 +202,11 @@ cdef int lease(int want) noexcept nogil:
             while not sl_cas64(state, word, word + (<uint64_t>1 << shift)):
                 word = sl_load64(state)
             _note_high_water(sl_byte_sum(word) + 1)
+            _note_slot_high_water(<int>(((word >> shift) & 0x7f) + 1))
             break
         if sl_cas64(state, word, word + (<uint64_t>take << shift)):
             _note_high_water(used + take)
+            _note_slot_high_water(<int>((mine & 0x7f) + take))
             break
     depth[0] = 1
     sl_add_int(&_leases, 1)
@@ -309,18 +337,20 @@ def blas_release_threads(int threads):
 
 # ---- the Python interface ----------------------------------------------------------------
 
-def attach(buffer, int slot, int total=0):
+def attach(buffer, int slot, int total=0, int cap=0):
     """Makes this process lease from the budget in `buffer` as slot `slot`.
 
     Args:
       buffer: a writable buffer of at least SEGMENT_BYTES bytes (a shared mapping).
       slot: this process's slot, 0 .. NUM_SLOTS - 1.
       total: when > 0, initialises the budget with this many cores (the creator does).
+      cap: when > 0, the most threads one lease of this process gets (an emulated GPU's
+        share of the cores); 0 leaves its leases to the budget alone.
 
     Raises:
-      ValueError: for a bad slot, size or total, or a buffer that holds no budget.
+      ValueError: for a bad slot, size, total or cap, or a buffer that holds no budget.
     """
-    global _state, _high_water, _total, _slot, _view
+    global _state, _high_water, _slot_high_water, _total, _slot, _cap, _view
     cdef unsigned char[::1] view = buffer
     if not 0 <= slot < NUM_SLOTS:
         raise ValueError(f"core budget slot {slot} is not in [0, {NUM_SLOTS})")
@@ -332,14 +362,21 @@ def attach(buffer, int slot, int total=0):
             raise ValueError(f"a core budget holds at most {MAX_CORES} cores")
         (<volatile uint64_t*>(base + STATE))[0] = 0
         (<volatile uint64_t*>(base + HIGH_WATER))[0] = 0
+        (<volatile uint64_t*>(base + CAPS))[0] = 0
+        (<volatile uint64_t*>(base + SLOT_HIGH_WATER))[0] = 0
         (<uint32_t*>(base + TOTAL))[0] = total
         (<volatile uint32_t*>(base + MAGIC_AT))[0] = MAGIC
     if (<volatile uint32_t*>(base + MAGIC_AT))[0] != MAGIC:
         raise ValueError("the buffer holds no core budget")
+    if not 0 <= cap <= MAX_CORES:
+        raise ValueError(f"a lease cap must be in [0, {MAX_CORES}], not {cap}")
     _view = view
     _total = (<uint32_t*>(base + TOTAL))[0]
     _slot = slot
+    _cap = cap
+    (<volatile unsigned char*>(base + CAPS))[slot] = <unsigned char>cap
     _high_water = <volatile uint64_t*>(base + HIGH_WATER)
+    _slot_high_water = <volatile uint64_t*>(base + SLOT_HIGH_WATER)
     _state = <volatile uint64_t*>(base + STATE)
     if _awake_lanes > 0:
         _set_awake()
@@ -347,9 +384,11 @@ def attach(buffer, int slot, int total=0):
 
 def detach():
     """Stops leasing: kernels use their cap again (the pool shut down)."""
-    global _state, _high_water, _view
+    global _state, _high_water, _slot_high_water, _cap, _view
     _state = NULL
     _high_water = NULL
+    _slot_high_water = NULL
+    _cap = 0
     _view = None
 
 
@@ -385,12 +424,13 @@ def lane_asleep():
 
 def reclaim(buffer, int slot):
     """Clears slot `slot` of the budget in `buffer` (its process died): gives back the cores
-    it held. Returns the cores given back."""
+    it held, and forgets its cap. Returns the cores given back."""
     cdef unsigned char[::1] view = buffer
     cdef volatile uint64_t *state = <volatile uint64_t*>(&view[0] + STATE)
     cdef uint64_t word, mask = <uint64_t>0xff << (8 * slot)
     if not 0 <= slot < NUM_SLOTS:
         raise ValueError(f"core budget slot {slot} is not in [0, {NUM_SLOTS})")
+    (<volatile unsigned char*>(&view[0] + CAPS))[slot] = 0
     while True:
         word = sl_load64(state)
         if sl_cas64(state, word, word & ~mask):
@@ -399,30 +439,36 @@ def reclaim(buffer, int slot):
 
 def budget(buffer):
     """The budget in `buffer` now: ``{'total', 'free', 'held': [per slot], 'awake': [slots],
-    'high_water'}``."""
+    'high_water', 'caps': [per slot; 0: none], 'slot_high_water': [per slot]}``."""
     cdef unsigned char[::1] view = buffer
     cdef unsigned char *base = &view[0]
     cdef uint64_t word = sl_load64(<volatile uint64_t*>(base + STATE))
+    cdef uint64_t slot_high = sl_load64(<volatile uint64_t*>(base + SLOT_HIGH_WATER))
     cdef int total = (<uint32_t*>(base + TOTAL))[0]
     held = [<int>((word >> (8 * i)) & 0x7f) for i in range(NUM_SLOTS)]
     return {"total": total, "free": total - sl_byte_sum(word), "held": held,
             "awake": [i for i in range(NUM_SLOTS) if (word >> (8 * i + 7)) & 1],
-            "high_water": <int>sl_load64(<volatile uint64_t*>(base + HIGH_WATER))}
+            "high_water": <int>sl_load64(<volatile uint64_t*>(base + HIGH_WATER)),
+            "caps": [<int>base[CAPS + i] for i in range(NUM_SLOTS)],
+            "slot_high_water": [<int>((slot_high >> (8 * i)) & 0xff)
+                                for i in range(NUM_SLOTS)]}
 
 
 def reset_high_water(buffer):
-    """Restarts the high-water mark of the budget in `buffer` from the cores held now."""
+    """Restarts the high-water marks (the budget's and each slot's) of the budget in `buffer`
+    from the cores held now."""
     cdef unsigned char[::1] view = buffer
     cdef unsigned char *base = &view[0]
     cdef uint64_t word = sl_load64(<volatile uint64_t*>(base + STATE))
     (<volatile uint64_t*>(base + HIGH_WATER))[0] = <uint64_t>sl_byte_sum(word)
+    (<volatile uint64_t*>(base + SLOT_HIGH_WATER))[0] = word & ~AWAKE_BITS
 
 
 def stats():
-    """This process's side: ``{'attached', 'slot', 'leases', 'most', 'waits', 'forced',
-    'awake_lanes'}``."""
-    return {"attached": _state != NULL, "slot": _slot, "leases": _leases, "most": _most,
-            "waits": _waits, "forced": _forced, "awake_lanes": _awake_lanes}
+    """This process's side: ``{'attached', 'slot', 'cap', 'leases', 'most', 'waits',
+    'forced', 'awake_lanes'}``."""
+    return {"attached": _state != NULL, "slot": _slot, "cap": _cap, "leases": _leases,
+            "most": _most, "waits": _waits, "forced": _forced, "awake_lanes": _awake_lanes}
 
 
 def reset_stats():

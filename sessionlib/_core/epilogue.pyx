@@ -33,9 +33,10 @@ two or three more times (BiasAdd, then Relu), each a separate kernel call with i
 # kernel by tensor size (elementwise.pyx), so those two agree with them to a few ulps, the
 # same tolerance as every fused elementwise chain (fused.pyx).
 #
-# Threads. Above PARALLEL_THRESHOLD elements the segments are split into contiguous parts over
-# ``elementwise.set_num_threads`` threads (the session's intra-op budget), each part a
-# static prange chunk; below it one thread and the GIL is held only for tiny outputs.
+# Threads. Above PARALLEL_THRESHOLD elements the segments are split into contiguous parts, one
+# per ``elementwise.set_num_threads`` thread (the session's intra-op cap), run on the threads
+# leased from the core budget (``cores.pyx``); below it one thread, and the GIL is held only
+# for tiny outputs.
 #
 # Inputs. The bias is read through a const memoryview (read-only and shared-memory buffers
 # work); the output must be a writable, C-contiguous float32 or float64 array that the caller
@@ -45,6 +46,7 @@ cimport numpy as cnp
 from cython.parallel cimport prange
 from libc cimport math as cmath
 
+from sessionlib._core cimport cores
 from sessionlib._core cimport elementwise as ew
 from sessionlib._core._simd_math cimport (
     exp, expf, sl_cpu_supported, sl_expf_fast, sl_expf_in_fast_range, tanh, tanhf,
@@ -188,14 +190,19 @@ cdef void _run(real_t* out, const real_t* bias, Py_ssize_t segments, Py_ssize_t 
                Py_ssize_t inner, bint channels_last, int activation, real_t alpha,
                int threads) noexcept nogil:
     cdef Py_ssize_t part, chunk, first, last
+    cdef int leased
     if threads <= 1:
         if channels_last:
             _rows(out, bias, 0, segments, channels, activation, alpha)
         else:
             _planes(out, bias, 0, segments, channels, inner, activation, alpha)
         return
+    # The threads are leased from the core budget (runtime/cores.py: an emulated GPU's
+    # lease is capped at its share); the chunks follow the cap, so the result is the same
+    # whatever the lease (each element is computed alone anyway).
     chunk = (segments + threads - 1) // threads
-    for part in prange(threads, num_threads=threads, schedule="static"):
+    leased = cores.lease(threads)
+    for part in prange(threads, num_threads=leased, schedule="static"):
         first = part * chunk
         last = first + chunk
         if last > segments:
@@ -205,6 +212,7 @@ cdef void _run(real_t* out, const real_t* bias, Py_ssize_t segments, Py_ssize_t 
                 _rows(out, bias, first, last, channels, activation, alpha)
             else:
                 _planes(out, bias, first, last, channels, inner, activation, alpha)
+    cores.release(leased)
 
 
 cdef void _dispatch(real_t* out, const real_t[::1] bias, Py_ssize_t segments,

@@ -152,13 +152,15 @@ def create_runtime(graph, config, session_handle, target=""):
 def _cluster_runtime(graph, config, session_handle, target):
     """The `ray_runtime.RayRuntime` of a session on the cluster `target`."""
     from sessionlib.runtime import executor as executor_lib
-    from sessionlib.runtime import optimizer, placement, ray_runtime
+    from sessionlib.runtime import memory, optimizer, placement, ray_runtime
 
     timeout_s = ray_runtime.connect_timeout_s(config)
     ray_runtime.connect(target, timeout_s)
     placer = placement.Placer(ray_runtime.device_names(config), config.allow_soft_placement,
                               config.log_device_placement, placement.kernel_device_types)
     fuse = False if config.graph_options.optimizer_options.opt_level < 0 else None
-    return ray_runtime.RayRuntime(graph, placer, fuse, session_handle,
-                                  executor_lib.get_executor().name,
-                                  optimizer.RewriteOptions.from_config(config), timeout_s)
+    runtime = ray_runtime.RayRuntime(graph, placer, fuse, session_handle,
+                                     executor_lib.get_executor().name,
+                                     optimizer.RewriteOptions.from_config(config), timeout_s)
+    runtime.configure_memory(memory.memory_limits(config, runtime.device_names))
+    return runtime

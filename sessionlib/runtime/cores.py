@@ -1,4 +1,5 @@
-"""The core budget: devices that borrow idle cores, and never oversubscribe busy ones.
+"""The core budget: devices that borrow idle cores, and never oversubscribe busy ones;
+emulated GPUs that each have a fixed share of the cores.
 
 Policy.
 
@@ -19,6 +20,15 @@ Policy.
   tensor lends its core to the producer. When nothing is free a lease waits for a release
   (holders never block while they hold cores), so the threads of leased kernels never exceed
   the cores; the high-water mark in `state()` shows it.
+* An emulated GPU has a fixed share of the cores as its own, and its leases are capped at it:
+  by default the budget's cores divided among the session's GPUs, at least one each (on 2
+  cores with 2 GPUs: one core each), or ``SESSIONLIB_EMULATED_GPU_CORES`` (`gpu_cores`). The
+  cap is the worker's (``attach``'s `cap`, shown per slot in `state()`), so every lease of a
+  GPU's kernels obeys it, its OpenMP and BLAS threads included. The fair share and the free
+  cores still apply below the cap. CPU devices keep borrowing: an idle GPU's cores are lent to
+  a busy CPU device, as any idle device's are. A session that sets
+  ``intra_op_parallelism_threads`` (or runs without the budget) gives a GPU's worker
+  min(those threads, its share).
 * A worker's leases are recorded in its own slot of the budget. When the client sees that a
   worker died (killed mid-kernel, say), it clears the worker's slot, so its cores come back,
   and gives the slot to the worker that replaces it. Workers beyond the budget's slots (more
@@ -39,6 +49,18 @@ Why a shared word and not a static split: a static cores / devices split leaves 
 2-core machine idle whenever one device has the work (a 64 MB tensor made on CPU:0 and
 reduced on CPU:1 spends most of its step on one device at a time); TF's one shared pool uses
 every core but cannot run two devices' kernels in parallel. The budget keeps both.
+
+Why an emulated GPU does not borrow: it stands for one accelerator, and a real GPU cannot use
+another GPU's compute. A program that moves one of two towers to a second GPU expects about
+twice the speed, as on a machine with two real GPUs. If GPU:0 could borrow GPU:1's idle cores,
+both towers on GPU:0 would already run on every core, and moving a tower to GPU:1 would gain
+almost nothing, teaching the wrong lesson. On 2 cores (tools/bench.py gpu_tutorial, two
+2048^2 matmul towers), the two-GPU part ran 1.0x as fast as the one-GPU part when each GPU
+could use both cores (``SESSIONLIB_EMULATED_GPU_CORES=2``), and 1.9x with one core each, the
+default. With each GPU held to its share, one GPU runs at one GPU's speed and two at twice
+that. No ConfigProto field says how fast a GPU is (TF's
+``gpu_options`` set memory, visible devices and streams, not compute), so the share is an
+environment setting rather than an invented proto field.
 """
 
 import ctypes
@@ -48,10 +70,10 @@ import threading
 import numpy as np
 
 from sessionlib._core import cores as _cores
-from sessionlib.runtime import shm
+from sessionlib.runtime import settings, shm
 
-__all__ = ["CoreBudget", "machine_cores", "join", "blas_matmul", "install_blas", "ensure_blas",
-           "BLAS_PARALLEL_WORK"]
+__all__ = ["CoreBudget", "machine_cores", "budget_cores", "gpu_cores", "join", "blas_matmul",
+           "install_blas", "ensure_blas", "BLAS_PARALLEL_WORK"]
 
 # A GEMM below this many multiply-adds runs on the process's base BLAS threads without
 # leasing (setting OpenBLAS's thread count costs a microsecond or two).
@@ -66,6 +88,35 @@ def machine_cores():
         return os.cpu_count() or 1
 
 
+def budget_cores():
+    """The cores of a core budget: `machine_cores`, at most `_cores.MAX_CORES`."""
+    return min(machine_cores(), _cores.MAX_CORES)
+
+
+def gpu_cores(gpus, environ=None):
+    """The cores each of a session's `gpus` emulated GPUs has as its own (its lease cap).
+
+    Args:
+      gpus: how many emulated GPUs the session has.
+      environ: the mapping to read ``SESSIONLIB_EMULATED_GPU_CORES`` from instead of
+        ``os.environ`` (tests).
+
+    Returns:
+      ``SESSIONLIB_EMULATED_GPU_CORES`` when set (at most the budget's cores), else the
+      budget's cores divided among the GPUs, at least 1; 0 when `gpus` is 0.
+
+    Raises:
+      ValueError: for a bad ``SESSIONLIB_EMULATED_GPU_CORES``.
+    """
+    if gpus <= 0:
+        return 0
+    total = budget_cores()
+    configured = settings.emulated_gpu_cores(environ)
+    if configured is not None:
+        return min(configured, total)
+    return max(1, total // gpus)
+
+
 class CoreBudget:
     """The client's core budget: its segment, and which worker holds which slot.
 
@@ -74,7 +125,7 @@ class CoreBudget:
     """
 
     def __init__(self, total=None):
-        total = min(total or machine_cores(), _cores.MAX_CORES)
+        total = min(total or budget_cores(), _cores.MAX_CORES)
         self.total = total
         self.segment = shm.Segment(_cores.SEGMENT_BYTES)
         self.name = self.segment.name
@@ -107,11 +158,13 @@ class CoreBudget:
         return returned
 
     def state(self):
-        """The budget now: ``{'total', 'free', 'held', 'awake', 'high_water'}`` (per slot)."""
+        """The budget now: ``{'total', 'free', 'high_water'}``, and per slot ``'held'``,
+        ``'caps'`` (0: none) and ``'slot_high_water'``; ``'awake'`` lists the awake slots."""
         return _cores.budget(self.segment.map)
 
     def reset_high_water(self):
-        """Restarts the high-water mark from the cores held now (tests, benchmarks)."""
+        """Restarts the high-water marks (the budget's and each slot's) from the cores held
+        now (tests, benchmarks)."""
         _cores.reset_high_water(self.segment.map)
 
     def close(self):
@@ -123,12 +176,19 @@ class CoreBudget:
 _joined = None   # the segment a worker attached to (kept mapped while it runs)
 
 
-def join(name, slot):
+def join(name, slot, cap=0):
     """Attaches this (worker) process to the client's budget `name` as `slot`; its BLAS runs
-    on one thread unless a GEMM leases more."""
+    on one thread unless a GEMM leases more.
+
+    Args:
+      name: the budget's segment.
+      slot: this worker's slot.
+      cap: the most cores one lease of this worker gets (an emulated GPU's share, see
+        `gpu_cores`); 0 for none.
+    """
     global _joined
     segment = shm.Segment(name=name)
-    _cores.attach(segment.map, slot)
+    _cores.attach(segment.map, slot, 0, cap)
     _joined = segment
     install_blas(1)
 

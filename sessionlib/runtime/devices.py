@@ -41,10 +41,12 @@ kernel threads), because the thread count is fixed when a worker starts.
   {'GPU': k}`` or ``SESSIONLIB_EMULATED_GPUS``). Both run the same kernels on the host's cores
   and lease threads from the same core budget; a GPU differs in its name, its memory limit
   (`default_memory_limit`), the kernels the placer lets it run
-  (``kernel_table.supports_device``), and its kernels' core cap: a GPU's kernel leases at
-  most its share of the cores (cores / GPUs of the session, `gpu_core_cap`), since a real GPU
-  cannot borrow another's compute; so two towers on two GPUs run about twice as fast as both
-  on one, as on a machine with GPUs. Workers are keyed by (device type, index, threads, cap).
+  (``kernel_table.supports_device``), and its cores: a GPU has a fixed share of the cores as
+  its own and its leases are capped at it (``cores.gpu_cores``: cores / GPUs of the session,
+  or ``SESSIONLIB_EMULATED_GPU_CORES``), since a real GPU cannot borrow another's compute; so
+  two towers on two GPUs run about twice as fast as both on one, as on a machine with GPUs.
+  A GPU worker with fixed threads (``intra_op_parallelism_threads``, or the budget off) gets
+  at most its share too. Workers are keyed by (device type, index, threads, cap).
 """
 
 import atexit
@@ -236,7 +238,8 @@ class WorkerHandle:
     Attributes:
       index: the device index k of CPU:k (or GPU:k).
       device_type: ``'CPU'`` or ``'GPU'``.
-      threads: the worker's kernel threads.
+      threads: the worker's kernel threads (0: leased from the core budget).
+      core_cap: the most cores one lease of the worker gets (0: no cap but the budget's).
       pid: the worker's process id.
       free_lanes: the free `channel.Lane`s of the worker (a list: its pop and append are
         atomic, so the run path takes and gives back lanes without the lock).
@@ -249,6 +252,7 @@ class WorkerHandle:
         self.index = index
         self.device_type = device_type
         self.threads = threads
+        self.core_cap = core_cap
         # A budgeted worker's slot in the pool's `cores.CoreBudget` (-1: none, it runs on
         # `static_threads`).
         self.budget = budget
@@ -588,10 +592,11 @@ class DevicePool:
           count: the number of CPU devices, or a list of ``(device type, index)`` pairs
             (``[('CPU', 0), ('GPU', 0), ('GPU', 1)]``), one per device of the session.
           threads: as above.
-          gpu_core_cap: for budgeted workers, the most cores one emulated GPU's kernel may
-            lease (0: all). A real GPU cannot borrow another GPU's compute, so a session
-            gives each GPU its share of the cores (`gpu_core_cap`), and a tower on one GPU
-            runs at one GPU's speed, as on a machine with GPUs.
+          gpu_core_cap: the cores each emulated GPU has as its own (``cores.gpu_cores``; 0:
+            no cap): a budgeted GPU worker's leases are capped at it, and a GPU worker with
+            fixed threads gets at most that many. A real GPU cannot borrow another GPU's
+            compute, so a tower on one GPU runs at one GPU's speed, as on a machine with
+            GPUs.
 
         Raises:
           UnavailableError: if a worker fails to start.
@@ -606,12 +611,15 @@ class DevicePool:
                       else list(count))
             handles, started = [], []
             for device_type, index in wanted:
-                cap = gpu_core_cap if device_type == "GPU" and threads == BUDGETED else 0
-                key = (device_type, index, threads, cap)
+                cap = gpu_core_cap if device_type == "GPU" else 0
+                device_threads = threads
+                if cap and threads != BUDGETED:
+                    device_threads, cap = min(threads, cap), 0
+                key = (device_type, index, device_threads, cap)
                 handle = self._workers.get(key)
                 if handle is None or not handle.alive():
                     handle = WorkerHandle(
-                        self._context, index, threads, self.rendezvous.name,
+                        self._context, index, device_threads, self.rendezvous.name,
                         self.budget if threads == BUDGETED else None,
                         default_threads(len(wanted)), device_type, cap)
                     self._workers[key] = handle

@@ -39,14 +39,15 @@ class DeviceAttributes:
     __slots__ = ("name", "device_type", "memory_limit_bytes", "incarnation", "pid",
                  "bytes_in_use", "peak_bytes_in_use", "physical_device_desc")
 
-    def __init__(self, name, device_type, memory_limit_bytes, incarnation, pid=None):
+    def __init__(self, name, device_type, memory_limit_bytes, incarnation, pid=None,
+                 cores=None):
         # bytes_in_use, peak_bytes_in_use: the device's memory account now (sessionlib's
         # addition: what the session's tensors on the device take, and the most they took).
         self.bytes_in_use = self.peak_bytes_in_use = None
         # TF's DeviceAttributes.physical_device_desc: '' for a CPU, and for a GPU TF's layout
         # ("device: 0, name: ..., pci bus id: ..., compute capability: ...") saying honestly
-        # that it is emulated (`physical_description`).
-        self.physical_device_desc = physical_description(name, device_type, pid)
+        # that it is emulated (`physical_description`), with the cores it has as its own.
+        self.physical_device_desc = physical_description(name, device_type, pid, cores)
         self.name = name
         self.device_type = device_type
         self.memory_limit_bytes = memory_limit_bytes
@@ -62,11 +63,12 @@ class DeviceAttributes:
                 f"{self.memory_limit_bytes}, {self.incarnation})")
 
 
-def physical_description(name, device_type, pid=None):
+def physical_description(name, device_type, pid=None, cores=None):
     """TF's ``physical_device_desc`` of a device: empty for a CPU (as TF's); for an emulated
     GPU, TF's fields with what stands behind it, e.g. ``"device: 1, name: sessionlib emulated
     GPU (a worker process on the host's CPU cores), pci bus id: none, compute capability:
-    none, pid: 4242"``."""
+    none, cores: 1, pid: 4242"`` (`cores`: the cores the GPU has as its own, see
+    ``runtime/cores.py``; left out when None)."""
     if device_type != "GPU":
         return ""
     from sessionlib.runtime import devices
@@ -74,6 +76,8 @@ def physical_description(name, device_type, pid=None):
     index = devices.type_and_index(name)[1]
     text = (f"device: {index}, name: sessionlib emulated GPU (a worker process on the host's "
             "CPU cores), pci bus id: none, compute capability: none")
+    if cores is not None:
+        text = f"{text}, cores: {cores}"
     return text if pid is None else f"{text}, pid: {pid}"
 
 
@@ -190,12 +194,13 @@ class Runtime:
         from sessionlib.runtime import devices
 
         pids = self._device_pids()
+        device_cores = self._device_cores()
         listed = []
         for index, (name, pid) in enumerate(zip(self.device_names, pids)):
             device_type = devices.type_and_index(name)[0]
             listed.append(DeviceAttributes(name, device_type,
                                            devices.default_memory_limit(device_type),
-                                           index + 1, pid))
+                                           index + 1, pid, device_cores[index]))
         # The devices' memory accounts (runtime/memory.py): the limit in force, and usage.
         usage = self._memory_usage()
         for device, (in_use, peak, limit) in zip(listed, usage or ()):
@@ -222,6 +227,11 @@ class Runtime:
     def _device_pids(self):
         """The pid of the process that runs each device, in device order."""
         return [os.getpid()] * len(self.device_names)
+
+    def _device_cores(self):
+        """The cores each device has as its own (an emulated GPU's share), in device order;
+        None for a device that shares the budget's cores."""
+        return [None] * len(self.device_names)
 
     def configure_memory(self, limits):
         """Sets each device's memory limit in bytes (``runtime/memory.py``), in device order."""

@@ -94,30 +94,34 @@ def _limits_from(options, count, default):
 
 
 def memory_limits(config, device_names):
-    """The memory limit of each of a session's devices, in device order.
+    """The memory limit of each of a session's devices, in device order. The devices of one
+    task (one machine: a cluster session has several) share its memory, and its GPUs count
+    among themselves for the defaults and TF's settings.
 
     Args:
       config: the session's `ConfigProto` (None: the defaults).
       device_names: full device names.
     """
-    parsed = [devices.type_and_index(name) for name in device_names]
+    # (task, kind) of each device: the task is the name before "/device:".
+    parsed = [(name.rpartition("/device:")[0], devices.type_and_index(name)[0])
+              for name in device_names]
     counts = {}
-    for kind, _ in parsed:
-        counts[kind] = counts.get(kind, 0) + 1
-    per_kind = {}
-    for kind, count in counts.items():
+    for group in parsed:
+        counts[group] = counts.get(group, 0) + 1
+    per_group = {}
+    for (task, kind), count in counts.items():
         default = default_memory_limit(kind, count)
         if config is None:
-            per_kind[kind] = [default] * count
+            per_group[task, kind] = [default] * count
         else:
             options = config.gpu_options if kind == "GPU" else config.pluggable_device_options
-            per_kind[kind] = _limits_from(options, count, default)
+            per_group[task, kind] = _limits_from(options, count, default)
     taken = {}
     limits = []
-    for kind, _ in parsed:
-        position = taken.get(kind, 0)
-        taken[kind] = position + 1
-        limits.append(per_kind[kind][position])
+    for group in parsed:
+        position = taken.get(group, 0)
+        taken[group] = position + 1
+        limits.append(per_group[group][position])
     return limits
 
 

@@ -30,7 +30,8 @@ from sessionlib.framework import graph_io, registry
 from sessionlib.runtime import channel, kernel_table, optimizer, ref_reads, tracing
 from sessionlib.runtime.plan import Node, compile_nodes, rewrite
 
-__all__ = ["PartitionPlan", "PartitionedStep", "partition", "SEND", "RECV"]
+__all__ = ["PartitionPlan", "PartitionedStep", "partition", "SEND", "RECV", "hold_charged",
+           "refused"]
 
 SEND = "_Send"
 RECV = "_Recv"
@@ -540,15 +541,21 @@ class RunRendezvous:
             if not self.account.charge(value.nbytes):
                 shape, dtype = value.shape, value.dtype
                 del value   # the sender's lease ends now, not when the error is dropped
-                raise _refused(shape, dtype)
-            owner = value
-            while isinstance(owner.base, np.ndarray):
-                owner = owner.base
-            # Every view of the value keeps `owner` alive: the bytes come back when the last
-            # one is gone. (A weak reference kept in `_HELD` costs half a `weakref.finalize`.)
-            held = weakref.ref(owner, _credit_when_dropped(self.account.credit, value.nbytes))
-            _HELD[id(held)] = held
+                raise refused(shape, dtype)
+            hold_charged(self.account, value)
         return value
+
+
+def hold_charged(account, value):
+    """Gives the bytes of `value`, a received tensor that `account` charged by hand, back to
+    it once the device holds no view of it."""
+    owner = value
+    while isinstance(owner.base, np.ndarray):
+        owner = owner.base
+    # Every view of the value keeps `owner` alive: the bytes come back when the last one is
+    # gone. (A weak reference kept in `_HELD` costs half a `weakref.finalize`.)
+    held = weakref.ref(owner, _credit_when_dropped(account.credit, value.nbytes))
+    _HELD[id(held)] = held
 
 
 # The weak references of the received tensors still charged to their device, by id.
@@ -562,7 +569,7 @@ def _credit_when_dropped(credit, nbytes):
     return dropped
 
 
-def _refused(shape, dtype):
+def refused(shape, dtype):
     """The MemoryError of a received tensor over the device's limit, with the `shape` and
     `dtype` that numpy's own carries (``memory.oom_error`` builds TF's message from it)."""
     error = MemoryError(f"Unable to hold a received tensor of shape {shape} and dtype {dtype}")

@@ -17,7 +17,11 @@ The five things a device backend provides (``runtime/__init__.py``):
    its feeds, and the feed values themselves (numpy arrays that Ray resolved from the client's
    object references: large ones are read-only, zero-copy views of the node's object store).
    It answers ``("ok", [(fetch index, array), ...])`` or ``("err", code, message, plan node,
-   op index)``, from which the client rebuilds the `OpError` with its op and device.
+   op index)``, from which the client rebuilds the `OpError` with its op and device. A traced
+   run (a trace flag ends the message) runs the executor's traced loop and adds the worker
+   processes' trace record (epoch times, output descriptions, memory figures). The device's
+   memory account (``runtime/memory.py``) charges what its kernels allocate and what it
+   receives, as a worker's does; a request over its limit fails with TF's OOM.
 3. *move buffers*: a `_Send` calls the consumer device's `deliver` (Ray moves the array
    through the object store; through Ray's transfer between nodes), and a `_Recv` waits for
    the delivery under the run id (`_Mailbox`). A delivery may arrive before the receiving
@@ -79,7 +83,7 @@ class _Mailbox:
 class _Rendezvous:
     """The `ctx.rendezvous` of one partition run on a device actor."""
 
-    __slots__ = ("device", "run_id", "peers", "mailbox", "deadline")
+    __slots__ = ("device", "run_id", "peers", "mailbox", "deadline", "handed_over")
 
     def __init__(self, device, run_id, peers, mailbox, deadline):
         self.device = device
@@ -87,8 +91,14 @@ class _Rendezvous:
         self.peers = peers          # edge -> the consumer device's actor handle
         self.mailbox = mailbox
         self.deadline = deadline
+        # A traced run sets a dict: edge -> when its tensor was handed over (trace clock).
+        self.handed_over = None
 
     def send(self, edge, value):
+        if self.handed_over is not None:
+            from sessionlib._core.executor import trace_clock_ns
+
+            self.handed_over[edge] = trace_clock_ns()
         # Fire and forget: Ray keeps the order of calls from one caller to one actor, and a
         # lost consumer fails its own run (the client sees the dead actor).
         self.peers[edge].deliver.remote(self.run_id, edge, value)
@@ -111,7 +121,34 @@ class _Rendezvous:
                     timeout = min(timeout, remaining)
                 device.changed.wait(timeout)
             value = mailbox.values.pop(edge)
-        return _control_token() if value is None else value
+        if value is None:
+            return _control_token()
+        _charge_received(device.memory, value)
+        return value
+
+
+def _charge_received(account, value):
+    """Charges a received tensor to the device's memory account while the device holds it:
+    Ray made its buffer (a view of the object store, or of the message), which numpy's
+    allocation handler never saw, as a worker's received shared-memory views.
+
+    Raises:
+      MemoryError: the tensor would take the device over its limit (OOM, as locally).
+    """
+    import numpy as np
+
+    from sessionlib.runtime import partition
+
+    if not isinstance(value, np.ndarray) or not value.nbytes:
+        return
+    owner = value
+    while isinstance(owner.base, np.ndarray):
+        owner = owner.base
+    if owner.flags.owndata:      # numpy allocated it: the handler of its thread charged it
+        return
+    if not account.charge(value.nbytes):
+        raise partition.refused(value.shape, value.dtype)
+    partition.hold_charged(account, value)
 
 
 def _control_token():
@@ -183,8 +220,17 @@ class RayDevice:
                 os.environ[variable] = str(threads)
             worker.limit_blas_threads(threads)
             elementwise.set_num_threads(threads)
+        from sessionlib._core import device_memory
+        from sessionlib.runtime import memory
+
         self.name = name
         self.resources = context.ResourceContainer(name)
+        # The device's memory account (``runtime/memory.py``), shared by the sessions on the
+        # target as the resources are: what the device's kernels allocate and the tensors it
+        # received count against its limit (the last session to set one wins).
+        self.memory = device_memory.DeviceMemory(
+            name, memory.default_memory_limit(memory.device_type(name)),
+            memory.allocator_name(name))
         self.lock = threading.RLock()
         self.changed = threading.Condition(self.lock)
         self.installed = {}          # step key -> _Installed
@@ -199,6 +245,13 @@ class RayDevice:
 
         return (os.getpid(), ray.util.get_node_ip_address(),
                 ray.get_runtime_context().get_node_id())
+
+    def placement_group(self):
+        """The hex id of the placement group this actor runs in (its task's), or None."""
+        import ray
+
+        group = ray.get_runtime_context().get_placement_group_id()
+        return group or None
 
     def install(self, session, key, payload, executor_name, peers):
         """Installs a partition plan under `key` (see the module docstring).
@@ -217,7 +270,6 @@ class RayDevice:
         from sessionlib.runtime import executor as executor_lib
         from sessionlib.runtime import ray_fastpath
         from sessionlib.runtime.plan import bind_kernels
-        from sessionlib.runtime.worker import _arena_kernels
 
         partition_plan = pickle.loads(payload)
         try:
@@ -225,13 +277,20 @@ class RayDevice:
         except KeyError as err:
             return ("error", f"NotFoundError: {err.args[0]} (on the actor of {self.name})")
         executor = executor_lib.get_executor(executor_name)
-        # For a client on this node, the kernels whose outputs leave the device allocate
-        # large arrays in this process's shared arena, as in a worker process: the same-node
-        # path (``ray_fastpath.py``) then hands them over where they lie. (Only then: a
-        # device that only Ray serves keeps nothing in /dev/shm.)
         reference = executor.name == "reference"
-        bound = executor.bind(plan, _arena_kernels(plan, reference, partition_plan.shared_slots)
-                              if ray_fastpath.serving() else bind_kernels(plan, reference))
+        if ray_fastpath.serving():
+            from sessionlib._core import shmalloc
+            from sessionlib.runtime.worker import _arena_kernels
+
+            # For a client on this node, the kernels whose outputs leave the device allocate
+            # large arrays in this process's shared arena (charged to the device), as in a
+            # worker process: the same-node path (``ray_fastpath.py``) then hands them over
+            # where they lie. (Only then: a device only Ray serves keeps nothing in /dev/shm.)
+            kernels = _arena_kernels(plan, reference, partition_plan.shared_slots,
+                                     shmalloc.charging_handler(self.memory.handler))
+        else:
+            kernels = bind_kernels(plan, reference)
+        bound = executor.bind(plan, kernels)
         with self.lock:
             self.installed[key] = _Installed(session, executor, bound, plan.num_slots,
                                              partition_plan.fetches, peers,
@@ -275,6 +334,21 @@ class RayDevice:
 
         return ray_fastpath.actor_stats()
 
+    def set_memory_limit(self, limit, devices_of_kind=1):
+        """Sets the device's memory limit in bytes; None: this node's default for a device
+        of its kind, of which its task has `devices_of_kind` (``memory.default_memory_limit``).
+        """
+        from sessionlib.runtime import memory
+
+        if limit is None:
+            limit = memory.default_memory_limit(memory.device_type(self.name), devices_of_kind)
+        self.memory.limit = int(limit)
+        return ("ok",)
+
+    def memory_stats(self):
+        """``(in_use, peak, limit)`` bytes of the device's memory account."""
+        return self.memory.stats()
+
     # ---- runs ------------------------------------------------------------------------------
 
     def _mailbox(self, run_id):
@@ -305,20 +379,25 @@ class RayDevice:
 
         Args:
           message: marshalled ``(step key, run id, step id, time left or None, small feeds
-            as (slot, dtype, shape, bytes), slots of the other feeds)``.
+            as (slot, dtype, shape, bytes), slots of the other feeds[, 1])``; the last item
+            only when the client asks for step stats.
           feed_values: the other feeds, in the order of their slots.
 
         Returns:
-          ``("ok", fetched)`` (marshalled when every fetched array is small): per fetch
-          ``(fetch index, dtype, shape, bytes)`` or ``(fetch index, array)``; or ``("err",
-          code, message, plan node, op index)``.
+          ``("ok", fetched[, trace record])`` (marshalled when every fetched array is small):
+          per fetch ``(fetch index, dtype, shape, bytes)`` or ``(fetch index, array)``, and
+          for a traced run `_run_traced`'s record; or ``("err", code, message, plan node, op
+          index)``. A kernel refused by the device's memory limit fails with TF's OOM
+          (``memory.oom_error``).
         """
         import marshal
 
-        key, run_id, step_id, time_left, small_feeds, feed_slots = marshal.loads(message)
+        key, run_id, step_id, time_left, small_feeds, feed_slots, *traced = marshal.loads(
+            message)
         feeds = [(slot, unpack(dtype, shape, data)) for slot, dtype, shape, data in small_feeds]
         feeds.extend(zip(feed_slots, feed_values))
-        reply = self.run_step(key, run_id, step_id, time_left, feeds)
+        reply = self.run_step(key, run_id, step_id, time_left, feeds,
+                              traced=bool(traced and traced[0]))
         if reply[0] != "ok":
             return reply
         fetched = []
@@ -330,9 +409,11 @@ class RayDevice:
                 inline = False
             else:
                 fetched.append((index,) + packed)
-        return marshal.dumps(("ok", fetched)) if inline else ("ok", fetched)
+        reply = ("ok", fetched) + reply[2:]
+        return marshal.dumps(reply) if inline else reply
 
-    def run_step(self, key, run_id, step_id, time_left, feeds, rendezvous=None, also=None):
+    def run_step(self, key, run_id, step_id, time_left, feeds, rendezvous=None, also=None,
+                 traced=False):
         """Runs an installed step once: the part of a run that the Ray path and the same-node
         path (``ray_fastpath.py``) share.
 
@@ -343,10 +424,11 @@ class RayDevice:
             cross through Ray (`deliver`).
           also: a callable that says the run is cancelled, besides an `abort` (see
             `_Cancellation`).
+          traced: run the executor's traced loop (step stats).
 
         Returns:
-          ``("ok", [(fetch index, array)])`` or ``("err", code, message, plan node, op
-          index)``.
+          ``("ok", [(fetch index, array)][, trace record])`` or ``("err", code, message, plan
+          node, op index)``.
         """
         from sessionlib import errors
         from sessionlib.runtime import context, failures
@@ -360,6 +442,10 @@ class RayDevice:
             mailbox = self._mailbox(run_id) or _Mailbox()
         deadline = None if time_left is None else time.monotonic() + time_left
         slots = [None] * entry.num_slots
+        record = None
+        # The kernels' arrays are charged to the device; the thread is Ray's (or a lane's),
+        # and serves other calls afterwards: its own handler comes back.
+        previous = _set_handler(self.memory.handler)
         try:
             for slot, value in feeds:
                 # A same-node message is untrusted (any process of the user may write a
@@ -372,9 +458,18 @@ class RayDevice:
                 self.resources, cancellation, deadline, step_id,
                 _Rendezvous(self, run_id, entry.peers, mailbox, deadline) if rendezvous is None
                 else rendezvous(entry, deadline, cancellation))
-            entry.executor.run_plan(entry.bound, slots, ctx, failures.NodeFailure)
+            if traced:
+                record = _run_traced(entry, slots, ctx, self.memory)
+            else:
+                entry.executor.run_plan(entry.bound, slots, ctx, failures.NodeFailure)
         except failures.NodeFailure as failure:
-            code, text = failures.error_code_of(failure.cause)
+            cause = failure.cause
+            if isinstance(cause, MemoryError):
+                from sessionlib.runtime import memory
+
+                cause = memory.oom_error(self.memory, cause, memory.live_tensors(
+                    entry.bound.plan, slots, self.resources)) or cause
+            code, text = failures.error_code_of(cause)
             return ("err", code, text, failure.plan_node, failure.origin)
         except Exception as err:  # noqa: BLE001 - reported to the client
             code, text = failures.error_code_of(err)
@@ -382,9 +477,40 @@ class RayDevice:
                 text += "\n" + traceback.format_exc(limit=5)
             return ("err", code, text, -1, -1)
         finally:
+            _set_handler(previous)
             with self.lock:
                 self.mailboxes.pop(run_id, None)
                 self.finished[run_id] = None
                 while len(self.finished) > _FINISHED_RUNS_KEPT:
                     self.finished.popitem(last=False)
-        return ("ok", [(index, slots[slot]) for index, slot in entry.fetches])
+        fetched = [(index, slots[slot]) for index, slot in entry.fetches]
+        return ("ok", fetched) if record is None else ("ok", fetched, record)
+
+
+def _set_handler(handler):
+    from sessionlib._core import device_memory
+
+    return device_memory.set_handler(handler)
+
+
+def _run_traced(entry, slots, ctx, account):
+    """Runs the plan with the executor's traced loop; returns the run's trace record
+    (``worker._trace_reply``), its times in epoch nanoseconds: the devices' hosts share no
+    monotonic clock, and TF's step stats hold epoch times anyway."""
+    import numpy as np
+
+    from sessionlib.runtime import failures, function_trace, tracing, worker
+
+    plan = entry.bound.plan
+    times = np.zeros((len(plan), tracing.MEMORY_COLUMNS), dtype=np.int64)
+    outputs = [()] * len(plan)
+    ctx.rendezvous.handed_over = {}
+    ctx.annotations, ctx.function_trace = {}, function_trace.FunctionTrace()
+    entry.executor.run_plan_traced(entry.bound, slots, ctx, failures.NodeFailure, times,
+                                   outputs, account)
+    sends = [(node, plan.attrs[node]["edge"]) for node, op_type in enumerate(plan.op_types)
+             if op_type == "_Send"]
+    if sends:
+        worker._end_sends_at_hand_over(times, sends, ctx.rendezvous.handed_over)
+    return worker._trace_reply(entry.executor, times, outputs, ctx.annotations,
+                               ctx.function_trace, clock=time.time_ns)

@@ -595,7 +595,8 @@ def _run(device, client, lane, store, lane_threads, key, run_id, step_id, time_l
         if not run_slots:
             return None
         check = channel.deadline_check(deadline, lambda: cancellation.cancelled)
-        return _CountingRendezvous(block, store, run_slots, generation, check)
+        # (A received tensor counts against this device's memory limit, as on Ray's path.)
+        return _CountingRendezvous(block, store, run_slots, generation, check, device.memory)
 
     reply = device.run_step(key, run_id, step_id, time_left, opened, rendezvous,
                             lambda: lane.cancelled() or client.gone())

@@ -17,13 +17,33 @@ This module must stay a leaf: it imports nothing of sessionlib, so anything may 
 import os
 
 __all__ = ["fusion_enabled", "executor_name", "start_method", "worker_processes",
-           "malloc_tuning", "max_lanes", "DEFAULT_MAX_LANES", "emulated_gpus"]
+           "malloc_tuning", "max_lanes", "DEFAULT_MAX_LANES", "emulated_gpus",
+           "emulated_gpu_cores"]
 
 _OFF = ("0", "false", "off", "no")
 
 
 def _get(name, environ):
     return (os.environ if environ is None else environ).get(name)
+
+
+def _count(name, environ, default, minimum):
+    """The integer value of variable `name`, or `default` when it is unset or empty.
+
+    Raises:
+      ValueError: if the value is not an integer of at least `minimum` (0 or 1).
+    """
+    value = _get(name, environ)
+    if value is None or not value.strip():
+        return default
+    try:
+        count = int(value)
+    except ValueError:
+        count = minimum - 1
+    if count < minimum:
+        kind = "positive" if minimum > 0 else "non-negative"
+        raise ValueError(f"{name} must be a {kind} integer, not {value!r}")
+    return count
 
 
 def fusion_enabled(environ=None):
@@ -127,16 +147,7 @@ def max_lanes(environ=None):
     Raises:
       ValueError: if the value is not a positive integer.
     """
-    value = _get("SESSIONLIB_MAX_LANES", environ)
-    if value is None or not value.strip():
-        return DEFAULT_MAX_LANES
-    try:
-        count = int(value)
-    except ValueError:
-        count = 0
-    if count < 1:
-        raise ValueError(f"SESSIONLIB_MAX_LANES must be a positive integer, not {value!r}")
-    return count
+    return _count("SESSIONLIB_MAX_LANES", environ, DEFAULT_MAX_LANES, 1)
 
 
 def emulated_gpus(environ=None):
@@ -156,14 +167,23 @@ def emulated_gpus(environ=None):
     Raises:
       ValueError: if the value is not a non-negative integer.
     """
-    value = _get("SESSIONLIB_EMULATED_GPUS", environ)
-    if value is None or not value.strip():
-        return 0
-    try:
-        count = int(value)
-    except ValueError:
-        count = -1
-    if count < 0:
-        raise ValueError(f"SESSIONLIB_EMULATED_GPUS must be a non-negative integer, not "
-                         f"{value!r}")
-    return count
+    return _count("SESSIONLIB_EMULATED_GPUS", environ, 0, 0)
+
+
+def emulated_gpu_cores(environ=None):
+    """The cores each emulated GPU has as its own (``SESSIONLIB_EMULATED_GPU_CORES``).
+
+    An emulated GPU models one fixed accelerator: its kernels lease at most this many cores
+    from the core budget (``runtime/cores.py``). By default (unset or empty) the budget's
+    cores are divided among a session's GPUs, at least one each (`cores.gpu_cores`).
+
+    Args:
+      environ: the mapping to read instead of ``os.environ`` (tests).
+
+    Returns:
+      The variable's value, or None when it is unset or empty.
+
+    Raises:
+      ValueError: if the value is not a positive integer.
+    """
+    return _count("SESSIONLIB_EMULATED_GPU_CORES", environ, None, 1)

@@ -533,16 +533,18 @@ def _end_sends_at_hand_over(times, sends, handed_over):
             times[node, 3] = min(times[node, 3], max(moment, times[node, 1]))
 
 
-def _trace_reply(executor, times, outputs, annotations=None, function_trace=None):
+def _trace_reply(executor, times, outputs, annotations=None, function_trace=None,
+                 clock=time.monotonic_ns):
     """A traced run's per-node record as plain values for the client.
 
     Timestamps are moved to CLOCK_MONOTONIC nanoseconds (``time.monotonic_ns``), which is
-    system-wide on Linux, so the client can put every device's nodes on one time line. The
+    system-wide on Linux, so the client can put every device's nodes on one time line (a
+    device on another host passes ``clock=time.time_ns``: epoch nanoseconds). The
     thread is identified by this process's pid and the lane thread's native id. The sixth
     item holds what the function ops (``If``, ``While``) noted and ran: ``(annotations,
     names, labels, times, outputs)`` of the function rows (``runtime/function_trace.py``).
     """
-    offset = time.monotonic_ns() - executor.trace_clock_ns()
+    offset = clock() - executor.trace_clock_ns()
     thread = threading.current_thread()
     functions = None
     if annotations or (function_trace is not None and function_trace.names):
@@ -575,7 +577,8 @@ def worker_main(conn, index, threads, lane_block_name, rendezvous_name, budget=N
       lane_block_name, rendezvous_name: the client's shared-memory segments.
       budget: for a budgeted worker, ``(segment name, slot, static threads, core cap)``: the
         client's core budget, this worker's slot in it (-1: none free, use the static
-        threads), and the most threads one kernel may lease (0: every core).
+        threads), and the most threads one lease may get (an emulated GPU's share of the
+        cores, ``cores.gpu_cores``; 0: no cap but the budget's).
     """
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     _watch_parent_death()
@@ -585,11 +588,14 @@ def worker_main(conn, index, threads, lane_block_name, rendezvous_name, budget=N
         if slot >= 0:
             from sessionlib.runtime import cores
 
-            join = (name, slot)
-            # The cap (an emulated GPU's share, or every core); leases decide the count.
-            threads = core_cap or cores.machine_cores()
+            join = (name, slot, core_cap)
+            # Kernels ask for every core; the budget decides the count, and caps an
+            # emulated GPU's leases at its share (`core_cap`). Kernels that split their work
+            # by this count (a fused reduction's parts) then add in the same order on a GPU
+            # as on a CPU device.
+            threads = cores.machine_cores()
         else:
-            threads = static
+            threads = min(static, core_cap) if core_cap else static
     for variable in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
         os.environ[variable] = str(1 if join else threads)
     limit_blas_threads(1 if join else threads)

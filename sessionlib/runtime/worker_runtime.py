@@ -50,7 +50,7 @@ from sessionlib.runtime import (channel, context, devices, failures, function_tr
                                 partition, shm, tracing)
 from sessionlib.runtime.interface import fetched_value
 
-__all__ = ["WorkerRuntime", "WorkerStep"]
+__all__ = ["WorkerRuntime", "WorkerStep", "fill_trace"]
 
 _GRACE_S = 1.0     # how long the other partitions may take to stop after one failed
 # How long after the run's deadline a device that has not answered is given up on. A worker
@@ -85,8 +85,8 @@ class WorkerRuntime(interface.Runtime):
         self.pool = devices.pool()
         wanted = [devices.type_and_index(name) for name in self.device_names]
         gpus = sum(1 for device_type, _ in wanted if device_type == "GPU")
-        # Each emulated GPU leases at most its share of the cores (see devices.workers_for).
-        gpu_cap = max(1, devices.cores.machine_cores() // gpus) if gpus else 0
+        # Each emulated GPU has a fixed share of the cores (runtime/cores.py says why).
+        gpu_cap = devices.cores.gpu_cores(gpus)
         self.workers = self.pool.workers_for(wanted, threads, gpu_cap)
         self.worker_of = dict(zip(self.device_names, self.workers))
         self.closed = False
@@ -98,6 +98,11 @@ class WorkerRuntime(interface.Runtime):
 
     def _device_pids(self):
         return [worker.pid for worker in self.workers]
+
+    def _device_cores(self):
+        # A GPU worker's cap (budgeted) or its fixed threads; CPU workers share the budget.
+        return [(worker.core_cap or worker.threads or None) if worker.device_type == "GPU"
+                else None for worker in self.workers]
 
     def configure_memory(self, limits):
         for name, limit in zip(self.device_names, limits):
@@ -632,25 +637,36 @@ class WorkerStep(interface.Step):
         return values, traces
 
     def _fill_trace(self, trace, traces):
-        """Fills `trace.run_metadata` after a successful run: one `DeviceStepStats` per device
-        that ran something (`_Send`/`_Recv` nodes included) from the workers' records (their
-        times are CLOCK_MONOTONIC, comparable across processes), and each device's partition
-        as a `GraphDef`, with its send/recv nodes."""
-        run_metadata = trace.run_metadata
-        run_metadata.Clear()
-        if trace.step_stats:
-            epoch_offset_ns = time.time_ns() - time.monotonic_ns()
-            for part, (pid, thread_id, thread_name, times, outputs, functions) in traces or ():
-                times = np.frombuffer(times, dtype=np.int64).reshape(
-                    -1, tracing.MEMORY_COLUMNS)
-                rows = (part.plan.plan.names, self.parted.timeline_labels(part.device), times,
-                        outputs)
-                if functions is not None:   # what its If/While ops noted and ran
-                    rows = function_trace.rows_of_reply(*rows, functions)
-                tracing.add_device_stats(
-                    run_metadata.step_stats, part.device, *rows,
-                    epoch_offset_ns, pid, f"worker pid {pid} ({thread_name}, tid {thread_id})")
-        if trace.partition_graphs:
-            for part in self.parts:
-                run_metadata.partition_graphs.add().CopyFrom(
-                    self.parted.partition_graph(part.device))
+        """Fills `trace.run_metadata` after a successful run (`fill_trace`; the workers'
+        times are CLOCK_MONOTONIC, comparable across processes)."""
+        fill_trace(trace, self, traces, time.time_ns() - time.monotonic_ns())
+
+
+def fill_trace(trace, step, traces, epoch_offset_ns, process="worker"):
+    """Fills `trace.run_metadata` after a successful run of a partitioned step: one
+    `DeviceStepStats` per device that ran something (`_Send`/`_Recv` nodes included) from the
+    devices' trace records (``worker._trace_reply``), and each device's partition as a
+    `GraphDef`, with its send/recv nodes.
+
+    Args:
+      step: the step (its ``parts``, each with ``plan`` and ``device``, and ``parted``).
+      traces: ``[(part, trace record)]`` in device order, or None.
+      epoch_offset_ns: added to the records' times to give epoch nanoseconds.
+      process: what runs a device, for the thread names (``"worker pid 42 (...)"``).
+    """
+    run_metadata = trace.run_metadata
+    run_metadata.Clear()
+    if trace.step_stats:
+        for part, (pid, thread_id, thread_name, times, outputs, functions) in traces or ():
+            times = np.frombuffer(times, dtype=np.int64).reshape(-1, tracing.MEMORY_COLUMNS)
+            rows = (part.plan.plan.names, step.parted.timeline_labels(part.device), times,
+                    outputs)
+            if functions is not None:   # what its If/While ops noted and ran
+                rows = function_trace.rows_of_reply(*rows, functions)
+            tracing.add_device_stats(
+                run_metadata.step_stats, part.device, *rows, epoch_offset_ns, pid,
+                f"{process} pid {pid} ({thread_name}, tid {thread_id})")
+    if trace.partition_graphs:
+        for part in step.parts:
+            run_metadata.partition_graphs.add().CopyFrom(
+                step.parted.partition_graph(part.device))
