@@ -207,7 +207,8 @@ def connect(target, timeout_s=DEFAULT_CONNECT_TIMEOUT_S):
             ray.init(address="local", include_dashboard=False, num_cpus=os.cpu_count(),
                      logging_level=logging.ERROR, log_to_driver=False)
         else:
-            _use_token_if_available()
+            if is_client_address(address):
+                _use_token_if_available()
             _init_within(ray, address, timeout_s, target)
         _connected = address
     return ray
@@ -249,7 +250,10 @@ def _use_token_if_available():
     (``~/.ray/auth_token`` or ``RAY_AUTH_TOKEN``) and ``RAY_AUTH_MODE`` is unset, as Ray's
     ``ray start`` does: a cluster started so refuses clients without the token, and
     ``ray.init`` does not turn it on for a Ray Client address (the connection would time out
-    instead). A Ray without token authentication skips this."""
+    instead). Only for Ray Client addresses: ``ray.init`` of a cluster's own address follows
+    that cluster's setting, and turning the mode on in a driver whose cluster runs without it
+    makes the other nodes' requests for the driver's objects fail (OwnerDiedError). A Ray
+    without token authentication skips this."""
     try:
         from ray._private.authentication import authentication_token_setup as token_setup
     except ImportError:
