@@ -841,6 +841,17 @@ cdef Py_ssize_t _period(cnp.ndarray x, const cnp.npy_intp* shape, int ndim) noex
     return size
 
 
+cdef bint _has_shape(cnp.ndarray x, const cnp.npy_intp* shape, int ndim) noexcept:
+    """Whether `x` has exactly the output's shape (no broadcasting)."""
+    cdef int axis
+    if cnp.PyArray_NDIM(x) != ndim:
+        return False
+    for axis in range(ndim):
+        if cnp.PyArray_DIMS(x)[axis] != shape[axis]:
+            return False
+    return True
+
+
 cdef object _trailing_reduction(object axes, int ndim, const cnp.npy_intp* shape):
     """(outer, inner) when `axes` are exactly the last len(axes) axes of the shape, else None
     (other axes, or invalid ones: the numpy path then reduces, or raises TF's error)."""
@@ -1029,7 +1040,13 @@ cdef tuple _fused(ctx, tuple inputs, dict attrs, bint materialise):
         x = <cnp.ndarray>keep[k]
         period = _period(x, shape, ndim) if run.size else 1
         if period == 0:
-            x = np.ascontiguousarray(np.broadcast_to(x, tuple([shape[a] for a in range(ndim)])))
+            if _has_shape(x, shape, ndim):
+                # A strided view of the full shape (a Split's piece): one copy, without
+                # broadcast_to's per-call cost (an LSTM cell reads four per loop iteration).
+                x = np.ascontiguousarray(x)
+            else:
+                x = np.ascontiguousarray(
+                    np.broadcast_to(x, tuple([shape[a] for a in range(ndim)])))
             keep[k] = x
             period = run.size
         run.data[k] = <const char*>cnp.PyArray_DATA(x)
