@@ -19,8 +19,8 @@ fully defined, as in TF, and InvalidArgumentError otherwise.
 Element shapes are TF's partial shapes: None for an unknown rank, else a tuple with -1 for an
 unknown dimension. Errors are InvalidArgumentError in TF's words. Each reference kernel moves
 pointers, or is one ``np.stack``/``np.concatenate``; the ops a loop runs every iteration
-(push, pop, get, set in Cython; reserve) also have lean fast kernels for the common case, which hand
-anything else to the reference kernel (see "fast kernels" below).
+(push, pop, get, set, reserve) also have lean fast kernels for the common case, the first four
+in Cython, which hand anything else to the reference kernel (see "fast kernels" below).
 
 `TensorList` also answers the two generic ops TF runs on variants: ``ZerosLike`` (a list of
 zeros of the same structure: the gradient that a list output which got none counts as) and
