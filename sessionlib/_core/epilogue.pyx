@@ -133,13 +133,13 @@ cdef inline void _activate(real_t* d, Py_ssize_t n, int activation, real_t alpha
                 for i in range(n):
                     v = d[i]
                     e = sl_expf_fast(-cmath.fabsf(v))
-                    t = 1 / (1 + e)
+                    t = <float>1 / (<float>1 + e)     # float32 constants: as in fused.pyx
                     d[i] = t if v >= 0 else e * t
             else:
                 for i in range(n):
                     v = d[i]
                     e = expf(-cmath.fabsf(v))
-                    t = 1 / (1 + e)
+                    t = <float>1 / (<float>1 + e)
                     d[i] = t if v >= 0 else e * t
         else:
             for i in range(n):

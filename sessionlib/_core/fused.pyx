@@ -351,16 +351,18 @@ cdef void _apply_float32(int op, float32_t* d, const float32_t* a, const float32
     elif op == ew.K_SIGMOID:
         # exp of a non-positive number never overflows; the limits come out exactly 0 and 1.
         # e / (1 + e) is e times the reciprocal already computed: one division per lane, since
-        # the vector loop evaluates both sides of the select.
+        # the vector loop evaluates both sides of the select. The constants are float32: a
+        # bare 1 is a C double here, which made the division double (half the lanes, and a
+        # slower divide: the loop ran at 0.9 ns an element instead of 0.5).
         if sl_expf_in_fast_range(a, n):
             for i in range(n):
                 e = sl_expf_fast(-cmath.fabsf(a[i]))
-                t = 1 / (1 + e)
+                t = <float32_t>1 / (<float32_t>1 + e)
                 d[i] = t if a[i] >= 0 else e * t
         else:
             for i in range(n):
                 e = expf(-cmath.fabsf(a[i]))
-                t = 1 / (1 + e)
+                t = <float32_t>1 / (<float32_t>1 + e)
                 d[i] = t if a[i] >= 0 else e * t
     elif op == ew.K_RECIPROCAL:
         for i in range(n):
