@@ -114,6 +114,13 @@ def test_cases_off_the_fast_path_give_the_reference_results_and_errors():
         assert str(got.value) == str(want.value)
 
 
+def test_reserve_builds_the_reference_list():
+    inputs = (_read_only(np.array([2, 3], np.int32)), _read_only(np.int32(4)))
+    fast, reference = _both("TensorListReserve", inputs)
+    _same_list(fast[0], reference[0])
+    assert fast[0][()].items() == [None] * 4
+
+
 def test_the_fast_kernels_are_the_compiled_ones():
     from sessionlib._core import tensor_list
 

@@ -23,7 +23,7 @@ import numpy as np
 
 cnp.import_array()
 
-__all__ = ["set_list_class", "push_back", "pop_back", "get_item", "set_item"]
+__all__ = ["set_list_class", "new_variant", "push_back", "pop_back", "get_item", "set_item"]
 
 cdef object _list_class = None
 cdef dict _fallbacks = {}
@@ -83,6 +83,13 @@ cdef inline object _new_list(object element_dtype, object element_shape, list it
     made._items = items
     made._length = length
     return made
+
+
+def new_variant(element_dtype, element_shape, list items, Py_ssize_t length,
+                max_num_elements):
+    """A variant tensor holding a new `TensorList` over `items` (its first `length`), built
+    without `TensorList.__init__`'s defaults (the other fast kernels' constructor)."""
+    return _variant(_new_list(element_dtype, element_shape, items, length, max_num_elements))
 
 
 cdef inline object _frozen(cnp.ndarray item):

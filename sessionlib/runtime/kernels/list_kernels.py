@@ -563,16 +563,6 @@ _tensor_list_core.set_list_class(TensorList, {
     "TensorListGetItem": _get_item_kernel, "TensorListSetItem": _set_item_kernel})
 
 
-def _fast_list(element_dtype, element_shape, items, length, max_num_elements):
-    made = TensorList.__new__(TensorList)
-    made.element_dtype = element_dtype
-    made.element_shape = element_shape
-    made.max_num_elements = max_num_elements
-    made._items = items
-    made._length = length
-    return made
-
-
 def _reserve_fast(ctx, inputs, attrs):
     element_shape_t, count_t = inputs
     if element_shape_t.ndim != 1 or count_t.ndim:
@@ -581,8 +571,8 @@ def _reserve_fast(ctx, inputs, attrs):
     count = int(count_t)
     if count < 0 or any(d < 0 for d in shape):
         return _reserve_kernel(ctx, inputs, attrs)
-    return (variant_value(_fast_list(attrs["element_dtype"], shape, [None] * count, count,
-                                     -1)),)
+    return (_tensor_list_core.new_variant(attrs["element_dtype"], shape, [None] * count, count,
+                                          -1),)
 
 
 register_kernel("EmptyTensorList", reference=_empty_tensor_list_kernel)
