@@ -21,11 +21,13 @@ def _fused_matmul(feeds, dtype):
         outs.append(graph.create_op("_FusedMatMul", [a, b, bias], {
             "fused_ops": fused_ops, "transpose_a": transpose_a, "transpose_b": transpose_b,
             "leakyrelu_alpha": 0.3}).outputs[0])
-    # 300 x 256 outputs: above the epilogue's parallel threshold.
-    a = feeds((300, 16), dtype, low=-1, high=1)
-    b = feeds((16, 256), dtype, low=-1, high=1)
-    bias = feeds((256,), dtype, low=-1, high=1)
-    for fused_ops in (("BiasAdd", "Relu"), ("BiasAdd", "Sigmoid")):
+    # Above the epilogue's parallel thresholds: 300 x 256 outputs for Sigmoid, 1100 x 1024 for
+    # the memory-bound Relu.
+    for rows, columns, fused_ops in ((300, 256, ("BiasAdd", "Sigmoid")),
+                                     (1100, 1024, ("BiasAdd", "Relu"))):
+        a = feeds((rows, 16), dtype, low=-1, high=1)
+        b = feeds((16, columns), dtype, low=-1, high=1)
+        bias = feeds((columns,), dtype, low=-1, high=1)
         outs.append(graph.create_op("_FusedMatMul", [a, b, bias],
                                     {"fused_ops": fused_ops}).outputs[0])
     return outs

@@ -80,3 +80,29 @@ def test_small_products_skip_the_cap(probe):
         before = core_cores.blas_capped_calls()
         assert sess.run(product, {a: np.ones((16, 16), np.float32)})[0, 0] == 16.0
     assert core_cores.blas_capped_calls() == before
+
+
+def test_a_contended_multi_thread_gemm_sends_the_next_ones_to_one_thread(probe, monkeypatch):
+    # Decided from recorded times, not measured ones: the times are handed in directly.
+    seen, get_threads = probe
+    monkeypatch.setattr(cores, "_fastest", {})
+    monkeypatch.setattr(cores, "_single_until", [0.0])
+    monkeypatch.setattr(cores, "CONTENDED_SECONDS", 600.0)
+    sess, a, product = _matmul_session(0)
+    with sess:
+        sess.run(product, {a: np.ones((256, 256), np.float32)})   # installs the BLAS hook
+        base = core_cores.blas_base()
+        if base <= 1:
+            pytest.skip("this process's OpenBLAS runs on one thread anyway")
+        work = 256.0 ** 3
+        cores._fastest.clear()
+        cores._note_multi_thread_time(work, 1e-3)       # the fastest of its size so far
+        cores._note_multi_thread_time(work, 1.5e-3)     # slower, within CONTENDED_RATIO
+        assert cores._single_until[0] == 0.0
+        cores._note_multi_thread_time(work, 3e-3)       # contended
+        assert cores._single_until[0] > 0.0
+        seen.clear()
+        result = sess.run(product, {a: np.ones((256, 256), np.float32)})
+    assert result[0, 0] == 256.0
+    assert seen == [1]                       # one thread while contended
+    assert get_threads() == base             # and the count given back after the call

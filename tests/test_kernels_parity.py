@@ -482,12 +482,13 @@ def test_cast_parity(ref, fast, source, target, layout):
 
 
 # Large inputs take the OpenMP path: blocks that split rows mid-way, odometer seeks, strided
-# rows, scalar rows. Each shape pair has > 64K output elements.
+# rows, scalar rows. Each shape pair has > 256K output elements (elementwise's
+# PARALLEL_THRESHOLD).
 LARGE_SHAPES = {
-    "flat": ((70001,), (70001,)),
-    "row_broadcast": ((1001, 97), (97,)),
-    "outer": ((331, 1), (1, 257)),
-    "scalar": ((), (66000,)),
+    "flat": ((270001,), (270001,)),
+    "row_broadcast": ((2801, 97), (97,)),
+    "outer": ((1031, 1), (1, 257)),
+    "scalar": ((), (264000,)),
 }
 
 
@@ -512,10 +513,10 @@ def test_large_parity_threaded(ref, fast, threads, kernel, dtype, shape):
 
 @pytest.mark.parametrize("kernel", ["floor_div", "floor_mod"])
 def test_large_threaded_division_by_zero_raises(fast, threads, kernel):
-    y = np.ones(200_000, np.int32)
+    y = np.ones(600_000, np.int32)
     y[-1] = 0  # in the last thread's block only
     with pytest.raises(errors.InvalidArgumentError, match="Integer division by zero"):
-        getattr(fast, kernel)(np.ones(200_000, np.int32), y)
+        getattr(fast, kernel)(np.ones(600_000, np.int32), y)
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64], ids=lambda d: np.dtype(d).name)
@@ -523,9 +524,10 @@ def test_large_threaded_division_by_zero_raises(fast, threads, kernel):
     "kernel", ["neg", "sqrt", "sigmoid", "relu", "logical_not", "exp", "log", "log1p", "sin",
                "cos", "tanh"])
 def test_large_unary_parity_threaded(ref, fast, threads, kernel, dtype):
-    # 120k elements: the transcendentals take the fused kernel's vector math (fused.unary).
+    # 270k elements: threaded loops; the transcendentals take the fused kernel's vector math
+    # (fused.unary).
     dtype = np.dtype(np.bool_) if kernel == "logical_not" else np.dtype(dtype)
-    x = sample(dtype, (300, 400), np.random.default_rng(5))
+    x = sample(dtype, (600, 450), np.random.default_rng(5))
     assert_same(getattr(fast, kernel)(x), getattr(ref, kernel)(x), kernel)
     assert_same(getattr(fast, kernel)(x.T), getattr(ref, kernel)(x.T), kernel)
     assert_same(fast.cast(x, np.float64), ref.cast(x, np.float64), "cast")

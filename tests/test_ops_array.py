@@ -178,6 +178,21 @@ def test_split(executor):
         tf.split(x, [1, 1], axis=1)
 
 
+def test_split_pieces_along_any_axis_and_of_empty_tensors(executor):
+    value = np.arange(2 * 6 * 4, dtype=np.float32).reshape(2, 6, 4)
+    x = tf.placeholder(tf.float32, [None, 6, 4])
+    parts = tf.split(x, 3, axis=-2) + tf.split(x, 2, axis=0)
+    sized = tf.split(x, [2, 0, -1], axis=1)
+    outs = run(parts + sized, {x: value})
+    for got, want in zip(outs, np.split(value, 3, axis=1) + np.split(value, 2, axis=0)
+                         + np.split(value, [2, 2], axis=1)):
+        np.testing.assert_array_equal(got, want)
+    assert [o.shape for o in outs[-3:]] == [(2, 2, 4), (2, 0, 4), (2, 4, 4)]
+    empty = run(tf.split(x, 2, axis=2) + tf.split(x, [0, -1], axis=0),
+                {x: np.zeros((0, 6, 4), np.float32)})
+    assert [e.shape for e in empty] == [(0, 6, 2), (0, 6, 2), (0, 6, 4), (0, 6, 4)]
+
+
 # ---- slicing --------------------------------------------------------------------------------
 
 def test_slice(executor):

@@ -97,7 +97,13 @@ __all__ = [
 ]
 
 # Above this many output elements a kernel splits its loop over threads (when it has several).
-cdef Py_ssize_t PARALLEL_THRESHOLD = 65536
+# These loops are memory-bound (an add: ~0.14 ns an element on one thread), and a parallel loop
+# first wakes a sleeping OpenMP thread (OMP_WAIT_POLICY=PASSIVE, _core/__init__.py): measured
+# in a session on a 2-core machine, with the thread asleep as it is between a step's kernels,
+# an add took 9.6 us on one thread and 22 us on two at 65536 elements, 37 and 53 us at 262144,
+# and broke even near 524288. A loop body's [156, 512] gradient accumulation (80K elements)
+# ran 2.5x slower in parallel.
+cdef Py_ssize_t PARALLEL_THRESHOLD = 262144
 # Above this many elements the GIL is released around the loop.
 cdef Py_ssize_t NOGIL_THRESHOLD = 8192
 

@@ -45,6 +45,10 @@ Policy.
   the GEMM into row blocks ourselves: OpenBLAS's own threading packs the shared operand once,
   and no BLAS is a dependency of the compiled core.
 
+* A multi-thread GEMM that ran `CONTENDED_RATIO` times slower than the fastest of its size
+  in this process (other processes held the cores its BLAS threads needed) makes this
+  process's GEMMs run on one thread for `CONTENDED_SECONDS`, then two are tried again.
+
 Why a shared word and not a static split: a static cores / devices split leaves half of a
 2-core machine idle whenever one device has the work (a 64 MB tensor made on CPU:0 and
 reduced on CPU:1 spends most of its step on one device at a time); TF's one shared pool uses
@@ -66,6 +70,7 @@ environment setting rather than an invented proto field.
 import ctypes
 import os
 import threading
+import time
 
 import numpy as np
 
@@ -249,6 +254,7 @@ def install_blas(base=None):
     Returns:
       Whether a BLAS library was found.
     """
+    global _blas_setter
     functions = _blas_functions()
     if functions is None:
         return False
@@ -257,21 +263,67 @@ def install_blas(base=None):
         base = getter()
     setter(int(base))
     _cores.set_blas_functions(ctypes.cast(setter, ctypes.c_void_p).value, int(base))
+    _blas_setter = setter
     return True
+
+
+_blas_setter = None   # OpenBLAS's set_num_threads (ctypes), once `install_blas` found it
+
+# Contention. OpenBLAS splits a GEMM between its threads up front, and the calling thread
+# waits for the others' shares. When other processes keep the cores busy, a helper thread
+# runs late and the call takes several times its quiet time: on a 2-core machine shared with
+# other jobs, an LSTM training step (84 GEMMs of 10M multiply-adds) took 30 ms with one BLAS
+# thread and 80-400 ms with two. So a multi-thread GEMM that runs CONTENDED_RATIO times slower
+# than the fastest of its size seen in this process (one thread would have been faster: 1.6x
+# the two-thread time on an idle machine) makes the GEMMs of this process run on one thread
+# for CONTENDED_SECONDS; then two are tried again.
+CONTENDED_RATIO = 2.0
+CONTENDED_SECONDS = 0.5
+_fastest = {}           # log2 of a GEMM's multiply-adds -> its fastest seconds per one
+_single_until = [0.0]   # time.monotonic() until which GEMMs run on one thread
 
 
 def blas_matmul(a, b, cap):
     """``np.matmul(a, b)`` for 2-D `a` and `b`, on as many BLAS threads as the budget lends
     (at most `cap`) when the product has `BLAS_PARALLEL_WORK` multiply-adds or more, and on
-    at most `cap` threads when `cap` is below the process's base count.
+    at most `cap` threads when `cap` is below the process's base count; on one thread for
+    `CONTENDED_SECONDS` after a multi-thread call ran contended (see the note above).
 
     Raises:
       As `np.matmul`.
     """
-    threads = _cores.blas_lease_threads(float(a.shape[0]) * a.shape[1] * b.shape[1], cap)
-    if not threads:
-        return np.matmul(a, b)
+    work = float(a.shape[0]) * a.shape[1] * b.shape[1]
+    if work < BLAS_PARALLEL_WORK or cap <= 1 or _blas_setter is None:
+        threads = _cores.blas_lease_threads(work, cap)
+        if not threads:
+            return np.matmul(a, b)
+        try:
+            return np.matmul(a, b)
+        finally:
+            _cores.blas_release_threads(threads)
+    start = time.monotonic()
+    if start < _single_until[0]:
+        _blas_setter(1)
+        try:
+            return np.matmul(a, b)
+        finally:
+            _blas_setter(_cores.blas_base())
+    threads = _cores.blas_lease_threads(work, cap)
     try:
-        return np.matmul(a, b)
+        product = np.matmul(a, b)
     finally:
-        _cores.blas_release_threads(threads)
+        if threads:
+            _cores.blas_release_threads(threads)
+    _note_multi_thread_time(work, time.monotonic() - start)
+    return product
+
+
+def _note_multi_thread_time(work, seconds):
+    """Records a multi-thread GEMM's time; a contended one starts a one-thread period."""
+    size = int(work).bit_length()
+    per_work = seconds / work
+    fastest = _fastest.get(size)
+    if fastest is None or per_work < fastest:
+        _fastest[size] = per_work
+    elif per_work > CONTENDED_RATIO * fastest:
+        _single_until[0] = time.monotonic() + CONTENDED_SECONDS

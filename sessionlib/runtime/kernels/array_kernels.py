@@ -142,12 +142,15 @@ def _concat_kernel(ctx, inputs, attrs):
         raise invalid_argument(f"ConcatOp : Expected concatenating dimensions in the range "
                                f"[{-rank_in}, {rank_in}), but got {axis}")
     axis %= rank_in
+    # Inside a loop body this runs once per iteration: compare the shapes with the concat
+    # axis cut out (tuple slices) rather than element by element.
+    first = values[0].shape
+    outer, inner = first[:axis], first[axis + 1:]
     for i, value in enumerate(values[1:], 1):
-        if value.ndim != rank_in or any(a != b for j, (a, b) in
-                                        enumerate(zip(value.shape, values[0].shape))
-                                        if j != axis):
+        shape = value.shape
+        if len(shape) != rank_in or shape[:axis] != outer or shape[axis + 1:] != inner:
             raise invalid_argument(f"ConcatOp : Dimension mismatch in input {i}: shape "
-                                   f"{list(values[0].shape)} vs. shape {list(value.shape)}")
+                                   f"{list(first)} vs. shape {list(shape)}")
     return (np.concatenate(values, axis=axis),)
 
 
@@ -192,7 +195,16 @@ def _split_kernel(ctx, inputs, attrs):
             f"Number of ways to split should evenly divide the split dimension, "
             f"but got split_dim {axis} (size = {value.shape[axis]}) and num_split "
             f"{num}")
-    return tuple(np.split(value, num, axis=axis))
+    size = value.shape[axis] // num
+    return _split_views(value, axis, [size * i for i in range(num + 1)])
+
+
+def _split_views(value, axis, bounds):
+    """The views value[..., bounds[i]:bounds[i + 1], ...] along `axis` (what np.split returns,
+    without its per-call overhead: an LSTM cell splits its gates once per loop iteration)."""
+    head = (slice(None),) * axis
+    return tuple(value[head + (slice(start, stop),)]
+                 for start, stop in zip(bounds[:-1], bounds[1:]))
 
 
 def _split_v_kernel(ctx, inputs, attrs):
@@ -219,8 +231,10 @@ def _split_v_kernel(ctx, inputs, attrs):
             f"exactly if fully specified, or be less than the size of the input "
             f"along split_dim if not fully specified.  Got: {known_total} vs. "
             f"{length}")
-    bounds = np.cumsum(sizes)[:-1]
-    return tuple(np.split(value, bounds, axis=axis))
+    bounds = [0]
+    for size in sizes:
+        bounds.append(bounds[-1] + size)
+    return _split_views(value, axis, bounds)
 
 
 def _slice_kernel(ctx, inputs, attrs):

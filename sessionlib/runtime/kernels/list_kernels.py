@@ -19,8 +19,8 @@ fully defined, as in TF, and InvalidArgumentError otherwise.
 Element shapes are TF's partial shapes: None for an unknown rank, else a tuple with -1 for an
 unknown dimension. Errors are InvalidArgumentError in TF's words. Each reference kernel moves
 pointers, or is one ``np.stack``/``np.concatenate``; the ops a loop runs every iteration
-(push, pop, get, set, reserve) also have lean fast kernels for the common case, which hand
-anything else to the reference kernel (see "fast kernels" below).
+(push, pop, get, set, reserve) also have lean fast kernels for the common case, the first four
+in Cython, which hand anything else to the reference kernel (see "fast kernels" below).
 
 `TensorList` also answers the two generic ops TF runs on variants: ``ZerosLike`` (a list of
 zeros of the same structure: the gradient that a list output which got none counts as) and
@@ -31,6 +31,7 @@ zeros of the same structure: the gradient that a list output which got none coun
 import numpy as np
 
 from sessionlib import dtypes, errors
+from sessionlib._core import tensor_list as _tensor_list_core
 from sessionlib.runtime.kernel_table import register_kernel
 
 __all__ = ["TensorList", "variant_value", "list_of"]
@@ -550,111 +551,16 @@ def _split_kernel(ctx, inputs, attrs):
 # ---- fast kernels ---------------------------------------------------------------------------
 #
 # A loop that writes a TensorArray and the accumulators of a loop's gradient run the pointer
-# moves below once per iteration per list (an LSTM's training step: ~500 a step), so their
-# fixed cost counts. Each fast kernel handles the common case (the list's dtype is the op's,
-# the item's shape is the list's fully known one, no element limit) with no checks beyond
-# those, no partial-shape parsing and no intermediate lists, and hands anything else to its
-# reference kernel, which raises TF's errors. Results are the same objects the reference
-# kernels build.
+# moves below once per iteration per list (an LSTM's training step: ~600 a step), so their
+# fixed cost counts. Push, pop, get and set are Cython (``_core/tensor_list.pyx``): each takes
+# the common case (the list's dtype is the op's, the item's shape is the list's fully known one,
+# no element limit) with no checks beyond those, and hands anything else to its reference
+# kernel, which raises TF's errors. Reserve runs once per loop and stays here. Results are the
+# same objects the reference kernels build.
 
-_new_list = TensorList.__new__
-
-
-def _fast_list(element_dtype, element_shape, items, length, max_num_elements):
-    made = _new_list(TensorList)
-    made.element_dtype = element_dtype
-    made.element_shape = element_shape
-    made.max_num_elements = max_num_elements
-    made._items = items
-    made._length = length
-    return made
-
-
-def _held(value):
-    """The TensorList a variant input holds, or None (the reference kernel then raises)."""
-    if type(value) is np.ndarray and value.ndim == 0:
-        held = value[()]
-        if type(held) is TensorList:
-            return held
-    return None
-
-
-def _variant(tensor_list):
-    value = np.empty((), dtype=object)
-    value[()] = tensor_list
-    return value
-
-
-def _valid_shape_input(value):
-    """Whether an ``element_shape`` input is one `shape_from_array` accepts (the reference
-    kernels parse it, and so reject a bad one, even where the element is set)."""
-    if value.ndim == 0:
-        return value == -1
-    return value.ndim == 1 and (not value.size or min(value.tolist()) >= -1)
-
-
-def _push_back_fast(ctx, inputs, attrs):
-    held = _held(inputs[0])
-    item = inputs[1]
-    if (held is None or held.element_dtype is not attrs["element_dtype"]
-            or held.max_num_elements != -1 or type(item) is not np.ndarray
-            or held.element_shape != item.shape):
-        return _push_back_kernel(ctx, inputs, attrs)
-    if item.flags.writeable:
-        item = item.view()
-        item.flags.writeable = False
-    items, length = held._items, held._length
-    if length == len(items):
-        items.append(item)     # as `TensorList.push_back`: a longer view of shared storage
-    else:
-        items = items[:length]
-        items.append(item)
-    return (_variant(_fast_list(held.element_dtype, held.element_shape, items, length + 1,
-                                -1)),)
-
-
-def _pop_back_fast(ctx, inputs, attrs):
-    held = _held(inputs[0])
-    if (held is None or held.element_dtype is not attrs["element_dtype"] or not held._length
-            or not _valid_shape_input(inputs[1])):
-        return _pop_back_kernel(ctx, inputs, attrs)
-    length = held._length - 1
-    item = held._items[length]
-    if item is None:
-        return _pop_back_kernel(ctx, inputs, attrs)
-    return (_variant(_fast_list(held.element_dtype, held.element_shape, held._items, length,
-                                held.max_num_elements)), item)
-
-
-def _get_item_fast(ctx, inputs, attrs):
-    held = _held(inputs[0])
-    index = inputs[1]
-    if (held is None or held.element_dtype is not attrs["element_dtype"] or index.ndim
-            or not _valid_shape_input(inputs[2])):
-        return _get_item_kernel(ctx, inputs, attrs)
-    index = int(index)
-    item = held._items[index] if 0 <= index < held._length else None
-    if item is None:
-        return _get_item_kernel(ctx, inputs, attrs)
-    return (item,)
-
-
-def _set_item_fast(ctx, inputs, attrs):
-    held = _held(inputs[0])
-    index, item = inputs[1], inputs[2]
-    if (held is None or held.element_dtype is not attrs["element_dtype"] or index.ndim
-            or type(item) is not np.ndarray or held.element_shape != item.shape):
-        return _set_item_kernel(ctx, inputs, attrs)
-    index = int(index)
-    if not 0 <= index < held._length:
-        return _set_item_kernel(ctx, inputs, attrs)
-    if item.flags.writeable:
-        item = item.view()
-        item.flags.writeable = False
-    items = held._items[:held._length]
-    items[index] = item
-    return (_variant(_fast_list(held.element_dtype, held.element_shape, items, len(items),
-                                held.max_num_elements)),)
+_tensor_list_core.set_list_class(TensorList, {
+    "TensorListPushBack": _push_back_kernel, "TensorListPopBack": _pop_back_kernel,
+    "TensorListGetItem": _get_item_kernel, "TensorListSetItem": _set_item_kernel})
 
 
 def _reserve_fast(ctx, inputs, attrs):
@@ -665,17 +571,22 @@ def _reserve_fast(ctx, inputs, attrs):
     count = int(count_t)
     if count < 0 or any(d < 0 for d in shape):
         return _reserve_kernel(ctx, inputs, attrs)
-    return (_variant(_fast_list(attrs["element_dtype"], shape, [None] * count, count, -1)),)
+    return (_tensor_list_core.new_variant(attrs["element_dtype"], shape, [None] * count, count,
+                                          -1),)
 
 
 register_kernel("EmptyTensorList", reference=_empty_tensor_list_kernel)
 register_kernel("TensorListReserve", reference=_reserve_kernel, fast=_reserve_fast)
-register_kernel("TensorListPushBack", reference=_push_back_kernel, fast=_push_back_fast)
-register_kernel("TensorListPopBack", reference=_pop_back_kernel, fast=_pop_back_fast)
+register_kernel("TensorListPushBack", reference=_push_back_kernel,
+                fast=_tensor_list_core.push_back)
+register_kernel("TensorListPopBack", reference=_pop_back_kernel,
+                fast=_tensor_list_core.pop_back)
 register_kernel("TensorListLength", reference=_length_kernel)
 register_kernel("TensorListElementShape", reference=_element_shape_kernel)
-register_kernel("TensorListGetItem", reference=_get_item_kernel, fast=_get_item_fast)
-register_kernel("TensorListSetItem", reference=_set_item_kernel, fast=_set_item_fast)
+register_kernel("TensorListGetItem", reference=_get_item_kernel,
+                fast=_tensor_list_core.get_item)
+register_kernel("TensorListSetItem", reference=_set_item_kernel,
+                fast=_tensor_list_core.set_item)
 register_kernel("TensorListResize", reference=_resize_kernel)
 register_kernel("TensorListStack", reference=_stack_kernel)
 register_kernel("TensorListGather", reference=_gather_kernel)
