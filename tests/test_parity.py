@@ -378,7 +378,13 @@ def _assert_same(reference, fast, dtype, context):
     assert reference.dtype == fast.dtype, context
     if reference.dtype.kind == "f":
         tolerance = 1e-3 if reference.dtype == np.float16 else 1e-6
-        np.testing.assert_allclose(fast, reference, rtol=tolerance, atol=tolerance,
+        # Rounding error scales with the operands, not with each result: an element of a
+        # reduction that cancels (a filter gradient's sum of terms near 16 coming to 0.06)
+        # keeps the absolute error of its largest neighbours, which differs between the
+        # kernels' and numpy's summation orders (and between numpy's releases).
+        finite = np.abs(reference[np.isfinite(reference)])
+        scale = max(1.0, float(finite.max())) if finite.size and reference.itemsize < 8 else 1.0
+        np.testing.assert_allclose(fast, reference, rtol=tolerance, atol=tolerance * scale,
                                    equal_nan=True, err_msg=context)
     else:
         np.testing.assert_array_equal(fast, reference, err_msg=context)

@@ -34,6 +34,16 @@ KIND_CASES = {
 TOLERANCE = {np.float32: dict(rtol=2e-5, atol=1e-6), np.float64: dict(rtol=1e-12, atol=1e-13)}
 
 
+def _tolerance(name, dtype):
+    """The tolerance of an optimizer's results: FTRL's variable is ``(sign(z) * l1 - z) /
+    quadratic`` and its linear slot adds ``g - sigma * var``, both of which cancel, so a
+    float32 ulp of an operand becomes an absolute error near 1e-6 (a float32 pow rounds
+    differently in the kernel and in numpy, by release)."""
+    if name.startswith("Ftrl") and dtype == np.float32:
+        return dict(rtol=2e-5, atol=1e-5)
+    return TOLERANCE[dtype]
+
+
 def _arrays(size, num_slots, dtype, seed):
     rng = np.random.RandomState(seed)
     var = rng.uniform(-1, 1, size).astype(dtype)
@@ -83,9 +93,9 @@ def test_sparse_parity(name, rows_shape, threads, dtype):
         training.apply_sparse(_kind(name), var_fast, slots_fast, grad, rows, inner, params,
                               flag, threads)
         ref.reference_sparse(_kind(name), var_ref, slots_ref, grad, rows, inner, params, flag)
-        np.testing.assert_allclose(var_fast, var_ref, **TOLERANCE[dtype])
+        np.testing.assert_allclose(var_fast, var_ref, **_tolerance(name, dtype))
         for slot, slot_ref in zip(slots_fast, slots_ref):
-            np.testing.assert_allclose(slot, slot_ref, **TOLERANCE[dtype])
+            np.testing.assert_allclose(slot, slot_ref, **_tolerance(name, dtype))
         untouched = np.setdiff1d(np.arange(num_rows), rows)
         np.testing.assert_array_equal(var_fast.reshape(num_rows, inner)[untouched],
                                       var.reshape(num_rows, inner)[untouched])
