@@ -10,7 +10,7 @@ from sessionlib.runtime import devices
 
 from _device_helpers import two_devices
 
-N = 1 << 20          # 4 MB of float32: above the arena hook's 1 MB threshold
+N = 1 << 20          # 4 MB of float32: far above the arena hook's threshold
 
 
 def _stats(sess, index):
@@ -43,6 +43,25 @@ def test_large_tensor_crosses_devices_in_place_and_stays_correct():
         # The first run copies and provisions a block; later runs allocate `made` in it.
         assert arena["hits"] - before >= 4
         assert any(size >= N * 4 for size, _, _ in arena["blocks"])
+
+
+def test_gradient_sized_tensor_crosses_devices_in_place():
+    """A 256 x 256 float32 tensor (256 KiB, a hidden layer's weight gradient) is allocated in
+    the arena and sent without a copy, as the multi-tower step's gradients are."""
+    base = (np.arange(256 * 256, dtype=np.float32) % 11).reshape(256, 256)
+    scale = tf.placeholder(tf.float32, shape=[])
+    with tf.device("/cpu:0"):
+        made = tf.multiply(tf.constant(base), scale, name="made_mid")
+    with tf.device("/cpu:1"):
+        total = tf.reduce_sum(made, name="total_mid")
+    with tf.Session(config=two_devices()) as sess:
+        before = _stats(sess, 0)["arena"]["hits"]
+        for step in range(6):
+            np.testing.assert_allclose(sess.run(total, {scale: float(step)}),
+                                       base.sum(dtype=np.float64) * step, rtol=1e-5)
+        arena = _stats(sess, 0)["arena"]
+        assert arena["hits"] - before >= 4
+        assert any(base.nbytes <= size < N * 4 for size, _, _ in arena["blocks"])
 
 
 def test_consumer_that_keeps_a_received_tensor_keeps_its_block():

@@ -76,6 +76,12 @@ _FIRST_LEASE_ENTRIES = 1 << 12  # leases in a process's first lease table
 _RING_HEADER = 64              # a lease table's release ring header (channel.RING_HEADER)
 _MAX_CACHED_FREE = 1 << 30     # free arena bytes kept for reuse before segments are dropped
 _MAX_ZERO_COPY_BYTES = 1 << 30  # zero-copy blocks (kernel outputs allocated in the arena)
+# The smallest kernel output the arena hook allocates in a zero-copy block, and so the smallest
+# array a `_Send` or a fetch publishes in place. Copying 128 KiB costs about as much as the
+# pin and lease of publishing in place; above it a copy is pure loss: a two-tower MLP sends
+# gradients of 256 KiB and 784 KiB per step, which at the old 1 MiB floor were all copied
+# (on the producer's critical path, before the consumer could start averaging).
+ZERO_COPY_MIN_BYTES = 128 << 10
 
 _live_lock = threading.Lock()
 _live_names = set()            # names this process created and has not unlinked yet
@@ -397,9 +403,18 @@ def _size_class(nbytes):
 
 
 def _shmalloc():
-    from sessionlib._core import shmalloc
+    """The arena hook's module, its threshold set to `ZERO_COPY_MIN_BYTES` on first use."""
+    global _SHMALLOC
+    if _SHMALLOC is None:
+        from sessionlib._core import shmalloc
 
-    return shmalloc
+        shmalloc.set_threshold(ZERO_COPY_MIN_BYTES)
+        _SHMALLOC = shmalloc
+    return _SHMALLOC
+
+
+_SHMALLOC = None
+arena_hook = _shmalloc   # for the worker, which wraps kernels in `ArenaKernel`
 
 
 # Zero-copy segments of closed stores stay mapped until exit: numpy arrays allocated in them
@@ -770,7 +785,7 @@ class TensorStore:
             self.reclaim()
         if array.nbytes <= inline_limit:
             return ("i", _dtype_str(dtype), array.shape, array.tobytes())
-        if (in_place and array.nbytes >= _LARGE_BYTES
+        if (in_place and array.nbytes >= ZERO_COPY_MIN_BYTES
                 and (array.flags.writeable or not hand_over)):
             descriptor = self._publish_in_place(array, consumers)
             if descriptor is not None:

@@ -492,8 +492,10 @@ def _arena_kernels(plan, reference, shared_slots, handler=None):
     """The plan's kernels, those that produce `shared_slots` wrapped so that they allocate
     large outputs in this process's shared arena (``_core/shmalloc.pyx``): `_Send` then
     publishes them in place, and a fetch hands them to the client, instead of copying them."""
-    from sessionlib._core import shmalloc
+    from sessionlib.runtime import shm
     from sessionlib.runtime.plan import bind_kernels
+
+    shmalloc = shm.arena_hook()   # (which sets the size from which outputs go to the arena)
 
     kernels = bind_kernels(plan, reference)
     producer = {}
