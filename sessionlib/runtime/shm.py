@@ -803,6 +803,34 @@ class TensorStore:
         return ("a", block.segment.name, block.offset, array.nbytes, _dtype_str(dtype),
                 array.shape, table.segment.name, index)
 
+    @property
+    def outstanding_leases(self):
+        """How many published tensors consumers have not released yet (diagnostics)."""
+        return len(self._outstanding)
+
+    def add_reader(self, descriptor):
+        """One more consumer for `descriptor`, published here with a reserved consumer
+        (``publish(..., consumers=2)``, one of them the caller's reservation, which keeps the
+        lease from being released meanwhile): the same bytes go to another reader without a
+        second copy. The caller still drops its reservation with `drop_reservation`."""
+        if descriptor[0] == "a":
+            table = self._table_of[descriptor[6]]
+            table.region.add(4 * descriptor[7], 1)
+        elif descriptor[0] == "S":
+            self.add_reader(descriptor[2])
+
+    def drop_reservation(self, descriptor):
+        """Gives up the reserved consumer of `descriptor` (see `add_reader`): the block is
+        reclaimed once its readers are done, or now when they all are."""
+        if descriptor[0] == "a":
+            table = self._table_of[descriptor[6]]
+            if table.region.add(4 * descriptor[7], 0xFFFFFFFF) == 0:
+                # The readers released it before: nobody pushed it onto the release ring.
+                with self._lock:
+                    self._cancelled.append(table.first + descriptor[7])
+        elif descriptor[0] == "S":
+            self.drop_reservation(descriptor[2])
+
     def cancel(self, descriptor):
         """Takes back a published descriptor that will never be opened."""
         if descriptor[0] == "a":
