@@ -493,11 +493,17 @@ def _shared_slots(plan, nodes, feed_slots, fetch_slots):
 class RunRendezvous:
     """The `ctx.rendezvous` of one partition run: sends and receives on the run's slots.
 
+    Sends of the same read-only memory in one run (a variable read by several towers) share
+    one shared-memory copy (`_send_snapshot`).
+
     Args:
       block: the client's `channel.Rendezvous` (mapped in this process).
       store: this process's `TensorStore`.
       run_slots, generation: which run.
       check: raises on cancellation or deadline (called between wait slices).
+      account: the device's memory account (charged for received views).
+      sends: how many _Send nodes the partition runs (after its last one, the shared
+        snapshots are let go).
     """
 
     __slots__ = ("block", "store", "run_slots", "generation", "check", "handed_over",

@@ -22,6 +22,9 @@ Design.
   it when its last numpy view dies (``SharedBlock`` in ``sessionlib._core.channel``), and the
   producer recycles released blocks lazily (`reclaim`). Consumers see read-only views unless
   the producer handed the tensor over for good.
+  A lease word counts readers: `publish(..., consumers=n)` is opened by n, and a producer
+  that sends one array to several devices adds readers to one descriptor (`add_reader`)
+  while a reservation of its own keeps the lease held (`drop_reservation`).
 * Reclaiming costs O(1) per released lease, however many results the user still holds: the
   view that zeroes a lease word also pushes the lease onto a *release ring* behind the words
   (`_LeaseTable`), which the producer drains, instead of scanning every outstanding word
