@@ -10,7 +10,7 @@ from sessionlib.runtime import devices
 
 from _device_helpers import two_devices
 
-N = 1 << 20          # 4 MB of float32: above the arena hook's 1 MB threshold
+N = 1 << 20          # 4 MB of float32: far above the arena hook's threshold
 
 
 def _stats(sess, index):
@@ -43,6 +43,25 @@ def test_large_tensor_crosses_devices_in_place_and_stays_correct():
         # The first run copies and provisions a block; later runs allocate `made` in it.
         assert arena["hits"] - before >= 4
         assert any(size >= N * 4 for size, _, _ in arena["blocks"])
+
+
+def test_gradient_sized_tensor_crosses_devices_in_place():
+    """A 256 x 256 float32 tensor (256 KiB, a hidden layer's weight gradient) is allocated in
+    the arena and sent without a copy, as the multi-tower step's gradients are."""
+    base = (np.arange(256 * 256, dtype=np.float32) % 11).reshape(256, 256)
+    scale = tf.placeholder(tf.float32, shape=[])
+    with tf.device("/cpu:0"):
+        made = tf.multiply(tf.constant(base), scale, name="made_mid")
+    with tf.device("/cpu:1"):
+        total = tf.reduce_sum(made, name="total_mid")
+    with tf.Session(config=two_devices()) as sess:
+        before = _stats(sess, 0)["arena"]["hits"]
+        for step in range(6):
+            np.testing.assert_allclose(sess.run(total, {scale: float(step)}),
+                                       base.sum(dtype=np.float64) * step, rtol=1e-5)
+        arena = _stats(sess, 0)["arena"]
+        assert arena["hits"] - before >= 4
+        assert any(base.nbytes <= size < N * 4 for size, _, _ in arena["blocks"])
 
 
 def test_consumer_that_keeps_a_received_tensor_keeps_its_block():
@@ -200,3 +219,73 @@ def test_a_fetched_value_another_device_keeps_is_copied():
             fetched[:] = -1
         for step in range(1, 4):
             np.testing.assert_array_equal(sess.run(dequeued), base * step)
+
+
+def _three_devices():
+    return tf.ConfigProto(device_count={"CPU": 3})
+
+
+def test_variable_read_by_two_devices_is_sent_once_and_keeps_snapshot_semantics():
+    """Two reads of one variable in a run, sent to two devices, share one shared-memory
+    copy; a read after an update in the same run still sees the update."""
+    start = np.arange(64 * 64, dtype=np.float32).reshape(64, 64)   # 16 KiB
+    with tf.device("/cpu:0"):
+        var = tf.Variable(start, name="shared_weights")
+        first = var.read_value()
+        second = var.read_value()
+        with tf.control_dependencies([first, second]):
+            bumped = var.assign_add(np.ones_like(start))
+        with tf.control_dependencies([bumped]):
+            after = var.read_value()
+    with tf.device("/cpu:1"):
+        on_one = tf.reduce_sum(first * 1.0) + tf.reduce_sum(after * 0.0)
+        after_on_one = tf.reduce_sum(after * 1.0)
+    with tf.device("/cpu:2"):
+        on_two = tf.reduce_sum(second * 1.0)
+    with tf.Session(config=_three_devices()) as sess:
+        sess.run(var.initializer)
+        for step in range(5):
+            got = sess.run([on_one, on_two, after_on_one])
+            expected = start.sum(dtype=np.float64) + step * start.size
+            np.testing.assert_allclose(got, [expected, expected, expected + start.size],
+                                       rtol=1e-6)
+        np.testing.assert_array_equal(sess.run(var), start + 5)
+        # The copies given to the readers are released: the producer holds no lease for good.
+        leases = [_stats(sess, 0)["leases"]]
+        for _ in range(20):
+            sess.run([on_one, on_two, after_on_one])
+        leases.append(_stats(sess, 0)["leases"])
+        assert leases[1] <= max(leases[0], 8)
+
+
+def test_variable_sent_to_two_towers_each_step_trains_like_one_device():
+    """The multi-tower pattern: a variable read by two devices and updated after, each
+    step; the towers must see each step's value, never a stale or half-updated one."""
+    start = np.linspace(-1.0, 1.0, 128 * 64, dtype=np.float32).reshape(128, 64)
+    data = np.linspace(0.5, 1.5, 4 * 128, dtype=np.float32).reshape(4, 128)
+
+    def build(devices):
+        graph = tf.Graph()
+        with graph.as_default():
+            with tf.device("/cpu:0"):
+                weights = tf.Variable(start, name="w")
+            grads = []
+            for device in devices:
+                with tf.device(device):
+                    loss = tf.reduce_sum(tf.square(tf.matmul(tf.constant(data), weights)))
+                    grads.append(tf.gradients(loss, [weights])[0])
+            with tf.device("/cpu:0"):
+                train = tf.assign_sub(weights, 1e-4 * tf.add_n(grads))
+            init = tf.global_variables_initializer()
+        return graph, init, train, weights
+
+    results = []
+    for devices, config in ((("/cpu:1", "/cpu:2"), _three_devices()),
+                            (("/cpu:0", "/cpu:0"), tf.ConfigProto(device_count={"CPU": 1}))):
+        graph, init, train, weights = build(devices)
+        with tf.Session(graph=graph, config=config) as sess:
+            sess.run(init)
+            for _ in range(4):
+                sess.run(train)
+            results.append(sess.run(weights))
+    np.testing.assert_allclose(results[0], results[1], rtol=1e-5, atol=1e-6)

@@ -493,17 +493,23 @@ def _shared_slots(plan, nodes, feed_slots, fetch_slots):
 class RunRendezvous:
     """The `ctx.rendezvous` of one partition run: sends and receives on the run's slots.
 
+    Sends of the same read-only memory in one run (a variable read by several towers) share
+    one shared-memory copy (`_send_snapshot`).
+
     Args:
       block: the client's `channel.Rendezvous` (mapped in this process).
       store: this process's `TensorStore`.
       run_slots, generation: which run.
       check: raises on cancellation or deadline (called between wait slices).
+      account: the device's memory account (charged for received views).
+      sends: how many _Send nodes the partition runs (after its last one, the shared
+        snapshots are let go).
     """
 
     __slots__ = ("block", "store", "run_slots", "generation", "check", "handed_over",
-                 "account")
+                 "account", "snapshots", "sends_left")
 
-    def __init__(self, block, store, run_slots, generation, check, account=None):
+    def __init__(self, block, store, run_slots, generation, check, account=None, sends=0):
         self.block = block
         self.store = store
         self.run_slots = run_slots
@@ -515,20 +521,69 @@ class RunRendezvous:
         self.account = account
         # A traced run sets a dict: edge -> when its tensor was handed over (`trace_clock`).
         self.handed_over = None
+        # The read-only arrays this run sent (see `send`): key -> (array, descriptor), kept
+        # until the partition's last _Send (`sends` of them) ran, or the run ended.
+        self.snapshots = None
+        self.sends_left = sends
 
     def send(self, edge, value):
         if value is None:
             descriptor = ("c",)
+        elif (type(value) is np.ndarray and not value.flags.writeable
+                and value.nbytes >= _SHARED_SNAPSHOT_BYTES and not value.dtype.hasobject):
+            descriptor = self._send_snapshot(value)
         else:
             # In place when the producing kernel allocated `value` in the arena (the worker
             # wraps the kernels that feed a _Send): a large tensor crosses with no copy.
             descriptor = self.store.publish(value, inline_limit=256, in_place=True)
+        self.sends_left -= 1
+        if self.sends_left == 0 and self.snapshots:
+            # No later send can share them: let go of the arrays now, so that an update of
+            # a variable later in the run (the optimizer's) need not copy on write.
+            self.finish()
         payload = marshal.dumps(descriptor)
         if self.handed_over is not None:
             # Read before the receiver is woken: once it is, it may finish its _Recv before
             # this process runs again, and a _Send span ending after its _Recv would lie.
             self.handed_over[edge] = _trace_clock_ns()
         self.block.send(self.run_slots, edge, self.generation, payload)
+
+    def _send_snapshot(self, value):
+        """The descriptor of read-only `value`, shared with the earlier sends of this run
+        that sent the same memory: a variable read by several towers is copied to shared
+        memory once per run, not once per tower.
+
+        Why it is safe: the first send keeps `value` (a view of its owner) until the
+        partition's last send, so the owner's memory cannot change meanwhile: a variable's
+        update writes in place only when nobody else references its array (else it copies on
+        write, ``kernels/state_kernels.py``), and the owner cannot be freed and its address
+        reused.
+        Each descriptor is published with one reserved reader, which keeps its block leased
+        until `finish` gives the reservation up, so another reader can always be added.
+        (Holding the arrays until the run's end would make the optimizer's in-place update
+        of each sent variable, later in the same run, a copy on write.)
+        """
+        owner = value
+        while isinstance(owner.base, np.ndarray):
+            owner = owner.base
+        key = (id(owner), value.__array_interface__["data"][0], value.shape, value.strides,
+               value.dtype.str)
+        if self.snapshots is None:
+            self.snapshots = {}
+        sent = self.snapshots.get(key)
+        if sent is not None:
+            self.store.add_reader(sent[1])
+            return sent[1]
+        descriptor = self.store.publish(value, inline_limit=256, consumers=2, in_place=True)
+        self.snapshots[key] = (value, descriptor)
+        return descriptor
+
+    def finish(self):
+        """Ends the run's sends: drops the reservations of its shared snapshots."""
+        snapshots, self.snapshots = self.snapshots, None
+        if snapshots:
+            for _, descriptor in snapshots.values():
+                self.store.drop_reservation(descriptor)
 
     def recv(self, edge):
         payload = self.block.recv(self.run_slots, edge, self.generation, self.check)
@@ -544,6 +599,11 @@ class RunRendezvous:
                 raise refused(shape, dtype)
             hold_charged(self.account, value)
         return value
+
+
+# A read-only sent array from this size on is shared by the run's sends of the same memory
+# (`RunRendezvous._send_snapshot`); smaller ones travel inline or are cheap to copy.
+_SHARED_SNAPSHOT_BYTES = 4096
 
 
 def hold_charged(account, value):

@@ -22,6 +22,9 @@ Design.
   it when its last numpy view dies (``SharedBlock`` in ``sessionlib._core.channel``), and the
   producer recycles released blocks lazily (`reclaim`). Consumers see read-only views unless
   the producer handed the tensor over for good.
+  A lease word counts readers: `publish(..., consumers=n)` is opened by n, and a producer
+  that sends one array to several devices adds readers to one descriptor (`add_reader`)
+  while a reservation of its own keeps the lease held (`drop_reservation`).
 * Reclaiming costs O(1) per released lease, however many results the user still holds: the
   view that zeroes a lease word also pushes the lease onto a *release ring* behind the words
   (`_LeaseTable`), which the producer drains, instead of scanning every outstanding word
@@ -76,6 +79,12 @@ _FIRST_LEASE_ENTRIES = 1 << 12  # leases in a process's first lease table
 _RING_HEADER = 64              # a lease table's release ring header (channel.RING_HEADER)
 _MAX_CACHED_FREE = 1 << 30     # free arena bytes kept for reuse before segments are dropped
 _MAX_ZERO_COPY_BYTES = 1 << 30  # zero-copy blocks (kernel outputs allocated in the arena)
+# The smallest kernel output the arena hook allocates in a zero-copy block, and so the smallest
+# array a `_Send` or a fetch publishes in place. Copying 128 KiB costs about as much as the
+# pin and lease of publishing in place; above it a copy is pure loss: a two-tower MLP sends
+# gradients of 256 KiB and 784 KiB per step, which at the old 1 MiB floor were all copied
+# (on the producer's critical path, before the consumer could start averaging).
+ZERO_COPY_MIN_BYTES = 128 << 10
 
 _live_lock = threading.Lock()
 _live_names = set()            # names this process created and has not unlinked yet
@@ -397,9 +406,18 @@ def _size_class(nbytes):
 
 
 def _shmalloc():
-    from sessionlib._core import shmalloc
+    """The arena hook's module, its threshold set to `ZERO_COPY_MIN_BYTES` on first use."""
+    global _SHMALLOC
+    if _SHMALLOC is None:
+        from sessionlib._core import shmalloc
 
-    return shmalloc
+        shmalloc.set_threshold(ZERO_COPY_MIN_BYTES)
+        _SHMALLOC = shmalloc
+    return _SHMALLOC
+
+
+_SHMALLOC = None
+arena_hook = _shmalloc   # for the worker, which wraps kernels in `ArenaKernel`
 
 
 # Zero-copy segments of closed stores stay mapped until exit: numpy arrays allocated in them
@@ -770,7 +788,7 @@ class TensorStore:
             self.reclaim()
         if array.nbytes <= inline_limit:
             return ("i", _dtype_str(dtype), array.shape, array.tobytes())
-        if (in_place and array.nbytes >= _LARGE_BYTES
+        if (in_place and array.nbytes >= ZERO_COPY_MIN_BYTES
                 and (array.flags.writeable or not hand_over)):
             descriptor = self._publish_in_place(array, consumers)
             if descriptor is not None:
@@ -787,6 +805,34 @@ class TensorStore:
         np.copyto(target, array, casting="no")
         return ("a", block.segment.name, block.offset, array.nbytes, _dtype_str(dtype),
                 array.shape, table.segment.name, index)
+
+    @property
+    def outstanding_leases(self):
+        """How many published tensors consumers have not released yet (diagnostics)."""
+        return len(self._outstanding)
+
+    def add_reader(self, descriptor):
+        """One more consumer for `descriptor`, published here with a reserved consumer
+        (``publish(..., consumers=2)``, one of them the caller's reservation, which keeps the
+        lease from being released meanwhile): the same bytes go to another reader without a
+        second copy. The caller still drops its reservation with `drop_reservation`."""
+        if descriptor[0] == "a":
+            table = self._table_of[descriptor[6]]
+            table.region.add(4 * descriptor[7], 1)
+        elif descriptor[0] == "S":
+            self.add_reader(descriptor[2])
+
+    def drop_reservation(self, descriptor):
+        """Gives up the reserved consumer of `descriptor` (see `add_reader`): the block is
+        reclaimed once its readers are done, or now when they all are."""
+        if descriptor[0] == "a":
+            table = self._table_of[descriptor[6]]
+            if table.region.add(4 * descriptor[7], 0xFFFFFFFF) == 0:
+                # The readers released it before: nobody pushed it onto the release ring.
+                with self._lock:
+                    self._cancelled.append(table.first + descriptor[7])
+        elif descriptor[0] == "S":
+            self.drop_reservation(descriptor[2])
 
     def cancel(self, descriptor):
         """Takes back a published descriptor that will never be opened."""

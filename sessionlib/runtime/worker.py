@@ -327,6 +327,7 @@ class Worker:
                           "kernel_threads": elementwise.get_num_threads(),
                           "cores": cores.stats(),
                           "arena": shmalloc.stats(),
+                          "leases": self.store.outstanding_leases,
                           "waiting": sum(state.cancellation.waiting() for state in sessions)})
 
     def _on_shutdown(self):
@@ -425,7 +426,8 @@ class Worker:
             cancellation = ctx.cancellation
             check = channel.deadline_check(deadline, lambda: cancellation.cancelled)
             ctx.rendezvous = partition.RunRendezvous(self.rendezvous, store, run_slots,
-                                                     generation, check, state.memory)
+                                                     generation, check, state.memory,
+                                                     len(entry.sends))
         else:
             ctx.rendezvous = None
         times = None
@@ -471,6 +473,9 @@ class Worker:
             if run_slots:
                 self.rendezvous.abort(run_slots, generation, entry.num_edges)
             raise
+        finally:
+            if ctx.rendezvous is not None:
+                ctx.rendezvous.finish()   # (the reservations of the snapshots it sent)
         # A fetched array the step owns (writable) that lies in the arena goes to the client
         # where it is; anything else is copied (runtime/shm.py, `publish`).
         fetched = [(index, store.publish(slots[slot], in_place=True, hand_over=True))
@@ -492,8 +497,10 @@ def _arena_kernels(plan, reference, shared_slots, handler=None):
     """The plan's kernels, those that produce `shared_slots` wrapped so that they allocate
     large outputs in this process's shared arena (``_core/shmalloc.pyx``): `_Send` then
     publishes them in place, and a fetch hands them to the client, instead of copying them."""
-    from sessionlib._core import shmalloc
+    from sessionlib.runtime import shm
     from sessionlib.runtime.plan import bind_kernels
+
+    shmalloc = shm.arena_hook()   # (which sets the size from which outputs go to the arena)
 
     kernels = bind_kernels(plan, reference)
     producer = {}

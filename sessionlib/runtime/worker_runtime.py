@@ -300,6 +300,9 @@ class WorkerStep(interface.Step):
         for part in parts:
             for feed_index, _ in part.feeds:
                 self.feed_readers[feed_index] = self.feed_readers.get(feed_index, 0) + 1
+        # The order a run posts its parts in: those without feeds first, as they need no
+        # copy before their message (see `_post_and_gather`).
+        self.posting_order = sorted(parts, key=lambda part: bool(part.feeds))
         self.store = shm.store()
         # The latency case: one partition holds every fetch, in fetch order (see `_run_single`).
         if len(parts) == 1 and not self.num_edges and not self.fed_fetches:
@@ -341,7 +344,8 @@ class WorkerStep(interface.Step):
         Returns:
           ``[(part, reply or exception)]``.
         """
-        if not self.parts:
+        parts = self.posting_order
+        if not parts:
             return []
         pool = self.runtime.pool
         store = self.store
@@ -355,31 +359,38 @@ class WorkerStep(interface.Step):
         try:
             if run_slots:   # workers map the blocks of run slots added since their last run
                 blocks = len(pool.rendezvous.names)
-                for part in self.parts:
+                for part in parts:
                     if part.worker.rendezvous_known < blocks:
                         part.worker.attach_rendezvous(pool.rendezvous, ctx.deadline,
                                                       ctx.cancellation)
             # Every lane first: a run that cannot get one (deadline, cancellation) has then
             # published nothing that a partition would have to consume.
             try:
-                for part in self.parts:
+                for part in parts:
                     lanes.append(part.worker.acquire_lane(ctx.deadline, ctx.cancellation))
             except BaseException:
-                for part, lane in zip(self.parts, lanes):
+                for part, lane in zip(parts, lanes):
                     part.worker.release_lane(lane)
                 raise
-            for feed_index, readers in self.feed_readers.items():
-                published[feed_index] = store.publish(feed_values[feed_index],
-                                                      consumers=readers)
-            for part_index, (part, lane) in enumerate(zip(self.parts, lanes)):
-                feeds = [(slot, published[feed_index]) for feed_index, slot in part.feeds]
-                message = (self.key, run_slots, generation, ctx.step_id, ctx.deadline, feeds)
-                if want_stats:
-                    message += (1,)
+            feed_readers = self.feed_readers
+            for part_index, (part, lane) in enumerate(zip(parts, lanes)):
+                # Each part's feeds are published just before its message, not all before
+                # the first: a device without feeds (the variables' CPU:0 of a multi-tower
+                # step, whose sends the towers wait for) starts without waiting for the copies
+                # of the other devices' feeds, which then overlap its work.
                 try:
+                    for feed_index, _ in part.feeds:
+                        if feed_index not in published:
+                            published[feed_index] = store.publish(
+                                feed_values[feed_index], consumers=feed_readers[feed_index])
+                    feeds = [(slot, published[feed_index]) for feed_index, slot in part.feeds]
+                    message = (self.key, run_slots, generation, ctx.step_id, ctx.deadline,
+                               feeds)
+                    if want_stats:
+                        message += (1,)
                     lane.post_request(channel.encode(message, store, lane.capacity))
                 except BaseException:
-                    for unposted_part, unposted_lane in zip(self.parts[part_index:],
+                    for unposted_part, unposted_lane in zip(parts[part_index:],
                                                             lanes[part_index:]):
                         unposted_part.worker.release_lane(unposted_lane)
                     raise
@@ -467,9 +478,12 @@ class WorkerStep(interface.Step):
         gathered: cancels the posted parts (their lanes drain later) and takes back the
         feeds no worker will open."""
         store = self.store
-        if not posted:
-            for descriptor in published.values():
+        # The feeds that no posted part will open (all of them when none was posted).
+        opened = {feed_index for part, _ in posted for feed_index, _ in part.feeds}
+        for feed_index, descriptor in published.items():
+            if feed_index not in opened:
                 store.cancel(descriptor)
+        if not posted:
             return
         for part, lane in posted:
             lane.cancel()
