@@ -51,13 +51,14 @@ import threading
 import time
 
 from sessionlib import errors
-from sessionlib.runtime import channel, partition, shm
+from sessionlib.runtime import channel, partition, settings, shm
 
 __all__ = ["ENABLED", "LANES", "links_for", "forget_all", "run_step", "overdue", "serve",
            "serving", "client_stats", "actor_stats"]
 
-# SESSIONLIB_RAY_FAST_PATH=0 keeps every step on Ray (benchmarks compare the two paths).
-ENABLED = os.environ.get("SESSIONLIB_RAY_FAST_PATH", "1") != "0"
+# Read once per process: SESSIONLIB_RAY_FAST_PATH=0 keeps every step on Ray (benchmarks compare
+# the two paths).
+ENABLED = settings.ray_fast_path()
 LANES = 4              # steps of one client in flight on one device at once on this path
 _WAIT_SLICE_S = 0.05   # the longest wait between liveness, cancellation and deadline checks
 _GRACE_S = 1.0         # how long the other partitions may take to stop after one failed

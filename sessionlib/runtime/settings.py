@@ -18,7 +18,7 @@ import os
 
 __all__ = ["fusion_enabled", "executor_name", "start_method", "worker_processes",
            "malloc_tuning", "max_lanes", "DEFAULT_MAX_LANES", "emulated_gpus",
-           "emulated_gpu_cores"]
+           "emulated_gpu_cores", "ray_fast_path"]
 
 _OFF = ("0", "false", "off", "no")
 
@@ -126,6 +126,18 @@ def core_budget(environ=None):
       environ: the mapping to read instead of ``os.environ`` (tests).
     """
     return _get("SESSIONLIB_CORE_BUDGET", environ) != "0"
+
+
+def ray_fast_path(environ=None):
+    """Whether a Ray session serves the devices on the client's node through shared memory
+    (``SESSIONLIB_RAY_FAST_PATH``; default on; ``runtime/ray_fastpath.py``).
+
+    ``0`` keeps every step on Ray's own calls and object store (for comparisons).
+
+    Args:
+      environ: the mapping to read instead of ``os.environ`` (tests).
+    """
+    return _get("SESSIONLIB_RAY_FAST_PATH", environ) != "0"
 
 
 DEFAULT_MAX_LANES = 1024
