@@ -74,6 +74,26 @@ def test_steps_on_the_clients_node_run_through_lanes_and_shared_memory():
         assert _actor_stats(WORKER.format(1))["clients"] >= 1
 
 
+def test_a_variable_sent_every_step_leaves_no_lease_behind():
+    # A read-only tensor (a variable's read) is sent as a shared snapshot with a reservation
+    # of the sender's; a step that kept it would leave each step's block leased.
+    with tf.device(WORKER.format(0)):
+        weights = tf.Variable(np.linspace(0, 1, 1 << 16, dtype=np.float32), name="fast_w")
+    with tf.device(WORKER.format(1)):
+        total = tf.reduce_sum(weights.read_value() * 2.0)
+    with tf.Session(TARGET, config=devices(2)) as sess:
+        sess.run(weights.initializer)
+        sess.run(total)
+        leases = _actor_stats(WORKER.format(0))["leases"]
+        sends = _actor_stats(WORKER.format(0))["shm_sends"]
+        want = float(np.linspace(0, 1, 1 << 16).sum() * 2)
+        for _ in range(20):
+            assert sess.run(total) == pytest.approx(want, rel=1e-5)
+        stats = _actor_stats(WORKER.format(0))
+    assert stats["shm_sends"] == sends + 20       # through the rendezvous, not through Ray
+    assert stats["leases"] <= leases + 1          # (the last one may still be open)
+
+
 def test_with_the_same_node_path_off_steps_run_on_ray(monkeypatch):
     monkeypatch.setattr(ray_fastpath, "ENABLED", False)
     a, c, total = _cross_device_graph()

@@ -98,9 +98,10 @@ def serving():
 
 def actor_stats():
     """Counters of this actor process: ``lane_runs``, ``shm_sends`` (tensors it sent through
-    a rendezvous) and ``clients`` (the client processes it serves now)."""
+    a rendezvous), ``clients`` (the client processes it serves now) and ``leases`` (the
+    tensors it published that no reader has released yet)."""
     with _lock:
-        return dict(_actor_counts, clients=len(_served))
+        return dict(_actor_counts, clients=len(_served), leases=shm.store().outstanding_leases)
 
 
 # ---- client side -----------------------------------------------------------------------------
@@ -592,15 +593,25 @@ def _run(device, client, lane, store, lane_threads, key, run_id, step_id, time_l
         block.check_slots(run_slots, num_edges)
     opened = [(slot, store.open(descriptor)) for slot, descriptor in feeds]
 
+    made = []
+
     def rendezvous(entry, deadline, cancellation):
         if not run_slots:
             return None
         check = channel.deadline_check(deadline, lambda: cancellation.cancelled)
         # (A received tensor counts against this device's memory limit, as on Ray's path.)
-        return _CountingRendezvous(block, store, run_slots, generation, check, device.memory)
+        made.append(_CountingRendezvous(block, store, run_slots, generation, check,
+                                        device.memory))
+        return made[-1]
 
-    reply = device.run_step(key, run_id, step_id, time_left, opened, rendezvous,
-                            lambda: lane.cancelled() or client.gone())
+    try:
+        reply = device.run_step(key, run_id, step_id, time_left, opened, rendezvous,
+                                lambda: lane.cancelled() or client.gone())
+    finally:
+        # The reservations of the read-only tensors the run sent (`RunRendezvous.finish`):
+        # kept, each step's blocks would stay leased and the next step map new ones.
+        for sent in made:
+            sent.finish()
     del opened
     if reply[0] != "ok":
         if run_slots:
