@@ -87,6 +87,7 @@ def test_a_contended_multi_thread_gemm_sends_the_next_ones_to_one_thread(probe, 
     seen, get_threads = probe
     monkeypatch.setattr(cores, "_fastest", {})
     monkeypatch.setattr(cores, "_single_until", [0.0])
+    monkeypatch.setattr(cores, "_contended_in_a_row", [0])
     monkeypatch.setattr(cores, "CONTENDED_SECONDS", 600.0)
     sess, a, product = _matmul_session(0)
     with sess:
@@ -94,12 +95,20 @@ def test_a_contended_multi_thread_gemm_sends_the_next_ones_to_one_thread(probe, 
         base = core_cores.blas_base()
         if base <= 1:
             pytest.skip("this process's OpenBLAS runs on one thread anyway")
-        work = 256.0 ** 3
+        call = ((256, 256), (256, 256), True, True, 2)
+        other = ((128, 512), (512, 128), True, False, 2)     # the same size, another shape
         cores._fastest.clear()
-        cores._note_multi_thread_time(work, 1e-3)       # the fastest of its size so far
-        cores._note_multi_thread_time(work, 1.5e-3)     # slower, within CONTENDED_RATIO
+        cores._note_multi_thread_time(call, 1e-3)       # the fastest of this call so far
+        cores._note_multi_thread_time(call, 1.5e-3)     # slower, within CONTENDED_RATIO
+        cores._note_multi_thread_time(other, 2.5e-3)    # compared with its own fastest only
+        cores._note_multi_thread_time(other, 2.5e-3)
         assert cores._single_until[0] == 0.0
-        cores._note_multi_thread_time(work, 3e-3)       # contended
+        cores._note_multi_thread_time(call, 3e-3)       # contended, but once is a hiccup
+        cores._note_multi_thread_time(call, 1e-3)       # (and a quiet call ends the run)
+        for _ in range(cores.CONTENDED_CALLS - 1):
+            cores._note_multi_thread_time(call, 3e-3)
+        assert cores._single_until[0] == 0.0
+        cores._note_multi_thread_time(call, 3e-3)       # CONTENDED_CALLS in a row: contention
         assert cores._single_until[0] > 0.0
         seen.clear()
         result = sess.run(product, {a: np.ones((256, 256), np.float32)})

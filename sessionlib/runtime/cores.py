@@ -45,9 +45,10 @@ Policy.
   the GEMM into row blocks ourselves: OpenBLAS's own threading packs the shared operand once,
   and no BLAS is a dependency of the compiled core.
 
-* A multi-thread GEMM that ran `CONTENDED_RATIO` times slower than the fastest of its size
-  in this process (other processes held the cores its BLAS threads needed) makes this
-  process's GEMMs run on one thread for `CONTENDED_SECONDS`, then two are tried again.
+* `CONTENDED_CALLS` multi-thread GEMMs in a row that each ran `CONTENDED_RATIO` times slower
+  than the fastest of the same call in this process (other processes held the cores its BLAS
+  threads needed) make this process's GEMMs run on one thread for `CONTENDED_SECONDS`, then
+  two are tried again.
 
 Why a shared word and not a static split: a static cores / devices split leaves half of a
 2-core machine idle whenever one device has the work (a 64 MB tensor made on CPU:0 and
@@ -273,13 +274,20 @@ _blas_setter = None   # OpenBLAS's set_num_threads (ctypes), once `install_blas`
 # waits for the others' shares. When other processes keep the cores busy, a helper thread
 # runs late and the call takes several times its quiet time: on a 2-core machine shared with
 # other jobs, an LSTM training step (84 GEMMs of 10M multiply-adds) took 30 ms with one BLAS
-# thread and 80-400 ms with two. So a multi-thread GEMM that runs CONTENDED_RATIO times slower
-# than the fastest of its size seen in this process (one thread would have been faster: 1.6x
-# the two-thread time on an idle machine) makes the GEMMs of this process run on one thread
-# for CONTENDED_SECONDS; then two are tried again.
+# thread and 80-400 ms with two. So when CONTENDED_CALLS multi-thread GEMMs in a row each ran
+# CONTENDED_RATIO times slower than the fastest of the same call seen in this process (one
+# thread would have been faster: 1.6x the two-thread time on an idle machine), the GEMMs of
+# this process run on one thread for CONTENDED_SECONDS; then two are tried again.
+# "The same call" is the same shapes, layouts and thread count: GEMMs of one size but other
+# shapes differ by 2x on an idle machine (an LSTM's weight gradient against its forward
+# product), and a rule keyed by size alone sent an idle machine's LSTM step to one thread
+# half of the time (30 ms against 22.5). One slow call alone (a page fault, an interrupt) is
+# not contention either.
 CONTENDED_RATIO = 2.0
+CONTENDED_CALLS = 3
 CONTENDED_SECONDS = 0.5
-_fastest = {}           # log2 of a GEMM's multiply-adds -> its fastest seconds per one
+_fastest = {}           # (shapes, layouts, threads) of a GEMM -> its fastest seconds
+_contended_in_a_row = [0]
 _single_until = [0.0]   # time.monotonic() until which GEMMs run on one thread
 
 
@@ -314,16 +322,24 @@ def blas_matmul(a, b, cap):
     finally:
         if threads:
             _cores.blas_release_threads(threads)
-    _note_multi_thread_time(work, time.monotonic() - start)
+    # (The lease's answer: threads leased, minus a cap it set, or 0 for the base count.)
+    ran_on = threads if threads > 0 else -threads if threads < 0 else _cores.blas_base()
+    if ran_on > 1:
+        call = (a.shape, b.shape, a.flags.c_contiguous, b.flags.c_contiguous, ran_on)
+        _note_multi_thread_time(call, time.monotonic() - start)
     return product
 
 
-def _note_multi_thread_time(work, seconds):
-    """Records a multi-thread GEMM's time; a contended one starts a one-thread period."""
-    size = int(work).bit_length()
-    per_work = seconds / work
-    fastest = _fastest.get(size)
-    if fastest is None or per_work < fastest:
-        _fastest[size] = per_work
-    elif per_work > CONTENDED_RATIO * fastest:
+def _note_multi_thread_time(call, seconds):
+    """Records the time of a multi-thread GEMM `call` (its shapes, layouts and threads);
+    the `CONTENDED_CALLS`-th contended one in a row starts a one-thread period."""
+    fastest = _fastest.get(call)
+    if fastest is None or seconds < fastest:
+        _fastest[call] = seconds
+    if fastest is None or seconds <= CONTENDED_RATIO * fastest:
+        _contended_in_a_row[0] = 0
+        return
+    _contended_in_a_row[0] += 1
+    if _contended_in_a_row[0] >= CONTENDED_CALLS:
+        _contended_in_a_row[0] = 0
         _single_until[0] = time.monotonic() + CONTENDED_SECONDS
