@@ -1474,6 +1474,30 @@ def _tf_results(tf_python, names, backend="tf"):
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
+def _alternating_rounds(tf_python, names, rounds):
+    """Runs our figures and TF's in turn, `rounds` times, and prints per figure the median
+    of each side and every round's ours/TF, with the median ratio."""
+    ours_rounds, tf_rounds = [], []
+    for _ in range(rounds):
+        ours_rounds.append(run_all("sessionlib", names))
+        tf_rounds.append(_tf_results(tf_python, names))
+    print(f"{'figure':56} {'sessionlib':>10} {'TF':>10} {'ours/TF':>8}  rounds' ours/TF"
+          "  target")
+    for name in names:
+        description, target = FIGURES[name]
+        pairs = [(ours[name][0], theirs.get(name, [None])[0])
+                 for ours, theirs in zip(ours_rounds, tf_rounds)]
+        pairs = [(a, b) for a, b in pairs if a and b]
+        if not pairs:
+            print(f"{description:56} no round has both figures")
+            continue
+        ratios = [a / b for a, b in pairs]
+        print(f"{description:56} {_fmt(float(np.median([a for a, _ in pairs])))} "
+              f"{_fmt(float(np.median([b for _, b in pairs])))} "
+              f"{float(np.median(ratios)):8.2f}  "
+              f"{' '.join(f'{r:.2f}' for r in ratios)}  {target}")
+
+
 def _fmt(value):
     return "-" if value is None else f"{value:10.3f}"
 
@@ -1488,10 +1512,17 @@ def main():
     parser.add_argument("--tf-python", default=os.environ.get("SESSIONLIB_TF_PYTHON"),
                         help="a Python interpreter that has tensorflow, for the TF column")
     parser.add_argument("--only", default=",".join(BENCHMARKS))
+    parser.add_argument("--rounds", type=int, default=1,
+                        help="with --tf-python: alternate ours and TF this many times and "
+                        "print the medians and each round's ours/TF (a noisy machine's slow "
+                        "spells then fall on both sides, not on one of them)")
     parser.add_argument("--json", action="store_true", help="print results as JSON")
     args = parser.parse_args()
     REPEAT = args.repeat
     names = [n for n in args.only.split(",") if n]
+    if args.rounds > 1 and args.tf_python and not args.json:
+        _alternating_rounds(args.tf_python, names, args.rounds)
+        return
     results = run_all(args.backend, names)
     if args.json:
         print(json.dumps(results))
