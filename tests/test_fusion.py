@@ -2,7 +2,8 @@
 
 Which chains fuse and which values stay materialised; fused results equal the unfused ones on
 both executors for every dtype, with read-only inputs, broadcasting, blocks and threads; fused
-reductions; errors, traces, the off switches; and that feeds are read in place, never written.
+reductions; members read outside their chain as extra outputs; errors, traces, the off
+switches; and that feeds are read in place, never written.
 """
 
 import pickle
@@ -516,3 +517,143 @@ def test_fused_unary_runs_one_instruction_on_floats_only():
                                rtol=1e-14)
     with pytest.raises(TypeError, match="float array"):
         fused.unary("exp", np.arange(5))
+
+
+# ---- members read outside their chain: extra outputs ----------------------------------------
+# A member that ops outside any chain read too (an LSTM cell's gate activations, kept for the
+# gradient) joins the chain and comes out as an extra output (``exports``): results equal the
+# unfused ones on both executors, the compiled kernel and its numpy spec agree, outside readers
+# placed before the chain move after it, and a member whose reader leads back into the chain,
+# or whose shape is unknown, stays materialised.
+
+def _lstm_cell(gates, c):
+    """BasicLSTMCell's elementwise part; the activations are read outside too (Identity)."""
+    i, j, f, o = tf.split(gates, 4, axis=1)
+    sig_i, tanh_j, sig_f = tf.sigmoid(i), tf.tanh(j), tf.sigmoid(f + 1.0)
+    new_c = c * sig_f + sig_i * tanh_j
+    tanh_c, sig_o = tf.tanh(new_c), tf.sigmoid(o)
+    new_h = tanh_c * sig_o
+    kept = [tf.identity(t) for t in (sig_i, tanh_j, sig_f, tanh_c, sig_o)]
+    return new_h, kept
+
+
+def _feeds(rows, units, seed=0):
+    rng = np.random.default_rng(seed)
+    gates = rng.uniform(-4, 4, (rows, 4 * units)).astype(np.float32)
+    c = rng.uniform(-2, 2, (rows, units)).astype(np.float32)
+    for value in (gates, c):
+        value.setflags(write=False)
+    return gates, c
+
+
+def test_members_read_outside_the_chain_become_extra_outputs():
+    gates = tf.placeholder(tf.float32, [6, 20])
+    c = tf.placeholder(tf.float32, [6, 5])
+    new_h, kept = _lstm_cell(gates, c)
+    plan = _plan([new_h] + kept, [gates, c])
+    assert "Sigmoid" not in plan.op_types and "Tanh" not in plan.op_types
+    (attrs,) = _fused_nodes(plan)
+    assert len(attrs["exports"]) == 5
+    assert sorted(attrs["fused_types"]) == sorted(
+        ["Sigmoid", "Tanh", "AddV2", "Sigmoid", "Mul", "Mul", "AddV2", "Tanh", "Sigmoid",
+         "Mul"])
+    # An exported register is written once and never reused.
+    program = attrs["program"]
+    destinations = [program[k + 1] for k in range(0, len(program), 4)]
+    for register in attrs["exports"]:
+        assert destinations.count(attrs["num_inputs"] + register) == 1
+    assert fusion.describe(attrs)[-5:] == [
+        f"out{n} = r{register}" for n, register in enumerate(attrs["exports"], start=1)]
+
+
+# (6, 5): one block; (64, 300): many, threaded, and above the size from which a lone float32
+# Sigmoid or Tanh runs the fused kernel's own instruction (elementwise.pyx), so that the fused
+# chain's values are the unfused ones bit for bit there; below it they differ in the last bit.
+@pytest.mark.parametrize("rows, units", [(6, 5), (64, 300)])
+def test_exports_equal_the_unfused_values(executor, rows, units):
+    gates = tf.placeholder(tf.float32, [rows, 4 * units])
+    c = tf.placeholder(tf.float32, [rows, units])
+    new_h, kept = _lstm_cell(gates, c)
+    gates_value, c_value = _feeds(rows, units)
+    feeds = {gates: gates_value, c: c_value}
+    with tf.Session() as sess:
+        fused_result = sess.run([new_h] + kept, feeds)
+    with tf.Session(config=NO_FUSION) as sess:
+        plain_result = sess.run([new_h] + kept, feeds)
+    for actual, expected in zip(fused_result, plain_result):
+        assert actual.dtype == expected.dtype and actual.shape == expected.shape
+        if rows * units >= 1024 or executor == "reference":
+            np.testing.assert_array_equal(actual, expected)
+        else:
+            np.testing.assert_allclose(actual, expected, rtol=1e-6, atol=1e-7)
+
+
+@pytest.mark.parametrize("block", (1, 7, 256))
+@pytest.mark.parametrize("dtype", (np.float32, np.float64, np.int32))
+def test_the_kernel_and_its_numpy_spec_agree_on_exports(block_size, block, dtype):
+    op = fused.OPCODE_NAMES.index
+    # r0 = a * b (exported), r1 = neg(r0), r2 = r1 + b (exported), out = r2 * a
+    program = (op("mul"), 2, 0, 1, op("neg"), 3, 2, -1, op("add"), 4, 3, 1,
+               op("mul"), -1, 4, 0)
+    attrs = {"program": program, "num_inputs": 2, "num_registers": 3, "reduce": 0,
+             "reduce_src": -1, "reduce_axes": (), "keep_dims": False, "reduce_op": "",
+             "_name": "f", "exports": (0, 2)}
+    rng = np.random.default_rng(3)
+    a = rng.integers(-5, 5, (9, 13)).astype(dtype)
+    b = rng.integers(-5, 5, (13,)).astype(dtype)
+    block_size(block)
+    compiled = fused.fused_elementwise(None, (a, b), attrs)
+    spec = fusion.reference_kernel(None, (a, b), attrs)
+    assert len(compiled) == len(spec) == 3
+    for actual, expected in zip(compiled, spec):
+        assert actual.shape == (9, 13) and actual.dtype == dtype
+        np.testing.assert_array_equal(actual, expected)
+    np.testing.assert_array_equal(compiled[1], a * b)
+    empty = fused.fused_elementwise(None, (a[:0], b), attrs)
+    assert [value.shape for value in empty] == [(0, 13)] * 3
+
+
+@pytest.mark.parametrize("exports, reduce", [
+    ((1,), 0),       # register 1 is written twice
+    ((5,), 0),       # no such register
+    ((0, 0), 0),     # exported twice
+    ((0,), 1),       # with a reduction
+])
+def test_malformed_exports_are_rejected(exports, reduce):
+    op = fused.OPCODE_NAMES.index
+    program = (op("neg"), 1, 0, -1, op("neg"), 2, 1, -1, op("neg"), 2, 1, -1,
+               op("neg"), 1 if reduce else -1, 2, -1)
+    attrs = {"program": program, "num_inputs": 1, "num_registers": 2, "reduce": reduce,
+             "reduce_src": 1 if reduce else -1, "reduce_axes": (0,) if reduce else (),
+             "keep_dims": False, "reduce_op": "Sum", "_name": "f", "exports": exports}
+    with pytest.raises(ValueError, match="export"):
+        fused.fused_elementwise(None, (np.ones(4, np.float32),), attrs)
+
+
+def test_a_reader_leading_back_into_the_chain_keeps_the_member_out():
+    a = tf.placeholder(tf.float32, [4, 3])
+    t = tf.sigmoid(a)
+    u = tf.identity(t)
+    y = tf.exp(t) * u      # u reads t and feeds the chain that t would join
+    plan = _plan([y], [a])
+    assert "Sigmoid" in plan.op_types
+    assert all("exports" not in attrs for attrs in _fused_nodes(plan))
+    value = np.linspace(-2, 2, 12, dtype=np.float32).reshape(4, 3)
+    with tf.Session() as sess:
+        result = sess.run(y, {a: value})
+    with tf.Session(config=NO_FUSION) as sess:
+        # (A small exp's last bit may differ: fused.pyx inlines its own.)
+        np.testing.assert_allclose(result, sess.run(y, {a: value}), rtol=1e-6)
+
+
+def test_members_of_unknown_or_other_shapes_stay_materialised():
+    a = tf.placeholder(tf.float32, [None, 3])
+    t = tf.sigmoid(a)
+    kept = tf.identity(t)
+    plan = _plan([tf.exp(t) * 2.0, kept], [a])
+    assert "Sigmoid" in plan.op_types
+    b = tf.placeholder(tf.float32, [3])
+    row = tf.placeholder(tf.float32, [4, 3])
+    s = tf.sigmoid(b)                     # [3], while the chain's result is [4, 3]
+    plan = _plan([s * row + 1.0, tf.identity(s)], [b, row])
+    assert "Sigmoid" in plan.op_types

@@ -147,7 +147,7 @@ if not sl_cpu_supported():
 
 __all__ = ["fused_elementwise", "unary", "tune_malloc", "set_fallbacks", "OPCODE_NAMES",
            "BINARY_OPCODE_NAMES", "REDUCTION_NAMES", "MAX_INPUTS", "MAX_REGISTERS",
-           "MAX_INSTRUCTIONS", "BLOCK"]
+           "MAX_INSTRUCTIONS", "MAX_EXPORTS", "BLOCK"]
 
 # Instruction names in opcode order: the arithmetic prefix of elementwise's kernels (an opcode
 # is a KernelId, elementwise.pxd); runtime/fusion.py writes programs with them.
@@ -162,6 +162,11 @@ REDUCTION_NAMES = ("",) + tuple(reduction.name.lower() for reduction in Reductio
 cdef enum:
     MAX_DIMS = 64
     LANES = 32
+    # Registers a program may also return as outputs (attrs['exports']): an intermediate of
+    # the chain that other ops read too (an LSTM's gates, kept for the gradient).
+    _MAX_EXPORTS = 16
+
+MAX_EXPORTS = _MAX_EXPORTS
 
 # Elements per block. Every instruction stores its block into a register and the next one
 # loads it back, so the registers and the streamed input blocks must stay in L1 (32 KiB). At
@@ -580,6 +585,9 @@ cdef struct Run:
     Py_ssize_t period[MAX_INPUTS]  # input k at flat index i is data[k][i % period[k]]
     char* out                   # the output (no reduction) or NULL
     char* acc                   # reductions: accumulator slots, 8 bytes each
+    int num_exports             # registers that are outputs too (never with a reduction)
+    int export_register[_MAX_EXPORTS]
+    char* export_out[_MAX_EXPORTS]
 
 
 cdef int _run_range(numeric_t* marker, const Run* run, Py_ssize_t start, Py_ssize_t stop,
@@ -632,6 +640,9 @@ cdef int _run_range(numeric_t* marker, const Run* run, Py_ssize_t start, Py_ssiz
                     first += seg
                     offset = 0
                 operand[k] = target
+        # An exported register is its output's block: the instruction writing it stores there.
+        for j in range(run.num_exports):
+            operand[num_inputs + run.export_register[j]] = (<numeric_t*>run.export_out[j]) + pos
         for j in range(run.num_instructions):
             opcode = run.code[4 * j]
             dst = run.code[4 * j + 1]
@@ -881,10 +892,12 @@ def fused_elementwise(ctx, tuple inputs, dict attrs):
       ctx: the run context (unused; reductions over non-trailing axes pass it on).
       inputs: the node's input arrays (read only; never written).
       attrs: ``program``, ``num_inputs``, ``num_registers``, ``reduce``, ``reduce_src``,
-        ``reduce_axes``, ``keep_dims``, ``reduce_op`` (see runtime/fusion.py).
+        ``reduce_axes``, ``keep_dims``, ``reduce_op``, and optionally ``exports`` (see
+        runtime/fusion.py).
 
     Returns:
-      A 1-tuple with the result: a new C-contiguous array.
+      The result, then the value of each register in ``exports``: new C-contiguous arrays
+      of the result's shape.
 
     Raises:
       InvalidArgumentError: for inputs whose shapes do not broadcast.
@@ -924,7 +937,7 @@ def unary(str name, x):
 
 
 cdef int _check_program(tuple program, int num_inputs, int num_registers, int reduction,
-                        int reduce_src) except -1:
+                        int reduce_src, tuple exports) except -1:
     """Raises ValueError unless every index of `program` is one the C loop may use.
 
     The loop trusts them: an operand outside the inputs and registers, or a destination that
@@ -962,6 +975,16 @@ cdef int _check_program(tuple program, int num_inputs, int num_registers, int re
                          "invalid, or reads a register no instruction wrote")
     if reduction == REDUCE_NONE and not output_written:
         raise ValueError("fused program: no instruction writes the output")
+    # An exported register is written by exactly one instruction (a second write would leave
+    # only the last value in the output), and exported once.
+    if PyTuple_GET_SIZE(exports) > _MAX_EXPORTS or (exports and reduction != REDUCE_NONE):
+        raise ValueError(f"fused program: {len(exports)} exported registers (at most "
+                         f"{_MAX_EXPORTS}, and none with a reduction)")
+    for register in exports:
+        writes = sum(1 for j in range(1, size, 4) if program[j] == num_inputs + register)
+        if not (0 <= register < num_registers) or writes != 1 or exports.count(register) != 1:
+            raise ValueError(f"fused program: exported register {register} is not one that "
+                             "exactly one instruction writes")
     return 0
 
 
@@ -984,11 +1007,13 @@ cdef tuple _fused(ctx, tuple inputs, dict attrs, bint materialise):
     cdef Run run
     cdef Py_ssize_t period
     cdef int num_threads = ew.kernel_num_threads()
+    cdef tuple exports = attrs.get("exports", ())
+    cdef list extra = []
     if count > MAX_INPUTS or num_instructions > MAX_INSTRUCTIONS or (
             attrs["num_registers"] > MAX_REGISTERS):
         return _handed(_reference_kernel)(ctx, inputs, attrs)
     _check_program(program, count, attrs["num_registers"], attrs["reduce"],
-                   attrs["reduce_src"])
+                   attrs["reduce_src"], exports)
     arrays = tuple([value if cnp.PyArray_Check(value) else np.asarray(value)
                     for value in inputs])
     x = <cnp.ndarray>arrays[0]
@@ -1004,6 +1029,7 @@ cdef tuple _fused(ctx, tuple inputs, dict attrs, bint materialise):
         return _handed(_reference_kernel)(ctx, inputs, attrs)
     _broadcast(arrays, count, shape, &ndim)
     run.size = 1
+    run.num_exports = 0
     for k in range(ndim):
         run.size *= shape[k]
     run.reduction = reduction
@@ -1034,8 +1060,10 @@ cdef tuple _fused(ctx, tuple inputs, dict attrs, bint materialise):
     else:
         out = cnp.PyArray_EMPTY(ndim, shape, cnp.PyArray_TYPE(x), 0)
         run.acc = NULL
+        for k in range(PyTuple_GET_SIZE(exports)):
+            extra.append(cnp.PyArray_EMPTY(ndim, shape, cnp.PyArray_TYPE(x), 0))
         if run.size == 0:
-            return (out,)
+            return (out,) + tuple(extra)
     # Inputs: read in place when full-size or periodic, else materialised once.
     keep = list(arrays)
     for k in range(count):
@@ -1061,6 +1089,10 @@ cdef tuple _fused(ctx, tuple inputs, dict attrs, bint materialise):
     run.num_registers = attrs["num_registers"]
     run.block = _BLOCK if run.size > _BLOCK else (run.size if run.size > 0 else 1)
     run.out = <char*>cnp.PyArray_DATA(out)
+    run.num_exports = <int>len(extra)
+    for k in range(run.num_exports):
+        run.export_register[k] = exports[k]
+        run.export_out[k] = <char*>cnp.PyArray_DATA(<cnp.ndarray>extra[k])
     try:
         if run.size >= NOGIL_THRESHOLD:
             with nogil:
@@ -1072,4 +1104,4 @@ cdef tuple _fused(ctx, tuple inputs, dict attrs, bint materialise):
             free(run.acc)
     if error:
         raise MemoryError("out of memory in a fused elementwise kernel")
-    return (out,)
+    return (out,) + tuple(extra) if extra else (out,)

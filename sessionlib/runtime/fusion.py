@@ -16,7 +16,11 @@ when its output
     reading it as its data input),
   * is not fetched and not fed (a fed value overrides the op's result; a fetched one must
     exist),
-so every intermediate result the user or another op can see stays materialised. A reduction
+so every intermediate result the user or another op can see stays materialised. A member read
+by one node of a group and by nodes outside any group (an LSTM's gate activations, which the
+gradient keeps) still joins: the fused node returns it as an extra output (``exports``), when
+its shape and dtype are the group's result's (known when the step compiles), the group ends
+elementwise, and every outside reader comes after the group's last op. A reduction
 whose axes are a graph constant (and not fed) may end a group; then the chain's result is never
 materialised either. A group becomes one node when it holds at least two ops. Integer
 floor_div, floor_mod and pow can raise (division by zero, negative powers) and stay unfused, so
@@ -32,7 +36,9 @@ Its attrs are plain values and pickle to a device worker:
   ``num_inputs``, ``num_registers``;
   ``reduce`` (0 or 1 + the index in REDUCTIONS), ``reduce_src`` (the operand reduced),
     ``reduce_axes`` (the constant axes, as written), ``keep_dims``, ``reduce_op`` (its type);
-  ``fused_ops``, ``fused_types``: the member op names and types, in execution order.
+  ``fused_ops``, ``fused_types``: the member op names and types, in execution order;
+  ``exports`` (only when some member is read outside the group): registers whose values are
+    the node's extra outputs, after the result.
 
 The instruction set is the compiled kernel's (``sessionlib._core.fused``): OPCODES,
 REDUCTIONS and the limits are read from it, never restated here.
@@ -78,6 +84,7 @@ REDUCTIONS = _fused_kernel.REDUCTION_NAMES[1:]
 MAX_MEMBERS = 256
 MAX_INPUTS = _fused_kernel.MAX_INPUTS
 MAX_REGISTERS = _fused_kernel.MAX_REGISTERS
+MAX_EXPORTS = _fused_kernel.MAX_EXPORTS
 
 
 def enabled():
@@ -142,6 +149,21 @@ def fuse(nodes, feed_keys, fetch_keys):
     Returns:
       The new node list (the input list itself when nothing fused).
     """
+    result, reordered = _fuse(nodes, feed_keys, fetch_keys, True)
+    if reordered:
+        # An outside reader of an exported member stood before the group's last op: the
+        # fused node stands there, so the readers move after it.
+        result = _in_dependency_order(result)
+        if result is None:
+            # Exports of two groups fed each other through outside readers: without them,
+            # every group has only its own inputs.
+            result, _ = _fuse(nodes, feed_keys, fetch_keys, False)
+    return result
+
+
+def _fuse(nodes, feed_keys, fetch_keys, with_exports):
+    """`fuse`, with exported members when `with_exports`; also returns whether an outside
+    reader of an exported member came before its group's fused node."""
     from sessionlib.runtime.plan import Node
 
     fed, fetched = set(feed_keys), set(fetch_keys)
@@ -152,6 +174,8 @@ def fuse(nodes, feed_keys, fetch_keys):
     kinds = [_fusion_of(node, fed) for node in nodes]
     root_of = {}
     members = collections.defaultdict(list)
+    exports = collections.Counter()       # root -> members that are extra outputs
+    reordered = False
     for index in range(len(nodes) - 1, -1, -1):
         kind = kinds[index]
         if kind is None:
@@ -160,14 +184,21 @@ def fuse(nodes, feed_keys, fetch_keys):
         output = nodes[index].outputs[0]
         if kind[0] == "op" and output not in fed and output not in fetched:
             users = readers.get(output, ())
-            if len(users) == 1:
-                (user,) = users
-                user_root = root_of.get(user)
-                joins = user_root is not None and len(members[user_root]) < MAX_MEMBERS
+            grouped = [user for user in users if user in root_of]
+            if len(grouped) == 1:
+                (user,) = grouped
+                user_root = root_of[user]
+                joins = len(members[user_root]) < MAX_MEMBERS
                 if joins and kinds[user][0] == "reduce":
                     # Only as the data input, never as the axes.
                     data, axes = nodes[user].inputs
                     joins = _same_key(data, output) and not _same_key(axes, output)
+                if joins and len(users) > 1:
+                    outside = users - {user}
+                    joins = (with_exports and exports[user_root] < MAX_EXPORTS
+                             and _exportable(nodes, readers, index, user_root, outside))
+                    exports[user_root] += joins
+                    reordered |= joins and min(outside) < user_root
                 if joins:
                     root = user_root
         root_of[index] = root
@@ -179,25 +210,99 @@ def fuse(nodes, feed_keys, fetch_keys):
         elementwise = [i for i in group if kinds[i][0] == "op"]
         if not elementwise or len(group) < 2:
             continue
-        node = _fused_node(Node, nodes, group, kinds, number)
+        in_group = set(group)
+        exported = [i for i in group if i != root
+                    and not readers[nodes[i].outputs[0]] <= in_group]
+        node = _fused_node(Node, nodes, group, kinds, number, exported)
         if node is None:
             continue
         fused_at[root] = node
         dropped.update(group)
     if not fused_at:
-        return nodes
+        return nodes, False
     result = []
     for index, node in enumerate(nodes):
         if index in fused_at:
             result.append(fused_at[index])
         elif index not in dropped:
             result.append(node)
-    return result
+    return result, reordered
 
 
-def _fused_node(node_class, nodes, group, kinds, number):
-    """The `_FusedElementwise` node computing `group` (indices, in order), or None when the
-    program exceeds the kernel's limits."""
+def _in_dependency_order(nodes):
+    """`nodes` reordered so that each follows the producers of its inputs and its control
+    inputs, otherwise in the given order; None when they depend on each other in a cycle."""
+    import heapq
+
+    producer, by_name = {}, {}
+    for position, node in enumerate(nodes):
+        for key in node.outputs:
+            producer[key] = position
+        by_name[node.name] = position
+        if node.op_type == FUSED_OP_TYPE:
+            for member in node.attrs.get("fused_ops", ()):
+                by_name[member] = position
+    waiting = [0] * len(nodes)
+    dependents = [[] for _ in nodes]
+    for position, node in enumerate(nodes):
+        needs = {producer[key] for key in node.inputs if key in producer}
+        needs.update(by_name[name] for name in node.controls if name in by_name)
+        needs.discard(position)
+        waiting[position] = len(needs)
+        for need in needs:
+            dependents[need].append(position)
+    ready = [position for position in range(len(nodes)) if not waiting[position]]
+    heapq.heapify(ready)
+    order = []
+    while ready:
+        position = heapq.heappop(ready)
+        order.append(nodes[position])
+        for dependent in dependents[position]:
+            waiting[dependent] -= 1
+            if not waiting[dependent]:
+                heapq.heappush(ready, dependent)
+    return order if len(order) == len(nodes) else None
+
+
+def _exportable(nodes, readers, index, root, outside):
+    """Whether member `index` of the group ending at `root` may be an extra output of the fused
+    node, for its readers `outside` the group.
+
+    The fused node stands at `root`: no outside reader may lead to it (the node would wait on
+    itself); those before it move after it (`_in_dependency_order`). The kernel writes an exported
+    register over the whole result, so the member's shape and dtype must be the result's
+    (known when the step compiles), and the group must end elementwise, not in a reduction.
+    """
+    if any(_leads_to(nodes, readers, user, root) for user in outside if user < root):
+        return False
+    output, result = nodes[index].outputs[0], nodes[root].outputs[0]
+    shape, result_shape = getattr(output, "shape", None), getattr(result, "shape", None)
+    if shape is None or result_shape is None or not shape.is_fully_defined():
+        return False
+    return (shape == result_shape and result_shape.is_fully_defined()
+            and getattr(output, "dtype", None) == getattr(result, "dtype", None)
+            and getattr(output, "dtype", None) is not None)
+
+
+def _leads_to(nodes, readers, start, target):
+    """Whether node `target` reads, directly or not, an output of node `start` (indices in
+    execution order, so the walk stops past `target`)."""
+    seen, stack = {start}, [start]
+    while stack:
+        for key in nodes[stack.pop()].outputs:
+            for user in readers.get(key, ()):
+                if user == target:
+                    return True
+                if user < target and user not in seen:
+                    seen.add(user)
+                    stack.append(user)
+    return False
+
+
+def _fused_node(node_class, nodes, group, kinds, number, exported=()):
+    """The `_FusedElementwise` node computing `group` (indices, in order) and returning the
+    values of `exported` (member indices) as extra outputs, or None when the program exceeds
+    the kernel's limits."""
     root = group[-1]
     produced = {nodes[i].outputs[0]: i for i in group}
     inputs, input_index = [], {}
@@ -244,17 +349,19 @@ def _fused_node(node_class, nodes, group, kinds, number):
         if index == root:
             destination = -1
         else:
-            if free_registers:
+            # An exported register becomes its output's memory: written once, never reused.
+            if free_registers and index not in exported:
                 register = free_registers.pop()
             else:
                 register = num_registers
                 num_registers += 1
             register_of[index] = register
             destination = num_inputs + register
-        # Each member's result has exactly one reader (this node): its register is free now.
+        # Each member's result has exactly one reader in the group (this node): its register
+        # is free now, unless it is exported.
         for key in set(node.inputs):
             member = produced.get(key)
-            if member is not None:
+            if member is not None and member not in exported:
                 free_registers.append(register_of.pop(member))
         program.extend((_OPCODE[kind[1]], destination, operands[0],
                         operands[1] if len(operands) > 1 else -1))
@@ -270,13 +377,16 @@ def _fused_node(node_class, nodes, group, kinds, number):
         "fused_types": tuple(nodes[i].op_type for i in group),
         "T": nodes[root].attrs.get("T"),
     }
+    if exported:
+        attrs["exports"] = tuple(register_of[i] for i in exported)
     if reduce_spec is not None:
         (attrs["reduce"], attrs["reduce_src"], attrs["reduce_axes"], attrs["keep_dims"],
          attrs["reduce_op"]) = reduce_spec
     controls = []
     for i in group:
         controls.extend(c for c in nodes[i].controls if c not in controls)
-    return node_class(FUSED_OP_TYPE, list(inputs), list(nodes[root].outputs), attrs,
+    outputs = list(nodes[root].outputs) + [nodes[i].outputs[0] for i in exported]
+    return node_class(FUSED_OP_TYPE, list(inputs), outputs, attrs,
                       attrs["_name"], nodes[root].origin, tuple(controls))
 
 
@@ -295,6 +405,8 @@ def describe(attrs):
         opcode, dst, a, b = program[i:i + 4]
         args = name(a) if b < 0 else f"{name(a)}, {name(b)}"
         lines.append(f"{name(dst)} = {OPCODES[opcode]}({args})")
+    for position, register in enumerate(attrs.get("exports", ()), start=1):
+        lines.append(f"out{position} = {name(attrs['num_inputs'] + register)}")
     if attrs["reduce"]:
         lines.append(f"out = {REDUCTIONS[attrs['reduce'] - 1]}({name(attrs['reduce_src'])}, "
                      f"axes={list(attrs['reduce_axes'])}, keep_dims={attrs['keep_dims']})")
@@ -319,7 +431,7 @@ def reference_kernel(ctx, inputs, attrs):
       attrs: the fused node's attrs (see the module docstring).
 
     Returns:
-      A 1-tuple with the result.
+      The result, then the value of each register in ``attrs['exports']``.
     """
     values = [np.asarray(value) for value in inputs]
     values.extend([None] * attrs["num_registers"])
@@ -340,7 +452,9 @@ def reference_kernel(ctx, inputs, attrs):
     if result is None:
         raise ValueError(f"{attrs.get('_name')}: a fused program without a reduction must "
                          "write its output")
-    return (result,)
+    num_inputs = attrs["num_inputs"]
+    return (result,) + tuple(values[num_inputs + register]
+                             for register in attrs.get("exports", ()))
 
 
 def _fused_infer(inputs, attrs):
@@ -371,7 +485,7 @@ def _fused_infer(inputs, attrs):
             elif attrs["keep_dims"]:
                 dims.append(1)
         return [(dtype, TensorShape(dims))]
-    return [(dtype, shape)]
+    return [(dtype, shape)] * (1 + len(attrs.get("exports", ())))
 
 
 def _register():
