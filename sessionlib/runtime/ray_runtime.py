@@ -110,7 +110,6 @@ import weakref
 
 from sessionlib import errors
 from sessionlib.runtime import context, interface, partition, ray_fastpath
-from sessionlib.runtime.interface import fetched_value
 from sessionlib.runtime.ray_device import pack as _pack, unpack as _unpack
 
 __all__ = ["SCHEME", "NAMESPACE", "DEFAULT_CONNECT_TIMEOUT_S", "CLIENT_PORT", "GROUP_PREFIX",
@@ -758,39 +757,15 @@ class RayStep(interface.Step):
         return replies
 
     def _finish(self, replies, feed_values):
-        """``(fetched values, [(part, trace record)] in device order or None)``, or the root
-        failure among the replies (raised)."""
-        from sessionlib.runtime import failures
+        """`worker_runtime.finish_replies` for this step: a reply is marshalled when its
+        fetched arrays are all small, and a fetched array comes as ``(index, array)`` or
+        ``(index, dtype, shape, bytes)``."""
+        from sessionlib.runtime import worker_runtime
 
-        traces = None
-        values = [None] * self.num_fetches
-        for fetch_index, feed_index in self.fed_fetches:
-            values[fetch_index] = feed_values[feed_index]
-        failure, rank_of_failure = None, -1
-        for part, reply in replies:
-            if isinstance(reply, BaseException):
-                error, rank = reply, 2
-            elif type(reply) is bytes or reply[0] == "ok":
-                if type(reply) is bytes:
-                    reply = _loads(reply)
-                for item in reply[1]:
-                    value = item[1] if len(item) == 2 else _unpack(*item[1:])
-                    values[item[0]] = value if self.raw else fetched_value(value)
-                if len(reply) > 2:
-                    traces = traces or []
-                    traces.append((part, reply[2]))
-                continue
-            else:
-                error, rank = failures.ranked_error_of_reply(reply, part.plan.plan, self.ops,
-                                                             self.devices)
-            if rank > rank_of_failure:
-                failure, rank_of_failure = error, rank
-        if failure is not None:
-            raise failure
-        if traces is not None:
-            order = {id(part): index for index, part in enumerate(self.parts)}
-            traces.sort(key=lambda item: order[id(item[0])])
-        return values, traces
+        replies = [(part, _loads(reply) if type(reply) is bytes else reply)
+                   for part, reply in replies]
+        return worker_runtime.finish_replies(self, replies, feed_values, lambda part, fetched: [
+            (item[0], item[1] if len(item) == 2 else _unpack(*item[1:])) for item in fetched])
 
 
 def reset(target, containers=None, config=None):

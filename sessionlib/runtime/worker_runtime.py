@@ -599,61 +599,74 @@ class WorkerStep(interface.Step):
                         pass
 
     def _finish(self, replies, feed_values):
-        """The fetched values and the trace records of a run's replies.
-
-        Returns:
-          ``(values, traces)``: `values` as `run` returns them; `traces`, when the workers
-          traced, ``[(part, trace record)]`` in device order (see ``worker._trace_reply``),
-          else None.
-
-        Raises:
-          The root failure among the replies.
-        """
+        """`finish_replies` for this step: fetched values open from the tensor store."""
         store = self.store
-        values = [None] * self.num_fetches
-        for fetch_index, feed_index in self.fed_fetches:
-            values[fetch_index] = feed_values[feed_index]
-        failure = None
-        rank_of_failure = -1
-        traces = None
-        for part, reply in replies:
-            if isinstance(reply, BaseException):
-                error, rank = reply, 2
-            elif reply[0] == "ok":
-                try:
-                    for fetch_index, descriptor in reply[1]:
-                        value = store.open(descriptor, writable=True)
-                        values[fetch_index] = value if self.raw else fetched_value(value)
-                except (ValueError, TypeError, IndexError, KeyError) as err:
-                    error, rank = _malformed_reply(part, err), 2
-                    if rank > rank_of_failure:
-                        failure, rank_of_failure = error, rank
-                    continue
-                if len(reply) > 2:
-                    traces = traces or []
-                    traces.append((part, reply[2]))
-                continue
-            else:
-                error, rank = failures.ranked_error_of_reply(reply, part.plan.plan, self.ops,
-                                                             self.devices)
-            if rank > rank_of_failure:
-                failure, rank_of_failure = error, rank
-        if failure is not None:
-            # The fetched values of the parts that succeeded go now (the list and the loop's
-            # last one): the error's traceback keeps this frame (a cycle, through `failure`)
-            # until a garbage collection, and their blocks would stay leased in /dev/shm.
-            values.clear()
-            value = None
-            raise failure
-        if traces is not None:  # in device order, as the partitions are
-            order = {id(part): index for index, part in enumerate(self.parts)}
-            traces.sort(key=lambda item: order[id(item[0])])
-        return values, traces
+        return finish_replies(self, replies, feed_values, lambda part, fetched: [
+            (fetch_index, store.open(descriptor, writable=True))
+            for fetch_index, descriptor in fetched])
 
     def _fill_trace(self, trace, traces):
         """Fills `trace.run_metadata` after a successful run (`fill_trace`; the workers'
         times are CLOCK_MONOTONIC, comparable across processes)."""
         fill_trace(trace, self, traces, time.time_ns() - time.monotonic_ns())
+
+
+def finish_replies(step, replies, feed_values, open_fetched):
+    """The fetched values and the trace records of a run's replies from its devices.
+
+    Args:
+      step: the partitioned step (its `num_fetches`, `fed_fetches`, `raw`, `ops`, `devices`
+        and `parts`).
+      replies: ``[(part, reply)]``: an exception, ``("ok", fetched[, trace record])`` or a
+        device's ``("err", ...)`` reply.
+      feed_values: the run's feed values (a fed fetch is its feed's value).
+      open_fetched: ``(part, fetched) -> [(fetch index, array)]``: the arrays of an ``ok``
+        reply's fetched list; ValueError, TypeError, IndexError or KeyError for a malformed
+        one, which fails the run as that device's error.
+
+    Returns:
+      ``(values, traces)``: `values` as `run` returns them; `traces`, when the devices traced,
+      ``[(part, trace record)]`` in device order (see ``worker._trace_reply``), else None.
+
+    Raises:
+      The root failure among the replies (``failures.ranked_error_of_reply``).
+    """
+    values = [None] * step.num_fetches
+    for fetch_index, feed_index in step.fed_fetches:
+        values[fetch_index] = feed_values[feed_index]
+    failure = None
+    rank_of_failure = -1
+    traces = None
+    for part, reply in replies:
+        if isinstance(reply, BaseException):
+            error, rank = reply, 2
+        elif reply[0] == "ok":
+            try:
+                for fetch_index, value in open_fetched(part, reply[1]):
+                    values[fetch_index] = value if step.raw else fetched_value(value)
+            except (ValueError, TypeError, IndexError, KeyError) as err:
+                error, rank = _malformed_reply(part, err), 2
+            else:
+                if len(reply) > 2:
+                    traces = traces or []
+                    traces.append((part, reply[2]))
+                continue
+        else:
+            error, rank = failures.ranked_error_of_reply(reply, part.plan.plan, step.ops,
+                                                         step.devices)
+        if rank > rank_of_failure:
+            failure, rank_of_failure = error, rank
+    if failure is not None:
+        # The fetched values of the parts that succeeded go now (the list and the loop's
+        # last one): the error's traceback keeps this frame (a cycle, through `failure`)
+        # until a garbage collection, and their blocks would stay leased in /dev/shm.
+        values.clear()
+        value = None
+        raise failure
+    if traces is not None:  # in device order, as the partitions are
+        order = {id(part): index for index, part in enumerate(step.parts)}
+        traces.sort(key=lambda item: order[id(item[0])])
+    return values, traces
 
 
 def fill_trace(trace, step, traces, epoch_offset_ns, process="worker"):
