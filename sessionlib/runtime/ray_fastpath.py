@@ -51,7 +51,7 @@ import threading
 import time
 
 from sessionlib import errors
-from sessionlib.runtime import channel, partition, settings, shm
+from sessionlib.runtime import channel, partition, settings, shm, worker_runtime
 
 __all__ = ["ENABLED", "LANES", "links_for", "forget_all", "run_step", "overdue", "serve",
            "serving", "client_stats", "actor_stats"]
@@ -374,8 +374,7 @@ def _reply(part, data, store):
     except errors.OpError as err:    # a fetched tensor's segment is gone
         return err
     except (ValueError, TypeError, IndexError, KeyError) as err:
-        return errors.InternalError(None, None, f"Device {part.device} sent a malformed "
-                                    f"reply ({type(err).__name__}: {err})")
+        return worker_runtime.malformed_reply(part, f"{type(err).__name__}: {err}")
 
 
 def overdue(ctx, now, grace_deadline):

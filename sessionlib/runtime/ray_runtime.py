@@ -109,7 +109,7 @@ import uuid
 import weakref
 
 from sessionlib import errors
-from sessionlib.runtime import context, interface, partition, ray_fastpath
+from sessionlib.runtime import context, interface, partition, ray_fastpath, worker_runtime
 from sessionlib.runtime.ray_device import pack as _pack, unpack as _unpack
 
 __all__ = ["SCHEME", "NAMESPACE", "DEFAULT_CONNECT_TIMEOUT_S", "CLIENT_PORT", "GROUP_PREFIX",
@@ -571,8 +571,6 @@ class RayRuntime(interface.Runtime):
           NotFoundError: an actor does not know a kernel of the step.
           UnimplementedError: a node holds a Python object that cannot cross to a device.
         """
-        from sessionlib.runtime import worker_runtime
-
         parted = partition.partition(order, devices_of_ops, feed_tensors, fetch_tensors,
                                      self.device_names, self._fuse, self._rewrites)
         self._uninstall_retired()
@@ -704,8 +702,6 @@ class RayStep(interface.Step):
         """The fetched values of the replies (see `_finish`), with the trace filled."""
         fetched, traces = self._finish(replies, feed_values)
         if trace is not None:
-            from sessionlib.runtime import worker_runtime
-
             # The actors' records hold epoch times (hosts share no monotonic clock).
             worker_runtime.fill_trace(trace, self, traces, 0, "actor")
         return fetched
@@ -760,8 +756,6 @@ class RayStep(interface.Step):
         """`worker_runtime.finish_replies` for this step: a reply is marshalled when its
         fetched arrays are all small, and a fetched array comes as ``(index, array)`` or
         ``(index, dtype, shape, bytes)``."""
-        from sessionlib.runtime import worker_runtime
-
         replies = [(part, _loads(reply) if type(reply) is bytes else reply)
                    for part, reply in replies]
         return worker_runtime.finish_replies(self, replies, feed_values, lambda part, fetched: [

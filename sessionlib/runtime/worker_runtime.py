@@ -50,7 +50,7 @@ from sessionlib.runtime import (channel, context, devices, failures, function_tr
                                 partition, shm, tracing)
 from sessionlib.runtime.interface import fetched_value
 
-__all__ = ["WorkerRuntime", "WorkerStep", "fill_trace"]
+__all__ = ["WorkerRuntime", "WorkerStep", "finish_replies", "fill_trace", "malformed_reply"]
 
 _GRACE_S = 1.0     # how long the other partitions may take to stop after one failed
 # How long after the run's deadline a device that has not answered is given up on. A worker
@@ -198,9 +198,10 @@ class WorkerRuntime(interface.Runtime):
         self._forget_steps()
 
 
-def _malformed_reply(part, cause):
+def malformed_reply(part, cause):
     """The error of a run whose device `part` answered with something that is not a reply
-    of the runtime (a lane is writable by any process of the user; see ``channel.py``)."""
+    of the runtime (a lane is writable by any process of the user; see ``channel.py``; a Ray
+    actor's reply is as untrusted)."""
     return errors.InternalError(None, None, f"Device {part.device} sent a malformed reply: "
                                 f"{cause}")
 
@@ -256,7 +257,7 @@ def _checked_reply(part, reply):
               and type(reply[3]) is int and -1 <= reply[3] < len(part.plan.plan)
               and (len(reply) == 4 or type(reply[4]) is int)):
             return reply if len(reply) == 5 else reply + (-1,)
-    return _malformed_reply(part, reprlib.repr(reply))
+    return malformed_reply(part, reprlib.repr(reply))
 
 
 class _Part:
@@ -457,7 +458,7 @@ class WorkerStep(interface.Step):
             ok = (type(reply) is tuple and len(reply) == 2 and reply[0] == "ok"
                   and type(reply[1]) is list and len(reply[1]) == self.num_fetches)
         except (ValueError, TypeError, IndexError, KeyError) as err:
-            raise _malformed_reply(part, err) from None
+            raise malformed_reply(part, err) from None
         if not ok:
             return self._finish([(part, _checked_reply(part, reply))], feed_values)[0]
         open_tensor = store.open
@@ -471,7 +472,7 @@ class WorkerStep(interface.Step):
                                               descriptor[0] != "i" or bool(descriptor[2])))
                     for _, descriptor in reply[1]]
         except (ValueError, TypeError, IndexError, KeyError) as err:
-            raise _malformed_reply(part, err) from None
+            raise malformed_reply(part, err) from None
 
     def _abandon(self, posted, published, run_slots, generation):
         """Cleans up after posting failed or was interrupted before the replies were
@@ -521,7 +522,7 @@ class WorkerStep(interface.Step):
             try:
                 reply = _checked_reply(part, channel.decode(data))
             except ValueError as err:
-                reply = _malformed_reply(part, err)
+                reply = malformed_reply(part, err)
             replies[id(part)] = (part, reply)
 
         while pending:
@@ -645,7 +646,7 @@ def finish_replies(step, replies, feed_values, open_fetched):
                 for fetch_index, value in open_fetched(part, reply[1]):
                     values[fetch_index] = value if step.raw else fetched_value(value)
             except (ValueError, TypeError, IndexError, KeyError) as err:
-                error, rank = _malformed_reply(part, err), 2
+                error, rank = malformed_reply(part, err), 2
             else:
                 if len(reply) > 2:
                     traces = traces or []
