@@ -657,3 +657,20 @@ def test_members_of_unknown_or_other_shapes_stay_materialised():
     s = tf.sigmoid(b)                     # [3], while the chain's result is [4, 3]
     plan = _plan([s * row + 1.0, tf.identity(s)], [b, row])
     assert "Sigmoid" in plan.op_types
+
+
+def test_a_chain_ending_in_a_shape_keeping_reduction_exports_nothing():
+    # A reduction over size-1 axes with keep_dims keeps the member's shape, but the kernel
+    # exports no register from a reducing program: the member stays an op of its own.
+    x = tf.placeholder(tf.float32, [4, 1])
+    a = tf.exp(x * 2.0)
+    total = tf.reduce_sum(a, axis=1, keepdims=True)
+    flat = tf.reshape(a, [4])
+    plan = _plan([total, flat], [x])
+    assert all("exports" not in attrs for attrs in _fused_nodes(plan))
+    value = np.arange(4, dtype=np.float32).reshape(4, 1)
+    with tf.Session() as sess:
+        got_total, got_flat = sess.run([total, flat], {x: value})
+    want = np.exp(value.astype(np.float64) * 2.0)
+    np.testing.assert_allclose(got_total, want, rtol=1e-6)
+    np.testing.assert_allclose(got_flat, want.reshape(4), rtol=1e-6)

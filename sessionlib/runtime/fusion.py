@@ -196,6 +196,7 @@ def _fuse(nodes, feed_keys, fetch_keys, with_exports):
                 if joins and len(users) > 1:
                     outside = users - {user}
                     joins = (with_exports and exports[user_root] < MAX_EXPORTS
+                             and kinds[user_root][0] != "reduce"
                              and _exportable(nodes, readers, index, user_root, outside))
                     exports[user_root] += joins
                     reordered |= joins and min(outside) < user_root
@@ -271,17 +272,16 @@ def _exportable(nodes, readers, index, root, outside):
     The fused node stands at `root`: no outside reader may lead to it (the node would wait on
     itself); those before it move after it (`_in_dependency_order`). The kernel writes an exported
     register over the whole result, so the member's shape and dtype must be the result's
-    (known when the step compiles), and the group must end elementwise, not in a reduction.
+    (known when the step compiles); the caller checks that the group ends elementwise (the
+    kernel exports nothing from a reduction, even one that keeps the shape).
     """
     if any(_leads_to(nodes, readers, user, root) for user in outside if user < root):
         return False
     output, result = nodes[index].outputs[0], nodes[root].outputs[0]
-    shape, result_shape = getattr(output, "shape", None), getattr(result, "shape", None)
-    if shape is None or result_shape is None or not shape.is_fully_defined():
-        return False
-    return (shape == result_shape and result_shape.is_fully_defined()
-            and getattr(output, "dtype", None) == getattr(result, "dtype", None)
-            and getattr(output, "dtype", None) is not None)
+    shape, dtype = getattr(output, "shape", None), getattr(output, "dtype", None)
+    return (shape is not None and dtype is not None and shape.is_fully_defined()
+            and shape == getattr(result, "shape", None)
+            and dtype == getattr(result, "dtype", None))
 
 
 def _leads_to(nodes, readers, start, target):
