@@ -139,6 +139,36 @@ def test_trees_fuse_and_shared_inputs_are_read_once():
     assert attrs["num_inputs"] == 2 and len(attrs["fused_ops"]) == 8
 
 
+@pytest.mark.parametrize("dtype", FLOATS + INTS)
+def test_add_n_folds_into_a_chain_in_its_own_order(dtype):
+    # The gradient averaging of multi-tower training: add_n of the towers' gradients, then a
+    # division. The fold adds left to right with two scratch registers, as AddN's kernel does,
+    # so the fused sum is the unfused one bit for bit.
+    parts = [tf.placeholder(dtype, [5, 3], name=f"g{i}") for i in range(4)]
+    y = tf.add_n(parts) * tf.constant(3, dtype)
+    plan = _plan([y], parts)
+    assert list(plan.op_types) == ["Const", fusion.FUSED_OP_TYPE]
+    (attrs,) = _fused_nodes(plan)
+    assert attrs["fused_types"] == ("AddN", "Mul")
+    # (r0, AddN's own register, is taken first; r1 and r2 hold the partial sums.)
+    assert fusion.describe(attrs) == ["r1 = add(in0, in1)", "r2 = add(r1, in2)",
+                                      "r0 = add(r2, in3)", "out = mul(r0, in4)"]
+    values = {part: _values([5, 3], dtype, seed) for seed, part in enumerate(parts)}
+    fused_result, plain_result = _run_both(y, values)
+    np.testing.assert_array_equal(fused_result, plain_result)
+
+
+def test_add_n_of_unknown_or_different_shapes_stays_unfused():
+    # AddN refuses different shapes where an add would broadcast: fused only when the shapes
+    # are known equal.
+    a, b = tf.placeholder(tf.float32, [None, 3]), tf.placeholder(tf.float32, [None, 3])
+    y = tf.exp(tf.add_n([a, b]))
+    assert _fused_nodes(_plan([y], [a, b])) == []
+    with tf.Session() as sess:
+        with pytest.raises(errors.InvalidArgumentError, match="same size and shape"):
+            sess.run(y, {a: np.ones((2, 3), np.float32), b: np.ones((1, 3), np.float32)})
+
+
 def test_comparisons_and_integer_division_do_not_fuse():
     a = tf.placeholder(tf.int32, [None])
     y = tf.floordiv(a * 3, 2) + 1

@@ -40,9 +40,10 @@ class OpDef:
       fetch_wrapper: None, or ``fetch_wrapper(value, tensor, session)`` giving what
         `Session.run` returns when an output of this op is fetched, in place of its array
         (``GetSessionHandle`` returns a `TensorHandle` this way).
-      fusion: None, or the name of the instruction (``'add'``, ``'exp'``, ...) or reduction
-        (``'reduce_sum'``, ...) of ``sessionlib.runtime.fusion`` that computes this op inside
-        a fused elementwise chain; or ``'independent_update'`` for an op whose only effect is
+      fusion: None, or the name of the instruction (``'add'``, ``'exp'``, ...), reduction
+        (``'reduce_sum'``, ...) or fold (``'add_n'``: a left fold of 'add' over N same-shape
+        inputs) of ``sessionlib.runtime.fusion`` that computes this op inside a fused
+        elementwise chain; or ``'independent_update'`` for an op whose only effect is
         on its own resources, which ``sessionlib.runtime.update_grouping`` may run together
         with other such ops of a step, in parallel. Ops without it are never fused.
       gradient: the op's gradient function, `NOT_DIFFERENTIABLE`, or None (not given yet).

@@ -729,7 +729,7 @@ def _add_n_grad(op, grad):
     return [grad] * len(op.inputs)
 
 registry.register_op("AddN", infer=_add_n_infer, kernel="AddN",
-                     doc="The sum of N same-shape tensors.",
+                     doc="The sum of N same-shape tensors.", fusion="add_n",
                      gradient=_add_n_grad)
 
 

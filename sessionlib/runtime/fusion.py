@@ -7,8 +7,9 @@ for a step partitioned over devices, ``partition._compile`` runs it on each devi
 (then compiles them with ``fuse=False``), so that the partition graphs and traces describe
 the fused nodes that really run. It looks only at registrations: an op fuses when its
 `OpDef.fusion` names an instruction (``'add'``, ``'exp'``, ...; the arithmetic ops of math_ops
-and nn.relu) or a reduction (``'reduce_sum'``, ``'reduce_mean'``, ``'reduce_max'``,
-``'reduce_min'``).
+and nn.relu), a fold (``'add_n'``: AddN, whose N inputs are summed by N - 1 'add'
+instructions, when their shapes are known equal) or a reduction (``'reduce_sum'``,
+``'reduce_mean'``, ``'reduce_max'``, ``'reduce_min'``).
 
 What fuses. Walking the nodes backwards, an elementwise node joins the group of its consumer
 when its output
@@ -76,12 +77,17 @@ _OPCODE = {name: index for index, name in enumerate(OPCODES)}
 _BINARY = frozenset(_fused_kernel.BINARY_OPCODE_NAMES)
 # Instructions that raise on integers in the unfused kernels: fused for floats only.
 _RAISES_ON_INTEGERS = frozenset(("floor_div", "floor_mod", "pow"))
+# Folds: an op of N same-shape inputs whose `OpDef.fusion` names one of these computes
+# ((in0 op in1) op in2) ..., one binary instruction per further input, in the order its
+# unfused kernel adds them (so the fused result is the same, bit for bit).
+FOLDS = {"add_n": "add"}
 REDUCTIONS = _fused_kernel.REDUCTION_NAMES[1:]
 
 # Limits of the fused kernel (a group that would exceed them is split or left alone). A group
 # of at most MAX_MEMBERS ops has at most that many instructions, within the kernel's
-# MAX_INSTRUCTIONS.
+# MAX_INSTRUCTIONS, unless it holds folds (checked when the program is built).
 MAX_MEMBERS = 256
+MAX_INSTRUCTIONS = _fused_kernel.MAX_INSTRUCTIONS
 MAX_INPUTS = _fused_kernel.MAX_INPUTS
 MAX_REGISTERS = _fused_kernel.MAX_REGISTERS
 MAX_EXPORTS = _fused_kernel.MAX_EXPORTS
@@ -114,8 +120,9 @@ def _same_key(a, b):
     return a is b or (type(a) is tuple and type(b) is tuple and a == b)
 
 
-def _fusion_of(node, fed):
-    """('op', name) or ('reduce', name, axes) when `node` can be in a group, else None."""
+def _fusion_of(node, fed, static_shapes):
+    """('op', name), ('fold', name) or ('reduce', name, axes) when `node` can be in a group,
+    else None. `static_shapes` maps the keys that are not Tensors to their static shapes."""
     opdef = registry.get(node.op_type)
     name = opdef.fusion
     if name is None or len(node.outputs) != 1:
@@ -132,6 +139,15 @@ def _fusion_of(node, fed):
             return None
         axes = _constant_axes(node.inputs[1], fed)
         return None if axes is None else ("reduce", name, axes)
+    if name in FOLDS:
+        # The unfused kernel refuses inputs of different shapes where the instruction would
+        # broadcast: a fold joins only when the shapes are known equal when the step compiles.
+        shapes = [static_shapes.get(key) if type(key) is tuple else getattr(key, "shape", None)
+                  for key in node.inputs]
+        if (len(shapes) < 2 or shapes[0] is None or not shapes[0].is_fully_defined()
+                or any(shape != shapes[0] for shape in shapes[1:])):
+            return None
+        return ("fold", FOLDS[name])
     if name not in _OPCODE or len(node.inputs) != (2 if name in _BINARY else 1):
         return None
     if kind in "iu" and name in _RAISES_ON_INTEGERS:
@@ -171,7 +187,11 @@ def _fuse(nodes, feed_keys, fetch_keys, with_exports):
     for index, node in enumerate(nodes):
         for key in node.inputs:
             readers[key].add(index)
-    kinds = [_fusion_of(node, fed) for node in nodes]
+    static_shapes = {}
+    for node in nodes:
+        for key, dims in zip(node.outputs, node.attrs.get("_output_shapes", ())):
+            static_shapes[key] = TensorShape(dims)
+    kinds = [_fusion_of(node, fed, static_shapes) for node in nodes]
     root_of = {}
     members = collections.defaultdict(list)
     exports = collections.Counter()       # root -> members that are extra outputs
@@ -182,7 +202,7 @@ def _fuse(nodes, feed_keys, fetch_keys, with_exports):
             continue
         root = index
         output = nodes[index].outputs[0]
-        if kind[0] == "op" and output not in fed and output not in fetched:
+        if kind[0] != "reduce" and output not in fed and output not in fetched:
             users = readers.get(output, ())
             grouped = [user for user in users if user in root_of]
             if len(grouped) == 1:
@@ -208,7 +228,7 @@ def _fuse(nodes, feed_keys, fetch_keys, with_exports):
     dropped = set()
     for number, (root, group) in enumerate(sorted(members.items())):
         group.sort()
-        elementwise = [i for i in group if kinds[i][0] == "op"]
+        elementwise = [i for i in group if kinds[i][0] != "reduce"]
         if not elementwise or len(group) < 2:
             continue
         in_group = set(group)
@@ -357,15 +377,33 @@ def _fused_node(node_class, nodes, group, kinds, number, exported=()):
                 num_registers += 1
             register_of[index] = register
             destination = num_inputs + register
+        # A fold's partial sums go to two scratch registers in turn, taken before the
+        # operands' registers are given back: a later step still reads those operands.
+        scratch = []
+        for _ in range(min(2, len(operands) - 2)):
+            if free_registers:
+                scratch.append(free_registers.pop())
+            else:
+                scratch.append(num_registers)
+                num_registers += 1
         # Each member's result has exactly one reader in the group (this node): its register
         # is free now, unless it is exported.
         for key in set(node.inputs):
             member = produced.get(key)
             if member is not None and member not in exported:
                 free_registers.append(register_of.pop(member))
-        program.extend((_OPCODE[kind[1]], destination, operands[0],
-                        operands[1] if len(operands) > 1 else -1))
-    if num_registers > MAX_REGISTERS:
+        free_registers.extend(scratch)
+        opcode = _OPCODE[kind[1]]
+        if len(operands) == 1:
+            program.extend((opcode, destination, operands[0], -1))
+            continue
+        partial = operands[0]
+        for step, operand_b in enumerate(operands[1:-1]):
+            target = num_inputs + scratch[step % 2]
+            program.extend((opcode, target, partial, operand_b))
+            partial = target
+        program.extend((opcode, destination, partial, operands[-1]))
+    if num_registers > MAX_REGISTERS or len(program) > 4 * MAX_INSTRUCTIONS:
         return None
     attrs = {
         "_name": f"fused_{number}",

@@ -333,6 +333,10 @@ def partition(order, devices, feed_tensors, fetch_tensors, device_names, fuse=No
                                   taken)
             attrs = {"edge": number, "_name": name, "control": is_control,
                      "dtype": None if is_control else source.dtype.base_dtype}
+            if not is_control and source.shape.dims is not None:
+                # The received value's static shape, for the passes that need shapes known
+                # when the step compiles (a fold in `fusion`); TF's attr of that name.
+                attrs["_output_shapes"] = (tuple(source.shape.as_list()),)
             nodes[device].append(Node(RECV, [], [("recv", number)], attrs, name))
             recv_names[number] = name
         inputs = []

@@ -193,7 +193,9 @@ class Node:
       op_type: the registered op type.
       inputs, outputs: hashable keys naming values (Tensors for graph ops; any hashable for
         values the runtime introduces, such as a received edge).
-      attrs: the plain-value attrs the kernel gets (with ``'_name'``).
+      attrs: the plain-value attrs the kernel gets (with ``'_name'``; a node whose outputs
+        are not Tensors may give their static shapes as ``'_output_shapes'``, a tuple of one
+        dims tuple per output, None for an unknown dim).
       name: the node name (for errors and traces).
       origin: the index of the graph op it stands for in the step's global order (errors
         and traces map back through it), or -1 for a node with no op behind it.
