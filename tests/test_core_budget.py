@@ -6,6 +6,8 @@ once, and each worker counts its leases and the most threads one lease got.
 """
 
 import os
+import subprocess
+import sys
 import threading
 import time
 
@@ -188,3 +190,36 @@ def test_workers_start_with_openblas_threads_that_sleep_when_idle(monkeypatch):
     with devices._main_hidden():
         assert os.environ["OPENBLAS_THREAD_TIMEOUT"] == "10"
     assert os.environ["OPENBLAS_THREAD_TIMEOUT"] == "10"
+
+
+_OTHERS_FILL_CORES = """
+import numpy as np
+from sessionlib._core import cores
+
+buffer = bytearray(cores.SEGMENT_BYTES)
+assert not cores.others_fill_cores()          # not attached: spin as before
+cores.attach(buffer, 1, total=2)
+state = np.frombuffer(buffer, np.uint64, count=1)
+AWAKE = 0x80
+
+def fill(**slots):
+    state[0] = sum(value << (8 * int(slot[1:])) for slot, value in slots.items())
+    return cores.others_fill_cores()
+
+print(fill(),                                  # nobody else awake
+      fill(s0=AWAKE),                          # one other process awake: a core is idle
+      fill(s0=AWAKE, s2=AWAKE),                # two others awake on two cores
+      fill(s1=AWAKE, s2=AWAKE),                # this process's own bit does not count
+      fill(s2=AWAKE | 2),                      # one other holds both cores in a lease
+      fill(s1=2, s2=AWAKE | 1))                # this process's lease does not count
+"""
+
+
+def test_a_wait_spins_only_while_a_core_is_idle():
+    # A thread waiting for a message spins only when the other processes leave a core idle
+    # (runtime/channel.py): its spin would otherwise slow one of them down. Run in a child
+    # process, since attaching to a budget is process-wide.
+    result = subprocess.run([sys.executable, "-c", _OTHERS_FILL_CORES], capture_output=True,
+                            text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ["False", "False", "True", "False", "True", "False"]

@@ -93,7 +93,8 @@ cdef extern from *:
 __all__ = ["set_blas_functions", "blas_lease_threads", "blas_release_threads",
            "BLAS_PARALLEL_WORK", "attach", "detach", "attached", "lease_threads",
            "release_threads", "lane_awake",
-           "lane_asleep", "reclaim", "budget", "stats", "reset_stats", "NUM_SLOTS",
+           "lane_asleep", "others_fill_cores", "reclaim", "budget", "stats", "reset_stats",
+           "NUM_SLOTS",
            "MAX_CORES", "SEGMENT_BYTES"]
 
 NUM_SLOTS = 8
@@ -408,6 +409,24 @@ def lease_threads(int want):
 def release_threads(int threads):
     """`release` for Python callers: gives back what `lease_threads` returned."""
     release(threads)
+
+
+def others_fill_cores():
+    """Whether the other processes of the budget keep every core busy: as many of them are
+    awake as there are cores, or their leases hold them all. A thread of this process that
+    would spin while it waits for a message then sleeps at once instead: its spin would take
+    a core from one of them (on 2 cores, 3 devices' workers computing and one spinning
+    client slow each other down), and a spin pays only while a core is idle. False when
+    this process leases from no budget."""
+    cdef volatile uint64_t *state = _state
+    cdef uint64_t others
+    cdef int awake, held
+    if state == NULL:
+        return False
+    others = sl_load64(state) & ~(<uint64_t>0xff << (8 * _slot))
+    awake = sl_popcount64(others & AWAKE_BITS)
+    held = sl_byte_sum(others)
+    return (awake if awake > held else held) >= _total
 
 
 def lane_awake():

@@ -76,7 +76,8 @@ _ENTRY_STATE, _ENTRY_WAITERS, _ENTRY_LENGTH, _ENTRY_PAYLOAD = 0, 4, 8, 64
 _ENTRY_CAPACITY = ENTRY_BYTES - _ENTRY_PAYLOAD
 
 # Spin this long before sleeping on the futex: long enough to catch the next request of a loop
-# of small runs, short enough that a waiting thread gives its core back quickly.
+# of small runs, short enough that a waiting thread gives its core back quickly. No spin at all
+# while the other processes keep every core busy (`cores.others_fill_cores`).
 CLIENT_SPIN_S = 200e-6
 WORKER_SPIN_S = 200e-6
 WAIT_SLICE_S = 0.05             # the longest sleep between liveness / cancellation checks
@@ -297,9 +298,9 @@ class Rendezvous:
                             None, None, "The step was aborted: another device failed or died "
                             "while this one waited for a tensor")
                     check()
+                    spin_s = 0.0 if _cores.others_fill_cores() else CLIENT_SPIN_S
                     state = region.wait_change(entry + _ENTRY_STATE, state,
-                                               entry + _ENTRY_WAITERS, CLIENT_SPIN_S,
-                                               WAIT_SLICE_S)
+                                               entry + _ENTRY_WAITERS, spin_s, WAIT_SLICE_S)
             finally:
                 _cores.lane_awake()
         length = region.load(entry + _ENTRY_LENGTH)

@@ -355,12 +355,13 @@ class Worker:
         limit = lane.capacity   # (the lanes added on demand have smaller mailboxes)
         post_response = lane.post_response
         lane_awake, lane_asleep = cores.lane_awake, cores.lane_asleep
+        others_fill_cores = cores.others_fill_cores
         last = region.load(request)
         lane_awake()
         while not self.stopping:
             # Spin first (the core stays ours: back-to-back runs never touch the budget),
             # then sleep on the futex with the core given back to the budget.
-            seq = wait_post(request, last, spin_s, 0.0)
+            seq = wait_post(request, last, 0.0 if others_fill_cores() else spin_s, 0.0)
             if seq == last:
                 lane_asleep()
                 try:

@@ -46,6 +46,7 @@ import weakref
 import numpy as np
 
 from sessionlib import errors
+from sessionlib._core import cores as _cores
 from sessionlib.runtime import (channel, context, devices, failures, function_trace, interface,
                                 partition, shm, tracing)
 from sessionlib.runtime.interface import fetched_value
@@ -528,7 +529,8 @@ class WorkerStep(interface.Step):
         while pending:
             part, lane = pending[0]
             try:
-                data = lane.wait_response(channel.WAIT_SLICE_S)
+                data = lane.wait_response(channel.WAIT_SLICE_S,
+                                          0.0 if _cores.others_fill_cores() else -1.0)
             except KeyboardInterrupt as interrupt:
                 interrupted = interrupt
                 data = None
