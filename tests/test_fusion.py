@@ -481,6 +481,36 @@ def test_fusion_in_a_device_partition():
     assert any("_FusedElementwise(" in label for label in labels)
 
 
+def test_add_n_of_received_tensors_fuses_when_their_shapes_are_known():
+    # Multi-tower gradient averaging: each tower's gradient comes from another device. A
+    # _Recv carries its tensor's static shape, so the fold may join; with an unknown dim it
+    # may not (AddN would refuse what the add would broadcast).
+    config = tf.ConfigProto(device_count={"CPU": 3})
+    known = tf.placeholder(tf.float32, [4, 3])
+    unknown = tf.placeholder(tf.float32, [None, 3])
+    sums = []
+    for feed in (known, unknown):
+        towers = []
+        for device in ("/cpu:1", "/cpu:2"):
+            with tf.device(device):
+                towers.append(tf.square(feed))
+        with tf.device("/cpu:0"):
+            sums.append(tf.add_n(towers) / 2.0)
+    value = np.arange(12, dtype=np.float32).reshape(4, 3)
+    options = tf.RunOptions(trace_level=tf.RunOptions.FULL_TRACE)
+    metadata = tf.RunMetadata()
+    with tf.Session(config=config) as sess:
+        known_sum, unknown_sum = sess.run(sums, {known: value, unknown: value},
+                                          options=options, run_metadata=metadata)
+    np.testing.assert_array_equal(known_sum, np.square(value))
+    np.testing.assert_array_equal(unknown_sum, np.square(value))
+    (cpu0,) = [stats for stats in metadata.step_stats.dev_stats
+               if stats.device.endswith("CPU:0")]
+    labels = [node.timeline_label for node in cpu0.node_stats]
+    assert sum("_FusedElementwise(AddN, truediv)" in label for label in labels) == 1
+    assert sum(label.startswith("AddN_1 = AddN(") for label in labels) == 1
+
+
 # ---- zero-copy feeds and fetches ------------------------------------------------------------
 
 def test_exact_dtype_contiguous_feeds_are_used_in_place():
