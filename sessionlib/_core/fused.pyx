@@ -27,8 +27,11 @@ instruction through the unfused reference kernel); ``tests/test_fusion.py`` and
 # place (a const pointer, so read-only and shared-memory buffers work), a scalar input is a
 # register filled once per thread, and an input that broadcasts along leading axes (a bias of
 # shape [C] against [N, C]: its shape is a suffix of the output's) is copied per block into a
-# staging register, periodically. Any other broadcast (e.g. [N, 1] against [N, C]) or a
-# non-contiguous input is first materialised as a contiguous array (a copy, the rare case).
+# staging register, periodically. An input of the output's shape whose rows are contiguous
+# but spaced apart (a Split's piece of an LSTM's gate matrix: every 4th quarter row) is
+# gathered per block into its staging register too, row segment by row segment. Any other
+# broadcast (e.g. [N, 1] against [N, C]) or non-contiguous input is first materialised as a
+# contiguous array (a copy, the rare case).
 # Each instruction is then one flat loop ``d[i] = op(a[i], b[i])`` over the block: no strides,
 # no branches, so the compiler vectorises it; registers (64-byte aligned) stay in L1 while the
 # inputs and the output stream through memory once. That is the memory-bandwidth limit for the
@@ -162,6 +165,8 @@ REDUCTION_NAMES = ("",) + tuple(reduction.name.lower() for reduction in Reductio
 cdef enum:
     MAX_DIMS = 64
     LANES = 32
+    # Run.period of an input read as spaced rows (any real period is >= 1).
+    ROWS_STRIDED = -1
     # Registers a program may also return as outputs (attrs['exports']): an intermediate of
     # the chain that other ops read too (an LSTM's gates, kept for the gradient).
     _MAX_EXPORTS = 16
@@ -598,6 +603,10 @@ cdef struct Run:
     Py_ssize_t block            # elements per block (<= BLOCK)
     const char* data[MAX_INPUTS]
     Py_ssize_t period[MAX_INPUTS]  # input k at flat index i is data[k][i % period[k]]
+    # period[k] == ROWS_STRIDED: input k at flat index i is
+    # data[k][(i // row_length[k]) * row_stride[k] + i % row_length[k]]
+    Py_ssize_t row_length[MAX_INPUTS]
+    Py_ssize_t row_stride[MAX_INPUTS]
     char* out                   # the output (no reduction) or NULL
     char* acc                   # reductions: accumulator slots, 8 bytes each
     int num_exports             # registers that are outputs too (never with a reduction)
@@ -612,6 +621,7 @@ cdef int _run_range(numeric_t* marker, const Run* run, Py_ssize_t start, Py_ssiz
     cdef int j, opcode, dst, a, b, num_inputs = run.num_inputs
     cdef const numeric_t* operand[MAX_INPUTS + MAX_REGISTERS]
     cdef const numeric_t* source
+    cdef const numeric_t* row_start
     cdef numeric_t* staging
     cdef numeric_t* target
     cdef numeric_t* out = <numeric_t*>run.out
@@ -642,6 +652,22 @@ cdef int _run_range(numeric_t* marker, const Run* run, Py_ssize_t start, Py_ssiz
             source = <const numeric_t*>run.data[k]
             if p == run.size:
                 operand[k] = source + pos
+            elif p == ROWS_STRIDED:   # spaced rows: gather the block's row segments
+                target = <numeric_t*>(<char*>staging + k * stride)
+                row = pos // run.row_length[k]
+                offset = pos - row * run.row_length[k]
+                first = 0
+                while first < n:
+                    seg = run.row_length[k] - offset
+                    if seg > n - first:
+                        seg = n - first
+                    row_start = source + row * run.row_stride[k] + offset
+                    for i in range(seg):
+                        target[first + i] = row_start[i]
+                    first += seg
+                    offset = 0
+                    row += 1
+                operand[k] = target
             elif p != 1:           # broadcast along leading axes: copy the block periodically
                 target = <numeric_t*>(<char*>staging + k * stride)
                 offset = pos % p
@@ -848,6 +874,27 @@ cdef int _broadcast(tuple arrays, int count, cnp.npy_intp* shape, int* ndim) exc
                     + _shape_string((<object>x).shape))
     ndim[0] = out_ndim
     return 0
+
+
+cdef bint _rows_strided(cnp.ndarray x, Py_ssize_t* row_length,
+                        Py_ssize_t* row_stride) noexcept:
+    """Whether `x` (of the output's shape, not C-contiguous) is rows of contiguous elements
+    at one element stride apart (its leading axes collapse into one): a column slice of a
+    matrix. Sets the row length and the row stride, in elements."""
+    cdef int ndim = cnp.PyArray_NDIM(x), axis
+    cdef Py_ssize_t itemsize = cnp.PyArray_ITEMSIZE(x)
+    cdef const cnp.npy_intp* strides = cnp.PyArray_STRIDES(x)
+    cdef const cnp.npy_intp* dims = cnp.PyArray_DIMS(x)
+    if ndim < 2 or not (cnp.PyArray_ISALIGNED(x) and cnp.PyArray_ISNOTSWAPPED(x)):
+        return False
+    if strides[ndim - 1] != itemsize or strides[ndim - 2] % itemsize:
+        return False
+    for axis in range(ndim - 2):
+        if strides[axis] != strides[axis + 1] * dims[axis + 1]:
+            return False
+    row_length[0] = dims[ndim - 1]
+    row_stride[0] = strides[ndim - 2] // itemsize
+    return True
 
 
 cdef Py_ssize_t _period(cnp.ndarray x, const cnp.npy_intp* shape, int ndim) noexcept:
@@ -1079,15 +1126,18 @@ cdef tuple _fused(ctx, tuple inputs, dict attrs, bint materialise):
             extra.append(cnp.PyArray_EMPTY(ndim, shape, cnp.PyArray_TYPE(x), 0))
         if run.size == 0:
             return (out,) + tuple(extra)
-    # Inputs: read in place when full-size or periodic, else materialised once.
+    # Inputs: read in place when full-size, periodic or spaced rows, else materialised once.
     keep = list(arrays)
     for k in range(count):
         x = <cnp.ndarray>keep[k]
         period = _period(x, shape, ndim) if run.size else 1
-        if period == 0:
+        if period == 0 and _has_shape(x, shape, ndim) and _rows_strided(
+                x, &run.row_length[k], &run.row_stride[k]):
+            period = ROWS_STRIDED
+        elif period == 0:
             if _has_shape(x, shape, ndim):
-                # A strided view of the full shape (a Split's piece): one copy, without
-                # broadcast_to's per-call cost (an LSTM cell reads four per loop iteration).
+                # Another strided view of the full shape (its rows not contiguous): one copy,
+                # without broadcast_to's per-call cost.
                 x = np.ascontiguousarray(x)
             else:
                 x = np.ascontiguousarray(
