@@ -331,6 +331,14 @@ def test_float32_tanh_is_within_one_ulp_and_keeps_signed_zeros_and_specials():
     np.testing.assert_array_equal(np.signbit(zero_result), np.signbit(zeros))
     np.testing.assert_array_equal(special_result[:3], [np.nan, 1, -1])
     np.testing.assert_allclose(special_result[3:], np.tanh(np.float32(0.5)), rtol=1e-7)
+    # Specials in a block of ordinary values (series and quotient sides) leave those exact.
+    mixed = np.concatenate([np.array([np.nan, np.inf, -np.inf, 88, -1e30, 9.5, 10, 10.5],
+                                     np.float32),
+                            rng.uniform(-1.5, 1.5, 4000).astype(np.float32)])
+    with tf.Session() as sess:
+        mixed_result = sess.run(tf.tanh(x), {x: mixed})
+    np.testing.assert_array_equal(mixed_result[:5], [np.nan, 1, -1, 1, -1])
+    assert _ulps(mixed_result[5:], np.tanh(mixed[5:].astype(np.float64))).max() <= 1
 
 
 @pytest.mark.parametrize("special", [np.nan, np.inf, -np.inf, 87.5, 88.8, -87.5, -100.0,

@@ -64,14 +64,16 @@ instruction through the unfused reference kernel); ``tests/test_fusion.py`` and
 # GCC if-convert selects (sigmoid, relu, maximum); we never read FP exception flags. Where glibc
 # has libmvec, _simd_math.h declares expf/logf/sinf/cosf/powf/tanhf/log1pf (and the double
 # versions) as `simd` functions and the module links -lmvec: loops call 4- or 8-wide vector
-# variants (max error 4 ulp vs <= 1 ulp scalar; specials handled per lane by the scalar code).
+# variants (4-, 8- or 16-wide; max error 4 ulp vs <= 1 ulp scalar; specials handled per lane
+# by the scalar code).
 # pow is the exception among them: libmvec recomputes every negative-base lane with the scalar
 # pow (a chain with a sign-changing base ran ~3x slower), so the loop calls the vector pow on
 # |a| and puts the sign, or the nan, back by C's rules (sl_powf_signed, _simd_math.h).
 # float32 exp (and sigmoid and tanh, through it) is the exception: libmvec's call per 8 lanes cost
 # half of a whole exp chain, so _simd_math.h has an inlined exp (0.94 ulp max, checked against float64
 # exp) that the loop uses when every lane of the block is in [-87, 87]; other blocks (nan, inf,
-# overflow, subnormal results) take libm's path, so specials stay exact.
+# overflow, subnormal results) take libm's path, so specials stay exact. tanh clamps its exp's
+# argument, so it needs no libm path at all.
 # Not used: -ffast-math / -ffinite-math-only / -fassociative-math, which would change inf/nan
 # handling, signed zeros and summation order. So a fused result differs from the unfused one by
 # a few ulps in transcendental ops and by summation order in float reductions: within the usual
@@ -100,7 +102,7 @@ from sessionlib._core._scalar cimport (
 )
 from sessionlib._core._simd_math cimport (
     cos, cosf, exp, expf, log, log1p, log1pf, logf, sin, sinf, sl_cpu_supported,
-    sl_expf_fast, sl_expf_in_fast_range, sl_pow_signed, sl_powf_signed, tanh, tanhf,
+    sl_expf_fast, sl_expf_in_fast_range, sl_pow_signed, sl_powf_signed, tanh,
 )
 
 import numpy as np
@@ -145,8 +147,9 @@ def tune_malloc(bint enabled):
 
 
 if not sl_cpu_supported():
-    raise ImportError("sessionlib._core.fused was compiled for AVX2/FMA (x86-64-v3), which "
-                      "this CPU lacks; rebuild with SESSIONLIB_MARCH= (empty)")
+    raise ImportError("sessionlib._core.fused was compiled for AVX2/FMA (x86-64-v3) or "
+                      "AVX-512 (x86-64-v4), which this CPU lacks; rebuild with "
+                      "SESSIONLIB_MARCH= (empty) or SESSIONLIB_MARCH=x86-64-v3")
 
 __all__ = ["fused_elementwise", "unary", "tune_malloc", "set_fallbacks", "OPCODE_NAMES",
            "BINARY_OPCODE_NAMES", "REDUCTION_NAMES", "MAX_INPUTS", "MAX_REGISTERS",
@@ -334,45 +337,43 @@ cdef void _apply_float32(int op, float32_t* d, const float32_t* a, const float32
         for i in range(n):
             d[i] = cosf(a[i])
     elif op == ew.K_TANH:
-        # With the inlined exp where the block allows it (libmvec's tanhf is slower than
-        # numpy's): sign(x) (1 - e) / (1 + e), e = exp(-2|x|) (|x| clamped to 9, where tanh
-        # rounds to 1; a select, not fminf, so the loop vectorises); no cancellation where
-        # |x| >= 0.55 (e <= 1/3). Below that, tanh's odd Taylor series to x^17 (truncation
-        # < 0.1 ulp there). Both sides run in the vector loop and a select picks one; a block
-        # with nan or inf takes libm's tanhf.
+        # On the inlined exp (libmvec's tanhf is slower than numpy's, and its AVX-512 variant
+        # is 1.3 ulp off on inputs below 0.55): sign(x) (1 - e) / (1 + e), e = exp(-2|x|)
+        # (|x| clamped to 10: from 9.02 on tanh rounds to 1; a select, not fminf, so the loop
+        # vectorises); no cancellation where |x| >= 0.55 (e <= 1/3). Below that, tanh's odd
+        # Taylor series to x^17 (truncation < 0.1 ulp there). Both sides run in the vector loop
+        # and a select picks one. The clamp keeps exp in range for every input, inf included
+        # (tanh(+-inf) = +-1), so no block needs libm: only a nan lane is passed through.
         # All in float32 (every constant cast: a bare 1 or 2 is a C double here, which made
         # the whole quotient double, at half the lanes): 1 - e and 1 + e are each kept as a
         # rounded float plus its exact rounding error (Fast2Sum, as |e| < 1), and the quotient
         # gets one Newton correction from the exact FMA residual, so it is as accurate as a
         # double division (0.88 ulp max over every float32; a plain float32 quotient: 1.5).
-        if sl_expf_in_fast_range(a, n):
-            for i in range(n):
-                z = cmath.fabsf(a[i])
-                e = sl_expf_fast(<float32_t>-2 * (z if z < <float32_t>9 else <float32_t>9))
-                numerator = <float32_t>1 - e
-                numerator_error = (<float32_t>1 - numerator) - e
-                denominator = <float32_t>1 + e
-                denominator_error = (<float32_t>1 - denominator) + e
-                reciprocal = <float32_t>1 / denominator
-                t = numerator * reciprocal
-                residual = (cmath.fmaf(-t, denominator, numerator)
-                            + cmath.fmaf(-t, denominator_error, numerator_error))
-                t = cmath.fmaf(residual, reciprocal, t)
-                z = a[i] * a[i]
-                p = <float32_t>_TANH_C17
-                p = p * z + <float32_t>_TANH_C15
-                p = p * z + <float32_t>_TANH_C13
-                p = p * z + <float32_t>_TANH_C11
-                p = p * z + <float32_t>_TANH_C9
-                p = p * z + <float32_t>_TANH_C7
-                p = p * z + <float32_t>_TANH_C5
-                p = p * z + <float32_t>_TANH_C3
-                p = a[i] + a[i] * z * p
-                # (copysign keeps tanh(-0) = -0, which the series' rounding may flip.)
-                d[i] = cmath.copysignf(p if cmath.fabsf(a[i]) < <float32_t>0.55 else t, a[i])
-        else:
-            for i in range(n):
-                d[i] = tanhf(a[i])
+        for i in range(n):
+            z = cmath.fabsf(a[i])
+            e = sl_expf_fast(<float32_t>-2 * (z if z < <float32_t>10 else <float32_t>10))
+            numerator = <float32_t>1 - e
+            numerator_error = (<float32_t>1 - numerator) - e
+            denominator = <float32_t>1 + e
+            denominator_error = (<float32_t>1 - denominator) + e
+            reciprocal = <float32_t>1 / denominator
+            t = numerator * reciprocal
+            residual = (cmath.fmaf(-t, denominator, numerator)
+                        + cmath.fmaf(-t, denominator_error, numerator_error))
+            t = cmath.fmaf(residual, reciprocal, t)
+            z = a[i] * a[i]
+            p = <float32_t>_TANH_C17
+            p = p * z + <float32_t>_TANH_C15
+            p = p * z + <float32_t>_TANH_C13
+            p = p * z + <float32_t>_TANH_C11
+            p = p * z + <float32_t>_TANH_C9
+            p = p * z + <float32_t>_TANH_C7
+            p = p * z + <float32_t>_TANH_C5
+            p = p * z + <float32_t>_TANH_C3
+            p = a[i] + a[i] * z * p
+            # (copysign keeps tanh(-0) = -0, which the series' rounding may flip.)
+            t = cmath.copysignf(p if cmath.fabsf(a[i]) < <float32_t>0.55 else t, a[i])
+            d[i] = t if a[i] == a[i] else a[i]
     elif op == ew.K_SIGMOID:
         # exp of a non-positive number never overflows; the limits come out exactly 0 and 1.
         # e / (1 + e) is e times the reciprocal already computed: one division per lane, since
