@@ -504,6 +504,14 @@ cdef void _column_sums(const real_t* x, Py_ssize_t rows, Py_ssize_t channels,
             out[c] = out[c] + row[c]
 
 
+cdef inline void _typed_column_sums(bint single, const void* x, Py_ssize_t rows,
+                                    Py_ssize_t channels, void* out) noexcept nogil:
+    if single:
+        _column_sums[float](<const float*>x, rows, channels, <float*>out)
+    else:
+        _column_sums[double](<const double*>x, rows, channels, <double*>out)
+
+
 def bias_add_grad_kernel(ctx, inputs, attrs):
     """BiasAddGrad (NHWC): the sum of the backprop over every axis but the last.
 
@@ -527,20 +535,11 @@ def bias_add_grad_kernel(ctx, inputs, attrs):
     if channels < 2 or rows < 2:
         return _fallback("BiasAddGrad")(ctx, inputs, attrs)
     out = np.empty(channels, x.dtype)
-    if x.dtype == np.float32:
-        if x.size >= BIAS_GRAD_NOGIL_THRESHOLD:
-            with nogil:
-                _column_sums[float](<const float*>cnp.PyArray_DATA(x), rows, channels,
-                                    <float*>cnp.PyArray_DATA(out))
-        else:
-            _column_sums[float](<const float*>cnp.PyArray_DATA(x), rows, channels,
-                                <float*>cnp.PyArray_DATA(out))
+    cdef bint single = x.dtype == np.float32
+    if x.size >= BIAS_GRAD_NOGIL_THRESHOLD:
+        with nogil:
+            _typed_column_sums(single, cnp.PyArray_DATA(x), rows, channels,
+                               cnp.PyArray_DATA(out))
     else:
-        if x.size >= BIAS_GRAD_NOGIL_THRESHOLD:
-            with nogil:
-                _column_sums[double](<const double*>cnp.PyArray_DATA(x), rows, channels,
-                                     <double*>cnp.PyArray_DATA(out))
-        else:
-            _column_sums[double](<const double*>cnp.PyArray_DATA(x), rows, channels,
-                                 <double*>cnp.PyArray_DATA(out))
+        _typed_column_sums(single, cnp.PyArray_DATA(x), rows, channels, cnp.PyArray_DATA(out))
     return (out,)
