@@ -675,6 +675,17 @@ def test_spaced_rows_split_over_threads(threads):
     np.testing.assert_array_equal(compiled, contiguous)
     np.testing.assert_allclose(compiled, 1 / (1 + np.exp(-(inputs[0] * inputs[1]))),
                                rtol=1e-6)
+    # Reductions read them the same way: over the rows (in the kernel) and over the leading
+    # axis (the chain materialised, then numpy's reduction).
+    for axes in ((1,), (0,)):
+        reducing = dict(attrs, program=(op("mul"), 2, 0, 1, op("sigmoid"), 2, 2, -1),
+                        reduce=fused.REDUCTION_NAMES.index("reduce_sum"), reduce_src=2,
+                        reduce_axes=axes, reduce_op="Sum")
+        (spaced,) = fused.fused_elementwise(None, inputs, reducing)
+        (packed,) = fused.fused_elementwise(
+            None, tuple(np.ascontiguousarray(x) for x in inputs), reducing)
+        np.testing.assert_array_equal(spaced, packed)
+        np.testing.assert_allclose(spaced, compiled.sum(axis=axes[0]), rtol=1e-4)
 
 
 @pytest.mark.parametrize("exports, reduce", [
