@@ -56,10 +56,17 @@ def _libmvec_flags():
 def _fused_arch_flags():
     """The instruction set of the fused kernel's loops.
 
-    SESSIONLIB_MARCH names a -march level (``x86-64-v3``, ``native``; empty for the compiler's
-    default). By default an x86-64 build machine with AVX2 and FMA gets ``x86-64-v3``: 8-wide
-    float loops and libmvec's AVX2 variants, about 2x the SSE2 baseline on exp-heavy chains.
-    The module checks the running CPU at import (a clear ImportError, never SIGILL).
+    SESSIONLIB_MARCH names a -march level (``x86-64-v3``, ``x86-64-v4``, ``native``; empty for
+    the compiler's default). By default an x86-64 build machine with AVX2 and FMA gets
+    ``x86-64-v3``: 8-wide float loops and libmvec's AVX2 variants, about 2x the SSE2 baseline
+    on exp-heavy chains. One that also has AVX-512 (F, BW, CD, DQ, VL) gets ``x86-64-v4``:
+    16-wide loops, 32 vector registers (the interpreter's block loop is one big function, and
+    with 16 registers the constants of sigmoid/tanh/exp spilled to the stack) and mask registers
+    instead of blends. An LSTM cell's chain (three sigmoids, a tanh, [128, 128]) ran 1.3x as
+    fast (42.4 -> 32.5 us; 38.6 us with 256-bit vectors, -mprefer-vector-width=256). BLAS
+    already runs AVX-512 kernels on such machines, so the wide vectors cost no extra clock
+    drop there. The module checks the running CPU at import (a clear ImportError, never
+    SIGILL).
     """
     march = os.environ.get("SESSIONLIB_MARCH")
     if march is None:
@@ -73,6 +80,8 @@ def _fused_arch_flags():
                 flags = []
             if {"avx2", "fma", "bmi2"} <= set(flags):
                 march = "x86-64-v3"
+                if {"avx512f", "avx512bw", "avx512cd", "avx512dq", "avx512vl"} <= set(flags):
+                    march = "x86-64-v4"
     return [f"-march={march}"] if march else []
 
 

@@ -131,11 +131,21 @@ static inline double sl_pow_signed(double a, double b) {
     return (a < 0.0 && a > -__builtin_inf() && whole != b) ? __builtin_nan("") : result;
 }
 
-/* Whether the running CPU has the instruction set this module was compiled for. */
+/* Whether the running CPU has the instruction set this module was compiled for (x86-64-v3:
+ * AVX2 and FMA; x86-64-v4 adds AVX-512 F, BW, CD, DQ and VL). */
 static int sl_cpu_supported(void) {
 #if defined(__GNUC__) && defined(__x86_64__) && defined(__AVX2__)
     __builtin_cpu_init();
-    return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+    if (!(__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma"))) {
+        return 0;
+    }
+#if defined(__AVX512F__)
+    return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw")
+           && __builtin_cpu_supports("avx512cd") && __builtin_cpu_supports("avx512dq")
+           && __builtin_cpu_supports("avx512vl");
+#else
+    return 1;
+#endif
 #else
     return 1;
 #endif

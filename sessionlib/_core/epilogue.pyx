@@ -57,8 +57,9 @@ import numpy as np
 cnp.import_array()
 
 if not sl_cpu_supported():
-    raise ImportError("sessionlib._core.epilogue was compiled for AVX2/FMA (x86-64-v3), which "
-                      "this CPU lacks; rebuild with SESSIONLIB_MARCH= (empty)")
+    raise ImportError("sessionlib._core.epilogue was compiled for AVX2/FMA (x86-64-v3) or "
+                      "AVX-512 (x86-64-v4), which this CPU lacks; rebuild with "
+                      "SESSIONLIB_MARCH= (empty) or SESSIONLIB_MARCH=x86-64-v3")
 
 __all__ = ["bias_activation", "ACTIVATIONS"]
 

@@ -27,8 +27,11 @@ instruction through the unfused reference kernel); ``tests/test_fusion.py`` and
 # place (a const pointer, so read-only and shared-memory buffers work), a scalar input is a
 # register filled once per thread, and an input that broadcasts along leading axes (a bias of
 # shape [C] against [N, C]: its shape is a suffix of the output's) is copied per block into a
-# staging register, periodically. Any other broadcast (e.g. [N, 1] against [N, C]) or a
-# non-contiguous input is first materialised as a contiguous array (a copy, the rare case).
+# staging register, periodically. An input of the output's shape whose rows are contiguous
+# but spaced apart (a Split's piece of an LSTM's gate matrix: every 4th quarter row) is
+# gathered per block into its staging register too, row segment by row segment. Any other
+# broadcast (e.g. [N, 1] against [N, C]) or non-contiguous input is first materialised as a
+# contiguous array (a copy, the rare case).
 # Each instruction is then one flat loop ``d[i] = op(a[i], b[i])`` over the block: no strides,
 # no branches, so the compiler vectorises it; registers (64-byte aligned) stay in L1 while the
 # inputs and the output stream through memory once. That is the memory-bandwidth limit for the
@@ -61,14 +64,16 @@ instruction through the unfused reference kernel); ``tests/test_fusion.py`` and
 # GCC if-convert selects (sigmoid, relu, maximum); we never read FP exception flags. Where glibc
 # has libmvec, _simd_math.h declares expf/logf/sinf/cosf/powf/tanhf/log1pf (and the double
 # versions) as `simd` functions and the module links -lmvec: loops call 4- or 8-wide vector
-# variants (max error 4 ulp vs <= 1 ulp scalar; specials handled per lane by the scalar code).
+# variants (4-, 8- or 16-wide; max error 4 ulp vs <= 1 ulp scalar; specials handled per lane
+# by the scalar code).
 # pow is the exception among them: libmvec recomputes every negative-base lane with the scalar
 # pow (a chain with a sign-changing base ran ~3x slower), so the loop calls the vector pow on
 # |a| and puts the sign, or the nan, back by C's rules (sl_powf_signed, _simd_math.h).
 # float32 exp (and sigmoid and tanh, through it) is the exception: libmvec's call per 8 lanes cost
 # half of a whole exp chain, so _simd_math.h has an inlined exp (0.94 ulp max, checked against float64
 # exp) that the loop uses when every lane of the block is in [-87, 87]; other blocks (nan, inf,
-# overflow, subnormal results) take libm's path, so specials stay exact.
+# overflow, subnormal results) take libm's path, so specials stay exact. tanh clamps its exp's
+# argument, so it needs no libm path at all.
 # Not used: -ffast-math / -ffinite-math-only / -fassociative-math, which would change inf/nan
 # handling, signed zeros and summation order. So a fused result differs from the unfused one by
 # a few ulps in transcendental ops and by summation order in float reductions: within the usual
@@ -97,7 +102,7 @@ from sessionlib._core._scalar cimport (
 )
 from sessionlib._core._simd_math cimport (
     cos, cosf, exp, expf, log, log1p, log1pf, logf, sin, sinf, sl_cpu_supported,
-    sl_expf_fast, sl_expf_in_fast_range, sl_pow_signed, sl_powf_signed, tanh, tanhf,
+    sl_expf_fast, sl_expf_in_fast_range, sl_pow_signed, sl_powf_signed, tanh,
 )
 
 import numpy as np
@@ -142,8 +147,9 @@ def tune_malloc(bint enabled):
 
 
 if not sl_cpu_supported():
-    raise ImportError("sessionlib._core.fused was compiled for AVX2/FMA (x86-64-v3), which "
-                      "this CPU lacks; rebuild with SESSIONLIB_MARCH= (empty)")
+    raise ImportError("sessionlib._core.fused was compiled for AVX2/FMA (x86-64-v3) or "
+                      "AVX-512 (x86-64-v4), which this CPU lacks; rebuild with "
+                      "SESSIONLIB_MARCH= (empty) or SESSIONLIB_MARCH=x86-64-v3")
 
 __all__ = ["fused_elementwise", "unary", "tune_malloc", "set_fallbacks", "OPCODE_NAMES",
            "BINARY_OPCODE_NAMES", "REDUCTION_NAMES", "MAX_INPUTS", "MAX_REGISTERS",
@@ -162,6 +168,8 @@ REDUCTION_NAMES = ("",) + tuple(reduction.name.lower() for reduction in Reductio
 cdef enum:
     MAX_DIMS = 64
     LANES = 32
+    # Run.period of an input read as spaced rows (any real period is >= 1).
+    ROWS_STRIDED = -1
     # Registers a program may also return as outputs (attrs['exports']): an intermediate of
     # the chain that other ops read too (an LSTM's gates, kept for the gradient).
     _MAX_EXPORTS = 16
@@ -288,7 +296,8 @@ DEF _TANH_C17 = 0.000590027440945586  # 6404582/10854718875
 cdef void _apply_float32(int op, float32_t* d, const float32_t* a, const float32_t* b,
                          Py_ssize_t n) noexcept nogil:
     cdef Py_ssize_t i
-    cdef float32_t e, t, z, p
+    cdef float32_t e, t, z, p, numerator, numerator_error, denominator, denominator_error
+    cdef float32_t reciprocal, residual
     if op == ew.K_REAL_DIV:
         for i in range(n):
             d[i] = a[i] / b[i]
@@ -328,31 +337,43 @@ cdef void _apply_float32(int op, float32_t* d, const float32_t* a, const float32
         for i in range(n):
             d[i] = cosf(a[i])
     elif op == ew.K_TANH:
-        # With the inlined exp where the block allows it (libmvec's tanhf is slower than
-        # numpy's): sign(x) (1 - e) / (1 + e), e = exp(-2|x|) (|x| clamped to 9, where tanh
-        # rounds to 1; a select, not fminf, so the loop vectorises), cancels nothing where |x| >= 0.55 (e <= 1/3); below that, tanh's odd
-        # Taylor series to x^17 (truncation < 0.1 ulp there). Both sides run in the vector
-        # loop and a select picks one; a block with nan or inf takes libm's tanhf.
-        if sl_expf_in_fast_range(a, n):
-            for i in range(n):
-                z = cmath.fabsf(a[i])
-                e = sl_expf_fast(-2 * (z if z < 9 else <float32_t>9))
-                t = (1 - e) / (1 + e)
-                z = a[i] * a[i]
-                p = <float32_t>_TANH_C17
-                p = p * z + <float32_t>_TANH_C15
-                p = p * z + <float32_t>_TANH_C13
-                p = p * z + <float32_t>_TANH_C11
-                p = p * z + <float32_t>_TANH_C9
-                p = p * z + <float32_t>_TANH_C7
-                p = p * z + <float32_t>_TANH_C5
-                p = p * z + <float32_t>_TANH_C3
-                p = a[i] + a[i] * z * p
-                # (copysign keeps tanh(-0) = -0, which the series' rounding may flip.)
-                d[i] = cmath.copysignf(p if cmath.fabsf(a[i]) < <float32_t>0.55 else t, a[i])
-        else:
-            for i in range(n):
-                d[i] = tanhf(a[i])
+        # On the inlined exp (libmvec's tanhf is slower than numpy's, and its AVX-512 variant
+        # is 1.3 ulp off on inputs below 0.55): sign(x) (1 - e) / (1 + e), e = exp(-2|x|)
+        # (|x| clamped to 10: from 9.02 on tanh rounds to 1; a select, not fminf, so the loop
+        # vectorises); no cancellation where |x| >= 0.55 (e <= 1/3). Below that, tanh's odd
+        # Taylor series to x^17 (truncation < 0.1 ulp there). Both sides run in the vector loop
+        # and a select picks one. The clamp keeps exp in range for every input, inf included
+        # (tanh(+-inf) = +-1), so no block needs libm: only a nan lane is passed through.
+        # All in float32 (every constant cast: a bare 1 or 2 is a C double here, which made
+        # the whole quotient double, at half the lanes): 1 - e and 1 + e are each kept as a
+        # rounded float plus its exact rounding error (Fast2Sum, as |e| < 1), and the quotient
+        # gets one Newton correction from the exact FMA residual, so it is as accurate as a
+        # double division (0.88 ulp max over every float32; a plain float32 quotient: 1.5).
+        for i in range(n):
+            z = cmath.fabsf(a[i])
+            e = sl_expf_fast(<float32_t>-2 * (z if z < <float32_t>10 else <float32_t>10))
+            numerator = <float32_t>1 - e
+            numerator_error = (<float32_t>1 - numerator) - e
+            denominator = <float32_t>1 + e
+            denominator_error = (<float32_t>1 - denominator) + e
+            reciprocal = <float32_t>1 / denominator
+            t = numerator * reciprocal
+            residual = (cmath.fmaf(-t, denominator, numerator)
+                        + cmath.fmaf(-t, denominator_error, numerator_error))
+            t = cmath.fmaf(residual, reciprocal, t)
+            z = a[i] * a[i]
+            p = <float32_t>_TANH_C17
+            p = p * z + <float32_t>_TANH_C15
+            p = p * z + <float32_t>_TANH_C13
+            p = p * z + <float32_t>_TANH_C11
+            p = p * z + <float32_t>_TANH_C9
+            p = p * z + <float32_t>_TANH_C7
+            p = p * z + <float32_t>_TANH_C5
+            p = p * z + <float32_t>_TANH_C3
+            p = a[i] + a[i] * z * p
+            # (copysign keeps tanh(-0) = -0, which the series' rounding may flip.)
+            t = cmath.copysignf(p if cmath.fabsf(a[i]) < <float32_t>0.55 else t, a[i])
+            d[i] = t if a[i] == a[i] else a[i]
     elif op == ew.K_SIGMOID:
         # exp of a non-positive number never overflows; the limits come out exactly 0 and 1.
         # e / (1 + e) is e times the reciprocal already computed: one division per lane, since
@@ -583,6 +604,10 @@ cdef struct Run:
     Py_ssize_t block            # elements per block (<= BLOCK)
     const char* data[MAX_INPUTS]
     Py_ssize_t period[MAX_INPUTS]  # input k at flat index i is data[k][i % period[k]]
+    # period[k] == ROWS_STRIDED: input k at flat index i is
+    # data[k][(i // row_length[k]) * row_stride[k] + i % row_length[k]]
+    Py_ssize_t row_length[MAX_INPUTS]
+    Py_ssize_t row_stride[MAX_INPUTS]
     char* out                   # the output (no reduction) or NULL
     char* acc                   # reductions: accumulator slots, 8 bytes each
     int num_exports             # registers that are outputs too (never with a reduction)
@@ -597,6 +622,7 @@ cdef int _run_range(numeric_t* marker, const Run* run, Py_ssize_t start, Py_ssiz
     cdef int j, opcode, dst, a, b, num_inputs = run.num_inputs
     cdef const numeric_t* operand[MAX_INPUTS + MAX_REGISTERS]
     cdef const numeric_t* source
+    cdef const numeric_t* row_start
     cdef numeric_t* staging
     cdef numeric_t* target
     cdef numeric_t* out = <numeric_t*>run.out
@@ -627,6 +653,22 @@ cdef int _run_range(numeric_t* marker, const Run* run, Py_ssize_t start, Py_ssiz
             source = <const numeric_t*>run.data[k]
             if p == run.size:
                 operand[k] = source + pos
+            elif p == ROWS_STRIDED:   # spaced rows: gather the block's row segments
+                target = <numeric_t*>(<char*>staging + k * stride)
+                row = pos // run.row_length[k]
+                offset = pos - row * run.row_length[k]
+                first = 0
+                while first < n:
+                    seg = run.row_length[k] - offset
+                    if seg > n - first:
+                        seg = n - first
+                    row_start = source + row * run.row_stride[k] + offset
+                    for i in range(seg):
+                        target[first + i] = row_start[i]
+                    first += seg
+                    offset = 0
+                    row += 1
+                operand[k] = target
             elif p != 1:           # broadcast along leading axes: copy the block periodically
                 target = <numeric_t*>(<char*>staging + k * stride)
                 offset = pos % p
@@ -833,6 +875,27 @@ cdef int _broadcast(tuple arrays, int count, cnp.npy_intp* shape, int* ndim) exc
                     + _shape_string((<object>x).shape))
     ndim[0] = out_ndim
     return 0
+
+
+cdef bint _rows_strided(cnp.ndarray x, Py_ssize_t* row_length,
+                        Py_ssize_t* row_stride) noexcept:
+    """Whether `x` (of the output's shape, not C-contiguous) is rows of contiguous elements
+    at one element stride apart (its leading axes collapse into one): a column slice of a
+    matrix. Sets the row length and the row stride, in elements."""
+    cdef int ndim = cnp.PyArray_NDIM(x), axis
+    cdef Py_ssize_t itemsize = cnp.PyArray_ITEMSIZE(x)
+    cdef const cnp.npy_intp* strides = cnp.PyArray_STRIDES(x)
+    cdef const cnp.npy_intp* dims = cnp.PyArray_DIMS(x)
+    if ndim < 2 or not (cnp.PyArray_ISALIGNED(x) and cnp.PyArray_ISNOTSWAPPED(x)):
+        return False
+    if strides[ndim - 1] != itemsize or strides[ndim - 2] % itemsize:
+        return False
+    for axis in range(ndim - 2):
+        if strides[axis] != strides[axis + 1] * dims[axis + 1]:
+            return False
+    row_length[0] = dims[ndim - 1]
+    row_stride[0] = strides[ndim - 2] // itemsize
+    return True
 
 
 cdef Py_ssize_t _period(cnp.ndarray x, const cnp.npy_intp* shape, int ndim) noexcept:
@@ -1064,15 +1127,18 @@ cdef tuple _fused(ctx, tuple inputs, dict attrs, bint materialise):
             extra.append(cnp.PyArray_EMPTY(ndim, shape, cnp.PyArray_TYPE(x), 0))
         if run.size == 0:
             return (out,) + tuple(extra)
-    # Inputs: read in place when full-size or periodic, else materialised once.
+    # Inputs: read in place when full-size, periodic or spaced rows, else materialised once.
     keep = list(arrays)
     for k in range(count):
         x = <cnp.ndarray>keep[k]
         period = _period(x, shape, ndim) if run.size else 1
-        if period == 0:
+        if period == 0 and _has_shape(x, shape, ndim) and _rows_strided(
+                x, &run.row_length[k], &run.row_stride[k]):
+            period = ROWS_STRIDED
+        elif period == 0:
             if _has_shape(x, shape, ndim):
-                # A strided view of the full shape (a Split's piece): one copy, without
-                # broadcast_to's per-call cost (an LSTM cell reads four per loop iteration).
+                # Another strided view of the full shape (its rows not contiguous): one copy,
+                # without broadcast_to's per-call cost.
                 x = np.ascontiguousarray(x)
             else:
                 x = np.ascontiguousarray(

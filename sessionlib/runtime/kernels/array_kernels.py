@@ -3,9 +3,12 @@ shape manipulation and creation.
 
 Design. These kernels are numpy: numpy already reshapes, slices, gathers and copies at memory
 speed, so they have no Cython twin, and each kernel is its own reference (``register_kernel``
-without `fast`). The exception is ``ClipByValue``, which clips with the
+without `fast`). The exceptions: ``ClipByValue``, which clips with the
 elementwise minimum and maximum: its fast kernel uses the Cython ones of ``sessionlib._core``
-and its reference the numpy spec, so the parity suite compares the two.
+and its reference the numpy spec, so the parity suite compares the two; and ``ConcatV2``, which
+a loop body runs every iteration (an LSTM joins its inputs and its gate gradients): numpy's
+general iterator costs more than the copy on such small pieces, so ``_core/arrays.concat``
+copies contiguous inputs row piece by row piece and hands the rest back here.
 
 Every kernel checks what only the run can reveal (a fed shape, an index out of range) and
 raises InvalidArgumentError in TF's words. The arithmetic that graph-time inference in the op
@@ -17,6 +20,7 @@ op library.
 import numpy as np
 
 from sessionlib import errors
+from sessionlib._core import arrays as _arrays
 from sessionlib._core import elementwise
 from sessionlib.framework.indexing import range_size, strided_slice_entries, to_ints
 from sessionlib.runtime import reference_kernels
@@ -427,7 +431,8 @@ register_kernel("Reshape", reference=_reshape_kernel)
 register_kernel("Transpose", reference=_transpose_kernel)
 register_kernel("ExpandDims", reference=_expand_dims_kernel)
 register_kernel("Squeeze", reference=_squeeze_kernel)
-register_kernel("ConcatV2", reference=_concat_kernel)
+_arrays.set_fallbacks({"ConcatV2": _concat_kernel})
+register_kernel("ConcatV2", reference=_concat_kernel, fast=_arrays.concat)
 register_kernel("Pack", reference=_pack_kernel)
 register_kernel("Unpack", reference=_unpack_kernel)
 register_kernel("Split", reference=_split_kernel)

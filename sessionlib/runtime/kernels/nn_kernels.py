@@ -79,8 +79,11 @@ def _bias_add_grad_kernel(ctx, inputs, attrs):
                            dtype=backprop.dtype),)
 
 
-# The Cython loop takes float16/32/64 of equal shapes; the rest (and the errors) come back here.
-_nn_model.set_fallbacks({"ReluGrad": _relu_grad_kernel})
+# The Cython loops take float16/32/64 of equal shapes (ReluGrad) and C-contiguous float32/64
+# NHWC backprops (BiasAddGrad); the rest (and the errors) come back here.
+_nn_model.set_fallbacks({"ReluGrad": _relu_grad_kernel,
+                         "BiasAddGrad": _bias_add_grad_kernel})
 register_kernel("ReluGrad", reference=_relu_grad_kernel, fast=_nn_model.relu_grad,
                 kind=KIND_BINARY)
-register_kernel("BiasAddGrad", reference=_bias_add_grad_kernel)
+register_kernel("BiasAddGrad", reference=_bias_add_grad_kernel,
+                fast=_nn_model.bias_add_grad_kernel)
