@@ -478,7 +478,8 @@ def test_slice_of_a_transpose_keeps_feeds_fetches_and_errors(executor):
     open_sliced = tf.transpose(open_x, [1, 0, 2])[:, 3]
     assert "Transpose" in _op_types([open_sliced], [open_x])
     with tf.Session(config=ON_CONFIG) as sess:
-        with pytest.raises(errors.InvalidArgumentError, match="index 3 is out of bounds for axis 1"):
+        with pytest.raises(errors.InvalidArgumentError,
+                           match="index 3 is out of bounds for axis 1"):
             sess.run(open_sliced, {open_x: _rng_values([2, 5, 6])})
     # A begin that is not a constant: nothing moves.
     begin = tf.placeholder(tf.int32, [3], name="begin")

@@ -537,7 +537,7 @@ def _strided_slice(walk, node):
                              x_shape.as_list())
     if moved is None:
         return None
-    return _with_spec(walk, node, moved, x, None, (inner.name, node.name))
+    return _with_spec(walk, node, node.attrs, moved, x, None, (inner.name, node.name))
 
 
 def _transpose_slice_grad(walk, node, grad_node, perm):
@@ -554,13 +554,14 @@ def _transpose_slice_grad(walk, node, grad_node, perm):
     moved = _reordered_slice(walk, grad_node.inputs[1:4], grad_node.attrs, perm, new_shape)
     if moved is None:
         return None
-    return _with_spec(walk, node, moved, grad_node.inputs[4],
+    return _with_spec(walk, node, grad_node.attrs, moved, grad_node.inputs[4],
                       np.asarray(new_shape, dtype=shape.dtype), (grad_node.name, node.name))
 
 
-def _with_spec(walk, node, moved, value, grad_shape, replaced):
+def _with_spec(walk, node, slice_attrs, moved, value, grad_shape, replaced):
     """The nodes of a strided slice (or, with `grad_shape`, a StridedSliceGrad of that shape)
-    of `value` by the spec `moved` computing `node`'s output."""
+    of `value` by the spec `moved` computing `node`'s output; the new slice keeps the attrs
+    of the slice it moves (`slice_attrs`) but the masks."""
     begin, end, strides, masks = moved
     new_nodes, keys = [], []
     arrays = (begin, end, strides) if grad_shape is None else (grad_shape, begin, end, strides)
@@ -568,8 +569,9 @@ def _with_spec(walk, node, moved, value, grad_shape, replaced):
         const, key = walk.const_node(array, replaced, node)
         new_nodes.append(const)
         keys.append(key)
-    dtype = _dtype_of(node.outputs[0], node)
-    attrs = dict(masks, T=dtype, Index=dtypes.as_dtype(begin.dtype))
+    attrs = {name: attr for name, attr in slice_attrs.items()
+             if name not in ("_name", REWRITTEN_FROM)}
+    attrs.update(masks)
     if grad_shape is None:
         op_type, inputs = "StridedSlice", [value] + keys
     else:
