@@ -51,6 +51,27 @@ def _empty(f, d):
     return [_stack(lo.tensor_list_push_back(empty, f((2,), d)), d), _stack(empty, d)]
 
 
+def _stack_slice(handle, begin, end, strides, **masks):
+    """The optimizer's StridedSlice of a TensorListStack, built directly."""
+    attrs = {"element_dtype": handle.op.get_attr("element_dtype"), "num_elements": -1}
+    attrs.update(masks)
+    inputs = [handle, tf.constant(np.array([-1], np.int32))] + [
+        tf.constant(np.array(values, np.int32)) for values in (begin, end, strides)]
+    return tf.get_default_graph().create_op(lo.STACK_SLICE, inputs, attrs).outputs[0]
+
+
+def _stack_slices(f, d):
+    # The last element; the first with its row reversed; a slice of rows that shrinks none
+    # (the stacking path); an unset element (zeros).
+    rows = _rows(f, d, n=4)
+    reserved = lo.tensor_list_set_item(lo.tensor_list_reserve([2], 3, d), 0, f((2,), d))
+    return [_stack_slice(rows, [-1], [0], [1], shrink_axis_mask=1),
+            _stack_slice(rows, [0, 0], [0, 0], [1, -1], shrink_axis_mask=1, begin_mask=2,
+                         end_mask=2),
+            _stack_slice(rows, [1], [3], [1]),
+            _stack_slice(reserved, [2], [0], [1], shrink_axis_mask=1)]
+
+
 def add_cases(case):
     """Adds this family's cases through test_parity's `case(op_type, dtypes, build)`."""
     case("TensorListFromTensor", ALL, lambda f, d: [_stack(_rows(f, d), d)])
@@ -69,3 +90,4 @@ def add_cases(case):
     case("TensorListSplit", ALL, _concat_split)
     case("TensorListElementShape", ALL, _concat_split)
     case("EmptyTensorList", ALL, _empty)
+    case(lo.STACK_SLICE, ALL, _stack_slices)

@@ -182,3 +182,28 @@ def _check_second_derivative():
             down = sess.run(first, {logits: logits_value - eps * vector})
     # The Hessian is symmetric, so H v is the directional derivative of the gradient.
     np.testing.assert_allclose(symbolic, (up - down) / (2 * eps), rtol=1e-6, atol=1e-7)
+
+
+@pytest.mark.parametrize("sparse", [True, False])
+def test_first_derivative_of_the_cross_entropy_builds_no_second_order_term(sparse):
+    # With a known shape, tf.gradients fills the backprop output's missing gradient with a
+    # constant of zeros (not a ZerosLike op); the softmax Jacobian term it would feed is zero,
+    # and TF does not build it.
+    logits_value = _LOGITS.copy()
+    labels_value = np.argmax(_LABELS, axis=-1).astype(np.int32)
+    with tf.Graph().as_default() as graph:
+        logits = tf.placeholder(tf.float64, logits_value.shape)
+        if sparse:
+            loss = tf.nn.sparse_softmax_cross_entropy_with_logits(
+                labels=tf.constant(labels_value), logits=logits)
+        else:
+            loss = tf.nn.softmax_cross_entropy_with_logits_v2(labels=tf.constant(_LABELS),
+                                                              logits=logits)
+        grad = tf.gradients(tf.reduce_sum(loss), logits)[0]
+        assert "Softmax" not in {op.type for op in graph.get_operations()}
+        with tf.Session() as sess:
+            got = sess.run(grad, {logits: logits_value})
+    shifted = np.exp(logits_value - logits_value.max(-1, keepdims=True))
+    softmax = shifted / shifted.sum(-1, keepdims=True)
+    targets = np.eye(logits_value.shape[-1])[labels_value] if sparse else _LABELS
+    np.testing.assert_allclose(got, softmax - targets, rtol=1e-12, atol=1e-14)

@@ -385,3 +385,126 @@ def test_non_constant_pow_in_a_chain_on_both_executors(executor):
         want = np.exp(-np.power(a_value * b_value + c_value, e_value))
     np.testing.assert_allclose(got, want, rtol=1e-5, equal_nan=True)
     assert np.isnan(got).any()          # negative bases to the power 1.5
+
+
+# ---- a strided slice of a transpose, and its gradient ------------------------------------------
+
+SLICE_DTYPES = [np.float32, np.float64, np.float16, np.int32, np.int64, np.uint8, np.bool_,
+                np.int8]
+
+# (name, build(t) -> the slice of t = transpose(x, [1, 0, 2]) with x of shape [4, 5, 6],
+# whether the transpose goes)
+SLICE_CASES = [
+    ("last_step", lambda t: t[:, -1], True),
+    ("first_step_short_spec", lambda t: t[:, 0], True),
+    ("step_and_range", lambda t: t[1:3, 2, ::2], True),
+    ("negative_stride", lambda t: t[::-1, 3, 1:5], True),
+    ("no_shrink", lambda t: t[:, 1:3], False),       # kept dims 1, 0, 2: out of order
+    ("ellipsis", lambda t: t[..., 1], False),
+    ("new_axis", lambda t: t[:, 2, tf.newaxis], False),
+]
+
+
+def _slice_feeds(x, dtype):
+    values = np.arange(4 * 5 * 6).reshape(4, 5, 6)
+    if np.dtype(dtype) == np.bool_:
+        values = values % 3 == 0
+    return {x: values.astype(dtype)}
+
+
+@pytest.mark.parametrize("dtype", SLICE_DTYPES, ids=[np.dtype(d).name for d in SLICE_DTYPES])
+@pytest.mark.parametrize("name, build, goes", SLICE_CASES, ids=[c[0] for c in SLICE_CASES])
+def test_strided_slice_of_a_transpose(executor, name, build, goes, dtype):
+    x = tf.placeholder(tf.as_dtype(dtype), [4, 5, 6], name="x")
+    sliced = build(tf.transpose(x, [1, 0, 2]))
+    assert ("Transpose" not in _op_types([sliced], [x])) == goes
+    feeds = _slice_feeds(x, dtype)
+    want = _run(OFF_CONFIG, [sliced], feeds)
+    got = _run(ON_CONFIG, [sliced], feeds)
+    assert got[0].dtype == want[0].dtype and got[0].shape == want[0].shape
+    np.testing.assert_array_equal(got[0], want[0])
+    np.testing.assert_array_equal(
+        want[0], build_numpy(name, np.transpose(feeds[x], [1, 0, 2])))
+
+
+def build_numpy(name, t):
+    """The numpy slice of each SLICE_CASES entry."""
+    return {"last_step": lambda: t[:, -1], "first_step_short_spec": lambda: t[:, 0],
+            "step_and_range": lambda: t[1:3, 2, ::2], "negative_stride": lambda: t[::-1, 3, 1:5],
+            "no_shrink": lambda: t[:, 1:3], "ellipsis": lambda: t[..., 1],
+            "new_axis": lambda: t[:, 2, np.newaxis]}[name]()
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64, np.float16])
+def test_gradient_of_a_slice_of_a_transpose_has_no_transpose(executor, dtype):
+    # outputs[:, -1] of a time-major value transposed to batch-major, as dynamic_rnn's.
+    x = tf.placeholder(tf.as_dtype(dtype), [5, 4, 6], name="x")
+    weights = tf.constant(np.linspace(-1, 1, 24).reshape(4, 6).astype(dtype))
+    loss = tf.reduce_sum(tf.transpose(x * 1.5, [1, 0, 2])[:, -1] * weights)
+    (grad,) = tf.gradients(loss, [x])
+    types = _op_types([grad], [x])
+    assert "Transpose" not in types and types.count("StridedSliceGrad") == 1
+    feeds = {x: _rng_values([5, 4, 6], dtype)}
+    want = _run(OFF_CONFIG, [grad], feeds)[0]
+    got = _run(ON_CONFIG, [grad], feeds)[0]
+    np.testing.assert_array_equal(got, want)
+    expected = np.zeros([5, 4, 6], dtype)
+    expected[-1] = 1.5 * weights_value(dtype)
+    np.testing.assert_array_equal(got, expected)
+
+
+def weights_value(dtype):
+    return np.linspace(-1, 1, 24).reshape(4, 6).astype(dtype)
+
+
+def test_slice_of_a_transpose_keeps_feeds_fetches_and_errors(executor):
+    x = tf.placeholder(tf.float32, [4, 5, 6], name="x")
+    transposed = tf.transpose(x, [1, 0, 2])
+    sliced = transposed[:, -1]
+    value = _rng_values([4, 5, 6])
+    # A fed transpose is the value the slice reads.
+    fed = _rng_values([5, 4, 6], seed=7)
+    assert "Transpose" not in _op_types([sliced], [x])
+    assert _op_types([sliced], [x, transposed]) == ["Const", "Const", "Const", "StridedSlice"]
+    got = _run(ON_CONFIG, [sliced], {x: value, transposed: fed})[0]
+    np.testing.assert_array_equal(got, fed[:, -1])
+    # A fetched transpose still runs, and both values are right.
+    got_t, got_s = _run(ON_CONFIG, [transposed, sliced], {x: value})
+    np.testing.assert_array_equal(got_t, value.transpose(1, 0, 2))
+    np.testing.assert_array_equal(got_s, value.transpose(1, 0, 2)[:, -1])
+    # An index into a dimension of unknown size may be out of range at run time: the slice
+    # stays on the transpose, and the error is the unrewritten one.
+    open_x = tf.placeholder(tf.float32, [None, 5, 6], name="open_x")
+    open_sliced = tf.transpose(open_x, [1, 0, 2])[:, 3]
+    assert "Transpose" in _op_types([open_sliced], [open_x])
+    with tf.Session(config=ON_CONFIG) as sess:
+        with pytest.raises(errors.InvalidArgumentError,
+                           match="index 3 is out of bounds for axis 1"):
+            sess.run(open_sliced, {open_x: _rng_values([2, 5, 6])})
+    # A begin that is not a constant: nothing moves.
+    begin = tf.placeholder(tf.int32, [3], name="begin")
+    dynamic = tf.strided_slice(transposed, begin, [5, 4, 6], [1, 1, 1], shrink_axis_mask=2)
+    assert "Transpose" in _op_types([dynamic], [x, begin])
+
+
+def test_slice_grad_read_twice_keeps_its_transpose(executor):
+    x = tf.placeholder(tf.float32, [5, 4, 6], name="x")
+    dy = tf.placeholder(tf.float32, [4, 6], name="dy")
+    from sessionlib.ops import array_ops
+    grad = array_ops._strided_slice_grad(tf.constant([4, 5, 6]), tf.constant([0, -1]),
+                                         tf.constant([0, 0]), tf.constant([1, 1]), dy,
+                                         {"begin_mask": 1, "end_mask": 1,
+                                          "shrink_axis_mask": 2})
+    moved = tf.transpose(grad, [1, 0, 2])
+    assert _op_types([moved], [dy]).count("Transpose") == 0
+    # The unmoved gradient is fetched too: moving it would compute it twice.
+    assert _op_types([moved, grad], [dy]).count("Transpose") == 1
+    dy_value = _rng_values([4, 6])
+    got_moved, got_grad = _run(ON_CONFIG, [moved, grad], {dy: dy_value})
+    want = np.zeros([4, 5, 6], np.float32)
+    want[:, -1] = dy_value
+    np.testing.assert_array_equal(got_grad, want)
+    np.testing.assert_array_equal(got_moved, want.transpose(1, 0, 2))
+    (only_moved,) = _run(ON_CONFIG, [moved], {dy: dy_value})
+    np.testing.assert_array_equal(only_moved, want.transpose(1, 0, 2))
+    del x

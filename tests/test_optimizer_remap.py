@@ -423,3 +423,122 @@ def test_in_process_partition_graph_and_trace_show_the_fused_node():
     labels = [s.timeline_label for d in metadata.step_stats.dev_stats for s in d.node_stats]
     assert any(label.startswith(f"{fused.name} = _FusedMatMul(x, ")
                and label.endswith("[fused: MatMul, BiasAdd, Relu]") for label in labels)
+
+
+# ---- a one-element slice of a stacked list ------------------------------------------------------
+
+from sessionlib.ops import list_ops as lo  # noqa: E402
+
+LIST_DTYPES = [tf.float32, tf.float64, tf.float16, tf.int32, tf.int64, tf.uint8, tf.bool,
+               tf.string]
+
+
+def _list_value(dtype, shape=(5, 3, 4)):
+    values = np.arange(int(np.prod(shape))).reshape(shape)
+    if dtype == tf.string:
+        return values.astype(str).astype(object)
+    if dtype == tf.bool:
+        return values % 3 == 0
+    return values.astype(dtype.as_numpy_dtype)
+
+
+@pytest.mark.parametrize("dtype", LIST_DTYPES, ids=lambda d: d.name)
+def test_stacked_list_slices_fuse_and_keep_values(executor, dtype):
+    x = tf.placeholder(dtype, [5, 3, 4], name="x")
+    handle = lo.tensor_list_from_tensor(x, element_shape=[3, 4])
+    stacked = lo.tensor_list_stack(handle, dtype)
+    last, rows, reversed_row = stacked[-1], stacked[2, 1:], stacked[0, ::-1, 1]
+    for fetch in (last, rows, reversed_row):
+        types, _ = _compiled_types([fetch], {x: None})
+        assert "_TensorListStackSlice" in types and "TensorListStack" not in types
+    value = _list_value(dtype)
+    off, on = _run_both([last, rows, reversed_row], {x: value})
+    _assert_equal(off, on)
+    _assert_equal([value[-1], value[2, 1:], value[0, ::-1, 1]], on)
+
+
+def test_stacked_list_slices_that_stay_apart(executor):
+    x = tf.placeholder(tf.float32, [5, 3], name="x")
+    stacked = lo.tensor_list_stack(lo.tensor_list_from_tensor(x, element_shape=[3]),
+                                   tf.float32)
+    value = _list_value(tf.float32, (5, 3))
+    # Not one element on axis 0, or the stack is read (or fetched, or fed) elsewhere.
+    for fetches, feeds in (([stacked[1:3]], {x: value}), ([stacked[:, 1]], {x: value}),
+                           ([stacked[-1], stacked * 2.0], {x: value}),
+                           ([stacked[-1], stacked], {x: value}),
+                           ([stacked[-1]], {x: value, stacked: value + 1})):
+        types, _ = _compiled_types(fetches, feeds)
+        assert "_TensorListStackSlice" not in types
+        off, on = _run_both(fetches, feeds)
+        _assert_equal(off, on)
+    (fed_last,) = _run_both([stacked[-1]], {x: value, stacked: value + 1})[1]
+    np.testing.assert_array_equal(fed_last, value[-1] + 1)
+
+
+def test_stacked_list_slice_errors_are_the_unfused_ones(executor):
+    # An index past the end, a list whose elements disagree in shape, a wrong expected length:
+    # the same error (type and message) with and without the rewrite.
+    x = tf.placeholder(tf.float32, [None, None], name="x")
+    y = tf.placeholder(tf.float32, [None], name="y")
+    handle = lo.tensor_list_from_tensor(x, element_shape=[None])
+    mixed = lo.tensor_list_push_back(handle, y)
+    cases = [
+        (lo.tensor_list_stack(handle, tf.float32)[4], {x: np.ones((3, 3), np.float32)}),
+        (lo.tensor_list_stack(handle, tf.float32)[-4], {x: np.ones((3, 3), np.float32)}),
+        (lo.tensor_list_stack(mixed, tf.float32)[0],
+         {x: np.ones((2, 3), np.float32), y: np.ones(2, np.float32)}),
+        (lo.tensor_list_stack(handle, tf.float32, num_elements=4)[0],
+         {x: np.ones((3, 3), np.float32)}),
+        (lo.tensor_list_stack(handle, tf.float32)[0, 7], {x: np.ones((3, 3), np.float32)}),
+    ]
+    for fetch, feeds in cases:
+        types, _ = _compiled_types([fetch], feeds)
+        assert "_TensorListStackSlice" in types
+        messages = []
+        for remapping in (False, True):
+            with tf.Session(config=_config(remapping)) as sess:
+                with pytest.raises(errors.InvalidArgumentError) as raised:
+                    sess.run(fetch, feeds)
+            messages.append(raised.value.message.split("\n")[0])
+        assert messages[0] == messages[1]
+
+
+def test_dynamic_rnn_last_output_reads_one_element(executor):
+    # outputs[:, -1] of a batch-major dynamic_rnn: after the arithmetic pass moves the slice
+    # through the transpose, the stack and the slice fuse, and training gives the same values.
+    rng = np.random.default_rng(4)
+    x_value = rng.standard_normal((3, 6, 4)).astype(np.float32)
+    results = []
+    for remapping in (False, True):
+        with tf.Graph().as_default():
+            tf.set_random_seed(1)
+            x = tf.placeholder(tf.float32, [3, 6, 4], name="x")
+            cell = tf.nn.rnn_cell.BasicLSTMCell(5)
+            outputs, _ = tf.nn.dynamic_rnn(cell, x, dtype=tf.float32)
+            loss = tf.reduce_sum(tf.square(outputs[:, -1]))
+            train = tf.train.GradientDescentOptimizer(0.1).minimize(loss)
+            with tf.Session(config=_config(remapping)) as sess:
+                sess.run(tf.global_variables_initializer())
+                step = [sess.run([loss, train], {x: x_value})[0] for _ in range(3)]
+                if remapping:
+                    md = tf.RunMetadata()
+                    sess.run(loss, {x: x_value}, options=tf.RunOptions(
+                        trace_level=tf.RunOptions.FULL_TRACE), run_metadata=md)
+                    labels = [n.timeline_label for d in md.step_stats.dev_stats
+                              for n in d.node_stats]
+                    assert any("_TensorListStackSlice(" in label for label in labels)
+                    assert not any("= TensorListStack(" in label for label in labels)
+                results.append(step)
+    np.testing.assert_allclose(results[1], results[0], rtol=1e-6)
+
+
+def test_stacked_list_slice_in_worker_sessions():
+    x = tf.placeholder(tf.float32, [5, 3, 4], name="x")
+    stacked = lo.tensor_list_stack(lo.tensor_list_from_tensor(x, element_shape=[3, 4]),
+                                   tf.float32)
+    value = _list_value(tf.float32)
+    off, on = _run_both([stacked[-1] * 2.0], {x: value}, devices=2)
+    _assert_equal(off, on)
+    np.testing.assert_array_equal(on[0], value[-1] * 2)
+    types = [node.op for node in _partition_nodes([stacked[-1] * 2.0], {x: value})]
+    assert "_TensorListStackSlice" in types and "TensorListStack" not in types

@@ -202,8 +202,14 @@ case("Size", _SHAPE_DTYPES, lambda f, d: _graph_op("Size", [f((2, 3), d)]))
 case("Rank", _SHAPE_DTYPES, lambda f, d: _graph_op("Rank", [f((2, 3), d)]))
 case("Reshape", _SHAPE_DTYPES, lambda f, d: [tf.reshape(f((2, 3), d), [3, -1]),
                                             tf.reshape(f((2, 3), d), [6])])
-case("Transpose", _SHAPE_DTYPES, lambda f, d: [tf.transpose(f((2, 3, 4), d)),
-                                              tf.transpose(f((2, 3, 4), d), [1, 0, 2])])
+# Rows of >= 32 bytes take the fast kernel's row copy (_core/layout.pyx), the short ones and
+# the matrix transposes numpy; [2, 0, 1, 3] merges nothing, [1, 0, 2, 3] merges the last two
+# axes, and the size-1 axis is dropped.
+case("Transpose", _SHAPE_DTYPES, lambda f, d: [
+    tf.transpose(f((2, 3, 4), d)), tf.transpose(f((2, 3, 4), d), [1, 0, 2]),
+    tf.transpose(f((3, 5, 40), d), [1, 0, 2]), tf.transpose(f((2, 3, 4, 40), d), [2, 0, 1, 3]),
+    tf.transpose(f((2, 3, 5, 8), d), [1, 0, 2, 3]),
+    tf.transpose(f((4, 1, 3, 33), d), [2, 1, 0, 3])])
 case("ExpandDims", _SHAPE_DTYPES, lambda f, d: [tf.expand_dims(f((2, 3), d), -1)])
 case("Squeeze", _SHAPE_DTYPES, lambda f, d: [tf.squeeze(f((1, 3, 1), d)),
                                             tf.squeeze(f((1, 3, 1), d), [2])])

@@ -30,9 +30,10 @@ OPTIMIZERS = {
                                           l2_shrinkage_regularization_strength=0.02),
 }
 
-# Sizes: scalars, small vectors and one variable above the kernels' parallel threshold
-# (65,536 elements), so that the group's work items split it into blocks over threads.
-SIZES = [(), (3,), (7, 5), (300, 300)]
+# Sizes: scalars, small vectors and one variable above the kernels' parallel threshold for
+# every optimizer (524,288 elements for the cheapest, training.pyx PARALLEL_WORK), so that the
+# group's work items split it into blocks over threads.
+SIZES = [(), (3,), (7, 5), (725, 725)]
 
 
 def _model(dtype, optimizer, devices=("/cpu:0",)):

@@ -7,7 +7,7 @@ three: centered RMSProp's mg, ms and mom) and the gradient, with scalar hyper-pa
 over a contiguous range of elements and writes every array in place, so a step reads and
 writes each element of each array exactly once, where a composition of elementwise ops would
 make a temporary per operation. The same loops serve the dense ops (the whole flat array, split
-into one block per thread above PARALLEL_THRESHOLD elements) and the sparse ops (one call per
+into one block per thread above PARALLEL_WORK weighted elements) and the sparse ops (one call per
 touched row, rows split over threads: the caller has made the rows unique, so no two threads
 write one row).
 
@@ -60,9 +60,23 @@ KINDS = {"GradientDescent": K_GRADIENT_DESCENT, "Momentum": K_MOMENTUM,
 _NUM_PARAMS = (1, 2, 1, 4, 4, 6, 3, 5)
 _NUM_SLOTS = (0, 1, 1, 2, 3, 2, 2, 2)
 
-# Above this many elements a dense update splits its loop over threads (when it has several);
-# a sparse update splits its rows when rows x row length exceeds it.
-cdef Py_ssize_t PARALLEL_THRESHOLD = 65536
+# When an update splits its loop over threads (when it has several). A parallel loop first
+# wakes a sleeping OpenMP thread (OMP_WAIT_POLICY=PASSIVE, _core/__init__.py), which costs
+# ~45 us on a 2-core VM: elementwise.pyx measured an add (0.14 ns an element) to break even
+# near 524288 elements. The optimizers cost more per element, so they break even on fewer:
+# `_WEIGHT` is each kind's single-thread time per element in adds (measured, float32, 131072
+# elements: GradientDescent 0.8, Momentum 1.3, Adagrad 4.1, RMSProp 4.3, centered RMSProp 5.8,
+# Adam 4.4, Adadelta 6.8, Ftrl 92), and a loop goes parallel from PARALLEL_WORK weighted
+# elements (Adam: 131072 elements). In an LSTM step, Adam over 80K elements took 101 us on one
+# thread and 154 us on two (the old threshold, 65536 elements for every kind). A dense update
+# counts its elements, a sparse one rows x row length, a group the sum over its members.
+cdef Py_ssize_t PARALLEL_WORK = 524288
+cdef Py_ssize_t _WEIGHT[8]
+_WEIGHT[:] = [1, 1, 4, 4, 6, 4, 7, 64]
+
+
+cdef inline bint _parallel_pays(int kind, Py_ssize_t n) noexcept nogil:
+    return n * _WEIGHT[kind] >= PARALLEL_WORK
 
 ctypedef fused floating:
     float32_t
@@ -184,7 +198,7 @@ cdef void _dense(int kind, floating* var, floating* s0, floating* s1, floating* 
                  const floating* g, Py_ssize_t n, const double* p, int flag,
                  int num_threads) noexcept nogil:
     cdef Py_ssize_t part, start, block
-    if num_threads <= 1 or n < PARALLEL_THRESHOLD:
+    if num_threads <= 1 or not _parallel_pays(kind, n):
         _loop(kind, var, s0, s1, s2, g, n, p, flag)
         return
     # The threads are leased from the core budget (runtime/cores.py); elementwise, so the
@@ -204,7 +218,7 @@ cdef void _sparse(int kind, floating* var, floating* s0, floating* s1, floating*
                   Py_ssize_t inner, const double* p, int flag,
                   int num_threads) noexcept nogil:
     cdef Py_ssize_t r, at
-    if num_threads <= 1 or num_rows * inner < PARALLEL_THRESHOLD or num_rows < 2:
+    if num_threads <= 1 or not _parallel_pays(kind, num_rows * inner) or num_rows < 2:
         for r in range(num_rows):
             at = rows[r] * inner
             _loop(kind, var + at, s0 + at, s1 + at, s2 + at, g + r * inner, inner, p, flag)
@@ -598,7 +612,7 @@ cdef class DenseApply:
                 held += 1
             if not self._bind(&u, resources, 0, inputs[self.grad_at]):
                 return False
-            if u.n >= PARALLEL_THRESHOLD:
+            if _parallel_pays(u.kind, u.n):
                 num_threads = self.get_num_threads()
             if u.n:
                 with nogil:
@@ -711,8 +725,8 @@ def apply_group(ctx, tuple inputs, dict attrs, list kernels, get_num_threads):
                     accepted[k] = kernel._bind(&updates[k], resources, firsts[k],
                                                inputs[starts[k] + kernel.grad_at])
                     if accepted[k]:
-                        total += updates[k].n
-            if total >= PARALLEL_THRESHOLD:
+                        total += updates[k].n * _WEIGHT[updates[k].kind]
+            if total >= PARALLEL_WORK:
                 num_threads = get_num_threads()
             if num_threads <= 1:
                 with nogil:

@@ -1115,6 +1115,10 @@ def _known_shape_vector(value, dtype):
     return shape(value, out_type=dtype)
 
 
+# The shape function, also for ops that end in a strided slice (list_ops' stacked-list slice):
+# it reads only the dtype and static shape of the sliced value.
+strided_slice_infer = _strided_slice_infer
+
 registry.register_op("StridedSlice", infer=_strided_slice_infer,
                      kernel="StridedSlice", num_inputs=4,
                      doc="Basic Python slicing: t[1:3], t[0], t[..., ::-1].",

@@ -454,6 +454,37 @@ for _type, _infer_fn, _n, _grad, _doc in (
     registry.register_op(_type, infer=_infer_fn, num_inputs=_n, gradient=_grad, doc=_doc)
 
 
+# ---- a strided slice of a stacked list (made by the graph optimizer) ---------------------------
+#
+# Nobody writes this op: the remapping pass (runtime/optimizer/remapper.py) makes it when a
+# step is compiled, from a StridedSlice that reads a TensorListStack's result and picks one
+# element on axis 0 (``outputs[:, -1]`` of a dynamic_rnn, moved to time-major by the arithmetic
+# pass). Its value and errors are those of the two ops; its kernel copies one element instead of
+# the whole stack. Inputs: the list, the element shape (the stack's), begin, end, strides;
+# attrs: the stack's (element_dtype, num_elements) and the slice's (the masks, Index).
+
+STACK_SLICE = "_TensorListStackSlice"
+
+
+class _Stacked:
+    """The static dtype and shape of the stack, for the slice's shape function."""
+
+    __slots__ = ("dtype", "shape")
+
+    def __init__(self, dtype, shape):
+        self.dtype, self.shape = dtype, shape
+
+
+def _stack_slice_infer(inputs, attrs):
+    handle, element_shape, begin, end, strides = inputs
+    ((dtype, shape),) = _stack_infer([handle, element_shape], attrs)
+    return array_ops.strided_slice_infer([_Stacked(dtype, shape), begin, end, strides], attrs)
+
+
+registry.register_op(STACK_SLICE, infer=_stack_slice_infer, num_inputs=5, gradient=_NO_GRAD,
+                     doc="StridedSlice of a TensorListStack, made by the graph optimizer.")
+
+
 # ---- the Python API (TF's list_ops module) ------------------------------------------------------
 
 def _graph_of(*values):

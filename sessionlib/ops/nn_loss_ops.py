@@ -23,8 +23,12 @@ _FLOATS = dtypes.FLOAT_DTYPES
 
 
 def _is_zeros(tensor):
-    """True for the zeros `tf.gradients` fills in for an output that got no gradient."""
-    return tensor is None or tensor.op.type == "ZerosLike"
+    """True for the zeros `tf.gradients` fills in for an output that got no gradient: a
+    ``ZerosLike``, or (a known shape's `zeros_like`) a constant of zeros, as TF's check."""
+    if tensor is None or tensor.op.type in ("ZerosLike", "Zeros"):
+        return True
+    value = _infer.constant_of(tensor)
+    return value is not None and not value.any()
 
 
 def _broadcast_mul(vector, matrix):

@@ -22,6 +22,7 @@ import numpy as np
 from sessionlib import errors
 from sessionlib._core import arrays as _arrays
 from sessionlib._core import elementwise
+from sessionlib._core import layout as _layout
 from sessionlib.framework.indexing import range_size, strided_slice_entries, to_ints
 from sessionlib.runtime import reference_kernels
 from sessionlib.runtime.kernel_table import register_kernel
@@ -94,18 +95,34 @@ def _reshape_kernel(ctx, inputs, attrs):
     return (tensor.reshape(dims),)
 
 
-def _transpose_kernel(ctx, inputs, attrs):
-    value, perm_t = inputs
+def _checked_perm(value, perm_t):
+    """The permutation of `value`'s axes that `perm_t` holds, non-negative, or raises."""
     perm = to_ints(perm_t)
     if len(perm) != value.ndim:
         raise invalid_argument(
             f"transpose expects a vector of size {value.ndim}. But input(1) is a "
             f"vector of size {len(perm)}")
-    if sorted(p % value.ndim if -value.ndim <= p < value.ndim else -1 for p in perm) != list(
-            range(value.ndim)):
+    normalized = [p % value.ndim if -value.ndim <= p < value.ndim else -1 for p in perm]
+    if sorted(normalized) != list(range(value.ndim)):
         raise invalid_argument(f"{perm} is not a valid permutation")
+    return normalized
+
+
+def _transpose_kernel(ctx, inputs, attrs):
+    value, perm_t = inputs
+    perm = _checked_perm(value, perm_t)
     # TF materializes the result; a contiguous copy also keeps later kernels on fast paths.
     return (np.ascontiguousarray(np.transpose(value, perm)),)
+
+
+def _fast_transpose_kernel(ctx, inputs, attrs):
+    # Rows read in input order (_core/layout.pyx) where the last axis stays; numpy otherwise.
+    value, perm_t = inputs
+    perm = _checked_perm(value, perm_t)
+    result = _layout.transpose(value, perm) if isinstance(value, np.ndarray) else None
+    if result is None:
+        result = np.ascontiguousarray(np.transpose(value, perm))
+    return (result,)
 
 
 def _expand_dims_kernel(ctx, inputs, attrs):
@@ -428,7 +445,7 @@ register_kernel("Shape", reference=_shape_kernel)
 register_kernel("Size", reference=_size_kernel)
 register_kernel("Rank", reference=_rank_kernel)
 register_kernel("Reshape", reference=_reshape_kernel)
-register_kernel("Transpose", reference=_transpose_kernel)
+register_kernel("Transpose", reference=_transpose_kernel, fast=_fast_transpose_kernel)
 register_kernel("ExpandDims", reference=_expand_dims_kernel)
 register_kernel("Squeeze", reference=_squeeze_kernel)
 _arrays.set_fallbacks({"ConcatV2": _concat_kernel})

@@ -32,6 +32,7 @@ import numpy as np
 
 from sessionlib import dtypes, errors
 from sessionlib._core import tensor_list as _tensor_list_core
+from sessionlib.runtime import kernel_table
 from sessionlib.runtime.kernel_table import register_kernel
 
 __all__ = ["TensorList", "variant_value", "list_of"]
@@ -284,6 +285,15 @@ def _read(tensor_list, index, element_shape):
 
 def _stacked(tensor_list, indices, element_shape, op_name):
     """The elements at `indices` stacked along a new axis 0 (unset ones as zeros)."""
+    parts, shape = _stack_parts(tensor_list, indices, element_shape, op_name)
+    if not parts:
+        return _zeros((0,) + shape, tensor_list.element_dtype)
+    return np.stack(parts)
+
+
+def _stack_parts(tensor_list, indices, element_shape, op_name):
+    """The elements at `indices` (unset ones as zeros) and their shape, checked as a stack of
+    them checks them."""
     shape = merge_shapes(tensor_list.element_shape, element_shape)
     chosen = [tensor_list.item(i) for i in indices]
     if not _fully_defined(shape):
@@ -305,9 +315,7 @@ def _stacked(tensor_list, indices, element_shape, op_name):
             raise _invalid(f"Tried to {op_name} elements with incompatible shapes: "
                            f"{list(item.shape)} and {list(shape)}")
         parts.append(item)
-    if not parts:
-        return _zeros((0,) + shape, tensor_list.element_dtype)
-    return np.stack(parts)
+    return parts, shape
 
 
 # ---- kernels -------------------------------------------------------------------------------
@@ -400,13 +408,64 @@ def _resize_kernel(ctx, inputs, attrs):
 
 
 def _stack_kernel(ctx, inputs, attrs):
+    return (_stacked(*_stack_args(inputs, attrs)),)
+
+
+def _stack_args(inputs, attrs):
+    """`_stacked`'s arguments for a TensorListStack, the list's length checked."""
     tensor_list = list_of(inputs[0], attrs["element_dtype"])
     expected = int(attrs.get("num_elements", -1))
     if expected != -1 and expected != len(tensor_list):
         raise _invalid(f"Operation expected a list with {expected} elements but got a list "
                        f"with {len(tensor_list)} elements.")
-    return (_stacked(tensor_list, range(len(tensor_list)), shape_from_array(inputs[1]),
-                     "stack"),)
+    return tensor_list, range(len(tensor_list)), shape_from_array(inputs[1]), "stack"
+
+
+def _stack_slice_reference(ctx, inputs, attrs):
+    # The spec: the two kernels it stands for.
+    stacked = _stack_kernel(ctx, inputs[:2], attrs)[0]
+    return kernel_table.lookup("StridedSlice").reference(ctx, (stacked,) + inputs[2:], attrs)
+
+
+def _stack_slice_fast(ctx, inputs, attrs):
+    """A slice that shrinks axis 0 to one element: that element is checked as the stack checks
+    it and sliced by the rest of the spec, without stacking the others. Anything else, and any
+    error, takes the two kernels' path, so the value and the error are theirs."""
+    strided_slice = kernel_table.lookup("StridedSlice").fast
+    element = _sliced_element(inputs, attrs)
+    if element is not None:
+        rest = {mask: int(attrs.get(mask, 0)) >> 1 for mask in _SLICE_MASKS}
+        begin, end, strides = (spec[1:] for spec in inputs[2:])
+        try:
+            return strided_slice(ctx, (element, begin, end, strides), dict(attrs, **rest))
+        except errors.OpError:
+            pass
+    stacked = _stack_kernel(ctx, inputs[:2], attrs)[0]
+    return strided_slice(ctx, (stacked,) + inputs[2:], attrs)
+
+
+_SLICE_MASKS = ("begin_mask", "end_mask", "ellipsis_mask", "new_axis_mask", "shrink_axis_mask")
+
+
+def _sliced_element(inputs, attrs):
+    """The element that axis 0's entry of the slice picks, or None when the entry is not a
+    plain index in range (or the spec is malformed): the caller then stacks."""
+    begin, end, strides = inputs[2:]
+    if (attrs.get("shrink_axis_mask", 0) & 1 == 0
+            or (attrs.get("begin_mask", 0) | attrs.get("ellipsis_mask", 0)
+                | attrs.get("new_axis_mask", 0)) & 1
+            or any(not isinstance(spec, np.ndarray) or spec.ndim != 1 or spec.dtype.kind != "i"
+                   or not len(spec) == len(begin) >= 1 for spec in (begin, end, strides))
+            or strides[0] == 0):
+        return None
+    tensor_list, indices, element_shape, op_name = _stack_args(inputs, attrs)
+    index = int(begin[0])
+    if index < 0:
+        index += len(tensor_list)
+    if not 0 <= index < len(tensor_list):
+        return None
+    parts, _ = _stack_parts(tensor_list, indices, element_shape, op_name)
+    return parts[index]
 
 
 def _gather_kernel(ctx, inputs, attrs):
@@ -589,6 +648,8 @@ register_kernel("TensorListSetItem", reference=_set_item_kernel,
                 fast=_tensor_list_core.set_item)
 register_kernel("TensorListResize", reference=_resize_kernel)
 register_kernel("TensorListStack", reference=_stack_kernel)
+register_kernel("_TensorListStackSlice", reference=_stack_slice_reference,
+                fast=_stack_slice_fast)
 register_kernel("TensorListGather", reference=_gather_kernel)
 register_kernel("TensorListFromTensor", reference=_from_tensor_kernel)
 register_kernel("TensorListScatterV2", reference=_scatter_kernel)

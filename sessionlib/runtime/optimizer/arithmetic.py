@@ -39,6 +39,14 @@ they are unknown, nothing changes):
   * ``Cast`` to the dtype it already has -> its input.
   * ``Transpose(Transpose(x, p), q)`` with constant permutations whose composition is the
     identity -> ``x``; ``Transpose(x, identity)`` -> ``x``.
+  * ``StridedSlice(Transpose(x, p), spec)`` -> ``StridedSlice(x, spec moved to x's
+    dimensions)``, and ``Transpose(StridedSliceGrad(shape, spec, dy), q)`` ->
+    ``StridedSliceGrad(shape moved, spec moved, dy)`` (its gradient), when the spec and the
+    permutation are constants, the slice has no ellipsis or new axis, its kept dimensions stay
+    in the same order (so the result, or ``dy``, is the same array), every shrunk index is in
+    range of its static dimension and no stride is 0 (so no error can change): the transpose's
+    copy of the whole tensor goes (``outputs[:, -1]`` of a batch-major ``dynamic_rnn``). Not
+    a rewrite TF's grappler makes; the values are identical.
   * ``Reshape(Reshape(x, s), t)`` -> ``Reshape(x, t)``; a ``Reshape`` to the fully known static
     shape its input already has -> its input.
   * ``Identity(x)`` -> ``x`` (identity chains collapse).
@@ -55,7 +63,7 @@ so rewiring readers never misses one on another device.
 import numpy as np
 
 from sessionlib import dtypes
-from sessionlib.framework import registry
+from sessionlib.framework import indexing, registry
 from sessionlib.framework.tensor_shape import TensorShape
 from sessionlib.runtime.optimizer import RewrittenValue, register_pass
 
@@ -119,9 +127,12 @@ class _Walk:
         self.alias = {}               # key -> the value it equals (its node is gone)
         self.control_targets = set()
         self.read = set()             # the keys some node reads (an unread one is a target's)
+        self.reads = {}               # key -> how many inputs of the original nodes read it
         for node in nodes:
             self.control_targets.update(node.controls)
             self.read.update(node.inputs)
+            for key in node.inputs:
+                self.reads[key] = self.reads.get(key, 0) + 1
         self.result = []
         self.changed = False
 
@@ -432,6 +443,8 @@ def _transpose(walk, node):
     if outer == list(range(len(outer))):
         return x
     inner = walk.source(x)
+    if inner is not None and inner.op_type == "StridedSliceGrad":
+        return _transpose_slice_grad(walk, node, inner, outer)
     if inner is None or inner.op_type != "Transpose":
         return None
     first = _permutation(walk, inner.inputs[1], len(outer))
@@ -439,6 +452,132 @@ def _transpose(walk, node):
     if first is not None and all(first[p] == j for j, p in enumerate(outer)):
         return inner.inputs[0]
     return None
+
+
+def _reordered_slice(walk, spec_keys, attrs, order, new_dims):
+    """A strided slice's spec moved to reordered dimensions, when the move keeps its result.
+
+    Dimension ``d`` of the new order is dimension ``order[d]`` of the old one. The slice's
+    result keeps its unshrunk dimensions in order, so moving the spec gives the same value
+    (and, for a StridedSliceGrad, reads the same ``dy``) only when the old positions of the
+    kept dimensions stay increasing in the new order. The move must not change which errors
+    can happen either: every shrunk index is checked here against its static dimension, and
+    every stride is a nonzero constant.
+
+    Args:
+      walk: the `_Walk`.
+      spec_keys: the keys of the ``begin``, ``end`` and ``strides`` inputs.
+      attrs: the slice's attrs (the masks).
+      order: the permutation, new dimension -> old dimension.
+      new_dims: the static sizes of the sliced value's dimensions in the new order.
+
+    Returns:
+      ``(begin, end, strides, masks)``: the new spec arrays (the old dtype) and mask attrs,
+      or None when the move is not surely the same slice.
+    """
+    rank = len(order)
+    arrays = [walk.constant(key) for key in spec_keys]
+    if any(array is None or array.ndim != 1 or array.dtype.kind not in "iu"
+           for array in arrays):
+        return None
+    count = len(arrays[0])
+    masks = {mask: int(attrs.get(mask, 0)) for mask in indexing.STRIDED_SLICE_MASKS}
+    if (any(len(array) != count for array in arrays) or count > rank
+            or masks["ellipsis_mask"] or masks["new_axis_mask"]):
+        return None
+    begin, end, strides = (array.tolist() for array in arrays)
+    if 0 in strides:
+        return None
+    # Dimensions the spec leaves out are taken whole.
+    padding = rank - count
+    begin, end, strides = begin + [0] * padding, end + [0] * padding, strides + [1] * padding
+    whole = ((1 << rank) - 1) ^ ((1 << count) - 1)
+    old_bits = {"begin_mask": masks["begin_mask"] | whole, "end_mask": masks["end_mask"] | whole,
+                "shrink_axis_mask": masks["shrink_axis_mask"]}
+    new_bits = dict.fromkeys(old_bits, 0)
+    for new, old in enumerate(order):
+        for mask, bits in old_bits.items():
+            if bits >> old & 1:
+                new_bits[mask] |= 1 << new
+    shrunk = new_bits["shrink_axis_mask"]
+    kept = [old for new, old in enumerate(order) if not shrunk >> new & 1]
+    if kept != sorted(kept):
+        return None
+    for new, old in enumerate(order):
+        if shrunk >> new & 1:
+            dim = new_dims[new]
+            if dim is None or not -dim <= begin[old] < dim:
+                return None
+    dtype = arrays[0].dtype
+    reordered = tuple(np.asarray([values[old] for old in order], dtype=dtype)
+                      for values in (begin, end, strides))
+    new_masks = dict(new_bits, ellipsis_mask=0, new_axis_mask=0)
+    return reordered + (new_masks,)
+
+
+def _strided_slice(walk, node):
+    """``StridedSlice(Transpose(x, p))`` -> ``StridedSlice(x)`` with the spec moved to x's
+    dimensions, when the slice's kept dimensions stay in order (``outputs[:, -1]`` of a
+    time-major RNN output transposed to batch-major reads one time step of the time-major
+    value): the transpose's copy of the whole tensor goes."""
+    x_t, begin_key, end_key, strides_key = node.inputs
+    inner = walk.source(x_t)
+    if inner is None or inner.op_type != "Transpose":
+        return None
+    x = inner.inputs[0]
+    x_shape = _shape_of(x)
+    if x_shape is None or x_shape.rank is None:
+        return None
+    perm = _permutation(walk, inner.inputs[1], x_shape.rank)
+    if perm is None:
+        return None
+    # Dimension d of x is dimension perm.index(d) of the transposed value.
+    order = [perm.index(d) for d in range(len(perm))]
+    moved = _reordered_slice(walk, (begin_key, end_key, strides_key), node.attrs, order,
+                             x_shape.as_list())
+    if moved is None:
+        return None
+    return _with_spec(walk, node, node.attrs, moved, x, None, (inner.name, node.name))
+
+
+def _transpose_slice_grad(walk, node, grad_node, perm):
+    """``Transpose(StridedSliceGrad(shape, spec, dy), q)`` -> ``StridedSliceGrad`` of the
+    transposed shape with the spec moved, when ``dy``'s dimensions stay in order (the
+    gradient of the rewrite in `_strided_slice`): the zeros are written once, in place."""
+    shape_key = grad_node.inputs[0]
+    shape = walk.constant(shape_key)
+    if (shape is None or shape.ndim != 1 or len(shape) != len(perm)
+            or grad_node.outputs[0] in walk.fetched
+            or walk.reads.get(grad_node.outputs[0], 0) != 1):
+        return None
+    new_shape = [int(shape[old]) for old in perm]
+    moved = _reordered_slice(walk, grad_node.inputs[1:4], grad_node.attrs, perm, new_shape)
+    if moved is None:
+        return None
+    return _with_spec(walk, node, grad_node.attrs, moved, grad_node.inputs[4],
+                      np.asarray(new_shape, dtype=shape.dtype), (grad_node.name, node.name))
+
+
+def _with_spec(walk, node, slice_attrs, moved, value, grad_shape, replaced):
+    """The nodes of a strided slice (or, with `grad_shape`, a StridedSliceGrad of that shape)
+    of `value` by the spec `moved` computing `node`'s output; the new slice keeps the attrs
+    of the slice it moves (`slice_attrs`) but the masks."""
+    begin, end, strides, masks = moved
+    new_nodes, keys = [], []
+    arrays = (begin, end, strides) if grad_shape is None else (grad_shape, begin, end, strides)
+    for array in arrays:
+        const, key = walk.const_node(array, replaced, node)
+        new_nodes.append(const)
+        keys.append(key)
+    attrs = {name: attr for name, attr in slice_attrs.items()
+             if name not in ("_name", REWRITTEN_FROM)}
+    attrs.update(masks)
+    if grad_shape is None:
+        op_type, inputs = "StridedSlice", [value] + keys
+    else:
+        op_type, inputs = "StridedSliceGrad", keys + [value]
+    new_nodes.append(walk.new_node(op_type, inputs, list(node.outputs), attrs, replaced, node))
+    return new_nodes
 
 
 def _reshape(walk, node):
@@ -470,6 +609,7 @@ _RULES = {
     "Transpose": _transpose,
     "Reshape": _reshape,
     "Identity": _identity,
+    "StridedSlice": _strided_slice,
 }
 
 

@@ -1,4 +1,5 @@
-"""Remapping: ``MatMul``/``Conv2D`` + ``BiasAdd`` (+ activation) become one fused op.
+"""Remapping: ``MatMul``/``Conv2D`` + ``BiasAdd`` (+ activation) become one fused op, and a
+``TensorListStack`` read by a one-element ``StridedSlice`` becomes ``_TensorListStackSlice``.
 
 What it rewrites (the patterns of TF grappler's remapper for CPU):
   * ``MatMul -> BiasAdd`` and ``MatMul -> BiasAdd -> act`` become ``_FusedMatMul`` with
@@ -9,6 +10,15 @@ with ``act`` one of Relu, Relu6, Elu, LeakyRelu, Tanh, Sigmoid, for float32 and 
 dtypes of the epilogue pass, ``_core/epilogue.pyx``). TF's CPU remapper stops at BiasAdd for
 Tanh and Sigmoid and does not fuse float64; here both fuse, since the epilogue computes them in
 the same pass. ``MatMul + AddV2`` of a rank-1 bias is not rewritten, as in TF.
+
+Stacked-list slices. ``TensorListStack -> StridedSlice`` whose slice shrinks axis 0 to one
+index (not begin-masked, no ellipsis or new axis there) becomes ``_TensorListStackSlice``
+(``ops/list_ops.py``), when the stack's result is read by the slice alone (the same rule as a
+chain's inner values, below). Its kernel checks the list as the stack does and slices the one
+element it needs, instead of copying every element into a stack first: ``outputs[:, -1]`` of
+a dynamic_rnn (its time-major slice after the arithmetic pass) copies one [batch, units]
+element, not [steps, batch, units]. Not one of TF's remappings; value and errors are the two
+ops' (the kernel takes their path for anything else, ``runtime/kernels/list_kernels.py``).
 
 When. A chain fuses only when every value inside it (the product, and the BiasAdd's result
 when an activation follows) is read by exactly one node, the next op of the chain, and is
@@ -44,6 +54,8 @@ __all__ = ["remap", "ACTIVATIONS"]
 # The activations a chain may end with, and how each reads a LeakyRelu's slope.
 ACTIVATIONS = ("Relu", "Relu6", "Elu", "LeakyRelu", "Tanh", "Sigmoid")
 _CONTRACTIONS = {"MatMul": "_FusedMatMul", "Conv2D": "_FusedConv2D"}
+# The op a TensorListStack read by a one-element StridedSlice becomes (ops/list_ops.py).
+STACK_SLICE = "_TensorListStackSlice"
 _DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
 # Conv2D's attrs that _FusedConv2D keeps (TF's names).
 _CONV_ATTRS = ("T", "strides", "padding", "explicit_paddings", "data_format", "dilations",
@@ -151,6 +163,39 @@ def _fused_node(node_class, graph, chain):
                       tuple(controls))
 
 
+def _stack_slice_at(graph, index):
+    """``[stack, slice]`` when TensorListStack `index` is read only by a StridedSlice that
+    picks one element on axis 0 (a shrunk index, not masked), else None."""
+    slice_index = graph.only_reader(index)
+    if slice_index is None or graph.produces_fed(slice_index):
+        return None
+    sliced = graph.nodes[slice_index]
+    stacked = graph.nodes[index].outputs[0]
+    if (sliced.op_type != "StridedSlice" or len(sliced.inputs) != 4
+            or not _same_key(sliced.inputs[0], stacked)
+            or any(_same_key(key, stacked) for key in sliced.inputs[1:])):
+        return None
+    attrs = sliced.attrs
+    if (attrs.get("shrink_axis_mask", 0) & 1 == 0
+            or (attrs.get("begin_mask", 0) | attrs.get("ellipsis_mask", 0)
+                | attrs.get("new_axis_mask", 0)) & 1):
+        return None
+    return [index, slice_index]
+
+
+def _stack_slice_node(node_class, graph, chain):
+    stack, sliced = graph.nodes[chain[0]], graph.nodes[chain[1]]
+    name = graph.step.fresh_name(sliced.name)
+    attrs = dict(sliced.attrs)
+    attrs.update(element_dtype=stack.attrs["element_dtype"],
+                 num_elements=stack.attrs.get("num_elements", -1), _name=name,
+                 _rewritten_from=(stack.name, sliced.name), _rewrite_kind="fused")
+    controls = list(stack.controls)
+    controls.extend(c for c in sliced.controls if c not in controls)
+    return node_class(STACK_SLICE, list(stack.inputs) + list(sliced.inputs[1:]),
+                      list(sliced.outputs), attrs, name, sliced.origin, tuple(controls))
+
+
 @register_pass("remapping")
 def remap(nodes, step):
     """Replaces each contraction + BiasAdd (+ activation) chain of `nodes` with one fused node.
@@ -168,6 +213,12 @@ def remap(nodes, step):
     replaced_at = {}
     dropped = set()
     for index, node in enumerate(nodes):
+        if node.op_type == "TensorListStack":
+            chain = _stack_slice_at(graph, index)
+            if chain is not None:
+                replaced_at[chain[-1]] = _stack_slice_node(Node, graph, chain)
+                dropped.update(chain)
+            continue
         if node.op_type not in _CONTRACTIONS:
             continue
         chain = _chain_at(graph, index)
