@@ -46,8 +46,8 @@ def corrupt_next_reply(monkeypatch):
     pending = []
     real = channel.Lane.wait_response
 
-    def wait_response(lane, timeout):
-        data = real(lane, timeout)
+    def wait_response(lane, timeout, spin_s=-1.0):
+        data = real(lane, timeout, spin_s)
         if data is not None and pending:
             return pending.pop()
         return data
