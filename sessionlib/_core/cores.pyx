@@ -411,13 +411,18 @@ def release_threads(int threads):
     release(threads)
 
 
-def others_fill_cores():
+def others_fill_cores(int busy_at_least=0):
     """Whether the other processes of the budget keep every core busy: as many of them are
     awake as there are cores, or their leases hold them all. A thread of this process that
     would spin while it waits for a message then sleeps at once instead: its spin would take
     a core from one of them (on 2 cores, 3 devices' workers computing and one spinning
     client slow each other down), and a spin pays only while a core is idle. False when
-    this process leases from no budget."""
+    this process leases from no budget.
+
+    Args:
+      busy_at_least: how many other processes the caller knows to be busy, whatever their
+        bits say yet (the client's just-posted workers set theirs only once they run).
+    """
     cdef volatile uint64_t *state = _state
     cdef uint64_t others
     cdef int awake, held
@@ -426,7 +431,9 @@ def others_fill_cores():
     others = sl_load64(state) & ~(<uint64_t>0xff << (8 * _slot))
     awake = sl_popcount64(others & AWAKE_BITS)
     held = sl_byte_sum(others)
-    return (awake if awake > held else held) >= _total
+    if held > awake:
+        awake = held
+    return (awake if awake > busy_at_least else busy_at_least) >= _total
 
 
 def lane_awake():

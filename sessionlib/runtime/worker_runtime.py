@@ -529,8 +529,8 @@ class WorkerStep(interface.Step):
         while pending:
             part, lane = pending[0]
             try:
-                data = lane.wait_response(channel.WAIT_SLICE_S,
-                                          0.0 if _cores.others_fill_cores() else -1.0)
+                data = lane.wait_response(
+                    channel.WAIT_SLICE_S, 0.0 if _cores.others_fill_cores(len(pending)) else -1.0)
             except KeyboardInterrupt as interrupt:
                 interrupted = interrupt
                 data = None
