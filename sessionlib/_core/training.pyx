@@ -72,7 +72,7 @@ _NUM_SLOTS = (0, 1, 1, 2, 3, 2, 2, 2)
 # counts its elements, a sparse one rows x row length, a group the sum over its members.
 cdef Py_ssize_t PARALLEL_WORK = 524288
 cdef Py_ssize_t _WEIGHT[8]
-_WEIGHT[:] = [1, 1, 4, 4, 6, 4, 7, 64]
+_WEIGHT[:] = [1, 1, 4, 4, 6, 4, 7, 92]
 
 
 cdef inline bint _parallel_pays(int kind, Py_ssize_t n) noexcept nogil:
