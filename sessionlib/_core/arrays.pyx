@@ -19,6 +19,8 @@ from cpython.tuple cimport PyTuple_GET_ITEM, PyTuple_GET_SIZE
 from libc.stdlib cimport free, malloc
 from libc.string cimport memcpy
 
+from sessionlib._core._fallbacks cimport fallback_kernel
+
 import numpy as np
 
 cnp.import_array()
@@ -44,12 +46,8 @@ def set_fallbacks(kernels):
 
 
 cdef object _fallback(str name, ctx, tuple inputs, dict attrs):
-    try:
-        kernel = _fallbacks[name]
-    except KeyError:
-        raise RuntimeError(f"arrays: no fallback kernel for {name}; "
-                           "sessionlib.runtime.kernels.array_kernels sets them") from None
-    return kernel(ctx, inputs, attrs)
+    return fallback_kernel(_fallbacks, "arrays", "sessionlib.runtime.kernels.array_kernels",
+                           name)(ctx, inputs, attrs)
 
 
 cdef void _join(char* out, Py_ssize_t outer, Py_ssize_t row_bytes, int count,

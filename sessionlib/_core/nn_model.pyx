@@ -18,6 +18,7 @@ from libc.math cimport exp, expm1, log, log1p, fabs, expf, expm1f, log1pf
 from libc.stdint cimport int32_t, int64_t
 
 from sessionlib._core cimport cores
+from sessionlib._core._fallbacks cimport fallback_kernel
 
 from sessionlib._core import elementwise as _elementwise
 
@@ -197,11 +198,8 @@ def set_fallbacks(kernels):
 
 
 cdef object _fallback(str name):
-    try:
-        return _fallbacks[name]
-    except KeyError:
-        raise RuntimeError(f"nn_model: no fallback kernel for {name}; "
-                           "sessionlib.runtime.kernels.nn_model_kernels sets them") from None
+    return fallback_kernel(_fallbacks, "nn_model",
+                           "sessionlib.runtime.kernels.nn_model_kernels and nn_kernels", name)
 
 
 cdef inline cnp.ndarray _contiguous(cnp.ndarray x):

@@ -19,6 +19,8 @@ cimport numpy as cnp
 from cpython.list cimport PyList_GET_SIZE
 from cpython.ref cimport Py_INCREF, Py_XDECREF, PyObject
 
+from sessionlib._core._fallbacks cimport fallback_kernel
+
 import numpy as np
 
 cnp.import_array()
@@ -44,12 +46,8 @@ def set_list_class(list_class, fallbacks):
 
 
 cdef object _fallback(str name, ctx, tuple inputs, dict attrs):
-    try:
-        kernel = _fallbacks[name]
-    except KeyError:
-        raise RuntimeError(f"tensor_list: no reference kernel for {name}; "
-                           "sessionlib.runtime.kernels.list_kernels sets them") from None
-    return kernel(ctx, inputs, attrs)
+    return fallback_kernel(_fallbacks, "tensor_list", "sessionlib.runtime.kernels.list_kernels",
+                           name)(ctx, inputs, attrs)
 
 
 cdef inline object _held(object value):
