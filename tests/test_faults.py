@@ -150,3 +150,31 @@ def test_keyboard_interrupt_cancels_run_and_keeps_workers_usable(monkeypatch):
         monkeypatch.setattr(channel.Lane, "wait_response", original)
         assert sess.run(c, {a: 3.0}) == 3.0
         assert [d.pid for d in sess.list_devices()] == pids
+
+
+def test_run_racing_the_close_is_cancelled():
+    # A run that passed the session's open check may reach its worker after the close has:
+    # the worker has dropped the session's steps, and the run must end as TF's runs racing a
+    # close do, cancelled, not as a missing step (queue runners end quietly on CANCELLED).
+    a = tf.placeholder(tf.float32, shape=[], name="a")
+    with tf.device("/cpu:1"):
+        c = tf.add(a, 1.0, name="c")
+    sess = tf.Session(config=two_devices())
+    call = sess.make_callable(c, [a])
+    assert call(1.0) == 2.0
+    runtime = sess._runtime
+    (worker,) = [w for w in runtime.workers if w.device.endswith("CPU:1")]
+
+    class ClosingAsTaken(list):
+        """The worker's free lanes; taking one first closes the session on the worker."""
+
+        def pop(self, *args):
+            lane = super().pop(*args)
+            worker.request("close_session", runtime.session_id)  # the worker has it now
+            runtime.close()
+            return lane
+
+    worker.free_lanes = ClosingAsTaken(worker.free_lanes)
+    with pytest.raises(errors.CancelledError, match="closed"):
+        call(2.0)
+    sess.close()

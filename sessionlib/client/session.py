@@ -160,9 +160,7 @@ class BaseSession:
             session's `ListDevices` with a CANCELLED status ("Session has been closed."),
             which is the `OpError` its docstring promises, unlike `run`'s RuntimeError.
         """
-        if self._reset or self._closed:
-            raise errors.CancelledError(None, None, "Session has been reset." if self._reset
-                                        else "Session has been closed.")
+        self._check_open_or_cancel()
         return self._runtime.list_devices()
 
     # ---- life cycle ----------------------------------------------------------------------
@@ -172,6 +170,13 @@ class BaseSession:
             raise errors.CancelledError(None, None, "Session has been reset.")
         if self._closed:
             raise RuntimeError("Attempted to use a closed Session.")
+
+    def _check_open_or_cancel(self):
+        # TF makes and runs callables in the C session, which answers a closed session with
+        # CANCELLED rather than run's RuntimeError; queue runners rely on that to end quietly.
+        if self._reset or self._closed:
+            raise errors.CancelledError(None, None, "Session has been reset." if self._reset
+                                        else "Session has been closed.")
 
     def close(self):
         """Closes the session: cancels blocked runs and frees its resources.
@@ -344,8 +349,10 @@ class BaseSession:
           TypeError: if `feed_list` is not a list or tuple; and as `run` does for bad fetches
             or feed keys.
           ValueError: as `run` does.
+          CancelledError: if the session is closed (TF's C session answers so), here or
+            when the callable is called.
         """
-        self._check_open()
+        self._check_open_or_cancel()
         if feed_list is not None and not isinstance(feed_list, (list, tuple)):
             raise TypeError(f"Argument `feed_list` must be a list or tuple. Received: "
                             f"feed_list={feed_list}")
@@ -386,7 +393,7 @@ class BaseSession:
                 _check_run_protos(options, run_metadata)
                 if options is not None:
                     trace = tracing_lib.trace_request(options, run_metadata)
-            self._check_open()
+            self._check_open_or_cancel()
             values = [convert_feed_value(t, v) for t, v in zip(feed_tensors, feed_args)]
             if step.graph_version != graph._version:  # the graph changed: recompile
                 step = runtime.compile(feed_tensors, fetch_tensors, targets)

@@ -632,7 +632,8 @@ def finish_replies(step, replies, feed_values, open_fetched):
       ``[(part, trace record)]`` in device order (see ``worker._trace_reply``), else None.
 
     Raises:
-      The root failure among the replies (``failures.ranked_error_of_reply``).
+      The root failure among the replies (``failures.ranked_error_of_reply``); CancelledError
+      instead once the session is closed.
     """
     values = [None] * step.num_fetches
     for fetch_index, feed_index in step.fed_fetches:
@@ -660,6 +661,12 @@ def finish_replies(step, replies, feed_values, open_fetched):
         if rank > rank_of_failure:
             failure, rank_of_failure = error, rank
     if failure is not None:
+        if step.runtime.closed and isinstance(failure, errors.OpError):
+            # A run racing the session's close reached a device that had already dropped
+            # the session's steps: to the caller, as in TF, the close cancelled it.
+            cause, failure = failure, errors.CancelledError(
+                None, None, "Session has been closed or reset.")
+            failure.__cause__ = cause
         # The fetched values of the parts that succeeded go now (the list and the loop's
         # last one): the error's traceback keeps this frame (a cycle, through `failure`)
         # until a garbage collection, and their blocks would stay leased in /dev/shm.
