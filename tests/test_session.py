@@ -198,15 +198,29 @@ def test_close(executor):
     sess = tf.Session()
     call = sess.make_callable(out, [p])
     assert call(1.0) == 1.0
+    two = tf.constant(2.0)
+    fetch_only = sess.make_callable(two)
+    assert fetch_only() == 2.0
     sess.close()
     sess.close()  # twice is harmless
     with pytest.raises(RuntimeError, match="closed"):
         sess.run(out, {p: 1.0})
-    # TF runs callables in the C session, which answers a closed one with CANCELLED
-    with pytest.raises(errors.CancelledError, match="Session has been closed"):
+    # TF's callable with a feed list calls run: RuntimeError, and only when called
+    with pytest.raises(RuntimeError, match="closed"):
         call(1.0)
+    late = sess.make_callable(out, [p])
+    with pytest.raises(RuntimeError, match="closed"):
+        late(1.0)
+    # without one, TF runs it in the C session, which answers a closed one with CANCELLED
     with pytest.raises(errors.CancelledError, match="Session has been closed"):
-        sess.make_callable(out, [p])
+        fetch_only()
+    late_fetch_only = sess.make_callable(two)
+    with pytest.raises(errors.CancelledError, match="Session has been closed"):
+        late_fetch_only()
+    with pytest.raises(TypeError):
+        sess.make_callable(None)  # the fetches are still checked, as in TF
+    with pytest.raises(TypeError):
+        sess.make_callable(out, p)  # the feed list's type is checked first, as in TF
     with pytest.raises(errors.CancelledError, match="closed"):
         sess.list_devices()  # an OpError, as TF's (and its docstring's) ListDevices
     if hasattr(sess, "partial_run_setup"):

@@ -172,8 +172,9 @@ class BaseSession:
             raise RuntimeError("Attempted to use a closed Session.")
 
     def _check_open_or_cancel(self):
-        # TF makes and runs callables in the C session, which answers a closed session with
-        # CANCELLED rather than run's RuntimeError; queue runners rely on that to end quietly.
+        # What TF's C session answers a closed one: CANCELLED, not run's RuntimeError. TF
+        # lists devices, and makes and runs a callable without a feed list there; queue
+        # runners rely on it to end quietly.
         if self._reset or self._closed:
             raise errors.CancelledError(None, None, "Session has been reset." if self._reset
                                         else "Session has been closed.")
@@ -333,6 +334,11 @@ class BaseSession:
     def make_callable(self, fetches, feed_list=None, accept_options=False):
         """Returns a function that runs `fetches`, feeding its arguments to `feed_list`.
 
+        A closed session still makes a callable, which raises when called, as TF's does:
+        without a `feed_list`, CancelledError (TF runs such a callable in its C session,
+        which answers a closed session so); with one, run's RuntimeError (TF's callable then
+        calls `run`).
+
         Args:
           fetches: as for `run`.
           feed_list: the feed keys that the callable's positional arguments feed: tensors,
@@ -349,13 +355,15 @@ class BaseSession:
           TypeError: if `feed_list` is not a list or tuple; and as `run` does for bad fetches
             or feed keys.
           ValueError: as `run` does.
-          CancelledError: if the session is closed (TF's C session answers so), here or
-            when the callable is called.
         """
-        self._check_open_or_cancel()
         if feed_list is not None and not isinstance(feed_list, (list, tuple)):
             raise TypeError(f"Argument `feed_list` must be a list or tuple. Received: "
                             f"feed_list={feed_list}")
+        check_open = self._check_open if feed_list is not None else self._check_open_or_cancel
+        if self._closed or self._reset:
+            if feed_list is None:
+                fetch_lib.FetchPlan(self._graph, fetches)  # TF still checks these fetches
+            return lambda *feed_args, **kwargs: check_open()
         fetch_plan = fetch_lib.FetchPlan(self._graph, fetches)
         # As in `run`, a key may stand for several tensors (a SparseTensor, a tuple of
         # tensors); its argument is then split across them at each call.
@@ -393,7 +401,7 @@ class BaseSession:
                 _check_run_protos(options, run_metadata)
                 if options is not None:
                     trace = tracing_lib.trace_request(options, run_metadata)
-            self._check_open_or_cancel()
+            check_open()
             values = [convert_feed_value(t, v) for t, v in zip(feed_tensors, feed_args)]
             if step.graph_version != graph._version:  # the graph changed: recompile
                 step = runtime.compile(feed_tensors, fetch_tensors, targets)
