@@ -13,6 +13,7 @@ Composites (``trace``, ``eye``, ``norm``, ``logdet``, ``cholesky_solve``, ``lsts
 from the ops, as in TF, and ``tf.linalg`` is the `linalg` module object defined at the bottom.
 """
 
+import collections
 import types
 
 import numpy as np
@@ -36,6 +37,12 @@ _LAPACK_DTYPES = (dtypes.float32, dtypes.float64)
 _STRUCTURAL_DTYPES = (dtypes.float16, dtypes.float32, dtypes.float64, dtypes.int8,
                       dtypes.int16, dtypes.int32, dtypes.int64, dtypes.uint8, dtypes.bool)
 _INDEX_DTYPES = (dtypes.int32, dtypes.int64)
+
+
+# The named results of TF's qr and slogdet.
+QrResult = collections.namedtuple("Qr", ["q", "r"])
+LogMatrixDeterminantResult = collections.namedtuple("LogMatrixDeterminant",
+                                                    ["sign", "log_abs_determinant"])
 
 
 # ---- shape helpers ---------------------------------------------------------------------------
@@ -295,12 +302,8 @@ def _band_part_infer(inputs, attrs):
     _infer.check_dtype("MatrixBandPart", value, _STRUCTURAL_DTYPES, "input")
     _infer.check_dtype("MatrixBandPart", num_lower, _INDEX_DTYPES, "num_lower")
     _infer.same_dtype("MatrixBandPart", [num_lower, num_upper], ("num_lower", "num_upper"))
-    text = _shapes_text(value, num_lower, num_upper)
-    _at_least("MatrixBandPart", value.shape, 2, text)
-    for bound in (num_lower, num_upper):
-        if bound.shape.rank not in (None, 0):
-            raise ValueError(f"Shape must be rank 0 but is rank {bound.shape.rank} for "
-                             f"'MatrixBandPart' with input shapes: {text}.")
+    # Like TF's, the shape function leaves the bounds' shapes to the kernel.
+    _at_least("MatrixBandPart", value.shape, 2, _shapes_text(value, num_lower, num_upper))
     attrs["T"] = value.dtype
     attrs["Tindex"] = num_lower.dtype
     return [(value.dtype, value.shape)]
@@ -602,10 +605,10 @@ def qr(input, full_matrices=False, name=None):  # noqa: A002 - TF's argument nam
       name: the op name.
 
     Returns:
-      ``(q, r)``: q with orthonormal columns, r upper triangular, ``q @ r == input``.
+      A namedtuple ``(q, r)``: q with orthonormal columns, r upper triangular, ``q @ r == input``.
     """
     q, r = _create("Qr", [input], {"full_matrices": full_matrices}, name)
-    return q, r
+    return QrResult(q, r)
 
 
 def matrix_inverse(input, adjoint=False, name=None):  # noqa: A002 - TF's argument names
@@ -650,14 +653,14 @@ def log_matrix_determinant(input, name=None):  # noqa: A002 - TF's argument name
       name: the op name.
 
     Returns:
-      ``(sign, log_abs_determinant)``, each of shape ``[...]``; a singular matrix gives sign 0
+      A namedtuple ``(sign, log_abs_determinant)``, each of shape ``[...]``; a singular matrix gives sign 0
       and ``-inf``.
 
     Raises:
       ValueError: if `input` is statically not a batch of square matrices.
     """
     sign, log_abs = _create("LogMatrixDeterminant", [input], {}, name)
-    return sign, log_abs
+    return LogMatrixDeterminantResult(sign, log_abs)
 
 
 slogdet = log_matrix_determinant

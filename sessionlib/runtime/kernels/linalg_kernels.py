@@ -147,6 +147,9 @@ def _triangular_solve_kernel(ctx, inputs, attrs):
 def _band_part_kernel(ctx, inputs, attrs):
     value, num_lower, num_upper = inputs
     rows, cols = value.shape[-2], value.shape[-1]
+    for label, bound in (("num_lower", num_lower), ("num_upper", num_upper)):
+        if np.ndim(bound) != 0:
+            raise _invalid(f"{label} must be scalar, got shape {list(np.shape(bound))}")
     num_lower, num_upper = int(num_lower), int(num_upper)
     if num_lower > rows:
         raise _invalid(f"num_lower must be negative or less or equal to number of rows "
