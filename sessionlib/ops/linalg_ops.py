@@ -263,13 +263,16 @@ registry.register_op("MatrixSolve", infer=_solve_infer, kernel="MatrixSolve", nu
 
 def _triangular_solve_infer(inputs, attrs):
     matrix, rhs = inputs
-    m_dims, r_dims, _ = _solve_operands("MatrixTriangularSolve", matrix, rhs)
+    m_dims, r_dims, text = _solve_operands("MatrixTriangularSolve", matrix, rhs)
     attrs["T"] = matrix.dtype
     attrs["lower"] = bool(attrs.get("lower", True))
     attrs["adjoint"] = bool(attrs.get("adjoint", False))
     if m_dims is None:
         return [(matrix.dtype, TensorShape(None))]
-    # TF's triangular solve broadcasts the batch dimensions.
+    # TF's triangular solve broadcasts the batch dimensions (and words a mismatch so).
+    for a, b in zip(reversed(m_dims[:-2]), reversed(r_dims[:-2])):
+        if a not in (None, 1) and b not in (None, 1):
+            _check_equal("MatrixTriangularSolve", a, b, text)
     batch = _infer.broadcast_shapes(TensorShape(m_dims[:-2]), TensorShape(r_dims[:-2]),
                                     "MatrixTriangularSolve")
     rows = r_dims[-2] if r_dims[-2] is not None else m_dims[-1]
