@@ -6,7 +6,7 @@ Ops (one registration each): ``MatrixInverse``, ``MatrixDeterminant``, ``LogMatr
 are numpy's LAPACK routines (``runtime/kernels/linalg_kernels.py``).
 
 Gradients follow TF's definitions (Giles 2008 for the inverse, solves and decompositions;
-Murray 2016 for Cholesky; Walter & Lehmann / Roberts & Roberts for QR; Townsend for the thin
+Murray 2016 for Cholesky; Roberts & Roberts 2020 for QR; Townsend 2016 for the thin
 SVD): every one is built from these ops and matmuls, so second derivatives work too.
 
 Composites (``trace``, ``eye``, ``norm``, ``logdet``, ``cholesky_solve``, ``lstsq``, ...) are built
@@ -106,12 +106,18 @@ def _create(op_type, inputs, attrs, name):
 
 # ---- MatrixInverse, MatrixDeterminant, LogMatrixDeterminant ------------------------------------
 
-def _inverse_infer(inputs, attrs):
-    (value,) = inputs
-    dims = _square_input("MatrixInverse", value)
-    attrs["T"] = value.dtype
-    attrs["adjoint"] = bool(attrs.get("adjoint", False))
-    return [(value.dtype, TensorShape(dims))]
+def _square_to_square_infer(op_type, bool_attrs=()):
+    """The infer function of an op from square matrices to matrices of the same shape."""
+
+    def infer(inputs, attrs):
+        (value,) = inputs
+        dims = _square_input(op_type, value)
+        attrs["T"] = value.dtype
+        for attr in bool_attrs:
+            attrs[attr] = bool(attrs.get(attr, False))
+        return [(value.dtype, TensorShape(dims))]
+
+    return infer
 
 
 def _inverse_grad(op, grad):
@@ -126,8 +132,9 @@ def _inverse_grad(op, grad):
     return [-math_ops.matmul(inverse, inner, adjoint_a=True)]
 
 
-registry.register_op("MatrixInverse", infer=_inverse_infer, kernel="MatrixInverse",
-                     num_inputs=1, doc="The inverses (or inverse adjoints) of square matrices.",
+registry.register_op("MatrixInverse", infer=_square_to_square_infer("MatrixInverse", ["adjoint"]),
+                     kernel="MatrixInverse", num_inputs=1,
+                     doc="The inverses (or inverse adjoints) of square matrices.",
                      gradient=_inverse_grad)
 
 
@@ -176,13 +183,6 @@ registry.register_op("LogMatrixDeterminant",
 
 # ---- Cholesky --------------------------------------------------------------------------------
 
-def _cholesky_infer(inputs, attrs):
-    (value,) = inputs
-    dims = _square_input("Cholesky", value)
-    attrs["T"] = value.dtype
-    return [(value.dtype, TensorShape(dims))]
-
-
 def _cholesky_grad(op, grad):
     from sessionlib.ops import array_ops, math_ops
 
@@ -201,7 +201,8 @@ def _cholesky_grad(op, grad):
     return [0.5 * (grad_a + adjoint(grad_a))]
 
 
-registry.register_op("Cholesky", infer=_cholesky_infer, kernel="Cholesky", num_inputs=1,
+registry.register_op("Cholesky", infer=_square_to_square_infer("Cholesky"), kernel="Cholesky",
+                     num_inputs=1,
                      doc="The lower Cholesky factors of symmetric positive-definite matrices.",
                      gradient=_cholesky_grad)
 
@@ -426,7 +427,7 @@ def _times_inverse_r_t(x, r):
 
 
 def _qr_grad_tall(q, r, grad_q, grad_r):
-    """The QR gradient for M >= N with the reduced factors (Walter & Lehmann)."""
+    """The QR gradient for M >= N with the reduced factors (Roberts & Roberts 2020)."""
     from sessionlib.ops import math_ops
 
     q_dq = math_ops.matmul(q, grad_q, adjoint_a=True)
@@ -656,8 +657,8 @@ def log_matrix_determinant(input, name=None):  # noqa: A002 - TF's argument name
       name: the op name.
 
     Returns:
-      A namedtuple ``(sign, log_abs_determinant)``, each of shape ``[...]``; a singular matrix gives sign 0
-      and ``-inf``.
+      A namedtuple ``(sign, log_abs_determinant)``, each of shape ``[...]``; a singular
+      matrix gives sign 0 and ``-inf``.
 
     Raises:
       ValueError: if `input` is statically not a batch of square matrices.
