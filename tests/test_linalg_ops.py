@@ -292,3 +292,21 @@ def test_top_level_aliases_are_the_linalg_functions():
                           ("norm", "norm"), ("matrix_diag", "diag"),
                           ("matrix_diag_part", "diag_part"), ("matrix_set_diag", "set_diag")]:
         assert getattr(tf, alias) is getattr(tf.linalg, public), alias
+
+
+@pytest.mark.parametrize("build", [
+    tf.linalg.inv, tf.linalg.det, tf.linalg.cholesky, tf.linalg.qr, tf.linalg.svd,
+    tf.linalg.eigh, tf.linalg.diag_part, lambda t: tf.linalg.band_part(t, 0, 0),
+    lambda t: tf.linalg.set_diag(t, [1.0]), lambda t: tf.linalg.solve(np.eye(3), t),
+    lambda t: tf.linalg.triangular_solve(np.eye(3), t)])
+def test_a_vector_fed_where_the_rank_is_unknown_fails_at_run_time(build):
+    x = tf.placeholder(tf.float64)
+    outputs = build(x)
+    with pytest.raises(tf.errors.InvalidArgumentError, match="rank >= 2|at least 2-dim"):
+        _run(outputs, {x: np.ones(3)})
+
+
+def test_a_non_square_matrix_fed_where_the_shape_is_unknown_fails_at_run_time():
+    x = tf.placeholder(tf.float32, [None, None])
+    with pytest.raises(tf.errors.InvalidArgumentError, match="must be square"):
+        _run(tf.linalg.inv(x), {x: np.ones((2, 3), np.float32)})

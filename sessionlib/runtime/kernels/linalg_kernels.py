@@ -28,8 +28,22 @@ def _identity_like(value):
     return np.broadcast_to(np.eye(value.shape[-1], dtype=value.dtype), value.shape).copy()
 
 
+def _check_matrices(value):
+    """A fed tensor of unknown static rank must still hold matrices (TF's message)."""
+    if value.ndim < 2:
+        raise _invalid(f"Input tensor 0 must have rank >= 2, got shape {list(value.shape)}")
+
+
+def _check_rank(value, least):
+    """The structural ops' rank check (TF's message)."""
+    if value.ndim < least:
+        raise _invalid(f"input must be at least {least}-dim, received shape: "
+                       f"{list(value.shape)}")
+
+
 def _qr_kernel(ctx, inputs, attrs):
     (value,) = inputs
+    _check_matrices(value)
     work = value.astype(np.float32) if value.dtype == np.float16 else value
     mode = "complete" if attrs["full_matrices"] else "reduced"
     rows, cols = value.shape[-2], value.shape[-1]
@@ -46,7 +60,8 @@ def _qr_kernel(ctx, inputs, attrs):
 
 
 def _check_square(value):
-    if value.ndim < 2 or value.shape[-1] != value.shape[-2]:
+    _check_matrices(value)
+    if value.shape[-1] != value.shape[-2]:
         raise _invalid(f"Input matrix must be square: got shape {list(value.shape)}")
 
 
@@ -95,7 +110,9 @@ def _cholesky_kernel(ctx, inputs, attrs):
 
 def _check_rhs(matrix, rhs):
     _check_square(matrix)
-    if rhs.ndim < 2 or rhs.shape[-2] != matrix.shape[-1]:
+    if rhs.ndim < 2:
+        raise _invalid(f"Input tensor 1 must have rank >= 2, got shape {list(rhs.shape)}")
+    if rhs.shape[-2] != matrix.shape[-1]:
         raise _invalid(f"Input matrix and right-hand side must have the same number of rows: "
                        f"{list(matrix.shape)} vs. {list(rhs.shape)}")
 
@@ -146,6 +163,7 @@ def _triangular_solve_kernel(ctx, inputs, attrs):
 
 def _band_part_kernel(ctx, inputs, attrs):
     value, num_lower, num_upper = inputs
+    _check_rank(value, 2)
     rows, cols = value.shape[-2], value.shape[-1]
     for label, bound in (("num_lower", num_lower), ("num_upper", num_upper)):
         if np.ndim(bound) != 0:
@@ -168,6 +186,7 @@ def _band_part_kernel(ctx, inputs, attrs):
 
 def _diag_kernel(ctx, inputs, attrs):
     (diagonal,) = inputs
+    _check_rank(diagonal, 1)
     size = diagonal.shape[-1]
     result = np.zeros(diagonal.shape + (size,), diagonal.dtype)
     result[..., np.arange(size), np.arange(size)] = diagonal
@@ -176,11 +195,13 @@ def _diag_kernel(ctx, inputs, attrs):
 
 def _diag_part_kernel(ctx, inputs, attrs):
     (value,) = inputs
+    _check_rank(value, 2)
     return (np.ascontiguousarray(np.diagonal(value, axis1=-2, axis2=-1)),)
 
 
 def _set_diag_kernel(ctx, inputs, attrs):
     value, diagonal = inputs
+    _check_rank(value, 2)
     size = min(value.shape[-2], value.shape[-1])
     if diagonal.shape != value.shape[:-2] + (size,):
         raise _invalid(f"diagonal must have shape {list(value.shape[:-2]) + [size]} for an "
@@ -206,6 +227,7 @@ def _eig_kernel(ctx, inputs, attrs):
 
 def _svd_kernel(ctx, inputs, attrs):
     (value,) = inputs
+    _check_matrices(value)
     rows, cols = value.shape[-2], value.shape[-1]
     batch, size = value.shape[:-2], min(rows, cols)
     full = attrs["full_matrices"]
