@@ -133,3 +133,10 @@ from sessionlib.ops.check_ops import print_v2 as print  # noqa: A001 - TF's tf.p
 # ---- issue 16, TensorLists: tf.variant and tf.TensorArray ----
 from sessionlib.dtypes import variant
 from sessionlib.ops.tensor_array_ops import TensorArray
+# ---- linear algebra: tf.linalg and TF 1's top-level matrix functions ----
+from sessionlib.ops.linalg_ops import (cholesky, cholesky_solve, eye, linalg,
+                                       log_matrix_determinant, matrix_band_part,
+                                       matrix_determinant, matrix_diag, matrix_diag_part,
+                                       matrix_inverse, matrix_set_diag, matrix_solve,
+                                       matrix_triangular_solve, norm, qr, self_adjoint_eig,
+                                       self_adjoint_eigvals, svd, trace)
