@@ -235,3 +235,110 @@ def test_framework_variable_queries():
         framework.get_variables_to_restore(include="enc")
     with pytest.raises(TypeError, match="exclude"):
         framework.get_variables_to_restore(exclude="enc")
+
+
+# ---- rnn.LayerNormBasicLSTMCell ------------------------------------------------------------
+
+def _ln_lstm_reference(x_steps, kernel, gains, shifts, units, forget_bias=1.0, bias=None):
+    """Unrolls contrib's layer-normalized LSTM in numpy; gains/shifts by gate name."""
+    def norm(value, name):
+        if bias is not None:
+            return value
+        return _layer_norm_reference(value, 1, gains[name], shifts[name])
+
+    batch = x_steps.shape[0]
+    c = np.zeros((batch, units))
+    h = np.zeros((batch, units))
+    outputs = []
+    for t in range(x_steps.shape[1]):
+        gates = np.concatenate([x_steps[:, t], h], 1) @ kernel
+        if bias is not None:
+            gates = gates + bias
+        i, j, f, o = np.split(gates, 4, axis=1)
+        i, j, f, o = (norm(i, "input"), norm(j, "transform"), norm(f, "forget"),
+                      norm(o, "output"))
+        c = c * _sigmoid(f + forget_bias) + _sigmoid(i) * np.tanh(j)
+        c = norm(c, "state")
+        h = np.tanh(c) * _sigmoid(o)
+        outputs.append(h)
+    return np.stack(outputs, 1), c, h
+
+
+def _sigmoid(x):
+    return 1 / (1 + np.exp(-x))
+
+
+GATES = ("input", "transform", "forget", "output", "state")
+
+
+def test_layer_norm_lstm_cell_variables_and_values(executor):
+    units = 4
+    cell = tf.contrib.rnn.LayerNormBasicLSTMCell(units, norm_gain=1.5, norm_shift=0.25)
+    x_value = _rng.randn(2, 3, 5).astype(np.float32)
+    inputs = tf.placeholder(tf.float32, [2, 3, 5])
+    outputs, state = tf.nn.dynamic_rnn(cell, inputs, dtype=tf.float32)
+    prefix = "rnn/layer_norm_basic_lstm_cell/"
+    expected = {prefix + "kernel": [5 + units, 4 * units]}
+    for gate in GATES:
+        expected.update({f"{prefix}{gate}/gamma": [units], f"{prefix}{gate}/beta": [units]})
+    assert {v.op.name: v.shape.as_list() for v in tf.global_variables()} == expected
+    assert cell.state_size == (units, units) and cell.output_size == units
+    with tf.Session() as sess:
+        sess.run(tf.global_variables_initializer())
+        variables = {v.op.name[len(prefix):]: v for v in tf.global_variables()}
+        gains = {g: sess.run(variables[g + "/gamma"]) for g in GATES}
+        shifts = {g: sess.run(variables[g + "/beta"]) for g in GATES}
+        kernel = sess.run(variables["kernel"])
+        got_outputs, got_state = sess.run([outputs, state], {inputs: x_value})
+    for gate in GATES:
+        np.testing.assert_array_equal(gains[gate], np.full(units, 1.5, np.float32))
+        np.testing.assert_array_equal(shifts[gate], np.full(units, 0.25, np.float32))
+    ref_outputs, ref_c, ref_h = _ln_lstm_reference(x_value.astype(np.float64), kernel, gains,
+                                                   shifts, units)
+    np.testing.assert_allclose(got_outputs, ref_outputs, rtol=1e-4, atol=1e-5)
+    np.testing.assert_allclose(got_state.c, ref_c, rtol=1e-4, atol=1e-5)
+    np.testing.assert_allclose(got_state.h, ref_h, rtol=1e-4, atol=1e-5)
+
+
+def test_layer_norm_lstm_cell_without_norm_has_a_bias(executor):
+    units = 3
+    cell = tf.contrib.rnn.LayerNormBasicLSTMCell(units, layer_norm=False, forget_bias=0.5)
+    steps = [tf.constant(_rng.randn(2, 4).astype(np.float32)) for _ in range(2)]
+    outputs, _ = tf.nn.static_rnn(cell, steps, dtype=tf.float32)
+    names = [v.op.name for v in tf.global_variables()]
+    assert names == ["rnn/layer_norm_basic_lstm_cell/kernel",
+                     "rnn/layer_norm_basic_lstm_cell/bias"]
+    with tf.Session() as sess:
+        sess.run(tf.global_variables_initializer())
+        kernel, bias = sess.run(tf.global_variables())
+        got = sess.run(outputs)
+        x_value = np.stack(sess.run(steps), 1)
+    ref, _, _ = _ln_lstm_reference(x_value, kernel, None, None, units, 0.5, bias=bias)
+    np.testing.assert_allclose(np.stack(got, 1), ref, rtol=1e-4, atol=1e-5)
+
+
+def test_layer_norm_lstm_cell_dropout_and_gradients(executor):
+    units = 8
+    keep = tf.placeholder_with_default(1.0, [])
+    cell = tf.contrib.rnn.LayerNormBasicLSTMCell(units, dropout_keep_prob=keep,
+                                                 dropout_prob_seed=3)
+    inputs = tf.constant(_rng.randn(4, 3, 2).astype(np.float32))
+    outputs, _ = tf.nn.dynamic_rnn(cell, inputs, dtype=tf.float32)
+    loss = tf.reduce_sum(tf.square(outputs))
+    grads = tf.gradients(loss, tf.trainable_variables())
+    assert len(grads) == 11 and all(g is not None for g in grads)
+    with tf.Session() as sess:
+        sess.run(tf.global_variables_initializer())
+        full = sess.run(outputs)
+        np.testing.assert_array_equal(sess.run(outputs), full)  # keep 1: no dropout
+        dropped = sess.run(outputs, {keep: 0.5})
+        grad_values = sess.run(grads)
+    assert not np.allclose(dropped, full)
+    assert all(np.all(np.isfinite(g)) and np.any(g != 0) for g in grad_values)
+
+
+def test_layer_norm_lstm_cell_rejects_integer_inputs():
+    cell = tf.contrib.rnn.LayerNormBasicLSTMCell(2)
+    state = tf.contrib.rnn.LSTMStateTuple(tf.zeros([1, 2], tf.int32), tf.zeros([1, 2], tf.int32))
+    with pytest.raises(TypeError, match="floating"):
+        cell(tf.zeros([1, 3], tf.int32), state)
