@@ -57,6 +57,19 @@ def _decay_periods(learning_rate, global_step, decay_steps, decay_rate, staircas
     return rate, math_ops.cast(decay_rate, dtype), periods
 
 
+def _periodic_decay(function_name, default_name, learning_rate, global_step, decay_steps,
+                    decay_rate, staircase, name, decay):
+    """The schedules of a decay per period: ``decay(rate, decay_rate, periods, scope)`` under
+    the name scope (see `_decay_periods`)."""
+    _require_step(global_step, function_name)
+    with graph_lib.name_scope(name, default_name,
+                              _values(learning_rate, global_step, decay_steps,
+                                      decay_rate)) as scope:
+        rate, decay_rate, periods = _decay_periods(learning_rate, global_step, decay_steps,
+                                                   decay_rate, staircase)
+        return decay(rate, decay_rate, periods, scope)
+
+
 def exponential_decay(learning_rate, global_step, decay_steps, decay_rate, staircase=False,
                       name=None):
     """``learning_rate * decay_rate ** (global_step / decay_steps)``.
@@ -77,13 +90,11 @@ def exponential_decay(learning_rate, global_step, decay_steps, decay_rate, stair
     """
     from sessionlib.ops import math_ops
 
-    _require_step(global_step, "exponential_decay")
-    with graph_lib.name_scope(name, "ExponentialDecay",
-                              _values(learning_rate, global_step, decay_steps,
-                                      decay_rate)) as scope:
-        rate, decay_rate, p = _decay_periods(learning_rate, global_step, decay_steps,
-                                             decay_rate, staircase)
-        return math_ops.multiply(rate, math_ops.pow(decay_rate, p), name=scope)
+    return _periodic_decay(
+        "exponential_decay", "ExponentialDecay", learning_rate, global_step, decay_steps,
+        decay_rate, staircase, name,
+        lambda rate, decay, p, scope: math_ops.multiply(rate, math_ops.pow(decay, p),
+                                                        name=scope))
 
 
 def piecewise_constant(x, boundaries, values, name=None):
@@ -189,14 +200,10 @@ def inverse_time_decay(learning_rate, global_step, decay_steps, decay_rate, stai
     """
     from sessionlib.ops import math_ops
 
-    _require_step(global_step, "inverse_time_decay")
-    with graph_lib.name_scope(name, "InverseTimeDecay",
-                              _values(learning_rate, global_step, decay_steps,
-                                      decay_rate)) as scope:
-        rate, decay_rate, p = _decay_periods(learning_rate, global_step, decay_steps,
-                                             decay_rate, staircase)
-        denominator = 1.0 + decay_rate * p
-        return math_ops.divide(rate, denominator, name=scope)
+    return _periodic_decay(
+        "inverse_time_decay", "InverseTimeDecay", learning_rate, global_step, decay_steps,
+        decay_rate, staircase, name,
+        lambda rate, decay, p, scope: math_ops.divide(rate, 1.0 + decay * p, name=scope))
 
 
 def cosine_decay(learning_rate, global_step, decay_steps, alpha=0.0, name=None):
@@ -249,13 +256,11 @@ def natural_exp_decay(learning_rate, global_step, decay_steps, decay_rate, stair
     """
     from sessionlib.ops import math_ops
 
-    _require_step(global_step, "natural_exp_decay")
-    with graph_lib.name_scope(name, "ExponentialDecay",
-                              _values(learning_rate, global_step, decay_steps,
-                                      decay_rate)) as scope:
-        rate, decay_rate, p = _decay_periods(learning_rate, global_step, decay_steps,
-                                             decay_rate, staircase)
-        return math_ops.multiply(rate, math_ops.exp(-decay_rate * p), name=scope)
+    return _periodic_decay(
+        "natural_exp_decay", "ExponentialDecay", learning_rate, global_step, decay_steps,
+        decay_rate, staircase, name,
+        lambda rate, decay, p, scope: math_ops.multiply(rate, math_ops.exp(-decay * p),
+                                                        name=scope))
 
 
 def _linear_cosine_parts(dtype, step, decay_steps, num_periods):
