@@ -508,8 +508,8 @@ def max_pool2d(inputs, kernel_size, stride=2, padding="VALID", data_format="NHWC
     Raises:
       ValueError: for a bad data format or window.
     """
-    return _pool2d(nn_convolution_ops.max_pool, "MaxPool2D", "MaxPool", inputs, kernel_size, stride, padding,
-                   data_format, outputs_collections, scope)
+    return _pool2d(nn_convolution_ops.max_pool, "MaxPool2D", "MaxPool", inputs, kernel_size,
+                   stride, padding, data_format, outputs_collections, scope)
 
 
 def avg_pool2d(inputs, kernel_size, stride=2, padding="VALID", data_format="NHWC",
@@ -522,8 +522,8 @@ def avg_pool2d(inputs, kernel_size, stride=2, padding="VALID", data_format="NHWC
     Raises:
       ValueError: for a bad data format or window.
     """
-    return _pool2d(nn_convolution_ops.avg_pool, "AvgPool2D", "AvgPool", inputs, kernel_size, stride, padding,
-                   data_format, outputs_collections, scope)
+    return _pool2d(nn_convolution_ops.avg_pool, "AvgPool2D", "AvgPool", inputs, kernel_size,
+                   stride, padding, data_format, outputs_collections, scope)
 
 
 def one_hot_encoding(labels, num_classes, on_value=1.0, off_value=0.0,
