@@ -260,3 +260,65 @@ def test_convolution_and_pool_errors():
         tf.nn.pool(tf.zeros([1, 4, 4, 4, 2]), [2, 2, 2], "AVG", "VALID")
     with pytest.raises(ValueError, match="rank"):
         tf.nn.pool(x4, [2], "MAX", "VALID")
+
+
+# ---- max_pool_with_argmax ------------------------------------------------------------------
+
+def _argmax_reference(x, window, strides, padding, with_batch):
+    batch, height, width, channels = x.shape
+    (out_h, top), (out_w, left) = (_pads(height, window[0], strides[0], 1, padding),
+                                   _pads(width, window[1], strides[1], 1, padding))
+    values = np.zeros((batch, out_h, out_w, channels), x.dtype)
+    indices = np.zeros((batch, out_h, out_w, channels), np.int64)
+    for b, i, j, c in itertools.product(range(batch), range(out_h), range(out_w),
+                                        range(channels)):
+        best = None
+        for dy, dx in itertools.product(range(window[0]), range(window[1])):
+            y, z = i * strides[0] - top + dy, j * strides[1] - left + dx
+            if 0 <= y < height and 0 <= z < width and (best is None or
+                                                       x[b, y, z, c] > best[0]):
+                best = (x[b, y, z, c], (y * width + z) * channels + c)
+        values[b, i, j, c] = best[0]
+        indices[b, i, j, c] = best[1] + (b * height * width * channels if with_batch else 0)
+    return values, indices
+
+
+@pytest.mark.parametrize("window, strides, padding, with_batch", [
+    ([3, 3], [2, 2], "VALID", False), ([3, 2], [2, 1], "SAME", False),
+    ([2, 2], [2, 2], "SAME", True), ([3, 3], [1, 1], "SAME", True)])
+def test_max_pool_with_argmax(executor, window, strides, padding, with_batch):
+    # Small integers make ties: the first in row-major window order wins, as in TF.
+    x = _rng.randint(0, 4, (2, 7, 6, 3)).astype(np.float32)
+    values, indices = tf.nn.max_pool_with_argmax(x, [1] + window + [1], [1] + strides + [1],
+                                                 padding,
+                                                 include_batch_in_index=with_batch)
+    assert indices.dtype == tf.int64 and values.shape == indices.shape
+    got_values, got_indices = _run([values, indices])
+    ref_values, ref_indices = _argmax_reference(x, window, strides, padding, with_batch)
+    np.testing.assert_array_equal(got_values, ref_values)
+    np.testing.assert_array_equal(got_indices, ref_indices)
+    np.testing.assert_array_equal(np.take(x, got_indices if with_batch else
+                                          got_indices + np.arange(2).reshape(2, 1, 1, 1)
+                                          * x[0].size), got_values)
+
+
+def test_max_pool_with_argmax_dtypes_gradient_and_errors(executor):
+    x = tf.placeholder(tf.float32, [None, 4, 4, 2])
+    values, indices = tf.nn.max_pool_with_argmax(x, 2, 2, "VALID", Targmax=tf.int32)
+    assert indices.dtype == tf.int32 and values.shape.as_list() == [None, 2, 2, 2]
+    grad, = tf.gradients(tf.reduce_sum(values), [x])
+    x_value = _rng.randn(3, 4, 4, 2).astype(np.float32)
+    got_grad, got_indices = _run([grad, indices], {x: x_value})
+    # The gradient lands on each window's maximum, where the index points.
+    expected = np.zeros(x_value.size, np.float32)
+    flat = (got_indices + np.arange(3).reshape(3, 1, 1, 1) * x_value[0].size).ravel()
+    expected[flat] = 1.0
+    np.testing.assert_array_equal(got_grad.ravel(), expected)
+    with pytest.raises(ValueError, match="NHWC"):
+        tf.nn.max_pool_with_argmax(x, 2, 2, "VALID", data_format="NCHW")
+    with pytest.raises(ValueError, match="int32 or int64"):
+        tf.nn.max_pool_with_argmax(x, 2, 2, "VALID", output_dtype=tf.float32)
+    with pytest.raises(ValueError, match="known height"):
+        tf.nn.max_pool_with_argmax(tf.placeholder(tf.float32, [1, None, 4, 2]), 2, 2, "VALID")
+    with pytest.raises(ValueError, match="batch"):
+        tf.nn.max_pool_with_argmax(x, [2, 2, 2, 2], 2, "VALID")

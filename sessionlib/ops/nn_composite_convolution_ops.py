@@ -19,15 +19,20 @@ is already there (ExpandDims and Squeeze are reshapes).
   dilation rate. Dilations are the ops' `dilations` attr (TF builds them from SpaceToBatchND;
   the values are the same). Dilated pooling, which has no such attr, and 3-D pooling, which
   has no op here, are refused with NotImplementedError.
+* ``max_pool_with_argmax`` takes its values from ``MaxPool`` (and so its gradient) and its
+  indices from an argmax over the window's shifted strided slices of the padded input.
 """
 
+import numpy as np
+
+from sessionlib import dtypes
 from sessionlib.framework import graph as graph_lib
-from sessionlib.ops import array_ops, math_ops
+from sessionlib.ops import array_ops, manipulation_ops, math_ops
 from sessionlib.ops import nn_convolution_ops as conv_ops
 from sessionlib.ops.nn import nn
 
 __all__ = ["conv1d", "max_pool1d", "avg_pool1d", "separable_conv2d", "convolution", "pool",
-           "atrous_conv2d"]
+           "atrous_conv2d", "max_pool_with_argmax"]
 
 # The data formats of 1-, 2- and 3-D inputs: (channels last, channels first).
 _FORMATS = {1: ("NWC", "NCW"), 2: ("NHWC", "NCHW"), 3: ("NDHWC", "NCDHW")}
@@ -418,6 +423,98 @@ def atrous_conv2d(value, filters, rate, padding, name=None):
       ValueError: for a rate below 1.
     """
     return convolution(value, filters, padding, dilation_rate=[int(rate)] * 2, name=name)
+
+
+def _window_plan(size, window, stride, padding):
+    """(output size, padding before) of one spatial dimension, TF's formulas."""
+    if padding == "VALID":
+        return (size - window) // stride + 1, 0
+    out = -(-size // stride)
+    return out, max((out - 1) * stride + window - size, 0) // 2
+
+
+def max_pool_with_argmax(input, ksize, strides, padding, data_format="NHWC",  # noqa: A002
+                         Targmax=None, name=None, output_dtype=None,  # noqa: N803 - TF's
+                         include_batch_in_index=False):
+    """Max pooling that also returns where each maximum came from, TF 1's
+    ``tf.nn.max_pool_with_argmax``.
+
+    The index of ``input[b, y, x, c]`` is ``(y * width + x) * channels + c``, plus
+    ``b * height * width * channels`` with `include_batch_in_index`; of equal values in a
+    window, the first in row-major order wins, as in TF's kernel.
+
+    Args:
+      input: a real Tensor ``[batch, height, width, channels]``, its height, width and
+        channels known.
+      ksize, strides: an int or 1, 2 or 4 ints (1 in batch and channels).
+      padding: 'SAME' or 'VALID'.
+      data_format: 'NHWC' only, as in TF.
+      Targmax: TF 1's name of `output_dtype`.
+      name: the name scope (default 'MaxPoolWithArgmax').
+      output_dtype: int64 (default) or int32, the indices' dtype.
+      include_batch_in_index: count the batch in the flattened index.
+
+    Returns:
+      ``(output, argmax)``: the pooled Tensor and the indices, both
+      ``[batch, out_height, out_width, channels]``.
+
+    Raises:
+      ValueError: for another data format, unknown spatial sizes or channels, a window or
+        stride over the batch or channels, or an index dtype other than int32/int64.
+    """
+    if data_format != "NHWC":
+        raise ValueError(f"max_pool_with_argmax supports only NHWC, got {data_format!r}")
+    if Targmax is not None and output_dtype is not None and Targmax != output_dtype:
+        raise ValueError("max_pool_with_argmax: give either Targmax or output_dtype, not both")
+    index_dtype = dtypes.as_dtype(output_dtype or Targmax or dtypes.int64)
+    if index_dtype not in (dtypes.int32, dtypes.int64):
+        raise ValueError(f"max_pool_with_argmax: output_dtype must be int32 or int64, got "
+                         f"{index_dtype.name}")
+    window = conv_ops._get_sequence(ksize, "ksize", "NHWC")
+    steps = conv_ops._get_sequence(strides, "strides", "NHWC")
+    if window[0] != 1 or window[3] != 1 or steps[0] != 1 or steps[3] != 1:
+        raise ValueError("max_pool_with_argmax: the window and strides must be 1 in the batch "
+                         "and channel dimensions")
+    graph = math_ops._find_graph((input,))
+    with graph.as_default(), graph.name_scope(name or "MaxPoolWithArgmax") as scope:
+        input_t = graph_lib.convert_to_tensor(input, name="input")
+        _, height, width, channels = input_t.shape.with_rank(4).as_list()
+        if None in (height, width, channels):
+            raise ValueError(f"max_pool_with_argmax needs known height, width and channels, "
+                             f"got {input_t.shape}")
+        values = conv_ops.max_pool(input_t, window, steps, padding, name="MaxPool")
+        (out_h, top), (out_w, left) = (
+            _window_plan(height, window[1], steps[1], padding),
+            _window_plan(width, window[2], steps[2], padding))
+        # Padding with the dtype's lowest value never wins against an input element.
+        lowest = (-np.inf if input_t.dtype.is_floating
+                  else np.iinfo(input_t.dtype.as_numpy_dtype).min)
+        bottom = max((out_h - 1) * steps[1] + window[1] - height - top, 0)
+        right = max((out_w - 1) * steps[2] + window[2] - width - left, 0)
+        padded = manipulation_ops.pad(input_t, [[0, 0], [top, bottom], [left, right], [0, 0]],
+                                      constant_values=lowest)
+        shifted = [array_ops.strided_slice(
+            padded, [0, dy, dx, 0],
+            [0, dy + (out_h - 1) * steps[1] + 1, dx + (out_w - 1) * steps[2] + 1, channels],
+            [1, steps[1], steps[2], 1], begin_mask=1, end_mask=1)
+            for dy in range(window[1]) for dx in range(window[2])]
+        offset = math_ops.argmax(array_ops.stack(shifted), 0, name="window_argmax",
+                                 output_type=index_dtype)
+        # Where each output window starts in the input, by row, column and channel.
+        grid = np.zeros((1, out_h, out_w, channels), np.int64)
+        rows = np.arange(out_h).reshape(1, -1, 1, 1) * steps[1] - top
+        cols = np.arange(out_w).reshape(1, 1, -1, 1) * steps[2] - left
+        start = (grid + rows * width + cols) * channels + np.arange(channels)
+        # An offset k in the window is row k // kw, column k % kw: k // kw * width + k % kw.
+        kw = graph_lib.convert_to_tensor(window[2], dtype=index_dtype)
+        moved = (math_ops.floordiv(offset, kw) * width + math_ops.mod(offset, kw)) * channels
+        argmax = math_ops.add(moved, graph_lib.convert_to_tensor(start, dtype=index_dtype))
+        if include_batch_in_index:
+            batch = math_ops.cast(array_ops.shape(input_t)[0], index_dtype)
+            per_example = array_ops.range(batch) * (height * width * channels)
+            argmax = argmax + array_ops.reshape(per_example, [-1, 1, 1, 1])
+        return (array_ops.identity(values, name=scope),
+                array_ops.identity(argmax, name="argmax"))
 
 
 for _name in __all__:
