@@ -6,8 +6,11 @@ names and defaults that contrib gave it (``fully_connected/weights``, ``Conv/bia
 ``BatchNorm/moving_mean``, contrib's Xavier and variance-scaling formulas):
 
 * `layers`: ``flatten``, ``fully_connected``, ``conv2d``, ``xavier_initializer``,
-  ``variance_scaling_initializer``, ``l1_regularizer``, ``l2_regularizer``, ``batch_norm``;
-* `framework`: ``get_or_create_global_step``;
+  ``variance_scaling_initializer``, ``l1_regularizer``, ``l2_regularizer``, ``batch_norm``,
+  ``layer_norm``, ``dropout``, ``max_pool2d``, ``avg_pool2d``, ``one_hot_encoding``,
+  ``repeat``, ``stack``;
+* `framework`: ``get_or_create_global_step`` and the variable queries (``get_variables``,
+  ``get_model_variables``, ``get_variables_to_restore``, ...);
 * `rnn`: the RNN cells of ``tf.nn.rnn_cell``, ``static_rnn`` and ``static_bidirectional_rnn``.
 
 Anything else under ``contrib`` raises `AttributeError` naming what is supported.

@@ -1,5 +1,6 @@
-"""``tf.contrib.layers``: contrib's spellings of dense and convolutional layers, batch
-normalization, initializers and regularizers, over sessionlib's own implementation.
+"""``tf.contrib.layers``: contrib's spellings of dense and convolutional layers, pooling,
+dropout, batch and layer normalization, initializers and regularizers, and the ``repeat`` and
+``stack`` helpers, over sessionlib's own implementation.
 
 What differs from ``tf.layers`` is only what contrib defined: the variable names (``weights``
 and ``biases`` under the scope ``fully_connected`` or ``Conv``; ``BatchNorm/...``), the default
@@ -15,12 +16,15 @@ from sessionlib import dtypes
 from sessionlib.framework import graph as graph_lib
 from sessionlib.framework.graph import GraphKeys
 from sessionlib.ops import array_ops, init_ops, math_ops, nn, random_ops
+from sessionlib.ops import manipulation_ops, nn_convolution_ops
 from sessionlib.ops.nn_convolution_ops import conv2d as _conv2d_op
 from sessionlib.ops.nn_loss_ops import l2_loss
 from sessionlib.ops import variable_scope as vs
 
 __all__ = ["flatten", "fully_connected", "conv2d", "xavier_initializer",
-           "variance_scaling_initializer", "l1_regularizer", "l2_regularizer", "batch_norm"]
+           "variance_scaling_initializer", "l1_regularizer", "l2_regularizer", "batch_norm",
+           "layer_norm", "dropout", "max_pool2d", "avg_pool2d", "one_hot_encoding", "repeat",
+           "stack"]
 
 
 def __getattr__(name):
@@ -359,3 +363,252 @@ def batch_norm(inputs, decay=0.999, center=True, scale=False, epsilon=0.001,
         if activation_fn is not None:
             outputs = activation_fn(outputs)
         return _collect(outputs, outputs_collections)
+
+
+def _collections_of(variables_collections, name):
+    """contrib's per-variable collections: a dict maps a variable's name to its own."""
+    if isinstance(variables_collections, dict):
+        return variables_collections.get(name)
+    return variables_collections
+
+
+def layer_norm(inputs, center=True, scale=True, activation_fn=None, reuse=None,
+               variables_collections=None, outputs_collections=None, trainable=True,
+               begin_norm_axis=1, begin_params_axis=-1, scope=None):
+    """Layer normalization (Ba et al. 2016): each example normalized over the axes from
+    `begin_norm_axis` on, then ``gamma * x + beta`` with parameters of the shape
+    ``inputs.shape[begin_params_axis:]`` (``LayerNorm/gamma``, ``LayerNorm/beta``).
+
+    The variance epsilon is contrib's: 1e-12, or 1e-3 for float16.
+
+    Args:
+      inputs: a tensor of known rank.
+      center: add ``beta`` (zeros at first).
+      scale: multiply by ``gamma`` (ones at first).
+      activation_fn: applied to the output.
+      reuse, scope: the variable scope (default ``LayerNorm``) and its reuse.
+      variables_collections: extra collections, a list or a dict by variable name.
+      outputs_collections: collections for the output.
+      trainable: whether the variables are trainable.
+      begin_norm_axis: the first axis normalized over (negative counts from the end).
+      begin_params_axis: the first axis of the parameters' shape.
+
+    Returns:
+      A tensor of `inputs`' shape and dtype.
+
+    Raises:
+      ValueError: for an unknown rank, axes out of range, or an undefined parameter shape.
+    """
+    from sessionlib.ops import nn_normalization_ops
+
+    with vs.variable_scope(scope, "LayerNorm", [inputs], reuse=reuse):
+        inputs = graph_lib.convert_to_tensor(inputs)
+        rank = inputs.shape.rank
+        if rank is None:
+            raise ValueError(f"Inputs {inputs.name} has undefined rank.")
+        if begin_norm_axis < 0:
+            begin_norm_axis += rank
+        if begin_params_axis >= rank or begin_norm_axis >= rank or begin_norm_axis < 0:
+            raise ValueError(f"begin_params_axis ({begin_params_axis}) and begin_norm_axis "
+                             f"({begin_norm_axis}) must be < rank(inputs) ({rank})")
+        params_shape = inputs.shape[begin_params_axis:]
+        if not params_shape.is_fully_defined():
+            raise ValueError(f"Inputs {inputs.name}: shape(inputs)[{begin_params_axis}:] is "
+                             f"not fully defined: {inputs.shape}")
+        dtype = inputs.dtype
+        beta = gamma = None
+        if center:
+            beta = _model_variable("beta", params_shape.as_list(), dtype,
+                                   init_ops.zeros_initializer(), None, trainable,
+                                   _collections_of(variables_collections, "beta"))
+        if scale:
+            gamma = _model_variable("gamma", params_shape.as_list(), dtype,
+                                    init_ops.ones_initializer(), None, trainable,
+                                    _collections_of(variables_collections, "gamma"))
+        mean, variance = nn_normalization_ops.moments(
+            inputs, list(range(begin_norm_axis, rank)), keep_dims=True)
+        # float16 cannot hold 1e-12: contrib raises the epsilon for it.
+        epsilon = 1e-3 if dtype is dtypes.float16 else 1e-12
+        outputs = nn_normalization_ops.batch_normalization(inputs, mean, variance, beta, gamma,
+                                                           epsilon)
+        outputs.set_shape(inputs.shape)
+        if activation_fn is not None:
+            outputs = activation_fn(outputs)
+        return _collect(outputs, outputs_collections)
+
+
+def dropout(inputs, keep_prob=0.5, noise_shape=None, is_training=True,
+            outputs_collections=None, scope=None, seed=None):
+    """contrib's dropout: ``tf.layers.Dropout`` with the drop rate ``1 - keep_prob``, under
+    the scope ``Dropout``.
+
+    Args:
+      inputs: a floating tensor.
+      keep_prob: the probability to keep each element (a float or scalar tensor).
+      noise_shape: the shape of the keep mask, broadcast against `inputs`.
+      is_training: a Python bool or a bool tensor; outside training the inputs pass unchanged.
+      outputs_collections: collections for the output.
+      scope: the variable scope.
+      seed: the op seed.
+
+    Returns:
+      A tensor of `inputs`' shape.
+    """
+    from sessionlib.layers import core
+
+    with vs.variable_scope(scope, "Dropout", [inputs]) as sc:
+        inputs = graph_lib.convert_to_tensor(inputs)
+        layer = core.Dropout(rate=1 - keep_prob, noise_shape=noise_shape, seed=seed,
+                             name=sc.name, _scope=sc)
+        outputs = layer.apply(inputs, training=is_training)
+        return _collect(outputs, outputs_collections)
+
+
+def _pool2d(pool, default_scope, op_name, inputs, kernel_size, stride, padding, data_format,
+            outputs_collections, scope):
+    if data_format not in ("NCHW", "NHWC"):
+        raise ValueError("data_format has to be either NCHW or NHWC.")
+
+    def pair(value, what):
+        if isinstance(value, numbers.Integral):
+            return [int(value)] * 2
+        value = [int(v) for v in value]
+        if len(value) != 2:
+            raise ValueError(f"The `{what}` argument must be a tuple of 2 integers. Received: "
+                             f"{value}")
+        return value
+
+    window, step = pair(kernel_size, "pool_size"), pair(stride, "strides")
+    spread = (lambda v: [1, 1] + v) if data_format == "NCHW" else (lambda v: [1] + v + [1])
+    graph = graph_lib.get_default_graph()
+    with graph.name_scope(scope or default_scope):
+        inputs = graph_lib.convert_to_tensor(inputs)
+        outputs = pool(inputs, spread(window), spread(step), padding.upper(),
+                       data_format=data_format, name=op_name)
+        return _collect(outputs, outputs_collections)
+
+
+def max_pool2d(inputs, kernel_size, stride=2, padding="VALID", data_format="NHWC",
+               outputs_collections=None, scope=None):
+    """2-D max pooling under the name scope ``MaxPool2D`` (contrib's defaults: stride 2,
+    VALID padding).
+
+    Args:
+      inputs: a 4-D tensor, NHWC or NCHW.
+      kernel_size: an int or 2 ints, the window.
+      stride: an int or 2 ints.
+      padding: 'VALID' or 'SAME' (any case).
+      data_format: 'NHWC' or 'NCHW'.
+      outputs_collections: collections for the output.
+      scope: the name scope.
+
+    Returns:
+      The pooled tensor.
+
+    Raises:
+      ValueError: for a bad data format or window.
+    """
+    return _pool2d(nn_convolution_ops.max_pool, "MaxPool2D", "MaxPool", inputs, kernel_size,
+                   stride, padding, data_format, outputs_collections, scope)
+
+
+def avg_pool2d(inputs, kernel_size, stride=2, padding="VALID", data_format="NHWC",
+               outputs_collections=None, scope=None):
+    """2-D average pooling under the name scope ``AvgPool2D``; arguments as `max_pool2d`.
+
+    Returns:
+      The pooled tensor (padding not counted in a window's mean).
+
+    Raises:
+      ValueError: for a bad data format or window.
+    """
+    return _pool2d(nn_convolution_ops.avg_pool, "AvgPool2D", "AvgPool", inputs, kernel_size,
+                   stride, padding, data_format, outputs_collections, scope)
+
+
+def one_hot_encoding(labels, num_classes, on_value=1.0, off_value=0.0,
+                     outputs_collections=None, scope=None):
+    """One-hot encodings of integer `labels` under the name scope ``OneHotEncoding``.
+
+    Args:
+      labels: an integer tensor (int32 labels are widened to int64 first, as contrib does).
+      num_classes: the depth of the new last axis.
+      on_value, off_value: the values at and away from the label.
+      outputs_collections: collections for the output.
+      scope: the name scope.
+
+    Returns:
+      A tensor of `on_value`'s dtype with a new last axis of `num_classes`.
+    """
+    graph = graph_lib.get_default_graph()
+    with graph.name_scope(scope or "OneHotEncoding"):
+        labels = graph_lib.convert_to_tensor(labels)
+        if labels.dtype is dtypes.int32:
+            labels = math_ops.cast(labels, dtypes.int64)
+        outputs = manipulation_ops.one_hot(labels, num_classes, on_value=on_value,
+                                           off_value=off_value)
+        return _collect(outputs, outputs_collections)
+
+
+def _layer_scope_name(layer, fallback):
+    """The scope prefix of `repeat` and `stack`: the layer function's name."""
+    if hasattr(layer, "__name__"):
+        return layer.__name__
+    if hasattr(layer, "func"):  # a functools.partial
+        return layer.func.__name__
+    return fallback
+
+
+def repeat(inputs, repetitions, layer, *args, **kwargs):
+    """Applies `layer` `repetitions` times, each under the scope ``<scope>/<scope>_<i>``
+    (``conv1/conv1_1``, ``conv1/conv1_2``, ...), as in slim's VGG.
+
+    Args:
+      inputs: the first layer's input.
+      repetitions: how many layers.
+      layer: a function ``layer(inputs, *args, scope=..., **kwargs)``.
+      *args, **kwargs: passed to each call; ``scope`` names the outer scope (default
+        ``Repeat``; the inner names default to the layer function's name).
+
+    Returns:
+      The last layer's output.
+    """
+    scope = kwargs.pop("scope", None)
+    with vs.variable_scope(scope, "Repeat", [inputs]):
+        outputs = graph_lib.convert_to_tensor(inputs)
+        prefix = scope if scope is not None else _layer_scope_name(layer, "repeat")
+        for i in range(repetitions):
+            kwargs["scope"] = f"{prefix}_{i + 1}"
+            outputs = layer(outputs, *args, **kwargs)
+        return outputs
+
+
+def stack(inputs, layer, stack_args, **kwargs):
+    """Applies `layer` once per entry of `stack_args`, chaining the outputs, each under the
+    scope ``<scope>/<scope>_<i>``: ``stack(x, fully_connected, [32, 64], scope='fc')``.
+
+    Args:
+      inputs: the first layer's input.
+      layer: a function ``layer(inputs, *layer_args, scope=..., **kwargs)``.
+      stack_args: a list or tuple; each entry is one call's positional arguments (a tuple or
+        list of them, or one value).
+      **kwargs: passed to each call; ``scope`` names the outer scope (default ``Stack``).
+
+    Returns:
+      The last layer's output.
+
+    Raises:
+      ValueError: if `stack_args` is not a list or tuple.
+    """
+    scope = kwargs.pop("scope", None)
+    if not isinstance(stack_args, (list, tuple)):
+        raise ValueError("stack_args need to be a list or tuple")
+    with vs.variable_scope(scope, "Stack", [inputs]):
+        outputs = graph_lib.convert_to_tensor(inputs)
+        prefix = scope if scope is not None else _layer_scope_name(layer, "stack")
+        for i, layer_args in enumerate(stack_args):
+            kwargs["scope"] = f"{prefix}_{i + 1}"
+            if not isinstance(layer_args, (list, tuple)):
+                layer_args = [layer_args]
+            outputs = layer(outputs, *layer_args, **kwargs)
+        return outputs

@@ -1,10 +1,11 @@
 """Activations for models: ``tf.nn.leaky_relu``, ``elu``, ``selu``, ``softplus``, ``softsign``,
-``relu6`` and ``l2_normalize``.
+``relu6``, ``l2_normalize``, ``swish`` (``silu``) and ``crelu``.
 
 Each activation is one TF op (``LeakyRelu``, ``Elu``, ...) whose gradient is TF's gradient op
 (``LeakyReluGrad``, ``EluGrad``, ...), and each gradient op has a gradient too, so that second
 derivatives (``tf.hessians``, gradient penalties) work: TF's formulas, where TF has them.
-``l2_normalize`` is a composite of math ops. The kernels are bound by name in
+``l2_normalize``, ``swish`` and ``crelu`` are composites of other ops, so their gradients
+are those ops' own. The kernels are bound by name in
 ``runtime/kernels/nn_model_kernels.py``; this module imports none.
 """
 
@@ -14,7 +15,8 @@ from sessionlib.framework import registry
 from sessionlib.ops import _infer, array_ops, math_ops
 from sessionlib.ops.nn import nn
 
-__all__ = ["leaky_relu", "elu", "selu", "softplus", "softsign", "relu6", "l2_normalize"]
+__all__ = ["leaky_relu", "elu", "selu", "softplus", "softsign", "relu6", "l2_normalize",
+           "swish", "silu", "crelu"]
 
 _FLOATS = dtypes.FLOAT_DTYPES
 
@@ -330,6 +332,50 @@ def l2_normalize(x, axis=None, epsilon=1e-12, name=None, dim=None):
         inverse_norm = math_ops.rsqrt(math_ops.maximum(square_sum,
                                                        _scalar(epsilon, x.dtype)))
         return math_ops.multiply(x, inverse_norm, name=scope)
+
+
+# ---- composites: swish (silu), crelu -------------------------------------------------------
+
+def swish(features, beta=1.0, name=None):
+    """``features * sigmoid(beta * features)`` (SiLU when `beta` is 1).
+
+    Args:
+      features: a floating Tensor.
+      beta: a float or scalar Tensor, cast to `features`' dtype.
+      name: the name scope (default 'swish').
+
+    Returns:
+      A Tensor of `features`' dtype and shape.
+    """
+    graph = math_ops._find_graph((features, beta))
+    with graph.as_default(), graph.name_scope(name or "swish") as scope:
+        features = graph_lib.convert_to_tensor(features, name="features")
+        beta = math_ops.cast(graph_lib.convert_to_tensor(beta, name="beta"), features.dtype)
+        return math_ops.multiply(features, math_ops.sigmoid(beta * features), name=scope)
+
+
+silu = swish
+
+
+def crelu(features, name=None, axis=-1):
+    """The concatenated ReLU: ``concat([relu(features), relu(-features)], axis)``, which
+    doubles the size of `axis`.
+
+    Args:
+      features: a numeric Tensor.
+      name: the name scope (default 'CRelu').
+      axis: the axis to concatenate along.
+
+    Returns:
+      A Tensor of `features`' dtype.
+    """
+    from sessionlib.ops.nn import relu
+
+    graph = math_ops._find_graph((features,))
+    with graph.as_default(), graph.name_scope(name or "CRelu"):
+        features = graph_lib.convert_to_tensor(features, name="features")
+        both = array_ops.concat([features, math_ops.negative(features)], axis, name="concat")
+        return relu(both)
 
 
 for _name in __all__:

@@ -11,10 +11,10 @@ from sessionlib import dtypes
 from sessionlib.framework import graph as graph_lib
 from sessionlib.framework import registry
 from sessionlib.framework.tensor_shape import TensorShape
-from sessionlib.ops import _infer, array_ops, gradients, math_ops
+from sessionlib.ops import _infer, array_ops, gradients, math_ops, metrics_ops
 from sessionlib.ops.nn import nn
 
-__all__ = ["moments", "batch_normalization", "fused_batch_norm", "lrn",
+__all__ = ["moments", "weighted_moments", "batch_normalization", "fused_batch_norm", "lrn",
            "local_response_normalization"]
 
 _FLOATS = dtypes.FLOAT_DTYPES
@@ -49,6 +49,52 @@ def moments(x, axes, shift=None, name=None, keep_dims=None, keepdims=None):
         variance = math_ops.reduce_mean(
             math_ops.squared_difference(y, gradients.stop_gradient(mean)), axes,
             keepdims=True, name="variance")
+        if not keep:
+            mean = array_ops.squeeze(mean, axes)
+            variance = array_ops.squeeze(variance, axes)
+        if x.dtype is dtypes.float16:
+            return math_ops.cast(mean, dtypes.float16), math_ops.cast(variance, dtypes.float16)
+        return mean, variance
+
+
+def weighted_moments(x, axes, frequency_weights, name=None, keep_dims=None, keepdims=None):
+    """The mean and variance of `x` over `axes`, each element counted `frequency_weights`
+    times: ``mean = sum(w x) / sum(w)``, ``variance = sum(w (x - mean)^2) / sum(w)`` (0 where
+    ``sum(w)`` is 0).
+
+    Args:
+      x: a floating Tensor.
+      axes: the dimensions (a list of ints) to reduce.
+      frequency_weights: weights that broadcast against `x`.
+      name: the name scope (default 'weighted_moments').
+      keep_dims: keep the reduced dimensions with length 1 (TF 1's spelling).
+      keepdims: the newer spelling of `keep_dims`.
+
+    Returns:
+      ``(mean, variance)``. A float16 `x` is reduced in float32 and the results cast back.
+
+    Raises:
+      ValueError: if both `keep_dims` and `keepdims` are given.
+    """
+    if keep_dims is not None and keepdims is not None:
+        raise ValueError("Cannot specify both 'keep_dims' and 'keepdims'")
+    keep = bool(keep_dims if keepdims is None else keepdims)
+    graph = math_ops._find_graph((x, frequency_weights))
+    with graph.as_default(), graph.name_scope(name or "weighted_moments"):
+        x = graph_lib.convert_to_tensor(x, name="x")
+        weights = graph_lib.convert_to_tensor(frequency_weights, name="frequency_weights")
+        wide = dtypes.float32 if x.dtype is dtypes.float16 else x.dtype
+        y = math_ops.cast(x, wide)
+        weights = math_ops.cast(weights, wide)
+        weighted_sum = math_ops.reduce_sum(weights * y, axes, keepdims=True)
+        # The weights broadcast to x's shape first, so that each element counts once.
+        total_weight = math_ops.reduce_sum(weights + array_ops.zeros_like(y), axes,
+                                           keepdims=True)
+        # A zero total weight gives zeros, not NaNs, as TF 2's compat.v1 does.
+        mean = metrics_ops.div_no_nan(weighted_sum, total_weight)
+        weighted_squares = math_ops.reduce_sum(
+            weights * math_ops.squared_difference(y, mean), axes, keepdims=True)
+        variance = metrics_ops.div_no_nan(weighted_squares, total_weight)
         if not keep:
             mean = array_ops.squeeze(mean, axes)
             variance = array_ops.squeeze(variance, axes)

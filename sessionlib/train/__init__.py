@@ -3,9 +3,11 @@
 Built from ops and run through a Session (see DESIGN.md): nothing here executes anything.
 """
 
-from sessionlib.train.learning_rate_decay import (cosine_decay, exponential_decay,
-                                                  inverse_time_decay, piecewise_constant,
-                                                  polynomial_decay)
+from sessionlib.train.learning_rate_decay import (cosine_decay, cosine_decay_restarts,
+                                                  exponential_decay, inverse_time_decay,
+                                                  linear_cosine_decay, natural_exp_decay,
+                                                  noisy_linear_cosine_decay,
+                                                  piecewise_constant, polynomial_decay)
 from sessionlib.train.moving_averages import ExponentialMovingAverage
 from sessionlib.train.optimizer import Optimizer
 from sessionlib.train.optimizers import (AdadeltaOptimizer, AdagradOptimizer, AdamOptimizer,
@@ -34,7 +36,9 @@ __all__ = ["Optimizer", "GradientDescentOptimizer", "MomentumOptimizer", "Adagra
            "RMSPropOptimizer", "AdamOptimizer", "AdadeltaOptimizer", "FtrlOptimizer",
            "get_global_step", "create_global_step", "get_or_create_global_step",
            "assert_global_step", "exponential_decay", "piecewise_constant", "polynomial_decay",
-           "inverse_time_decay", "cosine_decay", "ExponentialMovingAverage",
+           "inverse_time_decay", "cosine_decay", "natural_exp_decay",
+           "linear_cosine_decay", "noisy_linear_cosine_decay", "cosine_decay_restarts",
+           "ExponentialMovingAverage",
 
            "Coordinator", "LooperThread", "QueueRunner", "add_queue_runner",
            "start_queue_runners", "limit_epochs", "input_producer", "string_input_producer",
