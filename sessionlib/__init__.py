@@ -133,3 +133,6 @@ from sessionlib.ops.check_ops import print_v2 as print  # noqa: A001 - TF's tf.p
 # ---- issue 16, TensorLists: tf.variant and tf.TensorArray ----
 from sessionlib.dtypes import variant
 from sessionlib.ops.tensor_array_ops import TensorArray
+# ---- tf.image: image preprocessing for input pipelines ----
+from sessionlib import image
+from sessionlib.ops.image_ops import random_crop
