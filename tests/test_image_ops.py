@@ -533,3 +533,220 @@ def test_random_flip_gradient_follows_each_images_draw():
         was_flipped = np.array_equal(result, original[::-1]) and not np.array_equal(
             result, original)
         np.testing.assert_array_equal(g, w[::-1] if was_flipped else w)
+
+
+# ---- resizing (ops ResizeBilinear, ResizeNearestNeighbor and their gradients) ----------------
+
+def _np_source(in_size, out_size, align_corners, half_pixel_centers):
+    """The input coordinate each output index samples, in float64 (a plain loop)."""
+    if align_corners and out_size > 1:
+        scale = (in_size - 1) / (out_size - 1)
+    else:
+        scale = in_size / out_size
+    if half_pixel_centers:
+        return [(i + 0.5) * scale - 0.5 for i in range(out_size)], scale
+    return [i * scale for i in range(out_size)], scale
+
+
+def _np_bilinear(images, size, align_corners=False, half_pixel_centers=False):
+    batch, height, width, channels = images.shape
+    ys, _ = _np_source(height, size[0], align_corners, half_pixel_centers)
+    xs, _ = _np_source(width, size[1], align_corners, half_pixel_centers)
+    out = np.zeros((batch, size[0], size[1], channels))
+    for i, y in enumerate(ys):
+        top, bottom = max(int(np.floor(y)), 0), min(int(np.ceil(y)), height - 1)
+        dy = y - np.floor(y)
+        for j, x in enumerate(xs):
+            left, right = max(int(np.floor(x)), 0), min(int(np.ceil(x)), width - 1)
+            dx = x - np.floor(x)
+            upper = images[:, top, left] * (1 - dx) + images[:, top, right] * dx
+            lower = images[:, bottom, left] * (1 - dx) + images[:, bottom, right] * dx
+            out[:, i, j] = upper * (1 - dy) + lower * dy
+    return out
+
+
+def _np_nearest_rows(in_size, out_size, align_corners, half_pixel_centers):
+    _, scale = _np_source(in_size, out_size, align_corners, half_pixel_centers)
+    rows = []
+    for i in range(out_size):
+        position = (i + 0.5) * scale if half_pixel_centers else i * scale
+        index = int(np.floor(position + 0.5)) if align_corners else int(np.floor(position))
+        rows.append(min(max(index, 0), in_size - 1))
+    return rows
+
+
+def _np_nearest(images, size, align_corners=False, half_pixel_centers=False):
+    rows = _np_nearest_rows(images.shape[1], size[0], align_corners, half_pixel_centers)
+    cols = _np_nearest_rows(images.shape[2], size[1], align_corners, half_pixel_centers)
+    return images[:, rows][:, :, cols]
+
+
+MAPPINGS = [(False, False), (True, False), (False, True)]
+RESIZE_SIZES = [(10, 14), (3, 4), (1, 1), (7, 3), (5, 7)]
+
+
+@pytest.mark.parametrize("align_corners,half_pixel_centers", MAPPINGS)
+@pytest.mark.parametrize("size", RESIZE_SIZES)
+def test_resize_bilinear_matches_numpy(size, align_corners, half_pixel_centers, executor):
+    result = _run(lambda x: tf.image.resize_bilinear(
+        x, size, align_corners=align_corners, half_pixel_centers=half_pixel_centers), BATCH)
+    assert result.dtype == np.float32
+    np.testing.assert_allclose(
+        result, _np_bilinear(BATCH, size, align_corners, half_pixel_centers), atol=1e-6)
+
+
+@pytest.mark.parametrize("align_corners,half_pixel_centers", MAPPINGS)
+@pytest.mark.parametrize("size", RESIZE_SIZES)
+def test_resize_nearest_neighbor_matches_numpy(size, align_corners, half_pixel_centers):
+    images = UINT8[None]
+    result = _run(lambda x: tf.image.resize_nearest_neighbor(
+        x, size, align_corners=align_corners, half_pixel_centers=half_pixel_centers), images)
+    assert result.dtype == np.uint8
+    np.testing.assert_array_equal(
+        result, _np_nearest(images, size, align_corners, half_pixel_centers))
+
+
+def test_tf1_legacy_mapping_samples_from_the_top_left_corner():
+    # Upsampling [0, 1] by 2: TF 1 samples at 0, 0.5 (then clamps 1 and 1.5 to the last
+    # pixel); aligned corners at 0, 1/3, 2/3, 1; half-pixel centers at -0.25 (clamped), 0.25 ...
+    row = np.array([0.0, 1.0], np.float32).reshape(1, 1, 2, 1)
+    results = [_run(lambda x: tf.image.resize_bilinear(
+        x, [1, 4], align_corners=a, half_pixel_centers=h), row).reshape(-1) for a, h in MAPPINGS]
+    np.testing.assert_allclose(results[0], [0, 0.5, 1, 1])
+    np.testing.assert_allclose(results[1], [0, 1 / 3, 2 / 3, 1], rtol=1e-6)
+    np.testing.assert_allclose(results[2], [0, 0.25, 0.75, 1])
+
+
+@pytest.mark.parametrize("align_corners,half_pixel_centers", MAPPINGS)
+def test_resize_gradients_are_the_adjoint_scatter(align_corners, half_pixel_centers):
+    images = BATCH[:, :4, :5].astype(np.float32)
+    size = (7, 3)
+    weights = RNG.uniform(-1, 1, (2, 7, 3, 3)).astype(np.float32)
+    with tf.Graph().as_default():
+        x = tf.placeholder(tf.float32, images.shape)
+        kwargs = dict(align_corners=align_corners, half_pixel_centers=half_pixel_centers)
+        bilinear = tf.image.resize_bilinear(x, size, **kwargs)
+        nearest = tf.image.resize_nearest_neighbor(x, size, **kwargs)
+        grads = [tf.gradients(tf.reduce_sum(y * weights), [x])[0] for y in (bilinear, nearest)]
+        with tf.Session() as sess:
+            bilinear_grad, nearest_grad = sess.run(grads, {x: images})
+    # <resize(x), w> is linear in x: its gradient is the resize applied to each unit image.
+    expected_bilinear = np.zeros(images.shape)
+    expected_nearest = np.zeros(images.shape)
+    for index in np.ndindex(*images.shape[1:3]):
+        unit = np.zeros((1,) + images.shape[1:3] + (1,))
+        unit[(0,) + index + (0,)] = 1
+        spread_b = _np_bilinear(unit, size, align_corners, half_pixel_centers)[..., 0]
+        spread_n = _np_nearest(unit, size, align_corners, half_pixel_centers)[..., 0]
+        expected_bilinear[(slice(None),) + index] = np.einsum("ij,bijc->bc", spread_b[0],
+                                                              weights)
+        expected_nearest[(slice(None),) + index] = np.einsum("ij,bijc->bc", spread_n[0],
+                                                             weights)
+    np.testing.assert_allclose(bilinear_grad, expected_bilinear, atol=1e-5)
+    np.testing.assert_allclose(nearest_grad, expected_nearest, atol=1e-5)
+
+
+@pytest.mark.parametrize("mode", ["static", "dynamic"])
+def test_resize_images_takes_images_and_batches(mode):
+    for value in (IMAGE, BATCH):
+        batch = value if value.ndim == 4 else value[None]
+        results = _run(lambda x: [
+            tf.image.resize_images(x, [8, 4]),
+            tf.image.resize_images(x, [8, 4], method=tf.image.ResizeMethod.NEAREST_NEIGHBOR),
+            tf.image.resize_images(x, [3, 9], align_corners=True)], value, mode=mode)
+        expected = [_np_bilinear(batch, (8, 4)), _np_nearest(batch, (8, 4)),
+                    _np_bilinear(batch, (3, 9), align_corners=True)]
+        for result, reference in zip(results, expected):
+            reference = reference if value.ndim == 4 else reference[0]
+            assert result.shape == reference.shape
+            np.testing.assert_allclose(result, reference, atol=1e-6)
+
+
+def test_resize_images_static_shapes_dtypes_and_same_size():
+    with tf.Graph().as_default():
+        image = tf.placeholder(tf.uint8, [5, 6, 3])
+        batch = tf.placeholder(tf.uint8, [None, None, None, 3])
+        size = tf.placeholder(tf.int32, [2])
+        bilinear = tf.image.resize_images(image, [8, 4])
+        assert bilinear.dtype == tf.float32 and bilinear.shape.as_list() == [8, 4, 3]
+        nearest = tf.image.resize_images(batch, [8, 4], method=1)
+        assert nearest.dtype == tf.uint8 and nearest.shape.as_list() == [None, 8, 4, 3]
+        assert tf.image.resize_images(image, size).shape.as_list() == [None, None, 3]
+        # The same static size is no resize at all (the dtype is kept), as TF 1.
+        graph = tf.get_default_graph()
+        resizes = len([op for op in graph.get_operations() if op.type.startswith("Resize")])
+        same = tf.image.resize_images(image, [5, 6])
+        assert same.dtype == tf.uint8 and same.shape.as_list() == [5, 6, 3]
+        assert resizes == len([op for op in graph.get_operations()
+                               if op.type.startswith("Resize")])
+        assert tf.image.resize is tf.image.resize_images
+        with tf.Session() as sess:
+            result = sess.run(tf.image.resize_images(image, size),
+                              {image: (IMAGE * 255).astype(np.uint8), size: [2, 2]})
+        assert result.shape == (2, 2, 3)
+
+
+@pytest.mark.parametrize("mode", ["static", "dynamic"])
+def test_resize_images_can_preserve_the_aspect_ratio(mode):
+    # 5x6 into 10x9: the width limits the scale to 1.5, giving 8 (7.5 rounded to even) x 9.
+    result = _run(lambda x: tf.image.resize_images(x, [10, 9], preserve_aspect_ratio=True),
+                  IMAGE, mode=mode)
+    np.testing.assert_allclose(result, _np_bilinear(IMAGE[None], (8, 9))[0], atol=1e-6)
+    result = _run(lambda x: tf.image.resize_images(x, [4, 20], preserve_aspect_ratio=True),
+                  IMAGE, mode=mode)
+    assert result.shape == (4, 5, 3)
+
+
+def test_resize_bad_input():
+    with tf.Graph().as_default():
+        with pytest.raises(ValueError, match="contains no shape"):
+            tf.image.resize_images(tf.placeholder(tf.float32), [3, 3])
+        with pytest.raises(ValueError, match="3 or 4 dimensions"):
+            tf.image.resize_images(tf.placeholder(tf.float32, [3, 3]), [3, 3])
+        with pytest.raises(ValueError, match="2 elements"):
+            tf.image.resize_images(tf.placeholder(tf.float32, [3, 3, 3]), [3, 3, 3])
+        with pytest.raises(ValueError, match="Resize method is not implemented"):
+            tf.image.resize_images(tf.placeholder(tf.float32, [3, 3, 3]), [4, 4],
+                                   method=tf.image.ResizeMethod.BICUBIC)
+        with pytest.raises(ValueError, match="rank 4"):
+            tf.image.resize_bilinear(tf.placeholder(tf.float32, [3, 3, 3]), [3, 3])
+        with pytest.raises(TypeError):
+            tf.image.resize_nearest_neighbor(tf.placeholder(tf.bool, [1, 3, 3, 1]), [3, 3])
+        images = tf.placeholder(tf.float32, [1, 3, 3, 1])
+        size = tf.placeholder(tf.int32, [2])
+        both = tf.image.resize_bilinear(images, [2, 2], align_corners=True,
+                                        half_pixel_centers=True)
+        with tf.Session() as sess:
+            feed = {images: np.ones((1, 3, 3, 1), np.float32)}
+            with pytest.raises(errors.InvalidArgumentError, match="output dimensions"):
+                sess.run(tf.image.resize_bilinear(images, size), {**feed, size: [0, 2]})
+            with pytest.raises(errors.InvalidArgumentError, match="half_pixel_centers"):
+                sess.run(both, feed)
+
+
+def test_cifar10_style_distortions_chain_and_run_per_image():
+    # The CIFAR-10 tutorial's distorted_inputs: crop, flip, brightness, contrast, standardize.
+    raw = RNG.integers(0, 256, (32, 32, 3)).astype(np.uint8)
+    with tf.Graph().as_default():
+        record = tf.placeholder(tf.uint8, [32, 32, 3])
+        image = tf.cast(record, tf.float32)
+        image = tf.random_crop(image, [24, 24, 3], seed=1)
+        image = tf.image.random_flip_left_right(image, seed=2)
+        image = tf.image.random_brightness(image, max_delta=63, seed=3)
+        image = tf.image.random_contrast(image, lower=0.2, upper=1.8, seed=4)
+        image = tf.image.per_image_standardization(image)
+        assert image.shape.as_list() == [24, 24, 3]
+        with tf.Session() as sess:
+            value = sess.run(image, {record: raw})
+    assert value.shape == (24, 24, 3) and np.isfinite(value).all()
+    np.testing.assert_allclose([value.mean(), value.std()], [0, 1], atol=1e-4)
+
+
+def test_resize_inside_map_fn_runs_per_image():
+    batch = RNG.uniform(0, 1, (3, 4, 5, 2)).astype(np.float32)
+    with tf.Graph().as_default():
+        images = tf.placeholder(tf.float32, [None, 4, 5, 2])
+        resized = tf.map_fn(lambda image: tf.image.resize_images(image, [6, 3]), images)
+        with tf.Session() as sess:
+            value = sess.run(resized, {images: batch})
+    np.testing.assert_allclose(value, _np_bilinear(batch, (6, 3)), atol=1e-6)
