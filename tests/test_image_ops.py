@@ -95,6 +95,8 @@ def test_static_shapes_follow_tf():
         assert img.grayscale_to_rgb(
             tf.placeholder(tf.float32, [4, 5, 1])).shape.as_list() == [4, 5, 3]
         assert tf.random_crop(image, [2, 3, 3]).shape.as_list() == [2, 3, 3]
+        height = tf.placeholder(tf.int32, [])
+        assert tf.random_crop(image, tf.stack([2, height, 3])).shape.as_list() == [2, None, 3]
 
 
 @pytest.mark.parametrize("name", ["flip_left_right", "flip_up_down", "random_flip_left_right",

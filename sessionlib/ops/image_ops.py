@@ -15,7 +15,7 @@ from sessionlib import dtypes
 from sessionlib.framework import graph as graph_lib
 from sessionlib.framework.graph import Tensor
 from sessionlib.framework.tensor_shape import TensorShape
-from sessionlib.ops import array_ops, check_ops, cond_v2, manipulation_ops, math_ops
+from sessionlib.ops import _infer, array_ops, check_ops, cond_v2, manipulation_ops, math_ops
 from sessionlib.ops import random_ops
 
 __all__ = ["flip_left_right", "flip_up_down", "random_flip_left_right", "random_flip_up_down",
@@ -208,18 +208,8 @@ def random_flip_left_right(image, seed=None):
 
 
 def random_flip_up_down(image, seed=None):
-    """`image` mirrored vertically with probability 1/2 (each image of a batch on its own).
-
-    Args:
-      image: a 3-D or 4-D image Tensor.
-      seed: the op seed (see `set_random_seed`).
-
-    Returns:
-      A Tensor of `image`'s dtype and shape.
-
-    Raises:
-      ValueError: for a static rank other than 3 or 4.
-    """
+    """`image` mirrored vertically with probability 1/2; otherwise as
+    `random_flip_left_right`."""
     return _random_flip(image, -3, seed, "random_flip_up_down")
 
 
@@ -524,7 +514,12 @@ def random_crop(value, size, seed=None, name=None):
                                                         dtype=dtypes.int32,
                                                         maxval=dtypes.int32.max, seed=seed),
                               limit)
-        return array_ops.slice(value, offset, size, name=scope)
+        cropped = array_ops.slice(value, offset, size, name=scope)
+        # The entries of `size` known while the graph is built (a stack of ints and tensors).
+        known = _infer.shape_from_tensor(size)
+        if known.rank is not None and cropped.shape.is_compatible_with(known):
+            cropped.set_shape(known)
+        return cropped
 
 
 # ---- dtype conversion -----------------------------------------------------------------------

@@ -75,14 +75,25 @@ def _output_size(size):
     return height, width
 
 
-def _resize_bilinear_kernel(ctx, inputs, attrs):
+def _checked_resize(inputs, attrs, out_dtype):
+    """(images, out_height, out_width, the whole (empty) result when there is nothing to
+    resize, else None) of a forward resize, after the checks that the run does."""
     images, size = inputs
     _check_mapping(attrs)
     _check_images(images)
     out_height, out_width = _output_size(size)
-    batch, height, width, channels = images.shape
+    batch, _, _, channels = images.shape
+    empty = None
     if batch == 0 or channels == 0:
-        return (np.zeros((batch, out_height, out_width, channels), np.float32),)
+        empty = np.zeros((batch, out_height, out_width, channels), out_dtype or images.dtype)
+    return images, out_height, out_width, empty
+
+
+def _resize_bilinear_kernel(ctx, inputs, attrs):
+    images, out_height, out_width, empty = _checked_resize(inputs, attrs, np.float32)
+    if empty is not None:
+        return (empty,)
+    height, width = images.shape[1:3]
     top_index, bottom_index, y_lerp = _bilinear_weights(height, out_height, attrs)
     left_index, right_index, x_lerp = _bilinear_weights(width, out_width, attrs)
     values = images.astype(np.float32, copy=False)
@@ -136,13 +147,10 @@ def _resize_bilinear_grad_kernel(ctx, inputs, attrs):
 
 
 def _resize_nearest_kernel(ctx, inputs, attrs):
-    images, size = inputs
-    _check_mapping(attrs)
-    _check_images(images)
-    out_height, out_width = _output_size(size)
-    batch, height, width, channels = images.shape
-    if batch == 0 or channels == 0:
-        return (np.zeros((batch, out_height, out_width, channels), images.dtype),)
+    images, out_height, out_width, empty = _checked_resize(inputs, attrs, None)
+    if empty is not None:
+        return (empty,)
+    height, width = images.shape[1:3]
     rows = _nearest_indices(height, out_height, attrs)
     cols = _nearest_indices(width, out_width, attrs)
     return (np.ascontiguousarray(images[:, rows][:, :, cols]),)
