@@ -140,3 +140,6 @@ from sessionlib.ops.linalg_ops import (cholesky, cholesky_solve, eye, linalg,
                                        matrix_inverse, matrix_set_diag, matrix_solve,
                                        matrix_triangular_solve, norm, qr, self_adjoint_eig,
                                        self_adjoint_eigvals, svd, trace)
+# ---- tf.image: image preprocessing for input pipelines ----
+from sessionlib import image
+from sessionlib.ops.image_ops import random_crop

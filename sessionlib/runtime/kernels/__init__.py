@@ -18,6 +18,7 @@ from sessionlib.runtime.kernels import (  # noqa: F401 - each module registers i
     data_flow_kernels,
     dataset_kernels,
     input_kernels,
+    image_kernels,
     io_kernels,
     linalg_kernels,
     list_kernels,
