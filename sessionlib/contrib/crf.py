@@ -225,13 +225,18 @@ class _CrfCell(RNNCell):
         return self.call(inputs, state)
 
 
-def _expanded_transitions(transition_params):
-    transition_params = graph_lib.convert_to_tensor(transition_params)
-    num_tags = transition_params.shape[0] if transition_params.shape.rank else None
-    return array_ops.expand_dims(transition_params, 0), num_tags
+class _CrfTransitionCell(_CrfCell):
+    """A CRF step over the transition matrix ``A`` (`transition_params`,
+    ``[num_tags, num_tags]``)."""
+
+    def __init__(self, transition_params):
+        transition_params = graph_lib.convert_to_tensor(transition_params)
+        num_tags = transition_params.shape[0] if transition_params.shape.rank else None
+        super().__init__(num_tags)
+        self._transition_params = array_ops.expand_dims(transition_params, 0)
 
 
-class CrfForwardRnnCell(_CrfCell):
+class CrfForwardRnnCell(_CrfTransitionCell):
     """The forward recursion of the log partition function: from the log-sums ``alpha``
     ``[batch, num_tags]`` of the paths ending in each tag,
     ``alpha'[j] = inputs[j] + logsumexp_i(alpha[i] + A[i, j])``; output and state are both
@@ -241,17 +246,13 @@ class CrfForwardRnnCell(_CrfCell):
       transition_params: ``[num_tags, num_tags]`` transition scores.
     """
 
-    def __init__(self, transition_params):
-        self._transition_params, num_tags = _expanded_transitions(transition_params)
-        super().__init__(num_tags)
-
     def call(self, inputs, state):
         scores = array_ops.expand_dims(state, 2) + self._transition_params
         new_alphas = inputs + reduce_logsumexp(scores, [1])
         return new_alphas, new_alphas
 
 
-class CrfDecodeForwardRnnCell(_CrfCell):
+class CrfDecodeForwardRnnCell(_CrfTransitionCell):
     """The forward Viterbi step: the new state is the best score of the paths ending in each
     tag, ``inputs[j] + max_i(state[i] + A[i, j])``; the output is the int32 backpointer
     ``argmax_i``.
@@ -259,10 +260,6 @@ class CrfDecodeForwardRnnCell(_CrfCell):
     Args:
       transition_params: ``[num_tags, num_tags]`` transition scores.
     """
-
-    def __init__(self, transition_params):
-        self._transition_params, num_tags = _expanded_transitions(transition_params)
-        super().__init__(num_tags)
 
     def call(self, inputs, state):
         scores = array_ops.expand_dims(state, 2) + self._transition_params
