@@ -11,19 +11,26 @@ names and defaults that contrib gave it (``fully_connected/weights``, ``Conv/bia
   ``repeat``, ``stack``;
 * `framework`: ``get_or_create_global_step`` and the variable queries (``get_variables``,
   ``get_model_variables``, ``get_variables_to_restore``, ...);
-* `rnn`: the RNN cells of ``tf.nn.rnn_cell``, ``static_rnn`` and ``static_bidirectional_rnn``.
+* `rnn`: the RNN cells of ``tf.nn.rnn_cell``, ``static_rnn`` and ``static_bidirectional_rnn``,
+  and contrib's ``LayerNormBasicLSTMCell``, ``LSTMBlockCell``, ``GRUBlockCell(V2)``;
+* `crf`: the linear-chain CRF (log-likelihood, log-norm, scores, Viterbi decoding);
+* `metrics`: the ``streaming_*`` metrics over ``tf.metrics``, with contrib's argument order;
+* `losses`: contrib's loss functions over ``tf.losses``, with contrib's signatures.
 
 Anything else under ``contrib`` raises `AttributeError` naming what is supported.
 """
 
-from sessionlib.contrib import framework, layers
+from sessionlib.contrib import crf, framework, layers, losses, metrics
 from sessionlib.contrib import rnn
 
-__all__ = ["framework", "layers", "rnn"]
+__all__ = ["crf", "framework", "layers", "losses", "metrics", "rnn"]
 
 SUPPORTED = ("contrib.layers: " + ", ".join(layers.__all__)
              + "; contrib.framework: " + ", ".join(framework.__all__)
-             + "; contrib.rnn: " + ", ".join(rnn.__all__))
+             + "; contrib.rnn: " + ", ".join(rnn.__all__)
+             + "; contrib.crf: " + ", ".join(crf.__all__)
+             + "; contrib.metrics: " + ", ".join(metrics.__all__)
+             + "; contrib.losses: " + ", ".join(losses.__all__))
 
 
 def unsupported(name):

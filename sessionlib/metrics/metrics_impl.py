@@ -24,8 +24,9 @@ from sessionlib.losses import _weights
 
 __all__ = ["accuracy", "auc", "false_negatives", "false_negatives_at_thresholds",
            "false_positives", "false_positives_at_thresholds", "mean", "mean_absolute_error",
-           "mean_iou", "mean_squared_error", "precision", "precision_at_thresholds",
-           "recall", "recall_at_thresholds", "root_mean_squared_error", "true_negatives",
+           "mean_iou", "mean_squared_error", "mean_tensor", "precision",
+           "precision_at_thresholds", "recall", "recall_at_thresholds",
+           "root_mean_squared_error", "true_negatives",
            "true_negatives_at_thresholds", "true_positives", "true_positives_at_thresholds",
            "metric_variable"]
 
@@ -99,6 +100,29 @@ def _safe_mean_value(total, count, name):
     return metrics_ops.div_no_nan(total, math_ops.maximum(count, 0.0), name=name)
 
 
+def _weighted(values, weights):
+    """``(values * weights, weights)`` with `weights` squeezed or expanded and broadcast to
+    `values`; ``(values, None)`` without weights."""
+    if weights is None:
+        return values, None
+    values, _, weights = _remove_squeezable_dimensions(values, None, weights)
+    weights = _weights.broadcast_weights(_weights.to_float(weights), values)
+    return math_ops.multiply(values, weights), weights
+
+
+def _running_mean(total, count, values_sum, num_values, metrics_collections,
+                  updates_collections):
+    """``(total / count, update_op)``: the update adds `values_sum` to `total` and
+    `num_values` to `count`, then divides the sums it wrote."""
+    update_total = total.assign_add(values_sum)
+    update_count = count.assign_add(num_values)
+    mean_t = _safe_mean_value(total, count, "value")
+    update_op = _safe_mean_value(update_total, update_count, "update_op")
+    _add_to_collections(metrics_collections, mean_t)
+    _add_to_collections(updates_collections, update_op)
+    return mean_t, update_op
+
+
 # ---- mean and the metrics built on it -----------------------------------------------------
 
 def mean(values, weights=None, metrics_collections=None, updates_collections=None,
@@ -124,20 +148,48 @@ def mean(values, weights=None, metrics_collections=None, updates_collections=Non
         values = _weights.to_float(values)
         total = metric_variable([], dtypes.float32, name="total")
         count = metric_variable([], dtypes.float32, name="count")
+        values, weights = _weighted(values, weights)
         if weights is None:
             num_values = math_ops.cast(array_ops.size(values), dtypes.float32)
         else:
-            values, _, weights = _remove_squeezable_dimensions(values, None, weights)
-            weights = _weights.broadcast_weights(_weights.to_float(weights), values)
-            values = math_ops.multiply(values, weights)
             num_values = math_ops.reduce_sum(weights)
-        update_total = total.assign_add(math_ops.reduce_sum(values))
-        update_count = count.assign_add(num_values)
-        mean_t = _safe_mean_value(total, count, "value")
-        update_op = _safe_mean_value(update_total, update_count, "update_op")
-        _add_to_collections(metrics_collections, mean_t)
-        _add_to_collections(updates_collections, update_op)
-        return mean_t, update_op
+        return _running_mean(total, count, math_ops.reduce_sum(values), num_values,
+                             metrics_collections, updates_collections)
+
+
+def mean_tensor(values, weights=None, metrics_collections=None, updates_collections=None,
+                name=None):
+    """The elementwise (weighted) mean of `values` over every batch seen
+    (``tf.metrics.mean_tensor``): each element of the result averages that element of every
+    batch.
+
+    Args:
+      values: a Tensor of a fully defined shape, cast to float32.
+      weights: optional weights that broadcast to `values` (a trailing size-1 dimension is
+        squeezed or added as needed).
+      metrics_collections: collections to add the value to.
+      updates_collections: collections to add the update op to.
+      name: the variable scope (default 'mean').
+
+    Returns:
+      ``(mean, update_op)``: float32 Tensors of `values`' shape; an element with no weight
+      yet is 0. The state is the variables ``total_tensor`` and ``count_tensor``.
+
+    Raises:
+      ValueError: if `weights` cannot broadcast to `values`, or `values`' shape is not
+        fully defined.
+    """
+    with _MetricScope(name, "mean", (values, weights)):
+        values = _weights.to_float(values)
+        if not values.shape.is_fully_defined():
+            raise ValueError(f"mean_tensor needs values of a fully defined shape, got "
+                             f"{values.shape}")
+        values, weights = _weighted(values, weights)
+        num_values = array_ops.ones_like(values) if weights is None else weights
+        total = metric_variable(values.shape, dtypes.float32, name="total_tensor")
+        count = metric_variable(values.shape, dtypes.float32, name="count_tensor")
+        return _running_mean(total, count, values, num_values, metrics_collections,
+                             updates_collections)
 
 
 def accuracy(labels, predictions, weights=None, metrics_collections=None,
