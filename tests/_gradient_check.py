@@ -50,6 +50,16 @@ class GradCase:
             self.id = self.op_type
 
 
+def distinct_values(rng, *shape):
+    """Float64 values of `shape` for max pooling, a shuffled grid with spacing 0.01 (`rng`
+    shuffles it): max pooling is differentiable where each window's maximum is unique and at
+    least the central-difference step (and the 1e-5 tie tolerance of MaxPool3DGrad) away from
+    the runner-up."""
+    values = np.arange(int(np.prod(shape)), dtype=np.float64) * 0.01
+    rng.shuffle(values)
+    return values.reshape(shape)
+
+
 def case_ids(cases):
     """Test ids for `pytest.mark.parametrize`."""
     return [case.id for case in cases]

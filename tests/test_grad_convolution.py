@@ -9,21 +9,13 @@ import numpy as np
 import pytest
 
 import sessionlib as tf
-from _gradient_check import GradCase, case_ids, check_case
+from _gradient_check import GradCase, case_ids, check_case, distinct_values
 
 _RNG = np.random.RandomState(11)
 
 
 def _r(*shape):
     return _RNG.uniform(-1.0, 1.0, size=shape)
-
-
-def _distinct(*shape):
-    # Max pooling is differentiable where each window's maximum is unique and at least the
-    # central-difference step away from the runner-up: a shuffled grid with spacing 0.01.
-    values = np.arange(int(np.prod(shape)), dtype=np.float64) * 0.01
-    _RNG.shuffle(values)
-    return values.reshape(shape)
 
 
 def _conv_case(padding, strides, dilations, name):
@@ -102,7 +94,7 @@ GRADIENT_CASES = (
                 id="DepthwiseConv2dNativeBackpropFilter-valid-dilation2")]
     + [GradCase("MaxPool",
                 lambda x, k=k, s=s, p=p: tf.nn.max_pool(x, k, s, p),
-                [_distinct(2, 5, 6, 2)], delta=1e-4, id=f"MaxPool-{name}")
+                [distinct_values(_RNG, 2, 5, 6, 2)], delta=1e-4, id=f"MaxPool-{name}")
        for k, s, p, name in [(2, 2, "SAME", "same-stride2"), (3, 2, "VALID", "valid-stride2"),
                              ([3, 2], 1, "SAME", "same-overlap")]]
     + [GradCase("AvgPool",

@@ -211,6 +211,9 @@ POOLS = [
     ((2, 9, 8, 3), [3, 3], [2, 2], "SAME", "MAX"),
     ((2, 9, 8, 3), [2, 3], [2, 1], "VALID", "AVG"),
     ((2, 9, 8, 3), [3, 2], [3, 2], "SAME", "AVG"),
+    ((2, 5, 6, 7, 2), [2, 3, 2], [2, 2, 1], "SAME", "MAX"),
+    ((2, 5, 6, 7, 2), [3, 2, 3], [1, 2, 3], "VALID", "AVG"),
+    ((1, 4, 5, 3, 2), [2, 2, 2], [2, 2, 2], "SAME", "AVG"),
 ]
 
 
@@ -222,8 +225,9 @@ def test_pool_matches_the_reference(executor, x_shape, window, strides, padding,
                                np.max if kind == "MAX" else np.mean)
     assert y.shape.as_list() == list(expected.shape)
     np.testing.assert_allclose(_run(y), expected, rtol=1e-5, atol=1e-6)
-    pooled = y if len(window) == 2 else y.op.inputs[0]  # 1-D: squeezed after a 2-D pool
-    assert pooled.op.type == ("MaxPool" if kind == "MAX" else "AvgPool")
+    pooled = y if len(window) > 1 else y.op.inputs[0]  # 1-D: squeezed after a 2-D pool
+    suffix = "3D" if len(window) == 3 else ""
+    assert pooled.op.type == ("MaxPool" if kind == "MAX" else "AvgPool") + suffix
 
 
 def test_pool_channels_first_and_names(executor):
@@ -233,6 +237,15 @@ def test_pool_channels_first_and_names(executor):
     np.testing.assert_allclose(np.transpose(_run(y), [0, 2, 3, 1]), expected)
     assert y.op.name == "max_pool"
     assert tf.nn.pool(x, [2, 2], "AVG", "VALID", data_format="NCHW").op.name == "avg_pool"
+    x3 = _rng.randn(2, 3, 4, 6, 5).astype(np.float32)
+    y3 = tf.nn.pool(x3, [2, 3, 2], "AVG", "SAME", strides=[1, 2, 2], data_format="NCDHW",
+                    name="pool3")
+    expected = _pool_reference(np.transpose(x3, [0, 2, 3, 4, 1]), [2, 3, 2], [1, 2, 2], "SAME",
+                               np.mean)
+    np.testing.assert_allclose(np.transpose(_run(y3), [0, 2, 3, 4, 1]), expected, rtol=1e-5,
+                               atol=1e-6)
+    assert (y3.op.name, y3.op.type, y3.shape.as_list()) == ("pool3", "AvgPool3D",
+                                                            [2, 3, 4, 3, 3])
 
 
 def test_convolution_and_pool_errors():
@@ -256,8 +269,6 @@ def test_convolution_and_pool_errors():
         tf.nn.pool(x4, [2, 2], "MAX", "SAME", dilation_rate=[2, 2])
     with pytest.raises(NotImplementedError, match="dilation_rate"):
         tf.nn.pool(x4, [2, 2], "MAX", "VALID", dilation_rate=[2, 2])
-    with pytest.raises(NotImplementedError, match="3-D"):
-        tf.nn.pool(tf.zeros([1, 4, 4, 4, 2]), [2, 2, 2], "AVG", "VALID")
     with pytest.raises(ValueError, match="rank"):
         tf.nn.pool(x4, [2], "MAX", "VALID")
 

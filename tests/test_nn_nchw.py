@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 import sessionlib as tf
-from _gradient_check import GradCase, case_ids, check_case
+from _gradient_check import GradCase, case_ids, check_case, distinct_values
 
 _RNG = np.random.RandomState(17)
 _TO_NCHW = (0, 3, 1, 2)
@@ -19,13 +19,6 @@ _TO_NHWC = (0, 2, 3, 1)
 
 def _r(*shape):
     return _RNG.uniform(-1.0, 1.0, size=shape)
-
-
-def _distinct(*shape):
-    # Unique maxima at least 0.01 apart, so that max pooling is differentiable numerically.
-    values = np.arange(int(np.prod(shape)), dtype=np.float64) * 0.01
-    _RNG.shuffle(values)
-    return values.reshape(shape)
 
 
 def _nchw(x):
@@ -104,7 +97,7 @@ def test_separable_conv2d(executor):
 def test_pools(executor, pool, ksize, stride, padding):
     op = tf.nn.max_pool if pool == "max" else tf.nn.avg_pool
     _compare(lambda x, data_format: op(x, ksize, stride, padding, data_format=data_format),
-             _distinct(2, 7, 6, 3))
+             distinct_values(_RNG, 2, 7, 6, 3))
 
 
 def test_four_value_pool_attrs_are_in_the_data_format(executor):
@@ -190,7 +183,7 @@ GRADIENT_CASES = [
                                                  data_format="NCHW"),
              [_r(2, 2, 5, 6), _r(2, 2, 2, 2)], id="DepthwiseConv2dNative-NCHW-dilation2"),
     GradCase("MaxPool", lambda x: tf.nn.max_pool(x, 2, 2, "SAME", data_format="NCHW"),
-             [_distinct(2, 2, 5, 6)], delta=1e-4, id="MaxPool-NCHW"),
+             [distinct_values(_RNG, 2, 2, 5, 6)], delta=1e-4, id="MaxPool-NCHW"),
     GradCase("AvgPool", lambda x: tf.nn.avg_pool(x, 3, 2, "VALID", data_format="NCHW"),
              [_r(2, 2, 5, 6)], id="AvgPool-NCHW"),
     GradCase("Conv2D", lambda x, w: tf.nn.conv1d(x, w, 1, "SAME", data_format="NCW"),

@@ -20,10 +20,12 @@ from sessionlib.layers.convolutional import (Conv1D, Conv2D, Conv2DTranspose, Co
                                              separable_conv2d)
 from sessionlib.layers.core import Dense, Dropout, Flatten, dense, dropout, flatten
 from sessionlib.layers.normalization import BatchNormalization, batch_normalization
-from sessionlib.layers.pooling import (AveragePooling1D, AveragePooling2D, AvgPool1D,
-                                       AvgPool2D, MaxPool1D, MaxPool2D, MaxPooling1D,
-                                       MaxPooling2D, average_pooling1d, average_pooling2d,
-                                       max_pooling1d, max_pooling2d)
+from sessionlib.layers.pooling import (AveragePooling1D, AveragePooling2D, AveragePooling3D,
+                                       AvgPool1D, AvgPool2D, AvgPool3D, MaxPool1D, MaxPool2D,
+                                       MaxPool3D, MaxPooling1D, MaxPooling2D, MaxPooling3D,
+                                       average_pooling1d, average_pooling2d,
+                                       average_pooling3d, max_pooling1d, max_pooling2d,
+                                       max_pooling3d)
 
 __all__ = ["Layer", "InputSpec", "Dense", "Dropout", "Flatten", "dense", "dropout", "flatten",
            "Conv1D", "Conv2D", "Conv3D", "Conv2DTranspose", "Conv3DTranspose",
@@ -33,7 +35,9 @@ __all__ = ["Layer", "InputSpec", "Dense", "Dropout", "Flatten", "dense", "dropou
            "Deconv3D", "SeparableConvolution1D", "SeparableConvolution2D",
            "conv1d", "conv2d", "conv3d", "conv2d_transpose", "conv3d_transpose",
            "separable_conv1d", "separable_conv2d",
-           "MaxPooling1D", "MaxPooling2D", "AveragePooling1D", "AveragePooling2D",
-           "MaxPool1D", "MaxPool2D", "AvgPool1D", "AvgPool2D",
-           "max_pooling1d", "max_pooling2d", "average_pooling1d", "average_pooling2d",
+           "MaxPooling1D", "MaxPooling2D", "MaxPooling3D", "AveragePooling1D",
+           "AveragePooling2D", "AveragePooling3D",
+           "MaxPool1D", "MaxPool2D", "MaxPool3D", "AvgPool1D", "AvgPool2D", "AvgPool3D",
+           "max_pooling1d", "max_pooling2d", "max_pooling3d", "average_pooling1d",
+           "average_pooling2d", "average_pooling3d",
            "BatchNormalization", "batch_normalization"]

@@ -1,10 +1,12 @@
-"""The pooling layers: ``MaxPooling1D``/``2D``, ``AveragePooling1D``/``2D`` and their
-functions (``tf.layers.max_pooling2d`` ...).
+"""The pooling layers: ``MaxPooling1D``/``2D``/``3D``, ``AveragePooling1D``/``2D``/``3D`` and
+their functions (``tf.layers.max_pooling2d`` ...).
 
 The 2-D layers build one ``MaxPool``/``AvgPool`` op (``max_pooling2d/MaxPool``); the 1-D ones
 insert a unit dimension, pool in 2-D and squeeze it again, as TF does
-(``max_pooling1d/ExpandDims``, ``MaxPool``, ``Squeeze``). Pooling layers have no weights, but
-their names are made unique the same way as those that have.
+(``max_pooling1d/ExpandDims``, ``MaxPool``, ``Squeeze``). The 3-D ones build one
+``MaxPool3D``/``AvgPool3D``; channels_first runs it channels_last between two transposes, as
+TF's layers do (``max_pooling3d/transpose``, ``MaxPool3D``, ``transpose_1``). Pooling layers
+have no weights, but their names are made unique the same way as those that have.
 """
 
 from sessionlib.framework.tensor_shape import TensorShape
@@ -12,16 +14,18 @@ from sessionlib.layers import base, utils
 from sessionlib.ops import array_ops
 from sessionlib.ops.nn import nn
 
-__all__ = ["MaxPooling1D", "MaxPooling2D", "AveragePooling1D", "AveragePooling2D",
-           "max_pooling1d", "max_pooling2d", "average_pooling1d", "average_pooling2d",
-           "MaxPool1D", "MaxPool2D", "AvgPool1D", "AvgPool2D"]
+__all__ = ["MaxPooling1D", "MaxPooling2D", "MaxPooling3D", "AveragePooling1D",
+           "AveragePooling2D", "AveragePooling3D", "max_pooling1d", "max_pooling2d",
+           "max_pooling3d", "average_pooling1d", "average_pooling2d", "average_pooling3d",
+           "MaxPool1D", "MaxPool2D", "MaxPool3D", "AvgPool1D", "AvgPool2D", "AvgPool3D"]
 
 
 class _Pooling(base.Layer):
-    """Pooling over `rank` spatial dimensions (1 or 2).
+    """Pooling over `rank` spatial dimensions (1, 2 or 3).
 
     Args:
-      pool_function: ``nn.max_pool`` or ``nn.avg_pool``.
+      pool_function: ``nn.max_pool`` or ``nn.avg_pool`` (``nn.max_pool3d`` or
+        ``nn.avg_pool3d`` for rank 3).
       pool_size: an int or `rank` ints: the window.
       strides: an int or `rank` ints: the step.
       padding: 'valid' or 'same' (any case).
@@ -51,7 +55,17 @@ class _Pooling(base.Layer):
                                   padding=self.padding.upper(),
                                   data_format=utils.convert_data_format(self.data_format, 4))
 
+    def _pool3d(self, inputs):
+        ksize, steps = [1, *self.pool_size, 1], [1, *self.strides, 1]
+        if self.data_format == "channels_last":
+            return self.pool_function(inputs, ksize, steps, self.padding.upper())
+        channels_last = array_ops.transpose(inputs, (0, 2, 3, 4, 1))
+        pooled = self.pool_function(channels_last, ksize, steps, self.padding.upper())
+        return array_ops.transpose(pooled, (0, 4, 1, 2, 3))
+
     def call(self, inputs):
+        if self.rank == 3:
+            return self._pool3d(inputs)
         if self.rank == 2:
             return self._pool2d(inputs, self.pool_size, self.strides)
         # 1-D: [N, W, C] -> [N, W, 1, C] (or [N, C, W] -> [N, C, W, 1]), pool, squeeze.
@@ -107,6 +121,26 @@ class AveragePooling2D(_Pooling):
                          **kwargs)
 
 
+class MaxPooling3D(_Pooling):
+    """Max pooling over ``[batch, depth, height, width, channels]``
+    (``tf.layers.MaxPooling3D``)."""
+
+    def __init__(self, pool_size, strides, padding="valid", data_format="channels_last",
+                 name=None, **kwargs):
+        super().__init__(3, nn.max_pool3d, pool_size, strides, padding, data_format, name,
+                         **kwargs)
+
+
+class AveragePooling3D(_Pooling):
+    """Average pooling over ``[batch, depth, height, width, channels]``
+    (``tf.layers.AveragePooling3D``)."""
+
+    def __init__(self, pool_size, strides, padding="valid", data_format="channels_last",
+                 name=None, **kwargs):
+        super().__init__(3, nn.avg_pool3d, pool_size, strides, padding, data_format, name,
+                         **kwargs)
+
+
 def max_pooling1d(inputs, pool_size, strides, padding="valid", data_format="channels_last",
                   name=None):
     """The functional form of `MaxPooling1D` (``tf.layers.max_pooling1d``).
@@ -147,8 +181,43 @@ def average_pooling2d(inputs, pool_size, strides, padding="valid",
     return AveragePooling2D(pool_size, strides, padding, data_format, name).apply(inputs)
 
 
+def max_pooling3d(inputs, pool_size, strides, padding="valid", data_format="channels_last",
+                  name=None):
+    """The functional form of `MaxPooling3D` (``tf.layers.max_pooling3d``).
+
+    Args:
+      inputs: a Tensor of rank 5.
+      pool_size: an int or 3 ints: the window (depth, height, width).
+      strides: an int or 3 ints: the step.
+      padding: 'valid' or 'same' (any case).
+      data_format: 'channels_last' (``[batch, depth, height, width, channels]``) or
+        'channels_first' (``[batch, channels, depth, height, width]``).
+      name: the layer's name (default 'max_pooling3d', made unique).
+
+    Returns:
+      The pooled Tensor.
+
+    Raises:
+      ValueError: for an input of another rank, or a bad pool_size, strides or padding.
+    """
+    return MaxPooling3D(pool_size, strides, padding, data_format, name).apply(inputs)
+
+
+def average_pooling3d(inputs, pool_size, strides, padding="valid",
+                      data_format="channels_last", name=None):
+    """The functional form of `AveragePooling3D` (``tf.layers.average_pooling3d``); arguments
+    as `max_pooling3d` (default name 'average_pooling3d').
+
+    Returns:
+      The pooled Tensor.
+    """
+    return AveragePooling3D(pool_size, strides, padding, data_format, name).apply(inputs)
+
+
 # TF 1's short spellings.
 MaxPool1D = MaxPooling1D
 MaxPool2D = MaxPooling2D
 AvgPool1D = AveragePooling1D
 AvgPool2D = AveragePooling2D
+MaxPool3D = MaxPooling3D
+AvgPool3D = AveragePooling3D

@@ -17,8 +17,8 @@ is already there (ExpandDims and Squeeze are reshapes).
 * ``convolution`` and ``pool`` pick the 1-, 2- or 3-D op from the rank, under the scopes
   ``convolution`` and ``max_pool``/``avg_pool``; ``atrous_conv2d`` is a ``convolution`` with a
   dilation rate. Dilations are the ops' `dilations` attr (TF builds them from SpaceToBatchND;
-  the values are the same). Dilated pooling, which has no such attr, and 3-D pooling, which
-  has no op here, are refused with NotImplementedError.
+  the values are the same). Dilated pooling, which has no such attr, is refused with
+  NotImplementedError.
 * ``max_pool_with_argmax`` takes its values from ``MaxPool`` (and so its gradient) and its
   indices from an argmax over the window's shifted strided slices of the padded input.
 """
@@ -345,8 +345,9 @@ def convolution(input, filter=None, padding=None, strides=None,  # noqa: A002 - 
 
 def pool(input, window_shape, pooling_type, padding, dilation_rate=None,  # noqa: A002
          strides=None, name=None, data_format=None, dilations=None):
-    """N-D max or average pooling (N = 1 or 2), TF 1's ``tf.nn.pool``: `max_pool1d`,
-    `avg_pool1d`, ``MaxPool`` or ``AvgPool`` by ``len(window_shape)``.
+    """N-D max or average pooling (N = 1, 2 or 3), TF 1's ``tf.nn.pool``: `max_pool1d`,
+    `avg_pool1d`, ``MaxPool``/``AvgPool`` or ``MaxPool3D``/``AvgPool3D`` by
+    ``len(window_shape)``.
 
     Args:
       input: a Tensor of rank N + 2 (see `convolution` for the layouts).
@@ -364,7 +365,7 @@ def pool(input, window_shape, pooling_type, padding, dilation_rate=None,  # noqa
 
     Raises:
       ValueError: for a bad pooling type, window, data format, or strides above the window.
-      NotImplementedError: for 3-D pooling or a dilation rate above 1.
+      NotImplementedError: for a dilation rate above 1.
     """
     if dilation_rate is None:
         dilation_rate = dilations
@@ -393,16 +394,20 @@ def pool(input, window_shape, pooling_type, padding, dilation_rate=None,  # noqa
                              f"and window_shape={window}")
         if any(r > 1 for r in rates):
             raise NotImplementedError("pool: a dilation_rate above 1 is not supported")
-        if num_spatial == 3:
-            raise NotImplementedError("pool: 3-D pooling is not supported")
         if num_spatial == 1:
             pool1d = max_pool1d if pooling_type == "MAX" else avg_pool1d
             return pool1d(input_t, window[0], steps[0], padding, data_format=data_format,
                           name=scope)
-        pool2d = conv_ops.max_pool if pooling_type == "MAX" else conv_ops.avg_pool
-        return pool2d(input_t, _full_values(window, channels_first),
-                      _full_values(steps, channels_first), padding, data_format=data_format,
-                      name=scope)
+        if num_spatial == 2:
+            pool_nd = conv_ops.max_pool if pooling_type == "MAX" else conv_ops.avg_pool
+        else:
+            from sessionlib.ops import nn_convolution3d_ops
+
+            pool_nd = (nn_convolution3d_ops.max_pool3d if pooling_type == "MAX"
+                       else nn_convolution3d_ops.avg_pool3d)
+        return pool_nd(input_t, _full_values(window, channels_first),
+                       _full_values(steps, channels_first), padding, data_format=data_format,
+                       name=scope)
 
 
 def atrous_conv2d(value, filters, rate, padding, name=None):

@@ -1,17 +1,22 @@
-"""3-D convolution: ``tf.nn.conv3d``, ``conv3d_transpose`` and the ops ``Conv3D``,
-``Conv3DBackpropInputV2``, ``Conv3DBackpropFilterV2``, with their gradients.
+"""3-D convolution and pooling: ``tf.nn.conv3d``, ``conv3d_transpose``, ``max_pool3d``,
+``avg_pool3d`` and the ops ``Conv3D``, ``Conv3DBackpropInputV2``, ``Conv3DBackpropFilterV2``,
+``MaxPool3D``, ``MaxPool3DGrad``, ``AvgPool3D``, ``AvgPool3DGrad``, with their gradients.
 
-Each op is registered once with TF's name, inputs and attrs: ``strides`` and ``dilations``
-(5 ints), ``padding`` ('SAME' or 'VALID'; Conv3D has no explicit padding), ``data_format``
-('NDHWC' or 'NCDHW'); the backprop ops take the shape input as ``input_sizes`` /
-``filter_sizes`` (``Tshape`` int32 or int64), as TF's V2 ops do. Filters are ``[kd, kh, kw,
-in_channels, out_channels]`` in both layouts. The kernels are bound by name in
-``runtime/kernels/convolution3d_kernels.py``; this module imports none.
+Each op is registered once with TF's name, inputs and attrs: ``strides``, ``dilations`` and
+``ksize`` (5 ints), ``padding`` ('SAME' or 'VALID'; no explicit padding), ``data_format``
+('NDHWC' or 'NCDHW'); the convolution backprop ops take the shape input as ``input_sizes`` /
+``filter_sizes`` (``Tshape`` int32 or int64), as TF's V2 ops do, and AvgPool3DGrad its
+``orig_input_shape`` (int32). Filters are ``[kd, kh, kw, in_channels, out_channels]`` in both
+layouts. The kernels are bound by name in ``runtime/kernels/convolution3d_kernels.py``; this
+module imports none.
 
 Geometry is the 2-D one (``nn_convolution_ops._output_size``) along depth, height and width.
 Shape inference raises TF's ValueErrors at graph time (ranks, attr lengths, channel
-mismatches, negative sizes). TF's CPU kernel refuses dilations above 1 and NCDHW; these run
-them (the gradients use the same ops with the same attrs).
+mismatches, negative sizes). TF's CPU kernels refuse dilations above 1 and NCDHW; these run
+them (the gradients use the same ops with the same attrs). The pools take float16, float32
+and float64 (TF's MaxPool3D and MaxPool3DGrad stop at float32). As the 2-D MaxPoolGrad here,
+MaxPool3DGrad is not differentiable (TF's MaxPool3DGradGrad is not provided); AvgPool3DGrad is
+(its adjoint is AvgPool3D).
 """
 
 from sessionlib import dtypes
@@ -23,7 +28,7 @@ from sessionlib.ops import nn_convolution_ops as conv_ops
 from sessionlib.ops.nn import nn
 
 __all__ = ["conv3d", "conv3d_transpose", "conv3d_backprop_input_v2",
-           "conv3d_backprop_filter_v2"]
+           "conv3d_backprop_filter_v2", "max_pool3d", "avg_pool3d"]
 
 _FLOATS = (dtypes.float16, dtypes.float32, dtypes.float64)
 _PADDINGS = ("SAME", "VALID")
@@ -56,19 +61,26 @@ def _check_list(op_type, attrs, name, default=None):
     return value
 
 
+def _check_string(op_type, attrs, name, allowed, default=None):
+    value = attrs.get(name, default)
+    if isinstance(value, bytes):
+        value = value.decode()
+    if value not in allowed:
+        raise ValueError(f"Attr '{name}' of '{op_type}' Op passed string {value!r} not in: "
+                         + ", ".join(f'"{a}"' for a in allowed) + ".")
+    attrs[name] = value
+    return value
+
+
+def _format_and_padding(op_type, attrs):
+    """Checks and normalizes data_format and padding in place; returns both."""
+    return (_check_string(op_type, attrs, "data_format", ("NDHWC", "NCDHW"), "NDHWC"),
+            _check_string(op_type, attrs, "padding", _PADDINGS))
+
+
 def _conv3d_attrs(op_type, attrs):
     """Checks and normalizes the attrs in place; returns (data_format, padding)."""
-    data_format = attrs.setdefault("data_format", "NDHWC")
-    if isinstance(data_format, bytes):
-        data_format = attrs["data_format"] = data_format.decode()
-    if data_format not in ("NDHWC", "NCDHW"):
-        raise ValueError(f"{op_type}: unknown data_format {data_format!r}")
-    padding = attrs.get("padding")
-    if isinstance(padding, bytes):
-        padding = attrs["padding"] = padding.decode()
-    if padding not in _PADDINGS:
-        raise ValueError(f"Attr 'padding' of '{op_type}' Op passed string {padding!r} not in: "
-                         + ", ".join(f'"{p}"' for p in _PADDINGS) + ".")
+    data_format, padding = _format_and_padding(op_type, attrs)
     _check_list(op_type, attrs, "strides")
     _check_list(op_type, attrs, "dilations", [1] * 5)
     return data_format, padding
@@ -177,6 +189,97 @@ registry.register_op("Conv3DBackpropInputV2", infer=_conv3d_backprop_input_infer
 registry.register_op("Conv3DBackpropFilterV2", infer=_conv3d_backprop_filter_infer,
                      num_inputs=3, gradient=_conv3d_backprop_filter_grad,
                      doc="The gradient of Conv3D with respect to its filter.")
+
+
+# ---- 3-D pooling ------------------------------------------------------------------------------
+
+def _pool3d_attrs(op_type, attrs):
+    """Checks and normalizes the pooling attrs in place; returns (data_format, padding, ksize,
+    strides). Windows or strides above 1 in batch or channels pass here (as in TF's shape
+    function) and are run-time errors."""
+    data_format, padding = _format_and_padding(op_type, attrs)
+    return (data_format, padding, _check_list(op_type, attrs, "ksize"),
+            _check_list(op_type, attrs, "strides"))
+
+
+def _pool3d_shape(op_type, x, attrs):
+    data_format, padding, ksize, strides = _pool3d_attrs(op_type, attrs)
+    x_shape = x.shape.with_rank(5)
+    dims = x_shape.as_list()
+    out = list(dims)
+    for axis in _spatial_axes(data_format):
+        out[axis] = conv_ops._output_size(op_type, dims[axis], ksize[axis], strides[axis], 1,
+                                          padding, None, f" with input shapes: {x_shape}.")
+    return TensorShape(out)
+
+
+def _max_pool3d_infer(inputs, attrs):
+    _infer.check_dtype("MaxPool3D", inputs[0], _FLOATS, "input")
+    attrs["T"] = inputs[0].dtype
+    return [(inputs[0].dtype, _pool3d_shape("MaxPool3D", inputs[0], attrs))]
+
+
+def _avg_pool3d_infer(inputs, attrs):
+    _infer.check_dtype("AvgPool3D", inputs[0], _FLOATS, "input")
+    attrs["T"] = inputs[0].dtype
+    return [(inputs[0].dtype, _pool3d_shape("AvgPool3D", inputs[0], attrs))]
+
+
+def _max_pool3d_grad_infer(inputs, attrs):
+    op_type = "MaxPool3DGrad"
+    x, _, grad = inputs
+    # TF types the forward tensors (TInput) apart from the gradient (T).
+    attrs["TInput"] = _infer.same_dtype(op_type, inputs[:2], names=("orig_input",
+                                                                     "orig_output"))
+    _infer.check_dtype(op_type, x, _FLOATS, "orig_input")
+    _infer.check_dtype(op_type, grad, _FLOATS, "grad")
+    attrs["T"] = grad.dtype
+    _pool3d_attrs(op_type, attrs)
+    return [(grad.dtype, x.shape.with_rank(5))]
+
+
+def _avg_pool3d_grad_infer(inputs, attrs):
+    op_type = "AvgPool3DGrad"
+    sizes, grad = inputs
+    _infer.check_dtype(op_type, sizes, (dtypes.int32,), "orig_input_shape")
+    _infer.check_dtype(op_type, grad, _FLOATS, "grad")
+    attrs["T"] = grad.dtype
+    _pool3d_attrs(op_type, attrs)
+    return [(grad.dtype, _sizes_shape(sizes))]
+
+
+def _pool3d_attrs_of(op):
+    return {name: op.get_attr(name) for name in ("ksize", "strides", "padding", "data_format")}
+
+
+def _max_pool3d_grad(op, grad):
+    return [conv_ops._create("MaxPool3DGrad", [op.inputs[0], op.outputs[0], grad],
+                             _pool3d_attrs_of(op))]
+
+
+def _avg_pool3d_grad(op, grad):
+    return [conv_ops._create("AvgPool3DGrad",
+                             [array_ops.shape(op.inputs[0], out_type=dtypes.int32), grad],
+                             _pool3d_attrs_of(op))]
+
+
+def _avg_pool3d_grad_grad(op, grad):
+    # AvgPool3DGrad is linear in its gradient input, and its adjoint is AvgPool3D itself.
+    return [None, conv_ops._create("AvgPool3D", [grad], _pool3d_attrs_of(op))]
+
+
+registry.register_op("MaxPool3D", infer=_max_pool3d_infer, num_inputs=1,
+                     gradient=_max_pool3d_grad, doc="The maximum over each 3-D window.")
+# Not differentiable, as the 2-D MaxPoolGrad here (TF's MaxPool3DGradGrad is not provided).
+registry.register_op("MaxPool3DGrad", infer=_max_pool3d_grad_infer, num_inputs=3,
+                     gradient=registry.NOT_DIFFERENTIABLE,
+                     doc="Routes each window's gradient to every element equal to its maximum.")
+registry.register_op("AvgPool3D", infer=_avg_pool3d_infer, num_inputs=1,
+                     gradient=_avg_pool3d_grad, doc="The mean over each 3-D window, padding "
+                     "excluded.")
+registry.register_op("AvgPool3DGrad", infer=_avg_pool3d_grad_infer, num_inputs=2,
+                     gradient=_avg_pool3d_grad_grad,
+                     doc="Spreads each window's gradient evenly over its valid inputs.")
 
 
 # ---- wrappers --------------------------------------------------------------------------------
@@ -308,6 +411,62 @@ def conv3d_transpose(value=None, filter=None, output_shape=None, strides=None,  
                                name=scope).outputs[0]
 
 
+def _pool3d(op_type, input, ksize, strides, padding, data_format, name):  # noqa: A002
+    data_format = data_format or "NDHWC"
+    if isinstance(padding, bytes):
+        padding = padding.decode()
+    attrs = {"ksize": conv_ops._get_sequence(ksize, "ksize", data_format),
+             "strides": conv_ops._get_sequence(strides, "strides", data_format),
+             "padding": padding, "data_format": data_format}
+    return conv_ops._build(op_type, (input,), ("input",), name, attrs)
+
+
+def max_pool3d(input, ksize, strides, padding, data_format="NDHWC",  # noqa: A002 - TF's
+               name=None):
+    """3-D max pooling (op ``MaxPool3D``), TF 1's ``tf.nn.max_pool3d``.
+
+    Args:
+      input: a float Tensor ``[batch, depth, height, width, channels]`` (NDHWC) or
+        ``[batch, channels, depth, height, width]`` (NCDHW). float64 runs too (TF's op
+        refuses it).
+      ksize: an int or 1, 3 or 5 ints: the window (1 in batch and channels).
+      strides: an int or 1, 3 or 5 ints: the window step (1 in batch and channels).
+      padding: 'SAME' or 'VALID' (padding never wins a maximum).
+      data_format: 'NDHWC' (default) or 'NCDHW' (TF's CPU kernel refuses it; this one runs it).
+      name: the op name; default 'MaxPool3D'.
+
+    Returns:
+      A Tensor of `input`'s dtype and layout.
+
+    Raises:
+      ValueError: for attrs of the wrong length, a padding or data_format TF does not know, an
+        input of a rank other than 5, or a VALID window larger than the input.
+      TypeError: for a non-float input.
+    """
+    return _pool3d("MaxPool3D", input, ksize, strides, padding, data_format, name)
+
+
+def avg_pool3d(input, ksize, strides, padding, data_format="NDHWC",  # noqa: A002 - TF's
+               name=None):
+    """3-D average pooling (op ``AvgPool3D``), TF 1's ``tf.nn.avg_pool3d``.
+
+    Each output is the mean of the window's elements inside the input: padding is not counted.
+
+    Args:
+      input: a float Tensor ``[batch, depth, height, width, channels]`` (NDHWC) or
+        ``[batch, channels, depth, height, width]`` (NCDHW).
+      ksize, strides, padding, data_format: as for `max_pool3d`.
+      name: the op name; default 'AvgPool3D'.
+
+    Returns:
+      A Tensor of `input`'s dtype and layout.
+
+    Raises:
+      ValueError, TypeError: as for `max_pool3d`.
+    """
+    return _pool3d("AvgPool3D", input, ksize, strides, padding, data_format, name)
+
+
 for _name in ("conv3d", "conv3d_transpose", "conv3d_backprop_input_v2",
-              "conv3d_backprop_filter_v2"):
+              "conv3d_backprop_filter_v2", "max_pool3d", "avg_pool3d"):
     setattr(nn, _name, globals()[_name])

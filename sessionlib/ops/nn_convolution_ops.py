@@ -406,23 +406,25 @@ def _create(op_type, inputs, attrs, name=None):
 
 
 def _get_sequence(value, name, data_format, default=None):
-    """TF's ``_get_sequence``: an int, or 1, 2 or 4 values, as a 4-element NHWC/NCHW list."""
+    """TF's ``_get_sequence``: an int, or 1, N or N + 2 values (N spatial dimensions), as a list
+    of N + 2 in `data_format`'s order ('NHWC', 'NCDHW' ...), 1 in batch and channels."""
     if value is None:
         value = default
     if isinstance(value, int):
         value = [value]
     value = [int(v) for v in value]
-    spatial = _spatial_axes(data_format)
+    spatial = [axis for axis, letter in enumerate(data_format) if letter not in "NC"]
     if len(value) == 1:
-        value = value * 2
-    if len(value) == 2:
-        full = [1, 1, 1, 1]
-        full[spatial[0]], full[spatial[1]] = value
+        value = value * len(spatial)
+    if len(value) == len(spatial):
+        full = [1] * len(data_format)
+        for axis, size in zip(spatial, value):
+            full[axis] = size
         return full
-    if len(value) == 4:
+    if len(value) == len(data_format):
         return value
-    raise ValueError(f"{name} should be of length 1, 2 or 4. Received: {name}={value} of "
-                     f"length {len(value)}")
+    raise ValueError(f"{name} should be of length 1, {len(spatial)} or {len(data_format)}. "
+                     f"Received: {name}={value} of length {len(value)}")
 
 
 def _padding_attrs(padding, data_format):

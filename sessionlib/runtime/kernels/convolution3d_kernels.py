@@ -1,4 +1,4 @@
-"""Kernels of the 3-D convolution ops (``sessionlib/ops/nn_convolution3d_ops.py``).
+"""Kernels of the 3-D convolution and pooling ops (``sessionlib/ops/nn_convolution3d_ops.py``).
 
 Design. The kernels are numpy over BLAS, in two forms:
 
@@ -17,6 +17,12 @@ columns back tap by tap anyway), so the fast executor runs the per-tap kernels f
 the filter gradient one GEMM with a long inner dimension beat the 27 per-tap ones (about 60 vs
 40 ms with 3 channels, 36 vs 32 ms with 32), so that one has a fast vol2col kernel, checked
 against the per-tap one by the parity cases.
+
+The pools are per-tap reference kernels on both executors (one elementwise numpy update
+per window tap, the 2-D reference pools' design). MaxPool3DGrad follows TF's CPU kernel, not
+the 2-D first-maximum rule: each window's gradient goes, whole, to every element within 1e-5 of
+that window's ``orig_output`` (so to all of a tie, and to nothing where the maximum is NaN or
+an infinity).
 
 float16 runs in float32 and is rounded once at the end. ``NCDHW``, which TF's CPU kernel
 refuses, runs as transposes around the NDHWC kernels; dilations above 1, which it refuses too,
@@ -153,8 +159,8 @@ def _backprop_filter_args(inputs, attrs):
     return x, shape, dy, g
 
 
-def _pad(x, g):
-    padded = np.zeros((g.n,) + g.padded_shape() + (g.c,), dtype=x.dtype)
+def _pad(x, g, fill=0):
+    padded = np.full((g.n,) + g.padded_shape() + (g.c,), fill, dtype=x.dtype)
     padded[(slice(None),) + tuple(slice(p, p + s) for p, s in zip(g.pads, g.size))] = x
     return padded
 
@@ -225,6 +231,127 @@ def _fast_conv3d_backprop_filter(ctx, inputs, attrs):
     return (dw.reshape(shape).astype(x.dtype, copy=False),)
 
 
+# ---- 3-D pooling: one elementwise update per window tap ---------------------------------------
+
+def _unimplemented(message):
+    return errors.UnimplementedError(None, None, message)
+
+
+def _pool_geometry(input_shape, attrs):
+    """The `Geometry` of a 3-D pool on an NDHWC `input_shape`, with TF's run-time errors."""
+    ksize, strides = list(attrs["ksize"]), list(attrs["strides"])
+    for values in (ksize, strides):
+        if values[0] != 1:
+            raise _unimplemented("Pooling is not yet supported on the batch dimension.")
+        if values[4] != 1:
+            raise _unimplemented("Pooling is not yet supported on the depth dimension.")
+        if min(values) < 1:
+            raise _invalid(f"Sliding window ksize and strides must be positive, got ksize "
+                           f"{ksize} and strides {strides}")
+    g = _geometry(input_shape, ksize[1:4], attrs)
+    if attrs["padding"] == "VALID":
+        for size, window, stride in zip(g.size, g.window, g.strides):
+            # TF's output size (size - window + stride) / stride truncates toward zero: a
+            # window up to a stride larger than the input gives an empty output, not an error.
+            if size - window + stride <= -stride:
+                raise _invalid(f"Computed output size would be negative: "
+                               f"{int((size - window + stride) / stride)} [input_size: {size}, "
+                               f"effective_filter_size: {window}, stride: {stride}]")
+    return g
+
+
+def _pool_args(x, attrs):
+    _check_rank(x, "tensor_in")
+    return _pool_geometry(x.shape, attrs)
+
+
+def _check_pool_output(value, g, what):
+    expected = (g.n,) + g.out + (g.c,)
+    if tuple(value.shape) != expected:
+        raise _invalid(f"Expected {what} shape to be {list(expected)}, but got "
+                       f"{list(value.shape)}")
+
+
+def _window_counts(g, dtype):
+    """``[1, od, oh, ow, 1]``: how many input elements (padding excluded) each window holds."""
+    ones = _pad(np.ones((1,) + g.size + (1,), dtype=dtype), _with(g, n=1, c=1))
+    counts = np.zeros((1,) + g.out + (1,), dtype=dtype)
+    for _, region in g.taps():
+        counts += ones[(slice(None),) + region]
+    return counts
+
+
+def _with(g, **values):
+    fields = {name: getattr(g, name) for name in Geometry.__slots__}
+    fields.update(values)
+    return Geometry(**fields)
+
+
+def _ref_max_pool3d(ctx, inputs, attrs):
+    x = inputs[0]
+    g = _pool_args(x, attrs)
+    dtype = _compute_dtype(x)
+    out = np.full((g.n,) + g.out + (g.c,), -np.inf, dtype=dtype)
+    if out.size:
+        padded = _pad(x.astype(dtype), g, fill=-np.inf)  # padding never wins
+        for _, region in g.taps():
+            np.maximum(out, padded[(slice(None),) + region], out=out)  # NaN propagates
+    return (out.astype(x.dtype),)
+
+
+# TF's MaxPool3DGrad compares each window element with the window's output to this absolute
+# tolerance: every element that close to the maximum (all of a tie) gets the whole gradient.
+_MAX_TOLERANCE = 1e-5
+
+
+def _ref_max_pool3d_grad(ctx, inputs, attrs):
+    x, y, grad = inputs
+    g = _pool_args(x, attrs)
+    _check_pool_output(y, g, "orig_output")
+    _check_pool_output(grad, g, "grad")
+    dtype = _compute_dtype(grad)
+    padded = np.zeros((g.n,) + g.padded_shape() + (g.c,), dtype=dtype)
+    if grad.size:
+        # NaN padding matches no output; an output of NaN or an infinity matches nothing
+        # either (the difference is NaN), as in TF.
+        x_dtype = _compute_dtype(x)
+        padded_x = _pad(x.astype(x_dtype), g, fill=np.nan)
+        y, grad = y.astype(x_dtype), grad.astype(dtype)
+        with np.errstate(invalid="ignore"):
+            for _, region in g.taps():
+                window = (slice(None),) + region
+                hit = np.abs(padded_x[window] - y) < _MAX_TOLERANCE
+                padded[window] += np.where(hit, grad, 0)
+    return (_unpad(padded, g).astype(inputs[2].dtype),)
+
+
+def _ref_avg_pool3d(ctx, inputs, attrs):
+    x = inputs[0]
+    g = _pool_args(x, attrs)
+    dtype = _compute_dtype(x)
+    out = np.zeros((g.n,) + g.out + (g.c,), dtype=dtype)
+    if out.size:
+        padded = _pad(x.astype(dtype), g)
+        for _, region in g.taps():
+            out += padded[(slice(None),) + region]
+        out /= _window_counts(g, dtype)
+    return (out.astype(x.dtype),)
+
+
+def _ref_avg_pool3d_grad(ctx, inputs, attrs):
+    sizes, grad = inputs
+    g = _pool_geometry(_sizes_value(sizes, "orig_input_shape"), attrs)
+    _check_rank(grad, "out_backprop")
+    _check_pool_output(grad, g, "grad")
+    dtype = _compute_dtype(grad)
+    padded = np.zeros((g.n,) + g.padded_shape() + (g.c,), dtype=dtype)
+    if grad.size:
+        share = grad.astype(dtype) / _window_counts(g, dtype)
+        for _, region in g.taps():
+            padded[(slice(None),) + region] += share
+    return (_unpad(padded, g).astype(grad.dtype),)
+
+
 # ---- NCDHW: transposes around the NDHWC kernels ---------------------------------------------
 
 def _ncdhw(kernel, images, sizes=None, image_output=True):
@@ -242,8 +369,10 @@ def _ncdhw(kernel, images, sizes=None, image_output=True):
             if shape.shape == (5,):
                 inputs[sizes] = shape[list(_TO_NDHWC)]
         nd_attrs = dict(attrs, data_format="NDHWC")
-        for name in ("strides", "dilations"):
-            values = list(attrs.get(name) or [1] * 5)
+        for name in ("strides", "dilations", "ksize"):
+            if attrs.get(name) is None:
+                continue
+            values = list(attrs[name])
             nd_attrs[name] = [values[i] for i in _TO_NDHWC] if len(values) == 5 else values
         outputs = kernel(ctx, inputs, nd_attrs)
         if image_output:
@@ -261,3 +390,8 @@ register_kernel("Conv3DBackpropInputV2", reference=_ncdhw(_ref_conv3d_backprop_i
 register_kernel("Conv3DBackpropFilterV2",
                 fast=_ncdhw(_fast_conv3d_backprop_filter, (0, 2), None, False),
                 reference=_ncdhw(_ref_conv3d_backprop_filter, (0, 2), None, False))
+# The pools: numpy reference kernels on both executors (elementwise numpy per tap already).
+register_kernel("MaxPool3D", reference=_ncdhw(_ref_max_pool3d, (0,)))
+register_kernel("MaxPool3DGrad", reference=_ncdhw(_ref_max_pool3d_grad, (0, 1, 2)))
+register_kernel("AvgPool3D", reference=_ncdhw(_ref_avg_pool3d, (0,)))
+register_kernel("AvgPool3DGrad", reference=_ncdhw(_ref_avg_pool3d_grad, (1,), 0))
