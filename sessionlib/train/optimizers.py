@@ -1,5 +1,6 @@
-"""The ``tf.train`` optimizers: GradientDescent, Momentum, Adagrad, RMSProp, Adam, Adadelta and
-Ftrl, with TF 1's constructors, defaults, slot names and update rules.
+"""The ``tf.train`` optimizers: GradientDescent, Momentum, Adagrad, RMSProp, Adam, Adadelta,
+Ftrl, ProximalGradientDescent, ProximalAdagrad and AdagradDA, with TF 1's constructors,
+defaults, slot names and update rules.
 
 Each one turns its hyper-parameters into tensors in `_prepare` and adds one fused update op per
 variable (``ops/training_ops.py``); the formulas are in the kernels
@@ -10,7 +11,8 @@ from sessionlib.ops import training_ops
 from sessionlib.train.optimizer import Optimizer
 
 __all__ = ["GradientDescentOptimizer", "MomentumOptimizer", "AdagradOptimizer",
-           "RMSPropOptimizer", "AdamOptimizer", "AdadeltaOptimizer", "FtrlOptimizer"]
+           "RMSPropOptimizer", "AdamOptimizer", "AdadeltaOptimizer", "FtrlOptimizer",
+           "ProximalGradientDescentOptimizer", "ProximalAdagradOptimizer", "AdagradDAOptimizer"]
 
 
 class GradientDescentOptimizer(Optimizer):
@@ -416,6 +418,183 @@ class FtrlOptimizer(Optimizer):
             return training_ops.apply_op(prefix + "Ftrl", head + [lr, l1, l2, power],
                                          {"use_locking": self._use_locking})
         return training_ops.apply_op(prefix + "FtrlV2", head + [lr, l1, l2, shrinkage, power],
+                                     {"use_locking": self._use_locking})
+
+    def _resource_apply_dense(self, grad, var):
+        return self._apply(grad, var)
+
+    def _resource_apply_sparse(self, grad, var, indices):
+        return self._apply(grad, var, indices)
+
+
+class ProximalGradientDescentOptimizer(Optimizer):
+    """Proximal gradient descent (FOBOS, Duchi & Singer 2009), TF's kernel.
+
+    A gradient step ``x = var - lr * grad``, then the proximal step of the penalty
+    ``lr * (l1 * |w| + l2 * w ** 2 / 2)``: ``var = sign(x) * max(|x| - lr * l1, 0) /
+    (1 + lr * l2)``, which sets small weights to exactly zero when ``l1 > 0``.
+
+    Args:
+      learning_rate: a float or scalar Tensor (or a callable returning one).
+      l1_regularization_strength, l2_regularization_strength: floats or scalar Tensors, meant
+        to be at least zero (TF checks neither, nor does this).
+      use_locking: accepted for TF's signature.
+      name: the name of the apply ops (default 'ProximalGradientDescent'); no slots.
+    """
+
+    def __init__(self, learning_rate, l1_regularization_strength=0.0,
+                 l2_regularization_strength=0.0, use_locking=False,
+                 name="ProximalGradientDescent"):
+        super().__init__(use_locking, name)
+        self._learning_rate = learning_rate
+        self._l1_regularization_strength = l1_regularization_strength
+        self._l2_regularization_strength = l2_regularization_strength
+
+    def _prepare(self):
+        self._hyper_tensors = (
+            self._hyper(self._learning_rate, "learning_rate"),
+            self._hyper(self._l1_regularization_strength, "l1_regularization_strength"),
+            self._hyper(self._l2_regularization_strength, "l2_regularization_strength"))
+
+    def _apply(self, grad, var, indices=None):
+        hypers = [self._cast(t, grad.dtype) for t in self._hyper_tensors]
+        if indices is None:
+            return training_ops.apply_op("ResourceApplyProximalGradientDescent",
+                                         [var] + hypers + [grad],
+                                         {"use_locking": self._use_locking})
+        return training_ops.apply_op("ResourceSparseApplyProximalGradientDescent",
+                                     [var] + hypers + [grad, indices],
+                                     {"use_locking": self._use_locking})
+
+    def _resource_apply_dense(self, grad, var):
+        return self._apply(grad, var)
+
+    def _resource_apply_sparse(self, grad, var, indices):
+        return self._apply(grad, var, indices)
+
+
+class ProximalAdagradOptimizer(Optimizer):
+    """Proximal Adagrad: FOBOS with Adagrad's per-element learning rate, TF's kernel.
+
+    ``accum += grad ** 2``; ``rate = lr / sqrt(accum)``; ``x = var - rate * grad``;
+    ``var = sign(x) * max(|x| - rate * l1, 0) / (1 + rate * l2)``.
+
+    Args:
+      learning_rate: a float or scalar Tensor (or a callable returning one); the kernel
+        wants it positive.
+      initial_accumulator_value: the accumulators' start value; must be positive.
+      l1_regularization_strength, l2_regularization_strength: floats or scalar Tensors; a
+        negative one fails when the step runs (`tf.errors.InvalidArgumentError`), as in TF.
+      use_locking: accepted for TF's signature.
+      name: default 'ProximalAdagrad'; the slot ``accumulator`` is ``<var>/ProximalAdagrad``.
+
+    Raises:
+      ValueError: if `initial_accumulator_value` is not positive.
+    """
+
+    def __init__(self, learning_rate, initial_accumulator_value=0.1,
+                 l1_regularization_strength=0.0, l2_regularization_strength=0.0,
+                 use_locking=False, name="ProximalAdagrad"):
+        if initial_accumulator_value <= 0.0:
+            raise ValueError(f"initial_accumulator_value must be positive: "
+                             f"{initial_accumulator_value}")
+        super().__init__(use_locking, name)
+        self._learning_rate = learning_rate
+        self._initial_accumulator_value = initial_accumulator_value
+        self._l1_regularization_strength = l1_regularization_strength
+        self._l2_regularization_strength = l2_regularization_strength
+
+    def _create_slots(self, var_list):
+        for v in var_list:
+            self._constant_slot(v, self._initial_accumulator_value, "accumulator", self._name)
+
+    def _prepare(self):
+        self._hyper_tensors = (
+            self._hyper(self._learning_rate, "learning_rate"),
+            self._hyper(self._l1_regularization_strength, "l1_regularization_strength"),
+            self._hyper(self._l2_regularization_strength, "l2_regularization_strength"))
+
+    def _apply(self, grad, var, indices=None):
+        head = [var, self.get_slot(var, "accumulator")]
+        hypers = [self._cast(t, grad.dtype) for t in self._hyper_tensors]
+        if indices is None:
+            return training_ops.apply_op("ResourceApplyProximalAdagrad", head + hypers + [grad],
+                                         {"use_locking": self._use_locking})
+        return training_ops.apply_op("ResourceSparseApplyProximalAdagrad",
+                                     head + hypers + [grad, indices],
+                                     {"use_locking": self._use_locking})
+
+    def _resource_apply_dense(self, grad, var):
+        return self._apply(grad, var)
+
+    def _resource_apply_sparse(self, grad, var, indices):
+        return self._apply(grad, var, indices)
+
+
+class AdagradDAOptimizer(Optimizer):
+    """Adagrad Dual Averaging (Duchi et al., 2011), TF's kernel: sparse linear models.
+
+    The variable is recomputed each step from the sums of the gradients ``g_acc`` and of
+    their squares ``gg_acc``, with ``t`` the step number (``global_step + 1``):
+    ``var = -lr * sign(g_acc) * max(|g_acc| - t * l1, 0) / (t * lr * l2 + sqrt(gg_acc))``.
+    Pass the same `global_step` to `minimize` / `apply_gradients` so that it advances.
+
+    Args:
+      learning_rate: a float or scalar Tensor (or a callable returning one).
+      global_step: an int64 Variable or Tensor, the current training step.
+      initial_gradient_squared_accumulator_value: the start of ``gg_acc``; must be positive.
+      l1_regularization_strength, l2_regularization_strength: floats or scalar Tensors,
+        meant to be at least zero (TF checks neither, nor does this).
+      use_locking: accepted for TF's signature.
+      name: default 'AdagradDA'; slots ``gradient_accumulator`` (``<var>/AdagradDA``) and
+        ``gradient_squared_accumulator`` (``<var>/AdagradDA_1``).
+
+    Raises:
+      ValueError: if `initial_gradient_squared_accumulator_value` is not positive.
+    """
+
+    def __init__(self, learning_rate, global_step,
+                 initial_gradient_squared_accumulator_value=0.1,
+                 l1_regularization_strength=0.0, l2_regularization_strength=0.0,
+                 use_locking=False, name="AdagradDA"):
+        if initial_gradient_squared_accumulator_value <= 0.0:
+            raise ValueError(f"initial_gradient_squared_accumulator_value must be positive: "
+                             f"{initial_gradient_squared_accumulator_value}")
+        super().__init__(use_locking, name)
+        self._learning_rate = learning_rate
+        self._global_step = global_step
+        self._initial_gradient_squared_accumulator_value = (
+            initial_gradient_squared_accumulator_value)
+        self._l1_regularization_strength = l1_regularization_strength
+        self._l2_regularization_strength = l2_regularization_strength
+
+    def _create_slots(self, var_list):
+        for v in var_list:
+            self._zeros_slot(v, "gradient_accumulator", self._name)
+            self._constant_slot(v, self._initial_gradient_squared_accumulator_value,
+                                "gradient_squared_accumulator", self._name)
+
+    def _prepare(self):
+        from sessionlib.ops import array_ops
+
+        self._hyper_tensors = (
+            self._hyper(self._learning_rate, "learning_rate"),
+            self._hyper(self._l1_regularization_strength, "l1_regularization_strength"),
+            self._hyper(self._l2_regularization_strength, "l2_regularization_strength"))
+        # One read of the step for all the updates of this step (the step being applied is
+        # the one after the current count), as TF reads it once per apply.
+        self._step_tensor = array_ops.identity(self._global_step) + 1
+
+    def _apply(self, grad, var, indices=None):
+        head = [var, self.get_slot(var, "gradient_accumulator"),
+                self.get_slot(var, "gradient_squared_accumulator"), grad]
+        hypers = [self._cast(t, grad.dtype) for t in self._hyper_tensors]
+        if indices is None:
+            return training_ops.apply_op("ResourceApplyAdagradDA",
+                                         head + hypers + [self._step_tensor],
+                                         {"use_locking": self._use_locking})
+        return training_ops.apply_op("ResourceSparseApplyAdagradDA",
+                                     head + [indices] + hypers + [self._step_tensor],
                                      {"use_locking": self._use_locking})
 
     def _resource_apply_dense(self, grad, var):
