@@ -72,14 +72,15 @@ from sessionlib.train.session_manager import SessionManager  # noqa: E402
 from sessionlib.train.basic_session_run_hooks import (  # noqa: E402
     CheckpointSaverHook, CheckpointSaverListener, FeedFnHook, FinalOpsHook,
     GlobalStepWaiterHook, LoggingTensorHook, NanLossDuringTrainingError, NanTensorHook,
-    SecondOrStepTimer, StepCounterHook, StopAtStepHook, SummarySaverHook, SummaryWriterCache)
+    ProfilerHook, SecondOrStepTimer, StepCounterHook, StopAtStepHook, SummarySaverHook,
+    SummaryWriterCache)
 from sessionlib.train.monitored_session import (  # noqa: E402
     ChiefSessionCreator, MonitoredSession, MonitoredTrainingSession, Scaffold, SessionCreator,
     SingularMonitoredSession, WorkerSessionCreator)
 __all__ += ["SessionRunHook", "SessionRunArgs", "SessionRunContext", "SessionRunValues",
             "SessionManager", "CheckpointSaverHook", "CheckpointSaverListener", "FeedFnHook",
             "FinalOpsHook", "GlobalStepWaiterHook", "LoggingTensorHook",
-            "NanLossDuringTrainingError", "NanTensorHook", "SecondOrStepTimer",
+            "NanLossDuringTrainingError", "NanTensorHook", "ProfilerHook", "SecondOrStepTimer",
             "StepCounterHook", "StopAtStepHook", "SummarySaverHook", "SummaryWriterCache",
             "ChiefSessionCreator", "MonitoredSession", "MonitoredTrainingSession", "Scaffold",
             "SessionCreator", "SingularMonitoredSession", "WorkerSessionCreator"]
