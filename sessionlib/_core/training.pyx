@@ -27,7 +27,7 @@ Never: read a gradient through a writable buffer (gradients may be read-only sha
 from cpython.mem cimport PyMem_Free, PyMem_Malloc
 from cpython.ref cimport PyObject, Py_REFCNT
 from cython.parallel cimport prange
-from libc.math cimport fabs, pow as cpow, sqrt as csqrt
+from libc.math cimport copysign, copysignf, fabs, fabsf, pow as cpow, sqrt as csqrt
 
 cimport numpy as cnp
 
@@ -72,14 +72,15 @@ _NUM_SLOTS = (0, 1, 1, 2, 3, 2, 2, 2, 0, 1, 2)
 # near 524288 elements. The optimizers cost more per element, so they break even on fewer:
 # `_WEIGHT` is each kind's single-thread time per element in adds (measured, float32, 131072
 # elements: GradientDescent 0.8, Momentum 1.3, Adagrad 4.1, RMSProp 4.3, centered RMSProp 5.8,
-# Adam 4.4, Adadelta 6.8, Ftrl 92; the proximal kinds and AdagradDA are estimated from their
-# operations: a division, and a square root for the adaptive ones), and a loop goes parallel
-# from PARALLEL_WORK weighted elements (Adam: 131072 elements). In an LSTM step, Adam over 80K elements took 101 us on one
-# thread and 154 us on two (the old threshold, 65536 elements for every kind). A dense update
-# counts its elements, a sparse one rows x row length, a group the sum over its members.
+# Adam 4.4, Adadelta 6.8, Ftrl 92, ProximalGradientDescent 2.3, ProximalAdagrad 6.9,
+# AdagradDA 4.8, the last three with l1 > 0), and a loop goes parallel from PARALLEL_WORK
+# weighted elements (Adam: 131072 elements). In an LSTM step, Adam over 80K elements took
+# 101 us on one thread and 154 us on two (the old threshold, 65536 elements for every kind).
+# A dense update counts its elements, a sparse one rows x row length, a group the sum over
+# its members.
 cdef Py_ssize_t PARALLEL_WORK = 524288
 cdef Py_ssize_t _WEIGHT[K_LAST + 1]
-_WEIGHT[:] = [1, 1, 4, 4, 6, 4, 7, 92, 2, 6, 6]
+_WEIGHT[:] = [1, 1, 4, 4, 6, 4, 7, 92, 2, 7, 5]
 
 
 cdef inline bint _parallel_pays(int kind, Py_ssize_t n) noexcept nogil:
@@ -98,13 +99,19 @@ cdef inline floating _pow(floating x, floating y) noexcept nogil:
     return <floating>cpow(x, y)
 
 
-cdef inline floating _shrink(floating x, floating threshold, floating scale) noexcept nogil:
-    """sign(x) * max(|x| - threshold, 0) / scale: the proximal step of an L1 penalty (zero
-    inside the threshold)."""
-    cdef floating excess = <floating>fabs(x) - threshold
-    if excess > 0:
-        return (excess if x > 0 else -excess) / scale
-    return 0
+cdef inline floating _soft_threshold(floating x, floating threshold) noexcept nogil:
+    """sign(x) * max(|x| - threshold, 0), the proximal step of an L1 penalty, without a
+    branch on x's sign: the signs of the weights are random, and a mispredicted branch per
+    element made this loop ten times slower than Adagrad's."""
+    cdef floating excess
+    if floating is float32_t:
+        excess = fabsf(x) - threshold
+        excess = excess if excess > 0 else 0
+        return copysignf(excess, x)
+    else:
+        excess = fabs(x) - threshold
+        excess = excess if excess > 0 else 0
+        return copysign(excess, x)
 
 
 cdef inline void _loop(int kind, floating* var, floating* s0, floating* s1, floating* s2,
@@ -210,21 +217,29 @@ cdef inline void _loop(int kind, floating* var, floating* s0, floating* s1, floa
         a = <floating>p[1]           # l1
         c = lr * a                   # the L1 threshold
         d = one + <floating>p[2] * lr
-        for i in range(n):
-            x = var[i] - g[i] * lr
-            var[i] = _shrink(x, c, d) if a > 0 else x / d
+        if a > 0:
+            for i in range(n):
+                var[i] = _soft_threshold(var[i] - g[i] * lr, c) / d
+        else:
+            for i in range(n):
+                var[i] = (var[i] - g[i] * lr) / d
     elif kind == K_PROXIMAL_ADAGRAD:
         # The same step with Adagrad's per-element rate lr / sqrt(accum).
         lr = <floating>p[0]
         a = <floating>p[1]           # l1
         b = <floating>p[2]           # l2
-        for i in range(n):
-            gi = g[i]
-            s0[i] += gi * gi
-            upd = lr / _sqrt(s0[i])
-            x = var[i] - gi * upd
-            d = one + b * upd
-            var[i] = _shrink(x, upd * a, d) if a > 0 else x / d
+        if a > 0:
+            for i in range(n):
+                gi = g[i]
+                s0[i] += gi * gi
+                upd = lr / _sqrt(s0[i])
+                var[i] = _soft_threshold(var[i] - gi * upd, upd * a) / (one + b * upd)
+        else:
+            for i in range(n):
+                gi = g[i]
+                s0[i] += gi * gi
+                upd = lr / _sqrt(s0[i])
+                var[i] = (var[i] - gi * upd) / (one + b * upd)
     elif kind == K_ADAGRAD_DA:
         # Dual averaging: the variable is recomputed from the accumulated gradients, with the
         # step count t scaling both penalties: -lr * shrink(sum g, t * l1) / (t lr l2 + sqrt).
@@ -233,16 +248,19 @@ cdef inline void _loop(int kind, floating* var, floating* s0, floating* s1, floa
         b = <floating>p[2]           # l2
         c = <floating>p[3]           # global step
         y = b * (c * lr)
-        for i in range(n):
-            gi = g[i]
-            s0[i] += gi
-            s1[i] += gi * gi
-            denom = y + _sqrt(s1[i])
-            if a > 0:
-                x = <floating>fabs(s0[i]) - c * a
-                var[i] = ((-lr if s0[i] > 0 else lr) * x / denom) if x > 0 else 0
-            else:
-                var[i] = lr * s0[i] * -one / denom
+        d = c * a                    # the L1 threshold of the accumulated gradient
+        if a > 0:
+            for i in range(n):
+                gi = g[i]
+                s0[i] += gi
+                s1[i] += gi * gi
+                var[i] = _soft_threshold(s0[i], d) * -lr / (y + _sqrt(s1[i]))
+        else:
+            for i in range(n):
+                gi = g[i]
+                s0[i] += gi
+                s1[i] += gi * gi
+                var[i] = lr * s0[i] * -one / (y + _sqrt(s1[i]))
 
 
 cdef inline Py_ssize_t _block(Py_ssize_t n, int parts) noexcept nogil:
