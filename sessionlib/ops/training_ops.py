@@ -153,11 +153,15 @@ def _make_infer(op_type, inputs, extra_attrs, ref=False):
                 if not slot_shape.is_compatible_with(var_shape):
                     raise ValueError(f"Shapes must be equal for '{op_type}': var {var_shape} "
                                      f"and {name} {slot_shape}")
-            elif kind == _SCALAR:
-                if tensor.dtype is not dtype:
+            elif kind in (_SCALAR, _STEP):
+                if kind == _SCALAR and tensor.dtype is not dtype:
                     raise TypeError(f"Input '{name}' of '{op_type}' Op has type "
                                     f"{tensor.dtype.name} that does not match type "
                                     f"{dtype.name} of argument 'var'.")
+                if kind == _STEP and tensor.dtype is not dtypes.int64:
+                    raise TypeError(f"Input '{name}' of '{op_type}' Op has type "
+                                    f"{tensor.dtype.name} that does not match expected type "
+                                    "of int64.")
                 if not tensor.shape.is_compatible_with(TensorShape([])):
                     raise ValueError(f"Shape must be rank 0 but is rank {tensor.shape.rank} "
                                      f"for '{op_type}' input '{name}': {tensor.shape}")
@@ -167,14 +171,6 @@ def _make_infer(op_type, inputs, extra_attrs, ref=False):
                                     f"{tensor.dtype.name}; expected int32 or int64")
                 tensor.shape.with_rank(1)
                 attrs["Tindices"] = tensor.dtype
-            elif kind == _STEP:
-                if tensor.dtype is not dtypes.int64:
-                    raise TypeError(f"Input '{name}' of '{op_type}' Op has type "
-                                    f"{tensor.dtype.name} that does not match expected type "
-                                    "of int64.")
-                if not tensor.shape.is_compatible_with(TensorShape([])):
-                    raise ValueError(f"Shape must be rank 0 but is rank {tensor.shape.rank} "
-                                     f"for '{op_type}' input '{name}': {tensor.shape}")
         if sparse:
             indices = named["indices"]
             grad.shape.with_rank_at_least(1)
