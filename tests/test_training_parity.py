@@ -30,6 +30,12 @@ KIND_CASES = {
     "Adadelta": ((1.0, 0.95, 1e-6), 2, (0,)),
     "Ftrl": ((0.1, 0.01, 0.02, 0.05, -0.5), 2, (0,)),
     "FtrlPower": ((0.1, 0.01, 0.02, 0.0, -0.7), 2, (0,)),
+    "ProximalGradientDescent": ((0.1, 0.05, 0.2), 0, (0,)),
+    "ProximalGradientDescentNoL1": ((0.1, 0.0, 0.2), 0, (0,)),
+    "ProximalAdagrad": ((0.1, 0.05, 0.2), 1, (0,)),
+    "ProximalAdagradNoL1": ((0.1, 0.0, 0.2), 1, (0,)),
+    "AdagradDA": ((0.1, 0.05, 0.2, 3.0), 2, (0,)),
+    "AdagradDANoL1": ((0.1, 0.0, 0.2, 3.0), 2, (0,)),
 }
 TOLERANCE = {np.float32: dict(rtol=2e-5, atol=1e-6), np.float64: dict(rtol=1e-12, atol=1e-13)}
 
@@ -57,7 +63,10 @@ def _arrays(size, num_slots, dtype, seed):
 
 
 def _kind(name):
-    return ref.KINDS["Ftrl" if name == "FtrlPower" else name]
+    """The kind of a case: a case name is its kind's, with a suffix for a variant."""
+    if name == "FtrlPower":
+        return ref.KINDS["Ftrl"]
+    return ref.KINDS[name.removesuffix("NoL1")]
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
@@ -163,6 +172,8 @@ def _op_step(executor_name, op_type, dtype):
                     value.flags.writeable = False
                     feeds[grad] = value
                     inputs.append(grad)
+                elif kind == "step":
+                    inputs.append(tf.constant(3, tf.int64))
                 else:
                     inputs.append(tf.constant([2, 0, 2], tf.int64))
             update = training_ops.apply_op(op_type, inputs)

@@ -27,7 +27,7 @@ Never: read a gradient through a writable buffer (gradients may be read-only sha
 from cpython.mem cimport PyMem_Free, PyMem_Malloc
 from cpython.ref cimport PyObject, Py_REFCNT
 from cython.parallel cimport prange
-from libc.math cimport fabs, pow as cpow, sqrt as csqrt
+from libc.math cimport copysign, copysignf, fabs, fabsf, pow as cpow, sqrt as csqrt
 
 cimport numpy as cnp
 
@@ -51,14 +51,20 @@ cdef enum:
     K_ADAM = 5               # beta1_power, beta2_power, lr, beta1, beta2, epsilon; nesterov
     K_ADADELTA = 6           # lr, rho, epsilon
     K_FTRL = 7               # lr, l1, l2, l2_shrinkage, lr_power
+    K_PROXIMAL_GD = 8        # lr, l1, l2
+    K_PROXIMAL_ADAGRAD = 9   # lr, l1, l2                               slot: accum
+    K_ADAGRAD_DA = 10        # lr, l1, l2, global_step    slots: gradient (squared) accumulators
+    K_LAST = K_ADAGRAD_DA
 
 KINDS = {"GradientDescent": K_GRADIENT_DESCENT, "Momentum": K_MOMENTUM,
          "Adagrad": K_ADAGRAD, "RMSProp": K_RMSPROP, "CenteredRMSProp": K_CENTERED_RMSPROP,
-         "Adam": K_ADAM, "Adadelta": K_ADADELTA, "Ftrl": K_FTRL}
+         "Adam": K_ADAM, "Adadelta": K_ADADELTA, "Ftrl": K_FTRL,
+         "ProximalGradientDescent": K_PROXIMAL_GD, "ProximalAdagrad": K_PROXIMAL_ADAGRAD,
+         "AdagradDA": K_ADAGRAD_DA}
 
 # The number of params and slots of each kind, checked before any loop runs.
-_NUM_PARAMS = (1, 2, 1, 4, 4, 6, 3, 5)
-_NUM_SLOTS = (0, 1, 1, 2, 3, 2, 2, 2)
+_NUM_PARAMS = (1, 2, 1, 4, 4, 6, 3, 5, 3, 3, 4)
+_NUM_SLOTS = (0, 1, 1, 2, 3, 2, 2, 2, 0, 1, 2)
 
 # When an update splits its loop over threads (when it has several). A parallel loop first
 # wakes a sleeping OpenMP thread (OMP_WAIT_POLICY=PASSIVE, _core/__init__.py), which costs
@@ -66,13 +72,15 @@ _NUM_SLOTS = (0, 1, 1, 2, 3, 2, 2, 2)
 # near 524288 elements. The optimizers cost more per element, so they break even on fewer:
 # `_WEIGHT` is each kind's single-thread time per element in adds (measured, float32, 131072
 # elements: GradientDescent 0.8, Momentum 1.3, Adagrad 4.1, RMSProp 4.3, centered RMSProp 5.8,
-# Adam 4.4, Adadelta 6.8, Ftrl 92), and a loop goes parallel from PARALLEL_WORK weighted
-# elements (Adam: 131072 elements). In an LSTM step, Adam over 80K elements took 101 us on one
-# thread and 154 us on two (the old threshold, 65536 elements for every kind). A dense update
-# counts its elements, a sparse one rows x row length, a group the sum over its members.
+# Adam 4.4, Adadelta 6.8, Ftrl 92, ProximalGradientDescent 2.3, ProximalAdagrad 6.9,
+# AdagradDA 4.8, the last three with l1 > 0), and a loop goes parallel from PARALLEL_WORK
+# weighted elements (Adam: 131072 elements). In an LSTM step, Adam over 80K elements took
+# 101 us on one thread and 154 us on two (the old threshold, 65536 elements for every kind).
+# A dense update counts its elements, a sparse one rows x row length, a group the sum over
+# its members.
 cdef Py_ssize_t PARALLEL_WORK = 524288
-cdef Py_ssize_t _WEIGHT[8]
-_WEIGHT[:] = [1, 1, 4, 4, 6, 4, 7, 92]
+cdef Py_ssize_t _WEIGHT[K_LAST + 1]
+_WEIGHT[:] = [1, 1, 4, 4, 6, 4, 7, 92, 2, 7, 5]
 
 
 cdef inline bint _parallel_pays(int kind, Py_ssize_t n) noexcept nogil:
@@ -89,6 +97,21 @@ cdef inline floating _sqrt(floating x) noexcept nogil:
 
 cdef inline floating _pow(floating x, floating y) noexcept nogil:
     return <floating>cpow(x, y)
+
+
+cdef inline floating _soft_threshold(floating x, floating threshold) noexcept nogil:
+    """sign(x) * max(|x| - threshold, 0), the proximal step of an L1 penalty, without a
+    branch on x's sign: the signs of the weights are random, and a mispredicted branch per
+    element made this loop ten times slower than Adagrad's."""
+    cdef floating excess
+    if floating is float32_t:
+        excess = fabsf(x) - threshold
+        excess = excess if excess > 0 else 0
+        return copysignf(excess, x)
+    else:
+        excess = fabs(x) - threshold
+        excess = excess if excess > 0 else 0
+        return copysign(excess, x)
 
 
 cdef inline void _loop(int kind, floating* var, floating* s0, floating* s1, floating* s2,
@@ -188,6 +211,56 @@ cdef inline void _loop(int kind, floating* var, floating* s0, floating* s1, floa
             y = d / lr + 2 * b
             var[i] = x / y
             s0[i] = new_accum
+    elif kind == K_PROXIMAL_GD:
+        # FOBOS: a gradient step, then the proximal step of lr * (l1 |w| + l2 w^2 / 2).
+        lr = <floating>p[0]
+        a = <floating>p[1]           # l1
+        c = lr * a                   # the L1 threshold
+        d = one + <floating>p[2] * lr
+        if a > 0:
+            for i in range(n):
+                var[i] = _soft_threshold(var[i] - g[i] * lr, c) / d
+        else:
+            for i in range(n):
+                var[i] = (var[i] - g[i] * lr) / d
+    elif kind == K_PROXIMAL_ADAGRAD:
+        # The same step with Adagrad's per-element rate lr / sqrt(accum).
+        lr = <floating>p[0]
+        a = <floating>p[1]           # l1
+        b = <floating>p[2]           # l2
+        if a > 0:
+            for i in range(n):
+                gi = g[i]
+                s0[i] += gi * gi
+                upd = lr / _sqrt(s0[i])
+                var[i] = _soft_threshold(var[i] - gi * upd, upd * a) / (one + b * upd)
+        else:
+            for i in range(n):
+                gi = g[i]
+                s0[i] += gi * gi
+                upd = lr / _sqrt(s0[i])
+                var[i] = (var[i] - gi * upd) / (one + b * upd)
+    elif kind == K_ADAGRAD_DA:
+        # Dual averaging: the variable is recomputed from the accumulated gradients, with the
+        # step count t scaling both penalties: -lr * shrink(sum g, t * l1) / (t lr l2 + sqrt).
+        lr = <floating>p[0]
+        a = <floating>p[1]           # l1
+        b = <floating>p[2]           # l2
+        c = <floating>p[3]           # global step
+        y = b * (c * lr)
+        d = c * a                    # the L1 threshold of the accumulated gradient
+        if a > 0:
+            for i in range(n):
+                gi = g[i]
+                s0[i] += gi
+                s1[i] += gi * gi
+                var[i] = _soft_threshold(s0[i], d) * -lr / (y + _sqrt(s1[i]))
+        else:
+            for i in range(n):
+                gi = g[i]
+                s0[i] += gi
+                s1[i] += gi * gi
+                var[i] = lr * s0[i] * -one / (y + _sqrt(s1[i]))
 
 
 cdef inline Py_ssize_t _block(Py_ssize_t n, int parts) noexcept nogil:
@@ -231,7 +304,7 @@ cdef void _sparse(int kind, floating* var, floating* s0, floating* s1, floating*
 
 
 cdef void _check(int kind, list slots, tuple params, Py_ssize_t n, object grad) except *:
-    if kind < 0 or kind > K_FTRL:
+    if kind < 0 or kind > K_LAST:
         raise ValueError(f"Unknown optimizer kind {kind}")
     if len(params) != _NUM_PARAMS[kind] or len(slots) != _NUM_SLOTS[kind]:
         raise ValueError(f"Optimizer kind {kind} takes {_NUM_PARAMS[kind]} params and "
@@ -404,6 +477,14 @@ cdef inline bint _is_scalar_of(object value, int typenum):
             and cnp.PyArray_TYPE(<cnp.ndarray>value) == typenum)
 
 
+cdef inline bint _params_in_range(int kind, const double* p) noexcept:
+    """Whether the hyper-parameters pass the kind's run-time checks (TF's ProximalAdagrad
+    kernel wants lr > 0 and l1, l2 >= 0; the others check nothing)."""
+    if kind == K_PROXIMAL_ADAGRAD:
+        return p[0] > 0 and p[1] >= 0 and p[2] >= 0
+    return True
+
+
 cdef inline bint _fits(object value, int typenum, cnp.ndarray var):
     """Whether `value` is a C-contiguous, aligned array of `typenum` with `var`'s shape."""
     cdef cnp.ndarray array
@@ -458,6 +539,8 @@ cdef class DenseApply:
       general: the general kernel, called (with the same arguments) for every case this one
         declines; it raises the errors.
       get_num_threads: returns the thread budget, asked only for large variables.
+      step_at: the input position of an int64 scalar step count, the last hyper-parameter
+        (AdagradDA's global step), or -1.
 
     An update runs in three phases, which `apply_group` also uses to run many updates under
     one set of locks: `_resolve` (read the inputs, find the resources; no lock), `_bind` (under
@@ -465,19 +548,19 @@ cdef class DenseApply:
     `_run_update` (the loop, without the GIL).
     """
 
-    cdef int kind, num_resources, num_scalars, grad_at, ftrl_v1, num_inputs
+    cdef int kind, num_resources, num_scalars, grad_at, ftrl_v1, num_inputs, step_at
     cdef int resource_at[MAX_RESOURCES]
     cdef int scalar_at[MAX_SCALARS]
     cdef object flag_attr, general, get_num_threads
     cdef readonly object __name__
 
     def __init__(self, int kind, resource_at, scalar_at, int grad_at, flag_attr, bint ftrl_v1,
-                 general, get_num_threads):
+                 general, get_num_threads, int step_at=-1):
         cdef int i
-        if kind < 0 or kind > K_FTRL:
+        if kind < 0 or kind > K_LAST:
             raise ValueError(f"Unknown optimizer kind {kind}")
         if (len(resource_at) != _NUM_SLOTS[kind] + 1
-                or len(scalar_at) + ftrl_v1 != _NUM_PARAMS[kind]):
+                or len(scalar_at) + ftrl_v1 + (step_at >= 0) != _NUM_PARAMS[kind]):
             raise ValueError(f"Optimizer kind {kind} takes {_NUM_PARAMS[kind]} params and "
                              f"{_NUM_SLOTS[kind]} slots")
         self.kind = kind
@@ -489,7 +572,8 @@ cdef class DenseApply:
             self.scalar_at[i] = scalar_at[i]
         self.grad_at = grad_at
         # The op's arity as far as this driver reads it (a group checks each member's range).
-        self.num_inputs = 1 + max([grad_at] + list(resource_at) + list(scalar_at))
+        self.num_inputs = 1 + max([grad_at, step_at] + list(resource_at) + list(scalar_at))
+        self.step_at = step_at
         self.flag_attr = flag_attr
         self.ftrl_v1 = ftrl_v1
         self.general = general
@@ -535,6 +619,13 @@ cdef class DenseApply:
             else:
                 u.p[j] = (<float64_t*>cnp.PyArray_DATA(<cnp.ndarray>value))[0]
             j += 1
+        if self.step_at >= 0:
+            value = inputs[base + self.step_at]
+            if not _is_scalar_of(value, cnp.NPY_INT64):
+                return False
+            u.p[j] = <double>(<int64_t*>cnp.PyArray_DATA(<cnp.ndarray>value))[0]
+        if not _params_in_range(self.kind, u.p):
+            return False   # the general driver raises TF's error
         u.flag = 1 if self.flag_attr is not None and attrs.get(self.flag_attr) else 0
         # The resources: each found, of the op's dtype, named once.
         lookup = ctx.resources.lookup

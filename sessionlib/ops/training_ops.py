@@ -28,8 +28,9 @@ from sessionlib.ops import state_ops
 __all__ = ["APPLY_OPS", "REF_APPLY_OPS", "apply_op"]
 
 # Input kinds: a resource handle, a scalar hyper-parameter of dtype T, the gradient (dtype T,
-# the variable's shape, or rows of it for a sparse op), and the sparse op's row indices.
-_RES, _SCALAR, _GRAD, _INDICES = "resource", "scalar", "grad", "indices"
+# the variable's shape, or rows of it for a sparse op), the sparse op's row indices, and an
+# int64 scalar step count (AdagradDA's ``global_step``).
+_RES, _SCALAR, _GRAD, _INDICES, _STEP = "resource", "scalar", "grad", "indices", "step"
 
 _VALID_DTYPES = (dtypes.float16, dtypes.float32, dtypes.float64)
 
@@ -66,6 +67,13 @@ _spec("ResourceApplyFtrl",
 _spec("ResourceApplyFtrlV2",
       "var:resource accum:resource linear:resource grad:grad lr:scalar l1:scalar l2:scalar "
       "l2_shrinkage:scalar lr_power:scalar", {"multiply_linear_by_lr": False})
+_spec("ResourceApplyProximalGradientDescent",
+      "var:resource alpha:scalar l1:scalar l2:scalar delta:grad")
+_spec("ResourceApplyProximalAdagrad",
+      "var:resource accum:resource lr:scalar l1:scalar l2:scalar grad:grad")
+_spec("ResourceApplyAdagradDA",
+      "var:resource gradient_accumulator:resource gradient_squared_accumulator:resource "
+      "grad:grad lr:scalar l1:scalar l2:scalar global_step:step")
 
 _spec("ResourceSparseApplyGradientDescent",
       "var:resource alpha:scalar grad:grad indices:indices")
@@ -95,6 +103,13 @@ _spec("ResourceSparseApplyFtrlV2",
       "var:resource accum:resource linear:resource grad:grad indices:indices lr:scalar "
       "l1:scalar l2:scalar l2_shrinkage:scalar lr_power:scalar",
       {"multiply_linear_by_lr": False})
+_spec("ResourceSparseApplyProximalGradientDescent",
+      "var:resource alpha:scalar l1:scalar l2:scalar grad:grad indices:indices")
+_spec("ResourceSparseApplyProximalAdagrad",
+      "var:resource accum:resource lr:scalar l1:scalar l2:scalar grad:grad indices:indices")
+_spec("ResourceSparseApplyAdagradDA",
+      "var:resource gradient_accumulator:resource gradient_squared_accumulator:resource "
+      "grad:grad indices:indices lr:scalar l1:scalar l2:scalar global_step:step")
 
 
 def _make_infer(op_type, inputs, extra_attrs, ref=False):
@@ -138,11 +153,15 @@ def _make_infer(op_type, inputs, extra_attrs, ref=False):
                 if not slot_shape.is_compatible_with(var_shape):
                     raise ValueError(f"Shapes must be equal for '{op_type}': var {var_shape} "
                                      f"and {name} {slot_shape}")
-            elif kind == _SCALAR:
-                if tensor.dtype is not dtype:
+            elif kind in (_SCALAR, _STEP):
+                if kind == _SCALAR and tensor.dtype is not dtype:
                     raise TypeError(f"Input '{name}' of '{op_type}' Op has type "
                                     f"{tensor.dtype.name} that does not match type "
                                     f"{dtype.name} of argument 'var'.")
+                if kind == _STEP and tensor.dtype is not dtypes.int64:
+                    raise TypeError(f"Input '{name}' of '{op_type}' Op has type "
+                                    f"{tensor.dtype.name} that does not match expected type "
+                                    "of int64.")
                 if not tensor.shape.is_compatible_with(TensorShape([])):
                     raise ValueError(f"Shape must be rank 0 but is rank {tensor.shape.rank} "
                                      f"for '{op_type}' input '{name}': {tensor.shape}")

@@ -10,9 +10,11 @@ from sessionlib.train.learning_rate_decay import (cosine_decay, cosine_decay_res
                                                   piecewise_constant, polynomial_decay)
 from sessionlib.train.moving_averages import ExponentialMovingAverage
 from sessionlib.train.optimizer import Optimizer
-from sessionlib.train.optimizers import (AdadeltaOptimizer, AdagradOptimizer, AdamOptimizer,
-                                         FtrlOptimizer, GradientDescentOptimizer,
-                                         MomentumOptimizer, RMSPropOptimizer)
+from sessionlib.train.optimizers import (AdadeltaOptimizer, AdagradDAOptimizer,
+                                         AdagradOptimizer, AdamOptimizer, FtrlOptimizer,
+                                         GradientDescentOptimizer, MomentumOptimizer,
+                                         ProximalAdagradOptimizer,
+                                         ProximalGradientDescentOptimizer, RMSPropOptimizer)
 from sessionlib.train.checkpoint_management import (checkpoint_exists, get_checkpoint_mtimes,
                                                     get_checkpoint_state, latest_checkpoint,
                                                     remove_checkpoint, update_checkpoint_state)
@@ -34,6 +36,7 @@ from sessionlib.train.training_util import (assert_global_step, create_global_st
 
 __all__ = ["Optimizer", "GradientDescentOptimizer", "MomentumOptimizer", "AdagradOptimizer",
            "RMSPropOptimizer", "AdamOptimizer", "AdadeltaOptimizer", "FtrlOptimizer",
+           "ProximalGradientDescentOptimizer", "ProximalAdagradOptimizer", "AdagradDAOptimizer",
            "get_global_step", "create_global_step", "get_or_create_global_step",
            "assert_global_step", "exponential_decay", "piecewise_constant", "polynomial_decay",
            "inverse_time_decay", "cosine_decay", "natural_exp_decay",
@@ -69,14 +72,15 @@ from sessionlib.train.session_manager import SessionManager  # noqa: E402
 from sessionlib.train.basic_session_run_hooks import (  # noqa: E402
     CheckpointSaverHook, CheckpointSaverListener, FeedFnHook, FinalOpsHook,
     GlobalStepWaiterHook, LoggingTensorHook, NanLossDuringTrainingError, NanTensorHook,
-    SecondOrStepTimer, StepCounterHook, StopAtStepHook, SummarySaverHook, SummaryWriterCache)
+    ProfilerHook, SecondOrStepTimer, StepCounterHook, StopAtStepHook, SummarySaverHook,
+    SummaryWriterCache)
 from sessionlib.train.monitored_session import (  # noqa: E402
     ChiefSessionCreator, MonitoredSession, MonitoredTrainingSession, Scaffold, SessionCreator,
     SingularMonitoredSession, WorkerSessionCreator)
 __all__ += ["SessionRunHook", "SessionRunArgs", "SessionRunContext", "SessionRunValues",
             "SessionManager", "CheckpointSaverHook", "CheckpointSaverListener", "FeedFnHook",
             "FinalOpsHook", "GlobalStepWaiterHook", "LoggingTensorHook",
-            "NanLossDuringTrainingError", "NanTensorHook", "SecondOrStepTimer",
+            "NanLossDuringTrainingError", "NanTensorHook", "ProfilerHook", "SecondOrStepTimer",
             "StepCounterHook", "StopAtStepHook", "SummarySaverHook", "SummaryWriterCache",
             "ChiefSessionCreator", "MonitoredSession", "MonitoredTrainingSession", "Scaffold",
             "SessionCreator", "SingularMonitoredSession", "WorkerSessionCreator"]

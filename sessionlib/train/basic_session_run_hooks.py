@@ -1,5 +1,5 @@
 """TF's basic `SessionRunHook`s: stop at a step, save checkpoints and summaries, log tensors,
-count steps per second, check for NaN, run final ops, feed inputs.
+count steps per second, trace steps, check for NaN, run final ops, feed inputs.
 
 Design. Every hook follows TF's protocol (``session_run_hook.py``): it asks for what it needs
 in `before_run` (usually the global step's read tensor, ``global_step/add:0``, shared by all
@@ -25,15 +25,15 @@ import numpy as np
 from sessionlib import errors
 from sessionlib.framework import graph as graph_lib
 from sessionlib.framework.graph import GraphKeys
-from sessionlib.protos import event_pb2, summary_pb2
+from sessionlib.protos import config_pb2, event_pb2, summary_pb2
 from sessionlib.summary.writer import FileWriterCache
 from sessionlib.train import training_util
 from sessionlib.train.session_run_hook import SessionRunArgs, SessionRunHook
 
 __all__ = ["SecondOrStepTimer", "LoggingTensorHook", "StopAtStepHook", "CheckpointSaverListener",
            "CheckpointSaverHook", "StepCounterHook", "NanLossDuringTrainingError",
-           "NanTensorHook", "SummarySaverHook", "GlobalStepWaiterHook", "FinalOpsHook",
-           "FeedFnHook", "SummaryWriterCache"]
+           "NanTensorHook", "SummarySaverHook", "ProfilerHook", "GlobalStepWaiterHook",
+           "FinalOpsHook", "FeedFnHook", "SummaryWriterCache"]
 
 _log = logging.getLogger(__name__)
 
@@ -652,6 +652,83 @@ class SummarySaverHook(SessionRunHook):
         if summary_op is None:
             return None
         return summary_op if isinstance(summary_op, list) else [summary_op]
+
+
+# ---- traces of steps -------------------------------------------------------------------------
+
+class ProfilerHook(SessionRunHook):
+    """Traces a step every N steps or seconds and writes it as a Chrome trace
+    (``tf.train.ProfilerHook``).
+
+    A chosen run asks for ``RunOptions(trace_level=FULL_TRACE)``; after it, the hook writes
+    ``<output_dir>/timeline-<global step>.json`` (`sessionlib.client.timeline`: one process
+    per device that ran, one event per op; open it in ``chrome://tracing`` or Perfetto) and
+    adds the run's `RunMetadata` to the directory's cached `FileWriter` as ``step_<global
+    step>``. As in TF, the first run is never traced: it starts the timer, so with
+    ``save_steps=N`` the traces are of global steps N, 2N, ... after a start at zero.
+
+    Args:
+      save_steps: trace every this many global steps.
+      save_secs: or every this many seconds.
+      output_dir: the directory of the traces and of the event file (default: the current
+        directory).
+      show_dataflow: draw arrows from each tensor's producer to its consumers.
+      show_memory: add the tensors' lifetimes and sizes, and the devices' memory counters.
+
+    Raises:
+      ValueError: unless exactly one of `save_steps` and `save_secs` is given.
+      RuntimeError: from `begin`, if the graph has no global step.
+    """
+
+    def __init__(self, save_steps=None, save_secs=None, output_dir="", show_dataflow=True,
+                 show_memory=False):
+        # TF's default '' is the current directory.
+        self._output_dir = output_dir or os.curdir
+        self._show_dataflow = show_dataflow
+        self._show_memory = show_memory
+        self._timer = SecondOrStepTimer(every_secs=save_secs, every_steps=save_steps)
+        self._file_writer = None
+
+    def begin(self):
+        # The writer is made here, not in the constructor (TF), so that it gets the graph of
+        # the session the hook serves (`_cached_writer` takes the default graph).
+        self._file_writer = _cached_writer(self._output_dir)
+        self._next_step = None
+        self._global_step_tensor = _global_step_read("ProfilerHook")
+
+    def before_run(self, run_context):
+        self._request_trace = (self._next_step is not None
+                               and self._timer.should_trigger_for_step(self._next_step))
+        options = (config_pb2.RunOptions(trace_level=config_pb2.RunOptions.FULL_TRACE)
+                   if self._request_trace else None)
+        return SessionRunArgs({"global_step": self._global_step_tensor}, options=options)
+
+    def after_run(self, run_context, run_values):
+        stale_global_step = int(run_values.results["global_step"])
+        if self._next_step is None:
+            # The first run starts the timer, so the first trace waits N steps or seconds.
+            self._timer.update_last_triggered_step(stale_global_step)
+        global_step = stale_global_step + 1
+        if self._request_trace:
+            global_step = int(run_context.session.run(self._global_step_tensor))
+            self._timer.update_last_triggered_step(global_step)
+            self._save(global_step, run_values.run_metadata)
+            self._file_writer.add_run_metadata(run_values.run_metadata, f"step_{global_step}")
+        self._next_step = global_step + 1
+
+    def end(self, session):
+        if self._file_writer is not None:
+            self._file_writer.flush()
+
+    def _save(self, global_step, run_metadata):
+        from sessionlib.client import timeline
+
+        path = os.path.join(self._output_dir, f"timeline-{global_step}.json")
+        _log.info("Saving timeline for %d into '%s'.", global_step, path)
+        trace = timeline.Timeline(run_metadata.step_stats).generate_chrome_trace_format(
+            show_dataflow=self._show_dataflow, show_memory=self._show_memory)
+        with open(path, "w") as f:
+            f.write(trace)
 
 
 # ---- the end, and feeds --------------------------------------------------------------------

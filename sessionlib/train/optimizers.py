@@ -1,5 +1,6 @@
-"""The ``tf.train`` optimizers: GradientDescent, Momentum, Adagrad, RMSProp, Adam, Adadelta and
-Ftrl, with TF 1's constructors, defaults, slot names and update rules.
+"""The ``tf.train`` optimizers: GradientDescent, Momentum, Adagrad, RMSProp, Adam, Adadelta,
+Ftrl, ProximalGradientDescent, ProximalAdagrad and AdagradDA, with TF 1's constructors,
+defaults, slot names and update rules.
 
 Each one turns its hyper-parameters into tensors in `_prepare` and adds one fused update op per
 variable (``ops/training_ops.py``); the formulas are in the kernels
@@ -10,7 +11,8 @@ from sessionlib.ops import training_ops
 from sessionlib.train.optimizer import Optimizer
 
 __all__ = ["GradientDescentOptimizer", "MomentumOptimizer", "AdagradOptimizer",
-           "RMSPropOptimizer", "AdamOptimizer", "AdadeltaOptimizer", "FtrlOptimizer"]
+           "RMSPropOptimizer", "AdamOptimizer", "AdadeltaOptimizer", "FtrlOptimizer",
+           "ProximalGradientDescentOptimizer", "ProximalAdagradOptimizer", "AdagradDAOptimizer"]
 
 
 class GradientDescentOptimizer(Optimizer):
@@ -103,9 +105,7 @@ class AdagradOptimizer(Optimizer):
 
     def __init__(self, learning_rate, initial_accumulator_value=0.1, use_locking=False,
                  name="Adagrad"):
-        if initial_accumulator_value <= 0.0:
-            raise ValueError(f"initial_accumulator_value must be positive: "
-                             f"{initial_accumulator_value}")
+        _require_positive("initial_accumulator_value", initial_accumulator_value)
         super().__init__(use_locking, name)
         self._learning_rate = learning_rate
         self._initial_accumulator_value = initial_accumulator_value
@@ -423,3 +423,175 @@ class FtrlOptimizer(Optimizer):
 
     def _resource_apply_sparse(self, grad, var, indices):
         return self._apply(grad, var, indices)
+
+
+
+def _require_positive(label, value):
+    """Raises TF's ValueError for an accumulator start value that is not positive."""
+    if value <= 0.0:
+        raise ValueError(f"{label} must be positive: {value}")
+
+
+class _L1L2Optimizer(Optimizer):
+    """The shared part of the optimizers with a learning rate and L1 and L2 strengths
+    (the proximal ones and AdagradDA): the three hyper-parameters as tensors, and one
+    `_apply` for dense and sparse gradients.
+
+    `_apply` builds the proximal ops' inputs: the variable, the slots `_SLOTS`, lr, l1, l2,
+    the gradient (and the indices), for the ops ``ResourceApply<_OP>`` and
+    ``ResourceSparseApply<_OP>``.
+    """
+
+    _OP = None
+    _SLOTS = ()
+
+    def __init__(self, learning_rate, l1_regularization_strength, l2_regularization_strength,
+                 use_locking, name):
+        super().__init__(use_locking, name)
+        self._learning_rate = learning_rate
+        self._l1_regularization_strength = l1_regularization_strength
+        self._l2_regularization_strength = l2_regularization_strength
+
+    def _prepare(self):
+        self._hyper_tensors = (
+            self._hyper(self._learning_rate, "learning_rate"),
+            self._hyper(self._l1_regularization_strength, "l1_regularization_strength"),
+            self._hyper(self._l2_regularization_strength, "l2_regularization_strength"))
+
+    def _hypers(self, dtype):
+        """[lr, l1, l2] cast to `dtype`."""
+        return [self._cast(tensor, dtype) for tensor in self._hyper_tensors]
+
+    def _apply(self, grad, var, indices=None):
+        inputs = [var] + [self.get_slot(var, slot) for slot in self._SLOTS]
+        inputs += self._hypers(grad.dtype) + [grad]
+        op_type = "ResourceApply" + self._OP
+        if indices is not None:
+            inputs.append(indices)
+            op_type = "ResourceSparseApply" + self._OP
+        return training_ops.apply_op(op_type, inputs, {"use_locking": self._use_locking})
+
+    def _resource_apply_dense(self, grad, var):
+        return self._apply(grad, var)
+
+    def _resource_apply_sparse(self, grad, var, indices):
+        return self._apply(grad, var, indices)
+
+
+class ProximalGradientDescentOptimizer(_L1L2Optimizer):
+    """Proximal gradient descent (FOBOS, Duchi & Singer 2009), TF's kernel.
+
+    A gradient step ``x = var - lr * grad``, then the proximal step of the penalty
+    ``lr * (l1 * |w| + l2 * w ** 2 / 2)``: ``var = sign(x) * max(|x| - lr * l1, 0) /
+    (1 + lr * l2)``, which sets small weights to exactly zero when ``l1 > 0``.
+
+    Args:
+      learning_rate: a float or scalar Tensor (or a callable returning one).
+      l1_regularization_strength, l2_regularization_strength: floats or scalar Tensors, meant
+        to be at least zero (TF checks neither, nor does this).
+      use_locking: accepted for TF's signature.
+      name: the name of the apply ops (default 'ProximalGradientDescent'); no slots.
+    """
+
+    _OP = "ProximalGradientDescent"
+
+    def __init__(self, learning_rate, l1_regularization_strength=0.0,
+                 l2_regularization_strength=0.0, use_locking=False,
+                 name="ProximalGradientDescent"):
+        super().__init__(learning_rate, l1_regularization_strength,
+                         l2_regularization_strength, use_locking, name)
+
+
+class ProximalAdagradOptimizer(_L1L2Optimizer):
+    """Proximal Adagrad: FOBOS with Adagrad's per-element learning rate, TF's kernel.
+
+    ``accum += grad ** 2``; ``rate = lr / sqrt(accum)``; ``x = var - rate * grad``;
+    ``var = sign(x) * max(|x| - rate * l1, 0) / (1 + rate * l2)``.
+
+    Args:
+      learning_rate: a float or scalar Tensor (or a callable returning one); the kernel
+        wants it positive.
+      initial_accumulator_value: the accumulators' start value; must be positive.
+      l1_regularization_strength, l2_regularization_strength: floats or scalar Tensors; a
+        negative one fails when the step runs (`tf.errors.InvalidArgumentError`), as in TF.
+      use_locking: accepted for TF's signature.
+      name: default 'ProximalAdagrad'; the slot ``accumulator`` is ``<var>/ProximalAdagrad``.
+
+    Raises:
+      ValueError: if `initial_accumulator_value` is not positive.
+    """
+
+    _OP = "ProximalAdagrad"
+    _SLOTS = ("accumulator",)
+
+    def __init__(self, learning_rate, initial_accumulator_value=0.1,
+                 l1_regularization_strength=0.0, l2_regularization_strength=0.0,
+                 use_locking=False, name="ProximalAdagrad"):
+        _require_positive("initial_accumulator_value", initial_accumulator_value)
+        super().__init__(learning_rate, l1_regularization_strength,
+                         l2_regularization_strength, use_locking, name)
+        self._initial_accumulator_value = initial_accumulator_value
+
+    def _create_slots(self, var_list):
+        for v in var_list:
+            self._constant_slot(v, self._initial_accumulator_value, "accumulator", self._name)
+
+
+class AdagradDAOptimizer(_L1L2Optimizer):
+    """Adagrad Dual Averaging (Duchi et al., 2011), TF's kernel: sparse linear models.
+
+    The variable is recomputed each step from the sums of the gradients ``g_acc`` and of
+    their squares ``gg_acc``, with ``t`` the step number (``global_step + 1``):
+    ``var = -lr * sign(g_acc) * max(|g_acc| - t * l1, 0) / (t * lr * l2 + sqrt(gg_acc))``.
+    Pass the same `global_step` to `minimize` / `apply_gradients` so that it advances.
+
+    Args:
+      learning_rate: a float or scalar Tensor (or a callable returning one).
+      global_step: an int64 Variable or Tensor, the current training step.
+      initial_gradient_squared_accumulator_value: the start of ``gg_acc``; must be positive.
+      l1_regularization_strength, l2_regularization_strength: floats or scalar Tensors,
+        meant to be at least zero (TF checks neither, nor does this).
+      use_locking: accepted for TF's signature.
+      name: default 'AdagradDA'; slots ``gradient_accumulator`` (``<var>/AdagradDA``) and
+        ``gradient_squared_accumulator`` (``<var>/AdagradDA_1``).
+
+    Raises:
+      ValueError: if `initial_gradient_squared_accumulator_value` is not positive.
+    """
+
+    def __init__(self, learning_rate, global_step,
+                 initial_gradient_squared_accumulator_value=0.1,
+                 l1_regularization_strength=0.0, l2_regularization_strength=0.0,
+                 use_locking=False, name="AdagradDA"):
+        _require_positive("initial_gradient_squared_accumulator_value",
+                          initial_gradient_squared_accumulator_value)
+        super().__init__(learning_rate, l1_regularization_strength,
+                         l2_regularization_strength, use_locking, name)
+        self._global_step = global_step
+        self._initial_gradient_squared_accumulator_value = (
+            initial_gradient_squared_accumulator_value)
+
+    def _create_slots(self, var_list):
+        for v in var_list:
+            self._zeros_slot(v, "gradient_accumulator", self._name)
+            self._constant_slot(v, self._initial_gradient_squared_accumulator_value,
+                                "gradient_squared_accumulator", self._name)
+
+    def _prepare(self):
+        from sessionlib.ops import array_ops
+
+        super()._prepare()
+        # One read of the step for all the updates of this step (the step being applied is
+        # the one after the current count), as TF reads it once per apply.
+        self._step_tensor = array_ops.identity(self._global_step) + 1
+
+    def _apply(self, grad, var, indices=None):
+        # TF's AdagradDA ops take the gradient before the hyper-parameters, and the step last.
+        inputs = [var, self.get_slot(var, "gradient_accumulator"),
+                  self.get_slot(var, "gradient_squared_accumulator"), grad]
+        op_type = "ResourceApplyAdagradDA"
+        if indices is not None:
+            inputs.append(indices)
+            op_type = "ResourceSparseApplyAdagradDA"
+        inputs += self._hypers(grad.dtype) + [self._step_tensor]
+        return training_ops.apply_op(op_type, inputs, {"use_locking": self._use_locking})

@@ -36,6 +36,8 @@ KINDS = _training.KINDS
 _GD, _MOMENTUM, _ADAGRAD = KINDS["GradientDescent"], KINDS["Momentum"], KINDS["Adagrad"]
 _RMSPROP, _CENTERED = KINDS["RMSProp"], KINDS["CenteredRMSProp"]
 _ADAM, _ADADELTA, _FTRL = KINDS["Adam"], KINDS["Adadelta"], KINDS["Ftrl"]
+_PROXIMAL_GD, _PROXIMAL_ADAGRAD = KINDS["ProximalGradientDescent"], KINDS["ProximalAdagrad"]
+_ADAGRAD_DA = KINDS["AdagradDA"]
 
 
 # ---- the numpy spec ---------------------------------------------------------------------------
@@ -111,8 +113,36 @@ def reference_dense(kind, var, slots, grad, params, flag=0, num_threads=1):
         y = new_power / lr + two * l2
         var[...] = x / y
         accum[...] = new_accum
+    elif kind == _PROXIMAL_GD:
+        lr, l1, l2 = p
+        var[...] = _proximal(var - g * lr, lr * l1, one + l2 * lr, l1 > 0)
+    elif kind == _PROXIMAL_ADAGRAD:
+        lr, l1, l2 = p
+        (accum,) = slots
+        accum += g * g
+        rate = lr / np.sqrt(accum)
+        var[...] = _proximal(var - g * rate, rate * l1, one + l2 * rate, l1 > 0)
+    elif kind == _ADAGRAD_DA:
+        lr, l1, l2, step = p
+        gradient_accum, gradient_squared_accum = slots
+        gradient_accum += g
+        gradient_squared_accum += g * g
+        denom = l2 * (step * lr) + np.sqrt(gradient_squared_accum)
+        if l1 > 0:
+            excess = np.maximum(np.abs(gradient_accum) - step * l1, dtype(0))
+            var[...] = -lr * np.sign(gradient_accum) * excess / denom
+        else:
+            var[...] = -lr * gradient_accum / denom
     else:
         raise ValueError(f"Unknown optimizer kind {kind}")
+
+
+def _proximal(x, threshold, scale, has_l1):
+    """The proximal step of FOBOS: ``sign(x) * max(|x| - threshold, 0) / scale`` with an L1
+    penalty, ``x / scale`` without."""
+    if has_l1:
+        return np.sign(x) * np.maximum(np.abs(x) - threshold, x.dtype.type(0)) / scale
+    return x / scale
 
 
 def reference_sparse(kind, var, slots, grad, rows, inner, params, flag=0, num_threads=1):
@@ -145,7 +175,8 @@ def reference_sparse_adam(var, m, v, grad, rows, inner, params, num_threads=1):
 # ---- the ops ----------------------------------------------------------------------------------
 
 # op type -> (kind, input layout, flag attr). Layout letters, in the op's input order:
-# r = a resource (the variable, then its slots), s = a scalar, g = the gradient, i = indices.
+# r = a resource (the variable, then its slots), s = a scalar, g = the gradient, i = indices,
+# t = an int64 step count (a hyper-parameter after the scalars).
 _OPS = {
     "ResourceApplyGradientDescent": (_GD, "rsg", None),
     "ResourceApplyMomentum": (_MOMENTUM, "rrsgs", "use_nesterov"),
@@ -156,6 +187,9 @@ _OPS = {
     "ResourceApplyAdadelta": (_ADADELTA, "rrrsssg", None),
     "ResourceApplyFtrl": (_FTRL, "rrrgssss", None),
     "ResourceApplyFtrlV2": (_FTRL, "rrrgsssss", None),
+    "ResourceApplyProximalGradientDescent": (_PROXIMAL_GD, "rsssg", None),
+    "ResourceApplyProximalAdagrad": (_PROXIMAL_ADAGRAD, "rrsssg", None),
+    "ResourceApplyAdagradDA": (_ADAGRAD_DA, "rrrgssst", None),
     "ResourceSparseApplyGradientDescent": (_GD, "rsgi", None),
     "ResourceSparseApplyMomentum": (_MOMENTUM, "rrsgis", "use_nesterov"),
     "ResourceSparseApplyAdagrad": (_ADAGRAD, "rrsgi", "update_slots"),
@@ -165,6 +199,9 @@ _OPS = {
     "ResourceSparseApplyAdadelta": (_ADADELTA, "rrrsssgi", None),
     "ResourceSparseApplyFtrl": (_FTRL, "rrrgissss", None),
     "ResourceSparseApplyFtrlV2": (_FTRL, "rrrgisssss", None),
+    "ResourceSparseApplyProximalGradientDescent": (_PROXIMAL_GD, "rsssgi", None),
+    "ResourceSparseApplyProximalAdagrad": (_PROXIMAL_ADAGRAD, "rrsssgi", None),
+    "ResourceSparseApplyAdagradDA": (_ADAGRAD_DA, "rrrgissst", None),
 }
 
 _SLOT_NAMES = {
@@ -172,7 +209,22 @@ _SLOT_NAMES = {
     "ResourceApplyRMSProp": ("ms", "mom"), "ResourceApplyCenteredRMSProp": ("mg", "ms", "mom"),
     "ResourceApplyAdam": ("m", "v"), "ResourceApplyAdadelta": ("accum", "accum_update"),
     "ResourceApplyFtrl": ("accum", "linear"), "ResourceApplyFtrlV2": ("accum", "linear"),
+    "ResourceApplyProximalAdagrad": ("accum",),
+    "ResourceApplyAdagradDA": ("gradient_accumulator", "gradient_squared_accumulator"),
 }
+
+
+def _check_hyper_parameters(kind, params):
+    """TF's run-time checks of the hyper-parameters (only ProximalAdagrad's kernel has any)."""
+    if kind != _PROXIMAL_ADAGRAD:
+        return
+    lr, l1, l2 = params
+    if not lr > 0:
+        raise _invalid("lr is not a positive scalar: []")
+    if not l1 >= 0:
+        raise _invalid("l1 regularization strength is not a non-negative scalar: []")
+    if not l2 >= 0:
+        raise _invalid("l2 regularization strength is not a non-negative scalar: []")
 
 
 def _private_value(resource):
@@ -212,6 +264,7 @@ def _make_kernel(op_type, fast):
     kind, layout, flag_attr = _OPS[op_type]
     resource_at = [i for i, c in enumerate(layout) if c == "r"]
     scalar_at = [i for i, c in enumerate(layout) if c == "s"]
+    step_at = layout.find("t")
     grad_at = layout.index("g")
     indices_at = layout.find("i")
     sparse = indices_at >= 0
@@ -237,7 +290,13 @@ def _make_kernel(op_type, fast):
             params.append(float(value))
         if ftrl_v1:
             params.insert(3, 0.0)
+        if step_at >= 0:
+            step = inputs[step_at]
+            if step.ndim:
+                raise _invalid(f"global_step is not a scalar: {list(step.shape)}")
+            params.append(float(step))
         params = tuple(params)
+        _check_hyper_parameters(kind, params)
         flag = 1 if flag_attr and attrs.get(flag_attr) else 0
         grad = inputs[grad_at]
         lookup = ctx.resources.lookup
@@ -309,7 +368,7 @@ def _make_kernel(op_type, fast):
         # The common case in C (one call per variable per step); it hands everything else,
         # errors included, to `kernel`.
         return _training.DenseApply(kind, resource_at, scalar_at, grad_at, flag_attr,
-                                    ftrl_v1, kernel, _elementwise.get_num_threads)
+                                    ftrl_v1, kernel, _elementwise.get_num_threads, step_at)
     return kernel
 
 
