@@ -387,9 +387,6 @@ def test_warm_start_errors(tmp_path):
                                 var_name_to_prev_var_name={"renamed": "c"})
         with pytest.raises(ValueError, match="must be a `list` or `str`"):
             tf.train.warm_start(prefix, vars_to_warm_start=3)
-        vocab = tf.train.VocabInfo("new_vocab.txt", 3, 1, "old_vocab.txt")
-        with pytest.raises(NotImplementedError, match="vocabulary remapping"):
-            tf.train.warm_start(prefix, var_name_to_vocab_info={"a": vocab})
 
 
 def test_vocab_info_fields():
@@ -398,3 +395,81 @@ def test_vocab_info_fields():
     assert vocab.axis == 0 and vocab.new_vocab_size == 3
     with pytest.raises(ValueError, match="axis"):
         tf.train.VocabInfo("new.txt", 3, 1, "old.txt", axis=2)
+
+
+def _vocab_checkpoint(directory):
+    """A checkpoint of `emb` (rows: apple, banana, cherry, extra, one OOV bucket) and `out`
+    (columns: the same four tokens), and the old and new vocabulary files."""
+    old_vocab = os.path.join(directory, "old.txt")
+    new_vocab = os.path.join(directory, "new.txt")
+    with open(old_vocab, "w") as vocab_file:
+        vocab_file.write("apple\nbanana\ncherry\nextra\n")
+    with open(new_vocab, "w") as vocab_file:
+        vocab_file.write("cherry\ndate\napple\nfig\n")
+    with tf.Graph().as_default():
+        tf.Variable(np.arange(15, dtype=np.float32).reshape(5, 3), name="emb")
+        tf.Variable(np.arange(8, dtype=np.float32).reshape(2, 4), name="out")
+        with tf.Session() as sess:
+            sess.run(tf.global_variables_initializer())
+            prefix = tf.train.Saver().save(sess, os.path.join(directory, "model"))
+    return prefix, old_vocab, new_vocab
+
+
+def _fill_with(value):
+    return lambda shape, *unused_args, **unused_kwargs: tf.fill(shape, value)
+
+
+def test_warm_start_remaps_vocabulary_rows(tmp_path):
+    prefix, old_vocab, new_vocab = _vocab_checkpoint(str(tmp_path))
+    with tf.Graph().as_default():
+        emb = tf.Variable(tf.ones([5, 3]), name="emb")
+        # cherry, date, apple, fig and one OOV bucket: date, fig and the bucket are zeros.
+        tf.train.warm_start(prefix, "emb", var_name_to_vocab_info={
+            "emb": tf.train.VocabInfo(new_vocab, 4, 1, old_vocab)})
+        with tf.Session() as sess:
+            sess.run(tf.global_variables_initializer())
+            assert sess.run(emb).tolist() == [[6.0, 7.0, 8.0], [0.0, 0.0, 0.0],
+                                              [0.0, 1.0, 2.0], [0.0, 0.0, 0.0],
+                                              [0.0, 0.0, 0.0]]
+    with tf.Graph().as_default():
+        emb = tf.Variable(tf.ones([4, 3]), name="emb")
+        # The first 3 new tokens and the first 2 old ones (apple, banana): cherry is new now.
+        tf.train.warm_start(prefix, "emb", var_name_to_vocab_info={
+            "emb": tf.train.VocabInfo(new_vocab, 3, 1, old_vocab, old_vocab_size=2,
+                                      backup_initializer=_fill_with(-1.0))})
+        with tf.Session() as sess:
+            sess.run(tf.global_variables_initializer())
+            assert sess.run(emb).tolist() == [[-1.0] * 3, [-1.0] * 3, [0.0, 1.0, 2.0],
+                                              [-1.0] * 3]
+
+
+def test_warm_start_remaps_vocabulary_columns_of_a_renamed_variable(tmp_path):
+    prefix, old_vocab, new_vocab = _vocab_checkpoint(str(tmp_path))
+    with tf.Graph().as_default():
+        logits = tf.Variable(tf.ones([2, 6]), name="logits")
+        untouched = tf.Variable(tf.ones([2]), name="untouched")
+        # vars_to_warm_start=None: only the variables with a vocabulary.
+        tf.train.warm_start(prefix, None, var_name_to_prev_var_name={"logits": "out"},
+                            var_name_to_vocab_info={"logits": tf.train.VocabInfo(
+                                new_vocab, 4, 2, old_vocab, axis=1,
+                                backup_initializer=_fill_with(7.0))})
+        with tf.Session() as sess:
+            sess.run(tf.global_variables_initializer())
+            assert sess.run(logits).tolist() == [[2.0, 7.0, 0.0, 7.0, 7.0, 7.0],
+                                                 [6.0, 7.0, 4.0, 7.0, 7.0, 7.0]]
+            assert sess.run(untouched).tolist() == [1.0, 1.0]
+
+
+def test_warm_start_vocabulary_errors(tmp_path):
+    prefix, old_vocab, new_vocab = _vocab_checkpoint(str(tmp_path))
+    with tf.Graph().as_default():
+        tf.Variable(tf.ones([6, 3]), name="emb")
+        with pytest.raises(ValueError, match="fewer than the 6"):
+            tf.train.warm_start(prefix, "emb", var_name_to_vocab_info={
+                "emb": tf.train.VocabInfo(new_vocab, 6, 0, old_vocab)})
+        with pytest.raises(ValueError, match="doesn't match the remapped shape"):
+            tf.train.warm_start(prefix, "emb", var_name_to_vocab_info={
+                "emb": tf.train.VocabInfo(new_vocab, 4, 0, old_vocab)})
+        with pytest.raises(ValueError, match="var_name_to_vocab_info that were not used"):
+            tf.train.warm_start(prefix, None, var_name_to_vocab_info={
+                "embedding": tf.train.VocabInfo(new_vocab, 4, 2, old_vocab)})

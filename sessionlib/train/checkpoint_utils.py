@@ -159,12 +159,19 @@ def init_from_checkpoint(ckpt_dir_or_file, assignment_map):
         _set_initializer_from_checkpoint(variable, prefix, name)
 
 
-def _set_initializer_from_checkpoint(variable, prefix, name):
+def _set_initializer_from_checkpoint(variable, prefix, name, transform=None):
+    """Makes `variable`'s initializer assign checkpoint tensor `name` (read when it runs).
+
+    `transform`, when given, maps the read tensor to the initial value (built in the same
+    scope and on the same device), e.g. to remap vocabulary rows.
+    """
     graph = variable.graph
     with graph.control_dependencies(None), graph.name_scope(variable.op.name + "/"):
         with graph.device(variable.device or None):
             value, = checkpoint_ops.restore_v2(prefix, [name], [""], [variable.dtype],
                                                name="checkpoint_initializer")
+            if transform is not None:
+                value = transform(value)
             if variable.shape.is_fully_defined():
                 value = array_ops.reshape(value, variable.shape.as_list())
         variable._initializer_op = variable._resource_op("AssignVariableOp", [value],

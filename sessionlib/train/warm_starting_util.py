@@ -6,16 +6,28 @@ hands them to `init_from_checkpoint`, which replaces their initializers by check
 running the usual initializer then loads the old values. Call it before the session runs the
 initializers, as in TF.
 
-Not supported: vocabulary remapping (a `VocabInfo` in `var_name_to_vocab_info` raises
-NotImplementedError; TF needs its ``LoadAndRemapMatrix`` op for it), object-based (TF 2)
-checkpoints, and partitioned variables as one whole (each part is looked up by its own name).
+A `VocabInfo` remaps the rows (or columns) of a 2-D variable, an embedding say, from the old
+vocabulary to the new one: the entry of each new token comes from the old token's row, and
+tokens the old vocabulary lacks, and the out-of-vocabulary buckets, get the backup initializer's
+values (zeros by default). The vocabulary files (one token a line) are read when `warm_start`
+is called and the mapping is built into the graph as constant indices; the checkpoint itself
+is read when the initializer runs, as in TF. Differences from TF: the backup initializer is
+called with the variable's whole shape (TF: a 1-D shape, the number of missing values), so
+random backups are drawn differently, and a new vocabulary shorter than `new_vocab_size`
+raises ValueError in `warm_start` (TF: InvalidArgumentError when the initializer runs).
+
+Not supported: object-based (TF 2) checkpoints, and partitioned variables as one whole (each
+part is looked up by its own name).
 """
 
 import collections
 import logging
 
+import numpy as np
+
 from sessionlib.framework import graph as graph_lib
 from sessionlib.framework.graph import GraphKeys
+from sessionlib.ops import array_ops, init_ops, math_ops
 from sessionlib.ops import variables as variables_lib
 from sessionlib.train import checkpoint_utils
 
@@ -77,6 +89,67 @@ def _selected_variables(vars_to_warm_start):
     return selected
 
 
+def _vocabulary(path, size):
+    """The first `size` tokens (lines) of vocabulary file `path`; all of them if `size` < 0.
+
+    Raises:
+      ValueError: if the file has fewer than `size` lines.
+    """
+    with open(path, encoding="utf-8") as vocab_file:
+        tokens = vocab_file.read().split("\n")
+    if tokens and tokens[-1] == "":
+        tokens.pop()
+    if size < 0:
+        return tokens
+    if len(tokens) < size:
+        raise ValueError(f"Vocabulary file {path} has {len(tokens)} entries, fewer than the "
+                         f"{size} asked for")
+    return tokens[:size]
+
+
+def _warm_start_with_vocab(variable, ckpt_to_initialize_from, prev_name, vocab_info):
+    """Makes 2-D `variable` initialise from checkpoint tensor `prev_name`, its rows
+    (``axis=0``) or columns (``axis=1``) remapped from the old vocabulary to the new one."""
+    reader = checkpoint_utils.load_checkpoint(ckpt_to_initialize_from)
+    prefix = checkpoint_utils._prefix_of(ckpt_to_initialize_from)
+    if not reader.has_tensor(prev_name):
+        raise ValueError(f"Tensor {prev_name} is not found in {prefix} checkpoint")
+    old_shape = reader.get_variable_to_shape_map()[prev_name]
+    shape = variable.shape
+    if shape.rank != 2 or not shape.is_fully_defined():
+        raise ValueError(f"Vocabulary remapping needs a 2-D variable of known shape; "
+                         f"{variable.op.name} has shape {shape}")
+    shape = shape.as_list()
+    axis, other = vocab_info.axis, 1 - vocab_info.axis
+    new_tokens = _vocabulary(vocab_info.new_vocab, vocab_info.new_vocab_size)
+    old_tokens = _vocabulary(vocab_info.old_vocab, vocab_info.old_vocab_size)
+    old_index = {}
+    for index, token in enumerate(old_tokens):
+        old_index.setdefault(token, index)
+    sources = np.array([old_index.get(token, -1) for token in new_tokens]
+                       + [-1] * vocab_info.num_oov_buckets, dtype=np.int64)
+    if len(old_shape) != 2 or shape[axis] != len(sources) or shape[other] != old_shape[other]:
+        raise ValueError(f"Shape of variable {variable.op.name} ({shape}) doesn't match the "
+                         f"remapped shape of tensor {prev_name} ({old_shape}) with "
+                         f"{len(new_tokens)} vocabulary entries and "
+                         f"{vocab_info.num_oov_buckets} OOV buckets along axis {axis}")
+    if sources.size and sources.max() >= old_shape[axis]:
+        raise ValueError(f"The old vocabulary {vocab_info.old_vocab} has more entries than "
+                         f"tensor {prev_name} has along axis {axis} ({old_shape})")
+    found = sources >= 0
+    found_mask = np.broadcast_to(found[:, None] if axis == 0 else found[None, :], shape)
+    backup = vocab_info.backup_initializer or init_ops.zeros_initializer()
+
+    def remap(old_value):
+        # Missing entries gather entry 0 and are then replaced by the backup values.
+        gathered = array_ops.gather(old_value, np.where(found, sources, 0), axis=axis)
+        backup_value = math_ops.cast(backup(shape), variable.dtype.base_dtype)
+        return array_ops.where(array_ops.constant(np.ascontiguousarray(found_mask)), gathered,
+                               backup_value)
+
+    checkpoint_utils._set_initializer_from_checkpoint(variable, prefix, prev_name, remap)
+
+
 def warm_start(ckpt_to_initialize_from, vars_to_warm_start=".*", var_name_to_vocab_info=None,
                var_name_to_prev_var_name=None):
     """Makes the selected variables of the default graph initialise from a checkpoint.
@@ -86,30 +159,38 @@ def warm_start(ckpt_to_initialize_from, vars_to_warm_start=".*", var_name_to_voc
       vars_to_warm_start: a regex over the trainable variables' names (``'.*'``: all of
         them), a list of regex scopes over the global variables, a list of Variables, or None
         (only the variables of `var_name_to_vocab_info`, so none here).
-      var_name_to_vocab_info: ``{variable name: VocabInfo}``; vocabulary remapping is not
-        supported, so it must be empty.
+      var_name_to_vocab_info: ``{variable name: VocabInfo}`` of 2-D variables whose rows (or
+        columns) follow a vocabulary; these are warm-started whatever `vars_to_warm_start`
+        says, if selected or trainable.
       var_name_to_prev_var_name: ``{variable name: name in the checkpoint}`` for renamed
         variables.
 
     Raises:
-      NotImplementedError: if `var_name_to_vocab_info` is not empty.
-      ValueError: for a bad `vars_to_warm_start`, a name of `var_name_to_prev_var_name` that
-        selects no variable, or a variable the checkpoint lacks or holds in another shape.
+      ValueError: for a bad `vars_to_warm_start`, a name of `var_name_to_prev_var_name` or
+        `var_name_to_vocab_info` that selects no variable, a variable the checkpoint lacks or
+        holds in another shape, or a vocabulary that does not fit its variable.
+      OSError: for a vocabulary file that cannot be read.
     """
-    if var_name_to_vocab_info:
-        raise NotImplementedError(
-            "warm_start with var_name_to_vocab_info (vocabulary remapping) is not supported; "
-            f"given VocabInfo for {sorted(var_name_to_vocab_info)}")
     prev_names = dict(var_name_to_prev_var_name or {})
+    vocab_infos = dict(var_name_to_vocab_info or {})
     selected = _selected_variables(vars_to_warm_start)
     assignment = {}
-    used_prev_names = set()
+    used_prev_names, used_vocab_infos = set(), set()
+    count = 0
     for var_name, variable in selected.items():
         prev_name = prev_names.get(var_name)
         if prev_name:
             used_prev_names.add(var_name)
+        vocab_info = vocab_infos.get(var_name)
+        if vocab_info:
+            used_vocab_infos.add(var_name)
+            count += 1
+            _warm_start_with_vocab(variable, ckpt_to_initialize_from, prev_name or var_name,
+                                   vocab_info)
+            continue
         if not vars_to_warm_start:
             continue
+        count += 1
         source = prev_name or var_name
         if source in assignment:
             # One checkpoint tensor initialises two variables: one mapping cannot say that,
@@ -119,9 +200,11 @@ def warm_start(ckpt_to_initialize_from, vars_to_warm_start=".*", var_name_to_voc
         assignment[source] = variable
     if assignment:
         checkpoint_utils.init_from_checkpoint(ckpt_to_initialize_from, assignment)
-    logging.info("Warm-started %d variables.", len(selected) if vars_to_warm_start else 0)
-    unused = set(prev_names) - used_prev_names
-    if unused:
-        raise ValueError(f"You provided the following variables in var_name_to_prev_var_name "
-                         f"that were not used: {unused}.  Perhaps you misspelled them?  Here "
-                         f"is the list of viable variable names: {list(selected)}")
+    logging.info("Warm-started %d variables.", count)
+    for what, given, used in (("var_name_to_prev_var_name", prev_names, used_prev_names),
+                              ("var_name_to_vocab_info", vocab_infos, used_vocab_infos)):
+        unused = set(given) - used
+        if unused:
+            raise ValueError(f"You provided the following variables in {what} that were not "
+                             f"used: {unused}.  Perhaps you misspelled them?  Here is the "
+                             f"list of viable variable names: {list(selected)}")
