@@ -57,7 +57,8 @@ from sessionlib.ops.variables import (Variable, global_variables, global_variabl
                                      variables_initializer)
 from sessionlib.ops.state_ops import assign, assign_add, assign_sub
 from sessionlib.ops.data_flow_ops import FIFOQueue, QueueBase, RandomShuffleQueue
-from sessionlib.ops.io_ops import IdentityReader, ReaderBase, TextLineReader, WholeFileReader
+from sessionlib.ops.io_ops import (IdentityReader, ReaderBase, TextLineReader, WholeFileReader,
+                                  matching_files)
 from sessionlib.protos import (AttrValue, ConfigProto, GraphDef, GraphOptions, NodeDef,
                                OptimizerOptions, RunMetadata, RunOptions, StepStats,
                                TensorProto, TensorShapeProto)
@@ -103,6 +104,7 @@ from sessionlib.layers import rnn_cell_impl  # noqa: F401 - tf.nn.rnn_cell, stat
 from sessionlib import summary
 from sessionlib.lib_io import io, python_io
 io.write_graph = train.write_graph  # tf.io.write_graph, TF 2's spelling
+io.matching_files = matching_files  # tf.io.matching_files (TF 1: tf.matching_files)
 from sessionlib.protos import (Event, HistogramProto, LogMessage, SessionLog, Summary,
                                SummaryMetadata)
 # ---- end of the summaries block ----

@@ -21,7 +21,8 @@ from sessionlib.framework import registry
 from sessionlib.framework.tensor_shape import TensorShape
 from sessionlib.ops import state_ops
 
-__all__ = ["ReaderBase", "IdentityReader", "TextLineReader", "WholeFileReader"]
+__all__ = ["ReaderBase", "IdentityReader", "TextLineReader", "WholeFileReader",
+           "matching_files"]
 
 
 # ---- reader creation ops --------------------------------------------------------------------
@@ -104,6 +105,40 @@ registry.register_op("ReaderRestoreStateV2", infer=_restore_state_infer,
                      kernel="ReaderRestoreStateV2", num_inputs=2, stateful=True,
                      doc="Restores a reader's state from ReaderSerializeStateV2's output.",
                      gradient=registry.NOT_DIFFERENTIABLE)
+
+
+# ---- MatchingFiles ----------------------------------------------------------------------------
+
+def _matching_files_infer(inputs, attrs):
+    pattern = inputs[0]
+    if pattern.dtype is not dtypes.string:
+        raise TypeError(f"MatchingFiles takes string patterns, not {pattern.dtype.name}")
+    if pattern.shape.ndims not in (None, 0, 1):
+        raise ValueError(f"pattern must be a scalar or a vector, not of shape {pattern.shape}")
+    return [(dtypes.string, TensorShape([None]))]
+
+
+# Stateful: the files on disk change between runs, so its output must never be folded or cached.
+registry.register_op("MatchingFiles", infer=_matching_files_infer, kernel="MatchingFiles",
+                     num_inputs=1, stateful=True,
+                     doc="The sorted names of the files matching one or more glob patterns.",
+                     gradient=registry.NOT_DIFFERENTIABLE)
+
+
+def matching_files(pattern, name=None):
+    """``tf.io.matching_files``: the files matching glob `pattern`, sorted, when run.
+
+    Args:
+      pattern: a scalar or 1-D string tensor (or str / list of str) of glob patterns.
+      name: the op name.
+
+    Returns:
+      A 1-D string tensor; empty when nothing matches.
+    """
+    graph = graph_lib.get_default_graph()
+    with graph.name_scope(name or "MatchingFiles") as scope:
+        pattern = graph_lib.convert_to_tensor(pattern, dtype=dtypes.string, name="pattern")
+        return graph.create_op("MatchingFiles", [pattern], {}, name=scope).outputs[0]
 
 
 # ---- the Python classes ------------------------------------------------------------------------

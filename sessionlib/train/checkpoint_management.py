@@ -1,6 +1,7 @@
 """The ``checkpoint`` state file and the lookup of checkpoints by prefix (TF's
 ``checkpoint_management``): `get_checkpoint_state`, `update_checkpoint_state`,
-`latest_checkpoint`, `checkpoint_exists`, `get_checkpoint_mtimes`, `remove_checkpoint`.
+`latest_checkpoint`, `checkpoint_exists`, `get_checkpoint_mtimes`, `remove_checkpoint`,
+`generate_checkpoint_state_proto`.
 
 A directory's ``checkpoint`` file is a ``CheckpointState`` in protobuf text format, as TF
 writes it, so TF and sessionlib read each other's. It is written to a temporary file and renamed
@@ -20,13 +21,59 @@ from sessionlib.protos import checkpoint_state_pb2
 from sessionlib.framework import tensor_bundle
 
 __all__ = ["get_checkpoint_state", "update_checkpoint_state", "latest_checkpoint",
-           "checkpoint_exists", "get_checkpoint_mtimes", "remove_checkpoint"]
+           "checkpoint_exists", "get_checkpoint_mtimes", "remove_checkpoint",
+           "generate_checkpoint_state_proto"]
 
 CheckpointState = checkpoint_state_pb2.CheckpointState
 
 
 def _state_path(checkpoint_dir, latest_filename):
     return os.path.join(os.fspath(checkpoint_dir), latest_filename or "checkpoint")
+
+
+def generate_checkpoint_state_proto(save_dir, model_checkpoint_path,
+                                    all_model_checkpoint_paths=None,
+                                    all_model_checkpoint_timestamps=None,
+                                    last_preserved_timestamp=None):
+    """The ``CheckpointState`` proto naming `model_checkpoint_path` as the newest checkpoint.
+
+    Args:
+      save_dir: the directory of the state file. When it is relative, relative checkpoint
+        paths are rewritten relative to it (so ``'ckpt/model-1'`` in ``'ckpt'`` becomes
+        ``'model-1'``, which `get_checkpoint_state` resolves back against the directory).
+      model_checkpoint_path: the newest checkpoint's prefix.
+      all_model_checkpoint_paths: the prefixes kept, oldest first; `model_checkpoint_path`
+        is appended when it is not the last one.
+      all_model_checkpoint_timestamps: their times (seconds since the epoch), one per path.
+      last_preserved_timestamp: the time of the last checkpoint preserved by
+        keep_checkpoint_every_n_hours.
+
+    Returns:
+      The ``CheckpointState``.
+
+    Raises:
+      ValueError: if the timestamps and the paths differ in number.
+    """
+    paths = list(all_model_checkpoint_paths or [])
+    if not paths or paths[-1] != model_checkpoint_path:
+        paths.append(model_checkpoint_path)
+    if all_model_checkpoint_timestamps and len(all_model_checkpoint_timestamps) != len(paths):
+        raise ValueError(f"Checkpoint timestamps, if provided, must match checkpoint paths "
+                         f"(got paths {paths} and timestamps "
+                         f"{list(all_model_checkpoint_timestamps)})")
+    save_dir = os.fspath(save_dir)
+    if not os.path.isabs(save_dir):
+        def relative(path):
+            return path if os.path.isabs(path) else os.path.relpath(path, save_dir)
+        model_checkpoint_path = relative(model_checkpoint_path)
+        paths = [relative(path) for path in paths]
+    state = CheckpointState(model_checkpoint_path=model_checkpoint_path,
+                            all_model_checkpoint_paths=paths)
+    if all_model_checkpoint_timestamps is not None:
+        state.all_model_checkpoint_timestamps.extend(all_model_checkpoint_timestamps)
+    if last_preserved_timestamp is not None:
+        state.last_preserved_timestamp = last_preserved_timestamp
+    return state
 
 
 def update_checkpoint_state(save_dir, model_checkpoint_path, all_model_checkpoint_paths=None,
@@ -47,6 +94,7 @@ def update_checkpoint_state(save_dir, model_checkpoint_path, all_model_checkpoin
 
     Raises:
       RuntimeError: if `latest_filename` would overwrite a checkpoint file.
+      ValueError: if the timestamps and the paths differ in number.
     """
     paths = list(all_model_checkpoint_paths or [])
     if not paths or paths[-1] != model_checkpoint_path:
@@ -61,12 +109,9 @@ def update_checkpoint_state(save_dir, model_checkpoint_path, all_model_checkpoin
     if os.path.abspath(state_path) == os.path.abspath(model_checkpoint_path):
         raise RuntimeError(f"Save path '{model_checkpoint_path}' conflicts with path used for "
                            "checkpoint state.  Please use a different save path.")
-    state = CheckpointState(model_checkpoint_path=model_checkpoint_path,
-                            all_model_checkpoint_paths=paths)
-    if all_model_checkpoint_timestamps is not None:
-        state.all_model_checkpoint_timestamps.extend(all_model_checkpoint_timestamps)
-    if last_preserved_timestamp is not None:
-        state.last_preserved_timestamp = last_preserved_timestamp
+    state = generate_checkpoint_state_proto(save_dir, model_checkpoint_path, paths,
+                                            all_model_checkpoint_timestamps,
+                                            last_preserved_timestamp)
     os.makedirs(os.path.dirname(os.path.abspath(state_path)), exist_ok=True)
     temp = f"{state_path}.tmp{uuid.uuid4().hex}"
     with open(temp, "w", encoding="utf-8") as out:

@@ -1,5 +1,6 @@
 """Reading checkpoints outside a session, and initialising variables from one: TF's
-``load_checkpoint``, ``list_variables``, ``load_variable`` and ``init_from_checkpoint``.
+``load_checkpoint``, ``list_variables``, ``load_variable`` and ``init_from_checkpoint``; and
+``checkpoints_iterator``, which waits for each new checkpoint of a directory (evaluation loops).
 
 `load_checkpoint` returns a `CheckpointReader` over the V2 format of
 ``framework/tensor_bundle.py`` (plain file reads on the client: these inspect a file, they
@@ -11,7 +12,9 @@ Each function accepts a checkpoint prefix or a directory (whose ``checkpoint`` s
 the latest prefix).
 """
 
+import logging
 import os
+import time
 
 from sessionlib.framework import tensor_bundle
 from sessionlib.ops import array_ops, checkpoint_ops
@@ -19,7 +22,7 @@ from sessionlib.ops import variables as variables_lib
 from sessionlib.train import checkpoint_management
 
 __all__ = ["CheckpointReader", "NewCheckpointReader", "load_checkpoint", "list_variables",
-           "load_variable", "init_from_checkpoint"]
+           "load_variable", "init_from_checkpoint", "checkpoints_iterator"]
 
 
 def _prefix_of(ckpt_dir_or_file):
@@ -156,15 +159,71 @@ def init_from_checkpoint(ckpt_dir_or_file, assignment_map):
         _set_initializer_from_checkpoint(variable, prefix, name)
 
 
-def _set_initializer_from_checkpoint(variable, prefix, name):
+def _set_initializer_from_checkpoint(variable, prefix, name, transform=None):
+    """Makes `variable`'s initializer assign checkpoint tensor `name` (read when it runs).
+
+    `transform`, when given, maps the read tensor to the initial value (built in the same
+    scope and on the same device), e.g. to remap vocabulary rows.
+    """
     graph = variable.graph
     with graph.control_dependencies(None), graph.name_scope(variable.op.name + "/"):
         with graph.device(variable.device or None):
             value, = checkpoint_ops.restore_v2(prefix, [name], [""], [variable.dtype],
                                                name="checkpoint_initializer")
+            if transform is not None:
+                value = transform(value)
             if variable.shape.is_fully_defined():
                 value = array_ops.reshape(value, variable.shape.as_list())
         variable._initializer_op = variable._resource_op("AssignVariableOp", [value],
                                                          "Assign")
         variable._initial_value = value
 
+
+
+def _wait_for_new_checkpoint(checkpoint_dir, last_checkpoint, seconds_to_sleep=1.0,
+                             timeout=None):
+    """The directory's latest checkpoint once it is not `last_checkpoint`; None on timeout.
+
+    It polls every `seconds_to_sleep` seconds and gives up early when the next poll would
+    come after the deadline, as TF does (so a timeout under one second never sleeps).
+    """
+    deadline = None if timeout is None else time.time() + timeout
+    while True:
+        latest = checkpoint_management.latest_checkpoint(checkpoint_dir)
+        if latest is not None and latest != last_checkpoint:
+            logging.info("Found new checkpoint at %s", latest)
+            return latest
+        if deadline is not None and time.time() + seconds_to_sleep > deadline:
+            return None
+        time.sleep(seconds_to_sleep)
+
+
+def checkpoints_iterator(checkpoint_dir, min_interval_secs=0, timeout=None, timeout_fn=None):
+    """Yields each new checkpoint prefix of `checkpoint_dir`, waiting for the next one.
+
+    Args:
+      checkpoint_dir: the directory whose ``checkpoint`` state file is polled (every second).
+      min_interval_secs: the least time between two yields, in seconds.
+      timeout: the most seconds to wait for a new checkpoint (None: forever).
+      timeout_fn: called on each timeout; the iteration ends when it returns True (or when
+        there is no `timeout_fn`) and waits again otherwise.
+
+    Yields:
+      Checkpoint prefixes (strings), each newer than the last.
+    """
+    last = None
+    while True:
+        found = _wait_for_new_checkpoint(checkpoint_dir, last, timeout=timeout)
+        if found is None:
+            if timeout_fn is None:
+                logging.info("Timed-out waiting for a checkpoint.")
+                return
+            if timeout_fn():
+                return
+            continue
+        started = time.time()
+        last = found
+        yield found
+        remaining = started + min_interval_secs - time.time()
+        if remaining > 0:
+            time.sleep(remaining)

@@ -24,14 +24,34 @@ from sessionlib.framework import graph as graph_lib
 from sessionlib.framework import tensor_util
 from sessionlib.framework.graph import GraphKeys
 from sessionlib.framework.tensor_shape import TensorShape, as_shape
-from sessionlib.ops import (array_ops, data_flow_ops, input_ops, math_ops, sampling_ops,
-                            segment_ops)
+from sessionlib.ops import (array_ops, data_flow_ops, input_ops, io_ops, math_ops,
+                            sampling_ops, segment_ops)
 from sessionlib.ops import variables
 from sessionlib.train import queue_runner
 
-__all__ = ["limit_epochs", "input_producer", "string_input_producer", "range_input_producer",
-           "slice_input_producer", "batch", "shuffle_batch", "batch_join",
-           "shuffle_batch_join"]
+__all__ = ["match_filenames_once", "limit_epochs", "input_producer", "string_input_producer",
+           "range_input_producer", "slice_input_producer", "batch", "shuffle_batch",
+           "batch_join", "shuffle_batch_join"]
+
+
+def match_filenames_once(pattern, name=None):
+    """A local variable holding the files that match `pattern`, sorted, as of its initialisation.
+
+    The files are listed when ``local_variables_initializer()`` runs (not when the graph is
+    built), so files written between the two are found.
+
+    Args:
+      pattern: a glob pattern (str or scalar string tensor), or a 1-D list of them.
+      name: the variable's name (default ``'matching_filenames'``).
+
+    Returns:
+      A string Variable of unknown length, in ``LOCAL_VARIABLES`` only (not trainable).
+    """
+    graph = graph_lib.get_default_graph()
+    with graph.name_scope(name or "matching_filenames") as scope:
+        files = io_ops.matching_files(pattern)
+        return variables.Variable(files, trainable=False, validate_shape=False,
+                                  collections=[GraphKeys.LOCAL_VARIABLES], name=scope)
 
 
 # ---- producers --------------------------------------------------------------------------------

@@ -10,7 +10,8 @@ import numbers
 
 from sessionlib.framework import graph as graph_lib
 
-__all__ = ["exponential_decay", "piecewise_constant", "polynomial_decay",
+__all__ = ["exponential_decay", "piecewise_constant", "piecewise_constant_decay",
+           "polynomial_decay",
            "inverse_time_decay", "cosine_decay", "natural_exp_decay", "linear_cosine_decay",
            "noisy_linear_cosine_decay", "cosine_decay_restarts"]
 
@@ -140,6 +141,10 @@ def piecewise_constant(x, boundaries, values, name=None):
         for boundary, value in reversed(list(zip(boundaries, values[:-1]))):
             result = array_ops.where(math_ops.less_equal(x, boundary), value, result)
         return array_ops.identity(result, name=scope)
+
+
+# TF 1's second name of the same schedule (``tf.compat.v1.train.piecewise_constant_decay``).
+piecewise_constant_decay = piecewise_constant
 
 
 def polynomial_decay(learning_rate, global_step, decay_steps, end_learning_rate=0.0001,

@@ -11,7 +11,20 @@ from sessionlib.framework import graph as graph_lib
 from sessionlib.framework.graph import GraphKeys
 
 __all__ = ["get_global_step", "create_global_step", "get_or_create_global_step",
-           "assert_global_step"]
+           "assert_global_step", "global_step"]
+
+
+def global_step(sess, global_step_tensor):
+    """The value of the global step, as a Python int (``tf.train.global_step``).
+
+    Args:
+      sess: the Session to run it in.
+      global_step_tensor: the global step Variable or Tensor.
+
+    Returns:
+      An int.
+    """
+    return int(sess.run(global_step_tensor))
 
 
 def assert_global_step(global_step_tensor):

@@ -23,6 +23,7 @@ import it.
 
 import contextlib
 import errno
+import glob
 import threading
 import time
 
@@ -354,6 +355,19 @@ def _restore_state_kernel(ctx, inputs, attrs):
     return ()
 
 
+# ---- MatchingFiles ---------------------------------------------------------------------------
+
+def _matching_files_kernel(ctx, inputs, attrs):
+    patterns = np.asarray(inputs[0], dtype=object).reshape(-1)
+    found = []
+    for pattern in patterns:
+        text = pattern.decode() if isinstance(pattern, bytes) else str(pattern)
+        # As TF's file system glob: names starting with a dot match too, and a file matched
+        # by two patterns is listed twice.
+        found.extend(glob.glob(text, include_hidden=True))
+    return (_string_vector([path.encode() for path in sorted(found)]),)
+
+
 # These kernels only move resources and numpy arrays: the reference kernel is the fast one.
 for _op_type in _RESOURCE_CLASSES:
     register_kernel(_op_type, reference=_reader_kernel(_op_type))
@@ -365,3 +379,4 @@ register_kernel("ReaderNumWorkUnitsCompletedV2", reference=_num_work_units_kerne
 register_kernel("ReaderResetV2", reference=_reset_kernel)
 register_kernel("ReaderSerializeStateV2", reference=_serialize_state_kernel)
 register_kernel("ReaderRestoreStateV2", reference=_restore_state_kernel)
+register_kernel("MatchingFiles", reference=_matching_files_kernel)
