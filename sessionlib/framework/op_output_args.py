@@ -119,6 +119,7 @@ OUTPUT_ARGS = {
     'LoopCond': (('output', None),),
     'MakeIterator': (),
     'MatMul': (('product', None),),
+    'MatchingFiles': (('filenames', None),),
     'MatrixBandPart': (('band', None),),
     'MatrixDeterminant': (('output', None),),
     'MatrixDiag': (('output', None),),
