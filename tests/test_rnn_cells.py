@@ -525,7 +525,7 @@ def test_contrib_rnn_is_the_same_api():
     assert tf.contrib.rnn.static_rnn is tf.nn.static_rnn
     assert tf.contrib.rnn.static_bidirectional_rnn is tf.nn.static_bidirectional_rnn
     with pytest.raises(AttributeError, match="contrib"):
-        tf.contrib.rnn.stack_bidirectional_rnn  # noqa: B018 - the lookup is the test
+        tf.contrib.rnn.GridLSTMCell  # noqa: B018 - the lookup is the test
 
 
 # ---- gradients and training ------------------------------------------------------------

@@ -12,7 +12,9 @@ names and defaults that contrib gave it (``fully_connected/weights``, ``Conv/bia
 * `framework`: ``get_or_create_global_step`` and the variable queries (``get_variables``,
   ``get_model_variables``, ``get_variables_to_restore``, ...);
 * `rnn`: the RNN cells of ``tf.nn.rnn_cell``, ``static_rnn`` and ``static_bidirectional_rnn``,
-  and contrib's ``LayerNormBasicLSTMCell``, ``LSTMBlockCell``, ``GRUBlockCell(V2)``;
+  and contrib's ``LayerNormBasicLSTMCell``, ``LSTMBlockCell``, ``GRUBlockCell(V2)``,
+  ``LSTMBlockFusedCell``, ``UGRNNCell``, ``CoupledInputForgetGateLSTMCell``, the projection,
+  embedding, highway and attention wrappers and the stacked bidirectional RNNs;
 * `crf`: the linear-chain CRF (log-likelihood, log-norm, scores, Viterbi decoding);
 * `metrics`: the ``streaming_*`` metrics over ``tf.metrics``, with contrib's argument order;
 * `losses`: contrib's loss functions over ``tf.losses``, with contrib's signatures.

@@ -527,3 +527,153 @@ def bidirectional_dynamic_rnn(cell_fw, cell_bw, inputs, sequence_length=None,
 __all__ += ["dynamic_rnn", "bidirectional_dynamic_rnn"]
 for _name in ("dynamic_rnn", "bidirectional_dynamic_rnn"):
     setattr(nn, _name, globals()[_name])
+
+
+# ---- raw_rnn: the loop with a user-defined input and emit function --------------------------
+
+def _zero_emit(batch_size, size, dtype):
+    # Zeros [batch_size] + size, where `size` is a TensorShape or (not fully known) an int
+    # Tensor of the per-row shape.
+    if not isinstance(size, graph_lib.Tensor):
+        return _zeros_for(batch_size, size, dtype)
+    batch = (array_ops.expand_dims(batch_size, 0) if isinstance(batch_size, graph_lib.Tensor)
+             else array_ops.constant([batch_size], dtype=dtypes.int32))
+    return array_ops.zeros(array_ops.concat([batch, math_ops.cast(size, dtypes.int32)], 0),
+                           dtype)
+
+
+def raw_rnn(cell, loop_fn, parallel_iterations=None, swap_memory=False, scope=None):
+    """Runs `cell` in a ``while_loop`` whose inputs, stopping and emits `loop_fn` decides
+    (``tf.nn.raw_rnn``).
+
+    `loop_fn(time, cell_output, cell_state, loop_state)` returns ``(elements_finished,
+    next_input, next_cell_state, emit_output, next_loop_state)``. It is called once before the
+    loop with ``time = 0`` and ``cell_output = cell_state = loop_state = None``, where
+    `next_cell_state` is the initial state, `emit_output` (None: the structure of
+    ``cell.output_size``) gives the per-row structure, dtypes and shapes of the emits, and
+    `next_loop_state` the initial loop state (None: none). Then each step runs the cell on the
+    current input and calls `loop_fn(time + 1, output, new_state, loop_state)`. Rows already
+    finished when a step starts emit zeros and keep their state; the loop stops once every
+    row is finished. The emit at step t is written at index t of the emit TensorArrays.
+
+    Args:
+      cell: an ``RNNCell`` (or anything like one).
+      loop_fn: the callable described above.
+      parallel_iterations: recorded on the loop (default 32).
+      swap_memory: accepted for TF compatibility.
+      scope: the variable scope (default ``"rnn"``).
+
+    Returns:
+      ``(emit_ta, final_state, final_loop_state)``: the emit TensorArray(s) in the emit
+      structure (each of size = the number of steps run), the final cell state, and the final
+      loop state (None if `loop_fn` gave none).
+
+    Raises:
+      TypeError: if `cell` is not like an RNNCell or `loop_fn` is not callable.
+      ValueError: if the initial state does not match ``cell.state_size``, the inputs disagree
+        on the batch size, or `loop_fn` changes a structure between steps.
+    """
+    from sessionlib.ops.tensor_array_ops import TensorArray
+    from sessionlib.ops.while_v2 import while_loop
+
+    assert_like_rnncell("cell", cell)
+    if not callable(loop_fn):
+        raise TypeError("loop_fn must be a callable")
+    parallel_iterations = parallel_iterations or 32
+    with vs.variable_scope(scope or "rnn"):
+        time = array_ops.constant(0, dtype=dtypes.int32)
+        (elements_finished, next_input, initial_state, emit_structure,
+         init_loop_state) = loop_fn(time, None, None, None)
+        flat_input = [graph_lib.convert_to_tensor(input_) for input_ in
+                      _nest.flatten(next_input)]
+        next_input = _nest.pack_sequence_as(next_input, flat_input)
+        elements_finished = graph_lib.convert_to_tensor(elements_finished)
+        # A surrogate loop state keeps the loop's variables the same whether or not
+        # loop_fn has one.
+        loop_state = (init_loop_state if init_loop_state is not None
+                      else array_ops.constant(0, dtype=dtypes.int32))
+        const_batch_size = None
+        for input_ in flat_input:
+            batch = input_.shape.with_rank_at_least(1)[0]
+            if const_batch_size is None:
+                const_batch_size = batch
+            elif batch is not None and batch != const_batch_size:
+                raise ValueError(f"Dimensions {const_batch_size} and {batch} are not "
+                                 "compatible")
+        batch_size = (const_batch_size if const_batch_size is not None
+                      else array_ops.shape(flat_input[0])[0])
+        _nest.assert_same_structure(initial_state, cell.state_size)
+        flat_state = [graph_lib.convert_to_tensor(s) for s in _nest.flatten(initial_state)]
+        state = _nest.pack_sequence_as(initial_state, flat_state)
+        if emit_structure is not None:
+            flat_emits = [graph_lib.convert_to_tensor(e) for e in _nest.flatten(emit_structure)]
+            flat_emit_shape = [e.shape for e in flat_emits]
+            flat_emit_size = [e.shape if e.shape.is_fully_defined() else array_ops.shape(e)
+                              for e in flat_emits]
+            flat_emit_dtypes = [e.dtype.base_dtype for e in flat_emits]
+        else:
+            emit_structure = cell.output_size
+            flat_emit_shape = [TensorShape(size) for size in _nest.flatten(emit_structure)]
+            flat_emit_size = flat_emit_shape
+            flat_emit_dtypes = [flat_state[0].dtype.base_dtype] * len(flat_emit_size)
+        flat_emit_ta = [
+            TensorArray(dtype, size=0, dynamic_size=True, name=f"rnn_output_{i}",
+                        element_shape=TensorShape([const_batch_size]).concatenate(shape))
+            for i, (dtype, shape) in enumerate(zip(flat_emit_dtypes, flat_emit_shape))]
+        emit_ta = _nest.pack_sequence_as(emit_structure, flat_emit_ta)
+        zero_emit = _nest.pack_sequence_as(
+            emit_structure, [_zero_emit(batch_size, size, dtype)
+                             for size, dtype in zip(flat_emit_size, flat_emit_dtypes)])
+
+        def condition(unused_time, elements_finished, *_):
+            return math_ops.logical_not(math_ops.reduce_all(elements_finished))
+
+        def body(time, elements_finished, current_input, emit_ta, state, loop_state):
+            next_output, cell_state = cell(current_input, state)
+            _nest.assert_same_structure(state, cell_state)
+            _nest.assert_same_structure(cell.output_size, next_output)
+            next_time = time + 1
+            (next_finished, next_input, next_state, emit_output,
+             next_loop_state) = loop_fn(next_time, next_output, cell_state, loop_state)
+            _nest.assert_same_structure(state, next_state)
+            _nest.assert_same_structure(current_input, next_input)
+            _nest.assert_same_structure(emit_ta, emit_output)
+            if next_loop_state is not None:
+                loop_state = next_loop_state
+
+            def copy_some_through(current, candidate):
+                # Rows finished before this step keep `current`; arrays and scalars are
+                # not per row and take the candidate.
+                def copy_one(cur, cand):
+                    if isinstance(cur, TensorArray):
+                        return cand
+                    cand = graph_lib.convert_to_tensor(cand)
+                    if cur.shape.rank == 0:
+                        return cand
+                    result = array_ops.where(elements_finished, cur, cand)
+                    result.set_shape(cand.shape)
+                    return result
+
+                return _nest.map_structure(copy_one, current, candidate)
+
+            emit_output = copy_some_through(zero_emit, emit_output)
+            next_state = copy_some_through(state, next_state)
+            emit_ta = _nest.map_structure(lambda ta, emit: ta.write(time, emit), emit_ta,
+                                          emit_output)
+            elements_finished = math_ops.logical_or(elements_finished, next_finished)
+            return (next_time, elements_finished, next_input, emit_ta, next_state,
+                    loop_state)
+
+        returned = while_loop(condition, body,
+                              [time, elements_finished, next_input, emit_ta, state,
+                               loop_state],
+                              parallel_iterations=parallel_iterations,
+                              swap_memory=swap_memory)
+        emit_ta, final_state, final_loop_state = returned[-3:]
+        if init_loop_state is None:
+            final_loop_state = None
+        return emit_ta, final_state, final_loop_state
+
+
+__all__ += ["raw_rnn"]
+nn.raw_rnn = raw_rnn
