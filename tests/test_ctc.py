@@ -378,6 +378,24 @@ def test_beam_search_merge_repeated_reports_a_blank_separated_repeat_once(merge,
         assert _dense_rows(_run(decoded)) == [expected]
 
 
+def test_a_narrow_beam_follows_tfs_evictions():
+    # TF 2.21's result on these logits (classes a b c d, blank last). With a beam of 3,
+    # prefix "b d" is evicted and then cleared as a child that stays out, so it never grows
+    # into "b d b a", which a search that kept it would report third instead of "b c a".
+    logits = np.array([[0.06, 1.09, -1.47, -0.33, -0.96],
+                       [-3.78, -0.35, -0.84, 0.43, 0.43],
+                       [-2.45, -1.37, -0.14, -1.89, -0.2],
+                       [-2.14, 1.83, -0.04, -2.5, -0.63],
+                       [2.45, -0.6, -1.62, 1.5, 0.51]], np.float32)[:, None, :]
+    with tf.Graph().as_default():
+        decoded, log_probs = tf.nn.ctc_beam_search_decoder(
+            logits, [5], beam_width=3, top_paths=3, merge_repeated=False)
+        values, log_prob_value = _run([[d.values for d in decoded], log_probs])
+    assert [v.tolist() for v in values] == [[1, 2, 1, 0], [1, 1, 0], [1, 2, 0]]
+    np.testing.assert_allclose(log_prob_value, [[-2.8523674, -2.9123673, -3.7714953]],
+                               rtol=1e-6)
+
+
 def test_decoders_are_not_differentiable():
     with tf.Graph().as_default():
         x = tf.placeholder(tf.float32, [3, 1, 3])

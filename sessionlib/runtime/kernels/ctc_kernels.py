@@ -16,12 +16,17 @@ time-major ``[max_time, batch, num_classes]`` logits and the blank is class
   with ``merge_repeated``, repeats; its score is minus the sum of the maximal logits.
 * ``CTCBeamSearchDecoder`` is TF's prefix beam search, followed step for step: a tree of
   prefixes, each with the log probabilities of ending in a blank or in its last label, a beam
-  of at most ``beam_width`` leaves that evicts its worst leaf for a better new one, and
+  of at most ``beam_width`` leaves that evicts its worst leaf for a better new one (and
+  clears it, which can keep an evicted prefix from growing, as in TF), and
   ``merge_repeated`` applied only when a path is read out (so prefix "a a" is reported as
-  "a"), which is what TF does.
+  "a"), which is what TF does. Per prefix, only the labels that can enter the beam are
+  visited (one numpy comparison), which keeps wide beams over many classes fast.
 
 The computations run in float64 and the results are cast to the input type.
 """
+
+import heapq
+import math
 
 import numpy as np
 
@@ -303,66 +308,91 @@ class _Prefix:
         return path[::-1]
 
 
+def _log_add(a, b):
+    """``log(exp(a) + exp(b))`` of two Python floats (the beam's inner loop is scalar)."""
+    if a == _LOG_ZERO:
+        return b
+    if b == _LOG_ZERO:
+        return a
+    if a < b:
+        a, b = b, a
+    return a + math.log1p(math.exp(b - a))
+
+
 class _Beam:
-    """The leaves of the search: at most `width` prefixes; a new one that beats the worst
-    evicts it (whose probabilities are then cleared, as TF's beam does)."""
+    """The leaves of the search: at most `width` prefixes in a min-heap of their totals; a
+    new one that beats the worst evicts it (whose probabilities are then cleared, as TF's
+    beam does). A leaf's probabilities do not change while it is in the heap."""
 
     def __init__(self, width):
         self.width = width
-        self.leaves = []
+        self.heap = []
+        self.pushes = 0  # ties in the heap go by arrival
 
-    def worst(self):
-        return min(self.leaves, key=lambda node: node.new[0])
-
-    def admits(self, probs):
-        return probs[0] > _LOG_ZERO and (len(self.leaves) < self.width
-                                         or probs[0] > self.worst().new[0])
+    def admits(self, total):
+        return total > _LOG_ZERO and (len(self.heap) < self.width or total > self.heap[0][0])
 
     def push(self, node):
-        if len(self.leaves) == self.width:
-            evicted = self.worst()
-            evicted.new = [_LOG_ZERO] * 3
-            self.leaves.remove(evicted)
-        self.leaves.append(node)
+        entry = (node.new[0], self.pushes, node)
+        self.pushes += 1
+        if len(self.heap) < self.width:
+            heapq.heappush(self.heap, entry)
+        else:
+            heapq.heapreplace(self.heap, entry)[2].new = [_LOG_ZERO] * 3
 
-    def best_first(self):
-        return sorted(self.leaves, key=lambda node: -node.new[0])
+    def take_best_first(self):
+        """The leaves, best first, leaving the beam empty."""
+        entries = sorted(self.heap, key=lambda entry: (-entry[0], entry[1]))
+        self.heap = []
+        return [node for _, _, node in entries]
 
 
 def _beam_step(beam, log_probs, blank):
-    branches = beam.best_first()
-    beam.leaves = []
+    label_log_probs = log_probs[:blank]
+    log_probs = log_probs.tolist()
+    branches = beam.take_best_first()
     for node in branches:
         node.old = list(node.new)
     for node in branches:
         # Extend each prefix by a blank, or by its own last label again.
-        total, blank_prob, label_prob = node.old
-        if node.parent is not None:
-            parent = node.parent
+        total, _, label_prob = node.old
+        parent = node.parent
+        if parent is not None:
             if parent.active():
                 previous = parent.old[1] if node.label == parent.label else parent.old[0]
-                label_prob = np.logaddexp(label_prob, previous)
+                label_prob = _log_add(label_prob, previous)
             label_prob += log_probs[node.label]
         blank_prob = total + log_probs[blank]
-        node.new = [np.logaddexp(blank_prob, label_prob), blank_prob, label_prob]
-        beam.leaves.append(node)
+        node.new = [_log_add(blank_prob, label_prob), blank_prob, label_prob]
+        beam.push(node)
     for node in branches:
         # Extend each prefix by a new label; an equal label needs the blank in between.
-        if not beam.admits(node.old):
+        if not beam.admits(node.old[0]):
             continue
-        for label in range(blank):
+        extended = label_log_probs + node.old[0]
+        if 0 <= node.label < blank:
+            extended[node.label] = label_log_probs[node.label] + node.old[1]
+        # The beam's bar only rises while it fills, so a label below it now stays out: only
+        # the labels above it and the existing children need a visit, in label order. TF
+        # clears a child that stays out and is not a leaf (then), its step-before
+        # probabilities too: a prefix evicted earlier in this step extends no further.
+        bar = beam.heap[0][0] if len(beam.heap) == beam.width else _LOG_ZERO
+        passing = set(np.flatnonzero(extended > bar).tolist())
+        for label in sorted(passing.union(node.children)):
+            if label not in passing:
+                child = node.children[label]
+                if not child.active():
+                    child.old = [_LOG_ZERO] * 3
+                continue
             child = node.child(label)
             if child.active():
                 continue  # already a leaf: its probability was updated above
-            previous = node.old[1] if label == node.label else node.old[0]
-            label_prob = log_probs[label] + previous
-            probs = [label_prob, _LOG_ZERO, label_prob]
-            if beam.admits(probs):
-                child.new = probs
+            label_prob = float(extended[label])
+            if beam.admits(label_prob):
+                child.new = [label_prob, _LOG_ZERO, label_prob]
                 beam.push(child)
             else:
                 child.old = [_LOG_ZERO] * 3
-                child.new = [_LOG_ZERO] * 3
 
 
 def _beam_search_decoder_kernel(ctx, inputs_, attrs):
@@ -378,14 +408,15 @@ def _beam_search_decoder_kernel(ctx, inputs_, attrs):
         root = _Prefix(None, -1)
         root.new = [0.0, 0.0, _LOG_ZERO]
         beam = _Beam(width)
-        beam.leaves.append(root)
+        beam.push(root)
         for step in range(max(int(sequence_length[batch]), 0)):
             _beam_step(beam, _log_softmax(inputs[step, batch].astype(np.float64)), blank)
         if top_paths > width:
             raise invalid_argument("requested more paths than the beam width.")
-        if top_paths > len(beam.leaves):
+        leaves = beam.take_best_first()
+        if top_paths > len(leaves):
             raise invalid_argument("Less leaves in the beam search than requested.")
-        for rank, node in enumerate(beam.best_first()[:top_paths]):
+        for rank, node in enumerate(leaves[:top_paths]):
             paths[rank].append(node.labels(merge))
             log_probabilities[batch, rank] = node.new[0]
     outputs = [_sparse_paths(path, batch_size) for path in paths]
