@@ -46,7 +46,7 @@ from sessionlib.client.session import InteractiveSession, Session
 from sessionlib.framework.default_session import get_default_session
 from sessionlib.framework.sparse_tensor import SparseTensor, SparseTensorValue
 from sessionlib.ops.sparse_ops import (sparse_add, sparse_placeholder, sparse_reduce_sum,
-                                      sparse_tensor_to_dense)
+                                      sparse_tensor_to_dense, sparse_to_dense)
 from sessionlib.ops.session_ops import (delete_session_tensor, get_session_handle,
                                        get_session_tensor)
 from sessionlib import sparse

@@ -18,6 +18,8 @@ PROVED_ELSEWHERE = {
                       "gradients with respect to Variables",
     "RefIdentity": "its input is a reference variable, which no placeholder can stand for; "
                    "test_ref_variables.py checks gradients through it",
+    "PreventGradient": "its gradient is an error by design, as in TF; test_ctc.py checks "
+                       "that differentiating through it raises LookupError",
 }
 
 

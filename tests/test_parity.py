@@ -23,7 +23,8 @@ from sessionlib.runtime import kernel_table
 # Ops whose parity is not this suite's business, with the reason.
 EXCLUDED = {
     # No kernel arithmetic: constants and feeds, tested by the graph and session suites.
-    "Const", "Placeholder", "PlaceholderWithDefault", "Identity", "StopGradient", "NoOp",
+    "Const", "Placeholder", "PlaceholderWithDefault", "Identity", "StopGradient",
+    "PreventGradient", "NoOp",
     # Session-handle ops: resources of one session, tested by tests of session handles.
     "GetSessionHandle", "GetSessionTensor", "DeleteSessionTensor",
     # Variable bookkeeping (stateless, but about resources): tested by the variable suite.

@@ -20,6 +20,7 @@ from sessionlib.ops import dataset_ops, input_ops  # noqa: F401
 from sessionlib.ops import ref_variable_ops  # noqa: F401
 from sessionlib.ops import nn_fused_ops  # noqa: F401
 from sessionlib.ops import candidate_sampling_ops, nn_sampled_loss_ops  # noqa: F401
+from sessionlib.ops import ctc_ops  # noqa: F401 - tf.nn.ctc_loss and the CTC decoders
 from sessionlib.ops import rnn  # noqa: F401 - tf.nn.static_rnn
 from sessionlib.ops import check_ops  # noqa: F401 - Assert, Print, IdentityN
 from sessionlib.ops import list_ops  # noqa: F401 - TensorList ops

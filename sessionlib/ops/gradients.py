@@ -64,6 +64,40 @@ def stop_gradient(input, name=None):  # noqa: A002 - TF's argument name
                                   name=name or "StopGradient").outputs[0]
 
 
+def _prevent_gradient_infer(inputs, attrs):
+    attrs["T"] = inputs[0].dtype
+    attrs["message"] = str(attrs.get("message", ""))
+    return [(inputs[0].dtype, inputs[0].shape)]
+
+
+def _prevent_gradient_grad(op, grad):
+    raise LookupError(f"Gradient explicitly disabled. Reason: {op.get_attr('message')}")
+
+
+# PreventGradient, like StopGradient, is an Identity to the runtime; differentiating through
+# it is an error (TF's guard on gradients that are not implemented, such as the second
+# derivative of a fused loss).
+registry.register_op("PreventGradient", infer=_prevent_gradient_infer, kernel="Identity",
+                     num_inputs=1, gradient=_prevent_gradient_grad,
+                     doc="The identity, through which differentiating is an error.")
+
+
+def prevent_gradient(input, message="", name=None):  # noqa: A002 - TF's argument name
+    """Passes `input` on unchanged; asking for a gradient through it raises LookupError.
+
+    Args:
+      input: a Tensor.
+      message: the reason, quoted in the error.
+      name: the op name.
+
+    Returns:
+      A Tensor of `input`'s dtype and shape (op ``PreventGradient``).
+    """
+    tensor = graph_lib.convert_to_tensor(input)
+    return tensor.graph.create_op("PreventGradient", [tensor], {"message": message},
+                                  name=name or "PreventGradient").outputs[0]
+
+
 def accepts_indexed_slices(function):
     """Marks a gradient function that takes `IndexedSlices` output gradients as they are.
 

@@ -17,8 +17,8 @@ from sessionlib.framework.sparse_tensor import (SparseTensor, SparseTensorValue,
 from sessionlib.framework.tensor_shape import TensorShape, as_shape
 from sessionlib.ops import array_ops
 
-__all__ = ["sparse_placeholder", "sparse_tensor_to_dense", "sparse_add", "sparse_reduce_sum",
-           "SparseTensor", "SparseTensorValue"]
+__all__ = ["sparse_placeholder", "sparse_tensor_to_dense", "sparse_to_dense", "sparse_add",
+           "sparse_reduce_sum", "SparseTensor", "SparseTensorValue"]
 
 
 # ---- helpers ------------------------------------------------------------------------------
@@ -174,6 +174,53 @@ def sparse_tensor_to_dense(sp_input, default_value=None, validate_indices=True, 
     result = op.outputs[0]
     result.set_shape(sp_input.shape)
     return result
+
+
+def sparse_to_dense(sparse_indices, output_shape, sparse_values, default_value=0,
+                    validate_indices=True, name=None):
+    """A dense tensor of `output_shape` holding `sparse_values` at `sparse_indices` and
+    `default_value` elsewhere (op ``SparseToDense``; TF 1's ``tf.sparse_to_dense``).
+
+    Args:
+      sparse_indices: an int32 or int64 Tensor: a scalar (one index of a vector), a vector
+        (indices of a vector) or an ``[N, rank]`` matrix of full indices.
+      output_shape: a vector, the dense shape (converted to the indices' dtype).
+      sparse_values: a vector of one value per index, or a scalar for all of them.
+      default_value: a scalar of the values' dtype for the other positions.
+      validate_indices: if True, unsorted or repeated indices are an error at run time.
+      name: the op name.
+
+    Returns:
+      A dense Tensor of the values' dtype and shape `output_shape`.
+
+    Raises:
+      TypeError: for index or default dtypes that do not match.
+      InvalidArgumentError: (at run time) for indices out of bounds, or, with
+        `validate_indices`, unsorted or repeated indices.
+    """
+    graph = next((value.graph for value in (sparse_indices, output_shape, sparse_values,
+                                            default_value)
+                  if isinstance(value, graph_lib.Tensor)), graph_lib.get_default_graph())
+    with graph.as_default():
+        if isinstance(output_shape, graph_lib.Tensor) \
+                and not isinstance(sparse_indices, graph_lib.Tensor):
+            indices = graph_lib.convert_to_tensor(sparse_indices, dtype=output_shape.dtype,
+                                                  name="sparse_indices")
+        else:
+            indices = graph_lib.convert_to_tensor(sparse_indices, name="sparse_indices")
+        shape = graph_lib.convert_to_tensor(
+            output_shape, name="output_shape",
+            dtype=None if isinstance(output_shape, graph_lib.Tensor) else indices.dtype)
+        if indices.dtype not in (dtypes.int32, dtypes.int64) or shape.dtype is not indices.dtype:
+            raise TypeError(f"sparse_indices and output_shape must both be int32 or both "
+                            f"int64, got {indices.dtype.name} and {shape.dtype.name}")
+        values = graph_lib.convert_to_tensor(sparse_values, name="sparse_values")
+        default = graph_lib.convert_to_tensor(
+            default_value, name="default_value",
+            dtype=None if isinstance(default_value, graph_lib.Tensor) else values.dtype)
+        return graph.create_op("SparseToDense", [indices, shape, values, default],
+                               {"validate_indices": bool(validate_indices)},
+                               name=name or "SparseToDense").outputs[0]
 
 
 # ---- SparseAdd ----------------------------------------------------------------------------

@@ -166,6 +166,8 @@ CPU_ONLY_KERNELS = frozenset({
     "QueueSizeV2", "QueueIsClosedV2",
     # sparse ops without a GPU kernel
     "SparseAdd", "SparseAddGrad", "SparseReduceSum",
+    # CTC (TF's GPU CTC loss is the cuDNN op CTCLossV2, blank first)
+    "CTCLoss", "CTCGreedyDecoder", "CTCBeamSearchDecoder",
     # others
     "RandomShuffle", "ResourceCountUpTo", "OneShotIterator",
     # printing; TF's Assert and IdentityN run on any device
