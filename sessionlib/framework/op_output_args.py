@@ -165,6 +165,7 @@ OUTPUT_ARGS = {
     'Placeholder': (('output', None),),
     'PlaceholderWithDefault': (('output', None),),
     'Pow': (('z', None),),
+    'PreventGradient': (('output', None),),
     'Print': (('output', None),),
     'PrintV2': (),
     'Prod': (('output', None),),
