@@ -7,12 +7,18 @@ and ``biases`` under the scope ``fully_connected`` or ``Conv``; ``BatchNorm/...`
 activation (ReLU), the ``normalizer_fn`` hook, the variables also going to
 ``MODEL_VARIABLES``, and contrib's initializer formulas (its truncated normal uses a standard
 deviation of ``sqrt(1.3 * factor / n)``).
+
+The layer functions are decorated with ``add_arg_scope``, as contrib's were, so that
+``arg_scope`` can set their defaults; ``repeat``, ``stack``, the initializers and the
+regularizers are not (contrib did not decorate them either).
 """
 
 import math
 import numbers
 
 from sessionlib import dtypes
+from sessionlib.contrib._arg_scope import add_arg_scope
+from sessionlib.contrib.framework import model_variable
 from sessionlib.framework import graph as graph_lib
 from sessionlib.framework.graph import GraphKeys
 from sessionlib.ops import array_ops, init_ops, math_ops, nn, random_ops
@@ -21,7 +27,8 @@ from sessionlib.ops.nn_convolution_ops import conv2d as _conv2d_op
 from sessionlib.ops.nn_loss_ops import l2_loss
 from sessionlib.ops import variable_scope as vs
 
-__all__ = ["flatten", "fully_connected", "conv2d", "xavier_initializer",
+__all__ = ["flatten", "fully_connected", "conv2d", "convolution2d", "xavier_initializer",
+           "xavier_initializer_conv2d",
            "variance_scaling_initializer", "l1_regularizer", "l2_regularizer", "batch_norm",
            "layer_norm", "dropout", "max_pool2d", "avg_pool2d", "one_hot_encoding", "repeat",
            "stack"]
@@ -87,6 +94,10 @@ def xavier_initializer(uniform=True, seed=None, dtype=dtypes.float32):
     return variance_scaling_initializer(1.0, "FAN_AVG", uniform, seed, dtype)
 
 
+# contrib's second name for the same initializer.
+xavier_initializer_conv2d = xavier_initializer
+
+
 def _checked_scale(scale):
     if isinstance(scale, numbers.Integral):
         raise ValueError(f"scale cannot be an integer: {scale}")
@@ -136,11 +147,12 @@ def _collect(outputs, collections):
 
 
 def _model_variable(name, shape, dtype, initializer, regularizer, trainable, collections):
-    """A variable in GLOBAL_VARIABLES and MODEL_VARIABLES (contrib's ``model_variable``)."""
-    keys = [GraphKeys.GLOBAL_VARIABLES, GraphKeys.MODEL_VARIABLES] + list(collections or ())
-    return vs.get_variable(name, shape=shape, dtype=dtype, initializer=initializer,
-                           regularizer=regularizer, trainable=trainable,
-                           collections=list(dict.fromkeys(keys)))
+    """A variable in GLOBAL_VARIABLES and MODEL_VARIABLES, made through the arg-scoped
+    `model_variable` as contrib's layers do (so ``arg_scope([model_variable], ...)`` reaches
+    the layers' weights)."""
+    return model_variable(name, shape=shape, dtype=dtype, initializer=initializer,
+                          regularizer=regularizer, trainable=trainable,
+                          collections=collections)
 
 
 def _finish(outputs, biases_shape, dtype, normalizer_fn, normalizer_params,
@@ -157,6 +169,7 @@ def _finish(outputs, biases_shape, dtype, normalizer_fn, normalizer_params,
     return outputs
 
 
+@add_arg_scope
 def fully_connected(inputs, num_outputs, activation_fn=nn.relu, normalizer_fn=None,
                     normalizer_params=None, weights_initializer=None,
                     weights_regularizer=None, biases_initializer=None,
@@ -210,6 +223,7 @@ def fully_connected(inputs, num_outputs, activation_fn=nn.relu, normalizer_fn=No
         return _collect(outputs, outputs_collections)
 
 
+@add_arg_scope
 def conv2d(inputs, num_outputs, kernel_size, stride=1, padding="SAME", data_format=None,
            rate=1, activation_fn=nn.relu, normalizer_fn=None, normalizer_params=None,
            weights_initializer=None, weights_regularizer=None, biases_initializer=None,
@@ -265,6 +279,11 @@ def conv2d(inputs, num_outputs, kernel_size, stride=1, padding="SAME", data_form
         return _collect(outputs, outputs_collections)
 
 
+# One function under both names, as in contrib: an arg_scope for either applies to both.
+convolution2d = conv2d
+
+
+@add_arg_scope
 def flatten(inputs, outputs_collections=None, scope=None):
     """``[batch, ...]`` to ``[batch, k]``, under the name scope ``Flatten``."""
     graph = graph_lib.get_default_graph()
@@ -284,6 +303,7 @@ def flatten(inputs, outputs_collections=None, scope=None):
         return _collect(outputs, outputs_collections)
 
 
+@add_arg_scope
 def batch_norm(inputs, decay=0.999, center=True, scale=False, epsilon=0.001,
                activation_fn=None, param_initializers=None, param_regularizers=None,
                updates_collections=GraphKeys.UPDATE_OPS, is_training=True, reuse=None,
@@ -372,6 +392,7 @@ def _collections_of(variables_collections, name):
     return variables_collections
 
 
+@add_arg_scope
 def layer_norm(inputs, center=True, scale=True, activation_fn=None, reuse=None,
                variables_collections=None, outputs_collections=None, trainable=True,
                begin_norm_axis=1, begin_params_axis=-1, scope=None):
@@ -437,6 +458,7 @@ def layer_norm(inputs, center=True, scale=True, activation_fn=None, reuse=None,
         return _collect(outputs, outputs_collections)
 
 
+@add_arg_scope
 def dropout(inputs, keep_prob=0.5, noise_shape=None, is_training=True,
             outputs_collections=None, scope=None, seed=None):
     """contrib's dropout: ``tf.layers.Dropout`` with the drop rate ``1 - keep_prob``, under
@@ -488,6 +510,7 @@ def _pool2d(pool, default_scope, op_name, inputs, kernel_size, stride, padding, 
         return _collect(outputs, outputs_collections)
 
 
+@add_arg_scope
 def max_pool2d(inputs, kernel_size, stride=2, padding="VALID", data_format="NHWC",
                outputs_collections=None, scope=None):
     """2-D max pooling under the name scope ``MaxPool2D`` (contrib's defaults: stride 2,
@@ -512,6 +535,7 @@ def max_pool2d(inputs, kernel_size, stride=2, padding="VALID", data_format="NHWC
                    stride, padding, data_format, outputs_collections, scope)
 
 
+@add_arg_scope
 def avg_pool2d(inputs, kernel_size, stride=2, padding="VALID", data_format="NHWC",
                outputs_collections=None, scope=None):
     """2-D average pooling under the name scope ``AvgPool2D``; arguments as `max_pool2d`.
@@ -526,6 +550,7 @@ def avg_pool2d(inputs, kernel_size, stride=2, padding="VALID", data_format="NHWC
                    stride, padding, data_format, outputs_collections, scope)
 
 
+@add_arg_scope
 def one_hot_encoding(labels, num_classes, on_value=1.0, off_value=0.0,
                      outputs_collections=None, scope=None):
     """One-hot encodings of integer `labels` under the name scope ``OneHotEncoding``.
