@@ -1,0 +1,249 @@
+"""``tf.contrib.framework.arg_scope`` and ``tf.contrib.slim``: TF 1.15's arg_scope rules
+(defaults, explicit arguments winning, nesting, saved scopes, errors), slim's namespace, and a
+VGG-style slim network with TF 1.15's variable names that trains."""
+
+import numpy as np
+import pytest
+
+import sessionlib as tf
+
+slim = tf.contrib.slim
+arg_scope = tf.contrib.framework.arg_scope
+add_arg_scope = tf.contrib.framework.add_arg_scope
+
+
+@pytest.fixture(autouse=True)
+def fresh_graph():
+    with tf.Graph().as_default() as graph:
+        yield graph
+
+
+@add_arg_scope
+def _echo(value, first=1, second=2, third=3):
+    """A decorated function that shows the arguments it received."""
+    return value, first, second, third
+
+
+@add_arg_scope
+def _other(value, first=10):
+    return value, first
+
+
+def _plain(value, first=1):
+    return value, first
+
+
+def test_arg_scope_sets_defaults_and_explicit_arguments_win():
+    assert _echo(0) == (0, 1, 2, 3)
+    with arg_scope([_echo], first=5, second=6):
+        assert _echo(0) == (0, 5, 6, 3)
+        assert _echo(0, second=7) == (0, 5, 7, 3)
+        # Only the listed functions take the defaults.
+        assert _other(0) == (0, 10)
+    assert _echo(0) == (0, 1, 2, 3)
+
+
+def test_arg_scope_nesting_merges_and_restores():
+    with arg_scope([_echo, _other], first=5):
+        with arg_scope([_echo], second=6) as inner:
+            assert _echo(0) == (0, 5, 6, 3)
+            assert _other(0) == (0, 5)
+            with arg_scope([_echo], first=8):
+                assert _echo(0) == (0, 8, 6, 3)
+            assert _echo(0) == (0, 5, 6, 3)
+        assert _echo(0) == (0, 5, 2, 3)
+        key = tf.contrib.framework.arg_scope_func_key(_echo)
+        assert inner[key] == {"first": 5, "second": 6}
+        assert tf.contrib.framework.current_arg_scope()[key] == {"first": 5}
+    assert tf.contrib.framework.current_arg_scope() == {}
+
+
+def test_saved_scope_is_reentered_as_it_was():
+    with arg_scope([_echo], first=5) as saved:
+        pass
+    assert _echo(0) == (0, 1, 2, 3)
+    with arg_scope([_echo], third=9):
+        # A saved scope replaces the enclosing one rather than merging with it.
+        with arg_scope(saved):
+            assert _echo(0) == (0, 5, 2, 3)
+        assert _echo(0) == (0, 1, 2, 9)
+    with pytest.raises(ValueError, match="kwargs must be empty"):
+        with arg_scope(saved, first=1):
+            pass
+
+
+def test_arg_scope_errors_and_queries():
+    with pytest.raises(ValueError, match="_plain is not decorated with @add_arg_scope"):
+        with arg_scope([_plain], first=2):
+            pass
+    with pytest.raises(ValueError, match="repeat is not decorated with @add_arg_scope"):
+        with arg_scope([slim.repeat], scope="x"):
+            pass
+    with pytest.raises(TypeError, match="list/tuple or reused scope"):
+        with arg_scope(_echo, first=2):
+            pass
+    # A failed entry leaves no scope behind.
+    assert tf.contrib.framework.current_arg_scope() == {}
+    assert tf.contrib.framework.has_arg_scope(_echo)
+    assert not tf.contrib.framework.has_arg_scope(_plain)
+    assert tf.contrib.framework.arg_scoped_arguments(_echo) == ("first", "second", "third")
+    with pytest.raises(ValueError, match="not decorated"):
+        tf.contrib.framework.arg_scoped_arguments(_plain)
+    decorated = [slim.conv2d, slim.fully_connected, slim.max_pool2d, slim.avg_pool2d,
+                 slim.batch_norm, slim.layer_norm, slim.dropout, slim.flatten,
+                 slim.one_hot_encoding, slim.model_variable, slim.variable]
+    assert all(slim.has_arg_scope(f) for f in decorated)
+    assert not any(slim.has_arg_scope(f) for f in
+                   (slim.repeat, slim.stack, slim.l2_regularizer, slim.xavier_initializer))
+    assert "weights_regularizer" in slim.arg_scoped_arguments(slim.conv2d)
+    assert slim.convolution2d is slim.conv2d
+    assert tf.contrib.layers.conv2d is slim.conv2d
+    assert slim.conv2d.__name__ == "conv2d" and "2-D convolution" in slim.conv2d.__doc__
+
+
+def test_arg_scope_reaches_layers_and_explicit_arguments_win():
+    x = tf.constant(np.ones((1, 3, 3, 2), np.float32))
+    with slim.arg_scope([slim.conv2d], padding="VALID", activation_fn=None,
+                        weights_initializer=tf.ones_initializer()):
+        valid = slim.conv2d(x, 4, [3, 3], scope="valid")
+        same = slim.conv2d(x, 4, [3, 3], padding="SAME", scope="same")
+    default = slim.conv2d(x, 4, [3, 3], scope="default")
+    assert valid.shape.as_list() == [1, 1, 1, 4]
+    assert same.shape.as_list() == [1, 3, 3, 4]
+    assert default.shape.as_list() == [1, 3, 3, 4]
+    with tf.Session() as sess:
+        sess.run(tf.global_variables_initializer())
+        got_valid, got_same = sess.run([valid, same])
+    # A 3x3x2 window of ones under a kernel of ones: 18 at the centre, 8 in a corner.
+    np.testing.assert_array_equal(got_valid, np.full((1, 1, 1, 4), 18.0))
+    assert got_same[0, 1, 1, 0] == 18.0 and got_same[0, 0, 0, 0] == 8.0
+
+
+def test_normalizer_fn_from_arg_scope_with_batch_norm_scope():
+    x = tf.constant(np.arange(2 * 2 * 2 * 3, dtype=np.float32).reshape(2, 2, 2, 3))
+    with slim.arg_scope([slim.conv2d], normalizer_fn=slim.batch_norm):
+        with slim.arg_scope([slim.batch_norm], scale=True, is_training=True):
+            slim.conv2d(x, 4, [1, 1], scope="conv")
+    names = [v.op.name for v in tf.global_variables()]
+    assert names == ["conv/weights", "conv/BatchNorm/gamma", "conv/BatchNorm/beta",
+                     "conv/BatchNorm/moving_mean", "conv/BatchNorm/moving_variance"]
+    assert len(tf.get_collection(tf.GraphKeys.UPDATE_OPS)) == 2
+
+
+def _vgg_like(images, num_classes, weight_decay):
+    """A VGG-shaped slim model (as TF 1.15's ``nets.vgg``), small enough to train here."""
+    with tf.variable_scope("vgg", "vgg", [images]):
+        with slim.arg_scope([slim.conv2d, slim.fully_connected], activation_fn=tf.nn.relu,
+                            weights_regularizer=slim.l2_regularizer(weight_decay),
+                            biases_initializer=tf.zeros_initializer()):
+            with slim.arg_scope([slim.conv2d], padding="SAME"):
+                net = slim.conv2d(images, 4, [3, 3], scope="conv1")
+                net = slim.repeat(net, 2, slim.conv2d, 8, [3, 3], scope="conv2")
+                net = slim.max_pool2d(net, [2, 2], scope="pool1")
+                net = slim.flatten(net, scope="flatten")
+                net = slim.fully_connected(net, 16, scope="fc1")
+                return slim.fully_connected(net, num_classes, activation_fn=None,
+                                            scope="fc2")
+
+
+def test_vgg_like_net_names_regularization_and_training():
+    rng = np.random.default_rng(7)
+    images_np = rng.standard_normal((16, 4, 4, 1)).astype(np.float32)
+    labels_np = (images_np.reshape(16, -1).sum(1) > 0).astype(np.int64)
+    images = tf.placeholder(tf.float32, [None, 4, 4, 1])
+    labels = tf.placeholder(tf.int64, [None])
+    tf.set_random_seed(3)
+    logits = _vgg_like(images, 2, weight_decay=0.0005)
+    assert logits.shape.as_list() == [None, 2]
+    assert [v.op.name for v in slim.get_model_variables()] == [
+        "vgg/conv1/weights", "vgg/conv1/biases",
+        "vgg/conv2/conv2_1/weights", "vgg/conv2/conv2_1/biases",
+        "vgg/conv2/conv2_2/weights", "vgg/conv2/conv2_2/biases",
+        "vgg/fc1/weights", "vgg/fc1/biases", "vgg/fc2/weights", "vgg/fc2/biases"]
+    assert slim.get_variables_to_restore(exclude=["vgg/fc2"])[-1].op.name == "vgg/fc1/biases"
+    assert [w.op.name for w in slim.get_variables_by_suffix("weights", "vgg/conv2")] == [
+        "vgg/conv2/conv2_1/weights", "vgg/conv2/conv2_2/weights"]
+    weights = slim.get_variables(suffix="weights")
+    regularization = tf.get_collection(tf.GraphKeys.REGULARIZATION_LOSSES)
+    # One penalty per weights variable from the arg_scope'd regularizer; none for biases.
+    assert len(regularization) == len(weights) == 5
+    slim.losses.sparse_softmax_cross_entropy(logits, labels)
+    total = slim.losses.get_total_loss()
+    train_op = tf.train.AdamOptimizer(0.02).minimize(
+        total, global_step=slim.get_or_create_global_step())
+    feed = {images: images_np, labels: labels_np}
+    with tf.Session() as sess:
+        sess.run(tf.global_variables_initializer())
+        reg_values, weight_values = sess.run([regularization, weights])
+        for penalty, value in zip(reg_values, weight_values):
+            np.testing.assert_allclose(penalty, 0.0005 * np.sum(value ** 2) / 2, rtol=1e-5)
+        first = sess.run(total, feed)
+        for _ in range(60):
+            sess.run(train_op, feed)
+        last = sess.run(total, feed)
+        assert sess.run(tf.train.get_global_step()) == 60
+    assert last < 0.5 * first
+
+
+def test_model_variable_and_variable_collections_and_arg_scope():
+    with slim.arg_scope([slim.model_variable], initializer=tf.constant_initializer(2.0)):
+        with tf.variable_scope("block"):
+            weights = slim.model_variable("weights", [2, 3])
+            plain = slim.variable("plain", [2], initializer=tf.zeros_initializer())
+            local = slim.variable("local", [1], initializer=tf.zeros_initializer(),
+                                  collections=[tf.GraphKeys.LOCAL_VARIABLES],
+                                  trainable=False)
+    assert weights.op.name == "block/weights"
+    assert slim.get_model_variables() == [weights]
+    assert slim.get_variables() == [weights, plain]
+    assert slim.get_variables(collection=tf.GraphKeys.LOCAL_VARIABLES) == [local]
+    with slim.arg_scope([slim.variable], device="/cpu:0"):
+        placed = slim.variable("placed", [1], initializer=tf.zeros_initializer())
+    assert "CPU:0" in placed.device.upper()
+    slim.add_model_variable(plain)
+    slim.add_model_variable(plain)
+    assert slim.get_model_variables() == [weights, plain]
+    with tf.Session() as sess:
+        sess.run(tf.global_variables_initializer())
+        np.testing.assert_array_equal(sess.run(weights), np.full((2, 3), 2.0))
+
+
+def test_layer_weights_go_through_model_variable():
+    x = tf.constant(np.ones((1, 3), np.float32))
+    with slim.arg_scope([slim.model_variable], device="/cpu:0"):
+        slim.fully_connected(x, 2, scope="fc")
+    assert all("CPU:0" in v.device.upper() for v in slim.get_model_variables())
+
+
+def test_assign_from_checkpoint_fn(tmp_path):
+    with tf.Graph().as_default():
+        saved = slim.model_variable("w", [2], initializer=tf.constant_initializer(3.0))
+        with tf.Session() as sess:
+            sess.run(saved.initializer)
+            prefix = tf.train.Saver([saved]).save(sess, str(tmp_path / "model"))
+    w = slim.model_variable("w", [2], initializer=tf.zeros_initializer())
+    extra = slim.model_variable("extra", [1], initializer=tf.zeros_initializer())
+    with pytest.raises(ValueError, match="empty"):
+        slim.assign_from_checkpoint_fn(prefix, [])
+    assert slim.assign_from_checkpoint_fn(prefix, [extra], ignore_missing_vars=True) is None
+    init_fn = slim.assign_from_checkpoint_fn(prefix, [w, extra], ignore_missing_vars=True)
+    with tf.Session() as sess:
+        sess.run(tf.global_variables_initializer())
+        init_fn(sess)
+        np.testing.assert_array_equal(sess.run(w), [3.0, 3.0])
+        np.testing.assert_array_equal(sess.run(extra), [0.0])
+
+
+def test_slim_namespace():
+    assert slim.losses is tf.contrib.losses and slim.metrics is tf.contrib.metrics
+    assert slim.l2_regularizer is tf.contrib.layers.l2_regularizer
+    assert slim.regularizers.l2_regularizer is slim.l2_regularizer
+    assert slim.initializers.xavier_initializer is slim.xavier_initializer
+    assert slim.arg_scope is tf.contrib.framework.arg_scope
+    assert slim.get_or_create_global_step is tf.train.get_or_create_global_step
+    for name in slim.__all__:
+        assert getattr(slim, name) is not None
+    with pytest.raises(AttributeError, match="slim.nets.*contrib.slim: the names"):
+        slim.nets  # noqa: B018
+    with pytest.raises(AttributeError, match="slim.initializers.nope"):
+        slim.initializers.nope  # noqa: B018
