@@ -185,6 +185,62 @@ def test_vgg_like_net_names_regularization_and_training():
     assert last < 0.5 * first
 
 
+def _tiny_vgg_arg_scope(weight_decay=0.0005):
+    """TF 1.15's ``vgg_arg_scope`` idiom: the scope is built once and returned."""
+    with slim.arg_scope([slim.conv2d, slim.fully_connected], activation_fn=tf.nn.relu,
+                        weights_regularizer=slim.l2_regularizer(weight_decay),
+                        biases_initializer=tf.zeros_initializer()):
+        with slim.arg_scope([slim.conv2d], padding="SAME") as arg_sc:
+            return arg_sc
+
+
+def _tiny_vgg_a(inputs, num_classes, is_training=True, scope="vgg_a"):
+    """TF 1.15's ``nets.vgg.vgg_a``, layer for layer, with fewer and narrower layers."""
+    with tf.variable_scope(scope, "vgg_a", [inputs]) as sc:
+        end_points_collection = sc.original_name_scope + "_end_points"
+        with slim.arg_scope([slim.conv2d, slim.max_pool2d],
+                            outputs_collections=end_points_collection):
+            net = slim.repeat(inputs, 1, slim.conv2d, 4, [3, 3], scope="conv1")
+            net = slim.max_pool2d(net, [2, 2], scope="pool1")
+            net = slim.repeat(net, 2, slim.conv2d, 8, [3, 3], scope="conv2")
+            net = slim.max_pool2d(net, [2, 2], scope="pool2")
+            net = slim.conv2d(net, 16, [2, 2], padding="VALID", scope="fc6")
+            net = slim.dropout(net, 0.5, is_training=is_training, scope="dropout6")
+            net = slim.conv2d(net, 16, [1, 1], scope="fc7")
+            end_points = slim.utils.convert_collection_to_dict(end_points_collection)
+            net = slim.conv2d(net, num_classes, [1, 1], activation_fn=None,
+                              normalizer_fn=None, scope="fc8")
+            net = tf.squeeze(net, [1, 2], name="fc8/squeezed")
+            end_points[sc.name + "/fc8"] = net
+            return net, end_points
+
+
+def test_vgg_a_end_points_and_saved_arg_scope():
+    images = tf.placeholder(tf.float32, [2, 8, 8, 3])
+    with slim.arg_scope(_tiny_vgg_arg_scope()):
+        logits, end_points = _tiny_vgg_a(images, 5)
+    assert logits.shape.as_list() == [2, 5]
+    # The end-point names of TF 1.15's vgg_test.
+    assert list(end_points) == [
+        "vgg_a/conv1/conv1_1", "vgg_a/pool1", "vgg_a/conv2/conv2_1", "vgg_a/conv2/conv2_2",
+        "vgg_a/pool2", "vgg_a/fc6", "vgg_a/fc7", "vgg_a/fc8"]
+    assert end_points["vgg_a/pool2"].shape.as_list() == [2, 2, 2, 8]
+    assert [v.op.name for v in slim.get_model_variables("vgg_a/fc8")] == [
+        "vgg_a/fc8/weights", "vgg_a/fc8/biases"]
+    assert len(tf.losses.get_regularization_losses()) == 6
+    assert slim.utils.get_tensor_aliases(logits) == ["vgg_a/fc8/squeezed"]
+    assert slim.utils.last_dimension(logits.shape) == 5
+    collection = tf.get_collection("vgg_a/_end_points")
+    # fc8 joins the collection too, after the dict was taken (as in TF).
+    assert len(collection) == 8
+    slim.utils.convert_collection_to_dict("vgg_a/_end_points", clear_collection=True)
+    assert tf.get_collection("vgg_a/_end_points") == []
+    with tf.Session() as sess:
+        sess.run(tf.global_variables_initializer())
+        got = sess.run(end_points, {images: np.ones((2, 8, 8, 3), np.float32)})
+    assert got["vgg_a/fc8"].shape == (2, 5) and np.all(got["vgg_a/conv1/conv1_1"] >= 0)
+
+
 def test_model_variable_and_variable_collections_and_arg_scope():
     with slim.arg_scope([slim.model_variable], initializer=tf.constant_initializer(2.0)):
         with tf.variable_scope("block"):

@@ -18,6 +18,7 @@ import numbers
 
 from sessionlib import dtypes
 from sessionlib.contrib._arg_scope import add_arg_scope
+from sessionlib.contrib._layer_utils import collect_named_outputs
 from sessionlib.contrib.framework import model_variable
 from sessionlib.framework import graph as graph_lib
 from sessionlib.framework.graph import GraphKeys
@@ -140,12 +141,6 @@ def l1_regularizer(scale, scope=None):
 
 # ---- layers ----------------------------------------------------------------------------------------
 
-def _collect(outputs, collections):
-    for key in collections or ():
-        graph_lib.get_default_graph().add_to_collection(key, outputs)
-    return outputs
-
-
 def _model_variable(name, shape, dtype, initializer, regularizer, trainable, collections):
     """A variable in GLOBAL_VARIABLES and MODEL_VARIABLES, made through the arg-scoped
     `model_variable` as contrib's layers do (so ``arg_scope([model_variable], ...)`` reaches
@@ -198,7 +193,7 @@ def fully_connected(inputs, num_outputs, activation_fn=nn.relu, normalizer_fn=No
     if not isinstance(num_outputs, numbers.Integral):
         raise ValueError(f"num_outputs type should be one of (<class 'int'>,), got "
                          f"{type(num_outputs)}.")
-    with vs.variable_scope(scope, "fully_connected", [inputs], reuse=reuse):
+    with vs.variable_scope(scope, "fully_connected", [inputs], reuse=reuse) as sc:
         inputs = graph_lib.convert_to_tensor(inputs)
         depth = inputs.shape.dims[-1] if inputs.shape.rank else None
         if depth is None:
@@ -220,7 +215,7 @@ def fully_connected(inputs, num_outputs, activation_fn=nn.relu, normalizer_fn=No
                           biases_initializer or init_ops.zeros_initializer(),
                           biases_regularizer, activation_fn, trainable, variables_collections,
                           nn.bias_add)
-        return _collect(outputs, outputs_collections)
+        return collect_named_outputs(outputs_collections, sc.name, outputs)
 
 
 @add_arg_scope
@@ -256,7 +251,7 @@ def conv2d(inputs, num_outputs, kernel_size, stride=1, padding="SAME", data_form
     kh, kw = pair(kernel_size)
     sh, sw = pair(stride)
     rh, rw = pair(rate)
-    with vs.variable_scope(scope, "Conv", [inputs], reuse=reuse):
+    with vs.variable_scope(scope, "Conv", [inputs], reuse=reuse) as sc:
         inputs = graph_lib.convert_to_tensor(inputs)
         channel_axis = 3 if data_format == "NHWC" else 1
         depth = inputs.shape.dims[channel_axis] if inputs.shape.rank == 4 else None
@@ -276,7 +271,7 @@ def conv2d(inputs, num_outputs, kernel_size, stride=1, padding="SAME", data_form
                           biases_regularizer, activation_fn, trainable, variables_collections,
                           lambda value, bias: nn.bias_add(value, bias,
                                                           data_format=data_format))
-        return _collect(outputs, outputs_collections)
+        return collect_named_outputs(outputs_collections, sc.name, outputs)
 
 
 # One function under both names, as in contrib: an arg_scope for either applies to both.
@@ -287,7 +282,7 @@ convolution2d = conv2d
 def flatten(inputs, outputs_collections=None, scope=None):
     """``[batch, ...]`` to ``[batch, k]``, under the name scope ``Flatten``."""
     graph = graph_lib.get_default_graph()
-    with graph.name_scope(scope or "Flatten"):
+    with graph.name_scope(scope or "Flatten") as sc:
         inputs = graph_lib.convert_to_tensor(inputs)
         if inputs.shape.rank is not None and inputs.shape.rank < 2:
             raise ValueError("Inputs must have a least 2 dimensions.")
@@ -300,7 +295,7 @@ def flatten(inputs, outputs_collections=None, scope=None):
         else:
             outputs = array_ops.reshape(inputs, array_ops.stack(
                 [array_ops.shape(inputs)[0], -1]))
-        return _collect(outputs, outputs_collections)
+        return collect_named_outputs(outputs_collections, sc, outputs)
 
 
 @add_arg_scope
@@ -382,7 +377,7 @@ def batch_norm(inputs, decay=0.999, center=True, scale=False, epsilon=0.001,
                     graph.add_to_collection(updates_collections, update)
         if activation_fn is not None:
             outputs = activation_fn(outputs)
-        return _collect(outputs, outputs_collections)
+        return collect_named_outputs(outputs_collections, sc.name, outputs)
 
 
 def _collections_of(variables_collections, name):
@@ -422,7 +417,7 @@ def layer_norm(inputs, center=True, scale=True, activation_fn=None, reuse=None,
     """
     from sessionlib.ops import nn_normalization_ops
 
-    with vs.variable_scope(scope, "LayerNorm", [inputs], reuse=reuse):
+    with vs.variable_scope(scope, "LayerNorm", [inputs], reuse=reuse) as sc:
         inputs = graph_lib.convert_to_tensor(inputs)
         rank = inputs.shape.rank
         if rank is None:
@@ -455,7 +450,7 @@ def layer_norm(inputs, center=True, scale=True, activation_fn=None, reuse=None,
         outputs.set_shape(inputs.shape)
         if activation_fn is not None:
             outputs = activation_fn(outputs)
-        return _collect(outputs, outputs_collections)
+        return collect_named_outputs(outputs_collections, sc.name, outputs)
 
 
 @add_arg_scope
@@ -483,7 +478,7 @@ def dropout(inputs, keep_prob=0.5, noise_shape=None, is_training=True,
         layer = core.Dropout(rate=1 - keep_prob, noise_shape=noise_shape, seed=seed,
                              name=sc.name, _scope=sc)
         outputs = layer.apply(inputs, training=is_training)
-        return _collect(outputs, outputs_collections)
+        return collect_named_outputs(outputs_collections, sc.name, outputs)
 
 
 def _pool2d(pool, default_scope, op_name, inputs, kernel_size, stride, padding, data_format,
@@ -503,11 +498,11 @@ def _pool2d(pool, default_scope, op_name, inputs, kernel_size, stride, padding, 
     window, step = pair(kernel_size, "pool_size"), pair(stride, "strides")
     spread = (lambda v: [1, 1] + v) if data_format == "NCHW" else (lambda v: [1] + v + [1])
     graph = graph_lib.get_default_graph()
-    with graph.name_scope(scope or default_scope):
+    with graph.name_scope(scope or default_scope) as sc:
         inputs = graph_lib.convert_to_tensor(inputs)
         outputs = pool(inputs, spread(window), spread(step), padding.upper(),
                        data_format=data_format, name=op_name)
-        return _collect(outputs, outputs_collections)
+        return collect_named_outputs(outputs_collections, sc, outputs)
 
 
 @add_arg_scope
@@ -566,13 +561,13 @@ def one_hot_encoding(labels, num_classes, on_value=1.0, off_value=0.0,
       A tensor of `on_value`'s dtype with a new last axis of `num_classes`.
     """
     graph = graph_lib.get_default_graph()
-    with graph.name_scope(scope or "OneHotEncoding"):
+    with graph.name_scope(scope or "OneHotEncoding") as sc:
         labels = graph_lib.convert_to_tensor(labels)
         if labels.dtype is dtypes.int32:
             labels = math_ops.cast(labels, dtypes.int64)
         outputs = manipulation_ops.one_hot(labels, num_classes, on_value=on_value,
                                            off_value=off_value)
-        return _collect(outputs, outputs_collections)
+        return collect_named_outputs(outputs_collections, sc, outputs)
 
 
 def _layer_scope_name(layer, fallback):
