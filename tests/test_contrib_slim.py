@@ -241,6 +241,58 @@ def test_vgg_a_end_points_and_saved_arg_scope():
     assert got["vgg_a/fc8"].shape == (2, 5) and np.all(got["vgg_a/conv1/conv1_1"] >= 0)
 
 
+def test_conv2d_transpose_names_shapes_and_values():
+    kernel = np.arange(9, dtype=np.float32).reshape(3, 3, 1, 1)
+    pixel = tf.constant(np.ones((1, 1, 1, 1), np.float32))
+    # One input pixel of 1 stamps the kernel: VALID adds the kernel's overhang.
+    stamped = slim.conv2d_transpose(pixel, 1, [3, 3], stride=2, padding="VALID",
+                                    activation_fn=None,
+                                    weights_initializer=tf.constant_initializer(kernel))
+    x = tf.placeholder(tf.float32, [None, 3, 3, 2])
+    with slim.arg_scope([slim.conv2d_transpose], stride=2, biases_initializer=None):
+        same = slim.conv2d_transpose(x, 4, 3, scope="up")
+    assert slim.convolution2d_transpose is slim.conv2d_transpose
+    assert [(v.op.name, v.shape.as_list()) for v in tf.global_variables()] == [
+        ("Conv2d_transpose/weights", [3, 3, 1, 1]), ("Conv2d_transpose/biases", [1]),
+        ("up/weights", [3, 3, 4, 2])]
+    assert same.shape.as_list() == [None, 6, 6, 4]
+    with tf.Session() as sess:
+        sess.run(tf.global_variables_initializer())
+        got, got_same = sess.run([stamped, same], {x: np.ones((2, 3, 3, 2), np.float32)})
+    np.testing.assert_array_equal(got[0, :, :, 0], kernel[:, :, 0, 0])
+    assert got_same.shape == (2, 6, 6, 4)
+
+
+def test_separable_conv2d_names_shapes_and_values():
+    x = tf.constant(np.ones((1, 3, 3, 2), np.float32))
+    depthwise = slim.separable_conv2d(x, None, [3, 3], depth_multiplier=3, activation_fn=None,
+                                      weights_initializer=tf.ones_initializer(), scope="dw")
+    separable = slim.separable_conv2d(x, 5, [3, 3], depth_multiplier=2, activation_fn=None,
+                                      weights_initializer=tf.ones_initializer(),
+                                      pointwise_initializer=tf.constant_initializer(0.5))
+    assert slim.separable_convolution2d is slim.separable_conv2d
+    assert [(v.op.name, v.shape.as_list()) for v in slim.get_model_variables()] == [
+        ("dw/depthwise_weights", [3, 3, 2, 3]), ("dw/biases", [6]),
+        ("SeparableConv2d/depthwise_weights", [3, 3, 2, 2]),
+        ("SeparableConv2d/pointwise_weights", [1, 1, 4, 5]), ("SeparableConv2d/biases", [5])]
+    with tf.Session() as sess:
+        sess.run(tf.global_variables_initializer())
+        got_dw, got_sep = sess.run([depthwise, separable])
+    # A 3x3 window of ones under SAME padding: 9 at the centre, 4 in a corner.
+    assert got_dw.shape == (1, 3, 3, 6)
+    assert got_dw[0, 1, 1, 0] == 9.0 and got_dw[0, 0, 0, 5] == 4.0
+    # The pointwise step sums 4 depthwise channels at weight 0.5.
+    assert got_sep[0, 1, 1, 0] == 18.0 and got_sep[0, 0, 0, 4] == 8.0
+
+
+def test_biases_initializer_none_means_no_biases():
+    x = tf.constant(np.ones((1, 2), np.float32))
+    slim.fully_connected(x, 3, biases_initializer=None, scope="fc")
+    with slim.arg_scope([slim.conv2d], biases_initializer=None):
+        slim.conv2d(tf.ones([1, 2, 2, 1]), 2, 1, scope="conv")
+    assert [v.op.name for v in tf.global_variables()] == ["fc/weights", "conv/weights"]
+
+
 def test_model_variable_and_variable_collections_and_arg_scope():
     with slim.arg_scope([slim.model_variable], initializer=tf.constant_initializer(2.0)):
         with tf.variable_scope("block"):

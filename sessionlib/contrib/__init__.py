@@ -5,7 +5,8 @@ This is not a second API. Each name is a thin alias of sessionlib's own implemen
 names and defaults that contrib gave it (``fully_connected/weights``, ``Conv/biases``,
 ``BatchNorm/moving_mean``, contrib's Xavier and variance-scaling formulas):
 
-* `layers`: ``flatten``, ``fully_connected``, ``conv2d``, ``xavier_initializer``,
+* `layers`: ``flatten``, ``fully_connected``, ``conv2d``, ``conv2d_transpose``,
+  ``separable_conv2d``, ``xavier_initializer``,
   ``variance_scaling_initializer``, ``l1_regularizer``, ``l2_regularizer``, ``batch_norm``,
   ``layer_norm``, ``dropout``, ``max_pool2d``, ``avg_pool2d``, ``one_hot_encoding``,
   ``repeat``, ``stack`` (the layers decorated for ``arg_scope``);

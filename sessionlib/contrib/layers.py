@@ -28,7 +28,9 @@ from sessionlib.ops.nn_convolution_ops import conv2d as _conv2d_op
 from sessionlib.ops.nn_loss_ops import l2_loss
 from sessionlib.ops import variable_scope as vs
 
-__all__ = ["flatten", "fully_connected", "conv2d", "convolution2d", "xavier_initializer",
+__all__ = ["flatten", "fully_connected", "conv2d", "convolution2d", "conv2d_transpose",
+           "convolution2d_transpose", "separable_conv2d", "separable_convolution2d",
+           "xavier_initializer",
            "xavier_initializer_conv2d",
            "variance_scaling_initializer", "l1_regularizer", "l2_regularizer", "batch_norm",
            "layer_norm", "dropout", "max_pool2d", "avg_pool2d", "one_hot_encoding", "repeat",
@@ -167,7 +169,7 @@ def _finish(outputs, biases_shape, dtype, normalizer_fn, normalizer_params,
 @add_arg_scope
 def fully_connected(inputs, num_outputs, activation_fn=nn.relu, normalizer_fn=None,
                     normalizer_params=None, weights_initializer=None,
-                    weights_regularizer=None, biases_initializer=None,
+                    weights_regularizer=None, biases_initializer=init_ops.zeros_initializer(),
                     biases_regularizer=None, reuse=None, variables_collections=None,
                     outputs_collections=None, trainable=True, scope=None):
     """A dense layer over the last axis: ``activation_fn(inputs @ weights + biases)``.
@@ -179,7 +181,7 @@ def fully_connected(inputs, num_outputs, activation_fn=nn.relu, normalizer_fn=No
       normalizer_fn, normalizer_params: replace the biases (``batch_norm`` and its args).
       weights_initializer: default `xavier_initializer()`.
       weights_regularizer, biases_regularizer: functions of the variable.
-      biases_initializer: default zeros; None for no biases.
+      biases_initializer: default zeros; None for no biases (as contrib).
       reuse, scope: the variable scope (default ``fully_connected``) and its reuse.
       variables_collections, outputs_collections: extra collections.
       trainable: whether the variables are trainable.
@@ -212,18 +214,55 @@ def fully_connected(inputs, num_outputs, activation_fn=nn.relu, normalizer_fn=No
         else:
             outputs = math_ops.matmul(inputs, weights)
         outputs = _finish(outputs, [num_outputs], dtype, normalizer_fn, normalizer_params,
-                          biases_initializer or init_ops.zeros_initializer(),
-                          biases_regularizer, activation_fn, trainable, variables_collections,
-                          nn.bias_add)
+                          biases_initializer, biases_regularizer, activation_fn, trainable,
+                          variables_collections, nn.bias_add)
         return collect_named_outputs(outputs_collections, sc.name, outputs)
+
+
+def _int_pair(value, what):
+    if isinstance(value, numbers.Integral):
+        return [int(value)] * 2
+    value = [int(v) for v in value]
+    if len(value) != 2:
+        raise ValueError(f"The `{what}` argument must be a tuple of 2 integers. Received: "
+                         f"{value}")
+    return value
+
+
+def _channels(inputs, data_format):
+    """The statically known channel count of a 4-D input."""
+    if data_format not in ("NHWC", "NCHW"):
+        raise ValueError("data_format has to be either NCHW or NHWC.")
+    axis = 3 if data_format == "NHWC" else 1
+    depth = inputs.shape.dims[axis] if inputs.shape.rank == 4 else None
+    if depth is None:
+        raise ValueError("The channel dimension of the inputs should be defined. Found `None`.")
+    return int(depth)
+
+
+def _spatial(values, data_format):
+    """Height and width values as the 4 entries of `data_format` (1 for batch and channels)."""
+    return [1] + list(values) + [1] if data_format == "NHWC" else [1, 1] + list(values)
+
+
+def _finish_conv(outputs, num_outputs, data_format, normalizer_fn, normalizer_params,
+                 biases_initializer, biases_regularizer, activation_fn, trainable,
+                 variables_collections, outputs_collections, alias):
+    """`_finish` for a convolution's output (biases added along `data_format`'s channels),
+    then the result collected under `alias`."""
+    outputs = _finish(outputs, [num_outputs], outputs.dtype, normalizer_fn, normalizer_params,
+                      biases_initializer, biases_regularizer, activation_fn, trainable,
+                      variables_collections,
+                      lambda value, bias: nn.bias_add(value, bias, data_format=data_format))
+    return collect_named_outputs(outputs_collections, alias, outputs)
 
 
 @add_arg_scope
 def conv2d(inputs, num_outputs, kernel_size, stride=1, padding="SAME", data_format=None,
            rate=1, activation_fn=nn.relu, normalizer_fn=None, normalizer_params=None,
-           weights_initializer=None, weights_regularizer=None, biases_initializer=None,
-           biases_regularizer=None, reuse=None, variables_collections=None,
-           outputs_collections=None, trainable=True, scope=None):
+           weights_initializer=None, weights_regularizer=None,
+           biases_initializer=init_ops.zeros_initializer(), biases_regularizer=None, reuse=None,
+           variables_collections=None, outputs_collections=None, trainable=True, scope=None):
     """A 2-D convolution layer (``Conv/weights``, ``Conv/biases``), contrib's defaults.
 
     Args:
@@ -243,39 +282,157 @@ def conv2d(inputs, num_outputs, kernel_size, stride=1, padding="SAME", data_form
     if data_format not in (None, "NHWC", "NCHW"):
         raise ValueError("data_format has to be either NCHW or NHWC.")
     data_format = data_format or "NHWC"
-
-    def pair(value):
-        return [int(value)] * 2 if isinstance(value, numbers.Integral) else [int(v) for v in
-                                                                             value]
-
-    kh, kw = pair(kernel_size)
-    sh, sw = pair(stride)
-    rh, rw = pair(rate)
+    kernel, step = _int_pair(kernel_size, "kernel_size"), _int_pair(stride, "strides")
+    dilation = _int_pair(rate, "dilation_rate")
     with vs.variable_scope(scope, "Conv", [inputs], reuse=reuse) as sc:
         inputs = graph_lib.convert_to_tensor(inputs)
-        channel_axis = 3 if data_format == "NHWC" else 1
-        depth = inputs.shape.dims[channel_axis] if inputs.shape.rank == 4 else None
-        if depth is None:
-            raise ValueError("The channel dimension of the inputs should be defined. "
-                             "Found `None`.")
-        dtype = inputs.dtype
-        weights = _model_variable("weights", [kh, kw, int(depth), num_outputs], dtype,
+        depth = _channels(inputs, data_format)
+        weights = _model_variable("weights", kernel + [depth, num_outputs], inputs.dtype,
                                   weights_initializer or xavier_initializer(),
                                   weights_regularizer, trainable, variables_collections)
-        strides = [1, sh, sw, 1] if data_format == "NHWC" else [1, 1, sh, sw]
-        dilations = [1, rh, rw, 1] if data_format == "NHWC" else [1, 1, rh, rw]
-        outputs = _conv2d_op(inputs, weights, strides=strides, padding=padding.upper(),
-                            data_format=data_format, dilations=dilations)
-        outputs = _finish(outputs, [num_outputs], dtype, normalizer_fn, normalizer_params,
-                          biases_initializer or init_ops.zeros_initializer(),
-                          biases_regularizer, activation_fn, trainable, variables_collections,
-                          lambda value, bias: nn.bias_add(value, bias,
-                                                          data_format=data_format))
-        return collect_named_outputs(outputs_collections, sc.name, outputs)
+        outputs = _conv2d_op(inputs, weights, strides=_spatial(step, data_format),
+                             padding=padding.upper(), data_format=data_format,
+                             dilations=_spatial(dilation, data_format))
+        return _finish_conv(outputs, num_outputs, data_format, normalizer_fn,
+                            normalizer_params, biases_initializer, biases_regularizer,
+                            activation_fn, trainable, variables_collections,
+                            outputs_collections, sc.name)
 
 
 # One function under both names, as in contrib: an arg_scope for either applies to both.
 convolution2d = conv2d
+
+
+@add_arg_scope
+def conv2d_transpose(inputs, num_outputs, kernel_size, stride=1, padding="SAME",
+                     data_format="NHWC", activation_fn=nn.relu, normalizer_fn=None,
+                     normalizer_params=None, weights_initializer=None,
+                     weights_regularizer=None, biases_initializer=init_ops.zeros_initializer(),
+                     biases_regularizer=None, reuse=None, variables_collections=None,
+                     outputs_collections=None, trainable=True, scope=None):
+    """A 2-D transposed convolution ("deconvolution") layer, contrib's
+    ``convolution2d_transpose``: ``Conv2d_transpose/weights`` of shape ``[kh, kw,
+    num_outputs, in_channels]`` and ``Conv2d_transpose/biases``.
+
+    The output's height is ``height * stride`` for SAME padding and ``height * stride +
+    max(kernel - stride, 0)`` for VALID (likewise the width).
+
+    Args:
+      inputs: a 4-D tensor, NHWC (default) or NCHW, of known channel count.
+      num_outputs: the number of output channels.
+      kernel_size, stride: an int or a pair of ints each.
+      padding: ``'SAME'`` or ``'VALID'``.
+      data_format: ``'NHWC'`` or ``'NCHW'``.
+      The others: as `conv2d`.
+
+    Returns:
+      The output tensor.
+
+    Raises:
+      ValueError: for a bad data format or window, or an input of unknown channel count.
+    """
+    kernel, step = _int_pair(kernel_size, "kernel_size"), _int_pair(stride, "strides")
+    padding = padding.upper()
+    with vs.variable_scope(scope, "Conv2d_transpose", [inputs], reuse=reuse) as sc:
+        inputs = graph_lib.convert_to_tensor(inputs)
+        depth = _channels(inputs, data_format)
+        dtype = inputs.dtype
+        weights = _model_variable("weights", kernel + [num_outputs, depth], dtype,
+                                  weights_initializer or xavier_initializer(),
+                                  weights_regularizer, trainable, variables_collections)
+        spatial_axes = (1, 2) if data_format == "NHWC" else (2, 3)
+        dynamic_shape = array_ops.shape(inputs)
+        static_shape = inputs.shape.as_list()
+        out_sizes, out_static = [], []
+        for axis, size, window in zip(spatial_axes, kernel, step):
+            # The forward convolution of a VALID transpose needs the kernel's overhang.
+            extra = max(size - window, 0) if padding == "VALID" else 0
+            out_sizes.append(dynamic_shape[axis] * window + extra)
+            known = static_shape[axis]
+            out_static.append(None if known is None else known * window + extra)
+        if data_format == "NHWC":
+            output_shape = array_ops.stack([dynamic_shape[0]] + out_sizes + [num_outputs])
+            static_out = [static_shape[0]] + out_static + [num_outputs]
+        else:
+            output_shape = array_ops.stack([dynamic_shape[0], num_outputs] + out_sizes)
+            static_out = [static_shape[0], num_outputs] + out_static
+        outputs = nn_convolution_ops.conv2d_transpose(
+            inputs, weights, output_shape, _spatial(step, data_format), padding=padding,
+            data_format=data_format)
+        outputs.set_shape(static_out)
+        return _finish_conv(outputs, num_outputs, data_format, normalizer_fn,
+                            normalizer_params, biases_initializer, biases_regularizer,
+                            activation_fn, trainable, variables_collections,
+                            outputs_collections, sc.name)
+
+
+convolution2d_transpose = conv2d_transpose
+
+
+@add_arg_scope
+def separable_conv2d(inputs, num_outputs, kernel_size, depth_multiplier=1, stride=1,
+                     padding="SAME", data_format="NHWC", rate=1, activation_fn=nn.relu,
+                     normalizer_fn=None, normalizer_params=None, weights_initializer=None,
+                     pointwise_initializer=None, weights_regularizer=None,
+                     biases_initializer=init_ops.zeros_initializer(), biases_regularizer=None,
+                     reuse=None, variables_collections=None, outputs_collections=None,
+                     trainable=True, scope=None):
+    """contrib's ``separable_convolution2d``: a depthwise convolution
+    (``SeparableConv2d/depthwise_weights``, ``[kh, kw, in_channels, depth_multiplier]``), then,
+    unless `num_outputs` is None, a 1x1 pointwise one (``pointwise_weights``, ``[1, 1,
+    in_channels * depth_multiplier, num_outputs]``), then ``biases``.
+
+    Args:
+      inputs: a 4-D tensor, NHWC (default) or NCHW, of known channel count.
+      num_outputs: the pointwise output channels; None for the depthwise step alone (whose
+        output has ``in_channels * depth_multiplier`` channels).
+      kernel_size, stride, rate: an int or a pair of ints each (`rate` is the dilation).
+      depth_multiplier: the depthwise outputs per input channel.
+      weights_initializer: the depthwise initializer (default `xavier_initializer()`).
+      pointwise_initializer: the pointwise one (default `weights_initializer`'s).
+      weights_regularizer: applied to both kernels.
+      The others: as `conv2d`.
+
+    Returns:
+      The output tensor.
+
+    Raises:
+      ValueError: for a bad data format or window, or an input of unknown channel count.
+    """
+    from sessionlib.ops import nn_composite_convolution_ops
+
+    kernel, step = _int_pair(kernel_size, "kernel_size"), _int_pair(stride, "strides")
+    dilation = _int_pair(rate, "dilation_rate")
+    padding = padding.upper()
+    with vs.variable_scope(scope, "SeparableConv2d", [inputs], reuse=reuse) as sc:
+        inputs = graph_lib.convert_to_tensor(inputs)
+        depth = _channels(inputs, data_format)
+        dtype = inputs.dtype
+        weights_initializer = weights_initializer or xavier_initializer()
+        depthwise = _model_variable(
+            "depthwise_weights", kernel + [depth, depth_multiplier], dtype, weights_initializer,
+            weights_regularizer, trainable, _collections_of(variables_collections, "weights"))
+        strides = _spatial(step, data_format)
+        if num_outputs is None:
+            num_outputs = depth * depth_multiplier
+            outputs = nn_convolution_ops.depthwise_conv2d(
+                inputs, depthwise, strides, padding, rate=dilation, data_format=data_format)
+        else:
+            pointwise = _model_variable(
+                "pointwise_weights", [1, 1, depth * depth_multiplier, num_outputs], dtype,
+                pointwise_initializer or weights_initializer, weights_regularizer, trainable,
+                _collections_of(variables_collections, "weights"))
+            outputs = nn_composite_convolution_ops.separable_conv2d(
+                inputs, depthwise, pointwise, strides, padding, rate=dilation,
+                data_format=data_format)
+        return _finish_conv(outputs, num_outputs, data_format, normalizer_fn,
+                            normalizer_params, biases_initializer, biases_regularizer,
+                            activation_fn, trainable,
+                            _collections_of(variables_collections, "biases"),
+                            outputs_collections, sc.name)
+
+
+separable_convolution2d = separable_conv2d
 
 
 @add_arg_scope
@@ -485,23 +642,12 @@ def _pool2d(pool, default_scope, op_name, inputs, kernel_size, stride, padding, 
             outputs_collections, scope):
     if data_format not in ("NCHW", "NHWC"):
         raise ValueError("data_format has to be either NCHW or NHWC.")
-
-    def pair(value, what):
-        if isinstance(value, numbers.Integral):
-            return [int(value)] * 2
-        value = [int(v) for v in value]
-        if len(value) != 2:
-            raise ValueError(f"The `{what}` argument must be a tuple of 2 integers. Received: "
-                             f"{value}")
-        return value
-
-    window, step = pair(kernel_size, "pool_size"), pair(stride, "strides")
-    spread = (lambda v: [1, 1] + v) if data_format == "NCHW" else (lambda v: [1] + v + [1])
+    window, step = _int_pair(kernel_size, "pool_size"), _int_pair(stride, "strides")
     graph = graph_lib.get_default_graph()
     with graph.name_scope(scope or default_scope) as sc:
         inputs = graph_lib.convert_to_tensor(inputs)
-        outputs = pool(inputs, spread(window), spread(step), padding.upper(),
-                       data_format=data_format, name=op_name)
+        outputs = pool(inputs, _spatial(window, data_format), _spatial(step, data_format),
+                       padding.upper(), data_format=data_format, name=op_name)
         return collect_named_outputs(outputs_collections, sc, outputs)
 
 
