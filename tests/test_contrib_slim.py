@@ -293,6 +293,53 @@ def test_biases_initializer_none_means_no_biases():
     assert [v.op.name for v in tf.global_variables()] == ["fc/weights", "conv/weights"]
 
 
+def test_create_train_op_runs_updates_then_steps_and_returns_the_loss():
+    x = tf.constant(np.array([[1.0], [3.0]], np.float32))
+    net = slim.batch_norm(x, decay=0.0, is_training=True, scope="bn")
+    w = slim.model_variable("w", [], initializer=tf.constant_initializer(2.0))
+    loss = tf.reduce_sum(tf.square(w)) + 0.0 * tf.reduce_sum(net)
+    train_op = slim.learning.create_train_op(loss, tf.train.GradientDescentOptimizer(0.25))
+    # After the optimizer's own apply op, which apply_gradients adds there (as TF does).
+    assert tf.get_collection(tf.GraphKeys.TRAIN_OP)[-1] is train_op
+    moving_mean = slim.get_variables_by_name("moving_mean")[0]
+    with tf.Session() as sess:
+        sess.run(tf.global_variables_initializer())
+        # The step yields the loss it differentiated: 2 ** 2, then 1 ** 2 (w -= 0.25 * 2w).
+        assert sess.run(train_op) == pytest.approx(4.0)
+        assert sess.run(train_op) == pytest.approx(1.0)
+        assert sess.run(w) == pytest.approx(0.5)
+        assert sess.run(tf.train.get_global_step()) == 2
+        # The UPDATE_OPS ran with the step: decay 0 puts the batch mean in the average.
+        assert sess.run(moving_mean) == pytest.approx([2.0])
+
+
+def test_create_train_op_gradient_transforms_and_numerics():
+    a = slim.variable("a", [], initializer=tf.constant_initializer(3.0))
+    b = slim.variable("b", [], initializer=tf.constant_initializer(3.0))
+    loss = tf.square(a) + tf.square(b)
+    # d/da = 6 is clipped to 1; b's gradient is multiplied by 0 (frozen).
+    train_op = slim.learning.create_train_op(
+        loss, tf.train.GradientDescentOptimizer(1.0), global_step=None, clip_gradient_norm=1.0,
+        gradient_multipliers={"b": 0.0}, summarize_gradients=True)
+    assert [op.name for op in tf.get_collection(tf.GraphKeys.SUMMARIES)] == [
+        "summarize_grads/a/gradient:0", "summarize_grads/a/gradient_norm:0",
+        "summarize_grads/b/gradient:0", "summarize_grads/b/gradient_norm:0"]
+    bad = slim.learning.create_train_op(tf.log(a - 3.0), tf.train.GradientDescentOptimizer(1.0),
+                                        global_step=None, variables_to_train=[a])
+    with tf.Session() as sess:
+        sess.run(tf.global_variables_initializer())
+        sess.run(train_op)
+        assert sess.run([a, b]) == pytest.approx([2.0, 3.0])
+        sess.run(a.assign(3.0))
+        with pytest.raises(tf.errors.InvalidArgumentError, match="LossTensor is inf or nan"):
+            sess.run(bad)
+    with pytest.raises(ValueError, match="No variables to optimize"):
+        slim.learning.create_train_op(loss, tf.train.GradientDescentOptimizer(1.0),
+                                      variables_to_train=[])
+    with pytest.raises(ValueError, match="empty"):
+        slim.learning.multiply_gradients([], {})
+
+
 def test_model_variable_and_variable_collections_and_arg_scope():
     with slim.arg_scope([slim.model_variable], initializer=tf.constant_initializer(2.0)):
         with tf.variable_scope("block"):

@@ -1,0 +1,157 @@
+"""``slim.learning``: slim's ``create_train_op`` and its gradient transforms.
+
+``create_train_op`` returns a tensor, not an op: running it takes one optimizer step (after the
+UPDATE_OPS, such as batch norm's moving averages) and yields the loss computed in that step, so
+a training loop fetches one thing. Slim's own ``train`` loop (over ``tf.train.Supervisor``) is
+not provided; run the returned tensor in a ``tf.Session`` or ``MonitoredTrainingSession``.
+"""
+
+from sessionlib.framework import graph as graph_lib
+from sessionlib.framework.graph import GraphKeys
+from sessionlib.framework.indexed_slices import IndexedSlices
+from sessionlib.ops import array_ops, clip_ops, control_flow_ops, math_ops, numerics_ops
+from sessionlib.train.training_util import get_or_create_global_step
+
+__all__ = ["create_train_op", "clip_gradient_norms", "multiply_gradients"]
+
+# "The default graph's global step", told apart from an explicit None (no step counted).
+_USE_GLOBAL_STEP = object()
+
+
+def __getattr__(name):
+    from sessionlib import contrib
+
+    raise contrib.unsupported(f"slim.learning.{name}")
+
+
+def clip_gradient_norms(gradients_to_variables, max_norm):
+    """Clips each gradient to the norm `max_norm` on its own (``tf.clip_by_norm``).
+
+    Args:
+      gradients_to_variables: a list of ``(gradient, variable)`` pairs; a None gradient stays.
+      max_norm: the largest norm a gradient keeps.
+
+    Returns:
+      The list of ``(clipped gradient, variable)`` pairs.
+    """
+    clipped = []
+    for grad, var in gradients_to_variables:
+        if isinstance(grad, IndexedSlices):
+            grad = IndexedSlices(clip_ops.clip_by_norm(grad.values, max_norm), grad.indices,
+                                 grad.dense_shape)
+        elif grad is not None:
+            grad = clip_ops.clip_by_norm(grad, max_norm)
+        clipped.append((grad, var))
+    return clipped
+
+
+def multiply_gradients(grads_and_vars, gradient_multipliers):
+    """Scales the gradients of chosen variables.
+
+    Args:
+      grads_and_vars: a list of ``(gradient, variable)`` pairs.
+      gradient_multipliers: a dict from a variable, or its op name, to a scalar multiplier.
+
+    Returns:
+      The list of ``(gradient, variable)`` pairs, the chosen gradients scaled.
+
+    Raises:
+      ValueError: if `grads_and_vars` is not a list, `gradient_multipliers` is empty, or a
+        chosen variable has no gradient.
+    """
+    if not isinstance(grads_and_vars, list):
+        raise ValueError("`grads_and_vars` must be a list.")
+    if not gradient_multipliers:
+        raise ValueError("`gradient_multipliers` is empty.")
+    by_name = {key.op.name if hasattr(key, "op") else key: value
+               for key, value in gradient_multipliers.items()}
+    scaled = []
+    for grad, var in grads_and_vars:
+        if var.op.name in by_name:
+            if grad is None:
+                raise ValueError(f"Requested multiple of `None` gradient for {var.op.name}.")
+            factor = graph_lib.convert_to_tensor(by_name[var.op.name], dtype=grad.dtype)
+            if isinstance(grad, IndexedSlices):
+                grad = IndexedSlices(grad.values * factor, grad.indices, grad.dense_shape)
+            else:
+                grad = math_ops.multiply(grad, factor)
+        scaled.append((grad, var))
+    return scaled
+
+
+def _summarize(grads_and_vars):
+    from sessionlib.summary import summary
+
+    for grad, var in grads_and_vars:
+        if grad is None:
+            continue
+        values = grad.values if isinstance(grad, IndexedSlices) else grad
+        summary.histogram(var.op.name + "/gradient", values)
+        summary.scalar(var.op.name + "/gradient_norm", clip_ops.global_norm([values]))
+
+
+def create_train_op(total_loss, optimizer, global_step=_USE_GLOBAL_STEP, update_ops=None,
+                    variables_to_train=None, clip_gradient_norm=0, summarize_gradients=False,
+                    gate_gradients=1, aggregation_method=None,
+                    colocate_gradients_with_ops=False, gradient_multipliers=None,
+                    check_numerics=True):
+    """The loss as a training step: a tensor whose evaluation runs `update_ops`, then applies
+    `optimizer`'s gradients of `total_loss`, then yields `total_loss`.
+
+    Args:
+      total_loss: the scalar loss.
+      optimizer: a ``tf.train.Optimizer``.
+      global_step: the step counter to increment (default: the graph's, created if missing;
+        None: none).
+      update_ops: the ops to run before the gradients (default: the UPDATE_OPS collection).
+      variables_to_train: default all trainable variables.
+      clip_gradient_norm: above 0, each gradient's norm is clipped to it.
+      summarize_gradients: add a histogram and a norm summary per gradient.
+      gate_gradients, aggregation_method, colocate_gradients_with_ops: as
+        ``Optimizer.compute_gradients``.
+      gradient_multipliers: a dict from variables (or op names) to gradient multipliers.
+      check_numerics: fail the step when the loss is inf or nan.
+
+    Returns:
+      A tensor of `total_loss`'s value, also added to the TRAIN_OP collection.
+
+    Raises:
+      ValueError: if there is nothing to train.
+    """
+    graph = graph_lib.get_default_graph()
+    if global_step is _USE_GLOBAL_STEP:
+        global_step = get_or_create_global_step()
+    if update_ops is None:
+        update_ops = graph.get_collection(GraphKeys.UPDATE_OPS)
+    if update_ops:
+        with graph.control_dependencies(update_ops):
+            barrier = control_flow_ops.no_op(name="update_barrier")
+        with graph.control_dependencies([barrier]):
+            total_loss = array_ops.identity(total_loss)
+    if variables_to_train is None:
+        variables_to_train = graph.get_collection(GraphKeys.TRAINABLE_VARIABLES)
+    if not variables_to_train:
+        raise ValueError("No variables to optimize.")
+    grads = optimizer.compute_gradients(
+        total_loss, variables_to_train, gate_gradients=gate_gradients,
+        aggregation_method=aggregation_method,
+        colocate_gradients_with_ops=colocate_gradients_with_ops)
+    if gradient_multipliers:
+        with graph.name_scope("multiply_grads"):
+            grads = multiply_gradients(grads, gradient_multipliers)
+    if clip_gradient_norm > 0:
+        with graph.name_scope("clip_grads"):
+            grads = clip_gradient_norms(grads, clip_gradient_norm)
+    if summarize_gradients:
+        with graph.name_scope("summarize_grads"):
+            _summarize(grads)
+    grad_updates = optimizer.apply_gradients(grads, global_step=global_step)
+    with graph.name_scope("train_op"):
+        if check_numerics:
+            total_loss = numerics_ops.check_numerics(total_loss, "LossTensor is inf or nan")
+        with graph.control_dependencies([grad_updates]):
+            train_op = array_ops.identity(total_loss)
+    train_ops = graph.get_collection_ref(GraphKeys.TRAIN_OP)
+    if not any(train_op is op for op in train_ops):
+        train_ops.append(train_op)
+    return train_op
