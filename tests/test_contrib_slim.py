@@ -91,10 +91,12 @@ def test_arg_scope_errors_and_queries():
         tf.contrib.framework.arg_scoped_arguments(_plain)
     decorated = [slim.conv2d, slim.fully_connected, slim.max_pool2d, slim.avg_pool2d,
                  slim.batch_norm, slim.layer_norm, slim.dropout, slim.flatten,
-                 slim.one_hot_encoding, slim.model_variable, slim.variable]
+                 slim.one_hot_encoding, slim.model_variable, slim.variable, slim.softmax,
+                 slim.bias_add, slim.conv2d_transpose, slim.separable_conv2d]
     assert all(slim.has_arg_scope(f) for f in decorated)
     assert not any(slim.has_arg_scope(f) for f in
-                   (slim.repeat, slim.stack, slim.l2_regularizer, slim.xavier_initializer))
+                   (slim.repeat, slim.stack, slim.l2_regularizer, slim.xavier_initializer,
+                    slim.linear))
     assert "weights_regularizer" in slim.arg_scoped_arguments(slim.conv2d)
     assert slim.convolution2d is slim.conv2d
     assert tf.contrib.layers.conv2d is slim.conv2d
@@ -338,6 +340,72 @@ def test_create_train_op_gradient_transforms_and_numerics():
                                       variables_to_train=[])
     with pytest.raises(ValueError, match="empty"):
         slim.learning.multiply_gradients([], {})
+
+
+@slim.add_arg_scope
+def _bottleneck(inputs, depth, outputs_collections=None, scope=None):
+    """A residual unit in the manner of TF 1.15's ``resnet_v1.bottleneck``."""
+    with tf.variable_scope(scope, "bottleneck_v1", [inputs]) as sc:
+        shortcut = slim.conv2d(inputs, depth, [1, 1], activation_fn=None, scope="shortcut")
+        residual = slim.conv2d(inputs, depth, [3, 3], scope="conv1")
+        residual = slim.conv2d(residual, depth, [1, 1], activation_fn=None, scope="conv2")
+        output = tf.nn.relu(shortcut + residual)
+        return slim.utils.collect_named_outputs(outputs_collections, sc.name, output)
+
+
+def test_resnet_style_custom_arg_scoped_unit_with_batch_norm():
+    batch_norm_params = {"decay": 0.997, "epsilon": 1e-5, "scale": True,
+                         "updates_collections": tf.GraphKeys.UPDATE_OPS, "fused": None}
+    images = tf.placeholder(tf.float32, [2, 4, 4, 3])
+    with slim.arg_scope([slim.conv2d], weights_initializer=slim.variance_scaling_initializer(),
+                        normalizer_fn=slim.batch_norm, normalizer_params=batch_norm_params):
+        with tf.variable_scope("resnet", "resnet", [images]) as sc:
+            collection = sc.original_name_scope + "_end_points"
+            with slim.arg_scope([_bottleneck], outputs_collections=collection):
+                net = _bottleneck(images, 4, scope="unit_1")
+                net = _bottleneck(net, 4, scope="unit_2")
+            net = tf.reduce_mean(net, [1, 2], name="pool5")
+            logits = slim.fully_connected(net, 3, activation_fn=None, normalizer_fn=None,
+                                          scope="logits")
+            end_points = slim.utils.convert_collection_to_dict(collection)
+            end_points["predictions"] = slim.softmax(logits, scope="predictions")
+    assert list(end_points) == ["resnet/unit_1", "resnet/unit_2", "predictions"]
+    names = [v.op.name for v in slim.get_model_variables("resnet/unit_1/conv1")]
+    assert names == ["resnet/unit_1/conv1/weights", "resnet/unit_1/conv1/BatchNorm/gamma",
+                     "resnet/unit_1/conv1/BatchNorm/beta",
+                     "resnet/unit_1/conv1/BatchNorm/moving_mean",
+                     "resnet/unit_1/conv1/BatchNorm/moving_variance"]
+    # Two moving averages per batch norm, three batch norms per unit.
+    assert len(tf.get_collection(tf.GraphKeys.UPDATE_OPS)) == 12
+    with tf.Session() as sess:
+        sess.run(tf.global_variables_initializer())
+        got = sess.run(end_points["predictions"],
+                       {images: np.random.default_rng(1).random((2, 4, 4, 3))})
+    np.testing.assert_allclose(got.sum(-1), [1.0, 1.0], rtol=1e-6)
+
+
+def test_softmax_bias_add_fixed_activation_layers_and_l1_l2():
+    logits = tf.constant(np.log(np.array([[[1.0, 3.0]], [[2.0, 2.0]]], np.float32)))
+    probabilities = slim.softmax(logits)
+    x = tf.constant(np.array([[[[1.0, -4.0]]]], np.float32))
+    with slim.arg_scope([slim.bias_add], initializer=tf.constant_initializer(1.0)):
+        shifted = slim.bias_add(x, activation_fn=tf.nn.relu)
+        shifted_nchw = slim.bias_add(x, data_format="NCHW", scope="nchw")
+    linear = slim.linear(tf.constant([[-1.0]]), 1, weights_initializer=tf.ones_initializer())
+    relu = slim.relu(tf.constant([[-1.0]]), 1, weights_initializer=tf.ones_initializer())
+    penalty = slim.l1_l2_regularizer(0.5, 0.25)(tf.constant([1.0, -2.0]))
+    assert slim.l1_l2_regularizer(0.0, 0.0)(tf.constant([1.0])) is None
+    assert [(v.op.name, v.shape.as_list()) for v in slim.get_model_variables()][:2] == [
+        ("BiasAdd/biases", [2]), ("nchw/biases", [1])]
+    with tf.Session() as sess:
+        sess.run(tf.global_variables_initializer())
+        got = sess.run([probabilities, shifted, shifted_nchw, linear, relu, penalty])
+    np.testing.assert_allclose(got[0], [[[0.25, 0.75]], [[0.5, 0.5]]], rtol=1e-6)
+    np.testing.assert_array_equal(got[1], [[[[2.0, 0.0]]]])
+    np.testing.assert_array_equal(got[2], [[[[2.0, -3.0]]]])
+    assert got[3] == [[-1.0]] and got[4] == [[0.0]]
+    # 0.5 * (1 + 2) + 0.25 * (1 + 4) / 2
+    assert got[5] == pytest.approx(2.125)
 
 
 def test_model_variable_and_variable_collections_and_arg_scope():

@@ -9,7 +9,8 @@ names and defaults that contrib gave it (``fully_connected/weights``, ``Conv/bia
   ``separable_conv2d``, ``xavier_initializer``,
   ``variance_scaling_initializer``, ``l1_regularizer``, ``l2_regularizer``, ``batch_norm``,
   ``layer_norm``, ``dropout``, ``max_pool2d``, ``avg_pool2d``, ``one_hot_encoding``,
-  ``repeat``, ``stack`` (the layers decorated for ``arg_scope``);
+  ``repeat``, ``stack``, ``softmax``, ``bias_add``, ``linear``, ``relu``, ``relu6``,
+  ``l1_l2_regularizer`` (the layers decorated for ``arg_scope``);
 * `framework`: ``arg_scope`` and ``add_arg_scope``, ``get_or_create_global_step``,
   ``variable`` and ``model_variable``, the variable queries (``get_variables``,
   ``get_model_variables``, ``get_variables_to_restore``, ...), ``assign_from_checkpoint_fn``;

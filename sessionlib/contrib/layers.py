@@ -13,17 +13,18 @@ The layer functions are decorated with ``add_arg_scope``, as contrib's were, so 
 regularizers are not (contrib did not decorate them either).
 """
 
+import functools
 import math
 import numbers
 
 from sessionlib import dtypes
 from sessionlib.contrib._arg_scope import add_arg_scope
-from sessionlib.contrib._layer_utils import collect_named_outputs
+from sessionlib.contrib._layer_utils import collect_named_outputs, last_dimension
 from sessionlib.contrib.framework import model_variable
 from sessionlib.framework import graph as graph_lib
 from sessionlib.framework.graph import GraphKeys
 from sessionlib.ops import array_ops, init_ops, math_ops, nn, random_ops
-from sessionlib.ops import manipulation_ops, nn_convolution_ops
+from sessionlib.ops import manipulation_ops, nn_activation_ops, nn_convolution_ops
 from sessionlib.ops.nn_convolution_ops import conv2d as _conv2d_op
 from sessionlib.ops.nn_loss_ops import l2_loss
 from sessionlib.ops import variable_scope as vs
@@ -34,7 +35,7 @@ __all__ = ["flatten", "fully_connected", "conv2d", "convolution2d", "conv2d_tran
            "xavier_initializer_conv2d",
            "variance_scaling_initializer", "l1_regularizer", "l2_regularizer", "batch_norm",
            "layer_norm", "dropout", "max_pool2d", "avg_pool2d", "one_hot_encoding", "repeat",
-           "stack"]
+           "stack", "l1_l2_regularizer", "softmax", "bias_add", "linear", "relu", "relu6"]
 
 
 def __getattr__(name):
@@ -139,6 +140,30 @@ def l1_regularizer(scale, scope=None):
     """
     return _regularizer(scale, scope, "l1_regularizer",
                         lambda weights: math_ops.reduce_sum(math_ops.abs(weights)))
+
+
+def l1_l2_regularizer(scale_l1=1.0, scale_l2=1.0, scope=None):
+    """``weights -> scale_l1 * sum(|weights|) + scale_l2 * l2_loss(weights)``.
+
+    Raises:
+      ValueError: for an integer or negative scale. Both scales zero regularize nothing.
+    """
+    if isinstance(scale_l1, numbers.Real) and isinstance(scale_l2, numbers.Real):
+        _checked_scale(scale_l1)
+        _checked_scale(scale_l2)
+        if scale_l1 == 0.0 and scale_l2 == 0.0:
+            return lambda _: None
+    l1 = l1_regularizer(scale_l1)
+    l2 = l2_regularizer(scale_l2)
+
+    def regularize(weights):
+        graph = graph_lib.get_default_graph()
+        with graph.name_scope(scope or "l1_l2_regularizer") as name:
+            # A zero scale's regularizer returns None: its term is left out.
+            terms = [term for term in (l1(weights), l2(weights)) if term is not None]
+            return terms[0] if len(terms) == 1 else math_ops.add_n(terms, name=name)
+
+    return regularize
 
 
 # ---- layers ----------------------------------------------------------------------------------------
@@ -714,6 +739,78 @@ def one_hot_encoding(labels, num_classes, on_value=1.0, off_value=0.0,
         outputs = manipulation_ops.one_hot(labels, num_classes, on_value=on_value,
                                            off_value=off_value)
         return collect_named_outputs(outputs_collections, sc, outputs)
+
+
+@add_arg_scope
+def softmax(logits, scope=None):
+    """The softmax over the last axis of logits of any rank >= 2, under the variable scope
+    ``softmax`` (contrib's: it flattens to 2-D and back).
+
+    Args:
+      logits: a tensor of rank >= 2 with a known last dimension.
+      scope: the variable scope.
+
+    Returns:
+      A tensor of `logits`' shape.
+
+    Raises:
+      ValueError: for a rank below 2 or an unknown last dimension.
+    """
+    with vs.variable_scope(scope, "softmax", [logits]):
+        logits = graph_lib.convert_to_tensor(logits)
+        classes = last_dimension(logits.shape, min_rank=2)
+        flat = array_ops.reshape(logits, [-1, classes])
+        predictions = array_ops.reshape(nn.softmax(flat), array_ops.shape(logits))
+        predictions.set_shape(logits.shape)
+        return predictions
+
+
+@add_arg_scope
+def bias_add(inputs, activation_fn=None, initializer=init_ops.zeros_initializer(),
+             regularizer=None, reuse=None, variables_collections=None,
+             outputs_collections=None, trainable=True, data_format="NHWC", scope=None):
+    """Adds a learned bias per feature (``BiasAdd/biases``), then `activation_fn`.
+
+    Args:
+      inputs: a tensor of rank >= 2; the features are the last axis, or axis 1 for NCHW.
+      activation_fn: applied last (default none).
+      initializer, regularizer: the biases' initializer and regularizer.
+      reuse, scope: the variable scope (default ``BiasAdd``) and its reuse.
+      variables_collections, outputs_collections: extra collections.
+      trainable: whether the biases are trainable.
+      data_format: ``'NHWC'`` or ``'NCHW'``.
+
+    Returns:
+      A tensor of `inputs`' shape.
+
+    Raises:
+      ValueError: for a bad data format, a rank below 2 or an unknown feature dimension.
+    """
+    if data_format not in ("NHWC", "NCHW"):
+        raise ValueError("data_format has to be either NCHW or NHWC.")
+    with vs.variable_scope(scope, "BiasAdd", [inputs], reuse=reuse) as sc:
+        inputs = graph_lib.convert_to_tensor(inputs)
+        rank = inputs.shape.rank
+        if rank is None or rank < 2:
+            raise ValueError(f"Dims of shape must be known and at least 2: {inputs.shape}")
+        axis = 1 if data_format == "NCHW" else -1
+        features = inputs.shape.dims[axis]
+        if features is None:
+            raise ValueError(f"`C` dimension must be known but is None: {inputs.shape}")
+        biases = _model_variable("biases", [int(features)], inputs.dtype, initializer,
+                                 regularizer, trainable,
+                                 _collections_of(variables_collections, "biases"))
+        outputs = nn.bias_add(inputs, biases, data_format=data_format if rank > 2 else None)
+        if activation_fn is not None:
+            outputs = activation_fn(outputs)
+        return collect_named_outputs(outputs_collections, sc.name, outputs)
+
+
+# contrib's fixed-activation spellings of fully_connected (not arg-scoped themselves, as in
+# contrib: a functools.partial has its own key).
+linear = functools.partial(fully_connected, activation_fn=None)
+relu = functools.partial(fully_connected, activation_fn=nn.relu)
+relu6 = functools.partial(fully_connected, activation_fn=nn_activation_ops.relu6)
 
 
 def _layer_scope_name(layer, fallback):
