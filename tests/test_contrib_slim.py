@@ -408,6 +408,39 @@ def test_softmax_bias_add_fixed_activation_layers_and_l1_l2():
     assert got[5] == pytest.approx(2.125)
 
 
+def _regression_train_op():
+    """A one-weight least-squares model (target weight 3) and its slim train op."""
+    x = tf.constant(np.array([[1.0], [2.0]], np.float32))
+    y = tf.constant(np.array([[3.0], [6.0]], np.float32))
+    prediction = slim.fully_connected(x, 1, activation_fn=None, biases_initializer=None,
+                                      weights_initializer=tf.zeros_initializer(), scope="fc")
+    slim.losses.mean_squared_error(prediction, y)
+    return slim.learning.create_train_op(slim.losses.get_total_loss(),
+                                         tf.train.GradientDescentOptimizer(0.1))
+
+
+def test_train_loop_initializes_then_resumes_from_logdir(tmp_path):
+    logdir = str(tmp_path / "train")
+    init_calls = []
+    with tf.Graph().as_default():
+        train_op = _regression_train_op()
+        first = slim.learning.train(train_op, logdir, number_of_steps=5,
+                                    init_fn=init_calls.append, log_every_n_steps=100)
+    assert len(init_calls) == 1
+    assert tf.train.load_variable(logdir, "global_step") == 5
+    with tf.Graph().as_default():
+        train_op = _regression_train_op()
+        last = slim.learning.train(train_op, logdir, number_of_steps=30,
+                                   init_fn=init_calls.append, summary_op=None)
+    # The second run restored the checkpoint (so no init_fn) and went on to step 30.
+    assert len(init_calls) == 1
+    assert tf.train.load_variable(logdir, "global_step") == 30
+    assert tf.train.load_variable(logdir, "fc/weights")[0, 0] == pytest.approx(3.0, abs=1e-3)
+    assert 0.0 <= last < first
+    with pytest.raises(ValueError, match="number_of_steps"):
+        slim.learning.train(train_op, None, number_of_steps=0)
+
+
 def test_model_variable_and_variable_collections_and_arg_scope():
     with slim.arg_scope([slim.model_variable], initializer=tf.constant_initializer(2.0)):
         with tf.variable_scope("block"):

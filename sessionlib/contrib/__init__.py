@@ -16,7 +16,7 @@ names and defaults that contrib gave it (``fully_connected/weights``, ``Conv/bia
   ``get_model_variables``, ``get_variables_to_restore``, ...), ``assign_from_checkpoint_fn``;
 * `slim`: TF-slim's namespace, the names of `layers` and `framework` with ``slim.losses``,
   ``slim.metrics``, ``slim.initializers``, ``slim.regularizers``, ``slim.utils`` and
-  ``slim.learning.create_train_op``;
+  ``slim.learning`` (``create_train_op``, ``train``);
 * `rnn`: the RNN cells of ``tf.nn.rnn_cell``, ``static_rnn`` and ``static_bidirectional_rnn``,
   and contrib's ``LayerNormBasicLSTMCell``, ``LSTMBlockCell``, ``GRUBlockCell(V2)``;
 * `crf`: the linear-chain CRF (log-likelihood, log-norm, scores, Viterbi decoding);
@@ -38,7 +38,8 @@ SUPPORTED = ("contrib.layers: " + ", ".join(layers.__all__)
              + "; contrib.metrics: " + ", ".join(metrics.__all__)
              + "; contrib.losses: " + ", ".join(losses.__all__)
              + "; contrib.slim: the names of contrib.layers and contrib.framework, losses, "
-               "metrics, initializers, regularizers, utils, learning.create_train_op")
+               "metrics, initializers, regularizers, utils, learning.create_train_op and "
+               "learning.train")
 
 
 def unsupported(name):

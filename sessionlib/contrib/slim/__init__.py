@@ -7,10 +7,10 @@ initializers, regularizers, losses and metrics under one name. So does this modu
 ``get_variables_to_restore``, ...), ``slim.losses`` (= ``tf.contrib.losses``), ``slim.metrics``
 (= ``tf.contrib.metrics``), ``slim.initializers``, ``slim.regularizers``, ``slim.utils``
 (``convert_collection_to_dict``, which turns the layers' ``outputs_collections`` into the
-``end_points`` dict of slim's nets) and ``slim.learning`` (``create_train_op``).
+``end_points`` dict of slim's nets) and ``slim.learning`` (``create_train_op``, ``train``).
 
-Slim's training loop (``slim.learning.train``), evaluation loop, data providers and ``nets``
-are not provided; any other name raises `AttributeError` naming what is.
+Slim's evaluation loop, data providers and ``nets`` are not provided; any other name raises
+`AttributeError` naming what is.
 """
 
 from sessionlib.contrib import framework as _framework
