@@ -456,9 +456,23 @@ def test_model_variable_and_variable_collections_and_arg_scope():
     with slim.arg_scope([slim.variable], device="/cpu:0"):
         placed = slim.variable("placed", [1], initializer=tf.zeros_initializer())
     assert "CPU:0" in placed.device.upper()
+    with tf.device("/cpu:0"):
+        inherited = slim.variable("inherited", [1], initializer=tf.zeros_initializer())
+    assert "CPU:0" in inherited.device.upper()
+    calls = []
+
+    def custom_getter(name, reuse=None, **kwargs):
+        # contrib's rule: called like tf.get_variable, plus the scope's reuse.
+        calls.append((name, reuse))
+        return tf.get_variable(name, **kwargs)
+
+    with tf.variable_scope("custom", reuse=tf.AUTO_REUSE):
+        made = slim.model_variable("m", [1], custom_getter=custom_getter)
+    assert calls == [("m", tf.AUTO_REUSE)] and made.op.name == "custom/m"
+    assert slim.get_model_variables("custom") == [made]
     slim.add_model_variable(plain)
     slim.add_model_variable(plain)
-    assert slim.get_model_variables() == [weights, plain]
+    assert slim.get_model_variables() == [weights, made, plain]
     with tf.Session() as sess:
         sess.run(tf.global_variables_initializer())
         np.testing.assert_array_equal(sess.run(weights), np.full((2, 3), 2.0))

@@ -3,6 +3,8 @@
 both arg-scoped as in TF 1) and variable queries (by scope, suffix and name), and
 ``assign_from_checkpoint_fn``."""
 
+import functools
+
 from sessionlib import dtypes
 from sessionlib.contrib._arg_scope import (add_arg_scope, arg_scope, arg_scope_func_key,
                                            arg_scoped_arguments, current_arg_scope,
@@ -41,8 +43,9 @@ def variable(name, shape=None, dtype=None, initializer=None, regularizer=None, t
         use_resource, synchronization, aggregation: as ``tf.get_variable``.
       collections: the collections to add it to (default ``[GLOBAL_VARIABLES]``).
       device: the device to place it on (the enclosing one if None or empty).
-      custom_getter: a getter ``(getter, name, ..., reuse=...)`` to call instead of
-        ``tf.get_variable``; it receives the current scope's reuse.
+      custom_getter: a function to make the variable instead of ``tf.get_variable``,
+        called as it would be (``(name, shape=..., ...)``) plus ``reuse=`` the current
+        scope's reuse (contrib's rule, unlike a variable scope's custom getter).
 
     Returns:
       The variable, new or reused.
@@ -51,10 +54,7 @@ def variable(name, shape=None, dtype=None, initializer=None, regularizer=None, t
                               else [GraphKeys.GLOBAL_VARIABLES]))
     getter = vs.get_variable
     if custom_getter is not None:
-        reuse = vs.get_variable_scope().reuse
-
-        def getter(*args, **kwargs):
-            return custom_getter(*args, reuse=reuse, **kwargs)
+        getter = functools.partial(custom_getter, reuse=vs.get_variable_scope().reuse)
     with graph_lib.device(device or ""):
         return getter(name, shape=shape, dtype=dtype, initializer=initializer,
                       regularizer=regularizer, trainable=trainable, collections=keys,
