@@ -29,13 +29,12 @@ from sessionlib.ops.nn_convolution_ops import conv2d as _conv2d_op
 from sessionlib.ops.nn_loss_ops import l2_loss
 from sessionlib.ops import variable_scope as vs
 
-__all__ = ["flatten", "fully_connected", "conv2d", "convolution2d", "conv2d_transpose",
-           "convolution2d_transpose", "separable_conv2d", "separable_convolution2d",
-           "xavier_initializer",
-           "xavier_initializer_conv2d",
-           "variance_scaling_initializer", "l1_regularizer", "l2_regularizer", "batch_norm",
-           "layer_norm", "dropout", "max_pool2d", "avg_pool2d", "one_hot_encoding", "repeat",
-           "stack", "l1_l2_regularizer", "softmax", "bias_add", "linear", "relu", "relu6"]
+__all__ = ["flatten", "fully_connected", "linear", "relu", "relu6", "conv2d", "convolution2d",
+           "conv2d_transpose", "convolution2d_transpose", "separable_conv2d",
+           "separable_convolution2d", "xavier_initializer", "xavier_initializer_conv2d",
+           "variance_scaling_initializer", "l1_regularizer", "l2_regularizer",
+           "l1_l2_regularizer", "batch_norm", "layer_norm", "dropout", "max_pool2d",
+           "avg_pool2d", "one_hot_encoding", "softmax", "bias_add", "repeat", "stack"]
 
 
 def __getattr__(name):
