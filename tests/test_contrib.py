@@ -140,7 +140,7 @@ def test_framework_global_step_and_unsupported_names():
     assert step.name == "global_step:0"
     assert tf.contrib.framework.get_or_create_global_step() is step
     with pytest.raises(AttributeError, match="contrib.layers: flatten, fully_connected"):
-        tf.contrib.slim  # noqa: B018
+        tf.contrib.learn  # noqa: B018
     with pytest.raises(AttributeError, match="layers.embed_sequence"):
         tf.contrib.layers.embed_sequence  # noqa: B018
     flat = tf.contrib.layers.flatten(tf.zeros([2, 3, 4]))

@@ -5,12 +5,18 @@ This is not a second API. Each name is a thin alias of sessionlib's own implemen
 names and defaults that contrib gave it (``fully_connected/weights``, ``Conv/biases``,
 ``BatchNorm/moving_mean``, contrib's Xavier and variance-scaling formulas):
 
-* `layers`: ``flatten``, ``fully_connected``, ``conv2d``, ``xavier_initializer``,
+* `layers`: ``flatten``, ``fully_connected``, ``conv2d``, ``conv2d_transpose``,
+  ``separable_conv2d``, ``xavier_initializer``,
   ``variance_scaling_initializer``, ``l1_regularizer``, ``l2_regularizer``, ``batch_norm``,
   ``layer_norm``, ``dropout``, ``max_pool2d``, ``avg_pool2d``, ``one_hot_encoding``,
-  ``repeat``, ``stack``;
-* `framework`: ``get_or_create_global_step`` and the variable queries (``get_variables``,
-  ``get_model_variables``, ``get_variables_to_restore``, ...);
+  ``repeat``, ``stack``, ``softmax``, ``bias_add``, ``linear``, ``relu``, ``relu6``,
+  ``l1_l2_regularizer`` (the layers decorated for ``arg_scope``);
+* `framework`: ``arg_scope`` and ``add_arg_scope``, ``get_or_create_global_step``,
+  ``variable`` and ``model_variable``, the variable queries (``get_variables``,
+  ``get_model_variables``, ``get_variables_to_restore``, ...), ``assign_from_checkpoint_fn``;
+* `slim`: TF-slim's namespace, the names of `layers` and `framework` with ``slim.losses``,
+  ``slim.metrics``, ``slim.initializers``, ``slim.regularizers``, ``slim.utils`` and
+  ``slim.learning`` (``create_train_op``, ``train``);
 * `rnn`: the RNN cells of ``tf.nn.rnn_cell``, ``static_rnn`` and ``static_bidirectional_rnn``,
   and contrib's ``LayerNormBasicLSTMCell``, ``LSTMBlockCell``, ``GRUBlockCell(V2)``,
   ``LSTMBlockFusedCell``, ``UGRNNCell``, ``CoupledInputForgetGateLSTMCell``, the projection,
@@ -23,16 +29,19 @@ Anything else under ``contrib`` raises `AttributeError` naming what is supported
 """
 
 from sessionlib.contrib import crf, framework, layers, losses, metrics
-from sessionlib.contrib import rnn
+from sessionlib.contrib import rnn, slim
 
-__all__ = ["crf", "framework", "layers", "losses", "metrics", "rnn"]
+__all__ = ["crf", "framework", "layers", "losses", "metrics", "rnn", "slim"]
 
 SUPPORTED = ("contrib.layers: " + ", ".join(layers.__all__)
              + "; contrib.framework: " + ", ".join(framework.__all__)
              + "; contrib.rnn: " + ", ".join(rnn.__all__)
              + "; contrib.crf: " + ", ".join(crf.__all__)
              + "; contrib.metrics: " + ", ".join(metrics.__all__)
-             + "; contrib.losses: " + ", ".join(losses.__all__))
+             + "; contrib.losses: " + ", ".join(losses.__all__)
+             + "; contrib.slim: the names of contrib.layers and contrib.framework, losses, "
+               "metrics, initializers, regularizers, utils, learning.create_train_op and "
+               "learning.train")
 
 
 def unsupported(name):

@@ -7,24 +7,34 @@ and ``biases`` under the scope ``fully_connected`` or ``Conv``; ``BatchNorm/...`
 activation (ReLU), the ``normalizer_fn`` hook, the variables also going to
 ``MODEL_VARIABLES``, and contrib's initializer formulas (its truncated normal uses a standard
 deviation of ``sqrt(1.3 * factor / n)``).
+
+The layer functions are decorated with ``add_arg_scope``, as contrib's were, so that
+``arg_scope`` can set their defaults; ``repeat``, ``stack``, the initializers and the
+regularizers are not (contrib did not decorate them either).
 """
 
+import functools
 import math
 import numbers
 
 from sessionlib import dtypes
+from sessionlib.contrib._arg_scope import add_arg_scope
+from sessionlib.contrib._layer_utils import collect_named_outputs, last_dimension
+from sessionlib.contrib.framework import model_variable
 from sessionlib.framework import graph as graph_lib
 from sessionlib.framework.graph import GraphKeys
 from sessionlib.ops import array_ops, init_ops, math_ops, nn, random_ops
-from sessionlib.ops import manipulation_ops, nn_convolution_ops
+from sessionlib.ops import manipulation_ops, nn_activation_ops, nn_convolution_ops
 from sessionlib.ops.nn_convolution_ops import conv2d as _conv2d_op
 from sessionlib.ops.nn_loss_ops import l2_loss
 from sessionlib.ops import variable_scope as vs
 
-__all__ = ["flatten", "fully_connected", "conv2d", "xavier_initializer",
-           "variance_scaling_initializer", "l1_regularizer", "l2_regularizer", "batch_norm",
-           "layer_norm", "dropout", "max_pool2d", "avg_pool2d", "one_hot_encoding", "repeat",
-           "stack"]
+__all__ = ["flatten", "fully_connected", "linear", "relu", "relu6", "conv2d", "convolution2d",
+           "conv2d_transpose", "convolution2d_transpose", "separable_conv2d",
+           "separable_convolution2d", "xavier_initializer", "xavier_initializer_conv2d",
+           "variance_scaling_initializer", "l1_regularizer", "l2_regularizer",
+           "l1_l2_regularizer", "batch_norm", "layer_norm", "dropout", "max_pool2d",
+           "avg_pool2d", "one_hot_encoding", "softmax", "bias_add", "repeat", "stack"]
 
 
 def __getattr__(name):
@@ -87,6 +97,10 @@ def xavier_initializer(uniform=True, seed=None, dtype=dtypes.float32):
     return variance_scaling_initializer(1.0, "FAN_AVG", uniform, seed, dtype)
 
 
+# contrib's second name for the same initializer.
+xavier_initializer_conv2d = xavier_initializer
+
+
 def _checked_scale(scale):
     if isinstance(scale, numbers.Integral):
         raise ValueError(f"scale cannot be an integer: {scale}")
@@ -127,20 +141,39 @@ def l1_regularizer(scale, scope=None):
                         lambda weights: math_ops.reduce_sum(math_ops.abs(weights)))
 
 
+def l1_l2_regularizer(scale_l1=1.0, scale_l2=1.0, scope=None):
+    """``weights -> scale_l1 * sum(|weights|) + scale_l2 * l2_loss(weights)``.
+
+    Raises:
+      ValueError: for an integer or negative scale. Both scales zero regularize nothing.
+    """
+    if isinstance(scale_l1, numbers.Real) and isinstance(scale_l2, numbers.Real):
+        _checked_scale(scale_l1)
+        _checked_scale(scale_l2)
+        if scale_l1 == 0.0 and scale_l2 == 0.0:
+            return lambda _: None
+    l1 = l1_regularizer(scale_l1)
+    l2 = l2_regularizer(scale_l2)
+
+    def regularize(weights):
+        graph = graph_lib.get_default_graph()
+        with graph.name_scope(scope or "l1_l2_regularizer") as name:
+            # A zero scale's regularizer returns None: its term is left out.
+            terms = [term for term in (l1(weights), l2(weights)) if term is not None]
+            return terms[0] if len(terms) == 1 else math_ops.add_n(terms, name=name)
+
+    return regularize
+
+
 # ---- layers ----------------------------------------------------------------------------------------
 
-def _collect(outputs, collections):
-    for key in collections or ():
-        graph_lib.get_default_graph().add_to_collection(key, outputs)
-    return outputs
-
-
 def _model_variable(name, shape, dtype, initializer, regularizer, trainable, collections):
-    """A variable in GLOBAL_VARIABLES and MODEL_VARIABLES (contrib's ``model_variable``)."""
-    keys = [GraphKeys.GLOBAL_VARIABLES, GraphKeys.MODEL_VARIABLES] + list(collections or ())
-    return vs.get_variable(name, shape=shape, dtype=dtype, initializer=initializer,
-                           regularizer=regularizer, trainable=trainable,
-                           collections=list(dict.fromkeys(keys)))
+    """A variable in GLOBAL_VARIABLES and MODEL_VARIABLES, made through the arg-scoped
+    `model_variable` as contrib's layers do (so ``arg_scope([model_variable], ...)`` reaches
+    the layers' weights)."""
+    return model_variable(name, shape=shape, dtype=dtype, initializer=initializer,
+                          regularizer=regularizer, trainable=trainable,
+                          collections=collections)
 
 
 def _finish(outputs, biases_shape, dtype, normalizer_fn, normalizer_params,
@@ -157,9 +190,10 @@ def _finish(outputs, biases_shape, dtype, normalizer_fn, normalizer_params,
     return outputs
 
 
+@add_arg_scope
 def fully_connected(inputs, num_outputs, activation_fn=nn.relu, normalizer_fn=None,
                     normalizer_params=None, weights_initializer=None,
-                    weights_regularizer=None, biases_initializer=None,
+                    weights_regularizer=None, biases_initializer=init_ops.zeros_initializer(),
                     biases_regularizer=None, reuse=None, variables_collections=None,
                     outputs_collections=None, trainable=True, scope=None):
     """A dense layer over the last axis: ``activation_fn(inputs @ weights + biases)``.
@@ -171,7 +205,7 @@ def fully_connected(inputs, num_outputs, activation_fn=nn.relu, normalizer_fn=No
       normalizer_fn, normalizer_params: replace the biases (``batch_norm`` and its args).
       weights_initializer: default `xavier_initializer()`.
       weights_regularizer, biases_regularizer: functions of the variable.
-      biases_initializer: default zeros; None for no biases.
+      biases_initializer: default zeros; None for no biases (as contrib).
       reuse, scope: the variable scope (default ``fully_connected``) and its reuse.
       variables_collections, outputs_collections: extra collections.
       trainable: whether the variables are trainable.
@@ -185,7 +219,7 @@ def fully_connected(inputs, num_outputs, activation_fn=nn.relu, normalizer_fn=No
     if not isinstance(num_outputs, numbers.Integral):
         raise ValueError(f"num_outputs type should be one of (<class 'int'>,), got "
                          f"{type(num_outputs)}.")
-    with vs.variable_scope(scope, "fully_connected", [inputs], reuse=reuse):
+    with vs.variable_scope(scope, "fully_connected", [inputs], reuse=reuse) as sc:
         inputs = graph_lib.convert_to_tensor(inputs)
         depth = inputs.shape.dims[-1] if inputs.shape.rank else None
         if depth is None:
@@ -204,17 +238,55 @@ def fully_connected(inputs, num_outputs, activation_fn=nn.relu, normalizer_fn=No
         else:
             outputs = math_ops.matmul(inputs, weights)
         outputs = _finish(outputs, [num_outputs], dtype, normalizer_fn, normalizer_params,
-                          biases_initializer or init_ops.zeros_initializer(),
-                          biases_regularizer, activation_fn, trainable, variables_collections,
-                          nn.bias_add)
-        return _collect(outputs, outputs_collections)
+                          biases_initializer, biases_regularizer, activation_fn, trainable,
+                          variables_collections, nn.bias_add)
+        return collect_named_outputs(outputs_collections, sc.name, outputs)
 
 
+def _int_pair(value, what):
+    if isinstance(value, numbers.Integral):
+        return [int(value)] * 2
+    value = [int(v) for v in value]
+    if len(value) != 2:
+        raise ValueError(f"The `{what}` argument must be a tuple of 2 integers. Received: "
+                         f"{value}")
+    return value
+
+
+def _channels(inputs, data_format):
+    """The statically known channel count of a 4-D input."""
+    if data_format not in ("NHWC", "NCHW"):
+        raise ValueError("data_format has to be either NCHW or NHWC.")
+    axis = 3 if data_format == "NHWC" else 1
+    depth = inputs.shape.dims[axis] if inputs.shape.rank == 4 else None
+    if depth is None:
+        raise ValueError("The channel dimension of the inputs should be defined. Found `None`.")
+    return int(depth)
+
+
+def _spatial(values, data_format):
+    """Height and width values as the 4 entries of `data_format` (1 for batch and channels)."""
+    return [1] + list(values) + [1] if data_format == "NHWC" else [1, 1] + list(values)
+
+
+def _finish_conv(outputs, num_outputs, data_format, normalizer_fn, normalizer_params,
+                 biases_initializer, biases_regularizer, activation_fn, trainable,
+                 variables_collections, outputs_collections, alias):
+    """`_finish` for a convolution's output (biases added along `data_format`'s channels),
+    then the result collected under `alias`."""
+    outputs = _finish(outputs, [num_outputs], outputs.dtype, normalizer_fn, normalizer_params,
+                      biases_initializer, biases_regularizer, activation_fn, trainable,
+                      variables_collections,
+                      lambda value, bias: nn.bias_add(value, bias, data_format=data_format))
+    return collect_named_outputs(outputs_collections, alias, outputs)
+
+
+@add_arg_scope
 def conv2d(inputs, num_outputs, kernel_size, stride=1, padding="SAME", data_format=None,
            rate=1, activation_fn=nn.relu, normalizer_fn=None, normalizer_params=None,
-           weights_initializer=None, weights_regularizer=None, biases_initializer=None,
-           biases_regularizer=None, reuse=None, variables_collections=None,
-           outputs_collections=None, trainable=True, scope=None):
+           weights_initializer=None, weights_regularizer=None,
+           biases_initializer=init_ops.zeros_initializer(), biases_regularizer=None, reuse=None,
+           variables_collections=None, outputs_collections=None, trainable=True, scope=None):
     """A 2-D convolution layer (``Conv/weights``, ``Conv/biases``), contrib's defaults.
 
     Args:
@@ -234,41 +306,164 @@ def conv2d(inputs, num_outputs, kernel_size, stride=1, padding="SAME", data_form
     if data_format not in (None, "NHWC", "NCHW"):
         raise ValueError("data_format has to be either NCHW or NHWC.")
     data_format = data_format or "NHWC"
-
-    def pair(value):
-        return [int(value)] * 2 if isinstance(value, numbers.Integral) else [int(v) for v in
-                                                                             value]
-
-    kh, kw = pair(kernel_size)
-    sh, sw = pair(stride)
-    rh, rw = pair(rate)
-    with vs.variable_scope(scope, "Conv", [inputs], reuse=reuse):
+    kernel, step = _int_pair(kernel_size, "kernel_size"), _int_pair(stride, "strides")
+    dilation = _int_pair(rate, "dilation_rate")
+    with vs.variable_scope(scope, "Conv", [inputs], reuse=reuse) as sc:
         inputs = graph_lib.convert_to_tensor(inputs)
-        channel_axis = 3 if data_format == "NHWC" else 1
-        depth = inputs.shape.dims[channel_axis] if inputs.shape.rank == 4 else None
-        if depth is None:
-            raise ValueError("The channel dimension of the inputs should be defined. "
-                             "Found `None`.")
-        dtype = inputs.dtype
-        weights = _model_variable("weights", [kh, kw, int(depth), num_outputs], dtype,
+        depth = _channels(inputs, data_format)
+        weights = _model_variable("weights", kernel + [depth, num_outputs], inputs.dtype,
                                   weights_initializer or xavier_initializer(),
                                   weights_regularizer, trainable, variables_collections)
-        strides = [1, sh, sw, 1] if data_format == "NHWC" else [1, 1, sh, sw]
-        dilations = [1, rh, rw, 1] if data_format == "NHWC" else [1, 1, rh, rw]
-        outputs = _conv2d_op(inputs, weights, strides=strides, padding=padding.upper(),
-                            data_format=data_format, dilations=dilations)
-        outputs = _finish(outputs, [num_outputs], dtype, normalizer_fn, normalizer_params,
-                          biases_initializer or init_ops.zeros_initializer(),
-                          biases_regularizer, activation_fn, trainable, variables_collections,
-                          lambda value, bias: nn.bias_add(value, bias,
-                                                          data_format=data_format))
-        return _collect(outputs, outputs_collections)
+        outputs = _conv2d_op(inputs, weights, strides=_spatial(step, data_format),
+                             padding=padding.upper(), data_format=data_format,
+                             dilations=_spatial(dilation, data_format))
+        return _finish_conv(outputs, num_outputs, data_format, normalizer_fn,
+                            normalizer_params, biases_initializer, biases_regularizer,
+                            activation_fn, trainable, variables_collections,
+                            outputs_collections, sc.name)
 
 
+# One function under both names, as in contrib: an arg_scope for either applies to both.
+convolution2d = conv2d
+
+
+@add_arg_scope
+def conv2d_transpose(inputs, num_outputs, kernel_size, stride=1, padding="SAME",
+                     data_format="NHWC", activation_fn=nn.relu, normalizer_fn=None,
+                     normalizer_params=None, weights_initializer=None,
+                     weights_regularizer=None, biases_initializer=init_ops.zeros_initializer(),
+                     biases_regularizer=None, reuse=None, variables_collections=None,
+                     outputs_collections=None, trainable=True, scope=None):
+    """A 2-D transposed convolution ("deconvolution") layer, contrib's
+    ``convolution2d_transpose``: ``Conv2d_transpose/weights`` of shape ``[kh, kw,
+    num_outputs, in_channels]`` and ``Conv2d_transpose/biases``.
+
+    The output's height is ``height * stride`` for SAME padding and ``height * stride +
+    max(kernel - stride, 0)`` for VALID (likewise the width).
+
+    Args:
+      inputs: a 4-D tensor, NHWC (default) or NCHW, of known channel count.
+      num_outputs: the number of output channels.
+      kernel_size, stride: an int or a pair of ints each.
+      padding: ``'SAME'`` or ``'VALID'``.
+      data_format: ``'NHWC'`` or ``'NCHW'``.
+      The others: as `conv2d`.
+
+    Returns:
+      The output tensor.
+
+    Raises:
+      ValueError: for a bad data format or window, or an input of unknown channel count.
+    """
+    kernel, step = _int_pair(kernel_size, "kernel_size"), _int_pair(stride, "strides")
+    padding = padding.upper()
+    with vs.variable_scope(scope, "Conv2d_transpose", [inputs], reuse=reuse) as sc:
+        inputs = graph_lib.convert_to_tensor(inputs)
+        depth = _channels(inputs, data_format)
+        dtype = inputs.dtype
+        weights = _model_variable("weights", kernel + [num_outputs, depth], dtype,
+                                  weights_initializer or xavier_initializer(),
+                                  weights_regularizer, trainable, variables_collections)
+        spatial_axes = (1, 2) if data_format == "NHWC" else (2, 3)
+        dynamic_shape = array_ops.shape(inputs)
+        static_shape = inputs.shape.as_list()
+        out_sizes, out_static = [], []
+        for axis, size, window in zip(spatial_axes, kernel, step):
+            # The forward convolution of a VALID transpose needs the kernel's overhang.
+            extra = max(size - window, 0) if padding == "VALID" else 0
+            out_sizes.append(dynamic_shape[axis] * window + extra)
+            known = static_shape[axis]
+            out_static.append(None if known is None else known * window + extra)
+        if data_format == "NHWC":
+            output_shape = array_ops.stack([dynamic_shape[0]] + out_sizes + [num_outputs])
+            static_out = [static_shape[0]] + out_static + [num_outputs]
+        else:
+            output_shape = array_ops.stack([dynamic_shape[0], num_outputs] + out_sizes)
+            static_out = [static_shape[0], num_outputs] + out_static
+        outputs = nn_convolution_ops.conv2d_transpose(
+            inputs, weights, output_shape, _spatial(step, data_format), padding=padding,
+            data_format=data_format)
+        outputs.set_shape(static_out)
+        return _finish_conv(outputs, num_outputs, data_format, normalizer_fn,
+                            normalizer_params, biases_initializer, biases_regularizer,
+                            activation_fn, trainable, variables_collections,
+                            outputs_collections, sc.name)
+
+
+convolution2d_transpose = conv2d_transpose
+
+
+@add_arg_scope
+def separable_conv2d(inputs, num_outputs, kernel_size, depth_multiplier=1, stride=1,
+                     padding="SAME", data_format="NHWC", rate=1, activation_fn=nn.relu,
+                     normalizer_fn=None, normalizer_params=None, weights_initializer=None,
+                     pointwise_initializer=None, weights_regularizer=None,
+                     biases_initializer=init_ops.zeros_initializer(), biases_regularizer=None,
+                     reuse=None, variables_collections=None, outputs_collections=None,
+                     trainable=True, scope=None):
+    """contrib's ``separable_convolution2d``: a depthwise convolution
+    (``SeparableConv2d/depthwise_weights``, ``[kh, kw, in_channels, depth_multiplier]``), then,
+    unless `num_outputs` is None, a 1x1 pointwise one (``pointwise_weights``, ``[1, 1,
+    in_channels * depth_multiplier, num_outputs]``), then ``biases``.
+
+    Args:
+      inputs: a 4-D tensor, NHWC (default) or NCHW, of known channel count.
+      num_outputs: the pointwise output channels; None for the depthwise step alone (whose
+        output has ``in_channels * depth_multiplier`` channels).
+      kernel_size, stride, rate: an int or a pair of ints each (`rate` is the dilation).
+      depth_multiplier: the depthwise outputs per input channel.
+      weights_initializer: the depthwise initializer (default `xavier_initializer()`).
+      pointwise_initializer: the pointwise one (default `weights_initializer`'s).
+      weights_regularizer: applied to both kernels.
+      The others: as `conv2d`.
+
+    Returns:
+      The output tensor.
+
+    Raises:
+      ValueError: for a bad data format or window, or an input of unknown channel count.
+    """
+    from sessionlib.ops import nn_composite_convolution_ops
+
+    kernel, step = _int_pair(kernel_size, "kernel_size"), _int_pair(stride, "strides")
+    dilation = _int_pair(rate, "dilation_rate")
+    padding = padding.upper()
+    with vs.variable_scope(scope, "SeparableConv2d", [inputs], reuse=reuse) as sc:
+        inputs = graph_lib.convert_to_tensor(inputs)
+        depth = _channels(inputs, data_format)
+        dtype = inputs.dtype
+        weights_initializer = weights_initializer or xavier_initializer()
+        depthwise = _model_variable(
+            "depthwise_weights", kernel + [depth, depth_multiplier], dtype, weights_initializer,
+            weights_regularizer, trainable, _collections_of(variables_collections, "weights"))
+        strides = _spatial(step, data_format)
+        if num_outputs is None:
+            num_outputs = depth * depth_multiplier
+            outputs = nn_convolution_ops.depthwise_conv2d(
+                inputs, depthwise, strides, padding, rate=dilation, data_format=data_format)
+        else:
+            pointwise = _model_variable(
+                "pointwise_weights", [1, 1, depth * depth_multiplier, num_outputs], dtype,
+                pointwise_initializer or weights_initializer, weights_regularizer, trainable,
+                _collections_of(variables_collections, "weights"))
+            outputs = nn_composite_convolution_ops.separable_conv2d(
+                inputs, depthwise, pointwise, strides, padding, rate=dilation,
+                data_format=data_format)
+        return _finish_conv(outputs, num_outputs, data_format, normalizer_fn,
+                            normalizer_params, biases_initializer, biases_regularizer,
+                            activation_fn, trainable,
+                            _collections_of(variables_collections, "biases"),
+                            outputs_collections, sc.name)
+
+
+separable_convolution2d = separable_conv2d
+
+
+@add_arg_scope
 def flatten(inputs, outputs_collections=None, scope=None):
     """``[batch, ...]`` to ``[batch, k]``, under the name scope ``Flatten``."""
     graph = graph_lib.get_default_graph()
-    with graph.name_scope(scope or "Flatten"):
+    with graph.name_scope(scope or "Flatten") as sc:
         inputs = graph_lib.convert_to_tensor(inputs)
         if inputs.shape.rank is not None and inputs.shape.rank < 2:
             raise ValueError("Inputs must have a least 2 dimensions.")
@@ -281,9 +476,10 @@ def flatten(inputs, outputs_collections=None, scope=None):
         else:
             outputs = array_ops.reshape(inputs, array_ops.stack(
                 [array_ops.shape(inputs)[0], -1]))
-        return _collect(outputs, outputs_collections)
+        return collect_named_outputs(outputs_collections, sc, outputs)
 
 
+@add_arg_scope
 def batch_norm(inputs, decay=0.999, center=True, scale=False, epsilon=0.001,
                activation_fn=None, param_initializers=None, param_regularizers=None,
                updates_collections=GraphKeys.UPDATE_OPS, is_training=True, reuse=None,
@@ -362,7 +558,7 @@ def batch_norm(inputs, decay=0.999, center=True, scale=False, epsilon=0.001,
                     graph.add_to_collection(updates_collections, update)
         if activation_fn is not None:
             outputs = activation_fn(outputs)
-        return _collect(outputs, outputs_collections)
+        return collect_named_outputs(outputs_collections, sc.name, outputs)
 
 
 def _collections_of(variables_collections, name):
@@ -372,6 +568,7 @@ def _collections_of(variables_collections, name):
     return variables_collections
 
 
+@add_arg_scope
 def layer_norm(inputs, center=True, scale=True, activation_fn=None, reuse=None,
                variables_collections=None, outputs_collections=None, trainable=True,
                begin_norm_axis=1, begin_params_axis=-1, scope=None):
@@ -401,7 +598,7 @@ def layer_norm(inputs, center=True, scale=True, activation_fn=None, reuse=None,
     """
     from sessionlib.ops import nn_normalization_ops
 
-    with vs.variable_scope(scope, "LayerNorm", [inputs], reuse=reuse):
+    with vs.variable_scope(scope, "LayerNorm", [inputs], reuse=reuse) as sc:
         inputs = graph_lib.convert_to_tensor(inputs)
         rank = inputs.shape.rank
         if rank is None:
@@ -434,9 +631,10 @@ def layer_norm(inputs, center=True, scale=True, activation_fn=None, reuse=None,
         outputs.set_shape(inputs.shape)
         if activation_fn is not None:
             outputs = activation_fn(outputs)
-        return _collect(outputs, outputs_collections)
+        return collect_named_outputs(outputs_collections, sc.name, outputs)
 
 
+@add_arg_scope
 def dropout(inputs, keep_prob=0.5, noise_shape=None, is_training=True,
             outputs_collections=None, scope=None, seed=None):
     """contrib's dropout: ``tf.layers.Dropout`` with the drop rate ``1 - keep_prob``, under
@@ -461,33 +659,23 @@ def dropout(inputs, keep_prob=0.5, noise_shape=None, is_training=True,
         layer = core.Dropout(rate=1 - keep_prob, noise_shape=noise_shape, seed=seed,
                              name=sc.name, _scope=sc)
         outputs = layer.apply(inputs, training=is_training)
-        return _collect(outputs, outputs_collections)
+        return collect_named_outputs(outputs_collections, sc.name, outputs)
 
 
 def _pool2d(pool, default_scope, op_name, inputs, kernel_size, stride, padding, data_format,
             outputs_collections, scope):
     if data_format not in ("NCHW", "NHWC"):
         raise ValueError("data_format has to be either NCHW or NHWC.")
-
-    def pair(value, what):
-        if isinstance(value, numbers.Integral):
-            return [int(value)] * 2
-        value = [int(v) for v in value]
-        if len(value) != 2:
-            raise ValueError(f"The `{what}` argument must be a tuple of 2 integers. Received: "
-                             f"{value}")
-        return value
-
-    window, step = pair(kernel_size, "pool_size"), pair(stride, "strides")
-    spread = (lambda v: [1, 1] + v) if data_format == "NCHW" else (lambda v: [1] + v + [1])
+    window, step = _int_pair(kernel_size, "pool_size"), _int_pair(stride, "strides")
     graph = graph_lib.get_default_graph()
-    with graph.name_scope(scope or default_scope):
+    with graph.name_scope(scope or default_scope) as sc:
         inputs = graph_lib.convert_to_tensor(inputs)
-        outputs = pool(inputs, spread(window), spread(step), padding.upper(),
-                       data_format=data_format, name=op_name)
-        return _collect(outputs, outputs_collections)
+        outputs = pool(inputs, _spatial(window, data_format), _spatial(step, data_format),
+                       padding.upper(), data_format=data_format, name=op_name)
+        return collect_named_outputs(outputs_collections, sc, outputs)
 
 
+@add_arg_scope
 def max_pool2d(inputs, kernel_size, stride=2, padding="VALID", data_format="NHWC",
                outputs_collections=None, scope=None):
     """2-D max pooling under the name scope ``MaxPool2D`` (contrib's defaults: stride 2,
@@ -512,6 +700,7 @@ def max_pool2d(inputs, kernel_size, stride=2, padding="VALID", data_format="NHWC
                    stride, padding, data_format, outputs_collections, scope)
 
 
+@add_arg_scope
 def avg_pool2d(inputs, kernel_size, stride=2, padding="VALID", data_format="NHWC",
                outputs_collections=None, scope=None):
     """2-D average pooling under the name scope ``AvgPool2D``; arguments as `max_pool2d`.
@@ -526,6 +715,7 @@ def avg_pool2d(inputs, kernel_size, stride=2, padding="VALID", data_format="NHWC
                    stride, padding, data_format, outputs_collections, scope)
 
 
+@add_arg_scope
 def one_hot_encoding(labels, num_classes, on_value=1.0, off_value=0.0,
                      outputs_collections=None, scope=None):
     """One-hot encodings of integer `labels` under the name scope ``OneHotEncoding``.
@@ -541,13 +731,85 @@ def one_hot_encoding(labels, num_classes, on_value=1.0, off_value=0.0,
       A tensor of `on_value`'s dtype with a new last axis of `num_classes`.
     """
     graph = graph_lib.get_default_graph()
-    with graph.name_scope(scope or "OneHotEncoding"):
+    with graph.name_scope(scope or "OneHotEncoding") as sc:
         labels = graph_lib.convert_to_tensor(labels)
         if labels.dtype is dtypes.int32:
             labels = math_ops.cast(labels, dtypes.int64)
         outputs = manipulation_ops.one_hot(labels, num_classes, on_value=on_value,
                                            off_value=off_value)
-        return _collect(outputs, outputs_collections)
+        return collect_named_outputs(outputs_collections, sc, outputs)
+
+
+@add_arg_scope
+def softmax(logits, scope=None):
+    """The softmax over the last axis of logits of any rank >= 2, under the variable scope
+    ``softmax`` (contrib's: it flattens to 2-D and back).
+
+    Args:
+      logits: a tensor of rank >= 2 with a known last dimension.
+      scope: the variable scope.
+
+    Returns:
+      A tensor of `logits`' shape.
+
+    Raises:
+      ValueError: for a rank below 2 or an unknown last dimension.
+    """
+    with vs.variable_scope(scope, "softmax", [logits]):
+        logits = graph_lib.convert_to_tensor(logits)
+        classes = last_dimension(logits.shape, min_rank=2)
+        flat = array_ops.reshape(logits, [-1, classes])
+        predictions = array_ops.reshape(nn.softmax(flat), array_ops.shape(logits))
+        predictions.set_shape(logits.shape)
+        return predictions
+
+
+@add_arg_scope
+def bias_add(inputs, activation_fn=None, initializer=init_ops.zeros_initializer(),
+             regularizer=None, reuse=None, variables_collections=None,
+             outputs_collections=None, trainable=True, data_format="NHWC", scope=None):
+    """Adds a learned bias per feature (``BiasAdd/biases``), then `activation_fn`.
+
+    Args:
+      inputs: a tensor of rank >= 2; the features are the last axis, or axis 1 for NCHW.
+      activation_fn: applied last (default none).
+      initializer, regularizer: the biases' initializer and regularizer.
+      reuse, scope: the variable scope (default ``BiasAdd``) and its reuse.
+      variables_collections, outputs_collections: extra collections.
+      trainable: whether the biases are trainable.
+      data_format: ``'NHWC'`` or ``'NCHW'``.
+
+    Returns:
+      A tensor of `inputs`' shape.
+
+    Raises:
+      ValueError: for a bad data format, a rank below 2 or an unknown feature dimension.
+    """
+    if data_format not in ("NHWC", "NCHW"):
+        raise ValueError("data_format has to be either NCHW or NHWC.")
+    with vs.variable_scope(scope, "BiasAdd", [inputs], reuse=reuse) as sc:
+        inputs = graph_lib.convert_to_tensor(inputs)
+        rank = inputs.shape.rank
+        if rank is None or rank < 2:
+            raise ValueError(f"Dims of shape must be known and at least 2: {inputs.shape}")
+        axis = 1 if data_format == "NCHW" else -1
+        features = inputs.shape.dims[axis]
+        if features is None:
+            raise ValueError(f"`C` dimension must be known but is None: {inputs.shape}")
+        biases = _model_variable("biases", [int(features)], inputs.dtype, initializer,
+                                 regularizer, trainable,
+                                 _collections_of(variables_collections, "biases"))
+        outputs = nn.bias_add(inputs, biases, data_format=data_format if rank > 2 else None)
+        if activation_fn is not None:
+            outputs = activation_fn(outputs)
+        return collect_named_outputs(outputs_collections, sc.name, outputs)
+
+
+# contrib's fixed-activation spellings of fully_connected (not arg-scoped themselves, as in
+# contrib: a functools.partial has its own key).
+linear = functools.partial(fully_connected, activation_fn=None)
+relu = functools.partial(fully_connected, activation_fn=nn.relu)
+relu6 = functools.partial(fully_connected, activation_fn=nn_activation_ops.relu6)
 
 
 def _layer_scope_name(layer, fallback):
