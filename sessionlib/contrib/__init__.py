@@ -23,15 +23,17 @@ names and defaults that contrib gave it (``fully_connected/weights``, ``Conv/bia
   embedding, highway and attention wrappers and the stacked bidirectional RNNs;
 * `crf`: the linear-chain CRF (log-likelihood, log-norm, scores, Viterbi decoding);
 * `metrics`: the ``streaming_*`` metrics over ``tf.metrics``, with contrib's argument order;
-* `losses`: contrib's loss functions over ``tf.losses``, with contrib's signatures.
+* `losses`: contrib's loss functions over ``tf.losses``, with contrib's signatures;
+* `seq2seq`: ``sequence_loss``, ``tile_batch``, the decoding helpers, ``BasicDecoder``,
+  ``dynamic_decode``, and Bahdanau/Luong attention with ``AttentionWrapper``.
 
 Anything else under ``contrib`` raises `AttributeError` naming what is supported.
 """
 
 from sessionlib.contrib import crf, framework, layers, losses, metrics
-from sessionlib.contrib import rnn, slim
+from sessionlib.contrib import rnn, seq2seq, slim
 
-__all__ = ["crf", "framework", "layers", "losses", "metrics", "rnn", "slim"]
+__all__ = ["crf", "framework", "layers", "losses", "metrics", "rnn", "seq2seq", "slim"]
 
 SUPPORTED = ("contrib.layers: " + ", ".join(layers.__all__)
              + "; contrib.framework: " + ", ".join(framework.__all__)
@@ -41,7 +43,8 @@ SUPPORTED = ("contrib.layers: " + ", ".join(layers.__all__)
              + "; contrib.losses: " + ", ".join(losses.__all__)
              + "; contrib.slim: the names of contrib.layers and contrib.framework, losses, "
                "metrics, initializers, regularizers, utils, learning.create_train_op and "
-               "learning.train")
+               "learning.train"
+             + "; contrib.seq2seq: " + ", ".join(seq2seq.__all__))
 
 
 def unsupported(name):

@@ -1,0 +1,410 @@
+"""tf.contrib.seq2seq: sequence_loss against numpy for every averaging mode; the training
+decoder against dynamic_rnn with the same variables; greedy decoding's end token, lengths and
+iteration bound; attention scores and contexts against numpy; TF 1.15's variable names; a
+small attention model that learns to copy."""
+
+import numpy as np
+import pytest
+
+import sessionlib as tf
+
+s2s = tf.contrib.seq2seq
+
+
+def _run(tensors, feeds=None):
+    with tf.Session() as sess:
+        sess.run(tf.global_variables_initializer())
+        return sess.run(tensors, feeds)
+
+
+def _softmax(x, axis=-1):
+    e = np.exp(x - x.max(axis=axis, keepdims=True))
+    return e / e.sum(axis=axis, keepdims=True)
+
+
+# ---- sequence_loss --------------------------------------------------------------------------
+
+def _loss_problem():
+    rng = np.random.RandomState(0)
+    logits = rng.randn(3, 4, 5).astype(np.float32)
+    targets = rng.randint(0, 5, (3, 4)).astype(np.int32)
+    weights = np.array([[1, 1, 1, 1], [1, 1, 0, 0], [0.5, 2, 1, 0]], np.float32)
+    xent = -np.log(np.take_along_axis(_softmax(logits.astype(np.float64)),
+                                      targets[..., None], -1))[..., 0]
+    return logits, targets, weights, xent * weights
+
+
+@pytest.mark.parametrize("flags,want", [
+    (dict(), lambda w, wx: wx.sum() / w.sum()),
+    (dict(average_across_batch=False), lambda w, wx: wx.sum(1) / w.sum(1)),
+    (dict(average_across_timesteps=False), lambda w, wx: wx.sum(0) / w.sum(0)),
+    (dict(average_across_timesteps=False, average_across_batch=False), lambda w, wx: wx),
+    (dict(average_across_timesteps=False, average_across_batch=False,
+          sum_over_timesteps=True, sum_over_batch=True),
+     lambda w, wx: wx.sum() / np.count_nonzero(w)),
+    (dict(average_across_timesteps=False, average_across_batch=False,
+          sum_over_timesteps=True), lambda w, wx: wx.sum(1) / np.count_nonzero(w, 1)),
+    (dict(average_across_timesteps=False, average_across_batch=False, sum_over_batch=True),
+     lambda w, wx: wx.sum(0) / np.count_nonzero(w, 0)),
+])
+def test_sequence_loss_matches_numpy(executor, flags, want):
+    logits, targets, weights, weighted = _loss_problem()
+    loss = s2s.sequence_loss(tf.constant(logits), tf.constant(targets), tf.constant(weights),
+                             **flags)
+    np.testing.assert_allclose(_run(loss), want(weights, weighted), rtol=1e-5)
+
+
+def test_sequence_loss_custom_loss_fn_and_zero_weights():
+    logits, targets, weights, _ = _loss_problem()
+    seen = {}
+
+    def loss_fn(labels, logits):
+        seen["ranks"] = (labels.shape.rank, logits.shape.rank)
+        return tf.cast(labels, tf.float32)
+
+    loss = s2s.sequence_loss(logits, targets, weights, softmax_loss_function=loss_fn,
+                             average_across_batch=False)
+    zero = s2s.sequence_loss(logits, targets, np.zeros_like(weights))
+    got, got_zero = _run([loss, zero])
+    assert seen["ranks"] == (1, 2)  # the flattened labels and logits
+    np.testing.assert_allclose(got, (targets * weights).sum(1) / weights.sum(1), rtol=1e-6)
+    assert got_zero == 0.0
+
+
+def test_sequence_loss_rejects_bad_arguments():
+    logits, targets, weights, _ = _loss_problem()
+    with pytest.raises(ValueError, match="Logits"):
+        s2s.sequence_loss(logits[0], targets, weights)
+    with pytest.raises(ValueError, match="Targets"):
+        s2s.sequence_loss(logits, targets[0], weights)
+    with pytest.raises(ValueError, match="cannot be set"):
+        s2s.sequence_loss(logits, targets, weights, sum_over_timesteps=True)
+    with pytest.raises(ValueError, match="cannot be set"):
+        s2s.sequence_loss(logits, targets, weights, average_across_timesteps=False,
+                          sum_over_batch=True)
+
+
+def test_tile_batch_repeats_rows_in_place():
+    value = np.arange(12, dtype=np.float32).reshape(2, 3, 2)
+    tiled = s2s.tile_batch((tf.constant(value), tf.constant([4, 7])), 3)
+    assert tiled[0].shape.as_list() == [6, 3, 2]
+    got, got_lengths = _run(tiled)
+    np.testing.assert_array_equal(got, np.repeat(value, 3, axis=0))
+    np.testing.assert_array_equal(got_lengths, [4, 4, 4, 7, 7, 7])
+
+
+# ---- training decoder -----------------------------------------------------------------------
+
+@pytest.mark.parametrize("time_major", [False, True])
+def test_training_decoder_matches_dynamic_rnn_and_dense(executor, time_major):
+    rng = np.random.RandomState(1)
+    inputs = rng.randn(3, 5, 4).astype(np.float32)
+    lengths = np.array([5, 3, 1], np.int32)
+    cell = tf.nn.rnn_cell.BasicLSTMCell(6)
+    projection = tf.layers.Dense(7, name="output_projection")
+    fed = np.transpose(inputs, [1, 0, 2]) if time_major else inputs
+    helper = s2s.TrainingHelper(tf.constant(fed), lengths, time_major=time_major)
+    decoder = s2s.BasicDecoder(cell, helper, cell.zero_state(3, tf.float32),
+                               output_layer=projection)
+    # time_major is about the helper's inputs; the outputs are batch major by default.
+    outputs, state, seq_lengths = s2s.dynamic_decode(decoder, impute_finished=True)
+    assert isinstance(outputs, s2s.BasicDecoderOutput)
+    # The same cell and layer objects: the same variables.
+    rnn_outputs, rnn_state = tf.nn.dynamic_rnn(cell, tf.constant(inputs), lengths,
+                                               dtype=tf.float32)
+    want_logits = projection(rnn_outputs)
+    assert sorted(v.name for v in tf.global_variables()) == [
+        "decoder/basic_lstm_cell/bias:0", "decoder/basic_lstm_cell/kernel:0",
+        "decoder/output_projection/bias:0", "decoder/output_projection/kernel:0"]
+    got = _run([outputs, state, seq_lengths, want_logits, rnn_state])
+    (logits, ids), final, got_lengths, want, want_state = got
+    np.testing.assert_array_equal(got_lengths, lengths)
+    assert logits.shape == (3, 5, 7) and ids.dtype == np.int32
+    for row, length in enumerate(lengths):
+        np.testing.assert_allclose(logits[row, :length], want[row, :length], atol=1e-5)
+        np.testing.assert_array_equal(logits[row, length:], 0)  # impute_finished
+        np.testing.assert_array_equal(ids[row, :length], want[row, :length].argmax(-1))
+    np.testing.assert_allclose(final.h, want_state.h, atol=1e-5)
+    np.testing.assert_allclose(final.c, want_state.c, atol=1e-5)
+
+
+class NextTokenCell(tf.nn.rnn_cell.RNNCell):
+    """Reads a one-hot id, outputs logits peaked at id + 1; a stateless counter."""
+
+    def __init__(self, vocab):
+        super().__init__()
+        self._vocab = vocab
+        shift = np.roll(np.eye(vocab, dtype=np.float32), 1, axis=1)
+        self._shift = tf.constant(shift * 10.0)
+
+    @property
+    def state_size(self):
+        return 1
+
+    @property
+    def output_size(self):
+        return self._vocab
+
+    def call(self, inputs, state):
+        return tf.matmul(inputs, self._shift), state + 1.0
+
+
+@pytest.mark.parametrize("callable_embedding", [False, True])
+def test_greedy_decoding_stops_at_end_token(executor, callable_embedding):
+    vocab = 8
+    cell = NextTokenCell(vocab)
+    eye = np.eye(vocab, dtype=np.float32)
+    embedding = (lambda ids: tf.one_hot(ids, vocab)) if callable_embedding else eye
+    helper = s2s.GreedyEmbeddingHelper(embedding, tf.constant([0, 2, 4]), 5)
+    decoder = s2s.BasicDecoder(cell, helper, cell.zero_state(3, tf.float32))
+    outputs, state, lengths = s2s.dynamic_decode(decoder, impute_finished=True)
+    (logits, ids), state, lengths = _run([outputs, state, lengths])
+    np.testing.assert_array_equal(lengths, [5, 3, 1])
+    np.testing.assert_array_equal(ids, [[1, 2, 3, 4, 5], [3, 4, 5, 0, 0], [5, 0, 0, 0, 0]])
+    np.testing.assert_array_equal(logits[2, 1:], 0)
+    # impute_finished keeps each row's state from its last step.
+    np.testing.assert_array_equal(state[:, 0], [5, 3, 1])
+
+
+def test_greedy_decoding_respects_maximum_iterations(executor):
+    cell = NextTokenCell(8)
+    helper = s2s.GreedyEmbeddingHelper(np.eye(8, dtype=np.float32), [0, 2, 4], 5)
+    decoder = s2s.BasicDecoder(cell, helper, cell.zero_state(3, tf.float32))
+    limit = tf.placeholder(tf.int32, [])
+    outputs, _, lengths = s2s.dynamic_decode(decoder, maximum_iterations=limit,
+                                             output_time_major=True)
+    ids, got_lengths = _run([outputs.sample_id, lengths], {limit: 2})
+    np.testing.assert_array_equal(got_lengths, [2, 2, 1])
+    np.testing.assert_array_equal(ids, [[1, 3, 5], [2, 4, 6]])
+    _, got_lengths = _run([outputs.sample_id, lengths], {limit: 0})
+    np.testing.assert_array_equal(got_lengths, [0, 0, 0])
+
+
+def test_sample_and_scheduled_helpers_follow_their_inputs(executor):
+    vocab = 8
+    cell = NextTokenCell(vocab)
+    # Peaked logits (10 vs 0) make sampling all but certain at temperature 0.1.
+    helper = s2s.SampleEmbeddingHelper(np.eye(vocab, dtype=np.float32), [0, 3], 5,
+                                       softmax_temperature=0.1, seed=3)
+    decoder = s2s.BasicDecoder(cell, helper, cell.zero_state(2, tf.float32))
+    outputs, _, lengths = s2s.dynamic_decode(decoder, maximum_iterations=10)
+    inputs = np.eye(vocab, dtype=np.float32)[[[0, 6, 6], [3, 1, 1]]]
+    scheduled = s2s.ScheduledEmbeddingTrainingHelper(
+        inputs, [3, 3], np.eye(vocab, dtype=np.float32), sampling_probability=0.0)
+    decoder = s2s.BasicDecoder(cell, scheduled, cell.zero_state(2, tf.float32))
+    teacher, _, _ = s2s.dynamic_decode(decoder, scope="scheduled")
+    ids, got_lengths, teacher_ids = _run([outputs.sample_id, lengths, teacher.sample_id])
+    np.testing.assert_array_equal(got_lengths, [5, 2])
+    np.testing.assert_array_equal(ids[0], [1, 2, 3, 4, 5])
+    np.testing.assert_array_equal(teacher_ids, -1)  # probability 0: never sampled
+
+
+def test_dynamic_decode_rejects_bad_arguments():
+    with pytest.raises(TypeError, match="Decoder"):
+        s2s.dynamic_decode(object())
+    cell = NextTokenCell(4)
+    helper = s2s.GreedyEmbeddingHelper(np.eye(4, dtype=np.float32), [0], 3)
+    decoder = s2s.BasicDecoder(cell, helper, cell.zero_state(1, tf.float32))
+    with pytest.raises(ValueError, match="scalar"):
+        s2s.dynamic_decode(decoder, maximum_iterations=[3, 4])
+    with pytest.raises(TypeError, match="Helper"):
+        s2s.BasicDecoder(cell, object(), cell.zero_state(1, tf.float32))
+
+
+# ---- attention ------------------------------------------------------------------------------
+
+def _attention_problem():
+    rng = np.random.RandomState(2)
+    memory = rng.randn(2, 4, 3).astype(np.float32)
+    query = rng.randn(2, 5).astype(np.float32)
+    return memory, query, np.array([4, 2], np.int32)
+
+
+@pytest.mark.parametrize("normalize", [False, True])
+def test_bahdanau_scores_match_numpy(executor, normalize):
+    memory, query, lengths = _attention_problem()
+    mechanism = s2s.BahdanauAttention(5, tf.constant(memory), lengths, normalize=normalize)
+    previous = mechanism.initial_alignments(2, tf.float32)
+    alignments, next_state = mechanism(tf.constant(query), previous)
+    names = [v.name for v in tf.global_variables()]
+    want_names = ["memory_layer/kernel:0", "bahdanau_attention/query_layer/kernel:0",
+                  "bahdanau_attention/attention_v:0"]
+    if normalize:
+        want_names += ["bahdanau_attention/attention_g:0", "bahdanau_attention/attention_b:0"]
+    assert names == want_names
+    with tf.Session() as sess:
+        sess.run(tf.global_variables_initializer())
+        if normalize:
+            sess.run(tf.global_variables()[4].assign([0.1, -0.2, 0.3, 0.0, 0.5]))
+        got, got_state, values = sess.run([alignments, next_state, tf.global_variables()])
+    memory_kernel, query_kernel, v = values[:3]
+    keys = memory @ memory_kernel
+    hidden_in = keys + (query @ query_kernel)[:, None, :]
+    if normalize:
+        gain, bias = values[3:]
+        np.testing.assert_allclose(gain, np.sqrt(1 / 5), rtol=1e-6)
+        v = gain * v / np.linalg.norm(v)
+        hidden_in = hidden_in + bias
+    score = (v * np.tanh(hidden_in)).sum(-1)
+    score[1, 2:] = -np.inf
+    np.testing.assert_allclose(got, _softmax(score), rtol=1e-5, atol=1e-6)
+    np.testing.assert_array_equal(got[1, 2:], 0)
+    np.testing.assert_array_equal(got_state, got)
+
+
+@pytest.mark.parametrize("scale", [False, True])
+def test_luong_scores_match_numpy(executor, scale):
+    memory, query, lengths = _attention_problem()
+    mechanism = s2s.LuongAttention(5, memory, lengths, scale=scale)
+    alignments, _ = mechanism(tf.constant(query), mechanism.initial_state(2, tf.float32))
+    names = [v.name for v in tf.global_variables()]
+    assert names == ["memory_layer/kernel:0"] + (["luong_attention/attention_g:0"]
+                                                  if scale else [])
+    with tf.Session() as sess:
+        sess.run(tf.global_variables_initializer())
+        if scale:
+            sess.run(tf.global_variables()[1].assign(2.5))
+        got, kernel = sess.run([alignments, tf.global_variables()[0]])
+    score = np.einsum("bd,btd->bt", query, memory @ kernel) * (2.5 if scale else 1.0)
+    score[1, 2:] = -np.inf
+    np.testing.assert_allclose(got, _softmax(score), rtol=1e-5, atol=1e-6)
+    with pytest.raises(ValueError, match="num_units"):
+        mechanism(tf.zeros([2, 3]), mechanism.initial_state(2, tf.float32))
+
+
+@pytest.mark.parametrize("layer_size,output_attention", [(6, True), (None, False)])
+def test_attention_wrapper_step_matches_numpy(executor, layer_size, output_attention):
+    memory, query, lengths = _attention_problem()
+    inputs = np.random.RandomState(3).randn(2, 2).astype(np.float32)
+    cell = tf.nn.rnn_cell.BasicRNNCell(5)
+    mechanism = s2s.LuongAttention(5, memory, lengths)
+    wrapper = s2s.AttentionWrapper(cell, mechanism, attention_layer_size=layer_size,
+                                   output_attention=output_attention, alignment_history=True,
+                                   initial_cell_state=tf.constant(query))
+    state = wrapper.zero_state(2, tf.float32)
+    attention_size = layer_size or 3
+    assert wrapper.output_size == (attention_size if output_attention else 5)
+    assert state.attention.shape.as_list() == [2, attention_size]
+    output, next_state = wrapper(tf.constant(inputs), state)
+    history = next_state.alignment_history.stack()
+    names = sorted(v.name for v in tf.global_variables())
+    want_names = ["attention_wrapper/basic_rnn_cell/bias:0",
+                  "attention_wrapper/basic_rnn_cell/kernel:0", "memory_layer/kernel:0"]
+    if layer_size:
+        want_names.insert(0, "attention_wrapper/attention_layer/kernel:0")
+    assert names == want_names
+    with tf.Session() as sess:
+        sess.run(tf.global_variables_initializer())
+        # A TensorArray is not fetchable: the history is fetched stacked.
+        got, got_state, got_history = sess.run(
+            [output, next_state.clone(alignment_history=()), history])
+        weights = {v.name: v for v in tf.global_variables()}
+        weights = dict(zip(weights, sess.run(list(weights.values()))))
+    cell_in = np.concatenate([inputs, np.zeros([2, attention_size], np.float32), query], 1)
+    cell_out = np.tanh(cell_in @ weights["attention_wrapper/basic_rnn_cell/kernel:0"]
+                       + weights["attention_wrapper/basic_rnn_cell/bias:0"])
+    masked_memory = memory * (np.arange(4)[None, :] < lengths[:, None])[..., None]
+    score = np.einsum("bd,btd->bt", cell_out,
+                      masked_memory @ weights["memory_layer/kernel:0"])
+    score[1, 2:] = -np.inf
+    alignments = _softmax(score)
+    context = np.einsum("bt,btd->bd", alignments, masked_memory)
+    attention = context
+    if layer_size:
+        attention = np.concatenate([cell_out, context], 1) @ \
+            weights["attention_wrapper/attention_layer/kernel:0"]
+    np.testing.assert_allclose(got, attention if output_attention else cell_out, atol=1e-5)
+    np.testing.assert_allclose(got_state.attention, attention, atol=1e-5)
+    np.testing.assert_allclose(got_state.alignments, alignments, atol=1e-6)
+    np.testing.assert_allclose(got_state.cell_state, cell_out, atol=1e-5)
+    np.testing.assert_allclose(got_history, alignments[None], atol=1e-6)
+    assert got_state.time == 1
+
+
+def test_attention_wrapper_rejects_bad_arguments():
+    memory, _, _ = _attention_problem()
+    cell = tf.nn.rnn_cell.BasicRNNCell(5)
+    with pytest.raises(TypeError, match="AttentionMechanism"):
+        s2s.AttentionWrapper(cell, object())
+    mechanism = s2s.LuongAttention(5, memory)
+    with pytest.raises(ValueError, match="one integer per"):
+        s2s.AttentionWrapper(cell, mechanism, attention_layer_size=[3, 4])
+    wrapper = s2s.AttentionWrapper(cell, mechanism)
+    with pytest.raises(TypeError, match="AttentionWrapperState"):
+        wrapper(tf.zeros([2, 2]), tf.zeros([2, 5]))
+
+
+def test_two_mechanisms_and_dynamic_memory_length(executor):
+    memory = tf.placeholder(tf.float32, [None, None, 3])
+    cell = tf.nn.rnn_cell.GRUCell(4)
+    mechanisms = [s2s.BahdanauAttention(4, memory, name="first"),
+                  s2s.LuongAttention(4, memory, name="second")]
+    wrapper = s2s.AttentionWrapper(cell, mechanisms, attention_layer_size=[2, 3])
+    batch = tf.shape(memory)[0]
+    state = wrapper.zero_state(batch, tf.float32)
+    inputs = tf.zeros(tf.stack([batch, 2]))
+    inputs.set_shape([None, 2])
+    output, next_state = wrapper(inputs, state)
+    assert isinstance(next_state.alignments, tuple) and len(next_state.alignments) == 2
+    got, got_state = _run([output, next_state], {memory: np.ones([3, 7, 3], np.float32)})
+    assert got.shape == (3, 5)
+    for alignments in got_state.alignments:
+        np.testing.assert_allclose(alignments, np.full([3, 7], 1 / 7), rtol=1e-5)
+
+
+# ---- a model that trains --------------------------------------------------------------------
+
+def test_copy_task_with_attention_learns_and_gradients_flow(executor):
+    vocab, steps, batch, units = 6, 4, 16, 16
+    go, end = 0, 1
+    rng = np.random.RandomState(4)
+    source = tf.placeholder(tf.int32, [None, steps])
+    target_in = tf.placeholder(tf.int32, [None, steps + 1])
+    target_out = tf.placeholder(tf.int32, [None, steps + 1])
+    embedding = tf.get_variable("embedding", [vocab, 8])
+    with tf.variable_scope("encoder"):
+        encoder_outputs, encoder_state = tf.nn.dynamic_rnn(
+            tf.nn.rnn_cell.GRUCell(units), tf.nn.embedding_lookup(embedding, source),
+            dtype=tf.float32)
+    mechanism = s2s.BahdanauAttention(units, encoder_outputs)
+    cell = s2s.AttentionWrapper(tf.nn.rnn_cell.GRUCell(units), mechanism,
+                                attention_layer_size=units)
+    batch_size = tf.shape(source)[0]
+    initial = cell.zero_state(batch_size, tf.float32).clone(cell_state=encoder_state)
+    projection = tf.layers.Dense(vocab, name="output_projection")
+    helper = s2s.TrainingHelper(tf.nn.embedding_lookup(embedding, target_in),
+                                tf.fill(tf.reshape(batch_size, [1]), steps + 1))
+    outputs, _, _ = s2s.dynamic_decode(s2s.BasicDecoder(cell, helper, initial, projection))
+    loss = s2s.sequence_loss(outputs.rnn_output, target_out,
+                             tf.ones(tf.shape(target_out), tf.float32))
+    variables = tf.trainable_variables()
+    assert "decoder/attention_wrapper/bahdanau_attention/attention_v:0" in \
+        [v.name for v in variables]
+    grads = tf.gradients(loss, variables)
+    assert all(g is not None for g in grads)
+    train = tf.train.AdamOptimizer(0.02).apply_gradients(zip(grads, variables))
+
+    greedy = s2s.GreedyEmbeddingHelper(embedding, tf.fill(tf.reshape(batch_size, [1]), go),
+                                       end)
+    inferred, _, inferred_lengths = s2s.dynamic_decode(
+        s2s.BasicDecoder(cell, greedy, initial, projection), maximum_iterations=steps + 3)
+
+    def feeds():
+        seq = rng.randint(2, vocab, (batch, steps)).astype(np.int32)
+        return {source: seq,
+                target_in: np.concatenate([np.full([batch, 1], go), seq], 1),
+                target_out: np.concatenate([seq, np.full([batch, 1], end)], 1)}
+
+    with tf.Session() as sess:
+        sess.run(tf.global_variables_initializer())
+        grad_values = sess.run(grads, feeds())
+        # The embedding's gradient is sparse (IndexedSlices); the rest are dense.
+        assert all(np.abs(getattr(g, "values", g)).sum() > 0 for g in grad_values)
+        first = np.mean([sess.run(loss, feeds()) for _ in range(3)])
+        for _ in range(150):
+            sess.run(train, feeds())
+        last = np.mean([sess.run(loss, feeds()) for _ in range(3)])
+        ids, lengths = sess.run([inferred.sample_id, inferred_lengths],
+                                {source: feeds()[source]})
+    assert last < 0.5 * first, (first, last)
+    assert ids.shape[0] == batch and np.all(lengths <= steps + 3)
