@@ -192,20 +192,24 @@ class Helper:
     """What a `BasicDecoder` reads at each step, and when a row is finished
     (``tf.contrib.seq2seq.Helper``)."""
 
+    _batch_size = None
+
     @property
     def batch_size(self):
-        """The batch size (a Python int or a scalar int32 Tensor)."""
-        raise NotImplementedError
+        """The batch size (a scalar int32 Tensor)."""
+        if self._batch_size is None:
+            raise NotImplementedError
+        return self._batch_size
 
     @property
     def sample_ids_shape(self):
-        """The shape of one row's sample ids (a TensorShape)."""
-        raise NotImplementedError
+        """The shape of one row's sample ids (a TensorShape; scalar ids here)."""
+        return TensorShape([])
 
     @property
     def sample_ids_dtype(self):
-        """The dtype of the sample ids."""
-        raise NotImplementedError
+        """The dtype of the sample ids (int32 here)."""
+        return dtypes.int32
 
     def initialize(self, name=None):
         """Returns ``(initial_finished, initial_inputs)``."""
@@ -260,18 +264,6 @@ class TrainingHelper(Helper):
     @property
     def sequence_length(self):
         return self._sequence_length
-
-    @property
-    def batch_size(self):
-        return self._batch_size
-
-    @property
-    def sample_ids_shape(self):
-        return TensorShape([])
-
-    @property
-    def sample_ids_dtype(self):
-        return dtypes.int32
 
     def _read_or_zeros(self, finished, time):
         # Past the last step of every row there is nothing left to read: zeros instead.
@@ -381,18 +373,6 @@ class GreedyEmbeddingHelper(Helper):
             raise ValueError("end_token must be a scalar")
         self._batch_size = array_ops.size(self._start_tokens)
         self._start_inputs = self._embedding_fn(self._start_tokens)
-
-    @property
-    def batch_size(self):
-        return self._batch_size
-
-    @property
-    def sample_ids_shape(self):
-        return TensorShape([])
-
-    @property
-    def sample_ids_dtype(self):
-        return dtypes.int32
 
     def initialize(self, name=None):
         finished = array_ops.tile([False], array_ops.reshape(self._batch_size, [1]))
