@@ -408,3 +408,131 @@ def test_copy_task_with_attention_learns_and_gradients_flow(executor):
                                 {source: feeds()[source]})
     assert last < 0.5 * first, (first, last)
     assert ids.shape[0] == batch and np.all(lengths <= steps + 3)
+
+
+# ---- beam search ----------------------------------------------------------------------------
+
+def test_gather_tree_traces_parents_and_pads_with_end_token(executor):
+    # [time=3, batch=2, beam=3]; row 1 has length 1.
+    step_ids = np.array([[[2, 5, 3], [6, 1, 7]], [[4, 0, 3], [9, 9, 9]],
+                         [[8, 2, 6], [9, 9, 9]]], np.int32)
+    parent_ids = np.array([[[0, 0, 0], [0, 0, 0]], [[2, 1, 0], [0, 1, 2]],
+                           [[1, 2, 0], [0, 0, 0]]], np.int32)
+    # Slot 2 at time 1 (on final beam 1's path) is the end token: time 2 becomes 7 too.
+    step_ids[1, 0, 2] = 7
+    traced = _run(s2s.gather_tree(step_ids, parent_ids, [3, 1], 7))
+    np.testing.assert_array_equal(traced.transpose(1, 2, 0),
+                                  [[[5, 0, 8], [2, 7, 7], [3, 4, 6]],
+                                   [[6, 7, 7], [1, 7, 7], [7, 7, 7]]])
+
+
+class TransitionCell(tf.nn.rnn_cell.RNNCell):
+    """Reads a one-hot id, outputs fixed logits for the next id: a Markov chain."""
+
+    def __init__(self, transitions):
+        super().__init__()
+        self._transitions = transitions
+
+    @property
+    def state_size(self):
+        return 1
+
+    @property
+    def output_size(self):
+        return self._transitions.shape[1]
+
+    def call(self, inputs, state):
+        return tf.matmul(inputs, tf.constant(self._transitions)), state + 1.0
+
+
+def _numpy_beam_search(transitions, start, end, beam, steps, penalty_weight):
+    """Beam search by enumerating every extension of every kept hypothesis."""
+    vocab = transitions.shape[0]
+    log_probs = transitions - np.log(np.exp(transitions).sum(1, keepdims=True))
+    # (log prob, ids, finished, length); only the first beam is live at the start.
+    hypotheses = [(0.0, [], False, 0)]
+    for _ in range(steps):
+        candidates = []
+        for index, (total, ids, finished, length) in enumerate(hypotheses):
+            previous = ids[-1] if ids else start
+            for word in range(vocab):
+                if finished and word != end:
+                    continue
+                new_total = total if finished else total + log_probs[previous, word]
+                new_length = length + (0 if finished or word == end else 1)
+                score = new_total / ((5.0 + new_length) / 6.0) ** penalty_weight
+                candidates.append((-score, index * vocab + word, new_total, ids + [word],
+                                   finished or word == end, new_length))
+        candidates.sort(key=lambda c: (c[0], c[1]))
+        hypotheses = [c[2:] for c in candidates[:beam]]
+        if all(h[2] for h in hypotheses):
+            break
+    return hypotheses
+
+
+@pytest.mark.parametrize("penalty_weight", [0.0, 0.6])
+def test_beam_search_matches_enumeration(executor, penalty_weight):
+    vocab, beam, end, start = 6, 3, 1, [0, 3, 4]
+    transitions = (np.random.RandomState(5).randn(vocab, vocab) * 2).astype(np.float32)
+    cell = TransitionCell(transitions)
+    decoder = s2s.BeamSearchDecoder(cell, np.eye(vocab, dtype=np.float32), start, end,
+                                    cell.zero_state(len(start) * beam, tf.float32), beam,
+                                    length_penalty_weight=penalty_weight)
+    outputs, state, lengths = s2s.dynamic_decode(decoder, maximum_iterations=5)
+    assert isinstance(outputs, s2s.FinalBeamSearchDecoderOutput)
+    ids, scores, got_lengths = _run([outputs.predicted_ids,
+                                     outputs.beam_search_decoder_output.scores, lengths])
+    for row, token in enumerate(start):
+        want = _numpy_beam_search(transitions, token, end, beam, 5, penalty_weight)
+        for k, (_, want_ids, _, _) in enumerate(want):
+            np.testing.assert_array_equal(ids[row, :len(want_ids), k], want_ids)
+            # The returned length counts the end token (the penalty's length does not).
+            want_length = want_ids.index(end) + 1 if end in want_ids else len(want_ids)
+            assert got_lengths[row, k] == want_length
+            np.testing.assert_array_equal(ids[row, len(want_ids):, k], end)
+        # The last step's scores are the kept hypotheses' scores, best first.
+        assert np.all(np.diff(scores[row, -1]) <= 0)
+
+
+def test_beam_width_one_is_greedy_decoding(executor):
+    transitions = (np.random.RandomState(6).randn(5, 5) * 2).astype(np.float32)
+    cell = TransitionCell(transitions)
+    embedding = np.eye(5, dtype=np.float32)
+    greedy = s2s.BasicDecoder(cell, s2s.GreedyEmbeddingHelper(embedding, [0, 2, 3], 4),
+                              cell.zero_state(3, tf.float32))
+    beam = s2s.BeamSearchDecoder(cell, embedding, [0, 2, 3], 4,
+                                 cell.zero_state(3, tf.float32), 1)
+    greedy_outputs, _, greedy_lengths = s2s.dynamic_decode(greedy, maximum_iterations=6)
+    beam_outputs, _, beam_lengths = s2s.dynamic_decode(beam, maximum_iterations=6,
+                                                       scope="beam")
+    got = _run([greedy_outputs.sample_id, greedy_lengths, beam_outputs.predicted_ids[:, :, 0],
+                beam_lengths[:, 0]])
+    greedy_ids, greedy_len, beam_ids, beam_len = got
+    np.testing.assert_array_equal(greedy_len, beam_len)
+    for row, length in enumerate(greedy_len):
+        np.testing.assert_array_equal(greedy_ids[row, :length], beam_ids[row, :length])
+        np.testing.assert_array_equal(beam_ids[row, length:], 4)  # padded with end_token
+
+
+def test_beam_search_over_attention_with_tiled_memory(executor):
+    batch, beam, vocab = 2, 3, 7
+    memory = tf.constant(np.random.RandomState(7).randn(batch, 4, 5).astype(np.float32))
+    tiled_memory = s2s.tile_batch(memory, beam)
+    tiled_lengths = s2s.tile_batch(tf.constant([4, 2]), beam)
+    mechanism = s2s.LuongAttention(6, tiled_memory, tiled_lengths, scale=True)
+    cell = s2s.AttentionWrapper(tf.nn.rnn_cell.LSTMCell(6), mechanism,
+                                attention_layer_size=6)
+    embedding = tf.get_variable("embedding", [vocab, 3])
+    decoder = s2s.BeamSearchDecoder(
+        cell, embedding, tf.fill([batch], 0), 1, cell.zero_state(batch * beam, tf.float32),
+        beam, output_layer=tf.layers.Dense(vocab, name="output_projection"),
+        length_penalty_weight=1.0)
+    outputs, state, lengths = s2s.dynamic_decode(decoder, maximum_iterations=4)
+    assert isinstance(state, s2s.BeamSearchDecoderState)
+    assert isinstance(state.cell_state, s2s.AttentionWrapperState)
+    ids, got_lengths, alignments = _run([outputs.predicted_ids, lengths,
+                                         state.cell_state.alignments])
+    assert ids.shape[0] == batch and ids.shape[2] == beam and ids.shape[1] <= 4
+    assert got_lengths.shape == (batch, beam) and np.all(got_lengths <= 4)
+    assert alignments.shape == (batch, beam, 4)
+    np.testing.assert_array_equal(alignments[1, :, 2:], 0)  # the masked memory steps

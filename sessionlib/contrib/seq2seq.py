@@ -52,7 +52,8 @@ __all__ = ["sequence_loss", "tile_batch", "Helper", "TrainingHelper", "GreedyEmb
            "SampleEmbeddingHelper", "ScheduledEmbeddingTrainingHelper", "Decoder",
            "BasicDecoder", "BasicDecoderOutput", "dynamic_decode", "AttentionMechanism",
            "BahdanauAttention", "LuongAttention", "AttentionWrapper", "AttentionWrapperState",
-           "hardmax"]
+           "hardmax", "BeamSearchDecoder", "BeamSearchDecoderOutput", "BeamSearchDecoderState",
+           "FinalBeamSearchDecoderOutput", "gather_tree"]
 
 
 def __getattr__(name):
@@ -612,11 +613,17 @@ def dynamic_decode(decoder, output_time_major=False, impute_finished=False,
                 next_finished = decoder_finished
             else:
                 next_finished = math_ops.logical_or(decoder_finished, finished)
-            # A row's length is the step at which it first reported finished, plus one.
-            next_sequence_lengths = array_ops.where(
-                math_ops.logical_not(finished),
-                array_ops.fill(array_ops.shape(sequence_lengths), time + 1),
-                sequence_lengths)
+            lengths = getattr(decoder_state, "lengths", None)
+            if decoder.tracks_own_finished and lengths is not None:
+                # The decoder counts each row's length itself (a beam search reorders its
+                # beams, so the length at a beam slot is that of the hypothesis now there).
+                next_sequence_lengths = math_ops.cast(lengths, dtypes.int32)
+            else:
+                # A row's length is the step at which it first reported finished, plus one.
+                next_sequence_lengths = array_ops.where(
+                    math_ops.logical_not(finished),
+                    array_ops.fill(array_ops.shape(sequence_lengths), time + 1),
+                    sequence_lengths)
             _nest.assert_same_structure(state, decoder_state)
             _nest.assert_same_structure(outputs_ta, next_outputs)
             _nest.assert_same_structure(inputs, next_inputs)
@@ -1142,3 +1149,307 @@ class AttentionWrapper(RNNCell):
             alignments=self._item_or_tuple(alignments_list),
             alignment_history=self._item_or_tuple(histories))
         return (attention if self._output_attention else cell_output), next_state
+
+
+# ---- beam search ----------------------------------------------------------------------------
+
+class BeamSearchDecoderState(collections.namedtuple(
+        "BeamSearchDecoderState", ("cell_state", "log_probs", "finished", "lengths",
+                                   "accumulated_attention_probs"))):
+    """The beam search's state: the cell's state ``[batch, beam, ...]``, each hypothesis's
+    summed log probability, whether it has emitted the end token, and its length (int64)."""
+
+
+class BeamSearchDecoderOutput(collections.namedtuple(
+        "BeamSearchDecoderOutput", ("scores", "predicted_ids", "parent_ids"))):
+    """One step of a beam search: each new hypothesis's score, last id, and the beam it
+    extends."""
+
+
+class FinalBeamSearchDecoderOutput(collections.namedtuple(
+        "FinalBeamSearchDecoderOutput", ("predicted_ids", "beam_search_decoder_output"))):
+    """The beam search's result: the full id sequences ``[batch, time, beam]`` (traced back
+    through the parents) and the per-step `BeamSearchDecoderOutput`."""
+
+
+def _batch_beam_indices(indices, row_size):
+    # Flat positions of [batch, k] `indices` (each in [0, row_size)) in a [batch * row_size]
+    # reshape.
+    batch = array_ops.expand_dims(array_ops.range(array_ops.shape(indices)[0]) * row_size, 1)
+    return array_ops.reshape(indices + batch, [-1])
+
+
+def _gather_beams(values, beam_indices):
+    """``values[b, beam_indices[b, k], ...]`` for ``[batch, beam, ...]`` values."""
+    shape = array_ops.shape(values)
+    flat = array_ops.reshape(values, array_ops.concat([[-1], shape[2:]], 0))
+    gathered = array_ops.reshape(
+        array_ops.gather(flat, _batch_beam_indices(beam_indices, shape[1])), shape)
+    gathered.set_shape(values.shape)
+    return gathered
+
+
+def gather_tree(step_ids, parent_ids, max_sequence_lengths, end_token, name=None):
+    """Traces each final beam back through its parents (``tf.contrib.seq2seq.gather_tree``).
+
+    For each batch row, the hypothesis in beam k at step ``max_sequence_lengths[b] - 1`` is
+    followed back: its id, then its parent's id at the step before, and so on. Steps at or
+    after the row's maximum length, and every step after the first `end_token`, are
+    `end_token`.
+
+    Args:
+      step_ids: int32 ``[max_time, batch, beam]``: each step's chosen ids.
+      parent_ids: int32 ``[max_time, batch, beam]``: the beam each id extends.
+      max_sequence_lengths: int32 ``[batch]``.
+      end_token: an int32 scalar.
+      name: the name scope (default ``GatherTree``).
+
+    Returns:
+      int32 ``[max_time, batch, beam]`` full sequences.
+    """
+    from sessionlib.ops.cumulative_ops import cumsum
+    from sessionlib.ops.map_fn_ops import scan
+
+    with _name_scope(name, "GatherTree"):
+        step_ids = graph_lib.convert_to_tensor(step_ids, name="step_ids")
+        parent_ids = graph_lib.convert_to_tensor(parent_ids, name="parent_ids")
+        max_sequence_lengths = math_ops.cast(max_sequence_lengths, dtypes.int32)
+        end_token = math_ops.cast(end_token, step_ids.dtype)
+        shape = array_ops.shape(step_ids)
+        steps = array_ops.range(shape[0])
+        # Every beam starts as its own ancestor at the row's last step.
+        identity = array_ops.tile(array_ops.expand_dims(array_ops.range(shape[2]), 0),
+                                  array_ops.stack([shape[1], 1]))
+        lengths = array_ops.expand_dims(max_sequence_lengths, 1)
+
+        def back_step(carry, step):
+            beams, _ = carry
+            ids_t, parents_t, time = step
+            valid = math_ops.less(time, lengths)  # [batch, 1]
+            valid = math_ops.logical_and(valid, array_ops.ones_like(beams, dtype=dtypes.bool))
+            ids = array_ops.where(valid, _gather_beams(ids_t, beams),
+                                  array_ops.fill(array_ops.shape(beams), end_token))
+            next_beams = array_ops.where(valid, _gather_beams(parents_t, beams), beams)
+            return next_beams, ids
+
+        _, traced = scan(back_step, (step_ids, parent_ids, steps),
+                         initializer=(identity, array_ops.zeros_like(identity)),
+                         reverse=True)
+        # Once a sequence has emitted end_token, the rest of it is end_token too.
+        ended = cumsum(math_ops.cast(math_ops.equal(traced, end_token), dtypes.int32), axis=0,
+                       exclusive=True)
+        result = array_ops.where(math_ops.greater(ended, 0),
+                                 array_ops.fill(array_ops.shape(traced), end_token), traced)
+        result.set_shape(step_ids.shape)
+        return result
+
+
+def _length_penalty(lengths, weight):
+    # Wu et al. 2016: ((5 + length) / 6) ** weight; 1 (no division) for weight 0.
+    if isinstance(weight, (int, float)) and weight == 0:
+        return 1.0
+    penalty = math_ops.pow((5.0 + math_ops.cast(lengths, dtypes.float32)) / 6.0, weight)
+    return penalty
+
+
+class BeamSearchDecoder(Decoder):
+    """Beam search (``tf.contrib.seq2seq.BeamSearchDecoder``).
+
+    Keeps `beam_width` hypotheses per batch row. Each step extends every hypothesis by every
+    id (finished hypotheses only by `end_token`, at no cost), scores the extensions by their
+    summed log probability divided by the length penalty ``((5 + length) / 6) **
+    length_penalty_weight``, and keeps the best `beam_width` per row. `finalize` traces the
+    kept ids back through their parents with `gather_tree`.
+
+    The initial state must already hold ``batch * beam_width`` rows (see `tile_batch`); an
+    `AttentionWrapper`'s memory must be tiled the same way.
+
+    Args:
+      cell: an ``RNNCell``.
+      embedding: the embedding matrix, or a callable ``ids -> embedded``.
+      start_tokens: int32 ``[batch]``.
+      end_token: int32 scalar.
+      initial_state: the cell's state for ``batch * beam_width`` rows.
+      beam_width: a Python int.
+      output_layer: an optional layer applied to the cell's output (to vocabulary logits).
+      length_penalty_weight: a float; 0 scores by log probability alone.
+      coverage_penalty_weight: must be 0 (not supported here).
+      reorder_tensor_arrays: accepted; TensorArrays in the state (alignment histories) are
+        left in step order, not reordered by beam.
+
+    Raises:
+      ValueError: for a nonzero `coverage_penalty_weight`, or bad `start_tokens` or
+        `end_token` shapes.
+    """
+
+    def __init__(self, cell, embedding, start_tokens, end_token, initial_state, beam_width,
+                 output_layer=None, length_penalty_weight=0.0, coverage_penalty_weight=0.0,
+                 reorder_tensor_arrays=True):
+        from sessionlib.ops.rnn import assert_like_rnncell
+
+        assert_like_rnncell("cell", cell)
+        if coverage_penalty_weight:
+            raise ValueError("coverage_penalty_weight is not supported")
+        del reorder_tensor_arrays
+        self._cell = cell
+        self._output_layer = output_layer
+        self._embedding_fn = _embedding_fn(embedding)
+        self._start_tokens = graph_lib.convert_to_tensor(start_tokens, dtype=dtypes.int32,
+                                                         name="start_tokens")
+        if self._start_tokens.shape.rank != 1:
+            raise ValueError("start_tokens must be a vector")
+        self._end_token = graph_lib.convert_to_tensor(end_token, dtype=dtypes.int32,
+                                                      name="end_token")
+        if self._end_token.shape.rank != 0:
+            raise ValueError("end_token must be a scalar")
+        self._beam_width = int(beam_width)
+        self._length_penalty_weight = length_penalty_weight
+        self._batch_size = array_ops.size(self._start_tokens)
+        self._initial_cell_state = _nest.map_structure(self._split_beams, initial_state)
+        self._start_tokens = array_ops.tile(array_ops.expand_dims(self._start_tokens, 1),
+                                            [1, self._beam_width])
+        self._start_inputs = self._embedding_fn(self._start_tokens)
+        # Only beam 0 is live at first, so the first step does not pick one id k times.
+        self._finished = math_ops.not_equal(
+            array_ops.zeros_like(self._start_tokens),
+            array_ops.expand_dims(array_ops.range(self._beam_width), 0))
+
+    @property
+    def batch_size(self):
+        return self._batch_size
+
+    @property
+    def tracks_own_finished(self):
+        return True
+
+    def _split_beams(self, tensor):
+        # [batch * beam, ...] -> [batch, beam, ...]; TensorArrays and scalars pass through.
+        if isinstance(tensor, TensorArray) or tensor.shape.rank == 0:
+            return tensor
+        shape = array_ops.shape(tensor)
+        result = array_ops.reshape(tensor, array_ops.concat(
+            [array_ops.stack([self._batch_size, self._beam_width]), shape[1:]], 0))
+        static_batch = tensor_util.constant_value(self._batch_size)
+        result.set_shape(TensorShape([None if static_batch is None else int(static_batch),
+                                      self._beam_width]).concatenate(tensor.shape[1:]))
+        return result
+
+    def _merge_beams(self, tensor):
+        # [batch, beam, ...] -> [batch * beam, ...]; TensorArrays and scalars pass through.
+        if isinstance(tensor, TensorArray) or tensor.shape.rank == 0:
+            return tensor
+        shape = array_ops.shape(tensor)
+        result = array_ops.reshape(tensor, array_ops.concat([[-1], shape[2:]], 0))
+        static = tensor.shape.as_list()
+        batch = None if static[0] is None else static[0] * self._beam_width
+        result.set_shape(TensorShape([batch]).concatenate(tensor.shape[2:]))
+        return result
+
+    @property
+    def output_size(self):
+        beams = TensorShape([self._beam_width])
+        return BeamSearchDecoderOutput(scores=beams, predicted_ids=beams, parent_ids=beams)
+
+    @property
+    def output_dtype(self):
+        dtype = _nest.flatten(self._initial_cell_state)[0].dtype
+        return BeamSearchDecoderOutput(scores=dtype, predicted_ids=dtypes.int32,
+                                       parent_ids=dtypes.int32)
+
+    def initialize(self, name=None):
+        dtype = _nest.flatten(self._initial_cell_state)[0].dtype
+        live = math_ops.logical_not(self._finished)
+        log_probs = array_ops.where(live, array_ops.zeros(array_ops.shape(live), dtype),
+                                    array_ops.fill(array_ops.shape(live),
+                                                   np.array(-np.inf, dtype.as_numpy_dtype)))
+        state = BeamSearchDecoderState(
+            cell_state=self._initial_cell_state, log_probs=log_probs, finished=self._finished,
+            lengths=array_ops.zeros(array_ops.shape(self._finished), dtypes.int64),
+            accumulated_attention_probs=())
+        return self._finished, self._start_inputs, state
+
+    def step(self, time, inputs, state, name=None):
+        with _name_scope(name, "BeamSearchDecoderStep"):
+            cell_state = _nest.map_structure(self._merge_beams, state.cell_state)
+            cell_outputs, next_cell_state = self._cell(self._merge_beams(inputs), cell_state)
+            cell_outputs = self._split_beams(cell_outputs)
+            next_cell_state = _nest.map_structure(self._split_beams, next_cell_state)
+            if self._output_layer is not None:
+                cell_outputs = self._output_layer(cell_outputs)
+            outputs, next_state = self._search_step(cell_outputs, next_cell_state, state)
+            next_inputs = cond(math_ops.reduce_all(next_state.finished),
+                               lambda: self._start_inputs,
+                               lambda: self._embedding_fn(outputs.predicted_ids))
+        return outputs, next_state, next_inputs, next_state.finished
+
+    def _search_step(self, logits, next_cell_state, state):
+        """The best `beam_width` extensions of the hypotheses in `state`."""
+        from sessionlib.ops.nn_loss_ops import log_softmax
+        from sessionlib.ops.nn_lookup_ops import top_k
+
+        beam = self._beam_width
+        vocab_size = logits.shape.as_list()[-1]
+        if vocab_size is None:
+            vocab_size = array_ops.shape(logits)[-1]
+        step_log_probs = log_softmax(logits)
+        # A finished hypothesis extends only by end_token, with log probability 0.
+        end_row = math_ops.equal(array_ops.range(vocab_size), self._end_token)  # [vocab]
+        lowest = graph_lib.convert_to_tensor(np.finfo(logits.dtype.as_numpy_dtype).min,
+                                             dtype=logits.dtype)
+        finished_probs = array_ops.where(
+            end_row, array_ops.zeros_like(end_row, dtype=logits.dtype),
+            array_ops.fill(array_ops.shape(end_row), lowest))
+        finished = array_ops.expand_dims(state.finished, 2)
+        step_log_probs = array_ops.where(
+            math_ops.logical_and(finished, array_ops.ones_like(step_log_probs,
+                                                               dtype=dtypes.bool)),
+            math_ops.add(array_ops.zeros_like(step_log_probs), finished_probs),
+            step_log_probs)
+        total_probs = array_ops.expand_dims(state.log_probs, 2) + step_log_probs
+        # Extending a live hypothesis by any id but end_token makes it one longer.
+        not_end = math_ops.cast(math_ops.logical_not(end_row), dtypes.int64)
+        live = math_ops.cast(math_ops.logical_not(finished), dtypes.int64)
+        new_lengths = array_ops.expand_dims(state.lengths, 2) + live * not_end
+        scores = total_probs / _length_penalty(new_lengths, self._length_penalty_weight)
+        scores_flat = array_ops.reshape(scores, array_ops.stack([self._batch_size, -1]))
+        next_scores, word_indices = top_k(scores_flat, k=beam)
+        beams_shape = TensorShape([self._start_tokens.shape.as_list()[0], beam])
+        next_scores.set_shape(beams_shape)
+        word_indices.set_shape(beams_shape)
+        next_word_ids = math_ops.cast(math_ops.floormod(word_indices, vocab_size),
+                                      dtypes.int32)
+        next_beam_ids = math_ops.cast(math_ops.floordiv(word_indices, vocab_size),
+                                      dtypes.int32)
+        flat_total = array_ops.reshape(total_probs, [-1])
+        next_log_probs = array_ops.reshape(
+            array_ops.gather(flat_total, _batch_beam_indices(word_indices, beam * vocab_size)),
+            array_ops.shape(word_indices))
+        next_log_probs.set_shape(beams_shape)
+        previously_finished = _gather_beams(state.finished, next_beam_ids)
+        next_finished = math_ops.logical_or(previously_finished,
+                                            math_ops.equal(next_word_ids, self._end_token))
+        next_lengths = _gather_beams(state.lengths, next_beam_ids) + math_ops.cast(
+            math_ops.logical_not(previously_finished), dtypes.int64)
+        next_cell_state = _nest.map_structure(
+            lambda t: t if isinstance(t, TensorArray) or t.shape.rank == 0
+            else _gather_beams(t, next_beam_ids), next_cell_state)
+        next_state = BeamSearchDecoderState(
+            cell_state=next_cell_state, log_probs=next_log_probs, finished=next_finished,
+            lengths=next_lengths, accumulated_attention_probs=())
+        return (BeamSearchDecoderOutput(scores=next_scores, predicted_ids=next_word_ids,
+                                        parent_ids=next_beam_ids), next_state)
+
+    def finalize(self, outputs, final_state, sequence_lengths):
+        """Traces the ids back through their parents (the outputs are time major here).
+
+        Returns:
+          ``(FinalBeamSearchDecoderOutput, final_state)``.
+        """
+        del sequence_lengths
+        max_lengths = math_ops.cast(math_ops.reduce_max(final_state.lengths, axis=1),
+                                    dtypes.int32)
+        predicted_ids = gather_tree(outputs.predicted_ids, outputs.parent_ids, max_lengths,
+                                    self._end_token)
+        return (FinalBeamSearchDecoderOutput(predicted_ids=predicted_ids,
+                                             beam_search_decoder_output=outputs),
+                final_state)
