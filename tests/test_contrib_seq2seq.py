@@ -84,6 +84,11 @@ def test_sequence_loss_rejects_bad_arguments():
                           sum_over_batch=True)
 
 
+def test_unsupported_name_says_what_is_there():
+    with pytest.raises(AttributeError, match="contrib.seq2seq: sequence_loss"):
+        s2s.simple_decoder_fn_train  # noqa: B018 - the attribute access is the test
+
+
 def test_tile_batch_repeats_rows_in_place():
     value = np.arange(12, dtype=np.float32).reshape(2, 3, 2)
     tiled = s2s.tile_batch((tf.constant(value), tf.constant([4, 7])), 3)

@@ -12,7 +12,9 @@ Neural machine translation code of the TF 1 era builds its decoder from these pi
   `dynamic_decode` repeats the steps in one ``while_loop`` until every row is finished,
   writing each step's outputs to TensorArrays;
 * `BahdanauAttention`, `LuongAttention` and `AttentionWrapper`: an RNN cell that attends over
-  a memory after each step and feeds the attention into the next step's input.
+  a memory after each step and feeds the attention into the next step's input;
+* `BeamSearchDecoder` keeps the best `beam_width` hypotheses per row (scored with Wu et al.'s
+  length penalty) and `gather_tree` traces the kept ids back through their parents.
 
 The variables carry TF 1.15's names (``memory_layer/kernel``,
 ``attention_wrapper/bahdanau_attention/query_layer/kernel``, ``.../attention_v``,
