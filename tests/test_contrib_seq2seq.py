@@ -393,6 +393,8 @@ def test_copy_task_with_attention_learns_and_gradients_flow(executor):
                                        end)
     inferred, _, inferred_lengths = s2s.dynamic_decode(
         s2s.BasicDecoder(cell, greedy, initial, projection), maximum_iterations=steps + 3)
+    # The inference decoder runs the trained variables: it creates none of its own.
+    assert tf.trainable_variables() == variables
 
     def feeds():
         seq = rng.randint(2, vocab, (batch, steps)).astype(np.int32)
@@ -409,10 +411,12 @@ def test_copy_task_with_attention_learns_and_gradients_flow(executor):
         for _ in range(150):
             sess.run(train, feeds())
         last = np.mean([sess.run(loss, feeds()) for _ in range(3)])
-        ids, lengths = sess.run([inferred.sample_id, inferred_lengths],
-                                {source: feeds()[source]})
-    assert last < 0.5 * first, (first, last)
+        src = feeds()[source]
+        ids, lengths = sess.run([inferred.sample_id, inferred_lengths], {source: src})
+    assert last < 0.2 * first, (first, last)
+    # Greedy decoding copies the source (150 steps reach ~100% here; the bound is loose).
     assert ids.shape[0] == batch and np.all(lengths <= steps + 3)
+    assert ids.shape[1] >= steps and (ids[:, :steps] == src).mean() > 0.8
 
 
 # ---- beam search ----------------------------------------------------------------------------
