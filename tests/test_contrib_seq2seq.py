@@ -545,3 +545,43 @@ def test_beam_search_over_attention_with_tiled_memory(executor):
     assert got_lengths.shape == (batch, beam) and np.all(got_lengths <= 4)
     assert alignments.shape == (batch, beam, 4)
     np.testing.assert_array_equal(alignments[1, :, 2:], 0)  # the masked memory steps
+
+
+def test_beam_search_reorders_alignment_history(executor):
+    batch, beam, vocab, memory_steps = 2, 3, 6, 4
+    tf.set_random_seed(8)
+    rng = np.random.RandomState(8)
+    memory = tf.constant(rng.randn(batch, memory_steps, 5).astype(np.float32))
+    mechanism = s2s.BahdanauAttention(6, s2s.tile_batch(memory, beam))
+    cell = s2s.AttentionWrapper(tf.nn.rnn_cell.GRUCell(6), mechanism, alignment_history=True)
+    embedding = tf.get_variable("embedding", [vocab, 3])
+    projection = tf.layers.Dense(vocab, name="output_projection")
+    decoder = s2s.BeamSearchDecoder(
+        cell, embedding, tf.fill([batch], 0), 1, cell.zero_state(batch * beam, tf.float32),
+        beam, output_layer=projection)
+    outputs, state, _ = s2s.dynamic_decode(decoder, maximum_iterations=5,
+                                           output_time_major=True)
+    history = state.cell_state.alignment_history.stack()  # [time, batch * beam, memory]
+    # The unsorted steps, from a second decoder sharing the variables.
+    unsorted_decoder = s2s.BeamSearchDecoder(
+        cell, embedding, tf.fill([batch], 0), 1, cell.zero_state(batch * beam, tf.float32),
+        beam, output_layer=projection, reorder_tensor_arrays=False)
+    _, unsorted_state, _ = s2s.dynamic_decode(unsorted_decoder, maximum_iterations=5,
+                                              output_time_major=True)
+    raw = unsorted_state.cell_state.alignment_history.stack()
+    got = _run([history, raw, outputs.beam_search_decoder_output.parent_ids,
+                unsorted_state.lengths])
+    sorted_history, raw_history, parents, lengths = got
+    steps = raw_history.shape[0]
+    raw_history = raw_history.reshape(steps, batch, beam, memory_steps)
+    sorted_history = sorted_history.reshape(steps, batch, beam, memory_steps)
+    for row in range(batch):
+        for k in range(beam):
+            # Follow beam k's ancestry back from the row's last step; within its length,
+            # step t of the sorted history is that of its ancestor at t.
+            slot = k
+            for time in reversed(range(lengths[row].max())):
+                if time < lengths[row, k]:
+                    np.testing.assert_allclose(sorted_history[time, row, k],
+                                               raw_history[time, row, slot], rtol=1e-6)
+                slot = parents[time, row, slot]

@@ -1276,8 +1276,9 @@ class BeamSearchDecoder(Decoder):
       output_layer: an optional layer applied to the cell's output (to vocabulary logits).
       length_penalty_weight: a float; 0 scores by log probability alone.
       coverage_penalty_weight: must be 0 (not supported here).
-      reorder_tensor_arrays: accepted; TensorArrays in the state (alignment histories) are
-        left in step order, not reordered by beam.
+      reorder_tensor_arrays: in `finalize`, reorder the TensorArrays of the final cell state
+        (an `AttentionWrapper`'s alignment history, one ``[batch * beam, ...]`` element per
+        step) so that each step's entries follow the final beams' ancestry.
 
     Raises:
       ValueError: for a nonzero `coverage_penalty_weight`, or bad `start_tokens` or
@@ -1292,7 +1293,7 @@ class BeamSearchDecoder(Decoder):
         assert_like_rnncell("cell", cell)
         if coverage_penalty_weight:
             raise ValueError("coverage_penalty_weight is not supported")
-        del reorder_tensor_arrays
+        self._reorder_tensor_arrays = reorder_tensor_arrays
         self._cell = cell
         self._output_layer = output_layer
         self._embedding_fn = _embedding_fn(embedding)
@@ -1452,6 +1453,46 @@ class BeamSearchDecoder(Decoder):
                                     dtypes.int32)
         predicted_ids = gather_tree(outputs.predicted_ids, outputs.parent_ids, max_lengths,
                                     self._end_token)
+        if self._reorder_tensor_arrays:
+            final_state = final_state._replace(cell_state=_nest.map_structure(
+                lambda t: self._sort_array_beams(t, outputs.parent_ids, final_state.lengths),
+                final_state.cell_state))
         return (FinalBeamSearchDecoderOutput(predicted_ids=predicted_ids,
                                              beam_search_decoder_output=outputs),
                 final_state)
+
+    def _sort_array_beams(self, tensor_array, parent_ids, lengths):
+        """A TensorArray of ``[batch * beam, ...]`` steps with each step's beams reordered
+        to follow the final beams' ancestry; other state passes through."""
+        if not isinstance(tensor_array, TensorArray):
+            return tensor_array
+        element_shape = tensor_array.element_shape
+        if element_shape.rank is None or element_shape.rank < 1:
+            return tensor_array  # no beam axis to sort (TF leaves these too)
+        stacked = tensor_array.stack()  # [time, batch * beam, ...]
+        shape = array_ops.shape(stacked)
+        split = array_ops.reshape(stacked, array_ops.concat(
+            [array_ops.stack([shape[0], self._batch_size, self._beam_width]), shape[2:]], 0))
+        ordered = _gather_tree_from_array(split, parent_ids, lengths)
+        result = TensorArray(tensor_array.dtype, size=shape[0], element_shape=element_shape)
+        return result.unstack(array_ops.reshape(ordered, shape))
+
+
+def _gather_tree_from_array(values, parent_ids, lengths):
+    """``[time, batch, beam, ...]`` values, each step's beams put in the order of the final
+    beams' ancestors (past a beam's length the order is left as it is)."""
+    shape = array_ops.shape(parent_ids)
+    beam_ids = array_ops.tile(
+        array_ops.reshape(array_ops.range(shape[2]), [1, 1, -1]),
+        array_ops.stack([shape[0], shape[1], 1]))
+    max_lengths = math_ops.cast(math_ops.reduce_max(lengths, axis=1), dtypes.int32)
+    # An end token no beam index can equal, so only the lengths stop the tracing.
+    sorted_ids = gather_tree(beam_ids, parent_ids, max_lengths, shape[2] + 1)
+    in_bounds = array_ops.transpose(
+        sequence_mask(math_ops.cast(lengths, dtypes.int32), maxlen=shape[0]), [2, 0, 1])
+    sorted_ids = array_ops.where(in_bounds, sorted_ids, beam_ids)
+    # Time and batch merged, the sort is a per-row beam gather.
+    values_shape = array_ops.shape(values)
+    merged = array_ops.reshape(values, array_ops.concat([[-1], values_shape[2:]], 0))
+    gathered = _gather_beams(merged, array_ops.reshape(sorted_ids, [-1, shape[2]]))
+    return array_ops.reshape(gathered, values_shape)
