@@ -334,6 +334,9 @@ def test_attention_wrapper_rejects_bad_arguments():
     mechanism = s2s.LuongAttention(5, memory)
     with pytest.raises(ValueError, match="one integer per"):
         s2s.AttentionWrapper(cell, mechanism, attention_layer_size=[3, 4])
+    with pytest.raises(ValueError, match="Only one of"):
+        s2s.AttentionWrapper(cell, mechanism, attention_layer_size=3,
+                             attention_layer=tf.layers.Dense(3))
     wrapper = s2s.AttentionWrapper(cell, mechanism)
     with pytest.raises(TypeError, match="AttentionWrapperState"):
         wrapper(tf.zeros([2, 2]), tf.zeros([2, 5]))
@@ -585,3 +588,29 @@ def test_beam_search_reorders_alignment_history(executor):
                     np.testing.assert_allclose(sorted_history[time, row, k],
                                                raw_history[time, row, slot], rtol=1e-6)
                 slot = parents[time, row, slot]
+
+
+def test_custom_attention_layer_and_hardmax_attention_fn(executor):
+    memory, query, lengths = _attention_problem()
+    mechanism = s2s.LuongAttention(5, memory, lengths, probability_fn=s2s.hardmax)
+    layer = tf.layers.Dense(4, activation=tf.tanh, name="my_attention")
+    calls = []
+
+    def attention_fn(mechanism, cell_output, attention_state, attention_layer):
+        calls.append(attention_layer)
+        alignments, next_state = mechanism(cell_output, attention_state)
+        context = tf.matmul(tf.expand_dims(alignments, 1), mechanism.values)[:, 0]
+        return attention_layer(tf.concat([cell_output, context], 1)), alignments, next_state
+
+    wrapper = s2s.AttentionWrapper(tf.nn.rnn_cell.BasicRNNCell(5), mechanism,
+                                   attention_layer=layer, attention_fn=attention_fn,
+                                   initial_cell_state=tf.constant(query))
+    assert wrapper.output_size == 4
+    output, state = wrapper(tf.zeros([2, 2]), wrapper.zero_state(2, tf.float32))
+    assert calls == [layer]
+    assert "attention_wrapper/my_attention/kernel:0" in [v.name for v in tf.global_variables()]
+    got, alignments = _run([output, state.alignments])
+    assert got.shape == (2, 4) and np.all(np.abs(got) < 1)
+    # hardmax: one-hot alignments, inside each row's length.
+    np.testing.assert_array_equal(alignments.sum(1), [1, 1])
+    assert set(np.unique(alignments)) == {0.0, 1.0} and alignments[1, 2:].sum() == 0

@@ -992,12 +992,16 @@ class AttentionWrapper(RNNCell):
       initial_cell_state: the wrapped cell's first state in `zero_state` (e.g. the
         encoder's final state).
       name: the layer name (default ``attention_wrapper``).
-      attention_layer: unsupported here; use `attention_layer_size`.
+      attention_layer: instead of `attention_layer_size`, the layer (a list with several
+        mechanisms) applied to ``[cell_output, context]``.
+      attention_fn: ``(mechanism, cell_output, attention_state, attention_layer) ->
+        (attention, alignments, next_attention_state)`` in place of the default.
 
     Raises:
       TypeError: if a mechanism is not an `AttentionMechanism` or `cell_input_fn` is not
         callable.
-      ValueError: if `attention_layer_size` does not match the mechanisms.
+      ValueError: if `attention_layer_size` or `attention_layer` does not match the
+        mechanisms, or both are given.
     """
 
     def __init__(self, cell, attention_mechanism, attention_layer_size=None,
@@ -1005,9 +1009,9 @@ class AttentionWrapper(RNNCell):
                  initial_cell_state=None, name=None, attention_layer=None,
                  attention_fn=None):
         super().__init__(name=name)
-        if attention_layer is not None or attention_fn is not None:
-            raise ValueError("attention_layer and attention_fn are not supported; use "
-                             "attention_layer_size")
+        if attention_layer_size is not None and attention_layer is not None:
+            raise ValueError("Only one of attention_layer_size and attention_layer should be "
+                             "set")
         from sessionlib.ops.rnn import assert_like_rnncell
 
         assert_like_rnncell("cell", cell)
@@ -1037,10 +1041,24 @@ class AttentionWrapper(RNNCell):
                                   dtype=mechanism.dtype)
                 for size, mechanism in zip(sizes, mechanisms))
             self._attention_layer_size = sum(sizes)
+        elif attention_layer is not None:
+            self._attention_layers = tuple(attention_layer if isinstance(attention_layer,
+                                                                         (list, tuple))
+                                           else (attention_layer,))
+            if len(self._attention_layers) != len(mechanisms):
+                raise ValueError(f"If provided, attention_layer must contain exactly one "
+                                 f"layer per attention_mechanism, saw: "
+                                 f"{len(self._attention_layers)} vs {len(mechanisms)}")
+            # Each layer reads [cell_output, context]; its output depth is its share.
+            self._attention_layer_size = sum(
+                layer.compute_output_shape(TensorShape(
+                    [None, cell.output_size + mechanism.values.shape.as_list()[-1]]))[-1]
+                for layer, mechanism in zip(self._attention_layers, mechanisms))
         else:
             self._attention_layers = None
             self._attention_layer_size = sum(
                 mechanism.values.shape.as_list()[-1] for mechanism in mechanisms)
+        self._attention_fn = attention_fn or _compute_attention
         self._cell = cell
         self._attention_mechanisms = mechanisms
         self._cell_input_fn = cell_input_fn
@@ -1135,7 +1153,7 @@ class AttentionWrapper(RNNCell):
             previous_histories = [state.alignment_history]
         attentions, alignments_list, attention_states, histories = [], [], [], []
         for i, mechanism in enumerate(self._attention_mechanisms):
-            attention, alignments, next_attention_state = _compute_attention(
+            attention, alignments, next_attention_state = self._attention_fn(
                 mechanism, cell_output, previous_states[i],
                 self._attention_layers[i] if self._attention_layers else None)
             history = (previous_histories[i].write(state.time, alignments)
