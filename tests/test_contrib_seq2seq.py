@@ -492,8 +492,11 @@ def test_beam_search_matches_enumeration(executor, penalty_weight):
                                     length_penalty_weight=penalty_weight)
     outputs, state, lengths = s2s.dynamic_decode(decoder, maximum_iterations=5)
     assert isinstance(outputs, s2s.FinalBeamSearchDecoderOutput)
+    # dynamic_decode's lengths are per beam slot (TF 1.15); the hypotheses' are in the state.
+    assert lengths.shape.as_list() == [3, beam]
     ids, scores, got_lengths = _run([outputs.predicted_ids,
-                                     outputs.beam_search_decoder_output.scores, lengths])
+                                     outputs.beam_search_decoder_output.scores,
+                                     state.lengths])
     for row, token in enumerate(start):
         want = _numpy_beam_search(transitions, token, end, beam, 5, penalty_weight)
         for k, (_, want_ids, _, _) in enumerate(want):
@@ -515,10 +518,10 @@ def test_beam_width_one_is_greedy_decoding(executor):
     beam = s2s.BeamSearchDecoder(cell, embedding, [0, 2, 3], 4,
                                  cell.zero_state(3, tf.float32), 1)
     greedy_outputs, _, greedy_lengths = s2s.dynamic_decode(greedy, maximum_iterations=6)
-    beam_outputs, _, beam_lengths = s2s.dynamic_decode(beam, maximum_iterations=6,
-                                                       scope="beam")
+    beam_outputs, beam_state, _ = s2s.dynamic_decode(beam, maximum_iterations=6,
+                                                     scope="beam")
     got = _run([greedy_outputs.sample_id, greedy_lengths, beam_outputs.predicted_ids[:, :, 0],
-                beam_lengths[:, 0]])
+                beam_state.lengths[:, 0]])
     greedy_ids, greedy_len, beam_ids, beam_len = got
     np.testing.assert_array_equal(greedy_len, beam_len)
     for row, length in enumerate(greedy_len):

@@ -615,17 +615,13 @@ def dynamic_decode(decoder, output_time_major=False, impute_finished=False,
                 next_finished = decoder_finished
             else:
                 next_finished = math_ops.logical_or(decoder_finished, finished)
-            lengths = getattr(decoder_state, "lengths", None)
-            if decoder.tracks_own_finished and lengths is not None:
-                # The decoder counts each row's length itself (a beam search reorders its
-                # beams, so the length at a beam slot is that of the hypothesis now there).
-                next_sequence_lengths = math_ops.cast(lengths, dtypes.int32)
-            else:
-                # A row's length is the step at which it first reported finished, plus one.
-                next_sequence_lengths = array_ops.where(
-                    math_ops.logical_not(finished),
-                    array_ops.fill(array_ops.shape(sequence_lengths), time + 1),
-                    sequence_lengths)
+            # A row's length is the step at which it first reported finished, plus one. For
+            # a beam search that is per beam slot, not per (reordered) hypothesis: TF 1.15's
+            # hypothesis lengths are in the final state's ``lengths``.
+            next_sequence_lengths = array_ops.where(
+                math_ops.logical_not(finished),
+                array_ops.fill(array_ops.shape(sequence_lengths), time + 1),
+                sequence_lengths)
             _nest.assert_same_structure(state, decoder_state)
             _nest.assert_same_structure(outputs_ta, next_outputs)
             _nest.assert_same_structure(inputs, next_inputs)
