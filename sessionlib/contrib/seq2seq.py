@@ -1260,12 +1260,13 @@ def gather_tree(step_ids, parent_ids, max_sequence_lengths, end_token, name=None
         return result
 
 
-def _length_penalty(lengths, weight):
-    # Wu et al. 2016: ((5 + length) / 6) ** weight; 1 (no division) for weight 0.
-    if isinstance(weight, (int, float)) and weight == 0:
+def _length_penalty(lengths, weight, dtype):
+    # Wu et al. 2016: ((5 + length) / 6) ** weight; 1 (no division) for a static weight 0.
+    weight = graph_lib.convert_to_tensor(weight, dtype=dtype, name="penalty_factor")
+    static_weight = tensor_util.constant_value(weight)
+    if static_weight is not None and static_weight == 0:
         return 1.0
-    penalty = math_ops.pow((5.0 + math_ops.cast(lengths, dtypes.float32)) / 6.0, weight)
-    return penalty
+    return math_ops.pow((5.0 + math_ops.cast(lengths, dtype)) / 6.0, weight)
 
 
 class BeamSearchDecoder(Decoder):
@@ -1427,7 +1428,8 @@ class BeamSearchDecoder(Decoder):
         not_end = math_ops.cast(math_ops.logical_not(end_row), dtypes.int64)
         live = math_ops.cast(math_ops.logical_not(finished), dtypes.int64)
         new_lengths = array_ops.expand_dims(state.lengths, 2) + live * not_end
-        scores = total_probs / _length_penalty(new_lengths, self._length_penalty_weight)
+        scores = total_probs / _length_penalty(new_lengths, self._length_penalty_weight,
+                                               total_probs.dtype)
         scores_flat = array_ops.reshape(scores, array_ops.stack([self._batch_size, -1]))
         next_scores, word_indices = top_k(scores_flat, k=beam)
         beams_shape = TensorShape([self._start_tokens.shape.as_list()[0], beam])
