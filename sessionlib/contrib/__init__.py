@@ -17,22 +17,31 @@ names and defaults that contrib gave it (``fully_connected/weights``, ``Conv/bia
   embedding, highway and attention wrappers and the stacked bidirectional RNNs;
 * `crf`: the linear-chain CRF (log-likelihood, log-norm, scores, Viterbi decoding);
 * `metrics`: the ``streaming_*`` metrics over ``tf.metrics``, with contrib's argument order;
-* `losses`: contrib's loss functions over ``tf.losses``, with contrib's signatures.
+* `losses`: contrib's loss functions over ``tf.losses``, with contrib's signatures;
+* `training`: ``HParams`` and ``parse_values``, TF 1.15's hyper-parameter container;
+* `opt`: ``LazyAdamOptimizer``, ``AdamWOptimizer``, ``MomentumWOptimizer`` and
+  ``extend_with_decoupled_weight_decay`` over ``tf.train``'s optimizers;
+* `data`: the ``Dataset.apply`` transformations that are ``tf.data`` methods under another
+  name (``batch_and_drop_remainder``, ``shuffle_and_repeat``, ``map_and_batch``, ...).
 
 Anything else under ``contrib`` raises `AttributeError` naming what is supported.
 """
 
 from sessionlib.contrib import crf, framework, layers, losses, metrics
-from sessionlib.contrib import rnn
+from sessionlib.contrib import data, opt, rnn, training
 
-__all__ = ["crf", "framework", "layers", "losses", "metrics", "rnn"]
+__all__ = ["crf", "data", "framework", "layers", "losses", "metrics", "opt", "rnn",
+           "training"]
 
 SUPPORTED = ("contrib.layers: " + ", ".join(layers.__all__)
              + "; contrib.framework: " + ", ".join(framework.__all__)
              + "; contrib.rnn: " + ", ".join(rnn.__all__)
              + "; contrib.crf: " + ", ".join(crf.__all__)
              + "; contrib.metrics: " + ", ".join(metrics.__all__)
-             + "; contrib.losses: " + ", ".join(losses.__all__))
+             + "; contrib.losses: " + ", ".join(losses.__all__)
+             + "; contrib.training: " + ", ".join(training.__all__)
+             + "; contrib.opt: " + ", ".join(opt.__all__)
+             + "; contrib.data: " + ", ".join(data.__all__))
 
 
 def unsupported(name):
