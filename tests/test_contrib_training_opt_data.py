@@ -312,9 +312,31 @@ def test_momentumw_and_extend_with_decoupled_weight_decay(executor):
     assert by_class.get_slot(v, "momentum").op.name.endswith("/Extended")
 
 
-def test_contrib_opt_unknown_name():
-    with pytest.raises(AttributeError, match="opt.MovingAverageOptimizer"):
-        tf.contrib.opt.MovingAverageOptimizer  # noqa: B018
+def test_moving_average_optimizer_and_swapping_saver(executor, tmp_path):
+    w = tf.Variable([1.0, 2.0], name="w")
+    optimizer = tf.contrib.opt.MovingAverageOptimizer(
+        tf.train.GradientDescentOptimizer(0.5), average_decay=0.5)
+    with pytest.raises(RuntimeError, match="before creating the swapping_saver"):
+        optimizer.swapping_saver()
+    train = optimizer.minimize(tf.reduce_sum(w * w))
+    assert train.name == "train_with_avg"
+    saver = optimizer.swapping_saver()
+    with tf.Session() as sess:
+        sess.run(tf.global_variables_initializer())
+        sess.run(train)
+        sess.run(train)
+        path = saver.save(sess, str(tmp_path / "model"))
+        trained = sess.run(w)
+    # w: 1 -> 0 after the first step (grad 2w, lr 0.5), then stays 0; the average (decay 0.5,
+    # starting at w's initial value, updated after each step) is 0.5 * 1 + 0, then 0.25.
+    np.testing.assert_allclose(trained, [0.0, 0.0])
+    average = [0.25, 0.5]
+    tf.reset_default_graph()
+    restored = tf.Variable([9.0, 9.0], name="w")
+    with tf.Session() as sess:
+        tf.train.Saver([restored]).restore(sess, path)
+        np.testing.assert_allclose(sess.run(restored), average)
+    assert tf.train.load_variable(path, "w/ExponentialMovingAverage").tolist() == [0.0, 0.0]
 
 
 # ---- tf.contrib.data -----------------------------------------------------------------------

@@ -19,8 +19,9 @@ names and defaults that contrib gave it (``fully_connected/weights``, ``Conv/bia
 * `metrics`: the ``streaming_*`` metrics over ``tf.metrics``, with contrib's argument order;
 * `losses`: contrib's loss functions over ``tf.losses``, with contrib's signatures;
 * `training`: ``HParams`` and ``parse_values``, TF 1.15's hyper-parameter container;
-* `opt`: ``LazyAdamOptimizer``, ``AdamWOptimizer``, ``MomentumWOptimizer`` and
-  ``extend_with_decoupled_weight_decay`` over ``tf.train``'s optimizers;
+* `opt`: ``LazyAdamOptimizer``, ``AdamWOptimizer``, ``MomentumWOptimizer``,
+  ``extend_with_decoupled_weight_decay`` and ``MovingAverageOptimizer`` over ``tf.train``'s
+  optimizers;
 * `data`: the ``Dataset.apply`` transformations that are ``tf.data`` methods under another
   name (``batch_and_drop_remainder``, ``shuffle_and_repeat``, ``map_and_batch``, ...).
 

@@ -1,6 +1,6 @@
 """``tf.contrib.opt``: `LazyAdamOptimizer`, the decoupled weight decay optimizers
-(`AdamWOptimizer`, `MomentumWOptimizer`, `extend_with_decoupled_weight_decay`), with TF 1.15's
-update rules, built on ``tf.train``'s optimizers.
+(`AdamWOptimizer`, `MomentumWOptimizer`, `extend_with_decoupled_weight_decay`) and
+`MovingAverageOptimizer`, with TF 1.15's update rules, built on ``tf.train``'s optimizers.
 
 LazyAdam's sparse step touches only the rows a gradient names: ``m``, ``v`` and the variable
 change in those rows and nowhere else (plain Adam decays all of ``m`` and ``v``). It is a
@@ -13,9 +13,11 @@ of one, which adds to the named rows of a resource or reference variable).
 from sessionlib.ops import (array_ops, control_flow_ops, manipulation_ops, math_ops,
                             segment_ops, training_ops)
 from sessionlib.train import optimizers
+from sessionlib.train.optimizer import Optimizer
 
 __all__ = ["LazyAdamOptimizer", "AdamWOptimizer", "MomentumWOptimizer",
-           "DecoupledWeightDecayExtension", "extend_with_decoupled_weight_decay"]
+           "DecoupledWeightDecayExtension", "extend_with_decoupled_weight_decay",
+           "MovingAverageOptimizer"]
 
 
 def __getattr__(name):
@@ -113,7 +115,7 @@ class DecoupledWeightDecayExtension:
         super().__init__(*args, **kwargs)
 
     def minimize(self, loss, global_step=None, var_list=None,
-                 gate_gradients=optimizers.Optimizer.GATE_OP, aggregation_method=None,
+                 gate_gradients=Optimizer.GATE_OP, aggregation_method=None,
                  colocate_gradients_with_ops=False, name=None, grad_loss=None,
                  decay_var_list=None):
         """`Optimizer.minimize`, decaying only `decay_var_list` when given (default: all
@@ -221,3 +223,95 @@ class AdamWOptimizer(DecoupledWeightDecayExtension, optimizers.AdamOptimizer):
                  epsilon=1e-8, use_locking=False, name="AdamW"):
         super().__init__(weight_decay, learning_rate=learning_rate, beta1=beta1, beta2=beta2,
                          epsilon=epsilon, use_locking=use_locking, name=name)
+
+
+class MovingAverageOptimizer(Optimizer):
+    """Wraps an optimizer to keep exponential moving averages of the variables it updates,
+    and builds a `swapping_saver` that saves the averages under the variables' names (so that
+    evaluation restores the averaged weights with a plain `Saver`).
+
+    Args:
+      opt: the `Optimizer` that computes and applies the gradients.
+      average_decay: the averages' decay (see `tf.train.ExponentialMovingAverage`).
+      num_updates: optional update count for the averages' decay schedule.
+      sequential_update: update the averages after the optimizer's step (else
+        concurrently, from the variables' values before or after it).
+    """
+
+    def __init__(self, opt, average_decay=0.9999, num_updates=None, sequential_update=True):
+        from sessionlib.train import moving_averages
+
+        super().__init__(opt._use_locking, opt.get_name())
+        self._optimizer = opt
+        self._ema = moving_averages.ExponentialMovingAverage(
+            average_decay, num_updates=num_updates, zero_debias=False)
+        # variable op name <-> its average's op name, filled by apply_gradients
+        self._swapped_variable_name_map = None
+        self._sequential_update = sequential_update
+
+    def compute_gradients(self, *args, **kwargs):
+        """The wrapped optimizer's `compute_gradients`."""
+        return self._optimizer.compute_gradients(*args, **kwargs)
+
+    def apply_gradients(self, grads_and_vars, global_step=None, name=None):
+        """The wrapped optimizer's step, then the averages' update.
+
+        Returns:
+          An op ``train_with_avg`` that runs both.
+        """
+        from sessionlib.framework import graph as graph_lib
+
+        grads_and_vars = list(grads_and_vars)
+        train_op = self._optimizer.apply_gradients(grads_and_vars, global_step=global_step,
+                                                   name=name)
+        var_list = [v for g, v in grads_and_vars if g is not None]
+        if self._sequential_update:
+            with graph_lib.get_default_graph().control_dependencies([train_op]):
+                average_op = self._ema.apply(var_list)
+        else:
+            average_op = self._ema.apply(var_list)
+        self._swapped_variable_name_map = {}
+        for var in var_list:
+            average_name = self._ema.average(var).op.name
+            self._swapped_variable_name_map[var.op.name] = average_name
+            self._swapped_variable_name_map[average_name] = var.op.name
+        return control_flow_ops.group(train_op, average_op, name="train_with_avg")
+
+    def swapping_saver(self, var_list=None, name="swapping_saver", **kwargs):
+        """A `Saver` that writes each average under its variable's name and the variable
+        under its average's name (restoring swaps them back).
+
+        Args:
+          var_list: a list or name->variable dict (default: the global variables); must
+            hold both sides of each swapped pair.
+          name: the saver's name.
+          **kwargs: passed to `Saver`.
+
+        Returns:
+          The `Saver`.
+
+        Raises:
+          RuntimeError: if called before `apply_gradients` or `minimize`.
+          ValueError: if `var_list` lacks the partner of a swapped variable.
+        """
+        from sessionlib.ops import variables
+        from sessionlib.train import saver
+
+        if self._swapped_variable_name_map is None:
+            raise RuntimeError("Must call apply_gradients or minimize before creating the "
+                               "swapping_saver")
+        if var_list is None:
+            var_list = variables.global_variables()
+        if not isinstance(var_list, dict):
+            var_list = {v.op.name: v for v in var_list}
+        swapped = {}
+        for key, var in var_list.items():
+            partner = self._swapped_variable_name_map.get(key)
+            if partner is None:
+                swapped[key] = var
+            elif partner in var_list:
+                swapped[key] = var_list[partner]
+            else:
+                raise ValueError(f"Variable to swap {partner} is not part of variables to "
+                                 f"save. This breaks MovingAverageOptimizer.")
+        return saver.Saver(swapped, name=name, **kwargs)
