@@ -25,15 +25,22 @@ names and defaults that contrib gave it (``fully_connected/weights``, ``Conv/bia
 * `metrics`: the ``streaming_*`` metrics over ``tf.metrics``, with contrib's argument order;
 * `losses`: contrib's loss functions over ``tf.losses``, with contrib's signatures;
 * `seq2seq`: ``sequence_loss``, ``tile_batch``, the decoding helpers, ``BasicDecoder``,
-  ``dynamic_decode``, and Bahdanau/Luong attention with ``AttentionWrapper``.
+  ``dynamic_decode``, and Bahdanau/Luong attention with ``AttentionWrapper``;
+* `training`: ``HParams`` and ``parse_values``, TF 1.15's hyper-parameter container;
+* `opt`: ``LazyAdamOptimizer``, ``AdamWOptimizer``, ``MomentumWOptimizer``,
+  ``extend_with_decoupled_weight_decay`` and ``MovingAverageOptimizer`` over ``tf.train``'s
+  optimizers;
+* `data`: the ``Dataset.apply`` transformations that are ``tf.data`` methods under another
+  name (``batch_and_drop_remainder``, ``shuffle_and_repeat``, ``map_and_batch``, ...).
 
 Anything else under ``contrib`` raises `AttributeError` naming what is supported.
 """
 
 from sessionlib.contrib import crf, framework, layers, losses, metrics
-from sessionlib.contrib import rnn, seq2seq, slim
+from sessionlib.contrib import data, opt, rnn, seq2seq, slim, training
 
-__all__ = ["crf", "framework", "layers", "losses", "metrics", "rnn", "seq2seq", "slim"]
+__all__ = ["crf", "data", "framework", "layers", "losses", "metrics", "opt", "rnn", "seq2seq",
+           "slim", "training"]
 
 SUPPORTED = ("contrib.layers: " + ", ".join(layers.__all__)
              + "; contrib.framework: " + ", ".join(framework.__all__)
@@ -44,7 +51,10 @@ SUPPORTED = ("contrib.layers: " + ", ".join(layers.__all__)
              + "; contrib.slim: the names of contrib.layers and contrib.framework, losses, "
                "metrics, initializers, regularizers, utils, learning.create_train_op and "
                "learning.train"
-             + "; contrib.seq2seq: " + ", ".join(seq2seq.__all__))
+             + "; contrib.seq2seq: " + ", ".join(seq2seq.__all__)
+             + "; contrib.training: " + ", ".join(training.__all__)
+             + "; contrib.opt: " + ", ".join(opt.__all__)
+             + "; contrib.data: " + ", ".join(data.__all__))
 
 
 def unsupported(name):
