@@ -16,7 +16,7 @@ from sessionlib.framework import registry
 from sessionlib.framework.graph import Tensor
 from sessionlib.framework.tensor_shape import TensorShape
 from sessionlib.ops import _infer, array_ops, check_ops, math_ops, random_ops
-from sessionlib.ops.image_ops import _with_dependencies, convert_image_dtype
+from sessionlib.ops.image_ops import _random_factor, _with_dependencies, convert_image_dtype
 
 __all__ = ["rgb_to_hsv", "hsv_to_rgb", "adjust_hue", "random_hue", "adjust_saturation",
            "random_saturation", "adjust_gamma"]
@@ -284,22 +284,17 @@ def random_saturation(image, lower, upper, seed=None):
 
     Args:
       image: an RGB image Tensor (see `adjust_saturation`).
-      lower: the smallest factor (>= 0).
-      upper: the bound of the factors (> lower).
+      lower: the smallest saturation factor, at least 0.
+      upper: the bound of the saturation factors, above `lower`.
       seed: the op seed (see `set_random_seed`).
 
     Returns:
       A Tensor of `image`'s dtype and shape.
 
     Raises:
-      ValueError: for ``upper <= lower`` or ``lower < 0``.
+      ValueError: when `upper` is not above `lower` or `lower` is negative.
     """
-    if upper <= lower:
-        raise ValueError("upper must be > lower.")
-    if lower < 0:
-        raise ValueError("lower must be non-negative.")
-    factor = random_ops.random_uniform([], lower, upper, seed=seed)
-    return adjust_saturation(image, factor)
+    return adjust_saturation(image, _random_factor(lower, upper, seed))
 
 
 def adjust_gamma(image, gamma=1, gain=1):

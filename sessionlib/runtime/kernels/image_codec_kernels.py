@@ -70,7 +70,7 @@ def _parse(data):
     """(width, height, bit depth, color type, palette or None, tRNS payload or None, the
     inflated image data)."""
     if not data.startswith(PNG_SIGNATURE):
-        raise invalid_argument("Invalid PNG header, data size " f"{len(data)}")
+        raise invalid_argument(f"Invalid PNG header, data size {len(data)}")
     header = palette = transparency = None
     compressed = []
     for kind, payload in _chunks(data):
@@ -247,15 +247,19 @@ def _check_channels_attr(channels):
         raise invalid_argument(f"channels must be 0, 1, 3, or 4, got {channels}")
 
 
-def _decode_png_kernel(ctx, inputs, attrs):
+def _decode_arguments(inputs, attrs, op_name):
+    """(the encoded bytes, the channels asked for, the pixel numpy dtype) of a decode op."""
     (contents,) = inputs
     channels = int(attrs.get("channels", 0))
     _check_channels_attr(channels)
-    dtype = np.dtype(attrs["dtype"].as_numpy_dtype)
-    data = _bytes_of(contents, "DecodePng")
+    data = _bytes_of(contents, op_name)
     if not data:
         raise invalid_argument("Input is empty.")
-    return (decode_png_array(data, channels, dtype),)
+    return data, channels, np.dtype(attrs["dtype"].as_numpy_dtype)
+
+
+def _decode_png_kernel(ctx, inputs, attrs):
+    return (decode_png_array(*_decode_arguments(inputs, attrs, "DecodePng")),)
 
 
 # The leading bytes of the image formats TF's DecodeImage knows.
@@ -264,13 +268,7 @@ _FORMAT_MAGIC = ((b"\xff\xd8\xff", "JPEG"), (b"GIF8", "GIF"), (b"BM", "BMP"),
 
 
 def _decode_image_kernel(ctx, inputs, attrs):
-    (contents,) = inputs
-    channels = int(attrs.get("channels", 0))
-    _check_channels_attr(channels)
-    dtype = np.dtype(attrs["dtype"].as_numpy_dtype)
-    data = _bytes_of(contents, "DecodeImage")
-    if not data:
-        raise invalid_argument("Input is empty.")
+    data, channels, dtype = _decode_arguments(inputs, attrs, "DecodeImage")
     if data.startswith(PNG_SIGNATURE):
         return (decode_png_array(data, channels, dtype),)
     for magic, format_name in _FORMAT_MAGIC:
