@@ -1,5 +1,5 @@
 """Parity cases (see test_parity.py) of the color-space ops (RGBToHSV, HSVToRGB, AdjustHue,
-AdjustSaturation) and the PNG codec (DecodePng, DecodeImage, EncodePng)."""
+AdjustSaturation, AdjustContrastv2) and the PNG codec (DecodePng, DecodeImage, EncodePng)."""
 
 import pathlib
 
@@ -61,6 +61,7 @@ def add_cases(case):
     case("HSVToRGB", FLOATS, _color("HSVToRGB"))
     case("AdjustHue", ADJUST_FLOATS, _adjust("AdjustHue", (0.3, -0.9, 1.0)))
     case("AdjustSaturation", ADJUST_FLOATS, _adjust("AdjustSaturation", (0.0, 0.4, 3.0)))
+    case("AdjustContrastv2", ADJUST_FLOATS, _adjust("AdjustContrastv2", (0.0, 0.4, 3.0)))
     case("DecodePng", (tf.uint8,), _decode("DecodePng"))
     case("DecodeImage", (tf.uint8,), _decode("DecodeImage"))
     case("EncodePng", (tf.uint8,), _encode)

@@ -164,6 +164,20 @@ def test_adjust_saturation_of_integer_images():
     np.testing.assert_array_equal(adjusted, np.repeat(expected, 3, axis=-1))
 
 
+def test_adjust_contrast_v2_op():
+    # The op of TF's adjust_contrast, for GraphDefs that hold it: each channel's mean over
+    # height and width, and (x - mean) * factor + mean.
+    images = RNG.random((2, 3, 4, 3)).astype(np.float32)
+    source = tf.constant(images)
+    adjusted = tf.get_default_graph().create_op(
+        "AdjustContrastv2", [source, tf.constant(1.7)]).outputs[0]
+    assert adjusted.shape.as_list() == [2, 3, 4, 3]
+    mean = images.astype(np.float64).mean(axis=(1, 2), keepdims=True)
+    np.testing.assert_allclose(_run(adjusted), (images - mean) * 1.7 + mean, atol=1e-6)
+    with pytest.raises(LookupError, match="No gradient defined"):
+        tf.gradients(adjusted, source)
+
+
 def test_adjust_gamma_matches_formula():
     images = RNG.random((3, 4, 3)).astype(np.float32)
     adjusted = _run(tf.image.adjust_gamma(images, gamma=2.2, gain=1.3))
@@ -424,3 +438,14 @@ def test_decode_image_png_only():
             _run(tf.image.decode_image(header + bytes(20)))
     with pytest.raises(tf.errors.InvalidArgumentError, match="Unknown image file format"):
         _run(tf.image.decode_image(b"something else"))
+
+
+def test_tf_graph_def_of_the_color_and_png_ops_runs_as_in_tf():
+    # A TF 1 GraphDef (tests/data/png/make_pngs.py) through AdjustHue, AdjustSaturation,
+    # AdjustContrastv2, RGBToHSV, HSVToRGB, EncodePng, DecodePng and DecodeImage.
+    graph_def = tf.GraphDef.FromString((PNG_DIR / "color_graph.pb").read_bytes())
+    expected = np.load(PNG_DIR / "color_graph.npz")
+    tf.import_graph_def(graph_def, name="")
+    decoded, decoded_image = _run(["decoded:0", "decoded_image:0"], {"x:0": expected["x"]})
+    np.testing.assert_array_equal(decoded, expected["decoded"])
+    np.testing.assert_array_equal(decoded_image, expected["decoded_image"])

@@ -10,6 +10,7 @@ OUTPUT_ARGS = {
     'Abs': (('y', None),),
     'AddN': (('sum', None),),
     'AddV2': (('z', None),),
+    'AdjustContrastv2': (('output', None),),
     'AdjustHue': (('output', None),),
     'AdjustSaturation': (('output', None),),
     'All': (('output', None),),

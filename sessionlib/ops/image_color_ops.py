@@ -1,13 +1,14 @@
-"""Color-space image ops of TF 1's ``tf.image``: ``RGBToHSV``, ``HSVToRGB``, ``AdjustHue`` and
-``AdjustSaturation`` (registered as TF registers them, so GraphDefs that use them map), and
+"""Color-space image ops of TF 1's ``tf.image``: ``RGBToHSV``, ``HSVToRGB``, ``AdjustHue``,
+``AdjustSaturation`` and ``AdjustContrastv2`` (registered as TF registers them, so GraphDefs
+that use them map), and
 ``rgb_to_hsv``, ``hsv_to_rgb``, ``adjust_hue``, ``random_hue``, ``adjust_saturation``,
 ``random_saturation`` and ``adjust_gamma`` over them.
 
 Hue, saturation and value all lie in [0, 1]. The kernels (``runtime/kernels/
 image_color_kernels.py``) follow TF's float32 arithmetic, so results match TF's CPU kernels;
 this module imports no kernel. As TF, RGBToHSV has a gradient, HSVToRGB is not
-differentiable, and AdjustHue / AdjustSaturation have no gradient at all (asking for one
-raises LookupError).
+differentiable, and AdjustHue / AdjustSaturation / AdjustContrastv2 have no gradient at all
+(asking for one raises LookupError).
 """
 
 from sessionlib import dtypes
@@ -62,6 +63,7 @@ def _adjust_infer(op_type, arg):
             raise ValueError(f"Shape must be rank 0 but is rank {factor.shape.rank} for "
                              f"'{op_type}' ({arg})")
         attrs["T"] = images.dtype
+        # As TF, the channels (3 for hue and saturation) are the kernel's check.
         return [(images.dtype, images.shape)]
 
     return infer
@@ -159,6 +161,12 @@ registry.register_op("AdjustHue", infer=_adjust_infer("AdjustHue", "delta"), num
 registry.register_op("AdjustSaturation", infer=_adjust_infer("AdjustSaturation", "scale"),
                      num_inputs=2, gradient=_no_gradient,
                      doc="RGB images with their saturation scaled (and clipped to [0, 1]).")
+# tf.image.adjust_contrast stays a composition (so it keeps its gradient); the op is here so
+# that TF GraphDefs holding it import and run.
+registry.register_op("AdjustContrastv2",
+                     infer=_adjust_infer("AdjustContrastv2", "contrast_factor"),
+                     num_inputs=2, gradient=_no_gradient,
+                     doc="Images moved away from each channel's mean by contrast_factor.")
 
 
 # ---- public functions -----------------------------------------------------------------------

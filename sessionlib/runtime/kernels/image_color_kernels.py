@@ -1,5 +1,5 @@
 """Kernels of the color-space image ops (``sessionlib/ops/image_color_ops.py``): RGBToHSV,
-HSVToRGB, AdjustHue and AdjustSaturation.
+HSVToRGB, AdjustHue, AdjustSaturation and AdjustContrastv2.
 
 Design. Each is a per-pixel formula, so whole-array numpy expressions are both the reference
 and the fast kernel. They keep TF's float arithmetic and its order of operations (the
@@ -147,7 +147,24 @@ def _adjust_saturation_kernel(ctx, inputs, attrs):
     return (np.stack(channels, axis=-1).astype(images.dtype),)
 
 
+def _adjust_contrast_kernel(ctx, inputs, attrs):
+    images, factor = inputs
+    if images.ndim < 3:
+        raise invalid_argument(f"input must be at least 3-D, got shape{list(images.shape)}")
+    if np.ndim(factor) != 0:
+        raise invalid_argument(f"contrast_factor must be scalar: {list(np.shape(factor))}")
+    values = images.astype(np.float32, copy=False)
+    count = images.shape[-3] * images.shape[-2]
+    # TF's kernel sums each channel and multiplies by 1 / (height * width); the sum here is
+    # exact before rounding, TF's is a float32 tree, so means may differ in the last bit.
+    total = values.sum(axis=(-3, -2), keepdims=True, dtype=np.float64).astype(np.float32)
+    mean = total * (np.float32(1) / np.float32(max(count, 1)))
+    adjusted = (values - mean) * np.float32(factor) + mean
+    return (adjusted.astype(images.dtype),)
+
+
 register_kernel("RGBToHSV", reference=_rgb_to_hsv_kernel)
+register_kernel("AdjustContrastv2", reference=_adjust_contrast_kernel)
 register_kernel("HSVToRGB", reference=_hsv_to_rgb_kernel)
 register_kernel("AdjustHue", reference=_adjust_hue_kernel)
 register_kernel("AdjustSaturation", reference=_adjust_saturation_kernel)

@@ -4,6 +4,9 @@ Run by hand with a TensorFlow install (no test needs TensorFlow):
     python tests/data/png/make_pngs.py
 Each ``NAME.png`` comes with ``NAME.npy``, the array it encodes (uint16 for 16-bit images).
 libpng picks a row filter per row, so the files use filters 0 to 4 between them.
+``color_graph.pb`` is a TF 1 GraphDef through every color and PNG op (AdjustHue,
+AdjustSaturation, AdjustContrastv2, RGBToHSV, HSVToRGB, EncodePng, DecodePng, DecodeImage);
+``color_graph.npz`` holds its input ``x`` and TF's outputs ``decoded`` and ``decoded_image``.
 """
 
 import pathlib
@@ -26,6 +29,29 @@ def main():
             dtype).reshape(shape[1:])
         (HERE / f"{name}.png").write_bytes(tf.io.encode_png(array).numpy())
         np.save(HERE / f"{name}.npy", array)
+    write_color_graph(rng)
+
+
+def write_color_graph(rng):
+    v1 = tf.compat.v1
+    graph = tf.Graph()
+    with graph.as_default():
+        x = v1.placeholder(tf.float32, [None, None, 3], name="x")
+        adjusted = v1.image.adjust_contrast(
+            v1.image.adjust_saturation(v1.image.adjust_hue(x, 0.2), 1.5), 1.3)
+        round_trip = v1.image.hsv_to_rgb(v1.image.rgb_to_hsv(adjusted))
+        pixels = v1.image.convert_image_dtype(round_trip, tf.uint8, saturate=True)
+        encoded = v1.image.encode_png(pixels, compression=3)
+        decoded = tf.identity(v1.image.decode_png(encoded, channels=4), name="decoded")
+        decoded_image = tf.identity(v1.image.decode_image(encoded, channels=3,
+                                                          expand_animations=False),
+                                    name="decoded_image")
+        x_value = rng.random((3, 4, 3)).astype(np.float32)
+        with v1.Session() as session:
+            outputs = session.run([decoded, decoded_image], {x: x_value})
+    (HERE / "color_graph.pb").write_bytes(graph.as_graph_def().SerializeToString())
+    np.savez(HERE / "color_graph.npz", x=x_value, decoded=outputs[0],
+             decoded_image=outputs[1])
 
 
 if __name__ == "__main__":
