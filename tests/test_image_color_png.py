@@ -254,15 +254,23 @@ def _filter_row(kind, row, previous, pixel_bytes):
     return bytes(out)
 
 
-def _build_png(rows, width, height, depth, color_type, filters, extra=b"", interlace=0,
-               pixel_bytes=1):
-    """PNG bytes of packed byte `rows`, each row filtered with the next of `filters`."""
+def _filtered(rows, filters, pixel_bytes):
+    """Byte `rows` as PNG scanlines, each filtered with the next of `filters`."""
     previous = bytes(len(rows[0]))
     body = bytearray()
     for index, row in enumerate(rows):
         kind = filters[index % len(filters)]
         body += bytes([kind]) + _filter_row(kind, row, previous, pixel_bytes)
         previous = row
+    return bytes(body)
+
+
+def _build_png(rows, width, height, depth, color_type, filters, extra=b"", interlace=0,
+               pixel_bytes=1, body=None):
+    """PNG bytes of packed byte `rows`, each row filtered with the next of `filters` (or of
+    the ready scanlines `body`)."""
+    if body is None:
+        body = _filtered(rows, filters, pixel_bytes)
     header = struct.pack(">IIBBBBB", width, height, depth, color_type, 0, 0, interlace)
     return (b"\x89PNG\r\n\x1a\n" + _chunk(b"IHDR", header) + extra
             + _chunk(b"IDAT", zlib.compress(bytes(body))) + _chunk(b"IEND", b""))
@@ -351,6 +359,29 @@ def test_decode_palette_and_low_bit_depths():
     np.testing.assert_array_equal(_decode(four_bit)[..., 0], nibbles * 17)
 
 
+ADAM7 = ((0, 0, 8, 8), (4, 0, 8, 8), (0, 4, 4, 8), (2, 0, 4, 4), (0, 2, 2, 4), (1, 0, 2, 2),
+         (0, 1, 1, 2))
+
+
+@pytest.mark.parametrize("height, width", [(1, 1), (3, 2), (9, 11), (16, 5)])
+@pytest.mark.parametrize("color_type, channels, depth", [(2, 3, 8), (4, 2, 16), (0, 1, 8)])
+def test_decode_interlaced_png(height, width, color_type, channels, depth):
+    dtype = np.uint16 if depth == 16 else np.uint8
+    image = RNG.integers(0, np.iinfo(dtype).max + 1, (height, width, channels)).astype(dtype)
+    body = b""
+    # Adam7: seven sub-images, each filtered on its own (empty passes have no bytes).
+    for index, (x0, y0, dx, dy) in enumerate(ADAM7):
+        sub_image = image[y0::dy, x0::dx]
+        if sub_image.size == 0:
+            continue
+        rows = [row.astype(">u2").tobytes() if depth == 16 else row.tobytes()
+                for row in sub_image]
+        body += _filtered(rows, [index % 5, 4, 1], channels * depth // 8)
+    data = _build_png(None, width, height, depth, color_type, None, interlace=1, body=body)
+    expected = (image >> 8).astype(np.uint8) if depth == 16 else image
+    np.testing.assert_array_equal(_decode(data), expected)
+
+
 @pytest.mark.parametrize("channels", [1, 2, 3, 4])
 @pytest.mark.parametrize("compression", [-1, 0, 9])
 def test_encode_png_round_trip(channels, compression):
@@ -401,7 +432,8 @@ def _corrupt_pngs():
             "CRC": (bytes(flipped_crc), "CRC"), "row filter": (bad_filter, "filter"),
             "short data": (short_data, "too short"), "zlib": (garbage_data, "corrupt"),
             "bit depth": (bad_depth, "bit depth"), "palette index": (palette_index, "palette"),
-            "interlaced": (_build_png([row], 2, 1, 8, 2, [0], interlace=1), "Interlaced")}
+            "interlace method": (_build_png([row], 2, 1, 8, 2, [0], interlace=2),
+                                 "interlace")}
 
 
 @pytest.mark.parametrize("case", sorted(_corrupt_pngs()))

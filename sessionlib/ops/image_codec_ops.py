@@ -3,10 +3,10 @@
 
 The kernels (``runtime/kernels/image_codec_kernels.py``) are written with Python's ``zlib``
 and numpy: every PNG color type (gray, gray + alpha, RGB, RGBA, palette) at 8 and 16 bits
-(and gray and palette at 1, 2 and 4 bits) decodes; interlaced images do not (an
-InvalidArgumentError says so). sessionlib has no uint16 dtype, so 16-bit images decode to
-uint8 by their high byte, as TF's ``dtype=tf.uint8`` does. None of these ops is
-differentiable (as in TF: they read and write bytes).
+(and gray and palette at 1, 2 and 4 bits) decodes, interlaced (Adam7) or not. sessionlib
+has no uint16 dtype, so 16-bit images decode to uint8 by their high byte, as TF's
+``dtype=tf.uint8`` does. None of these ops is differentiable (as in TF: they read and write
+bytes).
 """
 
 from sessionlib import dtypes
@@ -99,8 +99,8 @@ def decode_png(contents, channels=0, dtype=dtypes.uint8, name=None):
 
     Raises:
       TypeError: for `contents` that is not a string or a `dtype` other than uint8.
-      InvalidArgumentError: at run time, for data that is not a well-formed PNG, an
-        interlaced PNG or `channels` other than 0, 1, 3 or 4.
+      InvalidArgumentError: at run time, for data that is not a well-formed PNG or
+        `channels` other than 0, 1, 3 or 4.
     """
     with graph_lib.name_scope(name, "DecodePng", [contents]) as scope:
         contents = graph_lib.convert_to_tensor(contents, dtype=dtypes.string, name="contents")

@@ -10,8 +10,8 @@ column, vectorized across the pixel's bytes) and then converts the pixels to the
 channels as libpng does for TF: gray from RGB with libpng's fixed-point ITU-R 601 weights
 (truncating for 8 bits), 16-bit samples to 8 bits by their high byte, 8-bit to 16 bits by
 ``* 257``, an added alpha channel opaque. Palettes expand to RGB (RGBA with a tRNS chunk);
-gray of 1, 2 or 4 bits scales to 8. Interlaced (Adam7) images are refused: an
-InvalidArgumentError names them. Encoding writes filter None rows, deflated at the asked
+gray of 1, 2 or 4 bits scales to 8. Interlaced (Adam7) images decode pass by pass.
+Encoding writes filter None rows, deflated at the asked
 compression level.
 """
 
@@ -93,16 +93,17 @@ def _parse(data):
         raise invalid_argument(f"Invalid PNG: bit depth {depth} with color type {color_type}")
     if compression != 0 or filter_method != 0:
         raise invalid_argument("Invalid PNG: unknown compression or filter method")
-    if interlace != 0:
-        raise invalid_argument("Interlaced (Adam7) PNG images are not supported")
+    if interlace not in (0, 1):
+        raise invalid_argument(f"Invalid PNG: unknown interlace method {interlace}")
     if width == 0 or height == 0 or width * height > _MAX_PIXELS:
         raise invalid_argument(f"Invalid PNG: image size {width}x{height}")
     if color_type == 3 and palette is None:
         raise invalid_argument("Invalid PNG: a palette image without PLTE")
     if not compressed:
         raise invalid_argument("Invalid PNG: no IDAT chunk")
-    stride = (width * _SAMPLES[color_type] * depth + 7) // 8
-    expected = height * (stride + 1)
+    passes = _passes(width, height, interlace)
+    expected = sum(rows * (_stride(columns, color_type, depth) + 1)
+                   for _, _, _, _, columns, rows in passes)
     try:
         inflater = zlib.decompressobj()
         raw = inflater.decompress(b"".join(compressed), expected)
@@ -111,7 +112,29 @@ def _parse(data):
     if len(raw) < expected:
         raise invalid_argument(f"Invalid PNG: image data too short ({len(raw)} bytes of "
                                f"{expected})")
-    return width, height, depth, color_type, palette, transparency, raw, stride
+    return width, height, depth, color_type, palette, transparency, raw, passes
+
+
+# Adam7's seven passes: (first column, first row, column step, row step).
+_ADAM7 = ((0, 0, 8, 8), (4, 0, 8, 8), (0, 4, 4, 8), (2, 0, 4, 4), (0, 2, 2, 4), (1, 0, 2, 2),
+          (0, 1, 1, 2))
+
+
+def _passes(width, height, interlace):
+    """(first column, first row, column step, row step, columns, rows) of each non-empty
+    pass: the whole image for a plain PNG, Adam7's sub-images for an interlaced one."""
+    if interlace == 0:
+        return [(0, 0, 1, 1, width, height)]
+    found = []
+    for x0, y0, dx, dy in _ADAM7:
+        columns, rows = -(-(width - x0) // dx), -(-(height - y0) // dy)
+        if columns > 0 and rows > 0:
+            found.append((x0, y0, dx, dy, columns, rows))
+    return found
+
+
+def _stride(columns, color_type, depth):
+    return (columns * _SAMPLES[color_type] * depth + 7) // 8
 
 
 def _paeth(left, up, up_left):
@@ -195,13 +218,20 @@ def decode_png_array(data, channels, dtype):
     """The [height, width, channels] array of PNG bytes `data`.
 
     Raises:
-      InvalidArgumentError: for anything but a well-formed, non-interlaced PNG.
+      InvalidArgumentError: for anything but a well-formed PNG.
     """
-    width, height, depth, color_type, palette, transparency, raw, stride = _parse(data)
+    width, height, depth, color_type, palette, transparency, raw, passes = _parse(data)
     samples = _SAMPLES[color_type]
     pixel_bytes = max(1, samples * depth // 8)
-    rows = _unfilter(raw, height, stride, pixel_bytes)
-    image = _samples(rows, width, height, depth, samples)
+    image = np.zeros((height, width, samples), np.uint16 if depth == 16 else np.uint8)
+    offset = 0
+    for x0, y0, dx, dy, columns, rows in passes:
+        # Each pass is a small image of its own, filtered row by row.
+        stride = _stride(columns, color_type, depth)
+        size = rows * (stride + 1)
+        unfiltered = _unfilter(raw[offset:offset + size], rows, stride, pixel_bytes)
+        image[y0::dy, x0::dx] = _samples(unfiltered, columns, rows, depth, samples)
+        offset += size
     if color_type == 3:
         indices = image[..., 0]
         colors = palette
