@@ -413,7 +413,6 @@ def _corrupt_pngs():
     flipped_crc = bytearray(good)
     flipped_crc[idat + 6] ^= 0xFF
     row = RNG.integers(0, 256, 6).astype(np.uint8).tobytes()
-    bad_filter = bytearray(_build_png([row, row], 2, 2, 8, 2, [0], pixel_bytes=3))
     body = zlib.compress(b"\x07" + row + b"\x00" + row)
     header = struct.pack(">IIBBBBB", 2, 2, 8, 2, 0, 0, 0)
     bad_filter = (b"\x89PNG\r\n\x1a\n" + _chunk(b"IHDR", header) + _chunk(b"IDAT", body)
