@@ -105,6 +105,11 @@ from sessionlib import summary
 from sessionlib.lib_io import io, python_io
 io.write_graph = train.write_graph  # tf.io.write_graph, TF 2's spelling
 io.matching_files = matching_files  # tf.io.matching_files (TF 1: tf.matching_files)
+# tf.io's spellings of the PNG codec (TF 1 has them in tf.image as well).
+from sessionlib.ops import image_codec_ops as _image_codec_ops
+io.decode_png = _image_codec_ops.decode_png
+io.encode_png = _image_codec_ops.encode_png
+io.decode_image = _image_codec_ops.decode_image
 from sessionlib.protos import (Event, HistogramProto, LogMessage, SessionLog, Summary,
                                SummaryMetadata)
 # ---- end of the summaries block ----

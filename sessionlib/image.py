@@ -15,6 +15,13 @@ from sessionlib.ops.image_ops import (adjust_brightness, adjust_contrast, centra
 from sessionlib.ops.image_resize_ops import (ResizeMethod, resize, resize_bilinear,
                                              resize_images, resize_nearest_neighbor)
 
+# ---- color spaces and PNG codec ----
+from sessionlib.ops.image_codec_ops import decode_image, decode_png, encode_png
+from sessionlib.ops.image_color_ops import (adjust_gamma, adjust_hue, adjust_saturation,
+                                            hsv_to_rgb, random_hue, random_saturation,
+                                            rgb_to_hsv)
+# ---- end of the color spaces and PNG codec block ----
+
 __all__ = ["adjust_brightness", "adjust_contrast", "central_crop", "convert_image_dtype",
            "crop_to_bounding_box", "flip_left_right", "flip_up_down", "grayscale_to_rgb",
            "pad_to_bounding_box", "per_image_standardization", "random_brightness",
@@ -23,3 +30,6 @@ __all__ = ["adjust_brightness", "adjust_contrast", "central_crop", "convert_imag
            "rot90", "transpose", "transpose_image",
            "ResizeMethod", "resize", "resize_bilinear", "resize_images",
            "resize_nearest_neighbor"]
+# Color spaces and PNG codec.
+__all__ += ["decode_image", "decode_png", "encode_png", "adjust_gamma", "adjust_hue",
+            "adjust_saturation", "hsv_to_rgb", "random_hue", "random_saturation", "rgb_to_hsv"]

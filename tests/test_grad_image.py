@@ -1,5 +1,5 @@
-"""Numeric gradient checks of the image resize ops: ResizeBilinear, ResizeNearestNeighbor and
-their gradient ops (whose own gradients are the forward resizes), under each mapping."""
+"""Numeric gradient checks of the image ops: ResizeBilinear, ResizeNearestNeighbor and their
+gradient ops (whose own gradients are the forward resizes), under each mapping; RGBToHSV."""
 
 import numpy as np
 import pytest
@@ -46,6 +46,23 @@ GRADIENT_CASES = [
                            align_corners=False, half_pixel_centers=True),
              [_floats(2, 5, 7, 2)]),
 ]
+
+
+
+def _distinct_colors(count):
+    """RGB pixels in (0.05, 0.95) whose channels differ by at least 0.1: away from the ties
+    where the HSV formulas switch branches, so central differences stay on one branch."""
+    pixels = []
+    while len(pixels) < count:
+        pixel = RNG.uniform(0.05, 0.95, size=3)
+        gaps = np.abs(pixel[:, None] - pixel[None, :])[np.triu_indices(3, 1)]
+        if gaps.min() >= 0.1:
+            pixels.append(pixel)
+    return np.array(pixels)
+
+
+GRADIENT_CASES.append(
+    GradCase("RGBToHSV", tf.image.rgb_to_hsv, [_distinct_colors(12).reshape(3, 4, 3)]))
 
 
 @pytest.mark.parametrize("case", GRADIENT_CASES, ids=case_ids(GRADIENT_CASES))

@@ -20,6 +20,12 @@ PROVED_ELSEWHERE = {
                    "test_ref_variables.py checks gradients through it",
     "PreventGradient": "its gradient is an error by design, as in TF; test_ctc.py checks "
                        "that differentiating through it raises LookupError",
+    "AdjustHue": "TF has no gradient for it, so asking for one raises LookupError; "
+                 "test_image_color_png.py checks that",
+    "AdjustSaturation": "TF has no gradient for it, so asking for one raises LookupError; "
+                        "test_image_color_png.py checks that",
+    "AdjustContrastv2": "TF has no gradient for it, so asking for one raises LookupError; "
+                        "test_image_color_png.py checks that",
 }
 
 

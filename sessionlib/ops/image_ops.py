@@ -692,12 +692,17 @@ def random_contrast(image, lower, upper, seed=None):
     Raises:
       ValueError: for ``upper <= lower`` or ``lower < 0``.
     """
+    return adjust_contrast(image, _random_factor(lower, upper, seed))
+
+
+def _random_factor(lower, upper, seed):
+    """A float32 scalar drawn uniformly from ``[lower, upper)``, after TF's checks of the
+    bounds (ValueError for ``upper <= lower`` or ``lower < 0``)."""
     if upper <= lower:
         raise ValueError("upper must be > lower.")
     if lower < 0:
         raise ValueError("lower must be non-negative.")
-    factor = random_ops.random_uniform([], lower, upper, seed=seed)
-    return adjust_contrast(image, factor)
+    return random_ops.random_uniform([], lower, upper, seed=seed)
 
 
 def rgb_to_grayscale(images, name=None):

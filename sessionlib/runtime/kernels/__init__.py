@@ -20,6 +20,8 @@ from sessionlib.runtime.kernels import (  # noqa: F401 - each module registers i
     dataset_kernels,
     input_kernels,
     image_kernels,
+    image_color_kernels,
+    image_codec_kernels,
     io_kernels,
     linalg_kernels,
     list_kernels,
