@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 
 import sessionlib as tf
+from sessionlib.runtime import settings
 
 HParams = tf.contrib.training.HParams
 
@@ -341,6 +342,12 @@ def test_moving_average_optimizer_and_swapping_saver(executor, tmp_path):
 
 # ---- tf.contrib.data -----------------------------------------------------------------------
 
+# A pipeline's dataset description and traced functions are Python objects that stay in the
+# client: tf.data runs in in-process sessions only (see test_data_dataset.py).
+_in_process_only = pytest.mark.skipif(
+    bool(settings.worker_processes()),
+    reason="tf.data pipelines run only in in-process sessions (SESSIONLIB_WORKERS=1 is set)")
+
 def _all(dataset):
     next_element = tf.data.make_one_shot_iterator(dataset).get_next()
     found = []
@@ -352,6 +359,7 @@ def _all(dataset):
                 return found
 
 
+@_in_process_only
 def test_batch_and_drop_remainder_and_map_and_batch():
     data = tf.contrib.data
     batches = _all(tf.data.Dataset.range(7).apply(data.batch_and_drop_remainder(3)))
@@ -365,6 +373,7 @@ def test_batch_and_drop_remainder_and_map_and_batch():
         data.map_and_batch(lambda x: x, 2, num_parallel_batches=1, num_parallel_calls=2)
 
 
+@_in_process_only
 def test_padded_batch_and_drop_remainder_and_unbatch():
     data = tf.contrib.data
     ragged = tf.data.Dataset.range(1, 6).map(lambda n: tf.fill([n], n))
@@ -387,6 +396,7 @@ def test_shuffle_and_repeat_keeps_passes_apart():
         assert sorted(values[start:start + 5]) == [0, 1, 2, 3, 4]
 
 
+@_in_process_only
 def test_parallel_interleave_is_interleave_order():
     def repeated(x):
         return tf.data.Dataset.from_tensors(x).repeat(x)
