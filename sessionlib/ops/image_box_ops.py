@@ -12,7 +12,7 @@ from sessionlib import dtypes
 from sessionlib.framework import graph as graph_lib
 from sessionlib.framework import registry
 from sessionlib.framework.tensor_shape import TensorShape
-from sessionlib.ops import _infer, array_ops
+from sessionlib.ops import _infer, array_ops, math_ops
 
 __all__ = ["non_max_suppression", "crop_and_resize", "sample_distorted_bounding_box",
            "draw_bounding_boxes"]
@@ -92,10 +92,12 @@ def _nms_infer(op_type, num_thresholds):
     return infer
 
 
-for _op_type, _thresholds in (("NonMaxSuppression", 0), ("NonMaxSuppressionV2", 1),
-                              ("NonMaxSuppressionV3", 2)):
+# V1 and V2 run different kernels only because TF has a GPU kernel for V2 and V3, not V1.
+for _op_type, _thresholds, _kernel in (("NonMaxSuppression", 0, "NonMaxSuppression"),
+                                       ("NonMaxSuppressionV2", 1, "NonMaxSuppressionV2"),
+                                       ("NonMaxSuppressionV3", 2, "NonMaxSuppressionV2")):
     registry.register_op(_op_type, infer=_nms_infer(_op_type, _thresholds),
-                         kernel="NonMaxSuppression", num_inputs=3 + _thresholds,
+                         kernel=_kernel, num_inputs=3 + _thresholds,
                          gradient=registry.NOT_DIFFERENTIABLE,
                          doc="The indices of boxes kept by greedy non-max suppression.")
 
@@ -124,8 +126,7 @@ def non_max_suppression(boxes, scores, max_output_size, iou_threshold=0.5,
     Raises:
       ValueError: for shapes that cannot be boxes and scores, or non-scalar thresholds.
     """
-    with graph_lib.name_scope(name, "non_max_suppression",
-                              [boxes, scores, max_output_size]) as scope:
+    with graph_lib.name_scope(name, "non_max_suppression", [boxes, scores, max_output_size]):
         boxes = graph_lib.convert_to_tensor(boxes, name="boxes")
         scores = graph_lib.convert_to_tensor(scores, name="scores")
         max_output_size = graph_lib.convert_to_tensor(max_output_size, dtype=dtypes.int32,
@@ -137,7 +138,7 @@ def non_max_suppression(boxes, scores, max_output_size, iou_threshold=0.5,
         graph = graph_lib.get_default_graph()
         return graph.create_op("NonMaxSuppressionV3",
                                [boxes, scores, max_output_size, iou_threshold,
-                                score_threshold], name=scope).outputs[0]
+                                score_threshold]).outputs[0]
 
 
 # ---- crop_and_resize ------------------------------------------------------------------------
@@ -354,8 +355,9 @@ def sample_distorted_bounding_box(image_size, bounding_boxes, seed=None, seed2=N
     Raises:
       ValueError: for shapes that do not fit or `max_attempts` < 1.
     """
+    # As TF, the op sits in the scope and takes `name` too: "name/name".
     with graph_lib.name_scope(name, "sample_distorted_bounding_box",
-                              [image_size, bounding_boxes]) as scope:
+                              [image_size, bounding_boxes]):
         image_size = graph_lib.convert_to_tensor(image_size, name="image_size")
         bounding_boxes = graph_lib.convert_to_tensor(bounding_boxes, dtype=dtypes.float32,
                                                      name="bounding_boxes")
@@ -367,7 +369,7 @@ def sample_distorted_bounding_box(image_size, bounding_boxes, seed=None, seed2=N
                  "use_image_if_no_bounding_boxes": use_image_if_no_bounding_boxes}
         op = graph_lib.get_default_graph().create_op(
             "SampleDistortedBoundingBoxV2", [image_size, bounding_boxes, min_object_covered],
-            attrs, name=scope)
+            attrs, name=name)
         return tuple(op.outputs)
 
 
@@ -421,7 +423,9 @@ def draw_bounding_boxes(images, boxes, name=None, colors=None):
     Raises:
       ValueError: for images that are not 4-D or have another depth than 1, 3 or 4.
     """
-    with graph_lib.name_scope(name, "draw_bounding_boxes", [images, boxes]) as scope:
+    # No name scope: TF names the op itself `name` (or its type).
+    graph = math_ops._find_graph((images, boxes))
+    with graph.as_default():
         images = graph_lib.convert_to_tensor(images, name="images")
         boxes = graph_lib.convert_to_tensor(boxes, dtype=dtypes.float32, name="boxes")
         inputs, op_type = [images, boxes], "DrawBoundingBoxes"
@@ -429,5 +433,4 @@ def draw_bounding_boxes(images, boxes, name=None, colors=None):
             inputs.append(graph_lib.convert_to_tensor(colors, dtype=dtypes.float32,
                                                       name="colors"))
             op_type = "DrawBoundingBoxesV2"
-        return graph_lib.get_default_graph().create_op(op_type, inputs,
-                                                       name=scope).outputs[0]
+        return graph.create_op(op_type, inputs, name=name).outputs[0]

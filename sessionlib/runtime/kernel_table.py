@@ -168,6 +168,8 @@ CPU_ONLY_KERNELS = frozenset({
     "SparseAdd", "SparseAddGrad", "SparseReduceSum",
     # CTC (TF's GPU CTC loss is the cuDNN op CTCLossV2, blank first)
     "CTCLoss", "CTCGreedyDecoder", "CTCBeamSearchDecoder",
+    # image box ops: TF's GPU kernels cover CropAndResize and NonMaxSuppressionV2/V3 only
+    "NonMaxSuppression", "SampleDistortedBoundingBoxV2", "DrawBoundingBoxes",
     # others
     "RandomShuffle", "ResourceCountUpTo", "OneShotIterator",
     # printing; TF's Assert and IdentityN run on any device

@@ -137,6 +137,15 @@ def _axis_samples(low, high, in_size, out_size):
     return coords.astype(np.float32), (coords >= 0) & (coords <= span)
 
 
+def _box_samples(boxes, height, width, crop_height, crop_width):
+    """Per box: its index, then the coordinates of its sample rows and whether each lies in
+    the image, then the same for its columns."""
+    for b, (y1, x1, y2, x2) in enumerate(boxes.astype(np.float32, copy=False)):
+        ys, y_in = _axis_samples(y1, y2, height, crop_height)
+        xs, x_in = _axis_samples(x1, x2, width, crop_width)
+        yield b, ys, y_in, xs, x_in
+
+
 def _bilinear_parts(coords, inside, in_size):
     """(lower index, upper index, float32 upper weight) of in-image coordinates; outside ones
     get index 0 (their samples are replaced)."""
@@ -180,11 +189,7 @@ def _crop_and_resize_kernel(ctx, inputs, attrs):
     _check_box_index(box_index, batch)
     extrapolation = np.float32(attrs["extrapolation_value"])
     result = np.empty((num_boxes, crop_height, crop_width, depth), np.float32)
-    boxes = boxes.astype(np.float32, copy=False)
-    for b in range(num_boxes):
-        y1, x1, y2, x2 = boxes[b]
-        ys, y_in = _axis_samples(y1, y2, height, crop_height)
-        xs, x_in = _axis_samples(x1, x2, width, crop_width)
+    for b, ys, y_in, xs, x_in in _box_samples(boxes, height, width, crop_height, crop_width):
         source = image[box_index[b]]
         if method == "bilinear":
             top, bottom, y_lerp = _bilinear_parts(ys, y_in, height)
@@ -228,12 +233,8 @@ def _crop_grad_image_kernel(ctx, inputs, attrs):
     out_dtype = np.dtype(attrs["T"].as_numpy_dtype)
     result = np.zeros((batch, height, width, depth), np.float32)
     _, crop_height, crop_width, _ = grads.shape
-    boxes = boxes.astype(np.float32, copy=False)
     grads = grads.astype(np.float32, copy=False)
-    for b in range(num_boxes):
-        y1, x1, y2, x2 = boxes[b]
-        ys, y_in = _axis_samples(y1, y2, height, crop_height)
-        xs, x_in = _axis_samples(x1, x2, width, crop_width)
+    for b, ys, y_in, xs, x_in in _box_samples(boxes, height, width, crop_height, crop_width):
         target = result[box_index[b]].reshape(height * width, depth)
         rows_in, cols_in = np.flatnonzero(y_in), np.flatnonzero(x_in)
         grad = grads[b][rows_in][:, cols_in]
@@ -255,6 +256,21 @@ def _crop_grad_image_kernel(ctx, inputs, attrs):
     return (result.astype(out_dtype, copy=False),)
 
 
+def _corner_gradients(d_coordinate, samples, out_size, in_size):
+    """The gradients of one axis' low and high box corners, given the gradient of each
+    in-image sample's coordinate (`d_coordinate`, for sample indices `samples`).
+
+    Sample i sits at ``low * span + i * (high - low) * span / (out_size - 1)``, span being
+    ``in_size - 1``; a lone sample at ``(low + high) / 2 * span``.
+    """
+    span = np.float32(in_size - 1)
+    if out_size == 1:
+        both = d_coordinate.sum() * np.float32(0.5) * span
+        return both, both
+    steps = samples.astype(np.float32) * (span / np.float32(out_size - 1))
+    return (d_coordinate * (span - steps)).sum(), (d_coordinate * steps).sum()
+
+
 def _crop_grad_boxes_kernel(ctx, inputs, attrs):
     grads, image, boxes, box_index = inputs
     _check_method(attrs, ("bilinear",))
@@ -269,17 +285,8 @@ def _crop_grad_boxes_kernel(ctx, inputs, attrs):
     _check_box_index(box_index, batch)
     _, crop_height, crop_width, _ = grads.shape
     result = np.zeros((num_boxes, 4), np.float32)
-    boxes = boxes.astype(np.float32, copy=False)
     grads = grads.astype(np.float32, copy=False)
-    # d(sample coordinate) / d(box corner) along each axis, per sample index.
-    y_ratio = (np.float32(height - 1) / np.float32(crop_height - 1) if crop_height > 1
-               else np.float32(0))
-    x_ratio = (np.float32(width - 1) / np.float32(crop_width - 1) if crop_width > 1
-               else np.float32(0))
-    for b in range(num_boxes):
-        y1, x1, y2, x2 = boxes[b]
-        ys, y_in = _axis_samples(y1, y2, height, crop_height)
-        xs, x_in = _axis_samples(x1, x2, width, crop_width)
+    for b, ys, y_in, xs, x_in in _box_samples(boxes, height, width, crop_height, crop_width):
         rows_in, cols_in = np.flatnonzero(y_in), np.flatnonzero(x_in)
         if rows_in.size == 0 or cols_in.size == 0:
             continue
@@ -298,18 +305,8 @@ def _crop_grad_boxes_kernel(ctx, inputs, attrs):
         grad = grads[b][rows_in][:, cols_in]
         dy = (grad * along_y).sum(axis=(1, 2))
         dx = (grad * along_x).sum(axis=(0, 2))
-        if crop_height > 1:
-            steps = rows_in.astype(np.float32) * y_ratio
-            d_y1 = (dy * (np.float32(height - 1) - steps)).sum()
-            d_y2 = (dy * steps).sum()
-        else:
-            d_y1 = d_y2 = dy.sum() * np.float32(0.5) * np.float32(height - 1)
-        if crop_width > 1:
-            steps = cols_in.astype(np.float32) * x_ratio
-            d_x1 = (dx * (np.float32(width - 1) - steps)).sum()
-            d_x2 = (dx * steps).sum()
-        else:
-            d_x1 = d_x2 = dx.sum() * np.float32(0.5) * np.float32(width - 1)
+        d_y1, d_y2 = _corner_gradients(dy, rows_in, crop_height, height)
+        d_x1, d_x2 = _corner_gradients(dx, cols_in, crop_width, width)
         result[b] = (d_y1, d_x1, d_y2, d_x2)
     return (result,)
 
@@ -421,7 +418,8 @@ def _sample_box_kernel(ctx, inputs, attrs):
     x, y, crop_width, crop_height = crop
     dtype = image_size.dtype
     begin = np.array([y, x, 0], dtype)
-    size = np.array([crop_height, crop_width, -1], dtype)
+    # -1 wraps in an unsigned dtype (255 for uint8), as TF's cast does.
+    size = np.array([crop_height, crop_width, -1], np.int64).astype(dtype)
     box = np.array([[[y / height, x / width, (y + crop_height) / height,
                       (x + crop_width) / width]]], np.float32)
     return begin, size, box
@@ -489,6 +487,7 @@ def _draw_kernel(ctx, inputs, attrs):
 
 
 register_kernel("NonMaxSuppression", reference=_nms_kernel)
+register_kernel("NonMaxSuppressionV2", reference=_nms_kernel)
 register_kernel("CropAndResize", reference=_crop_and_resize_kernel)
 register_kernel("CropAndResizeGradImage", reference=_crop_grad_image_kernel)
 register_kernel("CropAndResizeGradBoxes", reference=_crop_grad_boxes_kernel)
