@@ -24,7 +24,9 @@ from sessionlib.ops.image_color_ops import (adjust_gamma, adjust_hue, adjust_sat
 
 # ---- box ops: detection and Inception-style preprocessing ----
 from sessionlib.ops.image_box_ops import (crop_and_resize, draw_bounding_boxes,
-                                          non_max_suppression, sample_distorted_bounding_box)
+                                          non_max_suppression,
+                                          non_max_suppression_with_scores,
+                                          sample_distorted_bounding_box)
 # ---- end of the box ops block ----
 
 __all__ = ["adjust_brightness", "adjust_contrast", "central_crop", "convert_image_dtype",
@@ -40,4 +42,4 @@ __all__ += ["decode_image", "decode_png", "encode_png", "adjust_gamma", "adjust_
             "adjust_saturation", "hsv_to_rgb", "random_hue", "random_saturation", "rgb_to_hsv"]
 # Box ops.
 __all__ += ["crop_and_resize", "draw_bounding_boxes", "non_max_suppression",
-            "sample_distorted_bounding_box"]
+            "non_max_suppression_with_scores", "sample_distorted_bounding_box"]

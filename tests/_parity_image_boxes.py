@@ -1,4 +1,4 @@
-"""Parity cases (see test_parity.py) of the image box ops: non-max suppression (V1 to V3),
+"""Parity cases (see test_parity.py) of the image box ops: non-max suppression (V1 to V5),
 crop_and_resize and its gradients under both methods, the crop sampler and box drawing."""
 
 import numpy as np
@@ -29,6 +29,23 @@ def _nms(op_type):
                 extra.append(tf.constant(1.0, d))
             attrs = {"iou_threshold": threshold} if op_type == "NonMaxSuppression" else None
             outs += _op(op_type, [boxes, scores, limit] + extra, attrs)
+        return outs
+
+    return build
+
+
+def _padded_nms(op_type):
+    def build(f, d):
+        boxes = tf.cast(f((30, 4), tf.float32, low=0, high=1), d)
+        scores = tf.cast(f((30,), tf.int32, low=0, high=4), d) / tf.constant(4, d)
+        outs = []
+        for pad in (False, True):
+            for threshold, sigma in ((0.3, 0.0), (0.5, 0.5)):
+                extra = [tf.constant(threshold, d), tf.constant(0.1, d)]
+                if op_type == "NonMaxSuppressionV5":
+                    extra.append(tf.constant(sigma, d))
+                outs += _op(op_type, [boxes, scores, tf.constant(20)] + extra,
+                            {"pad_to_max_output_size": pad})
         return outs
 
     return build
@@ -81,6 +98,8 @@ def add_cases(case):
     for op_type in ("NonMaxSuppression", "NonMaxSuppressionV2", "NonMaxSuppressionV3"):
         case(op_type, (tf.float32,) if op_type == "NonMaxSuppression"
              else (tf.float16, tf.float32), _nms(op_type))
+    for op_type in ("NonMaxSuppressionV4", "NonMaxSuppressionV5"):
+        case(op_type, (tf.float16, tf.float32), _padded_nms(op_type))
     case("CropAndResize", CROP_IMAGE, _crop)
     case("CropAndResizeGradImage", (tf.float16, tf.float32, tf.float64), _crop_grad_image)
     case("CropAndResizeGradBoxes", CROP_IMAGE, _crop_grad_boxes)

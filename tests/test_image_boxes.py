@@ -1,7 +1,8 @@
-"""tf.image's box ops against plain-loop numpy references: non_max_suppression (ops V1 to V3),
-crop_and_resize and its gradient ops, sample_distorted_bounding_box (its properties: TF's
-random stream cannot be reproduced) and draw_bounding_boxes; with the errors TF gives for
-bad shapes (ValueError while the graph is built) and bad values (when it runs)."""
+"""tf.image's box ops against plain-loop numpy references: non_max_suppression and
+non_max_suppression_with_scores (ops V1 to V5), crop_and_resize and its gradient ops,
+sample_distorted_bounding_box (its properties: TF's random stream cannot be reproduced) and
+draw_bounding_boxes; with the errors TF gives for bad shapes (ValueError while the graph is
+built) and bad values (when it runs)."""
 
 import numpy as np
 import pytest
@@ -126,6 +127,82 @@ def test_nms_run_time_errors(feed):
             "negative_size": -1, "threshold": 1.5, "scores": np.zeros(2, np.float32)}[feed]
         with pytest.raises(tf.errors.InvalidArgumentError):
             _run(picked, values)
+
+
+def _soft_nms_reference(boxes, scores, limit, score_threshold, sigma):
+    """Soft-NMS as a plain loop: take the best candidate (lower index on ties); if a box
+    selected since it was last weighed overlaps it, scale its score by exp(-iou^2 / 2 sigma)
+    per such box and put it back while it stays above the threshold, else select it."""
+    pending = {i: (float(scores[i]), 0) for i in range(len(scores))
+               if scores[i] > score_threshold}
+    kept, kept_scores = [], []
+    while pending and len(kept) < limit:
+        index = min(pending, key=lambda i: (-pending[i][0], i))
+        score, weighed_until = pending.pop(index)
+        new_score = score
+        for j in reversed(kept[weighed_until:]):
+            new_score *= np.exp(-0.5 / sigma * _iou(boxes[index], boxes[j]) ** 2)
+        if new_score == score:
+            kept.append(index)
+            kept_scores.append(score)
+        elif new_score > score_threshold:
+            pending[index] = (new_score, len(kept))
+    return kept, kept_scores
+
+
+@pytest.mark.parametrize("sigma", [0.0, 0.3, 1.0])
+def test_nms_with_scores(sigma):
+    rng = np.random.default_rng(11)
+    boxes = rng.uniform(0, 1, (40, 4)).astype(np.float32)
+    scores = rng.uniform(0, 1, 40).astype(np.float32)
+    with tf.Graph().as_default():
+        indices, kept = tf.image.non_max_suppression_with_scores(boxes, scores, 30, 0.5, 0.2,
+                                                                 soft_nms_sigma=sigma)
+        assert indices.op.type == "NonMaxSuppressionV5"
+        assert kept.dtype is tf.float32 and kept.shape.as_list() == [None]
+        got_indices, got_scores = _run([indices, kept])
+    if sigma == 0:
+        expected = _nms_reference(boxes, scores, 30, 0.5, 0.2)
+        np.testing.assert_array_equal(got_indices, expected)
+        np.testing.assert_array_equal(got_scores, scores[expected])
+    else:
+        expected, expected_scores = _soft_nms_reference(boxes, scores, 30, 0.2, sigma)
+        np.testing.assert_array_equal(got_indices, expected)
+        np.testing.assert_allclose(got_scores, expected_scores, rtol=1e-5)
+
+
+def test_padded_nms_ops():
+    rng = np.random.default_rng(12)
+    boxes, scores = _random_boxes(rng, 12)
+    graph = tf.Graph()
+    with graph.as_default():
+        args = [tf.constant(boxes), tf.constant(scores), tf.constant(20), tf.constant(0.3),
+                tf.constant(1.0)]
+        padded, valid = graph.create_op("NonMaxSuppressionV4", args,
+                                        {"pad_to_max_output_size": True}).outputs
+        unpadded = graph.create_op("NonMaxSuppressionV4", args).outputs[0]
+        v5 = graph.create_op("NonMaxSuppressionV5", args + [tf.constant(0.0)],
+                             {"pad_to_max_output_size": True}).outputs
+        assert padded.shape.as_list() == [20] and valid.shape.as_list() == []
+        assert unpadded.shape.as_list() == [None]
+        assert [t.shape.as_list() for t in v5] == [[20], [20], []]
+        got = _run([padded, valid, unpadded] + v5)
+    expected = _nms_reference(boxes, scores, 20, 0.3, 1.0)
+    count = len(expected)
+    assert got[1] == count and got[5] == count
+    np.testing.assert_array_equal(got[0], expected + [0] * (20 - count))
+    np.testing.assert_array_equal(got[2], expected)
+    np.testing.assert_array_equal(got[3], got[0])
+    np.testing.assert_array_equal(got[4], list(scores[expected]) + [0] * (20 - count))
+
+
+def test_soft_nms_sigma_must_be_non_negative():
+    with tf.Graph().as_default():
+        sigma = tf.placeholder(tf.float32, [])
+        indices, _ = tf.image.non_max_suppression_with_scores(
+            np.zeros((2, 4), np.float32), np.ones(2, np.float32), 2, soft_nms_sigma=sigma)
+        with pytest.raises(tf.errors.InvalidArgumentError, match="soft_nms_sigma"):
+            _run(indices, {sigma: -1.0})
 
 
 # ---- crop_and_resize ------------------------------------------------------------------------

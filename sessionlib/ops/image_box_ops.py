@@ -1,6 +1,6 @@
 """Box ops of ``tf.image`` for detection and Inception-style preprocessing: non-max
-suppression, ``crop_and_resize`` (with its two gradient ops), ``sample_distorted_bounding_box``
-and ``draw_bounding_boxes``.
+suppression (hard and soft), ``crop_and_resize`` (with its two gradient ops),
+``sample_distorted_bounding_box`` and ``draw_bounding_boxes``.
 
 Each registration uses TF's op type name, so an imported GraphDef maps onto it, and names its
 kernel (``runtime/kernels/image_box_kernels.py``); this module imports no kernel. Static shapes
@@ -14,8 +14,8 @@ from sessionlib.framework import registry
 from sessionlib.framework.tensor_shape import TensorShape
 from sessionlib.ops import _infer, array_ops, math_ops
 
-__all__ = ["non_max_suppression", "crop_and_resize", "sample_distorted_bounding_box",
-           "draw_bounding_boxes"]
+__all__ = ["non_max_suppression", "non_max_suppression_with_scores", "crop_and_resize",
+           "sample_distorted_bounding_box", "draw_bounding_boxes"]
 
 _NMS_FLOATS = (dtypes.float16, dtypes.float32)
 _CROP_IMAGE_DTYPES = (dtypes.uint8, dtypes.int8, dtypes.int16, dtypes.int32, dtypes.int64,
@@ -65,9 +65,13 @@ def _scalar(op_type, tensor, arg):
 
 # ---- non-max suppression --------------------------------------------------------------------
 
-def _nms_infer(op_type, num_thresholds):
+_PADDED_NMS = ("NonMaxSuppressionV4", "NonMaxSuppressionV5")
+
+
+def _nms_infer(op_type):
     def infer(inputs, attrs):
         boxes, scores, max_output_size = inputs[:3]
+        thresholds = inputs[3:]
         _infer.check_dtype(op_type, boxes, _NMS_FLOATS, "boxes")
         _infer.same_dtype(op_type, [boxes, scores], names=("boxes", "scores"))
         _infer.check_dtype(op_type, max_output_size, (dtypes.int32,), "max_output_size")
@@ -77,26 +81,42 @@ def _nms_infer(op_type, num_thresholds):
                 raise ValueError("iou_threshold must be in [0, 1]")
         else:
             attrs["T"] = boxes.dtype
-        for name, threshold in zip(("iou_threshold", "score_threshold"), inputs[3:]):
+        names = ("iou_threshold", "score_threshold", "soft_nms_sigma")
+        for name, threshold in zip(names, thresholds):
             _infer.check_dtype(op_type, threshold, _NMS_FLOATS, name)
             _scalar(op_type, threshold, name)
-        if num_thresholds == 2:
-            attrs["T_threshold"] = inputs[3].dtype
+        if op_type == "NonMaxSuppressionV3":
+            attrs["T_threshold"] = thresholds[0].dtype
         box_shape = _with_rank(op_type, boxes, 2, "boxes")
         _dim_value(op_type, box_shape, 1, 4, "boxes")
         score_shape = _with_rank(op_type, scores, 1, "scores")
         _merged_dim(op_type, box_shape[0], score_shape[0])
         _scalar(op_type, max_output_size, "max_output_size")
-        return [(dtypes.int32, TensorShape([None]))]
+        if op_type not in _PADDED_NMS:
+            return [(dtypes.int32, TensorShape([None]))]
+        # V4 and V5 take thresholds of the boxes' dtype and may pad their outputs to
+        # max_output_size entries.
+        _infer.same_dtype(op_type, [boxes] + list(thresholds), names=("boxes",) + names)
+        attrs["pad_to_max_output_size"] = bool(attrs.get("pad_to_max_output_size", False))
+        length = None
+        if attrs["pad_to_max_output_size"]:
+            known = _infer.folded_value(max_output_size)
+            length = None if known is None else int(known)
+        outputs = [(dtypes.int32, TensorShape([length]))]
+        if op_type == "NonMaxSuppressionV5":
+            outputs.append((boxes.dtype, TensorShape([length])))
+        return outputs + [(dtypes.int32, TensorShape([]))]
 
     return infer
 
 
-# V1 and V2 run different kernels only because TF has a GPU kernel for V2 and V3, not V1.
+# V1 and V2 run different kernels only because TF has a GPU kernel for V2 to V4, not V1.
 for _op_type, _thresholds, _kernel in (("NonMaxSuppression", 0, "NonMaxSuppression"),
                                        ("NonMaxSuppressionV2", 1, "NonMaxSuppressionV2"),
-                                       ("NonMaxSuppressionV3", 2, "NonMaxSuppressionV2")):
-    registry.register_op(_op_type, infer=_nms_infer(_op_type, _thresholds),
+                                       ("NonMaxSuppressionV3", 2, "NonMaxSuppressionV2"),
+                                       ("NonMaxSuppressionV4", 2, "NonMaxSuppressionV4"),
+                                       ("NonMaxSuppressionV5", 3, "NonMaxSuppressionV4")):
+    registry.register_op(_op_type, infer=_nms_infer(_op_type),
                          kernel=_kernel, num_inputs=3 + _thresholds,
                          gradient=registry.NOT_DIFFERENTIABLE,
                          doc="The indices of boxes kept by greedy non-max suppression.")
@@ -139,6 +159,49 @@ def non_max_suppression(boxes, scores, max_output_size, iou_threshold=0.5,
         return graph.create_op("NonMaxSuppressionV3",
                                [boxes, scores, max_output_size, iou_threshold,
                                 score_threshold]).outputs[0]
+
+
+def non_max_suppression_with_scores(boxes, scores, max_output_size, iou_threshold=0.5,
+                                    score_threshold=float("-inf"), soft_nms_sigma=0.0,
+                                    name=None):
+    """The indices and scores of the boxes that (soft) non-max suppression keeps
+    (``tf.image.non_max_suppression_with_scores``, op ``NonMaxSuppressionV5``).
+
+    With `soft_nms_sigma` 0 this is `non_max_suppression`. Above 0 (Soft-NMS), a candidate
+    is not dropped for overlapping a kept box: its score is scaled by
+    ``exp(-iou**2 / (2 * soft_nms_sigma))`` and it competes again while it stays above
+    `score_threshold`.
+
+    Args:
+      boxes: a float32 (or float16) ``[num_boxes, 4]`` Tensor of ``[y1, x1, y2, x2]`` corners.
+      scores: a ``[num_boxes]`` Tensor of `boxes`' dtype.
+      max_output_size: a scalar int32, the most boxes to keep.
+      iou_threshold: a scalar in [0, 1] (hard suppression only).
+      score_threshold: a scalar: boxes scoring no more than this are dropped.
+      soft_nms_sigma: a scalar >= 0, the Soft-NMS sigma; 0 for hard suppression.
+      name: the name scope.
+
+    Returns:
+      ``(selected_indices, selected_scores)``: an int32 vector and the kept boxes' (possibly
+      reduced) scores, in selection order.
+
+    Raises:
+      ValueError: for shapes that cannot be boxes and scores, or non-scalar thresholds.
+    """
+    with graph_lib.name_scope(name, "non_max_suppression_with_scores",
+                              [boxes, scores, max_output_size]):
+        boxes = graph_lib.convert_to_tensor(boxes, name="boxes")
+        scores = graph_lib.convert_to_tensor(scores, name="scores")
+        max_output_size = graph_lib.convert_to_tensor(max_output_size, dtype=dtypes.int32,
+                                                      name="max_output_size")
+        thresholds = [graph_lib.convert_to_tensor(value, dtype=boxes.dtype, name=arg)
+                      for value, arg in ((iou_threshold, "iou_threshold"),
+                                         (score_threshold, "score_threshold"),
+                                         (soft_nms_sigma, "soft_nms_sigma"))]
+        op = graph_lib.get_default_graph().create_op(
+            "NonMaxSuppressionV5", [boxes, scores, max_output_size] + thresholds,
+            {"pad_to_max_output_size": False})
+        return op.outputs[0], op.outputs[1]
 
 
 # ---- crop_and_resize ------------------------------------------------------------------------

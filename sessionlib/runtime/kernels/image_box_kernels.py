@@ -10,7 +10,7 @@ session's resources (as the random ops do), so seeds give a reproducible stream,
 TF's numbers.
 """
 
-import math
+import heapq
 
 import numpy as np
 
@@ -42,27 +42,71 @@ def _iou_with(boxes, areas, index, others):
     return np.where(empty, np.float32(0), iou).astype(np.float32)
 
 
+def _scalar_input(array, name):
+    if array.ndim != 0:
+        raise invalid_argument(f"{name} must be 0-D, got shape {_shape_text(array)}")
+    return np.float32(array)
+
+
+def _greedy_selection(boxes, scores, limit, iou_threshold, score_threshold, soft_nms_sigma):
+    """(indices, scores) that (soft) non-max suppression selects, in selection order.
+
+    Candidates leave a queue by decreasing score, the lower index first among equal scores.
+    Hard suppression (sigma 0) drops a candidate overlapping a selected box by more than
+    `iou_threshold`. Soft suppression scales its score by ``exp(-iou**2 / (2 sigma))`` for
+    each selected box and queues it again while it stays above `score_threshold`; each
+    candidate is weighed against each selected box once (the boxes selected since it was
+    last weighed).
+    """
+    soft = soft_nms_sigma > 0
+    scale = np.float32(-0.5) / soft_nms_sigma if soft else np.float32(0)
+    # TF works on float32 corners, each box as [min, max] whichever diagonal it is given by.
+    corners = boxes.astype(np.float32)
+    boxes = np.concatenate([np.minimum(corners[:, :2], corners[:, 2:]),
+                            np.maximum(corners[:, :2], corners[:, 2:])], axis=1)
+    areas = (boxes[:, 2] - boxes[:, 0]) * (boxes[:, 3] - boxes[:, 1])
+    queue = [(-scores[i], int(i), 0) for i in np.flatnonzero(scores > score_threshold)]
+    heapq.heapify(queue)
+    selected, selected_scores = [], []
+    while queue and len(selected) < limit:
+        negated, index, weighed_until = heapq.heappop(queue)
+        score = -negated
+        others = np.asarray(selected[weighed_until:][::-1], dtype=np.int64)
+        if others.size:
+            iou = _iou_with(boxes, areas, index, others)
+            # Only an overlap above the threshold suppresses: at 0, disjoint boxes all stay.
+            if not soft and (iou > iou_threshold).any():
+                continue
+            if soft:
+                weights = np.exp(scale * iou * iou).astype(np.float32)
+                weighed = score * np.multiply.accumulate(weights, dtype=np.float32)
+                score = weighed[-1]
+        if score == -negated:
+            selected.append(index)
+            selected_scores.append(score)
+        elif score > score_threshold:
+            heapq.heappush(queue, (-score, index, len(selected)))
+    return selected, selected_scores
+
+
 def _nms_kernel(ctx, inputs, attrs):
+    """NonMaxSuppression V1 to V5: the thresholds come from attrs (V1) or inputs."""
     boxes, scores, max_output_size = inputs[:3]
     if len(inputs) > 3:
-        iou_threshold = inputs[3]
-        if iou_threshold.ndim != 0:
-            raise invalid_argument(f"iou_threshold must be 0-D, got shape "
-                                   f"{_shape_text(iou_threshold)}")
-        iou_threshold = float(iou_threshold)
+        iou_threshold = _scalar_input(inputs[3], "iou_threshold")
     else:
-        iou_threshold = float(attrs["iou_threshold"])
-    score_threshold = -math.inf
-    if len(inputs) > 4:
-        if inputs[4].ndim != 0:
-            raise invalid_argument(f"score_threshold must be 0-D, got shape "
-                                   f"{_shape_text(inputs[4])}")
-        score_threshold = np.float32(inputs[4])
+        iou_threshold = np.float32(attrs["iou_threshold"])
+    score_threshold = (_scalar_input(inputs[4], "score_threshold") if len(inputs) > 4
+                       else np.float32(-np.inf))
+    soft_nms_sigma = (_scalar_input(inputs[5], "soft_nms_sigma") if len(inputs) > 5
+                      else np.float32(0))
     if max_output_size.ndim != 0:
         raise invalid_argument(f"max_output_size must be 0-D, got shape "
                                f"{_shape_text(max_output_size)}")
     if not 0.0 <= iou_threshold <= 1.0:
         raise invalid_argument("iou_threshold must be in [0, 1]")
+    if soft_nms_sigma < 0:
+        raise invalid_argument("soft_nms_sigma must be non-negative")
     if boxes.ndim != 2:
         raise invalid_argument(f"boxes must be 2-D{_shape_text(boxes)}")
     if boxes.shape[1] != 4:
@@ -73,26 +117,22 @@ def _nms_kernel(ctx, inputs, attrs):
     limit = int(max_output_size)
     if limit < 0:
         raise invalid_argument("max_output_size must be non-negative")
-    limit = min(limit, num_boxes)
-    # TF works on float32 corners, each box as [min, max] whichever diagonal it is given by.
-    corners = boxes.astype(np.float32)
-    boxes = np.concatenate([np.minimum(corners[:, :2], corners[:, 2:]),
-                            np.maximum(corners[:, :2], corners[:, 2:])], axis=1)
-    areas = (boxes[:, 2] - boxes[:, 0]) * (boxes[:, 3] - boxes[:, 1])
-    scores = scores.astype(np.float32)
-    candidates = np.flatnonzero(scores > score_threshold)
-    # Descending score, the lower index first among equal scores: a stable sort of -score.
-    order = candidates[np.argsort(-scores[candidates], kind="stable")]
-    threshold = np.float32(iou_threshold)
-    selected = []
-    for index in order:
-        if len(selected) >= limit:
-            break
-        # Only an overlap above the threshold suppresses: at 0, disjoint boxes all stay.
-        if selected and (_iou_with(boxes, areas, index, np.asarray(selected)) > threshold).any():
-            continue
-        selected.append(int(index))
-    return (np.asarray(selected, dtype=np.int32),)
+    selected, selected_scores = _greedy_selection(
+        boxes, scores.astype(np.float32), min(limit, num_boxes), iou_threshold,
+        score_threshold, soft_nms_sigma)
+    indices = np.asarray(selected, dtype=np.int32)
+    kept_scores = np.asarray(selected_scores, dtype=scores.dtype)
+    if "pad_to_max_output_size" not in attrs:
+        return (indices,)
+    valid = np.array(len(selected), np.int32)
+    if attrs["pad_to_max_output_size"]:
+        # Padded to max_output_size (not the number of boxes) with index 0 and score 0.
+        indices = np.concatenate([indices, np.zeros(limit - len(selected), np.int32)])
+        kept_scores = np.concatenate([kept_scores,
+                                      np.zeros(limit - len(selected), scores.dtype)])
+    if len(inputs) > 5:
+        return indices, kept_scores, valid
+    return indices, valid
 
 
 # ---- crop_and_resize ------------------------------------------------------------------------
@@ -488,6 +528,7 @@ def _draw_kernel(ctx, inputs, attrs):
 
 register_kernel("NonMaxSuppression", reference=_nms_kernel)
 register_kernel("NonMaxSuppressionV2", reference=_nms_kernel)
+register_kernel("NonMaxSuppressionV4", reference=_nms_kernel)
 register_kernel("CropAndResize", reference=_crop_and_resize_kernel)
 register_kernel("CropAndResizeGradImage", reference=_crop_grad_image_kernel)
 register_kernel("CropAndResizeGradBoxes", reference=_crop_grad_boxes_kernel)
