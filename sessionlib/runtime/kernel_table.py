@@ -168,7 +168,7 @@ CPU_ONLY_KERNELS = frozenset({
     "SparseAdd", "SparseAddGrad", "SparseReduceSum",
     # CTC (TF's GPU CTC loss is the cuDNN op CTCLossV2, blank first)
     "CTCLoss", "CTCGreedyDecoder", "CTCBeamSearchDecoder",
-    # image box ops: TF's GPU kernels cover CropAndResize and NonMaxSuppressionV2/V3 only
+    # image box ops: of these TF has GPU kernels for CropAndResize and NMS V2 and later only
     "NonMaxSuppression", "SampleDistortedBoundingBoxV2", "DrawBoundingBoxes",
     # others
     "RandomShuffle", "ResourceCountUpTo", "OneShotIterator",
