@@ -22,6 +22,13 @@ from sessionlib.ops.image_color_ops import (adjust_gamma, adjust_hue, adjust_sat
                                             rgb_to_hsv)
 # ---- end of the color spaces and PNG codec block ----
 
+# ---- box ops: detection and Inception-style preprocessing ----
+from sessionlib.ops.image_box_ops import (crop_and_resize, draw_bounding_boxes,
+                                          non_max_suppression,
+                                          non_max_suppression_with_scores,
+                                          sample_distorted_bounding_box)
+# ---- end of the box ops block ----
+
 __all__ = ["adjust_brightness", "adjust_contrast", "central_crop", "convert_image_dtype",
            "crop_to_bounding_box", "flip_left_right", "flip_up_down", "grayscale_to_rgb",
            "pad_to_bounding_box", "per_image_standardization", "random_brightness",
@@ -33,3 +40,6 @@ __all__ = ["adjust_brightness", "adjust_contrast", "central_crop", "convert_imag
 # Color spaces and PNG codec.
 __all__ += ["decode_image", "decode_png", "encode_png", "adjust_gamma", "adjust_hue",
             "adjust_saturation", "hsv_to_rgb", "random_hue", "random_saturation", "rgb_to_hsv"]
+# Box ops.
+__all__ += ["crop_and_resize", "draw_bounding_boxes", "non_max_suppression",
+            "non_max_suppression_with_scores", "sample_distorted_bounding_box"]

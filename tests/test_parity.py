@@ -34,7 +34,8 @@ EXCLUDED = {
 }
 # Our own stateful ops; every other stateful op (variables, queues, readers) holds a
 # resource that its owner's suite tests, so it is excluded too.
-OWN_STATEFUL = {"RandomUniform", "RandomStandardNormal", "TruncatedNormal", "RandomUniformInt"}
+OWN_STATEFUL = {"RandomUniform", "RandomStandardNormal", "TruncatedNormal", "RandomUniformInt",
+                "SampleDistortedBoundingBoxV2"}
 
 FLOATS = (tf.float16, tf.float32, tf.float64)
 INTS = (tf.int8, tf.int16, tf.int32, tf.int64, tf.uint8)

@@ -168,6 +168,8 @@ CPU_ONLY_KERNELS = frozenset({
     "SparseAdd", "SparseAddGrad", "SparseReduceSum",
     # CTC (TF's GPU CTC loss is the cuDNN op CTCLossV2, blank first)
     "CTCLoss", "CTCGreedyDecoder", "CTCBeamSearchDecoder",
+    # image box ops: of these TF has GPU kernels for CropAndResize and NMS V2 and later only
+    "NonMaxSuppression", "SampleDistortedBoundingBoxV2", "DrawBoundingBoxes",
     # others
     "RandomShuffle", "ResourceCountUpTo", "OneShotIterator",
     # printing; TF's Assert and IdentityN run on any device

@@ -19,6 +19,7 @@ from sessionlib.runtime.kernels import (  # noqa: F401 - each module registers i
     data_flow_kernels,
     dataset_kernels,
     input_kernels,
+    image_box_kernels,
     image_kernels,
     image_color_kernels,
     image_codec_kernels,
