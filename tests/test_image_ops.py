@@ -682,10 +682,14 @@ def test_resize_images_static_shapes_dtypes_and_same_size():
         assert resizes == len([op for op in graph.get_operations()
                                if op.type.startswith("Resize")])
         assert tf.image.resize is tf.image.resize_images
+        pixels = (IMAGE * 255).astype(np.uint8)
         with tf.Session() as sess:
             result = sess.run(tf.image.resize_images(image, size),
-                              {image: (IMAGE * 255).astype(np.uint8), size: [2, 2]})
-        assert result.shape == (2, 2, 3)
+                              {image: pixels, size: [2, 2]})
+        # Bilinear resizing of uint8 pixels gives float32 values, not rounded ones.
+        assert result.dtype == np.float32
+        np.testing.assert_allclose(result, _np_bilinear(pixels[None].astype(np.float64),
+                                                        (2, 2))[0], atol=1e-4)
 
 
 @pytest.mark.parametrize("mode", ["static", "dynamic"])
@@ -694,9 +698,10 @@ def test_resize_images_can_preserve_the_aspect_ratio(mode):
     result = _run(lambda x: tf.image.resize_images(x, [10, 9], preserve_aspect_ratio=True),
                   IMAGE, mode=mode)
     np.testing.assert_allclose(result, _np_bilinear(IMAGE[None], (8, 9))[0], atol=1e-6)
+    # 5x6 into 4x20: the height limits the scale to 0.8, giving 4 x 5 (4.8 rounded).
     result = _run(lambda x: tf.image.resize_images(x, [4, 20], preserve_aspect_ratio=True),
                   IMAGE, mode=mode)
-    assert result.shape == (4, 5, 3)
+    np.testing.assert_allclose(result, _np_bilinear(IMAGE[None], (4, 5))[0], atol=1e-6)
 
 
 def test_resize_bad_input():
