@@ -260,9 +260,20 @@ def test_conv2d_transpose_names_shapes_and_values():
     assert same.shape.as_list() == [None, 6, 6, 4]
     with tf.Session() as sess:
         sess.run(tf.global_variables_initializer())
-        got, got_same = sess.run([stamped, same], {x: np.ones((2, 3, 3, 2), np.float32)})
+        inputs = np.arange(36, dtype=np.float32).reshape(2, 3, 3, 2) / 36
+        got, got_same, weights = sess.run([stamped, same, tf.global_variables()[2]],
+                                          {x: inputs})
     np.testing.assert_array_equal(got[0, :, :, 0], kernel[:, :, 0, 0])
-    assert got_same.shape == (2, 6, 6, 4)
+    # SAME at stride 2 (3 -> 6): pixel (i, j) stamps its window at (2i, 2j); the window's
+    # last row and column fall past the output (TF pads 0 before, 1 after). slim's default
+    # activation is relu.
+    want = np.zeros((2, 7, 7, 4))
+    for i in range(3):
+        for j in range(3):
+            want[:, 2 * i:2 * i + 3, 2 * j:2 * j + 3] += np.einsum(
+                "bc,hwoc->bhwo", inputs[:, i, j], weights)
+    np.testing.assert_allclose(got_same, np.maximum(want[:, :6, :6], 0), rtol=1e-5,
+                               atol=1e-6)
 
 
 def test_separable_conv2d_names_shapes_and_values():
