@@ -60,6 +60,17 @@ def test_conv2d_names_and_values():
     np.testing.assert_array_equal(got, np.stack([want, want], -1))
 
 
+def test_conv_layers_name_a_wrong_input_rank():
+    # A 3-D input (depth 3, known) was reported as an undefined channel dimension.
+    for layer in (tf.contrib.layers.conv2d, tf.contrib.layers.conv2d_transpose):
+        with pytest.raises(ValueError, match="Convolution expects input with rank 4, got 3"):
+            layer(tf.zeros([2, 5, 3]), 4, 3)
+    with pytest.raises(ValueError, match="Convolution expects input with rank 4, got 5"):
+        tf.contrib.layers.separable_conv2d(tf.zeros([1, 4, 4, 4, 2]), 4, 3, 1)
+    with pytest.raises(ValueError, match="channel dimension of the inputs should be defined"):
+        tf.contrib.layers.conv2d(tf.placeholder(tf.float32, [None, 4, 4, None]), 4, 3)
+
+
 def test_regularizers_values_and_errors():
     w = tf.Variable(np.array([1.0, -2.0, 3.0], np.float32))
     l2 = tf.contrib.layers.l2_regularizer(0.5)(w)

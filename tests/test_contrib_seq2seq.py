@@ -342,6 +342,21 @@ def test_attention_wrapper_rejects_bad_arguments():
         wrapper(tf.zeros([2, 2]), tf.zeros([2, 5]))
 
 
+def test_attention_wrapper_zero_state_rejects_an_untiled_memory():
+    # Beam search's classic slip: zero_state(batch * beam) over a memory of `batch` rows.
+    memory = tf.zeros([2, 4, 5])
+    wrapper = s2s.AttentionWrapper(tf.nn.rnn_cell.BasicRNNCell(5),
+                                   s2s.LuongAttention(5, memory))
+    with pytest.raises(tf.errors.InvalidArgumentError, match="tiled to beam_width"):
+        wrapper.zero_state(6, tf.float32)
+    with pytest.raises(tf.errors.InvalidArgumentError, match=r"memory \(encoder output, 2\)"):
+        wrapper.zero_state(tf.constant(3), tf.float32)
+    assert wrapper.zero_state(2, tf.float32).attention.shape.as_list() == [2, 5]
+    tiled = s2s.AttentionWrapper(tf.nn.rnn_cell.BasicRNNCell(5),
+                                 s2s.LuongAttention(5, s2s.tile_batch(memory, 3)))
+    assert tiled.zero_state(6, tf.float32).attention.shape.as_list() == [6, 5]
+
+
 def test_two_mechanisms_and_dynamic_memory_length(executor):
     memory = tf.placeholder(tf.float32, [None, None, 3])
     cell = tf.nn.rnn_cell.GRUCell(4)

@@ -452,6 +452,25 @@ def test_train_loop_initializes_then_resumes_from_logdir(tmp_path):
         slim.learning.train(train_op, None, number_of_steps=0)
 
 
+def test_train_loop_summary_writer_none_writes_no_summaries(tmp_path):
+    # slim's documented way to turn summaries off; it used to be an unknown keyword.
+    logdir = tmp_path / "train"
+    with tf.Graph().as_default():
+        train_op = _regression_train_op()
+        tf.summary.scalar("loss", train_op)
+        slim.learning.train(train_op, str(logdir), number_of_steps=3, summary_writer=None,
+                            save_summaries_secs=0.001)
+        assert tf.train.load_variable(str(logdir), "global_step") == 3
+        # The checkpoint hook may still write the graph; no event carries a summary value.
+        tags = [value.tag for path in logdir.glob("events.out.tfevents*")
+                for event in tf.train.summary_iterator(str(path))
+                for value in event.summary.value]
+        assert tags == []
+        with pytest.raises(NotImplementedError, match="summary_writer"):
+            slim.learning.train(train_op, str(logdir), number_of_steps=4,
+                                summary_writer=object())
+
+
 def test_model_variable_and_variable_collections_and_arg_scope():
     with slim.arg_scope([slim.model_variable], initializer=tf.constant_initializer(2.0)):
         with tf.variable_scope("block"):

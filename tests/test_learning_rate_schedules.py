@@ -81,3 +81,8 @@ def test_names_and_errors():
         tf.train.piecewise_constant(step, [1, 2], [0.1, 0.2])
     with pytest.raises(ValueError, match="same dtype"):
         tf.train.piecewise_constant(step, [1], [0.1, tf.constant(1, tf.int32)])
+    # A Python boundary that does not fit the step's dtype is the same mismatch (TF: ValueError).
+    with pytest.raises(ValueError, match="same dtype as x"):
+        tf.train.piecewise_constant(step, [1.5], [0.1, 0.2])
+    with pytest.raises(ValueError, match="same dtype as x"):
+        tf.train.piecewise_constant(tf.constant(5, tf.int32), [1, "a"], [0.1, 0.2, 0.3])

@@ -144,6 +144,18 @@ def test_cluster_spec_queries():
         tf.train.ClusterSpec(["ps0:2222"])
 
 
+def test_cluster_spec_rejects_names_and_addresses_that_are_not_strings():
+    # A list of ports instead of "host:port" strings must fail, not become hosts "1" and "2".
+    with pytest.raises(TypeError, match="Task address 2222 must be bytes or unicode"):
+        tf.train.ClusterSpec({"ps": [2222]})
+    with pytest.raises(TypeError, match="Job name 0 must be bytes or unicode"):
+        tf.train.ClusterSpec({0: ["ps0:2222"]})
+    with pytest.raises(TypeError, match="Task index '1' must be an integer"):
+        tf.train.ClusterSpec({"worker": {"1": "w1:2222"}})
+    assert tf.train.ClusterSpec({b"ps": [b"ps0:2222"], "worker": {np.int64(2): "w2:2222"}}
+                                ).as_dict() == {"ps": ["ps0:2222"], "worker": {2: "w2:2222"}}
+
+
 def test_cluster_spec_round_trips_through_cluster_def():
     cluster = tf.train.ClusterSpec({"ps": ["ps0:2222"], "worker": {2: "w2:2222"}})
     cluster_def = cluster.as_cluster_def()

@@ -254,11 +254,16 @@ def _int_pair(value, what):
 
 
 def _channels(inputs, data_format):
-    """The statically known channel count of a 4-D input."""
+    """The statically known channel count of a 4-D input (ValueError for another rank)."""
     if data_format not in ("NHWC", "NCHW"):
         raise ValueError("data_format has to be either NCHW or NHWC.")
+    rank = inputs.shape.rank
+    if rank is not None and rank != 4:
+        # Said so, rather than the "channel dimension ... None" below, which blames a depth
+        # the (3-D or 5-D) input may well have.
+        raise ValueError(f"Convolution expects input with rank 4, got {rank}")
     axis = 3 if data_format == "NHWC" else 1
-    depth = inputs.shape.dims[axis] if inputs.shape.rank == 4 else None
+    depth = inputs.shape.dims[axis] if rank == 4 else None
     if depth is None:
         raise ValueError("The channel dimension of the inputs should be defined. Found `None`.")
     return int(depth)

@@ -31,7 +31,7 @@ import math
 
 import numpy as np
 
-from sessionlib import dtypes
+from sessionlib import dtypes, errors
 from sessionlib.framework import graph as graph_lib
 from sessionlib.framework import tensor_util
 from sessionlib.framework.tensor_shape import TensorShape
@@ -1099,9 +1099,13 @@ class AttentionWrapper(RNNCell):
 
         Returns:
           An `AttentionWrapperState`.
+
+        Raises:
+          InvalidArgumentError: if `batch_size` is known to differ from a memory's batch.
         """
         dtype = dtypes.as_dtype(dtype)
         with graph_lib.name_scope(type(self).__name__ + "ZeroState"):
+            self._check_zero_state_batch(batch_size)
             if self._initial_cell_state is not None:
                 cell_state = self._initial_cell_state
             else:
@@ -1118,6 +1122,31 @@ class AttentionWrapper(RNNCell):
                 attention_state=self._item_or_tuple(
                     m.initial_state(batch_size, dtype) for m in self._attention_mechanisms),
                 alignment_history=self._item_or_tuple(histories))
+
+    def _check_zero_state_batch(self, batch_size):
+        """InvalidArgumentError when `batch_size` is known to differ from a memory's batch.
+
+        The usual cause is a beam search whose memory was not tiled (or whose zero_state
+        was not asked for batch * beam_width); caught here, the message says so instead of
+        a matmul shape error at the first step. Only a statically known mismatch is caught.
+        """
+        requested = tensor_util.constant_value(batch_size) if isinstance(
+            batch_size, graph_lib.Tensor) else batch_size
+        if requested is None:
+            return
+        for mechanism in self._attention_mechanisms:
+            memory_batch = mechanism.batch_size
+            if isinstance(memory_batch, graph_lib.Tensor):
+                memory_batch = tensor_util.constant_value(memory_batch)
+            if memory_batch is not None and int(memory_batch) != int(requested):
+                raise errors.InvalidArgumentError(
+                    None, None,
+                    f"When calling zero_state of AttentionWrapper {self.name}: Non-matching "
+                    f"batch sizes between the memory (encoder output, {int(memory_batch)}) "
+                    f"and the requested batch size ({int(requested)}). Are you using the "
+                    f"BeamSearchDecoder? If so, make sure your encoder output has been tiled "
+                    f"to beam_width via tile_batch, and the batch_size= argument passed to "
+                    f"zero_state is batch_size * beam_width.")
 
     def build(self, input_shape):
         del input_shape

@@ -5,9 +5,28 @@ tasks, as in TF. `as_cluster_def` gives the ``ClusterDef`` proto of ``ConfigProt
 (TF's field numbers). Pure data on the client: nothing here connects anywhere.
 """
 
+import operator
+
 from sessionlib.protos import cluster_pb2
 
 __all__ = ["ClusterSpec"]
+
+
+def _text(value, what):
+    """`value` as a str; TypeError for anything but str or bytes."""
+    if isinstance(value, bytes):
+        return value.decode("utf-8")
+    if not isinstance(value, str):
+        raise TypeError(f"{what} {value!r} must be bytes or unicode")
+    return value
+
+
+def _task_index(index):
+    """A task index of a dict of tasks; TypeError for anything but an int."""
+    try:
+        return operator.index(index)
+    except TypeError:
+        raise TypeError(f"Task index {index!r} must be an integer") from None
 
 
 class ClusterSpec:
@@ -18,7 +37,8 @@ class ClusterSpec:
         ``ClusterDef`` proto.
 
     Raises:
-      TypeError: for anything else, or a job whose tasks are neither a list nor a dict.
+      TypeError: for anything else, a job whose tasks are neither a list nor a dict, or a
+        job name or task address that is not a string (or a task index not an int).
       ValueError: for a task index given twice in a ``ClusterDef``.
     """
 
@@ -38,12 +58,16 @@ class ClusterSpec:
                             "lists of network addresses, or a `ClusterDef` protocol buffer")
         self._jobs = {}
         for job_name, tasks in jobs.items():
+            # Names, indices and addresses are checked, never coerced with str()/int(): a
+            # cluster of ints (a typo for "host:port") must fail here, as in TF, rather
+            # than name hosts "1" and "2".
+            job_name = _text(job_name, "Job name")
             if isinstance(tasks, (list, tuple)):
-                self._jobs[str(job_name)] = {index: str(address)
-                                             for index, address in enumerate(tasks)}
+                self._jobs[job_name] = {index: _text(address, "Task address")
+                                        for index, address in enumerate(tasks)}
             elif isinstance(tasks, dict):
-                self._jobs[str(job_name)] = {int(index): str(address)
-                                             for index, address in tasks.items()}
+                self._jobs[job_name] = {_task_index(index): _text(address, "Task address")
+                                        for index, address in tasks.items()}
             else:
                 raise TypeError(f"The tasks for job {job_name!r} must be a list or a "
                                 f"dictionary from integers to strings.")

@@ -98,6 +98,19 @@ def exponential_decay(learning_rate, global_step, decay_steps, decay_rate, stair
                                                         name=scope))
 
 
+def _boundary_tensor(boundary, dtype):
+    """A boundary of `piecewise_constant` as a tensor, Python numbers in `x`'s `dtype`."""
+    if isinstance(boundary, graph_lib.Tensor):
+        return boundary
+    try:
+        return graph_lib.convert_to_tensor(boundary, dtype=dtype)
+    except (TypeError, ValueError):
+        # A number that does not fit x (1.5 for an integer step) is a dtype mismatch, which
+        # TF reports as a ValueError, not the converter's TypeError.
+        raise ValueError(f"Boundaries ({boundary!r}) must have the same dtype as x "
+                         f"({dtype.name}).") from None
+
+
 def piecewise_constant(x, boundaries, values, name=None):
     """``values[i]`` where ``boundaries[i-1] < x <= boundaries[i]`` (first and last open).
 
@@ -111,7 +124,8 @@ def piecewise_constant(x, boundaries, values, name=None):
       A scalar Tensor of the values' dtype.
 
     Raises:
-      ValueError: if the lengths do not fit or the values' dtypes differ.
+      ValueError: if the lengths do not fit, a boundary does not fit `x`'s dtype (1.5 for
+        an integer step) or the values' dtypes differ.
     """
     from sessionlib.ops import array_ops, math_ops
 
@@ -121,8 +135,7 @@ def piecewise_constant(x, boundaries, values, name=None):
     with graph_lib.name_scope(name, "PiecewiseConstant",
                               _values(x, *boundaries, *values)) as scope:
         x = graph_lib.convert_to_tensor(x)
-        boundaries = [graph_lib.convert_to_tensor(b) if isinstance(b, graph_lib.Tensor)
-                      else graph_lib.convert_to_tensor(b, dtype=x.dtype) for b in boundaries]
+        boundaries = [_boundary_tensor(b, x.dtype) for b in boundaries]
         for b in boundaries:
             if b.dtype is not x.dtype:
                 if b.dtype.is_integer and x.dtype.is_integer:

@@ -194,7 +194,8 @@ def train(train_op, logdir, train_step_fn=train_step, train_step_kwargs=None,
           log_every_n_steps=1, graph=None, master="", is_chief=True, global_step=None,
           number_of_steps=None, init_op=None, init_feed_dict=None, local_init_op=None,
           init_fn=None, ready_op=None, summary_op=_USE_DEFAULT, save_summaries_secs=600,
-          saver=None, save_interval_secs=600, session_config=None):
+          summary_writer=_USE_DEFAULT, saver=None, save_interval_secs=600,
+          session_config=None):
     """slim's training loop: runs ``train_step_fn`` until it says to stop.
 
     A new run initializes the variables (then calls `init_fn`, e.g. from
@@ -219,14 +220,23 @@ def train(train_op, logdir, train_step_fn=train_step, train_step_kwargs=None,
       init_fn: ``fn(session)`` called after the variables are initialized (not on restore).
       summary_op: the summaries to save (default all; None: none).
       save_summaries_secs, save_interval_secs: how often summaries and checkpoints are saved.
+      summary_writer: None to write no summaries (as `summary_op=None`); left unset, the
+        summaries go to `logdir`. A writer of one's own is not supported.
 
     Returns:
       The loss of the last step.
 
     Raises:
       ValueError: if `train_op` is None, or `number_of_steps` is not positive.
+      NotImplementedError: for a `summary_writer` other than None.
     """
     from sessionlib.train import monitored_session
+
+    if summary_writer is not _USE_DEFAULT and summary_writer is not None:
+        # The monitored session writes to `logdir` with its own writer; quietly ignoring
+        # the caller's would send their summaries somewhere they do not look.
+        raise NotImplementedError("slim.learning.train: only summary_writer=None (no "
+                                  "summaries) or the default writer is supported")
 
     if train_op is None:
         raise ValueError("train_op cannot be None.")
@@ -249,7 +259,7 @@ def train(train_op, logdir, train_step_fn=train_step, train_step_kwargs=None,
         if init_fn is not None:
             scaffold_options["init_fn"] = lambda scaffold, session: init_fn(session)
         summary_secs = save_summaries_secs
-        if summary_op is None:
+        if summary_op is None or summary_writer is None:
             summary_secs = 0
         elif summary_op is not _USE_DEFAULT:
             scaffold_options["summary_op"] = summary_op
