@@ -726,6 +726,26 @@ def test_resize_bad_input():
                 sess.run(both, feed)
 
 
+@pytest.mark.parametrize("resize", ["resize_bilinear", "resize_nearest_neighbor"])
+def test_resize_to_a_huge_size_is_an_oom_for_the_output_at_once(resize):
+    # The output is allocated before the per-row index arrays, so a size far beyond the
+    # device's memory is refused for what it is (not after gigabytes of coordinates).
+    config = tf.ConfigProto()
+    config.pluggable_device_options.experimental.virtual_devices.add().memory_limit_mb.append(
+        64)
+    with tf.Graph().as_default():
+        images = tf.placeholder(tf.float32, [1, 3, 3, 1])
+        size = tf.placeholder(tf.int32, [2])
+        resized = getattr(tf.image, resize)(images, size)
+        with tf.Session(config=config) as sess:
+            feed = {images: np.ones((1, 3, 3, 1), np.float32)}
+            with pytest.raises(errors.ResourceExhaustedError,
+                               match=r"shape\[1,1073741824,1073741824,1\]"):
+                sess.run(resized, {**feed, size: [2 ** 30, 2 ** 30]})
+            np.testing.assert_array_equal(sess.run(resized, {**feed, size: [2, 2]}),
+                                          np.ones((1, 2, 2, 1), np.float32))
+
+
 def test_cifar10_style_distortions_chain_and_run_per_image():
     # The CIFAR-10 tutorial's distorted_inputs: crop, flip, brightness, contrast, standardize.
     raw = RNG.integers(0, 256, (32, 32, 3)).astype(np.uint8)
