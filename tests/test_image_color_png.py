@@ -477,6 +477,13 @@ def test_decode_png_argument_checks():
         tf.image.decode_png(np.zeros((), np.float32))
     decoded = tf.image.decode_png(data, channels=3)
     assert decoded.dtype == tf.uint8 and decoded.shape.as_list() == [None, None, 3]
+    # A batch of contents fed where a scalar is wanted says so (not numpy's .item() error).
+    with tf.Graph().as_default():
+        contents = tf.placeholder(tf.string)
+        with tf.Session() as sess:
+            with pytest.raises(tf.errors.InvalidArgumentError,
+                               match=r"contents must be scalar, got shape \[2\]"):
+                sess.run(tf.image.decode_png(contents), {contents: [data, data]})
 
 
 def test_decode_image_png_only():
