@@ -482,6 +482,23 @@ def test_sampler_errors():
                 _run(fetch)
 
 
+def test_sampler_of_a_fed_empty_or_negative_image_size():
+    # TF returns the (empty) whole image with NaN box coordinates for a zero dimension, and
+    # refuses a negative one; neither is a Python ZeroDivisionError.
+    with tf.Graph().as_default():
+        image_size = tf.placeholder(tf.int32, [3])
+        sampled = tf.image.sample_distorted_bounding_box(image_size, [[[0, 0, 1, 1]]],
+                                                         seed=3, min_object_covered=0.1)
+        with tf.Session() as sess:
+            begin, size, box = sess.run(sampled, {image_size: [4, 0, 3]})
+            assert begin.tolist() == [0, 0, 0] and size.tolist() == [4, 0, -1]
+            np.testing.assert_array_equal(box, [[[0, np.nan, 1, np.nan]]])
+            _, size, box = sess.run(sampled, {image_size: [0, 0, 3]})
+            assert size.tolist() == [0, 0, -1] and np.isnan(box).all()
+            with pytest.raises(tf.errors.InvalidArgumentError, match="non-negative"):
+                sess.run(sampled, {image_size: [-5, 4, 3]})
+
+
 # ---- draw_bounding_boxes --------------------------------------------------------------------
 
 DEFAULT_COLORS = [[1, 1, 0, 1], [0, 0, 1, 1], [1, 0, 0, 1], [0, 1, 0, 1], [0.5, 0, 0.5, 1],

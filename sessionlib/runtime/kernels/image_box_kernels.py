@@ -418,6 +418,9 @@ def _sample_box_kernel(ctx, inputs, attrs):
     if image_size.shape[0] != 3:
         raise invalid_argument(f"image_size must contain 3 elements{_shape_text(image_size)}")
     height, width = int(image_size[0]), int(image_size[1])
+    if height < 0 or width < 0:
+        raise invalid_argument(f"image height and width must be non-negative, got "
+                               f"[{height}, {width}]")
     if bounding_boxes.ndim != 3:
         raise invalid_argument(f"input boxes must be 3-dimensional [batch, num_boxes, coords]: "
                                f"{_shape_text(bounding_boxes)}")
@@ -460,8 +463,10 @@ def _sample_box_kernel(ctx, inputs, attrs):
     begin = np.array([y, x, 0], dtype)
     # -1 wraps in an unsigned dtype (255 for uint8), as TF's cast does.
     size = np.array([crop_height, crop_width, -1], np.int64).astype(dtype)
-    box = np.array([[[y / height, x / width, (y + crop_height) / height,
-                      (x + crop_width) / width]]], np.float32)
+    # float32 division: an empty image dimension gives NaN box coordinates, as TF's.
+    with np.errstate(divide="ignore", invalid="ignore"):
+        box = (np.array([y, x, y + crop_height, x + crop_width], np.float32)
+               / np.array([height, width, height, width], np.float32)).reshape(1, 1, 4)
     return begin, size, box
 
 
