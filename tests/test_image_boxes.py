@@ -577,3 +577,23 @@ def test_draw_bounding_boxes_errors():
             _run(drawn, {images: np.zeros((1, 3, 3, 2), np.float32)})
         with pytest.raises(tf.errors.InvalidArgumentError, match="rank"):
             _run(drawn, {images: np.zeros((3, 3, 3), np.float32)})
+
+
+def test_draw_bounding_boxes_with_nan_or_far_coordinates_draws_as_tf():
+    # TF's float-to-int64 cast turns NaN, infinities and huge values into INT64_MIN: a NaN
+    # top leaves the box open at the top; a NaN or huge bottom inverts it (nothing drawn).
+    images = np.zeros((1, 4, 4, 1), np.float32)
+    with tf.Graph().as_default():
+        boxes = tf.placeholder(tf.float32, [1, 1, 4])
+        drawn = tf.image.draw_bounding_boxes(images, boxes)
+        with tf.Session() as sess:
+            def draw(box):
+                return sess.run(drawn, {boxes: [[box]]})[0, :, :, 0]
+            open_top = [[1, 0, 0, 1], [1, 0, 0, 1], [1, 0, 0, 1], [1, 1, 1, 1]]
+            np.testing.assert_array_equal(draw([np.nan, 0, 1, 1]), open_top)
+            np.testing.assert_array_equal(draw([-np.inf, 0, 1, 1]), open_top)
+            np.testing.assert_array_equal(draw([0, np.nan, 1, 1]),
+                                          [[1, 1, 1, 1], [0, 0, 0, 1], [0, 0, 0, 1],
+                                           [1, 1, 1, 1]])
+            for inverted in ([0, 0, np.nan, 1], [0, 0, 1e30, 1], [0, 0, 1, np.nan]):
+                np.testing.assert_array_equal(draw(inverted), np.zeros((4, 4)))

@@ -479,6 +479,14 @@ _DEFAULT_COLORS = np.array([[1, 1, 0, 1], [0, 0, 1, 1], [1, 0, 0, 1], [0, 1, 0, 
                             [0, 0, 0.5, 1], [0, 1, 1, 1], [1, 0, 1, 1]], np.float32)
 
 
+def _to_int64(value):
+    """A float's int64 truncation as TF's CPU kernel gets it: NaN, infinities and values out of
+    int64's range all become INT64_MIN (x86's "integer indefinite"), not a Python error."""
+    if not -2.0 ** 63 <= value < 2.0 ** 63:
+        return -(2 ** 63)
+    return int(value)
+
+
 def _draw_kernel(ctx, inputs, attrs):
     images, boxes = inputs[:2]
     if images.ndim != 4:
@@ -510,10 +518,10 @@ def _draw_kernel(ctx, inputs, attrs):
         for index, (ymin, xmin, ymax, xmax) in enumerate(boxes[b].astype(np.float32)):
             color = colors[index % len(colors), :depth].astype(images.dtype)
             # int64 truncation toward zero of the float32 products, as TF.
-            top = int(ymin * np.float32(height - 1))
-            bottom = int(ymax * np.float32(height - 1))
-            left = int(xmin * np.float32(width - 1))
-            right = int(xmax * np.float32(width - 1))
+            top = _to_int64(ymin * np.float32(height - 1))
+            bottom = _to_int64(ymax * np.float32(height - 1))
+            left = _to_int64(xmin * np.float32(width - 1))
+            right = _to_int64(xmax * np.float32(width - 1))
             if top > bottom or left > right:
                 continue  # an inverted box is not drawn
             if top >= height or bottom < 0 or left >= width or right < 0:
