@@ -407,6 +407,13 @@ def test_grayscale_shape_errors():
         with tf.Session() as sess:
             with pytest.raises(errors.InvalidArgumentError):
                 sess.run(tf.image.grayscale_to_rgb(image), {image: IMAGE})
+            # Channels unknown until the run: 4 (or 1) channels fail, 3 convert.
+            gray = tf.image.rgb_to_grayscale(image)
+            for channels in (4, 1):
+                with pytest.raises(errors.InvalidArgumentError, match="must be 3"):
+                    sess.run(gray, {image: np.ones((2, 2, channels), np.float32)})
+            np.testing.assert_allclose(sess.run(gray, {image: np.ones((2, 2, 3), np.float32)}),
+                                       np.full((2, 2, 1), 0.2989 + 0.5870 + 0.1140), rtol=1e-6)
 
 
 # ---- dtype conversion -----------------------------------------------------------------------
