@@ -482,6 +482,23 @@ def test_sampler_errors():
                 _run(fetch)
 
 
+def test_sampler_of_a_fed_empty_or_negative_image_size():
+    # TF returns the (empty) whole image with NaN box coordinates for a zero dimension, and
+    # refuses a negative one; neither is a Python ZeroDivisionError.
+    with tf.Graph().as_default():
+        image_size = tf.placeholder(tf.int32, [3])
+        sampled = tf.image.sample_distorted_bounding_box(image_size, [[[0, 0, 1, 1]]],
+                                                         seed=3, min_object_covered=0.1)
+        with tf.Session() as sess:
+            begin, size, box = sess.run(sampled, {image_size: [4, 0, 3]})
+            assert begin.tolist() == [0, 0, 0] and size.tolist() == [4, 0, -1]
+            np.testing.assert_array_equal(box, [[[0, np.nan, 1, np.nan]]])
+            _, size, box = sess.run(sampled, {image_size: [0, 0, 3]})
+            assert size.tolist() == [0, 0, -1] and np.isnan(box).all()
+            with pytest.raises(tf.errors.InvalidArgumentError, match="non-negative"):
+                sess.run(sampled, {image_size: [-5, 4, 3]})
+
+
 # ---- draw_bounding_boxes --------------------------------------------------------------------
 
 DEFAULT_COLORS = [[1, 1, 0, 1], [0, 0, 1, 1], [1, 0, 0, 1], [0, 1, 0, 1], [0.5, 0, 0.5, 1],
@@ -560,3 +577,23 @@ def test_draw_bounding_boxes_errors():
             _run(drawn, {images: np.zeros((1, 3, 3, 2), np.float32)})
         with pytest.raises(tf.errors.InvalidArgumentError, match="rank"):
             _run(drawn, {images: np.zeros((3, 3, 3), np.float32)})
+
+
+def test_draw_bounding_boxes_with_nan_or_far_coordinates_draws_as_tf():
+    # TF's float-to-int64 cast turns NaN, infinities and huge values into INT64_MIN: a NaN
+    # top leaves the box open at the top; a NaN or huge bottom inverts it (nothing drawn).
+    images = np.zeros((1, 4, 4, 1), np.float32)
+    with tf.Graph().as_default():
+        boxes = tf.placeholder(tf.float32, [1, 1, 4])
+        drawn = tf.image.draw_bounding_boxes(images, boxes)
+        with tf.Session() as sess:
+            def draw(box):
+                return sess.run(drawn, {boxes: [[box]]})[0, :, :, 0]
+            open_top = [[1, 0, 0, 1], [1, 0, 0, 1], [1, 0, 0, 1], [1, 1, 1, 1]]
+            np.testing.assert_array_equal(draw([np.nan, 0, 1, 1]), open_top)
+            np.testing.assert_array_equal(draw([-np.inf, 0, 1, 1]), open_top)
+            np.testing.assert_array_equal(draw([0, np.nan, 1, 1]),
+                                          [[1, 1, 1, 1], [0, 0, 0, 1], [0, 0, 0, 1],
+                                           [1, 1, 1, 1]])
+            for inverted in ([0, 0, np.nan, 1], [0, 0, 1e30, 1], [0, 0, 1, np.nan]):
+                np.testing.assert_array_equal(draw(inverted), np.zeros((4, 4)))

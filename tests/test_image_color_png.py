@@ -140,6 +140,31 @@ def test_adjust_hue_known_values_and_integer_images():
     assert np.abs(adjusted.astype(int) - expected).max() <= 1
 
 
+def test_adjust_hue_of_nan_pixels_and_far_fed_deltas_gives_tf_values_not_an_error():
+    # NaN hues take TF's last sextant; a huge or infinite delta (TF's loop never ends there)
+    # is reduced with fmod instead of stepping whole turns forever.
+    with tf.Graph().as_default():
+        images = tf.placeholder(tf.float32, [1, 1, 3])
+        delta = tf.placeholder(tf.float32, [])
+        adjusted = tf.image.adjust_hue(images, delta)
+        with tf.Session() as sess:
+            def hue(pixel, shift):
+                return sess.run(adjusted, {images: np.array(pixel, np.float32).reshape(1, 1, 3),
+                                           delta: shift}).ravel().astype(np.float64)
+            # The values TF 2.21's CPU kernel gives.
+            tenth, fifth, three_tenths = (float(np.float32(v)) for v in (0.1, 0.2, 0.3))
+            np.testing.assert_array_equal(hue([np.nan, 0.2, 0.3], 0.3), [np.nan, fifth, np.nan])
+            np.testing.assert_array_equal(hue([0.1, 0.2, np.nan], 0.3), [fifth, tenth, np.nan])
+            np.testing.assert_array_equal(hue([-np.inf, 0, 1], 0.3), [1, -np.inf, np.nan])
+            np.testing.assert_array_equal(hue([0.1, 0.2, 0.3], np.nan),
+                                          [three_tenths, tenth, np.nan])
+            np.testing.assert_allclose(hue([0.1, 0.2, 0.3], 100.7), [0.16000977, 0.3, 0.1],
+                                       rtol=1e-6)
+            for far in (1e30, np.inf):
+                value = hue([0.1, 0.2, 0.3], far)
+                assert value.shape == (3,) and tenth in value and three_tenths in value
+
+
 def test_adjust_hue_checks_delta():
     with pytest.raises(ValueError, match=r"\[-1, 1\]"):
         tf.image.adjust_hue(np.zeros((1, 1, 3), np.float32), 1.5)
@@ -452,6 +477,13 @@ def test_decode_png_argument_checks():
         tf.image.decode_png(np.zeros((), np.float32))
     decoded = tf.image.decode_png(data, channels=3)
     assert decoded.dtype == tf.uint8 and decoded.shape.as_list() == [None, None, 3]
+    # A batch of contents fed where a scalar is wanted says so (not numpy's .item() error).
+    with tf.Graph().as_default():
+        contents = tf.placeholder(tf.string)
+        with tf.Session() as sess:
+            with pytest.raises(tf.errors.InvalidArgumentError,
+                               match=r"contents must be scalar, got shape \[2\]"):
+                sess.run(tf.image.decode_png(contents), {contents: [data, data]})
 
 
 def test_decode_image_png_only():

@@ -407,6 +407,13 @@ def test_grayscale_shape_errors():
         with tf.Session() as sess:
             with pytest.raises(errors.InvalidArgumentError):
                 sess.run(tf.image.grayscale_to_rgb(image), {image: IMAGE})
+            # Channels unknown until the run: 4 (or 1) channels fail, 3 convert.
+            gray = tf.image.rgb_to_grayscale(image)
+            for channels in (4, 1):
+                with pytest.raises(errors.InvalidArgumentError, match="must be 3"):
+                    sess.run(gray, {image: np.ones((2, 2, channels), np.float32)})
+            np.testing.assert_allclose(sess.run(gray, {image: np.ones((2, 2, 3), np.float32)}),
+                                       np.full((2, 2, 1), 0.2989 + 0.5870 + 0.1140), rtol=1e-6)
 
 
 # ---- dtype conversion -----------------------------------------------------------------------
@@ -729,6 +736,26 @@ def test_resize_bad_input():
                 sess.run(tf.image.resize_bilinear(images, size), {**feed, size: [0, 2]})
             with pytest.raises(errors.InvalidArgumentError, match="half_pixel_centers"):
                 sess.run(both, feed)
+
+
+@pytest.mark.parametrize("resize", ["resize_bilinear", "resize_nearest_neighbor"])
+def test_resize_to_a_huge_size_is_an_oom_for_the_output_at_once(resize):
+    # The output is allocated before the per-row index arrays, so a size far beyond the
+    # device's memory is refused for what it is (not after gigabytes of coordinates).
+    config = tf.ConfigProto()
+    config.pluggable_device_options.experimental.virtual_devices.add().memory_limit_mb.append(
+        64)
+    with tf.Graph().as_default():
+        images = tf.placeholder(tf.float32, [1, 3, 3, 1])
+        size = tf.placeholder(tf.int32, [2])
+        resized = getattr(tf.image, resize)(images, size)
+        with tf.Session(config=config) as sess:
+            feed = {images: np.ones((1, 3, 3, 1), np.float32)}
+            with pytest.raises(errors.ResourceExhaustedError,
+                               match=r"shape\[1,1073741824,1073741824,1\]"):
+                sess.run(resized, {**feed, size: [2 ** 30, 2 ** 30]})
+            np.testing.assert_array_equal(sess.run(resized, {**feed, size: [2, 2]}),
+                                          np.ones((1, 2, 2, 1), np.float32))
 
 
 def test_cifar10_style_distortions_chain_and_run_per_image():

@@ -418,6 +418,9 @@ def _sample_box_kernel(ctx, inputs, attrs):
     if image_size.shape[0] != 3:
         raise invalid_argument(f"image_size must contain 3 elements{_shape_text(image_size)}")
     height, width = int(image_size[0]), int(image_size[1])
+    if height < 0 or width < 0:
+        raise invalid_argument(f"image height and width must be non-negative, got "
+                               f"[{height}, {width}]")
     if bounding_boxes.ndim != 3:
         raise invalid_argument(f"input boxes must be 3-dimensional [batch, num_boxes, coords]: "
                                f"{_shape_text(bounding_boxes)}")
@@ -460,8 +463,10 @@ def _sample_box_kernel(ctx, inputs, attrs):
     begin = np.array([y, x, 0], dtype)
     # -1 wraps in an unsigned dtype (255 for uint8), as TF's cast does.
     size = np.array([crop_height, crop_width, -1], np.int64).astype(dtype)
-    box = np.array([[[y / height, x / width, (y + crop_height) / height,
-                      (x + crop_width) / width]]], np.float32)
+    # float32 division: an empty image dimension gives NaN box coordinates, as TF's.
+    with np.errstate(divide="ignore", invalid="ignore"):
+        box = (np.array([y, x, y + crop_height, x + crop_width], np.float32)
+               / np.array([height, width, height, width], np.float32)).reshape(1, 1, 4)
     return begin, size, box
 
 
@@ -472,6 +477,14 @@ def _sample_box_kernel(ctx, inputs, attrs):
 _DEFAULT_COLORS = np.array([[1, 1, 0, 1], [0, 0, 1, 1], [1, 0, 0, 1], [0, 1, 0, 1],
                             [0.5, 0, 0.5, 1], [0.5, 0.5, 0, 1], [0.5, 0, 0, 1],
                             [0, 0, 0.5, 1], [0, 1, 1, 1], [1, 0, 1, 1]], np.float32)
+
+
+def _to_int64(value):
+    """A float's int64 truncation as TF's CPU kernel gets it: NaN, infinities and values out of
+    int64's range all become INT64_MIN (x86's "integer indefinite"), not a Python error."""
+    if not -2.0 ** 63 <= value < 2.0 ** 63:
+        return -(2 ** 63)
+    return int(value)
 
 
 def _draw_kernel(ctx, inputs, attrs):
@@ -505,10 +518,10 @@ def _draw_kernel(ctx, inputs, attrs):
         for index, (ymin, xmin, ymax, xmax) in enumerate(boxes[b].astype(np.float32)):
             color = colors[index % len(colors), :depth].astype(images.dtype)
             # int64 truncation toward zero of the float32 products, as TF.
-            top = int(ymin * np.float32(height - 1))
-            bottom = int(ymax * np.float32(height - 1))
-            left = int(xmin * np.float32(width - 1))
-            right = int(xmax * np.float32(width - 1))
+            top = _to_int64(ymin * np.float32(height - 1))
+            bottom = _to_int64(ymax * np.float32(height - 1))
+            left = _to_int64(xmin * np.float32(width - 1))
+            right = _to_int64(xmax * np.float32(width - 1))
             if top > bottom or left > right:
                 continue  # an inverted box is not drawn
             if top >= height or bottom < 0 or left >= width or right < 0:

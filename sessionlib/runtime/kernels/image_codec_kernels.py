@@ -35,9 +35,9 @@ _MAX_PIXELS = 1 << 29
 
 
 def _bytes_of(contents, op_name):
-    value = contents.item() if isinstance(contents, np.ndarray) else contents
     if isinstance(contents, np.ndarray) and contents.ndim != 0:
         raise invalid_argument(f"contents must be scalar, got shape {list(contents.shape)}")
+    value = contents.item() if isinstance(contents, np.ndarray) else contents
     if isinstance(value, str):
         value = value.encode("latin-1")
     if not isinstance(value, (bytes, bytearray)):

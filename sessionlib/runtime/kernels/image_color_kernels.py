@@ -80,6 +80,9 @@ def _check_adjust(images, factor, what):
 # degrees): the sextant fixes which channel is largest, smallest and in between.
 _SEXTANT_ORDER = np.array([[0, 1, 2], [1, 0, 2], [1, 2, 0], [2, 1, 0], [2, 0, 1], [0, 2, 1]])
 
+# |hue| (on the [0, 6) scale) from which AdjustHue reduces it with fmod, not whole turns.
+_FAR_HUE = np.float32(6 * 64)
+
 
 def _adjust_hue_kernel(ctx, inputs, attrs):
     images, delta = inputs
@@ -103,12 +106,19 @@ def _adjust_hue_kernel(ctx, inputs, attrs):
     hue = sextant.astype(np.float32) + np.where(rising, ratio, np.float32(1) - ratio)
     hue = np.where(top == bottom, np.float32(0), hue).astype(np.float32)
     hue = hue + np.float32(delta) * np.float32(6)
-    # Back into [0, 6): TF adds or subtracts whole turns (no fmod), so do the same.
+    # Back into [0, 6): TF adds or subtracts whole turns (no fmod), so do the same; but a
+    # hue so far out that stepping would take long (or never end: a huge or infinite delta,
+    # where TF's loop hangs) is first brought near with fmod (an infinite one becomes NaN).
+    with np.errstate(invalid="ignore"):
+        far = ~(np.abs(hue) < _FAR_HUE) & ~np.isnan(hue)
+        hue = np.where(far, np.fmod(hue, np.float32(6)), hue)
     while np.any(hue < 0):
         hue = np.where(hue < 0, hue + np.float32(6), hue)
     while np.any(hue >= 6):
         hue = np.where(hue >= 6, hue - np.float32(6), hue)
-    new_sextant = hue.astype(np.int64)
+    # A NaN hue (a NaN pixel or delta) takes TF's last case, the magenta sextant 5: TF casts
+    # NaN to INT_MIN, which its switch sends to the default that sextant 5 shares.
+    new_sextant = np.where(np.isnan(hue), 5, hue).astype(np.int64)
     fraction = hue - new_sextant.astype(np.float32)
     fraction = np.where((new_sextant & 1) == 0, fraction, np.float32(1) - fraction)
     new_middle = bottom + fraction * (top - bottom)

@@ -76,23 +76,22 @@ def _output_size(size):
 
 
 def _checked_resize(inputs, attrs, out_dtype):
-    """(images, out_height, out_width, the whole (empty) result when there is nothing to
-    resize, else None) of a forward resize, after the checks that the run does."""
+    """(images, out_height, out_width, result) of a forward resize, after the checks that the
+    run does; `result` is the output buffer, allocated before any work so that a size too big
+    for the device fails at once (an OOM) instead of first building its huge index arrays."""
     images, size = inputs
     _check_mapping(attrs)
     _check_images(images)
     out_height, out_width = _output_size(size)
     batch, _, _, channels = images.shape
-    empty = None
-    if batch == 0 or channels == 0:
-        empty = np.zeros((batch, out_height, out_width, channels), out_dtype or images.dtype)
-    return images, out_height, out_width, empty
+    result = np.zeros((batch, out_height, out_width, channels), out_dtype or images.dtype)
+    return images, out_height, out_width, result
 
 
 def _resize_bilinear_kernel(ctx, inputs, attrs):
-    images, out_height, out_width, empty = _checked_resize(inputs, attrs, np.float32)
-    if empty is not None:
-        return (empty,)
+    images, out_height, out_width, result = _checked_resize(inputs, attrs, np.float32)
+    if result.size == 0:
+        return (result,)
     height, width = images.shape[1:3]
     top_index, bottom_index, y_lerp = _bilinear_weights(height, out_height, attrs)
     left_index, right_index, x_lerp = _bilinear_weights(width, out_width, attrs)
@@ -103,8 +102,8 @@ def _resize_bilinear_kernel(ctx, inputs, attrs):
         top_rows[:, :, right_index] - top_rows[:, :, left_index]) * x_lerp
     bottom = bottom_rows[:, :, left_index] + (
         bottom_rows[:, :, right_index] - bottom_rows[:, :, left_index]) * x_lerp
-    result = top + (bottom - top) * y_lerp[None, :, None, None]
-    return (np.ascontiguousarray(result, dtype=np.float32),)
+    np.add(top, (bottom - top) * y_lerp[None, :, None, None], out=result)
+    return (result,)
 
 
 def _resize_bilinear_grad_kernel(ctx, inputs, attrs):
@@ -147,13 +146,14 @@ def _resize_bilinear_grad_kernel(ctx, inputs, attrs):
 
 
 def _resize_nearest_kernel(ctx, inputs, attrs):
-    images, out_height, out_width, empty = _checked_resize(inputs, attrs, None)
-    if empty is not None:
-        return (empty,)
+    images, out_height, out_width, result = _checked_resize(inputs, attrs, None)
+    if result.size == 0:
+        return (result,)
     height, width = images.shape[1:3]
     rows = _nearest_indices(height, out_height, attrs)
     cols = _nearest_indices(width, out_width, attrs)
-    return (np.ascontiguousarray(images[:, rows][:, :, cols]),)
+    result[...] = images[:, rows][:, :, cols]
+    return (result,)
 
 
 def _resize_nearest_grad_kernel(ctx, inputs, attrs):
