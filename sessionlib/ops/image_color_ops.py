@@ -16,8 +16,9 @@ from sessionlib.framework import graph as graph_lib
 from sessionlib.framework import registry
 from sessionlib.framework.graph import Tensor
 from sessionlib.framework.tensor_shape import TensorShape
-from sessionlib.ops import _infer, array_ops, check_ops, math_ops, random_ops
-from sessionlib.ops.image_ops import _random_factor, _with_dependencies, convert_image_dtype
+from sessionlib.ops import _infer, array_ops, math_ops, random_ops
+from sessionlib.ops.image_ops import (_check, _random_factor, _with_dependencies,
+                                      convert_image_dtype)
 
 __all__ = ["rgb_to_hsv", "hsv_to_rgb", "adjust_hue", "random_hue", "adjust_saturation",
            "random_saturation", "adjust_gamma"]
@@ -326,11 +327,9 @@ def adjust_gamma(image, gamma=1, gain=1):
         working = (image if image.dtype in _ADJUST_FLOATS
                    else convert_image_dtype(image, dtypes.float32))
         message = "Gamma should be a non-negative real number."
-        if isinstance(gamma, Tensor):
-            gamma = _with_dependencies(
-                [check_ops.Assert(math_ops.greater_equal(gamma, 0), [message])], gamma)
-        elif gamma < 0:
-            raise ValueError(message)
+        non_negative = (math_ops.greater_equal(gamma, 0) if isinstance(gamma, Tensor)
+                        else gamma >= 0)
+        gamma = _with_dependencies(_check(non_negative, message), gamma)
         gamma = math_ops.cast(gamma, working.dtype)
         gain = math_ops.cast(gain, working.dtype)
         adjusted = math_ops.multiply(gain, math_ops.pow(working, gamma))

@@ -727,9 +727,9 @@ def rgb_to_grayscale(images, name=None):
         if channels is None:
             # Slicing channels 0..2 would silently drop a 4th channel (or yield an empty
             # result for one channel): the run checks what the graph could not.
-            images = _with_dependencies([check_ops.Assert(
-                math_ops.equal(array_ops.shape(images)[-1], 3),
-                ["The last dimension of RGB images must be 3."])], images)
+            images = _with_dependencies(
+                _check(math_ops.equal(array_ops.shape(images)[-1], 3),
+                       "The last dimension of RGB images must be 3."), images)
         working = convert_image_dtype(images, dtypes.float32)
         # Weighted channels added left to right, the order of TF's dot product, so float32
         # results match it bit for bit.
