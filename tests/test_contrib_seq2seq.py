@@ -381,6 +381,10 @@ def test_copy_task_with_attention_learns_and_gradients_flow(executor):
     vocab, steps, batch, units = 6, 4, 16, 16
     go, end = 0, 1
     rng = np.random.RandomState(4)
+    # A fixed graph seed fixes the initial weights, so the run is the same every time: an
+    # unseeded start once trained to only 0.3 of its first loss in 100 steps (seeds 0 to 29
+    # reach 0.001 to 0.11, seed 0 reaches 0.0013).
+    tf.set_random_seed(0)
     source = tf.placeholder(tf.int32, [None, steps])
     target_in = tf.placeholder(tf.int32, [None, steps + 1])
     target_out = tf.placeholder(tf.int32, [None, steps + 1])
