@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 import sessionlib as tf
-from _gradient_check import GradCase, check_case
+from _gradient_check import GradCase, check_case, distinct_values
 
 _rng = np.random.RandomState(5)
 
@@ -128,13 +128,18 @@ def _conv_reference(x, w, strides, dilations, padding):
     return out
 
 
-def _pool_reference(x, window, strides, padding, reduce):
+def _pool_reference(x, window, strides, padding, reduce, dilations=None):
+    """Channels-last N-D pooling; a dilated window (which TF allows only with VALID padding,
+    so never clipped) takes every `dilation`-th element of its span."""
     spatial = x.shape[1:-1]
-    plan = [_pads(n, k, s, 1, padding) for n, k, s in zip(spatial, window, strides)]
+    dilations = dilations or [1] * len(window)
+    plan = [_pads(n, k, s, d, padding) for n, k, s, d in zip(spatial, window, strides,
+                                                              dilations)]
     out = np.zeros((x.shape[0],) + tuple(p[0] for p in plan) + (x.shape[-1],), np.float64)
     for index in itertools.product(*(range(p[0]) for p in plan)):
-        box = tuple(slice(max(i * s - p[1], 0), min(i * s - p[1] + k, n)) for i, s, p, k, n in
-                    zip(index, strides, plan, window, spatial))
+        box = tuple(slice(max(i * s - p[1], 0), min(i * s - p[1] + (k - 1) * d + 1, n), d)
+                    for i, s, p, k, n, d in zip(index, strides, plan, window, spatial,
+                                                dilations))
         out[(slice(None),) + index] = reduce(x[(slice(None),) + box],
                                              axis=tuple(range(1, len(spatial) + 1)))
     return out
@@ -267,11 +272,107 @@ def test_convolution_and_pool_errors():
         tf.nn.pool(x4, [2, 2], "MAX", "SAME", strides=[3, 3])
     with pytest.raises(ValueError, match="'SAME' padding"):
         tf.nn.pool(x4, [2, 2], "MAX", "SAME", dilation_rate=[2, 2])
-    with pytest.raises(NotImplementedError, match="dilation_rate"):
-        tf.nn.pool(x4, [2, 2], "MAX", "VALID", dilation_rate=[2, 2])
+    with pytest.raises(ValueError, match="strides > 1"):
+        tf.nn.pool(x4, [2, 2], "MAX", "VALID", strides=[2, 1], dilation_rate=[1, 2])
+    with pytest.raises(ValueError, match="positive"):
+        tf.nn.pool(x4, [2, 2], "MAX", "VALID", dilation_rate=[0, 2])
     with pytest.raises(ValueError, match="rank"):
         tf.nn.pool(x4, [2], "MAX", "VALID")
 
+
+
+# Dilated pools: (input shape, window, dilation, kind); TF allows a dilation above 1 only with
+# VALID padding and strides of 1. The first 2-D case divides evenly (nothing to crop).
+DILATED_POOLS = [
+    ((2, 11, 3), [3], [2], "MAX"),
+    ((2, 10, 3), [2], [3], "AVG"),
+    ((2, 8, 8, 3), [2, 3], [2, 2], "MAX"),
+    ((2, 9, 8, 3), [2, 3], [2, 2], "AVG"),
+    ((2, 9, 10, 2), [3, 2], [2, 3], "MAX"),
+    ((1, 7, 6, 5, 2), [2, 2, 2], [2, 1, 2], "AVG"),
+]
+_CHANNELS_FIRST = {1: "NCW", 2: "NCHW", 3: "NCDHW"}
+
+
+@pytest.mark.parametrize("x_shape, window, dilations, kind", DILATED_POOLS)
+def test_dilated_pool_matches_the_reference(executor, x_shape, window, dilations, kind):
+    x = _rng.randn(*x_shape).astype(np.float32)
+    expected = _pool_reference(x, window, [1] * len(window), "VALID",
+                               np.max if kind == "MAX" else np.mean, dilations)
+    static = tf.nn.pool(x, window, kind, "VALID", dilation_rate=dilations)
+    unknown = tf.placeholder(tf.float32, [None] * len(x_shape))
+    dynamic = tf.nn.pool(unknown, window, kind, "VALID", dilations=dilations)
+    first = tf.nn.pool(np.moveaxis(x, -1, 1), window, kind, "VALID", dilation_rate=dilations,
+                       data_format=_CHANNELS_FIRST[len(window)])
+    assert static.shape.as_list() == list(expected.shape)
+    with tf.Session() as sess:
+        got_static, got_dynamic, got_first = sess.run([static, dynamic, first],
+                                                      {unknown: x})
+    np.testing.assert_allclose(got_static, expected, rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(got_dynamic, expected, rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(np.moveaxis(got_first, 1, -1), expected, rtol=1e-5, atol=1e-6)
+    # Built as TF builds it: the undilated pool op between the space-to-batch reshapes.
+    pool_types = {op.type for op in static.graph.get_operations()
+                  if op.name.startswith(static.op.name.split("/")[0])}
+    assert ("MaxPool" if kind == "MAX" else "AvgPool") + ("3D" if len(window) == 3 else "") \
+        in pool_types
+    assert {"Transpose", "Pad"} <= pool_types
+
+
+def test_dilated_pool_values_by_hand(executor):
+    # Checked by hand against TF's compat.v1 nn.pool: a window of 2 dilated by 2 pairs x[i]
+    # with x[i + 2].
+    x = np.array([1, 5, 2, 8, 3, 0, 4], np.float32).reshape(1, 7, 1)
+    got_max, got_avg = _run([tf.nn.pool(x, [2], "MAX", "VALID", dilation_rate=[2]),
+                             tf.nn.pool(x, [2], "AVG", "VALID", dilation_rate=[2])])
+    np.testing.assert_array_equal(got_max.ravel(), [2, 8, 3, 8, 4])
+    np.testing.assert_array_equal(got_avg.ravel(), [1.5, 6.5, 2.5, 4, 3.5])
+
+
+@pytest.mark.parametrize("kind, op_type", [("MAX", "MaxPool"), ("AVG", "AvgPool")])
+def test_dilated_pool_gradient(kind, op_type):
+    check_case(GradCase(op_type, lambda x: tf.nn.pool(x, [2, 2], kind, "VALID",
+                                                      dilation_rate=[2, 3]),
+                        [distinct_values(_rng, 2, 7, 8, 2)], id=f"pool-dilated-{kind}",
+                        tolerance=1e-5))
+
+
+def test_with_space_to_batch(executor):
+    x = _rng.randn(2, 9, 8, 3).astype(np.float32)
+    w = _rng.randn(3, 2, 3, 4).astype(np.float32)
+
+    def conv(converted, num_spatial, padding):
+        assert num_spatial == 2
+        return tf.nn.conv2d(converted, w, [1, 1, 1, 1], padding)
+
+    same = tf.nn.with_space_to_batch(x, [2, 3], "SAME", conv, filter_shape=[3, 2])
+    valid = tf.nn.with_space_to_batch(x, [3, 2], "VALID", conv)
+    plain = tf.nn.with_space_to_batch(x, [1, 1], "SAME", conv)
+    assert plain.op.type == "Conv2D"
+    got_same, got_valid, got_plain = _run([same, valid, plain])
+    np.testing.assert_allclose(got_same, _conv_reference(x, w, [1, 1], [2, 3], "SAME"),
+                               rtol=1e-4, atol=1e-4)
+    np.testing.assert_allclose(got_valid, _conv_reference(x, w, [1, 1], [3, 2], "VALID"),
+                               rtol=1e-4, atol=1e-4)
+    np.testing.assert_allclose(got_plain, _conv_reference(x, w, [1, 1], [1, 1], "SAME"),
+                               rtol=1e-4, atol=1e-4)
+    # Spatial dimensions that are not the first: the window runs over axis 2 of [b, c, w].
+    x3 = _rng.randn(2, 3, 9).astype(np.float32)
+
+    def max_over_last(converted, num_spatial, padding):
+        return tf.squeeze(tf.nn.max_pool(tf.expand_dims(converted, 3), [1, 1, 2, 1],
+                                         [1, 1, 1, 1], padding), [3])
+
+    got = _run(tf.nn.with_space_to_batch(x3, [3], "VALID", max_over_last, spatial_dims=[2]))
+    np.testing.assert_array_equal(got, np.maximum(x3[:, :, :-3], x3[:, :, 3:]))
+    with pytest.raises(ValueError, match="filter_shape"):
+        tf.nn.with_space_to_batch(x, [2, 2], "SAME", conv)
+    with pytest.raises(ValueError, match="padding"):
+        tf.nn.with_space_to_batch(x, [2, 2], "FULL", conv)
+    with pytest.raises(ValueError, match="spatial_dims"):
+        tf.nn.with_space_to_batch(x, [2, 2], "VALID", conv, spatial_dims=[2, 1])
+    with pytest.raises(ValueError, match="positive"):
+        tf.nn.with_space_to_batch(x, [0, 2], "VALID", conv)
 
 # ---- max_pool_with_argmax ------------------------------------------------------------------
 

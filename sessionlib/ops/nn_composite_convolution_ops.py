@@ -17,8 +17,10 @@ is already there (ExpandDims and Squeeze are reshapes).
 * ``convolution`` and ``pool`` pick the 1-, 2- or 3-D op from the rank, under the scopes
   ``convolution`` and ``max_pool``/``avg_pool``; ``atrous_conv2d`` is a ``convolution`` with a
   dilation rate. Dilations are the ops' `dilations` attr (TF builds them from SpaceToBatchND;
-  the values are the same). Dilated pooling, which has no such attr, is refused with
-  NotImplementedError.
+  the values are the same). The pooling ops have no such attr, so a dilated ``pool`` is built
+  as TF builds it, by ``with_space_to_batch``: the undilated pool of the input's space-to-batch
+  form, interleaved back. SpaceToBatchND and BatchToSpaceND are not ops here; each is a Pad (or
+  Slice), Reshape and Transpose, whose gradients make the pool's.
 * ``max_pool_with_argmax`` takes its values from ``MaxPool`` (and so its gradient) and its
   indices from an argmax over the window's shifted strided slices of the padded input.
 """
@@ -32,7 +34,7 @@ from sessionlib.ops import nn_convolution_ops as conv_ops
 from sessionlib.ops.nn import nn
 
 __all__ = ["conv1d", "max_pool1d", "avg_pool1d", "separable_conv2d", "convolution", "pool",
-           "atrous_conv2d", "max_pool_with_argmax"]
+           "atrous_conv2d", "max_pool_with_argmax", "with_space_to_batch"]
 
 # The data formats of 1-, 2- and 3-D inputs: (channels last, channels first).
 _FORMATS = {1: ("NWC", "NCW"), 2: ("NHWC", "NCHW"), 3: ("NDHWC", "NCDHW")}
@@ -343,6 +345,163 @@ def convolution(input, filter=None, padding=None, strides=None,  # noqa: A002 - 
                                            name=scope)
 
 
+# ---- dilation by space-to-batch -----------------------------------------------------------
+
+def _dims(tensor):
+    """`tensor`'s dimensions: ints where known while the graph is built, else scalar Tensors
+    (so the sizes below stay static wherever they can)."""
+    known = tensor.shape.as_list()
+    dynamic = None
+    dims = []
+    for axis, size in enumerate(known):
+        if size is None:
+            if dynamic is None:
+                dynamic = array_ops.shape(tensor)
+            size = dynamic[axis]
+        dims.append(size)
+    return dims
+
+
+def _index_matrix(rows, name):
+    """``[[begin, end], ...]`` of ints and scalar Tensors as a ``[rows, 2]`` Tensor (the
+    list packing of `array_ops` goes one level deep)."""
+    if not any(isinstance(entry, graph_lib.Tensor) for row in rows for entry in row):
+        return rows
+    return array_ops.stack([array_ops.stack(list(row)) if any(
+        isinstance(entry, graph_lib.Tensor) for entry in row) else row for row in rows],
+        name=name)
+
+
+def _space_to_batch(value, blocks, paddings):
+    """TF's ``SpaceToBatchND`` as Pad, Reshape and Transpose (whose gradients exist): pads
+    dimension ``1 + i`` by ``paddings[i]``, cuts it into ``blocks[i]`` interleaved parts and
+    stacks the parts, block offsets first, into the batch dimension."""
+    with value.graph.name_scope("SpaceToBatchND"):
+        rank = value.shape.rank
+        trailing = rank - 1 - len(blocks)
+        padded = manipulation_ops.pad(
+            value, _index_matrix([[0, 0]] + [list(p) for p in paddings] + [[0, 0]] * trailing,
+                                 "paddings"))
+        dims = _dims(padded)
+        split, block_axes, rest_axes = [dims[0]], [], [0]
+        for axis, block in enumerate(blocks, start=1):
+            split += [dims[axis] // block, block]
+            rest_axes.append(len(split) - 2)
+            block_axes.append(len(split) - 1)
+        split += dims[1 + len(blocks):]
+        rest_axes += list(range(len(split) - trailing, len(split)))
+        moved = array_ops.transpose(array_ops.reshape(padded, split), block_axes + rest_axes)
+        batch = dims[0] * int(np.prod(blocks))
+        return array_ops.reshape(moved, [batch] + [split[axis] for axis in rest_axes[1:]])
+
+
+def _batch_to_space(value, blocks, crops):
+    """TF's ``BatchToSpaceND``, the inverse of `_space_to_batch`: interleaves the batch's
+    ``prod(blocks)`` parts back into dimensions ``1...`` and crops ``crops[i]`` off them."""
+    with value.graph.name_scope("BatchToSpaceND"):
+        dims = _dims(value)
+        num_blocked = len(blocks)
+        trailing = dims[1 + num_blocked:]
+        batch = dims[0] // int(np.prod(blocks))
+        parts = array_ops.reshape(value, list(blocks) + [batch] + dims[1:])
+        # The axes of `parts`: the blocks, the batch, the blocked dims, the trailing dims.
+        order = [num_blocked]
+        for i in range(num_blocked):
+            order += [num_blocked + 1 + i, i]
+        order += list(range(2 * num_blocked + 1, 2 * num_blocked + 1 + len(trailing)))
+        spread = [dims[1 + i] * block for i, block in enumerate(blocks)]
+        joined = array_ops.reshape(array_ops.transpose(parts, order),
+                                   [batch] + spread + trailing)
+        if not any(isinstance(c, graph_lib.Tensor) or c != 0 for crop in crops for c in crop):
+            return joined
+        begin = [0] + [crop[0] for crop in crops] + [0] * len(trailing)
+        size = ([-1] + [full - crop[0] - crop[1] for full, crop in zip(spread, crops)]
+                + [-1] * len(trailing))
+        return array_ops.slice(joined, begin, size)
+
+
+def _space_to_batch_plan(sizes, rates, base_paddings):
+    """TF's ``required_space_to_batch_paddings``: (paddings, crops) that pad each size,
+    after its `base_paddings`, up to a multiple of its rate, and crop that extra off again."""
+    paddings, crops = [], []
+    for size, rate, (before, after) in zip(sizes, rates, base_paddings):
+        extra = (rate - (size + before + after) % rate) % rate
+        paddings.append([before, after + extra])
+        crops.append([0, extra])
+    return paddings, crops
+
+
+def with_space_to_batch(input, dilation_rate, padding, op, filter_shape=None,  # noqa: A002
+                        spatial_dims=None, data_format=None):
+    """Runs the sliding-window `op` dilated by `dilation_rate`, TF's
+    ``tf.nn.with_space_to_batch``: `op` runs with VALID padding on the space-to-batch form of
+    `input` (every ``dilation_rate``-th element, one batch entry per offset), and the result
+    is interleaved back. With every rate 1 this is ``op(input, num_spatial_dims, padding)``.
+
+    Args:
+      input: a Tensor of known rank.
+      dilation_rate: N positive ints, one per spatial dimension.
+      padding: 'VALID' or 'SAME'.
+      op: ``op(converted_input, num_spatial_dims, converted_padding) -> Tensor``, which
+        keeps the batch and spatial layout.
+      filter_shape: N ints, the window; needed for 'SAME'.
+      spatial_dims: N increasing dimensions of `input`, each at least 1; default
+        ``1...N``, or ``2...N+1`` when `data_format` starts with 'NC'.
+      data_format: only used for the default `spatial_dims`.
+
+    Returns:
+      `op`'s result, of the spatial size of a dilated `op` with `padding`.
+
+    Raises:
+      ValueError: for a bad rate, spatial dimension or padding, or 'SAME' without
+        `filter_shape`.
+    """
+    input = graph_lib.convert_to_tensor(input, name="input")  # noqa: A001
+    rates = [int(rate) for rate in np.asarray(dilation_rate).reshape(-1)]
+    num_spatial = len(rates)
+    if input.shape.rank is None:
+        raise ValueError("with_space_to_batch: the rank of input must be known")
+    if any(rate < 1 for rate in rates):
+        raise ValueError(f"`dilation_rate` must be positive. Received: "
+                         f"dilation_rate={rates}")
+    if spatial_dims is None:
+        first = 2 if data_format is not None and data_format.startswith("NC") else 1
+        spatial_dims = list(range(first, first + num_spatial))
+    spatial_dims = [int(d) for d in spatial_dims]
+    if (len(spatial_dims) != num_spatial or sorted(set(spatial_dims)) != spatial_dims
+            or spatial_dims[0] < 1 or spatial_dims[-1] >= input.shape.rank):
+        raise ValueError(f"`spatial_dims` must be {num_spatial} increasing dimensions of "
+                         f"input, after its batch. Received: spatial_dims={spatial_dims}")
+    if padding not in ("SAME", "VALID"):
+        raise ValueError(f"Invalid padding method {padding!r}")
+    if all(rate == 1 for rate in rates):
+        return op(input, num_spatial, padding)
+    if padding == "SAME":
+        if filter_shape is None:
+            raise ValueError("`filter_shape` must be specified for `padding='SAME'`")
+        spans = [(int(k) - 1) * r for k, r in zip(filter_shape, rates)]
+        base_paddings = [[span // 2, span - span // 2] for span in spans]
+    else:
+        base_paddings = [[0, 0]] * num_spatial
+    dims = _dims(input)
+    paddings, crops = _space_to_batch_plan([dims[d] for d in spatial_dims], rates,
+                                           base_paddings)
+    # The block dimensions run from 1 to the last spatial one; those between are blocks of 1.
+    blocks, block_paddings, block_crops = [], [], []
+    for dim in range(1, spatial_dims[-1] + 1):
+        if dim in spatial_dims:
+            at = spatial_dims.index(dim)
+            blocks.append(rates[at])
+            block_paddings.append(paddings[at])
+            block_crops.append(crops[at])
+        else:
+            blocks.append(1)
+            block_paddings.append([0, 0])
+            block_crops.append([0, 0])
+    converted = _space_to_batch(input, blocks, block_paddings)
+    return _batch_to_space(op(converted, num_spatial, "VALID"), blocks, block_crops)
+
+
 def pool(input, window_shape, pooling_type, padding, dilation_rate=None,  # noqa: A002
          strides=None, name=None, data_format=None, dilations=None):
     """N-D max or average pooling (N = 1, 2 or 3), TF 1's ``tf.nn.pool``: `max_pool1d`,
@@ -354,7 +513,8 @@ def pool(input, window_shape, pooling_type, padding, dilation_rate=None,  # noqa
       window_shape: N ints, the window.
       pooling_type: 'MAX' or 'AVG'.
       padding: 'SAME' or 'VALID'.
-      dilation_rate: N ints; only 1 is supported (no pooling op here dilates).
+      dilation_rate: N ints, the window's dilation (default 1); above 1 only with strides
+        of 1 and 'VALID' padding, and built by `with_space_to_batch`.
       strides: N ints, each at most its window; default 1.
       name: the name scope (default 'max_pool' or 'avg_pool'); the pooling op takes it.
       data_format: as for `convolution`.
@@ -364,8 +524,8 @@ def pool(input, window_shape, pooling_type, padding, dilation_rate=None,  # noqa
       A Tensor of `input`'s dtype and layout.
 
     Raises:
-      ValueError: for a bad pooling type, window, data format, or strides above the window.
-      NotImplementedError: for a dilation rate above 1.
+      ValueError: for a bad pooling type, window, data format, strides above the window, or
+        a dilation above 1 with strides above 1 or 'SAME' padding (as in TF).
     """
     if dilation_rate is None:
         dilation_rate = dilations
@@ -392,23 +552,29 @@ def pool(input, window_shape, pooling_type, padding, dilation_rate=None,  # noqa
             raise ValueError(f"`strides` > `window_shape` not supported due to inconsistency "
                              f"between CPU and GPU implementations. Received: strides={steps} "
                              f"and window_shape={window}")
-        if any(r > 1 for r in rates):
-            raise NotImplementedError("pool: a dilation_rate above 1 is not supported")
         if num_spatial == 1:
             pool1d = max_pool1d if pooling_type == "MAX" else avg_pool1d
-            return pool1d(input_t, window[0], steps[0], padding, data_format=data_format,
-                          name=scope)
-        if num_spatial == 2:
-            pool_nd = conv_ops.max_pool if pooling_type == "MAX" else conv_ops.avg_pool
+
+            def pool_op(converted, _, converted_padding):
+                return pool1d(converted, window[0], steps[0], converted_padding,
+                              data_format=data_format, name=scope)
         else:
-            from sessionlib.ops import nn_convolution3d_ops
+            if num_spatial == 2:
+                pool_nd = conv_ops.max_pool if pooling_type == "MAX" else conv_ops.avg_pool
+            else:
+                from sessionlib.ops import nn_convolution3d_ops
 
-            pool_nd = (nn_convolution3d_ops.max_pool3d if pooling_type == "MAX"
-                       else nn_convolution3d_ops.avg_pool3d)
-        return pool_nd(input_t, _full_values(window, channels_first),
-                       _full_values(steps, channels_first), padding, data_format=data_format,
-                       name=scope)
+                pool_nd = (nn_convolution3d_ops.max_pool3d if pooling_type == "MAX"
+                           else nn_convolution3d_ops.avg_pool3d)
 
+            def pool_op(converted, _, converted_padding):
+                return pool_nd(converted, _full_values(window, channels_first),
+                               _full_values(steps, channels_first), converted_padding,
+                               data_format=data_format, name=scope)
+        # A dilated window pools every rate-th element: the undilated pool of the
+        # space-to-batch form, as TF builds it.
+        return with_space_to_batch(input_t, rates, padding, pool_op, filter_shape=window,
+                                   data_format=data_format)
 
 def atrous_conv2d(value, filters, rate, padding, name=None):
     """Atrous (dilated) 2-D convolution, ``tf.nn.atrous_conv2d``: a `convolution` of stride 1
