@@ -347,21 +347,6 @@ def convolution(input, filter=None, padding=None, strides=None,  # noqa: A002 - 
 
 # ---- dilation by space-to-batch -----------------------------------------------------------
 
-def _dims(tensor):
-    """`tensor`'s dimensions: ints where known while the graph is built, else scalar Tensors
-    (so the sizes below stay static wherever they can)."""
-    known = tensor.shape.as_list()
-    dynamic = None
-    dims = []
-    for axis, size in enumerate(known):
-        if size is None:
-            if dynamic is None:
-                dynamic = array_ops.shape(tensor)
-            size = dynamic[axis]
-        dims.append(size)
-    return dims
-
-
 def _index_matrix(rows, name):
     """``[[begin, end], ...]`` of ints and scalar Tensors as a ``[rows, 2]`` Tensor (the
     list packing of `array_ops` goes one level deep)."""
@@ -382,7 +367,7 @@ def _space_to_batch(value, blocks, paddings):
         padded = manipulation_ops.pad(
             value, _index_matrix([[0, 0]] + [list(p) for p in paddings] + [[0, 0]] * trailing,
                                  "paddings"))
-        dims = _dims(padded)
+        dims = manipulation_ops._dims(padded)
         split, block_axes, rest_axes = [dims[0]], [], [0]
         for axis, block in enumerate(blocks, start=1):
             split += [dims[axis] // block, block]
@@ -399,7 +384,7 @@ def _batch_to_space(value, blocks, crops):
     """TF's ``BatchToSpaceND``, the inverse of `_space_to_batch`: interleaves the batch's
     ``prod(blocks)`` parts back into dimensions ``1...`` and crops ``crops[i]`` off them."""
     with value.graph.name_scope("BatchToSpaceND"):
-        dims = _dims(value)
+        dims = manipulation_ops._dims(value)
         num_blocked = len(blocks)
         trailing = dims[1 + num_blocked:]
         batch = dims[0] // int(np.prod(blocks))
@@ -483,7 +468,7 @@ def with_space_to_batch(input, dilation_rate, padding, op, filter_shape=None,  #
         base_paddings = [[span // 2, span - span // 2] for span in spans]
     else:
         base_paddings = [[0, 0]] * num_spatial
-    dims = _dims(input)
+    dims = manipulation_ops._dims(input)
     paddings, crops = _space_to_batch_plan([dims[d] for d in spatial_dims], rates,
                                            base_paddings)
     # The block dimensions run from 1 to the last spatial one; those between are blocks of 1.
