@@ -1,10 +1,13 @@
 """tf.contrib.metrics (the streaming_* names, contrib's (predictions, labels) order) and
 tf.contrib.losses (contrib's signatures and leading-dimension weights), against numpy."""
 
+import inspect
+
 import numpy as np
 import pytest
 
 import sessionlib as tf
+from _threshold_metrics import THRESHOLDS, assert_tf_numbers, run_two_updates
 
 metrics = tf.contrib.metrics
 losses = tf.contrib.losses
@@ -52,6 +55,74 @@ def test_streaming_metrics_take_predictions_first(executor):
     names = {v.op.name for v in tf.local_variables()}
     assert {"accuracy/total", "precision/true_positives/count"} <= names
 
+
+
+def test_streaming_at_thresholds_match_tf():
+    def build(labels, predictions, weights):
+        # Positional, in contrib's order (predictions first).
+        return {
+            "tp": metrics.streaming_true_positives_at_thresholds(predictions, labels,
+                                                                 THRESHOLDS, weights),
+            "fp": metrics.streaming_false_positives_at_thresholds(predictions, labels,
+                                                                  THRESHOLDS, weights),
+            "tn": metrics.streaming_true_negatives_at_thresholds(predictions, labels,
+                                                                 THRESHOLDS, weights),
+            "fn": metrics.streaming_false_negatives_at_thresholds(predictions, labels,
+                                                                  THRESHOLDS, weights),
+            "precision": metrics.streaming_precision_at_thresholds(predictions, labels,
+                                                                   THRESHOLDS, weights),
+            "recall": metrics.streaming_recall_at_thresholds(predictions, labels, THRESHOLDS,
+                                                             weights),
+            "fpr": metrics.streaming_false_positive_rate_at_thresholds(
+                predictions, labels, THRESHOLDS, weights),
+            "fnr": metrics.streaming_false_negative_rate_at_thresholds(
+                predictions, labels, THRESHOLDS, weights),
+            "sensitivity_at_specificity": metrics.streaming_sensitivity_at_specificity(
+                predictions, labels, 0.7, weights, 11),
+            "specificity_at_sensitivity": metrics.streaming_specificity_at_sensitivity(
+                predictions, labels, 0.6, weights, num_thresholds=11),
+            "sensitivity_unweighted": metrics.streaming_sensitivity_at_specificity(
+                predictions, labels, 0.4),
+            "specificity_unweighted": metrics.streaming_specificity_at_sensitivity(
+                predictions=predictions, labels=labels, sensitivity=0.8),
+        }
+
+    assert_tf_numbers(*run_two_updates(build))
+
+
+def test_streaming_at_thresholds_names_and_collections():
+    with tf.Graph().as_default() as graph:
+        # contrib's counts open no scope: their variables take the caller's.
+        metrics.streaming_true_positives_at_thresholds([0.2, 0.7], [1, 0], [0.5])
+        with tf.name_scope("eval"):
+            metrics.streaming_false_negatives_at_thresholds([0.2, 0.7], [1, 0], [0.5, 0.6])
+        fpr, fpr_update = metrics.streaming_false_positive_rate_at_thresholds(
+            [0.2, 0.7], [1, 0], [0.5], metrics_collections=["m"], updates_collections=["u"])
+        metrics.streaming_false_negative_rate_at_thresholds([0.2, 0.7], [1, 0], [0.5],
+                                                            name="miss")
+        metrics.streaming_precision_at_thresholds([0.2, 0.7], [1, 0], [0.5])
+        assert graph.get_collection("m") == [fpr]
+        assert graph.get_collection("u") == [fpr_update]
+        assert (fpr.op.name, fpr_update.op.name) == (
+            "false_positive_rate_at_thresholds/fpr_value",
+            "false_positive_rate_at_thresholds/fpr_update_op")
+        variables = [(v.name, v.shape.as_list()) for v in tf.local_variables()]
+        assert [v.name for v in graph.get_collection("metric_variables")] == [
+            name for name, _ in variables]
+        with pytest.raises(TypeError):
+            metrics.streaming_recall_at_thresholds([0.2], [1], [0.5], None, None, None, None,
+                                                   "extra")
+        with pytest.raises(ValueError, match="specificity"):
+            metrics.streaming_sensitivity_at_specificity([0.2], [1], 2.0)
+    assert variables == [
+        ("true_positives:0", [1]), ("eval/false_negatives:0", [2]),
+        ("false_positive_rate_at_thresholds/true_negatives:0", [1]),
+        ("false_positive_rate_at_thresholds/false_positives:0", [1]),
+        ("miss/true_positives:0", [1]), ("miss/false_negatives:0", [1]),
+        ("precision_at_thresholds/true_positives:0", [1]),
+        ("precision_at_thresholds/false_positives:0", [1])]
+    assert list(inspect.signature(metrics.streaming_recall_at_thresholds).parameters)[:4] == [
+        "predictions", "labels", "thresholds", "weights"]
 
 def test_streaming_mean_and_mean_tensor(executor):
     values = tf.placeholder(tf.float32, [2, 3])

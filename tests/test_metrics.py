@@ -12,6 +12,7 @@ import numpy as np
 import pytest
 
 import sessionlib as tf
+from _threshold_metrics import THRESHOLDS, assert_tf_numbers, run_two_updates
 
 N = 12
 RNG = np.random.RandomState(1)
@@ -336,3 +337,73 @@ def test_confusion_matrix_and_div_no_nan():
     assert cm_value.dtype == np.int32
     np.testing.assert_array_equal(weighted_value, [[0, 0.5, 0], [0, 3.0, 0], [0, 0, 0]])
     np.testing.assert_array_equal(quotient_value, [0.0, -0.5, 0.0, -2.0])
+
+
+# ---- counts, ratios and threshold searches at thresholds, against TF ------------------------
+
+def test_at_thresholds_and_threshold_searches_match_tf():
+    m = tf.metrics
+
+    def build(labels, predictions, weights):
+        return {
+            "tp": m.true_positives_at_thresholds(labels, predictions, THRESHOLDS, weights),
+            "fp": m.false_positives_at_thresholds(labels, predictions, THRESHOLDS, weights),
+            "tn": m.true_negatives_at_thresholds(labels, predictions, THRESHOLDS, weights),
+            "fn": m.false_negatives_at_thresholds(labels, predictions, THRESHOLDS, weights),
+            "precision": m.precision_at_thresholds(labels, predictions, THRESHOLDS, weights),
+            "recall": m.recall_at_thresholds(labels, predictions, THRESHOLDS, weights),
+            "sensitivity_at_specificity": m.sensitivity_at_specificity(
+                labels, predictions, 0.7, weights, num_thresholds=11),
+            "specificity_at_sensitivity": m.specificity_at_sensitivity(
+                labels, predictions, 0.6, weights, num_thresholds=11),
+            "sensitivity_unweighted": m.sensitivity_at_specificity(labels, predictions, 0.4),
+            "specificity_unweighted": m.specificity_at_sensitivity(labels, predictions, 0.8),
+        }
+
+    assert_tf_numbers(*run_two_updates(build))
+
+
+def test_threshold_searches_break_ties_as_tf():
+    # Thresholds [-1e-7, 0.25, 0.5, 0.75, top]: specificity_at_sensitivity takes the last of
+    # equally near thresholds (0.75 for sensitivity 0.5, not 0.5), and its top is 1 - 1e-7,
+    # where the prediction 1.0 still counts (sensitivity 0.25, so 0.0 is nearest there).
+    # Values from TF 2.21.
+    predictions = np.array([1.0, 0.0, 0.3, 0.3, 0.8, 1.0, 0.55, 0.2], np.float32)
+    labels = np.array([1, 0, 1, 0, 1, 0, 0, 1], np.int64)
+    with tf.Graph().as_default():
+        pairs = [tf.metrics.specificity_at_sensitivity(labels, predictions, rate,
+                                                       num_thresholds=5)
+                 for rate in (1.0, 0.0, 0.5)]
+        pairs += [tf.metrics.sensitivity_at_specificity(labels, predictions, rate,
+                                                        num_thresholds=5)
+                  for rate in (0.0, 1.0)]
+        with tf.Session() as session:
+            session.run(tf.local_variables_initializer())
+            got = session.run([update for _, update in pairs])
+    np.testing.assert_allclose(got, [0.0, 0.75, 0.75, 1.0, 0.0], atol=1e-7)
+
+
+def test_threshold_search_variables_collections_and_errors():
+    with tf.Graph().as_default() as graph:
+        value, update = tf.metrics.sensitivity_at_specificity(
+            [1, 0], [0.2, 0.6], 0.5, num_thresholds=7, metrics_collections=["m"],
+            updates_collections=["u"])
+        tf.metrics.specificity_at_sensitivity([1, 0], [0.2, 0.6], 0.5, name="spec")
+        tf.metrics.recall_at_thresholds([1, 0], [0.2, 0.6], [0.5, 0.7])
+        assert graph.get_collection("m") == [value]
+        assert graph.get_collection("u") == [update]
+        assert (value.name, update.name) == ("sensitivity_at_specificity/value:0",
+                                             "sensitivity_at_specificity/update_op:0")
+        variables = [(v.name, v.shape.as_list()) for v in tf.local_variables()]
+        assert [v.name for v in graph.get_collection("metric_variables")] == [
+            name for name, _ in variables]
+        with pytest.raises(ValueError, match=r"`specificity` must be in the range \[0, 1\]"):
+            tf.metrics.sensitivity_at_specificity([1, 0], [0.2, 0.6], 1.5)
+        with pytest.raises(ValueError, match=r"`sensitivity` must be in the range \[0, 1\]"):
+            tf.metrics.specificity_at_sensitivity([1, 0], [0.2, 0.6], -0.1)
+    counts = ["true_positives", "false_negatives", "true_negatives", "false_positives"]
+    assert variables == (
+        [(f"sensitivity_at_specificity/{c}:0", [7]) for c in counts]
+        + [(f"spec/{c}:0", [200]) for c in counts]
+        + [("recall_at_thresholds/true_positives:0", [2]),
+           ("recall_at_thresholds/false_negatives:0", [2])])

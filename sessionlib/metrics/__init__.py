@@ -11,12 +11,15 @@ from sessionlib.metrics.metrics_impl import (accuracy, auc, false_negatives,
                                              mean_tensor, precision, precision_at_thresholds,
                                              recall, recall_at_thresholds,
                                              root_mean_squared_error,
-                                             true_negatives, true_negatives_at_thresholds,
+                                             sensitivity_at_specificity,
+                                             specificity_at_sensitivity, true_negatives,
+                                             true_negatives_at_thresholds,
                                              true_positives, true_positives_at_thresholds)
 
 __all__ = ["accuracy", "auc", "false_negatives", "false_negatives_at_thresholds",
            "false_positives", "false_positives_at_thresholds", "mean", "mean_absolute_error",
            "mean_iou", "mean_squared_error", "mean_tensor", "precision",
            "precision_at_thresholds", "recall", "recall_at_thresholds",
-           "root_mean_squared_error", "true_negatives",
-           "true_negatives_at_thresholds", "true_positives", "true_positives_at_thresholds"]
+           "root_mean_squared_error", "sensitivity_at_specificity", "specificity_at_sensitivity",
+           "true_negatives", "true_negatives_at_thresholds", "true_positives",
+           "true_positives_at_thresholds"]

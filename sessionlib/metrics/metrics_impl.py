@@ -18,7 +18,7 @@ names as TF's variable scopes for metrics built outside other variable scopes.
 
 from sessionlib import dtypes
 from sessionlib.framework import graph as graph_lib
-from sessionlib.ops import array_ops, math_ops, metrics_ops
+from sessionlib.ops import array_ops, cumulative_ops, math_ops, metrics_ops
 from sessionlib.ops import variables as variables_lib
 from sessionlib.losses import _weights
 
@@ -26,9 +26,9 @@ __all__ = ["accuracy", "auc", "false_negatives", "false_negatives_at_thresholds"
            "false_positives", "false_positives_at_thresholds", "mean", "mean_absolute_error",
            "mean_iou", "mean_squared_error", "mean_tensor", "precision",
            "precision_at_thresholds", "recall", "recall_at_thresholds",
-           "root_mean_squared_error", "true_negatives",
-           "true_negatives_at_thresholds", "true_positives", "true_positives_at_thresholds",
-           "metric_variable"]
+           "root_mean_squared_error", "sensitivity_at_specificity", "specificity_at_sensitivity",
+           "true_negatives", "true_negatives_at_thresholds", "true_positives",
+           "true_positives_at_thresholds", "metric_variable"]
 
 
 # ---- shared pieces ------------------------------------------------------------------------
@@ -444,15 +444,20 @@ def _confusion_matrix_at_thresholds(labels, predictions, thresholds, weights=Non
     return values, update_ops
 
 
-def _default_thresholds(num_thresholds, thresholds):
-    """TF's auc thresholds: `num_thresholds` evenly spaced in [0, 1], the ends moved out by
-    1e-7 so that predictions of exactly 0 and 1 are counted at the ends."""
-    epsilon = 1e-7
+# Moves the end thresholds just past 0 and 1, so that predictions of exactly 0 and 1 are
+# counted at the ends; also the tolerance of the threshold-search metrics' ratios.
+_KEPSILON = 1e-7
+
+
+def _default_thresholds(num_thresholds, thresholds=None, top=1.0 + _KEPSILON):
+    """TF's thresholds of auc and the threshold searches: `num_thresholds` evenly spaced in
+    [0, 1] (or the sorted explicit `thresholds` inside), then ``-1e-7`` first and `top`
+    last."""
     if thresholds is not None:
         inner = sorted(thresholds)
     else:
         inner = [(i + 1) * 1.0 / (num_thresholds - 1) for i in range(num_thresholds - 2)]
-    return [0.0 - epsilon] + inner + [1.0 + epsilon]
+    return [0.0 - _KEPSILON] + inner + [top]
 
 
 def auc(labels, predictions, weights=None, num_thresholds=200, metrics_collections=None,
@@ -614,20 +619,20 @@ false_negatives_at_thresholds.__doc__ = _at_thresholds_doc("false negatives")
 true_negatives_at_thresholds.__doc__ = _at_thresholds_doc("true negatives")
 
 
-def _ratio_at_thresholds(kind, other, labels, predictions, thresholds, weights,
+def _ratio_at_thresholds(kind, prefix, key, other, labels, predictions, thresholds, weights,
                          metrics_collections, updates_collections, name):
+    """``count[key] / (count[key] + count[other] + 1e-7)`` for each threshold, in the scope
+    `kind`, its ops named ``<prefix>_value`` and ``<prefix>_update_op``."""
     with _MetricScope(name, kind, (predictions, labels, weights)):
         values, update_ops = _confusion_matrix_at_thresholds(
-            labels, predictions, thresholds, weights, includes=("tp", other))
-        epsilon = 1e-7
-        prefix = kind.split("_")[0]
+            labels, predictions, thresholds, weights, includes=(key, other))
 
-        def compute(tp, fx, name):
-            return math_ops.divide(tp, math_ops.add(math_ops.add(tp, fx), epsilon),
-                                   name=f"{prefix}_{name}")
+        def compute(counts, name):
+            return math_ops.divide(counts[key], math_ops.add(
+                math_ops.add(counts[key], counts[other]), _KEPSILON), name=f"{prefix}_{name}")
 
-        value = compute(values["tp"], values[other], "value")
-        update_op = compute(update_ops["tp"], update_ops[other], "update_op")
+        value = compute(values, "value")
+        update_op = compute(update_ops, "update_op")
         _add_to_collections(metrics_collections, value)
         _add_to_collections(updates_collections, update_op)
         return value, update_op
@@ -647,18 +652,102 @@ def precision_at_thresholds(labels, predictions, thresholds, weights=None,
     Returns:
       ``(precision, update_op)``: float32 Tensors of shape ``[len(thresholds)]``.
     """
-    return _ratio_at_thresholds("precision_at_thresholds", "fp", labels, predictions,
-                                thresholds, weights, metrics_collections, updates_collections,
-                                name)
+    return _ratio_at_thresholds("precision_at_thresholds", "precision", "tp", "fp", labels,
+                                predictions, thresholds, weights, metrics_collections,
+                                updates_collections, name)
 
 
 def recall_at_thresholds(labels, predictions, thresholds, weights=None,
                          metrics_collections=None, updates_collections=None, name=None):
     """``tp / (tp + fn + 1e-7)`` for each threshold (``tf.metrics.recall_at_thresholds``);
     see `precision_at_thresholds` (scope default 'recall_at_thresholds')."""
-    return _ratio_at_thresholds("recall_at_thresholds", "fn", labels, predictions,
-                                thresholds, weights, metrics_collections, updates_collections,
-                                name)
+    return _ratio_at_thresholds("recall_at_thresholds", "recall", "tp", "fn", labels,
+                                predictions, thresholds, weights, metrics_collections,
+                                updates_collections, name)
+
+
+def _at_fixed_rate(kind, rate_name, rate, labels, predictions, weights, num_thresholds,
+                   metrics_collections, updates_collections, name, top, compute):
+    """A rate at the threshold where another rate comes nearest `rate`: the counts at
+    `num_thresholds` thresholds (the last one `top`), and ``compute(counts, name)``."""
+    if rate < 0 or rate > 1:
+        raise ValueError(f"`{rate_name}` must be in the range [0, 1]. Currently, "
+                         f"`{rate_name}` is {rate}.")
+    with _MetricScope(name, kind, (predictions, labels, weights)):
+        thresholds = _default_thresholds(num_thresholds, top=top)
+        values, update_ops = _confusion_matrix_at_thresholds(labels, predictions, thresholds,
+                                                             weights)
+        value = compute(values, "value")
+        update_op = compute(update_ops, "update_op")
+        _add_to_collections(metrics_collections, value)
+        _add_to_collections(updates_collections, update_op)
+        return value, update_op
+
+
+def _ratio_at(numerator, other, index, name):
+    """``numerator[index] / (numerator[index] + other[index] + 1e-7)``."""
+    picked = numerator[index]
+    return math_ops.divide(picked, math_ops.add(math_ops.add(picked, other[index]), _KEPSILON),
+                           name=name)
+
+
+def sensitivity_at_specificity(labels, predictions, specificity, weights=None,
+                               num_thresholds=200, metrics_collections=None,
+                               updates_collections=None, name=None):
+    """The sensitivity (recall) at the threshold whose specificity is nearest `specificity`
+    (``tf.metrics.sensitivity_at_specificity``); of equally near thresholds, the lowest.
+
+    Args:
+      labels: the ground truth, cast to bool.
+      predictions: floats in [0, 1] of `labels`' shape.
+      specificity: a float in [0, 1].
+      weights: optional weights that broadcast to `predictions`.
+      num_thresholds: the number of thresholds searched, evenly spaced over [0, 1].
+      metrics_collections, updates_collections: collections for the value and update op.
+      name: the variable scope (default 'sensitivity_at_specificity').
+
+    Returns:
+      ``(sensitivity, update_op)``: float32 scalars. The state is the ``[num_thresholds]``
+      variables ``true_positives``, ``false_negatives``, ``true_negatives`` and
+      ``false_positives``.
+
+    Raises:
+      ValueError: if `specificity` is outside [0, 1].
+    """
+    def compute(counts, name):
+        specificities = math_ops.divide(counts["tn"], math_ops.add(
+            math_ops.add(counts["tn"], counts["fp"]), _KEPSILON))
+        index = math_ops.cast(math_ops.argmin(
+            math_ops.abs(math_ops.subtract(specificities, specificity)), 0), dtypes.int32)
+        return _ratio_at(counts["tp"], counts["fn"], index, name)
+
+    return _at_fixed_rate("sensitivity_at_specificity", "specificity", specificity, labels,
+                          predictions, weights, num_thresholds, metrics_collections,
+                          updates_collections, name, 1.0 + _KEPSILON, compute)
+
+
+def specificity_at_sensitivity(labels, predictions, sensitivity, weights=None,
+                               num_thresholds=200, metrics_collections=None,
+                               updates_collections=None, name=None):
+    """The specificity at the threshold whose sensitivity is nearest `sensitivity`
+    (``tf.metrics.specificity_at_sensitivity``); of equally near thresholds, the highest.
+    As in TF, the last threshold is ``1 - 1e-7`` (not ``1 + 1e-7`` as elsewhere). The
+    arguments, results, variables and errors are those of `sensitivity_at_specificity`, with
+    `sensitivity` the target (scope default 'specificity_at_sensitivity').
+    """
+    def compute(counts, name):
+        sensitivities = math_ops.divide(counts["tp"], math_ops.add(
+            math_ops.add(counts["tp"], counts["fn"]), _KEPSILON))
+        gaps = math_ops.abs(math_ops.subtract(sensitivities, sensitivity))
+        nearest = math_ops.cast(math_ops.equal(gaps, math_ops.reduce_min(gaps)), dtypes.int64)
+        # The running count of nearest thresholds peaks first at the last of them.
+        index = math_ops.cast(math_ops.argmax(cumulative_ops.cumsum(nearest), 0),
+                              dtypes.int32)
+        return _ratio_at(counts["tn"], counts["fp"], index, name)
+
+    return _at_fixed_rate("specificity_at_sensitivity", "sensitivity", sensitivity, labels,
+                          predictions, weights, num_thresholds, metrics_collections,
+                          updates_collections, name, 1.0 - _KEPSILON, compute)
 
 
 # ---- mean_iou -----------------------------------------------------------------------------
