@@ -161,6 +161,10 @@ def test_log_likelihood_gradients_match_finite_differences(executor):
 
 
 def test_crf_training_loss_falls_and_decodes_targets(executor):
+    # The transitions variable starts from unseeded glorot values unless the graph has a seed;
+    # 500 unseeded starts all passed (final/first loss at most 0.009, bound 0.2), but a fixed
+    # start makes the loss curve the same every run.
+    tf.set_random_seed(0)
     rng = np.random.RandomState(5)
     features = rng.randn(4, 5, 6).astype(np.float32)
     targets = rng.randint(0, 3, (4, 5)).astype(np.int32)

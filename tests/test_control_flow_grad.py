@@ -216,11 +216,15 @@ def test_rnn_weights_gradient(executor):
 
 def test_gradient_descent_through_a_loop_reduces_the_loss(executor):
     steps = 3
-    xs = RNG.uniform(-1, 1, [steps, 4, 2]).astype(np.float32)
-    target = RNG.uniform(-0.5, 0.5, [4, 3]).astype(np.float32)
+    # A generator of its own: drawn from the shared RNG, the problem depended on which tests
+    # ran before in the process (xdist varies that), and about 1 problem in 20 halves its loss
+    # in more than 30 steps. This one ends at 0.19 of its starting loss.
+    rng = np.random.RandomState(2)
+    xs = rng.uniform(-1, 1, [steps, 4, 2]).astype(np.float32)
+    target = rng.uniform(-0.5, 0.5, [4, 3]).astype(np.float32)
     inputs = tf.constant(xs)
-    w = tf.Variable(RNG.uniform(-0.5, 0.5, [2, 3]).astype(np.float32))
-    u = tf.Variable(RNG.uniform(-0.5, 0.5, [3, 3]).astype(np.float32))
+    w = tf.Variable(rng.uniform(-0.5, 0.5, [2, 3]).astype(np.float32))
+    u = tf.Variable(rng.uniform(-0.5, 0.5, [3, 3]).astype(np.float32))
     h = _rnn(inputs, w, u, steps)
     loss = tf.reduce_mean(tf.square(h - target))
     train = tf.train.GradientDescentOptimizer(0.5).minimize(loss)

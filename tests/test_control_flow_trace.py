@@ -273,13 +273,27 @@ def test_a_branch_returning_an_operation_gives_tf1s_bool(executor):
 
 
 def test_session_close_from_another_thread_cancels_a_loop(executor, workers):
-    i = tf.while_loop(lambda i: True, lambda i: i + 1, [tf.constant(0)])
+    rounds = tf.Variable(0, name="rounds")
+
+    def body(i):
+        with tf.control_dependencies([rounds.assign_add(1)]):
+            return i + 1
+
+    i = tf.while_loop(lambda i: True, body, [tf.constant(0)])
     sess = tf.Session()
-    started = threading.Event()
-    closer = threading.Thread(target=lambda: (started.wait(), time.sleep(0.3), sess.close()))
+    sess.run(rounds.initializer)
+
+    def close_once_looping():
+        # A close before the run starts makes run raise RuntimeError, not cancel it: however
+        # slow the machine, wait (reading in runs of its own) until the loop goes round.
+        deadline = time.monotonic() + 60
+        while sess.run(rounds) == 0 and time.monotonic() < deadline:
+            time.sleep(0.01)
+        sess.close()
+
+    closer = threading.Thread(target=close_once_looping)
     closer.start()
     try:
-        started.set()
         with pytest.raises(errors.CancelledError, match="Session has been closed"):
             sess.run(i)
     finally:

@@ -185,8 +185,12 @@ def test_close_of_a_session_whose_device_is_stopped_returns_and_frees_the_run():
         runner = threading.Thread(
             target=lambda: run.setdefault("outcome", _call(lambda: sess.run(c, {a: 2.0}))),
             daemon=True)
+        (worker,) = [w for w in sess._runtime.workers if w.device.endswith("CPU:1")]
+        free_lanes = len(worker.free_lanes)
         runner.start()
-        runner.join(0.3)  # the run (no deadline) now waits for CPU:1
+        # Close once the run (no deadline) has posted to CPU:1 and waits for it, not after a
+        # fixed time: a close before the run starts would make it run's RuntimeError.
+        assert wait_until(lambda: len(worker.free_lanes) < free_lanes, _JOIN_S)
         assert _call(sess.close) == ("ok", None)
         runner.join(_JOIN_S)
         assert not runner.is_alive(), "the run outlived its session's close"

@@ -146,9 +146,11 @@ def test_a_device_killed_mid_run_fails_the_run_and_its_segments_go():
     assert _segments_of(pid)
     outcome = []
     runner = threading.Thread(target=lambda: outcome.append(error_of(sess.run, out)))
+    before = ray_fastpath.client_stats().get("lane_runs", 0) + 1
     runner.start()
-    time.sleep(0.5)
-    before = ray_fastpath.client_stats()["lane_runs"]
+    # Kill once the run is on the lanes, not after a fixed sleep: a slow machine could kill
+    # first, or count the run after `before` was read.
+    assert wait_until(lambda: ray_fastpath.client_stats()["lane_runs"] == before, 60)
     kill_ray_device(WORKER.format(3), pid, ray_runtime.NAMESPACE)
     start = time.monotonic()
     runner.join(10)

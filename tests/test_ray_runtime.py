@@ -16,13 +16,18 @@ ray = pytest.importorskip("ray")
 
 import sessionlib as tf  # noqa: E402
 from sessionlib import errors  # noqa: E402
-from sessionlib.runtime import ray_runtime  # noqa: E402
-from _device_helpers import error_of, kill_ray_device  # noqa: E402
+from sessionlib.runtime import ray_fastpath, ray_runtime  # noqa: E402
+from _device_helpers import error_of, kill_ray_device, wait_until  # noqa: E402
 
 from _ray_helpers import check_cross_device_step, local_cluster  # noqa: E402,F401
 
 TARGET = "ray://local"
 WORKER = "/job:worker/replica:0/task:0/device:CPU:{}"
+
+
+def _lane_runs():
+    """How many steps this process has posted to actors over shared-memory lanes."""
+    return ray_fastpath.client_stats().get("lane_runs", 0)
 
 
 def devices(count=2, **kwargs):
@@ -247,8 +252,11 @@ def test_close_cancels_a_run_in_flight_on_the_actors():
             outcome.append(err)
 
     runner = threading.Thread(target=blocked_run)
+    dispatched = _lane_runs()
     runner.start()
-    time.sleep(1.0)
+    # A close before the run passes its open check would be run's RuntimeError: wait until
+    # the run is posted to the actors (the local actors serve lanes), not a fixed time.
+    assert wait_until(lambda: _lane_runs() > dispatched, 60)
     start = time.monotonic()
     sess.close()
     runner.join(10)
@@ -268,8 +276,11 @@ def test_a_device_killed_during_a_run_fails_the_devices_that_wait_for_it():
     sess = tf.Session(TARGET, config=devices(4))
     outcome = []
     runner = threading.Thread(target=lambda: outcome.append(error_of(sess.run, out)))
+    dispatched = _lane_runs()
     runner.start()
-    time.sleep(1.0)
+    # Kill only once the run is posted to the actors (a fixed sleep could kill first on a slow
+    # machine, and test the session's start instead of a run in flight).
+    assert wait_until(lambda: _lane_runs() > dispatched, 60)
     ray.kill(ray.get_actor("device" + WORKER.format(3), namespace=ray_runtime.NAMESPACE))
     start = time.monotonic()
     runner.join(10)

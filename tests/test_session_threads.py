@@ -217,6 +217,26 @@ def test_close_cancels_a_run_blocked_in_another_thread(executor):
     assert isinstance(outcome.get("error"), errors.CancelledError)
 
 
+def test_a_run_whose_session_closes_under_it_is_cancelled(executor, monkeypatch):
+    # Another thread's close frees the session's resources while this run may still be in
+    # its kernels: a kernel that then misses its variable must not be what the caller sees.
+    # As in TF, and as the worker runtime answers, the close cancelled the run.
+    v = tf.Variable(1.0, name="v")
+    read = v.read_value() + 1.0
+    sess = tf.Session()
+    sess.run(v.initializer)
+    make_context = sess._run_context
+
+    def closing_as_the_run_starts(options):
+        context = make_context(options)
+        sess.close()  # past the run's open check: as if another thread closed it just now
+        return context
+
+    monkeypatch.setattr(sess, "_run_context", closing_as_the_run_starts)
+    with pytest.raises(errors.CancelledError, match="Session has been closed"):
+        sess.run(read)
+
+
 def test_a_step_compiled_while_the_graph_changes_is_not_cached_as_current(executor):
     # A compile that starts before a graph change and is stored after another thread has
     # already noticed the change must not be served as the step of the new graph version.

@@ -16,6 +16,7 @@ import time
 
 import numpy as np
 
+from sessionlib import errors
 from sessionlib._core import device_memory, elementwise
 from sessionlib.runtime import context, cores, failures, function_trace, interface, memory
 from sessionlib.runtime import optimizer, tracing
@@ -73,8 +74,17 @@ class LocalStep(interface.Step):
             if isinstance(cause, MemoryError) and self._memory is not None:
                 cause = memory.oom_error(self._memory, cause, memory.live_tensors(
                     self.plan, slots, run_context.resources)) or cause
-            raise failures.node_error(self.plan, failure.plan_node, self.ops, self.devices,
-                                      cause, failure.origin) from None
+            error = failures.node_error(self.plan, failure.plan_node, self.ops, self.devices,
+                                        cause, failure.origin)
+            if run_context.cancellation.cancelled and not isinstance(error,
+                                                                     errors.CancelledError):
+                # The session closed while this run was in its kernels, and the close freed
+                # the resources a kernel then missed: to the caller, as in TF (and as the
+                # workers' runs answer), the close cancelled the run.
+                cancelled = errors.CancelledError(None, None,
+                                                  "Session has been closed or reset.")
+                raise cancelled from error
+            raise error from None
         finally:
             if self._handler is not None:
                 _set_handler(previous)
