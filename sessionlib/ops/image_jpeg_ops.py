@@ -168,7 +168,7 @@ def decode_jpeg(contents, channels=0, ratio=1, fancy_upscaling=True,
       UnimplementedError: at run time, when Pillow is not installed.
     """
     with graph_lib.name_scope(name, "DecodeJpeg", [contents]) as scope:
-        contents = graph_lib.convert_to_tensor(contents, dtype=dtypes.string, name="contents")
+        contents = graph_lib.convert_to_tensor(contents, name="contents")
         return contents.graph.create_op(
             "DecodeJpeg", [contents],
             _decode_options(channels, ratio, fancy_upscaling, try_recover_truncated,
@@ -203,9 +203,8 @@ def decode_and_crop_jpeg(contents, crop_window, channels=0, ratio=1, fancy_upsca
       UnimplementedError: at run time, when Pillow is not installed.
     """
     with graph_lib.name_scope(name, "DecodeAndCropJpeg", [contents, crop_window]) as scope:
-        contents = graph_lib.convert_to_tensor(contents, dtype=dtypes.string, name="contents")
-        crop_window = graph_lib.convert_to_tensor(crop_window, dtype=dtypes.int32,
-                                                  name="crop_window")
+        contents = graph_lib.convert_to_tensor(contents, name="contents")
+        crop_window = graph_lib.convert_to_tensor(crop_window, name="crop_window")
         return contents.graph.create_op(
             "DecodeAndCropJpeg", [contents, crop_window],
             _decode_options(channels, ratio, fancy_upscaling, try_recover_truncated,
@@ -230,7 +229,7 @@ def extract_jpeg_shape(contents, output_type=dtypes.int32, name=None):
       UnimplementedError: at run time, when Pillow is not installed.
     """
     with graph_lib.name_scope(name, "ExtractJpegShape", [contents]) as scope:
-        contents = graph_lib.convert_to_tensor(contents, dtype=dtypes.string, name="contents")
+        contents = graph_lib.convert_to_tensor(contents, name="contents")
         return contents.graph.create_op("ExtractJpegShape", [contents],
                                         {"output_type": output_type}, name=scope).outputs[0]
 

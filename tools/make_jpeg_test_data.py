@@ -1,0 +1,79 @@
+"""Writes tests/data/jpeg/: JPEG files made by TensorFlow's encoder and the pixels TF decodes
+them to, for tests/test_image_jpeg.py.
+
+Run by hand with TensorFlow 2.21 (not a sessionlib dependency), from the repository root:
+    /work/tfref/bin/python tools/make_jpeg_test_data.py
+Files: ``rgb.jpg`` (16x12, 4:2:0, quality 95), ``odd.jpg`` (13x11, odd sizes, quality 80),
+``rgb444.jpg`` (no chroma subsampling), ``gray.jpg`` (one component), ``big.jpg`` (48x36, for
+crops); ``encoded_*.jpg``: TF's encodings of ``source.npz``'s images with other settings.
+``decoded.npz`` holds TF's decode of each file for every channels/ratio/dct_method/
+fancy_upscaling choice (key ``NAME_c{channels}_r{ratio}_{dct or 'default'}_{fancy 0/1}``),
+``crop_NAME_y_x_h_w`` decode_and_crop_jpeg results, ``truncated_recovered`` (rgb.jpg less its
+EOI marker, try_recover_truncated=True) and ``adjusted_q75`` (adjust_jpeg_quality of the
+float image ``adjust_input``).
+"""
+
+import pathlib
+
+import numpy as np
+import tensorflow as tf
+
+OUT = pathlib.Path(__file__).resolve().parent.parent / "tests" / "data" / "jpeg"
+CROPS = (("rgb", (2, 3, 7, 9)), ("rgb", (11, 15, 1, 1)), ("big", (5, 17, 20, 13)),
+         ("big", (16, 32, 10, 10)), ("big", (3, 0, 20, 48)), ("gray", (1, 2, 5, 6)))
+
+
+def _image(rng, height, width, channels):
+    rows, columns = np.mgrid[0:height, 0:width]
+    ramps = np.stack([columns * 255 // width, rows * 255 // height,
+                      (rows + columns) * 128 // (height + width)], axis=-1)
+    base = ramps if channels == 3 else (columns * 10 + rows * 7)[..., None]
+    noise = rng.integers(0, 60, (height, width, channels))
+    return (base + noise).clip(0, 255).astype(np.uint8)
+
+
+def main():
+    OUT.mkdir(parents=True, exist_ok=True)
+    rng = np.random.default_rng(0)
+    rgb, odd, gray = _image(rng, 12, 16, 3), _image(rng, 11, 13, 3), _image(rng, 12, 16, 1)
+    big = np.repeat(np.repeat(rgb, 3, axis=0), 3, axis=1)
+    files = {"rgb": tf.io.encode_jpeg(rgb).numpy(),
+             "odd": tf.io.encode_jpeg(odd, quality=80).numpy(),
+             "rgb444": tf.io.encode_jpeg(rgb, chroma_downsampling=False).numpy(),
+             "gray": tf.io.encode_jpeg(gray).numpy(),
+             "big": tf.io.encode_jpeg(big).numpy()}
+    encoded = {"encoded_q50_444_progressive_optimized": tf.io.encode_jpeg(
+                   rgb, quality=50, chroma_downsampling=False, progressive=True,
+                   optimize_size=True),
+               "encoded_cm_xmp": tf.io.encode_jpeg(rgb, density_unit="cm", x_density=10,
+                                                   y_density=20, xmp_metadata="<x>hi</x>"),
+               "encoded_odd_q10": tf.io.encode_jpeg(odd, quality=10),
+               "encoded_rgbformat_q70": tf.io.encode_jpeg(rgb, format="rgb", quality=70)}
+    for name, data in list(files.items()) + [(k, v.numpy()) for k, v in encoded.items()]:
+        (OUT / f"{name}.jpg").write_bytes(data)
+    decoded = {}
+    for name, data in files.items():
+        if name == "big":
+            continue
+        for channels in (0, 1, 3):
+            for ratio in (1, 2, 4, 8):
+                for dct in ("", "INTEGER_FAST", "INTEGER_ACCURATE"):
+                    for fancy in (True, False):
+                        key = f"{name}_c{channels}_r{ratio}_{dct or 'default'}_{int(fancy)}"
+                        decoded[key] = tf.io.decode_jpeg(
+                            data, channels=channels, ratio=ratio, dct_method=dct,
+                            fancy_upscaling=fancy).numpy()
+    for name, window in CROPS:
+        key = f"crop_{name}_{'_'.join(map(str, window))}"
+        decoded[key] = tf.io.decode_and_crop_jpeg(files[name], list(window)).numpy()
+    decoded["truncated_recovered"] = tf.io.decode_jpeg(
+        files["rgb"][:-2], try_recover_truncated=True).numpy()
+    adjust_input = rgb.astype(np.float32) / 255
+    decoded["adjust_input"] = adjust_input
+    decoded["adjusted_q75"] = tf.image.adjust_jpeg_quality(adjust_input, 75).numpy()
+    np.savez_compressed(OUT / "decoded.npz", **decoded)
+    np.savez_compressed(OUT / "source.npz", rgb=rgb, odd=odd, gray=gray, big=big)
+
+
+if __name__ == "__main__":
+    main()
