@@ -24,6 +24,10 @@ image decodes with the fast IDCT (plain upsampling is honoured; at most a few le
 from TF), and ISLOW crops of subsampled color images are the slice of the full decode (the
 crop's outer columns may be a few levels apart from TF's).
 
+Truncated data with ``try_recover_truncated`` decodes with an EOI marker appended: equal to
+TF for data that lacks only the marker, a few levels apart in the blocks after the cut for
+data cut inside the scan (TF's recovery differs from its own decode of the data plus EOI).
+
 Encoding uses Pillow's libjpeg-turbo with TF's settings (quality, 4:2:0 or 4:4:4, optimized
 Huffman tables, progressive), then writes TF's JFIF density fields and XMP segment into the
 byte stream, so the output matches TF's byte for byte.
