@@ -70,6 +70,23 @@ def test_decode_jpeg_static_shape_and_io_spelling():
     np.testing.assert_array_equal(_run(decoded), DECODED["rgb_c3_r1_default_1"])
 
 
+def test_cmyk_decodes_to_rgb_as_tf():
+    # An Adobe CMYK JPEG (written by Pillow): TF converts libjpeg's CMYK output to RGB.
+    data = _data("cmyk")
+    fetches = {f"cmyk_r{ratio}_{dct or 'default'}": tf.image.decode_jpeg(
+        data, ratio=ratio, dct_method=dct) for ratio in (1, 2)
+        for dct in ("", "INTEGER_ACCURATE")}
+    fetches["cmyk_shape"] = tf.image.extract_jpeg_shape(data)
+    for key, value in _run(fetches).items():
+        np.testing.assert_array_equal(value, DECODED[key], err_msg=key)
+    np.testing.assert_array_equal(_run(tf.image.decode_image(data, channels=3)),
+                                  DECODED["cmyk_r1_default"])
+    np.testing.assert_array_equal(_run(tf.image.decode_and_crop_jpeg(data, [1, 2, 3, 4])),
+                                  DECODED["cmyk_r1_default"][1:4, 2:6])
+    with pytest.raises(tf.errors.InvalidArgumentError, match="Invalid JPEG data"):
+        _run(tf.image.decode_jpeg(data, channels=1))
+
+
 def test_decode_and_crop_jpeg_equals_tf():
     # TF's crops of subsampled images are not slices of the full decode at their outer
     # columns (libjpeg-turbo upsamples the chroma of the aligned window alone).

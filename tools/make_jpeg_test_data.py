@@ -1,8 +1,11 @@
 """Writes tests/data/jpeg/: JPEG files made by TensorFlow's encoder and the pixels TF decodes
 them to, for tests/test_image_jpeg.py.
 
-Run by hand with TensorFlow 2.21 (not a sessionlib dependency), from the repository root:
+Run by hand from the repository root, first with Pillow (TF cannot write a CMYK JPEG), then
+with TensorFlow 2.21 (not a sessionlib dependency):
+    python tools/make_jpeg_test_data.py --cmyk
     /work/tfref/bin/python tools/make_jpeg_test_data.py
+``cmyk.jpg`` is an Adobe CMYK JPEG written by Pillow's libjpeg-turbo.
 Files: ``rgb.jpg`` (16x12, 4:2:0, quality 95), ``odd.jpg`` (13x11, odd sizes, quality 80),
 ``rgb444.jpg`` (no chroma subsampling), ``gray.jpg`` (one component), ``big.jpg`` (48x36, for
 crops); ``encoded_*.jpg``: TF's encodings of ``source.npz``'s images with other settings.
@@ -13,10 +16,11 @@ EOI marker, try_recover_truncated=True) and ``adjusted_q75`` (adjust_jpeg_qualit
 float image ``adjust_input``).
 """
 
+import io
 import pathlib
+import sys
 
 import numpy as np
-import tensorflow as tf
 
 OUT = pathlib.Path(__file__).resolve().parent.parent / "tests" / "data" / "jpeg"
 CROPS = (("rgb", (2, 3, 7, 9)), ("rgb", (11, 15, 1, 1)), ("big", (5, 17, 20, 13)),
@@ -32,7 +36,19 @@ def _image(rng, height, width, channels):
     return (base + noise).clip(0, 255).astype(np.uint8)
 
 
+def write_cmyk():
+    from PIL import Image
+
+    OUT.mkdir(parents=True, exist_ok=True)
+    cmyk = np.random.default_rng(5).integers(0, 256, (12, 16, 4), dtype=np.uint8)
+    buffer = io.BytesIO()
+    Image.fromarray(cmyk, "CMYK").save(buffer, "JPEG", quality=90)
+    (OUT / "cmyk.jpg").write_bytes(buffer.getvalue())
+
+
 def main():
+    import tensorflow as tf
+
     OUT.mkdir(parents=True, exist_ok=True)
     rng = np.random.default_rng(0)
     rgb, odd, gray = _image(rng, 12, 16, 3), _image(rng, 11, 13, 3), _image(rng, 12, 16, 1)
@@ -63,6 +79,12 @@ def main():
                         decoded[key] = tf.io.decode_jpeg(
                             data, channels=channels, ratio=ratio, dct_method=dct,
                             fancy_upscaling=fancy).numpy()
+    cmyk = (OUT / "cmyk.jpg").read_bytes()
+    for ratio in (1, 2):
+        for dct in ("", "INTEGER_ACCURATE"):
+            decoded[f"cmyk_r{ratio}_{dct or 'default'}"] = tf.io.decode_jpeg(
+                cmyk, ratio=ratio, dct_method=dct).numpy()
+    decoded["cmyk_shape"] = tf.image.extract_jpeg_shape(cmyk).numpy()
     for name, window in CROPS:
         key = f"crop_{name}_{'_'.join(map(str, window))}"
         decoded[key] = tf.io.decode_and_crop_jpeg(files[name], list(window)).numpy()
@@ -76,4 +98,7 @@ def main():
 
 
 if __name__ == "__main__":
-    main()
+    if sys.argv[1:] == ["--cmyk"]:
+        write_cmyk()
+    else:
+        main()

@@ -136,7 +136,8 @@ def decode_jpeg(contents, channels=0, ratio=1, fancy_upscaling=True,
 
     Args:
       contents: a scalar string Tensor: the JPEG bytes.
-      channels: 0 (the file's own), 1 (gray: libjpeg's luma) or 3 (RGB).
+      channels: 0 (the file's own: 1 for gray, 3 for color, 3 for CMYK), 1 (gray: libjpeg's
+        luma; not for CMYK) or 3 (RGB; CMYK converted as TF does).
       ratio: 1, 2, 4 or 8: decode at 1/ratio of the size (libjpeg's IDCT scaling).
       fancy_upscaling: whether subsampled chroma is upsampled by libjpeg's triangle filter
         (else by repeating samples).

@@ -83,9 +83,8 @@ def _open(data):
         image = image_module.open(io.BytesIO(data), formats=["JPEG"])
     except Exception:  # noqa: BLE001 - Pillow raises many types for malformed headers
         raise _invalid_data(data) from None
-    if image.mode not in ("L", "RGB"):
-        raise invalid_argument(f"JPEG images of color mode {image.mode} (e.g. CMYK) are not "
-                               "supported; only grayscale and YCbCr/RGB are")
+    if image.mode not in ("L", "RGB", "CMYK"):
+        raise invalid_argument(f"JPEG images of color mode {image.mode} are not supported")
     return image
 
 
@@ -239,6 +238,9 @@ def decode_jpeg_array(data, channels=0, ratio=1, fancy_upscaling=True,
         if (min(window) < 0 or height == 0 or width == 0 or y + height > scaled[0]
                 or x + width > scaled[1]):
             raise _invalid_data(data)
+    if probe.mode == "CMYK":
+        return _decode_cmyk(data, channels, ratio, fast, try_recover_truncated, window,
+                            _chroma_factors(probe.layer, ratio))
     out_channels = channels or (3 if color else 1)
     factors = _chroma_factors(probe.layer, ratio) if color else [(1, 1)]
     upsampled = any(factor != (1, 1) for factor in factors)
@@ -261,11 +263,32 @@ def decode_jpeg_array(data, channels=0, ratio=1, fancy_upscaling=True,
     return np.ascontiguousarray(_upsampled_rgb(ycc, factors, fancy, window))
 
 
+def _decode_cmyk(data, channels, ratio, fast, try_recover_truncated, window, factors):
+    """RGB of a four-component (CMYK or YCCK) JPEG, as TF converts libjpeg's CMYK output.
+
+    Pillow inverts Adobe CMYK (whose samples libjpeg gives inverted) and leaves plain CMYK,
+    so in Pillow's values both of TF's cases are ``(255 - k) * (255 - c) // 255``.
+    """
+    if channels == 1:
+        # libjpeg cannot convert CMYK to grayscale; TF reports the failed decode.
+        raise _invalid_data(data)
+    # With subsampled components Pillow cannot give the fast IDCT with fancy upsampling;
+    # dct_method is a hint, and the accurate IDCT stands in.
+    subsampled = any(factor != (1, 1) for factor in factors)
+    cmyk = _load(data, "CMYK", ratio, fast and not subsampled, try_recover_truncated)
+    inverse = 255 - cmyk.astype(np.int64)
+    rgb = (inverse[..., 3:] * inverse[..., :3] // 255).astype(np.uint8)
+    if window is not None:
+        y, x, height, width = window
+        rgb = rgb[y:y + height, x:x + width]
+    return np.ascontiguousarray(rgb)
+
+
 def extract_jpeg_shape(data):
     """[height, width, channels] of the JPEG's header, without decoding it."""
     image = _open(data)
     width, height = image.size
-    return height, width, 3 if image.mode == "RGB" else 1
+    return height, width, {"L": 1, "RGB": 3, "CMYK": 4}[image.mode]
 
 
 def _segment(marker, payload):
