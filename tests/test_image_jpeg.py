@@ -302,3 +302,18 @@ def test_missing_pillow_names_the_extra(monkeypatch):
         image_jpeg_kernels.decode_jpeg_array(_data("rgb"))
     with pytest.raises(tf.errors.UnimplementedError, match="Pillow"):
         image_jpeg_kernels.encode_jpeg_bytes(SOURCE["rgb"])
+
+
+def test_tf_graph_def_of_the_jpeg_ops_runs_as_in_tf():
+    # A TF 1 GraphDef (tools/make_jpeg_test_data.py) through DecodeJpeg, EncodeJpeg,
+    # DecodeAndCropJpeg, ExtractJpegShape and EncodeJpegVariableQuality, with TF's attrs.
+    graph_def = tf.GraphDef.FromString((JPEG_DIR / "jpeg_graph.pb").read_bytes())
+    expected = np.load(JPEG_DIR / "jpeg_graph.npz")
+    tf.import_graph_def(graph_def, name="")
+    names = ["encoded", "decoded_half", "cropped", "shape", "adjusted"]
+    values = _run([f"{name}:0" for name in names], {"contents:0": _data("odd")})
+    results = dict(zip(names, values))
+    assert results.pop("encoded") == expected["encoded"].tobytes()
+    for name, value in results.items():
+        assert value.dtype == expected[name].dtype, name
+        np.testing.assert_array_equal(value, expected[name], err_msg=name)

@@ -46,6 +46,32 @@ def write_cmyk():
     (OUT / "cmyk.jpg").write_bytes(buffer.getvalue())
 
 
+def write_graph(tf, contents):
+    """``jpeg_graph.pb``: a TF 1 GraphDef through every JPEG op; ``jpeg_graph.npz`` holds its
+    fetches' values for the fed ``contents`` (odd.jpg), the encoded bytes as uint8."""
+    v1 = tf.compat.v1
+    graph = tf.Graph()
+    with graph.as_default():
+        fed = v1.placeholder(tf.string, [], name="contents")
+        pixels = v1.image.decode_jpeg(fed, channels=3, dct_method="INTEGER_ACCURATE")
+        encoded = v1.image.encode_jpeg(pixels, quality=80, density_unit="cm", x_density=7,
+                                       y_density=9, xmp_metadata="<xmp/>")
+        tf.identity(encoded, name="encoded")
+        tf.identity(v1.image.decode_jpeg(encoded, ratio=2), name="decoded_half")
+        tf.identity(v1.image.decode_and_crop_jpeg(fed, [1, 2, 6, 9], fancy_upscaling=False),
+                    name="cropped")
+        tf.identity(v1.image.extract_jpeg_shape(fed, output_type=tf.int64), name="shape")
+        tf.identity(v1.image.adjust_jpeg_quality(pixels, 30), name="adjusted")
+        names = ["encoded", "decoded_half", "cropped", "shape", "adjusted"]
+        with v1.Session() as session:
+            values = session.run([f"{name}:0" for name in names], {fed: contents})
+    (OUT / "jpeg_graph.pb").write_bytes(graph.as_graph_def().SerializeToString())
+    # The encoded bytes as uint8, so that the file loads without pickle.
+    np.savez(OUT / "jpeg_graph.npz", **{name: np.frombuffer(value, np.uint8)
+                                        if name == "encoded" else value
+                                        for name, value in zip(names, values)})
+
+
 def main():
     import tensorflow as tf
 
@@ -94,6 +120,7 @@ def main():
     decoded["adjust_input"] = adjust_input
     decoded["adjusted_q75"] = tf.image.adjust_jpeg_quality(adjust_input, 75).numpy()
     np.savez_compressed(OUT / "decoded.npz", **decoded)
+    write_graph(tf, files["odd"])
     np.savez_compressed(OUT / "source.npz", rgb=rgb, odd=odd, gray=gray, big=big)
 
 

@@ -24,6 +24,11 @@ __all__ = ["decode_jpeg", "decode_and_crop_jpeg", "extract_jpeg_shape", "encode_
 _ALLOWED_STRINGS = {"format": ("", "grayscale", "rgb"), "density_unit": ("in", "cm")}
 
 
+def _text(value):
+    """A string attr as str (a GraphDef's attrs may hold bytes)."""
+    return value.decode() if isinstance(value, bytes) else str(value)
+
+
 def _decode_attrs(attrs):
     """Normalizes DecodeJpeg's attrs (TF's defaults) and returns the static channel count."""
     channels = int(attrs.get("channels", 0))
@@ -32,7 +37,7 @@ def _decode_attrs(attrs):
     attrs["fancy_upscaling"] = bool(attrs.get("fancy_upscaling", True))
     attrs["try_recover_truncated"] = bool(attrs.get("try_recover_truncated", False))
     attrs["acceptable_fraction"] = float(attrs.get("acceptable_fraction", 1.0))
-    attrs["dct_method"] = str(attrs.get("dct_method", ""))
+    attrs["dct_method"] = _text(attrs.get("dct_method", ""))
     return channels or None
 
 
@@ -77,8 +82,7 @@ def _encode_jpeg_infer(inputs, attrs):
     (image,) = inputs
     _check_input("EncodeJpeg", image, dtypes.uint8, 3, "image")
     for name, allowed in _ALLOWED_STRINGS.items():
-        value = attrs.get(name, allowed[0])
-        value = value.decode() if isinstance(value, bytes) else str(value)
+        value = _text(attrs.get(name, allowed[0]))
         if value not in allowed:
             listed = ", ".join(f'"{choice}"' for choice in allowed)
             raise ValueError(f"Value for attr '{name}' of \"{value}\" is not in the list of "
@@ -90,8 +94,7 @@ def _encode_jpeg_infer(inputs, attrs):
     for name, default in (("progressive", False), ("optimize_size", False),
                           ("chroma_downsampling", True)):
         attrs[name] = bool(attrs.get(name, default))
-    xmp = attrs.get("xmp_metadata", "")
-    attrs["xmp_metadata"] = xmp.decode() if isinstance(xmp, bytes) else str(xmp)
+    attrs["xmp_metadata"] = _text(attrs.get("xmp_metadata", ""))
     return [(dtypes.string, TensorShape([]))]
 
 
