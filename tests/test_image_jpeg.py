@@ -127,6 +127,29 @@ def test_truncated_data_recovers_as_tf_or_fails():
         _run(tf.image.decode_jpeg(data[:-2]))
 
 
+@pytest.mark.parametrize("key", sorted(key for key in DECODED if key.startswith("partial_")))
+def test_acceptable_fraction_keeps_the_rows_tf_keeps(key):
+    # Truncated data without recovery: the rows libjpeg output before the data ran out, the
+    # rest zero; fewer rows than acceptable_fraction (0.05 here) is an error, as in TF.
+    name, length, channels, ratio, dct, fancy = key.split("_", 1)[1].replace(
+        "INTEGER_ACCURATE", "ACCURATE").split("_")
+    decode = tf.image.decode_jpeg(
+        _data(name)[:int(length)], channels=int(channels[1:]), ratio=int(ratio[1:]),
+        dct_method="" if dct == "default" else "INTEGER_ACCURATE", fancy_upscaling=fancy == "1",
+        acceptable_fraction=0.05)
+    if DECODED[key].size == 0:
+        with pytest.raises(tf.errors.InvalidArgumentError, match="Invalid JPEG data"):
+            _run(decode)
+    else:
+        np.testing.assert_array_equal(_run(decode), DECODED[key])
+
+
+def test_acceptable_fraction_above_the_rows_read_fails():
+    data = _data("big")[:-100]
+    with pytest.raises(tf.errors.InvalidArgumentError, match="Invalid JPEG data"):
+        _run(tf.image.decode_jpeg(data, acceptable_fraction=0.9))
+
+
 def test_truncated_and_garbage_data_never_crash():
     data = _data("odd")
     contents = tf.placeholder(tf.string, [])

@@ -11,7 +11,8 @@ Files: ``rgb.jpg`` (16x12, 4:2:0, quality 95), ``odd.jpg`` (13x11, odd sizes, qu
 crops); ``encoded_*.jpg``: TF's encodings of ``source.npz``'s images with other settings.
 ``decoded.npz`` holds TF's decode of each file for every channels/ratio/dct_method/
 fancy_upscaling choice (key ``NAME_c{channels}_r{ratio}_{dct or 'default'}_{fancy 0/1}``),
-``crop_NAME_y_x_h_w`` decode_and_crop_jpeg results, ``truncated_recovered`` (rgb.jpg less its
+``crop_NAME_y_x_h_w`` decode_and_crop_jpeg results, ``partial_*`` truncated files decoded
+with acceptable_fraction 0.05 (empty where TF refused them), ``truncated_recovered`` (rgb.jpg less its
 EOI marker, try_recover_truncated=True) and ``adjusted_q75`` (adjust_jpeg_quality of the
 float image ``adjust_input``).
 """
@@ -114,6 +115,20 @@ def main():
     for name, window in CROPS:
         key = f"crop_{name}_{'_'.join(map(str, window))}"
         decoded[key] = tf.io.decode_and_crop_jpeg(files[name], list(window)).numpy()
+    # Truncated files without recovery, accepted with acceptable_fraction: libjpeg's rows
+    # before the data ran out, zeros after (key partial_NAME_LENGTH_c_r_dct_fancy).
+    for name, cut in (("big", 100), ("big", 400), ("gray", 60)):
+        data = files[name][:-cut]
+        for channels, ratio, dct, fancy in ((0, 1, "", True), (1, 1, "", True),
+                                            (3, 1, "INTEGER_ACCURATE", True),
+                                            (0, 2, "", True), (0, 1, "", False)):
+            key = f"partial_{name}_{len(data)}_c{channels}_r{ratio}_{dct or 'default'}_{int(fancy)}"
+            try:
+                decoded[key] = tf.io.decode_jpeg(
+                    data, channels=channels, ratio=ratio, dct_method=dct,
+                    fancy_upscaling=fancy, acceptable_fraction=0.05).numpy()
+            except tf.errors.InvalidArgumentError:
+                decoded[key] = np.zeros((0,), np.uint8)  # TF refused: too few rows
     decoded["truncated_recovered"] = tf.io.decode_jpeg(
         files["rgb"][:-2], try_recover_truncated=True).numpy()
     adjust_input = rgb.astype(np.float32) / 255

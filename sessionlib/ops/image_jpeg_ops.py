@@ -148,9 +148,10 @@ def decode_jpeg(contents, channels=0, ratio=1, fancy_upscaling=True,
         decodes as libjpeg decodes it with an end-of-image marker appended (missing blocks
         filled). Exact for data that lacks only that marker; for data cut earlier TF's own
         recovery differs in the blocks after the cut (by up to 18 levels on the test files).
-      acceptable_fraction: accepted for TF's signature; truncated data that is not
-        recovered is always an error here (TF returns the rows read when at least this
-        fraction of them is, zero-filling the rest).
+      acceptable_fraction: for truncated data without recovery, the fraction of rows
+        libjpeg must output before the data runs out; those rows are returned, the rest
+        zero (as TF). Truncated data is an error when fewer rows come out (always, with
+        the default 1).
       dct_method: "" or "INTEGER_FAST" (libjpeg's fast integer IDCT, TF's default),
         "INTEGER_ACCURATE" (its accurate one). A hint, as in TF: with
         ``fancy_upscaling=False`` a subsampled color image always uses the fast IDCT
@@ -189,8 +190,10 @@ def decode_and_crop_jpeg(contents, crop_window, channels=0, ratio=1, fancy_upsca
       contents: a scalar string Tensor: the JPEG bytes.
       crop_window: an int32 Tensor ``[4]``: y, x, height, width (in the image scaled by
         `ratio`).
-      channels, ratio, fancy_upscaling, try_recover_truncated, acceptable_fraction,
-        dct_method: as `decode_jpeg`.
+      channels, ratio, fancy_upscaling, try_recover_truncated, dct_method: as
+        `decode_jpeg`.
+      acceptable_fraction: accepted for TF's signature; a truncated crop that is not
+        recovered is an error.
       name: the op name.
 
     Returns:

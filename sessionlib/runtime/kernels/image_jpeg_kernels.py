@@ -27,6 +27,10 @@ crop's outer columns may be a few levels apart from TF's).
 Truncated data with ``try_recover_truncated`` decodes with an EOI marker appended: equal to
 TF for data that lacks only the marker, a few levels apart in the blocks after the cut for
 data cut inside the scan (TF's recovery differs from its own decode of the data plus EOI).
+Without recovery and with ``acceptable_fraction`` < 1, TF keeps the rows libjpeg output
+before its (suspending) source ran dry and zeroes the rest; Pillow's decoder suspends the
+same way, so the kernel counts the rows it wrote (decoding into two differently prefilled
+images) and keeps those rows of the full decode, exactly as TF.
 
 Encoding uses Pillow's libjpeg-turbo with TF's settings (quality, 4:2:0 or 4:4:4, optimized
 Huffman tables, progressive), then writes TF's JFIF density fields and XMP segment into the
@@ -106,19 +110,67 @@ def _configure(image, mode, ratio, fast_idct):
     image.decoderconfig = (ratio, 1 if fast_idct else 0)
 
 
-def _load(data, mode, ratio, fast_idct, try_recover_truncated):
-    """The decoded uint8 array of `data` in Pillow `mode` ("L", "RGB" or "YCbCr")."""
+# What a decode does with truncated data: fail, decode it whole (TF's try_recover_truncated),
+# or keep the rows libjpeg output before the data ran out (TF's acceptable_fraction < 1).
+FAIL, RECOVER, PARTIAL = "fail", "recover", "partial"
+
+
+def _rows_before_the_end(data, mode, ratio, fast_idct):
+    """How many rows libjpeg outputs from truncated `data` before it runs out, as TF's
+    non-recovering (suspending) source sees it. Pillow's decoder suspends the same way; the
+    rows it wrote are found by decoding into two images prefilled differently."""
+    image_module = _pillow()
+    decoded = []
+    for fill in (0, 255):
+        image = _open(data)
+        _configure(image, mode, ratio, fast_idct)
+        tile = image.tile[0]
+        image.im = image_module.core.fill(image.mode, image.size,
+                                          (fill,) * len(image.getbands()))
+        decoder = image_module._getdecoder(image.mode, tile[0], tile[3], image.decoderconfig)
+        decoder.setimage(image.im, tile[1])
+        try:
+            decoder.decode(data[tile[2]:])
+        except Exception:  # noqa: BLE001 - corrupt data: whatever rows were written count
+            pass
+        finally:
+            decoder.cleanup()
+        image.tile = []
+        decoded.append(np.asarray(image).reshape(image.size[1], -1))
+    written = np.all(decoded[0] == decoded[1], axis=1)
+    return int(np.argmin(written)) if not written.all() else len(written)
+
+
+def _load(data, mode, ratio, fast_idct, truncation):
+    """(the decoded uint8 array of `data` in Pillow `mode` ("L", "RGB", "YCbCr" or "CMYK"),
+    the number of its rows libjpeg output: all of them unless `truncation` is PARTIAL)."""
     image = _open(data)
     _configure(image, mode, ratio, fast_idct)
     try:
         image.load()
     except Exception:  # noqa: BLE001 - truncated or corrupt entropy data
-        if not try_recover_truncated or data.endswith(b"\xff\xd9"):
+        if truncation == FAIL or data.endswith(b"\xff\xd9"):
             raise _invalid_data(data) from None
         # TF's source manager feeds libjpeg a fake EOI marker at the end of truncated data,
         # after which libjpeg fills the missing blocks; appending the marker does the same.
-        return _load(data + b"\xff\xd9", mode, ratio, fast_idct, False)
-    return np.asarray(image)
+        pixels, _ = _load(data + b"\xff\xd9", mode, ratio, fast_idct, FAIL)
+        if truncation == RECOVER:
+            return pixels, len(pixels)
+        return pixels, _rows_before_the_end(data, mode, ratio, fast_idct)
+    pixels = np.asarray(image)
+    return pixels, len(pixels)
+
+
+def _keep_rows(data, pixels, rows, acceptable_fraction):
+    """TF's acceptable_fraction: fewer rows than that fraction is an error; the rows past
+    them are zero."""
+    if rows >= len(pixels):
+        return pixels
+    if rows == 0 or rows < acceptable_fraction * len(pixels):
+        raise _invalid_data(data)
+    pixels = np.array(pixels)
+    pixels[rows:] = 0
+    return pixels
 
 
 def _chroma_factors(layers, ratio):
@@ -212,7 +264,8 @@ def _upsampled_rgb(ycc, factors, fancy, window):
 
 
 def decode_jpeg_array(data, channels=0, ratio=1, fancy_upscaling=True,
-                      try_recover_truncated=False, dct_method="", window=None):
+                      try_recover_truncated=False, acceptable_fraction=1.0, dct_method="",
+                      window=None):
     """The uint8 [height, width, channels] pixels TF's DecodeJpeg gives for `data`.
 
     Args:
@@ -221,6 +274,8 @@ def decode_jpeg_array(data, channels=0, ratio=1, fancy_upscaling=True,
       ratio: 1, 2, 4 or 8: the IDCT downscaling.
       fancy_upscaling: whether subsampled chroma is upsampled by triangle filters.
       try_recover_truncated: whether truncated data decodes with its missing blocks filled.
+      acceptable_fraction: without recovery, the fraction of rows truncated data must yield
+        (libjpeg's rows before the data ran out; the rest are zero). Not for crops.
       dct_method: "" or "INTEGER_FAST" (libjpeg's fast IDCT), "INTEGER_ACCURATE" (ISLOW).
       window: None, or (y, x, height, width) in the scaled image: DecodeAndCropJpeg's crop.
 
@@ -229,6 +284,12 @@ def decode_jpeg_array(data, channels=0, ratio=1, fancy_upscaling=True,
       UnimplementedError: when Pillow is not installed.
     """
     fast = dct_method != "INTEGER_ACCURATE"
+    if try_recover_truncated:
+        truncation = RECOVER
+    elif acceptable_fraction < 1 and window is None:
+        truncation = PARTIAL
+    else:
+        truncation = FAIL
     probe = _open(data)
     color = probe.mode == "RGB"
     full_width, full_height = probe.size
@@ -239,32 +300,39 @@ def decode_jpeg_array(data, channels=0, ratio=1, fancy_upscaling=True,
                 or x + width > scaled[1]):
             raise _invalid_data(data)
     if probe.mode == "CMYK":
-        return _decode_cmyk(data, channels, ratio, fast, try_recover_truncated, window,
-                            _chroma_factors(probe.layer, ratio))
+        rgb, rows = _decode_cmyk(data, channels, ratio, fast, truncation, window,
+                                 _chroma_factors(probe.layer, ratio))
+        return _keep_rows(data, rgb, rows, acceptable_fraction)
     out_channels = channels or (3 if color else 1)
     factors = _chroma_factors(probe.layer, ratio) if color else [(1, 1)]
     upsampled = any(factor != (1, 1) for factor in factors)
     if not color or out_channels == 1 or not upsampled or (not fast and fancy_upscaling):
         # No chroma upsampling, or ISLOW with fancy upsampling: libjpeg's output as is.
         mode = "L" if out_channels == 1 or not color else "RGB"
-        pixels = _load(data, mode, ratio, fast, try_recover_truncated)
+        pixels, rows = _load(data, mode, ratio, fast, truncation)
         if pixels.ndim == 2:
             pixels = pixels[..., None]
         if out_channels == 3 and pixels.shape[-1] == 1:
             pixels = np.repeat(pixels, 3, axis=-1)
         if window is not None:
             pixels = pixels[y:y + height, x:x + width]
-        return np.ascontiguousarray(pixels)
+        return np.ascontiguousarray(_keep_rows(data, pixels, rows, acceptable_fraction))
     # Subsampled color with the fast IDCT (or ISLOW without fancy upsampling, which Pillow
     # cannot do: dct_method is a hint, and the fast IDCT stands in).
-    ycc = _load(data, "YCbCr", ratio, True, try_recover_truncated)
+    ycc, rows = _load(data, "YCbCr", ratio, True, truncation)
     # Fancy upsampling is off in libjpeg when the IDCT is scaled to 1x1 blocks.
     fancy = fancy_upscaling and ratio < 8
-    return np.ascontiguousarray(_upsampled_rgb(ycc, factors, fancy, window))
+    rgb = _upsampled_rgb(ycc, factors, fancy, window)
+    if rows < len(ycc) and fancy and factors[1][1] == 2:
+        # Vertical fancy upsampling needs the next row group as context, so libjpeg has
+        # output one row group (of `factor` rows) less when the data runs out.
+        rows = max(0, rows - factors[1][1])
+    return np.ascontiguousarray(_keep_rows(data, rgb, rows, acceptable_fraction))
 
 
-def _decode_cmyk(data, channels, ratio, fast, try_recover_truncated, window, factors):
-    """RGB of a four-component (CMYK or YCCK) JPEG, as TF converts libjpeg's CMYK output.
+def _decode_cmyk(data, channels, ratio, fast, truncation, window, factors):
+    """(RGB of a four-component (CMYK or YCCK) JPEG, as TF converts libjpeg's CMYK output,
+    the rows libjpeg output).
 
     Pillow inverts Adobe CMYK (whose samples libjpeg gives inverted) and leaves plain CMYK,
     so in Pillow's values both of TF's cases are ``(255 - k) * (255 - c) // 255``.
@@ -275,13 +343,13 @@ def _decode_cmyk(data, channels, ratio, fast, try_recover_truncated, window, fac
     # With subsampled components Pillow cannot give the fast IDCT with fancy upsampling;
     # dct_method is a hint, and the accurate IDCT stands in.
     subsampled = any(factor != (1, 1) for factor in factors)
-    cmyk = _load(data, "CMYK", ratio, fast and not subsampled, try_recover_truncated)
+    cmyk, rows = _load(data, "CMYK", ratio, fast and not subsampled, truncation)
     inverse = 255 - cmyk.astype(np.int64)
     rgb = (inverse[..., 3:] * inverse[..., :3] // 255).astype(np.uint8)
     if window is not None:
         y, x, height, width = window
         rgb = rgb[y:y + height, x:x + width]
-    return np.ascontiguousarray(rgb)
+    return np.ascontiguousarray(rgb), rows
 
 
 def extract_jpeg_shape(data):
@@ -371,6 +439,7 @@ def _decode_attrs(attrs):
     return {"channels": channels, "ratio": ratio,
             "fancy_upscaling": bool(attrs.get("fancy_upscaling", True)),
             "try_recover_truncated": bool(attrs.get("try_recover_truncated", False)),
+            "acceptable_fraction": float(attrs.get("acceptable_fraction", 1.0)),
             "dct_method": dct_method}
 
 
