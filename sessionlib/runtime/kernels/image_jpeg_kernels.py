@@ -58,10 +58,14 @@ def _fixed(value):
     return int(value * 65536 + 0.5)
 
 
-_CR_TO_R = (_fixed(1.40200) * _CENTERED + 32768) >> 16
-_CB_TO_B = (_fixed(1.77200) * _CENTERED + 32768) >> 16
-_CR_TO_G = -_fixed(0.71414) * _CENTERED
-_CB_TO_G = -_fixed(0.34414) * _CENTERED + 32768
+# The offsets each chroma value adds to luma; green's depends on both, so it is a 256 x 256
+# table (indexed [Cb, Cr]), summed before the shift as libjpeg does. int16 keeps the pixel
+# arithmetic narrow: every sum below stays within +-1024.
+_CR_TO_R = ((_fixed(1.40200) * _CENTERED + 32768) >> 16).astype(np.int16)
+_CB_TO_B = ((_fixed(1.77200) * _CENTERED + 32768) >> 16).astype(np.int16)
+_CBCR_TO_G = ((-_fixed(0.34414) * _CENTERED + 32768)[:, None]
+              - _fixed(0.71414) * _CENTERED[None, :]) >> 16
+_CBCR_TO_G = _CBCR_TO_G.astype(np.int16)
 
 
 def _pillow():
@@ -191,31 +195,37 @@ def _chroma_factors(layers, ratio):
 
 def _fancy_rows(plane):
     """libjpeg-turbo's vertical triangle step of h2v2: 3 * nearer row + farther row."""
-    above = np.concatenate([plane[:1], plane[:-1]], axis=0)
-    below = np.concatenate([plane[1:], plane[-1:]], axis=0)
-    sums = np.empty((2 * plane.shape[0], plane.shape[1]), np.int64)
-    sums[0::2] = 3 * plane + above
-    sums[1::2] = 3 * plane + below
+    sums = np.empty((2 * plane.shape[0], plane.shape[1]), np.int16)
+    tripled = 3 * plane
+    sums[0::2] = tripled
+    sums[0:1] += plane[:1]
+    sums[2::2] += plane[:-1]
+    sums[1::2] = tripled
+    sums[1:-1:2] += plane[1:]
+    sums[-1:] += plane[-1:]
     return sums
 
 
 def _fancy_columns(plane, shift, biases):
     """The horizontal triangle filter: each sample twice, weighted 3:1 with its left and
     right neighbours (an edge sample alone), divided by ``2**shift`` with `biases`."""
-    left = np.concatenate([plane[:, :1], plane[:, :-1]], axis=1)
-    right = np.concatenate([plane[:, 1:], plane[:, -1:]], axis=1)
-    out = np.empty((plane.shape[0], 2 * plane.shape[1]), np.int64)
-    out[:, 0::2] = (3 * plane + left + biases[0]) >> shift
-    out[:, 1::2] = (3 * plane + right + biases[1]) >> shift
-    out[:, 0] = (4 * plane[:, 0] + biases[0]) >> shift
-    out[:, -1] = (4 * plane[:, -1] + biases[1]) >> shift
+    tripled = 3 * plane
+    out = np.empty((plane.shape[0], 2 * plane.shape[1]), np.int16)
+    even, odd = out[:, 0::2], out[:, 1::2]
+    np.add(tripled[:, 1:], plane[:, :-1], out=even[:, 1:])
+    even[:, :1] = 4 * plane[:, :1]
+    np.add(tripled[:, :-1], plane[:, 1:], out=odd[:, :-1])
+    odd[:, -1:] = 4 * plane[:, -1:]
+    even += biases[0]
+    odd += biases[1]
+    out >>= shift
     return out
 
 
 def _upsample(plane, factor, fancy):
     """A chroma plane at its component resolution brought up by `factor`, as libjpeg-turbo's
     jdsample.c does (fancy filters for 2x1, 1x2 and 2x2; replication otherwise)."""
-    plane = plane.astype(np.int64)
+    plane = plane.astype(np.int16)
     fancy = fancy and plane.shape[1] > 2
     if fancy and factor == (2, 2):
         return _fancy_columns(_fancy_rows(plane), 4, (8, 7))
@@ -230,10 +240,12 @@ def _upsample(plane, factor, fancy):
 
 
 def _ycc_to_rgb(luma, blue, red):
-    luma = luma.astype(np.int64)
-    rgb = np.stack([luma + _CR_TO_R[red], luma + ((_CB_TO_G[blue] + _CR_TO_G[red]) >> 16),
-                    luma + _CB_TO_B[blue]], axis=-1)
-    return np.clip(rgb, 0, 255).astype(np.uint8)
+    rgb = np.empty(luma.shape + (3,), np.int16)
+    luma = luma.astype(np.int16)
+    np.add(luma, _CR_TO_R[red], out=rgb[..., 0])
+    np.add(luma, _CBCR_TO_G[blue, red], out=rgb[..., 1])
+    np.add(luma, _CB_TO_B[blue], out=rgb[..., 2])
+    return np.clip(rgb, 0, 255, out=rgb).astype(np.uint8)
 
 
 def _upsampled_rgb(ycc, factors, fancy, window):
