@@ -12,9 +12,9 @@ crops); ``encoded_*.jpg``: TF's encodings of ``source.npz``'s images with other 
 ``decoded.npz`` holds TF's decode of each file for every channels/ratio/dct_method/
 fancy_upscaling choice (key ``NAME_c{channels}_r{ratio}_{dct or 'default'}_{fancy 0/1}``),
 ``crop_NAME_y_x_h_w`` decode_and_crop_jpeg results, ``partial_*`` truncated files decoded
-with acceptable_fraction 0.05 (empty where TF refused them), ``truncated_recovered`` (rgb.jpg less its
-EOI marker, try_recover_truncated=True) and ``adjusted_q75`` (adjust_jpeg_quality of the
-float image ``adjust_input``).
+with acceptable_fraction 0.05 (empty where TF refused them), ``truncated_recovered``
+(rgb.jpg less its EOI marker, try_recover_truncated=True) and ``adjusted_q75``
+(adjust_jpeg_quality of the float image ``adjust_input``).
 """
 
 import io
@@ -122,7 +122,8 @@ def main():
         for channels, ratio, dct, fancy in ((0, 1, "", True), (1, 1, "", True),
                                             (3, 1, "INTEGER_ACCURATE", True),
                                             (0, 2, "", True), (0, 1, "", False)):
-            key = f"partial_{name}_{len(data)}_c{channels}_r{ratio}_{dct or 'default'}_{int(fancy)}"
+            key = (f"partial_{name}_{len(data)}_c{channels}_r{ratio}_{dct or 'default'}_"
+                   f"{int(fancy)}")
             try:
                 decoded[key] = tf.io.decode_jpeg(
                     data, channels=channels, ratio=ratio, dct_method=dct,

@@ -20,8 +20,8 @@ does not expose every libjpeg setting TF uses, so this module fills two gaps its
 
 Where Pillow cannot do what TF asks, the kernel follows TF's own rule that ``dct_method`` is a
 hint: ``INTEGER_ACCURATE`` (JDCT_ISLOW) with ``fancy_upscaling=False`` on a subsampled color
-image decodes with the fast IDCT (plain upsampling is honoured; at most a few levels apart
-from TF), and ISLOW crops of subsampled color images are the slice of the full decode (the
+image decodes with the fast IDCT (plain upsampling is honoured; up to 8 levels apart from
+TF on the test files), and ISLOW crops of subsampled color images are the slice of the full decode (the
 crop's outer columns may be a few levels apart from TF's).
 
 Truncated data with ``try_recover_truncated`` decodes with an EOI marker appended: equal to
@@ -31,6 +31,13 @@ Without recovery and with ``acceptable_fraction`` < 1, TF keeps the rows libjpeg
 before its (suspending) source ran dry and zeroes the rest; Pillow's decoder suspends the
 same way, so the kernel counts the rows it wrote (decoding into two differently prefilled
 images) and keeps those rows of the full decode, exactly as TF.
+
+CMYK (and YCCK) JPEGs decode to RGB with TF's conversion of libjpeg's CMYK output.
+
+Pillow's public API has no knob for libjpeg's scale or IDCT flags, so ``_configure`` sets the
+attributes its own ``draft()`` sets (``decoderconfig``, ``tile``, ``_size``), and
+``_rows_before_the_end`` drives its decoder as ``ImageFile.load`` does; both are covered by
+the TF-equality tests, which a Pillow that changed them would fail.
 
 Encoding uses Pillow's libjpeg-turbo with TF's settings (quality, 4:2:0 or 4:4:4, optimized
 Huffman tables, progressive), then writes TF's JFIF density fields and XMP segment into the
