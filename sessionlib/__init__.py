@@ -110,6 +110,11 @@ from sessionlib.ops import image_codec_ops as _image_codec_ops
 io.decode_png = _image_codec_ops.decode_png
 io.encode_png = _image_codec_ops.encode_png
 io.decode_image = _image_codec_ops.decode_image
+from sessionlib.ops import image_jpeg_ops as _image_jpeg_ops
+io.decode_jpeg = _image_jpeg_ops.decode_jpeg
+io.encode_jpeg = _image_jpeg_ops.encode_jpeg
+io.decode_and_crop_jpeg = _image_jpeg_ops.decode_and_crop_jpeg
+io.extract_jpeg_shape = _image_jpeg_ops.extract_jpeg_shape
 from sessionlib.protos import (Event, HistogramProto, LogMessage, SessionLog, Summary,
                                SummaryMetadata)
 # ---- end of the summaries block ----

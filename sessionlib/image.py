@@ -22,6 +22,12 @@ from sessionlib.ops.image_color_ops import (adjust_gamma, adjust_hue, adjust_sat
                                             rgb_to_hsv)
 # ---- end of the color spaces and PNG codec block ----
 
+# ---- JPEG codec ----
+from sessionlib.ops.image_jpeg_ops import (adjust_jpeg_quality, decode_and_crop_jpeg,
+                                           decode_jpeg, encode_jpeg, extract_jpeg_shape,
+                                           random_jpeg_quality)
+# ---- end of the JPEG codec block ----
+
 # ---- box ops: detection and Inception-style preprocessing ----
 from sessionlib.ops.image_box_ops import (crop_and_resize, draw_bounding_boxes,
                                           non_max_suppression,
@@ -40,6 +46,9 @@ __all__ = ["adjust_brightness", "adjust_contrast", "central_crop", "convert_imag
 # Color spaces and PNG codec.
 __all__ += ["decode_image", "decode_png", "encode_png", "adjust_gamma", "adjust_hue",
             "adjust_saturation", "hsv_to_rgb", "random_hue", "random_saturation", "rgb_to_hsv"]
+# JPEG codec.
+__all__ += ["adjust_jpeg_quality", "decode_and_crop_jpeg", "decode_jpeg", "encode_jpeg",
+            "extract_jpeg_shape", "random_jpeg_quality"]
 # Box ops.
 __all__ += ["crop_and_resize", "draw_bounding_boxes", "non_max_suppression",
             "non_max_suppression_with_scores", "sample_distorted_bounding_box"]

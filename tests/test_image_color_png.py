@@ -486,7 +486,7 @@ def test_decode_png_argument_checks():
                 sess.run(tf.image.decode_png(contents), {contents: [data, data]})
 
 
-def test_decode_image_png_only():
+def test_decode_image_png_and_unsupported_formats():
     data = (PNG_DIR / "rgba8.png").read_bytes()
     expected = np.load(PNG_DIR / "rgba8.npy")
     np.testing.assert_array_equal(_run(tf.image.decode_image(data)), expected)
@@ -495,7 +495,8 @@ def test_decode_image_png_only():
     as_float = tf.image.decode_image(data, dtype=tf.float32, expand_animations=False)
     assert as_float.shape.as_list() == [None, None, None]
     np.testing.assert_allclose(_run(as_float), expected / 255.0, rtol=1e-6)
-    for header, name in ((b"GIF89a", "GIF"), (b"\xff\xd8\xff\xe0", "JPEG"), (b"BM", "BMP"),
+    # JPEG decodes too (tests/test_image_jpeg.py); these formats are not decoded.
+    for header, name in ((b"GIF89a", "GIF"), (b"BM", "BMP"),
                          (b"RIFF\x00\x00\x00\x00WEBP", "WebP")):
         with pytest.raises(tf.errors.InvalidArgumentError, match=name):
             _run(tf.image.decode_image(header + bytes(20)))

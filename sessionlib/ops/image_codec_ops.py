@@ -1,4 +1,5 @@
-"""PNG images: ``DecodePng``, ``EncodePng`` and ``DecodeImage`` (PNG only), with TF 1's
+"""PNG images: ``DecodePng``, ``EncodePng`` and ``DecodeImage`` (PNG; JPEG too, whose own ops
+are in ``image_jpeg_ops.py``), with TF 1's
 ``tf.image.decode_png``, ``encode_png`` and ``decode_image`` over them.
 
 The kernels (``runtime/kernels/image_codec_kernels.py``) are written with Python's ``zlib``
@@ -21,7 +22,7 @@ __all__ = ["decode_png", "encode_png", "decode_image"]
 _PIXEL_DTYPES = (dtypes.uint8,)
 
 
-def _contents_scalar(op_type, contents):
+def contents_scalar(op_type, contents):
     _infer.check_dtype(op_type, contents, (dtypes.string,), "contents")
     if contents.shape.rank not in (None, 0):
         raise ValueError(f"Shape must be rank 0 but is rank {contents.shape.rank} for "
@@ -45,14 +46,14 @@ def _channels(op_type, attrs):
 
 def _decode_png_infer(inputs, attrs):
     (contents,) = inputs
-    _contents_scalar("DecodePng", contents)
+    contents_scalar("DecodePng", contents)
     dtype = _pixel_dtype("DecodePng", attrs)
     return [(dtype, TensorShape([None, None, _channels("DecodePng", attrs)]))]
 
 
 def _decode_image_infer(inputs, attrs):
     (contents,) = inputs
-    _contents_scalar("DecodeImage", contents)
+    contents_scalar("DecodeImage", contents)
     dtype = _pixel_dtype("DecodeImage", attrs)
     channels = _channels("DecodeImage", attrs)
     attrs["expand_animations"] = bool(attrs.get("expand_animations", True))
@@ -78,7 +79,7 @@ registry.register_op("DecodePng", infer=_decode_png_infer, num_inputs=1,
                      doc="A PNG-encoded string decoded to a [height, width, channels] image.")
 registry.register_op("DecodeImage", infer=_decode_image_infer, num_inputs=1,
                      gradient=registry.NOT_DIFFERENTIABLE,
-                     doc="An encoded image decoded by its format (sessionlib decodes PNG).")
+                     doc="An encoded image decoded by its format (PNG or JPEG).")
 registry.register_op("EncodePng", infer=_encode_png_infer, num_inputs=1,
                      gradient=registry.NOT_DIFFERENTIABLE,
                      doc="A [height, width, channels] image encoded as a PNG string.")
@@ -135,7 +136,8 @@ def encode_png(image, compression=-1, name=None):
 def decode_image(contents, channels=None, dtype=dtypes.uint8, name=None,
                  expand_animations=True):
     """An encoded image decoded by its format (op ``DecodeImage``); sessionlib decodes PNG
-    only, other formats fail when the op runs.
+    and JPEG (as `decode_jpeg` with its defaults; Pillow, the ``image`` extra, needed),
+    other formats fail when the op runs.
 
     Args:
       contents: a scalar string Tensor: the encoded bytes.
@@ -150,8 +152,9 @@ def decode_image(contents, channels=None, dtype=dtypes.uint8, name=None,
 
     Raises:
       TypeError: for a `dtype` that is neither uint8 nor a float type.
-      InvalidArgumentError: at run time, for data that is not a PNG (the message names the
-        format when it is JPEG, GIF, BMP or WebP) or is not well-formed.
+      InvalidArgumentError: at run time, for data that is neither PNG nor JPEG (the message
+        names the format when it is GIF, BMP or WebP), is not well-formed, or is JPEG with
+        `channels` 4.
     """
     dtype = dtypes.as_dtype(dtype)
     if dtype is not dtypes.uint8 and not dtype.is_floating:

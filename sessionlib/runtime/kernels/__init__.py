@@ -23,6 +23,7 @@ from sessionlib.runtime.kernels import (  # noqa: F401 - each module registers i
     image_kernels,
     image_color_kernels,
     image_codec_kernels,
+    image_jpeg_kernels,
     io_kernels,
     linalg_kernels,
     list_kernels,

@@ -1,6 +1,6 @@
-"""Kernels of the PNG ops (``sessionlib/ops/image_codec_ops.py``): DecodePng, EncodePng and
-DecodeImage (PNG only), with Python's ``zlib`` for the deflate streams and numpy for the
-scanline filters.
+"""Kernels of the PNG ops (``sessionlib/ops/image_codec_ops.py``): DecodePng and EncodePng
+(DecodeImage, which dispatches by format, is in ``image_jpeg_kernels.py``), with Python's
+``zlib`` for the deflate streams and numpy for the scanline filters.
 
 Design. Decoding checks the signature, walks the chunks (checking each CRC and length, so
 truncated or corrupt data is an InvalidArgumentError, never a crash), inflates the IDAT
@@ -34,7 +34,7 @@ _GRAY_WEIGHTS = (9797, 19234, 32768 - 9797 - 19234)
 _MAX_PIXELS = 1 << 29
 
 
-def _bytes_of(contents, op_name):
+def bytes_of(contents, op_name):
     if isinstance(contents, np.ndarray) and contents.ndim != 0:
         raise invalid_argument(f"contents must be scalar, got shape {list(contents.shape)}")
     value = contents.item() if isinstance(contents, np.ndarray) else contents
@@ -277,37 +277,19 @@ def _check_channels_attr(channels):
         raise invalid_argument(f"channels must be 0, 1, 3, or 4, got {channels}")
 
 
-def _decode_arguments(inputs, attrs, op_name):
+def decode_arguments(inputs, attrs, op_name):
     """(the encoded bytes, the channels asked for, the pixel numpy dtype) of a decode op."""
     (contents,) = inputs
     channels = int(attrs.get("channels", 0))
     _check_channels_attr(channels)
-    data = _bytes_of(contents, op_name)
+    data = bytes_of(contents, op_name)
     if not data:
         raise invalid_argument("Input is empty.")
     return data, channels, np.dtype(attrs["dtype"].as_numpy_dtype)
 
 
 def _decode_png_kernel(ctx, inputs, attrs):
-    return (decode_png_array(*_decode_arguments(inputs, attrs, "DecodePng")),)
-
-
-# The leading bytes of the image formats TF's DecodeImage knows.
-_FORMAT_MAGIC = ((b"\xff\xd8\xff", "JPEG"), (b"GIF8", "GIF"), (b"BM", "BMP"),
-                 (b"\xff\x0a", "JPEG XL"), (b"\x00\x00\x00\x0cJXL ", "JPEG XL"))
-
-
-def _decode_image_kernel(ctx, inputs, attrs):
-    data, channels, dtype = _decode_arguments(inputs, attrs, "DecodeImage")
-    if data.startswith(PNG_SIGNATURE):
-        return (decode_png_array(data, channels, dtype),)
-    for magic, format_name in _FORMAT_MAGIC:
-        if data.startswith(magic):
-            raise invalid_argument(f"{format_name} images are not supported (only PNG is): "
-                                   f"data size {len(data)}")
-    if data[:4] == b"RIFF" and data[8:12] == b"WEBP":
-        raise invalid_argument("WebP images are not supported (only PNG is)")
-    raise invalid_argument("Unknown image file format. Only PNG is supported.")
+    return (decode_png_array(*decode_arguments(inputs, attrs, "DecodePng")),)
 
 
 def _chunk(kind, payload):
@@ -348,5 +330,4 @@ def _encode_png_kernel(ctx, inputs, attrs):
 
 
 register_kernel("DecodePng", reference=_decode_png_kernel)
-register_kernel("DecodeImage", reference=_decode_image_kernel)
 register_kernel("EncodePng", reference=_encode_png_kernel)
