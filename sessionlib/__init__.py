@@ -150,3 +150,12 @@ from sessionlib.ops.linalg_ops import (cholesky, cholesky_solve, eye, linalg,
 # ---- tf.image: image preprocessing for input pipelines ----
 from sessionlib import image
 from sessionlib.ops.image_ops import random_crop
+# ---- tf.math, and TF 1's top-level spellings of its elementwise functions ----
+from sessionlib import math
+from sessionlib.ops.special_math_ops import (acos, acosh, asin, asinh, atan, atan2, atanh, ceil,
+                                             cosh, digamma, erf, erfc, expm1, floor,
+                                             floor_div, is_finite, is_inf, is_nan, lgamma,
+                                             log_sigmoid, logical_xor, polygamma, rint, round,
+                                             scalar_mul, sinh, tan, truncatediv, truncatemod,
+                                             xdivy, xlogy, zeta)
+# ---- end of the tf.math block ----

@@ -1,0 +1,173 @@
+# cython: language_level=3, boundscheck=False, wraparound=False, cdivision=True
+# cython: initializedcheck=False
+"""Special functions with no vectorised numpy counterpart: erf, erfc, lgamma, digamma, the
+Hurwitz zeta function and polygamma, elementwise over float arrays.
+
+Design. Every function is evaluated in double precision and rounded once to the array's dtype,
+so a float32 or float16 result is the correctly rounded double result: exactly what the plain
+Python reference (``runtime/kernels/special_math_kernels.py``, ``math.erf`` and friends over the
+elements) gives, with no per-dtype algorithm to keep in step. erf, erfc and lgamma are libm's.
+libm has no digamma or zeta, so they are the classic series written out here:
+
+* digamma: the reflection ``psi(x) = psi(1 - x) - pi / tan(pi x)`` for negative x, the
+  recurrence ``psi(x) = psi(x + 1) - 1 / x`` up to x >= 10, then the asymptotic expansion
+  ``log x - 1/(2x) - sum B_2k / (2k x^2k)`` to k = 7 (its next term is below 5e-17 there);
+  NaN at the poles (0, -1, -2, ...) and at -inf, as TF gives.
+* zeta(x, q) = sum_k (k + q)^-x: Euler-Maclaurin summation, the direct sum until the tail
+  is tiny or q + k >= 9, then the integral, half a term and twelve Bernoulli corrections.
+  inf at x == 1 and at a pole q = 0, -1, ...; NaN for x < 1, or for q < 0 with x not an
+  integer (the power is not real there).
+* polygamma(n, x) = (-1)^(n+1) n! zeta(n + 1, x) for integer n >= 1, digamma for n == 0, NaN
+  for other n.
+
+The arrays the caller passes are C-contiguous and flat (the runtime kernel reshapes and
+broadcasts them); the loops run without the GIL.
+"""
+
+from libc.math cimport (INFINITY, NAN, erf as c_erf, erfc as c_erfc, fabs, floor, isnan,
+                        lgamma as c_lgamma, log, pow, tan, tgamma)
+
+from sessionlib._core._typedefs cimport float_t
+
+__all__ = ["UNARY_FUNCTIONS", "BINARY_FUNCTIONS", "unary", "binary"]
+
+# The functions each entry point computes, in the order of their codes.
+UNARY_FUNCTIONS = ("erf", "erfc", "lgamma", "digamma")
+BINARY_FUNCTIONS = ("zeta", "polygamma")
+
+cdef double _PI = 3.14159265358979323846
+cdef double _EPSILON = 1.1102230246251565e-16
+# The Euler-Maclaurin corrections' denominators: (2k)! / B_2k, k = 1 .. 12.
+cdef double[12] _ZETA_TERMS = [
+    12.0, -720.0, 30240.0, -1209600.0, 47900160.0, -1.8924375803183791606e9,
+    7.47242496e10, -2.950130727918164224e12, 1.1646782814350067249e14,
+    -4.5979787224074726105e15, 1.8152105401943546773e17, -7.1661652561756670113e18]
+
+
+cdef double digamma_value(double x) noexcept nogil:
+    cdef double result = 0.0, fraction, inverse_square
+    if isnan(x) or x == -INFINITY:
+        return NAN
+    if x <= 0.0 and x == floor(x):
+        return NAN
+    if x < 0.0:
+        # tan has period 1 in pi x: reduce first, so that a large |x| keeps its precision.
+        fraction = x - floor(x)
+        result = -_PI / tan(_PI * fraction)
+        x = 1.0 - x
+    while x < 10.0:
+        result -= 1.0 / x
+        x += 1.0
+    if x == INFINITY:
+        return INFINITY
+    inverse_square = 1.0 / (x * x)
+    return result + log(x) - 0.5 / x - inverse_square * (
+        1.0 / 12 - inverse_square * (1.0 / 120 - inverse_square * (
+            1.0 / 252 - inverse_square * (1.0 / 240 - inverse_square * (
+                1.0 / 132 - inverse_square * (691.0 / 32760 - inverse_square / 12))))))
+
+
+cdef double zeta_value(double x, double q) noexcept nogil:
+    cdef double total, term, a, w, factor, k, t
+    cdef int i
+    if isnan(x) or isnan(q):
+        return NAN
+    if x == 1.0:
+        return INFINITY
+    if x < 1.0:
+        return NAN
+    if q <= 0.0:
+        if q == floor(q):
+            return INFINITY
+        if x != floor(x):
+            return NAN
+    total = pow(q, -x)
+    a = q
+    term = 0.0
+    i = 0
+    while i < 9 or a <= 9.0:
+        i += 1
+        a += 1.0
+        term = pow(a, -x)
+        total += term
+        if fabs(term / total) < _EPSILON:
+            return total
+    w = a
+    total += term * w / (x - 1.0)
+    total -= 0.5 * term
+    factor = 1.0
+    k = 0.0
+    for i in range(12):
+        factor *= x + k
+        term /= w
+        t = factor * term / _ZETA_TERMS[i]
+        total += t
+        if fabs(t / total) < _EPSILON:
+            return total
+        k += 1.0
+        factor *= x + k
+        term /= w
+        k += 1.0
+    return total
+
+
+cdef inline double fmod_two(double n) noexcept nogil:
+    return n - 2.0 * floor(n / 2.0)
+
+
+cdef double polygamma_value(double n, double x) noexcept nogil:
+    if isnan(n) or n < 0.0 or n != floor(n):
+        return NAN
+    if n == 0.0:
+        return digamma_value(x)
+    # (-1)^(n+1) n!: tgamma(n + 1) is n! exactly while it fits a double.
+    return (1.0 if fmod_two(n) == 1.0 else -1.0) * tgamma(n + 1.0) * zeta_value(n + 1.0, x)
+
+
+cdef inline double unary_value(int code, double x) noexcept nogil:
+    if code == 0:
+        return c_erf(x)
+    if code == 1:
+        return c_erfc(x)
+    if code == 2:
+        # glibc gives +inf at the poles, as TF does (Python's math.lgamma raises there).
+        return c_lgamma(x)
+    return digamma_value(x)
+
+
+def unary(int code, const float_t[::1] source, float_t[::1] result):
+    """Fills `result` with ``UNARY_FUNCTIONS[code]`` of `source`, element by element.
+
+    Args:
+      code: an index into UNARY_FUNCTIONS.
+      source: a flat, C-contiguous float32 or float64 array.
+      result: a writable array of the same dtype and length.
+    """
+    cdef Py_ssize_t i, count = source.shape[0]
+    if not 0 <= code < len(UNARY_FUNCTIONS) or result.shape[0] != count:
+        raise ValueError("special.unary: bad code or mismatched lengths")
+    with nogil:
+        for i in range(count):
+            result[i] = <float_t>unary_value(code, <double>source[i])
+
+
+def binary(int code, const float_t[::1] first, const float_t[::1] second, float_t[::1] result):
+    """Fills `result` with ``BINARY_FUNCTIONS[code](first, second)``, element by element.
+
+    Args:
+      code: an index into BINARY_FUNCTIONS.
+      first, second: flat, C-contiguous arrays of one float dtype and one length (the caller
+        broadcast them).
+      result: a writable array of that dtype and length.
+    """
+    cdef Py_ssize_t i, count = first.shape[0]
+    if (not 0 <= code < len(BINARY_FUNCTIONS) or second.shape[0] != count
+            or result.shape[0] != count):
+        raise ValueError("special.binary: bad code or mismatched lengths")
+    with nogil:
+        if code == 0:
+            for i in range(count):
+                result[i] = <float_t>zeta_value(<double>first[i], <double>second[i])
+        else:
+            for i in range(count):
+                result[i] = <float_t>polygamma_value(<double>first[i], <double>second[i])

@@ -1,0 +1,275 @@
+"""Kernels of the elementwise math ops of ``sessionlib/ops/special_math_ops.py``: inverse and
+hyperbolic trigonometry, rounding, float classification, truncating division, the x*log(y)
+family and the special functions (erf, erfc, lgamma, digamma, zeta, polygamma).
+
+Design. Each kernel is registered under its op type with the unary or binary calling
+convention. Where numpy has the function (arccos, expm1, rint, fmod, ...) the numpy kernel is
+both the spec and the fast kernel. numpy has no erf, lgamma, digamma or zeta: their spec is
+plain Python ``math`` over the elements (slow, obviously right; digamma and zeta, which
+``math`` lacks, are the series described in ``sessionlib/_core/special.pyx``, written again in
+Python), and the fast kernel is that Cython module. Both evaluate in double precision and round
+once to the tensor's dtype, so they agree exactly. Graph-time dtype checks are the ops'; a
+kernel trusts its dtype.
+"""
+
+import math
+
+import numpy as np
+
+from sessionlib import errors
+from sessionlib._core import special as _special
+from sessionlib.runtime.kernel_table import KIND_BINARY, KIND_UNARY, register_kernel
+
+# ---- numpy functions ----------------------------------------------------------------------
+
+
+def _numpy_unary(function):
+    def kernel(x):
+        with np.errstate(all="ignore"):
+            return np.asarray(function(x), dtype=x.dtype)
+
+    return kernel
+
+
+def _numpy_predicate(function):
+    def kernel(x):
+        return np.asarray(function(x), dtype=np.bool_)
+
+    return kernel
+
+
+def _round_half_to_even(x):
+    # np.round rounds halves to even, as TF's Round does; integers are already round.
+    return np.array(x) if x.dtype.kind in "iu" else np.round(x)
+
+
+_NUMPY_UNARY = {
+    "Acos": np.arccos, "Asin": np.arcsin, "Atan": np.arctan, "Tan": np.tan, "Sinh": np.sinh,
+    "Cosh": np.cosh, "Acosh": np.arccosh, "Asinh": np.arcsinh, "Atanh": np.arctanh,
+    "Expm1": np.expm1, "Floor": np.floor, "Ceil": np.ceil, "Rint": np.rint,
+    "Round": _round_half_to_even,
+}
+_NUMPY_PREDICATES = {"IsNan": np.isnan, "IsInf": np.isinf, "IsFinite": np.isfinite}
+
+for _name, _function in _NUMPY_UNARY.items():
+    register_kernel(_name, reference=_numpy_unary(_function), kind=KIND_UNARY)
+for _name, _function in _NUMPY_PREDICATES.items():
+    register_kernel(_name, reference=_numpy_predicate(_function), kind=KIND_UNARY)
+
+
+def _broadcast(x, y):
+    try:
+        return np.broadcast_arrays(x, y)
+    except ValueError:
+        raise errors.InvalidArgumentError(
+            None, None, f"Incompatible shapes: {list(np.shape(x))} vs. {list(np.shape(y))}"
+        ) from None
+
+
+def _numpy_binary(function):
+    def kernel(x, y):
+        x, y = _broadcast(x, y)
+        with np.errstate(all="ignore"):
+            return np.asarray(function(x, y), dtype=x.dtype)
+
+    return kernel
+
+
+def _check_integer_divisor(x, y):
+    if x.dtype.kind in "iu" and x.size and np.any(y == 0):
+        raise errors.InvalidArgumentError(None, None, "Integer division by zero")
+
+
+def _truncate_div(x, y):
+    _check_integer_divisor(x, y)
+    if x.dtype.kind == "f":
+        return np.trunc(x / y)
+    # Floor division, then one step towards zero where a remainder and the signs disagree.
+    # The smallest integer over -1 wraps to itself, as in TF.
+    quotient = np.floor_divide(x, y)
+    if x.dtype.kind == "i":
+        quotient = quotient + ((np.fmod(x, y) != 0) & ((x < 0) != (y < 0))).astype(x.dtype)
+    return quotient
+
+
+def _truncate_mod(x, y):
+    _check_integer_divisor(x, y)
+    # fmod is C's remainder: the sign of x, truncated towards zero.
+    return np.fmod(x, y)
+
+
+def _where_x_is_zero(function):
+    # TF defines x * f(y) as 0 wherever x is 0, even where f(y) is inf or NaN.
+    def compute(x, y):
+        return np.where(x == 0, np.zeros_like(x), x * function(y))
+
+    return compute
+
+
+_NUMPY_BINARY = {
+    "Atan2": np.arctan2,
+    "TruncateDiv": _truncate_div,
+    "TruncateMod": _truncate_mod,
+    "Xlogy": _where_x_is_zero(np.log),
+    "Xlog1py": _where_x_is_zero(np.log1p),
+    "Xdivy": lambda x, y: np.where(x == 0, np.zeros_like(x), x / y),
+    "NextAfter": np.nextafter,
+    # 0 wherever y is 0, even where x is inf or NaN.
+    "MulNoNan": lambda x, y: np.where(y == 0, np.zeros_like(x), x * y),
+}
+
+for _name, _function in _NUMPY_BINARY.items():
+    register_kernel(_name, reference=_numpy_binary(_function), kind=KIND_BINARY)
+
+
+# ---- special functions: the Python spec ------------------------------------------------------
+
+def _lgamma(value):
+    try:
+        return math.lgamma(value)
+    except ValueError:
+        return math.inf  # a pole: 0, -1, -2, ... (Python raises; C and TF give +inf)
+
+
+def _digamma(value):
+    if math.isnan(value) or value == -math.inf or (value <= 0 and value == math.floor(value)):
+        return math.nan
+    result = 0.0
+    if value < 0:
+        result = -math.pi / math.tan(math.pi * (value - math.floor(value)))
+        value = 1.0 - value
+    while value < 10:
+        result -= 1.0 / value
+        value += 1.0
+    if value == math.inf:
+        return math.inf
+    inverse_square = 1.0 / (value * value)
+    return result + math.log(value) - 0.5 / value - inverse_square * (
+        1.0 / 12 - inverse_square * (1.0 / 120 - inverse_square * (
+            1.0 / 252 - inverse_square * (1.0 / 240 - inverse_square * (
+                1.0 / 132 - inverse_square * (691.0 / 32760 - inverse_square / 12))))))
+
+
+_ZETA_TERMS = (12.0, -720.0, 30240.0, -1209600.0, 47900160.0, -1.8924375803183791606e9,
+               7.47242496e10, -2.950130727918164224e12, 1.1646782814350067249e14,
+               -4.5979787224074726105e15, 1.8152105401943546773e17, -7.1661652561756670113e18)
+_EPSILON = 1.1102230246251565e-16
+
+
+def _zeta(x, q):
+    if math.isnan(x) or math.isnan(q):
+        return math.nan
+    if x == 1:
+        return math.inf
+    if x < 1:
+        return math.nan
+    if q <= 0:
+        if q == math.floor(q):
+            return math.inf
+        if x != math.floor(x):
+            return math.nan
+    total = _power(q, -x)
+    a, term, count = q, 0.0, 0
+    while count < 9 or a <= 9:
+        count += 1
+        a += 1.0
+        term = _power(a, -x)
+        total += term
+        if abs(term / total) < _EPSILON:
+            return total
+    width = a
+    total += term * width / (x - 1) - 0.5 * term
+    factor, k = 1.0, 0.0
+    for denominator in _ZETA_TERMS:
+        factor *= x + k
+        term /= width
+        correction = factor * term / denominator
+        total += correction
+        if abs(correction / total) < _EPSILON:
+            return total
+        k += 1.0
+        factor *= x + k
+        term /= width
+        k += 1.0
+    return total
+
+
+def _power(base, exponent):
+    try:
+        return math.pow(base, exponent)
+    except OverflowError:
+        return math.inf
+
+
+def _polygamma(n, x):
+    if math.isnan(n) or n < 0 or n != math.floor(n):
+        return math.nan
+    if n == 0:
+        return _digamma(x)
+    try:
+        factorial = math.gamma(n + 1)
+    except OverflowError:
+        factorial = math.inf
+    sign = 1.0 if n % 2 == 1 else -1.0
+    return sign * factorial * _zeta(n + 1, x)
+
+
+_PYTHON_UNARY = {"Erf": math.erf, "Erfc": math.erfc, "Lgamma": _lgamma, "Digamma": _digamma}
+_PYTHON_BINARY = {"Zeta": _zeta, "Polygamma": _polygamma}
+
+
+def _python_unary(function):
+    def kernel(x):
+        flat = x.reshape(-1)
+        values = [function(float(value)) for value in flat]
+        return np.array(values, dtype=np.float64).astype(x.dtype).reshape(x.shape)
+
+    return kernel
+
+
+def _python_binary(function):
+    def kernel(x, y):
+        x, y = _broadcast(x, y)
+        values = [function(float(a), float(b)) for a, b in zip(x.reshape(-1), y.reshape(-1))]
+        return np.array(values, dtype=np.float64).astype(x.dtype).reshape(x.shape)
+
+    return kernel
+
+
+# ---- special functions: the Cython kernels ---------------------------------------------------
+
+def _flat_double(x):
+    # float16 has no C type: it is evaluated in float64 and rounded once, like the spec.
+    dtype = np.float64 if x.dtype == np.float16 else x.dtype
+    return np.ascontiguousarray(x, dtype=dtype).reshape(-1)
+
+
+def _fast_unary(code):
+    def kernel(x):
+        source = _flat_double(x)
+        result = np.empty_like(source)
+        _special.unary(code, source, result)
+        return result.astype(x.dtype, copy=False).reshape(x.shape)
+
+    return kernel
+
+
+def _fast_binary(code):
+    def kernel(x, y):
+        x, y = _broadcast(x, y)
+        first, second = _flat_double(x), _flat_double(y)
+        result = np.empty_like(first)
+        _special.binary(code, first, second, result)
+        return result.astype(x.dtype, copy=False).reshape(x.shape)
+
+    return kernel
+
+
+for _name, _function in _PYTHON_UNARY.items():
+    register_kernel(_name, reference=_python_unary(_function),
+                    fast=_fast_unary(_special.UNARY_FUNCTIONS.index(_name.lower())),
+                    kind=KIND_UNARY)
+for _name, _function in _PYTHON_BINARY.items():
+    register_kernel(_name, reference=_python_binary(_function),
+                    fast=_fast_binary(_special.BINARY_FUNCTIONS.index(_name.lower())),
+                    kind=KIND_BINARY)

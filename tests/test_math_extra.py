@@ -1,0 +1,187 @@
+"""Values of tf.math's functions against numbers computed with TensorFlow 2.21
+(``tf.compat.v1.math``), on both executors: the special functions at their poles and
+infinities, banker's rounding, truncating division, the x*log(y) family at x == 0, and the
+composites (log_sigmoid, logical_xor, scalar_mul, polyval, ...)."""
+
+import math
+
+import numpy as np
+import pytest
+
+import sessionlib as tf
+from sessionlib.runtime import executor as executor_lib
+
+EDGES = [0.0, -1.0, -2.5, 1e-3, 0.5, 1.0, 7.3, 30.0, -0.0, np.inf, -np.inf, np.nan]
+INF, NAN = np.inf, np.nan
+
+
+@pytest.fixture(params=["reference", "cython"])
+def run(request):
+    """Runs fetches in a fresh graph's session on one executor."""
+    previous = executor_lib.set_default_executor(request.param)
+
+    def run_fetches(build):
+        with tf.Graph().as_default():
+            fetches = build()
+            with tf.Session() as session:
+                return session.run(fetches)
+
+    yield run_fetches
+    executor_lib.set_default_executor(previous)
+
+
+# (function, float64 values at EDGES as TF computes them).
+SPECIAL_VALUES = [
+    (tf.math.digamma, [NAN, NAN, 1.1031566406452433, -1000.5755719318104, -1.9635100260214227,
+                       -0.5772156649015323, 1.917820335637986, 3.384438132685525, NAN, INF,
+                       NAN, NAN]),
+    (tf.math.lgamma, [INF, INF, -0.05624371649767407, 6.907178885383853, 0.5723649429247001,
+                      0.0, 7.147892523022249, 71.25703896716801, INF, INF, INF, NAN]),
+    # TF's float64 erf gives NaN at +-inf (its float32 erf gives +-1): +-1 is erf's limit.
+    (tf.math.erf, [0.0, -0.8427007929497148, -0.999593047982555, 0.0011283787909692363,
+                   0.5204998778130466, 0.8427007929497148, 1.0, 1.0, -0.0, 1.0, -1.0, NAN]),
+    (tf.math.erfc, [1.0, 1.8427007929497148, 1.999593047982555, 0.9988716212090307,
+                    0.47950012218695337, 0.15729920705028522, 5.502573750691924e-25, 0.0, 1.0,
+                    0.0, 2.0, NAN]),
+    (tf.math.expm1, [0.0, -0.6321205588285577, -0.9179150013761012, 0.0010005001667083417,
+                     0.6487212707001282, 1.7182818284590455, 1479.299927584545,
+                     10686474581523.463, -0.0, INF, -1.0, NAN]),
+]
+
+
+@pytest.mark.parametrize("function, expected", SPECIAL_VALUES,
+                         ids=[f.__name__ for f, _ in SPECIAL_VALUES])
+@pytest.mark.parametrize("dtype", [tf.float64, tf.float32, tf.float16])
+def test_special_functions_match_tf(run, function, expected, dtype):
+    got = run(lambda: function(tf.constant(EDGES, dtype=dtype)))
+    assert got.dtype == dtype.as_numpy_dtype
+    # float16 cannot hold 1e-3's neighbourhood or expm1(30): compare where it is finite.
+    with np.errstate(over="ignore"):
+        expected = np.array(expected, dtype=np.float64).astype(dtype.as_numpy_dtype)
+    tolerance = {tf.float64: 1e-13, tf.float32: 1e-6, tf.float16: 2e-3}[dtype]
+    np.testing.assert_allclose(got, expected, rtol=tolerance, atol=tolerance, equal_nan=True)
+
+
+def test_zeta_and_polygamma_match_tf(run):
+    zeta, polygamma = run(lambda: [
+        tf.math.zeta(tf.constant([2.0, 3.0, 1.0, 0.5, 2.0, 2.0]),
+                     tf.constant([1.0, 2.0, 1.0, 1.0, -1.5, 0.0])),
+        tf.math.polygamma(tf.constant([0.0, 1.0, 2.0, 1.5, -1.0, 1.0]),
+                          tf.constant([2.0, 2.0, 2.0, 2.0, 2.0, -1.5]))])
+    np.testing.assert_allclose(zeta, [1.644934, 0.20205691, INF, NAN, 9.379247, INF],
+                               rtol=1e-6, equal_nan=True)
+    np.testing.assert_allclose(polygamma, [0.4227842, 0.6449341, -0.40411383, NAN, NAN,
+                                           9.379247], rtol=1e-6, equal_nan=True)
+    assert math.isclose(float(zeta[0]), math.pi ** 2 / 6, rel_tol=1e-6)
+
+
+def test_trigonometry_and_classification(run):
+    acosh, atanh, atan2, is_nan, is_finite, is_inf = run(lambda: [
+        tf.acosh(tf.constant([0.5, 1.0, 2.0])), tf.atanh(tf.constant([1.0, -1.0, 2.0, 0.5])),
+        tf.atan2(tf.constant([0.0, 0.0, -0.0, 1.0]), tf.constant([0.0, -1.0, -1.0, 0.0])),
+        tf.is_nan(tf.constant([NAN, 1.0, INF])), tf.is_finite(tf.constant([NAN, 1.0, INF])),
+        tf.is_inf(tf.constant([NAN, -INF, INF]))])
+    np.testing.assert_allclose(acosh, [NAN, 0.0, 1.316958], rtol=1e-6, equal_nan=True)
+    np.testing.assert_allclose(atanh, [INF, -INF, NAN, 0.54930615], rtol=1e-6, equal_nan=True)
+    np.testing.assert_allclose(atan2, [0.0, 3.1415927, -3.1415927, 1.5707964], rtol=1e-6)
+    assert is_nan.tolist() == [True, False, False]
+    assert is_finite.tolist() == [False, True, False]
+    assert is_inf.tolist() == [False, True, True]
+
+
+def test_rounding_is_bankers_as_in_tf(run):
+    halves = [-2.5, -1.5, -0.5, 0.5, 1.5, 2.5, 3.5, 0.49999997]
+    rounded, rinted, half, ints, floors, ceils = run(lambda: [
+        tf.round(tf.constant(halves)), tf.rint(tf.constant(halves)),
+        tf.round(tf.constant([2.5, -2.5], tf.float16)), tf.round(tf.constant([3, -3])),
+        tf.floor(tf.constant([-1.5, 1.5])), tf.ceil(tf.constant([-1.5, 1.5]))])
+    assert rounded.tolist() == [-2.0, -2.0, -0.0, 0.0, 2.0, 2.0, 4.0, 0.0]
+    assert rinted.tolist() == rounded.tolist()
+    assert half.tolist() == [2.0, -2.0] and half.dtype == np.float16
+    assert ints.tolist() == [3, -3] and ints.dtype == np.int32
+    assert floors.tolist() == [-2.0, 1.0] and ceils.tolist() == [-1.0, 2.0]
+
+
+def test_truncating_division(run):
+    int_div, int_mod, float_mod, float_div, wrapped, unsigned, floor_div = run(lambda: [
+        tf.truncatediv(tf.constant([7, -7]), tf.constant([2, 2])),
+        tf.truncatemod(tf.constant([7, -7]), tf.constant([2, 2])),
+        tf.truncatemod(tf.constant([7.5, -7.5]), tf.constant([2.0, 2.0])),
+        tf.truncatediv(tf.constant([7.5, -7.5]), tf.constant([2.0, -2.0])),
+        tf.truncatediv(tf.constant([-2 ** 31], tf.int32), tf.constant([-1])),
+        tf.truncatediv(tf.constant([7, 249], tf.uint8), tf.constant([2, 2], tf.uint8)),
+        tf.floor_div(7, -2)])
+    assert int_div.tolist() == [3, -3] and int_mod.tolist() == [1, -1]
+    assert float_mod.tolist() == [1.5, -1.5] and float_div.tolist() == [3.0, 3.0]
+    assert wrapped.tolist() == [-2 ** 31]
+    assert unsigned.tolist() == [3, 124]
+    assert int(floor_div) == -4
+
+
+@pytest.mark.parametrize("function", [tf.truncatediv, tf.truncatemod])
+def test_integer_division_by_zero_is_an_error(run, function):
+    with pytest.raises(tf.errors.InvalidArgumentError, match="division by zero"):
+        run(lambda: function(tf.constant([1]), tf.constant([0])))
+
+
+def test_truncatemod_refuses_int8_at_graph_time():
+    with tf.Graph().as_default(), pytest.raises(TypeError, match="int8"):
+        tf.truncatemod(tf.constant([1], tf.int8), tf.constant([2], tf.int8))
+
+
+def test_x_log_y_family_is_zero_where_x_is(run):
+    xlogy, xdivy, xlog1py, no_nan, nextafter = run(lambda: [
+        tf.math.xlogy(tf.constant([0.0, 0.0, 2.0]), tf.constant([0.0, NAN, 3.0])),
+        tf.math.xdivy(tf.constant([0.0, 0.0, 2.0]), tf.constant([0.0, NAN, 3.0])),
+        tf.math.xlog1py(tf.constant([0.0, 0.0, 2.0]), tf.constant([-1.0, NAN, 3.0])),
+        tf.math.multiply_no_nan(tf.constant([INF, NAN, 2.0]), tf.constant([0.0, 0.0, 3.0])),
+        tf.math.nextafter(tf.constant([1.0, 0.0]), tf.constant([2.0, -1.0]))])
+    np.testing.assert_allclose(xlogy, [0.0, 0.0, 2.1972246], rtol=1e-6)
+    np.testing.assert_allclose(xdivy, [0.0, 0.0, 0.6666667], rtol=1e-6)
+    np.testing.assert_allclose(xlog1py, [0.0, 0.0, 2.7725887], rtol=1e-6)
+    assert no_nan.tolist() == [0.0, 0.0, 6.0]
+    assert nextafter.tolist() == [np.float32(1.0000001), np.float32(-1.4012985e-45)]
+
+
+def test_xlogy_gradient_in_x_is_zero_where_x_is(run):
+    def build():
+        x = tf.constant([0.0, 2.0], tf.float64)
+        y = tf.constant([3.0, 3.0], tf.float64)
+        return tf.gradients(tf.math.xlogy(x, y), [x, y])
+
+    grad_x, grad_y = run(build)
+    np.testing.assert_allclose(grad_x, [0.0, math.log(3.0)])
+    np.testing.assert_allclose(grad_y, [0.0, 2.0 / 3.0])
+
+
+def test_composites_match_tf(run):
+    log_sigmoid, xor, scaled, poly, reciprocal = run(lambda: [
+        tf.math.log_sigmoid(tf.constant([-100.0, 0.0, 100.0])),
+        tf.math.logical_xor(tf.constant([True, False, True]), tf.constant([True, True, False])),
+        tf.scalar_mul(2.0, tf.constant([1.0, 2.0])),
+        tf.math.polyval([1.0, 2.0, 3.0], tf.constant(2.0)),
+        tf.math.reciprocal_no_nan(tf.constant([0.0, 2.0]))])
+    np.testing.assert_allclose(log_sigmoid, [-100.0, -0.6931472, -0.0], rtol=1e-6, atol=1e-30)
+    assert xor.tolist() == [False, True, True]
+    assert scaled.tolist() == [2.0, 4.0]
+    assert float(poly) == 11.0
+    assert reciprocal.tolist() == [0.0, 0.5]
+
+
+def test_scalar_mul_refuses_a_non_scalar():
+    with tf.Graph().as_default(), pytest.raises(ValueError, match="Only scalar multiply"):
+        tf.scalar_mul(tf.constant([1.0, 2.0]), tf.constant([1.0, 2.0]))
+
+
+def test_float_only_functions_refuse_integers():
+    with tf.Graph().as_default():
+        for function in (tf.acos, tf.tan, tf.math.erf, tf.math.lgamma, tf.is_nan):
+            with pytest.raises(TypeError, match="int32"):
+                function(tf.constant([1, 2]))
+
+
+def test_math_namespace_reexports_the_existing_ops():
+    assert tf.math.add is tf.add and tf.math.reduce_sum is tf.reduce_sum
+    assert tf.math.softmax is tf.nn.softmax and tf.math.top_k is tf.nn.top_k
+    assert tf.math.divide_no_nan is tf.div_no_nan
+    assert tf.math.confusion_matrix is tf.confusion_matrix
