@@ -7,7 +7,7 @@ for the activations TF lists here too).
 """
 
 from sessionlib.ops.check_ops import is_non_decreasing, is_strictly_increasing
-from sessionlib.ops.cumulative_ops import cumsum, reduce_logsumexp
+from sessionlib.ops.cumulative_ops import cumprod, cumsum, reduce_logsumexp
 from sessionlib.ops.math_ops import (abs, add, add_n, argmax, argmin, cos, divide, equal, exp,
                                      floordiv, floormod, greater, greater_equal, less,
                                      less_equal, log, log1p, logical_and, logical_not,
@@ -17,17 +17,23 @@ from sessionlib.ops.math_ops import (abs, add, add_n, argmax, argmin, cos, divid
                                      reduce_sum, rsqrt, sigmoid, sign, sin, sqrt, square,
                                      squared_difference, subtract, tanh, truediv,
                                      unsorted_segment_sum)
+from sessionlib.ops.math_reduction_ops import (accumulate_n, count_nonzero,
+                                               reduce_euclidean_norm, reduce_std,
+                                               reduce_variance, zero_fraction)
 from sessionlib.ops.metrics_ops import confusion_matrix
 from sessionlib.ops.metrics_ops import div_no_nan as divide_no_nan
 from sessionlib.ops.nn import softmax
 from sessionlib.ops.nn_activation_ops import l2_normalize, softplus, softsign
 from sessionlib.ops.nn_lookup_ops import in_top_k, top_k
 from sessionlib.ops.nn_loss_ops import log_softmax
-from sessionlib.ops.segment_ops import segment_sum
+from sessionlib.ops.segment_ops import (bincount, segment_max, segment_mean, segment_min,
+                                       segment_prod, segment_sum, unsorted_segment_max,
+                                       unsorted_segment_mean, unsorted_segment_min,
+                                       unsorted_segment_prod, unsorted_segment_sqrt_n)
 from sessionlib.ops.special_math_ops import (acos, acosh, asin, asinh, atan, atan2, atanh,
                                              ceil, cosh, digamma, erf, erfc, expm1, floor,
-                                             is_finite, is_inf, is_nan, lgamma, log_sigmoid,
-                                             logical_xor, multiply_no_nan, nextafter,
-                                             polygamma, polyval, reciprocal_no_nan, rint,
-                                             round, scalar_mul, sinh, tan, truncatediv,
+                                             is_finite, is_inf, is_nan, lbeta, lgamma,
+                                             log_sigmoid, logical_xor, multiply_no_nan,
+                                             nextafter, polygamma, polyval, reciprocal_no_nan,
+                                             rint, round, scalar_mul, sinh, tan, truncatediv,
                                              truncatemod, xdivy, xlog1py, xlogy, zeta)

@@ -1,7 +1,7 @@
-"""Numeric gradient checks of the elementwise ops of special_math_ops (TF's formulas), each
-on values inside the op's domain, away from poles and kinks (and, for the x*log(y) family,
-from x == 0, where TF defines the x gradient as 0: test_math_extra.py checks that); and checks that the piecewise
-constant ops have no gradient, as in TF."""
+"""Numeric gradient checks of the elementwise ops of special_math_ops (TF's formulas), each on
+values inside the op's domain, away from poles and kinks (and, for the x*log(y) family, from x ==
+0, where TF defines the x gradient as 0: test_math_extra.py checks that); and checks that the
+piecewise constant ops have no gradient, as in TF."""
 
 import numpy as np
 import pytest

@@ -185,3 +185,136 @@ def test_math_namespace_reexports_the_existing_ops():
     assert tf.math.softmax is tf.nn.softmax and tf.math.top_k is tf.nn.top_k
     assert tf.math.divide_no_nan is tf.div_no_nan
     assert tf.math.confusion_matrix is tf.confusion_matrix
+
+
+# ---- segments, scans, counts and composite reductions --------------------------------------
+
+ROWS = [[1.0, 2.0], [3.0, -5.0], [4.0, 4.0]]
+
+
+def test_sorted_segment_reductions_match_tf(run):
+    maximum, mean_int, mean, product, minimum = run(lambda: [
+        tf.math.segment_max(tf.constant([1.0, 5.0, 3.0, 4.0]), tf.constant([0, 0, 2, 2])),
+        tf.math.segment_mean(tf.constant([-7, 2, 3]), tf.constant([0, 0, 1])),
+        tf.math.segment_mean(tf.constant([[1.0, 2.0], [3.0, 5.0], [4.0, 4.0]]), [0, 0, 2]),
+        tf.math.segment_prod(tf.constant([[1.0, 2.0], [3.0, 5.0], [4.0, 4.0]]), [1, 1, 3]),
+        tf.math.segment_min(tf.constant(ROWS), [1, 1, 3])])
+    assert maximum.tolist() == [5.0, 0.0, 4.0]
+    assert mean_int.tolist() == [-2, 3]  # truncated towards zero
+    assert mean.tolist() == [[2.0, 3.5], [0.0, 0.0], [4.0, 4.0]]
+    assert product.tolist() == [[1.0, 1.0], [3.0, 10.0], [1.0, 1.0], [4.0, 4.0]]
+    assert minimum.tolist() == [[0.0, 0.0], [1.0, -5.0], [0.0, 0.0], [4.0, 4.0]]
+
+
+def test_unsorted_segment_reductions_match_tf(run):
+    lowest = float(np.finfo(np.float32).min)
+    maximum, minimum, product, mean, sqrt_n, half_min = run(lambda: [
+        tf.math.unsorted_segment_max(tf.constant(ROWS), tf.constant([2, -1, 2]), 3),
+        tf.math.unsorted_segment_min(tf.constant([[1, 2], [3, -5], [4, 4]], tf.int8),
+                                     tf.constant([2, -1, 0]), 3),
+        tf.math.unsorted_segment_prod(tf.constant([[1, 2], [3, -5], [4, 4]]),
+                                      tf.constant([2, 2, 0]), 3),
+        tf.math.unsorted_segment_mean(tf.constant([1.0, 5.0, 3.0, 4.0]),
+                                      tf.constant([0, 3, 0, -1]), 4),
+        tf.math.unsorted_segment_sqrt_n(tf.constant([[1.0, 2.0], [3.0, 5.0], [4.0, 4.0]]),
+                                        tf.constant([0, 0, 2]), 4),
+        tf.math.unsorted_segment_min(tf.constant([1.0, 2.0], tf.float16), tf.constant([0, 0]),
+                                     2)])
+    assert maximum.tolist() == [[lowest] * 2, [lowest] * 2, [4.0, 4.0]]
+    assert minimum.tolist() == [[4, 4], [127, 127], [1, 2]]
+    assert product.tolist() == [[4, 4], [1, 1], [3, -10]]
+    assert mean.tolist() == [2.0, 0.0, 0.0, 5.0]
+    np.testing.assert_allclose(sqrt_n, [[2.828427, 4.9497476], [0, 0], [4, 4], [0, 0]],
+                               rtol=1e-6)
+    assert half_min.tolist() == [1.0, 65504.0]
+
+
+def test_unsorted_segment_id_beyond_num_segments_is_an_error(run):
+    with pytest.raises(tf.errors.InvalidArgumentError, match=r"segment_ids\[1\] = 5 is out"):
+        run(lambda: tf.math.unsorted_segment_max(tf.constant([1.0, 2.0]), tf.constant([0, 5]),
+                                                 2))
+
+
+@pytest.mark.parametrize("ids, message", [([1, 0], "not increasing"), ([0, -1], "out of range")])
+def test_sorted_segment_ids_are_checked(run, ids, message):
+    with pytest.raises(tf.errors.InvalidArgumentError, match=message):
+        run(lambda: tf.math.segment_max(tf.constant([1.0, 2.0]), tf.constant(ids)))
+
+
+def test_cumprod_matches_tf(run):
+    reverse, exclusive, both = run(lambda: [
+        tf.math.cumprod(tf.constant([[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]]), axis=1, reverse=True),
+        tf.cumprod(tf.constant([[1, 2, 3], [4, 5, 6]]), axis=0, exclusive=True),
+        tf.math.cumprod(tf.constant([1.0, 2.0, 3.0, 4.0]), exclusive=True, reverse=True)])
+    assert reverse.tolist() == [[6.0, 6.0, 3.0], [120.0, 30.0, 6.0]]
+    assert exclusive.tolist() == [[1, 1, 1], [1, 2, 3]]
+    assert both.tolist() == [24.0, 12.0, 4.0, 1.0]
+
+
+def test_cumprod_gradient_is_tfs_at_a_zero(run):
+    # TF divides by x with div_no_nan, so a zero's own gradient is 0 (not the true 10).
+    def build():
+        x = tf.constant([1.0, 0.0, 3.0, 2.0])
+        return tf.gradients(tf.math.cumprod(x), x)[0]
+
+    assert run(build).tolist() == [1.0, 0.0, 0.0, 0.0]
+
+
+def test_bincount_matches_tf(run):
+    counts, clipped, weighted, empty, flattened, longer, weights_int = run(lambda: [
+        tf.math.bincount(tf.constant([1, 1, 3, 5])),
+        tf.math.bincount(tf.constant([1, 1, 3]), minlength=6, maxlength=2),
+        tf.math.bincount(tf.constant([1, 1, 3]), weights=tf.constant([0.5, 1.0, 2.0])),
+        tf.math.bincount(tf.constant([], tf.int32)),
+        tf.bincount(tf.constant([[1, 1], [3, 0]]), dtype=tf.int64),
+        tf.math.bincount(tf.constant([1, 1, 3]), minlength=5),
+        tf.math.bincount(tf.constant([1, 1, 3]), weights=tf.constant([1, 2, 3]))])
+    assert counts.tolist() == [0, 2, 0, 1, 0, 1] and counts.dtype == np.int32
+    assert clipped.tolist() == [0, 2]
+    assert weighted.tolist() == [0.0, 1.5, 0.0, 2.0] and weighted.dtype == np.float32
+    assert empty.tolist() == []
+    assert flattened.tolist() == [1, 2, 0, 1] and flattened.dtype == np.int64
+    assert longer.tolist() == [0, 2, 0, 1, 0]
+    assert weights_int.tolist() == [0, 3, 0, 3]
+
+
+def test_bincount_of_a_negative_value_is_an_error(run):
+    with pytest.raises(tf.errors.InvalidArgumentError, match="non-negative"):
+        run(lambda: tf.math.bincount(tf.constant([-1, 1, 3])))
+
+
+def test_composite_reductions_match_tf(run):
+    nonzero_all, nonzero_axis, strings_free, fraction, std, variance, norm, norm_int, lbeta = (
+        run(lambda: [
+            tf.count_nonzero(tf.constant([[1, 0], [3, 0]])),
+            tf.math.count_nonzero(tf.constant([[1.0, 0.0], [3.0, 0.0]]), axis=1,
+                                  dtype=tf.int32),
+            tf.math.count_nonzero(input=tf.constant([[1.0, 0, 2], [0, 0, 3]]), axis=0,
+                                  keepdims=True),
+            tf.math.zero_fraction(tf.constant([0, 1, 0, 3])),
+            tf.math.reduce_std(tf.constant([[1.0, 2.0], [3.0, 5.0]]), axis=1),
+            tf.math.reduce_variance(tf.constant([[1.0, 2.0], [3.0, 5.0]])),
+            tf.math.reduce_euclidean_norm(tf.constant([[3.0, 4.0], [5.0, 12.0]]), 1),
+            tf.math.reduce_euclidean_norm(tf.constant([1, 1])),
+            tf.math.lbeta(tf.constant([[1.0, 2.0], [0.5, 0.5]]))]))
+    assert int(nonzero_all) == 2 and nonzero_all.dtype == np.int64
+    assert nonzero_axis.tolist() == [1, 1] and nonzero_axis.dtype == np.int32
+    assert strings_free.tolist() == [[1, 0, 2]]
+    assert float(fraction) == 0.5 and fraction.dtype == np.float32
+    assert std.tolist() == [0.5, 1.0]
+    assert float(variance) == 2.1875
+    assert norm.tolist() == [5.0, 13.0]
+    assert int(norm_int) == 1  # sqrt(2), truncated as TF's integer EuclideanNorm gives
+    np.testing.assert_allclose(lbeta, [-0.6931472, 1.1447299], rtol=1e-6)
+
+
+def test_reduce_variance_refuses_integers():
+    with tf.Graph().as_default(), pytest.raises(TypeError, match="real or complex"):
+        tf.math.reduce_variance(tf.constant([1, 2]))
+
+
+def test_accumulate_n_adds_and_checks(run):
+    total = run(lambda: tf.accumulate_n([tf.constant([1.0, 2.0]), tf.constant([1.0, 2.0])]))
+    assert total.tolist() == [2.0, 4.0]
+    with tf.Graph().as_default(), pytest.raises(ValueError, match="shape"):
+        tf.math.accumulate_n([tf.constant([1.0, 2.0])], shape=[3])

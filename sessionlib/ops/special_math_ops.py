@@ -20,9 +20,9 @@ from sessionlib.ops import _infer, array_ops, math_ops
 __all__ = [
     "acos", "acosh", "asin", "asinh", "atan", "atan2", "atanh", "tan", "sinh", "cosh",
     "ceil", "floor", "rint", "round", "expm1", "erf", "erfc", "lgamma", "digamma", "zeta",
-    "polygamma", "floor_div", "is_nan", "is_inf", "is_finite", "truncatediv", "truncatemod", "xdivy",
-    "xlogy", "xlog1py", "nextafter", "multiply_no_nan", "log_sigmoid", "logical_xor",
-    "scalar_mul", "reciprocal_no_nan", "polyval",
+    "polygamma", "floor_div", "is_nan", "is_inf", "is_finite", "truncatediv", "truncatemod",
+    "xdivy", "xlogy", "xlog1py", "nextafter", "multiply_no_nan", "log_sigmoid", "logical_xor",
+    "scalar_mul", "reciprocal_no_nan", "polyval", "lbeta",
 ]
 
 _FLOATS = dtypes.FLOAT_DTYPES
@@ -479,3 +479,22 @@ def polyval(coeffs, x, name=None):
             value = math_ops.add(coefficient, math_ops.multiply(value, tensor))
         return value
 
+
+
+def lbeta(x, name=None):
+    """The log of the multivariate beta function over the last axis of `x`, as TF builds it:
+    ``sum(lgamma(x), -1) - lgamma(sum(x, -1))``.
+
+    Args:
+      x: a floating Tensor of rank >= 1.
+      name: the name scope (default 'lbeta').
+
+    Returns:
+      A Tensor of `x`'s shape without its last axis.
+    """
+    graph = math_ops._find_graph((x,))
+    with graph.as_default(), graph.name_scope(name or "lbeta"):
+        tensor = graph_lib.convert_to_tensor(x, name="x")
+        log_product = math_ops.reduce_sum(lgamma(tensor), axis=[-1])
+        return math_ops.subtract(log_product,
+                                 lgamma(math_ops.reduce_sum(tensor, axis=[-1])))
