@@ -7,7 +7,8 @@ for the activations TF lists here too).
 """
 
 from sessionlib.ops.check_ops import is_non_decreasing, is_strictly_increasing
-from sessionlib.ops.cumulative_ops import cumprod, cumsum, reduce_logsumexp
+from sessionlib.ops.cumulative_ops import (cumprod, cumsum, cumulative_logsumexp,
+                                           reduce_logsumexp)
 from sessionlib.ops.math_ops import (abs, add, add_n, argmax, argmin, cos, divide, equal, exp,
                                      floordiv, floormod, greater, greater_equal, less,
                                      less_equal, log, log1p, logical_and, logical_not,

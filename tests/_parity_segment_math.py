@@ -1,5 +1,5 @@
-"""Parity cases (see test_parity.py) of tf.math's segment reductions, Cumprod and
-DenseBincount: sorted segments with gaps (empty segments), unsorted ones with dropped
+"""Parity cases (see test_parity.py) of tf.math's segment reductions, Cumprod,
+CumulativeLogsumexp and DenseBincount: sorted segments with gaps (empty segments), unsorted ones with dropped
 (negative) ids and 2-D ids, scans in every direction, and counts with and without weights."""
 
 import sessionlib as tf
@@ -50,4 +50,8 @@ def add_cases(case):
     case("UnsortedSegmentMin", NUMERIC, _unsorted(tf.math.unsorted_segment_min))
     case("UnsortedSegmentProd", NUMERIC, _unsorted(tf.math.unsorted_segment_prod))
     case("Cumprod", NUMERIC, _cumprod)
+    case("CumulativeLogsumexp", FLOATS, lambda f, d: [
+        tf.math.cumulative_logsumexp(f((3, 4), d), 1),
+        tf.math.cumulative_logsumexp(f((3, 4), d), 0, exclusive=True, reverse=True),
+        tf.math.cumulative_logsumexp(tf.constant([-float("inf"), 2.0, 1e4], d))])
     case("DenseBincount", BINCOUNT_WEIGHTS, _bincount)

@@ -1,4 +1,5 @@
-"""Numeric gradient checks of tf.math's segment reductions and Cumprod (TF's formulas): ties
+"""Numeric gradient checks of tf.math's segment reductions, Cumprod and CumulativeLogsumexp
+(TF's formulas): ties
 for max and min are kept apart by more than the central-difference step, products include one
 zero per segment (where the partials are the product of the others) and segments of two
 zeros (where they are all 0)."""
@@ -60,6 +61,12 @@ GRADIENT_CASES = [
     GradCase("Cumprod", lambda x: tf.math.cumprod(x, 1), [_away_from_zero(2, 4)]),
     GradCase("Cumprod", lambda x: tf.math.cumprod(x, 0, exclusive=True, reverse=True),
              [_away_from_zero(3, 2)], id="Cumprod-exclusive-reverse"),
+    GradCase("CumulativeLogsumexp", lambda x: tf.math.cumulative_logsumexp(x, 1),
+             [_values(2, 4)]),
+    GradCase("CumulativeLogsumexp",
+             # The last row is the empty sum, -inf: left out of the checked loss.
+             lambda x: tf.math.cumulative_logsumexp(x, 0, exclusive=True, reverse=True)[:-1],
+             [_values(3, 2)], id="CumulativeLogsumexp-exclusive-reverse"),
 ]
 
 

@@ -251,6 +251,23 @@ def test_cumprod_matches_tf(run):
     assert both.tolist() == [24.0, 12.0, 4.0, 1.0]
 
 
+def test_cumulative_logsumexp_matches_tf(run):
+    def build():
+        x = tf.constant([1.0, 2.0, 3.0])
+        return [tf.math.cumulative_logsumexp(x, exclusive=True),
+                tf.math.cumulative_logsumexp(tf.constant([[1.0, -2.0, 3.0], [0.5, 0.0, -1.0]]),
+                                             axis=1, reverse=True, exclusive=True),
+                tf.math.cumulative_logsumexp(tf.constant([1e30, 1e30, -INF])),
+                tf.gradients(tf.math.cumulative_logsumexp(x), x)[0]]
+
+    exclusive, reverse, huge, gradient = run(build)
+    np.testing.assert_allclose(exclusive, [-INF, 1.0, 2.3132617], rtol=1e-6)
+    np.testing.assert_allclose(reverse, [[3.0067153, 3.0, -INF], [0.3132617, -1.0, -INF]],
+                               rtol=1e-6)
+    np.testing.assert_allclose(huge, [1e30, 1e30, 1e30], rtol=1e-6)
+    np.testing.assert_allclose(gradient, [1.358972, 0.97578686, 0.6652408], rtol=1e-6)
+
+
 def test_cumprod_gradient_is_tfs_at_a_zero(run):
     # TF divides by x with div_no_nan, so a zero's own gradient is 0 (not the true 10).
     def build():

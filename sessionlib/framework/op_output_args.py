@@ -79,6 +79,7 @@ OUTPUT_ARGS = {
     'CropAndResizeGradImage': (('output', None),),
     'Cumprod': (('out', None),),
     'Cumsum': (('out', None),),
+    'CumulativeLogsumexp': (('out', None),),
     'DecodeImage': (('image', None),),
     'DecodePng': (('image', None),),
     'DeleteSessionTensor': (),

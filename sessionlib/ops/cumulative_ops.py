@@ -1,5 +1,5 @@
 """Cumulative sums, products and log-sum-exp: ``cumsum`` (op ``Cumsum``), ``cumprod`` (op
-``Cumprod``) and ``reduce_logsumexp``.
+``Cumprod``), ``cumulative_logsumexp`` (op ``CumulativeLogsumexp``) and ``reduce_logsumexp``.
 
 ``Cumsum`` is one registration whose gradient is a cumulative sum in the other direction, as in TF,
 and ``Cumprod``'s is TF's formula built on it; their kernels are in
@@ -15,13 +15,13 @@ from sessionlib.framework import graph as graph_lib
 from sessionlib.framework import registry
 from sessionlib.ops import _infer, array_ops, gradients, math_ops
 
-__all__ = ["cumsum", "cumprod", "reduce_logsumexp"]
+__all__ = ["cumsum", "cumprod", "cumulative_logsumexp", "reduce_logsumexp"]
 
 
-def _scan_infer(op_type):
+def _scan_infer(op_type, allowed=dtypes.NUMERIC_DTYPES):
     def infer(inputs, attrs):
         value, axis = inputs
-        _infer.check_dtype(op_type, value, dtypes.NUMERIC_DTYPES, "x")
+        _infer.check_dtype(op_type, value, allowed, "x")
         _infer.check_index_dtype(op_type, axis, "axis")
         if axis.shape.rank not in (None, 0):
             raise ValueError(f"Shape must be rank 0 but is rank {axis.shape.rank} for "
@@ -104,6 +104,56 @@ def cumprod(x, axis=0, exclusive=False, reverse=False, name=None):
       when the graph runs.
     """
     return _scan("Cumprod", x, axis, exclusive, reverse, name)
+
+
+def _cumulative_logsumexp_grad(op, grad):
+    # TF's formula: the gradient's positive and negative parts, each in log space, summed
+    # back with a reverse cumulative log-sum-exp, so that nothing overflows.
+    x, axis = op.inputs
+    exclusive, reverse = op.get_attr("exclusive"), op.get_attr("reverse")
+    output = op.outputs[0]
+    lowest = array_ops.fill(array_ops.shape(grad),
+                            array_ops.constant(grad.dtype.min, dtype=grad.dtype))
+    zeros = array_ops.zeros_like(grad)
+    ones = array_ops.ones_like(grad)
+    positive = math_ops.greater(grad, zeros)
+    negative = math_ops.less(grad, zeros)
+    log_positive = array_ops.where(positive, math_ops.log(array_ops.where(positive, grad, ones)),
+                                   lowest)
+    log_negative = array_ops.where(
+        negative, math_ops.log(array_ops.where(negative, math_ops.negative(grad), ones)), lowest)
+
+    def part(log_grad):
+        summed = cumulative_logsumexp(math_ops.subtract(log_grad, output), axis,
+                                      exclusive=exclusive, reverse=not reverse)
+        return math_ops.exp(math_ops.add(summed, x))
+
+    return [math_ops.subtract(part(log_positive), part(log_negative)), None]
+
+
+registry.register_op("CumulativeLogsumexp",
+                     infer=_scan_infer("CumulativeLogsumexp", dtypes.FLOAT_DTYPES),
+                     kernel="CumulativeLogsumexp", num_inputs=2,
+                     doc="The cumulative log-sum-exp along an axis.",
+                     gradient=_cumulative_logsumexp_grad)
+
+
+def cumulative_logsumexp(x, axis=0, exclusive=False, reverse=False, name=None):
+    """``log(cumsum(exp(x)))`` along `axis`, computed without overflow (op
+    ``CumulativeLogsumexp``).
+
+    Args:
+      x: a floating Tensor.
+      axis: a scalar int32/int64, in ``[-rank(x), rank(x))``.
+      exclusive: leave each element out of its own sum (the first result is -inf).
+      reverse: accumulate from the end towards the start.
+      name: the op name.
+
+    Returns:
+      A Tensor of `x`'s shape and dtype. An axis out of range is an InvalidArgumentError
+      when the graph runs.
+    """
+    return _scan("CumulativeLogsumexp", x, axis, exclusive, reverse, name)
 
 
 def reduce_logsumexp(input_tensor, axis=None, keepdims=None, name=None,

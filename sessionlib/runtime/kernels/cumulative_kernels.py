@@ -1,4 +1,5 @@
-"""Kernels of the cumulative ops (``sessionlib/ops/cumulative_ops.py``): Cumsum and Cumprod.
+"""Kernels of the cumulative ops (``sessionlib/ops/cumulative_ops.py``): Cumsum, Cumprod and
+CumulativeLogsumexp.
 
 Design. ``np.cumsum`` (``np.cumprod``) is one sequential pass over memory, the way TF's scan runs
 on a CPU, so the reference kernel is also the fast one. Exclusive and reverse sums are views around
@@ -29,7 +30,7 @@ def _scan(accumulate, identity, inputs, attrs):
                                f"{value.ndim}), but got {axis}")
     axis %= value.ndim
     source = np.flip(value, axis) if attrs["reverse"] else value
-    with np.errstate(over="ignore"):
+    with np.errstate(over="ignore", invalid="ignore"):
         sums = accumulate(source, axis=axis, dtype=value.dtype)
     if attrs["exclusive"]:
         shifted = np.full_like(sums, identity)
@@ -46,3 +47,6 @@ def _scan(accumulate, identity, inputs, attrs):
 
 register_kernel("Cumsum", reference=_scan_kernel(np.cumsum, 0))
 register_kernel("Cumprod", reference=_scan_kernel(np.cumprod, 1))
+# log(exp(a) + exp(b)) accumulated; the empty sum of an exclusive scan is log(0) = -inf.
+register_kernel("CumulativeLogsumexp",
+                reference=_scan_kernel(np.logaddexp.accumulate, -np.inf))
