@@ -1,5 +1,5 @@
-"""Parity cases (see test_parity.py) of tf.math's segment reductions, Cumprod,
-CumulativeLogsumexp and DenseBincount: sorted segments with gaps (empty segments), unsorted ones with dropped
+"""Parity cases (see test_parity.py) of tf.math's segment reductions, Cumprod, CumulativeLogsumexp
+and DenseBincount: sorted segments with gaps (empty segments), unsorted ones with dropped
 (negative) ids and 2-D ids, scans in every direction, and counts with and without weights."""
 
 import sessionlib as tf

@@ -79,6 +79,9 @@ def add_cases(case):
     for op_type in ("Acos", "Asin", "Atanh"):
         case(op_type, FLOATS, _unary(op_type, low=-1, high=1))
     case("Acosh", FLOATS, _unary("Acosh", low=1, high=5))
+    case("Erfinv", FLOATS, _unary("Erfinv", low=-1, high=1))
+    case("Ndtri", FLOATS, lambda f, d: _unary("Ndtri", low=0, high=1)(f, d) + [
+        _op("Ndtri", tf.constant([1e-300, 1e-10, 0.025, 0.975, 1 - 1e-12], d))])
     case("Round", FLOATS + (tf.int8, tf.int16, tf.int32, tf.int64), _round)
     case("Atan2", FLOATS, _binary("Atan2"))
     case("TruncateDiv", FLOATS + INTS, _binary("TruncateDiv", nonzero=True))

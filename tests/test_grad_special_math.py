@@ -32,6 +32,8 @@ GRADIENT_CASES = [
     GradCase("Lgamma", tf.math.lgamma, [np.array([[0.3, 1.0, 2.5], [7.0, -0.5, -2.3]])]),
     GradCase("Digamma", tf.math.digamma, [np.array([[0.3, 1.0, 2.5], [12.0, -0.5, -2.3]])],
              tolerance=1e-5),
+    GradCase("Erfinv", tf.math.erfinv, [_values(2, 3, low=-0.95, high=0.95)]),
+    GradCase("Ndtri", tf.math.ndtri, [_values(2, 3, low=0.02, high=0.98)], tolerance=1e-5),
     GradCase("Polygamma", lambda x: tf.math.polygamma(tf.constant([[1.0], [2.0]], tf.float64),
                                                       x),
              [np.array([0.4, 1.5, 3.0, -1.5])], tolerance=1e-5),

@@ -1,7 +1,8 @@
 # cython: language_level=3, boundscheck=False, wraparound=False, cdivision=True
 # cython: initializedcheck=False
 """Special functions with no vectorised numpy counterpart: erf, erfc, lgamma, digamma, the
-Hurwitz zeta function and polygamma, elementwise over float arrays.
+inverse error function, the inverse of the normal CDF (ndtri), the Hurwitz zeta function and
+polygamma, elementwise over float arrays.
 
 Design. Every function is evaluated in double precision and rounded once to the array's dtype,
 so a float32 or float16 result is the correctly rounded double result: exactly what the plain
@@ -19,24 +20,32 @@ libm has no digamma or zeta, so they are the classic series written out here:
   integer (the power is not real there).
 * polygamma(n, x) = (-1)^(n+1) n! zeta(n + 1, x) for integer n >= 1, digamma for n == 0, NaN
   for other n.
+* erfinv and ndtri: Newton's method on libm's erf or erfc, from Winitzki's closed-form guess
+  (relative error below 2e-3, so four steps reach double precision). Each branch solves the
+  equation that keeps full relative precision: erf(y) = x where |x| <= 1/2 (y near 0);
+  log erfc(y) = log c in the tails, c = 1 - x being exact there (Sterbenz) and the log
+  keeping the step well scaled down to erfc's underflow. ndtri(p) = -sqrt(2) erfcinv(2p).
 
 The arrays the caller passes are C-contiguous and flat (the runtime kernel reshapes and
 broadcasts them); the loops run without the GIL.
 """
 
-from libc.math cimport (INFINITY, NAN, erf as c_erf, erfc as c_erfc, fabs, floor, isnan,
-                        lgamma as c_lgamma, log, pow, tan, tgamma)
+from libc.math cimport (INFINITY, NAN, erf as c_erf, erfc as c_erfc, exp, fabs, floor, isnan,
+                        lgamma as c_lgamma, log, log1p, pow, sqrt, tan)
 
 from sessionlib._core._typedefs cimport float_t
 
 __all__ = ["UNARY_FUNCTIONS", "BINARY_FUNCTIONS", "unary", "binary"]
 
 # The functions each entry point computes, in the order of their codes.
-UNARY_FUNCTIONS = ("erf", "erfc", "lgamma", "digamma")
+UNARY_FUNCTIONS = ("erf", "erfc", "lgamma", "digamma", "erfinv", "ndtri")
 BINARY_FUNCTIONS = ("zeta", "polygamma")
 
 cdef double _PI = 3.14159265358979323846
 cdef double _EPSILON = 1.1102230246251565e-16
+# Winitzki's constant a, and 2 / sqrt(pi) (erf's slope at 0).
+cdef double _WINITZKI = 0.147
+cdef double _TWO_OVER_ROOT_PI = 1.12837916709551257390
 # The Euler-Maclaurin corrections' denominators: (2k)! / B_2k, k = 1 .. 12.
 cdef double[12] _ZETA_TERMS = [
     12.0, -720.0, 30240.0, -1209600.0, 47900160.0, -1.8924375803183791606e9,
@@ -111,6 +120,75 @@ cdef double zeta_value(double x, double q) noexcept nogil:
     return total
 
 
+cdef double winitzki_guess(double log_one_minus_square) noexcept nogil:
+    # |erfinv(x)| ~ sqrt(sqrt(t^2 - L / a) - t), t = 2 / (pi a) + L / 2, L = log(1 - x^2).
+    cdef double t = 2.0 / (_PI * _WINITZKI) + 0.5 * log_one_minus_square
+    return sqrt(sqrt(t * t - log_one_minus_square / _WINITZKI) - t)
+
+
+cdef double erfinv_central(double x) noexcept nogil:
+    """erfinv for |x| <= 1/2: Newton on erf(y) = x."""
+    cdef double y, step
+    cdef int i
+    if x == 0.0:
+        return 0.0
+    y = winitzki_guess(log1p(-x * x))
+    if x < 0.0:
+        y = -y
+    for i in range(8):
+        step = (c_erf(y) - x) / (_TWO_OVER_ROOT_PI * exp(-y * y))
+        y -= step
+        if fabs(step) <= _EPSILON * fabs(y):
+            break
+    return y
+
+
+cdef double erfcinv_value(double c) noexcept nogil:
+    """The y with erfc(y) = c, for c in [0, 2]; NaN outside."""
+    cdef double y, value, step, log_c
+    cdef int i
+    if isnan(c) or c < 0.0 or c > 2.0:
+        return NAN
+    if c == 0.0:
+        return INFINITY
+    if c == 2.0:
+        return -INFINITY
+    if 0.5 <= c <= 1.5:
+        return erfinv_central(1.0 - c)
+    if c > 1.5:
+        return -erfcinv_value(2.0 - c)
+    log_c = log(c)
+    y = winitzki_guess(log_c + log(2.0 - c))
+    for i in range(12):
+        value = c_erfc(y)
+        if value == 0.0:
+            break
+        # Newton on log erfc(y) = log c: d/dy log erfc(y) = -(2 / sqrt(pi)) exp(-y^2) / erfc(y).
+        step = (log(value) - log_c) * value / (-_TWO_OVER_ROOT_PI * exp(-y * y))
+        y -= step
+        if fabs(step) <= _EPSILON * fabs(y):
+            break
+    return y
+
+
+cdef double erfinv_value(double x) noexcept nogil:
+    if isnan(x) or x < -1.0 or x > 1.0:
+        return NAN
+    if fabs(x) <= 0.5:
+        return erfinv_central(x)
+    if x > 0.0:
+        return erfcinv_value(1.0 - x)
+    return -erfcinv_value(1.0 + x)
+
+
+cdef double ndtri_value(double p) noexcept nogil:
+    if isnan(p) or p < 0.0 or p > 1.0:
+        return NAN
+    cdef double y = erfcinv_value(2.0 * p)
+    # At p = 1/2 this is 0, not the -0 that negating it would give.
+    return -1.4142135623730950488 * y if y != 0.0 else 0.0
+
+
 cdef inline double fmod_two(double n) noexcept nogil:
     return n - 2.0 * floor(n / 2.0)
 
@@ -120,8 +198,15 @@ cdef double polygamma_value(double n, double x) noexcept nogil:
         return NAN
     if n == 0.0:
         return digamma_value(x)
-    # (-1)^(n+1) n!: tgamma(n + 1) is n! exactly while it fits a double.
-    return (1.0 if fmod_two(n) == 1.0 else -1.0) * tgamma(n + 1.0) * zeta_value(n + 1.0, x)
+    cdef double factorial = 1.0, k = 2.0
+    # (-1)^(n+1) n!, n! as a product of doubles (exact up to 22!; inf beyond 170!).
+    if n > 170.0:
+        factorial = INFINITY
+    else:
+        while k <= n:
+            factorial *= k
+            k += 1.0
+    return (1.0 if fmod_two(n) == 1.0 else -1.0) * factorial * zeta_value(n + 1.0, x)
 
 
 cdef inline double unary_value(int code, double x) noexcept nogil:
@@ -132,7 +217,11 @@ cdef inline double unary_value(int code, double x) noexcept nogil:
     if code == 2:
         # glibc gives +inf at the poles, as TF does (Python's math.lgamma raises there).
         return c_lgamma(x)
-    return digamma_value(x)
+    if code == 3:
+        return digamma_value(x)
+    if code == 4:
+        return erfinv_value(x)
+    return ndtri_value(x)
 
 
 def unary(int code, const float_t[::1] source, float_t[::1] result):

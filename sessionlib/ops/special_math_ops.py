@@ -1,6 +1,6 @@
 """More elementwise math: inverse and hyperbolic trigonometry, rounding, float classification,
-truncating division, the x*log(y) family, and the special functions erf, erfc, lgamma,
-digamma, zeta and polygamma; with TF's composites built on them (log_sigmoid, logical_xor,
+truncating division, the x*log(y) family, and the special functions erf, erfc, lgamma, digamma,
+erfinv, ndtri, zeta and polygamma; with TF's composites built on them (log_sigmoid, logical_xor,
 scalar_mul, ...).
 
 Each op is one `register_op` call with TF's op type, dtypes and gradient (TF's formulas), and
@@ -22,7 +22,7 @@ __all__ = [
     "ceil", "floor", "rint", "round", "expm1", "erf", "erfc", "lgamma", "digamma", "zeta",
     "polygamma", "floor_div", "is_nan", "is_inf", "is_finite", "truncatediv", "truncatemod",
     "xdivy", "xlogy", "xlog1py", "nextafter", "multiply_no_nan", "log_sigmoid", "logical_xor",
-    "scalar_mul", "reciprocal_no_nan", "polyval", "lbeta",
+    "scalar_mul", "reciprocal_no_nan", "polyval", "lbeta", "erfinv", "ndtri", "erfcinv",
 ]
 
 _FLOATS = dtypes.FLOAT_DTYPES
@@ -74,6 +74,12 @@ _UNARY_DERIVATIVES = {
     "Erfc": lambda x, y: _erf_slope(x, -1),
     "Lgamma": lambda x, y: digamma(x),
     "Digamma": lambda x, y: polygamma(_scalar(1, x.dtype), x),
+    # The inverses' slopes are the reciprocals of erf's and the normal density at y.
+    "Erfinv": lambda x, y: math_ops.multiply(_scalar(math.sqrt(math.pi) / 2, x.dtype),
+                                             math_ops.exp(math_ops.square(y))),
+    "Ndtri": lambda x, y: math_ops.multiply(
+        _scalar(math.sqrt(2 * math.pi), x.dtype),
+        math_ops.exp(math_ops.multiply(math_ops.square(y), _scalar(0.5, x.dtype)))),
 }
 
 
@@ -153,7 +159,7 @@ def _predicate_infer(op_type):
 
 
 for _op_type in ("Acos", "Asin", "Atan", "Tan", "Sinh", "Cosh", "Acosh", "Asinh", "Atanh",
-                 "Expm1", "Erf", "Erfc", "Lgamma", "Digamma"):
+                 "Expm1", "Erf", "Erfc", "Lgamma", "Digamma", "Erfinv", "Ndtri"):
     math_ops._register_unary(_op_type, _op_type.lower(), _FLOATS,
                              gradient=_unary_grad(_UNARY_DERIVATIVES[_op_type]))
 # Piecewise constant: TF's gradients of these are None.
@@ -217,6 +223,10 @@ lgamma = _unary_wrapper("Lgamma", "lgamma",
                         "log |Gamma(x)| (+inf at 0, -1, -2, ...)")
 digamma = _unary_wrapper("Digamma", "digamma",
                          "The digamma function, Gamma'(x) / Gamma(x) (NaN at 0, -1, ...)")
+erfinv = _unary_wrapper("Erfinv", "erfinv",
+                        "The inverse error function (+-inf at +-1, NaN outside [-1, 1])")
+ndtri = _unary_wrapper("Ndtri", "ndtri", "The inverse of the standard normal CDF (-inf at 0, "
+                       "inf at 1, NaN outside [0, 1])")
 floor = _unary_wrapper("Floor", "floor", "The largest integer not above x")
 ceil = _unary_wrapper("Ceil", "ceil", "The smallest integer not below x")
 rint = _unary_wrapper("Rint", "rint", "The nearest integer, halves to even")
@@ -498,3 +508,20 @@ def lbeta(x, name=None):
         log_product = math_ops.reduce_sum(lgamma(tensor), axis=[-1])
         return math_ops.subtract(log_product,
                                  lgamma(math_ops.reduce_sum(tensor, axis=[-1])))
+
+
+def erfcinv(x, name=None):
+    """The inverse of erfc, as TF builds it: ``-ndtri(x / 2) / sqrt(2)``.
+
+    Args:
+      x: a floating Tensor (inf at 0, -inf at 2, NaN outside [0, 2]).
+      name: the name scope (default 'erfcinv').
+
+    Returns:
+      A Tensor of `x`'s shape and dtype.
+    """
+    graph = math_ops._find_graph((x,))
+    with graph.as_default(), graph.name_scope(name or "erfcinv"):
+        tensor = graph_lib.convert_to_tensor(x, name="x")
+        return math_ops.multiply(ndtri(math_ops.multiply(tensor, _scalar(0.5, tensor.dtype))),
+                                 _scalar(-math.sqrt(0.5), tensor.dtype))

@@ -1,15 +1,17 @@
 """Kernels of the elementwise math ops of ``sessionlib/ops/special_math_ops.py``: inverse and
 hyperbolic trigonometry, rounding, float classification, truncating division, the x*log(y)
-family and the special functions (erf, erfc, lgamma, digamma, zeta, polygamma).
+family and the special functions (erf, erfc, lgamma, digamma, erfinv, ndtri, zeta,
+polygamma).
 
-Design. Each kernel is registered under its op type with the unary or binary calling
-convention. Where numpy has the function (arccos, expm1, rint, fmod, ...) the numpy kernel is
-both the spec and the fast kernel. numpy has no erf, lgamma, digamma or zeta: their spec is
-plain Python ``math`` over the elements (slow, obviously right; digamma and zeta, which
-``math`` lacks, are the series described in ``sessionlib/_core/special.pyx``, written again in
-Python), and the fast kernel is that Cython module. Both evaluate in double precision and round
-once to the tensor's dtype, so they agree exactly. Graph-time dtype checks are the ops'; a
-kernel trusts its dtype.
+Design. Each kernel is registered under its op type with the unary or binary calling convention.
+Where numpy has the function (arccos, expm1, rint, fmod, ...) the numpy kernel is both the spec and
+the fast kernel. numpy has no erf, lgamma, digamma, erfinv or zeta: their spec is plain Python
+``math`` over the elements (slow, obviously right; digamma, erfinv, ndtri and zeta, which ``math``
+lacks, are the series and iterations described in ``sessionlib/_core/special.pyx``, written again
+in Python), and the fast kernel is that Cython module. Both evaluate in double precision and round
+once to the tensor's dtype, so they agree exactly, but for float64 lgamma: CPython's
+math.lgamma is its own, not libm's, and the two differ in the last bits. Graph-time dtype checks are the ops'; a kernel
+trusts its dtype.
 """
 
 import math
@@ -178,7 +180,8 @@ def _zeta(x, q):
         if abs(term / total) < _EPSILON:
             return total
     width = a
-    total += term * width / (x - 1) - 0.5 * term
+    total += term * width / (x - 1)
+    total -= 0.5 * term
     factor, k = 1.0, 0.0
     for denominator in _ZETA_TERMS:
         factor *= x + k
@@ -198,7 +201,19 @@ def _power(base, exponent):
     try:
         return math.pow(base, exponent)
     except OverflowError:
-        return math.inf
+        # C's pow keeps the sign: a negative base to an odd integer power overflows to -inf.
+        return -math.inf if base < 0 and exponent % 2 == 1 else math.inf
+
+
+def _float_factorial(n):
+    # n! as a product of doubles, rounded at each step exactly as the compiled kernel does.
+    if n > 170:
+        return math.inf  # beyond the largest double
+    factorial, k = 1.0, 2.0
+    while k <= n:
+        factorial *= k
+        k += 1.0
+    return factorial
 
 
 def _polygamma(n, x):
@@ -206,15 +221,74 @@ def _polygamma(n, x):
         return math.nan
     if n == 0:
         return _digamma(x)
-    try:
-        factorial = math.gamma(n + 1)
-    except OverflowError:
-        factorial = math.inf
+    factorial = _float_factorial(n)
     sign = 1.0 if n % 2 == 1 else -1.0
     return sign * factorial * _zeta(n + 1, x)
 
 
-_PYTHON_UNARY = {"Erf": math.erf, "Erfc": math.erfc, "Lgamma": _lgamma, "Digamma": _digamma}
+_WINITZKI = 0.147
+
+
+def _winitzki_guess(log_one_minus_square):
+    t = 2 / (math.pi * _WINITZKI) + 0.5 * log_one_minus_square
+    return math.sqrt(math.sqrt(t * t - log_one_minus_square / _WINITZKI) - t)
+
+
+def _erfinv_central(x):
+    # |x| <= 1/2: Newton on erf(y) = x.
+    if x == 0:
+        return 0.0
+    y = math.copysign(_winitzki_guess(math.log1p(-x * x)), x)
+    for _ in range(8):
+        step = (math.erf(y) - x) / (2 / math.sqrt(math.pi) * math.exp(-y * y))
+        y -= step
+        if abs(step) <= _EPSILON * abs(y):
+            break
+    return y
+
+
+def _erfcinv(c):
+    if math.isnan(c) or not 0 <= c <= 2:
+        return math.nan
+    if c == 0:
+        return math.inf
+    if c == 2:
+        return -math.inf
+    if 0.5 <= c <= 1.5:
+        return _erfinv_central(1.0 - c)
+    if c > 1.5:
+        return -_erfcinv(2.0 - c)
+    log_c = math.log(c)
+    y = _winitzki_guess(log_c + math.log(2.0 - c))
+    for _ in range(12):
+        value = math.erfc(y)
+        if value == 0:
+            break
+        # Newton on log erfc(y) = log c.
+        step = (math.log(value) - log_c) * value / (-2 / math.sqrt(math.pi) * math.exp(-y * y))
+        y -= step
+        if abs(step) <= _EPSILON * abs(y):
+            break
+    return y
+
+
+def _erfinv(x):
+    if math.isnan(x) or not -1 <= x <= 1:
+        return math.nan
+    if abs(x) <= 0.5:
+        return _erfinv_central(x)
+    return _erfcinv(1.0 - x) if x > 0 else -_erfcinv(1.0 + x)
+
+
+def _ndtri(p):
+    if math.isnan(p) or not 0 <= p <= 1:
+        return math.nan
+    y = _erfcinv(2.0 * p)
+    return -math.sqrt(2) * y if y != 0 else 0.0
+
+
+_PYTHON_UNARY = {"Erf": math.erf, "Erfc": math.erfc, "Lgamma": _lgamma, "Digamma": _digamma,
+                 "Erfinv": _erfinv, "Ndtri": _ndtri}
 _PYTHON_BINARY = {"Zeta": _zeta, "Polygamma": _polygamma}
 
 
