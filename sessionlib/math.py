@@ -31,11 +31,10 @@ from sessionlib.ops.segment_ops import (bincount, segment_max, segment_mean, seg
                                        segment_prod, segment_sum, unsorted_segment_max,
                                        unsorted_segment_mean, unsorted_segment_min,
                                        unsorted_segment_prod, unsorted_segment_sqrt_n)
-from sessionlib.ops.special_math_ops import (acos, acosh, asin, asinh, atan, atan2, atanh,
+from sessionlib.ops.special_math_ops import (acos, acosh, asin, asinh, atan, atan2, atanh, betainc,
                                              ceil, cosh, digamma, erf, erfc, erfcinv, erfinv,
-                                             expm1, floor, is_finite, is_inf, is_nan, lbeta,
-                                             lgamma, log_sigmoid, logical_xor,
-                                             multiply_no_nan, ndtri, nextafter, polygamma,
-                                             polyval, reciprocal_no_nan, rint, round,
-                                             scalar_mul, sinh, tan, truncatediv, truncatemod,
-                                             xdivy, xlog1py, xlogy, zeta)
+                                             expm1, floor, igamma, igammac, is_finite, is_inf,
+                                             is_nan, lbeta, lgamma, log_sigmoid, logical_xor,
+                                             multiply_no_nan, ndtri, nextafter, polygamma, polyval,
+                                             reciprocal_no_nan, rint, round, scalar_mul, sinh, tan,
+                                             truncatediv, truncatemod, xdivy, xlog1py, xlogy, zeta)

@@ -71,6 +71,30 @@ def _round(f, d):
     return outs
 
 
+def _incomplete_gamma(op_type):
+    def build(f, d):
+        a = f((3, 4), d, low=0, high=12, positive=True)
+        x = f((4,), d, low=0, high=15, positive=True)
+        edges_a = tf.constant(np.array([0.5, 0.0, -1.0, 1.0, 1.0, 1.0, np.inf, 100.0, 3.0]), d)
+        edges_x = tf.constant(np.array([0.3, 1.0, 1.0, 0.0, -1.0, np.inf, 1.0, 90.0, np.nan]),
+                              d)
+        return [_op(op_type, a, x), _op(op_type, edges_a, edges_x)]
+
+    return build
+
+
+def _betainc(f, d):
+    a, b = f((3, 4), d, low=0, high=8, positive=True), f((3, 4), d, low=0, high=8, positive=True)
+    x = f((3, 4), d, low=0, high=1, positive=True)
+    edges = [tf.constant(np.array(v), d) for v in (
+        [0.5, 0.0, -1.0, 2.0, 2.0, 50.0, 1e-3, 3.0], [0.5, 1.0, 1.0, 3.0, 3.0, 80.0, 1e-3, 2.0],
+        [0.3, 0.5, 0.5, 1.0, 1.5, 0.4, 0.3, np.nan])]
+    graph = tf.get_default_graph()
+    return [graph.create_op("Betainc", [a, b, x]).outputs[0],
+            graph.create_op("Betainc", [a, b, tf.constant(0.25, d)]).outputs[0],
+            graph.create_op("Betainc", edges).outputs[0]]
+
+
 def add_cases(case):
     """Adds this family's cases through test_parity's `case(op_type, dtypes, build)`."""
     for op_type in ("Atan", "Tan", "Sinh", "Cosh", "Asinh", "Expm1", "Floor", "Ceil", "Rint",
@@ -95,3 +119,6 @@ def add_cases(case):
         tf.constant(np.array([0.0, 0.0, 3.0]), dtype=d))])
     case("Zeta", DOUBLE_KERNELS, _zeta)
     case("Polygamma", DOUBLE_KERNELS, _polygamma)
+    case("Igamma", DOUBLE_KERNELS, _incomplete_gamma("Igamma"))
+    case("Igammac", DOUBLE_KERNELS, _incomplete_gamma("Igammac"))
+    case("Betainc", DOUBLE_KERNELS, _betainc)

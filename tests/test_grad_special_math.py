@@ -16,6 +16,11 @@ def _values(*shape, low=-2.0, high=2.0):
     return _rng.uniform(low, high, size=shape)
 
 
+def _betainc_in_x(x):
+    return tf.math.betainc(tf.constant([0.5, 2.0, 5.0], tf.float64),
+                           tf.constant([3.0, 2.0, 0.7], tf.float64), x)
+
+
 GRADIENT_CASES = [
     GradCase("Acos", tf.math.acos, [_values(2, 3, low=-0.9, high=0.9)]),
     GradCase("Asin", tf.math.asin, [_values(2, 3, low=-0.9, high=0.9)]),
@@ -39,7 +44,23 @@ GRADIENT_CASES = [
              [np.array([0.4, 1.5, 3.0, -1.5])], tolerance=1e-5),
     GradCase("Zeta", lambda q: tf.math.zeta(tf.constant([[2.0], [3.5]], tf.float64), q),
              [np.array([0.4, 1.5, 3.0, 11.0])], tolerance=1e-5),
+    GradCase("Igamma", lambda x: tf.math.igamma(tf.constant([[0.5], [3.0]], tf.float64), x),
+             [np.array([0.3, 1.5, 4.0, 9.0])], tolerance=1e-5),
+    GradCase("Igammac", lambda x: tf.math.igammac(tf.constant([[0.5], [3.0]], tf.float64), x),
+             [np.array([0.3, 1.5, 4.0, 9.0])], tolerance=1e-5),
+    GradCase("Betainc", lambda x: _betainc_in_x(x), [np.array([0.2, 0.5, 0.9])],
+             tolerance=1e-5),
+    GradCase("Betainc", lambda x: _betainc_in_x(x), [np.array(0.4)], id="Betainc-scalar-x",
+             tolerance=1e-5),
     GradCase("Atan2", tf.math.atan2, [_values(2, 3), _values(3, low=0.5, high=2)]),
+    GradCase("Igamma", lambda x: tf.math.igamma(tf.constant([[0.5], [3.0]], tf.float64), x),
+             [np.array([0.3, 1.5, 4.0, 9.0])], tolerance=1e-5),
+    GradCase("Igammac", lambda x: tf.math.igammac(tf.constant([[0.5], [3.0]], tf.float64), x),
+             [np.array([0.3, 1.5, 4.0, 9.0])], tolerance=1e-5),
+    GradCase("Betainc", lambda x: _betainc_in_x(x), [np.array([0.2, 0.5, 0.9])],
+             tolerance=1e-5),
+    GradCase("Betainc", lambda x: _betainc_in_x(x), [np.array(0.4)], id="Betainc-scalar-x",
+             tolerance=1e-5),
     GradCase("Atan2", tf.math.atan2, [_values(3, 1), _values(1, 2)], id="Atan2-broadcast"),
     GradCase("Xlogy", tf.math.xlogy, [np.array([[0.4, 1.5, -2.0], [0.7, -0.3, 3.0]]),
                                       _values(3, low=0.5, high=3)]),

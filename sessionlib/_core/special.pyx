@@ -1,8 +1,9 @@
 # cython: language_level=3, boundscheck=False, wraparound=False, cdivision=True
 # cython: initializedcheck=False
 """Special functions with no vectorised numpy counterpart: erf, erfc, lgamma, digamma, the
-inverse error function, the inverse of the normal CDF (ndtri), the Hurwitz zeta function and
-polygamma, elementwise over float arrays.
+inverse error function, the inverse of the normal CDF (ndtri), the Hurwitz zeta function,
+polygamma, the regularized incomplete gamma functions and the regularized incomplete beta
+function, elementwise over float arrays.
 
 Design. Every function is evaluated in double precision and rounded once to the array's dtype,
 so a float32 or float16 result is the correctly rounded double result: exactly what the plain
@@ -25,6 +26,11 @@ libm has no digamma or zeta, so they are the classic series written out here:
   equation that keeps full relative precision: erf(y) = x where |x| <= 1/2 (y near 0);
   log erfc(y) = log c in the tails, c = 1 - x being exact there (Sterbenz) and the log
   keeping the step well scaled down to erfc's underflow. ndtri(p) = -sqrt(2) erfcinv(2p).
+* igamma(a, x) = P(a, x) and igammac = Q = 1 - P: the power series of P where x < a + 1,
+  else the continued fraction of Q (modified Lentz), each times x^a e^-x / Gamma(a) taken in
+  log space; the other one is 1 minus it.
+* betainc(a, b, x) = I_x(a, b): its continued fraction (modified Lentz) where
+  x < (a + 1) / (a + b + 2), else 1 - I_(1-x)(b, a), where the fraction converges fast.
 
 The arrays the caller passes are C-contiguous and flat (the runtime kernel reshapes and
 broadcasts them); the loops run without the GIL.
@@ -35,17 +41,23 @@ from libc.math cimport (INFINITY, NAN, erf as c_erf, erfc as c_erfc, exp, fabs, 
 
 from sessionlib._core._typedefs cimport float_t
 
-__all__ = ["UNARY_FUNCTIONS", "BINARY_FUNCTIONS", "unary", "binary"]
+__all__ = ["UNARY_FUNCTIONS", "BINARY_FUNCTIONS", "TERNARY_FUNCTIONS", "unary", "binary",
+           "ternary"]
 
 # The functions each entry point computes, in the order of their codes.
 UNARY_FUNCTIONS = ("erf", "erfc", "lgamma", "digamma", "erfinv", "ndtri")
-BINARY_FUNCTIONS = ("zeta", "polygamma")
+BINARY_FUNCTIONS = ("zeta", "polygamma", "igamma", "igammac")
+TERNARY_FUNCTIONS = ("betainc",)
 
 cdef double _PI = 3.14159265358979323846
 cdef double _EPSILON = 1.1102230246251565e-16
 # Winitzki's constant a, and 2 / sqrt(pi) (erf's slope at 0).
 cdef double _WINITZKI = 0.147
 cdef double _TWO_OVER_ROOT_PI = 1.12837916709551257390
+# Lentz's floor for vanishing denominators, and the iteration cap of the series and fractions
+# (they need about sqrt(a) terms; the cap is reached only for a beyond 1e8).
+cdef double _TINY = 1e-300
+cdef int _MAX_TERMS = 100000
 # The Euler-Maclaurin corrections' denominators: (2k)! / B_2k, k = 1 .. 12.
 cdef double[12] _ZETA_TERMS = [
     12.0, -720.0, 30240.0, -1209600.0, 47900160.0, -1.8924375803183791606e9,
@@ -189,6 +201,89 @@ cdef double ndtri_value(double p) noexcept nogil:
     return -1.4142135623730950488 * y if y != 0.0 else 0.0
 
 
+cdef double gamma_series(double a, double x) noexcept nogil:
+    """P(a, x) by its power series (x < a + 1)."""
+    cdef double denominator = a, term = 1.0 / a, total = term
+    cdef int n
+    for n in range(_MAX_TERMS):
+        denominator += 1.0
+        term *= x / denominator
+        total += term
+        if fabs(term) < fabs(total) * _EPSILON:
+            break
+    return total * exp(-x + a * log(x) - c_lgamma(a))
+
+
+cdef inline double lentz_floor(double value) noexcept nogil:
+    return _TINY if fabs(value) < _TINY else value
+
+
+cdef double gamma_fraction(double a, double x) noexcept nogil:
+    """Q(a, x) by its continued fraction (x >= a + 1)."""
+    cdef double b = x + 1.0 - a, c = 1.0 / _TINY, d = 1.0 / b, h = d, numerator, delta
+    cdef int i
+    for i in range(1, _MAX_TERMS):
+        numerator = -i * (i - a)
+        b += 2.0
+        d = 1.0 / lentz_floor(numerator * d + b)
+        c = lentz_floor(b + numerator / c)
+        delta = d * c
+        h *= delta
+        if fabs(delta - 1.0) < _EPSILON:
+            break
+    return exp(-x + a * log(x) - c_lgamma(a)) * h
+
+
+cdef double igamma_value(double a, double x, bint upper) noexcept nogil:
+    cdef double lower
+    if isnan(a) or isnan(x) or a <= 0.0 or x < 0.0:
+        return NAN
+    if x == 0.0 or a == INFINITY:
+        lower = 0.0
+    elif x == INFINITY:
+        lower = 1.0
+    elif x < a + 1.0:
+        lower = gamma_series(a, x)
+    else:
+        upper_value = gamma_fraction(a, x)
+        return upper_value if upper else 1.0 - upper_value
+    return 1.0 - lower if upper else lower
+
+
+cdef double beta_fraction(double a, double b, double x) noexcept nogil:
+    """The continued fraction of I_x(a, b), without its prefactor."""
+    cdef double c = 1.0, d = 1.0 / lentz_floor(1.0 - (a + b) * x / (a + 1.0)), h = d
+    cdef double numerator, delta, m2
+    cdef int m
+    for m in range(1, _MAX_TERMS):
+        m2 = 2.0 * m
+        numerator = m * (b - m) * x / ((a - 1.0 + m2) * (a + m2))
+        d = 1.0 / lentz_floor(1.0 + numerator * d)
+        c = lentz_floor(1.0 + numerator / c)
+        h *= d * c
+        numerator = -(a + m) * (a + b + m) * x / ((a + m2) * (a + 1.0 + m2))
+        d = 1.0 / lentz_floor(1.0 + numerator * d)
+        c = lentz_floor(1.0 + numerator / c)
+        delta = d * c
+        h *= delta
+        if fabs(delta - 1.0) < _EPSILON:
+            break
+    return h
+
+
+cdef double betainc_value(double a, double b, double x) noexcept nogil:
+    cdef double log_front
+    if isnan(a) or isnan(b) or isnan(x) or a <= 0.0 or b <= 0.0 or x < 0.0 or x > 1.0:
+        return NAN
+    if x == 0.0 or x == 1.0:
+        return x
+    log_front = (c_lgamma(a + b) - c_lgamma(a) - c_lgamma(b) + a * log(x)
+                 + b * log1p(-x))
+    if x < (a + 1.0) / (a + b + 2.0):
+        return exp(log_front) * beta_fraction(a, b, x) / a
+    return 1.0 - exp(log_front) * beta_fraction(b, a, 1.0 - x) / b
+
+
 cdef inline double fmod_two(double n) noexcept nogil:
     return n - 2.0 * floor(n / 2.0)
 
@@ -257,6 +352,30 @@ def binary(int code, const float_t[::1] first, const float_t[::1] second, float_
         if code == 0:
             for i in range(count):
                 result[i] = <float_t>zeta_value(<double>first[i], <double>second[i])
-        else:
+        elif code == 1:
             for i in range(count):
                 result[i] = <float_t>polygamma_value(<double>first[i], <double>second[i])
+        else:
+            for i in range(count):
+                result[i] = <float_t>igamma_value(<double>first[i], <double>second[i],
+                                                  code == 3)
+
+
+def ternary(int code, const float_t[::1] first, const float_t[::1] second,
+            const float_t[::1] third, float_t[::1] result):
+    """Fills `result` with ``TERNARY_FUNCTIONS[code](first, second, third)``, element by
+    element.
+
+    Args:
+      code: an index into TERNARY_FUNCTIONS.
+      first, second, third: flat, C-contiguous arrays of one float dtype and one length.
+      result: a writable array of that dtype and length.
+    """
+    cdef Py_ssize_t i, count = first.shape[0]
+    if (not 0 <= code < len(TERNARY_FUNCTIONS) or second.shape[0] != count
+            or third.shape[0] != count or result.shape[0] != count):
+        raise ValueError("special.ternary: bad code or mismatched lengths")
+    with nogil:
+        for i in range(count):
+            result[i] = <float_t>betainc_value(<double>first[i], <double>second[i],
+                                               <double>third[i])

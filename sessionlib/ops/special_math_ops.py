@@ -15,6 +15,7 @@ from sessionlib import dtypes
 from sessionlib.framework import graph as graph_lib
 from sessionlib.framework import registry
 from sessionlib.framework.graph import Tensor
+from sessionlib.framework.tensor_shape import TensorShape
 from sessionlib.ops import _infer, array_ops, math_ops
 
 __all__ = [
@@ -23,6 +24,7 @@ __all__ = [
     "polygamma", "floor_div", "is_nan", "is_inf", "is_finite", "truncatediv", "truncatemod",
     "xdivy", "xlogy", "xlog1py", "nextafter", "multiply_no_nan", "log_sigmoid", "logical_xor",
     "scalar_mul", "reciprocal_no_nan", "polyval", "lbeta", "erfinv", "ndtri", "erfcinv",
+    "igamma", "igammac", "betainc",
 ]
 
 _FLOATS = dtypes.FLOAT_DTYPES
@@ -147,6 +149,59 @@ def _polygamma_grad(op, grad):
         return [None, math_ops._binary_grads(op, grad, math_ops.multiply(grad, partial_x))[1]]
 
 
+def _gamma_density(a, x):
+    # d P(a, x) / dx = x^(a-1) e^-x / Gamma(a), in log space as TF builds it.
+    one = _scalar(1, a.dtype)
+    return math_ops.exp(math_ops.subtract(
+        math_ops.add(math_ops.negative(x), math_ops.multiply(math_ops.subtract(a, one),
+                                                             math_ops.log(x))),
+        lgamma(a)))
+
+
+def _incomplete_gamma_grad(sign):
+    # TF also differentiates in a, with its IgammaGradA op, which is not implemented here: the
+    # gradient in a is None.
+    def gradient(op, grad):
+        a, x = op.inputs
+        with graph_lib.control_dependencies([grad]):
+            partial_x = math_ops.multiply(_scalar(sign, x.dtype), _gamma_density(a, x))
+            return [None, math_ops._binary_grads(op, grad, math_ops.multiply(grad,
+                                                                             partial_x))[1]]
+
+    return gradient
+
+
+def _betainc_grad(op, grad):
+    # Only in x, as in TF: x^(a-1) (1-x)^(b-1) / B(a, b), in log space.
+    from sessionlib.ops import _grad_util
+
+    a, b, x = op.inputs
+    with graph_lib.control_dependencies([grad]):
+        log_beta = math_ops.subtract(math_ops.add(lgamma(a), lgamma(b)),
+                                     lgamma(math_ops.add(a, b)))
+        one = _scalar(1, x.dtype)
+        partial_x = math_ops.exp(math_ops.subtract(
+            math_ops.add(xlog1py(math_ops.subtract(b, one), math_ops.negative(x)),
+                         xlogy(math_ops.subtract(a, one), x)), log_beta))
+        return [None, None, _grad_util.reduce_to_input(math_ops.multiply(partial_x, grad), x, a)]
+
+
+def _betainc_infer(inputs, attrs):
+    dtype = _infer.same_dtype("Betainc", inputs, ("a", "b", "x"))
+    _infer.check_dtype("Betainc", inputs[0], _DOUBLE_KERNELS, "a")
+    attrs["T"] = dtype
+    # As in TF: each input is a scalar or all the others' shape (no other broadcasting).
+    shape = TensorShape([])
+    for tensor in inputs:
+        if tensor.shape.rank == 0:
+            continue
+        if not shape.is_compatible_with(tensor.shape) and shape.rank != 0:
+            raise ValueError(f"Shapes of a, b and x are inconsistent: {shape} vs. "
+                             f"{tensor.shape} for 'Betainc'")
+        shape = tensor.shape if shape.rank == 0 else shape.merge_with(tensor.shape)
+    return [(dtype, shape)]
+
+
 # ---- registrations -------------------------------------------------------------------------
 
 def _predicate_infer(op_type):
@@ -183,6 +238,12 @@ math_ops._register_binary("TruncateDiv", "truncate_div", dtypes.NUMERIC_DTYPES)
 math_ops._register_binary("TruncateMod", "truncate_mod", _TRUNCATE_MOD_TYPES)
 math_ops._register_binary("Zeta", "zeta", _DOUBLE_KERNELS, gradient=_zeta_grad)
 math_ops._register_binary("Polygamma", "polygamma", _DOUBLE_KERNELS, gradient=_polygamma_grad)
+math_ops._register_binary("Igamma", "igamma", _DOUBLE_KERNELS,
+                          gradient=_incomplete_gamma_grad(1))
+math_ops._register_binary("Igammac", "igammac", _DOUBLE_KERNELS,
+                          gradient=_incomplete_gamma_grad(-1))
+registry.register_op("Betainc", infer=_betainc_infer, kernel="Betainc", num_inputs=3,
+                     gradient=_betainc_grad, doc="The regularized incomplete beta function.")
 
 
 # ---- public wrappers -------------------------------------------------------------------------
@@ -375,6 +436,51 @@ def polygamma(a, x, name=None):
       TypeError: if the dtypes differ or are not float32/float64.
     """
     return math_ops._make_op("Polygamma", (a, x), ("a", "x"), name).outputs[0]
+
+
+def igamma(a, x, name=None):
+    """The regularized lower incomplete gamma function P(a, x) (op ``Igamma``).
+
+    Its gradient is TF's in `x`; TF's gradient in `a` (op IgammaGradA) is not implemented, so
+    `tf.gradients` gives None for `a`.
+
+    Args:
+      a: a float32/float64 Tensor, positive (NaN elsewhere).
+      x: a Tensor of `a`'s dtype, non-negative (numpy broadcasting).
+      name: the op name.
+
+    Returns:
+      A Tensor of the broadcast shape.
+
+    Raises:
+      TypeError: if the dtypes differ or are not float32/float64.
+    """
+    return math_ops._make_op("Igamma", (a, x), ("a", "x"), name).outputs[0]
+
+
+def igammac(a, x, name=None):
+    """The regularized upper incomplete gamma function Q(a, x) = 1 - P(a, x) (op
+    ``Igammac``); arguments, gradient and errors as for `igamma`."""
+    return math_ops._make_op("Igammac", (a, x), ("a", "x"), name).outputs[0]
+
+
+def betainc(a, b, x, name=None):
+    """The regularized incomplete beta function I_x(a, b) (op ``Betainc``), with TF's
+    gradient (in `x` only).
+
+    Args:
+      a, b: positive float32/float64 Tensors (NaN elsewhere).
+      x: a Tensor of their dtype, in [0, 1].
+      name: the op name.
+
+    Returns:
+      A Tensor of the inputs' shape: each input is a scalar or has that shape, as in TF.
+
+    Raises:
+      TypeError: if the dtypes differ or are not float32/float64.
+      ValueError: for shapes that are neither scalars nor equal.
+    """
+    return math_ops._make_op("Betainc", (a, b, x), ("a", "b", "x"), name).outputs[0]
 
 
 # ---- composites --------------------------------------------------------------------------------

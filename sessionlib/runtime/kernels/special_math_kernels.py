@@ -1,17 +1,18 @@
 """Kernels of the elementwise math ops of ``sessionlib/ops/special_math_ops.py``: inverse and
 hyperbolic trigonometry, rounding, float classification, truncating division, the x*log(y)
 family and the special functions (erf, erfc, lgamma, digamma, erfinv, ndtri, zeta,
-polygamma).
+polygamma, igamma, igammac, betainc).
 
-Design. Each kernel is registered under its op type with the unary or binary calling convention.
-Where numpy has the function (arccos, expm1, rint, fmod, ...) the numpy kernel is both the spec and
-the fast kernel. numpy has no erf, lgamma, digamma, erfinv or zeta: their spec is plain Python
-``math`` over the elements (slow, obviously right; digamma, erfinv, ndtri and zeta, which ``math``
-lacks, are the series and iterations described in ``sessionlib/_core/special.pyx``, written again
-in Python), and the fast kernel is that Cython module. Both evaluate in double precision and round
-once to the tensor's dtype, so they agree exactly, but for float64 lgamma: CPython's
-math.lgamma is its own, not libm's, and the two differ in the last bits. Graph-time dtype checks are the ops'; a kernel
-trusts its dtype.
+Design. Each kernel is registered under its op type with the unary, binary or generic calling
+convention. Where numpy has the function (arccos, expm1, rint, fmod, ...) the numpy kernel is
+both the spec and the fast kernel. numpy has none of the special functions: their spec is plain
+Python ``math`` over the elements (slow, obviously right; digamma, erfinv, ndtri, zeta, the
+incomplete gamma and beta functions, which ``math`` lacks, are the series, fractions and
+iterations described in ``sessionlib/_core/special.pyx``, written again in Python), and the
+fast kernel is that Cython module. Both evaluate in double precision and round once to the
+tensor's dtype, so they agree exactly, except in float64 where lgamma is used (lgamma, igamma,
+igammac, betainc): CPython's math.lgamma is its own, not libm's, and the two differ in the last
+bits. Graph-time dtype checks are the ops'; a kernel trusts its dtype.
 """
 
 import math
@@ -287,9 +288,96 @@ def _ndtri(p):
     return -math.sqrt(2) * y if y != 0 else 0.0
 
 
+_TINY = 1e-300
+_MAX_TERMS = 100000
+
+
+def _lentz_floor(value):
+    return _TINY if abs(value) < _TINY else value
+
+
+def _gamma_series(a, x):
+    denominator, term = a, 1.0 / a
+    total = term
+    for _ in range(_MAX_TERMS):
+        denominator += 1.0
+        term *= x / denominator
+        total += term
+        if abs(term) < abs(total) * _EPSILON:
+            break
+    return total * math.exp(-x + a * math.log(x) - _lgamma(a))
+
+
+def _gamma_fraction(a, x):
+    b = x + 1.0 - a
+    c, d = 1.0 / _TINY, 1.0 / b
+    h = d
+    for i in range(1, _MAX_TERMS):
+        numerator = -i * (i - a)
+        b += 2.0
+        d = 1.0 / _lentz_floor(numerator * d + b)
+        c = _lentz_floor(b + numerator / c)
+        delta = d * c
+        h *= delta
+        if abs(delta - 1.0) < _EPSILON:
+            break
+    return math.exp(-x + a * math.log(x) - _lgamma(a)) * h
+
+
+def _incomplete_gamma(upper):
+    def function(a, x):
+        if math.isnan(a) or math.isnan(x) or a <= 0 or x < 0:
+            return math.nan
+        if x == 0 or a == math.inf:
+            lower = 0.0
+        elif x == math.inf:
+            lower = 1.0
+        elif x < a + 1:
+            lower = _gamma_series(a, x)
+        else:
+            upper_value = _gamma_fraction(a, x)
+            return upper_value if upper else 1.0 - upper_value
+        return 1.0 - lower if upper else lower
+
+    return function
+
+
+def _beta_fraction(a, b, x):
+    c = 1.0
+    d = 1.0 / _lentz_floor(1.0 - (a + b) * x / (a + 1.0))
+    h = d
+    for m in range(1, _MAX_TERMS):
+        m2 = 2.0 * m
+        numerator = m * (b - m) * x / ((a - 1.0 + m2) * (a + m2))
+        d = 1.0 / _lentz_floor(1.0 + numerator * d)
+        c = _lentz_floor(1.0 + numerator / c)
+        h *= d * c
+        numerator = -(a + m) * (a + b + m) * x / ((a + m2) * (a + 1.0 + m2))
+        d = 1.0 / _lentz_floor(1.0 + numerator * d)
+        c = _lentz_floor(1.0 + numerator / c)
+        delta = d * c
+        h *= delta
+        if abs(delta - 1.0) < _EPSILON:
+            break
+    return h
+
+
+def _betainc(a, b, x):
+    if any(math.isnan(v) for v in (a, b, x)) or a <= 0 or b <= 0 or not 0 <= x <= 1:
+        return math.nan
+    if x in (0.0, 1.0):
+        return x
+    log_front = (_lgamma(a + b) - _lgamma(a) - _lgamma(b) + a * math.log(x)
+                 + b * math.log1p(-x))
+    if x < (a + 1.0) / (a + b + 2.0):
+        return math.exp(log_front) * _beta_fraction(a, b, x) / a
+    return 1.0 - math.exp(log_front) * _beta_fraction(b, a, 1.0 - x) / b
+
+
 _PYTHON_UNARY = {"Erf": math.erf, "Erfc": math.erfc, "Lgamma": _lgamma, "Digamma": _digamma,
                  "Erfinv": _erfinv, "Ndtri": _ndtri}
-_PYTHON_BINARY = {"Zeta": _zeta, "Polygamma": _polygamma}
+_PYTHON_BINARY = {"Zeta": _zeta, "Polygamma": _polygamma, "Igamma": _incomplete_gamma(False),
+                  "Igammac": _incomplete_gamma(True)}
 
 
 def _python_unary(function):
@@ -347,3 +435,30 @@ for _name, _function in _PYTHON_BINARY.items():
     register_kernel(_name, reference=_python_binary(_function),
                     fast=_fast_binary(_special.BINARY_FUNCTIONS.index(_name.lower())),
                     kind=KIND_BINARY)
+
+
+def _betainc_reference(a, b, x):
+    a, b, x = np.broadcast_arrays(a, b, x)
+    values = [_betainc(float(p), float(q), float(v))
+              for p, q, v in zip(a.reshape(-1), b.reshape(-1), x.reshape(-1))]
+    return np.array(values, dtype=np.float64).astype(x.dtype).reshape(x.shape)
+
+
+def _betainc_fast(a, b, x):
+    a, b, x = np.broadcast_arrays(a, b, x)
+    result = np.empty(x.size, dtype=x.dtype)
+    _special.ternary(0, np.ascontiguousarray(a).reshape(-1),
+                     np.ascontiguousarray(b).reshape(-1), np.ascontiguousarray(x).reshape(-1),
+                     result)
+    return result.reshape(x.shape)
+
+
+def _ternary_kernel(function):
+    def kernel(ctx, inputs, attrs):
+        return (function(*inputs),)
+
+    return kernel
+
+
+register_kernel("Betainc", reference=_ternary_kernel(_betainc_reference),
+                fast=_ternary_kernel(_betainc_fast))
