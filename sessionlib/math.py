@@ -18,9 +18,9 @@ from sessionlib.ops.math_ops import (abs, add, add_n, argmax, argmin, cos, divid
                                      reduce_sum, rsqrt, sigmoid, sign, sin, sqrt, square,
                                      squared_difference, subtract, tanh, truediv,
                                      unsorted_segment_sum)
-from sessionlib.ops.math_reduction_ops import (accumulate_n, count_nonzero,
-                                               reduce_euclidean_norm, reduce_std,
-                                               reduce_variance, zero_fraction)
+from sessionlib.ops.math_reduction_ops import (accumulate_n, approx_max_k, approx_min_k,
+                                               count_nonzero, reduce_euclidean_norm,
+                                               reduce_std, reduce_variance, zero_fraction)
 from sessionlib.ops.metrics_ops import confusion_matrix
 from sessionlib.ops.metrics_ops import div_no_nan as divide_no_nan
 from sessionlib.ops.nn import softmax

@@ -425,3 +425,17 @@ def test_compiled_zeta_and_polygamma_equal_the_python_spec(name):
     order = rng.integers(0, 200, 3000).astype(np.float64) + (1.0 if name == "Zeta" else 0.0)
     x = rng.uniform(-5, 10, 3000)
     np.testing.assert_array_equal(kernel.fast(order, x), kernel.reference(order, x))
+
+
+def test_approx_top_k_is_exact_as_on_tfs_cpu(run):
+    x = [[3.0, 1.0, 4.0, 1.0, 5.0], [9.0, 2.0, 6.0, 5.0, 3.0]]
+    (max_values, max_indices), (min_values, min_indices), (column, rows), (small, where) = run(
+        lambda: [tf.math.approx_max_k(tf.constant(x), 2), tf.math.approx_min_k(tf.constant(x), 2),
+                 tf.math.approx_max_k(tf.constant(x), 1, reduction_dimension=0),
+                 tf.math.approx_min_k(tf.constant([[3, 0, 255, 1]], tf.uint8), 3)])
+    assert max_values.tolist() == [[5.0, 4.0], [9.0, 6.0]]
+    assert max_indices.tolist() == [[4, 2], [0, 2]] and max_indices.dtype == np.int32
+    assert min_values.tolist() == [[1.0, 1.0], [2.0, 3.0]]
+    assert min_indices.tolist() == [[1, 3], [1, 4]]
+    assert column.tolist() == [[9.0, 2.0, 6.0, 5.0, 5.0]] and rows.tolist() == [[1, 1, 1, 1, 0]]
+    assert small.tolist() == [[0, 1, 3]] and where.tolist() == [[1, 3, 0]]

@@ -1,5 +1,6 @@
 """Reductions that TF builds from other ops: ``count_nonzero``, ``reduce_variance``,
-``reduce_std``, ``reduce_euclidean_norm``, ``zero_fraction`` and ``accumulate_n``.
+``reduce_std``, ``reduce_euclidean_norm``, ``zero_fraction``, ``accumulate_n``, and
+``approx_max_k`` / ``approx_min_k`` (exact on a CPU, as TF's CPU kernel is).
 
 No registrations and no kernels: each is TF's composite of existing ops, so its gradient (where
 it has one) comes from theirs.
@@ -11,7 +12,7 @@ from sessionlib.framework.tensor_shape import TensorShape
 from sessionlib.ops import array_ops, math_ops
 
 __all__ = ["count_nonzero", "reduce_variance", "reduce_std", "reduce_euclidean_norm",
-           "zero_fraction", "accumulate_n"]
+           "zero_fraction", "accumulate_n", "approx_max_k", "approx_min_k"]
 
 
 def count_nonzero(input_tensor=None, axis=None, keepdims=None, dtype=dtypes.int64, name=None,
@@ -175,3 +176,71 @@ def accumulate_n(inputs, shape=None, tensor_dtype=None, name=None):
         if any(not t.shape.is_compatible_with(expected) for t in tensors):
             raise ValueError(f"Expected all inputs to have shape {expected}")
     return math_ops.add_n(tensors, name=name)
+
+
+def _order_reversed(tensor):
+    """A transform that reverses the order of `tensor`'s values and is its own inverse: -x
+    for floats, ~x = -x - 1 for integers (no overflow, unsigned included, with wrapping)."""
+    if tensor.dtype.is_floating:
+        return math_ops.negative(tensor)
+    return math_ops.subtract(math_ops.negative(tensor),
+                             graph_lib.convert_to_tensor(1, dtype=tensor.dtype))
+
+
+def _approx_top_k(operand, k, reduction_dimension, largest, name):
+    from sessionlib.ops import nn_lookup_ops
+
+    graph = math_ops._find_graph((operand,))
+    with graph.as_default(), graph.name_scope(name or "ApproxTopK"):
+        tensor = graph_lib.convert_to_tensor(operand, name="operand")
+        rank = tensor.shape.rank
+        if rank is None:
+            raise ValueError("approx_max_k and approx_min_k need the operand's rank")
+        axis = reduction_dimension % rank if rank else 0
+        if not -rank <= reduction_dimension < rank:
+            raise ValueError(f"reduction_dimension {reduction_dimension} is out of range for "
+                             f"rank {rank}")
+        perm = [d for d in range(rank) if d != axis] + [axis]
+        moved = tensor if axis == rank - 1 else array_ops.transpose(tensor, perm)
+        if not largest:
+            moved = _order_reversed(moved)
+        values, indices = nn_lookup_ops.top_k(moved, k)
+        if not largest:
+            values = _order_reversed(values)
+        if axis != rank - 1:
+            inverse = [perm.index(d) for d in range(rank)]
+            values = array_ops.transpose(values, inverse)
+            indices = array_ops.transpose(indices, inverse)
+        return values, indices
+
+
+def approx_max_k(operand, k, reduction_dimension=-1, recall_target=0.95,
+                 reduction_input_size_override=-1, aggregate_to_topk=True, name=None):
+    """The `k` largest values along `reduction_dimension` and their int32 indices.
+
+    TF's CPU kernel is an exact top-k (its approximation runs on TPUs); so is this one, built
+    on ``top_k``. `recall_target`, `reduction_input_size_override` and `aggregate_to_topk` tune
+    the TPU approximation and change nothing here.
+
+    Args:
+      operand: a numeric Tensor of known rank.
+      k: the number of values, at most the size of `reduction_dimension`.
+      reduction_dimension: the dimension to search.
+      recall_target, reduction_input_size_override, aggregate_to_topk: accepted for TF's
+        signature.
+      name: the name scope (default 'ApproxTopK').
+
+    Returns:
+      ``(values, indices)``, `k` long along `reduction_dimension`, largest first.
+
+    Raises:
+      ValueError: for an unknown rank or a dimension out of range.
+    """
+    return _approx_top_k(operand, k, reduction_dimension, True, name)
+
+
+def approx_min_k(operand, k, reduction_dimension=-1, recall_target=0.95,
+                 reduction_input_size_override=-1, aggregate_to_topk=True, name=None):
+    """The `k` smallest values along `reduction_dimension` (smallest first) and their int32
+    indices; see `approx_max_k`. (TF 2.21 has no CPU kernel for it; this one is exact.)"""
+    return _approx_top_k(operand, k, reduction_dimension, False, name)
