@@ -104,6 +104,9 @@ def add_cases(case):
         case(op_type, FLOATS, _unary(op_type, low=-1, high=1))
     case("Acosh", FLOATS, _unary("Acosh", low=1, high=5))
     case("Erfinv", FLOATS, _unary("Erfinv", low=-1, high=1))
+    for op_type in ("BesselI0", "BesselI0e", "BesselI1", "BesselI1e"):
+        case(op_type, FLOATS, lambda f, d, op_type=op_type: _unary(op_type, low=-9, high=9)(
+            f, d) + [_op(op_type, tf.constant([29.9, 30.1, -50.0, 700.0], d))])
     case("Ndtri", FLOATS, lambda f, d: _unary("Ndtri", low=0, high=1)(f, d) + [
         _op("Ndtri", tf.constant([1e-300, 1e-10, 0.025, 0.975, 1 - 1e-12], d))])
     case("Round", FLOATS + (tf.int8, tf.int16, tf.int32, tf.int64), _round)

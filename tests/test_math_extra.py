@@ -124,6 +124,38 @@ def test_betainc_refuses_shapes_tf_refuses():
         tf.math.betainc(tf.ones([2]), tf.ones([3]), tf.ones([2]))
 
 
+BESSEL_X = [0.0, 1e-3, 0.5, -2.0, 10.0, 29.9, 30.1, -50.0, 700.0, 720.0, INF, -INF, NAN]
+BESSEL_VALUES = [
+    (tf.math.bessel_i0, [1.0, 1.0000002500000156, 1.0634833707413238, 2.279585302336067,
+                         2815.7166284662544, 708478330489.0145, 862432920031.7792,
+                         2.9325537838493355e+20, 1.5295933476718735e+302, INF, NAN, NAN, NAN]),
+    (tf.math.special.bessel_i0e, [1.0, 0.9990007495835154, 0.6450352704491502,
+                                  0.308508322553671, 0.1278333371634286, 0.07326921904600191,
+                                  0.07302329413106094, 0.056561626647454184,
+                                  0.015081295651531355, 0.014870284185509173, 0.0, 0.0, NAN]),
+    (tf.math.bessel_i1, [0.0, 0.0005000000625000026, 0.2578943053908962, -1.5906368546373295,
+                         2670.988303701255, 696528308361.0928, 847983630191.5413,
+                         -2.9030785901035566e+20, 1.5285003902339004e+302, INF, NAN, NAN, NAN]),
+    (tf.math.bessel_i1e, [0.0, 0.0004995003123542213, 0.15642080318487162, -0.2152692892489377,
+                          0.12126268138445552, 0.0720333749118688, 0.07179985435101433,
+                          -0.0559931238928954, 0.015070519444716844, 0.01485995400865815, 0.0,
+                          -0.0, NAN]),
+]
+
+
+@pytest.mark.parametrize("function, expected", BESSEL_VALUES,
+                         ids=[f.__name__ for f, _ in BESSEL_VALUES])
+def test_bessel_functions_match_tf(run, function, expected):
+    got = run(lambda: function(tf.constant(BESSEL_X, tf.float64)))
+    np.testing.assert_allclose(got, expected, rtol=1e-13, equal_nan=True)
+
+
+def test_bessel_i0_agrees_with_numpy(run):
+    x = np.linspace(-60, 60, 241)
+    np.testing.assert_allclose(run(lambda: tf.math.bessel_i0(tf.constant(x))), np.i0(x),
+                               rtol=1e-13)
+
+
 def test_zeta_and_polygamma_match_tf(run):
     zeta, polygamma = run(lambda: [
         tf.math.zeta(tf.constant([2.0, 3.0, 1.0, 0.5, 2.0, 2.0]),
@@ -247,6 +279,7 @@ def test_math_namespace_reexports_the_existing_ops():
     assert tf.math.softmax is tf.nn.softmax and tf.math.top_k is tf.nn.top_k
     assert tf.math.divide_no_nan is tf.div_no_nan
     assert tf.math.confusion_matrix is tf.confusion_matrix
+    assert tf.math.special.bessel_i1e is tf.math.bessel_i1e
 
 
 # ---- segments, scans, counts and composite reductions --------------------------------------
@@ -401,7 +434,8 @@ def test_accumulate_n_adds_and_checks(run):
 
 @pytest.mark.parametrize("name, low, high", [
     ("Erf", -6, 6), ("Erfc", -6, 30), ("Digamma", -20, 200), ("Erfinv", -1, 1),
-    ("Ndtri", 0, 1), ("Lgamma", -20, 200)])
+    ("Ndtri", 0, 1), ("Lgamma", -20, 200), ("BesselI0", -60, 60), ("BesselI0e", -60, 60),
+    ("BesselI1", -60, 60), ("BesselI1e", -60, 60)])
 @pytest.mark.parametrize("dtype", [np.float64, np.float32, np.float16])
 def test_compiled_special_functions_equal_the_python_spec(name, low, high, dtype):
     from sessionlib.runtime import kernel_table

@@ -29,6 +29,11 @@ libm has no digamma or zeta, so they are the classic series written out here:
 * igamma(a, x) = P(a, x) and igammac = Q = 1 - P: the power series of P where x < a + 1,
   else the continued fraction of Q (modified Lentz), each times x^a e^-x / Gamma(a) taken in
   log space; the other one is 1 minus it.
+* bessel_i0, bessel_i1 and their scaled forms exp(-|x|) I(x): the power series
+  sum_k (x/2)^(2k+v) / (k! (k+v)!) (positive terms, no cancellation) up to |x| = 30, then
+  the asymptotic expansion e^x / sqrt(2 pi x) sum_k (-1)^k a_k(v) / x^k, whose terms there
+  fall below double precision long before they grow. I0 is even, I1 odd; at +-inf the
+  unscaled ones are NaN, as TF gives.
 * betainc(a, b, x) = I_x(a, b): its continued fraction (modified Lentz) where
   x < (a + 1) / (a + b + 2), else 1 - I_(1-x)(b, a), where the fraction converges fast.
 
@@ -45,7 +50,8 @@ __all__ = ["UNARY_FUNCTIONS", "BINARY_FUNCTIONS", "TERNARY_FUNCTIONS", "unary", 
            "ternary"]
 
 # The functions each entry point computes, in the order of their codes.
-UNARY_FUNCTIONS = ("erf", "erfc", "lgamma", "digamma", "erfinv", "ndtri")
+UNARY_FUNCTIONS = ("erf", "erfc", "lgamma", "digamma", "erfinv", "ndtri", "bessel_i0",
+                   "bessel_i0e", "bessel_i1", "bessel_i1e")
 BINARY_FUNCTIONS = ("zeta", "polygamma", "igamma", "igammac")
 TERNARY_FUNCTIONS = ("betainc",)
 
@@ -284,6 +290,49 @@ cdef double betainc_value(double a, double b, double x) noexcept nogil:
     return 1.0 - exp(log_front) * beta_fraction(b, a, 1.0 - x) / b
 
 
+cdef double bessel_i_series(int order, double x) noexcept nogil:
+    """I_order(x) for 0 <= x <= 30 by its power series."""
+    cdef double quarter_square = 0.25 * x * x, term = 0.5 * x if order else 1.0, total
+    cdef int k
+    total = term
+    for k in range(1, 500):
+        term *= quarter_square / (k * (k + order))
+        total += term
+        if term < total * _EPSILON:
+            break
+    return total
+
+
+cdef double bessel_i_asymptotic(int order, double x) noexcept nogil:
+    """exp(-x) I_order(x) for x > 30 by the asymptotic expansion."""
+    cdef double four_nu_squared = 4.0 * order * order, term = 1.0, total = 1.0, odd
+    cdef int k
+    for k in range(1, 200):
+        odd = 2.0 * k - 1.0
+        term *= -(four_nu_squared - odd * odd) / (8.0 * k * x)
+        total += term
+        if fabs(term) < fabs(total) * _EPSILON:
+            break
+    return total / sqrt(2.0 * _PI * x)
+
+
+cdef double bessel_i_value(int order, bint scaled, double x) noexcept nogil:
+    cdef double magnitude = fabs(x), value
+    if isnan(x):
+        return NAN
+    if magnitude == INFINITY:
+        value = 0.0 if scaled else NAN
+    elif magnitude <= 30.0:
+        value = bessel_i_series(order, magnitude)
+        if scaled:
+            value *= exp(-magnitude)
+    else:
+        value = bessel_i_asymptotic(order, magnitude)
+        if not scaled:
+            value = exp(magnitude + log(value))
+    return -value if order and x < 0.0 else value
+
+
 cdef inline double fmod_two(double n) noexcept nogil:
     return n - 2.0 * floor(n / 2.0)
 
@@ -316,7 +365,10 @@ cdef inline double unary_value(int code, double x) noexcept nogil:
         return digamma_value(x)
     if code == 4:
         return erfinv_value(x)
-    return ndtri_value(x)
+    if code == 5:
+        return ndtri_value(x)
+    # 6 .. 9: bessel_i0, bessel_i0e, bessel_i1, bessel_i1e.
+    return bessel_i_value((code - 6) // 2, (code - 6) % 2 == 1, x)
 
 
 def unary(int code, const float_t[::1] source, float_t[::1] result):

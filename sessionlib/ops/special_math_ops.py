@@ -1,7 +1,7 @@
 """More elementwise math: inverse and hyperbolic trigonometry, rounding, float classification,
 truncating division, the x*log(y) family, and the special functions erf, erfc, lgamma, digamma,
-erfinv, ndtri, zeta and polygamma; with TF's composites built on them (log_sigmoid, logical_xor,
-scalar_mul, ...).
+erfinv, ndtri, zeta, polygamma, igamma, igammac, betainc and the modified Bessel functions I0
+and I1; with TF's composites built on them (log_sigmoid, logical_xor, scalar_mul, lbeta, ...).
 
 Each op is one `register_op` call with TF's op type, dtypes and gradient (TF's formulas), and
 a public wrapper with TF's signature. The kernels are in
@@ -24,7 +24,7 @@ __all__ = [
     "polygamma", "floor_div", "is_nan", "is_inf", "is_finite", "truncatediv", "truncatemod",
     "xdivy", "xlogy", "xlog1py", "nextafter", "multiply_no_nan", "log_sigmoid", "logical_xor",
     "scalar_mul", "reciprocal_no_nan", "polyval", "lbeta", "erfinv", "ndtri", "erfcinv",
-    "igamma", "igammac", "betainc",
+    "igamma", "igammac", "betainc", "bessel_i0", "bessel_i0e", "bessel_i1", "bessel_i1e",
 ]
 
 _FLOATS = dtypes.FLOAT_DTYPES
@@ -76,6 +76,14 @@ _UNARY_DERIVATIVES = {
     "Erfc": lambda x, y: _erf_slope(x, -1),
     "Lgamma": lambda x, y: digamma(x),
     "Digamma": lambda x, y: polygamma(_scalar(1, x.dtype), x),
+    "BesselI0": lambda x, y: bessel_i1(x),
+    "BesselI0e": lambda x, y: math_ops.subtract(bessel_i1e(x),
+                                                math_ops.multiply(math_ops.sign(x), y)),
+    "BesselI1": lambda x, y: _at_zero_one_half(x, lambda safe: math_ops.subtract(
+        bessel_i0(safe), math_ops.realdiv(y, safe))),
+    "BesselI1e": lambda x, y: _at_zero_one_half(x, lambda safe: math_ops.subtract(
+        bessel_i0e(safe), math_ops.multiply(y, math_ops.add(math_ops.sign(safe),
+                                                            math_ops.reciprocal(safe))))),
     # The inverses' slopes are the reciprocals of erf's and the normal density at y.
     "Erfinv": lambda x, y: math_ops.multiply(_scalar(math.sqrt(math.pi) / 2, x.dtype),
                                              math_ops.exp(math_ops.square(y))),
@@ -83,6 +91,15 @@ _UNARY_DERIVATIVES = {
         _scalar(math.sqrt(2 * math.pi), x.dtype),
         math_ops.exp(math_ops.multiply(math_ops.square(y), _scalar(0.5, x.dtype)))),
 }
+
+
+def _at_zero_one_half(x, slope):
+    """`slope` of x, and 1/2 (I1's slope at 0) where x is 0, as TF imputes it; the slope is
+    taken at 1 there, so that no NaN is made to be discarded."""
+    zero = math_ops.equal(x, array_ops.zeros_like(x))
+    safe = array_ops.where(zero, array_ops.ones_like(x), x)
+    return array_ops.where(zero, array_ops.fill(array_ops.shape(x), _scalar(0.5, x.dtype)),
+                           slope(safe))
 
 
 def _nonzero_indicator(x):
@@ -214,7 +231,8 @@ def _predicate_infer(op_type):
 
 
 for _op_type in ("Acos", "Asin", "Atan", "Tan", "Sinh", "Cosh", "Acosh", "Asinh", "Atanh",
-                 "Expm1", "Erf", "Erfc", "Lgamma", "Digamma", "Erfinv", "Ndtri"):
+                 "Expm1", "Erf", "Erfc", "Lgamma", "Digamma", "Erfinv", "Ndtri", "BesselI0",
+                 "BesselI0e", "BesselI1", "BesselI1e"):
     math_ops._register_unary(_op_type, _op_type.lower(), _FLOATS,
                              gradient=_unary_grad(_UNARY_DERIVATIVES[_op_type]))
 # Piecewise constant: TF's gradients of these are None.
@@ -288,6 +306,10 @@ erfinv = _unary_wrapper("Erfinv", "erfinv",
                         "The inverse error function (+-inf at +-1, NaN outside [-1, 1])")
 ndtri = _unary_wrapper("Ndtri", "ndtri", "The inverse of the standard normal CDF (-inf at 0, "
                        "inf at 1, NaN outside [0, 1])")
+bessel_i0 = _unary_wrapper("BesselI0", "bessel_i0", "The modified Bessel function I0")
+bessel_i0e = _unary_wrapper("BesselI0e", "bessel_i0e", "exp(-|x|) I0(x), without overflow")
+bessel_i1 = _unary_wrapper("BesselI1", "bessel_i1", "The modified Bessel function I1")
+bessel_i1e = _unary_wrapper("BesselI1e", "bessel_i1e", "exp(-|x|) I1(x), without overflow")
 floor = _unary_wrapper("Floor", "floor", "The largest integer not above x")
 ceil = _unary_wrapper("Ceil", "ceil", "The smallest integer not below x")
 rint = _unary_wrapper("Rint", "rint", "The nearest integer, halves to even")

@@ -1,7 +1,7 @@
 """Kernels of the elementwise math ops of ``sessionlib/ops/special_math_ops.py``: inverse and
 hyperbolic trigonometry, rounding, float classification, truncating division, the x*log(y)
 family and the special functions (erf, erfc, lgamma, digamma, erfinv, ndtri, zeta,
-polygamma, igamma, igammac, betainc).
+polygamma, igamma, igammac, betainc, the modified Bessel functions I0 and I1).
 
 Design. Each kernel is registered under its op type with the unary, binary or generic calling
 convention. Where numpy has the function (arccos, expm1, rint, fmod, ...) the numpy kernel is
@@ -374,17 +374,74 @@ def _betainc(a, b, x):
     return 1.0 - math.exp(log_front) * _beta_fraction(b, a, 1.0 - x) / b
 
 
+def _bessel_i_series(order, x):
+    quarter_square = 0.25 * x * x
+    term = 0.5 * x if order else 1.0
+    total = term
+    for k in range(1, 500):
+        term *= quarter_square / (k * (k + order))
+        total += term
+        if term < total * _EPSILON:
+            break
+    return total
+
+
+def _bessel_i_asymptotic(order, x):
+    four_nu_squared = 4.0 * order * order
+    term = total = 1.0
+    for k in range(1, 200):
+        odd = 2.0 * k - 1.0
+        term *= -(four_nu_squared - odd * odd) / (8.0 * k * x)
+        total += term
+        if abs(term) < abs(total) * _EPSILON:
+            break
+    return total / math.sqrt(2.0 * math.pi * x)
+
+
+def _bessel_i(order, scaled):
+    def function(x):
+        magnitude = abs(x)
+        if math.isnan(x):
+            return math.nan
+        if magnitude == math.inf:
+            value = 0.0 if scaled else math.nan
+        elif magnitude <= 30.0:
+            value = _bessel_i_series(order, magnitude)
+            if scaled:
+                value *= math.exp(-magnitude)
+        else:
+            value = _bessel_i_asymptotic(order, magnitude)
+            if not scaled:
+                try:
+                    value = math.exp(magnitude + math.log(value))
+                except OverflowError:
+                    value = math.inf
+        return -value if order and x < 0 else value
+
+    return function
+
+
 _PYTHON_UNARY = {"Erf": math.erf, "Erfc": math.erfc, "Lgamma": _lgamma, "Digamma": _digamma,
-                 "Erfinv": _erfinv, "Ndtri": _ndtri}
+                 "Erfinv": _erfinv, "Ndtri": _ndtri, "BesselI0": _bessel_i(0, False),
+                 "BesselI0e": _bessel_i(0, True), "BesselI1": _bessel_i(1, False),
+                 "BesselI1e": _bessel_i(1, True)}
+# The compiled module's names of the kernels whose op type is not the name capitalized.
+_SNAKE_NAMES = {"BesselI0": "bessel_i0", "BesselI0e": "bessel_i0e", "BesselI1": "bessel_i1",
+                "BesselI1e": "bessel_i1e"}
 _PYTHON_BINARY = {"Zeta": _zeta, "Polygamma": _polygamma, "Igamma": _incomplete_gamma(False),
                   "Igammac": _incomplete_gamma(True)}
 
 
+def _rounded(values, dtype, shape):
+    # Values beyond float16's range become +-inf, as a cast in TF does: no warning.
+    with np.errstate(over="ignore"):
+        return np.asarray(values, dtype=np.float64).astype(dtype, copy=False).reshape(shape)
+
+
 def _python_unary(function):
     def kernel(x):
-        flat = x.reshape(-1)
-        values = [function(float(value)) for value in flat]
-        return np.array(values, dtype=np.float64).astype(x.dtype).reshape(x.shape)
+        values = [function(float(value)) for value in x.reshape(-1)]
+        return _rounded(values, x.dtype, x.shape)
 
     return kernel
 
@@ -393,7 +450,7 @@ def _python_binary(function):
     def kernel(x, y):
         x, y = _broadcast(x, y)
         values = [function(float(a), float(b)) for a, b in zip(x.reshape(-1), y.reshape(-1))]
-        return np.array(values, dtype=np.float64).astype(x.dtype).reshape(x.shape)
+        return _rounded(values, x.dtype, x.shape)
 
     return kernel
 
@@ -411,7 +468,7 @@ def _fast_unary(code):
         source = _flat_double(x)
         result = np.empty_like(source)
         _special.unary(code, source, result)
-        return result.astype(x.dtype, copy=False).reshape(x.shape)
+        return _rounded(result, x.dtype, x.shape)
 
     return kernel
 
@@ -422,14 +479,15 @@ def _fast_binary(code):
         first, second = _flat_double(x), _flat_double(y)
         result = np.empty_like(first)
         _special.binary(code, first, second, result)
-        return result.astype(x.dtype, copy=False).reshape(x.shape)
+        return _rounded(result, x.dtype, x.shape)
 
     return kernel
 
 
 for _name, _function in _PYTHON_UNARY.items():
     register_kernel(_name, reference=_python_unary(_function),
-                    fast=_fast_unary(_special.UNARY_FUNCTIONS.index(_name.lower())),
+                    fast=_fast_unary(_special.UNARY_FUNCTIONS.index(_SNAKE_NAMES.get(
+                        _name, _name.lower()))),
                     kind=KIND_UNARY)
 for _name, _function in _PYTHON_BINARY.items():
     register_kernel(_name, reference=_python_binary(_function),
@@ -441,7 +499,7 @@ def _betainc_reference(a, b, x):
     a, b, x = np.broadcast_arrays(a, b, x)
     values = [_betainc(float(p), float(q), float(v))
               for p, q, v in zip(a.reshape(-1), b.reshape(-1), x.reshape(-1))]
-    return np.array(values, dtype=np.float64).astype(x.dtype).reshape(x.shape)
+    return _rounded(values, x.dtype, x.shape)
 
 
 def _betainc_fast(a, b, x):

@@ -3,7 +3,7 @@
 Only re-exports, under TF's names; the ops live in ``sessionlib.ops`` (``math_ops`` for the
 arithmetic, reductions and comparisons, ``special_math_ops`` for trigonometry, rounding and
 the special functions, ``segment_ops`` and ``cumulative_ops`` for segments and scans, ``nn``
-for the activations TF lists here too).
+for the activations TF lists here too); ``tf.math.special`` is the submodule ``special``.
 """
 
 from sessionlib.ops.check_ops import is_non_decreasing, is_strictly_increasing
@@ -31,10 +31,12 @@ from sessionlib.ops.segment_ops import (bincount, segment_max, segment_mean, seg
                                        segment_prod, segment_sum, unsorted_segment_max,
                                        unsorted_segment_mean, unsorted_segment_min,
                                        unsorted_segment_prod, unsorted_segment_sqrt_n)
-from sessionlib.ops.special_math_ops import (acos, acosh, asin, asinh, atan, atan2, atanh, betainc,
+from sessionlib.ops.special_math_ops import (acos, acosh, asin, asinh, atan, atan2, atanh,
+                                             bessel_i0, bessel_i0e, bessel_i1, bessel_i1e, betainc,
                                              ceil, cosh, digamma, erf, erfc, erfcinv, erfinv,
                                              expm1, floor, igamma, igammac, is_finite, is_inf,
                                              is_nan, lbeta, lgamma, log_sigmoid, logical_xor,
                                              multiply_no_nan, ndtri, nextafter, polygamma, polyval,
                                              reciprocal_no_nan, rint, round, scalar_mul, sinh, tan,
                                              truncatediv, truncatemod, xdivy, xlog1py, xlogy, zeta)
+from sessionlib.math import special  # tf.math.special
