@@ -4,6 +4,7 @@ Only re-exports, under TF's names; the ops live in ``sessionlib.ops`` (``math_op
 arithmetic, reductions and comparisons, ``special_math_ops`` for trigonometry, rounding and
 the special functions, ``segment_ops`` and ``cumulative_ops`` for segments and scans, ``nn``
 for the activations TF lists here too); ``tf.math.special`` is the submodule ``special``.
+As in TF, ``truncatediv`` and ``truncatemod`` are top-level only.
 """
 
 from sessionlib.ops.check_ops import is_non_decreasing, is_strictly_increasing
@@ -38,5 +39,5 @@ from sessionlib.ops.special_math_ops import (acos, acosh, asin, asinh, atan, ata
                                              is_nan, lbeta, lgamma, log_sigmoid, logical_xor,
                                              multiply_no_nan, ndtri, nextafter, polygamma, polyval,
                                              reciprocal_no_nan, rint, round, scalar_mul, sinh, tan,
-                                             truncatediv, truncatemod, xdivy, xlog1py, xlogy, zeta)
+                                             xdivy, xlog1py, xlogy, zeta)
 from sessionlib.math import special  # tf.math.special
