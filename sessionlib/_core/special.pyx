@@ -42,9 +42,20 @@ broadcasts them); the loops run without the GIL.
 """
 
 from libc.math cimport (INFINITY, NAN, erf as c_erf, erfc as c_erfc, exp, fabs, floor, isnan,
-                        lgamma as c_lgamma, log, log1p, pow, sqrt, tan)
+                        log, log1p, pow, sqrt, tan)
 
 from sessionlib._core._typedefs cimport float_t
+
+
+cdef extern from "math.h" nogil:
+    # lgamma's reentrant form: plain lgamma writes the sign to the global signgam, which
+    # kernels running on several threads at once would race on.
+    double lgamma_r(double x, int *sign)
+
+
+cdef inline double c_lgamma(double x) noexcept nogil:
+    cdef int sign
+    return lgamma_r(x, &sign)
 
 __all__ = ["UNARY_FUNCTIONS", "BINARY_FUNCTIONS", "TERNARY_FUNCTIONS", "unary", "binary",
            "ternary"]
