@@ -149,13 +149,22 @@ def _mul_no_nan_grad(op, grad):
     return math_ops._binary_grads(op, multiply_no_nan(grad, y), multiply_no_nan(x, grad))
 
 
+def _second_input_grad(op, grad, partial):
+    """``[None, grad * partial]``, summed back to the second input's shape: the gradient of a
+    binary op that TF differentiates in its second input only."""
+    from sessionlib.ops import _grad_util
+
+    first, second = op.inputs
+    return [None, _grad_util.reduce_to_input(math_ops.multiply(grad, partial), second, first)]
+
+
 def _zeta_grad(op, grad):
     # d zeta(x, q) / dq = -x zeta(x + 1, q); TF has no gradient in x.
     x, q = op.inputs
     with graph_lib.control_dependencies([grad]):
         partial_q = math_ops.negative(math_ops.multiply(
             x, zeta(math_ops.add(x, _scalar(1, x.dtype)), q)))
-        return [None, math_ops._binary_grads(op, grad, math_ops.multiply(grad, partial_q))[1]]
+        return _second_input_grad(op, grad, partial_q)
 
 
 def _polygamma_grad(op, grad):
@@ -163,7 +172,7 @@ def _polygamma_grad(op, grad):
     n, x = op.inputs
     with graph_lib.control_dependencies([grad]):
         partial_x = polygamma(math_ops.add(n, _scalar(1, n.dtype)), x)
-        return [None, math_ops._binary_grads(op, grad, math_ops.multiply(grad, partial_x))[1]]
+        return _second_input_grad(op, grad, partial_x)
 
 
 def _gamma_density(a, x):
@@ -182,8 +191,7 @@ def _incomplete_gamma_grad(sign):
         a, x = op.inputs
         with graph_lib.control_dependencies([grad]):
             partial_x = math_ops.multiply(_scalar(sign, x.dtype), _gamma_density(a, x))
-            return [None, math_ops._binary_grads(op, grad, math_ops.multiply(grad,
-                                                                             partial_x))[1]]
+            return _second_input_grad(op, grad, partial_x)
 
     return gradient
 
