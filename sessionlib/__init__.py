@@ -155,3 +155,18 @@ from sessionlib.ops.linalg_ops import (cholesky, cholesky_solve, eye, linalg,
 # ---- tf.image: image preprocessing for input pipelines ----
 from sessionlib import image
 from sessionlib.ops.image_ops import random_crop
+# ---- tf.math, and TF 1's top-level spellings of its elementwise functions ----
+from sessionlib import math
+from sessionlib.ops.special_math_ops import (acos, acosh, asin, asinh, atan, atan2, atanh, betainc,
+                                             ceil, cosh, digamma, erf, erfc, expm1, floor,
+                                             floor_div, igamma, igammac, is_finite, is_inf, is_nan,
+                                             lbeta, lgamma, log_sigmoid, logical_xor, polygamma,
+                                             rint, round, scalar_mul, sinh, tan, truncatediv,
+                                             truncatemod, xdivy, xlogy, zeta)
+from sessionlib.ops.cumulative_ops import cumprod
+from sessionlib.ops.math_reduction_ops import accumulate_n, count_nonzero
+from sessionlib.ops.segment_ops import (bincount, segment_max, segment_mean, segment_min,
+                                       segment_prod, unsorted_segment_max,
+                                       unsorted_segment_mean, unsorted_segment_min,
+                                       unsorted_segment_prod, unsorted_segment_sqrt_n)
+# ---- end of the tf.math block ----

@@ -1281,27 +1281,33 @@ Tensor.__invert__ = _invert_operator
 
 # ---- UnsortedSegmentSum ---------------------------------------------------------------------
 
-def _unsorted_segment_sum_infer(inputs, attrs):
-    data, segment_ids, num_segments = inputs
-    _infer.check_dtype("UnsortedSegmentSum", data, _NUMERIC, "data")
-    _infer.check_index_dtype("UnsortedSegmentSum", segment_ids, "segment_ids")
-    _infer.check_index_dtype("UnsortedSegmentSum", num_segments, "num_segments")
-    if num_segments.shape.rank not in (0, None):
-        raise ValueError(f"Shape must be rank 0 but is rank {num_segments.shape.rank} for "
-                         "'UnsortedSegmentSum' (num_segments)")
-    attrs["T"] = data.dtype
-    attrs["Tindices"] = segment_ids.dtype
-    attrs["Tnumsegments"] = num_segments.dtype
-    count = _infer.folded_value(num_segments)
-    count = None if count is None else int(count)
-    if data.shape.rank is None or segment_ids.shape.rank is None:
-        return [(data.dtype, TensorShape(None))]
-    ids_rank = segment_ids.shape.rank
-    if ids_rank > data.shape.rank or not TensorShape(
-            data.shape.as_list()[:ids_rank]).is_compatible_with(segment_ids.shape):
-        raise ValueError(f"segment_ids.shape = {segment_ids.shape} must be a prefix of "
-                         f"data.shape = {data.shape} for 'UnsortedSegmentSum'")
-    return [(data.dtype, TensorShape([count] + data.shape.as_list()[ids_rank:]))]
+def _unsorted_segment_infer(op_type, allowed):
+    """The infer function of an UnsortedSegment* op: (data, segment_ids, num_segments) to
+    ``[num_segments] + data.shape[segment_ids.rank:]``."""
+
+    def infer(inputs, attrs):
+        data, segment_ids, num_segments = inputs
+        _infer.check_dtype(op_type, data, allowed, "data")
+        _infer.check_index_dtype(op_type, segment_ids, "segment_ids")
+        _infer.check_index_dtype(op_type, num_segments, "num_segments")
+        if num_segments.shape.rank not in (0, None):
+            raise ValueError(f"Shape must be rank 0 but is rank {num_segments.shape.rank} "
+                             f"for '{op_type}' (num_segments)")
+        attrs["T"] = data.dtype
+        attrs["Tindices"] = segment_ids.dtype
+        attrs["Tnumsegments"] = num_segments.dtype
+        count = _infer.folded_value(num_segments)
+        count = None if count is None else int(count)
+        if data.shape.rank is None or segment_ids.shape.rank is None:
+            return [(data.dtype, TensorShape(None))]
+        ids_rank = segment_ids.shape.rank
+        if ids_rank > data.shape.rank or not TensorShape(
+                data.shape.as_list()[:ids_rank]).is_compatible_with(segment_ids.shape):
+            raise ValueError(f"segment_ids.shape = {segment_ids.shape} must be a prefix of "
+                             f"data.shape = {data.shape} for '{op_type}'")
+        return [(data.dtype, TensorShape([count] + data.shape.as_list()[ids_rank:]))]
+
+    return infer
 
 
 def _unsorted_segment_sum_grad(op, grad):
@@ -1336,7 +1342,8 @@ def _known_dims(tensor):
     return array_ops.shape(tensor)
 
 
-registry.register_op("UnsortedSegmentSum", infer=_unsorted_segment_sum_infer,
+registry.register_op("UnsortedSegmentSum",
+                     infer=_unsorted_segment_infer("UnsortedSegmentSum", _NUMERIC),
                      kernel="UnsortedSegmentSum", num_inputs=3,
                      gradient=_unsorted_segment_sum_grad,
                      doc="Sums of the rows of data by segment id, in any order.")
@@ -1360,15 +1367,19 @@ def unsorted_segment_sum(data, segment_ids, num_segments, name=None):
       ValueError: if the shape of `segment_ids` is statically not a prefix of `data`'s.
       TypeError: for non-integer ids or an unsupported dtype.
     """
+    return _unsorted_segment_op("UnsortedSegmentSum", data, segment_ids, num_segments, name)
+
+
+def _unsorted_segment_op(op_type, data, segment_ids, num_segments, name):
+    """Builds the UnsortedSegment* op `op_type` (data, segment_ids, num_segments)."""
     graph = _find_graph((data, segment_ids, num_segments))
-    with graph.as_default(), graph.name_scope(name or "UnsortedSegmentSum") as scope:
+    with graph.as_default(), graph.name_scope(name or op_type) as scope:
         data_t = graph_lib.convert_to_tensor(data, name="data")
         ids_t = graph_lib.convert_to_tensor(segment_ids, name="segment_ids")
         count_t = num_segments if isinstance(num_segments, Tensor) else (
             graph_lib.convert_to_tensor(np.asarray(num_segments, dtype=np.int32),
                                         name="num_segments"))
-        return graph.create_op("UnsortedSegmentSum", [data_t, ids_t, count_t],
-                               name=scope).outputs[0]
+        return graph.create_op(op_type, [data_t, ids_t, count_t], name=scope).outputs[0]
 
 
 __all__.append("unsorted_segment_sum")

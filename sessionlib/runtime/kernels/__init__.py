@@ -40,6 +40,7 @@ from sessionlib.runtime.kernels import (  # noqa: F401 - each module registers i
     scatter_gather_kernels,
     segment_kernels,
     session_handles_kernels,
+    special_math_kernels,
     sparse_kernels,
     state_kernels,
     summary_kernels,
