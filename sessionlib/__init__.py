@@ -150,3 +150,26 @@ from sessionlib.ops.linalg_ops import (cholesky, cholesky_solve, eye, linalg,
 # ---- tf.image: image preprocessing for input pipelines ----
 from sessionlib import image
 from sessionlib.ops.image_ops import random_crop
+# ---- TF 1's remaining array ops: sorting, sets, block rearrangements, tensor scatters ----
+from sessionlib.ops.array_extra_ops import (
+    argsort, batch_gather, batch_to_space, batch_to_space_nd, bitcast, broadcast_dynamic_shape,
+    broadcast_static_shape, broadcast_to, depth_to_space, diag, diag_part, ensure_shape,
+    extract_image_patches, histogram_fixed_width, histogram_fixed_width_bins, lin_space,
+    linspace, meshgrid, parallel_stack, repeat, reverse_sequence, roll, searchsorted, setdiff1d,
+    shape_n, sort, space_to_batch, space_to_batch_nd, space_to_depth, tensor_scatter_add,
+    tensor_scatter_nd_add, tensor_scatter_nd_max, tensor_scatter_nd_min, tensor_scatter_nd_sub,
+    tensor_scatter_nd_update, tensor_scatter_sub, tensor_scatter_update, tensordot, timestamp,
+    unique, unique_with_counts, unravel_index, where_v2)
+from sessionlib.ops.array_ops import invert_permutation
+from sessionlib.ops import array_extra_ops as _array_extra_ops
+from sessionlib.ops.linalg_ops import linalg as _linalg
+nn.space_to_depth = space_to_depth
+nn.depth_to_space = depth_to_space
+nn.space_to_batch = space_to_batch
+image.extract_image_patches = extract_image_patches
+image.extract_patches = _array_extra_ops.extract_patches
+_linalg.tensordot = tensordot
+_linalg.einsum = einsum
+_linalg.tensor_diag = diag
+_linalg.tensor_diag_part = diag_part
+# ---- end of the remaining array ops ----
