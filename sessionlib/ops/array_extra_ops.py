@@ -76,8 +76,8 @@ def _dtype_attr(value, allowed, attr, op_type):
 
 def _sort_or_argsort(values, axis, direction, return_argsort, name):
     if direction not in ("ASCENDING", "DESCENDING"):
-        raise ValueError(f'Unknown direction: {direction!r}. Expected "ASCENDING" or '
-                         '"DESCENDING".')
+        raise ValueError(f"Argument `direction` should be one of ASCENDING, DESCENDING. "
+                         f"Received: direction={direction}")
     graph = _graph_of(values)
     with graph.as_default(), graph.name_scope(name or ("argsort" if return_argsort
                                                        else "sort")):
@@ -88,9 +88,12 @@ def _sort_or_argsort(values, axis, direction, return_argsort, name):
                 raise ValueError("axis must be a constant scalar")
         axis = int(axis)
         rank = values.shape.rank
+        if rank is None and axis != -1:
+            raise ValueError("The rank of values must be known to sort along an axis other "
+                             "than -1")
         if rank is None:
-            raise ValueError("The rank of values must be known to sort")
-        if not -rank <= axis < rank:
+            rank = axis = 1  # the last axis: no transpose, whatever the rank
+        elif not -rank <= axis < rank:
             raise ValueError(f"axis {axis} is out of bounds for a tensor of rank {rank}")
         axis %= rank
         ascending = direction == "ASCENDING"
@@ -109,7 +112,7 @@ def _sort_or_argsort(values, axis, direction, return_argsort, name):
             perm = list(range(rank))
             perm[axis], perm[rank - 1] = rank - 1, axis
             flipped = array_ops.transpose(flipped, perm)
-        last = flipped.shape[-1]
+        last = flipped.shape[-1] if flipped.shape.rank else None
         k = last if last is not None else array_ops.shape(flipped)[-1]
         top_values, top_indices = nn_lookup_ops.top_k(flipped, k)
         result = top_indices if return_argsort else top_values
@@ -127,7 +130,7 @@ def sort(values, axis=-1, direction="ASCENDING", name=None):
     """`values` sorted along `axis` (``TopKV2`` of all entries, as TF builds it).
 
     Args:
-      values: a numeric Tensor of known rank.
+      values: a numeric Tensor (of known rank, unless `axis` is -1).
       axis: the axis to sort along (a Python int; negative counts from the end).
       direction: ``"ASCENDING"`` or ``"DESCENDING"``.
       name: the op name.
@@ -145,7 +148,7 @@ def argsort(values, axis=-1, direction="ASCENDING", stable=False, name=None):
     """The int32 indices that sort `values` along `axis`.
 
     Args:
-      values: a numeric Tensor of known rank.
+      values: a numeric Tensor (of known rank, unless `axis` is -1).
       axis: the axis to sort along.
       direction: ``"ASCENDING"`` or ``"DESCENDING"``.
       stable: accepted for TF's signature; the order is always stable (equal values keep
@@ -570,6 +573,10 @@ def repeat(input, repeats, axis=None, name=None):  # noqa: A002 - TF's argument 
         axis = _infer.normalize_axis(axis, rank, "repeat")
         if repeats_t.shape.rank not in (0, 1):
             raise ValueError("repeats must be a scalar or a vector")
+        length, size = (repeats_t.shape[0] if repeats_t.shape.rank == 1 else 1,
+                        value.shape[axis])
+        if length not in (None, 1) and size is not None and length != size:
+            raise ValueError(f"Dimensions {size} and {length} are not compatible")
         # Every slice i goes to the output max(repeats) times in a [size, max] grid, then a
         # mask [size, max] (column j < repeats[i]) keeps the wanted copies in order.
         moved = value if axis == 0 else array_ops.transpose(
@@ -1561,8 +1568,8 @@ def _histogram_infer(inputs, attrs):
         raise _shape_error("HistogramFixedWidth", f"Shape must be rank 0 but is rank "
                            f"{nbins.shape.rank}", *inputs)
     count = _known_ints(nbins)
-    if count is not None and count[0] < 0:
-        raise ValueError(f"[] must be non-negative, got {count[0]}")
+    if count is not None and count[0] <= 0:
+        raise ValueError(f"Requires nbins > 0: {count[0]} for 'HistogramFixedWidth'")
     return [(out, TensorShape([None if count is None else count[0]]))]
 
 
@@ -1766,7 +1773,7 @@ def tensordot(a, b, axes, name=None):
             if axes is None:
                 raise ValueError("tensordot needs axes known while the graph is built")
             axes = axes.tolist()
-        if np.ndim(axes) == 0:
+        if isinstance(axes, (int, np.integer)) or np.ndim(np.asarray(axes, dtype=object)) == 0:
             count = int(axes)
             if count < 0 or count > min(a_rank, b_rank):
                 raise ValueError(f"'axes' must be at most {min(a_rank, b_rank)}, got {count}")
