@@ -58,6 +58,17 @@ def _known_ints(tensor):
     return None if value is None else [int(v) for v in np.asarray(value).reshape(-1)]
 
 
+def _positive_count(tensor, arg, op_type):
+    """The graph-time value of the scalar count `tensor` (None when unknown), which must be
+    positive: the length of a 1-D output."""
+    count = _known_ints(tensor)
+    if count is None:
+        return None
+    if count[0] <= 0:
+        raise ValueError(f"Requires {arg} > 0: {count[0]} for '{op_type}'")
+    return count[0]
+
+
 def _shape_error(op_type, message, *tensors):
     shapes = ", ".join(str(t.shape) for t in tensors)
     return ValueError(f"{message} for '{op_type}' with input shapes: {shapes}.")
@@ -499,10 +510,7 @@ def _lin_space_infer(inputs, attrs):
         if tensor.shape.rank not in (None, 0):
             raise _shape_error("LinSpace", f"Shape must be rank 0 but is rank "
                                f"{tensor.shape.rank}", start, stop, num)
-    count = _known_ints(num)
-    if count is not None and count[0] <= 0:
-        raise ValueError(f"Requires num > 0: {count[0]}")
-    return [(dtype, TensorShape([None if count is None else count[0]]))]
+    return [(dtype, TensorShape([_positive_count(num, "num", "LinSpace")]))]
 
 
 registry.register_op("LinSpace", infer=_lin_space_infer, num_inputs=3,
@@ -875,6 +883,15 @@ def _matrix_tensor(rows, name, graph):
                                    graph)
 
 
+def _space_batch(op_type, value, block_shape, pads, pads_name, name):
+    graph = _graph_of(value, block_shape, pads)
+    with graph.as_default():
+        value_t = array_ops._tensor(value, "input", graph)
+        blocks = array_ops._index_tensor(block_shape, "block_shape", graph)
+        pads_t = _matrix_tensor(pads, pads_name, graph)
+        return _create(graph, op_type, [value_t, blocks, pads_t], name=name)[0]
+
+
 def space_to_batch_nd(input, block_shape, paddings, name=None):  # noqa: A002
     """Pads dimensions ``1..M`` of `input` and moves their ``block_shape`` blocks into the
     batch (op ``SpaceToBatchND``).
@@ -892,12 +909,7 @@ def space_to_batch_nd(input, block_shape, paddings, name=None):  # noqa: A002
     Raises:
       ValueError: for statically mismatched arguments.
     """
-    graph = _graph_of(input, block_shape, paddings)
-    with graph.as_default():
-        value = array_ops._tensor(input, "input", graph)
-        blocks = array_ops._index_tensor(block_shape, "block_shape", graph)
-        pads = _matrix_tensor(paddings, "paddings", graph)
-        return _create(graph, "SpaceToBatchND", [value, blocks, pads], name=name)[0]
+    return _space_batch("SpaceToBatchND", input, block_shape, paddings, "paddings", name)
 
 
 def batch_to_space_nd(input, block_shape, crops, name=None):  # noqa: A002
@@ -916,12 +928,7 @@ def batch_to_space_nd(input, block_shape, crops, name=None):  # noqa: A002
     Raises:
       ValueError: for statically mismatched arguments.
     """
-    graph = _graph_of(input, block_shape, crops)
-    with graph.as_default():
-        value = array_ops._tensor(input, "input", graph)
-        blocks = array_ops._index_tensor(block_shape, "block_shape", graph)
-        crops_t = _matrix_tensor(crops, "crops", graph)
-        return _create(graph, "BatchToSpaceND", [value, blocks, crops_t], name=name)[0]
+    return _space_batch("BatchToSpaceND", input, block_shape, crops, "crops", name)
 
 
 def space_to_batch(input, paddings, block_size=None, name=None,  # noqa: A002
@@ -1567,10 +1574,7 @@ def _histogram_infer(inputs, attrs):
     if nbins.shape.rank not in (None, 0):
         raise _shape_error("HistogramFixedWidth", f"Shape must be rank 0 but is rank "
                            f"{nbins.shape.rank}", *inputs)
-    count = _known_ints(nbins)
-    if count is not None and count[0] <= 0:
-        raise ValueError(f"Requires nbins > 0: {count[0]} for 'HistogramFixedWidth'")
-    return [(out, TensorShape([None if count is None else count[0]]))]
+    return [(out, TensorShape([_positive_count(nbins, "nbins", "HistogramFixedWidth")]))]
 
 
 registry.register_op("HistogramFixedWidth", infer=_histogram_infer, num_inputs=3,
