@@ -152,7 +152,7 @@ from sessionlib import image
 from sessionlib.ops.image_ops import random_crop
 # ---- TF 1's remaining array ops: sorting, sets, block rearrangements, tensor scatters ----
 from sessionlib.ops.array_extra_ops import (
-    argsort, batch_gather, batch_to_space, batch_to_space_nd, bitcast, broadcast_dynamic_shape,
+    argsort, batch_gather, edit_distance, batch_to_space, batch_to_space_nd, bitcast, broadcast_dynamic_shape,
     broadcast_static_shape, broadcast_to, depth_to_space, diag, diag_part, ensure_shape,
     extract_image_patches, histogram_fixed_width, histogram_fixed_width_bins, lin_space,
     linspace, meshgrid, parallel_stack, repeat, reverse_sequence, roll, searchsorted, setdiff1d,
@@ -172,4 +172,14 @@ _linalg.tensordot = tensordot
 _linalg.einsum = einsum
 _linalg.tensor_diag = diag
 _linalg.tensor_diag_part = diag_part
+import types as _types
+manip = _types.ModuleType("sessionlib.manip", "TF 1's ``tf.manip``: array manipulation.")
+manip.batch_to_space_nd = batch_to_space_nd
+manip.gather_nd = gather_nd
+manip.reshape = reshape
+manip.reverse = reverse
+manip.roll = roll
+manip.scatter_nd = scatter_nd
+manip.space_to_batch_nd = space_to_batch_nd
+manip.tile = tile
 # ---- end of the remaining array ops ----

@@ -59,6 +59,16 @@ def _extract_patches(f, d):
                                      "SAME")]
 
 
+def _edit_distance(f, d):
+    hypothesis = tf.SparseTensor(tf.constant([[0, 0, 0], [1, 0, 0], [1, 0, 1], [2, 1, 0]],
+                                             tf.int64), f((4,), d, low=0, high=3),
+                                 tf.constant([3, 2, 2], tf.int64))
+    truth = tf.SparseTensor(tf.constant([[0, 1, 0], [1, 0, 0], [1, 0, 1], [1, 0, 2],
+                                         [2, 1, 0]], tf.int64), f((5,), d, low=0, high=3),
+                            tf.constant([3, 2, 3], tf.int64))
+    return [tf.edit_distance(hypothesis, truth), tf.edit_distance(hypothesis, truth, False)]
+
+
 def add_cases(case):
     """Adds this family's cases through test_parity's `case(op_type, dtypes, build)`."""
     case("Unique", WITH_STRINGS, _unique)
@@ -86,7 +96,7 @@ def add_cases(case):
     case("DepthToSpace", WITH_STRINGS, lambda f, d: [
         tf.depth_to_space(f((2, 2, 3, 8), d), 2),
         tf.depth_to_space(f((1, 9, 2, 1), d), 3, data_format="NCHW")])
-    case("SpaceToBatchND", NUMERIC + (tf.bool,), _space_batch)
+    case("SpaceToBatchND", WITH_STRINGS, _space_batch)
     case("BatchToSpaceND", WITH_STRINGS, _batch_space)
     case("Diag", NUMERIC, lambda f, d: [tf.diag(f((2, 3), d)), tf.diag(f((4,), d))])
     case("DiagPart", WITH_STRINGS, lambda f, d: [
@@ -117,3 +127,9 @@ def add_cases(case):
     case("Bitcast", (tf.float16, tf.float32, tf.float64, tf.int8, tf.int16, tf.int32,
                      tf.int64, tf.uint8), lambda f, d: [
         tf.bitcast(f((3,), d), tf.uint8), tf.bitcast(f((2, 4), d), tf.int8)])
+    case("EditDistance", WITH_STRINGS, _edit_distance)
+    case("SpaceToBatch", WITH_STRINGS, lambda f, d: _op(
+        "SpaceToBatch", [f((2, 4, 2, 3), d), _index([[0, 0], [1, 1]])], {"block_size": 2}))
+    case("BatchToSpace", WITH_STRINGS, lambda f, d: _op(
+        "BatchToSpace", [f((9, 2, 2, 1), d), _index([[1, 0], [0, 2]], tf.int64)],
+        {"block_size": 3}))

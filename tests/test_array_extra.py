@@ -387,3 +387,22 @@ def test_ops_survive_a_graph_def_round_trip():
                          imported.get_tensor_by_name("idx:0")], {"x:0": value})
     np.testing.assert_array_equal(out, value)
     assert idx.dtype == np.int64 and idx.shape == (32,)
+
+
+def test_edit_distance():
+    hypothesis = tf.SparseTensorValue([[0, 0, 0], [1, 0, 0], [1, 0, 1], [2, 1, 0]],
+                                      [b"a", b"b", b"c", b"a"], [3, 2, 2])
+    truth = tf.SparseTensorValue([[0, 1, 0], [1, 0, 0], [1, 0, 1], [1, 0, 2], [2, 1, 0]],
+                                 [b"a", b"b", b"d", b"c", b"b"], [3, 2, 3])
+    normalized = tf.edit_distance(hypothesis, truth)
+    assert normalized.shape.as_list() == [3, 2]
+    got = _run([normalized, tf.edit_distance(hypothesis, truth, normalize=False)])
+    np.testing.assert_allclose(got[0], [[np.inf, 1], [1 / 3, 0], [0, 1]])
+    assert got[1].tolist() == [[1, 1], [1, 0], [0, 1]] and got[1].dtype == np.float32
+    with pytest.raises(TypeError, match="Hypothesis must be a SparseTensor"):
+        tf.edit_distance(tf.zeros([2]), tf.zeros([2]))
+
+
+def test_tf_manip_namespace():
+    assert tf.manip.roll is tf.roll and tf.manip.space_to_batch_nd is tf.space_to_batch_nd
+    assert _run(tf.manip.reverse(tf.manip.tile([1, 2], [2]), [0])).tolist() == [2, 1, 2, 1]

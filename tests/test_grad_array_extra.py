@@ -40,6 +40,12 @@ GRADIENT_CASES = [
              [_floats(1, 2, 5, 2)]),
     GradCase("BatchToSpaceND", lambda x: tf.batch_to_space_nd(x, [2, 2], [[1, 0], [0, 1]]),
              [_floats(4, 2, 2, 1)]),
+    GradCase("SpaceToBatch", lambda x: tf.get_default_graph().create_op(
+        "SpaceToBatch", [x, tf.constant([[1, 1], [0, 2]])], {"block_size": 2}).outputs[0],
+        [_floats(1, 2, 2, 2)]),
+    GradCase("BatchToSpace", lambda x: tf.get_default_graph().create_op(
+        "BatchToSpace", [x, tf.constant([[1, 0], [0, 1]])], {"block_size": 2}).outputs[0],
+        [_floats(4, 2, 1, 2)]),
     GradCase("Diag", tf.diag, [_floats(2, 3)]),
     GradCase("DiagPart", tf.diag_part, [_floats(3, 3)]),
     GradCase("TensorScatterUpdate",

@@ -6,7 +6,8 @@ Ops (one registration each, kernels in ``runtime/kernels/array_extra_kernels.py`
 ``LinSpace``, ``SpaceToDepth``, ``DepthToSpace``, ``SpaceToBatchND``, ``BatchToSpaceND``,
 ``Diag``, ``DiagPart``, ``LowerBound``, ``UpperBound``, ``ListDiff``, ``UnravelIndex``, the
 ``TensorScatter*`` family, ``ShapeN``, ``ParallelConcat``, ``EnsureShape``,
-``HistogramFixedWidth``, ``ExtractImagePatches``, ``Timestamp`` and ``Bitcast``.
+``HistogramFixedWidth``, ``ExtractImagePatches``, ``Timestamp``, ``Bitcast`` and
+``EditDistance``.
 
 Composites, built as TF 1's Python builds them so their gradients come from their parts:
 ``sort`` and ``argsort`` (``TopKV2``), ``repeat``, ``meshgrid``, ``batch_gather``,
@@ -20,6 +21,8 @@ from sessionlib import dtypes
 from sessionlib.framework import graph as graph_lib
 from sessionlib.framework import registry
 from sessionlib.framework.graph import Tensor
+from sessionlib.framework.sparse_tensor import (SparseTensor, SparseTensorValue,
+                                                convert_to_sparse_tensor)
 from sessionlib.framework.tensor_shape import TensorShape, as_shape, broadcast_shapes
 from sessionlib.ops import _infer, array_ops, math_ops, nn_lookup_ops
 
@@ -33,7 +36,7 @@ __all__ = ["sort", "argsort", "unique", "unique_with_counts", "reverse_sequence"
            "tensor_scatter_add", "tensor_scatter_sub", "batch_gather", "shape_n",
            "parallel_stack", "ensure_shape", "where_v2", "histogram_fixed_width",
            "histogram_fixed_width_bins", "extract_image_patches", "extract_patches",
-           "tensordot", "timestamp", "bitcast"]
+           "tensordot", "timestamp", "bitcast", "edit_distance"]
 
 _INDEX = (dtypes.int32, dtypes.int64)
 
@@ -779,6 +782,64 @@ def depth_to_space(input, block_size, name=None, data_format="NHWC"):  # noqa: A
 
 # ---- SpaceToBatchND, BatchToSpaceND -------------------------------------------------------
 
+def _space_batch_shape(op_type, inputs, value, blocks, num_blocked, pads):
+    """The static output shape of SpaceToBatch(ND) or BatchToSpace(ND) of `value` with
+    `blocks` (None when unknown; `num_blocked` of them) and paddings or crops `pads`."""
+    to_batch = op_type.startswith("SpaceToBatch")
+    pad_values = _known_ints(pads)
+    if pads.shape.rank == 2 and pads.shape[1] not in (None, 2):
+        raise _shape_error(op_type, f"Dimension must be 2 but is {pads.shape[1]}",
+                           *inputs)
+    if (num_blocked is not None and pads.shape.rank == 2 and pads.shape[0] is not None
+            and pads.shape[0] != num_blocked):
+        raise _shape_error(op_type, f"Dimensions must be equal, but are {num_blocked} and "
+                           f"{pads.shape[0]}", *inputs)
+    rank = value.shape.rank
+    if rank is None or num_blocked is None:
+        return [(value.dtype, TensorShape(None))]
+    if rank < num_blocked + 1:
+        raise _shape_error(op_type, f"Shape must be at least rank {num_blocked + 1} but "
+                           f"is rank {rank}", *inputs)
+    dims = value.shape.as_list()
+    if blocks is None or pad_values is None:
+        return [(value.dtype, TensorShape([None] * (num_blocked + 1)
+                                          + dims[num_blocked + 1:]))]
+    if any(b < 1 for b in blocks):
+        raise ValueError(f"block_shape must be positive for '{op_type}', got {blocks}")
+    pairs = np.asarray(pad_values).reshape(num_blocked, 2)
+    if (pairs < 0).any():
+        raise ValueError(f"{'Paddings' if to_batch else 'Crops'} must be non-negative for "
+                         f"'{op_type}'")
+    product = int(np.prod(blocks))
+    out = [None] * (num_blocked + 1) + dims[num_blocked + 1:]
+    if dims[0] is not None:
+        if to_batch:
+            out[0] = dims[0] * product
+        elif dims[0] % product:
+            raise ValueError(f"Input batch dimension ({dims[0]}) is not divisible by "
+                             f"product of block sizes ({product}) for '{op_type}'")
+        else:
+            out[0] = dims[0] // product
+    for i, block in enumerate(blocks):
+        dim = dims[1 + i]
+        if dim is None:
+            continue
+        before, after = pairs[i].tolist()
+        if to_batch:
+            padded = dim + before + after
+            if padded % block:
+                raise ValueError(f"padded_shape[{i}]={padded} is not divisible by "
+                                 f"block_shape[{i}]={block} for '{op_type}'")
+            out[1 + i] = padded // block
+        else:
+            size = dim * block - before - after
+            if size < 0:
+                raise ValueError(f"Negative dimension size caused by crops {before} and "
+                                 f"{after} of {dim * block} for '{op_type}'")
+            out[1 + i] = size
+    return [(value.dtype, TensorShape(out))]
+
+
 def _space_batch_infer(op_type):
     to_batch = op_type == "SpaceToBatchND"
     pads_name = "paddings" if to_batch else "crops"
@@ -796,60 +857,10 @@ def _space_batch_infer(op_type):
         if pads.shape.rank not in (None, 2):
             raise _shape_error(op_type, f"Shape must be rank 2 but is rank "
                                f"{pads.shape.rank}", value, block_shape, pads)
-        blocks, pad_values = _known_ints(block_shape), _known_ints(pads)
+        blocks = _known_ints(block_shape)
         num_blocked = (len(blocks) if blocks is not None else
                        block_shape.shape[0] if block_shape.shape.rank == 1 else None)
-        if pads.shape.rank == 2 and pads.shape[1] not in (None, 2):
-            raise _shape_error(op_type, f"Dimension must be 2 but is {pads.shape[1]}",
-                               value, block_shape, pads)
-        if (num_blocked is not None and pads.shape.rank == 2 and pads.shape[0] is not None
-                and pads.shape[0] != num_blocked):
-            raise _shape_error(op_type, f"Dimensions must be equal, but are {num_blocked} and "
-                               f"{pads.shape[0]}", value, block_shape, pads)
-        rank = value.shape.rank
-        if rank is None or num_blocked is None:
-            return [(value.dtype, TensorShape(None))]
-        if rank < num_blocked + 1:
-            raise _shape_error(op_type, f"Shape must be at least rank {num_blocked + 1} but "
-                               f"is rank {rank}", value, block_shape, pads)
-        dims = value.shape.as_list()
-        if blocks is None or pad_values is None:
-            return [(value.dtype, TensorShape([None] * (num_blocked + 1)
-                                              + dims[num_blocked + 1:]))]
-        if any(b < 1 for b in blocks):
-            raise ValueError(f"block_shape must be positive for '{op_type}', got {blocks}")
-        pairs = np.asarray(pad_values).reshape(num_blocked, 2)
-        if (pairs < 0).any():
-            raise ValueError(f"{'Paddings' if to_batch else 'Crops'} must be non-negative for "
-                             f"'{op_type}'")
-        product = int(np.prod(blocks))
-        out = [None] * (num_blocked + 1) + dims[num_blocked + 1:]
-        if dims[0] is not None:
-            if to_batch:
-                out[0] = dims[0] * product
-            elif dims[0] % product:
-                raise ValueError(f"Input batch dimension ({dims[0]}) is not divisible by "
-                                 f"product of block sizes ({product}) for '{op_type}'")
-            else:
-                out[0] = dims[0] // product
-        for i, block in enumerate(blocks):
-            dim = dims[1 + i]
-            if dim is None:
-                continue
-            before, after = pairs[i].tolist()
-            if to_batch:
-                padded = dim + before + after
-                if padded % block:
-                    raise ValueError(f"padded_shape[{i}]={padded} is not divisible by "
-                                     f"block_shape[{i}]={block} for '{op_type}'")
-                out[1 + i] = padded // block
-            else:
-                size = dim * block - before - after
-                if size < 0:
-                    raise ValueError(f"Negative dimension size caused by crops {before} and "
-                                     f"{after} of {dim * block} for '{op_type}'")
-                out[1 + i] = size
-        return [(value.dtype, TensorShape(out))]
+        return _space_batch_shape(op_type, inputs, value, blocks, num_blocked, pads)
 
     return infer
 
@@ -870,6 +881,50 @@ registry.register_op("SpaceToBatchND", infer=_space_batch_infer("SpaceToBatchND"
 registry.register_op("BatchToSpaceND", infer=_space_batch_infer("BatchToSpaceND"),
                      num_inputs=3, gradient=_batch_to_space_grad,
                      doc="Moves batch blocks back into spatial dimensions and crops them.")
+
+
+def _square_block_infer(op_type):
+    """The infer function of TF 1's 4-D SpaceToBatch and BatchToSpace: the ND op with a
+    square block over height and width, its size an attr."""
+    to_batch = op_type == "SpaceToBatch"
+
+    def infer(inputs, attrs):
+        value, pads = inputs
+        _infer.check_index_dtype(op_type, pads, "paddings" if to_batch else "crops")
+        attrs["T"] = value.dtype
+        attrs["Tpaddings" if to_batch else "Tidx"] = pads.dtype
+        block = int(attrs["block_size"])
+        if block < 2:
+            raise ValueError(f"Value for attr 'block_size' of {block} must be at least "
+                             f"minimum 2")
+        if value.shape.rank not in (None, 4):
+            raise _shape_error(op_type, f"Shape must be rank 4 but is rank "
+                               f"{value.shape.rank}", *inputs)
+        if pads.shape.rank not in (None, 2):
+            raise _shape_error(op_type, f"Shape must be rank 2 but is rank "
+                               f"{pads.shape.rank}", *inputs)
+        return _space_batch_shape(op_type, inputs, value, [block, block], 2, pads)
+
+    return infer
+
+
+def _square_block_grad(inverse):
+    def grad_fn(op, grad):
+        back = grad.graph.create_op(inverse, [grad, op.inputs[1]],
+                                    {"block_size": op.get_attr("block_size")})
+        return [back.outputs[0], None]
+
+    return grad_fn
+
+
+# TF 1 graphs (GraphDefs written before the ND ops) may hold these; TF's Python no longer
+# builds them.
+registry.register_op("SpaceToBatch", infer=_square_block_infer("SpaceToBatch"), num_inputs=2,
+                     gradient=_square_block_grad("BatchToSpace"),
+                     doc="SpaceToBatchND over height and width with a square block.")
+registry.register_op("BatchToSpace", infer=_square_block_infer("BatchToSpace"), num_inputs=2,
+                     gradient=_square_block_grad("SpaceToBatch"),
+                     doc="BatchToSpaceND over height and width with a square block.")
 
 
 def _matrix_tensor(rows, name, graph):
@@ -1875,3 +1930,61 @@ def bitcast(input, type, name=None):  # noqa: A002 - TF's argument names
     with graph.as_default():
         value = array_ops._tensor(input, "input", graph)
         return _create(graph, "Bitcast", [value], {"type": dtypes.as_dtype(type)}, name)[0]
+
+
+# ---- EditDistance -------------------------------------------------------------------------
+
+def _edit_distance_infer(inputs, attrs):
+    (hyp_indices, hyp_values, hyp_shape, truth_indices, truth_values, truth_shape) = inputs
+    dtype = _infer.same_dtype("EditDistance", [hyp_values, truth_values],
+                              names=("hypothesis_values", "truth_values"))
+    for tensor, arg in ((hyp_indices, "hypothesis_indices"), (hyp_shape, "hypothesis_shape"),
+                        (truth_indices, "truth_indices"), (truth_shape, "truth_shape")):
+        _infer.check_dtype("EditDistance", tensor, (dtypes.int64,), arg)
+    attrs["T"] = dtype
+    attrs["normalize"] = bool(attrs.get("normalize", True))
+    known = [_known_ints(hyp_shape), _known_ints(truth_shape)]
+    if all(k is not None for k in known):
+        if len(known[0]) != len(known[1]):
+            raise ValueError(f"Dimensions must be equal, but are {len(known[0])} and "
+                             f"{len(known[1])} for 'EditDistance'")
+        return [(dtypes.float32, TensorShape([max(h, t) for h, t in
+                                              zip(known[0][:-1], known[1][:-1])]))]
+    rank = next((t.shape[0] for t in (hyp_shape, truth_shape)
+                 if t.shape.rank == 1 and t.shape[0] is not None), None)
+    return [(dtypes.float32, TensorShape(None if rank is None else [None] * (rank - 1)))]
+
+
+registry.register_op("EditDistance", infer=_edit_distance_infer, num_inputs=6,
+                     gradient=registry.NOT_DIFFERENTIABLE,
+                     doc="Levenshtein distances between the sequences of two sparse tensors.")
+
+
+def edit_distance(hypothesis, truth, normalize=True, name="edit_distance"):
+    """The Levenshtein distance between the sequences (the last dimension) of two sparse
+    tensors, one per position of the other dimensions (op ``EditDistance``).
+
+    Args:
+      hypothesis, truth: `SparseTensor`s (or `SparseTensorValue`s) of one dtype and rank.
+      normalize: divide each distance by the truth's length; a position with a hypothesis
+        but no truth then gives inf, one with a truth but no hypothesis 1.
+      name: the op name.
+
+    Returns:
+      A float32 Tensor of rank ``R - 1``, the larger of the two dense shapes without the last
+      dimension; 0 where neither has a sequence.
+
+    Raises:
+      TypeError: if either is not sparse.
+    """
+    for value, arg in ((hypothesis, "Hypothesis"), (truth, "Truth")):
+        if not isinstance(value, (SparseTensor, SparseTensorValue)):
+            raise TypeError(f"{arg} must be a SparseTensor.")
+    hypothesis = convert_to_sparse_tensor(hypothesis)
+    truth = convert_to_sparse_tensor(truth)
+    graph = _graph_of(hypothesis.values, truth.values)
+    with graph.as_default():
+        inputs = [hypothesis.indices, hypothesis.values, hypothesis.dense_shape,
+                  truth.indices, truth.values, truth.dense_shape]
+        return _create(graph, "EditDistance", inputs, {"normalize": bool(normalize)},
+                       name)[0]

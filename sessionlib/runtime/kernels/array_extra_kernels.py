@@ -221,13 +221,21 @@ def _blocks_and_pairs(value, block_t, pads_t, what):
     return blocks, pairs
 
 
+def _zero_padded(value, pads):
+    """`value` padded with zeros (empty strings for strings, which np.pad cannot fill)."""
+    if value.dtype != object:
+        return np.pad(value, pads)
+    out = np.full([d + b + a for d, (b, a) in zip(value.shape, pads)], b"", dtype=object)
+    out[tuple(slice(b, b + d) for d, (b, _) in zip(value.shape, pads))] = value
+    return out
+
+
 def _space_to_batch_kernel(ctx, inputs, attrs):
     value, block_t, pads_t = inputs
     blocks, pairs = _blocks_and_pairs(value, block_t, pads_t, "paddings")
     count = len(blocks)
     trailing = value.ndim - 1 - count
-    padded = np.pad(value, [(0, 0)] + [tuple(p) for p in pairs] + [(0, 0)] * trailing) \
-        if value.dtype != object else value
+    padded = _zero_padded(value, [(0, 0)] + [tuple(p) for p in pairs] + [(0, 0)] * trailing)
     for i, block in enumerate(blocks):
         if padded.shape[1 + i] % block:
             raise invalid_argument(f"padded_shape[{i}]={padded.shape[1 + i]} is not divisible "
@@ -271,6 +279,19 @@ def _batch_to_space_kernel(ctx, inputs, attrs):
                                    f"{before} + {after} > {spread[i]}")
         index.append(slice(before, spread[i] - after))
     return (np.ascontiguousarray(joined[tuple(index)]),)
+
+
+def _square_block(kernel):
+    """The kernel of TF 1's 4-D SpaceToBatch or BatchToSpace from its ND form's."""
+    def square(ctx, inputs, attrs):
+        value, pads = inputs
+        if value.ndim != 4:
+            raise invalid_argument(f"input must be 4-dimensional, got shape "
+                                   f"{list(value.shape)}")
+        block = int(attrs["block_size"])
+        return kernel(ctx, (value, np.asarray([block, block], np.int64), pads), attrs)
+
+    return square
 
 
 # ---- Diag, DiagPart -----------------------------------------------------------------------
@@ -463,7 +484,7 @@ def _extract_patches_kernel(ctx, inputs, attrs):
         after = max(0, (out - 1) * stride + effective - size - before)
         plans.append((out, before, after))
     (out_r, pad_r, after_r), (out_c, pad_c, after_c) = plans
-    padded = np.pad(images, [(0, 0), (pad_r, after_r), (pad_c, after_c), (0, 0)])
+    padded = _zero_padded(images, [(0, 0), (pad_r, after_r), (pad_c, after_c), (0, 0)])
     result = np.empty((batch, out_r, out_c, size_r, size_c, depth), dtype=images.dtype)
     for i in range(size_r):
         for j in range(size_c):
@@ -496,6 +517,67 @@ def _bitcast_kernel(ctx, inputs, attrs):
     return (contiguous.view(out_dtype).reshape(value.shape[:-1]).copy(),)
 
 
+# ---- EditDistance -------------------------------------------------------------------------
+
+def _levenshtein(first, second):
+    # One row of the dynamic program at a time: row[j] is the distance between the prefix of
+    # `first` read so far and second[:j].
+    row = list(range(len(second) + 1))
+    for i, item in enumerate(first, start=1):
+        diagonal, row[0] = row[0], i
+        for j, other in enumerate(second, start=1):
+            diagonal, row[j] = row[j], min(row[j] + 1, row[j - 1] + 1,
+                                           diagonal + (item != other))
+    return row[-1]
+
+
+def _sequences(indices, values, shape, what):
+    """{position (all but the last index): [values in order of the last index]}."""
+    if indices.ndim != 2 or values.ndim != 1 or indices.shape[0] != values.shape[0]:
+        raise invalid_argument(f"{what}_indices should be a matrix with one row per entry "
+                               f"of {what}_values, got shapes {list(indices.shape)} and "
+                               f"{list(values.shape)}")
+    if indices.shape[1] != shape.size:
+        raise invalid_argument(f"{what}_shape should have one entry per column of "
+                               f"{what}_indices, got {shape.size} and {indices.shape[1]}")
+    groups = {}
+    order = np.lexsort(indices.T[::-1]) if indices.size else np.zeros(0, np.int64)
+    for row in order.tolist():
+        index = indices[row].tolist()
+        if any(i < 0 or i >= d for i, d in zip(index, shape.tolist())):
+            raise invalid_argument(f"{what} index {index} is out of bounds of its shape "
+                                   f"{shape.tolist()}")
+        groups.setdefault(tuple(index[:-1]), []).append(values[row])
+    return groups
+
+
+def _edit_distance_kernel(ctx, inputs, attrs):
+    hyp_indices, hyp_values, hyp_shape, truth_indices, truth_values, truth_shape = inputs
+    if hyp_shape.ndim != 1 or truth_shape.ndim != 1 or hyp_shape.size != truth_shape.size:
+        raise invalid_argument(f"hypothesis_shape and truth_shape should be vectors of one "
+                               f"length, got {list(hyp_shape.shape)} and "
+                               f"{list(truth_shape.shape)}")
+    if hyp_shape.size < 1:
+        raise invalid_argument("The sparse tensors need rank at least 1")
+    hypotheses = _sequences(hyp_indices, hyp_values, hyp_shape, "hypothesis")
+    truths = _sequences(truth_indices, truth_values, truth_shape, "truth")
+    out_shape = np.maximum(hyp_shape, truth_shape)[:-1].astype(np.int64)
+    result = np.zeros(out_shape, dtype=np.float32)
+    normalize = bool(attrs["normalize"])
+    for position in set(hypotheses) | set(truths):
+        hypothesis, truth = hypotheses.get(position), truths.get(position)
+        if truth is None:
+            distance = np.inf if normalize else len(hypothesis)
+        elif hypothesis is None:
+            distance = 1.0 if normalize else len(truth)
+        else:
+            distance = _levenshtein(hypothesis, truth)
+            if normalize:
+                distance /= len(truth)
+        result[position] = distance
+    return (result,)
+
+
 register_kernel("Unique", reference=_unique_kernel)
 register_kernel("UniqueWithCounts", reference=_unique_with_counts_kernel)
 register_kernel("ListDiff", reference=_list_diff_kernel)
@@ -508,6 +590,8 @@ register_kernel("SpaceToDepth", reference=_space_to_depth_kernel)
 register_kernel("DepthToSpace", reference=_depth_to_space_kernel)
 register_kernel("SpaceToBatchND", reference=_space_to_batch_kernel)
 register_kernel("BatchToSpaceND", reference=_batch_to_space_kernel)
+register_kernel("SpaceToBatch", reference=_square_block(_space_to_batch_kernel))
+register_kernel("BatchToSpace", reference=_square_block(_batch_to_space_kernel))
 register_kernel("Diag", reference=_diag_kernel)
 register_kernel("DiagPart", reference=_diag_part_kernel)
 register_kernel("LowerBound", reference=_bound_kernel("left"))
@@ -522,3 +606,4 @@ register_kernel("HistogramFixedWidth", reference=_histogram_kernel)
 register_kernel("ExtractImagePatches", reference=_extract_patches_kernel)
 register_kernel("Timestamp", reference=_timestamp_kernel)
 register_kernel("Bitcast", reference=_bitcast_kernel)
+register_kernel("EditDistance", reference=_edit_distance_kernel)
