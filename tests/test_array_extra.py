@@ -3,6 +3,8 @@
 Expected values were computed with TF 2.21's ``tf.compat.v1`` on the same inputs.
 """
 
+import os
+
 import numpy as np
 import pytest
 
@@ -406,3 +408,22 @@ def test_edit_distance():
 def test_tf_manip_namespace():
     assert tf.manip.roll is tf.roll and tf.manip.space_to_batch_nd is tf.space_to_batch_nd
     assert _run(tf.manip.reverse(tf.manip.tile([1, 2], [2]), [0])).tolist() == [2, 1, 2, 1]
+
+
+def test_a_graph_def_written_by_tf_runs_with_tfs_values():
+    # tests/data/tf_array_extra.pb and .npz: made by tools/make_tf_array_extra.py with TF 2.21.
+    data = os.path.join(os.path.dirname(__file__), "data")
+    graph_def = tf.GraphDef()
+    with open(os.path.join(data, "tf_array_extra.pb"), "rb") as f:
+        graph_def.ParseFromString(f.read())
+    assert {"SpaceToBatch", "BatchToSpace", "EditDistance", "Unique", "ExtractImagePatches",
+            "TensorScatterMax", "ParallelConcat"} <= {node.op for node in graph_def.node}
+    expected = np.load(os.path.join(data, "tf_array_extra.npz"))
+    tf.import_graph_def(graph_def, name="")
+    graph = tf.get_default_graph()
+    keys = [key for key in expected.files if not key.startswith("feed_")]
+    got = _run({key: graph.get_tensor_by_name(f"out_{key}:0") for key in keys},
+               {"x:0": expected["feed_x"], "v:0": expected["feed_v"]})
+    for key in keys:
+        assert got[key].dtype == expected[key].dtype, key
+        np.testing.assert_allclose(got[key], expected[key], rtol=1e-6, err_msg=key)
