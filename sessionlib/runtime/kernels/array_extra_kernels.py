@@ -331,10 +331,24 @@ def _bound_kernel(side):
             raise invalid_argument("sorted_inputs and values must be matrices")
         if sorted_inputs.shape[0] != values.shape[0]:
             raise invalid_argument("Leading dim_size of both tensors must match.")
-        out = np.empty(values.shape, dtype=_np_dtype(attrs["out_type"]))
-        for row in range(values.shape[0]):
-            out[row] = np.searchsorted(sorted_inputs[row], values[row], side=side)
-        return (out,)
+        rows, width = sorted_inputs.shape
+        out_dtype = _np_dtype(attrs["out_type"])
+        if rows == 0 or values.size == 0 or width == 0:
+            return (np.zeros(values.shape, dtype=out_dtype),)
+        # One search for all rows: every value is replaced by its rank among all values of
+        # both inputs, and row r's ranks are shifted past those of the rows before it, so
+        # the flattened sorted rows stay sorted and each value can only land in its own row.
+        _, ranks = np.unique(np.concatenate([sorted_inputs.reshape(-1), values.reshape(-1)]),
+                             return_inverse=True)
+        ranks = ranks.reshape(-1).astype(np.int64)
+        span = int(ranks.max()) + 1
+        keys = ranks[:sorted_inputs.size].reshape(rows, width) \
+            + np.arange(rows, dtype=np.int64)[:, None] * span
+        queries = ranks[sorted_inputs.size:].reshape(values.shape) \
+            + np.arange(rows, dtype=np.int64)[:, None] * span
+        found = np.searchsorted(keys.reshape(-1), queries.reshape(-1), side=side)
+        found = found.reshape(values.shape) - np.arange(rows, dtype=np.int64)[:, None] * width
+        return (found.astype(out_dtype),)
 
     return kernel
 
@@ -520,15 +534,21 @@ def _bitcast_kernel(ctx, inputs, attrs):
 # ---- EditDistance -------------------------------------------------------------------------
 
 def _levenshtein(first, second):
-    # One row of the dynamic program at a time: row[j] is the distance between the prefix of
-    # `first` read so far and second[:j].
-    row = list(range(len(second) + 1))
+    """The edit distance of two sequences, one row of the dynamic program per element of
+    `first`, each row computed by numpy: row[j] is the distance between the prefix of
+    `first` read so far and ``second[:j]``."""
+    second = np.asarray(second, dtype=object if isinstance(second[0], bytes) else None) \
+        if len(second) else np.zeros(0)
+    offsets = np.arange(len(second) + 1)
+    row = offsets.copy()
     for i, item in enumerate(first, start=1):
-        diagonal, row[0] = row[0], i
-        for j, other in enumerate(second, start=1):
-            diagonal, row[j] = row[j], min(row[j] + 1, row[j - 1] + 1,
-                                           diagonal + (item != other))
-    return row[-1]
+        # Deletion or substitution from the previous row, then insertions along this one:
+        # new[j] = min over k <= j of (best[k] + j - k), a running minimum.
+        best = np.empty_like(row)
+        best[0] = i
+        best[1:] = np.minimum(row[1:] + 1, row[:-1] + (second != item))
+        row = np.minimum.accumulate(best - offsets) + offsets
+    return int(row[-1])
 
 
 def _sequences(indices, values, shape, what):
