@@ -152,8 +152,9 @@ from sessionlib import image
 from sessionlib.ops.image_ops import random_crop
 # ---- TF 1's remaining array ops: sorting, sets, block rearrangements, tensor scatters ----
 from sessionlib.ops.array_extra_ops import (
-    argsort, batch_gather, edit_distance, batch_to_space, batch_to_space_nd, bitcast, broadcast_dynamic_shape,
-    broadcast_static_shape, broadcast_to, depth_to_space, diag, diag_part, ensure_shape,
+    argsort, batch_gather, batch_to_space, batch_to_space_nd, bitcast, broadcast_dynamic_shape,
+    broadcast_static_shape, broadcast_to, depth_to_space, diag, diag_part, edit_distance,
+    ensure_shape,
     extract_image_patches, histogram_fixed_width, histogram_fixed_width_bins, lin_space,
     linspace, meshgrid, parallel_stack, repeat, reverse_sequence, roll, searchsorted, setdiff1d,
     shape_n, sort, space_to_batch, space_to_batch_nd, space_to_depth, tensor_scatter_add,

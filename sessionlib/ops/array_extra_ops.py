@@ -452,7 +452,7 @@ def _roll_infer(inputs, attrs):
     if value.shape.rank == 0:
         raise _shape_error("Roll", "Shape must be at least rank 1 but is rank 0",
                            value, shift, axis)
-    for tensor, what in ((shift, "shift"), (axis, "axis")):
+    for tensor in (shift, axis):
         if tensor.shape.rank not in (None, 0, 1):
             raise _shape_error("Roll", f"Shape must be at most rank 1 but is rank "
                                f"{tensor.shape.rank}", value, shift, axis)
@@ -509,7 +509,7 @@ def _lin_space_infer(inputs, attrs):
     _infer.check_index_dtype("LinSpace", num, "num")
     attrs["T"] = dtype
     attrs["Tidx"] = num.dtype
-    for tensor, what in ((start, "start"), (stop, "stop"), (num, "num")):
+    for tensor in (start, stop, num):
         if tensor.shape.rank not in (None, 0):
             raise _shape_error("LinSpace", f"Shape must be rank 0 but is rank "
                                f"{tensor.shape.rank}", start, stop, num)

@@ -122,7 +122,7 @@ def _roll_kernel(ctx, inputs, attrs):
         raise invalid_argument(f"axis must be a scalar or a 1-D vector. Found: "
                                f"{list(axis_t.shape)}")
     if shift_t.shape != axis_t.shape:
-        raise invalid_argument(f"shift and axis must have the same size")
+        raise invalid_argument("shift and axis must have the same size")
     shifts = [0] * value.ndim
     for shift, axis in zip(to_ints(shift_t.reshape(-1)), to_ints(axis_t.reshape(-1))):
         if not -value.ndim <= axis < value.ndim:
@@ -154,7 +154,7 @@ def _lin_space_kernel(ctx, inputs, attrs):
 
 # ---- SpaceToDepth, DepthToSpace -----------------------------------------------------------
 
-def _depth_space_layout(value, attrs, op_type):
+def _depth_space_layout(value, attrs):
     if value.ndim != 4:
         raise invalid_argument(f"input rank should be: 4 instead of: {value.ndim}")
     block = int(attrs["block_size"])
@@ -173,7 +173,7 @@ def _from_nhwc(result, channels_first):
 
 
 def _space_to_depth_kernel(ctx, inputs, attrs):
-    value, block, channels_first = _depth_space_layout(inputs[0], attrs, "SpaceToDepth")
+    value, block, channels_first = _depth_space_layout(inputs[0], attrs)
     batch, height, width, depth = value.shape
     if height % block or width % block:
         raise invalid_argument(f"Image width {width} and height {height} should be divisible "
@@ -185,7 +185,7 @@ def _space_to_depth_kernel(ctx, inputs, attrs):
 
 
 def _depth_to_space_kernel(ctx, inputs, attrs):
-    value, block, channels_first = _depth_space_layout(inputs[0], attrs, "DepthToSpace")
+    value, block, channels_first = _depth_space_layout(inputs[0], attrs)
     batch, height, width, depth = value.shape
     if depth % (block * block):
         raise invalid_argument(f"Input depth dimension {depth} should be divisible by: "
@@ -299,7 +299,7 @@ def _square_block(kernel):
 def _diag_kernel(ctx, inputs, attrs):
     (value,) = inputs
     if value.ndim < 1:
-        raise invalid_argument(f"Input must be at least rank 1, got 0")
+        raise invalid_argument("Input must be at least rank 1, got 0")
     size = value.size
     flat = np.zeros((size, size), dtype=value.dtype)
     flat[np.arange(size), np.arange(size)] = value.reshape(-1)
