@@ -128,6 +128,7 @@ def test_linspace_steps_in_the_values_precision():
     assert got[1].tolist() == [-1, 0, 1, 2] and got[1].dtype == np.float64
     assert got[2].tolist() == [3]
     assert tf.linspace(0., 1., 5).shape.as_list() == [5]
+    assert tf.linspace(0, 1, 3).dtype == tf.float64  # as TF 2's compat.v1 makes integers
     with pytest.raises(ValueError, match="num > 0"):
         tf.linspace(0., 1., 0)
 

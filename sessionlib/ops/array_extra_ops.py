@@ -540,11 +540,20 @@ def linspace(start, stop, num, name=None, axis=0):
         raise ValueError("linspace: only axis 0 (scalar start and stop) is supported")
     graph = _graph_of(start, stop, num)
     with graph.as_default():
-        start_t = array_ops._tensor(start, "start", graph,
-                                    None if isinstance(start, Tensor) else
-                                    (stop.dtype if isinstance(stop, Tensor)
-                                     else dtypes.float32))
-        stop_t = array_ops._tensor(stop, "stop", graph, start_t.dtype)
+        # Python numbers take the other bound's dtype; integers alone become float64, as
+        # TF 2's compat.v1.linspace makes them (the op itself takes floats only).
+        bounds = [start, stop]
+        given = next((b.dtype for b in bounds if isinstance(b, Tensor)), None)
+        if given is None:
+            given = (dtypes.float64 if all(isinstance(b, (int, np.integer)) for b in bounds)
+                     else dtypes.float32)
+        start_t, stop_t = [
+            array_ops._tensor(bound, what, graph, None if isinstance(bound, Tensor) else given)
+            for bound, what in zip(bounds, ("start", "stop"))]
+        if start_t.dtype.is_integer:
+            start_t = math_ops.cast(start_t, dtypes.float64)
+        if stop_t.dtype.is_integer:
+            stop_t = math_ops.cast(stop_t, dtypes.float64)
         num_t = array_ops._tensor(num, "num", graph, None if isinstance(num, Tensor)
                                   else dtypes.int32)
         return _create(graph, "LinSpace", [start_t, stop_t, num_t], name=name)[0]
