@@ -525,7 +525,8 @@ def linspace(start, stop, num, name=None, axis=0):
     """`num` evenly spaced values from `start` to `stop`, both included (op ``LinSpace``).
 
     Args:
-      start, stop: float scalars of one dtype.
+      start, stop: float scalars of one dtype (Python numbers take the other's dtype;
+        integers become float64).
       num: an int32/int64 scalar, at least 1.
       name: the op name.
       axis: must be 0 (TF 1's op takes scalars only).
