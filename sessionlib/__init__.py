@@ -170,3 +170,37 @@ from sessionlib.ops.segment_ops import (bincount, segment_max, segment_mean, seg
                                        unsorted_segment_mean, unsorted_segment_min,
                                        unsorted_segment_prod, unsorted_segment_sqrt_n)
 # ---- end of the tf.math block ----
+# ---- TF 1's remaining array ops: sorting, sets, block rearrangements, tensor scatters ----
+from sessionlib.ops.array_extra_ops import (
+    argsort, batch_gather, batch_to_space, batch_to_space_nd, bitcast, broadcast_dynamic_shape,
+    broadcast_static_shape, broadcast_to, depth_to_space, diag, diag_part, edit_distance,
+    ensure_shape,
+    extract_image_patches, histogram_fixed_width, histogram_fixed_width_bins, lin_space,
+    linspace, meshgrid, parallel_stack, repeat, reverse_sequence, roll, searchsorted, setdiff1d,
+    shape_n, sort, space_to_batch, space_to_batch_nd, space_to_depth, tensor_scatter_add,
+    tensor_scatter_nd_add, tensor_scatter_nd_max, tensor_scatter_nd_min, tensor_scatter_nd_sub,
+    tensor_scatter_nd_update, tensor_scatter_sub, tensor_scatter_update, tensordot, timestamp,
+    unique, unique_with_counts, unravel_index, where_v2)
+from sessionlib.ops.array_ops import invert_permutation
+from sessionlib.ops import array_extra_ops as _array_extra_ops
+from sessionlib.ops.linalg_ops import linalg as _linalg
+nn.space_to_depth = space_to_depth
+nn.depth_to_space = depth_to_space
+nn.space_to_batch = space_to_batch
+image.extract_image_patches = extract_image_patches
+image.extract_patches = _array_extra_ops.extract_patches
+_linalg.tensordot = tensordot
+_linalg.einsum = einsum
+_linalg.tensor_diag = diag
+_linalg.tensor_diag_part = diag_part
+import types as _types
+manip = _types.ModuleType("sessionlib.manip", "TF 1's ``tf.manip``: array manipulation.")
+manip.batch_to_space_nd = batch_to_space_nd
+manip.gather_nd = gather_nd
+manip.reshape = reshape
+manip.reverse = reverse
+manip.roll = roll
+manip.scatter_nd = scatter_nd
+manip.space_to_batch_nd = space_to_batch_nd
+manip.tile = tile
+# ---- end of the remaining array ops ----

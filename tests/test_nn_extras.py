@@ -311,12 +311,12 @@ def test_dilated_pool_matches_the_reference(executor, x_shape, window, dilations
     np.testing.assert_allclose(got_static, expected, rtol=1e-5, atol=1e-6)
     np.testing.assert_allclose(got_dynamic, expected, rtol=1e-5, atol=1e-6)
     np.testing.assert_allclose(np.moveaxis(got_first, 1, -1), expected, rtol=1e-5, atol=1e-6)
-    # Built as TF builds it: the undilated pool op between the space-to-batch reshapes.
+    # Built as TF builds it: the undilated pool op between SpaceToBatchND and BatchToSpaceND.
     pool_types = {op.type for op in static.graph.get_operations()
                   if op.name.startswith(static.op.name.split("/")[0])}
     assert ("MaxPool" if kind == "MAX" else "AvgPool") + ("3D" if len(window) == 3 else "") \
         in pool_types
-    assert {"Transpose", "Pad"} <= pool_types
+    assert {"SpaceToBatchND", "BatchToSpaceND"} <= pool_types
 
 
 def test_dilated_pool_values_by_hand(executor):

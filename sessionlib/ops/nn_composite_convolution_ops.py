@@ -19,8 +19,8 @@ is already there (ExpandDims and Squeeze are reshapes).
   dilation rate. Dilations are the ops' `dilations` attr (TF builds them from SpaceToBatchND;
   the values are the same). The pooling ops have no such attr, so a dilated ``pool`` is built
   as TF builds it, by ``with_space_to_batch``: the undilated pool of the input's space-to-batch
-  form, interleaved back. SpaceToBatchND and BatchToSpaceND are not ops here; each is a Pad (or
-  Slice), Reshape and Transpose, whose gradients make the pool's.
+  form (``SpaceToBatchND``), interleaved back (``BatchToSpaceND``); their gradients make the
+  pool's.
 * ``max_pool_with_argmax`` takes its values from ``MaxPool`` (and so its gradient) and its
   indices from an argmax over the window's shifted strided slices of the padded input.
 """
@@ -29,7 +29,7 @@ import numpy as np
 
 from sessionlib import dtypes
 from sessionlib.framework import graph as graph_lib
-from sessionlib.ops import array_ops, manipulation_ops, math_ops
+from sessionlib.ops import array_extra_ops, array_ops, manipulation_ops, math_ops
 from sessionlib.ops import nn_convolution_ops as conv_ops
 from sessionlib.ops.nn import nn
 
@@ -347,64 +347,6 @@ def convolution(input, filter=None, padding=None, strides=None,  # noqa: A002 - 
 
 # ---- dilation by space-to-batch -----------------------------------------------------------
 
-def _index_matrix(rows, name):
-    """``[[begin, end], ...]`` of ints and scalar Tensors as a ``[rows, 2]`` Tensor (the
-    list packing of `array_ops` goes one level deep)."""
-    if not any(isinstance(entry, graph_lib.Tensor) for row in rows for entry in row):
-        return rows
-    return array_ops.stack([array_ops.stack(list(row)) if any(
-        isinstance(entry, graph_lib.Tensor) for entry in row) else row for row in rows],
-        name=name)
-
-
-def _space_to_batch(value, blocks, paddings):
-    """TF's ``SpaceToBatchND`` as Pad, Reshape and Transpose (whose gradients exist): pads
-    dimension ``1 + i`` by ``paddings[i]``, cuts it into ``blocks[i]`` interleaved parts and
-    stacks the parts, block offsets first, into the batch dimension."""
-    with value.graph.name_scope("SpaceToBatchND"):
-        rank = value.shape.rank
-        trailing = rank - 1 - len(blocks)
-        padded = manipulation_ops.pad(
-            value, _index_matrix([[0, 0]] + [list(p) for p in paddings] + [[0, 0]] * trailing,
-                                 "paddings"))
-        dims = manipulation_ops._dims(padded)
-        split, block_axes, rest_axes = [dims[0]], [], [0]
-        for axis, block in enumerate(blocks, start=1):
-            split += [dims[axis] // block, block]
-            rest_axes.append(len(split) - 2)
-            block_axes.append(len(split) - 1)
-        split += dims[1 + len(blocks):]
-        rest_axes += list(range(len(split) - trailing, len(split)))
-        moved = array_ops.transpose(array_ops.reshape(padded, split), block_axes + rest_axes)
-        batch = dims[0] * int(np.prod(blocks))
-        return array_ops.reshape(moved, [batch] + [split[axis] for axis in rest_axes[1:]])
-
-
-def _batch_to_space(value, blocks, crops):
-    """TF's ``BatchToSpaceND``, the inverse of `_space_to_batch`: interleaves the batch's
-    ``prod(blocks)`` parts back into dimensions ``1...`` and crops ``crops[i]`` off them."""
-    with value.graph.name_scope("BatchToSpaceND"):
-        dims = manipulation_ops._dims(value)
-        num_blocked = len(blocks)
-        trailing = dims[1 + num_blocked:]
-        batch = dims[0] // int(np.prod(blocks))
-        parts = array_ops.reshape(value, list(blocks) + [batch] + dims[1:])
-        # The axes of `parts`: the blocks, the batch, the blocked dims, the trailing dims.
-        order = [num_blocked]
-        for i in range(num_blocked):
-            order += [num_blocked + 1 + i, i]
-        order += list(range(2 * num_blocked + 1, 2 * num_blocked + 1 + len(trailing)))
-        spread = [dims[1 + i] * block for i, block in enumerate(blocks)]
-        joined = array_ops.reshape(array_ops.transpose(parts, order),
-                                   [batch] + spread + trailing)
-        if not any(isinstance(c, graph_lib.Tensor) or c != 0 for crop in crops for c in crop):
-            return joined
-        begin = [0] + [crop[0] for crop in crops] + [0] * len(trailing)
-        size = ([-1] + [full - crop[0] - crop[1] for full, crop in zip(spread, crops)]
-                + [-1] * len(trailing))
-        return array_ops.slice(joined, begin, size)
-
-
 def _space_to_batch_plan(sizes, rates, base_paddings):
     """TF's ``required_space_to_batch_paddings``: (paddings, crops) that pad each size,
     after its `base_paddings`, up to a multiple of its rate, and crop that extra off again."""
@@ -483,8 +425,9 @@ def with_space_to_batch(input, dilation_rate, padding, op, filter_shape=None,  #
             blocks.append(1)
             block_paddings.append([0, 0])
             block_crops.append([0, 0])
-    converted = _space_to_batch(input, blocks, block_paddings)
-    return _batch_to_space(op(converted, num_spatial, "VALID"), blocks, block_crops)
+    converted = array_extra_ops.space_to_batch_nd(input, blocks, block_paddings)
+    return array_extra_ops.batch_to_space_nd(op(converted, num_spatial, "VALID"), blocks,
+                                             block_crops)
 
 
 def pool(input, window_shape, pooling_type, padding, dilation_rate=None,  # noqa: A002

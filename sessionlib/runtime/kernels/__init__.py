@@ -8,6 +8,7 @@ shapes) and the runtime, never the op library, so a device worker loads them wit
 
 from sessionlib.runtime.kernels import (  # noqa: F401 - each module registers its kernels
     array_kernels,
+    array_extra_kernels,
     candidate_sampling_kernels,
     check_kernels,
     control_flow_kernels,
