@@ -150,3 +150,21 @@ from sessionlib.ops.linalg_ops import (cholesky, cholesky_solve, eye, linalg,
 # ---- tf.image: image preprocessing for input pipelines ----
 from sessionlib import image
 from sessionlib.ops.image_ops import random_crop
+# ---- TF 1's record input path: Example parsing, record readers, raw and CSV decoding ----
+from sessionlib.ops.parsing_ops import (FixedLenFeature, FixedLenSequenceFeature, SparseFeature,
+                                        VarLenFeature, decode_csv, decode_raw, parse_example,
+                                        parse_single_example, parse_single_sequence_example,
+                                        parse_tensor, serialize_tensor)
+for _name in ("FixedLenFeature", "FixedLenSequenceFeature", "SparseFeature", "VarLenFeature",
+              "decode_csv", "decode_raw", "parse_example", "parse_single_example",
+              "parse_single_sequence_example", "parse_tensor", "serialize_tensor"):
+    setattr(io, _name, globals()[_name])
+del _name
+from sessionlib.protos import (BytesList, Example, Feature, FeatureList, FeatureLists, Features,
+                               FloatList, Int64List, SequenceExample)
+for _name in ("BytesList", "Example", "Feature", "FeatureList", "FeatureLists", "Features",
+              "FloatList", "Int64List", "SequenceExample"):
+    setattr(train, _name, globals()[_name])
+    del globals()[_name]  # TF has them in tf.train only
+del _name
+# ---- end of the record input block ----
