@@ -160,6 +160,9 @@ for _name in ("FixedLenFeature", "FixedLenSequenceFeature", "SparseFeature", "Va
               "parse_single_sequence_example", "parse_tensor", "serialize_tensor"):
     setattr(io, _name, globals()[_name])
 del _name
+from sessionlib.ops.io_ops import (FixedLengthRecordReader, TFRecordReader, read_file,
+                                  write_file)
+io.read_file, io.write_file = read_file, write_file
 from sessionlib.protos import (BytesList, Example, Feature, FeatureList, FeatureLists, Features,
                                FloatList, Int64List, SequenceExample)
 for _name in ("BytesList", "Example", "Feature", "FeatureList", "FeatureLists", "Features",
