@@ -155,6 +155,8 @@ from sessionlib.ops.parsing_ops import (FixedLenFeature, FixedLenSequenceFeature
                                         VarLenFeature, decode_csv, decode_raw, parse_example,
                                         parse_single_example, parse_single_sequence_example,
                                         parse_tensor, serialize_tensor)
+from sessionlib.ops import parsing_ops as _parsing_ops
+io.parse_sequence_example = _parsing_ops.parse_sequence_example  # tf.io only, as in TF
 for _name in ("FixedLenFeature", "FixedLenSequenceFeature", "SparseFeature", "VarLenFeature",
               "decode_csv", "decode_raw", "parse_example", "parse_single_example",
               "parse_single_sequence_example", "parse_tensor", "serialize_tensor"):

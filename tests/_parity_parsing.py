@@ -1,5 +1,5 @@
-"""Parity cases (see test_parity.py) of the record parsing ops: ParseExampleV2 (batched and
-single), ParseSingleSequenceExample, DecodeRaw, DecodeCSV, SerializeTensor and ParseTensor,
+"""Parity cases (see test_parity.py) of the record parsing ops: ParseExampleV2 and
+ParseSequenceExampleV2 (batched and single), ParseSingleSequenceExample, DecodeRaw, DecodeCSV, SerializeTensor and ParseTensor,
 for every feature / column / tensor dtype each takes."""
 
 import numpy as np
@@ -41,6 +41,26 @@ def _parse_example(f, d):
                       if isinstance(parsed[key], tf.SparseTensor) else [parsed[key]])]
 
 
+def _parse_single_sequence_v1(f, d):
+    """TF 1's ParseSingleSequenceExample, which only imported TF 1 graphs hold."""
+    record = tf.train.SequenceExample(
+        context=tf.train.Features(feature={"c": _feature(d, 2, 4)}),
+        feature_lists=tf.train.FeatureLists(feature_list={"s": tf.train.FeatureList(
+            feature=[_feature(d, 2, n) for n in range(3)])})).SerializeToString()
+    keys = [tf.constant(b"c"), tf.constant(b"s")]
+    default = tf.constant(np.zeros([0], dtype=object if d is tf.string else d.as_numpy_dtype),
+                          dtype=d)
+    op = tf.get_default_graph().create_op(
+        "ParseSingleSequenceExample",
+        [tf.constant(record), tf.constant(np.array([], dtype=object), dtype=tf.string),
+         keys[0], keys[1], default, tf.constant(b"")],
+        {"Ncontext_sparse": 0, "Ncontext_dense": 1, "Nfeature_list_sparse": 0,
+         "Nfeature_list_dense": 1, "context_sparse_types": [], "Tcontext_dense": [d],
+         "context_dense_shapes": [[2]], "feature_list_sparse_types": [],
+         "feature_list_dense_types": [d], "feature_list_dense_shapes": [[2]]})
+    return list(op.outputs)
+
+
 def _parse_sequence(f, d):
     steps = tf.train.FeatureList(feature=[_feature(d, 2, n) for n in range(3)])
     ragged = tf.train.FeatureList(feature=[_feature(d, n, 1) for n in range(3)])
@@ -53,6 +73,26 @@ def _parse_sequence(f, d):
         sequence_features={"s": tf.FixedLenSequenceFeature([2], d),
                            "r": tf.VarLenFeature(d)})
     out = [context["c"], sequences["s"]]
+    for sparse in (context["cv"], sequences["r"]):
+        out += [sparse.indices, sparse.values, sparse.dense_shape]
+    return out
+
+
+def _parse_sequence_v2(f, d):
+    records = []
+    for n in (1, 3):
+        steps = tf.train.FeatureList(feature=[_feature(d, 2, i) for i in range(n)])
+        ragged = tf.train.FeatureList(feature=[_feature(d, i, 1) for i in range(n)])
+        records.append(tf.train.SequenceExample(
+            context=tf.train.Features(feature={"c": _feature(d, 2, n)}),
+            feature_lists=tf.train.FeatureLists(feature_list={"s": steps, "r": ragged}),
+        ).SerializeToString())
+    context, sequences, lengths = tf.io.parse_sequence_example(
+        tf.constant(records),
+        context_features={"c": tf.FixedLenFeature([2], d), "cv": tf.VarLenFeature(d)},
+        sequence_features={"s": tf.FixedLenSequenceFeature([2], d),
+                           "r": tf.VarLenFeature(d)})
+    out = [context["c"], sequences["s"], lengths["s"]]
     for sparse in (context["cv"], sequences["r"]):
         out += [sparse.indices, sparse.values, sparse.dense_shape]
     return out
@@ -86,7 +126,9 @@ def _parse_tensor(f, d):
 def add_cases(case):
     """Adds this family's cases through test_parity's `case(op_type, dtypes, build)`."""
     case("ParseExampleV2", FEATURE_DTYPES, _parse_example)
-    case("ParseSingleSequenceExample", FEATURE_DTYPES, _parse_sequence)
+    case("ParseSequenceExampleV2", FEATURE_DTYPES,
+         lambda f, d: _parse_sequence(f, d) + _parse_sequence_v2(f, d))
+    case("ParseSingleSequenceExample", FEATURE_DTYPES, _parse_single_sequence_v1)
     case("DecodeRaw", RAW_DTYPES, _decode_raw)
     case("DecodeCSV", CSV_DTYPES, _decode_csv)
     case("SerializeTensor", TENSOR_DTYPES, _serialize_tensor)

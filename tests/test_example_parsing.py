@@ -96,6 +96,26 @@ def test_parse_tf_written_file_gives_tfs_values(executor):
         assert list(values[key].values) == list(expected[f"{key}.values"])
 
 
+def test_tf_graph_def_with_parse_nodes_imports_and_runs():
+    """TF's own GraphDef of that parse (and of a parse_single_sequence_example): its
+    ParseExampleV2 and ParseSequenceExampleV2 nodes run here to TF's values."""
+    records = list(tf.python_io.tf_record_iterator(os.path.join(DATA, "examples.tfrecord")))
+    expected = np.load(os.path.join(DATA, "parsed.npz"))
+    with open(os.path.join(DATA, "parse_graph.pb"), "rb") as handle:
+        graph_def = tf.GraphDef.FromString(handle.read())
+    tf.import_graph_def(graph_def, name="")
+    fetches = {key: str(expected[f"{key}.name"]) for key in ("label", "weights", "ids",
+                                                               "tokens", "sparse_ids")}
+    fetches["sequence"] = ["sequence/sequence_1/sequence:0", "sequence/sequence_1/sequence:1"]
+    values = _run(fetches, {"serialized:0": records})
+    for key in ("label", "weights", "ids"):
+        np.testing.assert_array_equal(values[key], expected[key])
+    assert list(values["tokens"]) == list(expected["tokens.values"])
+    np.testing.assert_array_equal(values["sparse_ids"], expected["sparse_ids.values"])
+    np.testing.assert_array_equal(values["sequence"][0], [4, 5])
+    np.testing.assert_array_equal(values["sequence"][1], [0.25, -1.0])
+
+
 def test_parse_example_values_and_static_shapes(executor):
     serialized = tf.placeholder(tf.string, [None])
     out = tf.parse_example(serialized, {
@@ -257,6 +277,53 @@ def test_parse_single_sequence_example(executor):
     assert list(sequences["v"].values) == [b"a", b"b", b"c"]
     np.testing.assert_array_equal(sequences["v"].dense_shape, [2, 2])
     assert sequences["m"].shape == (0,)
+
+
+def _sequence(context, lists):
+    return tf.train.SequenceExample(
+        context=tf.train.Features(feature={k: _feature(v) for k, v in context.items()}),
+        feature_lists=tf.train.FeatureLists(feature_list={
+            k: tf.train.FeatureList(feature=[_feature(x) for x in v])
+            for k, v in lists.items()})).SerializeToString()
+
+
+def test_parse_sequence_example_batch(executor):
+    first = _sequence({"c": [1, 2], "cv": [5]},
+                      {"t": [[0.5, 1.0], [2.0, 3.0]], "v": [[b"a"], [b"b", b"c"]]})
+    second = _sequence({"c": [3, 4]}, {"t": [[4.0, 5.0]], "v": [[b"d"]], "m": [[1], [2], [3]]})
+    serialized = tf.placeholder(tf.string, [None])
+    context, sequences, lengths = tf.io.parse_sequence_example(
+        serialized,
+        context_features={"c": tf.FixedLenFeature([2], tf.int64),
+                          "cv": tf.VarLenFeature(tf.int64),
+                          "d": tf.FixedLenFeature([], tf.float32, default_value=0.5)},
+        sequence_features={"t": tf.FixedLenSequenceFeature([2], tf.float32),
+                           "v": tf.VarLenFeature(tf.string),
+                           "m": tf.FixedLenSequenceFeature([], tf.int64, allow_missing=True)})
+    assert sequences["t"].op.type == "ParseSequenceExampleV2"
+    assert sequences["t"].shape.as_list() == [None, None, 2]
+    assert sequences["v"].indices.shape.as_list() == [None, 3]
+    context, sequences, lengths = _run((context, sequences, lengths),
+                                       {serialized: [first, second]})
+    # TF 2.21's values.
+    np.testing.assert_array_equal(context["c"], [[1, 2], [3, 4]])
+    np.testing.assert_array_equal(context["d"], [0.5, 0.5])
+    np.testing.assert_array_equal(context["cv"].indices, [[0, 0]])
+    np.testing.assert_array_equal(context["cv"].dense_shape, [2, 1])
+    np.testing.assert_array_equal(sequences["t"], [[[0.5, 1.0], [2.0, 3.0]],
+                                                   [[4.0, 5.0], [0.0, 0.0]]])
+    np.testing.assert_array_equal(sequences["m"], [[0, 0, 0], [1, 2, 3]])
+    np.testing.assert_array_equal(sequences["v"].indices,
+                                  [[0, 0, 0], [0, 1, 0], [0, 1, 1], [1, 0, 0]])
+    np.testing.assert_array_equal(sequences["v"].dense_shape, [2, 2, 2])
+    np.testing.assert_array_equal(lengths["t"], [2, 1])
+    np.testing.assert_array_equal(lengths["m"], [0, 3])
+    empty = _sequence({}, {})
+    with pytest.raises(errors.InvalidArgumentError,
+                       match=r"Feature: c \(data type: int64\) is required but could not be "
+                             r"found\."):
+        _run(tf.io.parse_sequence_example(serialized, context_features={
+            "c": tf.FixedLenFeature([2], tf.int64)}), {serialized: [first, empty]})
 
 
 @pytest.mark.parametrize("context, sequence, message", [

@@ -9,7 +9,10 @@ It writes three ``tf.train.Example`` protos with ``tf.io.TFRecordWriter`` to
 ``examples.tfrecord``, parses them with TF's ``tf.compat.v1.parse_example`` and saves what TF
 returned to ``parsed.npz`` (dense features by key, sparse ones as ``<key>.indices`` / ``.values``
 / ``.dense_shape``), so ``tests/test_example_parsing.py`` can check sessionlib against TF's own
-values. The records are serialized with ``deterministic=True`` (map entries sorted by key),
+values. ``parse_graph.pb`` is the GraphDef of that parse (the ``serialized`` placeholder
+feeds it), plus a ``parse_single_sequence_example`` of a constant (node ``sequence``), so the
+tests also import and run TF's own ``ParseExampleV2`` / ``ParseSequenceExampleV2`` nodes.
+The records are serialized with ``deterministic=True`` (map entries sorted by key),
 which sessionlib's ``Example`` must reproduce byte for byte.
 """
 
@@ -56,15 +59,28 @@ def main():
     with tf.io.TFRecordWriter(str(OUT / "examples.tfrecord")) as writer:
         for record in records:
             writer.write(record)
-    serialized = tf.placeholder(tf.string, [None])
+    serialized = tf.placeholder(tf.string, [None], name="serialized")
     parsed = tf.parse_example(serialized, SPEC)
     # "sparse_ids": the "ids" feature read as a VarLenFeature as well.
     parsed["sparse_ids"] = tf.parse_example(serialized, {"ids": tf.VarLenFeature(tf.int64)})[
         "ids"]
+    sequence = tf.train.SequenceExample(
+        context=tf.train.Features(feature={"c": feature("int64", [4, 5])}),
+        feature_lists=tf.train.FeatureLists(feature_list={"t": tf.train.FeatureList(
+            feature=[feature("float", [0.25]), feature("float", [-1.0])])}))
+    tf.parse_single_sequence_example(
+        sequence.SerializeToString(deterministic=True),
+        context_features={"c": tf.FixedLenFeature([2], tf.int64)},
+        sequence_features={"t": tf.FixedLenSequenceFeature([], tf.float32)}, name="sequence")
+    graph_def = tf.get_default_graph().as_graph_def()
+    (OUT / "parse_graph.pb").write_bytes(graph_def.SerializeToString(deterministic=True))
     with tf.Session() as sess:
         values = sess.run(parsed, {serialized: records})
     arrays = {}
-    for key, value in values.items():
+    for key, value in sorted(values.items()):
+        tensor = parsed[key]
+        arrays[f"{key}.name"] = np.array(
+            tensor.name if not isinstance(tensor, tf.SparseTensor) else tensor.values.name)
         if isinstance(value, tf.SparseTensorValue):
             arrays[f"{key}.indices"] = value.indices
             # Fixed-width bytes ("S"), so the file loads without pickle.

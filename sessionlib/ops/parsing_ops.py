@@ -1,11 +1,11 @@
 """Parsing of serialized records: ``tf.train.Example`` protos, CSV lines, raw bytes, tensors.
 
-Ops registered here: ``ParseExampleV2`` (what TF 2.21's ``tf.compat.v1.parse_example`` and
-``parse_single_example`` emit; a scalar ``serialized`` parses one example without a batch
-dimension, which is how ``parse_single_example`` uses it), ``ParseSingleSequenceExample``
-(TF 1's op for ``parse_single_sequence_example``), ``DecodeRaw``, ``DecodeCSV``,
-``SerializeTensor`` and ``ParseTensor``. Ragged features (``ParseExampleV2``'s ragged keys)
-are not supported: `tf.io.RaggedFeature` is not provided.
+Ops registered here: ``ParseExampleV2`` and ``ParseSequenceExampleV2`` (what TF 2.21's
+``tf.compat.v1`` parse functions emit; a scalar ``serialized`` parses one example without a
+batch dimension, which is how the ``parse_single_*`` functions use them),
+``ParseSingleSequenceExample`` (TF 1's op: no function here emits it, but TF 1 GraphDefs
+hold it), ``DecodeRaw``, ``DecodeCSV``, ``SerializeTensor`` and ``ParseTensor``. Ragged
+features (the ops' ragged keys) are not supported: `tf.io.RaggedFeature` is not provided.
 
 Feature configurations (`FixedLenFeature`, `VarLenFeature`, `FixedLenSequenceFeature`,
 `SparseFeature`) are TF's namedtuples. Features are passed to the ops sorted by key, as TF
@@ -28,6 +28,7 @@ from sessionlib.ops import _infer
 
 __all__ = ["FixedLenFeature", "VarLenFeature", "FixedLenSequenceFeature", "SparseFeature",
            "parse_example", "parse_single_example", "parse_single_sequence_example",
+           "parse_sequence_example",
            "decode_raw", "decode_csv", "serialize_tensor", "parse_tensor"]
 
 # The dtypes an Example feature can hold: its three list kinds.
@@ -389,26 +390,53 @@ registry.register_op("ParseSingleSequenceExample", infer=_sequence_infer,
                          "feature-list tensors.")
 
 
-def parse_single_sequence_example(serialized, context_features=None, sequence_features=None,
-                                  example_name=None, name=None):
-    """Parses one serialized `SequenceExample` (``tf.io.parse_single_sequence_example``).
+def _sequence_v2_infer(inputs, attrs):
+    serialized = inputs[0]
+    _infer.check_dtype("ParseSequenceExampleV2", serialized, (dtypes.string,), "serialized")
+    if serialized.shape.rank not in (None, 0, 1):
+        raise ValueError(f"Shape must be at most rank 1 but is rank {serialized.shape.rank} "
+                         "for 'ParseSequenceExampleV2' (serialized)")
+    for attr in ("Ncontext_sparse", "Nfeature_list_sparse", "Nfeature_list_dense"):
+        attrs[attr] = int(attrs.get(attr, 0))
+    for attr in ("context_sparse_types", "Tcontext_dense", "feature_list_sparse_types",
+                 "feature_list_dense_types"):
+        attrs[attr] = _feature_dtype_list("ParseSequenceExampleV2", attr, attrs.get(attr, []))
+    for attr in ("context_dense_shapes", "feature_list_dense_shapes"):
+        attrs[attr] = [as_shape(s) for s in attrs.get(attr, [])]
+    for attr in ("context_ragged_value_types", "context_ragged_split_types",
+                 "feature_list_ragged_value_types", "feature_list_ragged_split_types"):
+        if attrs.get(attr):
+            raise NotImplementedError("ParseSequenceExampleV2: ragged features are not "
+                                      "supported")
+        attrs[attr] = []
+    if len(inputs) != 9 + len(attrs["Tcontext_dense"]):
+        raise ValueError("ParseSequenceExampleV2 needs one default per context dense key")
+    batched = serialized.shape.rank != 0
+    batch = (serialized.shape.as_list() if serialized.shape.rank is not None else [None]) \
+        if batched else []
+    rank = len(batch)
+    outputs = [(dtypes.int64, TensorShape([None, rank + 1]))] * attrs["Ncontext_sparse"]
+    outputs += [(t, TensorShape([None])) for t in attrs["context_sparse_types"]]
+    outputs += [(dtypes.int64, TensorShape([rank + 1]))] * attrs["Ncontext_sparse"]
+    outputs += [(t, TensorShape(batch + as_shape(s).as_list()))
+                for t, s in zip(attrs["Tcontext_dense"], attrs["context_dense_shapes"])]
+    outputs += [(dtypes.int64, TensorShape([None, rank + 2]))] * attrs["Nfeature_list_sparse"]
+    outputs += [(t, TensorShape([None])) for t in attrs["feature_list_sparse_types"]]
+    outputs += [(dtypes.int64, TensorShape([rank + 2]))] * attrs["Nfeature_list_sparse"]
+    outputs += [(t, TensorShape(batch + [None] + as_shape(s).as_list()))
+                for t, s in zip(attrs["feature_list_dense_types"],
+                                attrs["feature_list_dense_shapes"])]
+    outputs += [(dtypes.int64, TensorShape(batch))] * attrs["Nfeature_list_dense"]
+    return outputs
 
-    Args:
-      serialized: a scalar string tensor.
-      context_features: a dict of `FixedLenFeature` / `VarLenFeature` for the context.
-      sequence_features: a dict of `FixedLenSequenceFeature` / `VarLenFeature` for the
-        feature lists.
-      example_name: optional scalar name, for error messages.
-      name: the op name.
 
-    Returns:
-      (context, sequences): two dicts from key to `Tensor` or `SparseTensor`. A dense
-      sequence feature is ``[steps] + shape``; a VarLen one has indices ``[N, 2]``.
+registry.register_op("ParseSequenceExampleV2", infer=_sequence_v2_infer,
+                     kernel="ParseSequenceExampleV2", gradient=registry.NOT_DIFFERENTIABLE,
+                     doc="Serialized tf.train.SequenceExample protos parsed into context and "
+                         "feature-list tensors.")
 
-    Raises:
-      ValueError: when both dicts are empty, or for a feature of the wrong kind or shape.
-      TypeError: for a dtype other than float32, int64 or string.
-    """
+
+def _split_sequence_features(context_features, sequence_features):
     context_features = dict(context_features or {})
     sequence_features = dict(sequence_features or {})
     if not context_features and not sequence_features:
@@ -430,33 +458,51 @@ def parse_single_sequence_example(serialized, context_features=None, sequence_fe
             sequence_dense.append((key, _checked_dense(key, feature)))
         else:
             raise ValueError(f"Unsupported sequence feature type for key {key}: {feature!r}")
-    _feature_dtype_list("ParseSingleSequenceExample", "sparse_types",
+    _feature_dtype_list("ParseSequenceExampleV2", "sparse_types",
                         [t for _, t in context_sparse + sequence_sparse])
+    return context_sparse, context_dense, sequence_sparse, sequence_dense
+
+
+def _parse_sequence_raw(serialized, context_features, sequence_features, example_names,
+                        name, default_name):
+    """Builds one ParseSequenceExampleV2; returns (context, sequences, lengths) dicts."""
+    context_sparse, context_dense, sequence_sparse, sequence_dense = \
+        _split_sequence_features(context_features, sequence_features)
     graph = graph_lib.get_default_graph()
-    with graph.name_scope(name or "ParseSingleSequenceExample") as scope:
+    with graph.name_scope(name or default_name):
         serialized = graph_lib.convert_to_tensor(serialized, dtype=dtypes.string,
                                                  name="serialized")
-        missing_ok = [key for key, f in sequence_dense if f.allow_missing]
-        keys = [graph_lib.convert_to_tensor(key.encode(), dtype=dtypes.string)
-                for key, _ in context_sparse + context_dense + sequence_sparse
-                + sequence_dense]
         defaults = [_dense_default(graph, key, f) for key, f in context_dense]
-        debug_name = graph_lib.convert_to_tensor(
-            (example_name or "").encode() if isinstance(example_name or "", str)
-            else example_name, dtype=dtypes.string, name="debug_name")
-        attrs = {"Ncontext_sparse": len(context_sparse), "Ncontext_dense": len(context_dense),
-                 "Nfeature_list_sparse": len(sequence_sparse),
-                 "Nfeature_list_dense": len(sequence_dense),
-                 "context_sparse_types": [t for _, t in context_sparse],
-                 "Tcontext_dense": [f.dtype for _, f in context_dense],
-                 "context_dense_shapes": [as_shape(f.shape) for _, f in context_dense],
-                 "feature_list_sparse_types": [t for _, t in sequence_sparse],
-                 "feature_list_dense_types": [f.dtype for _, f in sequence_dense],
-                 "feature_list_dense_shapes": [as_shape(f.shape) for _, f in sequence_dense]}
-        op = graph.create_op(
-            "ParseSingleSequenceExample",
-            [serialized, _string_vector(graph, missing_ok, "missing_assumed_empty")]
-            + keys + defaults + [debug_name], attrs, name=scope)
+        with graph.name_scope("ParseSequenceExampleV2") as scope:
+            names = list(example_names or [])
+            missing_ok = graph_lib.convert_to_tensor(
+                np.array([f.allow_missing for _, f in sequence_dense], dtype=bool),
+                dtype=dtypes.bool, name="feature_list_dense_missing_assumed_empty")
+            inputs = [serialized, _string_vector(graph, names, "debug_name"),
+                      _string_vector(graph, [k for k, _ in context_sparse],
+                                     "context_sparse_keys"),
+                      _string_vector(graph, [k for k, _ in context_dense], "context_dense_keys"),
+                      _string_vector(graph, [], "context_ragged_keys"),
+                      _string_vector(graph, [k for k, _ in sequence_sparse],
+                                     "feature_list_sparse_keys"),
+                      _string_vector(graph, [k for k, _ in sequence_dense],
+                                     "feature_list_dense_keys"),
+                      _string_vector(graph, [], "feature_list_ragged_keys"),
+                      missing_ok] + defaults
+            attrs = {"Ncontext_sparse": len(context_sparse),
+                     "Nfeature_list_sparse": len(sequence_sparse),
+                     "Nfeature_list_dense": len(sequence_dense),
+                     "context_sparse_types": [t for _, t in context_sparse],
+                     "Tcontext_dense": [f.dtype for _, f in context_dense],
+                     "context_dense_shapes": [as_shape(f.shape) for _, f in context_dense],
+                     "feature_list_sparse_types": [t for _, t in sequence_sparse],
+                     "feature_list_dense_types": [f.dtype for _, f in sequence_dense],
+                     "feature_list_dense_shapes": [as_shape(f.shape)
+                                                   for _, f in sequence_dense],
+                     "context_ragged_value_types": [], "context_ragged_split_types": [],
+                     "feature_list_ragged_value_types": [],
+                     "feature_list_ragged_split_types": []}
+            op = graph.create_op("ParseSequenceExampleV2", inputs, attrs, name=scope)
     outputs = list(op.outputs)
 
     def take(count):
@@ -473,7 +519,69 @@ def parse_single_sequence_example(serialized, context_features=None, sequence_fe
     context.update(zip([k for k, _ in context_dense], take(len(context_dense))))
     sequences = sparse_dict(sequence_sparse)
     sequences.update(zip([k for k, _ in sequence_dense], take(len(sequence_dense))))
+    lengths = dict(zip([k for k, _ in sequence_dense], take(len(sequence_dense))))
+    return context, sequences, lengths
+
+
+def parse_single_sequence_example(serialized, context_features=None, sequence_features=None,
+                                  example_name=None, name=None):
+    """Parses one serialized `SequenceExample` (``tf.io.parse_single_sequence_example``).
+
+    Args:
+      serialized: a scalar string tensor.
+      context_features: a dict of `FixedLenFeature` / `VarLenFeature` for the context.
+      sequence_features: a dict of `FixedLenSequenceFeature` / `VarLenFeature` for the
+        feature lists.
+      example_name: optional scalar name, for error messages.
+      name: the op name.
+
+    Returns:
+      (context, sequences): two dicts from key to `Tensor` or `SparseTensor`. A dense
+      sequence feature is ``[steps] + shape``; a VarLen one has indices ``[N, 2]``.
+
+    Raises:
+      ValueError: when both dicts are empty, or for a feature of the wrong kind or shape.
+      TypeError: for a dtype other than float32, int64 or string.
+    """
+    graph = graph_lib.get_default_graph()
+    with graph.name_scope(name or "ParseSingleSequenceExample"):
+        serialized = graph_lib.convert_to_tensor(serialized, dtype=dtypes.string,
+                                                 name="serialized")
+        if serialized.shape.rank not in (None, 0):
+            raise ValueError(f"Input serialized must be a scalar, not of shape "
+                             f"{serialized.shape}")
+        names = None if example_name is None else [example_name]
+        context, sequences, _ = _parse_sequence_raw(serialized, context_features,
+                                                    sequence_features, names, None,
+                                                    "ParseSequenceExample")
     return context, sequences
+
+
+def parse_sequence_example(serialized, context_features=None, sequence_features=None,
+                           example_names=None, name=None):
+    """Parses a batch of serialized `SequenceExample` protos (``tf.io.parse_sequence_example``).
+
+    Args:
+      serialized: a 1-D string tensor.
+      context_features: a dict of `FixedLenFeature` / `VarLenFeature` for the contexts.
+      sequence_features: a dict of `FixedLenSequenceFeature` / `VarLenFeature` for the
+        feature lists.
+      example_names: optional names of the examples, for error messages.
+      name: the op name.
+
+    Returns:
+      (context, sequences, lengths): dicts from key to `Tensor` / `SparseTensor`. Dense
+      feature lists are ``[batch, longest] + shape``, padded with zeros (empty strings);
+      `lengths` holds each dense feature list's per-example step count.
+
+    Raises:
+      ValueError: when both dicts are empty, or for a feature of the wrong kind or shape.
+      TypeError: for a dtype other than float32, int64 or string.
+    """
+    graph = graph_lib.get_default_graph()
+    with graph.name_scope(name or "ParseSequenceExample"):
+        return _parse_sequence_raw(serialized, context_features, sequence_features,
+                                   example_names, None, "ParseSequenceExample")
 
 
 # ---- DecodeRaw --------------------------------------------------------------------------------

@@ -1,4 +1,5 @@
-"""Kernels of the parsing ops: ``ParseExampleV2``, ``ParseSingleSequenceExample``,
+"""Kernels of the parsing ops: ``ParseExampleV2``, ``ParseSequenceExampleV2``,
+``ParseSingleSequenceExample``,
 ``DecodeRaw``, ``DecodeCSV``, ``SerializeTensor`` and ``ParseTensor``.
 
 Examples are decoded with the protobuf runtime (sessionlib's own ``Example`` messages, wire-
@@ -211,86 +212,170 @@ def _parse_example_kernel(ctx, inputs, attrs):
             value = np.empty([len(items)] + shape, dtype=_np_dtype(dtype))
             for i, item in enumerate(items):
                 value[i] = item
-        dense_out.append(value if batched else value[0])
+        dense_out.append(value if batched else value[0, ...])
 
     return tuple([s[0] for s in sparse_out] + [s[1] for s in sparse_out]
                  + [s[2] for s in sparse_out] + dense_out)
 
 
-# ---- ParseSingleSequenceExample --------------------------------------------------------------
+# ---- SequenceExamples ------------------------------------------------------------------------
 
-def _parse_sequence_kernel(ctx, inputs, attrs):
-    counts = [attrs["Ncontext_sparse"], attrs["Ncontext_dense"], attrs["Nfeature_list_sparse"],
-              attrs["Nfeature_list_dense"]]
-    serialized = inputs[0]
-    if np.ndim(serialized) != 0:
-        raise _invalid("ParseSingleSequenceExample takes a scalar serialized input")
-    missing_ok = set(_key_list(inputs[1]))
-    at = 2
-    key_groups = []
-    for count in counts:
-        key_groups.append([_text(np.asarray(k, dtype=object).item())
-                           for k in inputs[at:at + count]])
-        at += count
-    context_sparse_keys, context_dense_keys, list_sparse_keys, list_dense_keys = key_groups
-    defaults = [np.asarray(d) for d in inputs[at:at + counts[1]]]
-    debug_name = _text(np.asarray(inputs[-1], dtype=object).item()) or "<unknown>"
-    record = np.asarray(serialized, dtype=object).item()
-    example = _decode(example_pb2.SequenceExample, record, "SequenceExample")
-    context = example.context.feature
-    lists = example.feature_lists.feature_list
+def _context_dense(context, key, dtype, shape, default, label, index, batched):
+    values = _feature_values(context, key, dtype, label, index)
+    if values is None and default.size == 0:
+        if batched:
+            raise _invalid(f"Feature: {key} (data type: {_tf_name(dtype)}) is required but "
+                           "could not be found.")
+        raise _invalid(f"Inconsistent max number of elements for feature {key}: expected "
+                       f"{math.prod(shape)}, but found 0")
+    return _fixed_dense(values, key, dtype, shape, default, label, index)
+
+
+def _list_sparse(lists, key, dtype, label):
+    """One example's VarLen feature list: a list of per-step value lists."""
+    steps = list(lists[key].feature) if key in lists else []
+    return [list(_feature_values({key: step}, key, dtype, label, i, sparse=True) or [])
+            for i, step in enumerate(steps)]
+
+
+def _list_dense(lists, key, dtype, shape, missing_ok, label):
+    """One example's FixedLenSequence feature list: an array ``[steps] + shape``."""
+    if key not in lists:
+        if not missing_ok:
+            raise _invalid(f"Name: {label}, Feature list '{key}' is required but could not "
+                           "be found.  Did you mean to include it in "
+                           "feature_list_dense_missing_assumed_empty or "
+                           "feature_list_dense_defaults?")
+        return np.zeros([0] + shape, dtype=_np_dtype(dtype))
+    per_step = []
+    for i, step in enumerate(lists[key].feature):
+        values = _feature_values({key: step}, key, dtype, label, i)
+        per_step.append([] if values is None else list(values))
+    if any(len(v) != math.prod(shape) for v in per_step):
+        total = sum(len(v) for v in per_step)
+        raise _invalid(f"Feature list '{key}' has an unexpected number of values.  Total "
+                       f"values size: {total} is not consistent with output shape: "
+                       f"{_shape_text([None] + shape)}")
+    value = np.empty([len(per_step)] + shape, dtype=_np_dtype(dtype))
+    for i, values in enumerate(per_step):
+        value[i] = np.array(values, dtype=_np_dtype(dtype)).reshape(shape)
+    return value
+
+
+def _step_sparse(per_example, dtype, batched):
+    """A feature list's SparseTensor from per-example lists of per-step value lists: indices
+    ``[example, step, position]`` (``[step, position]`` for one unbatched example)."""
+    rows, values = [], []
+    longest_steps = longest_values = 0
+    for example, steps in enumerate(per_example):
+        longest_steps = max(longest_steps, len(steps))
+        for step, items in enumerate(steps):
+            longest_values = max(longest_values, len(items))
+            for position, item in enumerate(items):
+                rows.append((example, step, position) if batched else (step, position))
+                values.append(item)
+    width = 3 if batched else 2
+    indices = np.array(rows, dtype=np.int64).reshape(-1, width)
+    array = np.empty(len(values), dtype=_np_dtype(dtype))
+    array[:] = values
+    shape = ([len(per_example)] if batched else []) + [longest_steps, longest_values]
+    return indices, array, np.array(shape, dtype=np.int64)
+
+
+def _sequence_outputs(records, labels, batched, keys, types, shapes, defaults, missing_ok):
+    """The parsed parts of SequenceExamples, in the order both sequence ops output them:
+    (context sparse triples, context dense, list sparse triples, list dense, list lengths)."""
+    context_sparse_keys, context_dense_keys, list_sparse_keys, list_dense_keys = keys
+    context_sparse_types, context_dense_types, list_sparse_types, list_dense_types = types
+    context_shapes = [[int(d) for d in _dims(s)] for s in shapes[0]]
+    list_shapes = [[int(d) for d in _dims(s)] for s in shapes[1]]
+    examples = [_decode(example_pb2.SequenceExample, r, "SequenceExample") for r in records]
+    contexts = [e.context.feature for e in examples]
+    lists = [e.feature_lists.feature_list for e in examples]
 
     context_sparse = [
-        _sparse([_feature_values(context, key, dtype, debug_name, 0, sparse=True) or []],
-                dtype, False)
-        for key, dtype in zip(context_sparse_keys, attrs["context_sparse_types"])]
+        _sparse([_feature_values(c, key, dtype, labels[i], i, sparse=True) or []
+                 for i, c in enumerate(contexts)], dtype, batched)
+        for key, dtype in zip(context_sparse_keys, context_sparse_types)]
     context_dense = []
-    for key, dtype, shape, default in zip(context_dense_keys, attrs["Tcontext_dense"],
-                                          attrs["context_dense_shapes"], defaults):
-        values = _feature_values(context, key, dtype, debug_name, 0)
-        if values is None and default.size == 0:
-            raise _invalid(f"Inconsistent max number of elements for feature {key}: expected "
-                           f"{math.prod(int(d) for d in _dims(shape))}, but found 0")
-        context_dense.append(_fixed_dense(values, key, dtype, [int(d) for d in _dims(shape)],
-                                          default, debug_name, 0))
+    for key, dtype, shape, default in zip(context_dense_keys, context_dense_types,
+                                          context_shapes, defaults):
+        items = [_context_dense(c, key, dtype, shape, default, labels[i], i, batched)
+                 for i, c in enumerate(contexts)]
+        value = np.empty([len(items)] + shape, dtype=_np_dtype(dtype))
+        for i, item in enumerate(items):
+            value[i] = item
+        context_dense.append(value if batched else value[0, ...])
+    list_sparse = [
+        _step_sparse([_list_sparse(fl, key, dtype, labels[i]) for i, fl in enumerate(lists)],
+                     dtype, batched)
+        for key, dtype in zip(list_sparse_keys, list_sparse_types)]
+    list_dense, lengths = [], []
+    for key, dtype, shape, allowed in zip(list_dense_keys, list_dense_types, list_shapes,
+                                          missing_ok):
+        rows = [_list_dense(fl, key, dtype, shape, allowed, labels[i])
+                for i, fl in enumerate(lists)]
+        lengths.append(np.array([len(r) for r in rows], dtype=np.int64))
+        value = _padded(rows, shape, dtypes.as_dtype(dtype), np.zeros([0]))
+        list_dense.append(value if batched else value[0, ...])
+        if not batched:
+            lengths[-1] = lengths[-1][0, ...]
+    return context_sparse, context_dense, list_sparse, list_dense, lengths
 
-    list_sparse = []
-    for key, dtype in zip(list_sparse_keys, attrs["feature_list_sparse_types"]):
-        steps = list(lists[key].feature) if key in lists else []
-        per_step = [_feature_values({key: step}, key, dtype, debug_name, i, sparse=True) or []
-                    for i, step in enumerate(steps)]
-        list_sparse.append(_sparse(per_step, dtype, True))
-    list_dense = []
-    for key, dtype, shape in zip(list_dense_keys, attrs["feature_list_dense_types"],
-                                 attrs["feature_list_dense_shapes"]):
-        shape = [int(d) for d in _dims(shape)]
-        if key not in lists:
-            if key not in missing_ok:
-                raise _invalid(f"Name: {debug_name}, Feature list '{key}' is required but "
-                               "could not be found.  Did you mean to include it in "
-                               "feature_list_dense_missing_assumed_empty or "
-                               "feature_list_dense_defaults?")
-            list_dense.append(np.zeros([0] + shape, dtype=_np_dtype(dtype)))
-            continue
-        steps = list(lists[key].feature)
-        value = np.empty([len(steps)] + shape, dtype=_np_dtype(dtype))
-        per_step = []
-        for i, step in enumerate(steps):
-            values = _feature_values({key: step}, key, dtype, debug_name, i)
-            per_step.append([] if values is None else list(values))
-        total = sum(len(v) for v in per_step)
-        if any(len(v) != math.prod(shape) for v in per_step):
-            raise _invalid(f"Feature list '{key}' has an unexpected number of values.  Total "
-                           f"values size: {total} is not consistent with output shape: "
-                           f"{_shape_text([None] + shape)}")
-        for i, values in enumerate(per_step):
-            value[i] = np.array(values, dtype=_np_dtype(dtype)).reshape(shape)
-        list_dense.append(value)
 
-    return tuple([s[0] for s in context_sparse] + [s[1] for s in context_sparse]
-                 + [s[2] for s in context_sparse] + context_dense
-                 + [s[0] for s in list_sparse] + [s[1] for s in list_sparse]
-                 + [s[2] for s in list_sparse] + list_dense)
+def _flat_sparse(triples):
+    return ([t[0] for t in triples] + [t[1] for t in triples] + [t[2] for t in triples])
+
+
+def _parse_sequence_kernel(ctx, inputs, attrs):
+    """TF 1's ParseSingleSequenceExample: one example, keys as scalar inputs."""
+    counts = [attrs["Ncontext_sparse"], attrs["Ncontext_dense"], attrs["Nfeature_list_sparse"],
+              attrs["Nfeature_list_dense"]]
+    if np.ndim(inputs[0]) != 0:
+        raise _invalid("ParseSingleSequenceExample takes a scalar serialized input")
+    missing = set(_key_list(inputs[1]))
+    at, keys = 2, []
+    for count in counts:
+        keys.append([_text(np.asarray(k, dtype=object).item()) for k in inputs[at:at + count]])
+        at += count
+    defaults = [np.asarray(d) for d in inputs[at:at + counts[1]]]
+    label = _text(np.asarray(inputs[-1], dtype=object).item()) or "<unknown>"
+    parts = _sequence_outputs(
+        [np.asarray(inputs[0], dtype=object).item()], [label], False, keys,
+        (attrs["context_sparse_types"], attrs["Tcontext_dense"],
+         attrs["feature_list_sparse_types"], attrs["feature_list_dense_types"]),
+        (attrs["context_dense_shapes"], attrs["feature_list_dense_shapes"]), defaults,
+        [key in missing for key in keys[3]])
+    context_sparse, context_dense, list_sparse, list_dense, _ = parts
+    return tuple(_flat_sparse(context_sparse) + context_dense + _flat_sparse(list_sparse)
+                 + list_dense)
+
+
+def _parse_sequence_v2_kernel(ctx, inputs, attrs):
+    """ParseSequenceExampleV2: a batch (or one scalar) of examples, keys as vectors."""
+    serialized = np.asarray(inputs[0], dtype=object)
+    batched = serialized.ndim == 1
+    records = list(serialized.reshape(-1))
+    names = [_text(n) for n in np.asarray(inputs[1], dtype=object).reshape(-1)]
+    labels = (names if len(names) == len(records) and any(names)
+              else ["<unknown>"] * len(records))
+    keys = [_key_list(inputs[i]) for i in (2, 3, 5, 6)]
+    if _key_list(inputs[4]) or _key_list(inputs[7]):
+        raise errors.UnimplementedError(None, None, "ParseSequenceExampleV2: ragged features")
+    missing_ok = [bool(m) for m in np.asarray(inputs[8]).reshape(-1)]
+    if len(missing_ok) != len(keys[3]):
+        raise _invalid("feature_list_dense_missing_assumed_empty needs one flag per dense "
+                       "feature list key")
+    defaults = [np.asarray(d) for d in inputs[9:]]
+    parts = _sequence_outputs(
+        records, labels, batched, keys,
+        (attrs["context_sparse_types"], attrs["Tcontext_dense"],
+         attrs["feature_list_sparse_types"], attrs["feature_list_dense_types"]),
+        (attrs["context_dense_shapes"], attrs["feature_list_dense_shapes"]), defaults,
+        missing_ok)
+    context_sparse, context_dense, list_sparse, list_dense, lengths = parts
+    return tuple(_flat_sparse(context_sparse) + context_dense + _flat_sparse(list_sparse)
+                 + list_dense + lengths)
 
 
 # ---- DecodeRaw ----------------------------------------------------------------------------------
@@ -487,6 +572,7 @@ def _parse_tensor_kernel(ctx, inputs, attrs):
 # The work is protobuf decoding and byte handling: the reference kernel is the fast one.
 register_kernel("ParseExampleV2", reference=_parse_example_kernel)
 register_kernel("ParseSingleSequenceExample", reference=_parse_sequence_kernel)
+register_kernel("ParseSequenceExampleV2", reference=_parse_sequence_v2_kernel)
 register_kernel("DecodeRaw", reference=_decode_raw_kernel)
 register_kernel("DecodeCSV", reference=_decode_csv_kernel)
 register_kernel("SerializeTensor", reference=_serialize_tensor_kernel)
