@@ -61,6 +61,24 @@ def _parse_single_sequence_v1(f, d):
     return list(op.outputs)
 
 
+def _tf1_parse_examples(f, d):
+    """TF 1's ParseExample and ParseSingleExample, which only imported TF 1 graphs hold."""
+    graph = tf.get_default_graph()
+    records = tf.constant(_records(d))
+    default = tf.constant(np.zeros([0], dtype=object if d is tf.string else d.as_numpy_dtype),
+                          dtype=d)
+    batch = graph.create_op(
+        "ParseExample", [records, tf.constant(np.array([], dtype=object), dtype=tf.string),
+                         tf.constant(b"var"), tf.constant(b"fixed"), default],
+        {"Nsparse": 1, "Ndense": 1, "sparse_types": [d], "Tdense": [d],
+         "dense_shapes": [[2]]})
+    single = graph.create_op(
+        "ParseSingleExample", [tf.constant(_records(d)[1]), default],
+        {"num_sparse": 1, "sparse_keys": ["var"], "dense_keys": ["fixed"],
+         "sparse_types": [d], "Tdense": [d], "dense_shapes": [[2]]})
+    return list(batch.outputs) + list(single.outputs)
+
+
 def _parse_sequence(f, d):
     steps = tf.train.FeatureList(feature=[_feature(d, 2, n) for n in range(3)])
     ragged = tf.train.FeatureList(feature=[_feature(d, n, 1) for n in range(3)])
@@ -126,6 +144,8 @@ def _parse_tensor(f, d):
 def add_cases(case):
     """Adds this family's cases through test_parity's `case(op_type, dtypes, build)`."""
     case("ParseExampleV2", FEATURE_DTYPES, _parse_example)
+    case("ParseExample", FEATURE_DTYPES, _tf1_parse_examples)
+    case("ParseSingleExample", FEATURE_DTYPES, _tf1_parse_examples)
     case("ParseSequenceExampleV2", FEATURE_DTYPES,
          lambda f, d: _parse_sequence(f, d) + _parse_sequence_v2(f, d))
     case("ParseSingleSequenceExample", FEATURE_DTYPES, _parse_single_sequence_v1)

@@ -107,7 +107,17 @@ def test_tf_graph_def_with_parse_nodes_imports_and_runs():
     fetches = {key: str(expected[f"{key}.name"]) for key in ("label", "weights", "ids",
                                                                "tokens", "sparse_ids")}
     fetches["sequence"] = ["sequence/sequence_1/sequence:0", "sequence/sequence_1/sequence:1"]
+    # TF 1's ops: outputs tokens (indices, values, shape), label, weights.
+    fetches["v1"] = ["v1:1", "v1:3", "v1:4"]
+    fetches["single_v1"] = ["single_v1:0", "single_v1:1", "single_v1:3", "single_v1:4"]
     values = _run(fetches, {"serialized:0": records})
+    assert list(values["v1"][0]) == list(expected["tokens.values"])
+    np.testing.assert_array_equal(values["v1"][1], expected["label"])
+    np.testing.assert_array_equal(values["v1"][2], expected["weights"])
+    np.testing.assert_array_equal(values["single_v1"][0], [[0], [1]])
+    assert list(values["single_v1"][1]) == [b"the", b"cat"]
+    assert values["single_v1"][2] == 1
+    np.testing.assert_array_equal(values["single_v1"][3], expected["weights"][0])
     for key in ("label", "weights", "ids"):
         np.testing.assert_array_equal(values[key], expected[key])
     assert list(values["tokens"]) == list(expected["tokens.values"])

@@ -10,8 +10,9 @@ It writes three ``tf.train.Example`` protos with ``tf.io.TFRecordWriter`` to
 returned to ``parsed.npz`` (dense features by key, sparse ones as ``<key>.indices`` / ``.values``
 / ``.dense_shape``), so ``tests/test_example_parsing.py`` can check sessionlib against TF's own
 values. ``parse_graph.pb`` is the GraphDef of that parse (the ``serialized`` placeholder
-feeds it), plus a ``parse_single_sequence_example`` of a constant (node ``sequence``), so the
-tests also import and run TF's own ``ParseExampleV2`` / ``ParseSequenceExampleV2`` nodes.
+feeds it), plus a ``parse_single_sequence_example`` of a constant (node ``sequence``) and
+TF 1's ``ParseExample`` (node ``v1``) and ``ParseSingleExample`` (node ``single_v1``, of the
+first record), so the tests also import and run TF's own parsing nodes.
 The records are serialized with ``deterministic=True`` (map entries sorted by key),
 which sessionlib's ``Example`` must reproduce byte for byte.
 """
@@ -72,6 +73,16 @@ def main():
         sequence.SerializeToString(deterministic=True),
         context_features={"c": tf.FixedLenFeature([2], tf.int64)},
         sequence_features={"t": tf.FixedLenSequenceFeature([], tf.float32)}, name="sequence")
+    # TF 1's ops, as TF 1 GraphDefs hold them: ParseExample (node "v1") and
+    # ParseSingleExample of the first record (node "single_v1").
+    defaults = [tf.constant(-1, tf.int64), tf.zeros([3])]
+    tf.raw_ops.ParseExample(serialized=serialized, names=[], sparse_keys=["tokens"],
+                            dense_keys=["label", "weights"], dense_defaults=defaults,
+                            sparse_types=[tf.string], dense_shapes=[[], [3]], name="v1")
+    tf.raw_ops.ParseSingleExample(serialized=serialized[0], dense_defaults=defaults,
+                                  num_sparse=1, sparse_keys=["tokens"],
+                                  dense_keys=["label", "weights"], sparse_types=[tf.string],
+                                  dense_shapes=[[], [3]], name="single_v1")
     graph_def = tf.get_default_graph().as_graph_def()
     (OUT / "parse_graph.pb").write_bytes(graph_def.SerializeToString(deterministic=True))
     with tf.Session() as sess:

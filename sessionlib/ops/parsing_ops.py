@@ -149,6 +149,42 @@ registry.register_op("ParseExampleV2", infer=_parse_example_infer, kernel="Parse
                          "tensors.")
 
 
+def _parse_example_v1_infer(inputs, attrs):
+    """TF 1's ParseExample: keys are scalar inputs (Nsparse, then Ndense), then defaults."""
+    num_sparse, num_dense = int(attrs.get("Nsparse", 0)), int(attrs.get("Ndense", 0))
+    attrs["Nsparse"], attrs["Ndense"] = num_sparse, num_dense
+    if len(inputs) != 2 + num_sparse + 2 * num_dense:
+        raise ValueError("ParseExample takes serialized, names, the keys and the defaults")
+    attrs.update(num_sparse=num_sparse, ragged_value_types=[], ragged_split_types=[])
+    outputs = _parse_example_infer([inputs[0], inputs[1], inputs[0], inputs[0], inputs[0]]
+                                   + list(inputs[2 + num_sparse + num_dense:]), attrs)
+    del attrs["num_sparse"], attrs["ragged_value_types"], attrs["ragged_split_types"]
+    return outputs
+
+
+def _parse_single_example_infer(inputs, attrs):
+    """TF 1's ParseSingleExample: keys are attrs, the defaults the inputs after serialized."""
+    if inputs[0].shape.rank not in (None, 0):
+        raise ValueError(f"Shape must be rank 0 but is rank {inputs[0].shape.rank} for "
+                         "'ParseSingleExample' (serialized)")
+    attrs["sparse_keys"] = list(attrs.get("sparse_keys", []))
+    attrs["dense_keys"] = list(attrs.get("dense_keys", []))
+    attrs["num_sparse"] = len(attrs["sparse_keys"])
+    attrs.update(ragged_value_types=[], ragged_split_types=[])
+    outputs = _parse_example_infer([inputs[0]] * 5 + list(inputs[1:]), attrs)
+    del attrs["ragged_value_types"], attrs["ragged_split_types"]
+    return outputs
+
+
+# TF 1's Example parsing ops: no function here emits them, but TF 1 GraphDefs hold them.
+registry.register_op("ParseExample", infer=_parse_example_v1_infer, kernel="ParseExample",
+                     gradient=registry.NOT_DIFFERENTIABLE,
+                     doc="TF 1's batch Example parsing op (keys as scalar inputs).")
+registry.register_op("ParseSingleExample", infer=_parse_single_example_infer,
+                     kernel="ParseSingleExample", gradient=registry.NOT_DIFFERENTIABLE,
+                     doc="TF 1's single Example parsing op (keys as attrs).")
+
+
 def _check_features(features):
     if not features:
         raise ValueError(f"Argument `features` cannot be None or falsy. Got {features}")

@@ -175,7 +175,8 @@ CPU_ONLY_KERNELS = frozenset({
     # printing; TF's Assert and IdentityN run on any device
     "Print", "PrintV2", "StringFormat",
     # record parsing and file I/O of the input path
-    "ParseExampleV2", "ParseSingleSequenceExample", "DecodeRaw", "DecodeCSV",
+    "ParseExampleV2", "ParseExample", "ParseSingleExample", "ParseSequenceExampleV2",
+    "ParseSingleSequenceExample", "DecodeRaw", "DecodeCSV",
     "SerializeTensor", "ParseTensor", "ReadFile", "WriteFile", "TFRecordReaderV2",
     "FixedLengthRecordReaderV2",
 })

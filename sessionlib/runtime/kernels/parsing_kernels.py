@@ -169,24 +169,53 @@ def _decode(message_class, record, what):
     return message
 
 
-# ---- ParseExampleV2 ---------------------------------------------------------------------------
+# ---- ParseExampleV2, and TF 1's ParseExample / ParseSingleExample ---------------------------
 
 def _parse_example_kernel(ctx, inputs, attrs):
-    serialized = np.asarray(inputs[0], dtype=object)
+    """ParseExampleV2: keys as string vectors, a batch (or one scalar) of examples."""
+    if len(_key_list(inputs[4])):
+        raise errors.UnimplementedError(None, None, "ParseExampleV2: ragged features")
+    return _parse_examples(inputs[0], inputs[1], _key_list(inputs[2]), attrs["sparse_types"],
+                           _key_list(inputs[3]), attrs["Tdense"], attrs["dense_shapes"],
+                           inputs[5:])
+
+
+def _parse_example_v1_kernel(ctx, inputs, attrs):
+    """TF 1's ParseExample: a batch of examples, each key a scalar input."""
+    num_sparse, num_dense = int(attrs["Nsparse"]), int(attrs["Ndense"])
+    keys = [_text(np.asarray(k, dtype=object).item()) for k in inputs[2:2 + num_sparse +
+                                                                      num_dense]]
+    return _parse_examples(inputs[0], inputs[1], keys[:num_sparse], attrs["sparse_types"],
+                           keys[num_sparse:], attrs["Tdense"], attrs["dense_shapes"],
+                           inputs[2 + num_sparse + num_dense:])
+
+
+def _parse_single_example_kernel(ctx, inputs, attrs):
+    """TF 1's ParseSingleExample: one example, keys as attrs."""
+    if np.ndim(inputs[0]) != 0:
+        raise _invalid("ParseSingleExample takes a scalar serialized input")
+    return _parse_examples(inputs[0], np.array([], dtype=object),
+                           [_text(k) for k in attrs["sparse_keys"]], attrs["sparse_types"],
+                           [_text(k) for k in attrs["dense_keys"]], attrs["Tdense"],
+                           attrs["dense_shapes"], inputs[1:])
+
+
+def _parse_examples(serialized, names, sparse_keys, sparse_types, dense_keys, dense_types,
+                    dense_shapes, defaults):
+    """The outputs of the Example parsing ops: sparse indices, values and shapes (one each per
+    sparse key), then the dense values; without a batch dimension for a scalar input."""
+    serialized = np.asarray(serialized, dtype=object)
     batched = serialized.ndim == 1
     records = serialized.reshape(-1)
-    names = [_text(n) for n in np.asarray(inputs[1], dtype=object).reshape(-1)]
+    names = [_text(n) for n in np.asarray(names, dtype=object).reshape(-1)]
     if names and len(names) != len(records):
         raise _invalid(f"Expected len(names) == len(serialized), but got: {len(names)} vs. "
                        f"{len(records)}")
-    sparse_keys, dense_keys = _key_list(inputs[2]), _key_list(inputs[3])
-    if len(_key_list(inputs[4])):
-        raise errors.UnimplementedError(None, None, "ParseExampleV2: ragged features")
-    defaults = [np.asarray(d) for d in inputs[5:]]
-    sparse_types, dense_types = attrs["sparse_types"], attrs["Tdense"]
-    dense_shapes = [_dims(s) for s in attrs["dense_shapes"]]
-    if len(sparse_keys) != len(sparse_types) or len(dense_keys) != len(dense_types):
-        raise _invalid("ParseExampleV2: the number of keys does not match the types")
+    defaults = [np.asarray(d) for d in defaults]
+    dense_shapes = [_dims(s) for s in dense_shapes]
+    if len(sparse_keys) != len(sparse_types) or len(dense_keys) != len(dense_types) or \
+            len(defaults) != len(dense_keys):
+        raise _invalid("Example parsing: the number of keys does not match the types")
     feature_maps = [_decode(example_pb2.Example, r, "example").features.feature
                     for r in records]
     labels = names or ["<unknown>"] * len(records)
@@ -571,6 +600,8 @@ def _parse_tensor_kernel(ctx, inputs, attrs):
 
 # The work is protobuf decoding and byte handling: the reference kernel is the fast one.
 register_kernel("ParseExampleV2", reference=_parse_example_kernel)
+register_kernel("ParseExample", reference=_parse_example_v1_kernel)
+register_kernel("ParseSingleExample", reference=_parse_single_example_kernel)
 register_kernel("ParseSingleSequenceExample", reference=_parse_sequence_kernel)
 register_kernel("ParseSequenceExampleV2", reference=_parse_sequence_v2_kernel)
 register_kernel("DecodeRaw", reference=_decode_raw_kernel)
