@@ -112,6 +112,28 @@ def _fixed_dense(values, key, dtype, shape, default, name, index):
     return np.array(list(values), dtype=_np_dtype(dtype)).reshape(shape)
 
 
+def _fixed_dense_batch(feature_maps, key, dtype, shape, default, labels):
+    """A FixedLenFeature over a batch: ``[batch] + shape``.
+
+    The common case (the feature is there, of the right kind and size) copies the values
+    straight into the output row; defaults and errors take `_fixed_dense`'s path.
+    """
+    count = math.prod(shape)
+    wanted = _KIND_OF[dtypes.as_dtype(dtype).name]
+    value = np.empty([len(feature_maps)] + shape, dtype=_np_dtype(dtype))
+    rows = value.reshape(len(feature_maps), count)
+    for i, feature_map in enumerate(feature_maps):
+        feature = feature_map[key] if key in feature_map else None
+        if feature is not None and feature.WhichOneof("kind") == wanted:
+            values = getattr(feature, wanted).value
+            if len(values) == count:
+                rows[i] = values
+                continue
+        rows[i] = _fixed_dense(_feature_values(feature_map, key, dtype, labels[i], i), key,
+                               dtype, shape, default, labels[i], i).reshape(-1)
+    return value
+
+
 def _sequence_rows(values, key, dtype, inner, name, index):
     """One example's items of a FixedLenSequenceFeature: an array ``[rows] + inner``."""
     stride = math.prod(inner)
@@ -235,12 +257,7 @@ def _parse_examples(serialized, names, sparse_keys, sparse_types, dense_keys, de
             value = _padded(rows, inner, dtypes.as_dtype(dtype), default)
         else:
             shape = [int(d) for d in shape]
-            items = [_fixed_dense(_feature_values(fmap, key, dtype, labels[i], i), key, dtype,
-                                  shape, default, labels[i], i)
-                     for i, fmap in enumerate(feature_maps)]
-            value = np.empty([len(items)] + shape, dtype=_np_dtype(dtype))
-            for i, item in enumerate(items):
-                value[i] = item
+            value = _fixed_dense_batch(feature_maps, key, dtype, shape, default, labels)
         dense_out.append(value if batched else value[0, ...])
 
     return tuple([s[0] for s in sparse_out] + [s[1] for s in sparse_out]
