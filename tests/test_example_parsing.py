@@ -257,6 +257,18 @@ def test_sparse_feature_sorted():
     np.testing.assert_array_equal(value.dense_shape, [2, 5])
 
 
+def test_sparse_feature_unsorted_is_reordered():
+    from sessionlib.ops import parsing_ops
+
+    if parsing_ops.sparse_reorder_function() is None:
+        pytest.skip("this build has no tf.sparse.reorder")
+    record = _example(idx=[3, 0], val=[1.5, -2.0])
+    parsed = tf.parse_example([record], {"sp": tf.SparseFeature("idx", "val", tf.float32, 5)})
+    value = _run(parsed)["sp"]
+    np.testing.assert_array_equal(value.indices, [[0, 0], [0, 3]])
+    np.testing.assert_array_equal(value.values, [-2.0, 1.5])
+
+
 # ---- parse_single_sequence_example ---------------------------------------------------------------
 
 SEQUENCE = tf.train.SequenceExample(

@@ -306,7 +306,7 @@ def _parse_example_raw(serialized, features, example_names, name, default_name):
 
 def _combine_sparse_feature(parsed, index_keys, feature):
     """The SparseTensor of a SparseFeature, from its parsed index and value features."""
-    from sessionlib.ops import array_ops, sparse_ops
+    from sessionlib.ops import array_ops
 
     values = parsed[feature.value_key]
     sizes = [feature.size] if isinstance(feature.size, int) else list(feature.size)
@@ -321,12 +321,26 @@ def _combine_sparse_feature(parsed, index_keys, feature):
         [batch_shape, graph_lib.convert_to_tensor(np.array(sizes, dtype=np.int64))], 0)
     result = SparseTensor(indices, values.values, dense_shape)
     if not feature.already_sorted:
-        reorder = getattr(sparse_ops, "sparse_reorder", None)
+        reorder = sparse_reorder_function()
         if reorder is None:
             raise NotImplementedError("SparseFeature(already_sorted=False) needs "
                                       "tf.sparse.reorder, which sessionlib lacks")
         result = reorder(result)
     return result
+
+
+def sparse_reorder_function():
+    """``tf.sparse.reorder`` where this build has it (its module is optional), else None."""
+    import importlib
+
+    for module_name in ("sessionlib.ops.sparse_manipulation_ops", "sessionlib.ops.sparse_ops"):
+        try:
+            module = importlib.import_module(module_name)
+        except ImportError:
+            continue
+        if getattr(module, "sparse_reorder", None) is not None:
+            return module.sparse_reorder
+    return None
 
 
 def parse_example(serialized, features, name=None, example_names=None):
