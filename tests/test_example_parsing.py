@@ -279,15 +279,17 @@ SEQUENCE = tf.train.SequenceExample(
 ).SerializeToString()
 
 
+CONTEXT_SPEC = {"c": tf.FixedLenFeature([2], tf.int64), "cv": tf.VarLenFeature(tf.int64),
+                "d": tf.FixedLenFeature([], tf.float32, default_value=0.5)}
+SEQUENCE_SPEC = {"t": tf.FixedLenSequenceFeature([2], tf.float32),
+                 "v": tf.VarLenFeature(tf.string),
+                 "m": tf.FixedLenSequenceFeature([], tf.int64, allow_missing=True)}
+
+
 def test_parse_single_sequence_example(executor):
     context, sequences = tf.io.parse_single_sequence_example(
         SEQUENCE,
-        context_features={"c": tf.FixedLenFeature([2], tf.int64),
-                          "cv": tf.VarLenFeature(tf.int64),
-                          "d": tf.FixedLenFeature([], tf.float32, default_value=0.5)},
-        sequence_features={"t": tf.FixedLenSequenceFeature([2], tf.float32),
-                           "v": tf.VarLenFeature(tf.string),
-                           "m": tf.FixedLenSequenceFeature([], tf.int64, allow_missing=True)})
+        context_features=CONTEXT_SPEC, sequence_features=SEQUENCE_SPEC)
     assert sequences["t"].shape.as_list() == [None, 2]
     context, sequences = _run((context, sequences))
     # TF 2.21's values.
@@ -316,12 +318,7 @@ def test_parse_sequence_example_batch(executor):
     serialized = tf.placeholder(tf.string, [None])
     context, sequences, lengths = tf.io.parse_sequence_example(
         serialized,
-        context_features={"c": tf.FixedLenFeature([2], tf.int64),
-                          "cv": tf.VarLenFeature(tf.int64),
-                          "d": tf.FixedLenFeature([], tf.float32, default_value=0.5)},
-        sequence_features={"t": tf.FixedLenSequenceFeature([2], tf.float32),
-                           "v": tf.VarLenFeature(tf.string),
-                           "m": tf.FixedLenSequenceFeature([], tf.int64, allow_missing=True)})
+        context_features=CONTEXT_SPEC, sequence_features=SEQUENCE_SPEC)
     assert sequences["t"].op.type == "ParseSequenceExampleV2"
     assert sequences["t"].shape.as_list() == [None, None, 2]
     assert sequences["v"].indices.shape.as_list() == [None, 3]

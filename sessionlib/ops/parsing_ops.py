@@ -420,18 +420,7 @@ def _sequence_infer(inputs, attrs):
     if len(inputs) != expected:
         raise ValueError(f"ParseSingleSequenceExample takes {expected} inputs, got "
                          f"{len(inputs)}")
-    outputs = [(dtypes.int64, TensorShape([None, 1]))] * counts["Ncontext_sparse"]
-    outputs += [(t, TensorShape([None])) for t in attrs["context_sparse_types"]]
-    outputs += [(dtypes.int64, TensorShape([1]))] * counts["Ncontext_sparse"]
-    outputs += [(t, as_shape(s)) for t, s in zip(attrs["Tcontext_dense"],
-                                                 attrs["context_dense_shapes"])]
-    outputs += [(dtypes.int64, TensorShape([None, 2]))] * counts["Nfeature_list_sparse"]
-    outputs += [(t, TensorShape([None])) for t in attrs["feature_list_sparse_types"]]
-    outputs += [(dtypes.int64, TensorShape([2]))] * counts["Nfeature_list_sparse"]
-    outputs += [(t, TensorShape([None] + as_shape(s).as_list()))
-                for t, s in zip(attrs["feature_list_dense_types"],
-                                attrs["feature_list_dense_shapes"])]
-    return outputs
+    return _sequence_output_specs(attrs, [], with_lengths=False)
 
 
 registry.register_op("ParseSingleSequenceExample", infer=_sequence_infer,
@@ -464,19 +453,29 @@ def _sequence_v2_infer(inputs, attrs):
     batched = serialized.shape.rank != 0
     batch = (serialized.shape.as_list() if serialized.shape.rank is not None else [None]) \
         if batched else []
+    return _sequence_output_specs(attrs, batch, with_lengths=True)
+
+
+def _sequence_output_specs(attrs, batch, with_lengths):
+    """(dtype, shape) of the sequence parsing ops' outputs, for `batch` (a list: [] for one
+    example): context sparse triples and dense values, feature-list sparse triples and dense
+    values, and (ParseSequenceExampleV2) the dense feature lists' lengths."""
     rank = len(batch)
-    outputs = [(dtypes.int64, TensorShape([None, rank + 1]))] * attrs["Ncontext_sparse"]
+    num_context_sparse = len(attrs["context_sparse_types"])
+    num_list_sparse = len(attrs["feature_list_sparse_types"])
+    outputs = [(dtypes.int64, TensorShape([None, rank + 1]))] * num_context_sparse
     outputs += [(t, TensorShape([None])) for t in attrs["context_sparse_types"]]
-    outputs += [(dtypes.int64, TensorShape([rank + 1]))] * attrs["Ncontext_sparse"]
+    outputs += [(dtypes.int64, TensorShape([rank + 1]))] * num_context_sparse
     outputs += [(t, TensorShape(batch + as_shape(s).as_list()))
                 for t, s in zip(attrs["Tcontext_dense"], attrs["context_dense_shapes"])]
-    outputs += [(dtypes.int64, TensorShape([None, rank + 2]))] * attrs["Nfeature_list_sparse"]
+    outputs += [(dtypes.int64, TensorShape([None, rank + 2]))] * num_list_sparse
     outputs += [(t, TensorShape([None])) for t in attrs["feature_list_sparse_types"]]
-    outputs += [(dtypes.int64, TensorShape([rank + 2]))] * attrs["Nfeature_list_sparse"]
+    outputs += [(dtypes.int64, TensorShape([rank + 2]))] * num_list_sparse
     outputs += [(t, TensorShape(batch + [None] + as_shape(s).as_list()))
                 for t, s in zip(attrs["feature_list_dense_types"],
                                 attrs["feature_list_dense_shapes"])]
-    outputs += [(dtypes.int64, TensorShape(batch))] * attrs["Nfeature_list_dense"]
+    if with_lengths:
+        outputs += [(dtypes.int64, TensorShape(batch))] * len(attrs["feature_list_dense_types"])
     return outputs
 
 
