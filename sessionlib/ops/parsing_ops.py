@@ -370,6 +370,14 @@ def parse_example(serialized, features, name=None, example_names=None):
     return _parse_example_raw(serialized, features, example_names, name, "ParseExample")
 
 
+def _scalar_serialized(serialized):
+    serialized = graph_lib.convert_to_tensor(serialized, dtype=dtypes.string,
+                                             name="serialized")
+    if serialized.shape.rank not in (None, 0):
+        raise ValueError(f"Input serialized must be a scalar, not of shape {serialized.shape}")
+    return serialized
+
+
 def parse_single_example(serialized, features, name=None, example_names=None):
     """Parses one serialized `Example` (``tf.io.parse_single_example``).
 
@@ -391,11 +399,7 @@ def parse_single_example(serialized, features, name=None, example_names=None):
         example_names = [example_names]
     graph = graph_lib.get_default_graph()
     with graph.name_scope(name or "ParseSingleExample"):
-        serialized = graph_lib.convert_to_tensor(serialized, dtype=dtypes.string,
-                                                 name="serialized")
-        if serialized.shape.rank not in (None, 0):
-            raise ValueError(f"Input serialized must be a scalar, not of shape "
-                             f"{serialized.shape}")
+        serialized = _scalar_serialized(serialized)
         return _parse_example_raw(serialized, features, example_names, None, "ParseExample")
 
 
@@ -485,28 +489,30 @@ registry.register_op("ParseSequenceExampleV2", infer=_sequence_v2_infer,
                          "feature-list tensors.")
 
 
+def _split_by_kind(features, dense_class, what):
+    """([(key, dtype)] of the VarLen features, [(key, feature)] of the `dense_class` ones),
+    sorted by key."""
+    sparse, dense = [], []
+    for key in sorted(features):
+        feature = features[key]
+        if isinstance(feature, VarLenFeature):
+            sparse.append((key, dtypes.as_dtype(feature.dtype)))
+        elif isinstance(feature, dense_class):
+            dense.append((key, _checked_dense(key, feature)))
+        else:
+            raise ValueError(f"Unsupported {what} feature type for key {key}: {feature!r}")
+    return sparse, dense
+
+
 def _split_sequence_features(context_features, sequence_features):
     context_features = dict(context_features or {})
     sequence_features = dict(sequence_features or {})
     if not context_features and not sequence_features:
         raise ValueError("Missing features.")
-    context_sparse, context_dense, sequence_sparse, sequence_dense = [], [], [], []
-    for key in sorted(context_features):
-        feature = context_features[key]
-        if isinstance(feature, VarLenFeature):
-            context_sparse.append((key, dtypes.as_dtype(feature.dtype)))
-        elif isinstance(feature, FixedLenFeature):
-            context_dense.append((key, _checked_dense(key, feature)))
-        else:
-            raise ValueError(f"Unsupported context feature type for key {key}: {feature!r}")
-    for key in sorted(sequence_features):
-        feature = sequence_features[key]
-        if isinstance(feature, VarLenFeature):
-            sequence_sparse.append((key, dtypes.as_dtype(feature.dtype)))
-        elif isinstance(feature, FixedLenSequenceFeature):
-            sequence_dense.append((key, _checked_dense(key, feature)))
-        else:
-            raise ValueError(f"Unsupported sequence feature type for key {key}: {feature!r}")
+    context_sparse, context_dense = _split_by_kind(context_features, FixedLenFeature,
+                                                   "context")
+    sequence_sparse, sequence_dense = _split_by_kind(sequence_features,
+                                                     FixedLenSequenceFeature, "sequence")
     _feature_dtype_list("ParseSequenceExampleV2", "sparse_types",
                         [t for _, t in context_sparse + sequence_sparse])
     return context_sparse, context_dense, sequence_sparse, sequence_dense
@@ -594,11 +600,7 @@ def parse_single_sequence_example(serialized, context_features=None, sequence_fe
     """
     graph = graph_lib.get_default_graph()
     with graph.name_scope(name or "ParseSingleSequenceExample"):
-        serialized = graph_lib.convert_to_tensor(serialized, dtype=dtypes.string,
-                                                 name="serialized")
-        if serialized.shape.rank not in (None, 0):
-            raise ValueError(f"Input serialized must be a scalar, not of shape "
-                             f"{serialized.shape}")
+        serialized = _scalar_serialized(serialized)
         names = None if example_name is None else [example_name]
         context, sequences, _ = _parse_sequence_raw(serialized, context_features,
                                                     sequence_features, names, None,
