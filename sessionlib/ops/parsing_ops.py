@@ -109,12 +109,17 @@ def _dense_output_shape(batch_shape, dense_shape):
     return TensorShape(list(batch_shape) + (shape.as_list() if shape.rank else []))
 
 
-def _parse_example_infer(inputs, attrs):
-    serialized = inputs[0]
-    _infer.check_dtype("ParseExampleV2", serialized, (dtypes.string,), "serialized")
+def _checked_serialized(op_type, serialized):
+    """`serialized`, checked to be a string scalar or vector."""
+    _infer.check_dtype(op_type, serialized, (dtypes.string,), "serialized")
     if serialized.shape.rank not in (None, 0, 1):
         raise ValueError(f"Shape must be at most rank 1 but is rank {serialized.shape.rank} "
-                         "for 'ParseExampleV2' (serialized)")
+                         f"for '{op_type}' (serialized)")
+    return serialized
+
+
+def _parse_example_infer(inputs, attrs):
+    serialized = _checked_serialized("ParseExampleV2", inputs[0])
     num_sparse = int(attrs.get("num_sparse", 0))
     attrs["num_sparse"] = num_sparse
     sparse_types = _feature_dtype_list("ParseExampleV2", "sparse_types",
@@ -434,11 +439,7 @@ registry.register_op("ParseSingleSequenceExample", infer=_sequence_infer,
 
 
 def _sequence_v2_infer(inputs, attrs):
-    serialized = inputs[0]
-    _infer.check_dtype("ParseSequenceExampleV2", serialized, (dtypes.string,), "serialized")
-    if serialized.shape.rank not in (None, 0, 1):
-        raise ValueError(f"Shape must be at most rank 1 but is rank {serialized.shape.rank} "
-                         "for 'ParseSequenceExampleV2' (serialized)")
+    serialized = _checked_serialized("ParseSequenceExampleV2", inputs[0])
     for attr in ("Ncontext_sparse", "Nfeature_list_sparse", "Nfeature_list_dense"):
         attrs[attr] = int(attrs.get(attr, 0))
     for attr in ("context_sparse_types", "Tcontext_dense", "feature_list_sparse_types",
