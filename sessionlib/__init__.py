@@ -204,3 +204,26 @@ manip.scatter_nd = scatter_nd
 manip.space_to_batch_nd = space_to_batch_nd
 manip.tile = tile
 # ---- end of the remaining array ops ----
+# ---- TF 1's record input path: Example parsing, record readers, raw and CSV decoding ----
+from sessionlib.ops.parsing_ops import (FixedLenFeature, FixedLenSequenceFeature, SparseFeature,
+                                        VarLenFeature, decode_csv, decode_raw, parse_example,
+                                        parse_single_example, parse_single_sequence_example,
+                                        parse_tensor, serialize_tensor)
+from sessionlib.ops import parsing_ops as _parsing_ops
+io.parse_sequence_example = _parsing_ops.parse_sequence_example  # tf.io only, as in TF
+for _name in ("FixedLenFeature", "FixedLenSequenceFeature", "SparseFeature", "VarLenFeature",
+              "decode_csv", "decode_raw", "parse_example", "parse_single_example",
+              "parse_single_sequence_example", "parse_tensor", "serialize_tensor"):
+    setattr(io, _name, globals()[_name])
+del _name
+from sessionlib.ops.io_ops import (FixedLengthRecordReader, TFRecordReader, read_file,
+                                  write_file)
+io.read_file, io.write_file = read_file, write_file
+from sessionlib.protos import (BytesList, Example, Feature, FeatureList, FeatureLists, Features,
+                               FloatList, Int64List, SequenceExample)
+for _name in ("BytesList", "Example", "Feature", "FeatureList", "FeatureLists", "Features",
+              "FloatList", "Int64List", "SequenceExample"):
+    setattr(train, _name, globals()[_name])
+    del globals()[_name]  # TF has them in tf.train only
+del _name
+# ---- end of the record input block ----

@@ -6,13 +6,14 @@ pipeline (``runtime/kernels/dataset_kernels.py``).
 """
 
 from sessionlib.data.dataset_ops import AUTOTUNE, Dataset, TextLineDataset
+from sessionlib.data.dataset_ops import FixedLengthRecordDataset, TFRecordDataset
 from sessionlib.data.iterator_ops import (Iterator, get_output_classes, get_output_shapes,
                                           get_output_types, make_initializable_iterator,
                                           make_one_shot_iterator)
 
-__all__ = ["Dataset", "TextLineDataset", "Iterator", "AUTOTUNE", "make_one_shot_iterator",
-           "make_initializable_iterator", "get_output_types", "get_output_shapes",
-           "get_output_classes", "experimental"]
+__all__ = ["Dataset", "TextLineDataset", "TFRecordDataset", "FixedLengthRecordDataset",
+           "Iterator", "AUTOTUNE", "make_one_shot_iterator", "make_initializable_iterator",
+           "get_output_types", "get_output_shapes", "get_output_classes", "experimental"]
 
 
 class experimental:  # noqa: N801 - TF's module name

@@ -42,7 +42,8 @@ from sessionlib.framework import tensor_util
 from sessionlib.framework.tensor_shape import TensorShape, as_shape
 from sessionlib.ops import array_ops, random_ops
 
-__all__ = ["Dataset", "TextLineDataset", "AUTOTUNE"]
+__all__ = ["Dataset", "TextLineDataset", "TFRecordDataset", "FixedLengthRecordDataset",
+           "AUTOTUNE"]
 
 AUTOTUNE = -1
 
@@ -553,6 +554,92 @@ class TextLineDataset(Dataset):
             raise ValueError("`filenames` must be a scalar or a vector of strings")
         super().__init__("text_line", {"filenames": filenames}, (),
                          _Spec(dtypes.string, []))
+
+
+def _filenames_tensor(filenames):
+    filenames = _as_tensor(filenames, dtypes.string, "filenames")
+    if filenames.shape.rank not in (None, 0, 1):
+        raise ValueError("`filenames` must be a scalar or a vector of strings")
+    return filenames
+
+
+def _compression_string(compression_type):
+    """TF's spelling of a file compression: "", "ZLIB" or "GZIP"."""
+    if compression_type is None:
+        return ""
+    if isinstance(compression_type, graph_lib.Tensor):
+        value = tensor_util.constant_value(compression_type)
+        if value is None:
+            raise NotImplementedError("compression_type must be known when the dataset is "
+                                      "built (a Python string or a constant)")
+        compression_type = value.item() if hasattr(value, "item") else value
+    if isinstance(compression_type, bytes):
+        compression_type = compression_type.decode()
+    if compression_type not in ("", "ZLIB", "GZIP"):
+        raise ValueError(f"Unsupported compression_type {compression_type!r}: use '', 'ZLIB' "
+                         "or 'GZIP'")
+    return compression_type
+
+
+def _parallel_reads(num_parallel_reads):
+    if num_parallel_reads is None:
+        return 1
+    if isinstance(num_parallel_reads, graph_lib.Tensor):
+        value = tensor_util.constant_value(num_parallel_reads)
+        if value is None:
+            raise NotImplementedError("num_parallel_reads must be known when the dataset is "
+                                      "built")
+        num_parallel_reads = int(value)
+    return _parallelism(num_parallel_reads)
+
+
+class TFRecordDataset(Dataset):
+    """The records of TFRecord files (``tf.data.TFRecordDataset``), file after file.
+
+    Args:
+      filenames: a string, or a list/1-D tensor of strings.
+      compression_type: None or "" (none), "ZLIB" or "GZIP".
+      buffer_size: ignored (reads are buffered by Python's files).
+      num_parallel_reads: how many files to read at once, taking one record from each in
+        turn (TF's deterministic order); None reads file after file.
+
+    Raises:
+      ValueError: for a bad filenames shape or an unknown compression type.
+    """
+
+    def __init__(self, filenames, compression_type=None, buffer_size=None,
+                 num_parallel_reads=None):
+        super().__init__("tf_record", {"filenames": _filenames_tensor(filenames),
+                                       "compression_type": _compression_string(compression_type),
+                                       "num_parallel_reads": _parallel_reads(num_parallel_reads)},
+                         (), _Spec(dtypes.string, []))
+
+
+class FixedLengthRecordDataset(Dataset):
+    """Fixed-length records of binary files (``tf.data.FixedLengthRecordDataset``).
+
+    Args:
+      filenames: a string, or a list/1-D tensor of strings.
+      record_bytes: the length of a record.
+      header_bytes: bytes to skip at the start of each file (default 0).
+      footer_bytes: bytes to ignore at the end of each file (default 0).
+      buffer_size: ignored.
+      compression_type: None or "" (none), "ZLIB" or "GZIP".
+      num_parallel_reads: as for `TFRecordDataset`.
+
+    Raises:
+      ValueError: for a bad filenames shape or an unknown compression type.
+    """
+
+    def __init__(self, filenames, record_bytes, header_bytes=None, footer_bytes=None,
+                 buffer_size=None, compression_type=None, num_parallel_reads=None):
+        args = {"filenames": _filenames_tensor(filenames),
+                "compression_type": _compression_string(compression_type),
+                "num_parallel_reads": _parallel_reads(num_parallel_reads)}
+        for key, value in (("record_bytes", record_bytes), ("header_bytes", header_bytes),
+                           ("footer_bytes", footer_bytes)):
+            args[key] = _as_tensor(0 if value is None else value, dtypes.int64, key)
+        super().__init__("fixed_length_record", args, (), _Spec(dtypes.string, []))
 
 
 # ---- helpers --------------------------------------------------------------------------------

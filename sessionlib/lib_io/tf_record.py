@@ -24,7 +24,8 @@ from sessionlib import errors
 from sessionlib.framework import crc32c
 
 __all__ = ["TFRecordCompressionType", "TFRecordOptions", "TFRecordWriter", "tf_record_iterator",
-           "encode_record", "read_records"]
+           "encode_record", "read_records", "read_records_with_offsets", "open_decompressed",
+           "file_records_with_offsets"]
 
 _LENGTH = struct.Struct("<Q")
 _CRC = struct.Struct("<I")
@@ -214,6 +215,19 @@ def read_records(stream, path="<stream>"):
     Raises:
       DataLossError: at the first record whose CRC is wrong or which the data cuts short.
     """
+    for _, record in read_records_with_offsets(stream, path):
+        yield record
+
+
+def read_records_with_offsets(stream, path="<stream>"):
+    """Yields ``(offset, record)`` for the records of an uncompressed TFRecord stream.
+
+    `offset` is where the record's frame starts in the (uncompressed) stream: the key TF's
+    TFRecordReader gives a record. Every CRC is checked, as in `read_records`.
+
+    Raises:
+      DataLossError: at the first record whose CRC is wrong or which the data cuts short.
+    """
     if isinstance(stream, (bytes, bytearray, memoryview)):
         import io as io_lib
 
@@ -237,7 +251,7 @@ def read_records(stream, path="<stream>"):
         (data_crc,) = _CRC.unpack_from(body, length)
         if crc32c.masked(record) != data_crc:
             raise _data_loss("corrupted", offset, path)
-        yield record
+        yield offset, record
         offset += _HEADER_SIZE + length + _CRC.size
 
 
@@ -259,24 +273,46 @@ def tf_record_iterator(path, options=None):
       NotFoundError: if the file does not exist.
       DataLossError: for a corrupted or truncated record (or compressed stream).
     """
+    for _, record in file_records_with_offsets(path, options):
+        yield record
+
+
+def open_decompressed(raw, options):
+    """A readable binary stream of what the open file `raw` holds, decompressed as `options`
+    (a `TFRecordOptions`, a compression type string or int, or None) says.
+
+    Raises:
+      ValueError: for an unknown compression type.
+    """
     kind = _compression_kind(options)
+    if kind == TFRecordCompressionType.GZIP:
+        import gzip
+
+        return gzip.GzipFile(fileobj=raw, mode="rb")
+    if kind == TFRecordCompressionType.ZLIB:
+        import io as io_lib
+
+        return io_lib.BytesIO(zlib.decompress(raw.read()))
+    return raw
+
+
+def file_records_with_offsets(path, options=None):
+    """Yields ``(offset, record)`` for the records of a TFRecord file (see
+    `read_records_with_offsets`; offsets count uncompressed bytes).
+
+    Raises:
+      NotFoundError: if the file does not exist.
+      DataLossError: for a corrupted or truncated record (or compressed stream).
+    """
+    _compression_kind(options)  # an unknown type fails before the file is opened
+    name = path.decode("utf-8", "replace") if isinstance(path, bytes) else str(path)
     try:
         raw = open(path, "rb")
     except FileNotFoundError:
-        raise errors.NotFoundError(None, None, f"{path}; No such file or directory") from None
+        raise errors.NotFoundError(None, None, f"{name}; No such file or directory") from None
     with raw:
         try:
-            if kind == TFRecordCompressionType.GZIP:
-                import gzip
-
-                stream = gzip.GzipFile(fileobj=raw, mode="rb")
-            elif kind == TFRecordCompressionType.ZLIB:
-                import io as io_lib
-
-                stream = io_lib.BytesIO(zlib.decompress(raw.read()))
-            else:
-                stream = raw
-            yield from read_records(stream, path)
+            yield from read_records_with_offsets(open_decompressed(raw, options), name)
         except (OSError, EOFError, zlib.error) as error:
-            raise errors.DataLossError(None, None, f"corrupted compressed data in {path}: "
+            raise errors.DataLossError(None, None, f"corrupted compressed data in {name}: "
                                                    f"{error}") from None

@@ -1,4 +1,5 @@
-"""Readers: `ReaderBase`, `IdentityReader`, `TextLineReader` and `WholeFileReader`.
+"""Readers (`ReaderBase`, `IdentityReader`, `TextLineReader`, `WholeFileReader`,
+`TFRecordReader`, `FixedLengthRecordReader`) and whole-file ``ReadFile`` / ``WriteFile``.
 
 A reader turns *work units* (filenames, strings dequeued from a queue) into records (key and
 value strings), one record per `read`. Like queues, a reader is a resource in the session's
@@ -22,7 +23,8 @@ from sessionlib.framework.tensor_shape import TensorShape
 from sessionlib.ops import state_ops
 
 __all__ = ["ReaderBase", "IdentityReader", "TextLineReader", "WholeFileReader",
-           "matching_files"]
+           "TFRecordReader", "FixedLengthRecordReader", "matching_files", "read_file",
+           "write_file"]
 
 
 # ---- reader creation ops --------------------------------------------------------------------
@@ -35,7 +37,10 @@ def _reader_infer(inputs, attrs):
 
 for _op_type, _doc in (("IdentityReaderV2", "A reader whose records are its work units."),
                        ("WholeFileReaderV2", "A reader of whole files."),
-                       ("TextLineReaderV2", "A reader of the lines of text files.")):
+                       ("TextLineReaderV2", "A reader of the lines of text files."),
+                       ("TFRecordReaderV2", "A reader of the records of TFRecord files."),
+                       ("FixedLengthRecordReaderV2",
+                        "A reader of fixed-length records of binary files.")):
     registry.register_op(_op_type, infer=_reader_infer, kernel=_op_type, num_inputs=0,
                          stateful=True, doc=_doc,
                          gradient=registry.NOT_DIFFERENTIABLE)
@@ -292,3 +297,114 @@ class TextLineReader(ReaderBase):
         super().__init__(_create_reader("TextLineReaderV2",
                                         {"skip_header_lines": int(skip_header_lines or 0)},
                                         name))
+
+
+class TFRecordReader(ReaderBase):
+    """A reader of the records of TFRecord files; a record's key is ``b'<file>:<offset>'``,
+    the offset of its frame in the (uncompressed) file.
+
+    Args:
+      name: the reader op's name.
+      options: the files' compression: a `TFRecordOptions`, ``"GZIP"``, ``"ZLIB"`` or None.
+    """
+
+    def __init__(self, name=None, options=None):
+        from sessionlib.lib_io.tf_record import TFRecordOptions
+
+        compression = TFRecordOptions.get_compression_type_string(options)
+        super().__init__(_create_reader("TFRecordReaderV2",
+                                        {"compression_type": compression}, name))
+
+
+class FixedLengthRecordReader(ReaderBase):
+    """A reader of fixed-length records: after `header_bytes`, a record of `record_bytes`
+    every `hop_bytes` (default: `record_bytes`) while one fits before the `footer_bytes`.
+    A record's key is ``b'<file>:<record number>'``, counting from 0.
+
+    Args:
+      record_bytes: the length of a record.
+      header_bytes: bytes to skip at the start of each file.
+      footer_bytes: bytes to ignore at the end of each file.
+      hop_bytes: the distance between the starts of records (0 or None: `record_bytes`).
+      name: the reader op's name.
+      encoding: ``"ZLIB"`` or ``"GZIP"`` for compressed files, else None or ``""``.
+
+    Raises:
+      ValueError: for a record length below 1 or a negative count of bytes.
+    """
+
+    def __init__(self, record_bytes, header_bytes=None, footer_bytes=None, hop_bytes=None,
+                 name=None, encoding=None):
+        attrs = {"record_bytes": int(record_bytes), "header_bytes": int(header_bytes or 0),
+                 "footer_bytes": int(footer_bytes or 0), "hop_bytes": int(hop_bytes or 0),
+                 "encoding": encoding or ""}
+        if attrs["record_bytes"] < 1:
+            raise ValueError(f"record_bytes must be positive, got {record_bytes}")
+        if min(attrs["header_bytes"], attrs["footer_bytes"], attrs["hop_bytes"]) < 0:
+            raise ValueError("header_bytes, footer_bytes and hop_bytes must not be negative")
+        if attrs["encoding"] not in ("", "ZLIB", "GZIP"):
+            raise ValueError(f"Unknown encoding {encoding!r}: use '', 'ZLIB' or 'GZIP'")
+        super().__init__(_create_reader("FixedLengthRecordReaderV2", attrs, name))
+
+
+# ---- ReadFile / WriteFile ---------------------------------------------------------------------
+
+def _read_file_infer(inputs, attrs):
+    if inputs[0].dtype is not dtypes.string:
+        raise TypeError(f"ReadFile takes a string filename, not {inputs[0].dtype.name}")
+    if inputs[0].shape.ndims not in (None, 0):
+        raise ValueError(f"filename must be a scalar, not of shape {inputs[0].shape}")
+    return [(dtypes.string, TensorShape([]))]
+
+
+def _write_file_infer(inputs, attrs):
+    for tensor, what in zip(inputs, ("filename", "contents")):
+        if tensor.dtype is not dtypes.string:
+            raise TypeError(f"WriteFile takes a string {what}, not {tensor.dtype.name}")
+        if tensor.shape.ndims not in (None, 0):
+            raise ValueError(f"{what} must be a scalar, not of shape {tensor.shape}")
+    return []
+
+
+# Both stateful: a file's contents change between runs, so neither may be folded or cached.
+registry.register_op("ReadFile", infer=_read_file_infer, kernel="ReadFile", num_inputs=1,
+                     stateful=True, doc="The whole contents of a file.",
+                     gradient=registry.NOT_DIFFERENTIABLE)
+registry.register_op("WriteFile", infer=_write_file_infer, kernel="WriteFile", num_inputs=2,
+                     stateful=True, doc="Writes a string to a file (creating its directory).",
+                     gradient=registry.NOT_DIFFERENTIABLE)
+
+
+def read_file(filename, name=None):
+    """``tf.io.read_file``: the contents of the file `filename`, when run.
+
+    Args:
+      filename: a scalar string tensor (or str).
+      name: the op name.
+
+    Returns:
+      A scalar string tensor. Running it raises NotFoundError for a missing file.
+    """
+    graph = graph_lib.get_default_graph()
+    with graph.name_scope(name or "ReadFile") as scope:
+        filename = graph_lib.convert_to_tensor(filename, dtype=dtypes.string, name="filename")
+        return graph.create_op("ReadFile", [filename], {}, name=scope).outputs[0]
+
+
+def write_file(filename, contents, name=None):
+    """``tf.io.write_file``: an op writing `contents` to `filename` (its directory is
+    created if needed, the file replaced).
+
+    Args:
+      filename: a scalar string tensor (or str).
+      contents: a scalar string tensor (or bytes).
+      name: the op name.
+
+    Returns:
+      The op.
+    """
+    graph = graph_lib.get_default_graph()
+    with graph.name_scope(name or "WriteFile") as scope:
+        filename = graph_lib.convert_to_tensor(filename, dtype=dtypes.string, name="filename")
+        contents = graph_lib.convert_to_tensor(contents, dtype=dtypes.string, name="contents")
+        return graph.create_op("WriteFile", [filename, contents], {}, name=scope)

@@ -12,6 +12,8 @@ from sessionlib.protos import attr_value_pb2
 from sessionlib.protos import config_pb2
 from sessionlib.protos import error_codes_pb2
 from sessionlib.protos import event_pb2
+from sessionlib.protos import example_pb2
+from sessionlib.protos import feature_pb2
 from sessionlib.protos import graph_pb2
 from sessionlib.protos import node_def_pb2
 from sessionlib.protos import reader_base_pb2
@@ -46,6 +48,16 @@ from sessionlib.protos.event_pb2 import (
     SourceMetadata,
     TaggedRunMetadata,
 )
+from sessionlib.protos.example_pb2 import Example, SequenceExample
+from sessionlib.protos.feature_pb2 import (
+    BytesList,
+    Feature,
+    FeatureList,
+    FeatureLists,
+    Features,
+    FloatList,
+    Int64List,
+)
 from sessionlib.protos.graph_pb2 import GraphDef
 from sessionlib.protos.node_def_pb2 import NodeDef
 from sessionlib.protos.reader_base_pb2 import ReaderBaseState
@@ -79,6 +91,8 @@ __all__ = [
     "config_pb2",
     "error_codes_pb2",
     "event_pb2",
+    "example_pb2",
+    "feature_pb2",
     "graph_pb2",
     "node_def_pb2",
     "reader_base_pb2",
@@ -133,4 +147,14 @@ __all__ = [
     "ThreadPoolOptionProto",
     "VariantTensorDataProto",
     "VersionDef",
+    # Examples (tf.train.Example & co.).
+    "BytesList",
+    "Example",
+    "Feature",
+    "FeatureList",
+    "FeatureLists",
+    "Features",
+    "FloatList",
+    "Int64List",
+    "SequenceExample",
 ]

@@ -174,6 +174,11 @@ CPU_ONLY_KERNELS = frozenset({
     "RandomShuffle", "ResourceCountUpTo", "OneShotIterator",
     # printing; TF's Assert and IdentityN run on any device
     "Print", "PrintV2", "StringFormat",
+    # record parsing and file I/O of the input path
+    "ParseExampleV2", "ParseExample", "ParseSingleExample", "ParseSequenceExampleV2",
+    "ParseSingleSequenceExample", "DecodeRaw", "DecodeCSV",
+    "SerializeTensor", "ParseTensor", "ReadFile", "WriteFile", "TFRecordReaderV2",
+    "FixedLengthRecordReaderV2",
 })
 
 # Kernels with a GPU version whose CPU version TF registers with a higher priority: an

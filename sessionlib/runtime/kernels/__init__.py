@@ -35,6 +35,7 @@ from sessionlib.runtime.kernels import (  # noqa: F401 - each module registers i
     nn_model_kernels,
     nn_fused_kernels,
     optional_kernels,
+    parsing_kernels,
     random_kernels,
     ref_kernels,
     sampling_kernels,

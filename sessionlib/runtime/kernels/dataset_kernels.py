@@ -44,6 +44,7 @@ import numpy as np
 
 from sessionlib import dtypes, errors
 from sessionlib.framework import registry, tensor_bundle
+from sessionlib.lib_io import tf_record
 from sessionlib.runtime import fusion
 from sessionlib.runtime import plan as plan_lib
 from sessionlib.runtime.executor import get_executor, default_executor_name
@@ -764,6 +765,84 @@ class _TextLine(_Node):
                     yield (value,)
 
 
+def _filename_list(filenames):
+    return [f if isinstance(f, bytes) else str(f).encode()
+            for f in np.asarray(filenames, dtype=object).reshape(-1)]
+
+
+def _scalar_bytes(value):
+    element = np.empty((), dtype=object)
+    element[()] = value
+    return (element,)
+
+
+def _interleaved_files(filenames, num_parallel_reads, make_node):
+    """One node per file, read in turn (`num_parallel_reads` at a time, one record from each,
+    TF's deterministic order for parallel reads) or file after file."""
+    if num_parallel_reads <= 1 or len(filenames) <= 1:
+        return _Concatenate([make_node(f) for f in filenames]) if filenames else _Files([])
+    names = np.empty(len(filenames), dtype=object)
+    names[:] = filenames
+    return _Interleave(_TensorSlices([names]), lambda element: make_node(element[0][()]),
+                       num_parallel_reads, 1)
+
+
+class _Files(_Node):
+    """No files at all: an empty dataset."""
+
+    def __init__(self, filenames):
+        self.filenames = filenames
+
+    def iterate(self):
+        return iter(())
+
+
+class _TFRecord(_Node):
+    """The records of one TFRecord file (CRCs checked; ``GZIP`` / ``ZLIB`` decompressed)."""
+
+    def __init__(self, filename, compression_type):
+        self.filename, self.compression_type = filename, compression_type
+
+    def iterate(self):
+        for _, record in tf_record.file_records_with_offsets(self.filename,
+                                                             self.compression_type):
+            yield _scalar_bytes(record)
+
+
+class _FixedLengthRecord(_Node):
+    """The fixed-length records of one file between its header and footer; a body that is not
+    a whole number of records is an error, as in TF's FixedLengthRecordDataset."""
+
+    def __init__(self, filename, record_bytes, header_bytes, footer_bytes, compression_type):
+        if record_bytes <= 0 or header_bytes < 0 or footer_bytes < 0:
+            raise errors.InvalidArgumentError(
+                None, None, "record_bytes must be positive and header_bytes and footer_bytes "
+                f"non-negative, got {record_bytes}, {header_bytes}, {footer_bytes}")
+        self.filename, self.record_bytes = filename, record_bytes
+        self.header_bytes, self.footer_bytes = header_bytes, footer_bytes
+        self.compression_type = compression_type
+
+    def iterate(self):
+        name = self.filename.decode("utf-8", "replace")
+        try:
+            with open(self.filename, "rb") as raw:
+                data = tf_record.open_decompressed(raw, self.compression_type).read()
+        except FileNotFoundError:
+            raise errors.NotFoundError(None, None, f"{name}; No such file or directory") \
+                from None
+        except OSError as error:
+            raise errors.DataLossError(None, None, f"{name}: {error}") from None
+        body = len(data) - self.header_bytes - self.footer_bytes
+        if body < 0 or body % self.record_bytes:
+            raise errors.InvalidArgumentError(
+                None, None, f"Excluding the header ({self.header_bytes} bytes) and footer "
+                f"({self.footer_bytes} bytes), input file \"{name}\" has body length {body} "
+                "bytes, which is not an exact multiple of the record length "
+                f"({self.record_bytes} bytes).")
+        for start in range(self.header_bytes, self.header_bytes + body, self.record_bytes):
+            yield _scalar_bytes(data[start:start + self.record_bytes])
+
+
 # ---- building a pipeline from its description -----------------------------------------------
 
 def _scalar(captures, index):
@@ -832,6 +911,18 @@ def build(description, captures, env):
                            int(captures[args["block_length"]]))
     if kind == "text_line":
         return _TextLine(captures[args["filenames"]])
+    if kind == "tf_record":
+        compression = args["compression_type"]
+        return _interleaved_files(_filename_list(captures[args["filenames"]]),
+                                  args["num_parallel_reads"],
+                                  lambda name: _TFRecord(name, compression))
+    if kind == "fixed_length_record":
+        sizes = [int(captures[args[key]]) for key in
+                 ("record_bytes", "header_bytes", "footer_bytes")]
+        compression = args["compression_type"]
+        return _interleaved_files(_filename_list(captures[args["filenames"]]),
+                                  args["num_parallel_reads"],
+                                  lambda name: _FixedLengthRecord(name, *sizes, compression))
     raise errors.UnimplementedError(None, None, f"Unknown dataset kind {kind!r}")
 
 

@@ -10,7 +10,9 @@ none is in progress (blocking, with cancellation and deadlines, through
 unit at its end.
 
 Keys are TF's: ``b'<file>:<line number>'`` for `TextLineReader` (header lines count), the
-filename for `WholeFileReader`, and the work unit itself for `IdentityReader`.
+filename for `WholeFileReader`, the work unit itself for `IdentityReader`,
+``b'<file>:<offset>'`` for `TFRecordReader` (the frame's offset in the uncompressed file) and
+``b'<file>:<record number>'`` for `FixedLengthRecordReader`.
 
 State. ``ReaderSerializeStateV2`` and ``ReaderRestoreStateV2`` save and restore a reader as a
 ``ReaderBaseState`` proto (TF's field numbers, so TF parses it too). As in TF, only readers whose
@@ -24,12 +26,14 @@ import it.
 import contextlib
 import errno
 import glob
+import os
 import threading
 import time
 
 import numpy as np
 
 from sessionlib import errors
+from sessionlib.lib_io import tf_record
 from sessionlib.protos import reader_base_pb2
 from sessionlib.runtime.kernel_table import register_kernel
 from sessionlib.runtime.kernels.data_flow_kernels import dequeue_work_unit
@@ -61,6 +65,11 @@ class ReaderResource:
         self.work_started = 0
         self.work_finished = 0
         self.records_produced = 0
+
+    @staticmethod
+    def options(attrs):
+        """The constructor's keyword arguments from the creation op's attrs."""
+        return {}
 
     def work_in_progress(self):
         return self.work_finished < self.work_started
@@ -170,6 +179,10 @@ class TextLineReaderResource(ReaderResource):
         self.file = None
         self.line_number = 0
 
+    @staticmethod
+    def options(attrs):
+        return {"skip_header_lines": int(attrs.get("skip_header_lines", 0))}
+
     def start_work(self):
         self.line_number = 0
         try:
@@ -198,10 +211,100 @@ class TextLineReaderResource(ReaderResource):
             self.file = None
 
 
+class TFRecordReaderResource(ReaderResource):
+    """Each record of a TFRecord file (CRCs checked) is a record; compressed files are read
+    through a decompressing stream."""
+
+    kind = "TFRecordReader"
+
+    def __init__(self, container, name, compression_type=""):
+        super().__init__(container, name)
+        self.compression_type = compression_type
+        self.records = None
+
+    @staticmethod
+    def options(attrs):
+        return {"compression_type": attrs.get("compression_type", "") or ""}
+
+    def start_work(self):
+        try:
+            open(self.work, "rb").close()  # a missing file fails here, leaving it unstarted
+        except OSError as err:
+            raise _file_error(self.work, err) from None
+        self.records = tf_record.file_records_with_offsets(self.work, self.compression_type)
+
+    def read_record(self):
+        found = next(self.records, None)
+        if found is None:
+            return None, None, True
+        offset, record = found
+        return b"%s:%d" % (self.work, offset), record, False
+
+    def finish_work(self):
+        if self.records is not None:
+            self.records.close()
+            self.records = None
+
+
+class FixedLengthRecordReaderResource(ReaderResource):
+    """After a header, a record of `record_bytes` every `hop_bytes` while one fits before the
+    footer; a shorter remainder is dropped, as TF's reader does."""
+
+    kind = "FixedLengthRecordReader"
+
+    def __init__(self, container, name, record_bytes=1, header_bytes=0, footer_bytes=0,
+                 hop_bytes=0, encoding=""):
+        super().__init__(container, name)
+        self.record_bytes, self.header_bytes = record_bytes, header_bytes
+        self.footer_bytes, self.hop_bytes, self.encoding = footer_bytes, hop_bytes, encoding
+        self.data = None
+        self.position = self.body_end = self.record_number = 0
+
+    @staticmethod
+    def options(attrs):
+        return {"record_bytes": int(attrs["record_bytes"]),
+                "header_bytes": int(attrs.get("header_bytes", 0)),
+                "footer_bytes": int(attrs.get("footer_bytes", 0)),
+                "hop_bytes": int(attrs.get("hop_bytes", 0)),
+                "encoding": attrs.get("encoding", "") or ""}
+
+    def start_work(self):
+        try:
+            with open(self.work, "rb") as raw:
+                self.data = tf_record.open_decompressed(raw, self.encoding).read()
+        except OSError as err:
+            if err.errno is None:  # a gzip format error, not a file system one
+                raise errors.DataLossError(None, None, f"corrupted compressed data in "
+                                                       f"{_display(self.work)}: {err}") from None
+            raise _file_error(self.work, err) from None
+        self.position = self.header_bytes
+        self.body_end = len(self.data) - self.footer_bytes
+        self.record_number = 0
+
+    def read_record(self):
+        end = self.position + self.record_bytes
+        if end > self.body_end:
+            return None, None, True
+        record = self.data[self.position:end]
+        self.position += self.hop_bytes or self.record_bytes
+        key = b"%s:%d" % (self.work, self.record_number)
+        self.record_number += 1
+        return key, record, False
+
+    def finish_work(self):
+        self.data = None
+
+
+def _display(path):
+    return path.decode("utf-8", "replace") if isinstance(path, bytes) else str(path)
+
+
 _RESOURCE_CLASSES = {
     "IdentityReaderV2": IdentityReaderResource,
     "WholeFileReaderV2": WholeFileReaderResource,
     "TextLineReaderV2": TextLineReaderResource,
+    "TFRecordReaderV2": TFRecordReaderResource,
+    "FixedLengthRecordReaderV2": FixedLengthRecordReaderResource,
 }
 
 
@@ -214,10 +317,9 @@ def _reader_kernel(op_type):
         # Without a shared name, each session gets one reader per op (TF's per-kernel name).
         name = attrs["shared_name"] or attrs["_name"]
         key = resource_key("reader", attrs["container"], name)
-        extra = ({"skip_header_lines": int(attrs.get("skip_header_lines", 0))}
-                 if op_type == "TextLineReaderV2" else {})
         reader = ctx.resources.get_or_create(
-            key, lambda: resource_class(attrs["container"], name, **extra))
+            key, lambda: resource_class(attrs["container"], name,
+                                        **resource_class.options(attrs)))
         if type(reader) is not resource_class:
             raise errors.InvalidArgumentError(
                 None, None, f"Shared reader '{name}' is of another type than {op_type}")
@@ -380,3 +482,42 @@ register_kernel("ReaderResetV2", reference=_reset_kernel)
 register_kernel("ReaderSerializeStateV2", reference=_serialize_state_kernel)
 register_kernel("ReaderRestoreStateV2", reference=_restore_state_kernel)
 register_kernel("MatchingFiles", reference=_matching_files_kernel)
+
+
+# ---- ReadFile / WriteFile ------------------------------------------------------------------------
+
+def _path_of(value):
+    value = np.asarray(value, dtype=object)
+    if value.ndim != 0:
+        raise errors.InvalidArgumentError(None, None, "filename must be a scalar, got shape "
+                                                      f"{list(value.shape)}")
+    value = value.item()
+    return value.encode() if isinstance(value, str) else bytes(value)
+
+
+def _read_file_kernel(ctx, inputs, attrs):
+    path = _path_of(inputs[0])
+    try:
+        with open(path, "rb") as handle:
+            return (_scalar_string(handle.read()),)
+    except OSError as err:
+        raise _file_error(path, err) from None
+
+
+def _write_file_kernel(ctx, inputs, attrs):
+    path = _path_of(inputs[0])
+    contents = np.asarray(inputs[1], dtype=object).item()
+    contents = contents.encode() if isinstance(contents, str) else bytes(contents)
+    directory = os.path.dirname(path)
+    try:
+        if directory:
+            os.makedirs(directory, exist_ok=True)  # TF's WriteFile creates the directory
+        with open(path, "wb") as handle:
+            handle.write(contents)
+    except OSError as err:
+        raise _file_error(path, err) from None
+    return ()
+
+
+register_kernel("ReadFile", reference=_read_file_kernel)
+register_kernel("WriteFile", reference=_write_file_kernel)
