@@ -67,11 +67,30 @@ def main(argv=None):
 
     argv = list(sys.argv if argv is None else argv)
     remaining = flags.FLAGS(argv, known_only=True)
-    return unittest.main(module="__main__", argv=remaining)
+    return unittest.main(module="__main__", argv=remaining, testLoader=_TestLoader())
+
+
+class _TestLoader(unittest.TestLoader):
+    """Leaves out methods marked ``__test__ = False`` (`TestCase.test_session`, a helper
+    whose name starts with 'test'), as pytest does."""
+
+    def getTestCaseNames(self, testCaseClass):  # noqa: N802 - unittest's name
+        return [name for name in super().getTestCaseNames(testCaseClass)
+                if getattr(getattr(testCaseClass, name), "__test__", True)]
 
 
 # Half precision compares with looser tolerances, as in TF's assertAllClose.
 _HALF_TOLERANCE = 1e-3
+
+
+def _as_plain_array(value):
+    """`value` as a numpy array when it is one of numbers or strings (not a ragged list or a
+    list holding tensors or dicts), else None."""
+    try:
+        array = np.asarray(value)
+    except (ValueError, TypeError):
+        return None
+    return None if array.dtype == object else array
 
 
 def _is_structure(value):
@@ -188,9 +207,8 @@ class TestCase(unittest.TestCase):
         for value in (a, b):
             if isinstance(value, (SparseTensorValue, IndexedSlicesValue)):
                 raise TypeError(f"{path}: compare the parts of a {type(value).__name__}")
-        if _is_structure(a) and _is_structure(b) and (
-                any(_is_structure(x) or isinstance(x, (dict, graph_lib.Tensor)) for x in a) or
-                any(_is_structure(x) or isinstance(x, (dict, graph_lib.Tensor)) for x in b)):
+        if _is_structure(a) and _is_structure(b) and not (
+                _as_plain_array(a) is not None and _as_plain_array(b) is not None):
             if len(a) != len(b):
                 raise self.failureException(f"{path}: mismatched lengths {len(a)} != {len(b)}")
             for index, (x, y) in enumerate(zip(a, b)):
@@ -446,12 +464,14 @@ def _theoretical_jacobian(session, x, x_shape, y, y_shape, feed):
     for column in range(y_size):
         dy_value.flat[column] = 1
         value = session.run(grad, feed_dict={**feed, dy: dy_value})
-        dy_value.flat[column] = 0
         if hasattr(value, "indices"):  # IndexedSlicesValue
             dense = np.zeros(x_shape, dtype=jacobian.dtype)
             np.add.at(dense, value.indices, value.values)
             value = dense
         jacobian[:, column] = np.reshape(value, -1)
+        # Only now: the fetched gradient may share memory with the fed seed (an identity
+        # or a gather's gradient hands the seed through).
+        dy_value.flat[column] = 0
     return jacobian
 
 
