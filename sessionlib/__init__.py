@@ -191,4 +191,13 @@ for _name in ("assert_shapes", "assert_same_float_dtype", "assert_proper_iterabl
     setattr(debugging, _name, getattr(_debug_checks, _name))
 del _name
 VERSION = __version__
+# No git describe is recorded at build time (TF's own fallback value); the Cython extensions
+# are built by the compiler that built this Python.
+GIT_VERSION = "unknown"
+COMPILER_VERSION = __import__("platform").python_compiler()
+version = __import__("types").ModuleType("sessionlib.version", "Versions (``tf.version``).")
+for _name in ("VERSION", "GIT_VERSION", "COMPILER_VERSION", "GRAPH_DEF_VERSION",
+              "GRAPH_DEF_VERSION_MIN_CONSUMER", "GRAPH_DEF_VERSION_MIN_PRODUCER"):
+    setattr(version, _name, globals()[_name])
+del _name
 # ---- end of the process-level block ----

@@ -45,6 +45,7 @@ def test_parse_every_syntax(registry):
             registry.mode, registry.layers, registry.tag, registry.seed) == (
         "x y", 16, 2.5, False, True, "slow", ["a", "b", "c"], ["t1", "t2"], [5, 6])
     assert registry.is_parsed() and registry["steps"].present
+    assert {name: flag.value for name, flag in registry.__flags.items()}["steps"] == 16
     registry(["prog", "--train=false", "--debug=1"])
     assert (registry.train, registry.debug) == (False, True)
 

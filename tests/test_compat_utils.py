@@ -6,6 +6,7 @@ Expected values were checked by hand against TF 2.21's ``tf.compat.v1`` in graph
 
 import importlib
 import logging as std_logging
+import os
 import pathlib
 import subprocess
 import sys
@@ -28,15 +29,24 @@ def test_compat_v1_is_sessionlib_itself():
     assert importlib.import_module("sessionlib.compat.v1") is tf
 
 
+def _run_python(code):
+    """Runs `code` in a fresh interpreter that imports this sessionlib; returns the finished
+    process, checked for success."""
+    package_root = os.path.dirname(os.path.dirname(os.path.abspath(tf.__file__)))
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join(
+        [package_root] + [p for p in os.environ.get("PYTHONPATH", "").split(os.pathsep) if p]))
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                            timeout=120, env=env)
+    assert result.returncode == 0, result.stderr
+    return result
+
+
 def test_import_compat_v1_first_in_a_fresh_process():
     # The first import in a process goes through sessionlib.compat.v1: no import cycle.
-    code = ("import sessionlib.compat.v1 as tf\n"
-            "x = tf.placeholder(tf.float32, [2])\n"
-            "with tf.Session() as s:\n"
-            "    print(s.run(x * 2, {x: [1, 2]}).tolist())\n")
-    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                            timeout=120)
-    assert result.returncode == 0, result.stderr
+    result = _run_python("import sessionlib.compat.v1 as tf\n"
+                         "x = tf.placeholder(tf.float32, [2])\n"
+                         "with tf.Session() as s:\n"
+                         "    print(s.run(x * 2, {x: [1, 2]}).tolist())\n")
     assert result.stdout.strip() == "[2.0, 4.0]"
 
 
@@ -111,6 +121,9 @@ def test_versions():
     assert tf.GRAPH_DEF_VERSION == tf.Graph().graph_def_versions.producer
     assert tf.GRAPH_DEF_VERSION_MIN_CONSUMER == 0 and tf.GRAPH_DEF_VERSION_MIN_PRODUCER == 0
     assert tf.Graph().as_graph_def().versions.producer == tf.GRAPH_DEF_VERSION
+    assert tf.version.VERSION == tf.VERSION and tf.version.GIT_VERSION == tf.GIT_VERSION
+    assert tf.version.GRAPH_DEF_VERSION == tf.GRAPH_DEF_VERSION
+    assert isinstance(tf.COMPILER_VERSION, str)
 
 
 # ---- behaviour switches -------------------------------------------------------------------
@@ -196,13 +209,10 @@ def test_log_every_n_and_first_n_count_per_call_site(restored_verbosity, caplog)
 
 
 def test_set_verbosity_info_prints_to_stderr_in_a_script():
-    code = ("import sessionlib as tf\n"
-            "tf.logging.info('hidden')\n"
-            "tf.logging.set_verbosity(tf.logging.INFO)\n"
-            "tf.logging.info('shown %d', 5)\n")
-    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                            timeout=120)
-    assert result.returncode == 0, result.stderr
+    result = _run_python("import sessionlib as tf\n"
+                         "tf.logging.info('hidden')\n"
+                         "tf.logging.set_verbosity(tf.logging.INFO)\n"
+                         "tf.logging.info('shown %d', 5)\n")
     assert "hidden" not in result.stderr
     assert "INFO:sessionlib:shown 5" in result.stderr
 

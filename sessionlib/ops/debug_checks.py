@@ -122,10 +122,11 @@ def assert_shapes(shapes, data=None, summarize=None, message=None, name=None):
                 if entry is None or entry == ".":
                     continue
                 index = position - len(entries)  # from the end, right for both kinds of spec
-                known = None
+                known, dimension = None, index if open_rank else position
                 if static.rank is not None:
-                    known = static.dims[static.rank + index]
-                where = f"Tensor {x.name} dimension {index % static.rank if static.rank else index}"
+                    dimension = static.rank + index
+                    known = static.dims[dimension]
+                where = f"Tensor {x.name} dimension {dimension}"
                 if known is None:
                     if dynamic is None:
                         dynamic = array_ops.shape(x)

@@ -185,6 +185,9 @@ class FlagValues:
 
     def __init__(self):
         object.__setattr__(self, "_flags", {})
+        # TF 1 scripts before absl read ``FLAGS.__flags`` (name -> flag) to print their
+        # configuration; absl kept that dict under the same key.
+        object.__setattr__(self, "__flags", self._flags)
         object.__setattr__(self, "_parsed", False)
         object.__setattr__(self, "_required", [])
         object.__setattr__(self, "_lock", threading.RLock())
