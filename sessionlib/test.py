@@ -13,6 +13,7 @@ tensors. ``is_gpu_available()`` and ``gpu_device_name()`` answer for the emulate
 import atexit
 import contextlib
 import math
+import random
 import re
 import shutil
 import sys
@@ -31,7 +32,7 @@ from sessionlib.framework.default_session import get_default_session
 from sessionlib.framework.indexed_slices import IndexedSlicesValue
 from sessionlib.framework.sparse_tensor import SparseTensorValue
 from sessionlib.ops import gradients as gradients_lib
-from sessionlib.ops import array_ops
+from sessionlib.ops import array_ops, random_ops
 
 __all__ = ["TestCase", "main", "get_temp_dir", "compute_gradient", "compute_gradient_error",
            "assert_equal_graph_def", "is_built_with_rocm", "is_built_with_xla", "mock",
@@ -101,9 +102,16 @@ def _is_structure(value):
 class TestCase(unittest.TestCase):
     """`unittest.TestCase` with TF 1's graph, session and array-comparison helpers."""
 
+    # TF's seed for tests: each test starts with the same Python, numpy and graph seeds, so
+    # its random ops give the same values on every run.
+    DEFAULT_GRAPH_SEED = 87654321
+
     def setUp(self):
         super().setUp()
+        random.seed(self.DEFAULT_GRAPH_SEED)
+        np.random.seed(self.DEFAULT_GRAPH_SEED)
         graph_lib.reset_default_graph()
+        random_ops.set_random_seed(self.DEFAULT_GRAPH_SEED)
         self._cached_session = None
         self._temp_dir = None
 

@@ -23,6 +23,14 @@ class SessionsTest(tf.test.TestCase):
         self.assertEqual(tf.get_default_graph().get_operations(), [])
         tf.constant(1.0, name="left_over")
 
+    def test_each_test_starts_with_tfs_seeds(self):
+        self.assertEqual(tf.get_default_graph().seed, 87654321)
+        first = self.evaluate(tf.random_uniform([3]))
+        self.assertEqual(np.random.randint(1000), np.random.RandomState(87654321).randint(1000))
+        self.tearDown()  # as if a second test ran: it sees the same values
+        self.setUp()
+        self.assertAllEqual(self.evaluate(tf.random_uniform([3])), first)
+
     def test_cached_session_is_reused_and_default(self):
         x = tf.constant([1.0, 2.0])
         with self.cached_session() as first:
