@@ -165,3 +165,37 @@ def test_flags_read_before_run_parse_sys_argv(tmp_path):
     result = _run_script(tmp_path, body, "--lr=0.01")
     assert result.returncode == 0, result.stderr
     assert result.stdout.split("\n")[:2] == ["0.01", "main ['prog', 'pos']"]
+
+
+def test_a_legacy_scripts_first_lines(tmp_path):
+    body = """
+        import sessionlib.compat.v1 as tf
+        tf.disable_v2_behavior()
+        tf.logging.set_verbosity(tf.logging.INFO)
+
+        flags = tf.app.flags
+        flags.DEFINE_string("train_dir", "", "where to write")
+        flags.DEFINE_integer("max_steps", 2, "steps")
+        FLAGS = flags.FLAGS
+
+        def main(_):
+            if not tf.gfile.Exists(FLAGS.train_dir):
+                tf.gfile.MakeDirs(FLAGS.train_dir)
+            w = tf.get_variable("w", [], initializer=tf.zeros_initializer())
+            step = tf.assign_add(w, 1.0)
+            with tf.Session() as sess:
+                sess.run(tf.global_variables_initializer())
+                for _ in range(FLAGS.max_steps):
+                    value = sess.run(step)
+                    tf.logging.info("step %d", value)
+            with tf.gfile.GFile(tf.io.gfile.join(FLAGS.train_dir, "done"), "w") as f:
+                f.write(str(value))
+
+        if __name__ == "__main__":
+            tf.app.run()
+    """
+    train_dir = tmp_path / "a" / "b"
+    result = _run_script(tmp_path, body, f"--train_dir={train_dir}", "--max_steps=3")
+    assert result.returncode == 0, result.stderr
+    assert "INFO:sessionlib:step 3" in result.stderr
+    assert (train_dir / "done").read_text() == "3.0"
