@@ -18,6 +18,8 @@ import re
 import shutil
 import sys
 import tempfile
+import threading
+import time
 import unittest
 from unittest import mock  # noqa: F401 - tf.test.mock
 
@@ -34,7 +36,7 @@ from sessionlib.framework.sparse_tensor import SparseTensorValue
 from sessionlib.ops import gradients as gradients_lib
 from sessionlib.ops import array_ops, random_ops
 
-__all__ = ["TestCase", "main", "get_temp_dir", "compute_gradient", "compute_gradient_error",
+__all__ = ["TestCase", "Benchmark", "StubOutForTesting", "main", "get_temp_dir", "compute_gradient", "compute_gradient_error",
            "assert_equal_graph_def", "is_built_with_rocm", "is_built_with_xla", "mock",
            "gpu_device_name", "is_built_with_cuda", "is_built_with_gpu_support",
            "is_gpu_available"]
@@ -185,6 +187,43 @@ class TestCase(unittest.TestCase):
             return session.run(tensors)
         with self.cached_session() as session:
             return session.run(tensors)
+
+    def checkedThread(self, target, args=None, kwargs=None):  # noqa: N802 - TF's name
+        """A thread running ``target(*args, **kwargs)`` whose exception fails the test when
+        the thread is joined (a plain thread's exception would be lost)."""
+        return _CheckedThread(self, target, args, kwargs)
+
+    # ---- absltest's assertions, which TF test suites use through tf.test.TestCase -------
+
+    def assertLen(self, container, expected_len, msg=None):  # noqa: N802 - absl's name
+        """Asserts ``len(container) == expected_len``."""
+        if len(container) != expected_len:
+            self.fail(self._message(msg, f"{container!r} has length {len(container)}, "
+                                         f"expected {expected_len}"))
+
+    def assertEmpty(self, container, msg=None):  # noqa: N802 - absl's name
+        """Asserts that `container` has no elements."""
+        self.assertLen(container, 0, msg)
+
+    def assertNotEmpty(self, container, msg=None):  # noqa: N802 - absl's name
+        """Asserts that `container` has elements."""
+        if not len(container):
+            self.fail(self._message(msg, f"{container!r} is empty"))
+
+    def assertBetween(self, value, minv, maxv, msg=None):  # noqa: N802 - absl's name
+        """Asserts ``minv <= value <= maxv``."""
+        if not minv <= value <= maxv:
+            self.fail(self._message(msg, f"{value!r} is not between {minv!r} and {maxv!r}"))
+
+    def assertContainsSubset(self, expected_subset, actual_set, msg=None):  # noqa: N802
+        """Asserts that every element of `expected_subset` is in `actual_set`."""
+        missing = set(expected_subset) - set(actual_set)
+        if missing:
+            self.fail(self._message(msg, f"Missing elements {missing!r}"))
+
+    def assertSameElements(self, expected_seq, actual_seq, msg=None):  # noqa: N802
+        """Asserts that both hold the same distinct elements (counts ignored)."""
+        self.assertEqual(set(expected_seq), set(actual_seq), msg)
 
     # ---- comparisons -------------------------------------------------------------------
 
@@ -452,6 +491,102 @@ class _RaisesMatching:
                                  f"expected message or predicate: {exc_value}")
         self.exception = exc_value
         return True
+
+
+class _CheckedThread:
+    """The thread of `TestCase.checkedThread`: records the target's exception and fails the
+    test with it on `join`."""
+
+    def __init__(self, test_case, target, args, kwargs):
+        self._test_case = test_case
+        self._target = target
+        self._args = tuple(args or ())
+        self._kwargs = dict(kwargs or {})
+        self._exception = None
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def _run(self):
+        try:
+            self._target(*self._args, **self._kwargs)
+        except Exception as error:  # noqa: BLE001 - handed to the test on join
+            self._exception = error
+
+    def start(self):
+        """Starts the thread."""
+        self._thread.start()
+
+    def join(self, timeout=None):
+        """Waits for the thread; fails the test if the target raised."""
+        self._thread.join(timeout)
+        if self._exception is not None:
+            self._test_case.fail(f"Error in checkedThread: {self._exception!r}")
+
+    def is_alive(self):
+        """Whether the thread is still running."""
+        return self._thread.is_alive()
+
+
+class Benchmark:
+    """TF's benchmark base class: `run_op_benchmark` times a fetch in a session, and
+    `report_benchmark` logs a result line."""
+
+    def report_benchmark(self, iters=None, cpu_time=None, wall_time=None, throughput=None,
+                         extras=None, name=None, metrics=None):
+        """Logs one benchmark result at INFO on the ``sessionlib`` logger."""
+        from sessionlib.platform import tf_logging
+
+        tf_logging.info("Benchmark [%s] iters: %s, wall_time: %s, cpu_time: %s, "
+                        "throughput: %s, extras: %s, metrics: %s",
+                        name or type(self).__name__, iters, wall_time, cpu_time, throughput,
+                        extras, metrics)
+
+    def run_op_benchmark(self, sess, op_or_tensor, feed_dict=None, burn_iters=2, min_iters=10,
+                         store_trace=False, store_memory_usage=True, name=None, extras=None,
+                         mbs=0):
+        """Runs `op_or_tensor` `burn_iters` times untimed, then `min_iters` times timed.
+
+        Returns:
+          ``{'iters', 'wall_time' (the median seconds per run), 'extras', 'name',
+          'throughput' (MB/s for `mbs` megabytes per run, else 0)}``.
+        """
+        del store_trace, store_memory_usage
+        for _ in range(burn_iters):
+            sess.run(op_or_tensor, feed_dict=feed_dict)
+        times = []
+        for _ in range(min_iters):
+            start = time.perf_counter()
+            sess.run(op_or_tensor, feed_dict=feed_dict)
+            times.append(time.perf_counter() - start)
+        wall_time = float(np.median(times)) if times else 0.0
+        throughput = mbs / wall_time if mbs and wall_time else 0
+        result = {"iters": min_iters, "wall_time": wall_time, "extras": dict(extras or {}),
+                  "name": name, "throughput": throughput}
+        self.report_benchmark(iters=min_iters, wall_time=wall_time, throughput=throughput,
+                              extras=extras, name=name)
+        return result
+
+
+class StubOutForTesting:
+    """Replaces attributes for a test and puts them back (``tf.test.StubOutForTesting``)."""
+
+    def __init__(self):
+        self._saved = []
+
+    def Set(self, parent, child_name, new_child):  # noqa: N802 - TF's name
+        """Sets ``parent.child_name = new_child`` until `UnsetAll`."""
+        self._saved.append((parent, child_name, getattr(parent, child_name)))
+        setattr(parent, child_name, new_child)
+
+    SmartSet = Set
+
+    def UnsetAll(self):  # noqa: N802 - TF's name
+        """Restores every replaced attribute, the last replaced first."""
+        while self._saved:
+            parent, child_name, old_child = self._saved.pop()
+            setattr(parent, child_name, old_child)
+
+    SmartUnsetAll = UnsetAll
+    CleanUp = UnsetAll
 
 
 # ---- the gradient checker ----------------------------------------------------------------

@@ -158,6 +158,73 @@ class AssertionsTest(tf.test.TestCase):
                 raise KeyError("k")
 
 
+class AbslAssertionsAndThreadsTest(tf.test.TestCase):
+
+    def test_absl_assertions(self):
+        self.assertLen([1, 2], 2)
+        self.assertEmpty([])
+        self.assertNotEmpty((1,))
+        self.assertBetween(2, 1, 3)
+        self.assertContainsSubset([1], [1, 2])
+        self.assertSameElements([1, 1, 2], [2, 1])
+        for failing in (lambda: self.assertLen([1], 2), lambda: self.assertEmpty([1]),
+                        lambda: self.assertNotEmpty([]), lambda: self.assertBetween(4, 1, 3),
+                        lambda: self.assertContainsSubset([3], [1, 2])):
+            with self.assertRaises(AssertionError):
+                failing()
+
+    def test_checked_thread_reports_the_targets_error(self):
+        results = []
+        good = self.checkedThread(results.append, args=(5,))
+        good.start()
+        good.join()
+        self.assertEqual(results, [5])
+        self.assertFalse(good.is_alive())
+
+        def broken():
+            raise RuntimeError("inside the thread")
+
+        bad = self.checkedThread(broken)
+        bad.start()
+        with self.assertRaisesRegex(AssertionError, "inside the thread"):
+            bad.join()
+
+    def test_queue_between_checked_threads(self):
+        queue = tf.FIFOQueue(4, tf.int32, shapes=[[]])
+        value = tf.placeholder(tf.int32, [])
+        enqueue, dequeue = queue.enqueue(value), queue.dequeue()
+        with self.cached_session() as sess:
+            producer = self.checkedThread(
+                lambda: [sess.run(enqueue, {value: v}) for v in range(3)])
+            producer.start()
+            self.assertEqual([sess.run(dequeue) for _ in range(3)], [0, 1, 2])
+            producer.join()
+
+
+def test_benchmark_and_stubs(caplog):
+    class Timing(tf.test.Benchmark):
+        pass
+
+    with tf.Session() as sess:
+        x = tf.constant([1.0, 2.0])
+        with caplog.at_level("INFO", logger="sessionlib"):
+            result = Timing().run_op_benchmark(sess, x * 2, burn_iters=1, min_iters=3,
+                                               name="double", mbs=8)
+    assert result["iters"] == 3 and result["name"] == "double" and result["extras"] == {}
+    assert result["wall_time"] > 0 and result["throughput"] == 8 / result["wall_time"]
+    assert any("Benchmark [double] iters: 3" in r.getMessage() for r in caplog.records)
+
+    class Holder:
+        value = 1
+
+    stubs = tf.test.StubOutForTesting()
+    stubs.Set(Holder, "value", 2)
+    stubs.SmartSet(Holder, "value", 3)
+    assert Holder.value == 3
+    stubs.UnsetAll()
+    assert Holder.value == 1
+
+
 class GradientCheckerTest(tf.test.TestCase):
 
     def test_compute_gradient_of_a_matmul(self):
