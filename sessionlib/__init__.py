@@ -227,3 +227,54 @@ for _name in ("BytesList", "Example", "Feature", "FeatureList", "FeatureLists", 
     del globals()[_name]  # TF has them in tf.train only
 del _name
 # ---- end of the record input block ----
+# ---- TF 1's process-level surface: tf.compat, tf.logging, tf.gfile, tf.app / tf.flags,
+# behaviour switches, tf.nest, tf.make_template and deprecated aliases ----
+from sessionlib import compat, nest
+from sessionlib.framework.dimension import Dimension, dimension_at_index, dimension_value
+from sessionlib.framework.graph import (GRAPH_DEF_VERSION,  # noqa: F401 - public constants
+                                        GRAPH_DEF_VERSION_MIN_CONSUMER,
+                                        GRAPH_DEF_VERSION_MIN_PRODUCER)
+from sessionlib.framework.device_spec import DeviceSpec
+from sessionlib.framework.tensor_util import make_ndarray, make_tensor_proto
+from sessionlib.errors import OpError
+from sessionlib.ops.gradients import NotDifferentiable as NoGradient
+from sessionlib.ops.legacy_api import (AggregationMethod, UnconnectedGradients,
+                                       all_variables, assert_variables_initialized, container,
+                                       convert_to_tensor_or_indexed_slices,
+                                       convert_to_tensor_or_sparse_tensor, get_static_value,
+                                       initialize_local_variables, initialize_variables,
+                                       is_tensor, op_scope, variable_op_scope)
+from sessionlib.ops.template import make_template
+from sessionlib.ops.debug_checks import assert_proper_iterable, assert_same_float_dtype
+from sessionlib.ops import debug_checks as _debug_checks
+from sessionlib.protos import GPUOptions, NameAttrList
+from sessionlib.protos.meta_graph_pb2 import MetaGraphDef
+from sessionlib.platform import app, flags, gfile as _gfile_lib
+from sessionlib.platform import tf_logging as logging
+from sessionlib.platform.modes import (control_flow_v2_enabled, disable_control_flow_v2,
+                                       disable_eager_execution, disable_resource_variables,
+                                       disable_tensor_equality, disable_v2_behavior,
+                                       disable_v2_tensorshape, enable_control_flow_v2,
+                                       enable_eager_execution, enable_resource_variables,
+                                       enable_tensor_equality, enable_v2_behavior,
+                                       enable_v2_tensorshape, executing_eagerly,
+                                       executing_eagerly_outside_functions,
+                                       resource_variables_enabled)
+from sessionlib.platform.tf_logging import get_logger
+
+gfile = _gfile_lib.gfile
+io.gfile = _gfile_lib.io_gfile
+for _name in ("assert_shapes", "assert_same_float_dtype", "assert_proper_iterable"):
+    setattr(debugging, _name, getattr(_debug_checks, _name))
+del _name
+VERSION = __version__
+# No git describe is recorded at build time (TF's own fallback value); the Cython extensions
+# are built by the compiler that built this Python.
+GIT_VERSION = "unknown"
+COMPILER_VERSION = __import__("platform").python_compiler()
+version = __import__("types").ModuleType("sessionlib.version", "Versions (``tf.version``).")
+for _name in ("VERSION", "GIT_VERSION", "COMPILER_VERSION", "GRAPH_DEF_VERSION",
+              "GRAPH_DEF_VERSION_MIN_CONSUMER", "GRAPH_DEF_VERSION_MIN_PRODUCER"):
+    setattr(version, _name, globals()[_name])
+del _name
+# ---- end of the process-level block ----

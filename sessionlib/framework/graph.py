@@ -948,7 +948,8 @@ class Graph:
     def graph_def_versions(self):
         from sessionlib.protos import versions_pb2
 
-        return versions_pb2.VersionDef(producer=GRAPH_DEF_VERSION, min_consumer=0)
+        return versions_pb2.VersionDef(producer=GRAPH_DEF_VERSION,
+                                        min_consumer=GRAPH_DEF_VERSION_MIN_CONSUMER)
 
     # ---- collections -------------------------------------------------------------------
     # Keys are usually `GraphKeys` strings; library state (the variable store) uses tuple
@@ -1030,6 +1031,9 @@ def _dereferenced_view(inputs, ref_inputs):
 
 # TF's GraphDef producer version that our graphs claim to be compatible with.
 GRAPH_DEF_VERSION = 1882
+# The oldest consumer that can read our graphs, and the oldest producer whose graphs we read.
+GRAPH_DEF_VERSION_MIN_CONSUMER = 0
+GRAPH_DEF_VERSION_MIN_PRODUCER = 0
 
 
 # ---- the per-thread default graph -------------------------------------------------------

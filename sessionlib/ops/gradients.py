@@ -331,7 +331,7 @@ def gradients(ys, xs, grad_ys=None, name="gradients", colocate_gradients_with_op
       stop_gradients: Tensors through which no gradient flows, as if wrapped in
         `stop_gradient`.
       unconnected_gradients: ``'none'`` (an x that ys do not reach gets None) or ``'zero'``
-        (it gets zeros of its shape).
+        (it gets zeros of its shape), or the matching `tf.UnconnectedGradients` member.
 
     Returns:
       A list with one entry per x: a Tensor, an `IndexedSlices` (the gradient of a gather),
@@ -343,6 +343,8 @@ def gradients(ys, xs, grad_ys=None, name="gradients", colocate_gradients_with_op
       ValueError: for `grad_ys` of the wrong length or an unknown `unconnected_gradients`.
     """
     del colocate_gradients_with_ops, gate_gradients, aggregation_method
+    # tf.UnconnectedGradients members carry the string as their value.
+    unconnected_gradients = getattr(unconnected_gradients, "value", unconnected_gradients)
     if unconnected_gradients not in ("none", "zero"):
         raise ValueError(f"Unknown value for unconnected_gradients: {unconnected_gradients!r}")
     ys_list = _as_list(ys)
