@@ -1,0 +1,485 @@
+"""Kernels of the string ops (``ops/string_ops.py``): splitting, parsing and formatting numbers,
+substrings, regular expressions, case, base64 and hash buckets.
+
+Strings are object arrays of `bytes` (a fed Python `str` is taken as UTF-8). Every kernel is a
+loop of Python string work per element, which no compiled loop would speed up much, so the
+reference kernel is also the fast one. Messages of run-time errors are TF's.
+"""
+
+import base64
+import fractions
+import math
+import re
+
+import numpy as np
+
+from sessionlib import dtypes, errors
+from sessionlib.runtime import string_hashing
+from sessionlib.runtime.kernel_table import register_kernel
+
+
+def _invalid(message):
+    return errors.InvalidArgumentError(None, None, message)
+
+
+def _as_bytes(value):
+    if isinstance(value, bytes):
+        return value
+    if isinstance(value, str):
+        return value.encode("utf-8")
+    return bytes(value)
+
+
+def _scalar_bytes(array, what):
+    array = np.asarray(array, dtype=object)
+    if array.ndim:
+        raise _invalid(f"{what} must be a scalar, got shape: {list(array.shape)}")
+    return _as_bytes(array[()])
+
+
+def _map(array, function, dtype=object):
+    """`function` of each element of the string array `array`, in an array of its shape."""
+    array = np.asarray(array, dtype=object)
+    out = np.empty(array.shape, dtype=dtype)
+    flat_out = out.reshape(-1)
+    for index, value in enumerate(array.reshape(-1)):
+        flat_out[index] = function(_as_bytes(value))
+    return (out,)
+
+
+# ---- StringSplit, StringSplitV2 --------------------------------------------------------------
+
+def _sparse_rows(rows):
+    """(indices, values, dense_shape) of a SparseTensor whose row i holds the tokens rows[i]."""
+    count = sum(len(row) for row in rows)
+    indices = np.empty((count, 2), dtype=np.int64)
+    values = np.empty(count, dtype=object)
+    position = 0
+    for row_index, row in enumerate(rows):
+        end = position + len(row)
+        indices[position:end, 0] = row_index
+        indices[position:end, 1] = np.arange(len(row))
+        values[position:end] = row
+        position = end
+    width = max((len(row) for row in rows), default=0)
+    return indices, values, np.array([len(rows), width], dtype=np.int64)
+
+
+def _vector_of_strings(array):
+    array = np.asarray(array, dtype=object)
+    if array.ndim != 1:
+        raise _invalid(f"input must be a vector, got shape: {list(array.shape)}")
+    return [_as_bytes(value) for value in array]
+
+
+def _string_split_kernel(ctx, inputs, attrs):
+    source = _vector_of_strings(inputs[0])
+    delimiters = _scalar_bytes(inputs[1], "delimiter")
+    skip_empty = attrs.get("skip_empty", True)
+    # Any delimiter byte splits: map them all to the first and split at that one.
+    table = bytes.maketrans(delimiters, delimiters[:1] * len(delimiters))
+    rows = []
+    for text in source:
+        if not text:
+            tokens = []
+        elif not delimiters:
+            tokens = [text[i:i + 1] for i in range(len(text))]
+        else:
+            tokens = text.translate(table).split(delimiters[:1])
+            # The tokens are the original bytes: translation only moved the boundaries.
+            tokens = _original_tokens(text, tokens)
+        rows.append([token for token in tokens if token] if skip_empty else tokens)
+    return _sparse_rows(rows)
+
+
+def _original_tokens(text, translated_tokens):
+    tokens, start = [], 0
+    for token in translated_tokens:
+        tokens.append(text[start:start + len(token)])
+        start += len(token) + 1
+    return tokens
+
+
+def _string_split_v2_kernel(ctx, inputs, attrs):
+    source = _vector_of_strings(inputs[0])
+    separator = _scalar_bytes(inputs[1], "sep")
+    maxsplit = int(attrs.get("maxsplit", -1))
+    # Python's bytes.split is TF's rule: whitespace runs when sep is empty, else every sep.
+    return _sparse_rows([text.split(separator or None, maxsplit) for text in source])
+
+
+# ---- StringToNumber --------------------------------------------------------------------------
+
+_C_SPACE = b" \t\n\v\f\r"
+_DECIMAL = re.compile(rb"[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?")
+_HEX_FLOAT = re.compile(rb"[+-]?0[xX](?:[0-9a-fA-F]+\.?[0-9a-fA-F]*|\.[0-9a-fA-F]+)"
+                        rb"(?:[pP][+-]?\d+)?")
+_SPECIAL = re.compile(rb"([+-]?)(inf|infinity|nan(?:\([0-9A-Za-z_]*\))?)", re.IGNORECASE)
+_INTEGER = re.compile(rb"[+-]?\d+")
+
+
+def _parse_double(text):
+    """The double C's strtod reads from all of `text`, or None."""
+    if _DECIMAL.fullmatch(text):
+        return float(text)
+    if _HEX_FLOAT.fullmatch(text):
+        sign = -1.0 if text[:1] == b"-" else 1.0
+        return sign * float.fromhex(text.lstrip(b"+-").decode("ascii"))
+    special = _SPECIAL.fullmatch(text)
+    if special:
+        value = math.nan if special.group(2)[:1].lower() == b"n" else math.inf
+        return -value if special.group(1) == b"-" else value
+    return None
+
+
+def _to_float32(text, value):
+    """`value` (the double nearest to decimal `text`) rounded to float32 as a direct parse
+    would: a double exactly halfway between two float32s may stand for a decimal that is
+    not, so the tie is decided on the exact decimal."""
+    with np.errstate(over="ignore"):
+        single = np.float32(value)
+    if not math.isfinite(value) or float(single) == value:
+        return single
+    with np.errstate(over="ignore"):
+        below = single if float(single) < value else np.nextafter(single, np.float32(-np.inf))
+        above = np.nextafter(below, np.float32(np.inf))
+    if not (math.isfinite(float(above)) and (float(below) + float(above)) / 2 == value):
+        return single
+    try:
+        exact = fractions.Fraction(text.decode("ascii"))
+    except ValueError:  # a hex float: its double is exact
+        return single
+    if exact > fractions.Fraction(value):
+        return above
+    if exact < fractions.Fraction(value):
+        return below
+    return single
+
+
+_INT_RANGES = {dtypes.int32: (-2**31, 2**31 - 1), dtypes.int64: (-2**63, 2**63 - 1)}
+
+
+def _string_to_number_kernel(ctx, inputs, attrs):
+    out_type = dtypes.as_dtype(attrs.get("out_type", dtypes.float32))
+    is_float = out_type in (dtypes.float32, dtypes.float64)
+    low, high = _INT_RANGES.get(out_type, (0, 2**64 - 1))
+
+    def convert(raw):
+        text = raw.strip(_C_SPACE)
+        if is_float:
+            value = _parse_double(text)
+            if value is not None:
+                return _to_float32(text, value) if out_type is dtypes.float32 else value
+        elif _INTEGER.fullmatch(text) and low <= int(text) <= high:
+            return int(text)
+        raise _invalid("StringToNumberOp could not correctly convert string: "
+                       + raw.decode("utf-8", "replace"))
+
+    return _map(inputs[0], convert, out_type.as_numpy_dtype)
+
+
+# ---- AsString --------------------------------------------------------------------------------
+
+_FILL_FLAGS = " +-0#"
+
+
+def _as_string_kernel(ctx, inputs, attrs):
+    array = np.asarray(inputs[0])
+    dtype = dtypes.as_dtype(attrs.get("T", array.dtype if array.dtype != object
+                                      else dtypes.string))
+    precision, width = int(attrs.get("precision", -1)), int(attrs.get("width", -1))
+    scientific, shortest = bool(attrs.get("scientific")), bool(attrs.get("shortest"))
+    fill = attrs.get("fill", "")
+    fill = fill.decode("utf-8") if isinstance(fill, bytes) else fill
+    if len(fill) > 1:
+        raise _invalid("Fill string must be one or fewer characters")
+    if fill and fill not in _FILL_FLAGS:
+        raise _invalid(f'Fill argument not supported: "{fill}"')
+    if scientific and shortest:
+        raise _invalid("Cannot select both scientific and shortest notation")
+    is_float = dtype.is_floating or dtype.name.startswith("complex")
+    if not is_float and dtype is not dtypes.string:
+        if precision > -1:
+            raise _invalid(f"precision not supported for datatype {dtype.name}")
+        if scientific or shortest:
+            raise _invalid("scientific and shortest format not supported for datatype "
+                           f"{dtype.name}")
+    spec = "%" + fill + (str(width) if width > -1 else "")
+    if dtype is dtypes.bool:
+        return _map_values(array, lambda value: b"true" if value else b"false")
+    if dtype is dtypes.string:
+        return _map(array, lambda value: (spec + "s").encode() % value)
+    if not is_float:
+        return _map_values(array, lambda value: ((spec + "d") % int(value)).encode())
+    spec += (f".{precision}" if precision > -1 else "") + (
+        "g" if shortest else "e" if scientific else "f")
+    # C's printf pads inf and nan with spaces even under the '0' flag; Python's % does not.
+    non_finite_spec = spec.replace("0", "") if fill == "0" else spec
+
+    def number(value):
+        value = float(value)
+        return (spec if math.isfinite(value) else non_finite_spec) % value
+
+    if dtype.name.startswith("complex"):
+        return _map_values(array, lambda value: (
+            f"({number(value.real)},{number(value.imag)})").encode())
+    return _map_values(array, lambda value: number(value).encode())
+
+
+def _map_values(array, function):
+    out = np.empty(array.shape, dtype=object)
+    flat_out = out.reshape(-1)
+    for index, value in enumerate(array.reshape(-1)):
+        flat_out[index] = function(value)
+    return (out,)
+
+
+# ---- Substr ----------------------------------------------------------------------------------
+
+def _char_starts(text):
+    """The byte offsets at which UTF-8 characters start (bytes that are no continuation)."""
+    return [index for index, byte in enumerate(text) if byte & 0xC0 != 0x80]
+
+
+def _substr_kernel(ctx, inputs, attrs):
+    value, pos, length = (np.asarray(array) for array in inputs)
+    if pos.shape != length.shape:
+        raise _invalid(f"pos and len should have the same shape, got: {list(pos.shape)} vs. "
+                       f"{list(length.shape)}")
+    try:
+        value, pos, length = np.broadcast_arrays(np.asarray(value, dtype=object), pos, length)
+    except ValueError:
+        raise _invalid(f"Incompatible shapes: {list(np.shape(inputs[0]))} vs. "
+                       f"{list(pos.shape)}") from None
+    by_char = attrs.get("unit", "BYTE") == "UTF8_CHAR"
+    out = np.empty(value.shape, dtype=object)
+    flat_out = out.reshape(-1)
+    for index, (text, start, count) in enumerate(zip(value.reshape(-1), pos.reshape(-1),
+                                                     length.reshape(-1))):
+        text, start, count = _as_bytes(text), int(start), int(count)
+        starts = _char_starts(text) if by_char else None
+        size = len(starts) if by_char else len(text)
+        if start > size or start < -size:
+            where = "" if by_char else f" {text!r}"
+            raise _invalid(f"pos {start} out of range for string{where} at index {index}")
+        start = start + size if start < 0 else start
+        # A negative length takes the rest, as an unsigned length would in TF.
+        stop = size if count < 0 else min(size, start + count)
+        if by_char:
+            starts.append(len(text))
+            flat_out[index] = text[starts[start]:starts[stop]]
+        else:
+            flat_out[index] = text[start:stop]
+    return (out,)
+
+
+# ---- RegexReplace, RegexFullMatch -------------------------------------------------------------
+
+def _compile(pattern):
+    """`pattern` (RE2 syntax, UTF-8) as a Python regex over text."""
+    pattern = _as_bytes(pattern)
+    try:
+        return re.compile(pattern.decode("utf-8"), re.ASCII)
+    except (re.error, UnicodeDecodeError) as error:
+        raise _invalid(f"Invalid pattern: {pattern.decode('utf-8', 'replace')}, error: "
+                       f"{error}") from None
+
+
+def _parse_rewrite(rewrite):
+    """RE2's rewrite string as pieces (str, or int for a group) and its highest group.
+    RE2 writes a rewrite up to an invalid escape and drops the rest."""
+    text = _as_bytes(rewrite).decode("utf-8", "surrogateescape")
+    pieces, literal, index, highest = [], [], 0, 0
+    while index < len(text):
+        char = text[index]
+        if char != "\\":
+            literal.append(char)
+            index += 1
+            continue
+        following = text[index + 1:index + 2]
+        if following.isdigit() and following.isascii():
+            pieces.append("".join(literal))
+            literal = []
+            pieces.append(int(following))
+            highest = max(highest, int(following))
+        elif following == "\\":
+            literal.append("\\")
+        else:
+            break
+        index += 2
+    pieces.append("".join(literal))
+    return pieces, highest
+
+
+def _decode(text):
+    return text.decode("utf-8", "surrogateescape")
+
+
+def _encode(text):
+    return text.encode("utf-8", "surrogateescape")
+
+
+def _replace_all(regex, pieces, replace_global):
+    def substitute(text):
+        text = _decode(text)
+        out, position, last_end, count = [], 0, None, 0
+        for match in regex.finditer(text):
+            # RE2 allows no empty match right where the previous match ended.
+            if match.start() == match.end() == last_end:
+                continue
+            out.append(text[position:match.start()])
+            out.extend(match.group(piece) or "" if isinstance(piece, int) else piece
+                       for piece in pieces)
+            position = last_end = match.end()
+            count += 1
+            if not replace_global:
+                break
+        if not count:
+            return _encode(text)
+        out.append(text[position:])
+        return _encode("".join(out))
+
+    return substitute
+
+
+def _regex_replace(array, pattern, rewrite, replace_global):
+    regex = _compile(pattern)
+    pieces, highest = _parse_rewrite(rewrite)
+    if highest > regex.groups:
+        # RE2 refuses such a rewrite and leaves every string as it is.
+        return _map(array, lambda text: text)
+    return _map(array, _replace_all(regex, pieces, replace_global))
+
+
+def _regex_replace_kernel(ctx, inputs, attrs):
+    return _regex_replace(inputs[0], _scalar_bytes(inputs[1], "pattern"),
+                          _scalar_bytes(inputs[2], "rewrite"),
+                          attrs.get("replace_global", True))
+
+
+def _static_regex_replace_kernel(ctx, inputs, attrs):
+    return _regex_replace(inputs[0], attrs["pattern"], attrs["rewrite"],
+                          attrs.get("replace_global", True))
+
+
+def _full_match(array, pattern):
+    regex = _compile(pattern)
+    return _map(array, lambda text: regex.fullmatch(_decode(text)) is not None, np.bool_)
+
+
+def _regex_full_match_kernel(ctx, inputs, attrs):
+    return _full_match(inputs[0], _scalar_bytes(inputs[1], "pattern"))
+
+
+def _static_regex_full_match_kernel(ctx, inputs, attrs):
+    return _full_match(inputs[0], attrs["pattern"])
+
+
+# ---- StringStrip, StringLength, StringLower, StringUpper --------------------------------------
+
+def _string_strip_kernel(ctx, inputs, attrs):
+    # bytes.strip() strips exactly ASCII whitespace (" \t\n\v\f\r"), as TF does.
+    return _map(inputs[0], bytes.strip)
+
+
+def _string_length_kernel(ctx, inputs, attrs):
+    if attrs.get("unit", "BYTE") == "UTF8_CHAR":
+        return _map(inputs[0], lambda text: len(_char_starts(text)), np.int32)
+    return _map(inputs[0], len, np.int32)
+
+
+def _case_kernel(ascii_change, unicode_change):
+    def kernel(ctx, inputs, attrs):
+        encoding = attrs.get("encoding", "")
+        encoding = encoding.decode() if isinstance(encoding, bytes) else encoding
+        if encoding == "":
+            return _map(inputs[0], ascii_change)  # bytes methods change ASCII letters only
+        if encoding.lower() not in ("utf-8", "utf8"):
+            raise _invalid(f"only utf-8 or '' (no encoding) is supported, received {encoding}")
+        return _map(inputs[0], lambda text: unicode_change(
+            text.decode("utf-8", "replace")).encode("utf-8"))
+
+    return kernel
+
+
+# ---- EncodeBase64, DecodeBase64 --------------------------------------------------------------
+
+_WEB_SAFE = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
+_DECODE_TABLE = {byte: value for value, byte in enumerate(_WEB_SAFE)}
+
+
+def _encode_base64_kernel(ctx, inputs, attrs):
+    pad = attrs.get("pad", False)
+    return _map(inputs[0], lambda text: (base64.urlsafe_b64encode(text) if pad
+                                         else base64.urlsafe_b64encode(text).rstrip(b"=")))
+
+
+def _decode_quad(chunk):
+    bits = 0
+    for byte in chunk:
+        value = _DECODE_TABLE.get(byte)
+        if value is None:
+            raise _invalid("Invalid character found in base64.")
+        bits = (bits << 6) | value
+    return bits.to_bytes(3, "big")
+
+
+def _decode_base64(text):
+    """TF's decoder: the quads before the last are decoded first (so their bad characters are
+    reported first); padding is optional and allowed in the last quad only; the spare bits of
+    an incomplete quad are ignored."""
+    if not text:
+        return b""
+    last = len(text) - ((len(text) - 1) % 4 + 1)
+    out = bytearray()
+    for start in range(0, last, 4):
+        out += _decode_quad(text[start:start + 4])
+    end = len(text)
+    if end - last == 4 and text[end - 1] == ord("="):
+        end -= 2 if text[end - 2] == ord("=") else 1
+    remain = end - last
+    if remain == 1:
+        raise _invalid("Base64 string length cannot be 1 modulo 4.")
+    out += _decode_quad(text[last:end] + b"A" * (4 - remain))[:remain - 1]
+    return bytes(out)
+
+
+def _decode_base64_kernel(ctx, inputs, attrs):
+    return _map(inputs[0], _decode_base64)
+
+
+# ---- StringToHashBucketFast, StringToHashBucket, StringToHashBucketStrong ----------------------
+
+def _hash_bucket_kernel(hash_function):
+    def kernel(ctx, inputs, attrs):
+        buckets = int(attrs["num_buckets"])
+        return _map(inputs[0], lambda text: hash_function(text) % buckets, np.int64)
+
+    return kernel
+
+
+def _strong_hash_bucket_kernel(ctx, inputs, attrs):
+    key = [int(word) & (2**64 - 1) for word in attrs.get("key", ())]
+    if len(key) != 2:
+        raise _invalid("Key must have 2 elements")
+    buckets = int(attrs["num_buckets"])
+    return _map(inputs[0], lambda text: string_hashing.siphash24(key[0], key[1], text) % buckets,
+                np.int64)
+
+
+for _name, _kernel in (
+        ("StringSplit", _string_split_kernel), ("StringSplitV2", _string_split_v2_kernel),
+        ("StringToNumber", _string_to_number_kernel), ("AsString", _as_string_kernel),
+        ("Substr", _substr_kernel), ("RegexReplace", _regex_replace_kernel),
+        ("StaticRegexReplace", _static_regex_replace_kernel),
+        ("RegexFullMatch", _regex_full_match_kernel),
+        ("StaticRegexFullMatch", _static_regex_full_match_kernel),
+        ("StringStrip", _string_strip_kernel), ("StringLength", _string_length_kernel),
+        ("StringLower", _case_kernel(bytes.lower, str.lower)),
+        ("StringUpper", _case_kernel(bytes.upper, str.upper)),
+        ("EncodeBase64", _encode_base64_kernel), ("DecodeBase64", _decode_base64_kernel),
+        ("StringToHashBucketFast", _hash_bucket_kernel(string_hashing.fingerprint64)),
+        ("StringToHashBucket", _hash_bucket_kernel(string_hashing.legacy_hash64)),
+        ("StringToHashBucketStrong", _strong_hash_bucket_kernel)):
+    # String work per element: the reference kernel is the fast one.
+    register_kernel(_name, reference=_kernel)

@@ -1,0 +1,60 @@
+"""Parity cases (see test_parity.py) of the string ops (``ops/string_ops.py``): each op on fed
+read-only string arrays (``b's0'`` .. ``b's8'``), and AsString on every dtype it takes."""
+
+import sessionlib as tf
+
+_NUMERIC = (tf.float16, tf.float32, tf.float64, tf.int8, tf.int16, tf.int32, tf.int64,
+            tf.uint8)
+
+
+def _split(f, d):
+    split = tf.string_split(f((4,), d), sep="1")
+    split_v2 = tf.strings.split(f((3,), d), sep="s", maxsplit=1)
+    return [split.indices, split.values, split.dense_shape,
+            split_v2.indices, split_v2.values, split_v2.dense_shape]
+
+
+def _join_numbers(f, d):
+    # 's<k>' with the 's' replaced makes numbers: the parse runs on fed read-only strings.
+    digits = tf.regex_replace(f((2, 3), d), "s", "1")
+    return digits
+
+
+def add_cases(case):
+    """Adds this family's cases through test_parity's `case(op_type, dtypes, build)`."""
+    strings = (tf.string,)
+    case("StringSplit", strings, lambda f, d: _split(f, d)[:3])
+    case("StringSplitV2", strings, lambda f, d: _split(f, d)[3:])
+    case("StringToNumber", strings, lambda f, d: [
+        tf.string_to_number(_join_numbers(f, d)),
+        tf.string_to_number(_join_numbers(f, d), tf.int64)])
+    case("AsString", _NUMERIC + (tf.bool, tf.string), lambda f, d: [
+        tf.as_string(f((2, 3), d)), tf.as_string(f((3,), d), width=6)]
+        + ([tf.as_string(f((3,), d), precision=2, shortest=True)] if d.is_floating else []))
+    case("Substr", strings, lambda f, d: [
+        tf.substr(f((2, 3), d), 1, 1), tf.substr(f((3,), d), tf.constant([0, 1, -1]),
+                                                 tf.constant([1, 1, 5]))])
+    case("RegexReplace", strings, lambda f, d: [
+        tf.regex_replace(f((2, 3), d), tf.constant("[0-4]"), tf.constant("<\\0>"))])
+    case("StaticRegexReplace", strings, lambda f, d: [
+        tf.regex_replace(f((2, 3), d), "s", "t", replace_global=False)])
+    case("RegexFullMatch", strings, lambda f, d: [
+        tf.strings.regex_full_match(f((2, 3), d), tf.constant("s[0-4]"))])
+    case("StaticRegexFullMatch", strings, lambda f, d: [
+        tf.strings.regex_full_match(f((2, 3), d), "s[5-8]")])
+    case("StringStrip", strings, lambda f, d: [tf.string_strip(f((2, 3), d))])
+    case("StringLength", strings, lambda f, d: [
+        tf.strings.length(f((2, 3), d)), tf.strings.length(f((3,), d), unit="UTF8_CHAR")])
+    case("StringLower", strings, lambda f, d: [tf.strings.lower(f((2, 3), d))])
+    case("StringUpper", strings, lambda f, d: [
+        tf.strings.upper(f((2, 3), d)), tf.strings.upper(f((3,), d), encoding="utf-8")])
+    case("EncodeBase64", strings, lambda f, d: [
+        tf.encode_base64(f((2, 3), d)), tf.encode_base64(f((3,), d), pad=True)])
+    case("DecodeBase64", strings, lambda f, d: [
+        tf.decode_base64(tf.encode_base64(f((2, 3), d)))])
+    case("StringToHashBucketFast", strings, lambda f, d: [
+        tf.string_to_hash_bucket_fast(f((2, 3), d), 7)])
+    case("StringToHashBucket", strings, lambda f, d: [
+        tf.string_to_hash_bucket(f((2, 3), d), 7)])
+    case("StringToHashBucketStrong", strings, lambda f, d: [
+        tf.string_to_hash_bucket_strong(f((2, 3), d), 7, [3, 4])])
