@@ -357,3 +357,21 @@ def test_string_ops_run_on_cpu_only():
     config = tf.ConfigProto(allow_soft_placement=True)
     with tf.Session(config=config) as sess:
         assert sess.run(tensor).tolist() == [3]
+
+
+def test_compiled_hashes_equal_the_python_spec_on_long_and_text_strings():
+    from sessionlib._core import string_hash
+
+    rng = np.random.default_rng(11)
+    strings = [rng.integers(0, 256, n, dtype=np.uint8).tobytes() for n in range(0, 400, 3)]
+    strings += ["caf\u00e9 \u4e16\u754c", ""]
+    array = np.array(strings, dtype=object).reshape(2, -1)
+    encoded = [s.encode() if isinstance(s, str) else s for s in strings]
+    for buckets in (7, 2**63 - 1):
+        assert string_hash.fingerprint64_buckets(array, buckets).reshape(-1).tolist() == [
+            string_hashing.fingerprint64(s) % buckets for s in encoded]
+        assert string_hash.legacy_hash64_buckets(array, buckets).reshape(-1).tolist() == [
+            string_hashing.legacy_hash64(s) % buckets for s in encoded]
+        assert string_hash.siphash24_buckets(array, buckets, 2**64 - 1, 9).reshape(
+            -1).tolist() == [string_hashing.siphash24(2**64 - 1, 9, s) % buckets
+                             for s in encoded]

@@ -67,24 +67,27 @@ def _short(data, length):
     return _K2
 
 
-def _medium(data, length):
-    """Lengths 17 to 32."""
+def _ends(data, length, first_mul):
+    """The words both the 17-32 and the 33-64 byte mixes start from: the first two words
+    (the first times `first_mul`) and the last two (weighted)."""
     mul = _K2 + length * 2
-    a = (_u64(data, 0) * _K1) & _MASK
+    a = (_u64(data, 0) * first_mul) & _MASK
     b = _u64(data, 8)
     c = (_u64(data, length - 8) * mul) & _MASK
     d = (_u64(data, length - 16) * _K2) & _MASK
+    return mul, a, b, c, d
+
+
+def _medium(data, length):
+    """Lengths 17 to 32."""
+    mul, a, b, c, d = _ends(data, length, _K1)
     return _mix_pair((_rotate_right((a + b) & _MASK, 43) + _rotate_right(c, 30) + d) & _MASK,
                      (a + _rotate_right((b + _K2) & _MASK, 18) + c) & _MASK, mul)
 
 
 def _long(data, length):
     """Lengths 33 to 64: two overlapping rounds of the medium mix."""
-    mul = _K2 + length * 2
-    a = (_u64(data, 0) * _K2) & _MASK
-    b = _u64(data, 8)
-    c = (_u64(data, length - 8) * mul) & _MASK
-    d = (_u64(data, length - 16) * _K2) & _MASK
+    mul, a, b, c, d = _ends(data, length, _K2)
     y = (_rotate_right((a + b) & _MASK, 43) + _rotate_right(c, 30) + d) & _MASK
     z = _mix_pair(y, (a + _rotate_right((b + _K2) & _MASK, 18) + c) & _MASK, mul)
     e = (_u64(data, 16) * mul) & _MASK

@@ -1,19 +1,23 @@
 """Kernels of the string ops (``ops/string_ops.py``): splitting, parsing and formatting numbers,
 substrings, regular expressions, case, base64 and hash buckets.
 
-Strings are object arrays of `bytes` (a fed Python `str` is taken as UTF-8). Every kernel is a
-loop of Python string work per element, which no compiled loop would speed up much, so the
-reference kernel is also the fast one. Messages of run-time errors are TF's.
+Strings are object arrays of `bytes` (a fed Python `str` is taken as UTF-8). Most kernels are
+Python's own string methods per element, which a compiled loop would barely speed up, so their
+reference kernel is also the fast one. The hash buckets are arithmetic per byte: their fast
+kernels are compiled (``_core/string_hash.pyx``, little-endian machines), their reference the
+Python spec in ``runtime/string_hashing.py``. Messages of run-time errors are TF's.
 """
 
 import base64
 import fractions
 import math
 import re
+import sys
 
 import numpy as np
 
 from sessionlib import dtypes, errors
+from sessionlib._core import string_hash as _fast_hash
 from sessionlib.runtime import string_hashing
 from sessionlib.runtime.kernel_table import register_kernel
 
@@ -458,13 +462,30 @@ def _hash_bucket_kernel(hash_function):
     return kernel
 
 
-def _strong_hash_bucket_kernel(ctx, inputs, attrs):
+def _fast_hash_bucket_kernel(buckets_function):
+    def kernel(ctx, inputs, attrs):
+        return (buckets_function(inputs[0], int(attrs["num_buckets"])),)
+
+    return kernel
+
+
+def _strong_key(attrs):
     key = [int(word) & (2**64 - 1) for word in attrs.get("key", ())]
     if len(key) != 2:
         raise _invalid("Key must have 2 elements")
+    return key
+
+
+def _strong_hash_bucket_kernel(ctx, inputs, attrs):
+    key = _strong_key(attrs)
     buckets = int(attrs["num_buckets"])
     return _map(inputs[0], lambda text: string_hashing.siphash24(key[0], key[1], text) % buckets,
                 np.int64)
+
+
+def _fast_strong_hash_bucket_kernel(ctx, inputs, attrs):
+    key = _strong_key(attrs)
+    return (_fast_hash.siphash24_buckets(inputs[0], int(attrs["num_buckets"]), key[0], key[1]),)
 
 
 for _name, _kernel in (
@@ -477,9 +498,17 @@ for _name, _kernel in (
         ("StringStrip", _string_strip_kernel), ("StringLength", _string_length_kernel),
         ("StringLower", _case_kernel(bytes.lower, str.lower)),
         ("StringUpper", _case_kernel(bytes.upper, str.upper)),
-        ("EncodeBase64", _encode_base64_kernel), ("DecodeBase64", _decode_base64_kernel),
-        ("StringToHashBucketFast", _hash_bucket_kernel(string_hashing.fingerprint64)),
-        ("StringToHashBucket", _hash_bucket_kernel(string_hashing.legacy_hash64)),
-        ("StringToHashBucketStrong", _strong_hash_bucket_kernel)):
+        ("EncodeBase64", _encode_base64_kernel), ("DecodeBase64", _decode_base64_kernel)):
     # String work per element: the reference kernel is the fast one.
     register_kernel(_name, reference=_kernel)
+
+# The compiled hashes read words in the machine's byte order: little-endian only.
+_LITTLE_ENDIAN = sys.byteorder == "little"
+for _name, _reference, _fast in (
+        ("StringToHashBucketFast", _hash_bucket_kernel(string_hashing.fingerprint64),
+         _fast_hash_bucket_kernel(_fast_hash.fingerprint64_buckets)),
+        ("StringToHashBucket", _hash_bucket_kernel(string_hashing.legacy_hash64),
+         _fast_hash_bucket_kernel(_fast_hash.legacy_hash64_buckets)),
+        ("StringToHashBucketStrong", _strong_hash_bucket_kernel,
+         _fast_strong_hash_bucket_kernel)):
+    register_kernel(_name, reference=_reference, fast=_fast if _LITTLE_ENDIAN else None)
