@@ -52,6 +52,11 @@ def add_cases(case):
         tf.encode_base64(f((2, 3), d)), tf.encode_base64(f((3,), d), pad=True)])
     case("DecodeBase64", strings, lambda f, d: [
         tf.decode_base64(tf.encode_base64(f((2, 3), d)))])
+    case("UnsortedSegmentJoin", strings, lambda f, d: [
+        tf.strings.unsorted_segment_join(f((4, 2), d), tf.constant([2, 0, 2, 1]), 3,
+                                         separator=","),
+        tf.strings.unsorted_segment_join(f((2, 3), d), tf.constant([[0, 1, 0], [1, 1, 0]],
+                                                                   tf.int64), 2)])
     case("StringToHashBucketFast", strings, lambda f, d: [
         tf.string_to_hash_bucket_fast(f((2, 3), d), 7)])
     case("StringToHashBucket", strings, lambda f, d: [

@@ -61,11 +61,12 @@ def test_string_split_shape_errors_and_ragged_result():
         tf.string_split(["a"], result_type="RaggedTensor")
     with pytest.raises(ValueError, match="both"):
         tf.string_split(["a"], sep=",", delimiter=",")
-    with pytest.raises(NotImplementedError, match="rank-2"):
-        tf.string_split([["a b"]])
+    for source in ([["a b"]], "a b"):
+        with pytest.raises(ValueError, match="Shape must be rank 1 but is rank"):
+            tf.string_split(source)
     fed = tf.placeholder(tf.string)
     message = _error(tf.string_split(fed), {fed: [["a"]]})
-    assert message == "input must be a vector, got shape: [1, 1]"
+    assert message == "input must be a vector, got shape: [1,1]"
 
 
 def test_strings_split_is_python_split_with_maxsplit(executor):
@@ -81,6 +82,48 @@ def test_strings_split_is_python_split_with_maxsplit(executor):
         [[0, 0], [0, 1], [0, 2], [0, 3]], [b"a", b"b", b"c", b"d"], [1, 4])
     with pytest.raises(NotImplementedError):
         tf.strings.split(["a"], result_type="RaggedTensor")
+
+
+def test_strings_split_of_scalars_matrices_and_unknown_ranks(executor):
+    # TF's sparse form of the ragged split: the string's index, then the token's.
+    matrix = tf.strings.split([["a b", "c"], ["", "d e f"]])
+    assert matrix.indices.shape.as_list() == [None, 3]
+    fed = tf.placeholder(tf.string)
+    results = _run([tf.strings.split("a b"), matrix, tf.strings.split([[["a b"]], [["c"]]]),
+                    tf.strings.split(fed)], {fed: ["x y"]})
+    assert [_sparse(result) for result in results] == [
+        ([[0, 0], [0, 1]], [b"a", b"b"], [1, 2]),
+        ([[0, 0, 0], [0, 0, 1], [0, 1, 0], [1, 1, 0], [1, 1, 1], [1, 1, 2]],
+         [b"a", b"b", b"c", b"d", b"e", b"f"], [2, 2, 3]),
+        ([[0, 0, 0, 0], [0, 0, 0, 1], [1, 0, 0, 0]], [b"a", b"b", b"c"], [2, 1, 1, 2]),
+        ([[0, 0], [0, 1]], [b"x", b"y"], [1, 2])]
+
+
+def test_unsorted_segment_join(executor):
+    cases = [
+        (tf.strings.unsorted_segment_join(["a", "b", "c", "d"], [1, 0, 1, 1], 3, separator="-"),
+         [b"b", b"a-c-d", b""]),
+        (tf.strings.unsorted_segment_join([["a", "b"], ["c", "d"], ["e", "f"]], [1, 0, 1], 2,
+                                          separator=":"), [[b"c", b"d"], [b"a:e", b"b:f"]]),
+        (tf.strings.unsorted_segment_join([["a", "b"], ["c", "d"]], [[1, 0], [0, 0]], 2),
+         [b"bcd", b"a"]),
+        (tf.strings.unsorted_segment_join(["a", "b"], tf.constant([0, 0], tf.int64),
+                                          tf.constant(1, tf.int64)), [b"ab"]),
+        (tf.strings.unsorted_segment_join(tf.constant([], tf.string), tf.constant([], tf.int32),
+                                          2), [b"", b""]),
+    ]
+    for (tensor, expected), result in zip(cases, _run([tensor for tensor, _ in cases])):
+        assert result.tolist() == expected
+    assert cases[1][0].shape.as_list() == [2, 2]
+    for ids in ([-1, 0], [2, 0]):
+        assert _error(tf.strings.unsorted_segment_join(["a", "b"], ids, 2)) == (
+            "segment_ids are not allowed to exceed num_segments or to have negative values.")
+    with pytest.raises(ValueError, match="Dimensions must be equal, but are 2 and 3"):
+        tf.strings.unsorted_segment_join(["a", "b"], [0, 0, 1], 2)
+    with pytest.raises(ValueError, match="must be non-negative but is -1"):
+        tf.strings.unsorted_segment_join(["a", "b"], [0, 0], -1)
+    with pytest.raises(ValueError, match="must be rank 0"):
+        tf.strings.unsorted_segment_join(["a", "b"], [0, 0], [2])
 
 
 # ---- to_number ------------------------------------------------------------------------------

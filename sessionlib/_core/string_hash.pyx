@@ -71,21 +71,27 @@ cdef uint64_t _short(const uint8_t* s, size_t n) noexcept nogil:
     return _K2
 
 
+cdef inline void _ends(const uint8_t* s, size_t n, uint64_t first_mul,
+                       uint64_t* out) noexcept nogil:
+    """The words the 17-32 and 33-64 byte mixes start from: mul, a, b, c, d of the spec."""
+    out[0] = _K2 + n * 2
+    out[1] = _u64(s) * first_mul
+    out[2] = _u64(s + 8)
+    out[3] = _u64(s + n - 8) * out[0]
+    out[4] = _u64(s + n - 16) * _K2
+
+
 cdef uint64_t _medium(const uint8_t* s, size_t n) noexcept nogil:
-    cdef uint64_t mul = _K2 + n * 2
-    cdef uint64_t a = _u64(s) * _K1
-    cdef uint64_t b = _u64(s + 8)
-    cdef uint64_t c = _u64(s + n - 8) * mul
-    cdef uint64_t d = _u64(s + n - 16) * _K2
-    return _mix_pair(_ror(a + b, 43) + _ror(c, 30) + d, a + _ror(b + _K2, 18) + c, mul)
+    cdef uint64_t w[5]
+    _ends(s, n, _K1, w)
+    return _mix_pair(_ror(w[1] + w[2], 43) + _ror(w[3], 30) + w[4],
+                     w[1] + _ror(w[2] + _K2, 18) + w[3], w[0])
 
 
 cdef uint64_t _long(const uint8_t* s, size_t n) noexcept nogil:
-    cdef uint64_t mul = _K2 + n * 2
-    cdef uint64_t a = _u64(s) * _K2
-    cdef uint64_t b = _u64(s + 8)
-    cdef uint64_t c = _u64(s + n - 8) * mul
-    cdef uint64_t d = _u64(s + n - 16) * _K2
+    cdef uint64_t w[5]
+    _ends(s, n, _K2, w)
+    cdef uint64_t mul = w[0], a = w[1], b = w[2], c = w[3], d = w[4]
     cdef uint64_t y = _ror(a + b, 43) + _ror(c, 30) + d
     cdef uint64_t z = _mix_pair(y, a + _ror(b + _K2, 18) + c, mul)
     cdef uint64_t e = _u64(s + 16) * mul

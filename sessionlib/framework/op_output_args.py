@@ -380,6 +380,7 @@ OUTPUT_ARGS = {
     'TruncatedNormal': (('output', None),),
     'UniformCandidateSampler': (('sampled_candidates', None), ('true_expected_count', None), ('sampled_expected_count', None)),
     'Unpack': (('output', 'num'),),
+    'UnsortedSegmentJoin': (('output', None),),
     'UnsortedSegmentSum': (('output', None),),
     'VarHandleOp': (('resource', None),),
     'VarIsInitializedOp': (('is_initialized', None),),

@@ -20,7 +20,7 @@ from sessionlib.framework import graph as graph_lib
 from sessionlib.framework import registry
 from sessionlib.framework.sparse_tensor import SparseTensor
 from sessionlib.framework.tensor_shape import TensorShape
-from sessionlib.ops import _infer
+from sessionlib.ops import _infer, array_ops, math_ops
 from sessionlib.ops.checkpoint_ops import string_join
 from sessionlib.ops.math_ops import reduce_join
 
@@ -28,7 +28,7 @@ __all__ = ["string_split", "split", "string_to_number", "as_string", "substr",
            "regex_replace", "regex_full_match", "string_strip", "string_length", "lower",
            "upper", "encode_base64", "decode_base64", "string_to_hash_bucket_fast",
            "string_to_hash_bucket", "string_to_hash_bucket_strong", "string_join",
-           "reduce_join", "STRINGS_NAMESPACE"]
+           "reduce_join", "unsorted_segment_join", "STRINGS_NAMESPACE"]
 
 _STRING = (dtypes.string,)
 _UNITS = ("BYTE", "UTF8_CHAR")
@@ -178,6 +178,34 @@ def _hash_bucket_infer(op_type, arg="input", keyed=False):
     return infer
 
 
+def _unsorted_segment_join_infer(inputs, attrs):
+    values, segment_ids, num_segments = inputs
+    op_type = "UnsortedSegmentJoin"
+    _infer.check_dtype(op_type, values, _STRING, "inputs")
+    _infer.check_index_dtype(op_type, segment_ids, "segment_ids")
+    _infer.check_index_dtype(op_type, num_segments, "num_segments")
+    _check_rank(op_type, num_segments, 0, "num_segments")
+    attrs["Tindices"], attrs["Tnumsegments"] = segment_ids.dtype, num_segments.dtype
+    attrs.setdefault("separator", "")
+    count = _infer.constant_of(num_segments)
+    if count is not None and int(count) < 0:
+        raise ValueError(f"Dimension size, given by scalar input 2, must be non-negative but "
+                         f"is {int(count)} for '{op_type}'")
+    if values.shape.ndims is None or segment_ids.shape.ndims is None:
+        return [(dtypes.string, TensorShape(None))]
+    ids_rank = segment_ids.shape.ndims
+    if ids_rank > values.shape.ndims:
+        raise ValueError(f"Shape must be at least rank {ids_rank} but is rank "
+                         f"{values.shape.ndims} for '{op_type}'")
+    for value_dim, id_dim in zip(values.shape.dims[:ids_rank], segment_ids.shape.dims):
+        if value_dim is not None and id_dim is not None and value_dim != id_dim:
+            raise ValueError(f"Dimensions must be equal, but are {value_dim} and {id_dim} for "
+                             f"'{op_type}' with input shapes: {values.shape}, "
+                             f"{segment_ids.shape}")
+    first = None if count is None else int(count)
+    return [(dtypes.string, TensorShape([first] + values.shape.dims[ids_rank:]))]
+
+
 def _register(op_type, infer, num_inputs, doc):
     registry.register_op(op_type, infer=infer, kernel=op_type, num_inputs=num_inputs, doc=doc,
                          gradient=registry.NOT_DIFFERENTIABLE)
@@ -212,6 +240,8 @@ _register("StringToHashBucketFast", _hash_bucket_infer("StringToHashBucketFast")
           "FarmHash Fingerprint64 of each string modulo num_buckets.")
 _register("StringToHashBucket", _hash_bucket_infer("StringToHashBucket", "string_tensor"), 1,
           "TF's legacy Hash64 of each string modulo num_buckets.")
+_register("UnsortedSegmentJoin", _unsorted_segment_join_infer, 3,
+          "Joins the strings of each segment, in input order.")
 _register("StringToHashBucketStrong",
           _hash_bucket_infer("StringToHashBucketStrong", keyed=True), 1,
           "Keyed SipHash-2-4 of each string modulo num_buckets.")
@@ -233,24 +263,42 @@ def _create(op_type, inputs, attrs, name, arg_names=("input",)):
         return graph.create_op(op_type, tensors, attrs, name=scope).outputs
 
 
-def _sparse_split(op_type, source, separator, attrs, name):
-    """Runs a split op on a vector (a scalar counts as a one-element vector)."""
+def _sparse_split(op_type, source, separator, attrs, name, any_rank=False):
+    """Runs a split op on a vector. With `any_rank`, a scalar counts as a one-element vector
+    and a tensor of higher rank is split as its flattening, each token's row becoming the
+    string's index (TF's sparse form of the ragged result)."""
     values = [value for value in (source, separator) if isinstance(value, graph_lib.Tensor)]
     with graph_lib.name_scope(name, op_type, values) as scope:
         graph = graph_lib.get_default_graph()
         source = _strings(source, "source")
         separator = _strings(separator, "sep")
-        if source.shape.ndims == 0:
-            from sessionlib.ops import array_ops
-
+        rank = source.shape.ndims
+        if any_rank and rank == 0:
             source = array_ops.reshape(source, [1])
-        elif source.shape.ndims is not None and source.shape.ndims > 1:
-            raise NotImplementedError(
-                f"{op_type} of a rank-{source.shape.ndims} tensor makes a RaggedTensor in "
-                "TF, which this library lacks; split a vector (reshape first)")
+        elif any_rank and rank is not None and rank > 1:
+            flat = array_ops.reshape(source, [-1])
+            indices, values, shape = graph.create_op(op_type, [flat, separator], attrs,
+                                                     name=scope).outputs
+            return _unflatten_rows(source, indices, values, shape)
         indices, values, shape = graph.create_op(op_type, [source, separator], attrs,
                                                  name=scope).outputs
         return SparseTensor(indices, values, shape)
+
+
+def _unflatten_rows(source, indices, values, shape):
+    """The split of `source`'s flattening, with each row index unravelled into `source`'s
+    coordinates: indices [N, rank + 1], dense shape ``source.shape + [most tokens]``."""
+    source_shape = array_ops.shape(source, out_type=dtypes.int64)
+    rows = indices[:, 0]
+    coordinates = []
+    for axis in reversed(range(source.shape.ndims)):
+        size = source_shape[axis]
+        coordinates.insert(0, math_ops.floormod(rows, size))
+        rows = math_ops.floordiv(rows, size)
+    full_indices = array_ops.concat(
+        [array_ops.stack(coordinates, axis=1), indices[:, 1:]], axis=1)
+    dense_shape = array_ops.concat([source_shape, shape[1:]], axis=0)
+    return SparseTensor(full_indices, values, dense_shape)
 
 
 def _check_result_type(result_type):
@@ -269,7 +317,7 @@ def string_split(source, sep=None, skip_empty=True, delimiter=None,
     result; its dense shape is [number of strings, most tokens in one string].
 
     Args:
-      source: a 1-D string tensor (a scalar is taken as one string).
+      source: a 1-D string tensor.
       sep: a scalar string, the set of delimiter bytes; default ``' '``.
       skip_empty: whether to drop the empty tokens.
       delimiter: the deprecated spelling of `sep`.
@@ -298,10 +346,12 @@ def split(input=None, sep=None, maxsplit=-1, result_type="SparseTensor", source=
 
     With `sep` None or empty, runs of whitespace separate tokens and leading or trailing
     whitespace gives none; otherwise every occurrence of the whole `sep` splits, and empty
-    tokens are kept. At most `maxsplit` splits per string when it is not -1.
+    tokens are kept. At most `maxsplit` splits per string when it is not -1. The result is
+    TF's sparse form of its ragged split: token j of the string at index (i, k, ...) is at
+    (i, k, ..., j).
 
     Args:
-      input: a 1-D string tensor (a scalar is taken as one string).
+      input: a string tensor (a scalar is taken as one string; of unknown rank, a vector).
       sep: a scalar string, the separator; None or ``''`` for whitespace.
       maxsplit: the most splits per string; -1 for no limit.
       result_type: ``'SparseTensor'``; ``'RaggedTensor'`` is not supported here.
@@ -313,14 +363,14 @@ def split(input=None, sep=None, maxsplit=-1, result_type="SparseTensor", source=
 
     Raises:
       ValueError: if both `input` and `source` or neither is given.
-      NotImplementedError: for ``result_type='RaggedTensor'`` or inputs of rank above 1.
+      NotImplementedError: for ``result_type='RaggedTensor'``.
     """
     if (input is None) == (source is None):
         raise ValueError("Specify exactly one of 'input' and 'source'.")
     _check_result_type(result_type)
     return _sparse_split("StringSplitV2", source if input is None else input,
                          "" if sep is None else sep, {"maxsplit": int(maxsplit)},
-                         name or "StringSplit")
+                         name or "StringSplit", any_rank=True)
 
 
 def string_to_number(string_tensor, out_type=dtypes.float32, name=None):
@@ -600,6 +650,35 @@ def string_to_hash_bucket_strong(input, num_buckets, key, name=None):  # noqa: A
                    {"num_buckets": num_buckets, "key": [int(word) for word in key]}, name)[0]
 
 
+def unsorted_segment_join(inputs, segment_ids, num_segments, separator="", name=None):
+    """Joins the strings of each segment with `separator`, in the order of `inputs`
+    (``tf.strings.unsorted_segment_join``); a segment without strings gives ``''``.
+
+    Args:
+      inputs: a string tensor.
+      segment_ids: int32 or int64 of a prefix of `inputs`' shape, each in [0, num_segments).
+      num_segments: a scalar int32 or int64, the number of segments.
+      separator: the string between joined strings.
+      name: the op's name.
+
+    Returns:
+      A string tensor of shape ``[num_segments] + inputs.shape[segment_ids.ndim:]``.
+
+    Raises:
+      ValueError: for shapes that do not match or a negative constant `num_segments`.
+      tf.errors.InvalidArgumentError: at run time, for a segment id out of range.
+    """
+    values = [value for value in (inputs, segment_ids, num_segments)
+              if isinstance(value, graph_lib.Tensor)]
+    with graph_lib.name_scope(name, "UnsortedSegmentJoin", values) as scope:
+        graph = graph_lib.get_default_graph()
+        tensors = [_strings(inputs, "inputs"),
+                   graph_lib.convert_to_tensor(segment_ids, name="segment_ids"),
+                   graph_lib.convert_to_tensor(num_segments, name="num_segments")]
+        return graph.create_op("UnsortedSegmentJoin", tensors, {"separator": separator},
+                               name=scope).outputs[0]
+
+
 # ``tf.strings``' names of these functions (TF 1's ``tf.compat.v1.strings``).
 STRINGS_NAMESPACE = {
     "split": split, "to_number": string_to_number, "as_string": as_string, "substr": substr,
@@ -609,4 +688,5 @@ STRINGS_NAMESPACE = {
     "to_hash_bucket_fast": string_to_hash_bucket_fast,
     "to_hash_bucket": string_to_hash_bucket,
     "to_hash_bucket_strong": string_to_hash_bucket_strong,
+    "unsorted_segment_join": unsorted_segment_join,
 }

@@ -26,6 +26,11 @@ def _invalid(message):
     return errors.InvalidArgumentError(None, None, message)
 
 
+def _shape_text(shape):
+    """A shape as TF's messages write it: ``[2,3]``."""
+    return "[" + ",".join(str(int(dim)) for dim in shape) + "]"
+
+
 def _as_bytes(value):
     if isinstance(value, bytes):
         return value
@@ -37,7 +42,7 @@ def _as_bytes(value):
 def _scalar_bytes(array, what):
     array = np.asarray(array, dtype=object)
     if array.ndim:
-        raise _invalid(f"{what} must be a scalar, got shape: {list(array.shape)}")
+        raise _invalid(f"{what} must be a scalar, got shape: {_shape_text(array.shape)}")
     return _as_bytes(array[()])
 
 
@@ -72,7 +77,7 @@ def _sparse_rows(rows):
 def _vector_of_strings(array):
     array = np.asarray(array, dtype=object)
     if array.ndim != 1:
-        raise _invalid(f"input must be a vector, got shape: {list(array.shape)}")
+        raise _invalid(f"input must be a vector, got shape: {_shape_text(array.shape)}")
     return [_as_bytes(value) for value in array]
 
 
@@ -248,13 +253,13 @@ def _char_starts(text):
 def _substr_kernel(ctx, inputs, attrs):
     value, pos, length = (np.asarray(array) for array in inputs)
     if pos.shape != length.shape:
-        raise _invalid(f"pos and len should have the same shape, got: {list(pos.shape)} vs. "
-                       f"{list(length.shape)}")
+        raise _invalid(f"pos and len should have the same shape, got: "
+                       f"{_shape_text(pos.shape)} vs. {_shape_text(length.shape)}")
     try:
         value, pos, length = np.broadcast_arrays(np.asarray(value, dtype=object), pos, length)
     except ValueError:
-        raise _invalid(f"Incompatible shapes: {list(np.shape(inputs[0]))} vs. "
-                       f"{list(pos.shape)}") from None
+        raise _invalid(f"Incompatible shapes: {_shape_text(np.shape(inputs[0]))} vs. "
+                       f"{_shape_text(pos.shape)}") from None
     by_char = attrs.get("unit", "BYTE") == "UTF8_CHAR"
     out = np.empty(value.shape, dtype=object)
     flat_out = out.reshape(-1)
@@ -452,6 +457,33 @@ def _decode_base64_kernel(ctx, inputs, attrs):
     return _map(inputs[0], _decode_base64)
 
 
+# ---- UnsortedSegmentJoin -----------------------------------------------------------------------
+
+def _unsorted_segment_join_kernel(ctx, inputs, attrs):
+    values = np.asarray(inputs[0], dtype=object)
+    segment_ids = np.asarray(inputs[1])
+    count = int(inputs[2])
+    if values.shape[:segment_ids.ndim] != segment_ids.shape:
+        raise _invalid("segment_ids should be the same shape as data's prefix, got: "
+                       f"{_shape_text(segment_ids.shape)} vs. {_shape_text(values.shape)}")
+    flat_ids = segment_ids.reshape(-1)
+    if flat_ids.size and (flat_ids.min() < 0 or flat_ids.max() >= count):
+        raise _invalid("segment_ids are not allowed to exceed num_segments or to have "
+                       "negative values.")
+    inner = values.shape[segment_ids.ndim:]
+    rows = values.reshape((flat_ids.size, -1) if flat_ids.size else (0, int(np.prod(inner))))
+    separator = _as_bytes(attrs.get("separator", ""))
+    pieces = [[[] for _ in range(rows.shape[1])] for _ in range(count)]
+    for row, segment in zip(rows, flat_ids.tolist()):
+        for column, value in enumerate(row):
+            pieces[segment][column].append(_as_bytes(value))
+    out = np.empty((count, rows.shape[1]), dtype=object)
+    for segment in range(count):
+        for column in range(rows.shape[1]):
+            out[segment, column] = separator.join(pieces[segment][column])
+    return (out.reshape((count,) + inner),)
+
+
 # ---- StringToHashBucketFast, StringToHashBucket, StringToHashBucketStrong ----------------------
 
 def _hash_bucket_kernel(hash_function):
@@ -498,7 +530,8 @@ for _name, _kernel in (
         ("StringStrip", _string_strip_kernel), ("StringLength", _string_length_kernel),
         ("StringLower", _case_kernel(bytes.lower, str.lower)),
         ("StringUpper", _case_kernel(bytes.upper, str.upper)),
-        ("EncodeBase64", _encode_base64_kernel), ("DecodeBase64", _decode_base64_kernel)):
+        ("EncodeBase64", _encode_base64_kernel), ("DecodeBase64", _decode_base64_kernel),
+        ("UnsortedSegmentJoin", _unsorted_segment_join_kernel)):
     # String work per element: the reference kernel is the fast one.
     register_kernel(_name, reference=_kernel)
 
