@@ -57,6 +57,9 @@ def add_cases(case):
                                          separator=","),
         tf.strings.unsorted_segment_join(f((2, 3), d), tf.constant([[0, 1, 0], [1, 1, 0]],
                                                                    tf.int64), 2)])
+    case("StringNGrams", strings, lambda f, d: [
+        tf.strings.ngrams(f((2, 4), d), (1, 2), separator="+"),
+        tf.strings.ngrams(f((3,), d), 2, pad_values=("<", ">"), preserve_short_sequences=True)])
     case("StringToHashBucketFast", strings, lambda f, d: [
         tf.string_to_hash_bucket_fast(f((2, 3), d), 7)])
     case("StringToHashBucket", strings, lambda f, d: [

@@ -189,7 +189,7 @@ def test_as_string_formats_as_printf(executor):
     ]
     results = _run([tensor for tensor, _ in cases])
     for (tensor, expected), result in zip(cases, results):
-        assert result.tolist() == expected, tensor.op.node_def if hasattr(tensor.op, "node_def") else expected
+        assert result.tolist() == expected, tensor.name
 
 
 @pytest.mark.parametrize("kwargs,values,message", [
@@ -418,3 +418,52 @@ def test_compiled_hashes_equal_the_python_spec_on_long_and_text_strings():
         assert string_hash.siphash24_buckets(array, buckets, 2**64 - 1, 9).reshape(
             -1).tolist() == [string_hashing.siphash24(2**64 - 1, 9, s) % buckets
                              for s in encoded]
+
+
+def test_ngrams_of_dense_rows(executor):
+    cases = [
+        (tf.strings.ngrams(["a", "b", "c", "d"], 2), [b"a b", b"b c", b"c d"]),
+        (tf.strings.ngrams([["a", "b", "c"], ["d", "e", "f"]], (1, 3), separator="_"),
+         [[b"a", b"b", b"c", b"a_b_c"], [b"d", b"e", b"f", b"d_e_f"]]),
+        (tf.strings.ngrams([["a", "b", "c"]], 3, pad_values="#"),
+         [[b"# # a", b"# a b", b"a b c", b"b c #", b"c # #"]]),
+        (tf.strings.ngrams([["a", "b", "c"]], 3, pad_values=("<", ">"), padding_width=1),
+         [[b"< a b", b"a b c", b"b c >"]]),
+        (tf.strings.ngrams([["a", "b"]], 3), [[]]),
+        (tf.strings.ngrams([["a", "b"]], 3, preserve_short_sequences=True), [[b"a b"]]),
+        (tf.strings.ngrams([["a", "b"]], 4, pad_values="#", padding_width=1,
+                           preserve_short_sequences=True), [[b"# a b #"]]),
+        (tf.strings.ngrams([[["a", "b", "c"]], [["d", "e", "f"]]], 2),
+         [[[b"a b", b"b c"]], [[b"d e", b"e f"]]]),
+        (tf.strings.ngrams(tf.zeros([2, 0], tf.string), 2, pad_values="#"), [[], []]),
+        (tf.strings.ngrams(["a", "b"], 2, pad_values="#", padding_width=5),
+         [b"# a", b"a b", b"b #"]),
+    ]
+    for (tensor, expected), result in zip(cases, _run([tensor for tensor, _ in cases])):
+        assert result.tolist() == expected
+    assert cases[7][0].shape.as_list() == [2, 1, None]
+    for args, kwargs, message in (
+            (("a", 2), {}, "Data must have rank>0"),
+            ((["a"], 2), {"pad_values": "#", "padding_width": 0},
+             "padding_width must be greater than 0."),
+            ((["a"], 2), {"padding_width": 1}, "pad_values must be provided if padding_width "
+                                              "is set."),
+            ((["a", "b"], 0), {}, "All ngram_widths must be greater than 0. Got 0")):
+        with pytest.raises(ValueError, match=message.replace(".", r"\.")):
+            tf.strings.ngrams(*args, **kwargs)
+
+
+def test_string_ngrams_op_on_ragged_rows():
+    graph = tf.get_default_graph()
+
+    def op(splits, widths=(2,)):
+        return graph.create_op("StringNGrams", [tf.constant(["a", "b", "c"]),
+                                                tf.constant(splits)],
+                               {"separator": " ", "ngram_widths": list(widths),
+                                "left_pad": "L", "right_pad": "R", "pad_width": 1}).outputs
+    grams, splits = _run(op([0, 1, 3]))
+    assert grams.tolist() == [b"L a", b"a R", b"L b", b"b c", b"c R"]
+    assert splits.dtype == np.int32 and splits.tolist() == [0, 2, 5]
+    assert _error(op([0, 1, 4])) == "Invalid split value 4, must be in [1, 3]"
+    assert _error(op([1, 3])) == "First split value must be 0, got 1"
+    assert _error(op([0, 3], widths=(0,))) == "ngram_widths must contain positive values"

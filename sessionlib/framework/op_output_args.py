@@ -332,6 +332,7 @@ OUTPUT_ARGS = {
     'StringJoin': (('output', None),),
     'StringLength': (('output', None),),
     'StringLower': (('output', None),),
+    'StringNGrams': (('ngrams', None), ('ngrams_splits', None)),
     'StringSplit': (('indices', None), ('values', None), ('shape', None)),
     'StringSplitV2': (('indices', None), ('values', None), ('shape', None)),
     'StringStrip': (('output', None),),

@@ -1,4 +1,4 @@
-"""String ops: TF 1's ``tf.string_*``, ``tf.substr``, ``tf.regex_replace`` & co. and ``tf.strings``.
+"""String ops: TF 1's ``tf.string_*``, ``tf.substr``, ``tf.regex_replace`` & co., ``tf.strings``.
 
 Each op is TF's op (type name, inputs and attrs), registered once here; the kernels live in the
 runtime (``runtime/kernels/string_kernels.py``) and work on object arrays of `bytes`. None is
@@ -28,7 +28,7 @@ __all__ = ["string_split", "split", "string_to_number", "as_string", "substr",
            "regex_replace", "regex_full_match", "string_strip", "string_length", "lower",
            "upper", "encode_base64", "decode_base64", "string_to_hash_bucket_fast",
            "string_to_hash_bucket", "string_to_hash_bucket_strong", "string_join",
-           "reduce_join", "unsorted_segment_join", "STRINGS_NAMESPACE"]
+           "reduce_join", "unsorted_segment_join", "ngrams", "STRINGS_NAMESPACE"]
 
 _STRING = (dtypes.string,)
 _UNITS = ("BYTE", "UTF8_CHAR")
@@ -206,6 +206,21 @@ def _unsorted_segment_join_infer(inputs, attrs):
     return [(dtypes.string, TensorShape([first] + values.shape.dims[ids_rank:]))]
 
 
+def _string_ngrams_infer(inputs, attrs):
+    data, splits = inputs
+    _infer.check_dtype("StringNGrams", data, _STRING, "data")
+    _infer.check_index_dtype("StringNGrams", splits, "data_splits")
+    _check_rank("StringNGrams", data, 1, "data")
+    _check_rank("StringNGrams", splits, 1, "data_splits")
+    attrs["Tsplits"] = splits.dtype
+    attrs["ngram_widths"] = [int(width) for width in attrs.get("ngram_widths", ())]
+    attrs["pad_width"] = int(attrs.get("pad_width", 0))
+    attrs["preserve_short_sequences"] = bool(attrs.get("preserve_short_sequences", False))
+    for name in ("separator", "left_pad", "right_pad"):
+        attrs.setdefault(name, "")
+    return [(dtypes.string, TensorShape([None])), (splits.dtype, splits.shape)]
+
+
 def _register(op_type, infer, num_inputs, doc):
     registry.register_op(op_type, infer=infer, kernel=op_type, num_inputs=num_inputs, doc=doc,
                          gradient=registry.NOT_DIFFERENTIABLE)
@@ -242,6 +257,8 @@ _register("StringToHashBucket", _hash_bucket_infer("StringToHashBucket", "string
           "TF's legacy Hash64 of each string modulo num_buckets.")
 _register("UnsortedSegmentJoin", _unsorted_segment_join_infer, 3,
           "Joins the strings of each segment, in input order.")
+_register("StringNGrams", _string_ngrams_infer, 2,
+          "The n-grams of each row of a ragged string tensor (values and row splits).")
 _register("StringToHashBucketStrong",
           _hash_bucket_infer("StringToHashBucketStrong", keyed=True), 1,
           "Keyed SipHash-2-4 of each string modulo num_buckets.")
@@ -679,6 +696,69 @@ def unsorted_segment_join(inputs, segment_ids, num_segments, separator="", name=
                                name=scope).outputs[0]
 
 
+def ngrams(data, ngram_width, separator=" ", pad_values=None, padding_width=None,
+           preserve_short_sequences=False, name=None):
+    """The n-grams along the last axis of `data` (``tf.strings.ngrams``, op ``StringNGrams``).
+
+    Each n-gram joins `ngram_width` consecutive strings with `separator`; with `pad_values`,
+    each row is first padded on both sides (by ``ngram_width - 1`` strings unless
+    `padding_width` says otherwise). Rows here are dense, so every row has the same number of
+    n-grams and the result is dense too (TF returns a RaggedTensor only for ragged data).
+
+    Args:
+      data: a string tensor of rank 1 or more.
+      ngram_width: an int, or a sequence of ints whose n-grams are concatenated per row.
+      separator: the string between the joined strings.
+      pad_values: None, a string for both sides, or a (left, right) pair of strings.
+      padding_width: how many pad values to add on each side; needs `pad_values`.
+      preserve_short_sequences: give a row too short for any n-gram one n-gram of the whole
+        (padded) row.
+      name: the op's name.
+
+    Returns:
+      A string tensor of shape ``data.shape[:-1] + [n-grams per row]``.
+
+    Raises:
+      ValueError: for scalar `data`, a width below 1, a `padding_width` below 1, or a
+        `padding_width` without `pad_values`.
+    """
+    widths = ([int(ngram_width)] if isinstance(ngram_width, int)
+              else [int(width) for width in ngram_width])
+    if any(width < 1 for width in widths):
+        raise ValueError(f"All ngram_widths must be greater than 0. Got {ngram_width}")
+    if pad_values is None:
+        if padding_width is not None:
+            raise ValueError("pad_values must be provided if padding_width is set.")
+        left_pad = right_pad = ""
+        padding_width = 0
+    else:
+        if padding_width is not None and padding_width < 1:
+            raise ValueError("padding_width must be greater than 0.")
+        left_pad, right_pad = (pad_values if isinstance(pad_values, (list, tuple))
+                               else (pad_values, pad_values))
+        padding_width = -1 if padding_width is None else int(padding_width)
+    values = [data] if isinstance(data, graph_lib.Tensor) else []
+    with graph_lib.name_scope(name, "StringNGrams", values) as scope:
+        graph = graph_lib.get_default_graph()
+        data = _strings(data, "data")
+        if data.shape.ndims == 0:
+            raise ValueError("Data must have rank>0")
+        shape = array_ops.shape(data, out_type=dtypes.int64)
+        row_length = shape[-1]
+        rows = math_ops.reduce_prod(shape[:-1])
+        splits = array_ops.range(rows + 1, dtype=dtypes.int64) * row_length
+        attrs = {"separator": separator, "ngram_widths": widths, "left_pad": left_pad,
+                 "right_pad": right_pad, "pad_width": padding_width,
+                 "preserve_short_sequences": bool(preserve_short_sequences)}
+        grams = graph.create_op("StringNGrams", [array_ops.reshape(data, [-1]), splits], attrs,
+                                name=scope).outputs[0]
+        out_shape = array_ops.concat([shape[:-1], [-1]], axis=0)
+        result = array_ops.reshape(grams, out_shape)
+        if data.shape.ndims is not None:
+            result.set_shape(data.shape[:-1].concatenate([None]))
+        return result
+
+
 # ``tf.strings``' names of these functions (TF 1's ``tf.compat.v1.strings``).
 STRINGS_NAMESPACE = {
     "split": split, "to_number": string_to_number, "as_string": as_string, "substr": substr,
@@ -688,5 +768,5 @@ STRINGS_NAMESPACE = {
     "to_hash_bucket_fast": string_to_hash_bucket_fast,
     "to_hash_bucket": string_to_hash_bucket,
     "to_hash_bucket_strong": string_to_hash_bucket_strong,
-    "unsorted_segment_join": unsorted_segment_join,
+    "unsorted_segment_join": unsorted_segment_join, "ngrams": ngrams,
 }

@@ -117,7 +117,7 @@ def _string_split_v2_kernel(ctx, inputs, attrs):
     return _sparse_rows([text.split(separator or None, maxsplit) for text in source])
 
 
-# ---- StringToNumber --------------------------------------------------------------------------
+# ---- StringToNumber -----------------------------------------------------------------------------
 
 _C_SPACE = b" \t\n\v\f\r"
 _DECIMAL = re.compile(rb"[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?")
@@ -187,7 +187,7 @@ def _string_to_number_kernel(ctx, inputs, attrs):
     return _map(inputs[0], convert, out_type.as_numpy_dtype)
 
 
-# ---- AsString --------------------------------------------------------------------------------
+# ---- AsString -----------------------------------------------------------------------------------
 
 _FILL_FLAGS = " +-0#"
 
@@ -243,7 +243,7 @@ def _map_values(array, function):
     return (out,)
 
 
-# ---- Substr ----------------------------------------------------------------------------------
+# ---- Substr -------------------------------------------------------------------------------------
 
 def _char_starts(text):
     """The byte offsets at which UTF-8 characters start (bytes that are no continuation)."""
@@ -457,7 +457,7 @@ def _decode_base64_kernel(ctx, inputs, attrs):
     return _map(inputs[0], _decode_base64)
 
 
-# ---- UnsortedSegmentJoin -----------------------------------------------------------------------
+# ---- UnsortedSegmentJoin ------------------------------------------------------------------------
 
 def _unsorted_segment_join_kernel(ctx, inputs, attrs):
     values = np.asarray(inputs[0], dtype=object)
@@ -482,6 +482,52 @@ def _unsorted_segment_join_kernel(ctx, inputs, attrs):
         for column in range(rows.shape[1]):
             out[segment, column] = separator.join(pieces[segment][column])
     return (out.reshape((count,) + inner),)
+
+
+# ---- StringNGrams -------------------------------------------------------------------------------
+
+def _string_ngrams_kernel(ctx, inputs, attrs):
+    data = [_as_bytes(value) for value in np.asarray(inputs[0], dtype=object).reshape(-1)]
+    splits = np.asarray(inputs[1])
+    if splits.size:
+        if int(splits[0]) != 0:
+            raise _invalid(f"First split value must be 0, got {int(splits[0])}")
+        for previous, value in zip(splits[:-1].tolist(), splits[1:].tolist()):
+            if not previous <= value <= len(data):
+                raise _invalid(f"Invalid split value {value}, must be in "
+                               f"[{previous}, {len(data)}]")
+    widths = [int(width) for width in attrs["ngram_widths"]]
+    if any(width < 1 for width in widths):
+        raise _invalid("ngram_widths must contain positive values")
+    separator = _as_bytes(attrs.get("separator", ""))
+    left_pad = _as_bytes(attrs.get("left_pad", ""))
+    right_pad = _as_bytes(attrs.get("right_pad", ""))
+    pad_width = int(attrs.get("pad_width", 0))
+    preserve_short = bool(attrs.get("preserve_short_sequences", False))
+
+    def padding(width):
+        # A negative pad_width pads each width by width - 1; never more than that.
+        return min(width - 1 if pad_width < 0 else pad_width, width - 1)
+
+    def grams(row, width, pad):
+        padded = [left_pad] * pad + row + [right_pad] * pad
+        return [separator.join(padded[start:start + width])
+                for start in range(len(padded) - width + 1)]
+
+    out, out_splits = [], [0]
+    for start, stop in zip(splits[:-1].tolist(), splits[1:].tolist()):
+        row = data[start:stop]
+        row_grams = [] if not row else [
+            gram for width in widths for gram in grams(row, width, padding(width))]
+        if preserve_short and row and not row_grams:
+            # The whole row as one n-gram, padded as a fixed pad width allows.
+            pad = max(pad_width, 0)
+            row_grams = grams(row, len(row) + 2 * pad, pad)
+        out.extend(row_grams)
+        out_splits.append(len(out))
+    values = np.empty(len(out), dtype=object)
+    values[:] = out
+    return values, np.asarray(out_splits, dtype=splits.dtype)
 
 
 # ---- StringToHashBucketFast, StringToHashBucket, StringToHashBucketStrong ----------------------
@@ -531,7 +577,8 @@ for _name, _kernel in (
         ("StringLower", _case_kernel(bytes.lower, str.lower)),
         ("StringUpper", _case_kernel(bytes.upper, str.upper)),
         ("EncodeBase64", _encode_base64_kernel), ("DecodeBase64", _decode_base64_kernel),
-        ("UnsortedSegmentJoin", _unsorted_segment_join_kernel)):
+        ("UnsortedSegmentJoin", _unsorted_segment_join_kernel),
+        ("StringNGrams", _string_ngrams_kernel)):
     # String work per element: the reference kernel is the fast one.
     register_kernel(_name, reference=_kernel)
 
