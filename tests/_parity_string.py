@@ -60,6 +60,14 @@ def add_cases(case):
     case("StringNGrams", strings, lambda f, d: [
         tf.strings.ngrams(f((2, 4), d), (1, 2), separator="+"),
         tf.strings.ngrams(f((3,), d), 2, pad_values=("<", ">"), preserve_short_sequences=True)])
+    case("UnicodeTranscode", strings, lambda f, d: [
+        tf.strings.unicode_transcode(f((2, 3), d), "UTF-8", "UTF-16-BE"),
+        tf.strings.unicode_transcode(tf.strings.unicode_transcode(f((3,), d), "UTF-8",
+                                                                  "UTF-32-BE"),
+                                     "UTF-32-BE", "UTF-8")])
+    case("UnicodeEncode", (tf.int32,), lambda f, d: [
+        tf.strings.unicode_encode(f((2, 3), d, low=60, high=70), "UTF-8"),
+        tf.strings.unicode_encode(f((4,), d, low=-1, high=3), "UTF-16-BE")])
     case("StringToHashBucketFast", strings, lambda f, d: [
         tf.string_to_hash_bucket_fast(f((2, 3), d), 7)])
     case("StringToHashBucket", strings, lambda f, d: [

@@ -467,3 +467,68 @@ def test_string_ngrams_op_on_ragged_rows():
     assert _error(op([0, 1, 4])) == "Invalid split value 4, must be in [1, 3]"
     assert _error(op([1, 3])) == "First split value must be 0, got 1"
     assert _error(op([0, 3], widths=(0,))) == "ngram_widths must contain positive values"
+
+
+def test_unicode_transcode(executor):
+    cases = [
+        (tf.strings.unicode_transcode(["h\u00e9llo", b"\xffa"], "UTF-8", "UTF-16-BE"),
+         [b"\x00h\x00\xe9\x00l\x00l\x00o", b"\xff\xfd\x00a"]),
+        (tf.strings.unicode_transcode([b"\x00h\xd8\x00", b"\x00h\x00"], "UTF-16-BE", "UTF-8"),
+         [b"h\xef\xbf\xbd", b"h\xef\xbf\xbd"]),
+        (tf.strings.unicode_transcode([b"\xffa\xc3"], "UTF-8", "UTF-8", errors="ignore"),
+         [b"a"]),
+        (tf.strings.unicode_transcode([b"\xffa\xc3", "\ufffd"], "UTF-8", "UTF-8",
+                                      replacement_char=63), [b"?a?", b"\xef\xbf\xbd"]),
+        (tf.strings.unicode_transcode(["a\x01\tb\x7f"], "UTF-8", "UTF-8",
+                                      replace_control_characters=True),
+         [b"a\xef\xbf\xbd\xef\xbf\xbdb\x7f"]),
+        (tf.strings.unicode_transcode([b"caf\xe9"], "ISO-8859-1", "UTF-8"), [b"caf\xc3\xa9"]),
+        (tf.strings.unicode_transcode([b"caf\xe9"], "US-ASCII", "UTF-8"),
+         [b"caf\xef\xbf\xbd"]),
+        (tf.strings.unicode_transcode(["a\u4e16"], "UTF-8", "UTF-32-BE"),
+         [b"\x00\x00\x00a\x00\x00N\x16"]),
+        # One replacement per maximal ill-formed subsequence, as ICU.
+        (tf.strings.unicode_transcode([b"\xed\xa0\x80a", b"\xc0\x80a", b"\xe4\xb8a"], "UTF-8",
+                                      "UTF-8"),
+         [b"\xef\xbf\xbd" * 3 + b"a", b"\xef\xbf\xbd" * 2 + b"a", b"\xef\xbf\xbda"]),
+        (tf.strings.unicode_transcode([b"\xfe\xff\x00a"], "UTF-16-BE", "UTF-8"),
+         [b"\xef\xbb\xbfa"]),
+        (tf.strings.unicode_transcode([b"\xffa"], "UTF-8", "UTF-8", replacement_char=0xD800),
+         [b"\xef\xbf\xbda"]),
+    ]
+    for (tensor, expected), result in zip(cases, _run([tensor for tensor, _ in cases])):
+        assert result.tolist() == expected
+    assert _error(tf.strings.unicode_transcode([b"\xffa"], "UTF-8", "UTF-8",
+                                               errors="strict")) == (
+        "Invalid formatting on input string")
+    assert _error(tf.strings.unicode_transcode(["a"], "FOO", "UTF-8")) == (
+        "Could not create converter for input encoding: FOO")
+    with pytest.raises(ValueError, match="'output_encoding' of 'UnicodeTranscode' Op passed "
+                                         "string 'UTF-16' not in"):
+        tf.strings.unicode_transcode(["a"], "UTF-8", "UTF-16")
+    with pytest.raises(ValueError, match="'errors'"):
+        tf.strings.unicode_transcode(["a"], "UTF-8", "UTF-8", errors="x")
+
+
+def test_unicode_encode_of_dense_code_points(executor):
+    cases = [
+        (tf.strings.unicode_encode([[104, 233], [0x4E16, 65]], "UTF-8"),
+         [b"h\xc3\xa9", b"\xe4\xb8\x96A"]),
+        (tf.strings.unicode_encode([[104, -1, 0x110000]], "UTF-8"),
+         [b"h\xef\xbf\xbd\xef\xbf\xbd"]),
+        (tf.strings.unicode_encode([104, 233], "UTF-16-BE"), b"\x00h\x00\xe9"),
+        (tf.strings.unicode_encode([[104, -1, 0xD800, 65]], "UTF-8", errors="ignore"), [b"hA"]),
+        (tf.strings.unicode_encode([[104, 0xD800, 65]], "UTF-8", replacement_char=63),
+         [b"h?A"]),
+        (tf.strings.unicode_encode([[[104, 105]], [[65, 66]]], "UTF-32-BE"),
+         [[b"\x00\x00\x00h\x00\x00\x00i"], [b"\x00\x00\x00A\x00\x00\x00B"]]),
+    ]
+    for (tensor, expected), result in zip(cases, _run([tensor for tensor, _ in cases])):
+        assert np.asarray(result).tolist() == expected
+    assert cases[5][0].shape.as_list() == [2, 1]
+    assert _error(tf.strings.unicode_encode([[104, -1]], "UTF-8", errors="strict")) == (
+        "Code point is out of range for Unicode, or is a surrogate.")
+    with pytest.raises(ValueError, match="rank must be at least 1"):
+        tf.strings.unicode_encode(104, "UTF-8")
+    with pytest.raises(TypeError, match="expected type of int32"):
+        tf.strings.unicode_encode(tf.constant([104], tf.int64), "UTF-8")

@@ -379,6 +379,8 @@ OUTPUT_ARGS = {
     'TopKV2': (('values', None), ('indices', None)),
     'Transpose': (('y', None),),
     'TruncatedNormal': (('output', None),),
+    'UnicodeEncode': (('output', None),),
+    'UnicodeTranscode': (('output', None),),
     'UniformCandidateSampler': (('sampled_candidates', None), ('true_expected_count', None), ('sampled_expected_count', None)),
     'Unpack': (('output', 'num'),),
     'UnsortedSegmentJoin': (('output', None),),

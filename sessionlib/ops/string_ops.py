@@ -28,7 +28,8 @@ __all__ = ["string_split", "split", "string_to_number", "as_string", "substr",
            "regex_replace", "regex_full_match", "string_strip", "string_length", "lower",
            "upper", "encode_base64", "decode_base64", "string_to_hash_bucket_fast",
            "string_to_hash_bucket", "string_to_hash_bucket_strong", "string_join",
-           "reduce_join", "unsorted_segment_join", "ngrams", "STRINGS_NAMESPACE"]
+           "reduce_join", "unsorted_segment_join", "ngrams", "unicode_transcode", "unicode_encode",
+           "STRINGS_NAMESPACE"]
 
 _STRING = (dtypes.string,)
 _UNITS = ("BYTE", "UTF8_CHAR")
@@ -221,6 +222,37 @@ def _string_ngrams_infer(inputs, attrs):
     return [(dtypes.string, TensorShape([None])), (splits.dtype, splits.shape)]
 
 
+_OUTPUT_ENCODINGS = ("UTF-8", "UTF-16-BE", "UTF-32-BE")
+_ERROR_MODES = ("strict", "replace", "ignore")
+
+
+def _unicode_attrs(op_type, attrs):
+    _check_choice(op_type, "output_encoding", attrs.get("output_encoding"), _OUTPUT_ENCODINGS)
+    attrs.setdefault("errors", "replace")
+    _check_choice(op_type, "errors", attrs["errors"], _ERROR_MODES)
+    attrs["replacement_char"] = int(attrs.get("replacement_char", 0xFFFD))
+
+
+def _unicode_transcode_infer(inputs, attrs):
+    _unicode_attrs("UnicodeTranscode", attrs)
+    attrs["replace_control_characters"] = bool(attrs.get("replace_control_characters", False))
+    return _elementwise_infer("UnicodeTranscode", dtypes.string)(inputs, attrs)
+
+
+def _unicode_encode_infer(inputs, attrs):
+    values, splits = inputs
+    _unicode_attrs("UnicodeEncode", attrs)
+    if values.dtype is not dtypes.int32:
+        raise TypeError(f"Input 'input_values' of 'UnicodeEncode' Op has type "
+                        f"{values.dtype.name} that does not match expected type of int32.")
+    _infer.check_index_dtype("UnicodeEncode", splits, "input_splits")
+    _check_rank("UnicodeEncode", values, 1, "input_values")
+    _check_rank("UnicodeEncode", splits, 1, "input_splits")
+    attrs["Tsplits"] = splits.dtype
+    rows = splits.shape.dims[0] if splits.shape.ndims == 1 else None
+    return [(dtypes.string, TensorShape([None if rows is None else max(rows - 1, 0)]))]
+
+
 def _register(op_type, infer, num_inputs, doc):
     registry.register_op(op_type, infer=infer, kernel=op_type, num_inputs=num_inputs, doc=doc,
                          gradient=registry.NOT_DIFFERENTIABLE)
@@ -259,6 +291,10 @@ _register("UnsortedSegmentJoin", _unsorted_segment_join_infer, 3,
           "Joins the strings of each segment, in input order.")
 _register("StringNGrams", _string_ngrams_infer, 2,
           "The n-grams of each row of a ragged string tensor (values and row splits).")
+_register("UnicodeTranscode", _unicode_transcode_infer, 1,
+          "Re-encodes text from one encoding to UTF-8, UTF-16-BE or UTF-32-BE.")
+_register("UnicodeEncode", _unicode_encode_infer, 2,
+          "Encodes rows of code points (values and row splits) as strings.")
 _register("StringToHashBucketStrong",
           _hash_bucket_infer("StringToHashBucketStrong", keyed=True), 1,
           "Keyed SipHash-2-4 of each string modulo num_buckets.")
@@ -759,6 +795,80 @@ def ngrams(data, ngram_width, separator=" ", pad_values=None, padding_width=None
         return result
 
 
+def unicode_transcode(input, input_encoding, output_encoding, errors="replace",  # noqa: A002
+                      replacement_char=65533, replace_control_characters=False, name=None):
+    """Re-encodes each string (``tf.strings.unicode_transcode``).
+
+    Python's codecs stand in for ICU's converters: `input_encoding` is any name they know;
+    malformed input is handled per maximal ill-formed subsequence, as ICU does.
+
+    Args:
+      input: a string tensor.
+      input_encoding: the encoding of `input`, e.g. ``'UTF-8'``, ``'UTF-16-BE'``,
+        ``'ISO-8859-1'``.
+      output_encoding: ``'UTF-8'``, ``'UTF-16-BE'`` or ``'UTF-32-BE'``.
+      errors: ``'replace'`` malformed input by `replacement_char`, ``'ignore'`` it, or
+        ``'strict'``: fail.
+      replacement_char: the code point replacing malformed input (U+FFFD when it is not a
+        valid one).
+      replace_control_characters: also replace the C0 controls U+0000..U+001F.
+      name: the op's name.
+
+    Returns:
+      A string tensor shaped like `input`.
+
+    Raises:
+      ValueError: for an unknown `output_encoding` or `errors`.
+      tf.errors.InvalidArgumentError: at run time, for an unknown `input_encoding`, or
+        malformed input under ``errors='strict'``.
+    """
+    return _create("UnicodeTranscode", [input],
+                   {"input_encoding": input_encoding, "output_encoding": output_encoding,
+                    "errors": errors, "replacement_char": int(replacement_char),
+                    "replace_control_characters": bool(replace_control_characters)}, name)[0]
+
+
+def unicode_encode(input, output_encoding, errors="replace", replacement_char=65533,  # noqa: A002
+                   name=None):
+    """Encodes the code points along the last axis of `input` as strings
+    (``tf.strings.unicode_encode`` on dense input; op ``UnicodeEncode``).
+
+    Args:
+      input: an int32 tensor of rank 1 or more, Unicode code points.
+      output_encoding: ``'UTF-8'``, ``'UTF-16-BE'`` or ``'UTF-32-BE'``.
+      errors: ``'replace'`` invalid code points (negative, surrogates, above U+10FFFF) by
+        `replacement_char`, ``'ignore'`` them, or ``'strict'``: fail.
+      replacement_char: the replacing code point.
+      name: the op's name.
+
+    Returns:
+      A string tensor of shape ``input.shape[:-1]``.
+
+    Raises:
+      ValueError: for a scalar `input`, an unknown `output_encoding` or `errors`.
+      TypeError: unless `input` is int32.
+      tf.errors.InvalidArgumentError: at run time, for an invalid code point under
+        ``errors='strict'``.
+    """
+    values = [input] if isinstance(input, graph_lib.Tensor) else []
+    with graph_lib.name_scope(name, "UnicodeEncode", values) as scope:
+        graph = graph_lib.get_default_graph()
+        codes = graph_lib.convert_to_tensor(input, name="input")
+        if codes.shape.ndims == 0:
+            raise ValueError("input_tensor's rank must be at least 1.")
+        shape = array_ops.shape(codes, out_type=dtypes.int64)
+        rows = math_ops.reduce_prod(shape[:-1])
+        splits = array_ops.range(rows + 1, dtype=dtypes.int64) * shape[-1]
+        attrs = {"output_encoding": output_encoding, "errors": errors,
+                 "replacement_char": int(replacement_char)}
+        encoded = graph.create_op("UnicodeEncode", [array_ops.reshape(codes, [-1]), splits],
+                                  attrs, name=scope).outputs[0]
+        result = array_ops.reshape(encoded, shape[:-1])
+        if codes.shape.ndims is not None:
+            result.set_shape(codes.shape[:-1])
+        return result
+
+
 # ``tf.strings``' names of these functions (TF 1's ``tf.compat.v1.strings``).
 STRINGS_NAMESPACE = {
     "split": split, "to_number": string_to_number, "as_string": as_string, "substr": substr,
@@ -769,4 +879,5 @@ STRINGS_NAMESPACE = {
     "to_hash_bucket": string_to_hash_bucket,
     "to_hash_bucket_strong": string_to_hash_bucket_strong,
     "unsorted_segment_join": unsorted_segment_join, "ngrams": ngrams,
+    "unicode_transcode": unicode_transcode, "unicode_encode": unicode_encode,
 }

@@ -154,7 +154,7 @@ CPU_ONLY_KERNELS = frozenset({
     "Substr", "RegexReplace", "StaticRegexReplace", "RegexFullMatch", "StaticRegexFullMatch",
     "StringStrip", "StringLength", "StringLower", "StringUpper", "EncodeBase64", "DecodeBase64",
     "StringToHashBucketFast", "StringToHashBucket", "StringToHashBucketStrong",
-    "UnsortedSegmentJoin", "StringNGrams",
+    "UnsortedSegmentJoin", "StringNGrams", "UnicodeTranscode", "UnicodeEncode",
     # summaries
     "ScalarSummary", "HistogramSummary", "ImageSummary", "AudioSummaryV2", "TensorSummaryV2",
     "MergeSummary",

@@ -9,6 +9,7 @@ Python spec in ``runtime/string_hashing.py``. Messages of run-time errors are TF
 """
 
 import base64
+import codecs
 import fractions
 import math
 import re
@@ -530,6 +531,65 @@ def _string_ngrams_kernel(ctx, inputs, attrs):
     return values, np.asarray(out_splits, dtype=splits.dtype)
 
 
+# ---- UnicodeTranscode, UnicodeEncode ------------------------------------------------------------
+
+_CODECS = {"UTF-8": "utf-8", "UTF-16-BE": "utf-16-be", "UTF-32-BE": "utf-32-be"}
+# Malformed input becomes this private marker (a lone surrogate, which no decoder produces),
+# one per maximal ill-formed subsequence, so the kernels can replace or drop it.
+_MALFORMED = "\udfff"
+_MARK_ERRORS = "sessionlib_mark_malformed"
+codecs.register_error(_MARK_ERRORS, lambda error: (_MALFORMED, error.end))
+
+
+def _replacement(code_point):
+    valid = 0 <= code_point <= 0x10FFFF and not 0xD800 <= code_point <= 0xDFFF
+    return chr(code_point) if valid else "\ufffd"
+
+
+def _finish_text(text, attrs, strict_message):
+    """`text` with its malformed markers handled per the `errors` attr."""
+    if _MALFORMED in text:
+        mode = attrs.get("errors", "replace")
+        if mode == "strict":
+            raise _invalid(strict_message)
+        text = text.replace(_MALFORMED, "" if mode == "ignore" else
+                            _replacement(int(attrs.get("replacement_char", 0xFFFD))))
+    return text
+
+
+def _unicode_transcode_kernel(ctx, inputs, attrs):
+    encoding = attrs["input_encoding"]
+    try:
+        codecs.lookup(encoding)
+    except LookupError:
+        raise _invalid(f"Could not create converter for input encoding: {encoding}") from None
+    output = _CODECS[attrs["output_encoding"]]
+    controls = bool(attrs.get("replace_control_characters"))
+    control_table = dict.fromkeys(range(0x20),
+                                  _replacement(int(attrs.get("replacement_char", 0xFFFD))))
+
+    def transcode(data):
+        text = data.decode(encoding, _MARK_ERRORS)
+        if controls:
+            text = text.translate(control_table)
+        return _finish_text(text, attrs, "Invalid formatting on input string").encode(output)
+
+    return _map(inputs[0], transcode)
+
+
+def _unicode_encode_kernel(ctx, inputs, attrs):
+    codes = np.asarray(inputs[0]).reshape(-1).tolist()
+    splits = np.asarray(inputs[1]).reshape(-1).tolist()
+    output = _CODECS[attrs["output_encoding"]]
+    out = np.empty(max(len(splits) - 1, 0), dtype=object)
+    for row, (start, stop) in enumerate(zip(splits[:-1], splits[1:])):
+        text = "".join(chr(code) if 0 <= code <= 0x10FFFF and not 0xD800 <= code <= 0xDFFF
+                       else _MALFORMED for code in codes[start:stop])
+        out[row] = _finish_text(text, attrs, "Code point is out of range for Unicode, or is a "
+                                             "surrogate.").encode(output)
+    return (out,)
+
+
 # ---- StringToHashBucketFast, StringToHashBucket, StringToHashBucketStrong ----------------------
 
 def _hash_bucket_kernel(hash_function):
@@ -578,7 +638,9 @@ for _name, _kernel in (
         ("StringUpper", _case_kernel(bytes.upper, str.upper)),
         ("EncodeBase64", _encode_base64_kernel), ("DecodeBase64", _decode_base64_kernel),
         ("UnsortedSegmentJoin", _unsorted_segment_join_kernel),
-        ("StringNGrams", _string_ngrams_kernel)):
+        ("StringNGrams", _string_ngrams_kernel),
+        ("UnicodeTranscode", _unicode_transcode_kernel),
+        ("UnicodeEncode", _unicode_encode_kernel)):
     # String work per element: the reference kernel is the fast one.
     register_kernel(_name, reference=_kernel)
 
