@@ -5,7 +5,11 @@ runtime (``runtime/kernels/string_kernels.py``) and work on object arrays of `by
 differentiable. Where this library differs from TF:
 
 * There is no RaggedTensor: ``tf.strings.split`` returns TF 1's SparseTensor (its default) and
-  ``result_type='RaggedTensor'`` is a NotImplementedError.
+  ``result_type='RaggedTensor'`` is a NotImplementedError. The ragged ops ``StringNGrams`` and
+  ``UnicodeEncode`` are TF's (values plus row splits), but their public wrappers take dense
+  tensors only; ``bytes_split``, ``unicode_decode``/``unicode_split`` (ragged results) and
+  ``unicode_script`` (ICU's script table) are not provided.
+* Encodings are Python's codecs rather than ICU's converters (``unicode_transcode``).
 * Regular expressions are Python's `re` over the UTF-8 text, with ``re.ASCII`` so that
   ``\\d``, ``\\w`` and ``\\s`` are ASCII classes as in RE2, and ``.`` matches one code point
   as in RE2. RE2's syntax is mostly a subset of Python's: patterns using RE2-only syntax (such
@@ -732,6 +736,14 @@ def unsorted_segment_join(inputs, segment_ids, num_segments, separator="", name=
                                name=scope).outputs[0]
 
 
+def _dense_row_splits(tensor):
+    """`tensor`'s int64 shape, and the row splits of its flattening seen as rows along the
+    last axis (the ragged ops' form of a dense tensor)."""
+    shape = array_ops.shape(tensor, out_type=dtypes.int64)
+    rows = math_ops.reduce_prod(shape[:-1])
+    return shape, array_ops.range(rows + 1, dtype=dtypes.int64) * shape[-1]
+
+
 def ngrams(data, ngram_width, separator=" ", pad_values=None, padding_width=None,
            preserve_short_sequences=False, name=None):
     """The n-grams along the last axis of `data` (``tf.strings.ngrams``, op ``StringNGrams``).
@@ -779,10 +791,7 @@ def ngrams(data, ngram_width, separator=" ", pad_values=None, padding_width=None
         data = _strings(data, "data")
         if data.shape.ndims == 0:
             raise ValueError("Data must have rank>0")
-        shape = array_ops.shape(data, out_type=dtypes.int64)
-        row_length = shape[-1]
-        rows = math_ops.reduce_prod(shape[:-1])
-        splits = array_ops.range(rows + 1, dtype=dtypes.int64) * row_length
+        shape, splits = _dense_row_splits(data)
         attrs = {"separator": separator, "ngram_widths": widths, "left_pad": left_pad,
                  "right_pad": right_pad, "pad_width": padding_width,
                  "preserve_short_sequences": bool(preserve_short_sequences)}
@@ -856,9 +865,7 @@ def unicode_encode(input, output_encoding, errors="replace", replacement_char=65
         codes = graph_lib.convert_to_tensor(input, name="input")
         if codes.shape.ndims == 0:
             raise ValueError("input_tensor's rank must be at least 1.")
-        shape = array_ops.shape(codes, out_type=dtypes.int64)
-        rows = math_ops.reduce_prod(shape[:-1])
-        splits = array_ops.range(rows + 1, dtype=dtypes.int64) * shape[-1]
+        shape, splits = _dense_row_splits(codes)
         attrs = {"output_encoding": output_encoding, "errors": errors,
                  "replacement_char": int(replacement_char)}
         encoded = graph.create_op("UnicodeEncode", [array_ops.reshape(codes, [-1]), splits],
