@@ -68,6 +68,12 @@ def add_cases(case):
     case("UnicodeEncode", (tf.int32,), lambda f, d: [
         tf.strings.unicode_encode(f((2, 3), d, low=60, high=70), "UTF-8"),
         tf.strings.unicode_encode(f((4,), d, low=-1, high=3), "UTF-16-BE")])
+    case("UnicodeDecode", strings, lambda f, d: [
+        tf.strings.unicode_decode(tf.reshape(f((), d), []), "UTF-8"),
+        tf.get_default_graph().create_op("UnicodeDecode", [f((2, 3), d)],
+                                         {"input_encoding": "UTF-8"}).outputs[0]])
+    case("UnicodeDecodeWithOffsets", strings, lambda f, d: list(
+        tf.strings.unicode_split_with_offsets(tf.reshape(f((), d), []), "UTF-8")))
     case("StringToHashBucketFast", strings, lambda f, d: [
         tf.string_to_hash_bucket_fast(f((2, 3), d), 7)])
     case("StringToHashBucket", strings, lambda f, d: [

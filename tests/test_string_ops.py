@@ -532,3 +532,53 @@ def test_unicode_encode_of_dense_code_points(executor):
         tf.strings.unicode_encode(104, "UTF-8")
     with pytest.raises(TypeError, match="expected type of int32"):
         tf.strings.unicode_encode(tf.constant([104], tf.int64), "UTF-8")
+
+
+def test_unicode_decode_split_and_bytes_split_of_a_scalar(executor):
+    cases = [
+        (tf.strings.unicode_decode("h\u00e9", "UTF-8"), [104, 233]),
+        (tf.strings.unicode_decode(b"a\xff\xe4\xb8b", "UTF-8"), [97, 65533, 65533, 98]),
+        (tf.strings.unicode_decode(b"a\xff\xe4\xb8b", "UTF-8", errors="ignore"), [97, 98]),
+        (tf.strings.unicode_decode(b"a\x01", "UTF-8", replace_control_characters=True),
+         [97, 65533]),
+        (tf.strings.unicode_decode(b"caf\xe9", "latin1"), [99, 97, 102, 233]),
+        (tf.strings.unicode_decode_with_offsets(b"a\xff\xe4\xb8b\xc3\xa9", "UTF-8"),
+         ([97, 65533, 65533, 98, 233], [0, 1, 2, 4, 5])),
+        (tf.strings.unicode_decode_with_offsets(b"a\xff\xe4\xb8b\xc3\xa9", "UTF-8",
+                                                errors="ignore"), ([97, 98, 233], [0, 4, 5])),
+        (tf.strings.unicode_decode_with_offsets(b"\x00a\xd8\x3d\xde\x00\x00b", "UTF-16-BE"),
+         ([97, 128512, 98], [0, 2, 6])),
+        (tf.strings.unicode_split(b"a\xff\xc3\xa9", "UTF-8"),
+         [b"a", b"\xef\xbf\xbd", b"\xc3\xa9"]),
+        (tf.strings.unicode_split_with_offsets(b"a\xff\xc3\xa9", "UTF-8"),
+         ([b"a", b"\xef\xbf\xbd", b"\xc3\xa9"], [0, 1, 2])),
+        (tf.strings.unicode_split(b"\x00a\x00b", "UTF-16-BE"), [b"\x00a", b"\x00b"]),
+        (tf.strings.bytes_split(b"a\xc3\xa9"), [b"a", b"\xc3", b"\xa9"]),
+        (tf.strings.bytes_split(b""), []),
+    ]
+    for (tensor, expected), result in zip(cases, _run([tensor for tensor, _ in cases])):
+        result = tuple(r.tolist() for r in result) if isinstance(result, tuple) else (
+            result.tolist())
+        assert result == expected
+    assert cases[0][0].dtype == tf.int32 and cases[5][0][1].dtype == tf.int64
+    assert _error(tf.strings.unicode_decode(b"a\xff", "UTF-8", errors="strict")) == (
+        "Invalid formatting on input string")
+    for function in (lambda: tf.strings.unicode_decode(["ab"], "UTF-8"),
+                     lambda: tf.strings.unicode_split(["ab"], "UTF-8"),
+                     lambda: tf.strings.bytes_split(["ab"])):
+        with pytest.raises(NotImplementedError, match="RaggedTensor"):
+            function()
+    with pytest.raises(ValueError, match="'output_encoding' of 'UnicodeEncode'"):
+        tf.strings.unicode_split(b"ab", "ISO-8859-1")
+    with pytest.raises(ValueError, match="Rank of `input` must be statically known"):
+        tf.strings.unicode_decode(tf.placeholder(tf.string), "UTF-8")
+
+
+def test_unicode_decode_ops_on_several_strings():
+    graph = tf.get_default_graph()
+    splits, codes, starts = _run(graph.create_op(
+        "UnicodeDecodeWithOffsets", [tf.constant([["h\u00e9", ""], ["\u4e16", "ab"]])],
+        {"input_encoding": "UTF-8"}).outputs)
+    assert splits.tolist() == [0, 2, 2, 3, 5]
+    assert codes.tolist() == [104, 233, 0x4E16, 97, 98]
+    assert starts.tolist() == [0, 1, 0, 0, 1]

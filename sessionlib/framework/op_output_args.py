@@ -379,6 +379,8 @@ OUTPUT_ARGS = {
     'TopKV2': (('values', None), ('indices', None)),
     'Transpose': (('y', None),),
     'TruncatedNormal': (('output', None),),
+    'UnicodeDecode': (('row_splits', None), ('char_values', None)),
+    'UnicodeDecodeWithOffsets': (('row_splits', None), ('char_values', None), ('char_to_byte_starts', None)),
     'UnicodeEncode': (('output', None),),
     'UnicodeTranscode': (('output', None),),
     'UniformCandidateSampler': (('sampled_candidates', None), ('true_expected_count', None), ('sampled_expected_count', None)),

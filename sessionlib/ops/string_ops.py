@@ -7,8 +7,9 @@ differentiable. Where this library differs from TF:
 * There is no RaggedTensor: ``tf.strings.split`` returns TF 1's SparseTensor (its default) and
   ``result_type='RaggedTensor'`` is a NotImplementedError. The ragged ops ``StringNGrams`` and
   ``UnicodeEncode`` are TF's (values plus row splits), but their public wrappers take dense
-  tensors only; ``bytes_split``, ``unicode_decode``/``unicode_split`` (ragged results) and
-  ``unicode_script`` (ICU's script table) are not provided.
+  tensors only, and ``bytes_split``, ``unicode_decode`` and ``unicode_split`` (and their
+  ``_with_offsets`` forms) take a scalar string only (TF's dense case); ``unicode_script``
+  (ICU's script table) is not provided.
 * Encodings are Python's codecs rather than ICU's converters (``unicode_transcode``).
 * Regular expressions are Python's `re` over the UTF-8 text, with ``re.ASCII`` so that
   ``\\d``, ``\\w`` and ``\\s`` are ASCII classes as in RE2, and ``.`` matches one code point
@@ -33,7 +34,8 @@ __all__ = ["string_split", "split", "string_to_number", "as_string", "substr",
            "upper", "encode_base64", "decode_base64", "string_to_hash_bucket_fast",
            "string_to_hash_bucket", "string_to_hash_bucket_strong", "string_join",
            "reduce_join", "unsorted_segment_join", "ngrams", "unicode_transcode", "unicode_encode",
-           "STRINGS_NAMESPACE"]
+           "unicode_decode", "unicode_decode_with_offsets", "unicode_split",
+           "unicode_split_with_offsets", "bytes_split", "STRINGS_NAMESPACE"]
 
 _STRING = (dtypes.string,)
 _UNITS = ("BYTE", "UTF8_CHAR")
@@ -257,6 +259,21 @@ def _unicode_encode_infer(inputs, attrs):
     return [(dtypes.string, TensorShape([None if rows is None else max(rows - 1, 0)]))]
 
 
+def _unicode_decode_infer(op_type, with_offsets):
+    def infer(inputs, attrs):
+        _infer.check_dtype(op_type, inputs[0], _STRING, "input")
+        attrs.setdefault("errors", "replace")
+        _check_choice(op_type, "errors", attrs["errors"], _ERROR_MODES)
+        attrs["replacement_char"] = int(attrs.get("replacement_char", 0xFFFD))
+        attrs["replace_control_characters"] = bool(
+            attrs.get("replace_control_characters", False))
+        attrs["Tsplits"] = dtypes.int64
+        outputs = [(dtypes.int64, TensorShape([None])), (dtypes.int32, TensorShape([None]))]
+        return outputs + [(dtypes.int64, TensorShape([None]))] if with_offsets else outputs
+
+    return infer
+
+
 def _register(op_type, infer, num_inputs, doc):
     registry.register_op(op_type, infer=infer, kernel=op_type, num_inputs=num_inputs, doc=doc,
                          gradient=registry.NOT_DIFFERENTIABLE)
@@ -299,6 +316,10 @@ _register("UnicodeTranscode", _unicode_transcode_infer, 1,
           "Re-encodes text from one encoding to UTF-8, UTF-16-BE or UTF-32-BE.")
 _register("UnicodeEncode", _unicode_encode_infer, 2,
           "Encodes rows of code points (values and row splits) as strings.")
+_register("UnicodeDecode", _unicode_decode_infer("UnicodeDecode", False), 1,
+          "Decodes each string to code points (row splits and values).")
+_register("UnicodeDecodeWithOffsets", _unicode_decode_infer("UnicodeDecodeWithOffsets", True),
+          1, "Decodes each string to code points and their byte offsets.")
 _register("StringToHashBucketStrong",
           _hash_bucket_infer("StringToHashBucketStrong", keyed=True), 1,
           "Keyed SipHash-2-4 of each string modulo num_buckets.")
@@ -876,6 +897,114 @@ def unicode_encode(input, output_encoding, errors="replace", replacement_char=65
         return result
 
 
+def _scalar_only(tensor, function):
+    if tensor.shape.ndims is None:
+        raise ValueError("Rank of `input` must be statically known.")
+    if tensor.shape.ndims != 0:
+        raise NotImplementedError(
+            f"tf.strings.{function} of a tensor of rank {tensor.shape.ndims} makes a "
+            "RaggedTensor in TF, which this library lacks; only a scalar string is supported")
+
+
+def _decode(input, input_encoding, errors, replacement_char,  # noqa: A002
+            replace_control_characters, name, function, with_offsets):
+    op_type = "UnicodeDecodeWithOffsets" if with_offsets else "UnicodeDecode"
+    values = [input] if isinstance(input, graph_lib.Tensor) else []
+    with graph_lib.name_scope(name, op_type, values) as scope:
+        graph = graph_lib.get_default_graph()
+        tensor = _strings(input)
+        _scalar_only(tensor, function)
+        attrs = {"input_encoding": input_encoding, "errors": errors,
+                 "replacement_char": int(replacement_char),
+                 "replace_control_characters": bool(replace_control_characters)}
+        return graph.create_op(op_type, [tensor], attrs, name=scope).outputs[1:]
+
+
+def unicode_decode(input, input_encoding, errors="replace", replacement_char=65533,  # noqa: A002
+                   replace_control_characters=False, name=None):
+    """The code points of a scalar string (``tf.strings.unicode_decode``, op
+    ``UnicodeDecode``); malformed input is handled as in `unicode_transcode`.
+
+    Args:
+      input: a scalar string tensor (a tensor of higher rank makes a RaggedTensor in TF).
+      input_encoding: its encoding, e.g. ``'UTF-8'``.
+      errors: ``'replace'``, ``'ignore'`` or ``'strict'``.
+      replacement_char: the code point for malformed input.
+      replace_control_characters: also replace U+0000..U+001F.
+      name: the op's name.
+
+    Returns:
+      A 1-D int32 tensor of code points.
+
+    Raises:
+      NotImplementedError: for an input that is not a scalar.
+      ValueError: for an input of unknown rank.
+      tf.errors.InvalidArgumentError: at run time, for an unknown encoding, or malformed
+        input under ``errors='strict'``.
+    """
+    return _decode(input, input_encoding, errors, replacement_char,
+                   replace_control_characters, name, "unicode_decode", False)[0]
+
+
+def unicode_decode_with_offsets(input, input_encoding, errors="replace",  # noqa: A002
+                                replacement_char=65533, replace_control_characters=False,
+                                name=None):
+    """`unicode_decode`, and the byte offset at which each code point starts
+    (``tf.strings.unicode_decode_with_offsets``); a scalar string only.
+
+    Returns:
+      A pair: the int32 code points and their int64 starting byte offsets.
+    """
+    return tuple(_decode(input, input_encoding, errors, replacement_char,
+                         replace_control_characters, name, "unicode_decode_with_offsets", True))
+
+
+def unicode_split(input, input_encoding, errors="replace", replacement_char=65533,  # noqa: A002
+                  name=None):
+    """The characters of a scalar string, each encoded in `input_encoding` again
+    (``tf.strings.unicode_split``); `input_encoding` must be one `unicode_encode` writes.
+
+    Returns:
+      A 1-D string tensor.
+
+    Raises:
+      NotImplementedError: for an input that is not a scalar.
+    """
+    codes = unicode_decode(input, input_encoding, errors, replacement_char, name=name)
+    return unicode_encode(array_ops.expand_dims(codes, -1), input_encoding, errors,
+                          replacement_char)
+
+
+def unicode_split_with_offsets(input, input_encoding, errors="replace",  # noqa: A002
+                               replacement_char=65533, name=None):
+    """`unicode_split`, and the byte offset at which each character starts
+    (``tf.strings.unicode_split_with_offsets``); a scalar string only.
+
+    Returns:
+      A pair: the 1-D string tensor of characters and their int64 starting byte offsets.
+    """
+    codes, starts = unicode_decode_with_offsets(input, input_encoding, errors,
+                                                replacement_char, name=name)
+    return (unicode_encode(array_ops.expand_dims(codes, -1), input_encoding, errors,
+                           replacement_char), starts)
+
+
+def bytes_split(input, name=None):  # noqa: A002
+    """The bytes of a scalar string, each a string (``tf.strings.bytes_split``).
+
+    Returns:
+      A 1-D string tensor.
+
+    Raises:
+      NotImplementedError: for an input that is not a scalar.
+    """
+    values = [input] if isinstance(input, graph_lib.Tensor) else []
+    with graph_lib.name_scope(name, "BytesSplit", values):
+        tensor = _strings(input)
+        _scalar_only(tensor, "bytes_split")
+        return string_split(array_ops.reshape(tensor, [1]), sep="", skip_empty=False).values
+
+
 # ``tf.strings``' names of these functions (TF 1's ``tf.compat.v1.strings``).
 STRINGS_NAMESPACE = {
     "split": split, "to_number": string_to_number, "as_string": as_string, "substr": substr,
@@ -887,4 +1016,7 @@ STRINGS_NAMESPACE = {
     "to_hash_bucket_strong": string_to_hash_bucket_strong,
     "unsorted_segment_join": unsorted_segment_join, "ngrams": ngrams,
     "unicode_transcode": unicode_transcode, "unicode_encode": unicode_encode,
+    "unicode_decode": unicode_decode, "unicode_decode_with_offsets": unicode_decode_with_offsets,
+    "unicode_split": unicode_split, "unicode_split_with_offsets": unicode_split_with_offsets,
+    "bytes_split": bytes_split,
 }

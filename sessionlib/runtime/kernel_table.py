@@ -154,7 +154,8 @@ CPU_ONLY_KERNELS = frozenset({
     "Substr", "RegexReplace", "StaticRegexReplace", "RegexFullMatch", "StaticRegexFullMatch",
     "StringStrip", "StringLength", "StringLower", "StringUpper", "EncodeBase64", "DecodeBase64",
     "StringToHashBucketFast", "StringToHashBucket", "StringToHashBucketStrong",
-    "UnsortedSegmentJoin", "StringNGrams", "UnicodeTranscode", "UnicodeEncode",
+    "UnsortedSegmentJoin", "StringNGrams", "UnicodeTranscode", "UnicodeEncode", "UnicodeDecode",
+    "UnicodeDecodeWithOffsets",
     # summaries
     "ScalarSummary", "HistogramSummary", "ImageSummary", "AudioSummaryV2", "TensorSummaryV2",
     "MergeSummary",

@@ -14,6 +14,7 @@ import fractions
 import math
 import re
 import sys
+import threading
 
 import numpy as np
 
@@ -538,7 +539,18 @@ _CODECS = {"UTF-8": "utf-8", "UTF-16-BE": "utf-16-be", "UTF-32-BE": "utf-32-be"}
 # one per maximal ill-formed subsequence, so the kernels can replace or drop it.
 _MALFORMED = "\udfff"
 _MARK_ERRORS = "sessionlib_mark_malformed"
-codecs.register_error(_MARK_ERRORS, lambda error: (_MALFORMED, error.end))
+# The byte spans of the marked subsequences, when a decode asks for them (per thread).
+_marked_spans = threading.local()
+
+
+def _mark_malformed(error):
+    spans = getattr(_marked_spans, "spans", None)
+    if spans is not None:
+        spans.append(error.end - error.start)
+    return _MALFORMED, error.end
+
+
+codecs.register_error(_MARK_ERRORS, _mark_malformed)
 
 
 def _replacement(code_point):
@@ -557,16 +569,24 @@ def _finish_text(text, attrs, strict_message):
     return text
 
 
-def _unicode_transcode_kernel(ctx, inputs, attrs):
+def _input_codec(attrs):
     encoding = attrs["input_encoding"]
     try:
         codecs.lookup(encoding)
     except LookupError:
         raise _invalid(f"Could not create converter for input encoding: {encoding}") from None
+    return encoding
+
+
+def _control_table(attrs):
+    return dict.fromkeys(range(0x20), _replacement(int(attrs.get("replacement_char", 0xFFFD))))
+
+
+def _unicode_transcode_kernel(ctx, inputs, attrs):
+    encoding = _input_codec(attrs)
     output = _CODECS[attrs["output_encoding"]]
     controls = bool(attrs.get("replace_control_characters"))
-    control_table = dict.fromkeys(range(0x20),
-                                  _replacement(int(attrs.get("replacement_char", 0xFFFD))))
+    control_table = _control_table(attrs)
 
     def transcode(data):
         text = data.decode(encoding, _MARK_ERRORS)
@@ -588,6 +608,46 @@ def _unicode_encode_kernel(ctx, inputs, attrs):
         out[row] = _finish_text(text, attrs, "Code point is out of range for Unicode, or is a "
                                              "surrogate.").encode(output)
     return (out,)
+
+
+def _decode_with_offsets(data, encoding, attrs, replace_controls):
+    """The code points of `data` and the byte offset where each starts."""
+    _marked_spans.spans = spans = []
+    try:
+        text = data.decode(encoding, _MARK_ERRORS)
+    finally:
+        _marked_spans.spans = None
+    mode = attrs.get("errors", "replace")
+    if spans and mode == "strict":
+        raise _invalid("Invalid formatting on input string")
+    replacement = ord(_replacement(int(attrs.get("replacement_char", 0xFFFD))))
+    codes, starts, offset, marked = [], [], 0, iter(spans)
+    for char in text:
+        size = next(marked) if char == _MALFORMED else len(char.encode(encoding))
+        if char != _MALFORMED or mode != "ignore":
+            codes.append(replacement if char == _MALFORMED else ord(char))
+            starts.append(offset)
+        offset += size
+    if replace_controls:
+        codes = [replacement if code < 0x20 else code for code in codes]
+    return codes, starts
+
+
+def _unicode_decode_kernel(with_offsets):
+    def kernel(ctx, inputs, attrs):
+        encoding = _input_codec(attrs)
+        controls = bool(attrs.get("replace_control_characters"))
+        splits, codes, starts = [0], [], []
+        for value in np.asarray(inputs[0], dtype=object).reshape(-1):
+            row_codes, row_starts = _decode_with_offsets(_as_bytes(value), encoding, attrs,
+                                                         controls)
+            codes += row_codes
+            starts += row_starts
+            splits.append(len(codes))
+        outputs = (np.asarray(splits, np.int64), np.asarray(codes, np.int32))
+        return outputs + (np.asarray(starts, np.int64),) if with_offsets else outputs
+
+    return kernel
 
 
 # ---- StringToHashBucketFast, StringToHashBucket, StringToHashBucketStrong ----------------------
@@ -640,7 +700,9 @@ for _name, _kernel in (
         ("UnsortedSegmentJoin", _unsorted_segment_join_kernel),
         ("StringNGrams", _string_ngrams_kernel),
         ("UnicodeTranscode", _unicode_transcode_kernel),
-        ("UnicodeEncode", _unicode_encode_kernel)):
+        ("UnicodeEncode", _unicode_encode_kernel),
+        ("UnicodeDecode", _unicode_decode_kernel(False)),
+        ("UnicodeDecodeWithOffsets", _unicode_decode_kernel(True))):
     # String work per element: the reference kernel is the fast one.
     register_kernel(_name, reference=_kernel)
 
