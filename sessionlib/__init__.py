@@ -278,3 +278,15 @@ for _name in ("VERSION", "GIT_VERSION", "COMPILER_VERSION", "GRAPH_DEF_VERSION",
     setattr(version, _name, globals()[_name])
 del _name
 # ---- end of the process-level block ----
+# ---- string ops: tf.string_*, tf.substr, tf.regex_replace, base64, tf.strings ----
+from sessionlib.ops import string_ops as _string_ops
+from sessionlib.ops.string_ops import (as_string, decode_base64, encode_base64, regex_replace,
+                                       string_join, string_split, string_strip,
+                                       string_to_hash_bucket, string_to_hash_bucket_fast,
+                                       string_to_hash_bucket_strong, string_to_number, substr)
+for _name, _function in _string_ops.STRINGS_NAMESPACE.items():
+    setattr(strings, _name, _function)
+io.encode_base64 = encode_base64
+io.decode_base64 = decode_base64
+del _name, _function
+# ---- end of the string ops block ----

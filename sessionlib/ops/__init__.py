@@ -34,3 +34,4 @@ from sessionlib.ops import image_jpeg_ops  # noqa: F401 - tf.image
 from sessionlib.ops import image_box_ops  # noqa: F401 - tf.image box ops
 from sessionlib.ops import special_math_ops  # noqa: F401 - tf.math's elementwise functions
 from sessionlib.ops import parsing_ops  # noqa: F401 - tf.train.Example parsing, CSV
+from sessionlib.ops import string_ops  # noqa: F401

@@ -150,7 +150,12 @@ def all_kernel_names():
 # calls): an op running one of them cannot be placed on a GPU.
 CPU_ONLY_KERNELS = frozenset({
     # strings
-    "StringJoin", "ReduceJoin",
+    "StringJoin", "ReduceJoin", "StringSplit", "StringSplitV2", "StringToNumber", "AsString",
+    "Substr", "RegexReplace", "StaticRegexReplace", "RegexFullMatch", "StaticRegexFullMatch",
+    "StringStrip", "StringLength", "StringLower", "StringUpper", "EncodeBase64", "DecodeBase64",
+    "StringToHashBucketFast", "StringToHashBucket", "StringToHashBucketStrong",
+    "UnsortedSegmentJoin", "StringNGrams", "UnicodeTranscode", "UnicodeEncode", "UnicodeDecode",
+    "UnicodeDecodeWithOffsets",
     # summaries
     "ScalarSummary", "HistogramSummary", "ImageSummary", "AudioSummaryV2", "TensorSummaryV2",
     "MergeSummary",

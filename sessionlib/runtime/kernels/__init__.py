@@ -45,6 +45,7 @@ from sessionlib.runtime.kernels import (  # noqa: F401 - each module registers i
     special_math_kernels,
     sparse_kernels,
     state_kernels,
+    string_kernels,
     summary_kernels,
     training_kernels,
 )
