@@ -40,6 +40,8 @@ from sessionlib.runtime.kernels import (  # noqa: F401 - each module registers i
     segment_kernels,
     session_handles_kernels,
     sparse_kernels,
+    sparse_manipulation_kernels,
+    sparse_math_kernels,
     state_kernels,
     summary_kernels,
     training_kernels,
