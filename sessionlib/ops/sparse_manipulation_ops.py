@@ -623,8 +623,7 @@ def sparse_retain(sp_input, to_retain):
         count = sp_input.values.shape[0] if sp_input.values.shape.rank == 1 else None
         if keep.shape.rank == 1 and None not in (keep.shape[0], count) \
                 and keep.shape[0] != count:
-            raise ValueError(f"Shapes must be equal rank, but are {count} and "
-                             f"{keep.shape[0]}")
+            raise ValueError(f"Dimensions {count} and {keep.shape[0]} are not compatible")
         where_true = array_ops.reshape(array_ops.where(keep), [-1])
         result = SparseTensor(array_ops.gather(sp_input.indices, where_true),
                               array_ops.gather(sp_input.values, where_true),
@@ -667,10 +666,13 @@ def sparse_reset_shape(sp_input, new_shape=None):
                                  f"and {new_static.rank}")
             for old, new in zip(sp_input.shape.as_list(), new_static.as_list()):
                 if None not in (old, new) and new < old:
-                    raise ValueError(f"Tried to resize a SparseTensor of shape "
-                                     f"{sp_input.shape} to the smaller shape {new_static}")
+                    raise ValueError(
+                        f"Requested new_shape should have dimension sizes >= sp_input.shape."
+                        f"  Found new_shape ({new_static}), sp_input.shape "
+                        f"({sp_input.shape}).")
         fits = math_ops.reduce_all(math_ops.greater_equal(shape_t, sp_input.dense_shape))
-        check = check_ops.Assert(fits, ["Tried to resize a SparseTensor to a smaller shape"])
+        check = check_ops.Assert(
+            fits, ["Requested new_shape should have dimension sizes >= sp_input.shape"])
         with graph.control_dependencies([check]):
             shape_t = array_ops.identity(shape_t)
         result = SparseTensor(indices, values, shape_t)
