@@ -18,8 +18,9 @@ from sessionlib.framework import registry, tensor_util
 from sessionlib.framework.sparse_tensor import SparseTensor, convert_to_sparse_tensor
 from sessionlib.framework.tensor_shape import TensorShape
 from sessionlib.ops import _infer, array_ops, math_ops
-from sessionlib.ops.sparse_ops import (_gather_at, _reduced_static_shape, _static_dense_shape,
-                                       sparse_reduce_sum)
+from sessionlib.ops.sparse_ops import (_gather_at, _static_dense_shape,
+                                       reduction_args, sparse_reduce_sum, sparse_reduce_sum_infer,
+                                       sparse_reduction)
 
 __all__ = ["sparse_tensor_dense_matmul", "sparse_reduce_max", "sparse_reduce_max_sparse",
            "sparse_reduce_sum_sparse", "sparse_softmax", "sparse_maximum", "sparse_minimum",
@@ -124,24 +125,14 @@ def sparse_tensor_dense_matmul(sp_a, b, adjoint_a=False, adjoint_b=False, name=N
 # ---- reductions -------------------------------------------------------------------------------
 
 def _dense_reduction_infer(inputs, attrs):
-    indices, values, shape, axes = inputs
-    attrs["T"] = values.dtype
-    attrs.setdefault("keep_dims", False)
-    _infer.check_dtype("SparseReduceMax", values, dtypes.NUMERIC_DTYPES, "input_values")
-    return [(values.dtype, _reduced_static_shape(_static_dense_shape(shape),
-                                                 tensor_util.constant_value(axes),
-                                                 attrs["keep_dims"],
-                                                 attrs.get("reduce_all", False)))]
+    _infer.check_dtype("SparseReduceMax", inputs[1], dtypes.NUMERIC_DTYPES, "input_values")
+    return sparse_reduce_sum_infer(inputs, attrs)
 
 
 def _sparse_reduction_infer(inputs, attrs):
-    indices, values, shape, axes = inputs
-    attrs["T"] = values.dtype
-    attrs.setdefault("keep_dims", False)
-    static = _reduced_static_shape(_static_dense_shape(shape), tensor_util.constant_value(axes),
-                                   attrs["keep_dims"], attrs.get("reduce_all", False))
-    return [(dtypes.int64, TensorShape([None, static.rank])),
-            (values.dtype, TensorShape([None])), (dtypes.int64, TensorShape([static.rank]))]
+    (dtype, static), = sparse_reduce_sum_infer(inputs, attrs)
+    return [(dtypes.int64, TensorShape([None, static.rank])), (dtype, TensorShape([None])),
+            (dtypes.int64, TensorShape([static.rank]))]
 
 
 registry.register_op("SparseReduceMax", infer=_dense_reduction_infer, num_inputs=4,
@@ -155,83 +146,32 @@ registry.register_op("SparseReduceSumSparse", infer=_sparse_reduction_infer, num
                      doc="The sum of a SparseTensor's entries along some axes, sparse.")
 
 
-def _reduction_args(axis, keepdims, reduction_axes, keep_dims):
-    if reduction_axes is not None:
-        if axis is not None:
-            raise ValueError("Cannot specify both 'axis' and 'reduction_axes'")
-        axis = reduction_axes
-    if keep_dims is not None:
-        if keepdims is not None:
-            raise ValueError("Cannot specify both 'keepdims' and 'keep_dims'")
-        keepdims = keep_dims
-    return axis, bool(keepdims)
-
-
-def _reduce(op_type, sp_input, axis, keepdims, name):
-    sp_input = convert_to_sparse_tensor(sp_input)
-    graph = sp_input.graph
-    attrs = {"keep_dims": keepdims}
-    with graph.as_default():
-        if axis is None:
-            attrs["reduce_all"] = True
-            axis = np.zeros([0], dtype=np.int32)
-        axes = graph_lib.convert_to_tensor(
-            axis if isinstance(axis, graph_lib.Tensor) else np.asarray(axis, dtype=np.int32),
-            dtype=dtypes.int32, name="reduction_axes")
-        op = graph.create_op(op_type, [sp_input.indices, sp_input.values,
-                                       sp_input.dense_shape, axes],
-                             attrs, name=name or op_type)
-    static = _reduced_static_shape(sp_input.shape, tensor_util.constant_value(axes), keepdims,
-                                   attrs.get("reduce_all", False))
-    if len(op.outputs) == 1:
-        result = op.outputs[0]
-        result.set_shape(static)
-        return result
-    result = SparseTensor(*op.outputs)
-    result.set_shape(static)
-    return result
-
-
 def sparse_reduce_max(sp_input, axis=None, keepdims=None, reduction_axes=None,
                       keep_dims=None, name=None):
-    """The maximum of the entries of `sp_input` along `axis`, dense
+    """Like ``tf.sparse.reduce_sum`` (same arguments, a dense result), but the maximum
     (``tf.sparse.reduce_max``).
 
     Only the present entries count (not the implicit zeros); a position with no entries to
     reduce is 0.
-
-    Args:
-      sp_input: a `SparseTensor` of a real dtype.
-      axis: an int or list of ints (negative counts from the end); None reduces everything.
-      keepdims: if True, reduced axes are kept with size 1.
-      reduction_axes, keep_dims: TF 1's spellings of `axis` and `keepdims`.
-      name: the op name.
-
-    Returns:
-      A dense Tensor of `sp_input.dtype`.
-
-    Raises:
-      ValueError: if both spellings of an argument are given.
-      InvalidArgumentError: (at run time) for an axis out of range.
     """
-    axis, keepdims = _reduction_args(axis, keepdims, reduction_axes, keep_dims)
-    return _reduce("SparseReduceMax", sp_input, axis, keepdims, name)
+    axis, keepdims = reduction_args(axis, keepdims, reduction_axes, keep_dims)
+    return sparse_reduction("SparseReduceMax", sp_input, axis, keepdims, name)
 
 
 def sparse_reduce_max_sparse(sp_input, axis=None, keepdims=None, reduction_axes=None,
                              keep_dims=None, name=None):
     """Like `sparse_reduce_max`, but a `SparseTensor` of the positions that had entries
     (``tf.sparse.reduce_max_sparse``; same arguments)."""
-    axis, keepdims = _reduction_args(axis, keepdims, reduction_axes, keep_dims)
-    return _reduce("SparseReduceMaxSparse", sp_input, axis, keepdims, name)
+    axis, keepdims = reduction_args(axis, keepdims, reduction_axes, keep_dims)
+    return sparse_reduction("SparseReduceMaxSparse", sp_input, axis, keepdims, name)
 
 
 def sparse_reduce_sum_sparse(sp_input, axis=None, keepdims=None, reduction_axes=None,
                              keep_dims=None, name=None):
     """Like ``tf.sparse.reduce_sum``, but a `SparseTensor` of the positions that had entries
     (``tf.sparse.reduce_sum_sparse``; same arguments)."""
-    axis, keepdims = _reduction_args(axis, keepdims, reduction_axes, keep_dims)
-    return _reduce("SparseReduceSumSparse", sp_input, axis, keepdims, name)
+    axis, keepdims = reduction_args(axis, keepdims, reduction_axes, keep_dims)
+    return sparse_reduction("SparseReduceSumSparse", sp_input, axis, keepdims, name)
 
 
 # ---- SparseSoftmax ----------------------------------------------------------------------------

@@ -97,7 +97,8 @@ def _group_reduce(values, inverse, count, reducer):
     return out
 
 
-def _dense_reduction(reducer):
+def _reduction(reducer, sparse_output):
+    """The kernel of a max or sum reduction, with a dense or a sparse result."""
     def kernel(ctx, inputs, attrs):
         indices, values, shape_vector, axes_input = inputs
         matrix, values, shape = _sparse_input(indices, values, shape_vector)
@@ -106,6 +107,13 @@ def _dense_reduction(reducer):
         keep_dims = bool(attrs.get("keep_dims", False))
         out_shape = [1 if dim in axes else size for dim, size in enumerate(shape)] \
             if keep_dims else [shape[dim] for dim in kept]
+        if sparse_output:
+            if keep_dims:
+                out_indices = np.zeros((len(unique), len(shape)), np.int64)
+                out_indices[:, kept] = unique
+            else:
+                out_indices = np.ascontiguousarray(unique, dtype=np.int64)
+            return (out_indices, reduced, np.asarray(out_shape, np.int64).reshape(-1))
         # Groups without entries are 0, as in TF.
         result = np.zeros([shape[dim] for dim in kept], dtype=values.dtype)
         if len(unique) and kept:
@@ -113,24 +121,6 @@ def _dense_reduction(reducer):
         elif len(unique):
             result = reduced.reshape(())
         return (np.asarray(result).reshape(out_shape),)
-
-    return kernel
-
-
-def _sparse_reduction(reducer):
-    def kernel(ctx, inputs, attrs):
-        indices, values, shape_vector, axes_input = inputs
-        matrix, values, shape = _sparse_input(indices, values, shape_vector)
-        axes, kept, inverse, unique = _reduction_groups(matrix, shape, axes_input, attrs)
-        reduced = _group_reduce(values, inverse, len(unique), reducer)
-        if attrs.get("keep_dims", False):
-            out_indices = np.zeros((len(unique), len(shape)), np.int64)
-            out_indices[:, kept] = unique
-            out_shape = [1 if dim in axes else size for dim, size in enumerate(shape)]
-        else:
-            out_indices = np.ascontiguousarray(unique, dtype=np.int64)
-            out_shape = [shape[dim] for dim in kept]
-        return (out_indices, reduced, np.asarray(out_shape, np.int64).reshape(-1))
 
     return kernel
 
@@ -235,9 +225,9 @@ def _sparse_segment(kind, with_num_segments):
 
 
 register_kernel("SparseTensorDenseMatMul", reference=_sparse_dense_matmul_kernel)
-register_kernel("SparseReduceMax", reference=_dense_reduction("max"))
-register_kernel("SparseReduceMaxSparse", reference=_sparse_reduction("max"))
-register_kernel("SparseReduceSumSparse", reference=_sparse_reduction("sum"))
+register_kernel("SparseReduceMax", reference=_reduction("max", False))
+register_kernel("SparseReduceMaxSparse", reference=_reduction("max", True))
+register_kernel("SparseReduceSumSparse", reference=_reduction("sum", True))
 register_kernel("SparseSoftmax", reference=_sparse_softmax_kernel)
 register_kernel("SparseSparseMaximum", reference=_sparse_sparse_elementwise(np.maximum))
 register_kernel("SparseSparseMinimum", reference=_sparse_sparse_elementwise(np.minimum))
