@@ -151,7 +151,9 @@ from sessionlib.ops.linalg_ops import (cholesky, cholesky_solve, eye, linalg,
 from sessionlib import image
 from sessionlib.ops.image_ops import random_crop
 # ---- SparseTensor ops: reorder, reshape, concat, slice, split, matmul, reductions ... ----
-from sessionlib.ops.sparse_manipulation_ops import (sparse_concat, sparse_fill_empty_rows,
+from sessionlib.ops.sparse_manipulation_ops import (deserialize_many_sparse,
+                                                    serialize_many_sparse, serialize_sparse,
+                                                    sparse_concat, sparse_fill_empty_rows,
                                                     sparse_mask, sparse_merge,
                                                     sparse_reorder, sparse_reset_shape,
                                                     sparse_reshape, sparse_retain,

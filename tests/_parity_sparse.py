@@ -130,6 +130,20 @@ def _segment(fn, with_num_segments):
     return build
 
 
+def _serialize(f, d):
+    sp = _sparse(f, d)
+    return [tf.serialize_sparse(sp), tf.serialize_many_sparse(sp)]
+
+
+def _deserialize(f, d):
+    sp = _sparse(f, d)
+    other = _sparse(f, d, np.array([[0, 2, 1], [1, 0, 0]], np.int64),
+                    np.array([2, 4, 2], np.int64))
+    stacked = tf.concat([tf.serialize_many_sparse(sp), tf.serialize_many_sparse(
+        tf.sparse.reshape(other, [2, 8]))], 0)
+    return _parts(tf.deserialize_many_sparse(stacked, d))
+
+
 def add_cases(case):
     """Adds this family's cases through test_parity's `case(op_type, dtypes, build)`."""
     case("SparseReorder", ALL, _reorder)
@@ -145,6 +159,9 @@ def add_cases(case):
     case("SparseReduceMaxSparse", NUMERIC, _reduce_sparse(tf.sparse.reduce_max_sparse))
     case("SparseReduceSumSparse", NUMERIC, _reduce_sparse(tf.sparse.reduce_sum_sparse))
     case("SparseSoftmax", FLOATS, _softmax)
+    case("SerializeSparse", ALL, _serialize)
+    case("SerializeManySparse", ALL, _serialize)
+    case("DeserializeManySparse", ALL, _deserialize)
     case("SparseSparseMaximum", NUMERIC, _elementwise(tf.sparse.maximum))
     case("SparseSparseMinimum", NUMERIC, _elementwise(tf.sparse.minimum))
     for name, fn in (("Sum", tf.sparse.segment_sum), ("Mean", tf.sparse.segment_mean),

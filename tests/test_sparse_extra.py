@@ -338,3 +338,48 @@ def test_reset_shape_to_a_fed_smaller_shape_fails_at_run_time(executor):
                    [3, 2, 1, 4], [4, 4])
     with pytest.raises(errors.InvalidArgumentError, match="dimension sizes >= sp_input.shape"):
         _run(reset, {new_shape: [2, 4]})
+
+
+# ---- serialization --------------------------------------------------------------------------
+
+# TF 2.21's bytes for tf.serialize_sparse of _ordered(): int64 indices, float values, shape.
+_SERIALIZED_ORDERED = [
+    b'\x08\t\x12\x08\x12\x02\x08\x04\x12\x02\x08\x02"@' + np.array(
+        [[0, 1], [0, 3], [1, 2], [2, 0]], "<i8").tobytes(),
+    b'\x08\x01\x12\x04\x12\x02\x08\x04"\x10' + np.array([3, 2, 1, 4], "<f4").tobytes(),
+    b'\x08\t\x12\x04\x12\x02\x08\x02"\x10' + np.array([3, 4], "<i8").tobytes()]
+
+
+def test_serialize_sparse_writes_tf_bytes(executor):
+    serialized, strings = _run([
+        tf.serialize_sparse(_ordered()),
+        tf.serialize_sparse(tf.SparseTensor([[0, 1], [1, 0]], [b"a", b"bc"], [2, 2]))])
+    assert list(serialized) == _SERIALIZED_ORDERED
+    assert strings[1] == b'\x08\x07\x12\x04\x12\x02\x08\x02"\x05\x01\x02abc'
+
+
+def test_serialize_many_and_deserialize_round_trip(executor):
+    many = tf.serialize_many_sparse(_ordered())
+    assert many.shape.as_list() == [None, 3]
+    first = tf.serialize_sparse(tf.SparseTensor([[0, 1]], [1.0], [2, 3]))
+    second = tf.serialize_sparse(tf.SparseTensor([[2, 0], [0, 4]], [2.0, 5.0], [3, 5]))
+    stacked = tf.deserialize_many_sparse(tf.stack([first, second]), tf.float32, rank=3)
+    assert stacked.indices.shape.as_list() == [None, 3]
+    many_v, back, stacked_v = _run([many, tf.deserialize_many_sparse(many, tf.float32),
+                                    stacked])
+    assert many_v.shape == (3, 3)
+    _assert_sparse(back, [[0, 1], [0, 3], [1, 2], [2, 0]], [3, 2, 1, 4], [3, 4])
+    _assert_sparse(stacked_v, [[0, 0, 1], [1, 2, 0], [1, 0, 4]], [1, 2, 5], [2, 3, 5])
+
+
+def test_deserialize_errors():
+    first = tf.serialize_sparse(tf.SparseTensor([[0, 1]], [1.0], [2, 3]))
+    vector = tf.serialize_sparse(tf.SparseTensor([[2]], [2.0], [3]))
+    with pytest.raises(errors.InvalidArgumentError, match="Inconsistent shape across"):
+        _run(tf.deserialize_many_sparse(tf.stack([first, vector]), tf.float32))
+    with pytest.raises(errors.InvalidArgumentError, match="Requested SparseTensor of type"):
+        _run(tf.deserialize_many_sparse(tf.stack([first, first]), tf.float64))
+    with pytest.raises(errors.InvalidArgumentError, match="Could not parse"):
+        _run(tf.deserialize_many_sparse([[b"\xff\xff", b"", b""]], tf.float32))
+    with pytest.raises(TypeError, match="out_type string only"):
+        tf.serialize_sparse(_ordered(), out_type=tf.int32)

@@ -24,7 +24,8 @@ from sessionlib.ops.sparse_ops import sparse_to_dense
 __all__ = ["sparse_reorder", "sparse_reshape", "sparse_concat", "sparse_slice", "sparse_split",
            "sparse_fill_empty_rows", "sparse_transpose", "sparse_expand_dims", "sparse_retain",
            "sparse_reset_shape", "from_dense", "sparse_eye", "sparse_to_indicator",
-           "sparse_merge", "sparse_mask"]
+           "sparse_merge", "sparse_mask", "serialize_sparse", "serialize_many_sparse",
+           "deserialize_many_sparse"]
 
 
 # ---- helpers --------------------------------------------------------------------------------
@@ -518,6 +519,133 @@ def sparse_fill_empty_rows(sp_input, default_value, name=None):
                               default], name=name or "SparseFillEmptyRows")
     result = _sparse_result(op.outputs[0], op.outputs[1], sp_input.dense_shape, sp_input.shape)
     return result, op.outputs[2]
+
+
+# ---- SerializeSparse / SerializeManySparse / DeserializeManySparse ----------------------
+
+def _check_out_type(op_type, attrs):
+    out_type = dtypes.as_dtype(attrs.setdefault("out_type", dtypes.string))
+    if out_type is not dtypes.string:
+        raise TypeError(f"{op_type} supports out_type string only, got {out_type.name}")
+    attrs["out_type"] = out_type
+
+
+def _serialize_infer(op_type, many):
+    def infer(inputs, attrs):
+        indices, values, shape = inputs
+        _check_sparse_parts(op_type, indices, values, shape)
+        attrs["T"] = values.dtype
+        _check_out_type(op_type, attrs)
+        return [(dtypes.string, TensorShape([None, 3] if many else [3]))]
+
+    return infer
+
+
+def _deserialize_infer(inputs, attrs):
+    (serialized,) = inputs
+    if serialized.dtype is not dtypes.string:
+        raise TypeError(f"DeserializeManySparse expects string input, got "
+                        f"{serialized.dtype.name}")
+    if serialized.shape.rank not in (None, 2) or (
+            serialized.shape.rank == 2 and serialized.shape[1] not in (None, 3)):
+        raise ValueError(f"Shape must be [?, 3] for 'DeserializeManySparse', got "
+                         f"{serialized.shape}")
+    dtype = dtypes.as_dtype(attrs["dtype"])
+    attrs["dtype"] = dtype
+    return [(dtypes.int64, TensorShape([None, None])), (dtype, TensorShape([None])),
+            (dtypes.int64, TensorShape([None]))]
+
+
+registry.register_op("SerializeSparse", infer=_serialize_infer("SerializeSparse", False),
+                     num_inputs=3, gradient=registry.NOT_DIFFERENTIABLE,
+                     doc="A SparseTensor as three serialized TensorProtos.")
+registry.register_op("SerializeManySparse",
+                     infer=_serialize_infer("SerializeManySparse", True), num_inputs=3,
+                     gradient=registry.NOT_DIFFERENTIABLE,
+                     doc="Each row of a SparseTensor as three serialized TensorProtos.")
+registry.register_op("DeserializeManySparse", infer=_deserialize_infer, num_inputs=1,
+                     gradient=registry.NOT_DIFFERENTIABLE,
+                     doc="Serialized SparseTensors stacked into one of a rank more.")
+
+
+def _serialize(op_type, sp_input, name, out_type):
+    sp_input = convert_to_sparse_tensor(sp_input)
+    graph = sp_input.graph
+    with graph.as_default():
+        return graph.create_op(op_type, [sp_input.indices, sp_input.values,
+                                         sp_input.dense_shape],
+                               {"out_type": dtypes.as_dtype(out_type)},
+                               name=name or op_type).outputs[0]
+
+
+def serialize_sparse(sp_input, name=None, out_type=dtypes.string):
+    """`sp_input` as a string 3-vector of serialized TensorProtos: its indices, values and
+    dense shape (``tf.io.serialize_sparse``; TF's byte format).
+
+    Args:
+      sp_input: a `SparseTensor`.
+      name: the op name.
+      out_type: `tf.string` (the only type supported here).
+
+    Returns:
+      A string Tensor of shape [3].
+
+    Raises:
+      TypeError: for another `out_type`.
+    """
+    return _serialize("SerializeSparse", sp_input, name, out_type)
+
+
+def serialize_many_sparse(sp_input, name=None, out_type=dtypes.string):
+    """Each entry of the first dimension of `sp_input` serialized as by `serialize_sparse`
+    (``tf.io.serialize_many_sparse``).
+
+    Args:
+      sp_input: a `SparseTensor` of rank >= 2 (its entries grouped by first index).
+      name: the op name.
+      out_type: `tf.string` (the only type supported here).
+
+    Returns:
+      A string Tensor of shape ``[dense_shape[0], 3]``.
+
+    Raises:
+      TypeError: for another `out_type`.
+      InvalidArgumentError: (at run time) for rank < 2.
+    """
+    return _serialize("SerializeManySparse", sp_input, name, out_type)
+
+
+def deserialize_many_sparse(serialized_sparse, dtype, rank=None, name=None):
+    """Stacks serialized SparseTensors into one, with the new first dimension indexing them
+    (``tf.io.deserialize_many_sparse``).
+
+    The other dimensions are the largest of the inputs'; the entries keep their order.
+
+    Args:
+      serialized_sparse: a string ``[N, 3]`` Tensor, as `serialize_many_sparse` gives.
+      dtype: the values' dtype.
+      rank: the rank of the result (1 + the inputs' rank), if known.
+      name: the op name.
+
+    Returns:
+      A `SparseTensor` of rank `rank`.
+
+    Raises:
+      InvalidArgumentError: (at run time) for serialized values of another dtype, ranks that
+        differ, or bytes that do not parse.
+    """
+    graph = _graph_of(serialized_sparse)
+    with graph.as_default():
+        serialized = graph_lib.convert_to_tensor(serialized_sparse, dtype=dtypes.string,
+                                                 name="serialized_sparse")
+        op = graph.create_op("DeserializeManySparse", [serialized],
+                             {"dtype": dtypes.as_dtype(dtype)},
+                             name=name or "DeserializeManySparse")
+    indices, values, shape = op.outputs
+    if rank is not None:
+        indices.set_shape([None, rank])
+        shape.set_shape([rank])
+    return SparseTensor(indices, values, shape)
 
 
 # ---- wrappers built from other ops ----------------------------------------------------------

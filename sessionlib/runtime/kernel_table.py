@@ -167,7 +167,7 @@ CPU_ONLY_KERNELS = frozenset({
     # sparse ops without a GPU kernel
     "SparseAdd", "SparseAddGrad", "SparseReduceSum", "SparseReduceMax", "SparseReduceMaxSparse",
     "SparseReduceSumSparse", "SparseSoftmax", "SparseSparseMaximum", "SparseSparseMinimum",
-    "SparseSplit",
+    "SparseSplit", "SerializeSparse", "SerializeManySparse", "DeserializeManySparse",
     # CTC (TF's GPU CTC loss is the cuDNN op CTCLossV2, blank first)
     "CTCLoss", "CTCGreedyDecoder", "CTCBeamSearchDecoder",
     # image box ops: of these TF has GPU kernels for CropAndResize and NMS V2 and later only

@@ -10,6 +10,9 @@ keep the input's order, fill-empty-rows groups entries by row stably.
 
 import numpy as np
 
+from sessionlib import dtypes
+from sessionlib.framework import tensor_util
+from sessionlib.protos import tensor_pb2
 from sessionlib.runtime.kernel_table import register_kernel
 from sessionlib.runtime.kernels.array_kernels import invalid_argument
 from sessionlib.runtime.kernels.sparse_kernels import (_as_index_matrix, _check_values_length,
@@ -279,3 +282,148 @@ register_kernel("SparseSliceGrad", reference=_sparse_slice_grad_kernel)
 register_kernel("SparseSplit", reference=_sparse_split_kernel)
 register_kernel("SparseFillEmptyRows", reference=_sparse_fill_empty_rows_kernel)
 register_kernel("SparseFillEmptyRowsGrad", reference=_sparse_fill_empty_rows_grad_kernel)
+
+
+# ---- SerializeSparse / SerializeManySparse / DeserializeManySparse --------------------------
+#
+# Each SparseTensor becomes three serialized TensorProtos (indices, values, dense shape), byte
+# for byte what TF writes: numbers as little-endian `tensor_content`, strings as TF's packed
+# string list (the varint lengths, then the bytes) so that either library reads the other's.
+
+def _encode_varint(value):
+    out = bytearray()
+    while True:
+        low = value & 0x7F
+        value >>= 7
+        if value:
+            out.append(low | 0x80)
+        else:
+            out.append(low)
+            return bytes(out)
+
+
+def _decode_varint(data, position):
+    value, shift = 0, 0
+    while True:
+        if position >= len(data):
+            raise invalid_argument("Could not parse a serialized string tensor")
+        byte = data[position]
+        position += 1
+        value |= (byte & 0x7F) << shift
+        if not byte & 0x80:
+            return value, position
+        shift += 7
+
+
+def _serialize_array(array):
+    if array.dtype == object:
+        proto = tensor_pb2.TensorProto(dtype=dtypes.string.as_datatype_enum)
+        for dim in array.shape:
+            proto.tensor_shape.dim.add(size=dim)
+        items = [item if isinstance(item, bytes) else str(item).encode()
+                 for item in array.reshape(-1)]
+        if items:
+            proto.tensor_content = b"".join(_encode_varint(len(item)) for item in items) + \
+                b"".join(items)
+    else:
+        proto = tensor_util.make_tensor_proto(array)
+    return proto.SerializeToString()
+
+
+def _parse_array(serialized, what):
+    proto = tensor_pb2.TensorProto()
+    try:
+        proto.ParseFromString(bytes(serialized))
+    except Exception:  # noqa: BLE001 - protobuf's DecodeError has no stable import path
+        raise invalid_argument(f"Could not parse {what}") from None
+    if proto.dtype == dtypes.string.as_datatype_enum and proto.tensor_content:
+        shape = tuple(int(d.size) for d in proto.tensor_shape.dim)
+        count = int(np.prod(shape, dtype=np.int64))
+        data, position, lengths = proto.tensor_content, 0, []
+        for _ in range(count):
+            length, position = _decode_varint(data, position)
+            lengths.append(length)
+        if position + sum(lengths) != len(data):
+            raise invalid_argument(f"Could not parse {what}")
+        items = np.empty(count, dtype=object)
+        for k, length in enumerate(lengths):
+            items[k] = bytes(data[position:position + length])
+            position += length
+        return dtypes.string, items.reshape(shape)
+    try:
+        return dtypes.as_dtype(proto.dtype), tensor_util.make_ndarray(proto)
+    except (TypeError, ValueError) as err:
+        raise invalid_argument(f"Could not parse {what}: {err}") from None
+
+
+def _serialize_triple(indices, values, shape):
+    return np.array([_serialize_array(np.ascontiguousarray(indices, np.int64)),
+                     _serialize_array(np.asarray(values)),
+                     _serialize_array(np.asarray(shape, np.int64))], dtype=object)
+
+
+def _serialize_sparse_kernel(ctx, inputs, attrs):
+    matrix, values, shape = _sparse_input(*inputs)
+    return (_serialize_triple(matrix, values, shape),)
+
+
+def _serialize_many_sparse_kernel(ctx, inputs, attrs):
+    matrix, values, shape = _sparse_input(*inputs)
+    if len(shape) < 2:
+        raise invalid_argument(f"Rank of input SparseTensor should be > 1, but saw rank: "
+                               f"{len(shape)}")
+    rows = shape[0]
+    bad = (matrix[:, 0] < 0) | (matrix[:, 0] >= rows)
+    if bad.any():
+        first = int(np.argmax(bad))
+        raise invalid_argument(f"indices[{first}] has batch index {int(matrix[first, 0])} "
+                               f"outside [0, {rows})")
+    out = np.empty((rows, 3), dtype=object)
+    for row in range(rows):
+        mine = matrix[:, 0] == row
+        out[row] = _serialize_triple(matrix[mine, 1:], values[mine], shape[1:])
+    return (out,)
+
+
+def _deserialize_many_sparse_kernel(ctx, inputs, attrs):
+    (serialized,) = inputs
+    serialized = np.asarray(serialized, dtype=object)
+    if serialized.ndim != 2 or serialized.shape[1] != 3:
+        raise invalid_argument(f"Serialized sparse should be a matrix of 3 columns, got shape "
+                               f"{list(serialized.shape)}")
+    wanted = dtypes.as_dtype(attrs["dtype"])
+    all_indices, all_values, shapes, rank = [], [], [], None
+    for row, (indices_s, values_s, shape_s) in enumerate(serialized):
+        _, indices = _parse_array(indices_s, f"serialized_sparse[{row}, 0]")
+        dtype, values = _parse_array(values_s, f"serialized_sparse[{row}, 1]")
+        _, shape = _parse_array(shape_s, f"serialized_sparse[{row}, 2]")
+        if dtype is not wanted:
+            raise invalid_argument(f"Requested SparseTensor of type {wanted.name} but "
+                                   f"SparseTensor[{row}].values.dtype() == {dtype.name}")
+        shape = [int(d) for d in np.asarray(shape).reshape(-1)]
+        if rank is None:
+            rank = len(shape)
+        elif len(shape) != rank:
+            raise invalid_argument(
+                f"Inconsistent shape across SparseTensors: rank prior to SparseTensor[{row}] "
+                f"was: {rank} but rank of SparseTensor[{row}] is: {len(shape)}")
+        matrix = _as_index_matrix(indices, rank)
+        _check_values_length(values.reshape(-1) if values.ndim else values, len(matrix))
+        batch = np.full((len(matrix), 1), row, np.int64)
+        all_indices.append(np.concatenate([batch, matrix], axis=1))
+        all_values.append(values.reshape(-1))
+        shapes.append(shape)
+    if not shapes:
+        raise invalid_argument("Serialized sparse should have at least one SparseTensor")
+    output_shape = [len(shapes)] + [int(d) for d in np.max(np.asarray(shapes, np.int64), 0)]
+    values = np.concatenate(all_values)
+    if wanted is dtypes.string:
+        values = values.astype(object)
+    else:
+        values = values.astype(wanted.as_numpy_dtype)
+    return (np.concatenate(all_indices).astype(np.int64), values, _shape_array(output_shape))
+
+
+register_kernel("SerializeSparse", reference=_serialize_sparse_kernel)
+register_kernel("SerializeManySparse", reference=_serialize_many_sparse_kernel)
+register_kernel("DeserializeManySparse", reference=_deserialize_many_sparse_kernel)
