@@ -164,3 +164,4 @@ from sessionlib.ops.sparse_math_ops import (sparse_maximum, sparse_minimum, spar
                                             sparse_segment_mean, sparse_segment_sqrt_n,
                                             sparse_segment_sum, sparse_softmax,
                                             sparse_tensor_dense_matmul)
+from sessionlib import sets

@@ -32,3 +32,4 @@ from sessionlib.ops import image_ops, image_resize_ops  # noqa: F401 - tf.image
 from sessionlib.ops import image_codec_ops, image_color_ops  # noqa: F401 - tf.image
 from sessionlib.ops import image_box_ops  # noqa: F401 - tf.image box ops
 from sessionlib.ops import sparse_manipulation_ops, sparse_math_ops  # noqa: F401 - tf.sparse
+from sessionlib.ops import set_ops  # noqa: F401 - tf.sets

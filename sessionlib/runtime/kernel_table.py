@@ -168,6 +168,9 @@ CPU_ONLY_KERNELS = frozenset({
     "SparseAdd", "SparseAddGrad", "SparseReduceSum", "SparseReduceMax", "SparseReduceMaxSparse",
     "SparseReduceSumSparse", "SparseSoftmax", "SparseSparseMaximum", "SparseSparseMinimum",
     "SparseSplit", "SerializeSparse", "SerializeManySparse", "DeserializeManySparse",
+    # set ops (tf.sets)
+    "DenseToDenseSetOperation", "DenseToSparseSetOperation", "SparseToSparseSetOperation",
+    "SetSize",
     # CTC (TF's GPU CTC loss is the cuDNN op CTCLossV2, blank first)
     "CTCLoss", "CTCGreedyDecoder", "CTCBeamSearchDecoder",
     # image box ops: of these TF has GPU kernels for CropAndResize and NMS V2 and later only

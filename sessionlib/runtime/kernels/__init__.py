@@ -42,6 +42,7 @@ from sessionlib.runtime.kernels import (  # noqa: F401 - each module registers i
     sparse_kernels,
     sparse_manipulation_kernels,
     sparse_math_kernels,
+    set_kernels,
     state_kernels,
     summary_kernels,
     training_kernels,

@@ -10,8 +10,8 @@ keep the input's order, fill-empty-rows groups entries by row stably.
 
 import numpy as np
 
-from sessionlib import dtypes
-from sessionlib.framework import tensor_util
+from sessionlib import dtypes, errors
+from sessionlib.framework import tensor_bundle, tensor_util
 from sessionlib.protos import tensor_pb2
 from sessionlib.runtime.kernel_table import register_kernel
 from sessionlib.runtime.kernels.array_kernels import invalid_argument
@@ -289,31 +289,7 @@ register_kernel("SparseFillEmptyRowsGrad", reference=_sparse_fill_empty_rows_gra
 # Each SparseTensor becomes three serialized TensorProtos (indices, values, dense shape), byte
 # for byte what TF writes: numbers as little-endian `tensor_content`, strings as TF's packed
 # string list (the varint lengths, then the bytes) so that either library reads the other's.
-
-def _encode_varint(value):
-    out = bytearray()
-    while True:
-        low = value & 0x7F
-        value >>= 7
-        if value:
-            out.append(low | 0x80)
-        else:
-            out.append(low)
-            return bytes(out)
-
-
-def _decode_varint(data, position):
-    value, shift = 0, 0
-    while True:
-        if position >= len(data):
-            raise invalid_argument("Could not parse a serialized string tensor")
-        byte = data[position]
-        position += 1
-        value |= (byte & 0x7F) << shift
-        if not byte & 0x80:
-            return value, position
-        shift += 7
-
+# The varints are the tensor bundle's (checkpoints use the same encoding).
 
 def _serialize_array(array):
     if array.dtype == object:
@@ -323,8 +299,8 @@ def _serialize_array(array):
         items = [item if isinstance(item, bytes) else str(item).encode()
                  for item in array.reshape(-1)]
         if items:
-            proto.tensor_content = b"".join(_encode_varint(len(item)) for item in items) + \
-                b"".join(items)
+            lengths = b"".join(tensor_bundle._varint(len(item)) for item in items)
+            proto.tensor_content = lengths + b"".join(items)
     else:
         proto = tensor_util.make_tensor_proto(array)
     return proto.SerializeToString()
@@ -341,7 +317,10 @@ def _parse_array(serialized, what):
         count = int(np.prod(shape, dtype=np.int64))
         data, position, lengths = proto.tensor_content, 0, []
         for _ in range(count):
-            length, position = _decode_varint(data, position)
+            try:
+                length, position = tensor_bundle._read_varint(data, position, len(data), what)
+            except errors.DataLossError:
+                raise invalid_argument(f"Could not parse {what}") from None
             lengths.append(length)
         if position + sum(lengths) != len(data):
             raise invalid_argument(f"Could not parse {what}")
