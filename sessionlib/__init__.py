@@ -151,6 +151,7 @@ from sessionlib.ops.linalg_ops import (cholesky, cholesky_solve, eye, linalg,
 from sessionlib import image
 from sessionlib.ops.image_ops import random_crop
 # ---- SparseTensor ops: reorder, reshape, concat, slice, split, matmul, reductions ... ----
+from sessionlib.framework.sparse_tensor import convert_to_tensor_or_sparse_tensor
 from sessionlib.ops.sparse_manipulation_ops import (deserialize_many_sparse,
                                                     serialize_many_sparse, serialize_sparse,
                                                     sparse_concat, sparse_fill_empty_rows,
@@ -159,8 +160,9 @@ from sessionlib.ops.sparse_manipulation_ops import (deserialize_many_sparse,
                                                     sparse_reshape, sparse_retain,
                                                     sparse_slice, sparse_split,
                                                     sparse_to_indicator, sparse_transpose)
-from sessionlib.ops.sparse_math_ops import (sparse_maximum, sparse_minimum, sparse_reduce_max,
-                                            sparse_reduce_max_sparse, sparse_reduce_sum_sparse,
+from sessionlib.ops.sparse_math_ops import (sparse_matmul, sparse_maximum, sparse_minimum,
+                                            sparse_reduce_max, sparse_reduce_max_sparse,
+                                            sparse_reduce_sum_sparse,
                                             sparse_segment_mean, sparse_segment_sqrt_n,
                                             sparse_segment_sum, sparse_softmax,
                                             sparse_tensor_dense_matmul)

@@ -90,6 +90,12 @@ def _matmul(f, d):
     return outs
 
 
+def _dense_sparse_matmul(f, d):
+    a, b = f((3, 4), d, low=-2, high=2), f((4, 2), d)
+    return [tf.sparse_matmul(a, b, a_is_sparse=True),
+            tf.sparse_matmul(b, a, transpose_a=True, transpose_b=True, b_is_sparse=True)]
+
+
 def _reduce_max(f, d):
     sp = _sparse(f, d, _ORDERED)
     return [tf.sparse.reduce_max(sp, 1), tf.sparse.reduce_max(sp, 0, keepdims=True),
@@ -155,6 +161,7 @@ def add_cases(case):
     case("SparseFillEmptyRows", ALL, _fill)
     case("SparseFillEmptyRowsGrad", NUMERIC, _fill_grad)
     case("SparseTensorDenseMatMul", NUMERIC, _matmul)
+    case("SparseMatMul", (tf.float32,), _dense_sparse_matmul)
     case("SparseReduceMax", NUMERIC, _reduce_max)
     case("SparseReduceMaxSparse", NUMERIC, _reduce_sparse(tf.sparse.reduce_max_sparse))
     case("SparseReduceSumSparse", NUMERIC, _reduce_sparse(tf.sparse.reduce_sum_sparse))

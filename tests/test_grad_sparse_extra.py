@@ -36,6 +36,19 @@ def _segment_case(op_type, fn, num_segments=None):
                     [_rng.uniform(-1, 1, (4, 3))])
 
 
+def _dense_sparse_matmul_case(transpose_a, transpose_b):
+    # SparseMatMul is float32 only: the check runs in float32 with a coarser step.
+    a_shape = (4, 3) if transpose_a else (3, 4)
+    b_shape = (2, 4) if transpose_b else (4, 2)
+    return GradCase(
+        "SparseMatMul",
+        lambda a, b: tf.sparse_matmul(tf.cast(a, tf.float32), tf.cast(b, tf.float32),
+                                      transpose_a=transpose_a, transpose_b=transpose_b,
+                                      a_is_sparse=True),
+        [_rng.uniform(-1, 1, a_shape), _rng.uniform(-1, 1, b_shape)], delta=1e-2,
+        tolerance=2e-3, id=f"SparseMatMul-t{int(transpose_a)}{int(transpose_b)}")
+
+
 GRADIENT_CASES = [
     GradCase("SparseReorder",
              lambda v: tf.sparse.reorder(_sparse(v, _UNORDERED)).values * tf.constant(
@@ -53,6 +66,10 @@ GRADIENT_CASES = [
     _matmul_case(True, False),
     _matmul_case(False, True),
     _matmul_case(True, True),
+    _dense_sparse_matmul_case(False, False),
+    _dense_sparse_matmul_case(False, True),
+    _dense_sparse_matmul_case(True, False),
+    _dense_sparse_matmul_case(True, True),
     GradCase("SparseSoftmax",
              lambda v: tf.sparse.softmax(_sparse(
                  v, np.array([[0, 0, 1], [0, 0, 3], [0, 2, 1], [1, 1, 0], [1, 1, 2]],

@@ -383,3 +383,28 @@ def test_deserialize_errors():
         _run(tf.deserialize_many_sparse([[b"\xff\xff", b"", b""]], tf.float32))
     with pytest.raises(TypeError, match="out_type string only"):
         tf.serialize_sparse(_ordered(), out_type=tf.int32)
+
+
+def test_dense_sparse_matmul_is_a_hinted_float32_matmul(executor):
+    a = tf.constant([[1.0, 0, 2], [0, 3, 0]])
+    b = tf.constant([[1.0, 2], [3, 4], [5, 6]])
+    product = tf.sparse_matmul(a, b, a_is_sparse=True)
+    assert product.op.type == "SparseMatMul"
+    assert product.op.get_attr("a_is_sparse") is True
+    assert product.shape.as_list() == [2, 2]
+    plain, transposed = _run([product, tf.sparse_matmul(b, a, transpose_a=True,
+                                                        transpose_b=True)])
+    np.testing.assert_array_equal(plain, [[11, 14], [9, 12]])
+    np.testing.assert_array_equal(transposed, [[11, 9], [14, 12]])
+    with pytest.raises(TypeError, match="not in list of allowed values: float32"):
+        tf.sparse_matmul(tf.constant([[1.0]], tf.float64), tf.constant([[1.0]], tf.float64))
+
+
+def test_convert_to_tensor_or_sparse_tensor():
+    sparse = tf.convert_to_tensor_or_sparse_tensor(tf.SparseTensorValue([[0]], [1.0], [2]))
+    assert isinstance(sparse, tf.SparseTensor)
+    assert tf.convert_to_tensor_or_sparse_tensor(sparse, dtype=tf.float32) is sparse
+    dense = tf.convert_to_tensor_or_sparse_tensor([1, 2], dtype=tf.int64)
+    assert isinstance(dense, tf.Tensor) and dense.dtype is tf.int64
+    with pytest.raises(ValueError, match="Sparse dtype mismatch"):
+        tf.convert_to_tensor_or_sparse_tensor(sparse, dtype=tf.int32)

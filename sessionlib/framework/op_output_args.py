@@ -309,6 +309,7 @@ OUTPUT_ARGS = {
     'SparseConcat': (('output_indices', None), ('output_values', None), ('output_shape', None)),
     'SparseFillEmptyRows': (('output_indices', None), ('output_values', None), ('empty_row_indicator', None), ('reverse_index_map', None)),
     'SparseFillEmptyRowsGrad': (('d_values', None), ('d_default_value', None)),
+    'SparseMatMul': (('product', None),),
     'SparseReduceMax': (('output', None),),
     'SparseReduceMaxSparse': (('output_indices', None), ('output_values', None), ('output_shape', None)),
     'SparseReduceSum': (('output', None),),

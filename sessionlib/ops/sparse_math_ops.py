@@ -22,7 +22,7 @@ from sessionlib.ops.sparse_ops import (_gather_at, _static_dense_shape,
                                        reduction_args, sparse_reduce_sum, sparse_reduce_sum_infer,
                                        sparse_reduction)
 
-__all__ = ["sparse_tensor_dense_matmul", "sparse_reduce_max", "sparse_reduce_max_sparse",
+__all__ = ["sparse_tensor_dense_matmul", "sparse_matmul", "sparse_reduce_max", "sparse_reduce_max_sparse",
            "sparse_reduce_sum_sparse", "sparse_softmax", "sparse_maximum", "sparse_minimum",
            "sparse_segment_sum", "sparse_segment_mean", "sparse_segment_sqrt_n"]
 
@@ -120,6 +120,84 @@ def sparse_tensor_dense_matmul(sp_a, b, adjoint_a=False, adjoint_b=False, name=N
     if sp_a.shape.rank == 2:
         result.set_shape([sp_a.shape[1 if adjoint_a else 0], None])
     return result
+
+
+# ---- SparseMatMul -------------------------------------------------------------------------
+#
+# TF 1's `tf.sparse_matmul`: a dense float32 matmul whose `*_is_sparse` attrs only hint that an
+# operand has many zeros (TF picks a kernel by them; the product is the same).
+
+def _sparse_matmul_infer(inputs, attrs):
+    a, b = inputs
+    for tensor, what in ((a, "a"), (b, "b")):
+        if tensor.dtype is not dtypes.float32:
+            raise TypeError(f"Value passed to parameter '{what}' has DataType "
+                            f"{tensor.dtype.name} not in list of allowed values: float32")
+        if tensor.shape.rank not in (None, 2):
+            raise ValueError(f"Shape must be rank 2 but is rank {tensor.shape.rank} for "
+                             f"'SparseMatMul' ({what})")
+    attrs["Ta"], attrs["Tb"] = a.dtype, b.dtype
+    for name in ("transpose_a", "transpose_b", "a_is_sparse", "b_is_sparse"):
+        attrs.setdefault(name, False)
+    a_dims = a.shape.as_list() if a.shape.rank == 2 else [None, None]
+    b_dims = b.shape.as_list() if b.shape.rank == 2 else [None, None]
+    if attrs["transpose_a"]:
+        a_dims = a_dims[::-1]
+    if attrs["transpose_b"]:
+        b_dims = b_dims[::-1]
+    if None not in (a_dims[1], b_dims[0]) and a_dims[1] != b_dims[0]:
+        raise ValueError(f"Dimensions must be equal, but are {a_dims[1]} and {b_dims[0]} for "
+                         f"'SparseMatMul' with input shapes: {a.shape}, {b.shape}")
+    return [(dtypes.float32, TensorShape([a_dims[0], b_dims[1]]))]
+
+
+def _sparse_matmul_grad(op, grad):
+    a, b = op.inputs
+    t_a, t_b = op.get_attr("transpose_a"), op.get_attr("transpose_b")
+    matmul = math_ops.matmul
+    if not t_a and not t_b:
+        return [matmul(grad, b, transpose_b=True), matmul(a, grad, transpose_a=True)]
+    if not t_a:
+        return [matmul(grad, b), matmul(grad, a, transpose_a=True)]
+    if not t_b:
+        return [matmul(b, grad, transpose_b=True), matmul(a, grad)]
+    return [matmul(b, grad, transpose_a=True, transpose_b=True),
+            matmul(grad, a, transpose_a=True, transpose_b=True)]
+
+
+registry.register_op("SparseMatMul", infer=_sparse_matmul_infer, num_inputs=2,
+                     gradient=_sparse_matmul_grad,
+                     doc="A float32 matmul with hints that an operand is mostly zeros.")
+
+
+def sparse_matmul(a, b, transpose_a=False, transpose_b=False, a_is_sparse=False,
+                  b_is_sparse=False, name=None):
+    """The float32 product ``op(a) @ op(b)`` of two dense matrices, `*_is_sparse` hinting
+    that an operand is mostly zeros (TF 1's ``tf.sparse_matmul``; op ``SparseMatMul``).
+
+    Args:
+      a, b: float32 matrices.
+      transpose_a, transpose_b: use the operand's transpose.
+      a_is_sparse, b_is_sparse: hints, kept as the op's attrs; the product is the same.
+      name: the op name.
+
+    Returns:
+      A float32 matrix.
+
+    Raises:
+      TypeError: for a dtype other than float32.
+      ValueError: if the static inner dimensions differ.
+    """
+    graph = next((value.graph for value in (a, b) if isinstance(value, graph_lib.Tensor)),
+                 graph_lib.get_default_graph())
+    with graph.as_default():
+        a = graph_lib.convert_to_tensor(a, name="a")
+        b = graph_lib.convert_to_tensor(b, name="b")
+        return graph.create_op(
+            "SparseMatMul", [a, b],
+            {"transpose_a": bool(transpose_a), "transpose_b": bool(transpose_b),
+             "a_is_sparse": bool(a_is_sparse), "b_is_sparse": bool(b_is_sparse)},
+            name=name or "SparseMatMul").outputs[0]
 
 
 # ---- reductions -------------------------------------------------------------------------------

@@ -63,6 +63,19 @@ def _sparse_dense_matmul_kernel(ctx, inputs, attrs):
     return (result,)
 
 
+def _sparse_matmul_kernel(ctx, inputs, attrs):
+    a, b = inputs
+    if a.ndim != 2 or b.ndim != 2:
+        raise invalid_argument(f"SparseMatMul needs matrices, got shapes {list(a.shape)} and "
+                               f"{list(b.shape)}")
+    left = a.T if attrs.get("transpose_a") else a
+    right = b.T if attrs.get("transpose_b") else b
+    if left.shape[1] != right.shape[0]:
+        raise invalid_argument(f"Matrix size-incompatible: In[0]: {list(a.shape)}, In[1]: "
+                               f"{list(b.shape)}")
+    return (np.matmul(left, right).astype(np.float32),)
+
+
 # ---- reductions -------------------------------------------------------------------------------
 
 def _reduction_groups(matrix, shape, axes_input, attrs):
@@ -225,6 +238,7 @@ def _sparse_segment(kind, with_num_segments):
 
 
 register_kernel("SparseTensorDenseMatMul", reference=_sparse_dense_matmul_kernel)
+register_kernel("SparseMatMul", reference=_sparse_matmul_kernel)
 register_kernel("SparseReduceMax", reference=_reduction("max", False))
 register_kernel("SparseReduceMaxSparse", reference=_reduction("max", True))
 register_kernel("SparseReduceSumSparse", reference=_reduction("sum", True))
