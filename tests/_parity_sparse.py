@@ -96,6 +96,19 @@ def _dense_sparse_matmul(f, d):
             tf.sparse_matmul(b, a, transpose_a=True, transpose_b=True, b_is_sparse=True)]
 
 
+def _cwise(op):
+    def build(f, d):
+        nonzero = {"nonzero": True, "positive": True} if op == "div" else {}
+        outs = []
+        for shape in ((3, 4), (4,), (3, 1), ()):
+            dense = f(shape, d, **nonzero)
+            sp = _sparse(f, d)
+            outs.append((sp * dense if op == "mul" else sp.__div__(dense)).values)
+        return outs
+
+    return build
+
+
 def _reduce_max(f, d):
     sp = _sparse(f, d, _ORDERED)
     return [tf.sparse.reduce_max(sp, 1), tf.sparse.reduce_max(sp, 0, keepdims=True),
@@ -162,6 +175,8 @@ def add_cases(case):
     case("SparseFillEmptyRowsGrad", NUMERIC, _fill_grad)
     case("SparseTensorDenseMatMul", NUMERIC, _matmul)
     case("SparseMatMul", (tf.float32,), _dense_sparse_matmul)
+    case("SparseDenseCwiseMul", NUMERIC, _cwise("mul"))
+    case("SparseDenseCwiseDiv", FLOATS, _cwise("div"))
     case("SparseReduceMax", NUMERIC, _reduce_max)
     case("SparseReduceMaxSparse", NUMERIC, _reduce_sparse(tf.sparse.reduce_max_sparse))
     case("SparseReduceSumSparse", NUMERIC, _reduce_sparse(tf.sparse.reduce_sum_sparse))

@@ -70,6 +70,12 @@ GRADIENT_CASES = [
     _dense_sparse_matmul_case(False, True),
     _dense_sparse_matmul_case(True, False),
     _dense_sparse_matmul_case(True, True),
+    GradCase("SparseDenseCwiseMul", lambda v, d: (_sparse(v) * d).values,
+             [_rng.uniform(-1, 1, 5), _rng.uniform(-1, 1, (4,))]),
+    GradCase("SparseDenseCwiseMul", lambda v, d: (_sparse(v) * d).values,
+             [_rng.uniform(-1, 1, 5), _rng.uniform(-1, 1, (3, 1))], id="SparseDenseCwiseMul-col"),
+    GradCase("SparseDenseCwiseDiv", lambda v, d: (_sparse(v) / d).values,
+             [_rng.uniform(-1, 1, 5), _rng.uniform(1, 2, (3, 4))]),
     GradCase("SparseSoftmax",
              lambda v: tf.sparse.softmax(_sparse(
                  v, np.array([[0, 0, 1], [0, 0, 3], [0, 2, 1], [1, 1, 0], [1, 1, 2]],

@@ -408,3 +408,22 @@ def test_convert_to_tensor_or_sparse_tensor():
     assert isinstance(dense, tf.Tensor) and dense.dtype is tf.int64
     with pytest.raises(ValueError, match="Sparse dtype mismatch"):
         tf.convert_to_tensor_or_sparse_tensor(sparse, dtype=tf.int32)
+
+
+def test_sparse_times_and_over_dense(executor):
+    row = tf.constant([1.0, 2.0, 3.0, 4.0])
+    scaled = _ordered() * row
+    assert scaled.values.op.type == "SparseDenseCwiseMul"
+    assert scaled.shape.as_list() == [3, 4]
+    by_row, doubled, divided, int_divided = _run([
+        scaled, _ordered() * 2.0, _ordered() / tf.constant([[1.0], [2.0], [4.0]]),
+        tf.SparseTensor([[0]], [3], [2]) / 2])
+    _assert_sparse(by_row, [[0, 1], [0, 3], [1, 2], [2, 0]], [6, 8, 3, 4], [3, 4])
+    _assert_sparse(doubled, [[0, 1], [0, 3], [1, 2], [2, 0]], [6, 4, 2, 8], [3, 4])
+    _assert_sparse(divided, [[0, 1], [0, 3], [1, 2], [2, 0]], [3, 2, 0.5, 1], [3, 4])
+    assert int_divided.values.dtype == np.float64
+    np.testing.assert_array_equal(int_divided.values, [1.5])
+    with pytest.raises(errors.InvalidArgumentError, match="broadcasts dense to sparse only"):
+        _run(_ordered() * tf.ones([2, 3, 4]))
+    with pytest.raises(TypeError):
+        _ordered() + tf.constant(1.0)

@@ -1,4 +1,5 @@
-"""Arithmetic on `SparseTensor`s: sparse-dense matmul (``SparseTensorDenseMatMul``), max and
+"""Arithmetic on `SparseTensor`s: sparse-dense matmul (``SparseTensorDenseMatMul``), ``sp * dense``
+and ``sp / dense`` (``SparseDenseCwiseMul``/``Div``), TF 1's ``SparseMatMul``, max and
 sum reductions with dense or sparse results (``SparseReduceMax``, ``SparseReduceMaxSparse``,
 ``SparseReduceSumSparse``), ``SparseSoftmax``, ``SparseSparseMaximum``/``Minimum``, and the
 sparse segment reductions (``SparseSegmentSum``/``Mean``/``SqrtN`` and their
@@ -22,7 +23,8 @@ from sessionlib.ops.sparse_ops import (_gather_at, _static_dense_shape,
                                        reduction_args, sparse_reduce_sum, sparse_reduce_sum_infer,
                                        sparse_reduction)
 
-__all__ = ["sparse_tensor_dense_matmul", "sparse_matmul", "sparse_reduce_max", "sparse_reduce_max_sparse",
+__all__ = ["sparse_tensor_dense_matmul", "sparse_matmul", "sparse_dense_cwise_mul",
+           "sparse_dense_cwise_div", "sparse_reduce_max", "sparse_reduce_max_sparse",
            "sparse_reduce_sum_sparse", "sparse_softmax", "sparse_maximum", "sparse_minimum",
            "sparse_segment_sum", "sparse_segment_mean", "sparse_segment_sqrt_n"]
 
@@ -198,6 +200,113 @@ def sparse_matmul(a, b, transpose_a=False, transpose_b=False, a_is_sparse=False,
             {"transpose_a": bool(transpose_a), "transpose_b": bool(transpose_b),
              "a_is_sparse": bool(a_is_sparse), "b_is_sparse": bool(b_is_sparse)},
             name=name or "SparseMatMul").outputs[0]
+
+
+# ---- SparseDenseCwiseMul / Div: `sp * dense`, `sp / dense` -----------------------------------
+
+def _cwise_infer(op_type):
+    def infer(inputs, attrs):
+        indices, values, shape, dense = inputs
+        if values.dtype is not dense.dtype:
+            raise TypeError(f"{op_type} operands must have one dtype, got {values.dtype.name} "
+                            f"and {dense.dtype.name}")
+        _infer.check_dtype(op_type, values, dtypes.NUMERIC_DTYPES, "sp_values")
+        attrs["T"] = values.dtype
+        return [(values.dtype, values.shape)]
+
+    return infer
+
+
+def _cwise_grad(dividing):
+    def gradient(op, grad):
+        # The dense operand, broadcast to the sparse shape, read at each index; its gradient
+        # is the values' contributions scattered to the sparse shape and summed back.
+        from sessionlib.ops import _grad_util
+
+        indices, values, shape, dense = op.inputs
+        graph = op.graph
+        broadcast = math_ops.add(dense, array_ops.zeros(shape, dtype=dense.dtype))
+        dense_at = _gather_at(broadcast, indices, shape)
+        if dividing:
+            values_grad = math_ops.divide(grad, dense_at)
+            contribution = math_ops.negative(math_ops.divide(
+                math_ops.multiply(grad, values), math_ops.multiply(dense_at, dense_at)))
+        else:
+            values_grad = math_ops.multiply(grad, dense_at)
+            contribution = math_ops.multiply(grad, values)
+        zero = array_ops.zeros([], dtype=contribution.dtype)
+        scattered = graph.create_op("SparseToDense", [indices, shape, contribution, zero],
+                                    {"validate_indices": False}).outputs[0]
+        return [None, values_grad, None,
+                _grad_util.reduce_to_input(scattered, dense, scattered)]
+
+    return gradient
+
+
+registry.register_op("SparseDenseCwiseMul", infer=_cwise_infer("SparseDenseCwiseMul"),
+                     num_inputs=4, gradient=_cwise_grad(False),
+                     doc="A SparseTensor's values times a dense tensor broadcast to it.")
+registry.register_op("SparseDenseCwiseDiv", infer=_cwise_infer("SparseDenseCwiseDiv"),
+                     num_inputs=4, gradient=_cwise_grad(True),
+                     doc="A SparseTensor's values divided by a dense tensor broadcast to it.")
+
+
+def _cwise(op_type, sp_input, dense, name):
+    graph = sp_input.graph
+    with graph.as_default():
+        dense = graph_lib.convert_to_tensor(
+            dense if isinstance(dense, graph_lib.Tensor)
+            else tensor_util.to_numpy(dense, sp_input.dtype), dtype=sp_input.dtype, name="y")
+        op = graph.create_op(op_type, [sp_input.indices, sp_input.values,
+                                       sp_input.dense_shape, dense], name=name or op_type)
+    result = SparseTensor(sp_input.indices, op.outputs[0], sp_input.dense_shape)
+    result.set_shape(sp_input.shape)
+    return result
+
+
+def sparse_dense_cwise_mul(sp_input, dense, name=None):
+    """`sp_input` times `dense` broadcast to its shape, at its entries (``sp * dense``; op
+    ``SparseDenseCwiseMul``).
+
+    Args:
+      sp_input: a `SparseTensor`.
+      dense: a Tensor of its dtype whose shape broadcasts to the dense shape (a scalar, a row,
+        ...); only the dense operand broadcasts.
+      name: the op name.
+
+    Returns:
+      A `SparseTensor` with `sp_input`'s indices.
+
+    Raises:
+      TypeError: for operands of different dtypes.
+      InvalidArgumentError: (at run time) if `dense` does not broadcast to the dense shape.
+    """
+    return _cwise("SparseDenseCwiseMul", sp_input, dense, name)
+
+
+def sparse_dense_cwise_div(sp_input, dense, name=None):
+    """`sp_input` divided by `dense` broadcast to its shape, at its entries (op
+    ``SparseDenseCwiseDiv``; see `sparse_dense_cwise_mul`)."""
+    return _cwise("SparseDenseCwiseDiv", sp_input, dense, name)
+
+
+def _sparse_truediv(sp_input, dense):
+    # As TF's `/`: integer values divide as floats (float64 for int32/int64, float32 below).
+    dtype = sp_input.dtype
+    if dtype.is_integer:
+        target = dtypes.float64 if dtype in (dtypes.int32, dtypes.int64) else dtypes.float32
+        graph = sp_input.graph
+        with graph.as_default():
+            sp_input = SparseTensor(sp_input.indices, math_ops.cast(sp_input.values, target),
+                                    sp_input.dense_shape)
+            dense = math_ops.cast(graph_lib.convert_to_tensor(dense, dtype=dtype), target)
+    return sparse_dense_cwise_div(sp_input, dense)
+
+
+# `sp * dense` and `sp / dense` as in TF, which sets these operators from its op library too.
+SparseTensor.__mul__ = lambda self, other: sparse_dense_cwise_mul(self, other)
+SparseTensor.__truediv__ = _sparse_truediv
+SparseTensor.__div__ = lambda self, other: sparse_dense_cwise_div(self, other)
 
 
 # ---- reductions -------------------------------------------------------------------------------

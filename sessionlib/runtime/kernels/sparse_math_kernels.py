@@ -76,6 +76,30 @@ def _sparse_matmul_kernel(ctx, inputs, attrs):
     return (np.matmul(left, right).astype(np.float32),)
 
 
+def _sparse_dense_cwise(ufunc):
+    def kernel(ctx, inputs, attrs):
+        indices, values, shape_vector, dense = inputs
+        matrix, values, shape = _sparse_input(indices, values, shape_vector, "sp_shape")
+        dense = np.asarray(dense)
+        lead = len(shape) - dense.ndim
+        if lead < 0 or any(d not in (1, s) for d, s in zip(dense.shape, shape[lead:])):
+            raise invalid_argument(
+                f"SparseDenseBinaryOpShared broadcasts dense to sparse only; got incompatible "
+                f"shapes: [{','.join(map(str, shape))}] vs. "
+                f"[{','.join(map(str, dense.shape))}]")
+        bad = np.any((matrix < 0) | (matrix >= np.asarray(shape, np.int64)), axis=1) \
+            if len(matrix) else np.zeros(0, bool)
+        if bad.any():
+            raise invalid_argument(f"Provided indices are out-of-bounds w.r.t. dense side with "
+                                   f"broadcasted shape: index {int(np.argmax(bad))}")
+        picked = np.broadcast_to(dense, shape)[tuple(matrix.T)] if len(matrix) else \
+            np.zeros(0, dense.dtype)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return (np.asarray(ufunc(values, picked)).astype(values.dtype),)
+
+    return kernel
+
+
 # ---- reductions -------------------------------------------------------------------------------
 
 def _reduction_groups(matrix, shape, axes_input, attrs):
@@ -239,6 +263,8 @@ def _sparse_segment(kind, with_num_segments):
 
 register_kernel("SparseTensorDenseMatMul", reference=_sparse_dense_matmul_kernel)
 register_kernel("SparseMatMul", reference=_sparse_matmul_kernel)
+register_kernel("SparseDenseCwiseMul", reference=_sparse_dense_cwise(np.multiply))
+register_kernel("SparseDenseCwiseDiv", reference=_sparse_dense_cwise(np.true_divide))
 register_kernel("SparseReduceMax", reference=_reduction("max", False))
 register_kernel("SparseReduceMaxSparse", reference=_reduction("max", True))
 register_kernel("SparseReduceSumSparse", reference=_reduction("sum", True))
