@@ -205,6 +205,19 @@ def test_from_dense_to_indicator_and_merge(executor):
     _assert_sparse(merged_v, [[0, 1], [0, 3], [1, 2]], [0.6, 0.5, 0.7], [2, 5])
 
 
+def test_merge_of_several_id_tensors(executor):
+    ids = tf.SparseTensor([[0, 0], [0, 1], [1, 0]], tf.constant([3, 1, 2], tf.int64), [2, 2])
+    more_ids = tf.SparseTensor([[0, 0], [0, 1], [1, 0]], tf.constant([0, 2, 1], tf.int64),
+                               [2, 2])
+    weights = tf.SparseTensor([[0, 0], [0, 1], [1, 0]], [0.5, 0.6, 0.7], [2, 2])
+    merged = tf.sparse.merge([ids, more_ids], weights, [4, 3])
+    assert merged.shape.as_list() == [2, 4, 3]
+    _assert_sparse(_run(merged), [[0, 1, 2], [0, 3, 0], [1, 2, 1]], [0.6, 0.5, 0.7],
+                   [2, 4, 3])
+    with pytest.raises(TypeError, match="Input must be a SparseTensor"):
+        tf.sparse.merge(ids, None, 4)
+
+
 def test_to_indicator_rejects_ids_out_of_range():
     ids = tf.SparseTensor([[0, 0], [0, 1], [1, 0]], [3, 1, 2], [2, 2])
     with pytest.raises(errors.InvalidArgumentError, match="out of bounds"):
@@ -318,6 +331,8 @@ def test_sparse_segment_errors():
         _run(tf.sparse.segment_sum(data, [0, 5, 2], [0, 0, 1]))
     with pytest.raises(TypeError):
         tf.sparse.segment_mean(tf.ones([3, 2], tf.int32), [0], [0])
+    with pytest.raises(errors.InvalidArgumentError, match="segment ids must be < num_segments"):
+        _run(tf.sparse.segment_sum(data, [0, 1], [0, 3], num_segments=2))
 
 
 def test_graph_def_uses_tf_op_types():

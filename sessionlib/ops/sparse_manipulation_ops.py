@@ -16,7 +16,8 @@ from sessionlib import dtypes
 from sessionlib.framework import graph as graph_lib
 from sessionlib.framework import indexed_slices as indexed_slices_lib
 from sessionlib.framework import registry, tensor_util
-from sessionlib.framework.sparse_tensor import SparseTensor, convert_to_sparse_tensor
+from sessionlib.framework.sparse_tensor import (SparseTensor, SparseTensorValue,
+                                                convert_to_sparse_tensor)
 from sessionlib.framework.tensor_shape import TensorShape
 from sessionlib.ops import _infer, array_ops
 from sessionlib.ops.sparse_ops import sparse_to_dense
@@ -918,7 +919,7 @@ def sparse_merge(sp_ids, sp_values, vocab_size, name=None, already_sorted=False)
 
     Args:
       sp_ids: an int `SparseTensor` (or a list of them, one per trailing dimension).
-      sp_values: a `SparseTensor` of values at the same indices (or None for ones).
+      sp_values: a `SparseTensor` of values at the same indices.
       vocab_size: the size of the id dimension (or a list, with a list of `sp_ids`).
       name: a name scope.
       already_sorted: if True, the result is not reordered.
@@ -927,7 +928,7 @@ def sparse_merge(sp_ids, sp_values, vocab_size, name=None, already_sorted=False)
       A `SparseTensor` of shape ``sp_ids.dense_shape[:-1] + [vocab_size]``.
 
     Raises:
-      TypeError: if the ids are not int SparseTensors.
+      TypeError: if the ids are not int SparseTensors, or `sp_values` is not sparse.
       ValueError: if `sp_ids` and `vocab_size` do not match in length.
     """
     from sessionlib.ops import math_ops
@@ -948,10 +949,9 @@ def sparse_merge(sp_ids, sp_values, vocab_size, name=None, already_sorted=False)
         columns = [array_ops.expand_dims(math_ops.cast(ids.values, dtypes.int64), 1)
                    for ids in ids_list]
         indices = array_ops.concat([leading] + columns, axis=1)
-        if sp_values is None:
-            values = array_ops.ones_like(first.values, dtype=dtypes.float32)
-        else:
-            values = convert_to_sparse_tensor(sp_values).values
+        if not isinstance(sp_values, (SparseTensor, SparseTensorValue)):
+            raise TypeError("Input must be a SparseTensor.")
+        values = convert_to_sparse_tensor(sp_values).values
         leading_shape = array_ops.slice(first.dense_shape, [0], array_ops.reshape(
             math_ops.subtract(array_ops.size(first.dense_shape), 1), [1]))
         shape = array_ops.concat(

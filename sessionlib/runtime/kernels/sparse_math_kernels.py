@@ -238,6 +238,8 @@ def _sparse_segment(kind, with_num_segments):
         if len(ids):
             if (np.diff(ids) < 0).any():
                 raise invalid_argument("segment ids are not increasing")
+            if with_num_segments and ids[-1] >= count:
+                raise invalid_argument("segment ids must be < num_segments")
             if ids[0] < 0 or ids[-1] >= count:
                 bad = int(ids[0]) if ids[0] < 0 else int(ids[-1])
                 raise invalid_argument(f"Segment id {bad} out of range [0, {count}), possibly "
