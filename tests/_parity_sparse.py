@@ -163,6 +163,13 @@ def _deserialize(f, d):
     return _parts(tf.deserialize_many_sparse(stacked, d))
 
 
+def _cross(f, d):
+    sp = _sparse(f, d, np.array([[0, 0], [1, 0], [1, 1], [2, 2]], np.int64))
+    dense = f((3, 2), d)
+    return _parts(tf.sparse.cross([sp, dense])) + _parts(tf.sparse.cross([dense, sp, sp],
+                                                                          separator="|"))
+
+
 def add_cases(case):
     """Adds this family's cases through test_parity's `case(op_type, dtypes, build)`."""
     case("SparseReorder", ALL, _reorder)
@@ -181,6 +188,7 @@ def add_cases(case):
     case("SparseReduceMaxSparse", NUMERIC, _reduce_sparse(tf.sparse.reduce_max_sparse))
     case("SparseReduceSumSparse", NUMERIC, _reduce_sparse(tf.sparse.reduce_sum_sparse))
     case("SparseSoftmax", FLOATS, _softmax)
+    case("SparseCrossV2", (tf.int64, tf.string), _cross)
     case("SerializeSparse", ALL, _serialize)
     case("SerializeManySparse", ALL, _serialize)
     case("DeserializeManySparse", ALL, _deserialize)

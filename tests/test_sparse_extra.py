@@ -26,7 +26,10 @@ def _assert_sparse(value, indices, values, dense_shape):
     expected = np.asarray(indices, np.int64)
     assert value.indices.shape == expected.shape
     np.testing.assert_array_equal(value.indices, expected)
-    np.testing.assert_allclose(value.values, values, rtol=1e-6)
+    if value.values.dtype == object:
+        np.testing.assert_array_equal(value.values, values)
+    else:
+        np.testing.assert_allclose(value.values, values, rtol=1e-6)
     np.testing.assert_array_equal(value.dense_shape, dense_shape)
 
 
@@ -442,3 +445,24 @@ def test_sparse_times_and_over_dense(executor):
         _run(_ordered() * tf.ones([2, 3, 4]))
     with pytest.raises(TypeError):
         _ordered() + tf.constant(1.0)
+
+
+def test_cross_sparse_then_dense_last_fastest(executor):
+    words = tf.SparseTensor([[0, 0], [1, 0], [1, 1]], [b"a", b"b", b"c"], [2, 2])
+    more = tf.SparseTensor([[0, 0], [1, 0]], [b"d", b"e"], [2, 1])
+    dense = tf.constant([[b"f", b"g"], [b"h", b"i"]])
+    crossed = tf.sparse.cross([words, more, dense])
+    assert crossed.indices.op.type == "SparseCrossV2"
+    crossed_v, dense_first, ints = _run([
+        crossed, tf.sparse.cross([dense, words]),
+        tf.sparse.cross([words, tf.constant([[1], [2]])], separator="#")])
+    _assert_sparse(crossed_v, [[0, 0], [0, 1], [1, 0], [1, 1], [1, 2], [1, 3]],
+                   [b"a_X_d_X_f", b"a_X_d_X_g", b"b_X_e_X_h", b"b_X_e_X_i", b"c_X_e_X_h",
+                    b"c_X_e_X_i"], [2, 4])
+    np.testing.assert_array_equal(dense_first.values, [b"a_X_f", b"a_X_g", b"b_X_h",
+                                                       b"b_X_i", b"c_X_h", b"c_X_i"])
+    _assert_sparse(ints, [[0, 0], [1, 0], [1, 1]], [b"a#1", b"b#2", b"c#2"], [2, 2])
+    with pytest.raises(errors.InvalidArgumentError, match="Expected batch size 2 got 3"):
+        _run(tf.sparse.cross([words, tf.constant([[1], [2], [3]])]))
+    with pytest.raises(TypeError):
+        tf.sparse.cross([words, tf.constant([[1.0], [2.0]])])

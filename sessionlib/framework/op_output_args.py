@@ -307,6 +307,7 @@ OUTPUT_ARGS = {
     'SparseApplyProximalGradientDescent': (('out', None),),
     'SparseApplyRMSProp': (('out', None),),
     'SparseConcat': (('output_indices', None), ('output_values', None), ('output_shape', None)),
+    'SparseCrossV2': (('output_indices', None), ('output_values', None), ('output_shape', None)),
     'SparseDenseCwiseDiv': (('output', None),),
     'SparseDenseCwiseMul': (('output', None),),
     'SparseFillEmptyRows': (('output_indices', None), ('output_values', None), ('empty_row_indicator', None), ('reverse_index_map', None)),

@@ -26,7 +26,7 @@ __all__ = ["sparse_reorder", "sparse_reshape", "sparse_concat", "sparse_slice", 
            "sparse_fill_empty_rows", "sparse_transpose", "sparse_expand_dims", "sparse_retain",
            "sparse_reset_shape", "from_dense", "sparse_eye", "sparse_to_indicator",
            "sparse_merge", "sparse_mask", "serialize_sparse", "serialize_many_sparse",
-           "deserialize_many_sparse"]
+           "deserialize_many_sparse", "sparse_cross"]
 
 
 # ---- helpers --------------------------------------------------------------------------------
@@ -647,6 +647,76 @@ def deserialize_many_sparse(serialized_sparse, dtype, rank=None, name=None):
         indices.set_shape([None, rank])
         shape.set_shape([rank])
     return SparseTensor(indices, values, shape)
+
+
+# ---- SparseCrossV2 ------------------------------------------------------------------------
+
+def _sparse_cross_infer(inputs, attrs):
+    count = int(attrs["N"])
+    sparse_values = inputs[count:2 * count]
+    dense_inputs = inputs[3 * count:-1]
+    for tensor in list(sparse_values) + list(dense_inputs):
+        if tensor.dtype not in (dtypes.int64, dtypes.string):
+            raise TypeError(f"SparseCrossV2 takes int64 or string features, got "
+                            f"{tensor.dtype.name}")
+    if inputs[-1].dtype is not dtypes.string:
+        raise TypeError("SparseCrossV2's separator must be a string")
+    attrs["sparse_types"] = [t.dtype for t in sparse_values]
+    attrs["dense_types"] = [t.dtype for t in dense_inputs]
+    return [(dtypes.int64, TensorShape([None, 2])), (dtypes.string, TensorShape([None])),
+            (dtypes.int64, TensorShape([2]))]
+
+
+registry.register_op("SparseCrossV2", infer=_sparse_cross_infer,
+                     gradient=registry.NOT_DIFFERENTIABLE,
+                     doc="The crosses of sparse and dense features, joined as strings.")
+
+
+def sparse_cross(inputs, name=None, separator=None):
+    """The feature crosses of each batch row of `inputs`, as strings ``"f1_X_f2..."``
+    (``tf.sparse.cross``; op ``SparseCrossV2``).
+
+    Args:
+      inputs: a list of rank-2 `SparseTensor`s and dense Tensors of int64 (or int32) or
+        string features, one row per batch entry. The sparse ones are crossed first, in
+        order, then the dense ones; the last varies fastest.
+      name: the op name.
+      separator: the string between crossed features; default ``"_X_"``.
+
+    Returns:
+      A string `SparseTensor` of shape ``[batch, most crosses of a row]``.
+
+    Raises:
+      TypeError: for features that are not ints or strings.
+      InvalidArgumentError: (at run time) for inputs of different batch sizes.
+    """
+    from sessionlib.ops import math_ops
+
+    if not isinstance(inputs, (list, tuple)):
+        raise TypeError("Inputs must be a list")
+    graph = _graph_of(*inputs)
+    sparse, dense = [], []
+    with graph.as_default():
+        for value in inputs:
+            if isinstance(value, (SparseTensor, SparseTensorValue)):
+                value = convert_to_sparse_tensor(value)
+                values = value.values
+                if values.dtype is dtypes.int32:
+                    values = math_ops.cast(values, dtypes.int64)
+                sparse.append((value.indices, values, value.dense_shape))
+            else:
+                tensor = graph_lib.convert_to_tensor(value)
+                if tensor.dtype is dtypes.int32:
+                    tensor = math_ops.cast(tensor, dtypes.int64)
+                dense.append(tensor)
+        sep = graph_lib.convert_to_tensor(
+            np.asarray("_X_" if separator is None else separator, dtype=object),
+            dtype=dtypes.string, name="sep")
+        op = graph.create_op(
+            "SparseCrossV2", [part[0] for part in sparse] + [part[1] for part in sparse]
+            + [part[2] for part in sparse] + dense + [sep], {"N": len(sparse)},
+            name=name or "SparseCrossV2")
+    return SparseTensor(*op.outputs)
 
 
 # ---- wrappers built from other ops ----------------------------------------------------------

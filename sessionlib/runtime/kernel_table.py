@@ -170,7 +170,7 @@ CPU_ONLY_KERNELS = frozenset({
     "SparseSplit", "SerializeSparse", "SerializeManySparse", "DeserializeManySparse",
     # set ops (tf.sets)
     "DenseToDenseSetOperation", "DenseToSparseSetOperation", "SparseToSparseSetOperation",
-    "SetSize",
+    "SetSize", "SparseCrossV2",
     # CTC (TF's GPU CTC loss is the cuDNN op CTCLossV2, blank first)
     "CTCLoss", "CTCGreedyDecoder", "CTCBeamSearchDecoder",
     # image box ops: of these TF has GPU kernels for CropAndResize and NMS V2 and later only

@@ -8,6 +8,8 @@ kernels, which callers depend on: reorder and concat give row-major order, slice
 keep the input's order, fill-empty-rows groups entries by row stably.
 """
 
+import itertools
+
 import numpy as np
 
 from sessionlib import dtypes, errors
@@ -406,3 +408,59 @@ def _deserialize_many_sparse_kernel(ctx, inputs, attrs):
 register_kernel("SerializeSparse", reference=_serialize_sparse_kernel)
 register_kernel("SerializeManySparse", reference=_serialize_many_sparse_kernel)
 register_kernel("DeserializeManySparse", reference=_deserialize_many_sparse_kernel)
+
+
+# ---- SparseCrossV2 ----------------------------------------------------------------------------
+
+def _feature_text(value):
+    return value if isinstance(value, bytes) else str(int(value)).encode()
+
+
+def _sparse_cross_kernel(ctx, inputs, attrs):
+    """Each batch row's cartesian product of its features (sparse inputs first, then dense;
+    the last varies fastest), joined by the separator."""
+    count = int(attrs["N"])
+    separator = _feature_text(np.asarray(inputs[-1]).reshape(()).item())
+    sparse_parts = [_sparse_input(inputs[k], inputs[count + k], inputs[2 * count + k], "shapes")
+                    for k in range(count)]
+    dense_inputs = [np.asarray(d) for d in inputs[3 * count:-1]]
+    batch = None
+    for position, (matrix, _, shape) in enumerate(sparse_parts):
+        if len(shape) != 2:
+            raise invalid_argument(f"Expected SparseTensor of rank 2, got rank {len(shape)} at "
+                                   f"position {position}")
+        if batch is not None and shape[0] != batch:
+            raise invalid_argument(f"Expected batch size {batch} got {shape[0]} at sparse "
+                                   f"tensor {position}")
+        batch = shape[0]
+    for position, dense in enumerate(dense_inputs):
+        if dense.ndim != 2:
+            raise invalid_argument(f"Dense inputs should be a matrix but received shape "
+                                   f"{list(dense.shape)} at position {position}")
+        if batch is not None and dense.shape[0] != batch:
+            raise invalid_argument(f"Expected batch size {batch} got {dense.shape[0]} at dense "
+                                   f"tensor {position}")
+        batch = dense.shape[0]
+    batch = batch or 0
+    features = [[[] for _ in range(batch)] for _ in sparse_parts]
+    for part, (matrix, values, _) in zip(features, sparse_parts):
+        for row, value in zip(matrix[:, 0].tolist(), values):
+            if not 0 <= row < batch:
+                raise invalid_argument(f"Sparse batch index {row} is out of [0, {batch})")
+            part[row].append(_feature_text(value))
+    for dense in dense_inputs:
+        features.append([[_feature_text(v) for v in dense[row]] for row in range(batch)])
+    out_indices, out_values, width = [], [], 0
+    for row in range(batch):
+        crosses = [separator.join(combo) for combo in
+                   itertools.product(*(part[row] for part in features))] if features else []
+        out_indices.extend([row, k] for k in range(len(crosses)))
+        out_values.extend(crosses)
+        width = max(width, len(crosses))
+    values = np.empty(len(out_values), dtype=object)
+    values[:] = out_values
+    return (np.array(out_indices, np.int64).reshape(-1, 2), values,
+            np.array([batch, width], np.int64))
+
+
+register_kernel("SparseCrossV2", reference=_sparse_cross_kernel)
