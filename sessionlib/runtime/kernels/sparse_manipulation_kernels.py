@@ -169,17 +169,22 @@ def _sparse_slice_grad_kernel(ctx, inputs, attrs):
     if len(backprop) != len(output):
         raise invalid_argument(f"backprop_val_grad has {len(backprop)} values, but the slice "
                                f"has {len(output)} indices")
+    if matrix.ndim != 2 or output.ndim != 2 or not \
+            matrix.shape[1] == output.shape[1] == len(lower):
+        raise invalid_argument(f"input_indices, input_start and output_indices disagree on the "
+                               f"rank: shapes {list(matrix.shape)}, {list(lower.shape)} and "
+                               f"{list(output.shape)}")
     grad = np.zeros(len(matrix), dtype=backprop.dtype)
+    if not len(output):
+        return (grad,)
+    # The slice's box holds the bounding box of its outputs, so an input entry inside that
+    # bounding box is one of the outputs, and slicing kept their order.
     shifted = matrix - lower
-    # Slicing keeps the input's order, so one pass pairs the entries.
-    cursor = 0
-    for row in range(len(matrix)):
-        if cursor < len(output) and np.array_equal(shifted[row], output[cursor]):
-            grad[row] = backprop[cursor]
-            cursor += 1
-    if cursor != len(output):
+    inside = np.all((shifted >= 0) & (shifted <= output.max(axis=0)), axis=1)
+    if inside.sum() != len(output) or not np.array_equal(shifted[inside], output):
         raise invalid_argument("Elements of backprop_val_grad aren't all propagated; the "
                                "output indices are not a slice of the input indices")
+    grad[inside] = backprop
     return (grad,)
 
 
