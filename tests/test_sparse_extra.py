@@ -466,3 +466,25 @@ def test_cross_sparse_then_dense_last_fastest(executor):
         _run(tf.sparse.cross([words, tf.constant([[1], [2], [3]])]))
     with pytest.raises(TypeError):
         tf.sparse.cross([words, tf.constant([[1.0], [2.0]])])
+
+
+def test_ops_on_a_sparse_placeholder_of_unknown_rank(executor):
+    sp = tf.sparse_placeholder(tf.float32)
+    fetches = [tf.sparse.reorder(sp), tf.sparse.reshape(sp, [-1]),
+               tf.sparse.concat(1, [sp, sp], expand_nonconcat_dim=True),
+               tf.sparse.slice(sp, [0, 0], [2, 2]),
+               tf.sparse.split(sp_input=sp, num_split=2, axis=1)[1],
+               tf.sparse.fill_empty_rows(sp, 1.0)[0], tf.sparse.transpose(sp),
+               tf.sparse.expand_dims(sp, 0), tf.sparse.reset_shape(sp, [5, 5]),
+               tf.sparse.reduce_max_sparse(sp, 0), tf.sparse.softmax(sp),
+               tf.sparse.maximum(sp, sp), sp * 2.0]
+    dense = [tf.sparse.matmul(sp, tf.ones([4, 2])), tf.sparse.reduce_max(sp, 1)]
+    feed = {sp: tf.SparseTensorValue(np.array([[1, 2]], np.int64), np.array([5.0], np.float32),
+                                     np.array([3, 4], np.int64))}
+    with tf.Session() as sess:
+        values = sess.run(fetches + dense, feed)
+    indices = [value.indices.tolist() for value in values[:len(fetches)]]
+    assert indices == [[[1, 2]], [[6]], [[1, 2], [1, 6]], [], [[1, 0]], [[0, 0], [1, 2], [2, 0]],
+                       [[2, 1]], [[0, 1, 2]], [[1, 2]], [[2]], [[1, 2]], [[1, 2]], [[1, 2]]]
+    np.testing.assert_array_equal(values[-2], [[0, 0], [5, 5], [0, 0]])
+    np.testing.assert_array_equal(values[-1], [0, 5, 0])
