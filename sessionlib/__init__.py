@@ -290,3 +290,20 @@ io.encode_base64 = encode_base64
 io.decode_base64 = decode_base64
 del _name, _function
 # ---- end of the string ops block ----
+# ---- SparseTensor ops: reorder, reshape, concat, slice, split, matmul, reductions ... ----
+from sessionlib.framework.sparse_tensor import convert_to_tensor_or_sparse_tensor
+from sessionlib.ops.sparse_manipulation_ops import (deserialize_many_sparse,
+                                                    serialize_many_sparse, serialize_sparse,
+                                                    sparse_concat, sparse_fill_empty_rows,
+                                                    sparse_mask, sparse_merge,
+                                                    sparse_reorder, sparse_reset_shape,
+                                                    sparse_reshape, sparse_retain,
+                                                    sparse_slice, sparse_split,
+                                                    sparse_to_indicator, sparse_transpose)
+from sessionlib.ops.sparse_math_ops import (sparse_matmul, sparse_maximum, sparse_minimum,
+                                            sparse_reduce_max, sparse_reduce_max_sparse,
+                                            sparse_reduce_sum_sparse,
+                                            sparse_segment_mean, sparse_segment_sqrt_n,
+                                            sparse_segment_sum, sparse_softmax,
+                                            sparse_tensor_dense_matmul)
+from sessionlib import sets

@@ -14,7 +14,8 @@ from sessionlib.framework import graph as graph_lib
 from sessionlib.framework import tensor_util
 from sessionlib.framework.tensor_shape import TensorShape, as_shape
 
-__all__ = ["SparseTensor", "SparseTensorValue", "convert_to_sparse_tensor"]
+__all__ = ["SparseTensor", "SparseTensorValue", "convert_to_sparse_tensor",
+           "convert_to_tensor_or_sparse_tensor"]
 
 
 class SparseTensorValue(collections.namedtuple("SparseTensorValue",
@@ -176,3 +177,30 @@ def _partial_run_components(sparse):
 
 run_conversions.register_session_run_conversion_functions(
     SparseTensor, _fetch_components, _feed_components, _partial_run_components)
+
+
+def convert_to_tensor_or_sparse_tensor(value, dtype=None, name=None):
+    """`value` as a `SparseTensor` if it is sparse (a `SparseTensorValue` becomes one), else
+    as a Tensor (``tf.convert_to_tensor_or_sparse_tensor``).
+
+    Args:
+      value: a `SparseTensor`, `SparseTensorValue`, or anything `convert_to_tensor` takes.
+      dtype: the dtype it must have, or None.
+      name: a name for a new tensor.
+
+    Returns:
+      A `SparseTensor` or a Tensor.
+
+    Raises:
+      ValueError: if a sparse `value` has another dtype than `dtype`.
+    """
+    if dtype is not None:
+        dtype = dtypes.as_dtype(dtype)
+    if isinstance(value, SparseTensorValue):
+        value = SparseTensor.from_value(value)
+    if isinstance(value, SparseTensor):
+        if dtype is not None and value.dtype is not dtype:
+            raise ValueError(f"Sparse dtype mismatch. Requested: {dtype.name},  Actual: "
+                             f"{value.dtype.name}")
+        return value
+    return graph_lib.convert_to_tensor(value, dtype=dtype, name=name)

@@ -35,3 +35,5 @@ from sessionlib.ops import image_box_ops  # noqa: F401 - tf.image box ops
 from sessionlib.ops import special_math_ops  # noqa: F401 - tf.math's elementwise functions
 from sessionlib.ops import parsing_ops  # noqa: F401 - tf.train.Example parsing, CSV
 from sessionlib.ops import string_ops  # noqa: F401
+from sessionlib.ops import sparse_manipulation_ops, sparse_math_ops  # noqa: F401 - tf.sparse
+from sessionlib.ops import set_ops  # noqa: F401 - tf.sets

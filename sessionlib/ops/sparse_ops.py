@@ -330,16 +330,18 @@ def _reduced_static_shape(shape, axes, keep_dims, reduce_all):
     return TensorShape([d for i, d in enumerate(dims) if i not in axes])
 
 
-def _sparse_reduce_sum_infer(inputs, attrs):
+def sparse_reduce_sum_infer(inputs, attrs):
+    """The output of a dense-result sparse reduction (SparseReduceSum, SparseReduceMax)."""
     indices, values, shape, axes = inputs
     attrs["T"] = values.dtype
+    attrs.setdefault("keep_dims", False)
     return [(values.dtype, _reduced_static_shape(_static_dense_shape(shape),
                                                  tensor_util.constant_value(axes),
                                                  attrs["keep_dims"],
                                                  attrs.get("reduce_all", False)))]
 
 
-registry.register_op("SparseReduceSum", infer=_sparse_reduce_sum_infer,
+registry.register_op("SparseReduceSum", infer=sparse_reduce_sum_infer,
                      kernel="SparseReduceSum", num_inputs=4,
                      gradient=_sparse_reduce_sum_grad,
                      doc="The sum of a SparseTensor's elements along some axes, dense.")
@@ -363,6 +365,16 @@ def sparse_reduce_sum(sp_input, axis=None, keepdims=None, reduction_axes=None,
       ValueError: if both spellings of an argument are given.
       InvalidArgumentError: (at run time) for an axis out of range.
     """
+    axis, keepdims = reduction_args(axis, keepdims, reduction_axes, keep_dims)
+    return sparse_reduction("SparseReduceSum", sp_input, axis, keepdims, name)
+
+
+def reduction_args(axis, keepdims, reduction_axes, keep_dims):
+    """`axis` and `keepdims` of a sparse reduction, from either of TF's spellings.
+
+    Raises:
+      ValueError: if both spellings of an argument are given.
+    """
     if reduction_axes is not None:
         if axis is not None:
             raise ValueError("Cannot specify both 'axis' and 'reduction_axes'")
@@ -371,9 +383,15 @@ def sparse_reduce_sum(sp_input, axis=None, keepdims=None, reduction_axes=None,
         if keepdims is not None:
             raise ValueError("Cannot specify both 'keepdims' and 'keep_dims'")
         keepdims = keep_dims
+    return axis, bool(keepdims)
+
+
+def sparse_reduction(op_type, sp_input, axis, keepdims, name):
+    """Builds the reduction op `op_type` (inputs: the SparseTensor's three parts and the axes):
+    its dense output, or the `SparseTensor` of its three outputs."""
     sp_input = convert_to_sparse_tensor(sp_input)
     graph = sp_input.graph
-    attrs = {"keep_dims": bool(keepdims)}
+    attrs = {"keep_dims": keepdims}
     with graph.as_default():
         if axis is None:
             # With an unknown rank the kernel reads the rank from the fed dense shape.
@@ -383,14 +401,18 @@ def sparse_reduce_sum(sp_input, axis=None, keepdims=None, reduction_axes=None,
             axis if isinstance(axis, graph_lib.Tensor)
             else np.asarray(axis, dtype=np.int32), dtype=dtypes.int32,
             name="reduction_axes")
-        op = graph.create_op("SparseReduceSum",
+        op = graph.create_op(op_type,
                              [sp_input.indices, sp_input.values, sp_input.dense_shape, axes],
-                             attrs, name=name or "SparseReduceSum")
-    result = op.outputs[0]
+                             attrs, name=name or op_type)
     # The SparseTensor may know more about its dense shape than its dense_shape tensor does
     # (a sparse_placeholder with a shape), so narrow the result with that knowledge.
-    result.set_shape(_reduced_static_shape(sp_input.shape, tensor_util.constant_value(axes),
-                                           attrs["keep_dims"], attrs.get("reduce_all", False)))
+    static = _reduced_static_shape(sp_input.shape, tensor_util.constant_value(axes), keepdims,
+                                   attrs.get("reduce_all", False))
+    if len(op.outputs) == 1:
+        result = op.outputs[0]
+    else:
+        result = SparseTensor(*op.outputs)
+    result.set_shape(static)
     return result
 
 

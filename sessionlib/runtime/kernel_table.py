@@ -170,7 +170,12 @@ CPU_ONLY_KERNELS = frozenset({
     "QueueDequeueV2", "QueueDequeueManyV2", "QueueDequeueUpToV2", "QueueCloseV2",
     "QueueSizeV2", "QueueIsClosedV2",
     # sparse ops without a GPU kernel
-    "SparseAdd", "SparseAddGrad", "SparseReduceSum",
+    "SparseAdd", "SparseAddGrad", "SparseReduceSum", "SparseReduceMax", "SparseReduceMaxSparse",
+    "SparseReduceSumSparse", "SparseSoftmax", "SparseSparseMaximum", "SparseSparseMinimum",
+    "SparseSplit", "SerializeSparse", "SerializeManySparse", "DeserializeManySparse",
+    # set ops (tf.sets)
+    "DenseToDenseSetOperation", "DenseToSparseSetOperation", "SparseToSparseSetOperation",
+    "SetSize", "SparseCrossV2",
     # CTC (TF's GPU CTC loss is the cuDNN op CTCLossV2, blank first)
     "CTCLoss", "CTCGreedyDecoder", "CTCBeamSearchDecoder",
     # image box ops: of these TF has GPU kernels for CropAndResize and NMS V2 and later only
