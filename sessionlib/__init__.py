@@ -307,3 +307,6 @@ from sessionlib.ops.sparse_math_ops import (sparse_matmul, sparse_maximum, spars
                                             sparse_segment_sum, sparse_softmax,
                                             sparse_tensor_dense_matmul)
 from sessionlib import sets
+# ---- SavedModel: tf.saved_model (TF 1's builder, loader, signatures) ----
+from sessionlib import saved_model
+# ---- end of the SavedModel block ----

@@ -36,6 +36,7 @@ import re
 import sys
 import tempfile
 
+from google.protobuf import any_pb2
 from google.protobuf import message as protobuf_message
 from google.protobuf import text_format
 
@@ -186,6 +187,8 @@ def _producer_version():
 
 def _collection_kind(item):
     """The ``CollectionDef`` field for a collection whose first item is `item` (TF's rule)."""
+    if isinstance(item, any_pb2.Any):  # e.g. SavedModel's packed AssetFileDefs
+        return "any_list"
     if isinstance(item, (str, bytes)):
         return "bytes_list"
     if isinstance(item, bool) or not isinstance(item, (int, float)):
@@ -245,6 +248,9 @@ def add_collection_def(meta_graph_def, key, graph=None, export_scope=None):
         elif kind == "bytes_list":
             collection_def.bytes_list.value.extend(
                 item.encode("utf-8") if isinstance(item, str) else item for item in items)
+        elif kind == "any_list":
+            for item in items:
+                collection_def.any_list.value.add().CopyFrom(item)
         else:
             getattr(collection_def, kind).value.extend(items)
     except Exception as err:  # noqa: BLE001 - any failure skips the collection, as in TF

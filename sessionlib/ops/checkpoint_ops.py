@@ -74,6 +74,9 @@ def _merge_infer(inputs, attrs):
 
 def _string_join_infer(inputs, attrs):
     attrs.setdefault("separator", "")
+    # TF's StringJoin requires N: without it TF cannot import the graph (e.g. a sharded
+    # Saver's ops in a SavedModel).
+    attrs["N"] = len(inputs)
     shape = TensorShape([])
     for tensor in inputs:
         _check_string(tensor, "each input", "StringJoin")
