@@ -4,6 +4,7 @@
 ``expected.npz`` holds TF's outputs for a fixed input.
 """
 
+import importlib.util
 import os
 import pathlib
 
@@ -14,6 +15,7 @@ import sessionlib as tf
 from sessionlib.protos import meta_graph_pb2, saved_model_pb2, types_pb2
 
 TF_MODEL = pathlib.Path(__file__).resolve().parent / "data" / "tf_saved_model"
+MAKE_TOOL = pathlib.Path(__file__).resolve().parent.parent / "tools" / "make_tf_saved_model.py"
 
 
 def _signature_tensors(signature, import_scope=None):
@@ -25,25 +27,19 @@ def _signature_tensors(signature, import_scope=None):
     return inputs, outputs
 
 
+def _load_model_builder():
+    """tools/make_tf_saved_model.py's `build_model`: the model TF exported, built here with
+    sessionlib (the tool imports TF only inside its TF-only functions)."""
+    spec = importlib.util.spec_from_file_location("_make_tf_saved_model", MAKE_TOOL)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module.build_model
+
+
 def _two_layer_model(asset_path=None):
-    """The model of tools/make_tf_saved_model.py: `scale` is a local variable, so the outputs
-    are right only if the loader runs the main op."""
-    x = tf.placeholder(tf.float32, [None, 4], name="x")
-    with tf.variable_scope("layer1"):
-        w1 = tf.get_variable("w", [4, 6])
-        b1 = tf.get_variable("b", [6], initializer=tf.random_uniform_initializer(-.5, .5))
-    with tf.variable_scope("layer2"):
-        w2 = tf.get_variable("w", [6, 3])
-        b2 = tf.get_variable("b", [3], initializer=tf.random_uniform_initializer(-.5, .5))
-    scale = tf.get_variable("scale", [], initializer=tf.constant_initializer(2.0),
-                            collections=[tf.GraphKeys.LOCAL_VARIABLES])
-    hidden = tf.nn.relu(tf.matmul(x, w1) + b1, name="hidden")
-    scores = tf.multiply(tf.matmul(hidden, w2) + b2, scale, name="scores")
-    if asset_path is not None:
-        vocab = tf.constant(str(asset_path), name="vocab_path")
-        tf.add_to_collection(tf.GraphKeys.ASSET_FILEPATHS, vocab)
-    init_op = tf.group(tf.local_variables_initializer(), name="legacy_init_op")
-    return x, hidden, scores, init_op
+    """`scale` is a local variable, so the outputs are right only if the loader runs the
+    main op."""
+    return _load_model_builder()(tf, asset_path)
 
 
 def _x_value():

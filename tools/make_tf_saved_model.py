@@ -32,6 +32,35 @@ DATA = pathlib.Path(__file__).resolve().parent.parent / "tests" / "data"
 OUT = DATA / "tf_saved_model"
 
 
+def build_model(tf, asset_path=None):
+    """Builds the model in the default graph with `tf` (TF's ``tf.compat.v1`` or sessionlib:
+    tests/test_saved_model.py builds the same model with sessionlib).
+
+    Args:
+      tf: the ``tf`` module to build with.
+      asset_path: a file to register in ``ASSET_FILEPATHS`` as the constant ``vocab_path``.
+
+    Returns:
+      ``(x, hidden, scores, legacy_init_op)``.
+    """
+    x = tf.placeholder(tf.float32, [None, 4], name="x")
+    with tf.variable_scope("layer1"):
+        w1 = tf.get_variable("w", [4, 6])
+        b1 = tf.get_variable("b", [6], initializer=tf.random_uniform_initializer(-.5, .5))
+    with tf.variable_scope("layer2"):
+        w2 = tf.get_variable("w", [6, 3])
+        b2 = tf.get_variable("b", [3], initializer=tf.random_uniform_initializer(-.5, .5))
+    scale = tf.get_variable("scale", [], initializer=tf.constant_initializer(2.0),
+                            collections=[tf.GraphKeys.LOCAL_VARIABLES])
+    hidden = tf.nn.relu(tf.matmul(x, w1) + b1, name="hidden")
+    scores = tf.multiply(tf.matmul(hidden, w2) + b2, scale, name="scores")
+    if asset_path is not None:
+        vocab = tf.constant(str(asset_path), name="vocab_path")
+        tf.add_to_collection(tf.GraphKeys.ASSET_FILEPATHS, vocab)
+    legacy_init_op = tf.group(tf.local_variables_initializer(), name="legacy_init_op")
+    return x, hidden, scores, legacy_init_op
+
+
 def make():
     """Builds, initializes and exports the TF model; writes expected.npz next to it."""
     import tensorflow.compat.v1 as tf
@@ -47,20 +76,7 @@ def make():
     (asset_source / "vocab.txt").write_text("alpha\nbeta\ngamma\n")
     with tf.Graph().as_default():
         tf.set_random_seed(5)
-        x = tf.placeholder(tf.float32, [None, 4], name="x")
-        with tf.variable_scope("layer1"):
-            w1 = tf.get_variable("w", [4, 6])
-            b1 = tf.get_variable("b", [6], initializer=tf.random_uniform_initializer(-.5, .5))
-        with tf.variable_scope("layer2"):
-            w2 = tf.get_variable("w", [6, 3])
-            b2 = tf.get_variable("b", [3], initializer=tf.random_uniform_initializer(-.5, .5))
-        scale = tf.get_variable("scale", [], initializer=tf.constant_initializer(2.0),
-                                collections=[tf.GraphKeys.LOCAL_VARIABLES])
-        hidden = tf.nn.relu(tf.matmul(x, w1) + b1, name="hidden")
-        scores = tf.multiply(tf.matmul(hidden, w2) + b2, scale, name="scores")
-        vocab = tf.constant(str(asset_source / "vocab.txt"), name="vocab_path")
-        tf.add_to_collection(tf.GraphKeys.ASSET_FILEPATHS, vocab)
-        legacy_init_op = tf.group(tf.local_variables_initializer(), name="legacy_init_op")
+        x, hidden, scores, legacy_init_op = build_model(tf, asset_source / "vocab.txt")
         signature = tf.saved_model.predict_signature_def(
             inputs={"x": x}, outputs={"scores": scores, "hidden": hidden})
         with tf.Session() as sess:
@@ -75,7 +91,6 @@ def make():
                 legacy_init_op=legacy_init_op)
             builder.save()
     shutil.rmtree(asset_source)
-    # TF 2.21 also writes a fingerprint.pb; sessionlib neither needs nor checks it.
     np.savez(OUT / "expected.npz", x=x_value, scores=scores_value, hidden=hidden_value)
     for root, _, files in os.walk(OUT):
         for name in files:
