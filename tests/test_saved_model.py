@@ -414,3 +414,40 @@ def test_constants_match_tf():
     assert saved_model.SAVED_MODEL_SCHEMA_VERSION == 1
     assert saved_model.Builder is saved_model.builder.SavedModelBuilder
     assert saved_model.load is saved_model.loader.load
+
+
+def test_method_name_updater(tmp_path):
+    export_dir = str(tmp_path / "export")
+    _export(export_dir, None, extra_tags=["train"])
+    updater = tf.saved_model.signature_def_utils.MethodNameUpdater(export_dir)
+    with pytest.raises(ValueError, match="does not have a signature_def"):
+        updater.replace_method_name("serving_default", "custom/method", tags="train")
+    with pytest.raises(ValueError, match="could not be found"):
+        updater.replace_method_name("serving_default", "custom/method", tags=["gpu"])
+    with pytest.raises(ValueError, match="`method_name` must be defined"):
+        updater.replace_method_name("serving_default", "")
+    updater.replace_method_name("serving_default", "custom/method", tags="serve")
+    assert updater.save() == os.path.join(export_dir, "saved_model.pb").encode()
+    with tf.Graph().as_default() as graph, tf.Session(graph=graph) as sess:
+        meta_graph_def = tf.saved_model.loader.load(sess, ["serve"], export_dir)
+    assert meta_graph_def.signature_def["serving_default"].method_name == "custom/method"
+
+
+def test_loader_runs_init_op_named_by_signature(tmp_path):
+    """TF 2's builder names the init op in the ``__saved_model_init_op`` signature."""
+    export_dir = tmp_path / "export"
+    with tf.Graph().as_default() as graph, tf.Session(graph=graph) as sess:
+        tf.get_variable("local", [], initializer=tf.constant_initializer(3.0),
+                        collections=[tf.GraphKeys.LOCAL_VARIABLES])
+        tf.group(tf.local_variables_initializer(), name="init_locals")
+        builder = tf.saved_model.Builder(str(export_dir))
+        builder.add_meta_graph_and_variables(sess, ["serve"])
+        builder.save()
+    path = export_dir / "saved_model.pb"
+    saved_model = saved_model_pb2.SavedModel.FromString(path.read_bytes())
+    init_signature = saved_model.meta_graphs[0].signature_def["__saved_model_init_op"]
+    init_signature.outputs["__saved_model_init_op"].name = "init_locals"
+    path.write_bytes(saved_model.SerializeToString())
+    with tf.Graph().as_default() as graph, tf.Session(graph=graph) as sess:
+        tf.saved_model.loader.load(sess, ["serve"], str(export_dir), import_scope="scoped")
+        assert _variable_values(sess) == {"scoped/local": 3.0}

@@ -10,23 +10,19 @@ TF 1 keeps them (the ``saved_model_main_op`` and ``saved_model_assets`` collecti
 TF's loader reads what is written here, and ``loader.py`` reads what TF writes.
 """
 
-import logging
 import os
 import shutil
 
 import numpy as np
-from google.protobuf import any_pb2, text_format
+from google.protobuf import any_pb2
 
 from sessionlib import dtypes
 from sessionlib.framework import graph as graph_lib
 from sessionlib.protos import meta_graph_pb2, saved_model_pb2, types_pb2
-from sessionlib.saved_model import constants
+from sessionlib.saved_model import constants, saved_model_file
 from sessionlib.train import saver as saver_lib
 
 __all__ = ["SavedModelBuilder"]
-
-_log = logging.getLogger(__name__)
-
 
 class SavedModelBuilder:
     """Builds a SavedModel: meta graphs that share one set of variables and assets
@@ -265,17 +261,8 @@ class SavedModelBuilder:
         Returns:
           The path written, as bytes (as TF returns it).
         """
-        os.makedirs(self._export_dir, exist_ok=True)
-        if as_text:
-            path = os.path.join(self._export_dir, constants.SAVED_MODEL_FILENAME_PBTXT)
-            with open(path, "w", encoding="utf-8") as file:
-                file.write(text_format.MessageToString(self._saved_model))
-        else:
-            path = os.path.join(self._export_dir, constants.SAVED_MODEL_FILENAME_PB)
-            with open(path, "wb") as file:
-                file.write(self._saved_model.SerializeToString(deterministic=True))
-        _log.info("SavedModel written to: %s", path)
-        return path.encode("utf-8")
+        return saved_model_file.write_saved_model(self._saved_model, self._export_dir,
+                                                  as_text=as_text)
 
 
 def _same_contents(path_a, path_b):

@@ -9,57 +9,16 @@ signature) with the asset tensors fed the paths of the files under ``assets/``.
 
 import os
 
-from google.protobuf import message as protobuf_message
-from google.protobuf import text_format
-
+from sessionlib import errors
 from sessionlib.framework import graph as graph_lib
 from sessionlib.framework.meta_graph import prepend_name_scope
-from sessionlib.protos import meta_graph_pb2, saved_model_pb2
-from sessionlib.saved_model import constants, signature_def_utils
+from sessionlib.protos import meta_graph_pb2
+from sessionlib.saved_model import constants, utils
+from sessionlib.saved_model.saved_model_file import parse_saved_model
 from sessionlib.train import meta_graph_io
 from sessionlib.train import saver as saver_lib
 
 __all__ = ["load", "maybe_saved_model_directory"]
-
-
-def parse_saved_model(export_dir):
-    """Reads the ``SavedModel`` proto of an export directory (``saved_model.pb``, else
-    ``saved_model.pbtxt``).
-
-    Args:
-      export_dir: the SavedModel's directory.
-
-    Returns:
-      The ``SavedModel`` proto.
-
-    Raises:
-      IOError: if neither file exists or the file does not parse.
-    """
-    export_dir = os.fspath(export_dir)
-    if isinstance(export_dir, bytes):
-        export_dir = export_dir.decode("utf-8")
-    path_pb = os.path.join(export_dir, constants.SAVED_MODEL_FILENAME_PB)
-    path_pbtxt = os.path.join(export_dir, constants.SAVED_MODEL_FILENAME_PBTXT)
-    saved_model = saved_model_pb2.SavedModel()
-    if os.path.exists(path_pb):
-        with open(path_pb, "rb") as file:
-            data = file.read()
-        try:
-            saved_model.ParseFromString(data)
-        except protobuf_message.DecodeError as err:
-            raise IOError(f"Cannot parse file {path_pb}: {err}.") from err
-    elif os.path.exists(path_pbtxt):
-        with open(path_pbtxt, "rb") as file:
-            data = file.read()
-        try:
-            text_format.Parse(data.decode("utf-8"), saved_model)
-        except (text_format.ParseError, UnicodeDecodeError) as err:
-            raise IOError(f"Cannot parse file {path_pbtxt}: {err}.") from err
-    else:
-        raise IOError(f"SavedModel file does not exist at: {export_dir}{os.path.sep}"
-                      f"{{{constants.SAVED_MODEL_FILENAME_PBTXT}|"
-                      f"{constants.SAVED_MODEL_FILENAME_PB}}}")
-    return saved_model
 
 
 def maybe_saved_model_directory(export_dir):
@@ -125,11 +84,14 @@ def get_init_op(meta_graph_def, graph, import_scope=None):
     Raises:
       RuntimeError: if a main op collection holds more than one op.
     """
-    if constants.INIT_OP_SIGNATURE_KEY in meta_graph_def.signature_def:
-        with graph.as_default():
-            return signature_def_utils.load_op_from_signature_def(
-                meta_graph_def.signature_def[constants.INIT_OP_SIGNATURE_KEY],
-                constants.INIT_OP_SIGNATURE_KEY, import_scope)
+    key = constants.INIT_OP_SIGNATURE_KEY
+    if key in meta_graph_def.signature_def:
+        try:
+            return utils.get_element_from_tensor_info(
+                meta_graph_def.signature_def[key].outputs[key], graph, import_scope)
+        except KeyError:
+            raise errors.NotFoundError(
+                None, None, f'The key "{key}" could not be found in the graph.') from None
     for key in (constants.MAIN_OP_KEY, constants.LEGACY_INIT_OP_KEY):
         init_op = _op_from_collection(meta_graph_def, key, graph)
         if init_op is not None:

@@ -1,13 +1,13 @@
 """``tf.saved_model.signature_def_utils``: building and checking ``SignatureDef`` protos."""
 
-from sessionlib import errors
 from sessionlib.framework import graph as graph_lib
 from sessionlib.framework import tensor_util
 from sessionlib.protos import meta_graph_pb2, types_pb2
 from sessionlib.saved_model import signature_constants as keys
+from sessionlib.saved_model.method_name_updater import MethodNameUpdater
 from sessionlib.saved_model import utils
 
-__all__ = ["build_signature_def", "classification_signature_def", "is_valid_signature",
+__all__ = ["MethodNameUpdater", "build_signature_def", "classification_signature_def", "is_valid_signature",
            "predict_signature_def", "regression_signature_def"]
 
 
@@ -178,17 +178,3 @@ def is_valid_signature(signature_def):
 def op_signature_def(op, key):
     """A ``SignatureDef`` whose one output, `key`, names the operation `op`."""
     return build_signature_def(outputs={key: utils.build_tensor_info_from_op(op)})
-
-
-def load_op_from_signature_def(signature_def, key, import_scope=None):
-    """The operation that output `key` of `signature_def` names (see `op_signature_def`).
-
-    Raises:
-      NotFoundError: if the graph has no such operation.
-    """
-    try:
-        return utils.get_element_from_tensor_info(signature_def.outputs[key],
-                                                  import_scope=import_scope)
-    except KeyError:
-        raise errors.NotFoundError(
-            None, None, f'The key "{key}" could not be found in the graph.') from None
