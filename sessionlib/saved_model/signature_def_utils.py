@@ -7,8 +7,8 @@ from sessionlib.saved_model import signature_constants as keys
 from sessionlib.saved_model.method_name_updater import MethodNameUpdater
 from sessionlib.saved_model import utils
 
-__all__ = ["MethodNameUpdater", "build_signature_def", "classification_signature_def", "is_valid_signature",
-           "predict_signature_def", "regression_signature_def"]
+__all__ = ["MethodNameUpdater", "build_signature_def", "classification_signature_def",
+           "is_valid_signature", "predict_signature_def", "regression_signature_def"]
 
 
 def build_signature_def(inputs=None, outputs=None, method_name=None, defaults=None):
