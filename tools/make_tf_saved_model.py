@@ -18,6 +18,12 @@ The other direction is checked by hand (no test may need TF): sessionlib writes 
 into DIR with ``expected.npz`` (``x`` and its ``scores``) next to ``saved_model.pb``; then
 ``TF_USE_LEGACY_KERAS=1 /work/tfref/bin/python tools/make_tf_saved_model.py --check-ours DIR``
 loads it with ``tf.compat.v1.saved_model.loader.load`` and compares the signature's outputs.
+Outcome with TF 2.21 (checked by hand, 2026-12-05): TF loads sessionlib's SavedModel written
+by ``simple_save`` (reference and resource variables, the asset fed, the legacy init op run)
+and by ``Builder.save(as_text=True)``; the scores equal sessionlib's exactly. A sessionlib
+SavedModel with two meta graphs (``serve`` and ``train``, ``tf.layers.dense`` with resource
+variables) loads in TF under both tags (max |diff| 3e-8), and TF's equivalent (text format,
+``strip_default_attrs``) loads in sessionlib under both tags (max |diff| 6e-8).
 """
 
 import argparse
