@@ -451,3 +451,37 @@ def test_loader_runs_init_op_named_by_signature(tmp_path):
     with tf.Graph().as_default() as graph, tf.Session(graph=graph) as sess:
         tf.saved_model.loader.load(sess, ["serve"], str(export_dir), import_scope="scoped")
         assert _variable_values(sess) == {"scoped/local": 3.0}
+
+
+def test_reexport_of_loaded_tf_model(tmp_path):
+    """A loaded TF SavedModel exported again keeps its signatures, main op and assets."""
+    expected = np.load(TF_MODEL / "expected.npz")
+    export_dir = str(tmp_path / "again")
+    with tf.Graph().as_default() as graph, tf.Session(graph=graph) as sess:
+        meta_graph_def = tf.saved_model.loader.load(sess, ["serve"],
+                                                    str(TF_MODEL / "saved_model"))
+        builder = tf.saved_model.Builder(export_dir)
+        builder.add_meta_graph_and_variables(sess, ["serve"], dict(meta_graph_def.signature_def))
+        builder.save()
+    saved_model = saved_model_pb2.SavedModel.FromString(
+        (pathlib.Path(export_dir) / "saved_model.pb").read_bytes())
+    collections = saved_model.meta_graphs[0].collection_def
+    assert len(collections["saved_model_assets"].any_list.value) == 1
+    assert list(collections["saved_model_main_op"].node_list.value) == ["legacy_init_op"]
+    with tf.Graph().as_default() as graph, tf.Session(graph=graph) as sess:
+        meta_graph_def = tf.saved_model.loader.load(sess, ["serve"], export_dir)
+        inputs, outputs = _signature_tensors(meta_graph_def.signature_def["serving_default"])
+        scores = sess.run(outputs["scores"], {inputs["x"]: expected["x"]})
+    np.testing.assert_allclose(scores, expected["scores"], rtol=1e-6, atol=1e-6)
+
+
+def test_loader_rejects_corrupt_saved_model(tmp_path):
+    (tmp_path / "saved_model.pb").write_bytes(b"\xff\xff\xff\xff")
+    with tf.Graph().as_default() as graph, tf.Session(graph=graph) as sess:
+        with pytest.raises(IOError, match="Cannot parse file"):
+            tf.saved_model.loader.load(sess, ["serve"], str(tmp_path))
+    (tmp_path / "saved_model.pb").unlink()
+    (tmp_path / "saved_model.pbtxt").write_text("not a field: 1")
+    with tf.Graph().as_default() as graph, tf.Session(graph=graph) as sess:
+        with pytest.raises(IOError, match="Cannot parse file"):
+            tf.saved_model.loader.load(sess, ["serve"], str(tmp_path))
