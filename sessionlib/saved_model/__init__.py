@@ -4,7 +4,7 @@ SavedModels, the export format that TF Serving and TF's loaders read.
 ``Builder`` / ``builder.SavedModelBuilder`` writes one (``simple_save`` for the common serving
 case), ``load`` / ``loader.load`` loads one into a Session, and ``signature_def_utils``,
 ``utils``, ``signature_constants`` and ``tag_constants`` describe its signatures. The files
-are TF's, byte for byte in format: TF loads what is written here and the other way round.
+are in TF's format: TF loads what is written here and the other way round.
 TF 2's object-based ``save``, ``load_v2``, ``Asset``, ``SaveOptions`` are not provided.
 """
 
