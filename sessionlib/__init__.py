@@ -307,3 +307,7 @@ from sessionlib.ops.sparse_math_ops import (sparse_matmul, sparse_maximum, spars
                                             sparse_segment_sum, sparse_softmax,
                                             sparse_tensor_dense_matmul)
 from sessionlib import sets
+# ---- Python functions as ops: tf.py_func, tf.numpy_function, tf.py_function ----
+from sessionlib.ops.script_ops import eager_py_func as py_function
+from sessionlib.ops.script_ops import numpy_function, py_func
+# ---- end of the Python function ops block ----
