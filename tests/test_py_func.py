@@ -191,6 +191,12 @@ def test_graph_time_errors():
         tf.py_func(lambda a: a, tf.constant(1.0), tf.float32)
     with pytest.raises(TypeError):
         tf.py_func(lambda a: a, [tf.constant(1.0)], "no such type")
+    x = tf.constant(1.0)
+    tf.get_default_graph().finalize()
+    before = py_func_registry.registered_count()
+    with pytest.raises(RuntimeError, match="finalized"):
+        tf.py_func(lambda a: a, [x], tf.float32)
+    assert py_func_registry.registered_count() == before
 
 
 # ---- stateful and stateless ---------------------------------------------------------------------

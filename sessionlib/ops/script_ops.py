@@ -94,6 +94,7 @@ def _script_op(op_type, func, inp, Tout, name, eager):
         # The function graph of a cond branch or a tf.data map builds the op; its outermost
         # graph keeps the function alive (see py_func_registry).
         building = graph_lib.get_default_graph()
+        building._check_not_finalized()    # before registering a function for nothing
         entry = py_func_registry.insert(building, func, eager=eager)
         op = building.create_op(op_type, tensors, {"token": entry.token, "Tout": out_types},
                                 name=name or op_type)
