@@ -310,3 +310,7 @@ from sessionlib import sets
 # ---- SavedModel: tf.saved_model (TF 1's builder, loader, signatures) ----
 from sessionlib import saved_model
 # ---- end of the SavedModel block ----
+# ---- Python functions as ops: tf.py_func, tf.numpy_function, tf.py_function ----
+from sessionlib.ops.script_ops import eager_py_func as py_function
+from sessionlib.ops.script_ops import numpy_function, py_func
+# ---- end of the Python function ops block ----

@@ -20,6 +20,9 @@ PROVED_ELSEWHERE = {
                    "test_ref_variables.py checks gradients through it",
     "PreventGradient": "its gradient is an error by design, as in TF; test_ctc.py checks "
                        "that differentiating through it raises LookupError",
+    "EagerPyFunc": "TF differentiates tf.py_function with a GradientTape, which needs eager "
+                   "execution; its gradient is a LookupError that says so, checked by "
+                   "test_py_func.py",
     "AdjustHue": "TF has no gradient for it, so asking for one raises LookupError; "
                  "test_image_color_png.py checks that",
     "AdjustSaturation": "TF has no gradient for it, so asking for one raises LookupError; "

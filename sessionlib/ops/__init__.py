@@ -37,3 +37,4 @@ from sessionlib.ops import parsing_ops  # noqa: F401 - tf.train.Example parsing,
 from sessionlib.ops import string_ops  # noqa: F401
 from sessionlib.ops import sparse_manipulation_ops, sparse_math_ops  # noqa: F401 - tf.sparse
 from sessionlib.ops import set_ops  # noqa: F401 - tf.sets
+from sessionlib.ops import script_ops  # noqa: F401 - tf.py_func, tf.py_function

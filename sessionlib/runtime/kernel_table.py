@@ -189,6 +189,8 @@ CPU_ONLY_KERNELS = frozenset({
     "ParseSingleSequenceExample", "DecodeRaw", "DecodeCSV",
     "SerializeTensor", "ParseTensor", "ReadFile", "WriteFile", "TFRecordReaderV2",
     "FixedLengthRecordReaderV2",
+    # Python functions (tf.py_func; TF's EagerPyFunc has a GPU kernel too)
+    "PyFunc", "PyFuncStateless",
 })
 
 # Kernels with a GPU version whose CPU version TF registers with a higher priority: an

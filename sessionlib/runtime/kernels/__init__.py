@@ -36,6 +36,7 @@ from sessionlib.runtime.kernels import (  # noqa: F401 - each module registers i
     nn_fused_kernels,
     optional_kernels,
     parsing_kernels,
+    py_func_kernels,
     random_kernels,
     ref_kernels,
     sampling_kernels,
