@@ -307,3 +307,9 @@ from sessionlib.ops.sparse_math_ops import (sparse_matmul, sparse_maximum, spars
                                             sparse_segment_sum, sparse_softmax,
                                             sparse_tensor_dense_matmul)
 from sessionlib import sets
+# ---- lookup tables: tf.lookup, tf.tables_initializer ----
+from sessionlib import lookup
+from sessionlib.ops.lookup_ops import initialize_all_tables, tables_initializer
+
+initializers.tables_initializer = tables_initializer
+# ---- end of the lookup tables block ----
