@@ -638,10 +638,10 @@ class IdTableWithHashBuckets(LookupInterface):
           TypeError: if the keys' dtype is not the table's.
         """
         return _lookup_with_buckets(self._table, self._num_oov_buckets, self._key_dtype,
-                                    keys, name or f"{self._name}_Lookup")
+                                    keys, name or f"{self._name}_Lookup", widen_int32=True)
 
 
-def _lookup_with_buckets(table, num_oov_buckets, key_dtype, keys, scope):
+def _lookup_with_buckets(table, num_oov_buckets, key_dtype, keys, scope, widen_int32=False):
     def lookup_dense(dense):
         if num_oov_buckets == 0:
             return table.lookup(dense)
@@ -654,16 +654,17 @@ def _lookup_with_buckets(table, num_oov_buckets, key_dtype, keys, scope):
                                         buckets)
 
     with graph_lib.name_scope(scope, "lookup", []):
-        keys = _cast_int32_keys(keys, key_dtype)
-        return _map_keys(keys, lookup_dense)
+        if widen_int32:
+            keys = _cast_int32_keys(keys, key_dtype)
+        return _map_keys(_check_lookup_keys(keys, key_dtype), lookup_dense)
 
 
 def _cast_int32_keys(keys, key_dtype):
-    """Keys as the table's dtype: int32 keys widen to an int64 table, as in TF."""
+    """int32 keys widened for an int64 table, as TF 1's `IdTableWithHashBuckets` does."""
     dense = keys.values if isinstance(keys, SparseTensor) else _as_tensor(keys)
     if dense.dtype is dtypes.int32 and key_dtype is dtypes.int64:
         return _map_keys(keys, lambda values: math_ops.cast(values, dtypes.int64))
-    return _check_lookup_keys(keys, key_dtype)
+    return keys
 
 
 class StaticVocabularyTable(LookupInterface):

@@ -6,7 +6,7 @@ handle, and the init, find, size, export, insert and remove ops take that handle
 placement runs them where the table lives (a device worker when there is one). The table is a
 Python dict from normalised keys (``bytes`` for strings, ``int`` for integers) to numpy
 scalars, kept in insertion order; a static table refuses lookups until initialised, with TF's
-"Table not initialized." error, and refuses a second initialisation with different data.
+"Table not initialized." error, and keeps its first contents when initialised again.
 
 The graph side (``ops/lookup_ops.py``) composes TF's out-of-vocabulary buckets from these ops
 and ``StringToHashBucketFast``, as TF does; nothing here hashes.
@@ -131,19 +131,12 @@ def _build_entries(pairs):
     return entries
 
 
-def _same_entries(first, second):
-    return first.keys() == second.keys() and all(first[key] == second[key] for key in first)
-
-
 def _initialize(table, entries):
     with table.lock:
-        if table.mutable:
+        # As in TF, a static table keeps its first contents: running its initializer again
+        # (each new MonitoredSession step of a local init op, say) changes nothing.
+        if table.mutable or table.entries is None:
             table.entries = entries
-        elif table.entries is None:
-            table.entries = entries
-        elif not _same_entries(table.entries, entries):
-            raise errors.FailedPreconditionError(
-                None, None, "Table was already initialized with different data.")
 
 
 def _import_kernel(ctx, inputs, attrs):
@@ -213,7 +206,7 @@ def _read_vocabulary(filename, attrs, key_dtype, value_dtype):
             raise errors.InvalidArgumentError(
                 None, None, f"Invalid number of columns in {filename} line {line_number} "
                             f"({line}) : expected at least {needed} got {len(fields)}")
-        key = _column(fields, key_index, line_number, line, key_dtype, 0)
+        key = _column(fields, key_index, line_number, line, key_dtype, offset)
         value = _column(fields, value_index, line_number, line, value_dtype, offset)
         pairs.append((key, value))
     return pairs
