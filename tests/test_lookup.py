@@ -271,7 +271,7 @@ def test_buckets_match_string_to_hash_bucket_fast(executor):
     assert ids.tolist() == (hashed + 1).tolist()
 
 
-# ---- mutable tables -------------------------------------------------------------------------------
+# ---- mutable tables ----------------------------------------------------------------------------
 
 def test_mutable_hash_table(executor):
     table = tf.lookup.experimental.MutableHashTable(tf.string, tf.int64, -1)

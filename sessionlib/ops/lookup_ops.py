@@ -170,13 +170,8 @@ class TextFileIndex:
     LINE_NUMBER = -1
 
 
-class TableInitializerBase:
-    """Base class of table initializers (``tf.lookup.experimental``'s initializer base).
-
-    Args:
-      key_dtype: the `DType` of the keys.
-      value_dtype: the `DType` of the values.
-    """
+class _KeyValueTypes:
+    """The key and value `DType`s shared by tables and initializers."""
 
     def __init__(self, key_dtype, value_dtype):
         self._key_dtype = dtypes.as_dtype(key_dtype)
@@ -184,25 +179,46 @@ class TableInitializerBase:
 
     @property
     def key_dtype(self):
-        """The expected key `DType`."""
+        """The key `DType`."""
         return self._key_dtype
 
     @property
     def value_dtype(self):
-        """The expected value `DType`."""
+        """The value `DType`."""
         return self._value_dtype
 
-    def initialize(self, table):
-        """The op that fills `table`; see the subclasses."""
-        raise NotImplementedError
 
-    def _check_table_dtypes(self, table):
+class TableInitializerBase(_KeyValueTypes):
+    """Base class of table initializers (``tf.lookup.experimental``'s initializer base).
+
+    Args:
+      key_dtype: the `DType` of the keys.
+      value_dtype: the `DType` of the values.
+    """
+
+    def initialize(self, table):
+        """The op that fills `table`, on the table's device and outside any control scope.
+
+        Args:
+          table: the table to fill.
+
+        Returns:
+          The initializer Operation.
+
+        Raises:
+          TypeError: if the table's dtypes differ from the initializer's.
+        """
         if table.key_dtype is not self._key_dtype:
             raise TypeError(f"Invalid key dtype for table, expected {self._key_dtype!r} but "
                             f"got {table.key_dtype!r}.")
         if table.value_dtype is not self._value_dtype:
             raise TypeError(f"Invalid value dtype for table, expected {self._value_dtype!r} "
                             f"but got {table.value_dtype!r}.")
+        with table.resource_handle.graph.control_dependencies(None):
+            return self._initializer_op(table)
+
+    def _initializer_op(self, table):
+        raise NotImplementedError
 
 
 class KeyValueTensorInitializer(TableInitializerBase):
@@ -225,21 +241,8 @@ class KeyValueTensorInitializer(TableInitializerBase):
         self._name = scope
         super().__init__(self._keys.dtype, self._values.dtype)
 
-    def initialize(self, table):
-        """The `LookupTableImportV2` op that fills `table` with the keys and values.
-
-        Args:
-          table: the table to fill.
-
-        Returns:
-          The initializer Operation.
-
-        Raises:
-          TypeError: if the table's dtypes differ from the initializer's.
-        """
-        self._check_table_dtypes(table)
-        graph = table.resource_handle.graph
-        with graph.control_dependencies(None), graph_lib.name_scope(self._name):
+    def _initializer_op(self, table):
+        with graph_lib.name_scope(self._name):
             return _resource_op(table, "LookupTableImportV2", [self._keys, self._values], {},
                                 None)
 
@@ -300,30 +303,14 @@ class TextFileInitializer(TableInitializerBase):
         self._offset = int(value_index_offset)
         super().__init__(key_dtype, value_dtype)
 
-    def initialize(self, table):
-        """The `InitializeTableFromTextFileV2` op that fills `table` from the file.
-
-        Args:
-          table: the table to fill.
-
-        Returns:
-          The initializer Operation.
-
-        Raises:
-          TypeError: if the table's dtypes differ from the initializer's.
-        """
-        self._check_table_dtypes(table)
-        graph = table.resource_handle.graph
-        with graph.control_dependencies(None):
-            with graph_lib.name_scope(self._name, "text_file_init", []):
-                filename = _as_tensor(self._filename, dtype=dtypes.string,
-                                      name="asset_filepath")
-                attrs = {"key_index": self._key_index, "value_index": self._value_index,
-                         "vocab_size": -1 if self._vocab_size is None else
-                         int(self._vocab_size),
-                         "delimiter": self._delimiter, "offset": self._offset}
-                return _resource_op(table, "InitializeTableFromTextFileV2", [filename], attrs,
-                                    None)
+    def _initializer_op(self, table):
+        with graph_lib.name_scope(self._name, "text_file_init", []):
+            filename = _as_tensor(self._filename, dtype=dtypes.string, name="asset_filepath")
+            vocab_size = -1 if self._vocab_size is None else int(self._vocab_size)
+            attrs = {"key_index": self._key_index, "value_index": self._value_index,
+                     "vocab_size": vocab_size, "delimiter": self._delimiter,
+                     "offset": self._offset}
+            return _resource_op(table, "InitializeTableFromTextFileV2", [filename], attrs, None)
 
 
 class TextFileIdTableInitializer(TextFileInitializer):
@@ -350,13 +337,9 @@ class TextFileIdTableInitializer(TextFileInitializer):
 class TextFileStringTableInitializer(TextFileInitializer):
     """A `TextFileInitializer` from int64 ids (line numbers) to strings.
 
-    Args:
-      filename: the vocabulary file.
-      key_column_index: the id column (default: the line number).
-      value_column_index: the string column (default: the whole line).
-      vocab_size: None, or the number of lines to read.
-      delimiter: the column delimiter.
-      name: the name scope of the initializer op.
+    Args: as for `TextFileIdTableInitializer`, the other way round: `key_column_index` is the
+    id column (default: the line number), `value_column_index` the string column (default: the
+    whole line); the keys are int64.
     """
 
     def __init__(self, filename, key_column_index=TextFileIndex.LINE_NUMBER,
@@ -369,7 +352,7 @@ class TextFileStringTableInitializer(TextFileInitializer):
 
 # ---- tables -------------------------------------------------------------------------------------
 
-class LookupInterface:
+class LookupInterface(_KeyValueTypes):
     """The interface of the lookup tables: dtypes, name, size and lookup.
 
     Args:
@@ -377,19 +360,6 @@ class LookupInterface:
       value_dtype: the values' `DType`.
     """
 
-    def __init__(self, key_dtype, value_dtype):
-        self._key_dtype = dtypes.as_dtype(key_dtype)
-        self._value_dtype = dtypes.as_dtype(value_dtype)
-
-    @property
-    def key_dtype(self):
-        """The table's key `DType`."""
-        return self._key_dtype
-
-    @property
-    def value_dtype(self):
-        """The table's value `DType`."""
-        return self._value_dtype
 
     @property
     def name(self):
@@ -555,11 +525,94 @@ def _hash_buckets(keys, num_buckets):
     return string_ops.string_to_hash_bucket_fast(keys, num_buckets, name="hash_bucket")
 
 
-class IdTableWithHashBuckets(LookupInterface):
-    """Ids of an int64-valued table, with hashed ids for the keys it misses.
+class _HashedIdTable(LookupInterface):
+    """Ids of an optional int64-valued table, with hashed ids for the keys it misses.
 
     A key the table maps to its default value gets ``table.size() + hash(key) %
-    num_oov_buckets``; with no table, every key is hashed (``tf.contrib.lookup``'s class).
+    num_oov_buckets``; with no table, every key is hashed.
+    """
+
+    # TF 1's IdTableWithHashBuckets widens int32 keys for an int64 table; TF 2's
+    # StaticVocabularyTable refuses them.
+    _widen_int32_keys = False
+
+    def __init__(self, table, num_oov_buckets, key_dtype, name):
+        super().__init__(key_dtype, dtypes.int64)
+        self._table = table
+        self._num_oov_buckets = int(num_oov_buckets)
+        self._name = name
+
+    @property
+    def name(self):
+        return self._name
+
+    @property
+    def resource_handle(self):
+        """The vocabulary table's resource handle (None without a table)."""
+        return None if self._table is None else self._table.resource_handle
+
+    @property
+    def initializer(self):
+        """The vocabulary table's initializer, or a no-op without a table."""
+        if self._table is None:
+            return control_flow_ops.no_op()
+        return self._table.initializer
+
+    def size(self, name=None):
+        """The vocabulary size plus the number of buckets, a scalar int64 tensor (its name
+        scope is `name`)."""
+        with graph_lib.name_scope(name, f"{self._name}_Size", []):
+            if self._table is None:
+                return graph_lib.convert_to_tensor(self._num_oov_buckets, dtype=dtypes.int64)
+            return math_ops.add(self._table.size(), self._num_oov_buckets)
+
+    def lookup(self, keys, name=None):
+        """The id of each key: its vocabulary id, or a hashed out-of-vocabulary bucket.
+
+        Args:
+          keys: a Tensor or SparseTensor of the key dtype.
+          name: the name scope of the ops.
+
+        Returns:
+          An int64 tensor shaped like `keys` (a SparseTensor for sparse keys).
+
+        Raises:
+          TypeError: if the keys' dtype is not the table's.
+        """
+        table, buckets = self._table, self._num_oov_buckets
+
+        def lookup_dense(dense):
+            if buckets == 0:
+                return table.lookup(dense)
+            hashed = _hash_buckets(dense, buckets)
+            if table is None:
+                return hashed
+            ids = table.lookup(dense)
+            hashed = math_ops.add(hashed, table.size())
+            return array_extra_ops.where_v2(math_ops.not_equal(ids, table.default_value), ids,
+                                            hashed)
+
+        with graph_lib.name_scope(name, f"{self._name}_Lookup", []):
+            if self._widen_int32_keys:
+                keys = _cast_int32_keys(keys, self._key_dtype)
+            return _map_keys(_check_lookup_keys(keys, self._key_dtype), lookup_dense)
+
+
+def _cast_int32_keys(keys, key_dtype):
+    """int32 keys widened for an int64 table."""
+    dense = keys.values if isinstance(keys, SparseTensor) else _as_tensor(keys)
+    if dense.dtype is dtypes.int32 and key_dtype is dtypes.int64:
+        return _map_keys(keys, lambda values: math_ops.cast(values, dtypes.int64))
+    return keys
+
+
+class IdTableWithHashBuckets(_HashedIdTable):
+    """Ids of an int64-valued table, with hashed ids for the keys it misses
+    (``tf.contrib.lookup``'s class).
+
+    A key the table maps to its default value gets ``table.size() + hash(key) %
+    num_oov_buckets``; with no table, every key is hashed. int32 keys are widened for an int64
+    table.
 
     Args:
       table: an int64-valued table, or None.
@@ -569,8 +622,11 @@ class IdTableWithHashBuckets(LookupInterface):
       key_dtype: the keys' `DType` when `table` is None (default: string).
 
     Raises:
-      ValueError: for a negative bucket count or a table with non-int64 values.
+      ValueError: for a negative bucket count.
+      TypeError: for a table with non-int64 values or a bad hasher spec.
     """
+
+    _widen_int32_keys = True
 
     def __init__(self, table, num_oov_buckets, hasher_spec=FastHashSpec, name=None,
                  key_dtype=None):
@@ -586,88 +642,14 @@ class IdTableWithHashBuckets(LookupInterface):
                              f"{num_oov_buckets}.")
         if not isinstance(hasher_spec, HasherSpec):
             raise TypeError(f"`hasher_spec` must be of type HasherSpec, got {hasher_spec!r}")
-        super().__init__(key_dtype, dtypes.int64)
-        self._table = table
-        self._num_oov_buckets = int(num_oov_buckets)
-        self._name = name or (f"{table.name}_hash_bucket" if table is not None
-                              else "hash_bucket")
+        super().__init__(table, num_oov_buckets, key_dtype,
+                         name or (f"{table.name}_hash_bucket" if table is not None
+                                  else "hash_bucket"))
 
-    @property
-    def name(self):
-        return self._name
-
-    @property
-    def resource_handle(self):
-        """The wrapped table's resource handle (None without a table)."""
-        return None if self._table is None else self._table.resource_handle
-
-    @property
-    def initializer(self):
-        """The wrapped table's initializer, or a no-op without a table."""
-        if self._table is None:
-            return control_flow_ops.no_op()
-        return self._table.initializer
-
-    init = initializer
-
-    def size(self, name=None):
-        """The vocabulary size plus the number of buckets (a scalar int64 tensor).
-
-        Args:
-          name: the name scope of the op.
-
-        Returns:
-          A scalar int64 tensor.
-        """
-        with graph_lib.name_scope(name, f"{self._name}_Size", []):
-            if self._table is None:
-                return graph_lib.convert_to_tensor(self._num_oov_buckets, dtype=dtypes.int64)
-            return math_ops.add(self._table.size(), self._num_oov_buckets)
-
-    def lookup(self, keys, name=None):
-        """The id of each key: the table's, or a hashed bucket after the vocabulary.
-
-        Args:
-          keys: a Tensor or SparseTensor of the key dtype (int32 keys are cast to int64).
-          name: the name scope of the ops.
-
-        Returns:
-          An int64 tensor shaped like `keys` (a SparseTensor for sparse keys).
-
-        Raises:
-          TypeError: if the keys' dtype is not the table's.
-        """
-        return _lookup_with_buckets(self._table, self._num_oov_buckets, self._key_dtype,
-                                    keys, name or f"{self._name}_Lookup", widen_int32=True)
+    init = _HashedIdTable.initializer
 
 
-def _lookup_with_buckets(table, num_oov_buckets, key_dtype, keys, scope, widen_int32=False):
-    def lookup_dense(dense):
-        if num_oov_buckets == 0:
-            return table.lookup(dense)
-        buckets = _hash_buckets(dense, num_oov_buckets)
-        if table is None:
-            return buckets
-        ids = table.lookup(dense)
-        buckets = math_ops.add(buckets, table.size())
-        return array_extra_ops.where_v2(math_ops.not_equal(ids, table.default_value), ids,
-                                        buckets)
-
-    with graph_lib.name_scope(scope, "lookup", []):
-        if widen_int32:
-            keys = _cast_int32_keys(keys, key_dtype)
-        return _map_keys(_check_lookup_keys(keys, key_dtype), lookup_dense)
-
-
-def _cast_int32_keys(keys, key_dtype):
-    """int32 keys widened for an int64 table, as TF 1's `IdTableWithHashBuckets` does."""
-    dense = keys.values if isinstance(keys, SparseTensor) else _as_tensor(keys)
-    if dense.dtype is dtypes.int32 and key_dtype is dtypes.int64:
-        return _map_keys(keys, lambda values: math_ops.cast(values, dtypes.int64))
-    return keys
-
-
-class StaticVocabularyTable(LookupInterface):
+class StaticVocabularyTable(_HashedIdTable):
     """Ids of a vocabulary, with hashed buckets for out-of-vocabulary keys
     (``tf.lookup.StaticVocabularyTable``).
 
@@ -695,60 +677,12 @@ class StaticVocabularyTable(LookupInterface):
                     and not initializer.key_dtype.is_integer):
                 raise TypeError(f"Invalid `key_dtype`, expected integer or string, got "
                                 f"{initializer.key_dtype!r}.")
-            self._table = StaticHashTable(initializer, -1, name=name or "hash_table")
+            table = StaticHashTable(initializer, -1, name=name or "hash_table")
             key_dtype = initializer.key_dtype
         else:
-            self._table = None
+            table = None
             key_dtype = dtypes.as_dtype(lookup_key_dtype or dtypes.string)
-        super().__init__(key_dtype, dtypes.int64)
-        self._num_oov_buckets = int(num_oov_buckets)
-        self._name = name or "vocab"
-
-    @property
-    def name(self):
-        return self._name
-
-    @property
-    def resource_handle(self):
-        """The vocabulary table's resource handle (None without an initializer)."""
-        return None if self._table is None else self._table.resource_handle
-
-    @property
-    def initializer(self):
-        """The vocabulary table's initializer, or a no-op without one."""
-        if self._table is None:
-            return control_flow_ops.no_op()
-        return self._table.initializer
-
-    def size(self, name=None):
-        """The vocabulary size plus the number of buckets.
-
-        Args:
-          name: the name scope of the op.
-
-        Returns:
-          A scalar int64 tensor.
-        """
-        with graph_lib.name_scope(name, f"{self._name}_Size", []):
-            if self._table is None:
-                return graph_lib.convert_to_tensor(self._num_oov_buckets, dtype=dtypes.int64)
-            return math_ops.add(self._table.size(), self._num_oov_buckets)
-
-    def lookup(self, keys, name=None):
-        """The id of each key: its vocabulary id, or a hashed out-of-vocabulary bucket.
-
-        Args:
-          keys: a Tensor or SparseTensor of the key dtype.
-          name: the name scope of the ops.
-
-        Returns:
-          An int64 tensor shaped like `keys` (a SparseTensor for sparse keys).
-
-        Raises:
-          TypeError: if the keys' dtype is not the table's.
-        """
-        return _lookup_with_buckets(self._table, self._num_oov_buckets, self._key_dtype,
-                                    keys, name or f"{self._name}_Lookup")
+        super().__init__(table, num_oov_buckets, key_dtype, name or "vocab")
 
 
 class MutableHashTable(_ResourceTable):
