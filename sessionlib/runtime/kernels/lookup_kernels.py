@@ -248,14 +248,19 @@ def _find_kernel(ctx, inputs, attrs):
             None, None, f"Expected shape [] or [1] for default value, got "
                         f"{list(default.shape)}")
     default = default.reshape(-1)[0]
-    numpy_value = table.value_dtype.as_numpy_dtype
-    out = np.empty(keys.shape, dtype=object if table.value_dtype is dtypes.string
-                   else numpy_value)
-    flat = out.reshape(-1)
+    flat_keys = keys.reshape(-1).tolist()
+    if table.key_dtype is dtypes.string:
+        # Fed keys are usually bytes already; only str (or buffer) keys need converting.
+        flat_keys = [key if type(key) is bytes else _normalise_key(key, dtypes.string)
+                     for key in flat_keys]
+    get = entries.get
     with table.lock:
-        for index, key in enumerate(keys.reshape(-1).tolist()):
-            flat[index] = entries.get(_normalise_key(key, table.key_dtype), default)
-    return (out,)
+        found = [get(key, default) for key in flat_keys]
+    value_numpy = (object if table.value_dtype is dtypes.string
+                   else table.value_dtype.as_numpy_dtype)
+    out = np.empty(len(found), dtype=value_numpy)
+    out[:] = found
+    return (out.reshape(keys.shape),)
 
 
 def _size_kernel(ctx, inputs, attrs):
