@@ -328,3 +328,34 @@ def test_monitored_session_initializes_tables():
     out = table.lookup(tf.constant(["b", "x"]))
     with tf.train.MonitoredSession() as sess:
         assert sess.run(out).tolist() == [2, -1]
+
+
+def test_dense_hash_table_refuses_its_reserved_keys(executor):
+    table = tf.lookup.experimental.DenseHashTable(tf.int64, tf.int64, default_value=-1,
+                                                  empty_key=0, deleted_key=-1)
+    assert table.resource_handle.op.type == "MutableDenseHashTableV2"
+    insert = table.insert(tf.constant([5, 7], tf.int64), tf.constant([50, 70], tf.int64))
+    found = table.lookup(tf.constant([5, 7, 9], tf.int64))
+    with tf.Session() as sess:
+        sess.run(insert)
+        assert sess.run(found).tolist() == [50, 70, -1]
+        for key, role in ((0, "empty_key"), (-1, "deleted_key")):
+            with pytest.raises(errors.InvalidArgumentError,
+                               match=f"Using the {role} as a table key is not allowed"):
+                sess.run(table.insert(tf.constant([key], tf.int64),
+                                      tf.constant([1], tf.int64)))
+        with pytest.raises(errors.InvalidArgumentError, match="empty_key"):
+            sess.run(table.lookup(tf.constant([0], tf.int64)))
+        sess.run(table.erase(tf.constant([5], tf.int64)))
+        assert sess.run(found).tolist() == [-1, 70, -1]
+        assert sess.run(table.size()) == 1
+
+
+def test_reset_container_drops_tables():
+    table = _kv_table(["a"], [1], -1)
+    out = table.lookup(tf.constant(["a"]))
+    with tf.Session() as sess:
+        sess.run(table.initializer)
+        tf.Session.reset("", [""])
+        with pytest.raises(errors.FailedPreconditionError, match="Table not initialized."):
+            sess.run(out)

@@ -227,6 +227,7 @@ OUTPUT_ARGS = {
     'Mul': (('z', None),),
     'MulNoNan': (('z', None),),
     'Multinomial': (('output', None),),
+    'MutableDenseHashTableV2': (('table_handle', None),),
     'MutableHashTableV2': (('table_handle', None),),
     'Ndtri': (('y', None),),
     'Neg': (('y', None),),

@@ -1,5 +1,5 @@
-"""``tf.lookup.experimental``: the mutable hash table (``DenseHashTable`` is not provided)."""
+"""``tf.lookup.experimental``: the mutable hash tables."""
 
-from sessionlib.ops.lookup_ops import MutableHashTable
+from sessionlib.ops.lookup_ops import DenseHashTable, MutableHashTable
 
-__all__ = ["MutableHashTable"]
+__all__ = ["DenseHashTable", "MutableHashTable"]

@@ -24,10 +24,10 @@ __all__ = ["TextFileIndex", "TableInitializerBase", "KeyValueTensorInitializer",
            "TextFileInitializer", "TextFileIdTableInitializer",
            "TextFileStringTableInitializer", "LookupInterface", "InitializableLookupTableBase",
            "StaticHashTable", "HashTable", "StaticVocabularyTable", "IdTableWithHashBuckets",
-           "MutableHashTable", "HasherSpec", "FastHashSpec", "tables_initializer",
-           "initialize_all_tables", "index_table_from_tensor", "index_table_from_file",
-           "index_to_string_table_from_tensor", "index_to_string_table_from_file",
-           "string_to_index", "index_to_string"]
+           "MutableHashTable", "DenseHashTable", "HasherSpec", "FastHashSpec",
+           "tables_initializer", "initialize_all_tables", "index_table_from_tensor",
+           "index_table_from_file", "index_to_string_table_from_tensor",
+           "index_to_string_table_from_file", "string_to_index", "index_to_string"]
 
 
 # ---- op registrations -----------------------------------------------------------------------
@@ -39,6 +39,18 @@ def _table_infer(inputs, attrs):
     attrs.setdefault("shared_name", "")
     attrs.setdefault("use_node_name_sharing", False)
     return [(dtypes.resource, TensorShape([]))]
+
+
+def _dense_table_infer(inputs, attrs):
+    outputs = _table_infer(inputs, attrs)
+    for what, key in zip(("empty_key", "deleted_key"), inputs):
+        if key.dtype is not attrs["key_dtype"]:
+            raise TypeError(f"The {what} of MutableDenseHashTableV2 must be "
+                            f"{attrs['key_dtype'].name}, got {key.dtype.name}")
+    attrs.setdefault("value_shape", TensorShape([]))
+    attrs.setdefault("initial_num_buckets", 131072)
+    attrs.setdefault("max_load_factor", 0.8)
+    return outputs
 
 
 def _require_handle(op_type, handle):
@@ -99,6 +111,8 @@ def _remove_infer(inputs, attrs):
 for _op_type, _infer_fn, _num_inputs, _doc in (
         ("HashTableV2", _table_infer, 0, "A hash table, filled once by its initializer."),
         ("MutableHashTableV2", _table_infer, 0, "A hash table updated by insert and remove."),
+        ("MutableDenseHashTableV2", _dense_table_infer, 2,
+         "A hash table updated by insert and remove, with reserved empty and deleted keys."),
         ("LookupTableImportV2", _import_infer("LookupTableImportV2"), 3,
          "Fills a table with keys and values."),
         ("InitializeTableV2", _import_infer("InitializeTableV2"), 3,
@@ -126,14 +140,14 @@ def _as_tensor(value, dtype=None, name=None):
     return graph_lib.convert_to_tensor(value, dtype=dtype, name=name)
 
 
-def _create_table_op(op_type, key_dtype, value_dtype, shared_name, name):
+def _create_table_op(op_type, inputs, key_dtype, value_dtype, name):
     graph = graph_lib.get_default_graph()
     # Like TF's init_scope: the table does not depend on the caller's control inputs.
     with graph.control_dependencies(None):
         return graph.create_op(
-            op_type, [], {"key_dtype": key_dtype, "value_dtype": value_dtype,
-                          "container": "", "shared_name": shared_name or "",
-                          "use_node_name_sharing": False},
+            op_type, inputs, {"key_dtype": key_dtype, "value_dtype": value_dtype,
+                              "container": "", "shared_name": "",
+                              "use_node_name_sharing": False},
             name=name).outputs[0]
 
 
@@ -436,8 +450,8 @@ class InitializableLookupTableBase(_ResourceTable):
     """
 
     def __init__(self, default_value, initializer, name="hash_table"):
-        handle = _create_table_op("HashTableV2", initializer.key_dtype,
-                                  initializer.value_dtype, None, name)
+        handle = _create_table_op("HashTableV2", [], initializer.key_dtype,
+                                  initializer.value_dtype, name)
         super().__init__(initializer.key_dtype, initializer.value_dtype, handle,
                          handle.op.name.split("/")[-1])
         graph = handle.graph
@@ -704,7 +718,7 @@ class MutableHashTable(_ResourceTable):
     def __init__(self, key_dtype, value_dtype, default_value, name="MutableHashTable",
                  checkpoint=True, experimental_is_anonymous=False):
         key_dtype, value_dtype = dtypes.as_dtype(key_dtype), dtypes.as_dtype(value_dtype)
-        handle = _create_table_op("MutableHashTableV2", key_dtype, value_dtype, None, name)
+        handle = self._create_handle(key_dtype, value_dtype, name)
         super().__init__(key_dtype, value_dtype, handle, handle.op.name.split("/")[-1])
         with handle.graph.control_dependencies(None):
             self._default_value = _as_tensor(default_value, dtype=value_dtype,
@@ -712,6 +726,9 @@ class MutableHashTable(_ResourceTable):
         if not self._default_value.shape.is_compatible_with(TensorShape([])):
             raise ValueError("Only scalar default values are supported here, got shape "
                              f"{self._default_value.shape}")
+
+    def _create_handle(self, key_dtype, value_dtype, name):
+        return _create_table_op("MutableHashTableV2", [], key_dtype, value_dtype, name)
 
     @property
     def default_value(self):
@@ -772,6 +789,46 @@ class MutableHashTable(_ResourceTable):
         with graph_lib.name_scope(name, f"{self._name}_lookup_table_remove", []):
             keys = _check_lookup_keys(keys, self._key_dtype)
             return _resource_op(self, "LookupTableRemoveV2", [keys], {}, None)
+
+
+class DenseHashTable(MutableHashTable):
+    """A mutable table with reserved empty and deleted keys
+    (``tf.lookup.experimental.DenseHashTable``). Here it is a `MutableHashTable` that refuses
+    those two keys with TF's error; the bucket arguments are accepted and unused.
+
+    Args:
+      key_dtype: the keys' `DType`.
+      value_dtype: the values' `DType`.
+      default_value: the value of missing keys (a scalar).
+      empty_key: a key that is never inserted nor looked up.
+      deleted_key: another such key, different from `empty_key`.
+      initial_num_buckets: accepted for TF's signature.
+      name: the table op's name.
+      checkpoint: accepted for TF's signature.
+      experimental_is_anonymous: accepted for TF's signature.
+
+    Raises:
+      ValueError: if `default_value` is not a scalar.
+    """
+
+    def __init__(self, key_dtype, value_dtype, default_value, empty_key, deleted_key,
+                 initial_num_buckets=None, name="MutableDenseHashTable", checkpoint=True,
+                 experimental_is_anonymous=False):
+        self._reserved = (empty_key, deleted_key)
+        self._initial_num_buckets = initial_num_buckets
+        super().__init__(key_dtype, value_dtype, default_value, name=name)
+
+    def _create_handle(self, key_dtype, value_dtype, name):
+        graph = graph_lib.get_default_graph()
+        with graph.control_dependencies(None):
+            reserved = [_as_tensor(key, dtype=key_dtype, name=what)
+                        for key, what in zip(self._reserved, ("empty_key", "deleted_key"))]
+        return _create_table_op("MutableDenseHashTableV2", reserved, key_dtype, value_dtype,
+                                name)
+
+    def erase(self, keys, name=None):
+        """An op that removes the keys; see `remove`."""
+        return self.remove(keys, name=name)
 
 
 # ---- functions ------------------------------------------------------------------------------

@@ -35,18 +35,22 @@ class TableResource:
       container, name: the TF container and shared name (for `Session.reset(containers)`).
       key_dtype, value_dtype: the `DType`s of keys and values.
       mutable: whether inserts and removes are allowed (``MutableHashTable``).
+      reserved_keys: keys a ``DenseHashTable`` refuses (its empty and deleted keys), as a
+        dict from normalised key to its role.
       entries: dict from normalised key to value, or None while a static table is empty.
       lock: serialises initialisation, updates and reads.
     """
 
-    __slots__ = ("container", "name", "key_dtype", "value_dtype", "mutable", "entries", "lock")
+    __slots__ = ("container", "name", "key_dtype", "value_dtype", "mutable", "reserved_keys",
+                 "entries", "lock")
 
-    def __init__(self, container, name, key_dtype, value_dtype, mutable):
+    def __init__(self, container, name, key_dtype, value_dtype, mutable, reserved_keys=None):
         self.container = container
         self.name = name
         self.key_dtype = key_dtype
         self.value_dtype = value_dtype
         self.mutable = mutable
+        self.reserved_keys = reserved_keys or {}
         self.entries = {} if mutable else None
         self.lock = threading.Lock()
 
@@ -76,6 +80,30 @@ def _lookup_table(ctx, handle):
     return table
 
 
+def _reserved_keys(inputs, key_dtype):
+    """The empty and deleted keys of a ``MutableDenseHashTableV2`` (inputs 0 and 1)."""
+    reserved = []
+    for value in inputs:
+        value = np.asarray(value)
+        if value.size != 1:
+            raise errors.InvalidArgumentError(None, None,
+                                              "Empty and deleted keys must be scalars")
+        reserved.append(_normalise_key(value.reshape(-1).tolist()[0], key_dtype))
+    if reserved[0] == reserved[1]:
+        raise errors.InvalidArgumentError(
+            None, None, "Empty and deleted keys must have different values")
+    return {reserved[0]: "empty_key", reserved[1]: "deleted_key"}
+
+
+def _check_not_reserved(table, keys):
+    """TF's error for a DenseHashTable key equal to its empty or deleted key."""
+    for key in table.reserved_keys:
+        if key in keys:
+            raise errors.InvalidArgumentError(
+                None, None,
+                f"Using the {table.reserved_keys[key]} as a table key is not allowed")
+
+
 def _table_kernel(mutable):
     def kernel(ctx, inputs, attrs):
         # Without a shared name, each session gets one table per op, like TF's per-kernel name.
@@ -83,8 +111,10 @@ def _table_kernel(mutable):
         container = attrs.get("container", "")
         key = resource_key("table", container, name)
         key_dtype, value_dtype = attrs["key_dtype"], attrs["value_dtype"]
+        reserved = _reserved_keys(inputs, key_dtype) if inputs else None
         table = ctx.resources.get_or_create(
-            key, lambda: TableResource(container, name, key_dtype, value_dtype, mutable))
+            key, lambda: TableResource(container, name, key_dtype, value_dtype, mutable,
+                                       reserved))
         if (table.key_dtype is not key_dtype or table.value_dtype is not value_dtype
                 or table.mutable != mutable):
             raise errors.InvalidArgumentError(
@@ -253,6 +283,8 @@ def _find_kernel(ctx, inputs, attrs):
         # Fed keys are usually bytes already; only str (or buffer) keys need converting.
         flat_keys = [key if type(key) is bytes else _normalise_key(key, dtypes.string)
                      for key in flat_keys]
+    if table.reserved_keys:
+        _check_not_reserved(table, set(flat_keys))
     get = entries.get
     with table.lock:
         found = [get(key, default) for key in flat_keys]
@@ -290,6 +322,8 @@ def _insert_kernel(ctx, inputs, attrs):
     table = _lookup_table(ctx, inputs[0])
     _check_types(table, attrs["Tin"], attrs["Tout"])
     pairs = list(_pairs(inputs[1], inputs[2], table.key_dtype))
+    if table.reserved_keys:
+        _check_not_reserved(table, {key for key, _ in pairs})
     with table.lock:
         if table.entries is None:
             table.entries = {}
@@ -301,6 +335,8 @@ def _remove_kernel(ctx, inputs, attrs):
     table = _lookup_table(ctx, inputs[0])
     keys = [_normalise_key(key, table.key_dtype)
             for key in np.asarray(inputs[1]).reshape(-1).tolist()]
+    if table.reserved_keys:
+        _check_not_reserved(table, set(keys))
     with table.lock:
         for key in keys:
             table.entries.pop(key, None)
@@ -309,6 +345,7 @@ def _remove_kernel(ctx, inputs, attrs):
 
 for _name, _kernel in (
         ("HashTableV2", _table_kernel(False)), ("MutableHashTableV2", _table_kernel(True)),
+        ("MutableDenseHashTableV2", _table_kernel(True)),
         ("LookupTableImportV2", _import_kernel), ("InitializeTableV2", _import_kernel),
         ("InitializeTableFromTextFileV2", _init_from_text_file_kernel),
         ("LookupTableFindV2", _find_kernel), ("LookupTableSizeV2", _size_kernel),
