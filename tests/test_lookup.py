@@ -4,6 +4,8 @@ Expected values were checked by hand against TensorFlow 2.21 (``tf.compat.v1``),
 the out-of-vocabulary bucket ids (FarmHash Fingerprint64 of the key, integer keys as text).
 """
 
+import pathlib
+
 import numpy as np
 import pytest
 
@@ -359,3 +361,16 @@ def test_reset_container_drops_tables():
         tf.Session.reset("", [""])
         with pytest.raises(errors.FailedPreconditionError, match="Table not initialized."):
             sess.run(out)
+
+
+def test_imports_a_tf_written_graph_with_tables(executor, vocab_file):
+    # Written by tools/make_tf_lookup_graph.py with TF 2.21, which printed these values.
+    graph_def = tf.GraphDef()
+    with open(pathlib.Path(__file__).parent / "data" / "tf_lookup_graph.pb", "rb") as handle:
+        graph_def.ParseFromString(handle.read())
+    tf.import_graph_def(graph_def, name="")
+    with tf.Session() as sess:
+        sess.run("init_tables", {"vocab_path:0": vocab_file})
+        ids, strs = sess.run(["ids:0", "strs:0"], {"x:0": ["lake", "zzz", "emerson"]})
+    assert ids.tolist() == [1, 3, 0]
+    assert strs.tolist() == [b"b", b"UNK", b"a"]
