@@ -374,3 +374,19 @@ def test_imports_a_tf_written_graph_with_tables(executor, vocab_file):
         ids, strs = sess.run(["ids:0", "strs:0"], {"x:0": ["lake", "zzz", "emerson"]})
     assert ids.tolist() == [1, 3, 0]
     assert strs.tolist() == [b"b", b"UNK", b"a"]
+
+
+def test_bucket_hashers_and_contrib_spellings(executor):
+    words = tf.constant(["a", "never", "seen", "before"])
+    strong = lookup.string_to_index_table_from_tensor(
+        ["a"], num_oov_buckets=5, hasher_spec=lookup.StrongHashSpec([1, 2]))
+    legacy = lookup.index_table_from_tensor(["a"], num_oov_buckets=5,
+                                            hasher_spec=lookup.HasherSpec("legacy", None))
+    got = _run_initialized([strong.lookup(words), legacy.lookup(words)])
+    assert got[0].tolist() == [0, 1, 4, 4]
+    assert got[1].tolist() == [0, 2, 3, 2]
+    with pytest.raises(ValueError, match="`key` must have size 2"):
+        lookup.StrongHashSpec([1])
+    with pytest.raises(ValueError, match="unknown hasher foo"):
+        lookup.HasherSpec("foo", None)
+    assert lookup.MutableDenseHashTable is tf.lookup.experimental.DenseHashTable

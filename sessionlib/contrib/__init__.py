@@ -30,9 +30,10 @@ names and defaults that contrib gave it (``fully_connected/weights``, ``Conv/bia
 * `opt`: ``LazyAdamOptimizer``, ``AdamWOptimizer``, ``MomentumWOptimizer``,
   ``extend_with_decoupled_weight_decay`` and ``MovingAverageOptimizer`` over ``tf.train``'s
   optimizers;
-* `lookup`: ``HashTable``, ``MutableHashTable``, the table initializers,
-  ``IdTableWithHashBuckets``, ``index_table_from_tensor``/``_file``,
-  ``index_to_string_table_from_tensor``/``_file``, ``string_to_index``, ``index_to_string``;
+* `lookup`: ``HashTable``, ``MutableHashTable``, ``MutableDenseHashTable``, the table
+  initializers, ``IdTableWithHashBuckets`` and its hasher specs, ``index_table_from_tensor``/
+  ``_file``, ``index_to_string_table_from_tensor``/``_file``, ``string_to_index``,
+  ``index_to_string``;
 * `data`: the ``Dataset.apply`` transformations that are ``tf.data`` methods under another
   name (``batch_and_drop_remainder``, ``shuffle_and_repeat``, ``map_and_batch``, ...).
 

@@ -24,7 +24,7 @@ __all__ = ["TextFileIndex", "TableInitializerBase", "KeyValueTensorInitializer",
            "TextFileInitializer", "TextFileIdTableInitializer",
            "TextFileStringTableInitializer", "LookupInterface", "InitializableLookupTableBase",
            "StaticHashTable", "HashTable", "StaticVocabularyTable", "IdTableWithHashBuckets",
-           "MutableHashTable", "DenseHashTable", "HasherSpec", "FastHashSpec",
+           "MutableHashTable", "DenseHashTable", "HasherSpec", "FastHashSpec", "StrongHashSpec",
            "tables_initializer", "initialize_all_tables", "index_table_from_tensor",
            "index_table_from_file", "index_to_string_table_from_tensor",
            "index_to_string_table_from_file", "string_to_index", "index_to_string"]
@@ -514,29 +514,61 @@ HashTable = StaticHashTable
 
 
 class HasherSpec:
-    """The hash function of out-of-vocabulary buckets (``tf.contrib.lookup.HasherSpec``).
+    """The hash of out-of-vocabulary buckets (``tf.contrib.lookup.HasherSpec``).
 
     Args:
-      hasher: the hash's name; only "fasthash" (FarmHash Fingerprint64) is supported here.
-      key: None (a keyed hash is not supported).
+      hasher: "fasthash" (FarmHash Fingerprint64, `string_to_hash_bucket_fast`), "legacy"
+        (`string_to_hash_bucket`) or "stronghash" (keyed SipHash,
+        `string_to_hash_bucket_strong`).
+      key: the two-integer key of "stronghash", else None.
+
+    Raises:
+      ValueError: for another hasher, or a key that does not fit it.
     """
 
     def __init__(self, hasher, key=None):
-        if hasher != "fasthash" or key is not None:
-            raise ValueError(f"Unsupported hasher {hasher!r}: sessionlib's lookup tables hash "
-                             f"out-of-vocabulary keys with 'fasthash' (FastHashSpec) only")
+        if hasher not in ("fasthash", "legacy", "stronghash"):
+            raise ValueError(f"Found unknown hasher {hasher} in `hasher_spec`")
+        if (hasher == "stronghash") != (key is not None):
+            raise ValueError(f"Hasher {hasher} takes {'a' if hasher == 'stronghash' else 'no'} "
+                             f"key")
         self.hasher = hasher
         self.key = key
+
+    def buckets(self, keys, num_buckets):
+        """The bucket of each string of `keys` (an int64 tensor of its shape)."""
+        if self.hasher == "fasthash":
+            return string_ops.string_to_hash_bucket_fast(keys, num_buckets, name="hash_bucket")
+        if self.hasher == "legacy":
+            return string_ops.string_to_hash_bucket(keys, num_buckets, name="hash_bucket")
+        return string_ops.string_to_hash_bucket_strong(keys, num_buckets, self.key,
+                                                       name="hash_bucket")
+
+
+class StrongHashSpec(HasherSpec):
+    """Keyed SipHash-2-4 buckets (``tf.contrib.lookup.StrongHashSpec``).
+
+    Args:
+      key: two integers, the 128-bit key.
+
+    Raises:
+      ValueError: unless `key` has two integers.
+    """
+
+    def __init__(self, key):
+        if len(key) != 2:
+            raise ValueError(f"`key` must have size 2, received {len(key)}")
+        super().__init__("stronghash", list(key))
 
 
 FastHashSpec = HasherSpec("fasthash")
 
 
-def _hash_buckets(keys, num_buckets):
-    """TF's OOV bucket of each key: FarmHash of the key (integers as decimal text)."""
+def _hash_buckets(keys, num_buckets, hasher_spec=FastHashSpec):
+    """TF's OOV bucket of each key: the hash of the key (integers as decimal text)."""
     if keys.dtype is not dtypes.string:
         keys = string_ops.as_string(keys)
-    return string_ops.string_to_hash_bucket_fast(keys, num_buckets, name="hash_bucket")
+    return hasher_spec.buckets(keys, num_buckets)
 
 
 class _HashedIdTable(LookupInterface):
@@ -550,11 +582,12 @@ class _HashedIdTable(LookupInterface):
     # StaticVocabularyTable refuses them.
     _widen_int32_keys = False
 
-    def __init__(self, table, num_oov_buckets, key_dtype, name):
+    def __init__(self, table, num_oov_buckets, key_dtype, name, hasher_spec=FastHashSpec):
         super().__init__(key_dtype, dtypes.int64)
         self._table = table
         self._num_oov_buckets = int(num_oov_buckets)
         self._name = name
+        self._hasher_spec = hasher_spec
 
     @property
     def name(self):
@@ -598,7 +631,7 @@ class _HashedIdTable(LookupInterface):
         def lookup_dense(dense):
             if buckets == 0:
                 return table.lookup(dense)
-            hashed = _hash_buckets(dense, buckets)
+            hashed = _hash_buckets(dense, buckets, self._hasher_spec)
             if table is None:
                 return hashed
             ids = table.lookup(dense)
@@ -631,7 +664,7 @@ class IdTableWithHashBuckets(_HashedIdTable):
     Args:
       table: an int64-valued table, or None.
       num_oov_buckets: the number of out-of-vocabulary buckets (>= 0).
-      hasher_spec: the bucket hash (`FastHashSpec`).
+      hasher_spec: the bucket hash (`FastHashSpec`, or a `HasherSpec`).
       name: the name of the lookups' scope.
       key_dtype: the keys' `DType` when `table` is None (default: string).
 
@@ -658,7 +691,7 @@ class IdTableWithHashBuckets(_HashedIdTable):
             raise TypeError(f"`hasher_spec` must be of type HasherSpec, got {hasher_spec!r}")
         super().__init__(table, num_oov_buckets, key_dtype,
                          name or (f"{table.name}_hash_bucket" if table is not None
-                                  else "hash_bucket"))
+                                  else "hash_bucket"), hasher_spec)
 
     init = _HashedIdTable.initializer
 
@@ -865,7 +898,7 @@ def index_table_from_tensor(vocabulary_list, num_oov_buckets=0, default_value=-1
       vocabulary_list: a 1-D tensor or list of unique keys.
       num_oov_buckets: buckets for missing keys (0: they get `default_value`).
       default_value: the id of missing keys when there are no buckets.
-      hasher_spec: the bucket hash (`FastHashSpec`).
+      hasher_spec: the bucket hash (`FastHashSpec`, or a `HasherSpec`).
       dtype: the keys' `DType` (string or an integer type).
       name: the name scope.
 
@@ -915,7 +948,7 @@ def index_table_from_file(vocabulary_file=None, num_oov_buckets=0, vocab_size=No
       num_oov_buckets: buckets for missing keys (0: they get `default_value`).
       vocab_size: None, or the number of lines to read.
       default_value: the id of missing keys when there are no buckets.
-      hasher_spec: the bucket hash (`FastHashSpec`).
+      hasher_spec: the bucket hash (`FastHashSpec`, or a `HasherSpec`).
       key_dtype: the keys' `DType` (string or an integer type).
       name: the name scope.
       key_column_index: the key column (default: the whole line).
