@@ -390,3 +390,17 @@ def test_bucket_hashers_and_contrib_spellings(executor):
     with pytest.raises(ValueError, match="unknown hasher foo"):
         lookup.HasherSpec("foo", None)
     assert lookup.MutableDenseHashTable is tf.lookup.experimental.DenseHashTable
+
+
+def test_tables_have_no_gpu_kernel():
+    with tf.device("/gpu:0"):
+        table = _kv_table(["a"], [1], -1)
+        found = table.lookup(tf.constant(["a", "b"]))
+    with tf.Session(config=tf.ConfigProto(device_count={"GPU": 1})) as sess:
+        with pytest.raises(errors.InvalidArgumentError,
+                           match="no supported kernel for GPU devices"):
+            sess.run(table.initializer)
+    soft = tf.ConfigProto(device_count={"GPU": 1}, allow_soft_placement=True)
+    with tf.Session(config=soft) as sess:
+        sess.run(table.initializer)
+        assert sess.run(found).tolist() == [1, -1]
