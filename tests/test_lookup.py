@@ -404,3 +404,22 @@ def test_tables_have_no_gpu_kernel():
     with tf.Session(config=soft) as sess:
         sess.run(table.initializer)
         assert sess.run(found).tolist() == [1, -1]
+
+
+def test_vocabulary_file_bytes_line_ends_and_empty_lines(executor, tmp_path):
+    raw = tmp_path / "raw.txt"
+    raw.write_bytes(b"x\xff\r\ny\n")
+    gap = tmp_path / "gap.txt"
+    gap.write_bytes(b"a\nb\n\n")
+    raw_table = lookup.index_table_from_file(str(raw))
+    first_two = lookup.index_table_from_file(str(gap), vocab_size=2)
+    whole = lookup.index_table_from_file(str(gap))
+    with tf.Session() as sess:
+        sess.run([raw_table.initializer, first_two.initializer])
+        assert sess.run(raw_table.lookup(tf.constant([b"x\xff", b"y", b"x\xff\r"]))).tolist() \
+            == [0, 1, -1]
+        assert sess.run(first_two.size()) == 2
+        with pytest.raises(errors.InvalidArgumentError,
+                           match="Invalid content in .*gap.txt: empty line found at "
+                                 "position 5."):
+            sess.run(whole.initializer)

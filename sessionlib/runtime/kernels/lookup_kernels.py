@@ -178,9 +178,11 @@ def _import_kernel(ctx, inputs, attrs):
 
 # ---- vocabulary files -----------------------------------------------------------------------
 
-def _parse_field(text, dtype, line_number):
+def _parse_field(field, dtype, line_number):
+    """A field (bytes) of a vocabulary line as a key or value of `dtype`."""
     if dtype is dtypes.string:
-        return text.encode("utf-8")
+        return field
+    text = field.decode("utf-8", "replace")
     try:
         if dtype.is_integer:
             value = int(text)
@@ -198,19 +200,12 @@ def _parse_field(text, dtype, line_number):
 def _column(fields, index, line_number, line, dtype, offset):
     if index == _LINE_NUMBER:
         return line_number + offset
-    if index == _WHOLE_LINE:
-        return line.encode("utf-8") if dtype is dtypes.string else _parse_field(line, dtype,
-                                                                                line_number)
-    return _parse_field(fields[index], dtype, line_number)
+    return _parse_field(line if index == _WHOLE_LINE else fields[index], dtype, line_number)
 
 
-def _read_vocabulary(filename, attrs, key_dtype, value_dtype):
-    """The (key, value) pairs of a vocabulary file, with TF's column and size checks."""
-    key_index, value_index = int(attrs["key_index"]), int(attrs["value_index"])
-    vocab_size = int(attrs.get("vocab_size", -1))
-    delimiter = attrs.get("delimiter", "\t")
-    offset = int(attrs.get("offset", 0))
-    needed = max(key_index, value_index) + 1
+def _vocabulary_lines(filename, vocab_size):
+    """The lines of a vocabulary file (bytes, without line ends), with TF's checks: no empty
+    line among those read, and at least `vocab_size` lines when it is positive."""
     try:
         with open(filename, "rb") as handle:
             data = handle.read()
@@ -219,8 +214,8 @@ def _read_vocabulary(filename, attrs, key_dtype, value_dtype):
                                    f"{filename}; No such file or directory") from None
     except OSError as error:
         raise errors.InvalidArgumentError(None, None, f"{filename}; {error.strerror}") from None
-    lines = data.decode("utf-8", "surrogateescape").split("\n")
-    if lines and lines[-1] == "":
+    lines = data.split(b"\n")
+    if lines and lines[-1] == b"":
         lines.pop()
     if vocab_size > 0:
         if len(lines) < vocab_size:
@@ -228,14 +223,33 @@ def _read_vocabulary(filename, attrs, key_dtype, value_dtype):
                 None, None, f"Invalid vocab_size in {filename}: expected {vocab_size} but got "
                             f"{len(lines)}")
         lines = lines[:vocab_size]
+    position = 0
+    for index, line in enumerate(lines):
+        position += len(line) + 1
+        if line.endswith(b"\r"):
+            line = lines[index] = line[:-1]
+        if not line:
+            raise errors.InvalidArgumentError(
+                None, None, f"Invalid content in {filename}: empty line found at position "
+                            f"{position}.")
+    return lines
+
+
+def _read_vocabulary(filename, attrs, key_dtype, value_dtype):
+    """The (key, value) pairs of a vocabulary file, with TF's column and size checks."""
+    key_index, value_index = int(attrs["key_index"]), int(attrs["value_index"])
+    delimiter = attrs.get("delimiter", "\t").encode("utf-8")
+    offset = int(attrs.get("offset", 0))
+    needed = max(key_index, value_index) + 1
     pairs = []
-    for line_number, line in enumerate(lines):
-        line = line.removesuffix("\r")
+    for line_number, line in enumerate(_vocabulary_lines(filename,
+                                                         int(attrs.get("vocab_size", -1)))):
         fields = line.split(delimiter) if needed > 0 else ()
         if len(fields) < needed:
             raise errors.InvalidArgumentError(
                 None, None, f"Invalid number of columns in {filename} line {line_number} "
-                            f"({line}) : expected at least {needed} got {len(fields)}")
+                            f"({line.decode('utf-8', 'replace')}) : expected at least "
+                            f"{needed} got {len(fields)}")
         key = _column(fields, key_index, line_number, line, key_dtype, offset)
         value = _column(fields, value_index, line_number, line, value_dtype, offset)
         pairs.append((key, value))
