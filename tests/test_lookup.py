@@ -389,7 +389,7 @@ def test_bucket_hashers_and_contrib_spellings(executor):
         lookup.StrongHashSpec([1])
     with pytest.raises(ValueError, match="unknown hasher foo"):
         lookup.HasherSpec("foo", None)
-    assert lookup.MutableDenseHashTable is tf.lookup.experimental.DenseHashTable
+    assert issubclass(lookup.MutableDenseHashTable, tf.lookup.experimental.DenseHashTable)
 
 
 def test_tables_have_no_gpu_kernel():
@@ -423,3 +423,19 @@ def test_vocabulary_file_bytes_line_ends_and_empty_lines(executor, tmp_path):
                            match="Invalid content in .*gap.txt: empty line found at "
                                  "position 5."):
             sess.run(whole.initializer)
+
+
+def test_contrib_shared_names_share_one_table(executor):
+    shared = f"vocab_{id(object())}"
+    first = lookup.HashTable(lookup.KeyValueTensorInitializer(["a"], [1]), -1,
+                             shared_name=shared)
+    second = lookup.HashTable(lookup.KeyValueTensorInitializer(["a"], [1]), -1,
+                              shared_name=shared)
+    writer = lookup.MutableHashTable(tf.string, tf.int64, -1, f"{shared}_mutable")
+    reader = lookup.MutableHashTable(tf.string, tf.int64, -1, shared_name=f"{shared}_mutable")
+    assert isinstance(first, tf.lookup.StaticHashTable)
+    with tf.Session() as sess:
+        sess.run(first.initializer)
+        assert sess.run(second.lookup(tf.constant(["a", "b"]))).tolist() == [1, -1]
+        sess.run(writer.insert(tf.constant(["k"]), tf.constant([7], tf.int64)))
+        assert sess.run(reader.lookup(tf.constant(["k"]))).tolist() == [7]

@@ -3,11 +3,12 @@
 Only re-exports; the tables live in ``sessionlib.ops.lookup_ops``.
 """
 
-from sessionlib.ops.lookup_ops import DenseHashTable as MutableDenseHashTable
+from sessionlib.ops.lookup_ops import ContribMutableDenseHashTable as MutableDenseHashTable
+from sessionlib.ops.lookup_ops import ContribMutableHashTable as MutableHashTable
 from sessionlib.ops.lookup_ops import (FastHashSpec, HashTable, HasherSpec,
                                        IdTableWithHashBuckets, InitializableLookupTableBase,
                                        KeyValueTensorInitializer, LookupInterface,
-                                       MutableHashTable, StrongHashSpec, TableInitializerBase,
+                                       StrongHashSpec, TableInitializerBase,
                                        TextFileIdTableInitializer, TextFileIndex,
                                        TextFileInitializer, TextFileStringTableInitializer,
                                        index_table_from_file, index_table_from_tensor,

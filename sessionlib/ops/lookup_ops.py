@@ -24,7 +24,8 @@ __all__ = ["TextFileIndex", "TableInitializerBase", "KeyValueTensorInitializer",
            "TextFileInitializer", "TextFileIdTableInitializer",
            "TextFileStringTableInitializer", "LookupInterface", "InitializableLookupTableBase",
            "StaticHashTable", "HashTable", "StaticVocabularyTable", "IdTableWithHashBuckets",
-           "MutableHashTable", "DenseHashTable", "HasherSpec", "FastHashSpec", "StrongHashSpec",
+           "MutableHashTable", "DenseHashTable", "ContribMutableHashTable",
+           "ContribMutableDenseHashTable", "HasherSpec", "FastHashSpec", "StrongHashSpec",
            "tables_initializer", "initialize_all_tables", "index_table_from_tensor",
            "index_table_from_file", "index_to_string_table_from_tensor",
            "index_to_string_table_from_file", "string_to_index", "index_to_string"]
@@ -140,13 +141,13 @@ def _as_tensor(value, dtype=None, name=None):
     return graph_lib.convert_to_tensor(value, dtype=dtype, name=name)
 
 
-def _create_table_op(op_type, inputs, key_dtype, value_dtype, name):
+def _create_table_op(op_type, inputs, key_dtype, value_dtype, name, shared_name=None):
     graph = graph_lib.get_default_graph()
     # Like TF's init_scope: the table does not depend on the caller's control inputs.
     with graph.control_dependencies(None):
         return graph.create_op(
             op_type, inputs, {"key_dtype": key_dtype, "value_dtype": value_dtype,
-                              "container": "", "shared_name": "",
+                              "container": "", "shared_name": shared_name or "",
                               "use_node_name_sharing": False},
             name=name).outputs[0]
 
@@ -449,9 +450,9 @@ class InitializableLookupTableBase(_ResourceTable):
       name: the table op's name.
     """
 
-    def __init__(self, default_value, initializer, name="hash_table"):
+    def __init__(self, default_value, initializer, name="hash_table", shared_name=None):
         handle = _create_table_op("HashTableV2", [], initializer.key_dtype,
-                                  initializer.value_dtype, name)
+                                  initializer.value_dtype, name, shared_name)
         super().__init__(initializer.key_dtype, initializer.value_dtype, handle,
                          handle.op.name.split("/")[-1])
         graph = handle.graph
@@ -510,7 +511,20 @@ class StaticHashTable(InitializableLookupTableBase):
         super().__init__(default_value, initializer, name=name or "hash_table")
 
 
-HashTable = StaticHashTable
+class HashTable(StaticHashTable):
+    """TF 1's ``tf.contrib.lookup.HashTable``: a `StaticHashTable` with TF 1's signature.
+
+    Args:
+      initializer: a `TableInitializerBase` giving the keys and values.
+      default_value: the value of keys missing from the table.
+      shared_name: share the table under this name between the ops of a session.
+      name: the table op's name.
+    """
+
+    def __init__(self, initializer, default_value, shared_name=None, name=None):
+        InitializableLookupTableBase.__init__(self, default_value, initializer,
+                                              name=name or "hash_table",
+                                              shared_name=shared_name)
 
 
 class HasherSpec:
@@ -760,8 +774,12 @@ class MutableHashTable(_ResourceTable):
             raise ValueError("Only scalar default values are supported here, got shape "
                              f"{self._default_value.shape}")
 
+    # TF 1's contrib spelling passes a shared name; TF 2's has none.
+    _shared_name = None
+
     def _create_handle(self, key_dtype, value_dtype, name):
-        return _create_table_op("MutableHashTableV2", [], key_dtype, value_dtype, name)
+        return _create_table_op("MutableHashTableV2", [], key_dtype, value_dtype, name,
+                                self._shared_name)
 
     @property
     def default_value(self):
@@ -857,11 +875,42 @@ class DenseHashTable(MutableHashTable):
             reserved = [_as_tensor(key, dtype=key_dtype, name=what)
                         for key, what in zip(self._reserved, ("empty_key", "deleted_key"))]
         return _create_table_op("MutableDenseHashTableV2", reserved, key_dtype, value_dtype,
-                                name)
+                                name, self._shared_name)
 
     def erase(self, keys, name=None):
         """An op that removes the keys; see `remove`."""
         return self.remove(keys, name=name)
+
+
+class ContribMutableHashTable(MutableHashTable):
+    """TF 1's ``tf.contrib.lookup.MutableHashTable``, whose fourth argument is a shared name.
+
+    Args:
+      key_dtype, value_dtype, default_value, name, checkpoint: as for `MutableHashTable`.
+      shared_name: share the table under this name between the ops of a session.
+    """
+
+    def __init__(self, key_dtype, value_dtype, default_value, shared_name=None,
+                 name="MutableHashTable", checkpoint=True):
+        self._shared_name = shared_name
+        super().__init__(key_dtype, value_dtype, default_value, name=name)
+
+
+class ContribMutableDenseHashTable(DenseHashTable):
+    """TF 1's ``tf.contrib.lookup.MutableDenseHashTable`` (a shared name before the name).
+
+    Args:
+      key_dtype, value_dtype, default_value, empty_key, deleted_key, initial_num_buckets,
+        name, checkpoint: as for `DenseHashTable`.
+      shared_name: share the table under this name between the ops of a session.
+    """
+
+    def __init__(self, key_dtype, value_dtype, default_value, empty_key, deleted_key,
+                 initial_num_buckets=None, shared_name=None, name="MutableDenseHashTable",
+                 checkpoint=True):
+        self._shared_name = shared_name
+        super().__init__(key_dtype, value_dtype, default_value, empty_key, deleted_key,
+                         initial_num_buckets=initial_num_buckets, name=name)
 
 
 # ---- functions ------------------------------------------------------------------------------
