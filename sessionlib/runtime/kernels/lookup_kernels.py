@@ -164,7 +164,7 @@ def _build_entries(pairs):
 def _initialize(table, entries):
     with table.lock:
         # As in TF, a static table keeps its first contents: running its initializer again
-        # (each new MonitoredSession step of a local init op, say) changes nothing.
+        # (a second tables_initializer run, or one with other fed keys) changes nothing.
         if table.mutable or table.entries is None:
             table.entries = entries
 
