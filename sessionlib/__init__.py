@@ -314,3 +314,9 @@ from sessionlib import saved_model
 from sessionlib.ops.script_ops import eager_py_func as py_function
 from sessionlib.ops.script_ops import numpy_function, py_func
 # ---- end of the Python function ops block ----
+# ---- lookup tables: tf.lookup, tf.tables_initializer ----
+from sessionlib import lookup
+from sessionlib.ops.lookup_ops import initialize_all_tables, tables_initializer
+
+initializers.tables_initializer = tables_initializer
+# ---- end of the lookup tables block ----

@@ -30,6 +30,10 @@ names and defaults that contrib gave it (``fully_connected/weights``, ``Conv/bia
 * `opt`: ``LazyAdamOptimizer``, ``AdamWOptimizer``, ``MomentumWOptimizer``,
   ``extend_with_decoupled_weight_decay`` and ``MovingAverageOptimizer`` over ``tf.train``'s
   optimizers;
+* `lookup`: ``HashTable``, ``MutableHashTable``, ``MutableDenseHashTable``, the table
+  initializers, ``IdTableWithHashBuckets`` and its hasher specs, ``index_table_from_tensor``/
+  ``_file``, ``index_to_string_table_from_tensor``/``_file``, ``string_to_index``,
+  ``index_to_string``;
 * `data`: the ``Dataset.apply`` transformations that are ``tf.data`` methods under another
   name (``batch_and_drop_remainder``, ``shuffle_and_repeat``, ``map_and_batch``, ...).
 
@@ -37,10 +41,10 @@ Anything else under ``contrib`` raises `AttributeError` naming what is supported
 """
 
 from sessionlib.contrib import crf, framework, layers, losses, metrics
-from sessionlib.contrib import data, opt, rnn, seq2seq, slim, training
+from sessionlib.contrib import data, lookup, opt, rnn, seq2seq, slim, training
 
-__all__ = ["crf", "data", "framework", "layers", "losses", "metrics", "opt", "rnn", "seq2seq",
-           "slim", "training"]
+__all__ = ["crf", "data", "framework", "layers", "lookup", "losses", "metrics", "opt", "rnn",
+           "seq2seq", "slim", "training"]
 
 SUPPORTED = ("contrib.layers: " + ", ".join(layers.__all__)
              + "; contrib.framework: " + ", ".join(framework.__all__)
@@ -54,7 +58,8 @@ SUPPORTED = ("contrib.layers: " + ", ".join(layers.__all__)
              + "; contrib.seq2seq: " + ", ".join(seq2seq.__all__)
              + "; contrib.training: " + ", ".join(training.__all__)
              + "; contrib.opt: " + ", ".join(opt.__all__)
-             + "; contrib.data: " + ", ".join(data.__all__))
+             + "; contrib.data: " + ", ".join(data.__all__)
+             + "; contrib.lookup: " + ", ".join(lookup.__all__))
 
 
 def unsupported(name):

@@ -225,6 +225,10 @@ _ATTR_KINDS = {
 # Ops whose attr of a common name has another kind: their ``T`` is a list of types.
 _OP_ATTR_KINDS = {op: {"T": _TYPE_LIST} for op in ("Assert", "IdentityN", "StringFormat",
                                                   "While", "StatelessWhile")}
+# The lookup-table ops' ``Tin`` is the key type, not a list of argument types.
+_OP_ATTR_KINDS.update({op: {"Tin": _TYPE} for op in (
+    "LookupTableImportV2", "InitializeTableV2", "LookupTableFindV2", "LookupTableInsertV2",
+    "LookupTableRemoveV2")})
 
 # TF's defaults for attrs that a NodeDef may leave out (a Placeholder's shape is unknown).
 _ATTR_DEFAULTS = {"Placeholder": {"shape": TensorShape(None)}}

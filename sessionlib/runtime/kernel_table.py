@@ -169,6 +169,10 @@ CPU_ONLY_KERNELS = frozenset({
     "FIFOQueueV2", "RandomShuffleQueueV2", "QueueEnqueueV2", "QueueEnqueueManyV2",
     "QueueDequeueV2", "QueueDequeueManyV2", "QueueDequeueUpToV2", "QueueCloseV2",
     "QueueSizeV2", "QueueIsClosedV2",
+    # lookup tables
+    "HashTableV2", "MutableHashTableV2", "MutableDenseHashTableV2", "LookupTableImportV2",
+    "InitializeTableV2", "InitializeTableFromTextFileV2", "LookupTableFindV2",
+    "LookupTableSizeV2", "LookupTableExportV2", "LookupTableInsertV2", "LookupTableRemoveV2",
     # sparse ops without a GPU kernel
     "SparseAdd", "SparseAddGrad", "SparseReduceSum", "SparseReduceMax", "SparseReduceMaxSparse",
     "SparseReduceSumSparse", "SparseSoftmax", "SparseSparseMaximum", "SparseSparseMinimum",

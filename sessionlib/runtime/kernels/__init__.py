@@ -28,6 +28,7 @@ from sessionlib.runtime.kernels import (  # noqa: F401 - each module registers i
     io_kernels,
     linalg_kernels,
     list_kernels,
+    lookup_kernels,
     manipulation_kernels,
     math_kernels,
     metrics_kernels,
