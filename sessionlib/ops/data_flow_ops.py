@@ -1,4 +1,5 @@
-"""Queues: `QueueBase`, `FIFOQueue` and `RandomShuffleQueue`, with TF's op names and semantics.
+"""Queues: `QueueBase`, `FIFOQueue`, `PaddingFIFOQueue`, `RandomShuffleQueue` and
+`PriorityQueue`, with TF's op names and semantics.
 
 Design. A queue is a resource in the session's container: the queue op (``FIFOQueueV2`` /
 ``RandomShuffleQueueV2``) creates it on first run and outputs its handle; the enqueue, dequeue,
@@ -14,7 +15,7 @@ from sessionlib.framework import registry, tensor_util
 from sessionlib.framework.tensor_shape import TensorShape, as_shape
 from sessionlib.ops import state_ops
 
-__all__ = ["QueueBase", "FIFOQueue", "RandomShuffleQueue"]
+__all__ = ["QueueBase", "FIFOQueue", "PaddingFIFOQueue", "RandomShuffleQueue", "PriorityQueue"]
 
 
 # ---- queue creation ops ---------------------------------------------------------------------
@@ -34,6 +35,14 @@ registry.register_op("FIFOQueueV2", infer=_queue_infer, kernel="FIFOQueueV2",
 registry.register_op("RandomShuffleQueueV2", infer=_queue_infer,
                      kernel="RandomShuffleQueueV2", num_inputs=0,
                      stateful=True, doc="A queue that dequeues elements in random order.",
+                     gradient=registry.NOT_DIFFERENTIABLE)
+registry.register_op("PaddingFIFOQueueV2", infer=_queue_infer, kernel="PaddingFIFOQueueV2",
+                     num_inputs=0, stateful=True,
+                     doc="A first-in first-out queue whose batches are zero-padded.",
+                     gradient=registry.NOT_DIFFERENTIABLE)
+registry.register_op("PriorityQueueV2", infer=_queue_infer, kernel="PriorityQueueV2",
+                     num_inputs=0, stateful=True,
+                     doc="A queue that dequeues the element of lowest int64 priority first.",
                      gradient=registry.NOT_DIFFERENTIABLE)
 
 
@@ -425,5 +434,77 @@ class RandomShuffleQueue(QueueBase):
             {"component_types": dtype_list, "shapes": shape_list or [],
              "capacity": int(capacity), "min_after_dequeue": int(min_after_dequeue),
              "seed": seed1, "seed2": seed2, "container": "", "shared_name": shared_name or ""},
+            name)
+        super().__init__(dtype_list, shape_list, name_list, queue_ref)
+
+
+class PaddingFIFOQueue(QueueBase):
+    """A FIFO queue whose batches are padded to a common shape (``tf.PaddingFIFOQueue``).
+
+    Component shapes may have unknown (None) dimensions; `dequeue_many` and `dequeue_up_to`
+    pad each component to the largest size of every dimension in the batch, with zeros (empty
+    strings for string components).
+
+    Args:
+      capacity: the most elements the queue holds.
+      dtypes: the component types (a DType or a list).
+      shapes: the shape of each component, each of known rank (dimensions may be None).
+      names: None, or one name per component (elements are then dicts).
+      shared_name: share the queue under this name between sessions' ops of the same name.
+      name: the queue op's name.
+
+    Raises:
+      ValueError: if shapes or names do not match dtypes, or a shape has an unknown rank.
+    """
+
+    def __init__(self, capacity, dtypes, shapes, names=None, shared_name=None,  # noqa: A002
+                 name="padding_fifo_queue"):
+        dtype_list = _as_type_list(dtypes)
+        shape_list = _as_shape_list(shapes, dtype_list, unknown_dim_allowed=True)
+        name_list = _as_name_list(names, dtype_list)
+        if len(dtype_list) != len(shape_list):
+            raise ValueError(f"Shapes must be provided for all components, but received "
+                             f"{len(dtype_list)} dtypes and {len(shape_list)} shapes.")
+        queue_ref = _create_queue_op(
+            "PaddingFIFOQueueV2",
+            {"component_types": dtype_list, "shapes": shape_list,
+             "capacity": int(capacity), "container": "", "shared_name": shared_name or ""},
+            name)
+        super().__init__(dtype_list, shape_list, name_list, queue_ref)
+
+
+class PriorityQueue(QueueBase):
+    """A queue that dequeues the element of lowest priority first (``tf.PriorityQueue``).
+
+    Every element starts with an extra int64 scalar component, its priority; `dtypes` and
+    `shapes` of the queue are those of `types` and `shapes` with that component in front.
+
+    Args:
+      capacity: the most elements the queue holds.
+      types: the types of the components after the priority.
+      shapes: the fully defined shapes of those components.
+      names: None, or one name per component (the priority included).
+      shared_name: share the queue under this name between sessions' ops of the same name.
+      name: the queue op's name.
+
+    Raises:
+      TypeError: if `shapes` is None.
+      ValueError: if shapes or names do not match types.
+    """
+
+    def __init__(self, capacity, types, shapes=None, names=None, shared_name=None,
+                 name="priority_queue"):
+        if shapes is None:
+            raise TypeError("Expected list for 'shapes' argument to 'priority_queue_v2' Op, "
+                            "not None.")
+        type_list = _as_type_list(types)
+        shape_list = _as_shape_list(shapes, type_list)
+        dtype_list = [dtypes.int64] + type_list
+        shape_list = [TensorShape([])] + shape_list
+        name_list = _as_name_list(names, dtype_list)
+        queue_ref = _create_queue_op(
+            "PriorityQueueV2",
+            {"component_types": type_list, "shapes": shape_list[1:],
+             "capacity": int(capacity), "container": "", "shared_name": shared_name or ""},
             name)
         super().__init__(dtype_list, shape_list, name_list, queue_ref)

@@ -1,12 +1,13 @@
 """Kernels of the queue ops, and the queue resource they operate on.
 
 Design. A queue is a resource in the session's container (see ``state_kernels``): the queue op
-(``FIFOQueueV2`` / ``RandomShuffleQueueV2``) creates it on first run and outputs its handle; the
-enqueue, dequeue, size and close ops take that handle as input 0. Queue state is guarded by the
-container's lock, and every blocking kernel waits on the container's ``changed`` condition
-through `RunContext.wait`, which also wakes up for cancellation (`Session.close`) and for the
-run's deadline (``timeout_in_ms``). A blocked run therefore holds no lock and stalls nothing but
-itself; other runs of the session proceed on their own threads.
+(``FIFOQueueV2``, ``PaddingFIFOQueueV2``, ``RandomShuffleQueueV2``, ``PriorityQueueV2``) creates
+it on first run and outputs its handle; the enqueue, dequeue, size and close ops take that
+handle as input 0. Queue state is guarded by the container's lock, and every blocking kernel
+waits on the container's ``changed`` condition through `RunContext.wait`, which also wakes up
+for cancellation (`Session.close`) and for the run's deadline (``timeout_in_ms``). A blocked run
+therefore holds no lock and stalls nothing but itself; other runs of the session proceed on
+their own threads.
 
 Ordering. As in TF, pending enqueues and pending dequeues are served in arrival order: each
 blocked op takes a ticket in its queue's line and only the head of a line acts. The head of the
@@ -22,10 +23,13 @@ never import it.
 """
 
 import collections
+import heapq
+import itertools
 
 import numpy as np
 
 from sessionlib import dtypes, errors
+from sessionlib.framework.tensor_shape import TensorShape
 from sessionlib.runtime.kernel_table import register_kernel
 from sessionlib.runtime.kernels.state_kernels import (display_name, handle_key, make_handle,
                                                       resource_key)
@@ -40,12 +44,14 @@ class QueueResource:
 
     Attributes:
       container, name: the TF container and the queue's name (for errors and resets).
-      kind_name: 'FIFOQueue' or 'RandomShuffleQueue', for error messages.
+      kind_name: 'FIFOQueue', 'PaddingFIFOQueue', 'RandomShuffleQueue' or 'PriorityQueue';
+        it picks the order of `take` (and names the queue in error messages).
       capacity: the most elements it holds; None for unbounded.
       component_types, shapes: the element signature (`shapes` empty when unspecified).
       min_after_dequeue: for shuffling queues, how many elements a dequeue leaves behind
         while the queue is open.
-      elements: a deque (FIFO) or list (shuffling) of element tuples.
+      elements: a deque (FIFO), a list (shuffling) of element tuples, or a heap (priority) of
+        (priority, arrival number, element) entries.
       closed: whether `close` ran; `cancel_epoch` grows when pending enqueues are cancelled.
       enqueue_line, dequeue_line: the tickets of the blocked enqueues and dequeues, in order.
     """
@@ -60,7 +66,10 @@ class QueueResource:
         self.shapes = list(shapes)
         self.min_after_dequeue = min_after_dequeue
         self.shuffle = kind_name == "RandomShuffleQueue"
-        self.elements = [] if self.shuffle else collections.deque()
+        self.priority = kind_name == "PriorityQueue"
+        self.elements = [] if self.shuffle or self.priority else collections.deque()
+        # Ties in priority leave in arrival order (TF leaves their order unspecified).
+        self.arrivals = itertools.count()
         self.rng = np.random.default_rng(seed) if self.shuffle else None
         self.closed = False
         self.cancel_epoch = 0
@@ -82,9 +91,14 @@ class QueueResource:
         return len(self.elements)
 
     def put(self, element):
-        self.elements.append(element)
+        if self.priority:
+            heapq.heappush(self.elements, (int(element[0]), next(self.arrivals), element))
+        else:
+            self.elements.append(element)
 
     def take(self):
+        if self.priority:
+            return heapq.heappop(self.elements)[2]
         if self.shuffle:
             index = int(self.rng.integers(len(self.elements)))
             last = self.elements.pop()
@@ -96,7 +110,10 @@ class QueueResource:
 
     def restore(self, taken):
         """Puts elements taken by a failed dequeue back, in their original order."""
-        if self.shuffle:
+        if self.priority:
+            for element in taken:
+                self.put(element)
+        elif self.shuffle:
             self.elements.extend(taken)
         else:
             self.elements.extendleft(reversed(taken))
@@ -140,15 +157,19 @@ def _queue_kernel(kind_name):
             min_after_dequeue = attrs.get("min_after_dequeue", 0)
         else:
             seed, min_after_dequeue = None, 0
+        component_types, shapes = list(attrs["component_types"]), list(attrs["shapes"])
+        if kind_name == "PriorityQueue":
+            # The priority is an implicit int64 scalar component in front of the op's types.
+            component_types = [dtypes.int64] + component_types
+            shapes = [TensorShape([])] + shapes
 
         def factory():
             return QueueResource(attrs["container"], name, kind_name, attrs["capacity"],
-                                 attrs["component_types"], attrs["shapes"], min_after_dequeue,
-                                 seed)
+                                 component_types, shapes, min_after_dequeue, seed)
 
         queue = ctx.resources.get_or_create(key, factory)
         if (queue.kind_name != kind_name
-                or queue.component_types != list(attrs["component_types"])):
+                or queue.component_types != component_types):
             raise errors.InvalidArgumentError(
                 None, None,
                 f"Shared queue '{name}' has a different type or component types than "
@@ -329,11 +350,31 @@ def _dequeue_kernel(ctx, inputs, attrs):
     return element
 
 
+def _padded_stack(arrays, dtype):
+    """Stacks `arrays` of one rank, padding each to the largest size of every dimension with
+    zeros (empty strings for strings), as a PaddingFIFOQueue's batches are."""
+    padded_shape = tuple(max(sizes) for sizes in zip(*(a.shape for a in arrays)))
+    if all(a.shape == padded_shape for a in arrays):
+        return np.stack(arrays)
+    batch = np.zeros((len(arrays),) + padded_shape, dtype=dtype)
+    if dtype is dtypes.string.as_numpy_dtype:
+        batch[...] = b""
+    for row, array in zip(batch, arrays):
+        row[tuple(slice(0, size) for size in array.shape)] = array
+    return batch
+
+
 def _batch_of(queue, elements):
-    """Stacks element tuples into one batch per component (shapes are fully defined)."""
+    """Stacks element tuples into one batch per component (padded for a padding queue)."""
     if not elements:
-        return tuple(np.zeros((0,) + tuple(s.as_list()), dtype=t.as_numpy_dtype)
+        # Unknown dims of a padding queue's shapes are 0 in an empty batch.
+        return tuple(np.zeros((0,) + tuple(d or 0 for d in s.as_list()),
+                              dtype=t.as_numpy_dtype)
                      for t, s in zip(queue.component_types, queue.shapes))
+    if queue.kind_name == "PaddingFIFOQueue":
+        return tuple(_padded_stack([element[index] for element in elements],
+                                   queue.component_types[index].as_numpy_dtype)
+                     for index in range(len(queue.component_types)))
     return tuple(np.stack([element[index] for element in elements])
                  for index in range(len(queue.component_types)))
 
@@ -410,6 +451,8 @@ def _close_kernel(ctx, inputs, attrs):
 # These kernels only move resources and numpy arrays: the reference kernel is the fast one.
 register_kernel("FIFOQueueV2", reference=_queue_kernel("FIFOQueue"))
 register_kernel("RandomShuffleQueueV2", reference=_queue_kernel("RandomShuffleQueue"))
+register_kernel("PaddingFIFOQueueV2", reference=_queue_kernel("PaddingFIFOQueue"))
+register_kernel("PriorityQueueV2", reference=_queue_kernel("PriorityQueue"))
 register_kernel("QueueEnqueueV2", reference=_enqueue_kernel)
 register_kernel("QueueEnqueueManyV2", reference=_enqueue_many_kernel)
 register_kernel("QueueDequeueV2", reference=_dequeue_kernel)
