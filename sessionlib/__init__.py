@@ -308,7 +308,8 @@ from sessionlib.ops.sparse_math_ops import (sparse_matmul, sparse_maximum, spars
                                             sparse_tensor_dense_matmul)
 from sessionlib import sets
 # ---- queues and accumulators: tf.PaddingFIFOQueue, tf.PriorityQueue, tf.queue, tf.io ----
-from sessionlib.ops.data_flow_ops import PaddingFIFOQueue, PriorityQueue
+from sessionlib.ops.data_flow_ops import (ConditionalAccumulator, ConditionalAccumulatorBase,
+                                          PaddingFIFOQueue, PriorityQueue)
 queue = __import__("types").ModuleType("sessionlib.queue", "TF 1's ``tf.queue``: the queues.")
 for _name in ("FIFOQueue", "PaddingFIFOQueue", "PriorityQueue", "QueueBase",
               "RandomShuffleQueue"):

@@ -193,3 +193,109 @@ def test_maybe_batch_join_and_maybe_shuffle_batch_keep_selected_rows():
     with tf.Graph().as_default():
         with pytest.raises(ValueError, match="min_after_dequeue"):
             tf.train.maybe_shuffle_batch([tf.constant(1)], 2, 3, 3, True)
+
+
+# ---- ConditionalAccumulator ---------------------------------------------------------------------
+
+def test_accumulator_averages_and_drops_stale_gradients():
+    with tf.Graph().as_default():
+        accumulator = tf.ConditionalAccumulator(tf.float32, shape=[2])
+        assert accumulator.dtype == tf.float32 and accumulator.name == "conditional_accumulator"
+        assert accumulator.accumulator_ref.op.type == "ResourceConditionalAccumulator"
+        grad = tf.placeholder(tf.float32)
+        step = tf.placeholder(tf.int64)
+        apply = accumulator.apply_grad(grad, local_step=step)
+        take = accumulator.take_grad(2)
+        count = accumulator.num_accumulated()
+        set_step = accumulator.set_global_step(5)
+        assert take.shape.as_list() == [2] and take.dtype == tf.float32
+        assert (apply.type, count.op.type, set_step.type) == (
+            "ResourceAccumulatorApplyGradient", "ResourceAccumulatorNumAccumulated",
+            "ResourceAccumulatorSetGlobalStep")
+        with tf.Session() as sess:
+            sess.run(apply, {grad: [1, 2], step: 0})
+            sess.run(apply, {grad: [3, 4], step: 0})
+            assert sess.run(count) == 2
+            np.testing.assert_array_equal(sess.run(take, options=BOUNDED), [2, 3])
+            # The take advanced the global step to 1: a step-0 gradient is now stale.
+            sess.run(apply, {grad: [1, 2], step: 0})
+            assert sess.run(count) == 0
+            sess.run(apply, {grad: [1, 2], step: 1})
+            assert sess.run(count) == 1
+            sess.run(set_step)
+            sess.run(apply, {grad: [7, 7], step: 4})
+            assert sess.run(count) == 1
+            sess.run(apply, {grad: [5, 6], step: 5})
+            np.testing.assert_array_equal(sess.run(take, options=BOUNDED), [3, 4])
+
+
+def test_accumulator_sum_unknown_shape_and_errors():
+    with tf.Graph().as_default():
+        summing = tf.ConditionalAccumulator(tf.float64, reduction_type="SUM")
+        take = summing.take_grad(1)
+        assert take.shape.rank is None and take.dtype == tf.float64
+        apply_rows = summing.apply_grad(tf.constant([[1.0, 2.0]], tf.float64))
+        apply_more = summing.apply_grad(tf.constant([[3.0, 4.0]], tf.float64))
+        apply_vector = summing.apply_grad(tf.constant([1.0, 2.0], tf.float64))
+        apply_vector_next = summing.apply_grad(tf.constant([1.0, 2.0], tf.float64),
+                                               local_step=1)
+        with pytest.raises(ValueError, match="reduction_type"):
+            tf.ConditionalAccumulator(tf.float32, reduction_type="MAX")
+        with pytest.raises(TypeError):
+            tf.ConditionalAccumulator(tf.int32)
+        fixed = tf.ConditionalAccumulator(tf.float32, shape=[2], name="fixed")
+        with pytest.raises(ValueError, match="incompatible"):
+            fixed.apply_grad([1.0, 2.0, 3.0])
+        feed = tf.placeholder(tf.float32)
+        apply_feed = fixed.apply_grad(feed)
+        take_none = fixed.take_grad(0)
+        take_many = fixed.take_grad(3)
+        with tf.Session() as sess:
+            sess.run(apply_rows)
+            sess.run(apply_more)
+            with pytest.raises(errors.InvalidArgumentError, match="Shape mismatch"):
+                sess.run(apply_vector)
+            np.testing.assert_array_equal(sess.run(take, options=BOUNDED), [[4.0, 6.0]])
+            # After a take the sum starts afresh, so a new shape is accepted.
+            sess.run(apply_vector_next)
+            np.testing.assert_array_equal(sess.run(take, options=BOUNDED), [1.0, 2.0])
+            with pytest.raises(errors.InvalidArgumentError, match="Shape mismatch"):
+                sess.run(apply_feed, {feed: [1.0, 2.0, 3.0]})
+            with pytest.raises(errors.InvalidArgumentError, match="must be positive"):
+                sess.run(take_none)
+            sess.run(apply_feed, {feed: [1.0, 2.0]})
+            with pytest.raises(errors.DeadlineExceededError):
+                sess.run(take_many, options=SHORT)
+
+
+def test_accumulator_take_waits_for_another_run():
+    import threading
+
+    with tf.Graph().as_default():
+        accumulator = tf.ConditionalAccumulator(tf.float16, shape=[])
+        apply = accumulator.apply_grad(tf.constant(3.0, tf.float16))
+        take = accumulator.take_grad(2)
+        with tf.Session() as sess:
+            results = []
+            worker = threading.Thread(
+                target=lambda: results.append(sess.run(take, options=BOUNDED)), daemon=True)
+            worker.start()
+            sess.run(apply)
+            sess.run(apply)
+            worker.join(30)
+            assert not worker.is_alive()
+    assert results == [np.float16(3.0)] and results[0].dtype == np.float16
+
+
+def test_accumulator_is_shared_by_name_and_dropped_with_the_session():
+    with tf.Graph().as_default():
+        first = tf.ConditionalAccumulator(tf.float32, shape=[], shared_name="acc_shared_x")
+        second = tf.ConditionalAccumulator(tf.float32, shape=[], shared_name="acc_shared_x",
+                                           name="other")
+        apply = first.apply_grad(2.0)
+        count = second.num_accumulated()
+        with tf.Session() as sess:
+            sess.run(apply)
+            assert sess.run(count) == 1
+        with tf.Session() as sess:
+            assert sess.run(count) == 0

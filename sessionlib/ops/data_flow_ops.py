@@ -1,5 +1,5 @@
 """Queues: `QueueBase`, `FIFOQueue`, `PaddingFIFOQueue`, `RandomShuffleQueue` and
-`PriorityQueue`, with TF's op names and semantics.
+`PriorityQueue`, and the gradient accumulators, with TF's op names and semantics.
 
 Design. A queue is a resource in the session's container: the queue op (``FIFOQueueV2`` /
 ``RandomShuffleQueueV2``) creates it on first run and outputs its handle; the enqueue, dequeue,
@@ -15,7 +15,8 @@ from sessionlib.framework import registry, tensor_util
 from sessionlib.framework.tensor_shape import TensorShape, as_shape
 from sessionlib.ops import state_ops
 
-__all__ = ["QueueBase", "FIFOQueue", "PaddingFIFOQueue", "RandomShuffleQueue", "PriorityQueue"]
+__all__ = ["QueueBase", "FIFOQueue", "PaddingFIFOQueue", "RandomShuffleQueue", "PriorityQueue",
+           "ConditionalAccumulatorBase", "ConditionalAccumulator"]
 
 
 # ---- queue creation ops ---------------------------------------------------------------------
@@ -508,3 +509,214 @@ class PriorityQueue(QueueBase):
              "capacity": int(capacity), "container": "", "shared_name": shared_name or ""},
             name)
         super().__init__(dtype_list, shape_list, name_list, queue_ref)
+
+
+# ---- conditional accumulators ------------------------------------------------------------------
+#
+# An accumulator is a session resource like a queue: ``ResourceConditionalAccumulator`` creates
+# it on first run, and the apply / take / count / set-step ops take its handle as input 0. It
+# sums gradients not older than its global step; a take waits for enough of them, returns
+# their mean (or sum), starts a new sum and advances the global step.
+
+_ACCUMULATOR_DTYPES = (dtypes.float16, dtypes.float32, dtypes.float64)
+_REDUCTION_TYPES = ("MEAN", "SUM")
+
+
+def _accumulator_infer(inputs, attrs):
+    attrs["dtype"] = dtypes.as_dtype(attrs["dtype"])
+    attrs["shape"] = as_shape(attrs.get("shape"))
+    attrs.setdefault("container", "")
+    attrs.setdefault("shared_name", "")
+    attrs.setdefault("reduction_type", "MEAN")
+    if attrs["reduction_type"] not in _REDUCTION_TYPES:
+        raise ValueError(f"Attr 'reduction_type' of 'ResourceConditionalAccumulator' Op passed "
+                         f"string '{attrs['reduction_type']}' not in: \"MEAN\", \"SUM\".")
+    return [(dtypes.resource, TensorShape([]))]
+
+
+def _accumulator_input_infer(op_type, input_types, output):
+    """Infer for an accumulator op: a handle, then inputs of `input_types` (None: `dtype`)."""
+    def infer(inputs, attrs):
+        if len(inputs) != len(input_types) + 1 or inputs[0].dtype is not dtypes.resource:
+            raise TypeError(f"{op_type} takes an accumulator handle and "
+                            f"{len(input_types)} more inputs")
+        for tensor, expected in zip(inputs[1:], input_types):
+            expected = expected or attrs.get("dtype") or tensor.dtype
+            if tensor.dtype is not expected:
+                raise TypeError(f"Input of {op_type} has type {tensor.dtype.name} that does "
+                                f"not match expected type of {expected.name}.")
+        if "dtype" in attrs:
+            attrs["dtype"] = dtypes.as_dtype(attrs["dtype"])
+        if output == "dtype":
+            return [(attrs["dtype"], TensorShape(None))]
+        return [] if output is None else [(output, TensorShape([]))]
+
+    return infer
+
+
+registry.register_op("ResourceConditionalAccumulator", infer=_accumulator_infer,
+                     kernel="ResourceConditionalAccumulator", num_inputs=0, stateful=True,
+                     doc="An accumulator of gradients (averaged or summed).",
+                     gradient=registry.NOT_DIFFERENTIABLE)
+registry.register_op("ResourceAccumulatorApplyGradient",
+                     infer=_accumulator_input_infer("ResourceAccumulatorApplyGradient",
+                                                    [dtypes.int64, None], None),
+                     kernel="ResourceAccumulatorApplyGradient", num_inputs=3, stateful=True,
+                     doc="Adds a gradient to an accumulator unless it is stale.",
+                     gradient=registry.NOT_DIFFERENTIABLE)
+registry.register_op("ResourceAccumulatorTakeGradient",
+                     infer=_accumulator_input_infer("ResourceAccumulatorTakeGradient",
+                                                    [dtypes.int32], "dtype"),
+                     kernel="ResourceAccumulatorTakeGradient", num_inputs=2, stateful=True,
+                     doc="Takes the reduced gradient once enough have been accumulated.",
+                     gradient=registry.NOT_DIFFERENTIABLE)
+registry.register_op("ResourceAccumulatorNumAccumulated",
+                     infer=_accumulator_input_infer("ResourceAccumulatorNumAccumulated", [],
+                                                    dtypes.int32),
+                     kernel="ResourceAccumulatorNumAccumulated", num_inputs=1, stateful=True,
+                     doc="The number of gradients accumulated since the last take.",
+                     gradient=registry.NOT_DIFFERENTIABLE)
+registry.register_op("ResourceAccumulatorSetGlobalStep",
+                     infer=_accumulator_input_infer("ResourceAccumulatorSetGlobalStep",
+                                                    [dtypes.int64], None),
+                     kernel="ResourceAccumulatorSetGlobalStep", num_inputs=2, stateful=True,
+                     doc="Sets an accumulator's global step (older gradients are dropped).",
+                     gradient=registry.NOT_DIFFERENTIABLE)
+
+
+class ConditionalAccumulatorBase:
+    """An accumulator resource and its shared ops (``tf.ConditionalAccumulatorBase``).
+
+    Args:
+      dtype: the type of the accumulated values.
+      shape: the shape of the accumulated values (a `TensorShape`, possibly partial).
+      accumulator_ref: the accumulator's resource handle tensor.
+    """
+
+    def __init__(self, dtype, shape, accumulator_ref):
+        self._dtype = dtype
+        self._shape = as_shape(shape)
+        self._accumulator_ref = accumulator_ref
+        self._name = accumulator_ref.op.name.split("/")[-1]
+
+    @property
+    def accumulator_ref(self):
+        """The underlying accumulator reference (a resource handle tensor)."""
+        return self._accumulator_ref
+
+    @property
+    def name(self):
+        """The name of the underlying accumulator op."""
+        return self._name
+
+    @property
+    def dtype(self):
+        """The type of the accumulated values."""
+        return self._dtype
+
+    def _graph(self):
+        return self._accumulator_ref.graph
+
+    def _state_op(self, op_type, inputs, name, attrs=None):
+        return state_ops.create_resource_op(self._graph(), op_type, self._accumulator_ref,
+                                            inputs, attrs or {}, name)
+
+    def num_accumulated(self, name=None):
+        """An int32 scalar tensor: how many gradients were accumulated since the last take.
+
+        Args:
+          name: the op name.
+        """
+        return self._state_op("ResourceAccumulatorNumAccumulated", [], name).outputs[0]
+
+    def set_global_step(self, new_global_step, name=None):
+        """An op that sets the accumulator's global step; gradients of older steps are dropped.
+
+        Args:
+          new_global_step: an int64 scalar (tensor or value).
+          name: the op name.
+
+        Returns:
+          The Operation.
+        """
+        with self._graph().as_default():
+            step = graph_lib.convert_to_tensor(new_global_step, dtype=dtypes.int64)
+        return self._state_op("ResourceAccumulatorSetGlobalStep", [step], name)
+
+
+class ConditionalAccumulator(ConditionalAccumulatorBase):
+    """Accumulates gradients of the current step and hands out their mean or sum.
+
+    `apply_grad` adds a gradient unless its `local_step` is older than the accumulator's global
+    step; `take_grad(n)` waits until `n` gradients are in, returns their mean (`reduction_type`
+    'MEAN') or sum ('SUM'), clears the sum and advances the global step by one.
+
+    Args:
+      dtype: the gradients' type (float16, float32 or float64).
+      shape: the gradients' shape (None: any, fixed by the first gradient of each step).
+      shared_name: share the accumulator under this name between sessions' ops.
+      name: the accumulator op's name.
+      reduction_type: 'MEAN' or 'SUM'.
+
+    Raises:
+      ValueError: for another `reduction_type`.
+      TypeError: for a non-floating `dtype`.
+    """
+
+    def __init__(self, dtype, shape=None, shared_name=None, name="conditional_accumulator",
+                 reduction_type="MEAN"):
+        dtype = dtypes.as_dtype(dtype)
+        if dtype not in _ACCUMULATOR_DTYPES:
+            raise TypeError(f"ConditionalAccumulator supports half, float and double values, "
+                            f"not {dtype.name}")
+        shape = as_shape(shape)
+        graph = graph_lib.get_default_graph()
+        # Like a queue, the accumulator does not depend on the caller's control inputs.
+        with graph.control_dependencies(None):
+            accumulator_ref = graph.create_op(
+                "ResourceConditionalAccumulator", [],
+                {"dtype": dtype, "shape": shape, "container": "",
+                 "shared_name": shared_name or "", "reduction_type": reduction_type},
+                name=name).outputs[0]
+        super().__init__(dtype, shape, accumulator_ref)
+
+    def apply_grad(self, grad, local_step=0, name=None):
+        """An op that adds `grad` unless `local_step` is older than the global step.
+
+        Args:
+          grad: the gradient (a tensor or value of the accumulator's dtype and shape).
+          local_step: the int64 step the gradient was computed at.
+          name: the op name.
+
+        Returns:
+          The Operation. Running it with a gradient of another shape raises
+          InvalidArgumentError.
+
+        Raises:
+          ValueError: if the static shape of `grad` is incompatible.
+        """
+        with self._graph().as_default():
+            grad = graph_lib.convert_to_tensor(grad, dtype=self._dtype)
+            local_step = graph_lib.convert_to_tensor(local_step, dtype=dtypes.int64)
+        grad.shape.assert_is_compatible_with(self._shape)
+        return self._state_op("ResourceAccumulatorApplyGradient", [local_step, grad], name,
+                              {"dtype": self._dtype})
+
+    def take_grad(self, num_required, name=None):
+        """A tensor: the mean (or sum) of the gradients, once `num_required` are in.
+
+        Running it blocks until then, clears the accumulator and advances its global step.
+
+        Args:
+          num_required: an int32 scalar, at least 1 (else the run raises InvalidArgumentError).
+          name: the op name.
+
+        Returns:
+          The reduced gradient, of the accumulator's dtype and shape.
+        """
+        with self._graph().as_default():
+            count = graph_lib.convert_to_tensor(num_required, dtype=dtypes.int32)
+        out = self._state_op("ResourceAccumulatorTakeGradient", [count], name,
+                             {"dtype": self._dtype}).outputs[0]
+        out.set_shape(self._shape)
+        return out

@@ -170,6 +170,10 @@ CPU_ONLY_KERNELS = frozenset({
     "QueueEnqueueV2", "QueueEnqueueManyV2",
     "QueueDequeueV2", "QueueDequeueManyV2", "QueueDequeueUpToV2", "QueueCloseV2",
     "QueueSizeV2", "QueueIsClosedV2",
+    # gradient accumulators (session resources like the queues)
+    "ResourceConditionalAccumulator", "ResourceAccumulatorApplyGradient",
+    "ResourceAccumulatorTakeGradient", "ResourceAccumulatorNumAccumulated",
+    "ResourceAccumulatorSetGlobalStep",
     # sparse ops without a GPU kernel
     "SparseAdd", "SparseAddGrad", "SparseReduceSum", "SparseReduceMax", "SparseReduceMaxSparse",
     "SparseReduceSumSparse", "SparseSoftmax", "SparseSparseMaximum", "SparseSparseMinimum",

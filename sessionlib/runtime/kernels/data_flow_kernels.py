@@ -34,7 +34,7 @@ from sessionlib.runtime.kernel_table import register_kernel
 from sessionlib.runtime.kernels.state_kernels import (display_name, handle_key, make_handle,
                                                       resource_key)
 
-__all__ = ["QueueResource", "dequeue_work_unit"]
+__all__ = ["QueueResource", "AccumulatorResource", "dequeue_work_unit"]
 
 
 # ---- the queue resource ---------------------------------------------------------------------
@@ -461,3 +461,135 @@ register_kernel("QueueDequeueUpToV2", reference=_dequeue_up_to_kernel)
 register_kernel("QueueSizeV2", reference=_size_kernel)
 register_kernel("QueueIsClosedV2", reference=_is_closed_kernel)
 register_kernel("QueueCloseV2", reference=_close_kernel)
+
+
+# ---- conditional accumulators ---------------------------------------------------------------
+
+class AccumulatorResource:
+    """A gradient accumulator inside a `ResourceContainer`, guarded by the container's lock.
+
+    Attributes:
+      container, name: the TF container and the accumulator's name.
+      dtype, shape: the gradients' type and declared (possibly partial) `TensorShape`.
+      reduction_type: 'MEAN' or 'SUM'.
+      global_step: gradients computed at an older step are dropped.
+      total, count: the sum of this step's gradients (None before the first) and how many.
+    """
+
+    def __init__(self, container, name, dtype, shape, reduction_type):
+        self.container = container
+        self.name = name
+        self.dtype = dtype
+        self.shape = shape
+        self.reduction_type = reduction_type
+        self.global_step = 0
+        self.total = None
+        self.count = 0
+        self.released = False
+
+    def check_shape(self, gradient):
+        """Raises InvalidArgumentError unless `gradient` fits the declared and summed shapes."""
+        if self.total is not None:
+            expected = list(self.total.shape)
+        elif self.shape.rank is not None:
+            expected = self.shape.as_list()
+        else:
+            return
+        got = gradient.shape
+        if len(got) != len(expected) or any(e is not None and e != g
+                                            for e, g in zip(expected, got)):
+            raise errors.InvalidArgumentError(
+                None, None, f"Shape mismatch: expected {_shape_text(expected)}, got "
+                f"{_shape_text(got)}")
+
+    def release(self):
+        """Called when the session drops the accumulator: waiting takes end."""
+        self.released = True
+
+
+def _lookup_accumulator(ctx, handle):
+    key = handle_key(handle)
+    accumulator = ctx.resources.lookup(key)
+    if not isinstance(accumulator, AccumulatorResource):
+        raise errors.NotFoundError(None, None,
+                                   f"Accumulator {display_name(key)} does not exist.")
+    return accumulator
+
+
+def _accumulator_kernel(ctx, inputs, attrs):
+    dtype = attrs["dtype"]
+    if dtype not in (dtypes.float16, dtypes.float32, dtypes.float64):
+        raise errors.InvalidArgumentError(
+            None, None, f"No conditional accumulator kernel for dtype {dtype.name} (TF has "
+            "half, float and double ones)")
+    name = attrs["shared_name"] or attrs["_name"]
+    key = resource_key("accumulator", attrs["container"], name)
+    accumulator = ctx.resources.get_or_create(
+        key, lambda: AccumulatorResource(attrs["container"], name, dtype, attrs["shape"],
+                                         attrs["reduction_type"]))
+    if accumulator.dtype != dtype:
+        raise errors.InvalidArgumentError(
+            None, None, f"Shared accumulator '{name}' has type {accumulator.dtype.name}, not "
+            f"{dtype.name} as requested by {attrs['_name']}")
+    return (make_handle(key),)
+
+
+def _accumulator_apply_kernel(ctx, inputs, attrs):
+    accumulator = _lookup_accumulator(ctx, inputs[0])
+    local_step, gradient = int(inputs[1]), inputs[2]
+    with ctx.resources.lock:
+        accumulator.check_shape(gradient)
+        # A gradient of an older step is stale: TF drops it without an error.
+        if local_step < accumulator.global_step:
+            return ()
+        if accumulator.total is None:
+            accumulator.total = np.array(gradient, dtype=accumulator.dtype.as_numpy_dtype)
+        else:
+            accumulator.total += gradient
+        accumulator.count += 1
+        ctx.resources.changed.notify_all()
+    return ()
+
+
+def _accumulator_take_kernel(ctx, inputs, attrs):
+    accumulator = _lookup_accumulator(ctx, inputs[0])
+    required = int(inputs[1])
+    if required < 1:
+        raise errors.InvalidArgumentError(
+            None, None, f"Argument num_required must be positive, but was {required}")
+    resources = ctx.resources
+    what = f"take_grad from accumulator '{accumulator.name}' (op {attrs['_name']})"
+    with resources.lock:
+        ctx.wait(resources.changed,
+                 lambda: accumulator.released or accumulator.count >= required, what)
+        if accumulator.released:
+            raise errors.CancelledError(None, None,
+                                        f"Accumulator '{accumulator.name}' was dropped")
+        total, count = accumulator.total, accumulator.count
+        accumulator.total, accumulator.count = None, 0
+        accumulator.global_step += 1
+        resources.changed.notify_all()
+    if accumulator.reduction_type == "MEAN":
+        total = (total / count).astype(total.dtype, copy=False)
+    return (total,)
+
+
+def _accumulator_count_kernel(ctx, inputs, attrs):
+    accumulator = _lookup_accumulator(ctx, inputs[0])
+    with ctx.resources.lock:
+        return (np.array(accumulator.count, dtype=np.int32),)
+
+
+def _accumulator_set_step_kernel(ctx, inputs, attrs):
+    accumulator = _lookup_accumulator(ctx, inputs[0])
+    with ctx.resources.lock:
+        # TF only warns when the step goes back; it still takes the new step.
+        accumulator.global_step = int(inputs[1])
+    return ()
+
+
+register_kernel("ResourceConditionalAccumulator", reference=_accumulator_kernel)
+register_kernel("ResourceAccumulatorApplyGradient", reference=_accumulator_apply_kernel)
+register_kernel("ResourceAccumulatorTakeGradient", reference=_accumulator_take_kernel)
+register_kernel("ResourceAccumulatorNumAccumulated", reference=_accumulator_count_kernel)
+register_kernel("ResourceAccumulatorSetGlobalStep", reference=_accumulator_set_step_kernel)
