@@ -317,3 +317,11 @@ for _name in ("FIFOQueue", "PaddingFIFOQueue", "PriorityQueue", "QueueBase",
     setattr(io, _name, globals()[_name])
 del _name
 # ---- end of the queues and accumulators block ----
+# ---- small ops: count_up_to, saturate_cast, clip_by_average_norm, get_seed & co. ----
+from sessionlib.ops.clip_ops import clip_by_average_norm
+from sessionlib.ops.input_ops import count_up_to
+from sessionlib.ops.math_ops import saturate_cast
+from sessionlib.ops.random_ops import get_seed
+dtypes.saturate_cast = saturate_cast  # tf.dtypes.saturate_cast
+random.get_seed = get_seed  # tf.random.get_seed
+# ---- end of the small ops block ----
