@@ -321,7 +321,8 @@ del _name
 from sessionlib.ops.clip_ops import clip_by_average_norm
 from sessionlib.ops.input_ops import count_up_to
 from sessionlib.ops.math_ops import saturate_cast
-from sessionlib.ops.random_ops import get_seed
+from sessionlib.ops.random_ops import get_seed, random_gamma, random_poisson
 dtypes.saturate_cast = saturate_cast  # tf.dtypes.saturate_cast
 random.get_seed = get_seed  # tf.random.get_seed
+random.gamma, random.poisson = random_gamma, random_poisson  # TF 1's argument orders
 # ---- end of the small ops block ----

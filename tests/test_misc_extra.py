@@ -88,3 +88,102 @@ def test_get_seed_follows_tf_rules():
         assert tf.get_seed(5) == (7, 5)
         assert tf.get_seed(None)[0] == 7
         assert graph.seed == 7
+
+
+# ---- random_gamma, random_poisson ---------------------------------------------------------------
+
+def _six_sigma(samples, mean, variance, axis=0):
+    """Asserts the sample mean is within 6 standard errors of `mean`."""
+    count = samples.shape[axis]
+    error = np.abs(samples.mean(axis=axis) - mean)
+    assert np.all(error < 6 * np.sqrt(variance / count)), (samples.mean(axis=axis), mean)
+
+
+def test_random_gamma_distribution_and_graph():
+    alpha = np.array([0.5, 2.0, 7.0])
+    beta = np.array([1.0, 2.0, 0.5])
+    with tf.Graph().as_default():
+        draw = tf.random_gamma([20000], alpha, beta=beta, seed=1)
+        assert draw.shape.as_list() == [20000, 3] and draw.dtype == tf.float32
+        assert draw.op.type == "Maximum" and draw.op.name == "random_gamma/Maximum"
+        half = tf.random.gamma([4, 2], 3.0, dtype=tf.float16, seed=2)
+        assert half.shape.as_list() == [4, 2, ] and half.dtype == tf.float16
+        with pytest.raises(ValueError):
+            tf.random_gamma([2], tf.constant([1], tf.int32))
+        with tf.Session() as sess:
+            first, half_values = sess.run([draw, half])
+            second = sess.run(draw)
+        with tf.Session() as sess:
+            again = sess.run(draw)
+    assert first.dtype == np.float32 and np.all(first > 0)
+    np.testing.assert_array_equal(first, again)  # a seeded op restarts with each session
+    assert not np.array_equal(first, second)
+    samples = first.astype(np.float64)
+    _six_sigma(samples, alpha / beta, alpha / beta ** 2)
+    # The variance: the sample variance of Gamma has variance (mu4 - sigma^4) / n.
+    variance = alpha / beta ** 2
+    fourth = 3 * alpha * (alpha + 2) / beta ** 4  # Gamma's fourth central moment
+    _six_sigma((samples - alpha / beta) ** 2, variance, fourth - variance ** 2)
+    assert half_values.dtype == np.float16 and np.all(half_values > 0)
+
+
+def test_random_gamma_gradient_in_alpha_and_beta():
+    alpha = np.array([0.5, 2.0, 7.0], np.float64)
+    beta = np.array([1.0, 2.0, 0.5], np.float64)
+    with tf.Graph().as_default():
+        alpha_t, beta_t = tf.constant(alpha), tf.constant(beta)
+        draw = tf.random_gamma([3000], alpha_t, beta=beta_t, dtype=tf.float64, seed=3)
+        grad_alpha, grad_beta = tf.gradients(tf.reduce_mean(draw, 0), [alpha_t, beta_t])
+        # d x / d alpha of each sample x = g / beta, with g ~ Gamma(alpha, 1).
+        per_sample = tf.get_default_graph().create_op(
+            "RandomGammaGrad", [alpha_t, draw * beta_t]).outputs[0] / beta_t
+        with tf.Session() as sess:
+            got_alpha, got_beta, samples, per_sample_alpha = sess.run(
+                [grad_alpha, grad_beta, draw, per_sample])
+    # E[x] = alpha / beta: the reparameterized gradients are unbiased estimates of 1 / beta and
+    # -alpha / beta^2, with the spread of their per-sample terms.
+    per_sample_beta = -samples / beta
+    _six_sigma(per_sample_beta, -alpha / beta ** 2, per_sample_beta.var(axis=0))
+    np.testing.assert_allclose(got_beta, per_sample_beta.mean(axis=0), rtol=1e-9)
+    np.testing.assert_allclose(got_alpha, per_sample_alpha.mean(axis=0), rtol=1e-6)
+    _six_sigma(per_sample_alpha, 1 / beta, per_sample_alpha.var(axis=0))
+
+
+def test_random_gamma_grad_matches_tf():
+    with tf.Graph().as_default():
+        graph = tf.get_default_graph()
+        single = graph.create_op("RandomGammaGrad", [tf.constant([0.5, 2.0, 7.0, 1.0]),
+                                                     tf.constant([0.3, 1.5, 9.0, 0.01])])
+        batch = graph.create_op("RandomGammaGrad",
+                                [tf.constant([[0.5], [3.0]], tf.float64),
+                                 tf.constant([[0.3, 2.0], [1.5, 4.0]], tf.float64)])
+        assert batch.outputs[0].shape.as_list() == [2, 2]
+        with tf.Session() as sess:
+            got, got_batch = sess.run([single.outputs[0], batch.outputs[0]])
+    np.testing.assert_allclose(got, [1.0098021, 0.93663883, 1.1581846, 0.05055692], rtol=1e-5)
+    np.testing.assert_allclose(got_batch, [[1.00980195, 2.51188938], [0.73153286, 1.216497]],
+                               rtol=1e-6)
+
+
+def test_random_poisson_distribution_dtypes_and_errors():
+    lam = np.array([1.0, 5.0, 30.0])
+    with tf.Graph().as_default():
+        draw = tf.random_poisson(lam, [20000], seed=4)
+        assert draw.shape.as_list() == [20000, 3] and draw.dtype == tf.float32
+        assert draw.op.type == "RandomPoissonV2"
+        assert draw.op.name == "random_poisson/RandomPoissonV2"
+        ints = tf.random.poisson(tf.constant([2, 3]), [5], dtype=tf.int64, seed=5)
+        assert ints.shape.as_list() == [5, 2] and ints.dtype == tf.int64
+        with pytest.raises(TypeError, match="int32, int64"):
+            tf.random_poisson([1.0], [2], dtype=tf.string)
+        rate = tf.placeholder(tf.float32)
+        bad = tf.random_poisson(rate, [2])
+        with tf.Session() as sess:
+            samples, int_samples = sess.run([draw, ints])
+            with pytest.raises(errors.InvalidArgumentError):
+                sess.run(bad, {rate: [-1.0]})
+    assert np.all(samples == np.round(samples)) and np.all(samples >= 0)
+    _six_sigma(samples.astype(np.float64), lam, lam)
+    # Poisson's variance is lam; the sample variance's own variance is lam + 2 lam^2.
+    _six_sigma((samples - lam) ** 2, lam, lam + 2 * lam ** 2)
+    assert int_samples.dtype == np.int64 and np.all(int_samples >= 0)
