@@ -326,3 +326,7 @@ dtypes.saturate_cast = saturate_cast  # tf.dtypes.saturate_cast
 random.get_seed = get_seed  # tf.random.get_seed
 random.gamma, random.poisson = random_gamma, random_poisson  # TF 1's argument orders
 # ---- end of the small ops block ----
+# ---- control flow and gradient extras: switch_case, custom_gradient, grad_pass_through ----
+from sessionlib.ops.cond_v2 import switch_case
+from sessionlib.ops.custom_gradient import custom_gradient, grad_pass_through
+# ---- end of the control flow and gradient extras block ----

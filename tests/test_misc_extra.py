@@ -187,3 +187,111 @@ def test_random_poisson_distribution_dtypes_and_errors():
     # Poisson's variance is lam; the sample variance's own variance is lam + 2 lam^2.
     _six_sigma((samples - lam) ** 2, lam, lam + 2 * lam ** 2)
     assert int_samples.dtype == np.int64 and np.all(int_samples >= 0)
+
+
+# ---- switch_case -------------------------------------------------------------------------------
+
+def test_switch_case_picks_branch_default_and_gradient():
+    with tf.Graph().as_default():
+        index = tf.placeholder(tf.int32, [])
+        x = tf.constant(3.0)
+        result = tf.switch_case(index, [lambda: x * 2, lambda: x * 3, lambda: x - 1])
+        with_default = tf.switch_case(index, {1: lambda: x + 10, 0: lambda: x + 40},
+                                      default=lambda: x)
+        pairs = tf.switch_case(tf.cast(index, tf.int64), [(1, lambda: x * 5), (0, lambda: x)])
+        (grad,) = tf.gradients(result, x)
+        with tf.Session() as sess:
+            got = [sess.run([result, with_default, grad, pairs], {index: k})
+                   for k in (0, 1, 2, 4, -1)]
+    assert got == [[6.0, 43.0, 2.0, 3.0], [9.0, 13.0, 3.0, 15.0], [2.0, 3.0, 1.0, 15.0],
+                   [2.0, 3.0, 1.0, 15.0], [2.0, 3.0, 1.0, 15.0]]
+
+
+def test_switch_case_errors():
+    with tf.Graph().as_default():
+        index = tf.placeholder(tf.int32, [])
+        x = tf.constant(1.0)
+        with pytest.raises(TypeError, match="integer Tensor"):
+            tf.switch_case(tf.constant(1.0), [lambda: x])
+        with pytest.raises(ValueError, match="at least one"):
+            tf.switch_case(index, [])
+        with pytest.raises(TypeError, match="2-tuple"):
+            tf.switch_case(index, [x])
+        with pytest.raises(ValueError, match=r"contiguous range of \[0 to 2\) but found \{1,4\}"):
+            tf.switch_case(index, {1: lambda: x, 4: lambda: x})
+        with pytest.raises(ValueError, match="found {0,0}"):
+            tf.switch_case(index, [(0, lambda: x), (0, lambda: x)])
+        with pytest.raises(TypeError, match="Python `int`"):
+            tf.switch_case(index, {"a": lambda: x})
+        with pytest.raises(TypeError, match="callable"):
+            tf.switch_case(index, [(0, x)])
+
+
+# ---- custom_gradient, grad_pass_through ---------------------------------------------------------
+
+def test_custom_gradient_replaces_the_gradient():
+    @tf.custom_gradient
+    def log1pexp(v):
+        e = tf.exp(v)
+
+        def grad(dy):
+            return dy * (1 - 1 / (1 + e))
+
+        return tf.log(1 + e), grad
+
+    @tf.custom_gradient
+    def two_results(a, b):
+        def grad(d_product, d_sum):
+            return d_product * 2 + d_sum, d_sum * 5
+
+        return (a * b, a + b), grad
+
+    with tf.Graph().as_default() as graph:
+        y = tf.constant([0.0, 100.0])
+        value = log1pexp(y)
+        assert value.op.type == "IdentityN"
+        assert value.op.get_attr("_gradient_op_type").startswith("CustomGradient-")
+        (grad,) = tf.gradients(value, y)
+        a, b = tf.constant(2.0), tf.constant(3.0)
+        product, total = two_results(a, b)
+        grads = tf.gradients(product + 2 * total, [a, b])
+        graph.as_graph_def()  # the override attr serializes as a string attr
+        with tf.Session() as sess:
+            got = sess.run([value, grad, product, total, grads])
+    np.testing.assert_allclose(got[0], [np.log(2.0), np.inf])
+    np.testing.assert_allclose(got[1], [0.5, 1.0])  # the naive gradient would be NaN at 100
+    assert got[2:4] == [6.0, 5.0]
+    assert got[4] == [4.0, 10.0]
+
+
+def test_custom_gradient_wrong_gradient_count_and_variables():
+    @tf.custom_gradient
+    def bad(a, b):
+        return a + b, lambda dy: dy
+
+    @tf.custom_gradient
+    def uses_variables(a):
+        def grad(dy, variables=None):
+            return dy
+
+        return a * 2, grad
+
+    with tf.Graph().as_default():
+        a, b = tf.constant(1.0), tf.constant(2.0)
+        with pytest.raises(ValueError, match="expected to return 2 gradients"):
+            tf.gradients(bad(a, b), [a, b])
+        with pytest.raises(NotImplementedError, match="variables"):
+            uses_variables(a)
+
+
+def test_grad_pass_through_uses_the_identity_gradient():
+    with tf.Graph().as_default():
+        z = tf.constant([1.3, 2.7])
+        rounded = tf.grad_pass_through(tf.round)(z)
+        (grad,) = tf.gradients(rounded * 3, z)
+        (plain,) = tf.gradients(tf.round(z) * 3, z)
+        with tf.Session() as sess:
+            got_value, got_grad = sess.run([rounded, grad])
+    np.testing.assert_array_equal(got_value, [1.0, 3.0])
+    np.testing.assert_array_equal(got_grad, [3.0, 3.0])
+    assert plain is None  # Round has no gradient of its own
