@@ -330,3 +330,9 @@ random.gamma, random.poisson = random_gamma, random_poisson  # TF 1's argument o
 from sessionlib.ops.cond_v2 import switch_case
 from sessionlib.ops.custom_gradient import custom_gradient, grad_pass_through
 # ---- end of the control flow and gradient extras block ----
+# ---- linear algebra extras: matrix_square_root, matrix_solve_ls ----
+from sessionlib.ops.linalg_ops import matrix_solve_ls, matrix_square_root
+# ---- end of the linear algebra extras block ----
+# ---- array extras: required_space_to_batch_paddings ----
+from sessionlib.ops.array_extra_ops import required_space_to_batch_paddings
+# ---- end of the array extras block ----

@@ -15,6 +15,28 @@ def _gamma_grads(f, d):
                                                 f((4,), d, positive=True, high=3)]).outputs[0]]
 
 
+def _square_roots(f, d):
+    # x x^T + 3 I: symmetric positive definite, so a real principal root exists.
+    x = tf.reshape(f((2, 3, 3), d, low=-1, high=1), (2, 3, 3))
+    spd = tf.matmul(x, x, transpose_b=True) + tf.constant(3 * np.eye(3), dtype=d)
+    return [tf.linalg.sqrtm(spd), tf.linalg.sqrtm(f((2, 2), d, positive=True, high=1) + 4 *
+                                                  tf.constant(np.eye(2), dtype=d))]
+
+
+def _least_squares(f, d):
+    graph = tf.get_default_graph()
+    regularizer = tf.constant(0.25, tf.float64)
+    outs = []
+    for shape, rhs_shape, fast in (((4, 3), (4, 2), True), ((2, 3, 4), (2, 3, 1), True),
+                                   ((5, 2), (5, 3), False)):
+        outs.append(graph.create_op("MatrixSolveLs",
+                                    [f(shape, d, low=-1, high=1), f(rhs_shape, d),
+                                     regularizer], {"fast": fast}).outputs[0])
+    return outs
+
+
 def add_cases(case):
     """Adds this family's cases through test_parity's `case(op_type, dtypes, build)`."""
     case("RandomGammaGrad", (tf.float32, tf.float64), _gamma_grads)
+    case("MatrixSquareRoot", (tf.float32, tf.float64), _square_roots)
+    case("MatrixSolveLs", (tf.float32, tf.float64), _least_squares)

@@ -295,3 +295,79 @@ def test_grad_pass_through_uses_the_identity_gradient():
     np.testing.assert_array_equal(got_value, [1.0, 3.0])
     np.testing.assert_array_equal(got_grad, [3.0, 3.0])
     assert plain is None  # Round has no gradient of its own
+
+
+# ---- matrix_square_root, matrix_solve_ls, required_space_to_batch_paddings ----------------------
+
+def test_matrix_square_root_values_and_nan_cases():
+    matrices = [[[4.0, 1.0], [1.0, 3.0]], [[1.0, 1.0], [0.0, 1.0]], [[-1.0, 0.0], [0.0, 4.0]],
+                [[0.0, -1.0], [1.0, 0.0]], [[0.0, 0.0], [0.0, 0.0]], [[1.0, 2.0], [3.0, 4.0]]]
+    with tf.Graph().as_default():
+        roots = [tf.linalg.sqrtm(tf.constant(m, tf.float64)) for m in matrices]
+        single = tf.matrix_square_root(tf.constant(matrices[0], tf.float32))
+        assert single.op.type == "MatrixSquareRoot" and single.shape.as_list() == [2, 2]
+        with pytest.raises(TypeError, match="float32, float64"):
+            tf.linalg.sqrtm(tf.constant([[1, 2], [3, 4]]))
+        with pytest.raises(ValueError, match="Dimensions must be equal"):
+            tf.linalg.sqrtm(tf.zeros([2, 3]))
+        with tf.Session() as sess:
+            got = sess.run(roots)
+            got_single = sess.run(single)
+    np.testing.assert_allclose(got[0], [[1.981577633135315, 0.27083220609417935],
+                                        [0.27083220609417924, 1.7107454270411355]], rtol=1e-12)
+    np.testing.assert_allclose(got[1], [[1.0, 0.5], [0.0, 1.0]], atol=1e-12)
+    np.testing.assert_allclose(got[3], np.sqrt(0.5) * np.array([[1.0, -1.0], [1.0, 1.0]]),
+                               rtol=1e-12)
+    for index in (2, 4, 5):  # a negative eigenvalue or a singular matrix: NaN, as in TF
+        assert np.isnan(got[index]).all()
+    assert got_single.dtype == np.float32
+    np.testing.assert_allclose(got_single, got[0], rtol=1e-6)
+
+
+def test_matrix_solve_ls_fast_slow_and_gradient():
+    a_value = np.array([[1.0, 2.0], [3.0, 4.0], [5.0, 7.0]])
+    b_value = np.array([[1.0], [2.0], [2.0]])
+    with tf.Graph().as_default():
+        a, b = tf.constant(a_value), tf.constant(b_value)
+        fast = tf.matrix_solve_ls(a, b)
+        regularized = tf.matrix_solve_ls(a, b, l2_regularizer=0.5)
+        wide = tf.linalg.lstsq(tf.transpose(a), b[:2], l2_regularizer=0.1)
+        slow = tf.matrix_solve_ls(a, b, fast=False)
+        assert slow.op.type == "MatrixSolveLs" and slow.shape.as_list() == [2, 1]
+        fed = tf.placeholder(tf.float64)
+        unknown = tf.matrix_solve_ls(fed, b)  # no static shape: the fast op
+        assert unknown.op.type == "MatrixSolveLs" and unknown.op.get_attr("fast")
+        grads = tf.gradients(tf.reduce_sum(regularized * [[1.0], [2.0]]), [a, b])
+        with pytest.raises(ValueError, match="fast=False"):
+            tf.gradients(slow, a)
+        with pytest.raises(ValueError, match="Dimensions must be equal"):
+            tf.matrix_solve_ls(a, tf.zeros([2, 1], tf.float64))
+        with tf.Session() as sess:
+            got = sess.run([fast, regularized, wide, slow, grads])
+            got_unknown = sess.run(unknown, {fed: a_value})
+    np.testing.assert_allclose(got[0], [[-0.21428571], [0.5]], rtol=1e-7)
+    np.testing.assert_allclose(got[1], [[0.08301887], [0.28679245]], rtol=1e-6)
+    np.testing.assert_allclose(got[2], [[0.55305203], [-0.07783695], [0.15977059]], rtol=1e-6)
+    np.testing.assert_allclose(got[3], [[-0.21428571], [0.5]], rtol=1e-7)
+    np.testing.assert_allclose(got_unknown, got[0], rtol=1e-10)
+    np.testing.assert_allclose(got[4][0], [[-0.16714845, 0.04693485], [-0.26286935, 0.18967604],
+                                           [0.16740477, -0.19013172]], rtol=1e-6)
+    np.testing.assert_allclose(got[4][1], [[0.23396226], [0.03773585], [0.17358491]], rtol=1e-6)
+
+
+def test_required_space_to_batch_paddings():
+    with tf.Graph().as_default():
+        paddings, crops = tf.required_space_to_batch_paddings([5, 7], [2, 3],
+                                                              base_paddings=[[1, 0], [0, 2]])
+        assert paddings.name == "required_space_to_batch_paddings/paddings:0"
+        assert crops.name == "required_space_to_batch_paddings/crops:0"
+        shape = tf.placeholder_with_default([4, 6], [2])
+        fed_paddings, fed_crops = tf.required_space_to_batch_paddings(shape, [2, 4])
+        empty = tf.required_space_to_batch_paddings([], tf.zeros([0], tf.int32))
+        with pytest.raises(ValueError):
+            tf.required_space_to_batch_paddings([4, 6], tf.placeholder(tf.int32, [None]))
+        with tf.Session() as sess:
+            got = sess.run([paddings, crops, fed_paddings, fed_crops, empty[0]])
+    assert got[0].tolist() == [[1, 0], [0, 2]] and got[1].tolist() == [[0, 0], [0, 0]]
+    assert got[2].tolist() == [[0, 0], [0, 2]] and got[3].tolist() == [[0, 0], [0, 2]]
+    assert got[4].shape == (0, 2)

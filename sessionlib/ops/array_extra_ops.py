@@ -1998,3 +1998,66 @@ def edit_distance(hypothesis, truth, normalize=True, name="edit_distance"):
                   truth.indices, truth.values, truth.dense_shape]
         return _create(graph, "EditDistance", inputs, {"normalize": bool(normalize)},
                        name)[0]
+
+
+def required_space_to_batch_paddings(input_shape, block_shape, base_paddings=None, name=None):
+    """The paddings (and crops) that make `input_shape` divisible by `block_shape` for
+    ``space_to_batch_nd`` (``tf.required_space_to_batch_paddings``).
+
+    Args:
+      input_shape: int32 ``[N]``: the sizes of the spatial dimensions.
+      block_shape: int32 ``[N]`` of static length: the block sizes.
+      base_paddings: int32 ``[N, 2]``: paddings to add before the extra padding; default 0.
+      name: the name scope.
+
+    Returns:
+      ``(paddings, crops)``, int32 ``[N, 2]``: `base_paddings` with the smallest extra end
+      padding that makes each padded size a multiple of its block, and crops of that extra
+      padding (zeros at the start).
+
+    Raises:
+      ValueError: if `block_shape` is not a vector of static length, or the shapes disagree.
+    """
+    from sessionlib.framework import tensor_util
+    from sessionlib.ops import array_ops
+
+    with graph_lib.name_scope(name, "required_space_to_batch_paddings",
+                              [input_shape, block_shape]):
+        input_shape = graph_lib.convert_to_tensor(input_shape, dtype=dtypes.int32,
+                                                  name="input_shape")
+        block_shape = graph_lib.convert_to_tensor(block_shape, dtype=dtypes.int32,
+                                                  name="block_shape")
+        block_shape.shape.assert_is_fully_defined()
+        block_shape.shape.assert_has_rank(1)
+        num_block_dims = block_shape.shape.as_list()[0]
+        if num_block_dims == 0:
+            return (array_ops.zeros([0, 2], dtypes.int32),
+                    array_ops.zeros([0, 2], dtypes.int32))
+        input_shape.shape.assert_is_compatible_with([num_block_dims])
+        if base_paddings is not None:
+            base_paddings = graph_lib.convert_to_tensor(base_paddings, dtype=dtypes.int32,
+                                                        name="base_paddings")
+            base_paddings.shape.assert_is_compatible_with([num_block_dims, 2])
+        else:
+            base_paddings = array_ops.zeros([num_block_dims, 2], dtypes.int32)
+        known = [tensor_util.constant_value(t)
+                 for t in (block_shape, input_shape, base_paddings)]
+        if all(value is not None for value in known):
+            # All known: the arithmetic below folds to Python numbers, as in TF.
+            block_shape, input_shape, base_paddings = known
+        pad_start = base_paddings[:, 0]
+        original_pad_end = base_paddings[:, 1]
+        full_input_shape = input_shape + pad_start + original_pad_end
+        pad_end_extra = (block_shape - full_input_shape % block_shape) % block_shape
+        pad_end = original_pad_end + pad_end_extra
+        # Rows stacked one by one: a nested list of tensors does not convert as a whole.
+        paddings = array_ops.stack(
+            [array_ops.stack([pad_start[i], pad_end[i]]) for i in range(num_block_dims)],
+            name="paddings")
+        crops = array_ops.stack(
+            [array_ops.stack([0, pad_end_extra[i]]) for i in range(num_block_dims)],
+            name="crops")
+        return paddings, crops
+
+
+__all__.append("required_space_to_batch_paddings")
