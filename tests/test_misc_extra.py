@@ -371,3 +371,31 @@ def test_required_space_to_batch_paddings():
     assert got[0].tolist() == [[1, 0], [0, 2]] and got[1].tolist() == [[0, 0], [0, 0]]
     assert got[2].tolist() == [[0, 0], [0, 2]] and got[3].tolist() == [[0, 0], [0, 2]]
     assert got[4].shape == (0, 2)
+
+
+# ---- create_partitioned_variables ---------------------------------------------------------------
+
+def test_create_partitioned_variables_names_shapes_and_reuse():
+    with tf.Graph().as_default():
+        parts = tf.create_partitioned_variables([5, 2], [2, 1], tf.ones_initializer())
+        assert [(v.name, v.shape.as_list()) for v in parts] == [
+            ("PartitionedVariable/part_0:0", [3, 2]), ("PartitionedVariable/part_1:0", [2, 2])]
+        ints = tf.create_partitioned_variables([4], [3], tf.zeros_initializer(), name="w",
+                                               dtype=tf.int32, trainable=False)
+        assert [(v.name, v.shape.as_list()) for v in ints] == [
+            ("w/part_0:0", [2]), ("w/part_1:0", [1]), ("w/part_2:0", [1])]
+        assert all(v.dtype.base_dtype == tf.int32 for v in ints)
+        assert not any(v in tf.trainable_variables() for v in ints)
+        with tf.variable_scope("", reuse=True):
+            again = tf.create_partitioned_variables([4], [3], tf.zeros_initializer(), name="w",
+                                                    dtype=tf.int32)
+        assert again[0] is ints[0]
+        with pytest.raises(ValueError, match="must have the length"):
+            tf.create_partitioned_variables([4], [2, 1], tf.zeros_initializer())
+        with pytest.raises(ValueError, match="rank at least 1"):
+            tf.create_partitioned_variables([], [], tf.zeros_initializer())
+        with tf.Session() as sess:
+            sess.run(tf.global_variables_initializer())
+            values = sess.run(parts)
+    np.testing.assert_array_equal(values[0], np.ones((3, 2)))
+    np.testing.assert_array_equal(values[1], np.ones((2, 2)))
