@@ -309,7 +309,8 @@ from sessionlib.ops.sparse_math_ops import (sparse_matmul, sparse_maximum, spars
 from sessionlib import sets
 # ---- queues and accumulators: tf.PaddingFIFOQueue, tf.PriorityQueue, tf.queue, tf.io ----
 from sessionlib.ops.data_flow_ops import (ConditionalAccumulator, ConditionalAccumulatorBase,
-                                          PaddingFIFOQueue, PriorityQueue)
+                                          PaddingFIFOQueue, PriorityQueue,
+                                          SparseConditionalAccumulator)
 queue = __import__("types").ModuleType("sessionlib.queue", "TF 1's ``tf.queue``: the queues.")
 for _name in ("FIFOQueue", "PaddingFIFOQueue", "PriorityQueue", "QueueBase",
               "RandomShuffleQueue"):

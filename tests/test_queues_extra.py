@@ -299,3 +299,63 @@ def test_accumulator_is_shared_by_name_and_dropped_with_the_session():
             assert sess.run(count) == 1
         with tf.Session() as sess:
             assert sess.run(count) == 0
+
+
+# ---- SparseConditionalAccumulator ---------------------------------------------------------------
+
+def test_sparse_accumulator_means_per_index_and_sums():
+    with tf.Graph().as_default():
+        accumulator = tf.SparseConditionalAccumulator(tf.float32, shape=[4, 2])
+        assert accumulator.accumulator_ref.op.type == "SparseConditionalAccumulator"
+        first = accumulator.apply_grad([0, 2], [[1.0, 2.0], [3.0, 4.0]], [4, 2])
+        second = accumulator.apply_grad(tf.constant([0], tf.int64), [[5.0, 6.0]])
+        take = accumulator.take_grad(2)
+        take_slices = accumulator.take_indexed_slices_grad(1)
+        count = accumulator.num_accumulated()
+        late = accumulator.apply_indexed_slices_grad(
+            tf.IndexedSlices(tf.constant([[1.0, 1.0]]), tf.constant([3], tf.int64)),
+            local_step=1)
+        stale = accumulator.apply_grad([1], [[9.0, 9.0]], local_step=0)
+        out_of_range = accumulator.apply_grad([7], [[1.0, 2.0]], local_step=5)
+        wrong_row = accumulator.apply_grad([1], [[1.0, 2.0, 3.0]], local_step=5)
+        summing = tf.SparseConditionalAccumulator(tf.float64, reduction_type="SUM")
+        sum_first = summing.apply_grad([1], tf.constant([[1.0, 2.0, 3.0]], tf.float64))
+        sum_second = summing.apply_grad([4, 1], tf.constant([[7.0, 7.0, 7.0], [1.0, 2.0, 3.0]],
+                                                            tf.float64))
+        sum_take = summing.take_grad(2)
+        with tf.Session() as sess:
+            sess.run(first)
+            sess.run(second)
+            assert sess.run(count) == 2
+            indices, values, shape = sess.run(take, options=BOUNDED)
+            sess.run(stale)  # the take advanced the global step to 1: dropped
+            assert sess.run(count) == 0
+            sess.run(late)
+            slices = sess.run(take_slices, options=BOUNDED)
+            with pytest.raises(errors.InvalidArgumentError, match="out of range"):
+                sess.run(out_of_range)
+            with pytest.raises(errors.InvalidArgumentError, match="Shape mismatch"):
+                sess.run(wrong_row)
+            sess.run(sum_first)
+            sess.run(sum_second)
+            sum_indices, sum_values, sum_shape = sess.run(sum_take, options=BOUNDED)
+    assert indices.tolist() == [0, 2] and shape.tolist() == [4, 2]
+    np.testing.assert_array_equal(values, [[3.0, 4.0], [3.0, 4.0]])
+    assert slices.indices.tolist() == [3] and slices.dense_shape.tolist() == [4, 2]
+    np.testing.assert_array_equal(slices.values, [[1.0, 1.0]])
+    assert sum_indices.tolist() == [1, 4] and sum_shape.tolist() == [-1, 3]
+    np.testing.assert_array_equal(sum_values, [[2.0, 4.0, 6.0], [7.0, 7.0, 7.0]])
+
+
+def test_sparse_and_dense_accumulators_do_not_mix():
+    with tf.Graph().as_default():
+        sparse = tf.SparseConditionalAccumulator(tf.float32, shared_name="acc_mix_x")
+        dense = tf.ConditionalAccumulator(tf.float32, shared_name="acc_mix_x", name="dense")
+        make_sparse = sparse.num_accumulated()
+        dense_apply = dense.apply_grad(1.0)
+        with pytest.raises(TypeError):
+            tf.SparseConditionalAccumulator(tf.int32)
+        with tf.Session() as sess:
+            assert sess.run(make_sparse) == 0
+            with pytest.raises(errors.InvalidArgumentError):
+                sess.run(dense_apply)

@@ -9,6 +9,8 @@ and its kernels (blocking, ordering, cancellation) live in the ``data_flow_kerne
 the kernel table; this module names kernels and must never import them or the compiled code.
 """
 
+import collections
+
 from sessionlib import dtypes
 from sessionlib.framework import graph as graph_lib
 from sessionlib.framework import registry, tensor_util
@@ -16,7 +18,7 @@ from sessionlib.framework.tensor_shape import TensorShape, as_shape
 from sessionlib.ops import state_ops
 
 __all__ = ["QueueBase", "FIFOQueue", "PaddingFIFOQueue", "RandomShuffleQueue", "PriorityQueue",
-           "ConditionalAccumulatorBase", "ConditionalAccumulator"]
+           "ConditionalAccumulatorBase", "ConditionalAccumulator", "SparseConditionalAccumulator"]
 
 
 # ---- queue creation ops ---------------------------------------------------------------------
@@ -720,3 +722,137 @@ class ConditionalAccumulator(ConditionalAccumulatorBase):
                              {"dtype": self._dtype}).outputs[0]
         out.set_shape(self._shape)
         return out
+
+
+# ---- sparse conditional accumulators -----------------------------------------------------------
+
+def _sparse_apply_infer(inputs, attrs):
+    handle, local_step, indices, values, shape = inputs
+    if handle.dtype is not dtypes.resource:
+        raise TypeError("SparseAccumulatorApplyGradient takes an accumulator handle")
+    for tensor, arg in ((local_step, "local_step"), (indices, "gradient_indices"),
+                        (shape, "gradient_shape")):
+        if tensor.dtype is not dtypes.int64:
+            raise TypeError(f"Input '{arg}' of 'SparseAccumulatorApplyGradient' Op has type "
+                            f"{tensor.dtype.name} that does not match expected type of int64.")
+    attrs["dtype"] = dtypes.as_dtype(attrs["dtype"])
+    if values.dtype is not attrs["dtype"]:
+        raise TypeError(f"Input 'gradient_values' of 'SparseAccumulatorApplyGradient' Op has "
+                        f"type {values.dtype.name} that does not match expected type of "
+                        f"{attrs['dtype'].name}.")
+    attrs["has_known_shape"] = bool(attrs.get("has_known_shape", False))
+    return []
+
+
+def _sparse_take_infer(inputs, attrs):
+    handle, count = inputs
+    if handle.dtype is not dtypes.resource or count.dtype is not dtypes.int32:
+        raise TypeError("SparseAccumulatorTakeGradient takes an accumulator handle and an "
+                        "int32 num_required")
+    attrs["dtype"] = dtypes.as_dtype(attrs["dtype"])
+    return [(dtypes.int64, TensorShape([None])), (attrs["dtype"], TensorShape(None)),
+            (dtypes.int64, TensorShape([None]))]
+
+
+registry.register_op("SparseConditionalAccumulator", infer=_accumulator_infer,
+                     kernel="SparseConditionalAccumulator", num_inputs=0, stateful=True,
+                     doc="An accumulator of IndexedSlices gradients (averaged per index).",
+                     gradient=registry.NOT_DIFFERENTIABLE)
+registry.register_op("SparseAccumulatorApplyGradient", infer=_sparse_apply_infer,
+                     kernel="SparseAccumulatorApplyGradient", num_inputs=5, stateful=True,
+                     doc="Adds an IndexedSlices gradient to a sparse accumulator.",
+                     gradient=registry.NOT_DIFFERENTIABLE)
+registry.register_op("SparseAccumulatorTakeGradient", infer=_sparse_take_infer,
+                     kernel="SparseAccumulatorTakeGradient", num_inputs=2, stateful=True,
+                     doc="Takes the reduced IndexedSlices gradient of a sparse accumulator.",
+                     gradient=registry.NOT_DIFFERENTIABLE)
+
+
+# The take's outputs, named as TF names them.
+SparseTakeGradient = collections.namedtuple("SparseAccumulatorTakeGradient",
+                                            ["indices", "values", "shape"])
+
+
+class SparseConditionalAccumulator(ConditionalAccumulatorBase):
+    """Accumulates `IndexedSlices` gradients (``tf.SparseConditionalAccumulator``).
+
+    As `ConditionalAccumulator`, with gradients given as (indices, values, dense shape): a
+    'MEAN' take divides each index's row sum by the number of gradients that had that index.
+    Unlike TF's (a ``string_ref`` handle), the handle is a resource; the count and set-step
+    ops are the resource accumulator's.
+
+    Args:
+      dtype: the gradients' type (float16, float32 or float64).
+      shape: the dense shape of the gradients (None: any).
+      shared_name: share the accumulator under this name between sessions' ops.
+      name: the accumulator op's name.
+      reduction_type: 'MEAN' or 'SUM'.
+
+    Raises:
+      ValueError: for another `reduction_type`.
+      TypeError: for a non-floating `dtype`.
+    """
+
+    def __init__(self, dtype, shape=None, shared_name=None,
+                 name="sparse_conditional_accumulator", reduction_type="MEAN"):
+        dtype = dtypes.as_dtype(dtype)
+        if dtype not in _ACCUMULATOR_DTYPES:
+            raise TypeError(f"SparseConditionalAccumulator supports half, float and double "
+                            f"values, not {dtype.name}")
+        shape = as_shape(shape)
+        graph = graph_lib.get_default_graph()
+        with graph.control_dependencies(None):
+            accumulator_ref = graph.create_op(
+                "SparseConditionalAccumulator", [],
+                {"dtype": dtype, "shape": shape, "container": "",
+                 "shared_name": shared_name or "", "reduction_type": reduction_type},
+                name=name).outputs[0]
+        super().__init__(dtype, shape, accumulator_ref)
+
+    def apply_grad(self, grad_indices, grad_values, grad_shape=None, local_step=0,
+                   name=None):
+        """An op that adds the gradient unless `local_step` is older than the global step.
+
+        Args:
+          grad_indices: int64 vector: the rows the values belong to.
+          grad_values: the rows, ``[len(grad_indices), ...]`` of the accumulator's dtype.
+          grad_shape: the dense shape (int64 vector) or None.
+          local_step: the int64 step the gradient was computed at.
+          name: the op name.
+
+        Returns:
+          The Operation; running it with rows of another shape, or an index beyond the dense
+          shape, raises InvalidArgumentError.
+        """
+        with self._graph().as_default():
+            indices = graph_lib.convert_to_tensor(grad_indices, dtype=dtypes.int64)
+            values = graph_lib.convert_to_tensor(grad_values, dtype=self._dtype)
+            shape = graph_lib.convert_to_tensor([] if grad_shape is None else grad_shape,
+                                                dtype=dtypes.int64)
+            step = graph_lib.convert_to_tensor(local_step, dtype=dtypes.int64)
+        return self._state_op("SparseAccumulatorApplyGradient",
+                              [step, indices, values, shape], name,
+                              {"dtype": self._dtype, "has_known_shape": grad_shape is not None})
+
+    def apply_indexed_slices_grad(self, grad, local_step=0, name=None):
+        """`apply_grad` of an `IndexedSlices` (its indices, values and dense shape)."""
+        return self.apply_grad(grad.indices, grad.values, grad.dense_shape, local_step, name)
+
+    def take_grad(self, num_required, name=None):
+        """(indices, values, shape) tensors: the reduced gradient once `num_required` are in.
+
+        Running them blocks until then, clears the accumulator and advances its global step.
+        Indices come out sorted; an unknown dense dimension is -1.
+        """
+        with self._graph().as_default():
+            count = graph_lib.convert_to_tensor(num_required, dtype=dtypes.int32)
+        op = self._state_op("SparseAccumulatorTakeGradient", [count], name,
+                            {"dtype": self._dtype})
+        return SparseTakeGradient(*op.outputs)
+
+    def take_indexed_slices_grad(self, num_required, name=None):
+        """`take_grad` as an `IndexedSlices`."""
+        from sessionlib.framework.indexed_slices import IndexedSlices
+
+        indices, values, shape = self.take_grad(num_required, name)
+        return IndexedSlices(values, indices, shape)

@@ -173,7 +173,8 @@ CPU_ONLY_KERNELS = frozenset({
     # gradient accumulators (session resources like the queues)
     "ResourceConditionalAccumulator", "ResourceAccumulatorApplyGradient",
     "ResourceAccumulatorTakeGradient", "ResourceAccumulatorNumAccumulated",
-    "ResourceAccumulatorSetGlobalStep",
+    "ResourceAccumulatorSetGlobalStep", "SparseConditionalAccumulator",
+    "SparseAccumulatorApplyGradient", "SparseAccumulatorTakeGradient",
     # sparse ops without a GPU kernel
     "SparseAdd", "SparseAddGrad", "SparseReduceSum", "SparseReduceMax", "SparseReduceMaxSparse",
     "SparseReduceSumSparse", "SparseSoftmax", "SparseSparseMaximum", "SparseSparseMinimum",

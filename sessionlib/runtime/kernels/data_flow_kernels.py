@@ -34,7 +34,8 @@ from sessionlib.runtime.kernel_table import register_kernel
 from sessionlib.runtime.kernels.state_kernels import (display_name, handle_key, make_handle,
                                                       resource_key)
 
-__all__ = ["QueueResource", "AccumulatorResource", "dequeue_work_unit"]
+__all__ = ["QueueResource", "AccumulatorResource", "SparseAccumulatorResource",
+           "dequeue_work_unit"]
 
 
 # ---- the queue resource ---------------------------------------------------------------------
@@ -527,7 +528,7 @@ def _accumulator_kernel(ctx, inputs, attrs):
     accumulator = ctx.resources.get_or_create(
         key, lambda: AccumulatorResource(attrs["container"], name, dtype, attrs["shape"],
                                          attrs["reduction_type"]))
-    if accumulator.dtype != dtype:
+    if isinstance(accumulator, SparseAccumulatorResource) or accumulator.dtype != dtype:
         raise errors.InvalidArgumentError(
             None, None, f"Shared accumulator '{name}' has type {accumulator.dtype.name}, not "
             f"{dtype.name} as requested by {attrs['_name']}")
@@ -536,6 +537,10 @@ def _accumulator_kernel(ctx, inputs, attrs):
 
 def _accumulator_apply_kernel(ctx, inputs, attrs):
     accumulator = _lookup_accumulator(ctx, inputs[0])
+    if isinstance(accumulator, SparseAccumulatorResource):
+        raise errors.InvalidArgumentError(
+            None, None, f"Accumulator '{accumulator.name}' is sparse: apply to it with "
+            "SparseAccumulatorApplyGradient")
     local_step, gradient = int(inputs[1]), inputs[2]
     with ctx.resources.lock:
         accumulator.check_shape(gradient)
@@ -553,6 +558,10 @@ def _accumulator_apply_kernel(ctx, inputs, attrs):
 
 def _accumulator_take_kernel(ctx, inputs, attrs):
     accumulator = _lookup_accumulator(ctx, inputs[0])
+    if isinstance(accumulator, SparseAccumulatorResource):
+        raise errors.InvalidArgumentError(
+            None, None, f"Accumulator '{accumulator.name}' is sparse: take it with "
+            "SparseAccumulatorTakeGradient")
     required = int(inputs[1])
     if required < 1:
         raise errors.InvalidArgumentError(
@@ -593,3 +602,146 @@ register_kernel("ResourceAccumulatorApplyGradient", reference=_accumulator_apply
 register_kernel("ResourceAccumulatorTakeGradient", reference=_accumulator_take_kernel)
 register_kernel("ResourceAccumulatorNumAccumulated", reference=_accumulator_count_kernel)
 register_kernel("ResourceAccumulatorSetGlobalStep", reference=_accumulator_set_step_kernel)
+
+
+# ---- sparse conditional accumulators ----------------------------------------------------------
+
+class SparseAccumulatorResource(AccumulatorResource):
+    """An accumulator of `IndexedSlices` gradients: per index, the sum of the rows applied
+    and how many gradients had that index (a MEAN divides each row by its own count).
+
+    Attributes (beyond `AccumulatorResource`'s, whose `total` it leaves None):
+      rows: a dict index -> [row sum, number of gradients with that index].
+      row_shape: the shape of one row while rows are held (None after a take).
+      dense_shape: the dense shape last given with a gradient (None if none was).
+    """
+
+    def __init__(self, container, name, dtype, shape, reduction_type):
+        super().__init__(container, name, dtype, shape, reduction_type)
+        self.rows = {}
+        self.row_shape = None
+        self.dense_shape = None
+
+    def check_gradient(self, indices, values, dense_shape):
+        """Raises InvalidArgumentError for a gradient that does not fit (TF's checks)."""
+        if values.ndim < 1 or indices.ndim != 1 or len(indices) != values.shape[0]:
+            raise errors.InvalidArgumentError(
+                None, None, f"Shape mismatch: {len(indices)} indices for values of shape "
+                f"{_shape_text(values.shape)}")
+        declared = self.shape.as_list() if self.shape.rank is not None else None
+        expected_rows = (list(self.row_shape) if self.row_shape is not None
+                         else declared[1:] if declared is not None else None)
+        got_rows = list(values.shape[1:])
+        if expected_rows is not None and (
+                len(expected_rows) != len(got_rows)
+                or any(e is not None and e != g for e, g in zip(expected_rows, got_rows))):
+            raise errors.InvalidArgumentError(
+                None, None, f"Shape mismatch: expected values of shape "
+                f"{_shape_text(['?'] + expected_rows)}, got {_shape_text(values.shape)}")
+        limit = declared[0] if declared is not None else None
+        if dense_shape is not None and len(dense_shape):
+            limit = int(dense_shape[0]) if limit is None else limit
+        if len(indices) and (int(indices.min()) < 0
+                             or (limit is not None and int(indices.max()) >= limit)):
+            raise errors.InvalidArgumentError(
+                None, None, f"Shape mismatch: index out of range [0, {limit}): "
+                f"{indices.tolist()}")
+
+    def add(self, indices, values, dense_shape):
+        numpy_dtype = self.dtype.as_numpy_dtype
+        counted = set()
+        for index, row in zip(indices.tolist(), values):
+            entry = self.rows.get(index)
+            if entry is None:
+                self.rows[index] = [np.array(row, dtype=numpy_dtype), 1]
+            else:
+                entry[0] = entry[0] + row
+                if index not in counted:
+                    entry[1] += 1
+            counted.add(index)
+        self.row_shape = values.shape[1:]
+        if dense_shape is not None and len(dense_shape):
+            self.dense_shape = [int(d) for d in dense_shape]
+
+    def take(self):
+        """The reduced (indices, values, dense shape), and a fresh start."""
+        numpy_dtype = self.dtype.as_numpy_dtype
+        indices = sorted(self.rows)
+        if indices:
+            rows = [self.rows[i][0] / self.rows[i][1] if self.reduction_type == "MEAN"
+                    else self.rows[i][0] for i in indices]
+            values = np.stack(rows).astype(numpy_dtype, copy=False)
+        else:
+            values = np.zeros((0,) + tuple(self.row_shape or ()), dtype=numpy_dtype)
+        if self.shape.rank is not None:
+            known = self.dense_shape or [None] * self.shape.rank
+            shape = [d if d is not None else (k if k is not None else -1)
+                     for d, k in zip(self.shape.as_list(), known)]
+        elif self.dense_shape is not None:
+            shape = list(self.dense_shape)
+        else:
+            shape = [-1] + list(values.shape[1:])
+        self.rows, self.row_shape, self.dense_shape = {}, None, None
+        return (np.array(indices, dtype=np.int64), values, np.array(shape, dtype=np.int64))
+
+
+def _sparse_accumulator_kernel(ctx, inputs, attrs):
+    dtype = attrs["dtype"]
+    name = attrs["shared_name"] or attrs["_name"]
+    key = resource_key("accumulator", attrs["container"], name)
+    accumulator = ctx.resources.get_or_create(
+        key, lambda: SparseAccumulatorResource(attrs["container"], name, dtype,
+                                               attrs["shape"], attrs["reduction_type"]))
+    if not isinstance(accumulator, SparseAccumulatorResource) or accumulator.dtype != dtype:
+        raise errors.InvalidArgumentError(
+            None, None, f"Shared accumulator '{name}' is not a sparse accumulator of "
+            f"{dtype.name} as requested by {attrs['_name']}")
+    return (make_handle(key),)
+
+
+def _lookup_sparse_accumulator(ctx, handle):
+    accumulator = _lookup_accumulator(ctx, handle)
+    if not isinstance(accumulator, SparseAccumulatorResource):
+        raise errors.InvalidArgumentError(
+            None, None, f"Accumulator '{accumulator.name}' is not a sparse accumulator")
+    return accumulator
+
+
+def _sparse_accumulator_apply_kernel(ctx, inputs, attrs):
+    accumulator = _lookup_sparse_accumulator(ctx, inputs[0])
+    local_step, indices, values, dense_shape = inputs[1:]
+    dense_shape = dense_shape if attrs["has_known_shape"] else None
+    with ctx.resources.lock:
+        accumulator.check_gradient(indices, values, dense_shape)
+        if int(local_step) < accumulator.global_step:
+            return ()  # stale, dropped as TF drops it
+        accumulator.add(indices, values, dense_shape)
+        accumulator.count += 1
+        ctx.resources.changed.notify_all()
+    return ()
+
+
+def _sparse_accumulator_take_kernel(ctx, inputs, attrs):
+    accumulator = _lookup_sparse_accumulator(ctx, inputs[0])
+    required = int(inputs[1])
+    if required < 1:
+        raise errors.InvalidArgumentError(
+            None, None, f"Argument num_required must be positive, but was {required}")
+    resources = ctx.resources
+    what = f"take_grad from accumulator '{accumulator.name}' (op {attrs['_name']})"
+    with resources.lock:
+        ctx.wait(resources.changed,
+                 lambda: accumulator.released or accumulator.count >= required, what)
+        if accumulator.released:
+            raise errors.CancelledError(None, None,
+                                        f"Accumulator '{accumulator.name}' was dropped")
+        result = accumulator.take()
+        accumulator.count = 0
+        accumulator.global_step += 1
+        resources.changed.notify_all()
+    return result
+
+
+register_kernel("SparseConditionalAccumulator", reference=_sparse_accumulator_kernel)
+register_kernel("SparseAccumulatorApplyGradient", reference=_sparse_accumulator_apply_kernel)
+register_kernel("SparseAccumulatorTakeGradient", reference=_sparse_accumulator_take_kernel)
