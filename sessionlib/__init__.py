@@ -335,6 +335,7 @@ from sessionlib.ops.custom_gradient import custom_gradient, grad_pass_through
 from sessionlib.ops.linalg_ops import matrix_solve_ls, matrix_square_root
 # ---- end of the linear algebra extras block ----
 # ---- array extras: required_space_to_batch_paddings ----
-from sessionlib.ops.array_extra_ops import required_space_to_batch_paddings
+from sessionlib.ops.array_extra_ops import (extract_volume_patches,
+                                            required_space_to_batch_paddings)
 from sessionlib.ops.partitioned_variables import create_partitioned_variables
 # ---- end of the array extras block ----

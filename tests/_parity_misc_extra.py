@@ -1,5 +1,5 @@
 """Parity cases (see test_parity.py) of the small extra ops: RandomGammaGrad and the linear
-algebra extras (matrix square root, least squares)."""
+algebra extras (matrix square root, least squares) and ExtractVolumePatches."""
 
 import numpy as np
 
@@ -35,8 +35,18 @@ def _least_squares(f, d):
     return outs
 
 
+def _volume_patches(f, d):
+    x = f((2, 3, 4, 5, 2), d)
+    return [tf.extract_volume_patches(x, [1, 2, 2, 3, 1], [1, 1, 2, 2, 1], "VALID"),
+            tf.extract_volume_patches(x, [1, 2, 3, 2, 1], [1, 2, 1, 3, 1], "SAME")]
+
+
+_REAL = (tf.float16, tf.float32, tf.float64, tf.int8, tf.int16, tf.int32, tf.int64, tf.uint8)
+
+
 def add_cases(case):
     """Adds this family's cases through test_parity's `case(op_type, dtypes, build)`."""
     case("RandomGammaGrad", (tf.float32, tf.float64), _gamma_grads)
     case("MatrixSquareRoot", (tf.float32, tf.float64), _square_roots)
     case("MatrixSolveLs", (tf.float32, tf.float64), _least_squares)
+    case("ExtractVolumePatches", _REAL, _volume_patches)

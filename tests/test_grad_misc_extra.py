@@ -1,4 +1,5 @@
-"""Numeric gradient checks of the linear-algebra extras (MatrixSquareRoot, MatrixSolveLs)."""
+"""Numeric gradient checks of the linear-algebra extras (MatrixSquareRoot, MatrixSolveLs) and
+ExtractVolumePatches."""
 
 import numpy as np
 import pytest
@@ -29,6 +30,12 @@ GRADIENT_CASES = [
     GradCase("MatrixSolveLs", _solve_ls_op,
              [_RNG.standard_normal((2, 3)), _RNG.standard_normal((2, 1))], tolerance=1e-5,
              id="MatrixSolveLs-underdetermined"),
+    GradCase("ExtractVolumePatches",
+             lambda x: tf.extract_volume_patches(x, [1, 2, 2, 2, 1], [1, 1, 2, 1, 1], "SAME"),
+             [_RNG.standard_normal((2, 2, 3, 3, 2))]),
+    GradCase("ExtractVolumePatches",
+             lambda x: tf.extract_volume_patches(x, [1, 1, 2, 3, 1], [1, 1, 1, 2, 1], "VALID"),
+             [_RNG.standard_normal((1, 2, 3, 4, 1))], id="ExtractVolumePatches-valid"),
 ]
 
 

@@ -399,3 +399,33 @@ def test_create_partitioned_variables_names_shapes_and_reuse():
             values = sess.run(parts)
     np.testing.assert_array_equal(values[0], np.ones((3, 2)))
     np.testing.assert_array_equal(values[1], np.ones((2, 2)))
+
+
+# ---- extract_volume_patches ---------------------------------------------------------------------
+
+def test_extract_volume_patches_values_and_errors():
+    volume = np.arange(2 * 3 * 4 * 5 * 2, dtype=np.float32).reshape(2, 3, 4, 5, 2)
+    with tf.Graph().as_default():
+        x = tf.constant(volume)
+        valid = tf.extract_volume_patches(x, [1, 2, 2, 3, 1], [1, 1, 2, 2, 1], "VALID")
+        same = tf.extract_volume_patches(x, [1, 2, 3, 2, 1], [1, 2, 1, 3, 1], "SAME")
+        assert valid.op.type == "ExtractVolumePatches"
+        assert valid.shape.as_list() == [2, 2, 2, 2, 24]
+        assert same.shape.as_list() == [2, 2, 4, 2, 24]
+        with pytest.raises(ValueError, match="ksizes"):
+            tf.extract_volume_patches(x, [1, 2, 2, 1], [1, 1, 1, 1, 1], "VALID")
+        with pytest.raises(ValueError, match="padding"):
+            tf.extract_volume_patches(x, [1, 1, 1, 1, 1], [1, 1, 1, 1, 1], "FULL")
+        with pytest.raises(ValueError, match="rank 5"):
+            tf.extract_volume_patches(tf.zeros([2, 3, 4, 5]), [1, 1, 1, 1, 1], [1, 1, 1, 1, 1],
+                                      "VALID")
+        with tf.Session() as sess:
+            got_valid, got_same = sess.run([valid, same])
+    # The patch at output (b, p, r, c) is volume[b, p:p+2, 2r:2r+2, 2c:2c+3, :] flattened.
+    for b, p, r, c in [(0, 0, 0, 0), (1, 1, 1, 1), (0, 1, 0, 1)]:
+        patch = volume[b, p:p + 2, 2 * r:2 * r + 2, 2 * c:2 * c + 3, :]
+        np.testing.assert_array_equal(got_valid[b, p, r, c], patch.ravel())
+    # SAME: planes pad (0, 1), rows pad (1, 1), cols pad (0, 1); output (0, 1, 0, 1) starts at
+    # plane 2, row -1, col 3.
+    padded = np.pad(volume, [(0, 0), (0, 1), (1, 1), (0, 1), (0, 0)])
+    np.testing.assert_array_equal(got_same[0, 1, 0, 1], padded[0, 2:4, 0:3, 3:5, :].ravel())

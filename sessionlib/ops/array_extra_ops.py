@@ -2061,3 +2061,96 @@ def required_space_to_batch_paddings(input_shape, block_shape, base_paddings=Non
 
 
 __all__.append("required_space_to_batch_paddings")
+
+
+# ---- ExtractVolumePatches ------------------------------------------------------------------
+
+def _five(values, attr):
+    values = [int(v) for v in values]
+    if len(values) != 5 or values[0] != 1 or values[4] != 1:
+        raise ValueError(f"ExtractVolumePatches: {attr} must be [1, planes, rows, cols, 1], "
+                         f"got {values}")
+    if min(values) < 1:
+        raise ValueError(f"ExtractVolumePatches: {attr} must be positive, got {values}")
+    return values
+
+
+def _extract_volume_patches_infer(inputs, attrs):
+    (volumes,) = inputs
+    attrs["T"] = volumes.dtype
+    sizes = _five(attrs["ksizes"], "ksizes")
+    strides = _five(attrs["strides"], "strides")
+    padding = attrs["padding"]
+    if isinstance(padding, bytes):
+        padding = attrs["padding"] = padding.decode()
+    if padding not in ("SAME", "VALID"):
+        raise ValueError(f"ExtractVolumePatches: padding must be 'SAME' or 'VALID', got "
+                         f"{padding!r}")
+    if volumes.shape.rank not in (None, 5):
+        raise _shape_error("ExtractVolumePatches", f"Shape must be rank 5 but is rank "
+                           f"{volumes.shape.rank}", volumes)
+    if volumes.shape.rank is None:
+        return [(volumes.dtype, TensorShape([None] * 5))]
+    dims = volumes.shape.as_list()
+    out = [dims[0]]
+    for axis in (1, 2, 3):
+        out.append(None if dims[axis] is None else
+                   _window_plan(dims[axis], sizes[axis], strides[axis], 1, padding)[0])
+    out.append(None if dims[4] is None else dims[4] * sizes[1] * sizes[2] * sizes[3])
+    return [(volumes.dtype, TensorShape(out))]
+
+
+def _extract_volume_patches_grad(op, grad):
+    # As ExtractImagePatches' gradient: the patches of a volume of voxel numbers (1-based; 0
+    # is padding) say which voxel each output element is, and a segment sum adds them back.
+    volumes = op.inputs[0]
+    _, planes, rows, cols, _ = volumes.shape.as_list()
+    if None in (planes, rows, cols):
+        raise ValueError("The gradient of ExtractVolumePatches needs the spatial dimensions "
+                         "known while the graph is built")
+    voxels = planes * rows * cols
+    attrs = {name: op.get_attr(name) for name in ("ksizes", "strides", "padding")}
+    graph = grad.graph
+    numbers = graph_lib.convert_to_tensor(
+        np.arange(1, voxels + 1, dtype=np.int64).reshape(1, planes, rows, cols, 1), graph=graph)
+    positions = array_ops.reshape(
+        graph.create_op("ExtractVolumePatches", [numbers], dict(attrs)).outputs[0], [-1])
+    in_shape = array_ops.shape(volumes)
+    per_voxel = array_ops.reshape(grad, array_ops.stack([in_shape[0], -1, in_shape[4]]))
+    summed = math_ops.unsorted_segment_sum(array_ops.transpose(per_voxel, [1, 0, 2]),
+                                           positions, voxels + 1)
+    restored = array_ops.reshape(summed[1:], array_ops.stack([planes, rows, cols, in_shape[0],
+                                                              in_shape[4]]))
+    return [array_ops.transpose(restored, [3, 0, 1, 2, 4])]
+
+
+registry.register_op("ExtractVolumePatches", infer=_extract_volume_patches_infer, num_inputs=1,
+                     gradient=_extract_volume_patches_grad,
+                     doc="The patches of volumes, each flattened into the depth.")
+
+
+def extract_volume_patches(input, ksizes, strides, padding, name=None):  # noqa: A002
+    """The `ksizes` patches of 5-D `input`, taken every `strides` voxels, each flattened into
+    the depth (``tf.extract_volume_patches``; op ``ExtractVolumePatches``).
+
+    Args:
+      input: a 5-D Tensor ``[batch, planes, rows, cols, depth]``.
+      ksizes: ``[1, patch_planes, patch_rows, patch_cols, 1]``.
+      strides: ``[1, stride_planes, stride_rows, stride_cols, 1]``.
+      padding: ``"VALID"`` or ``"SAME"`` (zeros outside the volume).
+      name: the op name.
+
+    Returns:
+      A Tensor ``[batch, out_planes, out_rows, out_cols, patch_volume * depth]``.
+
+    Raises:
+      ValueError: for malformed sizes, strides or padding, or an input not of rank 5.
+    """
+    graph = _graph_of(input)
+    with graph.as_default():
+        volumes = array_ops._tensor(input, "input", graph)
+        attrs = {"ksizes": list(ksizes), "strides": list(strides), "padding": padding}
+        return _create(graph, "ExtractVolumePatches", [volumes], attrs, name)[0]
+
+
+__all__.append("extract_volume_patches")
