@@ -1711,6 +1711,16 @@ def _window_plan(size, window, stride, rate, padding):
     return out, total // 2
 
 
+def _padding_attr(attrs, op_type):
+    """The checked 'SAME' / 'VALID' padding attr of a patch extraction (bytes decoded)."""
+    padding = attrs["padding"]
+    if isinstance(padding, bytes):
+        padding = attrs["padding"] = padding.decode()
+    if padding not in ("SAME", "VALID"):
+        raise ValueError(f"{op_type}: padding must be 'SAME' or 'VALID', got {padding!r}")
+    return padding
+
+
 def _four(values, attr, op_type):
     values = [int(v) for v in values]
     if len(values) != 4 or values[0] != 1 or values[3] != 1:
@@ -1726,12 +1736,7 @@ def _extract_patches_infer(inputs, attrs):
     sizes = _four(attrs["ksizes"], "ksizes", "ExtractImagePatches")
     strides = _four(attrs["strides"], "strides", "ExtractImagePatches")
     rates = _four(attrs["rates"], "rates", "ExtractImagePatches")
-    padding = attrs["padding"]
-    if isinstance(padding, bytes):
-        padding = attrs["padding"] = padding.decode()
-    if padding not in ("SAME", "VALID"):
-        raise ValueError(f"ExtractImagePatches: padding must be 'SAME' or 'VALID', got "
-                         f"{padding!r}")
+    padding = _padding_attr(attrs, "ExtractImagePatches")
     if images.shape.rank not in (None, 4):
         raise _shape_error("ExtractImagePatches", f"Shape must be rank 4 but is rank "
                            f"{images.shape.rank}", images)
@@ -2080,12 +2085,7 @@ def _extract_volume_patches_infer(inputs, attrs):
     attrs["T"] = volumes.dtype
     sizes = _five(attrs["ksizes"], "ksizes")
     strides = _five(attrs["strides"], "strides")
-    padding = attrs["padding"]
-    if isinstance(padding, bytes):
-        padding = attrs["padding"] = padding.decode()
-    if padding not in ("SAME", "VALID"):
-        raise ValueError(f"ExtractVolumePatches: padding must be 'SAME' or 'VALID', got "
-                         f"{padding!r}")
+    padding = _padding_attr(attrs, "ExtractVolumePatches")
     if volumes.shape.rank not in (None, 5):
         raise _shape_error("ExtractVolumePatches", f"Shape must be rank 5 but is rank "
                            f"{volumes.shape.rank}", volumes)

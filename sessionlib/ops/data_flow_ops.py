@@ -586,6 +586,23 @@ registry.register_op("ResourceAccumulatorSetGlobalStep",
                      gradient=registry.NOT_DIFFERENTIABLE)
 
 
+def _create_accumulator(op_type, class_name, dtype, shape, shared_name, name, reduction_type):
+    """Builds an accumulator op; returns (dtype, shape, handle) for the class to keep."""
+    dtype = dtypes.as_dtype(dtype)
+    if dtype not in _ACCUMULATOR_DTYPES:
+        raise TypeError(f"{class_name} supports half, float and double values, not "
+                        f"{dtype.name}")
+    shape = as_shape(shape)
+    graph = graph_lib.get_default_graph()
+    # Like a queue, the accumulator does not depend on the caller's control inputs.
+    with graph.control_dependencies(None):
+        handle = graph.create_op(
+            op_type, [], {"dtype": dtype, "shape": shape, "container": "",
+                          "shared_name": shared_name or "", "reduction_type": reduction_type},
+            name=name).outputs[0]
+    return dtype, shape, handle
+
+
 class ConditionalAccumulatorBase:
     """An accumulator resource and its shared ops (``tf.ConditionalAccumulatorBase``).
 
@@ -667,20 +684,9 @@ class ConditionalAccumulator(ConditionalAccumulatorBase):
 
     def __init__(self, dtype, shape=None, shared_name=None, name="conditional_accumulator",
                  reduction_type="MEAN"):
-        dtype = dtypes.as_dtype(dtype)
-        if dtype not in _ACCUMULATOR_DTYPES:
-            raise TypeError(f"ConditionalAccumulator supports half, float and double values, "
-                            f"not {dtype.name}")
-        shape = as_shape(shape)
-        graph = graph_lib.get_default_graph()
-        # Like a queue, the accumulator does not depend on the caller's control inputs.
-        with graph.control_dependencies(None):
-            accumulator_ref = graph.create_op(
-                "ResourceConditionalAccumulator", [],
-                {"dtype": dtype, "shape": shape, "container": "",
-                 "shared_name": shared_name or "", "reduction_type": reduction_type},
-                name=name).outputs[0]
-        super().__init__(dtype, shape, accumulator_ref)
+        super().__init__(*_create_accumulator("ResourceConditionalAccumulator",
+                                              "ConditionalAccumulator", dtype, shape,
+                                              shared_name, name, reduction_type))
 
     def apply_grad(self, grad, local_step=0, name=None):
         """An op that adds `grad` unless `local_step` is older than the global step.
@@ -795,19 +801,9 @@ class SparseConditionalAccumulator(ConditionalAccumulatorBase):
 
     def __init__(self, dtype, shape=None, shared_name=None,
                  name="sparse_conditional_accumulator", reduction_type="MEAN"):
-        dtype = dtypes.as_dtype(dtype)
-        if dtype not in _ACCUMULATOR_DTYPES:
-            raise TypeError(f"SparseConditionalAccumulator supports half, float and double "
-                            f"values, not {dtype.name}")
-        shape = as_shape(shape)
-        graph = graph_lib.get_default_graph()
-        with graph.control_dependencies(None):
-            accumulator_ref = graph.create_op(
-                "SparseConditionalAccumulator", [],
-                {"dtype": dtype, "shape": shape, "container": "",
-                 "shared_name": shared_name or "", "reduction_type": reduction_type},
-                name=name).outputs[0]
-        super().__init__(dtype, shape, accumulator_ref)
+        super().__init__(*_create_accumulator("SparseConditionalAccumulator",
+                                              "SparseConditionalAccumulator", dtype, shape,
+                                              shared_name, name, reduction_type))
 
     def apply_grad(self, grad_indices, grad_values, grad_shape=None, local_step=0,
                    name=None):

@@ -133,12 +133,17 @@ class QueueResource:
         self.closed = True
 
 
-def _lookup_queue(ctx, handle):
+def _lookup(ctx, handle, resource_class, what):
+    """The `resource_class` resource of `handle`; NotFoundError (TF's) when there is none."""
     key = handle_key(handle)
-    queue = ctx.resources.lookup(key)
-    if not isinstance(queue, QueueResource):
-        raise errors.NotFoundError(None, None, f"Queue {display_name(key)} does not exist.")
-    return queue
+    resource = ctx.resources.lookup(key)
+    if not isinstance(resource, resource_class):
+        raise errors.NotFoundError(None, None, f"{what} {display_name(key)} does not exist.")
+    return resource
+
+
+def _lookup_queue(ctx, handle):
+    return _lookup(ctx, handle, QueueResource, "Queue")
 
 
 # ---- queue creation ops ---------------------------------------------------------------------
@@ -509,12 +514,7 @@ class AccumulatorResource:
 
 
 def _lookup_accumulator(ctx, handle):
-    key = handle_key(handle)
-    accumulator = ctx.resources.lookup(key)
-    if not isinstance(accumulator, AccumulatorResource):
-        raise errors.NotFoundError(None, None,
-                                   f"Accumulator {display_name(key)} does not exist.")
-    return accumulator
+    return _lookup(ctx, handle, AccumulatorResource, "Accumulator")
 
 
 def _accumulator_kernel(ctx, inputs, attrs):
@@ -562,7 +562,21 @@ def _accumulator_take_kernel(ctx, inputs, attrs):
         raise errors.InvalidArgumentError(
             None, None, f"Accumulator '{accumulator.name}' is sparse: take it with "
             "SparseAccumulatorTakeGradient")
-    required = int(inputs[1])
+
+    def take():
+        total, count = accumulator.total, accumulator.count
+        accumulator.total = None
+        if accumulator.reduction_type == "MEAN":
+            total = (total / count).astype(total.dtype, copy=False)
+        return (total,)
+
+    return _take_when_ready(ctx, accumulator, inputs[1], attrs, take)
+
+
+def _take_when_ready(ctx, accumulator, required, attrs, take):
+    """Waits until `accumulator` holds `required` gradients, then returns ``take()`` (called
+    with the lock held) and starts the next step: no gradients, the global step one on."""
+    required = int(required)
     if required < 1:
         raise errors.InvalidArgumentError(
             None, None, f"Argument num_required must be positive, but was {required}")
@@ -574,13 +588,11 @@ def _accumulator_take_kernel(ctx, inputs, attrs):
         if accumulator.released:
             raise errors.CancelledError(None, None,
                                         f"Accumulator '{accumulator.name}' was dropped")
-        total, count = accumulator.total, accumulator.count
-        accumulator.total, accumulator.count = None, 0
+        result = take()
+        accumulator.count = 0
         accumulator.global_step += 1
         resources.changed.notify_all()
-    if accumulator.reduction_type == "MEAN":
-        total = (total / count).astype(total.dtype, copy=False)
-    return (total,)
+    return result
 
 
 def _accumulator_count_kernel(ctx, inputs, attrs):
@@ -723,23 +735,7 @@ def _sparse_accumulator_apply_kernel(ctx, inputs, attrs):
 
 def _sparse_accumulator_take_kernel(ctx, inputs, attrs):
     accumulator = _lookup_sparse_accumulator(ctx, inputs[0])
-    required = int(inputs[1])
-    if required < 1:
-        raise errors.InvalidArgumentError(
-            None, None, f"Argument num_required must be positive, but was {required}")
-    resources = ctx.resources
-    what = f"take_grad from accumulator '{accumulator.name}' (op {attrs['_name']})"
-    with resources.lock:
-        ctx.wait(resources.changed,
-                 lambda: accumulator.released or accumulator.count >= required, what)
-        if accumulator.released:
-            raise errors.CancelledError(None, None,
-                                        f"Accumulator '{accumulator.name}' was dropped")
-        result = accumulator.take()
-        accumulator.count = 0
-        accumulator.global_step += 1
-        resources.changed.notify_all()
-    return result
+    return _take_when_ready(ctx, accumulator, inputs[1], attrs, accumulator.take)
 
 
 register_kernel("SparseConditionalAccumulator", reference=_sparse_accumulator_kernel)
