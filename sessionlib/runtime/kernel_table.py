@@ -188,6 +188,7 @@ CPU_ONLY_KERNELS = frozenset({
     "NonMaxSuppression", "SampleDistortedBoundingBoxV2", "DrawBoundingBoxes",
     # others
     "RandomShuffle", "ResourceCountUpTo", "OneShotIterator",
+    "RandomGamma", "RandomGammaGrad", "RandomPoissonV2", "MatrixSquareRoot", "MatrixSolveLs",
     # printing; TF's Assert and IdentityN run on any device
     "Print", "PrintV2", "StringFormat",
     # record parsing and file I/O of the input path
