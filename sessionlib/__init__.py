@@ -320,3 +320,35 @@ from sessionlib.ops.lookup_ops import initialize_all_tables, tables_initializer
 
 initializers.tables_initializer = tables_initializer
 # ---- end of the lookup tables block ----
+# ---- queues and accumulators: tf.PaddingFIFOQueue, tf.PriorityQueue, tf.queue, tf.io ----
+from sessionlib.ops.data_flow_ops import (ConditionalAccumulator, ConditionalAccumulatorBase,
+                                          PaddingFIFOQueue, PriorityQueue,
+                                          SparseConditionalAccumulator)
+queue = __import__("types").ModuleType("sessionlib.queue", "TF 1's ``tf.queue``: the queues.")
+for _name in ("FIFOQueue", "PaddingFIFOQueue", "PriorityQueue", "QueueBase",
+              "RandomShuffleQueue"):
+    setattr(queue, _name, globals()[_name])
+    setattr(io, _name, globals()[_name])
+del _name
+# ---- end of the queues and accumulators block ----
+# ---- small ops: count_up_to, saturate_cast, clip_by_average_norm, get_seed & co. ----
+from sessionlib.ops.clip_ops import clip_by_average_norm
+from sessionlib.ops.input_ops import count_up_to
+from sessionlib.ops.math_ops import saturate_cast
+from sessionlib.ops.random_ops import get_seed, random_gamma, random_poisson
+dtypes.saturate_cast = saturate_cast  # tf.dtypes.saturate_cast
+random.get_seed = get_seed  # tf.random.get_seed
+random.gamma, random.poisson = random_gamma, random_poisson  # TF 1's argument orders
+# ---- end of the small ops block ----
+# ---- control flow and gradient extras: switch_case, custom_gradient, grad_pass_through ----
+from sessionlib.ops.cond_v2 import switch_case
+from sessionlib.ops.custom_gradient import custom_gradient, grad_pass_through
+# ---- end of the control flow and gradient extras block ----
+# ---- linear algebra extras: matrix_square_root, matrix_solve_ls ----
+from sessionlib.ops.linalg_ops import matrix_solve_ls, matrix_square_root
+# ---- end of the linear algebra extras block ----
+# ---- array extras: required_space_to_batch_paddings ----
+from sessionlib.ops.array_extra_ops import (extract_volume_patches,
+                                            required_space_to_batch_paddings)
+from sessionlib.ops.partitioned_variables import create_partitioned_variables
+# ---- end of the array extras block ----

@@ -145,8 +145,9 @@ def test_batch_shapes_argument_and_errors():
         tf.train.batch([x], 2)
     batch = tf.train.batch([x], 2, shapes=[[3]])
     assert batch[0].shape.as_list() == [2, 3]
-    with pytest.raises(NotImplementedError, match="PaddingFIFOQueue"):
-        tf.train.batch([x], 2, dynamic_pad=True)
+    padded = tf.train.batch([x], 2, dynamic_pad=True)
+    assert padded[0].shape.as_list() == [2, None]
+    assert padded[0].op.inputs[0].op.type == "PaddingFIFOQueueV2"
 
 
 def test_shuffle_batch_is_a_permutation():

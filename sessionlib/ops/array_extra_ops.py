@@ -1711,6 +1711,16 @@ def _window_plan(size, window, stride, rate, padding):
     return out, total // 2
 
 
+def _padding_attr(attrs, op_type):
+    """The checked 'SAME' / 'VALID' padding attr of a patch extraction (bytes decoded)."""
+    padding = attrs["padding"]
+    if isinstance(padding, bytes):
+        padding = attrs["padding"] = padding.decode()
+    if padding not in ("SAME", "VALID"):
+        raise ValueError(f"{op_type}: padding must be 'SAME' or 'VALID', got {padding!r}")
+    return padding
+
+
 def _four(values, attr, op_type):
     values = [int(v) for v in values]
     if len(values) != 4 or values[0] != 1 or values[3] != 1:
@@ -1726,12 +1736,7 @@ def _extract_patches_infer(inputs, attrs):
     sizes = _four(attrs["ksizes"], "ksizes", "ExtractImagePatches")
     strides = _four(attrs["strides"], "strides", "ExtractImagePatches")
     rates = _four(attrs["rates"], "rates", "ExtractImagePatches")
-    padding = attrs["padding"]
-    if isinstance(padding, bytes):
-        padding = attrs["padding"] = padding.decode()
-    if padding not in ("SAME", "VALID"):
-        raise ValueError(f"ExtractImagePatches: padding must be 'SAME' or 'VALID', got "
-                         f"{padding!r}")
+    padding = _padding_attr(attrs, "ExtractImagePatches")
     if images.shape.rank not in (None, 4):
         raise _shape_error("ExtractImagePatches", f"Shape must be rank 4 but is rank "
                            f"{images.shape.rank}", images)
@@ -1998,3 +2003,154 @@ def edit_distance(hypothesis, truth, normalize=True, name="edit_distance"):
                   truth.indices, truth.values, truth.dense_shape]
         return _create(graph, "EditDistance", inputs, {"normalize": bool(normalize)},
                        name)[0]
+
+
+def required_space_to_batch_paddings(input_shape, block_shape, base_paddings=None, name=None):
+    """The paddings (and crops) that make `input_shape` divisible by `block_shape` for
+    ``space_to_batch_nd`` (``tf.required_space_to_batch_paddings``).
+
+    Args:
+      input_shape: int32 ``[N]``: the sizes of the spatial dimensions.
+      block_shape: int32 ``[N]`` of static length: the block sizes.
+      base_paddings: int32 ``[N, 2]``: paddings to add before the extra padding; default 0.
+      name: the name scope.
+
+    Returns:
+      ``(paddings, crops)``, int32 ``[N, 2]``: `base_paddings` with the smallest extra end
+      padding that makes each padded size a multiple of its block, and crops of that extra
+      padding (zeros at the start).
+
+    Raises:
+      ValueError: if `block_shape` is not a vector of static length, or the shapes disagree.
+    """
+    from sessionlib.framework import tensor_util
+    from sessionlib.ops import array_ops
+
+    with graph_lib.name_scope(name, "required_space_to_batch_paddings",
+                              [input_shape, block_shape]):
+        input_shape = graph_lib.convert_to_tensor(input_shape, dtype=dtypes.int32,
+                                                  name="input_shape")
+        block_shape = graph_lib.convert_to_tensor(block_shape, dtype=dtypes.int32,
+                                                  name="block_shape")
+        block_shape.shape.assert_is_fully_defined()
+        block_shape.shape.assert_has_rank(1)
+        num_block_dims = block_shape.shape.as_list()[0]
+        if num_block_dims == 0:
+            return (array_ops.zeros([0, 2], dtypes.int32),
+                    array_ops.zeros([0, 2], dtypes.int32))
+        input_shape.shape.assert_is_compatible_with([num_block_dims])
+        if base_paddings is not None:
+            base_paddings = graph_lib.convert_to_tensor(base_paddings, dtype=dtypes.int32,
+                                                        name="base_paddings")
+            base_paddings.shape.assert_is_compatible_with([num_block_dims, 2])
+        else:
+            base_paddings = array_ops.zeros([num_block_dims, 2], dtypes.int32)
+        known = [tensor_util.constant_value(t)
+                 for t in (block_shape, input_shape, base_paddings)]
+        if all(value is not None for value in known):
+            # All known: the arithmetic below folds to Python numbers, as in TF.
+            block_shape, input_shape, base_paddings = known
+        pad_start = base_paddings[:, 0]
+        original_pad_end = base_paddings[:, 1]
+        full_input_shape = input_shape + pad_start + original_pad_end
+        pad_end_extra = (block_shape - full_input_shape % block_shape) % block_shape
+        pad_end = original_pad_end + pad_end_extra
+        # Rows stacked one by one: a nested list of tensors does not convert as a whole.
+        paddings = array_ops.stack(
+            [array_ops.stack([pad_start[i], pad_end[i]]) for i in range(num_block_dims)],
+            name="paddings")
+        crops = array_ops.stack(
+            [array_ops.stack([0, pad_end_extra[i]]) for i in range(num_block_dims)],
+            name="crops")
+        return paddings, crops
+
+
+__all__.append("required_space_to_batch_paddings")
+
+
+# ---- ExtractVolumePatches ------------------------------------------------------------------
+
+def _five(values, attr):
+    values = [int(v) for v in values]
+    if len(values) != 5 or values[0] != 1 or values[4] != 1:
+        raise ValueError(f"ExtractVolumePatches: {attr} must be [1, planes, rows, cols, 1], "
+                         f"got {values}")
+    if min(values) < 1:
+        raise ValueError(f"ExtractVolumePatches: {attr} must be positive, got {values}")
+    return values
+
+
+def _extract_volume_patches_infer(inputs, attrs):
+    (volumes,) = inputs
+    attrs["T"] = volumes.dtype
+    sizes = _five(attrs["ksizes"], "ksizes")
+    strides = _five(attrs["strides"], "strides")
+    padding = _padding_attr(attrs, "ExtractVolumePatches")
+    if volumes.shape.rank not in (None, 5):
+        raise _shape_error("ExtractVolumePatches", f"Shape must be rank 5 but is rank "
+                           f"{volumes.shape.rank}", volumes)
+    if volumes.shape.rank is None:
+        return [(volumes.dtype, TensorShape([None] * 5))]
+    dims = volumes.shape.as_list()
+    out = [dims[0]]
+    for axis in (1, 2, 3):
+        out.append(None if dims[axis] is None else
+                   _window_plan(dims[axis], sizes[axis], strides[axis], 1, padding)[0])
+    out.append(None if dims[4] is None else dims[4] * sizes[1] * sizes[2] * sizes[3])
+    return [(volumes.dtype, TensorShape(out))]
+
+
+def _extract_volume_patches_grad(op, grad):
+    # As ExtractImagePatches' gradient: the patches of a volume of voxel numbers (1-based; 0
+    # is padding) say which voxel each output element is, and a segment sum adds them back.
+    volumes = op.inputs[0]
+    _, planes, rows, cols, _ = volumes.shape.as_list()
+    if None in (planes, rows, cols):
+        raise ValueError("The gradient of ExtractVolumePatches needs the spatial dimensions "
+                         "known while the graph is built")
+    voxels = planes * rows * cols
+    attrs = {name: op.get_attr(name) for name in ("ksizes", "strides", "padding")}
+    graph = grad.graph
+    numbers = graph_lib.convert_to_tensor(
+        np.arange(1, voxels + 1, dtype=np.int64).reshape(1, planes, rows, cols, 1), graph=graph)
+    positions = array_ops.reshape(
+        graph.create_op("ExtractVolumePatches", [numbers], dict(attrs)).outputs[0], [-1])
+    in_shape = array_ops.shape(volumes)
+    per_voxel = array_ops.reshape(grad, array_ops.stack([in_shape[0], -1, in_shape[4]]))
+    summed = math_ops.unsorted_segment_sum(array_ops.transpose(per_voxel, [1, 0, 2]),
+                                           positions, voxels + 1)
+    restored = array_ops.reshape(summed[1:], array_ops.stack([planes, rows, cols, in_shape[0],
+                                                              in_shape[4]]))
+    return [array_ops.transpose(restored, [3, 0, 1, 2, 4])]
+
+
+registry.register_op("ExtractVolumePatches", infer=_extract_volume_patches_infer, num_inputs=1,
+                     gradient=_extract_volume_patches_grad,
+                     doc="The patches of volumes, each flattened into the depth.")
+
+
+def extract_volume_patches(input, ksizes, strides, padding, name=None):  # noqa: A002
+    """The `ksizes` patches of 5-D `input`, taken every `strides` voxels, each flattened into
+    the depth (``tf.extract_volume_patches``; op ``ExtractVolumePatches``).
+
+    Args:
+      input: a 5-D Tensor ``[batch, planes, rows, cols, depth]``.
+      ksizes: ``[1, patch_planes, patch_rows, patch_cols, 1]``.
+      strides: ``[1, stride_planes, stride_rows, stride_cols, 1]``.
+      padding: ``"VALID"`` or ``"SAME"`` (zeros outside the volume).
+      name: the op name.
+
+    Returns:
+      A Tensor ``[batch, out_planes, out_rows, out_cols, patch_volume * depth]``.
+
+    Raises:
+      ValueError: for malformed sizes, strides or padding, or an input not of rank 5.
+    """
+    graph = _graph_of(input)
+    with graph.as_default():
+        volumes = array_ops._tensor(input, "input", graph)
+        attrs = {"ksizes": list(ksizes), "strides": list(strides), "padding": padding}
+        return _create(graph, "ExtractVolumePatches", [volumes], attrs, name)[0]
+
+
+__all__.append("extract_volume_patches")

@@ -1,4 +1,5 @@
-"""Gradient clipping: ``tf.clip_by_norm``, ``tf.global_norm`` and ``tf.clip_by_global_norm``.
+"""Gradient clipping: ``tf.clip_by_norm``, ``tf.global_norm``, ``tf.clip_by_global_norm`` and
+``tf.clip_by_average_norm``.
 
 Built from existing ops, as TF builds them (``tf.clip_by_value`` is ``array_ops``'s). An
 `IndexedSlices` is clipped through its values and stays sparse; None entries of a list pass
@@ -10,7 +11,7 @@ import collections.abc
 from sessionlib.framework import graph as graph_lib
 from sessionlib.framework.indexed_slices import IndexedSlices
 
-__all__ = ["clip_by_norm", "global_norm", "clip_by_global_norm"]
+__all__ = ["clip_by_norm", "global_norm", "clip_by_global_norm", "clip_by_average_norm"]
 
 
 def _values_of(t, name):
@@ -149,3 +150,31 @@ def clip_by_global_norm(t_list, clip_norm, use_norm=None, name=None):
             clipped.append(IndexedSlices(result, t.indices, t.dense_shape)
                            if isinstance(t, IndexedSlices) else result)
     return clipped, use_norm
+
+
+def clip_by_average_norm(t, clip_norm, name=None):
+    """Scales `t` so that its L2 norm divided by its number of elements is at most `clip_norm`.
+
+    ``t * clip_norm * min(size(t) / l2norm(t), 1 / clip_norm)``, built as TF builds it (so
+    an all-zero `t` gives NaN, as in TF).
+
+    Args:
+      t: a float32 Tensor.
+      clip_norm: a positive scalar.
+      name: the name scope (default 'clip_by_average_norm').
+
+    Returns:
+      A Tensor of `t`'s shape and dtype.
+    """
+    from sessionlib import dtypes
+    from sessionlib.ops import array_ops, math_ops
+
+    with graph_lib.name_scope(name, "clip_by_average_norm", _graph_values([t])) as scope:
+        t = graph_lib.convert_to_tensor(t, name="t")
+        n_element = math_ops.cast(array_ops.size(t), dtypes.float32)
+        l2norm_inv = math_ops.rsqrt(math_ops.reduce_sum(t * t,
+                                                        array_ops.range(array_ops.rank(t))))
+        return array_ops.identity(
+            t * clip_norm * math_ops.minimum(l2norm_inv * n_element,
+                                             graph_lib.convert_to_tensor(1.0) / clip_norm),
+            name=scope)

@@ -242,3 +242,70 @@ def case(pred_fn_pairs, default=None, exclusive=False, strict=False, name="case"
 
 def _chained(pred, true_fn, false_fn, strict):
     return lambda: cond(pred, true_fn, false_fn, strict=strict)
+
+
+def _indexed_branches(branch_fns):
+    """`branch_fns` (a list of callables, or of (int, callable) pairs, or a dict) as the list
+    of callables in index order, with TF's checks."""
+    if isinstance(branch_fns, dict):
+        pairs = list(branch_fns.items())
+    elif isinstance(branch_fns, (list, tuple)):
+        if all(callable(fn) for fn in branch_fns):
+            pairs = list(enumerate(branch_fns))
+        else:
+            pairs = list(branch_fns)
+    else:
+        raise TypeError("branch_fns must be a list, tuple, or dict")
+    if not pairs:
+        raise ValueError("Must provide at least one item in 'branch_fns'")
+    for pair in pairs:
+        if not isinstance(pair, tuple) or len(pair) != 2:
+            raise TypeError(f"Each entry in 'branch_fns' must be a 2-tuple. Received {pair}.")
+        key, fn = pair
+        if not isinstance(key, int) or isinstance(key, bool):
+            raise TypeError(f"key must be a Python `int`, got {type(key)}")
+        if not callable(fn):
+            raise TypeError(f"fn for key {key} must be callable.")
+    keys = sorted(key for key, _ in pairs)
+    if keys != list(range(len(pairs))):
+        raise ValueError(f"branch indices (keys) must form contiguous range of [0 to "
+                         f"{len(pairs)}) but found {{{','.join(str(k) for k in keys)}}}")
+    return [fn for _, fn in sorted(pairs, key=lambda pair: pair[0])]
+
+
+def switch_case(branch_index, branch_fns, default=None, name="switch_case"):
+    """The result of ``branch_fns[branch_index]()`` (``tf.switch_case``), as nested conds.
+
+    Args:
+      branch_index: an integer scalar tensor: which branch runs.
+      branch_fns: a list of callables, a list of (int, callable) pairs or a dict of them; the
+        keys must be 0 .. n-1.
+      default: the callable for an index out of range; None: the last branch.
+      name: the name scope.
+
+    Returns:
+      The chosen branch's values (all branches must return the same structure and types).
+
+    Raises:
+      TypeError: if `branch_index` is not an integer tensor, or `branch_fns` is malformed.
+      ValueError: if `branch_fns` is empty or its keys are not 0 .. n-1.
+    """
+    branches = _indexed_branches(branch_fns)
+    if default is not None and not callable(default):
+        raise TypeError("default must be callable.")
+    with graph_lib.name_scope(name, "switch_case", [branch_index]):
+        branch_index = graph_lib.convert_to_tensor(branch_index, name="branch_index")
+        if not branch_index.dtype.is_integer:
+            raise TypeError(f"'branch_index' must be an integer Tensor, got "
+                            f"{branch_index.dtype!r}")
+        from sessionlib.ops import math_ops
+
+        if default is None:
+            branches, default = branches[:-1], branches[-1]
+        pairs = [(math_ops.equal(branch_index, graph_lib.convert_to_tensor(
+                     index, dtype=branch_index.dtype)), fn)
+                 for index, fn in enumerate(branches)]
+        return case(pairs, default=default, name="indexed_case")
+
+
+__all__.append("switch_case")

@@ -1,4 +1,5 @@
-"""Queues: `QueueBase`, `FIFOQueue` and `RandomShuffleQueue`, with TF's op names and semantics.
+"""Queues: `QueueBase`, `FIFOQueue`, `PaddingFIFOQueue`, `RandomShuffleQueue` and
+`PriorityQueue`, and the gradient accumulators, with TF's op names and semantics.
 
 Design. A queue is a resource in the session's container: the queue op (``FIFOQueueV2`` /
 ``RandomShuffleQueueV2``) creates it on first run and outputs its handle; the enqueue, dequeue,
@@ -8,13 +9,16 @@ and its kernels (blocking, ordering, cancellation) live in the ``data_flow_kerne
 the kernel table; this module names kernels and must never import them or the compiled code.
 """
 
+import collections
+
 from sessionlib import dtypes
 from sessionlib.framework import graph as graph_lib
 from sessionlib.framework import registry, tensor_util
 from sessionlib.framework.tensor_shape import TensorShape, as_shape
 from sessionlib.ops import state_ops
 
-__all__ = ["QueueBase", "FIFOQueue", "RandomShuffleQueue"]
+__all__ = ["QueueBase", "FIFOQueue", "PaddingFIFOQueue", "RandomShuffleQueue", "PriorityQueue",
+           "ConditionalAccumulatorBase", "ConditionalAccumulator", "SparseConditionalAccumulator"]
 
 
 # ---- queue creation ops ---------------------------------------------------------------------
@@ -34,6 +38,14 @@ registry.register_op("FIFOQueueV2", infer=_queue_infer, kernel="FIFOQueueV2",
 registry.register_op("RandomShuffleQueueV2", infer=_queue_infer,
                      kernel="RandomShuffleQueueV2", num_inputs=0,
                      stateful=True, doc="A queue that dequeues elements in random order.",
+                     gradient=registry.NOT_DIFFERENTIABLE)
+registry.register_op("PaddingFIFOQueueV2", infer=_queue_infer, kernel="PaddingFIFOQueueV2",
+                     num_inputs=0, stateful=True,
+                     doc="A first-in first-out queue whose batches are zero-padded.",
+                     gradient=registry.NOT_DIFFERENTIABLE)
+registry.register_op("PriorityQueueV2", infer=_queue_infer, kernel="PriorityQueueV2",
+                     num_inputs=0, stateful=True,
+                     doc="A queue that dequeues the element of lowest int64 priority first.",
                      gradient=registry.NOT_DIFFERENTIABLE)
 
 
@@ -427,3 +439,416 @@ class RandomShuffleQueue(QueueBase):
              "seed": seed1, "seed2": seed2, "container": "", "shared_name": shared_name or ""},
             name)
         super().__init__(dtype_list, shape_list, name_list, queue_ref)
+
+
+class PaddingFIFOQueue(QueueBase):
+    """A FIFO queue whose batches are padded to a common shape (``tf.PaddingFIFOQueue``).
+
+    Component shapes may have unknown (None) dimensions; `dequeue_many` and `dequeue_up_to`
+    pad each component to the largest size of every dimension in the batch, with zeros (empty
+    strings for string components).
+
+    Args:
+      capacity: the most elements the queue holds.
+      dtypes: the component types (a DType or a list).
+      shapes: the shape of each component, each of known rank (dimensions may be None).
+      names: None, or one name per component (elements are then dicts).
+      shared_name: share the queue under this name between sessions' ops of the same name.
+      name: the queue op's name.
+
+    Raises:
+      ValueError: if shapes or names do not match dtypes, or a shape has an unknown rank.
+    """
+
+    def __init__(self, capacity, dtypes, shapes, names=None, shared_name=None,  # noqa: A002
+                 name="padding_fifo_queue"):
+        dtype_list = _as_type_list(dtypes)
+        shape_list = _as_shape_list(shapes, dtype_list, unknown_dim_allowed=True)
+        name_list = _as_name_list(names, dtype_list)
+        if len(dtype_list) != len(shape_list):
+            raise ValueError(f"Shapes must be provided for all components, but received "
+                             f"{len(dtype_list)} dtypes and {len(shape_list)} shapes.")
+        queue_ref = _create_queue_op(
+            "PaddingFIFOQueueV2",
+            {"component_types": dtype_list, "shapes": shape_list,
+             "capacity": int(capacity), "container": "", "shared_name": shared_name or ""},
+            name)
+        super().__init__(dtype_list, shape_list, name_list, queue_ref)
+
+
+class PriorityQueue(QueueBase):
+    """A queue that dequeues the element of lowest priority first (``tf.PriorityQueue``).
+
+    Every element starts with an extra int64 scalar component, its priority; `dtypes` and
+    `shapes` of the queue are those of `types` and `shapes` with that component in front.
+
+    Args:
+      capacity: the most elements the queue holds.
+      types: the types of the components after the priority.
+      shapes: the fully defined shapes of those components.
+      names: None, or one name per component (the priority included).
+      shared_name: share the queue under this name between sessions' ops of the same name.
+      name: the queue op's name.
+
+    Raises:
+      TypeError: if `shapes` is None.
+      ValueError: if shapes or names do not match types.
+    """
+
+    def __init__(self, capacity, types, shapes=None, names=None, shared_name=None,
+                 name="priority_queue"):
+        if shapes is None:
+            raise TypeError("Expected list for 'shapes' argument to 'priority_queue_v2' Op, "
+                            "not None.")
+        type_list = _as_type_list(types)
+        shape_list = _as_shape_list(shapes, type_list)
+        dtype_list = [dtypes.int64] + type_list
+        shape_list = [TensorShape([])] + shape_list
+        name_list = _as_name_list(names, dtype_list)
+        queue_ref = _create_queue_op(
+            "PriorityQueueV2",
+            {"component_types": type_list, "shapes": shape_list[1:],
+             "capacity": int(capacity), "container": "", "shared_name": shared_name or ""},
+            name)
+        super().__init__(dtype_list, shape_list, name_list, queue_ref)
+
+
+# ---- conditional accumulators ------------------------------------------------------------------
+#
+# An accumulator is a session resource like a queue: ``ResourceConditionalAccumulator`` creates
+# it on first run, and the apply / take / count / set-step ops take its handle as input 0. It
+# sums gradients not older than its global step; a take waits for enough of them, returns
+# their mean (or sum), starts a new sum and advances the global step.
+
+_ACCUMULATOR_DTYPES = (dtypes.float16, dtypes.float32, dtypes.float64)
+_REDUCTION_TYPES = ("MEAN", "SUM")
+
+
+def _accumulator_infer(inputs, attrs):
+    attrs["dtype"] = dtypes.as_dtype(attrs["dtype"])
+    attrs["shape"] = as_shape(attrs.get("shape"))
+    attrs.setdefault("container", "")
+    attrs.setdefault("shared_name", "")
+    attrs.setdefault("reduction_type", "MEAN")
+    if attrs["reduction_type"] not in _REDUCTION_TYPES:
+        raise ValueError(f"Attr 'reduction_type' of 'ResourceConditionalAccumulator' Op passed "
+                         f"string '{attrs['reduction_type']}' not in: \"MEAN\", \"SUM\".")
+    return [(dtypes.resource, TensorShape([]))]
+
+
+def _accumulator_input_infer(op_type, input_types, output):
+    """Infer for an accumulator op: a handle, then inputs of `input_types` (None: `dtype`)."""
+    def infer(inputs, attrs):
+        if len(inputs) != len(input_types) + 1 or inputs[0].dtype is not dtypes.resource:
+            raise TypeError(f"{op_type} takes an accumulator handle and "
+                            f"{len(input_types)} more inputs")
+        for tensor, expected in zip(inputs[1:], input_types):
+            expected = expected or attrs.get("dtype") or tensor.dtype
+            if tensor.dtype is not expected:
+                raise TypeError(f"Input of {op_type} has type {tensor.dtype.name} that does "
+                                f"not match expected type of {expected.name}.")
+        if "dtype" in attrs:
+            attrs["dtype"] = dtypes.as_dtype(attrs["dtype"])
+        if output == "dtype":
+            return [(attrs["dtype"], TensorShape(None))]
+        return [] if output is None else [(output, TensorShape([]))]
+
+    return infer
+
+
+registry.register_op("ResourceConditionalAccumulator", infer=_accumulator_infer,
+                     kernel="ResourceConditionalAccumulator", num_inputs=0, stateful=True,
+                     doc="An accumulator of gradients (averaged or summed).",
+                     gradient=registry.NOT_DIFFERENTIABLE)
+registry.register_op("ResourceAccumulatorApplyGradient",
+                     infer=_accumulator_input_infer("ResourceAccumulatorApplyGradient",
+                                                    [dtypes.int64, None], None),
+                     kernel="ResourceAccumulatorApplyGradient", num_inputs=3, stateful=True,
+                     doc="Adds a gradient to an accumulator unless it is stale.",
+                     gradient=registry.NOT_DIFFERENTIABLE)
+registry.register_op("ResourceAccumulatorTakeGradient",
+                     infer=_accumulator_input_infer("ResourceAccumulatorTakeGradient",
+                                                    [dtypes.int32], "dtype"),
+                     kernel="ResourceAccumulatorTakeGradient", num_inputs=2, stateful=True,
+                     doc="Takes the reduced gradient once enough have been accumulated.",
+                     gradient=registry.NOT_DIFFERENTIABLE)
+registry.register_op("ResourceAccumulatorNumAccumulated",
+                     infer=_accumulator_input_infer("ResourceAccumulatorNumAccumulated", [],
+                                                    dtypes.int32),
+                     kernel="ResourceAccumulatorNumAccumulated", num_inputs=1, stateful=True,
+                     doc="The number of gradients accumulated since the last take.",
+                     gradient=registry.NOT_DIFFERENTIABLE)
+registry.register_op("ResourceAccumulatorSetGlobalStep",
+                     infer=_accumulator_input_infer("ResourceAccumulatorSetGlobalStep",
+                                                    [dtypes.int64], None),
+                     kernel="ResourceAccumulatorSetGlobalStep", num_inputs=2, stateful=True,
+                     doc="Sets an accumulator's global step (older gradients are dropped).",
+                     gradient=registry.NOT_DIFFERENTIABLE)
+
+
+def _create_accumulator(op_type, class_name, dtype, shape, shared_name, name, reduction_type):
+    """Builds an accumulator op; returns (dtype, shape, handle) for the class to keep."""
+    dtype = dtypes.as_dtype(dtype)
+    if dtype not in _ACCUMULATOR_DTYPES:
+        raise TypeError(f"{class_name} supports half, float and double values, not "
+                        f"{dtype.name}")
+    shape = as_shape(shape)
+    graph = graph_lib.get_default_graph()
+    # Like a queue, the accumulator does not depend on the caller's control inputs.
+    with graph.control_dependencies(None):
+        handle = graph.create_op(
+            op_type, [], {"dtype": dtype, "shape": shape, "container": "",
+                          "shared_name": shared_name or "", "reduction_type": reduction_type},
+            name=name).outputs[0]
+    return dtype, shape, handle
+
+
+class ConditionalAccumulatorBase:
+    """An accumulator resource and its shared ops (``tf.ConditionalAccumulatorBase``).
+
+    Args:
+      dtype: the type of the accumulated values.
+      shape: the shape of the accumulated values (a `TensorShape`, possibly partial).
+      accumulator_ref: the accumulator's resource handle tensor.
+    """
+
+    def __init__(self, dtype, shape, accumulator_ref):
+        self._dtype = dtype
+        self._shape = as_shape(shape)
+        self._accumulator_ref = accumulator_ref
+        self._name = accumulator_ref.op.name.split("/")[-1]
+
+    @property
+    def accumulator_ref(self):
+        """The underlying accumulator reference (a resource handle tensor)."""
+        return self._accumulator_ref
+
+    @property
+    def name(self):
+        """The name of the underlying accumulator op."""
+        return self._name
+
+    @property
+    def dtype(self):
+        """The type of the accumulated values."""
+        return self._dtype
+
+    def _graph(self):
+        return self._accumulator_ref.graph
+
+    def _state_op(self, op_type, inputs, name, attrs=None):
+        return state_ops.create_resource_op(self._graph(), op_type, self._accumulator_ref,
+                                            inputs, attrs or {}, name)
+
+    def num_accumulated(self, name=None):
+        """An int32 scalar tensor: how many gradients were accumulated since the last take.
+
+        Args:
+          name: the op name.
+        """
+        return self._state_op("ResourceAccumulatorNumAccumulated", [], name).outputs[0]
+
+    def set_global_step(self, new_global_step, name=None):
+        """An op that sets the accumulator's global step; gradients of older steps are dropped.
+
+        Args:
+          new_global_step: an int64 scalar (tensor or value).
+          name: the op name.
+
+        Returns:
+          The Operation.
+        """
+        with self._graph().as_default():
+            step = graph_lib.convert_to_tensor(new_global_step, dtype=dtypes.int64)
+        return self._state_op("ResourceAccumulatorSetGlobalStep", [step], name)
+
+
+class ConditionalAccumulator(ConditionalAccumulatorBase):
+    """Accumulates gradients of the current step and hands out their mean or sum.
+
+    `apply_grad` adds a gradient unless its `local_step` is older than the accumulator's global
+    step; `take_grad(n)` waits until `n` gradients are in, returns their mean (`reduction_type`
+    'MEAN') or sum ('SUM'), clears the sum and advances the global step by one.
+
+    Args:
+      dtype: the gradients' type (float16, float32 or float64).
+      shape: the gradients' shape (None: any, fixed by the first gradient of each step).
+      shared_name: share the accumulator under this name between sessions' ops.
+      name: the accumulator op's name.
+      reduction_type: 'MEAN' or 'SUM'.
+
+    Raises:
+      ValueError: for another `reduction_type`.
+      TypeError: for a non-floating `dtype`.
+    """
+
+    def __init__(self, dtype, shape=None, shared_name=None, name="conditional_accumulator",
+                 reduction_type="MEAN"):
+        super().__init__(*_create_accumulator("ResourceConditionalAccumulator",
+                                              "ConditionalAccumulator", dtype, shape,
+                                              shared_name, name, reduction_type))
+
+    def apply_grad(self, grad, local_step=0, name=None):
+        """An op that adds `grad` unless `local_step` is older than the global step.
+
+        Args:
+          grad: the gradient (a tensor or value of the accumulator's dtype and shape).
+          local_step: the int64 step the gradient was computed at.
+          name: the op name.
+
+        Returns:
+          The Operation. Running it with a gradient of another shape raises
+          InvalidArgumentError.
+
+        Raises:
+          ValueError: if the static shape of `grad` is incompatible.
+        """
+        with self._graph().as_default():
+            grad = graph_lib.convert_to_tensor(grad, dtype=self._dtype)
+            local_step = graph_lib.convert_to_tensor(local_step, dtype=dtypes.int64)
+        grad.shape.assert_is_compatible_with(self._shape)
+        return self._state_op("ResourceAccumulatorApplyGradient", [local_step, grad], name,
+                              {"dtype": self._dtype})
+
+    def take_grad(self, num_required, name=None):
+        """A tensor: the mean (or sum) of the gradients, once `num_required` are in.
+
+        Running it blocks until then, clears the accumulator and advances its global step.
+
+        Args:
+          num_required: an int32 scalar, at least 1 (else the run raises InvalidArgumentError).
+          name: the op name.
+
+        Returns:
+          The reduced gradient, of the accumulator's dtype and shape.
+        """
+        with self._graph().as_default():
+            count = graph_lib.convert_to_tensor(num_required, dtype=dtypes.int32)
+        out = self._state_op("ResourceAccumulatorTakeGradient", [count], name,
+                             {"dtype": self._dtype}).outputs[0]
+        out.set_shape(self._shape)
+        return out
+
+
+# ---- sparse conditional accumulators -----------------------------------------------------------
+
+def _sparse_apply_infer(inputs, attrs):
+    handle, local_step, indices, values, shape = inputs
+    if handle.dtype is not dtypes.resource:
+        raise TypeError("SparseAccumulatorApplyGradient takes an accumulator handle")
+    for tensor, arg in ((local_step, "local_step"), (indices, "gradient_indices"),
+                        (shape, "gradient_shape")):
+        if tensor.dtype is not dtypes.int64:
+            raise TypeError(f"Input '{arg}' of 'SparseAccumulatorApplyGradient' Op has type "
+                            f"{tensor.dtype.name} that does not match expected type of int64.")
+    attrs["dtype"] = dtypes.as_dtype(attrs["dtype"])
+    if values.dtype is not attrs["dtype"]:
+        raise TypeError(f"Input 'gradient_values' of 'SparseAccumulatorApplyGradient' Op has "
+                        f"type {values.dtype.name} that does not match expected type of "
+                        f"{attrs['dtype'].name}.")
+    attrs["has_known_shape"] = bool(attrs.get("has_known_shape", False))
+    return []
+
+
+def _sparse_take_infer(inputs, attrs):
+    handle, count = inputs
+    if handle.dtype is not dtypes.resource or count.dtype is not dtypes.int32:
+        raise TypeError("SparseAccumulatorTakeGradient takes an accumulator handle and an "
+                        "int32 num_required")
+    attrs["dtype"] = dtypes.as_dtype(attrs["dtype"])
+    return [(dtypes.int64, TensorShape([None])), (attrs["dtype"], TensorShape(None)),
+            (dtypes.int64, TensorShape([None]))]
+
+
+registry.register_op("SparseConditionalAccumulator", infer=_accumulator_infer,
+                     kernel="SparseConditionalAccumulator", num_inputs=0, stateful=True,
+                     doc="An accumulator of IndexedSlices gradients (averaged per index).",
+                     gradient=registry.NOT_DIFFERENTIABLE)
+registry.register_op("SparseAccumulatorApplyGradient", infer=_sparse_apply_infer,
+                     kernel="SparseAccumulatorApplyGradient", num_inputs=5, stateful=True,
+                     doc="Adds an IndexedSlices gradient to a sparse accumulator.",
+                     gradient=registry.NOT_DIFFERENTIABLE)
+registry.register_op("SparseAccumulatorTakeGradient", infer=_sparse_take_infer,
+                     kernel="SparseAccumulatorTakeGradient", num_inputs=2, stateful=True,
+                     doc="Takes the reduced IndexedSlices gradient of a sparse accumulator.",
+                     gradient=registry.NOT_DIFFERENTIABLE)
+
+
+# The take's outputs, named as TF names them.
+SparseTakeGradient = collections.namedtuple("SparseAccumulatorTakeGradient",
+                                            ["indices", "values", "shape"])
+
+
+class SparseConditionalAccumulator(ConditionalAccumulatorBase):
+    """Accumulates `IndexedSlices` gradients (``tf.SparseConditionalAccumulator``).
+
+    As `ConditionalAccumulator`, with gradients given as (indices, values, dense shape): a
+    'MEAN' take divides each index's row sum by the number of gradients that had that index.
+    Unlike TF's (a ``string_ref`` handle), the handle is a resource; the count and set-step
+    ops are the resource accumulator's.
+
+    Args:
+      dtype: the gradients' type (float16, float32 or float64).
+      shape: the dense shape of the gradients (None: any).
+      shared_name: share the accumulator under this name between sessions' ops.
+      name: the accumulator op's name.
+      reduction_type: 'MEAN' or 'SUM'.
+
+    Raises:
+      ValueError: for another `reduction_type`.
+      TypeError: for a non-floating `dtype`.
+    """
+
+    def __init__(self, dtype, shape=None, shared_name=None,
+                 name="sparse_conditional_accumulator", reduction_type="MEAN"):
+        super().__init__(*_create_accumulator("SparseConditionalAccumulator",
+                                              "SparseConditionalAccumulator", dtype, shape,
+                                              shared_name, name, reduction_type))
+
+    def apply_grad(self, grad_indices, grad_values, grad_shape=None, local_step=0,
+                   name=None):
+        """An op that adds the gradient unless `local_step` is older than the global step.
+
+        Args:
+          grad_indices: int64 vector: the rows the values belong to.
+          grad_values: the rows, ``[len(grad_indices), ...]`` of the accumulator's dtype.
+          grad_shape: the dense shape (int64 vector) or None.
+          local_step: the int64 step the gradient was computed at.
+          name: the op name.
+
+        Returns:
+          The Operation; running it with rows of another shape, or an index beyond the dense
+          shape, raises InvalidArgumentError.
+        """
+        with self._graph().as_default():
+            indices = graph_lib.convert_to_tensor(grad_indices, dtype=dtypes.int64)
+            values = graph_lib.convert_to_tensor(grad_values, dtype=self._dtype)
+            shape = graph_lib.convert_to_tensor([] if grad_shape is None else grad_shape,
+                                                dtype=dtypes.int64)
+            step = graph_lib.convert_to_tensor(local_step, dtype=dtypes.int64)
+        return self._state_op("SparseAccumulatorApplyGradient",
+                              [step, indices, values, shape], name,
+                              {"dtype": self._dtype, "has_known_shape": grad_shape is not None})
+
+    def apply_indexed_slices_grad(self, grad, local_step=0, name=None):
+        """`apply_grad` of an `IndexedSlices` (its indices, values and dense shape)."""
+        return self.apply_grad(grad.indices, grad.values, grad.dense_shape, local_step, name)
+
+    def take_grad(self, num_required, name=None):
+        """(indices, values, shape) tensors: the reduced gradient once `num_required` are in.
+
+        Running them blocks until then, clears the accumulator and advances its global step.
+        Indices come out sorted; an unknown dense dimension is -1.
+        """
+        with self._graph().as_default():
+            count = graph_lib.convert_to_tensor(num_required, dtype=dtypes.int32)
+        op = self._state_op("SparseAccumulatorTakeGradient", [count], name,
+                            {"dtype": self._dtype})
+        return SparseTakeGradient(*op.outputs)
+
+    def take_indexed_slices_grad(self, num_required, name=None):
+        """`take_grad` as an `IndexedSlices`."""
+        from sessionlib.framework.indexed_slices import IndexedSlices
+
+        indices, values, shape = self.take_grad(num_required, name)
+        return IndexedSlices(values, indices, shape)

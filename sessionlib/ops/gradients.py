@@ -26,6 +26,7 @@ its gradient function.
 """
 
 import collections
+import itertools
 
 from sessionlib import dtypes
 from sessionlib.framework import graph as graph_lib
@@ -489,6 +490,29 @@ def hessians(ys, xs, name="hessians", colocate_gradients_with_ops=False,
     return results
 
 
+# Gradient functions that replace an op's registered one, by name: an op whose
+# ``_gradient_op_type`` attr (TF's attr name) names one is differentiated by it instead.
+# `custom_gradient` sets it on the IdentityN it builds, as TF does.
+GRADIENT_OP_TYPE_ATTR = "_gradient_op_type"
+_GRADIENT_OVERRIDES = {}
+_override_ids = itertools.count(1)
+
+
+def register_gradient_override(function):
+    """Registers `function` as an override gradient; returns the name an op's
+    ``_gradient_op_type`` attr gives to use it."""
+    name = f"CustomGradient-{next(_override_ids)}"
+    _GRADIENT_OVERRIDES[name] = function
+    return name
+
+
+def _gradient_function(op):
+    override = op.attrs.get(GRADIENT_OP_TYPE_ATTR)
+    if override is None:
+        return op.op_def.gradient
+    return _GRADIENT_OVERRIDES.get(override)
+
+
 def _backprop_op(op, grads, stop_ops):
     """The gradients of `op`'s inputs, given those that reached its outputs."""
     from sessionlib.ops import array_ops
@@ -497,7 +521,7 @@ def _backprop_op(op, grads, stop_ops):
     op_grads = grads.get(op)
     if op in stop_ops or not op.inputs:
         return no_grads
-    gradient = op.op_def.gradient
+    gradient = _gradient_function(op)
     if gradient == registry.NOT_DIFFERENTIABLE:
         return no_grads
     if op_grads is None or not any(any(g is not None for g in lst)

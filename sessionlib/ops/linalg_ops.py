@@ -1050,47 +1050,57 @@ def cholesky_solve(chol, rhs, name=None):
         return matrix_triangular_solve(chol, half, lower=True, adjoint=True)
 
 
+def _regularized_normal_solve(matrix, rhs, l2_regularizer):
+    """TF's fast least squares: the regularized normal equations, solved by Cholesky."""
+    from sessionlib.ops import math_ops
+
+    dims = matrix.shape.as_list() if matrix.shape.rank is not None else [None, None]
+    rows, cols = dims[-2], dims[-1]
+    if rows is None or cols is None:
+        raise NotImplementedError("the fast least-squares composite needs static dimensions")
+    if isinstance(l2_regularizer, graph_lib.Tensor):
+        l2_regularizer = math_ops.cast(l2_regularizer, matrix.dtype)
+    if rows >= cols:
+        # Overdetermined: x = inv(A^T A + l2 I) A^T b.
+        gram = math_ops.matmul(matrix, matrix, adjoint_a=True)
+        regularized = gram + l2_regularizer * eye(cols, dtype=matrix.dtype)
+        return cholesky_solve(cholesky(regularized),
+                              math_ops.matmul(matrix, rhs, adjoint_a=True))
+    # Underdetermined: the minimum-norm x = A^T inv(A A^T + l2 I) b.
+    gram = math_ops.matmul(matrix, matrix, adjoint_b=True)
+    regularized = gram + l2_regularizer * eye(rows, dtype=matrix.dtype)
+    return math_ops.matmul(matrix, cholesky_solve(cholesky(regularized), rhs),
+                           adjoint_a=True)
+
+
 def lstsq(matrix, rhs, l2_regularizer=0.0, fast=True, name=None):
-    """Least-squares solutions of ``matrix @ x = rhs`` via the regularized normal equations.
+    """Least-squares solutions of ``matrix @ x = rhs`` (``tf.linalg.lstsq``).
+
+    With `fast` and static matrix dimensions this is TF's composite (regularized normal
+    equations by Cholesky, differentiable); otherwise the ``MatrixSolveLs`` op.
 
     Args:
-      matrix: a float32/float64 Tensor ``[..., M, N]`` with static M and N.
+      matrix: a float32/float64 Tensor ``[..., M, N]``.
       rhs: a Tensor ``[..., M, K]``.
-      l2_regularizer: a scalar added to the normal matrix's diagonal.
-      fast: must be True (TF's Cholesky-based path; the complete orthogonal factorization
-        path is not implemented).
+      l2_regularizer: a scalar added to the normal matrix's diagonal (ignored by fast=False).
+      fast: False: an orthogonal factorization (no gradient, as in TF).
       name: the op name scope.
 
     Returns:
       x, of shape ``[..., N, K]``.
-
-    Raises:
-      NotImplementedError: if `fast` is False or M or N is not known statically.
     """
-    from sessionlib.ops import math_ops
-
-    if not fast:
-        raise NotImplementedError("lstsq supports fast=True only")
     graph = matrix.graph if isinstance(matrix, graph_lib.Tensor) \
         else graph_lib.get_default_graph()
-    with graph.as_default(), graph.name_scope(name or "MatrixSolveLs"):
-        matrix = graph_lib.convert_to_tensor(matrix)
-        rhs = graph_lib.convert_to_tensor(rhs, dtype=matrix.dtype)
+    with graph.as_default(), graph.name_scope(name or "matrix_solve_ls") as scope:
+        matrix = graph_lib.convert_to_tensor(matrix, name="matrix")
+        rhs = graph_lib.convert_to_tensor(rhs, dtype=matrix.dtype, name="rhs")
         dims = matrix.shape.as_list() if matrix.shape.rank is not None else [None, None]
-        rows, cols = dims[-2], dims[-1]
-        if rows is None or cols is None:
-            raise NotImplementedError("lstsq needs the matrix dimensions statically")
-        if rows >= cols:
-            # Overdetermined: x = inv(A^T A + l2 I) A^T b.
-            gram = math_ops.matmul(matrix, matrix, adjoint_a=True)
-            regularized = gram + l2_regularizer * eye(cols, dtype=matrix.dtype)
-            return cholesky_solve(cholesky(regularized),
-                                  math_ops.matmul(matrix, rhs, adjoint_a=True))
-        # Underdetermined: the minimum-norm x = A^T inv(A A^T + l2 I) b.
-        gram = math_ops.matmul(matrix, matrix, adjoint_b=True)
-        regularized = gram + l2_regularizer * eye(rows, dtype=matrix.dtype)
-        return math_ops.matmul(matrix, cholesky_solve(cholesky(regularized), rhs),
-                               adjoint_a=True)
+        if fast and dims[-2] is not None and dims[-1] is not None:
+            return _regularized_normal_solve(matrix, rhs, l2_regularizer)
+        regularizer = graph_lib.convert_to_tensor(l2_regularizer, dtype=dtypes.float64,
+                                                  name="l2_regularizer")
+        return graph.create_op("MatrixSolveLs", [matrix, rhs, regularizer],
+                               {"fast": bool(fast)}, name=scope).outputs[0]
 
 
 def _transpose(a, name="matrix_transpose", conjugate=False):
@@ -1116,3 +1126,111 @@ for _public, _function in {
         "trace": trace, "matmul": _matmul, "transpose": _transpose, "adjoint": adjoint,
         "eye": eye, "norm": norm, "cholesky_solve": cholesky_solve, "lstsq": lstsq}.items():
     setattr(linalg, _public, _function)
+
+
+# ---- MatrixSquareRoot, MatrixSolveLs -----------------------------------------------------------
+
+def _kronecker(a, b):
+    """Batched Kronecker products of square matrices: ``[..., n, n]`` -> ``[..., n*n, n*n]``."""
+    from sessionlib.ops import array_ops
+
+    outer = (array_ops.expand_dims(array_ops.expand_dims(a, -1), -3)
+             * array_ops.expand_dims(array_ops.expand_dims(b, -2), -4))
+    side = array_ops.shape(a)[-1]
+    return array_ops.reshape(outer, array_ops.concat(
+        [array_ops.shape(a)[:-2], array_ops.stack([side * side, side * side])], 0))
+
+
+def _matrix_square_root_grad(op, grad):
+    # With S = sqrtm(A), dA = dS S + S dS, so the gradient X of A solves the Sylvester
+    # equation S^T X + X S^T = grad; row-major vectorized: (S^T (x) I + I (x) S) vec X = vec G.
+    from sessionlib.ops import array_ops
+
+    root = op.outputs[0]
+    shape = array_ops.shape(root)
+    side = shape[-1]
+    identity = eye(side, batch_shape=shape[:-2], dtype=root.dtype)
+    system = _kronecker(_transpose(root), identity) + _kronecker(identity, root)
+    vec_grad = array_ops.reshape(grad, array_ops.concat(
+        [shape[:-2], array_ops.stack([side * side, 1])], 0))
+    return [array_ops.reshape(matrix_solve(system, vec_grad), shape)]
+
+
+registry.register_op("MatrixSquareRoot", infer=_square_to_square_infer("MatrixSquareRoot"),
+                     kernel="MatrixSquareRoot", num_inputs=1,
+                     doc="The principal square roots of square matrices.",
+                     gradient=_matrix_square_root_grad)
+
+
+def _solve_ls_infer(inputs, attrs):
+    matrix, rhs, l2_regularizer = inputs
+    _infer.check_dtype("MatrixSolveLs", matrix, _LAPACK_DTYPES, "matrix")
+    _infer.same_dtype("MatrixSolveLs", [matrix, rhs], ("matrix", "rhs"))
+    if l2_regularizer.dtype is not dtypes.float64:
+        raise TypeError(f"Input 'l2_regularizer' of 'MatrixSolveLs' Op has type "
+                        f"{l2_regularizer.dtype.name} that does not match expected type of "
+                        "float64.")
+    text = _shapes_text(matrix, rhs)
+    _at_least("MatrixSolveLs", matrix.shape, 2, text)
+    _at_least("MatrixSolveLs", rhs.shape, 2, text)
+    attrs["T"] = matrix.dtype
+    attrs["fast"] = bool(attrs.get("fast", True))
+    if matrix.shape.rank is None or rhs.shape.rank is None:
+        return [(matrix.dtype, TensorShape(None))]
+    m_dims, r_dims = matrix.shape.as_list(), rhs.shape.as_list()
+    _check_equal("MatrixSolveLs", m_dims[-2], r_dims[-2], text)
+    batch = _merge_batch("MatrixSolveLs", m_dims[:-2], r_dims[:-2], text)
+    return [(matrix.dtype, TensorShape(batch + [m_dims[-1], r_dims[-1]]))]
+
+
+def _solve_ls_grad(op, grad):
+    # The fast (Cholesky) op is differentiated through the composite it computes; the
+    # orthogonal-factorization path has no gradient in TF either.
+    if not op.get_attr("fast"):
+        raise ValueError("Gradient not defined for fast=False")
+    from sessionlib.ops import gradients
+
+    matrix, rhs, l2_regularizer = op.inputs
+    solution = _regularized_normal_solve(matrix, rhs, l2_regularizer)
+    return gradients.gradients(solution, [matrix, rhs], grad_ys=[grad]) + [None]
+
+
+registry.register_op("MatrixSolveLs", infer=_solve_ls_infer, kernel="MatrixSolveLs",
+                     num_inputs=3, doc="Least-squares solutions of linear systems.",
+                     gradient=_solve_ls_grad)
+
+
+def matrix_square_root(input, name=None):  # noqa: A002 - TF's argument name
+    """The principal square roots of square matrices (``tf.linalg.sqrtm``).
+
+    Args:
+      input: a float32/float64 Tensor ``[..., M, M]``.
+      name: the op name.
+
+    Returns:
+      A Tensor of the same shape: S with S @ S = input. Matrices without a real principal
+      root (a negative real eigenvalue, or singular) give NaN, as in TF.
+    """
+    return _create("MatrixSquareRoot", [input], {}, name)[0]
+
+
+def matrix_solve_ls(matrix, rhs, l2_regularizer=0.0, fast=True, name=None):
+    """Least-squares solutions of ``matrix @ x = rhs`` (``tf.matrix_solve_ls``).
+
+    Args:
+      matrix: a float32/float64 Tensor ``[..., M, N]``.
+      rhs: a Tensor ``[..., M, K]``.
+      l2_regularizer: a scalar added to the normal matrix's diagonal (fast path only).
+      fast: True solves the regularized normal equations by Cholesky (differentiable);
+        False uses an orthogonal factorization (numpy's ``lstsq``), which has no gradient and
+        ignores `l2_regularizer`, as in TF.
+      name: the op name scope.
+
+    Returns:
+      x, of shape ``[..., N, K]``.
+    """
+    return lstsq(matrix, rhs, l2_regularizer=l2_regularizer, fast=fast, name=name)
+
+
+__all__ += ["matrix_square_root", "matrix_solve_ls"]
+linalg.sqrtm = matrix_square_root

@@ -1383,3 +1383,53 @@ def _unsorted_segment_op(op_type, data, segment_ids, num_segments, name):
 
 
 __all__.append("unsorted_segment_sum")
+
+
+# ---- saturate_cast ------------------------------------------------------------------------------
+
+def _saturation_bounds(in_dtype, out_dtype):
+    """The clamp bounds of a saturating cast, as values of `in_dtype`.
+
+    The output range may not be representable in `in_dtype` (float32 has no 2**31 - 1), and a
+    bound that rounds outside the output range would make the cast overflow; such a bound is
+    nudged one step toward zero, as TF does.
+    """
+    np_dtype = in_dtype.as_numpy_dtype
+    promoted = np.promote_types(np_dtype, out_dtype.as_numpy_dtype)
+    low = np_dtype(max(in_dtype.min, out_dtype.min))
+    if promoted.type(low) < promoted.type(out_dtype.min):
+        low = np.nextafter(low, np_dtype(0), dtype=np_dtype)
+    high = np_dtype(min(float(in_dtype.max), float(out_dtype.max))
+                    if in_dtype.is_floating or out_dtype.is_floating
+                    else min(in_dtype.max, out_dtype.max))
+    if promoted.type(high) > promoted.type(out_dtype.max):
+        high = np.nextafter(high, np_dtype(0), dtype=np_dtype)
+    return low, high
+
+
+def saturate_cast(value, dtype, name=None):
+    """Casts `value` to `dtype`, clamping it to the range of `dtype` first (``tf.saturate_cast``).
+
+    Args:
+      value: a numeric tensor (or value).
+      dtype: the target numeric `DType`.
+      name: the name scope (default 'saturate_cast').
+
+    Returns:
+      A tensor of `dtype`: values beyond its range become its min or max (NaN goes through the
+      cast, as in TF).
+    """
+    from sessionlib.ops import array_ops
+
+    with graph_lib.name_scope(name, "saturate_cast", [value]) as scope:
+        value = graph_lib.convert_to_tensor(value, name="value")
+        dtype = dtypes.as_dtype(dtype).base_dtype
+        if value.dtype is not dtypes.bool and dtype is not dtypes.bool:
+            low, high = _saturation_bounds(value.dtype, dtype)
+            value = array_ops.clip_by_value(
+                value, graph_lib.convert_to_tensor(low, dtype=value.dtype),
+                graph_lib.convert_to_tensor(high, dtype=value.dtype), name="clamp")
+        return cast(value, dtype, name=scope)
+
+
+__all__.append("saturate_cast")

@@ -300,3 +300,42 @@ def _to_tensor(variable, dtype=None, name=None):
 
 
 graph_lib.register_tensor_conversion_function(PartitionedVariable, _to_tensor)
+
+
+def create_partitioned_variables(shape, slicing, initializer, dtype=dtypes.float32,
+                                 trainable=True, collections=None, name=None, reuse=None):
+    """Creates a variable of `shape` split into parts by `slicing` (TF 1's deprecated
+    ``tf.create_partitioned_variables``; `get_variable` with a partitioner is the same).
+
+    Args:
+      shape: the full variable's shape (a list of ints, rank >= 1).
+      slicing: how many parts along each dimension (one entry per dimension; at most one
+        entry above 1).
+      initializer: the initializer of the full variable (called per part).
+      dtype: the variables' type.
+      trainable: add the parts to the trainable variables.
+      collections: the collections to add the parts to (default: global variables).
+      name: the variable scope of the parts (default 'PartitionedVariable').
+      reuse: reuse the parts of an existing partitioned variable of that name.
+
+    Returns:
+      The list of part variables, named ``<name>/part_<i>``.
+
+    Raises:
+      ValueError: if `shape` and `slicing` differ in length, or `shape` is a scalar's.
+    """
+    from sessionlib.ops import variable_scope
+
+    if len(shape) != len(slicing):
+        raise ValueError(f"The 'shape' and 'slicing' of a partitioned Variable must have the "
+                         f"length: shape: {shape}, slicing: {slicing}")
+    if len(shape) < 1:
+        raise ValueError(f"A partitioned Variable must have rank at least 1: shape: {shape}")
+    with variable_scope.variable_scope(name, "PartitionedVariable", reuse=reuse) as scope:
+        store = variable_scope._get_default_variable_store()
+        partitioned = store.get_variable(
+            scope.name, shape=shape, dtype=dtype, initializer=initializer,
+            trainable=trainable, collections=collections, reuse=scope.reuse,
+            partitioner=lambda **unused_kwargs: list(slicing))
+        return list(partitioned)
+__all__.append("create_partitioned_variables")

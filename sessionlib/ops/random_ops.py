@@ -1,4 +1,5 @@
-"""Random ops with TF 1 semantics: ``random_uniform``, ``random_normal``, ``truncated_normal``.
+"""Random ops with TF 1 semantics: ``random_uniform``, ``random_normal``, ``truncated_normal``,
+``random_gamma`` and ``random_poisson``.
 
 Each random op is stateful and owns a generator that lives in the session's resource
 container, keyed by the op's name: every run continues that op's sequence (different values
@@ -16,6 +17,7 @@ from sessionlib import dtypes
 from sessionlib.framework import graph as graph_lib
 from sessionlib.framework import registry
 from sessionlib.framework.graph import Tensor
+from sessionlib.framework.tensor_shape import broadcast_shapes
 from sessionlib.ops import _infer
 
 __all__ = ["random_uniform", "random_normal", "truncated_normal", "set_random_seed",
@@ -215,3 +217,135 @@ def truncated_normal(shape, mean=0.0, stddev=1.0, dtype=dtypes.float32, seed=Non
     (op ``TruncatedNormal``); arguments as for `random_normal`."""
     return _normal("TruncatedNormal", "truncated_normal", shape, mean, stddev, dtype, seed,
                    name)
+
+
+# ---- random_gamma, random_poisson --------------------------------------------------------------
+
+def _sampled_infer(op_type, param_name, param_dtypes, out_dtype_attr):
+    """Infer of a random op drawing `shape` samples per entry of a parameter tensor."""
+    def infer(inputs, attrs):
+        shape_t, param = inputs
+        _infer.check_index_dtype(op_type, shape_t, "shape")
+        if param.dtype not in param_dtypes:
+            raise TypeError(f"Value passed to parameter '{param_name}' has DataType "
+                            f"{param.dtype.name} not in list of allowed values: "
+                            + ", ".join(d.name for d in param_dtypes))
+        attrs["S"] = shape_t.dtype
+        attrs.setdefault("seed", 0)
+        attrs.setdefault("seed2", 0)
+        if out_dtype_attr is None:
+            attrs["T"] = dtype = param.dtype
+        else:
+            attrs["R"] = param.dtype
+            dtype = attrs[out_dtype_attr] = dtypes.as_dtype(attrs[out_dtype_attr])
+            if dtype not in _FLOATS + _INT_OUTPUTS:
+                raise TypeError(f"Value passed to parameter 'dtype' has DataType {dtype.name} "
+                                "not in list of allowed values: float16, float32, float64, "
+                                "int32, int64")
+        return [(dtype, _infer.shape_from_tensor(shape_t).concatenate(param.shape))]
+
+    return infer
+
+
+def _random_gamma_grad(op, grad):
+    # The implicit reparameterization gradient of TF: d sample / d alpha at the drawn sample
+    # (RandomGammaGrad), summed over the sample dimensions.
+    from sessionlib.ops import array_ops, math_ops
+
+    shape_t, alpha = op.inputs
+    sample = op.outputs[0]
+    with graph_lib.control_dependencies([grad]):
+        num_sample_dims = array_ops.shape(shape_t)[0]
+        leading_ones = array_ops.ones(array_ops.expand_dims(num_sample_dims, 0), dtypes.int32)
+        alpha_shape = array_ops.concat([leading_ones, array_ops.shape(alpha)], 0)
+        alpha_broadcastable = array_ops.reshape(alpha, alpha_shape)
+        partial_alpha = graph_lib.get_default_graph().create_op(
+            "RandomGammaGrad", [alpha_broadcastable, sample]).outputs[0]
+        return [None, math_ops.reduce_sum(grad * partial_alpha,
+                                          array_ops.range(num_sample_dims))]
+
+
+def _random_gamma_grad_infer(inputs, attrs):
+    alpha, sample = inputs
+    dtype = _infer.same_dtype("RandomGammaGrad", inputs, ("alpha", "sample"))
+    if dtype not in (dtypes.float32, dtypes.float64):
+        raise TypeError(f"Value passed to parameter 'alpha' has DataType {dtype.name} not in "
+                        "list of allowed values: float32, float64")
+    attrs["T"] = dtype
+    return [(dtype, broadcast_shapes(alpha.shape, sample.shape, "RandomGammaGrad"))]
+
+
+registry.register_op("RandomGamma",
+                     infer=_sampled_infer("RandomGamma", "alpha", _FLOATS, None),
+                     kernel="RandomGamma", num_inputs=2, stateful=True,
+                     doc="Gamma(alpha, 1) samples, `shape` per alpha.",
+                     gradient=_random_gamma_grad)
+registry.register_op("RandomGammaGrad", infer=_random_gamma_grad_infer,
+                     kernel="RandomGammaGrad", num_inputs=2,
+                     doc="d sample / d alpha of gamma samples.",
+                     gradient=registry.NOT_DIFFERENTIABLE)
+registry.register_op("RandomPoissonV2",
+                     infer=_sampled_infer("RandomPoissonV2", "rate",
+                                          _FLOATS + _INT_OUTPUTS, "dtype"),
+                     kernel="RandomPoissonV2", num_inputs=2, stateful=True,
+                     doc="Poisson(rate) samples, `shape` per rate.",
+                     gradient=registry.NOT_DIFFERENTIABLE)
+
+
+def random_gamma(shape, alpha, beta=None, dtype=dtypes.float32, seed=None, name=None):
+    """Samples of Gamma(alpha, beta) (``tf.random_gamma``; op ``RandomGamma``).
+
+    Args:
+      shape: the sample shape drawn for each distribution (list or 1-D int tensor).
+      alpha: the concentrations (broadcast with `beta`).
+      beta: the inverse scales (rates); default 1.
+      dtype: float16, float32 or float64.
+      seed: the op-level seed (see `set_random_seed`).
+      name: the name scope (default 'random_gamma').
+
+    Returns:
+      A tensor of shape ``shape + broadcast(alpha, beta).shape``, at least the smallest
+      positive normal number of `dtype`. Differentiable in `alpha` and `beta`, as in TF.
+    """
+    from sessionlib.ops import array_extra_ops, array_ops, math_ops
+
+    dtype = dtypes.as_dtype(dtype)
+    graph = graph_lib.get_default_graph()
+    with graph.name_scope(name or "random_gamma"):
+        shape_t = _shape_tensor(shape, graph)
+        alpha = graph_lib.convert_to_tensor(alpha, dtype=dtype, name="alpha")
+        beta = graph_lib.convert_to_tensor(1 if beta is None else beta, dtype=dtype,
+                                           name="beta")
+        broadcast_shape = array_extra_ops.broadcast_dynamic_shape(array_ops.shape(alpha),
+                                                                  array_ops.shape(beta))
+        alpha_broadcast = array_extra_ops.broadcast_to(alpha, broadcast_shape)
+        draw = graph.create_op("RandomGamma", [shape_t, alpha_broadcast], _seed_attrs(seed),
+                               name="RandomGamma").outputs[0]
+        tiny = graph_lib.convert_to_tensor(np.finfo(dtype.as_numpy_dtype).tiny, dtype=dtype)
+        return math_ops.maximum(tiny, math_ops.truediv(draw, beta), name="Maximum")
+
+
+def random_poisson(lam, shape, dtype=dtypes.float32, seed=None, name=None):
+    """Samples of Poisson(lam) (``tf.random_poisson``; op ``RandomPoissonV2``).
+
+    Args:
+      lam: the rates (float16/32/64, int32 or int64 tensor or value).
+      shape: the sample shape drawn for each rate (list or 1-D int tensor).
+      dtype: the output type: float16/32/64, int32 or int64.
+      seed: the op-level seed (see `set_random_seed`).
+      name: the name scope (default 'random_poisson').
+
+    Returns:
+      A tensor of `dtype` and shape ``shape + lam.shape``.
+    """
+    graph = graph_lib.get_default_graph()
+    with graph.name_scope(name or "random_poisson"):
+        shape_t = _shape_tensor(shape, graph)
+        rate = graph_lib.convert_to_tensor(lam, name="rate")
+        attrs = _seed_attrs(seed)
+        attrs["dtype"] = dtypes.as_dtype(dtype)
+        return graph.create_op("RandomPoissonV2", [shape_t, rate], attrs,
+                               name="RandomPoissonV2").outputs[0]
+
+
+__all__ += ["random_gamma", "random_poisson"]

@@ -338,6 +338,19 @@ class Variable:
         """Subtracts `delta` from the variable; see `assign` for the arguments and result."""
         return self._update("AssignSubVariableOp", delta, read_value, name, "update")
 
+    def count_up_to(self, limit):
+        """Increments this integer variable until it reaches `limit` (see `tf.count_up_to`).
+
+        Args:
+          limit: the value at which running the op fails with OutOfRangeError.
+
+        Returns:
+          A tensor with the value before the increment.
+        """
+        from sessionlib.ops import input_ops
+
+        return input_ops.count_up_to(self, limit)
+
     def eval(self, session=None):
         """The variable's value in `session` (default: the default session).
 

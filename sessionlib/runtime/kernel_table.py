@@ -166,13 +166,19 @@ CPU_ONLY_KERNELS = frozenset({
     "ReaderReadUpToV2", "ReaderNumRecordsProducedV2", "ReaderNumWorkUnitsCompletedV2",
     "ReaderResetV2", "ReaderRestoreStateV2", "ReaderSerializeStateV2",
     # queues
-    "FIFOQueueV2", "RandomShuffleQueueV2", "QueueEnqueueV2", "QueueEnqueueManyV2",
+    "FIFOQueueV2", "RandomShuffleQueueV2", "PaddingFIFOQueueV2", "PriorityQueueV2",
+    "QueueEnqueueV2", "QueueEnqueueManyV2",
     "QueueDequeueV2", "QueueDequeueManyV2", "QueueDequeueUpToV2", "QueueCloseV2",
     "QueueSizeV2", "QueueIsClosedV2",
     # lookup tables
     "HashTableV2", "MutableHashTableV2", "MutableDenseHashTableV2", "LookupTableImportV2",
     "InitializeTableV2", "InitializeTableFromTextFileV2", "LookupTableFindV2",
     "LookupTableSizeV2", "LookupTableExportV2", "LookupTableInsertV2", "LookupTableRemoveV2",
+    # gradient accumulators (session resources like the queues)
+    "ResourceConditionalAccumulator", "ResourceAccumulatorApplyGradient",
+    "ResourceAccumulatorTakeGradient", "ResourceAccumulatorNumAccumulated",
+    "ResourceAccumulatorSetGlobalStep", "SparseConditionalAccumulator",
+    "SparseAccumulatorApplyGradient", "SparseAccumulatorTakeGradient",
     # sparse ops without a GPU kernel
     "SparseAdd", "SparseAddGrad", "SparseReduceSum", "SparseReduceMax", "SparseReduceMaxSparse",
     "SparseReduceSumSparse", "SparseSoftmax", "SparseSparseMaximum", "SparseSparseMinimum",
@@ -186,6 +192,7 @@ CPU_ONLY_KERNELS = frozenset({
     "NonMaxSuppression", "SampleDistortedBoundingBoxV2", "DrawBoundingBoxes",
     # others
     "RandomShuffle", "ResourceCountUpTo", "OneShotIterator",
+    "RandomGamma", "RandomGammaGrad", "RandomPoissonV2", "MatrixSquareRoot", "MatrixSolveLs",
     # printing; TF's Assert and IdentityN run on any device
     "Print", "PrintV2", "StringFormat",
     # record parsing and file I/O of the input path

@@ -29,9 +29,10 @@ from sessionlib.train.saver import Saver, SaverDef
 from sessionlib.train import queue_runner  # tf.train.queue_runner.QueueRunner & co.
 from sessionlib.train.coordinator import Coordinator, LooperThread
 from sessionlib.train.input import (batch, batch_join, input_producer, limit_epochs,
-                                    match_filenames_once, maybe_batch, range_input_producer,
-                                    shuffle_batch, shuffle_batch_join, slice_input_producer,
-                                    string_input_producer)
+                                    match_filenames_once, maybe_batch, maybe_batch_join,
+                                    maybe_shuffle_batch, maybe_shuffle_batch_join,
+                                    range_input_producer, shuffle_batch, shuffle_batch_join,
+                                    slice_input_producer, string_input_producer)
 from sessionlib.train.queue_runner import (QueueRunner, add_queue_runner,
                                            start_queue_runners)
 from sessionlib.train.training_util import (assert_global_step, create_global_step,
@@ -51,7 +52,8 @@ __all__ = ["Optimizer", "GradientDescentOptimizer", "MomentumOptimizer", "Adagra
            "Coordinator", "LooperThread", "QueueRunner", "add_queue_runner",
            "start_queue_runners", "match_filenames_once", "limit_epochs", "input_producer",
            "string_input_producer", "range_input_producer", "slice_input_producer", "batch",
-           "maybe_batch", "batch_join", "shuffle_batch", "shuffle_batch_join"]
+           "maybe_batch", "batch_join", "shuffle_batch", "shuffle_batch_join",
+           "maybe_batch_join", "maybe_shuffle_batch", "maybe_shuffle_batch_join"]
 # Checkpoints (issue 13).
 __all__ += ["Saver", "SaverDef", "CheckpointReader", "NewCheckpointReader",
             "latest_checkpoint", "get_checkpoint_state", "update_checkpoint_state",

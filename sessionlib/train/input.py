@@ -15,8 +15,10 @@ Design. Each function builds graph ops and registers a `QueueRunner` in the grap
   list), and dequeue `batch_size` elements at a time: `dequeue_up_to` with
   `allow_smaller_final_batch`, so the last, smaller batch of a closed queue is returned.
 
-Not supported: `dynamic_pad` (it needs TF's PaddingFIFOQueue), sparse tensors in batches, and
-the "fraction full" summaries (sessionlib has no summary ops in this module's reach yet).
+With `dynamic_pad` the batchers use a `PaddingFIFOQueue`: element shapes may have unknown
+dimensions and each batch is zero-padded to its largest element.
+
+Not supported: sparse tensors in batches, and the "fraction full" summaries (sessionlib has no summary ops in this module's reach yet).
 """
 
 from sessionlib import dtypes
@@ -293,15 +295,9 @@ def _dequeue(queue, batch_size, allow_smaller_final_batch, name):
     return dequeued if isinstance(dequeued, list) else [dequeued]
 
 
-def _check_no_dynamic_pad(dynamic_pad):
-    if dynamic_pad:
-        raise NotImplementedError("dynamic_pad=True needs a PaddingFIFOQueue, which sessionlib "
-                                  "does not have yet")
-
-
 def _batch_join_impl(tensors_list, batch_size, keep_input, capacity, enqueue_many, shapes,
                      allow_smaller_final_batch, shared_name, name, default_name,
-                     make_queue):
+                     make_queue, dynamic_pad=False):
     """The common body of the four batchers: one input list per enqueue op."""
     graph = graph_lib.get_default_graph()
     with graph.name_scope(name or default_name) as scope:
@@ -318,8 +314,11 @@ def _batch_join_impl(tensors_list, batch_size, keep_input, capacity, enqueue_man
         component_types = [t.dtype for t in first]
         component_shapes = _shapes(tensor_list_list, shapes, enqueue_many)
         for shape in component_shapes:
-            if not shape.is_fully_defined():
+            # A padding queue pads unknown dimensions; it still needs every rank.
+            if not (shape.rank is not None if dynamic_pad else shape.is_fully_defined()):
                 raise ValueError(f"All shapes must be fully defined: {component_shapes}")
+        if dynamic_pad:
+            make_queue = _padding_fifo
         queue = make_queue(capacity, component_types, component_shapes, shared_name)
         enqueue_ops = [_enqueue_op(queue, tensor_list, enqueue_many, keep)
                        for tensor_list in tensor_list_list]
@@ -332,6 +331,11 @@ def _batch_join_impl(tensors_list, batch_size, keep_input, capacity, enqueue_man
 def _fifo(capacity, component_types, component_shapes, shared_name):
     return data_flow_ops.FIFOQueue(capacity=capacity, dtypes=component_types,
                                    shapes=component_shapes, shared_name=shared_name)
+
+
+def _padding_fifo(capacity, component_types, component_shapes, shared_name):
+    return data_flow_ops.PaddingFIFOQueue(capacity=capacity, dtypes=component_types,
+                                          shapes=component_shapes, shared_name=shared_name)
 
 
 def _shuffling(min_after_dequeue, seed):
@@ -354,7 +358,8 @@ def batch(tensors, batch_size, num_threads=1, capacity=32, enqueue_many=False, s
       capacity: the queue's capacity.
       enqueue_many: `tensors` is a batch of elements (dimension 0), not one element.
       shapes: the element shape of each component; default: the static shapes.
-      dynamic_pad: not supported (raises NotImplementedError).
+      dynamic_pad: allow unknown dimensions in the element shapes; each batch is padded
+        (with zeros or empty strings) to the largest size of each dimension in it.
       allow_smaller_final_batch: at the end of the input, return a last batch with fewer
         than `batch_size` elements instead of raising OutOfRangeError.
       shared_name: the queue's shared name.
@@ -366,20 +371,26 @@ def batch(tensors, batch_size, num_threads=1, capacity=32, enqueue_many=False, s
     Raises:
       ValueError: if a component's shape is not fully defined and not given in `shapes`.
     """
-    _check_no_dynamic_pad(dynamic_pad)
     return _batch_join_impl([tensors] * int(num_threads), batch_size, True, capacity,
                             enqueue_many, shapes, allow_smaller_final_batch, shared_name, name,
-                            "batch", _fifo)
+                            "batch", _fifo, dynamic_pad)
 
 
 def maybe_batch(tensors, keep_input, batch_size, num_threads=1, capacity=32,
                 enqueue_many=False, shapes=None, dynamic_pad=False,
                 allow_smaller_final_batch=False, shared_name=None, name=None):
-    """`batch`, keeping only the elements for which `keep_input` is true."""
-    _check_no_dynamic_pad(dynamic_pad)
+    """`batch`, keeping only the elements for which `keep_input` is true.
+
+    Args:
+      keep_input: a bool scalar (a bool vector with `enqueue_many`): which elements to keep.
+      others: as for `batch`.
+
+    Returns:
+      The batched tensors, in the structure of `tensors`.
+    """
     return _batch_join_impl([tensors] * int(num_threads), batch_size, keep_input, capacity,
                             enqueue_many, shapes, allow_smaller_final_batch, shared_name, name,
-                            "batch", _fifo)
+                            "batch", _fifo, dynamic_pad)
 
 
 def batch_join(tensors_list, batch_size, capacity=32, enqueue_many=False, shapes=None,
@@ -395,10 +406,26 @@ def batch_join(tensors_list, batch_size, capacity=32, enqueue_many=False, shapes
     Returns:
       The batched tensors, in the structure of ``tensors_list[0]``.
     """
-    _check_no_dynamic_pad(dynamic_pad)
     return _batch_join_impl(list(tensors_list), batch_size, True, capacity, enqueue_many,
                             shapes, allow_smaller_final_batch, shared_name, name, "batch_join",
-                            _fifo)
+                            _fifo, dynamic_pad)
+
+
+def maybe_batch_join(tensors_list, keep_input, batch_size, capacity=32, enqueue_many=False,
+                     shapes=None, dynamic_pad=False, allow_smaller_final_batch=False,
+                     shared_name=None, name=None):
+    """`batch_join`, keeping only the elements for which `keep_input` is true.
+
+    Args:
+      keep_input: as for `maybe_batch`.
+      others: as for `batch_join`.
+
+    Returns:
+      The batched tensors, in the structure of ``tensors_list[0]``.
+    """
+    return _batch_join_impl(list(tensors_list), batch_size, keep_input, capacity,
+                            enqueue_many, shapes, allow_smaller_final_batch, shared_name, name,
+                            "batch_join", _fifo, dynamic_pad)
 
 
 def shuffle_batch(tensors, batch_size, capacity, min_after_dequeue, num_threads=1, seed=None,
@@ -425,6 +452,27 @@ def shuffle_batch(tensors, batch_size, capacity, min_after_dequeue, num_threads=
                             "shuffle_batch", _shuffling(min_after_dequeue, seed))
 
 
+def maybe_shuffle_batch(tensors, batch_size, capacity, min_after_dequeue, keep_input,
+                        num_threads=1, seed=None, enqueue_many=False, shapes=None,
+                        allow_smaller_final_batch=False, shared_name=None, name=None):
+    """`shuffle_batch`, keeping only the elements for which `keep_input` is true.
+
+    Args:
+      keep_input: as for `maybe_batch`.
+      others: as for `shuffle_batch`.
+
+    Returns:
+      The batched tensors, in the structure of `tensors`.
+
+    Raises:
+      ValueError: as `shuffle_batch`.
+    """
+    _check_capacity(capacity, min_after_dequeue)
+    return _batch_join_impl([tensors] * int(num_threads), batch_size, keep_input, capacity,
+                            enqueue_many, shapes, allow_smaller_final_batch, shared_name, name,
+                            "shuffle_batch", _shuffling(min_after_dequeue, seed))
+
+
 def shuffle_batch_join(tensors_list, batch_size, capacity, min_after_dequeue, seed=None,
                        enqueue_many=False, shapes=None, allow_smaller_final_batch=False,
                        shared_name=None, name=None):
@@ -438,6 +486,27 @@ def shuffle_batch_join(tensors_list, batch_size, capacity, min_after_dequeue, se
     _check_capacity(capacity, min_after_dequeue)
     return _batch_join_impl(list(tensors_list), batch_size, True, capacity, enqueue_many,
                             shapes, allow_smaller_final_batch, shared_name, name,
+                            "shuffle_batch_join", _shuffling(min_after_dequeue, seed))
+
+
+def maybe_shuffle_batch_join(tensors_list, batch_size, capacity, min_after_dequeue, keep_input,
+                             seed=None, enqueue_many=False, shapes=None,
+                             allow_smaller_final_batch=False, shared_name=None, name=None):
+    """`shuffle_batch_join`, keeping only the elements for which `keep_input` is true.
+
+    Args:
+      keep_input: as for `maybe_batch`.
+      others: as for `shuffle_batch_join`.
+
+    Returns:
+      The batched tensors, in the structure of ``tensors_list[0]``.
+
+    Raises:
+      ValueError: as `shuffle_batch`.
+    """
+    _check_capacity(capacity, min_after_dequeue)
+    return _batch_join_impl(list(tensors_list), batch_size, keep_input, capacity,
+                            enqueue_many, shapes, allow_smaller_final_batch, shared_name, name,
                             "shuffle_batch_join", _shuffling(min_after_dequeue, seed))
 
 

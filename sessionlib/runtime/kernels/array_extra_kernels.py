@@ -627,3 +627,37 @@ register_kernel("ExtractImagePatches", reference=_extract_patches_kernel)
 register_kernel("Timestamp", reference=_timestamp_kernel)
 register_kernel("Bitcast", reference=_bitcast_kernel)
 register_kernel("EditDistance", reference=_edit_distance_kernel)
+
+
+# ---- ExtractVolumePatches -------------------------------------------------------------------
+
+def _extract_volume_patches_kernel(ctx, inputs, attrs):
+    (volumes,) = inputs
+    if volumes.ndim != 5:
+        raise invalid_argument(f"input must be 5-dimensional{list(volumes.shape)}")
+    sizes = [int(v) for v in attrs["ksizes"]][1:4]
+    strides = [int(v) for v in attrs["strides"]][1:4]
+    batch, depth = volumes.shape[0], volumes.shape[4]
+    plans = []
+    for size, window, stride in zip(volumes.shape[1:4], sizes, strides):
+        if attrs["padding"] == "VALID":
+            out, before = max(0, (size - window + stride) // stride), 0
+        else:
+            out = -(-size // stride)
+            before = max((out - 1) * stride + window - size, 0) // 2
+        plans.append((out, before, max(0, (out - 1) * stride + window - size - before)))
+    padded = _zero_padded(volumes, [(0, 0)] + [(b, a) for _, b, a in plans] + [(0, 0)])
+    outs = [out for out, _, _ in plans]
+    result = np.zeros((batch, *outs, *sizes, depth), dtype=volumes.dtype)
+    if all(outs):
+        for i in range(sizes[0]):
+            for j in range(sizes[1]):
+                for k in range(sizes[2]):
+                    result[:, :, :, :, i, j, k, :] = padded[
+                        :, i:i + (outs[0] - 1) * strides[0] + 1:strides[0],
+                        j:j + (outs[1] - 1) * strides[1] + 1:strides[1],
+                        k:k + (outs[2] - 1) * strides[2] + 1:strides[2], :]
+    return (result.reshape(batch, *outs, int(np.prod(sizes)) * depth),)
+
+
+register_kernel("ExtractVolumePatches", reference=_extract_volume_patches_kernel)

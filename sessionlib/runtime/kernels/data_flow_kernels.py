@@ -1,12 +1,13 @@
 """Kernels of the queue ops, and the queue resource they operate on.
 
 Design. A queue is a resource in the session's container (see ``state_kernels``): the queue op
-(``FIFOQueueV2`` / ``RandomShuffleQueueV2``) creates it on first run and outputs its handle; the
-enqueue, dequeue, size and close ops take that handle as input 0. Queue state is guarded by the
-container's lock, and every blocking kernel waits on the container's ``changed`` condition
-through `RunContext.wait`, which also wakes up for cancellation (`Session.close`) and for the
-run's deadline (``timeout_in_ms``). A blocked run therefore holds no lock and stalls nothing but
-itself; other runs of the session proceed on their own threads.
+(``FIFOQueueV2``, ``PaddingFIFOQueueV2``, ``RandomShuffleQueueV2``, ``PriorityQueueV2``) creates
+it on first run and outputs its handle; the enqueue, dequeue, size and close ops take that
+handle as input 0. Queue state is guarded by the container's lock, and every blocking kernel
+waits on the container's ``changed`` condition through `RunContext.wait`, which also wakes up
+for cancellation (`Session.close`) and for the run's deadline (``timeout_in_ms``). A blocked run
+therefore holds no lock and stalls nothing but itself; other runs of the session proceed on
+their own threads.
 
 Ordering. As in TF, pending enqueues and pending dequeues are served in arrival order: each
 blocked op takes a ticket in its queue's line and only the head of a line acts. The head of the
@@ -22,15 +23,19 @@ never import it.
 """
 
 import collections
+import heapq
+import itertools
 
 import numpy as np
 
 from sessionlib import dtypes, errors
+from sessionlib.framework.tensor_shape import TensorShape
 from sessionlib.runtime.kernel_table import register_kernel
 from sessionlib.runtime.kernels.state_kernels import (display_name, handle_key, make_handle,
                                                       resource_key)
 
-__all__ = ["QueueResource", "dequeue_work_unit"]
+__all__ = ["QueueResource", "AccumulatorResource", "SparseAccumulatorResource",
+           "dequeue_work_unit"]
 
 
 # ---- the queue resource ---------------------------------------------------------------------
@@ -40,12 +45,14 @@ class QueueResource:
 
     Attributes:
       container, name: the TF container and the queue's name (for errors and resets).
-      kind_name: 'FIFOQueue' or 'RandomShuffleQueue', for error messages.
+      kind_name: 'FIFOQueue', 'PaddingFIFOQueue', 'RandomShuffleQueue' or 'PriorityQueue';
+        it picks the order of `take` (and names the queue in error messages).
       capacity: the most elements it holds; None for unbounded.
       component_types, shapes: the element signature (`shapes` empty when unspecified).
       min_after_dequeue: for shuffling queues, how many elements a dequeue leaves behind
         while the queue is open.
-      elements: a deque (FIFO) or list (shuffling) of element tuples.
+      elements: a deque (FIFO), a list (shuffling) of element tuples, or a heap (priority) of
+        (priority, arrival number, element) entries.
       closed: whether `close` ran; `cancel_epoch` grows when pending enqueues are cancelled.
       enqueue_line, dequeue_line: the tickets of the blocked enqueues and dequeues, in order.
     """
@@ -60,7 +67,10 @@ class QueueResource:
         self.shapes = list(shapes)
         self.min_after_dequeue = min_after_dequeue
         self.shuffle = kind_name == "RandomShuffleQueue"
-        self.elements = [] if self.shuffle else collections.deque()
+        self.priority = kind_name == "PriorityQueue"
+        self.elements = [] if self.shuffle or self.priority else collections.deque()
+        # Ties in priority leave in arrival order (TF leaves their order unspecified).
+        self.arrivals = itertools.count()
         self.rng = np.random.default_rng(seed) if self.shuffle else None
         self.closed = False
         self.cancel_epoch = 0
@@ -82,9 +92,14 @@ class QueueResource:
         return len(self.elements)
 
     def put(self, element):
-        self.elements.append(element)
+        if self.priority:
+            heapq.heappush(self.elements, (int(element[0]), next(self.arrivals), element))
+        else:
+            self.elements.append(element)
 
     def take(self):
+        if self.priority:
+            return heapq.heappop(self.elements)[2]
         if self.shuffle:
             index = int(self.rng.integers(len(self.elements)))
             last = self.elements.pop()
@@ -96,7 +111,10 @@ class QueueResource:
 
     def restore(self, taken):
         """Puts elements taken by a failed dequeue back, in their original order."""
-        if self.shuffle:
+        if self.priority:
+            for element in taken:
+                self.put(element)
+        elif self.shuffle:
             self.elements.extend(taken)
         else:
             self.elements.extendleft(reversed(taken))
@@ -115,12 +133,17 @@ class QueueResource:
         self.closed = True
 
 
-def _lookup_queue(ctx, handle):
+def _lookup(ctx, handle, resource_class, what):
+    """The `resource_class` resource of `handle`; NotFoundError (TF's) when there is none."""
     key = handle_key(handle)
-    queue = ctx.resources.lookup(key)
-    if not isinstance(queue, QueueResource):
-        raise errors.NotFoundError(None, None, f"Queue {display_name(key)} does not exist.")
-    return queue
+    resource = ctx.resources.lookup(key)
+    if not isinstance(resource, resource_class):
+        raise errors.NotFoundError(None, None, f"{what} {display_name(key)} does not exist.")
+    return resource
+
+
+def _lookup_queue(ctx, handle):
+    return _lookup(ctx, handle, QueueResource, "Queue")
 
 
 # ---- queue creation ops ---------------------------------------------------------------------
@@ -140,15 +163,19 @@ def _queue_kernel(kind_name):
             min_after_dequeue = attrs.get("min_after_dequeue", 0)
         else:
             seed, min_after_dequeue = None, 0
+        component_types, shapes = list(attrs["component_types"]), list(attrs["shapes"])
+        if kind_name == "PriorityQueue":
+            # The priority is an implicit int64 scalar component in front of the op's types.
+            component_types = [dtypes.int64] + component_types
+            shapes = [TensorShape([])] + shapes
 
         def factory():
             return QueueResource(attrs["container"], name, kind_name, attrs["capacity"],
-                                 attrs["component_types"], attrs["shapes"], min_after_dequeue,
-                                 seed)
+                                 component_types, shapes, min_after_dequeue, seed)
 
         queue = ctx.resources.get_or_create(key, factory)
         if (queue.kind_name != kind_name
-                or queue.component_types != list(attrs["component_types"])):
+                or queue.component_types != component_types):
             raise errors.InvalidArgumentError(
                 None, None,
                 f"Shared queue '{name}' has a different type or component types than "
@@ -329,11 +356,31 @@ def _dequeue_kernel(ctx, inputs, attrs):
     return element
 
 
+def _padded_stack(arrays, dtype):
+    """Stacks `arrays` of one rank, padding each to the largest size of every dimension with
+    zeros (empty strings for strings), as a PaddingFIFOQueue's batches are."""
+    padded_shape = tuple(max(sizes) for sizes in zip(*(a.shape for a in arrays)))
+    if all(a.shape == padded_shape for a in arrays):
+        return np.stack(arrays)
+    batch = np.zeros((len(arrays),) + padded_shape, dtype=dtype)
+    if dtype is dtypes.string.as_numpy_dtype:
+        batch[...] = b""
+    for row, array in zip(batch, arrays):
+        row[tuple(slice(0, size) for size in array.shape)] = array
+    return batch
+
+
 def _batch_of(queue, elements):
-    """Stacks element tuples into one batch per component (shapes are fully defined)."""
+    """Stacks element tuples into one batch per component (padded for a padding queue)."""
     if not elements:
-        return tuple(np.zeros((0,) + tuple(s.as_list()), dtype=t.as_numpy_dtype)
+        # Unknown dims of a padding queue's shapes are 0 in an empty batch.
+        return tuple(np.zeros((0,) + tuple(d or 0 for d in s.as_list()),
+                              dtype=t.as_numpy_dtype)
                      for t, s in zip(queue.component_types, queue.shapes))
+    if queue.kind_name == "PaddingFIFOQueue":
+        return tuple(_padded_stack([element[index] for element in elements],
+                                   queue.component_types[index].as_numpy_dtype)
+                     for index in range(len(queue.component_types)))
     return tuple(np.stack([element[index] for element in elements])
                  for index in range(len(queue.component_types)))
 
@@ -410,6 +457,8 @@ def _close_kernel(ctx, inputs, attrs):
 # These kernels only move resources and numpy arrays: the reference kernel is the fast one.
 register_kernel("FIFOQueueV2", reference=_queue_kernel("FIFOQueue"))
 register_kernel("RandomShuffleQueueV2", reference=_queue_kernel("RandomShuffleQueue"))
+register_kernel("PaddingFIFOQueueV2", reference=_queue_kernel("PaddingFIFOQueue"))
+register_kernel("PriorityQueueV2", reference=_queue_kernel("PriorityQueue"))
 register_kernel("QueueEnqueueV2", reference=_enqueue_kernel)
 register_kernel("QueueEnqueueManyV2", reference=_enqueue_many_kernel)
 register_kernel("QueueDequeueV2", reference=_dequeue_kernel)
@@ -418,3 +467,277 @@ register_kernel("QueueDequeueUpToV2", reference=_dequeue_up_to_kernel)
 register_kernel("QueueSizeV2", reference=_size_kernel)
 register_kernel("QueueIsClosedV2", reference=_is_closed_kernel)
 register_kernel("QueueCloseV2", reference=_close_kernel)
+
+
+# ---- conditional accumulators ---------------------------------------------------------------
+
+class AccumulatorResource:
+    """A gradient accumulator inside a `ResourceContainer`, guarded by the container's lock.
+
+    Attributes:
+      container, name: the TF container and the accumulator's name.
+      dtype, shape: the gradients' type and declared (possibly partial) `TensorShape`.
+      reduction_type: 'MEAN' or 'SUM'.
+      global_step: gradients computed at an older step are dropped.
+      total, count: the sum of this step's gradients (None before the first) and how many.
+    """
+
+    def __init__(self, container, name, dtype, shape, reduction_type):
+        self.container = container
+        self.name = name
+        self.dtype = dtype
+        self.shape = shape
+        self.reduction_type = reduction_type
+        self.global_step = 0
+        self.total = None
+        self.count = 0
+        self.released = False
+
+    def check_shape(self, gradient):
+        """Raises InvalidArgumentError unless `gradient` fits the declared and summed shapes."""
+        if self.total is not None:
+            expected = list(self.total.shape)
+        elif self.shape.rank is not None:
+            expected = self.shape.as_list()
+        else:
+            return
+        got = gradient.shape
+        if len(got) != len(expected) or any(e is not None and e != g
+                                            for e, g in zip(expected, got)):
+            raise errors.InvalidArgumentError(
+                None, None, f"Shape mismatch: expected {_shape_text(expected)}, got "
+                f"{_shape_text(got)}")
+
+    def release(self):
+        """Called when the session drops the accumulator: waiting takes end."""
+        self.released = True
+
+
+def _lookup_accumulator(ctx, handle):
+    return _lookup(ctx, handle, AccumulatorResource, "Accumulator")
+
+
+def _accumulator_kernel(ctx, inputs, attrs):
+    dtype = attrs["dtype"]
+    if dtype not in (dtypes.float16, dtypes.float32, dtypes.float64):
+        raise errors.InvalidArgumentError(
+            None, None, f"No conditional accumulator kernel for dtype {dtype.name} (TF has "
+            "half, float and double ones)")
+    name = attrs["shared_name"] or attrs["_name"]
+    key = resource_key("accumulator", attrs["container"], name)
+    accumulator = ctx.resources.get_or_create(
+        key, lambda: AccumulatorResource(attrs["container"], name, dtype, attrs["shape"],
+                                         attrs["reduction_type"]))
+    if isinstance(accumulator, SparseAccumulatorResource) or accumulator.dtype != dtype:
+        raise errors.InvalidArgumentError(
+            None, None, f"Shared accumulator '{name}' has type {accumulator.dtype.name}, not "
+            f"{dtype.name} as requested by {attrs['_name']}")
+    return (make_handle(key),)
+
+
+def _accumulator_apply_kernel(ctx, inputs, attrs):
+    accumulator = _lookup_accumulator(ctx, inputs[0])
+    if isinstance(accumulator, SparseAccumulatorResource):
+        raise errors.InvalidArgumentError(
+            None, None, f"Accumulator '{accumulator.name}' is sparse: apply to it with "
+            "SparseAccumulatorApplyGradient")
+    local_step, gradient = int(inputs[1]), inputs[2]
+    with ctx.resources.lock:
+        accumulator.check_shape(gradient)
+        # A gradient of an older step is stale: TF drops it without an error.
+        if local_step < accumulator.global_step:
+            return ()
+        if accumulator.total is None:
+            accumulator.total = np.array(gradient, dtype=accumulator.dtype.as_numpy_dtype)
+        else:
+            accumulator.total += gradient
+        accumulator.count += 1
+        ctx.resources.changed.notify_all()
+    return ()
+
+
+def _accumulator_take_kernel(ctx, inputs, attrs):
+    accumulator = _lookup_accumulator(ctx, inputs[0])
+    if isinstance(accumulator, SparseAccumulatorResource):
+        raise errors.InvalidArgumentError(
+            None, None, f"Accumulator '{accumulator.name}' is sparse: take it with "
+            "SparseAccumulatorTakeGradient")
+
+    def take():
+        total, count = accumulator.total, accumulator.count
+        accumulator.total = None
+        if accumulator.reduction_type == "MEAN":
+            total = (total / count).astype(total.dtype, copy=False)
+        return (total,)
+
+    return _take_when_ready(ctx, accumulator, inputs[1], attrs, take)
+
+
+def _take_when_ready(ctx, accumulator, required, attrs, take):
+    """Waits until `accumulator` holds `required` gradients, then returns ``take()`` (called
+    with the lock held) and starts the next step: no gradients, the global step one on."""
+    required = int(required)
+    if required < 1:
+        raise errors.InvalidArgumentError(
+            None, None, f"Argument num_required must be positive, but was {required}")
+    resources = ctx.resources
+    what = f"take_grad from accumulator '{accumulator.name}' (op {attrs['_name']})"
+    with resources.lock:
+        ctx.wait(resources.changed,
+                 lambda: accumulator.released or accumulator.count >= required, what)
+        if accumulator.released:
+            raise errors.CancelledError(None, None,
+                                        f"Accumulator '{accumulator.name}' was dropped")
+        result = take()
+        accumulator.count = 0
+        accumulator.global_step += 1
+        resources.changed.notify_all()
+    return result
+
+
+def _accumulator_count_kernel(ctx, inputs, attrs):
+    accumulator = _lookup_accumulator(ctx, inputs[0])
+    with ctx.resources.lock:
+        return (np.array(accumulator.count, dtype=np.int32),)
+
+
+def _accumulator_set_step_kernel(ctx, inputs, attrs):
+    accumulator = _lookup_accumulator(ctx, inputs[0])
+    with ctx.resources.lock:
+        # TF only warns when the step goes back; it still takes the new step.
+        accumulator.global_step = int(inputs[1])
+    return ()
+
+
+register_kernel("ResourceConditionalAccumulator", reference=_accumulator_kernel)
+register_kernel("ResourceAccumulatorApplyGradient", reference=_accumulator_apply_kernel)
+register_kernel("ResourceAccumulatorTakeGradient", reference=_accumulator_take_kernel)
+register_kernel("ResourceAccumulatorNumAccumulated", reference=_accumulator_count_kernel)
+register_kernel("ResourceAccumulatorSetGlobalStep", reference=_accumulator_set_step_kernel)
+
+
+# ---- sparse conditional accumulators ----------------------------------------------------------
+
+class SparseAccumulatorResource(AccumulatorResource):
+    """An accumulator of `IndexedSlices` gradients: per index, the sum of the rows applied
+    and how many gradients had that index (a MEAN divides each row by its own count).
+
+    Attributes (beyond `AccumulatorResource`'s, whose `total` it leaves None):
+      rows: a dict index -> [row sum, number of gradients with that index].
+      row_shape: the shape of one row while rows are held (None after a take).
+      dense_shape: the dense shape last given with a gradient (None if none was).
+    """
+
+    def __init__(self, container, name, dtype, shape, reduction_type):
+        super().__init__(container, name, dtype, shape, reduction_type)
+        self.rows = {}
+        self.row_shape = None
+        self.dense_shape = None
+
+    def check_gradient(self, indices, values, dense_shape):
+        """Raises InvalidArgumentError for a gradient that does not fit (TF's checks)."""
+        if values.ndim < 1 or indices.ndim != 1 or len(indices) != values.shape[0]:
+            raise errors.InvalidArgumentError(
+                None, None, f"Shape mismatch: {len(indices)} indices for values of shape "
+                f"{_shape_text(values.shape)}")
+        declared = self.shape.as_list() if self.shape.rank is not None else None
+        expected_rows = (list(self.row_shape) if self.row_shape is not None
+                         else declared[1:] if declared is not None else None)
+        got_rows = list(values.shape[1:])
+        if expected_rows is not None and (
+                len(expected_rows) != len(got_rows)
+                or any(e is not None and e != g for e, g in zip(expected_rows, got_rows))):
+            raise errors.InvalidArgumentError(
+                None, None, f"Shape mismatch: expected values of shape "
+                f"{_shape_text(['?'] + expected_rows)}, got {_shape_text(values.shape)}")
+        limit = declared[0] if declared is not None else None
+        if dense_shape is not None and len(dense_shape):
+            limit = int(dense_shape[0]) if limit is None else limit
+        if len(indices) and (int(indices.min()) < 0
+                             or (limit is not None and int(indices.max()) >= limit)):
+            raise errors.InvalidArgumentError(
+                None, None, f"Shape mismatch: index out of range [0, {limit}): "
+                f"{indices.tolist()}")
+
+    def add(self, indices, values, dense_shape):
+        numpy_dtype = self.dtype.as_numpy_dtype
+        counted = set()
+        for index, row in zip(indices.tolist(), values):
+            entry = self.rows.get(index)
+            if entry is None:
+                self.rows[index] = [np.array(row, dtype=numpy_dtype), 1]
+            else:
+                entry[0] = entry[0] + row
+                if index not in counted:
+                    entry[1] += 1
+            counted.add(index)
+        self.row_shape = values.shape[1:]
+        if dense_shape is not None and len(dense_shape):
+            self.dense_shape = [int(d) for d in dense_shape]
+
+    def take(self):
+        """The reduced (indices, values, dense shape), and a fresh start."""
+        numpy_dtype = self.dtype.as_numpy_dtype
+        indices = sorted(self.rows)
+        if indices:
+            rows = [self.rows[i][0] / self.rows[i][1] if self.reduction_type == "MEAN"
+                    else self.rows[i][0] for i in indices]
+            values = np.stack(rows).astype(numpy_dtype, copy=False)
+        else:
+            values = np.zeros((0,) + tuple(self.row_shape or ()), dtype=numpy_dtype)
+        if self.shape.rank is not None:
+            known = self.dense_shape or [None] * self.shape.rank
+            shape = [d if d is not None else (k if k is not None else -1)
+                     for d, k in zip(self.shape.as_list(), known)]
+        elif self.dense_shape is not None:
+            shape = list(self.dense_shape)
+        else:
+            shape = [-1] + list(values.shape[1:])
+        self.rows, self.row_shape, self.dense_shape = {}, None, None
+        return (np.array(indices, dtype=np.int64), values, np.array(shape, dtype=np.int64))
+
+
+def _sparse_accumulator_kernel(ctx, inputs, attrs):
+    dtype = attrs["dtype"]
+    name = attrs["shared_name"] or attrs["_name"]
+    key = resource_key("accumulator", attrs["container"], name)
+    accumulator = ctx.resources.get_or_create(
+        key, lambda: SparseAccumulatorResource(attrs["container"], name, dtype,
+                                               attrs["shape"], attrs["reduction_type"]))
+    if not isinstance(accumulator, SparseAccumulatorResource) or accumulator.dtype != dtype:
+        raise errors.InvalidArgumentError(
+            None, None, f"Shared accumulator '{name}' is not a sparse accumulator of "
+            f"{dtype.name} as requested by {attrs['_name']}")
+    return (make_handle(key),)
+
+
+def _lookup_sparse_accumulator(ctx, handle):
+    accumulator = _lookup_accumulator(ctx, handle)
+    if not isinstance(accumulator, SparseAccumulatorResource):
+        raise errors.InvalidArgumentError(
+            None, None, f"Accumulator '{accumulator.name}' is not a sparse accumulator")
+    return accumulator
+
+
+def _sparse_accumulator_apply_kernel(ctx, inputs, attrs):
+    accumulator = _lookup_sparse_accumulator(ctx, inputs[0])
+    local_step, indices, values, dense_shape = inputs[1:]
+    dense_shape = dense_shape if attrs["has_known_shape"] else None
+    with ctx.resources.lock:
+        accumulator.check_gradient(indices, values, dense_shape)
+        if int(local_step) < accumulator.global_step:
+            return ()  # stale, dropped as TF drops it
+        accumulator.add(indices, values, dense_shape)
+        accumulator.count += 1
+        ctx.resources.changed.notify_all()
+    return ()
+
+
+def _sparse_accumulator_take_kernel(ctx, inputs, attrs):
+    accumulator = _lookup_sparse_accumulator(ctx, inputs[0])
+    return _take_when_ready(ctx, accumulator, inputs[1], attrs, accumulator.take)
+
+
+register_kernel("SparseConditionalAccumulator", reference=_sparse_accumulator_kernel)
+register_kernel("SparseAccumulatorApplyGradient", reference=_sparse_accumulator_apply_kernel)
+register_kernel("SparseAccumulatorTakeGradient", reference=_sparse_accumulator_take_kernel)

@@ -262,3 +262,74 @@ for _name, _kernel in (("Qr", _qr_kernel), ("MatrixInverse", _inverse_kernel),
                        ("MatrixSetDiag", _set_diag_kernel), ("SelfAdjointEigV2", _eig_kernel),
                        ("Svd", _svd_kernel)):
     register_kernel(_name, reference=_kernel)
+
+
+# ---- MatrixSquareRoot, MatrixSolveLs ---------------------------------------------------------
+
+_ROOT_ITERATIONS = 100
+
+
+def _square_root_of(matrix):
+    """The principal square root of one float64 matrix by the Denman-Beavers iteration (which
+    converges for any matrix without eigenvalues on the closed negative real axis, defective
+    ones included); NaN where there is no real principal root, as TF's kernel gives."""
+    size = matrix.shape[-1]
+    if size == 0:
+        return matrix.copy()
+    root, co_root = matrix.copy(), np.eye(size)
+    scale = np.linalg.norm(matrix)
+    try:
+        for _ in range(_ROOT_ITERATIONS):
+            next_root = 0.5 * (root + np.linalg.inv(co_root))
+            co_root = 0.5 * (co_root + np.linalg.inv(root))
+            change = np.linalg.norm(next_root - root)
+            root = next_root
+            if change <= 1e-14 * max(np.linalg.norm(root), 1e-300):
+                break
+    except np.linalg.LinAlgError:
+        return np.full_like(matrix, np.nan)
+    if not np.all(np.isfinite(root)) or \
+            np.linalg.norm(root @ root - matrix) > 1e-8 * max(scale, 1e-300):
+        return np.full_like(matrix, np.nan)
+    return root
+
+
+def _square_root_kernel(ctx, inputs, attrs):
+    (value,) = inputs
+    _check_matrices(value)
+    work = value.astype(np.float64).reshape((-1,) + value.shape[-2:])
+    roots = np.stack([_square_root_of(m) for m in work]) if len(work) else work
+    return (roots.reshape(value.shape).astype(value.dtype, copy=False),)
+
+
+def _solve_ls_kernel(ctx, inputs, attrs):
+    matrix, rhs, l2_regularizer = inputs
+    if matrix.ndim < 2 or rhs.ndim < 2:
+        raise _invalid("Input matrix and rhs must have rank >= 2")
+    if matrix.shape[-2] != rhs.shape[-2]:
+        raise _invalid(f"Input matrix and right-hand side must have the same number of rows: "
+                       f"{matrix.shape[-2]} vs {rhs.shape[-2]}")
+    batch = np.broadcast_shapes(matrix.shape[:-2], rhs.shape[:-2])
+    rows, cols = matrix.shape[-2:]
+    a = np.broadcast_to(matrix, batch + matrix.shape[-2:]).astype(np.float64)
+    b = np.broadcast_to(rhs, batch + rhs.shape[-2:]).astype(np.float64)
+    a = a.reshape((-1, rows, cols))
+    b = b.reshape((-1,) + rhs.shape[-2:])
+    l2 = float(l2_regularizer)
+    solutions = []
+    for a_one, b_one in zip(a, b):
+        if not attrs["fast"]:
+            solutions.append(np.linalg.lstsq(a_one, b_one, rcond=None)[0])
+        elif rows >= cols:
+            gram = a_one.T @ a_one + l2 * np.eye(cols)
+            solutions.append(np.linalg.solve(gram, a_one.T @ b_one))
+        else:
+            gram = a_one @ a_one.T + l2 * np.eye(rows)
+            solutions.append(a_one.T @ np.linalg.solve(gram, b_one))
+    out = (np.stack(solutions) if solutions
+           else np.zeros((0, cols, rhs.shape[-1])))
+    return (out.reshape(batch + (cols, rhs.shape[-1])).astype(matrix.dtype, copy=False),)
+
+
+register_kernel("MatrixSquareRoot", reference=_square_root_kernel)
+register_kernel("MatrixSolveLs", reference=_solve_ls_kernel)

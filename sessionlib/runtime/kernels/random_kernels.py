@@ -9,6 +9,7 @@ draw. The fast and reference kernels are the same numpy code, so both executors 
 numbers for the same seeds.
 """
 
+import math
 import threading
 
 import numpy as np
@@ -98,3 +99,61 @@ register_kernel("RandomUniform", reference=_random_kernel(_draw_uniform))
 register_kernel("RandomStandardNormal", reference=_random_kernel(_draw_normal))
 register_kernel("TruncatedNormal", reference=_random_kernel(_draw_truncated))
 register_kernel("RandomUniformInt", reference=_random_int_kernel)
+
+
+# ---- RandomGamma, RandomPoissonV2, RandomGammaGrad -------------------------------------------
+
+def _sampled_kernel(draw):
+    """A kernel drawing `shape` samples per entry of its parameter input (TF's layout: the
+    sample dimensions first)."""
+    def kernel(ctx, inputs, attrs):
+        shape_t, param = inputs
+        dims = _shape_arg(shape_t) + list(param.shape)
+        out_dtype = np.dtype((attrs.get("dtype") or attrs["T"]).as_numpy_dtype)
+        state = _generator(ctx, attrs)
+        with state.lock:
+            values = draw(state.rng, np.asarray(param, dtype=np.float64), dims)
+        return (np.asarray(values).astype(out_dtype, copy=False),)
+
+    return kernel
+
+
+def _draw_gamma(rng, alpha, dims):
+    if (alpha <= 0).any() or np.isnan(alpha).any():
+        # TF gives NaN samples for such concentrations; numpy would raise.
+        safe = np.where(alpha > 0, alpha, 1.0)
+        return np.where(alpha > 0, rng.gamma(safe, size=dims), np.nan)
+    return rng.gamma(alpha, size=dims)
+
+
+def _draw_poisson(rng, rate, dims):
+    if (rate < 0).any() or np.isnan(rate).any():
+        raise errors.InvalidArgumentError(None, None, "Poisson rates must be >= 0 and not NaN")
+    return rng.poisson(rate, size=dims)
+
+
+def _gamma_sample_derivative(alpha, sample):
+    """d sample / d alpha of a Gamma(alpha, 1) sample, by implicit differentiation of its CDF
+    P(alpha, sample) = u: -(dP/dalpha) / (dP/dsample). dP/dalpha is a central difference of
+    the regularized incomplete gamma function in float64."""
+    from sessionlib.runtime.kernels.special_math_kernels import _incomplete_gamma
+
+    if not (alpha > 0 and sample > 0) or math.isinf(sample):
+        return 0.0 if sample == 0 else math.nan
+    lower = _incomplete_gamma(False)
+    step = 1e-5 * max(alpha, 1e-2)
+    d_alpha = (lower(alpha + step, sample) - lower(alpha - step, sample)) / (2 * step)
+    log_density = (alpha - 1) * math.log(sample) - sample - math.lgamma(alpha)
+    return -d_alpha / math.exp(log_density)
+
+
+def _random_gamma_grad_kernel(ctx, inputs, attrs):
+    alpha, sample = np.broadcast_arrays(*inputs)
+    values = np.array([_gamma_sample_derivative(float(a), float(x))
+                       for a, x in zip(alpha.ravel(), sample.ravel())])
+    return (values.reshape(alpha.shape).astype(inputs[0].dtype, copy=False),)
+
+
+register_kernel("RandomGamma", reference=_sampled_kernel(_draw_gamma))
+register_kernel("RandomPoissonV2", reference=_sampled_kernel(_draw_poisson))
+register_kernel("RandomGammaGrad", reference=_random_gamma_grad_kernel)
