@@ -307,3 +307,19 @@ from sessionlib.ops.sparse_math_ops import (sparse_matmul, sparse_maximum, spars
                                             sparse_segment_sum, sparse_softmax,
                                             sparse_tensor_dense_matmul)
 from sessionlib import sets
+# ---- gaps between the namespaces: tf.nn compositions, sparse embeddings, image metrics,
+# tf.io's sparse serialization and tf.math.invert_permutation ----
+from sessionlib.ops import nn_extra_ops as _nn_extra_ops
+for _name in _nn_extra_ops.__all__:
+    setattr(nn, _name, getattr(_nn_extra_ops, _name))
+from sessionlib.ops.embedding_sparse_ops import (embedding_lookup_sparse,
+                                                 safe_embedding_lookup_sparse)
+nn.embedding_lookup_sparse = embedding_lookup_sparse
+nn.safe_embedding_lookup_sparse = safe_embedding_lookup_sparse
+del embedding_lookup_sparse, safe_embedding_lookup_sparse  # tf.nn only, as in TF
+io.serialize_sparse = serialize_sparse
+io.serialize_many_sparse = serialize_many_sparse
+io.deserialize_many_sparse = deserialize_many_sparse
+math.invert_permutation = invert_permutation
+del _name
+# ---- end of the gaps block ----
