@@ -321,5 +321,9 @@ io.serialize_sparse = serialize_sparse
 io.serialize_many_sparse = serialize_many_sparse
 io.deserialize_many_sparse = deserialize_many_sparse
 math.invert_permutation = invert_permutation
+from sessionlib.ops import image_metrics_ops as _image_metrics_ops
+for _name in _image_metrics_ops.__all__:
+    setattr(image, _name, getattr(_image_metrics_ops, _name))
+io.is_jpeg = _image_metrics_ops.is_jpeg
 del _name
 # ---- end of the gaps block ----
