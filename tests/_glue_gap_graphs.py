@@ -123,7 +123,22 @@ def build_image(tf):
     return out
 
 
-BUILDERS = {"nn": build_nn, "embeddings": build_embeddings, "image": build_image}
+def build_cross(tf):
+    """tf.sparse.cross_hashed over string, int64 and mixed, sparse and dense features."""
+    s1 = tf.SparseTensor([[0, 0], [0, 1], [1, 0], [2, 0]], tf.constant([b"a", b"bcd", b"x" * 40, b"hello world!"]), [3, 2])
+    s2 = tf.SparseTensor([[0, 0], [1, 0], [1, 1], [2, 0]], tf.constant([3, -7, 123456789012, 0], tf.int64), [3, 2])
+    d = tf.constant([[b"u", b"v"], [b"w", b""], [b"long string " * 6, b"z"]])
+    di = tf.constant([[5], [6], [-1]], tf.int32)
+    out = {}
+    out["ss"] = tf.sparse.cross_hashed([s1, s2])
+    out["ss_b"] = tf.sparse.cross_hashed([s1, s2], num_buckets=1000)
+    out["sd_key"] = tf.sparse.cross_hashed([s1, d], num_buckets=97, hash_key=12345)
+    out["sdi"] = tf.sparse.cross_hashed([s2, di, d])
+    out["single"] = tf.sparse.cross_hashed([s1])
+    return out
+
+
+BUILDERS = {"cross": build_cross, "nn": build_nn, "embeddings": build_embeddings, "image": build_image}
 
 
 def _flatten(results):

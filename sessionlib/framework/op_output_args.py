@@ -390,6 +390,7 @@ OUTPUT_ARGS = {
     'SparseApplyProximalGradientDescent': (('out', None),),
     'SparseApplyRMSProp': (('out', None),),
     'SparseConcat': (('output_indices', None), ('output_values', None), ('output_shape', None)),
+    'SparseCross': (('output_indices', None), ('output_values', None), ('output_shape', None)),
     'SparseCrossV2': (('output_indices', None), ('output_values', None), ('output_shape', None)),
     'SparseDenseCwiseDiv': (('output', None),),
     'SparseDenseCwiseMul': (('output', None),),
