@@ -11,6 +11,7 @@ import numpy as np
 from sessionlib import dtypes
 from sessionlib.framework import graph as graph_lib
 from sessionlib.ops import array_ops, math_ops, metrics_ops
+from sessionlib.ops.math_reduction_ops import zero_fraction  # noqa: F401 - tf.nn's too
 from sessionlib.ops import nn_composite_convolution_ops as composite_ops
 from sessionlib.ops import nn_convolution3d_ops as conv3d_ops
 from sessionlib.ops import nn_convolution_ops as conv_ops
@@ -499,18 +500,3 @@ def batch_norm_with_global_normalization(t=None, m=None, v=None, beta=None, gamm
                                         gamma if scale_after_normalization else None,
                                         variance_epsilon, name=name)
 
-
-def zero_fraction(value, name=None):
-    """The fraction of zeros in `value`, as a float32 scalar (``tf.nn.zero_fraction``).
-
-    Args:
-      value: a numeric tensor.
-      name: the op name.
-
-    Returns:
-      A float32 scalar.
-    """
-    with graph_lib.name_scope(name, "zero_fraction", [value]):
-        value = graph_lib.convert_to_tensor(value, name="value")
-        is_zero = math_ops.equal(value, array_ops.zeros_like(value))
-        return math_ops.reduce_mean(math_ops.cast(is_zero, dtypes.float32))
