@@ -325,5 +325,8 @@ from sessionlib.ops import image_metrics_ops as _image_metrics_ops
 for _name in _image_metrics_ops.__all__:
     setattr(image, _name, getattr(_image_metrics_ops, _name))
 io.is_jpeg = _image_metrics_ops.is_jpeg
+from sessionlib.ops.image_resize_extra_ops import resize_area as _resize_area
+from sessionlib.ops.image_resize_extra_ops import resize_bicubic as _resize_bicubic
+image.resize_area, image.resize_bicubic = _resize_area, _resize_bicubic
 del _name
 # ---- end of the gaps block ----

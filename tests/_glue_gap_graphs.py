@@ -138,7 +138,33 @@ def build_cross(tf):
     return out
 
 
-BUILDERS = {"cross": build_cross, "nn": build_nn, "embeddings": build_embeddings, "image": build_image}
+def build_resize(tf):
+    """resize_bicubic (both mappings, and its gradient) and resize_area."""
+    rng = np.random.default_rng(5)
+    img = rng.uniform(0, 255, (2, 5, 7, 2)).astype(np.float32)
+    u8 = rng.integers(0, 255, (1, 6, 4, 3)).astype(np.uint8)
+    out = {}
+    for ac, hp in ((False, False), (True, False), (False, True)):
+        for size in ((9, 11), (3, 4), (5, 7)):
+            k = f"bicubic_{int(ac)}{int(hp)}_{size[0]}x{size[1]}"
+            out[k] = tf.image.resize_bicubic(img, size, align_corners=ac, half_pixel_centers=hp)
+    for ac in (False, True):
+        for size in ((9, 11), (3, 4), (2, 3)):
+            out[f"area_{int(ac)}_{size[0]}x{size[1]}"] = tf.image.resize_area(img, size, align_corners=ac)
+    out["area_u8"] = tf.image.resize_area(u8, [4, 3])
+    out["images_bicubic"] = tf.image.resize_images(img[0], [4, 9], method=2)
+    out["images_area"] = tf.image.resize_images(img, [3, 3], method=3, align_corners=True)
+    out["bicubic_u8"] = tf.image.resize_bicubic(u8, [8, 5])
+    x = tf.constant(img.astype(np.float64))
+    y = tf.image.resize_bicubic(x, [8, 6])
+    w = tf.constant(rng.normal(size=(2, 8, 6, 2)).astype(np.float32))
+    out["bicubic_grad"] = tf.gradients(tf.reduce_sum(y * w), x)[0]
+    y2 = tf.image.resize_bicubic(x, [4, 3], half_pixel_centers=True)
+    out["bicubic_grad_hp"] = tf.gradients(tf.reduce_sum(y2 * w[:, :4, :3]), x)[0]
+    return out
+
+
+BUILDERS = {"resize": build_resize, "cross": build_cross, "nn": build_nn, "embeddings": build_embeddings, "image": build_image}
 
 
 def _flatten(results):

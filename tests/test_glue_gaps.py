@@ -8,7 +8,7 @@ Values are compared with TensorFlow 2.21's on the same graphs (``tests/_glue_gap
 import numpy as np
 import pytest
 
-from tests._glue_gap_graphs import BUILDERS, DATA, run_family
+from _glue_gap_graphs import BUILDERS, DATA, run_family
 
 
 @pytest.fixture(scope="module")
@@ -90,7 +90,7 @@ def test_sparse_from_dense_on_strings(executor):
 
 def test_embedding_lookup_sparse_gradient_is_indexed_slices_and_numeric():
     import sessionlib as tf
-    from tests._gradient_check import GradCase, check_case
+    from _gradient_check import GradCase, check_case
 
     indices = np.array([[0, 0], [0, 1], [1, 0], [3, 0], [3, 1]], np.int64)
     ids = np.array([1, 3, 1, 5, 0], np.int64)
@@ -120,7 +120,7 @@ def test_embedding_lookup_sparse_gradient_is_indexed_slices_and_numeric():
 
 def test_image_metric_gradients():
     import sessionlib as tf
-    from tests._gradient_check import GradCase, check_case
+    from _gradient_check import GradCase, check_case
 
     rng = np.random.default_rng(4)
     image = rng.uniform(0.1, 0.9, (1, 6, 6, 2))

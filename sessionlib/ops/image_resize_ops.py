@@ -30,8 +30,7 @@ _NEAREST_GRAD = (dtypes.uint8, dtypes.int8, dtypes.int32, dtypes.float16, dtypes
 class ResizeMethod:
     """The ``method`` values of TF 1's ``resize_images`` (``tf.compat.v1.image.ResizeMethod``).
 
-    sessionlib implements BILINEAR and NEAREST_NEIGHBOR; BICUBIC and AREA are named so that
-    code spelling them gets a clear error rather than an AttributeError.
+    BICUBIC and AREA are the ops of ``image_resize_extra_ops.py``.
     """
 
     BILINEAR = 0
@@ -288,9 +287,13 @@ def resize_images(images, size, method=ResizeMethod.BILINEAR, align_corners=Fals
             op_type = "ResizeBilinear"
         elif method in (ResizeMethod.NEAREST_NEIGHBOR, "nearest"):
             op_type = "ResizeNearestNeighbor"
+        elif method in (ResizeMethod.BICUBIC, "bicubic"):
+            op_type = "ResizeBicubic"   # registered by image_resize_extra_ops
+        elif method in (ResizeMethod.AREA, "area"):
+            op_type = "ResizeArea"
         else:
             raise ValueError(f"Resize method is not implemented: {method} (sessionlib has "
-                             "BILINEAR and NEAREST_NEIGHBOR)")
+                             "BILINEAR, NEAREST_NEIGHBOR, BICUBIC and AREA)")
         if preserve_aspect_ratio:
             size = _aspect_preserving_size(images, size)
         dims = _infer.shape_from_tensor(size)
