@@ -24,6 +24,15 @@ __all__ = ["psnr", "ssim", "total_variation", "image_gradients", "sobel_edges", 
 
 # ---- quality metrics -------------------------------------------------------------------------
 
+def _float_images(first, second, max_val):
+    """The two images and `max_val` as float32, integer images scaled to [0, 1] as TF does."""
+    first = graph_lib.convert_to_tensor(first, name="img1")
+    second = graph_lib.convert_to_tensor(second, name="img2")
+    max_val = convert_image_dtype(math_ops.cast(max_val, first.dtype), dtypes.float32)
+    return (convert_image_dtype(first, dtypes.float32),
+            convert_image_dtype(second, dtypes.float32), max_val)
+
+
 def psnr(a, b, max_val, name=None):
     """The peak signal-to-noise ratio between two images, in dB (``tf.image.psnr``).
 
@@ -37,11 +46,7 @@ def psnr(a, b, max_val, name=None):
       float32 PSNR values of shape ``a.shape[:-3]``.
     """
     with graph_lib.name_scope(name, "PSNR", [a, b]):
-        a = graph_lib.convert_to_tensor(a, name="a")
-        b = graph_lib.convert_to_tensor(b, name="b")
-        max_val = convert_image_dtype(math_ops.cast(max_val, a.dtype), dtypes.float32)
-        a = convert_image_dtype(a, dtypes.float32)
-        b = convert_image_dtype(b, dtypes.float32)
+        a, b, max_val = _float_images(a, b, max_val)
         mse = math_ops.reduce_mean(math_ops.squared_difference(a, b), [-3, -2, -1])
         return math_ops.subtract(
             20.0 * math_ops.log(max_val) / np.float32(np.log(10.0)),
@@ -75,11 +80,7 @@ def ssim(img1, img2, max_val, filter_size=11, filter_sigma=1.5, k1=0.01, k2=0.03
       float32 SSIM values of shape ``img1.shape[:-3]`` (or the map).
     """
     with graph_lib.name_scope(None, "SSIM", [img1, img2]):
-        img1 = graph_lib.convert_to_tensor(img1, name="img1")
-        img2 = graph_lib.convert_to_tensor(img2, name="img2")
-        max_val = convert_image_dtype(math_ops.cast(max_val, img1.dtype), dtypes.float32)
-        img1 = convert_image_dtype(img1, dtypes.float32)
-        img2 = convert_image_dtype(img2, dtypes.float32)
+        img1, img2, max_val = _float_images(img1, img2, max_val)
         per_channel = _ssim_per_channel(img1, img2, max_val, filter_size, filter_sigma, k1,
                                         k2, return_index_map)
         return math_ops.reduce_mean(per_channel, [-1])
@@ -222,40 +223,27 @@ def _color_transform(images, matrix):
     return array_ops.reshape(math_ops.matmul(flat, kernel), array_ops.shape(images))
 
 
-def rgb_to_yiq(images):
-    """RGB to YIQ (``tf.image.rgb_to_yiq``); the last dimension holds the 3 channels.
+def _color_space(matrix, source, target):
+    def convert(images):
+        return _color_transform(images, matrix)
+
+    convert.__name__ = f"{source.lower()}_to_{target.lower()}"
+    convert.__doc__ = f"""{source} to {target} (``tf.image.{convert.__name__}``); the last
+    dimension holds the 3 channels.
+
+    Args:
+      images: a float tensor ``[..., 3]``.
 
     Returns:
-      The YIQ images, of `images`' shape and dtype.
+      The {target} images, of `images`' shape and dtype.
     """
-    return _color_transform(images, _RGB_TO_YIQ)
+    return convert
 
 
-def yiq_to_rgb(images):
-    """YIQ to RGB (``tf.image.yiq_to_rgb``).
-
-    Returns:
-      The RGB images, of `images`' shape and dtype.
-    """
-    return _color_transform(images, _YIQ_TO_RGB)
-
-
-def rgb_to_yuv(images):
-    """RGB to YUV (``tf.image.rgb_to_yuv``).
-
-    Returns:
-      The YUV images, of `images`' shape and dtype.
-    """
-    return _color_transform(images, _RGB_TO_YUV)
-
-
-def yuv_to_rgb(images):
-    """YUV to RGB (``tf.image.yuv_to_rgb``).
-
-    Returns:
-      The RGB images, of `images`' shape and dtype.
-    """
-    return _color_transform(images, _YUV_TO_RGB)
+rgb_to_yiq = _color_space(_RGB_TO_YIQ, "RGB", "YIQ")
+yiq_to_rgb = _color_space(_YIQ_TO_RGB, "YIQ", "RGB")
+rgb_to_yuv = _color_space(_RGB_TO_YUV, "RGB", "YUV")
+yuv_to_rgb = _color_space(_YUV_TO_RGB, "YUV", "RGB")
 
 
 # ---- resizing with padding, and the JPEG test --------------------------------------------

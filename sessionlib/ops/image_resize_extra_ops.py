@@ -11,22 +11,11 @@ from sessionlib.framework import graph as graph_lib
 from sessionlib.framework import registry
 from sessionlib.framework.tensor_shape import TensorShape
 from sessionlib.ops import _infer, math_ops
-from sessionlib.ops.image_resize_ops import (_FLOATS, _REAL, _create, _height_width,
-                                             _images_4d, _mapping_attrs, _resize_attrs,
+from sessionlib.ops.image_resize_ops import (_REAL, _create, _height_width, _images_4d,
+                                             _interpolation_grad_infer, _mapping_attrs,
                                              _resize_infer, _resize_op, _size_dims)
 
 __all__ = ["resize_bicubic", "resize_area"]
-
-
-def _resize_bicubic_grad_infer(inputs, attrs):
-    grads, original = inputs
-    _infer.check_dtype("ResizeBicubicGrad", grads, (dtypes.float32,), "grads")
-    _infer.check_dtype("ResizeBicubicGrad", original, _FLOATS, "original_image")
-    _resize_attrs(attrs)
-    attrs["T"] = original.dtype
-    grads_shape = _images_4d("ResizeBicubicGrad", grads, "grads")
-    shape = _images_4d("ResizeBicubicGrad", original, "original_image")
-    return [(original.dtype, TensorShape([grads_shape[0], shape[1], shape[2], grads_shape[3]]))]
 
 
 def _resize_area_infer(inputs, attrs):
@@ -59,7 +48,8 @@ def _resize_bicubic_grad_grad(op, grad):
 registry.register_op("ResizeBicubic", infer=_resize_infer("ResizeBicubic", dtypes.float32),
                      num_inputs=2, gradient=_resize_bicubic_grad,
                      doc="Images resized by bicubic interpolation (float32 out).")
-registry.register_op("ResizeBicubicGrad", infer=_resize_bicubic_grad_infer, num_inputs=2,
+registry.register_op("ResizeBicubicGrad", infer=_interpolation_grad_infer("ResizeBicubicGrad"),
+                     num_inputs=2,
                      gradient=_resize_bicubic_grad_grad,
                      doc="The gradient of ResizeBicubic, to the original image's shape.")
 registry.register_op("ResizeArea", infer=_resize_area_infer, num_inputs=2,

@@ -84,15 +84,24 @@ def _resize_infer(op_type, out_dtype):
     return infer
 
 
-def _resize_bilinear_grad_infer(inputs, attrs):
-    grads, original = inputs
-    _infer.check_dtype("ResizeBilinearGrad", grads, (dtypes.float32,), "grads")
-    _infer.check_dtype("ResizeBilinearGrad", original, _FLOATS, "original_image")
-    _resize_attrs(attrs)
-    attrs["T"] = original.dtype
-    grads_shape = _images_4d("ResizeBilinearGrad", grads, "grads")
-    shape = _images_4d("ResizeBilinearGrad", original, "original_image")
-    return [(original.dtype, TensorShape([grads_shape[0], shape[1], shape[2], grads_shape[3]]))]
+def _interpolation_grad_infer(op_type):
+    """The infer function of an interpolating resize's gradient op (float32 `grads` and the
+    original image, whose dtype and size the gradient takes)."""
+    def infer(inputs, attrs):
+        grads, original = inputs
+        _infer.check_dtype(op_type, grads, (dtypes.float32,), "grads")
+        _infer.check_dtype(op_type, original, _FLOATS, "original_image")
+        _resize_attrs(attrs)
+        attrs["T"] = original.dtype
+        grads_shape = _images_4d(op_type, grads, "grads")
+        shape = _images_4d(op_type, original, "original_image")
+        return [(original.dtype,
+                 TensorShape([grads_shape[0], shape[1], shape[2], grads_shape[3]]))]
+
+    return infer
+
+
+_resize_bilinear_grad_infer = _interpolation_grad_infer("ResizeBilinearGrad")
 
 
 def _resize_nearest_grad_infer(inputs, attrs):

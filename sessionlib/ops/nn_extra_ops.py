@@ -270,22 +270,20 @@ def depthwise_conv2d_backprop_filter(input, filter_sizes, out_backprop, strides,
       The filter gradient, of shape `filter_sizes`.
     """
     return conv_ops.depthwise_conv2d_native_backprop_filter(
-        input, filter_sizes, out_backprop, strides, padding, data_format=data_format,
-        dilations=list(dilations), name=name)
+        input, filter_sizes, out_backprop, strides, padding, data_format, list(dilations), name)
 
 
 def depthwise_conv2d_backprop_input(input_sizes, filter, out_backprop, strides,  # noqa: A002
                                     padding, data_format="NHWC", dilations=(1, 1, 1, 1),
                                     name=None):
-    """``tf.nn.depthwise_conv2d_backprop_input``: the depthwise convolution's input
-    gradient (TF 1's spelling of ``depthwise_conv2d_native_backprop_input``).
+    """``tf.nn.depthwise_conv2d_backprop_input``: the depthwise convolution's input gradient
+    (TF 1's spelling of ``depthwise_conv2d_native_backprop_input``).
 
     Returns:
       The input gradient, of shape `input_sizes`.
     """
     return conv_ops.depthwise_conv2d_native_backprop_input(
-        input_sizes, filter, out_backprop, strides, padding, data_format=data_format,
-        dilations=list(dilations), name=name)
+        input_sizes, filter, out_backprop, strides, padding, data_format, list(dilations), name)
 
 
 def conv3d_backprop_filter(input, filter_sizes, out_backprop, strides, padding,  # noqa: A002

@@ -672,6 +672,30 @@ registry.register_op("SparseCrossV2", infer=_sparse_cross_infer,
                      doc="The crosses of sparse and dense features, joined as strings.")
 
 
+def _cross_inputs(graph, inputs, to_int64):
+    """The (indices, values, shape) of each sparse input and the dense inputs of a cross, in
+    `graph`; features whose dtype satisfies `to_int64` are cast to int64."""
+    from sessionlib.ops import math_ops
+
+    if not isinstance(inputs, (list, tuple)):
+        raise TypeError("Inputs must be a list")
+    sparse, dense = [], []
+    with graph.as_default():
+        for value in inputs:
+            if isinstance(value, (SparseTensor, SparseTensorValue)):
+                value = convert_to_sparse_tensor(value)
+                values = value.values
+                if to_int64(values.dtype):
+                    values = math_ops.cast(values, dtypes.int64)
+                sparse.append((value.indices, values, value.dense_shape))
+            else:
+                tensor = graph_lib.convert_to_tensor(value)
+                if to_int64(tensor.dtype):
+                    tensor = math_ops.cast(tensor, dtypes.int64)
+                dense.append(tensor)
+    return sparse, dense
+
+
 def sparse_cross(inputs, name=None, separator=None):
     """The feature crosses of each batch row of `inputs`, as strings ``"f1_X_f2..."``
     (``tf.sparse.cross``; op ``SparseCrossV2``).
@@ -690,25 +714,9 @@ def sparse_cross(inputs, name=None, separator=None):
       TypeError: for features that are not ints or strings.
       InvalidArgumentError: (at run time) for inputs of different batch sizes.
     """
-    from sessionlib.ops import math_ops
-
-    if not isinstance(inputs, (list, tuple)):
-        raise TypeError("Inputs must be a list")
-    graph = _graph_of(*inputs)
-    sparse, dense = [], []
+    graph = _graph_of(*inputs) if isinstance(inputs, (list, tuple)) else None
+    sparse, dense = _cross_inputs(graph, inputs, lambda dtype: dtype is dtypes.int32)
     with graph.as_default():
-        for value in inputs:
-            if isinstance(value, (SparseTensor, SparseTensorValue)):
-                value = convert_to_sparse_tensor(value)
-                values = value.values
-                if values.dtype is dtypes.int32:
-                    values = math_ops.cast(values, dtypes.int64)
-                sparse.append((value.indices, values, value.dense_shape))
-            else:
-                tensor = graph_lib.convert_to_tensor(value)
-                if tensor.dtype is dtypes.int32:
-                    tensor = math_ops.cast(tensor, dtypes.int64)
-                dense.append(tensor)
         sep = graph_lib.convert_to_tensor(
             np.asarray("_X_" if separator is None else separator, dtype=object),
             dtype=dtypes.string, name="sep")
@@ -775,25 +783,10 @@ def sparse_cross_hashed(inputs, num_buckets=0, hash_key=None, name=None):
       ValueError: for a negative `num_buckets`.
       InvalidArgumentError: (at run time) for inputs of different batch sizes.
     """
-    from sessionlib.ops import math_ops
-
-    if not isinstance(inputs, (list, tuple)):
-        raise TypeError("Inputs must be a list")
-    graph = _graph_of(*inputs)
-    sparse, dense = [], []
+    graph = _graph_of(*inputs) if isinstance(inputs, (list, tuple)) else None
+    # As TF, every non-string feature is crossed as an int64.
+    sparse, dense = _cross_inputs(graph, inputs, lambda dtype: dtype is not dtypes.string)
     with graph.as_default():
-        for value in inputs:
-            if isinstance(value, (SparseTensor, SparseTensorValue)):
-                value = convert_to_sparse_tensor(value)
-                values = value.values
-                if values.dtype is not dtypes.string:
-                    values = math_ops.cast(values, dtypes.int64)
-                sparse.append((value.indices, values, value.dense_shape))
-            else:
-                tensor = graph_lib.convert_to_tensor(value)
-                if tensor.dtype is not dtypes.string:
-                    tensor = math_ops.cast(tensor, dtypes.int64)
-                dense.append(tensor)
         op = graph.create_op(
             "SparseCross", [part[0] for part in sparse] + [part[1] for part in sparse]
             + [part[2] for part in sparse] + dense,

@@ -12,8 +12,7 @@ rounding. The bicubic gradient is the transpose: ``Wy.T @ grads @ Wx``.
 import numpy as np
 
 from sessionlib.runtime.kernel_table import register_kernel
-from sessionlib.runtime.kernels.array_kernels import invalid_argument
-from sessionlib.runtime.kernels.image_kernels import (_check_images, _check_mapping,
+from sessionlib.runtime.kernels.image_kernels import (_checked_interpolation_grad,
                                                       _checked_resize, _scale,
                                                       _source_coordinates)
 
@@ -88,15 +87,8 @@ def _resize_bicubic_kernel(ctx, inputs, attrs):
 
 
 def _resize_bicubic_grad_kernel(ctx, inputs, attrs):
-    grads, original = inputs
-    _check_mapping(attrs)
-    _check_images(grads, "input_grad")
-    if original.ndim != 4:
-        raise invalid_argument(f"original_image must be 4-dimensional{list(original.shape)}")
-    height, width = original.shape[1], original.shape[2]
-    if height <= 0 or width <= 0:
-        raise invalid_argument("original_image must have a non-zero height and width")
-    batch, out_height, out_width, channels = grads.shape
+    grads, original, height, width = _checked_interpolation_grad(inputs, attrs)
+    out_height, out_width = grads.shape[1:3]
     rows = _bicubic_matrix(height, out_height, attrs)
     columns = _bicubic_matrix(width, out_width, attrs)
     result = np.einsum("yi,byxc,xj->bijc", rows, grads.astype(np.float64), columns,
