@@ -107,6 +107,14 @@ def build_image(tf):
     out["ssim"] = tf.image.ssim(a, b, 1.0)
     out["ssim_u8"] = tf.image.ssim(u8a, u8b, 255, filter_size=7)
     out["ssim_small"] = tf.image.ssim(a[:, :5, :6], b[:, :5, :6], 1.0, filter_size=4, filter_sigma=0.8)
+    big_a = rng.uniform(0, 1, (2, 23, 18, 2)).astype(np.float32)
+    big_b = np.clip(big_a + rng.normal(0, 0.2, big_a.shape), 0, 1).astype(np.float32)
+    out["ms_ssim"] = tf.image.ssim_multiscale(big_a, big_b, 1.0, power_factors=(0.3, 0.4, 0.3),
+                                              filter_size=3)
+    out["ms_ssim_u8"] = tf.image.ssim_multiscale((big_a * 255).astype(np.uint8),
+                                                 (big_b * 255).astype(np.uint8), 255,
+                                                 power_factors=(0.5, 0.5), filter_size=5,
+                                                 filter_sigma=1.0)
     out["ssim_map"] = tf.image.ssim(a, b, 1.0, return_index_map=True)
     out["tv3"] = tf.image.total_variation(tf.constant(a[0]))
     out["tv4"] = tf.image.total_variation(tf.constant(a))

@@ -15,10 +15,10 @@ from sessionlib.ops import array_ops, manipulation_ops, math_ops
 from sessionlib.ops import nn_convolution_ops as conv_ops
 from sessionlib.ops.image_ops import convert_image_dtype, pad_to_bounding_box
 from sessionlib.ops.image_resize_ops import ResizeMethod, resize_images
-from sessionlib.ops.nn import softmax
+from sessionlib.ops.nn import relu, softmax
 from sessionlib.ops.string_ops import substr
 
-__all__ = ["psnr", "ssim", "total_variation", "image_gradients", "sobel_edges", "rgb_to_yiq",
+__all__ = ["psnr", "ssim", "ssim_multiscale", "total_variation", "image_gradients", "sobel_edges", "rgb_to_yiq",
            "yiq_to_rgb", "rgb_to_yuv", "yuv_to_rgb", "resize_image_with_pad", "is_jpeg"]
 
 
@@ -81,8 +81,8 @@ def ssim(img1, img2, max_val, filter_size=11, filter_sigma=1.5, k1=0.01, k2=0.03
     """
     with graph_lib.name_scope(None, "SSIM", [img1, img2]):
         img1, img2, max_val = _float_images(img1, img2, max_val)
-        per_channel = _ssim_per_channel(img1, img2, max_val, filter_size, filter_sigma, k1,
-                                        k2, return_index_map)
+        per_channel, _ = _ssim_per_channel(img1, img2, max_val, filter_size, filter_sigma,
+                                           k1, k2, return_index_map)
         return math_ops.reduce_mean(per_channel, [-1])
 
 
@@ -116,8 +116,68 @@ def _ssim_per_channel(img1, img2, max_val, filter_size, filter_sigma, k1, k2,
     den1 = reducer(math_ops.square(img1) + math_ops.square(img2))
     contrast_structure = (num1 - num0 + c2) / (den1 - den0 + c2)
     if return_index_map:
-        return luminance * contrast_structure
-    return math_ops.reduce_mean(luminance * contrast_structure, [-3, -2])
+        return luminance * contrast_structure, contrast_structure
+    return (math_ops.reduce_mean(luminance * contrast_structure, [-3, -2]),
+            math_ops.reduce_mean(contrast_structure, [-3, -2]))
+
+
+_MS_SSIM_WEIGHTS = (0.0448, 0.2856, 0.3001, 0.2363, 0.1333)
+
+
+def ssim_multiscale(img1, img2, max_val, power_factors=_MS_SSIM_WEIGHTS, filter_size=11,
+                    filter_sigma=1.5, k1=0.01, k2=0.03):
+    """The multi-scale structural similarity (``tf.image.ssim_multiscale``): the contrast-
+    structure terms of successively 2x average-pooled images and the SSIM of the coarsest,
+    combined as a weighted geometric mean.
+
+    Args:
+      img1, img2: images ``[..., height, width, channels]`` with static height and width,
+        large enough for `filter_size` at the coarsest scale.
+      max_val: the dynamic range.
+      power_factors: one weight per scale (TF's five by default).
+      filter_size, filter_sigma, k1, k2: as in `ssim`.
+
+    Returns:
+      float32 MS-SSIM values of shape ``img1.shape[:-3]``.
+
+    Raises:
+      ValueError: for images of unknown height or width, or too small.
+    """
+    with graph_lib.name_scope(None, "MS-SSIM", [img1, img2]):
+        img1, img2, max_val = _float_images(img1, img2, max_val)
+        height, width = (img1.shape.as_list()[-3:-1] if img1.shape.ndims else (None, None))
+        if height is None or width is None:
+            raise ValueError("ssim_multiscale needs a static image height and width")
+        images = [img1, img2]
+        heads = array_ops.shape(img1)[:-3]
+        scores = []
+        for scale in range(len(power_factors)):
+            if scale > 0:
+                # 2x average pooling; an odd side is first padded by mirroring its last row
+                # or column (TF's SYMMETRIC padding of the remainder).
+                padding = [[0, 0], [0, height % 2], [0, width % 2], [0, 0]]
+                pooled = []
+                for image in images:
+                    tail = array_ops.shape(image)[-3:]
+                    flat = array_ops.reshape(image, array_ops.concat([[-1], tail], 0))
+                    if height % 2 or width % 2:
+                        flat = manipulation_ops.pad(flat, padding, mode="SYMMETRIC")
+                    pooled.append(conv_ops.avg_pool(flat, [1, 2, 2, 1], [1, 2, 2, 1],
+                                                    "VALID"))
+                height, width = (height + 1) // 2, (width + 1) // 2
+                images = [array_ops.reshape(image, array_ops.concat(
+                    [heads, array_ops.shape(image)[1:]], 0)) for image in pooled]
+                for image in images:
+                    image.set_shape(img1.shape[:-3].concatenate(
+                        [height, width, img1.shape[-1]]))
+            ssim_per_channel, contrast = _ssim_per_channel(
+                images[0], images[1], max_val, filter_size, filter_sigma, k1, k2, False)
+            scores.append(relu(contrast))
+        scores[-1] = relu(ssim_per_channel)
+        stacked = array_ops.stack(scores, axis=-1)
+        weights = graph_lib.convert_to_tensor(np.asarray(power_factors, np.float32))
+        return math_ops.reduce_mean(math_ops.reduce_prod(math_ops.pow(stacked, weights), [-1]),
+                                    [-1])
 
 
 def total_variation(images, name=None):
