@@ -316,6 +316,8 @@ from sessionlib.ops.embedding_sparse_ops import (embedding_lookup_sparse,
                                                  safe_embedding_lookup_sparse)
 nn.embedding_lookup_sparse = embedding_lookup_sparse
 nn.safe_embedding_lookup_sparse = safe_embedding_lookup_sparse
+from sessionlib.ops import nn_dilation_ops as _nn_dilation_ops
+nn.dilation2d, nn.erosion2d = _nn_dilation_ops.dilation2d, _nn_dilation_ops.erosion2d
 del embedding_lookup_sparse, safe_embedding_lookup_sparse  # tf.nn only, as in TF
 io.serialize_sparse = serialize_sparse
 io.serialize_many_sparse = serialize_many_sparse

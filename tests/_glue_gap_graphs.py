@@ -172,7 +172,31 @@ def build_resize(tf):
     return out
 
 
-BUILDERS = {"resize": build_resize, "cross": build_cross, "nn": build_nn, "embeddings": build_embeddings, "image": build_image}
+def build_morphology(tf):
+    """dilation2d and erosion2d (strides, rates, both paddings) and dilation2d's gradients."""
+    rng = np.random.default_rng(6)
+    images = rng.normal(size=(2, 7, 6, 3)).astype(np.float32)
+    kernel = rng.normal(size=(3, 2, 3)).astype(np.float32)
+    out = {}
+    for padding in ("SAME", "VALID"):
+        for strides, rates in (([1, 1, 1, 1], [1, 1, 1, 1]), ([1, 2, 1, 1], [1, 1, 2, 1]),
+                               ([1, 3, 2, 1], [1, 2, 2, 1])):
+            key = f"{padding}_{strides[1]}{strides[2]}_{rates[1]}{rates[2]}"
+            out["dilation_" + key] = tf.nn.dilation2d(images, kernel, strides, rates, padding)
+            out["erosion_" + key] = tf.nn.erosion2d(images, kernel, strides, rates, padding)
+    out["dilation_int"] = tf.nn.dilation2d((images * 10).astype(np.int32),
+                                           (kernel * 10).astype(np.int32), [1, 1, 1, 1],
+                                           [1, 1, 1, 1], "SAME")
+    x = tf.constant(images.astype(np.float64))
+    k = tf.constant(kernel.astype(np.float64))
+    weights = rng.normal(size=(2, 4, 3, 3))
+    y = tf.nn.dilation2d(x, k, [1, 2, 2, 1], [1, 1, 1, 1], "SAME")
+    out["dilation_grads"] = tf.gradients(tf.reduce_sum(y * weights), [x, k])
+    return out
+
+
+BUILDERS = {"morphology": build_morphology, "resize": build_resize, "cross": build_cross,
+            "nn": build_nn, "embeddings": build_embeddings, "image": build_image}
 
 
 def _flatten(results):

@@ -16,6 +16,7 @@ from sessionlib.runtime.kernels import (  # noqa: F401 - each module registers i
     convolution3d_kernels,
     checkpoint_kernels,
     ctc_kernels,
+    dilation_kernels,
     cumulative_kernels,
     data_flow_kernels,
     dataset_kernels,
