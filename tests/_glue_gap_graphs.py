@@ -195,8 +195,27 @@ def build_morphology(tf):
     return out
 
 
-BUILDERS = {"morphology": build_morphology, "resize": build_resize, "cross": build_cross,
-            "nn": build_nn, "embeddings": build_embeddings, "image": build_image}
+def build_combined_nms(tf):
+    """combined_non_max_suppression: shared and per-class boxes, padding and clipping."""
+    rng = np.random.default_rng(7)
+    corners = rng.uniform(-0.1, 0.9, (2, 8, 3, 2)).astype(np.float32)
+    sizes = rng.uniform(0.05, 0.4, (2, 8, 3, 2)).astype(np.float32)
+    boxes = np.concatenate([corners, corners + sizes], -1)
+    # Distinct scores: the order among equal scores is unspecified in TF.
+    scores = (rng.permutation(2 * 8 * 3).reshape(2, 8, 3) / 48.0).astype(np.float32)
+    out = {}
+    out["per_class"] = list(tf.image.combined_non_max_suppression(
+        boxes, scores, 3, 5, iou_threshold=0.3, score_threshold=0.1))
+    out["shared"] = list(tf.image.combined_non_max_suppression(
+        boxes[:, :, :1], scores, 2, 10, iou_threshold=0.5, clip_boxes=False))
+    out["pad"] = list(tf.image.combined_non_max_suppression(
+        boxes, scores, 2, 20, iou_threshold=0.2, pad_per_class=True))
+    return out
+
+
+BUILDERS = {"nms": build_combined_nms, "morphology": build_morphology, "resize": build_resize,
+            "cross": build_cross, "nn": build_nn, "embeddings": build_embeddings,
+            "image": build_image}
 
 
 def _flatten(results):

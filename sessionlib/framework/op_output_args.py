@@ -73,6 +73,7 @@ OUTPUT_ARGS = {
     'CheckNumerics': (('output', None),),
     'Cholesky': (('output', None),),
     'ClipByValue': (('output', None),),
+    'CombinedNonMaxSuppression': (('nmsed_boxes', None), ('nmsed_scores', None), ('nmsed_classes', None), ('valid_detections', None)),
     'ComputeAccidentalHits': (('indices', None), ('ids', None), ('weights', None)),
     'ConcatV2': (('output', None),),
     'Const': (('output', None),),

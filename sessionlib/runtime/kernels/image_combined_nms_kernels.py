@@ -1,0 +1,62 @@
+"""Kernel of CombinedNonMaxSuppression (``sessionlib/ops/image_combined_nms_ops.py``).
+
+Design. Per batch entry, each class runs the same greedy hard suppression as
+NonMaxSuppressionV4 (``image_box_kernels._greedy_selection``: candidates above the score
+threshold by decreasing score, dropped when their IoU with a selected box exceeds the
+threshold), capped at `max_output_size_per_class`; the selections of all classes are then
+merged by decreasing score and the first ``max_total_size`` (or, with `pad_per_class`,
+``min(max_total_size, per-class cap * classes)``) written out, boxes clipped to [0, 1] unless
+`clip_boxes` is off, and the rest zero-padded.
+"""
+
+import numpy as np
+
+from sessionlib.runtime.kernel_table import register_kernel
+from sessionlib.runtime.kernels.array_kernels import invalid_argument
+from sessionlib.runtime.kernels.image_box_kernels import _greedy_selection, _scalar_input
+
+
+def _combined_nms_kernel(ctx, inputs, attrs):
+    boxes, scores, per_class, total, iou_threshold, score_threshold = inputs
+    if boxes.ndim != 4 or boxes.shape[3] != 4:
+        raise invalid_argument(f"boxes must be 4-D [batch, num_boxes, q, 4]: "
+                               f"{list(boxes.shape)}")
+    if scores.ndim != 3 or scores.shape[:2] != boxes.shape[:2]:
+        raise invalid_argument(f"scores must be 3-D [batch, num_boxes, num_classes] matching "
+                               f"boxes: {list(scores.shape)}")
+    batch, _, q, _ = boxes.shape
+    num_classes = scores.shape[2]
+    if q not in (1, num_classes):
+        raise invalid_argument(f"third dimension of boxes must be either 1 or {num_classes}")
+    per_class, total = int(per_class), int(total)
+    if per_class <= 0 or total <= 0:
+        raise invalid_argument("max_size_per_class and max_total_size must be > 0")
+    iou_threshold = _scalar_input(iou_threshold, "iou_threshold")
+    score_threshold = _scalar_input(score_threshold, "score_threshold")
+    if not 0 <= iou_threshold <= 1:
+        raise invalid_argument("iou_threshold must be in [0, 1]")
+    size = min(total, per_class * num_classes) if attrs.get("pad_per_class") else total
+    out_boxes = np.zeros((batch, size, 4), np.float32)
+    out_scores = np.zeros((batch, size), np.float32)
+    out_classes = np.zeros((batch, size), np.float32)
+    valid = np.zeros(batch, np.int32)
+    for entry in range(batch):
+        found = []   # (score, class, box index)
+        for label in range(num_classes):
+            class_boxes = boxes[entry, :, label if q > 1 else 0].astype(np.float32)
+            class_scores = scores[entry, :, label].astype(np.float32)
+            picked, picked_scores = _greedy_selection(class_boxes, class_scores, per_class,
+                                                      iou_threshold, score_threshold, 0.0)
+            found.extend((score, label, index) for index, score in zip(picked, picked_scores))
+        found.sort(key=lambda item: -item[0])   # stable: classes in order among equal scores
+        found = found[:size]
+        valid[entry] = len(found)
+        for slot, (score, label, index) in enumerate(found):
+            box = boxes[entry, index, label if q > 1 else 0].astype(np.float32)
+            out_boxes[entry, slot] = np.clip(box, 0, 1) if attrs.get("clip_boxes", True) else box
+            out_scores[entry, slot] = score
+            out_classes[entry, slot] = label
+    return out_boxes, out_scores, out_classes, valid
+
+
+register_kernel("CombinedNonMaxSuppression", reference=_combined_nms_kernel)
