@@ -330,7 +330,9 @@ io.is_jpeg = _image_metrics_ops.is_jpeg
 from sessionlib.ops.image_resize_extra_ops import resize_area as _resize_area
 from sessionlib.ops.image_resize_extra_ops import resize_bicubic as _resize_bicubic
 image.resize_area, image.resize_bicubic = _resize_area, _resize_bicubic
-from sessionlib.ops.image_combined_nms_ops import combined_non_max_suppression as _combined_nms
-image.combined_non_max_suppression = _combined_nms
+from sessionlib.ops import image_nms_extra_ops as _image_nms_extra_ops
+for _name in _image_nms_extra_ops.__all__:
+    setattr(image, _name, getattr(_image_nms_extra_ops, _name))
+nn.approx_max_k, nn.approx_min_k = math.approx_max_k, math.approx_min_k
 del _name
 # ---- end of the gaps block ----

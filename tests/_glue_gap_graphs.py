@@ -1,7 +1,8 @@
 """The graphs of ``tests/test_glue_gaps.py``, built from a `tf` module argument so that the
 same code runs on sessionlib and on TensorFlow: TensorFlow 2.21's results are stored in
 ``tests/data/glue_gaps_tf.npz`` (regenerate with
-``TF_USE_LEGACY_KERAS=1 /path/to/tf/python tests/_glue_gap_graphs.py``; no test needs TF).
+``TF_USE_LEGACY_KERAS=1 /path/to/tf/python tests/_glue_gap_graphs.py``
+no test needs TF).
 """
 
 import os
@@ -21,9 +22,11 @@ def build_nn(tf):
     x5 = rng.normal(size=(1, 4, 4, 4, 2)).astype(np.float32)
     f1 = rng.normal(size=(3, 4, 3)).astype(np.float32)
     f2 = rng.normal(size=(3, 3, 4, 3)).astype(np.float32)
-    w = rng.normal(size=(3, 4)).astype(np.float32); b = rng.normal(size=(4,)).astype(np.float32)
+    w = rng.normal(size=(3, 4)).astype(np.float32)
+    b = rng.normal(size=(4,)).astype(np.float32)
     m = rng.normal(size=(5, 3)).astype(np.float32)
-    t = np.array([0., 0.5, 1., 2., 5.], np.float32); li = rng.normal(size=5).astype(np.float32)
+    t = np.array([0., 0.5, 1., 2., 5.], np.float32)
+    li = rng.normal(size=5).astype(np.float32)
     out = {}
     out["avg_pool2d"] = tf.nn.avg_pool2d(x4, 2, 2, "SAME")
     out["max_pool2d"] = tf.nn.max_pool2d(x4, [3, 3], [1, 2], "VALID")
@@ -37,10 +40,13 @@ def build_nn(tf):
     out["atrous_t_valid"] = tf.nn.atrous_conv2d_transpose(x4, f2, [2, 10, 10, 4], 2, "VALID")
     df = rng.normal(size=(3, 3, 3, 2)).astype(np.float32)
     ob = rng.normal(size=(2, 6, 6, 6)).astype(np.float32)
-    out["dw_filter"] = tf.nn.depthwise_conv2d_backprop_filter(x4, [3, 3, 3, 2], ob, [1, 1, 1, 1], "SAME")
-    out["dw_input"] = tf.nn.depthwise_conv2d_backprop_input([2, 6, 6, 3], df, ob, [1, 1, 1, 1], "SAME")
+    out["dw_filter"] = tf.nn.depthwise_conv2d_backprop_filter(x4, [3, 3, 3, 2], ob,
+                                                              [1, 1, 1, 1], "SAME")
+    out["dw_input"] = tf.nn.depthwise_conv2d_backprop_input([2, 6, 6, 3], df, ob,
+                                                            [1, 1, 1, 1], "SAME")
     ob3 = rng.normal(size=(1, 4, 4, 4, 3)).astype(np.float32)
-    out["c3_filter"] = tf.nn.conv3d_backprop_filter(x5, [2, 2, 2, 2, 3], ob3, [1, 1, 1, 1, 1], "SAME")
+    out["c3_filter"] = tf.nn.conv3d_backprop_filter(x5, [2, 2, 2, 2, 3], ob3,
+                                                    [1, 1, 1, 1, 1], "SAME")
     out["relu_layer"] = tf.nn.relu_layer(m, w, b)
     out["xw_plus_b"] = tf.nn.xw_plus_b(m, w, b)
     out["lpl"] = tf.nn.log_poisson_loss(t, li)
@@ -55,9 +61,12 @@ def build_nn(tf):
     out["avg_loss"] = tf.nn.compute_average_loss(li, sample_weight=t)
     out["avg_loss_gbs"] = tf.nn.compute_average_loss(m, global_batch_size=10)
     out["scale_reg"] = tf.nn.scale_regularization_loss(li)
-    mean = rng.normal(size=3).astype(np.float32); var = rng.uniform(0.5, 2, 3).astype(np.float32)
-    out["bn_global"] = tf.nn.batch_norm_with_global_normalization(x4, mean, var, b[:3], w[:, 0], 1e-3, True)
-    out["bn_global_noscale"] = tf.nn.batch_norm_with_global_normalization(x4, mean, var, b[:3], w[:, 0], 1e-3, False)
+    mean = rng.normal(size=3).astype(np.float32)
+    var = rng.uniform(0.5, 2, 3).astype(np.float32)
+    out["bn_global"] = tf.nn.batch_norm_with_global_normalization(
+        x4, mean, var, b[:3], w[:, 0], 1e-3, True)
+    out["bn_global_noscale"] = tf.nn.batch_norm_with_global_normalization(
+        x4, mean, var, b[:3], w[:, 0], 1e-3, False)
     return out
 
 
@@ -65,7 +74,8 @@ def build_embeddings(tf):
     """embedding_lookup_sparse and safe_embedding_lookup_sparse, values and gradients."""
     rng = np.random.default_rng(1)
     params = tf.constant(rng.normal(size=(6, 3)).astype(np.float32))
-    parts = [tf.constant(rng.normal(size=(3, 3)).astype(np.float32)), tf.constant(rng.normal(size=(3, 3)).astype(np.float32))]
+    parts = [tf.constant(rng.normal(size=(3, 3)).astype(np.float32)),
+             tf.constant(rng.normal(size=(3, 3)).astype(np.float32))]
     idx = np.array([[0, 0], [0, 1], [1, 0], [3, 0], [3, 1], [3, 2]], np.int64)
     ids = tf.SparseTensor(idx, np.array([1, 3, 1, 5, 0, 3], np.int64), [5, 3])
     wts = tf.SparseTensor(idx, np.array([2., .5, 1., 3., 1.5, 0.25], np.float32), [5, 3])
@@ -73,13 +83,16 @@ def build_embeddings(tf):
     for c in ("sum", "mean", "sqrtn"):
         out["w_" + c] = tf.nn.embedding_lookup_sparse(params, ids, wts, combiner=c)
         out["nw_" + c] = tf.nn.embedding_lookup_sparse(params, ids, None, combiner=c)
-        out["part_" + c] = tf.nn.embedding_lookup_sparse(parts, ids, wts, combiner=c, partition_strategy="div")
-        out["maxn_" + c] = tf.nn.embedding_lookup_sparse(params, ids, wts, combiner=c, max_norm=0.8)
+        out["part_" + c] = tf.nn.embedding_lookup_sparse(parts, ids, wts, combiner=c,
+                                                         partition_strategy="div")
+        out["maxn_" + c] = tf.nn.embedding_lookup_sparse(params, ids, wts, combiner=c,
+                                                         max_norm=0.8)
     bad = tf.SparseTensor(idx, np.array([1, -1, -2, 5, 0, 3], np.int64), [5, 3])
     badw = tf.SparseTensor(idx, np.array([2., .5, 1., -3., 1.5, 0.], np.float32), [5, 3])
     for c in ("sum", "mean", "sqrtn"):
         out["safe_" + c] = tf.nn.safe_embedding_lookup_sparse(params, bad, badw, combiner=c)
-        out["safe_def_" + c] = tf.nn.safe_embedding_lookup_sparse(params, bad, badw, combiner=c, default_id=2)
+        out["safe_def_" + c] = tf.nn.safe_embedding_lookup_sparse(params, bad, badw, combiner=c,
+                                                                  default_id=2)
         out["safe_nw_" + c] = tf.nn.safe_embedding_lookup_sparse(params, bad, None, combiner=c)
     idx3 = np.array([[0, 0, 0], [0, 1, 1], [1, 0, 0], [1, 1, 2]], np.int64)
     ids3 = tf.SparseTensor(idx3, np.array([1, 2, 4, -1], np.int64), [2, 2, 3])
@@ -100,13 +113,15 @@ def build_image(tf):
     rng = np.random.default_rng(2)
     a = rng.uniform(0, 1, (2, 16, 16, 3)).astype(np.float32)
     b = np.clip(a + rng.normal(0, 0.1, a.shape), 0, 1).astype(np.float32)
-    u8a = (a * 255).astype(np.uint8); u8b = (b * 255).astype(np.uint8)
+    u8a = (a * 255).astype(np.uint8)
+    u8b = (b * 255).astype(np.uint8)
     out = {}
     out["psnr"] = tf.image.psnr(a, b, 1.0)
     out["psnr_u8"] = tf.image.psnr(u8a, u8b, 255)
     out["ssim"] = tf.image.ssim(a, b, 1.0)
     out["ssim_u8"] = tf.image.ssim(u8a, u8b, 255, filter_size=7)
-    out["ssim_small"] = tf.image.ssim(a[:, :5, :6], b[:, :5, :6], 1.0, filter_size=4, filter_sigma=0.8)
+    out["ssim_small"] = tf.image.ssim(a[:, :5, :6], b[:, :5, :6], 1.0, filter_size=4,
+                                      filter_sigma=0.8)
     big_a = rng.uniform(0, 1, (2, 23, 18, 2)).astype(np.float32)
     big_b = np.clip(big_a + rng.normal(0, 0.2, big_a.shape), 0, 1).astype(np.float32)
     out["ms_ssim"] = tf.image.ssim_multiscale(big_a, big_b, 1.0, power_factors=(0.3, 0.4, 0.3),
@@ -127,14 +142,17 @@ def build_image(tf):
     out["pad2"] = tf.image.resize_image_with_pad(img[None], 9, 30, method=1)
     out["pad3"] = tf.image.resize_image_with_pad(img, 5, 6)
     jpg = b"\xff\xd8\xff\xe0rest"
-    out["isj"] = [tf.image.is_jpeg(tf.constant(jpg)), tf.image.is_jpeg(tf.constant(b"\x89PNG")), tf.io.is_jpeg(tf.constant(b""))]
+    out["isj"] = [tf.image.is_jpeg(tf.constant(jpg)), tf.image.is_jpeg(tf.constant(b"\x89PNG")),
+                  tf.io.is_jpeg(tf.constant(b""))]
     return out
 
 
 def build_cross(tf):
     """tf.sparse.cross_hashed over string, int64 and mixed, sparse and dense features."""
-    s1 = tf.SparseTensor([[0, 0], [0, 1], [1, 0], [2, 0]], tf.constant([b"a", b"bcd", b"x" * 40, b"hello world!"]), [3, 2])
-    s2 = tf.SparseTensor([[0, 0], [1, 0], [1, 1], [2, 0]], tf.constant([3, -7, 123456789012, 0], tf.int64), [3, 2])
+    s1 = tf.SparseTensor([[0, 0], [0, 1], [1, 0], [2, 0]],
+                         tf.constant([b"a", b"bcd", b"x" * 40, b"hello world!"]), [3, 2])
+    s2 = tf.SparseTensor([[0, 0], [1, 0], [1, 1], [2, 0]],
+                         tf.constant([3, -7, 123456789012, 0], tf.int64), [3, 2])
     d = tf.constant([[b"u", b"v"], [b"w", b""], [b"long string " * 6, b"z"]])
     di = tf.constant([[5], [6], [-1]], tf.int32)
     out = {}
@@ -158,7 +176,8 @@ def build_resize(tf):
             out[k] = tf.image.resize_bicubic(img, size, align_corners=ac, half_pixel_centers=hp)
     for ac in (False, True):
         for size in ((9, 11), (3, 4), (2, 3)):
-            out[f"area_{int(ac)}_{size[0]}x{size[1]}"] = tf.image.resize_area(img, size, align_corners=ac)
+            out[f"area_{int(ac)}_{size[0]}x{size[1]}"] = tf.image.resize_area(img, size,
+                                                                             align_corners=ac)
     out["area_u8"] = tf.image.resize_area(u8, [4, 3])
     out["images_bicubic"] = tf.image.resize_images(img[0], [4, 9], method=2)
     out["images_area"] = tf.image.resize_images(img, [3, 3], method=3, align_corners=True)
@@ -210,6 +229,11 @@ def build_combined_nms(tf):
         boxes[:, :, :1], scores, 2, 10, iou_threshold=0.5, clip_boxes=False))
     out["pad"] = list(tf.image.combined_non_max_suppression(
         boxes, scores, 2, 20, iou_threshold=0.2, pad_per_class=True))
+    overlaps = rng.uniform(0, 1, (9, 9)).astype(np.float32)
+    flat_scores = scores[0, :, 0].tolist() + [0.05]
+    out["overlaps"] = tf.image.non_max_suppression_overlaps(overlaps, flat_scores, 5, 0.6)
+    out["overlaps_threshold"] = tf.image.non_max_suppression_overlaps(
+        overlaps, flat_scores, 9, overlap_threshold=0.8, score_threshold=0.2)
     return out
 
 

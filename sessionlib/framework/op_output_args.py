@@ -232,6 +232,7 @@ OUTPUT_ARGS = {
     'NonMaxSuppressionV3': (('selected_indices', None),),
     'NonMaxSuppressionV4': (('selected_indices', None), ('valid_outputs', None)),
     'NonMaxSuppressionV5': (('selected_indices', None), ('selected_scores', None), ('valid_outputs', None)),
+    'NonMaxSuppressionWithOverlaps': (('selected_indices', None),),
     'NotEqual': (('z', None),),
     'OneHot': (('output', None),),
     'OneShotIterator': (('handle', None),),

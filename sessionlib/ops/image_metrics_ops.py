@@ -18,7 +18,8 @@ from sessionlib.ops.image_resize_ops import ResizeMethod, resize_images
 from sessionlib.ops.nn import relu, softmax
 from sessionlib.ops.string_ops import substr
 
-__all__ = ["psnr", "ssim", "ssim_multiscale", "total_variation", "image_gradients", "sobel_edges", "rgb_to_yiq",
+__all__ = ["psnr", "ssim", "ssim_multiscale", "total_variation", "image_gradients",
+           "sobel_edges", "rgb_to_yiq",
            "yiq_to_rgb", "rgb_to_yuv", "yuv_to_rgb", "resize_image_with_pad", "is_jpeg"]
 
 

@@ -22,7 +22,7 @@ from sessionlib.runtime.kernels import (  # noqa: F401 - each module registers i
     dataset_kernels,
     input_kernels,
     image_box_kernels,
-    image_combined_nms_kernels,
+    image_nms_extra_kernels,
     image_kernels,
     image_resize_extra_kernels,
     image_color_kernels,

@@ -16,3 +16,6 @@ def _combined_nms(f, d):
 def add_cases(case):
     """Adds this family's cases through test_parity's `case(op_type, dtypes, build)`."""
     case("CombinedNonMaxSuppression", (tf.float32,), _combined_nms)
+    case("NonMaxSuppressionWithOverlaps", (tf.float32,), lambda f, d: [
+        tf.image.non_max_suppression_overlaps(f((7, 7), d), f((7,), d), 4, 0.5),
+        tf.image.non_max_suppression_overlaps(f((7, 7), d), f((7,), d), 9, 1.0, 0.0)])

@@ -1,6 +1,7 @@
-"""``CombinedNonMaxSuppression``: TF's ``tf.image.combined_non_max_suppression``, greedy
-non-max suppression per batch entry and class, merged across classes. Kernel:
-``runtime/kernels/image_combined_nms_kernels.py``.
+"""``CombinedNonMaxSuppression`` (TF's ``tf.image.combined_non_max_suppression``: greedy
+non-max suppression per batch entry and class, merged across classes) and
+``NonMaxSuppressionWithOverlaps`` (``tf.image.non_max_suppression_overlaps``: greedy selection
+with a given overlap matrix). Kernels: ``runtime/kernels/image_nms_extra_kernels.py``.
 """
 
 from sessionlib import dtypes
@@ -9,7 +10,7 @@ from sessionlib.framework import registry
 from sessionlib.framework.tensor_shape import TensorShape
 from sessionlib.ops import _infer, math_ops
 
-__all__ = ["combined_non_max_suppression"]
+__all__ = ["combined_non_max_suppression", "non_max_suppression_overlaps"]
 
 
 def _combined_nms_infer(inputs, attrs):
@@ -80,3 +81,53 @@ def combined_non_max_suppression(boxes, scores, max_output_size_per_class, max_t
                              {"pad_per_class": pad_per_class, "clip_boxes": clip_boxes},
                              name=scope)
         return tuple(op.outputs)
+
+
+def _nms_with_overlaps_infer(inputs, attrs):
+    overlaps, scores, max_output_size, overlap_threshold, score_threshold = inputs
+    op_type = "NonMaxSuppressionWithOverlaps"
+    for tensor, arg, rank in ((overlaps, "overlaps", 2), (scores, "scores", 1),
+                              (max_output_size, "max_output_size", 0),
+                              (overlap_threshold, "overlap_threshold", 0),
+                              (score_threshold, "score_threshold", 0)):
+        _infer.check_dtype(op_type, tensor, (dtypes.int32,) if arg == "max_output_size"
+                           else (dtypes.float32,), arg)
+        if tensor.shape.rank not in (None, rank):
+            raise ValueError(f"Shape must be rank {rank} but is rank {tensor.shape.rank} for "
+                             f"{arg} of '{op_type}'")
+    return [(dtypes.int32, TensorShape([None]))]
+
+
+registry.register_op("NonMaxSuppressionWithOverlaps", infer=_nms_with_overlaps_infer,
+                     num_inputs=5, gradient=registry.NOT_DIFFERENTIABLE,
+                     doc="Greedy non-max suppression by a given overlap matrix.")
+
+
+def non_max_suppression_overlaps(overlaps, scores, max_output_size, overlap_threshold=0.5,
+                                 score_threshold=float("-inf"), name=None):
+    """The indices that greedy non-max suppression keeps when box overlaps are given as a
+    matrix (``tf.image.non_max_suppression_overlaps``).
+
+    Args:
+      overlaps: float32 ``[n, n]``, the overlap of each pair of boxes.
+      scores: float32 ``[n]``.
+      max_output_size: the most indices to keep.
+      overlap_threshold: an overlap above it with a kept box suppresses.
+      score_threshold: only scores above it are candidates.
+      name: the op name.
+
+    Returns:
+      The int32 indices kept, by decreasing score.
+
+    Raises:
+      TypeError, ValueError: for bad dtypes or ranks.
+    """
+    graph = math_ops._find_graph((overlaps, scores))
+    with graph.as_default(), graph.name_scope(name or "non_max_suppression_overlaps") as scope:
+        inputs = [graph_lib.convert_to_tensor(overlaps, dtype=dtypes.float32, name="overlaps"),
+                  graph_lib.convert_to_tensor(scores, dtype=dtypes.float32, name="scores"),
+                  graph_lib.convert_to_tensor(max_output_size, dtype=dtypes.int32),
+                  graph_lib.convert_to_tensor(overlap_threshold, dtype=dtypes.float32),
+                  graph_lib.convert_to_tensor(score_threshold, dtype=dtypes.float32)]
+        return graph.create_op("NonMaxSuppressionWithOverlaps", inputs, {},
+                               name=scope).outputs[0]

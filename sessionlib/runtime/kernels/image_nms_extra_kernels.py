@@ -1,13 +1,17 @@
-"""Kernel of CombinedNonMaxSuppression (``sessionlib/ops/image_combined_nms_ops.py``).
+"""Kernels of CombinedNonMaxSuppression and NonMaxSuppressionWithOverlaps
+(``sessionlib/ops/image_nms_extra_ops.py``).
 
-Design. Per batch entry, each class runs the same greedy hard suppression as
-NonMaxSuppressionV4 (``image_box_kernels._greedy_selection``: candidates above the score
-threshold by decreasing score, dropped when their IoU with a selected box exceeds the
-threshold), capped at `max_output_size_per_class`; the selections of all classes are then
+Design. CombinedNonMaxSuppression: per batch entry, each class runs the same greedy hard
+suppression as NonMaxSuppressionV4 (``image_box_kernels._greedy_selection``: candidates above
+the score threshold by decreasing score, dropped when their IoU with a selected box exceeds
+the threshold), capped at `max_output_size_per_class`; the selections of all classes are then
 merged by decreasing score and the first ``max_total_size`` (or, with `pad_per_class`,
 ``min(max_total_size, per-class cap * classes)``) written out, boxes clipped to [0, 1] unless
-`clip_boxes` is off, and the rest zero-padded.
+`clip_boxes` is off, and the rest zero-padded. NonMaxSuppressionWithOverlaps is the same
+greedy loop with the IoU replaced by a given overlap matrix.
 """
+
+import heapq
 
 import numpy as np
 
@@ -59,4 +63,28 @@ def _combined_nms_kernel(ctx, inputs, attrs):
     return out_boxes, out_scores, out_classes, valid
 
 
+def _nms_with_overlaps_kernel(ctx, inputs, attrs):
+    overlaps, scores, max_output_size, overlap_threshold, score_threshold = inputs
+    if overlaps.ndim != 2 or overlaps.shape[0] != overlaps.shape[1]:
+        raise invalid_argument(f"overlaps must be square: {list(overlaps.shape)}")
+    if scores.ndim != 1 or scores.shape[0] != overlaps.shape[0]:
+        raise invalid_argument(f"scores has incompatible shape {list(scores.shape)}")
+    limit = int(max_output_size)
+    if limit < 0:
+        raise invalid_argument("max_output_size must be non-negative")
+    overlap_threshold = _scalar_input(overlap_threshold, "overlap_threshold")
+    score_threshold = _scalar_input(score_threshold, "score_threshold")
+    scores = scores.astype(np.float32)
+    # By decreasing score, the lower index first among equal scores, as the other NMS ops.
+    queue = [(-scores[i], int(i)) for i in np.flatnonzero(scores > score_threshold)]
+    heapq.heapify(queue)
+    selected = []
+    while queue and len(selected) < min(limit, scores.shape[0]):
+        _, index = heapq.heappop(queue)
+        if not any(overlaps[index, other] > overlap_threshold for other in selected):
+            selected.append(index)
+    return (np.asarray(selected, np.int32),)
+
+
 register_kernel("CombinedNonMaxSuppression", reference=_combined_nms_kernel)
+register_kernel("NonMaxSuppressionWithOverlaps", reference=_nms_with_overlaps_kernel)
