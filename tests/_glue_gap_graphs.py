@@ -234,6 +234,17 @@ def build_combined_nms(tf):
     out["overlaps"] = tf.image.non_max_suppression_overlaps(overlaps, flat_scores, 5, 0.6)
     out["overlaps_threshold"] = tf.image.non_max_suppression_overlaps(
         overlaps, flat_scores, 9, overlap_threshold=0.8, score_threshold=0.2)
+    for seed in range(4):
+        corners = rng.uniform(0, 1, (30, 2)).astype(np.float32)
+        ends = corners + rng.uniform(0.05, 0.5, (30, 2)).astype(np.float32)
+        # Odd seeds give the corners in the other diagonal order.
+        flat_boxes = np.concatenate([ends, corners] if seed % 2 else [corners, ends], 1)
+        box_scores = (rng.permutation(30) / 30.0).astype(np.float32)
+        for pad in (False, True):
+            out[f"padded_{seed}_{pad}"] = list(tf.image.non_max_suppression_padded(
+                tf.constant(flat_boxes), tf.constant(box_scores), 8 + seed, 0.3 + 0.1 * seed,
+                score_threshold=0.2 if seed > 1 else float("-inf"),
+                pad_to_max_output_size=pad))
     return out
 
 

@@ -10,7 +10,8 @@ from sessionlib.framework import registry
 from sessionlib.framework.tensor_shape import TensorShape
 from sessionlib.ops import _infer, math_ops
 
-__all__ = ["combined_non_max_suppression", "non_max_suppression_overlaps"]
+__all__ = ["combined_non_max_suppression", "non_max_suppression_overlaps",
+           "non_max_suppression_padded"]
 
 
 def _combined_nms_infer(inputs, attrs):
@@ -131,3 +132,45 @@ def non_max_suppression_overlaps(overlaps, scores, max_output_size, overlap_thre
                   graph_lib.convert_to_tensor(score_threshold, dtype=dtypes.float32)]
         return graph.create_op("NonMaxSuppressionWithOverlaps", inputs, {},
                                name=scope).outputs[0]
+
+
+def non_max_suppression_padded(boxes, scores, max_output_size, iou_threshold=0.5,
+                               score_threshold=float("-inf"), pad_to_max_output_size=False,
+                               name=None, sorted_input=False, canonicalized_coordinates=False,
+                               tile_size=512):
+    """Greedy non-max suppression with a fixed-size output option
+    (``tf.image.non_max_suppression_padded``, op ``NonMaxSuppressionV4``), for one set of
+    boxes.
+
+    Args:
+      boxes: float ``[num_boxes, 4]``.
+      scores: float ``[num_boxes]``.
+      max_output_size: the most indices to keep.
+      iou_threshold: an IoU above it with a kept box suppresses.
+      score_threshold: only scores above it are candidates.
+      pad_to_max_output_size: pad the indices with 0 to `max_output_size` entries.
+      name: the op name.
+      sorted_input, canonicalized_coordinates, tile_size: TF's hints for its tiled batched
+        algorithm, which selects the same boxes; accepted and unused.
+
+    Returns:
+      ``(selected_indices, num_valid)``: int32 indices by decreasing score, and their count.
+
+    Raises:
+      ValueError: for batched (rank > 2) boxes, which sessionlib does not support here.
+    """
+    del sorted_input, canonicalized_coordinates, tile_size
+    graph = math_ops._find_graph((boxes, scores))
+    with graph.as_default(), graph.name_scope(name or "non_max_suppression_padded") as scope:
+        boxes = graph_lib.convert_to_tensor(boxes, name="boxes")
+        if boxes.shape.rank is not None and boxes.shape.rank > 2:
+            raise ValueError("non_max_suppression_padded: batched boxes (rank > 2) are not "
+                             "supported; use combined_non_max_suppression")
+        inputs = [boxes, graph_lib.convert_to_tensor(scores, dtype=boxes.dtype, name="scores"),
+                  graph_lib.convert_to_tensor(max_output_size, dtype=dtypes.int32),
+                  graph_lib.convert_to_tensor(iou_threshold, dtype=boxes.dtype),
+                  graph_lib.convert_to_tensor(score_threshold, dtype=boxes.dtype)]
+        selected, num_valid = graph.create_op(
+            "NonMaxSuppressionV4", inputs, {"pad_to_max_output_size": pad_to_max_output_size},
+            name=scope).outputs
+        return selected, num_valid
