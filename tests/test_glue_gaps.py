@@ -156,3 +156,31 @@ def test_errors_and_aliases():
     assert tf.io.serialize_many_sparse is tf.serialize_many_sparse
     assert tf.io.deserialize_many_sparse is tf.deserialize_many_sparse
     assert tf.io.is_jpeg is tf.image.is_jpeg
+
+
+def test_embedding_lookup_sparse_trains_variables_and_partitions():
+    import sessionlib as tf
+
+    with tf.Graph().as_default():
+        partitioned = tf.get_variable("glue_gaps_partitioned", [10, 3],
+                                      initializer=tf.ones_initializer(),
+                                      partitioner=tf.fixed_size_partitioner(2))
+        table = tf.Variable(np.arange(30, dtype=np.float32).reshape(10, 3))
+        ids = tf.SparseTensor([[0, 0], [0, 1], [1, 0]], tf.constant([1, 7, 3], tf.int64), [2, 2])
+        summed = tf.nn.embedding_lookup_sparse(partitioned, ids, None, combiner="sum")
+        safe = tf.nn.safe_embedding_lookup_sparse(partitioned, ids)
+        mean = tf.nn.embedding_lookup_sparse(table, ids, None)
+        step = tf.train.GradientDescentOptimizer(0.1).minimize(
+            tf.reduce_sum(summed) + tf.reduce_sum(mean))
+        with tf.Session() as session:
+            session.run(tf.global_variables_initializer())
+            got = session.run([summed, safe, mean])
+            session.run(step)
+            trained = session.run(table)
+    np.testing.assert_allclose(got[0], [[2, 2, 2], [1, 1, 1]])
+    np.testing.assert_allclose(got[1], np.ones((2, 3)))
+    np.testing.assert_allclose(got[2], [[12, 13, 14], [9, 10, 11]])
+    # The mean's gradient is 1/2 for ids 1 and 7 of row 0 and 1 for id 3 of row 1.
+    np.testing.assert_allclose(trained[[1, 3, 7]], [[2.95, 3.95, 4.95], [8.9, 9.9, 10.9],
+                                                    [20.95, 21.95, 22.95]], rtol=1e-6)
+    np.testing.assert_allclose(trained[0], [0, 1, 2])
