@@ -234,6 +234,13 @@ def build_combined_nms(tf):
     out["overlaps"] = tf.image.non_max_suppression_overlaps(overlaps, flat_scores, 5, 0.6)
     out["overlaps_threshold"] = tf.image.non_max_suppression_overlaps(
         overlaps, flat_scores, 9, overlap_threshold=0.8, score_threshold=0.2)
+    # extract_glimpse windows inside the image (the fill outside is random noise in TF).
+    image = np.arange(2 * 6 * 7 * 2, dtype=np.float32).reshape(2, 6, 7, 2)
+    for index, (centered, normalized, offsets) in enumerate((
+            (True, True, [[0.0, 0.0], [0.5, -0.5]]), (False, False, [[1.0, 2.0], [3.3, 4.6]]),
+            (True, False, [[-1.5, 0.5], [2.0, 1.0]]))):
+        out[f"glimpse_{index}"] = tf.image.extract_glimpse(
+            image, [3, 4], offsets, centered=centered, normalized=normalized)
     for seed in range(4):
         corners = rng.uniform(0, 1, (30, 2)).astype(np.float32)
         ends = corners + rng.uniform(0.05, 0.5, (30, 2)).astype(np.float32)

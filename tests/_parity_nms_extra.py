@@ -19,3 +19,8 @@ def add_cases(case):
     case("NonMaxSuppressionWithOverlaps", (tf.float32,), lambda f, d: [
         tf.image.non_max_suppression_overlaps(f((7, 7), d), f((7,), d), 4, 0.5),
         tf.image.non_max_suppression_overlaps(f((7, 7), d), f((7,), d), 9, 1.0, 0.0)])
+    # Windows inside the image: the fill outside it is random noise.
+    case("ExtractGlimpse", (tf.float32,), lambda f, d: [
+        tf.image.extract_glimpse(f((2, 6, 7, 3), d), [3, 4], [[0.0, 0.0], [0.3, -0.4]]),
+        tf.image.extract_glimpse(f((2, 6, 7, 3), d), [2, 2], [[1.0, 2.0], [4.0, 5.0]],
+                                 centered=False, normalized=False)])

@@ -184,3 +184,22 @@ def test_embedding_lookup_sparse_trains_variables_and_partitions():
     np.testing.assert_allclose(trained[[1, 3, 7]], [[2.95, 3.95, 4.95], [8.9, 9.9, 10.9],
                                                     [20.95, 21.95, 22.95]], rtol=1e-6)
     np.testing.assert_allclose(trained[0], [0, 1, 2])
+
+
+def test_extract_glimpse_fills_outside_with_noise_in_the_channel_range():
+    import sessionlib as tf
+
+    image = np.arange(2 * 6 * 7 * 2, dtype=np.float32).reshape(2, 6, 7, 2)
+    with tf.Graph().as_default():
+        # Offsets not centered, normalized: the window's corner is (trunc(0.9 * 6 - 1.5),
+        # trunc(0.1 * 7 - 2)) = (3, -1) for the first image, as TF.
+        glimpse = tf.image.extract_glimpse(image, [3, 4], [[0.9, 0.1], [0.25, 0.75]],
+                                           centered=False, normalized=True)
+        with tf.Session() as session:
+            got = session.run(glimpse)
+    np.testing.assert_array_equal(got[0, :, 1:], image[0, 3:6, 0:3])
+    np.testing.assert_array_equal(got[1], image[1, 0:3, 3:7])
+    for channel in range(2):
+        noise = got[0, :, 0, channel]
+        assert np.all((noise >= image[0, ..., channel].min())
+                      & (noise <= image[0, ..., channel].max()))

@@ -137,6 +137,7 @@ OUTPUT_ARGS = {
     'Exp': (('y', None),),
     'ExpandDims': (('output', None),),
     'Expm1': (('y', None),),
+    'ExtractGlimpse': (('glimpse', None),),
     'ExtractImagePatches': (('patches', None),),
     'ExtractJpegShape': (('image_shape', None),),
     'FIFOQueueV2': (('handle', None),),

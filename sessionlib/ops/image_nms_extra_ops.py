@@ -11,7 +11,7 @@ from sessionlib.framework.tensor_shape import TensorShape
 from sessionlib.ops import _infer, math_ops
 
 __all__ = ["combined_non_max_suppression", "non_max_suppression_overlaps",
-           "non_max_suppression_padded"]
+           "non_max_suppression_padded", "extract_glimpse"]
 
 
 def _combined_nms_infer(inputs, attrs):
@@ -174,3 +174,62 @@ def non_max_suppression_padded(boxes, scores, max_output_size, iou_threshold=0.5
             "NonMaxSuppressionV4", inputs, {"pad_to_max_output_size": pad_to_max_output_size},
             name=scope).outputs
         return selected, num_valid
+
+
+# ---- ExtractGlimpse ---------------------------------------------------------------------------
+
+def _extract_glimpse_infer(inputs, attrs):
+    images, size, offsets = inputs
+    op_type = "ExtractGlimpse"
+    _infer.check_dtype(op_type, images, (dtypes.float32,), "input")
+    _infer.check_dtype(op_type, size, (dtypes.int32,), "size")
+    _infer.check_dtype(op_type, offsets, (dtypes.float32,), "offsets")
+    if images.shape.rank not in (None, 4):
+        raise ValueError(f"Shape must be rank 4 but is rank {images.shape.rank} for input of "
+                         f"'{op_type}'")
+    for name, default in (("centered", True), ("normalized", True), ("uniform_noise", True)):
+        attrs[name] = bool(attrs.get(name, default))
+    attrs["noise"] = str(attrs.get("noise", "uniform"))
+    if attrs["noise"] not in ("uniform", "gaussian", "zero", ""):
+        raise ValueError(f"{op_type}: noise must be 'uniform', 'gaussian' or 'zero', got "
+                         f"{attrs['noise']!r}")
+    known = _infer.folded_value(size)
+    height, width = (None, None) if known is None else (int(known[0]), int(known[1]))
+    batch = images.shape[0] if images.shape.rank else None
+    channels = images.shape[3] if images.shape.rank else None
+    return [(dtypes.float32, TensorShape([batch, height, width, channels]))]
+
+
+registry.register_op("ExtractGlimpse", infer=_extract_glimpse_infer, num_inputs=3,
+                     gradient=registry.NOT_DIFFERENTIABLE,
+                     doc="A window of each image at its offset; noise outside the image.")
+
+
+def extract_glimpse(input, size, offsets, centered=True, normalized=True,  # noqa: A002
+                    uniform_noise=True, name=None):
+    """A `size` window of each image at its offset (``tf.image.extract_glimpse``, op
+    ``ExtractGlimpse``).
+
+    Args:
+      input: float32 ``[batch, height, width, channels]``.
+      size: the window ``[height, width]`` (int32).
+      offsets: float32 ``[batch, 2]``: each window's (y, x) centre.
+      centered: offsets are relative to the image centre (else to its top-left corner).
+      normalized: offsets are fractions of the image size (in [-1, 1] when centered).
+      uniform_noise: fill pixels outside the image with uniform noise between the channel's
+        min and max. (As TF's op, whose `noise` attr stays "uniform", the fill is uniform noise
+        either way.)
+      name: the op name.
+
+    Returns:
+      float32 ``[batch, size[0], size[1], channels]``.
+    """
+    graph = math_ops._find_graph((input, offsets))
+    with graph.as_default(), graph.name_scope(name or "extract_glimpse") as scope:
+        inputs = [graph_lib.convert_to_tensor(input, dtype=dtypes.float32, name="input"),
+                  graph_lib.convert_to_tensor(size, dtype=dtypes.int32, name="size"),
+                  graph_lib.convert_to_tensor(offsets, dtype=dtypes.float32, name="offsets")]
+        return graph.create_op("ExtractGlimpse", inputs,
+                               {"centered": centered, "normalized": normalized,
+                                "uniform_noise": uniform_noise, "noise": "uniform"},
+                               name=scope).outputs[0]

@@ -88,3 +88,54 @@ def _nms_with_overlaps_kernel(ctx, inputs, attrs):
 
 register_kernel("CombinedNonMaxSuppression", reference=_combined_nms_kernel)
 register_kernel("NonMaxSuppressionWithOverlaps", reference=_nms_with_overlaps_kernel)
+
+
+# ---- ExtractGlimpse (kept with the other detection-model image ops) ---------------------------
+
+def _extract_glimpse_kernel(ctx, inputs, attrs):
+    """Each batch entry's ``size`` window at its offset; pixels outside the image are noise:
+    uniform between the image channel's min and max (TF's default, whatever `uniform_noise`
+    says while `noise` is "uniform"), Gaussian with its mean and deviation, or zero."""
+    images, size, offsets = inputs
+    if images.ndim != 4:
+        raise invalid_argument(f"input must be 4-dimensional{list(images.shape)}")
+    if size.shape != (2,):
+        raise invalid_argument(f"input must be a vector of size 2 (height, width): "
+                               f"{list(size.shape)}")
+    batch, height, width, channels = images.shape
+    if offsets.shape != (batch, 2):
+        raise invalid_argument(f"offsets must be [batch_size, 2]: {list(offsets.shape)}")
+    out_height, out_width = int(size[0]), int(size[1])
+    if out_height <= 0 or out_width <= 0:
+        raise invalid_argument("the glimpse size must be positive")
+    noise = "uniform" if attrs.get("uniform_noise", True) else attrs.get("noise", "uniform")
+    result = np.zeros((batch, out_height, out_width, channels), np.float32)
+    generator = np.random.default_rng()
+    for entry in range(batch):
+        y, x = (np.float32(v) for v in offsets[entry])
+        if attrs.get("normalized", True):
+            y, x = y * np.float32(height), x * np.float32(width)
+        if attrs.get("centered", True):
+            y = y / np.float32(2) + np.float32(height / 2.0)
+            x = x / np.float32(2) + np.float32(width / 2.0)
+        # The window's corner, truncated toward zero as TF's integer cast does.
+        top = int(y - np.float32(out_height / 2.0))
+        left = int(x - np.float32(out_width / 2.0))
+        image = images[entry].astype(np.float32)
+        if noise == "zero" or image.size == 0:
+            fill = np.zeros((out_height, out_width, channels), np.float32)
+        elif noise == "gaussian":
+            fill = generator.normal(image.mean((0, 1)), image.std((0, 1)),
+                                    (out_height, out_width, channels))
+        else:
+            fill = generator.uniform(image.min((0, 1)), image.max((0, 1)),
+                                     (out_height, out_width, channels))
+        result[entry] = fill
+        rows = np.arange(top, top + out_height)
+        cols = np.arange(left, left + out_width)
+        row_in, col_in = (rows >= 0) & (rows < height), (cols >= 0) & (cols < width)
+        result[entry][np.ix_(row_in, col_in)] = image[np.ix_(rows[row_in], cols[col_in])]
+    return (result,)
+
+
+register_kernel("ExtractGlimpse", reference=_extract_glimpse_kernel)
