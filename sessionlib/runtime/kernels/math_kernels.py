@@ -53,9 +53,15 @@ _STRING_DTYPE = np.dtype(object)
 
 def _string_aware_comparison(numeric_fn, compare):
     def kernel(x, y):
-        x_dtype, y_dtype = getattr(x, "dtype", None), getattr(y, "dtype", None)
-        if x_dtype != _STRING_DTYPE and y_dtype != _STRING_DTYPE:
+        try:
+            # Builtin numpy dtypes are singletons: an identity test keeps the numeric path
+            # cheap (this runs on every Equal of the graph).
+            numeric = x.dtype is not _STRING_DTYPE and y.dtype is not _STRING_DTYPE
+        except AttributeError:
+            numeric = True
+        if numeric:
             return numeric_fn(x, y)
+        x_dtype, y_dtype = x.dtype, y.dtype
         if x_dtype != y_dtype:
             raise errors.InvalidArgumentError(
                 None, None, f"both inputs must have the same dtype, got {x_dtype} and {y_dtype}")
