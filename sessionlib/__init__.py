@@ -352,3 +352,32 @@ from sessionlib.ops.array_extra_ops import (extract_volume_patches,
                                             required_space_to_batch_paddings)
 from sessionlib.ops.partitioned_variables import create_partitioned_variables
 # ---- end of the array extras block ----
+# ---- gaps between the namespaces: tf.nn compositions, sparse embeddings, image metrics,
+# tf.io's sparse serialization and tf.math.invert_permutation ----
+from sessionlib.ops import nn_extra_ops as _nn_extra_ops
+for _name in _nn_extra_ops.__all__:
+    setattr(nn, _name, getattr(_nn_extra_ops, _name))
+from sessionlib.ops.embedding_sparse_ops import (embedding_lookup_sparse,
+                                                 safe_embedding_lookup_sparse)
+nn.embedding_lookup_sparse = embedding_lookup_sparse
+nn.safe_embedding_lookup_sparse = safe_embedding_lookup_sparse
+from sessionlib.ops import nn_dilation_ops as _nn_dilation_ops
+nn.dilation2d, nn.erosion2d = _nn_dilation_ops.dilation2d, _nn_dilation_ops.erosion2d
+del embedding_lookup_sparse, safe_embedding_lookup_sparse  # tf.nn only, as in TF
+io.serialize_sparse = serialize_sparse
+io.serialize_many_sparse = serialize_many_sparse
+io.deserialize_many_sparse = deserialize_many_sparse
+math.invert_permutation = invert_permutation
+from sessionlib.ops import image_metrics_ops as _image_metrics_ops
+for _name in _image_metrics_ops.__all__:
+    setattr(image, _name, getattr(_image_metrics_ops, _name))
+io.is_jpeg = _image_metrics_ops.is_jpeg
+from sessionlib.ops.image_resize_extra_ops import resize_area as _resize_area
+from sessionlib.ops.image_resize_extra_ops import resize_bicubic as _resize_bicubic
+image.resize_area, image.resize_bicubic = _resize_area, _resize_bicubic
+from sessionlib.ops import image_nms_extra_ops as _image_nms_extra_ops
+for _name in _image_nms_extra_ops.__all__:
+    setattr(image, _name, getattr(_image_nms_extra_ops, _name))
+nn.approx_max_k, nn.approx_min_k = math.approx_max_k, math.approx_min_k
+del _name
+# ---- end of the gaps block ----

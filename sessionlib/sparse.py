@@ -8,6 +8,7 @@ from sessionlib.framework.sparse_tensor import SparseTensor, SparseTensorValue
 from sessionlib.ops.sparse_manipulation_ops import from_dense
 from sessionlib.ops.sparse_manipulation_ops import sparse_concat as concat
 from sessionlib.ops.sparse_manipulation_ops import sparse_cross as cross
+from sessionlib.ops.sparse_manipulation_ops import sparse_cross_hashed as cross_hashed
 from sessionlib.ops.sparse_manipulation_ops import sparse_expand_dims as expand_dims
 from sessionlib.ops.sparse_manipulation_ops import sparse_eye as eye
 from sessionlib.ops.sparse_manipulation_ops import sparse_fill_empty_rows as fill_empty_rows
@@ -37,7 +38,8 @@ from sessionlib.ops.sparse_ops import sparse_placeholder as placeholder
 from sessionlib.ops.sparse_ops import sparse_reduce_sum as reduce_sum
 from sessionlib.ops.sparse_ops import sparse_tensor_to_dense as to_dense
 
-__all__ = ["SparseTensor", "SparseTensorValue", "add", "concat", "cross", "expand_dims", "eye",
+__all__ = ["SparseTensor", "SparseTensorValue", "add", "concat", "cross", "cross_hashed",
+           "expand_dims", "eye",
            "fill_empty_rows", "from_dense", "mask", "matmul", "maximum", "merge", "minimum",
            "placeholder", "reduce_max", "reduce_max_sparse", "reduce_sum", "reduce_sum_sparse",
            "reorder", "reset_shape", "reshape", "retain", "segment_mean", "segment_sqrt_n",

@@ -170,6 +170,13 @@ def _cross(f, d):
                                                                           separator="|"))
 
 
+def _cross_hashed(f, d):
+    sp = _sparse(f, d, np.array([[0, 0], [1, 0], [1, 1], [2, 2]], np.int64))
+    dense = f((3, 2), d)
+    return (_parts(tf.sparse.cross_hashed([sp, dense]))
+            + _parts(tf.sparse.cross_hashed([dense, sp], num_buckets=50, hash_key=7)))
+
+
 def add_cases(case):
     """Adds this family's cases through test_parity's `case(op_type, dtypes, build)`."""
     case("SparseReorder", ALL, _reorder)
@@ -189,6 +196,7 @@ def add_cases(case):
     case("SparseReduceSumSparse", NUMERIC, _reduce_sparse(tf.sparse.reduce_sum_sparse))
     case("SparseSoftmax", FLOATS, _softmax)
     case("SparseCrossV2", (tf.int64, tf.string), _cross)
+    case("SparseCross", (tf.int64, tf.string), _cross_hashed)
     case("SerializeSparse", ALL, _serialize)
     case("SerializeManySparse", ALL, _serialize)
     case("DeserializeManySparse", ALL, _deserialize)

@@ -131,7 +131,7 @@ case("FloorDiv", NUMERIC, _binary("FloorDiv", nonzero=True))
 case("FloorMod", NUMERIC, _binary("FloorMod", nonzero=True))
 case("Pow", NUMERIC, _binary("Pow", low=0, high=3, positive=True))
 for _name in ("Equal", "NotEqual"):
-    case(_name, ALL, _binary(_name, low=-2, high=2))
+    case(_name, ALL + (tf.string,), _binary(_name, low=-2, high=2))
 for _name in ("Less", "LessEqual", "Greater", "GreaterEqual"):
     case(_name, NUMERIC, _binary(_name, low=-2, high=2))
 for _name in ("LogicalAnd", "LogicalOr"):

@@ -30,8 +30,7 @@ _NEAREST_GRAD = (dtypes.uint8, dtypes.int8, dtypes.int32, dtypes.float16, dtypes
 class ResizeMethod:
     """The ``method`` values of TF 1's ``resize_images`` (``tf.compat.v1.image.ResizeMethod``).
 
-    sessionlib implements BILINEAR and NEAREST_NEIGHBOR; BICUBIC and AREA are named so that
-    code spelling them gets a clear error rather than an AttributeError.
+    BICUBIC and AREA are the ops of ``image_resize_extra_ops.py``.
     """
 
     BILINEAR = 0
@@ -85,15 +84,24 @@ def _resize_infer(op_type, out_dtype):
     return infer
 
 
-def _resize_bilinear_grad_infer(inputs, attrs):
-    grads, original = inputs
-    _infer.check_dtype("ResizeBilinearGrad", grads, (dtypes.float32,), "grads")
-    _infer.check_dtype("ResizeBilinearGrad", original, _FLOATS, "original_image")
-    _resize_attrs(attrs)
-    attrs["T"] = original.dtype
-    grads_shape = _images_4d("ResizeBilinearGrad", grads, "grads")
-    shape = _images_4d("ResizeBilinearGrad", original, "original_image")
-    return [(original.dtype, TensorShape([grads_shape[0], shape[1], shape[2], grads_shape[3]]))]
+def _interpolation_grad_infer(op_type):
+    """The infer function of an interpolating resize's gradient op (float32 `grads` and the
+    original image, whose dtype and size the gradient takes)."""
+    def infer(inputs, attrs):
+        grads, original = inputs
+        _infer.check_dtype(op_type, grads, (dtypes.float32,), "grads")
+        _infer.check_dtype(op_type, original, _FLOATS, "original_image")
+        _resize_attrs(attrs)
+        attrs["T"] = original.dtype
+        grads_shape = _images_4d(op_type, grads, "grads")
+        shape = _images_4d(op_type, original, "original_image")
+        return [(original.dtype,
+                 TensorShape([grads_shape[0], shape[1], shape[2], grads_shape[3]]))]
+
+    return infer
+
+
+_resize_bilinear_grad_infer = _interpolation_grad_infer("ResizeBilinearGrad")
 
 
 def _resize_nearest_grad_infer(inputs, attrs):
@@ -288,9 +296,13 @@ def resize_images(images, size, method=ResizeMethod.BILINEAR, align_corners=Fals
             op_type = "ResizeBilinear"
         elif method in (ResizeMethod.NEAREST_NEIGHBOR, "nearest"):
             op_type = "ResizeNearestNeighbor"
+        elif method in (ResizeMethod.BICUBIC, "bicubic"):
+            op_type = "ResizeBicubic"   # registered by image_resize_extra_ops
+        elif method in (ResizeMethod.AREA, "area"):
+            op_type = "ResizeArea"
         else:
             raise ValueError(f"Resize method is not implemented: {method} (sessionlib has "
-                             "BILINEAR and NEAREST_NEIGHBOR)")
+                             "BILINEAR, NEAREST_NEIGHBOR, BICUBIC and AREA)")
         if preserve_aspect_ratio:
             size = _aspect_preserving_size(images, size)
         dims = _infer.shape_from_tensor(size)

@@ -315,7 +315,8 @@ for _op_type, _elementwise, _allowed in (
                      gradient=_BINARY_GRADIENTS.get(_op_type, registry.NOT_DIFFERENTIABLE))
 
 for _op_type, _elementwise, _allowed in (
-        ("Equal", "equal", _NUMERIC_AND_BOOL), ("NotEqual", "not_equal", _NUMERIC_AND_BOOL),
+        ("Equal", "equal", _NUMERIC_AND_BOOL + (dtypes.string,)),
+        ("NotEqual", "not_equal", _NUMERIC_AND_BOOL + (dtypes.string,)),
         ("Less", "less", _NUMERIC), ("LessEqual", "less_equal", _NUMERIC),
         ("Greater", "greater", _NUMERIC), ("GreaterEqual", "greater_equal", _NUMERIC)):
     _register_binary(_op_type, _elementwise, _allowed, out_dtype=dtypes.bool)

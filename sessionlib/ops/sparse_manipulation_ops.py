@@ -26,7 +26,7 @@ __all__ = ["sparse_reorder", "sparse_reshape", "sparse_concat", "sparse_slice", 
            "sparse_fill_empty_rows", "sparse_transpose", "sparse_expand_dims", "sparse_retain",
            "sparse_reset_shape", "from_dense", "sparse_eye", "sparse_to_indicator",
            "sparse_merge", "sparse_mask", "serialize_sparse", "serialize_many_sparse",
-           "deserialize_many_sparse", "sparse_cross"]
+           "deserialize_many_sparse", "sparse_cross", "sparse_cross_hashed"]
 
 
 # ---- helpers --------------------------------------------------------------------------------
@@ -672,6 +672,30 @@ registry.register_op("SparseCrossV2", infer=_sparse_cross_infer,
                      doc="The crosses of sparse and dense features, joined as strings.")
 
 
+def _cross_inputs(graph, inputs, to_int64):
+    """The (indices, values, shape) of each sparse input and the dense inputs of a cross, in
+    `graph`; features whose dtype satisfies `to_int64` are cast to int64."""
+    from sessionlib.ops import math_ops
+
+    if not isinstance(inputs, (list, tuple)):
+        raise TypeError("Inputs must be a list")
+    sparse, dense = [], []
+    with graph.as_default():
+        for value in inputs:
+            if isinstance(value, (SparseTensor, SparseTensorValue)):
+                value = convert_to_sparse_tensor(value)
+                values = value.values
+                if to_int64(values.dtype):
+                    values = math_ops.cast(values, dtypes.int64)
+                sparse.append((value.indices, values, value.dense_shape))
+            else:
+                tensor = graph_lib.convert_to_tensor(value)
+                if to_int64(tensor.dtype):
+                    tensor = math_ops.cast(tensor, dtypes.int64)
+                dense.append(tensor)
+    return sparse, dense
+
+
 def sparse_cross(inputs, name=None, separator=None):
     """The feature crosses of each batch row of `inputs`, as strings ``"f1_X_f2..."``
     (``tf.sparse.cross``; op ``SparseCrossV2``).
@@ -690,25 +714,9 @@ def sparse_cross(inputs, name=None, separator=None):
       TypeError: for features that are not ints or strings.
       InvalidArgumentError: (at run time) for inputs of different batch sizes.
     """
-    from sessionlib.ops import math_ops
-
-    if not isinstance(inputs, (list, tuple)):
-        raise TypeError("Inputs must be a list")
-    graph = _graph_of(*inputs)
-    sparse, dense = [], []
+    graph = _graph_of(*inputs) if isinstance(inputs, (list, tuple)) else None
+    sparse, dense = _cross_inputs(graph, inputs, lambda dtype: dtype is dtypes.int32)
     with graph.as_default():
-        for value in inputs:
-            if isinstance(value, (SparseTensor, SparseTensorValue)):
-                value = convert_to_sparse_tensor(value)
-                values = value.values
-                if values.dtype is dtypes.int32:
-                    values = math_ops.cast(values, dtypes.int64)
-                sparse.append((value.indices, values, value.dense_shape))
-            else:
-                tensor = graph_lib.convert_to_tensor(value)
-                if tensor.dtype is dtypes.int32:
-                    tensor = math_ops.cast(tensor, dtypes.int64)
-                dense.append(tensor)
         sep = graph_lib.convert_to_tensor(
             np.asarray("_X_" if separator is None else separator, dtype=object),
             dtype=dtypes.string, name="sep")
@@ -716,6 +724,75 @@ def sparse_cross(inputs, name=None, separator=None):
             "SparseCrossV2", [part[0] for part in sparse] + [part[1] for part in sparse]
             + [part[2] for part in sparse] + dense + [sep], {"N": len(sparse)},
             name=name or "SparseCrossV2")
+    return SparseTensor(*op.outputs)
+
+
+# ---- SparseCross (TF 1's op, used by tf.sparse.cross_hashed) ----------------------------
+
+def _sparse_cross_v1_infer(inputs, attrs):
+    count = int(attrs["N"])
+    features = list(inputs[count:2 * count]) + list(inputs[3 * count:])
+    for tensor in features:
+        if tensor.dtype not in (dtypes.int64, dtypes.string):
+            raise TypeError(f"SparseCross takes int64 or string features, got "
+                            f"{tensor.dtype.name}")
+    hashed = bool(attrs.get("hashed_output", False))
+    attrs["hashed_output"] = hashed
+    attrs["num_buckets"] = int(attrs.get("num_buckets", 0))
+    attrs["hash_key"] = int(attrs.get("hash_key", 0))
+    if attrs["num_buckets"] < 0:
+        raise ValueError(f"num_buckets must be >= 0, got {attrs['num_buckets']}")
+    attrs["sparse_types"] = [t.dtype for t in inputs[count:2 * count]]
+    attrs["dense_types"] = [t.dtype for t in inputs[3 * count:]]
+    out_type = dtypes.int64 if hashed else dtypes.string
+    attrs["out_type"] = out_type
+    attrs.setdefault("internal_type", dtypes.string if all(
+        t.dtype is dtypes.string for t in features) else dtypes.int64)
+    return [(dtypes.int64, TensorShape([None, 2])), (out_type, TensorShape([None])),
+            (dtypes.int64, TensorShape([2]))]
+
+
+registry.register_op("SparseCross", infer=_sparse_cross_v1_infer,
+                     gradient=registry.NOT_DIFFERENTIABLE,
+                     doc="The crosses of sparse and dense features, as '_X_'-joined strings "
+                         "or as hashed int64 buckets.")
+
+_DEFAULT_HASH_KEY = 0xDECAFCAFFE  # TF's key when none is given: the same buckets as TF's
+
+
+def sparse_cross_hashed(inputs, num_buckets=0, hash_key=None, name=None):
+    """The feature crosses of each batch row of `inputs`, hashed to int64 buckets
+    (``tf.sparse.cross_hashed``; op ``SparseCross`` with ``hashed_output``).
+
+    Each cross is TF's ``FingerprintCat64`` chain over its features' hashes (an int64
+    feature's own value, a string's FarmHash ``Fingerprint64``), starting from `hash_key`, so
+    the buckets equal TF's.
+
+    Args:
+      inputs: a list of rank-2 `SparseTensor`s and dense Tensors of int64 (or int32) or string
+        features. The sparse ones are crossed first, then the dense ones.
+      num_buckets: the bucket count; 0 keeps the hash modulo ``2**63 - 1``.
+      hash_key: the 64-bit key of the hash chain; default TF's.
+      name: the op name.
+
+    Returns:
+      An int64 `SparseTensor` of shape ``[batch, most crosses of a row]``.
+
+    Raises:
+      TypeError: for features that are not ints or strings.
+      ValueError: for a negative `num_buckets`.
+      InvalidArgumentError: (at run time) for inputs of different batch sizes.
+    """
+    graph = _graph_of(*inputs) if isinstance(inputs, (list, tuple)) else None
+    # As TF, every non-string feature is crossed as an int64.
+    sparse, dense = _cross_inputs(graph, inputs, lambda dtype: dtype is not dtypes.string)
+    with graph.as_default():
+        op = graph.create_op(
+            "SparseCross", [part[0] for part in sparse] + [part[1] for part in sparse]
+            + [part[2] for part in sparse] + dense,
+            {"N": len(sparse), "hashed_output": True, "num_buckets": int(num_buckets),
+             "hash_key": int(hash_key or _DEFAULT_HASH_KEY)},
+            name=name or "SparseCross")
     return SparseTensor(*op.outputs)
 
 

@@ -106,16 +106,23 @@ def _resize_bilinear_kernel(ctx, inputs, attrs):
     return (result,)
 
 
-def _resize_bilinear_grad_kernel(ctx, inputs, attrs):
+def _checked_interpolation_grad(inputs, attrs):
+    """(grads, original, original height, original width) of an interpolating resize's
+    gradient op, after the checks that the run does."""
     grads, original = inputs
     _check_mapping(attrs)
     _check_images(grads, "input_grad")
     if original.ndim != 4:
         raise invalid_argument(f"original_image must be 4-dimensional{list(original.shape)}")
-    batch, out_height, out_width, channels = grads.shape
     height, width = original.shape[1], original.shape[2]
     if height <= 0 or width <= 0:
         raise invalid_argument("original_image must have a non-zero height and width")
+    return grads, original, height, width
+
+
+def _resize_bilinear_grad_kernel(ctx, inputs, attrs):
+    grads, original, height, width = _checked_interpolation_grad(inputs, attrs)
+    batch, out_height, out_width, channels = grads.shape
     # float16 gradients are summed in float32 and rounded once at the end, as TF's kernel.
     accumulate = np.float32 if original.dtype == np.float16 else original.dtype
     result = np.zeros((batch, height, width, channels), accumulate)

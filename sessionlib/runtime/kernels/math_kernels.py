@@ -26,7 +26,7 @@ _BINARY_KERNELS = (
     ("AddV2", "add"), ("Sub", "sub"), ("Mul", "mul"), ("RealDiv", "real_div"),
     ("FloorDiv", "floor_div"), ("FloorMod", "floor_mod"), ("Pow", "pow"),
     ("Maximum", "maximum"), ("Minimum", "minimum"), ("SquaredDifference", "squared_difference"),
-    ("Equal", "equal"), ("NotEqual", "not_equal"), ("Less", "less"),
+    ("Less", "less"),
     ("LessEqual", "less_equal"), ("Greater", "greater"), ("GreaterEqual", "greater_equal"),
     ("LogicalAnd", "logical_and"), ("LogicalOr", "logical_or"),
 )
@@ -44,6 +44,45 @@ for _name, _function in _UNARY_KERNELS:
     register_kernel(_name, fast=getattr(_fast, _function), reference=getattr(_ref, _function),
                     kind=KIND_UNARY)
 
+
+# Equal and NotEqual also take strings (TF registers them for tstring), which the shared
+# elementwise functions, numeric by design, do not: a string pair is compared here, and every
+# other dtype goes straight on to the elementwise function.
+_STRING_DTYPE = np.dtype(object)
+
+
+def _string_aware_comparison(numeric_fn, compare):
+    def kernel(x, y):
+        try:
+            # Builtin numpy dtypes are singletons: an identity test keeps the numeric path
+            # cheap (this runs on every Equal of the graph).
+            numeric = x.dtype is not _STRING_DTYPE and y.dtype is not _STRING_DTYPE
+        except AttributeError:
+            numeric = True
+        if numeric:
+            return numeric_fn(x, y)
+        x_dtype, y_dtype = x.dtype, y.dtype
+        if x_dtype != y_dtype:
+            raise errors.InvalidArgumentError(
+                None, None, f"both inputs must have the same dtype, got {x_dtype} and {y_dtype}")
+        try:
+            shape = np.broadcast_shapes(np.shape(x), np.shape(y))
+        except ValueError:
+            raise errors.InvalidArgumentError(
+                None, None, f"Incompatible shapes: {list(np.shape(x))} vs. "
+                f"{list(np.shape(y))}") from None
+        out = np.empty(shape, dtype=np.bool_)
+        out[...] = compare(x, y)
+        return out
+
+    return kernel
+
+
+for _name, _function, _compare in (("Equal", "equal", np.equal),
+                                   ("NotEqual", "not_equal", np.not_equal)):
+    register_kernel(_name, fast=_string_aware_comparison(getattr(_fast, _function), _compare),
+                    reference=_string_aware_comparison(getattr(_ref, _function), _compare),
+                    kind=KIND_BINARY)
 
 # ---- Cast ---------------------------------------------------------------------------------
 

@@ -15,6 +15,7 @@ import numpy as np
 from sessionlib import dtypes, errors
 from sessionlib.framework import tensor_bundle, tensor_util
 from sessionlib.protos import tensor_pb2
+from sessionlib.runtime import string_hashing
 from sessionlib.runtime.kernel_table import register_kernel
 from sessionlib.runtime.kernels.array_kernels import invalid_argument
 from sessionlib.runtime.kernels.sparse_kernels import (_as_index_matrix, _check_values_length,
@@ -421,14 +422,12 @@ def _feature_text(value):
     return value if isinstance(value, bytes) else str(int(value)).encode()
 
 
-def _sparse_cross_kernel(ctx, inputs, attrs):
-    """Each batch row's cartesian product of its features (sparse inputs first, then dense;
-    the last varies fastest), joined by the separator."""
-    count = int(attrs["N"])
-    separator = _feature_text(np.asarray(inputs[-1]).reshape(()).item())
+def _cross_features(inputs, count, dense_inputs, feature):
+    """The batch size and, per input (sparse ones first, then dense), per batch row, the list
+    of `feature(value)`s of that row; InvalidArgumentError for inconsistent inputs."""
     sparse_parts = [_sparse_input(inputs[k], inputs[count + k], inputs[2 * count + k], "shapes")
                     for k in range(count)]
-    dense_inputs = [np.asarray(d) for d in inputs[3 * count:-1]]
+    dense_inputs = [np.asarray(d) for d in dense_inputs]
     batch = None
     for position, (matrix, _, shape) in enumerate(sparse_parts):
         if len(shape) != 2:
@@ -452,20 +451,85 @@ def _sparse_cross_kernel(ctx, inputs, attrs):
         for row, value in zip(matrix[:, 0].tolist(), values):
             if not 0 <= row < batch:
                 raise invalid_argument(f"Sparse batch index {row} is out of [0, {batch})")
-            part[row].append(_feature_text(value))
+            part[row].append(feature(value))
     for dense in dense_inputs:
-        features.append([[_feature_text(v) for v in dense[row]] for row in range(batch)])
+        features.append([[feature(v) for v in dense[row]] for row in range(batch)])
+    return batch, features
+
+
+def _crosses_output(batch, features, combine, values_dtype):
+    """Each row's cartesian product of its features (the last input varies fastest), each
+    combination reduced by `combine`, as a SparseTensor's (indices, values, shape)."""
     out_indices, out_values, width = [], [], 0
     for row in range(batch):
-        crosses = [separator.join(combo) for combo in
+        crosses = [combine(combo) for combo in
                    itertools.product(*(part[row] for part in features))] if features else []
         out_indices.extend([row, k] for k in range(len(crosses)))
         out_values.extend(crosses)
         width = max(width, len(crosses))
-    values = np.empty(len(out_values), dtype=object)
+    values = np.empty(len(out_values), dtype=values_dtype)
     values[:] = out_values
     return (np.array(out_indices, np.int64).reshape(-1, 2), values,
             np.array([batch, width], np.int64))
 
 
+def _sparse_cross_kernel(ctx, inputs, attrs):
+    """Each batch row's crosses of its features (sparse inputs first, then dense), joined by
+    the separator."""
+    count = int(attrs["N"])
+    separator = _feature_text(np.asarray(inputs[-1]).reshape(()).item())
+    batch, features = _cross_features(inputs, count, inputs[3 * count:-1], _feature_text)
+    return _crosses_output(batch, features, separator.join, object)
+
+
+_MASK64 = (1 << 64) - 1
+_CAT_MUL = 0xC6A4A7935BD1E995
+
+
+def _shift_mix(value):
+    return value ^ (value >> 47)
+
+
+def _fingerprint_cat64(first, second):
+    """TF's ``FingerprintCat64``: combines two 64-bit fingerprints, order-dependently."""
+    result = first ^ _CAT_MUL
+    result ^= (_shift_mix((second * _CAT_MUL) & _MASK64) * _CAT_MUL) & _MASK64
+    result = (result * _CAT_MUL) & _MASK64
+    result = (_shift_mix(result) * _CAT_MUL) & _MASK64
+    return _shift_mix(result)
+
+
+def _feature_hash(value):
+    """A feature's 64-bit hash in TF's hashed crosses: an int64 is its own hash (as an
+    unsigned 64-bit word), a string its FarmHash Fingerprint64."""
+    if isinstance(value, bytes):
+        return string_hashing.fingerprint64(value)
+    return int(value) & _MASK64
+
+
+def _hashed_cross(hash_key, num_buckets):
+    modulus = num_buckets if num_buckets > 0 else (1 << 63) - 1
+
+    def combine(hashes):
+        hashed = hash_key & _MASK64
+        for feature_hash in hashes:
+            hashed = _fingerprint_cat64(hashed, feature_hash)
+        return hashed % modulus
+
+    return combine
+
+
+def _sparse_cross_v1_kernel(ctx, inputs, attrs):
+    """``SparseCross``: the crosses joined by ``"_X_"``, or, with `hashed_output`, the
+    fingerprint of each combination modulo `num_buckets`."""
+    count = int(attrs["N"])
+    if not attrs.get("hashed_output", False):
+        batch, features = _cross_features(inputs, count, inputs[3 * count:], _feature_text)
+        return _crosses_output(batch, features, b"_X_".join, object)
+    batch, features = _cross_features(inputs, count, inputs[3 * count:], _feature_hash)
+    combine = _hashed_cross(int(attrs.get("hash_key", 0)), int(attrs.get("num_buckets", 0)))
+    return _crosses_output(batch, features, combine, np.int64)
+
+
 register_kernel("SparseCrossV2", reference=_sparse_cross_kernel)
+register_kernel("SparseCross", reference=_sparse_cross_v1_kernel)
